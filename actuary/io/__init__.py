@@ -1,0 +1,1 @@
+"""Input and output: WPP-format CSV folders, workbooks, netCDF."""

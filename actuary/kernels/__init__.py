@@ -1,0 +1,1 @@
+"""Numba kernels: contiguous float64 arrays in, preallocated arrays out, no Python objects."""

@@ -1,0 +1,165 @@
+"""Complete (single-age) period life tables and mortality projection.
+
+Conventions (METHODOLOGY §1): ages 0..ω with ω the open age group; ``a_x`` is the average
+fraction of the year lived by those dying at age x (1/2 by default except at age 0, where a user
+value or the Andreev-Kingkade formula is used, and at the open age, where ``a_ω = 1/m_ω``).
+
+    q_x = m_x / (1 + (1 - a_x) m_x),   q_ω = 1
+    l_{x+1} = l_x (1 - q_x),   d_x = l_x q_x
+    L_x = l_{x+1} + a_x d_x            (so L_ω = a_ω l_ω)
+    T_x = sum_{y >= x} L_y,   e_x = T_x / l_x
+    S_0 = L_0 / l_0,   S_x = L_x / L_{x-1} (0 < x < ω),   S_ω = T_ω / T_{ω-1}
+
+``S_x`` are the survival ratios of the cohort-component projection (the WPP convention).
+Every function accepts DataArrays with an ``age`` dimension and any other dimensions
+(year, sex, scenario, ...), which are broadcast.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from . import validation as check
+
+RADIX = 100_000.0
+
+
+def infant_separation_factor(m0: xr.DataArray) -> xr.DataArray:
+    """a_0 from the infant death rate m_0 by sex: Andreev & Kingkade (2015), as used by the HMD.
+
+    Males:   0.14929 - 1.99545 m0 (m0 < 0.02300); 0.02832 + 3.26201 m0 (< 0.08307); else 0.29915.
+    Females: 0.14903 - 2.05527 m0 (m0 < 0.01724); 0.04667 + 3.88089 m0 (< 0.06891); else 0.31411.
+    ``m0`` must have a ``sex`` dimension labelled "male"/"female".
+    """
+    if "sex" not in m0.dims:
+        raise check.InputError("infant_separation_factor needs m0 by 'sex' (male/female).")
+    male = xr.where(m0 < 0.02300, 0.14929 - 1.99545 * m0, xr.where(m0 < 0.08307, 0.02832 + 3.26201 * m0, 0.29915))
+    female = xr.where(m0 < 0.01724, 0.14903 - 2.05527 * m0, xr.where(m0 < 0.06891, 0.04667 + 3.88089 * m0, 0.31411))
+    return xr.where(m0["sex"] == "male", male, female)
+
+
+def _age_last(name: str, da: xr.DataArray) -> xr.DataArray:
+    if not isinstance(da, xr.DataArray) or "age" not in da.dims:
+        raise check.InputError(f"Input '{name}' must be an xarray.DataArray with an 'age' dimension.")
+    check.integer_steps(name, da, "age", start=0)
+    return da.transpose(..., "age")
+
+
+def _complete(qx: np.ndarray, ax: np.ndarray, radix: float) -> dict[str, np.ndarray]:
+    """Columns l, d, L, T, e, S from q (q_ω = 1) and a, along the last axis."""
+    survive = 1.0 - qx
+    lx = np.empty_like(qx)
+    lx[..., 0] = radix
+    lx[..., 1:] = radix * np.cumprod(survive[..., :-1], axis=-1)
+    dx = lx * qx
+    next_l = np.zeros_like(lx)
+    next_l[..., :-1] = lx[..., 1:]
+    Lx = next_l + ax * dx
+    Tx = np.cumsum(Lx[..., ::-1], axis=-1)[..., ::-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ex = np.where(lx > 0, Tx / lx, 0.0)
+        Sx = np.empty_like(qx)
+        Sx[..., 0] = Lx[..., 0] / lx[..., 0]
+        Sx[..., 1:-1] = np.where(Lx[..., :-2] > 0, Lx[..., 1:-1] / Lx[..., :-2], 0.0)
+        Sx[..., -1] = np.where(Tx[..., -2] > 0, Tx[..., -1] / Tx[..., -2], 0.0)
+    return {"lx": lx, "dx": dx, "Lx": Lx, "Tx": Tx, "ex": ex, "Sx": Sx}
+
+
+def _to_dataset(template: xr.DataArray, columns: dict[str, np.ndarray]) -> xr.Dataset:
+    return xr.Dataset({k: (template.dims, v) for k, v in columns.items()}, coords=template.coords)
+
+
+def life_table_from_qx(qx: xr.DataArray, ax: xr.DataArray | None = None, radix: float = RADIX) -> xr.Dataset:
+    """Complete life table from death probabilities q_x (q_ω is taken as 1).
+
+    ``ax`` defaults to 1/2 at ages 1..ω-1; at age 0 the Andreev-Kingkade a_0 (solved jointly with
+    m_0 = q_0 / (1 - (1 - a_0) q_0), needs a ``sex`` dimension); at the open age a_ω = 1/m_ω with
+    m_ω taken equal to m_{ω-1} (constant force of mortality beyond the last closed age).
+    Returns mx, qx, ax, lx, dx, Lx, Tx, ex, Sx.
+    """
+    qx = _age_last("qx", qx).astype(float)
+    check.probability("qx", qx, "a death probability")
+    q = np.array(qx.values, dtype=float)
+    q[..., -1] = 1.0
+    if ax is None:
+        a = np.full_like(q, 0.5)
+        m_last_closed = q[..., -2] / (1.0 - 0.5 * q[..., -2])
+        a[..., -1] = np.where(m_last_closed > 0, 1.0 / np.maximum(m_last_closed, 1e-300), 0.0)
+        a0 = xr.full_like(qx.isel(age=0), 0.1, dtype=float)
+        for _ in range(50):  # fixed point a0 -> m0 -> a0, converges in a few steps
+            m0 = qx.isel(age=0) / (1.0 - (1.0 - a0) * qx.isel(age=0))
+            a0 = infant_separation_factor(m0).transpose(*a0.dims)
+        a[..., 0] = a0.values
+    else:
+        ax = _age_last("ax", ax).broadcast_like(qx).transpose(*qx.dims)
+        check.nonnegative("ax", ax, "a separation factor")
+        a = np.array(ax.values, dtype=float)
+    cols = _complete(q, a, radix)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        m = np.where(cols["Lx"] > 0, cols["dx"] / cols["Lx"], 0.0)
+    return _to_dataset(qx, {"mx": m, "qx": q, "ax": a, **cols})
+
+
+def life_table_from_mx(mx: xr.DataArray, ax: xr.DataArray | None = None, radix: float = RADIX) -> xr.Dataset:
+    """Complete life table from central death rates m_x.
+
+    q_x = m_x / (1 + (1 - a_x) m_x) for x < ω, q_ω = 1. ``ax`` defaults to 1/2 at ages 1..ω-1, the
+    Andreev-Kingkade a_0 at age 0 (needs a ``sex`` dimension) and 1/m_ω at the open age.
+    """
+    mx = _age_last("mx", mx).astype(float)
+    check.nonnegative("mx", mx, "a central death rate")
+    m = np.array(mx.values, dtype=float)
+    if ax is None:
+        a = np.full_like(m, 0.5)
+        a[..., 0] = infant_separation_factor(mx.isel(age=0)).transpose(*mx.isel(age=0).dims).values
+        if np.any(m[..., -1] <= 0):
+            raise check.InputError("Input 'mx': the open age group needs a death rate > 0.")
+        a[..., -1] = 1.0 / m[..., -1]
+    else:
+        ax = _age_last("ax", ax).broadcast_like(mx).transpose(*mx.dims)
+        check.nonnegative("ax", ax, "a separation factor")
+        a = np.array(ax.values, dtype=float)
+    q = m / (1.0 + (1.0 - a) * m)
+    q[..., -1] = 1.0
+    check.probability("qx derived from mx", xr.DataArray(q, dims=mx.dims, coords=mx.coords))
+    cols = _complete(q, a, radix)
+    return _to_dataset(mx, {"mx": m, "qx": q, "ax": a, **cols})
+
+
+def survival_ratios_from_qx(qx: xr.DataArray, ax: xr.DataArray | None = None) -> xr.DataArray:
+    """Cohort-component survival ratios S_x from q_x (see :func:`life_table_from_qx`)."""
+    return life_table_from_qx(qx, ax)["Sx"].rename("survival")
+
+
+def survival_ratios_from_mx(mx: xr.DataArray, ax: xr.DataArray | None = None) -> xr.DataArray:
+    """Cohort-component survival ratios S_x from m_x (see :func:`life_table_from_mx`)."""
+    return life_table_from_mx(mx, ax)["Sx"].rename("survival")
+
+
+def project_mortality(qx_base: xr.DataArray, improvement: xr.DataArray, years) -> xr.DataArray:
+    """Death probabilities by year with mortality improvement.
+
+    q_x(t) = q_x(t0) * prod_{u=t0+1..t} (1 - AI_x(u)), which is q_x(t0) (1 - AI_x)^(t - t0) when
+    the improvement rates AI_x do not depend on the year. ``years`` starts at the base year t0;
+    ``improvement`` is by (sex, age) or (year, sex, age) and may be negative (deterioration).
+    """
+    years = np.asarray(years, dtype=np.int64)
+    qx_base = _age_last("qx_base", qx_base)
+    check.probability("qx_base", qx_base, "a death probability")
+    check.finite("improvement", improvement)
+    if np.any(improvement.values >= 1):
+        i = int(np.flatnonzero(improvement.values >= 1)[0])
+        raise check.InputError(
+            f"Input 'improvement' at {check.cell(improvement, i)}: value {improvement.values.flat[i]} "
+            "is >= 1; an improvement rate must be below 1 (100%)."
+        )
+    if "year" in improvement.dims:
+        improvement = check.covers_years("improvement", improvement, years[1:]) if years.size > 1 else improvement
+        factor = (1.0 - improvement).cumprod("year")
+        factor = xr.concat([xr.ones_like(factor.isel(year=0)).assign_coords(year=years[0]), factor], "year")
+    else:
+        elapsed = xr.DataArray(years - years[0], dims="year", coords={"year": years})
+        factor = (1.0 - improvement) ** elapsed
+    qx = (qx_base * factor).clip(0.0, 1.0)
+    return qx.transpose("year", ..., "age").rename("qx")
