@@ -1,6 +1,8 @@
 """actuary: actuarial valuation engine for social insurance pension schemes."""
 
+from .inputs import accrual_schedule
 from .validation import InputError
+from .valuation import Results, Valuation
 
 __version__ = "0.1.0"
-__all__ = ["InputError", "__version__"]
+__all__ = ["InputError", "Results", "Valuation", "accrual_schedule", "__version__"]

@@ -1,0 +1,378 @@
+"""Typed, validated, labelled inputs of a valuation.
+
+Every input is a *field* of a group (``settings``, ``scheme``, ``economy``, ``demography``,
+``behaviour``, ``initial``) declared once in :data:`FIELDS` with its dimensions, its kind (which
+decides the checks), its default and its units. Users pass a scalar, a NumPy array of the full
+shape or an ``xarray.DataArray`` with any subset of the field's dimensions; it is broadcast to the
+field's dimensions over the valuation's coordinates. Unknown fields are errors, and so are fields
+that the chosen options would ignore. Every error names the field (``economy.inflation``), the cell
+(``year=2031``) and the value.
+
+Coordinates (from the settings):
+    year     t0 .. t0 + horizon - 1          projection years
+    sex      male, female
+    age      0 .. max_age                   population ages (max_age is the open group)
+    age      min_age .. max_age             scheme ages (insured, pensioners) for scheme fields
+    service  0 .. max_service               completed years of credited service
+    benefit  old_age, invalidity, widow, orphan
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from . import validation as check
+from .validation import SEXES, InputError
+
+BENEFITS = ("old_age", "invalidity", "widow", "orphan")
+REQUIRED = object()
+
+
+@dataclass(frozen=True)
+class Field:
+    dims: tuple[str, ...]
+    kind: str                 # count | amount | probability | rate | positive | number | age | int | choice
+    default: Any = REQUIRED
+    units: str = ""
+    doc: str = ""
+    choices: tuple = ()
+    population_ages: bool = False   # age dimension runs 0..max_age instead of min_age..max_age
+    fill: float | None = None       # value for ages the input does not cover (None: must cover all)
+
+
+Y, S, A, K, B = "year", "sex", "age", "service", "benefit"
+
+FIELDS: dict[str, dict[str, Field]] = {
+    "settings": {
+        "valuation_year": Field((), "int", units="year", doc="valuation date is 1 January of this year (t0)"),
+        "horizon": Field((), "int", 75, "years", "number of projection years (1..300)"),
+        "min_age": Field((), "int", 15, "years", "youngest age of the insured population"),
+        "max_age": Field((), "int", 120, "years", "oldest age (open group of the population and pensioners)"),
+        "max_service": Field((), "int", 50, "years", "highest completed service tracked (longer service is capped)"),
+        "max_retirement_age": Field((), "int", 70, "years",
+                                    "every active still insured retires (or leaves with a grant) on reaching it"),
+        "new_entrant_method": Field((), "choice", "residual", choices=("residual", "growth"),
+                                    doc="residual: entrants fill the target insured population; "
+                                        "growth: a number of entrants growing at a rate"),
+        "migration_timing": Field((), "choice", "end", choices=("end", "even")),
+        "gap_horizons": Field(("horizon",), "int", (10, 25, 50, 75), "years",
+                              "horizons of the general average premium (the full horizon is always added)"),
+    },
+    "scheme": {
+        "contribution_rate": Field((Y,), "amount", units="share of insurable earnings"),
+        "collection_rate": Field((Y,), "probability", 1.0, "share of contributions due"),
+        "normal_retirement_age": Field((Y, S), "age", units="years"),
+        "early_retirement_age": Field((Y, S), "age", None, "years", "default: the normal retirement age"),
+        "vesting_years": Field((), "number", 15.0, "years of service", "minimum service for a pension"),
+        "accrual": Field((K,), "amount", units="share of reference earnings",
+                         doc="accrued pension as a share of reference earnings by completed service "
+                             "(see accrual_schedule)"),
+        "early_retirement_reduction": Field((), "probability", 0.0, "per year before normal retirement age"),
+        "late_retirement_increment": Field((), "amount", 0.0, "per year after normal retirement age"),
+        "minimum_pension": Field((), "amount", 0.0, "currency a year, at t0"),
+        "minimum_pension_indexation": Field((), "choice", "prices", choices=("prices", "wages", "pensions", "none")),
+        "maximum_pension": Field((), "amount", np.inf, "currency a year, at t0 (inf: no maximum)"),
+        "maximum_pension_indexation": Field((), "choice", "wages", choices=("prices", "wages", "pensions", "none")),
+        "reference_earnings_years": Field((), "int", 10, "years",
+                                          "average of the last N years of insurable earnings (0: whole career)"),
+        "revaluation": Field((), "choice", "wages", choices=("wages", "prices", "none"),
+                             doc="index revaluing past earnings in reference earnings"),
+        "indexation_price_weight": Field((), "number", 1.0, "", "beta = w_p inflation + w_w wage growth"),
+        "indexation_wage_weight": Field((), "number", 0.0),
+        "indexation_floor": Field((), "number", -np.inf, "rate"),
+        "indexation_cap": Field((), "number", np.inf, "rate"),
+        "indexation_lag": Field((), "int", 1, "years", "indexation of year t uses inflation/wage growth of t-lag"),
+        "ceiling_multiple": Field((), "amount", np.inf, "x average wage", "insurable earnings ceiling (inf: none)"),
+        "floor_multiple": Field((), "amount", 0.0, "x average wage", "insurable earnings floor"),
+        "earnings_cv": Field((), "amount", 0.0, "", "coefficient of variation of earnings within a cell (lognormal)"),
+        "grant_multiple": Field((), "amount", 0.0, "x reference earnings per year of service",
+                                "lump sum to those reaching retirement age without the vesting service"),
+        "admin_share_of_benefits": Field((), "probability", 0.0),
+        "admin_share_of_contributions": Field((), "probability", 0.0),
+        "subsidy_share_of_benefits": Field((Y,), "probability", 0.0, "", "state subsidy as a share of benefits"),
+        "subsidy_share_of_wages": Field((Y,), "probability", 0.0, "", "state subsidy as a share of the wage bill"),
+    },
+    "economy": {
+        "inflation": Field((Y,), "rate", units="a year"),
+        "real_wage_growth": Field((Y,), "rate", units="a year"),
+        "nominal_return": Field((Y,), "rate", units="a year, on the reserve"),
+        "unemployment_rate": Field((Y,), "probability", 0.0),
+        "productivity_growth": Field((Y,), "rate", None, "a year", "real labour productivity (default: real wage growth)"),
+        "gdp": Field((), "amount", units="currency, year t0"),
+        "average_wage": Field((), "positive", units="currency a year, t0", doc="national average wage (ceiling base)"),
+    },
+    "demography": {
+        "population": Field((S, A), "count", units="persons at 1 January t0", population_ages=True),
+        "fertility": Field((Y, A), "amount", units="births per woman", population_ages=True, fill=0.0),
+        "sex_ratio_at_birth": Field((Y,), "positive", 1.05, "male per female birth"),
+        "net_migration": Field((Y, S, A), "number", 0.0, "persons", population_ages=True),
+        "mortality": Field((S, A), "probability", units="q_x at t0", population_ages=True),
+        "mortality_improvement": Field((Y, S, A), "rate", 0.0, "a year", population_ages=True),
+    },
+    "behaviour": {
+        "participation": Field((Y, S, A), "probability", units="labour force / population", fill=0.0),
+        "coverage": Field((Y, S, A), "probability", units="insured / employed", fill=0.0),
+        "credit_density": Field((Y, S, A), "probability", 1.0, "share of the year credited"),
+        "contribution_density": Field((Y, S, A), "probability", 1.0, "share of the year contributed"),
+        "salary_scale": Field((S, A), "amount", units="average salary, currency a year at t0", fill=0.0),
+        "exit_rate": Field((Y, S, A), "probability", 0.0, "a year", "active -> inactive", fill=0.0),
+        "retirement_rate": Field((Y, S, A), "probability", 1.0, "a year",
+                                 "probability of retiring in the year for an eligible active"),
+        "active_mortality_factor": Field((S, A), "positive", 1.0, "x q_x"),
+        "pensioner_mortality_factor": Field((S, A), "positive", 1.0, "x q_x"),
+        "entrants": Field((), "count", None, "persons in year t0 (growth method)"),
+        "entrant_growth": Field((Y,), "rate", 0.0, "a year (growth method)"),
+        "entrant_distribution": Field((S, A), "probability", None, "share (growth method)", fill=0.0),
+    },
+    "initial": {
+        "active": Field((S, A, K), "count", units="persons at 1 January t0", fill=0.0),
+        "inactive": Field((S, A, K), "count", 0.0, "persons at 1 January t0", fill=0.0),
+        "pensioners": Field((B, S, A), "count", 0.0, "persons at 1 January t0", fill=0.0),
+        "average_pension": Field((B, S, A), "amount", 0.0, "currency a year at 1 January t0", fill=0.0),
+        "reserve": Field((), "number", 0.0, "currency at 1 January t0"),
+    },
+}
+
+GROWTH_ONLY = ("entrants", "entrant_growth", "entrant_distribution")
+
+
+def accrual_schedule(points, max_service: int = 50) -> xr.DataArray:
+    """Accrued pension by completed service from (service, accrued share) points, linear between
+    them and flat after the last: e.g. ``[(0, 0), (15, 0.20), (50, 0.725)]`` is 20% for the first
+    15 years then 1.5% a year."""
+    points = sorted(points)
+    service = np.arange(max_service + 1)
+    values = np.interp(service, [p[0] for p in points], [p[1] for p in points])
+    return xr.DataArray(values, dims=K, coords={K: service}, name="accrual")
+
+
+def coordinates(settings: dict) -> dict[str, np.ndarray]:
+    t0, horizon = settings["valuation_year"], settings["horizon"]
+    return {
+        Y: np.arange(t0, t0 + horizon),
+        S: np.array(SEXES),
+        "scheme_age": np.arange(settings["min_age"], settings["max_age"] + 1),
+        "population_age": np.arange(0, settings["max_age"] + 1),
+        K: np.arange(settings["max_service"] + 1),
+        B: np.array(BENEFITS),
+    }
+
+
+def _field_coords(field: Field, coords: dict) -> dict[str, np.ndarray]:
+    out = {}
+    for dim in field.dims:
+        if dim == A:
+            out[A] = coords["population_age" if field.population_ages else "scheme_age"]
+        else:
+            out[dim] = coords[dim]
+    return out
+
+
+def _coerce(name: str, field: Field, value, coords: dict) -> xr.DataArray:
+    """Broadcast a user value to the field's dims and coordinates, selecting and checking labels."""
+    target = _field_coords(field, coords)
+    shape = tuple(len(v) for v in target.values())
+    if isinstance(value, xr.DataArray):
+        extra = [d for d in value.dims if d not in field.dims]
+        if extra:
+            raise InputError(f"Input '{name}' has dimension '{extra[0]}', which it cannot depend on; "
+                             f"allowed dimensions are {field.dims}.")
+        da = value
+        for dim in da.dims:
+            if dim not in da.coords:
+                raise InputError(f"Input '{name}' has no labels for dimension '{dim}'.")
+            wanted = target[dim]
+            labels = np.asarray(da[dim].values)
+            if dim in (Y, A, K):
+                check.integer_steps(name, da, dim)
+            if dim == S:
+                da = check.sexes(name, da)
+                continue
+            if dim == B:
+                unknown = [b for b in labels.tolist() if b not in BENEFITS]
+                if unknown:
+                    raise InputError(f"Input '{name}': unknown benefit '{unknown[0]}'; expected one of {BENEFITS}.")
+            missing = np.setdiff1d(wanted, labels)
+            if missing.size and (dim not in (A, K, B) or field.fill is None):
+                raise InputError(
+                    f"Input '{name}': {dim} {missing[0]} is missing; it must cover {dim}s "
+                    f"{wanted[0]}..{wanted[-1]} (it covers {labels[0]}..{labels[-1]}).")
+            da = da.reindex({dim: wanted}, fill_value=field.fill if field.fill is not None else 0.0) \
+                if missing.size else da.sel({dim: wanted})
+        da = da.astype(float) if field.kind not in ("choice",) else da
+        da = da.broadcast_like(xr.DataArray(np.empty(shape), dims=field.dims, coords=target)).transpose(*field.dims)
+        return da.copy()
+    array = np.asarray(value, dtype=float)
+    if array.ndim == 0:
+        return xr.DataArray(np.full(shape, float(array)), dims=field.dims, coords=target)
+    if array.shape != shape:
+        raise InputError(f"Input '{name}' has shape {array.shape}; expected a scalar, a labelled DataArray or an "
+                         f"array of shape {shape} for dimensions {field.dims}.")
+    return xr.DataArray(array.copy(), dims=field.dims, coords=target)
+
+
+def _check_kind(name: str, field: Field, da: xr.DataArray) -> None:
+    kind = field.kind
+    if kind == "count":
+        check.nonnegative(name, da, "a number of persons")
+    elif kind == "amount":
+        values = np.asarray(da.values)
+        if np.any(np.isnan(values)) or np.any(values == -np.inf):
+            check.finite(name, da)
+        check.nonnegative(name, xr.where(np.isposinf(da), 0.0, da), "an amount or share")
+    elif kind == "probability":
+        check.probability(name, da)
+    elif kind == "positive":
+        check.positive(name, da)
+    elif kind == "rate":
+        check.finite(name, da)
+        values = np.asarray(da.values)
+        if np.any(values <= -1):
+            i = int(np.flatnonzero(values <= -1)[0])
+            raise InputError(f"Input '{name}' at {check.cell(da, i)}: value {values.flat[i]} is <= -1; "
+                             "expected an annual rate above -100%.")
+    elif kind == "number":
+        values = np.asarray(da.values)
+        if np.any(np.isnan(values)):
+            check.finite(name, da)
+    elif kind == "age":
+        check.finite(name, da)
+
+
+def _scalar(name: str, field: Field, value):
+    if field.kind == "choice":
+        if value not in field.choices:
+            raise InputError(f"Input '{name}': '{value}' is not an option; expected one of {field.choices}.")
+        return value
+    if field.kind == "int":
+        values = np.atleast_1d(np.asarray(value))
+        if values.dtype.kind not in "iuf" or np.any(values != np.round(values)):
+            raise InputError(f"Input '{name}': value {value!r} is not a whole number.")
+        return tuple(int(v) for v in values) if field.dims else int(values[0])
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"Input '{name}': value {value!r} is not a number.") from None
+    da = xr.DataArray(number)
+    _check_kind(name, field, da)
+    return number
+
+
+class Inputs:
+    """All validated inputs of a valuation, by group: ``inputs.scheme['contribution_rate']``."""
+
+    def __init__(self, settings: dict, scheme: dict, economy: dict, demography: dict, behaviour: dict,
+                 initial: dict):
+        raw = {"settings": settings, "scheme": scheme, "economy": economy, "demography": demography,
+               "behaviour": behaviour, "initial": initial}
+        for group, values in raw.items():
+            if not isinstance(values, dict):
+                raise InputError(f"Input group '{group}' must be a mapping of field names to values.")
+            unknown = [k for k in values if k not in FIELDS[group]]
+            if unknown:
+                raise InputError(f"Input '{group}.{unknown[0]}' is not a known field of '{group}'; "
+                                 f"known fields: {', '.join(FIELDS[group])}.")
+        self.settings = self._settings(raw["settings"])
+        self.coords = coordinates(self.settings)
+        for group in ("scheme", "economy", "demography", "behaviour", "initial"):
+            setattr(self, group, self._group(group, raw[group]))
+        self._cross_checks(raw)
+
+    def _settings(self, values: dict) -> dict:
+        out = {}
+        for key, field in FIELDS["settings"].items():
+            value = values.get(key, field.default)
+            if value is REQUIRED:
+                raise InputError(f"Input 'settings.{key}' is required ({field.doc}).")
+            out[key] = _scalar(f"settings.{key}", field, value)
+        if not 1 <= out["horizon"] <= 300:
+            raise InputError(f"Input 'settings.horizon': value {out['horizon']} is outside 1..300 years.")
+        if not 0 <= out["min_age"] < out["max_retirement_age"] < out["max_age"]:
+            raise InputError(
+                f"Input 'settings': ages must satisfy 0 <= min_age < max_retirement_age < max_age; got "
+                f"{out['min_age']}, {out['max_retirement_age']}, {out['max_age']}.")
+        if out["max_service"] < 1:
+            raise InputError(f"Input 'settings.max_service': value {out['max_service']} must be at least 1.")
+        return out
+
+    def _group(self, group: str, values: dict) -> dict:
+        out = {}
+        for key, field in FIELDS[group].items():
+            name = f"{group}.{key}"
+            value = values.get(key, field.default)
+            if value is REQUIRED:
+                raise InputError(f"Input '{name}' is required ({field.units or field.doc}).")
+            if value is None:
+                out[key] = None
+                continue
+            if not field.dims or field.kind == "choice":
+                out[key] = _scalar(name, field, value)
+                continue
+            da = _coerce(name, field, value, self.coords).rename(key)
+            _check_kind(name, field, da)
+            da.attrs["units"] = field.units
+            out[key] = da
+        return out
+
+    def _cross_checks(self, raw: dict) -> None:
+        s, sch, beh = self.settings, self.scheme, self.behaviour
+        if sch["early_retirement_age"] is None:
+            sch["early_retirement_age"] = sch["normal_retirement_age"].copy().rename("early_retirement_age")
+        for key in ("normal_retirement_age", "early_retirement_age"):
+            da = sch[key]
+            bad = (da < s["min_age"] + 1) | (da > s["max_retirement_age"])
+            if bool(bad.any()):
+                i = int(np.flatnonzero(bad.values)[0])
+                raise InputError(
+                    f"Input 'scheme.{key}' at {check.cell(da, i)}: value {da.values.flat[i]} is outside "
+                    f"{s['min_age'] + 1}..{s['max_retirement_age']} (settings.min_age + 1 .. max_retirement_age).")
+        later = sch["early_retirement_age"] > sch["normal_retirement_age"]
+        if bool(later.any()):
+            i = int(np.flatnonzero(later.values)[0])
+            raise InputError(f"Input 'scheme.early_retirement_age' at {check.cell(later, i)}: value "
+                             f"{sch['early_retirement_age'].values.flat[i]} is above the normal retirement age.")
+        if np.isfinite(sch["maximum_pension"]) and sch["maximum_pension"] < sch["minimum_pension"]:
+            raise InputError(f"Input 'scheme.maximum_pension': value {sch['maximum_pension']} is below "
+                             f"scheme.minimum_pension {sch['minimum_pension']}.")
+        if sch["ceiling_multiple"] <= sch["floor_multiple"]:
+            raise InputError(f"Input 'scheme.ceiling_multiple': value {sch['ceiling_multiple']} must exceed "
+                             f"scheme.floor_multiple {sch['floor_multiple']}.")
+        if sch["indexation_lag"] < 0:
+            raise InputError(f"Input 'scheme.indexation_lag': value {sch['indexation_lag']} must be >= 0.")
+        if sch["reference_earnings_years"] < 0:
+            raise InputError(f"Input 'scheme.reference_earnings_years': value {sch['reference_earnings_years']} "
+                             "must be >= 0 (0: whole career).")
+        if self.economy["productivity_growth"] is None:
+            self.economy["productivity_growth"] = self.economy["real_wage_growth"].copy().rename("productivity_growth")
+        growth = s["new_entrant_method"] == "growth"
+        for key in GROWTH_ONLY:
+            given = key in raw["behaviour"]
+            if given and not growth:
+                raise InputError(f"Input 'behaviour.{key}' is only used by the growth new-entrant method, but "
+                                 "settings.new_entrant_method is 'residual'; remove it or choose 'growth'.")
+        if growth:
+            for key in ("entrants", "entrant_distribution"):
+                if beh[key] is None:
+                    raise InputError(f"Input 'behaviour.{key}' is required when settings.new_entrant_method "
+                                     "is 'growth'.")
+            total = float(beh["entrant_distribution"].sum())
+            if abs(total - 1.0) > 1e-6:
+                raise InputError(f"Input 'behaviour.entrant_distribution' sums to {total:.6g}; the shares of "
+                                 "entrants by sex and age must sum to 1.")
+        over = self.demography["population"].age.values[-1]
+        if over != s["max_age"]:  # pragma: no cover - guaranteed by _coerce
+            raise InputError("population ages must end at settings.max_age")
+        pens = self.initial["pensioners"]
+        amount = self.initial["average_pension"]
+        bad = (pens > 0) & (amount <= 0)
+        if bool(bad.any()):
+            i = int(np.flatnonzero(bad.values)[0])
+            raise InputError(f"Input 'initial.average_pension' at {check.cell(bad, i)}: value 0 for a cell with "
+                             f"{pens.values.flat[i]} pensioners; expected their average annual pension > 0.")
+
+    def as_dict(self) -> dict[str, dict]:
+        return {g: dict(getattr(self, g)) for g in FIELDS}

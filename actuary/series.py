@@ -1,0 +1,117 @@
+"""Deterministic series derived from the inputs before the projection (METHODOLOGY §2-4).
+
+Plain NumPy on small arrays (years x sexes x ages): computed once per valuation, shared by the
+kernels and the NumPy reference.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+
+def wage_index(inflation: np.ndarray, real_wage_growth: np.ndarray) -> np.ndarray:
+    """Average-wage index W_t with W_{t0} = 1: W_t = W_{t-1} (1 + π_t)(1 + r_t) for t > t0."""
+    growth = (1 + inflation) * (1 + real_wage_growth) - 1
+    return np.concatenate([[1.0], np.cumprod(1 + growth[1:])])
+
+
+def price_index(inflation: np.ndarray) -> np.ndarray:
+    """Price index with P_{t0} = 1."""
+    return np.concatenate([[1.0], np.cumprod(1 + inflation[1:])])
+
+
+def nominal_wage_growth(inflation: np.ndarray, real_wage_growth: np.ndarray) -> np.ndarray:
+    """γ_t = (1 + π_t)(1 + r_t) - 1."""
+    return (1 + inflation) * (1 + real_wage_growth) - 1
+
+
+def pension_indexation(inflation, wage_growth, price_weight, wage_weight, floor, cap, lag) -> np.ndarray:
+    """β_t = clip(w_p π_{t-lag} + w_w γ_{t-lag}, floor, cap), applied on 1 January of t > t0
+    (β_{t0} = 0: amounts at the valuation date are those in payment). Rates before t0 are taken
+    equal to those of t0."""
+    n = inflation.size
+    index = np.clip(np.arange(n) - lag, 0, n - 1)
+    beta = np.clip(price_weight * inflation[index] + wage_weight * wage_growth[index], floor, cap)
+    beta[0] = 0.0
+    return beta
+
+
+@numba.vectorize(["float64(float64)"], cache=True)
+def normal_cdf(z):
+    """Standard normal distribution function Φ(z)."""
+    return 0.5 * math.erfc(-z / math.sqrt(2.0))
+
+
+def insurable_share(mean, floor, ceiling, cv):
+    """E[min(max(X, floor), ceiling)] for X lognormal with mean ``mean`` and coefficient of variation
+    ``cv`` (the lognormal partial expectation), per cell; the plain clip of the mean when cv = 0.
+
+        σ² = ln(1 + cv²),  μ = ln m - σ²/2,  z_k = (ln k - μ)/σ
+        E = F Φ(z_F) + m [Φ(z_C - σ) - Φ(z_F - σ)] + C (1 - Φ(z_C))
+    Cells with mean 0 (no earnings) stay 0.
+    """
+    mean = np.asarray(mean, dtype=float)
+    floor = np.broadcast_to(np.asarray(floor, dtype=float), mean.shape)
+    ceiling = np.broadcast_to(np.asarray(ceiling, dtype=float), mean.shape)
+    if cv <= 0:
+        return np.where(mean > 0, np.clip(mean, floor, ceiling), 0.0)
+    sigma = math.sqrt(math.log1p(cv * cv))
+    positive = mean > 0
+    safe = np.where(positive, mean, 1.0)
+    mu = np.log(safe) - 0.5 * sigma * sigma
+    with np.errstate(divide="ignore"):
+        z_floor = (np.log(np.where(floor > 0, floor, 1e-300)) - mu) / sigma
+        z_ceiling = np.where(np.isfinite(ceiling), (np.log(np.where(ceiling > 0, ceiling, 1e-300)) - mu) / sigma,
+                             np.inf)
+    below = np.where(floor > 0, floor * normal_cdf(z_floor), 0.0)
+    middle = safe * (normal_cdf(z_ceiling - sigma) - np.where(floor > 0, normal_cdf(z_floor - sigma), 0.0))
+    above = np.where(np.isfinite(ceiling), ceiling * (1 - normal_cdf(z_ceiling)), 0.0)
+    return np.where(positive, below + middle + above, 0.0)
+
+
+def reference_earnings(insurable, index, years: int, salary_growth: float, index_growth: float) -> np.ndarray:
+    """Reference earnings for an award in year t at age x (array [year, sex, age]).
+
+    The average over the last ``years`` years (0: the whole career within the age grid) of the
+    cohort's own insurable salary insurable[t-k, s, x-k], revalued by index[t]/index[t-k]. Years
+    before t0 use the t0 salary deflated by the t0 nominal wage growth (``salary_growth``) and the
+    revaluation index deflated by its own t0 growth (``index_growth``). Ages below the grid do not
+    count (shorter careers average over fewer years).
+    """
+    n_years, n_sexes, n_ages = insurable.shape
+    window = years if years > 0 else n_ages
+    total = np.zeros_like(insurable)
+    count = np.zeros((n_ages,))
+    for k in range(window):
+        if k >= n_ages:
+            break
+        # salary of the cohort k years earlier, at age x-k, revalued to year t
+        past = np.empty_like(insurable[:, :, : n_ages - k])
+        revalue = np.empty(n_years)
+        for t in range(n_years):
+            if t - k >= 0:
+                past[t] = insurable[t - k, :, : n_ages - k]
+                revalue[t] = index[t] / index[t - k]
+            else:
+                back = k - t
+                past[t] = insurable[0, :, : n_ages - k] / (1 + salary_growth) ** back
+                revalue[t] = index[t] * (1 + index_growth) ** back / index[0]
+        total[:, :, k:] += past * revalue[:, None, None]
+        count[k:] += 1
+    return total / count[None, None, :]
+
+
+def indexed_amount(base: float, rule: str, prices, wages, beta) -> np.ndarray:
+    """An amount fixed at t0 and indexed each year by prices, wages, pension indexation or not at all."""
+    if not np.isfinite(base):
+        return np.full(prices.shape, np.inf)
+    if rule == "prices":
+        return base * prices
+    if rule == "wages":
+        return base * wages
+    if rule == "pensions":
+        return base * np.cumprod(1 + beta)
+    return np.full(prices.shape, float(base))

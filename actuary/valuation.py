@@ -1,0 +1,69 @@
+"""The :class:`Valuation`: validated inputs of one scheme, and its projection."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import xarray as xr
+
+from . import indicators
+from .inputs import Inputs
+from .projection import build_kernel_inputs, run_kernels, to_dataset
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEMOLAND = PROJECT_ROOT / "valuations" / "demoland"
+
+
+@dataclass
+class Results:
+    """``projection``: the yearly results Dataset; ``summary``: GAP by horizon, depletion year, ..."""
+
+    projection: xr.Dataset
+    summary: xr.Dataset
+
+    def __repr__(self):
+        gap = ", ".join(f"{int(h)}y {100 * float(v):.2f}%" for h, v in
+                        zip(self.summary.horizon.values, self.summary.gap.values))
+        return f"<Results {self.projection.attrs['valuation_year']}+{self.projection.attrs['horizon']}y: GAP {gap}>"
+
+
+class Valuation:
+    """A valuation case: settings, scheme provisions, economic, demographic and behavioural
+    assumptions and the initial state (see :mod:`actuary.inputs` for every field).
+
+    >>> results = Valuation.demo().run()
+    >>> results.projection["paygo_cost_rate"]
+    """
+
+    def __init__(self, settings: dict, scheme: dict, economy: dict, demography: dict, behaviour: dict,
+                 initial: dict, name: str = "valuation"):
+        self.name = name
+        self.raw = {"settings": dict(settings), "scheme": dict(scheme), "economy": dict(economy),
+                    "demography": dict(demography), "behaviour": dict(behaviour), "initial": dict(initial)}
+        self.inputs = Inputs(**self.raw)
+
+    @classmethod
+    def demo(cls) -> "Valuation":
+        """The embedded Demoland case (valuations/demoland)."""
+        from .io.folder import read_valuation_folder
+
+        return read_valuation_folder(DEMOLAND)
+
+    def replace(self, **groups) -> "Valuation":
+        """A new valuation with some fields replaced, e.g. ``replace(scheme={"contribution_rate": 0.2})``."""
+        raw = {g: dict(v) for g, v in self.raw.items()}
+        for group, values in groups.items():
+            if group not in raw:
+                raise ValueError(f"unknown input group '{group}'; expected one of {list(raw)}")
+            raw[group].update(values)
+        return Valuation(**raw, name=self.name)
+
+    def run(self, engine: str = "kernel") -> Results:
+        """Project the scheme; ``engine`` "kernel" (Numba) or "reference" (NumPy, same equations)."""
+        if engine not in ("kernel", "reference"):
+            raise ValueError(f"engine '{engine}' is not an engine; expected 'kernel' or 'reference'")
+        kin = build_kernel_inputs(self.inputs)
+        out = run_kernels(kin, self.inputs.settings["min_age"], engine)
+        projection = to_dataset(self.inputs, kin, out)
+        return Results(projection, indicators.summary(projection, self.inputs.settings["gap_horizons"]))

@@ -1,0 +1,112 @@
+"""Builders of real Valuation objects for tests: random valid schemes (hypothesis) and the
+stationary closed-form case. Small grids keep hypothesis fast."""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+from hypothesis import strategies as st
+
+from actuary import Valuation, accrual_schedule
+
+SEXES = ["male", "female"]
+
+
+def _da(values, **coords):
+    return xr.DataArray(np.asarray(values, dtype=float), dims=tuple(coords), coords=coords)
+
+
+def random_scheme(seed: int, horizon: int = 12, max_age: int = 50, max_service: int = 12,
+                  method: str = "residual", timing: str = "end") -> dict:
+    """Keyword groups of a random but valid valuation (every feature of part 1 switched on)."""
+    rng = np.random.default_rng(seed)
+    t0 = 2020
+    years = np.arange(t0, t0 + horizon)
+    pop_ages = np.arange(max_age + 1)
+    min_age = 15
+    ages = np.arange(min_age, max_age + 1)
+    service = np.arange(max_service + 1)
+    max_ret = max_age - int(rng.integers(2, 6))
+    nra = rng.integers(max_ret - 6, max_ret + 1, size=(horizon, 2)).astype(float)
+    era = nra - rng.integers(0, 4, size=(horizon, 2))
+    q = rng.uniform(0.001, 0.06, (2, pop_ages.size))
+    q[:, -1] = 1.0
+    fert = np.zeros(pop_ages.size)
+    fert[18:36] = rng.uniform(0.02, 0.15, 18)
+    settings = dict(valuation_year=t0, horizon=horizon, min_age=min_age, max_age=max_age, max_service=max_service,
+                    max_retirement_age=max_ret, new_entrant_method=method, migration_timing=timing,
+                    gap_horizons=[3, 5, 10])
+    scheme = dict(
+        contribution_rate=_da(rng.uniform(0.05, 0.25, horizon), year=years),
+        collection_rate=_da(rng.uniform(0.8, 1.0, horizon), year=years),
+        normal_retirement_age=_da(nra, year=years, sex=SEXES),
+        early_retirement_age=_da(np.maximum(era, min_age + 1), year=years, sex=SEXES),
+        vesting_years=float(rng.integers(0, 8)),
+        accrual=accrual_schedule([(0, 0.0), (5, rng.uniform(0.05, 0.3)), (max_service, rng.uniform(0.3, 0.8))],
+                                 max_service),
+        early_retirement_reduction=rng.uniform(0, 0.08), late_retirement_increment=rng.uniform(0, 0.06),
+        minimum_pension=rng.uniform(0, 5000), minimum_pension_indexation=str(rng.choice(["prices", "wages", "pensions", "none"])),
+        maximum_pension=rng.uniform(30000, 80000), maximum_pension_indexation=str(rng.choice(["prices", "wages"])),
+        reference_earnings_years=int(rng.integers(0, 6)), revaluation=str(rng.choice(["wages", "prices", "none"])),
+        indexation_price_weight=rng.uniform(0, 1), indexation_wage_weight=rng.uniform(0, 1),
+        indexation_floor=0.0, indexation_cap=0.08, indexation_lag=int(rng.integers(0, 2)),
+        ceiling_multiple=rng.uniform(1.5, 4), floor_multiple=rng.uniform(0, 0.5), earnings_cv=rng.uniform(0, 0.8),
+        grant_multiple=rng.uniform(0, 0.2), admin_share_of_benefits=rng.uniform(0, 0.03),
+        admin_share_of_contributions=rng.uniform(0, 0.05),
+        subsidy_share_of_benefits=_da(rng.uniform(0, 0.1, horizon), year=years),
+        subsidy_share_of_wages=_da(rng.uniform(0, 0.01, horizon), year=years),
+    )
+    economy = dict(inflation=_da(rng.uniform(0, 0.05, horizon), year=years),
+                   real_wage_growth=_da(rng.uniform(-0.01, 0.03, horizon), year=years),
+                   nominal_return=_da(rng.uniform(0.0, 0.08, horizon), year=years),
+                   unemployment_rate=_da(rng.uniform(0.02, 0.1, horizon), year=years),
+                   productivity_growth=_da(rng.uniform(0, 0.02, horizon), year=years),
+                   gdp=rng.uniform(1e9, 1e10), average_wage=rng.uniform(20000, 40000))
+    demography = dict(population=_da(rng.uniform(1e3, 1e5, (2, pop_ages.size)), sex=SEXES, age=pop_ages),
+                      fertility=_da(np.broadcast_to(fert, (horizon, pop_ages.size)), year=years, age=pop_ages),
+                      sex_ratio_at_birth=1.05,
+                      net_migration=_da(rng.uniform(-100, 500, (horizon, 2, pop_ages.size)), year=years, sex=SEXES,
+                                        age=pop_ages),
+                      mortality=_da(q, sex=SEXES, age=pop_ages),
+                      mortality_improvement=_da(rng.uniform(0, 0.02, (2, pop_ages.size)), sex=SEXES, age=pop_ages))
+    participation = rng.uniform(0.3, 0.95, (2, ages.size))
+    participation[:, ages >= max_ret] = 0.0
+    behaviour = dict(participation=_da(participation, sex=SEXES, age=ages),
+                     coverage=_da(rng.uniform(0.3, 1.0, (horizon, 2, ages.size)), year=years, sex=SEXES, age=ages),
+                     credit_density=_da(rng.uniform(0.5, 1.0, (2, ages.size)), sex=SEXES, age=ages),
+                     contribution_density=_da(rng.uniform(0.5, 1.0, (2, ages.size)), sex=SEXES, age=ages),
+                     salary_scale=_da(rng.uniform(10000, 60000, (2, ages.size)), sex=SEXES, age=ages),
+                     exit_rate=_da(rng.uniform(0, 0.1, (2, ages.size)), sex=SEXES, age=ages),
+                     retirement_rate=_da(rng.uniform(0.1, 1.0, (2, ages.size)), sex=SEXES, age=ages),
+                     active_mortality_factor=_da(rng.uniform(0.5, 1.2, (2, ages.size)), sex=SEXES, age=ages),
+                     pensioner_mortality_factor=rng.uniform(0.7, 1.1))
+    if method == "growth":
+        dist = rng.uniform(0, 1, (2, ages.size))
+        dist[:, ages >= max_ret] = 0
+        behaviour.update(entrants=rng.uniform(100, 5000), entrant_growth=_da(rng.uniform(-0.02, 0.03, horizon), year=years),
+                         entrant_distribution=_da(dist / dist.sum(), sex=SEXES, age=ages))
+    active = rng.uniform(0, 500, (2, ages.size, service.size))
+    active[:, ages >= max_ret, :] = 0.0
+    inactive = rng.uniform(0, 200, (2, ages.size, service.size))
+    pensioners = np.zeros((4, 2, ages.size))
+    pensioners[0, :, ages >= max_ret - 8] = rng.uniform(0, 300, (int((ages >= max_ret - 8).sum()), 2))
+    amounts = np.where(pensioners > 0, rng.uniform(5000, 30000, pensioners.shape), 0.0)
+    initial = dict(active=_da(active, sex=SEXES, age=ages, service=service),
+                   inactive=_da(inactive, sex=SEXES, age=ages, service=service),
+                   pensioners=_da(pensioners, benefit=["old_age", "invalidity", "widow", "orphan"], sex=SEXES, age=ages),
+                   average_pension=_da(amounts, benefit=["old_age", "invalidity", "widow", "orphan"], sex=SEXES, age=ages),
+                   reserve=rng.uniform(0, 1e9))
+    return dict(settings=settings, scheme=scheme, economy=economy, demography=demography, behaviour=behaviour,
+                initial=initial)
+
+
+@st.composite
+def schemes(draw, **kwargs):
+    seed = draw(st.integers(0, 2**32 - 1))
+    method = draw(st.sampled_from(["residual", "growth"]))
+    timing = draw(st.sampled_from(["end", "even"]))
+    return random_scheme(seed, method=method, timing=timing, **kwargs)
+
+
+def valuation(groups: dict) -> Valuation:
+    return Valuation(**groups)

@@ -1,0 +1,99 @@
+"""The embedded Demoland case: real population, every part-1 feature in use, kernel = reference."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from actuary import Valuation
+from actuary.inputs import FIELDS
+
+from .conftest import WPP_CANADA
+
+SCHEMA_YEAR = ["insurable_wage_bill", "contributions", "benefit_expenditure", "grants", "admin_expenses",
+               "total_expenditure", "investment_income", "reserve", "paygo_cost_rate", "reserve_ratio",
+               "trust_fund_ratio", "gdp", "expenditure_pct_gdp", "contributors", "pensioners",
+               "system_dependency_ratio", "demographic_dependency_ratio", "replacement_rate"]
+SCHEMA_AGE = ["population", "active", "inactive", "new_entrants", "average_insurable_salary"]
+SCHEMA_BENEFIT_AGE = ["pensioners_by_age", "new_pensioners", "average_pension"]
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return Valuation.demo()
+
+
+@pytest.fixture(scope="module")
+def results(demo):
+    return demo.run()
+
+
+def test_results_use_the_schema_names(results):
+    p = results.projection
+    for name in SCHEMA_YEAR:
+        assert p[name].dims == ("year",), name
+    for name in SCHEMA_AGE:
+        assert p[name].dims[0] == "year" and "sex" in p[name].dims, name
+    for name in SCHEMA_BENEFIT_AGE:
+        assert p[name].dims == ("year", "benefit", "sex", "age"), name
+    assert p.benefit_expenditure_by_benefit.dims == ("year", "benefit")
+    assert p.pensioners_by_benefit.dims == ("year", "benefit")
+    assert list(results.summary.horizon.values) == [10, 25, 50, 75, 100]
+    assert p.sizes["year"] == 100 and p.year.values[0] == 2020
+
+
+def test_population_is_canada_2020(demo):
+    """Demoland's base population at ages 0-99 is WPP 2019's Canada at 1 January 2020 within 0.2%."""
+    published = pd.read_csv(WPP_CANADA / "output_population.csv")
+    published = published[published.year == 2020].set_index(["sex", "age"]).population.to_xarray()
+    ours = demo.inputs.demography["population"].sel(age=slice(0, 99))
+    relative = np.abs(ours / published.sel(sex=ours.sex, age=ours.age) - 1)
+    assert float(relative.max()) < 0.002
+
+
+def test_kernel_matches_reference_on_demoland(demo, results):
+    reference = demo.run("reference").projection
+    for name, variable in results.projection.data_vars.items():
+        if variable.dtype.kind == "f":
+            np.testing.assert_allclose(variable.values, reference[name].values, rtol=1e-9,
+                                       atol=1e-9 * max(1.0, float(np.nanmax(np.abs(reference[name].values)))),
+                                       err_msg=name)
+
+
+def test_features_bind_in_demoland(results):
+    p = results.projection
+    assert p.contribution_rate.min() < p.contribution_rate.max()          # a contribution-rate schedule
+    salary = p.average_insurable_salary.sel(year=2020, age=50, sex="male")
+    assert salary < 1.25 * 55_000                                          # the ceiling bites (lognormal)
+    assert float(p.grants.sum()) > 0 and float(p.grant_recipients.sum()) > 0
+    assert float(p.new_pensioners.sel(benefit="old_age", age=slice(59, 63)).sum()) > 0   # early retirement
+    assert float(p.new_pensioners.sel(benefit="old_age", age=slice(66, 69)).sum()) > 0   # late retirement
+    assert float(p.state_subsidy.sum()) > 0 and float(p.admin_expenses.sum()) > 0
+    assert float(p.inactive_retirements.sum()) > 0
+
+
+SCALARS = [(group, name) for group in ("scheme", "economy") for name, field in FIELDS[group].items()
+           if not field.dims and field.kind not in ("choice",)]
+
+
+@pytest.mark.parametrize("group,name", SCALARS)
+def test_every_scalar_provision_changes_the_projection(demo, results, group, name):
+    """No accepted parameter is ignored: moving any scalar provision moves the projection."""
+    value = demo.inputs.scheme.get(name) if group == "scheme" else demo.inputs.economy.get(name)
+    if name == "indexation_lag":
+        new = 0
+    elif name == "reference_earnings_years":
+        new = 5
+    elif name in ("indexation_floor",):
+        new = 0.03
+    elif name in ("indexation_cap",):
+        new = 0.01
+    elif name == "maximum_pension":
+        new = 0.5 * value if np.isfinite(value) else 30_000.0   # lower it so that it binds
+    elif not np.isfinite(value) or value == 0:
+        new = {"maximum_pension": 60_000.0}.get(name, 0.05)
+    else:
+        new = value * 1.1
+    changed = demo.replace(**{group: {name: new}}).run().projection
+    difference = max(float(np.nanmax(np.abs(changed[v] - results.projection[v]))) for v in
+                     ("total_expenditure", "insurable_wage_bill", "reserve", "gdp"))
+    assert difference > 0, f"{group}.{name} = {new} changed nothing"

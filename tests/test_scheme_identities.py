@@ -1,0 +1,120 @@
+"""METHODOLOGY §8 identities on random valid schemes (hypothesis), through the real Valuation."""
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from actuary.indicators import discount_factors
+
+from .schemes import schemes, valuation
+
+SETTINGS = settings(max_examples=25, deadline=None)
+CASH_FLOWS = ("insurable_wage_bill", "contributions", "state_subsidy", "benefit_expenditure", "grants",
+              "admin_expenses", "total_expenditure", "investment_income", "reserve", "gdp")
+RATIOS = ("paygo_cost_rate", "reserve_ratio", "trust_fund_ratio", "replacement_rate", "benefit_ratio",
+          "system_dependency_ratio", "expenditure_pct_gdp")
+
+
+def _close(a, b, rtol=1e-9):
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    scale = max(np.nanmax(np.abs(b)), 1.0) if b.size else 1.0
+    np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol * scale)
+
+
+@SETTINGS
+@given(schemes())
+def test_kernel_matches_reference(groups):
+    v = valuation(groups)
+    kernel, reference = v.run().projection, v.run("reference").projection
+    for name, variable in kernel.data_vars.items():
+        if variable.dtype.kind == "f":
+            _close(variable.values, reference[name].values, rtol=1e-9)
+
+
+@SETTINGS
+@given(schemes())
+def test_people_are_conserved(groups):
+    p = valuation(groups).run().projection
+    start_active = np.concatenate([p.active_at_valuation.values[None], p.active.values[:-1]])
+    start_inactive = np.concatenate([p.inactive_at_valuation.values[None], p.inactive.values[:-1]])
+    # actives: survivors who neither retire, become invalid nor leave, one year older, plus entrants
+    expected = np.zeros_like(p.active.values)
+    expected[:, :, 1:] = (start_active - p.active_deaths.values - p.retirements.values - p.exits.values)[:, :, :-1]
+    expected += p.new_entrants.values
+    _close(p.active.values, expected)
+    # inactive insured: survivors not reaching retirement age, plus exits from active service
+    expected = np.zeros_like(p.inactive.values)
+    expected[:, :, 1:] = (start_inactive - p.inactive_deaths.values - p.inactive_retirements.values
+                          + p.exits.values)[:, :, :-1]
+    _close(p.inactive.values, expected)
+    # everyone reaching retirement age gets a pension or a grant
+    _close(p.new_pensioners.sel(benefit="old_age").sum(["sex", "age"]) + p.grant_recipients,
+           (p.retirements + p.inactive_retirements).sum(["sex", "age"]))
+    # pensioners: survivors and new awards, one year older (the last age is an open group)
+    start = np.concatenate([p.pensioners_at_valuation.values[None], p.pensioners_by_age.values[:-1]])
+    flow = start + p.new_pensioners.values - p.pensioner_deaths.values
+    expected = np.zeros_like(flow)
+    expected[..., 1:] = flow[..., :-1]
+    expected[..., -1] += flow[..., -1]
+    _close(p.pensioners_by_age.values, expected)
+
+
+@SETTINGS
+@given(schemes())
+def test_reserve_identity_and_paygo(groups):
+    p = valuation(groups).run().projection
+    start = np.concatenate([[float(p.reserve_at_valuation)], p.reserve.values[:-1]])
+    _close(p.reserve - start, p.contributions + p.state_subsidy + p.investment_income - p.total_expenditure, 1e-12)
+    _close(p.paygo_cost_rate, p.total_expenditure / p.insurable_wage_bill, 1e-14)
+    _close(p.total_expenditure, p.benefit_expenditure + p.grants + p.admin_expenses, 1e-14)
+    _close(p.benefit_expenditure, p.benefit_expenditure_by_benefit.sum("benefit"), 1e-14)
+
+
+@SETTINGS
+@given(schemes())
+def test_zero_contributions_reserve_falls_by_discounted_expenditure(groups):
+    groups["scheme"].update(contribution_rate=0.0, subsidy_share_of_benefits=0.0, subsidy_share_of_wages=0.0)
+    p = valuation(groups).run().projection
+    v_mid, v_end = discount_factors(p)
+    _close(p.reserve.values * v_end,
+           float(p.reserve_at_valuation) - np.cumsum(v_mid * p.total_expenditure.values), 1e-10)
+
+
+def _scaled(groups, k, fields):
+    out = {g: dict(v) for g, v in groups.items()}
+    for group, name in fields:
+        if out[group].get(name) is not None:
+            out[group][name] = out[group][name] * k
+    return out
+
+
+POPULATION_FIELDS = [("demography", "population"), ("demography", "net_migration"), ("initial", "active"),
+                     ("initial", "inactive"), ("initial", "pensioners"), ("initial", "reserve"),
+                     ("behaviour", "entrants"), ("economy", "gdp")]
+MONEY_FIELDS = [("scheme", "minimum_pension"), ("scheme", "maximum_pension"), ("economy", "gdp"),
+                ("economy", "average_wage"), ("behaviour", "salary_scale"), ("initial", "average_pension"),
+                ("initial", "reserve")]
+
+
+@SETTINGS
+@given(schemes(), st.floats(0.1, 10.0))
+def test_population_scaling(groups, k):
+    base = valuation(groups).run()
+    scaled = valuation(_scaled(groups, k, POPULATION_FIELDS)).run()
+    for name in CASH_FLOWS + ("contributors", "pensioners"):
+        _close(scaled.projection[name], k * base.projection[name], 1e-9)
+    for name in RATIOS:
+        _close(scaled.projection[name], base.projection[name], 1e-9)
+    _close(scaled.summary.gap, base.summary.gap, 1e-9)
+
+
+@SETTINGS
+@given(schemes(), st.floats(0.1, 10.0))
+def test_money_scaling(groups, k):
+    base = valuation(groups).run()
+    scaled = valuation(_scaled(groups, k, MONEY_FIELDS)).run()
+    for name in CASH_FLOWS:
+        _close(scaled.projection[name], k * base.projection[name], 1e-9)
+    for name in RATIOS + ("contributors", "pensioners"):
+        _close(scaled.projection[name], base.projection[name], 1e-9)
+    _close(scaled.summary.gap, base.summary.gap, 1e-9)

@@ -1,0 +1,96 @@
+"""Bad valuation inputs raise InputError naming the field, the cell and the value."""
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from actuary import InputError, Valuation
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return Valuation.demo()
+
+
+def _replace(demo, **groups):
+    return demo.replace(**groups)
+
+
+def test_unknown_field(demo):
+    with pytest.raises(InputError, match=r"'scheme.contribution' is not a known field of 'scheme'"):
+        _replace(demo, scheme={"contribution": 0.2})
+
+
+def test_nan_in_a_schedule(demo):
+    rate = demo.inputs.scheme["contribution_rate"].copy()
+    rate.loc[dict(year=2031)] = np.nan
+    with pytest.raises(InputError, match=r"'scheme.contribution_rate' at year=2031: value nan is not a finite number"):
+        _replace(demo, scheme={"contribution_rate": rate})
+
+
+def test_negative_count(demo):
+    active = demo.inputs.initial["active"].copy()
+    active.loc[dict(sex="female", age=30, service=5)] = -1.0
+    with pytest.raises(InputError, match=r"'initial.active' at sex=female, age=30, service=5: value -1.0 is negative"):
+        _replace(demo, initial={"active": active})
+
+
+def test_rate_outside_unit_interval(demo):
+    with pytest.raises(InputError, match=r"'behaviour.exit_rate' at year=2020, sex=male, age=15: value 1.5 is outside \[0, 1\]"):
+        _replace(demo, behaviour={"exit_rate": 1.5})
+
+
+def test_schedule_not_covering_the_horizon(demo):
+    short = xr.DataArray(np.full(31, 0.02), dims="year", coords={"year": np.arange(2020, 2051)})
+    with pytest.raises(InputError, match=r"'economy.inflation': year 2051 is missing; it must cover years 2020..2119"):
+        _replace(demo, economy={"inflation": short})
+
+
+def test_dimension_a_field_cannot_have(demo):
+    by_age = xr.DataArray([0.1, 0.2], dims="age", coords={"age": [20, 21]})
+    with pytest.raises(InputError, match=r"'scheme.contribution_rate' has dimension 'age', which it cannot depend on"):
+        _replace(demo, scheme={"contribution_rate": by_age})
+
+
+def test_unknown_option(demo):
+    with pytest.raises(InputError, match=r"'scheme.revaluation': 'salaries' is not an option"):
+        _replace(demo, scheme={"revaluation": "salaries"})
+
+
+def test_retirement_age_out_of_range(demo):
+    with pytest.raises(InputError, match=r"'scheme.normal_retirement_age' at year=2020, sex=male: value 75.0 is outside 16..70"):
+        _replace(demo, scheme={"normal_retirement_age": 75})
+
+
+def test_growth_only_input_with_residual_method(demo):
+    with pytest.raises(InputError, match=r"'behaviour.entrants' is only used by the growth new-entrant method"):
+        _replace(demo, behaviour={"entrants": 1000.0})
+
+
+def test_maximum_below_minimum(demo):
+    with pytest.raises(InputError, match=r"'scheme.maximum_pension': value 1000.0 is below scheme.minimum_pension"):
+        _replace(demo, scheme={"maximum_pension": 1000.0})
+
+
+def test_unknown_sex_label(demo):
+    scale = demo.inputs.behaviour["salary_scale"].assign_coords(sex=["male", "x"])
+    with pytest.raises(InputError, match=r"'behaviour.salary_scale': unknown sex 'x'"):
+        _replace(demo, behaviour={"salary_scale": scale})
+
+
+def test_ages_with_gap(demo):
+    population = demo.inputs.demography["population"].drop_sel(age=40)
+    with pytest.raises(InputError, match=r"'demography.population': age 41 after age 39 leaves a gap"):
+        _replace(demo, demography={"population": population})
+
+
+def test_text_where_a_number_is_expected(demo):
+    with pytest.raises(InputError, match=r"'scheme.vesting_years': value 'fifteen' is not a number"):
+        _replace(demo, scheme={"vesting_years": "fifteen"})
+
+
+def test_pensioners_without_amount(demo):
+    amount = demo.inputs.initial["average_pension"].copy()
+    amount.loc[dict(benefit="old_age", sex="male", age=70)] = 0.0
+    with pytest.raises(InputError, match=r"'initial.average_pension' at benefit=old_age, sex=male, age=70: value 0"):
+        _replace(demo, initial={"average_pension": amount})
