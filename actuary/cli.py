@@ -18,7 +18,7 @@ from .validation import InputError
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 WPP_CANADA = PROJECT_ROOT / "assumptions" / "wpp2019_canada"
 
-console = Console()
+console = Console(width=None if sys.stdout.isatty() else 120)
 
 
 def fail(message: str) -> None:
@@ -34,6 +34,9 @@ def atomic_path(path: Path):
     os.close(handle)
     try:
         yield Path(temporary)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
         os.replace(temporary, path)
     finally:
         if os.path.exists(temporary):
@@ -89,6 +92,60 @@ def population(data: Path, out: Path, migration_timing: str):
     console.print(table)
     console.print(f"Wrote {nc_path} (population by year, sex, age; births; deaths)")
     console.print(f"Wrote {csv_path} (totals by year)")
+
+
+@main.command()
+@click.argument("case", required=False, type=click.Path(path_type=Path))
+@click.option("--out", "out", type=click.Path(path_type=Path), default=Path("out"), show_default=True,
+              help="Output folder.")
+def valuate(case: Path | None, out: Path):
+    """Run a valuation (default: the embedded Demoland case) and write its results.
+
+    CASE is a valuation folder (valuation.json and CSV tables, see valuations/demoland).
+    """
+    from .io.folder import read_valuation_folder
+    from .valuation import DEMOLAND
+
+    folder = case or DEMOLAND
+    try:
+        with console.status(f"Reading and validating {folder}..."):
+            valuation = read_valuation_folder(folder)
+        with console.status("Projecting (the first run compiles the kernels; later runs use the cache)..."):
+            results = valuation.run()
+    except InputError as error:
+        fail(str(error))
+    name = valuation.name
+    nc_path = out / f"{name}-results.nc"
+    summary_path = out / f"{name}-summary.nc"
+    with atomic_path(nc_path) as tmp:
+        results.projection.to_netcdf(tmp)
+    with atomic_path(summary_path) as tmp:
+        results.summary.to_netcdf(tmp)
+    print_summary(name, results)
+    console.print(f"Wrote {nc_path} (full projection: every yearly, age and benefit result)")
+    console.print(f"Wrote {summary_path} (GAP by horizon, depletion year)")
+
+
+def print_summary(name, results) -> None:
+    p, s = results.projection, results.summary
+    table = Table(title=f"{name}: valuation at 1 January {p.attrs['valuation_year']}, {p.attrs['horizon']} years")
+    for column, justify in (("year", "right"), ("contributors", "right"), ("pensioners", "right"),
+                            ("contribution rate", "right"), ("PAYG cost rate", "right"),
+                            ("reserve ratio", "right"), ("expenditure % GDP", "right")):
+        table.add_column(column, justify=justify)
+    years = p.year.values
+    for year in [years[0], *[y for y in years if (y - years[0]) % 10 == 9]]:
+        row = p.sel(year=year)
+        table.add_row(str(year), f"{float(row.contributors):,.0f}", f"{float(row.pensioners):,.0f}",
+                      f"{100 * float(row.contribution_rate):.2f}%", f"{100 * float(row.paygo_cost_rate):.2f}%",
+                      f"{float(row.reserve_ratio):.2f}", f"{float(row.expenditure_pct_gdp):.2f}%")
+    console.print(table)
+    gaps = ", ".join(f"{int(h)} years {100 * float(g):.2f}%" for h, g in zip(s.horizon.values, s.gap.values))
+    console.print(f"General average premium: {gaps}")
+    depletion = float(s.depletion_year)
+    console.print("Reserve depletion year: " + ("none within the horizon" if depletion != depletion
+                                                else f"{int(depletion)} (afterwards income covers at least "
+                                                     f"{100 * float(s.payable_share_after_depletion):.0f}% of expenditure)"))
 
 
 if __name__ == "__main__":

@@ -25,6 +25,22 @@ from . import validation as check
 RADIX = 100_000.0
 
 
+def _a0(m0: np.ndarray, male: np.ndarray) -> np.ndarray:
+    """Andreev-Kingkade a_0 on plain arrays (``male`` a boolean array broadcastable to m0)."""
+    a_male = np.where(m0 < 0.02300, 0.14929 - 1.99545 * m0, np.where(m0 < 0.08307, 0.02832 + 3.26201 * m0, 0.29915))
+    a_female = np.where(m0 < 0.01724, 0.14903 - 2.05527 * m0,
+                        np.where(m0 < 0.06891, 0.04667 + 3.88089 * m0, 0.31411))
+    return np.where(male, a_male, a_female)
+
+
+def _male_mask(da: xr.DataArray) -> np.ndarray:
+    """Boolean array (broadcast over ``da``) that is True where sex == "male"."""
+    if "sex" not in da.dims:
+        raise check.InputError("The default a_0 (Andreev-Kingkade) depends on sex: give the table a 'sex' "
+                               "dimension labelled male/female, or pass ax explicitly.")
+    return (da["sex"] == "male").broadcast_like(da).transpose(*da.dims).values
+
+
 def infant_separation_factor(m0: xr.DataArray) -> xr.DataArray:
     """a_0 from the infant death rate m_0 by sex: Andreev & Kingkade (2015), as used by the HMD.
 
@@ -32,11 +48,7 @@ def infant_separation_factor(m0: xr.DataArray) -> xr.DataArray:
     Females: 0.14903 - 2.05527 m0 (m0 < 0.01724); 0.04667 + 3.88089 m0 (< 0.06891); else 0.31411.
     ``m0`` must have a ``sex`` dimension labelled "male"/"female".
     """
-    if "sex" not in m0.dims:
-        raise check.InputError("infant_separation_factor needs m0 by 'sex' (male/female).")
-    male = xr.where(m0 < 0.02300, 0.14929 - 1.99545 * m0, xr.where(m0 < 0.08307, 0.02832 + 3.26201 * m0, 0.29915))
-    female = xr.where(m0 < 0.01724, 0.14903 - 2.05527 * m0, xr.where(m0 < 0.06891, 0.04667 + 3.88089 * m0, 0.31411))
-    return xr.where(m0["sex"] == "male", male, female)
+    return xr.DataArray(_a0(np.asarray(m0.values, dtype=float), _male_mask(m0)), dims=m0.dims, coords=m0.coords)
 
 
 def _age_last(name: str, da: xr.DataArray) -> xr.DataArray:
@@ -86,11 +98,16 @@ def life_table_from_qx(qx: xr.DataArray, ax: xr.DataArray | None = None, radix: 
         a = np.full_like(q, 0.5)
         m_last_closed = q[..., -2] / (1.0 - 0.5 * q[..., -2])
         a[..., -1] = np.where(m_last_closed > 0, 1.0 / np.maximum(m_last_closed, 1e-300), 0.0)
-        a0 = xr.full_like(qx.isel(age=0), 0.1, dtype=float)
-        for _ in range(50):  # fixed point a0 -> m0 -> a0, converges in a few steps
-            m0 = qx.isel(age=0) / (1.0 - (1.0 - a0) * qx.isel(age=0))
-            a0 = infant_separation_factor(m0).transpose(*a0.dims)
-        a[..., 0] = a0.values
+        q0 = q[..., 0]
+        male = _male_mask(qx.isel(age=0))
+        a0 = np.full_like(q0, 0.1)
+        for _ in range(100):  # fixed point a0 -> m0 -> a0 (a contraction: converges in a few steps)
+            updated = _a0(q0 / (1.0 - (1.0 - a0) * q0), male)
+            converged = np.max(np.abs(updated - a0)) < 1e-15 if a0.size else True
+            a0 = updated
+            if converged:
+                break
+        a[..., 0] = a0
     else:
         ax = _age_last("ax", ax).broadcast_like(qx).transpose(*qx.dims)
         check.nonnegative("ax", ax, "a separation factor")
@@ -112,7 +129,7 @@ def life_table_from_mx(mx: xr.DataArray, ax: xr.DataArray | None = None, radix: 
     m = np.array(mx.values, dtype=float)
     if ax is None:
         a = np.full_like(m, 0.5)
-        a[..., 0] = infant_separation_factor(mx.isel(age=0)).transpose(*mx.isel(age=0).dims).values
+        a[..., 0] = _a0(m[..., 0], _male_mask(mx.isel(age=0)))
         if np.any(m[..., -1] <= 0):
             raise check.InputError("Input 'mx': the open age group needs a death rate > 0.")
         a[..., -1] = 1.0 / m[..., -1]

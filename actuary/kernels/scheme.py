@@ -48,6 +48,23 @@ def old_age_pension(accrual, service, reference, age_reached, normal_age, early_
 
 
 @numba.njit(cache=True)
+def _service_bounds(act, ina, bound):
+    """bound[s, a] = highest service index holding any active or inactive insured (-1 if none);
+    returns the highest occupied age index (-1 if none)."""
+    highest = -1
+    for s in range(2):
+        for a in range(act.shape[1]):
+            bound[s, a] = -1
+            for k in range(act.shape[2] - 1, -1, -1):
+                if act[s, a, k] != 0.0 or ina[s, a, k] != 0.0:
+                    bound[s, a] = k
+                    break
+            if bound[s, a] >= 0 and a > highest:
+                highest = a
+    return highest
+
+
+@numba.njit(cache=True)
 def insured_kernel(active0, inactive0, target, entrants_in, residual_method,
                    q_active, q_inactive, exit_rate, retire_rate, invalidity_rate,
                    credit_density, contribution_density, salary, reference,
@@ -60,10 +77,15 @@ def insured_kernel(active0, inactive0, target, entrants_in, residual_method,
     n_ages = active0.shape[1]
     n_service = active0.shape[2]
     top = n_service - 1
+    # two buffers swapped each year; both are zero above the highest occupied age
     act = active0.copy()
     ina = inactive0.copy()
-    act_next = np.empty_like(act)
-    ina_next = np.empty_like(ina)
+    act_next = np.zeros_like(act)
+    ina_next = np.zeros_like(ina)
+    # highest occupied service by sex and age (loops stop there), for this year and the next
+    bound = np.empty((2, n_ages), dtype=np.int64)
+    bound_next = np.empty((2, n_ages), dtype=np.int64)
+    occupied = _service_bounds(act, ina, bound)
     for s in range(2):
         for a in range(n_ages):
             tot_a = 0.0
@@ -74,41 +96,43 @@ def insured_kernel(active0, inactive0, target, entrants_in, residual_method,
             active_out[0, s, a] = tot_a
             inactive_out[0, s, a] = tot_i
     for t in range(n_years):
-        act_next[:] = 0.0
-        ina_next[:] = 0.0
         bill = 0.0
         heads = 0.0
         lump = 0.0
         lump_count = 0.0
+        bound_next[:] = -1
         for s in range(2):
             era = early_age[t, s]
             nra = normal_age[t, s]
-            for a in range(n_ages):
+            for a in range(occupied + 1):
                 reached = min_age + a + 1.0
                 q = q_active[t, s, a]
-                r_eligible = retire_rate[t, s, a]
                 i_rate = invalidity_rate[t, s, a]
                 w = exit_rate[t, s, a]
                 d = credit_density[t, s, a]
                 pay = salary[t, s, a] * contribution_density[t, s, a]
                 ref = reference[t, s, a]
+                if reached >= max_retirement_age:
+                    r_vested = 1.0
+                    r_other = 1.0
+                else:
+                    r_vested = retire_rate[t, s, a] if reached >= era else 0.0
+                    r_other = 1.0 if reached >= nra else 0.0
+                at_retirement_age = reached >= nra or reached >= max_retirement_age
+                last = bound[s, a]
+                written = -1  # highest service written at age a + 1 next year
                 dead_sum = 0.0
                 ret_sum = 0.0
                 inv_sum = 0.0
                 exit_sum = 0.0
-                for k in range(n_service):
+                award_n = 0.0
+                award_m = 0.0
+                for k in range(last + 1):
                     n = act[s, a, k]
                     if n == 0.0:
                         continue
                     vested = k >= vesting
-                    if reached >= max_retirement_age:
-                        r = 1.0
-                    elif vested and reached >= era:
-                        r = r_eligible
-                    elif (not vested) and reached >= nra:
-                        r = 1.0
-                    else:
-                        r = 0.0
+                    r = r_vested if vested else r_other
                     dead = n * q
                     alive = n - dead
                     retired = alive * r
@@ -128,16 +152,17 @@ def insured_kernel(active0, inactive0, target, entrants_in, residual_method,
                         if vested:
                             pension = old_age_pension(accrual, k, ref, reached, nra, early_reduction,
                                                       late_increment, minimum[t], maximum[t])
-                            awards_count[t, OLD_AGE, s, a] += retired
-                            awards_amount[t, OLD_AGE, s, a] += retired * pension
+                            award_n += retired
+                            award_m += retired * pension
                         else:
                             lump += retired * grant_multiple * ref * k
                             lump_count += retired
-                    if a + 1 < n_ages:
+                    if a + 1 < n_ages and (stay > 0.0 or left > 0.0):
                         up = k + 1 if k < top else top
                         act_next[s, a + 1, up] += stay * d
                         act_next[s, a + 1, k] += stay * (1.0 - d)
                         ina_next[s, a + 1, k] += left
+                        written = up if stay * d > 0.0 else k
                 active_deaths[t, s, a] = dead_sum
                 retirements[t, s, a] = ret_sum
                 invalidity[t, s, a] = inv_sum
@@ -146,32 +171,45 @@ def insured_kernel(active0, inactive0, target, entrants_in, residual_method,
                 qi = q_inactive[t, s, a]
                 dead_sum = 0.0
                 ret_sum = 0.0
-                for k in range(n_service):
+                for k in range(last + 1):
                     n = ina[s, a, k]
                     if n == 0.0:
                         continue
                     dead = n * qi
                     alive = n - dead
                     dead_sum += dead
-                    if reached >= nra or reached >= max_retirement_age:
+                    if at_retirement_age:
                         ret_sum += alive
                         if k >= vesting:
                             pension = old_age_pension(accrual, k, ref, reached, reached, 0.0, 0.0,
                                                       minimum[t], maximum[t])
-                            awards_count[t, OLD_AGE, s, a] += alive
-                            awards_amount[t, OLD_AGE, s, a] += alive * pension
+                            award_n += alive
+                            award_m += alive * pension
                         else:
                             lump += alive * grant_multiple * ref * k
                             lump_count += alive
-                    elif a + 1 < n_ages:
+                    elif a + 1 < n_ages and alive > 0.0:
                         ina_next[s, a + 1, k] += alive
+                        if k > written:
+                            written = k
+                if written >= 0 and written > bound_next[s, a + 1]:
+                    bound_next[s, a + 1] = written
                 inactive_deaths[t, s, a] = dead_sum
                 inactive_retirements[t, s, a] = ret_sum
+                awards_count[t, OLD_AGE, s, a] += award_n
+                awards_amount[t, OLD_AGE, s, a] += award_m
+            for a in range(occupied + 1, n_ages):
+                active_deaths[t, s, a] = 0.0
+                retirements[t, s, a] = 0.0
+                invalidity[t, s, a] = 0.0
+                exits[t, s, a] = 0.0
+                inactive_deaths[t, s, a] = 0.0
+                inactive_retirements[t, s, a] = 0.0
             # new entrants (mid-year, zero service), by age at the end of the year
             for a in range(n_ages):
                 if residual_method:
                     current = 0.0
-                    for k in range(n_service):
+                    for k in range(bound_next[s, a] + 1):
                         current += act_next[s, a, k]
                     gap = target[t + 1, s, a] - current
                     if gap > 0.0:
@@ -180,7 +218,7 @@ def insured_kernel(active0, inactive0, target, entrants_in, residual_method,
                         entering = 0.0
                         if current > 0.0 and gap < 0.0:
                             keep = target[t + 1, s, a] / current
-                            for k in range(n_service):
+                            for k in range(bound_next[s, a] + 1):
                                 moved = act_next[s, a, k] * (1.0 - keep)
                                 act_next[s, a, k] -= moved
                                 ina_next[s, a, k] += moved
@@ -191,23 +229,35 @@ def insured_kernel(active0, inactive0, target, entrants_in, residual_method,
                 new_entrants[t, s, a] = entering
                 if entering > 0.0:
                     act_next[s, a, 0] += entering
+                    if bound_next[s, a] < 0:
+                        bound_next[s, a] = 0
                     bill += 0.5 * entering * salary[t, s, a] * contribution_density[t, s, a]
                     heads += 0.5 * entering
         wage_bill[t] = bill
         contributors[t] = heads
         grants[t] = lump
         grant_count[t] = lump_count
+        # swap buffers: the old start-of-year stock is cleared to become next year's empty buffer
+        for s in range(2):
+            for a in range(occupied + 1):
+                for k in range(bound[s, a] + 1):
+                    act[s, a, k] = 0.0
+                    ina[s, a, k] = 0.0
+        act, act_next = act_next, act
+        ina, ina_next = ina_next, ina
+        bound, bound_next = bound_next, bound
+        occupied = -1
         for s in range(2):
             for a in range(n_ages):
                 tot_a = 0.0
                 tot_i = 0.0
-                for k in range(n_service):
-                    act[s, a, k] = act_next[s, a, k]
-                    ina[s, a, k] = ina_next[s, a, k]
-                    tot_a += act_next[s, a, k]
-                    tot_i += ina_next[s, a, k]
+                for k in range(bound[s, a] + 1):
+                    tot_a += act[s, a, k]
+                    tot_i += ina[s, a, k]
                 active_out[t + 1, s, a] = tot_a
                 inactive_out[t + 1, s, a] = tot_i
+                if bound[s, a] >= 0 and a > occupied:
+                    occupied = a
 
 
 @numba.njit(cache=True)

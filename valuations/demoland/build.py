@@ -109,7 +109,7 @@ def main():
 
     years = np.arange(T0, T0 + HORIZON)
     yearly = pd.DataFrame({"year": years})
-    yearly["scheme.contribution_rate"] = np.select([years < 2025, years < 2030], [0.16, 0.17], 0.18)
+    yearly["scheme.contribution_rate"] = np.select([years < 2025, years < 2030], [0.18, 0.20], 0.22)
     yearly["scheme.collection_rate"] = 0.96
     yearly["scheme.subsidy_share_of_benefits"] = 0.02
     yearly["scheme.subsidy_share_of_wages"] = 0.0
@@ -152,7 +152,7 @@ def main():
     for sex in SEXES:
         for age in range(60, MAX_AGE + 1):
             population_x = table.loc[(sex, age), "demography.population"]
-            share = 0.74 if age >= 65 else 0.74 * (age - 59) / 6
+            share = 0.62 if age >= 65 else 0.62 * (age - 59) / 6
             pension = AVERAGE_WAGE * 0.40 * (1.0 if sex == "male" else 0.82) * (1 - 0.006 * max(age - 65, 0))
             count = population_x * share
             expenditure += count * pension
@@ -177,7 +177,7 @@ def main():
         "economy": {"gdp": 2.2e12, "average_wage": AVERAGE_WAGE},
         "demography": {},
         "behaviour": {},
-        "initial": {"reserve": round(2.5 * expenditure, -6)},
+        "initial": {"reserve": round(4.0 * expenditure, -6)},
     }
     (HERE / "valuation.json").write_text(json.dumps(case, indent=2) + "\n")
     print(f"wrote Demoland case files to {HERE}")
