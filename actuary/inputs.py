@@ -61,6 +61,12 @@ FIELDS: dict[str, dict[str, Field]] = {
         "migration_timing": Field((), "choice", "end", choices=("end", "even")),
         "gap_horizons": Field(("horizon",), "int", (10, 25, 50, 75), "years",
                               "horizons of the general average premium (the full horizon is always added)"),
+        "scaled_premium_period": Field((), "int", 10, "years", "length m of each scaled-premium period"),
+        "scaled_premium_target": Field((), "number", None, "years of expenditure",
+                                       "reserve ratio K to reach at each period end (default: the lowest rate "
+                                       "with a non-decreasing reserve)"),
+        "balance_sheet": Field((), "choice", "yes", choices=("yes", "no"),
+                               doc="compute the open-group balance sheet and closed-group liability (4 extra runs)"),
     },
     "scheme": {
         "contribution_rate": Field((Y,), "amount", units="share of insurable earnings"),
@@ -89,8 +95,27 @@ FIELDS: dict[str, dict[str, Field]] = {
         "ceiling_multiple": Field((), "amount", np.inf, "x average wage", "insurable earnings ceiling (inf: none)"),
         "floor_multiple": Field((), "amount", 0.0, "x average wage", "insurable earnings floor"),
         "earnings_cv": Field((), "amount", 0.0, "", "coefficient of variation of earnings within a cell (lognormal)"),
-        "grant_multiple": Field((), "amount", 0.0, "x reference earnings per year of service",
-                                "lump sum to those reaching retirement age without the vesting service"),
+        "grant_type": Field((), "choice", "multiple", choices=("multiple", "refund"),
+                            doc="grant to those reaching retirement age without the vesting service: a multiple of "
+                                "reference earnings per year of service, or the refund of contributions with interest"),
+        "grant_multiple": Field((), "amount", 0.0, "x reference earnings per year of service", "grant_type multiple"),
+        "refund_contribution_rate": Field((Y,), "probability", None, "share of insurable earnings",
+                                          "contributions refunded (grant_type refund), e.g. the employee rate"),
+        "refund_interest": Field((Y,), "rate", None, "a year", "interest credited on refunds (default: the return)"),
+        "past_service_credit": Field((), "probability", 1.0, "share",
+                                     "share of the initial actives' service credited (new scheme: 0 none, 1 full)"),
+        "invalidity_vesting_years": Field((), "number", 5.0, "years of service",
+                                          "minimum service for invalidity and survivors' pensions of actives"),
+        "invalidity_future_service": Field((), "probability", 0.0, "share",
+                                           "fraction of the service to normal retirement age credited on invalidity"),
+        "invalidity_conversion": Field((), "choice", "convert", choices=("convert", "keep"),
+                                       doc="invalidity pensions at normal retirement age: convert to old age or keep"),
+        "widow_share": Field((), "amount", 0.0, "x the deceased's pension"),
+        "orphan_share": Field((), "amount", 0.0, "x the deceased's pension, each orphan"),
+        "survivor_share_cap": Field((), "amount", 1.0, "x the deceased's pension", "cap on all survivors' shares"),
+        "orphan_age_limit": Field((), "int", 18, "years", "orphans' pensions stop on reaching this age"),
+        "funeral_grant": Field((), "amount", 0.0, "currency at t0", "per death of an active or a pensioner"),
+        "funeral_grant_indexation": Field((), "choice", "wages", choices=("prices", "wages", "pensions", "none")),
         "admin_share_of_benefits": Field((), "probability", 0.0),
         "admin_share_of_contributions": Field((), "probability", 0.0),
         "subsidy_share_of_benefits": Field((Y,), "probability", 0.0, "", "state subsidy as a share of benefits"),
@@ -122,8 +147,20 @@ FIELDS: dict[str, dict[str, Field]] = {
         "exit_rate": Field((Y, S, A), "probability", 0.0, "a year", "active -> inactive", fill=0.0),
         "retirement_rate": Field((Y, S, A), "probability", 1.0, "a year",
                                  "probability of retiring in the year for an eligible active"),
+        "invalidity_rate": Field((Y, S, A), "probability", 0.0, "a year", "among actives with invalidity vesting",
+                                 fill=0.0),
+        "reentry_rate": Field((Y, S, A), "probability", 0.0, "a year", "inactive -> active, with their credits",
+                              fill=0.0),
         "active_mortality_factor": Field((S, A), "positive", 1.0, "x q_x"),
-        "pensioner_mortality_factor": Field((S, A), "positive", 1.0, "x q_x"),
+        "pensioner_mortality_factor": Field((S, A), "positive", 1.0, "x q_x", population_ages=True),
+        "invalid_mortality_factor": Field((S, A), "positive", 1.0, "x q_x", population_ages=True),
+        "survivor_mortality_factor": Field((S, A), "positive", 1.0, "x q_x (widows and widowers)", population_ages=True),
+        "remarriage_rate": Field((Y, S, A), "probability", 0.0, "a year (widows and widowers)", population_ages=True),
+        "probability_married": Field((S, A), "probability", 0.0, "share of deaths leaving a spouse",
+                                     population_ages=True),
+        "spouse_age_difference": Field((S, A), "number", 0.0, "years, spouse minus deceased", population_ages=True),
+        "orphans": Field((S, A), "amount", 0.0, "expected orphans per death", population_ages=True),
+        "orphan_age": Field((S, A), "amount", 10.0, "years, mean age of the orphans", population_ages=True),
         "entrants": Field((), "count", None, "persons in year t0 (growth method)"),
         "entrant_growth": Field((Y,), "rate", 0.0, "a year (growth method)"),
         "entrant_distribution": Field((S, A), "probability", None, "share (growth method)", fill=0.0),
@@ -131,8 +168,14 @@ FIELDS: dict[str, dict[str, Field]] = {
     "initial": {
         "active": Field((S, A, K), "count", units="persons at 1 January t0", fill=0.0),
         "inactive": Field((S, A, K), "count", 0.0, "persons at 1 January t0", fill=0.0),
-        "pensioners": Field((B, S, A), "count", 0.0, "persons at 1 January t0", fill=0.0),
-        "average_pension": Field((B, S, A), "amount", 0.0, "currency a year at 1 January t0", fill=0.0),
+        "pensioners": Field((B, S, A), "count", 0.0, "persons at 1 January t0", population_ages=True, fill=0.0),
+        "average_pension": Field((B, S, A), "amount", 0.0, "currency a year at 1 January t0", population_ages=True,
+                                 fill=0.0),
+        "refund_balance": Field((S, A, K), "amount", None, "currency at t0, all actives of the cell",
+                                "contributions to refund accumulated by the initial actives (grant_type refund; "
+                                "default: service x refund rate x insurable salary)", fill=0.0),
+        "inactive_refund_balance": Field((S, A, K), "amount", None, "currency at t0, all inactive of the cell",
+                                         "as refund_balance, for the initial inactive insured", fill=0.0),
         "reserve": Field((), "number", 0.0, "currency at 1 January t0"),
     },
 }
@@ -187,8 +230,10 @@ def _coerce(name: str, field: Field, value, coords: dict) -> xr.DataArray:
                 raise InputError(f"Input '{name}' has no labels for dimension '{dim}'.")
             wanted = target[dim]
             labels = np.asarray(da[dim].values)
-            if dim in (Y, A, K):
+            if dim == Y or (dim in (A, K) and field.fill is None):
                 check.integer_steps(name, da, dim)
+            elif dim in (A, K):  # sparse tables (absent cells take the fill value): labels must only increase
+                check.increasing(name, da, dim)
             if dim == S:
                 da = check.sexes(name, da)
                 continue
@@ -288,7 +333,7 @@ class Inputs:
             value = values.get(key, field.default)
             if value is REQUIRED:
                 raise InputError(f"Input 'settings.{key}' is required ({field.doc}).")
-            out[key] = _scalar(f"settings.{key}", field, value)
+            out[key] = None if value is None else _scalar(f"settings.{key}", field, value)
         if not 1 <= out["horizon"] <= 300:
             raise InputError(f"Input 'settings.horizon': value {out['horizon']} is outside 1..300 years.")
         if not 0 <= out["min_age"] < out["max_retirement_age"] < out["max_age"]:
@@ -348,6 +393,23 @@ class Inputs:
                              "must be >= 0 (0: whole career).")
         if self.economy["productivity_growth"] is None:
             self.economy["productivity_growth"] = self.economy["real_wage_growth"].copy().rename("productivity_growth")
+        refund = sch["grant_type"] == "refund"
+        for key in ("refund_contribution_rate", "refund_interest"):
+            if key in raw["scheme"] and not refund:
+                raise InputError(f"Input 'scheme.{key}' is only used when scheme.grant_type is 'refund'.")
+        for key in ("refund_balance", "inactive_refund_balance"):
+            if key in raw["initial"] and not refund:
+                raise InputError(f"Input 'initial.{key}' is only used when scheme.grant_type is 'refund'.")
+        if "grant_multiple" in raw["scheme"] and refund:
+            raise InputError("Input 'scheme.grant_multiple' is only used when scheme.grant_type is 'multiple'.")
+        if refund and sch["refund_contribution_rate"] is None:
+            raise InputError("Input 'scheme.refund_contribution_rate' is required when scheme.grant_type is 'refund'.")
+        if sch["orphan_age_limit"] < 1 or sch["orphan_age_limit"] > s["max_age"]:
+            raise InputError(f"Input 'scheme.orphan_age_limit': value {sch['orphan_age_limit']} is outside "
+                             f"1..{s['max_age']}.")
+        if s["scaled_premium_period"] < 1:
+            raise InputError(f"Input 'settings.scaled_premium_period': value {s['scaled_premium_period']} must be "
+                             ">= 1 year.")
         growth = s["new_entrant_method"] == "growth"
         for key in GROWTH_ONLY:
             given = key in raw["behaviour"]

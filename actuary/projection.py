@@ -95,32 +95,62 @@ def build_kernel_inputs(inputs: Inputs) -> KernelInputs:
     # 3. insured
     q_scheme = q_all.sel(age=ages).values
     q_active = np.clip(q_scheme * beh["active_mortality_factor"].values[None], 0.0, 1.0)
-    q_pens = np.clip(q_scheme * beh["pensioner_mortality_factor"].values[None], 0.0, 1.0)
-    q_pens[:, :, -1] = 1.0
     residual = st["new_entrant_method"] == "residual"
     entrants = np.zeros((n_years, 2, ages.size))
     if not residual:
         growth = np.concatenate([[1.0], np.cumprod(1 + beh["entrant_growth"].values[1:])])
         entrants = beh["entrants"] * growth[:, None, None] * beh["entrant_distribution"].values[None]
+    refund = sch["grant_type"] == "refund"
+    refund_rate = sch["refund_contribution_rate"].values if refund else np.zeros(n_years)
+    refund_interest = (sch["refund_interest"] if sch["refund_interest"] is not None else eco["nominal_return"]).values
+    active0 = credit_past_service(ini["active"].values, sch["past_service_credit"])
+    service = inputs.coords["service"]
+    inactive0 = ini["inactive"].values
+
+    def opening_balance(stock, given):
+        """Refund balances at t0: given, or service x refund rate x insurable salary (no interest)."""
+        if not refund:
+            return np.zeros_like(stock)
+        if given is not None:
+            return given.values
+        pay = insurable[0] * beh["contribution_density"].values[0]
+        return stock * service[None, None, :] * refund_rate[0] * pay[:, :, None]
+
+    balance0 = opening_balance(active0, ini["refund_balance"])
+    inactive_balance0 = opening_balance(inactive0, ini["inactive_refund_balance"])
+    survivors = tuple(_c(beh[k].values) for k in ("probability_married", "spouse_age_difference", "orphans",
+                                                     "orphan_age"))
+    shares = _c([sch["widow_share"], sch["orphan_share"], sch["survivor_share_cap"], sch["orphan_age_limit"]])
     insured = dict(
-        active0=_c(ini["active"].values), inactive0=_c(ini["inactive"].values),
-        target=None, entrants_in=_c(entrants), residual_method=residual,
+        active0=_c(active0), inactive0=_c(inactive0),
+        balance_active0=_c(balance0), balance_inactive0=_c(inactive_balance0),
+        target=None, entrants_in=_c(entrants), residual_method=residual, entrants_allowed=True, accrue=True,
         q_active=_c(q_active), q_inactive=_c(q_scheme),
         exit_rate=_c(beh["exit_rate"].values), retire_rate=_c(beh["retirement_rate"].values),
-        invalidity_rate=np.zeros((n_years, 2, ages.size)),
+        invalidity_rate=_c(beh["invalidity_rate"].values), reentry_rate=_c(beh["reentry_rate"].values),
         credit_density=_c(beh["credit_density"].values), contribution_density=_c(beh["contribution_density"].values),
         salary=_c(insurable), reference=_c(reference),
         early_age=_c(sch["early_retirement_age"].values), normal_age=_c(sch["normal_retirement_age"].values),
         max_retirement_age=float(st["max_retirement_age"]), min_age=float(lo),
         accrual=_c(sch["accrual"].values), vesting=float(sch["vesting_years"]),
+        invalidity_vesting=float(sch["invalidity_vesting_years"]),
+        future_service_fraction=float(sch["invalidity_future_service"]),
         early_reduction=float(sch["early_retirement_reduction"]), late_increment=float(sch["late_retirement_increment"]),
-        minimum=_c(minimum), maximum=_c(maximum), grant_multiple=float(sch["grant_multiple"]))
+        minimum=_c(minimum), maximum=_c(maximum), refund=refund, grant_multiple=float(sch["grant_multiple"]),
+        refund_rate=_c(refund_rate), refund_interest=_c(refund_interest), survivors=survivors, shares=shares)
 
-    # 4. pensions
+    # 4. pensions (full age grid 0..max_age)
+    q_full = q_all.values
+    factors = [beh["pensioner_mortality_factor"], beh["invalid_mortality_factor"], beh["survivor_mortality_factor"],
+               xr.ones_like(beh["pensioner_mortality_factor"])]
+    q_pension = np.stack([np.clip(q_full * f.values[None], 0.0, 1.0) for f in factors], axis=1)
+    q_pension[..., -1] = 1.0
     count0 = ini["pensioners"].values
     pensions = dict(count0=_c(count0), amount0=_c(count0 * ini["average_pension"].values),
-                    q_pension=_c(np.broadcast_to(q_pens[:, None], (n_years, len(BENEFITS), 2, ages.size))),
-                    beta=_c(beta))
+                    q_pension=_c(q_pension), beta=_c(beta), remarriage=_c(beh["remarriage_rate"].values),
+                    normal_age=_c(sch["normal_retirement_age"].values),
+                    convert_invalidity=sch["invalidity_conversion"] == "convert", survivors=survivors, shares=shares)
+    funeral = series.indexed_amount(sch["funeral_grant"], sch["funeral_grant_indexation"], prices, wages, beta)
 
     # 5. finance
     finance = dict(contribution_rate=_c(sch["contribution_rate"].values), collection_rate=_c(sch["collection_rate"].values),
@@ -132,9 +162,35 @@ def build_kernel_inputs(inputs: Inputs) -> KernelInputs:
     employment_share = beh["participation"].values * (1 - eco["unemployment_rate"].values)[:, None, None]
     target_share = employment_share * beh["coverage"].values
     derived = dict(wages=wages, prices=prices, beta=beta, wage_growth=wage_growth, average_wage=average_wage,
+                   funeral=funeral,
                    insurable=insurable, reference=reference, minimum=minimum, maximum=maximum,
                    employment_share=employment_share, target_share=target_share, mean_salary=mean_salary)
     return KernelInputs(population, insured, pensions, finance, derived)
+
+
+def credit_past_service(active: np.ndarray, share: float) -> np.ndarray:
+    """Initial actives with only ``share`` of their service credited (a new scheme: 0 no past-service
+    credit, 1 full credit): service k becomes share x k, split between the neighbouring whole years."""
+    if share == 1.0:
+        return np.asarray(active, dtype=float)
+    out = np.zeros_like(active, dtype=float)
+    top = active.shape[-1] - 1
+    for k in range(active.shape[-1]):
+        credited = share * k
+        low = int(np.floor(credited))
+        weight = credited - low
+        out[..., low] += active[..., k] * (1 - weight)
+        out[..., min(low + 1, top)] += active[..., k] * weight
+    return out
+
+
+RUN_MODES = {
+    # mode: (initial insured kept, new entrants, future accrual)
+    "open": (True, True, True),
+    "closed": (True, False, True),
+    "accrued": (True, False, False),
+    "pensioners": (False, False, False),
+}
 
 
 def _target(population: np.ndarray, kin: KernelInputs, lo: int) -> np.ndarray:
@@ -145,12 +201,17 @@ def _target(population: np.ndarray, kin: KernelInputs, lo: int) -> np.ndarray:
     return _c(population[:, :, lo:] * share)
 
 
-def run_kernels(kin: KernelInputs, lo: int, engine: str = "kernel") -> dict:
-    """Run the four steps; returns a flat dict of arrays (kernel output names)."""
+def run_kernels(kin: KernelInputs, lo: int, engine: str = "kernel", mode: str = "open") -> dict:
+    """Run the four steps; returns a flat dict of arrays (kernel output names).
+
+    ``mode``: "open" (the valuation), "closed" (no new entrants), "accrued" (no new entrants and no
+    future accrual: benefits on service at the valuation date), "pensioners" (current pensioners and
+    their survivors only). The closed-group modes serve the balance sheet."""
+    keep_insured, entrants_allowed, accrue = RUN_MODES[mode]
     p = kin.population
-    n_years, _, n_pop_ages = p["survival"].shape
+    n_years, _, n_full = p["survival"].shape
     if engine == "kernel":
-        population = np.empty((n_years + 1, 2, n_pop_ages))
+        population = np.empty((n_years + 1, 2, n_full))
         births = np.empty((n_years, 2))
         deaths = np.empty((n_years, 2))
         project_population_kernel(p["base"], p["survival"], p["fertility"], p["male_share"], p["migration"],
@@ -160,88 +221,105 @@ def run_kernels(kin: KernelInputs, lo: int, engine: str = "kernel") -> dict:
     out = {"population": population, "births": births, "deaths": deaths}
     ins = dict(kin.insured)
     ins["target"] = _target(population, kin, lo)
+    ins["entrants_allowed"] = entrants_allowed
+    ins["accrue"] = accrue
+    if not keep_insured:
+        for key in ("active0", "inactive0", "balance_active0", "balance_inactive0"):
+            ins[key] = np.zeros_like(ins[key])
     n_ages = ins["active0"].shape[1]
     if engine == "kernel":
-        res = {"active_out": np.empty((n_years + 1, 2, n_ages)), "inactive_out": np.empty((n_years + 1, 2, n_ages)),
-               "awards_count": np.zeros((n_years, 4, 2, n_ages)), "awards_amount": np.zeros((n_years, 4, 2, n_ages))}
+        res = {"active_out": np.empty((n_years + 1, 2, n_ages)), "inactive_out": np.empty((n_years + 1, 2, n_ages))}
         for name in ("new_entrants", "active_deaths", "retirements", "exits", "invalidity", "inactive_deaths",
-                     "inactive_retirements"):
+                     "inactive_retirements", "reentries"):
             res[name] = np.zeros((n_years, 2, n_ages))
+        res["awards_count"] = np.zeros((n_years, 4, 2, n_full))
+        res["awards_amount"] = np.zeros((n_years, 4, 2, n_full))
         for name in ("wage_bill", "contributors", "grants", "grant_count"):
             res[name] = np.zeros(n_years)
         insured_kernel(**ins, **res)
     else:
-        res = insured_reference(**ins)
+        res = insured_reference(**ins, n_full_ages=n_full)
     out.update(res)
     out["target"] = ins["target"]
-    pen = kin.pensions
+    pen = dict(kin.pensions)
     if engine == "kernel":
-        pres = {"count": np.empty((n_years + 1,) + pen["count0"].shape),
-                "amount": np.empty((n_years + 1,) + pen["count0"].shape),
-                "expenditure": np.empty((n_years, 4)), "deaths": np.empty((n_years,) + pen["count0"].shape)}
-        pensions_kernel(count0=pen["count0"], amount0=pen["amount0"], awards_count=res["awards_count"],
-                        awards_amount=res["awards_amount"], q_pension=pen["q_pension"], beta=pen["beta"], **pres)
+        shape = pen["count0"].shape
+        pres = {"count": np.empty((n_years + 1,) + shape), "amount": np.empty((n_years + 1,) + shape),
+                "expenditure": np.empty((n_years, 4)), "deaths": np.empty((n_years,) + shape),
+                "exits": np.zeros((n_years,) + shape), "conversions": np.zeros((n_years, 2, n_full))}
+        awards_count, awards_amount = res["awards_count"].copy(), res["awards_amount"].copy()
+        pensions_kernel(awards_count=awards_count, awards_amount=awards_amount, **pen, **pres)
+        pres["awards_count"], pres["awards_amount"] = awards_count, awards_amount
     else:
-        pres = pensions_reference(pen["count0"], pen["amount0"], res["awards_count"], res["awards_amount"],
-                                  pen["q_pension"], pen["beta"])
+        pres = pensions_reference(awards_count=res["awards_count"], awards_amount=res["awards_amount"], **pen)
     out.update({"pensioner_" + k: v for k, v in pres.items()})
     fin = dict(kin.finance)
     benefits = pres["expenditure"].sum(axis=1)
+    pensioner_deaths = pres["deaths"][:, :3].sum(axis=(1, 2, 3))
+    funeral = kin.series["funeral"] * (res["active_deaths"].sum(axis=(1, 2)) + pensioner_deaths)
+    grants = res["grants"] + funeral
     if engine == "kernel":
         fres = {"contributions": np.empty(n_years), "subsidy": np.empty(n_years), "admin": np.empty(n_years),
                 "expenditure": np.empty(n_years), "investment_income": np.empty(n_years),
                 "reserve": np.empty(n_years + 1)}
-        finance_kernel(wage_bill=res["wage_bill"], benefits=benefits, grants=res["grants"], **fin, **fres)
+        finance_kernel(wage_bill=res["wage_bill"], benefits=benefits, grants=grants, **fin, **fres)
     else:
-        fres = finance_reference(res["wage_bill"], benefits, res["grants"], **fin)
+        fres = finance_reference(res["wage_bill"], benefits, grants, **fin)
     out.update({"finance_" + k: v for k, v in fres.items()})
     out["benefits"] = benefits
+    out["funeral_grants"] = funeral
+    out["withdrawal_grants"] = res["grants"]
+    out["all_grants"] = grants
     return out
+
+
+def _full_ages(array: np.ndarray, lo: int) -> np.ndarray:
+    """Pad an insured-age array (last axis min_age..max_age) with zeros for ages 0..min_age-1."""
+    pad = [(0, 0)] * (array.ndim - 1) + [(lo, 0)]
+    return np.pad(array, pad)
 
 
 def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict) -> xr.Dataset:
     """Kernel outputs -> the results Dataset (stable names of ARCHITECTURE.md).
 
     Per-year variables: flows of the year, stocks at the END of the year; the valuation-date stocks
-    are kept in ``*_at_valuation`` variables and ``reserve_at_valuation``.
+    are kept in ``*_at_valuation`` variables. One ``age`` coordinate 0..max_age for every variable
+    (insured variables are zero below the minimum insured age).
     """
     coords = inputs.coords
     years = coords["year"]
-    ages = coords["scheme_age"]
     lo = inputs.settings["min_age"]
-    sexes = list(SEXES)
-    benefits = list(BENEFITS)
     Y, S, A, B = "year", "sex", "age", "benefit"
 
     pension_count_end = out["pensioner_count"][1:]
     pension_amount_end = out["pensioner_amount"][1:]
-    awards_count = out["awards_count"]
-    awards_amount = out["awards_amount"]
-    expenditure_by_benefit = out["pensioner_expenditure"]
+    awards_count = out["pensioner_awards_count"]
+    awards_amount = out["pensioner_awards_amount"]
     wage_bill = out["wage_bill"]
     total_expenditure = out["finance_expenditure"]
     reserve_end = out["finance_reserve"][1:]
     reserve_start = out["finance_reserve"][:-1]
-    population_end = out["population"][1:]
     contributors = out["contributors"]
+    pop = out["population"][1:]
 
-    # exposure to payment during the year (for average pensions): stock at start and awards at mid-year
     with np.errstate(divide="ignore", invalid="ignore"):
         average_pension = np.where(pension_count_end > 0, pension_amount_end / pension_count_end, 0.0)
         pensioners_total = pension_count_end.sum(axis=(2, 3))
         paygo = total_expenditure / wage_bill
         reserve_ratio = reserve_end / total_expenditure
         trust_fund_ratio = reserve_start / total_expenditure
-        pop = out["population"][1:]
         working = pop[:, :, 15:65].sum(axis=(1, 2))
         old = pop[:, :, 65:].sum(axis=(1, 2))
-        new_old_age = awards_count[:, 0].sum(axis=(1, 2))
-        new_old_age_amount = awards_amount[:, 0].sum(axis=(1, 2))
+        new_old_age = out["awards_count"][:, 0].sum(axis=(1, 2))
+        new_old_age_amount = out["awards_amount"][:, 0].sum(axis=(1, 2))
         average_salary_all = wage_bill / np.where(contributors > 0, contributors, np.nan)
         replacement = (new_old_age_amount / new_old_age) / average_salary_all
         old_age_count_start = out["pensioner_count"][:-1, 0].sum(axis=(1, 2))
         old_age_amount_start = out["pensioner_amount"][:-1, 0].sum(axis=(1, 2)) * (1 + kin.series["beta"])
         benefit_ratio = (old_age_amount_start / old_age_count_start) / average_salary_all
+
+    def full(name):
+        return _full_ages(out[name], lo)
 
     gdp = _gdp(inputs, kin, out)
     data = {
@@ -249,11 +327,15 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict) -> xr.Dataset:
         "contributions": ((Y,), out["finance_contributions"], "currency", "rate x collection rate x wage bill"),
         "state_subsidy": ((Y,), out["finance_subsidy"], "currency", ""),
         "benefit_expenditure": ((Y,), out["benefits"], "currency", "pensions paid, all benefits"),
-        "benefit_expenditure_by_benefit": ((Y, B), expenditure_by_benefit, "currency", "pensions paid"),
-        "grants": ((Y,), out["grants"], "currency", "lump sums to non-vested insured at retirement age"),
+        "benefit_expenditure_by_benefit": ((Y, B), out["pensioner_expenditure"], "currency", "pensions paid"),
+        "grants": ((Y,), out["all_grants"], "currency", "withdrawal grants + funeral grants"),
+        "withdrawal_grants": ((Y,), out["withdrawal_grants"], "currency",
+                              "lump sums to insured reaching retirement age without the vesting service"),
+        "funeral_grants": ((Y,), out["funeral_grants"], "currency", "per death of an active or a pensioner"),
         "admin_expenses": ((Y,), out["finance_admin"], "currency", ""),
         "total_expenditure": ((Y,), total_expenditure, "currency", "benefits + grants + administrative expenses"),
-        "investment_income": ((Y,), out["finance_investment_income"], "currency", "i V_{t-1} + ((1+i)^0.5-1)(C+subsidy-E)"),
+        "investment_income": ((Y,), out["finance_investment_income"], "currency",
+                              "i V_{t-1} + ((1+i)^0.5-1)(C+subsidy-E)"),
         "reserve": ((Y,), reserve_end, "currency", "at the end of the year"),
         "paygo_cost_rate": ((Y,), paygo, "share", "total expenditure / insurable wage bill"),
         "reserve_ratio": ((Y,), reserve_ratio, "years", "reserve at the end of the year / expenditure"),
@@ -267,33 +349,40 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict) -> xr.Dataset:
                                     "pensioners at the end of the year / contributors"),
         "demographic_dependency_ratio": ((Y,), old / working, "ratio", "population 65+ / 15-64, end of the year"),
         "replacement_rate": ((Y,), replacement, "share",
-                             "average new old-age pension / average insurable salary of contributors"),
+                             "average new old-age pension of actives / average insurable salary of contributors"),
         "benefit_ratio": ((Y,), benefit_ratio, "share",
                           "average old-age pension in payment / average insurable salary of contributors"),
         "contribution_rate": ((Y,), kin.finance["contribution_rate"], "share", "statutory contribution rate"),
-        "grant_recipients": ((Y,), out["grant_count"], "persons", ""),
-        "population": ((Y, S, "population_age"), population_end, "persons", "national population, end of the year"),
+        "grant_recipients": ((Y,), out["grant_count"], "persons", "withdrawal grants"),
+        "population": ((Y, S, A), pop, "persons", "national population, end of the year"),
         "births": ((Y, S), out["births"], "persons", ""),
         "deaths": ((Y, S), out["deaths"], "persons", "national deaths"),
-        "target_insured": ((Y, S, A), out["target"][1:], "persons", "population x participation x (1-u) x coverage"),
-        "active": ((Y, S, A), out["active_out"][1:], "persons", "active insured at the end of the year"),
-        "inactive": ((Y, S, A), out["inactive_out"][1:], "persons", "inactive insured at the end of the year"),
-        "new_entrants": ((Y, S, A), out["new_entrants"], "persons", "by age at the end of the year"),
-        "active_deaths": ((Y, S, A), out["active_deaths"], "persons", "by age at the start of the year"),
-        "retirements": ((Y, S, A), out["retirements"], "persons", "actives retiring or leaving at retirement age"),
-        "exits": ((Y, S, A), out["exits"], "persons", "actives becoming inactive"),
-        "inactive_deaths": ((Y, S, A), out["inactive_deaths"], "persons", ""),
-        "inactive_retirements": ((Y, S, A), out["inactive_retirements"], "persons",
+        "target_insured": ((Y, S, A), full("target")[1:], "persons", "population x participation x (1-u) x coverage"),
+        "active": ((Y, S, A), full("active_out")[1:], "persons", "active insured at the end of the year"),
+        "inactive": ((Y, S, A), full("inactive_out")[1:], "persons", "inactive insured at the end of the year"),
+        "new_entrants": ((Y, S, A), full("new_entrants"), "persons", "by age at the end of the year"),
+        "active_deaths": ((Y, S, A), full("active_deaths"), "persons", "by age at the start of the year"),
+        "retirements": ((Y, S, A), full("retirements"), "persons", "actives retiring or leaving at retirement age"),
+        "invalidity_retirements": ((Y, S, A), full("invalidity"), "persons", "actives becoming invalid"),
+        "exits": ((Y, S, A), full("exits"), "persons", "actives becoming inactive"),
+        "inactive_deaths": ((Y, S, A), full("inactive_deaths"), "persons", ""),
+        "inactive_retirements": ((Y, S, A), full("inactive_retirements"), "persons",
                                  "inactive insured reaching retirement age (deferred pension or grant)"),
-        "average_insurable_salary": ((Y, S, A), kin.insured["salary"], "currency a year",
+        "reentries": ((Y, S, A), full("reentries"), "persons", "inactive insured returning to active service"),
+        "average_insurable_salary": ((Y, S, A), _full_ages(kin.insured["salary"], lo), "currency a year",
                                      "expected insurable earnings per active (ceiling/floor, lognormal)"),
-        "reference_earnings": ((Y, S, A), kin.insured["reference"], "currency a year", "for an award in the year"),
+        "reference_earnings": ((Y, S, A), _full_ages(kin.insured["reference"], lo), "currency a year",
+                               "for an award in the year"),
         "pensioners_by_age": ((Y, B, S, A), pension_count_end, "persons", "at the end of the year"),
         "pension_amount_by_age": ((Y, B, S, A), pension_amount_end, "currency a year", "annual amount, end of year"),
         "average_pension": ((Y, B, S, A), average_pension, "currency a year", "in payment at the end of the year"),
         "new_pensioners": ((Y, B, S, A), awards_count, "persons", "awards in the year, by age at the start"),
         "new_pension_amount": ((Y, B, S, A), awards_amount, "currency a year", "annual amount of the awards"),
         "pensioner_deaths": ((Y, B, S, A), out["pensioner_deaths"], "persons", ""),
+        "pensioner_exits": ((Y, B, S, A), out["pensioner_exits"], "persons",
+                            "remarriage (widow), age limit (orphan), conversion to old age (invalidity)"),
+        "invalidity_conversions": ((Y, S, A), out["pensioner_conversions"], "persons",
+                                   "invalidity pensioners moving to old age at normal retirement age"),
         "wage_index": ((Y,), kin.series["wages"], "index", "average wage, t0 = 1"),
         "price_index": ((Y,), kin.series["prices"], "index", "t0 = 1"),
         "pension_indexation": ((Y,), kin.series["beta"], "rate", "applied on 1 January"),
@@ -306,13 +395,12 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict) -> xr.Dataset:
     }
     variables = {name: (dims, np.asarray(values), {"units": units, "description": doc})
                  for name, (dims, values, units, doc) in data.items()}
-    variables["active_at_valuation"] = ((S, A), out["active_out"][0], {"units": "persons"})
-    variables["inactive_at_valuation"] = ((S, A), out["inactive_out"][0], {"units": "persons"})
+    variables["active_at_valuation"] = ((S, A), _full_ages(out["active_out"][0], lo), {"units": "persons"})
+    variables["inactive_at_valuation"] = ((S, A), _full_ages(out["inactive_out"][0], lo), {"units": "persons"})
     variables["pensioners_at_valuation"] = ((B, S, A), out["pensioner_count"][0], {"units": "persons"})
-    variables["population_at_valuation"] = ((S, "population_age"), out["population"][0], {"units": "persons"})
+    variables["population_at_valuation"] = ((S, A), out["population"][0], {"units": "persons"})
     variables["reserve_at_valuation"] = ((), out["finance_reserve"][0], {"units": "currency"})
-    ds = xr.Dataset(variables, coords={Y: years, S: sexes, A: ages, B: benefits,
-                                       "population_age": coords["population_age"]})
+    ds = xr.Dataset(variables, coords={Y: years, S: list(SEXES), A: coords["population_age"], B: list(BENEFITS)})
     ds.attrs.update({
         "valuation_year": int(years[0]), "horizon": int(years.size), "min_age": int(lo),
         "admin_share_of_benefits": kin.finance["admin_benefits"],

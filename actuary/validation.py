@@ -127,6 +127,21 @@ def integer_steps(name: str, da: xr.DataArray, dim: str, start: int | None = Non
     return labels
 
 
+def increasing(name: str, da: xr.DataArray, dim: str) -> np.ndarray:
+    """The coordinate ``dim`` must be whole numbers in strictly increasing order (gaps allowed)."""
+    labels = np.asarray(da[dim].values)
+    if not np.issubdtype(labels.dtype, np.number) or np.any(labels != np.round(labels)):
+        raise InputError(f"Input '{name}': {dim} labels must be whole numbers; got {labels[:5].tolist()}...")
+    steps = np.diff(labels)
+    bad = np.flatnonzero(steps <= 0)
+    if bad.size:
+        i = int(bad[0])
+        problem = "is repeated" if steps[i] == 0 else "is out of order"
+        raise InputError(f"Input '{name}': {dim} {labels[i + 1]} after {dim} {labels[i]} {problem}; "
+                         f"{dim}s must increase.")
+    return labels.astype(np.int64)
+
+
 def sexes(name: str, da: xr.DataArray) -> xr.DataArray:
     labels = [str(s) for s in da["sex"].values]
     unknown = [s for s in labels if s not in SEXES]

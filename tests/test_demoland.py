@@ -64,7 +64,13 @@ def test_features_bind_in_demoland(results):
     assert p.contribution_rate.min() < p.contribution_rate.max()          # a contribution-rate schedule
     salary = p.average_insurable_salary.sel(year=2020, age=50, sex="male")
     assert salary < 1.25 * 55_000                                          # the ceiling bites (lognormal)
-    assert float(p.grants.sum()) > 0 and float(p.grant_recipients.sum()) > 0
+    assert float(p.withdrawal_grants.sum()) > 0 and float(p.grant_recipients.sum()) > 0   # refunds
+    assert float(p.funeral_grants.sum()) > 0
+    for benefit in ("invalidity", "widow", "orphan"):
+        assert float(p.new_pensioners.sel(benefit=benefit).sum()) > 0, benefit
+        assert float(p.pensioners_at_valuation.sel(benefit=benefit).sum()) > 0, benefit
+    assert float(p.invalidity_conversions.sum()) > 0 and float(p.reentries.sum()) > 0
+    assert float(p.pensioner_exits.sel(benefit="widow").sum()) > 0                        # remarriage
     assert float(p.new_pensioners.sel(benefit="old_age", age=slice(59, 63)).sum()) > 0   # early retirement
     assert float(p.new_pensioners.sel(benefit="old_age", age=slice(66, 69)).sum()) > 0   # late retirement
     assert float(p.state_subsidy.sum()) > 0 and float(p.admin_expenses.sum()) > 0
@@ -75,25 +81,40 @@ SCALARS = [(group, name) for group in ("scheme", "economy") for name, field in F
            if not field.dims and field.kind not in ("choice",)]
 
 
+def _perturbed(name, field, value):
+    if name == "indexation_lag":
+        return 0
+    if name == "reference_earnings_years":
+        return 5
+    if name == "indexation_floor":
+        return 0.03
+    if name == "indexation_cap":
+        return 0.01
+    if name == "maximum_pension":
+        return 0.5 * value if np.isfinite(value) else 30_000.0   # lower it so that it binds
+    if name == "orphan_age_limit":
+        return 12
+    if name == "survivor_share_cap":
+        return 0.5          # binds: widow 60% + orphans 20% each
+    if not np.isfinite(value) or value == 0:
+        return 0.05
+    if field.kind == "probability" and value * 1.1 > 1:
+        return value * 0.9
+    return value * 1.1
+
+
 @pytest.mark.parametrize("group,name", SCALARS)
 def test_every_scalar_provision_changes_the_projection(demo, results, group, name):
     """No accepted parameter is ignored: moving any scalar provision moves the projection."""
-    value = demo.inputs.scheme.get(name) if group == "scheme" else demo.inputs.economy.get(name)
-    if name == "indexation_lag":
-        new = 0
-    elif name == "reference_earnings_years":
-        new = 5
-    elif name in ("indexation_floor",):
-        new = 0.03
-    elif name in ("indexation_cap",):
-        new = 0.01
-    elif name == "maximum_pension":
-        new = 0.5 * value if np.isfinite(value) else 30_000.0   # lower it so that it binds
-    elif not np.isfinite(value) or value == 0:
-        new = {"maximum_pension": 60_000.0}.get(name, 0.05)
-    else:
-        new = value * 1.1
-    changed = demo.replace(**{group: {name: new}}).run().projection
+    raw = {g: dict(v) for g, v in demo.raw.items()}
+    field = FIELDS[group][name]
+    value = getattr(demo.inputs, group)[name]
+    if name == "grant_multiple":  # Demoland refunds contributions: switch to the multiple-of-earnings grant
+        del raw["scheme"]["refund_contribution_rate"]
+        raw["scheme"]["grant_type"] = "multiple"
+        value = 0.0
+    raw[group][name] = _perturbed(name, field, value)
+    changed = Valuation(**raw).run().projection
     difference = max(float(np.nanmax(np.abs(changed[v] - results.projection[v]))) for v in
                      ("total_expenditure", "insurable_wage_bill", "reserve", "gdp"))
-    assert difference > 0, f"{group}.{name} = {new} changed nothing"
+    assert difference > 0, f"{group}.{name} = {raw[group][name]} changed nothing"

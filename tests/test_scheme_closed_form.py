@@ -108,3 +108,23 @@ def test_stationary_scheme_stays_stationary(stationary):
 def test_reference_engine_matches_closed_form():
     result = stationary_valuation(horizon=5).run("reference")
     np.testing.assert_allclose(result.projection.paygo_cost_rate, closed_form_paygo(), rtol=1e-10)
+
+
+@pytest.mark.parametrize("cap", [0.5, 0.98, 2.0])
+def test_survivor_shares_are_capped(cap):
+    """Every pensioner has the same pension P (stationary, no indexation), so the survivors' awards of
+    the first year are min(1, cap / total shares) x total shares x P x deaths of pensioners."""
+    married, orphans, widow_share, orphan_share = 0.8, 2.0, 0.6, 0.25
+    v = stationary_valuation(horizon=2).replace(
+        scheme={"widow_share": widow_share, "orphan_share": orphan_share, "survivor_share_cap": cap},
+        behaviour={"probability_married": married, "orphans": orphans, "orphan_age": 10.0})
+    p = v.run().projection.sel(year=2000)
+    pension = ACCRUAL * (R - 1 - ENTRY) * _salary(R - 1)
+    total = married * widow_share + orphans * orphan_share
+    deaths = float(p.pensioner_deaths.sel(benefit="old_age").sum())
+    awarded = float(p.new_pension_amount.sel(benefit=["widow", "orphan"]).sum())
+    assert awarded == pytest.approx(min(1.0, cap / total) * total * pension * deaths, rel=1e-12)
+    widows = float(p.new_pensioners.sel(benefit="widow").sum())
+    assert widows == pytest.approx(married * deaths, rel=1e-12)
+    # widows are of the other sex, orphans at their mean age, half of each sex
+    assert float(p.new_pensioners.sel(benefit="orphan", age=10).sum()) == pytest.approx(orphans * deaths, rel=1e-12)

@@ -37,26 +37,47 @@ def test_people_are_conserved(groups):
     p = valuation(groups).run().projection
     start_active = np.concatenate([p.active_at_valuation.values[None], p.active.values[:-1]])
     start_inactive = np.concatenate([p.inactive_at_valuation.values[None], p.inactive.values[:-1]])
-    # actives: survivors who neither retire, become invalid nor leave, one year older, plus entrants
+    # actives: survivors who neither retire, become invalid nor leave, one year older, plus re-entrants
+    # and new entrants
     expected = np.zeros_like(p.active.values)
-    expected[:, :, 1:] = (start_active - p.active_deaths.values - p.retirements.values - p.exits.values)[:, :, :-1]
+    expected[:, :, 1:] = (start_active - p.active_deaths.values - p.retirements.values - p.exits.values
+                          - p.invalidity_retirements.values + p.reentries.values)[:, :, :-1]
     expected += p.new_entrants.values
     _close(p.active.values, expected)
-    # inactive insured: survivors not reaching retirement age, plus exits from active service
+    # inactive insured: survivors not reaching retirement age nor re-entering, plus exits from active service
     expected = np.zeros_like(p.inactive.values)
     expected[:, :, 1:] = (start_inactive - p.inactive_deaths.values - p.inactive_retirements.values
-                          + p.exits.values)[:, :, :-1]
+                          - p.reentries.values + p.exits.values)[:, :, :-1]
     _close(p.inactive.values, expected)
-    # everyone reaching retirement age gets a pension or a grant
-    _close(p.new_pensioners.sel(benefit="old_age").sum(["sex", "age"]) + p.grant_recipients,
-           (p.retirements + p.inactive_retirements).sum(["sex", "age"]))
-    # pensioners: survivors and new awards, one year older (the last age is an open group)
+    # invalidity awards are the actives becoming invalid
+    _close(p.new_pensioners.sel(benefit="invalidity"), p.invalidity_retirements)
+    # pensioners: survivors, new awards, conversions, one year older (the last age is an open group)
     start = np.concatenate([p.pensioners_at_valuation.values[None], p.pensioners_by_age.values[:-1]])
-    flow = start + p.new_pensioners.values - p.pensioner_deaths.values
+    flow = start + p.new_pensioners.values - p.pensioner_deaths.values - p.pensioner_exits.values
+    flow[:, 0] += p.invalidity_conversions.values
     expected = np.zeros_like(flow)
     expected[..., 1:] = flow[..., :-1]
     expected[..., -1] += flow[..., -1]
     _close(p.pensioners_by_age.values, expected)
+
+
+@SETTINGS
+@given(schemes())
+def test_survivors_arise_only_from_deaths_that_carry_them_and_respect_the_limits(groups):
+    v = valuation(groups)
+    p = v.run().projection
+    scheme = v.inputs.scheme
+    limit = scheme["orphan_age_limit"]
+    assert float(np.abs(p.pensioners_by_age.sel(benefit="orphan", age=slice(limit, None))).max()) <= 1e-9
+    assert float(np.abs(p.new_pensioners.sel(benefit="orphan", age=slice(limit, None))).max()) <= 1e-9
+    # with no deaths of vested actives, old-age or invalidity pensioners there are no survivors' awards
+    groups = {g: dict(x) for g, x in groups.items()}
+    groups["behaviour"]["pensioner_mortality_factor"] = 1e-12
+    groups["behaviour"]["invalid_mortality_factor"] = 1e-12
+    groups["behaviour"]["active_mortality_factor"] = 1e-12
+    quiet = valuation(groups).run().projection
+    assert float(quiet.new_pensioners.sel(benefit=["widow", "orphan"]).sum()) <= 1e-6 * max(
+        1.0, float(p.new_pensioners.sel(benefit=["widow", "orphan"]).sum()))
 
 
 @SETTINGS
@@ -90,10 +111,12 @@ def _scaled(groups, k, fields):
 
 POPULATION_FIELDS = [("demography", "population"), ("demography", "net_migration"), ("initial", "active"),
                      ("initial", "inactive"), ("initial", "pensioners"), ("initial", "reserve"),
-                     ("behaviour", "entrants"), ("economy", "gdp")]
+                     ("behaviour", "entrants"), ("economy", "gdp"), ("initial", "refund_balance"),
+                     ("initial", "inactive_refund_balance")]
 MONEY_FIELDS = [("scheme", "minimum_pension"), ("scheme", "maximum_pension"), ("economy", "gdp"),
                 ("economy", "average_wage"), ("behaviour", "salary_scale"), ("initial", "average_pension"),
-                ("initial", "reserve")]
+                ("initial", "reserve"), ("scheme", "funeral_grant"), ("initial", "refund_balance"),
+                ("initial", "inactive_refund_balance")]
 
 
 @SETTINGS

@@ -3,21 +3,29 @@ payment, finance. Plain float64 arrays; index conventions:
 
     t       projection year 0..T-1 (stocks: 0..T, index t = 1 January of year t)
     s       sex, 0 male, 1 female
-    a       scheme age index, age x = min_age + a (the last index is the open group)
+    a       insured age index, age x = min_age + a (insured arrays)
+    x       full age index 0..max_age (pensions, survivors; the last is an open group)
     k       completed years of credited service 0..K-1 (the last is capped)
     b       benefit: 0 old_age, 1 invalidity, 2 widow, 3 orphan
 
-Timing conventions (documented in the results):
+Timing conventions:
 - Decrements of actives during year t, by age x at 1 January t, in this order: death q; then
-  retirement r among survivors (vested and reaching at least the early retirement age during
-  the year, i.e. x + 1 >= ERA; r = 1 at max_retirement_age; non-vested actives reaching the
-  normal retirement age leave with a grant); then invalidity i; then exit to inactivity w.
-  Leavers contribute for half of the year; stayers for the whole year.
-- Stayers move from service k to k+1 with probability d_x (credit density), keep k otherwise.
-- New entrants join at mid-year with zero service and are tabulated by their age at the end of
-  the year (the age at which they first appear in the stock).
-- Pensions: indexation β_t on 1 January; deaths and new awards at mid-year (half a year of
-  payment); the age of a flow is the age at 1 January of the year.
+  retirement r among survivors (vested and reaching at least the early retirement age during the
+  year, i.e. x + 1 >= ERA; r = 1 at max_retirement_age; non-vested actives reaching the normal
+  retirement age leave with a grant); then invalidity i (only with the invalidity vesting
+  service); then exit to inactivity w. Leavers contribute for half of the year.
+- Stayers move from service k to k+1 with probability d_x (credit density), keep k otherwise
+  (unless accrual is frozen, for closed-group runs).
+- Inactive insured die, re-enter active service with their credits at rate ρ (end of year), and on
+  reaching the normal retirement age take a deferred pension (vested) or a grant.
+- New entrants join at mid-year with zero service and are tabulated by their age at the end of the
+  year (the age at which they first appear in the stock).
+- Pensions: indexation β_t on 1 January; deaths, awards, remarriages at mid-year (half a year of
+  payment); survivors' pensions start at the death (half a year in the year of death); the age of
+  a flow is the age at 1 January of the year.
+- Survivors of a death at age x of sex s: P(married) widow(er)s of the other sex aged
+  x + spouse age difference, and the expected number of orphans at their mean age (half of each
+  sex), with shares of the deceased's pension scaled down together to the cap.
 """
 
 import numba
@@ -27,24 +35,80 @@ OLD_AGE, INVALIDITY, WIDOW, ORPHAN = 0, 1, 2, 3
 
 
 @numba.njit(cache=True)
-def old_age_pension(accrual, service, reference, age_reached, normal_age, early_reduction, late_increment,
-                    minimum, maximum):
-    """accrual(service) x reference earnings x (1 - reduction per year early | 1 + increment per year
-    late), bounded by the minimum and maximum pension."""
-    k = service if service < accrual.size else accrual.size - 1
-    adjustment = 1.0
-    if age_reached < normal_age:
-        adjustment = 1.0 - early_reduction * (normal_age - age_reached)
-        if adjustment < 0.0:
-            adjustment = 0.0
-    elif age_reached > normal_age:
-        adjustment = 1.0 + late_increment * (age_reached - normal_age)
-    pension = accrual[k] * reference * adjustment
+def accrued_share(accrual, service):
+    """accrual(service) for a fractional service, linear between completed years, flat beyond."""
+    top = accrual.size - 1
+    if service >= top:
+        return accrual[top]
+    if service <= 0.0:
+        return accrual[0]
+    k = int(service)
+    return accrual[k] + (service - k) * (accrual[k + 1] - accrual[k])
+
+
+@numba.njit(cache=True)
+def bounded_pension(share, reference, adjustment, minimum, maximum):
+    pension = share * reference * adjustment
     if pension < minimum:
         pension = minimum
     if pension > maximum:
         pension = maximum
     return pension
+
+
+@numba.njit(cache=True)
+def retirement_adjustment(age_reached, normal_age, early_reduction, late_increment):
+    """1 - reduction per year before the normal retirement age, 1 + increment per year after it."""
+    if age_reached < normal_age:
+        adjustment = 1.0 - early_reduction * (normal_age - age_reached)
+        return adjustment if adjustment > 0.0 else 0.0
+    return 1.0 + late_increment * (age_reached - normal_age)
+
+
+@numba.njit(cache=True)
+def _spread(target, t, b, s, age, count, amount):
+    """Add count/amount at a fractional age, split linearly between the two neighbouring ages."""
+    n_ages = target[0].shape[3]
+    if age < 0.0:
+        age = 0.0
+    if age > n_ages - 1:
+        age = n_ages - 1.0
+    low = int(age)
+    high_weight = age - low
+    target[0][t, b, s, low] += count * (1.0 - high_weight)
+    target[1][t, b, s, low] += amount * (1.0 - high_weight)
+    if high_weight > 0.0:
+        target[0][t, b, s, low + 1] += count * high_weight
+        target[1][t, b, s, low + 1] += amount * high_weight
+
+
+@numba.njit(cache=True)
+def award_survivors(awards_count, awards_amount, t, s, x, deaths, pension, survivors, shares):
+    """Survivors' awards for ``deaths`` of sex s at full age index x whose pension (or the invalidity
+    pension an active would have had) is ``pension`` a year.
+
+    survivors[0..3][s, x]: probability married, spouse age - deceased age, expected orphans, orphans'
+    mean age; shares: widow share, orphan share, cap on total shares, orphan age limit."""
+    if deaths <= 0.0 or pension <= 0.0:
+        return
+    married = survivors[0][s, x]
+    orphans = survivors[2][s, x]
+    total = married * shares[0] + orphans * shares[1]
+    factor = 1.0
+    if total > shares[2] and total > 0.0:
+        factor = shares[2] / total
+    target = (awards_count, awards_amount)
+    if married > 0.0:
+        widows = deaths * married
+        _spread(target, t, WIDOW, 1 - s, x + survivors[1][s, x], widows, widows * shares[0] * factor * pension)
+    if orphans > 0.0:
+        children = deaths * orphans
+        age = survivors[3][s, x]
+        if age > shares[3] - 1.0:
+            age = shares[3] - 1.0
+        each = 0.5 * children
+        for sex in range(2):
+            _spread(target, t, ORPHAN, sex, age, each, each * shares[1] * factor * pension)
 
 
 @numba.njit(cache=True)
@@ -65,24 +129,34 @@ def _service_bounds(act, ina, bound):
 
 
 @numba.njit(cache=True)
-def insured_kernel(active0, inactive0, target, entrants_in, residual_method,
-                   q_active, q_inactive, exit_rate, retire_rate, invalidity_rate,
+def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, target, entrants_in, residual_method,
+                   entrants_allowed, accrue,
+                   q_active, q_inactive, exit_rate, retire_rate, invalidity_rate, reentry_rate,
                    credit_density, contribution_density, salary, reference,
                    early_age, normal_age, max_retirement_age, min_age,
-                   accrual, vesting, early_reduction, late_increment, minimum, maximum, grant_multiple,
+                   accrual, vesting, invalidity_vesting, future_service_fraction,
+                   early_reduction, late_increment, minimum, maximum,
+                   refund, grant_multiple, refund_rate, refund_interest, survivors, shares,
                    active_out, inactive_out, new_entrants, active_deaths, retirements, exits, invalidity,
-                   inactive_deaths, inactive_retirements, awards_count, awards_amount, wage_bill, contributors, grants,
-                   grant_count):
+                   inactive_deaths, inactive_retirements, reentries, awards_count, awards_amount,
+                   wage_bill, contributors, grants, grant_count):
+    """Actives and inactive insured by (sex, age, service); awards (old age, invalidity, survivors of
+    active deaths) on the full age grid; grants (a multiple of reference earnings per year of
+    service, or the refund of contributions at ``refund_rate`` accumulated with interest, tracked
+    as balances per cell)."""
     n_years = q_active.shape[0]
     n_ages = active0.shape[1]
     n_service = active0.shape[2]
     top = n_service - 1
-    # two buffers swapped each year; both are zero above the highest occupied age
+    lo = int(min_age)
     act = active0.copy()
     ina = inactive0.copy()
     act_next = np.zeros_like(act)
     ina_next = np.zeros_like(ina)
-    # highest occupied service by sex and age (loops stop there), for this year and the next
+    bal = balance_active0.copy()
+    ibal = balance_inactive0.copy()
+    bal_next = np.zeros_like(bal)
+    ibal_next = np.zeros_like(ibal)
     bound = np.empty((2, n_ages), dtype=np.int64)
     bound_next = np.empty((2, n_ages), dtype=np.int64)
     occupied = _service_bounds(act, ina, bound)
@@ -101,17 +175,21 @@ def insured_kernel(active0, inactive0, target, entrants_in, residual_method,
         lump = 0.0
         lump_count = 0.0
         bound_next[:] = -1
+        growth = 1.0 + refund_interest[t]
+        half_growth = growth ** 0.5
         for s in range(2):
             era = early_age[t, s]
             nra = normal_age[t, s]
             for a in range(occupied + 1):
+                x = lo + a
                 reached = min_age + a + 1.0
                 q = q_active[t, s, a]
                 i_rate = invalidity_rate[t, s, a]
                 w = exit_rate[t, s, a]
-                d = credit_density[t, s, a]
+                d = credit_density[t, s, a] if accrue else 0.0
                 pay = salary[t, s, a] * contribution_density[t, s, a]
                 ref = reference[t, s, a]
+                premium = refund_rate[t] * pay
                 if reached >= max_retirement_age:
                     r_vested = 1.0
                     r_other = 1.0
@@ -119,14 +197,21 @@ def insured_kernel(active0, inactive0, target, entrants_in, residual_method,
                     r_vested = retire_rate[t, s, a] if reached >= era else 0.0
                     r_other = 1.0 if reached >= nra else 0.0
                 at_retirement_age = reached >= nra or reached >= max_retirement_age
+                adjustment = retirement_adjustment(reached, nra, early_reduction, late_increment)
+                future = nra - reached
+                if future < 0.0:
+                    future = 0.0
+                future *= future_service_fraction
                 last = bound[s, a]
-                written = -1  # highest service written at age a + 1 next year
+                written = -1
                 dead_sum = 0.0
                 ret_sum = 0.0
                 inv_sum = 0.0
                 exit_sum = 0.0
                 award_n = 0.0
                 award_m = 0.0
+                inv_n = 0.0
+                inv_m = 0.0
                 for k in range(last + 1):
                     n = act[s, a, k]
                     if n == 0.0:
@@ -137,7 +222,7 @@ def insured_kernel(active0, inactive0, target, entrants_in, residual_method,
                     alive = n - dead
                     retired = alive * r
                     rest = alive - retired
-                    invalid = rest * i_rate
+                    invalid = rest * i_rate if k >= invalidity_vesting else 0.0
                     rest -= invalid
                     left = rest * w
                     stay = rest - left
@@ -148,29 +233,46 @@ def insured_kernel(active0, inactive0, target, entrants_in, residual_method,
                     ret_sum += retired
                     inv_sum += invalid
                     exit_sum += left
+                    if k >= invalidity_vesting and (invalid > 0.0 or dead > 0.0):
+                        disability = bounded_pension(accrued_share(accrual, k + future), ref, 1.0,
+                                                     minimum[t], maximum[t])
+                        inv_n += invalid
+                        inv_m += invalid * disability
+                        award_survivors(awards_count, awards_amount, t, s, x, dead, disability, survivors, shares)
+                    # per-person refund balance at mid-year (with half a year's contributions)
+                    mid = 0.0
+                    if refund:
+                        mid = bal[s, a, k] / n * half_growth + 0.5 * premium
                     if retired > 0.0:
                         if vested:
-                            pension = old_age_pension(accrual, k, ref, reached, nra, early_reduction,
-                                                      late_increment, minimum[t], maximum[t])
+                            pension = bounded_pension(accrued_share(accrual, k), ref, adjustment,
+                                                      minimum[t], maximum[t])
                             award_n += retired
                             award_m += retired * pension
                         else:
-                            lump += retired * grant_multiple * ref * k
+                            lump += retired * (mid if refund else grant_multiple * ref * k)
                             lump_count += retired
                     if a + 1 < n_ages and (stay > 0.0 or left > 0.0):
                         up = k + 1 if k < top else top
                         act_next[s, a + 1, up] += stay * d
                         act_next[s, a + 1, k] += stay * (1.0 - d)
                         ina_next[s, a + 1, k] += left
+                        if refund:
+                            end = mid * half_growth + 0.5 * premium
+                            bal_next[s, a + 1, up] += stay * d * end
+                            bal_next[s, a + 1, k] += stay * (1.0 - d) * end
+                            ibal_next[s, a + 1, k] += left * mid * half_growth
                         written = up if stay * d > 0.0 else k
                 active_deaths[t, s, a] = dead_sum
                 retirements[t, s, a] = ret_sum
                 invalidity[t, s, a] = inv_sum
                 exits[t, s, a] = exit_sum
-                # inactive insured: mortality; deferred pension or grant on reaching retirement age
+                # inactive insured: mortality; deferred pension or grant at retirement age; re-entry
                 qi = q_inactive[t, s, a]
+                rho = reentry_rate[t, s, a]
                 dead_sum = 0.0
                 ret_sum = 0.0
+                back_sum = 0.0
                 for k in range(last + 1):
                     n = ina[s, a, k]
                     if n == 0.0:
@@ -178,26 +280,35 @@ def insured_kernel(active0, inactive0, target, entrants_in, residual_method,
                     dead = n * qi
                     alive = n - dead
                     dead_sum += dead
+                    per_head = ibal[s, a, k] / n if refund else 0.0
                     if at_retirement_age:
                         ret_sum += alive
                         if k >= vesting:
-                            pension = old_age_pension(accrual, k, ref, reached, reached, 0.0, 0.0,
-                                                      minimum[t], maximum[t])
+                            pension = bounded_pension(accrued_share(accrual, k), ref, 1.0, minimum[t], maximum[t])
                             award_n += alive
                             award_m += alive * pension
                         else:
-                            lump += alive * grant_multiple * ref * k
+                            lump += alive * (per_head * half_growth if refund else grant_multiple * ref * k)
                             lump_count += alive
                     elif a + 1 < n_ages and alive > 0.0:
-                        ina_next[s, a + 1, k] += alive
+                        back = alive * rho
+                        ina_next[s, a + 1, k] += alive - back
+                        act_next[s, a + 1, k] += back
+                        back_sum += back
+                        if refund:
+                            ibal_next[s, a + 1, k] += (alive - back) * per_head * growth
+                            bal_next[s, a + 1, k] += back * per_head * growth
                         if k > written:
                             written = k
                 if written >= 0 and written > bound_next[s, a + 1]:
                     bound_next[s, a + 1] = written
                 inactive_deaths[t, s, a] = dead_sum
                 inactive_retirements[t, s, a] = ret_sum
-                awards_count[t, OLD_AGE, s, a] += award_n
-                awards_amount[t, OLD_AGE, s, a] += award_m
+                reentries[t, s, a] = back_sum
+                awards_count[t, OLD_AGE, s, x] += award_n
+                awards_amount[t, OLD_AGE, s, x] += award_m
+                awards_count[t, INVALIDITY, s, x] += inv_n
+                awards_amount[t, INVALIDITY, s, x] += inv_m
             for a in range(occupied + 1, n_ages):
                 active_deaths[t, s, a] = 0.0
                 retirements[t, s, a] = 0.0
@@ -205,34 +316,41 @@ def insured_kernel(active0, inactive0, target, entrants_in, residual_method,
                 exits[t, s, a] = 0.0
                 inactive_deaths[t, s, a] = 0.0
                 inactive_retirements[t, s, a] = 0.0
+                reentries[t, s, a] = 0.0
             # new entrants (mid-year, zero service), by age at the end of the year
             for a in range(n_ages):
-                if residual_method:
+                entering = 0.0
+                if entrants_allowed and residual_method:
                     current = 0.0
                     for k in range(bound_next[s, a] + 1):
                         current += act_next[s, a, k]
                     gap = target[t + 1, s, a] - current
                     if gap > 0.0:
                         entering = gap
-                    else:
-                        entering = 0.0
-                        if current > 0.0 and gap < 0.0:
-                            keep = target[t + 1, s, a] / current
-                            for k in range(bound_next[s, a] + 1):
-                                moved = act_next[s, a, k] * (1.0 - keep)
-                                act_next[s, a, k] -= moved
-                                ina_next[s, a, k] += moved
-                            if a > 0:
-                                exits[t, s, a - 1] += -gap
-                else:
+                    elif current > 0.0 and gap < 0.0:
+                        keep = target[t + 1, s, a] / current
+                        for k in range(bound_next[s, a] + 1):
+                            moved = act_next[s, a, k] * (1.0 - keep)
+                            act_next[s, a, k] -= moved
+                            ina_next[s, a, k] += moved
+                            if refund:
+                                moved_balance = bal_next[s, a, k] * (1.0 - keep)
+                                bal_next[s, a, k] -= moved_balance
+                                ibal_next[s, a, k] += moved_balance
+                        if a > 0:
+                            exits[t, s, a - 1] += -gap
+                elif entrants_allowed:
                     entering = entrants_in[t, s, a]
                 new_entrants[t, s, a] = entering
                 if entering > 0.0:
                     act_next[s, a, 0] += entering
+                    pay = salary[t, s, a] * contribution_density[t, s, a]
+                    bill += 0.5 * entering * pay
+                    heads += 0.5 * entering
+                    if refund:
+                        bal_next[s, a, 0] += entering * 0.5 * refund_rate[t] * pay * half_growth
                     if bound_next[s, a] < 0:
                         bound_next[s, a] = 0
-                    bill += 0.5 * entering * salary[t, s, a] * contribution_density[t, s, a]
-                    heads += 0.5 * entering
         wage_bill[t] = bill
         contributors[t] = heads
         grants[t] = lump
@@ -243,8 +361,12 @@ def insured_kernel(active0, inactive0, target, entrants_in, residual_method,
                 for k in range(bound[s, a] + 1):
                     act[s, a, k] = 0.0
                     ina[s, a, k] = 0.0
+                    bal[s, a, k] = 0.0
+                    ibal[s, a, k] = 0.0
         act, act_next = act_next, act
         ina, ina_next = ina_next, ina
+        bal, bal_next = bal_next, bal
+        ibal, ibal_next = ibal_next, ibal
         bound, bound_next = bound_next, bound
         occupied = -1
         for s in range(2):
@@ -261,16 +383,20 @@ def insured_kernel(active0, inactive0, target, entrants_in, residual_method,
 
 
 @numba.njit(cache=True)
-def pensions_kernel(count0, amount0, awards_count, awards_amount, q_pension, beta,
-                    count, amount, expenditure, deaths):
-    """Pensions in payment by (benefit, sex, age): count and total annual amount at 1 January.
+def pensions_kernel(count0, amount0, awards_count, awards_amount, q_pension, beta, remarriage, normal_age,
+                    convert_invalidity, survivors, shares,
+                    count, amount, expenditure, deaths, exits, conversions):
+    """Pensions in payment by (benefit, sex, full age): count and total annual amount at 1 January.
 
     Year t: amounts indexed by β_t; deaths q at mid-year (half a year paid); new awards paid for half
-    a year and exposed to half a year's mortality before 1 January t+1; everyone ages by one year
-    (the last age is an open group).
+    a year and exposed to half a year's mortality; deaths of old-age and invalidity pensioners award
+    survivors' pensions (in ``awards_*``, before widows and orphans are projected); widow(er)s
+    remarry at mid-year; orphans leave on reaching the age limit; invalidity pensioners reaching the
+    normal retirement age move to old age (if ``convert_invalidity``); the last age is an open group.
     """
     n_years = beta.shape[0]
     n_benefits, _, n_ages = count0.shape
+    orphan_limit = shares[3]
     count[0] = count0
     amount[0] = amount0
     for t in range(n_years):
@@ -280,17 +406,38 @@ def pensions_kernel(count0, amount0, awards_count, awards_amount, q_pension, bet
         for b in range(n_benefits):
             spent = 0.0
             for s in range(2):
-                for a in range(n_ages):
-                    q = q_pension[t, b, s, a]
-                    n = count[t, b, s, a]
-                    m = amount[t, b, s, a] * factor
-                    new_n = awards_count[t, b, s, a]
-                    new_m = awards_amount[t, b, s, a]
+                for x in range(n_ages):
+                    q = q_pension[t, b, s, x]
+                    n = count[t, b, s, x]
+                    m = amount[t, b, s, x] * factor
+                    new_n = awards_count[t, b, s, x]
+                    new_m = awards_amount[t, b, s, x]
+                    dead_n = n * q + new_n * 0.5 * q
                     spent += m * (1.0 - 0.5 * q) + 0.5 * new_m
-                    older = a + 1 if a + 1 < n_ages else n_ages - 1
-                    count[t + 1, b, s, older] += n * (1.0 - q) + new_n * (1.0 - 0.5 * q)
-                    amount[t + 1, b, s, older] += m * (1.0 - q) + new_m * (1.0 - 0.5 * q)
-                    deaths[t, b, s, a] = n * q + new_n * 0.5 * q
+                    deaths[t, b, s, x] = dead_n
+                    if b <= INVALIDITY and dead_n > 0.0:
+                        average = (m * q + new_m * 0.5 * q) / dead_n
+                        award_survivors(awards_count, awards_amount, t, s, x, dead_n, average, survivors, shares)
+                    alive_n = n * (1.0 - q) + new_n * (1.0 - 0.5 * q)
+                    alive_m = m * (1.0 - q) + new_m * (1.0 - 0.5 * q)
+                    leave = 0.0
+                    if b == WIDOW:
+                        leave = remarriage[t, s, x]
+                    older = x + 1 if x + 1 < n_ages else n_ages - 1
+                    if b == ORPHAN and older >= orphan_limit:
+                        leave = 1.0
+                    exits[t, b, s, x] = alive_n * leave
+                    alive_n *= 1.0 - leave
+                    alive_m *= 1.0 - leave
+                    destination = b
+                    if b == INVALIDITY and convert_invalidity and x + 1.0 >= normal_age[t, s]:
+                        destination = OLD_AGE
+                        exits[t, b, s, x] += alive_n
+                        conversions[t, s, x] = alive_n
+                    elif b == INVALIDITY:
+                        conversions[t, s, x] = 0.0
+                    count[t + 1, destination, s, older] += alive_n
+                    amount[t + 1, destination, s, older] += alive_m
             expenditure[t, b] = spent
 
 

@@ -22,6 +22,7 @@ import xarray as xr
 from scipy.stats import binom
 
 from actuary.demography import project_population
+from actuary.inputs import FIELDS
 from actuary.io.wpp import read_wpp_folder
 
 HERE = Path(__file__).resolve().parent
@@ -99,7 +100,22 @@ def main():
     table["behaviour.retirement_rate"] = np.concatenate(retire)
     table["behaviour.active_mortality_factor"] = 0.85
     table["behaviour.pensioner_mortality_factor"] = 0.95
-    scheme_only = [c for c in table.columns if c.startswith("behaviour.")]
+    # invalidity, re-entry, survivors
+    table["behaviour.invalidity_rate"] = np.tile(by_age(ages_all, [(20, 0.0005), (40, 0.002), (55, 0.008),
+                                                                   (64, 0.012), (65, 0.0)]), 2)
+    table["behaviour.reentry_rate"] = np.tile(by_age(ages_all, [(25, 0.10), (45, 0.05), (60, 0.01), (65, 0.0)]), 2)
+    table["behaviour.invalid_mortality_factor"] = np.tile(by_age(ages_all, [(0, 2.5), (64, 2.5), (80, 1.2)]), 2)
+    table["behaviour.survivor_mortality_factor"] = 1.0
+    table["behaviour.remarriage_rate"] = np.tile(by_age(ages_all, [(25, 0.04), (50, 0.01), (65, 0.0)]), 2)
+    table["behaviour.probability_married"] = np.concatenate([
+        by_age(ages_all, [(18, 0.0), (20, 0.10), (35, 0.70), (60, 0.75), (80, 0.55), (95, 0.20)]),
+        by_age(ages_all, [(18, 0.0), (20, 0.15), (35, 0.70), (60, 0.60), (80, 0.30), (95, 0.05)])])
+    table["behaviour.spouse_age_difference"] = np.repeat([-2.5, 2.5], ages_all.size)
+    table["behaviour.orphans"] = np.tile(by_age(ages_all, [(18, 0.0), (25, 0.5), (35, 1.2), (45, 0.9), (55, 0.3),
+                                                           (65, 0.0)]), 2)
+    table["behaviour.orphan_age"] = np.tile(np.clip(ages_all - 28.0, 0.0, 17.0), 2)
+    scheme_only = [c for c in table.columns if c.startswith("behaviour.")
+                   and not FIELDS["behaviour"][c.split(".")[1]].population_ages]
     table.loc[table.index.get_level_values("age") < MIN_AGE, scheme_only] = np.nan
     table.to_csv(HERE / "by_sex_age.csv", float_format="%.10g")
 
@@ -113,6 +129,7 @@ def main():
     yearly["scheme.collection_rate"] = 0.96
     yearly["scheme.subsidy_share_of_benefits"] = 0.02
     yearly["scheme.subsidy_share_of_wages"] = 0.0
+    yearly["scheme.refund_contribution_rate"] = 0.07   # the employee contribution, refunded with interest
     yearly["economy.inflation"] = np.where(years < 2023, 0.025, 0.02)
     yearly["economy.real_wage_growth"] = np.where(years < 2030, 0.012, 0.010)
     yearly["economy.nominal_return"] = np.where(years < 2030, 0.045, 0.040)
@@ -158,6 +175,18 @@ def main():
             expenditure += count * pension
             rows.append({"benefit": "old_age", "sex": sex, "age": age, "initial.pensioners": count,
                          "initial.average_pension": pension})
+        for age in range(0, MAX_AGE + 1):
+            population_x = table.loc[(sex, age), "demography.population"]
+            other = [("orphan", 0.004 if age < 18 else 0.0, 0.08),
+                     ("invalidity", 0.012 * (age - 25) / 40 if 25 <= age < 65 else 0.0, 0.30),
+                     ("widow", (0.05 if sex == "female" else 0.015) * min(max(age - 35, 0) / 45, 1.0), 0.22)]
+            for benefit, share, level in other:
+                if share > 0:
+                    count = population_x * share
+                    pension = AVERAGE_WAGE * level
+                    expenditure += count * pension
+                    rows.append({"benefit": benefit, "sex": sex, "age": age, "initial.pensioners": count,
+                                 "initial.average_pension": pension})
     pd.DataFrame(rows).to_csv(HERE / "pensioners.csv", index=False, float_format="%.8g")
 
     case = {
@@ -173,7 +202,11 @@ def main():
                    "reference_earnings_years": 10, "revaluation": "wages",
                    "indexation_price_weight": 0.5, "indexation_wage_weight": 0.5, "indexation_floor": 0.0,
                    "indexation_lag": 1, "ceiling_multiple": 2.5, "floor_multiple": 0.3, "earnings_cv": 0.55,
-                   "grant_multiple": 0.1, "admin_share_of_benefits": 0.005, "admin_share_of_contributions": 0.02},
+                   "grant_type": "refund", "admin_share_of_benefits": 0.005, "admin_share_of_contributions": 0.02,
+                   "invalidity_vesting_years": 5, "invalidity_future_service": 0.5, "invalidity_conversion": "convert",
+                   "widow_share": 0.6, "orphan_share": 0.2, "survivor_share_cap": 1.0, "orphan_age_limit": 18,
+                   "funeral_grant": round(0.1 * AVERAGE_WAGE, 2), "funeral_grant_indexation": "wages",
+                   "past_service_credit": 1.0},
         "economy": {"gdp": 2.2e12, "average_wage": AVERAGE_WAGE},
         "demography": {},
         "behaviour": {},
