@@ -317,6 +317,7 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict) -> xr.Dataset:
         old_age_count_start = out["pensioner_count"][:-1, 0].sum(axis=(1, 2))
         old_age_amount_start = out["pensioner_amount"][:-1, 0].sum(axis=(1, 2)) * (1 + kin.series["beta"])
         benefit_ratio = (old_age_amount_start / old_age_count_start) / average_salary_all
+        system_dependency = pensioners_total.sum(axis=1) / contributors
 
     def full(name):
         return _full_ages(out[name], lo)
@@ -345,7 +346,7 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict) -> xr.Dataset:
         "contributors": ((Y,), contributors, "persons", "actives exposed during the year (leavers count half)"),
         "pensioners": ((Y,), pensioners_total.sum(axis=1), "persons", "at the end of the year"),
         "pensioners_by_benefit": ((Y, B), pensioners_total, "persons", "at the end of the year"),
-        "system_dependency_ratio": ((Y,), pensioners_total.sum(axis=1) / contributors, "ratio",
+        "system_dependency_ratio": ((Y,), system_dependency, "ratio",
                                     "pensioners at the end of the year / contributors"),
         "demographic_dependency_ratio": ((Y,), old / working, "ratio", "population 65+ / 15-64, end of the year"),
         "replacement_rate": ((Y,), replacement, "share",

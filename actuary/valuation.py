@@ -64,6 +64,11 @@ class Valuation:
         if engine not in ("kernel", "reference"):
             raise ValueError(f"engine '{engine}' is not an engine; expected 'kernel' or 'reference'")
         kin = build_kernel_inputs(self.inputs)
-        out = run_kernels(kin, self.inputs.settings["min_age"], engine)
-        projection = to_dataset(self.inputs, kin, out)
-        return Results(projection, indicators.summary(projection, self.inputs.settings["gap_horizons"]))
+        lo = self.inputs.settings["min_age"]
+        projection = to_dataset(self.inputs, kin, run_kernels(kin, lo, engine))
+        parts = None
+        if self.inputs.settings["balance_sheet"] == "yes":
+            parts = {"open": projection}
+            for mode in ("closed", "accrued", "pensioners"):
+                parts[mode] = to_dataset(self.inputs, kin, run_kernels(kin, lo, engine, mode))
+        return Results(projection, indicators.summary(projection, self.inputs.settings, parts))

@@ -51,11 +51,22 @@ def random_scheme(seed: int, horizon: int = 12, max_age: int = 50, max_service: 
         indexation_price_weight=rng.uniform(0, 1), indexation_wage_weight=rng.uniform(0, 1),
         indexation_floor=0.0, indexation_cap=0.08, indexation_lag=int(rng.integers(0, 2)),
         ceiling_multiple=rng.uniform(1.5, 4), floor_multiple=rng.uniform(0, 0.5), earnings_cv=rng.uniform(0, 0.8),
-        grant_multiple=rng.uniform(0, 0.2), admin_share_of_benefits=rng.uniform(0, 0.03),
+        admin_share_of_benefits=rng.uniform(0, 0.03),
+        invalidity_vesting_years=float(rng.integers(0, 6)), invalidity_future_service=rng.uniform(0, 1),
+        invalidity_conversion=str(rng.choice(["convert", "keep"])),
+        widow_share=rng.uniform(0, 0.7), orphan_share=rng.uniform(0, 0.3), survivor_share_cap=rng.uniform(0.5, 1.2),
+        orphan_age_limit=int(rng.integers(12, 22)), funeral_grant=rng.uniform(0, 3000),
+        funeral_grant_indexation=str(rng.choice(["prices", "wages", "none"])),
+        past_service_credit=float(rng.choice([0.0, rng.uniform(0, 1), 1.0])),
         admin_share_of_contributions=rng.uniform(0, 0.05),
         subsidy_share_of_benefits=_da(rng.uniform(0, 0.1, horizon), year=years),
         subsidy_share_of_wages=_da(rng.uniform(0, 0.01, horizon), year=years),
     )
+    if rng.uniform() < 0.5:
+        scheme.update(grant_type="refund", refund_contribution_rate=_da(rng.uniform(0, 0.1, horizon), year=years),
+                      refund_interest=_da(rng.uniform(0, 0.06, horizon), year=years))
+    else:
+        scheme.update(grant_type="multiple", grant_multiple=rng.uniform(0, 0.2))
     economy = dict(inflation=_da(rng.uniform(0, 0.05, horizon), year=years),
                    real_wage_growth=_da(rng.uniform(-0.01, 0.03, horizon), year=years),
                    nominal_return=_da(rng.uniform(0.0, 0.08, horizon), year=years),
@@ -79,7 +90,15 @@ def random_scheme(seed: int, horizon: int = 12, max_age: int = 50, max_service: 
                      exit_rate=_da(rng.uniform(0, 0.1, (2, ages.size)), sex=SEXES, age=ages),
                      retirement_rate=_da(rng.uniform(0.1, 1.0, (2, ages.size)), sex=SEXES, age=ages),
                      active_mortality_factor=_da(rng.uniform(0.5, 1.2, (2, ages.size)), sex=SEXES, age=ages),
-                     pensioner_mortality_factor=rng.uniform(0.7, 1.1))
+                     pensioner_mortality_factor=rng.uniform(0.7, 1.1),
+                     invalidity_rate=_da(rng.uniform(0, 0.05, (2, ages.size)), sex=SEXES, age=ages),
+                     reentry_rate=_da(rng.uniform(0, 0.2, (2, ages.size)), sex=SEXES, age=ages),
+                     invalid_mortality_factor=rng.uniform(1.0, 3.0), survivor_mortality_factor=rng.uniform(0.8, 1.2),
+                     remarriage_rate=_da(rng.uniform(0, 0.05, (2, pop_ages.size)), sex=SEXES, age=pop_ages),
+                     probability_married=_da(rng.uniform(0, 0.9, (2, pop_ages.size)), sex=SEXES, age=pop_ages),
+                     spouse_age_difference=_da(rng.uniform(-5, 5, (2, pop_ages.size)), sex=SEXES, age=pop_ages),
+                     orphans=_da(rng.uniform(0, 2, (2, pop_ages.size)), sex=SEXES, age=pop_ages),
+                     orphan_age=_da(rng.uniform(0, 20, (2, pop_ages.size)), sex=SEXES, age=pop_ages))
     if method == "growth":
         dist = rng.uniform(0, 1, (2, ages.size))
         dist[:, ages >= max_ret] = 0
@@ -88,13 +107,17 @@ def random_scheme(seed: int, horizon: int = 12, max_age: int = 50, max_service: 
     active = rng.uniform(0, 500, (2, ages.size, service.size))
     active[:, ages >= max_ret, :] = 0.0
     inactive = rng.uniform(0, 200, (2, ages.size, service.size))
-    pensioners = np.zeros((4, 2, ages.size))
-    pensioners[0, :, ages >= max_ret - 8] = rng.uniform(0, 300, (int((ages >= max_ret - 8).sum()), 2))
+    masks = [pop_ages >= max_ret - 8, (pop_ages >= 25) & (pop_ages < max_ret), pop_ages >= 30, pop_ages < 12]
+    highs = [300, 50, 80, 20]
+    pensioners = np.stack([np.where(m[None, :], rng.uniform(0, h, (2, pop_ages.size)), 0.0)
+                           for m, h in zip(masks, highs)])
     amounts = np.where(pensioners > 0, rng.uniform(5000, 30000, pensioners.shape), 0.0)
     initial = dict(active=_da(active, sex=SEXES, age=ages, service=service),
                    inactive=_da(inactive, sex=SEXES, age=ages, service=service),
-                   pensioners=_da(pensioners, benefit=["old_age", "invalidity", "widow", "orphan"], sex=SEXES, age=ages),
-                   average_pension=_da(amounts, benefit=["old_age", "invalidity", "widow", "orphan"], sex=SEXES, age=ages),
+                   pensioners=_da(pensioners, benefit=["old_age", "invalidity", "widow", "orphan"], sex=SEXES,
+                                  age=pop_ages),
+                   average_pension=_da(amounts, benefit=["old_age", "invalidity", "widow", "orphan"], sex=SEXES,
+                                       age=pop_ages),
                    reserve=rng.uniform(0, 1e9))
     return dict(settings=settings, scheme=scheme, economy=economy, demography=demography, behaviour=behaviour,
                 initial=initial)

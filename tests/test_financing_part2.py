@@ -1,0 +1,145 @@
+"""Scaled premium, balance sheets, closed-group liability, actuarial balance, new scheme at inception."""
+
+import numpy as np
+import pytest
+import xarray as xr
+from hypothesis import given, settings
+
+from actuary import Valuation
+from actuary.indicators import discount_factors, present_value
+from actuary.projection import credit_past_service
+
+from .schemes import schemes, valuation
+from .test_scheme_closed_form import ACCRUAL, ENTRY, R, _q, _salary, stationary_valuation
+
+
+def _schedule(results):
+    """The solved scaled premium as a contribution rate by year."""
+    p, s = results.projection, results.summary
+    rates = np.empty(p.sizes["year"])
+    for start, end, rate in zip(s.period.values, s.period_end.values, s.scaled_premium.values):
+        rates[(p.year.values >= start) & (p.year.values <= end)] = rate
+    return xr.DataArray(rates, dims="year", coords={"year": p.year.values})
+
+
+def _check_scaled_premium(v, target=None):
+    if target is not None:
+        v = v.replace(settings={"scaled_premium_target": target})
+    results = v.run()
+    rerun = v.replace(scheme={"contribution_rate": _schedule(results)}).run().projection
+    reserve = np.concatenate([[float(rerun.reserve_at_valuation)], rerun.reserve.values])
+    change = np.diff(reserve)
+    scale = float(np.abs(rerun.total_expenditure).max())
+    for start, end in zip(results.summary.period.values, results.summary.period_end.values):
+        years = (rerun.year.values >= start) & (rerun.year.values <= end)
+        if target is None:
+            assert change[years].min() >= -1e-9 * scale          # never decreases within the period
+            assert abs(change[years].min()) <= 1e-9 * scale      # and the constraint binds
+        else:
+            last = np.flatnonzero(years)[-1]
+            assert rerun.reserve.values[last] == pytest.approx(target * rerun.total_expenditure.values[last],
+                                                               abs=1e-9 * scale)
+
+
+def test_scaled_premium_demoland_non_decreasing_reserve():
+    _check_scaled_premium(Valuation.demo())
+
+
+def test_scaled_premium_demoland_target_reserve_ratio():
+    _check_scaled_premium(Valuation.demo(), target=2.0)
+
+
+@settings(max_examples=10, deadline=None)
+@given(schemes())
+def test_scaled_premium_random_schemes(groups):
+    groups["settings"]["scaled_premium_period"] = 4
+    _check_scaled_premium(valuation(groups))
+    _check_scaled_premium(valuation(groups), target=1.5)
+
+
+def _check_balance_sheet(results):
+    p, s = results.projection, results.summary
+    identity = float(p.reserve_at_valuation) + present_value(p, (p.contributions + p.state_subsidy
+                                                                 - p.total_expenditure).values)
+    scale = present_value(p, p.total_expenditure.values)
+    assert float(s.balance) == pytest.approx(identity, abs=1e-9 * scale)
+    liabilities = [v for k, v in s.data_vars.items() if k.startswith("liability_")]
+    assets = [v for k, v in s.data_vars.items() if k.startswith("asset_")]
+    assert float(sum(liabilities)) == pytest.approx(float(s.total_liabilities), rel=1e-13)
+    assert float(sum(assets)) == pytest.approx(float(s.total_assets), rel=1e-13)
+    assert float(s.liability_current_pensioners) > 0 and float(s.liability_current_insured_past_service) > 0
+
+
+def test_balance_sheet_demoland():
+    _check_balance_sheet(Valuation.demo().run())
+
+
+@settings(max_examples=10, deadline=None)
+@given(schemes())
+def test_balance_sheet_random_schemes(groups):
+    _check_balance_sheet(valuation(groups).run())
+
+
+def test_closed_group_reproduces_annuity_factor_liability():
+    """Current pensioners (no survivors, no funeral grant): PV of their pensions equals
+    sum over ages of count x pension x a_x, with a_x from the life table, 2% indexation from the
+    second year, a 3% return, deaths and payments at mid-year: a_x = sum_t v_t^mid l_{x+t}/l_x (1 - q_{x+t}/2) I_t."""
+    v = stationary_valuation(horizon=40).replace(economy={"inflation": 0.02, "nominal_return": 0.03})
+    s = v.run().summary
+    q = _q()
+    pension = ACCRUAL * (R - 1 - ENTRY) * _salary(R - 1)
+    initial = v.inputs.initial["pensioners"].sel(benefit="old_age").sum("sex")
+    years = np.arange(40)
+    v_mid = 1.03 ** -(years + 0.5)
+    indexation = 1.02 ** np.maximum(years, 0)  # beta_0 = 0, then 2% on 1 January of each year
+    expected = 0.0
+    for x in range(R, 101):
+        alive = 1.0
+        factor = 0.0
+        for t in years:
+            age = min(x + t, 100)
+            factor += v_mid[t] * alive * (1 - 0.5 * q[age]) * indexation[t]
+            alive *= 1 - q[age]
+        expected += float(initial.sel(age=x)) * pension * factor
+    assert float(s.accrued_liability_current_pensioners) == pytest.approx(expected, rel=1e-12)
+
+
+def test_actuarial_balance_is_zero_at_the_balancing_rate():
+    """With no expenses, subsidy or collection loss, the rate (PV E + v_n E_n - V_0) / PV S gives a zero
+    actuarial balance."""
+    v = Valuation.demo().replace(scheme={"collection_rate": 1.0, "subsidy_share_of_benefits": 0.0,
+                                         "admin_share_of_benefits": 0.0, "admin_share_of_contributions": 0.0})
+    p = v.run().projection
+    _, v_end = discount_factors(p)
+    rate = (present_value(p, p.total_expenditure.values) + v_end[-1] * float(p.total_expenditure[-1])
+            - float(p.reserve_at_valuation)) / present_value(p, p.insurable_wage_bill.values)
+    balanced = v.replace(scheme={"contribution_rate": rate}).run().summary
+    assert float(balanced.actuarial_balance) == pytest.approx(0.0, abs=1e-12)
+    assert float(v.run().summary.actuarial_balance) < 0
+
+
+@pytest.mark.parametrize("share", [0.0, 0.37, 1.0])
+def test_past_service_credit_scales_service_and_keeps_people(share):
+    rng = np.random.default_rng(3)
+    active = rng.uniform(0, 100, (2, 30, 21))
+    credited = credit_past_service(active, share)
+    np.testing.assert_allclose(credited.sum(-1), active.sum(-1), rtol=1e-13)
+    service = np.arange(21)
+    np.testing.assert_allclose((credited * service).sum(-1), share * (active * service).sum(-1), rtol=1e-12)
+
+
+def test_new_scheme_without_past_service_credit_pays_no_pension_before_vesting():
+    demo = Valuation.demo()
+    raw = {g: dict(x) for g, x in demo.raw.items()}
+    for key in ("pensioners", "average_pension"):
+        raw["initial"].pop(key)
+    raw["initial"]["inactive"] = 0.0
+    raw["initial"]["reserve"] = 0.0
+    raw["scheme"]["past_service_credit"] = 0.0
+    p = Valuation(**raw).run().projection
+    vesting = int(demo.inputs.scheme["vesting_years"])
+    assert float(p.pensioners_at_valuation.sum()) == 0
+    assert float(p.new_pensioners.sel(benefit="old_age").isel(year=slice(0, vesting)).sum()) == 0
+    assert float(p.new_pensioners.sel(benefit="old_age").isel(year=slice(vesting, None)).sum()) > 0
+    assert float(p.withdrawal_grants.isel(year=slice(0, vesting)).sum()) > 0     # refunds instead
+    assert float(p.new_pensioners.sel(benefit="invalidity").isel(year=0).sum()) == 0  # 5 years' vesting
