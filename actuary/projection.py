@@ -118,8 +118,9 @@ def build_kernel_inputs(inputs: Inputs) -> KernelInputs:
 
     balance0 = opening_balance(active0, ini["refund_balance"])
     inactive_balance0 = opening_balance(inactive0, ini["inactive_refund_balance"])
-    survivors = tuple(_c(beh[k].values) for k in ("probability_married", "spouse_age_difference", "orphans",
-                                                     "orphan_age"))
+    survivors = dict(married=_c(beh["probability_married"].values),
+                     difference=_c(beh["spouse_age_difference"].values),
+                     orphans=_c(beh["orphans"].values), orphan_age=_c(beh["orphan_age"].values))
     shares = _c([sch["widow_share"], sch["orphan_share"], sch["survivor_share_cap"], sch["orphan_age_limit"]])
     insured = dict(
         active0=_c(active0), inactive0=_c(inactive0),
@@ -137,7 +138,7 @@ def build_kernel_inputs(inputs: Inputs) -> KernelInputs:
         future_service_fraction=float(sch["invalidity_future_service"]),
         early_reduction=float(sch["early_retirement_reduction"]), late_increment=float(sch["late_retirement_increment"]),
         minimum=_c(minimum), maximum=_c(maximum), refund=refund, grant_multiple=float(sch["grant_multiple"]),
-        refund_rate=_c(refund_rate), refund_interest=_c(refund_interest), survivors=survivors, shares=shares)
+        refund_rate=_c(refund_rate), refund_interest=_c(refund_interest), shares=shares, **survivors)
 
     # 4. pensions (full age grid 0..max_age)
     q_full = q_all.values
@@ -149,7 +150,7 @@ def build_kernel_inputs(inputs: Inputs) -> KernelInputs:
     pensions = dict(count0=_c(count0), amount0=_c(count0 * ini["average_pension"].values),
                     q_pension=_c(q_pension), beta=_c(beta), remarriage=_c(beh["remarriage_rate"].values),
                     normal_age=_c(sch["normal_retirement_age"].values),
-                    convert_invalidity=sch["invalidity_conversion"] == "convert", survivors=survivors, shares=shares)
+                    convert_invalidity=sch["invalidity_conversion"] == "convert", shares=shares, **survivors)
     funeral = series.indexed_amount(sch["funeral_grant"], sch["funeral_grant_indexation"], prices, wages, beta)
 
     # 5. finance

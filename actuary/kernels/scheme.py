@@ -34,7 +34,7 @@ import numpy as np
 OLD_AGE, INVALIDITY, WIDOW, ORPHAN = 0, 1, 2, 3
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def accrued_share(accrual, service):
     """accrual(service) for a fractional service, linear between completed years, flat beyond."""
     top = accrual.size - 1
@@ -46,7 +46,7 @@ def accrued_share(accrual, service):
     return accrual[k] + (service - k) * (accrual[k + 1] - accrual[k])
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def bounded_pension(share, reference, adjustment, minimum, maximum):
     pension = share * reference * adjustment
     if pension < minimum:
@@ -56,7 +56,7 @@ def bounded_pension(share, reference, adjustment, minimum, maximum):
     return pension
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def retirement_adjustment(age_reached, normal_age, early_reduction, late_increment):
     """1 - reduction per year before the normal retirement age, 1 + increment per year after it."""
     if age_reached < normal_age:
@@ -65,50 +65,52 @@ def retirement_adjustment(age_reached, normal_age, early_reduction, late_increme
     return 1.0 + late_increment * (age_reached - normal_age)
 
 
-@numba.njit(cache=True)
-def _spread(target, t, b, s, age, count, amount):
+@numba.njit(cache=True, inline="always")
+def _spread(counts, amounts, t, b, s, age, count, amount):
     """Add count/amount at a fractional age, split linearly between the two neighbouring ages."""
-    n_ages = target[0].shape[3]
+    n_ages = counts.shape[3]
     if age < 0.0:
         age = 0.0
     if age > n_ages - 1:
         age = n_ages - 1.0
     low = int(age)
     high_weight = age - low
-    target[0][t, b, s, low] += count * (1.0 - high_weight)
-    target[1][t, b, s, low] += amount * (1.0 - high_weight)
+    counts[t, b, s, low] += count * (1.0 - high_weight)
+    amounts[t, b, s, low] += amount * (1.0 - high_weight)
     if high_weight > 0.0:
-        target[0][t, b, s, low + 1] += count * high_weight
-        target[1][t, b, s, low + 1] += amount * high_weight
+        counts[t, b, s, low + 1] += count * high_weight
+        amounts[t, b, s, low + 1] += amount * high_weight
 
 
-@numba.njit(cache=True)
-def award_survivors(awards_count, awards_amount, t, s, x, deaths, pension, survivors, shares):
-    """Survivors' awards for ``deaths`` of sex s at full age index x whose pension (or the invalidity
-    pension an active would have had) is ``pension`` a year.
+@numba.njit(cache=True, inline="always")
+def award_survivors(awards_count, awards_amount, t, s, x, deaths, pensions, married, difference, orphans,
+                    orphan_age, shares):
+    """Survivors' awards for ``deaths`` of sex s at full age index x whose pensions (or the invalidity
+    pensions actives would have had) add up to ``pensions`` a year (deaths x average pension).
 
-    survivors[0..3][s, x]: probability married, spouse age - deceased age, expected orphans, orphans'
-    mean age; shares: widow share, orphan share, cap on total shares, orphan age limit."""
-    if deaths <= 0.0 or pension <= 0.0:
+    married/difference/orphans/orphan_age[s, x]: probability married, spouse age - deceased age,
+    expected orphans, orphans' mean age; shares: widow share, orphan share, cap on total shares,
+    orphan age limit. Awards are linear in deaths and pensions, so cells may be aggregated."""
+    if deaths <= 0.0 or pensions <= 0.0:
         return
-    married = survivors[0][s, x]
-    orphans = survivors[2][s, x]
-    total = married * shares[0] + orphans * shares[1]
+    p_married = married[s, x]
+    n_orphans = orphans[s, x]
+    if p_married <= 0.0 and n_orphans <= 0.0:
+        return
+    total = p_married * shares[0] + n_orphans * shares[1]
     factor = 1.0
     if total > shares[2] and total > 0.0:
         factor = shares[2] / total
-    target = (awards_count, awards_amount)
-    if married > 0.0:
-        widows = deaths * married
-        _spread(target, t, WIDOW, 1 - s, x + survivors[1][s, x], widows, widows * shares[0] * factor * pension)
-    if orphans > 0.0:
-        children = deaths * orphans
-        age = survivors[3][s, x]
+    if p_married > 0.0:
+        _spread(awards_count, awards_amount, t, WIDOW, 1 - s, x + difference[s, x], deaths * p_married,
+                pensions * p_married * shares[0] * factor)
+    if n_orphans > 0.0:
+        age = orphan_age[s, x]
         if age > shares[3] - 1.0:
             age = shares[3] - 1.0
-        each = 0.5 * children
         for sex in range(2):
-            _spread(target, t, ORPHAN, sex, age, each, each * shares[1] * factor * pension)
+            _spread(awards_count, awards_amount, t, ORPHAN, sex, age, 0.5 * deaths * n_orphans,
+                    0.5 * pensions * n_orphans * shares[1] * factor)
 
 
 @numba.njit(cache=True)
@@ -136,8 +138,8 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, targe
                    early_age, normal_age, max_retirement_age, min_age,
                    accrual, vesting, invalidity_vesting, future_service_fraction,
                    early_reduction, late_increment, minimum, maximum,
-                   refund, grant_multiple, refund_rate, refund_interest, survivors, shares,
-                   active_out, inactive_out, new_entrants, active_deaths, retirements, exits, invalidity,
+                   refund, grant_multiple, refund_rate, refund_interest, married, difference, orphans, orphan_age,
+                   shares, active_out, inactive_out, new_entrants, active_deaths, retirements, exits, invalidity,
                    inactive_deaths, inactive_retirements, reentries, awards_count, awards_amount,
                    wage_bill, contributors, grants, grant_count):
     """Actives and inactive insured by (sex, age, service); awards (old age, invalidity, survivors of
@@ -212,6 +214,8 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, targe
                 award_m = 0.0
                 inv_n = 0.0
                 inv_m = 0.0
+                vested_deaths = 0.0
+                vested_pensions = 0.0
                 for k in range(last + 1):
                     n = act[s, a, k]
                     if n == 0.0:
@@ -238,7 +242,8 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, targe
                                                      minimum[t], maximum[t])
                         inv_n += invalid
                         inv_m += invalid * disability
-                        award_survivors(awards_count, awards_amount, t, s, x, dead, disability, survivors, shares)
+                        vested_deaths += dead
+                        vested_pensions += dead * disability
                     # per-person refund balance at mid-year (with half a year's contributions)
                     mid = 0.0
                     if refund:
@@ -263,6 +268,8 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, targe
                             bal_next[s, a + 1, k] += stay * (1.0 - d) * end
                             ibal_next[s, a + 1, k] += left * mid * half_growth
                         written = up if stay * d > 0.0 else k
+                award_survivors(awards_count, awards_amount, t, s, x, vested_deaths, vested_pensions, married,
+                                difference, orphans, orphan_age, shares)
                 active_deaths[t, s, a] = dead_sum
                 retirements[t, s, a] = ret_sum
                 invalidity[t, s, a] = inv_sum
@@ -384,7 +391,7 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, targe
 
 @numba.njit(cache=True)
 def pensions_kernel(count0, amount0, awards_count, awards_amount, q_pension, beta, remarriage, normal_age,
-                    convert_invalidity, survivors, shares,
+                    convert_invalidity, married, difference, orphans, orphan_age, shares,
                     count, amount, expenditure, deaths, exits, conversions):
     """Pensions in payment by (benefit, sex, full age): count and total annual amount at 1 January.
 
@@ -399,11 +406,18 @@ def pensions_kernel(count0, amount0, awards_count, awards_amount, q_pension, bet
     orphan_limit = shares[3]
     count[0] = count0
     amount[0] = amount0
+    carrying = np.zeros((2, 2, n_ages))  # deaths and their pensions, old age + invalidity, by sex and age
     for t in range(n_years):
         count[t + 1] = 0.0
         amount[t + 1] = 0.0
+        carrying[:] = 0.0
         factor = 1.0 + beta[t]
         for b in range(n_benefits):
+            if b == WIDOW:  # survivors of this year's deaths, before widows and orphans are projected
+                for s in range(2):
+                    for x in range(n_ages):
+                        award_survivors(awards_count, awards_amount, t, s, x, carrying[0, s, x], carrying[1, s, x],
+                                        married, difference, orphans, orphan_age, shares)
             spent = 0.0
             for s in range(2):
                 for x in range(n_ages):
@@ -415,9 +429,9 @@ def pensions_kernel(count0, amount0, awards_count, awards_amount, q_pension, bet
                     dead_n = n * q + new_n * 0.5 * q
                     spent += m * (1.0 - 0.5 * q) + 0.5 * new_m
                     deaths[t, b, s, x] = dead_n
-                    if b <= INVALIDITY and dead_n > 0.0:
-                        average = (m * q + new_m * 0.5 * q) / dead_n
-                        award_survivors(awards_count, awards_amount, t, s, x, dead_n, average, survivors, shares)
+                    if b <= INVALIDITY:
+                        carrying[0, s, x] += dead_n
+                        carrying[1, s, x] += m * q + new_m * 0.5 * q
                     alive_n = n * (1.0 - q) + new_n * (1.0 - 0.5 * q)
                     alive_m = m * (1.0 - q) + new_m * (1.0 - 0.5 * q)
                     leave = 0.0

@@ -25,24 +25,22 @@ def _spread(count_target, amount_target, b, sex, age, count, amount):
     np.add.at(amount_target[b], (sex, high), amount * weight)
 
 
-def _survivors(count_target, amount_target, deaths, pension, survivors, shares):
-    """Survivors' awards for deaths[s, x] with pensions pension[s, x] (full age grid)."""
-    married, difference, orphans, orphan_age = survivors
+def _survivors(count_target, amount_target, deaths, pensions, married, difference, orphans, orphan_age, shares):
+    """Survivors' awards for deaths[s, x] whose pensions add up to pensions[s, x] (full age grid)."""
     total = married * shares[0] + orphans * shares[1]
     factor = np.where((total > shares[2]) & (total > 0), shares[2] / np.where(total > 0, total, 1.0), 1.0)
-    live = (deaths > 0) & (pension > 0)
+    live = (deaths > 0) & (pensions > 0)
     deaths = np.where(live, deaths, 0.0)
+    pension = np.where(live, pensions, 0.0)
     n_ages = deaths.shape[1]
     ages = np.arange(n_ages)[None, :]
     sexes = np.array([[0], [1]])
-    widows = deaths * married
-    _spread(count_target, amount_target, WIDOW, 1 - sexes, ages + difference, widows,
-            widows * shares[0] * factor * pension)
-    children = 0.5 * deaths * orphans
+    _spread(count_target, amount_target, WIDOW, 1 - sexes, ages + difference, deaths * married,
+            pension * married * shares[0] * factor)
     age = np.minimum(orphan_age, shares[3] - 1.0)
     for sex in range(2):
-        _spread(count_target, amount_target, ORPHAN, np.full_like(sexes, sex), age, children,
-                children * shares[1] * factor * pension)
+        _spread(count_target, amount_target, ORPHAN, np.full_like(sexes, sex), age, 0.5 * deaths * orphans,
+                0.5 * pension * orphans * shares[1] * factor)
 
 
 def insured_reference(active0, inactive0, balance_active0, balance_inactive0, target, entrants_in, residual_method,
@@ -52,8 +50,8 @@ def insured_reference(active0, inactive0, balance_active0, balance_inactive0, ta
                       early_age, normal_age, max_retirement_age, min_age,
                       accrual, vesting, invalidity_vesting, future_service_fraction,
                       early_reduction, late_increment, minimum, maximum,
-                      refund, grant_multiple, refund_rate, refund_interest, survivors, shares,
-                      n_full_ages):
+                      refund, grant_multiple, refund_rate, refund_interest, married, difference, orphans, orphan_age,
+                      shares, n_full_ages):
     n_years = q_active.shape[0]
     _, n_ages, n_service = active0.shape
     lo = int(min_age)
@@ -112,17 +110,13 @@ def insured_reference(active0, inactive0, balance_active0, balance_inactive0, ta
         out["awards_amount"][t, OLD_AGE, :, full] += np.where(vested, retired * pension, 0.0).sum(-1)
         out["awards_count"][t, INVALIDITY, :, full] += np.where(inv_vested, invalid, 0.0).sum(-1)
         out["awards_amount"][t, INVALIDITY, :, full] += np.where(inv_vested, invalid * disability, 0.0).sum(-1)
-        # survivors of vested active deaths: by cell, since the pension differs by service
-        dead_v = np.where(inv_vested, dead, 0.0)
+        # survivors of vested active deaths (linear in deaths and pensions: aggregated over service)
         deaths_full = np.zeros((2, n_full_ages))
-        for k in range(n_service):
-            if not np.any(dead_v[:, :, k] > 0):
-                continue
-            deaths_full[:] = 0.0
-            pension_full = np.zeros((2, n_full_ages))
-            deaths_full[:, full] = dead_v[:, :, k]
-            pension_full[:, full] = disability[:, :, k]
-            _survivors(out["awards_count"][t], out["awards_amount"][t], deaths_full, pension_full, survivors, shares)
+        pensions_full = np.zeros((2, n_full_ages))
+        deaths_full[:, full] = np.where(inv_vested, dead, 0.0).sum(-1)
+        pensions_full[:, full] = np.where(inv_vested, dead * disability, 0.0).sum(-1)
+        _survivors(out["awards_count"][t], out["awards_amount"][t], deaths_full, pensions_full, married,
+                   difference, orphans, orphan_age, shares)
         per_head = np.where(act > 0, bal / np.where(act > 0, act, 1.0), 0.0)
         mid = per_head * half + 0.5 * premium if refund else np.zeros_like(act)
         lump_each = mid if refund else grant_multiple * ref * service
@@ -205,7 +199,7 @@ def insured_reference(active0, inactive0, balance_active0, balance_inactive0, ta
 
 
 def pensions_reference(count0, amount0, awards_count, awards_amount, q_pension, beta, remarriage, normal_age,
-                       convert_invalidity, survivors, shares):
+                       convert_invalidity, married, difference, orphans, orphan_age, shares):
     n_years = beta.shape[0]
     n_benefits, _, n_ages = count0.shape
     awards_count = awards_count.copy()
@@ -230,8 +224,8 @@ def pensions_reference(count0, amount0, awards_count, awards_amount, q_pension, 
             deaths[t, b] = dead_n
             expenditure[t, b] = (m * (1 - 0.5 * q) + 0.5 * new_m).sum()
             if b <= INVALIDITY:
-                average = np.where(dead_n > 0, (m * q + new_m * 0.5 * q) / np.where(dead_n > 0, dead_n, 1.0), 0.0)
-                _survivors(awards_count[t], awards_amount[t], dead_n, average, survivors, shares)
+                _survivors(awards_count[t], awards_amount[t], dead_n, m * q + new_m * 0.5 * q, married, difference,
+                           orphans, orphan_age, shares)
             alive_n = count[t, b] * (1 - q) + new_n * (1 - 0.5 * q)
             alive_m = m * (1 - q) + new_m * (1 - 0.5 * q)
             leave = np.zeros((2, n_ages))
