@@ -2,7 +2,8 @@
 
 from .inputs import accrual_schedule
 from .validation import InputError
+from .io.workbook import load_workbook
 from .valuation import Results, Valuation
 
 __version__ = "0.1.0"
-__all__ = ["InputError", "Results", "Valuation", "accrual_schedule", "__version__"]
+__all__ = ["InputError", "Results", "Valuation", "accrual_schedule", "load_workbook", "__version__"]

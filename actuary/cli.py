@@ -95,35 +95,53 @@ def population(data: Path, out: Path, migration_timing: str):
 
 
 @main.command()
-@click.argument("case", required=False, type=click.Path(path_type=Path))
+@click.argument("workbook", required=False, type=click.Path(path_type=Path))
 @click.option("--out", "out", type=click.Path(path_type=Path), default=Path("out"), show_default=True,
               help="Output folder.")
-def valuate(case: Path | None, out: Path):
-    """Run a valuation (default: the embedded Demoland case) and write its results.
+def valuate(workbook: Path | None, out: Path):
+    """Run a valuation and write its results workbook and netCDF file.
 
-    CASE is a valuation folder (valuation.json and CSV tables, see valuations/demoland).
+    WORKBOOK is a valuation workbook (.xlsx, see 'actuary template') or a case folder of CSV tables;
+    without it, the embedded Demoland case runs.
     """
     from .io.folder import read_valuation_folder
+    from .io.results import write_results
+    from .io.workbook import load_workbook
     from .valuation import DEMOLAND
 
-    folder = case or DEMOLAND
+    source = workbook or DEMOLAND / "valuation.xlsx"
     try:
-        with console.status(f"Reading and validating {folder}..."):
-            valuation = read_valuation_folder(folder)
+        with console.status(f"Reading and validating {source}..."):
+            valuation = read_valuation_folder(source) if source.is_dir() else load_workbook(source)
         with console.status("Projecting (the first run compiles the kernels; later runs use the cache)..."):
             results = valuation.run()
     except InputError as error:
         fail(str(error))
     name = valuation.name
+    xlsx_path = out / f"{name}-results.xlsx"
     nc_path = out / f"{name}-results.nc"
-    summary_path = out / f"{name}-summary.nc"
-    with atomic_path(nc_path) as tmp:
-        results.projection.to_netcdf(tmp)
-    with atomic_path(summary_path) as tmp:
-        results.summary.to_netcdf(tmp)
+    with console.status("Writing the results workbook and netCDF file..."):
+        write_results(results, valuation, xlsx_path)
+        with atomic_path(nc_path) as tmp:
+            results.projection.merge(results.summary.rename({k: f"summary_{k}" for k in results.summary.data_vars}),
+                                     compat="override").to_netcdf(tmp)
     print_summary(name, results)
-    console.print(f"Wrote {nc_path} (full projection: every yearly, age and benefit result)")
-    console.print(f"Wrote {summary_path} (GAP by horizon, depletion year)")
+    console.print(f"Wrote {xlsx_path} (summary, projection and financing tables, balance sheet, charts)")
+    console.print(f"Wrote {nc_path} (the full results Dataset, summary values prefixed summary_)")
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--demo", is_flag=True, help="Fill the workbook with the Demoland case instead of leaving it blank.")
+def template(path: Path, demo: bool):
+    """Write a valuation workbook: blank (laid out for Demoland's years and ages) or, with --demo,
+    filled with the Demoland case."""
+    from .valuation import Valuation
+
+    if path.suffix.lower() != ".xlsx":
+        fail(f"{path}: the template is an Excel workbook; give a path ending in .xlsx.")
+    Valuation.demo().to_workbook(path, blank=not demo)
+    console.print(f"Wrote {path} ({'the Demoland case' if demo else 'blank inputs'}; yellow cells are inputs)")
 
 
 def print_summary(name, results) -> None:

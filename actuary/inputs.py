@@ -240,12 +240,13 @@ def _coerce(name: str, field: Field, value, coords: dict) -> xr.DataArray:
             if dim == B:
                 unknown = [b for b in labels.tolist() if b not in BENEFITS]
                 if unknown:
-                    raise InputError(f"Input '{name}': unknown benefit '{unknown[0]}'; expected one of {BENEFITS}.")
+                    raise InputError(f"Input '{name}': unknown benefit '{unknown[0]}'; expected one of {BENEFITS}.",
+                                     field=name, where={"benefit": unknown[0]})
             missing = np.setdiff1d(wanted, labels)
             if missing.size and (dim not in (A, K, B) or field.fill is None):
                 raise InputError(
                     f"Input '{name}': {dim} {missing[0]} is missing; it must cover {dim}s "
-                    f"{wanted[0]}..{wanted[-1]} (it covers {labels[0]}..{labels[-1]}).")
+                    f"{wanted[0]}..{wanted[-1]} (it covers {labels[0]}..{labels[-1]}).", field=name)
             da = da.reindex({dim: wanted}, fill_value=field.fill if field.fill is not None else 0.0) \
                 if missing.size else da.sel({dim: wanted})
         da = da.astype(float) if field.kind not in ("choice",) else da
@@ -278,8 +279,8 @@ def _check_kind(name: str, field: Field, da: xr.DataArray) -> None:
         values = np.asarray(da.values)
         if np.any(values <= -1):
             i = int(np.flatnonzero(values <= -1)[0])
-            raise InputError(f"Input '{name}' at {check.cell(da, i)}: value {values.flat[i]} is <= -1; "
-                             "expected an annual rate above -100%.")
+            raise check._cell_error(name, da, i, f"value {values.flat[i]} is <= -1; expected an annual rate "
+                                                 "above -100%.")
     elif kind == "number":
         values = np.asarray(da.values)
         if np.any(np.isnan(values)):
@@ -291,17 +292,17 @@ def _check_kind(name: str, field: Field, da: xr.DataArray) -> None:
 def _scalar(name: str, field: Field, value):
     if field.kind == "choice":
         if value not in field.choices:
-            raise InputError(f"Input '{name}': '{value}' is not an option; expected one of {field.choices}.")
+            raise InputError(f"Input '{name}': '{value}' is not an option; expected one of {field.choices}.", field=name)
         return value
     if field.kind == "int":
         values = np.atleast_1d(np.asarray(value))
         if values.dtype.kind not in "iuf" or np.any(values != np.round(values)):
-            raise InputError(f"Input '{name}': value {value!r} is not a whole number.")
+            raise InputError(f"Input '{name}': value {value!r} is not a whole number.", field=name)
         return tuple(int(v) for v in values) if field.dims else int(values[0])
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise InputError(f"Input '{name}': value {value!r} is not a number.") from None
+        raise InputError(f"Input '{name}': value {value!r} is not a number.", field=name) from None
     da = xr.DataArray(number)
     _check_kind(name, field, da)
     return number
@@ -372,9 +373,9 @@ class Inputs:
             bad = (da < s["min_age"] + 1) | (da > s["max_retirement_age"])
             if bool(bad.any()):
                 i = int(np.flatnonzero(bad.values)[0])
-                raise InputError(
-                    f"Input 'scheme.{key}' at {check.cell(da, i)}: value {da.values.flat[i]} is outside "
-                    f"{s['min_age'] + 1}..{s['max_retirement_age']} (settings.min_age + 1 .. max_retirement_age).")
+                raise check._cell_error(f"scheme.{key}", da, i,
+                                        f"value {da.values.flat[i]} is outside {s['min_age'] + 1}.."
+                                        f"{s['max_retirement_age']} (settings.min_age + 1 .. max_retirement_age).")
         later = sch["early_retirement_age"] > sch["normal_retirement_age"]
         if bool(later.any()):
             i = int(np.flatnonzero(later.values)[0])
@@ -433,8 +434,9 @@ class Inputs:
         bad = (pens > 0) & (amount <= 0)
         if bool(bad.any()):
             i = int(np.flatnonzero(bad.values)[0])
-            raise InputError(f"Input 'initial.average_pension' at {check.cell(bad, i)}: value 0 for a cell with "
-                             f"{pens.values.flat[i]} pensioners; expected their average annual pension > 0.")
+            raise check._cell_error("initial.average_pension", bad, i,
+                                    f"value 0 for a cell with {pens.values.flat[i]} pensioners; expected their average "
+                                    "annual pension > 0.")
 
     def as_dict(self) -> dict[str, dict]:
         return {g: dict(getattr(self, g)) for g in FIELDS}

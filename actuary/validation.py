@@ -17,18 +17,34 @@ SEXES = ("male", "female")
 
 
 class InputError(ValueError):
-    """An input that cannot be used, with a message that names the field, the cell and the value."""
+    """An input that cannot be used, with a message that names the field, the cell and the value.
+
+    ``field`` (e.g. "economy.inflation") and ``where`` (e.g. {"year": 2031}) locate the offending
+    cell for readers that map fields back to their source (the workbook names Sheet!Cell)."""
+
+    def __init__(self, message: str, field: str | None = None, where: dict | None = None):
+        super().__init__(message)
+        self.field = field
+        self.where = where or {}
+
+
+def _labels(da: xr.DataArray, flat_index: int) -> dict:
+    index = np.unravel_index(flat_index, da.shape)
+    out = {}
+    for dim, i in zip(da.dims, index):
+        label = da[dim].values[i] if dim in da.coords else i
+        out[dim] = label.item() if isinstance(label, np.generic) else label
+    return out
 
 
 def _where(da: xr.DataArray, flat_index: int) -> str:
-    index = np.unravel_index(flat_index, da.shape)
-    parts = []
-    for dim, i in zip(da.dims, index):
-        label = da[dim].values[i] if dim in da.coords else i
-        if isinstance(label, np.generic):
-            label = label.item()
-        parts.append(f"{dim}={label}")
-    return ", ".join(parts)
+    return ", ".join(f"{dim}={label}" for dim, label in _labels(da, flat_index).items())
+
+
+def _cell_error(name: str, da: xr.DataArray, flat_index: int, text: str) -> InputError:
+    """InputError for one cell: "Input 'name' at year=..., age=...: <text>", with field and where."""
+    return InputError(f"Input '{name}' at {_where(da, flat_index)}: {text}", field=name,
+                      where=_labels(da, flat_index))
 
 
 def cell(da: xr.DataArray, flat_index: int) -> str:
@@ -60,10 +76,8 @@ def finite(name: str, da: xr.DataArray) -> xr.DataArray:
     bad = ~np.isfinite(values)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise InputError(
-            f"Input '{name}' at {_where(da, i)}: value {values.flat[i]} is not a finite number; "
-            "every cell must hold a number (fill missing cells explicitly)."
-        )
+        raise _cell_error(name, da, i, f"value {values.flat[i]} is not a finite number; "
+                                       "every cell must hold a number (fill missing cells explicitly).")
     return da
 
 
@@ -73,10 +87,7 @@ def nonnegative(name: str, da: xr.DataArray, what: str = "a count") -> xr.DataAr
     bad = values < 0
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise InputError(
-            f"Input '{name}' at {_where(da, i)}: value {values.flat[i]} is negative; "
-            f"expected {what} >= 0."
-        )
+        raise _cell_error(name, da, i, f"value {values.flat[i]} is negative; expected {what} >= 0.")
     return da
 
 
@@ -86,10 +97,7 @@ def probability(name: str, da: xr.DataArray, what: str = "a probability") -> xr.
     bad = (values < 0) | (values > 1)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise InputError(
-            f"Input '{name}' at {_where(da, i)}: value {values.flat[i]} is outside [0, 1]; "
-            f"expected {what} between 0 and 1."
-        )
+        raise _cell_error(name, da, i, f"value {values.flat[i]} is outside [0, 1]; expected {what} between 0 and 1.")
     return da
 
 
@@ -99,9 +107,7 @@ def positive(name: str, da: xr.DataArray, what: str = "a positive number") -> xr
     bad = values <= 0
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise InputError(
-            f"Input '{name}' at {_where(da, i)}: value {values.flat[i]} is not positive; expected {what} > 0."
-        )
+        raise _cell_error(name, da, i, f"value {values.flat[i]} is not positive; expected {what} > 0.")
     return da
 
 
@@ -122,7 +128,7 @@ def integer_steps(name: str, da: xr.DataArray, dim: str, start: int | None = Non
         problem = "is repeated" if steps[i] == 0 else ("is out of order" if steps[i] < 0 else "leaves a gap")
         raise InputError(
             f"Input '{name}': {dim} {labels[i + 1]} after {dim} {labels[i]} {problem}; "
-            f"{dim}s must be consecutive whole numbers in increasing order."
+            f"{dim}s must be consecutive whole numbers in increasing order.", field=name, where={dim: int(labels[i + 1])}
         )
     return labels
 
@@ -138,7 +144,7 @@ def increasing(name: str, da: xr.DataArray, dim: str) -> np.ndarray:
         i = int(bad[0])
         problem = "is repeated" if steps[i] == 0 else "is out of order"
         raise InputError(f"Input '{name}': {dim} {labels[i + 1]} after {dim} {labels[i]} {problem}; "
-                         f"{dim}s must increase.")
+                         f"{dim}s must increase.", field=name, where={dim: int(labels[i + 1])})
     return labels.astype(np.int64)
 
 
@@ -146,7 +152,8 @@ def sexes(name: str, da: xr.DataArray) -> xr.DataArray:
     labels = [str(s) for s in da["sex"].values]
     unknown = [s for s in labels if s not in SEXES]
     if unknown:
-        raise InputError(f"Input '{name}': unknown sex '{unknown[0]}'; expected one of {SEXES}.")
+        raise InputError(f"Input '{name}': unknown sex '{unknown[0]}'; expected one of {SEXES}.", field=name,
+                         where={"sex": unknown[0]})
     if sorted(labels) != sorted(SEXES):
         raise InputError(f"Input '{name}': sexes {labels}; expected exactly {list(SEXES)}, once each.")
     return da.sel(sex=list(SEXES))
@@ -175,6 +182,6 @@ def covers_years(name: str, da: xr.DataArray, years: np.ndarray) -> xr.DataArray
     if missing.size:
         raise InputError(
             f"Input '{name}': year {missing[0]} is missing; the projection needs years "
-            f"{years[0]}..{years[-1]} and '{name}' covers {labels[0]}..{labels[-1]}."
+            f"{years[0]}..{years[-1]} and '{name}' covers {labels[0]}..{labels[-1]}.", field=name
         )
     return da.sel(year=years)

@@ -45,10 +45,16 @@ class Valuation:
 
     @classmethod
     def demo(cls) -> "Valuation":
-        """The embedded Demoland case (valuations/demoland)."""
-        from .io.folder import read_valuation_folder
+        """The embedded Demoland case (valuations/demoland/valuation.xlsx)."""
+        from .io.workbook import load_workbook
 
-        return read_valuation_folder(DEMOLAND)
+        return load_workbook(DEMOLAND / "valuation.xlsx")
+
+    def to_workbook(self, path, blank: bool = False) -> None:
+        """Write the inputs as a valuation workbook (see :mod:`actuary.io.workbook`)."""
+        from .io.workbook import write_workbook
+
+        write_workbook(self, path, blank=blank)
 
     def replace(self, **groups) -> "Valuation":
         """A new valuation with some fields replaced, e.g. ``replace(scheme={"contribution_rate": 0.2})``."""

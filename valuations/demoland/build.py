@@ -1,5 +1,6 @@
-"""Build the Demoland valuation case (the data files beside this script) from the shipped WPP 2019
-inputs for Canada. Rerun after changing an assumption here:
+"""Build the Demoland valuation workbook (valuation.xlsx beside this script) from the shipped WPP 2019
+inputs for Canada. The case is assembled as CSV tables in a temporary folder (the format of
+actuary.io.folder), validated, and written as the workbook. Rerun after changing an assumption here:
 
     python valuations/demoland/build.py
 
@@ -14,6 +15,7 @@ pensioners, reserve) is illustrative: Demoland is not Canada's pension plan.
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +28,7 @@ from actuary.inputs import FIELDS
 from actuary.io.wpp import read_wpp_folder
 
 HERE = Path(__file__).resolve().parent
+OUT = HERE  # replaced by a temporary folder in main()
 ROOT = HERE.parents[1]
 WPP = ROOT / "assumptions" / "wpp2019_canada"
 T0, HORIZON, MIN_AGE, MAX_AGE, MAX_SERVICE = 2020, 100, 15, 120, 50
@@ -59,6 +62,19 @@ def by_age(ages, points):
 
 
 def main():
+    global HERE
+    target = HERE / "valuation.xlsx"
+    with tempfile.TemporaryDirectory() as folder:
+        HERE = Path(folder)
+        build_tables()
+        from actuary.io.folder import read_valuation_folder
+
+        valuation = read_valuation_folder(HERE)
+        valuation.to_workbook(target)
+    print(f"wrote {target}")
+
+
+def build_tables():
     wpp = read_wpp_folder(WPP)
     years = np.arange(1950, T0)
     projected = project_population(wpp["base"], wpp["survival"].sel(year=years), wpp["fertility"].sel(year=years),
@@ -213,7 +229,6 @@ def main():
         "initial": {"reserve": round(4.0 * expenditure, -6)},
     }
     (HERE / "valuation.json").write_text(json.dumps(case, indent=2) + "\n")
-    print(f"wrote Demoland case files to {HERE}")
 
 
 if __name__ == "__main__":

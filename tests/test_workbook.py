@@ -1,0 +1,226 @@
+"""The valuation workbook: round trips, and bad workbooks rejected with Sheet!Cell messages (exit 2,
+no traceback, no output file)."""
+
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import actuary
+from actuary import InputError, Valuation, load_workbook
+from actuary.cli import main
+from actuary.inputs import FIELDS
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return Valuation.demo()
+
+
+@pytest.fixture(scope="module")
+def demo_workbook(tmp_path_factory):
+    path = tmp_path_factory.mktemp("wb") / "demo.xlsx"
+    result = CliRunner().invoke(main, ["template", str(path), "--demo"])
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def test_template_demo_runs_like_the_embedded_case(demo, demo_workbook):
+    expected = demo.run()
+    loaded = load_workbook(demo_workbook).run()
+    for name, variable in expected.projection.data_vars.items():
+        if variable.dtype.kind == "f":
+            np.testing.assert_allclose(loaded.projection[name], variable, rtol=1e-12, atol=0, err_msg=name)
+    np.testing.assert_allclose(loaded.summary.gap, expected.summary.gap, rtol=1e-12)
+
+
+def test_to_workbook_then_load_is_lossless(demo, tmp_path):
+    path = tmp_path / "copy.xlsx"
+    demo.to_workbook(path)
+    again = load_workbook(path)
+    assert again.name == demo.name
+    for group in FIELDS:
+        first, second = getattr(demo.inputs, group), getattr(again.inputs, group)
+        assert first.keys() == second.keys()
+        for key, value in first.items():
+            other = second[key]
+            if hasattr(value, "values"):
+                np.testing.assert_array_equal(value.values, other.values, err_msg=f"{group}.{key}")
+            else:
+                assert value == other, (group, key)
+
+
+def test_year_varying_rates_go_to_the_by_year_sheet(demo, tmp_path):
+    coverage = demo.inputs.behaviour["coverage"].copy()
+    coverage.loc[dict(year=slice(2040, None))] *= 0.9
+    changed = demo.replace(behaviour={"coverage": coverage})
+    path = tmp_path / "by_year.xlsx"
+    changed.to_workbook(path)
+    assert "Labour force by year" in openpyxl.load_workbook(path, read_only=True).sheetnames
+    again = load_workbook(path)
+    np.testing.assert_array_equal(again.inputs.behaviour["coverage"].values, coverage.values)
+
+
+def test_blank_template_names_the_first_missing_input(tmp_path):
+    path = tmp_path / "blank.xlsx"
+    assert CliRunner().invoke(main, ["template", str(path)]).exit_code == 0
+    with pytest.raises(InputError, match=r"^(Scheme|Schedules|Economy)!"):
+        load_workbook(path)
+
+
+# ------------------------------------------------------------------------------ bad workbooks
+
+def _edit(source, target, change):
+    wb = openpyxl.load_workbook(source)
+    change(wb)
+    wb.save(target)
+    return target
+
+
+def _find(ws, header):
+    for cell in ws[2]:
+        if cell.value == header:
+            return cell.column
+    raise KeyError(header)
+
+
+def _set(sheet, header, row, value):
+    def change(wb):
+        ws = wb[sheet]
+        ws.cell(row=row, column=_find(ws, header)).value = value  # (cell(..., value=None) would not clear it)
+    return change
+
+
+def _delete_rows(sheet, first, count):
+    return lambda wb: wb[sheet].delete_rows(first, count)
+
+
+def _extra_rows(wb):
+    ws = wb["Fertility"]
+    for row in range(ws.max_row + 1, 10_004 + 1):
+        ws.cell(row=row, column=1, value=row)
+        ws.cell(row=row, column=2, value=0.0)
+
+
+def _swap_ages(wb):
+    ws = wb["Fertility"]
+    ws.cell(row=34, column=1, value=31)
+    ws.cell(row=35, column=1, value=30)
+
+
+def _duplicate_row(wb):
+    ws = wb["Retirement ages"]
+    ws.cell(row=6, column=1, value=ws.cell(row=4, column=1).value)
+    ws.cell(row=6, column=2, value=ws.cell(row=4, column=2).value)
+
+
+def _remove_column(sheet, header):
+    return lambda wb: wb[sheet].delete_cols(_find(wb[sheet], header))
+
+
+def _add_column(wb):
+    ws = wb["Schedules"]
+    column = ws.max_column + 1
+    ws.cell(row=2, column=column, value="inflation_rate")
+    for row in range(4, 104):
+        ws.cell(row=row, column=column, value=0.02)
+
+
+BAD = {
+    # name: (how to make it, expected message pattern)
+    "missing_sheet": (lambda wb: wb.remove(wb["Decrements"]), r"sheet 'Decrements' is missing"),
+    "missing_column": (_remove_column("Schedules", "inflation"), r"Schedules!\w+2: column 'inflation' is missing"),
+    "text_in_number": (_set("Schedules", "nominal_return", 10, "four percent"),
+                       r"Schedules!\w+10: value 'four percent' is not a number; expected a number"),
+    "blank_required": (_set("Schedules", "inflation", 12, None),
+                       r"Schedules!\w+12: the cell is blank; 'inflation' needs a value in every row"),
+    "negative_count": (_set("Population", "population", 7, -5),
+                       r"Population!C7: Input 'demography.population' at sex=male, age=3: value -5.0 is negative"),
+    "rate_above_one": (_set("Decrements", "exit_rate", 9, 1.5),
+                       r"Decrements!C9: Input 'behaviour.exit_rate' at year=2020, sex=male, age=20: value 1.5 is "
+                       r"outside \[0, 1\]"),
+    "age_gap": (_delete_rows("Fertility", 30, 1), r"Fertility!A30: age 27 after age 25 leaves a gap"),
+    "ages_out_of_order": (_swap_ages, r"Fertility!A35: age 30 after age 31 is out of order"),
+    "duplicate_row": (_duplicate_row, r"Retirement ages!A6: duplicate row for year=2020, sex=male"),
+    "years_short": (_delete_rows("Schedules", 94, 10),
+                    r"Schedules!\w+2: Input '\w+\.\w+': year 2110 is missing"),
+    "unknown_sex": (_set("Population", "sex", 5, "m"), r"Population!A5: sex 'm' is not a sex code"),
+    "unknown_benefit": (_set("Pensioners", "benefit", 4, "retirement"),
+                        r"Pensioners!A4: benefit 'retirement' is not a benefit code"),
+    "unknown_column": (_add_column, r"Schedules!\w+2: column 'inflation_rate' is not an input of this sheet"),
+    "unknown_sheet": (lambda wb: wb.create_sheet("My notes"), r"sheet 'My notes' is not part of a valuation workbook"),
+    "formula_without_value": (_set("Schedules", "inflation", 8, "=0.01*2"),
+                              r"Schedules!\w+8: formula =0.01\*2 has no calculated value saved"),
+    "ten_thousand_rows": (_extra_rows, r"Fertility!A4: the table has 10,001 data rows; expected at most 121"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_workbook_exits_2_with_sheet_and_cell(case, demo_workbook, tmp_path):
+    change, pattern = BAD[case]
+    bad = _edit(demo_workbook, tmp_path / f"{case}.xlsx", change)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["valuate", str(bad), "--out", str(out)], terminal_width=400)
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.output.split())
+    assert "Traceback" not in text
+    import re
+    assert re.search(pattern, text), text
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_not_an_xlsx_file(tmp_path):
+    bad = tmp_path / "notes.xlsx"
+    bad.write_text("year,rate\n2020,0.18\n")
+    result = CliRunner().invoke(main, ["valuate", str(bad), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2 and "not an Excel workbook (.xlsx)" in " ".join(result.output.split())
+
+
+def test_empty_workbook(tmp_path):
+    bad = tmp_path / "empty.xlsx"
+    openpyxl.Workbook().save(bad)
+    result = CliRunner().invoke(main, ["valuate", str(bad), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "sheet 'Sheet' is not part of a valuation workbook" in " ".join(result.output.split())
+
+
+def test_macro_enabled_workbook_is_refused(demo_workbook, tmp_path):
+    bad = tmp_path / "valuation.xlsm"
+    shutil.copy(demo_workbook, bad)
+    result = CliRunner().invoke(main, ["valuate", str(bad), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "never runs macros" in " ".join(result.output.split())
+
+
+def test_results_workbook_rereads_with_pandas(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "actuary.cli", "valuate", "--out", str(tmp_path)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    sheets = pd.read_excel(tmp_path / "demoland-results.xlsx", sheet_name=None, header=1)
+    assert {"Summary", "Demography", "Insured", "Pensioners", "Financial projection", "Financing indicators",
+            "Balance sheet", "Population pyramid"} <= set(sheets)
+    expected = Valuation.demo().run().projection
+    finance = sheets["Financial projection"]
+    np.testing.assert_allclose(finance["reserve (end of year)"].values[:100].astype(float), expected.reserve.values, rtol=1e-12)
+    indicators = sheets["Financing indicators"]
+    np.testing.assert_allclose(indicators["PAYG cost rate"].values[:100].astype(float), expected.paygo_cost_rate.values, rtol=1e-12)
+    charts = openpyxl.load_workbook(tmp_path / "demoland-results.xlsx")
+    assert len(charts["Financing indicators"]._charts) == 2 and len(charts["Financial projection"]._charts) == 1
+    assert len(charts["Population pyramid"]._charts) == 2
+
+
+def test_results_workbook_opens_in_libreoffice(tmp_path):
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        pytest.skip("LibreOffice is not installed")
+    assert CliRunner().invoke(main, ["valuate", "--out", str(tmp_path)]).exit_code == 0
+    converted = subprocess.run([soffice, "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path),
+                                str(tmp_path / "demoland-results.xlsx")], capture_output=True, text=True, timeout=300)
+    assert converted.returncode == 0, converted.stderr
+    pdf = tmp_path / "demoland-results.pdf"
+    assert pdf.exists() and pdf.stat().st_size > 10_000
