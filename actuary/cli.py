@@ -144,6 +144,117 @@ def template(path: Path, demo: bool):
     console.print(f"Wrote {path} ({'the Demoland case' if demo else 'blank inputs'}; yellow cells are inputs)")
 
 
+def _load_case(workbook: Path | None):
+    from .io.folder import read_valuation_folder
+    from .io.workbook import load_workbook
+    from .valuation import DEMOLAND
+
+    source = workbook or DEMOLAND / "valuation.xlsx"
+    valuation = read_valuation_folder(source) if source.is_dir() else load_workbook(source)
+    return source, valuation
+
+
+@main.command("sensitivity")
+@click.argument("workbook", required=False, type=click.Path(path_type=Path))
+@click.option("--scenarios", "scenarios_path", type=click.Path(path_type=Path),
+              help="A workbook whose Scenarios sheet adds scenarios (default: the valuation workbook's own).")
+@click.option("--out", "out", type=click.Path(path_type=Path), default=Path("out"), show_default=True)
+@click.option("--workers", type=int, help="Run on a local Dask cluster of this many worker processes.")
+@click.option("--scheduler", help="Run on an existing Dask distributed scheduler (address).")
+def sensitivity_command(workbook, scenarios_path, out, workers, scheduler):
+    """Standard sensitivity tests (each assumption down and up), combined optimistic and pessimistic
+    scenarios and any scenarios of a Scenarios sheet; writes a workbook with the tornado table and chart."""
+    from .batch import read_scenarios, sensitivity, tornado, write_sensitivity
+
+    try:
+        with console.status("Reading and validating..."):
+            source, valuation = _load_case(workbook)
+            extra = read_scenarios(scenarios_path or source) if (scenarios_path or source.suffix == ".xlsx") else []
+        with console.status(f"Running {19 + len(extra)} scenarios..."):
+            ds = sensitivity(valuation, workers=workers, scheduler=scheduler, extra=extra)
+    except InputError as error:
+        fail(str(error))
+    path = out / f"{valuation.name}-sensitivity.xlsx"
+    nc_path = out / f"{valuation.name}-sensitivity.nc"
+    write_sensitivity(ds, path)
+    with atomic_path(nc_path) as tmp:
+        ds.to_netcdf(tmp)
+    table = Table(title=f"{valuation.name}: general average premium over {ds.sizes['year']} years")
+    for column in ("assumption", "down", "base", "up"):
+        table.add_column(column, justify="left" if column == "assumption" else "right")
+    for row in tornado(ds):
+        table.add_row(row["assumption"], f"{100 * row['gap_down']:.2f}%", f"{100 * row['gap_base']:.2f}%",
+                      f"{100 * row['gap_up']:.2f}%")
+    for name in ("optimistic", "pessimistic"):
+        table.add_row(name, "", "", f"{100 * float(ds.gap.sel(scenario=name).isel(horizon=-1)):.2f}%")
+    console.print(table)
+    if ds.attrs["failed"]:
+        for name, status in zip(ds.scenario.values, ds.status.values):
+            if status != "ok":
+                console.print(f"[bold red]scenario failed:[/] {name}: {status}", highlight=False)
+    console.print(f"Wrote {path} (tornado table and chart, every scenario)")
+    console.print(f"Wrote {nc_path} (results by scenario)")
+
+
+@main.command("stochastic")
+@click.argument("workbook", required=False, type=click.Path(path_type=Path))
+@click.option("--paths", "n_paths", type=int, default=1000, show_default=True, help="Number of paths.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed (same seed, same results).")
+@click.option("--chunk-size", type=int, default=250, show_default=True, help="Paths per chunk sent to a worker.")
+@click.option("--out", "out", type=click.Path(path_type=Path), default=Path("out"), show_default=True)
+@click.option("--workers", type=int, help="Run on a local Dask cluster of this many worker processes.")
+@click.option("--scheduler", help="Run on an existing Dask distributed scheduler (address).")
+@click.option("--keep-paths", is_flag=True, help="Also write every path's yearly indicators (memory grows with paths).")
+@click.option("--format", "fmt", type=click.Choice(["netcdf", "zarr"]), default="netcdf", show_default=True)
+def stochastic_command(workbook, n_paths, seed, chunk_size, out, workers, scheduler, keep_paths, fmt):
+    """Monte Carlo paths of the economy (correlated AR(1)), mortality improvement (random walk) and
+    fertility (AR(1)): percentiles of every yearly indicator, probability of depletion, fan charts.
+    Parameters come from the workbook's Stochastic sheet when it has one (defaults otherwise)."""
+    from rich.progress import Progress
+
+    from .stochastic import read_parameters, simulate, write_stochastic
+
+    try:
+        with console.status("Reading and validating..."):
+            source, valuation = _load_case(workbook)
+            params = read_parameters(source) if source.suffix == ".xlsx" else None
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task(f"Simulating {n_paths:,} paths", total=n_paths)
+            ds = simulate(valuation, n_paths, seed=seed, chunk_size=chunk_size, workers=workers, scheduler=scheduler,
+                          params=params, keep_paths=keep_paths, progress=lambda n: progress.advance(task, n))
+    except InputError as error:
+        fail(str(error))
+    xlsx_path = out / f"{valuation.name}-stochastic.xlsx"
+    data_path = out / f"{valuation.name}-stochastic.{'nc' if fmt == 'netcdf' else 'zarr'}"
+    write_stochastic(ds, xlsx_path)
+    if fmt == "netcdf":
+        with atomic_path(data_path) as tmp:
+            ds.to_netcdf(tmp)
+    else:
+        import shutil
+        import tempfile
+
+        staging = Path(tempfile.mkdtemp(dir=out, prefix=".zarr-"))
+        try:
+            ds.to_zarr(staging / "data.zarr", mode="w", consolidated=False)
+            if data_path.exists():
+                shutil.rmtree(data_path)
+            (staging / "data.zarr").rename(data_path)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    years = ds.year.values
+    table = Table(title=f"{valuation.name}: {n_paths:,} paths, seed {seed}")
+    for column in ("year", "PAYG P5", "PAYG median", "PAYG P95", "reserve ratio median", "P(depleted)"):
+        table.add_column(column, justify="right")
+    for year in [years[0], *[y for y in years if (y - years[0]) % 10 == 9]]:
+        s = ds.sel(year=year)
+        table.add_row(str(year), *(f"{100 * float(s.paygo_cost_rate.sel(percentile=p)):.2f}%" for p in (5, 50, 95)),
+                      f"{float(s.reserve_ratio.sel(percentile=50)):.2f}", f"{100 * float(s.probability_of_depletion):.1f}%")
+    console.print(table)
+    console.print(f"Wrote {xlsx_path} (percentiles and fan charts, probability of depletion)")
+    console.print(f"Wrote {data_path} (percentiles{', every path' if keep_paths else ''})")
+
+
 def print_summary(name, results) -> None:
     p, s = results.projection, results.summary
     table = Table(title=f"{name}: valuation at 1 January {p.attrs['valuation_year']}, {p.attrs['horizon']} years")

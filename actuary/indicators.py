@@ -121,7 +121,9 @@ def scaled_premium(ds: xr.Dataset, period: int, target_ratio: float | None = Non
     In each period, given the reserve left by the previous periods' rates, the lowest constant rate
     such that the reserve does not decrease in any year of the period, or, with ``target_ratio`` K,
     such that the reserve at the period's end is K times that year's expenditure. Reserves and
-    expenditure are affine in the rate, so each period is solved exactly from two evaluations.
+    expenditure are affine in the rate, so each period is solved exactly from two evaluations. A
+    rate is never negative: where the reserve meets the condition without contributions, the
+    period's rate is 0 (and the condition does not bind).
     """
     n_years = ds.sizes["year"]
     rates = np.zeros(n_years)
@@ -144,6 +146,7 @@ def scaled_premium(ds: xr.Dataset, period: int, target_ratio: float | None = Non
             level0, level1 = v0[end - 1], v1[end - 1]
             cost0, cost1 = e0[end - 1], e1[end - 1]
             rate = float((target_ratio * cost0 - level0) / ((level1 - level0) - target_ratio * (cost1 - cost0)))
+        rate = max(rate, 0.0)
         rates[start:end] = rate
         values.append(rate)
     years = ds["year"].values

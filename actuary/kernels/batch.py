@@ -1,0 +1,309 @@
+"""Batch kernel for stochastic paths: each path has its own economic series (inflation, real wage
+growth, productivity, nominal return), mortality (a shift of the improvement rates by year) and
+fertility (a factor by year); everything else is the base valuation's. Paths run in parallel
+(``numba.prange``); per path the derived series are recomputed exactly as in
+:mod:`actuary.series` and :mod:`actuary.lifetable` and the four kernels run as for one valuation.
+"""
+
+import math
+
+import numba
+import numpy as np
+
+from .population import project_population_kernel
+from .scheme import finance_kernel, insured_kernel, pensions_kernel
+
+# yearly indicators returned per path (order of the second axis of ``indicators``)
+INDICATORS = ("insurable_wage_bill", "contributions", "benefit_expenditure", "total_expenditure", "reserve",
+              "paygo_cost_rate", "reserve_ratio", "contributors", "pensioners", "expenditure_pct_gdp",
+              "investment_income", "wage_index")
+RULE_CODES = {"prices": 0, "wages": 1, "pensions": 2, "none": 3}
+
+
+@numba.njit(cache=True)
+def _a0(m0, male):
+    if male:
+        if m0 < 0.02300:
+            return 0.14929 - 1.99545 * m0
+        if m0 < 0.08307:
+            return 0.02832 + 3.26201 * m0
+        return 0.29915
+    if m0 < 0.01724:
+        return 0.14903 - 2.05527 * m0
+    if m0 < 0.06891:
+        return 0.04667 + 3.88089 * m0
+    return 0.31411
+
+
+@numba.njit(cache=True)
+def survival_from_q(q, survival, lx, Lx):
+    """Survival ratios S_x of :func:`actuary.lifetable.life_table_from_qx` with default a_x
+    (Andreev-Kingkade a_0 solved with m_0, 1/2, a_ω = 1/m_{ω-1}); q[year, sex, age]."""
+    n_years, _, n_ages = q.shape
+    for t in range(n_years):
+        for s in range(2):
+            q0 = q[t, s, 0]
+            a0 = 0.1
+            for _ in range(100):
+                updated = _a0(q0 / (1.0 - (1.0 - a0) * q0), s == 0)
+                done = abs(updated - a0) < 1e-15
+                a0 = updated
+                if done:
+                    break
+            m_last = q[t, s, n_ages - 2] / (1.0 - 0.5 * q[t, s, n_ages - 2])
+            a_open = 1.0 / max(m_last, 1e-300) if m_last > 0 else 0.0
+            lx[0] = 100_000.0
+            for x in range(1, n_ages):
+                lx[x] = lx[x - 1] * (1.0 - q[t, s, x - 1])
+            for x in range(n_ages):
+                a = 0.5
+                if x == 0:
+                    a = a0
+                elif x == n_ages - 1:
+                    a = a_open
+                qx = q[t, s, x] if x < n_ages - 1 else 1.0
+                following = lx[x + 1] if x + 1 < n_ages else 0.0
+                Lx[x] = following + a * lx[x] * qx
+            survival[t, s, 0] = Lx[0] / lx[0]
+            for x in range(1, n_ages - 1):
+                survival[t, s, x] = Lx[x] / Lx[x - 1] if Lx[x - 1] > 0 else 0.0
+            top = Lx[n_ages - 1]
+            total = top + Lx[n_ages - 2]
+            survival[t, s, n_ages - 1] = top / total if total > 0 else 0.0
+
+
+@numba.njit(cache=True)
+def indexed(base, rule, prices, wages, beta, out):
+    running = 1.0
+    for t in range(out.size):
+        running *= 1.0 + beta[t]
+        if not math.isfinite(base):
+            out[t] = math.inf
+        elif rule == 0:
+            out[t] = base * prices[t]
+        elif rule == 1:
+            out[t] = base * wages[t]
+        elif rule == 2:
+            out[t] = base * running
+        else:
+            out[t] = base
+
+
+@numba.njit(cache=True)
+def reference_earnings_path(insurable, index, years, salary_growth, index_growth, out):
+    """:func:`actuary.series.reference_earnings` for one path."""
+    n_years, _, n_ages = insurable.shape
+    window = years if years > 0 else n_ages
+    if window > n_ages:
+        window = n_ages
+    for t in range(n_years):
+        for s in range(2):
+            for a in range(n_ages):
+                total = 0.0
+                count = 0
+                for k in range(window):
+                    if k > a:
+                        break
+                    if t - k >= 0:
+                        past = insurable[t - k, s, a - k]
+                        revalue = index[t] / index[t - k]
+                    else:
+                        back = k - t
+                        past = insurable[0, s, a - k] / (1.0 + salary_growth) ** back
+                        revalue = index[t] * (1.0 + index_growth) ** back / index[0]
+                    total += past * revalue
+                    count += 1
+                out[t, s, a] = total / count
+
+
+@numba.njit(cache=True, parallel=True)
+def simulate_paths(inflation, real_wage, productivity, nominal_return, improvement_shift, fertility_factor,
+                   # base, shared by all paths
+                   base, q_base, improvement, fertility, male_share, migration, even, lo, target_share,
+                   employment_share, insurable0, salary_scale_t0, rules, scalars, gdp0,
+                   active0, inactive0, balance_active0, balance_inactive0, entrants_in, residual_method,
+                   active_factor, pension_factors, exit_rate, retire_rate, invalidity_rate, reentry_rate,
+                   credit_density, contribution_density, early_age, normal_age, accrual, refund_rate,
+                   refund_interest, refund_interest_is_return, contribution_rate, collection_rate, subsidy_benefits,
+                   subsidy_wages, count0, amount0, remarriage, married, difference, orphans, orphan_age, shares,
+                   funeral_base, indicators):
+    """Run every path; ``indicators[path, k, year]`` receives the INDICATORS."""
+    n_paths = inflation.shape[0]
+    n_years = inflation.shape[1]
+    n_full = q_base.shape[1]
+    n_ages = active0.shape[1]
+    n_benefits = count0.shape[0]
+    (price_weight, wage_weight, floor, cap, lag, ref_years, minimum0, maximum0, max_retirement_age, vesting,
+     invalidity_vesting, future_fraction, early_reduction, late_increment, grant_multiple, admin_b, admin_c,
+     reserve0, refund, convert) = (scalars[0], scalars[1], scalars[2], scalars[3], int(scalars[4]),
+                                   int(scalars[5]), scalars[6], scalars[7], scalars[8], scalars[9], scalars[10],
+                                   scalars[11], scalars[12], scalars[13], scalars[14], scalars[15], scalars[16],
+                                   scalars[17], scalars[18] > 0, scalars[19] > 0)
+    for p in numba.prange(n_paths):
+        pi = inflation[p]
+        # economy
+        growth = np.empty(n_years)
+        wages = np.empty(n_years)
+        prices = np.empty(n_years)
+        beta = np.empty(n_years)
+        for t in range(n_years):
+            growth[t] = (1.0 + pi[t]) * (1.0 + real_wage[p, t]) - 1.0
+        wages[0] = 1.0
+        prices[0] = 1.0
+        for t in range(1, n_years):
+            wages[t] = wages[t - 1] * (1.0 + growth[t])
+            prices[t] = prices[t - 1] * (1.0 + pi[t])
+        for t in range(n_years):
+            source = t - lag
+            if source < 0:
+                source = 0
+            if source > n_years - 1:
+                source = n_years - 1
+            b = price_weight * pi[source] + wage_weight * growth[source]
+            b = min(max(b, floor), cap)
+            beta[t] = b if t > 0 else 0.0
+        insurable = np.empty((n_years, 2, n_ages))
+        for t in range(n_years):
+            for s in range(2):
+                for a in range(n_ages):
+                    insurable[t, s, a] = insurable0[s, a] * wages[t]
+        rule_revaluation = rules[0]
+        if rule_revaluation == 1:
+            index = wages
+            index_growth = growth[0]
+        elif rule_revaluation == 0:
+            index = prices
+            index_growth = pi[0]
+        else:
+            index = np.ones(n_years)
+            index_growth = 0.0
+        reference = np.empty((n_years, 2, n_ages))
+        reference_earnings_path(insurable, index, ref_years, growth[0], index_growth, reference)
+        minimum = np.empty(n_years)
+        maximum = np.empty(n_years)
+        funeral = np.empty(n_years)
+        indexed(minimum0, rules[1], prices, wages, beta, minimum)
+        indexed(maximum0, rules[2], prices, wages, beta, maximum)
+        indexed(funeral_base, rules[3], prices, wages, beta, funeral)
+        # mortality and population
+        q = np.empty((n_years, 2, n_full))
+        for s in range(2):
+            for x in range(n_full):
+                factor = 1.0
+                for t in range(n_years):
+                    if t > 0:
+                        factor *= 1.0 - (improvement[t, s, x] + improvement_shift[p, t])
+                    value = q_base[s, x] * factor
+                    q[t, s, x] = min(max(value, 0.0), 1.0)
+                q[:, s, n_full - 1] = 1.0
+        survival = np.empty((n_years, 2, n_full))
+        survival_from_q(q, survival, np.empty(n_full), np.empty(n_full))
+        fert = np.empty((n_years, n_full))
+        for t in range(n_years):
+            for x in range(n_full):
+                fert[t, x] = fertility[t, x] * fertility_factor[p, t]
+        population = np.empty((n_years + 1, 2, n_full))
+        births = np.empty((n_years, 2))
+        deaths = np.empty((n_years, 2))
+        project_population_kernel(base, survival, fert, male_share, migration, even, population, births, deaths)
+        target = np.empty((n_years + 1, 2, n_ages))
+        for t in range(n_years + 1):
+            share_t = t if t < n_years else n_years - 1
+            for s in range(2):
+                for a in range(n_ages):
+                    target[t, s, a] = population[t, s, lo + a] * target_share[share_t, s, a]
+        q_active = np.empty((n_years, 2, n_ages))
+        q_inactive = np.empty((n_years, 2, n_ages))
+        for t in range(n_years):
+            for s in range(2):
+                for a in range(n_ages):
+                    q_inactive[t, s, a] = q[t, s, lo + a]
+                    q_active[t, s, a] = min(max(q[t, s, lo + a] * active_factor[s, a], 0.0), 1.0)
+        q_pension = np.empty((n_years, n_benefits, 2, n_full))
+        for t in range(n_years):
+            for b in range(n_benefits):
+                for s in range(2):
+                    for x in range(n_full):
+                        q_pension[t, b, s, x] = min(max(q[t, s, x] * pension_factors[b, s, x], 0.0), 1.0)
+                    q_pension[t, b, s, n_full - 1] = 1.0
+        interest = nominal_return[p] if refund_interest_is_return else refund_interest
+        # insured
+        active_out = np.empty((n_years + 1, 2, n_ages))
+        inactive_out = np.empty((n_years + 1, 2, n_ages))
+        flows = np.zeros((8, n_years, 2, n_ages))
+        awards_count = np.zeros((n_years, n_benefits, 2, n_full))
+        awards_amount = np.zeros((n_years, n_benefits, 2, n_full))
+        wage_bill = np.zeros(n_years)
+        contributors = np.zeros(n_years)
+        grants = np.zeros(n_years)
+        grant_count = np.zeros(n_years)
+        insured_kernel(active0, inactive0, balance_active0, balance_inactive0, target, entrants_in, residual_method,
+                       True, True, q_active, q_inactive, exit_rate, retire_rate, invalidity_rate, reentry_rate,
+                       credit_density, contribution_density, insurable, reference, early_age, normal_age,
+                       max_retirement_age, float(lo), accrual, vesting, invalidity_vesting, future_fraction,
+                       early_reduction, late_increment, minimum, maximum, refund, grant_multiple, refund_rate,
+                       interest, married, difference, orphans, orphan_age, shares,
+                       active_out, inactive_out, flows[0], flows[1], flows[2], flows[3], flows[4], flows[5], flows[6],
+                       flows[7], awards_count, awards_amount, wage_bill, contributors, grants, grant_count)
+        count = np.empty((n_years + 1, n_benefits, 2, n_full))
+        amount = np.empty((n_years + 1, n_benefits, 2, n_full))
+        expenditure = np.empty((n_years, n_benefits))
+        pension_deaths = np.empty((n_years, n_benefits, 2, n_full))
+        exits = np.zeros((n_years, n_benefits, 2, n_full))
+        conversions = np.zeros((n_years, 2, n_full))
+        pensions_kernel(count0, amount0, awards_count, awards_amount, q_pension, beta, remarriage, normal_age,
+                        convert, married, difference, orphans, orphan_age, shares,
+                        count, amount, expenditure, pension_deaths, exits, conversions)
+        benefits = np.empty(n_years)
+        all_grants = np.empty(n_years)
+        for t in range(n_years):
+            total = 0.0
+            for b in range(n_benefits):
+                total += expenditure[t, b]
+            benefits[t] = total
+            dead = 0.0
+            for s in range(2):
+                for a in range(n_ages):
+                    dead += flows[1, t, s, a]
+                for b in range(3):
+                    for x in range(n_full):
+                        dead += pension_deaths[t, b, s, x]
+            all_grants[t] = grants[t] + funeral[t] * dead
+        contributions = np.empty(n_years)
+        subsidy = np.empty(n_years)
+        admin = np.empty(n_years)
+        total_expenditure = np.empty(n_years)
+        income = np.empty(n_years)
+        reserve = np.empty(n_years + 1)
+        finance_kernel(wage_bill, benefits, all_grants, contribution_rate, collection_rate, subsidy_benefits,
+                       subsidy_wages, admin_b, admin_c, nominal_return[p], reserve0,
+                       contributions, subsidy, admin, total_expenditure, income, reserve)
+        # GDP: employment growth x (1 + productivity) x (1 + inflation)
+        gdp = gdp0
+        previous_employment = 0.0
+        for t in range(n_years):
+            employment = 0.0
+            for s in range(2):
+                for a in range(n_ages):
+                    employment += population[t, s, lo + a] * employment_share[t, s, a]
+            if t > 0:
+                gdp *= (employment / previous_employment) * (1.0 + productivity[p, t]) * (1.0 + pi[t])
+            previous_employment = employment
+            pensioners = 0.0
+            for b in range(n_benefits):
+                for s in range(2):
+                    for x in range(n_full):
+                        pensioners += count[t + 1, b, s, x]
+            out = indicators[p]
+            out[0, t] = wage_bill[t]
+            out[1, t] = contributions[t]
+            out[2, t] = benefits[t]
+            out[3, t] = total_expenditure[t]
+            out[4, t] = reserve[t + 1]
+            out[5, t] = total_expenditure[t] / wage_bill[t]
+            out[6, t] = reserve[t + 1] / total_expenditure[t]
+            out[7, t] = contributors[t]
+            out[8, t] = pensioners
+            out[9, t] = 100.0 * benefits[t] / gdp
+            out[10, t] = income[t]
+            out[11, t] = wages[t]

@@ -1,0 +1,373 @@
+"""Stochastic projections (METHODOLOGY §7): Monte Carlo paths around the valuation's assumptions.
+
+Per path and year t > t0 (t0 keeps the valuation's values):
+- economic deviations x_t = φ x_{t-1} + σ ε_t for real wage growth (also added to productivity),
+  inflation and the real return, with correlated standard normal ε (correlation matrix ``corr``);
+  nominal return = (1 + inflation)(1 + base real return + deviation) - 1;
+- mortality: the improvement rates of every age and sex shifted by a random walk u_t = u_{t-1} + σ_m η_t;
+- fertility: rates multiplied by exp(f_t), f_t = φ_f f_{t-1} + σ_f ζ_t.
+
+Path k draws its numbers from ``numpy.random.default_rng([seed, k])``, so results do not depend on
+how paths are chunked or which worker runs them. Percentiles are reduced in a stream: a histogram
+per indicator and year (ranges fixed from the first ``pilot`` paths, widened), so their memory does
+not grow with the number of paths; the exact minimum and maximum are kept beside them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+import numpy as np
+import xarray as xr
+
+from .kernels.batch import INDICATORS, RULE_CODES, simulate_paths
+from .projection import build_kernel_inputs
+from .validation import InputError
+
+PERCENTILES = (5, 25, 50, 75, 95)
+
+
+@dataclass(frozen=True)
+class StochasticParameters:
+    wage_persistence: float = 0.5
+    wage_volatility: float = 0.01
+    inflation_persistence: float = 0.6
+    inflation_volatility: float = 0.01
+    return_persistence: float = 0.2
+    return_volatility: float = 0.05
+    correlation_wage_inflation: float = 0.2
+    correlation_wage_return: float = 0.1
+    correlation_inflation_return: float = -0.2
+    mortality_volatility: float = 0.002
+    fertility_persistence: float = 0.8
+    fertility_volatility: float = 0.05
+
+    def __post_init__(self):
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if not np.isfinite(value):
+                raise InputError(f"Stochastic parameter '{f.name}': value {value} is not a number.", f.name)
+            if "volatility" in f.name and value < 0:
+                raise InputError(f"Stochastic parameter '{f.name}': value {value} is negative; expected a "
+                                 "standard deviation >= 0.", f.name)
+            if ("persistence" in f.name or "correlation" in f.name) and not -1 < value < 1:
+                raise InputError(f"Stochastic parameter '{f.name}': value {value} is outside (-1, 1).", f.name)
+        if np.min(np.linalg.eigvalsh(self.correlation())) <= 0:
+            raise InputError("Stochastic parameters: the three correlations do not form a valid (positive "
+                             "definite) correlation matrix.")
+
+    def correlation(self) -> np.ndarray:
+        return np.array([[1.0, self.correlation_wage_inflation, self.correlation_wage_return],
+                         [self.correlation_wage_inflation, 1.0, self.correlation_inflation_return],
+                         [self.correlation_wage_return, self.correlation_inflation_return, 1.0]])
+
+
+def read_parameters(path) -> StochasticParameters:
+    """Parameters from the optional ``Stochastic`` sheet (parameter | value | notes); defaults otherwise."""
+    from openpyxl import load_workbook
+
+    from .io.workbook import _ref
+
+    wb = load_workbook(path, read_only=True, data_only=True)
+    if "Stochastic" not in wb.sheetnames:
+        wb.close()
+        return StochasticParameters()
+    rows = list(wb["Stochastic"].iter_rows(values_only=True))
+    wb.close()
+    known = {f.name for f in fields(StochasticParameters)}
+    values = {}
+    for r, row in enumerate(rows[2:], start=3):
+        if not row or row[0] in (None, ""):
+            continue
+        name = str(row[0]).strip()
+        if name not in known:
+            raise InputError(f"{_ref('Stochastic', r, 1)}: '{name}' is not a stochastic parameter; expected one of "
+                             f"{', '.join(sorted(known))}.")
+        try:
+            values[name] = float(row[1])
+        except (TypeError, ValueError):
+            raise InputError(f"{_ref('Stochastic', r, 2)}: value '{row[1]}' is not a number.") from None
+    try:
+        return StochasticParameters(**values)
+    except InputError as error:
+        row = next((r for r, x in enumerate(rows[2:], start=3) if x and str(x[0]).strip() == error.field), 2)
+        raise InputError(f"{_ref('Stochastic', row, 2)}: {error}") from None
+
+
+def draw_paths(inputs, params: StochasticParameters, seed: int, paths) -> dict[str, np.ndarray]:
+    """Per-path series (arrays [path, year]) for the paths numbered ``paths``."""
+    eco = inputs.economy
+    inflation0 = eco["inflation"].values
+    wage0 = eco["real_wage_growth"].values
+    productivity0 = eco["productivity_growth"].values
+    real_return0 = (1 + eco["nominal_return"].values) / (1 + inflation0) - 1
+    n_years = inflation0.size
+    chol = np.linalg.cholesky(params.correlation())
+    out = {k: np.empty((len(paths), n_years)) for k in ("inflation", "real_wage", "productivity", "nominal_return",
+                                                         "improvement_shift", "fertility_factor")}
+    phi = np.array([params.wage_persistence, params.inflation_persistence, params.return_persistence])
+    sigma = np.array([params.wage_volatility, params.inflation_volatility, params.return_volatility])
+    n = len(paths)
+    shocks = np.empty((n, n_years, 3))
+    mortality = np.empty((n, n_years))
+    fertility = np.empty((n, n_years))
+    for i, k in enumerate(paths):  # one generator per path: results independent of chunking
+        rng = np.random.default_rng([seed, int(k)])
+        shocks[i] = rng.standard_normal((n_years, 3)) @ chol.T
+        mortality[i] = rng.standard_normal(n_years)
+        fertility[i] = rng.standard_normal(n_years)
+    deviation = np.zeros((n, n_years, 3))
+    walk = np.zeros((n, n_years))
+    log_fertility = np.zeros((n, n_years))
+    for t in range(1, n_years):  # recursions vectorised over the paths
+        deviation[:, t] = phi * deviation[:, t - 1] + sigma * shocks[:, t]
+        walk[:, t] = walk[:, t - 1] + params.mortality_volatility * mortality[:, t]
+        log_fertility[:, t] = params.fertility_persistence * log_fertility[:, t - 1] \
+            + params.fertility_volatility * fertility[:, t]
+    out["real_wage"][:] = wage0 + deviation[:, :, 0]
+    out["productivity"][:] = productivity0 + deviation[:, :, 0]
+    out["inflation"][:] = inflation0 + deviation[:, :, 1]
+    out["nominal_return"][:] = (1 + out["inflation"]) * (1 + real_return0 + deviation[:, :, 2]) - 1
+    out["improvement_shift"][:] = walk
+    out["fertility_factor"][:] = np.exp(log_fertility)
+    for name in ("inflation", "real_wage", "nominal_return"):
+        if np.any(out[name] <= -1):
+            raise InputError(f"stochastic path: {name} fell to -100% or below; lower the volatility parameters.")
+    return out
+
+
+def path_valuation(base, draws: dict, i: int):
+    """The full Valuation of path ``i`` of ``draws`` (the reference the batch kernel is checked against)."""
+    years = base.inputs.coords["year"]
+
+    def series(values):
+        return xr.DataArray(values, dims="year", coords={"year": years})
+
+    demo = base.inputs.demography
+    shift = xr.DataArray(draws["improvement_shift"][i], dims="year", coords={"year": years})
+    factor = xr.DataArray(draws["fertility_factor"][i], dims="year", coords={"year": years})
+    return base.replace(
+        economy={"inflation": series(draws["inflation"][i]), "real_wage_growth": series(draws["real_wage"][i]),
+                 "productivity_growth": series(draws["productivity"][i]),
+                 "nominal_return": series(draws["nominal_return"][i])},
+        demography={"mortality_improvement": (demo["mortality_improvement"] + shift).transpose("year", "sex", "age"),
+                    "fertility": (demo["fertility"] * factor).transpose("year", "age")})
+
+
+def pack(base) -> dict:
+    """The base valuation's arrays shared by every path (sent once to each worker)."""
+    inputs = base.inputs
+    sch, beh, eco, ini, st = inputs.scheme, inputs.behaviour, inputs.economy, inputs.initial, inputs.settings
+    if "year" in beh["salary_scale"].dims:  # pragma: no cover - the salary scale has no year dimension
+        raise InputError("stochastic runs need a salary scale without a year dimension")
+    kin = build_kernel_inputs(inputs)
+    p, ins, pen, fin = kin.population, kin.insured, kin.pensions, kin.finance
+    q_base = inputs.demography["mortality"].transpose("sex", "age").values
+    improvement = inputs.demography["mortality_improvement"].transpose("year", "sex", "age").values
+    factors = [beh["pensioner_mortality_factor"], beh["invalid_mortality_factor"], beh["survivor_mortality_factor"],
+               xr.ones_like(beh["pensioner_mortality_factor"])]
+    refund_is_return = sch["refund_interest"] is None
+    scalars = np.array([sch["indexation_price_weight"], sch["indexation_wage_weight"], sch["indexation_floor"],
+                        sch["indexation_cap"], sch["indexation_lag"], sch["reference_earnings_years"],
+                        sch["minimum_pension"], sch["maximum_pension"], st["max_retirement_age"], ins["vesting"],
+                        ins["invalidity_vesting"], ins["future_service_fraction"], ins["early_reduction"],
+                        ins["late_increment"], ins["grant_multiple"], fin["admin_benefits"], fin["admin_contributions"],
+                        fin["reserve0"], float(ins["refund"]), float(pen["convert_invalidity"])], dtype=float)
+    rules = np.array([RULE_CODES[sch["revaluation"]], RULE_CODES[sch["minimum_pension_indexation"]],
+                      RULE_CODES[sch["maximum_pension_indexation"]], RULE_CODES[sch["funeral_grant_indexation"]]],
+                     dtype=np.int64)
+    c = np.ascontiguousarray
+    return dict(
+        base=p["base"], q_base=c(q_base, dtype=float), improvement=c(improvement, dtype=float),
+        fertility=p["fertility"], male_share=p["male_share"], migration=p["migration"], even=p["even"],
+        lo=int(st["min_age"]), target_share=c(kin.series["target_share"]),
+        employment_share=c(kin.series["employment_share"]), insurable0=c(ins["salary"][0] / kin.series["wages"][0]),
+        salary_scale_t0=c(beh["salary_scale"].values, dtype=float), rules=rules, scalars=scalars,
+        gdp0=float(eco["gdp"]), active0=ins["active0"], inactive0=ins["inactive0"],
+        balance_active0=ins["balance_active0"], balance_inactive0=ins["balance_inactive0"],
+        entrants_in=ins["entrants_in"], residual_method=ins["residual_method"],
+        active_factor=c(beh["active_mortality_factor"].values, dtype=float),
+        pension_factors=c(np.stack([f.values for f in factors]), dtype=float),
+        exit_rate=ins["exit_rate"], retire_rate=ins["retire_rate"], invalidity_rate=ins["invalidity_rate"],
+        reentry_rate=ins["reentry_rate"], credit_density=ins["credit_density"],
+        contribution_density=ins["contribution_density"], early_age=ins["early_age"], normal_age=ins["normal_age"],
+        accrual=ins["accrual"], refund_rate=ins["refund_rate"], refund_interest=ins["refund_interest"],
+        refund_interest_is_return=refund_is_return, contribution_rate=fin["contribution_rate"],
+        collection_rate=fin["collection_rate"], subsidy_benefits=fin["subsidy_benefits"],
+        subsidy_wages=fin["subsidy_wages"], count0=pen["count0"], amount0=pen["amount0"],
+        remarriage=pen["remarriage"], married=ins["married"], difference=ins["difference"], orphans=ins["orphans"],
+        orphan_age=ins["orphan_age"], shares=ins["shares"], funeral_base=float(sch["funeral_grant"]),
+        inputs=inputs)
+
+
+def run_chunk(packed: dict, params: StochasticParameters, seed: int, paths) -> np.ndarray:
+    """Indicators [path, indicator, year] of the paths numbered ``paths``."""
+    draws = draw_paths(packed["inputs"], params, seed, paths)
+    arrays = {k: v for k, v in packed.items() if k != "inputs"}
+    n_years = draws["inflation"].shape[1]
+    indicators = np.empty((len(paths), len(INDICATORS), n_years))
+    simulate_paths(draws["inflation"], draws["real_wage"], draws["productivity"], draws["nominal_return"],
+                   draws["improvement_shift"], draws["fertility_factor"], indicators=indicators, **arrays)
+    return indicators
+
+
+class StreamedPercentiles:
+    """Histogram per (indicator, year) over fixed ranges plus exact min/max; memory independent of the
+    number of paths; adding chunks in any order gives the same counts."""
+
+    def __init__(self, pilot: np.ndarray, bins: int = 2000, margin: float = 0.5):
+        low = np.nanmin(pilot, axis=0)
+        high = np.nanmax(pilot, axis=0)
+        width = np.where(high > low, high - low, np.maximum(np.abs(high), 1.0))
+        self.low = low - margin * width
+        self.high = high + margin * width
+        self.bins = bins
+        shape = pilot.shape[1:]
+        self.counts = np.zeros(shape + (bins + 2,), dtype=np.int64)  # [under, bins..., over]
+        self.minimum = np.full(shape, np.inf)
+        self.maximum = np.full(shape, -np.inf)
+        self.n = 0
+
+    def add(self, values: np.ndarray) -> None:
+        scaled = (values - self.low) / (self.high - self.low) * self.bins
+        index = np.where(np.isfinite(scaled), np.clip(np.floor(scaled), -1, self.bins).astype(np.int64) + 1, 0)
+        flat = index.reshape(index.shape[0], -1)
+        counts = self.counts.reshape(-1, self.bins + 2)
+        for cell in range(flat.shape[1]):
+            counts[cell] += np.bincount(flat[:, cell], minlength=self.bins + 2)
+        self.minimum = np.fmin(self.minimum, np.nanmin(values, axis=0))
+        self.maximum = np.fmax(self.maximum, np.nanmax(values, axis=0))
+        self.n += values.shape[0]
+
+    def percentiles(self, qs) -> np.ndarray:
+        cumulative = np.cumsum(self.counts, axis=-1)
+        width = (self.high - self.low) / self.bins
+        out = np.empty((len(qs),) + self.low.shape)
+        for i, q in enumerate(qs):
+            rank = q / 100 * self.n
+            position = np.argmax(cumulative >= max(rank, 1e-12), axis=-1)  # bucket holding the rank
+            before = np.take_along_axis(cumulative, np.maximum(position - 1, 0)[..., None], -1)[..., 0]
+            before = np.where(position == 0, 0, before)
+            inside = np.take_along_axis(self.counts, position[..., None], -1)[..., 0]
+            fraction = np.where(inside > 0, (rank - before) / np.maximum(inside, 1), 0.5)
+            value = self.low + (position - 1 + fraction) * width
+            value = np.where(position == 0, self.minimum, value)               # below the range: the minimum
+            value = np.where(position == self.bins + 1, self.maximum, value)   # above: the maximum
+            out[i] = np.clip(value, self.minimum, self.maximum)
+        return out
+
+
+def simulate(base, n_paths: int, seed: int = 0, chunk_size: int = 250, workers: int | None = None,
+             scheduler: str | None = None, params: StochasticParameters | None = None, keep_paths: bool = False,
+             pilot: int = 200, progress=None) -> xr.Dataset:
+    """Run ``n_paths`` stochastic paths; returns percentiles 5/25/50/75/95 of every yearly indicator,
+    the probability of depletion by year and, with ``keep_paths``, every path's indicators."""
+    from .batch import _dask_client, placement
+
+    params = params or StochasticParameters()
+    if n_paths < 1:
+        raise InputError(f"--paths: value {n_paths} must be at least 1.")
+    packed = pack(base)
+    years = base.inputs.coords["year"]
+    order = list(range(n_paths))
+    chunks = [order[i:i + chunk_size] for i in range(0, n_paths, chunk_size)]
+    pilot_paths = order[:min(pilot, n_paths)]
+    kept = [] if keep_paths else None
+    depleted = np.zeros(years.size, dtype=np.int64)
+    with _dask_client(workers, scheduler) as client:
+        if client is None:
+            pilot_values = run_chunk(packed, params, seed, pilot_paths)
+        else:
+            remote = client.scatter(packed, broadcast=True)
+            pilot_values = client.submit(run_chunk, remote, params, seed, pilot_paths, pure=False).result()
+        reducer = StreamedPercentiles(pilot_values)
+
+        def consume(values):
+            reducer.add(values)
+            reserve = values[:, INDICATORS.index("reserve"), :]
+            depleted[:] += (np.minimum.accumulate(reserve, axis=1) < 0).sum(axis=0)
+            if kept is not None:
+                kept.append(values)
+            if progress:
+                progress(values.shape[0])
+
+        if client is None:
+            for chunk in chunks:
+                consume(run_chunk(packed, params, seed, chunk))
+        else:
+            from dask.distributed import as_completed
+
+            futures = {client.submit(run_chunk, remote, params, seed, chunk, pure=False, **placement(client, i)): i
+                       for i, chunk in enumerate(chunks)}
+            results = {}
+            for future in as_completed(futures):  # streamed: reduce as chunks arrive
+                values = future.result()
+                if kept is None:
+                    consume(values)
+                else:
+                    results[futures[future]] = values
+                future.release()
+            for i in sorted(results):  # keep paths in order
+                consume(results[i])
+    percentiles = reducer.percentiles(PERCENTILES)
+    ds = xr.Dataset(coords={"percentile": list(PERCENTILES), "year": years})
+    for k, name in enumerate(INDICATORS):
+        ds[name] = (("percentile", "year"), percentiles[:, k, :])
+    ds["probability_of_depletion"] = ("year", depleted / n_paths,
+                                      {"description": "share of paths whose reserve has been negative by the end "
+                                                      "of the year"})
+    if kept is not None:
+        values = np.concatenate(kept)
+        for k, name in enumerate(INDICATORS):
+            ds[f"path_{name}"] = (("path", "year"), values[:, k, :])
+        ds = ds.assign_coords(path=np.arange(n_paths))
+    ds.attrs.update({"paths": n_paths, "seed": seed, "chunk_size": chunk_size, "bins": reducer.bins,
+                     **{f"parameter_{k}": v for k, v in asdict(params).items()}})
+    return ds
+
+
+def write_stochastic(ds: xr.Dataset, path) -> None:
+    """Workbook: percentiles of each indicator by year (one sheet each, with a fan chart) and the
+    probability of depletion by year."""
+    from openpyxl import Workbook
+    from openpyxl.chart import LineChart, Reference
+    from openpyxl.styles import Font
+
+    from .io.workbook import _atomic_save
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Depletion"
+    ws.cell(row=1, column=1, value=f"Probability that the reserve has been depleted, {ds.attrs['paths']:,} paths, "
+                                   f"seed {ds.attrs['seed']}").font = Font(bold=True, size=12)
+    ws.cell(row=2, column=1, value="year").font = Font(bold=True)
+    ws.cell(row=2, column=2, value="probability of depletion").font = Font(bold=True)
+    for r, (year, p) in enumerate(zip(ds.year.values, ds.probability_of_depletion.values), start=3):
+        ws.cell(row=r, column=1, value=int(year))
+        ws.cell(row=r, column=2, value=float(p)).number_format = "0.0%"
+    chart = LineChart()
+    chart.title = "Probability of depletion by year"
+    chart.add_data(Reference(ws, min_col=2, min_row=2, max_row=2 + ds.sizes["year"]), titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=1, min_row=3, max_row=2 + ds.sizes["year"]))
+    chart.y_axis.number_format = "0%"
+    ws.add_chart(chart, "D3")
+    formats = {"paygo_cost_rate": "0.00%", "reserve_ratio": "0.00", "expenditure_pct_gdp": "0.00"}
+    for name in INDICATORS:
+        ws = wb.create_sheet(name[:31])
+        ws.cell(row=1, column=1, value=f"{name}: percentiles across paths").font = Font(bold=True, size=12)
+        headers = ["year"] + [f"P{int(p)}" for p in ds.percentile.values]
+        for c, h in enumerate(headers, start=1):
+            ws.cell(row=2, column=c, value=h).font = Font(bold=True)
+        for r, year in enumerate(ds.year.values, start=3):
+            ws.cell(row=r, column=1, value=int(year))
+            for c, value in enumerate(ds[name].sel(year=year).values, start=2):
+                cell = ws.cell(row=r, column=c, value=float(value))
+                cell.number_format = formats.get(name, "#,##0")
+        chart = LineChart()
+        chart.title = f"{name.replace('_', ' ')}: fan chart (P5, P25, median, P75, P95)"
+        chart.add_data(Reference(ws, min_col=2, max_col=1 + ds.sizes["percentile"], min_row=2,
+                                 max_row=2 + ds.sizes["year"]), titles_from_data=True)
+        chart.set_categories(Reference(ws, min_col=1, min_row=3, max_row=2 + ds.sizes["year"]))
+        chart.height, chart.width = 9, 18
+        ws.add_chart(chart, "H3")
+    _atomic_save(wb, path)

@@ -1,0 +1,174 @@
+"""Batch runs: scenarios, sensitivities, stochastic paths, in process and on a real Dask LocalCluster."""
+
+import numpy as np
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from actuary import InputError, Valuation
+from actuary.batch import Scale, Scenario, Set, Shift, read_scenarios, run_scenarios, sensitivity, tornado
+from actuary.cli import main
+from actuary.kernels.batch import INDICATORS
+from actuary.stochastic import (StochasticParameters, StreamedPercentiles, draw_paths, path_valuation, pack,
+                                run_chunk, simulate)
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return Valuation.demo()
+
+
+@pytest.fixture(scope="module")
+def in_process(demo):
+    return simulate(demo, 200, seed=11, chunk_size=64, keep_paths=True)
+
+
+def test_batch_paths_equal_full_valuations_of_the_same_inputs(demo):
+    """The stochastic batch kernel gives what Valuation.run() gives on each path's inputs."""
+    params = StochasticParameters(wage_volatility=0.02, mortality_volatility=0.004)
+    values = run_chunk(pack(demo), params, 5, [3, 17])
+    draws = draw_paths(demo.inputs, params, 5, [3, 17])
+    for i in range(2):
+        expected = path_valuation(demo, draws, i).run().projection
+        for k, name in enumerate(INDICATORS):
+            reference = expected[name].values
+            np.testing.assert_allclose(values[i, k], reference, rtol=1e-9, atol=1e-9 * np.abs(reference).max(),
+                                       err_msg=name)
+
+
+def test_same_seed_same_results_whatever_the_chunking(demo, in_process):
+    other = simulate(demo, 200, seed=11, chunk_size=37, keep_paths=True)
+    for name in in_process.data_vars:
+        np.testing.assert_array_equal(other[name].values, in_process[name].values, err_msg=name)
+    different = simulate(demo, 200, seed=12, chunk_size=64)
+    assert not np.allclose(different.reserve.values, in_process.reserve.values)
+
+
+def test_local_cluster_gives_identical_results(demo, in_process):
+    pytest.importorskip("dask.distributed")
+    distributed = simulate(demo, 200, seed=11, chunk_size=50, workers=2, keep_paths=True)
+    for name in in_process.data_vars:
+        np.testing.assert_allclose(distributed[name].values, in_process[name].values, rtol=1e-12, atol=0,
+                                   err_msg=name)
+
+
+def test_streamed_percentiles_match_exact_ones_and_do_not_grow_with_paths(in_process):
+    paths = np.stack([in_process[f"path_{name}"].values for name in INDICATORS], axis=1)
+    reducer = StreamedPercentiles(paths[:50])
+    for start in range(0, 200, 30):
+        reducer.add(paths[start:start + 30])
+    size = reducer.counts.nbytes
+    exact = np.percentile(paths, [5, 25, 50, 75, 95], axis=0)
+    approximate = reducer.percentiles([5, 25, 50, 75, 95])
+    width = (reducer.high - reducer.low) / reducer.bins
+    # within two bins plus the widest gap between neighbouring paths of the exact (interpolated) percentiles
+    spacing = np.diff(np.sort(paths, axis=0), axis=0).max(axis=0)
+    assert np.all(np.abs(approximate - exact) <= 2 * width + spacing)
+    reducer.add(paths)
+    assert reducer.counts.nbytes == size and reducer.n == 400
+
+
+def test_probability_of_depletion_counts_paths(in_process):
+    reserve = in_process.path_reserve.values
+    expected = (np.minimum.accumulate(reserve, axis=1) < 0).mean(axis=0)
+    np.testing.assert_allclose(in_process.probability_of_depletion.values, expected)
+    assert np.all(np.diff(in_process.probability_of_depletion.values) >= 0)
+
+
+def test_invalid_scenario_is_reported_and_the_others_finish(demo):
+    scenarios = [Scenario("higher returns", {"economy.nominal_return": Shift(0.01)}),
+                 Scenario("broken", {"behaviour.exit_rate": Set(1.5)}),
+                 Scenario("no such input", {"economy.interest": Set(0.03)}),
+                 Scenario("later retirement", {"scheme.normal_retirement_age": Shift(1.0, years=(2030, None))})]
+    ds = run_scenarios(demo, scenarios)
+    status = dict(zip(ds.scenario.values, ds.status.values))
+    assert status["higher returns"] == "ok" and status["later retirement"] == "ok"
+    assert "scenario 'broken'" in status["broken"] and "outside [0, 1]" in status["broken"]
+    assert "'economy.interest' is not an input" in status["no such input"]
+    assert "broken" in ds.attrs["failed"]
+    assert np.isnan(ds.gap.sel(scenario="broken")).all() and np.isfinite(ds.gap.sel(scenario="higher returns")).all()
+
+
+def test_scenario_overrides_limited_to_years_and_ages(demo):
+    valuation = Scenario("x", {"scheme.contribution_rate": Set(0.25, years=(2030, 2034)),
+                               "behaviour.coverage": Scale(0.5, ages=(20, 29))}).apply(demo)
+    rate = valuation.inputs.scheme["contribution_rate"]
+    assert float(rate.sel(year=2030)) == 0.25 and float(rate.sel(year=2035)) == float(
+        demo.inputs.scheme["contribution_rate"].sel(year=2035))
+    coverage = valuation.inputs.behaviour["coverage"]
+    base = demo.inputs.behaviour["coverage"]
+    np.testing.assert_allclose(coverage.sel(age=25), 0.5 * base.sel(age=25))
+    np.testing.assert_allclose(coverage.sel(age=30), base.sel(age=30))
+
+
+@pytest.fixture(scope="module")
+def sensitivities(demo):
+    return sensitivity(demo)
+
+
+@pytest.mark.parametrize("assumption,direction", [
+    ("mortality improvement", +1),   # longer lives cost more
+    ("real return", -1),             # higher returns lower the premium
+    ("fertility", -1),               # more future contributors
+    ("net migration", -1),
+    ("coverage", -1),
+])
+def test_sensitivity_directions(sensitivities, assumption, direction):
+    row = next(r for r in tornado(sensitivities) if r["assumption"] == assumption)
+    assert np.sign(row["gap_up"] - row["gap_base"]) == direction
+    assert np.sign(row["gap_down"] - row["gap_base"]) == -direction
+
+
+def test_combined_scenarios_bracket_every_one_at_a_time_result(sensitivities):
+    gap = sensitivities.gap.isel(horizon=-1)
+    singles = gap.sel(scenario=[s for s in sensitivities.scenario.values
+                                if s not in ("optimistic", "pessimistic")])
+    assert float(gap.sel(scenario="optimistic")) < float(singles.min())
+    assert float(gap.sel(scenario="pessimistic")) > float(singles.max())
+
+
+def test_scenarios_sheet_runs_with_the_sensitivity_command(tmp_path, demo):
+    path = tmp_path / "case.xlsx"
+    demo.to_workbook(path)
+    wb = openpyxl.load_workbook(path)
+    ws = wb.create_sheet("Scenarios")
+    headers = ["scenario", "input", "operation", "value", "from_year", "to_year", "from_age", "to_age", "notes"]
+    for c, h in enumerate(headers, start=1):
+        ws.cell(row=2, column=c, value=h)
+    ws.append(["reform", "scheme.contribution_rate", "set", 0.25, 2025, None, None, None, "rate to 25%"])
+    ws.append(["reform", "scheme.normal_retirement_age", "shift", 2, 2030, None, None, None, None])
+    wb.save(path)
+    scenarios = read_scenarios(path)
+    assert [s.name for s in scenarios] == ["reform"] and len(scenarios[0].overrides) == 2
+    result = CliRunner().invoke(main, ["sensitivity", str(path), "--out", str(tmp_path / "out")], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    written = openpyxl.load_workbook(tmp_path / "out" / "demoland-sensitivity.xlsx")
+    names = [c.value for c in written["Scenarios"]["A"]]
+    assert "reform" in names and "optimistic" in names
+    assert len(written["Tornado"]._charts) == 1
+
+
+def test_scenarios_sheet_errors_name_the_cell(tmp_path, demo):
+    path = tmp_path / "case.xlsx"
+    demo.to_workbook(path)
+    wb = openpyxl.load_workbook(path)
+    ws = wb.create_sheet("Scenarios")
+    for c, h in enumerate(["scenario", "input", "operation", "value", "from_year", "to_year", "from_age", "to_age",
+                           "notes"], start=1):
+        ws.cell(row=2, column=c, value=h)
+    ws.append(["reform", "scheme.contribution_rate", "double", 0.25])
+    wb.save(path)
+    with pytest.raises(InputError, match=r"Scenarios!C3: operation 'double'; expected one of set, scale, shift"):
+        read_scenarios(path)
+
+
+def test_stochastic_command_writes_fan_charts(tmp_path):
+    result = CliRunner().invoke(main, ["stochastic", "--paths", "60", "--seed", "3", "--out", str(tmp_path),
+                                       "--format", "zarr"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    written = openpyxl.load_workbook(tmp_path / "demoland-stochastic.xlsx")
+    assert len(written["paygo_cost_rate"]._charts) == 1 and "Depletion" in written.sheetnames
+    import xarray as xr
+
+    stored = xr.open_zarr(tmp_path / "demoland-stochastic.zarr", consolidated=False)
+    assert stored.attrs["paths"] == 60 and stored.reserve.sizes["percentile"] == 5
