@@ -101,20 +101,16 @@ class Scenario:
             raise InputError(f"scenario '{self.name}': {error}", error.field, error.where) from None
 
 
-def clipped(scale: float, *keys) -> dict:
-    """Scale probabilities without leaving [0, 1]."""
-    return {key: _ClippedScale(scale) for key in keys}
-
-
 @dataclass(frozen=True)
-class _ClippedScale(Override):
-    def __init__(self, value):
-        object.__setattr__(self, "value", value)
-        object.__setattr__(self, "years", None)
-        object.__setattr__(self, "ages", None)
+class ClippedScale(Override):
+    """Scale a probability without leaving [0, 1]."""
 
     def operate(self, current):
         return (current * self.value).clip(0.0, 1.0)
+
+
+def clipped(scale: float, *keys) -> dict:
+    return {key: ClippedScale(scale) for key in keys}
 
 
 def standard_sensitivities() -> list[tuple[str, Scenario, Scenario]]:

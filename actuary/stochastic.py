@@ -182,7 +182,7 @@ def pack(base) -> dict:
         fertility=p["fertility"], male_share=p["male_share"], migration=p["migration"], even=p["even"],
         lo=int(st["min_age"]), target_share=c(kin.series["target_share"]),
         employment_share=c(kin.series["employment_share"]), insurable0=c(ins["salary"][0] / kin.series["wages"][0]),
-        salary_scale_t0=c(beh["salary_scale"].values, dtype=float), rules=rules, scalars=scalars,
+        rules=rules, scalars=scalars,
         gdp0=float(eco["gdp"]), active0=ins["active0"], inactive0=ins["inactive0"],
         balance_active0=ins["balance_active0"], balance_inactive0=ins["balance_inactive0"],
         entrants_in=ins["entrants_in"], residual_method=ins["residual_method"],

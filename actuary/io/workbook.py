@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 from openpyxl import Workbook, load_workbook as _open_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -29,6 +30,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from ..inputs import BENEFITS, FIELDS, REQUIRED, Field
+from .files import atomic_path
 from ..validation import SEXES, InputError
 
 INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
@@ -267,22 +269,9 @@ def write_workbook(valuation, path, blank: bool = False) -> None:
     _atomic_save(wb, Path(path))
 
 
-def _atomic_save(wb, path: Path) -> None:
-    import os
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
+def _atomic_save(wb, path) -> None:
+    with atomic_path(path) as temporary:
         wb.save(temporary)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
 
 
 # --------------------------------------------------------------------------------------- reading
@@ -465,8 +454,6 @@ def _read_table(cells: _Cells, sheet: Sheet, settings: dict, locations: dict) ->
         for key, value, row in present:
             for d, k in zip(sheet.index, key):
                 coords[d].append(k)
-        import pandas as pd
-
         frame = pd.DataFrame(coords)
         frame[name] = [v for _, v, _ in present]
         da = frame.set_index(list(sheet.index))[name].to_xarray()

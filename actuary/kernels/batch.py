@@ -120,7 +120,7 @@ def reference_earnings_path(insurable, index, years, salary_growth, index_growth
 def simulate_paths(inflation, real_wage, productivity, nominal_return, improvement_shift, fertility_factor,
                    # base, shared by all paths
                    base, q_base, improvement, fertility, male_share, migration, even, lo, target_share,
-                   employment_share, insurable0, salary_scale_t0, rules, scalars, gdp0,
+                   employment_share, insurable0, rules, scalars, gdp0,
                    active0, inactive0, balance_active0, balance_inactive0, entrants_in, residual_method,
                    active_factor, pension_factors, exit_rate, retire_rate, invalidity_rate, reentry_rate,
                    credit_density, contribution_density, early_age, normal_age, accrual, refund_rate,
