@@ -114,6 +114,18 @@ def award_survivors(awards_count, awards_amount, t, s, x, deaths, pensions, marr
 
 
 @numba.njit(cache=True)
+def award_all_survivors(awards_count, awards_amount, t, deaths, pensions, married, difference, orphans, orphan_age,
+                        shares):
+    """Survivors' awards of year t for deaths[s, x] with pensions adding up to pensions[s, x]: one call
+    per year (a call per cell costs more than the work it does)."""
+    for s in range(2):
+        for x in range(deaths.shape[1]):
+            if deaths[s, x] > 0.0:
+                award_survivors(awards_count, awards_amount, t, s, x, deaths[s, x], pensions[s, x], married,
+                                difference, orphans, orphan_age, shares)
+
+
+@numba.njit(cache=True)
 def _service_bounds(act, ina, bound):
     """bound[s, a] = highest service index holding any active or inactive insured (-1 if none);
     returns the highest occupied age index (-1 if none)."""
@@ -161,6 +173,9 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, targe
     ibal_next = np.zeros_like(ibal)
     bound = np.empty((2, n_ages), dtype=np.int64)
     bound_next = np.empty((2, n_ages), dtype=np.int64)
+    n_full = awards_count.shape[3]
+    vested_deaths = np.zeros((2, n_full))   # deaths of actives carrying survivors' benefits, this year
+    vested_pensions = np.zeros((2, n_full))
     occupied = _service_bounds(act, ina, bound)
     for s in range(2):
         for a in range(n_ages):
@@ -177,6 +192,8 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, targe
         lump = 0.0
         lump_count = 0.0
         bound_next[:] = -1
+        vested_deaths[:] = 0.0
+        vested_pensions[:] = 0.0
         growth = 1.0 + refund_interest[t]
         half_growth = growth ** 0.5
         for s in range(2):
@@ -214,8 +231,6 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, targe
                 award_m = 0.0
                 inv_n = 0.0
                 inv_m = 0.0
-                vested_deaths = 0.0
-                vested_pensions = 0.0
                 for k in range(last + 1):
                     n = act[s, a, k]
                     if n == 0.0:
@@ -242,8 +257,8 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, targe
                                                      minimum[t], maximum[t])
                         inv_n += invalid
                         inv_m += invalid * disability
-                        vested_deaths += dead
-                        vested_pensions += dead * disability
+                        vested_deaths[s, x] += dead
+                        vested_pensions[s, x] += dead * disability
                     # per-person refund balance at mid-year (with half a year's contributions)
                     mid = 0.0
                     if refund:
@@ -268,8 +283,6 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, targe
                             bal_next[s, a + 1, k] += stay * (1.0 - d) * end
                             ibal_next[s, a + 1, k] += left * mid * half_growth
                         written = up if stay * d > 0.0 else k
-                award_survivors(awards_count, awards_amount, t, s, x, vested_deaths, vested_pensions, married,
-                                difference, orphans, orphan_age, shares)
                 active_deaths[t, s, a] = dead_sum
                 retirements[t, s, a] = ret_sum
                 invalidity[t, s, a] = inv_sum
@@ -358,6 +371,8 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, targe
                         bal_next[s, a, 0] += entering * 0.5 * refund_rate[t] * pay * half_growth
                     if bound_next[s, a] < 0:
                         bound_next[s, a] = 0
+        award_all_survivors(awards_count, awards_amount, t, vested_deaths, vested_pensions, married, difference,
+                            orphans, orphan_age, shares)
         wage_bill[t] = bill
         contributors[t] = heads
         grants[t] = lump
@@ -414,10 +429,8 @@ def pensions_kernel(count0, amount0, awards_count, awards_amount, q_pension, bet
         factor = 1.0 + beta[t]
         for b in range(n_benefits):
             if b == WIDOW:  # survivors of this year's deaths, before widows and orphans are projected
-                for s in range(2):
-                    for x in range(n_ages):
-                        award_survivors(awards_count, awards_amount, t, s, x, carrying[0, s, x], carrying[1, s, x],
-                                        married, difference, orphans, orphan_age, shares)
+                award_all_survivors(awards_count, awards_amount, t, carrying[0], carrying[1], married, difference,
+                                    orphans, orphan_age, shares)
             spent = 0.0
             for s in range(2):
                 for x in range(n_ages):
