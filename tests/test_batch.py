@@ -172,3 +172,15 @@ def test_stochastic_command_writes_fan_charts(tmp_path):
 
     stored = xr.open_zarr(tmp_path / "demoland-stochastic.zarr", consolidated=False)
     assert stored.attrs["paths"] == 60 and stored.reserve.sizes["percentile"] == 5
+
+
+def test_scenarios_on_a_local_cluster_match_in_process(demo):
+    pytest.importorskip("dask.distributed")
+    scenarios = [Scenario("higher returns", {"economy.nominal_return": Shift(0.01)}),
+                 Scenario("broken", {"behaviour.exit_rate": Set(1.5)}),
+                 Scenario("lower fertility", {"demography.fertility": Scale(0.8)})]
+    local = run_scenarios(demo, scenarios)
+    distributed = run_scenarios(demo, scenarios, workers=2, chunk_size=1)
+    assert list(distributed.status.values) == list(local.status.values)
+    for name in ("gap", "reserve", "paygo_cost_rate", "depletion_year"):
+        np.testing.assert_allclose(distributed[name].values, local[name].values, rtol=1e-12, atol=0, err_msg=name)
