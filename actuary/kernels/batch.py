@@ -16,7 +16,8 @@ from .scheme import finance_kernel, insured_kernel, pensions_kernel
 # yearly indicators returned per path (order of the second axis of ``indicators``)
 INDICATORS = ("insurable_wage_bill", "contributions", "benefit_expenditure", "total_expenditure", "reserve",
               "paygo_cost_rate", "reserve_ratio", "contributors", "pensioners", "expenditure_pct_gdp",
-              "investment_income", "wage_index")
+              "investment_income", "wage_index", "state_subsidy", "grants", "admin_expenses", "trust_fund_ratio",
+              "gdp", "system_dependency_ratio", "demographic_dependency_ratio", "replacement_rate", "benefit_ratio")
 RULE_CODES = {"prices": 0, "wages": 1, "pensions": 2, "none": 3}
 
 
@@ -307,3 +308,31 @@ def simulate_paths(inflation, real_wage, productivity, nominal_return, improveme
             out[9, t] = 100.0 * benefits[t] / gdp
             out[10, t] = income[t]
             out[11, t] = wages[t]
+            out[12, t] = subsidy[t]
+            out[13, t] = all_grants[t]
+            out[14, t] = admin[t]
+            out[15, t] = reserve[t] / total_expenditure[t]
+            out[16, t] = gdp
+            out[17, t] = pensioners / contributors[t]
+            working = 0.0
+            old = 0.0
+            for s in range(2):
+                for x in range(n_full):
+                    if 15 <= x < 65:
+                        working += population[t + 1, s, x]
+                    elif x >= 65:
+                        old += population[t + 1, s, x]
+            out[18, t] = old / working
+            average_salary = wage_bill[t] / contributors[t]
+            new_n = 0.0
+            new_m = 0.0
+            start_n = 0.0
+            start_m = 0.0
+            for s in range(2):
+                for x in range(n_full):
+                    new_n += awards_count[t, 0, s, x]
+                    new_m += awards_amount[t, 0, s, x]
+                    start_n += count[t, 0, s, x]
+                    start_m += amount[t, 0, s, x]
+            out[19, t] = (new_m / new_n) / average_salary if new_n > 0 else np.nan
+            out[20, t] = (start_m * (1.0 + beta[t]) / start_n) / average_salary if start_n > 0 else np.nan
