@@ -24,6 +24,8 @@ from .lifetable import (  # noqa: F401  (re-exported: the life-table helpers of 
 from .reference.population import project_population_reference
 
 MIGRATION_TIMINGS = ("end", "even")
+__all__ = ["project_population", "population_inputs", "infant_separation_factor", "life_table_from_mx",
+           "life_table_from_qx", "project_mortality", "survival_ratios_from_mx", "survival_ratios_from_qx"]
 
 
 def population_inputs(base, survival, fertility, sex_ratio_at_birth, net_migration, migration_timing="end"):

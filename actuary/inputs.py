@@ -426,9 +426,6 @@ class Inputs:
             if abs(total - 1.0) > 1e-6:
                 raise InputError(f"Input 'behaviour.entrant_distribution' sums to {total:.6g}; the shares of "
                                  "entrants by sex and age must sum to 1.")
-        over = self.demography["population"].age.values[-1]
-        if over != s["max_age"]:  # pragma: no cover - guaranteed by _coerce
-            raise InputError("population ages must end at settings.max_age")
         pens = self.initial["pensioners"]
         amount = self.initial["average_pension"]
         bad = (pens > 0) & (amount <= 0)

@@ -157,9 +157,7 @@ def path_valuation(base, draws: dict, i: int):
 def pack(base) -> dict:
     """The base valuation's arrays shared by every path (sent once to each worker)."""
     inputs = base.inputs
-    sch, beh, eco, ini, st = inputs.scheme, inputs.behaviour, inputs.economy, inputs.initial, inputs.settings
-    if "year" in beh["salary_scale"].dims:  # pragma: no cover - the salary scale has no year dimension
-        raise InputError("stochastic runs need a salary scale without a year dimension")
+    sch, beh, eco, st = inputs.scheme, inputs.behaviour, inputs.economy, inputs.settings
     kin = build_kernel_inputs(inputs)
     p, ins, pen, fin = kin.population, kin.insured, kin.pensions, kin.finance
     q_base = inputs.demography["mortality"].transpose("sex", "age").values

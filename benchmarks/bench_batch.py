@@ -7,7 +7,6 @@ and the memory of the streamed percentile summary for two numbers of paths.
 
 import argparse
 import os
-import sys
 import time
 
 import numba

@@ -86,6 +86,28 @@ def test_survivors_arise_only_from_deaths_that_carry_them_and_respect_the_limits
     assert abs(awarded - expected) <= 1e-6 * max(1.0, expected)
 
 
+@SETTINGS
+@given(schemes())
+def test_reserve_identity_and_paygo(groups):
+    p = valuation(groups).run().projection
+    start = np.concatenate([[float(p.reserve_at_valuation)], p.reserve.values[:-1]])
+    _close(p.reserve - start, p.contributions + p.state_subsidy + p.investment_income - p.total_expenditure, 1e-12)
+    _close(p.paygo_cost_rate, p.total_expenditure / p.insurable_wage_bill, 1e-14)
+    _close(p.total_expenditure, p.benefit_expenditure + p.grants + p.admin_expenses, 1e-14)
+    _close(p.benefit_expenditure, p.benefit_expenditure_by_benefit.sum("benefit"), 1e-14)
+    _close(p.grants, p.withdrawal_grants + p.funeral_grants, 1e-14)
+
+
+@SETTINGS
+@given(schemes())
+def test_zero_contributions_reserve_falls_by_discounted_expenditure(groups):
+    groups["scheme"].update(contribution_rate=0.0, subsidy_share_of_benefits=0.0, subsidy_share_of_wages=0.0)
+    p = valuation(groups).run().projection
+    v_mid, v_end = discount_factors(p)
+    _close(p.reserve.values * v_end,
+           float(p.reserve_at_valuation) - np.cumsum(v_mid * p.total_expenditure.values), 1e-10)
+
+
 def _scaled_groups(groups, k, fields):
     out = {g: dict(v) for g, v in groups.items()}
     for group, name in fields:

@@ -11,7 +11,6 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-import actuary
 from actuary import InputError, Valuation, load_workbook
 from actuary.cli import main
 from actuary.inputs import FIELDS

@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from ..inputs import FIELDS
 from ..validation import InputError
 
+if TYPE_CHECKING:
+    from ..valuation import Valuation
+
 DIMENSIONS = ("year", "sex", "age", "service", "benefit")
 
 
-def read_valuation_folder(folder) -> "Valuation":  # noqa: F821
+def read_valuation_folder(folder) -> "Valuation":
     from ..valuation import Valuation
 
     folder = Path(folder)

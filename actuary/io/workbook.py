@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 from openpyxl import Workbook, load_workbook as _open_workbook
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 

@@ -14,7 +14,6 @@ Outputs (preallocated by the caller, overwritten):
 """
 
 import numba
-import numpy as np
 
 
 @numba.njit(cache=True)
