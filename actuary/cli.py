@@ -85,15 +85,11 @@ def valuate(workbook: Path | None, out: Path):
     WORKBOOK is a valuation workbook (.xlsx, see 'actuary template') or a case folder of CSV tables;
     without it, the embedded Demoland case runs.
     """
-    from .io.folder import read_valuation_folder
     from .io.results import write_results
-    from .io.workbook import load_workbook
-    from .valuation import DEMOLAND
 
-    source = workbook or DEMOLAND / "valuation.xlsx"
     try:
-        with console.status(f"Reading and validating {source}..."):
-            valuation = read_valuation_folder(source) if source.is_dir() else load_workbook(source)
+        with console.status(f"Reading and validating {workbook or 'Demoland'}..."):
+            _, valuation = _load_case(workbook)
         with console.status("Projecting (the first run compiles the kernels; later runs use the cache)..."):
             results = valuation.run()
     except InputError as error:

@@ -11,6 +11,8 @@ import math
 import numba
 import numpy as np
 
+from .kernels.series import RULE_CODES, indexed, reference_earnings_path
+
 
 def wage_index(inflation: np.ndarray, real_wage_growth: np.ndarray) -> np.ndarray:
     """Average-wage index W_t with W_{t0} = 1: W_t = W_{t-1} (1 + π_t)(1 + r_t) for t > t0."""
@@ -81,37 +83,15 @@ def reference_earnings(insurable, index, years: int, salary_growth: float, index
     revaluation index deflated by its own t0 growth (``index_growth``). Ages below the grid do not
     count (shorter careers average over fewer years).
     """
-    n_years, n_sexes, n_ages = insurable.shape
-    window = years if years > 0 else n_ages
-    total = np.zeros_like(insurable)
-    count = np.zeros((n_ages,))
-    for k in range(window):
-        if k >= n_ages:
-            break
-        # salary of the cohort k years earlier, at age x-k, revalued to year t
-        past = np.empty_like(insurable[:, :, : n_ages - k])
-        revalue = np.empty(n_years)
-        for t in range(n_years):
-            if t - k >= 0:
-                past[t] = insurable[t - k, :, : n_ages - k]
-                revalue[t] = index[t] / index[t - k]
-            else:
-                back = k - t
-                past[t] = insurable[0, :, : n_ages - k] / (1 + salary_growth) ** back
-                revalue[t] = index[t] * (1 + index_growth) ** back / index[0]
-        total[:, :, k:] += past * revalue[:, None, None]
-        count[k:] += 1
-    return total / count[None, None, :]
+    out = np.empty_like(insurable, dtype=float)
+    reference_earnings_path(np.ascontiguousarray(insurable, dtype=float), np.ascontiguousarray(index, dtype=float),
+                            int(years), float(salary_growth), float(index_growth), out)
+    return out
 
 
 def indexed_amount(base: float, rule: str, prices, wages, beta) -> np.ndarray:
     """An amount fixed at t0 and indexed each year by prices, wages, pension indexation or not at all."""
-    if not np.isfinite(base):
-        return np.full(prices.shape, np.inf)
-    if rule == "prices":
-        return base * prices
-    if rule == "wages":
-        return base * wages
-    if rule == "pensions":
-        return base * np.cumprod(1 + beta)
-    return np.full(prices.shape, float(base))
+    out = np.empty(len(prices))
+    indexed(float(base), RULE_CODES[rule], np.asarray(prices, dtype=float), np.asarray(wages, dtype=float),
+            np.asarray(beta, dtype=float), out)
+    return out

@@ -20,7 +20,8 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 import xarray as xr
 
-from .kernels.batch import INDICATORS, RULE_CODES, simulate_paths
+from .kernels.batch import INDICATORS, simulate_paths
+from .kernels.series import RULE_CODES
 from .projection import build_kernel_inputs
 from .validation import InputError
 

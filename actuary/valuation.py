@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import xarray as xr
@@ -45,10 +46,12 @@ class Valuation:
 
     @classmethod
     def demo(cls) -> "Valuation":
-        """The embedded Demoland case (valuations/demoland/valuation.xlsx)."""
-        from .io.workbook import load_workbook
-
-        return load_workbook(DEMOLAND / "valuation.xlsx")
+        """The embedded Demoland case (valuations/demoland/valuation.xlsx); the workbook is parsed once
+        per file version and each call gets its own copy."""
+        path = DEMOLAND / "valuation.xlsx"
+        parsed = _parsed_workbook(str(path), path.stat().st_mtime_ns)
+        raw = {g: {k: v.copy() if hasattr(v, "copy") else v for k, v in fields.items()} for g, fields in parsed.raw.items()}
+        return cls(**raw, name=parsed.name)
 
     def to_workbook(self, path, blank: bool = False) -> None:
         """Write the inputs as a valuation workbook (see :mod:`actuary.io.workbook`)."""
@@ -78,3 +81,10 @@ class Valuation:
             for mode in ("closed", "accrued", "pensioners"):
                 parts[mode] = to_dataset(self.inputs, kin, run_kernels(kin, lo, engine, mode))
         return Results(projection, indicators.summary(projection, self.inputs.settings, parts))
+
+
+@lru_cache(maxsize=4)
+def _parsed_workbook(path: str, mtime_ns: int) -> Valuation:
+    from .io.workbook import load_workbook
+
+    return load_workbook(path)

@@ -599,7 +599,8 @@ def _load(values_wb, formulas_wb, path, Valuation):
         for field_name, field in fields.items():
             if field.default is REQUIRED and field_name not in groups[group] and field.dims:
                 sheet = next(t for t in TABLES if field_name in t.fields)
-                width = len(cells(sheet.name).rows[1]) if len(cells(sheet.name).rows) > 1 else 1
+                rows = cells(sheet.name).rows
+                width = len(rows[1]) if len(rows) > 1 else 1
                 raise InputError(f"{_ref(sheet.name, 2, width + 1)}: column '{field_name}' is missing; the sheet "
                                  f"'{sheet.name}' needs it ({field.units or field.doc}).")
     try:

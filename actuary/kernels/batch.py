@@ -5,20 +5,19 @@ fertility (a factor by year); everything else is the base valuation's. Paths run
 :mod:`actuary.series` and :mod:`actuary.lifetable` and the four kernels run as for one valuation.
 """
 
-import math
 
 import numba
 import numpy as np
 
 from .population import project_population_kernel
 from .scheme import finance_kernel, insured_kernel, pensions_kernel
+from .series import indexed, reference_earnings_path
 
 # yearly indicators returned per path (order of the second axis of ``indicators``)
 INDICATORS = ("insurable_wage_bill", "contributions", "benefit_expenditure", "total_expenditure", "reserve",
               "paygo_cost_rate", "reserve_ratio", "contributors", "pensioners", "expenditure_pct_gdp",
               "investment_income", "wage_index", "state_subsidy", "grants", "admin_expenses", "trust_fund_ratio",
               "gdp", "system_dependency_ratio", "demographic_dependency_ratio", "replacement_rate", "benefit_ratio")
-RULE_CODES = {"prices": 0, "wages": 1, "pensions": 2, "none": 3}
 
 
 @numba.njit(cache=True)
@@ -71,50 +70,6 @@ def survival_from_q(q, survival, lx, Lx):
             top = Lx[n_ages - 1]
             total = top + Lx[n_ages - 2]
             survival[t, s, n_ages - 1] = top / total if total > 0 else 0.0
-
-
-@numba.njit(cache=True)
-def indexed(base, rule, prices, wages, beta, out):
-    running = 1.0
-    for t in range(out.size):
-        running *= 1.0 + beta[t]
-        if not math.isfinite(base):
-            out[t] = math.inf
-        elif rule == 0:
-            out[t] = base * prices[t]
-        elif rule == 1:
-            out[t] = base * wages[t]
-        elif rule == 2:
-            out[t] = base * running
-        else:
-            out[t] = base
-
-
-@numba.njit(cache=True)
-def reference_earnings_path(insurable, index, years, salary_growth, index_growth, out):
-    """:func:`actuary.series.reference_earnings` for one path."""
-    n_years, _, n_ages = insurable.shape
-    window = years if years > 0 else n_ages
-    if window > n_ages:
-        window = n_ages
-    for t in range(n_years):
-        for s in range(2):
-            for a in range(n_ages):
-                total = 0.0
-                count = 0
-                for k in range(window):
-                    if k > a:
-                        break
-                    if t - k >= 0:
-                        past = insurable[t - k, s, a - k]
-                        revalue = index[t] / index[t - k]
-                    else:
-                        back = k - t
-                        past = insurable[0, s, a - k] / (1.0 + salary_growth) ** back
-                        revalue = index[t] * (1.0 + index_growth) ** back / index[0]
-                    total += past * revalue
-                    count += 1
-                out[t, s, a] = total / count
 
 
 @numba.njit(cache=True, parallel=True)

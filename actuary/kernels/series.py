@@ -1,0 +1,56 @@
+"""Numba versions of the derived series shared by a single valuation (:mod:`actuary.series`) and the
+stochastic batch kernel, so that both use one implementation."""
+
+import math
+
+import numba
+
+RULE_CODES = {"prices": 0, "wages": 1, "pensions": 2, "none": 3}
+
+
+@numba.njit(cache=True)
+def indexed(base, rule, prices, wages, beta, out):
+    """An amount fixed at t0 indexed each year by prices (0), wages (1), pension indexation (2) or not (3)."""
+    running = 1.0
+    for t in range(out.size):
+        running *= 1.0 + beta[t]
+        if not math.isfinite(base):
+            out[t] = math.inf
+        elif rule == 0:
+            out[t] = base * prices[t]
+        elif rule == 1:
+            out[t] = base * wages[t]
+        elif rule == 2:
+            out[t] = base * running
+        else:
+            out[t] = base
+
+
+@numba.njit(cache=True)
+def reference_earnings_path(insurable, index, years, salary_growth, index_growth, out):
+    """Reference earnings for an award in year t at age x: the mean over the last ``years`` years (0:
+    the whole career within the age grid) of the cohort's insurable salary insurable[t-k, s, x-k],
+    revalued by index[t] / index[t-k]; years before t0 use the t0 salary deflated by ``salary_growth``
+    and the index deflated by ``index_growth``; ages below the grid do not count."""
+    n_years, _, n_ages = insurable.shape
+    window = years if years > 0 else n_ages
+    if window > n_ages:
+        window = n_ages
+    for t in range(n_years):
+        for s in range(2):
+            for a in range(n_ages):
+                total = 0.0
+                count = 0
+                for k in range(window):
+                    if k > a:
+                        break
+                    if t - k >= 0:
+                        past = insurable[t - k, s, a - k]
+                        revalue = index[t] / index[t - k]
+                    else:
+                        back = k - t
+                        past = insurable[0, s, a - k] / (1.0 + salary_growth) ** back
+                        revalue = index[t] * (1.0 + index_growth) ** back / index[0]
+                    total += past * revalue
+                    count += 1
+                out[t, s, a] = total / count
