@@ -82,47 +82,42 @@ def _spread(counts, amounts, t, b, s, age, count, amount):
         amounts[t, b, s, low + 1] += amount * high_weight
 
 
-@numba.njit(cache=True, inline="always")
-def award_survivors(awards_count, awards_amount, t, s, x, deaths, pensions, married, difference, orphans,
-                    orphan_age, shares):
-    """Survivors' awards for ``deaths`` of sex s at full age index x whose pensions (or the invalidity
-    pensions actives would have had) add up to ``pensions`` a year (deaths x average pension).
-
-    married/difference/orphans/orphan_age[s, x]: probability married, spouse age - deceased age,
-    expected orphans, orphans' mean age; shares: widow share, orphan share, cap on total shares,
-    orphan age limit. Awards are linear in deaths and pensions, so cells may be aggregated."""
-    if deaths <= 0.0 or pensions <= 0.0:
-        return
-    p_married = married[s, x]
-    n_orphans = orphans[s, x]
-    if p_married <= 0.0 and n_orphans <= 0.0:
-        return
-    total = p_married * shares[0] + n_orphans * shares[1]
-    factor = 1.0
-    if total > shares[2] and total > 0.0:
-        factor = shares[2] / total
-    if p_married > 0.0:
-        _spread(awards_count, awards_amount, t, WIDOW, 1 - s, x + difference[s, x], deaths * p_married,
-                pensions * p_married * shares[0] * factor)
-    if n_orphans > 0.0:
-        age = orphan_age[s, x]
-        if age > shares[3] - 1.0:
-            age = shares[3] - 1.0
-        for sex in range(2):
-            _spread(awards_count, awards_amount, t, ORPHAN, sex, age, 0.5 * deaths * n_orphans,
-                    0.5 * pensions * n_orphans * shares[1] * factor)
-
-
 @numba.njit(cache=True)
 def award_all_survivors(awards_count, awards_amount, t, deaths, pensions, married, difference, orphans, orphan_age,
                         shares):
-    """Survivors' awards of year t for deaths[s, x] with pensions adding up to pensions[s, x]: one call
-    per year (a call per cell costs more than the work it does)."""
+    """Survivors' awards of year t for deaths[s, x] of sex s at full age index x whose pensions (or the
+    invalidity pensions actives would have had) add up to pensions[s, x] a year.
+
+    married/difference/orphans/orphan_age[s, x]: probability married, spouse age - deceased age,
+    expected orphans, orphans' mean age; shares: widow share, orphan share, cap on total shares,
+    orphan age limit. Awards are linear in deaths and pensions, so cells may be aggregated: one call
+    per year, with the per-cell work written out in the loop (a Numba call per cell, with its
+    array arguments, costs twenty times the work it does)."""
+    orphan_top = shares[3] - 1.0
     for s in range(2):
         for x in range(deaths.shape[1]):
-            if deaths[s, x] > 0.0:
-                award_survivors(awards_count, awards_amount, t, s, x, deaths[s, x], pensions[s, x], married,
-                                difference, orphans, orphan_age, shares)
+            dead = deaths[s, x]
+            paid = pensions[s, x]
+            if dead <= 0.0 or paid <= 0.0:
+                continue
+            p_married = married[s, x]
+            n_orphans = orphans[s, x]
+            if p_married <= 0.0 and n_orphans <= 0.0:
+                continue
+            total = p_married * shares[0] + n_orphans * shares[1]
+            factor = 1.0
+            if total > shares[2] and total > 0.0:
+                factor = shares[2] / total
+            if p_married > 0.0:
+                _spread(awards_count, awards_amount, t, WIDOW, 1 - s, x + difference[s, x], dead * p_married,
+                        paid * p_married * shares[0] * factor)
+            if n_orphans > 0.0:
+                age = orphan_age[s, x]
+                if age > orphan_top:
+                    age = orphan_top
+                for sex in range(2):
+                    _spread(awards_count, awards_amount, t, ORPHAN, sex, age, 0.5 * dead * n_orphans,
+                            0.5 * paid * n_orphans * shares[1] * factor)
 
 
 @numba.njit(cache=True)
