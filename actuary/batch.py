@@ -207,9 +207,11 @@ class _dask_client:
         if self.scheduler is not None:
             self.client = Client(self.scheduler)
         else:
-            # one task per worker process and one Numba thread per task: no oversubscription
+            # one task per worker process; each task sets one Numba thread itself (NUMBA_NUM_THREADS in
+            # the workers' environment arrives after they have imported Numba, and a later compilation
+            # that rereads it fails once the threads are running)
             self.cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
-                                        dashboard_address=None, env={"NUMBA_NUM_THREADS": "1"})
+                                        dashboard_address=None)
             self.client = Client(self.cluster)
         return self.client
 

@@ -237,7 +237,7 @@ def run_kernels(kin: KernelInputs, lo: int, engine: str = "kernel", mode: str = 
         res["awards_amount"] = np.zeros((n_years, 4, 2, n_full))
         for name in ("wage_bill", "contributors", "grants", "grant_count"):
             res[name] = np.zeros(n_years)
-        insured_kernel(**ins, **res)
+        insured_kernel(**ins, **res, work=np.empty((8,) + ins["active0"].shape))
     else:
         res = insured_reference(**ins, n_full_ages=n_full)
     out.update(res)

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 
+import numba
 import numpy as np
 import xarray as xr
 
-from .kernels.batch import INDICATORS, simulate_paths
+from .kernels.batch import INDICATORS, histogram_add, simulate_paths
 from .kernels.series import RULE_CODES
 from .projection import build_kernel_inputs
 from .validation import InputError
@@ -199,14 +200,27 @@ def pack(base) -> dict:
         inputs=inputs)
 
 
-def run_chunk(packed: dict, params: StochasticParameters, seed: int, paths) -> np.ndarray:
-    """Indicators [path, indicator, year] of the paths numbered ``paths``."""
+def run_chunk(packed: dict, params: StochasticParameters, seed: int, paths,
+              threads: int | None = None) -> np.ndarray:
+    """Indicators [path, indicator, year] of the paths numbered ``paths``, on ``threads`` Numba threads
+    (all by default).
+
+    On a Dask worker the task passes ``threads=1``: each Dask thread is one core's worth of work. Setting
+    it here, in the thread that runs the kernel, is what counts: a worker process may have imported
+    Numba before the cluster's environment (NUMBA_NUM_THREADS) reached it, and two workers each
+    running a full team of spinning OpenMP threads on the same cores run at half speed."""
+    if threads is not None:
+        numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
     draws = draw_paths(packed["inputs"], params, seed, paths)
-    arrays = {k: v for k, v in packed.items() if k != "inputs"}
+    # arrays that travelled to a Dask worker may arrive unaligned: realign them, or Numba compiles (and
+    # runs) a separate unaligned version of the kernel
+    arrays = {k: np.require(v, requirements="CA") if isinstance(v, np.ndarray) else v
+              for k, v in packed.items() if k != "inputs"}
     n_years = draws["inflation"].shape[1]
     indicators = np.empty((len(paths), len(INDICATORS), n_years))
     simulate_paths(draws["inflation"], draws["real_wage"], draws["productivity"], draws["nominal_return"],
-                   draws["improvement_shift"], draws["fertility_factor"], indicators=indicators, **arrays)
+                   draws["improvement_shift"], draws["fertility_factor"], indicators=indicators,
+                   n_slots=numba.get_num_threads(), **arrays)
     return indicators
 
 
@@ -228,12 +242,9 @@ class StreamedPercentiles:
         self.n = 0
 
     def add(self, values: np.ndarray) -> None:
-        scaled = (values - self.low) / (self.high - self.low) * self.bins
-        index = np.where(np.isfinite(scaled), np.clip(np.floor(scaled), -1, self.bins).astype(np.int64) + 1, 0)
-        flat = index.reshape(index.shape[0], -1)
-        counts = self.counts.reshape(-1, self.bins + 2)
-        for cell in range(flat.shape[1]):
-            counts[cell] += np.bincount(flat[:, cell], minlength=self.bins + 2)
+        n = values.shape[0]
+        histogram_add(np.ascontiguousarray(values).reshape(n, -1), self.low.reshape(-1), self.high.reshape(-1),
+                      self.counts.reshape(-1, self.bins + 2))
         self.minimum = np.fmin(self.minimum, np.nanmin(values, axis=0))
         self.maximum = np.fmax(self.maximum, np.nanmax(values, axis=0))
         self.n += values.shape[0]
@@ -270,44 +281,48 @@ def simulate(base, n_paths: int, seed: int = 0, chunk_size: int = 250, workers: 
     years = base.inputs.coords["year"]
     order = list(range(n_paths))
     chunks = [order[i:i + chunk_size] for i in range(0, n_paths, chunk_size)]
-    pilot_paths = order[:min(pilot, n_paths)]
-    kept = [] if keep_paths else None
+    # the histogram ranges come from the first ``pilot`` paths (whatever the chunking), taken from the
+    # chunks that hold them: no path is run twice
+    pilot_n = min(pilot, n_paths)
+    pilot_chunks = -(-pilot_n // chunk_size)
+    waiting: dict[int, np.ndarray] = {}
+    kept: dict[int, np.ndarray] = {}
     depleted = np.zeros(years.size, dtype=np.int64)
+    reducer = None
+
+    def consume(i, values):
+        reducer.add(values)
+        reserve = values[:, INDICATORS.index("reserve"), :]
+        depleted[:] += (np.minimum.accumulate(reserve, axis=1) < 0).sum(axis=0)
+        if keep_paths:
+            kept[i] = values
+        if progress:
+            progress(values.shape[0])
+
+    def arrive(i, values):
+        nonlocal reducer
+        if reducer is not None:
+            consume(i, values)
+            return
+        waiting[i] = values
+        if all(j in waiting for j in range(pilot_chunks)):
+            reducer = StreamedPercentiles(np.concatenate([waiting[j] for j in range(pilot_chunks)])[:pilot_n])
+            for j in sorted(waiting):
+                consume(j, waiting.pop(j))
+
     with _dask_client(workers, scheduler) as client:
         if client is None:
-            pilot_values = run_chunk(packed, params, seed, pilot_paths)
-        else:
-            remote = client.scatter(packed, broadcast=True)
-            pilot_values = client.submit(run_chunk, remote, params, seed, pilot_paths, pure=False).result()
-        reducer = StreamedPercentiles(pilot_values)
-
-        def consume(values):
-            reducer.add(values)
-            reserve = values[:, INDICATORS.index("reserve"), :]
-            depleted[:] += (np.minimum.accumulate(reserve, axis=1) < 0).sum(axis=0)
-            if kept is not None:
-                kept.append(values)
-            if progress:
-                progress(values.shape[0])
-
-        if client is None:
-            for chunk in chunks:
-                consume(run_chunk(packed, params, seed, chunk))
+            for i, chunk in enumerate(chunks):
+                arrive(i, run_chunk(packed, params, seed, chunk))
         else:
             from dask.distributed import as_completed
 
-            futures = {client.submit(run_chunk, remote, params, seed, chunk, pure=False, **placement(client, i)): i
+            remote = client.scatter(packed, broadcast=True)
+            futures = {client.submit(run_chunk, remote, params, seed, chunk, 1, pure=False, **placement(client, i)): i
                        for i, chunk in enumerate(chunks)}
-            results = {}
             for future in as_completed(futures):  # streamed: reduce as chunks arrive
-                values = future.result()
-                if kept is None:
-                    consume(values)
-                else:
-                    results[futures[future]] = values
+                arrive(futures[future], future.result())
                 future.release()
-            for i in sorted(results):  # keep paths in order
-                consume(results[i])
     percentiles = reducer.percentiles(PERCENTILES)
     ds = xr.Dataset(coords={"percentile": list(PERCENTILES), "year": years})
     for k, name in enumerate(INDICATORS):
@@ -315,8 +330,8 @@ def simulate(base, n_paths: int, seed: int = 0, chunk_size: int = 250, workers: 
     ds["probability_of_depletion"] = ("year", depleted / n_paths,
                                       {"description": "share of paths whose reserve has been negative by the end "
                                                       "of the year"})
-    if kept is not None:
-        values = np.concatenate(kept)
+    if keep_paths:
+        values = np.concatenate([kept[i] for i in sorted(kept)])
         for k, name in enumerate(INDICATORS):
             ds[f"path_{name}"] = (("path", "year"), values[:, k, :])
         ds = ds.assign_coords(path=np.arange(n_paths))

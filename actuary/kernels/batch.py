@@ -72,7 +72,7 @@ def survival_from_q(q, survival, lx, Lx):
             survival[t, s, n_ages - 1] = top / total if total > 0 else 0.0
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=True, nogil=True)
 def simulate_paths(inflation, real_wage, productivity, nominal_return, improvement_shift, fertility_factor,
                    # base, shared by all paths
                    base, q_base, improvement, fertility, male_share, migration, even, lo, target_share,
@@ -82,8 +82,11 @@ def simulate_paths(inflation, real_wage, productivity, nominal_return, improveme
                    credit_density, contribution_density, early_age, normal_age, accrual, refund_rate,
                    refund_interest, refund_interest_is_return, contribution_rate, collection_rate, subsidy_benefits,
                    subsidy_wages, count0, amount0, remarriage, married, difference, orphans, orphan_age, shares,
-                   funeral_base, indicators):
-    """Run every path; ``indicators[path, k, year]`` receives the INDICATORS."""
+                   funeral_base, indicators, n_slots):
+    """Run every path; ``indicators[path, k, year]`` receives the INDICATORS. Paths are dealt out to
+    ``n_slots`` slots run in parallel (one per thread); each slot allocates its working arrays once (a
+    fresh set per path costs page faults, doubly so under allocators tuned to return memory eagerly,
+    as on Dask workers)."""
     n_paths = inflation.shape[0]
     n_years = inflation.shape[1]
     n_full = q_base.shape[1]
@@ -95,199 +98,234 @@ def simulate_paths(inflation, real_wage, productivity, nominal_return, improveme
                                    int(scalars[5]), scalars[6], scalars[7], scalars[8], scalars[9], scalars[10],
                                    scalars[11], scalars[12], scalars[13], scalars[14], scalars[15], scalars[16],
                                    scalars[17], scalars[18] > 0, scalars[19] > 0)
-    for p in numba.prange(n_paths):
-        pi = inflation[p]
-        # economy
+    n_slots = max(1, min(n_paths, n_slots))
+    for slot in numba.prange(n_slots):
         growth = np.empty(n_years)
         wages = np.empty(n_years)
         prices = np.empty(n_years)
         beta = np.empty(n_years)
-        for t in range(n_years):
-            growth[t] = (1.0 + pi[t]) * (1.0 + real_wage[p, t]) - 1.0
-        wages[0] = 1.0
-        prices[0] = 1.0
-        for t in range(1, n_years):
-            wages[t] = wages[t - 1] * (1.0 + growth[t])
-            prices[t] = prices[t - 1] * (1.0 + pi[t])
-        for t in range(n_years):
-            source = t - lag
-            if source < 0:
-                source = 0
-            if source > n_years - 1:
-                source = n_years - 1
-            b = price_weight * pi[source] + wage_weight * growth[source]
-            b = min(max(b, floor), cap)
-            beta[t] = b if t > 0 else 0.0
         insurable = np.empty((n_years, 2, n_ages))
-        for t in range(n_years):
-            for s in range(2):
-                for a in range(n_ages):
-                    insurable[t, s, a] = insurable0[s, a] * wages[t]
-        rule_revaluation = rules[0]
-        if rule_revaluation == 1:
-            index = wages
-            index_growth = growth[0]
-        elif rule_revaluation == 0:
-            index = prices
-            index_growth = pi[0]
-        else:
-            index = np.ones(n_years)
-            index_growth = 0.0
         reference = np.empty((n_years, 2, n_ages))
-        reference_earnings_path(insurable, index, ref_years, growth[0], index_growth, reference)
         minimum = np.empty(n_years)
         maximum = np.empty(n_years)
         funeral = np.empty(n_years)
-        indexed(minimum0, rules[1], prices, wages, beta, minimum)
-        indexed(maximum0, rules[2], prices, wages, beta, maximum)
-        indexed(funeral_base, rules[3], prices, wages, beta, funeral)
-        # mortality and population
         q = np.empty((n_years, 2, n_full))
-        for s in range(2):
-            for x in range(n_full):
-                factor = 1.0
-                for t in range(n_years):
-                    if t > 0:
-                        factor *= 1.0 - (improvement[t, s, x] + improvement_shift[p, t])
-                    value = q_base[s, x] * factor
-                    q[t, s, x] = min(max(value, 0.0), 1.0)
-                q[:, s, n_full - 1] = 1.0
         survival = np.empty((n_years, 2, n_full))
-        survival_from_q(q, survival, np.empty(n_full), np.empty(n_full))
         fert = np.empty((n_years, n_full))
-        for t in range(n_years):
-            for x in range(n_full):
-                fert[t, x] = fertility[t, x] * fertility_factor[p, t]
         population = np.empty((n_years + 1, 2, n_full))
         births = np.empty((n_years, 2))
         deaths = np.empty((n_years, 2))
-        project_population_kernel(base, survival, fert, male_share, migration, even, population, births, deaths)
         target = np.empty((n_years + 1, 2, n_ages))
-        for t in range(n_years + 1):
-            share_t = t if t < n_years else n_years - 1
-            for s in range(2):
-                for a in range(n_ages):
-                    target[t, s, a] = population[t, s, lo + a] * target_share[share_t, s, a]
         q_active = np.empty((n_years, 2, n_ages))
         q_inactive = np.empty((n_years, 2, n_ages))
-        for t in range(n_years):
-            for s in range(2):
-                for a in range(n_ages):
-                    q_inactive[t, s, a] = q[t, s, lo + a]
-                    q_active[t, s, a] = min(max(q[t, s, lo + a] * active_factor[s, a], 0.0), 1.0)
         q_pension = np.empty((n_years, n_benefits, 2, n_full))
-        for t in range(n_years):
-            for b in range(n_benefits):
-                for s in range(2):
-                    for x in range(n_full):
-                        q_pension[t, b, s, x] = min(max(q[t, s, x] * pension_factors[b, s, x], 0.0), 1.0)
-                    q_pension[t, b, s, n_full - 1] = 1.0
-        interest = nominal_return[p] if refund_interest_is_return else refund_interest
-        # insured
         active_out = np.empty((n_years + 1, 2, n_ages))
         inactive_out = np.empty((n_years + 1, 2, n_ages))
-        flows = np.zeros((8, n_years, 2, n_ages))
-        awards_count = np.zeros((n_years, n_benefits, 2, n_full))
-        awards_amount = np.zeros((n_years, n_benefits, 2, n_full))
-        wage_bill = np.zeros(n_years)
-        contributors = np.zeros(n_years)
-        grants = np.zeros(n_years)
-        grant_count = np.zeros(n_years)
-        insured_kernel(active0, inactive0, balance_active0, balance_inactive0, target, entrants_in, residual_method,
-                       True, True, q_active, q_inactive, exit_rate, retire_rate, invalidity_rate, reentry_rate,
-                       credit_density, contribution_density, insurable, reference, early_age, normal_age,
-                       max_retirement_age, float(lo), accrual, vesting, invalidity_vesting, future_fraction,
-                       early_reduction, late_increment, minimum, maximum, refund, grant_multiple, refund_rate,
-                       interest, married, difference, orphans, orphan_age, shares,
-                       active_out, inactive_out, flows[0], flows[1], flows[2], flows[3], flows[4], flows[5], flows[6],
-                       flows[7], awards_count, awards_amount, wage_bill, contributors, grants, grant_count)
+        flows = np.empty((8, n_years, 2, n_ages))
+        awards_count = np.empty((n_years, n_benefits, 2, n_full))
+        awards_amount = np.empty((n_years, n_benefits, 2, n_full))
+        wage_bill = np.empty(n_years)
+        contributors = np.empty(n_years)
+        grants = np.empty(n_years)
+        grant_count = np.empty(n_years)
         count = np.empty((n_years + 1, n_benefits, 2, n_full))
         amount = np.empty((n_years + 1, n_benefits, 2, n_full))
         expenditure = np.empty((n_years, n_benefits))
         pension_deaths = np.empty((n_years, n_benefits, 2, n_full))
-        exits = np.zeros((n_years, n_benefits, 2, n_full))
-        conversions = np.zeros((n_years, 2, n_full))
-        pensions_kernel(count0, amount0, awards_count, awards_amount, q_pension, beta, remarriage, normal_age,
-                        convert, married, difference, orphans, orphan_age, shares,
-                        count, amount, expenditure, pension_deaths, exits, conversions)
+        exits = np.empty((n_years, n_benefits, 2, n_full))
+        conversions = np.empty((n_years, 2, n_full))
         benefits = np.empty(n_years)
         all_grants = np.empty(n_years)
-        for t in range(n_years):
-            total = 0.0
-            for b in range(n_benefits):
-                total += expenditure[t, b]
-            benefits[t] = total
-            dead = 0.0
-            for s in range(2):
-                for a in range(n_ages):
-                    dead += flows[1, t, s, a]
-                for b in range(3):
-                    for x in range(n_full):
-                        dead += pension_deaths[t, b, s, x]
-            all_grants[t] = grants[t] + funeral[t] * dead
         contributions = np.empty(n_years)
         subsidy = np.empty(n_years)
         admin = np.empty(n_years)
         total_expenditure = np.empty(n_years)
         income = np.empty(n_years)
         reserve = np.empty(n_years + 1)
-        finance_kernel(wage_bill, benefits, all_grants, contribution_rate, collection_rate, subsidy_benefits,
-                       subsidy_wages, admin_b, admin_c, nominal_return[p], reserve0,
-                       contributions, subsidy, admin, total_expenditure, income, reserve)
-        # GDP: employment growth x (1 + productivity) x (1 + inflation)
-        gdp = gdp0
-        previous_employment = 0.0
-        for t in range(n_years):
-            employment = 0.0
+        ones = np.ones(n_years)
+        scratch_l = np.empty(n_full)
+        scratch_s = np.empty(n_full)
+        work = np.empty((8,) + active0.shape)
+        for p in range(slot, n_paths, n_slots):
+            pi = inflation[p]
+            # economy
+            for t in range(n_years):
+                growth[t] = (1.0 + pi[t]) * (1.0 + real_wage[p, t]) - 1.0
+            wages[0] = 1.0
+            prices[0] = 1.0
+            for t in range(1, n_years):
+                wages[t] = wages[t - 1] * (1.0 + growth[t])
+                prices[t] = prices[t - 1] * (1.0 + pi[t])
+            for t in range(n_years):
+                source = t - lag
+                if source < 0:
+                    source = 0
+                if source > n_years - 1:
+                    source = n_years - 1
+                b = price_weight * pi[source] + wage_weight * growth[source]
+                b = min(max(b, floor), cap)
+                beta[t] = b if t > 0 else 0.0
+            for t in range(n_years):
+                for s in range(2):
+                    for a in range(n_ages):
+                        insurable[t, s, a] = insurable0[s, a] * wages[t]
+            rule_revaluation = rules[0]
+            if rule_revaluation == 1:
+                index = wages
+                index_growth = growth[0]
+            elif rule_revaluation == 0:
+                index = prices
+                index_growth = pi[0]
+            else:
+                index = ones
+                index_growth = 0.0
+            reference_earnings_path(insurable, index, ref_years, growth[0], index_growth, reference)
+            indexed(minimum0, rules[1], prices, wages, beta, minimum)
+            indexed(maximum0, rules[2], prices, wages, beta, maximum)
+            indexed(funeral_base, rules[3], prices, wages, beta, funeral)
+            # mortality and population
             for s in range(2):
-                for a in range(n_ages):
-                    employment += population[t, s, lo + a] * employment_share[t, s, a]
-            if t > 0:
-                gdp *= (employment / previous_employment) * (1.0 + productivity[p, t]) * (1.0 + pi[t])
-            previous_employment = employment
-            pensioners = 0.0
-            for b in range(n_benefits):
+                for x in range(n_full):
+                    factor = 1.0
+                    for t in range(n_years):
+                        if t > 0:
+                            factor *= 1.0 - (improvement[t, s, x] + improvement_shift[p, t])
+                        value = q_base[s, x] * factor
+                        q[t, s, x] = min(max(value, 0.0), 1.0)
+                    q[:, s, n_full - 1] = 1.0
+            survival_from_q(q, survival, scratch_l, scratch_s)
+            for t in range(n_years):
+                for x in range(n_full):
+                    fert[t, x] = fertility[t, x] * fertility_factor[p, t]
+            project_population_kernel(base, survival, fert, male_share, migration, even, population, births, deaths)
+            for t in range(n_years + 1):
+                share_t = t if t < n_years else n_years - 1
+                for s in range(2):
+                    for a in range(n_ages):
+                        target[t, s, a] = population[t, s, lo + a] * target_share[share_t, s, a]
+            for t in range(n_years):
+                for s in range(2):
+                    for a in range(n_ages):
+                        q_inactive[t, s, a] = q[t, s, lo + a]
+                        q_active[t, s, a] = min(max(q[t, s, lo + a] * active_factor[s, a], 0.0), 1.0)
+            for t in range(n_years):
+                for b in range(n_benefits):
+                    for s in range(2):
+                        for x in range(n_full):
+                            q_pension[t, b, s, x] = min(max(q[t, s, x] * pension_factors[b, s, x], 0.0), 1.0)
+                        q_pension[t, b, s, n_full - 1] = 1.0
+            interest = nominal_return[p] if refund_interest_is_return else refund_interest
+            # insured
+            flows[:] = 0.0
+            awards_count[:] = 0.0
+            awards_amount[:] = 0.0
+            wage_bill[:] = 0.0
+            contributors[:] = 0.0
+            grants[:] = 0.0
+            grant_count[:] = 0.0
+            insured_kernel(active0, inactive0, balance_active0, balance_inactive0, target, entrants_in, residual_method,
+                           True, True, q_active, q_inactive, exit_rate, retire_rate, invalidity_rate, reentry_rate,
+                           credit_density, contribution_density, insurable, reference, early_age, normal_age,
+                           max_retirement_age, float(lo), accrual, vesting, invalidity_vesting, future_fraction,
+                           early_reduction, late_increment, minimum, maximum, refund, grant_multiple, refund_rate,
+                           interest, married, difference, orphans, orphan_age, shares,
+                           active_out, inactive_out, flows[0], flows[1], flows[2], flows[3], flows[4], flows[5], flows[6],
+                           flows[7], awards_count, awards_amount, wage_bill, contributors, grants, grant_count, work)
+            exits[:] = 0.0
+            conversions[:] = 0.0
+            pensions_kernel(count0, amount0, awards_count, awards_amount, q_pension, beta, remarriage, normal_age,
+                            convert, married, difference, orphans, orphan_age, shares,
+                            count, amount, expenditure, pension_deaths, exits, conversions)
+            for t in range(n_years):
+                total = 0.0
+                for b in range(n_benefits):
+                    total += expenditure[t, b]
+                benefits[t] = total
+                dead = 0.0
+                for s in range(2):
+                    for a in range(n_ages):
+                        dead += flows[1, t, s, a]
+                    for b in range(3):
+                        for x in range(n_full):
+                            dead += pension_deaths[t, b, s, x]
+                all_grants[t] = grants[t] + funeral[t] * dead
+            finance_kernel(wage_bill, benefits, all_grants, contribution_rate, collection_rate, subsidy_benefits,
+                           subsidy_wages, admin_b, admin_c, nominal_return[p], reserve0,
+                           contributions, subsidy, admin, total_expenditure, income, reserve)
+            # GDP: employment growth x (1 + productivity) x (1 + inflation)
+            gdp = gdp0
+            previous_employment = 0.0
+            for t in range(n_years):
+                employment = 0.0
+                for s in range(2):
+                    for a in range(n_ages):
+                        employment += population[t, s, lo + a] * employment_share[t, s, a]
+                if t > 0:
+                    gdp *= (employment / previous_employment) * (1.0 + productivity[p, t]) * (1.0 + pi[t])
+                previous_employment = employment
+                pensioners = 0.0
+                for b in range(n_benefits):
+                    for s in range(2):
+                        for x in range(n_full):
+                            pensioners += count[t + 1, b, s, x]
+                out = indicators[p]
+                out[0, t] = wage_bill[t]
+                out[1, t] = contributions[t]
+                out[2, t] = benefits[t]
+                out[3, t] = total_expenditure[t]
+                out[4, t] = reserve[t + 1]
+                out[5, t] = total_expenditure[t] / wage_bill[t]
+                out[6, t] = reserve[t + 1] / total_expenditure[t]
+                out[7, t] = contributors[t]
+                out[8, t] = pensioners
+                out[9, t] = 100.0 * benefits[t] / gdp
+                out[10, t] = income[t]
+                out[11, t] = wages[t]
+                out[12, t] = subsidy[t]
+                out[13, t] = all_grants[t]
+                out[14, t] = admin[t]
+                out[15, t] = reserve[t] / total_expenditure[t]
+                out[16, t] = gdp
+                out[17, t] = pensioners / contributors[t]
+                working = 0.0
+                old = 0.0
                 for s in range(2):
                     for x in range(n_full):
-                        pensioners += count[t + 1, b, s, x]
-            out = indicators[p]
-            out[0, t] = wage_bill[t]
-            out[1, t] = contributions[t]
-            out[2, t] = benefits[t]
-            out[3, t] = total_expenditure[t]
-            out[4, t] = reserve[t + 1]
-            out[5, t] = total_expenditure[t] / wage_bill[t]
-            out[6, t] = reserve[t + 1] / total_expenditure[t]
-            out[7, t] = contributors[t]
-            out[8, t] = pensioners
-            out[9, t] = 100.0 * benefits[t] / gdp
-            out[10, t] = income[t]
-            out[11, t] = wages[t]
-            out[12, t] = subsidy[t]
-            out[13, t] = all_grants[t]
-            out[14, t] = admin[t]
-            out[15, t] = reserve[t] / total_expenditure[t]
-            out[16, t] = gdp
-            out[17, t] = pensioners / contributors[t]
-            working = 0.0
-            old = 0.0
-            for s in range(2):
-                for x in range(n_full):
-                    if 15 <= x < 65:
-                        working += population[t + 1, s, x]
-                    elif x >= 65:
-                        old += population[t + 1, s, x]
-            out[18, t] = old / working
-            average_salary = wage_bill[t] / contributors[t]
-            new_n = 0.0
-            new_m = 0.0
-            start_n = 0.0
-            start_m = 0.0
-            for s in range(2):
-                for x in range(n_full):
-                    new_n += awards_count[t, 0, s, x]
-                    new_m += awards_amount[t, 0, s, x]
-                    start_n += count[t, 0, s, x]
-                    start_m += amount[t, 0, s, x]
-            out[19, t] = (new_m / new_n) / average_salary if new_n > 0 else np.nan
-            out[20, t] = (start_m * (1.0 + beta[t]) / start_n) / average_salary if start_n > 0 else np.nan
+                        if 15 <= x < 65:
+                            working += population[t + 1, s, x]
+                        elif x >= 65:
+                            old += population[t + 1, s, x]
+                out[18, t] = old / working
+                average_salary = wage_bill[t] / contributors[t]
+                new_n = 0.0
+                new_m = 0.0
+                start_n = 0.0
+                start_m = 0.0
+                for s in range(2):
+                    for x in range(n_full):
+                        new_n += awards_count[t, 0, s, x]
+                        new_m += awards_amount[t, 0, s, x]
+                        start_n += count[t, 0, s, x]
+                        start_m += amount[t, 0, s, x]
+                out[19, t] = (new_m / new_n) / average_salary if new_n > 0 else np.nan
+                out[20, t] = (start_m * (1.0 + beta[t]) / start_n) / average_salary if start_n > 0 else np.nan
+
+
+@numba.njit(cache=True)
+def histogram_add(values, low, high, counts):
+    """Histogram of values[path, cell] per cell: ``bins = counts.shape[1] - 2`` equal bins between
+    low[cell] and high[cell] in columns 1..bins, below the range (and non-finite values) in column 0,
+    at or above it in column bins + 1."""
+    bins = counts.shape[1] - 2
+    for p in range(values.shape[0]):
+        for cell in range(values.shape[1]):
+            scaled = (values[p, cell] - low[cell]) / (high[cell] - low[cell]) * bins
+            column = 0
+            if np.isfinite(scaled):
+                position = np.floor(scaled)
+                if position < -1.0:
+                    position = -1.0
+                if position > bins:
+                    position = float(bins)
+                column = int(position) + 1
+            counts[cell, column] += 1

@@ -148,24 +148,26 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, targe
                    refund, grant_multiple, refund_rate, refund_interest, married, difference, orphans, orphan_age,
                    shares, active_out, inactive_out, new_entrants, active_deaths, retirements, exits, invalidity,
                    inactive_deaths, inactive_retirements, reentries, awards_count, awards_amount,
-                   wage_bill, contributors, grants, grant_count):
+                   wage_bill, contributors, grants, grant_count, work):
     """Actives and inactive insured by (sex, age, service); awards (old age, invalidity, survivors of
     active deaths) on the full age grid; grants (a multiple of reference earnings per year of
     service, or the refund of contributions at ``refund_rate`` accumulated with interest, tracked
-    as balances per cell)."""
+    as balances per cell).
+
+    ``work``: scratch space (8, 2, ages, service) for this year's and next year's stocks and refund
+    balances, passed in so that a batch of runs allocates it once."""
     n_years = q_active.shape[0]
     n_ages = active0.shape[1]
     n_service = active0.shape[2]
     top = n_service - 1
     lo = int(min_age)
-    act = active0.copy()
-    ina = inactive0.copy()
-    act_next = np.zeros_like(act)
-    ina_next = np.zeros_like(ina)
-    bal = balance_active0.copy()
-    ibal = balance_inactive0.copy()
-    bal_next = np.zeros_like(bal)
-    ibal_next = np.zeros_like(ibal)
+    act, ina, bal, ibal = work[0], work[1], work[2], work[3]
+    act_next, ina_next, bal_next, ibal_next = work[4], work[5], work[6], work[7]
+    act[:] = active0
+    ina[:] = inactive0
+    bal[:] = balance_active0
+    ibal[:] = balance_inactive0
+    work[4:] = 0.0
     bound = np.empty((2, n_ages), dtype=np.int64)
     bound_next = np.empty((2, n_ages), dtype=np.int64)
     n_full = awards_count.shape[3]
