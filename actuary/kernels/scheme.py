@@ -173,6 +173,10 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, targe
     n_full = awards_count.shape[3]
     vested_deaths = np.zeros((2, n_full))   # deaths of actives carrying survivors' benefits, this year
     vested_pensions = np.zeros((2, n_full))
+    share = np.empty((4, 7))   # per class of cell: retirement, invalidity, exit, stay and credit, stay, exposure, moves
+    total = np.empty(4)        # heads per class of cell, this row
+    arrive_act = np.empty((2, n_ages))  # actives / inactive insured at the end of the year, by age
+    arrive_ina = np.empty((2, n_ages))
     occupied = _service_bounds(act, ina, bound)
     for s in range(2):
         for a in range(n_ages):
@@ -189,6 +193,8 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, targe
         lump = 0.0
         lump_count = 0.0
         bound_next[:] = -1
+        arrive_act[:] = 0.0
+        arrive_ina[:] = 0.0
         vested_deaths[:] = 0.0
         vested_pensions[:] = 0.0
         growth = 1.0 + refund_interest[t]
@@ -219,109 +225,145 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, targe
                     future = 0.0
                 future *= future_service_fraction
                 last = bound[s, a]
-                written = -1
-                dead_sum = 0.0
-                ret_sum = 0.0
-                inv_sum = 0.0
-                exit_sum = 0.0
-                award_n = 0.0
-                award_m = 0.0
-                inv_n = 0.0
-                inv_m = 0.0
-                for k in range(last + 1):
-                    n = act[s, a, k]
-                    if n == 0.0:
-                        continue
-                    vested = k >= vesting
+                advance = a + 1 < n_ages
+                retiring = r_vested > 0.0 or r_other > 0.0
+                # Each decrement takes a fixed share of a cell's actives, by class c = 2 vested +
+                # eligible for invalidity: death q, then retirement, invalidity, exit among survivors.
+                # Cell flows are those shares times the head count (no divisions, short dependency
+                # chains); sums over cells are taken per class and multiplied once per row.
+                for c in range(4):
+                    vested = c >= 2
                     r = r_vested if vested else r_other
-                    dead = n * q
-                    alive = n - dead
+                    alive = 1.0 - q
                     retired = alive * r
                     rest = alive - retired
-                    invalid = rest * i_rate if k >= invalidity_vesting else 0.0
+                    invalid = rest * i_rate if c % 2 == 1 else 0.0
                     rest -= invalid
                     left = rest * w
                     stay = rest - left
-                    exposure = n - 0.5 * (dead + retired + invalid + left)
-                    bill += exposure * pay
-                    heads += exposure
-                    dead_sum += dead
-                    ret_sum += retired
-                    inv_sum += invalid
-                    exit_sum += left
-                    if k >= invalidity_vesting and (invalid > 0.0 or dead > 0.0):
+                    share[c, 0] = retired
+                    share[c, 1] = invalid
+                    share[c, 2] = left
+                    share[c, 3] = stay * d
+                    share[c, 4] = stay * (1.0 - d)
+                    share[c, 5] = 1.0 - 0.5 * (q + retired + invalid + left)
+                    share[c, 6] = 1.0 if advance and (stay > 0.0 or left > 0.0) else 0.0
+                    total[c] = 0.0
+                written = -1
+                disabled_0 = 0.0   # sum of heads x invalidity pension, eligible cells, not vested / vested
+                disabled_1 = 0.0
+                retire_pensions = 0.0  # sum of heads x old-age pension, vested cells (retirement ages)
+                balances_0 = 0.0       # refund balances, non-vested cells
+                service_0 = 0.0        # heads x service, non-vested cells
+                mid_growth = 0.5 * premium * (half_growth + 1.0)  # contributions of the year to year end
+                mid_half = 0.5 * premium * half_growth            # contributions to mid-year, carried to year end
+                for k in range(last + 1):
+                    n = act[s, a, k]
+                    held = bal[s, a, k]
+                    act[s, a, k] = 0.0  # read once: cleared to serve as next year's empty buffer
+                    bal[s, a, k] = 0.0
+                    if n == 0.0:
+                        continue
+                    c = 2 * (k >= vesting) + (k >= invalidity_vesting)
+                    total[c] += n
+                    if c % 2 == 1:
                         disability = bounded_pension(accrued_share(accrual, k + future), ref, 1.0,
                                                      minimum[t], maximum[t])
-                        inv_n += invalid
-                        inv_m += invalid * disability
-                        vested_deaths[s, x] += dead
-                        vested_pensions[s, x] += dead * disability
-                    # per-person refund balance at mid-year (with half a year's contributions)
-                    mid = 0.0
-                    if refund:
-                        mid = bal[s, a, k] / n * half_growth + 0.5 * premium
-                    if retired > 0.0:
-                        if vested:
-                            pension = bounded_pension(accrued_share(accrual, k), ref, adjustment,
-                                                      minimum[t], maximum[t])
-                            award_n += retired
-                            award_m += retired * pension
+                        if c == 3:
+                            disabled_1 += n * disability
                         else:
-                            lump += retired * (mid if refund else grant_multiple * ref * k)
-                            lump_count += retired
-                    if a + 1 < n_ages and (stay > 0.0 or left > 0.0):
+                            disabled_0 += n * disability
+                    if retiring:
+                        if c >= 2:
+                            retire_pensions += n * bounded_pension(accrued_share(accrual, k), ref, adjustment,
+                                                                   minimum[t], maximum[t])
+                        else:
+                            service_0 += n * k
+                            if refund:
+                                balances_0 += held
+                    if share[c, 6] > 0.0:
                         up = k + 1 if k < top else top
-                        act_next[s, a + 1, up] += stay * d
-                        act_next[s, a + 1, k] += stay * (1.0 - d)
-                        ina_next[s, a + 1, k] += left
+                        act_next[s, a + 1, up] += n * share[c, 3]
+                        act_next[s, a + 1, k] += n * share[c, 4]
+                        ina_next[s, a + 1, k] += n * share[c, 2]
                         if refund:
-                            end = mid * half_growth + 0.5 * premium
-                            bal_next[s, a + 1, up] += stay * d * end
-                            bal_next[s, a + 1, k] += stay * (1.0 - d) * end
-                            ibal_next[s, a + 1, k] += left * mid * half_growth
-                        written = up if stay * d > 0.0 else k
-                active_deaths[t, s, a] = dead_sum
-                retirements[t, s, a] = ret_sum
-                invalidity[t, s, a] = inv_sum
+                            carried = held * growth
+                            bal_next[s, a + 1, up] += share[c, 3] * (carried + n * mid_growth)
+                            bal_next[s, a + 1, k] += share[c, 4] * (carried + n * mid_growth)
+                            ibal_next[s, a + 1, k] += share[c, 2] * (carried + n * mid_half)
+                        written = up if share[c, 3] > 0.0 else k
+                heads_0 = total[0] + total[1]
+                heads_1 = total[2] + total[3]
+                exposure = 0.0
+                exit_sum = 0.0
+                moved_act = 0.0
+                moved_ina = 0.0
+                for c in range(4):
+                    exposure += total[c] * share[c, 5]
+                    exit_sum += total[c] * share[c, 2]
+                    moved_act += total[c] * (share[c, 3] + share[c, 4]) * share[c, 6]
+                    moved_ina += total[c] * share[c, 2] * share[c, 6]
+                bill += exposure * pay
+                heads += exposure
+                inv_n = share[1, 1] * total[1] + share[3, 1] * total[3]
+                inv_m = share[1, 1] * disabled_0 + share[3, 1] * disabled_1
+                vested_deaths[s, x] += q * (total[1] + total[3])
+                vested_pensions[s, x] += q * (disabled_0 + disabled_1)
+                award_n = share[2, 0] * heads_1
+                award_m = share[2, 0] * retire_pensions
+                retired_0 = share[0, 0] * heads_0
+                if retired_0 > 0.0:
+                    lump_count += retired_0
+                    if refund:
+                        lump += share[0, 0] * (balances_0 * half_growth + 0.5 * premium * heads_0)
+                    else:
+                        lump += share[0, 0] * grant_multiple * ref * service_0
+                active_deaths[t, s, a] = q * (heads_0 + heads_1)
+                retirements[t, s, a] = award_n + retired_0
+                invalidity[t, s, a] = inv_n
                 exits[t, s, a] = exit_sum
                 # inactive insured: mortality; deferred pension or grant at retirement age; re-entry
                 qi = q_inactive[t, s, a]
                 rho = reentry_rate[t, s, a]
-                dead_sum = 0.0
-                ret_sum = 0.0
-                back_sum = 0.0
+                alive = 1.0 - qi
+                stay_out = alive * (1.0 - rho)
+                back_in = alive * rho
+                heads_i = 0.0
                 for k in range(last + 1):
                     n = ina[s, a, k]
+                    held = ibal[s, a, k]
+                    ina[s, a, k] = 0.0
+                    ibal[s, a, k] = 0.0
                     if n == 0.0:
                         continue
-                    dead = n * qi
-                    alive = n - dead
-                    dead_sum += dead
-                    per_head = ibal[s, a, k] / n if refund else 0.0
+                    heads_i += n
                     if at_retirement_age:
-                        ret_sum += alive
                         if k >= vesting:
                             pension = bounded_pension(accrued_share(accrual, k), ref, 1.0, minimum[t], maximum[t])
-                            award_n += alive
-                            award_m += alive * pension
+                            award_n += alive * n
+                            award_m += alive * n * pension
                         else:
-                            lump += alive * (per_head * half_growth if refund else grant_multiple * ref * k)
-                            lump_count += alive
-                    elif a + 1 < n_ages and alive > 0.0:
-                        back = alive * rho
-                        ina_next[s, a + 1, k] += alive - back
-                        act_next[s, a + 1, k] += back
-                        back_sum += back
+                            lump += alive * (held * half_growth if refund else n * grant_multiple * ref * k)
+                            lump_count += alive * n
+                    elif advance and alive > 0.0:
+                        ina_next[s, a + 1, k] += n * stay_out
+                        act_next[s, a + 1, k] += n * back_in
                         if refund:
-                            ibal_next[s, a + 1, k] += (alive - back) * per_head * growth
-                            bal_next[s, a + 1, k] += back * per_head * growth
+                            ibal_next[s, a + 1, k] += stay_out * held * growth
+                            bal_next[s, a + 1, k] += back_in * held * growth
                         if k > written:
                             written = k
+                if advance:
+                    arrive_act[s, a + 1] += moved_act
+                    arrive_ina[s, a + 1] += moved_ina
+                    if not at_retirement_age and alive > 0.0:
+                        arrive_act[s, a + 1] += back_in * heads_i
+                        arrive_ina[s, a + 1] += stay_out * heads_i
+                inactive_deaths[t, s, a] = qi * heads_i
+                inactive_retirements[t, s, a] = alive * heads_i if at_retirement_age else 0.0
+                reentries[t, s, a] = back_in * heads_i if not at_retirement_age and advance else 0.0
                 if written >= 0 and written > bound_next[s, a + 1]:
                     bound_next[s, a + 1] = written
-                inactive_deaths[t, s, a] = dead_sum
-                inactive_retirements[t, s, a] = ret_sum
-                reentries[t, s, a] = back_sum
                 awards_count[t, OLD_AGE, s, x] += award_n
                 awards_amount[t, OLD_AGE, s, x] += award_m
                 awards_count[t, INVALIDITY, s, x] += inv_n
@@ -337,10 +379,8 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, targe
             # new entrants (mid-year, zero service), by age at the end of the year
             for a in range(n_ages):
                 entering = 0.0
+                current = arrive_act[s, a]  # actives at the end of the year before new entrants
                 if entrants_allowed and residual_method:
-                    current = 0.0
-                    for k in range(bound_next[s, a] + 1):
-                        current += act_next[s, a, k]
                     gap = target[t + 1, s, a] - current
                     if gap > 0.0:
                         entering = gap
@@ -354,11 +394,15 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, targe
                                 moved_balance = bal_next[s, a, k] * (1.0 - keep)
                                 bal_next[s, a, k] -= moved_balance
                                 ibal_next[s, a, k] += moved_balance
+                        arrive_act[s, a] = current * keep
+                        arrive_ina[s, a] += current * (1.0 - keep)
                         if a > 0:
                             exits[t, s, a - 1] += -gap
                 elif entrants_allowed:
                     entering = entrants_in[t, s, a]
                 new_entrants[t, s, a] = entering
+                active_out[t + 1, s, a] = arrive_act[s, a] + entering
+                inactive_out[t + 1, s, a] = arrive_ina[s, a]
                 if entering > 0.0:
                     act_next[s, a, 0] += entering
                     pay = salary[t, s, a] * contribution_density[t, s, a]
@@ -374,14 +418,7 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, targe
         contributors[t] = heads
         grants[t] = lump
         grant_count[t] = lump_count
-        # swap buffers: the old start-of-year stock is cleared to become next year's empty buffer
-        for s in range(2):
-            for a in range(occupied + 1):
-                for k in range(bound[s, a] + 1):
-                    act[s, a, k] = 0.0
-                    ina[s, a, k] = 0.0
-                    bal[s, a, k] = 0.0
-                    ibal[s, a, k] = 0.0
+        # swap buffers (the start-of-year stock was cleared as it was read)
         act, act_next = act_next, act
         ina, ina_next = ina_next, ina
         bal, bal_next = bal_next, bal
@@ -390,13 +427,6 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, targe
         occupied = -1
         for s in range(2):
             for a in range(n_ages):
-                tot_a = 0.0
-                tot_i = 0.0
-                for k in range(bound[s, a] + 1):
-                    tot_a += act[s, a, k]
-                    tot_i += ina[s, a, k]
-                active_out[t + 1, s, a] = tot_a
-                inactive_out[t + 1, s, a] = tot_i
                 if bound[s, a] >= 0 and a > occupied:
                     occupied = a
 
