@@ -274,6 +274,15 @@ def run_kernels(kin: KernelInputs, lo: int, engine: str = "kernel", mode: str = 
     return out
 
 
+def cash_flows(inputs: Inputs, out: dict) -> xr.Dataset:
+    """The yearly cash flows a closed-group run contributes to the balance sheet (contributions,
+    benefit expenditure, grants; names as in the results Dataset), without building the whole Dataset."""
+    year = inputs.coords["year"]
+    return xr.Dataset({"contributions": ("year", out["finance_contributions"]),
+                       "benefit_expenditure": ("year", out["benefits"]),
+                       "grants": ("year", out["all_grants"])}, coords={"year": year})
+
+
 def _full_ages(array: np.ndarray, lo: int) -> np.ndarray:
     """Pad an insured-age array (last axis min_age..max_age) with zeros for ages 0..min_age-1."""
     pad = [(0, 0)] * (array.ndim - 1) + [(lo, 0)]

@@ -10,7 +10,7 @@ import xarray as xr
 
 from . import indicators
 from .inputs import Inputs
-from .projection import build_kernel_inputs, run_kernels, to_dataset
+from .projection import build_kernel_inputs, cash_flows, run_kernels, to_dataset
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEMOLAND = PROJECT_ROOT / "valuations" / "demoland"
@@ -79,7 +79,7 @@ class Valuation:
         if self.inputs.settings["balance_sheet"] == "yes":
             parts = {"open": projection}
             for mode in ("closed", "accrued", "pensioners"):
-                parts[mode] = to_dataset(self.inputs, kin, run_kernels(kin, lo, engine, mode))
+                parts[mode] = cash_flows(self.inputs, run_kernels(kin, lo, engine, mode))
         return Results(projection, indicators.summary(projection, self.inputs.settings, parts))
 
 
