@@ -184,3 +184,26 @@ def test_scenarios_on_a_local_cluster_match_in_process(demo):
     assert list(distributed.status.values) == list(local.status.values)
     for name in ("gap", "reserve", "paygo_cost_rate", "depletion_year"):
         np.testing.assert_allclose(distributed[name].values, local[name].values, rtol=1e-12, atol=0, err_msg=name)
+
+
+def test_existing_scheduler_gives_the_in_process_results(demo, tmp_path):
+    """``--scheduler ADDRESS`` (a cluster the user already runs) reaches the same numbers, from the
+    command line (stochastic) and from Python (scenarios)."""
+    distributed = pytest.importorskip("dask.distributed")
+    import xarray as xr
+
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster:
+        address = cluster.scheduler_address
+        result = CliRunner().invoke(main, ["stochastic", "--paths", "60", "--seed", "3", "--chunk-size", "25",
+                                           "--scheduler", address, "--out", str(tmp_path)], terminal_width=200)
+        assert result.exit_code == 0, result.output
+        scenarios = [Scenario("higher returns", {"economy.nominal_return": Shift(0.01)}),
+                     Scenario("lower fertility", {"demography.fertility": Scale(0.8)})]
+        remote = run_scenarios(demo, scenarios, scheduler=address, chunk_size=1)
+    local = simulate(demo, 60, seed=3)
+    with xr.open_dataset(tmp_path / "demoland-stochastic.nc") as stored:
+        for name in local.data_vars:
+            np.testing.assert_allclose(stored[name].values, local[name].values, rtol=1e-12, atol=0, err_msg=name)
+    here = run_scenarios(demo, scenarios)
+    for name in ("gap", "reserve", "depletion_year"):
+        np.testing.assert_allclose(remote[name].values, here[name].values, rtol=1e-12, atol=0, err_msg=name)
