@@ -32,6 +32,10 @@ import numba
 import numpy as np
 
 OLD_AGE, INVALIDITY, WIDOW, ORPHAN = 0, 1, 2, 3
+# columns of the insured kernel's per-class shares of a cell's actives: retiring, becoming invalid,
+# leaving, staying with a year's credit, staying without, exposure (the year's share in service) and
+# whether the class moves anyone to the next age (1.0 or 0.0)
+RETIRE, INVALID, EXIT, STAY_CREDITED, STAY_UNCREDITED, EXPOSED, MOVES = 0, 1, 2, 3, 4, 5, 6
 
 
 @numba.njit(cache=True, inline="always")
@@ -173,7 +177,7 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, targe
     n_full = awards_count.shape[3]
     vested_deaths = np.zeros((2, n_full))   # deaths of actives carrying survivors' benefits, this year
     vested_pensions = np.zeros((2, n_full))
-    share = np.empty((4, 7))   # per class of cell: retirement, invalidity, exit, stay and credit, stay, exposure, moves
+    share = np.empty((4, 7))   # per class of cell (columns RETIRE ... MOVES)
     total = np.empty(4)        # heads per class of cell, this row
     arrive_act = np.empty((2, n_ages))  # actives / inactive insured at the end of the year, by age
     arrive_ina = np.empty((2, n_ages))
@@ -241,13 +245,13 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, targe
                     rest -= invalid
                     left = rest * w
                     stay = rest - left
-                    share[c, 0] = retired
-                    share[c, 1] = invalid
-                    share[c, 2] = left
-                    share[c, 3] = stay * d
-                    share[c, 4] = stay * (1.0 - d)
-                    share[c, 5] = 1.0 - 0.5 * (q + retired + invalid + left)
-                    share[c, 6] = 1.0 if advance and (stay > 0.0 or left > 0.0) else 0.0
+                    share[c, RETIRE] = retired
+                    share[c, INVALID] = invalid
+                    share[c, EXIT] = left
+                    share[c, STAY_CREDITED] = stay * d
+                    share[c, STAY_UNCREDITED] = stay * (1.0 - d)
+                    share[c, EXPOSED] = 1.0 - 0.5 * (q + retired + invalid + left)
+                    share[c, MOVES] = 1.0 if advance and (stay > 0.0 or left > 0.0) else 0.0
                     total[c] = 0.0
                 written = -1
                 disabled_0 = 0.0   # sum of heads x invalidity pension, eligible cells, not vested / vested
@@ -281,17 +285,17 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, targe
                             service_0 += n * k
                             if refund:
                                 balances_0 += held
-                    if share[c, 6] > 0.0:
+                    if share[c, MOVES] > 0.0:
                         up = k + 1 if k < top else top
-                        act_next[s, a + 1, up] += n * share[c, 3]
-                        act_next[s, a + 1, k] += n * share[c, 4]
-                        ina_next[s, a + 1, k] += n * share[c, 2]
+                        act_next[s, a + 1, up] += n * share[c, STAY_CREDITED]
+                        act_next[s, a + 1, k] += n * share[c, STAY_UNCREDITED]
+                        ina_next[s, a + 1, k] += n * share[c, EXIT]
                         if refund:
                             carried = held * growth
-                            bal_next[s, a + 1, up] += share[c, 3] * (carried + n * mid_growth)
-                            bal_next[s, a + 1, k] += share[c, 4] * (carried + n * mid_growth)
-                            ibal_next[s, a + 1, k] += share[c, 2] * (carried + n * mid_half)
-                        written = up if share[c, 3] > 0.0 else k
+                            bal_next[s, a + 1, up] += share[c, STAY_CREDITED] * (carried + n * mid_growth)
+                            bal_next[s, a + 1, k] += share[c, STAY_UNCREDITED] * (carried + n * mid_growth)
+                            ibal_next[s, a + 1, k] += share[c, EXIT] * (carried + n * mid_half)
+                        written = up if share[c, STAY_CREDITED] > 0.0 else k
                 heads_0 = total[0] + total[1]
                 heads_1 = total[2] + total[3]
                 exposure = 0.0
@@ -299,25 +303,25 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, targe
                 moved_act = 0.0
                 moved_ina = 0.0
                 for c in range(4):
-                    exposure += total[c] * share[c, 5]
-                    exit_sum += total[c] * share[c, 2]
-                    moved_act += total[c] * (share[c, 3] + share[c, 4]) * share[c, 6]
-                    moved_ina += total[c] * share[c, 2] * share[c, 6]
+                    exposure += total[c] * share[c, EXPOSED]
+                    exit_sum += total[c] * share[c, EXIT]
+                    moved_act += total[c] * (share[c, STAY_CREDITED] + share[c, STAY_UNCREDITED]) * share[c, MOVES]
+                    moved_ina += total[c] * share[c, EXIT] * share[c, MOVES]
                 bill += exposure * pay
                 heads += exposure
-                inv_n = share[1, 1] * total[1] + share[3, 1] * total[3]
-                inv_m = share[1, 1] * disabled_0 + share[3, 1] * disabled_1
+                inv_n = share[1, INVALID] * total[1] + share[3, INVALID] * total[3]
+                inv_m = share[1, INVALID] * disabled_0 + share[3, INVALID] * disabled_1
                 vested_deaths[s, x] += q * (total[1] + total[3])
                 vested_pensions[s, x] += q * (disabled_0 + disabled_1)
-                award_n = share[2, 0] * heads_1
-                award_m = share[2, 0] * retire_pensions
-                retired_0 = share[0, 0] * heads_0
+                award_n = share[2, RETIRE] * heads_1
+                award_m = share[2, RETIRE] * retire_pensions
+                retired_0 = share[0, RETIRE] * heads_0
                 if retired_0 > 0.0:
                     lump_count += retired_0
                     if refund:
-                        lump += share[0, 0] * (balances_0 * half_growth + 0.5 * premium * heads_0)
+                        lump += share[0, RETIRE] * (balances_0 * half_growth + 0.5 * premium * heads_0)
                     else:
-                        lump += share[0, 0] * grant_multiple * ref * service_0
+                        lump += share[0, RETIRE] * grant_multiple * ref * service_0
                 active_deaths[t, s, a] = q * (heads_0 + heads_1)
                 retirements[t, s, a] = award_n + retired_0
                 invalidity[t, s, a] = inv_n
