@@ -1,16 +1,27 @@
+import os
 from pathlib import Path
 
 import pytest
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+# Published validation data (never the project's own copies): ../shared/data beside the checkout, as
+# in CI, or wherever ACTUARY_SHARED_DATA points.
+SHARED = Path(os.environ.get("ACTUARY_SHARED_DATA") or Path(__file__).resolve().parents[1].parent / "shared" / "data")
 WPP_CANADA = SHARED / "wpp2019_canada"
 
 
 @pytest.fixture(scope="session")
-def wpp_canada():
+def wpp_folder():
+    """The WPP 2019 Canada folder; the tests that need it are skipped, saying so, where it is absent
+    (a clone away from ../shared); CI always has it."""
+    if not WPP_CANADA.exists():
+        pytest.skip(f"published validation data not found at {WPP_CANADA} (clone beside shared/ or set "
+                    "ACTUARY_SHARED_DATA)")
+    return WPP_CANADA
+
+
+@pytest.fixture(scope="session")
+def wpp_canada(wpp_folder):
     """The published WPP 2019 inputs for Canada, read from ../shared (never from the project copy)."""
     from actuary.io.wpp import read_wpp_folder
 
-    if not WPP_CANADA.exists():
-        pytest.fail(f"shared validation data not found at {WPP_CANADA}")
-    return read_wpp_folder(WPP_CANADA)
+    return read_wpp_folder(wpp_folder)

@@ -7,7 +7,6 @@ import pytest
 from actuary import Valuation
 from actuary.inputs import FIELDS
 
-from .conftest import WPP_CANADA
 
 SCHEMA_YEAR = ["insurable_wage_bill", "contributions", "benefit_expenditure", "grants", "admin_expenses",
                "total_expenditure", "investment_income", "reserve", "paygo_cost_rate", "reserve_ratio",
@@ -41,9 +40,9 @@ def test_results_use_the_schema_names(results):
     assert p.sizes["year"] == 100 and p.year.values[0] == 2020
 
 
-def test_population_is_canada_2020(demo):
+def test_population_is_canada_2020(demo, wpp_folder):
     """Demoland's base population at ages 0-99 is WPP 2019's Canada at 1 January 2020 within 0.2%."""
-    published = pd.read_csv(WPP_CANADA / "output_population.csv")
+    published = pd.read_csv(wpp_folder / "output_population.csv")
     published = published[published.year == 2020].set_index(["sex", "age"]).population.to_xarray()
     ours = demo.inputs.demography["population"].sel(age=slice(0, 99))
     relative = np.abs(ours / published.sel(sex=ours.sex, age=ours.age) - 1)

@@ -15,11 +15,9 @@ import pytest
 
 from actuary.demography import project_population
 
-from .conftest import WPP_CANADA
 
-
-def _published(name, dims, column):
-    frame = pd.read_csv(WPP_CANADA / name)
+def _published(folder, name, dims, column):
+    frame = pd.read_csv(folder / name)
     da = frame.set_index(dims)[column].to_xarray()
     return da.sel(sex=["male", "female"]) if "sex" in dims else da
 
@@ -33,10 +31,10 @@ def canada(wpp_canada):
 
 
 @pytest.fixture(scope="module")
-def published():
-    return (_published("output_population.csv", ["year", "sex", "age"], "population"),
-            _published("output_births.csv", ["year", "sex"], "births"),
-            _published("output_deaths.csv", ["year", "sex"], "deaths"))
+def published(wpp_folder):
+    return (_published(wpp_folder, "output_population.csv", ["year", "sex", "age"], "population"),
+            _published(wpp_folder, "output_births.csv", ["year", "sex"], "births"),
+            _published(wpp_folder, "output_deaths.csv", ["year", "sex"], "deaths"))
 
 
 def test_projection_covers_1950_to_2020(canada):
