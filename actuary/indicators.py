@@ -177,7 +177,9 @@ BALANCE_SHEET_GROUPS = ("current_pensioners", "current_insured_past_service", "c
 
 
 def balance_sheet(parts: dict[str, xr.Dataset]) -> xr.Dataset:
-    """Open-group balance sheet over the horizon from the projections of the closed-group runs.
+    """Open-group balance sheet from the projections of the closed-group runs: the closed-group runs
+    run off completely (past the horizon, each discounted with its own investment return); the
+    open-group items (future entrants, administrative expenses, subsidy) stay over the horizon.
 
     ``parts``: "open" (the valuation), "closed" (no new entrants), "accrued" (no entrants, no future
     accrual) and "pensioners" (current pensioners and their survivors only). Liabilities are present
@@ -188,23 +190,28 @@ def balance_sheet(parts: dict[str, xr.Dataset]) -> xr.Dataset:
     equals V_0 + PV(C + subsidy - E), the GAP identity.
     """
     open_ = parts["open"]
+    horizon = open_.sizes["year"]
 
-    def pv(ds, *names):
-        return present_value(open_, sum(ds[n].values for n in names))
+    def pv(ds, *names, years=None):
+        """Present value with the run's own investment return (the closed-group runs run off past the
+        horizon), over its whole run or its first ``years``."""
+        return present_value(ds, sum(ds[n].values for n in names), years)
 
     benefits = {k: pv(ds, "benefit_expenditure", "grants") for k, ds in parts.items()}
     contributions = {k: pv(ds, "contributions") for k, ds in parts.items()}
+    closed_benefits_horizon = pv(parts["closed"], "benefit_expenditure", "grants", years=horizon)
+    closed_contributions_horizon = pv(parts["closed"], "contributions", years=horizon)
     liabilities = {
         "current_pensioners": benefits["pensioners"],
         "current_insured_past_service": benefits["accrued"] - benefits["pensioners"],
         "current_insured_future_service": benefits["closed"] - benefits["accrued"],
-        "future_entrants": benefits["open"] - benefits["closed"],
+        "future_entrants": benefits["open"] - closed_benefits_horizon,
         "administrative_expenses": pv(open_, "admin_expenses"),
     }
     assets = {
         "reserve": float(open_["reserve_at_valuation"]),
         "contributions_current_insured": contributions["closed"],
-        "contributions_future_entrants": contributions["open"] - contributions["closed"],
+        "contributions_future_entrants": contributions["open"] - closed_contributions_horizon,
         "state_subsidy": pv(open_, "state_subsidy"),
     }
     total_liabilities = sum(liabilities.values())
@@ -221,5 +228,6 @@ def balance_sheet(parts: dict[str, xr.Dataset]) -> xr.Dataset:
         "funded_ratio": assets["reserve"] / accrued if accrued else np.nan,
     })
     return xr.Dataset({k: ((), float(v), {"units": "currency" if k != "funded_ratio" else "ratio",
-                                         "description": "present value at the valuation date over the horizon"})
+                                         "description": "present value at the valuation date (closed-group items: complete "
+                                                        "run-off; open-group items: over the horizon)"})
                        for k, v in data.items()})
