@@ -296,7 +296,8 @@ def tornado(ds: xr.Dataset, years_ahead=(25, 50)) -> list[dict]:
             row[f"gap_{side}"] = float(s.gap.isel(horizon=-1))
             row[f"depletion_{side}"] = float(s.depletion_year)
             for n in years_ahead:
-                row[f"reserve_ratio_{n}_{side}"] = float(s.reserve_ratio.sel(year=t0 + n - 1))
+                year = t0 + n - 1   # NaN beyond a shorter horizon
+                row[f"reserve_ratio_{n}_{side}"] = float(s.reserve_ratio.sel(year=year)) if year in ds.year else np.nan
         row["gap_base"] = float(base.gap.isel(horizon=-1))
         row["swing"] = abs(row["gap_up"] - row["gap_down"])
         rows.append(row)
