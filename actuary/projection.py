@@ -51,14 +51,13 @@ class KernelInputs:
 def mortality_table(inputs: Inputs) -> xr.DataArray:
     """q_x by (year, sex, age 0..max_age): base table with improvement (METHODOLOGY §1)."""
     demo = inputs.demography
-    years = inputs.coords["year"]
-    improvement = demo["mortality_improvement"]
-    factor = (1.0 - improvement.isel(year=slice(1, None))).cumprod("year")
-    ones = xr.ones_like(improvement.isel(year=slice(0, 1)))
-    factor = xr.concat([ones, factor], "year").assign_coords(year=years)
-    q = (demo["mortality"] * factor).clip(0.0, 1.0)
-    q.loc[dict(age=q.age.values[-1])] = 1.0
-    return q.transpose("year", "sex", "age")
+    base = demo["mortality"].transpose("sex", "age")
+    improvement = demo["mortality_improvement"].transpose("year", "sex", "age").values
+    factor = np.concatenate([np.ones((1,) + improvement.shape[1:]), np.cumprod(1.0 - improvement[1:], axis=0)])
+    q = np.clip(base.values[None] * factor, 0.0, 1.0)
+    q[..., -1] = 1.0
+    return xr.DataArray(q, dims=("year", "sex", "age"),
+                        coords={"year": inputs.coords["year"], "sex": base["sex"].values, "age": base["age"].values})
 
 
 def build_kernel_inputs(inputs: Inputs, population: bool = True) -> KernelInputs:
@@ -255,33 +254,43 @@ def _target(population: np.ndarray, kin: KernelInputs, lo: int) -> np.ndarray:
 def extend_inputs(inputs: Inputs, n_years: int) -> Inputs:
     """A copy of ``inputs`` over ``n_years`` >= the horizon, every year-dependent input held at its last
     year's value (rates, improvement rates, economic rates, provisions); series derived from them
-    (wage and price indices, mortality, indexation, indexed amounts) continue from the held rates."""
+    (wage and price indices, mortality, indexation, indexed amounts) continue from the held rates.
+
+    For the kernels' inputs only (:func:`build_kernel_inputs`): the extended fields keep their
+    dimensions and their other labels, but their year labels are dropped (labelling a hundred
+    arrays again costs more than the projection); ``coords["year"]`` holds the extended years."""
     out = copy.copy(inputs)
-    t0 = int(inputs.coords["year"][0])
-    years = np.arange(t0, t0 + n_years)
+    horizon = inputs.coords["year"].size
+    years = np.arange(int(inputs.coords["year"][0]), int(inputs.coords["year"][0]) + n_years)
+    held = np.minimum(np.arange(n_years), horizon - 1)   # the year each extended year takes its values from
     out.settings = dict(inputs.settings, horizon=n_years)
     out.coords = dict(inputs.coords, year=years)
     for group in ("scheme", "economy", "demography", "behaviour", "initial"):
         values = dict(getattr(inputs, group))
         for key, value in values.items():
             if isinstance(value, xr.DataArray) and "year" in value.dims:
-                values[key] = value.reindex(year=years, method="ffill")
+                values[key] = xr.DataArray(np.take(value.values, held, axis=value.dims.index("year")),
+                                           dims=value.dims, coords=value.drop_vars("year").coords, name=value.name)
         setattr(out, group, values)
     return out
 
 
 def run_off_years(kin: KernelInputs) -> int:
-    """Years from the valuation date within which the closed group and every survivor it can leave
-    have left the scheme: members die by the end of the year in which they reach max_age (q = 1
-    there); a member aged y at t0 dies at the latest in year max_age - y; a widow(er) then, at most
-    ceil(-spouse age difference) years younger, within that many years more; an orphan within the
-    orphan age limit. Returns (max_age - youngest age at t0) + max(those two) + 4 (rounding of the
-    fractional ages of survivors' awards and the half-year exposure of awards), or the horizon if
-    longer."""
+    """Years from the valuation date within which the closed group and every survivor it can leave have
+    left the scheme (or the horizon, if longer).
+
+    Members die at the latest in the year in which they are max_age (q = 1 there): a member aged y at
+    t0 dies at age x in year x - y at the latest, leaving widow(er)s aged x + spouse age difference
+    (who die by max_age) and orphans at their mean age (paid to the orphan age limit). With y the
+    youngest member (insured, old-age, invalidity or survivor pensioner), the bound is the latest of
+    max_age - y + 1, and over the ages x where deaths leave survivors, (x - y) + (max_age - widow age
+    + 2) and (x - y) + (limit - orphan age + 2) (the 2 years cover the split of fractional ages and
+    the awards' half-year exposure); initial orphans leave within the limit."""
     ins, pen = kin.insured, kin.pensions
-    n_years = pen["beta"].size
     lo = int(ins["min_age"])
     max_age = pen["count0"].shape[-1] - 1
+    limit = int(pen["shares"][3])
+    needed = limit + 2
     ages = []
     insured = (ins["active0"] + ins["inactive0"]).sum(axis=(0, 2))
     if np.any(insured > 0):
@@ -289,13 +298,16 @@ def run_off_years(kin: KernelInputs) -> int:
     members = pen["count0"][:3].sum(axis=(0, 1))   # old age, invalidity, widow(er)s
     if np.any(members > 0):
         ages.append(int(np.flatnonzero(members > 0)[0]))
-    limit = int(pen["shares"][3])
-    married = pen["married"] > 0
-    younger = max(0.0, -float(pen["difference"][married].min())) if np.any(married) else 0.0
-    needed = limit + 2
     if ages:
-        needed = max(needed, max_age - min(ages) + max(math.ceil(younger), limit) + 4)
-    return max(n_years, needed)
+        youngest = min(ages)
+        needed = max(needed, max_age - youngest + 1)
+        age = np.arange(max_age + 1)[None, :]
+        widow_age = np.clip(np.floor(age + pen["difference"]), 0, max_age)
+        widows = np.where(pen["married"] > 0, (age - youngest) + (max_age - widow_age) + 2, 0)
+        orphan_age = np.clip(np.floor(np.minimum(pen["orphan_age"], limit - 1)), 0, limit)
+        orphans = np.where(pen["orphans"] > 0, (age - youngest) + (limit - orphan_age) + 2, 0)
+        needed = max(needed, int(widows.max()), int(orphans.max()))
+    return max(pen["beta"].size, needed)
 
 
 def run_off_kernel_inputs(kin: KernelInputs) -> KernelInputs:

@@ -3,11 +3,13 @@ date, and the closed-group runs run off completely past the horizon."""
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
 
 from actuary import Valuation
 from actuary.projection import build_kernel_inputs, cash_flows, run_kernels
 
 from .cohorts import ACCRUAL, RETURN, SALARY, cohort_valuation, mortality
+from .schemes import schemes, valuation
 
 
 def _annuity_from_award(award_year: int, award_age: int) -> float:
@@ -97,3 +99,17 @@ def test_run_off_continues_until_the_group_has_left(demo):
     # the flows beyond the reported years (the run-off's margin) are exactly zero
     n = flows.sizes["year"]
     assert not np.any(out["benefits"][n:]) and not np.any(out["all_grants"][n:])
+
+
+@settings(max_examples=15, deadline=None)
+@given(schemes())
+def test_run_off_empties_every_random_closed_group(groups):
+    """The run-off is long enough whatever the ages, spouse age differences and orphans' ages: at its end
+    nobody is left in any closed-group run, and the cash flows stop before it."""
+    v = valuation(groups)
+    kin = build_kernel_inputs(v.inputs)
+    for mode in ("closed", "accrued", "pensioners"):
+        out = run_kernels(kin, v.inputs.settings["min_age"], mode=mode)
+        assert float(out["pensioner_count"][-1].sum()) == 0.0, mode
+        assert float(out["active_out"][-1].sum() + out["inactive_out"][-1].sum()) == 0.0, mode
+        assert out["benefits"][-1] == 0.0 and out["all_grants"][-1] == 0.0, mode

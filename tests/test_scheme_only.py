@@ -15,8 +15,7 @@ from actuary.io.results import write_results
 from actuary.stochastic import NATIONAL_INDICATORS, StochasticParameters, draw_paths, pack, path_valuation, run_chunk
 from actuary.kernels.batch import INDICATORS
 
-from .test_scheme_closed_form import (ACCRUAL, BIRTHS, COVERAGE, ENTRY, OMEGA, R, SRB, _q, _salary, closed_form_paygo,
-                                      stationary_pension, stationary_valuation)
+from .test_scheme_closed_form import BIRTHS, COVERAGE, ENTRY, OMEGA, R, SRB, _q, closed_form_paygo, stationary_valuation
 
 SEXES = ["male", "female"]
 POPULATION_VARIABLES = ("population", "births", "deaths", "target_insured", "gdp", "expenditure_pct_gdp",

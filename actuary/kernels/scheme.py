@@ -90,6 +90,20 @@ def accrued_share(accrual, service):
 
 
 @numba.njit(cache=True, inline="always")
+def accrual_gain(slopes, service, credit):
+    """accrual(service + credit) - accrual(service) for 0 <= credit <= 1, with ``slopes[j]`` = accrual(j + 1) -
+    accrual(j) (0 from the schedule's last point on, two zeros past it): the units a credit earns."""
+    j = int(service)
+    top = slopes.size - 2
+    if j > top:
+        j = top
+    f = service - j
+    if f + credit <= 1.0:
+        return credit * slopes[j]
+    return (1.0 - f) * slopes[j] + (f + credit - 1.0) * slopes[j + 1]
+
+
+@numba.njit(cache=True, inline="always")
 def bounded_pension(share, reference, adjustment, minimum, maximum):
     pension = share * reference * adjustment
     if pension < minimum:
@@ -232,6 +246,7 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, servi
     work[NEXT:] = 0.0
     track = refund or exit_benefit == EXIT_REFUND  # refund balances kept
     step = 1.0 if accrue else 0.0                  # exact service of a credited year
+    slopes = np.zeros(n_service + 1)               # this year's accrual per year of service (see accrual_gain)
     bound = np.empty((2, n_ages), dtype=np.int64)
     bound_next = np.empty((2, n_ages), dtype=np.int64)
     n_full = awards_count.shape[3]
@@ -265,6 +280,8 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, servi
         growth = 1.0 + refund_interest[t]
         half_growth = growth ** 0.5
         schedule = accrual[t]
+        for j in range(top):
+            slopes[j] = schedule[j + 1] - schedule[j]
         vest = vesting[t]
         invalidity_vest = invalidity_vesting[t]
         exit_vest = exit_vesting[t]
@@ -321,7 +338,6 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, servi
                     share[c, EXPOSED] = 1.0 - 0.5 * (q + retired + invalid + left)
                     share[c, MOVES] = 1.0 if advance and (stay > 0.0 or left > 0.0) else 0.0
                     total[c] = 0.0
-                written = -1
                 disabled_0 = 0.0   # sum of heads x invalidity pension, eligible cells, not vested / vested
                 disabled_1 = 0.0
                 retire_pensions = 0.0  # sum of heads x old-age pension, vested cells (retirement ages)
@@ -331,72 +347,155 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, servi
                 withdrawn = 0.0        # leavers leaving the scheme (refund or nothing)
                 mid_growth = 0.5 * premium * (half_growth + 1.0)  # contributions of the year to year end
                 mid_half = 0.5 * premium * half_growth            # contributions to mid-year, carried to year end
+                # inactive insured: mortality; deferred pension or grant at retirement age; re-entry
+                qi = q_inactive[t, s, a]
+                rho = reentry_rate[t, s, a]
+                alive_i = 1.0 - qi
+                stay_out = alive_i * (1.0 - rho)
+                back_in = alive_i * rho
+                moving_i = advance and not at_retirement_age and alive_i > 0.0
+                heads_i = 0.0
+                deferred_n = 0.0   # deferred pensions of inactive insured reaching retirement age
+                deferred_m = 0.0
+                # One pass over the row's cells, actives and inactive together, writing each cell (a + 1, k)
+                # of next year once (stores, not updates): actives = credited stayers of cell k - 1
+                # (carried from the previous cell) + uncredited stayers and re-entrants of cell k; inactive =
+                # leavers of cell k keeping deferred rights + inactive of cell k staying out.
+                carry_n = 0.0
+                carry_service = 0.0
+                carry_units = 0.0
+                carry_balance = 0.0
+                written = -1
                 for k in range(last + 1):
                     n = act[s, a, k]
                     held = bal[s, a, k]
                     served = svc[s, a, k]
                     earned = unt[s, a, k]
+                    m = ina[s, a, k]
+                    m_held = ibal[s, a, k]
+                    m_served = isvc[s, a, k]
+                    m_earned = iunt[s, a, k]
                     act[s, a, k] = 0.0  # read once: cleared to serve as next year's empty buffer
                     bal[s, a, k] = 0.0
                     svc[s, a, k] = 0.0
                     unt[s, a, k] = 0.0
-                    if n == 0.0:
-                        continue
-                    c = 2 * (k >= vest) + (k >= invalidity_vest)
-                    total[c] += n
-                    service = served / n   # mean exact credited service at 1 January
-                    gain_half = 0.0        # units earned by mid-year / over the year, per head
-                    gain_year = 0.0
-                    if accrue:
-                        base = accrued_share(schedule, service)
-                        gain_half = accrued_share(schedule, service + half) - base
-                        gain_year = accrued_share(schedule, service + 1.0) - base
-                    units_mid = earned / n + gain_half
-                    if c % 2 == 1:
-                        units_disabled = units_mid
-                        if future > 0.0:
-                            units_disabled += (accrued_share(schedule, service + half + future)
-                                               - accrued_share(schedule, service + half))
-                        disability = bounded_pension(units_disabled, ref, 1.0, minimum[t], maximum[t])
-                        if c == 3:
-                            disabled_1 += n * disability
-                        else:
-                            disabled_0 += n * disability
-                    if retiring:
-                        if c >= 2:
-                            retire_pensions += n * bounded_pension(units_mid, ref, adjustment, minimum[t], maximum[t])
-                        else:
-                            service_0 += served + n * half
-                            if refund:
-                                balances_0 += held
-                    if share[c, MOVES] > 0.0:
-                        up = k + 1 if k < top else top
-                        credited = share[c, STAY_CREDITED]
-                        uncredited = share[c, STAY_UNCREDITED]
-                        leaving = share[c, EXIT]
-                        act_next[s, a + 1, up] += n * credited
-                        svc_next[s, a + 1, up] += credited * (served + n * step)
-                        unt_next[s, a + 1, up] += credited * (earned + n * gain_year)
-                        act_next[s, a + 1, k] += n * uncredited
-                        svc_next[s, a + 1, k] += uncredited * served
-                        unt_next[s, a + 1, k] += uncredited * earned
-                        carried = held * growth
-                        if track:
-                            bal_next[s, a + 1, up] += credited * (carried + n * mid_growth)
-                            bal_next[s, a + 1, k] += uncredited * (carried + n * mid_growth)
-                        if leaving > 0.0:
-                            if exit_benefit == EXIT_DEFERRED or k >= exit_vest:
-                                ina_next[s, a + 1, k] += n * leaving
-                                isvc_next[s, a + 1, k] += leaving * (served + n * half)
-                                iunt_next[s, a + 1, k] += leaving * (earned + n * gain_half)
-                                if track:
-                                    ibal_next[s, a + 1, k] += leaving * (carried + n * mid_half)
-                                deferred += n * leaving
+                    ina[s, a, k] = 0.0
+                    ibal[s, a, k] = 0.0
+                    isvc[s, a, k] = 0.0
+                    iunt[s, a, k] = 0.0
+                    to_n = carry_n
+                    to_service = carry_service
+                    to_units = carry_units
+                    to_balance = carry_balance
+                    carry_n = 0.0
+                    carry_service = 0.0
+                    carry_units = 0.0
+                    carry_balance = 0.0
+                    out_n = 0.0
+                    out_service = 0.0
+                    out_units = 0.0
+                    out_balance = 0.0
+                    if n != 0.0:
+                        c = 2 * (k >= vest) + (k >= invalidity_vest)
+                        total[c] += n
+                        per_head = 1.0 / n
+                        service = served * per_head   # mean exact credited service at 1 January
+                        gain_half = 0.0               # units earned by mid-year / over the year, per head
+                        gain_year = 0.0
+                        if accrue:
+                            gain_half = accrual_gain(slopes, service, half)
+                            gain_year = accrual_gain(slopes, service, 1.0)
+                        units_mid = earned * per_head + gain_half
+                        if c % 2 == 1:
+                            units_disabled = units_mid
+                            if future > 0.0:
+                                units_disabled += (accrued_share(schedule, service + half + future)
+                                                   - accrued_share(schedule, service + half))
+                            disability = bounded_pension(units_disabled, ref, 1.0, minimum[t], maximum[t])
+                            if c == 3:
+                                disabled_1 += n * disability
                             else:
-                                withdrawn += n * leaving
-                                if exit_benefit == EXIT_REFUND:
-                                    refunded += leaving * (held * half_growth + n * 0.5 * premium)
-                        written = up if credited > 0.0 else k
+                                disabled_0 += n * disability
+                        if retiring:
+                            if c >= 2:
+                                retire_pensions += n * bounded_pension(units_mid, ref, adjustment, minimum[t],
+                                                                       maximum[t])
+                            else:
+                                service_0 += served + n * half
+                                if refund:
+                                    balances_0 += held
+                        if share[c, MOVES] > 0.0:
+                            credited = share[c, STAY_CREDITED]
+                            uncredited = share[c, STAY_UNCREDITED]
+                            leaving = share[c, EXIT]
+                            carried = held * growth
+                            up_n = n * credited
+                            up_service = credited * (served + n * step)
+                            up_units = credited * (earned + n * gain_year)
+                            up_balance = credited * (carried + n * mid_growth)
+                            if k < top:
+                                carry_n = up_n
+                                carry_service = up_service
+                                carry_units = up_units
+                                carry_balance = up_balance
+                            else:  # the last service index is capped
+                                to_n += up_n
+                                to_service += up_service
+                                to_units += up_units
+                                to_balance += up_balance
+                            to_n += n * uncredited
+                            to_service += uncredited * served
+                            to_units += uncredited * earned
+                            to_balance += uncredited * (carried + n * mid_growth)
+                            if leaving > 0.0:
+                                if exit_benefit == EXIT_DEFERRED or k >= exit_vest:
+                                    out_n += n * leaving
+                                    out_service += leaving * (served + n * half)
+                                    out_units += leaving * (earned + n * gain_half)
+                                    out_balance += leaving * (carried + n * mid_half)
+                                    deferred += n * leaving
+                                else:
+                                    withdrawn += n * leaving
+                                    if exit_benefit == EXIT_REFUND:
+                                        refunded += leaving * (held * half_growth + n * 0.5 * premium)
+                    if m != 0.0:
+                        heads_i += m
+                        if at_retirement_age:
+                            if k >= vest:
+                                pension = bounded_pension(m_earned / m, ref, 1.0, minimum[t], maximum[t])
+                                deferred_n += alive_i * m
+                                deferred_m += alive_i * m * pension
+                            else:
+                                lump += alive_i * (m_held * half_growth if refund else grant_rate * ref * m_served)
+                                lump_count += alive_i * m
+                        elif moving_i:
+                            out_n += m * stay_out
+                            out_service += stay_out * m_served
+                            out_units += stay_out * m_earned
+                            out_balance += stay_out * m_held * growth
+                            to_n += m * back_in
+                            to_service += back_in * m_served
+                            to_units += back_in * m_earned
+                            to_balance += back_in * m_held * growth
+                    if advance:
+                        act_next[s, a + 1, k] = to_n
+                        svc_next[s, a + 1, k] = to_service
+                        unt_next[s, a + 1, k] = to_units
+                        ina_next[s, a + 1, k] = out_n
+                        isvc_next[s, a + 1, k] = out_service
+                        iunt_next[s, a + 1, k] = out_units
+                        if track:
+                            bal_next[s, a + 1, k] = to_balance
+                            ibal_next[s, a + 1, k] = out_balance
+                        if to_n != 0.0 or out_n != 0.0:
+                            written = k
+                if advance and carry_n != 0.0:  # the credited stayers of the row's last cell
+                    act_next[s, a + 1, last + 1] = carry_n
+                    svc_next[s, a + 1, last + 1] = carry_service
+                    unt_next[s, a + 1, last + 1] = carry_units
+                    if track:
+                        bal_next[s, a + 1, last + 1] = carry_balance
+                    written = last + 1
                 heads_0 = total[0] + total[1]
                 heads_1 = total[2] + total[3]
                 exposure = 0.0
@@ -412,8 +511,8 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, servi
                 inv_m = share[1, INVALID] * disabled_0 + share[3, INVALID] * disabled_1
                 vested_deaths[s, x] += q * (total[1] + total[3])
                 vested_pensions[s, x] += q * (disabled_0 + disabled_1)
-                award_n = share[2, RETIRE] * heads_1
-                award_m = share[2, RETIRE] * retire_pensions
+                award_n = share[2, RETIRE] * heads_1 + deferred_n
+                award_m = share[2, RETIRE] * retire_pensions + deferred_m
                 retired_0 = share[0, RETIRE] * heads_0
                 if retired_0 > 0.0:
                     lump_count += retired_0
@@ -424,57 +523,18 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, servi
                 if withdrawn > 0.0 and exit_benefit == EXIT_REFUND:
                     lump_count += withdrawn
                 active_deaths[t, s, a] = q * (heads_0 + heads_1)
-                retirements[t, s, a] = award_n + retired_0
+                retirements[t, s, a] = share[2, RETIRE] * heads_1 + retired_0
                 invalidity[t, s, a] = inv_n
                 exits[t, s, a] = exit_sum
                 withdrawals[t, s, a] = withdrawn
-                # inactive insured: mortality; deferred pension or grant at retirement age; re-entry
-                qi = q_inactive[t, s, a]
-                rho = reentry_rate[t, s, a]
-                alive = 1.0 - qi
-                stay_out = alive * (1.0 - rho)
-                back_in = alive * rho
-                heads_i = 0.0
-                for k in range(last + 1):
-                    n = ina[s, a, k]
-                    held = ibal[s, a, k]
-                    served = isvc[s, a, k]
-                    earned = iunt[s, a, k]
-                    ina[s, a, k] = 0.0
-                    ibal[s, a, k] = 0.0
-                    isvc[s, a, k] = 0.0
-                    iunt[s, a, k] = 0.0
-                    if n == 0.0:
-                        continue
-                    heads_i += n
-                    if at_retirement_age:
-                        if k >= vest:
-                            pension = bounded_pension(earned / n, ref, 1.0, minimum[t], maximum[t])
-                            award_n += alive * n
-                            award_m += alive * n * pension
-                        else:
-                            lump += alive * (held * half_growth if refund else grant_rate * ref * served)
-                            lump_count += alive * n
-                    elif advance and alive > 0.0:
-                        ina_next[s, a + 1, k] += n * stay_out
-                        isvc_next[s, a + 1, k] += stay_out * served
-                        iunt_next[s, a + 1, k] += stay_out * earned
-                        act_next[s, a + 1, k] += n * back_in
-                        svc_next[s, a + 1, k] += back_in * served
-                        unt_next[s, a + 1, k] += back_in * earned
-                        if track:
-                            ibal_next[s, a + 1, k] += stay_out * held * growth
-                            bal_next[s, a + 1, k] += back_in * held * growth
-                        if k > written:
-                            written = k
                 if advance:
                     arrive_act[s, a + 1] += moved_act
                     arrive_ina[s, a + 1] += deferred
-                    if not at_retirement_age and alive > 0.0:
+                    if moving_i:
                         arrive_act[s, a + 1] += back_in * heads_i
                         arrive_ina[s, a + 1] += stay_out * heads_i
                 inactive_deaths[t, s, a] = qi * heads_i
-                inactive_retirements[t, s, a] = alive * heads_i if at_retirement_age else 0.0
+                inactive_retirements[t, s, a] = alive_i * heads_i if at_retirement_age else 0.0
                 reentries[t, s, a] = back_in * heads_i if not at_retirement_age and advance else 0.0
                 if written >= 0 and written > bound_next[s, a + 1]:
                     bound_next[s, a + 1] = written
