@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import xarray as xr
 
 from . import indicators
@@ -107,9 +108,23 @@ def held_past_horizon(inputs: Inputs, years: int) -> Inputs:
     extended.settings = dict(inputs.settings, horizon=inputs.settings["horizon"] + years)
     extended.coords = coordinates(extended.settings)
     all_years = extended.coords["year"]
+
+    templates: dict = {}  # one labelled array per layout: building coordinates is what costs
+
+    def held(da: xr.DataArray) -> xr.DataArray:
+        axis = da.dims.index("year")
+        last = np.take(da.values, [-1], axis=axis)
+        values = np.concatenate([da.values, np.repeat(last, years, axis=axis)], axis=axis)
+        key = (da.dims, values.shape)
+        if key not in templates:
+            coords = {d: all_years if d == "year" else da.coords[d].values for d in da.dims}
+            templates[key] = xr.DataArray(values, dims=da.dims, coords=coords)
+        out = templates[key].copy(deep=False, data=values)
+        out.name, out.attrs = da.name, dict(da.attrs)
+        return out
+
     for group in ("scheme", "economy", "demography", "behaviour", "initial"):
-        setattr(extended, group, {k: v.reindex(year=all_years, method="ffill")
-                                  if isinstance(v, xr.DataArray) and "year" in v.dims else v
+        setattr(extended, group, {k: held(v) if isinstance(v, xr.DataArray) and "year" in v.dims else v
                                   for k, v in getattr(inputs, group).items()})
     return extended
 

@@ -568,3 +568,22 @@ def test_bad_setting_in_a_workbook_names_its_cell(demo, tmp_path):
     wb.save(path)
     with pytest.raises(InputError, match=rf"^Settings!B{row}: .*must increase"):
         load_workbook(path)
+
+
+# ------------------------------------------------------------------------------ reports
+
+def test_results_workbook_compares_the_contribution_rate_with_the_breakeven_rate(demo, demo_results, tmp_path):
+    import openpyxl
+
+    from actuary.io.results import write_results
+
+    path = tmp_path / "results.xlsx"
+    write_results(demo_results, demo, path)
+    ws = openpyxl.load_workbook(path)["Financing indicators"]
+    headers = {c.value: c.column_letter for c in ws[2]}
+    chart = next(c for c in ws._charts if "contribution rate" in c.title.tx.rich.p[0].r[0].t)
+    plotted = {s.tx.strRef.f.split("!")[1].rstrip("2") for s in chart.series}
+    assert plotted == {headers["contribution rate"], headers["break-even contribution rate"]}
+    column = headers["break-even contribution rate"]
+    np.testing.assert_allclose([ws[f"{column}{r}"].value for r in range(3, 3 + demo_results.projection.sizes["year"])],
+                               demo_results.projection.breakeven_contribution_rate.values, rtol=1e-15)
