@@ -32,9 +32,6 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-DEFAULT_HORIZON_NOTE = "present value at the valuation date"
-
-
 class Flows:
     """The yearly arrays of one projection that the measures use, read from the Dataset once, with the
     derived statutory-basis arrays (see the module docstring):
@@ -114,12 +111,12 @@ def present_value(ds, flow: np.ndarray, years: int | None = None) -> float:
 
 def general_average_premium(ds, years: int, terminal_reserve: float = 0.0) -> float:
     """The constant statutory contribution rate over the next n = ``years`` years that leaves at the end of
-    year n a reserve of K = ``terminal_reserve`` times that year's expenditure:
+    year n a reserve of κ = ``terminal_reserve`` times that year's expenditure:
 
-        V_0 + π PV(K_1..n) - PV(N_1..n) = K v_n E_n(π),   E_n(π) = (1 + a_b)(B_n + G_n) + a_c π c_n S_n
-        GAP_n = (PV(N) - V_0 + K v_n (1 + a_b)(B_n + G_n)) / (PV(K) - K v_n a_c c_n S_n)
+        V_0 + π PV(K_1..n) - PV(N_1..n) = κ v_n E_n(π),   E_n(π) = (1 + a_b)(B_n + G_n) + a_c π c_n S_n
+        GAP_n = (PV(N) - V_0 + κ v_n (1 + a_b)(B_n + G_n)) / (PV(K) - κ v_n a_c c_n S_n)
 
-    (N: net cost, K_t: contribution base; module docstring). With K = 0, full collection, no subsidy and
+    (N: net cost, K: contribution base; module docstring). With κ = 0, full collection, no subsidy and
     no administrative expenses this is the textbook (PV(E_1..n) - V_0) / PV(S_1..n)."""
     f = _flows(ds)
     cost = f.pv(f.net_cost, years) - f.reserve0
@@ -158,12 +155,6 @@ def depletion_year(ds) -> int | None:
     f = _flows(ds)
     index = _depletion_index(f)
     return None if index is None else int(f.year[index])
-
-
-def payable_share(ds) -> xr.DataArray:
-    """Share of the year's benefits and grants payable from its income and the reserve left (by year, 1
-    before depletion): the projection's ``payable_share``."""
-    return ds["payable_share"]
 
 
 def summary(ds: xr.Dataset, settings: dict, parts: dict[str, xr.Dataset] | None = None,
@@ -213,7 +204,8 @@ def summary(ds: xr.Dataset, settings: dict, parts: dict[str, xr.Dataset] | None 
         attrs={"valuation_year": ds.attrs["valuation_year"], "horizon": ds.attrs["horizon"]},
     )
     if parts is not None:
-        out = out.merge(balance_sheet(parts)).merge(average_premiums(parts, f))
+        flows = _part_flows(parts, f)
+        out = out.merge(balance_sheet(flows)).merge(average_premiums(flows))
     return out
 
 
@@ -222,19 +214,6 @@ def _period_starts(f: Flows, settings: dict) -> list[int]:
     if settings.get("scaled_premium_periods") is not None:
         return [int(y) - int(f.year[0]) for y in settings["scaled_premium_periods"]]
     return list(range(0, f.year.size, int(settings["scaled_premium_period"])))
-
-
-def reserve_with_rates(ds, rates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """End-of-year reserves and total expenditure if the contribution rate were ``rates`` (by year), with
-    benefits and grants due paid in full: the finance recursion of METHODOLOGY §5 on the projection's
-    wage bill, benefits and grants (which do not depend on the contribution rate), in closed form
-    V_t = (V_0 + sum_{u<=t} v_u^mid (π_u K_u - N_u)) / v_t."""
-    f = _flows(ds)
-    rates = np.asarray(rates, dtype=float)
-    reserve = (f.reserve0 + np.cumsum(f.v_mid * (rates * f.contribution_base - f.net_cost))) / f.v_end
-    expenditure = (1 + f.admin_benefits) * (f.benefits + f.grants) \
-        + f.admin_contributions * rates * f.collection * f.wage_bill
-    return reserve, expenditure
 
 
 SCALED_PREMIUM_RULES = {
@@ -365,12 +344,16 @@ HORIZON_NOTE = "present value at the valuation date of the open group's flows ov
 CLOSED_NOTE = "present value at the valuation date of the closed group's flows over every year its run projects"
 
 
-def _part_flows(parts: dict[str, xr.Dataset]) -> dict[str, Flows]:
-    open_ = Flows(parts["open"])
-    return {k: open_ if k == "open" else Flows(ds, rates=open_) for k, ds in parts.items()}
+def _part_flows(parts: dict, open_flows: Flows | None = None) -> dict[str, Flows]:
+    """The parts' arrays, read once (parts given as Datasets or already as Flows)."""
+    if all(isinstance(p, Flows) for p in parts.values()):
+        return parts
+    open_ = open_flows if open_flows is not None else _flows(parts["open"])
+    return {k: open_ if k == "open" else (ds if isinstance(ds, Flows) else Flows(ds, rates=open_))
+            for k, ds in parts.items()}
 
 
-def balance_sheet(parts: dict[str, xr.Dataset]) -> xr.Dataset:
+def balance_sheet(parts: dict) -> xr.Dataset:
     """Open-group balance sheet from the projections of the closed-group runs.
 
     ``parts``: "open" (the valuation), "closed" (no new entrants), "accrued" (no entrants, no future
@@ -441,7 +424,7 @@ def balance_sheet(parts: dict[str, xr.Dataset]) -> xr.Dataset:
                        for k, v in data.items()})
 
 
-def average_premiums(parts: dict[str, xr.Dataset], open_flows: Flows | None = None) -> xr.Dataset:
+def average_premiums(parts: dict) -> xr.Dataset:
     """Average premiums of the current insured and pensioners (the closed group, "closed" run) and of future
     entrants (open - closed), on the statutory basis of the GAP and over the GAP's full horizon (the closed
     group's years past the horizon, if its run projects them, do not count, so that the GAP identity holds):
@@ -454,8 +437,8 @@ def average_premiums(parts: dict[str, xr.Dataset], open_flows: Flows | None = No
     contribution base (collection rate x (1 - a_c) x insurable wage bill); with full collection, no subsidy
     and no administrative expenses, AP = PV(benefits and grants) / PV(insurable earnings). The present
     values of benefits and grants and of insurable earnings of each group are reported beside them."""
-    open_ = open_flows if open_flows is not None else Flows(parts["open"])
-    closed = Flows(parts["closed"], rates=open_)
+    flows = _part_flows(parts)
+    open_, closed = flows["open"], flows["closed"]
     n = open_.year.size
     cost_open, cost_closed = open_.pv(open_.net_cost), closed.pv(closed.net_cost, n)
     base_open, base_closed = open_.pv(open_.contribution_base), closed.pv(closed.contribution_base, n)
@@ -481,6 +464,6 @@ def average_premiums(parts: dict[str, xr.Dataset], open_flows: Flows | None = No
     for k, v in pv.items():
         group = "current insured and pensioners" if k.endswith("current") else "future entrants"
         what = "benefits and grants due" if "benefits" in k else "insurable earnings"
-        out[k] = ((), float(v), {"units": "currency", "description": f"{DEFAULT_HORIZON_NOTE} of the {what} of "
-                                                                     f"{group}, over the horizon"})
+        out[k] = ((), float(v), {"units": "currency", "description": f"present value at the valuation date of the "
+                                                                     f"{what} of {group}, over the horizon"})
     return xr.Dataset(out)

@@ -487,7 +487,7 @@ class Inputs:
         starts = s["scaled_premium_periods"]
         if starts is None:
             return
-        if "scaled_premium_period" in given:
+        if given.get("scaled_premium_period") is not None:
             raise InputError("Input 'settings.scaled_premium_period' is not used when settings.scaled_premium_periods "
                              "gives the start years of the periods; give one or the other.",
                              field="settings.scaled_premium_period")

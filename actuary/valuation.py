@@ -96,8 +96,9 @@ class Valuation:
         if settings["balance_sheet"] == "yes":
             parts = {"open": projection}
             for mode in ("closed", "accrued", "pensioners"):
-                # closed-group runs over the horizon (their run-off past it is not part of this branch)
-                parts[mode] = cash_flows(inputs, run_kernels(kin, lo, engine, mode)).isel(year=slice(0, horizon))
+                flows = cash_flows(inputs, run_kernels(kin, lo, engine, mode))
+                # the year projected for the actuarial balance is not part of the closed groups' balance sheet
+                parts[mode] = flows.isel(year=slice(0, horizon)) if extra else flows
         return Results(projection, indicators.summary(projection, settings, parts, following))
 
 

@@ -107,7 +107,7 @@ def write_results(results, valuation, path) -> None:
     first, last = _yearly(ws, "Financing indicators", p, [
         ("contribution rate", p.contribution_rate.values, PERCENT),
         ("break-even contribution rate", p.breakeven_contribution_rate.values, PERCENT),
-        ("PAYG cost rate (gross)", p.paygo_cost_rate.values, PERCENT),
+        ("PAYG cost rate", p.paygo_cost_rate.values, PERCENT),
         ("reserve ratio", p.reserve_ratio.values, RATIO),
         ("trust fund ratio", p.trust_fund_ratio.values, RATIO),
         ("expenditure % GDP", p.expenditure_pct_gdp.values / 100, PERCENT),
