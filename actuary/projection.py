@@ -181,9 +181,10 @@ def award_annuity_assumptions(inputs: Inputs, q_pension, mortality_factors, infl
     n_years, _, _, n_ages = q_pension.shape
     tail = n_ages
     improvement = demo["mortality_improvement"].transpose("year", "sex", "age").values
-    level = np.prod(1.0 - improvement[1:], axis=0) if n_years > 1 else np.ones(improvement.shape[1:])
-    steps = np.cumprod(np.broadcast_to(1.0 - improvement[-1], (tail,) + improvement.shape[1:]), axis=0)
-    q = np.clip(demo["mortality"].transpose("sex", "age").values * level * steps, 0.0, 1.0)
+    # the improvement factor of mortality_table, continued year by year in the same order of operations
+    steps = np.concatenate([1.0 - improvement[1:], np.repeat(1.0 - improvement[-1:], tail, axis=0)])
+    factor = np.cumprod(steps, axis=0)[n_years - 1:]
+    q = np.clip(demo["mortality"].transpose("sex", "age").values * factor, 0.0, 1.0)
     q[..., -1] = 1.0
     q_tail = np.stack([np.clip(q * f.transpose("sex", "age").values, 0.0, 1.0) for f in mortality_factors], axis=1)
     q_tail[..., -1] = 1.0
@@ -314,7 +315,8 @@ def run_kernels(kin: KernelInputs, lo: int, engine: str = "kernel", mode: str = 
     out["withdrawal_grants"] = res["grants"]
     out["all_grants"] = grants
     if mode == "open":
-        out["award_capital_value"] = (pres["awards_amount"] * award_annuity_factors(kin, engine)).sum(axis=(1, 2, 3))
+        out["award_annuity_factors"] = award_annuity_factors(kin, engine)
+        out["award_capital_value"] = (pres["awards_amount"] * out["award_annuity_factors"]).sum(axis=(1, 2, 3))
     return out
 
 
@@ -478,6 +480,9 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict) -> xr.Dataset:
                                     "benefit types, with the projection's mortality by benefit type, exits, "
                                     "indexation and investment return (held at the last year's values past the "
                                     "horizon); survivors' pensions count in the year of their own award"),
+        "annuity_factor_at_award": ((Y, B, S, A), out["award_annuity_factors"], "currency per unit of annual pension",
+                                    "capital value at award (mid-year) of a pension of 1 a year awarded in the year "
+                                    "at the age at 1 January (see capital_value_of_awards)"),
         "terminal_funding_rate": ((Y,), terminal_funding, "share of insurable earnings",
                                   "capital value of the pensions awarded in the year / insurable wage bill "
                                   "(grants and administration excluded)"),

@@ -15,6 +15,7 @@ from actuary.projection import award_annuity_factors, build_kernel_inputs, cash_
 from actuary.reference.scheme import finance_reference
 
 from .schemes import random_scheme, schemes, valuation
+from .test_financing_part2 import _schedule
 from .test_scheme_closed_form import ACCRUAL, COVERAGE, ENTRY, R, _q, _salary, closed_form_paygo, \
     stationary_valuation
 
@@ -309,6 +310,7 @@ def test_capital_values_match_an_independent_annuity_computation():
     for t, b, s, x in cells:
         assert factors[t, b, s, x] == pytest.approx(_annuity_by_hand(v, t, b, s, x), rel=1e-12), (t, b, s, x)
     p = v.run().projection
+    np.testing.assert_allclose(p.annuity_factor_at_award.values, factors, rtol=1e-13)
     expected = (p.new_pension_amount.values * factors).sum(axis=(1, 2, 3))
     np.testing.assert_allclose(p.capital_value_of_awards.values, expected, rtol=1e-12)
     np.testing.assert_allclose(p.terminal_funding_rate, p.capital_value_of_awards / p.insurable_wage_bill,
@@ -427,14 +429,6 @@ def test_balance_sheet_with_closed_group_runs_past_the_horizon():
 
 
 # ------------------------------------------------------------------------------ scaled premium rules
-
-def _schedule(results):
-    p, s = results.projection, results.summary
-    rates = np.empty(p.sizes["year"])
-    for start, end, rate in zip(s.period.values, s.period_end.values, s.scaled_premium.values):
-        rates[(p.year.values >= start) & (p.year.values <= end)] = rate
-    return xr.DataArray(rates, dims="year", coords={"year": p.year.values})
-
 
 def _check_rule(v, rule, check, target=None, periods=None):
     """Rerun at the solved rates: the condition holds in every year checked and, where the rate is
