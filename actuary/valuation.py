@@ -114,8 +114,8 @@ def held_past_horizon(inputs: Inputs, years: int) -> Inputs:
 
     def held(da: xr.DataArray) -> xr.DataArray:
         axis = da.dims.index("year")
-        last = np.take(da.values, [-1], axis=axis)
-        values = np.concatenate([da.values, np.repeat(last, years, axis=axis)], axis=axis)
+        last = da.values[(slice(None),) * axis + (slice(-1, None),)]
+        values = np.concatenate([da.values] + [last] * years, axis=axis)
         key = (da.dims, values.shape)
         if key not in templates:
             coords = {d: all_years if d == "year" else da.coords[d].values for d in da.dims}
