@@ -18,12 +18,13 @@ import numpy as np
 import xarray as xr
 
 from . import series
-from .inputs import BENEFITS, Inputs
+from .inputs import BENEFITS, Inputs, coordinates
 from .kernels.population import project_population_kernel
-from .kernels.scheme import EXIT_CODES, WORK_PLANES, finance_kernel, insured_kernel, pensions_kernel
+from .kernels.scheme import (EXIT_CODES, WORK_PLANES, award_annuity_kernel, finance_kernel, insured_kernel,
+                             pensions_kernel)
 from .lifetable import life_table_from_qx
 from .reference.population import project_population_reference
-from .reference.scheme import finance_reference, insured_reference, pensions_reference
+from .reference.scheme import award_annuity_reference, finance_reference, insured_reference, pensions_reference
 from .validation import SEXES
 
 
@@ -187,14 +188,57 @@ def build_kernel_inputs(inputs: Inputs, population: bool = True) -> KernelInputs
                    subsidy_wages=_c(sch["subsidy_share_of_wages"].values),
                    admin_benefits=float(sch["admin_share_of_benefits"]),
                    admin_contributions=float(sch["admin_share_of_contributions"]),
-                   investment_return=_c(eco["nominal_return"].values), reserve0=float(ini["reserve"]))
+                   investment_return=_c(eco["nominal_return"].values), reserve0=float(ini["reserve"]),
+                   payable=st["after_depletion"] == "payable")
     derived = dict(wages=wages, prices=prices, beta=beta, wage_growth=wage_growth, average_wage=average_wage,
                    funeral=funeral, insurable=insurable, reference=reference, minimum=minimum, maximum=maximum,
-                   mean_salary=mean_salary)
+                   mean_salary=mean_salary,
+                   annuity=award_annuity_assumptions(inputs, q_pension, factors, pi, wage_growth, pensions, finance))
     if national:
         employment_share = beh["participation"].values * (1 - eco["unemployment_rate"].values)[:, None, None]
         derived.update(employment_share=employment_share, target_share=employment_share * beh["coverage"].values)
     return KernelInputs(population_arrays, insured, pensions, finance, derived, inputs)
+
+
+def award_annuity_assumptions(inputs: Inputs, q_pension, mortality_factors, inflation, wage_growth, pensions,
+                              finance) -> dict:
+    """Assumptions of the capital values at award (:func:`kernels.scheme.award_annuity_kernel`) over the
+    horizon and past it, until a pensioner awarded in the last year at age 0 would reach the last age:
+    every assumption held at its value of the last projection year (mortality keeps improving at the
+    last year's improvement rates; indexation follows the last year's inflation and wage growth)."""
+    demo, sch = inputs.demography, inputs.scheme
+    n_years, _, _, n_ages = q_pension.shape
+    tail = n_ages
+    improvement = demo["mortality_improvement"].transpose("year", "sex", "age").values
+    # the improvement factor of mortality_table, continued year by year in the same order of operations
+    steps = np.concatenate([1.0 - improvement[1:], np.repeat(1.0 - improvement[-1:], tail, axis=0)])
+    factor = np.cumprod(steps, axis=0)[n_years - 1:]
+    q = np.clip(demo["mortality"].transpose("sex", "age").values * factor, 0.0, 1.0)
+    q[..., -1] = 1.0
+    q_tail = np.stack([np.clip(q * f.transpose("sex", "age").values, 0.0, 1.0) for f in mortality_factors], axis=1)
+    q_tail[..., -1] = 1.0
+
+    def held(array):
+        return np.concatenate([array, np.repeat(array[-1:], tail, axis=0)])
+
+    beta = series.pension_indexation(held(inflation), held(wage_growth), sch["indexation_price_weight"],
+                                     sch["indexation_wage_weight"], sch["indexation_floor"], sch["indexation_cap"],
+                                     sch["indexation_lag"])
+    return dict(q_pension=_c(np.concatenate([q_pension, q_tail])), beta=_c(beta),
+                remarriage=_c(held(pensions["remarriage"])), normal_age=_c(held(pensions["normal_age"])),
+                convert_invalidity=pensions["convert_invalidity"], orphan_limit=float(pensions["shares"][3]),
+                investment_return=_c(held(finance["investment_return"])))
+
+
+def award_annuity_factors(kin: KernelInputs, engine: str = "kernel") -> np.ndarray:
+    """Capital value at award per unit of annual pension, by (award year, benefit, sex, age at 1 January)."""
+    a = kin.series["annuity"]
+    n_years = kin.finance["investment_return"].size
+    if engine == "reference":
+        return award_annuity_reference(**a, n_awards=n_years)
+    factors = np.empty((n_years,) + a["q_pension"].shape[1:])
+    award_annuity_kernel(**a, factors=factors)
+    return factors
 
 
 def credit_past_service(active: np.ndarray, share: float) -> np.ndarray:
@@ -251,28 +295,34 @@ def _target(population: np.ndarray, kin: KernelInputs, lo: int) -> np.ndarray:
     return _c(population[:, :, lo:] * share)
 
 
-def extend_inputs(inputs: Inputs, n_years: int) -> Inputs:
-    """A copy of ``inputs`` over ``n_years`` >= the horizon, every year-dependent input held at its last
-    year's value (rates, improvement rates, economic rates, provisions); series derived from them
-    (wage and price indices, mortality, indexation, indexed amounts) continue from the held rates.
+def held_past_horizon(inputs: Inputs, years: int) -> Inputs:
+    """The inputs of a projection ``years`` longer than ``inputs``' horizon, every year-dependent input held
+    at its value of the last year (rates, improvement rates, economic rates, provisions); the series
+    derived from them (wage and price indices, mortality, indexation, indexed amounts) continue from the
+    held rates (mortality keeps improving at the last year's rates)."""
+    extended = copy.copy(inputs)
+    extended.settings = dict(inputs.settings, horizon=inputs.settings["horizon"] + years)
+    extended.coords = coordinates(extended.settings)
+    all_years = extended.coords["year"]
 
-    For the kernels' inputs only (:func:`build_kernel_inputs`): the extended fields keep their
-    dimensions and their other labels, but their year labels are dropped (labelling a hundred
-    arrays again costs more than the projection); ``coords["year"]`` holds the extended years."""
-    out = copy.copy(inputs)
-    horizon = inputs.coords["year"].size
-    years = np.arange(int(inputs.coords["year"][0]), int(inputs.coords["year"][0]) + n_years)
-    held = np.minimum(np.arange(n_years), horizon - 1)   # the year each extended year takes its values from
-    out.settings = dict(inputs.settings, horizon=n_years)
-    out.coords = dict(inputs.coords, year=years)
+    templates: dict = {}  # one labelled array per layout: building coordinates is what costs
+
+    def held(da: xr.DataArray) -> xr.DataArray:
+        axis = da.dims.index("year")
+        last = da.values[(slice(None),) * axis + (slice(-1, None),)]
+        values = np.concatenate([da.values] + [last] * years, axis=axis)
+        key = (da.dims, values.shape)
+        if key not in templates:
+            coords = {d: all_years if d == "year" else da.coords[d].values for d in da.dims}
+            templates[key] = xr.DataArray(values, dims=da.dims, coords=coords)
+        out = templates[key].copy(deep=False, data=values)
+        out.name, out.attrs = da.name, dict(da.attrs)
+        return out
+
     for group in ("scheme", "economy", "demography", "behaviour", "initial"):
-        values = dict(getattr(inputs, group))
-        for key, value in values.items():
-            if isinstance(value, xr.DataArray) and "year" in value.dims:
-                values[key] = xr.DataArray(np.take(value.values, held, axis=value.dims.index("year")),
-                                           dims=value.dims, coords=value.drop_vars("year").coords, name=value.name)
-        setattr(out, group, values)
-    return out
+        setattr(extended, group, {k: held(v) if isinstance(v, xr.DataArray) and "year" in v.dims else v
+                                  for k, v in getattr(inputs, group).items()})
+    return extended
 
 
 def run_off_years(kin: KernelInputs) -> int:
@@ -319,7 +369,8 @@ def run_off_kernel_inputs(kin: KernelInputs) -> KernelInputs:
         if n_years == kin.pensions["beta"].size:
             kin.run_off = kin
         else:
-            kin.run_off = build_kernel_inputs(extend_inputs(kin.inputs, n_years), population=False)
+            extra = n_years - kin.inputs.coords["year"].size
+            kin.run_off = build_kernel_inputs(held_past_horizon(kin.inputs, extra), population=False)
     return kin.run_off
 
 
@@ -395,7 +446,7 @@ def run_kernels(kin: KernelInputs, lo: int, engine: str = "kernel", mode: str = 
     if engine == "kernel":
         fres = {"contributions": np.empty(n_years), "subsidy": np.empty(n_years), "admin": np.empty(n_years),
                 "expenditure": np.empty(n_years), "investment_income": np.empty(n_years),
-                "reserve": np.empty(n_years + 1)}
+                "reserve": np.empty(n_years + 1), "payable_share": np.empty(n_years)}
         finance_kernel(wage_bill=res["wage_bill"], benefits=benefits, grants=grants, **fin, **fres)
     else:
         fres = finance_reference(res["wage_bill"], benefits, grants, **fin)
@@ -405,6 +456,9 @@ def run_kernels(kin: KernelInputs, lo: int, engine: str = "kernel", mode: str = 
     out["withdrawal_grants"] = res["grants"]
     out["all_grants"] = grants
     out["investment_return"] = fin["investment_return"]
+    if mode == "open":
+        out["award_annuity_factors"] = award_annuity_factors(kin, engine)
+        out["award_capital_value"] = (pres["awards_amount"] * out["award_annuity_factors"]).sum(axis=(1, 2, 3))
     return out
 
 
@@ -452,6 +506,14 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict) -> xr.Dataset:
     awards_amount = out["pensioner_awards_amount"]
     wage_bill = out["wage_bill"]
     total_expenditure = out["finance_expenditure"]
+    fin = kin.finance
+    outgo = out["benefits"] + out["all_grants"]
+    # expenditure due (benefits and grants in full, whatever was payable after depletion) and the
+    # break-even rate: the statutory rate at which the year's income equals that expenditure
+    due = outgo + (fin["admin_benefits"] * outgo + fin["admin_contributions"] * out["finance_contributions"])
+    net_cost = (1 + fin["admin_benefits"]) * outgo - (fin["subsidy_benefits"] * out["benefits"]
+                                                      + fin["subsidy_wages"] * wage_bill)
+    contribution_base = fin["collection_rate"] * (1 - fin["admin_contributions"]) * wage_bill
     reserve_end = out["finance_reserve"][1:]
     reserve_start = out["finance_reserve"][:-1]
     contributors = out["contributors"]
@@ -460,9 +522,11 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict) -> xr.Dataset:
     with np.errstate(divide="ignore", invalid="ignore"):
         average_pension = np.where(pension_count_end > 0, pension_amount_end / pension_count_end, 0.0)
         pensioners_total = pension_count_end.sum(axis=(2, 3))
-        paygo = total_expenditure / wage_bill
-        reserve_ratio = reserve_end / total_expenditure
-        trust_fund_ratio = reserve_start / total_expenditure
+        paygo = due / wage_bill
+        reserve_ratio = reserve_end / due
+        trust_fund_ratio = reserve_start / due
+        breakeven = net_cost / contribution_base
+        terminal_funding = out["award_capital_value"] / wage_bill
         new_old_age = out["awards_count"][:, 0].sum(axis=(1, 2))
         new_old_age_amount = out["awards_amount"][:, 0].sum(axis=(1, 2))
         average_salary_all = wage_bill / np.where(contributors > 0, contributors, np.nan)
@@ -490,13 +554,16 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict) -> xr.Dataset:
                          "refunds of contributions to leavers without deferred rights (scheme.exit_benefit refund)"),
         "funeral_grants": ((Y,), out["funeral_grants"], "currency", "per death of an active or a pensioner"),
         "admin_expenses": ((Y,), out["finance_admin"], "currency", ""),
-        "total_expenditure": ((Y,), total_expenditure, "currency", "benefits + grants + administrative expenses"),
+        "total_expenditure": ((Y,), total_expenditure, "currency",
+                              "benefits + grants + administrative expenses paid (after depletion with "
+                              "settings.after_depletion 'payable': payable_benefits + administrative expenses)"),
         "investment_income": ((Y,), out["finance_investment_income"], "currency",
                               "i V_{t-1} + ((1+i)^0.5-1)(C+subsidy-E)"),
         "reserve": ((Y,), reserve_end, "currency", "at the end of the year"),
-        "paygo_cost_rate": ((Y,), paygo, "share", "total expenditure / insurable wage bill"),
-        "reserve_ratio": ((Y,), reserve_ratio, "years", "reserve at the end of the year / expenditure"),
-        "trust_fund_ratio": ((Y,), trust_fund_ratio, "years", "reserve at the start of the year / expenditure"),
+        "paygo_cost_rate": ((Y,), paygo, "share",
+                            "total expenditure due (benefits, grants, administration) / insurable wage bill"),
+        "reserve_ratio": ((Y,), reserve_ratio, "years", "reserve at the end of the year / expenditure due"),
+        "trust_fund_ratio": ((Y,), trust_fund_ratio, "years", "reserve at the start of the year / expenditure due"),
         "contributors": ((Y,), contributors, "persons", "actives exposed during the year (leavers count half)"),
         "pensioners": ((Y,), pensioners_total.sum(axis=1), "persons", "at the end of the year"),
         "pensioners_by_benefit": ((Y, B), pensioners_total, "persons", "at the end of the year"),
@@ -549,6 +616,27 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict) -> xr.Dataset:
         "collection_rate": ((Y,), kin.finance["collection_rate"], "share", ""),
         "subsidy_share_of_benefits": ((Y,), kin.finance["subsidy_benefits"], "share", ""),
         "subsidy_share_of_wages": ((Y,), kin.finance["subsidy_wages"], "share", ""),
+        "payable_share": ((Y,), out["finance_payable_share"], "share",
+                          "share of the year's benefits and grants that its income and the reserve left at its start "
+                          "can pay (1 before depletion)"),
+        "payable_benefits": ((Y,), out["finance_payable_share"] * outgo, "currency",
+                             "benefits and grants payable: payable_share x (benefit_expenditure + grants)"),
+        "breakeven_contribution_rate": ((Y,), breakeven, "share of insurable earnings",
+                                        "statutory contribution rate at which the year's income equals its "
+                                        "expenditure: ((1 + a_b)(benefits + grants) - state subsidy) / "
+                                        "(collection rate x (1 - a_c) x insurable wage bill), a_b and a_c the "
+                                        "administrative expenses charged on benefits and on contributions"),
+        "capital_value_of_awards": ((Y,), out["award_capital_value"], "currency",
+                                    "capital value at award (mid-year) of the pensions awarded in the year, all "
+                                    "benefit types, with the projection's mortality by benefit type, exits, "
+                                    "indexation and investment return (held at the last year's values past the "
+                                    "horizon); survivors' pensions count in the year of their own award"),
+        "annuity_factor_at_award": ((Y, B, S, A), out["award_annuity_factors"], "currency per unit of annual pension",
+                                    "capital value at award (mid-year) of a pension of 1 a year awarded in the year "
+                                    "at the age at 1 January (see capital_value_of_awards)"),
+        "terminal_funding_rate": ((Y,), terminal_funding, "share of insurable earnings",
+                                  "capital value of the pensions awarded in the year / insurable wage bill "
+                                  "(grants and administration excluded)"),
     }
     if "population" in out:  # a national population
         pop = out["population"][1:]

@@ -174,8 +174,8 @@ def pack(base) -> dict:
                         sch["indexation_cap"], sch["indexation_lag"], sch["reference_earnings_years"],
                         sch["minimum_pension"], sch["maximum_pension"], st["max_retirement_age"],
                         fin["admin_benefits"], fin["admin_contributions"], fin["reserve0"], float(ins["refund"]),
-                        float(pen["convert_invalidity"]), float(ins["exit_benefit"]), float(inputs.national)],
-                       dtype=float)
+                        float(pen["convert_invalidity"]), float(ins["exit_benefit"]), float(inputs.national),
+                        float(fin["payable"])], dtype=float)
     provisions = np.stack([ins[k] for k in ("vesting", "invalidity_vesting", "future_service_fraction",
                                             "early_reduction", "late_increment", "grant_multiple", "exit_vesting")])
     n_years, n_ages = ins["q_active"].shape[0], ins["q_active"].shape[2]
@@ -308,8 +308,10 @@ def simulate(base, n_paths: int, seed: int = 0, chunk_size: int = 250, workers: 
 
     def consume(i, values):
         reducer.add(values)
-        reserve = values[:, INDICATORS.index("reserve"), :]
-        depleted[:] += (np.minimum.accumulate(reserve, axis=1) < 0).sum(axis=0)
+        # depleted by the end of year t: benefits not payable in full in some year up to t (the reserve has
+        # been, or would have been, negative)
+        short = values[:, INDICATORS.index("payable_share"), :] < 1.0
+        depleted[:] += np.logical_or.accumulate(short, axis=1).sum(axis=0)
         if keep_paths:
             kept[i] = values
         if progress:
@@ -346,8 +348,9 @@ def simulate(base, n_paths: int, seed: int = 0, chunk_size: int = 250, workers: 
     for k, name in reported:
         ds[name] = (("percentile", "year"), percentiles[:, k, :])
     ds["probability_of_depletion"] = ("year", depleted / n_paths,
-                                      {"description": "share of paths whose reserve has been negative by the end "
-                                                      "of the year"})
+                                      {"description": "share of paths depleted by the end of the year: a year whose "
+                                                      "benefits the year's income and the reserve left could not pay "
+                                                      "in full (payable_share < 1)"})
     if keep_paths:
         values = np.concatenate([kept[i] for i in sorted(kept)])
         for k, name in reported:
@@ -383,7 +386,8 @@ def write_stochastic(ds: xr.Dataset, path) -> None:
     chart.set_categories(Reference(ws, min_col=1, min_row=3, max_row=2 + ds.sizes["year"]))
     chart.y_axis.number_format = "0%"
     ws.add_chart(chart, "D3")
-    formats = {"paygo_cost_rate": "0.00%", "reserve_ratio": "0.00", "expenditure_pct_gdp": "0.00"}
+    formats = {"paygo_cost_rate": "0.00%", "reserve_ratio": "0.00", "expenditure_pct_gdp": "0.00",
+               "payable_share": "0.00%"}
     for name in (n for n in INDICATORS if n in ds):
         ws = wb.create_sheet(name[:31])
         ws.cell(row=1, column=1, value=f"{name}: percentiles across paths").font = Font(bold=True, size=12)

@@ -10,7 +10,7 @@ import xarray as xr
 
 from . import indicators
 from .inputs import Inputs
-from .projection import build_kernel_inputs, cash_flows, run_kernels, to_dataset
+from .projection import build_kernel_inputs, cash_flows, held_past_horizon, run_kernels, to_dataset
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEMOLAND = PROJECT_ROOT / "valuations" / "demoland"
@@ -69,18 +69,34 @@ class Valuation:
         return Valuation(**raw, name=self.name)
 
     def run(self, engine: str = "kernel") -> Results:
-        """Project the scheme; ``engine`` "kernel" (Numba) or "reference" (NumPy, same equations)."""
+        """Project the scheme; ``engine`` "kernel" (Numba) or "reference" (NumPy, same equations).
+
+        When the actuarial balance is taken over the whole horizon (``settings.actuarial_balance_period`` >=
+        the horizon), its target fund is the expenditure of the year after the horizon: the projection then
+        runs one year more, every year-dependent assumption held at its last value, and the results are
+        those of the horizon (the extra year changes none of them: every year's flows depend only on the
+        assumptions of that year and the years before it)."""
         if engine not in ("kernel", "reference"):
             raise ValueError(f"engine '{engine}' is not an engine; expected 'kernel' or 'reference'")
-        kin = build_kernel_inputs(self.inputs)
-        lo = self.inputs.settings["min_age"]
-        projection = to_dataset(self.inputs, kin, run_kernels(kin, lo, engine))
+        settings = self.inputs.settings
+        horizon = settings["horizon"]
+        extra = 1 if settings["actuarial_balance_period"] >= horizon else 0
+        inputs = held_past_horizon(self.inputs, extra) if extra else self.inputs
+        kin = build_kernel_inputs(inputs)
+        lo = settings["min_age"]
+        projection = to_dataset(inputs, kin, run_kernels(kin, lo, engine))
+        following = None
+        if extra:
+            following = projection.isel(year=slice(horizon, None))
+            projection = projection.isel(year=slice(0, horizon))
+            projection.attrs = dict(projection.attrs, horizon=horizon)
         parts = None
-        if self.inputs.settings["balance_sheet"] == "yes":
+        if settings["balance_sheet"] == "yes":
             parts = {"open": projection}
             for mode in ("closed", "accrued", "pensioners"):
-                parts[mode] = cash_flows(self.inputs, run_kernels(kin, lo, engine, mode))
-        return Results(projection, indicators.summary(projection, self.inputs.settings, parts))
+                # the closed groups run off past the horizon (the actuarial balance's extra year is part of it)
+                parts[mode] = cash_flows(inputs, run_kernels(kin, lo, engine, mode))
+        return Results(projection, indicators.summary(projection, settings, parts, following))
 
 
 @lru_cache(maxsize=4)
