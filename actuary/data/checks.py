@@ -546,6 +546,7 @@ def reconcile(con, p: Parameters, controls: pd.DataFrame, aggregate) -> list[dic
 def read_controls(con, loaded: Loaded) -> pd.DataFrame:
     """Control totals, checked: known items, benefit only for pension items, value and tolerance given."""
     frame = con.execute(f"SELECT _row, item, benefit, value, tolerance, fatal FROM {loaded.table} ORDER BY _row").df()
+    frame = frame.astype(object).where(frame.notna(), None)
     source = loaded.source.label
     for _, row in frame.iterrows():
         where = loaded.where(int(row["_row"]))

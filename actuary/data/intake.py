@@ -9,6 +9,7 @@ is refilled; the result must load with :func:`actuary.load_workbook` before it r
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -147,13 +148,16 @@ def fill_workbook(path: Path, state: InitialState, valuation) -> None:
         ws = wb.create_sheet(sheet_name, index)
         layout._write_table_sheet(ws, sheet, columns, coords, sparse=True)
     _fill_salary_scale(wb, state)
-    with atomic_path(path) as temporary:
-        wb.save(temporary)
+    with tempfile.TemporaryDirectory(prefix="actuary-workbook-") as folder:
+        candidate = Path(folder) / path.name
+        wb.save(candidate)
         try:
-            load_workbook(temporary)
+            load_workbook(candidate)
         except InputError as error:
             raise InputError(f"{path.name}: the workbook with the new initial state does not load, so it was left "
                              f"unchanged: {error}") from None
+        with atomic_path(path) as temporary:
+            shutil.copyfile(candidate, temporary)
 
 
 def _fill_salary_scale(wb, state: InitialState) -> None:

@@ -343,7 +343,7 @@ def load(con: duckdb.DuckDBPyConnection, source: Source, layout: Layout, table: 
         _fail(source, f"column '{missing[0]}' is missing (header {loaded.where(0)}); the {layout.name} layout "
                       f"has the columns {', '.join(layout.names)}.")
     loaded.unused_columns = [by_name[k] for k in by_name if k not in layout.names]
-    types = dict(con.execute(f"SELECT column_name, data_type FROM (DESCRIBE {raw})").fetchall())
+    types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {raw})").fetchall())
     select = ["_row"]
     for column in layout.columns:
         original = by_name[column.name]
