@@ -165,11 +165,15 @@ class Parameters:
 
     @classmethod
     def from_valuation(cls, valuation, valuation_date: dt.date, outlier_factor: float = 1.5,
-                       max_excluded: float = 0.05, weight: float = 1.0) -> "Parameters":
+                       max_excluded: float = 0.05, weight: float = 1.0, later: int = 0) -> "Parameters":
+        """Rules of the extract at 1 January of the valuation year + ``later`` (the experience analysis
+        checks its second extract with the provisions and wage level of that year)."""
+        from ..series import wage_index
+
         inputs = valuation.inputs
         st, sch, eco, beh = inputs.settings, inputs.scheme, inputs.economy, inputs.behaviour
         t0 = st["valuation_year"]
-        if valuation_date != dt.date(t0, 1, 1):
+        if valuation_date != dt.date(t0 + later, 1, 1):
             raise InputError(f"--valuation-date {valuation_date.isoformat()}: the workbook's valuation date is "
                              f"1 January {t0} (settings.valuation_year); member records must be at that date "
                              f"(expected {t0}-01-01).")
@@ -180,16 +184,18 @@ class Parameters:
         if not outlier_factor >= 1:
             raise InputError(f"--outlier-factor {outlier_factor}: expected a multiple of at least 1.")
         growth = (1 + float(eco["inflation"].values[0])) * (1 + float(eco["real_wage_growth"].values[0]))
-        era = sch["early_retirement_age"].isel(year=0)
-        density = beh["credit_density"].isel(year=0).to_dataframe("density").reset_index()
+        wages = wage_index(eco["inflation"].values, eco["real_wage_growth"].values)
+        level = wages[later - 1] if later > 0 else 1 / growth          # wage level of the year before the date
+        era = sch["early_retirement_age"].isel(year=later)
+        density = beh["credit_density"].isel(year=later).to_dataframe("density").reset_index()
         density["sex"] = density["sex"].map({"male": "M", "female": "F"})
         return cls(valuation_date=valuation_date, min_age=st["min_age"], max_age=st["max_age"],
                    early_retirement_age={"M": float(era.sel(sex="male")), "F": float(era.sel(sex="female"))},
                    orphan_age_limit=int(sch["orphan_age_limit"]),
-                   ceiling=sch["ceiling_multiple"] * eco["average_wage"] / growth,
+                   ceiling=sch["ceiling_multiple"] * eco["average_wage"] * level,
                    maximum_pension=float(sch["maximum_pension"]), credit_density=density[["sex", "age", "density"]],
-                   contribution_rate=float(sch["contribution_rate"].values[0]),
-                   collection_rate=float(sch["collection_rate"].values[0]),
+                   contribution_rate=float(sch["contribution_rate"].values[later]),
+                   collection_rate=float(sch["collection_rate"].values[later]),
                    outlier_factor=outlier_factor, max_excluded=max_excluded, weight=weight)
 
 
@@ -486,7 +492,7 @@ def _clean_views(con, p: Parameters, earnings_cap: float) -> None:
     con.unregister("credit_density_df")
     con.execute(f"""
     CREATE VIEW insured_clean AS
-    SELECT x.sex, x.age, x.status,
+    SELECT x.id, x.sex, x.age, x.status,
         least(CASE WHEN x.credited_service IS NULL THEN x.since_affiliation * d.density ELSE x.credited_service END,
               CASE WHEN x.f_m302 THEN x.since_affiliation ELSE 'infinity'::DOUBLE END,
               {PLAUSIBLE_SERVICE}) AS service,
@@ -500,7 +506,7 @@ def _clean_views(con, p: Parameters, earnings_cap: float) -> None:
     """)
     con.execute("""
     CREATE VIEW pensioners_clean AS
-    SELECT benefit, sex, age, annual_amount, NOT f_p501 AS amount_ok
+    SELECT id, benefit, sex, age, award_date, annual_amount, NOT f_p501 AS amount_ok
     FROM pensioners_x WHERE excluded IS NULL
     """)
 

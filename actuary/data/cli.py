@@ -127,5 +127,52 @@ def synth_command(workbook, members, seed, out, errors, years, fmt):
 
 
 @click.command("experience")
-def experience_command():
-    """(placeholder)"""
+@click.argument("workbook", type=click.Path(path_type=Path))
+@click.option("--members", "members", nargs=2, required=True,
+              help="Insured persons at the valuation date and one year later: FIRST SECOND (files or database URLs).")
+@click.option("--pensioners", "pensioners", nargs=2, required=True, help="Pensions in payment: FIRST SECOND.")
+@click.option("--valuation-date", "valuation_date", required=True,
+              help="Date of the first extract: 1 January of the workbook's year (YYYY-MM-DD).")
+@click.option("--members-table", nargs=2, help="For database URLs: table names or SELECT queries, FIRST SECOND.")
+@click.option("--pensioners-table", nargs=2, help="For database URLs: table names or SELECT queries, FIRST SECOND.")
+@click.option("--level", type=float, default=0.95, show_default=True, help="Confidence level of the intervals.")
+@click.option("--date-format", default="%Y-%m-%d", show_default=True, help="strptime format of dates written as text.")
+@click.option("--encoding", default="utf-8", show_default=True, help="Encoding of CSV files.")
+@click.option("--out", "out", type=click.Path(path_type=Path), default=Path("out"), show_default=True)
+def experience_command(workbook, members, pensioners, valuation_date, members_table, pensioners_table, level,
+                       date_format, encoding, out):
+    """Experience of the year between two extracts against the workbook's assumptions.
+
+    Matches members by id and measures, by sex and age band, deaths, exits, re-entries, retirements
+    and invalidity awards with their exposures, salary increases and contribution density: actual /
+    expected with confidence intervals, and graduated rates (Whittaker-Henderson) in sheets laid out
+    like the valuation workbook's, written to OUT/<workbook>-experience.xlsx."""
+    from ..cli import console
+    from ..validation import InputError
+    from .experience import run_experience
+    from .intake import parse_date
+
+    tables_m = members_table or (None, None)
+    tables_p = pensioners_table or (None, None)
+    try:
+        date = parse_date(valuation_date)
+        with console.status("Checking and matching the two extracts..."):
+            result, path = run_experience(
+                workbook, tuple(_source(m, t, date_format, encoding) for m, t in zip(members, tables_m)),
+                tuple(_source(p, t, date_format, encoding) for p, t in zip(pensioners, tables_p)), date, out, level)
+    except InputError as error:
+        _fail(str(error))
+    from rich.table import Table
+
+    table = Table(title=f"Actual / expected, {int(100 * level)}% intervals (all ages)")
+    for column in ("measure", "exposure", "observed", "expected", "A/E"):
+        table.add_column(column, justify="left" if column == "measure" else "right")
+    totals = result.bands.groupby("measure")[["exposure", "observed", "expected"]].sum()
+    for measure, row in totals.iterrows():
+        ratio = row["observed"] / row["expected"] if row["expected"] > 0 else float("nan")
+        table.add_row(measure, f"{row['exposure']:,.0f}", f"{row['observed']:,.0f}", f"{row['expected']:,.1f}",
+                      f"{ratio:.3f}")
+    console.print(table)
+    console.print(f"{100 * result.coverage:.1f}% of the age bands have the workbook's assumption within their "
+                  "interval")
+    console.print(f"Wrote {path} (actual/expected, salary increases, density, proposed tables)")
