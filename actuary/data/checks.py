@@ -541,7 +541,7 @@ def reconcile(con, p: Parameters, controls: pd.DataFrame, aggregate) -> list[dic
         out.append(dict(rule=code, file="controls", row=int(control["_row"]), id=None, field=item,
                         value=f"{observed:,.0f}",
                         detail=f"{what}: {observed:,.0f} in the records vs {target:,.0f} in the control total "
-                               f"(row {int(control['_row'])}), a difference of {100 * difference:+.2f}% beyond "
+                               f"(record {int(control['_row'])} of the controls), a difference of {100 * difference:+.2f}% beyond "
                                f"the tolerance of {100 * tolerance:g}%",
                         fatal=fatal, outside=outside, item=item, benefit=benefit or "all", target=target,
                         observed=observed, difference=difference, tolerance=tolerance,
