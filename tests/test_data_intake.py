@@ -21,22 +21,6 @@ from actuary.data.sources import Source
 from actuary.data.synth import synthesize
 from actuary.valuation import DEMOLAND
 
-MEMBERS = 200_000
-SEED = 20200101
-
-
-@pytest.fixture(scope="session")
-def demoland():
-    return Valuation.demo()
-
-
-@pytest.fixture(scope="session")
-def clean_extract(tmp_path_factory, demoland):
-    folder = tmp_path_factory.mktemp("clean")
-    manifest = synthesize(demoland, MEMBERS, SEED, folder, years=2, fmt="parquet")
-    return folder, manifest
-
-
 @pytest.fixture(scope="session")
 def rebuilt(tmp_path_factory, clean_extract):
     """Demoland's workbook (with a Scenarios sheet and a note of the user's) filled from the clean extract."""

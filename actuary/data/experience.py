@@ -168,7 +168,7 @@ def _sex_index(sex) -> np.ndarray:
 def rate_bands(ages: pd.DataFrame, lo: int, level: float) -> pd.DataFrame:
     """Five-year bands of single-age exposures, events and expected events, with exact intervals."""
     frame = ages.copy()
-    frame["band"], frame["start"] = _band(frame["age"], min(lo, int(frame["age"].min()) if len(frame) else lo))
+    frame["band"], frame["start"] = _band(frame["age"], lo)
     grouped = frame.groupby(["measure", "sex", "start", "band"], as_index=False)[
         ["exposure", "observed", "expected"]].sum().sort_values(["measure", "sex", "start"])
     n, d, e = (grouped[c].to_numpy(dtype=float) for c in ("exposure", "observed", "expected"))
