@@ -114,6 +114,21 @@ class _Case:
         return np.clip(salary, self.floor * level, self.ceiling * level)
 
 
+def _person_dates(rng, case: _Case, age, service, t0: int):
+    """Birth dates (completed age ``age`` at 1 January t0) and affiliation dates at least the service
+    before the valuation date and at age 14 or later; returns (birth, affiliation, service): a
+    service longer than age - 14 allows is shortened."""
+    v = np.datetime64(f"{t0}-01-01")
+    birth = _births(rng, t0, age)
+    exact_age = _years_between(v, birth)
+    room = exact_age - service - MIN_AFFILIATION_AGE - 0.05
+    service = np.where(room < 0, np.round(service + room, 2), service)   # cells older than their service allows
+    room = np.maximum(room, 0.0)
+    gap = rng.random(age.size) * np.minimum(room, 0.5 + 0.1 * service)
+    affiliation = v - np.round((service + gap) * YEAR_DAYS).astype(int) * DAY
+    return birth, affiliation, service
+
+
 def _insured_sample(rng, case: _Case, members: int):
     ini = case.inputs.initial
     stocks = np.stack([ini["active"].values, ini["inactive"].values])     # (status, sex, age, service)
@@ -121,19 +136,26 @@ def _insured_sample(rng, case: _Case, members: int):
     status, sex, age_i, k = np.unravel_index(cells, stocks.shape)
     age = age_i + case.lo
     n = cells.size
-    v = np.datetime64(f"{case.t0}-01-01")
-    birth = _births(rng, case.t0, age)
-    exact_age = _years_between(v, birth)
     service = np.where(k >= PLAUSIBLE_SERVICE, PLAUSIBLE_SERVICE, np.round(k + rng.random(n) * 0.99, 2))
-    room = exact_age - service - MIN_AFFILIATION_AGE - 0.05
-    service = np.where(room < 0, np.round(service + room, 2), service)   # cells older than their service allows
-    room = np.maximum(room, 0.0)
-    gap = rng.random(n) * np.minimum(room, 0.5 + 0.1 * service)
-    affiliation = v - np.round((service + gap) * YEAR_DAYS).astype(int) * DAY
+    birth, affiliation, service = _person_dates(rng, case, age, service, case.t0)
+    # no two records with the same sex, birth and affiliation dates (rule M402 must find only the planted
+    # duplicates): redraw the dates of the later ones until every person is unique
+    for _ in range(200):
+        key = (sex.astype(np.int64) << 40) | ((birth.astype(np.int64) + 100_000) << 20) | (
+            affiliation.astype(np.int64) + 100_000)
+        _, first = np.unique(key, return_index=True)
+        again = np.ones(n, dtype=bool)
+        again[first] = False
+        if not again.any():
+            break
+        index = np.flatnonzero(again)
+        birth[index], affiliation[index], service[index] = _person_dates(rng, case, age[index], service[index],
+                                                                         case.t0)
+    else:
+        raise RuntimeError("could not draw distinct persons: the cells are too crowded for their dates")
     frame = pd.DataFrame(dict(status=np.where(status == 0, "active", "inactive"), sex=np.where(sex == 0, "M", "F"),
                               birth_date=birth, affiliation_date=affiliation, credited_service=service))
-    frame["_sex"], frame["_age"], frame["_room"] = sex, age, room - gap
-    _unique_persons(rng, frame, v)
+    frame["_sex"], frame["_age"] = sex, age
     z = _lognormal(rng, case.cv, n)
     density = case.density[sex, age - case.lo]
     months = rng.binomial(12, density)
@@ -148,28 +170,6 @@ def _insured_sample(rng, case: _Case, members: int):
                                  0.0)
     frame["_z"] = z
     return frame
-
-
-def _unique_persons(rng, frame: pd.DataFrame, v) -> None:
-    """No two records with the same sex, birth and affiliation dates (rule M402 must only find the
-    planted duplicates): redraw the affiliation gap, then the birth day, of the later ones."""
-    for attempt in range(50):
-        duplicated = frame.duplicated(["sex", "birth_date", "affiliation_date"]).to_numpy()
-        if not duplicated.any():
-            return
-        index = np.flatnonzero(duplicated)
-        room = np.maximum(frame["_room"].to_numpy()[index], 0.0)
-        shift = np.where(room > 2 / YEAR_DAYS, 1 + np.floor(rng.random(index.size) * 3), 0).astype(int)
-        frame.loc[frame.index[index], "affiliation_date"] = frame["affiliation_date"].to_numpy()[index] - shift * DAY
-        frame.loc[frame.index[index], "_room"] = room - shift / YEAR_DAYS
-        stuck = index[shift == 0]
-        if stuck.size:   # no room to move the affiliation: move birth and affiliation together by a day
-            births = frame["birth_date"].to_numpy()[stuck]
-            same_year = (births + DAY).astype("datetime64[Y]") == births.astype("datetime64[Y]")
-            step = np.where(same_year, 1, -1) * DAY
-            frame.loc[frame.index[stuck], "birth_date"] = births + step
-            frame.loc[frame.index[stuck], "affiliation_date"] = frame["affiliation_date"].to_numpy()[stuck] + step
-    raise RuntimeError("could not make the synthetic persons unique")
 
 
 def _pensioner_sample(rng, case: _Case, total: int):
@@ -375,7 +375,7 @@ def _plant_insured(rng, case: _Case, frame: pd.DataFrame, per_rule: int) -> tupl
             values = np.full(rows.size, "-1500.00")
         elif code == "M301":
             rows = pick(exact_age > 20, per_rule)
-            values = date(birth[rows] + np.round(12.5 * YEAR_DAYS).astype(int) * DAY)
+            values = date(birth[rows] + np.round((5 + 8.5 * rng.random(rows.size)) * YEAR_DAYS).astype(int) * DAY)
         elif code == "M302":
             rows = pick((since < PLAUSIBLE_SERVICE - 3) & (exact_age - since > MIN_AFFILIATION_AGE + 1), per_rule)
             values = np.array([f"{s:.2f}" for s in since[rows] + 2.0])
@@ -399,7 +399,7 @@ def _plant_insured(rng, case: _Case, frame: pd.DataFrame, per_rule: int) -> tupl
             rows = pick(exact_age - MIN_AFFILIATION_AGE - 0.3 > PLAUSIBLE_SERVICE + 1, per_rule)
             values = np.array([f"{PLAUSIBLE_SERVICE + 0.5:.2f}"] * rows.size)
             text.loc[rows, "affiliation_date"] = date(birth[rows] + np.round(
-                (MIN_AFFILIATION_AGE + 0.2) * YEAR_DAYS).astype(int) * DAY)
+                (MIN_AFFILIATION_AGE + 0.1 + 0.2 * rng.random(rows.size)) * YEAR_DAYS).astype(int) * DAY)
         elif code in ("M401", "M402"):
             rows = pick(everyone, per_rule)
             copies = text.iloc[rows].copy()
@@ -409,6 +409,7 @@ def _plant_insured(rng, case: _Case, frame: pd.DataFrame, per_rule: int) -> tupl
             continue
         text.loc[rows, field] = values
         planted += [(code, int(r), field, str(val)) for r, val in zip(rows, values)]
+    _separate(text, planted)
     base = len(text)
     extra = []
     for code, copies in appended:
@@ -418,6 +419,19 @@ def _plant_insured(rng, case: _Case, frame: pd.DataFrame, per_rule: int) -> tupl
         text = pd.concat([text, pd.DataFrame([row for _, _, row in extra])], ignore_index=True)
         planted += [(code, int(r), "id", str(text.iloc[r]["id"])) for code, r, _ in extra]
     return text, planted
+
+
+def _separate(text: pd.DataFrame, planted: list) -> None:
+    """A planted affiliation date (M301, M502) must not make two records the same person (M402):
+    move it by a day until it does not."""
+    moved = np.array([row for code, row, *_ in planted if code in ("M301", "M502")], dtype=int)
+    for _ in range(100):
+        key = text["sex"] + "|" + text["birth_date"] + "|" + text["affiliation_date"]
+        clash = moved[key.duplicated(keep=False).to_numpy()[moved]] if moved.size else moved
+        if not clash.size:
+            return
+        shifted = pd.to_datetime(text.loc[clash, "affiliation_date"]) + pd.Timedelta(days=1)
+        text.loc[clash, "affiliation_date"] = shifted.dt.strftime("%Y-%m-%d").to_numpy()
 
 
 def _plant_pensioners(rng, case: _Case, frame: pd.DataFrame, per_rule: int) -> tuple[pd.DataFrame, list]:
