@@ -317,3 +317,12 @@ def test_templates_match_the_layouts(tmp_path):
         written = (tmp_path / f"{name}.csv").read_text()
         assert written == template_csv(layout) == (docs / f"{name}.csv").read_text()
         assert written.splitlines()[0].split(",") == list(layout.names)
+
+
+def test_docs_describe_every_rule_and_column():
+    text = (Path(__file__).resolve().parents[1] / "docs" / "data.md").read_text()
+    for code, rule in checks.RULES.items():
+        assert f"| {code} | {rule.check} | {rule.text} | {rule.treatment_text} |" in text, code
+    for layout in LAYOUTS.values():
+        for column in layout.columns:
+            assert f"| {column.name} | {column.kind}" in text and column.doc in text, column.name
