@@ -251,7 +251,7 @@ def test_wrong_type_in_parquet_and_xlsx_exit_2(small, tmp_path):
         ws.append(values)
     wb.save(tmp_path / "members.xlsx")
     text = _run(small, tmp_path, tmp_path / "members.xlsx")
-    assert "members.xlsx: column 'credited_service', row (sheet 'Sheet') 22: value 'n/a' is not a number" in text
+    assert "members.xlsx: column 'credited_service', row 22 of sheet 'Sheet': value 'n/a' is not a number" in text
 
 
 def test_unreadable_database_url_exits_2(small, tmp_path):

@@ -92,7 +92,7 @@ def mean_salary_from_insurable(insurable, floor, ceiling, cv) -> np.ndarray:
 
 def salary_scale(earnings: pd.DataFrame, inputs) -> xr.DataArray:
     """Graduated mean salary by sex and scheme age (see the module docstring)."""
-    st, sch, eco = inputs.settings, inputs.scheme, inputs.economy
+    sch, eco = inputs.scheme, inputs.economy
     ages = inputs.coords["scheme_age"]
     average_wage = eco["average_wage"]
     floor, ceiling = sch["floor_multiple"] * average_wage, sch["ceiling_multiple"] * average_wage

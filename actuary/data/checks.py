@@ -386,7 +386,7 @@ def run_checks(con, insured: Loaded, pensioners: Loaded, p: Parameters, controls
                         "AND NOT f_m306 AND NOT f_m207").fetchone()[0]
         threshold = p.outlier_factor * q if q is not None else math.inf
         cap = threshold
-    con.execute(f"ALTER TABLE insured_x ADD COLUMN f_m501 BOOLEAN DEFAULT false")
+    con.execute("ALTER TABLE insured_x ADD COLUMN f_m501 BOOLEAN DEFAULT false")
     if math.isfinite(threshold):
         con.execute(f"UPDATE insured_x SET f_m501 = true WHERE excluded IS NULL AND NOT f_m306 "
                     f"AND annualised > {_num(threshold)}")

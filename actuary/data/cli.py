@@ -81,6 +81,8 @@ def data_command(members, pensioners, valuation_date, into, controls, members_ta
                                 out, weight, max_excluded, outlier_factor)
     except InputError as error:
         _fail(str(error))
+    except OSError as error:
+        _fail(f"{error.filename or ''}: {error.strerror or error}")
     checks = result.checks
     for warning in checks.warnings:
         console.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
@@ -119,6 +121,8 @@ def synth_command(workbook, members, seed, out, errors, years, fmt):
             manifest = synthesize(valuation, members, seed, out, errors, years, fmt, str(workbook))
     except InputError as error:
         _fail(str(error))
+    except OSError as error:
+        _fail(f"{error.filename or ''}: {error.strerror or error}")
     console.print(f"Wrote {out}: {manifest['members']:,} insured and {manifest['pensioners']:,} pensioner records "
                   f"({', '.join(manifest['files'].values())}), errors.csv, manifest.json")
     console.print(f"Each record stands for {manifest['weight']:.4f} persons (sampling fraction "
@@ -162,6 +166,8 @@ def experience_command(workbook, members, pensioners, valuation_date, members_ta
                 tuple(_source(p, t, date_format, encoding) for p, t in zip(pensioners, tables_p)), date, out, level)
     except InputError as error:
         _fail(str(error))
+    except OSError as error:
+        _fail(f"{error.filename or ''}: {error.strerror or error}")
     from rich.table import Table
 
     table = Table(title=f"Actual / expected, {int(100 * level)}% intervals (all ages)")

@@ -120,7 +120,7 @@ def _outcomes(con, inputs, v1: dt.date, v2: dt.date) -> pd.DataFrame:
                        "AND outcome NOT IN ('gone', 'retire')", "outcome = 'invalid'"),
         "exit": (f"status1 = 'active' AND NOT {grant} AND NOT forced AND outcome IN ('active', 'inactive')",
                  "outcome = 'inactive'"),
-        "death_inactive": (f"status1 = 'inactive' AND NOT ((normal OR forced) AND NOT vested)", "outcome = 'gone'"),
+        "death_inactive": ("status1 = 'inactive' AND NOT ((normal OR forced) AND NOT vested)", "outcome = 'gone'"),
         "reentry": ("status1 = 'inactive' AND NOT (normal OR forced) AND outcome <> 'gone'", "outcome = 'active'"),
     }
     parts = [f"SELECT '{m}' AS measure, sex, age, count(*) AS exposure, count(*) FILTER (WHERE {event}) AS observed "

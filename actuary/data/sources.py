@@ -71,9 +71,11 @@ class Loaded:
     unused_columns: list[str] = field(default_factory=list)
     row_label: str = "row"         # how rows are counted in messages ("line", "row", ...)
     row_offset: int = 0            # file line/row of record 1 minus 1
+    row_suffix: str = ""           # e.g. " of sheet 'Members'"
+    header: str = "the header"     # where the column names are
 
     def where(self, row: int) -> str:
-        return f"{self.row_label} {row + self.row_offset}"
+        return f"{self.row_label} {row + self.row_offset}{self.row_suffix}"
 
 
 def _fail(source: Source, text: str):
@@ -137,7 +139,7 @@ def _read_csv(con, source: Source, path: Path, name: str) -> tuple[list[str], st
            f"auto_detect = false, delim = {_literal(delimiter)}, quote = '\"', escape = '\"', columns = {columns}, "
            f"strict_mode = true, encoding = {_literal(encoding)})")
     con.execute(f"CREATE VIEW {name} AS {sql}")
-    return names, "line", {"delimiter": delimiter, "offset": 1}
+    return names, "line", {"delimiter": delimiter, "offset": 1, "header": "header line 1"}
 
 
 def _read_parquet(con, source: Source, path: Path, name: str):
@@ -149,7 +151,7 @@ def _read_parquet(con, source: Source, path: Path, name: str):
         _fail(source, f"not a readable Parquet file ({type(error).__name__}: {error}).")
     con.execute(f"CREATE VIEW {name} AS SELECT file_row_number + 1 AS _row, * EXCLUDE (file_row_number) "
                 f"FROM read_parquet({_literal(str(path))}, file_row_number = true)")
-    return list(schema.names), "row", {"offset": 0}
+    return list(schema.names), "row", {"offset": 0, "header": "the file's schema"}
 
 
 def _cell_text(value):
@@ -207,7 +209,7 @@ def _read_xlsx(con, source: Source, path: Path, name: str):
     con.register(f"{name}_arrow", table)
     select = ", ".join(f"c{i} AS {_quote(n or f'column {i + 1}')}" for i, n in enumerate(names))
     con.execute(f"CREATE VIEW {name} AS SELECT _row{', ' + select if select else ''} FROM {name}_arrow")
-    return names, f"row (sheet '{sheet}')", {"offset": 1}
+    return names, "row", {"offset": 1, "suffix": f" of sheet '{sheet}'", "header": f"header row 1 of sheet '{sheet}'"}
 
 
 def _sql_column(values: list):
@@ -266,7 +268,7 @@ def _read_database(con, source: Source, name: str):
     con.register(f"{name}_arrow", table)
     select = ", ".join(f"c{i} AS {_quote(n)}" for i, n in enumerate(names))
     con.execute(f"CREATE VIEW {name} AS SELECT _row, {select} FROM {name}_arrow")
-    return names, "row of the query result", {"offset": 0}
+    return names, "row", {"offset": 0, "suffix": " of the query result", "header": "the query's columns"}
 
 
 # ------------------------------------------------------------------------------------------ typed
@@ -331,7 +333,8 @@ def load(con: duckdb.DuckDBPyConnection, source: Source, layout: Layout, table: 
         else:
             _fail(source, f"files of type '{suffix}' are not read; expected .csv, .parquet, .xlsx or a database "
                           "URL.")
-    loaded = Loaded(source, layout, table, 0, row_label=label, row_offset=info["offset"])
+    loaded = Loaded(source, layout, table, 0, row_label=label, row_offset=info["offset"],
+                    row_suffix=info.get("suffix", ""), header=info["header"])
     by_name: dict[str, str] = {}
     for index, original in enumerate(names):
         key = str(original).strip().lower().lstrip("\ufeff")
@@ -340,7 +343,7 @@ def load(con: duckdb.DuckDBPyConnection, source: Source, layout: Layout, table: 
         by_name[key] = original
     missing = [n for n in layout.names if n not in by_name]
     if missing:
-        _fail(source, f"column '{missing[0]}' is missing (header {loaded.where(0)}); the {layout.name} layout "
+        _fail(source, f"column '{missing[0]}' is missing ({loaded.header}); the {layout.name} layout "
                       f"has the columns {', '.join(layout.names)}.")
     loaded.unused_columns = [by_name[k] for k in by_name if k not in layout.names]
     types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {raw})").fetchall())

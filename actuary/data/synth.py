@@ -29,7 +29,6 @@ the year's survivors' pensions are not generated.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 
@@ -39,7 +38,7 @@ import pandas as pd
 from .. import series
 from ..inputs import BENEFITS
 from ..io.files import atomic_path
-from ..validation import InputError, SEXES
+from ..validation import InputError
 from .checks import MIN_AFFILIATION_AGE, PLAUSIBLE_SERVICE, RULES
 from .layouts import INSURED, PENSIONERS
 
@@ -312,6 +311,24 @@ def _second_year(rng, case: _Case, insured: pd.DataFrame, pensioners: pd.DataFra
 
 # ----------------------------------------------------------------------------------- errors
 
+class _Picker:
+    """Distinct records for the planted errors: each record receives at most one."""
+
+    def __init__(self, rng, n: int):
+        self.rng = rng
+        self.used = np.zeros(n, dtype=bool)
+
+    def __call__(self, mask, count: int) -> np.ndarray:
+        candidates = np.flatnonzero(mask & ~self.used)
+        chosen = self.rng.choice(candidates, size=min(count, candidates.size), replace=False)
+        self.used[chosen] = True
+        return chosen
+
+
+def _iso(dates) -> np.ndarray:
+    return pd.to_datetime(dates).strftime("%Y-%m-%d").to_numpy()
+
+
 INSURED_PLANTS = ("M101", "M102", "M103", "M104", "M105", "M106", "M107", "M108", "M201", "M202", "M203", "M204",
                   "M205", "M206", "M207", "M301", "M302", "M303", "M304", "M305", "M306", "M401", "M402", "M501",
                   "M502")
@@ -324,8 +341,6 @@ def _plant_insured(rng, case: _Case, frame: pd.DataFrame, per_rule: int) -> tupl
     v = np.datetime64(f"{case.t0}-01-01")
     birth = frame["birth_date"].to_numpy().astype("datetime64[D]")
     affiliation = frame["affiliation_date"].to_numpy().astype("datetime64[D]")
-    age = frame["_age"].to_numpy()
-    service = frame["credited_service"].to_numpy()
     months = frame["contribution_months"].to_numpy()
     since = _years_between(v, affiliation)
     exact_age = _years_between(v, birth)
@@ -333,72 +348,39 @@ def _plant_insured(rng, case: _Case, frame: pd.DataFrame, per_rule: int) -> tupl
                                                            "contribution_months", "earnings")})
     text["birth_date"] = frame["birth_date"].dt.strftime("%Y-%m-%d")
     text["affiliation_date"] = frame["affiliation_date"].dt.strftime("%Y-%m-%d")
-    used = np.zeros(len(frame), dtype=bool)
+    pick = _Picker(rng, len(frame))
     planted, appended = [], []
     ceiling0 = case.ceiling / (1 + case.growth)
-
-    def pick(mask, count):
-        candidates = np.flatnonzero(mask & ~used)
-        chosen = rng.choice(candidates, size=min(count, candidates.size), replace=False)
-        used[chosen] = True
-        return chosen
-
-    def date(values) -> np.ndarray:
-        return pd.to_datetime(values).strftime("%Y-%m-%d").to_numpy()
-
+    constant = {**dict.fromkeys(("M101", "M102", "M103", "M104", "M105", "M106", "M107", "M108"), ""),
+                "M202": "31/12/2001", "M203": "X", "M204": "retired", "M205": "-2.5", "M206": "13",
+                "M207": "-1500.00", "M303": f"{case.t0}-03-15", "M305": f"{case.t0}-06-01", "M306": "0.00"}
+    earners = months > 0
     everyone = np.ones(len(frame), dtype=bool)
     for code in INSURED_PLANTS:
         field = RULES[code].field
-        if code in ("M101", "M102", "M103", "M104", "M105", "M106", "M107", "M108"):
-            rows = pick(everyone, per_rule)
-            values = np.full(rows.size, "")
+        if code in constant:
+            rows = pick(earners if code in ("M207", "M306") else everyone, per_rule)
+            values = np.full(rows.size, constant[code])
         elif code == "M201":
             rows = pick(everyone, per_rule)
             values = np.array([f"{y}-02-30" for y in pd.DatetimeIndex(birth[rows]).year])
-        elif code == "M202":
-            rows = pick(everyone, per_rule)
-            values = np.full(rows.size, "31/12/2001")
-        elif code == "M203":
-            rows, values = pick(everyone, per_rule), None
-            values = np.full(rows.size, "X")
-        elif code == "M204":
-            rows = pick(everyone, per_rule)
-            values = np.full(rows.size, "retired")
-        elif code == "M205":
-            rows = pick(everyone, per_rule)
-            values = np.full(rows.size, "-2.5")
-        elif code == "M206":
-            rows = pick(everyone, per_rule)
-            values = np.full(rows.size, "13")
-        elif code == "M207":
-            rows = pick(months > 0, per_rule)
-            values = np.full(rows.size, "-1500.00")
         elif code == "M301":
             rows = pick(exact_age > 20, per_rule)
-            values = date(birth[rows] + np.round((5 + 8.5 * rng.random(rows.size)) * YEAR_DAYS).astype(int) * DAY)
+            values = _iso(birth[rows] + np.round((5 + 8.5 * rng.random(rows.size)) * YEAR_DAYS).astype(int) * DAY)
         elif code == "M302":
             rows = pick((since < PLAUSIBLE_SERVICE - 3) & (exact_age - since > MIN_AFFILIATION_AGE + 1), per_rule)
             values = np.array([f"{s:.2f}" for s in since[rows] + 2.0])
-        elif code == "M303":
-            rows = pick(everyone, per_rule)
-            values = np.full(rows.size, f"{case.t0}-03-15")
         elif code == "M304":
             rows = pick(everyone, per_rule)
             too_young = case.lo - 1 if case.lo > 0 else case.max_age + 5
-            values = date(_births(rng, case.t0, np.full(rows.size, too_young)))
-        elif code == "M305":
-            rows = pick(everyone, per_rule)
-            values = np.full(rows.size, f"{case.t0}-06-01")
-        elif code == "M306":
-            rows = pick(months > 0, per_rule)
-            values = np.full(rows.size, "0.00")
+            values = _iso(_births(rng, case.t0, np.full(rows.size, too_young)))
         elif code == "M501":
-            rows = pick(months > 0, per_rule)
+            rows = pick(earners, per_rule)
             values = np.array([f"{e:.2f}" for e in 3 * ceiling0 * months[rows] / 12])
         elif code == "M502":
             rows = pick(exact_age - MIN_AFFILIATION_AGE - 0.3 > PLAUSIBLE_SERVICE + 1, per_rule)
             values = np.array([f"{PLAUSIBLE_SERVICE + 0.5:.2f}"] * rows.size)
-            text.loc[rows, "affiliation_date"] = date(birth[rows] + np.round(
+            text.loc[rows, "affiliation_date"] = _iso(birth[rows] + np.round(
                 (MIN_AFFILIATION_AGE + 0.1 + 0.2 * rng.random(rows.size)) * YEAR_DAYS).astype(int) * DAY)
         elif code in ("M401", "M402"):
             rows = pick(everyone, per_rule)
@@ -441,66 +423,35 @@ def _plant_pensioners(rng, case: _Case, frame: pd.DataFrame, per_rule: int) -> t
     text = pd.DataFrame({c: frame[c].astype(str) for c in ("id", "sex", "benefit", "annual_amount")})
     text["birth_date"] = frame["birth_date"].dt.strftime("%Y-%m-%d")
     text["award_date"] = frame["award_date"].dt.strftime("%Y-%m-%d")
-    used = np.zeros(len(frame), dtype=bool)
+    pick = _Picker(rng, len(frame))
     planted, extra = [], []
-
-    def pick(mask, count):
-        candidates = np.flatnonzero(mask & ~used)
-        chosen = rng.choice(candidates, size=min(count, candidates.size), replace=False)
-        used[chosen] = True
-        return chosen
-
+    constant = {**dict.fromkeys(("P101", "P102", "P103", "P104", "P105", "P106"), ""), "P201": "unknown",
+                "P202": "2015-02-29", "P203": "U", "P204": "survivor", "P205": "-120.00",
+                "P301": f"{case.t0}-04-01", "P302": f"{case.t0 - case.max_age - 3}-06-30", "P304": f"{case.t0}-02-01",
+                "P501": f"{3 * case.maximum_pension if np.isfinite(case.maximum_pension) else 1e9:.2f}"}
     everyone = benefit != "orphan"      # orphans are kept for P303 (and stay clear of P305)
     for code in PENSIONER_PLANTS:
         field = RULES[code].field
-        if code in ("P101", "P102", "P103", "P104", "P105", "P106"):
-            rows, values = pick(everyone, per_rule), None
-            values = np.full(rows.size, "")
-        elif code == "P201":
+        if code in constant:
             rows = pick(everyone, per_rule)
-            values = np.full(rows.size, "unknown")
-        elif code == "P202":
-            rows = pick(everyone, per_rule)
-            values = np.full(rows.size, "2015-02-29")
-        elif code == "P203":
-            rows = pick(everyone, per_rule)
-            values = np.full(rows.size, "U")
-        elif code == "P204":
-            rows = pick(everyone, per_rule)
-            values = np.full(rows.size, "survivor")
-        elif code == "P205":
-            rows = pick(everyone, per_rule)
-            values = np.full(rows.size, "-120.00")
-        elif code == "P301":
-            rows = pick(everyone, per_rule)
-            values = np.full(rows.size, f"{case.t0}-04-01")
-        elif code == "P302":
-            rows = pick(everyone, per_rule)
-            values = np.full(rows.size, f"{case.t0 - case.max_age - 3}-06-30")
+            values = np.full(rows.size, constant[code])
         elif code == "P303":
             rows = pick(benefit == "orphan", per_rule)
-            values = pd.DatetimeIndex(_births(rng, case.t0, np.full(rows.size, case.orphan_limit + 1))).strftime(
-                "%Y-%m-%d").to_numpy()
+            values = _iso(_births(rng, case.t0, np.full(rows.size, case.orphan_limit + 1)))
             text.loc[rows, "award_date"] = values
-        elif code == "P304":
-            rows = pick(everyone, per_rule)
-            values = np.full(rows.size, f"{case.t0}-02-01")
         elif code == "P305":
             rows = pick((benefit == "old_age") & (age < 100), per_rule)
             young = np.maximum(np.floor(case.era[frame["_sex"].to_numpy()[rows]]).astype(int) - 5, 1)
-            values = pd.DatetimeIndex(_births(rng, case.t0, young)).strftime("%Y-%m-%d").to_numpy()
+            values = _iso(_births(rng, case.t0, young))
             text.loc[rows, "award_date"] = f"{case.t0 - 1}-01-01"
             field = "birth_date"
         elif code == "P306":
             rows = pick(everyone, per_rule)
-            values = pd.DatetimeIndex(birth[rows] - 400 * DAY).strftime("%Y-%m-%d").to_numpy()
+            values = _iso(birth[rows] - 400 * DAY)
         elif code == "P401":
             rows = pick(everyone, per_rule)
             extra.append((code, text.iloc[rows].copy()))
             continue
-        elif code == "P501":
-            rows = pick(everyone, per_rule)
-            values = np.full(rows.size, f"{3 * case.maximum_pension if np.isfinite(case.maximum_pension) else 1e9:.2f}")
         text.loc[rows, field] = values
         planted += [(code, int(r), field, str(val)) for r, val in zip(rows, values)]
     for code, copies in extra:
