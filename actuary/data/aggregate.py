@@ -43,6 +43,8 @@ class InitialState:
     average_pension: xr.DataArray   # (benefit, sex, age 0..max_age), currency a year
     salary_scale: xr.DataArray      # (sex, age min_age..max_age), currency a year at t0
     earnings: pd.DataFrame          # observed: sex, age (at 1 January t0 - 1), earners, mean insurable (t0), se
+    contributors: int = 0           # insured records with 1-12 contribution months (not weighted)
+    recorded_earnings: float = 0.0  # their earnings of the year before the valuation date (not weighted)
 
 
 def _grid(coords: dict, dims: tuple[str, ...], population_ages: bool = False) -> dict:
@@ -127,8 +129,15 @@ def initial_state(con, p, inputs) -> InitialState:
     coords["benefit"] = list(BENEFITS)
     max_service = st["max_service"]
     insured = con.execute(f"""
-        SELECT status, sex, age, least(CAST(floor(service) AS INTEGER), {max_service}) AS service, count(*) AS n
+        SELECT status, sex, age, least(CAST(floor(service) AS INTEGER), {max_service}) AS service, count(*) AS n,
+               count(annualised) FILTER (WHERE status = 'active') AS earners,
+               sum(annualised) FILTER (WHERE status = 'active') AS s1,
+               sum(annualised * annualised) FILTER (WHERE status = 'active') AS s2,
+               count(*) FILTER (WHERE months BETWEEN 1 AND 12 AND months = round(months)) AS contributors,
+               sum(earnings) AS earnings
         FROM insured_clean GROUP BY ALL""").df()
+    earnings = _earnings_by_age(insured)
+    contributors, recorded = int(insured["contributors"].sum()), float(insured["earnings"].fillna(0.0).sum())
     insured["sex"] = insured["sex"].map(SEX_OF_CODE)
     insured["n"] = insured["n"] * p.weight
     scheme = dict(coords, age=coords["scheme_age"])
@@ -149,12 +158,20 @@ def initial_state(con, p, inputs) -> InitialState:
     fallback = amount.sum("age") / counted.sum("age").where(counted.sum("age") > 0, 1.0)
     average = xr.where((count > 0) & (counted == 0), fallback, average)
     growth = (1 + float(eco["inflation"].values[0])) * (1 + float(eco["real_wage_growth"].values[0]))
-    earnings = con.execute("""
-        SELECT sex, age - 1 AS age, count(*) AS earners, avg(annualised) AS mean,
-               stddev_samp(annualised) / sqrt(count(*)) AS se
-        FROM insured_clean WHERE status = 'active' AND annualised IS NOT NULL GROUP BY ALL ORDER BY sex, age""").df()
     earnings["mean"] = earnings["mean"] * growth
     earnings["se"] = earnings["se"] * growth
     scale = salary_scale(earnings, inputs)
     return InitialState(active.rename("active"), inactive.rename("inactive"), (count * p.weight).rename("pensioners"),
-                        average.rename("average_pension"), scale, earnings)
+                        average.rename("average_pension"), scale, earnings, contributors, recorded)
+
+
+def _earnings_by_age(cells: pd.DataFrame) -> pd.DataFrame:
+    """Active earners by sex and age at 1 January of the year before the valuation date (age - 1):
+    number, mean annualised earnings and its standard error, from the sums of the cells."""
+    g = cells[cells["earners"] > 0].assign(age=lambda f: f["age"] - 1).groupby(["sex", "age"], as_index=False)[
+        ["earners", "s1", "s2"]].sum()
+    n = g["earners"].to_numpy(float)
+    mean = g["s1"].to_numpy(float) / n
+    variance = np.maximum(g["s2"].to_numpy(float) - n * mean ** 2, 0.0) / np.maximum(n - 1, 1)
+    se = np.where(n > 1, np.sqrt(variance / n), np.nan)
+    return pd.DataFrame(dict(sex=g["sex"], age=g["age"].astype(int), earners=n.astype(int), mean=mean, se=se))

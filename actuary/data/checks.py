@@ -228,7 +228,17 @@ def _age(column: str, t0: int) -> str:
     return (f"({t0} - year({column}) - CASE WHEN month({column}) = 1 AND day({column}) = 1 THEN 0 ELSE 1 END)")
 
 
-def _insured_table(con, p: Parameters) -> None:
+def _outlier_threshold(con, limit: float, factor: float, value: str, table: str, where: str) -> tuple[float, float]:
+    """(threshold, cap) of an outlier rule: k x the limit (earnings ceiling, maximum pension), or
+    without a limit k x the 99.9th percentile of the values (cap: the threshold)."""
+    if math.isfinite(limit):
+        return factor * limit, limit
+    q = con.execute(f"SELECT quantile_cont({value}, 0.999) FROM {table} WHERE {where}").fetchall()[0][0]
+    threshold = factor * q if q is not None else math.inf
+    return threshold, threshold
+
+
+def _insured_table(con, p: Parameters, threshold: float) -> None:
     t0, v = p.valuation_date.year, _date(p.valuation_date)
     sexes = ", ".join(f"'{s}'" for s in SEX_CODES)
     statuses = ", ".join(f"'{s}'" for s in STATUS_CODES)
@@ -282,13 +292,15 @@ def _insured_table(con, p: Parameters) -> None:
         excluded IS NULL AND months_valid AND earnings >= 0 AND ((contribution_months = 0) <> (earnings = 0))
             AS f_m306,
         excluded IS NULL AND credited_service > {PLAUSIBLE_SERVICE} AS f_m502,
+        excluded IS NULL AND months_valid AND contribution_months > 0 AND earnings > 0
+            AND earnings / contribution_months * 12 > {_num(threshold)} AS f_m501,
         CASE WHEN excluded IS NULL AND months_valid AND contribution_months > 0 AND earnings > 0
              THEN earnings / contribution_months * 12 END AS annualised
     FROM g
     """)
 
 
-def _pensioners_table(con, p: Parameters) -> None:
+def _pensioners_table(con, p: Parameters, threshold: float) -> None:
     t0, v = p.valuation_date.year, _date(p.valuation_date)
     sexes = ", ".join(f"'{s}'" for s in SEX_CODES)
     benefits = ", ".join(f"'{b}'" for b in BENEFIT_CODES)
@@ -318,7 +330,8 @@ def _pensioners_table(con, p: Parameters) -> None:
         excluded IS NULL AND award_date IS NULL AND NOT award_date_bad AS f_p105,
         excluded IS NULL AND award_date_bad AS f_p202,
         excluded IS NULL AND benefit = 'old_age' AND age < {era} AS f_p305,
-        excluded IS NULL AND award_date < birth_date AS f_p306
+        excluded IS NULL AND award_date < birth_date AS f_p306,
+        excluded IS NULL AND annual_amount > {_num(threshold)} AS f_p501
     FROM g
     """)
 
@@ -350,25 +363,24 @@ def run_checks(con, insured: Loaded, pensioners: Loaded, p: Parameters, controls
 
     ``aggregate``: a function(con, p) -> initial state, used to reconcile with ``controls``.
     """
-    _insured_table(con, p)
-    _pensioners_table(con, p)
+    threshold, cap = _outlier_threshold(con, p.ceiling, p.outlier_factor,
+                                        "earnings / contribution_months * 12", "insured",
+                                        "contribution_months BETWEEN 1 AND 12 AND contribution_months = "
+                                        "round(contribution_months) AND earnings > 0")
+    pension_threshold, _ = _outlier_threshold(con, p.maximum_pension, p.outlier_factor, "annual_amount",
+                                              "pensioners", "annual_amount > 0")
+    _insured_table(con, p, threshold)
+    _pensioners_table(con, p, pension_threshold)
     hits = _Hits(con)
-    # exclusions, in their order of precedence
-    for code in ("M101", "M102", "M103", "M105", "M201", "M203", "M204", "M205", "M303", "M304", "M106"):
-        value = _text_or_value("birth_date") if code == "M201" else None
-        hits.add(code, "insured_x", f"excluded = '{code}'", value)
-    hits.add("M106", "insured_x", "f_m106", detail="'imputed'")
-    for code, flag, value in (("M104", "f_m104", None), ("M107", "f_m107", None), ("M108", "f_m108", None),
-                              ("M202", "f_m202", _text_or_value("affiliation_date")), ("M206", "f_m206", None),
-                              ("M207", "f_m207", None), ("M301", "f_m301x", None), ("M305", "f_m305x", None),
-                              ("M302", "f_m302", None), ("M306", "f_m306", None), ("M502", "f_m502", None)):
-        hits.add(code, "insured_x", flag, value)
-    # duplicates among the records still in
+    # duplicates among the records still in (later records excluded), then every other rule from one
+    # pass that keeps the records any rule hit
     con.execute("CREATE TABLE dup_insured AS SELECT id, min(_row) AS first_row FROM insured_x "
                 "WHERE excluded IS NULL GROUP BY id HAVING count(*) > 1")
     hits.add("M401", "(SELECT x.*, d.first_row FROM insured_x x JOIN dup_insured d USING (id))",
              "excluded IS NULL AND _row > first_row", detail="'first record at row ' || first_row")
-    con.execute("UPDATE insured_x SET excluded = 'M401' WHERE _row IN (SELECT _row FROM hits WHERE rule = 'M401')")
+    if con.execute("SELECT count(*) FROM dup_insured").fetchall()[0][0]:
+        con.execute("UPDATE insured_x SET excluded = 'M401' WHERE _row IN "
+                    "(SELECT _row FROM hits WHERE rule = 'M401')")
     con.execute("CREATE TABLE dup_person AS SELECT sex, birth_date, affiliation_date, min(_row) AS first_row, "
                 "arg_min(id, _row) AS first_id FROM insured_x WHERE excluded IS NULL AND affiliation_date IS NOT NULL "
                 "GROUP BY sex, birth_date, affiliation_date HAVING count(*) > 1")
@@ -377,51 +389,45 @@ def run_checks(con, insured: Loaded, pensioners: Loaded, p: Parameters, controls
              "excluded IS NULL AND _row > first_row",
              value="CAST(birth_date AS VARCHAR) || ' / ' || CAST(affiliation_date AS VARCHAR)",
              detail="'same person as id ' || first_id || ' (row ' || first_row || ')'")
-    # outliers
-    if math.isfinite(p.ceiling):
-        threshold = p.outlier_factor * p.ceiling
-        cap = p.ceiling
-    else:
-        q = con.execute("SELECT quantile_cont(annualised, 0.999) FROM insured_x WHERE excluded IS NULL "
-                        "AND NOT f_m306 AND NOT f_m207").fetchone()[0]
-        threshold = p.outlier_factor * q if q is not None else math.inf
-        cap = threshold
-    con.execute("ALTER TABLE insured_x ADD COLUMN f_m501 BOOLEAN DEFAULT false")
-    if math.isfinite(threshold):
-        con.execute(f"UPDATE insured_x SET f_m501 = true WHERE excluded IS NULL AND NOT f_m306 "
-                    f"AND annualised > {_num(threshold)}")
-    hits.add("M501", "insured_x", "f_m501", detail=f"'annualised ' || round(annualised, 2) || ' > threshold "
-                                                    f"{threshold:.2f}'")
+    flags = {"M104": ("f_m104", None), "M107": ("f_m107", None), "M108": ("f_m108", None),
+             "M202": ("f_m202", _text_or_value("affiliation_date")), "M206": ("f_m206", None),
+             "M207": ("f_m207", None), "M301": ("f_m301x", None), "M305": ("f_m305x", None),
+             "M302": ("f_m302", None), "M306": ("f_m306", None), "M501": ("f_m501", None), "M502": ("f_m502", None)}
+    con.execute("CREATE TABLE insured_hit AS SELECT * FROM insured_x WHERE (excluded IS NOT NULL AND excluded <> "
+                "'M401') OR f_m106 OR " + " OR ".join(flag for flag, _ in flags.values()))
+    for code in ("M101", "M102", "M103", "M105", "M201", "M203", "M204", "M205", "M303", "M304", "M106"):
+        value = _text_or_value("birth_date") if code == "M201" else None
+        hits.add(code, "insured_hit", f"excluded = '{code}'", value)
+    hits.add("M106", "insured_hit", "f_m106 AND excluded IS NULL", detail="'imputed'")
+    for code, (flag, value) in flags.items():
+        detail = (f"'annualised ' || round(annualised, 2) || ' > threshold {threshold:.2f}'" if code == "M501"
+                  else "NULL")
+        hits.add(code, "insured_hit", f"{flag} AND excluded IS NULL", value, detail)
     # pensioners
-    for code in ("P101", "P102", "P103", "P104", "P106", "P201", "P203", "P204", "P205", "P301", "P302", "P303",
-                 "P304"):
-        value = _text_or_value("birth_date") if code == "P201" else None
-        hits.add(code, "pensioners_x", f"excluded = '{code}'", value)
-    for code, flag, value in (("P105", "f_p105", None), ("P202", "f_p202", _text_or_value("award_date")),
-                              ("P305", "f_p305", "CAST(age AS VARCHAR)"), ("P306", "f_p306", None)):
-        hits.add(code, "pensioners_x", flag, value)
     con.execute("CREATE TABLE dup_pension AS SELECT id, benefit, min(_row) AS first_row FROM pensioners_x "
                 "WHERE excluded IS NULL GROUP BY id, benefit HAVING count(*) > 1")
     hits.add("P401", "(SELECT x.*, d.first_row FROM pensioners_x x JOIN dup_pension d USING (id, benefit))",
              "excluded IS NULL AND _row > first_row", detail="'first record at row ' || first_row")
-    con.execute("UPDATE pensioners_x SET excluded = 'P401' WHERE _row IN "
-                "(SELECT _row FROM hits WHERE rule = 'P401')")
-    if math.isfinite(p.maximum_pension):
-        pension_threshold = p.outlier_factor * p.maximum_pension
-    else:
-        q = con.execute("SELECT quantile_cont(annual_amount, 0.999) FROM pensioners_x "
-                        "WHERE excluded IS NULL").fetchone()[0]
-        pension_threshold = p.outlier_factor * q if q is not None else math.inf
-    con.execute("ALTER TABLE pensioners_x ADD COLUMN f_p501 BOOLEAN DEFAULT false")
-    if math.isfinite(pension_threshold):
-        con.execute(f"UPDATE pensioners_x SET f_p501 = true WHERE excluded IS NULL "
-                    f"AND annual_amount > {_num(pension_threshold)}")
-    hits.add("P501", "pensioners_x", "f_p501", detail=f"'threshold {pension_threshold:.2f}'")
+    if con.execute("SELECT count(*) FROM dup_pension").fetchall()[0][0]:
+        con.execute("UPDATE pensioners_x SET excluded = 'P401' WHERE _row IN "
+                    "(SELECT _row FROM hits WHERE rule = 'P401')")
+    pension_flags = {"P105": ("f_p105", None), "P202": ("f_p202", _text_or_value("award_date")),
+                     "P305": ("f_p305", "CAST(age AS VARCHAR)"), "P306": ("f_p306", None), "P501": ("f_p501", None)}
+    con.execute("CREATE TABLE pensioners_hit AS SELECT * FROM pensioners_x WHERE (excluded IS NOT NULL AND excluded "
+                "<> 'P401') OR " + " OR ".join(flag for flag, _ in pension_flags.values()))
+    for code in ("P101", "P102", "P103", "P104", "P106", "P201", "P203", "P204", "P205", "P301", "P302", "P303",
+                 "P304"):
+        value = _text_or_value("birth_date") if code == "P201" else None
+        hits.add(code, "pensioners_hit", f"excluded = '{code}'", value)
+    for code, (flag, value) in pension_flags.items():
+        detail = f"'threshold {pension_threshold:.2f}'" if code == "P501" else "NULL"
+        hits.add(code, "pensioners_hit", f"{flag} AND excluded IS NULL", value, detail)
     _clean_views(con, p, cap)
 
     records = {"insured": insured.records, "pensioners": pensioners.records}
-    excluded = {name: con.execute(f"SELECT count(*) FROM {name}_x WHERE excluded IS NOT NULL").fetchone()[0]
-                for name in ("insured", "pensioners")}
+    excluded = {name: con.execute(f"SELECT count(*) FROM {name}_hit WHERE excluded IS NOT NULL").fetchall()[0][0]
+                + con.execute(f"SELECT count(*) FROM hits WHERE rule = '{code}'").fetchall()[0][0]
+                for name, code in (("insured", "M401"), ("pensioners", "P401"))}
     counts = con.execute("SELECT rule, count(*), count(*) FILTER (WHERE detail = 'imputed') FROM hits "
                          "GROUP BY rule").fetchall()
     counted = {code: (n, imputed) for code, n, imputed in counts}
@@ -470,7 +476,7 @@ def run_checks(con, insured: Loaded, pensioners: Loaded, p: Parameters, controls
         if n and rule.treatment != "stop":
             warnings.append(f"{code} ({rule.check}, {rule.file}): {n:,} record{'s' if n > 1 else ''}: {rule.text}; "
                             f"{_treatment_count(treated)}")
-    total = con.execute("SELECT count(*) FROM hits").fetchone()[0]
+    total = con.execute("SELECT count(*) FROM hits").fetchall()[0][0]
     unused = {name: loaded.unused_columns for name, loaded in (("insured", insured), ("pensioners", pensioners))
               if loaded.unused_columns}
     for name, columns in unused.items():
@@ -514,10 +520,8 @@ def _clean_views(con, p: Parameters, earnings_cap: float) -> None:
 def reconcile(con, p: Parameters, controls: pd.DataFrame, aggregate) -> list[dict]:
     """Compare the records (x weight) with each control total (``outside``: beyond its tolerance)."""
     state = aggregate(con, p)
-    w = p.weight
-    contributors = w * con.execute("SELECT count(*) FROM insured_clean WHERE months > 0 AND months <= 12 "
-                                   "AND months = round(months)").fetchone()[0]
-    earnings = w * (con.execute("SELECT sum(earnings) FROM insured_clean").fetchone()[0] or 0.0)
+    contributors = p.weight * state.contributors
+    earnings = p.weight * state.recorded_earnings
     counts = state.pensioners.sum("age").sum("sex")
     amounts = (state.pensioners * state.average_pension).sum("age").sum("sex")
     out = []

@@ -214,7 +214,7 @@ def analyse(con, inputs, v1: dt.date, v2: dt.date, level: float = 0.95) -> Exper
     density = _mean_bands(months, lo, level)
     matched = con.execute("""SELECT count(*) AS insured, count(*) FILTER (WHERE outcome = 'gone') AS gone,
         count(*) FILTER (WHERE outcome IN ('retire', 'invalid')) AS awarded FROM moves""").df().iloc[0].to_dict()
-    matched["new_entrants"] = con.execute("SELECT count(*) FROM i2 WHERE id NOT IN (SELECT id FROM i1)").fetchone()[0]
+    matched["new_entrants"] = con.execute("SELECT count(*) FROM i2 WHERE id NOT IN (SELECT id FROM i1)").fetchall()[0][0]
     proposed = _proposals(inputs, ages, pay, months)
     return Experience(bands, ages, salary, density, proposed, {k: int(v) for k, v in matched.items()}, level)
 

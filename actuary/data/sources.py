@@ -355,20 +355,21 @@ def load(con: duckdb.DuckDBPyConnection, source: Source, layout: Layout, table: 
         con.execute(f"CREATE TABLE {table} AS SELECT {', '.join(select)} FROM {raw}")
     except duckdb.Error as error:
         _raise_read_error(source, loaded, error, names, info)
-    loaded.records = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    numbers = [c for c in layout.columns if c.kind == "number"]
+    counts = con.execute("SELECT count(*), " + ", ".join(f"min(_row) FILTER (WHERE {c.name}_typebad)"
+                                                          for c in numbers) + f" FROM {table}").fetchall()[0]
+    loaded.records = counts[0]
     if loaded.records == 0 and required:
         _fail(source, "the file has a header but no records; expected one record per line.")
-    for column in layout.columns:
-        if column.kind != "number":
-            continue
-        first = con.execute(f"SELECT min(_row) FROM {table} WHERE {column.name}_typebad").fetchone()[0]
-        if first is not None:
-            value = con.execute(f"SELECT CAST({_quote(by_name[column.name])} AS VARCHAR) FROM {raw} "
-                                f"WHERE _row = {int(first)}").fetchone()[0]
-            _fail(source, f"column '{column.name}', {loaded.where(first)}: value '{value}' is not a number; expected "
-                          f"{column.doc} ({column.units}). Numbers are written with a decimal point and no thousands "
-                          "separator.")
-        con.execute(f"ALTER TABLE {table} DROP COLUMN {column.name}_typebad")
+    bad = [(row, i) for i, row in enumerate(counts[1:]) if row is not None]
+    if bad:
+        first, i = min(bad)
+        column = numbers[i]
+        value = con.execute(f"SELECT CAST({_quote(by_name[column.name])} AS VARCHAR) FROM {raw} "
+                            f"WHERE _row = {int(first)}").fetchall()[0][0]
+        _fail(source, f"column '{column.name}', {loaded.where(first)}: value '{value}' is not a number; expected "
+                      f"{column.doc} ({column.units}). Numbers are written with a decimal point and no thousands "
+                      "separator.")
     return loaded
 
 
