@@ -66,7 +66,7 @@ def main():
         csv = folder / files[name].replace(".parquet", ".csv")
         if not csv.exists():
             duckdb.sql(f"COPY (SELECT * FROM read_parquet('{folder / files[name]}')) TO '{csv}' (HEADER, "
-                       "DATEFORMAT '%Y-%m-%d')")
+                       "DATEFORMAT '%Y-%m-%d', TIMESTAMPFORMAT '%Y-%m-%d')")
     print(f"# bench_data: {manifest['members']:,} insured + {manifest['pensioners']:,} pensioner records from "
           f"Demoland (prepared in {time.perf_counter() - start:.0f} s); duckdb {duckdb.__version__}, "
           f"{os.cpu_count()} cores")

@@ -19,8 +19,8 @@ from actuary.series import insurable_share
 
 
 @pytest.fixture(scope="session")
-def experience(clean_extract, tmp_path_factory):
-    folder, manifest = clean_extract
+def experience(member_extract, tmp_path_factory):
+    folder, manifest = member_extract
     files = manifest["files"]
     out = tmp_path_factory.mktemp("experience")
     result, path = run_experience(DEMOLAND / "valuation.xlsx",
@@ -56,12 +56,12 @@ def _lognormal_insurable(mean, floor, ceiling, cv):
     return floor * dist.cdf(floor) + middle + ceiling * dist.sf(ceiling)
 
 
-def test_experience_recovers_the_generating_assumptions(experience, demoland):
+def test_experience_recovers_the_generating_assumptions(experience, member_case):
     """In at least 95% of the sex x age bands (decrements, salary increases, contribution density) the
     95% interval of the measured value contains the assumption that generated the data (recomputed
     here from Demoland's inputs and the report's exposures)."""
     result, path = experience
-    rates = _assumed_rates(demoland.inputs)
+    rates = _assumed_rates(member_case.inputs)
     ages = result.ages.copy()
     sex = np.where(ages["sex"] == "M", 0, 1)
     ages["assumed"] = [rates[m][s, a] for m, s, a in zip(ages["measure"], sex, ages["age"])]
@@ -80,7 +80,7 @@ def test_experience_recovers_the_generating_assumptions(experience, demoland):
     assert stats.binom.sf(misses - 1, within.size, 0.05) > 1e-3, bands[~within]
     assert np.array_equal(np.sort(result.bands["within"].to_numpy()), np.sort(within))
     # salary increases: expected from the lognormal partial expectation computed here
-    inputs = demoland.inputs
+    inputs = member_case.inputs
     sch, eco = inputs.scheme, inputs.economy
     growth = (1 + eco["inflation"].values[0]) * (1 + eco["real_wage_growth"].values[0])
     floor, ceiling = sch["floor_multiple"] * eco["average_wage"], sch["ceiling_multiple"] * eco["average_wage"]
@@ -108,7 +108,7 @@ def test_experience_rejects_a_wrong_assumption(experience):
     assert rejected.mean() > 0.8
 
 
-def test_experience_workbook_has_pasteable_tables(experience, demoland):
+def test_experience_workbook_has_pasteable_tables(experience, member_case):
     from actuary.io.workbook import FIRST_DATA_ROW
     from openpyxl import load_workbook
 
@@ -118,9 +118,9 @@ def test_experience_workbook_has_pasteable_tables(experience, demoland):
     assert [c.value for c in ws[2]][:6] == ["sex", "age", "exit_rate", "retirement_rate", "invalidity_rate",
                                            "reentry_rate"]
     rows = list(ws.iter_rows(min_row=FIRST_DATA_ROW, values_only=True))
-    assert len(rows) == 2 * demoland.inputs.coords["scheme_age"].size
+    assert len(rows) == 2 * member_case.inputs.coords["scheme_age"].size
     proposed = result.proposed["exit_rate"]
-    assumed = demoland.inputs.behaviour["exit_rate"].isel(year=0)
+    assumed = member_case.inputs.behaviour["exit_rate"].isel(year=0)
     middle = dict(age=slice(25, 60))
     assert float(np.abs(proposed.sel(**middle) / assumed.sel(**middle) - 1).max()) < 0.25
     assert set(["Actual vs expected", "Salary increases", "Contribution density", "Labour force (proposed)",

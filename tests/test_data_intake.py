@@ -22,9 +22,9 @@ from actuary.data.synth import synthesize
 from actuary.valuation import DEMOLAND
 
 @pytest.fixture(scope="session")
-def rebuilt(tmp_path_factory, clean_extract):
+def rebuilt(tmp_path_factory, member_extract):
     """Demoland's workbook (with a Scenarios sheet and a note of the user's) filled from the clean extract."""
-    folder, manifest = clean_extract
+    folder, manifest = member_extract
     work = tmp_path_factory.mktemp("rebuilt")
     workbook = work / "case.xlsx"
     shutil.copy(DEMOLAND / "valuation.xlsx", workbook)
@@ -58,12 +58,12 @@ def _z_scores(rebuilt_counts, demoland_counts, weight):
 
 
 @pytest.mark.parametrize("stock", ["active", "inactive"])
-def test_round_trip_insured_within_sampling_error(rebuilt, demoland, stock):
+def test_round_trip_insured_within_sampling_error(rebuilt, member_case, stock):
     """Insured by sex and age, and by sex and completed service, within sampling error: every cell
     within 5 standard errors and the chi-square of all cells not significant at 0.1%."""
     _, result, manifest = rebuilt
     state = getattr(result.state, stock)
-    expected = demoland.inputs.initial[stock]
+    expected = member_case.inputs.initial[stock]
     for dims in (("service",), ("age",)):
         z, outside = _z_scores(state.sum(dims).values, expected.sum(dims).values, manifest["weight"])
         assert not outside.any(), "persons in cells where Demoland has none"
@@ -73,9 +73,9 @@ def test_round_trip_insured_within_sampling_error(rebuilt, demoland, stock):
     assert abs(float(state.sum()) - total) < 5 * np.sqrt(manifest["weight"] * total)
 
 
-def test_round_trip_pensioners_within_sampling_error(rebuilt, demoland):
+def test_round_trip_pensioners_within_sampling_error(rebuilt, member_case):
     _, result, manifest = rebuilt
-    ini = demoland.inputs.initial
+    ini = member_case.inputs.initial
     z, outside = _z_scores(result.state.pensioners.values, ini["pensioners"].values, manifest["weight"])
     assert not outside.any()
     assert np.abs(z).max() < 5 and stats.chi2.sf(np.sum(z ** 2), z.size) > 1e-3
@@ -91,13 +91,13 @@ def test_round_trip_pensioners_within_sampling_error(rebuilt, demoland):
             assert abs(average / truth - 1) < 5 * 0.3 / np.sqrt(records)
 
 
-def test_round_trip_salary_scale(rebuilt, demoland):
+def test_round_trip_salary_scale(rebuilt, member_case):
     """The salary scale rebuilt from insurable earnings (capped at the ceiling, floored) matches
     Demoland's mean salary within sampling error at every age 20-64: tolerance 4 standard errors of
     the age's mean earnings plus 1% for graduating Demoland's piecewise-linear scale across its kinks."""
     _, result, _ = rebuilt
     earnings = result.state.earnings
-    truth = demoland.inputs.behaviour["salary_scale"]
+    truth = member_case.inputs.behaviour["salary_scale"]
     for code, sex in (("M", "male"), ("F", "female")):
         observed = earnings[earnings["sex"] == code].set_index("age")
         ages = np.arange(20, 65)
@@ -107,7 +107,7 @@ def test_round_trip_salary_scale(rebuilt, demoland):
     assert float(result.state.salary_scale.min()) > 0
 
 
-def test_round_trip_gap_and_workbook_kept(rebuilt, demoland):
+def test_round_trip_gap_and_workbook_kept(rebuilt, member_case):
     """The rebuilt workbook loads, keeps the user's sheet, note and the reserve, and its 75-year GAP is
     within 0.3 percentage points of Demoland's."""
     workbook, result, _ = rebuilt
@@ -117,9 +117,9 @@ def test_round_trip_gap_and_workbook_kept(rebuilt, demoland):
     assert wb["Scheme"]["D3"].value == "a note of the user's"
     assert wb.sheetnames.index("Insured") == open_workbook(DEMOLAND / "valuation.xlsx").sheetnames.index("Insured")
     valuation = load_workbook(workbook)
-    assert valuation.inputs.initial["reserve"] == demoland.inputs.initial["reserve"]
+    assert valuation.inputs.initial["reserve"] == member_case.inputs.initial["reserve"]
     gap = valuation.run().summary.gap.sel(horizon=75)
-    gap0 = demoland.run().summary.gap.sel(horizon=75)
+    gap0 = member_case.run().summary.gap.sel(horizon=75)
     assert abs(float(gap) - float(gap0)) < 0.003
 
 
@@ -131,9 +131,9 @@ def test_clean_extract_hits_nothing(rebuilt):
 
 
 @pytest.fixture(scope="session")
-def planted(tmp_path_factory, demoland):
+def planted(tmp_path_factory, member_case):
     folder = tmp_path_factory.mktemp("planted")
-    manifest = synthesize(demoland, 60_000, 7, folder, errors=0.01)
+    manifest = synthesize(member_case, 60_000, 7, folder, errors=0.01)
     workbook = folder / "case.xlsx"
     shutil.copy(DEMOLAND / "valuation.xlsx", workbook)
     files = manifest["files"]
@@ -178,10 +178,10 @@ def test_planted_errors_treatments(planted):
 @pytest.mark.skipif(not __import__("os").environ.get("ACTUARY_SLOW_TESTS"),
                     reason="the 1,000,000-member round trip takes about a minute: run with ACTUARY_SLOW_TESTS=1 "
                            "(the suite runs the same checks on 200,000 members)")
-def test_round_trip_one_million_members(tmp_path, demoland):
+def test_round_trip_one_million_members(tmp_path, member_case):
     """Issue 17's acceptance at full size: synth 1,000,000 members from Demoland -> actuary data ->
     the initial state within sampling error and the 75-year GAP within 0.3 percentage points."""
-    manifest = synthesize(demoland, 1_000_000, 1, tmp_path, fmt="parquet")
+    manifest = synthesize(member_case, 1_000_000, 1, tmp_path, fmt="parquet")
     workbook = tmp_path / "case.xlsx"
     shutil.copy(DEMOLAND / "valuation.xlsx", workbook)
     files = manifest["files"]
@@ -191,10 +191,10 @@ def test_round_trip_one_million_members(tmp_path, demoland):
     assert result.checks.hits_total == 0
     rebuilt = (workbook, result, manifest)
     for stock in ("active", "inactive"):
-        test_round_trip_insured_within_sampling_error(rebuilt, demoland, stock)
-    test_round_trip_pensioners_within_sampling_error(rebuilt, demoland)
-    test_round_trip_salary_scale(rebuilt, demoland)
+        test_round_trip_insured_within_sampling_error(rebuilt, member_case, stock)
+    test_round_trip_pensioners_within_sampling_error(rebuilt, member_case)
+    test_round_trip_salary_scale(rebuilt, member_case)
     gap = load_workbook(workbook).run().summary.gap.sel(horizon=75)
-    gap0 = demoland.run().summary.gap.sel(horizon=75)
+    gap0 = member_case.run().summary.gap.sel(horizon=75)
     print(f"GAP 75 years: Demoland {100 * float(gap0):.3f}%, rebuilt from 1,000,000 members {100 * float(gap):.3f}%")
     assert abs(float(gap) - float(gap0)) < 0.003

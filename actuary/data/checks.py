@@ -581,9 +581,12 @@ def read_controls(con, loaded: Loaded) -> pd.DataFrame:
     return frame
 
 
+HIT_RECORDS = "SELECT rule, file, _row AS row, id, field, value, detail FROM hits ORDER BY rule, file, _row"
+
+
 def hit_records(con, limit: int | None = None) -> pd.DataFrame:
     """The records hit, by rule and row (at most ``limit``)."""
-    sql = "SELECT rule, file, _row AS row, id, field, value, detail FROM hits ORDER BY rule, file, _row"
+    sql = HIT_RECORDS
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
     return con.execute(sql).df()

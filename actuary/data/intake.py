@@ -110,7 +110,7 @@ def run_intake(members: Source, pensioners: Source, valuation_date: dt.date, wor
         if total > MAX_SHEET_ROWS:
             overflow = Path(out) / f"{name}-data-checks-records.csv"
             with atomic_path(overflow) as temporary:
-                rules.hit_records(con).to_csv(temporary, index=False)
+                con.execute(f"COPY ({rules.HIT_RECORDS}) TO '{temporary}' (HEADER)")
         records = rules.hit_records(con, MAX_SHEET_ROWS)
     run = [("valuation workbook", str(workbook)), ("valuation date", valuation_date.isoformat()),
            ("insured records", f"{members.label}: {result.records['insured']:,} "

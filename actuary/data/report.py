@@ -16,7 +16,7 @@ from ..io.files import atomic_path
 
 HEADER_FONT = Font(bold=True)
 TITLE_FONT = Font(bold=True, size=12)
-MAX_SHEET_ROWS = 1_000_000
+MAX_SHEET_ROWS = 100_000
 
 
 def _cell(ws, value, font=None):

@@ -301,6 +301,9 @@ def _expression(source: Source, layout: Layout, column, raw: str, kind: str) -> 
     if kind != "VARCHAR":
         _fail(source, f"column '{raw}' has type {kind}; expected dates ({column.units}).")
     parsed = f"CAST(try_strptime({text}, {_literal(source.date_format)}) AS DATE)"
+    if source.date_format == "%Y-%m-%d":   # also a date written as a timestamp at midnight (database exports)
+        parsed = (f"coalesce({parsed}, CASE WHEN {text} LIKE '% 00:00:00' "
+                  f"THEN CAST(try_strptime({text}, '%Y-%m-%d %H:%M:%S') AS DATE) END)")
     bad = f"({text} IS NOT NULL AND {parsed} IS NULL)"
     return [f"{parsed} AS {column.name}", f"{bad} AS {column.name}_bad",
             f"CASE WHEN {bad} THEN {text} END AS {column.name}_text"]

@@ -502,7 +502,8 @@ def _write(frame: pd.DataFrame, path: Path, fmt: str, layout) -> None:
     frame = frame[list(layout.names)]
     with atomic_path(path) as temporary:
         if fmt == "parquet":
-            frame.to_parquet(temporary, index=False)
+            dates = [c.name for c in layout.columns if c.kind == "date" and frame[c.name].dtype.kind == "M"]
+            frame.assign(**{c: frame[c].dt.date for c in dates}).to_parquet(temporary, index=False)
         else:
             frame.to_csv(temporary, index=False, date_format="%Y-%m-%d")
 
