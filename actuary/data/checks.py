@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..validation import InputError
 from .layouts import BENEFIT_CODES, SEX_CODES, STATUS_CODES
-from .sources import Loaded
+from .sources import Loaded, reading, verify
 
 MIN_AFFILIATION_AGE = 14
 PLAUSIBLE_SERVICE = 50.0
@@ -336,6 +336,16 @@ def _pensioners_table(con, p: Parameters, threshold: float) -> None:
     """)
 
 
+def _duplicate_groups(con, name: str, table: str, key_hash: str, key: str, where: str, extra: str = "") -> None:
+    """Table ``name`` of the keys held by more than one record of ``table`` (with the first row):
+    first the 64-bit hashes held more than once (a fast pass over every record), then the exact
+    keys among the few records with those hashes (a hash shared by two keys is no duplicate)."""
+    con.execute(f"CREATE TEMP TABLE {name}_hash AS SELECT {key_hash} AS h FROM {table} WHERE {where} "
+                f"GROUP BY h HAVING count(*) > 1")
+    con.execute(f"CREATE TABLE {name} AS SELECT {key}, min(_row) AS first_row{extra} FROM {table} "
+                f"WHERE {where} AND {key_hash} IN (SELECT h FROM {name}_hash) GROUP BY {key} HAVING count(*) > 1")
+
+
 class _Hits:
     """Collects the records hit by each rule in the DuckDB table ``hits``."""
 
@@ -363,27 +373,32 @@ def run_checks(con, insured: Loaded, pensioners: Loaded, p: Parameters, controls
 
     ``aggregate``: a function(con, p) -> initial state, used to reconcile with ``controls``.
     """
-    threshold, cap = _outlier_threshold(con, p.ceiling, p.outlier_factor,
-                                        "earnings / contribution_months * 12", "insured",
-                                        "contribution_months BETWEEN 1 AND 12 AND contribution_months = "
-                                        "round(contribution_months) AND earnings > 0")
-    pension_threshold, _ = _outlier_threshold(con, p.maximum_pension, p.outlier_factor, "annual_amount",
-                                              "pensioners", "annual_amount > 0")
-    _insured_table(con, p, threshold)
-    _pensioners_table(con, p, pension_threshold)
+    with reading(insured):
+        threshold, cap = _outlier_threshold(con, p.ceiling, p.outlier_factor,
+                                            "earnings / contribution_months * 12", "insured",
+                                            "contribution_months BETWEEN 1 AND 12 AND contribution_months = "
+                                            "round(contribution_months) AND earnings > 0")
+    with reading(pensioners):
+        pension_threshold, _ = _outlier_threshold(con, p.maximum_pension, p.outlier_factor, "annual_amount",
+                                                  "pensioners", "annual_amount > 0")
+    with reading(insured):
+        _insured_table(con, p, threshold)
+    verify(con, insured, "insured_x")
+    with reading(pensioners):
+        _pensioners_table(con, p, pension_threshold)
+    verify(con, pensioners, "pensioners_x")
     hits = _Hits(con)
     # duplicates among the records still in (later records excluded), then every other rule from one
     # pass that keeps the records any rule hit
-    con.execute("CREATE TABLE dup_insured AS SELECT id, min(_row) AS first_row FROM insured_x "
-                "WHERE excluded IS NULL GROUP BY id HAVING count(*) > 1")
+    _duplicate_groups(con, "dup_insured", "insured_x", "hash(id)", "id", "excluded IS NULL")
     hits.add("M401", "(SELECT x.*, d.first_row FROM insured_x x JOIN dup_insured d USING (id))",
              "excluded IS NULL AND _row > first_row", detail="'first record at row ' || first_row")
     if con.execute("SELECT count(*) FROM dup_insured").fetchall()[0][0]:
         con.execute("UPDATE insured_x SET excluded = 'M401' WHERE _row IN "
                     "(SELECT _row FROM hits WHERE rule = 'M401')")
-    con.execute("CREATE TABLE dup_person AS SELECT sex, birth_date, affiliation_date, min(_row) AS first_row, "
-                "arg_min(id, _row) AS first_id FROM insured_x WHERE excluded IS NULL AND affiliation_date IS NOT NULL "
-                "GROUP BY sex, birth_date, affiliation_date HAVING count(*) > 1")
+    _duplicate_groups(con, "dup_person", "insured_x", "hash(sex, birth_date, affiliation_date)",
+                      "sex, birth_date, affiliation_date", "excluded IS NULL AND affiliation_date IS NOT NULL",
+                      ", arg_min(id, _row) AS first_id")
     hits.add("M402", "(SELECT x.*, d.first_row, d.first_id FROM insured_x x "
                      "JOIN dup_person d USING (sex, birth_date, affiliation_date))",
              "excluded IS NULL AND _row > first_row",
@@ -404,8 +419,7 @@ def run_checks(con, insured: Loaded, pensioners: Loaded, p: Parameters, controls
                   else "NULL")
         hits.add(code, "insured_hit", f"{flag} AND excluded IS NULL", value, detail)
     # pensioners
-    con.execute("CREATE TABLE dup_pension AS SELECT id, benefit, min(_row) AS first_row FROM pensioners_x "
-                "WHERE excluded IS NULL GROUP BY id, benefit HAVING count(*) > 1")
+    _duplicate_groups(con, "dup_pension", "pensioners_x", "hash(id, benefit)", "id, benefit", "excluded IS NULL")
     hits.add("P401", "(SELECT x.*, d.first_row FROM pensioners_x x JOIN dup_pension d USING (id, benefit))",
              "excluded IS NULL AND _row > first_row", detail="'first record at row ' || first_row")
     if con.execute("SELECT count(*) FROM dup_pension").fetchall()[0][0]:

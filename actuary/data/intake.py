@@ -62,8 +62,8 @@ def check_and_aggregate(con, members: Source, pensioners: Source, valuation, p: 
                         controls: Source | None = None) -> tuple[rules.CheckResult, InitialState]:
     """Load both extracts into DuckDB, run the checks (and the reconciliation with the controls)
     and aggregate the initial state."""
-    insured = load(con, members, INSURED, "insured")
-    pension = load(con, pensioners, PENSIONERS, "pensioners", required=False)
+    insured = load(con, members, INSURED, "insured", materialise=False)
+    pension = load(con, pensioners, PENSIONERS, "pensioners", required=False, materialise=False)
     control_frame = None
     if controls is not None:
         control_frame = rules.read_controls(con, load(con, controls, CONTROLS, "controls"))

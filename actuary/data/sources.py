@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+from contextlib import contextmanager
 import math
 import re
 from dataclasses import dataclass, field
@@ -73,6 +74,7 @@ class Loaded:
     row_offset: int = 0            # file line/row of record 1 minus 1
     row_suffix: str = ""           # e.g. " of sheet 'Members'"
     header: str = "the header"     # where the column names are
+    read_info: tuple = ()          # what verify() and reading() need
 
     def where(self, row: int) -> str:
         return f"{self.row_label} {row + self.row_offset}{self.row_suffix}"
@@ -309,11 +311,13 @@ def _expression(source: Source, layout: Layout, column, raw: str, kind: str) -> 
             f"CASE WHEN {bad} THEN {text} END AS {column.name}_text"]
 
 
-def load(con: duckdb.DuckDBPyConnection, source: Source, layout: Layout, table: str, required: bool = True) -> Loaded:
+def load(con: duckdb.DuckDBPyConnection, source: Source, layout: Layout, table: str, required: bool = True,
+         materialise: bool = True) -> Loaded:
     """Read ``source`` into the DuckDB table ``table`` with the layout's typed columns and ``_row``.
 
     ``required``: a source without any record is an error (otherwise it is allowed, e.g. a scheme
-    without pensioners)."""
+    without pensioners). ``materialise=False`` makes ``table`` a view over the source, to be read
+    once by the caller's own table, which must then be passed to :func:`verify`."""
     raw = f"{table}_raw"
     if source.is_database:
         names, label, info = _read_database(con, source, raw)
@@ -354,14 +358,36 @@ def load(con: duckdb.DuckDBPyConnection, source: Source, layout: Layout, table: 
     for column in layout.columns:
         original = by_name[column.name]
         select += _expression(source, layout, column, original, str(types[original]).upper())
-    try:
+    loaded.read_info = (names, info, by_name, raw, required)
+    if not materialise:
+        con.execute(f"CREATE VIEW {table} AS SELECT {', '.join(select)} FROM {raw}")
+        return loaded
+    with reading(loaded):
         con.execute(f"CREATE TABLE {table} AS SELECT {', '.join(select)} FROM {raw}")
+    verify(con, loaded, table)
+    return loaded
+
+
+@contextmanager
+def reading(loaded: Loaded):
+    """Turn DuckDB's errors while reading the source (a ragged CSV line, bad encoding) into the
+    InputError naming the file, the column and the line."""
+    try:
+        yield
     except duckdb.Error as error:
-        _raise_read_error(source, loaded, error, names, info)
-    numbers = [c for c in layout.columns if c.kind == "number"]
+        names, info, *_ = loaded.read_info
+        _raise_read_error(loaded.source, loaded, error, names, info)
+
+
+def verify(con, loaded: Loaded, table: str) -> None:
+    """Count the records of ``table`` (read from the loaded source) and stop at the first number
+    column holding text: the file, the column, the row and the value."""
+    names, info, by_name, raw, required = loaded.read_info
+    numbers = [c for c in loaded.layout.columns if c.kind == "number"]
     counts = con.execute("SELECT count(*), " + ", ".join(f"min(_row) FILTER (WHERE {c.name}_typebad)"
                                                           for c in numbers) + f" FROM {table}").fetchall()[0]
     loaded.records = counts[0]
+    source = loaded.source
     if loaded.records == 0 and required:
         _fail(source, "the file has a header but no records; expected one record per line.")
     bad = [(row, i) for i, row in enumerate(counts[1:]) if row is not None]
@@ -373,7 +399,6 @@ def load(con: duckdb.DuckDBPyConnection, source: Source, layout: Layout, table: 
         _fail(source, f"column '{column.name}', {loaded.where(first)}: value '{value}' is not a number; expected "
                       f"{column.doc} ({column.units}). Numbers are written with a decimal point and no thousands "
                       "separator.")
-    return loaded
 
 
 def _raise_read_error(source: Source, loaded: Loaded, error: Exception, names: list[str], info: dict):
