@@ -57,9 +57,16 @@ def _lognormal_insurable(mean, floor, ceiling, cv):
 
 
 def test_experience_recovers_the_generating_assumptions(experience, member_case):
-    """In at least 95% of the sex x age bands (decrements, salary increases, contribution density) the
-    95% interval of the measured value contains the assumption that generated the data (recomputed
-    here from Demoland's inputs and the report's exposures)."""
+    """The measured rates recover the assumptions that generated the data (recomputed here from
+    Demoland's inputs and the report's exposures):
+
+    - at the report's 95% level, the bands whose exact interval misses the assumption are no more
+      than chance allows (each misses with probability <= 5%: a binomial test at 0.1%), and the
+      report's flags agree with the intervals recomputed here;
+    - in at least 95% of all the sex x age bands (decrements, salary increases, contribution
+      density) the 99% interval contains the assumption. (With 95% intervals the share within is
+      itself a random number whose mean is about 96-97% here: a single draw falls below 95% about one
+      time in six, so that version would test the seed, not the method.)"""
     result, path = experience
     rates = _assumed_rates(member_case.inputs)
     ages = result.ages.copy()
@@ -71,9 +78,13 @@ def test_experience_recovers_the_generating_assumptions(experience, member_case)
         ["exposure", "observed", "weighted"]].sum()
     n, d = bands["exposure"].to_numpy(), bands["observed"].to_numpy()
     assumed = bands["weighted"].to_numpy() / n
-    low = np.where(d > 0, stats.beta.ppf(0.025, d, n - d + 1), 0.0)          # Clopper-Pearson
-    high = np.where(d < n, stats.beta.ppf(0.975, d + 1, n - d), 1.0)
-    within = (assumed >= low - 1e-12) & (assumed <= high + 1e-12)
+    def clopper_pearson(level):
+        alpha = (1 - level) / 2
+        low = np.where(d > 0, stats.beta.ppf(alpha, d, n - d + 1), 0.0)
+        high = np.where(d < n, stats.beta.ppf(1 - alpha, d + 1, n - d), 1.0)
+        return (assumed >= low - 1e-12) & (assumed <= high + 1e-12)
+
+    within = clopper_pearson(0.95)
     assert len(within) == len(result.bands) > 100
     # exact intervals miss in at most 5% of the bands each: more misses than that would be a bias
     misses = int((~within).sum())
@@ -96,7 +107,16 @@ def test_experience_recovers_the_generating_assumptions(experience, member_case)
     density = result.density
     assert np.allclose(density["expected_density"], 0.9)
     everything = np.concatenate([within, result.salary["within"], density["within"]])
-    assert everything.mean() >= 0.95 and abs(result.coverage - everything.mean()) < 1e-12
+    assert abs(result.coverage - everything.mean()) < 1e-12
+    widen = stats.norm.ppf(0.995) / stats.norm.ppf(0.975)
+
+    def normal_99(frame, observed, expected):
+        half = widen * (frame["ci_high"] - frame["ci_low"]) / 2
+        return (frame[expected] - frame[observed]).abs() <= half
+
+    at_99 = np.concatenate([clopper_pearson(0.99), normal_99(result.salary, "observed_increase", "expected_increase"),
+                            normal_99(density, "observed_density", "expected_density")])
+    assert at_99.mean() >= 0.95, at_99.mean()
 
 
 def test_experience_rejects_a_wrong_assumption(experience):
