@@ -85,7 +85,10 @@ def test_parquet_xlsx_and_sqlite_give_the_csv_state(small, csv_state, tmp_path):
         typed["pensioners"].assign(**{c: typed["pensioners"][c].astype(str) for c in ("birth_date", "award_date")}
                                    ).to_sql("pensions", db, index=False)
     url = f"sqlite:///{database}"
+    stamped = insured.assign(**{c: insured[c] + " 00:00:00" for c in ("birth_date", "affiliation_date")})
+    stamped.to_csv(tmp_path / "stamped.csv", index=False)          # dates as a database exports them
     for members, pension in (
+            (Source(str(tmp_path / "stamped.csv")), Source(str(folder / "pensioners-2020.csv"))),
             (Source(str(tmp_path / "insured.parquet")), Source(str(tmp_path / "pensioners.parquet"))),
             (Source(str(tmp_path / "insured.xlsx")), Source(str(tmp_path / "pensioners.xlsx"))),
             (Source(url, "insured"), Source(url, "SELECT * FROM pensions WHERE annual_amount > 0"))):
