@@ -111,13 +111,14 @@ def synth_command(workbook, members, seed, out, errors, years, fmt):
 
     Writes insured and pensioner extracts, control totals, errors.csv (planted errors) and
     manifest.json (sampling fraction, the weight to give actuary data, the files)."""
-    from ..cli import _load_case, console
+    from ..cli import console
+    from ..io.workbook import load_workbook
     from ..validation import InputError
     from .synth import synthesize
 
     try:
         with console.status(f"Drawing {members:,} members..."):
-            _, valuation = _load_case(workbook)
+            valuation = load_workbook(workbook)
             manifest = synthesize(valuation, members, seed, out, errors, years, fmt, str(workbook))
     except InputError as error:
         _fail(str(error))
