@@ -128,6 +128,12 @@ def _person_dates(rng, case: _Case, age, service, t0: int):
     return birth, affiliation, service
 
 
+def _person_key(sex, birth, affiliation) -> np.ndarray:
+    """One int64 per person: sex, birth and affiliation dates (days since 1970, within +-500,000)."""
+    days = [np.asarray(d).astype("datetime64[D]").astype(np.int64) + 500_000 for d in (birth, affiliation)]
+    return (np.asarray(sex, dtype=np.int64) << 42) | (days[0] << 21) | days[1]
+
+
 def _insured_sample(rng, case: _Case, members: int):
     ini = case.inputs.initial
     stocks = np.stack([ini["active"].values, ini["inactive"].values])     # (status, sex, age, service)
@@ -140,9 +146,7 @@ def _insured_sample(rng, case: _Case, members: int):
     # no two records with the same sex, birth and affiliation dates (rule M402 must find only the planted
     # duplicates): redraw the dates of the later ones until every person is unique
     for _ in range(200):
-        key = (sex.astype(np.int64) << 40) | ((birth.astype(np.int64) + 100_000) << 20) | (
-            affiliation.astype(np.int64) + 100_000)
-        _, first = np.unique(key, return_index=True)
+        _, first = np.unique(_person_key(sex, birth, affiliation), return_index=True)
         again = np.ones(n, dtype=bool)
         again[first] = False
         if not again.any():
@@ -262,6 +266,15 @@ def _second_year(rng, case: _Case, insured: pd.DataFrame, pensioners: pd.DataFra
     e_months = rng.binomial(rng.integers(1, 13, m), e_density)
     e_service = np.minimum(np.round(e_months / 12 * rng.random(m) * 0.5 + e_months / 24, 2), 0.99)
     e_affiliation = v2 - np.ceil((e_service + 0.02) * YEAR_DAYS).astype(int) * DAY
+    # entrants distinct from every person already insured (rule M402 finds nothing in clean data)
+    taken = _person_key(np.where(second["sex"].to_numpy() == "M", 0, 1), second["birth_date"].to_numpy(),
+                        second["affiliation_date"].to_numpy())
+    for _ in range(200):
+        key = _person_key(e_sex, e_birth, e_affiliation)
+        clash = np.isin(key, taken) | pd.Series(key).duplicated().to_numpy()
+        if not clash.any():
+            break
+        e_birth[clash] = _births(rng, t1, e_age[clash])
     e_z = _lognormal(rng, case.cv, m)
     e_earnings = np.round(case.insurable(case.scale_at(e_sex, e_age - 1) * e_z) * e_months / 12, 2)
     entrants_frame = pd.DataFrame(dict(id=np.arange(next_id, next_id + m).astype(str), sex=np.where(e_sex == 0, "M", "F"),
