@@ -34,8 +34,17 @@ def _cell(ws, value, font=None):
     return cell
 
 
+def _widths(ws, widths) -> None:
+    from openpyxl.utils import get_column_letter
+
+    for i, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+
+
 def write_table(ws, title: str, frame: pd.DataFrame, notes: list[str] = ()) -> None:
     """Title row, notes, header row, then the frame's rows (write-only sheet)."""
+    _widths(ws, [70 if c in ("detail", "description", "treatment") else max(10, len(str(c)) + 4)
+                 for c in frame.columns])
     ws.append([_cell(ws, title, TITLE_FONT)])
     for note in notes:
         ws.append([_cell(ws, note)])
@@ -57,6 +66,7 @@ def write_checks_workbook(path, summary: pd.DataFrame, records: pd.DataFrame, to
     Initial state (totals of what went into the workbook)."""
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("Summary")
+    _widths(ws, (20, 12, 14, 60, 9, 9, 8, 8, 8, 60, 6))
     ws.append([_cell(ws, "Data checks", TITLE_FONT)])
     for key, value in run:
         ws.append([_cell(ws, key), _cell(ws, value)])
