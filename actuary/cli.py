@@ -264,5 +264,11 @@ def print_summary(name, results) -> None:
                   "expenditure / insurable earnings.")
 
 
+from .data.cli import data_command, experience_command, synth_command  # noqa: E402  (member-data commands)
+
+main.add_command(data_command)
+main.add_command(synth_command)
+main.add_command(experience_command)
+
 if __name__ == "__main__":
     main()
