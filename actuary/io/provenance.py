@@ -74,6 +74,15 @@ def collect(input_file=None, input_sha256: str | None = None, case_name: str | N
     return record
 
 
+def for_api(valuation, function: str, **extra) -> dict:
+    """The record of an output written from Python without one given: the valuation's source file
+    (when it was read from a workbook) and the API call."""
+    source = (getattr(valuation, "source", None) or {}) if valuation is not None else {}
+    record = collect(None, source.get("input_sha256", ""), getattr(valuation, "name", ""), api_call(function), **extra)
+    record["input_file"] = source.get("input_file", "")
+    return record
+
+
 LABELS = {
     "actuary_version": "actuary version", "input_file": "input file", "input_sha256": "input SHA-256",
     "case_name": "case name", "run_utc": "run date and time (UTC)", "command": "command",

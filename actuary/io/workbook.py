@@ -145,6 +145,8 @@ def _write_scalar_sheet(ws, sheet: Sheet, values: dict, given: set):
         cell.fill = INPUT_FILL
         ws.cell(row=row, column=3, value=field.units or ("one of " + ", ".join(field.choices) if field.choices else ""))
         note = field.doc
+        if not field.choices:
+            note = (note + "; " if note else "") + "allowed: " + field.allowed()
         if field.choices:
             note = (note + "; " if note else "") + "one of: " + ", ".join(field.choices)
             validation = DataValidation(type="list", formula1='"' + ",".join(field.choices) + '"', allow_blank=True)
@@ -175,6 +177,8 @@ def _write_table_sheet(ws, sheet: Sheet, columns: dict[str, xr.DataArray], coord
         ws.cell(row=2, column=column, value=header).font = HEADER_FONT
         ws.cell(row=3, column=column, value="" if header in sheet.index or header == "notes" else _units(header))
         ws.column_dimensions[get_column_letter(column)].width = max(12, len(header) + 2)
+    ws.cell(row=3, column=len(headers), value="allowed: " + "; ".join(f"{name} {_field(name).allowed()}"
+                                                                       for name in sheet.fields))
     grids = [np.asarray(_index_labels(d, coords, sheet.population_ages)) for d in sheet.index]
     mesh = np.meshgrid(*grids, indexing="ij")
     keys = [m.ravel() for m in mesh]
@@ -230,11 +234,11 @@ def write_workbook(valuation, path, blank: bool = False) -> None:
     wb = Workbook()
     contents = wb.active
     contents.title = CONTENTS
-    _title(contents, f"actuary valuation workbook: {valuation.name}")
+    text_cell(contents, 1, 1, f"actuary valuation workbook: {valuation.name}").font = TITLE_FONT
     contents.cell(row=2, column=1, value="sheet").font = HEADER_FONT
     contents.cell(row=2, column=2, value="contents").font = HEADER_FONT
     contents.cell(row=3, column=1, value="case_name")
-    contents.cell(row=3, column=2, value=valuation.name).fill = INPUT_FILL
+    text_cell(contents, 3, 2, valuation.name).fill = INPUT_FILL
     contents.column_dimensions["A"].width = 30
     contents.column_dimensions["B"].width = 110
     row = 4
