@@ -10,6 +10,12 @@ scenario that fails is reported by name with its error; the others complete.
 
 from __future__ import annotations
 
+import logging
+import os
+import signal
+import sys
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -197,6 +203,57 @@ def placement(client, i: int) -> dict:
 CONNECT_TIMEOUT = 10  # seconds to reach a --scheduler
 
 
+@contextmanager
+def _quiet_workers():
+    """Start local worker processes with their standard error on the null device, so that a Ctrl-C
+    (which the terminal sends to every process of the run) stops them without a traceback each; the
+    task errors that matter reach this process through Dask and are raised here. This process keeps
+    its own standard error (only these start-up seconds are redirected) and answers Ctrl-C throughout."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 2)
+    os.close(null)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _local_cluster(workers: int):
+    """A LocalCluster of ``workers`` processes (one thread each). A Ctrl-C while it starts is held
+    until it has started (a cluster stopped half-way cannot be closed cleanly), then raised."""
+    from dask.distributed import LocalCluster
+    from distributed.deploy.spec import SpecCluster
+
+    before = set(SpecCluster._instances)
+    interrupted = []
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, lambda *_: interrupted.append(True)) if main else None
+    try:
+        with _quiet_workers():
+            # one task per worker process; each task sets one Numba thread itself (NUMBA_NUM_THREADS in
+            # the workers' environment arrives after they have imported Numba, and a later compilation
+            # that rereads it fails once the threads are running)
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+    except Exception:
+        for half_started in set(SpecCluster._instances) - before:
+            half_started.shutdown_on_close = False  # nothing to close at exit (and no traceback there)
+        if interrupted:  # the workers, stopped by the same Ctrl-C, made the start fail
+            raise KeyboardInterrupt from None
+        raise
+    finally:
+        if main:
+            signal.signal(signal.SIGINT, previous)
+    if interrupted:
+        logging.getLogger("distributed").setLevel(logging.CRITICAL + 1)
+        cluster.close()
+        raise KeyboardInterrupt
+    return cluster
+
+
 class _dask_client:
     """Context manager: no client (in process), a LocalCluster of ``workers``, or a scheduler address."""
 
@@ -210,7 +267,7 @@ class _dask_client:
         if self.workers is not None and self.scheduler is not None:
             raise InputError("--workers and --scheduler: give one of them (--workers starts a local cluster, "
                              "--scheduler uses an existing one).")
-        from dask.distributed import Client, LocalCluster
+        from dask.distributed import Client
 
         if self.scheduler is not None:
             try:
@@ -219,22 +276,28 @@ class _dask_client:
                 raise InputError(f"--scheduler {self.scheduler}: cannot use this Dask scheduler "
                                  f"({type(error).__name__}: {str(error)[:200]}); expected the address of a running "
                                  f"scheduler such as tcp://host:8786 (tried for at most {CONNECT_TIMEOUT} s).") from None
-        else:
-            if isinstance(self.workers, bool) or not isinstance(self.workers, int) or self.workers < 1:
-                raise InputError(f"--workers: value {self.workers!r} is not a whole number >= 1.")
-            # one task per worker process; each task sets one Numba thread itself (NUMBA_NUM_THREADS in
-            # the workers' environment arrives after they have imported Numba, and a later compilation
-            # that rereads it fails once the threads are running)
-            self.cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
-                                        dashboard_address=None)
+            return self.client
+        if isinstance(self.workers, bool) or not isinstance(self.workers, int) or self.workers < 1:
+            raise InputError(f"--workers: value {self.workers!r} is not a whole number >= 1.")
+        try:
+            self.cluster = _local_cluster(self.workers)
             self.client = Client(self.cluster)
+        except BaseException:
+            self.__exit__(KeyboardInterrupt, None, None)
+            raise
         return self.client
 
-    def __exit__(self, *exc):
-        if self.client is not None:
-            self.client.close()
-        if self.cluster is not None:
-            self.cluster.close()
+    def __exit__(self, kind, *exc):
+        if kind is not None and issubclass(kind, KeyboardInterrupt):  # a stop, not news: close quietly
+            for name in ("distributed", "tornado", "asyncio"):
+                logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+        for resource in (self.client, self.cluster):
+            if resource is not None:
+                try:
+                    resource.close()
+                except Exception:
+                    if kind is None:
+                        raise
         return False
 
 

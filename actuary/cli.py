@@ -50,19 +50,10 @@ def guarded(command):
         except InputError as error:
             fail(str(error))
         except KeyboardInterrupt:
-            _silence_dask()
             console.print("[bold red]interrupted:[/] stopped at Ctrl-C; nothing was written (earlier outputs are "
                           "unchanged).", highlight=False, soft_wrap=True)
             sys.exit(INTERRUPTED)
     return run
-
-
-def _silence_dask() -> None:
-    """After Ctrl-C the Dask cluster is torn down mid-task: its log lines are noise, not news."""
-    import logging
-
-    for name in ("distributed", "tornado", "asyncio"):
-        logging.getLogger(name).setLevel(logging.CRITICAL + 1)
 
 
 def _workers_option(ctx, param, value):
