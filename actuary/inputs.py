@@ -348,7 +348,7 @@ def _coerce(name: str, field: Field, value, coords: dict) -> xr.DataArray:
 
 def _shown(value) -> str:
     """A value for an error message (long reprs cut)."""
-    text = repr(value)
+    text = " ".join(repr(value).split())
     return text if len(text) <= 80 else text[:77] + "..."
 
 
@@ -366,6 +366,13 @@ def _require_numbers(name: str, values) -> None:
                      f"(values of type {array.dtype} given).", field=name)
 
 
+def _value_error(name: str, da: xr.DataArray, flat_index: int, text: str) -> InputError:
+    """The error of one value: a cell of an array (with its coordinates) or a single value."""
+    if da.ndim == 0:
+        return InputError(f"Input '{name}': {text}", field=name)
+    return check._cell_error(name, da, flat_index, text)
+
+
 def _check_kind(name: str, field: Field, da: xr.DataArray, coords: dict | None = None) -> None:
     """Every value a number within the field's plausible bounds (:data:`KIND_BOUNDS` or its own);
     infinite only for a field whose default is that infinity ("no maximum")."""
@@ -377,7 +384,7 @@ def _check_kind(name: str, field: Field, da: xr.DataArray, coords: dict | None =
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         hint = "; leave it out (or blank) for no limit" if field.unbounded is not None else ""
-        raise check._cell_error(name, da, i, f"value {values.flat[i]} is not a finite number; every cell must hold "
+        raise _value_error(name, da, i, f"value {values.flat[i]} is not a finite number; every cell must hold "
                                              f"a number (fill missing cells explicitly){hint}.")
     max_age = int(coords["population_age"][-1]) if coords is not None else None
     bounds = field.limits.resolve(max_age)
@@ -397,7 +404,7 @@ def _check_kind(name: str, field: Field, da: xr.DataArray, coords: dict | None =
             high = ")" if bounds.open_high else "]"
             text = (f"value {value} is outside {low}{bounds.low:g}, {bounds.high:g}{high}; expected {what} "
                     f"{bounds.describe()}{' (a share: 0.05 is 5%)' if field.kind == 'rate' else ''}.")
-        raise check._cell_error(name, da, i, text)
+        raise _value_error(name, da, i, text)
 
 
 def _value(name: str, field: Field, values: dict, key: str):
@@ -429,7 +436,8 @@ def _scalar(name: str, field: Field, value, coords: dict | None = None):
         if field.dims and values.ndim != 1 or not field.dims and values.size != 1:
             raise InputError(f"Input '{name}': value {_shown(value)}; expected "
                              f"{'a list of whole numbers' if field.dims else 'one whole number'}.", field=name)
-        _check_kind(name, field, xr.DataArray(values.astype(float)), coords)
+        _check_kind(name, field, xr.DataArray(values.astype(float), dims=field.dims) if field.dims else
+                    xr.DataArray(float(values[0])), coords)
         return tuple(int(v) for v in values) if field.dims else int(values[0])
     try:
         number = float(value)

@@ -127,7 +127,9 @@ def xml_refusal(error: Exception, name: str) -> InputError | None:
         from defusedxml import DefusedXmlException
     except ImportError:  # pragma: no cover - defusedxml is a dependency
         return None
-    if isinstance(error, DefusedXmlException):
+    while error is not None and not isinstance(error, DefusedXmlException):  # openpyxl may wrap it
+        error = error.__cause__ or error.__context__
+    if error is not None:
         return InputError(f"{name}: the workbook's XML declares entities or a document type ({error}); they are "
                           "refused (they can expand without bound or read other files). Save it again from Excel "
                           "or LibreOffice.")
