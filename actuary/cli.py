@@ -1,8 +1,9 @@
 """The ``actuary`` command line: thin wrappers that parse arguments, call the library, show
 progress and say where the outputs went.
 
-Exit codes: 0 done; 2 bad input or option (one message naming the sheet and cell, the field or the
-option, never a traceback; nothing written); 3 a batch in which some scenarios failed (the others'
+Exit codes: 0 done; 1 the outputs could not be written (disk full, ...; earlier outputs unchanged);
+2 bad input or option (one message naming the sheet and cell, the field or the option, never a
+traceback; nothing written); 3 a batch in which some scenarios failed (the others'
 results are written, the failures listed); 130 interrupted (Ctrl-C; nothing written).
 
 Output names come from the input file's name (or ``--name``), never from the case name inside the
@@ -31,6 +32,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 WPP_CANADA = PROJECT_ROOT / "assumptions" / "wpp2019_canada"
 INTERRUPTED = 130
 SCENARIOS_FAILED = 3
+WRITE_FAILED = 1
 
 console = Console(width=None if sys.stdout.isatty() else 120)
 
@@ -49,6 +51,9 @@ def guarded(command):
             return command(*args, **kwargs)
         except InputError as error:
             fail(str(error))
+        except OSError as error:  # disk full, permissions changed during the run: the staged set is dropped
+            fail(f"could not write the outputs ({error.strerror or error}); earlier outputs are unchanged.",
+                 WRITE_FAILED)
         except KeyboardInterrupt:
             console.print("[bold red]interrupted:[/] stopped at Ctrl-C; nothing was written (earlier outputs are "
                           "unchanged).", highlight=False, soft_wrap=True)

@@ -480,7 +480,7 @@ class Inputs:
         if not 0 <= out["min_age"] < out["max_retirement_age"] < out["max_age"]:
             raise InputError(
                 f"Input 'settings': ages must satisfy 0 <= min_age < max_retirement_age < max_age; got "
-                f"{out['min_age']}, {out['max_retirement_age']}, {out['max_age']}.")
+                f"{out['min_age']}, {out['max_retirement_age']}, {out['max_age']}.", field="settings.min_age")
         if out["max_service"] < 1:
             raise InputError(f"Input 'settings.max_service': value {out['max_service']} must be at least 1.")
         return out

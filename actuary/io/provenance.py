@@ -37,10 +37,10 @@ def file_sha256(path) -> str:
 
 def command_line() -> str:
     """The command as typed (program name and arguments, shell-quoted)."""
-    program = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python"
+    program = shlex.quote(Path(sys.argv[0]).name) if sys.argv and sys.argv[0] else "python"
     if program in ("__main__.py", "cli.py"):
         program = "python -m actuary.cli"
-    return shlex.join([program, *sys.argv[1:]])
+    return " ".join([program, shlex.join(sys.argv[1:])]).strip()
 
 
 def api_call(function: str) -> str:

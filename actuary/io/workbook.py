@@ -536,7 +536,7 @@ def _read_table(cells: _Cells, sheet: Sheet, settings: dict, locations: dict) ->
         elif bool(da.isnull().any()):
             missing = np.argwhere(da.isnull().values)[0]
             where = {d: da[d].values[i].item() for d, i in zip(da.dims, missing)}
-            raise InputError(f"{cells.name}: no row for {', '.join(f'{d}={v}' for d, v in where.items())} in "
+            raise InputError(f"{_ref(cells.name, 2, column)}: no row for {', '.join(f'{d}={v}' for d, v in where.items())} in "
                              f"column '{name}'; every combination of {', '.join(sheet.index)} needs a row.")
         out[name] = da
         locations[name] = {"sheet": cells.name, "column": column, "rows": {k: r for r, k in keys},
@@ -572,7 +572,8 @@ def _check_order(cells: _Cells, sheet: Sheet, keys):
 
 def _locate(error: InputError, locations: dict) -> InputError:
     """Rewrite an input object's error with the Sheet!Cell of the offending value when known."""
-    name = (error.field or "").split(".")[-1]
+    field = error.field or next(iter(re.findall(r"Input '(\w+\.\w+)'", str(error))), "")
+    name = field.split(".")[-1]
     where = locations.get(name)
     if not where:
         return error
@@ -746,7 +747,8 @@ def _load(reader: WorkbookReader, Valuation):
         for field_name, da in _read_table(cells, sheet, settings, locations).items():
             group = GROUP_OF[field_name]
             if field_name in groups[group]:
-                raise InputError(f"{sheet.name}: column '{field_name}' is also given in another sheet; give each "
+                raise InputError(f"{_ref(sheet.name, 2, locations[field_name]['column'])}: column '{field_name}' is "
+                                 "also given in another sheet; give each "
                                  "input once (year-varying inputs only in the '... by year' sheet).")
             groups[group][field_name] = da
     for group, fields in FIELDS.items():  # a required input whose column is missing: name its sheet
