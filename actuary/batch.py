@@ -355,7 +355,7 @@ def sensitivity(base, workers=None, scheduler=None, extra: list[Scenario] | None
                                    [{"name": n, "error": reason} for n in ("optimistic", "pessimistic")])
     else:
         second = run_scenarios(base, combined_scenarios(first), workers=workers, scheduler=scheduler)
-    out = xr.concat([first, second], "scenario", data_vars="all")
+    out = xr.concat([first, second], "scenario", data_vars="all", join="outer")
     out.attrs["failed"] = ", ".join(x for x in (first.attrs["failed"], second.attrs["failed"]) if x)
     return out
 
@@ -373,7 +373,8 @@ def tornado(ds: xr.Dataset, years_ahead=(25, 50)) -> list[dict]:
             row[f"gap_{side}"] = float(s.gap.isel(horizon=-1))
             row[f"depletion_{side}"] = float(s.depletion_year)
             for n in years_ahead:
-                row[f"reserve_ratio_{n}_{side}"] = float(s.reserve_ratio.sel(year=t0 + n - 1))
+                year = t0 + n - 1  # beyond a short horizon: no value
+                row[f"reserve_ratio_{n}_{side}"] = float(s.reserve_ratio.sel(year=year)) if year in ds.year else np.nan
         row["gap_base"] = float(base.gap.isel(horizon=-1))
         row["swing"] = abs(row["gap_up"] - row["gap_down"])
         rows.append(row)

@@ -198,10 +198,8 @@ def test_truncated_workbook(tmp_path, out):
 
 # ------------------------------------------------------------------------------------ hostile containers
 
-@pytest.fixture(scope="module")
-def zip_bomb(tmp_path_factory):
+def make_zip_bomb(path: Path) -> Path:
     """The Demoland workbook plus a 1 GB part of zeros: a 2 MB file expanding to 1 GB."""
-    path = tmp_path_factory.mktemp("bomb") / "case.xlsx"
     shutil.copy(DEMO, path)
     with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
         with z.open("xl/media/image1.bin", "w", force_zip64=True) as part:
@@ -209,6 +207,11 @@ def zip_bomb(tmp_path_factory):
             for _ in range(64):
                 part.write(block)
     return path
+
+
+@pytest.fixture(scope="module")
+def zip_bomb(tmp_path_factory):
+    return make_zip_bomb(tmp_path_factory.mktemp("bomb") / "case.xlsx")
 
 
 def test_zip_bomb_is_refused_before_parsing(zip_bomb, out):

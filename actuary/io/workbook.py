@@ -535,7 +535,7 @@ def _read_table(cells: _Cells, sheet: Sheet, settings: dict, locations: dict) ->
             da = da.fillna(_field(name).fill)
         elif bool(da.isnull().any()):
             missing = np.argwhere(da.isnull().values)[0]
-            where = {d: da[d].values[i].item() for d, i in zip(da.dims, missing)}
+            where = {d: getattr(da[d].values[i], "item", lambda v=da[d].values[i]: v)() for d, i in zip(da.dims, missing)}
             raise InputError(f"{_ref(cells.name, 2, column)}: no row for {', '.join(f'{d}={v}' for d, v in where.items())} in "
                              f"column '{name}'; every combination of {', '.join(sheet.index)} needs a row.")
         out[name] = da
