@@ -5,7 +5,6 @@ value and what was expected; never a traceback; a pre-existing output folder is 
 
 from __future__ import annotations
 
-import io
 import re
 import shutil
 import zipfile
@@ -22,7 +21,7 @@ from actuary.io.safety import MAX_PARTS
 from actuary.stochastic import StochasticParameters, simulate
 from actuary.valuation import DEMOLAND
 
-from .xlsx_edit import RawNumber, Sheet, add_sheet, edit, rewrite, set_cells, sheet_parts
+from .xlsx_edit import RawNumber, add_sheet, edit, rewrite, set_cells, sheet_parts
 
 DEMO = DEMOLAND / "valuation.xlsx"
 

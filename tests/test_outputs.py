@@ -22,7 +22,7 @@ from click.testing import CliRunner
 
 import actuary
 from actuary import Valuation, load_workbook
-from actuary.batch import Scenario, Set, run_scenarios, sensitivity, write_sensitivity
+from actuary.batch import Scenario, Set, sensitivity, write_sensitivity
 from actuary.cli import main
 from actuary.io.provenance import ABOUT_SHEET, read_about_sheet
 from actuary.stochastic import simulate

@@ -5,7 +5,6 @@ every projected number is finite. Never another exception."""
 from __future__ import annotations
 
 import re
-import shutil
 
 import numpy as np
 import pytest

@@ -721,6 +721,12 @@ def _load(reader: WorkbookReader, Valuation):
         cells = reader.sheet(sheet_name, 3, len(sheet.fields), f" (one per input: {', '.join(sheet.fields)})",
                              width=4)
         groups[group].update(_read_scalars(cells, sheet, locations))
+        for name in sheet.fields:  # a required input whose row is missing: where it belongs
+            field = _field(name)
+            if field.default is REQUIRED and not field.dims and name not in locations:
+                row = max(cells.data_rows, default=2) + 1
+                _fail(sheet_name, row, 1, f"no row for '{name}', which is required ({field.units or field.doc}); "
+                                          f"add it (columns: field, value, units, notes).")
     settings = dict(groups["settings"])
     for key in ("valuation_year", "horizon", "min_age", "max_age", "max_service"):
         if key not in settings:
