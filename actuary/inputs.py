@@ -70,11 +70,12 @@ class Bounds:
 
 
 # plausible values by kind (a field may narrow them with ``bounds``): yearly rates above -50% and below
-# 100%, probabilities and shares in [0, 1], counts and amounts >= 0, ages 0..max_age
+# 100%, probabilities and shares in [0, 1], counts (persons) 0..1e10, amounts 0..1e18 (no currency's
+# sums come near; larger values would overflow a projection), ages 0..max_age
 KIND_BOUNDS = {
-    "count": Bounds(0.0), "amount": Bounds(0.0), "probability": Bounds(0.0, 1.0), "positive": Bounds(0.0, open_low=True),
-    "rate": Bounds(-0.5, 1.0, open_low=True, open_high=True), "number": Bounds(), "age": Bounds(0.0, "max_age"),
-    "int": Bounds(0.0), "choice": Bounds(),
+    "count": Bounds(0.0, 1e10), "amount": Bounds(0.0, 1e18), "probability": Bounds(0.0, 1.0),
+    "positive": Bounds(0.0, 1e18, open_low=True), "rate": Bounds(-0.5, 1.0, open_low=True, open_high=True),
+    "number": Bounds(-1e18, 1e18), "age": Bounds(0.0, "max_age"), "int": Bounds(0.0), "choice": Bounds(),
 }
 KIND_WHAT = {"count": "a number of persons", "amount": "an amount or share", "probability": "a probability",
              "positive": "a positive number", "rate": "an annual rate", "number": "a number", "age": "an age",
@@ -202,13 +203,14 @@ FIELDS: dict[str, dict[str, Field]] = {
         "nominal_return": Field((Y,), "rate", units="a year, on the reserve"),
         "unemployment_rate": Field((Y,), "probability", 0.0),
         "productivity_growth": Field((Y,), "rate", None, "a year", "real labour productivity (default: real wage growth)"),
-        "gdp": Field((), "amount", units="currency, year t0"),
+        "gdp": Field((), "amount", units="currency, year t0", bounds=Bounds(0.0, 1e18, open_low=True)),
         "average_wage": Field((), "positive", units="currency a year, t0", doc="national average wage (ceiling base)"),
     },
     "demography": {
         "population": Field((S, A), "count", units="persons at 1 January t0", population_ages=True),
-        "fertility": Field((Y, A), "amount", units="births per woman", population_ages=True, fill=0.0),
-        "sex_ratio_at_birth": Field((Y,), "positive", 1.05, "male per female birth"),
+        "fertility": Field((Y, A), "amount", units="births per woman", population_ages=True, fill=0.0,
+                           bounds=Bounds(0.0, 1.0)),
+        "sex_ratio_at_birth": Field((Y,), "positive", 1.05, "male per female birth", bounds=Bounds(0.5, 2.0)),
         "net_migration": Field((Y, S, A), "number", 0.0, "persons", population_ages=True),
         "mortality": Field((S, A), "probability", units="q_x at t0", population_ages=True),
         "mortality_improvement": Field((Y, S, A), "rate", 0.0, "a year", population_ages=True,
@@ -393,9 +395,9 @@ def _check_kind(name: str, field: Field, da: xr.DataArray, coords: dict | None =
         i = int(np.flatnonzero(outside)[0])
         value = values.flat[i]
         what = KIND_WHAT[field.kind]
-        if bounds == Bounds(0.0) and value < 0:
+        if bounds.low == 0 and not bounds.open_low and value < 0:
             text = f"value {value} is negative; expected {what} >= 0."
-        elif bounds == Bounds(0.0, open_low=True):
+        elif bounds.low == 0 and bounds.open_low and value <= 0:
             text = f"value {value} is not positive; expected {what} > 0."
         elif bounds == Bounds(0.0, 1.0):
             text = f"value {value} is outside [0, 1]; expected {what} between 0 and 1."

@@ -578,6 +578,10 @@ def _locate(error: InputError, locations: dict) -> InputError:
     if not where:
         return error
     message = str(error)
+    if not error.where:  # "Input 'group.field' at age=0, sex=male: ..."
+        cell = re.match(r"Input '[\w.]+' at ((?:\w+=[^,:]+(?:, )?)+):", message)
+        pairs = (p.split("=", 1) for p in cell.group(1).split(", ")) if cell else ()
+        error.where = {k: int(v) if v.lstrip("-").isdigit() else v for k, v in pairs}
     if "rows" not in where:
         return InputError(f"{_ref(where['sheet'], where['row'], where['column'])}: {message}", error.field, error.where)
     row = None
@@ -763,7 +767,11 @@ def _load(reader: WorkbookReader, Valuation):
                 sheet = next(t for t in TABLES if field_name in t.fields)
                 raise InputError(f"{_ref(sheet.name, 2, widths.get(sheet.name, 0) + 1)}: column '{field_name}' is "
                                  f"missing; the sheet '{sheet.name}' needs it ({field.units or field.doc}).")
+    from ..projection import build_kernel_inputs
+
     try:
-        return Valuation(**groups, name=str(name).strip() if not _blank(name) else Path(path).stem)
+        valuation = Valuation(**groups, name=str(name).strip() if not _blank(name) else Path(path).stem)
+        build_kernel_inputs(valuation.inputs)  # the checks made when projecting, here while cells are known
     except InputError as error:
         raise _locate(error, locations) from None
+    return valuation
