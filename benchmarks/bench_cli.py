@@ -1,6 +1,8 @@
 """`actuary valuate` end to end on Demoland in a fresh process with a warm Numba cache: reading
 the workbook, validating, projecting (valuation + 3 closed-group runs), writing the results
 workbook and netCDF. Also the same steps timed inside one process, to show where the time goes.
+The command's netCDF output is checked against an in-process run before any time is printed;
+times are medians over runs with their range.
 
     python benchmarks/bench_cli.py
 """
@@ -13,6 +15,9 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
+from _timing import max_relative_difference, require  # noqa: E402
+
+import xarray as xr  # noqa: E402
 
 from actuary import Valuation, load_workbook  # noqa: E402
 from actuary.io.results import write_results  # noqa: E402
@@ -21,16 +26,21 @@ from actuary.valuation import DEMOLAND  # noqa: E402
 
 def main():
     print("# bench_cli: actuary valuate (Demoland workbook -> results workbook + netCDF), fresh process, warm cache")
-    Valuation.demo().run()  # warm the Numba cache
+    expected = Valuation.demo().run()  # also warms the Numba cache
     times = []
     with tempfile.TemporaryDirectory() as out:
-        for _ in range(3):
+        for _ in range(5):
             start = time.perf_counter()
             subprocess.run([sys.executable, "-m", "actuary.cli", "valuate", "--out", out], check=True,
                            capture_output=True)
             times.append(time.perf_counter() - start)
-        print(f"end to end: best {min(times):.2f} s, median {statistics.median(times):.2f} s over {len(times)} runs "
-              f"(target <= 10 s)")
+        with xr.open_dataset(os.path.join(out, "demoland-results.nc")) as written:
+            diff = max_relative_difference(written["summary_gap"].values, expected.summary.gap.values)
+            reserve = max_relative_difference(written["reserve"].values, expected.projection.reserve.values)
+        require(max(diff, reserve) <= 1e-12, f"the command's netCDF = an in-process run (GAP {diff:.1e}, reserve "
+                                             f"{reserve:.1e})")
+        print(f"end to end: median {statistics.median(times):.2f} s (range {min(times):.2f}-{max(times):.2f} s over "
+              f"{len(times)} runs; target <= 10 s)")
         start = time.perf_counter()
         valuation = load_workbook(DEMOLAND / "valuation.xlsx")
         read = time.perf_counter() - start

@@ -16,7 +16,7 @@ import numba
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _timing import best_time, fmt  # noqa: E402
+from _timing import fmt, max_relative_difference, measure, require  # noqa: E402
 
 from actuary.kernels.population import project_population_batch, project_population_kernel  # noqa: E402
 from actuary.reference.population import project_population_reference  # noqa: E402
@@ -50,12 +50,17 @@ def main():
 
     base, survival, fertility, male_share, migration = inputs(1)
     pop = np.empty((YEARS + 1, 2, AGES)); births = np.empty((YEARS, 2)); deaths = np.empty((YEARS, 2))
-    single_kernel = best_time(lambda: project_population_kernel(base[0], survival[0], fertility[0], male_share[0],
-                                                                migration[0], False, pop, births, deaths))
-    single_ref = best_time(lambda: project_population_reference(base[0], survival[0], fertility[0], male_share[0],
-                                                                migration[0], False))
-    print(f"one scenario   kernel {fmt(single_kernel)}   reference {fmt(single_ref)}   "
-          f"ratio {single_ref / single_kernel:7.1f}x")
+    project_population_kernel(base[0], survival[0], fertility[0], male_share[0], migration[0], False, pop, births,
+                              deaths)
+    ref = project_population_reference(base[0], survival[0], fertility[0], male_share[0], migration[0], False)
+    agree = max(max_relative_difference(x, y, 1.0) for x, y in zip((pop, births, deaths), ref))
+    require(agree <= 1e-12, f"one scenario: kernel = reference (population, births, deaths; {agree:.1e})")
+    single_kernel = measure(lambda: project_population_kernel(base[0], survival[0], fertility[0], male_share[0],
+                                                              migration[0], False, pop, births, deaths))
+    single_ref = measure(lambda: project_population_reference(base[0], survival[0], fertility[0], male_share[0],
+                                                              migration[0], False))
+    print(f"one scenario   kernel {single_kernel}   reference {single_ref}   "
+          f"ratio {single_ref.median / single_kernel.median:7.1f}x")
 
     base, survival, fertility, male_share, migration = inputs(n)
     popb = np.empty((n, YEARS + 1, 2, AGES)); birthsb = np.empty((n, YEARS, 2)); deathsb = np.empty((n, YEARS, 2))
@@ -64,19 +69,22 @@ def main():
         project_population_batch(base, survival, fertility, male_share, migration, False, popb, birthsb, deathsb)
 
     threads = numba.config.NUMBA_NUM_THREADS
-    batch_all = best_time(batch, repeats=3)
-    numba.set_num_threads(1)
-    batch_one = best_time(batch, repeats=3)
-    numba.set_num_threads(threads)
-    batch_ref = best_time(lambda: project_population_reference(base, survival, fertility, male_share, migration),
-                          repeats=2, min_total=0)
+    batch()
     ref_pop, _, _ = project_population_reference(base, survival, fertility, male_share, migration)
-    agree = np.max(np.abs(ref_pop - popb) / np.maximum(np.abs(ref_pop), 1))
-    print(f"{n} scenarios  kernel {threads} threads {fmt(batch_all)}   kernel 1 thread {fmt(batch_one)}   "
-          f"reference (vectorised over scenarios) {fmt(batch_ref)}")
-    print(f"{n} scenarios  ratio reference/kernel({threads} threads) {batch_ref / batch_all:7.1f}x   "
-          f"ratio 1 thread/{threads} threads {batch_one / batch_all:5.2f}x   "
-          f"scenarios per second {n / batch_all:,.0f}   max relative difference {agree:.1e}")
+    agree = max_relative_difference(popb, ref_pop, 1.0)
+    require(agree <= 1e-12, f"{n} scenarios: batch kernel = reference vectorised over scenarios ({agree:.1e})")
+    batch_all = measure(batch, rounds=5)
+    numba.set_num_threads(1)
+    batch_one = measure(batch, rounds=5)
+    numba.set_num_threads(threads)
+    batch_ref = measure(lambda: project_population_reference(base, survival, fertility, male_share, migration),
+                        rounds=3, min_total=0)
+    print(f"{n} scenarios  kernel {threads} threads {batch_all}")
+    print(f"{n} scenarios  kernel 1 thread {batch_one}")
+    print(f"{n} scenarios  reference (vectorised over scenarios) {batch_ref}")
+    print(f"{n} scenarios  ratio reference/kernel({threads} threads) {batch_ref.median / batch_all.median:7.1f}x   "
+          f"ratio 1 thread/{threads} threads {batch_one.median / batch_all.median:5.2f}x   "
+          f"scenarios per second {n / batch_all.median:,.0f}")
 
 
 if __name__ == "__main__":
