@@ -197,24 +197,8 @@ def test_truncated_workbook(tmp_path, out):
 
 # ------------------------------------------------------------------------------------ hostile containers
 
-def make_zip_bomb(path: Path) -> Path:
-    """The Demoland workbook plus a 1 GB part of zeros: a 2 MB file expanding to 1 GB."""
-    shutil.copy(DEMO, path)
-    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
-        with z.open("xl/media/image1.bin", "w", force_zip64=True) as part:
-            block = bytes(16 * 1024 ** 2)
-            for _ in range(64):
-                part.write(block)
-    return path
-
-
-@pytest.fixture(scope="module")
-def zip_bomb(tmp_path_factory):
-    return make_zip_bomb(tmp_path_factory.mktemp("bomb") / "case.xlsx")
-
-
 def test_zip_bomb_is_refused_before_parsing(zip_bomb, out):
-    assert zip_bomb.stat().st_size < 5 * 1024 ** 2
+    assert zip_bomb.stat().st_size < 6 * 1024 ** 2
     refused(["valuate", zip_bomb, "--out", out],
             r"case.xlsx: the workbook expands to 1,025 MB; at most 200 MB uncompressed are read", out)
 

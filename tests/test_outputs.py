@@ -28,7 +28,7 @@ from actuary.io.provenance import ABOUT_SHEET, read_about_sheet
 from actuary.stochastic import simulate
 from actuary.valuation import DEMOLAND
 
-from .test_hostile_inputs import make_zip_bomb, snapshot
+from .test_hostile_inputs import snapshot
 from .xlsx_edit import add_sheet, edit, set_cells
 
 DEMO = DEMOLAND / "valuation.xlsx"
@@ -238,9 +238,9 @@ def test_stochastic_paths_are_scheduled_lazily(short_demo):
     assert peak < 30 * 1024 ** 2, peak
 
 
-def test_zip_bomb_refused_in_little_memory(tmp_path):
-    """The 1 GB bomb of test_hostile_inputs, from the command line: exit 2, peak memory under 500 MB."""
-    path = make_zip_bomb(tmp_path / "case.xlsx")
+def test_zip_bomb_refused_in_little_memory(zip_bomb, tmp_path):
+    """A 5 MB workbook expanding to 1 GB, from the command line: exit 2, peak memory under 500 MB."""
+    path = zip_bomb
     probe = ("import resource, subprocess, sys; r = subprocess.run([sys.executable, '-m', 'actuary.cli', 'valuate', "
              f"{str(path)!r}, '--out', {str(tmp_path / 'out')!r}], capture_output=True, text=True); "
              "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); print(r.stdout)")

@@ -717,7 +717,7 @@ def _load(reader: WorkbookReader, Valuation):
                          f"{', '.join(expected)}.")
 
     contents = reader.sheet(CONTENTS, first_data_row=4, max_data_rows=0, stop_after=3)
-    name = contents.get(3, 2) if str(contents.get(3, 1) or "").strip() == "case_name" else None
+    case_name = contents.get(3, 2) if str(contents.get(3, 1) or "").strip() == "case_name" else None
     locations: dict = {}
     groups = {group: {} for group in FIELDS}
     for group, sheet_name in SCALAR_SHEETS.items():
@@ -725,12 +725,13 @@ def _load(reader: WorkbookReader, Valuation):
         cells = reader.sheet(sheet_name, 3, len(sheet.fields), f" (one per input: {', '.join(sheet.fields)})",
                              width=4)
         groups[group].update(_read_scalars(cells, sheet, locations))
-        for name in sheet.fields:  # a required input whose row is missing: where it belongs
-            field = _field(name)
-            if field.default is REQUIRED and not field.dims and name not in locations:
+        for field_name in sheet.fields:  # a required input whose row is missing: where it belongs
+            field = _field(field_name)
+            if field.default is REQUIRED and not field.dims and field_name not in locations:
                 row = max(cells.data_rows, default=2) + 1
-                _fail(sheet_name, row, 1, f"no row for '{name}', which is required ({field.units or field.doc}); "
-                                          f"add it (columns: field, value, units, notes).")
+                _fail(sheet_name, row, 1, f"no row for '{field_name}', which is required "
+                                          f"({field.units or field.doc}); add it (columns: field, value, units, "
+                                          "notes).")
     settings = dict(groups["settings"])
     for key in ("valuation_year", "horizon", "min_age", "max_age", "max_service"):
         if key not in settings:
@@ -770,7 +771,7 @@ def _load(reader: WorkbookReader, Valuation):
     from ..projection import build_kernel_inputs
 
     try:
-        valuation = Valuation(**groups, name=str(name).strip() if not _blank(name) else Path(path).stem)
+        valuation = Valuation(**groups, name=str(case_name).strip() if not _blank(case_name) else Path(path).stem)
         build_kernel_inputs(valuation.inputs)  # the checks made when projecting, here while cells are known
     except InputError as error:
         raise _locate(error, locations) from None
