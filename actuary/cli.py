@@ -254,5 +254,9 @@ def print_summary(name, results) -> None:
                                                      f"{100 * float(s.payable_share_after_depletion):.0f}% of expenditure)"))
 
 
+from .report.command import report as _report_command  # noqa: E402  (the valuation report, actuary/report/)
+
+main.add_command(_report_command)
+
 if __name__ == "__main__":
     main()

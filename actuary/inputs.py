@@ -67,6 +67,9 @@ FIELDS: dict[str, dict[str, Field]] = {
                                        "with a non-decreasing reserve)"),
         "balance_sheet": Field((), "choice", "yes", choices=("yes", "no"),
                                doc="compute the open-group balance sheet and closed-group liability (4 extra runs)"),
+        "money_unit": Field((), "choice", "millions", choices=("units", "thousands", "millions", "billions"),
+                            doc="unit of money amounts in the results workbooks and the report, stated in every "
+                                "header (the netCDF file keeps currency units)"),
     },
     "scheme": {
         "contribution_rate": Field((Y,), "amount", units="share of insurable earnings"),
