@@ -14,6 +14,7 @@ Text that comes from the inputs (case name, scenario names, notes) is always wri
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +33,7 @@ WRAP = Alignment(wrap_text=True, vertical="top")
 TOP = Alignment(vertical="top")
 ROW_POINTS = 15.0
 MAX_TEXT_WIDTH = 70
+DATA_FORMATS = {"0%": "0.00%", "0.0%": "0.00%", "0.0": "0.00", "+0.0%;-0.0%;0.0%": "+0.00%;-0.00%;0.00%"}
 CHART_UNITS = ((1e12, "trillions"), (1e9, "billions"), (1e6, "millions"), (1e3, "thousands"), (1.0, ""))
 
 
@@ -130,6 +132,11 @@ class SheetWriter:
                 self.ws.row_dimensions[row].height = ROW_POINTS * n
 
 
+def sheet_title(text: str) -> str:
+    """A valid sheet name: at most 31 characters, none of \\ / ? * [ ] :."""
+    return re.sub(r"[\\/?*\[\]:]", "-", str(text))[:31]
+
+
 def _header_footer_text(text: str) -> str:
     return str(text).replace("&", "&&")[:80]
 
@@ -202,8 +209,9 @@ class ChartPages:
              x_title: str = "Year"):
         """A line chart of yearly series (already in the unit of ``y_title``)."""
         names = list(series)
+        data_format = DATA_FORMATS.get(number_format, number_format)
         column, first, last = self._data(["Year"] + names, [list(map(int, years))] + [series[n] for n in names],
-                                         ["0"] + [number_format] * len(names))
+                                         ["0"] + [data_format] * len(names))
         chart = LineChart()
         chart.title = title
         chart.y_axis.title = y_title
@@ -248,14 +256,16 @@ class ChartPages:
     def bars(self, title: str, x_title: str, labels, series: dict[str, np.ndarray], number_format: str):
         """Horizontal bars (a tornado): category labels at the left edge, clear of the bars."""
         names = list(series)
+        data_format = DATA_FORMATS.get(number_format, number_format)
         column, first, last = self._data(["Assumption"] + names, [list(labels)] + [series[n] for n in names],
-                                         [None] + [number_format] * len(names))
+                                         [None] + [data_format] * len(names))
         chart = BarChart()
         chart.type = "bar"
         chart.grouping = "clustered"
         chart.overlap = 100
         chart.gapWidth = 40
         chart.title = title
+        chart.x_axis.title = "Assumption"
         chart.y_axis.title = x_title
         chart.y_axis.number_format = number_format
         chart.x_axis.delete = False
@@ -540,7 +550,7 @@ def _assumptions(wb, valuation, p, case_name):
         ws.freeze_panes = "B3"
         print_setup(ws, case_name)
     for name, field, value in varying:  # year by year and age, where an age profile changes over the years
-        ws = wb.create_sheet(f"{pres.field_label(name)[:22]} by year")
+        ws = wb.create_sheet(sheet_title(f"{pres.field_label(name).split(':')[0][:22]} by year"))
         writer = SheetWriter(ws)
         fmt, unit = _field_format(field)
         writer.title(1, f"{pres.header(pres.field_label(name), unit)} by year (rows) and sex and age (columns)")
