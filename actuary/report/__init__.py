@@ -182,6 +182,8 @@ def methodology_html(path: Path = METHODOLOGY) -> Markup:
     for token in tokens:
         if token.type in ("heading_open", "heading_close"):
             token.tag = f"h{min(int(token.tag[1]) + 1, 6)}"
+        if token.children:  # links to other files of docs/ do not exist beside the report: keep their text
+            token.children = [t for t in token.children if t.type not in ("link_open", "link_close")]
     return Markup(md.renderer.render(tokens, md.options, {}))
 
 
