@@ -392,10 +392,11 @@ def write_stochastic(ds: xr.Dataset, path) -> None:
     for name, variable, values in fans:
         fmt = pres.number_format(variable.kind)
         axis = pres.unit_text(variable, unit) or "ratio"
-        if variable.kind == "money":  # the axis in a unit that keeps its labels short
+        if variable.kind in ("money", "persons"):  # the axis in a unit that keeps its labels short
             scale, word = chart_unit(ds[name].values)
             values = ds[name].transpose("year", "percentile").values / scale
-            axis = f"{word} of currency".strip()
+            what = "currency" if variable.kind == "money" else "persons"
+            axis = f"{word} of {what}" if word else what
         fmt = "0%" if fmt.endswith("%") else ("0.00" if fmt == "0.00" else "#,##0")
         charts.line(f"{variable.label}: fan chart (P5, P25, median, P75, P95)", axis, years,
                     {p: values[:, k] for k, p in enumerate(percentiles)}, fmt)

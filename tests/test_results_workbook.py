@@ -20,6 +20,7 @@ from actuary.stochastic import simulate, write_stochastic
 # number format -> how Excel and LibreOffice print a value with it (written here, independently of the code)
 SHOWN = {
     "#,##0": lambda v: f"{v:,.0f}",
+    "#,##0.00": lambda v: f"{v:,.2f}",
     "0.00%": lambda v: f"{100 * v:.2f}%",
     "0.000%": lambda v: f"{100 * v:.3f}%",
     "0.0%": lambda v: f"{100 * v:.1f}%",

@@ -33,7 +33,8 @@ WRAP = Alignment(wrap_text=True, vertical="top")
 TOP = Alignment(vertical="top")
 ROW_POINTS = 15.0
 MAX_TEXT_WIDTH = 70
-DATA_FORMATS = {"0%": "0.00%", "0.0%": "0.00%", "0.0": "0.00", "+0.0%;-0.0%;0.0%": "+0.00%;-0.00%;0.00%"}
+DATA_FORMATS = {"0%": "0.00%", "0.0%": "0.00%", "0.0": "0.00", "+0.0%;-0.0%;0.0%": "+0.00%;-0.00%;0.00%",
+                "#,##0": "#,##0.00"}   # chart data keep two decimals in the chart's unit
 CHART_UNITS = ((1e12, "trillions"), (1e9, "billions"), (1e6, "millions"), (1e3, "thousands"), (1.0, ""))
 
 
@@ -599,7 +600,9 @@ def _charts(charts: ChartPages, p, valuation):
     people = {"Contributors": p.contributors.values}
     people.update({f"{pres.BENEFIT_LABELS[b].capitalize()} pensioners": p.pensioners_by_benefit.sel(benefit=b).values
                    for b in p.benefit.values})
-    charts.line("Contributors and pensioners by benefit", "persons", years, people, "#,##0")
+    scale, word = chart_unit(np.concatenate(list(people.values())))
+    charts.line("Contributors and pensioners by benefit", f"{word} of persons"
+                if word else "persons", years, {k: v / scale for k, v in people.items()}, "#,##0")
     ratios = {pres.VARIABLES[n].label: p[n].values for n in ("demographic_dependency_ratio", "system_dependency_ratio")
               if n in p}
     charts.line("Dependency ratios", "ratio", years, ratios, "0.00")
