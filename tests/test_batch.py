@@ -145,7 +145,8 @@ def test_scenarios_sheet_runs_with_the_sensitivity_command(tmp_path, demo):
     written = openpyxl.load_workbook(tmp_path / "out" / "demoland-sensitivity.xlsx")
     names = [c.value for c in written["Scenarios"]["A"]]
     assert "reform" in names and "optimistic" in names
-    assert len(written["Tornado"]._charts) == 1
+    titles = ["".join(r.t for p in c.title.tx.rich.p for r in (p.r or [])) for c in written["Charts"]._charts]
+    assert titles[0].startswith("Tornado")
 
 
 def test_scenarios_sheet_errors_name_the_cell(tmp_path, demo):

@@ -157,7 +157,6 @@ def test_pdf_has_every_section_and_figure_unbroken(report):
 
 
 def test_headline_numbers_and_findings_follow_the_results(results, html):
-    p, s = results.projection, results.summary
     sentences = " ".join(findings(results))
     expected = _expected_headline(results)
     assert f"depleted in {expected['depletion_year']}" in sentences

@@ -2,12 +2,9 @@
 no traceback, no output file)."""
 
 import shutil
-import subprocess
-import sys
 
 import numpy as np
 import openpyxl
-import pandas as pd
 import pytest
 from click.testing import CliRunner
 

@@ -206,78 +206,64 @@ class ChartPages:
         self.ws.row_breaks.append(Break(id=top + self.BLOCK_ROWS - 1))
         self.count += 1
 
+    def _draw(self, chart, title: str, x_title: str, y_title: str, number_format: str, data: tuple[int, int, int],
+              n_series: int):
+        """Titles, visible axes with labels at the low edge (clear of bars that cross zero), the series
+        of columns ``data`` = (category column, first row, last row), legend below; then place it."""
+        column, first, last = data
+        chart.title = title
+        chart.x_axis.title = x_title
+        chart.y_axis.title = y_title
+        chart.y_axis.number_format = number_format
+        chart.x_axis.delete = False
+        chart.y_axis.delete = False
+        chart.x_axis.tickLblPos = "low"
+        chart.add_data(Reference(self.ws, min_col=column + 1, max_col=column + n_series, min_row=first - 1,
+                                 max_row=last), titles_from_data=True)
+        chart.set_categories(Reference(self.ws, min_col=column, min_row=first, max_row=last))
+        chart.legend.position = "b"
+        self._place(chart)
+
+    @staticmethod
+    def _bar_chart(gap: int):
+        chart = BarChart()
+        chart.type = "bar"
+        chart.grouping = "clustered"
+        chart.overlap = 100
+        chart.gapWidth = gap
+        return chart
+
     def line(self, title: str, y_title: str, years, series: dict[str, np.ndarray], number_format: str,
              x_title: str = "Year"):
         """A line chart of yearly series (already in the unit of ``y_title``)."""
         names = list(series)
         data_format = DATA_FORMATS.get(number_format, number_format)
-        column, first, last = self._data(["Year"] + names, [list(map(int, years))] + [series[n] for n in names],
-                                         ["0"] + [data_format] * len(names))
+        data = self._data(["Year"] + names, [list(map(int, years))] + [series[n] for n in names],
+                          ["0"] + [data_format] * len(names))
         chart = LineChart()
-        chart.title = title
-        chart.y_axis.title = y_title
-        chart.x_axis.title = x_title
-        chart.y_axis.number_format = number_format
-        chart.x_axis.delete = False
-        chart.y_axis.delete = False
-        chart.x_axis.tickLblPos = "low"
         step = max(1, len(years) // 10)
         chart.x_axis.tickLblSkip = step
         chart.x_axis.tickMarkSkip = step
-        chart.add_data(Reference(self.ws, min_col=column + 1, max_col=column + len(names), min_row=first - 1,
-                                 max_row=last), titles_from_data=True)
-        chart.set_categories(Reference(self.ws, min_col=column, min_row=first, max_row=last))
-        chart.legend.position = "b"
-        self._place(chart)
+        self._draw(chart, title, x_title, y_title, number_format, data, len(names))
 
     def pyramid(self, title: str, ages, men, women):
         """Population pyramid: men to the left (negative values shown without sign), women to the right."""
-        column, first, last = self._data(["Age", "Men", "Women"], [list(map(int, ages)), -np.asarray(men),
-                                                                   np.asarray(women)], ["0", "#,##0", "#,##0"])
-        chart = BarChart()
-        chart.type = "bar"
-        chart.grouping = "clustered"
-        chart.overlap = 100
-        chart.gapWidth = 0
-        chart.title = title
-        chart.x_axis.title = "Age"
-        chart.y_axis.title = "Persons (men left, women right)"
-        chart.y_axis.number_format = "#,##0;#,##0"
-        chart.x_axis.delete = False
-        chart.y_axis.delete = False
-        chart.x_axis.tickLblPos = "low"
+        data = self._data(["Age", "Men", "Women"], [list(map(int, ages)), -np.asarray(men), np.asarray(women)],
+                          ["0", "#,##0", "#,##0"])
+        chart = self._bar_chart(gap=0)
         chart.x_axis.tickLblSkip = 10
         chart.x_axis.tickMarkSkip = 10
-        chart.add_data(Reference(self.ws, min_col=column + 1, max_col=column + 2, min_row=first - 1, max_row=last),
-                       titles_from_data=True)
-        chart.set_categories(Reference(self.ws, min_col=column, min_row=first, max_row=last))
-        chart.legend.position = "b"
-        self._place(chart)
+        self._draw(chart, title, "Age", "Persons (men left, women right)", "#,##0;#,##0", data, 2)
 
     def bars(self, title: str, x_title: str, labels, series: dict[str, np.ndarray], number_format: str):
         """Horizontal bars (a tornado): category labels at the left edge, clear of the bars."""
         names = list(series)
         data_format = DATA_FORMATS.get(number_format, number_format)
-        column, first, last = self._data(["Assumption"] + names, [list(labels)] + [series[n] for n in names],
-                                         [None] + [data_format] * len(names))
-        chart = BarChart()
-        chart.type = "bar"
-        chart.grouping = "clustered"
-        chart.overlap = 100
-        chart.gapWidth = 40
-        chart.title = title
-        chart.x_axis.title = "Assumption"
-        chart.y_axis.title = x_title
-        chart.y_axis.number_format = number_format
-        chart.x_axis.delete = False
-        chart.y_axis.delete = False
-        chart.x_axis.tickLblPos = "low"
+        data = self._data(["Assumption"] + names, [list(labels)] + [series[n] for n in names],
+                          [None] + [data_format] * len(names))
+        chart = self._bar_chart(gap=40)
         chart.x_axis.scaling.orientation = "maxMin"
-        chart.add_data(Reference(self.ws, min_col=column + 1, max_col=column + len(names), min_row=first - 1,
-                                 max_row=last), titles_from_data=True)
-        chart.set_categories(Reference(self.ws, min_col=column, min_row=first, max_row=last))
-        chart.legend.position = "b"
-        self._place(chart)
+        self._draw(chart, title, "Assumption", x_title, number_format, data, len(names))
 
     def finish(self):
         self.writer.title(1, "Charts (one per page; their data are in the columns to the right)")
@@ -391,9 +377,11 @@ def _provisions(wb, valuation):
 
 
 def _population_by_age(wb, p, case_name):
+    years = pyramid_years(p)
+    if not years:
+        return
     ws = wb.create_sheet("Population by age")
     writer = SheetWriter(ws)
-    years = pyramid_years(p)
     writer.title(1, "Population by age and sex at the valuation date and at the end of later years (persons)")
     headers = ["Age"]
     columns = []
@@ -410,7 +398,10 @@ def _population_by_age(wb, p, case_name):
 
 def pyramid_years(p) -> list[tuple[str, object]]:
     """(label, population by sex and age) at the valuation date and after 30 and 80 years (those within
-    the horizon): the stocks at 1 January t0, t0 + 30 and t0 + 80."""
+    the horizon): the stocks at 1 January t0, t0 + 30 and t0 + 80; none for a case without a national
+    population."""
+    if "population" not in p or "population_at_valuation" not in p:
+        return []
     t0, n = int(p.year.values[0]), p.sizes["year"]
     out = [(f"1 January {t0}", p.population_at_valuation)]
     for ahead in (30, 80):
@@ -605,7 +596,8 @@ def _charts(charts: ChartPages, p, valuation):
                 if word else "persons", years, {k: v / scale for k, v in people.items()}, "#,##0")
     ratios = {pres.VARIABLES[n].label: p[n].values for n in ("demographic_dependency_ratio", "system_dependency_ratio")
               if n in p}
-    charts.line("Dependency ratios", "ratio", years, ratios, "0.00")
+    if ratios:
+        charts.line("Dependency ratios", "ratio", years, ratios, "0.00")
     eco = valuation.inputs.economy
     charts.line("Main economic assumptions", "% a year", years,
                 {pres.field_label(n): eco[n].values for n in ("inflation", "real_wage_growth", "nominal_return",

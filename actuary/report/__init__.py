@@ -273,10 +273,14 @@ def build(valuation, results, sensitivity=None, stochastic=None, source=None, co
                    if label in scalars], wrap=True))
 
     c = chapter("demography", "Demographic projection")
-    c.table(yearly_table(p, ["population", "population_65_plus", "births", "deaths", "demographic_dependency_ratio",
-                             "life_expectancy_65"], unit, "National population (end of year)"))
-    labels = ", ".join(label for label, _ in figures.pyramid_years(p))
-    c.figure(figure("pyramids", f"Population pyramids at {labels}", figures.pyramids(p)))
+    if "population" in p:
+        c.table(yearly_table(p, ["population", "population_65_plus", "births", "deaths",
+                                 "demographic_dependency_ratio", "life_expectancy_65"], unit,
+                             "National population (end of year)"))
+        labels = ", ".join(label for label, _ in figures.pyramid_years(p))
+        c.figure(figure("pyramids", f"Population pyramids at {labels}", figures.pyramids(p)))
+    else:
+        c.text("This valuation projects the scheme's members without a national population.")
     c.figure(figure("dependency", "Demographic dependency ratio (population 65+ / 15-64) and system dependency ratio "
                                   "(pensioners / contributors)", figures.dependency_ratios(p)))
 

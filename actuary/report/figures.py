@@ -83,10 +83,6 @@ def _lines(key, years, series: dict, y_title: str, percent=False, decimals=0, re
         return _svg(fig, key)
 
 
-def _every_year_sum(stock):
-    return stock.sum(["sex", "age"]).values
-
-
 # ----------------------------------------------------------------------------------- the figures
 
 def initial_data(p) -> str:

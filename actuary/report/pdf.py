@@ -3,6 +3,7 @@ it, else WeasyPrint where it is installed. Neither reaches the network: the HTML
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import subprocess
@@ -48,8 +49,8 @@ def engine() -> str | None:
     if find_chromium():
         return "chromium"
     try:
-        import weasyprint  # noqa: F401
-    except (ImportError, OSError):
+        importlib.import_module("weasyprint")
+    except (ImportError, OSError):  # not installed, or its system libraries (Pango) are missing
         return None
     return "weasyprint"
 
