@@ -269,9 +269,10 @@ def sensitivity(base, workers=None, scheduler=None, extra: list[Scenario] | None
 
 def tornado(ds: xr.Dataset, years_ahead=(25, 50)) -> list[dict]:
     """Rows of the tornado table: for each assumption, the full-horizon GAP, depletion year and reserve
-    ratio at +25/+50 years in the down and up scenarios, sorted by the GAP swing."""
+    ratio at +25/+50 years (those within the horizon) in the down and up scenarios, sorted by the GAP swing."""
     base = ds.sel(scenario="base")
     t0 = int(ds.year.values[0])
+    years_ahead = [n for n in years_ahead if n <= ds.sizes["year"]]
     rows = []
     for name, down, up in standard_sensitivities():
         row = {"assumption": name}
