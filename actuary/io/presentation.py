@@ -177,8 +177,9 @@ SUMMARY: dict[str, Variable] = {
 
 # ------------------------------------------------------------------------------------ units and formats
 
-def money_scale(unit: str) -> float:
-    return MONEY_UNITS[unit]
+def money_phrase(unit: str) -> str:
+    """"millions of currency units", or "currency units" when amounts are not scaled."""
+    return "currency units" if unit == "units" else f"{MONEY_WORDS[unit]} of currency units"
 
 
 def unit_text(variable: Variable, money_unit: str) -> str:

@@ -354,8 +354,8 @@ def _summary(ws, results, valuation, unit):
         writer.put(r, 1, label, text=True)
         writer.put(r, 2, value, fmt)
     note = 3 + len(rows) + 1
-    writer.note(note, f"Money amounts in {money} of currency units; rates as percentages; conventions and "
-                      "definitions in docs/methodology.md and in the report.")
+    writer.note(note, f"Money amounts in {pres.money_phrase(unit)}; rates as percentages; conventions and definitions in "
+                      "docs/methodology.md and in the report.")
     writer.fit()
     ws.freeze_panes = "A3"
     print_setup(ws, valuation.name)

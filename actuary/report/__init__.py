@@ -236,7 +236,7 @@ def build(valuation, results, sensitivity=None, stochastic=None, source=None, co
         key_figures.append((f"Probability of depletion by the end of {year}", "probability_of_depletion"))
     c.blocks.append(("keyfigures", [(label, numbers[key], key) for label, key in key_figures]))
     c.text("Rates are percentages of insurable earnings unless stated otherwise; money amounts are in "
-           f"{money} of currency units.")
+           f"{pres.money_phrase(unit)}.")
 
     c = chapter("provisions", "Scheme provisions")
     c.text("The provisions of the scheme as valued, read from the valuation inputs.")
