@@ -444,30 +444,34 @@ def add_report_variables(ds: xr.Dataset, inputs: Inputs) -> xr.Dataset:
     income_pct_gdp_t            = 100 total_income_t / GDP_t                     (percent)
     total_expenditure_pct_gdp_t = 100 E_t / GDP_t                                (percent)
     """
+    have = set(ds.data_vars)
+    value = {name: ds[name].values for name in have if ds[name].dims == ("year",)}
     data = {}
-    if {"contributions", "state_subsidy", "investment_income", "total_expenditure"} <= set(ds.data_vars):
-        income = ds["contributions"] + ds["state_subsidy"] + ds["investment_income"]
+    if {"contributions", "state_subsidy", "investment_income", "total_expenditure"} <= have:
+        income = value["contributions"] + value["state_subsidy"] + value["investment_income"]
         data["total_income"] = (income, "currency", "contributions + state subsidy + investment income")
-        data["net_cash_flow"] = (income - ds["total_expenditure"], "currency",
+        data["net_cash_flow"] = (income - value["total_expenditure"], "currency",
                                  "total income - total expenditure (the change in the reserve over the year)")
-    if {"reserve", "price_index"} <= set(ds.data_vars):
-        data["reserve_real"] = (ds["reserve"] / ds["price_index"], "currency at constant prices of the valuation year",
+    if {"reserve", "price_index"} <= have:
+        data["reserve_real"] = (value["reserve"] / value["price_index"],
+                                "currency at constant prices of the valuation year",
                                 "reserve at the end of the year / price index of the year (valuation year = 1)")
-    if {"insurable_wage_bill", "contributors"} <= set(ds.data_vars):
-        contributors = ds["contributors"].where(ds["contributors"] > 0)
-        data["average_insurable_earnings"] = (ds["insurable_wage_bill"] / contributors, "currency a year",
+    if {"insurable_wage_bill", "contributors"} <= have:
+        contributors = np.where(value["contributors"] > 0, value["contributors"], np.nan)
+        data["average_insurable_earnings"] = (value["insurable_wage_bill"] / contributors, "currency a year",
                                               "insurable wage bill / contributors")
+    if "gdp" in have:
+        if "total_income" in data:
+            data["income_pct_gdp"] = (100 * data["total_income"][0] / value["gdp"], "percent",
+                                      "total income (contributions + state subsidy + investment income) / GDP")
+        if "total_expenditure" in have:
+            data["total_expenditure_pct_gdp"] = (100 * value["total_expenditure"] / value["gdp"], "percent",
+                                                 "total expenditure (benefits + grants + administrative expenses) / GDP")
+    variables = {name: ("year", values, {"units": units, "description": description})
+                 for name, (values, units, description) in data.items()}
     if inputs.demography.get("mortality") is not None and inputs.settings["max_age"] > 65:
         table = life_table_from_qx(mortality_table(inputs))
-        data["life_expectancy_65"] = (table["ex"].sel(age=65, drop=True).transpose("year", "sex"), "years",
-                                      "period life expectancy at 65 from the year's mortality rates q_x")
-    if "gdp" in ds.data_vars:
-        if "total_income" in data:
-            data["income_pct_gdp"] = (100 * data["total_income"][0] / ds["gdp"], "percent",
-                                      "total income (contributions + state subsidy + investment income) / GDP")
-        if "total_expenditure" in ds.data_vars:
-            data["total_expenditure_pct_gdp"] = (100 * ds["total_expenditure"] / ds["gdp"], "percent",
-                                                 "total expenditure (benefits + grants + administrative expenses) / GDP")
-    for name, (values, units, description) in data.items():
-        ds[name] = values.assign_attrs(units=units, description=description)
-    return ds
+        variables["life_expectancy_65"] = (("year", "sex"), table["ex"].sel(age=65).transpose("year", "sex").values,
+                                           {"units": "years", "description": "period life expectancy at 65 from "
+                                                                             "the year's mortality rates q_x"})
+    return ds.assign(variables)
