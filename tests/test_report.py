@@ -4,6 +4,7 @@ figures, the closed-form level contribution rate against full valuations, findin
 in words, hostile case names, the methodology chapter rendered from docs/methodology.md."""
 
 import io
+import os
 import re
 import subprocess
 import sys
@@ -230,3 +231,18 @@ def test_methodology_chapter_is_docs_methodology(html):
         assert f"<h3>{heading}</h3>" in html, heading
     for sub in re.findall(r"^### (.+)$", source, flags=re.M):
         assert f"<h4>{sub}</h4>" in html, sub
+
+
+def test_a_failing_pdf_engine_exits_1_after_writing_the_html(demo, tmp_path):
+    """A Chromium that fails: the HTML is written, no PDF (not even a partial one), a one-line reason."""
+    fake = tmp_path / "chromium"
+    fake.write_text("#!/bin/sh\necho 'cannot open display' >&2\nexit 3\n")
+    fake.chmod(0o755)
+    workbook = tmp_path / "case.xlsx"
+    demo.replace(settings={"horizon": 20, "gap_horizons": (10,), "balance_sheet": "no"}).to_workbook(workbook)
+    done = subprocess.run([sys.executable, "-m", "actuary.cli", "report", str(workbook), "--out", str(tmp_path / "o")],
+                          capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "ACTUARY_CHROMIUM": str(fake)})
+    assert done.returncode == 1 and "Traceback" not in done.stdout + done.stderr
+    assert "PDF not written" in done.stdout and "cannot open display" in done.stdout
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["demoland-report.html"]

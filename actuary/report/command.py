@@ -27,8 +27,8 @@ def report(workbook: Path | None, out: Path, with_sensitivity: bool, paths: int 
     """
     from ..cli import _load_case, console, fail
     from ..validation import InputError
-    from . import write_report
-    from .pdf import engine
+    from . import safe_stem, write_report
+    from .pdf import PdfFailed, engine
 
     if paths is not None and paths < 1:
         fail(f"--with-stochastic: value {paths} must be at least 1 path.")
@@ -52,9 +52,14 @@ def report(workbook: Path | None, out: Path, with_sensitivity: bool, paths: int 
                 stochastic = simulate(valuation, paths, seed=seed, params=params)
     except InputError as error:
         fail(str(error))
-    with console.status("Writing the report..."):
-        html, pdf = write_report(valuation, results, out, sensitivity=sensitivity, stochastic=stochastic,
-                                 source=source, command=["actuary", *sys.argv[1:]])
+    try:
+        with console.status("Writing the report..."):
+            html, pdf = write_report(valuation, results, out, sensitivity=sensitivity, stochastic=stochastic,
+                                     source=source, command=["actuary", *sys.argv[1:]])
+    except PdfFailed as error:
+        console.print(f"Wrote {out / (safe_stem(valuation.name) + '-report.html')}", highlight=False)
+        console.print(f"[bold red]PDF not written:[/] {error}", highlight=False)
+        sys.exit(1)
     console.print(f"Wrote {html} (self-contained: figures embedded, no network)")
     if pdf is not None:
         console.print(f"Wrote {pdf} (printed by {engine()})")
