@@ -4,8 +4,9 @@ paths, the figures, the HTML and the PDF printed by headless Chromium. Target: <
 
 The report's headline numbers are checked against an in-process run before any time is printed; times
 are medians over runs with their range, with the machine's load average beside them (the figures are
-wall-clock times on whatever else the machine is doing). The same steps are then timed inside one
-process to show where the time goes.
+wall-clock times on whatever else the machine is doing), and the CPU time the command and Chromium
+used. The same steps are then timed one after the other inside one process to show where the time
+goes (the command itself runs the stochastic paths beside the sensitivity scenarios).
 
     python benchmarks/bench_report.py [RUNS]
 """

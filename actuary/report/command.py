@@ -4,6 +4,7 @@ report as one self-contained HTML file and its PDF."""
 from __future__ import annotations
 
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import click
@@ -38,18 +39,22 @@ def report(workbook: Path | None, out: Path, with_sensitivity: bool, paths: int 
         with console.status("Projecting..."):
             results = valuation.run()
         sensitivity = stochastic = None
-        if with_sensitivity:
-            from ..batch import read_scenarios, sensitivity as run_sensitivity
+        with ThreadPoolExecutor(max_workers=1) as pool, console.status("Running the requested projections..."):
+            # the stochastic paths (a Numba kernel that releases the GIL) run beside the sensitivity scenarios
+            # (mostly Python): on two cores the two overlap instead of waiting for each other
+            future = None
+            if paths is not None:
+                from ..stochastic import read_parameters, simulate
 
-            with console.status("Running the sensitivity scenarios..."):
+                params = read_parameters(source) if source.suffix.lower() == ".xlsx" else None
+                future = pool.submit(simulate, valuation, paths, seed=seed, params=params)
+            if with_sensitivity:
+                from ..batch import read_scenarios, sensitivity as run_sensitivity
+
                 extra = read_scenarios(source) if source.suffix.lower() == ".xlsx" else []
                 sensitivity = run_sensitivity(valuation, extra=extra)
-        if paths is not None:
-            from ..stochastic import read_parameters, simulate
-
-            with console.status(f"Simulating {paths:,} stochastic paths..."):
-                params = read_parameters(source) if source.suffix.lower() == ".xlsx" else None
-                stochastic = simulate(valuation, paths, seed=seed, params=params)
+            if future is not None:
+                stochastic = future.result()
     except InputError as error:
         fail(str(error))
     try:
