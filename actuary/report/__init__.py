@@ -156,18 +156,20 @@ def economic_table(valuation, p) -> Table:
 
 
 def demographic_table(valuation, p) -> Table:
+    """Total fertility rate, net migration and life expectancy at 65 by year (those the case has)."""
     demo = valuation.inputs.demography
-    tfr = demo["fertility"].sum("age").values
-    migration = demo["net_migration"].sum(["sex", "age"]).values
-    headers = ["Year", "Total fertility rate (births per woman)", "Net migration (persons)"]
+    headers, columns = ["Year"], []
+    if demo.get("fertility") is not None:
+        headers.append("Total fertility rate (births per woman)")
+        columns.append([f"{v:.3f}" for v in demo["fertility"].sum("age").values])
+    if demo.get("net_migration") is not None:
+        headers.append("Net migration (persons)")
+        columns.append([f"{v:,.0f}" for v in demo["net_migration"].sum(["sex", "age"]).values])
     if "life_expectancy_65" in p:
-        headers += [f"Life expectancy at 65, {pres.SEX_LABELS[s]} (years)" for s in ("male", "female")]
-    rows = []
-    for i in _every(p):
-        row = [str(int(p.year.values[i])), f"{tfr[i]:.3f}", f"{migration[i]:,.0f}"]
-        if "life_expectancy_65" in p:
-            row += [f"{float(p.life_expectancy_65.values[i, k]):.1f}" for k in range(2)]
-        rows.append(row)
+        for k, sex in enumerate(("male", "female")):
+            headers.append(f"Life expectancy at 65, {pres.SEX_LABELS[sex]} (years)")
+            columns.append([f"{v:.1f}" for v in p.life_expectancy_65.values[:, k]])
+    rows = [[str(int(p.year.values[i]))] + [c[i] for c in columns] for i in _every(p)]
     return Table("Demographic assumptions", headers, rows)
 
 

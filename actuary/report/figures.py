@@ -119,7 +119,9 @@ def demographic_assumptions(valuation, p) -> str:
     years = p.year.values
     with matplotlib.rc_context(STYLE):
         fig, (left, right) = _new(key, ncols=2, size=(7.2, 3.0))
-        left.plot(years, valuation.inputs.demography["fertility"].sum("age").values, color=COLORS[0])
+        fertility = valuation.inputs.demography.get("fertility")
+        if fertility is not None:
+            left.plot(years, fertility.sum("age").values, color=COLORS[0])
         left.set_title("Total fertility rate")
         left.set_ylabel("Births per woman")
         if "life_expectancy_65" in p:
