@@ -172,7 +172,8 @@ def pack(base) -> dict:
                         sch["minimum_pension"], sch["maximum_pension"], st["max_retirement_age"], ins["vesting"],
                         ins["invalidity_vesting"], ins["future_service_fraction"], ins["early_reduction"],
                         ins["late_increment"], ins["grant_multiple"], fin["admin_benefits"], fin["admin_contributions"],
-                        fin["reserve0"], float(ins["refund"]), float(pen["convert_invalidity"])], dtype=float)
+                        fin["reserve0"], float(ins["refund"]), float(pen["convert_invalidity"]),
+                        float(fin["payable"])], dtype=float)
     rules = np.array([RULE_CODES[sch["revaluation"]], RULE_CODES[sch["minimum_pension_indexation"]],
                       RULE_CODES[sch["maximum_pension_indexation"]], RULE_CODES[sch["funeral_grant_indexation"]]],
                      dtype=np.int64)
@@ -292,8 +293,10 @@ def simulate(base, n_paths: int, seed: int = 0, chunk_size: int = 250, workers: 
 
     def consume(i, values):
         reducer.add(values)
-        reserve = values[:, INDICATORS.index("reserve"), :]
-        depleted[:] += (np.minimum.accumulate(reserve, axis=1) < 0).sum(axis=0)
+        # depleted by the end of year t: benefits not payable in full in some year up to t (the reserve has
+        # been, or would have been, negative)
+        short = values[:, INDICATORS.index("payable_share"), :] < 1.0
+        depleted[:] += np.logical_or.accumulate(short, axis=1).sum(axis=0)
         if keep_paths:
             kept[i] = values
         if progress:
@@ -328,8 +331,9 @@ def simulate(base, n_paths: int, seed: int = 0, chunk_size: int = 250, workers: 
     for k, name in enumerate(INDICATORS):
         ds[name] = (("percentile", "year"), percentiles[:, k, :])
     ds["probability_of_depletion"] = ("year", depleted / n_paths,
-                                      {"description": "share of paths whose reserve has been negative by the end "
-                                                      "of the year"})
+                                      {"description": "share of paths depleted by the end of the year: a year whose "
+                                                      "benefits the year's income and the reserve left could not pay "
+                                                      "in full (payable_share < 1)"})
     if keep_paths:
         values = np.concatenate([kept[i] for i in sorted(kept)])
         for k, name in enumerate(INDICATORS):

@@ -423,7 +423,8 @@ def _balance_sheet(wb, p, s, unit, case_name):
     row = 3
     for section, prefix in (("Liabilities", ("liability_", "total_liabilities")),
                             ("Assets", ("asset_", "total_assets")),
-                            ("Result", ("balance", "accrued_liability", "funded_ratio"))):
+                            ("Result", ("balance", "accrued_liability", "funded_ratio")),
+                            ("Present values by group (average premiums)", ("pv_",))):
         chosen = [i for i in items if i[0].startswith(prefix)]
         if not chosen:
             continue
@@ -580,8 +581,9 @@ def _charts(charts: ChartPages, p, valuation):
         scale, word = chart_unit(p.reserve_real.values)
         charts.line(f"Reserve at the end of the year, at {t0} prices", f"{word} of currency, {t0} prices".strip(),
                     years, {"Reserve in real terms": p.reserve_real.values / scale}, "#,##0")
-    charts.line("PAYG cost rate and contribution rate", "% of insurable earnings", years,
-                {"PAYG cost rate": p.paygo_cost_rate.values, "Contribution rate": p.contribution_rate.values}, "0%")
+    rates = {pres.VARIABLES[n].label: p[n].values for n in ("contribution_rate", "breakeven_contribution_rate",
+                                                             "paygo_cost_rate") if n in p}
+    charts.line("Contribution rate, break-even rate and PAYG cost rate", "% of insurable earnings", years, rates, "0%")
     charts.line("Reserve ratio (reserve at the end of the year / expenditure of the year)", "years of expenditure",
                 years, {"Reserve ratio": p.reserve_ratio.values}, "0.0")
     shares = {pres.VARIABLES[n].label: p[n].values / 100 for n in

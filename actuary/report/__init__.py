@@ -224,10 +224,13 @@ def build(valuation, results, sensitivity=None, stochastic=None, source=None, co
         (f"Contribution rate in {t0}", "contribution_rate_first"),
         (f"PAYG cost rate in {t0}", "paygo_first"),
         (f"PAYG cost rate in {last}", "paygo_last"),
+    ] + [(label, key) for label, key in ((f"Break-even contribution rate in {t0}", "breakeven_first"),
+                                         (f"Break-even contribution rate in {last}", "breakeven_last"))
+         if key in numbers] + [
         (f"Reserve ratio at the end of {t0} (years of expenditure)", "reserve_ratio_first"),
         ("Reserve depletion year", "depletion_year"),
     ] + [(f"General average premium over {int(h)} years", f"gap_{int(h)}") for h in s.horizon.values] + [
-        (f"Actuarial balance over {n} years", "actuarial_balance"),
+        (f"Actuarial balance over {s.actuarial_balance.attrs.get('period', n)} years", "actuarial_balance"),
         (f"Level contribution rate from {t0} keeping the reserve ratio at or above 1 for {level.years} years",
          "level_rate"),
     ]
@@ -300,12 +303,13 @@ def build(valuation, results, sensitivity=None, stochastic=None, source=None, co
     c.table(yearly_table(p, ["contributions", "state_subsidy", "investment_income", "total_income",
                              "benefit_expenditure", "grants", "admin_expenses", "total_expenditure", "net_cash_flow"],
                          unit, f"Income and expenditure ({money})"))
-    c.table(yearly_table(p, ["reserve", "reserve_real", "contribution_rate", "paygo_cost_rate", "reserve_ratio",
+    c.table(yearly_table(p, ["reserve", "reserve_real", "contribution_rate", "breakeven_contribution_rate",
+                             "paygo_cost_rate", "terminal_funding_rate", "payable_share", "reserve_ratio",
                              "expenditure_pct_gdp", "total_expenditure_pct_gdp", "income_pct_gdp"], unit,
                          "Reserve and financing ratios"))
     c.figure(figure("income", f"Income and expenditure at constant {t0} prices", figures.income_and_expenditure(p)))
     c.figure(figure("reserve", f"Reserve at the end of the year at constant {t0} prices", figures.reserve(p)))
-    c.figure(figure("paygo", "PAYG cost rate, contribution rate and general average premium",
+    c.figure(figure("paygo", "Contribution rate, break-even rate, PAYG cost rate and general average premium",
                     figures.paygo_and_contribution_rate(p, s)))
     c.figure(figure("ratio", "Reserve ratio (reserve at the end of the year / expenditure of the year)",
                     figures.reserve_ratio(p)))

@@ -211,9 +211,10 @@ def reserve(p) -> str:
 
 
 def paygo_and_contribution_rate(p, s) -> str:
-    series = {"PAYG cost rate": p.paygo_cost_rate.values, "Contribution rate": p.contribution_rate.values,
-              f"General average premium, {int(s.horizon.values[-1])} years":
-                  np.full(p.sizes["year"], float(s.gap.values[-1]))}
+    series = {pres.VARIABLES[n].label: p[n].values for n in ("contribution_rate", "breakeven_contribution_rate",
+                                                              "paygo_cost_rate") if n in p}
+    series[f"General average premium, {int(s.horizon.values[-1])} years"] = np.full(p.sizes["year"],
+                                                                                 float(s.gap.values[-1]))
     return _lines("paygo", p.year.values, series, "% of insurable earnings", percent=True)
 
 

@@ -20,31 +20,20 @@ class LevelRate:
     rate: float | None
     years: int
     ratio: float
-    binding_year: int | None
 
 
 def level_rate_for_reserve_ratio(ds: xr.Dataset, years: int = 50, ratio: float = 1.0) -> LevelRate:
-    """Solve V_t(c) >= K E_t(c) for t = t0 .. t0+n-1 with a level contribution rate c, exactly.
+    """Solve V_t(π) >= K E_t(π) for t = t0 .. t0+n-1 with a level statutory rate π, exactly.
 
-    The finance recursion (:func:`actuary.indicators.reserve_with_rates`) makes the end-of-year
-    reserve V_t and the expenditure E_t (through contribution-linked expenses) affine in c, so with
-    two evaluations, at c = 0 and c = 1, each year's condition is a_t + b_t c >= 0 with
-    a_t = V_t(0) - K E_t(0) and b_t = [V_t(1) - V_t(0)] - K [E_t(1) - E_t(0)]; the answer is
-    max_t(-a_t / b_t) over the years with b_t > 0 (none exists if a year has b_t <= 0 and a_t < 0).
-    A rate is never negative: where the condition holds without contributions, the rate is 0."""
+    This is the first period of a scaled premium with the reserve_ratio rule checked in every year
+    (:func:`actuary.indicators.scaled_premium`, periods starting at t0 and t0 + n): the reserve and the
+    expenditure are affine in π, each year's condition is a_t + b_t π >= 0, and π = max(0, max_t -a_t/b_t)
+    over the years with b_t > 0 (none if a condition that a higher rate worsens is broken at the lowest)."""
     n = min(int(years), ds.sizes["year"])
-    v0, e0 = indicators.reserve_with_rates(ds, np.zeros(ds.sizes["year"]))
-    v1, e1 = indicators.reserve_with_rates(ds, np.ones(ds.sizes["year"]))
-    a = (v0 - ratio * e0)[:n]
-    b = ((v1 - v0) - ratio * (e1 - e0))[:n]
-    if np.any((b <= 0) & (a < 0)):
-        return LevelRate(None, n, ratio, None)
-    needed = np.where(b > 0, -a / np.where(b > 0, b, 1.0), -np.inf)
-    k = int(np.argmax(needed))
-    rate = float(needed[k])
-    if rate <= 0:
-        return LevelRate(0.0, n, ratio, None)
-    return LevelRate(rate, n, ratio, int(ds.year.values[k]))
+    starts = [0, n] if n < ds.sizes["year"] else [0]
+    rate = float(indicators.scaled_premium(ds, starts, rule="reserve_ratio", check="every_year",
+                                           target_ratio=ratio).values[0])
+    return LevelRate(None if np.isnan(rate) else rate, n, ratio)
 
 
 def _pct(value: float) -> str:
@@ -60,6 +49,9 @@ def headline(results, stochastic: xr.Dataset | None = None) -> dict[str, str]:
         "contribution_rate_first": _pct(float(p.contribution_rate.values[0])),
         "paygo_first": _pct(float(p.paygo_cost_rate.values[0])),
         "paygo_last": _pct(float(p.paygo_cost_rate.values[-1])),
+        **({"breakeven_first": _pct(float(p.breakeven_contribution_rate.values[0])),
+            "breakeven_last": _pct(float(p.breakeven_contribution_rate.values[-1]))}
+           if "breakeven_contribution_rate" in p else {}),
         "gap_full": _pct(float(s.gap.values[-1])),
         "actuarial_balance": _pct(float(s.actuarial_balance)),
         "depletion_year": show(float(s.depletion_year), "year"),
@@ -86,17 +78,22 @@ def findings(results, stochastic: xr.Dataset | None = None, sensitivity: xr.Data
     out = []
     out.append(f"The contribution rate is {h['contribution_rate_first']} of insurable earnings in {t0}; the "
                f"pay-as-you-go cost rate is {h['paygo_first']} in {t0} and {h['paygo_last']} in {last}.")
+    if "breakeven_first" in h:
+        out.append(f"On the basis of the contribution rate (collection, administration charged on contributions, "
+                   f"state subsidy), the break-even rate that balances each year's income and expenditure is "
+                   f"{h['breakeven_first']} in {t0} and {h['breakeven_last']} in {last}.")
     depletion = float(s.depletion_year)
     if math.isnan(depletion):
         out.append(f"The reserve is not depleted within the {n}-year projection period.")
     else:
         share = float(s.payable_share_after_depletion)
         out.append(f"Under the current contribution schedule the reserve is depleted in {int(depletion)}; "
-                   f"afterwards income covers at least {100 * share:.0f}% of expenditure.")
+                   f"afterwards at least {100 * share:.0f}% of the benefits due can be paid from income.")
     out.append(f"The general average premium, the level contribution rate that balances income and expenditure "
                f"over the whole {n}-year period, is {h['gap_full']} of insurable earnings.")
     balance = float(s.actuarial_balance)
-    out.append(f"The actuarial balance over {n} years is {h['actuarial_balance']} of insurable earnings: "
+    period = s.actuarial_balance.attrs.get("period", n)
+    out.append(f"The actuarial balance over {period} years is {h['actuarial_balance']} of insurable earnings: "
                + ("the scheme is in actuarial surplus." if balance >= 0 else
                   "the scheduled income falls short of the cost, including a target reserve of one year's "
                   "expenditure at the end."))
@@ -108,9 +105,8 @@ def findings(results, stochastic: xr.Dataset | None = None, sensitivity: xr.Data
         out.append(f"The reserve stays at or above one year of expenditure for {level.years} years even without "
                    "contributions.")
     else:
-        out.append(f"A level contribution rate of {h['level_rate']} from {t0} keeps the reserve at or above one "
-                   f"year of expenditure in each of the next {level.years} years (the condition binds in "
-                   f"{level.binding_year}).")
+        out.append(f"A level contribution rate of {h['level_rate']} of insurable earnings from {t0} keeps the "
+                   f"reserve at or above one year of expenditure in each of the next {level.years} years.")
     if "funded_ratio" in s:
         out.append(f"The reserve covers {h['funded_ratio']} of the liability accrued at the valuation date.")
     if stochastic is not None:
