@@ -170,7 +170,9 @@ def test_stochastic_command_writes_fan_charts(tmp_path):
     written = openpyxl.load_workbook(tmp_path / "demoland-stochastic.xlsx")
     assert {"Depletion", "PAYG cost rate", "Reserve ratio", "Charts"} <= set(written.sheetnames)
     titles = ["".join(r.t for p in c.title.tx.rich.p for r in (p.r or [])) for c in written["Charts"]._charts]
-    assert "PAYG cost rate: fan chart (P5, P25, median, P75, P95)" in titles and len(titles) == 22
+    from actuary.kernels.batch import INDICATORS
+
+    assert "PAYG cost rate: fan chart (P5, P25, median, P75, P95)" in titles and len(titles) == 1 + len(INDICATORS)
     import xarray as xr
 
     stored = xr.open_zarr(tmp_path / "demoland-stochastic.zarr", consolidated=False)

@@ -51,8 +51,18 @@ class Chapter:
     def text(self, paragraph: str):
         self.blocks.append(("p", paragraph))
 
-    def table(self, table: Table):
-        self.blocks.append(("table", table))
+    def table(self, table: Table, most: int = 9):
+        """A table; one with more than ``most`` columns after the first is split (the first repeated) so
+        that it fits the page."""
+        columns = len(table.headers) - 1
+        parts = max(1, -(-columns // most))
+        size = -(-columns // parts)          # parts of equal width
+        for k in range(1, columns + 1, size):
+            part = [0] + list(range(k, min(k + size, columns + 1)))
+            caption = table.caption + (" (continued)" if k > 1 else "")
+            self.blocks.append(("table", Table(caption, [table.headers[i] for i in part],
+                                               [[row[i] for i in part] for row in table.rows], table.wrap,
+                                               table.note if k + size > columns else "")))
 
     def figure(self, figure: Figure):
         self.blocks.append(("figure", figure))
@@ -303,10 +313,12 @@ def build(valuation, results, sensitivity=None, stochastic=None, source=None, co
     c.table(yearly_table(p, ["contributions", "state_subsidy", "investment_income", "total_income",
                              "benefit_expenditure", "grants", "admin_expenses", "total_expenditure", "net_cash_flow"],
                          unit, f"Income and expenditure ({money})"))
-    c.table(yearly_table(p, ["reserve", "reserve_real", "contribution_rate", "breakeven_contribution_rate",
-                             "paygo_cost_rate", "terminal_funding_rate", "payable_share", "reserve_ratio",
-                             "expenditure_pct_gdp", "total_expenditure_pct_gdp", "income_pct_gdp"], unit,
-                         "Reserve and financing ratios"))
+    c.table(yearly_table(p, ["reserve", "reserve_real", "reserve_ratio", "trust_fund_ratio", "payable_share"], unit,
+                         "Reserve"))
+    c.table(yearly_table(p, ["contribution_rate", "breakeven_contribution_rate", "paygo_cost_rate",
+                             "terminal_funding_rate", "expenditure_pct_gdp", "total_expenditure_pct_gdp",
+                             "income_pct_gdp"], unit, "Cost and contribution rates; expenditure and income as a share "
+                                                      "of GDP"))
     c.figure(figure("income", f"Income and expenditure at constant {t0} prices", figures.income_and_expenditure(p)))
     c.figure(figure("reserve", f"Reserve at the end of the year at constant {t0} prices", figures.reserve(p)))
     c.figure(figure("paygo", "Contribution rate, break-even rate, PAYG cost rate and general average premium",
