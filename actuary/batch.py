@@ -20,6 +20,9 @@ from .validation import InputError
 
 YEARLY = ("insurable_wage_bill", "contributions", "total_expenditure", "reserve", "paygo_cost_rate",
           "reserve_ratio", "contribution_rate", "contributors", "pensioners", "expenditure_pct_gdp")
+NATIONAL_INDICATORS = ("expenditure_pct_gdp",)   # absent from a scheme-only valuation
+# sensitivities that move the national population or GDP (not run for a scheme-only valuation)
+NATIONAL_SENSITIVITIES = ("fertility", "net migration", "coverage")
 
 
 @dataclass(frozen=True)
@@ -113,9 +116,11 @@ def clipped(scale: float, *keys) -> dict:
     return {key: ClippedScale(scale) for key in keys}
 
 
-def standard_sensitivities() -> list[tuple[str, Scenario, Scenario]]:
+def standard_sensitivities(national: bool = True) -> list[tuple[str, Scenario, Scenario]]:
     """(assumption, down, up) pairs of the ILO-ISSA one-at-a-time sensitivities; "up" raises the
-    assumption (more births, faster mortality improvement, higher wages, ...)."""
+    assumption (more births, faster mortality improvement, higher wages, ...). Without a national
+    population (``national`` False) those that move the population or GDP are left out and real wage
+    growth moves alone."""
     pairs = [
         ("fertility", {"demography.fertility": Scale(0.8)}, {"demography.fertility": Scale(1.2)}),
         ("mortality improvement", {"demography.mortality_improvement": Scale(0.5)},
@@ -129,6 +134,9 @@ def standard_sensitivities() -> list[tuple[str, Scenario, Scenario]]:
         ("coverage", clipped(0.9, "behaviour.coverage"), clipped(1.1, "behaviour.coverage")),
         ("retirement rates", clipped(0.75, "behaviour.retirement_rate"), clipped(1.25, "behaviour.retirement_rate")),
     ]
+    if not national:
+        pairs = [(name, *({k: v for k, v in side.items() if k != "economy.productivity_growth"} for side in sides))
+                 for name, *sides in pairs if name not in NATIONAL_SENSITIVITIES]
     return [(name, Scenario(f"{name} down", down), Scenario(f"{name} up", up)) for name, down, up in pairs]
 
 
@@ -138,7 +146,7 @@ def combined_scenarios(one_at_a_time: xr.Dataset) -> list[Scenario]:
     read from the results because some directions depend on the scheme (e.g. retirement rates with
     a given early-retirement reduction)."""
     optimistic, pessimistic = {}, {}
-    for name, down, up in standard_sensitivities():
+    for name, down, up in _sensitivities_of(one_at_a_time):
         gap_down = float(one_at_a_time.gap.sel(scenario=down.name).isel(horizon=-1))
         gap_up = float(one_at_a_time.gap.sel(scenario=up.name).isel(horizon=-1))
         good, bad = (up, down) if gap_up <= gap_down else (down, up)
@@ -158,7 +166,7 @@ def _run_one(base, scenario: Scenario) -> dict:
         return {"name": scenario.name, "error": str(error)}
     p, s = results.projection, results.summary
     return {"name": scenario.name,
-            "yearly": {k: p[k].values for k in YEARLY},
+            "yearly": {k: p[k].values for k in YEARLY if k in p},   # a scheme-only valuation has no GDP
             "gap": s.gap.values, "horizon": s.horizon.values,
             "depletion_year": float(s.depletion_year), "actuarial_balance": float(s.actuarial_balance)}
 
@@ -228,7 +236,8 @@ def _scenario_dataset(base, outcomes) -> xr.Dataset:
     names = [o["name"] for o in outcomes]
     ok = [o for o in outcomes if "error" not in o]
     horizons = ok[0]["horizon"] if ok else np.array([years.size])
-    data = {k: np.full((len(outcomes), years.size), np.nan) for k in YEARLY}
+    yearly = [k for k in YEARLY if base.inputs.national or k not in NATIONAL_INDICATORS]
+    data = {k: np.full((len(outcomes), years.size), np.nan) for k in yearly}
     gap = np.full((len(outcomes), horizons.size), np.nan)
     depletion = np.full(len(outcomes), np.nan)
     balance = np.full(len(outcomes), np.nan)
@@ -238,7 +247,7 @@ def _scenario_dataset(base, outcomes) -> xr.Dataset:
             status.append(o["error"])
             continue
         status.append("ok")
-        for k in YEARLY:
+        for k in yearly:
             data[k][i] = o["yearly"][k]
         gap[i] = o["gap"]
         depletion[i] = o["depletion_year"]
@@ -251,6 +260,7 @@ def _scenario_dataset(base, outcomes) -> xr.Dataset:
     ds["status"] = ("scenario", np.array(status, dtype=object).astype(str))
     ds.attrs["failed"] = ", ".join(n for n, s in zip(names, status) if s != "ok")
     ds.attrs.update(case_name=str(base.name), money_unit=base.inputs.settings["money_unit"])
+    ds.attrs["national_population"] = base.inputs.settings["national_population"]
     return ds
 
 
@@ -258,13 +268,20 @@ def sensitivity(base, workers=None, scheduler=None, extra: list[Scenario] | None
     """The base run, the standard one-at-a-time sensitivities, the combined optimistic and
     pessimistic scenarios and any ``extra`` scenarios (e.g. from a Scenarios sheet)."""
     scenarios = [Scenario("base")]
-    for _, down, up in standard_sensitivities():
+    for _, down, up in standard_sensitivities(base.inputs.national):
         scenarios += [down, up]
     first = run_scenarios(base, scenarios + list(extra or []), workers=workers, scheduler=scheduler)
     second = run_scenarios(base, combined_scenarios(first), workers=workers, scheduler=scheduler)
     out = xr.concat([first, second], "scenario", data_vars="all")
     out.attrs["failed"] = ", ".join(x for x in (first.attrs["failed"], second.attrs["failed"]) if x)
     return out
+
+
+def _sensitivities_of(ds: xr.Dataset) -> list[tuple[str, Scenario, Scenario]]:
+    """The standard sensitivities that were run (a scheme-only valuation runs fewer)."""
+    national = ds.attrs.get("national_population", "yes") == "yes"
+    return [(name, down, up) for name, down, up in standard_sensitivities(national)
+            if down.name in ds.scenario.values and up.name in ds.scenario.values]
 
 
 def tornado(ds: xr.Dataset, years_ahead=(25, 50)) -> list[dict]:
@@ -274,14 +291,15 @@ def tornado(ds: xr.Dataset, years_ahead=(25, 50)) -> list[dict]:
     t0 = int(ds.year.values[0])
     years_ahead = [n for n in years_ahead if n <= ds.sizes["year"]]
     rows = []
-    for name, down, up in standard_sensitivities():
+    for name, down, up in _sensitivities_of(ds):
         row = {"assumption": name}
         for side, scenario in (("down", down.name), ("up", up.name)):
             s = ds.sel(scenario=scenario)
             row[f"gap_{side}"] = float(s.gap.isel(horizon=-1))
             row[f"depletion_{side}"] = float(s.depletion_year)
             for n in years_ahead:
-                row[f"reserve_ratio_{n}_{side}"] = float(s.reserve_ratio.sel(year=t0 + n - 1))
+                year = t0 + n - 1   # NaN beyond a shorter horizon
+                row[f"reserve_ratio_{n}_{side}"] = float(s.reserve_ratio.sel(year=year)) if year in ds.year else np.nan
         row["gap_base"] = float(base.gap.isel(horizon=-1))
         row["swing"] = abs(row["gap_up"] - row["gap_down"])
         rows.append(row)
@@ -405,7 +423,7 @@ def write_sensitivity(ds: xr.Dataset, path) -> None:
         table.append(values)
     writer.table(2, headers, table, formats)
     note = 3 + len(table) + 1
-    for k, (name, down, up) in enumerate(standard_sensitivities()):
+    for k, (name, down, up) in enumerate(_sensitivities_of(ds)):
         writer.note(note + k, f"{name.capitalize()}: down = {_describe(down)}; up = {_describe(up)}.")
     writer.fit()
     ws.freeze_panes = "B3"

@@ -29,7 +29,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from ..inputs import BENEFITS, FIELDS, REQUIRED, Field
+from ..inputs import BENEFITS, FIELDS, NATIONAL_REQUIRED, REQUIRED, Field
 from .files import atomic_path
 from ..validation import SEXES, InputError
 
@@ -59,7 +59,8 @@ TABLES = [
           "Year-dependent provisions and economic assumptions (years in rows)"),
     Sheet("Retirement ages", ("year", "sex"), ("normal_retirement_age", "early_retirement_age"),
           "Normal and early retirement ages by year and sex"),
-    Sheet("Accrual", ("service",), ("accrual",), "Accrued pension as a share of reference earnings by service"),
+    Sheet("Accrual", ("service",), ("accrual",),
+          "Accrued pension as a share of reference earnings by credited service (the schedule in force each year)"),
     Sheet("Population", ("sex", "age"), ("population", "mortality"),
           "Population at 1 January of the valuation year and base mortality q_x", True),
     Sheet("Demographic rates", ("sex", "age"),
@@ -595,9 +596,11 @@ def _load(values_wb, formulas_wb, path, Valuation):
                 raise InputError(f"{sheet.name}: column '{field_name}' is also given in another sheet; give each "
                                  "input once (year-varying inputs only in the '... by year' sheet).")
             groups[group][field_name] = da
+    national = settings.get("national_population", FIELDS["settings"]["national_population"].default) == "yes"
     for group, fields in FIELDS.items():  # a required input whose column is missing: name its sheet
         for field_name, field in fields.items():
-            if field.default is REQUIRED and field_name not in groups[group] and field.dims:
+            required = field.default is REQUIRED or (national and (group, field_name) in NATIONAL_REQUIRED)
+            if required and field_name not in groups[group] and field.dims:
                 sheet = next(t for t in TABLES if field_name in t.fields)
                 rows = cells(sheet.name).rows
                 width = len(rows[1]) if len(rows) > 1 else 1
