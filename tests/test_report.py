@@ -244,3 +244,20 @@ def test_a_failing_pdf_engine_exits_1_after_writing_the_html(demo, tmp_path):
     assert done.returncode == 1 and "Traceback" not in done.stdout + done.stderr
     assert "PDF not written" in done.stdout and "cannot open display" in done.stdout
     assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["demoland-report.html"]
+
+
+def test_scheme_only_valuation_gets_its_workbook_and_report(tmp_path):
+    """A valuation without a national population: no population, GDP or pyramids anywhere, the rest shown."""
+    import openpyxl
+
+    from actuary.io.results import write_results
+    from tests.test_scheme_only import scheme_only_stationary
+
+    valuation = scheme_only_stationary()
+    results = valuation.run()
+    write_results(results, valuation, tmp_path / "results.xlsx")
+    sheets = openpyxl.load_workbook(tmp_path / "results.xlsx").sheetnames
+    assert "Population by age" not in sheets and {"Financial projection", "Assumptions", "Charts"} <= set(sheets)
+    html = build(valuation, results)
+    assert 'data-figure="pyramids"' not in html and "% of GDP" not in html
+    assert "without a national population" in html and 'data-headline="gap_30"' in html

@@ -137,6 +137,8 @@ def behaviour_table(valuation) -> Table:
     headers = ["Age"]
     series = []
     for name, short in names.items():
+        if beh.get(name) is None:   # participation and coverage: not in a scheme-only valuation
+            continue
         for sex in ("male", "female"):
             headers.append(f"{short}, {pres.SEX_LABELS[sex]}")
             da = beh[name]

@@ -140,9 +140,11 @@ def behavioural_assumptions(valuation) -> str:
     key = "behaviour"
     beh = valuation.inputs.behaviour
     t0 = int(valuation.inputs.coords["year"][0])
+    names = [n for n in ("participation", "coverage", "retirement_rate") if beh.get(n) is not None]
     with matplotlib.rc_context(STYLE):
-        fig, axes = _new(key, ncols=3, size=(7.2, 2.8), sharey=True)
-        for ax, name in zip(axes, ("participation", "coverage", "retirement_rate")):
+        fig, axes = _new(key, ncols=len(names), size=(7.2, 2.8), sharey=True)
+        axes = np.atleast_1d(axes)
+        for ax, name in zip(axes, names):
             da = beh[name].sel(year=t0)
             for k, sex in enumerate(("male", "female")):
                 ax.plot(da.age.values, da.sel(sex=sex).values, color=COLORS[k], label=pres.SEX_LABELS[sex].capitalize())
