@@ -264,6 +264,12 @@ def print_summary(name, results) -> None:
                   "expenditure / insurable earnings.")
 
 
+from .data.cli import data_command, experience_command, synth_command  # noqa: E402  (member-data commands)
+
+main.add_command(data_command)
+main.add_command(synth_command)
+main.add_command(experience_command)
+
 from .report.command import report as _report_command  # noqa: E402  (the valuation report, actuary/report/)
 
 main.add_command(_report_command)
