@@ -407,5 +407,29 @@ main.add_command(data_command)
 main.add_command(synth_command)
 main.add_command(experience_command)
 
+
+@main.command("report")
+@click.argument("workbook", required=False, type=click.Path(path_type=Path))
+@OUT
+@NAME
+@click.option("--with-sensitivity", is_flag=True,
+              help="Add the sensitivity chapter (standard sensitivities, optimistic and pessimistic scenarios and "
+                   "the workbook's Scenarios sheet).")
+@click.option("--with-stochastic", "paths", type=click.IntRange(min=1), metavar="N",
+              help="Add the stochastic chapter with N paths (parameters from the workbook's Stochastic sheet).")
+@click.option("--seed", type=click.IntRange(0, 2 ** 63 - 1), default=0, show_default=True,
+              help="Random seed of the stochastic paths.")
+@guarded
+def report_command(workbook, out, name, with_sensitivity, paths, seed):
+    """Write the valuation report: NAME-report.html (self-contained, figures embedded) and NAME-report.pdf
+    (printed by headless Chromium, else WeasyPrint), NAME from the workbook's file name (or --name).
+
+    WORKBOOK is a valuation workbook (.xlsx) or a case folder; without it, the embedded Demoland case runs.
+    """
+    from .report.command import run_report
+
+    run_report(workbook, out, name, with_sensitivity, paths, seed)
+
+
 if __name__ == "__main__":
     main()

@@ -173,6 +173,9 @@ FIELDS: dict[str, dict[str, Field]] = {
                                      "bears the investment return) or payable (the reserve never falls below zero; "
                                      "benefits are paid at the share that the year's income and any remaining "
                                      "reserve can pay)"),
+        "money_unit": Field((), "choice", "millions", choices=("units", "thousands", "millions", "billions"),
+                            doc="unit of money amounts in the results workbooks and the report, stated in every "
+                                "header (the netCDF file keeps currency units)"),
     },
     "scheme": {
         "contribution_rate": Field((Y,), "amount", units="share of insurable earnings"),

@@ -670,7 +670,7 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict) -> xr.Dataset:
         "conventions": "flows of each year; stocks at the end of the year (1 January of the next); "
                        "valuation-date stocks in *_at_valuation",
     })
-    return ds
+    return add_report_variables(ds, inputs)
 
 
 def _gdp(inputs: Inputs, kin: KernelInputs, out: dict) -> np.ndarray:
@@ -682,3 +682,47 @@ def _gdp(inputs: Inputs, kin: KernelInputs, out: dict) -> np.ndarray:
     growth[1:] = (employment[1:] / employment[:-1]) * (1 + eco["productivity_growth"].values[1:]) \
         * (1 + eco["inflation"].values[1:])
     return eco["gdp"] * np.cumprod(growth)
+
+
+def add_report_variables(ds: xr.Dataset, inputs: Inputs) -> xr.Dataset:
+    """The valuation report's derived variables, from the others (each only where its sources exist):
+
+    total_income_t              = C_t + subsidy_t + I_t                          (currency)
+    net_cash_flow_t             = total_income_t - E_t  (= V_t - V_{t-1})        (currency)
+    reserve_real_t              = V_t / P_t, P the price index (P_{t0} = 1)      (currency of t0)
+    average_insurable_earnings_t = S_t / contributors_t                          (currency a year)
+    life_expectancy_65[t, sex]  = e_65 of the period life table of q_x(t)        (years)
+    income_pct_gdp_t            = 100 total_income_t / GDP_t                     (percent)
+    total_expenditure_pct_gdp_t = 100 E_t / GDP_t                                (percent)
+    """
+    have = set(ds.data_vars)
+    value = {name: ds[name].values for name in have if ds[name].dims == ("year",)}
+    data = {}
+    if {"contributions", "state_subsidy", "investment_income", "total_expenditure"} <= have:
+        income = value["contributions"] + value["state_subsidy"] + value["investment_income"]
+        data["total_income"] = (income, "currency", "contributions + state subsidy + investment income")
+        data["net_cash_flow"] = (income - value["total_expenditure"], "currency",
+                                 "total income - total expenditure (the change in the reserve over the year)")
+    if {"reserve", "price_index"} <= have:
+        data["reserve_real"] = (value["reserve"] / value["price_index"],
+                                "currency at constant prices of the valuation year",
+                                "reserve at the end of the year / price index of the year (valuation year = 1)")
+    if {"insurable_wage_bill", "contributors"} <= have:
+        contributors = np.where(value["contributors"] > 0, value["contributors"], np.nan)
+        data["average_insurable_earnings"] = (value["insurable_wage_bill"] / contributors, "currency a year",
+                                              "insurable wage bill / contributors")
+    if "gdp" in have:
+        if "total_income" in data:
+            data["income_pct_gdp"] = (100 * data["total_income"][0] / value["gdp"], "percent",
+                                      "total income (contributions + state subsidy + investment income) / GDP")
+        if "total_expenditure" in have:
+            data["total_expenditure_pct_gdp"] = (100 * value["total_expenditure"] / value["gdp"], "percent",
+                                                 "total expenditure (benefits + grants + administrative expenses) / GDP")
+    variables = {name: ("year", values, {"units": units, "description": description})
+                 for name, (values, units, description) in data.items()}
+    if inputs.demography.get("mortality") is not None and inputs.settings["max_age"] > 65:
+        table = life_table_from_qx(mortality_table(inputs))
+        variables["life_expectancy_65"] = (("year", "sex"), table["ex"].sel(age=65).transpose("year", "sex").values,
+                                           {"units": "years", "description": "period life expectancy at 65 from "
+                                                                             "the year's mortality rates q_x"})
+    return ds.assign(variables)
