@@ -42,9 +42,14 @@ def general_average_premium(ds: xr.Dataset, years: int) -> float:
     return (cost - float(ds["reserve_at_valuation"])) / base
 
 
+def summary_horizons(n_years: int, horizons) -> list[int]:
+    """The horizons of the summary values: those within the projection, and the full horizon."""
+    return sorted({int(h) for h in horizons if 0 < int(h) <= n_years} | {n_years})
+
+
 def gap_by_horizon(ds: xr.Dataset, horizons) -> xr.DataArray:
     n_years = ds.sizes["year"]
-    horizons = sorted({int(h) for h in horizons if 0 < int(h) <= n_years} | {n_years})
+    horizons = summary_horizons(n_years, horizons)
     values = [general_average_premium(ds, h) for h in horizons]
     return xr.DataArray(values, dims="horizon", coords={"horizon": horizons}, name="gap",
                         attrs={"units": "share of insurable earnings",

@@ -53,6 +53,26 @@ def mortality_table(inputs: Inputs) -> xr.DataArray:
     return q.transpose("year", "sex", "age")
 
 
+def population_kernel_inputs(inputs: Inputs, q_all: xr.DataArray) -> dict:
+    """Arrays of the population kernel (METHODOLOGY §1) from the inputs and the mortality table."""
+    demo = inputs.demography
+    survival = life_table_from_qx(q_all)["Sx"]
+    srb = demo["sex_ratio_at_birth"].values
+    population = dict(
+        base=_c(demo["population"].values), survival=_c(survival.values), fertility=_c(demo["fertility"].values),
+        male_share=_c(srb / (1 + srb)), migration=_c(demo["net_migration"].values),
+        even=inputs.settings["migration_timing"] == "even")
+    if np.any(population["fertility"][:, 0] > 0):
+        from .validation import InputError
+        raise InputError("Input 'demography.fertility' at age=0: fertility at age 0 must be 0.")
+    return population
+
+
+def employment_share(inputs: Inputs) -> np.ndarray:
+    """Employed / population by (year, sex, insured age): participation x (1 - unemployment)."""
+    return inputs.behaviour["participation"].values * (1 - inputs.economy["unemployment_rate"].values)[:, None, None]
+
+
 def build_kernel_inputs(inputs: Inputs) -> KernelInputs:
     st, sch, eco, demo, beh, ini = (inputs.settings, inputs.scheme, inputs.economy, inputs.demography,
                                     inputs.behaviour, inputs.initial)
@@ -63,16 +83,7 @@ def build_kernel_inputs(inputs: Inputs) -> KernelInputs:
 
     # 1. population
     q_all = mortality_table(inputs)
-    survival = life_table_from_qx(q_all)["Sx"]
-    srb = demo["sex_ratio_at_birth"].values
-    population = dict(
-        base=_c(demo["population"].values), survival=_c(survival.values), fertility=_c(demo["fertility"].values),
-        male_share=_c(srb / (1 + srb)), migration=_c(demo["net_migration"].values),
-        even=st["migration_timing"] == "even")
-    fert = population["fertility"]
-    if np.any(fert[:, 0] > 0):
-        from .validation import InputError
-        raise InputError("Input 'demography.fertility' at age=0: fertility at age 0 must be 0.")
+    population = population_kernel_inputs(inputs, q_all)
 
     # 2. series
     pi = eco["inflation"].values
@@ -160,12 +171,12 @@ def build_kernel_inputs(inputs: Inputs) -> KernelInputs:
                    admin_benefits=float(sch["admin_share_of_benefits"]),
                    admin_contributions=float(sch["admin_share_of_contributions"]),
                    investment_return=_c(eco["nominal_return"].values), reserve0=float(ini["reserve"]))
-    employment_share = beh["participation"].values * (1 - eco["unemployment_rate"].values)[:, None, None]
-    target_share = employment_share * beh["coverage"].values
+    employed = employment_share(inputs)
+    target_share = employed * beh["coverage"].values
     derived = dict(wages=wages, prices=prices, beta=beta, wage_growth=wage_growth, average_wage=average_wage,
                    funeral=funeral,
                    insurable=insurable, reference=reference, minimum=minimum, maximum=maximum,
-                   employment_share=employment_share, target_share=target_share, mean_salary=mean_salary)
+                   employment_share=employed, target_share=target_share, mean_salary=mean_salary)
     return KernelInputs(population, insured, pensions, finance, derived)
 
 
@@ -209,17 +220,9 @@ def run_kernels(kin: KernelInputs, lo: int, engine: str = "kernel", mode: str = 
     future accrual: benefits on service at the valuation date), "pensioners" (current pensioners and
     their survivors only). The closed-group modes serve the balance sheet."""
     keep_insured, entrants_allowed, accrue = RUN_MODES[mode]
-    p = kin.population
-    n_years, _, n_full = p["survival"].shape
-    if engine == "kernel":
-        population = np.empty((n_years + 1, 2, n_full))
-        births = np.empty((n_years, 2))
-        deaths = np.empty((n_years, 2))
-        project_population_kernel(p["base"], p["survival"], p["fertility"], p["male_share"], p["migration"],
-                                  p["even"], population, births, deaths)
-    else:
-        population, births, deaths = project_population_reference(**p)
-    out = {"population": population, "births": births, "deaths": deaths}
+    n_years, _, n_full = kin.population["survival"].shape
+    out = run_population(kin.population, engine)
+    population = out["population"]
     ins = dict(kin.insured)
     ins["target"] = _target(population, kin, lo)
     ins["entrants_allowed"] = entrants_allowed
@@ -274,6 +277,20 @@ def run_kernels(kin: KernelInputs, lo: int, engine: str = "kernel", mode: str = 
     return out
 
 
+def run_population(p: dict, engine: str = "kernel") -> dict:
+    """The population kernel (or its NumPy reference): population [year + 1, sex, age], births and deaths."""
+    if engine != "kernel":
+        population, births, deaths = project_population_reference(**p)
+        return {"population": population, "births": births, "deaths": deaths}
+    n_years, _, n_full = p["survival"].shape
+    population = np.empty((n_years + 1, 2, n_full))
+    births = np.empty((n_years, 2))
+    deaths = np.empty((n_years, 2))
+    project_population_kernel(p["base"], p["survival"], p["fertility"], p["male_share"], p["migration"],
+                              p["even"], population, births, deaths)
+    return {"population": population, "births": births, "deaths": deaths}
+
+
 def cash_flows(inputs: Inputs, out: dict) -> xr.Dataset:
     """The yearly cash flows a closed-group run contributes to the balance sheet (contributions,
     benefit expenditure, grants; names as in the results Dataset), without building the whole Dataset."""
@@ -289,8 +306,12 @@ def _full_ages(array: np.ndarray, lo: int) -> np.ndarray:
     return np.pad(array, pad)
 
 
-def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict) -> xr.Dataset:
+def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict, extend=None) -> xr.Dataset:
     """Kernel outputs -> the results Dataset (stable names of ARCHITECTURE.md).
+
+    ``extend``: a function of the variables (name -> (dims, values, attrs)) returning more variables and
+    coordinates (the social protection floor, :func:`actuary.floor.floor_extension`), added before the
+    Dataset is built once.
 
     Per-year variables: flows of the year, stocks at the END of the year; the valuation-date stocks
     are kept in ``*_at_valuation`` variables. One ``age`` coordinate 0..max_age for every variable
@@ -318,8 +339,6 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict) -> xr.Dataset:
         paygo = total_expenditure / wage_bill
         reserve_ratio = reserve_end / total_expenditure
         trust_fund_ratio = reserve_start / total_expenditure
-        working = pop[:, :, 15:65].sum(axis=(1, 2))
-        old = pop[:, :, 65:].sum(axis=(1, 2))
         new_old_age = out["awards_count"][:, 0].sum(axis=(1, 2))
         new_old_age_amount = out["awards_amount"][:, 0].sum(axis=(1, 2))
         average_salary_all = wage_bill / np.where(contributors > 0, contributors, np.nan)
@@ -332,7 +351,7 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict) -> xr.Dataset:
     def full(name):
         return _full_ages(out[name], lo)
 
-    gdp = _gdp(inputs, kin, out)
+    gdp = gross_domestic_product(inputs, out["population"], kin.series["employment_share"])
     data = {
         "insurable_wage_bill": ((Y,), wage_bill, "currency", "insurable earnings x contribution density, all actives"),
         "contributions": ((Y,), out["finance_contributions"], "currency", "rate x collection rate x wage bill"),
@@ -358,7 +377,8 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict) -> xr.Dataset:
         "pensioners_by_benefit": ((Y, B), pensioners_total, "persons", "at the end of the year"),
         "system_dependency_ratio": ((Y,), system_dependency, "ratio",
                                     "pensioners at the end of the year / contributors"),
-        "demographic_dependency_ratio": ((Y,), old / working, "ratio", "population 65+ / 15-64, end of the year"),
+        "demographic_dependency_ratio": ((Y,), demographic_dependency_ratio(pop), "ratio",
+                                         "population 65+ / 15-64, end of the year"),
         "replacement_rate": ((Y,), replacement, "share",
                              "average new old-age pension of actives / average insurable salary of contributors"),
         "benefit_ratio": ((Y,), benefit_ratio, "share",
@@ -411,7 +431,12 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict) -> xr.Dataset:
     variables["pensioners_at_valuation"] = ((B, S, A), out["pensioner_count"][0], {"units": "persons"})
     variables["population_at_valuation"] = ((S, A), out["population"][0], {"units": "persons"})
     variables["reserve_at_valuation"] = ((), out["finance_reserve"][0], {"units": "currency"})
-    ds = xr.Dataset(variables, coords={Y: years, S: list(SEXES), A: coords["population_age"], B: list(BENEFITS)})
+    labels = {Y: years, S: list(SEXES), A: coords["population_age"], B: list(BENEFITS)}
+    if extend is not None:
+        more, more_labels = extend(variables)
+        variables.update(more)
+        labels.update(more_labels)
+    ds = xr.Dataset(variables, coords=labels)
     ds.attrs.update({
         "valuation_year": int(years[0]), "horizon": int(years.size), "min_age": int(lo),
         "admin_share_of_benefits": kin.finance["admin_benefits"],
@@ -422,11 +447,18 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict) -> xr.Dataset:
     return ds
 
 
-def _gdp(inputs: Inputs, kin: KernelInputs, out: dict) -> np.ndarray:
-    """GDP_t = GDP_{t-1} x (employment_t / employment_{t-1}) x (1 + productivity_t) x (1 + π_t)."""
+def demographic_dependency_ratio(population: np.ndarray) -> np.ndarray:
+    """Population 65+ / population 15-64 (population [year, sex, age 0..ω])."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return population[:, :, 65:].sum(axis=(1, 2)) / population[:, :, 15:65].sum(axis=(1, 2))
+
+
+def gross_domestic_product(inputs: Inputs, population: np.ndarray, employment_share: np.ndarray) -> np.ndarray:
+    """GDP_t = GDP_{t-1} x (employment_t / employment_{t-1}) x (1 + productivity_t) x (1 + π_t), with
+    employment at 1 January of t (population [year + 1, sex, age] x employment share)."""
     eco = inputs.economy
     lo = inputs.settings["min_age"]
-    employment = (out["population"][:-1, :, lo:] * kin.series["employment_share"]).sum(axis=(1, 2))
+    employment = (population[:-1, :, lo:] * employment_share).sum(axis=(1, 2))
     growth = np.ones_like(employment)
     growth[1:] = (employment[1:] / employment[:-1]) * (1 + eco["productivity_growth"].values[1:]) \
         * (1 + eco["inflation"].values[1:])

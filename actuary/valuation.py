@@ -8,7 +8,7 @@ from pathlib import Path
 
 import xarray as xr
 
-from . import indicators
+from . import floor, indicators
 from .inputs import Inputs
 from .projection import build_kernel_inputs, cash_flows, run_kernels, to_dataset
 
@@ -24,6 +24,10 @@ class Results:
     summary: xr.Dataset
 
     def __repr__(self):
+        if "gap" not in self.summary:
+            level = float(self.summary.floor_cost_level_pct_gdp[-1])
+            return (f"<Results {self.projection.attrs['valuation_year']}+{self.projection.attrs['horizon']}y: floor "
+                    f"costing alone, level cost {level:.2f}% of GDP>")
         gap = ", ".join(f"{int(h)}y {100 * float(v):.2f}%" for h, v in
                         zip(self.summary.horizon.values, self.summary.gap.values))
         return f"<Results {self.projection.attrs['valuation_year']}+{self.projection.attrs['horizon']}y: GAP {gap}>"
@@ -38,10 +42,11 @@ class Valuation:
     """
 
     def __init__(self, settings: dict, scheme: dict, economy: dict, demography: dict, behaviour: dict,
-                 initial: dict, name: str = "valuation"):
+                 initial: dict, floor: dict | None = None, name: str = "valuation"):
         self.name = name
         self.raw = {"settings": dict(settings), "scheme": dict(scheme), "economy": dict(economy),
-                    "demography": dict(demography), "behaviour": dict(behaviour), "initial": dict(initial)}
+                    "demography": dict(demography), "behaviour": dict(behaviour), "initial": dict(initial),
+                    "floor": dict(floor or {})}
         self.inputs = Inputs(**self.raw)
 
     @classmethod
@@ -60,27 +65,44 @@ class Valuation:
         write_workbook(self, path, blank=blank)
 
     def replace(self, **groups) -> "Valuation":
-        """A new valuation with some fields replaced, e.g. ``replace(scheme={"contribution_rate": 0.2})``."""
+        """A new valuation with some fields replaced, e.g. ``replace(scheme={"contribution_rate": 0.2})``;
+        a group given as None is emptied (``replace(floor=None)``: no floor)."""
         raw = {g: dict(v) for g, v in self.raw.items()}
         for group, values in groups.items():
             if group not in raw:
                 raise ValueError(f"unknown input group '{group}'; expected one of {list(raw)}")
-            raw[group].update(values)
+            if values is None:
+                raw[group] = {}
+            else:
+                raw[group].update(values)
         return Valuation(**raw, name=self.name)
 
     def run(self, engine: str = "kernel") -> Results:
         """Project the scheme; ``engine`` "kernel" (Numba) or "reference" (NumPy, same equations)."""
         if engine not in ("kernel", "reference"):
             raise ValueError(f"engine '{engine}' is not an engine; expected 'kernel' or 'reference'")
+        settings = self.inputs.settings
+        if not self.inputs.has_scheme:
+            projection = floor.national_projection(self.inputs, engine)
+            return Results(projection, floor.with_floor_summary(None, projection, settings["gap_horizons"]))
         kin = build_kernel_inputs(self.inputs)
-        lo = self.inputs.settings["min_age"]
-        projection = to_dataset(self.inputs, kin, run_kernels(kin, lo, engine))
+        lo = settings["min_age"]
+        out = run_kernels(kin, lo, engine)
+        extend = None
+        if self.inputs.has_floor:
+            pensions = {"count": out["pensioner_count"], "amount": out["pensioner_amount"]}
+            extend = floor.floor_extension(self.inputs, dict(kin.population, **out), pensions, kin.series["prices"],
+                                           kin.series["wages"], kin.series["beta"], engine)
+        projection = to_dataset(self.inputs, kin, out, extend)
         parts = None
-        if self.inputs.settings["balance_sheet"] == "yes":
+        if settings["balance_sheet"] == "yes":
             parts = {"open": projection}
             for mode in ("closed", "accrued", "pensioners"):
                 parts[mode] = cash_flows(self.inputs, run_kernels(kin, lo, engine, mode))
-        return Results(projection, indicators.summary(projection, self.inputs.settings, parts))
+        summary = indicators.summary(projection, settings, parts)
+        if self.inputs.has_floor:
+            summary = floor.with_floor_summary(summary, projection, settings["gap_horizons"])
+        return Results(projection, summary)
 
 
 @lru_cache(maxsize=4)

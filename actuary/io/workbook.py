@@ -7,6 +7,13 @@ Layout (generated from :data:`actuary.inputs.FIELDS`, so every input has exactly
 - Table sheets: row 1 a title, row 2 the column headers (index columns such as year, sex, age,
   then one column per input, then notes), row 3 the units, data from row 4. A table whose inputs
   change from year to year goes to its ``... by year`` sheet, which has a year column in front.
+- Records sheets (``Floor``): the same layout with one row per named item (a benefit of the social
+  protection floor) and text columns (codes from a list) beside the numbers; a blank cell takes the
+  input's default. Its year-dependent column (take_up) may instead be given year by year, for some
+  benefits, in the ``Floor take-up`` table; ``Floor eligibility`` is a sparse table (cells not listed
+  are 1). All three sheets are optional: without them the case has no floor.
+- A floor costing alone (Settings ``scheme`` = no) has only the national sheets and columns (economy,
+  population, demographic rates, fertility, labour force participation) and the Floor sheets.
 
 Reading checks every cell and reports the first problem as ``Sheet!Cell: value ... expected ...``
 (an :class:`actuary.InputError`); range checks made later by the input objects are mapped back to
@@ -18,7 +25,7 @@ from __future__ import annotations
 
 import math
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +36,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from ..inputs import BENEFITS, FIELDS, REQUIRED, Field
+from ..inputs import BENEFITS, FB, FIELDS, REQUIRED, Field, is_national
 from .files import atomic_path
 from ..validation import SEXES, InputError
 
@@ -46,6 +53,7 @@ class Sheet:
     fields: tuple[str, ...]
     description: str
     population_ages: bool = False
+    records: bool = False           # one row per named item (floor benefit), text and number columns
 
 
 SCALAR_SHEETS = {"settings": "Settings", "scheme": "Scheme", "economy": "Economy", "behaviour": "Behaviour",
@@ -78,9 +86,25 @@ TABLES = [
           "Insured at the valuation date by sex, age and completed service (cells not listed are zero)"),
     Sheet("Pensioners", ("benefit", "sex", "age"), ("pensioners", "average_pension"),
           "Pensions in payment at the valuation date by type, sex and age (cells not listed are zero)", True),
+    Sheet("Floor", (FB,), ("kind", "sex", "min_age", "max_age", "amount", "basis", "indexation", "take_up", "test",
+                           "admin_share"),
+          "Social protection floor: one row per non-contributory benefit (optional; blank cells take their "
+          "defaults, see the units row)", records=True),
+    Sheet("Floor take-up", ("year", FB), ("take_up",),
+          "Take-up of floor benefits phased in year by year (optional; for the benefits listed here, leave "
+          "take_up blank in the Floor sheet)"),
+    Sheet("Floor eligibility", (FB, "sex", "age"), ("eligibility",),
+          "Share of each sex and age eligible for a floor benefit: targeting or disability prevalence "
+          "(optional; cells not listed are 1)", True),
 ]
+FLOOR_SHEETS = ("Floor", "Floor take-up", "Floor eligibility")
+SPARSE = ("Insured", "Pensioners", "Floor eligibility")   # cells not listed take the input's fill value
+HEADERS = {FB: "benefit"}                                  # index columns whose header is not the dimension
 
-GROUP_OF = {name: group for group, fields in FIELDS.items() for name in fields}
+GROUP_OF: dict[str, str] = {}
+for _group, _fields in FIELDS.items():  # first group wins: the Floor sheet reads its min_age/max_age by group
+    for _name in _fields:
+        GROUP_OF.setdefault(_name, _group)
 
 
 def _by_year(sheet: Sheet) -> Sheet:
@@ -94,7 +118,7 @@ def layout() -> list[Sheet]:
                     f"{name}: one row per input") for group, name in SCALAR_SHEETS.items()]
     for table in TABLES:
         sheets.append(table)
-        if "year" not in table.index and any("year" in FIELDS[GROUP_OF[f]][f].dims for f in table.fields):
+        if not table.records and "year" not in table.index and any("year" in FIELDS[GROUP_OF[f]][f].dims for f in table.fields):
             sheets.append(_by_year(table))
     return sheets
 
@@ -110,6 +134,10 @@ def _field(name: str) -> Field:
 def _units(name: str) -> str:
     field = _field(name)
     return field.units or field.kind
+
+
+def _header(dim: str) -> str:
+    return HEADERS.get(dim, dim)
 
 
 def _scalar_text(value):
@@ -164,10 +192,10 @@ def _index_labels(dim: str, coords: dict, population_ages: bool):
 
 def _write_table_sheet(ws, sheet: Sheet, columns: dict[str, xr.DataArray], coords: dict, sparse: bool):
     _title(ws, sheet.description)
-    headers = list(sheet.index) + list(sheet.fields) + ["notes"]
+    headers = [_header(d) for d in sheet.index] + list(sheet.fields) + ["notes"]
     for column, header in enumerate(headers, start=1):
         ws.cell(row=2, column=column, value=header).font = HEADER_FONT
-        ws.cell(row=3, column=column, value="" if header in sheet.index or header == "notes" else _units(header))
+        ws.cell(row=3, column=column, value="" if column <= len(sheet.index) or header == "notes" else _units(header))
         ws.column_dimensions[get_column_letter(column)].width = max(12, len(header) + 2)
     grids = [np.asarray(_index_labels(d, coords, sheet.population_ages)) for d in sheet.index]
     mesh = np.meshgrid(*grids, indexing="ij")
@@ -180,7 +208,7 @@ def _write_table_sheet(ws, sheet: Sheet, columns: dict[str, xr.DataArray], coord
     n = keys[0].size if keys else 0
     field_columns = {name: len(sheet.index) + 1 + i for i, name in enumerate(sheet.fields)}
     for i in range(n):
-        if sparse and not any(values[name][i] != 0 for name in values):
+        if sparse and not any(values[name][i] != (_field(name).fill or 0.0) for name in values):
             continue
         for column, key in enumerate(keys, start=1):
             label = key[i]
@@ -192,8 +220,8 @@ def _write_table_sheet(ws, sheet: Sheet, columns: dict[str, xr.DataArray], coord
     last = max(row - 1, FIRST_DATA_ROW + 200)
     for dim, column in zip(sheet.index, range(1, len(sheet.index) + 1)):
         letter = get_column_letter(column)
-        choices = {"sex": SEXES, "benefit": BENEFITS}.get(dim)
-        if choices:
+        choices = {"sex": SEXES, "benefit": BENEFITS, FB: tuple(coords.get(FB, ()))}.get(dim)
+        if choices and len(",".join(choices)) < 250:  # Excel's limit on a list written in the rule
             validation = DataValidation(type="list", formula1='"' + ",".join(choices) + '"', allow_blank=False)
             ws.add_data_validation(validation)
             validation.add(f"{letter}{FIRST_DATA_ROW}:{letter}{last}")
@@ -219,8 +247,9 @@ def write_workbook(valuation, path, blank: bool = False) -> None:
     or a blank template laid out for its coordinates when ``blank``."""
     inputs = valuation.inputs
     coords = inputs.coords
+    national = not inputs.has_scheme  # a floor costing alone: only the national sheets and columns
     given = set() if blank else {name for group in valuation.raw.values() for name in group}
-    given |= {"valuation_year", "horizon", "min_age", "max_age", "max_service"}  # define the layout
+    given |= {"valuation_year", "horizon", "min_age", "max_age"} | (set() if national else {"max_service"})
     wb = Workbook()
     contents = wb.active
     contents.title = CONTENTS
@@ -232,8 +261,17 @@ def write_workbook(valuation, path, blank: bool = False) -> None:
     contents.column_dimensions["A"].width = 30
     contents.column_dimensions["B"].width = 110
     row = 4
-    values_by_name = {name: value for group in FIELDS for name, value in getattr(inputs, group).items()}
+    values_by_name = {name: value for group in FIELDS if group != "floor"
+                      for name, value in getattr(inputs, group).items()}
     for sheet in layout():
+        if sheet.name in FLOOR_SHEETS:
+            if sheet.records:
+                row = _write_floor(wb, inputs, blank, contents, row)
+            continue
+        if national:
+            sheet = _national(sheet)
+            if not sheet.fields:
+                continue
         if sheet.index:
             columns, by_year = {}, {}
             for name in sheet.fields:
@@ -249,10 +287,10 @@ def write_workbook(valuation, path, blank: bool = False) -> None:
             if sheet.name.endswith(" by year"):
                 continue
             ws = wb.create_sheet(sheet.name)
-            sparse = sheet.name in ("Insured", "Pensioners")
-            _write_table_sheet(ws, sheet, {} if blank else columns, coords, sparse)
+            _write_table_sheet(ws, sheet, {} if blank else columns, coords, sheet.name in SPARSE)
             if by_year:
                 extra = SHEETS[f"{sheet.name} by year"]
+                extra = _national(extra) if national else extra
                 _write_table_sheet(wb.create_sheet(extra.name), extra, by_year, coords, False)
         else:
             group = next(g for g, n in SCALAR_SHEETS.items() if n == sheet.name)
@@ -269,12 +307,95 @@ def write_workbook(valuation, path, blank: bool = False) -> None:
     _atomic_save(wb, Path(path))
 
 
+def _national(sheet: Sheet) -> Sheet:
+    """The sheet with only the inputs a floor costing alone has."""
+    return replace(sheet, fields=tuple(f for f in sheet.fields if is_national(GROUP_OF[f], f)))
+
+
+def _record_text(name: str, value):
+    """A validated floor value as its cell: no upper age limit and not-applicable codes are blank."""
+    if isinstance(value, (float, np.floating)):
+        return None if math.isinf(value) else float(value)
+    return str(value) or None
+
+
+def _write_floor(wb, inputs, blank: bool, contents, row: int) -> int:
+    """The Floor sheet (one row per benefit), the Floor take-up table (benefits whose take-up changes
+    from year to year) and the sparse Floor eligibility table; returns the next Contents row."""
+    floor = {} if blank else inputs.floor
+    labels = [str(v) for v in inputs.coords[FB]] if floor else []
+    sheet = SHEETS["Floor"]
+    take_up = floor.get("take_up")
+    varying = [b for b in labels if _varies_by_year(take_up.sel({FB: b}))]
+    records = {}
+    for name in sheet.fields if floor else ():
+        if name == "take_up":
+            records[name] = [None if b in varying else float(take_up.sel({FB: b})[0]) for b in labels]
+        else:
+            records[name] = [_record_text(name, v) for v in floor[name].values.tolist()]
+    _write_records_sheet(wb.create_sheet(sheet.name), sheet, labels, records)
+    coords = dict(inputs.coords, **{FB: np.array(varying if floor else [], dtype=str)})
+    phased = {"take_up": take_up.sel({FB: varying})} if varying else {}
+    _write_table_sheet(wb.create_sheet("Floor take-up"), SHEETS["Floor take-up"], phased, coords, False)
+    coords[FB] = np.array(labels, dtype=str)
+    eligibility = {"eligibility": floor["eligibility"]} if floor else {}
+    _write_table_sheet(wb.create_sheet("Floor eligibility"), SHEETS["Floor eligibility"], eligibility, coords, True)
+    for name in FLOOR_SHEETS:
+        contents.cell(row=row, column=1, value=name)
+        contents.cell(row=row, column=2, value=SHEETS[name].description)
+        row += 1
+    return row
+
+
+def _record_units(field: Field) -> str:
+    if field.choices:
+        return "one of " + ", ".join(field.choices)
+    return field.units or field.kind
+
+
+def _write_records_sheet(ws, sheet: Sheet, labels: list[str], records: dict[str, list]):
+    """A records sheet: title, headers (with the input's note as a comment), units, one row per label."""
+    from openpyxl.comments import Comment
+
+    _title(ws, sheet.description)
+    group = FIELDS["floor"]
+    headers = [_header(sheet.index[0])] + list(sheet.fields) + ["notes"]
+    for column, header in enumerate(headers, start=1):
+        cell = ws.cell(row=2, column=column, value=header)
+        cell.font = HEADER_FONT
+        if header in group:
+            field = group[header]
+            default = "required" if field.default is REQUIRED else \
+                f"blank: {'no limit' if field.default == math.inf else field.default}"
+            cell.comment = Comment(f"{header}: {field.doc} ({default})", "actuary")
+            ws.cell(row=3, column=column, value=_record_units(field))
+        ws.column_dimensions[get_column_letter(column)].width = max(14, len(header) + 2)
+    for i, label in enumerate(labels):
+        ws.cell(row=FIRST_DATA_ROW + i, column=1, value=label)
+        for column, name in enumerate(sheet.fields, start=2):
+            ws.cell(row=FIRST_DATA_ROW + i, column=column, value=records[name][i]).fill = INPUT_FILL
+    last = FIRST_DATA_ROW + max(len(labels), 50)
+    for column, name in enumerate(sheet.fields, start=2):
+        field, letter = group[name], get_column_letter(column)
+        if field.choices:
+            validation = DataValidation(type="list", formula1='"' + ",".join(field.choices) + '"', allow_blank=True)
+        elif field.kind == "probability":
+            validation = DataValidation(type="decimal", operator="between", formula1="0", formula2="1",
+                                        allow_blank=True)
+        else:
+            continue
+        ws.add_data_validation(validation)
+        validation.add(f"{letter}{FIRST_DATA_ROW}:{letter}{last}")
+    ws.freeze_panes = ws.cell(row=FIRST_DATA_ROW, column=2)
+
+
 def _atomic_save(wb, path) -> None:
     with atomic_path(path) as temporary:
         wb.save(temporary)
 
 
 # --------------------------------------------------------------------------------------- reading
+# (the floor's sheets are read by _read_floor, after the other sheets)
 
 def _ref(sheet: str, row: int, column: int) -> str:
     return f"{sheet}!{get_column_letter(column)}{row}"
@@ -379,23 +500,24 @@ def _read_scalars(cells: _Cells, sheet: Sheet, locations: dict) -> dict:
     return out
 
 
-def _coordinate_limits(settings: dict) -> dict:
+def _coordinate_limits(settings: dict, labels=()) -> dict:
     t0, horizon = settings["valuation_year"], settings["horizon"]
-    return {"year": horizon, "sex": 2, "service": settings["max_service"] + 1, "benefit": len(BENEFITS),
+    return {"year": horizon, "sex": 2, "service": settings["max_service"] + 1, "benefit": len(BENEFITS), FB: len(labels),
             "scheme_age": settings["max_age"] - settings["min_age"] + 1, "population_age": settings["max_age"] + 1,
             "t0": t0}
 
 
-def _read_table(cells: _Cells, sheet: Sheet, settings: dict, locations: dict) -> dict[str, xr.DataArray]:
+def _read_table(cells: _Cells, sheet: Sheet, settings: dict, locations: dict, labels=()) -> dict[str, xr.DataArray]:
+    """A table sheet's inputs (``labels``: the floor benefits named in the Floor sheet)."""
     headers = [cells.get(2, c) for c in range(1, (len(cells.rows[1]) if len(cells.rows) > 1 else 0) + 1)]
     headers = [str(h).strip() if h is not None else "" for h in headers]
     while headers and headers[-1] == "":
         headers.pop()
     for column, dim in enumerate(sheet.index, start=1):
-        if column > len(headers) or headers[column - 1] != dim:
+        if column > len(headers) or headers[column - 1] != _header(dim):
             _fail(cells.name, 2, column, f"header '{headers[column - 1] if column <= len(headers) else ''}'; "
-                                         f"expected the index column '{dim}' (the first columns are "
-                                         f"{', '.join(sheet.index)}).")
+                                         f"expected the index column '{_header(dim)}' (the first columns are "
+                                         f"{', '.join(map(_header, sheet.index))}).")
     field_columns = {}
     for column, header in enumerate(headers[len(sheet.index):], start=len(sheet.index) + 1):
         if header == "notes":
@@ -406,7 +528,7 @@ def _read_table(cells: _Cells, sheet: Sheet, settings: dict, locations: dict) ->
         if header in field_columns:
             _fail(cells.name, 2, column, f"column '{header}' appears twice.")
         field_columns[header] = column
-    limits = _coordinate_limits(settings)
+    limits = _coordinate_limits(settings, labels)
     maximum = 1
     for dim in sheet.index:
         maximum *= limits["population_age" if dim == "age" and sheet.population_ages else
@@ -421,12 +543,13 @@ def _read_table(cells: _Cells, sheet: Sheet, settings: dict, locations: dict) ->
         key = []
         for column, dim in enumerate(sheet.index, start=1):
             value = cells.get(row, column)
-            if dim in ("sex", "benefit"):
-                allowed = SEXES if dim == "sex" else BENEFITS
+            if dim in ("sex", "benefit", FB):
+                allowed = {"sex": SEXES, "benefit": BENEFITS, FB: labels}[dim]
                 text = str(value).strip() if value is not None else ""
                 if text not in allowed:
-                    _fail(cells.name, row, column, f"{dim} '{value if value is not None else ''}' is not a {dim} "
-                                                   f"code; expected one of {', '.join(allowed)}.")
+                    what = "a benefit of the Floor sheet" if dim == FB else f"a {dim} code"
+                    _fail(cells.name, row, column, f"{_header(dim)} '{value if value is not None else ''}' is not "
+                                                   f"{what}; expected one of {', '.join(allowed)}.")
                 key.append(text)
             else:
                 number = _number(cells, row, column, f"a whole number ({dim})", True)
@@ -435,7 +558,8 @@ def _read_table(cells: _Cells, sheet: Sheet, settings: dict, locations: dict) ->
                 key.append(int(number))
         key = tuple(key)
         if key in seen:
-            _fail(cells.name, row, 1, f"duplicate row for {', '.join(f'{d}={k}' for d, k in zip(sheet.index, key))} "
+            _fail(cells.name, row, 1, f"duplicate row for "
+                                      f"{', '.join(f'{_header(d)}={k}' for d, k in zip(sheet.index, key))} "
                                       f"(also row {seen[key]}).")
         seen[key] = row
         keys.append((row, key))
@@ -446,7 +570,7 @@ def _read_table(cells: _Cells, sheet: Sheet, settings: dict, locations: dict) ->
         present = [(k, v, r) for k, v, r in values if v is not None]
         if not present:
             continue
-        sparse = _field(name).fill is not None and sheet.name in ("Insured", "Pensioners")
+        sparse = _field(name).fill is not None and sheet.name in SPARSE
         if len(present) < len(values) and not sparse:
             key, _, row = next((k, v, r) for k, v, r in values if v is None)
             _fail(cells.name, row, column, f"the cell is blank; '{name}' needs a value in every row.")
@@ -479,7 +603,7 @@ def _check_order(cells: _Cells, sheet: Sheet, keys):
         return
     last = numeric[-1]
     dim = sheet.index[last]
-    sparse = sheet.name in ("Insured", "Pensioners")
+    sparse = sheet.name in SPARSE
     for check_gaps in (False, True):  # report rows out of order before gaps
         previous = {}
         for row, key in keys:
@@ -499,23 +623,24 @@ def _check_order(cells: _Cells, sheet: Sheet, keys):
 def _locate(error: InputError, locations: dict) -> InputError:
     """Rewrite an input object's error with the Sheet!Cell of the offending value when known."""
     name = (error.field or "").split(".")[-1]
-    where = locations.get(name)
-    if not where:
+    found = locations.get(error.field) or locations.get(name)  # floor inputs: "floor.min_age"
+    if not found:
         return error
     message = str(error)
-    if "rows" not in where:
-        return InputError(f"{_ref(where['sheet'], where['row'], where['column'])}: {message}", error.field, error.where)
-    row = None
-    if error.where:
-        index = where["index"]
-        wanted = {d: v for d, v in error.where.items() if d in index}
-        for key, r in where["rows"].items():
-            if all(key[index.index(d)] == v for d, v in wanted.items()):
-                row = r
-                break
-    if row is None:
-        return InputError(f"{_ref(where['sheet'], 2, where['column'])}: {message}", error.field, error.where)
-    return InputError(f"{_ref(where['sheet'], row, where['column'])}: {message}", error.field, error.where)
+    candidates = found if isinstance(found, list) else [found]  # an input split over two sheets
+    for where in candidates:
+        if "rows" not in where:
+            return InputError(f"{_ref(where['sheet'], where['row'], where['column'])}: {message}", error.field,
+                              error.where)
+        if error.where:
+            index = where["index"]
+            wanted = {d: v for d, v in error.where.items() if d in index}
+            for key, r in where["rows"].items():
+                if all(key[index.index(d)] == v for d, v in wanted.items()):
+                    return InputError(f"{_ref(where['sheet'], r, where['column'])}: {message}", error.field,
+                                      error.where)
+    where = candidates[0]
+    return InputError(f"{_ref(where['sheet'], 2, where['column'])}: {message}", error.field, error.where)
 
 
 def load_workbook(path):
@@ -553,30 +678,48 @@ def load_workbook(path):
         formulas_wb.close()
 
 
+def _expected_sheets(national: bool) -> list[str]:
+    """The sheets a workbook must have (the floor sheets are optional; a floor costing alone needs only
+    the national sheets and Floor)."""
+    sheets = [s for s in layout() if not s.name.endswith(" by year") and s.name not in FLOOR_SHEETS]
+    if national:
+        sheets = [s for s in sheets if _national(s).fields] + [SHEETS["Floor"]]
+    return [CONTENTS] + [s.name for s in sheets]
+
+
 def _load(values_wb, formulas_wb, path, Valuation):
     present = list(values_wb.sheetnames)
-    expected = [CONTENTS] + [s.name for s in layout() if not s.name.endswith(" by year")]
+    expected = _expected_sheets(False)
     unknown = [s for s in present if s not in SHEETS and s not in (CONTENTS, "Scenarios")]
     if unknown:
         raise InputError(f"{path.name}: sheet '{unknown[0]}' is not part of a valuation workbook; expected the "
-                         f"sheets {', '.join(expected)} (and '... by year' variants). Remove or rename it.")
+                         f"sheets {', '.join(expected)} (and '... by year' variants, {', '.join(FLOOR_SHEETS)}). "
+                         "Remove or rename it.")
     missing = [s for s in expected if s not in present]
     if len(missing) == len(expected):
         raise InputError(f"{path.name}: the workbook has none of the valuation sheets; expected "
                          f"{', '.join(expected)}. Start from 'actuary template'.")
-    if missing:
-        raise InputError(f"{path.name}: sheet '{missing[0]}' is missing; a valuation workbook has the sheets "
-                         f"{', '.join(expected)}.")
 
     def cells(name):
         return _Cells(name, values_wb[name], formulas_wb[name])
 
+    def require(sheets):
+        missing = [s for s in sheets if s not in present]
+        if missing:
+            raise InputError(f"{path.name}: sheet '{missing[0]}' is missing; a valuation workbook has the sheets "
+                             f"{', '.join(sheets)}.")
+
+    require([CONTENTS, "Settings"])
     contents = cells(CONTENTS)
     name = contents.get(3, 2) if str(contents.get(3, 1) or "").strip() == "case_name" else None
     locations: dict = {}
     groups = {group: {} for group in FIELDS}
+    groups["settings"].update(_read_scalars(cells("Settings"), SHEETS["Settings"], locations))
+    national = groups["settings"].get("scheme", FIELDS["settings"]["scheme"].default) == "no"
+    require(_expected_sheets(national))
     for group, sheet_name in SCALAR_SHEETS.items():
-        groups[group].update(_read_scalars(cells(sheet_name), SHEETS[sheet_name], locations))
+        if group != "settings" and sheet_name in present:
+            groups[group].update(_read_scalars(cells(sheet_name), SHEETS[sheet_name], locations))
     settings = dict(groups["settings"])
     for key in ("valuation_year", "horizon", "min_age", "max_age", "max_service"):
         if key not in settings:
@@ -587,7 +730,7 @@ def _load(values_wb, formulas_wb, path, Valuation):
                                  f"'{key}' is required.")
             settings[key] = default
     for sheet in layout():
-        if not sheet.index or sheet.name not in present:
+        if not sheet.index or sheet.name not in present or sheet.name in FLOOR_SHEETS:
             continue
         for field_name, da in _read_table(cells(sheet.name), sheet, settings, locations).items():
             group = GROUP_OF[field_name]
@@ -595,8 +738,13 @@ def _load(values_wb, formulas_wb, path, Valuation):
                 raise InputError(f"{sheet.name}: column '{field_name}' is also given in another sheet; give each "
                                  "input once (year-varying inputs only in the '... by year' sheet).")
             groups[group][field_name] = da
+    groups["floor"] = _read_floor(cells, present, settings, locations)
     for group, fields in FIELDS.items():  # a required input whose column is missing: name its sheet
+        if group == "floor":  # (required per benefit: checked cell by cell)
+            continue
         for field_name, field in fields.items():
+            if national and not is_national(group, field_name):
+                continue
             if field.default is REQUIRED and field_name not in groups[group] and field.dims:
                 sheet = next(t for t in TABLES if field_name in t.fields)
                 rows = cells(sheet.name).rows
@@ -607,3 +755,123 @@ def _load(values_wb, formulas_wb, path, Valuation):
         return Valuation(**groups, name=str(name) if name else Path(path).stem)
     except InputError as error:
         raise _locate(error, locations) from None
+
+
+def _read_floor(cells, present: list[str], settings: dict, locations: dict) -> dict:
+    """The floor inputs from the Floor, Floor take-up and Floor eligibility sheets ({} without a floor).
+    take_up comes from the Floor sheet or, for the benefits listed there, year by year from Floor take-up."""
+    if "Floor" not in present:
+        for name in FLOOR_SHEETS[1:]:
+            if name in present:
+                raise InputError(f"sheet '{name}' needs the Floor sheet, which names the benefits; add it or remove "
+                                 f"'{name}'.")
+        return {}
+    labels, values = _read_records(cells("Floor"), SHEETS["Floor"], locations)
+    if not labels:
+        for name in FLOOR_SHEETS[1:]:
+            if name in present and _read_table(cells(name), SHEETS[name], settings, {}, ()):
+                raise InputError(f"{name}: the sheet has values, but the Floor sheet names no benefit.")
+        return {}
+    out = {k: v for k, v in values.items() if k != "take_up"}
+    phased = {}
+    if "Floor take-up" in present:
+        phased = _read_table(cells("Floor take-up"), SHEETS["Floor take-up"], settings, locations, labels)
+    if phased:
+        by_year = phased["take_up"]
+        listed = [str(b) for b in by_year[FB].values]
+        column = values.get("take_up")
+        where = locations.get("floor.take_up")
+        for b in listed:
+            if column is not None and not _is_blank(column.sel({FB: b}).item()):
+                _fail("Floor", where["rows"][(b,)], where["column"],
+                      f"take_up of '{b}' is also given year by year in the 'Floor take-up' sheet; give it in one "
+                      "place (leave this cell blank).")
+        constant = [1.0 if column is None or _is_blank(column.sel({FB: b}).item()) else float(column.sel({FB: b}))
+                    for b in labels]
+        years = by_year["year"].values
+        table = np.broadcast_to(np.array(constant), (years.size, len(labels))).copy()
+        for b in listed:
+            table[:, labels.index(b)] = by_year.sel({FB: b}).values
+        out["take_up"] = xr.DataArray(table, dims=("year", FB), coords={"year": years, FB: labels})
+        locations["floor.take_up"] = [locations.pop("take_up")] + ([where] if where else [])
+    elif "take_up" in values:
+        out["take_up"] = values["take_up"]
+    if "Floor eligibility" in present:
+        out.update(_read_table(cells("Floor eligibility"), SHEETS["Floor eligibility"], settings, locations, labels))
+    return out
+
+
+def _is_blank(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or (isinstance(value, str)
+                                                                                 and not value.strip())
+
+
+def _read_records(cells: _Cells, sheet: Sheet, locations: dict) -> tuple[list[str], dict]:
+    """A records sheet: the labels (first column) and one DataArray per column given (None for blank cells;
+    numbers parsed, codes checked against their list, required cells filled), each cell located."""
+    from ..floor import NAME
+
+    group = FIELDS["floor"]
+    width = len(cells.rows[1]) if len(cells.rows) > 1 else 0
+    headers = [str(h).strip() if h is not None else "" for h in (cells.get(2, c) for c in range(1, width + 1))]
+    while headers and headers[-1] == "":
+        headers.pop()
+    first = _header(sheet.index[0])
+    if not headers or headers[0] != first:
+        _fail(cells.name, 2, 1, f"header '{headers[0] if headers else ''}'; expected '{first}' (the columns are "
+                                f"{first}, {', '.join(sheet.fields)}, notes).")
+    columns = {}
+    for column, header in enumerate(headers[1:], start=2):
+        if header == "notes":
+            continue
+        if header not in sheet.fields:
+            _fail(cells.name, 2, column, f"column '{header}' is not an input of this sheet; expected some of "
+                                         f"{', '.join(sheet.fields)} (and notes).")
+        if header in columns:
+            _fail(cells.name, 2, column, f"column '{header}' appears twice.")
+        columns[header] = column
+    data_rows = [r for r in range(FIRST_DATA_ROW, len(cells.rows) + 1)
+                 if any(v not in (None, "") for v in cells.rows[r - 1][:len(headers)])]
+    if len(data_rows) > 100:
+        raise InputError(f"{cells.name}!A{FIRST_DATA_ROW}: the sheet has {len(data_rows):,} rows; expected at most "
+                         "100 benefits.")
+    labels, rows = [], {}
+    for row in data_rows:
+        value = cells.get(row, 1)
+        label = str(value).strip() if value is not None else ""
+        if not label:
+            _fail(cells.name, row, 1, f"the cell is blank; expected the {first}'s name.")
+        if not NAME.fullmatch(label):
+            _fail(cells.name, row, 1, f"name '{label}' is not allowed; expected a name starting with a letter, of "
+                                      "letters, digits, spaces and _ . ( ) -, at most 40 characters.")
+        if label in rows:
+            _fail(cells.name, row, 1, f"{first} '{label}' is listed twice (also in row {rows[label]}).")
+        rows[label] = row
+        labels.append(label)
+    for name in ("kind", "amount"):
+        if labels and name not in columns:
+            _fail(cells.name, 2, len(headers) + 1, f"column '{name}' is missing; every benefit needs it "
+                                                   f"({group[name].units or group[name].doc}).")
+    values = {}
+    for name, column in columns.items():
+        field = group[name]
+        entries = []
+        for label in labels:
+            row = rows[label]
+            value = cells.get(row, column)
+            if _is_blank(value):
+                if field.default is REQUIRED:
+                    _fail(cells.name, row, column, f"the cell is blank; '{name}' is required for every {first}.")
+                entries.append(None)
+            elif field.choices:
+                text = str(value).strip()
+                if text not in field.choices:
+                    _fail(cells.name, row, column, f"value '{value}' is not an option for {name}; expected one of "
+                                                   f"{', '.join(field.choices)}.")
+                entries.append(text)
+            else:
+                entries.append(_number(cells, row, column, f"a number ({_record_units(field)})", False))
+        values[name] = xr.DataArray(np.array(entries, dtype=object), dims=FB, coords={FB: labels})
+        locations[f"floor.{name}"] = {"sheet": cells.name, "column": column, "rows": {(b,): rows[b] for b in labels},
+                                      "index": (FB,)}
+    return labels, values
