@@ -20,6 +20,13 @@ from .validation import InputError
 
 YEARLY = ("insurable_wage_bill", "contributions", "total_expenditure", "reserve", "paygo_cost_rate",
           "reserve_ratio", "contribution_rate", "contributors", "pensioners", "expenditure_pct_gdp")
+NO_SCHEME = ("{what} measure the contributory scheme (GAP, reserve); a floor costing alone (settings.scheme = no) "
+             "has none. Cost the floor beside its scheme, or compare floor-only workbooks with actuary valuate.")
+FLOOR_YEARLY = ("floor_cost_pct_gdp", "fiscal_cost_pct_gdp")   # also, when the case has a floor
+
+
+def yearly_names(base) -> tuple[str, ...]:
+    return YEARLY + (FLOOR_YEARLY if base.inputs.has_floor else ())
 
 
 @dataclass(frozen=True)
@@ -158,7 +165,7 @@ def _run_one(base, scenario: Scenario) -> dict:
         return {"name": scenario.name, "error": str(error)}
     p, s = results.projection, results.summary
     return {"name": scenario.name,
-            "yearly": {k: p[k].values for k in YEARLY},
+            "yearly": {k: p[k].values for k in yearly_names(base)},
             "gap": s.gap.values, "horizon": s.horizon.values,
             "depletion_year": float(s.depletion_year), "actuarial_balance": float(s.actuarial_balance)}
 
@@ -172,6 +179,8 @@ def run_scenarios(base, scenarios: list[Scenario], workers: int | None = None, s
     """Run scenarios in process, on a local Dask cluster (``workers``) or an existing Dask scheduler
     (``scheduler`` address), in chunks; results are the same whichever way. Returns a Dataset with a
     ``scenario`` dimension; failed scenarios have ``status`` = their error and NaN results."""
+    if not base.inputs.has_scheme:
+        raise InputError(NO_SCHEME.format(what="Scenario and sensitivity runs"))
     base = base.replace(settings={"balance_sheet": "no"})
     chunks = [scenarios[i:i + chunk_size] for i in range(0, len(scenarios), chunk_size)]
     with _dask_client(workers, scheduler) as client:
@@ -228,7 +237,8 @@ def _scenario_dataset(base, outcomes) -> xr.Dataset:
     names = [o["name"] for o in outcomes]
     ok = [o for o in outcomes if "error" not in o]
     horizons = ok[0]["horizon"] if ok else np.array([years.size])
-    data = {k: np.full((len(outcomes), years.size), np.nan) for k in YEARLY}
+    names = yearly_names(base)
+    data = {k: np.full((len(outcomes), years.size), np.nan) for k in names}
     gap = np.full((len(outcomes), horizons.size), np.nan)
     depletion = np.full(len(outcomes), np.nan)
     balance = np.full(len(outcomes), np.nan)
@@ -238,7 +248,7 @@ def _scenario_dataset(base, outcomes) -> xr.Dataset:
             status.append(o["error"])
             continue
         status.append("ok")
-        for k in YEARLY:
+        for k in names:
             data[k][i] = o["yearly"][k]
         gap[i] = o["gap"]
         depletion[i] = o["depletion_year"]
@@ -268,7 +278,8 @@ def sensitivity(base, workers=None, scheduler=None, extra: list[Scenario] | None
 
 def tornado(ds: xr.Dataset, years_ahead=(25, 50)) -> list[dict]:
     """Rows of the tornado table: for each assumption, the full-horizon GAP, depletion year and reserve
-    ratio at +25/+50 years in the down and up scenarios, sorted by the GAP swing."""
+    ratio at +25/+50 years (and, with a floor, its cost and the fiscal cost as % of GDP) in the down and
+    up scenarios, sorted by the GAP swing."""
     base = ds.sel(scenario="base")
     t0 = int(ds.year.values[0])
     rows = []
@@ -279,7 +290,8 @@ def tornado(ds: xr.Dataset, years_ahead=(25, 50)) -> list[dict]:
             row[f"gap_{side}"] = float(s.gap.isel(horizon=-1))
             row[f"depletion_{side}"] = float(s.depletion_year)
             for n in years_ahead:
-                row[f"reserve_ratio_{n}_{side}"] = float(s.reserve_ratio.sel(year=t0 + n - 1))
+                for name in ("reserve_ratio",) + tuple(k for k in FLOOR_YEARLY if k in ds):
+                    row[f"{name}_{n}_{side}"] = float(s[name].sel(year=t0 + n - 1))
         row["gap_base"] = float(base.gap.isel(horizon=-1))
         row["swing"] = abs(row["gap_up"] - row["gap_down"])
         rows.append(row)
@@ -363,6 +375,9 @@ def write_sensitivity(ds: xr.Dataset, path) -> None:
     headers = ["assumption", "GAP change down", "GAP change up", "GAP down", "GAP base", "GAP up",
                "depletion year down", "depletion year up", "reserve ratio +25y down", "reserve ratio +25y up",
                "reserve ratio +50y down", "reserve ratio +50y up"]
+    floor = [k for k in FLOOR_YEARLY if k in ds]
+    labels = {"floor_cost_pct_gdp": "floor cost % GDP", "fiscal_cost_pct_gdp": "fiscal cost % GDP"}
+    headers += [f"{labels[k]} +{n}y {side}" for k in floor for n in (25, 50) for side in ("down", "up")]
     for c, h in enumerate(headers, start=1):
         ws.cell(row=2, column=c, value=h).font = Font(bold=True)
         ws.column_dimensions[ws.cell(row=2, column=c).column_letter].width = max(12, len(h) + 2)
@@ -371,11 +386,12 @@ def write_sensitivity(ds: xr.Dataset, path) -> None:
                   row["gap_down"], row["gap_base"], row["gap_up"], row["depletion_down"], row["depletion_up"],
                   row["reserve_ratio_25_down"], row["reserve_ratio_25_up"], row["reserve_ratio_50_down"],
                   row["reserve_ratio_50_up"]]
+        values += [row[f"{k}_{n}_{side}"] / 100 for k in floor for n in (25, 50) for side in ("down", "up")]
         for c, v in enumerate(values, start=1):
             if isinstance(v, float) and not np.isfinite(v):
                 v = "none"
             cell = ws.cell(row=r, column=c, value=v)
-            if 2 <= c <= 6 and isinstance(v, float):
+            if (2 <= c <= 6 or c > 12) and isinstance(v, float):
                 cell.number_format = "0.00%"
     chart = BarChart()
     chart.type = "bar"
@@ -391,6 +407,7 @@ def write_sensitivity(ds: xr.Dataset, path) -> None:
     ws = wb.create_sheet("Scenarios")
     headers = ["scenario", "status", "depletion year", "actuarial balance"] + \
         [f"GAP {int(h)}y" for h in ds.horizon.values] + [f"reserve ratio {t0 + 24}", f"reserve ratio {t0 + 49}"]
+    headers += [f"{labels[k]} {t0 + n - 1} (percent)" for k in floor for n in (25, 50)]
     for c, h in enumerate(headers, start=1):
         ws.cell(row=1, column=c, value=h).font = Font(bold=True)
     for r, name in enumerate(ds.scenario.values, start=2):
@@ -399,6 +416,8 @@ def write_sensitivity(ds: xr.Dataset, path) -> None:
         values += [float(g) for g in s.gap.values]
         values += [float(s.reserve_ratio.sel(year=t0 + 24)) if t0 + 24 in ds.year else None,
                    float(s.reserve_ratio.sel(year=t0 + 49)) if t0 + 49 in ds.year else None]
+        values += [float(s[k].sel(year=t0 + n - 1)) if t0 + n - 1 in ds.year else None for k in floor
+                   for n in (25, 50)]
         for c, v in enumerate(values, start=1):
             ws.cell(row=r, column=c, value=None if isinstance(v, float) and not np.isfinite(v) else v)
     _atomic_save(wb, path)

@@ -103,20 +103,28 @@ def valuate(workbook: Path | None, out: Path):
             results.projection.merge(results.summary.rename({k: f"summary_{k}" for k in results.summary.data_vars}),
                                      compat="override").to_netcdf(tmp)
     print_summary(name, results)
-    console.print(f"Wrote {xlsx_path} (summary, projection and financing tables, balance sheet, charts)")
+    console.print(f"Wrote {xlsx_path} (" + ("summary, demography, social protection floor, charts" if
+                                            not valuation.inputs.has_scheme else
+                                            "summary, projection and financing tables, balance sheet, charts") + ")")
     console.print(f"Wrote {nc_path} (the full results Dataset, summary values prefixed summary_)")
 
 
 @main.command()
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--demo", is_flag=True, help="Fill the workbook with the Demoland case instead of leaving it blank.")
-def template(path: Path, demo: bool):
-    """Write a valuation workbook: blank (laid out for Demoland's years and ages) or, with --demo,
-    filled with the Demoland case."""
-    from .valuation import Valuation
+@click.option("--floor-only", "floor_only", is_flag=True,
+              help="A social protection floor costing alone (no contributory scheme), filled for Demoland.")
+def template(path: Path, demo: bool, floor_only: bool):
+    """Write a valuation workbook: blank (laid out for Demoland's years and ages), with --demo filled with
+    the Demoland case, or with --floor-only Demoland's social protection floor costed alone."""
+    from .valuation import DEMOLAND_FLOOR_ONLY, Valuation
 
     if path.suffix.lower() != ".xlsx":
         fail(f"{path}: the template is an Excel workbook; give a path ending in .xlsx.")
+    if floor_only:
+        _load_case(DEMOLAND_FLOOR_ONLY)[1].to_workbook(path)
+        console.print(f"Wrote {path} (Demoland's social protection floor costed alone; yellow cells are inputs)")
+        return
     Valuation.demo().to_workbook(path, blank=not demo)
     console.print(f"Wrote {path} ({'the Demoland case' if demo else 'blank inputs'}; yellow cells are inputs)")
 
@@ -234,6 +242,8 @@ def stochastic_command(workbook, n_paths, seed, chunk_size, out, workers, schedu
 
 def print_summary(name, results) -> None:
     p, s = results.projection, results.summary
+    if "paygo_cost_rate" not in p:
+        return print_floor_summary(name, results)
     table = Table(title=f"{name}: valuation at 1 January {p.attrs['valuation_year']}, {p.attrs['horizon']} years")
     for column, justify in (("year", "right"), ("contributors", "right"), ("pensioners", "right"),
                             ("contribution rate", "right"), ("PAYG cost rate", "right"),
@@ -252,6 +262,29 @@ def print_summary(name, results) -> None:
     console.print("Reserve depletion year: " + ("none within the horizon" if depletion != depletion
                                                 else f"{int(depletion)} (afterwards income covers at least "
                                                      f"{100 * float(s.payable_share_after_depletion):.0f}% of expenditure)"))
+    if "floor_cost" in p:
+        console.print(f"Social protection floor: {float(p.floor_cost_pct_gdp[0]):.2f}% of GDP in {int(p.year[0])}, "
+                      f"{float(p.floor_cost_pct_gdp[-1]):.2f}% in {int(p.year[-1])}; fiscal cost (floor + state "
+                      f"subsidy) {float(p.fiscal_cost_pct_gdp[0]):.2f}% and {float(p.fiscal_cost_pct_gdp[-1]):.2f}% "
+                      "of GDP")
+
+
+def print_floor_summary(name, results) -> None:
+    """A floor costing alone: floor cost by benefit as a percentage of GDP every ten years."""
+    p, s = results.projection, results.summary
+    table = Table(title=f"{name}: social protection floor at 1 January {p.attrs['valuation_year']}, "
+                        f"{p.attrs['horizon']} years (% of GDP)")
+    benefits = [str(b) for b in p.floor_benefit.values]
+    for column in ["year", *benefits, "total"]:
+        table.add_column(column, justify="right")
+    years = p.year.values
+    for year in [years[0], *[y for y in years if (y - years[0]) % 10 == 9]]:
+        row = p.sel(year=year)
+        table.add_row(str(year), *(f"{float(v):.2f}%" for v in row.floor_cost_pct_gdp_by_benefit.values),
+                      f"{float(row.floor_cost_pct_gdp):.2f}%")
+    console.print(table)
+    levels = ", ".join(f"{int(h)} years {float(v):.2f}%" for h, v in zip(s.horizon.values, s.floor_cost_level_pct_gdp.values))
+    console.print(f"Level cost (% of GDP with the same present value): {levels}")
 
 
 if __name__ == "__main__":

@@ -22,14 +22,17 @@ Cost of benefit b in year t (currency, administration included)::
   stock of the first year is ``population_at_valuation``. ``maternity`` counts the year's births by
   the mother's age (the population kernel's own births; sex both or female).
 - universal: paid = P x A, with P the mean population of the cell and A the benefit a year.
-- pension_tested: paid = max(P - N, 0) x A, with N the mean number of scheme pensions of the tested
-  benefits in the cell (old-age floor: old-age, invalidity and survivors' pensions; disability floor:
-  invalidity pensions; child and other benefits: every scheme pension).
-- top_up: paid = max(P - N, 0) x A + sum over tested scheme benefits k of N_k x max(A - average_k, 0),
-  average_k the mean amount in payment during the year (after the 1 January indexation) over N_k.
-  The engine tracks pensions, not persons: a person with two scheme pensions counts twice, and a top-up
-  compares the floor with each pension's cell average (the spread of pensions within a cell is not
-  modelled).
+- pension_tested: paid = P x prod_g (1 - s_g) x A: only persons without a tested scheme pension.
+  The tested pensions (old-age floor: old-age, invalidity and survivors' pensions; disability floor:
+  invalidity pensions; child and other benefits: every scheme pension) are counted as persons: the
+  engine tracks pensions, not persons, so a cell's pensions fall into groups held independently of
+  each other (own pensions, old-age or invalidity, which exclude each other; widow(er)s'; orphans'),
+  s_g = min(N_g / P, 1) the share of the cell holding group g, with N_g the mean number of its
+  pensions. With one group (the disability floor) this is max(P - N, 0) x A.
+- top_up: the persons holding the groups of a subset G (probability prod_{g in G} s_g
+  prod_{g not in G} (1 - s_g)) receive max(A - sum_{g in G} average_g, 0), average_g the group's mean
+  amount in payment during the year (after the 1 January indexation); the others receive A. The
+  spread of pensions within a cell is not modelled (each group at its cell average).
 - A: basis currency = amount at the valuation year indexed by prices, wages or not at all;
   gdp_per_capita = amount x GDP_t / mean population_t; average_wage = amount x national average wage_t;
   poverty_line = amount x economy.poverty_line_t.
@@ -467,7 +470,6 @@ def floor_only(valuation, name: str | None = None):
 
     raw = {group: {k: v for k, v in values.items() if is_national(group, k)} for group, values in valuation.raw.items()}
     raw["settings"]["scheme"] = "no"
-    raw["settings"].pop("balance_sheet", None)
     if "test" in raw["floor"]:
         raw["floor"]["test"] = "universal"
     return type(valuation)(**raw, name=name or valuation.name)

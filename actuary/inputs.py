@@ -226,7 +226,7 @@ GROWTH_ONLY = ("entrants", "entrant_growth", "entrant_distribution")
 # the inputs a floor costing alone (settings.scheme = "no") may have: None = every field of the group
 NATIONAL = {"economy": None, "demography": None, "behaviour": ("participation",), "floor": None}
 SCHEME_SETTINGS = ("max_service", "max_retirement_age", "new_entrant_method", "scaled_premium_period",
-                   "scaled_premium_target")
+                   "scaled_premium_target", "balance_sheet")
 
 
 def is_national(group: str, name: str) -> bool:
@@ -515,13 +515,10 @@ def _refuse_scheme_inputs(raw: dict) -> None:
     """A floor costing alone (settings.scheme = "no") has no scheme: any scheme input given is an error."""
     for group, values in raw.items():
         for name in values:
-            if not is_national(group, name):
+            if not is_national(group, name) and not (name == "balance_sheet" and values[name] == "no"):
                 raise InputError(f"Input '{group}.{name}' belongs to the contributory scheme, but settings.scheme is "
                                  "'no' (a social protection floor costing alone); remove it or set settings.scheme "
                                  "to 'yes'.", field=f"{group}.{name}")
-    if raw["settings"].get("balance_sheet", "no") != "no":
-        raise InputError("Input 'settings.balance_sheet' is 'yes', but settings.scheme is 'no': a floor costing alone "
-                         "has no balance sheet; remove it or set it to 'no'.", field="settings.balance_sheet")
     if not raw["floor"]:
         raise InputError("Input 'settings.scheme' is 'no' (a social protection floor costing alone), but no floor "
                          "benefit is given; add the Floor sheet (floor.kind, floor.amount, ...) or set "

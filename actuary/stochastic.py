@@ -21,8 +21,9 @@ import numba
 import numpy as np
 import xarray as xr
 
-from .kernels.batch import INDICATORS, histogram_add, simulate_paths
+from .kernels.batch import FLOOR_INDICATORS, INDICATORS, histogram_add, simulate_paths
 from .kernels.series import RULE_CODES
+from .floor import kernel_inputs as floor_kernel_inputs
 from .projection import build_kernel_inputs
 from .validation import InputError
 
@@ -177,7 +178,15 @@ def pack(base) -> dict:
                       RULE_CODES[sch["maximum_pension_indexation"]], RULE_CODES[sch["funeral_grant_indexation"]]],
                      dtype=np.int64)
     c = np.ascontiguousarray
+    if inputs.has_floor:
+        floor = floor_kernel_inputs(inputs)
+    else:
+        floor = dict(eligible=np.zeros((0, 2, p["base"].shape[1])), take_up=np.zeros((len(inputs.coords["year"]), 0)),
+                     rules=np.zeros((0, 6)), tested=np.zeros((0, 4)), poverty_line=np.zeros(len(inputs.coords["year"])),
+                     average_wage0=float(eco["average_wage"]))
     return dict(
+        floor_eligible=floor["eligible"], floor_take_up=floor["take_up"], floor_rules=floor["rules"],
+        floor_tested=floor["tested"], poverty_line=floor["poverty_line"], average_wage0=floor["average_wage0"],
         base=p["base"], q_base=c(q_base, dtype=float), improvement=c(improvement, dtype=float),
         fertility=p["fertility"], male_share=p["male_share"], migration=p["migration"], even=p["even"],
         lo=int(st["min_age"]), target_share=c(kin.series["target_share"]),
@@ -200,6 +209,11 @@ def pack(base) -> dict:
         inputs=inputs)
 
 
+def indicator_names(packed: dict) -> tuple[str, ...]:
+    """The yearly indicators of each path: INDICATORS, and FLOOR_INDICATORS when the case has a floor."""
+    return INDICATORS + (FLOOR_INDICATORS if packed["floor_rules"].shape[0] else ())
+
+
 def run_chunk(packed: dict, params: StochasticParameters, seed: int, paths,
               threads: int | None = None) -> np.ndarray:
     """Indicators [path, indicator, year] of the paths numbered ``paths``, on ``threads`` Numba threads
@@ -217,7 +231,7 @@ def run_chunk(packed: dict, params: StochasticParameters, seed: int, paths,
     arrays = {k: np.require(v, requirements="CA") if isinstance(v, np.ndarray) else v
               for k, v in packed.items() if k != "inputs"}
     n_years = draws["inflation"].shape[1]
-    indicators = np.empty((len(paths), len(INDICATORS), n_years))
+    indicators = np.empty((len(paths), len(indicator_names(packed)), n_years))
     simulate_paths(draws["inflation"], draws["real_wage"], draws["productivity"], draws["nominal_return"],
                    draws["improvement_shift"], draws["fertility_factor"], indicators=indicators,
                    n_slots=numba.get_num_threads(), **arrays)
@@ -272,8 +286,10 @@ def simulate(base, n_paths: int, seed: int = 0, chunk_size: int = 250, workers: 
              pilot: int = 200, progress=None) -> xr.Dataset:
     """Run ``n_paths`` stochastic paths; returns percentiles 5/25/50/75/95 of every yearly indicator,
     the probability of depletion by year and, with ``keep_paths``, every path's indicators."""
-    from .batch import _dask_client, placement
+    from .batch import NO_SCHEME, _dask_client, placement
 
+    if not base.inputs.has_scheme:
+        raise InputError(NO_SCHEME.format(what="Stochastic runs"))
     params = params or StochasticParameters()
     if n_paths < 1:
         raise InputError(f"--paths: value {n_paths} must be at least 1.")
@@ -325,14 +341,15 @@ def simulate(base, n_paths: int, seed: int = 0, chunk_size: int = 250, workers: 
                 future.release()
     percentiles = reducer.percentiles(PERCENTILES)
     ds = xr.Dataset(coords={"percentile": list(PERCENTILES), "year": years})
-    for k, name in enumerate(INDICATORS):
+    names = indicator_names(packed)
+    for k, name in enumerate(names):
         ds[name] = (("percentile", "year"), percentiles[:, k, :])
     ds["probability_of_depletion"] = ("year", depleted / n_paths,
                                       {"description": "share of paths whose reserve has been negative by the end "
                                                       "of the year"})
     if keep_paths:
         values = np.concatenate([kept[i] for i in sorted(kept)])
-        for k, name in enumerate(INDICATORS):
+        for k, name in enumerate(names):
             ds[f"path_{name}"] = (("path", "year"), values[:, k, :])
         ds = ds.assign_coords(path=np.arange(n_paths))
     ds.attrs.update({"paths": n_paths, "seed": seed, "chunk_size": chunk_size, "bins": reducer.bins,
@@ -365,8 +382,9 @@ def write_stochastic(ds: xr.Dataset, path) -> None:
     chart.set_categories(Reference(ws, min_col=1, min_row=3, max_row=2 + ds.sizes["year"]))
     chart.y_axis.number_format = "0%"
     ws.add_chart(chart, "D3")
-    formats = {"paygo_cost_rate": "0.00%", "reserve_ratio": "0.00", "expenditure_pct_gdp": "0.00"}
-    for name in INDICATORS:
+    formats = {"paygo_cost_rate": "0.00%", "reserve_ratio": "0.00", "expenditure_pct_gdp": "0.00",
+               "floor_cost_pct_gdp": "0.00", "fiscal_cost_pct_gdp": "0.00"}
+    for name in INDICATORS + tuple(n for n in FLOOR_INDICATORS if n in ds):
         ws = wb.create_sheet(name[:31])
         ws.cell(row=1, column=1, value=f"{name}: percentiles across paths").font = Font(bold=True, size=12)
         headers = ["year"] + [f"P{int(p)}" for p in ds.percentile.values]

@@ -14,6 +14,7 @@ from .projection import build_kernel_inputs, cash_flows, run_kernels, to_dataset
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEMOLAND = PROJECT_ROOT / "valuations" / "demoland"
+DEMOLAND_FLOOR_ONLY = PROJECT_ROOT / "valuations" / "demoland-floor" / "floor-only.xlsx"
 
 
 @dataclass

@@ -57,21 +57,16 @@ def _line_chart(ws, title, y_title, first, last, columns, anchor, number_format=
 
 
 def write_results(results, valuation, path) -> None:
+    from .floor import floor_sheet, write_floor_only_results
+
+    if not valuation.inputs.has_scheme:
+        return write_floor_only_results(results, valuation, path)
     p, s = results.projection, results.summary
     wb = Workbook()
     ws = wb.active
     ws.title = "Summary"
     _summary(ws, p, s, valuation)
-
-    ws = wb.create_sheet("Demography")
-    population = p.population.sum(["sex", "age"]).values
-    first, last = _yearly(ws, "Population at the end of each year", p, [
-        ("population", population, MONEY),
-        ("births", p.births.sum("sex").values, MONEY),
-        ("deaths", p.deaths.sum("sex").values, MONEY),
-        ("population 65+", p.population.sel(age=slice(65, None)).sum(["sex", "age"]).values, MONEY),
-        ("demographic dependency ratio", p.demographic_dependency_ratio.values, RATIO)])
-    _pyramid(wb, p)
+    _demography(wb, p)
 
     ws = wb.create_sheet("Insured")
     _yearly(ws, "Insured population", p, [
@@ -133,7 +128,21 @@ def write_results(results, valuation, path) -> None:
             ws.cell(row=r, column=2).number_format = PERCENT
     ws.column_dimensions["A"].width = 48
     ws.column_dimensions["B"].width = 24
+    floor_sheet(wb, p, s)
     _atomic_save(wb, Path(path))
+
+
+def _demography(wb, p):
+    """Demography sheet and population pyramid."""
+    ws = wb.create_sheet("Demography")
+    population = p.population.sum(["sex", "age"]).values
+    _yearly(ws, "Population at the end of each year", p, [
+        ("population", population, MONEY),
+        ("births", p.births.sum("sex").values, MONEY),
+        ("deaths", p.deaths.sum("sex").values, MONEY),
+        ("population 65+", p.population.sel(age=slice(65, None)).sum(["sex", "age"]).values, MONEY),
+        ("demographic dependency ratio", p.demographic_dependency_ratio.values, RATIO)])
+    _pyramid(wb, p)
 
 
 def _summary(ws, p, s, valuation):

@@ -9,6 +9,7 @@ fertility (a factor by year); everything else is the base valuation's. Paths run
 import numba
 import numpy as np
 
+from .floor import floor_year
 from .population import project_population_kernel
 from .scheme import finance_kernel, insured_kernel, pensions_kernel
 from .series import indexed, reference_earnings_path
@@ -18,6 +19,8 @@ INDICATORS = ("insurable_wage_bill", "contributions", "benefit_expenditure", "to
               "paygo_cost_rate", "reserve_ratio", "contributors", "pensioners", "expenditure_pct_gdp",
               "investment_income", "wage_index", "state_subsidy", "grants", "admin_expenses", "trust_fund_ratio",
               "gdp", "system_dependency_ratio", "demographic_dependency_ratio", "replacement_rate", "benefit_ratio")
+# after INDICATORS when the case has a social protection floor (floor arrays with at least one benefit)
+FLOOR_INDICATORS = ("floor_cost_pct_gdp", "fiscal_cost_pct_gdp")
 
 
 @numba.njit(cache=True)
@@ -82,8 +85,10 @@ def simulate_paths(inflation, real_wage, productivity, nominal_return, improveme
                    credit_density, contribution_density, early_age, normal_age, accrual, refund_rate,
                    refund_interest, refund_interest_is_return, contribution_rate, collection_rate, subsidy_benefits,
                    subsidy_wages, count0, amount0, remarriage, married, difference, orphans, orphan_age, shares,
-                   funeral_base, indicators, n_slots):
-    """Run every path; ``indicators[path, k, year]`` receives the INDICATORS. Paths are dealt out to
+                   funeral_base, floor_eligible, floor_take_up, floor_rules, floor_tested, poverty_line, average_wage0,
+                   indicators, n_slots):
+    """Run every path; ``indicators[path, k, year]`` receives the INDICATORS (and the FLOOR_INDICATORS
+    when ``floor_rules`` has a benefit: the floor of :mod:`actuary.kernels.floor`). Paths are dealt out to
     ``n_slots`` slots run in parallel (one per thread); each slot allocates its working arrays once (a
     fresh set per path costs page faults, doubly so under allocators tuned to return memory eagerly,
     as on Dask workers)."""
@@ -99,7 +104,12 @@ def simulate_paths(inflation, real_wage, productivity, nominal_return, improveme
                                    scalars[11], scalars[12], scalars[13], scalars[14], scalars[15], scalars[16],
                                    scalars[17], scalars[18] > 0, scalars[19] > 0)
     n_slots = max(1, min(n_paths, n_slots))
+    n_floor = floor_rules.shape[0]
+    start_share = 0.5 if even else 0.0
     for slot in numba.prange(n_slots):
+        floor_level = np.empty((n_years, n_floor))
+        floor_people = np.empty((n_years, n_floor))
+        floor_cost = np.empty((n_years, n_floor))
         growth = np.empty(n_years)
         wages = np.empty(n_years)
         prices = np.empty(n_years)
@@ -286,6 +296,15 @@ def simulate_paths(inflation, real_wage, productivity, nominal_return, improveme
                 out[14, t] = admin[t]
                 out[15, t] = reserve[t] / total_expenditure[t]
                 out[16, t] = gdp
+                if n_floor > 0:
+                    floor_year(t, population, count, amount, beta, fert, migration, start_share, prices, wages, gdp,
+                               average_wage0, poverty_line, floor_eligible, floor_take_up, floor_rules, floor_tested,
+                               floor_level, floor_people, floor_cost)
+                    floor_total = 0.0
+                    for b in range(n_floor):
+                        floor_total += floor_cost[t, b]
+                    out[21, t] = 100.0 * floor_total / gdp
+                    out[22, t] = 100.0 * (floor_total + subsidy[t]) / gdp
                 out[17, t] = pensioners / contributors[t]
                 working = 0.0
                 old = 0.0

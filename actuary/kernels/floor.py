@@ -13,7 +13,8 @@ Array layout (ages 0..ω on the last axis; sex 0 = male, 1 = female):
     eligible[b, sex, age]                   eligibility share x sex and age limits (0..1)
     take_up[year, b]
     rules[b]                                amount, basis, indexation, test, maternity (0/1), admin share
-    tested[b, k]                            1 where scheme benefit k is tested (pension_tested, top_up)
+    tested[b, k]                            1 where scheme benefit k is tested (pension_tested, top_up);
+                                            tested pensions are grouped into persons (see floor_year)
 Outputs [year, b]: level (benefit a year per beneficiary), beneficiaries, cost (with administration).
 
 Timing: beneficiaries of year t are the mean of the stocks at its start and end (person-years,
@@ -27,6 +28,9 @@ import numba
 BASIS_CODES = {"currency": 0, "gdp_per_capita": 1, "average_wage": 2, "poverty_line": 3}
 TEST_CODES = {"universal": 0, "pension_tested": 1, "top_up": 2}
 AMOUNT, BASIS, INDEXATION, TEST, MATERNITY, ADMIN = range(6)
+# scheme benefits (old_age, invalidity, widow, orphan) -> groups of pensions a person holds independently:
+# own pensions (old age or invalidity, exclusive), widow(er)s', orphans'
+PENSION_GROUPS = ((0, 1), (2,), (3,))
 
 
 @numba.njit(cache=True)
@@ -52,7 +56,14 @@ def benefit_level(t, rule, prices, wages, gdp_per_capita, average_wage0, poverty
 @numba.njit(cache=True)
 def floor_year(t, population, count, amount, beta, fertility, migration, start_share, prices, wages, gdp,
                average_wage0, poverty_line, eligible, take_up, rules, tested, level, beneficiaries, cost):
-    """Floor of year t (writes level, beneficiaries and cost [t, b] for every benefit b)."""
+    """Floor of year t (writes level, beneficiaries and cost [t, b] for every benefit b).
+
+    Pension tests work on persons: the tested scheme pensions of a cell fall into groups held
+    independently of each other (PENSION_GROUPS: own pensions, old-age or invalidity, which exclude
+    each other; widow(er)s'; orphans'), each group's share of the population capped at 1. A share
+    prod_g (1 - s_g) of the cell has no tested pension; under top_up, the persons holding the groups
+    of a subset G (probability prod_{g in G} s_g prod_{g not in G} (1 - s_g)) receive
+    max(A - sum_{g in G} average_g, 0)."""
     n_benefits = eligible.shape[0]
     n_ages = population.shape[2]
     n_pensions = count.shape[1]
@@ -78,31 +89,47 @@ def floor_year(t, population, count, amount, beta, fertility, migration, start_s
             for s in range(2):
                 for x in range(n_ages):
                     share = eligible[b, s, x]
-                    if share <= 0.0:
-                        continue
                     resident = 0.5 * (population[t, s, x] + population[t + 1, s, x])
+                    if share <= 0.0 or resident <= 0.0:
+                        continue
                     if test == 0:
                         people += resident * share
                         paid += resident * share * paid_level
                         continue
-                    pensioners = 0.0
-                    topped = 0.0
-                    top_up = 0.0
+                    # persons (share of the cell) and average pension per group: own, widow(er), orphan
+                    own = widow = orphan = 0.0
+                    own_amount = widow_amount = orphan_amount = 0.0
                     for k in range(n_pensions):
                         if tested[b, k] <= 0.0:
                             continue
                         n = 0.5 * (count[t, k, s, x] + count[t + 1, k, s, x])
-                        pensioners += n
-                        if test == 2 and n > 0.0:
-                            average = 0.5 * (amount[t, k, s, x] * factor + amount[t + 1, k, s, x]) / n
-                            if average < paid_level:
-                                topped += n
-                                top_up += n * (paid_level - average)
-                    others = resident - pensioners
-                    if others < 0.0:
-                        others = 0.0
-                    people += (others + topped) * share
-                    paid += (others * paid_level + top_up) * share
+                        m = 0.5 * (amount[t, k, s, x] * factor + amount[t + 1, k, s, x])
+                        if k <= 1:
+                            own += n
+                            own_amount += m
+                        elif k == 2:
+                            widow += n
+                            widow_amount += m
+                        else:
+                            orphan += n
+                            orphan_amount += m
+                    groups = ((own, own_amount), (widow, widow_amount), (orphan, orphan_amount))
+                    for subset in range(8):
+                        probability = 1.0
+                        pension = 0.0
+                        for g in range(3):
+                            held, total_amount = groups[g]
+                            held_share = min(held / resident, 1.0)
+                            if subset >> g & 1:
+                                probability *= held_share
+                                if held > 0.0:
+                                    pension += total_amount / held
+                            else:
+                                probability *= 1.0 - held_share
+                        if probability <= 0.0 or (subset > 0 and (test == 1 or pension >= paid_level)):
+                            continue
+                        people += resident * share * probability
+                        paid += resident * share * probability * (paid_level - pension)
         level[t, b] = paid_level
         beneficiaries[t, b] = people * take_up[t, b]
         cost[t, b] = paid * take_up[t, b] * (1.0 + rule[ADMIN])

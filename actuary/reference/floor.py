@@ -1,9 +1,11 @@
 """NumPy reference of :mod:`actuary.kernels.floor`: the same equations vectorised over years, sexes
-and ages (a loop over the benefits)."""
+and ages (loops over the benefits and over the subsets of pension groups a person may hold)."""
+
+import itertools
 
 import numpy as np
 
-from ..kernels.floor import ADMIN, AMOUNT, BASIS, INDEXATION, MATERNITY, TEST
+from ..kernels.floor import ADMIN, AMOUNT, BASIS, INDEXATION, MATERNITY, PENSION_GROUPS, TEST
 
 
 def floor_reference(population, count, amount, beta, fertility, migration, start_share, prices, wages, gdp,
@@ -18,8 +20,6 @@ def floor_reference(population, count, amount, beta, fertility, migration, start
     births[:, 0] = 0.0
     in_payment = 0.5 * (count[:-1] + count[1:])                                        # [t, k, s, x]
     paid_amount = 0.5 * (amount[:-1] * (1.0 + beta)[:, None, None, None] + amount[1:])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        average = np.where(in_payment > 0, paid_amount / in_payment, np.inf)
     n_benefits = rules.shape[0]
     level = np.empty((n_years, n_benefits))
     people = np.empty((n_years, n_benefits))
@@ -46,18 +46,33 @@ def floor_reference(population, count, amount, beta, fertility, migration, start
             people[:, b] = (resident * share).sum(axis=(1, 2))
             paid[:, b] = people[:, b] * level[:, b]
             continue
-        mask = tested[b][None, :, None, None] > 0
-        pensioners = np.where(mask, in_payment, 0.0).sum(axis=1)
-        others = np.maximum(resident - pensioners, 0.0)
-        cost_others = others * level[:, b, None, None]
-        if test == 2:
-            gap = np.maximum(level[:, b, None, None, None] - average, 0.0)
-            topped = np.where(mask & (gap > 0), in_payment, 0.0).sum(axis=1)
-            top_up = np.where(mask, in_payment * gap, 0.0).sum(axis=1)
-        else:
-            topped = top_up = 0.0
-        people[:, b] = ((others + topped) * share).sum(axis=(1, 2))
-        paid[:, b] = ((cost_others + top_up) * share).sum(axis=(1, 2))
+        held, average = [], []          # per group of pensions: share of the cell holding one, mean amount
+        for group in PENSION_GROUPS:
+            keep = [k for k in group if tested[b, k] > 0]
+            n = in_payment[:, keep].sum(axis=1)
+            m = paid_amount[:, keep].sum(axis=1)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                held.append(np.where(resident > 0, np.minimum(n / resident, 1.0), 0.0))
+                average.append(np.where(n > 0, m / n, 0.0))
+        who = np.zeros_like(resident)
+        what = np.zeros_like(resident)
+        for subset in itertools.product((0, 1), repeat=len(PENSION_GROUPS)):
+            probability = np.ones_like(resident)
+            pension = np.zeros_like(resident)
+            for g, inside in enumerate(subset):
+                probability = probability * (held[g] if inside else 1.0 - held[g])
+                pension = pension + (average[g] if inside else 0.0)
+            if any(subset):
+                if test == 1:
+                    continue
+                gap = level[:, b, None, None] - pension
+                probability = np.where(gap > 0, probability, 0.0)
+            else:
+                gap = level[:, b, None, None] + 0.0 * pension
+            who += probability
+            what += probability * gap
+        people[:, b] = (resident * who * share).sum(axis=(1, 2))
+        paid[:, b] = (resident * what * share).sum(axis=(1, 2))
     beneficiaries = people * take_up
     cost = paid * take_up * (1.0 + rules[:, ADMIN])
     return level, beneficiaries, cost
