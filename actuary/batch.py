@@ -237,8 +237,8 @@ def _scenario_dataset(base, outcomes) -> xr.Dataset:
     names = [o["name"] for o in outcomes]
     ok = [o for o in outcomes if "error" not in o]
     horizons = ok[0]["horizon"] if ok else np.array([years.size])
-    names = yearly_names(base)
-    data = {k: np.full((len(outcomes), years.size), np.nan) for k in names}
+    yearly = yearly_names(base)
+    data = {k: np.full((len(outcomes), years.size), np.nan) for k in yearly}
     gap = np.full((len(outcomes), horizons.size), np.nan)
     depletion = np.full(len(outcomes), np.nan)
     balance = np.full(len(outcomes), np.nan)
@@ -248,7 +248,7 @@ def _scenario_dataset(base, outcomes) -> xr.Dataset:
             status.append(o["error"])
             continue
         status.append("ok")
-        for k in names:
+        for k in yearly:
             data[k][i] = o["yearly"][k]
         gap[i] = o["gap"]
         depletion[i] = o["depletion_year"]

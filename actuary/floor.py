@@ -175,13 +175,13 @@ def _per_benefit(key: str, raw: dict, labels: list[str], settings: dict) -> np.n
             raise _error(key, label, f"value {number} is not a finite number.")
         if field.kind == "age":
             if number != round(number) or not 0 <= number <= settings["max_age"]:
-                raise _error(key, label, f"value {value} is not a whole age in 0..{settings['max_age']} "
+                raise _error(key, label, f"value {number:g} is not a whole age in 0..{settings['max_age']} "
                                          "(settings.max_age)" + ("; leave it blank for no upper limit." if
                                                                  key == "max_age" else "."))
         elif field.kind == "probability" and not 0 <= number <= 1:
-            raise _error(key, label, f"value {number} is outside [0, 1]; expected {field.units}.")
+            raise _error(key, label, f"value {number:g} is outside [0, 1]; expected {field.units}.")
         elif number < 0:
-            raise _error(key, label, f"value {number} is negative; expected {field.units}.")
+            raise _error(key, label, f"value {number:g} is negative; expected {field.units}.")
         out.append(number)
     return np.array(out, dtype=object if field.kind == "choice" else float)
 
