@@ -74,8 +74,7 @@ def employment_share(inputs: Inputs) -> np.ndarray:
 
 
 def build_kernel_inputs(inputs: Inputs) -> KernelInputs:
-    st, sch, eco, demo, beh, ini = (inputs.settings, inputs.scheme, inputs.economy, inputs.demography,
-                                    inputs.behaviour, inputs.initial)
+    st, sch, eco, beh, ini = inputs.settings, inputs.scheme, inputs.economy, inputs.behaviour, inputs.initial
     years = inputs.coords["year"]
     n_years = years.size
     ages = inputs.coords["scheme_age"]

@@ -15,6 +15,7 @@ from actuary import load_workbook
 from actuary.cli import main
 from actuary.inputs import FIELDS
 from actuary.valuation import PROJECT_ROOT
+from tests.test_workbook import _edit
 
 CASE = PROJECT_ROOT / "valuations" / "demoland-floor" / "valuation.xlsx"
 ALONE = PROJECT_ROOT / "valuations" / "demoland-floor" / "floor-only.xlsx"
@@ -101,13 +102,6 @@ def test_results_workbook_has_the_floor_sheet_and_its_stacked_chart(case, tmp_pa
 
 
 # ------------------------------------------------------------------------------ bad floor sheets
-
-def _edit(source, target, change):
-    wb = openpyxl.load_workbook(source)
-    change(wb)
-    wb.save(target)
-    return target
-
 
 def _cell(sheet, ref, value):
     def change(wb):

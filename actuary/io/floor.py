@@ -7,13 +7,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Font
 
-from ..inputs import is_national
-from .results import MONEY, PERCENT, _demography, _table, _yearly
+from .results import MONEY, PERCENT, _demography, _echo, _key_indicators, _table, _yearly
 from .workbook import _atomic_save
 
 SHEET = "Social protection floor"
@@ -90,27 +88,8 @@ def write_floor_only_results(results, valuation, path) -> None:
             ["floor cost % GDP in the last year", float(p.floor_cost_pct_gdp[-1]) / 100, PERCENT]]
     rows += [[f"level cost % GDP over {int(h)} years", float(v) / 100, PERCENT]
              for h, v in zip(s.horizon.values, s.floor_cost_level_pct_gdp.values)]
-    _table(ws, "Key indicators", ["indicator", "value"], [r[:2] for r in rows], [None, None])
-    for r, row in enumerate(rows, start=3):
-        if row[2]:
-            ws.cell(row=r, column=2).number_format = row[2]
-    ws.column_dimensions["A"].width = 46
-    ws.column_dimensions["B"].width = 20
-    r = 3 + len(rows) + 2
-    ws.cell(row=r, column=1, value="Assumptions (echo of the inputs)").font = Font(bold=True, size=12)
-    for group in ("settings", "economy"):
-        for name, value in getattr(valuation.inputs, group).items():
-            if value is None or (hasattr(value, "dims") and value.dims != ("year",)) or not is_national(group, name):
-                continue
-            if hasattr(value, "dims"):
-                text = f"{float(value[0]):.6g} in {int(value.year[0])}, {float(value[-1]):.6g} in {int(value.year[-1])}"
-            elif isinstance(value, tuple):
-                text = ", ".join(map(str, value))
-            else:
-                text = value if not (isinstance(value, float) and not np.isfinite(value)) else "none"
-            r += 1
-            ws.cell(row=r, column=1, value=f"{group}.{name}")
-            ws.cell(row=r, column=2, value=text)
+    _key_indicators(ws, rows)
+    _echo(ws, 3 + len(rows) + 2, valuation.inputs, ("settings", "economy"))
     _demography(wb, p)
     floor_sheet(wb, p, s)
     _atomic_save(wb, Path(path))

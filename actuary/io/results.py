@@ -162,19 +162,29 @@ def _summary(ws, p, s, valuation):
     if "balance" in s:
         rows += [["open-group balance (assets - liabilities)", float(s.balance), MONEY],
                  ["funded ratio (reserve / accrued liability)", float(s.funded_ratio), PERCENT]]
+    _key_indicators(ws, rows)
+    _echo(ws, 3 + len(rows) + 2, valuation.inputs, ("settings", "scheme", "economy"))
+
+
+def _key_indicators(ws, rows):
+    """Rows of [indicator, value, number format] from row 2 of a summary sheet."""
     _table(ws, "Key indicators", ["indicator", "value"], [r[:2] for r in rows], [None, None])
     for r, row in enumerate(rows, start=3):
         if row[2]:
             ws.cell(row=r, column=2).number_format = row[2]
     ws.column_dimensions["A"].width = 46
     ws.column_dimensions["B"].width = 20
-    start = 3 + len(rows) + 2
+
+
+def _echo(ws, start, inputs, groups):
+    """The scalar and yearly inputs of ``groups`` from row ``start`` (a floor costing alone: its own only)."""
+    from ..inputs import is_national
+
     ws.cell(row=start, column=1, value="Assumptions (echo of the inputs)").font = Font(bold=True, size=12)
     r = start + 1
-    inputs = valuation.inputs
-    for group in ("settings", "scheme", "economy"):
+    for group in groups:
         for name, value in getattr(inputs, group).items():
-            if value is None:
+            if value is None or (not inputs.has_scheme and not is_national(group, name)):
                 continue
             if hasattr(value, "dims"):
                 if value.dims != ("year",):

@@ -508,12 +508,19 @@ def _coordinate_limits(settings: dict, labels=()) -> dict:
             "t0": t0}
 
 
-def _read_table(cells: _Cells, sheet: Sheet, settings: dict, locations: dict, labels=()) -> dict[str, xr.DataArray]:
-    """A table sheet's inputs (``labels``: the floor benefits named in the Floor sheet)."""
+def _headers(cells: _Cells) -> list[str]:
+    """Row 2 of a table sheet, without trailing blank cells."""
     headers = [cells.get(2, c) for c in range(1, (len(cells.rows[1]) if len(cells.rows) > 1 else 0) + 1)]
     headers = [str(h).strip() if h is not None else "" for h in headers]
     while headers and headers[-1] == "":
         headers.pop()
+    return headers
+
+
+def _columns(cells: _Cells, sheet: Sheet) -> tuple[list[str], dict[str, int]]:
+    """The headers of a table or records sheet, checked: index columns first, then inputs of the sheet
+    (and notes), each once. Returns the headers and the column of each input."""
+    headers = _headers(cells)
     for column, dim in enumerate(sheet.index, start=1):
         if column > len(headers) or headers[column - 1] != _header(dim):
             _fail(cells.name, 2, column, f"header '{headers[column - 1] if column <= len(headers) else ''}'; "
@@ -529,6 +536,12 @@ def _read_table(cells: _Cells, sheet: Sheet, settings: dict, locations: dict, la
         if header in field_columns:
             _fail(cells.name, 2, column, f"column '{header}' appears twice.")
         field_columns[header] = column
+    return headers, field_columns
+
+
+def _read_table(cells: _Cells, sheet: Sheet, settings: dict, locations: dict, labels=()) -> dict[str, xr.DataArray]:
+    """A table sheet's inputs (``labels``: the floor benefits named in the Floor sheet)."""
+    headers, field_columns = _columns(cells, sheet)
     limits = _coordinate_limits(settings, labels)
     maximum = 1
     for dim in sheet.index:
@@ -813,24 +826,8 @@ def _read_records(cells: _Cells, sheet: Sheet, locations: dict) -> tuple[list[st
     from ..floor import NAME
 
     group = FIELDS["floor"]
-    width = len(cells.rows[1]) if len(cells.rows) > 1 else 0
-    headers = [str(h).strip() if h is not None else "" for h in (cells.get(2, c) for c in range(1, width + 1))]
-    while headers and headers[-1] == "":
-        headers.pop()
+    headers, columns = _columns(cells, sheet)
     first = _header(sheet.index[0])
-    if not headers or headers[0] != first:
-        _fail(cells.name, 2, 1, f"header '{headers[0] if headers else ''}'; expected '{first}' (the columns are "
-                                f"{first}, {', '.join(sheet.fields)}, notes).")
-    columns = {}
-    for column, header in enumerate(headers[1:], start=2):
-        if header == "notes":
-            continue
-        if header not in sheet.fields:
-            _fail(cells.name, 2, column, f"column '{header}' is not an input of this sheet; expected some of "
-                                         f"{', '.join(sheet.fields)} (and notes).")
-        if header in columns:
-            _fail(cells.name, 2, column, f"column '{header}' appears twice.")
-        columns[header] = column
     data_rows = [r for r in range(FIRST_DATA_ROW, len(cells.rows) + 1)
                  if any(v not in (None, "") for v in cells.rows[r - 1][:len(headers)])]
     if len(data_rows) > 100:
