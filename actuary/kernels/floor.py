@@ -113,23 +113,27 @@ def floor_year(t, population, count, amount, beta, fertility, migration, start_s
                         else:
                             orphan += n
                             orphan_amount += m
-                    groups = ((own, own_amount), (widow, widow_amount), (orphan, orphan_amount))
-                    for subset in range(8):
-                        probability = 1.0
-                        pension = 0.0
-                        for g in range(3):
-                            held, total_amount = groups[g]
-                            held_share = min(held / resident, 1.0)
-                            if subset >> g & 1:
-                                probability *= held_share
-                                if held > 0.0:
-                                    pension += total_amount / held
-                            else:
-                                probability *= 1.0 - held_share
-                        if probability <= 0.0 or (subset > 0 and (test == 1 or pension >= paid_level)):
+                    s0 = min(own / resident, 1.0)
+                    s1 = min(widow / resident, 1.0)
+                    s2 = min(orphan / resident, 1.0)
+                    none = (1.0 - s0) * (1.0 - s1) * (1.0 - s2)
+                    people += resident * share * none
+                    paid += resident * share * none * paid_level
+                    if test == 1:
+                        continue
+                    a0 = own_amount / own if own > 0.0 else 0.0
+                    a1 = widow_amount / widow if widow > 0.0 else 0.0
+                    a2 = orphan_amount / orphan if orphan > 0.0 else 0.0
+                    for subset in range(1, 8):
+                        if (subset & 1 and s0 <= 0.0) or (subset & 2 and s1 <= 0.0) or (subset & 4 and s2 <= 0.0):
                             continue
-                        people += resident * share * probability
-                        paid += resident * share * probability * (paid_level - pension)
+                        probability = (s0 if subset & 1 else 1.0 - s0) * (s1 if subset & 2 else 1.0 - s1) \
+                            * (s2 if subset & 4 else 1.0 - s2)
+                        pension = (a0 if subset & 1 else 0.0) + (a1 if subset & 2 else 0.0) \
+                            + (a2 if subset & 4 else 0.0)
+                        if probability > 0.0 and pension < paid_level:
+                            people += resident * share * probability
+                            paid += resident * share * probability * (paid_level - pension)
         level[t, b] = paid_level
         beneficiaries[t, b] = people * take_up[t, b]
         cost[t, b] = paid * take_up[t, b] * (1.0 + rule[ADMIN])
