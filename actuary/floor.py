@@ -329,17 +329,19 @@ def project_floor(inputs, population: dict, pensions: dict | None, gdp, prices, 
     if pensions is None:
         shape = (stock.shape[0], 4) + stock.shape[1:]
         pensions = {"count": np.zeros(shape), "amount": np.zeros(shape)}
-    args = dict(population=stock, count=pensions["count"], amount=pensions["amount"],
-                beta=np.ascontiguousarray(beta, dtype=float), fertility=population["fertility"],
-                migration=population["migration"], start_share=0.5 if population["even"] else 0.0,
-                prices=np.ascontiguousarray(prices, dtype=float), wages=np.ascontiguousarray(wages, dtype=float),
-                gdp=np.ascontiguousarray(gdp, dtype=float), **arrays)
+    c = np.ascontiguousarray
+    args = dict(population=stock, count=pensions["count"], amount=pensions["amount"], beta=c(beta, dtype=float),
+                fertility=population["fertility"], migration=population["migration"],
+                start_share=0.5 if population["even"] else 0.0, prices=c(prices, dtype=float),
+                wages=c(wages, dtype=float), gdp=c(gdp, dtype=float), average_wage0=arrays["average_wage0"],
+                poverty_line=arrays["poverty_line"], eligible=arrays["eligible"], take_up=arrays["take_up"],
+                rules=arrays["rules"], tested=arrays["tested"])  # in the kernel's order
     if engine != "kernel":
         level, beneficiaries, cost = floor_reference(**args)
     else:
         shape = (gdp.shape[0], arrays["rules"].shape[0])
         level, beneficiaries, cost = np.empty(shape), np.empty(shape), np.empty(shape)
-        floor_kernel(**args, level=level, beneficiaries=beneficiaries, cost=cost)
+        floor_kernel(*args.values(), level, beneficiaries, cost)  # (positional: Numba's keyword dispatch is slow)
     return {"level": level, "beneficiaries": beneficiaries, "cost": cost}
 
 
@@ -376,8 +378,7 @@ def floor_variables(inputs, floor: dict[str, np.ndarray], variables: dict) -> tu
             data[f"fiscal_cost_pct_government_{aggregate}"] = ((Y,), 100 * fiscal / spending, "percent",
                                                               f"fiscal cost / government {aggregate}")
     out = {name: (dims, values, {"units": units, "description": doc}) for name, (dims, values, units, doc) in data.items()}
-    coords = {FB: inputs.coords[FB], "floor_kind": (FB, inputs.floor["kind"].values)}
-    return out, coords
+    return out, {FB: inputs.coords[FB]}
 
 
 def floor_extension(inputs, population: dict, pensions: dict | None, prices, wages, beta, engine: str = "kernel"):
@@ -412,16 +413,6 @@ def floor_summary(ds: xr.Dataset, horizons) -> dict:
             "units": "percent", "description": f"constant share of GDP with the present value of the {what} over "
                                                "the next n years"})
     return data, horizons
-
-
-def with_floor_summary(summary: xr.Dataset | None, ds: xr.Dataset, horizons) -> xr.Dataset:
-    """``summary`` (None for a floor costing alone) with the floor's summary variables."""
-    data, horizons = floor_summary(ds, horizons)
-    if summary is None:
-        return xr.Dataset(data, coords={"horizon": horizons}, attrs={"valuation_year": ds.attrs["valuation_year"],
-                                                                     "horizon": ds.attrs["horizon"]})
-    kept = {name: summary.variables[name] for name in summary.data_vars}
-    return xr.Dataset({**kept, **data}, coords=summary.coords, attrs=summary.attrs)
 
 
 def national_projection(inputs, engine: str = "kernel") -> xr.Dataset:

@@ -73,12 +73,15 @@ def payable_share(ds: xr.Dataset) -> xr.DataArray:
     return xr.where(ds["year"] >= year, share, 1.0).rename("payable_share")
 
 
-def summary(ds: xr.Dataset, settings: dict, parts: dict[str, xr.Dataset] | None = None) -> xr.Dataset:
+def summary(ds: xr.Dataset, settings: dict, parts: dict[str, xr.Dataset] | None = None,
+            extra: dict | None = None) -> xr.Dataset:
     """Summary values: GAP by horizon, depletion year, payable share, scaled premium, actuarial
-    balance and (given the closed-group runs) the balance sheet."""
+    balance and (given the closed-group runs) the balance sheet; ``extra`` variables (name -> (dims,
+    values, attrs), e.g. the floor's present values by horizon) join them."""
     depleted = depletion_year(ds)
     out = xr.Dataset(
         {
+            **(extra or {}),
             "gap": gap_by_horizon(ds, settings["gap_horizons"]),
             "depletion_year": ((), np.nan if depleted is None else float(depleted),
                                {"description": "first year with a negative reserve at its end (NaN: never)"}),

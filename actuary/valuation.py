@@ -85,7 +85,9 @@ class Valuation:
         settings = self.inputs.settings
         if not self.inputs.has_scheme:
             projection = floor.national_projection(self.inputs, engine)
-            return Results(projection, floor.with_floor_summary(None, projection, settings["gap_horizons"]))
+            data, horizons = floor.floor_summary(projection, settings["gap_horizons"])
+            return Results(projection, xr.Dataset(data, coords={"horizon": horizons}, attrs={
+                "valuation_year": projection.attrs["valuation_year"], "horizon": projection.attrs["horizon"]}))
         kin = build_kernel_inputs(self.inputs)
         lo = settings["min_age"]
         out = run_kernels(kin, lo, engine)
@@ -100,10 +102,8 @@ class Valuation:
             parts = {"open": projection}
             for mode in ("closed", "accrued", "pensioners"):
                 parts[mode] = cash_flows(self.inputs, run_kernels(kin, lo, engine, mode))
-        summary = indicators.summary(projection, settings, parts)
-        if self.inputs.has_floor:
-            summary = floor.with_floor_summary(summary, projection, settings["gap_horizons"])
-        return Results(projection, summary)
+        extra = floor.floor_summary(projection, settings["gap_horizons"])[0] if self.inputs.has_floor else None
+        return Results(projection, indicators.summary(projection, settings, parts, extra))
 
 
 @lru_cache(maxsize=4)
