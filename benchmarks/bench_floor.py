@@ -29,7 +29,7 @@ from actuary.valuation import PROJECT_ROOT  # noqa: E402
 CASE = PROJECT_ROOT / "valuations" / "demoland-floor" / "valuation.xlsx"
 
 
-def alternating(functions, rounds=25, min_total=0.5):
+def alternating(functions, rounds=41, min_total=0.5):
     """Per-call wall and CPU times of each function, in alternating rounds of the same number of calls."""
     for function in functions:
         function()
