@@ -11,7 +11,7 @@ import pytest
 import xarray as xr
 from click.testing import CliRunner
 
-from actuary import load_workbook
+from actuary import InputError, load_workbook
 from actuary.cli import main
 from actuary.inputs import FIELDS
 from actuary.valuation import PROJECT_ROOT
@@ -186,6 +186,15 @@ def test_bad_floor_sheets_exit_2_naming_the_cell(source, case, tmp_path):
     assert "Traceback" not in text
     assert re.search(pattern, text), text
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_phase_in_without_benefits_is_refused(tmp_path):
+    path = tmp_path / "no-benefits.xlsx"
+    wb = openpyxl.load_workbook(CASE)
+    wb["Floor"].delete_rows(4, 10)
+    wb.save(path)
+    with pytest.raises(InputError, match="Floor take-up: the sheet has rows, but the Floor sheet names no benefit"):
+        load_workbook(path)
 
 
 def test_floor_sheets_are_optional_and_empty_ones_mean_no_floor(tmp_path):

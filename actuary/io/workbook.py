@@ -783,8 +783,10 @@ def _read_floor(cells, present: list[str], settings: dict, locations: dict) -> d
     labels, values = _read_records(cells("Floor"), SHEETS["Floor"], locations)
     if not labels:
         for name in FLOOR_SHEETS[1:]:
-            if name in present and _read_table(cells(name), SHEETS[name], settings, {}, ()):
-                raise InputError(f"{name}: the sheet has values, but the Floor sheet names no benefit.")
+            if name in present and any(v not in (None, "") for row in cells(name).rows[FIRST_DATA_ROW - 1:]
+                                       for v in row):
+                raise InputError(f"{name}: the sheet has rows, but the Floor sheet names no benefit; fill the Floor "
+                                 "sheet or empty this one.")
         return {}
     out = {k: v for k, v in values.items() if k != "take_up"}
     phased = {}
