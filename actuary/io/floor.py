@@ -54,6 +54,7 @@ def floor_sheet(wb, p, s) -> None:
     chart.type = "col"
     chart.grouping = "stacked"
     chart.overlap = 100
+    chart.gapWidth = 20
     chart.title = "Cost of the social protection floor by benefit, % of GDP"
     chart.y_axis.title = "% of GDP"
     chart.x_axis.title = "year"
