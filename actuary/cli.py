@@ -246,22 +246,31 @@ def print_summary(name, results) -> None:
         return print_floor_summary(name, results)
     table = Table(title=f"{name}: valuation at 1 January {p.attrs['valuation_year']}, {p.attrs['horizon']} years")
     for column, justify in (("year", "right"), ("contributors", "right"), ("pensioners", "right"),
-                            ("contribution rate", "right"), ("PAYG cost rate", "right"),
-                            ("reserve ratio", "right"), ("expenditure % GDP", "right")):
+                            ("contribution rate", "right"), ("break-even rate", "right"),
+                            ("PAYG cost rate", "right"), ("reserve ratio", "right"), ("expenditure % GDP", "right")):
         table.add_column(column, justify=justify)
     years = p.year.values
     for year in [years[0], *[y for y in years if (y - years[0]) % 10 == 9]]:
         row = p.sel(year=year)
         table.add_row(str(year), f"{float(row.contributors):,.0f}", f"{float(row.pensioners):,.0f}",
-                      f"{100 * float(row.contribution_rate):.2f}%", f"{100 * float(row.paygo_cost_rate):.2f}%",
+                      f"{100 * float(row.contribution_rate):.2f}%",
+                      f"{100 * float(row.breakeven_contribution_rate):.2f}%", f"{100 * float(row.paygo_cost_rate):.2f}%",
                       f"{float(row.reserve_ratio):.2f}", f"{float(row.expenditure_pct_gdp):.2f}%")
     console.print(table)
     gaps = ", ".join(f"{int(h)} years {100 * float(g):.2f}%" for h, g in zip(s.horizon.values, s.gap.values))
     console.print(f"General average premium: {gaps}")
+    console.print(f"Actuarial balance over {s.actuarial_balance.attrs['period']} years: "
+                  f"{100 * float(s.actuarial_balance):.2f}% of insurable earnings")
     depletion = float(s.depletion_year)
     console.print("Reserve depletion year: " + ("none within the horizon" if depletion != depletion
-                                                else f"{int(depletion)} (afterwards income covers at least "
-                                                     f"{100 * float(s.payable_share_after_depletion):.0f}% of expenditure)"))
+                                                else f"{int(depletion)} ({100 * float(s.payable_share_at_depletion):.0f}% "
+                                                     "of that year's benefits payable, "
+                                                     f"{100 * float(s.payable_share_end):.0f}% in the last year, at "
+                                                     f"least {100 * float(s.payable_share_after_depletion):.0f}% "
+                                                     "in any year)"))
+    console.print("The break-even rate balances each year's income and expenditure on the basis of the contribution "
+                  "rate (collection, administration on contributions, state subsidy); the PAYG cost rate is "
+                  "expenditure / insurable earnings.")
     if "floor_cost" in p:
         console.print(f"Social protection floor: {float(p.floor_cost_pct_gdp[0]):.2f}% of GDP in {int(p.year[0])}, "
                       f"{float(p.floor_cost_pct_gdp[-1]):.2f}% in {int(p.year[-1])}; fiscal cost (floor + state "

@@ -395,7 +395,7 @@ def floor_summary(ds: xr.Dataset, horizons) -> dict:
     (mid-year discounting at the projected returns, as the GAP), and the level share of GDP financing
     each: 100 x PV cost / PV GDP. Returns name -> (dims, values, attrs) and the horizons."""
     horizons = indicators.summary_horizons(ds.sizes["year"], horizons)
-    v_mid, _ = indicators.discount_factors(ds)
+    v_mid, _ = indicators.discount_by_returns(ds["investment_return"].values)
     n = np.array(horizons)
 
     def present_values(flow):

@@ -1,8 +1,30 @@
 """Financing indicators (METHODOLOGY §6): pure functions of the results Dataset.
 
-Discounting uses the projected nominal returns with the same mid-year timing as the reserve:
-a flow of year t is discounted by v_t^mid = prod_{u<t} (1+i_u)^-1 x (1+i_t)^-1/2, so that
-V_n = 0  <=>  V_0 + sum_{t<=n} v_t^mid (C_t + subsidy_t - E_t) = 0.
+Conventions every measure shares (those of the reserve roll-forward, see
+:func:`actuary.kernels.scheme.finance_kernel`):
+
+- Flows of year t (contributions, subsidy, benefits, grants, administration) happen at mid-year and
+  earn (or cost) compound half-year interest: V_t = V_{t-1}(1 + i_t) + (1 + i_t)^(1/2) (C_t + subsidy_t - E_t).
+  A flow of year t is discounted to the valuation date by v_t^mid = prod_{u<t} (1+i_u)^-1 x (1+i_t)^-1/2
+  and an end-of-year stock by v_t = prod_{u<=t} (1+i_u)^-1, so that
+  V_n v_n = V_0 + sum_{t<=n} v_t^mid (C_t + subsidy_t - E_t).
+- The state subsidy is income credited to the reserve: a share s_b of the pensions (not of the
+  grants) and a share s_w of the insurable wage bill. Administrative expenses are a share a_b of the
+  pensions and grants and a share a_c of the contributions. Pensions awarded in a year are paid for
+  half of it and indexed in full the next January.
+- Rates on the statutory basis: a contribution rate π_t brings in π_t c_t (1 - a_c) S_t net of
+  collection losses (collection rate c) and of the administration charged on contributions, and the
+  year costs N_t = (1 + a_b)(B_t + G_t) - s_b B_t - s_w S_t (pensions B and grants G due, with their
+  administration, less the subsidy). The contribution rate, the break-even rate, the GAP, the scaled
+  premium and the average premiums are all rates π on this basis: the net flow of year t is
+  π_t K_t - N_t with the contribution base K_t = c_t (1 - a_c) S_t. With full collection, no subsidy
+  and no administrative expenses they are the textbook ratios to the insurable wage bill.
+- Measures value the benefits due (the rules' awards in full) whatever ``settings.after_depletion``
+  says; the payable share and the depletion year describe what the reserve can pay.
+- After depletion: with ``borrow`` the reserve goes negative and the debt bears the investment return;
+  with ``payable`` the reserve never falls below zero and benefits are paid at ``payable_share``. The
+  depletion year is the first year whose benefits the year's income and the reserve left cannot pay
+  in full (payable_share < 1), the year the reserve would turn negative.
 """
 
 from __future__ import annotations
@@ -10,36 +32,106 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+class Flows:
+    """The yearly arrays of one projection that the measures use, read from the Dataset once, with the
+    derived statutory-basis arrays (see the module docstring):
 
-def discount_factors(ds: xr.Dataset) -> tuple[np.ndarray, np.ndarray]:
-    """(v_mid, v_end): discount factors to the valuation date for mid-year flows and end-of-year stocks."""
-    growth = 1.0 + ds["investment_return"].values
+    ``net_cost`` N_t, ``contribution_base`` K_t, ``expenditure`` (due), ``subsidy`` (due), ``v_mid``, ``v_end``.
+    """
+
+    def __init__(self, ds: xr.Dataset, rates: "Flows | None" = None):
+        get = ds.variables
+        n = ds.sizes["year"]
+        self.year = ds["year"].values
+        self.wage_bill = get["insurable_wage_bill"].values
+        self.benefits = get["benefit_expenditure"].values
+        self.grants = get["grants"].values
+        self.contributions = get["contributions"].values
+        source = ds if rates is None else None
+        if source is not None:
+            self.collection = get["collection_rate"].values
+            self.subsidy_benefits = get["subsidy_share_of_benefits"].values
+            self.subsidy_wages = get["subsidy_share_of_wages"].values
+            self.admin_benefits = float(ds.attrs["admin_share_of_benefits"])
+            self.admin_contributions = float(ds.attrs["admin_share_of_contributions"])
+            self.investment_return = get["investment_return"].values
+            self.reserve0 = float(get["reserve_at_valuation"].values)
+            self.payable_share = get["payable_share"].values if "payable_share" in get else None
+        else:  # a closed-group part: the valuation's rates by year, held at their last values past its horizon
+            self.collection = _held(rates.collection, n)
+            self.subsidy_benefits = _held(rates.subsidy_benefits, n)
+            self.subsidy_wages = _held(rates.subsidy_wages, n)
+            self.admin_benefits = rates.admin_benefits
+            self.admin_contributions = rates.admin_contributions
+            if "investment_return" in get:
+                self.investment_return = get["investment_return"].values
+            elif n <= rates.year.size:
+                self.investment_return = rates.investment_return[:n]
+            else:
+                raise ValueError("a closed-group part longer than the projection needs its own investment_return")
+            self.reserve0 = rates.reserve0
+            self.payable_share = None
+        a_b, a_c = self.admin_benefits, self.admin_contributions
+        outgo = self.benefits + self.grants
+        self.subsidy = self.subsidy_benefits * self.benefits + self.subsidy_wages * self.wage_bill
+        self.expenditure = outgo + (a_b * outgo + a_c * self.contributions)
+        self.net_cost = (1 + a_b) * outgo - self.subsidy
+        self.contribution_base = self.collection * (1 - a_c) * self.wage_bill
+        self.root = np.sqrt(1.0 + self.investment_return)
+        self.v_mid, self.v_end = discount_by_returns(self.investment_return)
+
+    def pv(self, flow: np.ndarray, years: int | None = None) -> float:
+        """Present value at the valuation date of a yearly flow (mid-year), over the first ``years`` years."""
+        n = flow.size if years is None else years
+        return float(np.sum(self.v_mid[:n] * flow[:n]))
+
+
+def discount_by_returns(investment_return: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(v_mid, v_end) from the yearly returns: v_t^mid = prod_{u<t} (1+i_u)^-1 x (1+i_t)^-1/2 for mid-year
+    flows, v_t = prod_{u<=t} (1+i_u)^-1 for end-of-year stocks."""
+    growth = 1.0 + investment_return
     v_end = np.cumprod(1.0 / growth)
-    v_start = np.concatenate([[1.0], v_end[:-1]])
-    return v_start / np.sqrt(growth), v_end
+    return np.concatenate([[1.0], v_end[:-1]]) / np.sqrt(growth), v_end
 
 
-def present_value(ds: xr.Dataset, flow: np.ndarray, years: int | None = None) -> float:
-    v_mid, _ = discount_factors(ds)
-    n = flow.size if years is None else years
-    return float(np.sum(v_mid[:n] * flow[:n]))
+def _held(values: np.ndarray, n: int) -> np.ndarray:
+    """``values`` over n years, the last value held past its end."""
+    if n <= values.size:
+        return values[:n]
+    return np.concatenate([values, np.repeat(values[-1:], n - values.size)])
 
 
-def general_average_premium(ds: xr.Dataset, years: int) -> float:
-    """The constant contribution rate over the next ``years`` years that leaves a reserve of zero at
-    the end of year n: GAP_n = (PV[(1+a_b)(B+G) - subsidy] - V_0) / PV[collection (1-a_c) S].
+def _flows(data) -> Flows:
+    return data if isinstance(data, Flows) else Flows(data)
 
-    With full collection, no subsidy and no contribution-linked expenses this is the textbook
-    (PV(E_1..n) - V_0) / PV(S_1..n)."""
-    a_b = ds.attrs["admin_share_of_benefits"]
-    a_c = ds.attrs["admin_share_of_contributions"]
-    S = ds["insurable_wage_bill"].values
-    B = ds["benefit_expenditure"].values
-    G = ds["grants"].values
-    subsidy = ds["subsidy_share_of_benefits"].values * B + ds["subsidy_share_of_wages"].values * S
-    cost = present_value(ds, (1 + a_b) * (B + G) - subsidy, years)
-    base = present_value(ds, ds["collection_rate"].values * (1 - a_c) * S, years)
-    return (cost - float(ds["reserve_at_valuation"])) / base
+
+def discount_factors(ds) -> tuple[np.ndarray, np.ndarray]:
+    """(v_mid, v_end): discount factors to the valuation date for mid-year flows and end-of-year stocks."""
+    f = _flows(ds)
+    return f.v_mid, f.v_end
+
+
+def present_value(ds, flow: np.ndarray, years: int | None = None) -> float:
+    return _flows(ds).pv(np.asarray(flow), years)
+
+
+def general_average_premium(ds, years: int, terminal_reserve: float = 0.0) -> float:
+    """The constant statutory contribution rate over the next n = ``years`` years that leaves at the end of
+    year n a reserve of κ = ``terminal_reserve`` times that year's expenditure:
+
+        V_0 + π PV(K_1..n) - PV(N_1..n) = κ v_n E_n(π),   E_n(π) = (1 + a_b)(B_n + G_n) + a_c π c_n S_n
+        GAP_n = (PV(N) - V_0 + κ v_n (1 + a_b)(B_n + G_n)) / (PV(K) - κ v_n a_c c_n S_n)
+
+    (N: net cost, K: contribution base; module docstring). With κ = 0, full collection, no subsidy and
+    no administrative expenses this is the textbook (PV(E_1..n) - V_0) / PV(S_1..n)."""
+    f = _flows(ds)
+    cost = f.pv(f.net_cost, years) - f.reserve0
+    base = f.pv(f.contribution_base, years)
+    if terminal_reserve:
+        last = years - 1
+        cost += terminal_reserve * f.v_end[last] * (1 + f.admin_benefits) * (f.benefits[last] + f.grants[last])
+        base -= terminal_reserve * f.v_end[last] * f.admin_contributions * f.collection[last] * f.wage_bill[last]
+    return cost / base
 
 
 def summary_horizons(n_years: int, horizons) -> list[int]:
@@ -47,173 +139,268 @@ def summary_horizons(n_years: int, horizons) -> list[int]:
     return sorted({int(h) for h in horizons if 0 < int(h) <= n_years} | {n_years})
 
 
-def gap_by_horizon(ds: xr.Dataset, horizons) -> xr.DataArray:
-    n_years = ds.sizes["year"]
+def gap_by_horizon(ds, horizons, terminal_reserve: float = 0.0) -> xr.DataArray:
+    f = _flows(ds)
+    n_years = f.year.size
     horizons = summary_horizons(n_years, horizons)
-    values = [general_average_premium(ds, h) for h in horizons]
+    values = [general_average_premium(f, h, terminal_reserve) for h in horizons]
+    ending = "a reserve of zero" if not terminal_reserve else \
+        f"a reserve of {terminal_reserve:g} times that year's expenditure"
     return xr.DataArray(values, dims="horizon", coords={"horizon": horizons}, name="gap",
                         attrs={"units": "share of insurable earnings",
-                               "description": "general average premium over the next n years"})
+                               "description": f"general average premium over the next n years, leaving {ending} "
+                                              "at the end of year n"})
 
 
-def depletion_year(ds: xr.Dataset) -> int | None:
-    """First year whose end-of-year reserve is negative (None if the reserve never runs out)."""
-    negative = np.flatnonzero(ds["reserve"].values < 0)
-    return int(ds["year"].values[negative[0]]) if negative.size else None
+def _depletion_index(f: Flows) -> int | None:
+    share = f.payable_share
+    if share is None:
+        raise ValueError("the projection has no payable_share")
+    short = np.flatnonzero(share < 1.0)
+    return int(short[0]) if short.size else None
 
 
-def payable_share(ds: xr.Dataset) -> xr.DataArray:
-    """Share of expenditure payable from contributions and subsidy in the years from depletion on
-    (1 before depletion)."""
-    income = ds["contributions"] + ds["state_subsidy"]
-    share = (income / ds["total_expenditure"]).clip(max=1.0)
-    year = depletion_year(ds)
-    if year is None:
-        return xr.ones_like(share).rename("payable_share")
-    return xr.where(ds["year"] >= year, share, 1.0).rename("payable_share")
+def depletion_year(ds) -> int | None:
+    """First year whose benefits the year's income and the reserve left cannot pay in full (the year the
+    reserve turns, or would turn, negative); None if the reserve never runs out."""
+    f = _flows(ds)
+    index = _depletion_index(f)
+    return None if index is None else int(f.year[index])
 
 
 def summary(ds: xr.Dataset, settings: dict, parts: dict[str, xr.Dataset] | None = None,
-            extra: dict | None = None) -> xr.Dataset:
-    """Summary values: GAP by horizon, depletion year, payable share, scaled premium, actuarial
-    balance and (given the closed-group runs) the balance sheet; ``extra`` variables (name -> (dims,
-    values, attrs), e.g. the floor's present values by horizon) join them."""
-    depleted = depletion_year(ds)
+            following: xr.Dataset | None = None, extra: dict | None = None) -> xr.Dataset:
+    """Summary values: GAP by horizon, depletion year and payable shares, scaled premium, actuarial balance,
+    terminal funding and (given the closed-group runs ``parts``) the balance sheet and average premiums;
+    ``extra`` variables (name -> (dims, values, attrs), e.g. the floor's present values by horizon) join them.
+
+    ``following``: the projection of the year(s) after the horizon, for an actuarial balance over the
+    whole horizon (whose target fund is the next year's expenditure)."""
+    f = Flows(ds)
+    depleted = _depletion_index(f)
+    share = f.payable_share
+    no = "(1: never depleted)"
+    period = min(int(settings["actuarial_balance_period"]), f.year.size)
+    next_cost = None
+    if period == f.year.size and following is not None:
+        next_cost = float(Flows(following).expenditure[0])
+    terminal = float(ds["terminal_funding_rate"].values[-1])
     out = xr.Dataset(
         {
             **(extra or {}),
-            "gap": gap_by_horizon(ds, settings["gap_horizons"]),
-            "depletion_year": ((), np.nan if depleted is None else float(depleted),
-                               {"description": "first year with a negative reserve at its end (NaN: never)"}),
-            "payable_share_after_depletion": ((), float(payable_share(ds).min()),
-                                              {"description": "lowest share of expenditure payable from income "
-                                                              "after depletion (1: never depleted)"}),
-            "scaled_premium": scaled_premium(ds, settings["scaled_premium_period"], settings["scaled_premium_target"]),
-            "actuarial_balance": ((), actuarial_balance(ds),
+            "gap": gap_by_horizon(f, settings["gap_horizons"], settings["gap_terminal_reserve"]),
+            "depletion_year": ((), np.nan if depleted is None else float(f.year[depleted]),
+                               {"description": "first year whose benefits the year's income and the reserve left "
+                                               "cannot pay in full (NaN: never)"}),
+            "payable_share_after_depletion": ((), float(share.min()),
+                                              {"description": f"lowest payable share in any year {no}"}),
+            "payable_share_at_depletion": ((), 1.0 if depleted is None else float(share[depleted]),
+                                           {"description": "share of the depletion year's benefits payable from its "
+                                                           f"income and the reserve left {no}"}),
+            "payable_share_end": ((), float(share[-1]),
+                                  {"description": "share of the last projection year's benefits payable from its "
+                                                  "income and any reserve left"}),
+            "scaled_premium": scaled_premium(f, _period_starts(f, settings), settings["scaled_premium_rule"],
+                                             settings["scaled_premium_check"], settings["scaled_premium_target"]),
+            "actuarial_balance": ((), actuarial_balance(f, period, next_cost),
                                   {"units": "share of insurable earnings",
-                                   "description": "summarized income rate - summarized cost rate (SSA), "
-                                                  "target ending reserve of one year's expenditure"}),
+                                   "description": f"summarized income rate - summarized cost rate over {period} "
+                                                  "years (SSA), target fund at the end of the period of the "
+                                                  "following year's expenditure",
+                                   "period": period}),
+            "terminal_funding_rate_at_maturity": ((), terminal,
+                                                  {"units": "share of insurable earnings",
+                                                   "description": "terminal funding rate of the last projection "
+                                                                  "year (the scheme at its most mature within the "
+                                                                  "horizon)"}),
         },
         attrs={"valuation_year": ds.attrs["valuation_year"], "horizon": ds.attrs["horizon"]},
     )
     if parts is not None:
-        out = out.merge(balance_sheet(parts))
+        flows = _part_flows(parts, f)
+        out = out.merge(balance_sheet(flows)).merge(average_premiums(flows))
     return out
 
 
-def reserve_with_rates(ds: xr.Dataset, rates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """End-of-year reserves and total expenditure if the contribution rate were ``rates`` (by year):
-    the finance recursion of METHODOLOGY §5 on the projection's wage bill, benefits and grants, which
-    do not depend on the contribution rate."""
-    a_b = ds.attrs["admin_share_of_benefits"]
-    a_c = ds.attrs["admin_share_of_contributions"]
-    S = ds["insurable_wage_bill"].values
-    B = ds["benefit_expenditure"].values
-    G = ds["grants"].values
-    i = ds["investment_return"].values
-    contributions = rates * ds["collection_rate"].values * S
-    subsidy = ds["subsidy_share_of_benefits"].values * B + ds["subsidy_share_of_wages"].values * S
-    expenditure = (1 + a_b) * (B + G) + a_c * contributions
-    half = np.sqrt(1 + i)
-    reserve = np.empty(S.size)
-    previous = float(ds["reserve_at_valuation"])
-    for t in range(S.size):
-        previous = previous * (1 + i[t]) + (contributions[t] + subsidy[t] - expenditure[t]) * half[t]
-        reserve[t] = previous
-    return reserve, expenditure
+def _period_starts(f: Flows, settings: dict) -> list[int]:
+    """Indices of the years starting a scaled-premium period."""
+    if settings.get("scaled_premium_periods") is not None:
+        return [int(y) - int(f.year[0]) for y in settings["scaled_premium_periods"]]
+    return list(range(0, f.year.size, int(settings["scaled_premium_period"])))
 
 
-def scaled_premium(ds: xr.Dataset, period: int, target_ratio: float | None = None) -> xr.DataArray:
-    """Scaled premium (reserve-ratio method) by periods of ``period`` years from the valuation year.
+SCALED_PREMIUM_RULES = {
+    ("reserve", "every_year"): "lowest constant rate per period keeping the reserve from falling in any year",
+    ("reserve", "period_end"): "lowest constant rate per period with a reserve at its end at least that at its start",
+    ("reserve_to_wages", "every_year"): "lowest constant rate per period keeping the reserve from falling relative "
+                                        "to the insurable wage bill in any year",
+    ("reserve_to_wages", "period_end"): "lowest constant rate per period with a ratio of reserve to insurable wage "
+                                        "bill at its end at least that at its start",
+    ("reserve_ratio", "every_year"): "lowest constant rate per period keeping the reserve at least {K} times the "
+                                     "year's expenditure in every year",
+    ("reserve_ratio", "period_end"): "lowest constant rate per period reaching a reserve of {K} times the year's "
+                                     "expenditure at its end",
+}
 
-    In each period, given the reserve left by the previous periods' rates, the lowest constant rate
-    such that the reserve does not decrease in any year of the period, or, with ``target_ratio`` K,
-    such that the reserve at the period's end is K times that year's expenditure. Reserves and
-    expenditure are affine in the rate, so each period is solved exactly from two evaluations. A
-    rate is never negative: where the reserve meets the condition without contributions, the
-    period's rate is 0 (and the condition does not bind).
+
+def scaled_premium(ds, starts, rule: str = "reserve", check: str = "every_year",
+                   target_ratio: float | None = None) -> xr.DataArray:
+    """Scaled premium by periods starting at the year indices ``starts`` (the last runs to the end of the
+    horizon; an int m gives periods of m years from the valuation year).
+
+    In each period, given the reserve V_{s-1} left by the previous periods' rates, the lowest constant
+    rate π >= 0 such that (checked in every year t of the period, or at its end e only)
+
+        reserve           V_t >= V_{t-1}                 (period_end: V_e >= V_{s-1})
+        reserve_to_wages  V_t / S_t >= V_{t-1} / S_{t-1}  (period_end: V_e / S_e >= V_{s-1} / S_{s-1});
+                          the valuation-date reserve is compared with the first year's wage bill
+        reserve_ratio     V_t >= K E_t                   (K = ``target_ratio``; E the year's expenditure)
+
+    Within the period V_t = V0_t + π U_t, with V0_t the reserve at a zero rate in the period and U_t the
+    reserve a rate of 1 builds from its start (closed forms from discounted cumulative sums: no recursion),
+    and E_t is affine in π, so each condition is a_t + b_t π >= 0, solved exactly: π = max(0, max over
+    b_t > 0 of -a_t / b_t). A rate is never negative: where the condition holds without contributions the
+    rate is 0 (and the condition does not bind). If no rate meets every condition (a condition that a higher
+    rate makes worse, b_t < 0, and that the lowest rate breaks) the period's rate and those after it are NaN.
+    The year loop is over periods only: the cost is linear in the horizon.
     """
-    n_years = ds.sizes["year"]
-    rates = np.zeros(n_years)
-    starts = list(range(0, n_years, period))
+    f = _flows(ds)
+    n_years = f.year.size
+    if isinstance(starts, (int, np.integer)):
+        starts = list(range(0, n_years, int(starts)))
+    starts = [int(s) for s in starts]
+    ends = starts[1:] + [n_years]
+    if (rule == "reserve_ratio") != (target_ratio is not None):
+        raise ValueError("the reserve_ratio rule and only it takes a target ratio")
+    cost = f.v_mid * f.net_cost       # discounted, by year
+    base = f.v_mid * f.contribution_base
+    due = (1 + f.admin_benefits) * (f.benefits + f.grants)           # expenditure at a zero rate
+    due_per_rate = f.admin_contributions * f.collection * f.wage_bill  # and per unit of rate
+    growth = np.ones(n_years)                                          # wage-bill growth S_t / S_{t-1}
+    growth[1:] = f.wage_bill[1:] / f.wage_bill[:-1]
+    discounted = f.reserve0  # V_{s-1} v_{s-1}
     values = []
-    for start in starts:
-        end = min(start + period, n_years)
-        trial = rates.copy()
-        trial[start:end] = 0.0
-        v0, e0 = reserve_with_rates(ds, trial)
-        trial[start:end] = 1.0
-        v1, e1 = reserve_with_rates(ds, trial)
-        before0 = np.concatenate([[float(ds["reserve_at_valuation"])], v0])[start:end]
-        before1 = np.concatenate([[float(ds["reserve_at_valuation"])], v1])[start:end]
-        alpha, beta = v0[start:end] - before0, (v1[start:end] - before1) - (v0[start:end] - before0)
-        if target_ratio is None:
-            # reserve change alpha + beta * rate >= 0 in every year of the period
-            rate = float(np.max(-alpha / beta))
+    for s, e in zip(starts, ends):
+        v_end = f.v_end[s:e]
+        opening = discounted / (f.v_end[s - 1] if s > 0 else 1.0)  # V_{s-1}
+        zero = (discounted - np.cumsum(cost[s:e])) / v_end        # V0_t
+        unit = np.cumsum(base[s:e]) / v_end                       # U_t
+        zero_before = np.concatenate([[opening], zero[:-1]])
+        unit_before = np.concatenate([[0.0], unit[:-1]])
+        i, root = f.investment_return[s:e], f.root[s:e]
+        if rule == "reserve" and check == "every_year":     # V_t - V_{t-1} = i V_{t-1} + root (π K - N)
+            a = i * zero_before - root * f.net_cost[s:e]
+            b = i * unit_before + root * f.contribution_base[s:e]
+        elif rule == "reserve":
+            a, b = zero[-1:] - opening, unit[-1:]
+        elif check == "every_year":
+            if rule == "reserve_to_wages":                  # V_t - V_{t-1} S_t / S_{t-1} >= 0
+                w = growth[s:e] - 1.0
+                a = (i - w) * zero_before - root * f.net_cost[s:e]
+                b = (i - w) * unit_before + root * f.contribution_base[s:e]
+            else:
+                a = zero - target_ratio * due[s:e]
+                b = unit - target_ratio * due_per_rate[s:e]
+        elif rule == "reserve_to_wages":
+            a = zero[-1:] - opening * f.wage_bill[e - 1] / f.wage_bill[s - 1 if s > 0 else 0]
+            b = unit[-1:]
         else:
-            level0, level1 = v0[end - 1], v1[end - 1]
-            cost0, cost1 = e0[end - 1], e1[end - 1]
-            rate = float((target_ratio * cost0 - level0) / ((level1 - level0) - target_ratio * (cost1 - cost0)))
-        rate = max(rate, 0.0)
-        rates[start:end] = rate
+            a = zero[-1:] - target_ratio * due[e - 1:e]
+            b = unit[-1:] - target_ratio * due_per_rate[e - 1:e]
+        rate = _lowest_rate(a, b) if np.isfinite(discounted) else np.nan
+        discounted = discounted - np.sum(cost[s:e]) + rate * np.sum(base[s:e])
         values.append(rate)
-    years = ds["year"].values
-    return xr.DataArray(values, dims="period", coords={"period": years[starts],
-                                                        "period_end": ("period", years[np.minimum(np.array(starts) + period, n_years) - 1])},
+    years = f.year
+    description = SCALED_PREMIUM_RULES[(rule, check)].format(K=target_ratio)
+    return xr.DataArray(values, dims="period",
+                        coords={"period": years[starts], "period_end": ("period", years[np.array(ends) - 1])},
                         name="scaled_premium",
-                        attrs={"units": "share of insurable earnings",
-                               "description": ("lowest constant rate per period keeping the reserve non-decreasing"
-                                               if target_ratio is None else
-                                               f"rate per period reaching a reserve ratio of {target_ratio} at its end")})
+                        attrs={"units": "share of insurable earnings", "description": description, "rule": rule,
+                               "check": check})
 
 
-def actuarial_balance(ds: xr.Dataset) -> float:
-    """SSA-style actuarial balance over the horizon: summarized income rate minus summarized cost rate,
-    with a target ending reserve of one year's expenditure (the last year's, discounted from the end).
+def _lowest_rate(a: np.ndarray, b: np.ndarray) -> float:
+    """The lowest π >= 0 with a + b π >= 0 elementwise (NaN if none)."""
+    rising = b > 0
+    rate = max(0.0, float(np.max(-a[rising] / b[rising]))) if rising.any() else 0.0
+    slack = a + b * rate
+    if np.any(slack < -1e-9 * (np.abs(a) + np.abs(b * rate))):
+        return np.nan
+    return rate
 
-    income rate = (V_0 + PV(contributions + subsidy)) / PV(wage bill)
-    cost rate   = (PV(expenditure) + v_n E_n) / PV(wage bill)"""
-    _, v_end = discount_factors(ds)
-    payroll = present_value(ds, ds["insurable_wage_bill"].values)
-    income = float(ds["reserve_at_valuation"]) + present_value(ds, (ds["contributions"] + ds["state_subsidy"]).values)
-    cost = present_value(ds, ds["total_expenditure"].values) + v_end[-1] * float(ds["total_expenditure"].values[-1])
+
+def actuarial_balance(ds, period: int | None = None, next_cost: float | None = None) -> float:
+    """SSA actuarial balance over the first P = ``period`` years (default: the horizon): summarized income rate
+    minus summarized cost rate, with a target fund at the end of the period of one year's expenditure of the
+    year after it (``next_cost`` when P is the whole projection, whose following year it does not hold):
+
+        income rate = (V_0 + PV_P(contributions + subsidy)) / PV_P(wage bill)
+        cost rate   = (PV_P(expenditure) + v_P E_{P+1}) / PV_P(wage bill)
+
+    with the expenditure and subsidy due (benefits in full)."""
+    f = _flows(ds)
+    n = f.year.size if period is None else min(int(period), f.year.size)
+    if n < f.year.size:
+        next_cost = float(f.expenditure[n])
+    elif next_cost is None:
+        raise ValueError(f"the actuarial balance over {n} years needs the expenditure of the year after them")
+    payroll = f.pv(f.wage_bill, n)
+    income = f.reserve0 + f.pv(f.contributions + f.subsidy, n)
+    cost = f.pv(f.expenditure, n) + f.v_end[n - 1] * next_cost
     return (income - cost) / payroll
 
 
 BALANCE_SHEET_GROUPS = ("current_pensioners", "current_insured_past_service", "current_insured_future_service",
                         "future_entrants")
 
+HORIZON_NOTE = "present value at the valuation date of the open group's flows over the horizon"
+CLOSED_NOTE = "present value at the valuation date of the closed group's flows over every year its run projects"
 
-def balance_sheet(parts: dict[str, xr.Dataset]) -> xr.Dataset:
-    """Open-group balance sheet over the horizon from the projections of the closed-group runs.
+
+def _part_flows(parts: dict, open_flows: Flows | None = None) -> dict[str, Flows]:
+    """The parts' arrays, read once (parts given as Datasets or already as Flows)."""
+    if all(isinstance(p, Flows) for p in parts.values()):
+        return parts
+    open_ = open_flows if open_flows is not None else _flows(parts["open"])
+    return {k: open_ if k == "open" else (ds if isinstance(ds, Flows) else Flows(ds, rates=open_))
+            for k, ds in parts.items()}
+
+
+def balance_sheet(parts: dict) -> xr.Dataset:
+    """Open-group balance sheet from the projections of the closed-group runs.
 
     ``parts``: "open" (the valuation), "closed" (no new entrants), "accrued" (no entrants, no future
-    accrual) and "pensioners" (current pensioners and their survivors only). Liabilities are present
-    values of benefits and grants: current pensioners = pensioners run; past service = accrued -
-    pensioners; future service = closed - accrued; future entrants = open - closed; administrative
-    expenses are a liability line of their own. Assets: the reserve, contributions of current insured
-    (closed run) and of future entrants (open - closed), the state subsidy. Assets minus liabilities
-    equals V_0 + PV(C + subsidy - E), the GAP identity.
+    accrual) and "pensioners" (current pensioners and their survivors only). A closed-group part may
+    project more years than the valuation (its run-off past the horizon); each part is discounted with
+    its own ``investment_return`` (the valuation's, held, where it has none). Liabilities are present
+    values of benefits and grants due: current pensioners = pensioners run; past service = accrued -
+    pensioners; future service = closed - accrued (each over all the years its run projects); future
+    entrants = open - closed over the horizon; administrative expenses (due) are a liability line of
+    their own, over the horizon. Assets: the reserve, contributions of current insured (closed run, all
+    its years) and of future entrants (open - closed over the horizon), the state subsidy over the
+    horizon. Assets minus liabilities equals V_0 + PV(C + subsidy - E) over the horizon (the GAP identity)
+    plus the closed group's contributions less benefits past the horizon.
     """
-    open_ = parts["open"]
-
-    def pv(ds, *names):
-        return present_value(open_, sum(ds[n].values for n in names))
-
-    benefits = {k: pv(ds, "benefit_expenditure", "grants") for k, ds in parts.items()}
-    contributions = {k: pv(ds, "contributions") for k, ds in parts.items()}
+    flows = _part_flows(parts)
+    open_ = flows["open"]
+    n = open_.year.size
+    benefits = {k: f.pv(f.benefits + f.grants) for k, f in flows.items()}
+    contributions = {k: f.pv(f.contributions) for k, f in flows.items()}
+    within = {k: f.pv(f.benefits + f.grants, min(n, f.year.size)) for k, f in flows.items()}
+    paid_in = {k: f.pv(f.contributions, min(n, f.year.size)) for k, f in flows.items()}
+    a_b, a_c = open_.admin_benefits, open_.admin_contributions
     liabilities = {
         "current_pensioners": benefits["pensioners"],
         "current_insured_past_service": benefits["accrued"] - benefits["pensioners"],
         "current_insured_future_service": benefits["closed"] - benefits["accrued"],
-        "future_entrants": benefits["open"] - benefits["closed"],
-        "administrative_expenses": pv(open_, "admin_expenses"),
+        "future_entrants": within["open"] - within["closed"],
+        "administrative_expenses": open_.pv(a_b * (open_.benefits + open_.grants) + a_c * open_.contributions),
     }
     assets = {
-        "reserve": float(open_["reserve_at_valuation"]),
+        "reserve": open_.reserve0,
         "contributions_current_insured": contributions["closed"],
-        "contributions_future_entrants": contributions["open"] - contributions["closed"],
-        "state_subsidy": pv(open_, "state_subsidy"),
+        "contributions_future_entrants": paid_in["open"] - paid_in["closed"],
+        "state_subsidy": open_.pv(open_.subsidy),
     }
     total_liabilities = sum(liabilities.values())
     total_assets = sum(assets.values())
@@ -228,6 +415,68 @@ def balance_sheet(parts: dict[str, xr.Dataset]) -> xr.Dataset:
         "accrued_liability_current_pensioners": benefits["pensioners"],
         "funded_ratio": assets["reserve"] / accrued if accrued else np.nan,
     })
+    horizon_items = {"liability_future_entrants", "liability_administrative_expenses",
+                     "asset_contributions_future_entrants", "asset_state_subsidy"}
+    closed_items = {"liability_current_pensioners", "liability_current_insured_past_service",
+                    "liability_current_insured_future_service", "asset_contributions_current_insured",
+                    "accrued_liability", "accrued_liability_current_pensioners"}
+
+    def note(k):
+        if k in horizon_items:
+            return HORIZON_NOTE
+        if k in closed_items:
+            return CLOSED_NOTE
+        if k == "funded_ratio":
+            return "reserve at the valuation date / accrued liability"
+        if k == "asset_reserve":
+            return "at the valuation date"
+        return "sum of the items above (open-group items over the horizon, closed-group items over their runs)"
+
     return xr.Dataset({k: ((), float(v), {"units": "currency" if k != "funded_ratio" else "ratio",
-                                         "description": "present value at the valuation date over the horizon"})
+                                         "description": note(k)})
                        for k, v in data.items()})
+
+
+def average_premiums(parts: dict) -> xr.Dataset:
+    """Average premiums of the current insured and pensioners (the closed group, "closed" run) and of future
+    entrants (open - closed), on the statutory basis of the GAP and over the GAP's full horizon (the closed
+    group's years past the horizon, if its run projects them, do not count, so that the GAP identity holds):
+
+        AP_current = (PV(N_closed) - V_0) / PV(K_closed)       (the reserve belongs to the current group)
+        AP_new     = (PV(N_open) - PV(N_closed)) / (PV(K_open) - PV(K_closed))
+        GAP_n      = w AP_current + (1 - w) AP_new,  w = PV(K_closed) / PV(K_open)
+
+    with N the net cost (benefits and grants due with their administration, less the subsidy) and K the
+    contribution base (collection rate x (1 - a_c) x insurable wage bill); with full collection, no subsidy
+    and no administrative expenses, AP = PV(benefits and grants) / PV(insurable earnings). The present
+    values of benefits and grants and of insurable earnings of each group are reported beside them."""
+    flows = _part_flows(parts)
+    open_, closed = flows["open"], flows["closed"]
+    n = open_.year.size
+    cost_open, cost_closed = open_.pv(open_.net_cost), closed.pv(closed.net_cost, n)
+    base_open, base_closed = open_.pv(open_.contribution_base), closed.pv(closed.contribution_base, n)
+    pv = {
+        "pv_benefits_current": closed.pv(closed.benefits + closed.grants, n),
+        "pv_benefits_new_entrants": open_.pv(open_.benefits + open_.grants) - closed.pv(closed.benefits
+                                                                                         + closed.grants, n),
+        "pv_insurable_earnings_current": closed.pv(closed.wage_bill, n),
+        "pv_insurable_earnings_new_entrants": open_.pv(open_.wage_bill) - closed.pv(closed.wage_bill, n),
+    }
+    new_base = base_open - base_closed
+    data = {
+        "average_premium_current": ((cost_closed - open_.reserve0) / base_closed,
+                                    "share of insurable earnings",
+                                    "(PV of the current group's net cost - reserve) / PV of its contribution base, "
+                                    "over the horizon (closed-group run)"),
+        "average_premium_new_entrants": ((cost_open - cost_closed) / new_base if new_base else np.nan,
+                                         "share of insurable earnings",
+                                         "PV of future entrants' net cost / PV of their contribution base, over the "
+                                         "horizon (open - closed runs)"),
+    }
+    out = {k: ((), float(v), {"units": u, "description": d}) for k, (v, u, d) in data.items()}
+    for k, v in pv.items():
+        group = "current insured and pensioners" if k.endswith("current") else "future entrants"
+        what = "benefits and grants due" if "benefits" in k else "insurable earnings"
+        out[k] = ((), float(v), {"units": "currency", "description": f"present value at the valuation date of the "
+                                                                     f"{what} of {group}, over the horizon"})
+    return xr.Dataset(out)

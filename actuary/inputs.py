@@ -73,6 +73,31 @@ FIELDS: dict[str, dict[str, Field]] = {
                                        "with a non-decreasing reserve)"),
         "balance_sheet": Field((), "choice", "yes", choices=("yes", "no"),
                                doc="compute the open-group balance sheet and closed-group liability (4 extra runs)"),
+        "scaled_premium_rule": Field((), "choice", None, choices=("reserve", "reserve_to_wages", "reserve_ratio"),
+                                     doc="condition each scaled-premium period meets: reserve (the reserve does not "
+                                         "fall), reserve_to_wages (the reserve does not fall relative to the insurable "
+                                         "wage bill), reserve_ratio (reserve / expenditure reaches "
+                                         "scaled_premium_target); default: reserve_ratio when a target is given, "
+                                         "otherwise reserve"),
+        "scaled_premium_check": Field((), "choice", None, choices=("every_year", "period_end"),
+                                      doc="where the scaled-premium condition is checked: in every year of the period "
+                                          "or at its end only; default: period_end for the reserve_ratio rule, "
+                                          "otherwise every_year"),
+        "scaled_premium_periods": Field(("period",), "int", None, "years",
+                                        "start years of scaled-premium periods of unequal length (the first is the "
+                                        "valuation year; the last period runs to the end of the horizon); replaces "
+                                        "scaled_premium_period"),
+        "actuarial_balance_period": Field((), "int", 75, "years",
+                                          "valuation period of the actuarial balance (capped at the horizon); the "
+                                          "target fund at its end is the expenditure of the following year"),
+        "gap_terminal_reserve": Field((), "amount", 0.0, "years of expenditure",
+                                      "reserve the general average premium funds at the end of each horizon, as a "
+                                      "multiple K of that last year's expenditure (0: a reserve of zero)"),
+        "after_depletion": Field((), "choice", "borrow", choices=("borrow", "payable"),
+                                 doc="once the reserve is exhausted: borrow (the reserve goes negative and the debt "
+                                     "bears the investment return) or payable (the reserve never falls below zero; "
+                                     "benefits are paid at the share that the year's income and any remaining "
+                                     "reserve can pay)"),
         "scheme": Field((), "choice", "yes", choices=("yes", "no"),
                         doc="no: a social protection floor costing alone (population, economy, labour force "
                             "participation and the Floor sheet; no scheme provisions, insured or pensioners)"),
@@ -226,7 +251,8 @@ GROWTH_ONLY = ("entrants", "entrant_growth", "entrant_distribution")
 # the inputs a floor costing alone (settings.scheme = "no") may have: None = every field of the group
 NATIONAL = {"economy": None, "demography": None, "behaviour": ("participation",), "floor": None}
 SCHEME_SETTINGS = ("max_service", "max_retirement_age", "new_entrant_method", "scaled_premium_period",
-                   "scaled_premium_target", "balance_sheet")
+                   "scaled_premium_target", "balance_sheet", "scaled_premium_rule", "scaled_premium_check",
+                   "scaled_premium_periods", "actuarial_balance_period", "gap_terminal_reserve", "after_depletion")
 
 
 def is_national(group: str, name: str) -> bool:
@@ -483,6 +509,14 @@ class Inputs:
         if s["scaled_premium_period"] < 1:
             raise InputError(f"Input 'settings.scaled_premium_period': value {s['scaled_premium_period']} must be "
                              ">= 1 year.")
+        self._scaled_premium_checks(raw["settings"])
+        if s["after_depletion"] == "payable" and self.initial["reserve"] < 0:
+            raise InputError(f"Input 'initial.reserve': value {self.initial['reserve']} is negative, but with "
+                             "settings.after_depletion 'payable' the reserve never falls below zero; choose 'borrow' "
+                             "for a scheme that starts in debt.", field="initial.reserve")
+        if s["actuarial_balance_period"] < 1:
+            raise InputError(f"Input 'settings.actuarial_balance_period': value {s['actuarial_balance_period']} must "
+                             "be >= 1 year.", field="settings.actuarial_balance_period")
         growth = s["new_entrant_method"] == "growth"
         for key in GROWTH_ONLY:
             given = key in raw["behaviour"]
@@ -506,6 +540,41 @@ class Inputs:
             raise check._cell_error("initial.average_pension", bad, i,
                                     f"value 0 for a cell with {pens.values.flat[i]} pensioners; expected their average "
                                     "annual pension > 0.")
+
+    def _scaled_premium_checks(self, given: dict) -> None:
+        """The scaled-premium rule, its check, its target and its periods agree; the defaults of the rule and the
+        check are filled in (reserve_ratio and period_end when a target is given, reserve and every_year otherwise)."""
+        s = self.settings
+        target = s["scaled_premium_target"]
+        if s["scaled_premium_rule"] is None:
+            s["scaled_premium_rule"] = "reserve" if target is None else "reserve_ratio"
+        if s["scaled_premium_check"] is None:
+            s["scaled_premium_check"] = "period_end" if s["scaled_premium_rule"] == "reserve_ratio" else "every_year"
+        if s["scaled_premium_rule"] == "reserve_ratio" and target is None:
+            raise InputError("Input 'settings.scaled_premium_target' is required when settings.scaled_premium_rule is "
+                             "'reserve_ratio' (the reserve ratio K to reach).", field="settings.scaled_premium_rule")
+        if s["scaled_premium_rule"] != "reserve_ratio" and target is not None:
+            raise InputError(f"Input 'settings.scaled_premium_target' is only used by the reserve_ratio rule, but "
+                             f"settings.scaled_premium_rule is '{s['scaled_premium_rule']}'; remove the target or "
+                             "choose 'reserve_ratio'.", field="settings.scaled_premium_target")
+        starts = s["scaled_premium_periods"]
+        if starts is None:
+            return
+        if given.get("scaled_premium_period") is not None:
+            raise InputError("Input 'settings.scaled_premium_period' is not used when settings.scaled_premium_periods "
+                             "gives the start years of the periods; give one or the other.",
+                             field="settings.scaled_premium_period")
+        years = self.coords["year"]
+        if starts[0] != years[0]:
+            raise InputError(f"Input 'settings.scaled_premium_periods': the first period starts in {starts[0]}; "
+                             f"expected the valuation year {years[0]}.", field="settings.scaled_premium_periods")
+        for before, after in zip(starts, starts[1:]):
+            if after <= before:
+                raise InputError(f"Input 'settings.scaled_premium_periods': start year {after} after {before}; the "
+                                 "start years must increase.", field="settings.scaled_premium_periods")
+        if starts[-1] > years[-1]:
+            raise InputError(f"Input 'settings.scaled_premium_periods': start year {starts[-1]} is after the last "
+                             f"projection year {years[-1]}.", field="settings.scaled_premium_periods")
 
     def as_dict(self) -> dict[str, dict]:
         return {g: dict(getattr(self, g)) for g in FIELDS}

@@ -18,10 +18,10 @@ import xarray as xr
 from . import series
 from .inputs import BENEFITS, Inputs
 from .kernels.population import project_population_kernel
-from .kernels.scheme import finance_kernel, insured_kernel, pensions_kernel
+from .kernels.scheme import award_annuity_kernel, finance_kernel, insured_kernel, pensions_kernel
 from .lifetable import life_table_from_qx
 from .reference.population import project_population_reference
-from .reference.scheme import finance_reference, insured_reference, pensions_reference
+from .reference.scheme import award_annuity_reference, finance_reference, insured_reference, pensions_reference
 from .validation import SEXES
 
 
@@ -169,14 +169,57 @@ def build_kernel_inputs(inputs: Inputs) -> KernelInputs:
                    subsidy_wages=_c(sch["subsidy_share_of_wages"].values),
                    admin_benefits=float(sch["admin_share_of_benefits"]),
                    admin_contributions=float(sch["admin_share_of_contributions"]),
-                   investment_return=_c(eco["nominal_return"].values), reserve0=float(ini["reserve"]))
+                   investment_return=_c(eco["nominal_return"].values), reserve0=float(ini["reserve"]),
+                   payable=st["after_depletion"] == "payable")
     employed = employment_share(inputs)
     target_share = employed * beh["coverage"].values
     derived = dict(wages=wages, prices=prices, beta=beta, wage_growth=wage_growth, average_wage=average_wage,
                    funeral=funeral,
                    insurable=insurable, reference=reference, minimum=minimum, maximum=maximum,
-                   employment_share=employed, target_share=target_share, mean_salary=mean_salary)
+                   employment_share=employed, target_share=target_share, mean_salary=mean_salary,
+                   annuity=award_annuity_assumptions(inputs, q_pension, factors, pi, wage_growth, pensions, finance))
     return KernelInputs(population, insured, pensions, finance, derived)
+
+
+def award_annuity_assumptions(inputs: Inputs, q_pension, mortality_factors, inflation, wage_growth, pensions,
+                              finance) -> dict:
+    """Assumptions of the capital values at award (:func:`kernels.scheme.award_annuity_kernel`) over the
+    horizon and past it, until a pensioner awarded in the last year at age 0 would reach the last age:
+    every assumption held at its value of the last projection year (mortality keeps improving at the
+    last year's improvement rates; indexation follows the last year's inflation and wage growth)."""
+    demo, sch = inputs.demography, inputs.scheme
+    n_years, _, _, n_ages = q_pension.shape
+    tail = n_ages
+    improvement = demo["mortality_improvement"].transpose("year", "sex", "age").values
+    # the improvement factor of mortality_table, continued year by year in the same order of operations
+    steps = np.concatenate([1.0 - improvement[1:], np.repeat(1.0 - improvement[-1:], tail, axis=0)])
+    factor = np.cumprod(steps, axis=0)[n_years - 1:]
+    q = np.clip(demo["mortality"].transpose("sex", "age").values * factor, 0.0, 1.0)
+    q[..., -1] = 1.0
+    q_tail = np.stack([np.clip(q * f.transpose("sex", "age").values, 0.0, 1.0) for f in mortality_factors], axis=1)
+    q_tail[..., -1] = 1.0
+
+    def held(array):
+        return np.concatenate([array, np.repeat(array[-1:], tail, axis=0)])
+
+    beta = series.pension_indexation(held(inflation), held(wage_growth), sch["indexation_price_weight"],
+                                     sch["indexation_wage_weight"], sch["indexation_floor"], sch["indexation_cap"],
+                                     sch["indexation_lag"])
+    return dict(q_pension=_c(np.concatenate([q_pension, q_tail])), beta=_c(beta),
+                remarriage=_c(held(pensions["remarriage"])), normal_age=_c(held(pensions["normal_age"])),
+                convert_invalidity=pensions["convert_invalidity"], orphan_limit=float(pensions["shares"][3]),
+                investment_return=_c(held(finance["investment_return"])))
+
+
+def award_annuity_factors(kin: KernelInputs, engine: str = "kernel") -> np.ndarray:
+    """Capital value at award per unit of annual pension, by (award year, benefit, sex, age at 1 January)."""
+    a = kin.series["annuity"]
+    n_years = kin.finance["investment_return"].size
+    if engine == "reference":
+        return award_annuity_reference(**a, n_awards=n_years)
+    factors = np.empty((n_years,) + a["q_pension"].shape[1:])
+    award_annuity_kernel(**a, factors=factors)
+    return factors
 
 
 def credit_past_service(active: np.ndarray, share: float) -> np.ndarray:
@@ -264,7 +307,7 @@ def run_kernels(kin: KernelInputs, lo: int, engine: str = "kernel", mode: str = 
     if engine == "kernel":
         fres = {"contributions": np.empty(n_years), "subsidy": np.empty(n_years), "admin": np.empty(n_years),
                 "expenditure": np.empty(n_years), "investment_income": np.empty(n_years),
-                "reserve": np.empty(n_years + 1)}
+                "reserve": np.empty(n_years + 1), "payable_share": np.empty(n_years)}
         finance_kernel(wage_bill=res["wage_bill"], benefits=benefits, grants=grants, **fin, **fres)
     else:
         fres = finance_reference(res["wage_bill"], benefits, grants, **fin)
@@ -273,6 +316,9 @@ def run_kernels(kin: KernelInputs, lo: int, engine: str = "kernel", mode: str = 
     out["funeral_grants"] = funeral
     out["withdrawal_grants"] = res["grants"]
     out["all_grants"] = grants
+    if mode == "open":
+        out["award_annuity_factors"] = award_annuity_factors(kin, engine)
+        out["award_capital_value"] = (pres["awards_amount"] * out["award_annuity_factors"]).sum(axis=(1, 2, 3))
     return out
 
 
@@ -296,7 +342,10 @@ def cash_flows(inputs: Inputs, out: dict) -> xr.Dataset:
     year = inputs.coords["year"]
     return xr.Dataset({"contributions": ("year", out["finance_contributions"]),
                        "benefit_expenditure": ("year", out["benefits"]),
-                       "grants": ("year", out["all_grants"])}, coords={"year": year})
+                       "grants": ("year", out["all_grants"]),
+                       "insurable_wage_bill": ("year", out["wage_bill"]),
+                       "investment_return": ("year", inputs.economy["nominal_return"].values)},
+                      coords={"year": year})
 
 
 def _full_ages(array: np.ndarray, lo: int) -> np.ndarray:
@@ -327,6 +376,14 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict, extend=None) -> xr.
     awards_amount = out["pensioner_awards_amount"]
     wage_bill = out["wage_bill"]
     total_expenditure = out["finance_expenditure"]
+    fin = kin.finance
+    outgo = out["benefits"] + out["all_grants"]
+    # expenditure due (benefits and grants in full, whatever was payable after depletion) and the
+    # break-even rate: the statutory rate at which the year's income equals that expenditure
+    due = outgo + (fin["admin_benefits"] * outgo + fin["admin_contributions"] * out["finance_contributions"])
+    net_cost = (1 + fin["admin_benefits"]) * outgo - (fin["subsidy_benefits"] * out["benefits"]
+                                                      + fin["subsidy_wages"] * wage_bill)
+    contribution_base = fin["collection_rate"] * (1 - fin["admin_contributions"]) * wage_bill
     reserve_end = out["finance_reserve"][1:]
     reserve_start = out["finance_reserve"][:-1]
     contributors = out["contributors"]
@@ -335,9 +392,11 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict, extend=None) -> xr.
     with np.errstate(divide="ignore", invalid="ignore"):
         average_pension = np.where(pension_count_end > 0, pension_amount_end / pension_count_end, 0.0)
         pensioners_total = pension_count_end.sum(axis=(2, 3))
-        paygo = total_expenditure / wage_bill
-        reserve_ratio = reserve_end / total_expenditure
-        trust_fund_ratio = reserve_start / total_expenditure
+        paygo = due / wage_bill
+        reserve_ratio = reserve_end / due
+        trust_fund_ratio = reserve_start / due
+        breakeven = net_cost / contribution_base
+        terminal_funding = out["award_capital_value"] / wage_bill
         new_old_age = out["awards_count"][:, 0].sum(axis=(1, 2))
         new_old_age_amount = out["awards_amount"][:, 0].sum(axis=(1, 2))
         average_salary_all = wage_bill / np.where(contributors > 0, contributors, np.nan)
@@ -362,13 +421,16 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict, extend=None) -> xr.
                               "lump sums to insured reaching retirement age without the vesting service"),
         "funeral_grants": ((Y,), out["funeral_grants"], "currency", "per death of an active or a pensioner"),
         "admin_expenses": ((Y,), out["finance_admin"], "currency", ""),
-        "total_expenditure": ((Y,), total_expenditure, "currency", "benefits + grants + administrative expenses"),
+        "total_expenditure": ((Y,), total_expenditure, "currency",
+                              "benefits + grants + administrative expenses paid (after depletion with "
+                              "settings.after_depletion 'payable': payable_benefits + administrative expenses)"),
         "investment_income": ((Y,), out["finance_investment_income"], "currency",
                               "i V_{t-1} + ((1+i)^0.5-1)(C+subsidy-E)"),
         "reserve": ((Y,), reserve_end, "currency", "at the end of the year"),
-        "paygo_cost_rate": ((Y,), paygo, "share", "total expenditure / insurable wage bill"),
-        "reserve_ratio": ((Y,), reserve_ratio, "years", "reserve at the end of the year / expenditure"),
-        "trust_fund_ratio": ((Y,), trust_fund_ratio, "years", "reserve at the start of the year / expenditure"),
+        "paygo_cost_rate": ((Y,), paygo, "share",
+                            "total expenditure due (benefits, grants, administration) / insurable wage bill"),
+        "reserve_ratio": ((Y,), reserve_ratio, "years", "reserve at the end of the year / expenditure due"),
+        "trust_fund_ratio": ((Y,), trust_fund_ratio, "years", "reserve at the start of the year / expenditure due"),
         "gdp": ((Y,), gdp, "currency", ""),
         "expenditure_pct_gdp": ((Y,), 100 * out["benefits"] / gdp, "percent", "benefit expenditure / GDP"),
         "contributors": ((Y,), contributors, "persons", "actives exposed during the year (leavers count half)"),
@@ -422,6 +484,27 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict, extend=None) -> xr.
         "collection_rate": ((Y,), kin.finance["collection_rate"], "share", ""),
         "subsidy_share_of_benefits": ((Y,), kin.finance["subsidy_benefits"], "share", ""),
         "subsidy_share_of_wages": ((Y,), kin.finance["subsidy_wages"], "share", ""),
+        "payable_share": ((Y,), out["finance_payable_share"], "share",
+                          "share of the year's benefits and grants that its income and the reserve left at its start "
+                          "can pay (1 before depletion)"),
+        "payable_benefits": ((Y,), out["finance_payable_share"] * outgo, "currency",
+                             "benefits and grants payable: payable_share x (benefit_expenditure + grants)"),
+        "breakeven_contribution_rate": ((Y,), breakeven, "share of insurable earnings",
+                                        "statutory contribution rate at which the year's income equals its "
+                                        "expenditure: ((1 + a_b)(benefits + grants) - state subsidy) / "
+                                        "(collection rate x (1 - a_c) x insurable wage bill), a_b and a_c the "
+                                        "administrative expenses charged on benefits and on contributions"),
+        "capital_value_of_awards": ((Y,), out["award_capital_value"], "currency",
+                                    "capital value at award (mid-year) of the pensions awarded in the year, all "
+                                    "benefit types, with the projection's mortality by benefit type, exits, "
+                                    "indexation and investment return (held at the last year's values past the "
+                                    "horizon); survivors' pensions count in the year of their own award"),
+        "annuity_factor_at_award": ((Y, B, S, A), out["award_annuity_factors"], "currency per unit of annual pension",
+                                    "capital value at award (mid-year) of a pension of 1 a year awarded in the year "
+                                    "at the age at 1 January (see capital_value_of_awards)"),
+        "terminal_funding_rate": ((Y,), terminal_funding, "share of insurable earnings",
+                                  "capital value of the pensions awarded in the year / insurable wage bill "
+                                  "(grants and administration excluded)"),
     }
     variables = {name: (dims, np.asarray(values), {"units": units, "description": doc})
                  for name, (dims, values, units, doc) in data.items()}

@@ -173,7 +173,8 @@ def pack(base) -> dict:
                         sch["minimum_pension"], sch["maximum_pension"], st["max_retirement_age"], ins["vesting"],
                         ins["invalidity_vesting"], ins["future_service_fraction"], ins["early_reduction"],
                         ins["late_increment"], ins["grant_multiple"], fin["admin_benefits"], fin["admin_contributions"],
-                        fin["reserve0"], float(ins["refund"]), float(pen["convert_invalidity"])], dtype=float)
+                        fin["reserve0"], float(ins["refund"]), float(pen["convert_invalidity"]),
+                        float(fin["payable"])], dtype=float)
     rules = np.array([RULE_CODES[sch["revaluation"]], RULE_CODES[sch["minimum_pension_indexation"]],
                       RULE_CODES[sch["maximum_pension_indexation"]], RULE_CODES[sch["funeral_grant_indexation"]]],
                      dtype=np.int64)
@@ -308,8 +309,10 @@ def simulate(base, n_paths: int, seed: int = 0, chunk_size: int = 250, workers: 
 
     def consume(i, values):
         reducer.add(values)
-        reserve = values[:, INDICATORS.index("reserve"), :]
-        depleted[:] += (np.minimum.accumulate(reserve, axis=1) < 0).sum(axis=0)
+        # depleted by the end of year t: benefits not payable in full in some year up to t (the reserve has
+        # been, or would have been, negative)
+        short = values[:, INDICATORS.index("payable_share"), :] < 1.0
+        depleted[:] += np.logical_or.accumulate(short, axis=1).sum(axis=0)
         if keep_paths:
             kept[i] = values
         if progress:
@@ -345,8 +348,9 @@ def simulate(base, n_paths: int, seed: int = 0, chunk_size: int = 250, workers: 
     for k, name in enumerate(names):
         ds[name] = (("percentile", "year"), percentiles[:, k, :])
     ds["probability_of_depletion"] = ("year", depleted / n_paths,
-                                      {"description": "share of paths whose reserve has been negative by the end "
-                                                      "of the year"})
+                                      {"description": "share of paths depleted by the end of the year: a year whose "
+                                                      "benefits the year's income and the reserve left could not pay "
+                                                      "in full (payable_share < 1)"})
     if keep_paths:
         values = np.concatenate([kept[i] for i in sorted(kept)])
         for k, name in enumerate(names):
@@ -383,7 +387,7 @@ def write_stochastic(ds: xr.Dataset, path) -> None:
     chart.y_axis.number_format = "0%"
     ws.add_chart(chart, "D3")
     formats = {"paygo_cost_rate": "0.00%", "reserve_ratio": "0.00", "expenditure_pct_gdp": "0.00",
-               "floor_cost_pct_gdp": "0.00", "fiscal_cost_pct_gdp": "0.00"}
+                "payable_share": "0.00%", "floor_cost_pct_gdp": "0.00", "fiscal_cost_pct_gdp": "0.00"}
     for name in INDICATORS + tuple(n for n in FLOOR_INDICATORS if n in ds):
         ws = wb.create_sheet(name[:31])
         ws.cell(row=1, column=1, value=f"{name}: percentiles across paths").font = Font(bold=True, size=12)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import xarray as xr
 
 from . import floor, indicators
-from .inputs import Inputs
+from .inputs import FB, Inputs, coordinates
 from .projection import build_kernel_inputs, cash_flows, run_kernels, to_dataset
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -79,7 +81,13 @@ class Valuation:
         return Valuation(**raw, name=self.name)
 
     def run(self, engine: str = "kernel") -> Results:
-        """Project the scheme; ``engine`` "kernel" (Numba) or "reference" (NumPy, same equations)."""
+        """Project the scheme; ``engine`` "kernel" (Numba) or "reference" (NumPy, same equations).
+
+        When the actuarial balance is taken over the whole horizon (``settings.actuarial_balance_period`` >=
+        the horizon), its target fund is the expenditure of the year after the horizon: the projection then
+        runs one year more, every year-dependent assumption held at its last value, and the results are
+        those of the horizon (the extra year changes none of them: every year's flows depend only on the
+        assumptions of that year and the years before it)."""
         if engine not in ("kernel", "reference"):
             raise ValueError(f"engine '{engine}' is not an engine; expected 'kernel' or 'reference'")
         settings = self.inputs.settings
@@ -88,22 +96,62 @@ class Valuation:
             data, horizons = floor.floor_summary(projection, settings["gap_horizons"])
             return Results(projection, xr.Dataset(data, coords={"horizon": horizons}, attrs={
                 "valuation_year": projection.attrs["valuation_year"], "horizon": projection.attrs["horizon"]}))
-        kin = build_kernel_inputs(self.inputs)
+        horizon = settings["horizon"]
+        extra = 1 if settings["actuarial_balance_period"] >= horizon else 0
+        inputs = held_past_horizon(self.inputs, extra) if extra else self.inputs
+        kin = build_kernel_inputs(inputs)
         lo = settings["min_age"]
         out = run_kernels(kin, lo, engine)
         extend = None
-        if self.inputs.has_floor:
+        if inputs.has_floor:
             pensions = {"count": out["pensioner_count"], "amount": out["pensioner_amount"]}
-            extend = floor.floor_extension(self.inputs, dict(kin.population, **out), pensions, kin.series["prices"],
+            extend = floor.floor_extension(inputs, dict(kin.population, **out), pensions, kin.series["prices"],
                                            kin.series["wages"], kin.series["beta"], engine)
-        projection = to_dataset(self.inputs, kin, out, extend)
+        projection = to_dataset(inputs, kin, out, extend)
+        following = None
+        if extra:
+            following = projection.isel(year=slice(horizon, None))
+            projection = projection.isel(year=slice(0, horizon))
+            projection.attrs = dict(projection.attrs, horizon=horizon)
         parts = None
         if settings["balance_sheet"] == "yes":
             parts = {"open": projection}
             for mode in ("closed", "accrued", "pensioners"):
-                parts[mode] = cash_flows(self.inputs, run_kernels(kin, lo, engine, mode))
-        extra = floor.floor_summary(projection, settings["gap_horizons"])[0] if self.inputs.has_floor else None
-        return Results(projection, indicators.summary(projection, settings, parts, extra))
+                flows = cash_flows(inputs, run_kernels(kin, lo, engine, mode))
+                # the year projected for the actuarial balance is not part of the closed groups' balance sheet
+                parts[mode] = flows.isel(year=slice(0, horizon)) if extra else flows
+        floor_summary = floor.floor_summary(projection, settings["gap_horizons"])[0] if inputs.has_floor else None
+        return Results(projection, indicators.summary(projection, settings, parts, following, floor_summary))
+
+
+def held_past_horizon(inputs: Inputs, years: int) -> Inputs:
+    """The inputs of a projection ``years`` longer than ``inputs``' horizon, every year-dependent input held
+    at its value of the last year (mortality keeps improving at the last year's rates)."""
+    extended = copy.copy(inputs)
+    extended.settings = dict(inputs.settings, horizon=inputs.settings["horizon"] + years)
+    extended.coords = coordinates(extended.settings)
+    if FB in inputs.coords:  # the social protection floor's benefits
+        extended.coords[FB] = inputs.coords[FB]
+    all_years = extended.coords["year"]
+
+    templates: dict = {}  # one labelled array per layout: building coordinates is what costs
+
+    def held(da: xr.DataArray) -> xr.DataArray:
+        axis = da.dims.index("year")
+        last = da.values[(slice(None),) * axis + (slice(-1, None),)]
+        values = np.concatenate([da.values] + [last] * years, axis=axis)
+        key = (da.dims, values.shape)
+        if key not in templates:
+            coords = {d: all_years if d == "year" else da.coords[d].values for d in da.dims}
+            templates[key] = xr.DataArray(values, dims=da.dims, coords=coords)
+        out = templates[key].copy(deep=False, data=values)
+        out.name, out.attrs = da.name, dict(da.attrs)
+        return out
+
+    for group in ("scheme", "economy", "demography", "behaviour", "initial", "floor"):
+        setattr(extended, group, {k: held(v) if isinstance(v, xr.DataArray) and "year" in v.dims else v
+                                  for k, v in getattr(inputs, group).items()})
+    return extended
 
 
 @lru_cache(maxsize=4)

@@ -207,3 +207,23 @@ def test_existing_scheduler_gives_the_in_process_results(demo, tmp_path):
     here = run_scenarios(demo, scenarios)
     for name in ("gap", "reserve", "depletion_year"):
         np.testing.assert_allclose(remote[name].values, here[name].values, rtol=1e-12, atol=0, err_msg=name)
+
+
+def test_payable_paths_equal_full_valuations_and_deplete_when_borrowing_paths_do(demo):
+    """With benefits cut to what is payable after depletion, the batch kernel still gives each path's full
+    valuation, no reserve falls below zero, and a path is depleted in the same year as under borrowing
+    (the same definition: the first year whose benefits income and reserve cannot pay in full)."""
+    payable = demo.replace(settings={"after_depletion": "payable"})
+    params = StochasticParameters(return_volatility=0.08)
+    values = run_chunk(pack(payable), params, 9, [4])
+    expected = path_valuation(payable, draw_paths(payable.inputs, params, 9, [4]), 0).run().projection
+    for k, name in enumerate(INDICATORS):
+        reference = expected[name].values
+        np.testing.assert_allclose(values[0, k], reference, rtol=1e-9, atol=1e-9 * np.abs(reference).max(),
+                                   err_msg=name)
+    paid = simulate(payable, 40, seed=4, chunk_size=20, params=params, keep_paths=True)
+    borrowed = simulate(demo, 40, seed=4, chunk_size=20, params=params)
+    assert paid.path_reserve.values.min() >= 0
+    np.testing.assert_array_equal(paid.probability_of_depletion.values, borrowed.probability_of_depletion.values)
+    short = np.logical_or.accumulate(paid.path_payable_share.values < 1, axis=1).mean(axis=0)
+    np.testing.assert_array_equal(paid.probability_of_depletion.values, short)

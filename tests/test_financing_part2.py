@@ -6,7 +6,7 @@ import xarray as xr
 from hypothesis import given, settings
 
 from actuary import Valuation
-from actuary.indicators import discount_factors, present_value
+from actuary.indicators import present_value
 from actuary.projection import credit_past_service
 
 from .schemes import schemes, valuation
@@ -107,20 +107,6 @@ def test_closed_group_reproduces_annuity_factor_liability():
             alive *= 1 - q[age]
         expected += float(initial.sel(age=x)) * pension * factor
     assert float(s.accrued_liability_current_pensioners) == pytest.approx(expected, rel=1e-12)
-
-
-def test_actuarial_balance_is_zero_at_the_balancing_rate():
-    """With no expenses, subsidy or collection loss, the rate (PV E + v_n E_n - V_0) / PV S gives a zero
-    actuarial balance."""
-    v = Valuation.demo().replace(scheme={"collection_rate": 1.0, "subsidy_share_of_benefits": 0.0,
-                                         "admin_share_of_benefits": 0.0, "admin_share_of_contributions": 0.0})
-    p = v.run().projection
-    _, v_end = discount_factors(p)
-    rate = (present_value(p, p.total_expenditure.values) + v_end[-1] * float(p.total_expenditure[-1])
-            - float(p.reserve_at_valuation)) / present_value(p, p.insurable_wage_bill.values)
-    balanced = v.replace(scheme={"contribution_rate": rate}).run().summary
-    assert float(balanced.actuarial_balance) == pytest.approx(0.0, abs=1e-12)
-    assert float(v.run().summary.actuarial_balance) < 0
 
 
 @pytest.mark.parametrize("share", [0.0, 0.37, 1.0])

@@ -311,6 +311,17 @@ def test_a_case_without_a_floor_gives_exactly_the_same_results(demo, plain, test
     assert set(again.summary.data_vars) == set(plain.summary.data_vars)
 
 
+def test_floor_of_a_projection_run_past_the_horizon(demo, tested):
+    """An actuarial balance over the whole horizon projects one year more (assumptions held): the floor's
+    years are those of the horizon, and the same."""
+    rows = [old_age("universal"), old_age("pension_tested")]
+    longer = with_floor(demo, rows, settings={"actuarial_balance_period": 100}).run()
+    assert longer.projection.sizes["year"] == 100
+    for name in ("universal", "pension_tested"):
+        np.testing.assert_array_equal(longer.projection.floor_cost.sel(floor_benefit=name).values,
+                                      tested.projection.floor_cost.sel(floor_benefit=name).values)
+
+
 def test_floor_costing_alone_from_python(demo, tested):
     rows = [old_age("universal"), {"benefit": "child", "kind": "child", "max_age": 14, "amount": 1_000.0}]
     alone = floor_only(with_floor(demo, rows))

@@ -101,27 +101,34 @@ def write_results(results, valuation, path) -> None:
     ws = wb.create_sheet("Financing indicators")
     first, last = _yearly(ws, "Financing indicators", p, [
         ("contribution rate", p.contribution_rate.values, PERCENT),
+        ("break-even contribution rate", p.breakeven_contribution_rate.values, PERCENT),
         ("PAYG cost rate", p.paygo_cost_rate.values, PERCENT),
         ("reserve ratio", p.reserve_ratio.values, RATIO),
         ("trust fund ratio", p.trust_fund_ratio.values, RATIO),
-        ("expenditure % GDP", p.expenditure_pct_gdp.values / 100, PERCENT)])
-    _line_chart(ws, "PAYG cost rate and contribution rate", "share of insurable earnings", first, last, [2, 3], "H3",
-                PERCENT)
-    _line_chart(ws, "Reserve ratio (years of expenditure)", "years", first, last, [4], "H20", RATIO)
+        ("expenditure % GDP", p.expenditure_pct_gdp.values / 100, PERCENT),
+        ("terminal funding rate", p.terminal_funding_rate.values, PERCENT),
+        ("payable share of benefits", p.payable_share.values, PERCENT)])
+    # the contribution rate is compared with the break-even rate: both on the statutory basis (collection
+    # rate, administration charged on contributions, state subsidy)
+    _line_chart(ws, "Break-even contribution rate and contribution rate", "share of insurable earnings", first, last,
+                [2, 3], "K3", PERCENT)
+    _line_chart(ws, "Reserve ratio (years of expenditure)", "years", first, last, [5], "K20", RATIO)
     row = last + 3
     _table(ws, "General average premium", ["horizon (years)", "GAP"],
            [[int(h), float(g)] for h, g in zip(s.horizon.values, s.gap.values)], [None, PERCENT], start_row=row)
     row += 3 + s.sizes["horizon"] + 1
-    _table(ws, "Scaled premium", ["period from", "period to", "rate"],
+    _table(ws, f"Scaled premium ({s.scaled_premium.attrs['description']})", ["period from", "period to", "rate"],
            [[int(a), int(b), float(r)] for a, b, r in zip(s.period.values, s.period_end.values, s.scaled_premium.values)],
            [None, None, PERCENT], start_row=row)
 
     ws = wb.create_sheet("Balance sheet")
     items = [k for k in s.data_vars if k.startswith(("asset_", "liability_"))]
     items += ["total_assets", "total_liabilities", "balance", "accrued_liability", "funded_ratio"]
+    items += [k for k in s.data_vars if k.startswith("pv_")]
     rows = [[k.replace("_", " "), float(s[k])] for k in items if k in s]
-    _table(ws, f"Open-group balance sheet over {p.sizes['year']} years and closed-group accrued liability "
-               "(present values at the valuation date)", ["item", "value"], rows,
+    _table(ws, f"Open-group balance sheet (open-group items over {p.sizes['year']} years, closed-group items over "
+               "their runs) and closed-group accrued liability (present values at the valuation date)",
+           ["item", "value"], rows,
            [None, MONEY])
     for r in range(3, 3 + len(rows)):
         if ws.cell(row=r, column=1).value == "funded ratio":
@@ -157,11 +164,17 @@ def _summary(ws, p, s, valuation):
             ["reserve at the valuation date", float(p.reserve_at_valuation), MONEY],
             ["reserve ratio in the first year", float(p.reserve_ratio[0]), RATIO],
             ["depletion year", "none" if depletion != depletion else int(depletion), None],
-            ["actuarial balance (SSA)", float(s.actuarial_balance), PERCENT]]
+            ["share of benefits payable in the depletion year", float(s.payable_share_at_depletion), PERCENT],
+            ["share of benefits payable in the last year", float(s.payable_share_end), PERCENT],
+            [f"actuarial balance (SSA, {s.actuarial_balance.attrs['period']} years)", float(s.actuarial_balance),
+             PERCENT],
+            ["terminal funding rate at maturity (last year)", float(s.terminal_funding_rate_at_maturity), PERCENT]]
     rows += [[f"general average premium, {int(h)} years", float(g), PERCENT] for h, g in zip(s.horizon.values, s.gap.values)]
     if "balance" in s:
         rows += [["open-group balance (assets - liabilities)", float(s.balance), MONEY],
-                 ["funded ratio (reserve / accrued liability)", float(s.funded_ratio), PERCENT]]
+                 ["funded ratio (reserve / accrued liability)", float(s.funded_ratio), PERCENT],
+                 ["average premium, current insured and pensioners", float(s.average_premium_current), PERCENT],
+                 ["average premium, future entrants", float(s.average_premium_new_entrants), PERCENT]]
     _key_indicators(ws, rows)
     _echo(ws, 3 + len(rows) + 2, valuation.inputs, ("settings", "scheme", "economy"))
 

@@ -18,9 +18,11 @@ from .series import indexed, reference_earnings_path
 INDICATORS = ("insurable_wage_bill", "contributions", "benefit_expenditure", "total_expenditure", "reserve",
               "paygo_cost_rate", "reserve_ratio", "contributors", "pensioners", "expenditure_pct_gdp",
               "investment_income", "wage_index", "state_subsidy", "grants", "admin_expenses", "trust_fund_ratio",
-              "gdp", "system_dependency_ratio", "demographic_dependency_ratio", "replacement_rate", "benefit_ratio")
+              "gdp", "system_dependency_ratio", "demographic_dependency_ratio", "replacement_rate", "benefit_ratio",
+              "payable_share", "payable_benefits")
 # after INDICATORS when the case has a social protection floor (floor arrays with at least one benefit)
 FLOOR_INDICATORS = ("floor_cost_pct_gdp", "fiscal_cost_pct_gdp")
+FLOOR_ROW = len(INDICATORS)
 
 
 @numba.njit(cache=True)
@@ -99,10 +101,11 @@ def simulate_paths(inflation, real_wage, productivity, nominal_return, improveme
     n_benefits = count0.shape[0]
     (price_weight, wage_weight, floor, cap, lag, ref_years, minimum0, maximum0, max_retirement_age, vesting,
      invalidity_vesting, future_fraction, early_reduction, late_increment, grant_multiple, admin_b, admin_c,
-     reserve0, refund, convert) = (scalars[0], scalars[1], scalars[2], scalars[3], int(scalars[4]),
-                                   int(scalars[5]), scalars[6], scalars[7], scalars[8], scalars[9], scalars[10],
-                                   scalars[11], scalars[12], scalars[13], scalars[14], scalars[15], scalars[16],
-                                   scalars[17], scalars[18] > 0, scalars[19] > 0)
+     reserve0, refund, convert, payable) = (scalars[0], scalars[1], scalars[2], scalars[3], int(scalars[4]),
+                                            int(scalars[5]), scalars[6], scalars[7], scalars[8], scalars[9],
+                                            scalars[10], scalars[11], scalars[12], scalars[13], scalars[14],
+                                            scalars[15], scalars[16], scalars[17], scalars[18] > 0, scalars[19] > 0,
+                                            scalars[20] > 0)
     n_slots = max(1, min(n_paths, n_slots))
     n_floor = floor_rules.shape[0]
     start_share = 0.5 if even else 0.0
@@ -152,6 +155,7 @@ def simulate_paths(inflation, real_wage, productivity, nominal_return, improveme
         total_expenditure = np.empty(n_years)
         income = np.empty(n_years)
         reserve = np.empty(n_years + 1)
+        payable_share = np.empty(n_years)
         ones = np.ones(n_years)
         scratch_l = np.empty(n_full)
         scratch_s = np.empty(n_full)
@@ -260,8 +264,8 @@ def simulate_paths(inflation, real_wage, productivity, nominal_return, improveme
                             dead += pension_deaths[t, b, s, x]
                 all_grants[t] = grants[t] + funeral[t] * dead
             finance_kernel(wage_bill, benefits, all_grants, contribution_rate, collection_rate, subsidy_benefits,
-                           subsidy_wages, admin_b, admin_c, nominal_return[p], reserve0,
-                           contributions, subsidy, admin, total_expenditure, income, reserve)
+                           subsidy_wages, admin_b, admin_c, nominal_return[p], reserve0, payable,
+                           contributions, subsidy, admin, total_expenditure, income, reserve, payable_share)
             # GDP: employment growth x (1 + productivity) x (1 + inflation)
             gdp = gdp0
             previous_employment = 0.0
@@ -279,13 +283,15 @@ def simulate_paths(inflation, real_wage, productivity, nominal_return, improveme
                         for x in range(n_full):
                             pensioners += count[t + 1, b, s, x]
                 out = indicators[p]
+                outgo = benefits[t] + all_grants[t]
+                due = outgo + (admin_b * outgo + admin_c * contributions[t])  # expenditure due (benefits in full)
                 out[0, t] = wage_bill[t]
                 out[1, t] = contributions[t]
                 out[2, t] = benefits[t]
                 out[3, t] = total_expenditure[t]
                 out[4, t] = reserve[t + 1]
-                out[5, t] = total_expenditure[t] / wage_bill[t]
-                out[6, t] = reserve[t + 1] / total_expenditure[t]
+                out[5, t] = due / wage_bill[t]
+                out[6, t] = reserve[t + 1] / due
                 out[7, t] = contributors[t]
                 out[8, t] = pensioners
                 out[9, t] = 100.0 * benefits[t] / gdp
@@ -294,7 +300,7 @@ def simulate_paths(inflation, real_wage, productivity, nominal_return, improveme
                 out[12, t] = subsidy[t]
                 out[13, t] = all_grants[t]
                 out[14, t] = admin[t]
-                out[15, t] = reserve[t] / total_expenditure[t]
+                out[15, t] = reserve[t] / due
                 out[16, t] = gdp
                 if n_floor > 0:
                     floor_year(t, population, count, amount, beta, fert, migration, start_share, prices, wages, gdp,
@@ -303,8 +309,8 @@ def simulate_paths(inflation, real_wage, productivity, nominal_return, improveme
                     floor_total = 0.0
                     for b in range(n_floor):
                         floor_total += floor_cost[t, b]
-                    out[21, t] = 100.0 * floor_total / gdp
-                    out[22, t] = 100.0 * (floor_total + subsidy[t]) / gdp
+                    out[FLOOR_ROW, t] = 100.0 * floor_total / gdp
+                    out[FLOOR_ROW + 1, t] = 100.0 * (floor_total + subsidy[t]) / gdp
                 out[17, t] = pensioners / contributors[t]
                 working = 0.0
                 old = 0.0
@@ -328,6 +334,8 @@ def simulate_paths(inflation, real_wage, productivity, nominal_return, improveme
                         start_m += amount[t, 0, s, x]
                 out[19, t] = (new_m / new_n) / average_salary if new_n > 0 else np.nan
                 out[20, t] = (start_m * (1.0 + beta[t]) / start_n) / average_salary if start_n > 0 else np.nan
+                out[21, t] = payable_share[t]
+                out[22, t] = payable_share[t] * outgo
 
 
 @numba.njit(cache=True)

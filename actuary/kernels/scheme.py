@@ -501,21 +501,105 @@ def pensions_kernel(count0, amount0, awards_count, awards_amount, q_pension, bet
 
 @numba.njit(cache=True)
 def finance_kernel(wage_bill, benefits, grants, contribution_rate, collection_rate, subsidy_benefits,
-                   subsidy_wages, admin_benefits, admin_contributions, investment_return, reserve0,
-                   contributions, subsidy, admin, expenditure, investment_income, reserve):
-    """C = rate x collection x S; subsidy = s_b B + s_w S; admin = a_b (B + G) + a_c C;
-    E = B + G + admin; I = i V_{t-1} + ((1+i)^(1/2) - 1)(C + subsidy - E); V_t = V_{t-1} + C + subsidy + I - E."""
+                   subsidy_wages, admin_benefits, admin_contributions, investment_return, reserve0, payable,
+                   contributions, subsidy, admin, expenditure, investment_income, reserve, payable_share):
+    """The reserve roll-forward of year t (METHODOLOGY §5), money of the year, flows at mid-year:
+
+        C = π c S                                   contributions (rate x collection rate x wage bill)
+        subsidy = s_b p B + s_w S                   state subsidy: a share of the pensions paid (not of
+                                                    grants) and a share of the wage bill
+        admin = a_b p (B + G) + a_c C               administration: a share of the pensions and grants
+                                                    paid and a share of the contributions
+        E = p (B + G) + admin
+        I = i V_{t-1} + ((1+i)^(1/2) - 1)(C + subsidy - E)     compound half-year interest on the net flow
+        V_t = V_{t-1} + C + subsidy + I - E
+
+    with B the pensions due (paid half a year in the award year, indexed in full the next January: see
+    pensions_kernel) and G the grants due. The subsidy is part of the income credited to the reserve.
+
+    ``payable_share`` p_t: the share of the year's benefits (pensions and grants) that the year's income
+    and the reserve left at its start can pay,
+
+        p_t = min(1, (max(V_{t-1}, 0)(1+i)^(1/2) + (1 - a_c) C + s_w S) / ((1 + a_b)(B + G) - s_b B)),
+
+    which is 1 until the reserve is exhausted (the depletion year is the first with p_t < 1: the year in
+    which V_t would turn negative). After depletion (``payable`` False, ``borrow``) benefits are paid in
+    full, p = 1 in the flows above and the negative reserve is a debt bearing the investment return; with
+    ``payable`` True the flows use p_t, so the reserve never falls below zero (V_t = 0 in every year with
+    p_t < 1: the year's income and what was left of the reserve pay the share p_t of the benefits)."""
     reserve[0] = reserve0
     for t in range(wage_bill.shape[0]):
         c = contribution_rate[t] * collection_rate[t] * wage_bill[t]
-        sub = subsidy_benefits[t] * benefits[t] + subsidy_wages[t] * wage_bill[t]
-        adm = admin_benefits * (benefits[t] + grants[t]) + admin_contributions * c
-        e = benefits[t] + grants[t] + adm
         i = investment_return[t]
-        inc = i * reserve[t] + ((1.0 + i) ** 0.5 - 1.0) * (c + sub - e)
+        root = (1.0 + i) ** 0.5
+        outgo = benefits[t] + grants[t]
+        due = (1.0 + admin_benefits) * outgo - subsidy_benefits[t] * benefits[t]
+        available = (1.0 - admin_contributions) * c + subsidy_wages[t] * wage_bill[t]
+        if reserve[t] > 0.0:
+            available += reserve[t] * root
+        share = 1.0
+        if due > 0.0 and available < due:
+            share = available / due if available > 0.0 else 0.0
+        paid = share if payable else 1.0
+        sub = subsidy_benefits[t] * benefits[t] * paid + subsidy_wages[t] * wage_bill[t]
+        adm = admin_benefits * outgo * paid + admin_contributions * c
+        e = outgo * paid + adm
+        inc = i * reserve[t] + (root - 1.0) * (c + sub - e)
+        if payable and share < 1.0:  # the reserve is exactly used up
+            inc = e - c - sub - reserve[t]
+            reserve[t + 1] = 0.0
+        else:
+            reserve[t + 1] = reserve[t] + c + sub + inc - e
         contributions[t] = c
         subsidy[t] = sub
         admin[t] = adm
         expenditure[t] = e
         investment_income[t] = inc
-        reserve[t + 1] = reserve[t] + c + sub + inc - e
+        payable_share[t] = share
+
+
+@numba.njit(cache=True)
+def award_annuity_kernel(q_pension, beta, remarriage, normal_age, convert_invalidity, orphan_limit,
+                         investment_return, factors):
+    """Capital value at award of a pension awarded in year t, per unit of annual amount:
+    ``factors[t, b, s, x]`` for the award years t < factors.shape[0], benefit b, sex s and age x at
+    1 January t, on the timing of :func:`pensions_kernel`: the award is made at mid-year t and paid for half
+    of it, exposed to half a year's mortality; from the next January it is indexed by β, paid for the
+    whole year less half a year for those dying in it (q_u(b) of the benefit type), and leaves by remarriage
+    (widow(er)s), at the orphans' age limit, or moves to old age at the normal retirement age (invalidity,
+    with ``convert_invalidity``: old-age mortality from then on). Payments of year u are valued at mid-year
+    u and discounted to mid-year t at the investment return: v = prod over the half years between them of
+    (1 + i)^(-1/2). The yearly arrays run over the award years and the years after them until everyone has
+    reached the last age (where q = 1). No survivors' pensions: those are awards of the year of death.
+
+    Backward recursion on the value at mid-year u per unit in payment at 1 January u (before indexation),
+        A_u(b, s, x) = (1 + β_u) [(1 - q/2) + v_{u,u+1} (1 - q)(1 - leave) A_{u+1}(b', s, x + 1)],
+        factor_t(b, s, x) = 1/2 + v_{t,t+1} (1 - q/2)(1 - leave) A_{t+1}(b', s, x + 1)."""
+    n_years = q_pension.shape[0]
+    n_awards = factors.shape[0]
+    n_benefits, _, n_ages = q_pension.shape[1], q_pension.shape[2], q_pension.shape[3]
+    following = np.zeros((n_benefits, 2, n_ages))  # A_{u+1}
+    current = np.zeros((n_benefits, 2, n_ages))
+    for u in range(n_years - 1, -1, -1):
+        v = 0.0
+        if u + 1 < n_years:
+            v = 1.0 / ((1.0 + investment_return[u]) ** 0.5 * (1.0 + investment_return[u + 1]) ** 0.5)
+        index = 1.0 + beta[u]
+        for b in range(n_benefits):
+            for s in range(2):
+                for x in range(n_ages):
+                    q = q_pension[u, b, s, x]
+                    older = x + 1 if x + 1 < n_ages else n_ages - 1
+                    leave = 0.0
+                    if b == WIDOW:
+                        leave = remarriage[u, s, x]
+                    if b == ORPHAN and older >= orphan_limit:
+                        leave = 1.0
+                    destination = b
+                    if b == INVALIDITY and convert_invalidity and x + 1.0 >= normal_age[u, s]:
+                        destination = OLD_AGE
+                    later = v * (1.0 - leave) * following[destination, s, older]
+                    current[b, s, x] = index * ((1.0 - 0.5 * q) + (1.0 - q) * later)
+                    if u < n_awards:
+                        factors[u, b, s, x] = 0.5 + (1.0 - 0.5 * q) * later
+        following[:] = current

@@ -250,18 +250,53 @@ def pensions_reference(count0, amount0, awards_count, awards_amount, q_pension, 
 
 
 def finance_reference(wage_bill, benefits, grants, contribution_rate, collection_rate, subsidy_benefits,
-                      subsidy_wages, admin_benefits, admin_contributions, investment_return, reserve0):
+                      subsidy_wages, admin_benefits, admin_contributions, investment_return, reserve0, payable):
     contributions = contribution_rate * collection_rate * wage_bill
-    subsidy = subsidy_benefits * benefits + subsidy_wages * wage_bill
-    admin = admin_benefits * (benefits + grants) + admin_contributions * contributions
-    expenditure = benefits + grants + admin
-    net = contributions + subsidy - expenditure
-    half = np.sqrt(1 + investment_return) - 1
-    reserve = np.empty(wage_bill.size + 1)
-    income = np.empty(wage_bill.size)
+    outgo = benefits + grants
+    due = (1 + admin_benefits) * outgo - subsidy_benefits * benefits
+    income = (1 - admin_contributions) * contributions + subsidy_wages * wage_bill
+    root = np.sqrt(1 + investment_return)
+    n = wage_bill.size
+    reserve = np.empty(n + 1)
+    share = np.ones(n)
+    paid = np.ones(n)
     reserve[0] = reserve0
-    for t in range(wage_bill.size):
-        income[t] = investment_return[t] * reserve[t] + half[t] * net[t]
-        reserve[t + 1] = reserve[t] + net[t] + income[t]
+    for t in range(n):
+        available = income[t] + max(reserve[t], 0.0) * root[t]
+        if due[t] > 0 and available < due[t]:
+            share[t] = max(available, 0.0) / due[t]
+        if payable:
+            paid[t] = share[t]
+        net = (contributions[t] + subsidy_benefits[t] * benefits[t] * paid[t] + subsidy_wages[t] * wage_bill[t]
+               - (1 + admin_benefits) * outgo[t] * paid[t] - admin_contributions * contributions[t])
+        reserve[t + 1] = 0.0 if payable and share[t] < 1 else reserve[t] * (1 + investment_return[t]) + root[t] * net
+    subsidy = subsidy_benefits * benefits * paid + subsidy_wages * wage_bill
+    admin = admin_benefits * outgo * paid + admin_contributions * contributions
+    expenditure = outgo * paid + admin
+    income_from_investment = reserve[1:] - reserve[:-1] - contributions - subsidy + expenditure
     return {"contributions": contributions, "subsidy": subsidy, "admin": admin, "expenditure": expenditure,
-            "investment_income": income, "reserve": reserve}
+            "investment_income": income_from_investment, "reserve": reserve, "payable_share": share}
+
+
+def award_annuity_reference(q_pension, beta, remarriage, normal_age, convert_invalidity, orphan_limit,
+                            investment_return, n_awards):
+    """NumPy version of :func:`actuary.kernels.scheme.award_annuity_kernel` (returns the factors)."""
+    n_years, n_benefits, _, n_ages = q_pension.shape
+    older = np.minimum(np.arange(n_ages) + 1, n_ages - 1)
+    factors = np.empty((n_awards, n_benefits, 2, n_ages))
+    following = np.zeros((n_benefits, 2, n_ages))
+    root = np.sqrt(1 + investment_return)
+    for u in range(n_years - 1, -1, -1):
+        v = 1 / (root[u] * root[u + 1]) if u + 1 < n_years else 0.0
+        q = q_pension[u]
+        ahead = following[:, :, older].copy()  # A_{u+1}(b, s, x + 1)
+        ahead[WIDOW] *= 1 - remarriage[u]
+        ahead[ORPHAN] *= np.where(older >= orphan_limit, 0.0, 1.0)
+        if convert_invalidity:
+            converting = (np.arange(n_ages)[None, :] + 1.0) >= normal_age[u][:, None]
+            ahead[INVALIDITY] = np.where(converting, following[OLD_AGE][:, older], ahead[INVALIDITY])
+        later = v * ahead
+        if u < n_awards:
+            factors[u] = 0.5 + (1 - 0.5 * q) * later
+        following = (1 + beta[u]) * ((1 - 0.5 * q) + (1 - q) * later)
+    return factors
