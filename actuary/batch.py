@@ -20,13 +20,18 @@ from .validation import InputError
 
 YEARLY = ("insurable_wage_bill", "contributions", "total_expenditure", "reserve", "paygo_cost_rate",
           "reserve_ratio", "contribution_rate", "contributors", "pensioners", "expenditure_pct_gdp")
+NATIONAL_INDICATORS = ("expenditure_pct_gdp",)   # absent from a scheme-only valuation
+# sensitivities that move the national population or GDP (not run for a scheme-only valuation)
+NATIONAL_SENSITIVITIES = ("fertility", "net migration", "coverage")
 NO_SCHEME = ("{what} measure the contributory scheme (GAP, reserve); a floor costing alone (settings.scheme = no) "
              "has none. Cost the floor beside its scheme, or compare floor-only workbooks with actuary valuate.")
 FLOOR_YEARLY = ("floor_cost_pct_gdp", "fiscal_cost_pct_gdp")   # also, when the case has a floor
 
 
 def yearly_names(base) -> tuple[str, ...]:
-    return YEARLY + (FLOOR_YEARLY if base.inputs.has_floor else ())
+    """YEARLY (without GDP ratios in a scheme-only valuation), and FLOOR_YEARLY when the case has a floor."""
+    return tuple(k for k in YEARLY if base.inputs.national or k not in NATIONAL_INDICATORS) + \
+        (FLOOR_YEARLY if base.inputs.has_floor else ())
 
 
 @dataclass(frozen=True)
@@ -120,9 +125,11 @@ def clipped(scale: float, *keys) -> dict:
     return {key: ClippedScale(scale) for key in keys}
 
 
-def standard_sensitivities() -> list[tuple[str, Scenario, Scenario]]:
+def standard_sensitivities(national: bool = True) -> list[tuple[str, Scenario, Scenario]]:
     """(assumption, down, up) pairs of the ILO-ISSA one-at-a-time sensitivities; "up" raises the
-    assumption (more births, faster mortality improvement, higher wages, ...)."""
+    assumption (more births, faster mortality improvement, higher wages, ...). Without a national
+    population (``national`` False) those that move the population or GDP are left out and real wage
+    growth moves alone."""
     pairs = [
         ("fertility", {"demography.fertility": Scale(0.8)}, {"demography.fertility": Scale(1.2)}),
         ("mortality improvement", {"demography.mortality_improvement": Scale(0.5)},
@@ -136,6 +143,9 @@ def standard_sensitivities() -> list[tuple[str, Scenario, Scenario]]:
         ("coverage", clipped(0.9, "behaviour.coverage"), clipped(1.1, "behaviour.coverage")),
         ("retirement rates", clipped(0.75, "behaviour.retirement_rate"), clipped(1.25, "behaviour.retirement_rate")),
     ]
+    if not national:
+        pairs = [(name, *({k: v for k, v in side.items() if k != "economy.productivity_growth"} for side in sides))
+                 for name, *sides in pairs if name not in NATIONAL_SENSITIVITIES]
     return [(name, Scenario(f"{name} down", down), Scenario(f"{name} up", up)) for name, down, up in pairs]
 
 
@@ -145,7 +155,7 @@ def combined_scenarios(one_at_a_time: xr.Dataset) -> list[Scenario]:
     read from the results because some directions depend on the scheme (e.g. retirement rates with
     a given early-retirement reduction)."""
     optimistic, pessimistic = {}, {}
-    for name, down, up in standard_sensitivities():
+    for name, down, up in _sensitivities_of(one_at_a_time):
         gap_down = float(one_at_a_time.gap.sel(scenario=down.name).isel(horizon=-1))
         gap_up = float(one_at_a_time.gap.sel(scenario=up.name).isel(horizon=-1))
         good, bad = (up, down) if gap_up <= gap_down else (down, up)
@@ -260,6 +270,7 @@ def _scenario_dataset(base, outcomes) -> xr.Dataset:
     ds["actuarial_balance"] = ("scenario", balance)
     ds["status"] = ("scenario", np.array(status, dtype=object).astype(str))
     ds.attrs["failed"] = ", ".join(n for n, s in zip(names, status) if s != "ok")
+    ds.attrs["national_population"] = base.inputs.settings["national_population"]
     return ds
 
 
@@ -267,13 +278,20 @@ def sensitivity(base, workers=None, scheduler=None, extra: list[Scenario] | None
     """The base run, the standard one-at-a-time sensitivities, the combined optimistic and
     pessimistic scenarios and any ``extra`` scenarios (e.g. from a Scenarios sheet)."""
     scenarios = [Scenario("base")]
-    for _, down, up in standard_sensitivities():
+    for _, down, up in standard_sensitivities(base.inputs.national):
         scenarios += [down, up]
     first = run_scenarios(base, scenarios + list(extra or []), workers=workers, scheduler=scheduler)
     second = run_scenarios(base, combined_scenarios(first), workers=workers, scheduler=scheduler)
     out = xr.concat([first, second], "scenario", data_vars="all")
     out.attrs["failed"] = ", ".join(x for x in (first.attrs["failed"], second.attrs["failed"]) if x)
     return out
+
+
+def _sensitivities_of(ds: xr.Dataset) -> list[tuple[str, Scenario, Scenario]]:
+    """The standard sensitivities that were run (a scheme-only valuation runs fewer)."""
+    national = ds.attrs.get("national_population", "yes") == "yes"
+    return [(name, down, up) for name, down, up in standard_sensitivities(national)
+            if down.name in ds.scenario.values and up.name in ds.scenario.values]
 
 
 def tornado(ds: xr.Dataset, years_ahead=(25, 50)) -> list[dict]:
@@ -283,15 +301,16 @@ def tornado(ds: xr.Dataset, years_ahead=(25, 50)) -> list[dict]:
     base = ds.sel(scenario="base")
     t0 = int(ds.year.values[0])
     rows = []
-    for name, down, up in standard_sensitivities():
+    for name, down, up in _sensitivities_of(ds):
         row = {"assumption": name}
         for side, scenario in (("down", down.name), ("up", up.name)):
             s = ds.sel(scenario=scenario)
             row[f"gap_{side}"] = float(s.gap.isel(horizon=-1))
             row[f"depletion_{side}"] = float(s.depletion_year)
             for n in years_ahead:
+                year = t0 + n - 1   # NaN beyond a shorter horizon
                 for name in ("reserve_ratio",) + tuple(k for k in FLOOR_YEARLY if k in ds):
-                    row[f"{name}_{n}_{side}"] = float(s[name].sel(year=t0 + n - 1))
+                    row[f"{name}_{n}_{side}"] = float(s[name].sel(year=year)) if year in ds.year else np.nan
         row["gap_base"] = float(base.gap.isel(horizon=-1))
         row["swing"] = abs(row["gap_up"] - row["gap_down"])
         rows.append(row)

@@ -245,17 +245,18 @@ def print_summary(name, results) -> None:
     if "paygo_cost_rate" not in p:
         return print_floor_summary(name, results)
     table = Table(title=f"{name}: valuation at 1 January {p.attrs['valuation_year']}, {p.attrs['horizon']} years")
-    for column, justify in (("year", "right"), ("contributors", "right"), ("pensioners", "right"),
-                            ("contribution rate", "right"), ("break-even rate", "right"),
-                            ("PAYG cost rate", "right"), ("reserve ratio", "right"), ("expenditure % GDP", "right")):
-        table.add_column(column, justify=justify)
+    with_gdp = "expenditure_pct_gdp" in p   # a scheme-only valuation has no GDP
+    columns = ["year", "contributors", "pensioners", "contribution rate", "break-even rate", "PAYG cost rate",
+               "reserve ratio"]
+    for column in columns + (["expenditure % GDP"] if with_gdp else []):
+        table.add_column(column, justify="right")
     years = p.year.values
     for year in [years[0], *[y for y in years if (y - years[0]) % 10 == 9]]:
         row = p.sel(year=year)
-        table.add_row(str(year), f"{float(row.contributors):,.0f}", f"{float(row.pensioners):,.0f}",
-                      f"{100 * float(row.contribution_rate):.2f}%",
-                      f"{100 * float(row.breakeven_contribution_rate):.2f}%", f"{100 * float(row.paygo_cost_rate):.2f}%",
-                      f"{float(row.reserve_ratio):.2f}", f"{float(row.expenditure_pct_gdp):.2f}%")
+        cells = [str(year), f"{float(row.contributors):,.0f}", f"{float(row.pensioners):,.0f}",
+                 f"{100 * float(row.contribution_rate):.2f}%", f"{100 * float(row.breakeven_contribution_rate):.2f}%",
+                 f"{100 * float(row.paygo_cost_rate):.2f}%", f"{float(row.reserve_ratio):.2f}"]
+        table.add_row(*cells, *([f"{float(row.expenditure_pct_gdp):.2f}%"] if with_gdp else []))
     console.print(table)
     gaps = ", ".join(f"{int(h)} years {100 * float(g):.2f}%" for h, g in zip(s.horizon.values, s.gap.values))
     console.print(f"General average premium: {gaps}")
@@ -295,6 +296,12 @@ def print_floor_summary(name, results) -> None:
     levels = ", ".join(f"{int(h)} years {float(v):.2f}%" for h, v in zip(s.horizon.values, s.floor_cost_level_pct_gdp.values))
     console.print(f"Level cost (% of GDP with the same present value): {levels}")
 
+
+from .data.cli import data_command, experience_command, synth_command  # noqa: E402  (member-data commands)
+
+main.add_command(data_command)
+main.add_command(synth_command)
+main.add_command(experience_command)
 
 if __name__ == "__main__":
     main()

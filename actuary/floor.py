@@ -195,6 +195,10 @@ def validate_floor(raw: dict, inputs) -> dict:
                 raise InputError(f"Input 'economy.{key}' is only used by the social protection floor, but the case "
                                  "has no floor benefit; remove it or add the Floor sheet.", field=f"economy.{key}")
         return {}
+    if not inputs.national:
+        raise InputError("Input 'floor': a social protection floor is costed on the national population, but "
+                         "settings.national_population is 'no' (a scheme-only valuation); remove the floor or give "
+                         "the national population.", field="floor.kind")
     if "kind" not in raw:
         raise InputError("Input 'floor.kind' is required: the floor's benefits (the Floor sheet's benefit and kind "
                          "columns).", field="floor.kind")
@@ -457,9 +461,9 @@ def floor_only(valuation, name: str | None = None):
     """The floor costing alone of ``valuation`` (settings.scheme = "no"): its national inputs (settings,
     economy, demography, labour force participation) and its floor; pension tests become universal,
     since there are no scheme pensioners."""
-    from .inputs import is_national
+    from .inputs import without_scheme
 
-    raw = {group: {k: v for k, v in values.items() if is_national(group, k)} for group, values in valuation.raw.items()}
+    raw = {group: {k: v for k, v in values.items() if without_scheme(group, k)} for group, values in valuation.raw.items()}
     raw["settings"]["scheme"] = "no"
     if "test" in raw["floor"]:
         raw["floor"]["test"] = "universal"

@@ -464,7 +464,7 @@ def average_premiums(parts: dict) -> xr.Dataset:
     }
     new_base = base_open - base_closed
     data = {
-        "average_premium_current": ((cost_closed - open_.reserve0) / base_closed,
+        "average_premium_current": ((cost_closed - open_.reserve0) / base_closed if base_closed else np.nan,
                                     "share of insurable earnings",
                                     "(PV of the current group's net cost - reserve) / PV of its contribution base, "
                                     "over the horizon (closed-group run)"),

@@ -73,6 +73,13 @@ FIELDS: dict[str, dict[str, Field]] = {
                                        "with a non-decreasing reserve)"),
         "balance_sheet": Field((), "choice", "yes", choices=("yes", "no"),
                                doc="compute the open-group balance sheet and closed-group liability (4 extra runs)"),
+        "national_population": Field((), "choice", "yes", choices=("yes", "no"),
+                                     doc="yes: a national population projection drives the insured, participation, "
+                                         "coverage and GDP; no: a scheme-only valuation (occupational, civil-service "
+                                         "or textbook scheme) with the insured driven by new entrants alone "
+                                         "(new_entrant_method growth): no population, fertility, migration, "
+                                         "participation, coverage, unemployment or GDP inputs, and no percent-of-GDP "
+                                         "or demographic indicators in the results"),
         "scaled_premium_rule": Field((), "choice", None, choices=("reserve", "reserve_to_wages", "reserve_ratio"),
                                      doc="condition each scaled-premium period meets: reserve (the reserve does not "
                                          "fall), reserve_to_wages (the reserve does not fall relative to the insurable "
@@ -108,9 +115,12 @@ FIELDS: dict[str, dict[str, Field]] = {
         "normal_retirement_age": Field((Y, S), "age", units="years"),
         "early_retirement_age": Field((Y, S), "age", None, "years", "default: the normal retirement age"),
         "vesting_years": Field((), "number", 15.0, "years of service", "minimum service for a pension"),
-        "accrual": Field((K,), "amount", units="share of reference earnings",
-                         doc="accrued pension as a share of reference earnings by completed service "
-                             "(see accrual_schedule)"),
+        "accrual": Field((Y, K), "amount", units="share of reference earnings",
+                         doc="accrued pension as a share of reference earnings by credited service, linear between "
+                             "whole years (see accrual_schedule); by year of accrual: the service credited in year t "
+                             "earns accrual_t(s + credit) - accrual_t(s), so a change applies to service earned from "
+                             "its year on and service already earned keeps its rate (a schedule without years applies "
+                             "to every year; past service at the valuation date is valued at the first year's)"),
         "early_retirement_reduction": Field((), "probability", 0.0, "per year before normal retirement age"),
         "late_retirement_increment": Field((), "amount", 0.0, "per year after normal retirement age"),
         "minimum_pension": Field((), "amount", 0.0, "currency a year, at t0"),
@@ -134,8 +144,17 @@ FIELDS: dict[str, dict[str, Field]] = {
                                 "reference earnings per year of service, or the refund of contributions with interest"),
         "grant_multiple": Field((), "amount", 0.0, "x reference earnings per year of service", "grant_type multiple"),
         "refund_contribution_rate": Field((Y,), "probability", None, "share of insurable earnings",
-                                          "contributions refunded (grant_type refund), e.g. the employee rate"),
+                                          "contributions refunded (grant_type refund or exit_benefit refund), "
+                                          "e.g. the employee rate"),
         "refund_interest": Field((Y,), "rate", None, "a year", "interest credited on refunds (default: the return)"),
+        "exit_benefit": Field((), "choice", "deferred", choices=("deferred", "refund", "none"),
+                              doc="what actives leaving before retirement keep: deferred rights (they stay insured "
+                                  "with their credits: a deferred pension at normal retirement age if vested, "
+                                  "otherwise the grant), the refund of their contributions with interest on leaving "
+                                  "(refund_contribution_rate; credits cancelled), or nothing (rights forfeited)"),
+        "exit_vesting_years": Field((), "amount", None, "years of service",
+                                    "exit_benefit refund or none: leavers with at least this completed service "
+                                    "keep deferred rights instead (default: no leaver does)"),
         "past_service_credit": Field((), "probability", 1.0, "share",
                                      "share of the initial actives' service credited (new scheme: 0 none, 1 full)"),
         "invalidity_vesting_years": Field((), "number", 5.0, "years of service",
@@ -161,7 +180,7 @@ FIELDS: dict[str, dict[str, Field]] = {
         "nominal_return": Field((Y,), "rate", units="a year, on the reserve"),
         "unemployment_rate": Field((Y,), "probability", 0.0),
         "productivity_growth": Field((Y,), "rate", None, "a year", "real labour productivity (default: real wage growth)"),
-        "gdp": Field((), "amount", units="currency, year t0"),
+        "gdp": Field((), "amount", None, "currency, year t0", "required with a national population"),
         "average_wage": Field((), "positive", units="currency a year, t0", doc="national average wage (ceiling base)"),
         "poverty_line": Field((Y,), "positive", None, "currency a year per person, in each year's money",
                               "national poverty line (floor benefits on the poverty_line basis)"),
@@ -171,19 +190,31 @@ FIELDS: dict[str, dict[str, Field]] = {
                                             "general government revenue (ratios of the floor's cost)"),
     },
     "demography": {
-        "population": Field((S, A), "count", units="persons at 1 January t0", population_ages=True),
-        "fertility": Field((Y, A), "amount", units="births per woman", population_ages=True, fill=0.0),
+        "population": Field((S, A), "count", None, "persons at 1 January t0", "required with a national population",
+                            population_ages=True),
+        "fertility": Field((Y, A), "amount", None, "births per woman", "required with a national population",
+                           population_ages=True, fill=0.0),
         "sex_ratio_at_birth": Field((Y,), "positive", 1.05, "male per female birth"),
         "net_migration": Field((Y, S, A), "number", 0.0, "persons", population_ages=True),
         "mortality": Field((S, A), "probability", units="q_x at t0", population_ages=True),
         "mortality_improvement": Field((Y, S, A), "rate", 0.0, "a year", population_ages=True),
     },
     "behaviour": {
-        "participation": Field((Y, S, A), "probability", units="labour force / population", fill=0.0),
-        "coverage": Field((Y, S, A), "probability", units="insured / employed", fill=0.0),
+        "participation": Field((Y, S, A), "probability", None, "labour force / population",
+                               "required with a national population", fill=0.0),
+        "coverage": Field((Y, S, A), "probability", None, "insured / employed", "required with a national population",
+                          fill=0.0),
         "credit_density": Field((Y, S, A), "probability", 1.0, "share of the year credited"),
         "contribution_density": Field((Y, S, A), "probability", 1.0, "share of the year contributed"),
-        "salary_scale": Field((S, A), "amount", units="average salary, currency a year at t0", fill=0.0),
+        "salary_scale": Field((S, A), "amount", units="average salary, currency a year at t0",
+                              doc="by default (salary_scale_ages january) by age at 1 January: the average over "
+                                  "the year of the cell's members, who are aged x to x + 2 during the year (mean "
+                                  "x + 1); grown each year with the average-wage index", fill=0.0),
+        "salary_scale_ages": Field((), "choice", "january", choices=("january", "exact"),
+                                   doc="january: salary_scale is by age at 1 January (the cell's average over the "
+                                       "year); exact: it is given at exact ages, linear between them, as published "
+                                       "scales usually are, and the engine converts it (see "
+                                       "actuary.series.salary_scale_by_cell)"),
         "exit_rate": Field((Y, S, A), "probability", 0.0, "a year", "active -> inactive", fill=0.0),
         "retirement_rate": Field((Y, S, A), "probability", 1.0, "a year",
                                  "probability of retiring in the year for an eligible active"),
@@ -247,19 +278,27 @@ FIELDS: dict[str, dict[str, Field]] = {
 }
 
 GROWTH_ONLY = ("entrants", "entrant_growth", "entrant_distribution")
+# inputs of the national population projection: required with a national population (NATIONAL_REQUIRED),
+# refused in a scheme-only valuation (NATIONAL_ONLY)
+NATIONAL_REQUIRED = (("demography", "population"), ("demography", "fertility"), ("behaviour", "participation"),
+                     ("behaviour", "coverage"), ("economy", "gdp"))
+NATIONAL_ONLY = {"settings": ("migration_timing",),
+                 "demography": ("population", "fertility", "sex_ratio_at_birth", "net_migration"),
+                 "economy": ("gdp", "unemployment_rate", "productivity_growth"),
+                 "behaviour": ("participation", "coverage")}
 
 # the inputs a floor costing alone (settings.scheme = "no") may have: None = every field of the group
-NATIONAL = {"economy": None, "demography": None, "behaviour": ("participation",), "floor": None}
+WITHOUT_SCHEME = {"economy": None, "demography": None, "behaviour": ("participation",), "floor": None}
 SCHEME_SETTINGS = ("max_service", "max_retirement_age", "new_entrant_method", "scaled_premium_period",
                    "scaled_premium_target", "balance_sheet", "scaled_premium_rule", "scaled_premium_check",
                    "scaled_premium_periods", "actuarial_balance_period", "gap_terminal_reserve", "after_depletion")
 
 
-def is_national(group: str, name: str) -> bool:
+def without_scheme(group: str, name: str) -> bool:
     """Whether input ``group.name`` exists without a contributory scheme (settings.scheme = "no")."""
     if group == "settings":
         return name not in SCHEME_SETTINGS
-    return group in NATIONAL and (NATIONAL[group] is None or name in NATIONAL[group])
+    return group in WITHOUT_SCHEME and (WITHOUT_SCHEME[group] is None or name in WITHOUT_SCHEME[group])
 
 
 def accrual_schedule(points, max_service: int = 50) -> xr.DataArray:
@@ -443,7 +482,7 @@ class Inputs:
         for key, field in FIELDS[group].items():
             name = f"{group}.{key}"
             value = values.get(key, field.default)
-            if not self.has_scheme and not is_national(group, key):
+            if not self.has_scheme and not without_scheme(group, key):
                 out[key] = None
                 continue
             if value is REQUIRED:
@@ -464,7 +503,11 @@ class Inputs:
         s, sch, beh = self.settings, self.scheme, self.behaviour
         if self.economy["productivity_growth"] is None:
             self.economy["productivity_growth"] = self.economy["real_wage_growth"].copy().rename("productivity_growth")
-        if not self.has_scheme:
+        if not self.has_scheme:  # a floor costing alone: the national population without the scheme
+            for group, key in NATIONAL_REQUIRED:
+                if without_scheme(group, key) and getattr(self, group)[key] is None:
+                    raise InputError(f"Input '{group}.{key}' is required ({FIELDS[group][key].units}) for a social "
+                                     "protection floor costing alone (settings.scheme 'no').", field=f"{group}.{key}")
             return
         if sch["early_retirement_age"] is None:
             sch["early_retirement_age"] = sch["normal_retirement_age"].copy().rename("early_retirement_age")
@@ -492,17 +535,26 @@ class Inputs:
         if sch["reference_earnings_years"] < 0:
             raise InputError(f"Input 'scheme.reference_earnings_years': value {sch['reference_earnings_years']} "
                              "must be >= 0 (0: whole career).")
-        refund = sch["grant_type"] == "refund"
+        refund = sch["grant_type"] == "refund" or sch["exit_benefit"] == "refund"
         for key in ("refund_contribution_rate", "refund_interest"):
             if key in raw["scheme"] and not refund:
-                raise InputError(f"Input 'scheme.{key}' is only used when scheme.grant_type is 'refund'.")
+                raise InputError(f"Input 'scheme.{key}' is only used when scheme.grant_type or scheme.exit_benefit "
+                                 "is 'refund'.", field=f"scheme.{key}")
         for key in ("refund_balance", "inactive_refund_balance"):
             if key in raw["initial"] and not refund:
-                raise InputError(f"Input 'initial.{key}' is only used when scheme.grant_type is 'refund'.")
-        if "grant_multiple" in raw["scheme"] and refund:
-            raise InputError("Input 'scheme.grant_multiple' is only used when scheme.grant_type is 'multiple'.")
+                raise InputError(f"Input 'initial.{key}' is only used when scheme.grant_type or scheme.exit_benefit "
+                                 "is 'refund'.", field=f"initial.{key}")
+        if "grant_multiple" in raw["scheme"] and sch["grant_type"] == "refund":
+            raise InputError("Input 'scheme.grant_multiple' is only used when scheme.grant_type is 'multiple'.",
+                             field="scheme.grant_multiple")
         if refund and sch["refund_contribution_rate"] is None:
-            raise InputError("Input 'scheme.refund_contribution_rate' is required when scheme.grant_type is 'refund'.")
+            raise InputError("Input 'scheme.refund_contribution_rate' is required when scheme.grant_type or "
+                             "scheme.exit_benefit is 'refund'.")
+        if "exit_vesting_years" in raw["scheme"] and sch["exit_benefit"] == "deferred":
+            raise InputError("Input 'scheme.exit_vesting_years' is only used when scheme.exit_benefit is 'refund' or "
+                             "'none' (with 'deferred' every leaver keeps deferred rights).",
+                             field="scheme.exit_vesting_years")
+        self._population_checks(raw)
         if sch["orphan_age_limit"] < 1 or sch["orphan_age_limit"] > s["max_age"]:
             raise InputError(f"Input 'scheme.orphan_age_limit': value {sch['orphan_age_limit']} is outside "
                              f"1..{s['max_age']}.")
@@ -540,6 +592,32 @@ class Inputs:
             raise check._cell_error("initial.average_pension", bad, i,
                                     f"value 0 for a cell with {pens.values.flat[i]} pensioners; expected their average "
                                     "annual pension > 0.")
+
+    def _population_checks(self, raw: dict) -> None:
+        """A national valuation needs the population inputs; a scheme-only one refuses them (unused)."""
+        national = self.settings["national_population"] == "yes"
+        if national:
+            for group, key in NATIONAL_REQUIRED:
+                if getattr(self, group)[key] is None:
+                    field = FIELDS[group][key]
+                    raise InputError(f"Input '{group}.{key}' is required ({field.units}) when "
+                                     "settings.national_population is 'yes'.", field=f"{group}.{key}")
+            return
+        for group, keys in NATIONAL_ONLY.items():
+            for key in keys:
+                if key in raw[group]:
+                    raise InputError(f"Input '{group}.{key}' is only used with a national population, but "
+                                     "settings.national_population is 'no' (a scheme-only valuation); remove it.",
+                                     field=f"{group}.{key}")
+        if self.settings["new_entrant_method"] != "growth":
+            raise InputError("Input 'settings.new_entrant_method': a scheme-only valuation (settings."
+                             "national_population 'no') has no target insured population; its insured are driven "
+                             "by new entrants: expected 'growth'.", field="settings.new_entrant_method")
+
+    @property
+    def national(self) -> bool:
+        """True when a national population drives the valuation (settings.national_population 'yes')."""
+        return self.settings["national_population"] == "yes"
 
     def _scaled_premium_checks(self, given: dict) -> None:
         """The scaled-premium rule, its check, its target and its periods agree; the defaults of the rule and the
@@ -584,7 +662,7 @@ def _refuse_scheme_inputs(raw: dict) -> None:
     """A floor costing alone (settings.scheme = "no") has no scheme: any scheme input given is an error."""
     for group, values in raw.items():
         for name in values:
-            if not is_national(group, name) and not (name == "balance_sheet" and values[name] == "no"):
+            if not without_scheme(group, name) and not (name == "balance_sheet" and values[name] == "no"):
                 raise InputError(f"Input '{group}.{name}' belongs to the contributory scheme, but settings.scheme is "
                                  "'no' (a social protection floor costing alone); remove it or set settings.scheme "
                                  "to 'yes'.", field=f"{group}.{name}")

@@ -10,15 +10,18 @@ Steps of one valuation:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import copy
+import math
+from dataclasses import dataclass, field
 
 import numpy as np
 import xarray as xr
 
 from . import series
-from .inputs import BENEFITS, Inputs
+from .inputs import BENEFITS, FB, Inputs, coordinates
 from .kernels.population import project_population_kernel
-from .kernels.scheme import award_annuity_kernel, finance_kernel, insured_kernel, pensions_kernel
+from .kernels.scheme import (EXIT_CODES, WORK_PLANES, award_annuity_kernel, finance_kernel, insured_kernel,
+                             pensions_kernel)
 from .lifetable import life_table_from_qx
 from .reference.population import project_population_reference
 from .reference.scheme import award_annuity_reference, finance_reference, insured_reference, pensions_reference
@@ -31,26 +34,31 @@ def _c(array) -> np.ndarray:
 
 @dataclass
 class KernelInputs:
-    """Everything the kernels need, as contiguous float arrays (built once per valuation)."""
+    """Everything the kernels need, as contiguous float arrays (built once per valuation).
 
-    population: dict
+    ``population`` is None in a scheme-only valuation (no national population). ``inputs`` are the
+    validated inputs the arrays come from; ``run_off`` caches the kernel inputs of the closed-group
+    runs, extended past the horizon (see :func:`run_off_kernel_inputs`)."""
+
+    population: dict | None
     insured: dict
     pensions: dict
     finance: dict
     series: dict
+    inputs: Inputs | None = None
+    run_off: "KernelInputs | None" = field(default=None, repr=False)
 
 
 def mortality_table(inputs: Inputs) -> xr.DataArray:
     """q_x by (year, sex, age 0..max_age): base table with improvement (METHODOLOGY §1)."""
     demo = inputs.demography
-    years = inputs.coords["year"]
-    improvement = demo["mortality_improvement"]
-    factor = (1.0 - improvement.isel(year=slice(1, None))).cumprod("year")
-    ones = xr.ones_like(improvement.isel(year=slice(0, 1)))
-    factor = xr.concat([ones, factor], "year").assign_coords(year=years)
-    q = (demo["mortality"] * factor).clip(0.0, 1.0)
-    q.loc[dict(age=q.age.values[-1])] = 1.0
-    return q.transpose("year", "sex", "age")
+    base = demo["mortality"].transpose("sex", "age")
+    improvement = demo["mortality_improvement"].transpose("year", "sex", "age").values
+    factor = np.concatenate([np.ones((1,) + improvement.shape[1:]), np.cumprod(1.0 - improvement[1:], axis=0)])
+    q = np.clip(base.values[None] * factor, 0.0, 1.0)
+    q[..., -1] = 1.0
+    return xr.DataArray(q, dims=("year", "sex", "age"),
+                        coords={"year": inputs.coords["year"], "sex": base["sex"].values, "age": base["age"].values})
 
 
 def population_kernel_inputs(inputs: Inputs, q_all: xr.DataArray) -> dict:
@@ -73,8 +81,11 @@ def employment_share(inputs: Inputs) -> np.ndarray:
     return inputs.behaviour["participation"].values * (1 - inputs.economy["unemployment_rate"].values)[:, None, None]
 
 
-def build_kernel_inputs(inputs: Inputs) -> KernelInputs:
+def build_kernel_inputs(inputs: Inputs, population: bool = True) -> KernelInputs:
+    """The kernels' arrays for ``inputs``; ``population`` False skips the national population projection's
+    inputs (the closed-group runs do not need them; a scheme-only valuation has none)."""
     st, sch, eco, beh, ini = inputs.settings, inputs.scheme, inputs.economy, inputs.behaviour, inputs.initial
+    national = inputs.national
     years = inputs.coords["year"]
     n_years = years.size
     ages = inputs.coords["scheme_age"]
@@ -82,7 +93,7 @@ def build_kernel_inputs(inputs: Inputs) -> KernelInputs:
 
     # 1. population
     q_all = mortality_table(inputs)
-    population = population_kernel_inputs(inputs, q_all)
+    population_arrays = population_kernel_inputs(inputs, q_all) if national and population else None
 
     # 2. series
     pi = eco["inflation"].values
@@ -92,7 +103,10 @@ def build_kernel_inputs(inputs: Inputs) -> KernelInputs:
     beta = series.pension_indexation(pi, wage_growth, sch["indexation_price_weight"], sch["indexation_wage_weight"],
                                      sch["indexation_floor"], sch["indexation_cap"], sch["indexation_lag"])
     average_wage = eco["average_wage"] * wages
-    mean_salary = beh["salary_scale"].values[None, :, :] * wages[:, None, None]
+    scale = beh["salary_scale"].values
+    if beh["salary_scale_ages"] == "exact":
+        scale = series.salary_scale_by_cell(scale)
+    mean_salary = scale[None, :, :] * wages[:, None, None]
     insurable = series.insurable_share(mean_salary, (sch["floor_multiple"] * average_wage)[:, None, None],
                                        (sch["ceiling_multiple"] * average_wage)[:, None, None], sch["earnings_cv"])
     index, index_growth = {"wages": (wages, wage_growth[0]), "prices": (prices, pi[0]),
@@ -111,30 +125,41 @@ def build_kernel_inputs(inputs: Inputs) -> KernelInputs:
         growth = np.concatenate([[1.0], np.cumprod(1 + beh["entrant_growth"].values[1:])])
         entrants = beh["entrants"] * growth[:, None, None] * beh["entrant_distribution"].values[None]
     refund = sch["grant_type"] == "refund"
-    refund_rate = sch["refund_contribution_rate"].values if refund else np.zeros(n_years)
+    exit_benefit = EXIT_CODES[sch["exit_benefit"]]
+    balances = refund or sch["exit_benefit"] == "refund"
+    refund_rate = sch["refund_contribution_rate"].values if balances else np.zeros(n_years)
     refund_interest = (sch["refund_interest"] if sch["refund_interest"] is not None else eco["nominal_return"]).values
-    active0 = credit_past_service(ini["active"].values, sch["past_service_credit"])
-    service = inputs.coords["service"]
-    inactive0 = ini["inactive"].values
+    accrual = _c(sch["accrual"].transpose("year", "service").values)
+    active0, service_active0, units_active0 = initial_service(ini["active"].values, sch["past_service_credit"],
+                                                              accrual[0])
+    inactive0, service_inactive0, units_inactive0 = initial_service(ini["inactive"].values, 1.0, accrual[0])
 
-    def opening_balance(stock, given):
-        """Refund balances at t0: given, or service x refund rate x insurable salary (no interest)."""
-        if not refund:
+    def opening_balance(stock, service_sum, given):
+        """Refund balances at t0: given, or exact service x refund rate x insurable salary (no interest)."""
+        if not balances:
             return np.zeros_like(stock)
         if given is not None:
             return given.values
         pay = insurable[0] * beh["contribution_density"].values[0]
-        return stock * service[None, None, :] * refund_rate[0] * pay[:, :, None]
+        return service_sum * refund_rate[0] * pay[:, :, None]
 
-    balance0 = opening_balance(active0, ini["refund_balance"])
-    inactive_balance0 = opening_balance(inactive0, ini["inactive_refund_balance"])
+    balance0 = opening_balance(active0, service_active0, ini["refund_balance"])
+    inactive_balance0 = opening_balance(inactive0, service_inactive0, ini["inactive_refund_balance"])
     survivors = dict(married=_c(beh["probability_married"].values),
                      difference=_c(beh["spouse_age_difference"].values),
                      orphans=_c(beh["orphans"].values), orphan_age=_c(beh["orphan_age"].values))
     shares = _c([sch["widow_share"], sch["orphan_share"], sch["survivor_share_cap"], sch["orphan_age_limit"]])
+
+    def by_year(value):
+        """A provision as an array by year (scalars repeated: the kernels take provisions by year)."""
+        return _c(np.broadcast_to(np.asarray(value, dtype=float), (n_years,)))
+
+    exit_vesting = sch["exit_vesting_years"] if sch["exit_vesting_years"] is not None else math.inf
     insured = dict(
         active0=_c(active0), inactive0=_c(inactive0),
         balance_active0=_c(balance0), balance_inactive0=_c(inactive_balance0),
+        service_active0=_c(service_active0), service_inactive0=_c(service_inactive0),
+        units_active0=_c(units_active0), units_inactive0=_c(units_inactive0),
         target=None, entrants_in=_c(entrants), residual_method=residual, entrants_allowed=True, accrue=True,
         q_active=_c(q_active), q_inactive=_c(q_scheme),
         exit_rate=_c(beh["exit_rate"].values), retire_rate=_c(beh["retirement_rate"].values),
@@ -143,12 +168,14 @@ def build_kernel_inputs(inputs: Inputs) -> KernelInputs:
         salary=_c(insurable), reference=_c(reference),
         early_age=_c(sch["early_retirement_age"].values), normal_age=_c(sch["normal_retirement_age"].values),
         max_retirement_age=float(st["max_retirement_age"]), min_age=float(lo),
-        accrual=_c(sch["accrual"].values), vesting=float(sch["vesting_years"]),
-        invalidity_vesting=float(sch["invalidity_vesting_years"]),
-        future_service_fraction=float(sch["invalidity_future_service"]),
-        early_reduction=float(sch["early_retirement_reduction"]), late_increment=float(sch["late_retirement_increment"]),
-        minimum=_c(minimum), maximum=_c(maximum), refund=refund, grant_multiple=float(sch["grant_multiple"]),
-        refund_rate=_c(refund_rate), refund_interest=_c(refund_interest), shares=shares, **survivors)
+        accrual=accrual, vesting=by_year(sch["vesting_years"]),
+        invalidity_vesting=by_year(sch["invalidity_vesting_years"]),
+        future_service_fraction=by_year(sch["invalidity_future_service"]),
+        early_reduction=by_year(sch["early_retirement_reduction"]),
+        late_increment=by_year(sch["late_retirement_increment"]),
+        minimum=_c(minimum), maximum=_c(maximum), refund=refund, grant_multiple=by_year(sch["grant_multiple"]),
+        refund_rate=_c(refund_rate), refund_interest=_c(refund_interest), exit_benefit=exit_benefit,
+        exit_vesting=by_year(exit_vesting), shares=shares, **survivors)
 
     # 4. pensions (full age grid 0..max_age)
     q_full = q_all.values
@@ -171,14 +198,14 @@ def build_kernel_inputs(inputs: Inputs) -> KernelInputs:
                    admin_contributions=float(sch["admin_share_of_contributions"]),
                    investment_return=_c(eco["nominal_return"].values), reserve0=float(ini["reserve"]),
                    payable=st["after_depletion"] == "payable")
-    employed = employment_share(inputs)
-    target_share = employed * beh["coverage"].values
     derived = dict(wages=wages, prices=prices, beta=beta, wage_growth=wage_growth, average_wage=average_wage,
-                   funeral=funeral,
-                   insurable=insurable, reference=reference, minimum=minimum, maximum=maximum,
-                   employment_share=employed, target_share=target_share, mean_salary=mean_salary,
+                   funeral=funeral, insurable=insurable, reference=reference, minimum=minimum, maximum=maximum,
+                   mean_salary=mean_salary,
                    annuity=award_annuity_assumptions(inputs, q_pension, factors, pi, wage_growth, pensions, finance))
-    return KernelInputs(population, insured, pensions, finance, derived)
+    if national:
+        employed = employment_share(inputs)
+        derived.update(employment_share=employed, target_share=employed * beh["coverage"].values)
+    return KernelInputs(population_arrays, insured, pensions, finance, derived, inputs)
 
 
 def award_annuity_assumptions(inputs: Inputs, q_pension, mortality_factors, inflation, wage_growth, pensions,
@@ -225,17 +252,38 @@ def award_annuity_factors(kin: KernelInputs, engine: str = "kernel") -> np.ndarr
 def credit_past_service(active: np.ndarray, share: float) -> np.ndarray:
     """Initial actives with only ``share`` of their service credited (a new scheme: 0 no past-service
     credit, 1 full credit): service k becomes share x k, split between the neighbouring whole years."""
+    return initial_service(active, share, np.zeros(active.shape[-1]))[0]
+
+
+def initial_service(stock: np.ndarray, share: float, accrual: np.ndarray) -> tuple[np.ndarray, np.ndarray,
+                                                                                   np.ndarray]:
+    """Initial insured by completed credited service, with the sums over heads of their exact credited
+    service and of their accrued units.
+
+    A member with k completed years at 1 January t0 has served k + 1/2 years (uniform within the
+    year); ``share`` of it is credited (past-service credit): share x (k + 1/2) exact years, valued at
+    ``accrual`` (the valuation year's schedule) for the units. The completed years that decide
+    eligibility, share x k, are split between the neighbouring whole years (people conserved;
+    share = 1 leaves every cell as it is). Returns (heads, service, units) arrays shaped like ``stock``."""
+    stock = np.asarray(stock, dtype=float)
+    n_service = stock.shape[-1]
+    service = share * (np.arange(n_service) + 0.5)
+    units = np.interp(service, np.arange(accrual.size), accrual)
     if share == 1.0:
-        return np.asarray(active, dtype=float)
-    out = np.zeros_like(active, dtype=float)
-    top = active.shape[-1] - 1
-    for k in range(active.shape[-1]):
+        return stock.copy(), stock * service, stock * units
+    heads = np.zeros_like(stock)
+    service_sum = np.zeros_like(stock)
+    units_sum = np.zeros_like(stock)
+    top = n_service - 1
+    for k in range(n_service):
         credited = share * k
         low = int(np.floor(credited))
         weight = credited - low
-        out[..., low] += active[..., k] * (1 - weight)
-        out[..., min(low + 1, top)] += active[..., k] * weight
-    return out
+        for cell, part in ((low, 1 - weight), (min(low + 1, top), weight)):
+            heads[..., cell] += stock[..., k] * part
+            service_sum[..., cell] += stock[..., k] * part * service[k]
+            units_sum[..., cell] += stock[..., k] * part * units[k]
+    return heads, service_sum, units_sum
 
 
 RUN_MODES = {
@@ -255,34 +303,127 @@ def _target(population: np.ndarray, kin: KernelInputs, lo: int) -> np.ndarray:
     return _c(population[:, :, lo:] * share)
 
 
+def held_past_horizon(inputs: Inputs, years: int) -> Inputs:
+    """The inputs of a projection ``years`` longer than ``inputs``' horizon, every year-dependent input held
+    at its value of the last year (rates, improvement rates, economic rates, provisions); the series
+    derived from them (wage and price indices, mortality, indexation, indexed amounts) continue from the
+    held rates (mortality keeps improving at the last year's rates)."""
+    extended = copy.copy(inputs)
+    extended.settings = dict(inputs.settings, horizon=inputs.settings["horizon"] + years)
+    extended.coords = coordinates(extended.settings)
+    if FB in inputs.coords:  # the social protection floor's benefits
+        extended.coords[FB] = inputs.coords[FB]
+    all_years = extended.coords["year"]
+
+    templates: dict = {}  # one labelled array per layout: building coordinates is what costs
+
+    def held(da: xr.DataArray) -> xr.DataArray:
+        axis = da.dims.index("year")
+        last = da.values[(slice(None),) * axis + (slice(-1, None),)]
+        values = np.concatenate([da.values] + [last] * years, axis=axis)
+        key = (da.dims, values.shape)
+        if key not in templates:
+            coords = {d: all_years if d == "year" else da.coords[d].values for d in da.dims}
+            templates[key] = xr.DataArray(values, dims=da.dims, coords=coords)
+        out = templates[key].copy(deep=False, data=values)
+        out.name, out.attrs = da.name, dict(da.attrs)
+        return out
+
+    for group in ("scheme", "economy", "demography", "behaviour", "initial", "floor"):
+        setattr(extended, group, {k: held(v) if isinstance(v, xr.DataArray) and "year" in v.dims else v
+                                  for k, v in getattr(inputs, group).items()})
+    return extended
+
+
+def run_off_years(kin: KernelInputs) -> int:
+    """Years from the valuation date within which the closed group and every survivor it can leave have
+    left the scheme (or the horizon, if longer).
+
+    Members die at the latest in the year in which they are max_age (q = 1 there): a member aged y at
+    t0 dies at age x in year x - y at the latest, leaving widow(er)s aged x + spouse age difference
+    (who die by max_age) and orphans at their mean age (paid to the orphan age limit). With y the
+    youngest member (insured, old-age, invalidity or survivor pensioner), the bound is the latest of
+    max_age - y + 1, and over the ages x where deaths leave survivors, (x - y) + (max_age - widow age
+    + 2) and (x - y) + (limit - orphan age + 2) (the 2 years cover the split of fractional ages and
+    the awards' half-year exposure); initial orphans leave within the limit."""
+    ins, pen = kin.insured, kin.pensions
+    lo = int(ins["min_age"])
+    max_age = pen["count0"].shape[-1] - 1
+    limit = int(pen["shares"][3])
+    needed = limit + 2
+    ages = []
+    insured = (ins["active0"] + ins["inactive0"]).sum(axis=(0, 2))
+    if np.any(insured > 0):
+        ages.append(lo + int(np.flatnonzero(insured > 0)[0]))
+    members = pen["count0"][:3].sum(axis=(0, 1))   # old age, invalidity, widow(er)s
+    if np.any(members > 0):
+        ages.append(int(np.flatnonzero(members > 0)[0]))
+    if ages:
+        youngest = min(ages)
+        needed = max(needed, max_age - youngest + 1)
+        age = np.arange(max_age + 1)[None, :]
+        widow_age = np.clip(np.floor(age + pen["difference"]), 0, max_age)
+        widows = np.where(pen["married"] > 0, (age - youngest) + (max_age - widow_age) + 2, 0)
+        orphan_age = np.clip(np.floor(np.minimum(pen["orphan_age"], limit - 1)), 0, limit)
+        orphans = np.where(pen["orphans"] > 0, (age - youngest) + (limit - orphan_age) + 2, 0)
+        needed = max(needed, int(widows.max()), int(orphans.max()))
+    return max(pen["beta"].size, needed)
+
+
+def run_off_kernel_inputs(kin: KernelInputs) -> KernelInputs:
+    """The kernel inputs of the closed-group runs (closed, accrued, pensioners): the valuation's, extended
+    past the horizon to :func:`run_off_years` with every year-dependent input held at its last value
+    (computed once per valuation and cached on ``kin``)."""
+    if kin.run_off is None:
+        n_years = run_off_years(kin)
+        if n_years == kin.pensions["beta"].size:
+            kin.run_off = kin
+        else:
+            extra = n_years - kin.inputs.coords["year"].size
+            kin.run_off = build_kernel_inputs(held_past_horizon(kin.inputs, extra), population=False)
+    return kin.run_off
+
+
 def run_kernels(kin: KernelInputs, lo: int, engine: str = "kernel", mode: str = "open") -> dict:
-    """Run the four steps; returns a flat dict of arrays (kernel output names).
+    """Run the four steps; returns a flat dict of arrays (kernel output names) and ``year`` (the years
+    projected).
 
     ``mode``: "open" (the valuation), "closed" (no new entrants), "accrued" (no new entrants and no
-    future accrual: benefits on service at the valuation date), "pensioners" (current pensioners and
-    their survivors only). The closed-group modes serve the balance sheet."""
+    service after the valuation date: the accrued-to-date run), "pensioners" (current pensioners and
+    their survivors only). The closed-group modes serve the balance sheet: they run past the horizon
+    until the group has left the scheme (:func:`run_off_kernel_inputs`), without the national
+    population."""
     keep_insured, entrants_allowed, accrue = RUN_MODES[mode]
-    n_years, _, n_full = kin.population["survival"].shape
-    out = run_population(kin.population, engine)
-    population = out["population"]
+    if mode != "open" and kin.inputs is not None:
+        kin = run_off_kernel_inputs(kin)
+    p = kin.population
+    n_years = kin.pensions["beta"].size
+    n_full = kin.pensions["count0"].shape[-1]
+    t0 = int(kin.inputs.coords["year"][0]) if kin.inputs is not None else 0
+    out = {"year": np.arange(t0, t0 + n_years)}
     ins = dict(kin.insured)
-    ins["target"] = _target(population, kin, lo)
+    if mode == "open" and p is not None:
+        out.update(run_population(p, engine))
+        ins["target"] = _target(out["population"], kin, lo)
+    else:  # no target insured population: entrants by the growth method, or none
+        ins["target"] = np.zeros((n_years + 1,) + ins["active0"].shape[:2])
     ins["entrants_allowed"] = entrants_allowed
     ins["accrue"] = accrue
     if not keep_insured:
-        for key in ("active0", "inactive0", "balance_active0", "balance_inactive0"):
+        for key in ("active0", "inactive0", "balance_active0", "balance_inactive0", "service_active0",
+                    "service_inactive0", "units_active0", "units_inactive0"):
             ins[key] = np.zeros_like(ins[key])
     n_ages = ins["active0"].shape[1]
     if engine == "kernel":
         res = {"active_out": np.empty((n_years + 1, 2, n_ages)), "inactive_out": np.empty((n_years + 1, 2, n_ages))}
-        for name in ("new_entrants", "active_deaths", "retirements", "exits", "invalidity", "inactive_deaths",
-                     "inactive_retirements", "reentries"):
+        for name in ("new_entrants", "active_deaths", "retirements", "exits", "withdrawals", "invalidity",
+                     "inactive_deaths", "inactive_retirements", "reentries"):
             res[name] = np.zeros((n_years, 2, n_ages))
         res["awards_count"] = np.zeros((n_years, 4, 2, n_full))
         res["awards_amount"] = np.zeros((n_years, 4, 2, n_full))
-        for name in ("wage_bill", "contributors", "grants", "grant_count"):
+        for name in ("wage_bill", "contributors", "grants", "grant_count", "exit_refunds"):
             res[name] = np.zeros(n_years)
-        insured_kernel(**ins, **res, work=np.empty((8,) + ins["active0"].shape))
+        insured_kernel(**ins, **res, work=np.empty((WORK_PLANES,) + ins["active0"].shape))
     else:
         res = insured_reference(**ins, n_full_ages=n_full)
     out.update(res)
@@ -316,6 +457,7 @@ def run_kernels(kin: KernelInputs, lo: int, engine: str = "kernel", mode: str = 
     out["funeral_grants"] = funeral
     out["withdrawal_grants"] = res["grants"]
     out["all_grants"] = grants
+    out["investment_return"] = fin["investment_return"]
     if mode == "open":
         out["award_annuity_factors"] = award_annuity_factors(kin, engine)
         out["award_capital_value"] = (pres["awards_amount"] * out["award_annuity_factors"]).sum(axis=(1, 2, 3))
@@ -337,15 +479,21 @@ def run_population(p: dict, engine: str = "kernel") -> dict:
 
 
 def cash_flows(inputs: Inputs, out: dict) -> xr.Dataset:
-    """The yearly cash flows a closed-group run contributes to the balance sheet (contributions,
-    benefit expenditure, grants; names as in the results Dataset), without building the whole Dataset."""
-    year = inputs.coords["year"]
-    return xr.Dataset({"contributions": ("year", out["finance_contributions"]),
-                       "benefit_expenditure": ("year", out["benefits"]),
-                       "grants": ("year", out["all_grants"]),
-                       "insurable_wage_bill": ("year", out["wage_bill"]),
-                       "investment_return": ("year", inputs.economy["nominal_return"].values)},
-                      coords={"year": year})
+    """The yearly cash flows a closed-group run contributes to the balance sheet (names as in the
+    results Dataset): contributions, benefit expenditure, grants, the insurable wage bill and the
+    investment return to discount them with, without building the whole Dataset.
+
+    The ``year`` coordinate covers the horizon and, for the closed-group runs, the run-off after it
+    (assumptions held at their last values), to the last year with a flow: the flows after it are
+    exactly zero, so the result does not depend on how far the run-off was taken."""
+    flows = {"contributions": out["finance_contributions"], "benefit_expenditure": out["benefits"],
+             "grants": out["all_grants"], "insurable_wage_bill": out["wage_bill"]}
+    horizon = inputs.coords["year"].size
+    moving = np.flatnonzero(np.any([v != 0 for v in flows.values()], axis=0))
+    n_years = max(horizon, int(moving[-1]) + 1 if moving.size else 0)
+    year = out["year"][:n_years]
+    flows["investment_return"] = out["investment_return"]
+    return xr.Dataset({k: ("year", v[:n_years]) for k, v in flows.items()}, coords={"year": year})
 
 
 def _full_ages(array: np.ndarray, lo: int) -> np.ndarray:
@@ -357,13 +505,15 @@ def _full_ages(array: np.ndarray, lo: int) -> np.ndarray:
 def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict, extend=None) -> xr.Dataset:
     """Kernel outputs -> the results Dataset (stable names of ARCHITECTURE.md).
 
+    Per-year variables: flows of the year, stocks at the END of the year; the valuation-date stocks
+    are kept in ``*_at_valuation`` variables. One ``age`` coordinate 0..max_age for every variable
+    (insured variables are zero below the minimum insured age). A scheme-only valuation has no
+    national population: the variables that need it (population, births, deaths, target insured,
+    GDP, expenditure as percent of GDP, demographic dependency ratio) are absent.
+
     ``extend``: a function of the variables (name -> (dims, values, attrs)) returning more variables and
     coordinates (the social protection floor, :func:`actuary.floor.floor_extension`), added before the
     Dataset is built once.
-
-    Per-year variables: flows of the year, stocks at the END of the year; the valuation-date stocks
-    are kept in ``*_at_valuation`` variables. One ``age`` coordinate 0..max_age for every variable
-    (insured variables are zero below the minimum insured age).
     """
     coords = inputs.coords
     years = coords["year"]
@@ -387,7 +537,7 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict, extend=None) -> xr.
     reserve_end = out["finance_reserve"][1:]
     reserve_start = out["finance_reserve"][:-1]
     contributors = out["contributors"]
-    pop = out["population"][1:]
+    actives_end = out["active_out"][1:].sum(axis=(1, 2))
 
     with np.errstate(divide="ignore", invalid="ignore"):
         average_pension = np.where(pension_count_end > 0, pension_amount_end / pension_count_end, 0.0)
@@ -405,11 +555,11 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict, extend=None) -> xr.
         old_age_amount_start = out["pensioner_amount"][:-1, 0].sum(axis=(1, 2)) * (1 + kin.series["beta"])
         benefit_ratio = (old_age_amount_start / old_age_count_start) / average_salary_all
         system_dependency = pensioners_total.sum(axis=1) / contributors
+        system_dependency_stock = pensioners_total.sum(axis=1) / actives_end
 
     def full(name):
         return _full_ages(out[name], lo)
 
-    gdp = gross_domestic_product(inputs, out["population"], kin.series["employment_share"])
     data = {
         "insurable_wage_bill": ((Y,), wage_bill, "currency", "insurable earnings x contribution density, all actives"),
         "contributions": ((Y,), out["finance_contributions"], "currency", "rate x collection rate x wage bill"),
@@ -418,7 +568,10 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict, extend=None) -> xr.
         "benefit_expenditure_by_benefit": ((Y, B), out["pensioner_expenditure"], "currency", "pensions paid"),
         "grants": ((Y,), out["all_grants"], "currency", "withdrawal grants + funeral grants"),
         "withdrawal_grants": ((Y,), out["withdrawal_grants"], "currency",
-                              "lump sums to insured reaching retirement age without the vesting service"),
+                              "lump sums to insured reaching retirement age without the vesting service, and "
+                              "refunds at exit (exit_refunds)"),
+        "exit_refunds": ((Y,), out["exit_refunds"], "currency",
+                         "refunds of contributions to leavers without deferred rights (scheme.exit_benefit refund)"),
         "funeral_grants": ((Y,), out["funeral_grants"], "currency", "per death of an active or a pensioner"),
         "admin_expenses": ((Y,), out["finance_admin"], "currency", ""),
         "total_expenditure": ((Y,), total_expenditure, "currency",
@@ -431,32 +584,31 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict, extend=None) -> xr.
                             "total expenditure due (benefits, grants, administration) / insurable wage bill"),
         "reserve_ratio": ((Y,), reserve_ratio, "years", "reserve at the end of the year / expenditure due"),
         "trust_fund_ratio": ((Y,), trust_fund_ratio, "years", "reserve at the start of the year / expenditure due"),
-        "gdp": ((Y,), gdp, "currency", ""),
-        "expenditure_pct_gdp": ((Y,), 100 * out["benefits"] / gdp, "percent", "benefit expenditure / GDP"),
         "contributors": ((Y,), contributors, "persons", "actives exposed during the year (leavers count half)"),
         "pensioners": ((Y,), pensioners_total.sum(axis=1), "persons", "at the end of the year"),
         "pensioners_by_benefit": ((Y, B), pensioners_total, "persons", "at the end of the year"),
         "system_dependency_ratio": ((Y,), system_dependency, "ratio",
-                                    "pensioners at the end of the year / contributors"),
-        "demographic_dependency_ratio": ((Y,), demographic_dependency_ratio(pop), "ratio",
-                                         "population 65+ / 15-64, end of the year"),
+                                    "pensioners at the end of the year / contributors (actives exposed during "
+                                    "the year)"),
+        "system_dependency_ratio_stock": ((Y,), system_dependency_stock, "ratio",
+                                          "pensioners / active insured, both at the end of the year (31 December)"),
         "replacement_rate": ((Y,), replacement, "share",
                              "average new old-age pension of actives / average insurable salary of contributors"),
         "benefit_ratio": ((Y,), benefit_ratio, "share",
                           "average old-age pension in payment / average insurable salary of contributors"),
         "contribution_rate": ((Y,), kin.finance["contribution_rate"], "share", "statutory contribution rate"),
-        "grant_recipients": ((Y,), out["grant_count"], "persons", "withdrawal grants"),
-        "population": ((Y, S, A), pop, "persons", "national population, end of the year"),
-        "births": ((Y, S), out["births"], "persons", ""),
-        "deaths": ((Y, S), out["deaths"], "persons", "national deaths"),
-        "target_insured": ((Y, S, A), full("target")[1:], "persons", "population x participation x (1-u) x coverage"),
+        "grant_recipients": ((Y,), out["grant_count"], "persons", "withdrawal grants and refunds at exit"),
         "active": ((Y, S, A), full("active_out")[1:], "persons", "active insured at the end of the year"),
         "inactive": ((Y, S, A), full("inactive_out")[1:], "persons", "inactive insured at the end of the year"),
         "new_entrants": ((Y, S, A), full("new_entrants"), "persons", "by age at the end of the year"),
         "active_deaths": ((Y, S, A), full("active_deaths"), "persons", "by age at the start of the year"),
         "retirements": ((Y, S, A), full("retirements"), "persons", "actives retiring or leaving at retirement age"),
         "invalidity_retirements": ((Y, S, A), full("invalidity"), "persons", "actives becoming invalid"),
-        "exits": ((Y, S, A), full("exits"), "persons", "actives becoming inactive"),
+        "exits": ((Y, S, A), full("exits"), "persons",
+                  "actives leaving active service by exit (becoming inactive, or leaving the scheme: withdrawals)"),
+        "withdrawals": ((Y, S, A), full("withdrawals"), "persons",
+                        "leavers without deferred rights, leaving the scheme with a refund or nothing "
+                        "(scheme.exit_benefit)"),
         "inactive_deaths": ((Y, S, A), full("inactive_deaths"), "persons", ""),
         "inactive_retirements": ((Y, S, A), full("inactive_retirements"), "persons",
                                  "inactive insured reaching retirement age (deferred pension or grant)"),
@@ -506,12 +658,27 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict, extend=None) -> xr.
                                   "capital value of the pensions awarded in the year / insurable wage bill "
                                   "(grants and administration excluded)"),
     }
+    if "population" in out:  # a national population
+        pop = out["population"][1:]
+        gdp = gross_domestic_product(inputs, out["population"], kin.series["employment_share"])
+        data.update({
+            "gdp": ((Y,), gdp, "currency", ""),
+            "expenditure_pct_gdp": ((Y,), 100 * out["benefits"] / gdp, "percent", "benefit expenditure / GDP"),
+            "demographic_dependency_ratio": ((Y,), demographic_dependency_ratio(pop), "ratio",
+                                             "population 65+ / 15-64, end of the year"),
+            "population": ((Y, S, A), pop, "persons", "national population, end of the year"),
+            "births": ((Y, S), out["births"], "persons", ""),
+            "deaths": ((Y, S), out["deaths"], "persons", "national deaths"),
+            "target_insured": ((Y, S, A), full("target")[1:], "persons",
+                               "population x participation x (1-u) x coverage"),
+        })
     variables = {name: (dims, np.asarray(values), {"units": units, "description": doc})
                  for name, (dims, values, units, doc) in data.items()}
     variables["active_at_valuation"] = ((S, A), _full_ages(out["active_out"][0], lo), {"units": "persons"})
     variables["inactive_at_valuation"] = ((S, A), _full_ages(out["inactive_out"][0], lo), {"units": "persons"})
     variables["pensioners_at_valuation"] = ((B, S, A), out["pensioner_count"][0], {"units": "persons"})
-    variables["population_at_valuation"] = ((S, A), out["population"][0], {"units": "persons"})
+    if "population" in out:
+        variables["population_at_valuation"] = ((S, A), out["population"][0], {"units": "persons"})
     variables["reserve_at_valuation"] = ((), out["finance_reserve"][0], {"units": "currency"})
     labels = {Y: years, S: list(SEXES), A: coords["population_age"], B: list(BENEFITS)}
     if extend is not None:
@@ -521,6 +688,7 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict, extend=None) -> xr.
     ds = xr.Dataset(variables, coords=labels)
     ds.attrs.update({
         "valuation_year": int(years[0]), "horizon": int(years.size), "min_age": int(lo),
+        "national_population": inputs.settings["national_population"],
         "admin_share_of_benefits": kin.finance["admin_benefits"],
         "admin_share_of_contributions": kin.finance["admin_contributions"],
         "conventions": "flows of each year; stocks at the end of the year (1 January of the next); "

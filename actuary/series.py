@@ -41,6 +41,27 @@ def pension_indexation(inflation, wage_growth, price_weight, wage_weight, floor,
     return beta
 
 
+def salary_scale_by_cell(scale_at_exact_ages) -> np.ndarray:
+    """The salary scale by age at 1 January (each cell's average over the year, the engine's convention)
+    from a scale given at exact ages min_age, min_age + 1, ... (last axis), linear between them.
+
+    The members of the cell aged x at 1 January have exact ages x + u then (u uniform on [0, 1)) and
+    x + u + τ at time τ of the year, so their exact age is x + z with z = u + τ triangular on [0, 2]:
+
+        S̄_x = ∫_0^2 S(x + z) w(z) dz = (S_x + 4 S_{x+1} + S_{x+2}) / 6,   w(z) = z on [0, 1], 2 - z on [1, 2],
+
+    exact for S linear between whole ages (currency a year, as given). Cells where the given scale is
+    zero (no earnings) stay zero; next to them and beyond the last age, the scale is held at the last
+    positive value (a scale that stops is not averaged with the zeros after it).
+    """
+    scale = np.asarray(scale_at_exact_ages, dtype=float)
+    following = np.concatenate([scale[..., 1:], scale[..., -1:]], axis=-1)
+    following = np.where(following > 0, following, scale)
+    second = np.concatenate([following[..., 1:], following[..., -1:]], axis=-1)
+    second = np.where((second > 0) & (following > 0), second, following)
+    return np.where(scale > 0, (scale + 4 * following + second) / 6, 0.0)
+
+
 @numba.vectorize(["float64(float64)"], cache=True)
 def normal_cdf(z):
     """Standard normal distribution function Φ(z)."""

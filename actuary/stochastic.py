@@ -28,6 +28,8 @@ from .projection import build_kernel_inputs
 from .validation import InputError
 
 PERCENTILES = (5, 25, 50, 75, 95)
+# indicators that need the national population: absent from a scheme-only valuation's results
+NATIONAL_INDICATORS = ("gdp", "expenditure_pct_gdp", "demographic_dependency_ratio")
 
 
 @dataclass(frozen=True)
@@ -149,12 +151,13 @@ def path_valuation(base, draws: dict, i: int):
     demo = base.inputs.demography
     shift = xr.DataArray(draws["improvement_shift"][i], dims="year", coords={"year": years})
     factor = xr.DataArray(draws["fertility_factor"][i], dims="year", coords={"year": years})
-    return base.replace(
-        economy={"inflation": series(draws["inflation"][i]), "real_wage_growth": series(draws["real_wage"][i]),
-                 "productivity_growth": series(draws["productivity"][i]),
-                 "nominal_return": series(draws["nominal_return"][i])},
-        demography={"mortality_improvement": (demo["mortality_improvement"] + shift).transpose("year", "sex", "age"),
-                    "fertility": (demo["fertility"] * factor).transpose("year", "age")})
+    economy = {"inflation": series(draws["inflation"][i]), "real_wage_growth": series(draws["real_wage"][i]),
+               "nominal_return": series(draws["nominal_return"][i])}
+    demography = {"mortality_improvement": (demo["mortality_improvement"] + shift).transpose("year", "sex", "age")}
+    if base.inputs.national:  # productivity and fertility only move GDP and the national population
+        economy["productivity_growth"] = series(draws["productivity"][i])
+        demography["fertility"] = (demo["fertility"] * factor).transpose("year", "age")
+    return base.replace(economy=economy, demography=demography)
 
 
 def pack(base) -> dict:
@@ -170,11 +173,21 @@ def pack(base) -> dict:
     refund_is_return = sch["refund_interest"] is None
     scalars = np.array([sch["indexation_price_weight"], sch["indexation_wage_weight"], sch["indexation_floor"],
                         sch["indexation_cap"], sch["indexation_lag"], sch["reference_earnings_years"],
-                        sch["minimum_pension"], sch["maximum_pension"], st["max_retirement_age"], ins["vesting"],
-                        ins["invalidity_vesting"], ins["future_service_fraction"], ins["early_reduction"],
-                        ins["late_increment"], ins["grant_multiple"], fin["admin_benefits"], fin["admin_contributions"],
-                        fin["reserve0"], float(ins["refund"]), float(pen["convert_invalidity"]),
+                        sch["minimum_pension"], sch["maximum_pension"], st["max_retirement_age"],
+                        fin["admin_benefits"], fin["admin_contributions"], fin["reserve0"], float(ins["refund"]),
+                        float(pen["convert_invalidity"]), float(ins["exit_benefit"]), float(inputs.national),
                         float(fin["payable"])], dtype=float)
+    provisions = np.stack([ins[k] for k in ("vesting", "invalidity_vesting", "future_service_fraction",
+                                            "early_reduction", "late_increment", "grant_multiple", "exit_vesting")])
+    n_years, n_ages = ins["q_active"].shape[0], ins["q_active"].shape[2]
+    n_full = pen["count0"].shape[-1]
+    if p is None:  # scheme-only: the population arrays are not used (placeholders of the right types)
+        p = dict(base=np.zeros((2, n_full)), fertility=np.zeros((n_years, n_full)), male_share=np.zeros(n_years),
+                 migration=np.zeros((n_years, 2, n_full)), even=False)
+        shares = np.zeros((n_years, 2, n_ages))
+        target_share, employment_share = shares, shares
+    else:
+        target_share, employment_share = kin.series["target_share"], kin.series["employment_share"]
     rules = np.array([RULE_CODES[sch["revaluation"]], RULE_CODES[sch["minimum_pension_indexation"]],
                       RULE_CODES[sch["maximum_pension_indexation"]], RULE_CODES[sch["funeral_grant_indexation"]]],
                      dtype=np.int64)
@@ -190,11 +203,13 @@ def pack(base) -> dict:
         floor_tested=floor["tested"], poverty_line=floor["poverty_line"], average_wage0=floor["average_wage0"],
         base=p["base"], q_base=c(q_base, dtype=float), improvement=c(improvement, dtype=float),
         fertility=p["fertility"], male_share=p["male_share"], migration=p["migration"], even=p["even"],
-        lo=int(st["min_age"]), target_share=c(kin.series["target_share"]),
-        employment_share=c(kin.series["employment_share"]), insurable0=c(ins["salary"][0] / kin.series["wages"][0]),
-        rules=rules, scalars=scalars,
-        gdp0=float(eco["gdp"]), active0=ins["active0"], inactive0=ins["inactive0"],
+        lo=int(st["min_age"]), target_share=c(target_share),
+        employment_share=c(employment_share), insurable0=c(ins["salary"][0] / kin.series["wages"][0]),
+        rules=rules, scalars=scalars, provisions=c(provisions),
+        gdp0=float(eco["gdp"]) if eco["gdp"] is not None else 0.0, active0=ins["active0"], inactive0=ins["inactive0"],
         balance_active0=ins["balance_active0"], balance_inactive0=ins["balance_inactive0"],
+        service_active0=ins["service_active0"], service_inactive0=ins["service_inactive0"],
+        units_active0=ins["units_active0"], units_inactive0=ins["units_inactive0"],
         entrants_in=ins["entrants_in"], residual_method=ins["residual_method"],
         active_factor=c(beh["active_mortality_factor"].values, dtype=float),
         pension_factors=c(np.stack([f.values for f in factors]), dtype=float),
@@ -345,7 +360,8 @@ def simulate(base, n_paths: int, seed: int = 0, chunk_size: int = 250, workers: 
     percentiles = reducer.percentiles(PERCENTILES)
     ds = xr.Dataset(coords={"percentile": list(PERCENTILES), "year": years})
     names = indicator_names(packed)
-    for k, name in enumerate(names):
+    reported = [(k, name) for k, name in enumerate(names) if base.inputs.national or name not in NATIONAL_INDICATORS]
+    for k, name in reported:
         ds[name] = (("percentile", "year"), percentiles[:, k, :])
     ds["probability_of_depletion"] = ("year", depleted / n_paths,
                                       {"description": "share of paths depleted by the end of the year: a year whose "
@@ -353,7 +369,7 @@ def simulate(base, n_paths: int, seed: int = 0, chunk_size: int = 250, workers: 
                                                       "in full (payable_share < 1)"})
     if keep_paths:
         values = np.concatenate([kept[i] for i in sorted(kept)])
-        for k, name in enumerate(names):
+        for k, name in reported:
             ds[f"path_{name}"] = (("path", "year"), values[:, k, :])
         ds = ds.assign_coords(path=np.arange(n_paths))
     ds.attrs.update({"paths": n_paths, "seed": seed, "chunk_size": chunk_size, "bins": reducer.bins,
@@ -387,8 +403,8 @@ def write_stochastic(ds: xr.Dataset, path) -> None:
     chart.y_axis.number_format = "0%"
     ws.add_chart(chart, "D3")
     formats = {"paygo_cost_rate": "0.00%", "reserve_ratio": "0.00", "expenditure_pct_gdp": "0.00",
-                "payable_share": "0.00%", "floor_cost_pct_gdp": "0.00", "fiscal_cost_pct_gdp": "0.00"}
-    for name in INDICATORS + tuple(n for n in FLOOR_INDICATORS if n in ds):
+               "payable_share": "0.00%", "floor_cost_pct_gdp": "0.00", "fiscal_cost_pct_gdp": "0.00"}
+    for name in (n for n in INDICATORS + FLOOR_INDICATORS if n in ds):
         ws = wb.create_sheet(name[:31])
         ws.cell(row=1, column=1, value=f"{name}: percentiles across paths").font = Font(bold=True, size=12)
         headers = ["year"] + [f"P{int(p)}" for p in ds.percentile.values]

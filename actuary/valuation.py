@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import numpy as np
 import xarray as xr
 
 from . import floor, indicators
-from .inputs import FB, Inputs, coordinates
-from .projection import build_kernel_inputs, cash_flows, run_kernels, to_dataset
+from .inputs import Inputs
+from .projection import build_kernel_inputs, cash_flows, held_past_horizon, run_kernels, to_dataset
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEMOLAND = PROJECT_ROOT / "valuations" / "demoland"
@@ -117,41 +115,10 @@ class Valuation:
         if settings["balance_sheet"] == "yes":
             parts = {"open": projection}
             for mode in ("closed", "accrued", "pensioners"):
-                flows = cash_flows(inputs, run_kernels(kin, lo, engine, mode))
-                # the year projected for the actuarial balance is not part of the closed groups' balance sheet
-                parts[mode] = flows.isel(year=slice(0, horizon)) if extra else flows
+                # the closed groups run off past the horizon (the actuarial balance's extra year is part of it)
+                parts[mode] = cash_flows(inputs, run_kernels(kin, lo, engine, mode))
         floor_summary = floor.floor_summary(projection, settings["gap_horizons"])[0] if inputs.has_floor else None
         return Results(projection, indicators.summary(projection, settings, parts, following, floor_summary))
-
-
-def held_past_horizon(inputs: Inputs, years: int) -> Inputs:
-    """The inputs of a projection ``years`` longer than ``inputs``' horizon, every year-dependent input held
-    at its value of the last year (mortality keeps improving at the last year's rates)."""
-    extended = copy.copy(inputs)
-    extended.settings = dict(inputs.settings, horizon=inputs.settings["horizon"] + years)
-    extended.coords = coordinates(extended.settings)
-    if FB in inputs.coords:  # the social protection floor's benefits
-        extended.coords[FB] = inputs.coords[FB]
-    all_years = extended.coords["year"]
-
-    templates: dict = {}  # one labelled array per layout: building coordinates is what costs
-
-    def held(da: xr.DataArray) -> xr.DataArray:
-        axis = da.dims.index("year")
-        last = da.values[(slice(None),) * axis + (slice(-1, None),)]
-        values = np.concatenate([da.values] + [last] * years, axis=axis)
-        key = (da.dims, values.shape)
-        if key not in templates:
-            coords = {d: all_years if d == "year" else da.coords[d].values for d in da.dims}
-            templates[key] = xr.DataArray(values, dims=da.dims, coords=coords)
-        out = templates[key].copy(deep=False, data=values)
-        out.name, out.attrs = da.name, dict(da.attrs)
-        return out
-
-    for group in ("scheme", "economy", "demography", "behaviour", "initial", "floor"):
-        setattr(extended, group, {k: held(v) if isinstance(v, xr.DataArray) and "year" in v.dims else v
-                                  for k, v in getattr(inputs, group).items()})
-    return extended
 
 
 @lru_cache(maxsize=4)

@@ -25,3 +25,22 @@ def wpp_canada(wpp_folder):
     from actuary.io.wpp import read_wpp_folder
 
     return read_wpp_folder(wpp_folder)
+
+
+@pytest.fixture(scope="session")
+def member_case():
+    """The Demoland valuation (the case synthetic member records are drawn from)."""
+    from actuary import Valuation
+
+    return Valuation.demo()
+
+
+@pytest.fixture(scope="session")
+def member_extract(tmp_path_factory, member_case):
+    """Synthetic extracts of 200,000 insured (and Demoland's pensioners at the same sampling fraction)
+    at 1 January 2020 and 2021, without errors: (folder, manifest)."""
+    from actuary.data.synth import synthesize
+
+    folder = tmp_path_factory.mktemp("clean")
+    manifest = synthesize(member_case, 200_000, 20200101, folder, years=2, fmt="parquet")
+    return folder, manifest

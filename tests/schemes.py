@@ -17,8 +17,10 @@ def _da(values, **coords):
 
 
 def random_scheme(seed: int, horizon: int = 12, max_age: int = 50, max_service: int = 12,
-                  method: str = "residual", timing: str = "end") -> dict:
-    """Keyword groups of a random but valid valuation (every feature of part 1 switched on)."""
+                  method: str = "residual", timing: str = "end", national: bool = True) -> dict:
+    """Keyword groups of a random but valid valuation (every feature switched on: accrual changing by year,
+    a random exit benefit, the salary scale at exact or January ages; ``national`` False: a scheme-only
+    valuation, which needs the growth method)."""
     rng = np.random.default_rng(seed)
     t0 = 2020
     years = np.arange(t0, t0 + horizon)
@@ -42,8 +44,7 @@ def random_scheme(seed: int, horizon: int = 12, max_age: int = 50, max_service: 
         normal_retirement_age=_da(nra, year=years, sex=SEXES),
         early_retirement_age=_da(np.maximum(era, min_age + 1), year=years, sex=SEXES),
         vesting_years=float(rng.integers(0, 8)),
-        accrual=accrual_schedule([(0, 0.0), (5, rng.uniform(0.05, 0.3)), (max_service, rng.uniform(0.3, 0.8))],
-                                 max_service),
+        accrual=_accrual_by_year(rng, years, max_service),
         early_retirement_reduction=rng.uniform(0, 0.08), late_retirement_increment=rng.uniform(0, 0.06),
         minimum_pension=rng.uniform(0, 5000), minimum_pension_indexation=str(rng.choice(["prices", "wages", "pensions", "none"])),
         maximum_pension=rng.uniform(30000, 80000), maximum_pension_indexation=str(rng.choice(["prices", "wages"])),
@@ -63,10 +64,15 @@ def random_scheme(seed: int, horizon: int = 12, max_age: int = 50, max_service: 
         subsidy_share_of_wages=_da(rng.uniform(0, 0.01, horizon), year=years),
     )
     if rng.uniform() < 0.5:
-        scheme.update(grant_type="refund", refund_contribution_rate=_da(rng.uniform(0, 0.1, horizon), year=years),
-                      refund_interest=_da(rng.uniform(0, 0.06, horizon), year=years))
+        scheme.update(grant_type="refund")
     else:
         scheme.update(grant_type="multiple", grant_multiple=rng.uniform(0, 0.2))
+    scheme["exit_benefit"] = str(rng.choice(["deferred", "refund", "none"]))
+    if scheme["exit_benefit"] != "deferred" and rng.uniform() < 0.7:
+        scheme["exit_vesting_years"] = float(rng.integers(0, max_service))
+    if "refund" in (scheme["grant_type"], scheme["exit_benefit"]):
+        scheme.update(refund_contribution_rate=_da(rng.uniform(0, 0.1, horizon), year=years),
+                      refund_interest=_da(rng.uniform(0, 0.06, horizon), year=years))
     economy = dict(inflation=_da(rng.uniform(0, 0.05, horizon), year=years),
                    real_wage_growth=_da(rng.uniform(-0.01, 0.03, horizon), year=years),
                    nominal_return=_da(rng.uniform(0.0, 0.08, horizon), year=years),
@@ -87,6 +93,7 @@ def random_scheme(seed: int, horizon: int = 12, max_age: int = 50, max_service: 
                      credit_density=_da(rng.uniform(0.5, 1.0, (2, ages.size)), sex=SEXES, age=ages),
                      contribution_density=_da(rng.uniform(0.5, 1.0, (2, ages.size)), sex=SEXES, age=ages),
                      salary_scale=_da(rng.uniform(10000, 60000, (2, ages.size)), sex=SEXES, age=ages),
+                     salary_scale_ages=str(rng.choice(["january", "exact"])),
                      exit_rate=_da(rng.uniform(0, 0.1, (2, ages.size)), sex=SEXES, age=ages),
                      retirement_rate=_da(rng.uniform(0.1, 1.0, (2, ages.size)), sex=SEXES, age=ages),
                      active_mortality_factor=_da(rng.uniform(0.5, 1.2, (2, ages.size)), sex=SEXES, age=ages),
@@ -119,8 +126,27 @@ def random_scheme(seed: int, horizon: int = 12, max_age: int = 50, max_service: 
                    average_pension=_da(amounts, benefit=["old_age", "invalidity", "widow", "orphan"], sex=SEXES,
                                        age=pop_ages),
                    reserve=rng.uniform(0, 1e9))
+    if not national:  # scheme-only: no national population, participation, coverage or GDP
+        settings["national_population"] = "no"
+        del settings["migration_timing"]
+        for key in ("population", "fertility", "sex_ratio_at_birth", "net_migration"):
+            del demography[key]
+        for key in ("gdp", "unemployment_rate", "productivity_growth"):
+            del economy[key]
+        for key in ("participation", "coverage"):
+            del behaviour[key]
     return dict(settings=settings, scheme=scheme, economy=economy, demography=demography, behaviour=behaviour,
                 initial=initial)
+
+
+def _accrual_by_year(rng, years, max_service):
+    """A piecewise-linear accrual schedule, changed (for service earned from then on) in a random year."""
+    def schedule():
+        return accrual_schedule([(0, rng.uniform(0, 0.02)), (5, rng.uniform(0.05, 0.3)),
+                                 (max_service, rng.uniform(0.3, 0.8))], max_service)
+    change = int(rng.integers(1, years.size))
+    return xr.concat([schedule()] * change + [schedule()] * (years.size - change), dim="year") \
+        .assign_coords(year=years).transpose("year", "service")
 
 
 @st.composite
@@ -128,7 +154,8 @@ def schemes(draw, **kwargs):
     seed = draw(st.integers(0, 2**32 - 1))
     method = draw(st.sampled_from(["residual", "growth"]))
     timing = draw(st.sampled_from(["end", "even"]))
-    return random_scheme(seed, method=method, timing=timing, **kwargs)
+    national = method == "residual" or draw(st.booleans())
+    return random_scheme(seed, method=method, timing=timing, national=national, **kwargs)
 
 
 def valuation(groups: dict) -> Valuation:

@@ -108,12 +108,17 @@ def test_every_scalar_provision_changes_the_projection(demo, results, group, nam
     raw = {g: dict(v) for g, v in demo.raw.items()}
     field = FIELDS[group][name]
     value = getattr(demo.inputs, group)[name]
+    base = results.projection
     if name == "grant_multiple":  # Demoland refunds contributions: switch to the multiple-of-earnings grant
         del raw["scheme"]["refund_contribution_rate"]
         raw["scheme"]["grant_type"] = "multiple"
         value = 0.0
+    if name == "exit_vesting_years":  # Demoland's leavers keep deferred rights: compare refunds with and without
+        raw["scheme"]["exit_benefit"] = "refund"
+        base = Valuation(**raw).run().projection
+        value = 10.0
     raw[group][name] = _perturbed(name, field, value)
     changed = Valuation(**raw).run().projection
-    difference = max(float(np.nanmax(np.abs(changed[v] - results.projection[v]))) for v in
+    difference = max(float(np.nanmax(np.abs(changed[v] - base[v]))) for v in
                      ("total_expenditure", "insurable_wage_bill", "reserve", "gdp"))
     assert difference > 0, f"{group}.{name} = {raw[group][name]} changed nothing"

@@ -5,7 +5,8 @@ from the life table, the salary scale and the accrual rule with the engine's doc
 
 Setting: no mortality before the retirement age R = 65 (so the population below R is stationary
 at the births of each year), Gompertz mortality after it; entry at 20 with full density, no exits,
-everyone retires at R with 44 years of service; constant wage index, no indexation, no ceiling;
+everyone retires at R with 45 years of service (entry at mid-year at exact age 20, retirement at mid-year
+at exact age 65: the half years of entry and award are credited); constant wage index, no indexation, no ceiling;
 old-age benefits only; the initial pensioners are the stationary stock.
 """
 
@@ -32,6 +33,12 @@ def _salary(ages):
     return 20_000 + 600.0 * (ages - ENTRY)
 
 
+def stationary_pension():
+    """accrual x exact service x salary: 45 years from mid-year at exact age 20 to mid-year at exact age 65,
+    on the last year's salary (reference earnings over one year, no revaluation)."""
+    return ACCRUAL * (R - ENTRY) * _salary(R - 1)
+
+
 def stationary_valuation(horizon=30, contribution_rate=0.1):
     q = _q()
     pop_ages = np.arange(OMEGA + 1)
@@ -41,7 +48,7 @@ def stationary_valuation(horizon=30, contribution_rate=0.1):
     fert = np.where((pop_ages >= 25) & (pop_ages < 35), (1 + SRB) / 10, 0.0)
     active = np.zeros((2, ages.size, 61))
     pensioners = np.zeros((4, 2, ages.size))
-    pension = ACCRUAL * (R - 1 - ENTRY) * _salary(R - 1)
+    pension = stationary_pension()
     for i, s in enumerate(SEXES):
         for x in range(ENTRY, R):
             active[i, x - ENTRY, x - ENTRY] = COVERAGE * births[s]
@@ -81,7 +88,7 @@ def closed_form_paygo():
     # pensioners exposed: stationary stock l_x / l_R, deaths at mid-year, new awards for half a year
     survivors = insured * np.concatenate([[1.0], np.cumprod(1 - q[R:OMEGA])])
     pensioner_exposure = (survivors * (1 - 0.5 * q[R:OMEGA + 1])).sum() + 0.5 * insured
-    average_pension = ACCRUAL * (R - 1 - ENTRY) * _salary(R - 1)
+    average_pension = stationary_pension()
     average_salary = wage_bill / active_exposure
     return (pensioner_exposure / active_exposure) * (average_pension / average_salary)
 
@@ -119,7 +126,7 @@ def test_survivor_shares_are_capped(cap):
         scheme={"widow_share": widow_share, "orphan_share": orphan_share, "survivor_share_cap": cap},
         behaviour={"probability_married": married, "orphans": orphans, "orphan_age": 10.0})
     p = v.run().projection.sel(year=2000)
-    pension = ACCRUAL * (R - 1 - ENTRY) * _salary(R - 1)
+    pension = stationary_pension()
     total = married * widow_share + orphans * orphan_share
     deaths = float(p.pensioner_deaths.sel(benefit="old_age").sum())
     awarded = float(p.new_pension_amount.sel(benefit=["widow", "orphan"]).sum())

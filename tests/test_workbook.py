@@ -65,6 +65,21 @@ def test_year_varying_rates_go_to_the_by_year_sheet(demo, tmp_path):
     np.testing.assert_array_equal(again.inputs.behaviour["coverage"].values, coverage.values)
 
 
+def test_accrual_by_year_goes_to_its_by_year_sheet(demo, tmp_path):
+    """A change of the accrual schedule from 2030 is written to 'Accrual by year' and read back."""
+    accrual = demo.inputs.scheme["accrual"].copy()
+    accrual.loc[dict(year=slice(2030, None))] *= 0.75
+    changed = demo.replace(scheme={"accrual": accrual})
+    path = tmp_path / "accrual.xlsx"
+    changed.to_workbook(path)
+    names = openpyxl.load_workbook(path, read_only=True).sheetnames
+    assert "Accrual by year" in names and "Accrual" in names
+    again = load_workbook(path)
+    np.testing.assert_allclose(again.inputs.scheme["accrual"].values, accrual.values, rtol=1e-15, atol=0)
+    assert float(again.run().summary.accrued_liability) == pytest.approx(
+        float(changed.run().summary.accrued_liability), rel=1e-13)
+
+
 def test_blank_template_names_the_first_missing_input(tmp_path):
     path = tmp_path / "blank.xlsx"
     assert CliRunner().invoke(main, ["template", str(path)]).exit_code == 0
@@ -130,6 +145,15 @@ def _add_column(wb):
         ws.cell(row=row, column=column, value=0.02)
 
 
+def _set_scalar(sheet, name, value):
+    """Set the value of the input ``name`` in a scalar sheet (field | value | units | notes)."""
+    def change(wb):
+        ws = wb[sheet]
+        row = next(r for r in range(3, ws.max_row + 1) if ws.cell(row=r, column=1).value == name)
+        ws.cell(row=row, column=2, value=value)
+    return change
+
+
 BAD = {
     # name: (how to make it, expected message pattern)
     "missing_sheet": (lambda wb: wb.remove(wb["Decrements"]), r"sheet 'Decrements' is missing"),
@@ -156,6 +180,14 @@ BAD = {
     "formula_without_value": (_set("Schedules", "inflation", 8, "=0.01*2"),
                               r"Schedules!\w+8: formula =0.01\*2 has no calculated value saved"),
     "ten_thousand_rows": (_extra_rows, r"Fertility!A4: the table has 10,001 data rows; expected at most 121"),
+    "unknown_exit_benefit": (_set_scalar("Scheme", "exit_benefit", "sometimes"),
+                             r"Scheme!B\d+: value 'sometimes' is not an option for exit_benefit; expected one of "
+                             r"deferred, refund, none"),
+    "exit_vesting_unused": (_set_scalar("Scheme", "exit_vesting_years", 5),
+                            r"Scheme!B\d+: Input 'scheme.exit_vesting_years' is only used when scheme.exit_benefit "
+                            r"is 'refund' or 'none'"),
+    "salary_ages_unknown": (_set_scalar("Behaviour", "salary_scale_ages", "birthday"),
+                            r"Behaviour!B\d+: value 'birthday' is not an option for salary_scale_ages"),
 }
 
 

@@ -66,7 +66,8 @@ def write_results(results, valuation, path) -> None:
     ws = wb.active
     ws.title = "Summary"
     _summary(ws, p, s, valuation)
-    _demography(wb, p)
+    if "population" in p:  # a scheme-only valuation has no national population
+        _demography(wb, p)
 
     ws = wb.create_sheet("Insured")
     _yearly(ws, "Insured population", p, [
@@ -74,6 +75,7 @@ def write_results(results, valuation, path) -> None:
         ("active (end of year)", p.active.sum(["sex", "age"]).values, MONEY),
         ("inactive (end of year)", p.inactive.sum(["sex", "age"]).values, MONEY),
         ("new entrants", p.new_entrants.sum(["sex", "age"]).values, MONEY),
+        ("leaving the scheme on exit (withdrawals)", p.withdrawals.sum(["sex", "age"]).values, MONEY),
         ("average insurable salary", (p.insurable_wage_bill / p.contributors).values, MONEY)])
 
     ws = wb.create_sheet("Pensioners")
@@ -81,6 +83,7 @@ def write_results(results, valuation, path) -> None:
     columns += [(f"{b} new awards", p.new_pensioners.sel(benefit=b).sum(["sex", "age"]).values, MONEY)
                 for b in p.benefit.values]
     columns += [("system dependency ratio", p.system_dependency_ratio.values, RATIO),
+                ("system dependency ratio (stocks at 31 December)", p.system_dependency_ratio_stock.values, RATIO),
                 ("replacement rate (new old-age awards)", p.replacement_rate.values, PERCENT),
                 ("benefit ratio", p.benefit_ratio.values, PERCENT)]
     _yearly(ws, "Pensioners at the end of each year and new awards", p, columns)
@@ -92,22 +95,24 @@ def write_results(results, valuation, path) -> None:
                ("investment income", p.investment_income.values, MONEY)]
     columns += [(f"{b} benefits", p.benefit_expenditure_by_benefit.sel(benefit=b).values, MONEY) for b in p.benefit.values]
     columns += [("grants", p.grants.values, MONEY), ("administrative expenses", p.admin_expenses.values, MONEY),
-                ("total expenditure", p.total_expenditure.values, MONEY), ("reserve (end of year)", p.reserve.values, MONEY),
-                ("GDP", p.gdp.values, MONEY)]
+                ("total expenditure", p.total_expenditure.values, MONEY), ("reserve (end of year)", p.reserve.values, MONEY)]
+    if "gdp" in p:
+        columns.append(("GDP", p.gdp.values, MONEY))
     first, last = _yearly(ws, "Financial projection (currency, nominal)", p, columns)
     reserve_column = 1 + [c[0] for c in columns].index("reserve (end of year)") + 1
     _line_chart(ws, "Reserve at the end of each year", "currency", first, last, [reserve_column], "R3", MONEY)
 
     ws = wb.create_sheet("Financing indicators")
-    first, last = _yearly(ws, "Financing indicators", p, [
-        ("contribution rate", p.contribution_rate.values, PERCENT),
-        ("break-even contribution rate", p.breakeven_contribution_rate.values, PERCENT),
-        ("PAYG cost rate", p.paygo_cost_rate.values, PERCENT),
-        ("reserve ratio", p.reserve_ratio.values, RATIO),
-        ("trust fund ratio", p.trust_fund_ratio.values, RATIO),
-        ("expenditure % GDP", p.expenditure_pct_gdp.values / 100, PERCENT),
-        ("terminal funding rate", p.terminal_funding_rate.values, PERCENT),
-        ("payable share of benefits", p.payable_share.values, PERCENT)])
+    columns = [("contribution rate", p.contribution_rate.values, PERCENT),
+               ("break-even contribution rate", p.breakeven_contribution_rate.values, PERCENT),
+               ("PAYG cost rate", p.paygo_cost_rate.values, PERCENT),
+               ("reserve ratio", p.reserve_ratio.values, RATIO),
+               ("trust fund ratio", p.trust_fund_ratio.values, RATIO)]
+    if "expenditure_pct_gdp" in p:  # a scheme-only valuation has no GDP
+        columns.append(("expenditure % GDP", p.expenditure_pct_gdp.values / 100, PERCENT))
+    columns += [("terminal funding rate", p.terminal_funding_rate.values, PERCENT),
+                ("payable share of benefits", p.payable_share.values, PERCENT)]
+    first, last = _yearly(ws, "Financing indicators", p, columns)
     # the contribution rate is compared with the break-even rate: both on the statutory basis (collection
     # rate, administration charged on contributions, state subsidy)
     _line_chart(ws, "Break-even contribution rate and contribution rate", "share of insurable earnings", first, last,
@@ -191,13 +196,13 @@ def _key_indicators(ws, rows):
 
 def _echo(ws, start, inputs, groups):
     """The scalar and yearly inputs of ``groups`` from row ``start`` (a floor costing alone: its own only)."""
-    from ..inputs import is_national
+    from ..inputs import without_scheme
 
     ws.cell(row=start, column=1, value="Assumptions (echo of the inputs)").font = Font(bold=True, size=12)
     r = start + 1
     for group in groups:
         for name, value in getattr(inputs, group).items():
-            if value is None or (not inputs.has_scheme and not is_national(group, name)):
+            if value is None or (not inputs.has_scheme and not without_scheme(group, name)):
                 continue
             if hasattr(value, "dims"):
                 if value.dims != ("year",):

@@ -12,7 +12,7 @@ Layout (generated from :data:`actuary.inputs.FIELDS`, so every input has exactly
   input's default. Its year-dependent column (take_up) may instead be given year by year, for some
   benefits, in the ``Floor take-up`` table; ``Floor eligibility`` is a sparse table (cells not listed
   are 1). All three sheets are optional: without them the case has no floor.
-- A floor costing alone (Settings ``scheme`` = no) has only the national sheets and columns (economy,
+- A floor costing alone (Settings ``scheme`` = no) has only the sheets and columns without the scheme (economy,
   population, demographic rates, fertility, labour force participation) and the Floor sheets.
 
 Reading checks every cell and reports the first problem as ``Sheet!Cell: value ... expected ...``
@@ -36,7 +36,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from ..inputs import BENEFITS, FB, FIELDS, REQUIRED, Field, is_national
+from ..inputs import BENEFITS, FB, FIELDS, NATIONAL_REQUIRED, REQUIRED, Field, without_scheme
 from .files import atomic_path
 from ..validation import SEXES, InputError
 
@@ -68,7 +68,8 @@ TABLES = [
           "Year-dependent provisions and economic assumptions (years in rows)"),
     Sheet("Retirement ages", ("year", "sex"), ("normal_retirement_age", "early_retirement_age"),
           "Normal and early retirement ages by year and sex"),
-    Sheet("Accrual", ("service",), ("accrual",), "Accrued pension as a share of reference earnings by service"),
+    Sheet("Accrual", ("service",), ("accrual",),
+          "Accrued pension as a share of reference earnings by credited service (the schedule in force each year)"),
     Sheet("Population", ("sex", "age"), ("population", "mortality"),
           "Population at 1 January of the valuation year and base mortality q_x", True),
     Sheet("Demographic rates", ("sex", "age"),
@@ -248,9 +249,9 @@ def write_workbook(valuation, path, blank: bool = False) -> None:
     or a blank template laid out for its coordinates when ``blank``."""
     inputs = valuation.inputs
     coords = inputs.coords
-    national = not inputs.has_scheme  # a floor costing alone: only the national sheets and columns
+    alone = not inputs.has_scheme  # a floor costing alone: only the sheets and columns it has
     given = set() if blank else {name for group in valuation.raw.values() for name in group}
-    given |= {"valuation_year", "horizon", "min_age", "max_age"} | (set() if national else {"max_service"})
+    given |= {"valuation_year", "horizon", "min_age", "max_age"} | (set() if alone else {"max_service"})
     wb = Workbook()
     contents = wb.active
     contents.title = CONTENTS
@@ -269,8 +270,8 @@ def write_workbook(valuation, path, blank: bool = False) -> None:
             if sheet.records:
                 row = _write_floor(wb, inputs, blank, contents, row)
             continue
-        if national:
-            sheet = _national(sheet)
+        if alone:
+            sheet = _without_scheme(sheet)
             if not sheet.fields:
                 continue
         if sheet.index:
@@ -291,7 +292,7 @@ def write_workbook(valuation, path, blank: bool = False) -> None:
             _write_table_sheet(ws, sheet, {} if blank else columns, coords, sheet.name in SPARSE)
             if by_year:
                 extra = SHEETS[f"{sheet.name} by year"]
-                extra = _national(extra) if national else extra
+                extra = _without_scheme(extra) if alone else extra
                 _write_table_sheet(wb.create_sheet(extra.name), extra, by_year, coords, False)
         else:
             group = next(g for g, n in SCALAR_SHEETS.items() if n == sheet.name)
@@ -308,9 +309,9 @@ def write_workbook(valuation, path, blank: bool = False) -> None:
     _atomic_save(wb, Path(path))
 
 
-def _national(sheet: Sheet) -> Sheet:
+def _without_scheme(sheet: Sheet) -> Sheet:
     """The sheet with only the inputs a floor costing alone has."""
-    return replace(sheet, fields=tuple(f for f in sheet.fields if is_national(GROUP_OF[f], f)))
+    return replace(sheet, fields=tuple(f for f in sheet.fields if without_scheme(GROUP_OF[f], f)))
 
 
 def _record_text(name: str, value):
@@ -692,12 +693,12 @@ def load_workbook(path):
         formulas_wb.close()
 
 
-def _expected_sheets(national: bool) -> list[str]:
+def _expected_sheets(alone: bool) -> list[str]:
     """The sheets a workbook must have (the floor sheets are optional; a floor costing alone needs only
-    the national sheets and Floor)."""
+    its own sheets and Floor)."""
     sheets = [s for s in layout() if not s.name.endswith(" by year") and s.name not in FLOOR_SHEETS]
-    if national:
-        sheets = [s for s in sheets if _national(s).fields] + [SHEETS["Floor"]]
+    if alone:
+        sheets = [s for s in sheets if _without_scheme(s).fields] + [SHEETS["Floor"]]
     return [CONTENTS] + [s.name for s in sheets]
 
 
@@ -729,8 +730,8 @@ def _load(values_wb, formulas_wb, path, Valuation):
     locations: dict = {}
     groups = {group: {} for group in FIELDS}
     groups["settings"].update(_read_scalars(cells("Settings"), SHEETS["Settings"], locations))
-    national = groups["settings"].get("scheme", FIELDS["settings"]["scheme"].default) == "no"
-    require(_expected_sheets(national))
+    alone = groups["settings"].get("scheme", FIELDS["settings"]["scheme"].default) == "no"
+    require(_expected_sheets(alone))
     for group, sheet_name in SCALAR_SHEETS.items():
         if group != "settings" and sheet_name in present:
             groups[group].update(_read_scalars(cells(sheet_name), SHEETS[sheet_name], locations))
@@ -753,13 +754,15 @@ def _load(values_wb, formulas_wb, path, Valuation):
                                  "input once (year-varying inputs only in the '... by year' sheet).")
             groups[group][field_name] = da
     groups["floor"] = _read_floor(cells, present, settings, locations)
+    national = settings.get("national_population", FIELDS["settings"]["national_population"].default) == "yes"
     for group, fields in FIELDS.items():  # a required input whose column is missing: name its sheet
         if group == "floor":  # (required per benefit: checked cell by cell)
             continue
         for field_name, field in fields.items():
-            if national and not is_national(group, field_name):
+            if alone and not without_scheme(group, field_name):
                 continue
-            if field.default is REQUIRED and field_name not in groups[group] and field.dims:
+            required = field.default is REQUIRED or (national and (group, field_name) in NATIONAL_REQUIRED)
+            if required and field_name not in groups[group] and field.dims:
                 sheet = next(t for t in TABLES if field_name in t.fields)
                 rows = cells(sheet.name).rows
                 width = len(rows[1]) if len(rows) > 1 else 1

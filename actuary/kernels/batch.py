@@ -11,7 +11,7 @@ import numpy as np
 
 from .floor import floor_year
 from .population import project_population_kernel
-from .scheme import finance_kernel, insured_kernel, pensions_kernel
+from .scheme import WORK_PLANES, finance_kernel, insured_kernel, pensions_kernel
 from .series import indexed, reference_earnings_path
 
 # yearly indicators returned per path (order of the second axis of ``indicators``)
@@ -81,8 +81,9 @@ def survival_from_q(q, survival, lx, Lx):
 def simulate_paths(inflation, real_wage, productivity, nominal_return, improvement_shift, fertility_factor,
                    # base, shared by all paths
                    base, q_base, improvement, fertility, male_share, migration, even, lo, target_share,
-                   employment_share, insurable0, rules, scalars, gdp0,
-                   active0, inactive0, balance_active0, balance_inactive0, entrants_in, residual_method,
+                   employment_share, insurable0, rules, scalars, provisions, gdp0,
+                   active0, inactive0, balance_active0, balance_inactive0, service_active0, service_inactive0,
+                   units_active0, units_inactive0, entrants_in, residual_method,
                    active_factor, pension_factors, exit_rate, retire_rate, invalidity_rate, reentry_rate,
                    credit_density, contribution_density, early_age, normal_age, accrual, refund_rate,
                    refund_interest, refund_interest_is_return, contribution_rate, collection_rate, subsidy_benefits,
@@ -93,19 +94,26 @@ def simulate_paths(inflation, real_wage, productivity, nominal_return, improveme
     when ``floor_rules`` has a benefit: the floor of :mod:`actuary.kernels.floor`). Paths are dealt out to
     ``n_slots`` slots run in parallel (one per thread); each slot allocates its working arrays once (a
     fresh set per path costs page faults, doubly so under allocators tuned to return memory eagerly,
-    as on Dask workers)."""
+    as on Dask workers).
+
+    ``provisions[k, year]``: the insured kernel's provisions by year (vesting, invalidity vesting,
+    invalidity future-service fraction, early-retirement reduction, late-retirement increment, grant
+    multiple, exit vesting). Without a national population (``scalars`` national 0) the population
+    arrays are not used and GDP, expenditure % GDP and the demographic dependency ratio are 0 (the
+    caller drops them)."""
     n_paths = inflation.shape[0]
     n_years = inflation.shape[1]
     n_full = q_base.shape[1]
     n_ages = active0.shape[1]
     n_benefits = count0.shape[0]
-    (price_weight, wage_weight, floor, cap, lag, ref_years, minimum0, maximum0, max_retirement_age, vesting,
-     invalidity_vesting, future_fraction, early_reduction, late_increment, grant_multiple, admin_b, admin_c,
-     reserve0, refund, convert, payable) = (scalars[0], scalars[1], scalars[2], scalars[3], int(scalars[4]),
-                                            int(scalars[5]), scalars[6], scalars[7], scalars[8], scalars[9],
-                                            scalars[10], scalars[11], scalars[12], scalars[13], scalars[14],
-                                            scalars[15], scalars[16], scalars[17], scalars[18] > 0, scalars[19] > 0,
-                                            scalars[20] > 0)
+    (price_weight, wage_weight, floor, cap, lag, ref_years, minimum0, maximum0, max_retirement_age, admin_b, admin_c,
+     reserve0, refund, convert, exit_benefit, national, payable) = (
+        scalars[0], scalars[1], scalars[2], scalars[3], int(scalars[4]), int(scalars[5]), scalars[6], scalars[7],
+        scalars[8], scalars[9], scalars[10], scalars[11], scalars[12] > 0, scalars[13] > 0, int(scalars[14]),
+        scalars[15] > 0, scalars[16] > 0)
+    vesting, invalidity_vesting, future_fraction = provisions[0], provisions[1], provisions[2]
+    early_reduction, late_increment, grant_multiple, exit_vesting = (provisions[3], provisions[4], provisions[5],
+                                                                     provisions[6])
     n_slots = max(1, min(n_paths, n_slots))
     n_floor = floor_rules.shape[0]
     start_share = 0.5 if even else 0.0
@@ -134,13 +142,14 @@ def simulate_paths(inflation, real_wage, productivity, nominal_return, improveme
         q_pension = np.empty((n_years, n_benefits, 2, n_full))
         active_out = np.empty((n_years + 1, 2, n_ages))
         inactive_out = np.empty((n_years + 1, 2, n_ages))
-        flows = np.empty((8, n_years, 2, n_ages))
+        flows = np.empty((9, n_years, 2, n_ages))
         awards_count = np.empty((n_years, n_benefits, 2, n_full))
         awards_amount = np.empty((n_years, n_benefits, 2, n_full))
         wage_bill = np.empty(n_years)
         contributors = np.empty(n_years)
         grants = np.empty(n_years)
         grant_count = np.empty(n_years)
+        exit_refunds = np.empty(n_years)
         count = np.empty((n_years + 1, n_benefits, 2, n_full))
         amount = np.empty((n_years + 1, n_benefits, 2, n_full))
         expenditure = np.empty((n_years, n_benefits))
@@ -159,7 +168,7 @@ def simulate_paths(inflation, real_wage, productivity, nominal_return, improveme
         ones = np.ones(n_years)
         scratch_l = np.empty(n_full)
         scratch_s = np.empty(n_full)
-        work = np.empty((8,) + active0.shape)
+        work = np.empty((WORK_PLANES,) + active0.shape)
         for p in range(slot, n_paths, n_slots):
             pi = inflation[p]
             # economy
@@ -211,12 +220,16 @@ def simulate_paths(inflation, real_wage, productivity, nominal_return, improveme
             for t in range(n_years):
                 for x in range(n_full):
                     fert[t, x] = fertility[t, x] * fertility_factor[p, t]
-            project_population_kernel(base, survival, fert, male_share, migration, even, population, births, deaths)
-            for t in range(n_years + 1):
-                share_t = t if t < n_years else n_years - 1
-                for s in range(2):
-                    for a in range(n_ages):
-                        target[t, s, a] = population[t, s, lo + a] * target_share[share_t, s, a]
+            if national:
+                project_population_kernel(base, survival, fert, male_share, migration, even, population, births,
+                                          deaths)
+                for t in range(n_years + 1):
+                    share_t = t if t < n_years else n_years - 1
+                    for s in range(2):
+                        for a in range(n_ages):
+                            target[t, s, a] = population[t, s, lo + a] * target_share[share_t, s, a]
+            else:
+                target[:] = 0.0
             for t in range(n_years):
                 for s in range(2):
                     for a in range(n_ages):
@@ -237,14 +250,17 @@ def simulate_paths(inflation, real_wage, productivity, nominal_return, improveme
             contributors[:] = 0.0
             grants[:] = 0.0
             grant_count[:] = 0.0
-            insured_kernel(active0, inactive0, balance_active0, balance_inactive0, target, entrants_in, residual_method,
+            exit_refunds[:] = 0.0
+            insured_kernel(active0, inactive0, balance_active0, balance_inactive0, service_active0, service_inactive0,
+                           units_active0, units_inactive0, target, entrants_in, residual_method,
                            True, True, q_active, q_inactive, exit_rate, retire_rate, invalidity_rate, reentry_rate,
                            credit_density, contribution_density, insurable, reference, early_age, normal_age,
                            max_retirement_age, float(lo), accrual, vesting, invalidity_vesting, future_fraction,
                            early_reduction, late_increment, minimum, maximum, refund, grant_multiple, refund_rate,
-                           interest, married, difference, orphans, orphan_age, shares,
+                           interest, exit_benefit, exit_vesting, married, difference, orphans, orphan_age, shares,
                            active_out, inactive_out, flows[0], flows[1], flows[2], flows[3], flows[4], flows[5], flows[6],
-                           flows[7], awards_count, awards_amount, wage_bill, contributors, grants, grant_count, work)
+                           flows[7], flows[8], awards_count, awards_amount, wage_bill, contributors, grants, grant_count,
+                           exit_refunds, work)
             exits[:] = 0.0
             conversions[:] = 0.0
             pensions_kernel(count0, amount0, awards_count, awards_amount, q_pension, beta, remarriage, normal_age,
@@ -270,13 +286,14 @@ def simulate_paths(inflation, real_wage, productivity, nominal_return, improveme
             gdp = gdp0
             previous_employment = 0.0
             for t in range(n_years):
-                employment = 0.0
-                for s in range(2):
-                    for a in range(n_ages):
-                        employment += population[t, s, lo + a] * employment_share[t, s, a]
-                if t > 0:
-                    gdp *= (employment / previous_employment) * (1.0 + productivity[p, t]) * (1.0 + pi[t])
-                previous_employment = employment
+                if national:
+                    employment = 0.0
+                    for s in range(2):
+                        for a in range(n_ages):
+                            employment += population[t, s, lo + a] * employment_share[t, s, a]
+                    if t > 0:
+                        gdp *= (employment / previous_employment) * (1.0 + productivity[p, t]) * (1.0 + pi[t])
+                    previous_employment = employment
                 pensioners = 0.0
                 for b in range(n_benefits):
                     for s in range(2):
@@ -294,14 +311,14 @@ def simulate_paths(inflation, real_wage, productivity, nominal_return, improveme
                 out[6, t] = reserve[t + 1] / due
                 out[7, t] = contributors[t]
                 out[8, t] = pensioners
-                out[9, t] = 100.0 * benefits[t] / gdp
+                out[9, t] = 100.0 * benefits[t] / gdp if national else 0.0
                 out[10, t] = income[t]
                 out[11, t] = wages[t]
                 out[12, t] = subsidy[t]
                 out[13, t] = all_grants[t]
                 out[14, t] = admin[t]
                 out[15, t] = reserve[t] / due
-                out[16, t] = gdp
+                out[16, t] = gdp if national else 0.0
                 if n_floor > 0:
                     floor_year(t, population, count, amount, beta, fert, migration, start_share, prices, wages, gdp,
                                average_wage0, poverty_line, floor_eligible, floor_take_up, floor_rules, floor_tested,
@@ -314,13 +331,14 @@ def simulate_paths(inflation, real_wage, productivity, nominal_return, improveme
                 out[17, t] = pensioners / contributors[t]
                 working = 0.0
                 old = 0.0
-                for s in range(2):
-                    for x in range(n_full):
-                        if 15 <= x < 65:
-                            working += population[t + 1, s, x]
-                        elif x >= 65:
-                            old += population[t + 1, s, x]
-                out[18, t] = old / working
+                if national:
+                    for s in range(2):
+                        for x in range(n_full):
+                            if 15 <= x < 65:
+                                working += population[t + 1, s, x]
+                            elif x >= 65:
+                                old += population[t + 1, s, x]
+                out[18, t] = old / working if national else 0.0
                 average_salary = wage_bill[t] / contributors[t]
                 new_n = 0.0
                 new_m = 0.0

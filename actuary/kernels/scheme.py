@@ -8,21 +8,55 @@ payment, finance. Plain float64 arrays; index conventions:
     k       completed years of credited service 0..K-1 (the last is capped)
     b       benefit: 0 old_age, 1 invalidity, 2 widow, 3 orphan
 
+State of the insured, per cell (sex, age, completed service k), for actives and inactive insured:
+the head count, the refund balances (contributions to refund with interest), the sum over heads of
+the exact credited service (years) and the sum over heads of the accrued pension units (shares of
+reference earnings). k is the eligibility clock (vesting, invalidity and exit vesting compare the
+completed service at 1 January of the year with the requirement of the year); benefits use the
+cell's mean units and exact service.
+
+Service and accrual conventions:
+- Initial insured with k completed years at 1 January t0 have k + 1/2 exact years (uniform within
+  the year), times the past-service credit; their units are accrual_t0(service).
+- Service credited in year t earns accrual_t(s + credit) - accrual_t(s) units at the schedule in
+  force that year (accrual by year of accrual): a change of the schedule applies to service earned
+  from its year on, service already earned keeps its rate. The increment of a cell is taken at the
+  cell's mean exact service.
+- Stayers move from service k to k+1 with probability d_x (credit density: the whole year is
+  credited, exact service + 1) and keep k otherwise (no service that year).
+- Mid-year convention: new entrants join at mid-year and are credited half a year at the credit
+  density (0.5 d); actives leaving during the year (death, retirement, invalidity, exit) leave at
+  mid-year and are credited the half year they worked (0.5 d). A person entering at 20 and retiring
+  at 65 with full density has 45 years of service. Benefits at an award (old age, invalidity, the
+  survivors of an active, grants) use the units and exact service at the award; deferred pensions
+  and grants of inactive insured those at exit.
+- Invalidity pensions add the future service to the normal retirement age times
+  ``future_service_fraction``, valued at the schedule of the award year.
+- Accrued-to-date runs (``accrue`` False): members keep advancing k (eligibility counts the service
+  they go on earning, as the projected-unit-credit method does) but earn no service, units,
+  invalidity future-service credit or refund contributions after the valuation date; refund
+  balances earn interest only. A member with 10 of 15 vesting years who stays gets a pension on
+  10.5 years (the service at the valuation date) once vested.
+
 Timing conventions:
 - Decrements of actives during year t, by age x at 1 January t, in this order: death q; then
   retirement r among survivors (vested and reaching at least the early retirement age during the
   year, i.e. x + 1 >= ERA; r = 1 at max_retirement_age; non-vested actives reaching the normal
   retirement age leave with a grant); then invalidity i (only with the invalidity vesting
-  service); then exit to inactivity w. Leavers contribute for half of the year.
-- Stayers move from service k to k+1 with probability d_x (credit density), keep k otherwise
-  (unless accrual is frozen, for closed-group runs).
+  service); then exit w. Leavers contribute for half of the year.
+- Exits (``exit_benefit``): deferred (0) leavers become inactive insured with their credits;
+  refund (1) leavers without ``exit_vesting`` years are paid their refund balance at mid-year and
+  leave the scheme; none (2) leavers without ``exit_vesting`` years leave with nothing. Leavers with
+  ``exit_vesting`` years keep deferred rights. Extra exits of the residual method (actives above the
+  target) leave at the end of the year under the same rule (refunds paid as a flow of the year).
 - Inactive insured die, re-enter active service with their credits at rate ρ (end of year), and on
   reaching the normal retirement age take a deferred pension (vested) or a grant.
-- New entrants join at mid-year with zero service and are tabulated by their age at the end of the
-  year (the age at which they first appear in the stock).
+- New entrants are tabulated by their age at the end of the year (the age at which they first
+  appear in the stock), with k = 0.
 - Pensions: indexation β_t on 1 January; deaths, awards, remarriages at mid-year (half a year of
-  payment); survivors' pensions start at the death (half a year in the year of death); the age of
-  a flow is the age at 1 January of the year.
+  payment; a widow(er) who remarries is paid half a year in that year); survivors' pensions start
+  at the death (half a year in the year of death); the age of a flow is the age at 1 January of
+  the year.
 - Survivors of a death at age x of sex s: P(married) widow(er)s of the other sex aged
   x + spouse age difference, and the expected number of orphans at their mean age (half of each
   sex), with shares of the deceased's pension scaled down together to the cap.
@@ -32,11 +66,16 @@ import numba
 import numpy as np
 
 OLD_AGE, INVALIDITY, WIDOW, ORPHAN = 0, 1, 2, 3
+# what leavers keep (scheme.exit_benefit)
+EXIT_DEFERRED, EXIT_REFUND, EXIT_NONE = 0, 1, 2
+EXIT_CODES = {"deferred": EXIT_DEFERRED, "refund": EXIT_REFUND, "none": EXIT_NONE}
 # columns of the insured kernel's per-class shares of a cell's actives: retiring, becoming invalid,
 # leaving, staying with a year's credit, staying without, exposure (the year's share in service) and
 # whether the class moves anyone to the next age (1.0 or 0.0)
 RETIRE, INVALID, EXIT, STAY_CREDITED, STAY_UNCREDITED, EXPOSED, MOVES = 0, 1, 2, 3, 4, 5, 6
-
+# planes of the insured kernel's working space: this year's stocks, then next year's (+ NEXT)
+ACTIVE, INACTIVE, BALANCE, INACTIVE_BALANCE, SERVICE, INACTIVE_SERVICE, UNITS, INACTIVE_UNITS, NEXT = range(9)
+WORK_PLANES = 2 * NEXT
 
 @numba.njit(cache=True, inline="always")
 def accrued_share(accrual, service):
@@ -48,6 +87,20 @@ def accrued_share(accrual, service):
         return accrual[0]
     k = int(service)
     return accrual[k] + (service - k) * (accrual[k + 1] - accrual[k])
+
+
+@numba.njit(cache=True, inline="always")
+def accrual_gain(slopes, service, credit):
+    """accrual(service + credit) - accrual(service) for 0 <= credit <= 1, with ``slopes[j]`` = accrual(j + 1) -
+    accrual(j) (0 from the schedule's last point on, two zeros past it): the units a credit earns."""
+    j = int(service)
+    top = slopes.size - 2
+    if j > top:
+        j = top
+    f = service - j
+    if f + credit <= 1.0:
+        return credit * slopes[j]
+    return (1.0 - f) * slopes[j] + (f + credit - 1.0) * slopes[j + 1]
 
 
 @numba.njit(cache=True, inline="always")
@@ -142,36 +195,58 @@ def _service_bounds(act, ina, bound):
 
 
 @numba.njit(cache=True)
-def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, target, entrants_in, residual_method,
-                   entrants_allowed, accrue,
+def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, service_active0, service_inactive0,
+                   units_active0, units_inactive0, target, entrants_in, residual_method, entrants_allowed, accrue,
                    q_active, q_inactive, exit_rate, retire_rate, invalidity_rate, reentry_rate,
                    credit_density, contribution_density, salary, reference,
                    early_age, normal_age, max_retirement_age, min_age,
                    accrual, vesting, invalidity_vesting, future_service_fraction,
                    early_reduction, late_increment, minimum, maximum,
-                   refund, grant_multiple, refund_rate, refund_interest, married, difference, orphans, orphan_age,
-                   shares, active_out, inactive_out, new_entrants, active_deaths, retirements, exits, invalidity,
+                   refund, grant_multiple, refund_rate, refund_interest, exit_benefit, exit_vesting,
+                   married, difference, orphans, orphan_age, shares,
+                   active_out, inactive_out, new_entrants, active_deaths, retirements, exits, withdrawals, invalidity,
                    inactive_deaths, inactive_retirements, reentries, awards_count, awards_amount,
-                   wage_bill, contributors, grants, grant_count, work):
+                   wage_bill, contributors, grants, grant_count, exit_refunds, work):
     """Actives and inactive insured by (sex, age, service); awards (old age, invalidity, survivors of
     active deaths) on the full age grid; grants (a multiple of reference earnings per year of
     service, or the refund of contributions at ``refund_rate`` accumulated with interest, tracked
-    as balances per cell).
+    as balances per cell) and refunds at exit.
 
-    ``work``: scratch space (8, 2, ages, service) for this year's and next year's stocks and refund
-    balances, passed in so that a batch of runs allocates it once."""
+    ``*0``: initial heads, refund balances, exact service (sum over heads, years) and accrued units
+    (sum over heads, shares of reference earnings) by (sex, age, service). ``accrual[year, service]``:
+    the accrual schedule in force each year. Provisions by year: ``vesting``, ``invalidity_vesting``,
+    ``future_service_fraction``, ``early_reduction``, ``late_increment``, ``grant_multiple``,
+    ``exit_vesting`` (years of service, shares, currency multiples). ``accrue`` False: the
+    accrued-to-date run (see the module docstring). ``exit_benefit``: EXIT_DEFERRED, EXIT_REFUND or
+    EXIT_NONE. Outputs by year: ``exits`` (every active leaving by exit, including the residual
+    method's extra exits), ``withdrawals`` (those of them leaving the scheme with a refund or
+    nothing), ``exit_refunds`` (refunds paid to them, also in ``grants``).
+
+    ``work``: scratch space (WORK_PLANES, 2, ages, service) for this year's and next year's stocks,
+    passed in so that a batch of runs allocates it once."""
     n_years = q_active.shape[0]
     n_ages = active0.shape[1]
     n_service = active0.shape[2]
     top = n_service - 1
     lo = int(min_age)
-    act, ina, bal, ibal = work[0], work[1], work[2], work[3]
-    act_next, ina_next, bal_next, ibal_next = work[4], work[5], work[6], work[7]
+    act, ina, bal, ibal = work[ACTIVE], work[INACTIVE], work[BALANCE], work[INACTIVE_BALANCE]
+    svc, isvc, unt, iunt = work[SERVICE], work[INACTIVE_SERVICE], work[UNITS], work[INACTIVE_UNITS]
+    act_next, ina_next = work[NEXT + ACTIVE], work[NEXT + INACTIVE]
+    bal_next, ibal_next = work[NEXT + BALANCE], work[NEXT + INACTIVE_BALANCE]
+    svc_next, isvc_next = work[NEXT + SERVICE], work[NEXT + INACTIVE_SERVICE]
+    unt_next, iunt_next = work[NEXT + UNITS], work[NEXT + INACTIVE_UNITS]
     act[:] = active0
     ina[:] = inactive0
     bal[:] = balance_active0
     ibal[:] = balance_inactive0
-    work[4:] = 0.0
+    svc[:] = service_active0
+    isvc[:] = service_inactive0
+    unt[:] = units_active0
+    iunt[:] = units_inactive0
+    work[NEXT:] = 0.0
+    track = refund or exit_benefit == EXIT_REFUND  # refund balances kept
+    step = 1.0 if accrue else 0.0                  # exact service of a credited year
+    slopes = np.zeros(n_service + 1)               # this year's accrual per year of service (see accrual_gain)
     bound = np.empty((2, n_ages), dtype=np.int64)
     bound_next = np.empty((2, n_ages), dtype=np.int64)
     n_full = awards_count.shape[3]
@@ -196,6 +271,7 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, targe
         heads = 0.0
         lump = 0.0
         lump_count = 0.0
+        refunded = 0.0
         bound_next[:] = -1
         arrive_act[:] = 0.0
         arrive_ina[:] = 0.0
@@ -203,6 +279,14 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, targe
         vested_pensions[:] = 0.0
         growth = 1.0 + refund_interest[t]
         half_growth = growth ** 0.5
+        schedule = accrual[t]
+        for j in range(top):
+            slopes[j] = schedule[j + 1] - schedule[j]
+        vest = vesting[t]
+        invalidity_vest = invalidity_vesting[t]
+        exit_vest = exit_vesting[t]
+        grant_rate = grant_multiple[t]
+        contribution_share = refund_rate[t] if accrue else 0.0
         for s in range(2):
             era = early_age[t, s]
             nra = normal_age[t, s]
@@ -212,10 +296,11 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, targe
                 q = q_active[t, s, a]
                 i_rate = invalidity_rate[t, s, a]
                 w = exit_rate[t, s, a]
-                d = credit_density[t, s, a] if accrue else 0.0
+                d = credit_density[t, s, a]
+                half = 0.5 * d if accrue else 0.0  # service credited to those leaving at mid-year
                 pay = salary[t, s, a] * contribution_density[t, s, a]
                 ref = reference[t, s, a]
-                premium = refund_rate[t] * pay
+                premium = contribution_share * pay
                 if reached >= max_retirement_age:
                     r_vested = 1.0
                     r_other = 1.0
@@ -223,11 +308,11 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, targe
                     r_vested = retire_rate[t, s, a] if reached >= era else 0.0
                     r_other = 1.0 if reached >= nra else 0.0
                 at_retirement_age = reached >= nra or reached >= max_retirement_age
-                adjustment = retirement_adjustment(reached, nra, early_reduction, late_increment)
+                adjustment = retirement_adjustment(reached, nra, early_reduction[t], late_increment[t])
                 future = nra - reached
-                if future < 0.0:
+                if future < 0.0 or not accrue:
                     future = 0.0
-                future *= future_service_fraction
+                future *= future_service_fraction[t]
                 last = bound[s, a]
                 advance = a + 1 < n_ages
                 retiring = r_vested > 0.0 or r_other > 0.0
@@ -253,118 +338,203 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, targe
                     share[c, EXPOSED] = 1.0 - 0.5 * (q + retired + invalid + left)
                     share[c, MOVES] = 1.0 if advance and (stay > 0.0 or left > 0.0) else 0.0
                     total[c] = 0.0
-                written = -1
                 disabled_0 = 0.0   # sum of heads x invalidity pension, eligible cells, not vested / vested
                 disabled_1 = 0.0
                 retire_pensions = 0.0  # sum of heads x old-age pension, vested cells (retirement ages)
                 balances_0 = 0.0       # refund balances, non-vested cells
-                service_0 = 0.0        # heads x service, non-vested cells
+                service_0 = 0.0        # heads x service at mid-year, non-vested cells
+                deferred = 0.0         # leavers keeping deferred rights
+                withdrawn = 0.0        # leavers leaving the scheme (refund or nothing)
                 mid_growth = 0.5 * premium * (half_growth + 1.0)  # contributions of the year to year end
                 mid_half = 0.5 * premium * half_growth            # contributions to mid-year, carried to year end
+                # inactive insured: mortality; deferred pension or grant at retirement age; re-entry
+                qi = q_inactive[t, s, a]
+                rho = reentry_rate[t, s, a]
+                alive_i = 1.0 - qi
+                stay_out = alive_i * (1.0 - rho)
+                back_in = alive_i * rho
+                moving_i = advance and not at_retirement_age and alive_i > 0.0
+                heads_i = 0.0
+                deferred_n = 0.0   # deferred pensions of inactive insured reaching retirement age
+                deferred_m = 0.0
+                # One pass over the row's cells, actives and inactive together, writing each cell (a + 1, k)
+                # of next year once (stores, not updates): actives = credited stayers of cell k - 1
+                # (carried from the previous cell) + uncredited stayers and re-entrants of cell k; inactive =
+                # leavers of cell k keeping deferred rights + inactive of cell k staying out.
+                carry_n = 0.0
+                carry_service = 0.0
+                carry_units = 0.0
+                carry_balance = 0.0
+                written = -1
                 for k in range(last + 1):
                     n = act[s, a, k]
                     held = bal[s, a, k]
+                    served = svc[s, a, k]
+                    earned = unt[s, a, k]
+                    m = ina[s, a, k]
+                    m_held = ibal[s, a, k]
+                    m_served = isvc[s, a, k]
+                    m_earned = iunt[s, a, k]
                     act[s, a, k] = 0.0  # read once: cleared to serve as next year's empty buffer
                     bal[s, a, k] = 0.0
-                    if n == 0.0:
-                        continue
-                    c = 2 * (k >= vesting) + (k >= invalidity_vesting)
-                    total[c] += n
-                    if c % 2 == 1:
-                        disability = bounded_pension(accrued_share(accrual, k + future), ref, 1.0,
-                                                     minimum[t], maximum[t])
-                        if c == 3:
-                            disabled_1 += n * disability
-                        else:
-                            disabled_0 += n * disability
-                    if retiring:
-                        if c >= 2:
-                            retire_pensions += n * bounded_pension(accrued_share(accrual, k), ref, adjustment,
-                                                                   minimum[t], maximum[t])
-                        else:
-                            service_0 += n * k
-                            if refund:
-                                balances_0 += held
-                    if share[c, MOVES] > 0.0:
-                        up = k + 1 if k < top else top
-                        act_next[s, a + 1, up] += n * share[c, STAY_CREDITED]
-                        act_next[s, a + 1, k] += n * share[c, STAY_UNCREDITED]
-                        ina_next[s, a + 1, k] += n * share[c, EXIT]
-                        if refund:
+                    svc[s, a, k] = 0.0
+                    unt[s, a, k] = 0.0
+                    ina[s, a, k] = 0.0
+                    ibal[s, a, k] = 0.0
+                    isvc[s, a, k] = 0.0
+                    iunt[s, a, k] = 0.0
+                    to_n = carry_n
+                    to_service = carry_service
+                    to_units = carry_units
+                    to_balance = carry_balance
+                    carry_n = 0.0
+                    carry_service = 0.0
+                    carry_units = 0.0
+                    carry_balance = 0.0
+                    out_n = 0.0
+                    out_service = 0.0
+                    out_units = 0.0
+                    out_balance = 0.0
+                    if n != 0.0:
+                        c = 2 * (k >= vest) + (k >= invalidity_vest)
+                        total[c] += n
+                        per_head = 1.0 / n
+                        service = served * per_head   # mean exact credited service at 1 January
+                        gain_half = 0.0               # units earned by mid-year / over the year, per head
+                        gain_year = 0.0
+                        if accrue:
+                            gain_half = accrual_gain(slopes, service, half)
+                            gain_year = accrual_gain(slopes, service, 1.0)
+                        units_mid = earned * per_head + gain_half
+                        if c % 2 == 1:
+                            units_disabled = units_mid
+                            if future > 0.0:
+                                units_disabled += (accrued_share(schedule, service + half + future)
+                                                   - accrued_share(schedule, service + half))
+                            disability = bounded_pension(units_disabled, ref, 1.0, minimum[t], maximum[t])
+                            if c == 3:
+                                disabled_1 += n * disability
+                            else:
+                                disabled_0 += n * disability
+                        if retiring:
+                            if c >= 2:
+                                retire_pensions += n * bounded_pension(units_mid, ref, adjustment, minimum[t],
+                                                                       maximum[t])
+                            else:
+                                service_0 += served + n * half
+                                if refund:
+                                    balances_0 += held
+                        if share[c, MOVES] > 0.0:
+                            credited = share[c, STAY_CREDITED]
+                            uncredited = share[c, STAY_UNCREDITED]
+                            leaving = share[c, EXIT]
                             carried = held * growth
-                            bal_next[s, a + 1, up] += share[c, STAY_CREDITED] * (carried + n * mid_growth)
-                            bal_next[s, a + 1, k] += share[c, STAY_UNCREDITED] * (carried + n * mid_growth)
-                            ibal_next[s, a + 1, k] += share[c, EXIT] * (carried + n * mid_half)
-                        written = up if share[c, STAY_CREDITED] > 0.0 else k
+                            up_n = n * credited
+                            up_service = credited * (served + n * step)
+                            up_units = credited * (earned + n * gain_year)
+                            up_balance = credited * (carried + n * mid_growth)
+                            if k < top:
+                                carry_n = up_n
+                                carry_service = up_service
+                                carry_units = up_units
+                                carry_balance = up_balance
+                            else:  # the last service index is capped
+                                to_n += up_n
+                                to_service += up_service
+                                to_units += up_units
+                                to_balance += up_balance
+                            to_n += n * uncredited
+                            to_service += uncredited * served
+                            to_units += uncredited * earned
+                            to_balance += uncredited * (carried + n * mid_growth)
+                            if leaving > 0.0:
+                                if exit_benefit == EXIT_DEFERRED or k >= exit_vest:
+                                    out_n += n * leaving
+                                    out_service += leaving * (served + n * half)
+                                    out_units += leaving * (earned + n * gain_half)
+                                    out_balance += leaving * (carried + n * mid_half)
+                                    deferred += n * leaving
+                                else:
+                                    withdrawn += n * leaving
+                                    if exit_benefit == EXIT_REFUND:
+                                        refunded += leaving * (held * half_growth + n * 0.5 * premium)
+                    if m != 0.0:
+                        heads_i += m
+                        if at_retirement_age:
+                            if k >= vest:
+                                pension = bounded_pension(m_earned / m, ref, 1.0, minimum[t], maximum[t])
+                                deferred_n += alive_i * m
+                                deferred_m += alive_i * m * pension
+                            else:
+                                lump += alive_i * (m_held * half_growth if refund else grant_rate * ref * m_served)
+                                lump_count += alive_i * m
+                        elif moving_i:
+                            out_n += m * stay_out
+                            out_service += stay_out * m_served
+                            out_units += stay_out * m_earned
+                            out_balance += stay_out * m_held * growth
+                            to_n += m * back_in
+                            to_service += back_in * m_served
+                            to_units += back_in * m_earned
+                            to_balance += back_in * m_held * growth
+                    if advance:
+                        act_next[s, a + 1, k] = to_n
+                        svc_next[s, a + 1, k] = to_service
+                        unt_next[s, a + 1, k] = to_units
+                        ina_next[s, a + 1, k] = out_n
+                        isvc_next[s, a + 1, k] = out_service
+                        iunt_next[s, a + 1, k] = out_units
+                        if track:
+                            bal_next[s, a + 1, k] = to_balance
+                            ibal_next[s, a + 1, k] = out_balance
+                        if to_n != 0.0 or out_n != 0.0:
+                            written = k
+                if advance and carry_n != 0.0:  # the credited stayers of the row's last cell
+                    act_next[s, a + 1, last + 1] = carry_n
+                    svc_next[s, a + 1, last + 1] = carry_service
+                    unt_next[s, a + 1, last + 1] = carry_units
+                    if track:
+                        bal_next[s, a + 1, last + 1] = carry_balance
+                    written = last + 1
                 heads_0 = total[0] + total[1]
                 heads_1 = total[2] + total[3]
                 exposure = 0.0
                 exit_sum = 0.0
                 moved_act = 0.0
-                moved_ina = 0.0
                 for c in range(4):
                     exposure += total[c] * share[c, EXPOSED]
                     exit_sum += total[c] * share[c, EXIT]
                     moved_act += total[c] * (share[c, STAY_CREDITED] + share[c, STAY_UNCREDITED]) * share[c, MOVES]
-                    moved_ina += total[c] * share[c, EXIT] * share[c, MOVES]
                 bill += exposure * pay
                 heads += exposure
                 inv_n = share[1, INVALID] * total[1] + share[3, INVALID] * total[3]
                 inv_m = share[1, INVALID] * disabled_0 + share[3, INVALID] * disabled_1
                 vested_deaths[s, x] += q * (total[1] + total[3])
                 vested_pensions[s, x] += q * (disabled_0 + disabled_1)
-                award_n = share[2, RETIRE] * heads_1
-                award_m = share[2, RETIRE] * retire_pensions
+                award_n = share[2, RETIRE] * heads_1 + deferred_n
+                award_m = share[2, RETIRE] * retire_pensions + deferred_m
                 retired_0 = share[0, RETIRE] * heads_0
                 if retired_0 > 0.0:
                     lump_count += retired_0
                     if refund:
                         lump += share[0, RETIRE] * (balances_0 * half_growth + 0.5 * premium * heads_0)
                     else:
-                        lump += share[0, RETIRE] * grant_multiple * ref * service_0
+                        lump += share[0, RETIRE] * grant_rate * ref * service_0
+                if withdrawn > 0.0 and exit_benefit == EXIT_REFUND:
+                    lump_count += withdrawn
                 active_deaths[t, s, a] = q * (heads_0 + heads_1)
-                retirements[t, s, a] = award_n + retired_0
+                retirements[t, s, a] = share[2, RETIRE] * heads_1 + retired_0
                 invalidity[t, s, a] = inv_n
                 exits[t, s, a] = exit_sum
-                # inactive insured: mortality; deferred pension or grant at retirement age; re-entry
-                qi = q_inactive[t, s, a]
-                rho = reentry_rate[t, s, a]
-                alive = 1.0 - qi
-                stay_out = alive * (1.0 - rho)
-                back_in = alive * rho
-                heads_i = 0.0
-                for k in range(last + 1):
-                    n = ina[s, a, k]
-                    held = ibal[s, a, k]
-                    ina[s, a, k] = 0.0
-                    ibal[s, a, k] = 0.0
-                    if n == 0.0:
-                        continue
-                    heads_i += n
-                    if at_retirement_age:
-                        if k >= vesting:
-                            pension = bounded_pension(accrued_share(accrual, k), ref, 1.0, minimum[t], maximum[t])
-                            award_n += alive * n
-                            award_m += alive * n * pension
-                        else:
-                            lump += alive * (held * half_growth if refund else n * grant_multiple * ref * k)
-                            lump_count += alive * n
-                    elif advance and alive > 0.0:
-                        ina_next[s, a + 1, k] += n * stay_out
-                        act_next[s, a + 1, k] += n * back_in
-                        if refund:
-                            ibal_next[s, a + 1, k] += stay_out * held * growth
-                            bal_next[s, a + 1, k] += back_in * held * growth
-                        if k > written:
-                            written = k
+                withdrawals[t, s, a] = withdrawn
                 if advance:
                     arrive_act[s, a + 1] += moved_act
-                    arrive_ina[s, a + 1] += moved_ina
-                    if not at_retirement_age and alive > 0.0:
+                    arrive_ina[s, a + 1] += deferred
+                    if moving_i:
                         arrive_act[s, a + 1] += back_in * heads_i
                         arrive_ina[s, a + 1] += stay_out * heads_i
                 inactive_deaths[t, s, a] = qi * heads_i
-                inactive_retirements[t, s, a] = alive * heads_i if at_retirement_age else 0.0
+                inactive_retirements[t, s, a] = alive_i * heads_i if at_retirement_age else 0.0
                 reentries[t, s, a] = back_in * heads_i if not at_retirement_age and advance else 0.0
                 if written >= 0 and written > bound_next[s, a + 1]:
                     bound_next[s, a + 1] = written
@@ -377,10 +547,11 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, targe
                 retirements[t, s, a] = 0.0
                 invalidity[t, s, a] = 0.0
                 exits[t, s, a] = 0.0
+                withdrawals[t, s, a] = 0.0
                 inactive_deaths[t, s, a] = 0.0
                 inactive_retirements[t, s, a] = 0.0
                 reentries[t, s, a] = 0.0
-            # new entrants (mid-year, zero service), by age at the end of the year
+            # new entrants (mid-year, half a year's credit), by age at the end of the year
             for a in range(n_ages):
                 entering = 0.0
                 current = arrive_act[s, a]  # actives at the end of the year before new entrants
@@ -389,19 +560,37 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, targe
                     if gap > 0.0:
                         entering = gap
                     elif current > 0.0 and gap < 0.0:
+                        # extra exits at the end of the year, under the exit rule
                         keep = target[t + 1, s, a] / current
+                        to_inactive = 0.0
+                        forced = 0.0
                         for k in range(bound_next[s, a] + 1):
                             moved = act_next[s, a, k] * (1.0 - keep)
+                            moved_service = svc_next[s, a, k] * (1.0 - keep)
+                            moved_units = unt_next[s, a, k] * (1.0 - keep)
+                            moved_balance = bal_next[s, a, k] * (1.0 - keep)
                             act_next[s, a, k] -= moved
-                            ina_next[s, a, k] += moved
-                            if refund:
-                                moved_balance = bal_next[s, a, k] * (1.0 - keep)
+                            svc_next[s, a, k] -= moved_service
+                            unt_next[s, a, k] -= moved_units
+                            if track:
                                 bal_next[s, a, k] -= moved_balance
-                                ibal_next[s, a, k] += moved_balance
+                            if exit_benefit == EXIT_DEFERRED or k >= exit_vest:
+                                ina_next[s, a, k] += moved
+                                isvc_next[s, a, k] += moved_service
+                                iunt_next[s, a, k] += moved_units
+                                if track:
+                                    ibal_next[s, a, k] += moved_balance
+                                to_inactive += moved
+                            else:
+                                forced += moved
+                                if exit_benefit == EXIT_REFUND:
+                                    refunded += moved_balance
+                                    lump_count += moved
                         arrive_act[s, a] = current * keep
-                        arrive_ina[s, a] += current * (1.0 - keep)
+                        arrive_ina[s, a] += to_inactive
                         if a > 0:
                             exits[t, s, a - 1] += -gap
+                            withdrawals[t, s, a - 1] += forced
                 elif entrants_allowed:
                     entering = entrants_in[t, s, a]
                 new_entrants[t, s, a] = entering
@@ -409,24 +598,33 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, targe
                 inactive_out[t + 1, s, a] = arrive_ina[s, a]
                 if entering > 0.0:
                     act_next[s, a, 0] += entering
+                    if accrue:
+                        credit = 0.5 * credit_density[t, s, a]
+                        svc_next[s, a, 0] += entering * credit
+                        unt_next[s, a, 0] += entering * accrued_share(schedule, credit)
                     pay = salary[t, s, a] * contribution_density[t, s, a]
                     bill += 0.5 * entering * pay
                     heads += 0.5 * entering
-                    if refund:
-                        bal_next[s, a, 0] += entering * 0.5 * refund_rate[t] * pay * half_growth
+                    if track:
+                        bal_next[s, a, 0] += entering * 0.5 * contribution_share * pay * half_growth
                     if bound_next[s, a] < 0:
                         bound_next[s, a] = 0
         award_all_survivors(awards_count, awards_amount, t, vested_deaths, vested_pensions, married, difference,
                             orphans, orphan_age, shares)
         wage_bill[t] = bill
         contributors[t] = heads
-        grants[t] = lump
+        grants[t] = lump + refunded
         grant_count[t] = lump_count
+        exit_refunds[t] = refunded
         # swap buffers (the start-of-year stock was cleared as it was read)
         act, act_next = act_next, act
         ina, ina_next = ina_next, ina
         bal, bal_next = bal_next, bal
         ibal, ibal_next = ibal_next, ibal
+        svc, svc_next = svc_next, svc
+        isvc, isvc_next = isvc_next, isvc
+        unt, unt_next = unt_next, unt
+        iunt, iunt_next = iunt_next, iunt
         bound, bound_next = bound_next, bound
         occupied = -1
         for s in range(2):
@@ -443,9 +641,11 @@ def pensions_kernel(count0, amount0, awards_count, awards_amount, q_pension, bet
 
     Year t: amounts indexed by β_t; deaths q at mid-year (half a year paid); new awards paid for half
     a year and exposed to half a year's mortality; deaths of old-age and invalidity pensioners award
-    survivors' pensions (in ``awards_*``, before widows and orphans are projected); widow(er)s
-    remarry at mid-year; orphans leave on reaching the age limit; invalidity pensioners reaching the
-    normal retirement age move to old age (if ``convert_invalidity``); the last age is an open group.
+    survivors' pensions (in ``awards_*``, before widows and orphans are projected); widow(er)s in
+    payment on 1 January who survive remarry at mid-year (half a year paid; the year's new widow(er)s
+    are paid their half year whether they remarry or not); orphans leave on reaching the age limit;
+    invalidity pensioners reaching the normal retirement age move to old age (if
+    ``convert_invalidity``); the last age is an open group.
     """
     n_years = beta.shape[0]
     n_benefits, _, n_ages = count0.shape
@@ -481,6 +681,7 @@ def pensions_kernel(count0, amount0, awards_count, awards_amount, q_pension, bet
                     leave = 0.0
                     if b == WIDOW:
                         leave = remarriage[t, s, x]
+                        spent -= 0.5 * leave * m * (1.0 - q)  # remarrying at mid-year: half a year paid
                     older = x + 1 if x + 1 < n_ages else n_ages - 1
                     if b == ORPHAN and older >= orphan_limit:
                         leave = 1.0
@@ -566,14 +767,16 @@ def award_annuity_kernel(q_pension, beta, remarriage, normal_age, convert_invali
     1 January t, on the timing of :func:`pensions_kernel`: the award is made at mid-year t and paid for half
     of it, exposed to half a year's mortality; from the next January it is indexed by β, paid for the
     whole year less half a year for those dying in it (q_u(b) of the benefit type), and leaves by remarriage
-    (widow(er)s), at the orphans' age limit, or moves to old age at the normal retirement age (invalidity,
-    with ``convert_invalidity``: old-age mortality from then on). Payments of year u are valued at mid-year
+    (widow(er)s, paid half a year in the year they remarry), at the orphans' age limit, or moves to old age
+    at the normal retirement age (invalidity, with ``convert_invalidity``: old-age mortality from then on).
+    Payments of year u are valued at mid-year
     u and discounted to mid-year t at the investment return: v = prod over the half years between them of
     (1 + i)^(-1/2). The yearly arrays run over the award years and the years after them until everyone has
     reached the last age (where q = 1). No survivors' pensions: those are awards of the year of death.
 
     Backward recursion on the value at mid-year u per unit in payment at 1 January u (before indexation),
-        A_u(b, s, x) = (1 + β_u) [(1 - q/2) + v_{u,u+1} (1 - q)(1 - leave) A_{u+1}(b', s, x + 1)],
+        A_u(b, s, x) = (1 + β_u) [(1 - q/2) - ρ(1 - q)/2 + v_{u,u+1} (1 - q)(1 - leave) A_{u+1}(b', s, x + 1)],
+    (ρ the remarriage rate of widow(er)s, 0 for the other benefits),
         factor_t(b, s, x) = 1/2 + v_{t,t+1} (1 - q/2)(1 - leave) A_{t+1}(b', s, x + 1)."""
     n_years = q_pension.shape[0]
     n_awards = factors.shape[0]
@@ -599,7 +802,10 @@ def award_annuity_kernel(q_pension, beta, remarriage, normal_age, convert_invali
                     if b == INVALIDITY and convert_invalidity and x + 1.0 >= normal_age[u, s]:
                         destination = OLD_AGE
                     later = v * (1.0 - leave) * following[destination, s, older]
-                    current[b, s, x] = index * ((1.0 - 0.5 * q) + (1.0 - q) * later)
+                    paid = 1.0 - 0.5 * q
+                    if b == WIDOW:  # remarrying at mid-year: half a year paid
+                        paid -= 0.5 * leave * (1.0 - q)
+                    current[b, s, x] = index * (paid + (1.0 - q) * later)
                     if u < n_awards:
                         factors[u, b, s, x] = 0.5 + (1.0 - 0.5 * q) * later
         following[:] = current

@@ -5,6 +5,7 @@ same names as the kernels' outputs."""
 import numpy as np
 
 OLD_AGE, INVALIDITY, WIDOW, ORPHAN = 0, 1, 2, 3
+EXIT_DEFERRED, EXIT_REFUND, EXIT_NONE = 0, 1, 2
 
 
 def _accrued(accrual, service):
@@ -43,15 +44,15 @@ def _survivors(count_target, amount_target, deaths, pensions, married, differenc
                 0.5 * pension * orphans * shares[1] * factor)
 
 
-def insured_reference(active0, inactive0, balance_active0, balance_inactive0, target, entrants_in, residual_method,
-                      entrants_allowed, accrue,
+def insured_reference(active0, inactive0, balance_active0, balance_inactive0, service_active0, service_inactive0,
+                      units_active0, units_inactive0, target, entrants_in, residual_method, entrants_allowed, accrue,
                       q_active, q_inactive, exit_rate, retire_rate, invalidity_rate, reentry_rate,
                       credit_density, contribution_density, salary, reference,
                       early_age, normal_age, max_retirement_age, min_age,
                       accrual, vesting, invalidity_vesting, future_service_fraction,
                       early_reduction, late_increment, minimum, maximum,
-                      refund, grant_multiple, refund_rate, refund_interest, married, difference, orphans, orphan_age,
-                      shares, n_full_ages):
+                      refund, grant_multiple, refund_rate, refund_interest, exit_benefit, exit_vesting,
+                      married, difference, orphans, orphan_age, shares, n_full_ages):
     n_years = q_active.shape[0]
     _, n_ages, n_service = active0.shape
     lo = int(min_age)
@@ -61,26 +62,30 @@ def insured_reference(active0, inactive0, balance_active0, balance_inactive0, ta
         "awards_count": np.zeros((n_years, 4, 2, n_full_ages)),
         "awards_amount": np.zeros((n_years, 4, 2, n_full_ages)),
     }
-    for name in ("new_entrants", "active_deaths", "retirements", "exits", "invalidity", "inactive_deaths",
-                 "inactive_retirements", "reentries"):
+    for name in ("new_entrants", "active_deaths", "retirements", "exits", "withdrawals", "invalidity",
+                 "inactive_deaths", "inactive_retirements", "reentries"):
         out[name] = np.zeros((n_years, 2, n_ages))
-    for name in ("wage_bill", "contributors", "grants", "grant_count"):
+    for name in ("wage_bill", "contributors", "grants", "grant_count", "exit_refunds"):
         out[name] = np.zeros(n_years)
-    act = active0.astype(float).copy()
-    ina = inactive0.astype(float).copy()
-    bal = balance_active0.astype(float).copy()
-    ibal = balance_inactive0.astype(float).copy()
+    act, ina = active0.astype(float).copy(), inactive0.astype(float).copy()
+    bal, ibal = balance_active0.astype(float).copy(), balance_inactive0.astype(float).copy()
+    svc, isvc = service_active0.astype(float).copy(), service_inactive0.astype(float).copy()
+    unt, iunt = units_active0.astype(float).copy(), units_inactive0.astype(float).copy()
+    track = refund or exit_benefit == EXIT_REFUND
     out["active_out"][0] = act.sum(-1)
     out["inactive_out"][0] = ina.sum(-1)
     service = np.arange(n_service)
-    vested = np.broadcast_to((service >= vesting)[None, None, :], act.shape)
-    inv_vested = np.broadcast_to((service >= invalidity_vesting)[None, None, :], act.shape)
     reached = (min_age + np.arange(n_ages) + 1.0)[None, :, None]
     for t in range(n_years):
+        schedule = accrual[t]
+        vested = np.broadcast_to((service >= vesting[t])[None, None, :], act.shape)
+        inv_vested = np.broadcast_to((service >= invalidity_vesting[t])[None, None, :], act.shape)
+        keeps_rights = np.broadcast_to(((service >= exit_vesting[t]) | (exit_benefit == EXIT_DEFERRED))[None, None, :],
+                                       act.shape)
         era = early_age[t][:, None, None]
         nra = normal_age[t][:, None, None]
         growth = 1.0 + refund_interest[t]
-        half = growth ** 0.5
+        half_growth = growth ** 0.5
         r = np.where(reached >= max_retirement_age, 1.0,
                      np.where(vested, np.where(reached >= era, retire_rate[t][:, :, None], 0.0),
                               np.where(reached >= nra, 1.0, 0.0)))
@@ -94,17 +99,25 @@ def insured_reference(active0, inactive0, balance_active0, balance_inactive0, ta
         stay = rest - left
         exposure = act - 0.5 * (dead + retired + invalid + left)
         pay = (salary[t] * contribution_density[t])[:, :, None]
-        premium = refund_rate[t] * pay
+        premium = (refund_rate[t] if accrue else 0.0) * pay
         bill = (exposure * pay).sum()
         heads = exposure.sum()
         ref = reference[t][:, :, None]
-        adjustment = np.where(reached < nra, np.maximum(1 - early_reduction * (nra - reached), 0.0),
-                              1 + late_increment * (reached - nra))
-        pension = np.clip(_accrued(accrual, np.broadcast_to(service, act.shape).astype(float)) * ref * adjustment,
-                          minimum[t], maximum[t])
-        future = np.maximum(nra - reached, 0.0) * future_service_fraction
-        disability = np.clip(_accrued(accrual, service[None, None, :] + future) * ref, minimum[t], maximum[t])
-        disability = np.broadcast_to(disability, act.shape)
+        d = credit_density[t][:, :, None]
+        # mean exact service and units per head; half a year credited to those leaving at mid-year
+        per_service = np.where(act > 0, svc / np.where(act > 0, act, 1.0), 0.0)
+        per_units = np.where(act > 0, unt / np.where(act > 0, act, 1.0), 0.0)
+        half = 0.5 * d * accrue
+        gain_half = (_accrued(schedule, per_service + half) - _accrued(schedule, per_service)) * accrue
+        gain_year = (_accrued(schedule, per_service + 1.0) - _accrued(schedule, per_service)) * accrue
+        units_mid = per_units + gain_half
+        service_mid = per_service + half
+        adjustment = np.where(reached < nra, np.maximum(1 - early_reduction[t] * (nra - reached), 0.0),
+                              1 + late_increment[t] * (reached - nra))
+        pension = np.clip(units_mid * ref * adjustment, minimum[t], maximum[t])
+        future = np.maximum(nra - reached, 0.0) * future_service_fraction[t] * accrue
+        disabled_units = units_mid + _accrued(schedule, service_mid + future) - _accrued(schedule, service_mid)
+        disability = np.clip(disabled_units * ref, minimum[t], maximum[t])
         full = slice(lo, lo + n_ages)
         out["awards_count"][t, OLD_AGE, :, full] += np.where(vested, retired, 0.0).sum(-1)
         out["awards_amount"][t, OLD_AGE, :, full] += np.where(vested, retired * pension, 0.0).sum(-1)
@@ -117,53 +130,74 @@ def insured_reference(active0, inactive0, balance_active0, balance_inactive0, ta
         pensions_full[:, full] = np.where(inv_vested, dead * disability, 0.0).sum(-1)
         _survivors(out["awards_count"][t], out["awards_amount"][t], deaths_full, pensions_full, married,
                    difference, orphans, orphan_age, shares)
-        per_head = np.where(act > 0, bal / np.where(act > 0, act, 1.0), 0.0)
-        mid = per_head * half + 0.5 * premium if refund else np.zeros_like(act)
-        lump_each = mid if refund else grant_multiple * ref * service
+        per_balance = np.where(act > 0, bal / np.where(act > 0, act, 1.0), 0.0)
+        mid_balance = per_balance * half_growth + 0.5 * premium  # at mid-year
+        lump_each = mid_balance if refund else grant_multiple[t] * ref * service_mid
         lump = np.where(vested, 0.0, retired * lump_each).sum()
         lump_count = np.where(vested, 0.0, retired).sum()
+        withdrawn = np.where(keeps_rights, 0.0, left)
+        deferred = left - withdrawn
+        refunded = 0.0
+        if exit_benefit == EXIT_REFUND:
+            refunded = (withdrawn * mid_balance).sum()
+            lump_count += withdrawn.sum()
         out["active_deaths"][t] = dead.sum(-1)
         out["retirements"][t] = retired.sum(-1)
         out["invalidity"][t] = invalid.sum(-1)
         out["exits"][t] = left.sum(-1)
-        d = credit_density[t][:, :-1, None] if accrue else np.zeros((2, n_ages - 1, 1))
-        act_next = np.zeros_like(act)
-        ina_next = np.zeros_like(ina)
-        bal_next = np.zeros_like(bal)
-        ibal_next = np.zeros_like(ibal)
-        act_next[:, 1:, :] += stay[:, :-1, :] * (1 - d)
-        act_next[:, 1:, 1:] += stay[:, :-1, :-1] * d
-        act_next[:, 1:, -1] += stay[:, :-1, -1] * d[:, :, 0]
-        ina_next[:, 1:, :] += left[:, :-1, :]
-        if refund:
-            end = mid * half + 0.5 * premium
-            bal_next[:, 1:, :] += (stay * end)[:, :-1, :] * (1 - d)
-            bal_next[:, 1:, 1:] += (stay * end)[:, :-1, :-1] * d
-            bal_next[:, 1:, -1] += (stay * end)[:, :-1, -1] * d[:, :, 0]
-            ibal_next[:, 1:, :] += (left * mid * half)[:, :-1, :]
+        out["withdrawals"][t] = withdrawn.sum(-1)
+        act_next, ina_next = np.zeros_like(act), np.zeros_like(ina)
+        bal_next, ibal_next = np.zeros_like(bal), np.zeros_like(ibal)
+        svc_next, isvc_next = np.zeros_like(svc), np.zeros_like(isvc)
+        unt_next, iunt_next = np.zeros_like(unt), np.zeros_like(iunt)
+        credited, uncredited = (stay * d)[:, :-1], (stay * (1 - d))[:, :-1]
+        end_balance = mid_balance * half_growth + 0.5 * premium
+
+        def advance(target_array, per_head_credited, per_head_uncredited):
+            """Stayers one year older: credited ones one service year up (the last is capped)."""
+            target_array[:, 1:, :] += uncredited * per_head_uncredited[:, :-1]
+            target_array[:, 1:, 1:] += (credited * per_head_credited[:, :-1])[:, :, :-1]
+            target_array[:, 1:, -1] += (credited * per_head_credited[:, :-1])[:, :, -1]
+
+        ones = np.ones_like(act)
+        advance(act_next, ones, ones)
+        advance(svc_next, per_service + 1.0 * accrue, per_service)
+        advance(unt_next, per_units + gain_year, per_units)
+        ina_next[:, 1:] += deferred[:, :-1]
+        isvc_next[:, 1:] += (deferred * service_mid)[:, :-1]
+        iunt_next[:, 1:] += (deferred * units_mid)[:, :-1]
+        if track:
+            advance(bal_next, end_balance, end_balance)
+            ibal_next[:, 1:] += (deferred * mid_balance * half_growth)[:, :-1]
         # inactive
         idead = ina * q_inactive[t][:, :, None]
         ialive = ina - idead
         out["inactive_deaths"][t] = idead.sum(-1)
         at_age = np.broadcast_to((reached >= nra) | (reached >= max_retirement_age), ina.shape)
-        deferred_pension = np.clip(_accrued(accrual, np.broadcast_to(service, ina.shape).astype(float)) * ref,
-                                   minimum[t], maximum[t])
-        deferred = at_age & vested
+        iper_service = np.where(ina > 0, isvc / np.where(ina > 0, ina, 1.0), 0.0)
+        iper_units = np.where(ina > 0, iunt / np.where(ina > 0, ina, 1.0), 0.0)
+        iper_balance = np.where(ina > 0, ibal / np.where(ina > 0, ina, 1.0), 0.0)
+        deferred_pension = np.clip(iper_units * ref, minimum[t], maximum[t])
+        entitled = at_age & vested
         out["inactive_retirements"][t] = np.where(at_age, ialive, 0.0).sum(-1)
-        out["awards_count"][t, OLD_AGE, :, full] += np.where(deferred, ialive, 0.0).sum(-1)
-        out["awards_amount"][t, OLD_AGE, :, full] += np.where(deferred, ialive * deferred_pension, 0.0).sum(-1)
-        iper_head = np.where(ina > 0, ibal / np.where(ina > 0, ina, 1.0), 0.0)
-        ilump_each = iper_head * half if refund else grant_multiple * ref * service
+        out["awards_count"][t, OLD_AGE, :, full] += np.where(entitled, ialive, 0.0).sum(-1)
+        out["awards_amount"][t, OLD_AGE, :, full] += np.where(entitled, ialive * deferred_pension, 0.0).sum(-1)
+        ilump_each = iper_balance * half_growth if refund else grant_multiple[t] * ref * iper_service
         lump += np.where(at_age & ~vested, ialive * ilump_each, 0.0).sum()
         lump_count += np.where(at_age & ~vested, ialive, 0.0).sum()
         staying = np.where(at_age, 0.0, ialive)
         back = staying * reentry_rate[t][:, :, None]
         out["reentries"][t] = back.sum(-1)
-        ina_next[:, 1:, :] += (staying - back)[:, :-1, :]
-        act_next[:, 1:, :] += back[:, :-1, :]
-        if refund:
-            ibal_next[:, 1:, :] += ((staying - back) * iper_head * growth)[:, :-1, :]
-            bal_next[:, 1:, :] += (back * iper_head * growth)[:, :-1, :]
+        out_still = staying - back
+        for stock, stock_next, per_head in ((ina, ina_next, 1.0), (isvc, isvc_next, iper_service),
+                                            (iunt, iunt_next, iper_units)):
+            stock_next[:, 1:] += (out_still * per_head)[:, :-1]
+        act_next[:, 1:] += back[:, :-1]
+        svc_next[:, 1:] += (back * iper_service)[:, :-1]
+        unt_next[:, 1:] += (back * iper_units)[:, :-1]
+        if track:
+            ibal_next[:, 1:] += (out_still * iper_balance * growth)[:, :-1]
+            bal_next[:, 1:] += (back * iper_balance * growth)[:, :-1]
         # new entrants
         entering = np.zeros((2, n_ages))
         if entrants_allowed and residual_method:
@@ -172,27 +206,41 @@ def insured_reference(active0, inactive0, balance_active0, balance_inactive0, ta
             entering = np.maximum(gap, 0.0)
             shrink = (gap < 0) & (current > 0)
             keep = np.where(shrink, target[t + 1] / np.where(current > 0, current, 1.0), 1.0)[:, :, None]
-            moved = act_next * (1.0 - keep)
-            act_next -= moved
-            ina_next += moved
-            moved_balance = bal_next * (1.0 - keep)
-            bal_next -= moved_balance
-            ibal_next += moved_balance
+            rights = keeps_rights.astype(float)
+            moved = {}
+            for name, stock in (("heads", act_next), ("service", svc_next), ("units", unt_next),
+                                ("balance", bal_next)):
+                moved[name] = stock * (1.0 - keep)
+                stock -= moved[name]
+            ina_next += moved["heads"] * rights
+            isvc_next += moved["service"] * rights
+            iunt_next += moved["units"] * rights
+            ibal_next += moved["balance"] * rights
+            forced = moved["heads"] * (1 - rights)
+            if exit_benefit == EXIT_REFUND:
+                refunded += (moved["balance"] * (1 - rights)).sum()
+                lump_count += forced.sum()
             out["exits"][t, :, :-1] += np.where(shrink, -gap, 0.0)[:, 1:]
+            out["withdrawals"][t, :, :-1] += forced.sum(-1)[:, 1:]
         elif entrants_allowed:
             entering = entrants_in[t]
         out["new_entrants"][t] = entering
         act_next[:, :, 0] += entering
+        credit = 0.5 * credit_density[t] * accrue
+        svc_next[:, :, 0] += entering * credit
+        unt_next[:, :, 0] += entering * _accrued(schedule, credit) * accrue
         entrant_pay = salary[t] * contribution_density[t]
         bill += 0.5 * (entering * entrant_pay).sum()
         heads += 0.5 * entering.sum()
-        if refund:
-            bal_next[:, :, 0] += entering * 0.5 * refund_rate[t] * entrant_pay * half
+        if track:
+            bal_next[:, :, 0] += entering * 0.5 * (refund_rate[t] if accrue else 0.0) * entrant_pay * half_growth
         out["wage_bill"][t] = bill
         out["contributors"][t] = heads
-        out["grants"][t] = lump
+        out["grants"][t] = lump + refunded
         out["grant_count"][t] = lump_count
+        out["exit_refunds"][t] = refunded
         act, ina, bal, ibal = act_next, ina_next, bal_next, ibal_next
+        svc, isvc, unt, iunt = svc_next, isvc_next, unt_next, iunt_next
         out["active_out"][t + 1] = act.sum(-1)
         out["inactive_out"][t + 1] = ina.sum(-1)
     return out
@@ -223,6 +271,8 @@ def pensions_reference(count0, amount0, awards_count, awards_amount, q_pension, 
             dead_n = count[t, b] * q + new_n * 0.5 * q
             deaths[t, b] = dead_n
             expenditure[t, b] = (m * (1 - 0.5 * q) + 0.5 * new_m).sum()
+            if b == WIDOW:  # widow(er)s in payment remarrying at mid-year: half a year paid
+                expenditure[t, b] -= (0.5 * remarriage[t] * m * (1 - q)).sum()
             if b <= INVALIDITY:
                 _survivors(awards_count[t], awards_amount[t], dead_n, m * q + new_m * 0.5 * q, married, difference,
                            orphans, orphan_age, shares)
@@ -298,5 +348,7 @@ def award_annuity_reference(q_pension, beta, remarriage, normal_age, convert_inv
         later = v * ahead
         if u < n_awards:
             factors[u] = 0.5 + (1 - 0.5 * q) * later
-        following = (1 + beta[u]) * ((1 - 0.5 * q) + (1 - q) * later)
+        paid = 1 - 0.5 * q
+        paid[WIDOW] -= 0.5 * remarriage[u] * (1 - q[WIDOW])   # remarrying at mid-year: half a year paid
+        following = (1 + beta[u]) * (paid + (1 - q) * later)
     return factors
