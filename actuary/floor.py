@@ -236,13 +236,6 @@ def validate_floor(raw: dict, inputs) -> dict:
     if economy["poverty_line"] is not None and "poverty_line" not in values["basis"].tolist():
         raise InputError("Input 'economy.poverty_line' is only used by floor benefits on the poverty_line basis, and "
                          "none has it; remove it or use it.", field="economy.poverty_line")
-    for key in GOVERNMENT.values():
-        da = economy[key]
-        if da is not None and bool((da > 100).any() | (da <= 1).any()):
-            i = int(np.flatnonzero(((da > 100) | (da <= 1)).values)[0])
-            raise InputError(f"Input 'economy.{key}' at year={int(da.year[i])}: value {float(da[i]):g} is outside "
-                             "(1, 100]; expected a percentage of GDP (35 = 35%).", field=f"economy.{key}",
-                             where={"year": int(da.year[i])})
     out = {}
     for key in PER_BENEFIT:
         out[key] = xr.DataArray(values[key].astype(str) if values[key].dtype == object else values[key], dims=FB,

@@ -73,10 +73,11 @@ def test_floor_only_template_runs_from_the_command_line(floor_only_template, tmp
     result = CliRunner().invoke(main, ["valuate", str(floor_only_template), "--out", str(out)], terminal_width=200)
     assert result.exit_code == 0, result.output
     assert "social protection floor" in result.output and "Level cost" in result.output
-    written = openpyxl.load_workbook(out / "demoland-floor-only-results.xlsx")
-    assert set(written.sheetnames) == {"Summary", "Demography", "Population pyramid", "Social protection floor"}
+    written = openpyxl.load_workbook(out / f"{floor_only_template.stem}-results.xlsx")  # named after the input
+    assert set(written.sheetnames) == {"Summary", "Demography", "Population pyramid", "Social protection floor",
+                                       "About this run"}
     expected = alone.run().projection
-    with xr.open_dataset(out / "demoland-floor-only-results.nc") as stored:
+    with xr.open_dataset(out / f"{floor_only_template.stem}-results.nc") as stored:
         assert "reserve" not in stored and "summary_gap" not in stored
         np.testing.assert_allclose(stored.floor_cost.values, expected.floor_cost.values, rtol=1e-12)
         np.testing.assert_allclose(stored.summary_floor_cost_level_pct_gdp.values,
@@ -87,7 +88,7 @@ def test_results_workbook_has_the_floor_sheet_and_its_stacked_chart(case, tmp_pa
     result = CliRunner().invoke(main, ["valuate", str(CASE), "--out", str(tmp_path)], terminal_width=200)
     assert result.exit_code == 0, result.output
     assert "Social protection floor:" in result.output
-    written = openpyxl.load_workbook(tmp_path / "demoland-floor-results.xlsx")
+    written = openpyxl.load_workbook(tmp_path / f"{CASE.stem}-results.xlsx")
     assert SCHEME_SHEETS <= set(written.sheetnames)
     ws = written["Social protection floor"]
     headers = [c.value for c in ws[2]]
@@ -193,7 +194,8 @@ def test_phase_in_without_benefits_is_refused(tmp_path):
     wb = openpyxl.load_workbook(CASE)
     wb["Floor"].delete_rows(4, 10)
     wb.save(path)
-    with pytest.raises(InputError, match="Floor take-up: the sheet has rows, but the Floor sheet names no benefit"):
+    with pytest.raises(InputError, match=r"Floor take-up!A4: the table has more than 0 data rows; expected at most 0 "
+                                         r"\(one per year x benefit: the Floor sheet names no benefit\)"):
         load_workbook(path)
 
 

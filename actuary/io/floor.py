@@ -11,6 +11,7 @@ from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Font
 
+from .provenance import add_about_sheet, for_api
 from .results import MONEY, PERCENT, _demography, _echo, _key_indicators, _table, _yearly
 from .workbook import _atomic_save
 
@@ -75,8 +76,9 @@ def floor_sheet(wb, p, s) -> None:
            rows, [None, MONEY, PERCENT, MONEY, PERCENT], start_row=row)
 
 
-def write_floor_only_results(results, valuation, path) -> None:
-    """Results workbook of a floor costing alone: summary, demography, pyramid and the floor."""
+def write_floor_only_results(results, valuation, path, provenance: dict | None = None) -> None:
+    """Results workbook of a floor costing alone: summary, demography, pyramid, the floor and "About this
+    run" (``provenance``, by default the valuation's source and this API call)."""
     p, s = results.projection, results.summary
     wb = Workbook()
     ws = wb.active
@@ -93,4 +95,5 @@ def write_floor_only_results(results, valuation, path) -> None:
     _echo(ws, 3 + len(rows) + 2, valuation.inputs, ("settings", "economy"))
     _demography(wb, p)
     floor_sheet(wb, p, s)
+    add_about_sheet(wb, provenance or for_api(valuation, "io.results.write_results"))
     _atomic_save(wb, Path(path))

@@ -12,8 +12,8 @@ Layout (generated from :data:`actuary.inputs.FIELDS`, so every input has exactly
   input's default. Its year-dependent column (take_up) may instead be given year by year, for some
   benefits, in the ``Floor take-up`` table; ``Floor eligibility`` is a sparse table (cells not listed
   are 1). All three sheets are optional: without them the case has no floor.
-- A floor costing alone (Settings ``scheme`` = no) has only the sheets and columns without the scheme (economy,
-  population, demographic rates, fertility, labour force participation) and the Floor sheets.
+- A floor costing alone (Settings ``scheme`` = no) has only the sheets and columns without the scheme
+  (economy, population, demographic rates, fertility, labour force participation) and the Floor sheets.
 
 Reading checks every cell and reports the first problem as ``Sheet!Cell: value ... expected ...``
 (an :class:`actuary.InputError`); range checks made later by the input objects are mapped back to
@@ -23,8 +23,13 @@ Macro-enabled workbooks are refused (macros never run).
 
 from __future__ import annotations
 
+import hashlib
+import io
 import math
+import re
 import zipfile
+from contextlib import contextmanager
+from difflib import get_close_matches
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -38,6 +43,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from ..inputs import BENEFITS, FB, FIELDS, NATIONAL_REQUIRED, REQUIRED, Field, without_scheme
 from .files import atomic_path
+from .safety import MAX_FILE_BYTES, check_container, text_cell, xml_refusal
 from ..validation import SEXES, InputError
 
 INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
@@ -100,6 +106,7 @@ TABLES = [
           "(optional; cells not listed are 1)", True),
 ]
 FLOOR_SHEETS = ("Floor", "Floor take-up", "Floor eligibility")
+MAX_FLOOR_BENEFITS = 100
 SPARSE = ("Insured", "Pensioners", "Floor eligibility")   # cells not listed take the input's fill value
 HEADERS = {FB: "benefit"}                                  # index columns whose header is not the dimension
 
@@ -169,6 +176,8 @@ def _write_scalar_sheet(ws, sheet: Sheet, values: dict, given: set):
         cell.fill = INPUT_FILL
         ws.cell(row=row, column=3, value=field.units or ("one of " + ", ".join(field.choices) if field.choices else ""))
         note = field.doc
+        if not field.choices:
+            note = (note + "; " if note else "") + "allowed: " + field.allowed()
         if field.choices:
             note = (note + "; " if note else "") + "one of: " + ", ".join(field.choices)
             validation = DataValidation(type="list", formula1='"' + ",".join(field.choices) + '"', allow_blank=True)
@@ -199,6 +208,8 @@ def _write_table_sheet(ws, sheet: Sheet, columns: dict[str, xr.DataArray], coord
         ws.cell(row=2, column=column, value=header).font = HEADER_FONT
         ws.cell(row=3, column=column, value="" if column <= len(sheet.index) or header == "notes" else _units(header))
         ws.column_dimensions[get_column_letter(column)].width = max(12, len(header) + 2)
+    ws.cell(row=3, column=len(headers), value="allowed: " + "; ".join(f"{name} {_field(name).allowed()}"
+                                                                       for name in sheet.fields))
     grids = [np.asarray(_index_labels(d, coords, sheet.population_ages)) for d in sheet.index]
     mesh = np.meshgrid(*grids, indexing="ij")
     keys = [m.ravel() for m in mesh]
@@ -255,11 +266,11 @@ def write_workbook(valuation, path, blank: bool = False) -> None:
     wb = Workbook()
     contents = wb.active
     contents.title = CONTENTS
-    _title(contents, f"actuary valuation workbook: {valuation.name}")
+    text_cell(contents, 1, 1, f"actuary valuation workbook: {valuation.name}").font = TITLE_FONT
     contents.cell(row=2, column=1, value="sheet").font = HEADER_FONT
     contents.cell(row=2, column=2, value="contents").font = HEADER_FONT
     contents.cell(row=3, column=1, value="case_name")
-    contents.cell(row=3, column=2, value=valuation.name).fill = INPUT_FILL
+    text_cell(contents, 3, 2, valuation.name).fill = INPUT_FILL
     contents.column_dimensions["A"].width = 30
     contents.column_dimensions["B"].width = 110
     row = 4
@@ -373,9 +384,12 @@ def _write_records_sheet(ws, sheet: Sheet, labels: list[str], records: dict[str,
             ws.cell(row=3, column=column, value=_record_units(field))
         ws.column_dimensions[get_column_letter(column)].width = max(14, len(header) + 2)
     for i, label in enumerate(labels):
-        ws.cell(row=FIRST_DATA_ROW + i, column=1, value=label)
+        text_cell(ws, FIRST_DATA_ROW + i, 1, label)
         for column, name in enumerate(sheet.fields, start=2):
-            ws.cell(row=FIRST_DATA_ROW + i, column=column, value=records[name][i]).fill = INPUT_FILL
+            value = records[name][i]
+            cell = text_cell(ws, FIRST_DATA_ROW + i, column, value) if isinstance(value, str) else \
+                ws.cell(row=FIRST_DATA_ROW + i, column=column, value=value)
+            cell.fill = INPUT_FILL
     last = FIRST_DATA_ROW + max(len(labels), 50)
     for column, name in enumerate(sheet.fields, start=2):
         field, letter = group[name], get_column_letter(column)
@@ -397,7 +411,6 @@ def _atomic_save(wb, path) -> None:
 
 
 # --------------------------------------------------------------------------------------- reading
-# (the floor's sheets are read by _read_floor, after the other sheets)
 
 def _ref(sheet: str, row: int, column: int) -> str:
     return f"{sheet}!{get_column_letter(column)}{row}"
@@ -408,49 +421,111 @@ def _fail(sheet: str, row: int, column: int, text: str):
 
 
 class _Cells:
-    """Cell values (cached for formulas) of one sheet, with formula checks."""
+    """Cell values (cached for formulas) of one sheet, read in one stream whatever its ``<dimension>``
+    tag says, with formula checks.
 
-    def __init__(self, name, values_ws, formulas_ws):
+    Rows before ``first_data_row`` (title, headers, units) are kept whole; data rows are cut to the
+    table's ``width`` (the header row's, unless given) and a value beyond it is an error (nothing in a
+    sheet is silently skipped). Reading stops with an error as soon as more than ``max_data_rows``
+    non-blank data rows have been seen (``too_many`` says what the limit is), so a sheet of a million
+    rows costs no more than one of the largest allowed size. ``stop_after`` ends reading at that row."""
+
+    def __init__(self, name, values_ws, formulas_ws, first_data_row: int, max_data_rows: int, too_many: str = "",
+                 width: int | None = None, stop_after: int | None = None):
         self.name = name
-        self.rows = [list(r) for r in values_ws.iter_rows(values_only=True)]
-        self.formula_rows = [list(r) for r in formulas_ws.iter_rows(values_only=True)]
+        self.width = width
+        self.cells: dict[int, list] = {}        # row -> values (rows with a non-blank value only)
+        self.formulas: dict[tuple, str] = {}    # (row, column) -> formula of a cell without a cached value
+        self.data_rows: list[int] = []          # non-blank rows from first_data_row, in order
+        for ws in (values_ws, formulas_ws):
+            ws.reset_dimensions()  # a stale <dimension> must not hide rows
+        pairs = zip(values_ws.iter_rows(values_only=True), formulas_ws.iter_rows(values_only=True))
+        for row, (values, formulas) in enumerate(pairs, start=1):
+            if stop_after is not None and row > stop_after:
+                break
+            if row < first_data_row:
+                values = list(values)
+                if row == 2 and self.width is None:
+                    self.width = len(_trim(values))
+            else:
+                width = self.width or 0
+                outside = next((c for c, v in enumerate(values[width:], start=width + 1) if not _blank(v)), None)
+                if outside is not None:
+                    _fail(name, row, outside, f"value '{values[outside - 1]}' is outside the table (columns "
+                                              f"A..{get_column_letter(max(width, 1))}, headed in row 2); put "
+                                              "comments in the notes column or in a sheet named Notes.")
+                values = list(values[:width])
+                if any(not _blank(v) for v in values):
+                    self.data_rows.append(row)
+                    if len(self.data_rows) > max_data_rows:
+                        raise InputError(f"{_ref(name, first_data_row, 1)}: the table has more than "
+                                         f"{max_data_rows:,} data rows; expected at most {max_data_rows:,}"
+                                         f"{too_many}.")
+            if any(v is not None for v in values):
+                self.cells[row] = values
+            for column, (value, formula) in enumerate(zip(values, formulas), start=1):
+                if value is None and isinstance(formula, str) and formula.startswith("="):
+                    self.formulas[row, column] = formula
 
     def get(self, row: int, column: int):
         """Value at 1-based (row, column); a formula without a cached value is an error."""
-        try:
-            value = self.rows[row - 1][column - 1]
-        except IndexError:
-            value = None
-        try:
-            formula = self.formula_rows[row - 1][column - 1]
-        except IndexError:
-            formula = None
-        if value is None and isinstance(formula, str) and formula.startswith("="):
-            _fail(self.name, row, column, f"formula {formula} has no calculated value saved; open the workbook in "
-                                          "Excel or LibreOffice and save it so that the value is stored.")
+        values = self.cells.get(row, ())
+        value = values[column - 1] if column <= len(values) else None
+        if value is None and (row, column) in self.formulas:
+            _fail(self.name, row, column, f"formula {self.formulas[row, column]} has no calculated value saved; open "
+                                          "the workbook in Excel or LibreOffice and save it so that the value is "
+                                          "stored.")
         return value
+
+    def row(self, row: int) -> list:
+        return list(self.cells.get(row, ()))
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _trim(values: list) -> list:
+    while values and _blank(values[-1]):
+        values = values[:-1]
+    return values
+
+
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+_GROUPED_NUMBER = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
 
 
 def _number(cells: _Cells, row: int, column: int, what: str, required: bool):
+    """A finite number from a cell: a numeric cell or text such as ``0.05``, ``-1.5e3`` or ``1,234,567.5``
+    (commas only between groups of three digits: ``0,05`` is refused, not read as 5). ``inf``, ``nan``,
+    ``1e999``, TRUE/FALSE and anything else are refused naming the cell."""
     value = cells.get(row, column)
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if _blank(value):
         if required:
             _fail(cells.name, row, column, f"the cell is blank; expected {what}.")
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        try:
-            value = float(str(value).replace(",", "").strip())
-        except ValueError:
+        text = str(value).strip()
+        if _GROUPED_NUMBER.fullmatch(text):
+            text = text.replace(",", "")
+        if isinstance(value, bool) or not _PLAIN_NUMBER.fullmatch(text):
             _fail(cells.name, row, column, f"value '{value}' is not a number; expected {what}.")
+        value = float(text)
     value = float(value)
-    if math.isnan(value):
-        _fail(cells.name, row, column, f"value {value} is not a number; expected {what}.")
+    if not math.isfinite(value):
+        _fail(cells.name, row, column, f"value {cells.get(row, column)!r} is not a finite number; expected {what}"
+                                       f"{' (leave the cell blank or write none for no limit, where the notes say so)' if math.isinf(value) else ''}.")
     return value
+
+
+def _unbounded(field: Field) -> bool:
+    """The field's default is an infinite limit ("no maximum"): blank or the word none gives it."""
+    return isinstance(field.default, float) and math.isinf(field.default)
 
 
 def _scalar_value(cells: _Cells, row: int, name: str, field: Field):
     value = cells.get(row, 2)
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if _blank(value):
         if field.default is REQUIRED:
             _fail(cells.name, row, 2, f"the cell is blank; '{name}' is required ({field.units or field.doc}).")
         return None
@@ -459,14 +534,13 @@ def _scalar_value(cells: _Cells, row: int, name: str, field: Field):
             _fail(cells.name, row, 2, f"value '{value}' is not an option for {name}; expected one of "
                                       f"{', '.join(field.choices)}.")
         return str(value).strip()
-    if isinstance(value, str) and value.strip().lower() in ("none", "inf", "infinity") and field.kind == "amount":
-        return math.inf
+    if isinstance(value, str) and value.strip().lower() == "none" and _unbounded(field):
+        return field.default
     if field.dims:  # gap_horizons: a list of whole numbers
         parts = [p.strip() for p in str(value).split(",") if p.strip()]
-        try:
-            return tuple(int(p) for p in parts)
-        except ValueError:
+        if isinstance(value, bool) or not parts or not all(re.fullmatch(r"\d{1,4}", p) for p in parts):
             _fail(cells.name, row, 2, f"value '{value}' is not a list of whole numbers (e.g. 10, 25, 50, 75).")
+        return tuple(int(p) for p in parts)
     number = _number(cells, row, 2, f"a number ({field.units or field.kind})", True)
     if field.kind == "int":
         if number != round(number):
@@ -482,10 +556,10 @@ def _read_scalars(cells: _Cells, sheet: Sheet, locations: dict) -> dict:
             _fail(cells.name, 2, column, f"header '{cells.get(2, column)}'; expected '{header}' (columns: "
                                          f"{', '.join(expected)}).")
     out, seen = {}, {}
-    for row in range(3, len(cells.rows) + 1):
+    for row in cells.data_rows:
         name = cells.get(row, 1)
-        if name is None or not str(name).strip():
-            if cells.get(row, 2) not in (None, ""):
+        if _blank(name):
+            if not _blank(cells.get(row, 2)):
                 _fail(cells.name, row, 1, "a value without a field name.")
             continue
         name = str(name).strip()
@@ -509,19 +583,21 @@ def _coordinate_limits(settings: dict, labels=()) -> dict:
             "t0": t0}
 
 
-def _headers(cells: _Cells) -> list[str]:
-    """Row 2 of a table sheet, without trailing blank cells."""
-    headers = [cells.get(2, c) for c in range(1, (len(cells.rows[1]) if len(cells.rows) > 1 else 0) + 1)]
-    headers = [str(h).strip() if h is not None else "" for h in headers]
-    while headers and headers[-1] == "":
-        headers.pop()
-    return headers
+def _table_rows(sheet: Sheet, settings: dict, labels=()) -> int:
+    """The most data rows ``sheet`` can have: one per combination of its index columns (``labels``: the
+    floor benefits named in the Floor sheet)."""
+    limits = _coordinate_limits(settings, labels)
+    maximum = 1
+    for dim in sheet.index:
+        maximum *= limits["population_age" if dim == "age" and sheet.population_ages else
+                          "scheme_age" if dim == "age" else dim]
+    return maximum
 
 
 def _columns(cells: _Cells, sheet: Sheet) -> tuple[list[str], dict[str, int]]:
     """The headers of a table or records sheet, checked: index columns first, then inputs of the sheet
     (and notes), each once. Returns the headers and the column of each input."""
-    headers = _headers(cells)
+    headers = [str(h).strip() if h is not None else "" for h in _trim(cells.row(2))]
     for column, dim in enumerate(sheet.index, start=1):
         if column > len(headers) or headers[column - 1] != _header(dim):
             _fail(cells.name, 2, column, f"header '{headers[column - 1] if column <= len(headers) else ''}'; "
@@ -543,18 +619,14 @@ def _columns(cells: _Cells, sheet: Sheet) -> tuple[list[str], dict[str, int]]:
 def _read_table(cells: _Cells, sheet: Sheet, settings: dict, locations: dict, labels=()) -> dict[str, xr.DataArray]:
     """A table sheet's inputs (``labels``: the floor benefits named in the Floor sheet)."""
     headers, field_columns = _columns(cells, sheet)
-    limits = _coordinate_limits(settings, labels)
-    maximum = 1
-    for dim in sheet.index:
-        maximum *= limits["population_age" if dim == "age" and sheet.population_ages else
-                          "scheme_age" if dim == "age" else dim]
-    data_rows = [r for r in range(FIRST_DATA_ROW, len(cells.rows) + 1)
-                 if any(v not in (None, "") for v in cells.rows[r - 1][:len(headers)])]
-    if len(data_rows) > maximum:
-        raise InputError(f"{cells.name}!A{FIRST_DATA_ROW}: the table has {len(data_rows):,} data rows; expected at "
-                         f"most {maximum:,} (one per {' x '.join(sheet.index)} for this valuation).")
+    for column in range(1, len(sheet.index) + 1):
+        if not _blank(cells.get(FIRST_DATA_ROW - 1, column)):
+            _fail(cells.name, FIRST_DATA_ROW - 1, column, f"value '{cells.get(FIRST_DATA_ROW - 1, column)}' in the "
+                                                          f"units row; row {FIRST_DATA_ROW - 1} holds the units and "
+                                                          f"the data start in row {FIRST_DATA_ROW} (was a row "
+                                                          "deleted above?).")
     keys, seen = [], {}
-    for row in data_rows:
+    for row in cells.data_rows:
         key = []
         for column, dim in enumerate(sheet.index, start=1):
             value = cells.get(row, column)
@@ -600,8 +672,8 @@ def _read_table(cells: _Cells, sheet: Sheet, settings: dict, locations: dict, la
             da = da.fillna(_field(name).fill)
         elif bool(da.isnull().any()):
             missing = np.argwhere(da.isnull().values)[0]
-            where = {d: da[d].values[i].item() for d, i in zip(da.dims, missing)}
-            raise InputError(f"{cells.name}: no row for {', '.join(f'{d}={v}' for d, v in where.items())} in "
+            where = {d: getattr(da[d].values[i], "item", lambda v=da[d].values[i]: v)() for d, i in zip(da.dims, missing)}
+            raise InputError(f"{_ref(cells.name, 2, column)}: no row for {', '.join(f'{d}={v}' for d, v in where.items())} in "
                              f"column '{name}'; every combination of {', '.join(sheet.index)} needs a row.")
         out[name] = da
         locations[name] = {"sheet": cells.name, "column": column, "rows": {k: r for r, k in keys},
@@ -637,11 +709,16 @@ def _check_order(cells: _Cells, sheet: Sheet, keys):
 
 def _locate(error: InputError, locations: dict) -> InputError:
     """Rewrite an input object's error with the Sheet!Cell of the offending value when known."""
-    name = (error.field or "").split(".")[-1]
-    found = locations.get(error.field) or locations.get(name)  # floor inputs: "floor.min_age"
+    field = error.field or next(iter(re.findall(r"Input '(\w+\.\w+)'", str(error))), "")
+    name = field.split(".")[-1]
+    found = locations.get(field) or locations.get(name)  # floor inputs: "floor.min_age"
     if not found:
         return error
     message = str(error)
+    if not error.where:  # "Input 'group.field' at age=0, sex=male: ..."
+        cell = re.match(r"Input '[\w.]+' at ((?:\w+=[^,:]+(?:, )?)+):", message)
+        pairs = (p.split("=", 1) for p in cell.group(1).split(", ")) if cell else ()
+        error.where = {k: int(v) if v.lstrip("-").isdigit() else v for k, v in pairs}
     candidates = found if isinstance(found, list) else [found]  # an input split over two sheets
     for where in candidates:
         if "rows" not in where:
@@ -658,39 +735,109 @@ def _locate(error: InputError, locations: dict) -> InputError:
     return InputError(f"{_ref(where['sheet'], 2, where['column'])}: {message}", error.field, error.where)
 
 
+NOTES_PREFIX = "Notes"                              # the user's own sheets: accepted and ignored
+OPTIONAL_SHEETS = ("Scenarios", "Stochastic")      # read by the sensitivity and stochastic commands
+
+
+class WorkbookReader:
+    """An input workbook opened for reading after its container has passed the checks of
+    :mod:`actuary.io.safety` (size, compression ratio, parts, no XML entities); macro-enabled
+    workbooks are refused. ``sheet(name, ...)`` streams one sheet into :class:`_Cells`. Use as a
+    context manager; any parse error becomes an :class:`InputError` naming the file."""
+
+    def __init__(self, path):
+        path = Path(path)
+        self.path, self.name = path, path.name
+        if not path.exists():
+            raise InputError(f"{path}: no such file.")
+        if path.is_dir():
+            raise InputError(f"{path}: is a folder; expected a workbook (.xlsx).")
+        if path.suffix.lower() in (".xlsm", ".xltm", ".xlsb", ".xls"):
+            raise InputError(f"{path.name}: a {path.suffix} workbook is refused; actuary reads .xlsx workbooks only "
+                             "and never runs macros. Save the workbook as 'Excel Workbook (.xlsx)'.")
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise InputError(f"{path.name}: the file has {size / 1024 ** 2:,.0f} MB; at most "
+                             f"{MAX_FILE_BYTES / 1024 ** 2:,.0f} MB are read (a valuation workbook is a few MB).")
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            raise InputError(f"{path}: cannot be read ({error.strerror or error}).") from None
+        self.sha256 = hashlib.sha256(data).hexdigest()
+        if not zipfile.is_zipfile(io.BytesIO(data)):
+            raise InputError(f"{path.name}: not an Excel workbook (.xlsx); expected a file saved by Excel or "
+                             "LibreOffice as .xlsx.")
+        check_container(path, data)
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = archive.namelist()
+        if any(n.lower().endswith("vbaproject.bin") for n in names):
+            raise InputError(f"{path.name}: the workbook contains macros (vbaProject.bin); macros never run. Save "
+                             "it as a macro-free .xlsx workbook.")
+        if "xl/workbook.xml" not in names:
+            raise InputError(f"{path.name}: not an Excel workbook (.xlsx): the archive has no xl/workbook.xml.")
+        self.values = self.formulas = None
+        with self.guard():
+            self.values = _open_workbook(io.BytesIO(data), data_only=True, read_only=True)
+            self.formulas = _open_workbook(io.BytesIO(data), data_only=False, read_only=True)
+        self.sheetnames = list(self.values.sheetnames)
+
+    @contextmanager
+    def guard(self):
+        """Turn what the parser raises on a damaged or hostile file into an InputError naming it."""
+        try:
+            yield
+        except InputError:
+            raise
+        except Exception as error:  # openpyxl raises many types for damaged files
+            refusal = xml_refusal(error, self.name)
+            if refusal is not None:
+                raise refusal from None
+            raise InputError(f"{self.name}: the workbook cannot be read ({type(error).__name__}: {error}).") from None
+
+    def sheet(self, name: str, first_data_row: int, max_data_rows: int, too_many: str = "",
+              width: int | None = None, stop_after: int | None = None) -> _Cells:
+        with self.guard():
+            return _Cells(name, self.values[name], self.formulas[name], first_data_row, max_data_rows, too_many,
+                          width, stop_after)
+
+    def close(self):
+        for wb in (self.values, self.formulas):
+            if wb is not None:
+                wb.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
+def known_sheet(path_name: str, sheet: str, known: list[str]) -> None:
+    """Refuse a sheet that is not part of an input workbook, suggesting the closest known name
+    (sheets named Notes... are the user's own and accepted)."""
+    if sheet in known or sheet.startswith(NOTES_PREFIX):
+        return
+    close = get_close_matches(sheet, known, n=1, cutoff=0.6) or get_close_matches(sheet.title(), known, n=1,
+                                                                                      cutoff=0.6)
+    hint = f" Did you mean '{close[0]}'?" if close else ""
+    raise InputError(f"{path_name}: sheet '{sheet}' is not part of a valuation workbook.{hint} The sheets are "
+                     f"{', '.join(known)} (sheets named {NOTES_PREFIX}... are yours and are ignored). Rename or "
+                     "remove it.")
+
+
 def load_workbook(path):
-    """Read and validate a valuation workbook; returns a :class:`actuary.Valuation`.
+    """Read and validate a valuation workbook; returns a :class:`actuary.Valuation` whose ``source``
+    records the file name and SHA-256 of the bytes read.
 
     Any problem raises :class:`actuary.InputError` naming ``Sheet!Cell``, the value and what was expected.
     """
     from ..valuation import Valuation
 
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: no such file.")
-    if path.suffix.lower() in (".xlsm", ".xltm", ".xlsb", ".xls"):
-        raise InputError(f"{path.name}: a {path.suffix} workbook is refused; actuary reads .xlsx workbooks only and "
-                         "never runs macros. Save the workbook as 'Excel Workbook (.xlsx)'.")
-    if not zipfile.is_zipfile(path):
-        raise InputError(f"{path.name}: not an Excel workbook (.xlsx); expected a file saved by Excel or LibreOffice "
-                         "as .xlsx.")
-    with zipfile.ZipFile(path) as archive:
-        names = archive.namelist()
-    if any(n.lower().endswith("vbaproject.bin") for n in names):
-        raise InputError(f"{path.name}: the workbook contains macros (vbaProject.bin); macros never run. Save it "
-                         "as a macro-free .xlsx workbook.")
-    if "xl/workbook.xml" not in names:
-        raise InputError(f"{path.name}: not an Excel workbook (.xlsx): the archive has no xl/workbook.xml.")
-    try:
-        values_wb = _open_workbook(path, data_only=True, read_only=True)
-        formulas_wb = _open_workbook(path, data_only=False, read_only=True)
-    except Exception as error:  # openpyxl raises many types for damaged files
-        raise InputError(f"{path.name}: the workbook cannot be read ({type(error).__name__}: {error}).") from None
-    try:
-        return _load(values_wb, formulas_wb, path, Valuation)
-    finally:
-        values_wb.close()
-        formulas_wb.close()
+    with WorkbookReader(path) as reader:
+        valuation = _load(reader, Valuation)
+    valuation.source = {"input_file": reader.name, "input_sha256": reader.sha256}
+    return valuation
 
 
 def _expected_sheets(alone: bool) -> list[str]:
@@ -702,21 +849,16 @@ def _expected_sheets(alone: bool) -> list[str]:
     return [CONTENTS] + [s.name for s in sheets]
 
 
-def _load(values_wb, formulas_wb, path, Valuation):
-    present = list(values_wb.sheetnames)
+def _load(reader: WorkbookReader, Valuation):
+    present = reader.sheetnames
+    path = reader.path
     expected = _expected_sheets(False)
-    unknown = [s for s in present if s not in SHEETS and s not in (CONTENTS, "Scenarios")]
-    if unknown:
-        raise InputError(f"{path.name}: sheet '{unknown[0]}' is not part of a valuation workbook; expected the "
-                         f"sheets {', '.join(expected)} (and '... by year' variants, {', '.join(FLOOR_SHEETS)}). "
-                         "Remove or rename it.")
+    for sheet in present:
+        known_sheet(path.name, sheet, [CONTENTS, *SHEETS, *OPTIONAL_SHEETS])
     missing = [s for s in expected if s not in present]
     if len(missing) == len(expected):
         raise InputError(f"{path.name}: the workbook has none of the valuation sheets; expected "
                          f"{', '.join(expected)}. Start from 'actuary template'.")
-
-    def cells(name):
-        return _Cells(name, values_wb[name], formulas_wb[name])
 
     def require(sheets):
         missing = [s for s in sheets if s not in present]
@@ -725,16 +867,29 @@ def _load(values_wb, formulas_wb, path, Valuation):
                              f"{', '.join(sheets)}.")
 
     require([CONTENTS, "Settings"])
-    contents = cells(CONTENTS)
-    name = contents.get(3, 2) if str(contents.get(3, 1) or "").strip() == "case_name" else None
+
+    contents = reader.sheet(CONTENTS, first_data_row=4, max_data_rows=0, stop_after=3)
+    case_name = contents.get(3, 2) if str(contents.get(3, 1) or "").strip() == "case_name" else None
     locations: dict = {}
     groups = {group: {} for group in FIELDS}
-    groups["settings"].update(_read_scalars(cells("Settings"), SHEETS["Settings"], locations))
-    alone = groups["settings"].get("scheme", FIELDS["settings"]["scheme"].default) == "no"
-    require(_expected_sheets(alone))
-    for group, sheet_name in SCALAR_SHEETS.items():
-        if group != "settings" and sheet_name in present:
-            groups[group].update(_read_scalars(cells(sheet_name), SHEETS[sheet_name], locations))
+    alone = False
+    for group, sheet_name in SCALAR_SHEETS.items():  # Settings first: they say which sheets there are
+        if sheet_name not in present:  # (a floor costing alone, checked below)
+            continue
+        sheet = SHEETS[sheet_name]
+        cells = reader.sheet(sheet_name, 3, len(sheet.fields), f" (one per input: {', '.join(sheet.fields)})",
+                             width=4)
+        groups[group].update(_read_scalars(cells, sheet, locations))
+        for field_name in sheet.fields:  # a required input whose row is missing: where it belongs
+            field = _field(field_name)
+            if field.default is REQUIRED and not field.dims and field_name not in locations:
+                row = max(cells.data_rows, default=2) + 1
+                _fail(sheet_name, row, 1, f"no row for '{field_name}', which is required "
+                                          f"({field.units or field.doc}); add it (columns: field, value, units, "
+                                          "notes).")
+        if group == "settings":
+            alone = groups["settings"].get("scheme", FIELDS["settings"]["scheme"].default) == "no"
+            require(_expected_sheets(alone))
     settings = dict(groups["settings"])
     for key in ("valuation_year", "horizon", "min_age", "max_age", "max_service"):
         if key not in settings:
@@ -744,16 +899,28 @@ def _load(values_wb, formulas_wb, path, Valuation):
                 raise InputError(f"{_ref('Settings', where['row'], 2) if where else 'Settings'}: the cell is blank; "
                                  f"'{key}' is required.")
             settings[key] = default
+    try:  # the layout limits below come from the settings: check them first
+        from ..inputs import Inputs
+
+        Inputs.check_settings(groups["settings"])
+    except InputError as error:
+        raise _locate(error, locations) from None
+    widths = {}
     for sheet in layout():
         if not sheet.index or sheet.name not in present or sheet.name in FLOOR_SHEETS:
             continue
-        for field_name, da in _read_table(cells(sheet.name), sheet, settings, locations).items():
+        maximum = _table_rows(sheet, settings)
+        cells = reader.sheet(sheet.name, FIRST_DATA_ROW, maximum,
+                             f" (one per {' x '.join(sheet.index)} for this valuation)")
+        widths[sheet.name] = len(_trim(cells.row(2)))
+        for field_name, da in _read_table(cells, sheet, settings, locations).items():
             group = GROUP_OF[field_name]
             if field_name in groups[group]:
-                raise InputError(f"{sheet.name}: column '{field_name}' is also given in another sheet; give each "
+                raise InputError(f"{_ref(sheet.name, 2, locations[field_name]['column'])}: column '{field_name}' is "
+                                 "also given in another sheet; give each "
                                  "input once (year-varying inputs only in the '... by year' sheet).")
             groups[group][field_name] = da
-    groups["floor"] = _read_floor(cells, present, settings, locations)
+    groups["floor"] = _read_floor(reader, present, settings, locations)
     national = settings.get("national_population", FIELDS["settings"]["national_population"].default) == "yes"
     for group, fields in FIELDS.items():  # a required input whose column is missing: name its sheet
         if group == "floor":  # (required per benefit: checked cell by cell)
@@ -764,17 +931,23 @@ def _load(values_wb, formulas_wb, path, Valuation):
             required = field.default is REQUIRED or (national and (group, field_name) in NATIONAL_REQUIRED)
             if required and field_name not in groups[group] and field.dims:
                 sheet = next(t for t in TABLES if field_name in t.fields)
-                rows = cells(sheet.name).rows
-                width = len(rows[1]) if len(rows) > 1 else 1
-                raise InputError(f"{_ref(sheet.name, 2, width + 1)}: column '{field_name}' is missing; the sheet "
-                                 f"'{sheet.name}' needs it ({field.units or field.doc}).")
+                raise InputError(f"{_ref(sheet.name, 2, widths.get(sheet.name, 0) + 1)}: column '{field_name}' is "
+                                 f"missing; the sheet '{sheet.name}' needs it ({field.units or field.doc}).")
+    from ..projection import build_kernel_inputs, mortality_table, population_kernel_inputs
+
     try:
-        return Valuation(**groups, name=str(name) if name else Path(path).stem)
+        valuation = Valuation(**groups, name=str(case_name).strip() if not _blank(case_name) else Path(path).stem)
+        # the checks made when projecting, here while cells are known
+        if valuation.inputs.has_scheme:
+            build_kernel_inputs(valuation.inputs)
+        else:
+            population_kernel_inputs(valuation.inputs, mortality_table(valuation.inputs))
     except InputError as error:
         raise _locate(error, locations) from None
+    return valuation
 
 
-def _read_floor(cells, present: list[str], settings: dict, locations: dict) -> dict:
+def _read_floor(reader: WorkbookReader, present: list[str], settings: dict, locations: dict) -> dict:
     """The floor inputs from the Floor, Floor take-up and Floor eligibility sheets ({} without a floor).
     take_up comes from the Floor sheet or, for the benefits listed there, year by year from Floor take-up."""
     if "Floor" not in present:
@@ -783,29 +956,34 @@ def _read_floor(cells, present: list[str], settings: dict, locations: dict) -> d
                 raise InputError(f"sheet '{name}' needs the Floor sheet, which names the benefits; add it or remove "
                                  f"'{name}'.")
         return {}
-    labels, values = _read_records(cells("Floor"), SHEETS["Floor"], locations)
+    labels, values = _read_records(reader.sheet("Floor", FIRST_DATA_ROW, MAX_FLOOR_BENEFITS,
+                                                " (benefits of the floor)"), SHEETS["Floor"], locations)
+
+    def floor_table(name):
+        maximum = _table_rows(SHEETS[name], settings, labels)
+        return reader.sheet(name, FIRST_DATA_ROW, maximum, " (one per " + " x ".join(map(_header, SHEETS[name].index))
+                            + (" for this valuation)" if labels else ": the Floor sheet names no benefit)"))
+
     if not labels:
         for name in FLOOR_SHEETS[1:]:
-            if name in present and any(v not in (None, "") for row in cells(name).rows[FIRST_DATA_ROW - 1:]
-                                       for v in row):
-                raise InputError(f"{name}: the sheet has rows, but the Floor sheet names no benefit; fill the Floor "
-                                 "sheet or empty this one.")
+            if name in present:
+                floor_table(name)  # refuses rows
         return {}
     out = {k: v for k, v in values.items() if k != "take_up"}
     phased = {}
     if "Floor take-up" in present:
-        phased = _read_table(cells("Floor take-up"), SHEETS["Floor take-up"], settings, locations, labels)
+        phased = _read_table(floor_table("Floor take-up"), SHEETS["Floor take-up"], settings, locations, labels)
     if phased:
         by_year = phased["take_up"]
         listed = [str(b) for b in by_year[FB].values]
         column = values.get("take_up")
         where = locations.get("floor.take_up")
         for b in listed:
-            if column is not None and not _is_blank(column.sel({FB: b}).item()):
+            if column is not None and not _blank(column.sel({FB: b}).item()):
                 _fail("Floor", where["rows"][(b,)], where["column"],
                       f"take_up of '{b}' is also given year by year in the 'Floor take-up' sheet; give it in one "
                       "place (leave this cell blank).")
-        constant = [1.0 if column is None or _is_blank(column.sel({FB: b}).item()) else float(column.sel({FB: b}))
+        constant = [1.0 if column is None or _blank(column.sel({FB: b}).item()) else float(column.sel({FB: b}))
                     for b in labels]
         years = by_year["year"].values
         table = np.broadcast_to(np.array(constant), (years.size, len(labels))).copy()
@@ -816,13 +994,8 @@ def _read_floor(cells, present: list[str], settings: dict, locations: dict) -> d
     elif "take_up" in values:
         out["take_up"] = values["take_up"]
     if "Floor eligibility" in present:
-        out.update(_read_table(cells("Floor eligibility"), SHEETS["Floor eligibility"], settings, locations, labels))
+        out.update(_read_table(floor_table("Floor eligibility"), SHEETS["Floor eligibility"], settings, locations, labels))
     return out
-
-
-def _is_blank(value) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value)) or (isinstance(value, str)
-                                                                                 and not value.strip())
 
 
 def _read_records(cells: _Cells, sheet: Sheet, locations: dict) -> tuple[list[str], dict]:
@@ -833,13 +1006,8 @@ def _read_records(cells: _Cells, sheet: Sheet, locations: dict) -> tuple[list[st
     group = FIELDS["floor"]
     headers, columns = _columns(cells, sheet)
     first = _header(sheet.index[0])
-    data_rows = [r for r in range(FIRST_DATA_ROW, len(cells.rows) + 1)
-                 if any(v not in (None, "") for v in cells.rows[r - 1][:len(headers)])]
-    if len(data_rows) > 100:
-        raise InputError(f"{cells.name}!A{FIRST_DATA_ROW}: the sheet has {len(data_rows):,} rows; expected at most "
-                         "100 benefits.")
     labels, rows = [], {}
-    for row in data_rows:
+    for row in cells.data_rows:
         value = cells.get(row, 1)
         label = str(value).strip() if value is not None else ""
         if not label:
@@ -862,7 +1030,7 @@ def _read_records(cells: _Cells, sheet: Sheet, locations: dict) -> tuple[list[st
         for label in labels:
             row = rows[label]
             value = cells.get(row, column)
-            if _is_blank(value):
+            if _blank(value):
                 if field.default is REQUIRED:
                     _fail(cells.name, row, column, f"the cell is blank; '{name}' is required for every {first}.")
                 entries.append(None)
