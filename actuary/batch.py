@@ -29,6 +29,15 @@ YEARLY = ("insurable_wage_bill", "contributions", "total_expenditure", "reserve"
 NATIONAL_INDICATORS = ("expenditure_pct_gdp",)   # absent from a scheme-only valuation
 # sensitivities that move the national population or GDP (not run for a scheme-only valuation)
 NATIONAL_SENSITIVITIES = ("fertility", "net migration", "coverage")
+NO_SCHEME = ("{what} measure the contributory scheme (GAP, reserve); a floor costing alone (settings.scheme = no) "
+             "has none. Cost the floor beside its scheme, or compare floor-only workbooks with actuary valuate.")
+FLOOR_YEARLY = ("floor_cost_pct_gdp", "fiscal_cost_pct_gdp")   # also, when the case has a floor
+
+
+def yearly_names(base) -> tuple[str, ...]:
+    """YEARLY (without GDP ratios in a scheme-only valuation), and FLOOR_YEARLY when the case has a floor."""
+    return tuple(k for k in YEARLY if base.inputs.national or k not in NATIONAL_INDICATORS) + \
+        (FLOOR_YEARLY if base.inputs.has_floor else ())
 
 
 @dataclass(frozen=True)
@@ -174,7 +183,7 @@ def _run_one(base, scenario: Scenario) -> dict:
         return {"name": scenario.name, "error": f"{type(error).__name__}: {error}"}
     p, s = results.projection, results.summary
     return {"name": scenario.name,
-            "yearly": {k: p[k].values for k in YEARLY if k in p},   # a scheme-only valuation has no GDP
+            "yearly": {k: p[k].values for k in yearly_names(base)},
             "gap": s.gap.values, "horizon": s.horizon.values,
             "depletion_year": float(s.depletion_year), "actuarial_balance": float(s.actuarial_balance)}
 
@@ -188,6 +197,8 @@ def run_scenarios(base, scenarios: list[Scenario], workers: int | None = None, s
     """Run scenarios in process, on a local Dask cluster (``workers``) or an existing Dask scheduler
     (``scheduler`` address), in chunks; results are the same whichever way. Returns a Dataset with a
     ``scenario`` dimension; failed scenarios have ``status`` = their error and NaN results."""
+    if not base.inputs.has_scheme:
+        raise InputError(NO_SCHEME.format(what="Scenario and sensitivity runs"))
     base = base.replace(settings={"balance_sheet": "no"})
     chunks = [scenarios[i:i + chunk_size] for i in range(0, len(scenarios), chunk_size)]
     with _dask_client(workers, scheduler) as client:
@@ -314,7 +325,7 @@ def _scenario_dataset(base, outcomes) -> xr.Dataset:
     names = [o["name"] for o in outcomes]
     ok = [o for o in outcomes if "error" not in o]
     horizons = ok[0]["horizon"] if ok else np.array([years.size])
-    yearly = [k for k in YEARLY if base.inputs.national or k not in NATIONAL_INDICATORS]
+    yearly = yearly_names(base)
     data = {k: np.full((len(outcomes), years.size), np.nan) for k in yearly}
     gap = np.full((len(outcomes), horizons.size), np.nan)
     depletion = np.full(len(outcomes), np.nan)
@@ -380,7 +391,8 @@ def _sensitivities_of(ds: xr.Dataset) -> list[tuple[str, Scenario, Scenario]]:
 
 def tornado(ds: xr.Dataset, years_ahead=(25, 50)) -> list[dict]:
     """Rows of the tornado table: for each assumption, the full-horizon GAP, depletion year and reserve
-    ratio at +25/+50 years (those within the horizon) in the down and up scenarios, sorted by the GAP swing."""
+    ratio at +25/+50 years (those within the horizon; and, with a floor, its cost and the fiscal cost as % of
+    GDP) in the down and up scenarios, sorted by the GAP swing."""
     base = ds.sel(scenario="base")
     t0 = int(ds.year.values[0])
     years_ahead = [n for n in years_ahead if n <= ds.sizes["year"]]
@@ -393,7 +405,8 @@ def tornado(ds: xr.Dataset, years_ahead=(25, 50)) -> list[dict]:
             row[f"depletion_{side}"] = float(s.depletion_year)
             for n in years_ahead:
                 year = t0 + n - 1   # NaN beyond a shorter horizon
-                row[f"reserve_ratio_{n}_{side}"] = float(s.reserve_ratio.sel(year=year)) if year in ds.year else np.nan
+                for name in ("reserve_ratio",) + tuple(k for k in FLOOR_YEARLY if k in ds):
+                    row[f"{name}_{n}_{side}"] = float(s[name].sel(year=year)) if year in ds.year else np.nan
         row["gap_base"] = float(base.gap.isel(horizon=-1))
         row["swing"] = abs(row["gap_up"] - row["gap_down"])
         rows.append(row)
@@ -531,6 +544,11 @@ def write_sensitivity(ds: xr.Dataset, path, provenance: dict | None = None) -> N
         headers += [f"Reserve ratio in {t0 + n - 1}, down (years of expenditure)",
                     f"Reserve ratio in {t0 + n - 1}, up (years of expenditure)"]
         formats += ["0.00", "0.00"]
+    floor = [k for k in FLOOR_YEARLY if k in ds]   # a social protection floor beside the scheme
+    for k in floor:
+        for n in ahead:
+            headers += [f"{pres.VARIABLES[k].label} in {t0 + n - 1}, {side} (% of GDP)" for side in ("down", "up")]
+            formats += ["0.00%", "0.00%"]
     table = []
     for row in rows:
         values = [row["assumption"], row["gap_base"], row["gap_down"], row["gap_up"], row["gap_down"] - row["gap_base"],
@@ -539,6 +557,9 @@ def write_sensitivity(ds: xr.Dataset, path, provenance: dict | None = None) -> N
                    for side in ("down", "up")]
         for n in ahead:
             values += [row[f"reserve_ratio_{n}_down"], row[f"reserve_ratio_{n}_up"]]
+        for k in floor:   # percent in the data, a percentage format in the workbook
+            for n in ahead:
+                values += [row[f"{k}_{n}_down"] / 100, row[f"{k}_{n}_up"] / 100]
         table.append(values)
     writer.table(2, headers, table, formats)
     note = 3 + len(table) + 1
@@ -553,22 +574,25 @@ def write_sensitivity(ds: xr.Dataset, path, provenance: dict | None = None) -> N
     writer.title(1, "Key results of every scenario")
     headers = ["Scenario", "Status", "Depletion year", "Actuarial balance (% of insurable earnings)"] + \
         [f"GAP over {int(h)} years (% of insurable earnings)" for h in ds.horizon.values] + \
-        [f"Reserve ratio in {t0 + n - 1} (years of expenditure)" for n in ahead]
-    formats = [None, None, "0", "0.00%"] + ["0.00%"] * ds.sizes["horizon"] + ["0.00"] * len(ahead)
+        [f"Reserve ratio in {t0 + n - 1} (years of expenditure)" for n in ahead] + \
+        [f"{pres.VARIABLES[k].label} in {t0 + n - 1} (% of GDP)" for k in floor for n in ahead]
+    formats = [None, None, "0", "0.00%"] + ["0.00%"] * ds.sizes["horizon"] + ["0.00"] * len(ahead) + \
+        ["0.00%"] * (len(floor) * len(ahead))
     table = []
     for name in ds.scenario.values:
         s = ds.sel(scenario=name)
         depletion = float(s.depletion_year)
         table.append([str(name), str(s.status.values), "none" if np.isnan(depletion) else int(depletion),
                       float(s.actuarial_balance)] + [float(g) for g in s.gap.values] +
-                     [float(s.reserve_ratio.sel(year=t0 + n - 1)) for n in ahead])
+                     [float(s.reserve_ratio.sel(year=t0 + n - 1)) for n in ahead] +
+                     [float(s[k].sel(year=t0 + n - 1)) / 100 for k in floor for n in ahead])
     writer.table(2, headers, table, formats)
     writer.fit()
     ws.freeze_panes = "B3"
     print_setup(ws, case)
 
     unit = ds.attrs.get("money_unit", "millions")
-    for name in ("reserve_ratio", "paygo_cost_rate", "reserve", "contributions", "total_expenditure"):
+    for name in ("reserve_ratio", "paygo_cost_rate", "reserve", "contributions", "total_expenditure", *floor):
         if name not in ds:
             continue
         variable = pres.VARIABLES[name]

@@ -18,7 +18,7 @@ import numpy as np
 import xarray as xr
 
 from . import series
-from .inputs import BENEFITS, Inputs, coordinates
+from .inputs import BENEFITS, FB, Inputs, coordinates
 from .kernels.population import project_population_kernel
 from .kernels.scheme import (EXIT_CODES, WORK_PLANES, award_annuity_kernel, finance_kernel, insured_kernel,
                              pensions_kernel)
@@ -61,11 +61,30 @@ def mortality_table(inputs: Inputs) -> xr.DataArray:
                         coords={"year": inputs.coords["year"], "sex": base["sex"].values, "age": base["age"].values})
 
 
+def population_kernel_inputs(inputs: Inputs, q_all: xr.DataArray) -> dict:
+    """Arrays of the population kernel (METHODOLOGY §1) from the inputs and the mortality table."""
+    demo = inputs.demography
+    survival = life_table_from_qx(q_all)["Sx"]
+    srb = demo["sex_ratio_at_birth"].values
+    population = dict(
+        base=_c(demo["population"].values), survival=_c(survival.values), fertility=_c(demo["fertility"].values),
+        male_share=_c(srb / (1 + srb)), migration=_c(demo["net_migration"].values),
+        even=inputs.settings["migration_timing"] == "even")
+    if np.any(population["fertility"][:, 0] > 0):
+        from .validation import InputError
+        raise InputError("Input 'demography.fertility' at age=0: fertility at age 0 must be 0.")
+    return population
+
+
+def employment_share(inputs: Inputs) -> np.ndarray:
+    """Employed / population by (year, sex, insured age): participation x (1 - unemployment)."""
+    return inputs.behaviour["participation"].values * (1 - inputs.economy["unemployment_rate"].values)[:, None, None]
+
+
 def build_kernel_inputs(inputs: Inputs, population: bool = True) -> KernelInputs:
     """The kernels' arrays for ``inputs``; ``population`` False skips the national population projection's
     inputs (the closed-group runs do not need them; a scheme-only valuation has none)."""
-    st, sch, eco, demo, beh, ini = (inputs.settings, inputs.scheme, inputs.economy, inputs.demography,
-                                    inputs.behaviour, inputs.initial)
+    st, sch, eco, beh, ini = inputs.settings, inputs.scheme, inputs.economy, inputs.behaviour, inputs.initial
     national = inputs.national
     years = inputs.coords["year"]
     n_years = years.size
@@ -74,18 +93,7 @@ def build_kernel_inputs(inputs: Inputs, population: bool = True) -> KernelInputs
 
     # 1. population
     q_all = mortality_table(inputs)
-    population_arrays = None
-    if national and population:
-        survival = life_table_from_qx(q_all)["Sx"]
-        srb = demo["sex_ratio_at_birth"].values
-        population_arrays = dict(
-            base=_c(demo["population"].values), survival=_c(survival.values), fertility=_c(demo["fertility"].values),
-            male_share=_c(srb / (1 + srb)), migration=_c(demo["net_migration"].values),
-            even=st["migration_timing"] == "even")
-        fert = population_arrays["fertility"]
-        if np.any(fert[:, 0] > 0):
-            from .validation import InputError
-            raise InputError("Input 'demography.fertility' at age=0: fertility at age 0 must be 0.")
+    population_arrays = population_kernel_inputs(inputs, q_all) if national and population else None
 
     # 2. series
     pi = eco["inflation"].values
@@ -195,8 +203,8 @@ def build_kernel_inputs(inputs: Inputs, population: bool = True) -> KernelInputs
                    mean_salary=mean_salary,
                    annuity=award_annuity_assumptions(inputs, q_pension, factors, pi, wage_growth, pensions, finance))
     if national:
-        employment_share = beh["participation"].values * (1 - eco["unemployment_rate"].values)[:, None, None]
-        derived.update(employment_share=employment_share, target_share=employment_share * beh["coverage"].values)
+        employed = employment_share(inputs)
+        derived.update(employment_share=employed, target_share=employed * beh["coverage"].values)
     return KernelInputs(population_arrays, insured, pensions, finance, derived, inputs)
 
 
@@ -303,6 +311,8 @@ def held_past_horizon(inputs: Inputs, years: int) -> Inputs:
     extended = copy.copy(inputs)
     extended.settings = dict(inputs.settings, horizon=inputs.settings["horizon"] + years)
     extended.coords = coordinates(extended.settings)
+    if FB in inputs.coords:  # the social protection floor's benefits
+        extended.coords[FB] = inputs.coords[FB]
     all_years = extended.coords["year"]
 
     templates: dict = {}  # one labelled array per layout: building coordinates is what costs
@@ -319,7 +329,7 @@ def held_past_horizon(inputs: Inputs, years: int) -> Inputs:
         out.name, out.attrs = da.name, dict(da.attrs)
         return out
 
-    for group in ("scheme", "economy", "demography", "behaviour", "initial"):
+    for group in ("scheme", "economy", "demography", "behaviour", "initial", "floor"):
         setattr(extended, group, {k: held(v) if isinstance(v, xr.DataArray) and "year" in v.dims else v
                                   for k, v in getattr(inputs, group).items()})
     return extended
@@ -393,16 +403,8 @@ def run_kernels(kin: KernelInputs, lo: int, engine: str = "kernel", mode: str = 
     out = {"year": np.arange(t0, t0 + n_years)}
     ins = dict(kin.insured)
     if mode == "open" and p is not None:
-        if engine == "kernel":
-            population = np.empty((n_years + 1, 2, n_full))
-            births = np.empty((n_years, 2))
-            deaths = np.empty((n_years, 2))
-            project_population_kernel(p["base"], p["survival"], p["fertility"], p["male_share"], p["migration"],
-                                      p["even"], population, births, deaths)
-        else:
-            population, births, deaths = project_population_reference(**p)
-        out.update(population=population, births=births, deaths=deaths)
-        ins["target"] = _target(population, kin, lo)
+        out.update(run_population(p, engine))
+        ins["target"] = _target(out["population"], kin, lo)
     else:  # no target insured population: entrants by the growth method, or none
         ins["target"] = np.zeros((n_years + 1,) + ins["active0"].shape[:2])
     ins["entrants_allowed"] = entrants_allowed
@@ -462,6 +464,20 @@ def run_kernels(kin: KernelInputs, lo: int, engine: str = "kernel", mode: str = 
     return out
 
 
+def run_population(p: dict, engine: str = "kernel") -> dict:
+    """The population kernel (or its NumPy reference): population [year + 1, sex, age], births and deaths."""
+    if engine != "kernel":
+        population, births, deaths = project_population_reference(**p)
+        return {"population": population, "births": births, "deaths": deaths}
+    n_years, _, n_full = p["survival"].shape
+    population = np.empty((n_years + 1, 2, n_full))
+    births = np.empty((n_years, 2))
+    deaths = np.empty((n_years, 2))
+    project_population_kernel(p["base"], p["survival"], p["fertility"], p["male_share"], p["migration"],
+                              p["even"], population, births, deaths)
+    return {"population": population, "births": births, "deaths": deaths}
+
+
 def cash_flows(inputs: Inputs, out: dict) -> xr.Dataset:
     """The yearly cash flows a closed-group run contributes to the balance sheet (names as in the
     results Dataset): contributions, benefit expenditure, grants, the insurable wage bill and the
@@ -486,7 +502,7 @@ def _full_ages(array: np.ndarray, lo: int) -> np.ndarray:
     return np.pad(array, pad)
 
 
-def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict) -> xr.Dataset:
+def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict, extend=None) -> xr.Dataset:
     """Kernel outputs -> the results Dataset (stable names of ARCHITECTURE.md).
 
     Per-year variables: flows of the year, stocks at the END of the year; the valuation-date stocks
@@ -494,6 +510,10 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict) -> xr.Dataset:
     (insured variables are zero below the minimum insured age). A scheme-only valuation has no
     national population: the variables that need it (population, births, deaths, target insured,
     GDP, expenditure as percent of GDP, demographic dependency ratio) are absent.
+
+    ``extend``: a function of the variables (name -> (dims, values, attrs)) returning more variables and
+    coordinates (the social protection floor, :func:`actuary.floor.floor_extension`), added before the
+    Dataset is built once.
     """
     coords = inputs.coords
     years = coords["year"]
@@ -640,13 +660,12 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict) -> xr.Dataset:
     }
     if "population" in out:  # a national population
         pop = out["population"][1:]
-        gdp = _gdp(inputs, kin, out)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            demographic = pop[:, :, 65:].sum(axis=(1, 2)) / pop[:, :, 15:65].sum(axis=(1, 2))
+        gdp = gross_domestic_product(inputs, out["population"], kin.series["employment_share"])
         data.update({
             "gdp": ((Y,), gdp, "currency", ""),
             "expenditure_pct_gdp": ((Y,), 100 * out["benefits"] / gdp, "percent", "benefit expenditure / GDP"),
-            "demographic_dependency_ratio": ((Y,), demographic, "ratio", "population 65+ / 15-64, end of the year"),
+            "demographic_dependency_ratio": ((Y,), demographic_dependency_ratio(pop), "ratio",
+                                             "population 65+ / 15-64, end of the year"),
             "population": ((Y, S, A), pop, "persons", "national population, end of the year"),
             "births": ((Y, S), out["births"], "persons", ""),
             "deaths": ((Y, S), out["deaths"], "persons", "national deaths"),
@@ -661,7 +680,12 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict) -> xr.Dataset:
     if "population" in out:
         variables["population_at_valuation"] = ((S, A), out["population"][0], {"units": "persons"})
     variables["reserve_at_valuation"] = ((), out["finance_reserve"][0], {"units": "currency"})
-    ds = xr.Dataset(variables, coords={Y: years, S: list(SEXES), A: coords["population_age"], B: list(BENEFITS)})
+    labels = {Y: years, S: list(SEXES), A: coords["population_age"], B: list(BENEFITS)}
+    if extend is not None:
+        more, more_labels = extend(variables)
+        variables.update(more)
+        labels.update(more_labels)
+    ds = xr.Dataset(variables, coords=labels)
     ds.attrs.update({
         "valuation_year": int(years[0]), "horizon": int(years.size), "min_age": int(lo),
         "national_population": inputs.settings["national_population"],
@@ -673,11 +697,18 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict) -> xr.Dataset:
     return add_report_variables(ds, inputs)
 
 
-def _gdp(inputs: Inputs, kin: KernelInputs, out: dict) -> np.ndarray:
-    """GDP_t = GDP_{t-1} x (employment_t / employment_{t-1}) x (1 + productivity_t) x (1 + π_t)."""
+def demographic_dependency_ratio(population: np.ndarray) -> np.ndarray:
+    """Population 65+ / population 15-64 (population [year, sex, age 0..ω])."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return population[:, :, 65:].sum(axis=(1, 2)) / population[:, :, 15:65].sum(axis=(1, 2))
+
+
+def gross_domestic_product(inputs: Inputs, population: np.ndarray, employment_share: np.ndarray) -> np.ndarray:
+    """GDP_t = GDP_{t-1} x (employment_t / employment_{t-1}) x (1 + productivity_t) x (1 + π_t), with
+    employment at 1 January of t (population [year + 1, sex, age] x employment share)."""
     eco = inputs.economy
     lo = inputs.settings["min_age"]
-    employment = (out["population"][:-1, :, lo:] * kin.series["employment_share"]).sum(axis=(1, 2))
+    employment = (population[:-1, :, lo:] * employment_share).sum(axis=(1, 2))
     growth = np.ones_like(employment)
     growth[1:] = (employment[1:] / employment[:-1]) * (1 + eco["productivity_growth"].values[1:]) \
         * (1 + eco["inflation"].values[1:])

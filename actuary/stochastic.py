@@ -22,8 +22,9 @@ import numba
 import numpy as np
 import xarray as xr
 
-from .kernels.batch import INDICATORS, histogram_add, simulate_paths
+from .kernels.batch import FLOOR_INDICATORS, INDICATORS, histogram_add, simulate_paths
 from .kernels.series import RULE_CODES
+from .floor import kernel_inputs as floor_kernel_inputs
 from .projection import build_kernel_inputs
 from .validation import InputError
 
@@ -203,7 +204,15 @@ def pack(base) -> dict:
                       RULE_CODES[sch["maximum_pension_indexation"]], RULE_CODES[sch["funeral_grant_indexation"]]],
                      dtype=np.int64)
     c = np.ascontiguousarray
+    if inputs.has_floor:
+        floor = floor_kernel_inputs(inputs)
+    else:
+        floor = dict(eligible=np.zeros((0, 2, p["base"].shape[1])), take_up=np.zeros((len(inputs.coords["year"]), 0)),
+                     rules=np.zeros((0, 6)), tested=np.zeros((0, 4)), poverty_line=np.zeros(len(inputs.coords["year"])),
+                     average_wage0=float(eco["average_wage"]))
     return dict(
+        floor_eligible=floor["eligible"], floor_take_up=floor["take_up"], floor_rules=floor["rules"],
+        floor_tested=floor["tested"], poverty_line=floor["poverty_line"], average_wage0=floor["average_wage0"],
         base=p["base"], q_base=c(q_base, dtype=float), improvement=c(improvement, dtype=float),
         fertility=p["fertility"], male_share=p["male_share"], migration=p["migration"], even=p["even"],
         lo=int(st["min_age"]), target_share=c(target_share),
@@ -228,6 +237,11 @@ def pack(base) -> dict:
         inputs=inputs)
 
 
+def indicator_names(packed: dict) -> tuple[str, ...]:
+    """The yearly indicators of each path: INDICATORS, and FLOOR_INDICATORS when the case has a floor."""
+    return INDICATORS + (FLOOR_INDICATORS if packed["floor_rules"].shape[0] else ())
+
+
 def run_chunk(packed: dict, params: StochasticParameters, seed: int, paths,
               threads: int | None = None) -> np.ndarray:
     """Indicators [path, indicator, year] of the paths numbered ``paths``, on ``threads`` Numba threads
@@ -245,7 +259,7 @@ def run_chunk(packed: dict, params: StochasticParameters, seed: int, paths,
     arrays = {k: np.require(v, requirements="CA") if isinstance(v, np.ndarray) else v
               for k, v in packed.items() if k != "inputs"}
     n_years = draws["inflation"].shape[1]
-    indicators = np.empty((len(paths), len(INDICATORS), n_years))
+    indicators = np.empty((len(paths), len(indicator_names(packed)), n_years))
     simulate_paths(draws["inflation"], draws["real_wage"], draws["productivity"], draws["nominal_return"],
                    draws["improvement_shift"], draws["fertility_factor"], indicators=indicators,
                    n_slots=numba.get_num_threads(), **arrays)
@@ -329,8 +343,10 @@ def simulate(base, n_paths: int, seed: int = 0, chunk_size: int = 250, workers: 
 
     Memory does not grow with ``n_paths`` (without ``keep_paths``): chunks are generated as they are
     scheduled and at most a few per worker are in flight."""
-    from .batch import _dask_client, placement
+    from .batch import NO_SCHEME, _dask_client, placement
 
+    if not base.inputs.has_scheme:
+        raise InputError(NO_SCHEME.format(what="Stochastic runs"))
     params = params or StochasticParameters()
     for option, value, low, high in (("--paths", n_paths, 1, None), ("--seed", seed, 0, 2 ** 63 - 1),
                                      ("--chunk-size", chunk_size, 1, MAX_CHUNK_SIZE)):
@@ -399,8 +415,8 @@ def simulate(base, n_paths: int, seed: int = 0, chunk_size: int = 250, workers: 
                     running.add(submit(*following))
     percentiles = reducer.percentiles(PERCENTILES)
     ds = xr.Dataset(coords={"percentile": list(PERCENTILES), "year": years})
-    reported = [(k, name) for k, name in enumerate(INDICATORS)
-                if base.inputs.national or name not in NATIONAL_INDICATORS]
+    names = indicator_names(packed)
+    reported = [(k, name) for k, name in enumerate(names) if base.inputs.national or name not in NATIONAL_INDICATORS]
     for k, name in reported:
         ds[name] = (("percentile", "year"), percentiles[:, k, :])
     ds["probability_of_depletion"] = ("year", depleted / n_paths,
@@ -447,7 +463,7 @@ def write_stochastic(ds: xr.Dataset, path, provenance: dict | None = None) -> No
     percentiles = [f"P{int(q)}" if q != 50 else "Median" for q in ds.percentile.values]
     fans = []
     used = set()
-    for name in (n for n in INDICATORS if n in ds):  # a scheme-only valuation has no GDP
+    for name in (n for n in INDICATORS + FLOOR_INDICATORS if n in ds):  # a scheme-only valuation has no GDP
         variable = pres.VARIABLES[name]
         label = pres.header(variable.label, pres.unit_text(variable, unit))
         sheet = variable.label.split(":")[0].split(",")[0][:31]

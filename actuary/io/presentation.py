@@ -55,8 +55,9 @@ class Variable:
     ages: tuple | None = None
 
 
-DEMOGRAPHY, INSURED, PENSIONERS, FINANCE, INDICATORS, ASSUMPTIONS = (
-    "Demography", "Insured", "Pensioners", "Financial projection", "Financing indicators", "Assumptions")
+DEMOGRAPHY, INSURED, PENSIONERS, FINANCE, INDICATORS, ASSUMPTIONS, FLOOR = (
+    "Demography", "Insured", "Pensioners", "Financial projection", "Financing indicators", "Assumptions",
+    "Social protection floor")
 EARNINGS = "% of insurable earnings"
 
 VARIABLES: dict[str, Variable] = {
@@ -132,6 +133,25 @@ VARIABLES: dict[str, Variable] = {
                                unit="% of GDP"),
     "terminal_funding_rate": Variable("Terminal funding rate", "share", INDICATORS, unit=EARNINGS),
     "payable_share": Variable("Share of benefits payable", "share", INDICATORS),
+    # social protection floor (a floor costing beside the scheme, or alone)
+    "floor_beneficiaries": Variable("{} beneficiaries, mean of the year", "persons", FLOOR, by="floor_benefit"),
+    "floor_benefit_amount": Variable("{} benefit a year per beneficiary", "amount", FLOOR, by="floor_benefit"),
+    "floor_cost": Variable("Cost of the {} benefit, administration included", "money", FLOOR, by="floor_benefit"),
+    "floor_cost_all": Variable("Cost of the floor, all benefits", "money", FLOOR, source="floor_cost"),
+    "floor_cost_pct_gdp_by_benefit": Variable("Cost of the {} benefit", "percent", FLOOR, unit="% of GDP",
+                                              by="floor_benefit"),
+    "floor_cost_pct_gdp": Variable("Cost of the floor", "percent", FLOOR, unit="% of GDP"),
+    "floor_cost_pct_government_expenditure": Variable("Cost of the floor", "percent", FLOOR,
+                                                      unit="% of government expenditure"),
+    "floor_cost_pct_government_revenue": Variable("Cost of the floor", "percent", FLOOR,
+                                                  unit="% of government revenue"),
+    "minimum_pension_top_up": Variable("Minimum-pension top-up paid by the state", "money", FLOOR),
+    "fiscal_cost": Variable("Fiscal cost: floor, state subsidy to the scheme and minimum-pension top-up", "money",
+                            FLOOR),
+    "fiscal_cost_pct_gdp": Variable("Fiscal cost", "percent", FLOOR, unit="% of GDP"),
+    "fiscal_cost_pct_government_expenditure": Variable("Fiscal cost", "percent", FLOOR,
+                                                       unit="% of government expenditure"),
+    "fiscal_cost_pct_government_revenue": Variable("Fiscal cost", "percent", FLOOR, unit="% of government revenue"),
     # series derived from the assumptions
     "wage_index": Variable("Average wage index", "index", ASSUMPTIONS),
     "price_index": Variable("Price index", "index", ASSUMPTIONS),
@@ -193,6 +213,13 @@ SUMMARY: dict[str, Variable] = {
     "pv_benefits_new_entrants": Variable("Benefits and grants of future entrants", "money", "Balance sheet"),
     "pv_insurable_earnings_current": Variable("Insurable earnings of current insured", "money", "Balance sheet"),
     "pv_insurable_earnings_new_entrants": Variable("Insurable earnings of future entrants", "money", "Balance sheet"),
+    "floor_cost_present_value": Variable("Cost of the floor over {} years, present value", "money", FLOOR,
+                                         by="horizon"),
+    "floor_cost_level_pct_gdp": Variable("Cost of the floor over {} years, level share of GDP", "percent", FLOOR,
+                                         unit="% of GDP", by="horizon"),
+    "fiscal_cost_present_value": Variable("Fiscal cost over {} years, present value", "money", FLOOR, by="horizon"),
+    "fiscal_cost_level_pct_gdp": Variable("Fiscal cost over {} years, level share of GDP", "percent", FLOOR,
+                                          unit="% of GDP", by="horizon"),
 }
 
 

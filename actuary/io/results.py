@@ -266,6 +266,22 @@ class ChartPages:
         chart.x_axis.scaling.orientation = "maxMin"
         self._draw(chart, title, "Assumption", x_title, number_format, data, len(names))
 
+    def stacked(self, title: str, y_title: str, years, series: dict[str, np.ndarray], number_format: str):
+        """Stacked columns of yearly series (already in the unit of ``y_title``), e.g. a cost by benefit."""
+        names = list(series)
+        data_format = DATA_FORMATS.get(number_format, number_format)
+        data = self._data(["Year"] + names, [list(map(int, years))] + [series[n] for n in names],
+                          ["0"] + [data_format] * len(names))
+        chart = BarChart()
+        chart.type = "col"
+        chart.grouping = "stacked"
+        chart.overlap = 100
+        chart.gapWidth = 20
+        step = max(1, len(years) // 10)
+        chart.x_axis.tickLblSkip = step
+        chart.x_axis.tickMarkSkip = step
+        self._draw(chart, title, "Year", y_title, number_format, data, len(names))
+
     def finish(self):
         self.writer.title(1, "Charts (one per page; their data are in the columns to the right)")
         self.writer.fit()
@@ -295,6 +311,10 @@ def _yearly_sheet(wb, sheet: str, title: str, p, columns: list[pres.Column], cas
 def write_results(results, valuation, path, provenance: dict | None = None) -> None:
     """The results workbook of one valuation (see the module docstring), ending with the sheet "About
     this run" (``provenance``, by default the valuation's source and this API call)."""
+    from .floor import floor_charts, floor_sheet, write_floor_only_results
+
+    if not valuation.inputs.has_scheme:   # a social protection floor costing alone
+        return write_floor_only_results(results, valuation, path, provenance)
     p, s = results.projection, results.summary
     unit = valuation.inputs.settings["money_unit"]
     name = valuation.name
@@ -311,9 +331,11 @@ def write_results(results, valuation, path, provenance: dict | None = None) -> N
         _yearly_sheet(wb, sheet, title, p, pres.yearly_columns(p, sheet, unit), name)
     _population_by_age(wb, p, name)
     _balance_sheet(wb, p, s, unit, name)
+    floor_sheet(wb, p, s, unit, name)
     _assumptions(wb, valuation, p, name)
     charts = ChartPages(wb, name)
     _charts(charts, p, valuation)
+    floor_charts(charts, p)
     charts.finish()
     add_about_sheet(wb, provenance or for_api(valuation, "io.results.write_results"))
     _atomic_save(wb, Path(path))
