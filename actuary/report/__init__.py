@@ -149,10 +149,13 @@ def behaviour_table(valuation) -> Table:
             value = float(da.sel(age=age))
             row.append(f"{value:,.0f}" if name == "salary_scale" else f"{100 * value:.1f}%")
         rows.append(row)
+    notes = {"participation": "participation: labour force / population", "coverage": "coverage: insured / employed",
+             "exit_rate": "exit rate: actives becoming inactive in a year",
+             "retirement_rate": "retirement rate: eligible actives retiring in a year",
+             "salary_scale": f"salary scale: average salary in {t0} (currency a year)"}
+    note = "; ".join(text for name, text in notes.items() if beh.get(name) is not None)
     return Table(f"Behavioural assumptions by age in {t0}, every fifth age", headers, rows,
-                 note="Participation: labour force / population; coverage: insured / employed; exit rate: actives "
-                      "becoming inactive in a year; retirement rate: eligible actives retiring in a year; salary "
-                      f"scale: average salary in {t0} (currency a year).")
+                 note=note[:1].upper() + note[1:] + ".")
 
 
 def economic_table(valuation, p) -> Table:
