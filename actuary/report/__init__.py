@@ -250,7 +250,7 @@ def build(valuation, results, sensitivity=None, stochastic=None, record: dict | 
     if not valuation.inputs.has_scheme:   # a floor costing alone: no scheme chapters
         from .floor_chapter import floor_only_chapters
 
-        floor_only_chapters(valuation, results, chapter, figure)
+        floor_only_chapters(valuation, results, chapter, figure, sensitivity, stochastic)
         return _render(valuation, chapter, chapters, figure_list, record)
 
     c = chapter("summary", "Executive summary")

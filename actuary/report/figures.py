@@ -231,21 +231,22 @@ def share_of_gdp(p) -> str:
     return _lines("gdp", p.year.values, series, "% of GDP", percent=True, decimals=1)
 
 
-def tornado(rows) -> str:
+def tornado(rows, change: str = "the general average premium (percentage points of insurable earnings)") -> str:
+    """Bars of the change in the measure that ranks the sensitivities (:func:`actuary.batch.tornado`)."""
     key = "tornado"
     with matplotlib.rc_context(STYLE):
         fig, ax = _new(key, size=(7.2, 0.45 * len(rows) + 1.2))
         labels = [r["assumption"].capitalize() for r in rows]
         positions = np.arange(len(rows))[::-1]
-        down = np.array([r["gap_down"] - r["gap_base"] for r in rows])
-        up = np.array([r["gap_up"] - r["gap_base"] for r in rows])
+        down = np.array([r["down"] - r["base"] for r in rows])
+        up = np.array([r["up"] - r["base"] for r in rows])
         ax.barh(positions, down, color=COLORS[0], label="Assumption down", height=0.6)
         ax.barh(positions, up, color=COLORS[1], label="Assumption up", height=0.6)
         ax.set_yticks(positions, labels)
         ax.tick_params(axis="y", length=0, pad=8)
         ax.axvline(0, color="#444444", linewidth=0.8)
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:+.1f}"))
-        ax.set_xlabel("Change in the general average premium (percentage points of insurable earnings)")
+        ax.set_xlabel(f"Change in {change}")
         ax.grid(axis="y", visible=False)
         ax.legend(loc="lower right")
         return _svg(fig, key)

@@ -179,33 +179,58 @@ def floor_chapter(valuation, results, chapter, figure, sensitivity=None, stochas
                   [[label, pres.display(value, fmt)] for _, label, value, fmt in pres.summary_items(s, pres.FLOOR, unit)],
                   wrap=True))
     if sensitivity is not None and "floor_cost_pct_gdp" in sensitivity:
-        from ..batch import tornado
-
-        ahead = [k for k in (25, 50) if k <= sensitivity.sizes["year"]]
-        headers, rows = ["Assumption"], []
-        for name in ("floor_cost_pct_gdp", "fiscal_cost_pct_gdp"):
-            headers += [f"{pres.VARIABLES[name].label} in {t0 + k - 1}, {side} (% of GDP)" for k in ahead
-                        for side in ("down", "up")]
-        for row in tornado(sensitivity):
-            rows.append([row["assumption"].capitalize()] + [
-                _pct(row[f"{name}_{k}_{side}"]) for name in ("floor_cost_pct_gdp", "fiscal_cost_pct_gdp")
-                for k in ahead for side in ("down", "up")])
-        c.table(Table("Cost of the floor and fiscal cost when each assumption moves down or up", headers, rows))
+        sensitivity_blocks(c, figure, sensitivity, scheme)
     if stochastic is not None and "floor_cost_pct_gdp" in stochastic:
-        for name in ("floor_cost_pct_gdp", "fiscal_cost_pct_gdp"):
-            c.figure(figure(f"fan-{name}", f"{pres.VARIABLES[name].label} (% of GDP): median and percentile bands",
-                            figures.fan(stochastic[[name]] / 100, name, "% of GDP", percent=True)))
-        rows = [[str(int(stochastic.year.values[i]))] + [
-            _pct(stochastic[name].values[list(stochastic.percentile.values).index(k), i])
-            for name in ("floor_cost_pct_gdp", "fiscal_cost_pct_gdp") for k in (5, 50, 95)] for i in _every(p, 10)]
-        c.table(Table("Cost of the floor and fiscal cost (% of GDP): percentiles across paths",
-                      ["Year"] + [f"{pres.VARIABLES[name].label} {q}" for name in ("floor_cost_pct_gdp",
-                                                                              "fiscal_cost_pct_gdp")
-                                  for q in ("P5", "median", "P95")], rows))
+        stochastic_blocks(c, figure, stochastic, scheme)
 
 
-def floor_only_chapters(valuation, results, chapter, figure) -> None:
-    """The chapters of a floor costing alone, before the closing ones (methodology, provenance)."""
+def stochastic_blocks(c, figure, stochastic, scheme: bool) -> None:
+    """Fan charts and percentiles of the floor's cost (with a scheme, also of the fiscal cost) as % of GDP."""
+    from . import Table, _every
+
+    names = ("floor_cost_pct_gdp", "fiscal_cost_pct_gdp") if scheme else ("floor_cost_pct_gdp",)
+    c.text(f"{stochastic.attrs['paths']:,} stochastic paths (seed {stochastic.attrs['seed']}) of the economy, mortality "
+           "improvement and fertility; the bands hold the middle 50% and 90% of paths.")
+    for name in names:
+        c.figure(figure(f"fan-{name}", f"{pres.VARIABLES[name].label} (% of GDP): median and percentile bands",
+                        figures.fan(stochastic[[name]] / 100, name, "% of GDP", percent=True)))
+    rows = [[str(int(stochastic.year.values[i]))] + [_pct(stochastic[name].sel(percentile=k).values[i])
+                                                     for name in names for k in (5, 50, 95)]
+            for i in _every(stochastic, 10)]
+    c.table(Table("Cost of the floor" + (" and fiscal cost" if scheme else "") + " (% of GDP): percentiles across paths",
+                  ["Year"] + [f"{pres.VARIABLES[name].label} {q}" for name in names for q in ("P5", "median", "P95")],
+                  rows))
+
+
+def sensitivity_blocks(c, figure, sensitivity, scheme: bool) -> None:
+    """The floor's level cost over the full horizon and its cost (with a scheme, also the fiscal cost) as %
+    of GDP in 25 and 50 years when each assumption moves down or up; for a floor costing alone, whose
+    sensitivities are ranked by the level cost, also the tornado."""
+    from ..batch import tornado
+    from . import Table
+
+    rows = tornado(sensitivity)
+    t0, n = int(sensitivity.year.values[0]), sensitivity.sizes["year"]
+    if not scheme:
+        c.figure(figure("tornado", f"Change in the level cost of the floor over {n} years when each assumption moves "
+                                   "down or up", figures.tornado(rows, "the level cost of the floor (percentage "
+                                                                       "points of GDP)")))
+    ahead = [k for k in (25, 50) if k <= n]
+    names = ("floor_cost_pct_gdp", "fiscal_cost_pct_gdp") if scheme else ("floor_cost_pct_gdp",)
+    headers = ["Assumption"] + [f"Level cost of the floor over {n} years, {side} (% of GDP)"
+                                for side in ("down", "base", "up")]
+    headers += [f"{pres.VARIABLES[name].label} in {t0 + k - 1}, {side} (% of GDP)" for name in names for k in ahead
+                for side in ("down", "up")]
+    table = [[row["assumption"].capitalize()] + [_pct(row[f"floor_cost_level_pct_gdp_{side}"])
+                                                 for side in ("down", "base", "up")]
+             + [_pct(row[f"{name}_{k}_{side}"]) for name in names for k in ahead for side in ("down", "up")]
+             for row in rows]
+    c.table(Table("Cost of the floor when each assumption moves down or up", headers, table))
+
+
+def floor_only_chapters(valuation, results, chapter, figure, sensitivity=None, stochastic=None) -> None:
+    """The chapters of a floor costing alone, before the closing ones (methodology, provenance); the
+    sensitivity and stochastic results, when given, in the floor's chapter."""
     from . import behaviour_table, demographic_table, demography_chapter, economic_table
 
     p, s = results.projection, results.summary
@@ -213,7 +238,21 @@ def floor_only_chapters(valuation, results, chapter, figure) -> None:
     t0, last = int(p.year.values[0]), int(p.year.values[-1])
     numbers = floor_headline(results)
     c = chapter("summary", "Executive summary")
-    c.blocks.append(("findings", floor_findings(results)))
+    said = floor_findings(results)
+    if sensitivity is not None:
+        from ..batch import tornado
+
+        top = tornado(sensitivity)[0]
+        said.append(f"Of the assumptions tested, {top['assumption']} moves the level cost of the floor most: from "
+                    f"{_pct(top['floor_cost_level_pct_gdp_down'])} to {_pct(top['floor_cost_level_pct_gdp_up'])} "
+                    "of GDP.")
+    if stochastic is not None:
+        year = min(t0 + 49, last)
+        q = stochastic.floor_cost_pct_gdp.sel(year=year)
+        said.append(f"In {stochastic.attrs['paths']:,} stochastic projections, the cost of the floor in {year} lies "
+                    f"between {_pct(q.sel(percentile=5))} and {_pct(q.sel(percentile=95))} of GDP in 90% of paths "
+                    f"(median {_pct(q.sel(percentile=50))}).")
+    c.blocks.append(("findings", said))
     key_figures = [(f"Cost of the floor in {t0} (% of GDP)", "floor_cost_pct_gdp_first"),
                    (f"Cost of the floor in {last} (% of GDP)", "floor_cost_pct_gdp_last")]
     if "floor_cost_pct_government_expenditure_first" in numbers:
@@ -241,4 +280,4 @@ def floor_only_chapters(valuation, results, chapter, figure) -> None:
     if valuation.inputs.behaviour.get("participation") is not None:
         c.table(behaviour_table(valuation))
     demography_chapter(chapter, figure, p, unit)
-    floor_chapter(valuation, results, chapter, figure)
+    floor_chapter(valuation, results, chapter, figure, sensitivity, stochastic)
