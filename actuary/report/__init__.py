@@ -188,6 +188,15 @@ def demographic_table(valuation, p) -> Table:
     return Table("Demographic assumptions", headers, rows)
 
 
+def demographic_and_economic(c: Chapter, figure, valuation, p) -> None:
+    """The demographic and economic assumptions: their tables and figures."""
+    c.table(demographic_table(valuation, p))
+    c.figure(figure("demographic", "Total fertility rate and period life expectancy at 65",
+                    figures.demographic_assumptions(valuation, p)))
+    c.table(economic_table(valuation, p))
+    c.figure(figure("economic", "Main economic assumptions", figures.economic_assumptions(valuation)))
+
+
 def demography_chapter(chapter, figure, p, unit: str) -> None:
     """The demographic projection: the national population by year, pyramids and dependency ratios."""
     c = chapter("demography", "Demographic projection")
@@ -301,11 +310,7 @@ def build(valuation, results, sensitivity=None, stochastic=None, record: dict | 
            "(inflation, wages, productivity, investment return, unemployment) and behavioural assumptions "
            "(participation, coverage, exits, retirement, salary scale). Every year-dependent input is listed year "
            "by year in the results workbook's Assumptions sheet.")
-    c.table(demographic_table(valuation, p))
-    c.figure(figure("demographic", "Total fertility rate and period life expectancy at 65",
-                    figures.demographic_assumptions(valuation, p)))
-    c.table(economic_table(valuation, p))
-    c.figure(figure("economic", "Main economic assumptions", figures.economic_assumptions(valuation)))
+    demographic_and_economic(c, figure, valuation, p)
     c.table(behaviour_table(valuation))
     c.figure(figure("behaviour", f"Participation, coverage and retirement rates by age and sex in {t0}",
                     figures.behavioural_assumptions(valuation)))

@@ -231,7 +231,7 @@ def sensitivity_blocks(c, figure, sensitivity, scheme: bool) -> None:
 def floor_only_chapters(valuation, results, chapter, figure, sensitivity=None, stochastic=None) -> None:
     """The chapters of a floor costing alone, before the closing ones (methodology, provenance); the
     sensitivity and stochastic results, when given, in the floor's chapter."""
-    from . import behaviour_table, demographic_table, demography_chapter, economic_table
+    from . import behaviour_table, demographic_and_economic, demography_chapter
 
     p, s = results.projection, results.summary
     unit = valuation.inputs.settings["money_unit"]
@@ -272,11 +272,7 @@ def floor_only_chapters(valuation, results, chapter, figure, sensitivity=None, s
            "eligible for each benefit; economic assumptions (inflation, wages, productivity, labour force "
            "participation, unemployment) project GDP and the benefit amounts; the nominal return discounts the "
            "present values. Every year-dependent input is listed year by year in the input workbook.")
-    c.table(demographic_table(valuation, p))
-    c.figure(figure("demographic", "Total fertility rate and period life expectancy at 65",
-                    figures.demographic_assumptions(valuation, p)))
-    c.table(economic_table(valuation, p))
-    c.figure(figure("economic", "Main economic assumptions", figures.economic_assumptions(valuation)))
+    demographic_and_economic(c, figure, valuation, p)
     if valuation.inputs.behaviour.get("participation") is not None:
         c.table(behaviour_table(valuation))
     demography_chapter(chapter, figure, p, unit)
