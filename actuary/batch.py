@@ -189,9 +189,9 @@ def combined_scenarios(one_at_a_time: xr.Dataset) -> list[Scenario]:
     optimistic, pessimistic = {}, {}
     ranked = one_at_a_time[measure(one_at_a_time).name]
     for name, down, up in _sensitivities_of(one_at_a_time):
-        gap_down = float(ranked.sel(scenario=down.name).isel(horizon=-1))
-        gap_up = float(ranked.sel(scenario=up.name).isel(horizon=-1))
-        good, bad = (up, down) if gap_up <= gap_down else (down, up)
+        value_down = float(ranked.sel(scenario=down.name).isel(horizon=-1))
+        value_up = float(ranked.sel(scenario=up.name).isel(horizon=-1))
+        good, bad = (up, down) if value_up <= value_down else (down, up)
         optimistic.update(good.overrides)
         pessimistic.update(bad.overrides)
     return [Scenario("optimistic", optimistic), Scenario("pessimistic", pessimistic)]
@@ -211,6 +211,9 @@ def _run_one(base, scenario: Scenario) -> dict:
     p, s = results.projection, results.summary
     return {"name": scenario.name, "yearly": {k: p[k].values for k in yearly_names(base)},
             "horizon": s.horizon.values, "summary": {k: s[k].values for k in summary_names(base)}}
+
+
+BY_HORIZON = ("gap", "floor_cost_level_pct_gdp")   # summary values kept by horizon
 
 
 def summary_names(base) -> tuple[str, ...]:
@@ -379,9 +382,6 @@ def _scenario_dataset(base, outcomes) -> xr.Dataset:
     ds.attrs["national_population"] = base.inputs.settings["national_population"]
     ds.attrs["scheme"] = "yes" if base.inputs.has_scheme else "no"
     return ds
-
-
-BY_HORIZON = ("gap", "floor_cost_level_pct_gdp")   # summary values by horizon
 
 
 def sensitivity(base, workers=None, scheduler=None, extra: list[Scenario] | None = None) -> xr.Dataset:

@@ -167,7 +167,8 @@ def economic_table(valuation, p) -> Table:
     for i in _every(p):
         rows.append([str(int(p.year.values[i]))] + [f"{100 * float(eco[n].values[i]):.2f}%" for n in names]
                     + ([f"{100 * float(p.pension_indexation.values[i]):.2f}%"] if indexation else []))
-    return Table("Economic assumptions (year by year in the results workbook's Assumptions sheet)", headers, rows)
+    where = "the results workbook's Assumptions sheet" if valuation.inputs.has_scheme else "the input workbook"
+    return Table(f"Economic assumptions (year by year in {where})", headers, rows)
 
 
 def demographic_table(valuation, p) -> Table:
