@@ -73,7 +73,10 @@ class Flows:
             self.payable_share = None
         a_b, a_c = self.admin_benefits, self.admin_contributions
         outgo = self.benefits + self.grants
+        # the state's income to the scheme: the subsidy and the minimum-pension top-up when the state pays it
         self.subsidy = self.subsidy_benefits * self.benefits + self.subsidy_wages * self.wage_bill
+        if "minimum_pension_top_up" in get:
+            self.subsidy = self.subsidy + get["minimum_pension_top_up"].values
         self.expenditure = outgo + (a_b * outgo + a_c * self.contributions)
         self.net_cost = (1 + a_b) * outgo - self.subsidy
         self.contribution_base = self.collection * (1 - a_c) * self.wage_bill

@@ -142,7 +142,7 @@ def test_new_scheme_without_past_service_credit_pays_no_pension_before_vesting()
     raw["initial"]["reserve"] = 0.0
     raw["scheme"]["past_service_credit"] = 0.0
     p = Valuation(**raw).run().projection
-    vesting = int(demo.inputs.scheme["vesting_years"])
+    vesting = int(demo.inputs.scheme["vesting_years"].values[0])
     assert float(p.pensioners_at_valuation.sum()) == 0
     assert float(p.new_pensioners.sel(benefit="old_age").isel(year=slice(0, vesting)).sum()) == 0
     assert float(p.new_pensioners.sel(benefit="old_age").isel(year=slice(vesting, None)).sum()) > 0

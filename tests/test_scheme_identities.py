@@ -10,7 +10,7 @@ from .schemes import schemes, valuation
 
 SETTINGS = settings(max_examples=25, deadline=None)
 CASH_FLOWS = ("insurable_wage_bill", "contributions", "state_subsidy", "benefit_expenditure", "grants",
-              "admin_expenses", "total_expenditure", "investment_income", "reserve", "gdp")
+              "admin_expenses", "total_expenditure", "investment_income", "reserve", "gdp", "minimum_pension_top_up")
 RATIOS = ("paygo_cost_rate", "reserve_ratio", "trust_fund_ratio", "replacement_rate", "benefit_ratio",
           "system_dependency_ratio", "system_dependency_ratio_stock", "expenditure_pct_gdp")
 
@@ -113,7 +113,8 @@ def _scaled_groups(groups, k, fields):
     out = {g: dict(v) for g, v in groups.items()}
     for group, name in fields:
         if out[group].get(name) is not None:
-            out[group][name] = out[group][name] * k
+            value = out[group][name]
+            out[group][name] = tuple(v * k for v in value) if isinstance(value, tuple) else value * k
     return out
 
 
@@ -124,7 +125,7 @@ POPULATION_FIELDS = [("demography", "population"), ("demography", "net_migration
 MONEY_FIELDS = [("scheme", "minimum_pension"), ("scheme", "maximum_pension"), ("economy", "gdp"),
                 ("economy", "average_wage"), ("behaviour", "salary_scale"), ("initial", "average_pension"),
                 ("initial", "reserve"), ("scheme", "funeral_grant"), ("initial", "refund_balance"),
-                ("initial", "inactive_refund_balance")]
+                ("initial", "inactive_refund_balance"), ("scheme", "flat_pension"), ("scheme", "bend_points")]
 
 
 @SETTINGS

@@ -29,7 +29,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from ..inputs import BENEFITS, FIELDS, NATIONAL_REQUIRED, REQUIRED, Field
+from ..inputs import BENEFITS, FIELDS, NATIONAL_REQUIRED, PROVISIONS_BY_YEAR, REQUIRED, Field
 from .files import atomic_path
 from ..validation import SEXES, InputError
 
@@ -82,6 +82,9 @@ TABLES = [
 ]
 
 GROUP_OF = {name: group for group, fields in FIELDS.items() for name in fields}
+# provisions that are usually constant: a value on the Scheme sheet, or a column of this sheet when they change
+PROVISIONS_SHEET = Sheet("Provisions by year", ("year",), PROVISIONS_BY_YEAR,
+                         "Scheme provisions that change from year to year (leave them out of the Scheme sheet)")
 
 
 def _by_year(sheet: Sheet) -> Sheet:
@@ -91,8 +94,10 @@ def _by_year(sheet: Sheet) -> Sheet:
 
 def layout() -> list[Sheet]:
     """Every sheet of the workbook, scalar sheets first."""
-    sheets = [Sheet(name, (), tuple(k for k, f in FIELDS[group].items() if not f.dims or group == "settings"),
+    sheets = [Sheet(name, (), tuple(k for k, f in FIELDS[group].items()
+                                    if not f.dims or group == "settings" or k in PROVISIONS_BY_YEAR),
                     f"{name}: one row per input") for group, name in SCALAR_SHEETS.items()]
+    sheets.append(PROVISIONS_SHEET)
     for table in TABLES:
         sheets.append(table)
         if "year" not in table.index and any("year" in FIELDS[GROUP_OF[f]][f].dims for f in table.fields):
@@ -234,8 +239,15 @@ def write_workbook(valuation, path, blank: bool = False) -> None:
     contents.column_dimensions["B"].width = 110
     row = 4
     values_by_name = {name: value for group in FIELDS for name, value in getattr(inputs, group).items()}
+    changing = {name: values_by_name[name] for name in PROVISIONS_BY_YEAR
+                if name in given and _varies_by_year(values_by_name[name])}
     for sheet in layout():
-        if sheet.index:
+        if sheet is PROVISIONS_SHEET:
+            if changing and not blank:
+                _write_table_sheet(wb.create_sheet(sheet.name), sheet, changing, coords, False)
+            else:
+                continue
+        elif sheet.index:
             columns, by_year = {}, {}
             for name in sheet.fields:
                 if name not in given or values_by_name.get(name) is None:
@@ -257,8 +269,10 @@ def write_workbook(valuation, path, blank: bool = False) -> None:
                 _write_table_sheet(wb.create_sheet(extra.name), extra, by_year, coords, False)
         else:
             group = next(g for g, n in SCALAR_SHEETS.items() if n == sheet.name)
-            _write_scalar_sheet(wb.create_sheet(sheet.name), sheet, getattr(inputs, group) if group != "settings"
-                                else inputs.settings, given)
+            values = getattr(inputs, group) if group != "settings" else inputs.settings
+            values = {k: v.values.flat[0].item() if isinstance(v, xr.DataArray) else v for k, v in values.items()
+                      if k not in changing}
+            _write_scalar_sheet(wb.create_sheet(sheet.name), sheet, values, given - set(changing))
         contents.cell(row=row, column=1, value=sheet.name)
         contents.cell(row=row, column=2, value=sheet.description)
         row += 1
@@ -339,7 +353,7 @@ def _scalar_value(cells: _Cells, row: int, name: str, field: Field):
         return str(value).strip()
     if isinstance(value, str) and value.strip().lower() in ("none", "inf", "infinity") and field.kind == "amount":
         return math.inf
-    if field.dims:  # gap_horizons: a list of whole numbers
+    if field.dims and GROUP_OF[name] == "settings":  # gap_horizons: a list of whole numbers
         parts = [p.strip() for p in str(value).split(",") if p.strip()]
         try:
             return tuple(int(p) for p in parts)
