@@ -268,7 +268,7 @@ def _annuity_by_hand(v, t, b, s, x):
 
     def beta(year):
         source = max(year - lag, 0)
-        return float(np.clip(float(sch["indexation_price_weight"].values[year]) * at(inflation, source), sch["indexation_floor"],
+        return float(np.clip(float(at(sch["indexation_price_weight"].values, year)) * at(inflation, source), sch["indexation_floor"],
                              sch["indexation_cap"])) if year > 0 else 0.0
 
     nra = sch["normal_retirement_age"].sel(sex=sex).values

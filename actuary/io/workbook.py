@@ -29,7 +29,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from ..inputs import BENEFITS, FIELDS, NATIONAL_REQUIRED, PROVISIONS_BY_YEAR, REQUIRED, Field
+from ..inputs import BENEFITS, FIELDS, LIST_DIMS, NATIONAL_REQUIRED, PROVISIONS_BY_YEAR, REQUIRED, Field
 from .files import atomic_path
 from ..validation import SEXES, InputError
 
@@ -59,6 +59,10 @@ TABLES = [
           "Year-dependent provisions and economic assumptions (years in rows)"),
     Sheet("Retirement ages", ("year", "sex"), ("normal_retirement_age", "early_retirement_age"),
           "Normal and early retirement ages by year and sex"),
+    Sheet("Retirement ages by cohort", ("cohort", "sex"),
+          ("normal_retirement_age_by_cohort", "early_retirement_age_by_cohort"),
+          "Retirement ages by year of birth, instead of by year (optional sheet): each listed cohort's age applies "
+          "to it and to later cohorts up to the next one listed; earlier cohorts take the first"),
     Sheet("Accrual", ("service",), ("accrual",),
           "Accrued pension as a share of reference earnings by credited service (the schedule in force each year)"),
     Sheet("Population", ("sex", "age"), ("population", "mortality"),
@@ -82,6 +86,7 @@ TABLES = [
 ]
 
 GROUP_OF = {name: group for group, fields in FIELDS.items() for name in fields}
+OPTIONAL_SHEETS = ("Retirement ages by cohort",)   # besides the '... by year' sheets
 # provisions that are usually constant: a value on the Scheme sheet, or a column of this sheet when they change
 PROVISIONS_SHEET = Sheet("Provisions by year", ("year",), PROVISIONS_BY_YEAR,
                          "Scheme provisions that change from year to year (leave them out of the Scheme sheet)")
@@ -95,7 +100,8 @@ def _by_year(sheet: Sheet) -> Sheet:
 def layout() -> list[Sheet]:
     """Every sheet of the workbook, scalar sheets first."""
     sheets = [Sheet(name, (), tuple(k for k, f in FIELDS[group].items()
-                                    if not f.dims or group == "settings" or k in PROVISIONS_BY_YEAR),
+                                    if not f.dims or group == "settings" or k in PROVISIONS_BY_YEAR
+                                    or f.dims[0] in LIST_DIMS),
                     f"{name}: one row per input") for group, name in SCALAR_SHEETS.items()]
     sheets.append(PROVISIONS_SHEET)
     for table in TABLES:
@@ -263,6 +269,8 @@ def write_workbook(valuation, path, blank: bool = False) -> None:
                 continue
             ws = wb.create_sheet(sheet.name)
             sparse = sheet.name in ("Insured", "Pensioners")
+            if "cohort" in sheet.index:
+                columns, coords = _cohort_columns(columns, coords)
             _write_table_sheet(ws, sheet, {} if blank else columns, coords, sparse)
             if by_year:
                 extra = SHEETS[f"{sheet.name} by year"]
@@ -282,6 +290,17 @@ def write_workbook(valuation, path, blank: bool = False) -> None:
         "the scheme's currency at the valuation date. Ages are completed ages at 1 January; the last age is an "
         "open group. Blank optional inputs take their defaults (see notes)."))
     _atomic_save(wb, Path(path))
+
+
+def _cohort_columns(columns: dict, coords: dict) -> tuple[dict, dict]:
+    """The by-cohort tables on the union of their cohorts (each table's step rule evaluated there)."""
+    from ..inputs import cohort_ages
+
+    labels = sorted({int(c) for da in columns.values() for c in da["cohort"].values})
+    cohorts = np.asarray(labels, dtype=int)
+    out = {name: xr.DataArray(cohort_ages(da, cohorts), dims=("cohort", "sex"),
+                              coords={"cohort": cohorts, "sex": list(SEXES)}) for name, da in columns.items()}
+    return out, dict(coords, cohort=cohorts)
 
 
 def _atomic_save(wb, path) -> None:
@@ -353,12 +372,14 @@ def _scalar_value(cells: _Cells, row: int, name: str, field: Field):
         return str(value).strip()
     if isinstance(value, str) and value.strip().lower() in ("none", "inf", "infinity") and field.kind == "amount":
         return math.inf
-    if field.dims and GROUP_OF[name] == "settings":  # gap_horizons: a list of whole numbers
+    if field.dims and field.dims[0] in LIST_DIMS:  # a list: gap horizons (whole numbers), bend points, rates
         parts = [p.strip() for p in str(value).split(",") if p.strip()]
+        whole = field.kind == "int"
         try:
-            return tuple(int(p) for p in parts)
+            return tuple(int(p) if whole else float(p) for p in parts)
         except ValueError:
-            _fail(cells.name, row, 2, f"value '{value}' is not a list of whole numbers (e.g. 10, 25, 50, 75).")
+            _fail(cells.name, row, 2, f"value '{value}' is not a list of {'whole numbers' if whole else 'numbers'} "
+                                      f"(e.g. {'10, 25, 50, 75' if whole else '12000, 70000'}).")
     number = _number(cells, row, 2, f"a number ({field.units or field.kind})", True)
     if field.kind == "int":
         if number != round(number):
@@ -396,7 +417,7 @@ def _read_scalars(cells: _Cells, sheet: Sheet, locations: dict) -> dict:
 
 def _coordinate_limits(settings: dict) -> dict:
     t0, horizon = settings["valuation_year"], settings["horizon"]
-    return {"year": horizon, "sex": 2, "service": settings["max_service"] + 1, "benefit": len(BENEFITS),
+    return {"year": horizon, "sex": 2, "service": settings["max_service"] + 1, "benefit": len(BENEFITS), "cohort": 1000,
             "scheme_age": settings["max_age"] - settings["min_age"] + 1, "population_age": settings["max_age"] + 1,
             "t0": t0}
 
@@ -489,7 +510,7 @@ def _read_table(cells: _Cells, sheet: Sheet, settings: dict, locations: dict) ->
 def _check_order(cells: _Cells, sheet: Sheet, keys):
     """Whole-number index columns (year, age, service) must increase by one within each group of the
     other index columns: no gaps, nothing out of order."""
-    numeric = [i for i, d in enumerate(sheet.index) if d in ("year", "age", "service")]
+    numeric = [i for i, d in enumerate(sheet.index) if d in ("year", "age", "service", "cohort")]
     if not numeric:
         return
     last = numeric[-1]
@@ -505,7 +526,7 @@ def _check_order(cells: _Cells, sheet: Sheet, keys):
                 if value <= before and not check_gaps:
                     _fail(cells.name, row, last + 1, f"{dim} {value} after {dim} {before} is out of order; {dim}s "
                                                      "must increase down the table.")
-                if check_gaps and value != before + 1 and not sparse:
+                if check_gaps and value != before + 1 and not sparse and dim != "cohort":
                     _fail(cells.name, row, last + 1, f"{dim} {value} after {dim} {before} leaves a gap; {dim}s "
                                                      "must be consecutive.")
             previous[group] = value
@@ -570,7 +591,8 @@ def load_workbook(path):
 
 def _load(values_wb, formulas_wb, path, Valuation):
     present = list(values_wb.sheetnames)
-    expected = [CONTENTS] + [s.name for s in layout() if not s.name.endswith(" by year")]
+    expected = [CONTENTS] + [s.name for s in layout() if not s.name.endswith(" by year")
+                             and s.name not in OPTIONAL_SHEETS]
     unknown = [s for s in present if s not in SHEETS and s not in (CONTENTS, "Scenarios")]
     if unknown:
         raise InputError(f"{path.name}: sheet '{unknown[0]}' is not part of a valuation workbook; expected the "
