@@ -232,6 +232,48 @@ def stochastic_command(workbook, n_paths, seed, chunk_size, out, workers, schedu
     console.print(f"Wrote {data_path} (percentiles{', every path' if keep_paths else ''})")
 
 
+@main.command("solve")
+@click.argument("workbook", type=click.Path(path_type=Path))
+@click.option("--lever", required=True,
+              help="contribution_rate, contribution_steps:N, retirement_age_pace, accrual, indexation_price_weight "
+                   "or ceiling_multiple.")
+@click.option("--target", required=True,
+              help="INDICATOR OP VALUE: reserve_ratio>=K, actuarial_balance=0, depletion_year>=YEAR, "
+                   "paygo_cost_rate<=R, gap>=R or gap<=R.")
+@click.option("--from", "start", type=int, help="First year the lever applies (default: the valuation year).")
+@click.option("--until", type=int, help="Last year of the target (default: the last projection year).")
+@click.option("--out", "out", type=click.Path(path_type=Path), default=Path("out"), show_default=True)
+def solve_command(workbook, lever, target, start, until, out):
+    """Solve for the value of a reform lever that meets a financing target; prints it and writes the
+    valuation workbook with the lever set (<name>-solved.xlsx) beside the solved valuation's results."""
+    from .io.results import write_results
+
+    try:
+        with console.status(f"Reading and validating {workbook}..."):
+            _, valuation = _load_case(workbook)
+        with console.status(f"Solving {lever} for {target}..."):
+            solution = valuation.solve(lever, target, start, until)
+            results = solution.valuation.run()
+    except InputError as error:
+        fail(str(error))
+    name = valuation.name
+    solved_path = out / f"{name}-solved.xlsx"
+    results_path = out / f"{name}-solved-results.xlsx"
+    nc_path = out / f"{name}-solved-results.nc"
+    with console.status("Writing the solved workbook and its results..."):
+        solution.valuation.to_workbook(solved_path)
+        write_results(results, solution.valuation, results_path)
+        with atomic_path(nc_path) as tmp:
+            results.projection.merge(results.summary.rename({k: f"summary_{k}" for k in results.summary.data_vars}),
+                                     compat="override").to_netcdf(tmp)
+    console.print(str(solution), highlight=False)
+    if not solution.feasible:
+        console.print(f"[bold yellow]The target cannot be met with {lever}:[/] the value written is the one that "
+                      "comes closest.", highlight=False)
+    console.print(f"Wrote {solved_path} (the valuation workbook with {solution.lever} = {solution.value:.10g})")
+    console.print(f"Wrote {results_path} and {nc_path} (the solved valuation's results)")
+
+
 def print_summary(name, results) -> None:
     p, s = results.projection, results.summary
     table = Table(title=f"{name}: valuation at 1 January {p.attrs['valuation_year']}, {p.attrs['horizon']} years")

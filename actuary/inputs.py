@@ -287,6 +287,9 @@ PROVISIONS_BY_YEAR = ("vesting_years", "invalidity_vesting_years", "reference_ea
                       "floor_multiple", "early_retirement_reduction", "late_retirement_increment", "minimum_pension",
                       "maximum_pension", "indexation_price_weight", "indexation_wage_weight", "flat_pension")
 
+# settings that define the coordinates of every input
+COORDINATE_SETTINGS = ("valuation_year", "horizon", "min_age", "max_age", "max_service")
+
 GROWTH_ONLY = ("entrants", "entrant_growth", "entrant_distribution")
 # inputs of the national population projection: required with a national population (NATIONAL_REQUIRED),
 # refused in a scheme-only valuation (NATIONAL_ONLY)
@@ -409,10 +412,26 @@ def _field_coords(field: Field, coords: dict) -> dict[str, np.ndarray]:
     return out
 
 
+def _labelled_like(da: xr.DataArray, dims: tuple, target: dict) -> bool:
+    """True when ``da`` already has the field's dimensions in order and exactly its labels (a validated input
+    passed again, as scenarios and solvers do): nothing to select or broadcast."""
+    if da.dims != dims or da.dtype.kind not in "fiu":
+        return False
+    for dim in dims:
+        if dim not in da.coords:
+            return False
+        labels = da.coords[dim].values
+        if labels.shape != target[dim].shape or not np.array_equal(labels, target[dim]):
+            return False
+    return True
+
+
 def _coerce(name: str, field: Field, value, coords: dict) -> xr.DataArray:
     """Broadcast a user value to the field's dims and coordinates, selecting and checking labels."""
     target = _field_coords(field, coords)
     shape = tuple(len(v) for v in target.values())
+    if isinstance(value, xr.DataArray) and _labelled_like(value, field.dims, target):
+        return xr.DataArray(np.array(value.values, dtype=float), dims=field.dims, coords=target)
     if isinstance(value, xr.DataArray):
         extra = [d for d in value.dims if d not in field.dims]
         if extra:
@@ -521,7 +540,10 @@ class Inputs:
     """All validated inputs of a valuation, by group: ``inputs.scheme['contribution_rate']``."""
 
     def __init__(self, settings: dict, scheme: dict, economy: dict, demography: dict, behaviour: dict,
-                 initial: dict):
+                 initial: dict, reuse: "tuple[Inputs, set[str]] | None" = None):
+        """``reuse`` (previous inputs, names "group.field" changed since): the fields given unchanged keep
+        their validated values when the coordinates are the same (a valuation replaced, as scenarios and
+        solvers do); every cross-check runs again."""
         raw = {"settings": settings, "scheme": scheme, "economy": economy, "demography": demography,
                "behaviour": behaviour, "initial": initial}
         for group, values in raw.items():
@@ -533,8 +555,14 @@ class Inputs:
                                  f"known fields: {', '.join(FIELDS[group])}.")
         self.settings = self._settings(raw["settings"])
         self.coords = coordinates(self.settings)
+        kept = {}
+        if reuse is not None:
+            previous, changed = reuse
+            if all(previous.settings[k] == self.settings[k] for k in COORDINATE_SETTINGS):
+                kept = {(group, key) for group in FIELDS for key in raw[group] if f"{group}.{key}" not in changed}
+                kept = {pair: getattr(previous, pair[0])[pair[1]] for pair in kept if pair[0] != "settings"}
         for group in ("scheme", "economy", "demography", "behaviour", "initial"):
-            setattr(self, group, self._group(group, raw[group]))
+            setattr(self, group, self._group(group, raw[group], kept))
         self._cross_checks(raw)
 
     def _settings(self, values: dict) -> dict:
@@ -554,10 +582,13 @@ class Inputs:
             raise InputError(f"Input 'settings.max_service': value {out['max_service']} must be at least 1.")
         return out
 
-    def _group(self, group: str, values: dict) -> dict:
+    def _group(self, group: str, values: dict, kept: dict) -> dict:
         out = {}
         for key, field in FIELDS[group].items():
             name = f"{group}.{key}"
+            if (group, key) in kept and kept[(group, key)] is not None:
+                out[key] = kept[(group, key)]
+                continue
             value = values.get(key, field.default)
             if value is REQUIRED:
                 raise InputError(f"Input '{name}' is required ({field.units or field.doc}).")
