@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import xarray as xr
 
-from .inputs import FIELDS
+from .inputs import FIELDS, LIST_DIMS
 from .validation import InputError
 
 YEARLY = ("insurable_wage_bill", "contributions", "total_expenditure", "reserve", "paygo_cost_rate",
@@ -27,16 +27,18 @@ NATIONAL_SENSITIVITIES = ("fertility", "net migration", "coverage")
 
 @dataclass(frozen=True)
 class Override:
-    """Base class: an operation on one input, optionally limited to years and ages (inclusive bounds)."""
+    """Base class: an operation on one input, optionally limited to years, ages and cohorts (years of birth;
+    inclusive bounds)."""
 
     value: float
     years: tuple | None = None
     ages: tuple | None = None
+    cohorts: tuple | None = None
 
     def apply(self, current):
         if isinstance(current, xr.DataArray):
             mask = xr.ones_like(current, dtype=bool)
-            for dim, bounds in (("year", self.years), ("age", self.ages)):
+            for dim, bounds in (("year", self.years), ("age", self.ages), ("cohort", self.cohorts)):
                 if bounds is None:
                     continue
                 if dim not in current.dims:
@@ -45,9 +47,9 @@ class Override:
                 high = np.inf if bounds[1] is None else bounds[1]
                 mask = mask & (current[dim] >= low) & (current[dim] <= high)
             return xr.where(mask, self.operate(current), current).transpose(*current.dims)
-        if self.years is not None or self.ages is not None:
-            raise InputError("override limited to years or ages, but the input is a single value")
-        if isinstance(current, str):
+        if self.years is not None or self.ages is not None or self.cohorts is not None:
+            raise InputError("override limited to years, ages or cohorts, but the input is a single value")
+        if isinstance(current, (str, tuple)) or current is None:  # a choice, a list (bend points): set
             return self.value
         return self.operate(current)
 
@@ -92,8 +94,10 @@ class Scenario:
             if not isinstance(override, Override):
                 override = Set(override)
             current = getattr(base.inputs, group)[name] if group != "settings" else base.inputs.settings[name]
-            if current is None:
-                raise InputError(f"scenario '{self.name}': '{key}' has no value in the base valuation to modify")
+            if current is None and not (type(override) is Set and not (override.years or override.ages
+                                                                        or override.cohorts)):
+                raise InputError(f"scenario '{self.name}': '{key}' has no value in the base valuation to modify "
+                                 "(only a 'set' of the whole input can give it one)")
             try:
                 groups[group][name] = override.apply(current)
             except InputError as error:
@@ -313,54 +317,73 @@ def read_scenarios(path) -> list[Scenario]:
     """Scenarios from the ``Scenarios`` sheet of a workbook (a valuation workbook or a workbook with
     only that sheet): one row per override, columns scenario | input (group.field) | operation (set,
     scale, shift) | value | from_year | to_year | from_age | to_age | notes. Errors name Sheet!Cell."""
+    return read_overrides(path, "Scenarios", SCENARIO_COLUMNS)
+
+
+def read_overrides(path, sheet: str, columns: tuple) -> list[Scenario]:
+    """Named sets of overrides from a sheet laid out as ``columns``: name | input | operation | value |
+    from_year | to_year | from_<age or cohort> | to_<...> | notes (the Scenarios and the Reforms sheets).
+    A list input (bend points) takes a comma-separated list in the value cell; a choice its option."""
     from openpyxl import load_workbook
 
     from .io.workbook import _ref
 
     wb = load_workbook(path, read_only=True, data_only=True)
-    if "Scenarios" not in wb.sheetnames:
+    if sheet not in wb.sheetnames:
+        wb.close()
         return []
-    rows = list(wb["Scenarios"].iter_rows(values_only=True))
+    rows = list(wb[sheet].iter_rows(values_only=True))
     wb.close()
     headers = [str(h).strip() if h is not None else "" for h in (rows[1] if len(rows) > 1 else ())]
-    for column, expected in enumerate(SCENARIO_COLUMNS, start=1):
+    for column, expected in enumerate(columns, start=1):
         if column > len(headers) or headers[column - 1] != expected:
-            raise InputError(f"{_ref('Scenarios', 2, column)}: header "
+            raise InputError(f"{_ref(sheet, 2, column)}: header "
                              f"'{headers[column - 1] if column <= len(headers) else ''}'; expected '{expected}' "
-                             f"(columns: {', '.join(SCENARIO_COLUMNS)}).")
-    scenarios: dict[str, dict] = {}
+                             f"(columns: {', '.join(columns)}).")
+    if len(rows) > 10_000:
+        raise InputError(f"{_ref(sheet, 10_003, 1)}: {len(rows) - 2:,} rows; expected at most 10,000 overrides.")
+    second = columns[6].removeprefix("from_") + "s"   # ages or cohorts
+    named: dict[str, dict] = {}
     for r, row in enumerate(rows[2:], start=3):
-        row = list(row) + [None] * len(SCENARIO_COLUMNS)
+        row = list(row) + [None] * len(columns)
         if all(v in (None, "") for v in row[:8]):
             continue
         name, key, operation, value = row[0], row[1], row[2], row[3]
         if not name:
-            raise InputError(f"{_ref('Scenarios', r, 1)}: the cell is blank; expected the scenario's name.")
+            raise InputError(f"{_ref(sheet, r, 1)}: the cell is blank; expected the {columns[0]}'s name.")
         group, _, field_name = str(key or "").partition(".")
         if group not in FIELDS or field_name not in FIELDS[group]:
-            raise InputError(f"{_ref('Scenarios', r, 2)}: '{key}' is not an input; expected group.field, e.g. "
+            raise InputError(f"{_ref(sheet, r, 2)}: '{key}' is not an input; expected group.field, e.g. "
                              "economy.nominal_return.")
         if str(operation).strip() not in OPERATIONS:
-            raise InputError(f"{_ref('Scenarios', r, 3)}: operation '{operation}'; expected one of "
+            raise InputError(f"{_ref(sheet, r, 3)}: operation '{operation}'; expected one of "
                              f"{', '.join(OPERATIONS)}.")
-        if FIELDS[group][field_name].kind != "choice":
+        field_spec = FIELDS[group][field_name]
+        if field_spec.kind == "choice":
+            value = str(value).strip() if value is not None else value
+        elif field_spec.dims and field_spec.dims[0] in LIST_DIMS:
+            try:
+                value = tuple(float(v) for v in str(value).split(",") if v.strip())
+            except ValueError:
+                raise InputError(f"{_ref(sheet, r, 4)}: value '{value}' is not a list of numbers.") from None
+        else:
             try:
                 value = float(value)
             except (TypeError, ValueError):
-                raise InputError(f"{_ref('Scenarios', r, 4)}: value '{value}' is not a number.") from None
+                raise InputError(f"{_ref(sheet, r, 4)}: value '{value}' is not a number.") from None
         bounds = []
         for column in (4, 6):
             low, high = row[column], row[column + 1]
             for offset, v in ((0, low), (1, high)):
-                if v not in (None, "") and not isinstance(v, (int, float)):
-                    raise InputError(f"{_ref('Scenarios', r, column + 1 + offset)}: value '{v}' is not a whole number.")
+                if v not in (None, "") and (not isinstance(v, (int, float)) or v != round(v)):
+                    raise InputError(f"{_ref(sheet, r, column + 1 + offset)}: value '{v}' is not a whole number.")
             bounds.append(None if low in (None, "") and high in (None, "") else
                           (None if low in (None, "") else int(low), None if high in (None, "") else int(high)))
-        overrides = scenarios.setdefault(str(name), {})
+        overrides = named.setdefault(str(name), {})
         if key in overrides:
-            raise InputError(f"{_ref('Scenarios', r, 2)}: scenario '{name}' overrides '{key}' twice.")
-        overrides[key] = OPERATIONS[str(operation).strip()](value, years=bounds[0], ages=bounds[1])
-    return [Scenario(name, overrides) for name, overrides in scenarios.items()]
+            raise InputError(f"{_ref(sheet, r, 2)}: {columns[0]} '{name}' changes '{key}' twice.")
+        overrides[key] = OPERATIONS[str(operation).strip()](value, years=bounds[0], **{second: bounds[1]})
+    return [Scenario(name, overrides) for name, overrides in named.items()]
 
 
 def write_sensitivity(ds: xr.Dataset, path) -> None:

@@ -232,6 +232,51 @@ def stochastic_command(workbook, n_paths, seed, chunk_size, out, workers, schedu
     console.print(f"Wrote {data_path} (percentiles{', every path' if keep_paths else ''})")
 
 
+@main.command("compare")
+@click.argument("base", type=click.Path(path_type=Path))
+@click.argument("options", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--out", "out", type=click.Path(path_type=Path), default=Path("out"), show_default=True)
+def compare_command(base, options, out):
+    """Compare reform options with a base valuation: BASE is a valuation workbook, each OPTION a valuation
+    workbook of the same scheme; a Reforms sheet in BASE adds options defined as changes to it. Writes the
+    comparison workbook (side by side, differences from the base, charts overlaying the options) and netCDF."""
+    from .compare import comparison, read_reforms, write_comparison
+
+    try:
+        with console.status(f"Reading and validating {base} and {len(options)} option workbook(s)..."):
+            _, valuation = _load_case(base)
+            chosen = {}
+            for path in options:
+                _, option = _load_case(path)
+                name = path.stem if path.stem not in chosen else f"{path.stem}-{len(chosen) + 1}"
+                chosen[name] = option
+            if base.suffix.lower() == ".xlsx":
+                for name, option in read_reforms(base, valuation).items():
+                    if name in chosen:
+                        raise InputError(f"Reforms!A: option '{name}' is also the name of an option workbook.")
+                    chosen[name] = option
+        with console.status(f"Running the base and {len(chosen)} option(s)..."):
+            ds = comparison(valuation, chosen)
+    except InputError as error:
+        fail(str(error))
+    xlsx_path = out / f"{valuation.name}-comparison.xlsx"
+    nc_path = out / f"{valuation.name}-comparison.nc"
+    write_comparison(ds, xlsx_path, nc_path)
+    table = Table(title=f"{valuation.name}: reform options")
+    for column in ("option", "GAP (full horizon)", "actuarial balance", "depletion year",
+                   "replacement rate 1x (first year)"):
+        table.add_column(column, justify="right")
+    for option in ds.option.values:
+        row = ds.sel(option=option)
+        depletion = float(row.depletion_year)
+        table.add_row(str(option), f"{100 * float(row.gap[-1]):.2f}%", f"{100 * float(row.actuarial_balance):.2f}%",
+                      "none" if depletion != depletion else str(int(depletion)),
+                      f"{100 * float(row.replacement_rate.isel(career=1, sex=0, year=0)):.1f}%")
+    console.print(table)
+    console.print(f"Wrote {xlsx_path} (side by side, differences from the base, charts)")
+    console.print(f"Wrote {nc_path} (the comparison Dataset: every measure by option and its difference)")
+
+
 @main.command("solve")
 @click.argument("workbook", type=click.Path(path_type=Path))
 @click.option("--lever", required=True,

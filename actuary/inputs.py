@@ -98,6 +98,11 @@ FIELDS: dict[str, dict[str, Field]] = {
         "gap_terminal_reserve": Field((), "amount", 0.0, "years of expenditure",
                                       "reserve the general average premium funds at the end of each horizon, as a "
                                       "multiple K of that last year's expenditure (0: a reserve of zero)"),
+        "adequacy_entry_age": Field((), "int", 25, "years",
+                                    "age at which the stylized workers of the adequacy measures start their career "
+                                    "(actuary.adequacy)"),
+        "adequacy_density": Field((), "probability", 0.6, "share of the year",
+                                  "credit and contribution density of the stylized career with gaps"),
         "after_depletion": Field((), "choice", "borrow", choices=("borrow", "payable"),
                                  doc="once the reserve is exhausted: borrow (the reserve goes negative and the debt "
                                      "bears the investment return) or payable (the reserve never falls below zero; "
@@ -578,6 +583,10 @@ class Inputs:
             raise InputError(
                 f"Input 'settings': ages must satisfy 0 <= min_age < max_retirement_age < max_age; got "
                 f"{out['min_age']}, {out['max_retirement_age']}, {out['max_age']}.")
+        if not out["min_age"] <= out["adequacy_entry_age"] < out["max_retirement_age"]:
+            raise InputError(f"Input 'settings.adequacy_entry_age': value {out['adequacy_entry_age']} is outside "
+                             f"{out['min_age']}..{out['max_retirement_age'] - 1} (min_age .. max_retirement_age - 1).",
+                             field="settings.adequacy_entry_age")
         if out["max_service"] < 1:
             raise InputError(f"Input 'settings.max_service': value {out['max_service']} must be at least 1.")
         return out

@@ -593,7 +593,7 @@ def _load(values_wb, formulas_wb, path, Valuation):
     present = list(values_wb.sheetnames)
     expected = [CONTENTS] + [s.name for s in layout() if not s.name.endswith(" by year")
                              and s.name not in OPTIONAL_SHEETS]
-    unknown = [s for s in present if s not in SHEETS and s not in (CONTENTS, "Scenarios")]
+    unknown = [s for s in present if s not in SHEETS and s not in (CONTENTS, "Scenarios", "Reforms")]
     if unknown:
         raise InputError(f"{path.name}: sheet '{unknown[0]}' is not part of a valuation workbook; expected the "
                          f"sheets {', '.join(expected)} (and '... by year' variants). Remove or rename it.")
