@@ -470,7 +470,10 @@ def _coerce(name: str, field: Field, value, coords: dict) -> xr.DataArray:
         da = da.astype(float) if field.kind not in ("choice",) else da
         da = da.broadcast_like(xr.DataArray(np.empty(shape), dims=field.dims, coords=target)).transpose(*field.dims)
         return da.copy()
-    array = np.asarray(value, dtype=float)
+    try:
+        array = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise InputError(f"Input '{name}': value {value!r} is not a number.", field=name) from None
     if array.ndim == 0:
         return xr.DataArray(np.full(shape, float(array)), dims=field.dims, coords=target)
     if array.shape != shape:

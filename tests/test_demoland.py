@@ -119,6 +119,10 @@ def test_every_scalar_provision_changes_the_projection(demo, results, group, nam
         raw["scheme"]["exit_benefit"] = "refund"
         base = Valuation(**raw).run().projection
         value = 10.0
+    if name == "flat_pension_service":  # prorates a flat-rate pension: give Demoland one
+        raw["scheme"]["flat_pension"] = 2000.0
+        base = Valuation(**raw).run().projection
+        value = 40.0
     raw[group][name] = _perturbed(name, field, value)
     changed = Valuation(**raw).run().projection
     difference = max(float(np.nanmax(np.abs(changed[v] - base[v]))) for v in

@@ -77,10 +77,12 @@ def closed_group_tail(v, flow):
 def _check_balance_sheet(v):
     results = v.run()
     p, s = results.projection, results.summary
-    identity = float(p.reserve_at_valuation) + present_value(p, (p.contributions + p.state_subsidy
+    top_up = p.minimum_pension_top_up if "minimum_pension_top_up" in p else 0.0   # paid by the state
+    identity = float(p.reserve_at_valuation) + present_value(p, (p.contributions + p.state_subsidy + top_up
                                                                  - p.total_expenditure).values)
     scale = present_value(p, p.total_expenditure.values)
-    tail = closed_group_tail(v, lambda f: f.contributions - f.benefit_expenditure - f.grants)
+    tail = closed_group_tail(v, lambda f: f.contributions - f.benefit_expenditure - f.grants
+                             + (f.minimum_pension_top_up if "minimum_pension_top_up" in f else 0.0))
     assert float(s.balance) == pytest.approx(identity + tail, abs=1e-9 * scale)
     liabilities = [v for k, v in s.data_vars.items() if k.startswith("liability_")]
     assets = [v for k, v in s.data_vars.items() if k.startswith("asset_")]
