@@ -24,7 +24,6 @@ import xarray as xr
 
 from .adequacy import stylized_careers
 from .batch import read_overrides
-from .io.files import atomic_path
 from .validation import InputError
 
 REFORM_COLUMNS = ("option", "input", "operation", "value", "from_year", "to_year", "from_cohort", "to_cohort", "notes")
@@ -96,22 +95,28 @@ def comparison(base, options: dict) -> xr.Dataset:
     return ds
 
 
-def write_comparison(ds: xr.Dataset, xlsx_path, nc_path) -> None:
-    """The comparison workbook (a summary table with differences, one sheet per yearly measure with the
-    options side by side and a chart overlaying them, the GAP by horizon, adequacy) and the netCDF file."""
+def write_comparison(ds: xr.Dataset, path, provenance: dict | None = None) -> None:
+    """The comparison workbook: a summary table with the differences from the base (depletion year, actuarial
+    balance, balance-sheet items, GAP by horizon), one sheet per yearly measure with the options side by side,
+    their differences and a chart overlaying them, the adequacy measures of the 1x career, and the sheet
+    "About this run" (``provenance``). Option names are written as literal text."""
     from openpyxl import Workbook
     from openpyxl.chart import LineChart, Reference
     from openpyxl.styles import Font
+
+    from .io.provenance import add_about_sheet, for_api
+    from .io.safety import text_cell
+    from .io.workbook import _atomic_save
 
     options = [str(o) for o in ds.option.values]
     wb = Workbook()
     ws = wb.active
     ws.title = "Summary"
-    ws.cell(row=1, column=1, value=f"Reform options compared with the base ({ds.attrs['base']})").font = Font(
-        bold=True, size=14)
+    text_cell(ws, 1, 1, f"Reform options compared with the base ({ds.attrs['base']})").font = Font(bold=True,
+                                                                                                 size=14)
     headers = ["measure"] + options + [f"{o} - base" for o in options[1:]]
     for c, header in enumerate(headers, start=1):
-        ws.cell(row=3, column=c, value=header).font = Font(bold=True)
+        text_cell(ws, 3, c, header).font = Font(bold=True)
     rows = [(k, ds[k]) for k in ds.data_vars if ds[k].dims == ("option",)]
     rows += [(f"GAP {int(h)} years", ds.gap.sel(horizon=h)) for h in ds.horizon.values]
     for r, (label, values) in enumerate(rows, start=4):
@@ -129,7 +134,7 @@ def write_comparison(ds: xr.Dataset, xlsx_path, nc_path) -> None:
         sheet = wb.create_sheet(title[:31])
         sheet.cell(row=1, column=1, value=title).font = Font(bold=True)
         for c, header in enumerate(["year"] + options + [f"{o} - base" for o in options[1:]], start=1):
-            sheet.cell(row=2, column=c, value=header).font = Font(bold=True)
+            text_cell(sheet, 2, c, header).font = Font(bold=True)
         for i, year in enumerate(ds.year.values):
             row = 3 + i
             sheet.cell(row=row, column=1, value=int(year))
@@ -156,11 +161,5 @@ def write_comparison(ds: xr.Dataset, xlsx_path, nc_path) -> None:
     for key in ADEQUACY:
         yearly_sheet(f"{key.replace('_', ' ')} (1x, male)", key,
                      ds[key].sel(career=str(ds.career.values[1]), sex="male"))
-    _atomic_save(wb, Path(xlsx_path))
-    with atomic_path(Path(nc_path)) as tmp:
-        ds.to_netcdf(tmp)
-
-
-def _atomic_save(wb, path) -> None:
-    with atomic_path(path) as temporary:
-        wb.save(temporary)
+    add_about_sheet(wb, provenance or for_api(None, "compare.write_comparison"))
+    _atomic_save(wb, Path(path))

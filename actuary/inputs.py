@@ -35,6 +35,56 @@ REQUIRED = object()
 
 
 @dataclass(frozen=True)
+class Bounds:
+    """Plausible values of an input: ``low`` .. ``high``, each end included unless ``open_low`` /
+    ``open_high``. ``high`` may be "max_age" (the valuation's oldest age)."""
+
+    low: float = -np.inf
+    high: Any = np.inf
+    open_low: bool = False
+    open_high: bool = False
+
+    def resolve(self, max_age: int | None) -> "Bounds":
+        if self.high == "max_age":
+            return Bounds(self.low, np.inf if max_age is None else float(max_age), self.open_low, self.open_high)
+        return self
+
+    def outside(self, values: np.ndarray) -> np.ndarray:
+        """Mask of the finite values outside the bounds."""
+        with np.errstate(invalid="ignore"):
+            low = values <= self.low if self.open_low else values < self.low
+            high = values >= self.high if self.open_high else values > self.high
+        return np.isfinite(values) & (low | high)
+
+    def describe(self) -> str:
+        """e.g. ">= 0", "between 0 and 1", "above -0.5 and below 1"."""
+        low = None if self.low == -np.inf else f"{self.low:g}"
+        high = None if self.high == np.inf else (self.high if isinstance(self.high, str) else f"{self.high:g}")
+        if low is not None and high is not None:
+            if not self.open_low and not self.open_high:
+                return f"between {low} and {high}"
+            return f"{'above' if self.open_low else 'at least'} {low} and {'below' if self.open_high else 'at most'} {high}"
+        if low is not None:
+            return f"{'>' if self.open_low else '>='} {low}"
+        if high is not None:
+            return f"{'<' if self.open_high else '<='} {high}"
+        return "any finite number"
+
+
+# plausible values by kind (a field may narrow them with ``bounds``): yearly rates above -50% and below
+# 100%, probabilities and shares in [0, 1], counts (persons) 0..1e10, amounts 0..1e18 (no currency's
+# sums come near; larger values would overflow a projection), ages 0..max_age
+KIND_BOUNDS = {
+    "count": Bounds(0.0, 1e10), "amount": Bounds(0.0, 1e18), "probability": Bounds(0.0, 1.0),
+    "positive": Bounds(0.0, 1e18, open_low=True), "rate": Bounds(-0.5, 1.0, open_low=True, open_high=True),
+    "number": Bounds(-1e18, 1e18), "age": Bounds(0.0, "max_age"), "int": Bounds(0.0), "choice": Bounds(),
+}
+KIND_WHAT = {"count": "a number of persons", "amount": "an amount or share", "probability": "a probability",
+             "positive": "a positive number", "rate": "an annual rate", "number": "a number", "age": "an age",
+             "int": "a whole number", "choice": "an option"}
+
+
+@dataclass(frozen=True)
 class Field:
     dims: tuple[str, ...]
     kind: str                 # count | amount | probability | rate | positive | number | age | int | choice
@@ -44,6 +94,27 @@ class Field:
     choices: tuple = ()
     population_ages: bool = False   # age dimension runs 0..max_age instead of min_age..max_age
     fill: float | None = None       # value for ages the input does not cover (None: must cover all)
+    bounds: Bounds | None = None    # plausible values (default: those of the kind, KIND_BOUNDS)
+
+    @property
+    def limits(self) -> Bounds:
+        return self.bounds or KIND_BOUNDS[self.kind]
+
+    @property
+    def unbounded(self) -> float | None:
+        """The infinite default (+inf: no maximum, -inf: no minimum) a field documents, else None:
+        only such a field accepts an infinite value (given as a blank or 'none' in a workbook)."""
+        default = self.default
+        return default if isinstance(default, float) and np.isinf(default) else None
+
+    def allowed(self) -> str:
+        """The documented allowed values, for the template's notes."""
+        if self.kind == "choice":
+            return "one of " + ", ".join(self.choices)
+        text = self.limits.describe()
+        if self.unbounded is not None:
+            text += "; blank or none: no " + ("maximum" if self.unbounded > 0 else "minimum")
+        return text
 
 
 Y, S, A, K, B, C = "year", "sex", "age", "service", "benefit", "cohort"
@@ -52,11 +123,14 @@ LIST_DIMS = ("horizon", "period", "bend", "bracket")
 
 FIELDS: dict[str, dict[str, Field]] = {
     "settings": {
-        "valuation_year": Field((), "int", units="year", doc="valuation date is 1 January of this year (t0)"),
+        "valuation_year": Field((), "int", units="year", doc="valuation date is 1 January of this year (t0)",
+                                bounds=Bounds(1800, 2500)),
         "horizon": Field((), "int", 75, "years", "number of projection years (1..300)"),
         "min_age": Field((), "int", 15, "years", "youngest age of the insured population"),
-        "max_age": Field((), "int", 120, "years", "oldest age (open group of the population and pensioners)"),
-        "max_service": Field((), "int", 50, "years", "highest completed service tracked (longer service is capped)"),
+        "max_age": Field((), "int", 120, "years", "oldest age (open group of the population and pensioners)",
+                         bounds=Bounds(1, 150)),
+        "max_service": Field((), "int", 50, "years", "highest completed service tracked (longer service is capped)",
+                             bounds=Bounds(1, 100)),
         "max_retirement_age": Field((), "int", 70, "years",
                                     "every active still insured retires (or leaves with a grant) on reaching it"),
         "new_entrant_method": Field((), "choice", "residual", choices=("residual", "growth"),
@@ -125,7 +199,8 @@ FIELDS: dict[str, dict[str, Field]] = {
         "early_retirement_age_by_cohort": Field((C, S), "age", None, "years",
                                                 "by year of birth, instead of early_retirement_age (as "
                                                 "normal_retirement_age_by_cohort)"),
-        "vesting_years": Field((Y,), "number", 15.0, "years of service", "minimum service for a pension (by year of award)"),
+        "vesting_years": Field((Y,), "number", 15.0, "years of service",
+                               "minimum service for a pension (by year of award)", bounds=Bounds(0.0)),
         "accrual": Field((Y, K), "amount", units="share of reference earnings",
                          doc="accrued pension as a share of reference earnings by credited service, linear between "
                              "whole years (see accrual_schedule); by year of accrual: the service credited in year t "
@@ -163,7 +238,7 @@ FIELDS: dict[str, dict[str, Field]] = {
                                   "one rate per bracket, one more than bend_points (e.g. 0.90, 0.32, 0.15)"),
         "bend_point_indexation": Field((), "choice", "wages", choices=("prices", "wages", "pensions", "none"),
                                        doc="index of the bend points (money of t0) in the year of award"),
-        "maximum_pension": Field((Y,), "amount", np.inf, "currency a year, at t0 (inf: no maximum)",
+        "maximum_pension": Field((Y,), "amount", np.inf, "currency a year, at t0",
                                  "as minimum_pension, indexed by maximum_pension_indexation"),
         "maximum_pension_indexation": Field((), "choice", "wages", choices=("prices", "wages", "pensions", "none")),
         "reference_earnings_years": Field((Y,), "int", 10, "years",
@@ -177,7 +252,7 @@ FIELDS: dict[str, dict[str, Field]] = {
         "indexation_floor": Field((), "number", -np.inf, "rate"),
         "indexation_cap": Field((), "number", np.inf, "rate"),
         "indexation_lag": Field((), "int", 1, "years", "indexation of year t uses inflation/wage growth of t-lag"),
-        "ceiling_multiple": Field((Y,), "amount", np.inf, "x average wage", "insurable earnings ceiling (inf: none)"),
+        "ceiling_multiple": Field((Y,), "amount", np.inf, "x average wage", "insurable earnings ceiling"),
         "floor_multiple": Field((Y,), "amount", 0.0, "x average wage", "insurable earnings floor"),
         "earnings_cv": Field((), "amount", 0.0, "", "coefficient of variation of earnings within a cell (lognormal)"),
         "grant_type": Field((), "choice", "multiple", choices=("multiple", "refund"),
@@ -199,7 +274,8 @@ FIELDS: dict[str, dict[str, Field]] = {
         "past_service_credit": Field((), "probability", 1.0, "share",
                                      "share of the initial actives' service credited (new scheme: 0 none, 1 full)"),
         "invalidity_vesting_years": Field((Y,), "number", 5.0, "years of service",
-                                          "minimum service for invalidity and survivors' pensions of actives"),
+                                          "minimum service for invalidity and survivors' pensions of actives",
+                                          bounds=Bounds(0.0)),
         "invalidity_future_service": Field((), "probability", 0.0, "share",
                                            "fraction of the service to normal retirement age credited on invalidity"),
         "invalidity_conversion": Field((), "choice", "convert", choices=("convert", "keep"),
@@ -221,18 +297,20 @@ FIELDS: dict[str, dict[str, Field]] = {
         "nominal_return": Field((Y,), "rate", units="a year, on the reserve"),
         "unemployment_rate": Field((Y,), "probability", 0.0),
         "productivity_growth": Field((Y,), "rate", None, "a year", "real labour productivity (default: real wage growth)"),
-        "gdp": Field((), "amount", None, "currency, year t0", "required with a national population"),
+        "gdp": Field((), "amount", None, "currency, year t0", "required with a national population",
+                     bounds=Bounds(0.0, 1e18, open_low=True)),
         "average_wage": Field((), "positive", units="currency a year, t0", doc="national average wage (ceiling base)"),
     },
     "demography": {
         "population": Field((S, A), "count", None, "persons at 1 January t0", "required with a national population",
                             population_ages=True),
         "fertility": Field((Y, A), "amount", None, "births per woman", "required with a national population",
-                           population_ages=True, fill=0.0),
-        "sex_ratio_at_birth": Field((Y,), "positive", 1.05, "male per female birth"),
+                           population_ages=True, fill=0.0, bounds=Bounds(0.0, 1.0)),
+        "sex_ratio_at_birth": Field((Y,), "positive", 1.05, "male per female birth", bounds=Bounds(0.5, 2.0)),
         "net_migration": Field((Y, S, A), "number", 0.0, "persons", population_ages=True),
         "mortality": Field((S, A), "probability", units="q_x at t0", population_ages=True),
-        "mortality_improvement": Field((Y, S, A), "rate", 0.0, "a year", population_ages=True),
+        "mortality_improvement": Field((Y, S, A), "rate", 0.0, "a year", population_ages=True,
+                                       bounds=Bounds(-0.1, 0.1)),
     },
     "behaviour": {
         "participation": Field((Y, S, A), "probability", None, "labour force / population",
@@ -467,13 +545,19 @@ def _coerce(name: str, field: Field, value, coords: dict) -> xr.DataArray:
                     f"{wanted[0]}..{wanted[-1]} (it covers {labels[0]}..{labels[-1]}).", field=name)
             da = da.reindex({dim: wanted}, fill_value=field.fill if field.fill is not None else 0.0) \
                 if missing.size else da.sel({dim: wanted})
-        da = da.astype(float) if field.kind not in ("choice",) else da
+        if field.kind != "choice":
+            _require_numbers(name, da.values)
+            da = da.astype(float)
         da = da.broadcast_like(xr.DataArray(np.empty(shape), dims=field.dims, coords=target)).transpose(*field.dims)
         return da.copy()
     try:
-        array = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise InputError(f"Input '{name}': value {value!r} is not a number.", field=name) from None
+        array = np.asarray(value)
+    except (TypeError, ValueError) as error:  # ragged nested lists
+        raise InputError(f"Input '{name}': value {_shown(value)} is not an array of numbers ({error}); expected a "
+                         f"scalar, a labelled DataArray or an array of shape {shape} for dimensions {field.dims}.",
+                         field=name) from None
+    _require_numbers(name, array)
+    array = array.astype(float)
     if array.ndim == 0:
         return xr.DataArray(np.full(shape, float(array)), dims=field.dims, coords=target)
     if array.shape != shape:
@@ -482,65 +566,118 @@ def _coerce(name: str, field: Field, value, coords: dict) -> xr.DataArray:
     return xr.DataArray(array.copy(), dims=field.dims, coords=target)
 
 
-def _check_kind(name: str, field: Field, da: xr.DataArray) -> None:
-    kind = field.kind
-    if kind == "count":
-        check.nonnegative(name, da, "a number of persons")
-    elif kind == "amount":
-        values = np.asarray(da.values)
-        if np.any(np.isnan(values)) or np.any(values == -np.inf):
-            check.finite(name, da)
-        check.nonnegative(name, xr.where(np.isposinf(da), 0.0, da), "an amount or share")
-    elif kind == "probability":
-        check.probability(name, da)
-    elif kind == "positive":
-        check.positive(name, da)
-    elif kind == "rate":
-        check.finite(name, da)
-        values = np.asarray(da.values)
-        if np.any(values <= -1):
-            i = int(np.flatnonzero(values <= -1)[0])
-            raise check._cell_error(name, da, i, f"value {values.flat[i]} is <= -1; expected an annual rate "
-                                                 "above -100%.")
-    elif kind == "number":
-        values = np.asarray(da.values)
-        if np.any(np.isnan(values)):
-            check.finite(name, da)
-    elif kind == "age":
-        check.finite(name, da)
-    elif kind == "int":
-        values = np.asarray(da.values)
-        bad = ~np.isfinite(values) | (values != np.round(values))
-        if np.any(bad):
-            i = int(np.flatnonzero(bad)[0])
-            raise check._cell_error(name, da, i, f"value {values.flat[i]} is not a whole number.")
+def _shown(value) -> str:
+    """A value for an error message (long reprs cut)."""
+    text = " ".join(repr(value).split())
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _scalar(name: str, field: Field, value):
+def _require_numbers(name: str, values) -> None:
+    """Numbers only: text, None, booleans and other objects are refused naming the input."""
+    array = np.asarray(values)
+    if array.dtype.kind in "iuf":
+        return
+    if array.dtype.kind == "b":
+        raise InputError(f"Input '{name}': value {_shown(values)} holds booleans (True/False); expected numbers.",
+                         field=name)
+    sample = next((v for v in array.ravel().tolist()
+                   if isinstance(v, bool) or not isinstance(v, (int, float))), array.ravel()[:1].tolist())
+    raise InputError(f"Input '{name}': value {_shown(sample)} is not a number; expected numbers "
+                     f"(values of type {array.dtype} given).", field=name)
+
+
+def _value_error(name: str, da: xr.DataArray, flat_index: int, text: str) -> InputError:
+    """The error of one value: a cell of an array (with its coordinates) or a single value."""
+    if da.ndim == 0:
+        return InputError(f"Input '{name}': {text}", field=name)
+    return check._cell_error(name, da, flat_index, text)
+
+
+def _check_kind(name: str, field: Field, da: xr.DataArray, coords: dict | None = None) -> None:
+    """Every value a number within the field's plausible bounds (:data:`KIND_BOUNDS` or its own);
+    infinite only for a field whose default is that infinity ("no maximum")."""
+    values = np.asarray(da.values)
+    if not np.issubdtype(values.dtype, np.number) or values.dtype.kind == "b":
+        _require_numbers(name, values)
+    values = values.astype(float)
+    bad = np.isnan(values) | (np.isinf(values) & (values != (field.unbounded or np.nan)))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        hint = "; leave it out (or blank) for no limit" if field.unbounded is not None else ""
+        raise _value_error(name, da, i, f"value {values.flat[i]} is not a finite number; every cell must hold "
+                                             f"a number (fill missing cells explicitly){hint}.")
+    if field.kind == "int" and np.any(values != np.round(values)):
+        i = int(np.flatnonzero(values != np.round(values))[0])
+        raise _value_error(name, da, i, f"value {values.flat[i]} is not a whole number.")
+    max_age = int(coords["population_age"][-1]) if coords is not None else None
+    bounds = field.limits.resolve(max_age)
+    outside = bounds.outside(values)
+    if outside.any():
+        i = int(np.flatnonzero(outside)[0])
+        value = values.flat[i]
+        what = KIND_WHAT[field.kind]
+        if bounds.low == 0 and not bounds.open_low and value < 0:
+            text = f"value {value} is negative; expected {what} >= 0."
+        elif bounds.low == 0 and bounds.open_low and value <= 0:
+            text = f"value {value} is not positive; expected {what} > 0."
+        elif bounds == Bounds(0.0, 1.0):
+            text = f"value {value} is outside [0, 1]; expected {what} between 0 and 1."
+        else:
+            low = "(" if bounds.open_low else "["
+            high = ")" if bounds.open_high else "]"
+            text = (f"value {value} is outside {low}{bounds.low:g}, {bounds.high:g}{high}; expected {what} "
+                    f"{bounds.describe()}{' (a share: 0.05 is 5%)' if field.kind == 'rate' else ''}.")
+        raise _value_error(name, da, i, text)
+
+
+def _value(name: str, field: Field, values: dict, key: str):
+    """The value given for a field, or its default; None only for a field whose default is None
+    (optional, derived from others): elsewhere None is an error, not a silent default."""
+    if key in values and values[key] is None and field.default is not None:
+        default = "" if field.default is REQUIRED else f" (or leave it out for the default {field.default!r})"
+        raise InputError(f"Input '{name}': value None; expected {field.units or KIND_WHAT[field.kind]}{default}.",
+                         field=name)
+    value = values.get(key, field.default)
+    if value is REQUIRED:
+        raise InputError(f"Input '{name}' is required ({field.units or field.doc}).", field=name)
+    return value
+
+
+def _scalar(name: str, field: Field, value, coords: dict | None = None):
     if field.dims and field.kind != "int":  # a list of numbers (bend points, rates)
         try:
-            numbers = np.atleast_1d(np.asarray(value, dtype=float))
+            numbers = np.atleast_1d(np.asarray(value))
         except (TypeError, ValueError):
-            raise InputError(f"Input '{name}': value {value!r} is not a list of numbers.", field=name) from None
+            raise InputError(f"Input '{name}': value {_shown(value)} is not a list of numbers.", field=name) from None
+        _require_numbers(name, numbers)
         if numbers.ndim != 1 or numbers.size == 0:
-            raise InputError(f"Input '{name}': value {value!r} is not a list of numbers.", field=name)
-        _check_kind(name, field, xr.DataArray(numbers, dims=field.dims))
+            raise InputError(f"Input '{name}': value {_shown(value)} is not a list of numbers.", field=name)
+        _check_kind(name, field, xr.DataArray(numbers.astype(float), dims=field.dims), coords)
         return tuple(float(v) for v in numbers)
     if field.kind == "choice":
-        if value not in field.choices:
-            raise InputError(f"Input '{name}': '{value}' is not an option; expected one of {field.choices}.", field=name)
+        if not isinstance(value, str) or value not in field.choices:
+            raise InputError(f"Input '{name}': {_shown(value)} is not an option; expected one of {field.choices}.",
+                             field=name)
         return value
+    if isinstance(value, (str, bytes, bool, np.bool_)) or value is None:
+        raise InputError(f"Input '{name}': value {_shown(value)} is not a number; expected "
+                         f"{field.units or KIND_WHAT[field.kind]} ({field.allowed()}).", field=name)
     if field.kind == "int":
         values = np.atleast_1d(np.asarray(value))
-        if values.dtype.kind not in "iuf" or np.any(values != np.round(values)):
-            raise InputError(f"Input '{name}': value {value!r} is not a whole number.", field=name)
+        if values.dtype.kind not in "iuf" or not np.all(np.isfinite(values)) or np.any(values != np.round(values)):
+            raise InputError(f"Input '{name}': value {_shown(value)} is not a whole number.", field=name)
+        if field.dims and values.ndim != 1 or not field.dims and values.size != 1:
+            raise InputError(f"Input '{name}': value {_shown(value)}; expected "
+                             f"{'a list of whole numbers' if field.dims else 'one whole number'}.", field=name)
+        _check_kind(name, field, xr.DataArray(values.astype(float), dims=field.dims) if field.dims else
+                    xr.DataArray(float(values[0])), coords)
         return tuple(int(v) for v in values) if field.dims else int(values[0])
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise InputError(f"Input '{name}': value {value!r} is not a number.", field=name) from None
-    da = xr.DataArray(number)
-    _check_kind(name, field, da)
+        raise InputError(f"Input '{name}': value {_shown(value)} is not a number; expected "
+                         f"{field.units or KIND_WHAT[field.kind]}.", field=name) from None
+    _check_kind(name, field, xr.DataArray(number), coords)
     return number
 
 
@@ -561,7 +698,7 @@ class Inputs:
             if unknown:
                 raise InputError(f"Input '{group}.{unknown[0]}' is not a known field of '{group}'; "
                                  f"known fields: {', '.join(FIELDS[group])}.")
-        self.settings = self._settings(raw["settings"])
+        self.settings = self.check_settings(raw["settings"])
         self.coords = coordinates(self.settings)
         kept = {}
         if reuse is not None:
@@ -573,19 +710,19 @@ class Inputs:
             setattr(self, group, self._group(group, raw[group], kept))
         self._cross_checks(raw)
 
-    def _settings(self, values: dict) -> dict:
+    @staticmethod
+    def check_settings(values: dict) -> dict:
+        """The validated settings (defaults filled in) from ``values``."""
         out = {}
         for key, field in FIELDS["settings"].items():
-            value = values.get(key, field.default)
-            if value is REQUIRED:
-                raise InputError(f"Input 'settings.{key}' is required ({field.doc}).")
+            value = _value(f"settings.{key}", field, values, key)
             out[key] = None if value is None else _scalar(f"settings.{key}", field, value)
         if not 1 <= out["horizon"] <= 300:
             raise InputError(f"Input 'settings.horizon': value {out['horizon']} is outside 1..300 years.")
         if not 0 <= out["min_age"] < out["max_retirement_age"] < out["max_age"]:
             raise InputError(
                 f"Input 'settings': ages must satisfy 0 <= min_age < max_retirement_age < max_age; got "
-                f"{out['min_age']}, {out['max_retirement_age']}, {out['max_age']}.")
+                f"{out['min_age']}, {out['max_retirement_age']}, {out['max_age']}.", field="settings.min_age")
         if not out["min_age"] <= out["adequacy_entry_age"] < out["max_retirement_age"]:
             raise InputError(f"Input 'settings.adequacy_entry_age': value {out['adequacy_entry_age']} is outside "
                              f"{out['min_age']}..{out['max_retirement_age'] - 1} (min_age .. max_retirement_age - 1).",
@@ -601,20 +738,18 @@ class Inputs:
             if (group, key) in kept and kept[(group, key)] is not None:
                 out[key] = kept[(group, key)]
                 continue
-            value = values.get(key, field.default)
-            if value is REQUIRED:
-                raise InputError(f"Input '{name}' is required ({field.units or field.doc}).")
+            value = _value(name, field, values, key)
             if value is None:
                 out[key] = None
                 continue
             if not field.dims or field.kind == "choice" or field.dims[0] in LIST_DIMS:
-                out[key] = _scalar(name, field, value)
+                out[key] = _scalar(name, field, value, self.coords)
                 continue
             if field.dims[0] == C:
                 out[key] = _cohort_table(name, field, value, self.settings)
                 continue
             da = _coerce(name, field, value, self.coords).rename(key)
-            _check_kind(name, field, da)
+            _check_kind(name, field, da, self.coords)
             da.attrs["units"] = field.units
             out[key] = da
         return out

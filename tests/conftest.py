@@ -25,3 +25,38 @@ def wpp_canada(wpp_folder):
     from actuary.io.wpp import read_wpp_folder
 
     return read_wpp_folder(wpp_folder)
+
+
+@pytest.fixture(scope="session")
+def member_case():
+    """The Demoland valuation (the case synthetic member records are drawn from)."""
+    from actuary import Valuation
+
+    return Valuation.demo()
+
+
+@pytest.fixture(scope="session")
+def member_extract(tmp_path_factory, member_case):
+    """Synthetic extracts of 200,000 insured (and Demoland's pensioners at the same sampling fraction)
+    at 1 January 2020 and 2021, without errors: (folder, manifest)."""
+    from actuary.data.synth import synthesize
+
+    folder = tmp_path_factory.mktemp("clean")
+    manifest = synthesize(member_case, 200_000, 20200101, folder, years=2, fmt="parquet")
+    return folder, manifest
+
+
+@pytest.fixture(scope="session")
+def zip_bomb(tmp_path_factory):
+    """The Demoland workbook plus a 1 GB part of zeros: a 5 MB file (case.xlsx) expanding to 1 GB."""
+    import shutil
+    import zipfile
+
+    path = tmp_path_factory.mktemp("bomb") / "case.xlsx"
+    shutil.copy(Path(__file__).resolve().parents[1] / "valuations" / "demoland" / "valuation.xlsx", path)
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        with archive.open("xl/media/image1.bin", "w", force_zip64=True) as part:
+            block = bytes(16 * 1024 ** 2)
+            for _ in range(64):
+                part.write(block)
+    return path

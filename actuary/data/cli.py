@@ -1,0 +1,185 @@
+"""Commands of the member-data intake: ``actuary data``, ``actuary synth``, ``actuary experience``
+(registered on the main command group by :mod:`actuary.cli`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+def _fail(message: str):
+    from ..cli import fail
+
+    fail(message)
+
+
+def _source(location, table, date_format, encoding):
+    from .sources import Source
+
+    return Source(str(location), table=table, date_format=date_format, encoding=encoding)
+
+
+def _templates(ctx, _param, folder):
+    if folder is None or ctx.resilient_parsing:
+        return
+    from ..cli import console
+    from .layouts import write_templates
+
+    for path in write_templates(Path(folder)):
+        console.print(f"Wrote {path}")
+    ctx.exit(0)
+
+
+@click.command("data")
+@click.option("--members", "members", help="Insured persons: a .csv, .parquet or .xlsx file, or a database URL.")
+@click.option("--pensioners", "pensioners", help="Pensions in payment: a file or a database URL.")
+@click.option("--valuation-date", "valuation_date", help="Date of the extracts: 1 January of the workbook's year "
+                                                          "(YYYY-MM-DD).")
+@click.option("--into", "into", type=click.Path(path_type=Path),
+              help="Valuation workbook whose initial state (Insured, Pensioners, salary scale) is filled or replaced.")
+@click.option("--controls", "controls", help="Control totals from the financial statements (file or database URL).")
+@click.option("--members-table", help="For a database URL: table name or SELECT query of the insured persons.")
+@click.option("--pensioners-table", help="For a database URL: table name or SELECT query of the pensions.")
+@click.option("--controls-table", help="For a database URL: table name or SELECT query of the control totals.")
+@click.option("--weight", type=float, default=1.0, show_default=True,
+              help="Persons each record stands for (a sample extract: 1 / sampling fraction; synth's manifest "
+                   "gives it).")
+@click.option("--max-excluded", type=float, default=0.05, show_default=True,
+              help="Largest share of records the checks may exclude before the intake stops (rules X01, X02).")
+@click.option("--outlier-factor", type=float, default=1.5, show_default=True,
+              help="k of the outlier rules M501 (k x earnings ceiling) and P501 (k x maximum pension).")
+@click.option("--date-format", default="%Y-%m-%d", show_default=True,
+              help="strptime format of dates written as text.")
+@click.option("--encoding", default="utf-8", show_default=True, help="Encoding of CSV files (utf-8, latin-1, utf-16).")
+@click.option("--out", "out", type=click.Path(path_type=Path), default=Path("out"), show_default=True,
+              help="Folder of the checks workbook.")
+@click.option("--templates", type=click.Path(path_type=Path), callback=_templates, expose_value=False, is_eager=True,
+              help="Write the template CSV of each record layout into this folder and stop.")
+def data_command(members, pensioners, valuation_date, into, controls, members_table, pensioners_table,
+                 controls_table, weight, max_excluded, outlier_factor, date_format, encoding, out):
+    """Check member records and build the initial state of a valuation workbook.
+
+    Runs the data checks (rule codes in docs/data.md), writes OUT/<workbook>-data-checks.xlsx (summary by
+    rule, every record hit, control totals) and fills the Insured and Pensioners sheets and the salary
+    scale of the workbook, keeping the rest of it. Exits 0 (with warnings) or 2 when a fatal check fails.
+    """
+    from ..cli import console
+    from ..validation import InputError
+    from .intake import parse_date, run_intake
+
+    for option, value in (("--members", members), ("--pensioners", pensioners),
+                          ("--valuation-date", valuation_date), ("--into", into)):
+        if value is None:
+            _fail(f"{option} is required (see actuary data --help).")
+    try:
+        date = parse_date(valuation_date)
+        with console.status("Reading, checking and aggregating the member records..."):
+            result = run_intake(_source(members, members_table, date_format, encoding),
+                                _source(pensioners, pensioners_table, date_format, encoding), date, into,
+                                _source(controls, controls_table, date_format, encoding) if controls else None,
+                                out, weight, max_excluded, outlier_factor)
+    except InputError as error:
+        _fail(str(error))
+    except OSError as error:
+        _fail(f"{error.filename or ''}: {error.strerror or error}")
+    checks = result.checks
+    for warning in checks.warnings:
+        console.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
+    console.print(f"Wrote {result.checks_path} (summary by rule, {checks.hits_total:,} record"
+                  f"{'s' if checks.hits_total != 1 else ''} hit, controls, totals)")
+    if checks.fatal:
+        _fail("the intake stopped on a fatal check, the workbook was not changed: " + "; ".join(checks.fatal))
+    state = result.state
+    console.print(f"Filled {result.workbook}: {float(state.active.sum()):,.0f} active and "
+                  f"{float(state.inactive.sum()):,.0f} inactive insured, {float(state.pensioners.sum()):,.0f} "
+                  "pensions in payment, salary scale (Labour force)")
+
+
+@click.command("synth")
+@click.argument("workbook", type=click.Path(path_type=Path))
+@click.option("--members", "members", type=int, required=True, help="Number of insured persons to draw.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed (same seed, same files).")
+@click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="Output folder.")
+@click.option("--errors", type=float, default=0.0, show_default=True,
+              help="Share of records with a planted error (every rule; listed in errors.csv).")
+@click.option("--years", type=int, default=1, show_default=True,
+              help="1: extracts at the valuation date; 2: also one year later (for actuary experience).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True)
+def synth_command(workbook, members, seed, out, errors, years, fmt):
+    """Synthetic member records drawn from a valuation case (test data; a way to try actuary data).
+
+    Writes insured and pensioner extracts, control totals, errors.csv (planted errors) and
+    manifest.json (sampling fraction, the weight to give actuary data, the files)."""
+    from ..cli import console
+    from ..io.workbook import load_workbook
+    from ..validation import InputError
+    from .synth import synthesize
+
+    try:
+        with console.status(f"Drawing {members:,} members..."):
+            valuation = load_workbook(workbook)
+            manifest = synthesize(valuation, members, seed, out, errors, years, fmt, str(workbook))
+    except InputError as error:
+        _fail(str(error))
+    except OSError as error:
+        _fail(f"{error.filename or ''}: {error.strerror or error}")
+    console.print(f"Wrote {out}: {manifest['members']:,} insured and {manifest['pensioners']:,} pensioner records "
+                  f"({', '.join(manifest['files'].values())}), errors.csv, manifest.json")
+    console.print(f"Each record stands for {manifest['weight']:.4f} persons (sampling fraction "
+                  f"{manifest['sampling_fraction']:.6f}). Try:\n  {manifest['data_command']}", highlight=False,
+                  soft_wrap=True)
+
+
+@click.command("experience")
+@click.argument("workbook", type=click.Path(path_type=Path))
+@click.option("--members", "members", nargs=2, required=True,
+              help="Insured persons at the valuation date and one year later: FIRST SECOND (files or database URLs).")
+@click.option("--pensioners", "pensioners", nargs=2, required=True, help="Pensions in payment: FIRST SECOND.")
+@click.option("--valuation-date", "valuation_date", required=True,
+              help="Date of the first extract: 1 January of the workbook's year (YYYY-MM-DD).")
+@click.option("--members-table", nargs=2, help="For database URLs: table names or SELECT queries, FIRST SECOND.")
+@click.option("--pensioners-table", nargs=2, help="For database URLs: table names or SELECT queries, FIRST SECOND.")
+@click.option("--level", type=float, default=0.95, show_default=True, help="Confidence level of the intervals.")
+@click.option("--date-format", default="%Y-%m-%d", show_default=True, help="strptime format of dates written as text.")
+@click.option("--encoding", default="utf-8", show_default=True, help="Encoding of CSV files.")
+@click.option("--out", "out", type=click.Path(path_type=Path), default=Path("out"), show_default=True)
+def experience_command(workbook, members, pensioners, valuation_date, members_table, pensioners_table, level,
+                       date_format, encoding, out):
+    """Experience of the year between two extracts against the workbook's assumptions.
+
+    Matches members by id and measures, by sex and age band, deaths, exits, re-entries, retirements
+    and invalidity awards with their exposures, salary increases and contribution density: actual /
+    expected with confidence intervals, and graduated rates (Whittaker-Henderson) in sheets laid out
+    like the valuation workbook's, written to OUT/<workbook>-experience.xlsx."""
+    from ..cli import console
+    from ..validation import InputError
+    from .experience import run_experience
+    from .intake import parse_date
+
+    tables_m = members_table or (None, None)
+    tables_p = pensioners_table or (None, None)
+    try:
+        date = parse_date(valuation_date)
+        with console.status("Checking and matching the two extracts..."):
+            result, path = run_experience(
+                workbook, tuple(_source(m, t, date_format, encoding) for m, t in zip(members, tables_m)),
+                tuple(_source(p, t, date_format, encoding) for p, t in zip(pensioners, tables_p)), date, out, level)
+    except InputError as error:
+        _fail(str(error))
+    except OSError as error:
+        _fail(f"{error.filename or ''}: {error.strerror or error}")
+    from rich.table import Table
+
+    table = Table(title=f"Actual / expected, {int(100 * level)}% intervals (all ages)")
+    for column in ("measure", "exposure", "observed", "expected", "A/E"):
+        table.add_column(column, justify="left" if column == "measure" else "right")
+    totals = result.bands.groupby("measure")[["exposure", "observed", "expected"]].sum()
+    for measure, row in totals.iterrows():
+        ratio = row["observed"] / row["expected"] if row["expected"] > 0 else float("nan")
+        table.add_row(measure, f"{row['exposure']:,.0f}", f"{row['observed']:,.0f}", f"{row['expected']:,.1f}",
+                      f"{ratio:.3f}")
+    console.print(table)
+    console.print(f"{100 * result.coverage:.1f}% of the age bands have the workbook's assumption within their "
+                  "interval")
+    console.print(f"Wrote {path} (actual/expected, salary increases, density, proposed tables)")

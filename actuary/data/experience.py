@@ -1,0 +1,389 @@
+"""Experience analysis: two successive extracts (1 January t0 and t0 + 1) against the workbook's
+assumptions for year t0, with confidence intervals, and graduated rates to paste into the workbook.
+
+Members are matched by id (both extracts pass the data checks first; excluded records are left
+out). The outcome of year t0 of an insured person of extract 1: a pension awarded in year t0 in
+extract 2 (old age: retirement, or a deferred pension of an inactive member; invalidity), else the
+status in extract 2's insured file (active / inactive), else *gone*: a death, except for those who
+must leave with a grant (not vested and reaching the normal retirement age, or the maximum
+retirement age), who are left out of the deaths' exposure. The year's new pensioners who died
+before its end are thus counted as deaths of actives: a small bias, stated in the workbook.
+
+Decrements follow the engine's order and initial exposures (METHODOLOGY §3; README "Conventions"):
+
+- actives: death q (all but the grant leavers); retirement r among the survivors who are vested
+  and reach the early retirement age during the year (below the maximum retirement age); invalidity
+  among the survivors not retired with the invalidity vesting service; exit to inactivity among the
+  survivors left;
+- inactive: death (all but the grant leavers); re-entry among the survivors below the normal
+  retirement age;
+- pensioners (old age, invalidity): death (absent from extract 2 under any benefit);
+- salary increase of the members active at both dates with earnings in both years: the ratio of
+  their mean annualised earnings of year t0 to year t0 - 1, expected (1 + nominal wage growth of t0)
+  x insurable salary(age) / insurable salary(age - 1) of the engine;
+- contribution density of year t0 of the members active at both dates: mean contribution months / 12.
+
+Ages are completed ages at 1 January t0 (the age the assumptions are tabulated by). Each rate is
+an observed count over an exposure: exact (Clopper-Pearson) binomial intervals; ratios and means:
+normal intervals (delta method). Bands of five years of age, by sex; the expected rate of a band is
+the exposure-weighted average of the workbook's rates over its ages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from ..validation import SEXES, InputError
+from . import checks as rules
+from .graduation import binomial_interval, graduate, normal_interval
+from .intake import check_and_aggregate, connection
+from .sources import Source
+
+BAND = 5
+RATES = {
+    # measure: (population, label, assumption it tests)
+    "death_active": ("insured", "deaths of actives", "active_mortality_factor"),
+    "retirement": ("insured", "retirements of eligible actives", "retirement_rate"),
+    "invalidity": ("insured", "invalidity awards", "invalidity_rate"),
+    "exit": ("insured", "exits to inactivity", "exit_rate"),
+    "death_inactive": ("insured", "deaths of inactive insured", "mortality"),
+    "reentry": ("insured", "re-entries of inactive insured", "reentry_rate"),
+    "death_old_age": ("pensioners", "deaths of old-age pensioners", "pensioner_mortality_factor"),
+    "death_invalidity": ("pensioners", "deaths of invalidity pensioners", "invalid_mortality_factor"),
+}
+
+
+@dataclass
+class Experience:
+    bands: pd.DataFrame        # measure, sex, band, exposure, observed, expected, rates, CI, A/E, within
+    ages: pd.DataFrame         # measure, sex, age, exposure, observed, expected (single ages)
+    salary: pd.DataFrame       # sex, band, members, observed ratio, CI, expected ratio, within
+    density: pd.DataFrame      # sex, band, members, observed mean, CI, expected, within
+    proposed: dict             # field -> DataArray (sex, age) of graduated proposals
+    matched: dict
+    level: float
+
+    @property
+    def coverage(self) -> float:
+        """Share of the bands (rates, salary, density) whose interval contains the expected value."""
+        within = pd.concat([self.bands["within"], self.salary["within"], self.density["within"]])
+        return float(within.mean()) if len(within) else float("nan")
+
+
+def _clean(con) -> dict:
+    return {"insured": con.sql("SELECT id, sex, age, status, service, months, annualised FROM insured_clean").to_arrow_table(),
+            "pensioners": con.sql("SELECT id, benefit, sex, age, award_date FROM pensioners_clean").to_arrow_table()}
+
+
+def _by_sex(values: dict) -> str:
+    return f"CASE sex WHEN 'M' THEN {float(values['M'])} ELSE {float(values['F'])} END"
+
+
+def _outcomes(con, inputs, v1: dt.date, v2: dt.date) -> pd.DataFrame:
+    """Exposures and events by measure, sex and age (single ages), in SQL over the matched extracts."""
+    sch, st = inputs.scheme, inputs.settings
+    era = {"M": float(sch["early_retirement_age"].isel(year=0).sel(sex="male")),
+           "F": float(sch["early_retirement_age"].isel(year=0).sel(sex="female"))}
+    nra = {"M": float(sch["normal_retirement_age"].isel(year=0).sel(sex="male")),
+           "F": float(sch["normal_retirement_age"].isel(year=0).sel(sex="female"))}
+    con.execute(f"""
+    CREATE TABLE awards AS SELECT id, arg_min(benefit, award_date) AS benefit FROM p2
+    WHERE award_date >= DATE '{v1.isoformat()}' AND award_date < DATE '{v2.isoformat()}'
+      AND benefit IN ('old_age', 'invalidity') GROUP BY id""")
+    con.execute(f"""
+    CREATE TABLE moves AS
+    WITH m AS (
+        SELECT a.id, a.sex, a.age, a.status AS status1, least(floor(a.service), {st['max_service']}) AS k,
+               a.annualised AS pay1, b.status AS status2, b.months AS months2, b.annualised AS pay2, w.benefit AS award
+        FROM i1 a LEFT JOIN (SELECT DISTINCT ON (id) * FROM i2) b USING (id) LEFT JOIN awards w USING (id))
+    SELECT *,
+        k >= {float(sch['vesting_years'])} AS vested,
+        k >= {float(sch['invalidity_vesting_years'])} AS inv_vested,
+        age + 1 >= {st['max_retirement_age']} AS forced,
+        age + 1 >= {_by_sex(era)} AS early,
+        age + 1 >= {_by_sex(nra)} AS normal,
+        CASE WHEN award = 'old_age' THEN 'retire' WHEN award = 'invalidity' THEN 'invalid'
+             WHEN status2 = 'active' THEN 'active' WHEN status2 = 'inactive' THEN 'inactive' ELSE 'gone' END AS outcome
+    FROM m""")
+    grant = "(NOT vested AND (normal OR forced))"
+    queries = {
+        "death_active": (f"status1 = 'active' AND NOT {grant}", "outcome = 'gone'"),
+        "retirement": ("status1 = 'active' AND vested AND early AND NOT forced AND outcome <> 'gone'",
+                       "outcome = 'retire'"),
+        "invalidity": (f"status1 = 'active' AND inv_vested AND NOT {grant} AND NOT forced "
+                       "AND outcome NOT IN ('gone', 'retire')", "outcome = 'invalid'"),
+        "exit": (f"status1 = 'active' AND NOT {grant} AND NOT forced AND outcome IN ('active', 'inactive')",
+                 "outcome = 'inactive'"),
+        "death_inactive": ("status1 = 'inactive' AND NOT ((normal OR forced) AND NOT vested)", "outcome = 'gone'"),
+        "reentry": ("status1 = 'inactive' AND NOT (normal OR forced) AND outcome <> 'gone'", "outcome = 'active'"),
+    }
+    parts = [f"SELECT '{m}' AS measure, sex, age, count(*) AS exposure, count(*) FILTER (WHERE {event}) AS observed "
+             f"FROM moves WHERE {exposed} GROUP BY sex, age" for m, (exposed, event) in queries.items()]
+    for measure, benefit in (("death_old_age", "old_age"), ("death_invalidity", "invalidity")):
+        parts.append(f"SELECT '{measure}' AS measure, a.sex, a.age, count(*) AS exposure, "
+                     f"count(*) FILTER (WHERE b.id IS NULL) AS observed FROM p1 a "
+                     f"LEFT JOIN (SELECT DISTINCT id FROM p2) b USING (id) WHERE a.benefit = '{benefit}' "
+                     f"GROUP BY a.sex, a.age")
+    return con.execute(" UNION ALL ".join(parts)).df()
+
+
+def _expected_rates(inputs) -> dict:
+    """The workbook's rates of year t0 by measure: arrays (sex, age) on the population age grid."""
+    from ..projection import build_kernel_inputs
+
+    kin = build_kernel_inputs(inputs)
+    lo = inputs.settings["min_age"]
+    n_full = inputs.settings["max_age"] + 1
+
+    def full(array):
+        out = np.zeros((2, n_full))
+        out[:, lo:] = array
+        return out
+
+    ins, pen = kin.insured, kin.pensions
+    return {"death_active": full(ins["q_active"][0]), "retirement": full(ins["retire_rate"][0]),
+            "invalidity": full(ins["invalidity_rate"][0]), "exit": full(ins["exit_rate"][0]),
+            "death_inactive": full(ins["q_inactive"][0]), "reentry": full(ins["reentry_rate"][0]),
+            "death_old_age": pen["q_pension"][0, 0], "death_invalidity": pen["q_pension"][0, 1],
+            "density": full(ins["contribution_density"][0]), "insurable": full(ins["salary"][0]),
+            "wage_growth": float(kin.series["wage_growth"][0])}
+
+
+def _band(age, lo: int) -> tuple[np.ndarray, np.ndarray]:
+    """Labels and first ages of the five-year bands (from ``lo``) of the ages."""
+    start = lo + ((np.asarray(age, dtype=int) - lo) // BAND) * BAND
+    return np.array([f"{s}-{s + BAND - 1}" for s in start], dtype=object), start
+
+
+def _sex_index(sex) -> np.ndarray:
+    return np.where(np.asarray(sex) == "M", 0, 1)
+
+
+def rate_bands(ages: pd.DataFrame, lo: int, level: float) -> pd.DataFrame:
+    """Five-year bands of single-age exposures, events and expected events, with exact intervals."""
+    frame = ages.copy()
+    frame["band"], frame["start"] = _band(frame["age"], lo)
+    grouped = frame.groupby(["measure", "sex", "start", "band"], as_index=False)[
+        ["exposure", "observed", "expected"]].sum().sort_values(["measure", "sex", "start"])
+    n, d, e = (grouped[c].to_numpy(dtype=float) for c in ("exposure", "observed", "expected"))
+    low, high = binomial_interval(d, n, level)
+    expected_rate = np.divide(e, n, out=np.zeros_like(e), where=n > 0)
+    grouped["observed_rate"] = np.divide(d, n, out=np.zeros_like(d), where=n > 0)
+    grouped["ci_low"], grouped["ci_high"] = low, high
+    grouped["expected_rate"] = expected_rate
+    with np.errstate(divide="ignore", invalid="ignore"):
+        grouped["actual_to_expected"] = np.where(e > 0, d / e, np.nan)
+        grouped["ae_ci_low"] = np.where(expected_rate > 0, low / expected_rate, np.nan)
+        grouped["ae_ci_high"] = np.where(expected_rate > 0, high / expected_rate, np.nan)
+    grouped["within"] = (expected_rate >= low - 1e-12) & (expected_rate <= high + 1e-12)
+    return grouped.drop(columns="start").reset_index(drop=True)
+
+
+def analyse(con, inputs, v1: dt.date, v2: dt.date, level: float = 0.95) -> Experience:
+    """The experience of year t0 from the tables i1, p1, i2, p2 registered in ``con``."""
+    lo = inputs.settings["min_age"]
+    expected = _expected_rates(inputs)
+    ages = _outcomes(con, inputs, v1, v2)
+    s = _sex_index(ages["sex"])
+    ages["expected"] = [expected[m][si, a] for m, si, a in zip(ages["measure"], s, ages["age"])]
+    ages["expected"] = ages["expected"] * ages["exposure"]
+    ages = ages.sort_values(["measure", "sex", "age"]).reset_index(drop=True)
+    bands = rate_bands(ages, lo, level)
+    # salary increases and contribution density of the members active at both dates
+    pay = con.execute("""
+        SELECT sex, age, count(*) AS members, sum(pay1) AS x, sum(pay2) AS y, sum(pay1 * pay1) AS xx,
+               sum(pay2 * pay2) AS yy, sum(pay1 * pay2) AS xy
+        FROM moves WHERE outcome = 'active' AND status1 = 'active' AND pay1 IS NOT NULL AND pay2 IS NOT NULL
+        GROUP BY sex, age ORDER BY sex, age""").df()
+    pay = pay[pay["age"] - 1 >= lo]
+    insurable = expected["insurable"]
+    si = _sex_index(pay["sex"])
+    pay["ratio_expected"] = (1 + expected["wage_growth"]) * insurable[si, pay["age"]] / insurable[si, pay["age"] - 1]
+    salary = _ratio_bands(pay, lo, level)
+    months = con.execute("""
+        SELECT sex, age, count(*) AS members, sum(months2 / 12) AS s1, sum((months2 / 12) ^ 2) AS s2
+        FROM moves WHERE outcome = 'active' AND status1 = 'active' AND months2 BETWEEN 0 AND 12
+        GROUP BY sex, age ORDER BY sex, age""").df()
+    months["expected"] = expected["density"][_sex_index(months["sex"]), months["age"]] * months["members"]
+    density = _mean_bands(months, lo, level)
+    matched = con.execute("""SELECT count(*) AS insured, count(*) FILTER (WHERE outcome = 'gone') AS gone,
+        count(*) FILTER (WHERE outcome IN ('retire', 'invalid')) AS awarded FROM moves""").df().iloc[0].to_dict()
+    matched["new_entrants"] = con.execute("SELECT count(*) FROM i2 WHERE id NOT IN (SELECT id FROM i1)").fetchall()[0][0]
+    proposed = _proposals(inputs, ages, pay, months)
+    return Experience(bands, ages, salary, density, proposed, {k: int(v) for k, v in matched.items()}, level)
+
+
+def _ratio_bands(pay: pd.DataFrame, lo: int, level: float) -> pd.DataFrame:
+    frame = pay.copy()
+    frame["band"], frame["start"] = _band(frame["age"], lo)
+    frame["weighted_expected"] = frame["x"] * frame["ratio_expected"]
+    g = frame.groupby(["sex", "start", "band"], as_index=False)[
+        ["members", "x", "y", "xx", "yy", "xy", "weighted_expected"]].sum().sort_values(["sex", "start"])
+    n, x, y = g["members"].to_numpy(float), g["x"].to_numpy(float), g["y"].to_numpy(float)
+    ratio = y / x
+    residual = np.maximum(g["yy"] - 2 * ratio * g["xy"] + ratio ** 2 * g["xx"], 0.0)
+    se = np.sqrt(residual / np.maximum(n * (n - 1), 1)) / (x / n)
+    low, high = normal_interval(ratio, se, level)
+    out = pd.DataFrame(dict(sex=g["sex"], band=g["band"], members=n.astype(int), observed_increase=ratio - 1,
+                            ci_low=low - 1, ci_high=high - 1, expected_increase=g["weighted_expected"] / x - 1))
+    out["within"] = (out["expected_increase"] >= out["ci_low"]) & (out["expected_increase"] <= out["ci_high"])
+    return out[n > 1].reset_index(drop=True)
+
+
+def _mean_bands(months: pd.DataFrame, lo: int, level: float) -> pd.DataFrame:
+    frame = months.copy()
+    frame["band"], frame["start"] = _band(frame["age"], lo)
+    g = frame.groupby(["sex", "start", "band"], as_index=False)[["members", "s1", "s2", "expected"]].sum().sort_values(
+        ["sex", "start"])
+    n = g["members"].to_numpy(float)
+    mean = g["s1"] / n
+    variance = np.maximum(g["s2"] / n - mean ** 2, 0.0) * n / np.maximum(n - 1, 1)
+    low, high = normal_interval(mean, np.sqrt(variance / n), level)
+    out = pd.DataFrame(dict(sex=g["sex"], band=g["band"], members=n.astype(int), observed_density=mean, ci_low=low,
+                            ci_high=high, expected_density=g["expected"] / n))
+    out["within"] = (out["expected_density"] >= out["ci_low"] - 1e-12) & (out["expected_density"] <= out["ci_high"] + 1e-12)
+    return out[n > 1].reset_index(drop=True)
+
+
+def _graduated(inputs, frame: pd.DataFrame, value, weight, current: xr.DataArray, clip=(0.0, 1.0)) -> xr.DataArray:
+    """Whittaker-Henderson graduation by sex over the ages with data; other ages keep ``current``."""
+    out = current.copy()
+    for s, code in enumerate(("M", "F")):
+        part = frame[(frame["sex"] == code) & (frame[weight] > 0)]
+        if part.empty:
+            continue
+        ages = np.arange(int(part["age"].min()), int(part["age"].max()) + 1)
+        part = part.set_index("age").reindex(ages)
+        w = part[weight].fillna(0.0).to_numpy()
+        y = np.where(w > 0, value(part), 0.0)
+        z, _ = graduate(y, w)
+        keep = np.isin(ages, out.age.values)
+        out.loc[dict(sex=SEXES[s], age=ages[keep])] = np.clip(z[keep], *clip)
+    return out
+
+
+def _proposals(inputs, ages: pd.DataFrame, pay: pd.DataFrame, months: pd.DataFrame) -> dict:
+    beh = inputs.behaviour
+    proposed = {}
+
+    def rate(frame):
+        return (frame["observed"] / frame["exposure"]).fillna(0.0).to_numpy()
+
+    def ae(frame):
+        return (frame["observed"] / frame["expected"]).fillna(0.0).to_numpy()
+
+    for measure, field in (("exit", "exit_rate"), ("retirement", "retirement_rate"),
+                           ("invalidity", "invalidity_rate"), ("reentry", "reentry_rate")):
+        current = beh[field].isel(year=0, drop=True)
+        proposed[field] = _graduated(inputs, ages[ages["measure"] == measure], rate, "exposure", current)
+    for measure, field in (("death_active", "active_mortality_factor"), ("death_old_age", "pensioner_mortality_factor"),
+                           ("death_invalidity", "invalid_mortality_factor")):
+        current = beh[field]
+        part = ages[(ages["measure"] == measure)]
+        ratio = _graduated(inputs, part, ae, "expected", xr.ones_like(current), clip=(0.05, 20.0))
+        proposed[field] = current * ratio
+    frame = months.assign(exposure=months["members"])
+    proposed["contribution_density"] = _graduated(
+        inputs, frame, lambda f: (f["s1"] / f["members"]).fillna(0.0).to_numpy(), "exposure",
+        beh["contribution_density"].isel(year=0, drop=True))
+    return proposed
+
+
+def write_experience_workbook(path, result: Experience, inputs, run: list) -> None:
+    """The experience workbook: summary, actual/expected by band, salary and density, single ages,
+    and the proposed tables laid out like the valuation workbook's sheets (paste the columns)."""
+    from openpyxl import Workbook
+
+    from ..io import workbook as layout
+    from .report import save
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    ws = wb.create_sheet("Summary")
+    ws.append(["Experience analysis"])
+    for key, value in run + [("confidence level", result.level),
+                             ("bands whose interval contains the assumption", f"{100 * result.coverage:.1f}%"),
+                             ("note", "Pensions awarded and ended within the year are not in the second extract: "
+                                      "such members count as deaths of actives (a small bias).")]:
+        ws.append([key, value])
+    for key, value in result.matched.items():
+        ws.append([f"members of extract 1: {key}", value])
+    for cell in ws["B"]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
+    bands = result.bands.copy()
+    bands.insert(1, "what", bands["measure"].map({k: v[1] for k, v in RATES.items()}))
+    _frame_sheet(wb.create_sheet("Actual vs expected"), "Actual / expected by sex and age band", bands)
+    _frame_sheet(wb.create_sheet("Salary increases"), "Salary increases of members active at both dates",
+                 result.salary)
+    _frame_sheet(wb.create_sheet("Contribution density"), "Contribution density of members active at both dates",
+                 result.density)
+    _frame_sheet(wb.create_sheet("By age"), "Single ages: exposure, observed and expected events", result.ages)
+    coords = inputs.coords
+    for name, fields, population in (("Decrements (proposed)", ("exit_rate", "retirement_rate", "invalidity_rate",
+                                                                "reentry_rate"), False),
+                                     ("Labour force (proposed)", ("contribution_density", "active_mortality_factor"),
+                                      False),
+                                     ("Demographic rates (proposed)", ("pensioner_mortality_factor",
+                                                                       "invalid_mortality_factor"), True)):
+        sheet = layout.Sheet(name, ("sex", "age"), fields, f"{name}: graduated from the experience (Whittaker-"
+                             "Henderson); ages without experience keep the workbook's values", population)
+        layout._write_table_sheet(wb.create_sheet(name), sheet, {f: result.proposed[f] for f in fields}, coords,
+                                  False)
+    save(wb, path)
+
+
+def _frame_sheet(ws, title: str, frame: pd.DataFrame) -> None:
+    from openpyxl.styles import Font
+
+    ws.cell(row=1, column=1, value=title).font = Font(bold=True, size=12)
+    for c, name in enumerate(frame.columns, start=1):
+        ws.cell(row=2, column=c, value=str(name)).font = Font(bold=True)
+    for r, row in enumerate(frame.itertuples(index=False), start=3):
+        for c, value in enumerate(row, start=1):
+            if isinstance(value, np.generic):
+                value = value.item()
+            if isinstance(value, float) and not np.isfinite(value):
+                value = None
+            cell = ws.cell(row=r, column=c, value=value)
+            if isinstance(value, str):
+                cell.data_type = "s"
+
+
+def run_experience(workbook: Path, members: tuple[Source, Source], pensioners: tuple[Source, Source],
+                   valuation_date: dt.date, out: Path = Path("out"), level: float = 0.95) -> tuple[Experience, Path]:
+    """Check both extracts, match them and write ``<out>/<workbook stem>-experience.xlsx``."""
+    from ..io.workbook import load_workbook
+
+    if not 0 < level < 1:
+        raise InputError(f"--level {level}: expected a confidence level between 0 and 1 (e.g. 0.95).")
+    workbook = Path(workbook)
+    valuation = load_workbook(workbook)
+    inputs = valuation.inputs
+    if inputs.settings["horizon"] < 2:
+        raise InputError("settings.horizon: the experience analysis needs at least 2 projection years.")
+    second_date = dt.date(valuation_date.year + 1, 1, 1)
+    tables, summaries = {}, []
+    for k, (m, p, date) in enumerate(((members[0], pensioners[0], valuation_date),
+                                      (members[1], pensioners[1], second_date)), start=1):
+        params = rules.Parameters.from_valuation(valuation, date, later=k - 1)
+        with connection() as con:
+            result, _ = check_and_aggregate(con, m, p, valuation, params)
+            tables[k] = _clean(con)
+        summaries.append((f"extract {k} ({date.isoformat()})", f"{m.label}: {result.records['insured']:,} insured "
+                          f"({result.excluded['insured']:,} excluded), {p.label}: {result.records['pensioners']:,} "
+                          f"pensions ({result.excluded['pensioners']:,} excluded)"))
+    with connection() as con:
+        for k in (1, 2):
+            con.register(f"i{k}", tables[k]["insured"])
+            con.register(f"p{k}", tables[k]["pensioners"])
+        result = analyse(con, inputs, valuation_date, second_date, level)
+    path = Path(out) / f"{workbook.stem}-experience.xlsx"
+    write_experience_workbook(path, result, inputs, [("valuation workbook", str(workbook))] + summaries)
+    return result, path

@@ -1,0 +1,181 @@
+"""``actuary data``: member records -> checks -> the initial state of a valuation workbook.
+
+The valuation workbook is edited in place, keeping everything else in it (other sheets, notes,
+the reserve): the ``Insured`` and ``Pensioners`` sheets are replaced (laid out by
+:mod:`actuary.io.workbook` from the field specs) and the ``salary_scale`` column of ``Labour force``
+is refilled; the result must load with :func:`actuary.load_workbook` before it replaces the file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from ..io.files import atomic_path
+from ..validation import InputError
+from . import checks as rules
+from .aggregate import InitialState, initial_state
+from .layouts import CONTROLS, INSURED, PENSIONERS
+from .report import MAX_SHEET_ROWS, write_checks_workbook
+from .sources import Source, load
+
+MEMORY_LIMIT = "2GB"
+
+
+@contextmanager
+def connection():
+    """A DuckDB connection on this machine's cores, spilling to a temporary folder beyond
+    :data:`MEMORY_LIMIT` (so that tens of millions of records fit in a few GB)."""
+    with tempfile.TemporaryDirectory(prefix="actuary-duckdb-") as spill:
+        con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "temp_directory": spill,
+                                     "preserve_insertion_order": True})
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+@dataclass
+class IntakeResult:
+    checks: rules.CheckResult
+    state: InitialState | None
+    checks_path: Path
+    workbook: Path | None        # None when a fatal check stopped the intake
+
+
+def parse_date(text: str, what: str = "--valuation-date") -> dt.date:
+    try:
+        return dt.date.fromisoformat(str(text))
+    except ValueError:
+        raise InputError(f"{what} '{text}': not a date; expected YYYY-MM-DD.") from None
+
+
+def check_and_aggregate(con, members: Source, pensioners: Source, valuation, p: rules.Parameters,
+                        controls: Source | None = None) -> tuple[rules.CheckResult, InitialState]:
+    """Load both extracts into DuckDB, run the checks (and the reconciliation with the controls)
+    and aggregate the initial state."""
+    insured = load(con, members, INSURED, "insured", materialise=False)
+    pension = load(con, pensioners, PENSIONERS, "pensioners", required=False, materialise=False)
+    control_frame = None
+    if controls is not None:
+        control_frame = rules.read_controls(con, load(con, controls, CONTROLS, "controls"))
+    cache = {}
+
+    def aggregate(con_, p_):
+        if "state" not in cache:
+            cache["state"] = initial_state(con_, p_, valuation.inputs)
+        return cache["state"]
+
+    result = rules.run_checks(con, insured, pension, p, control_frame, aggregate)
+    return result, aggregate(con, p)
+
+
+def totals(state: InitialState) -> pd.DataFrame:
+    rows = []
+    for name, da in (("active", state.active), ("inactive", state.inactive)):
+        for sex in da.sex.values:
+            rows.append(dict(item=name, sex=sex, benefit="", persons=float(da.sel(sex=sex).sum()), amount=None))
+    for benefit in state.pensioners.benefit.values:
+        for sex in state.pensioners.sex.values:
+            count = state.pensioners.sel(benefit=benefit, sex=sex)
+            amount = float((count * state.average_pension.sel(benefit=benefit, sex=sex)).sum())
+            rows.append(dict(item="pensioners", sex=sex, benefit=benefit, persons=float(count.sum()), amount=amount))
+    return pd.DataFrame(rows)
+
+
+def run_intake(members: Source, pensioners: Source, valuation_date: dt.date, workbook: Path,
+               controls: Source | None = None, out: Path = Path("out"), weight: float = 1.0,
+               max_excluded: float = 0.05, outlier_factor: float = 1.5) -> IntakeResult:
+    """Check the extracts, write ``<out>/<workbook stem>-data-checks.xlsx`` and, unless a fatal check
+    failed, fill the initial state of ``workbook``."""
+    from ..io.workbook import load_workbook
+
+    workbook = Path(workbook)
+    valuation = load_workbook(workbook)
+    p = rules.Parameters.from_valuation(valuation, valuation_date, outlier_factor, max_excluded, weight)
+    name = workbook.stem
+    checks_path = Path(out) / f"{name}-data-checks.xlsx"
+    with connection() as con:
+        result, state = check_and_aggregate(con, members, pensioners, valuation, p, controls)
+        total = result.hits_total
+        overflow = None
+        if total > MAX_SHEET_ROWS:
+            overflow = Path(out) / f"{name}-data-checks-records.csv"
+            with atomic_path(overflow) as temporary:
+                con.execute(f"COPY ({rules.HIT_RECORDS}) TO '{temporary}' (HEADER)")
+        records = rules.hit_records(con, MAX_SHEET_ROWS)
+    run = [("valuation workbook", str(workbook)), ("valuation date", valuation_date.isoformat()),
+           ("insured records", f"{members.label}: {result.records['insured']:,} "
+                               f"({result.excluded['insured']:,} excluded)"),
+           ("pensioner records", f"{pensioners.label}: {result.records['pensioners']:,} "
+                                 f"({result.excluded['pensioners']:,} excluded)"),
+           ("controls", controls.label if controls else "none"),
+           ("weight", f"{weight:g} persons per record"),
+           ("outcome", "stopped by a fatal check: " + "; ".join(result.fatal) if result.fatal
+            else "initial state written to the workbook")]
+    write_checks_workbook(checks_path, result.summary, records, total, run, result.controls, totals(state), overflow)
+    if result.fatal:
+        return IntakeResult(result, state, checks_path, None)
+    fill_workbook(workbook, state, valuation)
+    return IntakeResult(result, state, checks_path, workbook)
+
+
+def fill_workbook(path: Path, state: InitialState, valuation) -> None:
+    """Replace the Insured and Pensioners sheets and the salary_scale column of Labour force, keep
+    the rest; the edited workbook must load before it replaces ``path``."""
+    from openpyxl import load_workbook as open_workbook
+
+    from ..io import workbook as layout
+    from ..io.workbook import load_workbook
+
+    wb = open_workbook(path)
+    coords = valuation.inputs.coords
+    for sheet_name, columns in (("Insured", {"active": state.active, "inactive": state.inactive}),
+                                ("Pensioners", {"pensioners": state.pensioners,
+                                                "average_pension": state.average_pension})):
+        sheet = layout.SHEETS[sheet_name]
+        index = wb.sheetnames.index(sheet_name) if sheet_name in wb.sheetnames else len(wb.sheetnames)
+        if sheet_name in wb.sheetnames:
+            wb.remove(wb[sheet_name])
+        ws = wb.create_sheet(sheet_name, index)
+        layout._write_table_sheet(ws, sheet, columns, coords, sparse=True)
+    _fill_salary_scale(wb, state)
+    with tempfile.TemporaryDirectory(prefix="actuary-workbook-") as folder:
+        candidate = Path(folder) / path.name
+        wb.save(candidate)
+        try:
+            load_workbook(candidate)
+        except InputError as error:
+            raise InputError(f"{path.name}: the workbook with the new initial state does not load, so it was left "
+                             f"unchanged: {error}") from None
+        with atomic_path(path) as temporary:
+            shutil.copyfile(candidate, temporary)
+
+
+def _fill_salary_scale(wb, state: InitialState) -> None:
+    from ..io.workbook import FIRST_DATA_ROW
+
+    if "Labour force" not in wb.sheetnames:
+        raise InputError("sheet 'Labour force' is missing from the workbook; it holds the salary scale.")
+    ws = wb["Labour force"]
+    headers = [str(c.value).strip() if c.value is not None else "" for c in ws[2]]
+    if "salary_scale" not in headers or headers[:2] != ["sex", "age"]:
+        raise InputError("Labour force!A2: expected the columns sex, age, ..., salary_scale (as in 'actuary "
+                         "template').")
+    column = headers.index("salary_scale") + 1
+    scale = state.salary_scale
+    ages = set(int(a) for a in scale.age.values)
+    for row in range(FIRST_DATA_ROW, ws.max_row + 1):
+        sex, age = ws.cell(row=row, column=1).value, ws.cell(row=row, column=2).value
+        if sex is None and age is None:
+            continue
+        if str(sex).strip() in ("male", "female") and isinstance(age, (int, float)) and int(age) in ages:
+            ws.cell(row=row, column=column, value=float(np.round(scale.sel(sex=str(sex).strip(), age=int(age)), 2)))

@@ -1,0 +1,419 @@
+"""Reading member records from CSV, Parquet, xlsx or a SQL database into DuckDB, typed by a layout.
+
+A source is a file path (``.csv``/``.txt``, ``.parquet``/``.pq``, ``.xlsx``) or a database URL
+(SQLAlchemy, e.g. ``sqlite:///scheme.db`` or ``postgresql://user@host/db``) with a table name or a
+``SELECT`` query. Every source becomes a DuckDB table with the layout's columns, typed
+(``VARCHAR`` ids and codes, ``DATE`` dates, ``DOUBLE`` numbers), plus ``_row``: the record's
+position in the source (1 = first data record). Dates that do not parse are kept as NULL with the
+text in ``<column>_text`` and the flag ``<column>_bad`` (a data check counts them); anything that
+makes the file itself unusable raises :class:`actuary.InputError` naming the file, the column and
+the first bad row: a missing column, a number column holding text or a value of the wrong type,
+an empty file, a file that is not UTF-8 (or the encoding given), a ragged CSV line, a database URL
+that cannot be opened.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from contextlib import contextmanager
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from ..validation import InputError
+from .layouts import Layout
+
+NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+                 "UBIGINT", "FLOAT", "DOUBLE", "REAL")
+XLSX_MAX_ROWS = 1_048_576
+SQL_BATCH = 100_000
+
+
+@dataclass
+class Source:
+    """Where records come from: a file path or a database URL (with ``table``: a table name or a
+    SELECT query); ``date_format`` (strptime) for dates written as text; ``encoding`` of a CSV."""
+
+    location: str
+    table: str | None = None
+    date_format: str = "%Y-%m-%d"
+    encoding: str = "utf-8"
+
+    @property
+    def is_database(self) -> bool:
+        return "://" in self.location
+
+    @property
+    def label(self) -> str:
+        if self.is_database:
+            try:
+                from sqlalchemy.engine import make_url
+
+                shown = make_url(self.location).render_as_string(hide_password=True)
+            except Exception:  # an unparseable URL: show it without anything after '@'
+                shown = re.sub(r"//[^@/]*@", "//***@", self.location)
+            return f"{shown} ({self.table})" if self.table else shown
+        return Path(self.location).name
+
+
+@dataclass
+class Loaded:
+    """A source read into the DuckDB table ``table``: its number of records and what was noticed."""
+
+    source: Source
+    layout: Layout
+    table: str
+    records: int
+    unused_columns: list[str] = field(default_factory=list)
+    row_label: str = "row"         # how rows are counted in messages ("line", "row", ...)
+    row_offset: int = 0            # file line/row of record 1 minus 1
+    row_suffix: str = ""           # e.g. " of sheet 'Members'"
+    header: str = "the header"     # where the column names are
+    read_info: tuple = ()          # what verify() and reading() need
+
+    def where(self, row: int) -> str:
+        return f"{self.row_label} {row + self.row_offset}{self.row_suffix}"
+
+
+def _fail(source: Source, text: str):
+    raise InputError(f"{source.label}: {text}")
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+# ------------------------------------------------------------------------------------------ raw
+
+def _csv_header(source: Source, path: Path) -> tuple[list[str], str]:
+    """Header names and delimiter (comma, semicolon or tab, whichever the header line uses most)."""
+    with open(path, "rb") as handle:
+        first = handle.readline()
+    if not first.strip():
+        _fail(source, "the file is empty (no header line); expected a header with the columns "
+                      "of the layout and one line per record.")
+    try:
+        text = first.decode(source.encoding)
+    except (UnicodeDecodeError, LookupError) as error:
+        _fail(source, f"line 1 (the header) is not {source.encoding} text ({error}); save the file as UTF-8 "
+                      "or give its encoding.")
+    text = text.lstrip("\ufeff").rstrip("\r\n")
+    delimiter = max((",", ";", "\t"), key=text.count)
+    names = next(csv.reader([text], delimiter=delimiter))
+    return names, delimiter
+
+
+def _csv_bad_line(source: Source, path: Path, line: int, delimiter: str, names: list[str]) -> tuple[str, str]:
+    """(column, text) of the first field of ``line`` that is not valid text in the encoding."""
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if number == line:
+                break
+        else:
+            return "", ""
+    fields = raw.rstrip(b"\r\n").split(delimiter.encode())
+    for index, value in enumerate(fields):
+        try:
+            value.decode(source.encoding)
+        except UnicodeDecodeError:
+            column = names[index] if index < len(names) else f"field {index + 1}"
+            return column, value.decode(source.encoding, errors="replace")
+    return "", ""
+
+
+def _read_csv(con, source: Source, path: Path, name: str) -> tuple[list[str], str, dict]:
+    names, delimiter = _csv_header(source, path)
+    columns = "{" + ", ".join(f"{_literal(n)}: 'VARCHAR'" for n in names) + "}"
+    encoding = {"utf-8": "utf-8", "utf8": "utf-8", "latin-1": "latin-1", "latin1": "latin-1",
+                "iso-8859-1": "latin-1", "utf-16": "utf-16"}.get(source.encoding.lower())
+    if encoding is None:
+        _fail(source, f"encoding '{source.encoding}' is not supported; expected utf-8, latin-1 or utf-16.")
+    sql = (f"SELECT row_number() OVER () AS _row, * FROM read_csv({_literal(str(path))}, header = true, "
+           f"auto_detect = false, delim = {_literal(delimiter)}, quote = '\"', escape = '\"', columns = {columns}, "
+           f"strict_mode = true, encoding = {_literal(encoding)})")
+    con.execute(f"CREATE VIEW {name} AS {sql}")
+    return names, "line", {"delimiter": delimiter, "offset": 1, "header": "header line 1"}
+
+
+def _read_parquet(con, source: Source, path: Path, name: str):
+    try:
+        import pyarrow.parquet as pq
+
+        schema = pq.read_schema(path)
+    except Exception as error:
+        _fail(source, f"not a readable Parquet file ({type(error).__name__}: {error}).")
+    con.execute(f"CREATE VIEW {name} AS SELECT file_row_number + 1 AS _row, * EXCLUDE (file_row_number) "
+                f"FROM read_parquet({_literal(str(path))}, file_row_number = true)")
+    return list(schema.names), "row", {"offset": 0, "header": "the file's schema"}
+
+
+def _cell_text(value):
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time(0) else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        if math.isfinite(value) and value == int(value) and abs(value) < 2 ** 53:
+            return str(int(value))
+        return repr(value)
+    return str(value)
+
+
+def _read_xlsx(con, source: Source, path: Path, name: str):
+    """First sheet of an .xlsx workbook, header in row 1: every cell as text (dates as ISO text)."""
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    if not zipfile.is_zipfile(path):
+        _fail(source, "not an Excel workbook (.xlsx).")
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception as error:
+        _fail(source, f"the workbook cannot be read ({type(error).__name__}: {error}).")
+    try:
+        ws = wb.worksheets[0]
+        rows = ws.iter_rows(values_only=True)
+        header = next(rows, None)
+        if header is None or all(v is None for v in header):
+            _fail(source, f"sheet '{ws.title}' is empty (no header in row 1).")
+        names = [str(v).strip() if v is not None else "" for v in header]
+        while names and names[-1] == "":
+            names.pop()
+        data = [[] for _ in names]
+        count = 0
+        for row in rows:
+            if row is None or all(v is None for v in row[:len(names)]):
+                continue
+            count += 1
+            if count > XLSX_MAX_ROWS:
+                _fail(source, f"sheet '{ws.title}' has more than {XLSX_MAX_ROWS:,} rows.")
+            for i in range(len(names)):
+                data[i].append(_cell_text(row[i]) if i < len(row) else None)
+        sheet = ws.title
+    finally:
+        wb.close()
+    table = pa.table({f"c{i}": pa.array(values, type=pa.string()) for i, values in enumerate(data)})
+    table = table.append_column("_row", pa.array(range(1, count + 1), type=pa.int64()))
+    con.register(f"{name}_arrow", table)
+    select = ", ".join(f"c{i} AS {_quote(n or f'column {i + 1}')}" for i, n in enumerate(names))
+    con.execute(f"CREATE VIEW {name} AS SELECT _row{', ' + select if select else ''} FROM {name}_arrow")
+    return names, "row", {"offset": 1, "suffix": f" of sheet '{sheet}'", "header": f"header row 1 of sheet '{sheet}'"}
+
+
+def _sql_column(values: list):
+    try:
+        return pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        return pa.array([None if v is None else _cell_text(v) for v in values], type=pa.string())
+
+
+def _read_database(con, source: Source, name: str):
+    """A table or query of a SQL database (SQLAlchemy URL), fetched in batches into DuckDB."""
+    import sqlalchemy as sa
+
+    if not source.table:
+        _fail(source, "a database source needs a table name or a SELECT query (--members-table / "
+                      "--pensioners-table).")
+    try:
+        engine = sa.create_engine(source.location)
+    except Exception as error:
+        _fail(source, f"the database URL cannot be used ({type(error).__name__}: {error}); expected a "
+                      "SQLAlchemy URL such as sqlite:///path/to/file.db or postgresql://user@host/database.")
+    query = source.table.strip()
+    is_query = re.match(r"(?is)^\s*(select|with)\b", query) is not None
+    try:
+        with engine.connect() as connection:
+            if is_query:
+                statement = sa.text(query)
+            else:
+                if not sa.inspect(connection).has_table(query):
+                    _fail(source, f"the database has no table '{query}'.")
+                statement = sa.select(sa.text("*")).select_from(sa.table(query))
+            result = connection.execution_options(stream_results=True).execute(statement)
+            names = list(result.keys())
+            batches, count = [], 0
+            while True:
+                rows = result.fetchmany(SQL_BATCH)
+                if not rows:
+                    break
+                columns = list(zip(*rows))
+                batch = {f"c{i}": _sql_column(list(values)) for i, values in enumerate(columns)}
+                batch["_row"] = pa.array(range(count + 1, count + len(rows) + 1), type=pa.int64())
+                batches.append(pa.table(batch))
+                count += len(rows)
+    except InputError:
+        raise
+    except Exception as error:
+        message = str(error).split("\n")[0]
+        _fail(source, f"the database cannot be read ({type(error).__name__}: {message}).")
+    finally:
+        engine.dispose()
+    if batches:
+        table = pa.concat_tables(batches, promote_options="permissive")
+    else:
+        table = pa.table({**{f"c{i}": pa.array([], type=pa.string()) for i in range(len(names))},
+                          "_row": pa.array([], type=pa.int64())})
+    con.register(f"{name}_arrow", table)
+    select = ", ".join(f"c{i} AS {_quote(n)}" for i, n in enumerate(names))
+    con.execute(f"CREATE VIEW {name} AS SELECT _row, {select} FROM {name}_arrow")
+    return names, "row", {"offset": 0, "suffix": " of the query result", "header": "the query's columns"}
+
+
+# ------------------------------------------------------------------------------------------ typed
+
+def _expression(source: Source, layout: Layout, column, raw: str, kind: str) -> list[str]:
+    """SQL select expressions of one layout column from the raw column (of DuckDB type ``kind``)."""
+    q = _quote(raw)
+    text = f"NULLIF(trim(CAST({q} AS VARCHAR)), '')"
+    if column.kind == "id":
+        return [f"{text} AS {column.name}"]
+    if column.kind == "code":
+        case = "upper" if column.name == "sex" else "lower"
+        return [f"{case}({text}) AS {column.name}"]
+    if column.kind == "number":
+        if kind in NUMERIC_TYPES or kind.startswith("DECIMAL"):
+            value = f"CAST({q} AS DOUBLE)"
+            bad = f"({q} IS NOT NULL AND NOT isfinite(CAST({q} AS DOUBLE)))"
+        elif kind == "VARCHAR":
+            value = f"TRY_CAST({text} AS DOUBLE)"
+            bad = f"({text} IS NOT NULL AND (TRY_CAST({text} AS DOUBLE) IS NULL OR NOT isfinite(TRY_CAST({text} AS DOUBLE))))"
+        else:
+            _fail(source, f"column '{raw}' has type {kind}; expected numbers ({column.doc}).")
+        return [f"CASE WHEN {bad} THEN NULL ELSE {value} END AS {column.name}", f"{bad} AS {column.name}_typebad"]
+    # date
+    if kind == "DATE":
+        return [f"{q} AS {column.name}", f"false AS {column.name}_bad", f"NULL::VARCHAR AS {column.name}_text"]
+    if kind.startswith("TIMESTAMP"):
+        return [f"CAST({q} AS DATE) AS {column.name}", f"false AS {column.name}_bad",
+                f"NULL::VARCHAR AS {column.name}_text"]
+    if kind != "VARCHAR":
+        _fail(source, f"column '{raw}' has type {kind}; expected dates ({column.units}).")
+    parsed = f"CAST(try_strptime({text}, {_literal(source.date_format)}) AS DATE)"
+    if source.date_format == "%Y-%m-%d":   # also a date written as a timestamp at midnight (database exports)
+        parsed = (f"coalesce({parsed}, CASE WHEN {text} LIKE '% 00:00:00' "
+                  f"THEN CAST(try_strptime({text}, '%Y-%m-%d %H:%M:%S') AS DATE) END)")
+    bad = f"({text} IS NOT NULL AND {parsed} IS NULL)"
+    return [f"{parsed} AS {column.name}", f"{bad} AS {column.name}_bad",
+            f"CASE WHEN {bad} THEN {text} END AS {column.name}_text"]
+
+
+def load(con: duckdb.DuckDBPyConnection, source: Source, layout: Layout, table: str, required: bool = True,
+         materialise: bool = True) -> Loaded:
+    """Read ``source`` into the DuckDB table ``table`` with the layout's typed columns and ``_row``.
+
+    ``required``: a source without any record is an error (otherwise it is allowed, e.g. a scheme
+    without pensioners). ``materialise=False`` makes ``table`` a view over the source, to be read
+    once by the caller's own table, which must then be passed to :func:`verify`."""
+    raw = f"{table}_raw"
+    if source.is_database:
+        names, label, info = _read_database(con, source, raw)
+    else:
+        path = Path(source.location)
+        if not path.exists():
+            _fail(source, f"no such file ({path}).")
+        if path.is_dir():
+            _fail(source, f"{path} is a folder; expected a file.")
+        suffix = path.suffix.lower()
+        if path.stat().st_size == 0:
+            _fail(source, "the file is empty; expected a header with the columns of the layout and one record "
+                          "per line.")
+        if suffix in (".csv", ".txt"):
+            names, label, info = _read_csv(con, source, path, raw)
+        elif suffix in (".parquet", ".pq"):
+            names, label, info = _read_parquet(con, source, path, raw)
+        elif suffix == ".xlsx":
+            names, label, info = _read_xlsx(con, source, path, raw)
+        else:
+            _fail(source, f"files of type '{suffix}' are not read; expected .csv, .parquet, .xlsx or a database "
+                          "URL.")
+    loaded = Loaded(source, layout, table, 0, row_label=label, row_offset=info["offset"],
+                    row_suffix=info.get("suffix", ""), header=info["header"])
+    by_name: dict[str, str] = {}
+    for index, original in enumerate(names):
+        key = str(original).strip().lower().lstrip("\ufeff")
+        if key in by_name:
+            _fail(source, f"column '{key}' appears twice in the header.")
+        by_name[key] = original
+    missing = [n for n in layout.names if n not in by_name]
+    if missing:
+        _fail(source, f"column '{missing[0]}' is missing ({loaded.header}); the {layout.name} layout "
+                      f"has the columns {', '.join(layout.names)}.")
+    loaded.unused_columns = [by_name[k] for k in by_name if k not in layout.names]
+    types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {raw})").fetchall())
+    select = ["_row"]
+    for column in layout.columns:
+        original = by_name[column.name]
+        select += _expression(source, layout, column, original, str(types[original]).upper())
+    loaded.read_info = (names, info, by_name, raw, required)
+    if not materialise:
+        con.execute(f"CREATE VIEW {table} AS SELECT {', '.join(select)} FROM {raw}")
+        return loaded
+    with reading(loaded):
+        con.execute(f"CREATE TABLE {table} AS SELECT {', '.join(select)} FROM {raw}")
+    verify(con, loaded, table)
+    return loaded
+
+
+@contextmanager
+def reading(loaded: Loaded):
+    """Turn DuckDB's errors while reading the source (a ragged CSV line, bad encoding) into the
+    InputError naming the file, the column and the line."""
+    try:
+        yield
+    except duckdb.Error as error:
+        names, info, *_ = loaded.read_info
+        _raise_read_error(loaded.source, loaded, error, names, info)
+
+
+def verify(con, loaded: Loaded, table: str) -> None:
+    """Count the records of ``table`` (read from the loaded source) and stop at the first number
+    column holding text: the file, the column, the row and the value."""
+    names, info, by_name, raw, required = loaded.read_info
+    numbers = [c for c in loaded.layout.columns if c.kind == "number"]
+    counts = con.execute("SELECT count(*), " + ", ".join(f"min(_row) FILTER (WHERE {c.name}_typebad)"
+                                                          for c in numbers) + f" FROM {table}").fetchall()[0]
+    loaded.records = counts[0]
+    source = loaded.source
+    if loaded.records == 0 and required:
+        _fail(source, "the file has a header but no records; expected one record per line.")
+    bad = [(row, i) for i, row in enumerate(counts[1:]) if row is not None]
+    if bad:
+        first, i = min(bad)
+        column = numbers[i]
+        value = con.execute(f"SELECT CAST({_quote(by_name[column.name])} AS VARCHAR) FROM {raw} "
+                            f"WHERE _row = {int(first)}").fetchall()[0][0]
+        _fail(source, f"column '{column.name}', {loaded.where(first)}: value '{value}' is not a number; expected "
+                      f"{column.doc} ({column.units}). Numbers are written with a decimal point and no thousands "
+                      "separator.")
+
+
+def _raise_read_error(source: Source, loaded: Loaded, error: Exception, names: list[str], info: dict):
+    message = str(error)
+    match = re.search(r"CSV Error on Line: (\d+)", message)
+    if match and "delimiter" in info:
+        line = int(match.group(1))
+        path = Path(source.location)
+        if "unicode" in message.lower() or "utf" in message.lower():
+            column, text = _csv_bad_line(source, path, line, info["delimiter"], names)
+            _fail(source, f"column '{column}', line {line}: the text '{text}' is not {source.encoding}; save the "
+                          f"file as UTF-8 (or give its encoding).")
+        found = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", message)
+        detail = (f"it has {found.group(2)} fields where the header has {found.group(1)}" if found
+                  else message.split("\n")[2] if message.count("\n") > 2 else message)
+        column = names[min(int(found.group(2)), len(names) - 1)] if found else ""
+        _fail(source, f"{('column ' + repr(column) + ', ') if column else ''}line {line}: {detail}.")
+    _fail(source, f"the records cannot be read ({message.splitlines()[0]}).")
