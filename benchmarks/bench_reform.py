@@ -69,7 +69,7 @@ def compare_end_to_end():
             start = time.perf_counter()
             subprocess.run(command, check=True, capture_output=True)
             times.append(time.perf_counter() - start)
-        with xr.open_dataset(os.path.join(out, "demoland-comparison.nc")) as ds:
+        with xr.open_dataset(os.path.join(out, "base-comparison.nc")) as ds:
             require(list(ds.option.values) == ["base", "higher rate", "lower accrual", "prices"], "the four options")
             expected = Valuation.demo().run().summary
             require(abs(float(ds.actuarial_balance.sel(option="base")) - float(expected.actuarial_balance)) <= 1e-12,

@@ -112,10 +112,10 @@ def test_compare_command_with_option_workbooks(demo, tmp_path):
     out = tmp_path / "out"
     result = CliRunner().invoke(main, ["compare", str(base), str(option), "--out", str(out)])
     assert result.exit_code == 0, result.output
-    ds = xr.open_dataset(out / "demoland-comparison.nc")
+    ds = xr.open_dataset(out / "base-comparison.nc")
     assert list(ds.option.values) == ["base", "prices"]
     assert float(ds.reserve_difference.sel(option="base").max()) == 0
-    wb = openpyxl.load_workbook(out / "demoland-comparison.xlsx")
+    wb = openpyxl.load_workbook(out / "base-comparison.xlsx")
     assert "reserve ratio" in wb.sheetnames and wb["reserve ratio"]._charts
 
 

@@ -444,7 +444,8 @@ def _scalar_value(cells: _Cells, row: int, name: str, field: Field):
         return str(value).strip()
     if isinstance(value, str) and value.strip().lower() == "none" and _unbounded(field):
         return field.default
-    if field.dims and field.kind != "int":  # a list of numbers: bend points, their rates
+    listed = bool(field.dims) and field.dims[0] in LIST_DIMS
+    if listed and field.kind != "int":  # a list of numbers: bend points, their rates
         parts = [p.strip() for p in str(value).split(",") if p.strip()]
         try:
             if isinstance(value, bool) or not parts or len(parts) > 100:
@@ -452,7 +453,7 @@ def _scalar_value(cells: _Cells, row: int, name: str, field: Field):
             return tuple(float(p) for p in parts)
         except ValueError:
             _fail(cells.name, row, 2, f"value '{value}' is not a list of numbers (e.g. 12000, 70000).")
-    if field.dims:  # gap_horizons: a list of whole numbers
+    if listed:  # gap_horizons: a list of whole numbers
         parts = [p.strip() for p in str(value).split(",") if p.strip()]
         if isinstance(value, bool) or not parts or not all(re.fullmatch(r"\d{1,4}", p) for p in parts):
             _fail(cells.name, row, 2, f"value '{value}' is not a list of whole numbers (e.g. 10, 25, 50, 75).")
