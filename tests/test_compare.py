@@ -14,7 +14,7 @@ from actuary.cli import main
 from actuary.compare import comparison, read_reforms
 from actuary.inputs import phase_in
 
-from .cohorts import MAX_SERVICE, SALARY, T0, cohort_valuation, da
+from .cohorts import MAX_SERVICE, T0, cohort_valuation
 
 
 @pytest.fixture(scope="module")
@@ -64,20 +64,28 @@ def test_differences_add_up(compared):
     assert float(lower.replacement_rate_difference.isel(career=1, sex=0).sel(year=2060)) < -0.05
 
 
-def test_reforms_sheet_options_equal_the_changes_made_by_hand(demo, tmp_path):
-    base = demo.replace(scheme={"normal_retirement_age": None, "early_retirement_age": None,
-                                "normal_retirement_age_by_cohort": phase_in(63, 1962, 2, 67)})
-    path = tmp_path / "base.xlsx"
-    base.to_workbook(path)
+def _with_reforms(valuation, folder, rows):
+    """The valuation's workbook with a Reforms sheet of ``rows``."""
+    path = folder / "base.xlsx"
+    valuation.to_workbook(path)
     wb = openpyxl.load_workbook(path)
     ws = wb.create_sheet("Reforms")
     ws.append(["Reform options: changes to the base"])
     ws.append(["option", "input", "operation", "value", "from_year", "to_year", "from_cohort", "to_cohort", "notes"])
-    ws.append(["rate", "scheme.contribution_rate", "shift", 0.03, 2025, None, None, None, None])
-    ws.append(["ages", "scheme.normal_retirement_age_by_cohort", "shift", 1, None, None, 1970, None, "one year more"])
-    ws.append(["progressive", "scheme.bend_points", "set", "30000, 80000", None, None, None, None, None])
-    ws.append(["progressive", "scheme.bend_point_rates", "set", "1.0, 0.6, 0.3", None, None, None, None, None])
+    for row in rows:
+        ws.append(row)
     wb.save(path)
+    return path
+
+
+def test_reforms_sheet_options_equal_the_changes_made_by_hand(demo, tmp_path):
+    base = demo.replace(scheme={"normal_retirement_age": None, "early_retirement_age": None,
+                                "normal_retirement_age_by_cohort": phase_in(63, 1962, 2, 67)})
+    path = _with_reforms(base, tmp_path, [
+        ["rate", "scheme.contribution_rate", "shift", 0.03, 2025, None, None, None, None],
+        ["ages", "scheme.normal_retirement_age_by_cohort", "shift", 1, None, None, 1970, None, "one year more"],
+        ["progressive", "scheme.bend_points", "set", "30000, 80000", None, None, None, None, None],
+        ["progressive", "scheme.bend_point_rates", "set", "1.0, 0.6, 0.3", None, None, None, None, None]])
     options = read_reforms(path, base)
     assert list(options) == ["rate", "ages", "progressive"]
     ages = options["ages"].inputs.scheme["normal_retirement_age_by_cohort"]
@@ -90,14 +98,8 @@ def test_reforms_sheet_options_equal_the_changes_made_by_hand(demo, tmp_path):
 
 
 def test_bad_reforms_row_names_the_cell(demo, tmp_path):
-    path = tmp_path / "base.xlsx"
-    demo.to_workbook(path)
-    wb = openpyxl.load_workbook(path)
-    ws = wb.create_sheet("Reforms")
-    ws.append(["Reform options"])
-    ws.append(["option", "input", "operation", "value", "from_year", "to_year", "from_cohort", "to_cohort", "notes"])
-    ws.append(["x", "scheme.contribution_rate", "double", 2, None, None, None, None, None])
-    wb.save(path)
+    path = _with_reforms(demo, tmp_path, [["x", "scheme.contribution_rate", "double", 2, None, None, None, None,
+                                           None]])
     result = CliRunner().invoke(main, ["compare", str(path), "--out", str(tmp_path / "out")])
     assert result.exit_code == 2 and "Reforms!C3: operation 'double'" in result.output
     assert not (tmp_path / "out").exists()

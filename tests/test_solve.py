@@ -2,16 +2,14 @@
 solver's own runs), the binding year, the lever's value on either side of the solution, an infeasible target,
 the command line."""
 
-import math
 
 import numpy as np
-import openpyxl
 import pytest
 from click.testing import CliRunner
 
 from actuary import InputError, Valuation, load_workbook
 from actuary.cli import main
-from actuary.indicators import actuarial_balance, depletion_year, general_average_premium
+from actuary.indicators import depletion_year, general_average_premium
 from actuary.solve import parse_target, with_lever
 
 
