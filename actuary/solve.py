@@ -60,6 +60,11 @@ LEVERS = ("contribution_rate", "contribution_steps:N", "retirement_age_pace", "a
 BRACKETS = {"accrual": (0.0, 3.0), "indexation_price_weight": (0.0, 1.0), "ceiling_multiple": (0.05, 20.0)}
 MAX_PACE = 60          # months per cohort searched by the retirement-age solver
 TOLERANCE = 1e-6       # the target's margin at a solution of a continuous lever
+# the yearly results the measures read (a contribution-rate solve recomputes them on this small Dataset)
+YEARLY_VARIABLES = ("insurable_wage_bill", "benefit_expenditure", "grants", "contributions", "collection_rate",
+                    "subsidy_share_of_benefits", "subsidy_share_of_wages", "investment_return", "reserve_at_valuation",
+                    "payable_share", "minimum_pension_top_up", "contribution_rate", "reserve", "reserve_ratio",
+                    "paygo_cost_rate")
 
 
 @dataclass(frozen=True)
@@ -140,14 +145,16 @@ class _Run:
     projection: xr.Dataset
     next_expenditure: float
     next_base: float = math.nan  # collection rate x wage bill of the year after the horizon
+    terminal_reserve: float = 0.0  # settings.gap_terminal_reserve
 
 
 def _project(valuation) -> _Run:
     projection, following = valuation.project()
+    terminal = float(valuation.inputs.settings["gap_terminal_reserve"])
     if following is None:
-        return _Run(projection, math.nan)
+        return _Run(projection, math.nan, terminal_reserve=terminal)
     f = indicators.Flows(following)
-    return _Run(projection, float(f.expenditure[0]), float(f.collection[0] * f.wage_bill[0]))
+    return _Run(projection, float(f.expenditure[0]), float(f.collection[0] * f.wage_bill[0]), terminal)
 
 
 def _window(years: np.ndarray, start: int, until: int) -> np.ndarray:
@@ -184,8 +191,7 @@ def margins(target: Target, run: _Run, start: int, until: int) -> tuple[np.ndarr
         return (_borrowing_reserve(f) / f.expenditure)[keep], years[keep]
     n = until - int(years[0]) + 1
     if target.indicator == "gap":
-        settings_reserve = float(ds.attrs.get("gap_terminal_reserve", 0.0))
-        value = indicators.general_average_premium(f, n, settings_reserve)
+        value = indicators.general_average_premium(f, n, run.terminal_reserve)
     else:
         value = indicators.actuarial_balance(f, n, run.next_expenditure if n == years.size else None)
     return np.array([sign * (value - target.value)]), np.array([-1])
@@ -291,7 +297,7 @@ def with_lever(valuation, lever: str, steps: int | None, start: int, x: float):
 def _finance_at(run: _Run, rates: np.ndarray) -> _Run:
     """The projection with another contribution-rate schedule: the finance roll-forward recomputed on the
     projection's flows (which do not depend on the rate), with every benefit paid (borrowing)."""
-    ds = run.projection
+    ds = run.projection[[name for name in YEARLY_VARIABLES if name in run.projection]]
     f = indicators.Flows(ds)
     n = rates.size
     out = {k: np.empty(n) for k in ("contributions", "subsidy", "admin", "expenditure", "investment_income",
@@ -309,7 +315,7 @@ def _finance_at(run: _Run, rates: np.ndarray) -> _Run:
                         paygo_cost_rate=("year", due / f.wage_bill), payable_share=("year", out["payable_share"]))
     following = run.next_expenditure + f.admin_contributions * run.next_base * (rates[-1] - f.contributions[-1] /
                                                                                  (f.collection[-1] * f.wage_bill[-1]))
-    return _Run(changed, following)
+    return _Run(changed, following, run.next_base, run.terminal_reserve)
 
 
 def _affine_margins(target: Target, run: _Run, start: int, until: int) -> tuple[np.ndarray, np.ndarray]:
@@ -371,7 +377,7 @@ def solve(valuation, lever: str, target, start: int | None = None, until: int | 
                          f"{years[-1]} (the projection years).")
     if target.indicator == "depletion_year" and not years[0] < target.value <= years[-1] + 1:
         raise InputError(f"target {target}: the year must be within {years[0] + 1}..{years[-1] + 1}.")
-    quick = _quick(valuation, target, until)
+    quick = _quick(valuation, target, until)  # projections only: no balance sheet
     runs = 0
 
     def evaluate(x):
@@ -422,12 +428,13 @@ def _bracket(margin, low: float, high: float, geometric: bool, points: int = 8):
 
 
 def _quick(valuation, target: Target, until: int):
-    """The valuation for the solver's runs: no balance sheet (4 closed-group runs it does not need); an
+    """The valuation for the solver's runs (projections without the balance sheet's closed-group runs): an
     actuarial balance to the last year needs the year after the horizon."""
-    settings = {"balance_sheet": "no"}
-    if target.indicator == "actuarial_balance" and until == _years(valuation)[-1]:
-        settings["actuarial_balance_period"] = valuation.inputs.settings["horizon"]
-    return valuation.replace(settings=settings)
+    horizon = valuation.inputs.settings["horizon"]
+    if target.indicator == "actuarial_balance" and until == _years(valuation)[-1] and \
+            valuation.inputs.settings["actuarial_balance_period"] < horizon:
+        return valuation.replace(settings={"actuarial_balance_period": horizon})
+    return valuation
 
 
 def _finish(valuation, name, steps, start, until, target, x, runs, feasible=True, binding_check=True) -> Solution:
