@@ -239,7 +239,20 @@ def _cohort_age(wb):
     ws.cell(row=6, column=3, value=75)
 
 
+def _provision(wb):
+    wb["Provisions by year"].cell(row=6, column=2, value=-1)
+
+
+def _entry_age(wb):
+    ws = wb["Settings"]
+    row = next(r for r in range(3, ws.max_row + 1) if ws.cell(row=r, column=1).value == "adequacy_entry_age")
+    ws.cell(row=row, column=2, value=80)
+
+
 BAD_INPUTS = {
+    "provision_by_year": (_provision, r"Provisions by year!B6: Input 'scheme.vesting_years' at year=2022: value -1.0 "
+                                      r"is negative"),
+    "entry_age": (_entry_age, r"Settings!B\d+: Input 'settings.adequacy_entry_age': value 80 is outside 15..69"),
     "rates_count": (_set("bend_point_rates", "0.9, 0.32"), r"Scheme!B(\d+): Input 'scheme.bend_point_rates': 2 "
                                                             r"rates for 2 bend points; expected 3"),
     "bend_text": (_set("bend_points", "12000, lots"), r"Scheme!B\d+: value '12000, lots' is not a list of numbers"),
