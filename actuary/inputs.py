@@ -20,6 +20,7 @@ Coordinates (from the settings):
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -748,6 +749,9 @@ class Inputs:
             if field.dims[0] == C:
                 out[key] = _cohort_table(name, field, value, self.settings)
                 continue
+            if field.dims == (Y,) and np.isscalar(value):
+                # one value for every year: checked as a single value (its messages name no year)
+                value = _scalar(name, dataclasses.replace(field, dims=()), value, self.coords)
             da = _coerce(name, field, value, self.coords).rename(key)
             _check_kind(name, field, da, self.coords)
             da.attrs["units"] = field.units
