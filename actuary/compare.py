@@ -16,7 +16,7 @@ retirement year.
 
 from __future__ import annotations
 
-import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +24,7 @@ import xarray as xr
 
 from .adequacy import stylized_careers
 from .batch import read_overrides
+from .io import presentation as pres
 from .validation import InputError
 
 REFORM_COLUMNS = ("option", "input", "operation", "value", "from_year", "to_year", "from_cohort", "to_cohort", "notes")
@@ -90,76 +91,159 @@ def comparison(base, options: dict) -> xr.Dataset:
                                   "career": adequacy[0]["career"].values, "sex": ["male", "female"]})
     for key in list(ds.data_vars):
         ds[f"{key}_difference"] = ds[key] - ds[key].sel(option="base")
-    ds.attrs.update(base=base.name, valuation_year=int(years[0]),
+    ds.attrs.update(base=base.name, valuation_year=int(years[0]), money_unit=base.inputs.settings["money_unit"],
+                    entry_age=int(base.inputs.settings["adequacy_entry_age"]),
                     description="each option and its difference from the base (option - base)")
     return ds
 
 
+# how each measure of the comparison is shown: the results' own labels, kinds and units where the measure is a
+# results variable (actuary.io.presentation), and the comparison's own measures
+ADEQUACY_VARIABLES = {
+    "replacement_rate": pres.Variable("Gross replacement rate at award", "share",
+                                      unit="pension / the worker's earnings in the year of retirement"),
+    "benefit_ratio_10": pres.Variable("Benefit ratio after 10 years of payment", "share",
+                                      unit="pension / average wage of that year"),
+    "benefit_ratio_20": pres.Variable("Benefit ratio after 20 years of payment", "share",
+                                      unit="pension / average wage of that year"),
+}
+YEARLY_VARIABLES = {name: pres.VARIABLES[name] for name in YEARLY if name in pres.VARIABLES}
+YEARLY_VARIABLES["average_old_age_pension"] = pres.Variable("Average old-age pension in payment, end of year",
+                                                            "amount")
+SHEET_NAMES = {"contribution_rate": "Contribution rate", "paygo_cost_rate": "PAYG cost rate",
+               "breakeven_contribution_rate": "Break-even rate", "reserve": "Reserve", "reserve_ratio": "Reserve ratio",
+               "pensioners": "Pensioners", "average_old_age_pension": "Average old-age pension",
+               "benefit_expenditure": "Pensions paid", "replacement_rate": "Replacement rate at award",
+               "benefit_ratio_10": "Benefit ratio after 10 years", "benefit_ratio_20": "Benefit ratio after 20 years"}
+# the measures drawn overlaying the options (the report's comparison chapter draws the first two)
+OVERLAID = ("reserve_ratio", "paygo_cost_rate", "contribution_rate", "reserve")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One measure of the comparison as shown: label with its unit, number format, kind, the value of each
+    option (base first) and each option's difference from the base, as cells hold them (money in the money
+    unit, rates as fractions under a percent format)."""
+
+    name: str
+    label: str
+    format: str
+    kind: str
+    values: np.ndarray
+    differences: np.ndarray
+
+
+def _row(name: str, variable, label: str, values, differences, money_unit: str) -> Row:
+    unit = pres.unit_text(variable, money_unit)
+    return Row(name, pres.header(label, unit), pres.number_format(variable.kind), variable.kind,
+               pres.shown(values, variable.kind, money_unit), pres.shown(differences, variable.kind, money_unit))
+
+
+def summary_rows(ds: xr.Dataset, money_unit: str) -> list[Row]:
+    """The one-number measures by option: depletion year, actuarial balance, GAP by horizon, then the balance
+    sheet items the runs have (in the results' order and words)."""
+    rows = []
+    for name, variable in pres.SUMMARY.items():
+        if name == "gap":
+            for h in ds.horizon.values:
+                label = variable.label.format(int(h))
+                rows.append(_row(f"gap/{int(h)}", variable, label, ds.gap.sel(horizon=h).values,
+                                 ds.gap_difference.sel(horizon=h).values, money_unit))
+        elif name in ds and ds[name].dims == ("option",):
+            rows.append(_row(name, variable, variable.label, ds[name].values, ds[f"{name}_difference"].values,
+                             money_unit))
+    return rows
+
+
+def yearly_rows(ds: xr.Dataset, name: str, money_unit: str) -> tuple[str, Row]:
+    """(label with unit, a Row per year) of a yearly measure, the options side by side."""
+    variable = YEARLY_VARIABLES[name]
+    label = pres.header(variable.label.replace("{}", "").strip(), pres.unit_text(variable, money_unit))
+    rows = [_row(str(int(y)), variable, str(int(y)), ds[name].isel(year=i).values,
+                 ds[f"{name}_difference"].isel(year=i).values, money_unit) for i, y in enumerate(ds.year.values)]
+    return label, rows
+
+
+def adequacy_rows(ds: xr.Dataset, name: str, years=None) -> tuple[str, list[tuple[str, str, Row]]]:
+    """(label with unit, (career, sex, Row by retirement year)) of an adequacy measure; ``years``: the
+    retirement years shown (default every year)."""
+    variable = ADEQUACY_VARIABLES[name]
+    label = pres.header(variable.label, pres.unit_text(variable, "units"))
+    chosen = ds.year.values if years is None else years
+    out = []
+    for career in ds.career.values:
+        for sex in ds.sex.values:
+            for year in chosen:
+                cell = {"career": career, "sex": sex, "year": year}
+                out.append((str(career), pres.SEX_LABELS[str(sex)],
+                            _row(str(int(year)), variable, str(int(year)), ds[name].sel(cell).values,
+                                 ds[f"{name}_difference"].sel(cell).values, "units")))
+    return label, out
+
+
 def write_comparison(ds: xr.Dataset, path, provenance: dict | None = None) -> None:
-    """The comparison workbook: a summary table with the differences from the base (depletion year, actuarial
-    balance, balance-sheet items, GAP by horizon), one sheet per yearly measure with the options side by side,
-    their differences and a chart overlaying them, the adequacy measures of the 1x career, and the sheet
-    "About this run" (``provenance``). Option names are written as literal text."""
+    """The comparison workbook, laid out and formatted as the results workbooks (labels in words, units in the
+    headers, money in the base's money unit): a Summary sheet with the one-number measures (depletion year,
+    actuarial balance, GAP by horizon, balance-sheet items), one sheet per yearly measure and one per adequacy
+    measure (by career, sex and retirement year), each with the options side by side and their differences
+    from the base (option - base); a Charts sheet overlaying the options; and "About this run" (``provenance``).
+    Option names are written as literal text."""
     from openpyxl import Workbook
-    from openpyxl.chart import LineChart, Reference
-    from openpyxl.styles import Font
 
     from .io.provenance import add_about_sheet, for_api
-    from .io.safety import text_cell
+    from .io.results import ChartPages, SheetWriter, print_setup
     from .io.workbook import _atomic_save
 
     options = [str(o) for o in ds.option.values]
+    unit = ds.attrs.get("money_unit", "millions")
+    case = str(ds.attrs["base"])
     wb = Workbook()
+    option_headers = options + [f"{o} - base" for o in options[1:]]
+
+    def table(ws, title: str, index: list[str], rows: list[tuple[list, Row]], freeze: str):
+        writer = SheetWriter(ws)
+        writer.title(1, title)
+        writer.note(2, "Each option side by side with the base, then each option's difference from the base "
+                       "(option - base).")
+        writer.headers(3, index + option_headers)
+        for r, (keys, row) in enumerate(rows, start=4):
+            for c, (key, dim) in enumerate(zip(keys, index), start=1):
+                writer.put(r, c, int(key) if dim == "Year" else key, "0" if dim == "Year" else None,
+                           text=dim != "Year")
+            for c, value in enumerate([*row.values, *row.differences[1:]], start=len(index) + 1):
+                writer.put(r, c, value, row.format)
+        writer.fit()
+        ws.freeze_panes = freeze
+        print_setup(ws, case, title_rows="1:3")
+
     ws = wb.active
     ws.title = "Summary"
-    text_cell(ws, 1, 1, f"Reform options compared with the base ({ds.attrs['base']})").font = Font(bold=True,
-                                                                                                 size=14)
-    headers = ["measure"] + options + [f"{o} - base" for o in options[1:]]
-    for c, header in enumerate(headers, start=1):
-        text_cell(ws, 3, c, header).font = Font(bold=True)
-    rows = [(k, ds[k]) for k in ds.data_vars if ds[k].dims == ("option",)]
-    rows += [(f"GAP {int(h)} years", ds.gap.sel(horizon=h)) for h in ds.horizon.values]
-    for r, (label, values) in enumerate(rows, start=4):
-        ws.cell(row=r, column=1, value=label.replace("_", " "))
-        base = float(values.sel(option="base"))
-        for c, option in enumerate(options, start=2):
-            value = float(values.sel(option=option))
-            ws.cell(row=r, column=c, value=None if math.isnan(value) else value)
-        for c, option in enumerate(options[1:], start=len(options) + 2):
-            value = float(values.sel(option=option)) - base
-            ws.cell(row=r, column=c, value=None if math.isnan(value) else value)
-    ws.column_dimensions["A"].width = 44
-
-    def yearly_sheet(title, key, values):
-        sheet = wb.create_sheet(title[:31])
-        sheet.cell(row=1, column=1, value=title).font = Font(bold=True)
-        for c, header in enumerate(["year"] + options + [f"{o} - base" for o in options[1:]], start=1):
-            text_cell(sheet, 2, c, header).font = Font(bold=True)
-        for i, year in enumerate(ds.year.values):
-            row = 3 + i
-            sheet.cell(row=row, column=1, value=int(year))
-            base = float(values.sel(option="base").isel(year=i))
-            for c, option in enumerate(options, start=2):
-                value = float(values.sel(option=option).isel(year=i))
-                sheet.cell(row=row, column=c, value=None if math.isnan(value) else value)
-            for c, option in enumerate(options[1:], start=len(options) + 2):
-                value = float(values.sel(option=option).isel(year=i)) - base
-                sheet.cell(row=row, column=c, value=None if math.isnan(value) else value)
-        chart = LineChart()
-        chart.title = title
-        chart.x_axis.title = "year"
-        last = 2 + ds.sizes["year"]
-        chart.add_data(Reference(sheet, min_col=2, max_col=1 + len(options), min_row=2, max_row=last),
-                       titles_from_data=True)
-        chart.set_categories(Reference(sheet, min_col=1, min_row=3, max_row=last))
-        chart.width, chart.height = 22, 11
-        sheet.add_chart(chart, f"{chr(ord('A') + min(2 * len(options) + 1, 20))}3")
-
-    for key in YEARLY:
-        if key in ds:
-            yearly_sheet(key.replace("_", " "), key, ds[key])
-    for key in ADEQUACY:
-        yearly_sheet(f"{key.replace('_', ' ')} (1x, male)", key,
-                     ds[key].sel(career=str(ds.career.values[1]), sex="male"))
+    table(ws, f"Reform options compared with the base ({case})", ["Measure"],
+          [([row.label], row) for row in summary_rows(ds, unit)], "B4")
+    for name in YEARLY_VARIABLES:
+        if name in ds:
+            label, rows = yearly_rows(ds, name, unit)
+            table(wb.create_sheet(SHEET_NAMES[name]), label, ["Year"],
+                  [([row.name], row) for row in rows], "B4")
+    for name in ADEQUACY_VARIABLES:
+        label, rows = adequacy_rows(ds, name)
+        title = f"{label}, stylized careers by retirement year (entry at {ds.attrs.get('entry_age', '')})"
+        table(wb.create_sheet(SHEET_NAMES[name]), title,
+              ["Career", "Sex", "Year"], [([career, sex, row.name], row) for career, sex, row in rows], "D4")
+    charts = ChartPages(wb, case)
+    for name in OVERLAID:
+        if name in ds:
+            label, rows = yearly_rows(ds, name, unit)
+            series = {o: np.array([row.values[k] for row in rows]) for k, o in enumerate(options)}
+            charts.line(f"{label.split(' (')[0]}: the options", label[label.find("(") + 1:-1] if "(" in label
+                        else label, ds.year.values, series, rows[0].format)
+    label, rows = adequacy_rows(ds, "replacement_rate")
+    career = str(ds.career.values[1])
+    chosen = [row for c, sex, row in rows if c == career and sex == pres.SEX_LABELS["male"]]
+    charts.line(f"Gross replacement rate at award, {career}, men: the options", "Pension / earnings in the year "
+                "of retirement", ds.year.values, {o: np.array([row.values[k] for row in chosen])
+                                                  for k, o in enumerate(options)}, chosen[0].format,
+                x_title="Year of retirement")
+    charts.finish()
     add_about_sheet(wb, provenance or for_api(None, "compare.write_comparison"))
     _atomic_save(wb, Path(path))

@@ -118,7 +118,17 @@ def test_compare_command_with_option_workbooks(demo, tmp_path):
     assert list(ds.option.values) == ["base", "prices"]
     assert float(ds.reserve_difference.sel(option="base").max()) == 0
     wb = openpyxl.load_workbook(out / "base-comparison.xlsx")
-    assert "reserve ratio" in wb.sheetnames and wb["reserve ratio"]._charts
+    ws = wb["Reserve ratio"]
+    assert [c.value for c in ws[3]] == ["Year", "base", "prices", "prices - base"]
+    assert ws.cell(row=4 + 10, column=1).value == int(ds.year[10])
+    for column, value in ((2, ds.reserve_ratio.sel(option="base")), (3, ds.reserve_ratio.sel(option="prices")),
+                          (4, ds.reserve_ratio_difference.sel(option="prices"))):
+        assert ws.cell(row=4 + 10, column=column).value == pytest.approx(float(value[10]), rel=1e-12)
+    assert ws.cell(row=4, column=2).number_format == "0.00"
+    assert len(wb["Charts"]._charts) == 5
+    summary = {row[0]: row[1:] for row in wb["Summary"].iter_rows(min_row=4, values_only=True) if row[0]}
+    gap = summary[f"General average premium over {int(ds.horizon[-1])} years (% of insurable earnings)"]
+    assert gap[2] == pytest.approx(float(ds.gap_difference.sel(option="prices")[-1]), rel=1e-12)
 
 
 # ----------------------------------------------------------------------------------- adequacy by hand

@@ -146,6 +146,23 @@ def test_minimum_pension_top_up_paid_by_the_state():
     np.testing.assert_allclose(scheme_paid.benefit_expenditure, benefits, rtol=1e-13)
 
 
+def test_fiscal_cost_counts_the_state_top_up_of_the_projection():
+    """Demoland with a universal floor and its minimum pension raised and paid by the state: the fiscal cost
+    is the floor's cost + the state subsidy + the projection's own minimum-pension top-up, year by year; the
+    top-up is positive (the minimum binds) and is the difference between benefits and scheme-financed benefits."""
+    from actuary.floor import floor_benefits
+
+    rows = [{"benefit": "pension", "kind": "old_age", "min_age": 65, "amount": 3000.0}]
+    v = Valuation.demo().replace(settings={"balance_sheet": "no"}, floor=floor_benefits(rows),
+                                 scheme={"minimum_pension": 20000.0, "minimum_pension_financing": "state"})
+    p = v.run().projection
+    top_up = p.benefit_expenditure.values - p.scheme_financed_benefits.values
+    assert np.all(top_up[1:] > 0)
+    np.testing.assert_allclose(p.minimum_pension_top_up.values, top_up, rtol=1e-9)
+    expected = p.floor_cost.sum("floor_benefit").values + p.state_subsidy.values + top_up
+    np.testing.assert_allclose(p.fiscal_cost.values, expected, rtol=1e-9)
+
+
 # ----------------------------------------------------------------------- provisions that change by year
 
 def _from(year, before, after, years=np.arange(T0, T0 + 12)):
