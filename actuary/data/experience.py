@@ -104,8 +104,8 @@ def _outcomes(con, inputs, v1: dt.date, v2: dt.date) -> pd.DataFrame:
                a.annualised AS pay1, b.status AS status2, b.months AS months2, b.annualised AS pay2, w.benefit AS award
         FROM i1 a LEFT JOIN (SELECT DISTINCT ON (id) * FROM i2) b USING (id) LEFT JOIN awards w USING (id))
     SELECT *,
-        k >= {float(sch['vesting_years'])} AS vested,
-        k >= {float(sch['invalidity_vesting_years'])} AS inv_vested,
+        k >= {float(sch['vesting_years'].values[0])} AS vested,
+        k >= {float(sch['invalidity_vesting_years'].values[0])} AS inv_vested,
         age + 1 >= {st['max_retirement_age']} AS forced,
         age + 1 >= {_by_sex(era)} AS early,
         age + 1 >= {_by_sex(nra)} AS normal,
