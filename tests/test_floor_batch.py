@@ -159,3 +159,16 @@ def test_batch_commands_run_a_floor_costing_alone(alone, tmp_path, command):
         assert 'data-figure="tornado"' in html and 'data-figure="fan-floor_cost_pct_gdp"' in html
         assert 'id="stochastic"' not in html and 'id="sensitivity"' not in html   # the scheme's chapters
         assert "general average premium" not in html.split('id="methodology"')[0]
+
+
+@pytest.mark.parametrize("command", [["solve", "--lever", "contribution_rate", "--target", "gap<=0.2"],
+                                     ["compare", "OPTION"]])
+def test_scheme_commands_refuse_a_floor_costing_alone_in_one_paragraph(alone, tmp_path, command):
+    workbook = tmp_path / "alone.xlsx"
+    alone.to_workbook(workbook)
+    arguments = [str(workbook) if a == "OPTION" else a for a in command[1:]]
+    result = CliRunner().invoke(main, [command[0], str(workbook), *arguments, "--out", str(tmp_path / "out")],
+                                terminal_width=200)
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert "social protection floor costing alone (settings.scheme = no)" in " ".join(result.output.split())
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
