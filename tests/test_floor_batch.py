@@ -162,7 +162,7 @@ def test_batch_commands_run_a_floor_costing_alone(alone, tmp_path, command):
 
 
 @pytest.mark.parametrize("command", [["solve", "--lever", "contribution_rate", "--target", "gap<=0.2"],
-                                     ["compare", "OPTION"]])
+                                     ["compare", "OPTION"], ["synth", "--members", "10"]])
 def test_scheme_commands_refuse_a_floor_costing_alone_in_one_paragraph(alone, tmp_path, command):
     workbook = tmp_path / "alone.xlsx"
     alone.to_workbook(workbook)
