@@ -29,15 +29,38 @@ YEARLY = ("insurable_wage_bill", "contributions", "total_expenditure", "reserve"
 NATIONAL_INDICATORS = ("expenditure_pct_gdp",)   # absent from a scheme-only valuation
 # sensitivities that move the national population or GDP (not run for a scheme-only valuation)
 NATIONAL_SENSITIVITIES = ("fertility", "net migration", "coverage")
-NO_SCHEME = ("{what} measure the contributory scheme (GAP, reserve); a floor costing alone (settings.scheme = no) "
-             "has none. Cost the floor beside its scheme, or compare floor-only workbooks with actuary valuate.")
 FLOOR_YEARLY = ("floor_cost_pct_gdp", "fiscal_cost_pct_gdp")   # also, when the case has a floor
+# sensitivities of the contributory scheme's behaviour (not run for a floor costing alone)
+SCHEME_SENSITIVITIES = ("coverage", "retirement rates")
 
 
 def yearly_names(base) -> tuple[str, ...]:
-    """YEARLY (without GDP ratios in a scheme-only valuation), and FLOOR_YEARLY when the case has a floor."""
-    return tuple(k for k in YEARLY if base.inputs.national or k not in NATIONAL_INDICATORS) + \
+    """YEARLY (without GDP ratios in a scheme-only valuation, none for a floor costing alone), and
+    FLOOR_YEARLY when the case has a floor."""
+    scheme = YEARLY if base.inputs.has_scheme else ()
+    return tuple(k for k in scheme if base.inputs.national or k not in NATIONAL_INDICATORS) + \
         (FLOOR_YEARLY if base.inputs.has_floor else ())
+
+
+@dataclass(frozen=True)
+class Measure:
+    """The indicator that ranks the sensitivities and picks the sides of the combined scenarios: a summary
+    variable over the full horizon, ``scale`` turning its data value into a fraction."""
+
+    name: str
+    label: str
+    unit: str
+    scale: float
+
+
+GAP = Measure("gap", "general average premium", "% of insurable earnings", 1.0)
+FLOOR_LEVEL = Measure("floor_cost_level_pct_gdp", "level cost of the floor", "% of GDP", 0.01)
+
+
+def measure(ds: xr.Dataset) -> Measure:
+    """The general average premium; for a floor costing alone (no scheme), the floor's level cost as a
+    share of GDP (the constant share with the same present value as the cost)."""
+    return GAP if "gap" in ds else FLOOR_LEVEL
 
 
 @dataclass(frozen=True)
@@ -135,11 +158,12 @@ def clipped(scale: float, *keys) -> dict:
     return {key: ClippedScale(scale) for key in keys}
 
 
-def standard_sensitivities(national: bool = True) -> list[tuple[str, Scenario, Scenario]]:
+def standard_sensitivities(national: bool = True, scheme: bool = True) -> list[tuple[str, Scenario, Scenario]]:
     """(assumption, down, up) pairs of the ILO-ISSA one-at-a-time sensitivities; "up" raises the
     assumption (more births, faster mortality improvement, higher wages, ...). Without a national
     population (``national`` False) those that move the population or GDP are left out and real wage
-    growth moves alone."""
+    growth moves alone; without a scheme (a floor costing alone, ``scheme`` False) those of the
+    scheme's behaviour (coverage, retirement rates) are left out."""
     pairs = [
         ("fertility", {"demography.fertility": Scale(0.8)}, {"demography.fertility": Scale(1.2)}),
         ("mortality improvement", {"demography.mortality_improvement": Scale(0.5)},
@@ -156,19 +180,22 @@ def standard_sensitivities(national: bool = True) -> list[tuple[str, Scenario, S
     if not national:
         pairs = [(name, *({k: v for k, v in side.items() if k != "economy.productivity_growth"} for side in sides))
                  for name, *sides in pairs if name not in NATIONAL_SENSITIVITIES]
+    if not scheme:
+        pairs = [pair for pair in pairs if pair[0] not in SCHEME_SENSITIVITIES]
     return [(name, Scenario(f"{name} down", down), Scenario(f"{name} up", up)) for name, down, up in pairs]
 
 
 def combined_scenarios(one_at_a_time: xr.Dataset) -> list[Scenario]:
     """Optimistic and pessimistic scenarios: every assumption moved to the side that lowered
-    (optimistic) or raised (pessimistic) the full-horizon GAP in its one-at-a-time run; the sides are
-    read from the results because some directions depend on the scheme (e.g. retirement rates with
-    a given early-retirement reduction)."""
+    (optimistic) or raised (pessimistic) the full-horizon GAP (a floor costing alone: the floor's level
+    cost, :func:`measure`) in its one-at-a-time run; the sides are read from the results because some
+    directions depend on the scheme (e.g. retirement rates with a given early-retirement reduction)."""
     optimistic, pessimistic = {}, {}
+    ranked = one_at_a_time[measure(one_at_a_time).name]
     for name, down, up in _sensitivities_of(one_at_a_time):
-        gap_down = float(one_at_a_time.gap.sel(scenario=down.name).isel(horizon=-1))
-        gap_up = float(one_at_a_time.gap.sel(scenario=up.name).isel(horizon=-1))
-        good, bad = (up, down) if gap_up <= gap_down else (down, up)
+        value_down = float(ranked.sel(scenario=down.name).isel(horizon=-1))
+        value_up = float(ranked.sel(scenario=up.name).isel(horizon=-1))
+        good, bad = (up, down) if value_up <= value_down else (down, up)
         optimistic.update(good.overrides)
         pessimistic.update(bad.overrides)
     return [Scenario("optimistic", optimistic), Scenario("pessimistic", pessimistic)]
@@ -186,10 +213,18 @@ def _run_one(base, scenario: Scenario) -> dict:
     except Exception as error:  # a scenario the engine cannot project: reported, the others go on
         return {"name": scenario.name, "error": f"{type(error).__name__}: {error}"}
     p, s = results.projection, results.summary
-    return {"name": scenario.name,
-            "yearly": {k: p[k].values for k in yearly_names(base)},
-            "gap": s.gap.values, "horizon": s.horizon.values,
-            "depletion_year": float(s.depletion_year), "actuarial_balance": float(s.actuarial_balance)}
+    return {"name": scenario.name, "yearly": {k: p[k].values for k in yearly_names(base)},
+            "horizon": s.horizon.values, "summary": {k: s[k].values for k in summary_names(base)}}
+
+
+BY_HORIZON = ("gap", "floor_cost_level_pct_gdp")   # summary values kept by horizon
+
+
+def summary_names(base) -> tuple[str, ...]:
+    """The summary values kept of each scenario: the GAP (by horizon), depletion year and actuarial
+    balance of a scheme; the floor's level cost (by horizon) when the case has a floor."""
+    return (("gap", "depletion_year", "actuarial_balance") if base.inputs.has_scheme else ()) + \
+        (("floor_cost_level_pct_gdp",) if base.inputs.has_floor else ())
 
 
 def _run_chunk(base, scenarios):
@@ -201,8 +236,6 @@ def run_scenarios(base, scenarios: list[Scenario], workers: int | None = None, s
     """Run scenarios in process, on a local Dask cluster (``workers``) or an existing Dask scheduler
     (``scheduler`` address), in chunks; results are the same whichever way. Returns a Dataset with a
     ``scenario`` dimension; failed scenarios have ``status`` = their error and NaN results."""
-    if not base.inputs.has_scheme:
-        raise InputError(NO_SCHEME.format(what="Scenario and sensitivity runs"))
     base = base.replace(settings={"balance_sheet": "no"})
     chunks = [scenarios[i:i + chunk_size] for i in range(0, len(scenarios), chunk_size)]
     with _dask_client(workers, scheduler) as client:
@@ -362,9 +395,8 @@ def _scenario_dataset(base, outcomes) -> xr.Dataset:
     horizons = ok[0]["horizon"] if ok else np.array([years.size])
     yearly = yearly_names(base)
     data = {k: np.full((len(outcomes), years.size), np.nan) for k in yearly}
-    gap = np.full((len(outcomes), horizons.size), np.nan)
-    depletion = np.full(len(outcomes), np.nan)
-    balance = np.full(len(outcomes), np.nan)
+    summary = {k: np.full((len(outcomes),) + ((horizons.size,) if k in BY_HORIZON else ()), np.nan)
+               for k in summary_names(base)}
     status = []
     for i, o in enumerate(outcomes):
         if "error" in o:
@@ -373,18 +405,17 @@ def _scenario_dataset(base, outcomes) -> xr.Dataset:
         status.append("ok")
         for k in yearly:
             data[k][i] = o["yearly"][k]
-        gap[i] = o["gap"]
-        depletion[i] = o["depletion_year"]
-        balance[i] = o["actuarial_balance"]
+        for k in summary:
+            summary[k][i] = o["summary"][k]
     ds = xr.Dataset({k: (("scenario", "year"), v) for k, v in data.items()},
                     coords={"scenario": names, "year": years, "horizon": horizons})
-    ds["gap"] = (("scenario", "horizon"), gap)
-    ds["depletion_year"] = ("scenario", depletion)
-    ds["actuarial_balance"] = ("scenario", balance)
+    for k, values in summary.items():
+        ds[k] = (("scenario", "horizon") if k in BY_HORIZON else "scenario", values)
     ds["status"] = ("scenario", np.array(status, dtype=object).astype(str))
     ds.attrs["failed"] = ", ".join(n for n, s in zip(names, status) if s != "ok")
     ds.attrs.update(case_name=str(base.name), money_unit=base.inputs.settings["money_unit"])
     ds.attrs["national_population"] = base.inputs.settings["national_population"]
+    ds.attrs["scheme"] = "yes" if base.inputs.has_scheme else "no"
     return ds
 
 
@@ -392,7 +423,7 @@ def sensitivity(base, workers=None, scheduler=None, extra: list[Scenario] | None
     """The base run, the standard one-at-a-time sensitivities, the combined optimistic and
     pessimistic scenarios and any ``extra`` scenarios (e.g. from a Scenarios sheet)."""
     scenarios = [Scenario("base")]
-    for _, down, up in standard_sensitivities(base.inputs.national):
+    for _, down, up in standard_sensitivities(base.inputs.national, base.inputs.has_scheme):
         scenarios += [down, up]
     extra = list(extra or [])
     taken = [s.name for s in extra if s.name in standard_names()]
@@ -404,7 +435,7 @@ def sensitivity(base, workers=None, scheduler=None, extra: list[Scenario] | None
         raise InputError(f"scenario '{repeated[0]}' is defined twice (in the valuation workbook and in --scenarios?); "
                          "give each scenario one name.")
     first = run_scenarios(base, scenarios + extra, workers=workers, scheduler=scheduler)
-    failed = [a for a, down, up in standard_sensitivities(base.inputs.national)
+    failed = [a for a, down, up in standard_sensitivities(base.inputs.national, base.inputs.has_scheme)
               if any(first.status.sel(scenario=s.name).item() != "ok" for s in (down, up))]
     if failed:  # the combined scenarios take their sides from these runs: they cannot be built
         reason = f"not run: the one-at-a-time '{failed[0]}' scenarios failed, so its side is unknown"
@@ -420,30 +451,41 @@ def sensitivity(base, workers=None, scheduler=None, extra: list[Scenario] | None
 def _sensitivities_of(ds: xr.Dataset) -> list[tuple[str, Scenario, Scenario]]:
     """The standard sensitivities that were run (a scheme-only valuation runs fewer)."""
     national = ds.attrs.get("national_population", "yes") == "yes"
-    return [(name, down, up) for name, down, up in standard_sensitivities(national)
+    scheme = ds.attrs.get("scheme", "yes") == "yes"
+    return [(name, down, up) for name, down, up in standard_sensitivities(national, scheme)
             if down.name in ds.scenario.values and up.name in ds.scenario.values]
 
 
 def tornado(ds: xr.Dataset, years_ahead=(25, 50)) -> list[dict]:
-    """Rows of the tornado table: for each assumption, the full-horizon GAP, depletion year and reserve
-    ratio at +25/+50 years (those within the horizon; and, with a floor, its cost and the fiscal cost as % of
-    GDP) in the down and up scenarios, sorted by the GAP swing."""
+    """Rows of the tornado table: for each assumption, in the down and up scenarios, the :func:`measure`
+    that ranks them (``down``, ``up``, ``base``: fractions; the full-horizon GAP, also as ``gap_*``, or for
+    a floor costing alone the floor's level cost), the depletion year and the reserve ratio at +25/+50
+    years (those within the horizon; and, with a floor, its level cost and its cost and the fiscal cost as
+    % of GDP at +25/+50 years, percent as in the data), sorted by the swing of the measure."""
     base = ds.sel(scenario="base")
+    ranked = measure(ds)
     t0 = int(ds.year.values[0])
     years_ahead = [n for n in years_ahead if n <= ds.sizes["year"]]
+    yearly = tuple(k for k in ("reserve_ratio",) + FLOOR_YEARLY if k in ds)
     rows = []
     for name, down, up in _sensitivities_of(ds):
         row = {"assumption": name}
-        for side, scenario in (("down", down.name), ("up", up.name)):
+        for side, scenario in (("down", down.name), ("up", up.name), ("base", "base")):
             s = ds.sel(scenario=scenario)
-            row[f"gap_{side}"] = float(s.gap.isel(horizon=-1))
-            row[f"depletion_{side}"] = float(s.depletion_year)
+            row[side] = ranked.scale * float(s[ranked.name].isel(horizon=-1))
+            if "gap" in ds:
+                row[f"gap_{side}"] = float(s.gap.isel(horizon=-1))
+            if "floor_cost_level_pct_gdp" in ds:
+                row[f"floor_cost_level_pct_gdp_{side}"] = float(s.floor_cost_level_pct_gdp.isel(horizon=-1))
+            if side == "base":
+                continue
+            if "depletion_year" in ds:
+                row[f"depletion_{side}"] = float(s.depletion_year)
             for n in years_ahead:
                 year = t0 + n - 1   # NaN beyond a shorter horizon
-                for name in ("reserve_ratio",) + tuple(k for k in FLOOR_YEARLY if k in ds):
-                    row[f"{name}_{n}_{side}"] = float(s[name].sel(year=year)) if year in ds.year else np.nan
-        row["gap_base"] = float(base.gap.isel(horizon=-1))
-        row["swing"] = abs(row["gap_up"] - row["gap_down"])
+                for k in yearly:
+                    row[f"{k}_{n}_{side}"] = float(s[k].sel(year=year)) if year in ds.year else np.nan
+        row["swing"] = abs(row["up"] - row["down"])
         rows.append(row)
     return sorted(rows, key=lambda r: -r["swing"])
 
@@ -567,10 +609,11 @@ def _describe(scenario: Scenario) -> str:
 
 def write_sensitivity(ds: xr.Dataset, path, provenance: dict | None = None) -> None:
     """The sensitivity workbook: the tornado table (general average premium, depletion year and
-    reserve ratios in the down and up runs of each assumption), every scenario's key results, the
-    reserve ratio and PAYG cost rate of every scenario year by year, and charts (tornado with its
-    labels clear of the bars, reserve ratio and PAYG cost rate of the base, optimistic and
-    pessimistic scenarios), each on its own page."""
+    reserve ratios in the down and up runs of each assumption; a floor costing alone: the floor's level
+    cost; with a floor, its cost and the fiscal cost as % of GDP), every scenario's key results, the
+    yearly indicators of every scenario year by year, and charts (tornado with its labels clear of the
+    bars, reserve ratio, PAYG cost rate and the floor's cost of the base, optimistic and pessimistic
+    scenarios, those the case has), each on its own page."""
     from openpyxl import Workbook
 
     from .io import presentation as pres
@@ -587,29 +630,35 @@ def write_sensitivity(ds: xr.Dataset, path, provenance: dict | None = None) -> N
     ws = wb.active
     ws.title = "Tornado"
     writer = SheetWriter(ws)
-    writer.title(1, f"{case}: sensitivity of the general average premium over {n_years} years and other indicators "
-                    "to each assumption, moved down and up")
-    headers = ["Assumption", "GAP, base (% of insurable earnings)", "GAP, assumption down (%)",
-               "GAP, assumption up (%)", "Change down (percentage points)", "Change up (percentage points)",
-               "Depletion year, down", "Depletion year, up"]
-    formats = [None, "0.00%", "0.00%", "0.00%", "+0.00%;-0.00%;0.00%", "+0.00%;-0.00%;0.00%", "0", "0"]
-    for n in ahead:
-        headers += [f"Reserve ratio in {t0 + n - 1}, down (years of expenditure)",
-                    f"Reserve ratio in {t0 + n - 1}, up (years of expenditure)"]
-        formats += ["0.00", "0.00"]
-    floor = [k for k in FLOOR_YEARLY if k in ds]   # a social protection floor beside the scheme
+    ranked = measure(ds)
+    short = "GAP" if ranked is GAP else ranked.label.capitalize()
+    writer.title(1, f"{case}: sensitivity of the {ranked.label} over {n_years} years and other indicators to each "
+                    "assumption, moved down and up")
+    headers = ["Assumption", f"{short}, base ({ranked.unit})", f"{short}, assumption down (%)",
+               f"{short}, assumption up (%)", "Change down (percentage points)", "Change up (percentage points)"]
+    formats = [None, "0.00%", "0.00%", "0.00%", "+0.00%;-0.00%;0.00%", "+0.00%;-0.00%;0.00%"]
+    scheme = "depletion_year" in ds   # a floor costing alone has no reserve
+    if scheme:
+        headers += ["Depletion year, down", "Depletion year, up"]
+        formats += ["0", "0"]
+        for n in ahead:
+            headers += [f"Reserve ratio in {t0 + n - 1}, down (years of expenditure)",
+                        f"Reserve ratio in {t0 + n - 1}, up (years of expenditure)"]
+            formats += ["0.00", "0.00"]
+    floor = [k for k in FLOOR_YEARLY if k in ds]   # a social protection floor beside the scheme, or alone
     for k in floor:
         for n in ahead:
             headers += [f"{pres.VARIABLES[k].label} in {t0 + n - 1}, {side} (% of GDP)" for side in ("down", "up")]
             formats += ["0.00%", "0.00%"]
     table = []
     for row in rows:
-        values = [row["assumption"], row["gap_base"], row["gap_down"], row["gap_up"], row["gap_down"] - row["gap_base"],
-                  row["gap_up"] - row["gap_base"]]
-        values += ["none" if np.isnan(row[f"depletion_{side}"]) else int(row[f"depletion_{side}"])
-                   for side in ("down", "up")]
-        for n in ahead:
-            values += [row[f"reserve_ratio_{n}_down"], row[f"reserve_ratio_{n}_up"]]
+        values = [row["assumption"], row["base"], row["down"], row["up"], row["down"] - row["base"],
+                  row["up"] - row["base"]]
+        if scheme:
+            values += ["none" if np.isnan(row[f"depletion_{side}"]) else int(row[f"depletion_{side}"])
+                       for side in ("down", "up")]
+            for n in ahead:
+                values += [row[f"reserve_ratio_{n}_down"], row[f"reserve_ratio_{n}_up"]]
         for k in floor:   # percent in the data, a percentage format in the workbook
             for n in ahead:
                 values += [row[f"{k}_{n}_down"] / 100, row[f"{k}_{n}_up"] / 100]
@@ -625,20 +674,28 @@ def write_sensitivity(ds: xr.Dataset, path, provenance: dict | None = None) -> N
     ws = wb.create_sheet("Scenarios")
     writer = SheetWriter(ws)
     writer.title(1, "Key results of every scenario")
-    headers = ["Scenario", "Status", "Depletion year", "Actuarial balance (% of insurable earnings)"] + \
-        [f"GAP over {int(h)} years (% of insurable earnings)" for h in ds.horizon.values] + \
-        [f"Reserve ratio in {t0 + n - 1} (years of expenditure)" for n in ahead] + \
-        [f"{pres.VARIABLES[k].label} in {t0 + n - 1} (% of GDP)" for k in floor for n in ahead]
-    formats = [None, None, "0", "0.00%"] + ["0.00%"] * ds.sizes["horizon"] + ["0.00"] * len(ahead) + \
-        ["0.00%"] * (len(floor) * len(ahead))
+    headers, formats = ["Scenario", "Status"], [None, None]
+    if scheme:
+        headers += ["Depletion year", "Actuarial balance (% of insurable earnings)"] + \
+            [f"GAP over {int(h)} years (% of insurable earnings)" for h in ds.horizon.values] + \
+            [f"Reserve ratio in {t0 + n - 1} (years of expenditure)" for n in ahead]
+        formats += ["0", "0.00%"] + ["0.00%"] * ds.sizes["horizon"] + ["0.00"] * len(ahead)
+    if "floor_cost_level_pct_gdp" in ds:
+        headers += [f"Level cost of the floor over {int(h)} years (% of GDP)" for h in ds.horizon.values]
+        formats += ["0.00%"] * ds.sizes["horizon"]
+    headers += [f"{pres.VARIABLES[k].label} in {t0 + n - 1} (% of GDP)" for k in floor for n in ahead]
+    formats += ["0.00%"] * (len(floor) * len(ahead))
     table = []
     for name in ds.scenario.values:
         s = ds.sel(scenario=name)
-        depletion = float(s.depletion_year)
-        table.append([str(name), str(s.status.values), "none" if np.isnan(depletion) else int(depletion),
-                      float(s.actuarial_balance)] + [float(g) for g in s.gap.values] +
-                     [float(s.reserve_ratio.sel(year=t0 + n - 1)) for n in ahead] +
-                     [float(s[k].sel(year=t0 + n - 1)) / 100 for k in floor for n in ahead])
+        values = [str(name), str(s.status.values)]
+        if scheme:
+            depletion = float(s.depletion_year)
+            values += ["none" if np.isnan(depletion) else int(depletion), float(s.actuarial_balance)] + \
+                [float(g) for g in s.gap.values] + [float(s.reserve_ratio.sel(year=t0 + n - 1)) for n in ahead]
+        if "floor_cost_level_pct_gdp" in ds:
+            values += [float(v) / 100 for v in s.floor_cost_level_pct_gdp.values]
+        table.append(values + [float(s[k].sel(year=t0 + n - 1)) / 100 for k in floor for n in ahead])
     writer.table(2, headers, table, formats)
     writer.fit()
     ws.freeze_panes = "B3"
@@ -662,15 +719,20 @@ def write_sensitivity(ds: xr.Dataset, path, provenance: dict | None = None) -> N
         print_setup(ws, case)
 
     charts = ChartPages(wb, case)
-    charts.bars(f"Tornado: change in the general average premium over {n_years} years",
-                "Change in the GAP (percentage points of insurable earnings)", [r["assumption"] for r in rows],
-                {"Assumption down": np.array([r["gap_down"] - r["gap_base"] for r in rows]),
-                 "Assumption up": np.array([r["gap_up"] - r["gap_base"] for r in rows])}, "+0.0%;-0.0%;0.0%")
+    change = "the GAP (percentage points of insurable earnings)" if ranked is GAP else \
+        f"the {ranked.label} (percentage points of GDP)"
+    charts.bars(f"Tornado: change in the {ranked.label} over {n_years} years", f"Change in {change}",
+                [r["assumption"] for r in rows],
+                {"Assumption down": np.array([r["down"] - r["base"] for r in rows]),
+                 "Assumption up": np.array([r["up"] - r["base"] for r in rows])}, "+0.0%;-0.0%;0.0%")
     shown = [n for n in ("base", "optimistic", "pessimistic") if n in ds.scenario.values]
-    charts.line("Reserve ratio: base, optimistic and pessimistic scenarios", "years of expenditure", ds.year.values,
-                {n: ds.reserve_ratio.sel(scenario=n).values for n in shown}, "0.0")
-    charts.line("PAYG cost rate: base, optimistic and pessimistic scenarios", "% of insurable earnings",
-                ds.year.values, {n: ds.paygo_cost_rate.sel(scenario=n).values for n in shown}, "0%")
+    for name, title, axis, fmt in (("reserve_ratio", "Reserve ratio", "years of expenditure", "0.0"),
+                                   ("paygo_cost_rate", "PAYG cost rate", "% of insurable earnings", "0%"),
+                                   ("floor_cost_pct_gdp", "Cost of the floor", "% of GDP", "0.0%")):
+        if name in ds:
+            scale = 0.01 if pres.VARIABLES[name].kind == "percent" else 1.0
+            charts.line(f"{title}: base, optimistic and pessimistic scenarios", axis, ds.year.values,
+                        {n: scale * ds[name].sel(scenario=n).values for n in shown}, fmt)
     charts.finish()
     if provenance is None:
         provenance = for_api(None, "batch.write_sensitivity")

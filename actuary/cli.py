@@ -264,7 +264,7 @@ def sensitivity_command(workbook, scenarios_path, out, name, workers, scheduler)
     """Standard sensitivity tests (each assumption down and up), combined optimistic and pessimistic
     scenarios and any scenarios of a Scenarios sheet; writes a workbook with the tornado table and chart.
     Exits 3 (after writing the others' results) when some scenarios failed."""
-    from .batch import read_scenarios, sensitivity, tornado, write_sensitivity
+    from .batch import measure, read_scenarios, sensitivity, tornado, write_sensitivity
     from .io.provenance import dataset_attributes, file_sha256
 
     name = output_stem(workbook, name)
@@ -284,14 +284,15 @@ def sensitivity_command(workbook, scenarios_path, out, name, workers, scheduler)
         ds.attrs.update(dataset_attributes(record))
         ds.to_netcdf(outputs.path(nc_name))
         path, nc_path = outputs.commit()
-    table = Table(title=escape(f"{valuation.name}: general average premium over {ds.sizes['year']} years"))
+    ranked = measure(ds)   # the GAP; for a floor costing alone, the floor's level cost (% of GDP)
+    table = Table(title=escape(f"{valuation.name}: {ranked.label} over {ds.sizes['year']} years ({ranked.unit})"))
     for column in ("assumption", "down", "base", "up"):
         table.add_column(column, justify="left" if column == "assumption" else "right")
     for row in tornado(ds):
-        table.add_row(row["assumption"], f"{100 * row['gap_down']:.2f}%", f"{100 * row['gap_base']:.2f}%",
-                      f"{100 * row['gap_up']:.2f}%")
+        table.add_row(row["assumption"], *(f"{100 * row[side]:.2f}%" for side in ("down", "base", "up")))
     for scenario in ("optimistic", "pessimistic"):
-        table.add_row(scenario, "", "", f"{100 * float(ds.gap.sel(scenario=scenario).isel(horizon=-1)):.2f}%")
+        value = ranked.scale * float(ds[ranked.name].sel(scenario=scenario).isel(horizon=-1))
+        table.add_row(scenario, "", "", f"{100 * value:.2f}%")
     console.print(table)
     _wrote(path, "tornado table and chart, every scenario")
     _wrote(nc_path, "results by scenario")
@@ -362,15 +363,20 @@ def stochastic_command(workbook, n_paths, seed, chunk_size, out, name, workers, 
             ds.to_zarr(outputs.path(data_name), mode="w", consolidated=False)
         xlsx_path, data_path = outputs.commit()
     years = ds.year.values
+    scheme = "paygo_cost_rate" in ds   # else a floor costing alone: the floor's cost
     table = Table(title=escape(f"{valuation.name}: {n_paths:,} paths, seed {seed}"))
-    for column in ("year", "PAYG P5", "PAYG median", "PAYG P95", "reserve ratio median", "P(depleted)"):
+    for column in ("year", "PAYG P5", "PAYG median", "PAYG P95", "reserve ratio median", "P(depleted)") if scheme \
+            else ("year", "floor % GDP P5", "floor % GDP median", "floor % GDP P95"):
         table.add_column(column, justify="right")
     for year in [years[0], *[y for y in years if (y - years[0]) % 10 == 9]]:
         s = ds.sel(year=year)
+        if not scheme:
+            table.add_row(str(year), *(f"{float(s.floor_cost_pct_gdp.sel(percentile=p)):.2f}%" for p in (5, 50, 95)))
+            continue
         table.add_row(str(year), *(f"{100 * float(s.paygo_cost_rate.sel(percentile=p)):.2f}%" for p in (5, 50, 95)),
                       f"{float(s.reserve_ratio.sel(percentile=50)):.2f}", f"{100 * float(s.probability_of_depletion):.1f}%")
     console.print(table)
-    _wrote(xlsx_path, "percentiles and fan charts, probability of depletion")
+    _wrote(xlsx_path, "percentiles and fan charts" + (", probability of depletion" if scheme else ""))
     _wrote(data_path, f"percentiles{', every path' if keep_paths else ''}")
 
 

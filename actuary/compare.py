@@ -65,6 +65,12 @@ def comparison(base, options: dict) -> xr.Dataset:
     if not options:
         raise InputError("compare: no options; give option workbooks or a Reforms sheet in the base workbook.")
     names = ["base"] + list(options)
+    alone = next((n for n, v in zip(names, [base, *options.values()]) if not v.inputs.has_scheme), None)
+    if alone is not None:
+        raise InputError(f"compare: {'the base' if alone == 'base' else f'option {alone!r}'} is a social protection "
+                         "floor costing alone (settings.scheme = no); compare sets contributory schemes side by side "
+                         "(contributions, reserve, GAP, adequacy), which it does not have. Cost floor designs with "
+                         "actuary valuate, actuary sensitivity or actuary stochastic.")
     if len(set(names)) != len(names):
         raise InputError(f"compare: option names must be distinct and not 'base'; got {', '.join(names[1:])}.")
     years = base.inputs.coords["year"]

@@ -413,9 +413,10 @@ def floor_summary(ds: xr.Dataset, horizons) -> dict:
 
 
 def national_projection(inputs, engine: str = "kernel") -> xr.Dataset:
-    """The projection of a floor costing alone: population, GDP and the floor (no scheme)."""
-    from .projection import (demographic_dependency_ratio, employment_share, gross_domestic_product,
-                             mortality_table, population_kernel_inputs, run_population)
+    """The projection of a floor costing alone: population, GDP, life expectancy at 65 and the floor (no
+    scheme)."""
+    from .projection import (add_report_variables, demographic_dependency_ratio, employment_share,
+                             gross_domestic_product, mortality_table, population_kernel_inputs, run_population)
 
     eco = inputs.economy
     years = inputs.coords["year"]
@@ -443,7 +444,7 @@ def national_projection(inputs, engine: str = "kernel") -> xr.Dataset:
     extend = floor_extension(inputs, dict(p, **out), None, indices["prices"], indices["wages"], np.zeros(years.size),
                              engine)
     more, more_coords = extend(variables)
-    ds = xr.Dataset({**variables, **more}, coords={**coords, **more_coords})
+    ds = add_report_variables(xr.Dataset({**variables, **more}, coords={**coords, **more_coords}), inputs)
     ds.attrs.update({"valuation_year": int(years[0]), "horizon": int(years.size), "min_age": inputs.settings["min_age"],
                      "scheme": "no", "conventions": "flows of each year; stocks at the end of the year (1 January "
                                                    "of the next); valuation-date stocks in *_at_valuation"})

@@ -367,6 +367,11 @@ def _solve_affine(base, run: _Run, target: Target, lever: str, steps, start: int
 def solve(valuation, lever: str, target, start: int | None = None, until: int | None = None) -> Solution:
     """The value of ``lever`` that meets ``target`` (see the module docstring); ``start`` and ``until``
     default to the valuation year and the last projection year."""
+    if not valuation.inputs.has_scheme:
+        raise InputError(f"solve: '{valuation.name}' is a social protection floor costing alone (settings.scheme = "
+                         "no); the levers and targets of solve are those of a contributory scheme (contribution "
+                         "rate, retirement ages, reserve, GAP), which it does not have. Cost floor designs with "
+                         "actuary valuate, actuary sensitivity or actuary stochastic.")
     target = parse_target(target) if isinstance(target, str) else target
     name, steps = parse_lever(lever)
     years = _years(valuation)

@@ -31,6 +31,8 @@ from .validation import InputError
 PERCENTILES = (5, 25, 50, 75, 95)
 # indicators that need the national population: absent from a scheme-only valuation's results
 NATIONAL_INDICATORS = ("gdp", "expenditure_pct_gdp", "demographic_dependency_ratio")
+# the yearly indicators of a floor costing alone (no scheme)
+FLOOR_ONLY_INDICATORS = ("gdp", "wage_index", "demographic_dependency_ratio") + FLOOR_INDICATORS
 
 
 @dataclass(frozen=True)
@@ -173,8 +175,11 @@ def path_valuation(base, draws: dict, i: int):
 
 
 def pack(base) -> dict:
-    """The base valuation's arrays shared by every path (sent once to each worker)."""
+    """The base valuation's arrays shared by every path (sent once to each worker); for a floor costing
+    alone, the valuation itself (each path is projected in full: :func:`floor_only_paths`)."""
     inputs = base.inputs
+    if not inputs.has_scheme:
+        return {"inputs": inputs, "valuation": base}
     sch, beh, eco, st = inputs.scheme, inputs.behaviour, inputs.economy, inputs.settings
     kin = build_kernel_inputs(inputs)
     p, ins, pen, fin = kin.population, kin.insured, kin.pensions, kin.finance
@@ -242,8 +247,24 @@ def pack(base) -> dict:
 
 
 def indicator_names(packed: dict) -> tuple[str, ...]:
-    """The yearly indicators of each path: INDICATORS, and FLOOR_INDICATORS when the case has a floor."""
+    """The yearly indicators of each path: INDICATORS, and FLOOR_INDICATORS when the case has a floor;
+    FLOOR_ONLY_INDICATORS for a floor costing alone."""
+    if "valuation" in packed:
+        return FLOOR_ONLY_INDICATORS
     return INDICATORS + (FLOOR_INDICATORS if packed["floor_rules"].shape[0] else ())
+
+
+def floor_only_paths(base, params: StochasticParameters, seed: int, paths) -> np.ndarray:
+    """Indicators [path, indicator, year] (FLOOR_ONLY_INDICATORS) of a floor costing alone: the full
+    valuation of each path (:func:`path_valuation`; a projection of the population, GDP and the floor
+    takes a few hundredths of a second, so no batch kernel is needed)."""
+    draws = draw_paths(base.inputs, params, seed, paths)
+    out = np.empty((len(paths), len(FLOOR_ONLY_INDICATORS), base.inputs.coords["year"].size))
+    for i in range(len(paths)):
+        projection = path_valuation(base, draws, i).run().projection
+        for k, name in enumerate(FLOOR_ONLY_INDICATORS):
+            out[i, k] = projection[name].values
+    return out
 
 
 def run_chunk(packed: dict, params: StochasticParameters, seed: int, paths,
@@ -257,6 +278,8 @@ def run_chunk(packed: dict, params: StochasticParameters, seed: int, paths,
     running a full team of spinning OpenMP threads on the same cores run at half speed."""
     if threads is not None:
         numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
+    if "valuation" in packed:
+        return floor_only_paths(packed["valuation"], params, seed, paths)
     draws = draw_paths(packed["inputs"], params, seed, paths)
     # arrays that travelled to a Dask worker may arrive unaligned: realign them, or Numba compiles (and
     # runs) a separate unaligned version of the kernel
@@ -343,14 +366,13 @@ def simulate(base, n_paths: int, seed: int = 0, chunk_size: int = 250, workers: 
              scheduler: str | None = None, params: StochasticParameters | None = None, keep_paths: bool = False,
              pilot: int = 200, progress=None) -> xr.Dataset:
     """Run ``n_paths`` stochastic paths; returns percentiles 5/25/50/75/95 of every yearly indicator,
-    the probability of depletion by year and, with ``keep_paths``, every path's indicators.
+    the probability of depletion by year (of a scheme: a floor costing alone has no reserve, its
+    indicators are FLOOR_ONLY_INDICATORS) and, with ``keep_paths``, every path's indicators.
 
     Memory does not grow with ``n_paths`` (without ``keep_paths``): chunks are generated as they are
     scheduled and at most a few per worker are in flight."""
-    from .batch import NO_SCHEME, _dask_client, placement
+    from .batch import _dask_client, placement
 
-    if not base.inputs.has_scheme:
-        raise InputError(NO_SCHEME.format(what="Stochastic runs"))
     params = params or StochasticParameters()
     for option, value, low, high in (("--paths", n_paths, 1, None), ("--seed", seed, 0, 2 ** 63 - 1),
                                      ("--chunk-size", chunk_size, 1, MAX_CHUNK_SIZE)):
@@ -361,6 +383,7 @@ def simulate(base, n_paths: int, seed: int = 0, chunk_size: int = 250, workers: 
     if keep_paths:
         check_kept_paths_fit(n_paths, years.size)
     packed = pack(base)
+    names = indicator_names(packed)
     chunks = path_chunks(n_paths, chunk_size)
     # the histogram ranges come from the first ``pilot`` paths (whatever the chunking), taken from the
     # chunks that hold them: no path is run twice
@@ -373,10 +396,11 @@ def simulate(base, n_paths: int, seed: int = 0, chunk_size: int = 250, workers: 
 
     def consume(i, values):
         reducer.add(values)
-        # depleted by the end of year t: benefits not payable in full in some year up to t (the reserve has
-        # been, or would have been, negative)
-        short = values[:, INDICATORS.index("payable_share"), :] < 1.0
-        depleted[:] += np.logical_or.accumulate(short, axis=1).sum(axis=0)
+        if "payable_share" in names:   # a scheme (a floor costing alone has no reserve)
+            # depleted by the end of year t: benefits not payable in full in some year up to t (the reserve has
+            # been, or would have been, negative)
+            short = values[:, names.index("payable_share"), :] < 1.0
+            depleted[:] += np.logical_or.accumulate(short, axis=1).sum(axis=0)
         if keep_paths:
             kept[i] = values
         if progress:
@@ -419,14 +443,14 @@ def simulate(base, n_paths: int, seed: int = 0, chunk_size: int = 250, workers: 
                     running.add(submit(*following))
     percentiles = reducer.percentiles(PERCENTILES)
     ds = xr.Dataset(coords={"percentile": list(PERCENTILES), "year": years})
-    names = indicator_names(packed)
     reported = [(k, name) for k, name in enumerate(names) if base.inputs.national or name not in NATIONAL_INDICATORS]
     for k, name in reported:
         ds[name] = (("percentile", "year"), percentiles[:, k, :])
-    ds["probability_of_depletion"] = ("year", depleted / n_paths,
-                                      {"description": "share of paths depleted by the end of the year: a year whose "
-                                                      "benefits the year's income and the reserve left could not pay "
-                                                      "in full (payable_share < 1)"})
+    if "payable_share" in names:
+        ds["probability_of_depletion"] = ("year", depleted / n_paths,
+                                          {"description": "share of paths depleted by the end of the year: a year "
+                                                          "whose benefits the year's income and the reserve left "
+                                                          "could not pay in full (payable_share < 1)"})
     if keep_paths:
         values = np.concatenate([kept.pop(i) for i in sorted(kept)])
         for k, name in reported:
@@ -439,7 +463,7 @@ def simulate(base, n_paths: int, seed: int = 0, chunk_size: int = 250, workers: 
 
 
 def write_stochastic(ds: xr.Dataset, path, provenance: dict | None = None) -> None:
-    """Workbook: the probability of depletion by year, the percentiles of each indicator by year (one
+    """Workbook: the probability of depletion by year (a scheme's), the percentiles of each indicator by year (one
     sheet each, labels in words, money in the chosen unit, rates as percentages), a fan chart of
     each on its own page and the sheet "About this run" (``provenance``; by default this API call with
     the run's seed and parameters)."""
@@ -454,16 +478,20 @@ def write_stochastic(ds: xr.Dataset, path, provenance: dict | None = None) -> No
     unit = ds.attrs.get("money_unit", "millions")
     years = ds.year.values
     wb = Workbook()
-    ws = wb.active
-    ws.title = "Depletion"
-    writer = SheetWriter(ws)
-    writer.title(1, f"{case}: probability that the reserve has been depleted, {ds.attrs['paths']:,} paths, "
-                    f"seed {ds.attrs['seed']}")
-    writer.table(2, ["Year", "Probability of depletion by the end of the year (%)"],
-                 [[int(y), float(p)] for y, p in zip(years, ds.probability_of_depletion.values)], ["0", "0.0%"])
-    writer.fit()
-    ws.freeze_panes = "B3"
-    print_setup(ws, case)
+    depletion = "probability_of_depletion" in ds   # a floor costing alone has no reserve
+    if depletion:
+        ws = wb.active
+        ws.title = "Depletion"
+        writer = SheetWriter(ws)
+        writer.title(1, f"{case}: probability that the reserve has been depleted, {ds.attrs['paths']:,} paths, "
+                        f"seed {ds.attrs['seed']}")
+        writer.table(2, ["Year", "Probability of depletion by the end of the year (%)"],
+                     [[int(y), float(p)] for y, p in zip(years, ds.probability_of_depletion.values)], ["0", "0.0%"])
+        writer.fit()
+        ws.freeze_panes = "B3"
+        print_setup(ws, case)
+    else:
+        wb.remove(wb.active)
     percentiles = [f"P{int(q)}" if q != 50 else "Median" for q in ds.percentile.values]
     fans = []
     used = set()
@@ -486,8 +514,9 @@ def write_stochastic(ds: xr.Dataset, path, provenance: dict | None = None) -> No
         print_setup(ws, case)
         fans.append((name, variable, values))
     charts = ChartPages(wb, case)
-    charts.line("Probability that the reserve has been depleted by the end of the year", "% of paths", years,
-                {"Probability of depletion": ds.probability_of_depletion.values}, "0%")
+    if depletion:
+        charts.line("Probability that the reserve has been depleted by the end of the year", "% of paths", years,
+                    {"Probability of depletion": ds.probability_of_depletion.values}, "0%")
     for name, variable, values in fans:
         fmt = pres.number_format(variable.kind)
         axis = pres.unit_text(variable, unit) or "ratio"

@@ -1,12 +1,19 @@
 """The social protection floor in batch runs: every stochastic path's floor and fiscal cost equal a full
-valuation of that path's inputs; sensitivities carry them (tornado rows, workbook columns)."""
+valuation of that path's inputs; sensitivities carry them (tornado rows, workbook columns). A floor
+costing alone runs its sensitivities (ranked by the floor's level cost) and stochastic paths (fan
+charts of its cost, no depletion), from Python and from the command line."""
+
+from dataclasses import fields
 
 import numpy as np
 import openpyxl
 import pytest
+from click.testing import CliRunner
 
-from actuary import InputError, load_workbook
-from actuary.batch import Scenario, Shift, run_scenarios, sensitivity, tornado, write_sensitivity
+from actuary import load_workbook
+from actuary.batch import (FLOOR_YEARLY, Scale, Scenario, Shift, sensitivity, standard_sensitivities, tornado,
+                           write_sensitivity)
+from actuary.cli import main
 from actuary.floor import floor_only
 from actuary.kernels.batch import FLOOR_INDICATORS
 from actuary.stochastic import (StochasticParameters, draw_paths, indicator_names, pack, path_valuation, run_chunk,
@@ -72,9 +79,96 @@ def test_sensitivity_carries_the_floor(case, tmp_path):
     assert f"Fiscal cost in {t0 + 49}, down (% of GDP)" in headers
 
 
-def test_batch_runs_of_a_floor_costing_alone_are_refused(case):
-    alone = floor_only(case)
-    for run in (lambda: run_scenarios(alone, [Scenario("x", {"economy.nominal_return": Shift(0.01)})]),
-                lambda: simulate(alone, 10)):
-        with pytest.raises(InputError, match="a floor costing alone .* has none"):
-            run()
+@pytest.fixture(scope="module")
+def alone(case):
+    """The floor of the Demoland case costed alone, over 40 years."""
+    return floor_only(case).replace(settings={"horizon": 40, "gap_horizons": (10, 40)})
+
+
+def test_sensitivity_of_a_floor_costing_alone_ranks_by_the_floor_level_cost(alone, tmp_path):
+    ds = sensitivity(alone)
+    assert "gap" not in ds and "reserve_ratio" not in ds and set(FLOOR_YEARLY) <= set(ds.data_vars)
+    one_at_a_time = [s for _, down, up in standard_sensitivities(True, False) for s in (down, up)]
+    assert list(ds.scenario.values) == ["base"] + [s.name for s in one_at_a_time] + ["optimistic", "pessimistic"]
+    assert not any(s.startswith(("coverage", "retirement")) for s in ds.scenario.values)   # no scheme behaviour
+    direct = Scenario("fertility up", {"demography.fertility": Scale(1.2)}).apply(alone).run()
+    np.testing.assert_allclose(ds.floor_cost_pct_gdp.sel(scenario="fertility up").values,
+                               direct.projection.floor_cost_pct_gdp.values, rtol=1e-12)
+    np.testing.assert_allclose(ds.floor_cost_level_pct_gdp.sel(scenario="fertility up").values,
+                               direct.summary.floor_cost_level_pct_gdp.values, rtol=1e-12)
+    rows = tornado(ds)
+    level = ds.floor_cost_level_pct_gdp.isel(horizon=-1)
+    for row in rows:
+        for side in ("down", "up"):
+            assert row[side] == pytest.approx(float(level.sel(scenario=f"{row['assumption']} {side}")) / 100, rel=1e-14)
+        assert row["base"] == pytest.approx(float(level.sel(scenario="base")) / 100, rel=1e-14)
+    assert [r["swing"] for r in rows] == sorted((r["swing"] for r in rows), reverse=True)
+    # the combined scenarios take every assumption to the side that lowered (raised) the level cost
+    assert float(level.sel(scenario="optimistic")) < min(float(level.sel(scenario=s.name)) for s in one_at_a_time)
+    assert float(level.sel(scenario="pessimistic")) > max(float(level.sel(scenario=s.name)) for s in one_at_a_time)
+    path = tmp_path / "sensitivity.xlsx"
+    write_sensitivity(ds, path)
+    written = openpyxl.load_workbook(path)
+    headers = [c.value for c in written["Tornado"][2]]
+    assert headers[:4] == ["Assumption", "Level cost of the floor, base (% of GDP)",
+                           "Level cost of the floor, assumption down (%)", "Level cost of the floor, assumption up (%)"]
+    assert not any("Depletion" in h or "Reserve" in h or "GAP" in h for h in headers)
+    titles = [" ".join(r.t for p in c.title.tx.rich.p for r in (p.r or [])) for c in written["Charts"]._charts]
+    assert titles[0] == "Tornado: change in the level cost of the floor over 40 years"
+    assert "Cost of the floor: base, optimistic and pessimistic scenarios" in titles
+
+
+def test_stochastic_floor_costing_alone_without_volatility_is_the_base_run(alone):
+    calm = StochasticParameters(**{f.name: 0.0 for f in fields(StochasticParameters) if "volatility" in f.name})
+    ds = simulate(alone, 6, seed=4, chunk_size=4, params=calm)
+    assert "probability_of_depletion" not in ds and "paygo_cost_rate" not in ds
+    base = alone.run().projection
+    for name in ("floor_cost_pct_gdp", "fiscal_cost_pct_gdp", "gdp"):
+        for k in ds.percentile.values:
+            np.testing.assert_allclose(ds[name].sel(percentile=k).values, base[name].values, rtol=1e-9, err_msg=name)
+
+
+def test_stochastic_floor_costing_alone_has_fan_charts(alone, tmp_path):
+    ds = simulate(alone, 24, seed=5, chunk_size=8, keep_paths=True)
+    paths = ds.path_floor_cost_pct_gdp.values
+    assert np.all(np.diff(ds.floor_cost_pct_gdp.values, axis=0) >= 0)
+    assert np.all(ds.floor_cost_pct_gdp.sel(percentile=5).values >= paths.min(axis=0) - 1e-12)
+    assert np.all(ds.floor_cost_pct_gdp.sel(percentile=95).values <= paths.max(axis=0) + 1e-12)
+    assert paths[:, -1].std() > 0   # the paths differ
+    path = tmp_path / "stochastic.xlsx"
+    write_stochastic(ds, path)
+    written = openpyxl.load_workbook(path)
+    assert "Depletion" not in written.sheetnames and {"Cost of the floor", "Fiscal cost"} <= set(written.sheetnames)
+    titles = [" ".join(r.t for p in c.title.tx.rich.p for r in (p.r or [])) for c in written["Charts"]._charts]
+    assert "Cost of the floor: fan chart (P5, P25, median, P75, P95)" in titles
+    assert not any("depleted" in t for t in titles)
+
+
+@pytest.mark.parametrize("command", [["sensitivity"], ["stochastic", "--paths", "12", "--chunk-size", "6"],
+                                     ["report", "--with-sensitivity", "--with-stochastic", "12"]])
+def test_batch_commands_run_a_floor_costing_alone(alone, tmp_path, command):
+    workbook = tmp_path / "alone.xlsx"
+    alone.to_workbook(workbook)
+    result = CliRunner().invoke(main, [command[0], str(workbook), "--out", str(tmp_path / "out"), *command[1:]],
+                                terminal_width=200)
+    assert result.exit_code == 0 and result.exception is None, result.output
+    written = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert written[0].startswith(f"alone-{command[0]}")
+    if command[0] == "report":
+        html = (tmp_path / "out" / "alone-report.html").read_text()
+        assert 'data-figure="tornado"' in html and 'data-figure="fan-floor_cost_pct_gdp"' in html
+        assert 'id="stochastic"' not in html and 'id="sensitivity"' not in html   # the scheme's chapters
+        assert "general average premium" not in html.split('id="methodology"')[0]
+
+
+@pytest.mark.parametrize("command", [["solve", "--lever", "contribution_rate", "--target", "gap<=0.2"],
+                                     ["compare", "OPTION"], ["synth", "--members", "10"]])
+def test_scheme_commands_refuse_a_floor_costing_alone_in_one_paragraph(alone, tmp_path, command):
+    workbook = tmp_path / "alone.xlsx"
+    alone.to_workbook(workbook)
+    arguments = [str(workbook) if a == "OPTION" else a for a in command[1:]]
+    result = CliRunner().invoke(main, [command[0], str(workbook), *arguments, "--out", str(tmp_path / "out")],
+                                terminal_width=200)
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert "social protection floor costing alone (settings.scheme = no)" in " ".join(result.output.split())
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

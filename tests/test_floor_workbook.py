@@ -7,6 +7,7 @@ import shutil
 
 import numpy as np
 import openpyxl
+import pandas as pd
 import pytest
 import xarray as xr
 from click.testing import CliRunner
@@ -14,6 +15,7 @@ from click.testing import CliRunner
 from actuary import InputError, load_workbook
 from actuary.cli import main
 from actuary.inputs import FIELDS
+from actuary.io.folder import read_valuation_folder
 from actuary.valuation import PROJECT_ROOT
 from tests.test_workbook import _edit
 
@@ -212,3 +214,49 @@ def test_floor_sheets_are_optional_and_empty_ones_mean_no_floor(tmp_path):
     valuation = load_workbook(path)
     assert not valuation.inputs.has_floor
     assert "floor_cost" not in valuation.run().projection
+
+
+def write_case_folder(valuation, folder):
+    """A case folder of ``valuation``'s inputs: scalars in valuation.json, each table in a CSV of its own
+    (index columns named after its dimensions; infinite ages written as blanks)."""
+    import json
+
+    folder.mkdir()
+    spec = {"name": valuation.name}
+    for group, values in valuation.raw.items():
+        for key, value in values.items():
+            if isinstance(value, xr.DataArray):
+                frame = value.rename(f"{group}.{key}").to_dataframe().reset_index()
+                frame = frame.replace([np.inf], np.nan)
+                frame.to_csv(folder / f"{group}.{key}.csv", index=False)
+            else:
+                spec.setdefault(group, {})[key] = list(value) if isinstance(value, tuple) else value
+    (folder / "valuation.json").write_text(json.dumps(spec))
+
+
+def test_floor_costing_alone_from_a_case_folder_equals_the_workbook(tmp_path):
+    workbook = load_workbook(ALONE)
+    write_case_folder(workbook, tmp_path / "case")
+    # the per-benefit columns in one table, as the Floor sheet has them
+    frames = [pd.read_csv(path) for path in sorted((tmp_path / "case").glob("floor.*.csv"))
+              if list(pd.read_csv(path).columns[:-1]) == ["floor_benefit"]]
+    for path in (tmp_path / "case").glob("floor.*.csv"):
+        if list(pd.read_csv(path).columns[:-1]) == ["floor_benefit"]:
+            path.unlink()
+    order = [str(b) for b in workbook.inputs.coords["floor_benefit"]]   # not alphabetical: kept by the reader
+    table = pd.concat([f.set_index("floor_benefit") for f in frames], axis=1).reindex(order)
+    table.reset_index().to_csv(tmp_path / "case" / "floor.csv", index=False)
+    folder = read_valuation_folder(tmp_path / "case")
+    assert list(folder.inputs.coords["floor_benefit"]) == list(workbook.inputs.coords["floor_benefit"])
+    assert_same_inputs(workbook, folder)
+    result = CliRunner().invoke(main, ["valuate", str(tmp_path / "case"), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    np.testing.assert_array_equal(folder.run().projection.floor_cost.values, workbook.run().projection.floor_cost.values)
+
+
+def test_a_case_folder_refuses_an_unknown_floor_column(tmp_path):
+    write_case_folder(load_workbook(ALONE), tmp_path / "case")
+    pd.DataFrame({"floor_benefit": ["social_pension"], "floor.amount_typo": [1.0]}).to_csv(
+        tmp_path / "case" / "extra.csv", index=False)
+    with pytest.raises(InputError, match=r"extra.csv: column 'floor.amount_typo' is not a known input"):
+        read_valuation_folder(tmp_path / "case")

@@ -43,7 +43,7 @@ from ..validation import SEXES, InputError
 from . import checks as rules
 from .graduation import binomial_interval, graduate, normal_interval
 from ..io.safety import stem_name
-from .intake import check_and_aggregate, connection
+from .intake import check_and_aggregate, connection, require_scheme
 from .sources import Source
 
 BAND = 5
@@ -366,6 +366,7 @@ def run_experience(workbook: Path, members: tuple[Source, Source], pensioners: t
         raise InputError(f"--level {level}: expected a confidence level between 0 and 1 (e.g. 0.95).")
     workbook = Path(workbook)
     valuation = load_workbook(workbook)
+    require_scheme(valuation, "actuary experience")
     inputs = valuation.inputs
     if inputs.settings["horizon"] < 2:
         raise InputError("settings.horizon: the experience analysis needs at least 2 projection years.")

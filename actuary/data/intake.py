@@ -92,6 +92,14 @@ def totals(state: InitialState) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def require_scheme(valuation, command: str) -> None:
+    """Refuse a social protection floor costing alone: member records belong to a contributory scheme."""
+    if not valuation.inputs.has_scheme:
+        raise InputError(f"{command}: '{valuation.name}' is a social protection floor costing alone (settings.scheme "
+                         "= no); member records, their checks and experience belong to a contributory scheme, which "
+                         "it does not have. Use a valuation workbook of the scheme.")
+
+
 def run_intake(members: Source, pensioners: Source, valuation_date: dt.date, workbook: Path,
                controls: Source | None = None, out: Path = Path("out"), weight: float = 1.0,
                max_excluded: float = 0.05, outlier_factor: float = 1.5) -> IntakeResult:
@@ -101,6 +109,7 @@ def run_intake(members: Source, pensioners: Source, valuation_date: dt.date, wor
 
     workbook = Path(workbook)
     valuation = load_workbook(workbook)
+    require_scheme(valuation, "actuary data --into")
     p = rules.Parameters.from_valuation(valuation, valuation_date, outlier_factor, max_excluded, weight)
     name = stem_name(workbook)
     checks_path = Path(out) / f"{name}-data-checks.xlsx"

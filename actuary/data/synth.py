@@ -40,6 +40,7 @@ from ..inputs import BENEFITS
 from ..io.files import atomic_path
 from ..validation import InputError
 from .checks import MIN_AFFILIATION_AGE, PLAUSIBLE_SERVICE, RULES
+from .intake import require_scheme
 from .layouts import INSURED, PENSIONERS
 
 DAY = np.timedelta64(1, "D")
@@ -536,6 +537,7 @@ def synthesize(valuation, members: int, seed: int, out, errors: float = 0.0, yea
                fmt: str = "csv", source: str = "") -> dict:
     """Write synthetic extracts of ``valuation`` into ``out`` and return the manifest (also written
     as ``manifest.json``)."""
+    require_scheme(valuation, "actuary synth")
     if members < 1:
         raise InputError(f"--members {members}: expected at least 1 member.")
     if not 0 <= errors < 0.5:

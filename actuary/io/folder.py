@@ -1,9 +1,17 @@
 """Read a valuation case folder: ``valuation.json`` (name, scalar inputs by group) and CSV tables.
 
-Each CSV has index columns named after dimensions (year, sex, age, service, benefit) and value
-columns named ``group.field`` (e.g. ``demography.population``). A field may depend on fewer
+Each CSV has index columns named after dimensions (year, sex, age, service, benefit, floor_benefit) and
+value columns named ``group.field`` (e.g. ``demography.population``). A field may depend on fewer
 dimensions than it could (it is broadcast); blank cells are dropped (a field that must cover an
 age range says so in its error).
+
+The social protection floor reads as the workbook's Floor sheets do: a table indexed by
+``floor_benefit`` with the columns ``floor.kind``, ``floor.sex``, ``floor.min_age``, ``floor.max_age``
+(blank: no upper limit), ``floor.amount``, ``floor.basis``, ``floor.indexation``, ``floor.take_up``,
+``floor.test`` and ``floor.admin_share`` (the Floor sheet, one row per benefit, benefits in the order of
+their rows); ``floor.take_up`` by ``year`` and ``floor_benefit`` (the Floor take-up sheet) and
+``floor.eligibility`` by ``floor_benefit``, ``sex`` and ``age`` (the Floor eligibility sheet) in tables of
+their own. A case without a scheme says ``"settings": {"scheme": "no"}`` in valuation.json.
 """
 
 from __future__ import annotations
@@ -20,7 +28,7 @@ from ..validation import InputError
 if TYPE_CHECKING:
     from ..valuation import Valuation
 
-DIMENSIONS = ("year", "sex", "age", "service", "benefit")
+DIMENSIONS = ("year", "sex", "age", "service", "benefit", "floor_benefit")
 
 
 def read_valuation_folder(folder) -> "Valuation":
@@ -58,6 +66,8 @@ def read_valuation_folder(folder) -> "Valuation":
                 row = values[values.duplicated(dims)].iloc[0]
                 raise InputError(f"{path.name}: duplicate row for {', '.join(f'{d}={row[d]}' for d in dims)}.")
             da = values.set_index(dims)[column].to_xarray()
+            if "floor_benefit" in dims:   # the benefits in the order of the rows, as in the Floor sheet
+                da = da.reindex(floor_benefit=pd.unique(values["floor_benefit"]))
             if FIELDS[group][field].fill is not None:  # sparse tables: absent cells take the field's fill
                 da = da.fillna(FIELDS[group][field].fill)
             groups[group][field] = da

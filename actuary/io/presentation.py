@@ -421,6 +421,8 @@ FIELD_LABELS = {
     "admin_share_of_benefits": "Administrative expenses, share of benefits",
     "admin_share_of_contributions": "Administrative expenses, share of contributions",
     "subsidy_share_of_benefits": "State subsidy, share of benefits",
+    "government_expenditure_pct_gdp": "Government expenditure",
+    "government_revenue_pct_gdp": "Government revenue",
     "subsidy_share_of_wages": "State subsidy, share of the wage bill",
     "inflation": "Inflation",
     "real_wage_growth": "Real wage growth",

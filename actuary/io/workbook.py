@@ -986,8 +986,23 @@ def _load(reader: WorkbookReader, Valuation):
         else:
             population_kernel_inputs(valuation.inputs, mortality_table(valuation.inputs))
     except InputError as error:
-        raise _locate(error, locations) from None
+        located = _locate(error, locations)
+        if located is error:   # an input the workbook does not have (a column removed): name its column
+            located = _missing_column(error, widths)
+        raise located from None
     return valuation
+
+
+def _missing_column(error: InputError, widths: dict) -> InputError:
+    """An error about an input of a table sheet that the workbook does not have (e.g. a column required
+    only with some options), prefixed with the place of its missing column (after the sheet's last)."""
+    field = error.field or next(iter(re.findall(r"Input '(\w+\.\w+)'", str(error))), "")
+    name = field.split(".")[-1]
+    sheet = next((t for t in TABLES if name in t.fields), None)
+    if sheet is None:
+        return error
+    return InputError(f"{_ref(sheet.name, 2, widths.get(sheet.name, 0) + 1)}: {error} (column '{name}' of the "
+                      f"sheet '{sheet.name}')", error.field, error.where)
 
 
 def _read_floor(reader: WorkbookReader, present: list[str], settings: dict, locations: dict) -> dict:

@@ -149,21 +149,26 @@ def behaviour_table(valuation) -> Table:
             value = float(da.sel(age=age))
             row.append(f"{value:,.0f}" if name == "salary_scale" else f"{100 * value:.1f}%")
         rows.append(row)
+    notes = {"participation": "participation: labour force / population", "coverage": "coverage: insured / employed",
+             "exit_rate": "exit rate: actives becoming inactive in a year",
+             "retirement_rate": "retirement rate: eligible actives retiring in a year",
+             "salary_scale": f"salary scale: average salary in {t0} (currency a year)"}
+    note = "; ".join(text for name, text in notes.items() if beh.get(name) is not None)
     return Table(f"Behavioural assumptions by age in {t0}, every fifth age", headers, rows,
-                 note="Participation: labour force / population; coverage: insured / employed; exit rate: actives "
-                      "becoming inactive in a year; retirement rate: eligible actives retiring in a year; salary "
-                      f"scale: average salary in {t0} (currency a year).")
+                 note=note[:1].upper() + note[1:] + ".")
 
 
 def economic_table(valuation, p) -> Table:
     eco = valuation.inputs.economy
     names = ("inflation", "real_wage_growth", "productivity_growth", "nominal_return", "unemployment_rate")
-    headers = ["Year"] + [f"{pres.field_label(n)} (%)" for n in names] + ["Pension indexation (%)"]
+    indexation = "pension_indexation" in p   # not in a floor costing alone
+    headers = ["Year"] + [f"{pres.field_label(n)} (%)" for n in names] + ["Pension indexation (%)"] * indexation
     rows = []
     for i in _every(p):
         rows.append([str(int(p.year.values[i]))] + [f"{100 * float(eco[n].values[i]):.2f}%" for n in names]
-                    + [f"{100 * float(p.pension_indexation.values[i]):.2f}%"])
-    return Table("Economic assumptions (year by year in the results workbook's Assumptions sheet)", headers, rows)
+                    + ([f"{100 * float(p.pension_indexation.values[i]):.2f}%"] if indexation else []))
+    where = "the results workbook's Assumptions sheet" if valuation.inputs.has_scheme else "the input workbook"
+    return Table(f"Economic assumptions (year by year in {where})", headers, rows)
 
 
 def demographic_table(valuation, p) -> Table:
@@ -182,6 +187,32 @@ def demographic_table(valuation, p) -> Table:
             columns.append([f"{v:.1f}" for v in p.life_expectancy_65.values[:, k]])
     rows = [[str(int(p.year.values[i]))] + [c[i] for c in columns] for i in _every(p)]
     return Table("Demographic assumptions", headers, rows)
+
+
+def demographic_and_economic(c: Chapter, figure, valuation, p) -> None:
+    """The demographic and economic assumptions: their tables and figures."""
+    c.table(demographic_table(valuation, p))
+    c.figure(figure("demographic", "Total fertility rate and period life expectancy at 65",
+                    figures.demographic_assumptions(valuation, p)))
+    c.table(economic_table(valuation, p))
+    c.figure(figure("economic", "Main economic assumptions", figures.economic_assumptions(valuation)))
+
+
+def demography_chapter(chapter, figure, p, unit: str) -> None:
+    """The demographic projection: the national population by year, pyramids and dependency ratios."""
+    c = chapter("demography", "Demographic projection")
+    if "population" in p:
+        c.table(yearly_table(p, ["population", "population_65_plus", "births", "deaths",
+                                 "demographic_dependency_ratio", "life_expectancy_65"], unit,
+                             "National population (end of year)"))
+        labels = ", ".join(label for label, _ in figures.pyramid_years(p))
+        c.figure(figure("pyramids", f"Population pyramids at {labels}", figures.pyramids(p)))
+    else:
+        c.text("This valuation projects the scheme's members without a national population.")
+    caption = " and ".join(text for name, text in (
+        ("demographic_dependency_ratio", "demographic dependency ratio (population 65+ / 15-64)"),
+        ("system_dependency_ratio", "system dependency ratio (pensioners / contributors)")) if name in p)
+    c.figure(figure("dependency", caption[:1].upper() + caption[1:], figures.dependency_ratios(p)))
 
 
 def methodology_html(path: Path = METHODOLOGY) -> Markup:
@@ -208,9 +239,6 @@ def css_string(text: str) -> str:
 def build(valuation, results, sensitivity=None, stochastic=None, record: dict | None = None) -> str:
     """The report's HTML (one self-contained document); ``record`` is the run's provenance
     (:func:`actuary.io.provenance.collect`; by default the valuation's source and this API call)."""
-    from ..io.provenance import LABELS, for_api
-    from jinja2 import Environment, PackageLoader, select_autoescape
-
     from ..batch import tornado as tornado_rows
     from ..inputs import FIELDS
 
@@ -228,6 +256,12 @@ def build(valuation, results, sensitivity=None, stochastic=None, record: dict | 
     def figure(key, caption, svg):
         figure_list.append(Figure(key, caption, Markup(svg), len(figure_list) + 1))
         return figure_list[-1]
+
+    if not valuation.inputs.has_scheme:   # a floor costing alone: no scheme chapters
+        from .floor_chapter import floor_only_chapters
+
+        floor_only_chapters(valuation, results, chapter, figure, sensitivity, stochastic)
+        return _render(valuation, chapter, chapters, figure_list, record)
 
     c = chapter("summary", "Executive summary")
     c.blocks.append(("findings", findings(results, stochastic, sensitivity)))
@@ -277,11 +311,7 @@ def build(valuation, results, sensitivity=None, stochastic=None, record: dict | 
            "(inflation, wages, productivity, investment return, unemployment) and behavioural assumptions "
            "(participation, coverage, exits, retirement, salary scale). Every year-dependent input is listed year "
            "by year in the results workbook's Assumptions sheet.")
-    c.table(demographic_table(valuation, p))
-    c.figure(figure("demographic", "Total fertility rate and period life expectancy at 65",
-                    figures.demographic_assumptions(valuation, p)))
-    c.table(economic_table(valuation, p))
-    c.figure(figure("economic", "Main economic assumptions", figures.economic_assumptions(valuation)))
+    demographic_and_economic(c, figure, valuation, p)
     c.table(behaviour_table(valuation))
     c.figure(figure("behaviour", f"Participation, coverage and retirement rates by age and sex in {t0}",
                     figures.behavioural_assumptions(valuation)))
@@ -290,17 +320,7 @@ def build(valuation, results, sensitivity=None, stochastic=None, record: dict | 
                   [[label, text, note] for _, label, text, note in pres.provisions(valuation.inputs, ("economy",))
                    if label in scalars], wrap=True))
 
-    c = chapter("demography", "Demographic projection")
-    if "population" in p:
-        c.table(yearly_table(p, ["population", "population_65_plus", "births", "deaths",
-                                 "demographic_dependency_ratio", "life_expectancy_65"], unit,
-                             "National population (end of year)"))
-        labels = ", ".join(label for label, _ in figures.pyramid_years(p))
-        c.figure(figure("pyramids", f"Population pyramids at {labels}", figures.pyramids(p)))
-    else:
-        c.text("This valuation projects the scheme's members without a national population.")
-    c.figure(figure("dependency", "Demographic dependency ratio (population 65+ / 15-64) and system dependency ratio "
-                                  "(pensioners / contributors)", figures.dependency_ratios(p)))
+    demography_chapter(chapter, figure, p, unit)
 
     c = chapter("insured", "Projected insured and pensioners")
     c.table(yearly_table(p, ["contributors", "active", "inactive", "new_entrants", "pensioners_by_benefit",
@@ -360,6 +380,11 @@ def build(valuation, results, sensitivity=None, stochastic=None, record: dict | 
         c.table(Table(f"Open-group balance sheet and accrued liability ({money})", ["Item", "Value"],
                       [[label, pres.display(value, fmt)] for _, label, value, fmt in items]))
 
+    if "floor_cost" in p:   # a social protection floor beside the scheme
+        from .floor_chapter import floor_chapter
+
+        floor_chapter(valuation, results, chapter, figure, sensitivity, stochastic)
+
     if sensitivity is not None:
         rows = tornado_rows(sensitivity)
         c = chapter("sensitivity", "Sensitivity")
@@ -397,6 +422,15 @@ def build(valuation, results, sensitivity=None, stochastic=None, record: dict | 
                                                    "Reserve ratio P95", "PAYG cost rate P5", "PAYG cost rate median",
                                                    "PAYG cost rate P95", "Probability of depletion"], rows))
 
+    return _render(valuation, chapter, chapters, figure_list, record)
+
+
+def _render(valuation, chapter, chapters: list[Chapter], figure_list: list[Figure], record: dict | None) -> str:
+    """The closing chapters (methodology, run provenance) added with ``chapter``, and the document rendered."""
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    from ..io.provenance import LABELS, for_api
+
     c = chapter("methodology", "Methodology and conventions")
     c.blocks.append(("html", methodology_html()))
 
@@ -409,8 +443,9 @@ def build(valuation, results, sensitivity=None, stochastic=None, record: dict | 
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["css_string"] = css_string
     return env.get_template("report.html.j2").render(
-        case=valuation.name, t0=t0, chapters=chapters, figures=figure_list,
-        version=record["actuary_version"])
+        case=valuation.name, t0=int(valuation.inputs.coords["year"][0]), chapters=chapters,
+        figures=figure_list, version=record["actuary_version"],
+        subject="actuarial valuation" if valuation.inputs.has_scheme else "social protection floor costing")
 
 
 def safe_stem(name: str) -> str:

@@ -231,7 +231,8 @@ def share_of_gdp(p) -> str:
     return _lines("gdp", p.year.values, series, "% of GDP", percent=True, decimals=1)
 
 
-def tornado(rows) -> str:
+def tornado(rows, change: str = "the general average premium (percentage points of insurable earnings)") -> str:
+    """Bars of the change in the measure that ranks the sensitivities (:func:`actuary.batch.tornado`)."""
     key = "tornado"
     with matplotlib.rc_context(STYLE):
         fig, ax = _new(key, size=(7.2, 0.45 * len(rows) + 1.2))
@@ -240,15 +241,18 @@ def tornado(rows) -> str:
         left, right = min(0.45, (0.25 + 0.07 * max(len(t) for t in labels)) / width), 1 - 0.35 / width
         fig.subplots_adjust(left=left, right=right)
         positions = np.arange(len(rows))[::-1]
-        down = np.array([r["gap_down"] - r["gap_base"] for r in rows])
-        up = np.array([r["gap_up"] - r["gap_base"] for r in rows])
+        def change(r, side):   # rows of actuary.batch.tornado ("down", "base", "up"), or GAP rows ("gap_down", ...)
+            return r[side] - r["base"] if side in r else r[f"gap_{side}"] - r["gap_base"]
+
+        down = np.array([change(r, "down") for r in rows])
+        up = np.array([change(r, "up") for r in rows])
         ax.barh(positions, down, color=COLORS[0], label="Assumption down", height=0.6)
         ax.barh(positions, up, color=COLORS[1], label="Assumption up", height=0.6)
         ax.set_yticks(positions, labels)
         ax.tick_params(axis="y", length=0, pad=8)
         ax.axvline(0, color="#444444", linewidth=0.8)
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:+.1f}"))
-        ax.set_xlabel("Change in the general average premium (percentage points of insurable earnings)")
+        ax.set_xlabel(f"Change in {change}")
         ax.xaxis.label.set_x((0.5 - left) / (right - left))   # centred on the page, not on the bars
         ax.grid(axis="y", visible=False)
         ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2)   # above the bars, never over them

@@ -44,6 +44,10 @@ def headline(results, stochastic: xr.Dataset | None = None) -> dict[str, str]:
     """The headline numbers of the executive summary, formatted as the report shows them (keys are
     stable: the report marks each with ``data-headline``)."""
     p, s = results.projection, results.summary
+    if "contribution_rate" not in p:   # a floor costing alone
+        from .floor_chapter import floor_headline
+
+        return floor_headline(results)
     t0 = int(p.year.values[0])
     out = {
         "contribution_rate_first": _pct(float(p.contribution_rate.values[0])),
@@ -71,7 +75,11 @@ def headline(results, stochastic: xr.Dataset | None = None) -> dict[str, str]:
 
 def findings(results, stochastic: xr.Dataset | None = None, sensitivity: xr.Dataset | None = None) -> list[str]:
     """Key findings in sentences (HTML-free; the template marks the numbers)."""
+    from .floor_chapter import floor_findings
+
     p, s = results.projection, results.summary
+    if "contribution_rate" not in p:   # a floor costing alone
+        return floor_findings(results)
     t0, last = int(p.year.values[0]), int(p.year.values[-1])
     n = p.sizes["year"]
     h = headline(results, stochastic)
@@ -109,6 +117,8 @@ def findings(results, stochastic: xr.Dataset | None = None, sensitivity: xr.Data
                    f"reserve at or above one year of expenditure in each of the next {level.years} years.")
     if "funded_ratio" in s:
         out.append(f"The reserve covers {h['funded_ratio']} of the liability accrued at the valuation date.")
+    if "floor_cost" in p:
+        out += floor_findings(results)
     if stochastic is not None:
         year = min(t0 + 49, int(stochastic.year.values[-1]))
         out.append(f"In {stochastic.attrs['paths']:,} stochastic projections, the probability that the reserve is "

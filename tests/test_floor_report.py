@@ -1,0 +1,191 @@
+"""The social protection floor in the valuation report: the chapter "Social protection floor and the
+state's fiscal cost" shows the results' floor variables (every number recomputed here from the
+projection's beneficiaries, costs, GDP, state subsidy and the government-expenditure input), its stacked
+chart and findings; a floor costing alone gets a report without scheme chapters, from the command line
+and from Python, and the command never shows a traceback."""
+
+import re
+import subprocess
+import sys
+from html.parser import HTMLParser
+
+import numpy as np
+import pytest
+
+from actuary import load_workbook
+from actuary.io.presentation import MONEY_UNITS
+from actuary.report import build
+from actuary.report.findings import findings, headline
+from actuary.valuation import DEMOLAND_FLOOR_ONLY, PROJECT_ROOT
+
+CASE = PROJECT_ROOT / "valuations" / "demoland-floor" / "valuation.xlsx"
+SCHEME_CHAPTERS = ["Scheme provisions", "Data", "Projected insured and pensioners", "Financial projection",
+                   "Financing indicators", "Actuarial balance sheet"]
+FLOOR_TITLE = "Social protection floor and the state's fiscal cost"
+
+
+class Tables(HTMLParser):
+    """Tables of an HTML document: {caption: (headers, rows)}; chapter titles (h2) in order."""
+
+    def __init__(self, html: str):
+        super().__init__()
+        self.tables, self.chapters, self._text, self._cell = {}, [], None, None
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("caption", "h2", "th", "td"):
+            self._text = []
+        if tag == "table":
+            self._table = {"caption": "", "headers": [], "rows": []}
+        if tag == "tr":
+            self._row = []
+
+    def handle_data(self, data):
+        if self._text is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag):
+        text = "".join(self._text or []).strip()
+        if tag == "caption":
+            self._table["caption"] = text
+        elif tag == "th":
+            self._table["headers"].append(text)
+        elif tag == "td":
+            self._row.append(text)
+        elif tag == "tr" and self._row:
+            self._table["rows"].append(self._row)
+        elif tag == "table":
+            self.tables[self._table["caption"]] = (self._table["headers"], self._table["rows"])
+        elif tag == "h2":
+            self.chapters.append(re.sub(r"^\d+\. ", "", text))
+        if tag in ("caption", "h2", "th", "td"):
+            self._text = None
+
+
+def column(tables, caption_start: str, header: str) -> dict[int, str]:
+    """{year: cell} of one column of the table whose caption starts with ``caption_start``."""
+    caption = next(c for c in tables.tables if c.startswith(caption_start))
+    headers, rows = tables.tables[caption]
+    k = headers.index(header)
+    return {int(row[0]): row[k] for row in rows}
+
+
+@pytest.fixture(scope="module")
+def case():
+    """The Demoland floor case over 30 years (the chapter's tables every 5 years and the last year)."""
+    return load_workbook(CASE).replace(settings={"horizon": 30, "gap_horizons": (10, 30), "balance_sheet": "no"})
+
+
+@pytest.fixture(scope="module")
+def results(case):
+    return case.run()
+
+
+@pytest.fixture(scope="module")
+def html(case, results):
+    return build(case, results)
+
+
+def test_floor_chapter_shows_the_floor_variables_of_the_results(case, results, html):
+    p, s = results.projection, results.summary
+    tables = Tables(html)
+    assert tables.chapters.index(FLOOR_TITLE) == tables.chapters.index("Financing indicators") + 1
+    t0 = int(p.year[0])
+    years = list(range(t0, t0 + 30, 5)) + [t0 + 29]
+    scale = MONEY_UNITS[case.inputs.settings["money_unit"]]
+    cost = p.floor_cost.values                        # currency [year, benefit]
+    gdp = p.gdp.values
+    spending = case.inputs.economy["government_expenditure_pct_gdp"].values / 100 * gdp
+    top_up = p.minimum_pension_top_up.values if "minimum_pension_top_up" in p else 0.0   # state-financed, if any
+    fiscal = cost.sum(axis=1) + p.state_subsidy.values + top_up
+    for b, name in enumerate(p.floor_benefit.values):
+        label = str(name)[:1].upper() + str(name)[1:]
+        people = column(tables, "Beneficiaries of the floor", f"{label} beneficiaries, mean of the year (persons)")
+        money = column(tables, "Cost of the floor by benefit", f"Cost of the {name} benefit, administration "
+                                                                "included (millions)")
+        assert list(people) == years
+        for year in years:
+            i = year - t0
+            assert people[year] == f"{float(p.floor_beneficiaries.values[i, b]):,.0f}"
+            assert money[year] == f"{cost[i, b] / scale:,.0f}"
+    share = column(tables, "Cost of the floor as a share of GDP", "Cost of the floor (% of GDP)")
+    of_spending = column(tables, "Cost of the floor as a share of GDP",
+                         "Cost of the floor (% of government expenditure)")
+    total = column(tables, "The state's fiscal cost", "Fiscal cost (% of GDP)")
+    amount = column(tables, "The state's fiscal cost", "Fiscal cost: floor, state subsidy to the scheme and "
+                                                       "minimum-pension top-up (millions)")
+    for year in years:
+        i = year - t0
+        assert share[year] == f"{100 * cost[i].sum() / gdp[i]:.2f}%"
+        assert of_spending[year] == f"{100 * cost[i].sum() / spending[i]:.2f}%"
+        assert total[year] == f"{100 * fiscal[i] / gdp[i]:.2f}%"
+        assert amount[year] == f"{fiscal[i] / scale:,.0f}"
+    caption = next(c for c in tables.tables if c.startswith("Present values"))
+    items = dict(tables.tables[caption][1])
+    for h in (10, 30):
+        assert items[f"Cost of the floor over {h} years, level share of GDP (% of GDP)"] == \
+            f"{float(s.floor_cost_level_pct_gdp.sel(horizon=h)):.2f}%"
+        assert items[f"Fiscal cost over {h} years, present value (millions)"] == \
+            f"{float(s.fiscal_cost_present_value.sel(horizon=h)) / scale:,.0f}"
+
+
+def test_floor_chapter_has_the_stacked_chart_and_the_findings(results, html):
+    p = results.projection
+    chart = re.search(r'data-figure="floor">(.*?)</figure>', html, re.S).group(1)
+    for name in p.floor_benefit.values:
+        assert str(name) in chart                              # one stacked area (and legend entry) a benefit
+    assert "Fiscal cost" in chart and "% of GDP" in chart
+    said = " ".join(findings(results))
+    assert f"costs {float(p.floor_cost_pct_gdp[0]):.2f}% of GDP in {int(p.year[0])}" in said
+    assert p.fiscal_cost.attrs["description"].startswith("floor cost + state subsidy to the scheme")
+    assert f"fiscal cost ({p.fiscal_cost.attrs['description']}) is {float(p.fiscal_cost_pct_gdp[0]):.2f}%" in said
+
+
+@pytest.fixture(scope="module")
+def floor_only_report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("floor-report")
+    template = out.parent / "national floor.xlsx"
+    done = subprocess.run([sys.executable, "-m", "actuary.cli", "template", "--floor-only", str(template)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    done = subprocess.run([sys.executable, "-m", "actuary.cli", "report", str(template), "--out", str(out)],
+                          capture_output=True, text=True, timeout=600)
+    return out, done
+
+
+def test_floor_only_report_from_the_command_line_has_no_scheme_chapter(floor_only_report):
+    out, done = floor_only_report
+    assert done.returncode == 0 and "Traceback" not in done.stdout + done.stderr, done.stdout + done.stderr
+    html = (out / "national_floor-report.html").read_text()
+    tables = Tables(html)
+    assert tables.chapters == ["Executive summary", "Assumptions", "Demographic projection", FLOOR_TITLE,
+                               "Methodology and conventions", "Run provenance"]
+    assert not set(SCHEME_CHAPTERS) & set(tables.chapters)
+    text = " ".join(re.sub(r"<[^>]+>", " ", html[:html.index('id="methodology"')]).split()).lower()
+    for words in ("contribution rate", "insurable earnings", "reserve", "pensioners", "general average premium",
+                  "coverage"):
+        assert words not in text, words
+    assert "Social protection floor costing as at 1 January 2020" in html
+
+
+def test_floor_only_report_numbers_from_python(floor_only_report):
+    valuation = load_workbook(DEMOLAND_FLOOR_ONLY)
+    results = valuation.run()
+    p, s = results.projection, results.summary
+    html = (floor_only_report[0] / "national_floor-report.html").read_text()
+    numbers = headline(results)
+    gdp, cost = p.gdp.values, p.floor_cost.values.sum(axis=1)
+    spending = valuation.inputs.economy["government_expenditure_pct_gdp"].values / 100 * gdp
+    assert numbers["floor_cost_pct_gdp_first"] == f"{100 * cost[0] / gdp[0]:.2f}%"
+    assert numbers["floor_cost_pct_gdp_last"] == f"{100 * cost[-1] / gdp[-1]:.2f}%"
+    assert numbers["floor_cost_pct_government_expenditure_last"] == f"{100 * cost[-1] / spending[-1]:.2f}%"
+    # the level share of GDP: present values discounted mid-year at the projected returns, computed here
+    v = np.cumprod(1 / (1 + p.investment_return.values)) * np.sqrt(1 + p.investment_return.values)
+    assert numbers["floor_level_100"] == f"{100 * (v * cost).sum() / (v * gdp).sum():.2f}%"
+    for key, value in numbers.items():
+        if not key.startswith("fiscal"):   # the fiscal cost is the floor's: shown once
+            assert f'data-headline="{key}">{value}<' in html, key
+    assert "Life expectancy at 65" in html and 'data-figure="pyramids"' in html
+    assert findings(results)[0].startswith("The social protection floor (4 benefits: ")
+    assert int(p.year[-1]) == 2119 and np.allclose(float(s.fiscal_cost_level_pct_gdp[-1]),
+                                                   float(s.floor_cost_level_pct_gdp[-1]))
