@@ -22,7 +22,7 @@ from .inputs import BENEFITS, FB, Inputs, coordinates
 from .kernels.population import project_population_kernel
 from .kernels.scheme import (EXIT_CODES, WORK_PLANES, award_annuity_kernel, finance_kernel, insured_kernel,
                              pensions_kernel)
-from .lifetable import life_table_from_qx
+from .lifetable import life_table_columns
 from .reference.population import project_population_reference
 from .reference.scheme import award_annuity_reference, finance_reference, insured_reference, pensions_reference
 from .validation import SEXES
@@ -49,25 +49,32 @@ class KernelInputs:
     run_off: "KernelInputs | None" = field(default=None, repr=False)
 
 
-def mortality_table(inputs: Inputs) -> xr.DataArray:
-    """q_x by (year, sex, age 0..max_age): base table with improvement (METHODOLOGY §1)."""
+def mortality_table(inputs: Inputs) -> np.ndarray:
+    """q_x by (year, sex, age 0..max_age), sexes in the order of the inputs: base table with improvement
+    (METHODOLOGY §1)."""
     demo = inputs.demography
-    base = demo["mortality"].transpose("sex", "age")
+    base = demo["mortality"].transpose("sex", "age").values
     improvement = demo["mortality_improvement"].transpose("year", "sex", "age").values
     factor = np.concatenate([np.ones((1,) + improvement.shape[1:]), np.cumprod(1.0 - improvement[1:], axis=0)])
-    q = np.clip(base.values[None] * factor, 0.0, 1.0)
+    q = np.clip(base[None] * factor, 0.0, 1.0)
     q[..., -1] = 1.0
-    return xr.DataArray(q, dims=("year", "sex", "age"),
-                        coords={"year": inputs.coords["year"], "sex": base["sex"].values, "age": base["age"].values})
+    return q
 
 
-def population_kernel_inputs(inputs: Inputs, q_all: xr.DataArray) -> dict:
+def life_table(inputs: Inputs, q: np.ndarray) -> dict[str, np.ndarray]:
+    """The period life tables (:func:`actuary.lifetable.life_table_columns`) of the mortality table ``q``
+    (:func:`mortality_table`) by (year, sex, age)."""
+    male = inputs.demography["mortality"].transpose("sex", "age")["sex"].values == "male"
+    return life_table_columns(q, np.broadcast_to(male, q.shape[:-1]))
+
+
+def population_kernel_inputs(inputs: Inputs, q_all: np.ndarray) -> dict:
     """Arrays of the population kernel (METHODOLOGY §1) from the inputs and the mortality table."""
     demo = inputs.demography
-    survival = life_table_from_qx(q_all)["Sx"]
+    survival = life_table(inputs, q_all)["Sx"]
     srb = demo["sex_ratio_at_birth"].values
     population = dict(
-        base=_c(demo["population"].values), survival=_c(survival.values), fertility=_c(demo["fertility"].values),
+        base=_c(demo["population"].values), survival=_c(survival), fertility=_c(demo["fertility"].values),
         male_share=_c(srb / (1 + srb)), migration=_c(demo["net_migration"].values),
         even=inputs.settings["migration_timing"] == "even")
     if np.any(population["fertility"][:, 0] > 0):
@@ -117,7 +124,7 @@ def build_kernel_inputs(inputs: Inputs, population: bool = True) -> KernelInputs
     maximum = series.indexed_amount(sch["maximum_pension"], sch["maximum_pension_indexation"], prices, wages, beta)
 
     # 3. insured
-    q_scheme = q_all.sel(age=ages).values
+    q_scheme = q_all[..., lo:lo + ages.size]
     q_active = np.clip(q_scheme * beh["active_mortality_factor"].values[None], 0.0, 1.0)
     residual = st["new_entrant_method"] == "residual"
     entrants = np.zeros((n_years, 2, ages.size))
@@ -178,7 +185,7 @@ def build_kernel_inputs(inputs: Inputs, population: bool = True) -> KernelInputs
         exit_vesting=by_year(exit_vesting), shares=shares, **survivors)
 
     # 4. pensions (full age grid 0..max_age)
-    q_full = q_all.values
+    q_full = q_all
     factors = [beh["pensioner_mortality_factor"], beh["invalid_mortality_factor"], beh["survivor_mortality_factor"],
                xr.ones_like(beh["pensioner_mortality_factor"])]
     q_pension = np.stack([np.clip(q_full * f.values[None], 0.0, 1.0) for f in factors], axis=1)
@@ -752,8 +759,7 @@ def add_report_variables(ds: xr.Dataset, inputs: Inputs) -> xr.Dataset:
     variables = {name: ("year", values, {"units": units, "description": description})
                  for name, (values, units, description) in data.items()}
     if inputs.demography.get("mortality") is not None and inputs.settings["max_age"] > 65:
-        table = life_table_from_qx(mortality_table(inputs))
-        variables["life_expectancy_65"] = (("year", "sex"), table["ex"].sel(age=65).transpose("year", "sex").values,
+        variables["life_expectancy_65"] = (("year", "sex"), life_table(inputs, mortality_table(inputs))["ex"][..., 65],
                                            {"units": "years", "description": "period life expectancy at 65 from "
                                                                              "the year's mortality rates q_x"})
     return ds.assign(variables)
