@@ -430,7 +430,11 @@ def run_kernels(kin: KernelInputs, lo: int, engine: str = "kernel", mode: str = 
         res["awards_amount"] = np.zeros((n_years, 4, 2, n_full))
         for name in ("wage_bill", "contributors", "grants", "grant_count", "exit_refunds"):
             res[name] = np.zeros(n_years)
-        insured_kernel(**ins, **res, work=np.empty((WORK_PLANES,) + ins["active0"].shape))
+        if keep_insured or entrants_allowed:
+            insured_kernel(**ins, **res, work=np.empty((WORK_PLANES,) + ins["active0"].shape))
+        else:  # the pensioners-only run: no insured, no entrants, so every insured flow and stock is zero
+            res["active_out"][:] = 0.0
+            res["inactive_out"][:] = 0.0
     else:
         res = insured_reference(**ins, n_full_ages=n_full)
     out.update(res)
