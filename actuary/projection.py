@@ -207,7 +207,7 @@ def build_kernel_inputs(inputs: Inputs, population: bool = True) -> KernelInputs
                    payable=st["after_depletion"] == "payable")
     derived = dict(wages=wages, prices=prices, beta=beta, wage_growth=wage_growth, average_wage=average_wage,
                    funeral=funeral, insurable=insurable, reference=reference, minimum=minimum, maximum=maximum,
-                   mean_salary=mean_salary,
+                   mean_salary=mean_salary, mortality=q_all,
                    annuity=award_annuity_assumptions(inputs, q_pension, factors, pi, wage_growth, pensions, finance))
     if national:
         employed = employment_share(inputs)
@@ -696,6 +696,7 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict, extend=None) -> xr.
         more, more_labels = extend(variables)
         variables.update(more)
         labels.update(more_labels)
+    variables.update(report_variables(variables, inputs, kin.series.get("mortality")))
     ds = xr.Dataset(variables, coords=labels)
     ds.attrs.update({
         "valuation_year": int(years[0]), "horizon": int(years.size), "min_age": int(lo),
@@ -705,7 +706,7 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict, extend=None) -> xr.
         "conventions": "flows of each year; stocks at the end of the year (1 January of the next); "
                        "valuation-date stocks in *_at_valuation",
     })
-    return add_report_variables(ds, inputs)
+    return ds
 
 
 def demographic_dependency_ratio(population: np.ndarray) -> np.ndarray:
@@ -727,6 +728,11 @@ def gross_domestic_product(inputs: Inputs, population: np.ndarray, employment_sh
 
 
 def add_report_variables(ds: xr.Dataset, inputs: Inputs) -> xr.Dataset:
+    """``ds`` with the valuation report's derived variables (:func:`report_variables`)."""
+    return ds.assign(report_variables({name: ds.variables[name] for name in ds.data_vars}, inputs))
+
+
+def report_variables(variables: dict, inputs: Inputs, mortality: np.ndarray | None = None) -> dict:
     """The valuation report's derived variables, from the others (each only where its sources exist):
 
     total_income_t              = C_t + subsidy_t + I_t                          (currency)
@@ -736,9 +742,19 @@ def add_report_variables(ds: xr.Dataset, inputs: Inputs) -> xr.Dataset:
     life_expectancy_65[t, sex]  = e_65 of the period life table of q_x(t)        (years)
     income_pct_gdp_t            = 100 total_income_t / GDP_t                     (percent)
     total_expenditure_pct_gdp_t = 100 E_t / GDP_t                                (percent)
-    """
-    have = set(ds.data_vars)
-    value = {name: ds[name].values for name in have if ds[name].dims == ("year",)}
+
+    ``variables``: name -> an object with ``dims`` and ``values`` (an xarray Variable) or a tuple (dims,
+    values, attrs); ``mortality``: the mortality table q_x (:func:`mortality_table`) if already computed.
+    Returns name -> (dims, values, attrs)."""
+    def parts(v):
+        return (v[0], v[1]) if isinstance(v, tuple) else (v.dims, v.values)
+
+    have = set(variables)
+    value = {}
+    for name, v in variables.items():
+        dims, values = parts(v)
+        if tuple(dims) == ("year",):
+            value[name] = values
     data = {}
     if {"contributions", "state_subsidy", "investment_income", "total_expenditure"} <= have:
         income = value["contributions"] + value["state_subsidy"] + value["investment_income"]
@@ -760,10 +776,11 @@ def add_report_variables(ds: xr.Dataset, inputs: Inputs) -> xr.Dataset:
         if "total_expenditure" in have:
             data["total_expenditure_pct_gdp"] = (100 * value["total_expenditure"] / value["gdp"], "percent",
                                                  "total expenditure (benefits + grants + administrative expenses) / GDP")
-    variables = {name: ("year", values, {"units": units, "description": description})
-                 for name, (values, units, description) in data.items()}
+    out = {name: ("year", values, {"units": units, "description": description})
+           for name, (values, units, description) in data.items()}
     if inputs.demography.get("mortality") is not None and inputs.settings["max_age"] > 65:
-        variables["life_expectancy_65"] = (("year", "sex"), life_table(inputs, mortality_table(inputs))["ex"][..., 65],
-                                           {"units": "years", "description": "period life expectancy at 65 from "
-                                                                             "the year's mortality rates q_x"})
-    return ds.assign(variables)
+        q = mortality_table(inputs) if mortality is None else mortality
+        out["life_expectancy_65"] = (("year", "sex"), life_table(inputs, q)["ex"][..., 65],
+                                     {"units": "years", "description": "period life expectancy at 65 from "
+                                                                       "the year's mortality rates q_x"})
+    return out
