@@ -342,7 +342,7 @@ def held_past_horizon(inputs: Inputs, years: int) -> Inputs:
     return extended
 
 
-def run_off_years(kin: KernelInputs) -> int:
+def run_off_years(inputs: Inputs) -> int:
     """Years from the valuation date within which the closed group and every survivor it can leave have
     left the scheme (or the horizon, if longer).
 
@@ -353,42 +353,85 @@ def run_off_years(kin: KernelInputs) -> int:
     max_age - y + 1, and over the ages x where deaths leave survivors, (x - y) + (max_age - widow age
     + 2) and (x - y) + (limit - orphan age + 2) (the 2 years cover the split of fractional ages and
     the awards' half-year exposure); initial orphans leave within the limit."""
-    ins, pen = kin.insured, kin.pensions
-    lo = int(ins["min_age"])
-    max_age = pen["count0"].shape[-1] - 1
-    limit = int(pen["shares"][3])
+    ini, beh = inputs.initial, inputs.behaviour
+    lo = int(inputs.settings["min_age"])
+    count0 = ini["pensioners"].values
+    max_age = count0.shape[-1] - 1
+    limit = int(inputs.scheme["orphan_age_limit"])
     needed = limit + 2
     ages = []
-    insured = (ins["active0"] + ins["inactive0"]).sum(axis=(0, 2))
+    insured = (ini["active"].values + ini["inactive"].values).sum(axis=(0, 2))
     if np.any(insured > 0):
         ages.append(lo + int(np.flatnonzero(insured > 0)[0]))
-    members = pen["count0"][:3].sum(axis=(0, 1))   # old age, invalidity, widow(er)s
+    members = count0[:3].sum(axis=(0, 1))   # old age, invalidity, widow(er)s
     if np.any(members > 0):
         ages.append(int(np.flatnonzero(members > 0)[0]))
     if ages:
         youngest = min(ages)
         needed = max(needed, max_age - youngest + 1)
         age = np.arange(max_age + 1)[None, :]
-        widow_age = np.clip(np.floor(age + pen["difference"]), 0, max_age)
-        widows = np.where(pen["married"] > 0, (age - youngest) + (max_age - widow_age) + 2, 0)
-        orphan_age = np.clip(np.floor(np.minimum(pen["orphan_age"], limit - 1)), 0, limit)
-        orphans = np.where(pen["orphans"] > 0, (age - youngest) + (limit - orphan_age) + 2, 0)
+        widow_age = np.clip(np.floor(age + beh["spouse_age_difference"].values), 0, max_age)
+        widows = np.where(beh["probability_married"].values > 0, (age - youngest) + (max_age - widow_age) + 2, 0)
+        orphan_age = np.clip(np.floor(np.minimum(beh["orphan_age"].values, limit - 1)), 0, limit)
+        orphans = np.where(beh["orphans"].values > 0, (age - youngest) + (limit - orphan_age) + 2, 0)
         needed = max(needed, int(widows.max()), int(orphans.max()))
-    return max(pen["beta"].size, needed)
+    return max(inputs.coords["year"].size, needed)
 
 
 def run_off_kernel_inputs(kin: KernelInputs) -> KernelInputs:
     """The kernel inputs of the closed-group runs (closed, accrued, pensioners): the valuation's, extended
     past the horizon to :func:`run_off_years` with every year-dependent input held at its last value
-    (computed once per valuation and cached on ``kin``)."""
+    (computed once per valuation and cached on ``kin``; :func:`valuation_kernel_inputs` builds both at once)."""
     if kin.run_off is None:
-        n_years = run_off_years(kin)
+        n_years = run_off_years(kin.inputs)
         if n_years == kin.pensions["beta"].size:
             kin.run_off = kin
         else:
             extra = n_years - kin.inputs.coords["year"].size
             kin.run_off = build_kernel_inputs(held_past_horizon(kin.inputs, extra), population=False)
     return kin.run_off
+
+
+def valuation_kernel_inputs(inputs: Inputs, run_off: bool = True) -> KernelInputs:
+    """The kernel inputs of a valuation and (``run_off``) of its closed-group runs, built once: over the
+    horizon and the run-off past it (:func:`run_off_years`, inputs held at their last values), the
+    valuation's being the first years of the same arrays (every year's arrays depend only on the inputs of
+    that year and the years before it; the award annuities' assumptions past the horizon are those held)."""
+    horizon = inputs.coords["year"].size
+    n_years = run_off_years(inputs) if run_off else horizon
+    if n_years == horizon:
+        kin = build_kernel_inputs(inputs)
+        kin.run_off = kin if run_off else None
+        return kin
+    longer = build_kernel_inputs(held_past_horizon(inputs, n_years - horizon))
+    kin = first_years(longer, horizon, inputs)
+    kin.run_off = longer
+    return kin
+
+
+# kernel inputs not by year (valuation-date stocks, provisions and assumptions by sex and age)
+AT_VALUATION = frozenset({"base", "active0", "inactive0", "balance_active0", "balance_inactive0", "service_active0",
+                          "service_inactive0", "units_active0", "units_inactive0", "count0", "amount0", "shares",
+                          "married", "difference", "orphans", "orphan_age"})
+
+
+def first_years(kin: KernelInputs, n_years: int, inputs: Inputs) -> KernelInputs:
+    """The kernel inputs of the first ``n_years`` years of ``kin`` (views, no copies), for ``inputs``; the
+    award annuities' assumptions keep their tail of one lifetime past the last year."""
+    total = kin.pensions["beta"].size
+
+    def head(arrays: dict | None, length: int, keep: int) -> dict | None:
+        if arrays is None:
+            return None
+        return {k: v[:keep] if isinstance(v, np.ndarray) and v.ndim and v.shape[0] == length
+                and k not in AT_VALUATION else v for k, v in arrays.items()}
+
+    series = head(kin.series, total, n_years)
+    annuity = kin.series["annuity"]
+    tail = annuity["q_pension"].shape[0] - total
+    series["annuity"] = head(annuity, total + tail, n_years + tail)
+    return KernelInputs(head(kin.population, total, n_years), head(kin.insured, total, n_years),
+                        head(kin.pensions, total, n_years), head(kin.finance, total, n_years), series, inputs)
 
 
 def run_kernels(kin: KernelInputs, lo: int, engine: str = "kernel", mode: str = "open") -> dict:

@@ -11,7 +11,7 @@ import xarray as xr
 
 from . import floor, indicators
 from .inputs import FIELDS, Inputs
-from .projection import build_kernel_inputs, cash_flows, held_past_horizon, run_kernels, to_dataset
+from .projection import cash_flows, held_past_horizon, run_kernels, to_dataset, valuation_kernel_inputs
 from .validation import InputError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -113,7 +113,7 @@ class Valuation:
         horizon = settings["horizon"]
         extra = 1 if settings["actuarial_balance_period"] >= horizon else 0
         inputs = held_past_horizon(self.inputs, extra) if extra else self.inputs
-        kin = build_kernel_inputs(inputs)
+        kin = valuation_kernel_inputs(inputs, run_off=settings["balance_sheet"] == "yes")
         lo = settings["min_age"]
         out = run_kernels(kin, lo, engine)
         extend = None
