@@ -533,21 +533,30 @@ def run_population(p: dict, engine: str = "kernel") -> dict:
 
 
 def cash_flows(inputs: Inputs, out: dict) -> xr.Dataset:
+    """The yearly cash flows a closed-group run contributes to the balance sheet (:func:`cash_flow_arrays`)
+    as a Dataset."""
+    flows = cash_flow_arrays(inputs, out)
+    year = flows.pop("year")
+    return xr.Dataset({k: ("year", v) for k, v in flows.items()}, coords={"year": year})
+
+
+def cash_flow_arrays(inputs: Inputs, out: dict) -> dict[str, np.ndarray]:
     """The yearly cash flows a closed-group run contributes to the balance sheet (names as in the
     results Dataset): contributions, benefit expenditure, grants, the insurable wage bill and the
-    investment return to discount them with, without building the whole Dataset.
+    investment return to discount them with, and their ``year``, without building the whole Dataset.
 
-    The ``year`` coordinate covers the horizon and, for the closed-group runs, the run-off after it
-    (assumptions held at their last values), to the last year with a flow: the flows after it are
-    exactly zero, so the result does not depend on how far the run-off was taken."""
+    The years cover the horizon and, for the closed-group runs, the run-off after it (assumptions held
+    at their last values), to the last year with a flow: the flows after it are exactly zero, so the
+    result does not depend on how far the run-off was taken."""
     flows = {"contributions": out["finance_contributions"], "benefit_expenditure": out["benefits"],
              "grants": out["all_grants"], "insurable_wage_bill": out["wage_bill"]}
     horizon = inputs.coords["year"].size
     moving = np.flatnonzero(np.any([v != 0 for v in flows.values()], axis=0))
     n_years = max(horizon, int(moving[-1]) + 1 if moving.size else 0)
-    year = out["year"][:n_years]
     flows["investment_return"] = out["investment_return"]
-    return xr.Dataset({k: ("year", v[:n_years]) for k, v in flows.items()}, coords={"year": year})
+    flows = {k: v[:n_years] for k, v in flows.items()}
+    flows["year"] = out["year"][:n_years]
+    return flows
 
 
 def _full_ages(array: np.ndarray, lo: int) -> np.ndarray:

@@ -11,7 +11,7 @@ import xarray as xr
 
 from . import floor, indicators
 from .inputs import FIELDS, Inputs
-from .projection import cash_flows, held_past_horizon, run_kernels, to_dataset, valuation_kernel_inputs
+from .projection import cash_flow_arrays, held_past_horizon, run_kernels, to_dataset, valuation_kernel_inputs
 from .validation import InputError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -132,7 +132,7 @@ class Valuation:
             parts = {"open": projection}
             for mode in ("closed", "accrued", "pensioners"):
                 # the closed groups run off past the horizon (the actuarial balance's extra year is part of it)
-                parts[mode] = cash_flows(inputs, run_kernels(kin, lo, engine, mode))
+                parts[mode] = cash_flow_arrays(inputs, run_kernels(kin, lo, engine, mode))
         floor_summary = floor.floor_summary(projection, settings["gap_horizons"])[0] if inputs.has_floor else None
         return Results(projection, indicators.summary(projection, settings, parts, following, floor_summary))
 
