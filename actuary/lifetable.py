@@ -93,7 +93,8 @@ def life_table_from_qx(qx: xr.DataArray, ax: xr.DataArray | None = None, radix: 
     qx = _age_last("qx", qx).astype(float)
     check.probability("qx", qx, "a death probability")
     if ax is None:
-        return _to_dataset(qx, life_table_columns(qx.values, _male_mask(qx.isel(age=0)), radix))
+        cols = life_table_columns(qx.values, _male_mask(qx.isel(age=0)), radix)
+        return _to_dataset(qx, _with_rates(cols["qx"], cols["ax"], radix))
     q = np.array(qx.values, dtype=float)
     q[..., -1] = 1.0
     ax = _age_last("ax", ax).broadcast_like(qx).transpose(*qx.dims)
@@ -102,8 +103,9 @@ def life_table_from_qx(qx: xr.DataArray, ax: xr.DataArray | None = None, radix: 
 
 
 def life_table_columns(qx: np.ndarray, male: np.ndarray, radix: float = RADIX) -> dict[str, np.ndarray]:
-    """The columns of :func:`life_table_from_qx` with its default a_x, on plain arrays: ``qx`` by (..., age)
-    (q_ω taken as 1; checked by the caller), ``male`` a boolean array broadcastable to ``qx[..., 0]``."""
+    """The columns of :func:`life_table_from_qx` with its default a_x but m_x, on plain arrays: ``qx`` by
+    (..., age) (q_ω taken as 1; checked by the caller), ``male`` a boolean array broadcastable to
+    ``qx[..., 0]``."""
     q = np.array(qx, dtype=float)
     q[..., -1] = 1.0
     a = np.full_like(q, 0.5)
@@ -118,7 +120,7 @@ def life_table_columns(qx: np.ndarray, male: np.ndarray, radix: float = RADIX) -
         if converged:
             break
     a[..., 0] = a0
-    return _with_rates(q, a, radix)
+    return {"qx": q, "ax": a, **_complete(q, a, radix)}
 
 
 def _with_rates(q: np.ndarray, a: np.ndarray, radix: float) -> dict[str, np.ndarray]:
