@@ -326,15 +326,13 @@ def held_past_horizon(inputs: Inputs, years: int) -> Inputs:
 
     def held(da: xr.DataArray) -> xr.DataArray:
         axis = da.dims.index("year")
-        last = da.values[(slice(None),) * axis + (slice(-1, None),)]
-        values = np.concatenate([da.values] + [last] * years, axis=axis)
+        values = np.repeat(da.values, [1] * (da.shape[axis] - 1) + [years + 1], axis=axis)
         key = (da.dims, values.shape)
         if key not in templates:
             coords = {d: all_years if d == "year" else da.coords[d].values for d in da.dims}
             templates[key] = xr.DataArray(values, dims=da.dims, coords=coords)
-        out = templates[key].copy(deep=False, data=values)
-        out.name, out.attrs = da.name, dict(da.attrs)
-        return out
+        # the template's coordinates and indexes with new values (copy(data=...) would copy the indexes)
+        return templates[key]._replace(variable=xr.Variable(da.dims, values, dict(da.attrs)), name=da.name)
 
     for group in ("scheme", "economy", "demography", "behaviour", "initial", "floor"):
         setattr(extended, group, {k: held(v) if isinstance(v, xr.DataArray) and "year" in v.dims else v
@@ -561,8 +559,9 @@ def cash_flow_arrays(inputs: Inputs, out: dict) -> dict[str, np.ndarray]:
 
 def _full_ages(array: np.ndarray, lo: int) -> np.ndarray:
     """Pad an insured-age array (last axis min_age..max_age) with zeros for ages 0..min_age-1."""
-    pad = [(0, 0)] * (array.ndim - 1) + [(lo, 0)]
-    return np.pad(array, pad)
+    full = np.zeros(array.shape[:-1] + (lo + array.shape[-1],))
+    full[..., lo:] = array
+    return full
 
 
 def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict, extend=None) -> xr.Dataset:
