@@ -98,7 +98,7 @@ class Scenario:
 
     def apply(self, base):
         """The scenario as a validated Valuation (raises InputError naming the scenario)."""
-        groups = {g: dict(v) for g, v in base.raw.items()}
+        groups = {}
         for key, override in self.overrides.items():
             group, _, name = key.partition(".")
             if group not in FIELDS or name not in FIELDS[group]:
@@ -110,11 +110,13 @@ class Scenario:
             if current is None:
                 raise InputError(f"scenario '{self.name}': '{key}' has no value in the base valuation to modify")
             try:
-                groups[group][name] = override.apply(current)
+                groups.setdefault(group, {})[name] = override.apply(current)
             except InputError as error:
                 raise InputError(f"scenario '{self.name}', {key}: {error}") from None
         try:
-            return type(base)(**groups, name=f"{base.name}:{self.name}")
+            valuation = base.replace(**groups)   # validates only the inputs the scenario changes
+            valuation.name = f"{base.name}:{self.name}"
+            return valuation
         except InputError as error:
             raise InputError(f"scenario '{self.name}': {error}", error.field, error.where) from None
 

@@ -573,6 +573,9 @@ def _scalar(name: str, field: Field, value, coords: dict | None = None):
     return number
 
 
+VALIDATED_GROUPS = ("scheme", "economy", "demography", "behaviour", "initial")  # field by field (floor: validate_floor)
+
+
 class Inputs:
     """All validated inputs of a valuation, by group: ``inputs.scheme['contribution_rate']``."""
 
@@ -591,12 +594,44 @@ class Inputs:
         self.coords = coordinates(self.settings)
         if not self.has_scheme:
             _refuse_scheme_inputs(raw)
-        for group in ("scheme", "economy", "demography", "behaviour", "initial"):
+        for group in VALIDATED_GROUPS:
             setattr(self, group, self._group(group, raw[group]))
+        self._finish(raw)
+
+    def _finish(self, raw: dict) -> None:
+        """The checks across fields (which fill the defaults that follow other fields) and the floor, once every
+        group's fields are validated; the groups as validated before them are kept for :meth:`replaced`."""
+        self._validated = {group: dict(getattr(self, group)) for group in VALIDATED_GROUPS}
         self._cross_checks(raw)
         from .floor import validate_floor
 
         self.floor = validate_floor(raw["floor"], self)
+
+    def replaced(self, raw: dict, changed: dict[str, set]) -> "Inputs":
+        """The inputs validated from ``raw`` (every group's given fields, as for ``Inputs(**raw)``), which differ
+        from the raw values these inputs were validated from only in the fields ``changed`` (group -> field
+        names): only those fields are validated again; the checks across fields and the floor run in full. The
+        same inputs and the same errors as ``Inputs(**raw)``; a change of settings (coordinates and bounds
+        follow them) or a case without a scheme is validated in full."""
+        if changed.get("settings") or not self.has_scheme:
+            return Inputs(**raw)
+        for group, names in changed.items():
+            unknown = [k for k in names if k not in FIELDS[group]]
+            if unknown:
+                raise InputError(f"Input '{group}.{unknown[0]}' is not a known field of '{group}'; "
+                                 f"known fields: {', '.join(FIELDS[group])}.")
+        new = object.__new__(Inputs)
+        new.settings = dict(self.settings)
+        new.coords = coordinates(new.settings)
+        for group in VALIDATED_GROUPS:
+            values = dict(self._validated[group])
+            names = changed.get(group, ())
+            for key in FIELDS[group]:   # in the order of the fields, as Inputs(**raw) meets their errors
+                if key in names:
+                    values[key] = new._field(group, key, raw[group])
+            setattr(new, group, values)
+        new._finish(raw)
+        return new
 
     @property
     def has_scheme(self) -> bool:
@@ -625,24 +660,23 @@ class Inputs:
         return out
 
     def _group(self, group: str, values: dict) -> dict:
-        out = {}
-        for key, field in FIELDS[group].items():
-            name = f"{group}.{key}"
-            if not self.has_scheme and not without_scheme(group, key):
-                out[key] = None
-                continue
-            value = _value(name, field, values, key)
-            if value is None:
-                out[key] = None
-                continue
-            if not field.dims or field.kind == "choice":
-                out[key] = _scalar(name, field, value, self.coords)
-                continue
-            da = _coerce(name, field, value, self.coords).rename(key)
-            _check_kind(name, field, da, self.coords)
-            da.attrs["units"] = field.units
-            out[key] = da
-        return out
+        return {key: self._field(group, key, values) for key in FIELDS[group]}
+
+    def _field(self, group: str, key: str, values: dict):
+        """The validated value of ``group.key`` from the group's given ``values`` (its default if not given)."""
+        field = FIELDS[group][key]
+        name = f"{group}.{key}"
+        if not self.has_scheme and not without_scheme(group, key):
+            return None
+        value = _value(name, field, values, key)
+        if value is None:
+            return None
+        if not field.dims or field.kind == "choice":
+            return _scalar(name, field, value, self.coords)
+        da = _coerce(name, field, value, self.coords).rename(key)
+        _check_kind(name, field, da, self.coords)
+        da.attrs["units"] = field.units
+        return da
 
     def _cross_checks(self, raw: dict) -> None:
         s, sch, beh = self.settings, self.scheme, self.behaviour

@@ -82,17 +82,27 @@ class Valuation:
         (``scheme.vesting_years``) and the value. A group given as None is emptied (``replace(floor=None)``:
         no floor)."""
         raw = {g: dict(v) for g, v in self.raw.items()}
+        changed = {}
         for group, values in groups.items():
             if group not in raw:
                 raise InputError(f"replace(): '{group}' is not an input group; expected one of {', '.join(raw)}.")
             if values is None:
+                changed[group] = set(raw[group])
                 raw[group] = {}
                 continue
             if not isinstance(values, Mapping):
                 raise InputError(f"replace(): {group}={values!r:.60} is not a mapping of field names to values; "
                                  f"expected e.g. {group}={{'{next(iter(FIELDS[group]))}': ...}}.")
             raw[group].update(values)
-        return Valuation(**raw, name=self.name)
+            changed[group] = set(values)
+        return type(self)._of(raw, self.inputs.replaced(raw, changed), self.name)
+
+    @classmethod
+    def _of(cls, raw: dict, inputs: Inputs, name: str) -> "Valuation":
+        """A valuation of the raw inputs ``raw`` already validated as ``inputs``."""
+        valuation = cls.__new__(cls)
+        valuation.name, valuation.raw, valuation.inputs = name, raw, inputs
+        return valuation
 
     def run(self, engine: str = "kernel") -> Results:
         """Project the scheme; ``engine`` "kernel" (Numba) or "reference" (NumPy, same equations).
