@@ -22,7 +22,7 @@ from .inputs import BENEFITS, FB, Inputs, coordinates
 from .kernels.population import project_population_kernel
 from .kernels.scheme import (EXIT_CODES, WORK_PLANES, award_annuity_kernel, finance_kernel, insured_kernel,
                              pensions_kernel)
-from .lifetable import life_table_columns
+from .lifetable import life_expectancy, life_table_columns
 from .reference.population import project_population_reference
 from .reference.scheme import award_annuity_reference, finance_reference, insured_reference, pensions_reference
 from .validation import SEXES
@@ -831,7 +831,7 @@ def report_variables(variables: dict, inputs: Inputs, mortality: np.ndarray | No
            for name, (values, units, description) in data.items()}
     if inputs.demography.get("mortality") is not None and inputs.settings["max_age"] > 65:
         q = mortality_table(inputs) if mortality is None else mortality
-        out["life_expectancy_65"] = (("year", "sex"), life_table(inputs, q)["ex"][..., 65],
+        out["life_expectancy_65"] = (("year", "sex"), life_expectancy(q, 65),
                                      {"units": "years", "description": "period life expectancy at 65 from "
                                                                        "the year's mortality rates q_x"})
     return out
