@@ -610,19 +610,24 @@ class Inputs:
     def replaced(self, raw: dict, changed: dict[str, set]) -> "Inputs":
         """The inputs validated from ``raw`` (every group's given fields, as for ``Inputs(**raw)``), which differ
         from the raw values these inputs were validated from only in the fields ``changed`` (group -> field
-        names): only those fields are validated again; the checks across fields and the floor run in full. The
-        same inputs and the same errors as ``Inputs(**raw)``; a change of settings (coordinates and bounds
-        follow them) or a case without a scheme is validated in full."""
-        if changed.get("settings") or not self.has_scheme:
+        names): only those fields are validated again; the settings and the checks across fields and the floor
+        run in full. The same inputs and the same errors as ``Inputs(**raw)``; a case without a scheme, or a
+        change of settings that moves the coordinates (and the bounds that follow the oldest age) or adds or
+        removes the scheme, is validated in full."""
+        if not self.has_scheme:
             return Inputs(**raw)
         for group, names in changed.items():
             unknown = [k for k in names if k not in FIELDS[group]]
             if unknown:
                 raise InputError(f"Input '{group}.{unknown[0]}' is not a known field of '{group}'; "
                                  f"known fields: {', '.join(FIELDS[group])}.")
+        settings = self.check_settings(raw["settings"]) if changed.get("settings") else dict(self.settings)
+        coords = coordinates(settings)
+        if settings["scheme"] != self.settings["scheme"] or any(
+                not np.array_equal(coords[k], self.coords[k]) for k in coords):
+            return Inputs(**raw)
         new = object.__new__(Inputs)
-        new.settings = dict(self.settings)
-        new.coords = coordinates(new.settings)
+        new.settings, new.coords = settings, coords
         for group in VALIDATED_GROUPS:
             values = dict(self._validated[group])
             names = changed.get(group, ())

@@ -46,7 +46,8 @@ def full_validation(valuation, **groups):
     {"scheme": {"normal_retirement_age": 63.0}},                  # the early retirement age follows it
     {"scheme": {"contribution_rate": 0.2, "vesting_years": 12.0}},
     {"behaviour": {"exit_rate": 0.01}, "initial": {"reserve": 1e9}},
-    {"settings": {"horizon": 60}},                                # settings: validated in full
+    {"settings": {"horizon": 60}},                                # coordinates move: validated in full
+    {"settings": {"balance_sheet": "no", "scaled_premium_target": 1.5}},   # scaled-premium defaults follow
 ])
 def test_replace_equals_full_validation(base, groups):
     ours = base.replace(**groups)
@@ -60,6 +61,8 @@ def test_replace_equals_full_validation(base, groups):
     {"economy": {"inflation": "high"}},             # not a number
     {"behaviour": {"exit_rate": 1.5}},              # not a probability
     {"scheme": {"no_such_field": 1.0}},             # unknown field
+    {"settings": {"scaled_premium_rule": "reserve_ratio"}},   # a rule without its target
+    {"settings": {"balance_sheet": "maybe"}},       # not a choice
 ])
 def test_replace_refuses_what_full_validation_refuses(base, groups):
     with pytest.raises(InputError) as full:
