@@ -697,14 +697,14 @@ class Inputs:
             sch["early_retirement_age"] = sch["normal_retirement_age"].copy().rename("early_retirement_age")
         for key in ("normal_retirement_age", "early_retirement_age"):
             da = sch[key]
-            bad = (da < s["min_age"] + 1) | (da > s["max_retirement_age"])
-            if bool(bad.any()):
-                i = int(np.flatnonzero(bad.values)[0])
+            bad = (da.values < s["min_age"] + 1) | (da.values > s["max_retirement_age"])
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
                 raise check._cell_error(f"scheme.{key}", da, i,
                                         f"value {da.values.flat[i]} is outside {s['min_age'] + 1}.."
                                         f"{s['max_retirement_age']} (settings.min_age + 1 .. max_retirement_age).")
-        later = sch["early_retirement_age"] > sch["normal_retirement_age"]
-        if bool(later.any()):
+        if np.any(sch["early_retirement_age"].values > sch["normal_retirement_age"].values):  # the same dims
+            later = sch["early_retirement_age"] > sch["normal_retirement_age"]
             i = int(np.flatnonzero(later.values)[0])
             raise InputError(f"Input 'scheme.early_retirement_age' at {check.cell(later, i)}: value "
                              f"{sch['early_retirement_age'].values.flat[i]} is above the normal retirement age.")
@@ -770,8 +770,8 @@ class Inputs:
                                  "entrants by sex and age must sum to 1.")
         pens = self.initial["pensioners"]
         amount = self.initial["average_pension"]
-        bad = (pens > 0) & (amount <= 0)
-        if bool(bad.any()):
+        if np.any((pens.values > 0) & (amount.values <= 0)):   # the same dims
+            bad = (pens > 0) & (amount <= 0)
             i = int(np.flatnonzero(bad.values)[0])
             raise check._cell_error("initial.average_pension", bad, i,
                                     f"value 0 for a cell with {pens.values.flat[i]} pensioners; expected their average "
