@@ -602,6 +602,10 @@ class Inputs:
         """The checks across fields (which fill the defaults that follow other fields) and the floor, once every
         group's fields are validated; the groups as validated before them are kept for :meth:`replaced`."""
         self._validated = {group: dict(getattr(self, group)) for group in VALIDATED_GROUPS}
+        if not hasattr(self, "by_demography"):
+            # what the projection computes from the demography and the settings alone (mortality table,
+            # national population), shared by the inputs replaced from these without changing either
+            self.by_demography = {}
         self._cross_checks(raw)
         from .floor import validate_floor
 
@@ -628,6 +632,8 @@ class Inputs:
             return Inputs(**raw)
         new = object.__new__(Inputs)
         new.settings, new.coords = settings, coords
+        if not changed.get("settings") and not changed.get("demography"):
+            new.by_demography = self.by_demography
         for group in VALIDATED_GROUPS:
             values = dict(self._validated[group])
             names = changed.get(group, ())

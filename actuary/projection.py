@@ -83,6 +83,17 @@ def population_kernel_inputs(inputs: Inputs, q_all: np.ndarray) -> dict:
     return population
 
 
+def by_demography(inputs: Inputs, name, compute):
+    """``compute()``, once for all the inputs that share their demography and settings (a scenario changing
+    neither reuses its base's; :attr:`Inputs.by_demography`), by name and horizon; the arrays are not to be
+    written to."""
+    key = (name, inputs.coords["year"].size)
+    shared = inputs.by_demography
+    if key not in shared:
+        shared[key] = compute()
+    return shared[key]
+
+
 def employment_share(inputs: Inputs) -> np.ndarray:
     """Employed / population by (year, sex, insured age): participation x (1 - unemployment)."""
     return inputs.behaviour["participation"].values * (1 - inputs.economy["unemployment_rate"].values)[:, None, None]
@@ -99,8 +110,9 @@ def build_kernel_inputs(inputs: Inputs, population: bool = True) -> KernelInputs
     lo = st["min_age"]
 
     # 1. population
-    q_all = mortality_table(inputs)
-    population_arrays = population_kernel_inputs(inputs, q_all) if national and population else None
+    q_all = by_demography(inputs, "mortality", lambda: mortality_table(inputs))
+    population_arrays = by_demography(inputs, "population inputs", lambda: population_kernel_inputs(inputs, q_all)) \
+        if national and population else None
 
     # 2. series
     pi = eco["inflation"].values
@@ -451,7 +463,9 @@ def run_kernels(kin: KernelInputs, lo: int, engine: str = "kernel", mode: str = 
     out = {"year": np.arange(t0, t0 + n_years)}
     ins = dict(kin.insured)
     if mode == "open" and p is not None:
-        out.update(run_population(p, engine))
+        projected = by_demography(kin.inputs, ("population", engine), lambda: run_population(p, engine)) \
+            if kin.inputs is not None else run_population(p, engine)
+        out.update({k: v.copy() for k, v in projected.items()})
         ins["target"] = _target(out["population"], kin, lo)
     else:  # no target insured population: entrants by the growth method, or none
         ins["target"] = np.zeros((n_years + 1,) + ins["active0"].shape[:2])

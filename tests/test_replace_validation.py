@@ -100,3 +100,20 @@ def test_scenario_validates_like_the_whole_case(base):
     full = full_validation(base, economy={"real_wage_growth": base.inputs.economy["real_wage_growth"] * 1.2})
     assert ours.name == f"{base.name}:wages"
     assert_same_inputs(ours.inputs, full.inputs)
+
+
+def test_scenarios_share_the_demography_only_when_unchanged(base):
+    """A scenario that leaves the demography alone reuses its base's mortality table and national population
+    (and gets the results of validating and projecting it afresh); one that changes it does not."""
+    base.run()
+    wages = base.replace(economy={"real_wage_growth": 0.02})
+    assert wages.inputs.by_demography is base.inputs.by_demography
+    fresh = full_validation(base, economy={"real_wage_growth": 0.02})
+    assert fresh.inputs.by_demography is not base.inputs.by_demography
+    ours, theirs = wages.run().projection, fresh.run().projection
+    for name in ("population", "births", "reserve", "benefit_expenditure", "life_expectancy_65"):
+        np.testing.assert_array_equal(ours[name].values, theirs[name].values, err_msg=name)
+    improvement = base.inputs.demography["mortality_improvement"] * 1.5
+    faster = base.replace(demography={"mortality_improvement": improvement})
+    assert faster.inputs.by_demography is not base.inputs.by_demography
+    assert float(faster.run().projection.life_expectancy_65[-1, 0]) > float(ours.life_expectancy_65[-1, 0])
