@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import xarray as xr
@@ -332,24 +333,29 @@ def held_past_horizon(inputs: Inputs, years: int) -> Inputs:
     extended.coords = coordinates(extended.settings)
     if FB in inputs.coords:  # the social protection floor's benefits
         extended.coords[FB] = inputs.coords[FB]
-    all_years = extended.coords["year"]
-
-    templates: dict = {}  # one labelled array per layout: building coordinates is what costs
+    all_years = tuple(extended.coords["year"].tolist())
 
     def held(da: xr.DataArray) -> xr.DataArray:
         axis = da.dims.index("year")
         values = np.repeat(da.values, [1] * (da.shape[axis] - 1) + [years + 1], axis=axis)
-        key = (da.dims, values.shape)
-        if key not in templates:
-            coords = {d: all_years if d == "year" else da.coords[d].values for d in da.dims}
-            templates[key] = xr.DataArray(values, dims=da.dims, coords=coords)
-        # the template's coordinates and indexes with new values (copy(data=...) would copy the indexes)
-        return templates[key]._replace(variable=xr.Variable(da.dims, values, dict(da.attrs)), name=da.name)
+        template = _labelled_template(da.dims, tuple(all_years if d == "year" else tuple(da.coords[d].values.tolist())
+                                                     for d in da.dims))
+        # the template's coordinates and indexes (their mappings copied) with new values: building coordinates
+        # and indexes is what costs
+        return template._replace(variable=xr.Variable(da.dims, values, dict(da.attrs)), name=da.name,
+                                 coords=dict(template._coords), indexes=dict(template._indexes))
 
     for group in ("scheme", "economy", "demography", "behaviour", "initial", "floor"):
         setattr(extended, group, {k: held(v) if isinstance(v, xr.DataArray) and "year" in v.dims else v
                                   for k, v in getattr(inputs, group).items()})
     return extended
+
+
+@lru_cache(maxsize=64)
+def _labelled_template(dims: tuple, labels: tuple) -> xr.DataArray:
+    """A labelled array with these dimensions and coordinate labels (values not to be used)."""
+    shape = tuple(len(v) for v in labels)
+    return xr.DataArray(np.broadcast_to(0.0, shape), dims=dims, coords=dict(zip(dims, map(np.array, labels))))
 
 
 def run_off_years(inputs: Inputs) -> int:
