@@ -68,7 +68,7 @@ def test_growth_only_input_with_residual_method(demo):
 
 
 def test_maximum_below_minimum(demo):
-    with pytest.raises(InputError, match=r"'scheme.maximum_pension': value 1000.0 is below scheme.minimum_pension"):
+    with pytest.raises(InputError, match=r"'scheme.maximum_pension' at year=2020: value 1000.0 is below scheme.minimum_pension"):
         _replace(demo, scheme={"maximum_pension": 1000.0})
 
 
