@@ -204,7 +204,9 @@ def valuate(workbook: Path | None, out: Path, name: str | None):
         xlsx_path, nc_path = outputs.commit()
     print_summary(valuation.name, results)
     _wrote(xlsx_path, "summary, demography, social protection floor, charts" if not valuation.inputs.has_scheme
-           else "summary, projection and financing tables, balance sheet, charts")
+           else "summary, projection and financing tables, "
+           + ("balance sheet, " if valuation.inputs.settings["balance_sheet"] == "yes" else "")
+           + ("social protection floor, " if valuation.inputs.has_floor else "") + "charts")
     _wrote(nc_path, "the full results Dataset, summary values prefixed summary_")
 
 
