@@ -123,7 +123,7 @@ class Scenario:
 
     def apply(self, base):
         """The scenario as a validated Valuation (raises InputError naming the scenario)."""
-        groups = {g: dict(v) for g, v in base.raw.items()}
+        groups = {}
         for key, override in self.overrides.items():
             group, _, name = key.partition(".")
             if group not in FIELDS or name not in FIELDS[group]:
@@ -137,11 +137,13 @@ class Scenario:
                 raise InputError(f"scenario '{self.name}': '{key}' has no value in the base valuation to modify "
                                  "(only a 'set' of the whole input can give it one)")
             try:
-                groups[group][name] = override.apply(current)
+                groups.setdefault(group, {})[name] = override.apply(current)
             except InputError as error:
                 raise InputError(f"scenario '{self.name}', {key}: {error}") from None
         try:
-            return type(base)(**groups, name=f"{base.name}:{self.name}")
+            valuation = base.replace(**groups)   # validates only the inputs the scenario changes
+            valuation.name = f"{base.name}:{self.name}"
+            return valuation
         except InputError as error:
             raise InputError(f"scenario '{self.name}': {error}", error.field, error.where) from None
 

@@ -39,24 +39,25 @@ class Flows:
     ``net_cost`` N_t, ``contribution_base`` K_t, ``expenditure`` (due), ``subsidy`` (due), ``v_mid``, ``v_end``.
     """
 
-    def __init__(self, ds: xr.Dataset, rates: "Flows | None" = None):
-        get = ds.variables
-        n = ds.sizes["year"]
-        self.year = ds["year"].values
-        self.wage_bill = get["insurable_wage_bill"].values
-        self.benefits = get["benefit_expenditure"].values
-        self.grants = get["grants"].values
-        self.contributions = get["contributions"].values
-        source = ds if rates is None else None
-        if source is not None:
-            self.collection = get["collection_rate"].values
-            self.subsidy_benefits = get["subsidy_share_of_benefits"].values
-            self.subsidy_wages = get["subsidy_share_of_wages"].values
+    def __init__(self, ds: xr.Dataset | dict, rates: "Flows | None" = None):
+        """``ds``: a results Dataset, or (a closed-group part, with ``rates``) a Dataset or a dict of arrays by
+        year with a ``year`` array (:func:`actuary.projection.cash_flow_arrays`)."""
+        get = {k: v.values for k, v in ds.variables.items()} if isinstance(ds, xr.Dataset) else ds
+        self.year = get["year"]
+        n = self.year.size
+        self.wage_bill = get["insurable_wage_bill"]
+        self.benefits = get["benefit_expenditure"]
+        self.grants = get["grants"]
+        self.contributions = get["contributions"]
+        if rates is None:
+            self.collection = get["collection_rate"]
+            self.subsidy_benefits = get["subsidy_share_of_benefits"]
+            self.subsidy_wages = get["subsidy_share_of_wages"]
             self.admin_benefits = float(ds.attrs["admin_share_of_benefits"])
             self.admin_contributions = float(ds.attrs["admin_share_of_contributions"])
-            self.investment_return = get["investment_return"].values
-            self.reserve0 = float(get["reserve_at_valuation"].values)
-            self.payable_share = get["payable_share"].values if "payable_share" in get else None
+            self.investment_return = get["investment_return"]
+            self.reserve0 = float(get["reserve_at_valuation"])
+            self.payable_share = get.get("payable_share")
         else:  # a closed-group part: the valuation's rates by year, held at their last values past its horizon
             self.collection = _held(rates.collection, n)
             self.subsidy_benefits = _held(rates.subsidy_benefits, n)
@@ -64,7 +65,7 @@ class Flows:
             self.admin_benefits = rates.admin_benefits
             self.admin_contributions = rates.admin_contributions
             if "investment_return" in get:
-                self.investment_return = get["investment_return"].values
+                self.investment_return = get["investment_return"]
             elif n <= rates.year.size:
                 self.investment_return = rates.investment_return[:n]
             else:
@@ -74,7 +75,7 @@ class Flows:
         a_b, a_c = self.admin_benefits, self.admin_contributions
         outgo = self.benefits + self.grants
         # the state's income to the scheme: the subsidy and the minimum-pension top-up when the state pays it
-        self.top_up = get["minimum_pension_top_up"].values if "minimum_pension_top_up" in get else None
+        self.top_up = get.get("minimum_pension_top_up")
         self.subsidy = self.subsidy_benefits * self.benefits + self.subsidy_wages * self.wage_bill
         if self.top_up is not None:
             self.subsidy = self.subsidy + self.top_up
@@ -144,16 +145,19 @@ def summary_horizons(n_years: int, horizons) -> list[int]:
 
 
 def gap_by_horizon(ds, horizons, terminal_reserve: float = 0.0) -> xr.DataArray:
-    f = _flows(ds)
-    n_years = f.year.size
-    horizons = summary_horizons(n_years, horizons)
+    horizons, (dims, values, attrs) = _gap_variable(_flows(ds), horizons, terminal_reserve)
+    return xr.DataArray(values, dims=dims, coords={"horizon": horizons}, name="gap", attrs=attrs)
+
+
+def _gap_variable(f: Flows, horizons, terminal_reserve: float) -> tuple[list[int], tuple]:
+    """The summary horizons and the GAP by horizon as (dims, values, attrs)."""
+    horizons = summary_horizons(f.year.size, horizons)
     values = [general_average_premium(f, h, terminal_reserve) for h in horizons]
     ending = "a reserve of zero" if not terminal_reserve else \
         f"a reserve of {terminal_reserve:g} times that year's expenditure"
-    return xr.DataArray(values, dims="horizon", coords={"horizon": horizons}, name="gap",
-                        attrs={"units": "share of insurable earnings",
-                               "description": f"general average premium over the next n years, leaving {ending} "
-                                              "at the end of year n"})
+    return horizons, ("horizon", values, {"units": "share of insurable earnings",
+                                          "description": f"general average premium over the next n years, leaving "
+                                                         f"{ending} at the end of year n"})
 
 
 def _depletion_index(f: Flows) -> int | None:
@@ -188,42 +192,46 @@ def summary(ds: xr.Dataset, settings: dict, parts: dict[str, xr.Dataset] | None 
     next_cost = None
     if period == f.year.size and following is not None:
         next_cost = float(Flows(following).expenditure[0])
-    terminal = float(ds["terminal_funding_rate"].values[-1])
-    out = xr.Dataset(
-        {
-            **(extra or {}),
-            "gap": gap_by_horizon(f, settings["gap_horizons"], settings["gap_terminal_reserve"]),
-            "depletion_year": ((), np.nan if depleted is None else float(f.year[depleted]),
-                               {"description": "first year whose benefits the year's income and the reserve left "
-                                               "cannot pay in full (NaN: never)"}),
-            "payable_share_after_depletion": ((), float(share.min()),
-                                              {"description": f"lowest payable share in any year {no}"}),
-            "payable_share_at_depletion": ((), 1.0 if depleted is None else float(share[depleted]),
-                                           {"description": "share of the depletion year's benefits payable from its "
-                                                           f"income and the reserve left {no}"}),
-            "payable_share_end": ((), float(share[-1]),
-                                  {"description": "share of the last projection year's benefits payable from its "
-                                                  "income and any reserve left"}),
-            "scaled_premium": scaled_premium(f, _period_starts(f, settings), settings["scaled_premium_rule"],
-                                             settings["scaled_premium_check"], settings["scaled_premium_target"]),
-            "actuarial_balance": ((), actuarial_balance(f, period, next_cost),
-                                  {"units": "share of insurable earnings",
-                                   "description": f"summarized income rate - summarized cost rate over {period} "
-                                                  "years (SSA), target fund at the end of the period of the "
-                                                  "following year's expenditure",
-                                   "period": period}),
-            "terminal_funding_rate_at_maturity": ((), terminal,
-                                                  {"units": "share of insurable earnings",
-                                                   "description": "terminal funding rate of the last projection "
-                                                                  "year (the scheme at its most mature within the "
-                                                                  "horizon)"}),
-        },
-        attrs={"valuation_year": ds.attrs["valuation_year"], "horizon": ds.attrs["horizon"]},
-    )
+    terminal = float(ds.variables["terminal_funding_rate"].values[-1])
+    horizons, gap = _gap_variable(f, settings["gap_horizons"], settings["gap_terminal_reserve"])
+    starts, ends, premium = _scaled_premium_variable(f, _period_starts(f, settings), settings["scaled_premium_rule"],
+                                                     settings["scaled_premium_check"],
+                                                     settings["scaled_premium_target"])
+    data = {
+        **(extra or {}),
+        "gap": gap,
+        "depletion_year": ((), np.nan if depleted is None else float(f.year[depleted]),
+                           {"description": "first year whose benefits the year's income and the reserve left "
+                                           "cannot pay in full (NaN: never)"}),
+        "payable_share_after_depletion": ((), float(share.min()),
+                                          {"description": f"lowest payable share in any year {no}"}),
+        "payable_share_at_depletion": ((), 1.0 if depleted is None else float(share[depleted]),
+                                       {"description": "share of the depletion year's benefits payable from its "
+                                                       f"income and the reserve left {no}"}),
+        "payable_share_end": ((), float(share[-1]),
+                              {"description": "share of the last projection year's benefits payable from its "
+                                              "income and any reserve left"}),
+        "scaled_premium": premium,
+        "actuarial_balance": ((), actuarial_balance(f, period, next_cost),
+                              {"units": "share of insurable earnings",
+                               "description": f"summarized income rate - summarized cost rate over {period} "
+                                              "years (SSA), target fund at the end of the period of the "
+                                              "following year's expenditure",
+                               "period": period}),
+        "terminal_funding_rate_at_maturity": ((), terminal,
+                                              {"units": "share of insurable earnings",
+                                               "description": "terminal funding rate of the last projection "
+                                                              "year (the scheme at its most mature within the "
+                                                              "horizon)"}),
+    }
     if parts is not None:
         flows = _part_flows(parts, f)
-        out = out.merge(balance_sheet(flows)).merge(average_premiums(flows))
-    return out
+        data.update(_balance_sheet_variables(flows))
+        data.update(_average_premium_variables(flows))
+    years = f.year
+    coords = {"horizon": horizons, "period": years[starts], "period_end": ("period", years[np.array(ends) - 1])}
+    return xr.Dataset(data, coords=coords,
+                      attrs={"valuation_year": ds.attrs["valuation_year"], "horizon": ds.attrs["horizon"]})
 
 
 def _period_starts(f: Flows, settings: dict) -> list[int]:
@@ -268,7 +276,16 @@ def scaled_premium(ds, starts, rule: str = "reserve", check: str = "every_year",
     rate makes worse, b_t < 0, and that the lowest rate breaks) the period's rate and those after it are NaN.
     The year loop is over periods only: the cost is linear in the horizon.
     """
-    f = _flows(ds)
+    starts, ends, (dims, values, attrs) = _scaled_premium_variable(_flows(ds), starts, rule, check, target_ratio)
+    years = _flows(ds).year
+    return xr.DataArray(values, dims=dims,
+                        coords={"period": years[starts], "period_end": ("period", years[np.array(ends) - 1])},
+                        name="scaled_premium", attrs=attrs)
+
+
+def _scaled_premium_variable(f: Flows, starts, rule: str, check: str, target_ratio: float | None):
+    """The periods' starts and ends (year indices) and the scaled premium as (dims, values, attrs)
+    (:func:`scaled_premium`)."""
     n_years = f.year.size
     if isinstance(starts, (int, np.integer)):
         starts = list(range(0, n_years, int(starts)))
@@ -314,13 +331,9 @@ def scaled_premium(ds, starts, rule: str = "reserve", check: str = "every_year",
         rate = _lowest_rate(a, b) if np.isfinite(discounted) else np.nan
         discounted = discounted - np.sum(cost[s:e]) + rate * np.sum(base[s:e])
         values.append(rate)
-    years = f.year
     description = SCALED_PREMIUM_RULES[(rule, check)].format(K=target_ratio)
-    return xr.DataArray(values, dims="period",
-                        coords={"period": years[starts], "period_end": ("period", years[np.array(ends) - 1])},
-                        name="scaled_premium",
-                        attrs={"units": "share of insurable earnings", "description": description, "rule": rule,
-                               "check": check})
+    return starts, ends, ("period", values, {"units": "share of insurable earnings", "description": description,
+                                             "rule": rule, "check": check})
 
 
 def _lowest_rate(a: np.ndarray, b: np.ndarray) -> float:
@@ -385,7 +398,11 @@ def balance_sheet(parts: dict) -> xr.Dataset:
     horizon. Assets minus liabilities equals V_0 + PV(C + subsidy - E) over the horizon (the GAP identity)
     plus the closed group's contributions less benefits past the horizon.
     """
-    flows = _part_flows(parts)
+    return xr.Dataset(_balance_sheet_variables(_part_flows(parts)))
+
+
+def _balance_sheet_variables(flows: dict) -> dict:
+    """The balance sheet (:func:`balance_sheet`) as name -> (dims, value, attrs), from the parts' Flows."""
     open_ = flows["open"]
     n = open_.year.size
     benefits = {k: f.pv(f.benefits + f.grants) for k, f in flows.items()}
@@ -446,9 +463,8 @@ def balance_sheet(parts: dict) -> xr.Dataset:
             return "at the valuation date"
         return "sum of the items above (open-group items over the horizon, closed-group items over their runs)"
 
-    return xr.Dataset({k: ((), float(v), {"units": "currency" if k != "funded_ratio" else "ratio",
-                                         "description": note(k)})
-                       for k, v in data.items()})
+    return {k: ((), float(v), {"units": "currency" if k != "funded_ratio" else "ratio", "description": note(k)})
+            for k, v in data.items()}
 
 
 def average_premiums(parts: dict) -> xr.Dataset:
@@ -464,7 +480,11 @@ def average_premiums(parts: dict) -> xr.Dataset:
     contribution base (collection rate x (1 - a_c) x insurable wage bill); with full collection, no subsidy
     and no administrative expenses, AP = PV(benefits and grants) / PV(insurable earnings). The present
     values of benefits and grants and of insurable earnings of each group are reported beside them."""
-    flows = _part_flows(parts)
+    return xr.Dataset(_average_premium_variables(_part_flows(parts)))
+
+
+def _average_premium_variables(flows: dict) -> dict:
+    """The average premiums (:func:`average_premiums`) as name -> (dims, value, attrs), from the parts' Flows."""
     open_, closed = flows["open"], flows["closed"]
     n = open_.year.size
     cost_open, cost_closed = open_.pv(open_.net_cost), closed.pv(closed.net_cost, n)
@@ -493,4 +513,4 @@ def average_premiums(parts: dict) -> xr.Dataset:
         what = "benefits and grants due" if "benefits" in k else "insurable earnings"
         out[k] = ((), float(v), {"units": "currency", "description": f"present value at the valuation date of the "
                                                                      f"{what} of {group}, over the horizon"})
-    return xr.Dataset(out)
+    return out

@@ -764,12 +764,17 @@ class Inputs:
         if not self.has_scheme:
             _refuse_scheme_inputs(raw)
         kept = {}
+        # what the projection computes from the demography and the settings alone (mortality table, national
+        # population), shared by the inputs replaced from these without changing either
+        self.by_demography = {}
         if reuse is not None:
             previous, changed = reuse
             if all(previous.settings[k] == self.settings[k] for k in COORDINATE_SETTINGS):
                 kept = {(group, key) for group in FIELDS for key in raw[group] if f"{group}.{key}" not in changed}
                 kept = {pair: getattr(previous, pair[0])[pair[1]] for pair in kept
                         if pair[0] not in ("settings", "floor")}
+                if not any(name.startswith(("settings.", "demography.")) for name in changed):
+                    self.by_demography = previous.by_demography
         for group in ("scheme", "economy", "demography", "behaviour", "initial"):
             setattr(self, group, self._group(group, raw[group], kept))
         self._cross_checks(raw)
@@ -926,8 +931,8 @@ class Inputs:
                                  "entrants by sex and age must sum to 1.")
         pens = self.initial["pensioners"]
         amount = self.initial["average_pension"]
-        bad = (pens > 0) & (amount <= 0)
-        if bool(bad.any()):
+        if np.any((pens.values > 0) & (amount.values <= 0)):   # the same dims
+            bad = (pens > 0) & (amount <= 0)
             i = int(np.flatnonzero(bad.values)[0])
             raise check._cell_error("initial.average_pension", bad, i,
                                     f"value 0 for a cell with {pens.values.flat[i]} pensioners; expected their average "
@@ -953,9 +958,9 @@ class Inputs:
             da = sch[key]
             if da is None:
                 continue
-            bad = (da < s["min_age"] + 1) | (da > s["max_retirement_age"])
-            if bool(bad.any()):
-                i = int(np.flatnonzero(bad.values)[0])
+            bad = (da.values < s["min_age"] + 1) | (da.values > s["max_retirement_age"])
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
                 raise check._cell_error(f"scheme.{key}", da, i,
                                         f"value {da.values.flat[i]} is outside {s['min_age'] + 1}.."
                                         f"{s['max_retirement_age']} (settings.min_age + 1 .. max_retirement_age).")

@@ -92,30 +92,56 @@ def life_table_from_qx(qx: xr.DataArray, ax: xr.DataArray | None = None, radix: 
     """
     qx = _age_last("qx", qx).astype(float)
     check.probability("qx", qx, "a death probability")
+    if ax is None:
+        cols = life_table_columns(qx.values, _male_mask(qx.isel(age=0)), radix)
+        return _to_dataset(qx, _with_rates(cols["qx"], cols["ax"], radix))
     q = np.array(qx.values, dtype=float)
     q[..., -1] = 1.0
-    if ax is None:
-        a = np.full_like(q, 0.5)
-        m_last_closed = q[..., -2] / (1.0 - 0.5 * q[..., -2])
-        a[..., -1] = np.where(m_last_closed > 0, 1.0 / np.maximum(m_last_closed, 1e-300), 0.0)
-        q0 = q[..., 0]
-        male = _male_mask(qx.isel(age=0))
-        a0 = np.full_like(q0, 0.1)
-        for _ in range(100):  # fixed point a0 -> m0 -> a0 (a contraction: converges in a few steps)
-            updated = _a0(q0 / (1.0 - (1.0 - a0) * q0), male)
-            converged = np.max(np.abs(updated - a0)) < 1e-15 if a0.size else True
-            a0 = updated
-            if converged:
-                break
-        a[..., 0] = a0
-    else:
-        ax = _age_last("ax", ax).broadcast_like(qx).transpose(*qx.dims)
-        check.nonnegative("ax", ax, "a separation factor")
-        a = np.array(ax.values, dtype=float)
+    ax = _age_last("ax", ax).broadcast_like(qx).transpose(*qx.dims)
+    check.nonnegative("ax", ax, "a separation factor")
+    return _to_dataset(qx, _with_rates(q, np.array(ax.values, dtype=float), radix))
+
+
+def life_table_columns(qx: np.ndarray, male: np.ndarray, radix: float = RADIX) -> dict[str, np.ndarray]:
+    """The columns of :func:`life_table_from_qx` with its default a_x but m_x, on plain arrays: ``qx`` by
+    (..., age) (q_ω taken as 1; checked by the caller), ``male`` a boolean array broadcastable to
+    ``qx[..., 0]``."""
+    q, a = _default_separation(qx)
+    q0 = q[..., 0]
+    a0 = np.full_like(q0, 0.1)
+    for _ in range(100):  # fixed point a0 -> m0 -> a0 (a contraction: converges in a few steps)
+        updated = _a0(q0 / (1.0 - (1.0 - a0) * q0), male)
+        converged = np.max(np.abs(updated - a0)) < 1e-15 if a0.size else True
+        a0 = updated
+        if converged:
+            break
+    a[..., 0] = a0
+    return {"qx": q, "ax": a, **_complete(q, a, radix)}
+
+
+def life_expectancy(qx: np.ndarray, age: int) -> np.ndarray:
+    """e_x at ``age`` >= 1 of the tables of :func:`life_table_columns` (q by (..., age 0..ω)), from the ages
+    x >= ``age`` alone (e_x = T_x / l_x does not depend on the younger ages, nor on a_0)."""
+    q, a = _default_separation(qx[..., age:])
+    return _complete(q, a, RADIX)["ex"][..., 0]
+
+
+def _default_separation(qx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """q with q_ω = 1, and the default a_x but a_0: 1/2, and 1/m_ω at the open age (m_ω = m_{ω-1})."""
+    q = np.array(qx, dtype=float)
+    q[..., -1] = 1.0
+    a = np.full_like(q, 0.5)
+    m_last_closed = q[..., -2] / (1.0 - 0.5 * q[..., -2])
+    a[..., -1] = np.where(m_last_closed > 0, 1.0 / np.maximum(m_last_closed, 1e-300), 0.0)
+    return q, a
+
+
+def _with_rates(q: np.ndarray, a: np.ndarray, radix: float) -> dict[str, np.ndarray]:
+    """mx, qx, ax and the columns of :func:`_complete`."""
     cols = _complete(q, a, radix)
     with np.errstate(divide="ignore", invalid="ignore"):
         m = np.where(cols["Lx"] > 0, cols["dx"] / cols["Lx"], 0.0)
-    return _to_dataset(qx, {"mx": m, "qx": q, "ax": a, **cols})
+    return {"mx": m, "qx": q, "ax": a, **cols}
 
 
 def life_table_from_mx(mx: xr.DataArray, ax: xr.DataArray | None = None, radix: float = RADIX) -> xr.Dataset:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import xarray as xr
@@ -22,7 +23,7 @@ from .inputs import BENEFITS, FB, Inputs, coordinates, retirement_age_grid
 from .kernels.population import project_population_kernel
 from .kernels.scheme import (EXIT_CODES, WORK_PLANES, award_annuity_kernel, finance_kernel, insured_kernel,
                              pensions_kernel)
-from .lifetable import life_table_from_qx
+from .lifetable import life_expectancy, life_table_columns
 from .reference.population import project_population_reference
 from .reference.scheme import award_annuity_reference, finance_reference, insured_reference, pensions_reference
 from .validation import SEXES
@@ -49,31 +50,49 @@ class KernelInputs:
     run_off: "KernelInputs | None" = field(default=None, repr=False)
 
 
-def mortality_table(inputs: Inputs) -> xr.DataArray:
-    """q_x by (year, sex, age 0..max_age): base table with improvement (METHODOLOGY §1)."""
+def mortality_table(inputs: Inputs) -> np.ndarray:
+    """q_x by (year, sex, age 0..max_age), sexes in the order of the inputs: base table with improvement
+    (METHODOLOGY §1)."""
     demo = inputs.demography
-    base = demo["mortality"].transpose("sex", "age")
+    base = demo["mortality"].transpose("sex", "age").values
     improvement = demo["mortality_improvement"].transpose("year", "sex", "age").values
     factor = np.concatenate([np.ones((1,) + improvement.shape[1:]), np.cumprod(1.0 - improvement[1:], axis=0)])
-    q = np.clip(base.values[None] * factor, 0.0, 1.0)
+    q = np.clip(base[None] * factor, 0.0, 1.0)
     q[..., -1] = 1.0
-    return xr.DataArray(q, dims=("year", "sex", "age"),
-                        coords={"year": inputs.coords["year"], "sex": base["sex"].values, "age": base["age"].values})
+    return q
 
 
-def population_kernel_inputs(inputs: Inputs, q_all: xr.DataArray) -> dict:
+def life_table(inputs: Inputs, q: np.ndarray) -> dict[str, np.ndarray]:
+    """The period life tables (:func:`actuary.lifetable.life_table_columns`) of the mortality table ``q``
+    (:func:`mortality_table`) by (year, sex, age)."""
+    male = inputs.demography["mortality"].transpose("sex", "age")["sex"].values == "male"
+    return life_table_columns(q, np.broadcast_to(male, q.shape[:-1]))
+
+
+def population_kernel_inputs(inputs: Inputs, q_all: np.ndarray) -> dict:
     """Arrays of the population kernel (METHODOLOGY §1) from the inputs and the mortality table."""
     demo = inputs.demography
-    survival = life_table_from_qx(q_all)["Sx"]
+    survival = life_table(inputs, q_all)["Sx"]
     srb = demo["sex_ratio_at_birth"].values
     population = dict(
-        base=_c(demo["population"].values), survival=_c(survival.values), fertility=_c(demo["fertility"].values),
+        base=_c(demo["population"].values), survival=_c(survival), fertility=_c(demo["fertility"].values),
         male_share=_c(srb / (1 + srb)), migration=_c(demo["net_migration"].values),
         even=inputs.settings["migration_timing"] == "even")
     if np.any(population["fertility"][:, 0] > 0):
         from .validation import InputError
         raise InputError("Input 'demography.fertility' at age=0: fertility at age 0 must be 0.")
     return population
+
+
+def by_demography(inputs: Inputs, name, compute):
+    """``compute()``, once for all the inputs that share their demography and settings (a scenario changing
+    neither reuses its base's; :attr:`Inputs.by_demography`), by name and horizon; the arrays are not to be
+    written to."""
+    key = (name, inputs.coords["year"].size)
+    shared = inputs.by_demography
+    if key not in shared:
+        shared[key] = compute()
+    return shared[key]
 
 
 def employment_share(inputs: Inputs) -> np.ndarray:
@@ -92,8 +111,9 @@ def build_kernel_inputs(inputs: Inputs, population: bool = True) -> KernelInputs
     lo = st["min_age"]
 
     # 1. population
-    q_all = mortality_table(inputs)
-    population_arrays = population_kernel_inputs(inputs, q_all) if national and population else None
+    q_all = by_demography(inputs, "mortality", lambda: mortality_table(inputs))
+    population_arrays = by_demography(inputs, "population inputs", lambda: population_kernel_inputs(inputs, q_all)) \
+        if national and population else None
 
     # 2. series
     pi = eco["inflation"].values
@@ -127,7 +147,7 @@ def build_kernel_inputs(inputs: Inputs, population: bool = True) -> KernelInputs
         bend_rates = np.asarray(sch["bend_point_rates"], dtype=float)
 
     # 3. insured
-    q_scheme = q_all.sel(age=ages).values
+    q_scheme = q_all[..., lo:lo + ages.size]
     q_active = np.clip(q_scheme * beh["active_mortality_factor"].values[None], 0.0, 1.0)
     residual = st["new_entrant_method"] == "residual"
     entrants = np.zeros((n_years, 2, ages.size))
@@ -191,7 +211,7 @@ def build_kernel_inputs(inputs: Inputs, population: bool = True) -> KernelInputs
         exit_vesting=by_year(exit_vesting), shares=shares, **survivors)
 
     # 4. pensions (full age grid 0..max_age)
-    q_full = q_all.values
+    q_full = q_all
     factors = [beh["pensioner_mortality_factor"], beh["invalid_mortality_factor"], beh["survivor_mortality_factor"],
                xr.ones_like(beh["pensioner_mortality_factor"])]
     q_pension = np.stack([np.clip(q_full * f.values[None], 0.0, 1.0) for f in factors], axis=1)
@@ -214,7 +234,7 @@ def build_kernel_inputs(inputs: Inputs, population: bool = True) -> KernelInputs
     derived = dict(wages=wages, prices=prices, beta=beta, wage_growth=wage_growth, average_wage=average_wage,
                    funeral=funeral, insurable=insurable, reference=reference, minimum=minimum, maximum=maximum,
                    flat=flat, bends=bends,
-                   mean_salary=mean_salary,
+                   mean_salary=mean_salary, mortality=q_all,
                    annuity=award_annuity_assumptions(inputs, q_pension, factors, pi, wage_growth, pensions, finance))
     if national:
         employed = employment_share(inputs)
@@ -330,21 +350,17 @@ def held_past_horizon(inputs: Inputs, years: int) -> Inputs:
     extended.coords = coordinates(extended.settings)
     if FB in inputs.coords:  # the social protection floor's benefits
         extended.coords[FB] = inputs.coords[FB]
-    all_years = extended.coords["year"]
-
-    templates: dict = {}  # one labelled array per layout: building coordinates is what costs
+    all_years = tuple(extended.coords["year"].tolist())
 
     def held(da: xr.DataArray) -> xr.DataArray:
         axis = da.dims.index("year")
-        last = da.values[(slice(None),) * axis + (slice(-1, None),)]
-        values = np.concatenate([da.values] + [last] * years, axis=axis)
-        key = (da.dims, values.shape)
-        if key not in templates:
-            coords = {d: all_years if d == "year" else da.coords[d].values for d in da.dims}
-            templates[key] = xr.DataArray(values, dims=da.dims, coords=coords)
-        out = templates[key].copy(deep=False, data=values)
-        out.name, out.attrs = da.name, dict(da.attrs)
-        return out
+        values = np.repeat(da.values, [1] * (da.shape[axis] - 1) + [years + 1], axis=axis)
+        template = _labelled_template(da.dims, tuple(all_years if d == "year" else tuple(da.coords[d].values.tolist())
+                                                     for d in da.dims))
+        # the template's coordinates and indexes (their mappings copied) with new values: building coordinates
+        # and indexes is what costs
+        return template._replace(variable=xr.Variable(da.dims, values, dict(da.attrs)), name=da.name,
+                                 coords=dict(template._coords), indexes=dict(template._indexes))
 
     for group in ("scheme", "economy", "demography", "behaviour", "initial", "floor"):
         setattr(extended, group, {k: held(v) if isinstance(v, xr.DataArray) and "year" in v.dims else v
@@ -352,7 +368,14 @@ def held_past_horizon(inputs: Inputs, years: int) -> Inputs:
     return extended
 
 
-def run_off_years(kin: KernelInputs) -> int:
+@lru_cache(maxsize=64)
+def _labelled_template(dims: tuple, labels: tuple) -> xr.DataArray:
+    """A labelled array with these dimensions and coordinate labels (values not to be used)."""
+    shape = tuple(len(v) for v in labels)
+    return xr.DataArray(np.broadcast_to(0.0, shape), dims=dims, coords=dict(zip(dims, map(np.array, labels))))
+
+
+def run_off_years(inputs: Inputs) -> int:
     """Years from the valuation date within which the closed group and every survivor it can leave have
     left the scheme (or the horizon, if longer).
 
@@ -363,42 +386,85 @@ def run_off_years(kin: KernelInputs) -> int:
     max_age - y + 1, and over the ages x where deaths leave survivors, (x - y) + (max_age - widow age
     + 2) and (x - y) + (limit - orphan age + 2) (the 2 years cover the split of fractional ages and
     the awards' half-year exposure); initial orphans leave within the limit."""
-    ins, pen = kin.insured, kin.pensions
-    lo = int(ins["min_age"])
-    max_age = pen["count0"].shape[-1] - 1
-    limit = int(pen["shares"][3])
+    ini, beh = inputs.initial, inputs.behaviour
+    lo = int(inputs.settings["min_age"])
+    count0 = ini["pensioners"].values
+    max_age = count0.shape[-1] - 1
+    limit = int(inputs.scheme["orphan_age_limit"])
     needed = limit + 2
     ages = []
-    insured = (ins["active0"] + ins["inactive0"]).sum(axis=(0, 2))
+    insured = (ini["active"].values + ini["inactive"].values).sum(axis=(0, 2))
     if np.any(insured > 0):
         ages.append(lo + int(np.flatnonzero(insured > 0)[0]))
-    members = pen["count0"][:3].sum(axis=(0, 1))   # old age, invalidity, widow(er)s
+    members = count0[:3].sum(axis=(0, 1))   # old age, invalidity, widow(er)s
     if np.any(members > 0):
         ages.append(int(np.flatnonzero(members > 0)[0]))
     if ages:
         youngest = min(ages)
         needed = max(needed, max_age - youngest + 1)
         age = np.arange(max_age + 1)[None, :]
-        widow_age = np.clip(np.floor(age + pen["difference"]), 0, max_age)
-        widows = np.where(pen["married"] > 0, (age - youngest) + (max_age - widow_age) + 2, 0)
-        orphan_age = np.clip(np.floor(np.minimum(pen["orphan_age"], limit - 1)), 0, limit)
-        orphans = np.where(pen["orphans"] > 0, (age - youngest) + (limit - orphan_age) + 2, 0)
+        widow_age = np.clip(np.floor(age + beh["spouse_age_difference"].values), 0, max_age)
+        widows = np.where(beh["probability_married"].values > 0, (age - youngest) + (max_age - widow_age) + 2, 0)
+        orphan_age = np.clip(np.floor(np.minimum(beh["orphan_age"].values, limit - 1)), 0, limit)
+        orphans = np.where(beh["orphans"].values > 0, (age - youngest) + (limit - orphan_age) + 2, 0)
         needed = max(needed, int(widows.max()), int(orphans.max()))
-    return max(pen["beta"].size, needed)
+    return max(inputs.coords["year"].size, needed)
 
 
 def run_off_kernel_inputs(kin: KernelInputs) -> KernelInputs:
     """The kernel inputs of the closed-group runs (closed, accrued, pensioners): the valuation's, extended
     past the horizon to :func:`run_off_years` with every year-dependent input held at its last value
-    (computed once per valuation and cached on ``kin``)."""
+    (computed once per valuation and cached on ``kin``; :func:`valuation_kernel_inputs` builds both at once)."""
     if kin.run_off is None:
-        n_years = run_off_years(kin)
+        n_years = run_off_years(kin.inputs)
         if n_years == kin.pensions["beta"].size:
             kin.run_off = kin
         else:
             extra = n_years - kin.inputs.coords["year"].size
             kin.run_off = build_kernel_inputs(held_past_horizon(kin.inputs, extra), population=False)
     return kin.run_off
+
+
+def valuation_kernel_inputs(inputs: Inputs, run_off: bool = True) -> KernelInputs:
+    """The kernel inputs of a valuation and (``run_off``) of its closed-group runs, built once: over the
+    horizon and the run-off past it (:func:`run_off_years`, inputs held at their last values), the
+    valuation's being the first years of the same arrays (every year's arrays depend only on the inputs of
+    that year and the years before it; the award annuities' assumptions past the horizon are those held)."""
+    horizon = inputs.coords["year"].size
+    n_years = run_off_years(inputs) if run_off else horizon
+    if n_years == horizon:
+        kin = build_kernel_inputs(inputs)
+        kin.run_off = kin if run_off else None
+        return kin
+    longer = build_kernel_inputs(held_past_horizon(inputs, n_years - horizon))
+    kin = first_years(longer, horizon, inputs)
+    kin.run_off = longer
+    return kin
+
+
+# kernel inputs not by year (valuation-date stocks, provisions and assumptions by sex and age)
+AT_VALUATION = frozenset({"base", "active0", "inactive0", "balance_active0", "balance_inactive0", "service_active0",
+                          "service_inactive0", "units_active0", "units_inactive0", "count0", "amount0", "shares",
+                          "married", "difference", "orphans", "orphan_age", "bend_rates"})
+
+
+def first_years(kin: KernelInputs, n_years: int, inputs: Inputs) -> KernelInputs:
+    """The kernel inputs of the first ``n_years`` years of ``kin`` (views, no copies), for ``inputs``; the
+    award annuities' assumptions keep their tail of one lifetime past the last year."""
+    total = kin.pensions["beta"].size
+
+    def head(arrays: dict | None, length: int, keep: int) -> dict | None:
+        if arrays is None:
+            return None
+        return {k: v[:keep] if isinstance(v, np.ndarray) and v.ndim and v.shape[0] == length
+                and k not in AT_VALUATION else v for k, v in arrays.items()}
+
+    series = head(kin.series, total, n_years)
+    annuity = kin.series["annuity"]
+    tail = annuity["q_pension"].shape[0] - total
+    series["annuity"] = head(annuity, total + tail, n_years + tail)
+    return KernelInputs(head(kin.population, total, n_years), head(kin.insured, total, n_years),
+                        head(kin.pensions, total, n_years), head(kin.finance, total, n_years), series, inputs)
 
 
 def run_kernels(kin: KernelInputs, lo: int, engine: str = "kernel", mode: str = "open") -> dict:
@@ -420,7 +486,9 @@ def run_kernels(kin: KernelInputs, lo: int, engine: str = "kernel", mode: str = 
     out = {"year": np.arange(t0, t0 + n_years)}
     ins = dict(kin.insured)
     if mode == "open" and p is not None:
-        out.update(run_population(p, engine))
+        projected = by_demography(kin.inputs, ("population", engine), lambda: run_population(p, engine)) \
+            if kin.inputs is not None else run_population(p, engine)
+        out.update({k: v.copy() for k, v in projected.items()})
         ins["target"] = _target(out["population"], kin, lo)
     else:  # no target insured population: entrants by the growth method, or none
         ins["target"] = np.zeros((n_years + 1,) + ins["active0"].shape[:2])
@@ -441,8 +509,12 @@ def run_kernels(kin: KernelInputs, lo: int, engine: str = "kernel", mode: str = 
         for name in ("wage_bill", "contributors", "grants", "grant_count", "exit_refunds"):
             res[name] = np.zeros(n_years)
         res["awards_top_up"] = np.zeros((n_years if ins["state_top_up"] else 0, 4, 2, n_full))
-        kernel_args = {k: v for k, v in ins.items() if k != "state_top_up"}
-        insured_kernel(**kernel_args, **res, work=np.empty((WORK_PLANES,) + ins["active0"].shape))
+        if keep_insured or entrants_allowed:
+            kernel_args = {k: v for k, v in ins.items() if k != "state_top_up"}
+            insured_kernel(**kernel_args, **res, work=np.empty((WORK_PLANES,) + ins["active0"].shape))
+        else:  # the pensioners-only run: no insured, no entrants, so every insured flow and stock is zero
+            res["active_out"][:] = 0.0
+            res["inactive_out"][:] = 0.0
     else:
         res = insured_reference(**ins, n_full_ages=n_full)
     out.update(res)
@@ -520,13 +592,21 @@ def run_population(p: dict, engine: str = "kernel") -> dict:
 
 
 def cash_flows(inputs: Inputs, out: dict) -> xr.Dataset:
+    """The yearly cash flows a closed-group run contributes to the balance sheet (:func:`cash_flow_arrays`)
+    as a Dataset."""
+    flows = cash_flow_arrays(inputs, out)
+    year = flows.pop("year")
+    return xr.Dataset({k: ("year", v) for k, v in flows.items()}, coords={"year": year})
+
+
+def cash_flow_arrays(inputs: Inputs, out: dict) -> dict[str, np.ndarray]:
     """The yearly cash flows a closed-group run contributes to the balance sheet (names as in the
     results Dataset): contributions, benefit expenditure, grants, the insurable wage bill and the
-    investment return to discount them with, without building the whole Dataset.
+    investment return to discount them with, and their ``year``, without building the whole Dataset.
 
-    The ``year`` coordinate covers the horizon and, for the closed-group runs, the run-off after it
-    (assumptions held at their last values), to the last year with a flow: the flows after it are
-    exactly zero, so the result does not depend on how far the run-off was taken."""
+    The years cover the horizon and, for the closed-group runs, the run-off after it (assumptions held
+    at their last values), to the last year with a flow: the flows after it are exactly zero, so the
+    result does not depend on how far the run-off was taken."""
     flows = {"contributions": out["finance_contributions"], "benefit_expenditure": out["benefits"],
              "grants": out["all_grants"], "insurable_wage_bill": out["wage_bill"]}
     if "minimum_pension_top_up" in out:
@@ -534,15 +614,17 @@ def cash_flows(inputs: Inputs, out: dict) -> xr.Dataset:
     horizon = inputs.coords["year"].size
     moving = np.flatnonzero(np.any([v != 0 for v in flows.values()], axis=0))
     n_years = max(horizon, int(moving[-1]) + 1 if moving.size else 0)
-    year = out["year"][:n_years]
     flows["investment_return"] = out["investment_return"]
-    return xr.Dataset({k: ("year", v[:n_years]) for k, v in flows.items()}, coords={"year": year})
+    flows = {k: v[:n_years] for k, v in flows.items()}
+    flows["year"] = out["year"][:n_years]
+    return flows
 
 
 def _full_ages(array: np.ndarray, lo: int) -> np.ndarray:
     """Pad an insured-age array (last axis min_age..max_age) with zeros for ages 0..min_age-1."""
-    pad = [(0, 0)] * (array.ndim - 1) + [(lo, 0)]
-    return np.pad(array, pad)
+    full = np.zeros(array.shape[:-1] + (lo + array.shape[-1],))
+    full[..., lo:] = array
+    return full
 
 
 def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict, extend=None) -> xr.Dataset:
@@ -739,6 +821,7 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict, extend=None) -> xr.
         more, more_labels = extend(variables)
         variables.update(more)
         labels.update(more_labels)
+    variables.update(report_variables(variables, inputs, kin.series.get("mortality")))
     ds = xr.Dataset(variables, coords=labels)
     ds.attrs.update({
         "valuation_year": int(years[0]), "horizon": int(years.size), "min_age": int(lo),
@@ -748,7 +831,7 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict, extend=None) -> xr.
         "conventions": "flows of each year; stocks at the end of the year (1 January of the next); "
                        "valuation-date stocks in *_at_valuation",
     })
-    return add_report_variables(ds, inputs)
+    return ds
 
 
 def demographic_dependency_ratio(population: np.ndarray) -> np.ndarray:
@@ -770,6 +853,11 @@ def gross_domestic_product(inputs: Inputs, population: np.ndarray, employment_sh
 
 
 def add_report_variables(ds: xr.Dataset, inputs: Inputs) -> xr.Dataset:
+    """``ds`` with the valuation report's derived variables (:func:`report_variables`)."""
+    return ds.assign(report_variables({name: ds.variables[name] for name in ds.data_vars}, inputs))
+
+
+def report_variables(variables: dict, inputs: Inputs, mortality: np.ndarray | None = None) -> dict:
     """The valuation report's derived variables, from the others (each only where its sources exist):
 
     total_income_t              = C_t + subsidy_t + I_t                          (currency)
@@ -779,9 +867,19 @@ def add_report_variables(ds: xr.Dataset, inputs: Inputs) -> xr.Dataset:
     life_expectancy_65[t, sex]  = e_65 of the period life table of q_x(t)        (years)
     income_pct_gdp_t            = 100 total_income_t / GDP_t                     (percent)
     total_expenditure_pct_gdp_t = 100 E_t / GDP_t                                (percent)
-    """
-    have = set(ds.data_vars)
-    value = {name: ds[name].values for name in have if ds[name].dims == ("year",)}
+
+    ``variables``: name -> an object with ``dims`` and ``values`` (an xarray Variable) or a tuple (dims,
+    values, attrs); ``mortality``: the mortality table q_x (:func:`mortality_table`) if already computed.
+    Returns name -> (dims, values, attrs)."""
+    def parts(v):
+        return (v[0], v[1]) if isinstance(v, tuple) else (v.dims, v.values)
+
+    have = set(variables)
+    value = {}
+    for name, v in variables.items():
+        dims, values = parts(v)
+        if tuple(dims) == ("year",):
+            value[name] = values
     data = {}
     if {"contributions", "state_subsidy", "investment_income", "total_expenditure"} <= have:
         income = value["contributions"] + value["state_subsidy"] + value["investment_income"]
@@ -803,11 +901,11 @@ def add_report_variables(ds: xr.Dataset, inputs: Inputs) -> xr.Dataset:
         if "total_expenditure" in have:
             data["total_expenditure_pct_gdp"] = (100 * value["total_expenditure"] / value["gdp"], "percent",
                                                  "total expenditure (benefits + grants + administrative expenses) / GDP")
-    variables = {name: ("year", values, {"units": units, "description": description})
-                 for name, (values, units, description) in data.items()}
+    out = {name: ("year", values, {"units": units, "description": description})
+           for name, (values, units, description) in data.items()}
     if inputs.demography.get("mortality") is not None and inputs.settings["max_age"] > 65:
-        table = life_table_from_qx(mortality_table(inputs))
-        variables["life_expectancy_65"] = (("year", "sex"), table["ex"].sel(age=65).transpose("year", "sex").values,
-                                           {"units": "years", "description": "period life expectancy at 65 from "
-                                                                             "the year's mortality rates q_x"})
-    return ds.assign(variables)
+        q = mortality_table(inputs) if mortality is None else mortality
+        out["life_expectancy_65"] = (("year", "sex"), life_expectancy(q, 65),
+                                     {"units": "years", "description": "period life expectancy at 65 from "
+                                                                       "the year's mortality rates q_x"})
+    return out

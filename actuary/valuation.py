@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -11,7 +12,7 @@ import xarray as xr
 
 from . import floor, indicators
 from .inputs import FIELDS, Inputs
-from .projection import build_kernel_inputs, cash_flows, held_past_horizon, run_kernels, to_dataset
+from .projection import cash_flow_arrays, held_past_horizon, run_kernels, to_dataset, valuation_kernel_inputs
 from .validation import InputError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -110,14 +111,18 @@ class Valuation:
             data, horizons = floor.floor_summary(projection, settings["gap_horizons"])
             return Results(projection, xr.Dataset(data, coords={"horizon": horizons}, attrs={
                 "valuation_year": projection.attrs["valuation_year"], "horizon": projection.attrs["horizon"]}))
-        projection, following, inputs, kin = self._project(engine)
-        lo = settings["min_age"]
-        parts = None
         if settings["balance_sheet"] == "yes":
-            parts = {"open": projection}
-            for mode in ("closed", "accrued", "pensioners"):
-                # the closed groups run off past the horizon (the actuarial balance's extra year is part of it)
-                parts[mode] = cash_flows(inputs, run_kernels(kin, lo, engine, mode))
+            with ThreadPoolExecutor(max_workers=1) as second:
+                closed = {}
+
+                def start(inputs, kin):
+                    closed["flows"] = second.submit(closed_group_flows, inputs, kin, engine)
+
+                projection, following, inputs, kin = self._project(engine, run_off=True, alongside=start)
+                parts = {"open": projection, **closed["flows"].result()}
+        else:
+            parts = None
+            projection, following, inputs, kin = self._project(engine)
         floor_summary = floor.floor_summary(projection, settings["gap_horizons"])[0] if inputs.has_floor else None
         return Results(projection, indicators.summary(projection, settings, parts, following, floor_summary))
 
@@ -135,13 +140,19 @@ class Valuation:
 
         return solve(self, lever, target, start, until)
 
-    def _project(self, engine: str):
+    def _project(self, engine: str, run_off: bool = False, alongside=None):
+        """(projection over the horizon, the year after it or None, the inputs projected, the kernel inputs);
+        ``run_off``: the kernel inputs of the closed-group runs built with the valuation's (kin.run_off);
+        ``alongside(inputs, kin)`` is called once they are built, before the valuation's kernels run (it starts
+        the closed-group runs on a second thread: the kernels release the GIL)."""
         _check_engine(engine)
         settings = self.inputs.settings
         horizon = settings["horizon"]
         extra = 1 if settings["actuarial_balance_period"] >= horizon else 0
         inputs = held_past_horizon(self.inputs, extra) if extra else self.inputs
-        kin = build_kernel_inputs(inputs)
+        kin = valuation_kernel_inputs(inputs, run_off=run_off)
+        if alongside is not None:
+            alongside(inputs, kin)
         out = run_kernels(kin, settings["min_age"], engine)
         extend = None
         if inputs.has_floor:
@@ -155,6 +166,14 @@ class Valuation:
             projection = projection.isel(year=slice(0, horizon))
             projection.attrs = dict(projection.attrs, horizon=horizon)
         return projection, following, inputs, kin
+
+
+def closed_group_flows(inputs, kin, engine: str) -> dict:
+    """The balance sheet's closed-group parts: the cash flows of the closed, accrued-to-date and pensioners-only
+    runs, each run off past the horizon (the actuarial balance's extra year is part of it)."""
+    lo = inputs.settings["min_age"]
+    return {mode: cash_flow_arrays(inputs, run_kernels(kin, lo, engine, mode))
+            for mode in ("closed", "accrued", "pensioners")}
 
 
 def _check_engine(engine: str) -> None:

@@ -242,7 +242,7 @@ def _service_bounds(act, ina, bound):
     return highest
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)  # releases the GIL: the closed-group runs go on a second thread
 def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, service_active0, service_inactive0,
                    units_active0, units_inactive0, target, entrants_in, residual_method, entrants_allowed, accrue,
                    q_active, q_inactive, exit_rate, retire_rate, invalidity_rate, reentry_rate,
@@ -716,7 +716,7 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, servi
                     occupied = a
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)  # releases the GIL: the closed-group runs go on a second thread
 def pensions_kernel(count0, amount0, awards_count, awards_amount, q_pension, beta, remarriage, normal_age,
                     convert_invalidity, married, difference, orphans, orphan_age, shares,
                     count, amount, expenditure, deaths, exits, conversions):
@@ -786,7 +786,7 @@ def pensions_kernel(count0, amount0, awards_count, awards_amount, q_pension, bet
             expenditure[t, b] = spent
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)  # releases the GIL: the closed-group runs go on a second thread
 def finance_kernel(wage_bill, benefits, grants, top_up, contribution_rate, collection_rate, subsidy_benefits,
                    subsidy_wages, admin_benefits, admin_contributions, investment_return, reserve0, payable,
                    contributions, subsidy, admin, expenditure, investment_income, reserve, payable_share):
