@@ -989,6 +989,8 @@ def _load(reader: WorkbookReader, Valuation):
         located = _locate(error, locations)
         if located is error:   # an input the workbook does not have (a column removed): name its column
             located = _missing_column(error, widths)
+        if located is error:   # or its row (a row of Settings, Scheme, Economy or Behaviour removed)
+            located = _missing_row(error, locations)
         raise located from None
     return valuation
 
@@ -1003,6 +1005,21 @@ def _missing_column(error: InputError, widths: dict) -> InputError:
         return error
     return InputError(f"{_ref(sheet.name, 2, widths.get(sheet.name, 0) + 1)}: {error} (column '{name}' of the "
                       f"sheet '{sheet.name}')", error.field, error.where)
+
+
+def _missing_row(error: InputError, locations: dict) -> InputError:
+    """An error about an input of a one-value-per-row sheet (Settings, Scheme, Economy, Behaviour)
+    that the workbook does not have, prefixed with the place of its missing row (after the sheet's
+    last)."""
+    field = error.field or next(iter(re.findall(r"Input '(\w+\.\w+)'", str(error))), "")
+    group, _, name = field.rpartition(".")
+    sheet = SCALAR_SHEETS.get(group)
+    if sheet is None:
+        return error
+    rows = [w["row"] for found in locations.values() for w in (found if isinstance(found, list) else [found])
+            if isinstance(w, dict) and w.get("sheet") == sheet and "row" in w]
+    return InputError(f"{_ref(sheet, max(rows, default=2) + 1, 1)}: {error} (the row '{name}' of the sheet '{sheet}' "
+                      "is missing or empty)", error.field, error.where)
 
 
 def _read_floor(reader: WorkbookReader, present: list[str], settings: dict, locations: dict) -> dict:
