@@ -270,5 +270,9 @@ main.add_command(data_command)
 main.add_command(synth_command)
 main.add_command(experience_command)
 
+from .cli_change import change_command  # noqa: E402  (analysis of change)
+
+main.add_command(change_command)
+
 if __name__ == "__main__":
     main()

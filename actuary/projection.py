@@ -20,8 +20,9 @@ import xarray as xr
 from . import series
 from .inputs import BENEFITS, Inputs, coordinates
 from .kernels.population import project_population_kernel
-from .kernels.scheme import (EXIT_CODES, WORK_PLANES, award_annuity_kernel, finance_kernel, insured_kernel,
-                             pensions_kernel)
+from .kernels.scheme import (ACTIVE, BALANCE, EXIT_CODES, INACTIVE, INACTIVE_BALANCE, INACTIVE_SERVICE,
+                             INACTIVE_UNITS, NEXT, SERVICE, UNITS, WORK_PLANES, award_annuity_kernel, finance_kernel,
+                             insured_kernel, pensions_kernel)
 from .lifetable import life_table_from_qx
 from .reference.population import project_population_reference
 from .reference.scheme import award_annuity_reference, finance_reference, insured_reference, pensions_reference
@@ -92,8 +93,10 @@ def build_kernel_inputs(inputs: Inputs, population: bool = True) -> KernelInputs
     wage_growth = series.nominal_wage_growth(pi, eco["real_wage_growth"].values)
     wages = series.wage_index(pi, eco["real_wage_growth"].values)
     prices = series.price_index(pi)
+    history = economic_history(inputs, max(ages.size, sch["indexation_lag"]) + 1)
     beta = series.pension_indexation(pi, wage_growth, sch["indexation_price_weight"], sch["indexation_wage_weight"],
-                                     sch["indexation_floor"], sch["indexation_cap"], sch["indexation_lag"])
+                                     sch["indexation_floor"], sch["indexation_cap"], sch["indexation_lag"],
+                                     history["inflation"], history["wage_growth"])
     average_wage = eco["average_wage"] * wages
     scale = beh["salary_scale"].values
     if beh["salary_scale_ages"] == "exact":
@@ -101,10 +104,12 @@ def build_kernel_inputs(inputs: Inputs, population: bool = True) -> KernelInputs
     mean_salary = scale[None, :, :] * wages[:, None, None]
     insurable = series.insurable_share(mean_salary, (sch["floor_multiple"] * average_wage)[:, None, None],
                                        (sch["ceiling_multiple"] * average_wage)[:, None, None], sch["earnings_cv"])
-    index, index_growth = {"wages": (wages, wage_growth[0]), "prices": (prices, pi[0]),
-                           "none": (np.ones(n_years), 0.0)}[sch["revaluation"]]
-    reference = series.reference_earnings(insurable, index, sch["reference_earnings_years"], wage_growth[0],
-                                          index_growth)
+    past_wages = series.past_index(wage_growth[0], history["wage_growth"])
+    index, past_revaluation = {"wages": (wages, past_wages),
+                               "prices": (prices, series.past_index(pi[0], history["inflation"])),
+                               "none": (np.ones(n_years), np.ones(past_wages.size))}[sch["revaluation"]]
+    reference = series.reference_earnings(insurable, index, sch["reference_earnings_years"], past_wages,
+                                          past_revaluation)
     minimum = series.indexed_amount(sch["minimum_pension"], sch["minimum_pension_indexation"], prices, wages, beta)
     maximum = series.indexed_amount(sch["maximum_pension"], sch["maximum_pension_indexation"], prices, wages, beta)
 
@@ -122,9 +127,15 @@ def build_kernel_inputs(inputs: Inputs, population: bool = True) -> KernelInputs
     refund_rate = sch["refund_contribution_rate"].values if balances else np.zeros(n_years)
     refund_interest = (sch["refund_interest"] if sch["refund_interest"] is not None else eco["nominal_return"]).values
     accrual = _c(sch["accrual"].transpose("year", "service").values)
+    def recorded(key):
+        return None if ini[key] is None else ini[key].values
+
     active0, service_active0, units_active0 = initial_service(ini["active"].values, sch["past_service_credit"],
-                                                              accrual[0])
-    inactive0, service_inactive0, units_inactive0 = initial_service(ini["inactive"].values, 1.0, accrual[0])
+                                                              accrual[0], recorded("credited_service"),
+                                                              recorded("accrued_units"))
+    inactive0, service_inactive0, units_inactive0 = initial_service(ini["inactive"].values, 1.0, accrual[0],
+                                                                    recorded("inactive_credited_service"),
+                                                                    recorded("inactive_accrued_units"))
 
     def opening_balance(stock, service_sum, given):
         """Refund balances at t0: given, or exact service x refund rate x insurable salary (no interest)."""
@@ -191,17 +202,33 @@ def build_kernel_inputs(inputs: Inputs, population: bool = True) -> KernelInputs
                    investment_return=_c(eco["nominal_return"].values), reserve0=float(ini["reserve"]),
                    payable=st["after_depletion"] == "payable")
     derived = dict(wages=wages, prices=prices, beta=beta, wage_growth=wage_growth, average_wage=average_wage,
+                   history=history,
                    funeral=funeral, insurable=insurable, reference=reference, minimum=minimum, maximum=maximum,
                    mean_salary=mean_salary,
-                   annuity=award_annuity_assumptions(inputs, q_pension, factors, pi, wage_growth, pensions, finance))
+                   annuity=award_annuity_assumptions(inputs, q_pension, factors, pi, wage_growth, pensions, finance,
+                                                     history))
     if national:
         employment_share = beh["participation"].values * (1 - eco["unemployment_rate"].values)[:, None, None]
         derived.update(employment_share=employment_share, target_share=employment_share * beh["coverage"].values)
     return KernelInputs(population_arrays, insured, pensions, finance, derived, inputs)
 
 
+def economic_history(inputs: Inputs, n: int) -> dict[str, np.ndarray]:
+    """Inflation, real and nominal wage growth of the n years before the valuation year, most recent first
+    (``economy.past_inflation`` and ``past_real_wage_growth``, the years before the first given held at its
+    value; without a history, the valuation year's rates: see :func:`actuary.series.past_rates`)."""
+    eco = inputs.economy
+
+    def given(key):
+        return None if eco[key] is None else eco[key].values
+
+    inflation = series.past_rates(given("past_inflation"), eco["inflation"].values[0], n)
+    real = series.past_rates(given("past_real_wage_growth"), eco["real_wage_growth"].values[0], n)
+    return dict(inflation=inflation, real_wage_growth=real, wage_growth=series.nominal_wage_growth(inflation, real))
+
+
 def award_annuity_assumptions(inputs: Inputs, q_pension, mortality_factors, inflation, wage_growth, pensions,
-                              finance) -> dict:
+                              finance, history) -> dict:
     """Assumptions of the capital values at award (:func:`kernels.scheme.award_annuity_kernel`) over the
     horizon and past it, until a pensioner awarded in the last year at age 0 would reach the last age:
     every assumption held at its value of the last projection year (mortality keeps improving at the
@@ -223,7 +250,7 @@ def award_annuity_assumptions(inputs: Inputs, q_pension, mortality_factors, infl
 
     beta = series.pension_indexation(held(inflation), held(wage_growth), sch["indexation_price_weight"],
                                      sch["indexation_wage_weight"], sch["indexation_floor"], sch["indexation_cap"],
-                                     sch["indexation_lag"])
+                                     sch["indexation_lag"], history["inflation"], history["wage_growth"])
     return dict(q_pension=_c(np.concatenate([q_pension, q_tail])), beta=_c(beta),
                 remarriage=_c(held(pensions["remarriage"])), normal_age=_c(held(pensions["normal_age"])),
                 convert_invalidity=pensions["convert_invalidity"], orphan_limit=float(pensions["shares"][3]),
@@ -247,8 +274,8 @@ def credit_past_service(active: np.ndarray, share: float) -> np.ndarray:
     return initial_service(active, share, np.zeros(active.shape[-1]))[0]
 
 
-def initial_service(stock: np.ndarray, share: float, accrual: np.ndarray) -> tuple[np.ndarray, np.ndarray,
-                                                                                   np.ndarray]:
+def initial_service(stock: np.ndarray, share: float, accrual: np.ndarray, service: np.ndarray | None = None,
+                    units: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Initial insured by completed credited service, with the sums over heads of their exact credited
     service and of their accrued units.
 
@@ -256,9 +283,17 @@ def initial_service(stock: np.ndarray, share: float, accrual: np.ndarray) -> tup
     year); ``share`` of it is credited (past-service credit): share x (k + 1/2) exact years, valued at
     ``accrual`` (the valuation year's schedule) for the units. The completed years that decide
     eligibility, share x k, are split between the neighbouring whole years (people conserved;
-    share = 1 leaves every cell as it is). Returns (heads, service, units) arrays shaped like ``stock``."""
+    share = 1 leaves every cell as it is). ``service`` and ``units``: the cells' mean exact credited
+    service and accrued units when they are known (recorded in the data, or carried by a valuation
+    rolled forward), which replace the k + 1/2 convention and the schedule (``share`` is then 1).
+    Returns (heads, service, units) arrays shaped like ``stock``."""
     stock = np.asarray(stock, dtype=float)
     n_service = stock.shape[-1]
+    if service is not None or units is not None:
+        exact = np.arange(n_service) + 0.5 if service is None else np.asarray(service, dtype=float)
+        if units is None:
+            units = np.interp(exact, np.arange(accrual.size), accrual)
+        return stock.copy(), stock * exact, stock * np.asarray(units, dtype=float)
     service = share * (np.arange(n_service) + 0.5)
     units = np.interp(service, np.arange(accrual.size), accrual)
     if share == 1.0:
@@ -289,9 +324,10 @@ RUN_MODES = {
 
 def _target(population: np.ndarray, kin: KernelInputs, lo: int) -> np.ndarray:
     """Target insured contributors at 1 January of t0..t0+H: population x participation x (1 - u) x coverage
-    (the shares of year t apply at 1 January of t; the last stock uses the last year's shares)."""
+    (the shares of year t apply at 1 January of t; the stock after the last year uses the last year's shares).
+    ``population`` may cover fewer years than the valuation (a run of its first years)."""
     share = kin.series["target_share"]
-    share = np.concatenate([share, share[-1:]], axis=0)
+    share = np.concatenate([share, share[-1:]], axis=0)[:population.shape[0]]
     return _c(population[:, :, lo:] * share)
 
 
@@ -302,7 +338,7 @@ def held_past_horizon(inputs: Inputs, years: int) -> Inputs:
     held rates (mortality keeps improving at the last year's rates)."""
     extended = copy.copy(inputs)
     extended.settings = dict(inputs.settings, horizon=inputs.settings["horizon"] + years)
-    extended.coords = coordinates(extended.settings)
+    extended.coords = coordinates(extended.settings, inputs.coords["past_year"].size)
     all_years = extended.coords["year"]
 
     templates: dict = {}  # one labelled array per layout: building coordinates is what costs
@@ -374,7 +410,15 @@ def run_off_kernel_inputs(kin: KernelInputs) -> KernelInputs:
     return kin.run_off
 
 
-def run_kernels(kin: KernelInputs, lo: int, engine: str = "kernel", mode: str = "open") -> dict:
+# the insured kernel's state planes, by the name of the initial-state argument they become when a
+# valuation is rolled forward (see run_kernels' ``years``)
+STATE_PLANES = {"active0": ACTIVE, "inactive0": INACTIVE, "balance_active0": BALANCE,
+                "balance_inactive0": INACTIVE_BALANCE, "service_active0": SERVICE, "service_inactive0": INACTIVE_SERVICE,
+                "units_active0": UNITS, "units_inactive0": INACTIVE_UNITS}
+
+
+def run_kernels(kin: KernelInputs, lo: int, engine: str = "kernel", mode: str = "open",
+                years: int | None = None) -> dict:
     """Run the four steps; returns a flat dict of arrays (kernel output names) and ``year`` (the years
     projected).
 
@@ -382,17 +426,28 @@ def run_kernels(kin: KernelInputs, lo: int, engine: str = "kernel", mode: str = 
     service after the valuation date: the accrued-to-date run), "pensioners" (current pensioners and
     their survivors only). The closed-group modes serve the balance sheet: they run past the horizon
     until the group has left the scheme (:func:`run_off_kernel_inputs`), without the national
-    population."""
+    population.
+
+    ``years`` (open mode): project only the first ``years`` years (each kernel runs as many years as its
+    clock array has: survival, q_active, beta and the wage bill; the other year arrays are only read up to
+    them) and return the insured kernel's state at 1 January t0 + years in ``out["state"]`` (heads, refund
+    balances, exact service and accrued units of actives and inactive insured by sex, age and service, keyed
+    by the initial-state arguments they become); the pensioners at that date are ``pensioner_count[-1]`` and
+    ``pensioner_amount[-1]`` (before that year's indexation), the reserve ``finance_reserve[-1]``."""
     keep_insured, entrants_allowed, accrue = RUN_MODES[mode]
     if mode != "open" and kin.inputs is not None:
         kin = run_off_kernel_inputs(kin)
+    if years is not None and (mode != "open" or not 0 < years <= kin.pensions["beta"].size):
+        raise ValueError(f"years={years}: an open-group run of 1..{kin.pensions['beta'].size} years")
     p = kin.population
-    n_years = kin.pensions["beta"].size
+    n_years = kin.pensions["beta"].size if years is None else years
     n_full = kin.pensions["count0"].shape[-1]
     t0 = int(kin.inputs.coords["year"][0]) if kin.inputs is not None else 0
     out = {"year": np.arange(t0, t0 + n_years)}
     ins = dict(kin.insured)
+    ins["q_active"] = ins["q_active"][:n_years]   # the insured kernel's clock
     if mode == "open" and p is not None:
+        p = dict(p, survival=p["survival"][:n_years])  # the population kernel's clock
         if engine == "kernel":
             population = np.empty((n_years + 1, 2, n_full))
             births = np.empty((n_years, 2))
@@ -421,12 +476,17 @@ def run_kernels(kin: KernelInputs, lo: int, engine: str = "kernel", mode: str = 
         res["awards_amount"] = np.zeros((n_years, 4, 2, n_full))
         for name in ("wage_bill", "contributors", "grants", "grant_count", "exit_refunds"):
             res[name] = np.zeros(n_years)
-        insured_kernel(**ins, **res, work=np.empty((WORK_PLANES,) + ins["active0"].shape))
+        work = np.empty((WORK_PLANES,) + ins["active0"].shape)
+        insured_kernel(**ins, **res, work=work)
+        if years is not None:  # this year's planes after the last year's swap of buffers
+            first = NEXT * (n_years % 2)
+            res["state"] = {name: work[first + plane].copy() for name, plane in STATE_PLANES.items()}
     else:
         res = insured_reference(**ins, n_full_ages=n_full)
     out.update(res)
     out["target"] = ins["target"]
     pen = dict(kin.pensions)
+    pen["beta"] = pen["beta"][:n_years]   # the pensions kernel's clock
     if engine == "kernel":
         shape = pen["count0"].shape
         pres = {"count": np.empty((n_years + 1,) + shape), "amount": np.empty((n_years + 1,) + shape),
@@ -438,10 +498,10 @@ def run_kernels(kin: KernelInputs, lo: int, engine: str = "kernel", mode: str = 
     else:
         pres = pensions_reference(awards_count=res["awards_count"], awards_amount=res["awards_amount"], **pen)
     out.update({"pensioner_" + k: v for k, v in pres.items()})
-    fin = dict(kin.finance)
+    fin = {k: v[:n_years] if isinstance(v, np.ndarray) else v for k, v in kin.finance.items()}  # all by year
     benefits = pres["expenditure"].sum(axis=1)
     pensioner_deaths = pres["deaths"][:, :3].sum(axis=(1, 2, 3))
-    funeral = kin.series["funeral"] * (res["active_deaths"].sum(axis=(1, 2)) + pensioner_deaths)
+    funeral = kin.series["funeral"][:n_years] * (res["active_deaths"].sum(axis=(1, 2)) + pensioner_deaths)
     grants = res["grants"] + funeral
     if engine == "kernel":
         fres = {"contributions": np.empty(n_years), "subsidy": np.empty(n_years), "admin": np.empty(n_years),
@@ -455,8 +515,8 @@ def run_kernels(kin: KernelInputs, lo: int, engine: str = "kernel", mode: str = 
     out["funeral_grants"] = funeral
     out["withdrawal_grants"] = res["grants"]
     out["all_grants"] = grants
-    out["investment_return"] = fin["investment_return"]
-    if mode == "open":
+    out["investment_return"] = fin["investment_return"][:n_years]
+    if mode == "open" and years is None:
         out["award_annuity_factors"] = award_annuity_factors(kin, engine)
         out["award_capital_value"] = (pres["awards_amount"] * out["award_annuity_factors"]).sum(axis=(1, 2, 3))
     return out
@@ -640,7 +700,7 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict) -> xr.Dataset:
     }
     if "population" in out:  # a national population
         pop = out["population"][1:]
-        gdp = _gdp(inputs, kin, out)
+        gdp = gdp_by_year(inputs, kin, out["population"][:-1])
         with np.errstate(divide="ignore", invalid="ignore"):
             demographic = pop[:, :, 65:].sum(axis=(1, 2)) / pop[:, :, 15:65].sum(axis=(1, 2))
         data.update({
@@ -673,12 +733,15 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict) -> xr.Dataset:
     return ds
 
 
-def _gdp(inputs: Inputs, kin: KernelInputs, out: dict) -> np.ndarray:
-    """GDP_t = GDP_{t-1} x (employment_t / employment_{t-1}) x (1 + productivity_t) x (1 + π_t)."""
+def gdp_by_year(inputs: Inputs, kin: KernelInputs, population: np.ndarray) -> np.ndarray:
+    """GDP of each year whose population at 1 January is a row of ``population`` (from t0 on):
+    GDP_t = GDP_{t-1} x (employment_t / employment_{t-1}) x (1 + productivity_t) x (1 + π_t), GDP_{t0} = the
+    input, employment_t = population at 1 January t x participation x (1 - unemployment)."""
     eco = inputs.economy
     lo = inputs.settings["min_age"]
-    employment = (out["population"][:-1, :, lo:] * kin.series["employment_share"]).sum(axis=(1, 2))
+    n = population.shape[0]
+    employment = (population[:, :, lo:] * kin.series["employment_share"][:n]).sum(axis=(1, 2))
     growth = np.ones_like(employment)
-    growth[1:] = (employment[1:] / employment[:-1]) * (1 + eco["productivity_growth"].values[1:]) \
-        * (1 + eco["inflation"].values[1:])
+    growth[1:] = (employment[1:] / employment[:-1]) * (1 + eco["productivity_growth"].values[1:n]) \
+        * (1 + eco["inflation"].values[1:n])
     return eco["gdp"] * np.cumprod(growth)

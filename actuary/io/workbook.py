@@ -37,6 +37,8 @@ INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
 HEADER_FONT = Font(bold=True)
 TITLE_FONT = Font(bold=True, size=12)
 FIRST_DATA_ROW = 4
+MAX_HISTORY_YEARS = 300   # rows of the Economic history sheet
+OPTIONAL = ("Economic history",)   # sheets of optional inputs only, which older workbooks do not have
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,8 @@ TABLES = [
           "Year-dependent provisions and economic assumptions (years in rows)"),
     Sheet("Retirement ages", ("year", "sex"), ("normal_retirement_age", "early_retirement_age"),
           "Normal and early retirement ages by year and sex"),
+    Sheet("Economic history", ("past_year",), ("past_inflation", "past_real_wage_growth"),
+          "Inflation and real wage growth of the years before the valuation year (the last row is the year before it)"),
     Sheet("Accrual", ("service",), ("accrual",),
           "Accrued pension as a share of reference earnings by credited service (the schedule in force each year)"),
     Sheet("Population", ("sex", "age"), ("population", "mortality"),
@@ -75,7 +79,9 @@ TABLES = [
           "Labour force participation, coverage, densities, salary scale (insured ages)"),
     Sheet("Decrements", ("sex", "age"), ("exit_rate", "retirement_rate", "invalidity_rate", "reentry_rate"),
           "Behavioural decrements of the insured"),
-    Sheet("Insured", ("sex", "age", "service"), ("active", "inactive", "refund_balance", "inactive_refund_balance"),
+    Sheet("Insured", ("sex", "age", "service"), ("active", "inactive", "refund_balance", "inactive_refund_balance",
+                                                  "credited_service", "accrued_units", "inactive_credited_service",
+                                                  "inactive_accrued_units"),
           "Insured at the valuation date by sex, age and completed service (cells not listed are zero)"),
     Sheet("Pensioners", ("benefit", "sex", "age"), ("pensioners", "average_pension"),
           "Pensions in payment at the valuation date by type, sex and age (cells not listed are zero)", True),
@@ -382,7 +388,8 @@ def _read_scalars(cells: _Cells, sheet: Sheet, locations: dict) -> dict:
 
 def _coordinate_limits(settings: dict) -> dict:
     t0, horizon = settings["valuation_year"], settings["horizon"]
-    return {"year": horizon, "sex": 2, "service": settings["max_service"] + 1, "benefit": len(BENEFITS),
+    return {"year": horizon, "past_year": MAX_HISTORY_YEARS, "sex": 2, "service": settings["max_service"] + 1,
+            "benefit": len(BENEFITS),
             "scheme_age": settings["max_age"] - settings["min_age"] + 1, "population_age": settings["max_age"] + 1,
             "t0": t0}
 
@@ -475,7 +482,7 @@ def _read_table(cells: _Cells, sheet: Sheet, settings: dict, locations: dict) ->
 def _check_order(cells: _Cells, sheet: Sheet, keys):
     """Whole-number index columns (year, age, service) must increase by one within each group of the
     other index columns: no gaps, nothing out of order."""
-    numeric = [i for i, d in enumerate(sheet.index) if d in ("year", "age", "service")]
+    numeric = [i for i, d in enumerate(sheet.index) if d in ("year", "past_year", "age", "service")]
     if not numeric:
         return
     last = numeric[-1]
@@ -556,8 +563,8 @@ def load_workbook(path):
 
 def _load(values_wb, formulas_wb, path, Valuation):
     present = list(values_wb.sheetnames)
-    expected = [CONTENTS] + [s.name for s in layout() if not s.name.endswith(" by year")]
-    unknown = [s for s in present if s not in SHEETS and s not in (CONTENTS, "Scenarios")]
+    expected = [CONTENTS] + [s.name for s in layout() if not s.name.endswith(" by year") and s.name not in OPTIONAL]
+    unknown = [s for s in present if s not in SHEETS and s not in (CONTENTS, "Scenarios", "Analysis of change")]
     if unknown:
         raise InputError(f"{path.name}: sheet '{unknown[0]}' is not part of a valuation workbook; expected the "
                          f"sheets {', '.join(expected)} (and '... by year' variants). Remove or rename it.")

@@ -1,0 +1,447 @@
+"""Analysis of change between two valuations: from the PREVIOUS valuation to the CURRENT one in steps, each
+replacing one set of inputs of the previous case by the current one and valuing again, so that the effects
+(differences between consecutive steps) add up exactly to the total change (no residual).
+
+Steps (:data:`DEFAULT_STEPS`, in this order; a ``--steps`` file or an ``Analysis of change`` sheet sets other
+groupings and orders, down to single inputs):
+
+    valuation period  settings.valuation_year: the previous case rolled forward to the current valuation date
+                      with its own assumptions (:func:`actuary.rollforward.roll_forward`; nothing when both
+                      cases have the same valuation year)
+    data              the initial state (insured, pensioners, reserve) and scheme.past_service_credit (how the
+                      data's service is credited)
+    demographic       demography: national population, fertility, mortality, migration
+    economic          economy
+    behavioural       behaviour: participation, coverage, densities, decrements, family statistics
+    provisions        scheme: the legislation
+    methods           settings: horizon, GAP horizons, scaled-premium and depletion rules, ...
+
+A group name in a step covers the fields of that group not named in any other step (so ``scheme`` after a
+step ``scheme.contribution_rate`` is the other provisions). Every input that differs between the cases must
+belong to a step. A case mixing the two valuations takes each input from the current case if its step has
+been applied, from the previous case (rolled forward if the valuation period has been) otherwise; year-
+dependent inputs are taken by projection year (the current case's first year becomes the case's first year)
+and extended past their end by holding their last values, or cut, to the case's horizon (the methods step
+changes the horizon); an initial refund balance is dropped by a case whose provisions keep none. The ages
+and the service grid (settings.min_age, max_age, max_service) must be the same in both cases.
+
+Measures at every step, with the names of ``Results.summary``: ``gap`` by horizon (those of either case that
+both project), ``actuarial_balance``, ``scaled_premium`` of the first period, ``depletion_year``, every other
+scalar of the summary (payable shares, terminal funding rate, balance-sheet items and average premiums when
+both cases compute them), and ``reserve_ratio`` at chosen years. ``effect_<measure>`` is the difference from
+the step before (NaN at ``previous``). Depletion year: a case whose reserve lasts the whole projection counts
+as depleting in the year after its last projection year (a lower bound, flagged by ``depleted`` False), so
+that effects stay finite and add up; an effect involving such a case is the least the depletion moved.
+
+``all_orders``: every one of the 2**n subsets of the n steps is valued once (n <= 7: 128 cases) and each
+step's Shapley effect (the mean of its effect over all n! orders) is reported beside the sequential one,
+with its lowest and highest effect over the orders; the Shapley effects add up to the total too.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from . import indicators
+from .inputs import FIELDS, P, Y
+from .rollforward import history_ending, roll_forward, scaled_premium_starts, years_from
+from .validation import InputError
+
+VALUATION_DATE = "settings.valuation_year"
+# the mapping table of the default steps (step name, inputs: groups or group.field)
+DEFAULT_STEPS = (
+    ("valuation period", (VALUATION_DATE,)),
+    ("data", ("initial", "scheme.past_service_credit")),
+    ("demographic", ("demography",)),
+    ("economic", ("economy",)),
+    ("behavioural", ("behaviour",)),
+    ("provisions", ("scheme",)),
+    ("methods", ("settings",)),
+)
+MAX_ALL_ORDERS = 7
+SHAPE_SETTINGS = ("min_age", "max_age", "max_service")
+REFUND_BALANCES = ("refund_balance", "inactive_refund_balance")
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    inputs: tuple[str, ...]          # as listed: groups and group.field
+    fields: frozenset[str]           # group.field covered
+
+
+def resolve_steps(steps=None) -> list[Step]:
+    """The steps as (name, inputs) pairs in order (default :data:`DEFAULT_STEPS`; a mapping name -> inputs is
+    taken in its order), each input a group (its fields not named elsewhere) or ``group.field``."""
+    pairs = list(DEFAULT_STEPS if steps is None else steps.items() if isinstance(steps, dict) else steps)
+    if not pairs:
+        raise InputError("The analysis of change needs at least one step.")
+    named, seen_steps, listed = {}, set(), set()
+    for name, inputs in pairs:
+        if isinstance(inputs, str):
+            inputs = (inputs,)
+        if not str(name).strip():
+            raise InputError("A step of the analysis of change has no name.")
+        if name in seen_steps or name == "previous":
+            raise InputError(f"Step '{name}' is listed twice (or is named 'previous', the name of the starting "
+                             "point); give each step one name.")
+        seen_steps.add(name)
+        if not inputs:
+            raise InputError(f"Step '{name}' has no inputs; list groups (e.g. economy) or inputs (e.g. "
+                             "scheme.contribution_rate).")
+        for token in inputs:
+            if token in listed:
+                raise InputError(f"Input '{token}' is in two steps; each input belongs to one step.")
+            listed.add(token)
+            group, _, key = token.partition(".")
+            if group not in FIELDS or (key and key not in FIELDS[group]):
+                raise InputError(f"Step '{name}': '{token}' is not an input group or input; expected one of "
+                                 f"{', '.join(FIELDS)} or group.field (e.g. economy.inflation).")
+            if key:
+                named[token] = name
+    out = []
+    for name, inputs in pairs:
+        inputs = (inputs,) if isinstance(inputs, str) else tuple(inputs)
+        fields = set()
+        for token in inputs:
+            group, _, key = token.partition(".")
+            if key:
+                fields.add(token)
+            else:
+                fields |= {f"{group}.{k}" for k in FIELDS[group] if f"{group}.{k}" not in named}
+        out.append(Step(str(name), inputs, frozenset(fields)))
+    return out
+
+
+def read_steps(path) -> list[tuple[str, tuple[str, ...]]]:
+    """Steps from the ``Analysis of change`` sheet of a workbook (.xlsx) or from a CSV file: one row per input,
+    columns step | input | notes (a step's rows may be apart; steps are taken in the order they first appear).
+    Errors name the sheet (or file) and cell."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such steps file.")
+    if path.suffix.lower() == ".csv":
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            rows = list(itertools.islice(csv.reader(handle), 10_001))
+        where, first = path.name, 1
+        header_row, data = (rows[0] if rows else []), rows[1:]
+    else:
+        from openpyxl import load_workbook as open_workbook
+
+        from .io.workbook import _ref
+
+        try:
+            wb = open_workbook(path, read_only=True, data_only=True)
+        except Exception as error:  # openpyxl raises many types for damaged files
+            raise InputError(f"{path.name}: the workbook cannot be read ({type(error).__name__}).") from None
+        if STEPS_SHEET not in wb.sheetnames:
+            wb.close()
+            raise InputError(f"{path.name}: no '{STEPS_SHEET}' sheet (columns step | input | notes).")
+        rows = list(itertools.islice(wb[STEPS_SHEET].iter_rows(values_only=True), 10_002))
+        wb.close()
+        where, first = STEPS_SHEET, 2
+        header_row, data = (rows[1] if len(rows) > 1 else []), rows[2:]
+    if len(data) > 10_000:
+        raise InputError(f"{where}: more than 10,000 rows; a steps table lists each input once.")
+
+    def cell(row, column):
+        return f"{where}!{'ABC'[column - 1]}{row}" if where == STEPS_SHEET else f"{where} row {row}, column {column}"
+
+    headers = [str(h).strip().lower() if h is not None else "" for h in header_row]
+    for column, expected in enumerate(("step", "input"), start=1):
+        if column > len(headers) or headers[column - 1] != expected:
+            raise InputError(f"{cell(first, column)}: header '{headers[column - 1] if column <= len(headers) else ''}'"
+                             f"; expected '{expected}' (columns: step, input, notes).")
+    steps: dict[str, list[str]] = {}
+    for r, row in enumerate(data, start=first + 1):
+        row = list(row) + [None, None]
+        name, token = (str(v).strip() if v is not None else "" for v in row[:2])
+        if not name and not token:
+            continue
+        if not name:
+            raise InputError(f"{cell(r, 1)}: the cell is blank; expected the step's name.")
+        if not token:
+            raise InputError(f"{cell(r, 2)}: the cell is blank; expected an input group (e.g. economy) or an input "
+                             "(e.g. scheme.contribution_rate).")
+        steps.setdefault(name, []).append(token)
+    if not steps:
+        raise InputError(f"{where}: no steps listed.")
+    try:
+        resolve_steps(list(steps.items()))
+    except InputError as error:
+        raise InputError(f"{where}: {error}") from None
+    return [(name, tuple(tokens)) for name, tokens in steps.items()]
+
+
+STEPS_SHEET = "Analysis of change"
+
+
+# ------------------------------------------------------------------------------------------ cases
+
+def _same(a, b) -> bool:
+    if isinstance(a, xr.DataArray) or isinstance(b, xr.DataArray):
+        if not (isinstance(a, xr.DataArray) and isinstance(b, xr.DataArray)) or a.shape != b.shape:
+            return False
+        return bool(np.array_equal(a.values, b.values, equal_nan=True))
+    return a == b or (isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b))
+
+
+class _Cases:
+    """The valuations mixing PREVIOUS and CURRENT, by the set of steps applied (valued once each)."""
+
+    def __init__(self, previous, current, steps: list[Step]):
+        self.previous, self.current, self.steps = previous, current, steps
+        ps, cs = previous.inputs.settings, current.inputs.settings
+        for key in SHAPE_SETTINGS:
+            if ps[key] != cs[key]:
+                raise InputError(
+                    f"Input 'settings.{key}' differs: {ps[key]} in PREVIOUS ({previous.name}), {cs[key]} in CURRENT "
+                    f"({current.name}). The analysis of change mixes the inputs of both cases cell by cell, so the "
+                    "ages and the service grid (settings.min_age, max_age, max_service) must be the same: value "
+                    f"both cases with settings.{key} = {max(ps[key], cs[key]) if key != 'min_age' else min(ps[key], cs[key])}.",
+                    field=f"settings.{key}")
+        years = cs["valuation_year"] - ps["valuation_year"]
+        if years < 0:
+            raise InputError(f"CURRENT ({current.name}) is valued at 1 January {cs['valuation_year']}, before PREVIOUS "
+                             f"({previous.name}) at {ps['valuation_year']}: the valuation period step rolls the previous "
+                             "case forward; give the earlier valuation as PREVIOUS.")
+        if years >= ps["horizon"]:
+            raise InputError(f"CURRENT ({current.name}) is valued {years} years after PREVIOUS ({previous.name}), "
+                             f"beyond its {ps['horizon']}-year horizon: the previous projection does not reach the "
+                             "current valuation date.")
+        self.rolled = roll_forward(previous, years)
+        self.period_step = next((i for i, s in enumerate(steps) if VALUATION_DATE in s.fields), None)
+        covered = set().union(*(s.fields for s in steps))
+        for group in FIELDS:
+            for key in FIELDS[group]:
+                name = f"{group}.{key}"
+                if name in covered or name == VALUATION_DATE:
+                    continue
+                if not _same(self._value(self.rolled, group, key), self._value(current, group, key)):
+                    raise InputError(f"Input '{name}' differs between PREVIOUS (rolled forward to "
+                                     f"{cs['valuation_year']}) and CURRENT but is in no step of the analysis of "
+                                     f"change; add it (or its group '{group}') to a step.", field=name)
+        if self.period_step is None and years:
+            raise InputError(f"The cases are valued {years} years apart but no step rolls the previous case "
+                             f"forward; add '{VALUATION_DATE}' (the valuation period) to a step.")
+        self.valuations: dict[frozenset, object] = {}
+        self.results: dict[frozenset, object] = {}
+
+    @staticmethod
+    def _value(valuation, group, key):
+        values = valuation.inputs.settings if group == "settings" else getattr(valuation.inputs, group)
+        return values[key]
+
+    def describe(self, applied: frozenset) -> str:
+        if not applied:
+            return "PREVIOUS"
+        names = [s.name for i, s in enumerate(self.steps) if i in applied]
+        return f"PREVIOUS with the {', '.join(names)} step{'s' if len(names) > 1 else ''} of CURRENT"
+
+    def valuation(self, applied: frozenset):
+        """The case with the steps ``applied`` (indices) taken from CURRENT."""
+        if applied == frozenset():
+            return self.previous
+        if applied == frozenset(range(len(self.steps))):
+            return self.current
+        if applied not in self.valuations:
+            self.valuations[applied] = self._assemble(applied)
+        return self.valuations[applied]
+
+    def _assemble(self, applied: frozenset):
+        from .valuation import Valuation
+
+        fields = set().union(*(self.steps[i].fields for i in applied))
+        base = self.rolled if VALUATION_DATE in fields else self.previous
+        t0 = base.inputs.settings["valuation_year"]
+
+        def source(group, key):
+            return self.current if f"{group}.{key}" in fields else base
+
+        horizon = source("settings", "horizon").inputs.settings["horizon"]
+        raw = {group: {} for group in FIELDS}
+        for group in FIELDS:
+            for key in FIELDS[group]:
+                origin = source(group, key)
+                if key not in origin.raw[group] or (group, key) == ("settings", "valuation_year"):
+                    continue
+                value = self._value(origin, group, key)
+                if isinstance(value, xr.DataArray) and Y in value.dims:
+                    value = years_from(value, 0, t0, horizon)
+                elif isinstance(value, xr.DataArray) and P in value.dims:
+                    value = history_ending(value, t0)
+                elif (group, key) == ("settings", "scaled_premium_periods") and value is not None:
+                    shift = t0 - origin.inputs.settings["valuation_year"]
+                    value = scaled_premium_starts([s + shift for s in value], t0, horizon)
+                raw[group][key] = value
+        raw["settings"].update(valuation_year=t0, horizon=horizon)
+        scheme = {k: raw["scheme"].get(k, FIELDS["scheme"][k].default) for k in ("grant_type", "exit_benefit")}
+        if "refund" not in scheme.values():   # provisions without refunds keep no balances
+            for key in REFUND_BALANCES:
+                raw["initial"].pop(key, None)
+        try:
+            return Valuation(**raw, name=self.describe(applied))
+        except InputError as error:
+            raise InputError(f"The analysis of change cannot value the case {self.describe(applied)}: {error} "
+                             "Inputs that depend on each other must change in the same step (see --steps).",
+                             error.field, error.where) from None
+
+    def run(self, applied: frozenset):
+        if applied not in self.results:
+            valuation = self.valuation(applied)
+            try:
+                self.results[applied] = valuation.run()
+            except InputError as error:
+                raise InputError(f"The analysis of change cannot value the case {self.describe(applied)}: {error}",
+                                 error.field, error.where) from None
+        return self.results[applied]
+
+
+# ------------------------------------------------------------------------------------------ measures
+
+@dataclass(frozen=True)
+class _MeasureSpec:
+    horizons: tuple[int, ...]
+    years: tuple[int, ...]       # reserve ratio at the end of these years
+
+
+def _measures(results, valuation, spec: _MeasureSpec) -> dict:
+    """The measures of one case (see the module docstring)."""
+    p, s = results.projection, results.summary
+    flows = indicators.Flows(p)
+    terminal = valuation.inputs.settings["gap_terminal_reserve"]
+    out = {"gap": np.array([indicators.general_average_premium(flows, h, terminal) for h in spec.horizons]),
+           "scaled_premium": float(s.scaled_premium.values[0])}
+    depletion = float(s.depletion_year)
+    out["depleted"] = not math.isnan(depletion)
+    out["depletion_year"] = depletion if out["depleted"] else float(p.year.values[-1] + 1)
+    for name, da in s.data_vars.items():
+        if not da.dims and name not in out:
+            out[name] = float(da.values)
+    out["reserve_ratio"] = p.reserve_ratio.sel(year=list(spec.years)).values.astype(float)
+    return out
+
+
+def _spec(previous, current, reserve_ratio_years) -> _MeasureSpec:
+    ps, cs = previous.inputs.settings, current.inputs.settings
+    shortest = min(ps["horizon"], cs["horizon"])
+    horizons = set(ps["gap_horizons"]) | set(cs["gap_horizons"]) | {ps["horizon"], cs["horizon"]}
+    horizons = tuple(sorted(h for h in horizons if 0 < h <= shortest))
+    first = cs["valuation_year"]
+    last = ps["valuation_year"] + shortest - 1   # a year every case projects
+    if reserve_ratio_years is None:
+        reserve_ratio_years = [first + n for n in (10, 25, 50) if first + n <= last]
+    years = tuple(int(y) for y in reserve_ratio_years)
+    for y in years:
+        if not first <= y <= last:
+            raise InputError(f"Reserve ratio year {y}: every case of the analysis of change projects the years "
+                             f"{first}..{last} (from the current valuation year to the shorter horizon's end); "
+                             "choose years within them.")
+    return _MeasureSpec(horizons, years)
+
+
+MEASURE_NOTES = {
+    "depletion_year": "first year whose benefits the year's income and the reserve left cannot pay in full; a case "
+                      "whose reserve lasts its whole projection counts the year after its last projection year (a "
+                      "lower bound, depleted False)",
+    "scaled_premium": "scaled premium of the first period",
+    "gap": "general average premium over the next n years (horizons both cases project)",
+    "reserve_ratio": "reserve at the end of the year / expenditure of the year",
+}
+
+
+def analysis_of_change(previous, current, steps=None, all_orders: bool = False,
+                       reserve_ratio_years=None) -> xr.Dataset:
+    """Analysis of change from ``previous`` to ``current`` (two :class:`actuary.Valuation`): a Dataset with a
+    ``step`` dimension (``previous``, then the steps in order, the last equal to ``current``), the measures at
+    every step (names of ``Results.summary``: ``gap`` by ``horizon``, ``actuarial_balance``, ``scaled_premium``
+    of the first period, ``depletion_year``, balance-sheet items, ...; ``reserve_ratio`` by ``year``) and
+    ``effect_<measure>``, the difference from the step before, adding up to the total change.
+
+    ``steps``: (name, inputs) pairs or a mapping (default :data:`DEFAULT_STEPS`; see :func:`read_steps`);
+    ``all_orders``: also the Shapley effect of each step (mean over every order of the steps) and its lowest and
+    highest effect over the orders (``shapley_effect_<measure>``, ``lowest_effect_<measure>``,
+    ``highest_effect_<measure>``), valuing each of the 2**n cases once (n <= 7);
+    ``reserve_ratio_years``: years of the reserve ratio (default: 10, 25 and 50 years after the current
+    valuation year, within every case's projection)."""
+    resolved = resolve_steps(steps)
+    n = len(resolved)
+    if all_orders and n > MAX_ALL_ORDERS:
+        raise InputError(f"All orders of {n} steps means {2 ** n} cases and {math.factorial(n):,} orders; the "
+                         f"analysis of change values all orders for at most {MAX_ALL_ORDERS} steps.")
+    cases = _Cases(previous, current, resolved)
+    spec = _spec(previous, current, reserve_ratio_years)
+    subsets = [frozenset(c) for k in range(n + 1) for c in itertools.combinations(range(n), k)] if all_orders else \
+        [frozenset(range(k)) for k in range(n + 1)]
+    values = {subset: _measures(cases.run(subset), cases.valuation(subset), spec) for subset in subsets}
+    names = [k for k in values[frozenset()] if all(k in v for v in values.values())]
+    sequence = [frozenset(range(k)) for k in range(n + 1)]
+    step_names = ["previous"] + [s.name for s in resolved]
+    dims = {"gap": ("horizon",), "reserve_ratio": ("year",)}
+    data = {}
+    for name in names:
+        stacked = np.array([np.asarray(values[subset][name], dtype=float) for subset in sequence])
+        if name == "depleted":
+            data[name] = (("step",), stacked.astype(bool), {"description": "the reserve runs out within the case's "
+                                                                          "projection"})
+            continue
+        extra = dims.get(name, ())
+        attrs = {"description": MEASURE_NOTES.get(name, "")}
+        summary_attrs = cases.run(frozenset()).summary[name].attrs if name in cases.run(frozenset()).summary else {}
+        if "units" in summary_attrs:
+            attrs["units"] = summary_attrs["units"]
+        effect = np.full_like(stacked, np.nan)
+        effect[1:] = stacked[1:] - stacked[:-1]
+        data[name] = (("step",) + extra, stacked, attrs)
+        data[f"effect_{name}"] = (("step",) + extra, effect,
+                                  dict(attrs, description=f"change in {name} from the step before"))
+        if all_orders:
+            shapley, lowest, highest = _order_effects({s: np.asarray(values[s][name], dtype=float) for s in subsets},
+                                                      n)
+            for label, array, text in (("shapley", shapley, "mean over every order of the steps (Shapley)"),
+                                        ("lowest", lowest, "lowest over every order of the steps"),
+                                        ("highest", highest, "highest over every order of the steps")):
+                padded = np.concatenate([np.full((1,) + array.shape[1:], np.nan), array])
+                data[f"{label}_effect_{name}"] = (("step",) + extra, padded,
+                                                  dict(attrs, description=f"effect of the step on {name}, {text}"))
+    coords = {"step": step_names, "horizon": list(spec.horizons), "year": list(spec.years),
+              "inputs": ("step", ["previous valuation"] + [", ".join(s.inputs) for s in resolved])}
+    ps, cs = previous.inputs.settings, current.inputs.settings
+    return xr.Dataset(data, coords=coords, attrs={
+        "previous": previous.name, "current": current.name,
+        "previous_valuation_year": ps["valuation_year"], "current_valuation_year": cs["valuation_year"],
+        "all_orders": int(all_orders), "cases_valued": len(cases.results),
+        "conventions": "effect = measure at the step - measure at the step before; effects add up to current - "
+                       "previous; money amounts are present values at each case's own valuation date",
+    })
+
+
+def _order_effects(values: dict, n: int):
+    """Each step's effect averaged over every order of the n steps (the Shapley value), with its lowest and
+    highest over the orders: in an order, the effect of step i is v(S + i) - v(S), S the steps before it.
+
+    The mean is taken exactly by the subset form, sum over S not holding i of |S|! (n - |S| - 1)! / n! x
+    (v(S + i) - v(S)); the lowest and highest over the n! orders are the lowest and highest over the subsets
+    S (every S is the set before i in some order)."""
+    shape = next(iter(values.values())).shape
+    shapley = np.zeros((n,) + shape)
+    lowest = np.full((n,) + shape, np.inf)
+    highest = np.full((n,) + shape, -np.inf)
+    for i in range(n):
+        others = [j for j in range(n) if j != i]
+        for k in range(n):
+            weight = math.factorial(k) * math.factorial(n - k - 1) / math.factorial(n)
+            for before in itertools.combinations(others, k):
+                s = frozenset(before)
+                effect = values[s | {i}] - values[s]
+                shapley[i] += weight * effect
+                lowest[i] = np.minimum(lowest[i], effect)
+                highest[i] = np.maximum(highest[i], effect)
+    return shapley, lowest, highest

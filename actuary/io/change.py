@@ -1,0 +1,230 @@
+"""The analysis-of-change workbook: the reconciliation table (previous valuation, the effect of each step,
+current valuation) with waterfall charts, every measure at every step, and the Shapley effects when all
+orders were valued.
+
+Waterfall charts are native stacked-bar charts: each bar is drawn from its start to its end over an
+invisible base (openpyxl has no waterfall type). Bars below zero stack downwards and a bar crossing zero is
+drawn in two parts, so negative measures (an actuarial balance in deficit) chart correctly.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+from openpyxl import Workbook
+from openpyxl.chart import BarChart, Reference
+from openpyxl.chart.data_source import AxDataSource, StrRef
+from openpyxl.styles import Font
+
+from .workbook import _atomic_save
+
+BOLD = Font(bold=True)
+PERCENT = "0.00%"
+MONEY = "#,##0"
+RATIO = "0.00"
+YEAR = "0"
+HEADLINE_BALANCE_SHEET = ("total_liabilities", "total_assets", "balance", "accrued_liability", "funded_ratio",
+                          "average_premium_current", "average_premium_new_entrants")
+INCREASE, DECREASE, TOTAL = "70AD47", "C00000", "4472C4"
+
+
+def _text(ws, row: int, column: int, value):
+    """A cell holding ``value``; text (a step's name, an input) is always stored as text, never as a formula."""
+    cell = ws.cell(row=row, column=column, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"
+    return cell
+
+
+def number_format(name: str) -> str:
+    if name == "depletion_year":
+        return YEAR
+    if name == "reserve_ratio":
+        return RATIO
+    if name.startswith(("gap", "actuarial_balance", "scaled_premium", "average_premium", "payable_share",
+                        "terminal_funding", "funded_ratio")):
+        return PERCENT
+    return MONEY
+
+
+def columns(ds: xr.Dataset, names=None) -> list[tuple[str, str, str, dict]]:
+    """(header, variable, number format, selection) for each measure column, headline measures first."""
+    if names is None:
+        names = ["gap", "actuarial_balance", "scaled_premium", "depletion_year", "reserve_ratio"]
+        names += [k for k in HEADLINE_BALANCE_SHEET if k in ds]
+    out = []
+    for name in names:
+        if name == "gap":
+            out += [(f"GAP {int(h)} years", name, PERCENT, {"horizon": h}) for h in ds.horizon.values]
+        elif name == "reserve_ratio":
+            out += [(f"reserve ratio {int(y)}", name, RATIO, {"year": y}) for y in ds.year.values]
+        elif name == "scaled_premium":
+            out.append(("scaled premium, first period", name, PERCENT, {}))
+        else:
+            out.append((name.replace("_", " "), name, number_format(name), {}))
+    return out
+
+
+def _value(da: xr.DataArray, selection: dict, step) -> float | None:
+    value = float(da.sel(selection).sel(step=step))
+    return value if np.isfinite(value) else None
+
+
+def write_change(ds: xr.Dataset, path) -> None:
+    """Write the analysis-of-change workbook of ``ds`` (from :func:`actuary.analysis_of_change`)."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Reconciliation"
+    steps = list(ds.step.values)
+    first_year, last_year = ds.attrs["previous_valuation_year"], ds.attrs["current_valuation_year"]
+    _text(ws, 1, 1, f"Analysis of change from the valuation at 1 January {first_year} ({ds.attrs['previous']}) to "
+                    f"the valuation at 1 January {last_year} ({ds.attrs['current']})").font = Font(bold=True, size=12)
+    cols = columns(ds)
+    headers = ["", "inputs replaced"] + [c[0] for c in cols]
+    for c, header in enumerate(headers, start=1):
+        _text(ws, 3, c, header).font = BOLD
+        ws.column_dimensions[ws.cell(row=3, column=c).column_letter].width = max(14, min(len(header) + 2, 40))
+    ws.column_dimensions["A"].width = 28
+    ws.column_dimensions["B"].width = 40
+    rows = [("previous valuation", str(ds.inputs.values[0]), steps[0], "")]
+    rows += [(f"effect of {step}", str(ds.inputs.values[i]), step, "effect_") for i, step in enumerate(steps) if i]
+    rows += [("current valuation", "", steps[-1], ""), ("total change", "", None, "total")]
+    for r, (label, inputs, step, kind) in enumerate(rows, start=4):
+        _text(ws, r, 1, label).font = BOLD if kind != "effect_" else Font()
+        _text(ws, r, 2, inputs)
+        for c, (_, name, fmt, selection) in enumerate(cols, start=3):
+            if kind == "total":
+                value = _value(ds[name], selection, steps[-1])
+                start = _value(ds[name], selection, steps[0])
+                value = None if value is None or start is None else value - start
+            else:
+                value = _value(ds[kind + name], selection, step)
+            ws.cell(row=r, column=c, value=value).number_format = fmt
+    note = 4 + len(rows) + 1
+    _text(ws, note, 1, "Each effect is the change from the step before: the effects add up to the total change. "
+                       "Money amounts are present values at each case's own valuation date. A depletion year "
+                       "beyond a case's projection counts as the year after its last year (a lower bound).")
+    anchor = note + 2
+    for name, selection, title in _waterfall_measures(ds):
+        _waterfall(wb, ws, ds, name, selection, title, f"A{anchor}")
+        anchor += 20
+
+    ws = wb.create_sheet("Steps")
+    _text(ws, 1, 1, "Every measure at every step (the case after the step)").font = Font(bold=True, size=12)
+    every = [n for n in ds.data_vars if not n.startswith(("effect_", "shapley_", "lowest_", "highest_"))
+             and n != "depleted"]
+    cols = columns(ds, every)
+    for c, header in enumerate(["step", "inputs replaced", "depleted within the projection"] + [c[0] for c in cols],
+                               start=1):
+        _text(ws, 2, c, header).font = BOLD
+        ws.column_dimensions[ws.cell(row=2, column=c).column_letter].width = max(14, min(len(header) + 2, 40))
+    for r, step in enumerate(steps, start=3):
+        _text(ws, r, 1, str(step))
+        _text(ws, r, 2, str(ds.inputs.sel(step=step).values))
+        _text(ws, r, 3, "yes" if bool(ds.depleted.sel(step=step)) else "no")
+        for c, (_, name, fmt, selection) in enumerate(cols, start=4):
+            ws.cell(row=r, column=c, value=_value(ds[name], selection, step)).number_format = fmt
+
+    if ds.attrs.get("all_orders"):
+        ws = wb.create_sheet("All orders")
+        _text(ws, 1, 1, "Effect of each step averaged over every order of the steps (Shapley), with the lowest and "
+                        "highest effect over the orders").font = Font(bold=True, size=12)
+        cols = columns(ds)
+        r = 3
+        for label, prefix in (("sequential (the order of the steps)", "effect_"), ("mean over all orders", "shapley_effect_"),
+                              ("lowest over the orders", "lowest_effect_"), ("highest over the orders", "highest_effect_")):
+            _text(ws, r, 1, label).font = Font(bold=True, size=11)
+            for c, header in enumerate(["step"] + [c[0] for c in cols], start=1):
+                _text(ws, r + 1, c, header).font = BOLD
+            for i, step in enumerate(steps[1:], start=r + 2):
+                _text(ws, i, 1, str(step))
+                for c, (_, name, fmt, selection) in enumerate(cols, start=2):
+                    ws.cell(row=i, column=c, value=_value(ds[prefix + name], selection, step)).number_format = fmt
+            r += len(steps) + 3
+        ws.column_dimensions["A"].width = 36
+    _atomic_save(wb, Path(path))
+
+
+def _waterfall_measures(ds: xr.Dataset):
+    """The measures charted as waterfalls: the actuarial balance, the GAP over the longest horizon both cases
+    project and, with a balance sheet, the open-group balance."""
+    yield "actuarial_balance", {}, "Actuarial balance: previous valuation, effect of each step, current valuation"
+    horizon = ds.horizon.values[-1]
+    yield "gap", {"horizon": horizon}, f"General average premium over {int(horizon)} years"
+    if "balance" in ds:
+        yield "balance", {}, "Open-group balance (assets - liabilities), present values"
+
+
+def waterfall_bars(start: float, effects: list[float], end: float) -> list[tuple[float, float, str]]:
+    """(low, high, kind) of each bar: the starting total, the steps (kind increase or decrease, from the running
+    total before the step to the one after) and the closing total."""
+    bars = [(min(0.0, start), max(0.0, start), "total")]
+    level = start
+    for effect in effects:
+        after = level + effect
+        bars.append((min(level, after), max(level, after), "increase" if effect >= 0 else "decrease"))
+        level = after
+    bars.append((min(0.0, end), max(0.0, end), "total"))
+    return bars
+
+
+def stacked_parts(low: float, high: float) -> tuple[float, float, float]:
+    """(invisible base, visible part above zero, visible part below zero) drawing [low, high] as stacked bars
+    (positive values stack up from zero, negative values down)."""
+    if low >= 0:
+        return low, high - low, 0.0
+    if high <= 0:
+        return high, 0.0, low - high
+    return 0.0, high, low
+
+
+def _waterfall(wb, ws, ds, name, selection, title, anchor):
+    """A waterfall chart of ``name`` with its data on a hidden helper sheet."""
+    steps = list(ds.step.values)
+    values = ds[name].sel(selection)
+    effects = ds[f"effect_{name}"].sel(selection).values[1:]
+    if not (np.all(np.isfinite(effects)) and np.isfinite(float(values[0]))):
+        return
+    bars = waterfall_bars(float(values[0]), [float(e) for e in effects], float(values[-1]))
+    sheet = wb.create_sheet(f"Chart data {len([s for s in wb.sheetnames if s.startswith('Chart data')]) + 1}")
+    sheet.sheet_state = "hidden"
+    labels = ["previous"] + steps[1:] + ["current"]
+    headers = ["bar", "base", "increase", "increase (below zero)", "decrease", "decrease (below zero)", "total",
+               "total (below zero)"]
+    for c, header in enumerate(headers, start=1):
+        _text(sheet, 1, c, header)
+    for r, (label, (low, high, kind)) in enumerate(zip(labels, bars), start=2):
+        base, above, below = stacked_parts(low, high)
+        row = {"increase": (above, below, 0.0, 0.0, 0.0, 0.0), "decrease": (0.0, 0.0, above, below, 0.0, 0.0),
+               "total": (0.0, 0.0, 0.0, 0.0, above, below)}[kind]
+        _text(sheet, r, 1, str(label))
+        for c, v in enumerate((base,) + row, start=2):
+            sheet.cell(row=r, column=c, value=float(v))
+    chart = BarChart()
+    chart.type = "col"
+    chart.grouping = "stacked"
+    chart.overlap = 100
+    chart.title = title
+    chart.height, chart.width = 9, 22
+    chart.legend = None
+    chart.x_axis.tickLblPos = "low"     # step names below the bars, whatever their sign
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+    fmt = number_format(name)
+    chart.y_axis.number_format = PERCENT if fmt == PERCENT else "#,##0"
+    chart.add_data(Reference(sheet, min_col=2, max_col=len(headers), min_row=1, max_row=1 + len(bars)),
+                   titles_from_data=True)
+    labels_ref = f"'{sheet.title}'!$A$2:$A${1 + len(bars)}"
+    for series in chart.series:   # the steps' names are text: string categories
+        series.cat = AxDataSource(strRef=StrRef(f=labels_ref))
+    colors = [None, INCREASE, INCREASE, DECREASE, DECREASE, TOTAL, TOTAL]
+    for series, color in zip(chart.series, colors):
+        if color is None:
+            series.graphicalProperties.noFill = True
+            series.graphicalProperties.line.noFill = True
+        else:
+            series.graphicalProperties.solidFill = color
+            series.graphicalProperties.line.solidFill = color
+    ws.add_chart(chart, anchor)
