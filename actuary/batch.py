@@ -10,6 +10,12 @@ scenario that fails is reported by name with its error; the others complete.
 
 from __future__ import annotations
 
+import logging
+import os
+import signal
+import sys
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -162,8 +168,10 @@ def _run_one(base, scenario: Scenario) -> dict:
     try:
         valuation = base if scenario.name == "base" and not scenario.overrides else scenario.apply(base)
         results = valuation.run()
-    except (InputError, ValueError, FloatingPointError) as error:
+    except InputError as error:
         return {"name": scenario.name, "error": str(error)}
+    except Exception as error:  # a scenario the engine cannot project: reported, the others go on
+        return {"name": scenario.name, "error": f"{type(error).__name__}: {error}"}
     p, s = results.projection, results.summary
     return {"name": scenario.name,
             "yearly": {k: p[k].values for k in YEARLY if k in p},   # a scheme-only valuation has no GDP
@@ -200,6 +208,60 @@ def placement(client, i: int) -> dict:
     return {"workers": [workers[i % len(workers)]], "allow_other_workers": True} if workers else {}
 
 
+CONNECT_TIMEOUT = 10  # seconds to reach a --scheduler
+
+
+@contextmanager
+def _quiet_workers():
+    """Start local worker processes with their standard error on the null device, so that a Ctrl-C
+    (which the terminal sends to every process of the run) stops them without a traceback each; the
+    task errors that matter reach this process through Dask and are raised here. This process keeps
+    its own standard error (only these start-up seconds are redirected) and answers Ctrl-C throughout."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 2)
+    os.close(null)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _local_cluster(workers: int):
+    """A LocalCluster of ``workers`` processes (one thread each). A Ctrl-C while it starts is held
+    until it has started (a cluster stopped half-way cannot be closed cleanly), then raised."""
+    from dask.distributed import LocalCluster
+    from distributed.deploy.spec import SpecCluster
+
+    before = set(SpecCluster._instances)
+    interrupted = []
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, lambda *_: interrupted.append(True)) if main else None
+    try:
+        with _quiet_workers():
+            # one task per worker process; each task sets one Numba thread itself (NUMBA_NUM_THREADS in
+            # the workers' environment arrives after they have imported Numba, and a later compilation
+            # that rereads it fails once the threads are running)
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+    except Exception:
+        for half_started in set(SpecCluster._instances) - before:
+            half_started.shutdown_on_close = False  # nothing to close at exit (and no traceback there)
+        if interrupted:  # the workers, stopped by the same Ctrl-C, made the start fail
+            raise KeyboardInterrupt from None
+        raise
+    finally:
+        if main:
+            signal.signal(signal.SIGINT, previous)
+    if interrupted:
+        logging.getLogger("distributed").setLevel(logging.CRITICAL + 1)
+        cluster.close()
+        raise KeyboardInterrupt
+    return cluster
+
+
 class _dask_client:
     """Context manager: no client (in process), a LocalCluster of ``workers``, or a scheduler address."""
 
@@ -210,24 +272,40 @@ class _dask_client:
     def __enter__(self):
         if self.workers is None and self.scheduler is None:
             return None
-        from dask.distributed import Client, LocalCluster
+        if self.workers is not None and self.scheduler is not None:
+            raise InputError("--workers and --scheduler: give one of them (--workers starts a local cluster, "
+                             "--scheduler uses an existing one).")
+        from dask.distributed import Client
 
         if self.scheduler is not None:
-            self.client = Client(self.scheduler)
-        else:
-            # one task per worker process; each task sets one Numba thread itself (NUMBA_NUM_THREADS in
-            # the workers' environment arrives after they have imported Numba, and a later compilation
-            # that rereads it fails once the threads are running)
-            self.cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
-                                        dashboard_address=None)
+            try:
+                self.client = Client(self.scheduler, timeout=CONNECT_TIMEOUT)
+            except Exception as error:  # malformed addresses, refusals, timeouts, garbage from a wrong service
+                raise InputError(f"--scheduler {self.scheduler}: cannot use this Dask scheduler "
+                                 f"({type(error).__name__}: {str(error)[:200]}); expected the address of a running "
+                                 f"scheduler such as tcp://host:8786 (tried for at most {CONNECT_TIMEOUT} s).") from None
+            return self.client
+        if isinstance(self.workers, bool) or not isinstance(self.workers, int) or self.workers < 1:
+            raise InputError(f"--workers: value {self.workers!r} is not a whole number >= 1.")
+        try:
+            self.cluster = _local_cluster(self.workers)
             self.client = Client(self.cluster)
+        except BaseException:
+            self.__exit__(KeyboardInterrupt, None, None)
+            raise
         return self.client
 
-    def __exit__(self, *exc):
-        if self.client is not None:
-            self.client.close()
-        if self.cluster is not None:
-            self.cluster.close()
+    def __exit__(self, kind, *exc):
+        if kind is not None and issubclass(kind, KeyboardInterrupt):  # a stop, not news: close quietly
+            for name in ("distributed", "tornado", "asyncio"):
+                logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+        for resource in (self.client, self.cluster):
+            if resource is not None:
+                try:
+                    resource.close()
+                except Exception:
+                    if kind is None:
+                        raise
         return False
 
 
@@ -269,9 +347,25 @@ def sensitivity(base, workers=None, scheduler=None, extra: list[Scenario] | None
     scenarios = [Scenario("base")]
     for _, down, up in standard_sensitivities(base.inputs.national):
         scenarios += [down, up]
-    first = run_scenarios(base, scenarios + list(extra or []), workers=workers, scheduler=scheduler)
-    second = run_scenarios(base, combined_scenarios(first), workers=workers, scheduler=scheduler)
-    out = xr.concat([first, second], "scenario", data_vars="all")
+    extra = list(extra or [])
+    taken = [s.name for s in extra if s.name in standard_names()]
+    if taken:
+        raise InputError(f"scenario name '{taken[0]}' is taken by a standard scenario of the sensitivity run; "
+                         "choose another name.")
+    repeated = [n for i, n in enumerate(s.name for s in extra) if n in [s.name for s in extra[:i]]]
+    if repeated:
+        raise InputError(f"scenario '{repeated[0]}' is defined twice (in the valuation workbook and in --scenarios?); "
+                         "give each scenario one name.")
+    first = run_scenarios(base, scenarios + extra, workers=workers, scheduler=scheduler)
+    failed = [a for a, down, up in standard_sensitivities(base.inputs.national)
+              if any(first.status.sel(scenario=s.name).item() != "ok" for s in (down, up))]
+    if failed:  # the combined scenarios take their sides from these runs: they cannot be built
+        reason = f"not run: the one-at-a-time '{failed[0]}' scenarios failed, so its side is unknown"
+        second = _scenario_dataset(base.replace(settings={"balance_sheet": "no"}),
+                                   [{"name": n, "error": reason} for n in ("optimistic", "pessimistic")])
+    else:
+        second = run_scenarios(base, combined_scenarios(first), workers=workers, scheduler=scheduler)
+    out = xr.concat([first, second], "scenario", data_vars="all", join="outer")
     out.attrs["failed"] = ", ".join(x for x in (first.attrs["failed"], second.attrs["failed"]) if x)
     return out
 
@@ -309,66 +403,93 @@ def tornado(ds: xr.Dataset, years_ahead=(25, 50)) -> list[dict]:
 SCENARIO_COLUMNS = ("scenario", "input", "operation", "value", "from_year", "to_year", "from_age", "to_age", "notes")
 
 
-def read_scenarios(path) -> list[Scenario]:
+MAX_SCENARIO_ROWS = 10_000
+
+
+def standard_names() -> set[str]:
+    """Names the sensitivity run gives its own scenarios (a Scenarios sheet may not reuse them)."""
+    names = {"base", "optimistic", "pessimistic"}
+    for _, down, up in standard_sensitivities():
+        names |= {down.name, up.name}
+    return names
+
+
+def read_scenarios(path, required: bool = False) -> list[Scenario]:
     """Scenarios from the ``Scenarios`` sheet of a workbook (a valuation workbook or a workbook with
     only that sheet): one row per override, columns scenario | input (group.field) | operation (set,
-    scale, shift) | value | from_year | to_year | from_age | to_age | notes. Errors name Sheet!Cell."""
-    from openpyxl import load_workbook
+    scale, shift) | value | from_year | to_year | from_age | to_age | notes; at most 10,000 rows.
+    Errors name Sheet!Cell. A workbook without the sheet has no scenarios (an error if ``required``)."""
+    from .io.workbook import WorkbookReader, _blank, _number, _ref
 
-    from .io.workbook import _ref
-
-    wb = load_workbook(path, read_only=True, data_only=True)
-    if "Scenarios" not in wb.sheetnames:
-        return []
-    rows = list(wb["Scenarios"].iter_rows(values_only=True))
-    wb.close()
-    headers = [str(h).strip() if h is not None else "" for h in (rows[1] if len(rows) > 1 else ())]
+    sheet = "Scenarios"
+    with WorkbookReader(path) as reader:
+        if sheet not in reader.sheetnames:
+            if required:
+                raise InputError(f"{reader.name}: the workbook has no sheet '{sheet}'; expected one with the "
+                                 f"columns {', '.join(SCENARIO_COLUMNS)}.")
+            return []
+        cells = reader.sheet(sheet, 3, MAX_SCENARIO_ROWS, " (one per override)", width=len(SCENARIO_COLUMNS))
+    headers = [str(h).strip() if h is not None else "" for h in cells.row(2)]
     for column, expected in enumerate(SCENARIO_COLUMNS, start=1):
         if column > len(headers) or headers[column - 1] != expected:
-            raise InputError(f"{_ref('Scenarios', 2, column)}: header "
+            raise InputError(f"{_ref(sheet, 2, column)}: header "
                              f"'{headers[column - 1] if column <= len(headers) else ''}'; expected '{expected}' "
                              f"(columns: {', '.join(SCENARIO_COLUMNS)}).")
+    reserved = standard_names()
     scenarios: dict[str, dict] = {}
-    for r, row in enumerate(rows[2:], start=3):
-        row = list(row) + [None] * len(SCENARIO_COLUMNS)
-        if all(v in (None, "") for v in row[:8]):
-            continue
-        name, key, operation, value = row[0], row[1], row[2], row[3]
-        if not name:
-            raise InputError(f"{_ref('Scenarios', r, 1)}: the cell is blank; expected the scenario's name.")
-        group, _, field_name = str(key or "").partition(".")
+    for r in cells.data_rows:
+        if all(_blank(cells.get(r, c)) for c in range(1, 9)):
+            continue  # a note alone
+        name, key, operation, value = (cells.get(r, c) for c in range(1, 5))
+        if _blank(name):
+            raise InputError(f"{_ref(sheet, r, 1)}: the cell is blank; expected the scenario's name.")
+        name = str(name).strip()
+        if name in reserved:
+            raise InputError(f"{_ref(sheet, r, 1)}: scenario name '{name}' is taken by a standard scenario of the "
+                             "sensitivity run; choose another name.")
+        group, _, field_name = str(key or "").strip().partition(".")
         if group not in FIELDS or field_name not in FIELDS[group]:
-            raise InputError(f"{_ref('Scenarios', r, 2)}: '{key}' is not an input; expected group.field, e.g. "
-                             "economy.nominal_return.")
-        if str(operation).strip() not in OPERATIONS:
-            raise InputError(f"{_ref('Scenarios', r, 3)}: operation '{operation}'; expected one of "
+            raise InputError(f"{_ref(sheet, r, 2)}: '{key if key is not None else ''}' is not an input; expected "
+                             "group.field, e.g. economy.nominal_return.")
+        key = f"{group}.{field_name}"
+        operation = str(operation if operation is not None else "").strip()
+        if operation not in OPERATIONS:
+            raise InputError(f"{_ref(sheet, r, 3)}: operation '{operation}'; expected one of "
                              f"{', '.join(OPERATIONS)}.")
-        if FIELDS[group][field_name].kind != "choice":
-            try:
-                value = float(value)
-            except (TypeError, ValueError):
-                raise InputError(f"{_ref('Scenarios', r, 4)}: value '{value}' is not a number.") from None
+        field_spec = FIELDS[group][field_name]
+        if field_spec.kind == "choice":
+            value = str(value if value is not None else "").strip()
+            if operation != "set" or value not in field_spec.choices:
+                raise InputError(f"{_ref(sheet, r, 4 if operation == 'set' else 3)}: {key} is an option; expected "
+                                 f"operation set with a value among {', '.join(field_spec.choices)}.")
+        else:
+            value = _number(cells, r, 4, f"a number for {key}", True)
         bounds = []
-        for column in (4, 6):
-            low, high = row[column], row[column + 1]
-            for offset, v in ((0, low), (1, high)):
-                if v not in (None, "") and not isinstance(v, (int, float)):
-                    raise InputError(f"{_ref('Scenarios', r, column + 1 + offset)}: value '{v}' is not a whole number.")
-            bounds.append(None if low in (None, "") and high in (None, "") else
-                          (None if low in (None, "") else int(low), None if high in (None, "") else int(high)))
-        overrides = scenarios.setdefault(str(name), {})
+        for column, dim in ((5, "year"), (7, "age")):
+            pair = []
+            for offset in (0, 1):
+                bound = _number(cells, r, column + offset, f"a whole number ({dim})", False)
+                if bound is not None and bound != round(bound):
+                    raise InputError(f"{_ref(sheet, r, column + offset)}: value {bound:g} is not a whole number "
+                                     f"({dim}).")
+                pair.append(None if bound is None else int(bound))
+            bounds.append(None if pair == [None, None] else tuple(pair))
+        overrides = scenarios.setdefault(name, {})
         if key in overrides:
-            raise InputError(f"{_ref('Scenarios', r, 2)}: scenario '{name}' overrides '{key}' twice.")
-        overrides[key] = OPERATIONS[str(operation).strip()](value, years=bounds[0], ages=bounds[1])
+            raise InputError(f"{_ref(sheet, r, 2)}: scenario '{name}' overrides '{key}' twice.")
+        overrides[key] = OPERATIONS[operation](value, years=bounds[0], ages=bounds[1])
     return [Scenario(name, overrides) for name, overrides in scenarios.items()]
 
 
-def write_sensitivity(ds: xr.Dataset, path) -> None:
-    """The sensitivity workbook: the tornado table and chart, and every scenario's key results."""
+def write_sensitivity(ds: xr.Dataset, path, provenance: dict | None = None) -> None:
+    """The sensitivity workbook: the tornado table and chart, every scenario's key results (names
+    and errors as literal text) and the sheet "About this run" (``provenance``)."""
     from openpyxl import Workbook
     from openpyxl.chart import BarChart, Reference
     from openpyxl.styles import Font
 
+    from .io.provenance import add_about_sheet, for_api
+    from .io.safety import text_cell
     from .io.workbook import _atomic_save
 
     rows = tornado(ds)
@@ -418,5 +539,9 @@ def write_sensitivity(ds: xr.Dataset, path) -> None:
         values += [float(s.reserve_ratio.sel(year=t0 + 24)) if t0 + 24 in ds.year else None,
                    float(s.reserve_ratio.sel(year=t0 + 49)) if t0 + 49 in ds.year else None]
         for c, v in enumerate(values, start=1):
-            ws.cell(row=r, column=c, value=None if isinstance(v, float) and not np.isfinite(v) else v)
+            if isinstance(v, str):
+                text_cell(ws, r, c, v)
+            else:
+                ws.cell(row=r, column=c, value=None if isinstance(v, float) and not np.isfinite(v) else v)
+    add_about_sheet(wb, provenance or for_api(None, "batch.write_sensitivity"))
     _atomic_save(wb, path)

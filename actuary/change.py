@@ -120,49 +120,54 @@ def resolve_steps(steps=None) -> list[Step]:
     return out
 
 
+MAX_STEP_ROWS = 10_000
+
+
 def read_steps(path) -> list[tuple[str, tuple[str, ...]]]:
     """Steps from the ``Analysis of change`` sheet of a workbook (.xlsx) or from a CSV file: one row per input,
-    columns step | input | notes (a step's rows may be apart; steps are taken in the order they first appear).
-    Errors name the sheet (or file) and cell."""
+    columns step | input | notes (row 2 of the sheet, the first line of the CSV, holds the headers; a step's rows
+    may be apart; steps are taken in the order they first appear). Errors name the sheet (or file) and cell."""
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such steps file.")
     if path.suffix.lower() == ".csv":
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            rows = list(itertools.islice(csv.reader(handle), 10_001))
-        where, first = path.name, 1
-        header_row, data = (rows[0] if rows else []), rows[1:]
-    else:
-        from openpyxl import load_workbook as open_workbook
-
-        from .io.workbook import _ref
-
         try:
-            wb = open_workbook(path, read_only=True, data_only=True)
-        except Exception as error:  # openpyxl raises many types for damaged files
-            raise InputError(f"{path.name}: the workbook cannot be read ({type(error).__name__}).") from None
-        if STEPS_SHEET not in wb.sheetnames:
-            wb.close()
-            raise InputError(f"{path.name}: no '{STEPS_SHEET}' sheet (columns step | input | notes).")
-        rows = list(itertools.islice(wb[STEPS_SHEET].iter_rows(values_only=True), 10_002))
-        wb.close()
-        where, first = STEPS_SHEET, 2
-        header_row, data = (rows[1] if len(rows) > 1 else []), rows[2:]
-    if len(data) > 10_000:
-        raise InputError(f"{where}: more than 10,000 rows; a steps table lists each input once.")
+            with open(path, newline="", encoding="utf-8-sig") as handle:
+                rows = list(itertools.islice(csv.reader(handle), MAX_STEP_ROWS + 2))
+        except (OSError, UnicodeDecodeError, csv.Error) as error:
+            raise InputError(f"{path.name}: the steps file cannot be read ({type(error).__name__}); expected a "
+                             "CSV file in UTF-8 with the columns step, input, notes.") from None
+        if len(rows) > MAX_STEP_ROWS + 1:
+            raise InputError(f"{path.name}: more than {MAX_STEP_ROWS:,} rows; a steps table lists each input once.")
+        table = {r: row for r, row in enumerate(rows, start=1)}
+        header_row, data_rows = 1, list(range(2, len(rows) + 1))
 
-    def cell(row, column):
-        return f"{where}!{'ABC'[column - 1]}{row}" if where == STEPS_SHEET else f"{where} row {row}, column {column}"
+        def cell(row, column):
+            return f"{path.name} line {row}, column {column}"
 
-    headers = [str(h).strip().lower() if h is not None else "" for h in header_row]
+        def get(row, column):
+            values = table.get(row, [])
+            return values[column - 1] if column <= len(values) else None
+    else:
+        from .io.workbook import WorkbookReader, _ref
+
+        with WorkbookReader(path) as reader:
+            if STEPS_SHEET not in reader.sheetnames:
+                raise InputError(f"{reader.name}: no '{STEPS_SHEET}' sheet (columns step | input | notes).")
+            cells = reader.sheet(STEPS_SHEET, 3, MAX_STEP_ROWS, " (one per input)", width=3)
+        header_row, data_rows, get = 2, cells.data_rows, cells.get
+
+        def cell(row, column):
+            return _ref(STEPS_SHEET, row, column)
+
     for column, expected in enumerate(("step", "input"), start=1):
-        if column > len(headers) or headers[column - 1] != expected:
-            raise InputError(f"{cell(first, column)}: header '{headers[column - 1] if column <= len(headers) else ''}'"
-                             f"; expected '{expected}' (columns: step, input, notes).")
+        header = str(get(header_row, column) or "").strip()
+        if header.lower() != expected:
+            raise InputError(f"{cell(header_row, column)}: header '{header}'; expected '{expected}' (columns: step, "
+                             "input, notes).")
     steps: dict[str, list[str]] = {}
-    for r, row in enumerate(data, start=first + 1):
-        row = list(row) + [None, None]
-        name, token = (str(v).strip() if v is not None else "" for v in row[:2])
+    for r in data_rows:
+        name, token = (str(v).strip() if v is not None else "" for v in (get(r, 1), get(r, 2)))
         if not name and not token:
             continue
         if not name:
@@ -170,13 +175,14 @@ def read_steps(path) -> list[tuple[str, tuple[str, ...]]]:
         if not token:
             raise InputError(f"{cell(r, 2)}: the cell is blank; expected an input group (e.g. economy) or an input "
                              "(e.g. scheme.contribution_rate).")
+        group, _, key = token.partition(".")
+        if group not in FIELDS or (key and key not in FIELDS[group]):
+            raise InputError(f"{cell(r, 2)}: '{token}' is not an input group or input; expected one of "
+                             f"{', '.join(FIELDS)} or group.field (e.g. economy.inflation).")
         steps.setdefault(name, []).append(token)
     if not steps:
-        raise InputError(f"{where}: no steps listed.")
-    try:
-        resolve_steps(list(steps.items()))
-    except InputError as error:
-        raise InputError(f"{where}: {error}") from None
+        raise InputError(f"{path.name}: no steps listed (columns step, input, notes).")
+    resolve_steps(list(steps.items()))
     return [(name, tuple(tokens)) for name, tokens in steps.items()]
 
 

@@ -1,27 +1,110 @@
 """The ``actuary`` command line: thin wrappers that parse arguments, call the library, show
-progress and say where the outputs went. Bad input exits with code 2 and a one-paragraph message."""
+progress and say where the outputs went.
+
+Exit codes: 0 done; 1 the outputs could not be written (disk full, ...; earlier outputs unchanged);
+2 bad input or option (one message naming the sheet and cell, the field or the option, never a
+traceback; nothing written); 3 a batch in which some scenarios failed (the others'
+results are written, the failures listed); 130 interrupted (Ctrl-C; nothing written).
+
+Output names come from the input file's name (or ``--name``), never from the case name inside the
+workbook; the outputs of one run are written as a set (:class:`actuary.io.files.OutputSet`) and
+each records where it came from (:mod:`actuary.io.provenance`)."""
 
 from __future__ import annotations
 
+import functools
+import os
+import re
+import shutil
 import sys
 from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from .io.files import atomic_path
+from .io.files import OutputSet
+from .io.safety import output_name
 from .validation import InputError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 WPP_CANADA = PROJECT_ROOT / "assumptions" / "wpp2019_canada"
+INTERRUPTED = 130
+SCENARIOS_FAILED = 3
+WRITE_FAILED = 1
 
 console = Console(width=None if sys.stdout.isatty() else 120)
 
 
-def fail(message: str) -> None:
-    console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    sys.exit(2)
+def fail(message: str, code: int = 2) -> None:
+    console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    sys.exit(code)
+
+
+def guarded(command):
+    """Run a command: InputError -> its message, exit 2; Ctrl-C -> one line, exit 130 (a run's
+    staging folder is removed on the way out, so nothing is written)."""
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except InputError as error:
+            fail(str(error))
+        except OSError as error:  # disk full, permissions changed during the run: the staged set is dropped
+            fail(f"could not write the outputs ({error.strerror or error}); earlier outputs are unchanged.",
+                 WRITE_FAILED)
+        except KeyboardInterrupt:
+            console.print("[bold red]interrupted:[/] stopped at Ctrl-C; nothing was written (earlier outputs are "
+                          "unchanged).", highlight=False, soft_wrap=True)
+            sys.exit(INTERRUPTED)
+    return run
+
+
+def _workers_option(ctx, param, value):
+    if value is not None and not 1 <= value <= (os.cpu_count() or 1):
+        raise click.BadParameter(f"{value} worker processes; expected 1..{os.cpu_count() or 1} (the cores of this "
+                                 "machine; for more, run a Dask cluster and give --scheduler).")
+    return value
+
+
+def _name_option(ctx, param, value):
+    if value is not None:
+        try:
+            output_name(value)
+        except InputError as error:
+            raise click.BadParameter(str(error).removeprefix(f"--name '{value}' ")) from None
+    return value
+
+
+OUT = click.option("--out", "out", type=click.Path(path_type=Path), default=Path("out"), show_default=True,
+                   help="Output folder (created if needed; checked before anything is computed).")
+NAME = click.option("--name", "name", callback=_name_option,
+                    help="Name of the outputs (default: the input file's name; demoland without one): letters, "
+                         "digits, '.', '_', '-'.")
+WORKERS = click.option("--workers", type=int, callback=_workers_option,
+                       help="Run on a local Dask cluster of this many worker processes.")
+SCHEDULER = click.option("--scheduler", help="Run on an existing Dask distributed scheduler (address, e.g. "
+                                             "tcp://host:8786); refused after 10 s if it cannot be reached.")
+
+
+def output_stem(source: Path | None, name: str | None) -> str:
+    """The name of a run's outputs: ``--name``, else the input file's stem (characters other than
+    letters, digits, '.', '_', '-' become '_'), else demoland."""
+    if name is not None:
+        return output_name(name)
+    if source is None:
+        return "demoland"
+    stem = source.name if source.is_dir() else source.stem
+    stem = re.sub(r"\.{2,}", ".", re.sub(r"[^\w.-]+", "_", stem)).lstrip("._") or "case"
+    return output_name(stem[:100], f"the name '{stem}' taken from {source.name}")
+
+
+def _provenance(source: Path, valuation, **extra) -> dict:
+    from .io.provenance import collect, file_sha256
+
+    known = valuation.source or {}
+    return collect(source, known.get("input_sha256") or file_sha256(source), valuation.name, **extra)
 
 
 @click.group()
@@ -33,34 +116,36 @@ def main():
 @main.command()
 @click.option("--data", "data", type=click.Path(path_type=Path), default=WPP_CANADA, show_default=True,
               help="Folder of WPP-format CSV inputs.")
-@click.option("--out", "out", type=click.Path(path_type=Path), default=Path("out"), show_default=True,
-              help="Output folder.")
+@OUT
+@NAME
 @click.option("--migration-timing", type=click.Choice(["end", "even"]), default="end", show_default=True)
-def population(data: Path, out: Path, migration_timing: str):
+@guarded
+def population(data: Path, out: Path, name: str | None, migration_timing: str):
     """Project a national population by sex and single age (cohort-component method)."""
     from .demography import project_population
+    from .io.provenance import collect, dataset_attributes, file_sha256
     from .io.wpp import read_wpp_folder
 
-    try:
+    if not data.is_dir():
+        raise InputError(f"--data {data}: not a folder; expected a folder of WPP-format CSV files.")
+    name = output_stem(data, name)
+    nc_name, csv_name = f"{name}-population.nc", f"{name}-population-totals.csv"
+    with OutputSet(out, [nc_name, csv_name]) as outputs:
         with console.status("Reading inputs and compiling the kernel (first run only)..."):
-            inputs = read_wpp_folder(data)
+            inputs = _read_folder(read_wpp_folder, data)
             result = project_population(inputs["base"], inputs["survival"], inputs["fertility"],
                                         inputs["sex_ratio_at_birth"], inputs["net_migration"], migration_timing)
-    except InputError as error:
-        fail(str(error))
-    name = data.name
-    nc_path = out / f"{name}-population.nc"
-    csv_path = out / f"{name}-population-totals.csv"
-    with atomic_path(nc_path) as tmp:
-        result.to_netcdf(tmp)
-    totals = result.population.sum("age").to_pandas()
-    totals["total"] = totals.sum(axis=1)
-    totals = totals.join(result.births.to_pandas().add_prefix("births_")).join(
-        result.deaths.to_pandas().add_prefix("deaths_"))
-    with atomic_path(csv_path) as tmp:
-        totals.to_csv(tmp, float_format="%.1f")
+        result.attrs.update(dataset_attributes(collect(data, file_sha256(data), data.name,
+                                                       migration_timing=migration_timing)))
+        result.to_netcdf(outputs.path(nc_name))
+        totals = result.population.sum("age").to_pandas()
+        totals["total"] = totals.sum(axis=1)
+        totals = totals.join(result.births.to_pandas().add_prefix("births_")).join(
+            result.deaths.to_pandas().add_prefix("deaths_"))
+        totals.to_csv(outputs.path(csv_name), float_format="%.1f")
+        nc_path, csv_path = outputs.commit()
 
-    table = Table(title=f"Population projection from {data}")
+    table = Table(title=escape(f"Population projection from {data}"))
     for column in ("year", "male", "female", "total", "births", "deaths"):
         table.add_column(column, justify="right")
     years = result.year.values
@@ -71,54 +156,82 @@ def population(data: Path, out: Path, migration_timing: str):
         table.add_row(str(year), f"{row['male']:,.0f}", f"{row['female']:,.0f}", f"{row['total']:,.0f}",
                       "" if births != births else f"{births:,.0f}", "" if deaths != deaths else f"{deaths:,.0f}")
     console.print(table)
-    console.print(f"Wrote {nc_path} (population by year, sex, age; births; deaths)")
-    console.print(f"Wrote {csv_path} (totals by year)")
+    _wrote(nc_path, "population by year, sex, age; births; deaths")
+    _wrote(csv_path, "totals by year")
+
+
+def _wrote(path: Path, what: str) -> None:
+    console.print(f"Wrote {escape(str(path))} ({what})", highlight=False)
+
+
+def _read_folder(reader, folder: Path):
+    """A folder of CSV tables: what pandas cannot parse becomes an InputError naming the folder."""
+    try:
+        return reader(folder)
+    except InputError:
+        raise
+    except (OSError, ValueError, UnicodeDecodeError, KeyError, IndexError) as error:
+        raise InputError(f"{folder}: a CSV file of this folder cannot be read ({type(error).__name__}: "
+                         f"{str(error)[:300]}).") from None
 
 
 @main.command()
 @click.argument("workbook", required=False, type=click.Path(path_type=Path))
-@click.option("--out", "out", type=click.Path(path_type=Path), default=Path("out"), show_default=True,
-              help="Output folder.")
-def valuate(workbook: Path | None, out: Path):
+@OUT
+@NAME
+@guarded
+def valuate(workbook: Path | None, out: Path, name: str | None):
     """Run a valuation and write its results workbook and netCDF file.
 
     WORKBOOK is a valuation workbook (.xlsx, see 'actuary template') or a case folder of CSV tables;
-    without it, the embedded Demoland case runs.
+    without it, the embedded Demoland case runs. The outputs are NAME-results.xlsx and
+    NAME-results.nc, NAME from the file's name (or --name).
     """
+    from .io.provenance import dataset_attributes
     from .io.results import write_results
 
-    try:
-        with console.status(f"Reading and validating {workbook or 'Demoland'}..."):
-            _, valuation = _load_case(workbook)
+    name = output_stem(workbook, name)
+    xlsx_name, nc_name = f"{name}-results.xlsx", f"{name}-results.nc"
+    with OutputSet(out, [xlsx_name, nc_name]) as outputs:
+        with console.status(f"Reading and validating {escape(str(workbook or 'Demoland'))}..."):
+            source, valuation = _load_case(workbook)
         with console.status("Projecting (the first run compiles the kernels; later runs use the cache)..."):
             results = valuation.run()
-    except InputError as error:
-        fail(str(error))
-    name = valuation.name
-    xlsx_path = out / f"{name}-results.xlsx"
-    nc_path = out / f"{name}-results.nc"
-    with console.status("Writing the results workbook and netCDF file..."):
-        write_results(results, valuation, xlsx_path)
-        with atomic_path(nc_path) as tmp:
-            results.projection.merge(results.summary.rename({k: f"summary_{k}" for k in results.summary.data_vars}),
-                                     compat="override").to_netcdf(tmp)
-    print_summary(name, results)
-    console.print(f"Wrote {xlsx_path} (summary, projection and financing tables, balance sheet, charts)")
-    console.print(f"Wrote {nc_path} (the full results Dataset, summary values prefixed summary_)")
+        record = _provenance(source, valuation)
+        with console.status("Writing the results workbook and netCDF file..."):
+            write_results(results, valuation, outputs.path(xlsx_name), provenance=record)
+            dataset = results.projection.merge(
+                results.summary.rename({k: f"summary_{k}" for k in results.summary.data_vars}), compat="override")
+            dataset.attrs.update(dataset_attributes(record))
+            dataset.to_netcdf(outputs.path(nc_name))
+        xlsx_path, nc_path = outputs.commit()
+    print_summary(valuation.name, results)
+    _wrote(xlsx_path, "summary, projection and financing tables, balance sheet, charts")
+    _wrote(nc_path, "the full results Dataset, summary values prefixed summary_")
 
 
 @main.command()
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--demo", is_flag=True, help="Fill the workbook with the Demoland case instead of leaving it blank.")
-def template(path: Path, demo: bool):
+@click.option("--force", is_flag=True, help="Replace PATH if it exists (otherwise an existing file is refused).")
+@guarded
+def template(path: Path, demo: bool, force: bool):
     """Write a valuation workbook: blank (laid out for Demoland's years and ages) or, with --demo,
     filled with the Demoland case."""
     from .valuation import Valuation
 
     if path.suffix.lower() != ".xlsx":
         fail(f"{path}: the template is an Excel workbook; give a path ending in .xlsx.")
-    Valuation.demo().to_workbook(path, blank=not demo)
-    console.print(f"Wrote {path} ({'the Demoland case' if demo else 'blank inputs'}; yellow cells are inputs)")
+    if path.is_dir():
+        fail(f"{path}: is a folder; give the path of the workbook to write.")
+    if os.path.lexists(path) and not force:
+        fail(f"{path}: exists; the template never replaces a file silently. Give another path, or --force to "
+             "replace it.")
+    try:
+        Valuation.demo().to_workbook(path, blank=not demo)
+    except OSError as error:
+        fail(f"{path}: cannot be written ({error.strerror or error}).")
+    _wrote(path, f"{'the Demoland case' if demo else 'blank inputs'}; yellow cells are inputs")
 
 
 def _load_case(workbook: Path | None):
@@ -127,100 +240,123 @@ def _load_case(workbook: Path | None):
     from .valuation import DEMOLAND
 
     source = workbook or DEMOLAND / "valuation.xlsx"
-    valuation = read_valuation_folder(source) if source.is_dir() else load_workbook(source)
+    valuation = _read_folder(read_valuation_folder, source) if source.is_dir() else load_workbook(source)
     return source, valuation
 
 
 @main.command("sensitivity")
 @click.argument("workbook", required=False, type=click.Path(path_type=Path))
 @click.option("--scenarios", "scenarios_path", type=click.Path(path_type=Path),
-              help="A workbook whose Scenarios sheet adds scenarios (default: the valuation workbook's own).")
-@click.option("--out", "out", type=click.Path(path_type=Path), default=Path("out"), show_default=True)
-@click.option("--workers", type=int, help="Run on a local Dask cluster of this many worker processes.")
-@click.option("--scheduler", help="Run on an existing Dask distributed scheduler (address).")
-def sensitivity_command(workbook, scenarios_path, out, workers, scheduler):
+              help="A workbook whose Scenarios sheet adds scenarios (to those of the valuation workbook's own "
+                   "Scenarios sheet).")
+@OUT
+@NAME
+@WORKERS
+@SCHEDULER
+@guarded
+def sensitivity_command(workbook, scenarios_path, out, name, workers, scheduler):
     """Standard sensitivity tests (each assumption down and up), combined optimistic and pessimistic
-    scenarios and any scenarios of a Scenarios sheet; writes a workbook with the tornado table and chart."""
+    scenarios and any scenarios of a Scenarios sheet; writes a workbook with the tornado table and chart.
+    Exits 3 (after writing the others' results) when some scenarios failed."""
     from .batch import read_scenarios, sensitivity, tornado, write_sensitivity
+    from .io.provenance import dataset_attributes, file_sha256
 
-    try:
+    name = output_stem(workbook, name)
+    xlsx_name, nc_name = f"{name}-sensitivity.xlsx", f"{name}-sensitivity.nc"
+    with OutputSet(out, [xlsx_name, nc_name]) as outputs:
         with console.status("Reading and validating..."):
             source, valuation = _load_case(workbook)
-            extra = read_scenarios(scenarios_path or source) if (scenarios_path or source.suffix == ".xlsx") else []
+            extra = read_scenarios(source) if source.is_file() else []
+            if scenarios_path is not None:
+                extra += read_scenarios(scenarios_path, required=True)
         with console.status(f"Running {19 + len(extra)} scenarios..."):
             ds = sensitivity(valuation, workers=workers, scheduler=scheduler, extra=extra)
-    except InputError as error:
-        fail(str(error))
-    path = out / f"{valuation.name}-sensitivity.xlsx"
-    nc_path = out / f"{valuation.name}-sensitivity.nc"
-    write_sensitivity(ds, path)
-    with atomic_path(nc_path) as tmp:
-        ds.to_netcdf(tmp)
-    table = Table(title=f"{valuation.name}: general average premium over {ds.sizes['year']} years")
+        files = {"scenarios_file": scenarios_path.name, "scenarios_sha256": file_sha256(scenarios_path)} \
+            if scenarios_path is not None else {}
+        record = _provenance(source, valuation, scenarios=", ".join(str(s) for s in ds.scenario.values), **files)
+        write_sensitivity(ds, outputs.path(xlsx_name), provenance=record)
+        ds.attrs.update(dataset_attributes(record))
+        ds.to_netcdf(outputs.path(nc_name))
+        path, nc_path = outputs.commit()
+    table = Table(title=escape(f"{valuation.name}: general average premium over {ds.sizes['year']} years"))
     for column in ("assumption", "down", "base", "up"):
         table.add_column(column, justify="left" if column == "assumption" else "right")
     for row in tornado(ds):
         table.add_row(row["assumption"], f"{100 * row['gap_down']:.2f}%", f"{100 * row['gap_base']:.2f}%",
                       f"{100 * row['gap_up']:.2f}%")
-    for name in ("optimistic", "pessimistic"):
-        table.add_row(name, "", "", f"{100 * float(ds.gap.sel(scenario=name).isel(horizon=-1)):.2f}%")
+    for scenario in ("optimistic", "pessimistic"):
+        table.add_row(scenario, "", "", f"{100 * float(ds.gap.sel(scenario=scenario).isel(horizon=-1)):.2f}%")
     console.print(table)
-    if ds.attrs["failed"]:
-        for name, status in zip(ds.scenario.values, ds.status.values):
-            if status != "ok":
-                console.print(f"[bold red]scenario failed:[/] {name}: {status}", highlight=False)
-    console.print(f"Wrote {path} (tornado table and chart, every scenario)")
-    console.print(f"Wrote {nc_path} (results by scenario)")
+    _wrote(path, "tornado table and chart, every scenario")
+    _wrote(nc_path, "results by scenario")
+    failed = [(str(n), str(s)) for n, s in zip(ds.scenario.values, ds.status.values) if s != "ok"]
+    if failed:
+        for scenario, status in failed:
+            console.print(f"[bold red]scenario failed:[/] {escape(scenario)}: {escape(status)}", highlight=False,
+                          soft_wrap=True)
+        console.print(f"{len(failed)} of {ds.sizes['scenario']} scenarios failed (listed above); the others' results "
+                      "are written.", highlight=False)
+        sys.exit(SCENARIOS_FAILED)
 
 
 @main.command("stochastic")
 @click.argument("workbook", required=False, type=click.Path(path_type=Path))
-@click.option("--paths", "n_paths", type=int, default=1000, show_default=True, help="Number of paths.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed (same seed, same results).")
-@click.option("--chunk-size", type=int, default=250, show_default=True, help="Paths per chunk sent to a worker.")
-@click.option("--out", "out", type=click.Path(path_type=Path), default=Path("out"), show_default=True)
-@click.option("--workers", type=int, help="Run on a local Dask cluster of this many worker processes.")
-@click.option("--scheduler", help="Run on an existing Dask distributed scheduler (address).")
-@click.option("--keep-paths", is_flag=True, help="Also write every path's yearly indicators (memory grows with paths).")
+@click.option("--paths", "n_paths", type=click.IntRange(min=1), default=1000, show_default=True,
+              help="Number of paths (a whole number >= 1).")
+@click.option("--seed", type=click.IntRange(0, 2 ** 63 - 1), default=0, show_default=True,
+              help="Random seed, 0..2**63-1 (same seed, same results).")
+@click.option("--chunk-size", type=click.IntRange(1, 10_000), default=250, show_default=True,
+              help="Paths per chunk sent to a worker (1..10,000).")
+@OUT
+@NAME
+@WORKERS
+@SCHEDULER
+@click.option("--keep-paths", is_flag=True, help="Also write every path's yearly indicators (refused up front when "
+                                                 "they would not fit in memory or on disk).")
 @click.option("--format", "fmt", type=click.Choice(["netcdf", "zarr"]), default="netcdf", show_default=True)
-def stochastic_command(workbook, n_paths, seed, chunk_size, out, workers, scheduler, keep_paths, fmt):
+@guarded
+def stochastic_command(workbook, n_paths, seed, chunk_size, out, name, workers, scheduler, keep_paths, fmt):
     """Monte Carlo paths of the economy (correlated AR(1)), mortality improvement (random walk) and
     fertility (AR(1)): percentiles of every yearly indicator, probability of depletion, fan charts.
     Parameters come from the workbook's Stochastic sheet when it has one (defaults otherwise)."""
+    from dataclasses import asdict
+
     from rich.progress import Progress
 
-    from .stochastic import read_parameters, simulate, write_stochastic
+    from .io.provenance import dataset_attributes
+    from .stochastic import StochasticParameters, kept_paths_bytes, read_parameters, simulate, write_stochastic
 
-    try:
+    name = output_stem(workbook, name)
+    xlsx_name = f"{name}-stochastic.xlsx"
+    data_name = f"{name}-stochastic.{'nc' if fmt == 'netcdf' else 'zarr'}"
+    stores = [data_name] if fmt == "zarr" else []
+    with OutputSet(out, [xlsx_name, data_name], stores=stores) as outputs:
         with console.status("Reading and validating..."):
             source, valuation = _load_case(workbook)
-            params = read_parameters(source) if source.suffix == ".xlsx" else None
+            params = read_parameters(source) if source.is_file() else StochasticParameters()
+        if keep_paths:
+            need = kept_paths_bytes(n_paths, valuation.inputs.coords["year"].size)
+            free = shutil.disk_usage(outputs.staging).free
+            if need > free:
+                raise InputError(f"--keep-paths: {n_paths:,} paths need {need / 1024 ** 3:,.1f} GB in {out}; "
+                                 f"{free / 1024 ** 3:,.1f} GB are free there. Run fewer paths, or without "
+                                 "--keep-paths.")
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task(f"Simulating {n_paths:,} paths", total=n_paths)
             ds = simulate(valuation, n_paths, seed=seed, chunk_size=chunk_size, workers=workers, scheduler=scheduler,
                           params=params, keep_paths=keep_paths, progress=lambda n: progress.advance(task, n))
-    except InputError as error:
-        fail(str(error))
-    xlsx_path = out / f"{valuation.name}-stochastic.xlsx"
-    data_path = out / f"{valuation.name}-stochastic.{'nc' if fmt == 'netcdf' else 'zarr'}"
-    write_stochastic(ds, xlsx_path)
-    if fmt == "netcdf":
-        with atomic_path(data_path) as tmp:
-            ds.to_netcdf(tmp)
-    else:
-        import shutil
-        import tempfile
-
-        staging = Path(tempfile.mkdtemp(dir=out, prefix=".zarr-"))
-        try:
-            ds.to_zarr(staging / "data.zarr", mode="w", consolidated=False)
-            if data_path.exists():
-                shutil.rmtree(data_path)
-            (staging / "data.zarr").rename(data_path)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+        parameters = {f"parameter_{k}": v for k, v in asdict(params).items()}
+        record = _provenance(source, valuation, seed=seed, paths=n_paths, chunk_size=chunk_size,
+                             keep_paths="yes" if keep_paths else "no", **parameters)
+        write_stochastic(ds, outputs.path(xlsx_name), provenance=record)
+        ds.attrs.update(dataset_attributes(record))
+        if fmt == "netcdf":
+            ds.to_netcdf(outputs.path(data_name))
+        else:
+            ds.to_zarr(outputs.path(data_name), mode="w", consolidated=False)
+        xlsx_path, data_path = outputs.commit()
     years = ds.year.values
-    table = Table(title=f"{valuation.name}: {n_paths:,} paths, seed {seed}")
+    table = Table(title=escape(f"{valuation.name}: {n_paths:,} paths, seed {seed}"))
     for column in ("year", "PAYG P5", "PAYG median", "PAYG P95", "reserve ratio median", "P(depleted)"):
         table.add_column(column, justify="right")
     for year in [years[0], *[y for y in years if (y - years[0]) % 10 == 9]]:
@@ -228,13 +364,14 @@ def stochastic_command(workbook, n_paths, seed, chunk_size, out, workers, schedu
         table.add_row(str(year), *(f"{100 * float(s.paygo_cost_rate.sel(percentile=p)):.2f}%" for p in (5, 50, 95)),
                       f"{float(s.reserve_ratio.sel(percentile=50)):.2f}", f"{100 * float(s.probability_of_depletion):.1f}%")
     console.print(table)
-    console.print(f"Wrote {xlsx_path} (percentiles and fan charts, probability of depletion)")
-    console.print(f"Wrote {data_path} (percentiles{', every path' if keep_paths else ''})")
+    _wrote(xlsx_path, "percentiles and fan charts, probability of depletion")
+    _wrote(data_path, f"percentiles{', every path' if keep_paths else ''}")
 
 
 def print_summary(name, results) -> None:
     p, s = results.projection, results.summary
-    table = Table(title=f"{name}: valuation at 1 January {p.attrs['valuation_year']}, {p.attrs['horizon']} years")
+    table = Table(title=escape(f"{name}: valuation at 1 January {p.attrs['valuation_year']}, "
+                               f"{p.attrs['horizon']} years"))
     with_gdp = "expenditure_pct_gdp" in p   # a scheme-only valuation has no GDP
     columns = ["year", "contributors", "pensioners", "contribution rate", "break-even rate", "PAYG cost rate",
                "reserve ratio"]

@@ -7,6 +7,10 @@ from pathlib import Path
 
 import click
 
+from .cli import NAME, OUT, _load_case, _provenance, _wrote, console, guarded, output_stem
+from .io.files import OutputSet
+from .validation import InputError
+
 
 def _years(text: str | None):
     if text is None:
@@ -14,9 +18,8 @@ def _years(text: str | None):
     try:
         return [int(part) for part in text.split(",") if part.strip()]
     except ValueError:
-        from .cli import fail
-
-        fail(f"--years '{text}': expected calendar years separated by commas, e.g. 2033,2048,2073.")
+        raise InputError(f"--years '{text}': expected calendar years separated by commas, e.g. 2033,2048,2073.") \
+            from None
 
 
 @click.command("change")
@@ -31,72 +34,71 @@ def _years(text: str | None):
                    "(its mean effect over all orders) with its lowest and highest.")
 @click.option("--years", "years", help="Years of the reserve ratio, e.g. 2033,2048 (default: 10, 25 and 50 years "
                                        "after CURRENT's valuation year).")
-@click.option("--out", "out", type=click.Path(path_type=Path), default=Path("out"), show_default=True,
-              help="Output folder.")
-def change_command(previous: Path, current: Path, steps_path, all_orders: bool, years, out: Path):
+@OUT
+@NAME
+@guarded
+def change_command(previous: Path, current: Path, steps_path, all_orders: bool, years, out: Path, name):
     """Analysis of change from the PREVIOUS valuation to the CURRENT one (valuation workbooks or case folders):
     each step replaces a set of the previous case's inputs by the current one's and values again; the effects
-    add up exactly to the total change. Writes a workbook (reconciliation table, waterfall charts) and netCDF."""
+    add up exactly to the total change. Writes NAME-change.xlsx (reconciliation table, waterfall charts, every
+    measure at every step) and NAME-change.nc, NAME from CURRENT's file name (or --name)."""
+    from rich.markup import escape
     from rich.table import Table
 
     from .change import STEPS_SHEET, analysis_of_change, read_steps
-    from .cli import _load_case, console, fail
     from .io.change import write_change
-    from .io.files import atomic_path
-    from .validation import InputError
+    from .io.provenance import dataset_attributes, file_sha256
+    from .io.workbook import WorkbookReader
 
-    try:
+    name = output_stem(current, name)
+    xlsx_name, nc_name = f"{name}-change.xlsx", f"{name}-change.nc"
+    with OutputSet(out, [xlsx_name, nc_name]) as outputs:
         with console.status("Reading and validating the two valuations..."):
-            _, before = _load_case(previous)
+            previous_source, before = _load_case(previous)
             source, after = _load_case(current)
-            steps = None
+            steps, steps_file = None, None
             if steps_path is not None:
-                steps = read_steps(steps_path)
-            elif source.suffix.lower() == ".xlsx" and _has_sheet(source, STEPS_SHEET):
-                steps = read_steps(source)
+                steps, steps_file = read_steps(steps_path), steps_path
+            elif source.is_file():
+                with WorkbookReader(source) as reader:
+                    own = STEPS_SHEET in reader.sheetnames
+                if own:
+                    steps, steps_file = read_steps(source), source
         with console.status("Valuing each step (rolling the previous valuation forward first)..."):
             ds = analysis_of_change(before, after, steps, all_orders=all_orders, reserve_ratio_years=_years(years))
-    except InputError as error:
-        fail(str(error))
-    name = after.name if after.name == before.name else f"{before.name}-to-{after.name}"
-    xlsx_path, nc_path = out / f"{name}-change.xlsx", out / f"{name}-change.nc"
-    with console.status("Writing the analysis-of-change workbook and netCDF file..."):
-        write_change(ds, xlsx_path)
-        with atomic_path(nc_path) as tmp:
-            ds.to_netcdf(tmp)
-    table = Table(title=f"Analysis of change: {ds.attrs['previous_valuation_year']} -> "
-                        f"{ds.attrs['current_valuation_year']}")
+        extra = {"previous_file": previous_source.name,
+                 "previous_sha256": (before.source or {}).get("input_sha256") or file_sha256(previous_source),
+                 "previous_case": before.name, "steps": "; ".join(f"{s}: {i}" for s, i in
+                                                                  zip(ds.step.values[1:], ds.inputs.values[1:]))}
+        if steps_file is not None and steps_file != source:
+            extra.update(steps_file=steps_file.name, steps_sha256=file_sha256(steps_file))
+        record = _provenance(source, after, **extra)
+        with console.status("Writing the analysis-of-change workbook and netCDF file..."):
+            write_change(ds, outputs.path(xlsx_name), provenance=record)
+            ds.attrs.update(dataset_attributes(record))
+            ds.to_netcdf(outputs.path(nc_name))
+        xlsx_path, nc_path = outputs.commit()
     horizon = int(ds.horizon.values[-1])
+    table = Table(title=escape(f"Analysis of change: {before.name} ({ds.attrs['previous_valuation_year']}) -> "
+                               f"{after.name} ({ds.attrs['current_valuation_year']})"))
     for column in ("", "actuarial balance", f"GAP {horizon} years", "depletion year"):
         table.add_column(column, justify="left" if not column else "right")
-    for i, step in enumerate(ds.step.values):
+    first = ds.isel(step=0)
+    table.add_row("previous valuation", f"{100 * float(first.actuarial_balance):.2f}%",
+                  f"{100 * float(first.gap.sel(horizon=horizon)):.2f}%", _year(first))
+    for step in ds.step.values[1:]:
         s = ds.sel(step=step)
-        prefix = "" if i == 0 else "effect_"
-        label = "previous valuation" if i == 0 else f"  {step}"
-        table.add_row(label, f"{100 * float(s[prefix + 'actuarial_balance']):+.2f}%" if i else
-                      f"{100 * float(s.actuarial_balance):.2f}%",
-                      f"{100 * float(s[prefix + 'gap'].sel(horizon=horizon)):+.2f}%" if i else
-                      f"{100 * float(s.gap.sel(horizon=horizon)):.2f}%",
-                      f"{float(s[prefix + 'depletion_year']):+.0f}" if i else _year(s))
+        table.add_row(escape(f"  {step}"), f"{100 * float(s.effect_actuarial_balance):+.2f}%",
+                      f"{100 * float(s.effect_gap.sel(horizon=horizon)):+.2f}%", f"{float(s.effect_depletion_year):+.0f}")
     last = ds.isel(step=-1)
     table.add_row("current valuation", f"{100 * float(last.actuarial_balance):.2f}%",
                   f"{100 * float(last.gap.sel(horizon=horizon)):.2f}%", _year(last))
     console.print(table)
-    console.print(f"Wrote {xlsx_path} (reconciliation table, waterfall charts, every measure at every step"
-                  f"{', all orders' if all_orders else ''})")
-    console.print(f"Wrote {nc_path} (the analysis-of-change Dataset)")
+    _wrote(xlsx_path, "reconciliation table, waterfall charts, every measure at every step"
+                      + (", all orders" if all_orders else ""))
+    _wrote(nc_path, "the analysis-of-change Dataset")
 
 
 def _year(s) -> str:
     year = int(float(s.depletion_year))
     return str(year) if bool(s.depleted) else f"after {year - 1}"
-
-
-def _has_sheet(path: Path, name: str) -> bool:
-    from openpyxl import load_workbook
-
-    wb = load_workbook(path, read_only=True)
-    try:
-        return name in wb.sheetnames
-    finally:
-        wb.close()

@@ -34,6 +34,56 @@ REQUIRED = object()
 
 
 @dataclass(frozen=True)
+class Bounds:
+    """Plausible values of an input: ``low`` .. ``high``, each end included unless ``open_low`` /
+    ``open_high``. ``high`` may be "max_age" (the valuation's oldest age)."""
+
+    low: float = -np.inf
+    high: Any = np.inf
+    open_low: bool = False
+    open_high: bool = False
+
+    def resolve(self, max_age: int | None) -> "Bounds":
+        if self.high == "max_age":
+            return Bounds(self.low, np.inf if max_age is None else float(max_age), self.open_low, self.open_high)
+        return self
+
+    def outside(self, values: np.ndarray) -> np.ndarray:
+        """Mask of the finite values outside the bounds."""
+        with np.errstate(invalid="ignore"):
+            low = values <= self.low if self.open_low else values < self.low
+            high = values >= self.high if self.open_high else values > self.high
+        return np.isfinite(values) & (low | high)
+
+    def describe(self) -> str:
+        """e.g. ">= 0", "between 0 and 1", "above -0.5 and below 1"."""
+        low = None if self.low == -np.inf else f"{self.low:g}"
+        high = None if self.high == np.inf else (self.high if isinstance(self.high, str) else f"{self.high:g}")
+        if low is not None and high is not None:
+            if not self.open_low and not self.open_high:
+                return f"between {low} and {high}"
+            return f"{'above' if self.open_low else 'at least'} {low} and {'below' if self.open_high else 'at most'} {high}"
+        if low is not None:
+            return f"{'>' if self.open_low else '>='} {low}"
+        if high is not None:
+            return f"{'<' if self.open_high else '<='} {high}"
+        return "any finite number"
+
+
+# plausible values by kind (a field may narrow them with ``bounds``): yearly rates above -50% and below
+# 100%, probabilities and shares in [0, 1], counts (persons) 0..1e10, amounts 0..1e18 (no currency's
+# sums come near; larger values would overflow a projection), ages 0..max_age
+KIND_BOUNDS = {
+    "count": Bounds(0.0, 1e10), "amount": Bounds(0.0, 1e18), "probability": Bounds(0.0, 1.0),
+    "positive": Bounds(0.0, 1e18, open_low=True), "rate": Bounds(-0.5, 1.0, open_low=True, open_high=True),
+    "number": Bounds(-1e18, 1e18), "age": Bounds(0.0, "max_age"), "int": Bounds(0.0), "choice": Bounds(),
+}
+KIND_WHAT = {"count": "a number of persons", "amount": "an amount or share", "probability": "a probability",
+             "positive": "a positive number", "rate": "an annual rate", "number": "a number", "age": "an age",
+             "int": "a whole number", "choice": "an option"}
+
+
+@dataclass(frozen=True)
 class Field:
     dims: tuple[str, ...]
     kind: str                 # count | amount | probability | rate | positive | number | age | int | choice
@@ -43,17 +93,41 @@ class Field:
     choices: tuple = ()
     population_ages: bool = False   # age dimension runs 0..max_age instead of min_age..max_age
     fill: float | None = None       # value for ages the input does not cover (None: must cover all)
+    bounds: Bounds | None = None    # plausible values (default: those of the kind, KIND_BOUNDS)
+
+    @property
+    def limits(self) -> Bounds:
+        return self.bounds or KIND_BOUNDS[self.kind]
+
+    @property
+    def unbounded(self) -> float | None:
+        """The infinite default (+inf: no maximum, -inf: no minimum) a field documents, else None:
+        only such a field accepts an infinite value (given as a blank or 'none' in a workbook)."""
+        default = self.default
+        return default if isinstance(default, float) and np.isinf(default) else None
+
+    def allowed(self) -> str:
+        """The documented allowed values, for the template's notes."""
+        if self.kind == "choice":
+            return "one of " + ", ".join(self.choices)
+        text = self.limits.describe()
+        if self.unbounded is not None:
+            text += "; blank or none: no " + ("maximum" if self.unbounded > 0 else "minimum")
+        return text
 
 
 Y, S, A, K, B, P = "year", "sex", "age", "service", "benefit", "past_year"
 
 FIELDS: dict[str, dict[str, Field]] = {
     "settings": {
-        "valuation_year": Field((), "int", units="year", doc="valuation date is 1 January of this year (t0)"),
+        "valuation_year": Field((), "int", units="year", doc="valuation date is 1 January of this year (t0)",
+                                bounds=Bounds(1800, 2500)),
         "horizon": Field((), "int", 75, "years", "number of projection years (1..300)"),
         "min_age": Field((), "int", 15, "years", "youngest age of the insured population"),
-        "max_age": Field((), "int", 120, "years", "oldest age (open group of the population and pensioners)"),
-        "max_service": Field((), "int", 50, "years", "highest completed service tracked (longer service is capped)"),
+        "max_age": Field((), "int", 120, "years", "oldest age (open group of the population and pensioners)",
+                         bounds=Bounds(1, 150)),
+        "max_service": Field((), "int", 50, "years", "highest completed service tracked (longer service is capped)",
+                             bounds=Bounds(1, 100)),
         "max_retirement_age": Field((), "int", 70, "years",
                                     "every active still insured retires (or leaves with a grant) on reaching it"),
         "new_entrant_method": Field((), "choice", "residual", choices=("residual", "growth"),
@@ -106,7 +180,8 @@ FIELDS: dict[str, dict[str, Field]] = {
         "collection_rate": Field((Y,), "probability", 1.0, "share of contributions due"),
         "normal_retirement_age": Field((Y, S), "age", units="years"),
         "early_retirement_age": Field((Y, S), "age", None, "years", "default: the normal retirement age"),
-        "vesting_years": Field((), "number", 15.0, "years of service", "minimum service for a pension"),
+        "vesting_years": Field((), "number", 15.0, "years of service", "minimum service for a pension",
+                               bounds=Bounds(0.0)),
         "accrual": Field((Y, K), "amount", units="share of reference earnings",
                          doc="accrued pension as a share of reference earnings by credited service, linear between "
                              "whole years (see accrual_schedule); by year of accrual: the service credited in year t "
@@ -117,7 +192,7 @@ FIELDS: dict[str, dict[str, Field]] = {
         "late_retirement_increment": Field((), "amount", 0.0, "per year after normal retirement age"),
         "minimum_pension": Field((), "amount", 0.0, "currency a year, at t0"),
         "minimum_pension_indexation": Field((), "choice", "prices", choices=("prices", "wages", "pensions", "none")),
-        "maximum_pension": Field((), "amount", np.inf, "currency a year, at t0 (inf: no maximum)"),
+        "maximum_pension": Field((), "amount", np.inf, "currency a year, at t0"),
         "maximum_pension_indexation": Field((), "choice", "wages", choices=("prices", "wages", "pensions", "none")),
         "reference_earnings_years": Field((), "int", 10, "years",
                                           "average of the last N years of insurable earnings (0: whole career)"),
@@ -128,7 +203,7 @@ FIELDS: dict[str, dict[str, Field]] = {
         "indexation_floor": Field((), "number", -np.inf, "rate"),
         "indexation_cap": Field((), "number", np.inf, "rate"),
         "indexation_lag": Field((), "int", 1, "years", "indexation of year t uses inflation/wage growth of t-lag"),
-        "ceiling_multiple": Field((), "amount", np.inf, "x average wage", "insurable earnings ceiling (inf: none)"),
+        "ceiling_multiple": Field((), "amount", np.inf, "x average wage", "insurable earnings ceiling"),
         "floor_multiple": Field((), "amount", 0.0, "x average wage", "insurable earnings floor"),
         "earnings_cv": Field((), "amount", 0.0, "", "coefficient of variation of earnings within a cell (lognormal)"),
         "grant_type": Field((), "choice", "multiple", choices=("multiple", "refund"),
@@ -150,7 +225,8 @@ FIELDS: dict[str, dict[str, Field]] = {
         "past_service_credit": Field((), "probability", 1.0, "share",
                                      "share of the initial actives' service credited (new scheme: 0 none, 1 full)"),
         "invalidity_vesting_years": Field((), "number", 5.0, "years of service",
-                                          "minimum service for invalidity and survivors' pensions of actives"),
+                                          "minimum service for invalidity and survivors' pensions of actives",
+                                          bounds=Bounds(0.0)),
         "invalidity_future_service": Field((), "probability", 0.0, "share",
                                            "fraction of the service to normal retirement age credited on invalidity"),
         "invalidity_conversion": Field((), "choice", "convert", choices=("convert", "keep"),
@@ -172,7 +248,8 @@ FIELDS: dict[str, dict[str, Field]] = {
         "nominal_return": Field((Y,), "rate", units="a year, on the reserve"),
         "unemployment_rate": Field((Y,), "probability", 0.0),
         "productivity_growth": Field((Y,), "rate", None, "a year", "real labour productivity (default: real wage growth)"),
-        "gdp": Field((), "amount", None, "currency, year t0", "required with a national population"),
+        "gdp": Field((), "amount", None, "currency, year t0", "required with a national population",
+                     bounds=Bounds(0.0, 1e18, open_low=True)),
         "average_wage": Field((), "positive", units="currency a year, t0", doc="national average wage (ceiling base)"),
         "past_inflation": Field((P,), "rate", None, "a year",
                                 "inflation of the years before the valuation year (history ending in t0 - 1): past "
@@ -190,11 +267,12 @@ FIELDS: dict[str, dict[str, Field]] = {
         "population": Field((S, A), "count", None, "persons at 1 January t0", "required with a national population",
                             population_ages=True),
         "fertility": Field((Y, A), "amount", None, "births per woman", "required with a national population",
-                           population_ages=True, fill=0.0),
-        "sex_ratio_at_birth": Field((Y,), "positive", 1.05, "male per female birth"),
+                           population_ages=True, fill=0.0, bounds=Bounds(0.0, 1.0)),
+        "sex_ratio_at_birth": Field((Y,), "positive", 1.05, "male per female birth", bounds=Bounds(0.5, 2.0)),
         "net_migration": Field((Y, S, A), "number", 0.0, "persons", population_ages=True),
         "mortality": Field((S, A), "probability", units="q_x at t0", population_ages=True),
-        "mortality_improvement": Field((Y, S, A), "rate", 0.0, "a year", population_ages=True),
+        "mortality_improvement": Field((Y, S, A), "rate", 0.0, "a year", population_ages=True,
+                                       bounds=Bounds(-0.1, 0.1)),
     },
     "behaviour": {
         "participation": Field((Y, S, A), "probability", None, "labour force / population",
@@ -339,6 +417,7 @@ def _conforming(da: xr.DataArray, field: Field, target: dict) -> bool:
 def _history(name: str, da: xr.DataArray, wanted: np.ndarray) -> xr.DataArray:
     """A history by past year, ending in t0 - 1 (the year before the valuation year), extended back to the
     years ``wanted`` by holding its first (oldest) value."""
+    _require_numbers(name, da.values)
     labels = check.integer_steps(name, da, P)
     last = int(wanted[-1]) if wanted.size else None
     if labels[-1] != last:
@@ -354,6 +433,7 @@ def _coerce(name: str, field: Field, value, coords: dict) -> xr.DataArray:
     target = _field_coords(field, coords)
     shape = tuple(len(v) for v in target.values())
     if isinstance(value, xr.DataArray) and _conforming(value, field, target):
+        _require_numbers(name, value.values)
         return value.copy(deep=False, data=np.array(value.values, dtype=float))
     if isinstance(value, xr.DataArray):
         extra = [d for d in value.dims if d not in field.dims]
@@ -388,10 +468,19 @@ def _coerce(name: str, field: Field, value, coords: dict) -> xr.DataArray:
                     f"{wanted[0]}..{wanted[-1]} (it covers {labels[0]}..{labels[-1]}).", field=name)
             da = da.reindex({dim: wanted}, fill_value=field.fill if field.fill is not None else 0.0) \
                 if missing.size else da.sel({dim: wanted})
-        da = da.astype(float) if field.kind not in ("choice",) else da
+        if field.kind != "choice":
+            _require_numbers(name, da.values)
+            da = da.astype(float)
         da = da.broadcast_like(xr.DataArray(np.empty(shape), dims=field.dims, coords=target)).transpose(*field.dims)
         return da.copy()
-    array = np.asarray(value, dtype=float)
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError) as error:  # ragged nested lists
+        raise InputError(f"Input '{name}': value {_shown(value)} is not an array of numbers ({error}); expected a "
+                         f"scalar, a labelled DataArray or an array of shape {shape} for dimensions {field.dims}.",
+                         field=name) from None
+    _require_numbers(name, array)
+    array = array.astype(float)
     if array.ndim == 0:
         return xr.DataArray(np.full(shape, float(array)), dims=field.dims, coords=target)
     if array.shape != shape:
@@ -400,51 +489,105 @@ def _coerce(name: str, field: Field, value, coords: dict) -> xr.DataArray:
     return xr.DataArray(array.copy(), dims=field.dims, coords=target)
 
 
-def _check_kind(name: str, field: Field, da: xr.DataArray) -> None:
-    kind = field.kind
-    if kind == "count":
-        check.nonnegative(name, da, "a number of persons")
-    elif kind == "amount":
-        values = np.asarray(da.values)
-        if np.any(np.isnan(values)) or np.any(values == -np.inf):
-            check.finite(name, da)
-        if np.any(values < 0):
-            check.nonnegative(name, xr.where(np.isposinf(da), 0.0, da), "an amount or share")
-    elif kind == "probability":
-        check.probability(name, da)
-    elif kind == "positive":
-        check.positive(name, da)
-    elif kind == "rate":
-        check.finite(name, da)
-        values = np.asarray(da.values)
-        if np.any(values <= -1):
-            i = int(np.flatnonzero(values <= -1)[0])
-            raise check._cell_error(name, da, i, f"value {values.flat[i]} is <= -1; expected an annual rate "
-                                                 "above -100%.")
-    elif kind == "number":
-        values = np.asarray(da.values)
-        if np.any(np.isnan(values)):
-            check.finite(name, da)
-    elif kind == "age":
-        check.finite(name, da)
+def _shown(value) -> str:
+    """A value for an error message (long reprs cut)."""
+    text = " ".join(repr(value).split())
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _scalar(name: str, field: Field, value):
+def _require_numbers(name: str, values) -> None:
+    """Numbers only: text, None, booleans and other objects are refused naming the input."""
+    array = np.asarray(values)
+    if array.dtype.kind in "iuf":
+        return
+    if array.dtype.kind == "b":
+        raise InputError(f"Input '{name}': value {_shown(values)} holds booleans (True/False); expected numbers.",
+                         field=name)
+    sample = next((v for v in array.ravel().tolist()
+                   if isinstance(v, bool) or not isinstance(v, (int, float))), array.ravel()[:1].tolist())
+    raise InputError(f"Input '{name}': value {_shown(sample)} is not a number; expected numbers "
+                     f"(values of type {array.dtype} given).", field=name)
+
+
+def _value_error(name: str, da: xr.DataArray, flat_index: int, text: str) -> InputError:
+    """The error of one value: a cell of an array (with its coordinates) or a single value."""
+    if da.ndim == 0:
+        return InputError(f"Input '{name}': {text}", field=name)
+    return check._cell_error(name, da, flat_index, text)
+
+
+def _check_kind(name: str, field: Field, da: xr.DataArray, coords: dict | None = None) -> None:
+    """Every value a number within the field's plausible bounds (:data:`KIND_BOUNDS` or its own);
+    infinite only for a field whose default is that infinity ("no maximum")."""
+    values = np.asarray(da.values)
+    if not np.issubdtype(values.dtype, np.number) or values.dtype.kind == "b":
+        _require_numbers(name, values)
+    values = values.astype(float)
+    bad = np.isnan(values) | (np.isinf(values) & (values != (field.unbounded or np.nan)))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        hint = "; leave it out (or blank) for no limit" if field.unbounded is not None else ""
+        raise _value_error(name, da, i, f"value {values.flat[i]} is not a finite number; every cell must hold "
+                                             f"a number (fill missing cells explicitly){hint}.")
+    max_age = int(coords["population_age"][-1]) if coords is not None else None
+    bounds = field.limits.resolve(max_age)
+    outside = bounds.outside(values)
+    if outside.any():
+        i = int(np.flatnonzero(outside)[0])
+        value = values.flat[i]
+        what = KIND_WHAT[field.kind]
+        if bounds.low == 0 and not bounds.open_low and value < 0:
+            text = f"value {value} is negative; expected {what} >= 0."
+        elif bounds.low == 0 and bounds.open_low and value <= 0:
+            text = f"value {value} is not positive; expected {what} > 0."
+        elif bounds == Bounds(0.0, 1.0):
+            text = f"value {value} is outside [0, 1]; expected {what} between 0 and 1."
+        else:
+            low = "(" if bounds.open_low else "["
+            high = ")" if bounds.open_high else "]"
+            text = (f"value {value} is outside {low}{bounds.low:g}, {bounds.high:g}{high}; expected {what} "
+                    f"{bounds.describe()}{' (a share: 0.05 is 5%)' if field.kind == 'rate' else ''}.")
+        raise _value_error(name, da, i, text)
+
+
+def _value(name: str, field: Field, values: dict, key: str):
+    """The value given for a field, or its default; None only for a field whose default is None
+    (optional, derived from others): elsewhere None is an error, not a silent default."""
+    if key in values and values[key] is None and field.default is not None:
+        default = "" if field.default is REQUIRED else f" (or leave it out for the default {field.default!r})"
+        raise InputError(f"Input '{name}': value None; expected {field.units or KIND_WHAT[field.kind]}{default}.",
+                         field=name)
+    value = values.get(key, field.default)
+    if value is REQUIRED:
+        raise InputError(f"Input '{name}' is required ({field.units or field.doc}).", field=name)
+    return value
+
+
+def _scalar(name: str, field: Field, value, coords: dict | None = None):
     if field.kind == "choice":
-        if value not in field.choices:
-            raise InputError(f"Input '{name}': '{value}' is not an option; expected one of {field.choices}.", field=name)
+        if not isinstance(value, str) or value not in field.choices:
+            raise InputError(f"Input '{name}': {_shown(value)} is not an option; expected one of {field.choices}.",
+                             field=name)
         return value
+    if isinstance(value, (str, bytes, bool, np.bool_)) or value is None:
+        raise InputError(f"Input '{name}': value {_shown(value)} is not a number; expected "
+                         f"{field.units or KIND_WHAT[field.kind]} ({field.allowed()}).", field=name)
     if field.kind == "int":
         values = np.atleast_1d(np.asarray(value))
-        if values.dtype.kind not in "iuf" or np.any(values != np.round(values)):
-            raise InputError(f"Input '{name}': value {value!r} is not a whole number.", field=name)
+        if values.dtype.kind not in "iuf" or not np.all(np.isfinite(values)) or np.any(values != np.round(values)):
+            raise InputError(f"Input '{name}': value {_shown(value)} is not a whole number.", field=name)
+        if field.dims and values.ndim != 1 or not field.dims and values.size != 1:
+            raise InputError(f"Input '{name}': value {_shown(value)}; expected "
+                             f"{'a list of whole numbers' if field.dims else 'one whole number'}.", field=name)
+        _check_kind(name, field, xr.DataArray(values.astype(float), dims=field.dims) if field.dims else
+                    xr.DataArray(float(values[0])), coords)
         return tuple(int(v) for v in values) if field.dims else int(values[0])
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise InputError(f"Input '{name}': value {value!r} is not a number.", field=name) from None
-    da = xr.DataArray(number)
-    _check_kind(name, field, da)
+        raise InputError(f"Input '{name}': value {_shown(value)} is not a number; expected "
+                         f"{field.units or KIND_WHAT[field.kind]}.", field=name) from None
+    _check_kind(name, field, xr.DataArray(number), coords)
     return number
 
 
@@ -462,25 +605,25 @@ class Inputs:
             if unknown:
                 raise InputError(f"Input '{group}.{unknown[0]}' is not a known field of '{group}'; "
                                  f"known fields: {', '.join(FIELDS[group])}.")
-        self.settings = self._settings(raw["settings"])
+        self.settings = self.check_settings(raw["settings"])
         self.coords = coordinates(self.settings, history_years(raw["economy"]))
         for group in ("scheme", "economy", "demography", "behaviour", "initial"):
             setattr(self, group, self._group(group, raw[group]))
         self._cross_checks(raw)
 
-    def _settings(self, values: dict) -> dict:
+    @staticmethod
+    def check_settings(values: dict) -> dict:
+        """The validated settings (defaults filled in) from ``values``."""
         out = {}
         for key, field in FIELDS["settings"].items():
-            value = values.get(key, field.default)
-            if value is REQUIRED:
-                raise InputError(f"Input 'settings.{key}' is required ({field.doc}).")
+            value = _value(f"settings.{key}", field, values, key)
             out[key] = None if value is None else _scalar(f"settings.{key}", field, value)
         if not 1 <= out["horizon"] <= 300:
             raise InputError(f"Input 'settings.horizon': value {out['horizon']} is outside 1..300 years.")
         if not 0 <= out["min_age"] < out["max_retirement_age"] < out["max_age"]:
             raise InputError(
                 f"Input 'settings': ages must satisfy 0 <= min_age < max_retirement_age < max_age; got "
-                f"{out['min_age']}, {out['max_retirement_age']}, {out['max_age']}.")
+                f"{out['min_age']}, {out['max_retirement_age']}, {out['max_age']}.", field="settings.min_age")
         if out["max_service"] < 1:
             raise InputError(f"Input 'settings.max_service': value {out['max_service']} must be at least 1.")
         return out
@@ -489,17 +632,15 @@ class Inputs:
         out = {}
         for key, field in FIELDS[group].items():
             name = f"{group}.{key}"
-            value = values.get(key, field.default)
-            if value is REQUIRED:
-                raise InputError(f"Input '{name}' is required ({field.units or field.doc}).")
+            value = _value(name, field, values, key)
             if value is None:
                 out[key] = None
                 continue
             if not field.dims or field.kind == "choice":
-                out[key] = _scalar(name, field, value)
+                out[key] = _scalar(name, field, value, self.coords)
                 continue
             da = _coerce(name, field, value, self.coords).rename(key)
-            _check_kind(name, field, da)
+            _check_kind(name, field, da, self.coords)
             da.attrs["units"] = field.units
             out[key] = da
         return out

@@ -15,6 +15,7 @@ not grow with the number of paths; the exact minimum and maximum are kept beside
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import asdict, dataclass, fields
 
 import numba
@@ -50,11 +51,13 @@ class StochasticParameters:
     def __post_init__(self):
         for f in fields(self):
             value = getattr(self, f.name)
-            if not np.isfinite(value):
-                raise InputError(f"Stochastic parameter '{f.name}': value {value} is not a number.", f.name)
-            if "volatility" in f.name and value < 0:
-                raise InputError(f"Stochastic parameter '{f.name}': value {value} is negative; expected a "
-                                 "standard deviation >= 0.", f.name)
+            if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)) \
+                    or not np.isfinite(value):
+                raise InputError(f"Stochastic parameter '{f.name}': value {value!r:.60} is not a finite number.",
+                                 f.name)
+            if "volatility" in f.name and not 0 <= value <= 0.5:
+                raise InputError(f"Stochastic parameter '{f.name}': value {value} is outside [0, 0.5]; expected a "
+                                 "standard deviation of yearly deviations (0.01 is one percentage point).", f.name)
             if ("persistence" in f.name or "correlation" in f.name) and not -1 < value < 1:
                 raise InputError(f"Stochastic parameter '{f.name}': value {value} is outside (-1, 1).", f.name)
         if np.min(np.linalg.eigvalsh(self.correlation())) <= 0:
@@ -68,35 +71,44 @@ class StochasticParameters:
 
 
 def read_parameters(path) -> StochasticParameters:
-    """Parameters from the optional ``Stochastic`` sheet (parameter | value | notes); defaults otherwise."""
-    from openpyxl import load_workbook
+    """Parameters from the optional ``Stochastic`` sheet (row 2 the headers parameter | value | notes,
+    one parameter a row from row 3); defaults for those not given and without the sheet."""
+    from difflib import get_close_matches
 
-    from .io.workbook import _ref
+    from .io.workbook import WorkbookReader, _blank, _number, _ref
 
-    wb = load_workbook(path, read_only=True, data_only=True)
-    if "Stochastic" not in wb.sheetnames:
-        wb.close()
-        return StochasticParameters()
-    rows = list(wb["Stochastic"].iter_rows(values_only=True))
-    wb.close()
-    known = {f.name for f in fields(StochasticParameters)}
-    values = {}
-    for r, row in enumerate(rows[2:], start=3):
-        if not row or row[0] in (None, ""):
+    sheet = "Stochastic"
+    known = [f.name for f in fields(StochasticParameters)]
+    with WorkbookReader(path) as reader:
+        if sheet not in reader.sheetnames:
+            return StochasticParameters()
+        cells = reader.sheet(sheet, 3, len(known), " (one per parameter)", width=3)
+    for column, expected in enumerate(("parameter", "value", "notes"), start=1):
+        header = cells.get(2, column)
+        if str(header if header is not None else "").strip() != expected:
+            raise InputError(f"{_ref(sheet, 2, column)}: header '{header if header is not None else ''}'; expected "
+                             f"'{expected}' (columns: parameter, value, notes).")
+    values, rows = {}, {}
+    for r in cells.data_rows:
+        name = cells.get(r, 1)
+        if _blank(name):
+            if not _blank(cells.get(r, 2)):
+                raise InputError(f"{_ref(sheet, r, 1)}: a value without a parameter name.")
             continue
-        name = str(row[0]).strip()
+        name = str(name).strip()
         if name not in known:
-            raise InputError(f"{_ref('Stochastic', r, 1)}: '{name}' is not a stochastic parameter; expected one of "
-                             f"{', '.join(sorted(known))}.")
-        try:
-            values[name] = float(row[1])
-        except (TypeError, ValueError):
-            raise InputError(f"{_ref('Stochastic', r, 2)}: value '{row[1]}' is not a number.") from None
+            close = get_close_matches(name, known, n=1)
+            raise InputError(f"{_ref(sheet, r, 1)}: '{name}' is not a stochastic parameter"
+                             f"{f' (did you mean {close[0]}?)' if close else ''}; expected one of {', '.join(known)}.")
+        if name in rows:
+            raise InputError(f"{_ref(sheet, r, 1)}: '{name}' is listed twice (also in row {rows[name]}).")
+        rows[name] = r
+        values[name] = _number(cells, r, 2, f"a number ({name})", True)
     try:
         return StochasticParameters(**values)
     except InputError as error:
-        row = next((r for r, x in enumerate(rows[2:], start=3) if x and str(x[0]).strip() == error.field), 2)
-        raise InputError(f"{_ref('Stochastic', row, 2)}: {error}") from None
+        row = rows.get(error.field, 2)
+        raise InputError(f"{_ref(sheet, row, 2)}: {error}", error.field) from None
 
 
 def draw_paths(inputs, params: StochasticParameters, seed: int, paths) -> dict[str, np.ndarray]:
@@ -287,20 +299,53 @@ class StreamedPercentiles:
         return out
 
 
+MAX_CHUNK_SIZE = 10_000
+
+
+def kept_paths_bytes(n_paths: int, n_years: int) -> int:
+    """Bytes of every path's yearly indicators (``keep_paths``): paths x indicators x years x 8."""
+    return n_paths * len(INDICATORS) * n_years * 8
+
+
+def check_kept_paths_fit(n_paths: int, n_years: int) -> None:
+    """Refuse ``keep_paths`` up front when the paths would not fit in the memory available now (they
+    are held twice while the Dataset is assembled)."""
+    import psutil
+
+    need = 2 * kept_paths_bytes(n_paths, n_years)
+    available = psutil.virtual_memory().available
+    if need > available:
+        raise InputError(f"--keep-paths: {n_paths:,} paths x {len(INDICATORS)} indicators x {n_years} years need "
+                         f"{need / 1024 ** 3:,.1f} GB of memory; {available / 1024 ** 3:,.1f} GB are available. "
+                         "Run fewer paths, or without --keep-paths (percentiles need no memory per path).")
+
+
+def path_chunks(n_paths: int, chunk_size: int):
+    """The path numbers of each chunk, as ranges, generated as they are scheduled (never listed)."""
+    return (range(start, min(start + chunk_size, n_paths)) for start in range(0, n_paths, chunk_size))
+
+
 def simulate(base, n_paths: int, seed: int = 0, chunk_size: int = 250, workers: int | None = None,
              scheduler: str | None = None, params: StochasticParameters | None = None, keep_paths: bool = False,
              pilot: int = 200, progress=None) -> xr.Dataset:
     """Run ``n_paths`` stochastic paths; returns percentiles 5/25/50/75/95 of every yearly indicator,
-    the probability of depletion by year and, with ``keep_paths``, every path's indicators."""
+    the probability of depletion by year and, with ``keep_paths``, every path's indicators.
+
+    Memory does not grow with ``n_paths`` (without ``keep_paths``): chunks are generated as they are
+    scheduled and at most a few per worker are in flight."""
     from .batch import _dask_client, placement
 
     params = params or StochasticParameters()
-    if n_paths < 1:
-        raise InputError(f"--paths: value {n_paths} must be at least 1.")
-    packed = pack(base)
+    for option, value, low, high in (("--paths", n_paths, 1, None), ("--seed", seed, 0, 2 ** 63 - 1),
+                                     ("--chunk-size", chunk_size, 1, MAX_CHUNK_SIZE)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low or \
+                (high is not None and value > high):
+            raise InputError(f"{option}: value {value!r} is not a whole number in {low}..{high or 'any'}.")
     years = base.inputs.coords["year"]
-    order = list(range(n_paths))
-    chunks = [order[i:i + chunk_size] for i in range(0, n_paths, chunk_size)]
+    if keep_paths:
+        check_kept_paths_fit(n_paths, years.size)
+    packed = pack(base)
+    chunks = path_chunks(n_paths, chunk_size)
     # the histogram ranges come from the first ``pilot`` paths (whatever the chunking), taken from the
     # chunks that hold them: no path is run twice
     pilot_n = min(pilot, n_paths)
@@ -340,11 +385,22 @@ def simulate(base, n_paths: int, seed: int = 0, chunk_size: int = 250, workers: 
             from dask.distributed import as_completed
 
             remote = client.scatter(packed, broadcast=True)
-            futures = {client.submit(run_chunk, remote, params, seed, chunk, 1, pure=False, **placement(client, i)): i
-                       for i, chunk in enumerate(chunks)}
-            for future in as_completed(futures):  # streamed: reduce as chunks arrive
-                arrive(futures[future], future.result())
+            window = max(2 * sum(client.nthreads().values()), pilot_chunks + 1, 4)
+            numbered = enumerate(chunks)
+
+            def submit(i, chunk):
+                future = client.submit(run_chunk, remote, params, seed, chunk, 1, pure=False, **placement(client, i))
+                futures[future] = i
+                return future
+
+            futures: dict = {}
+            running = as_completed([submit(i, chunk) for i, chunk in itertools.islice(numbered, window)])
+            for future in running:  # streamed: reduce as chunks arrive, schedule the next one
+                arrive(futures.pop(future), future.result())
                 future.release()
+                following = next(numbered, None)
+                if following is not None:
+                    running.add(submit(*following))
     percentiles = reducer.percentiles(PERCENTILES)
     ds = xr.Dataset(coords={"percentile": list(PERCENTILES), "year": years})
     reported = [(k, name) for k, name in enumerate(INDICATORS)
@@ -356,7 +412,7 @@ def simulate(base, n_paths: int, seed: int = 0, chunk_size: int = 250, workers: 
                                                       "benefits the year's income and the reserve left could not pay "
                                                       "in full (payable_share < 1)"})
     if keep_paths:
-        values = np.concatenate([kept[i] for i in sorted(kept)])
+        values = np.concatenate([kept.pop(i) for i in sorted(kept)])
         for k, name in reported:
             ds[f"path_{name}"] = (("path", "year"), values[:, k, :])
         ds = ds.assign_coords(path=np.arange(n_paths))
@@ -365,13 +421,15 @@ def simulate(base, n_paths: int, seed: int = 0, chunk_size: int = 250, workers: 
     return ds
 
 
-def write_stochastic(ds: xr.Dataset, path) -> None:
-    """Workbook: percentiles of each indicator by year (one sheet each, with a fan chart) and the
-    probability of depletion by year."""
+def write_stochastic(ds: xr.Dataset, path, provenance: dict | None = None) -> None:
+    """Workbook: percentiles of each indicator by year (one sheet each, with a fan chart), the
+    probability of depletion by year and the sheet "About this run" (``provenance``; by default this
+    API call with the run's seed and parameters)."""
     from openpyxl import Workbook
     from openpyxl.chart import LineChart, Reference
     from openpyxl.styles import Font
 
+    from .io.provenance import add_about_sheet, for_api
     from .io.workbook import _atomic_save
 
     wb = Workbook()
@@ -410,4 +468,5 @@ def write_stochastic(ds: xr.Dataset, path) -> None:
         chart.set_categories(Reference(ws, min_col=1, min_row=3, max_row=2 + ds.sizes["year"]))
         chart.height, chart.width = 9, 18
         ws.add_chart(chart, "H3")
+    add_about_sheet(wb, provenance or for_api(None, "stochastic.write_stochastic", **ds.attrs))
     _atomic_save(wb, path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -9,8 +10,9 @@ from pathlib import Path
 import xarray as xr
 
 from . import indicators
-from .inputs import Inputs
+from .inputs import FIELDS, Inputs
 from .projection import build_kernel_inputs, cash_flows, held_past_horizon, run_kernels, to_dataset
+from .validation import InputError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEMOLAND = PROJECT_ROOT / "valuations" / "demoland"
@@ -35,7 +37,12 @@ class Valuation:
 
     >>> results = Valuation.demo().run()
     >>> results.projection["paygo_cost_rate"]
+
+    ``source``: the input file name and SHA-256 of a valuation read from a workbook (None otherwise),
+    recorded in the provenance of its outputs.
     """
+
+    source: dict | None = None
 
     def __init__(self, settings: dict, scheme: dict, economy: dict, demography: dict, behaviour: dict,
                  initial: dict, name: str = "valuation"):
@@ -51,7 +58,9 @@ class Valuation:
         path = DEMOLAND / "valuation.xlsx"
         parsed = _parsed_workbook(str(path), path.stat().st_mtime_ns)
         raw = {g: {k: v.copy() if hasattr(v, "copy") else v for k, v in fields.items()} for g, fields in parsed.raw.items()}
-        return cls(**raw, name=parsed.name)
+        valuation = cls(**raw, name=parsed.name)
+        valuation.source = parsed.source
+        return valuation
 
     def to_workbook(self, path, blank: bool = False) -> None:
         """Write the inputs as a valuation workbook (see :mod:`actuary.io.workbook`)."""
@@ -60,11 +69,18 @@ class Valuation:
         write_workbook(self, path, blank=blank)
 
     def replace(self, **groups) -> "Valuation":
-        """A new valuation with some fields replaced, e.g. ``replace(scheme={"contribution_rate": 0.2})``."""
+        """A new valuation with some fields replaced, e.g. ``replace(scheme={"contribution_rate": 0.2})``.
+
+        Anything that cannot be an input (an unknown group or field, text, None, a boolean, a wrong
+        shape, a value outside the field's bounds) raises :class:`InputError` naming the field
+        (``scheme.vesting_years``) and the value."""
         raw = {g: dict(v) for g, v in self.raw.items()}
         for group, values in groups.items():
             if group not in raw:
-                raise ValueError(f"unknown input group '{group}'; expected one of {list(raw)}")
+                raise InputError(f"replace(): '{group}' is not an input group; expected one of {', '.join(raw)}.")
+            if not isinstance(values, Mapping):
+                raise InputError(f"replace(): {group}={values!r:.60} is not a mapping of field names to values; "
+                                 f"expected e.g. {group}={{'{next(iter(FIELDS[group]))}': ...}}.")
             raw[group].update(values)
         return Valuation(**raw, name=self.name)
 

@@ -44,3 +44,19 @@ def member_extract(tmp_path_factory, member_case):
     folder = tmp_path_factory.mktemp("clean")
     manifest = synthesize(member_case, 200_000, 20200101, folder, years=2, fmt="parquet")
     return folder, manifest
+
+
+@pytest.fixture(scope="session")
+def zip_bomb(tmp_path_factory):
+    """The Demoland workbook plus a 1 GB part of zeros: a 5 MB file (case.xlsx) expanding to 1 GB."""
+    import shutil
+    import zipfile
+
+    path = tmp_path_factory.mktemp("bomb") / "case.xlsx"
+    shutil.copy(Path(__file__).resolve().parents[1] / "valuations" / "demoland" / "valuation.xlsx", path)
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        with archive.open("xl/media/image1.bin", "w", force_zip64=True) as part:
+            block = bytes(16 * 1024 ** 2)
+            for _ in range(64):
+                part.write(block)
+    return path

@@ -142,7 +142,7 @@ def test_scenarios_sheet_runs_with_the_sensitivity_command(tmp_path, demo):
     assert [s.name for s in scenarios] == ["reform"] and len(scenarios[0].overrides) == 2
     result = CliRunner().invoke(main, ["sensitivity", str(path), "--out", str(tmp_path / "out")], terminal_width=200)
     assert result.exit_code == 0, result.output
-    written = openpyxl.load_workbook(tmp_path / "out" / "demoland-sensitivity.xlsx")
+    written = openpyxl.load_workbook(tmp_path / "out" / "case-sensitivity.xlsx")
     names = [c.value for c in written["Scenarios"]["A"]]
     assert "reform" in names and "optimistic" in names
     assert len(written["Tornado"]._charts) == 1

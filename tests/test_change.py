@@ -16,6 +16,7 @@ from actuary import InputError, Valuation, analysis_of_change
 from actuary.change import DEFAULT_STEPS, read_steps
 from actuary.cli import main
 from actuary.io.change import stacked_parts, waterfall_bars
+from actuary.io.provenance import read_about_sheet
 
 from .schemes import random_scheme
 
@@ -320,13 +321,13 @@ def test_the_command_writes_the_reconciliation_workbook_and_netcdf(workbooks, sm
                                        "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "valuation period" in result.output
-    ds = xr.load_dataset(out / "small-to-small-later-change.nc")
+    ds = xr.load_dataset(out / "current-change.nc")
     assert_effects_add_up(ds)
     expected = analysis_of_change(*small_pair)
     scale = np.abs(expected.actuarial_balance.values).max()   # the workbooks round floats to 16 digits
     np.testing.assert_allclose(ds.effect_actuarial_balance.values[1:], expected.effect_actuarial_balance.values[1:],
                                rtol=0, atol=1e-12 * scale)
-    wb = openpyxl.load_workbook(out / "small-to-small-later-change.xlsx", data_only=True)
+    wb = openpyxl.load_workbook(out / "current-change.xlsx", data_only=True)
     ws = wb["Reconciliation"]
     header = [c.value for c in ws[3]]
     column = header.index("actuarial balance") + 1
@@ -335,7 +336,10 @@ def test_the_command_writes_the_reconciliation_workbook_and_netcdf(workbooks, sm
     assert ws.cell(row=5, column=1).value == "effect of valuation period"
     effects = [ws.cell(row=r, column=column).value for r in range(5, 12)]
     np.testing.assert_allclose(effects, expected.effect_actuarial_balance.values[1:], rtol=0, atol=1e-12 * scale)
-    with zipfile.ZipFile(out / "small-to-small-later-change.xlsx") as archive:
+    about = read_about_sheet(out / "current-change.xlsx")
+    assert about["previous_file"] == "previous.xlsx" and about["input_file"] == "current.xlsx"
+    assert ds.attrs["provenance_previous_case"] == "small"
+    with zipfile.ZipFile(out / "current-change.xlsx") as archive:
         charts = [archive.read(n).decode() for n in archive.namelist() if n.startswith("xl/charts/chart")]
     assert len(charts) >= 2
     # waterfalls: stacked bars over an invisible base, the steps' names as text categories
@@ -361,12 +365,12 @@ def test_a_steps_sheet_or_csv_sets_the_steps(workbooks, tmp_path):
     result = CliRunner().invoke(main, ["change", str(workbooks / "previous.xlsx"), str(tmp_path / "current.xlsx"),
                                        "--out", str(out)])
     assert result.exit_code == 0, result.output
-    ds = xr.load_dataset(out / "small-to-small-later-change.nc")
+    ds = xr.load_dataset(out / "current-change.nc")
     assert list(ds.step.values) == ["previous", "period", "rates", "everything else"]
     result = CliRunner().invoke(main, ["change", str(workbooks / "previous.xlsx"), str(tmp_path / "current.xlsx"),
                                        "--steps", str(csv_path), "--all-orders", "--out", str(tmp_path / "again")])
     assert result.exit_code == 0, result.output
-    assert "All orders" in openpyxl.load_workbook(tmp_path / "again" / "small-to-small-later-change.xlsx").sheetnames
+    assert "All orders" in openpyxl.load_workbook(tmp_path / "again" / "current-change.xlsx").sheetnames
 
 
 def test_bad_steps_stop_with_the_cell_and_no_output(workbooks, tmp_path):

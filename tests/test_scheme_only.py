@@ -145,7 +145,7 @@ def test_scheme_only_workbook_round_trip_and_command_line(stationary, tmp_path):
     result = CliRunner().invoke(main, ["valuate", str(path), "--out", str(tmp_path / "out")], terminal_width=200)
     assert result.exit_code == 0, result.output
     assert "GDP" not in result.output and "General average premium" in result.output
-    written = openpyxl.load_workbook(tmp_path / "out" / f"{again.name}-results.xlsx", read_only=True)
+    written = openpyxl.load_workbook(tmp_path / "out" / "scheme-results.xlsx", read_only=True)
     assert "Demography" not in written.sheetnames and "Population pyramid" not in written.sheetnames
     headers = [c.value for c in next(written["Financial projection"].iter_rows(min_row=2, max_row=2))]
     assert "GDP" not in headers and "reserve (end of year)" in headers

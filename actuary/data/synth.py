@@ -200,7 +200,12 @@ def _pensioner_sample(rng, case: _Case, total: int):
 # ----------------------------------------------------------------------------------- second year
 
 def _accrued(case: _Case, service) -> np.ndarray:
-    accrual = case.inputs.scheme["accrual"].values
+    """Accrued share of reference earnings for exact credited service, on the schedule of the first
+    projection year (the year of the awards synthesised)."""
+    accrual = case.inputs.scheme["accrual"]
+    if "year" in accrual.dims:
+        accrual = accrual.isel(year=0)
+    accrual = accrual.values
     return np.interp(service, np.arange(accrual.size), accrual)
 
 
@@ -289,10 +294,13 @@ def _second_year(rng, case: _Case, insured: pd.DataFrame, pensioners: pd.DataFra
     sch = case.inputs.scheme
     adjustment = np.where(reached < nra, np.maximum(1 - sch["early_retirement_reduction"] * (nra - reached), 0.0),
                           1 + sch["late_retirement_increment"] * (reached - nra))
-    old_age = np.clip(_accrued(case, completed) * reference * adjustment, minimum, maximum)
+    # service credited at the award: the exact service at 1 January plus the half year worked before a
+    # mid-year award (at the credit density), as the engine credits it; inactive members worked none
+    at_award = service + np.where(active, 0.5 * credit, 0.0)
+    old_age = np.clip(_accrued(case, at_award) * reference * adjustment, minimum, maximum)
     future = np.maximum(nra - reached, 0.0) * sch["invalidity_future_service"]
-    disability = np.clip(_accrued(case, completed + future) * reference, minimum, maximum)
-    deferred_amount = np.clip(_accrued(case, completed) * reference, minimum, maximum)
+    disability = np.clip(_accrued(case, at_award + future) * reference, minimum, maximum)
+    deferred_amount = np.clip(_accrued(case, service) * reference, minimum, maximum)
     awarded = (retire & vested) | invalid | deferred
     award_day = v1 + np.floor(rng.random(n) * 365).astype(int) * DAY
     amount = np.where(invalid, disability, np.where(deferred, deferred_amount, old_age)) * (1 + beta1)

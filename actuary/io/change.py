@@ -18,6 +18,8 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.chart.data_source import AxDataSource, StrRef
 from openpyxl.styles import Font
 
+from .provenance import add_about_sheet, for_api
+from .safety import text_cell
 from .workbook import _atomic_save
 
 BOLD = Font(bold=True)
@@ -28,14 +30,6 @@ YEAR = "0"
 HEADLINE_BALANCE_SHEET = ("total_liabilities", "total_assets", "balance", "accrued_liability", "funded_ratio",
                           "average_premium_current", "average_premium_new_entrants")
 INCREASE, DECREASE, TOTAL = "70AD47", "C00000", "4472C4"
-
-
-def _text(ws, row: int, column: int, value):
-    """A cell holding ``value``; text (a step's name, an input) is always stored as text, never as a formula."""
-    cell = ws.cell(row=row, column=column, value=value)
-    if isinstance(value, str):
-        cell.data_type = "s"
-    return cell
 
 
 def number_format(name: str) -> str:
@@ -72,19 +66,20 @@ def _value(da: xr.DataArray, selection: dict, step) -> float | None:
     return value if np.isfinite(value) else None
 
 
-def write_change(ds: xr.Dataset, path) -> None:
-    """Write the analysis-of-change workbook of ``ds`` (from :func:`actuary.analysis_of_change`)."""
+def write_change(ds: xr.Dataset, path, provenance: dict | None = None) -> None:
+    """Write the analysis-of-change workbook of ``ds`` (from :func:`actuary.analysis_of_change`), with the sheet
+    "About this run" (``provenance``)."""
     wb = Workbook()
     ws = wb.active
     ws.title = "Reconciliation"
     steps = list(ds.step.values)
     first_year, last_year = ds.attrs["previous_valuation_year"], ds.attrs["current_valuation_year"]
-    _text(ws, 1, 1, f"Analysis of change from the valuation at 1 January {first_year} ({ds.attrs['previous']}) to "
+    text_cell(ws, 1, 1, f"Analysis of change from the valuation at 1 January {first_year} ({ds.attrs['previous']}) to "
                     f"the valuation at 1 January {last_year} ({ds.attrs['current']})").font = Font(bold=True, size=12)
     cols = columns(ds)
     headers = ["", "inputs replaced"] + [c[0] for c in cols]
     for c, header in enumerate(headers, start=1):
-        _text(ws, 3, c, header).font = BOLD
+        text_cell(ws, 3, c, header).font = BOLD
         ws.column_dimensions[ws.cell(row=3, column=c).column_letter].width = max(14, min(len(header) + 2, 40))
     ws.column_dimensions["A"].width = 28
     ws.column_dimensions["B"].width = 40
@@ -92,8 +87,8 @@ def write_change(ds: xr.Dataset, path) -> None:
     rows += [(f"effect of {step}", str(ds.inputs.values[i]), step, "effect_") for i, step in enumerate(steps) if i]
     rows += [("current valuation", "", steps[-1], ""), ("total change", "", None, "total")]
     for r, (label, inputs, step, kind) in enumerate(rows, start=4):
-        _text(ws, r, 1, label).font = BOLD if kind != "effect_" else Font()
-        _text(ws, r, 2, inputs)
+        text_cell(ws, r, 1, label).font = BOLD if kind != "effect_" else Font()
+        text_cell(ws, r, 2, inputs)
         for c, (_, name, fmt, selection) in enumerate(cols, start=3):
             if kind == "total":
                 value = _value(ds[name], selection, steps[-1])
@@ -103,7 +98,7 @@ def write_change(ds: xr.Dataset, path) -> None:
                 value = _value(ds[kind + name], selection, step)
             ws.cell(row=r, column=c, value=value).number_format = fmt
     note = 4 + len(rows) + 1
-    _text(ws, note, 1, "Each effect is the change from the step before: the effects add up to the total change. "
+    text_cell(ws, note, 1, "Each effect is the change from the step before: the effects add up to the total change. "
                        "Money amounts are present values at each case's own valuation date. A depletion year "
                        "beyond a case's projection counts as the year after its last year (a lower bound).")
     anchor = note + 2
@@ -112,38 +107,39 @@ def write_change(ds: xr.Dataset, path) -> None:
         anchor += 20
 
     ws = wb.create_sheet("Steps")
-    _text(ws, 1, 1, "Every measure at every step (the case after the step)").font = Font(bold=True, size=12)
+    text_cell(ws, 1, 1, "Every measure at every step (the case after the step)").font = Font(bold=True, size=12)
     every = [n for n in ds.data_vars if not n.startswith(("effect_", "shapley_", "lowest_", "highest_"))
              and n != "depleted"]
     cols = columns(ds, every)
     for c, header in enumerate(["step", "inputs replaced", "depleted within the projection"] + [c[0] for c in cols],
                                start=1):
-        _text(ws, 2, c, header).font = BOLD
+        text_cell(ws, 2, c, header).font = BOLD
         ws.column_dimensions[ws.cell(row=2, column=c).column_letter].width = max(14, min(len(header) + 2, 40))
     for r, step in enumerate(steps, start=3):
-        _text(ws, r, 1, str(step))
-        _text(ws, r, 2, str(ds.inputs.sel(step=step).values))
-        _text(ws, r, 3, "yes" if bool(ds.depleted.sel(step=step)) else "no")
+        text_cell(ws, r, 1, str(step))
+        text_cell(ws, r, 2, str(ds.inputs.sel(step=step).values))
+        text_cell(ws, r, 3, "yes" if bool(ds.depleted.sel(step=step)) else "no")
         for c, (_, name, fmt, selection) in enumerate(cols, start=4):
             ws.cell(row=r, column=c, value=_value(ds[name], selection, step)).number_format = fmt
 
     if ds.attrs.get("all_orders"):
         ws = wb.create_sheet("All orders")
-        _text(ws, 1, 1, "Effect of each step averaged over every order of the steps (Shapley), with the lowest and "
+        text_cell(ws, 1, 1, "Effect of each step averaged over every order of the steps (Shapley), with the lowest and "
                         "highest effect over the orders").font = Font(bold=True, size=12)
         cols = columns(ds)
         r = 3
         for label, prefix in (("sequential (the order of the steps)", "effect_"), ("mean over all orders", "shapley_effect_"),
                               ("lowest over the orders", "lowest_effect_"), ("highest over the orders", "highest_effect_")):
-            _text(ws, r, 1, label).font = Font(bold=True, size=11)
+            text_cell(ws, r, 1, label).font = Font(bold=True, size=11)
             for c, header in enumerate(["step"] + [c[0] for c in cols], start=1):
-                _text(ws, r + 1, c, header).font = BOLD
+                text_cell(ws, r + 1, c, header).font = BOLD
             for i, step in enumerate(steps[1:], start=r + 2):
-                _text(ws, i, 1, str(step))
+                text_cell(ws, i, 1, str(step))
                 for c, (_, name, fmt, selection) in enumerate(cols, start=2):
                     ws.cell(row=i, column=c, value=_value(ds[prefix + name], selection, step)).number_format = fmt
             r += len(steps) + 3
         ws.column_dimensions["A"].width = 36
+    add_about_sheet(wb, provenance or for_api(None, "io.change.write_change"))
     _atomic_save(wb, Path(path))
 
 
@@ -194,12 +190,12 @@ def _waterfall(wb, ws, ds, name, selection, title, anchor):
     headers = ["bar", "base", "increase", "increase (below zero)", "decrease", "decrease (below zero)", "total",
                "total (below zero)"]
     for c, header in enumerate(headers, start=1):
-        _text(sheet, 1, c, header)
+        text_cell(sheet, 1, c, header)
     for r, (label, (low, high, kind)) in enumerate(zip(labels, bars), start=2):
         base, above, below = stacked_parts(low, high)
         row = {"increase": (above, below, 0.0, 0.0, 0.0, 0.0), "decrease": (0.0, 0.0, above, below, 0.0, 0.0),
                "total": (0.0, 0.0, 0.0, 0.0, above, below)}[kind]
-        _text(sheet, r, 1, str(label))
+        text_cell(sheet, r, 1, str(label))
         for c, v in enumerate((base,) + row, start=2):
             sheet.cell(row=r, column=c, value=float(v))
     chart = BarChart()

@@ -1,12 +1,31 @@
-"""Writing output files safely: to a temporary file beside the target, renamed only on success,
-so that a failed run never leaves a half-written file."""
+"""Writing output files safely.
+
+- :func:`atomic_path`: one file, written to a temporary file beside the target and renamed only on
+  success, so that a failed write never leaves a half-written file.
+- :class:`OutputSet`: the files of one run as a set. The output folder is checked before any
+  computation; every output is written into a private staging folder inside it
+  (``.actuary-staging-*``); on success the files are moved into place while the run holds an
+  exclusive lock on the output folder, so that concurrent runs into one folder each leave complete
+  sets (the outputs of one name all come from one run). A run that fails or is interrupted before
+  the commit leaves the previous outputs byte-identical and removes its staging folder.
+
+The lock is ``flock`` on the output folder itself (POSIX): no lock file is created or left behind.
+Where ``fcntl`` does not exist (Windows) the lock is taken on a file ``.actuary.lock`` in the output
+folder, which stays there (it holds nothing; deleting it is harmless).
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
+
+from ..validation import InputError
+
+STAGING_PREFIX = ".actuary-staging-"
+WINDOWS_LOCK = ".actuary.lock"
 
 
 @contextmanager
@@ -26,3 +45,114 @@ def atomic_path(path):
     finally:
         if os.path.exists(temporary):
             os.remove(temporary)
+
+
+@contextmanager
+def folder_lock(folder: Path):
+    """Hold an exclusive lock on ``folder`` (blocks until other runs committing there are done)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        import msvcrt
+
+        with open(folder / WINDOWS_LOCK, "a+b") as handle:
+            handle.seek(0)
+            msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)
+            try:
+                yield
+            finally:
+                handle.seek(0)
+                msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
+        return
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # closing releases the lock
+
+
+class OutputSet:
+    """The outputs ``names`` (file or folder names, e.g. ``demoland-results.xlsx``) of one run in
+    ``folder``: write each to :meth:`path`, then :meth:`commit`.
+
+    >>> with OutputSet(Path("out"), ["case-results.xlsx", "case-results.nc"]) as outputs:
+    ...     write(outputs.path("case-results.xlsx")); ...
+    ...     outputs.commit()
+    """
+
+    def __init__(self, folder, names, stores=()):
+        self.folder = Path(folder)
+        self.names = list(names)
+        self.stores = set(stores)   # outputs that are folders (zarr stores)
+        if len(set(self.names)) != len(self.names) or any(Path(n).name != n or n in (".", "..") for n in self.names):
+            raise ValueError(f"output names must be distinct plain file names: {self.names}")
+        self.staging: Path | None = None
+        self._created: list[Path] = []
+        self.committed = False
+
+    def __enter__(self) -> "OutputSet":
+        folder = self.folder
+        if folder.exists() and not folder.is_dir():
+            raise InputError(f"--out {folder}: is a file; expected a folder for the outputs.")
+        for name in self.names:
+            target = folder / name
+            if target.is_dir() != (name in self.stores) and target.exists():
+                raise InputError(f"--out {folder}: '{name}' exists and is a {'folder' if target.is_dir() else 'file'}; "
+                                 "this run would replace it with a "
+                                 f"{'folder' if name in self.stores else 'file'}. Move it away or choose another "
+                                 "--out or --name.")
+        missing = []
+        parent = folder
+        while not parent.exists():
+            missing.append(parent)
+            if parent.parent == parent:
+                break
+            parent = parent.parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._created = [p for p in missing if p.is_dir()]
+            self.staging = Path(tempfile.mkdtemp(dir=folder, prefix=STAGING_PREFIX))
+        except OSError as error:
+            self._remove_created()
+            reason = error.strerror or str(error)
+            raise InputError(f"--out {folder}: cannot write there ({reason}); expected a folder this user may "
+                             "create files in.") from None
+        return self
+
+    def path(self, name: str) -> Path:
+        """Where to write output ``name`` during the run (inside the staging folder)."""
+        if name not in self.names:
+            raise ValueError(f"'{name}' is not one of this run's outputs {self.names}")
+        return self.staging / name
+
+    def target(self, name: str) -> Path:
+        return self.folder / name
+
+    def commit(self) -> list[Path]:
+        """Move every output into place, holding the folder's lock; returns the final paths."""
+        absent = [n for n in self.names if not os.path.lexists(self.staging / n)]
+        if absent:
+            raise RuntimeError(f"outputs not written: {absent}")
+        with folder_lock(self.folder):
+            for name in self.names:
+                source, target = self.staging / name, self.folder / name
+                if name in self.stores and os.path.lexists(target):  # move the old store aside, the new in
+                    os.replace(target, self.staging / f".previous-{name}")
+                os.replace(source, target)
+        self.committed = True
+        return [self.folder / n for n in self.names]
+
+    def __exit__(self, *exc):
+        if self.staging is not None:
+            shutil.rmtree(self.staging, ignore_errors=True)
+        if not self.committed:
+            self._remove_created()
+        return False
+
+    def _remove_created(self):
+        for path in self._created:  # deepest first; only folders this run created and left empty
+            try:
+                path.rmdir()
+            except OSError:
+                break

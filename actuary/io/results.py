@@ -10,6 +10,8 @@ from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Font
 
+from .provenance import add_about_sheet, for_api
+from .safety import text_cell
 from .workbook import _atomic_save
 
 BOLD = Font(bold=True)
@@ -56,7 +58,9 @@ def _line_chart(ws, title, y_title, first, last, columns, anchor, number_format=
     ws.add_chart(chart, anchor)
 
 
-def write_results(results, valuation, path) -> None:
+def write_results(results, valuation, path, provenance: dict | None = None) -> None:
+    """The results workbook, ending with the sheet "About this run" (``provenance``, by default the
+    valuation's source and this API call)."""
     p, s = results.projection, results.summary
     wb = Workbook()
     ws = wb.active
@@ -145,13 +149,13 @@ def write_results(results, valuation, path) -> None:
             ws.cell(row=r, column=2).number_format = PERCENT
     ws.column_dimensions["A"].width = 48
     ws.column_dimensions["B"].width = 24
+    add_about_sheet(wb, provenance or for_api(valuation, "io.results.write_results"))
     _atomic_save(wb, Path(path))
 
 
 def _summary(ws, p, s, valuation):
     t0 = p.attrs["valuation_year"]
-    ws.cell(row=1, column=1, value=f"{valuation.name}: actuarial valuation at 1 January {t0}").font = Font(bold=True,
-                                                                                                      size=14)
+    text_cell(ws, 1, 1, f"{valuation.name}: actuarial valuation at 1 January {t0}").font = Font(bold=True, size=14)
     depletion = float(s.depletion_year)
     rows = [["horizon (years)", p.sizes["year"], None],
             ["contribution rate in the first year", float(p.contribution_rate[0]), PERCENT],
@@ -194,7 +198,10 @@ def _summary(ws, p, s, valuation):
             else:
                 text = value if not (isinstance(value, float) and not np.isfinite(value)) else "none"
             ws.cell(row=r, column=1, value=f"{group}.{name}")
-            ws.cell(row=r, column=2, value=text)
+            if isinstance(text, str):
+                text_cell(ws, r, 2, text)
+            else:
+                ws.cell(row=r, column=2, value=text)
             r += 1
 
 

@@ -16,8 +16,13 @@ Macro-enabled workbooks are refused (macros never run).
 
 from __future__ import annotations
 
+import hashlib
+import io
 import math
+import re
 import zipfile
+from contextlib import contextmanager
+from difflib import get_close_matches
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +36,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from ..inputs import BENEFITS, FIELDS, NATIONAL_REQUIRED, REQUIRED, Field
 from .files import atomic_path
+from .safety import MAX_FILE_BYTES, check_container, text_cell, xml_refusal
 from ..validation import SEXES, InputError
 
 INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
@@ -38,7 +44,7 @@ HEADER_FONT = Font(bold=True)
 TITLE_FONT = Font(bold=True, size=12)
 FIRST_DATA_ROW = 4
 MAX_HISTORY_YEARS = 300   # rows of the Economic history sheet
-OPTIONAL = ("Economic history",)   # sheets of optional inputs only, which older workbooks do not have
+MAY_BE_ABSENT = ("Economic history",)   # sheets of optional inputs only, which older workbooks do not have
 
 
 @dataclass(frozen=True)
@@ -146,6 +152,8 @@ def _write_scalar_sheet(ws, sheet: Sheet, values: dict, given: set):
         cell.fill = INPUT_FILL
         ws.cell(row=row, column=3, value=field.units or ("one of " + ", ".join(field.choices) if field.choices else ""))
         note = field.doc
+        if not field.choices:
+            note = (note + "; " if note else "") + "allowed: " + field.allowed()
         if field.choices:
             note = (note + "; " if note else "") + "one of: " + ", ".join(field.choices)
             validation = DataValidation(type="list", formula1='"' + ",".join(field.choices) + '"', allow_blank=True)
@@ -176,6 +184,8 @@ def _write_table_sheet(ws, sheet: Sheet, columns: dict[str, xr.DataArray], coord
         ws.cell(row=2, column=column, value=header).font = HEADER_FONT
         ws.cell(row=3, column=column, value="" if header in sheet.index or header == "notes" else _units(header))
         ws.column_dimensions[get_column_letter(column)].width = max(12, len(header) + 2)
+    ws.cell(row=3, column=len(headers), value="allowed: " + "; ".join(f"{name} {_field(name).allowed()}"
+                                                                       for name in sheet.fields))
     grids = [np.asarray(_index_labels(d, coords, sheet.population_ages)) for d in sheet.index]
     mesh = np.meshgrid(*grids, indexing="ij")
     keys = [m.ravel() for m in mesh]
@@ -231,11 +241,11 @@ def write_workbook(valuation, path, blank: bool = False) -> None:
     wb = Workbook()
     contents = wb.active
     contents.title = CONTENTS
-    _title(contents, f"actuary valuation workbook: {valuation.name}")
+    text_cell(contents, 1, 1, f"actuary valuation workbook: {valuation.name}").font = TITLE_FONT
     contents.cell(row=2, column=1, value="sheet").font = HEADER_FONT
     contents.cell(row=2, column=2, value="contents").font = HEADER_FONT
     contents.cell(row=3, column=1, value="case_name")
-    contents.cell(row=3, column=2, value=valuation.name).fill = INPUT_FILL
+    text_cell(contents, 3, 2, valuation.name).fill = INPUT_FILL
     contents.column_dimensions["A"].width = 30
     contents.column_dimensions["B"].width = 110
     row = 4
@@ -292,49 +302,111 @@ def _fail(sheet: str, row: int, column: int, text: str):
 
 
 class _Cells:
-    """Cell values (cached for formulas) of one sheet, with formula checks."""
+    """Cell values (cached for formulas) of one sheet, read in one stream whatever its ``<dimension>``
+    tag says, with formula checks.
 
-    def __init__(self, name, values_ws, formulas_ws):
+    Rows before ``first_data_row`` (title, headers, units) are kept whole; data rows are cut to the
+    table's ``width`` (the header row's, unless given) and a value beyond it is an error (nothing in a
+    sheet is silently skipped). Reading stops with an error as soon as more than ``max_data_rows``
+    non-blank data rows have been seen (``too_many`` says what the limit is), so a sheet of a million
+    rows costs no more than one of the largest allowed size. ``stop_after`` ends reading at that row."""
+
+    def __init__(self, name, values_ws, formulas_ws, first_data_row: int, max_data_rows: int, too_many: str = "",
+                 width: int | None = None, stop_after: int | None = None):
         self.name = name
-        self.rows = [list(r) for r in values_ws.iter_rows(values_only=True)]
-        self.formula_rows = [list(r) for r in formulas_ws.iter_rows(values_only=True)]
+        self.width = width
+        self.cells: dict[int, list] = {}        # row -> values (rows with a non-blank value only)
+        self.formulas: dict[tuple, str] = {}    # (row, column) -> formula of a cell without a cached value
+        self.data_rows: list[int] = []          # non-blank rows from first_data_row, in order
+        for ws in (values_ws, formulas_ws):
+            ws.reset_dimensions()  # a stale <dimension> must not hide rows
+        pairs = zip(values_ws.iter_rows(values_only=True), formulas_ws.iter_rows(values_only=True))
+        for row, (values, formulas) in enumerate(pairs, start=1):
+            if stop_after is not None and row > stop_after:
+                break
+            if row < first_data_row:
+                values = list(values)
+                if row == 2 and self.width is None:
+                    self.width = len(_trim(values))
+            else:
+                width = self.width or 0
+                outside = next((c for c, v in enumerate(values[width:], start=width + 1) if not _blank(v)), None)
+                if outside is not None:
+                    _fail(name, row, outside, f"value '{values[outside - 1]}' is outside the table (columns "
+                                              f"A..{get_column_letter(max(width, 1))}, headed in row 2); put "
+                                              "comments in the notes column or in a sheet named Notes.")
+                values = list(values[:width])
+                if any(not _blank(v) for v in values):
+                    self.data_rows.append(row)
+                    if len(self.data_rows) > max_data_rows:
+                        raise InputError(f"{_ref(name, first_data_row, 1)}: the table has more than "
+                                         f"{max_data_rows:,} data rows; expected at most {max_data_rows:,}"
+                                         f"{too_many}.")
+            if any(v is not None for v in values):
+                self.cells[row] = values
+            for column, (value, formula) in enumerate(zip(values, formulas), start=1):
+                if value is None and isinstance(formula, str) and formula.startswith("="):
+                    self.formulas[row, column] = formula
 
     def get(self, row: int, column: int):
         """Value at 1-based (row, column); a formula without a cached value is an error."""
-        try:
-            value = self.rows[row - 1][column - 1]
-        except IndexError:
-            value = None
-        try:
-            formula = self.formula_rows[row - 1][column - 1]
-        except IndexError:
-            formula = None
-        if value is None and isinstance(formula, str) and formula.startswith("="):
-            _fail(self.name, row, column, f"formula {formula} has no calculated value saved; open the workbook in "
-                                          "Excel or LibreOffice and save it so that the value is stored.")
+        values = self.cells.get(row, ())
+        value = values[column - 1] if column <= len(values) else None
+        if value is None and (row, column) in self.formulas:
+            _fail(self.name, row, column, f"formula {self.formulas[row, column]} has no calculated value saved; open "
+                                          "the workbook in Excel or LibreOffice and save it so that the value is "
+                                          "stored.")
         return value
+
+    def row(self, row: int) -> list:
+        return list(self.cells.get(row, ()))
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _trim(values: list) -> list:
+    while values and _blank(values[-1]):
+        values = values[:-1]
+    return values
+
+
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+_GROUPED_NUMBER = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
 
 
 def _number(cells: _Cells, row: int, column: int, what: str, required: bool):
+    """A finite number from a cell: a numeric cell or text such as ``0.05``, ``-1.5e3`` or ``1,234,567.5``
+    (commas only between groups of three digits: ``0,05`` is refused, not read as 5). ``inf``, ``nan``,
+    ``1e999``, TRUE/FALSE and anything else are refused naming the cell."""
     value = cells.get(row, column)
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if _blank(value):
         if required:
             _fail(cells.name, row, column, f"the cell is blank; expected {what}.")
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        try:
-            value = float(str(value).replace(",", "").strip())
-        except ValueError:
+        text = str(value).strip()
+        if _GROUPED_NUMBER.fullmatch(text):
+            text = text.replace(",", "")
+        if isinstance(value, bool) or not _PLAIN_NUMBER.fullmatch(text):
             _fail(cells.name, row, column, f"value '{value}' is not a number; expected {what}.")
+        value = float(text)
     value = float(value)
-    if math.isnan(value):
-        _fail(cells.name, row, column, f"value {value} is not a number; expected {what}.")
+    if not math.isfinite(value):
+        _fail(cells.name, row, column, f"value {cells.get(row, column)!r} is not a finite number; expected {what}"
+                                       f"{' (leave the cell blank or write none for no limit, where the notes say so)' if math.isinf(value) else ''}.")
     return value
+
+
+def _unbounded(field: Field) -> bool:
+    """The field's default is an infinite limit ("no maximum"): blank or the word none gives it."""
+    return isinstance(field.default, float) and math.isinf(field.default)
 
 
 def _scalar_value(cells: _Cells, row: int, name: str, field: Field):
     value = cells.get(row, 2)
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if _blank(value):
         if field.default is REQUIRED:
             _fail(cells.name, row, 2, f"the cell is blank; '{name}' is required ({field.units or field.doc}).")
         return None
@@ -343,14 +415,13 @@ def _scalar_value(cells: _Cells, row: int, name: str, field: Field):
             _fail(cells.name, row, 2, f"value '{value}' is not an option for {name}; expected one of "
                                       f"{', '.join(field.choices)}.")
         return str(value).strip()
-    if isinstance(value, str) and value.strip().lower() in ("none", "inf", "infinity") and field.kind == "amount":
-        return math.inf
+    if isinstance(value, str) and value.strip().lower() == "none" and _unbounded(field):
+        return field.default
     if field.dims:  # gap_horizons: a list of whole numbers
         parts = [p.strip() for p in str(value).split(",") if p.strip()]
-        try:
-            return tuple(int(p) for p in parts)
-        except ValueError:
+        if isinstance(value, bool) or not parts or not all(re.fullmatch(r"\d{1,4}", p) for p in parts):
             _fail(cells.name, row, 2, f"value '{value}' is not a list of whole numbers (e.g. 10, 25, 50, 75).")
+        return tuple(int(p) for p in parts)
     number = _number(cells, row, 2, f"a number ({field.units or field.kind})", True)
     if field.kind == "int":
         if number != round(number):
@@ -366,10 +437,10 @@ def _read_scalars(cells: _Cells, sheet: Sheet, locations: dict) -> dict:
             _fail(cells.name, 2, column, f"header '{cells.get(2, column)}'; expected '{header}' (columns: "
                                          f"{', '.join(expected)}).")
     out, seen = {}, {}
-    for row in range(3, len(cells.rows) + 1):
+    for row in cells.data_rows:
         name = cells.get(row, 1)
-        if name is None or not str(name).strip():
-            if cells.get(row, 2) not in (None, ""):
+        if _blank(name):
+            if not _blank(cells.get(row, 2)):
                 _fail(cells.name, row, 1, "a value without a field name.")
             continue
         name = str(name).strip()
@@ -394,11 +465,18 @@ def _coordinate_limits(settings: dict) -> dict:
             "t0": t0}
 
 
+def _table_rows(sheet: Sheet, settings: dict) -> int:
+    """The most data rows ``sheet`` can have: one per combination of its index columns."""
+    limits = _coordinate_limits(settings)
+    maximum = 1
+    for dim in sheet.index:
+        maximum *= limits["population_age" if dim == "age" and sheet.population_ages else
+                          "scheme_age" if dim == "age" else dim]
+    return maximum
+
+
 def _read_table(cells: _Cells, sheet: Sheet, settings: dict, locations: dict) -> dict[str, xr.DataArray]:
-    headers = [cells.get(2, c) for c in range(1, (len(cells.rows[1]) if len(cells.rows) > 1 else 0) + 1)]
-    headers = [str(h).strip() if h is not None else "" for h in headers]
-    while headers and headers[-1] == "":
-        headers.pop()
+    headers = [str(h).strip() if h is not None else "" for h in _trim(cells.row(2))]
     for column, dim in enumerate(sheet.index, start=1):
         if column > len(headers) or headers[column - 1] != dim:
             _fail(cells.name, 2, column, f"header '{headers[column - 1] if column <= len(headers) else ''}'; "
@@ -414,18 +492,14 @@ def _read_table(cells: _Cells, sheet: Sheet, settings: dict, locations: dict) ->
         if header in field_columns:
             _fail(cells.name, 2, column, f"column '{header}' appears twice.")
         field_columns[header] = column
-    limits = _coordinate_limits(settings)
-    maximum = 1
-    for dim in sheet.index:
-        maximum *= limits["population_age" if dim == "age" and sheet.population_ages else
-                          "scheme_age" if dim == "age" else dim]
-    data_rows = [r for r in range(FIRST_DATA_ROW, len(cells.rows) + 1)
-                 if any(v not in (None, "") for v in cells.rows[r - 1][:len(headers)])]
-    if len(data_rows) > maximum:
-        raise InputError(f"{cells.name}!A{FIRST_DATA_ROW}: the table has {len(data_rows):,} data rows; expected at "
-                         f"most {maximum:,} (one per {' x '.join(sheet.index)} for this valuation).")
+    for column in range(1, len(sheet.index) + 1):
+        if not _blank(cells.get(FIRST_DATA_ROW - 1, column)):
+            _fail(cells.name, FIRST_DATA_ROW - 1, column, f"value '{cells.get(FIRST_DATA_ROW - 1, column)}' in the "
+                                                          f"units row; row {FIRST_DATA_ROW - 1} holds the units and "
+                                                          f"the data start in row {FIRST_DATA_ROW} (was a row "
+                                                          "deleted above?).")
     keys, seen = [], {}
-    for row in data_rows:
+    for row in cells.data_rows:
         key = []
         for column, dim in enumerate(sheet.index, start=1):
             value = cells.get(row, column)
@@ -469,8 +543,8 @@ def _read_table(cells: _Cells, sheet: Sheet, settings: dict, locations: dict) ->
             da = da.fillna(_field(name).fill)
         elif bool(da.isnull().any()):
             missing = np.argwhere(da.isnull().values)[0]
-            where = {d: da[d].values[i].item() for d, i in zip(da.dims, missing)}
-            raise InputError(f"{cells.name}: no row for {', '.join(f'{d}={v}' for d, v in where.items())} in "
+            where = {d: getattr(da[d].values[i], "item", lambda v=da[d].values[i]: v)() for d, i in zip(da.dims, missing)}
+            raise InputError(f"{_ref(cells.name, 2, column)}: no row for {', '.join(f'{d}={v}' for d, v in where.items())} in "
                              f"column '{name}'; every combination of {', '.join(sheet.index)} needs a row.")
         out[name] = da
         locations[name] = {"sheet": cells.name, "column": column, "rows": {k: r for r, k in keys},
@@ -506,11 +580,16 @@ def _check_order(cells: _Cells, sheet: Sheet, keys):
 
 def _locate(error: InputError, locations: dict) -> InputError:
     """Rewrite an input object's error with the Sheet!Cell of the offending value when known."""
-    name = (error.field or "").split(".")[-1]
+    field = error.field or next(iter(re.findall(r"Input '(\w+\.\w+)'", str(error))), "")
+    name = field.split(".")[-1]
     where = locations.get(name)
     if not where:
         return error
     message = str(error)
+    if not error.where:  # "Input 'group.field' at age=0, sex=male: ..."
+        cell = re.match(r"Input '[\w.]+' at ((?:\w+=[^,:]+(?:, )?)+):", message)
+        pairs = (p.split("=", 1) for p in cell.group(1).split(", ")) if cell else ()
+        error.where = {k: int(v) if v.lstrip("-").isdigit() else v for k, v in pairs}
     if "rows" not in where:
         return InputError(f"{_ref(where['sheet'], where['row'], where['column'])}: {message}", error.field, error.where)
     row = None
@@ -526,48 +605,119 @@ def _locate(error: InputError, locations: dict) -> InputError:
     return InputError(f"{_ref(where['sheet'], row, where['column'])}: {message}", error.field, error.where)
 
 
+NOTES_PREFIX = "Notes"                              # the user's own sheets: accepted and ignored
+OPTIONAL_SHEETS = ("Scenarios", "Stochastic",     # read by the sensitivity and stochastic commands
+                   "Analysis of change")           # and by the change command
+
+
+class WorkbookReader:
+    """An input workbook opened for reading after its container has passed the checks of
+    :mod:`actuary.io.safety` (size, compression ratio, parts, no XML entities); macro-enabled
+    workbooks are refused. ``sheet(name, ...)`` streams one sheet into :class:`_Cells`. Use as a
+    context manager; any parse error becomes an :class:`InputError` naming the file."""
+
+    def __init__(self, path):
+        path = Path(path)
+        self.path, self.name = path, path.name
+        if not path.exists():
+            raise InputError(f"{path}: no such file.")
+        if path.is_dir():
+            raise InputError(f"{path}: is a folder; expected a workbook (.xlsx).")
+        if path.suffix.lower() in (".xlsm", ".xltm", ".xlsb", ".xls"):
+            raise InputError(f"{path.name}: a {path.suffix} workbook is refused; actuary reads .xlsx workbooks only "
+                             "and never runs macros. Save the workbook as 'Excel Workbook (.xlsx)'.")
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise InputError(f"{path.name}: the file has {size / 1024 ** 2:,.0f} MB; at most "
+                             f"{MAX_FILE_BYTES / 1024 ** 2:,.0f} MB are read (a valuation workbook is a few MB).")
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            raise InputError(f"{path}: cannot be read ({error.strerror or error}).") from None
+        self.sha256 = hashlib.sha256(data).hexdigest()
+        if not zipfile.is_zipfile(io.BytesIO(data)):
+            raise InputError(f"{path.name}: not an Excel workbook (.xlsx); expected a file saved by Excel or "
+                             "LibreOffice as .xlsx.")
+        check_container(path, data)
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = archive.namelist()
+        if any(n.lower().endswith("vbaproject.bin") for n in names):
+            raise InputError(f"{path.name}: the workbook contains macros (vbaProject.bin); macros never run. Save "
+                             "it as a macro-free .xlsx workbook.")
+        if "xl/workbook.xml" not in names:
+            raise InputError(f"{path.name}: not an Excel workbook (.xlsx): the archive has no xl/workbook.xml.")
+        self.values = self.formulas = None
+        with self.guard():
+            self.values = _open_workbook(io.BytesIO(data), data_only=True, read_only=True)
+            self.formulas = _open_workbook(io.BytesIO(data), data_only=False, read_only=True)
+        self.sheetnames = list(self.values.sheetnames)
+
+    @contextmanager
+    def guard(self):
+        """Turn what the parser raises on a damaged or hostile file into an InputError naming it."""
+        try:
+            yield
+        except InputError:
+            raise
+        except Exception as error:  # openpyxl raises many types for damaged files
+            refusal = xml_refusal(error, self.name)
+            if refusal is not None:
+                raise refusal from None
+            raise InputError(f"{self.name}: the workbook cannot be read ({type(error).__name__}: {error}).") from None
+
+    def sheet(self, name: str, first_data_row: int, max_data_rows: int, too_many: str = "",
+              width: int | None = None, stop_after: int | None = None) -> _Cells:
+        with self.guard():
+            return _Cells(name, self.values[name], self.formulas[name], first_data_row, max_data_rows, too_many,
+                          width, stop_after)
+
+    def close(self):
+        for wb in (self.values, self.formulas):
+            if wb is not None:
+                wb.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
+def known_sheet(path_name: str, sheet: str, known: list[str]) -> None:
+    """Refuse a sheet that is not part of an input workbook, suggesting the closest known name
+    (sheets named Notes... are the user's own and accepted)."""
+    if sheet in known or sheet.startswith(NOTES_PREFIX):
+        return
+    close = get_close_matches(sheet, known, n=1, cutoff=0.6) or get_close_matches(sheet.title(), known, n=1,
+                                                                                      cutoff=0.6)
+    hint = f" Did you mean '{close[0]}'?" if close else ""
+    raise InputError(f"{path_name}: sheet '{sheet}' is not part of a valuation workbook.{hint} The sheets are "
+                     f"{', '.join(known)} (sheets named {NOTES_PREFIX}... are yours and are ignored). Rename or "
+                     "remove it.")
+
+
 def load_workbook(path):
-    """Read and validate a valuation workbook; returns a :class:`actuary.Valuation`.
+    """Read and validate a valuation workbook; returns a :class:`actuary.Valuation` whose ``source``
+    records the file name and SHA-256 of the bytes read.
 
     Any problem raises :class:`actuary.InputError` naming ``Sheet!Cell``, the value and what was expected.
     """
     from ..valuation import Valuation
 
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: no such file.")
-    if path.suffix.lower() in (".xlsm", ".xltm", ".xlsb", ".xls"):
-        raise InputError(f"{path.name}: a {path.suffix} workbook is refused; actuary reads .xlsx workbooks only and "
-                         "never runs macros. Save the workbook as 'Excel Workbook (.xlsx)'.")
-    if not zipfile.is_zipfile(path):
-        raise InputError(f"{path.name}: not an Excel workbook (.xlsx); expected a file saved by Excel or LibreOffice "
-                         "as .xlsx.")
-    with zipfile.ZipFile(path) as archive:
-        names = archive.namelist()
-    if any(n.lower().endswith("vbaproject.bin") for n in names):
-        raise InputError(f"{path.name}: the workbook contains macros (vbaProject.bin); macros never run. Save it "
-                         "as a macro-free .xlsx workbook.")
-    if "xl/workbook.xml" not in names:
-        raise InputError(f"{path.name}: not an Excel workbook (.xlsx): the archive has no xl/workbook.xml.")
-    try:
-        values_wb = _open_workbook(path, data_only=True, read_only=True)
-        formulas_wb = _open_workbook(path, data_only=False, read_only=True)
-    except Exception as error:  # openpyxl raises many types for damaged files
-        raise InputError(f"{path.name}: the workbook cannot be read ({type(error).__name__}: {error}).") from None
-    try:
-        return _load(values_wb, formulas_wb, path, Valuation)
-    finally:
-        values_wb.close()
-        formulas_wb.close()
+    with WorkbookReader(path) as reader:
+        valuation = _load(reader, Valuation)
+    valuation.source = {"input_file": reader.name, "input_sha256": reader.sha256}
+    return valuation
 
 
-def _load(values_wb, formulas_wb, path, Valuation):
-    present = list(values_wb.sheetnames)
-    expected = [CONTENTS] + [s.name for s in layout() if not s.name.endswith(" by year") and s.name not in OPTIONAL]
-    unknown = [s for s in present if s not in SHEETS and s not in (CONTENTS, "Scenarios", "Analysis of change")]
-    if unknown:
-        raise InputError(f"{path.name}: sheet '{unknown[0]}' is not part of a valuation workbook; expected the "
-                         f"sheets {', '.join(expected)} (and '... by year' variants). Remove or rename it.")
+def _load(reader: WorkbookReader, Valuation):
+    present = reader.sheetnames
+    path = reader.path
+    expected = [CONTENTS] + [s.name for s in layout()
+                             if not s.name.endswith(" by year") and s.name not in MAY_BE_ABSENT]
+    for sheet in present:
+        known_sheet(path.name, sheet, [CONTENTS, *SHEETS, *OPTIONAL_SHEETS])
     missing = [s for s in expected if s not in present]
     if len(missing) == len(expected):
         raise InputError(f"{path.name}: the workbook has none of the valuation sheets; expected "
@@ -576,15 +726,22 @@ def _load(values_wb, formulas_wb, path, Valuation):
         raise InputError(f"{path.name}: sheet '{missing[0]}' is missing; a valuation workbook has the sheets "
                          f"{', '.join(expected)}.")
 
-    def cells(name):
-        return _Cells(name, values_wb[name], formulas_wb[name])
-
-    contents = cells(CONTENTS)
-    name = contents.get(3, 2) if str(contents.get(3, 1) or "").strip() == "case_name" else None
+    contents = reader.sheet(CONTENTS, first_data_row=4, max_data_rows=0, stop_after=3)
+    case_name = contents.get(3, 2) if str(contents.get(3, 1) or "").strip() == "case_name" else None
     locations: dict = {}
     groups = {group: {} for group in FIELDS}
     for group, sheet_name in SCALAR_SHEETS.items():
-        groups[group].update(_read_scalars(cells(sheet_name), SHEETS[sheet_name], locations))
+        sheet = SHEETS[sheet_name]
+        cells = reader.sheet(sheet_name, 3, len(sheet.fields), f" (one per input: {', '.join(sheet.fields)})",
+                             width=4)
+        groups[group].update(_read_scalars(cells, sheet, locations))
+        for field_name in sheet.fields:  # a required input whose row is missing: where it belongs
+            field = _field(field_name)
+            if field.default is REQUIRED and not field.dims and field_name not in locations:
+                row = max(cells.data_rows, default=2) + 1
+                _fail(sheet_name, row, 1, f"no row for '{field_name}', which is required "
+                                          f"({field.units or field.doc}); add it (columns: field, value, units, "
+                                          "notes).")
     settings = dict(groups["settings"])
     for key in ("valuation_year", "horizon", "min_age", "max_age", "max_service"):
         if key not in settings:
@@ -594,13 +751,25 @@ def _load(values_wb, formulas_wb, path, Valuation):
                 raise InputError(f"{_ref('Settings', where['row'], 2) if where else 'Settings'}: the cell is blank; "
                                  f"'{key}' is required.")
             settings[key] = default
+    try:  # the layout limits below come from the settings: check them first
+        from ..inputs import Inputs
+
+        Inputs.check_settings(groups["settings"])
+    except InputError as error:
+        raise _locate(error, locations) from None
+    widths = {}
     for sheet in layout():
         if not sheet.index or sheet.name not in present:
             continue
-        for field_name, da in _read_table(cells(sheet.name), sheet, settings, locations).items():
+        maximum = _table_rows(sheet, settings)
+        cells = reader.sheet(sheet.name, FIRST_DATA_ROW, maximum,
+                             f" (one per {' x '.join(sheet.index)} for this valuation)")
+        widths[sheet.name] = len(_trim(cells.row(2)))
+        for field_name, da in _read_table(cells, sheet, settings, locations).items():
             group = GROUP_OF[field_name]
             if field_name in groups[group]:
-                raise InputError(f"{sheet.name}: column '{field_name}' is also given in another sheet; give each "
+                raise InputError(f"{_ref(sheet.name, 2, locations[field_name]['column'])}: column '{field_name}' is "
+                                 "also given in another sheet; give each "
                                  "input once (year-varying inputs only in the '... by year' sheet).")
             groups[group][field_name] = da
     national = settings.get("national_population", FIELDS["settings"]["national_population"].default) == "yes"
@@ -609,11 +778,13 @@ def _load(values_wb, formulas_wb, path, Valuation):
             required = field.default is REQUIRED or (national and (group, field_name) in NATIONAL_REQUIRED)
             if required and field_name not in groups[group] and field.dims:
                 sheet = next(t for t in TABLES if field_name in t.fields)
-                rows = cells(sheet.name).rows
-                width = len(rows[1]) if len(rows) > 1 else 1
-                raise InputError(f"{_ref(sheet.name, 2, width + 1)}: column '{field_name}' is missing; the sheet "
-                                 f"'{sheet.name}' needs it ({field.units or field.doc}).")
+                raise InputError(f"{_ref(sheet.name, 2, widths.get(sheet.name, 0) + 1)}: column '{field_name}' is "
+                                 f"missing; the sheet '{sheet.name}' needs it ({field.units or field.doc}).")
+    from ..projection import build_kernel_inputs
+
     try:
-        return Valuation(**groups, name=str(name) if name else Path(path).stem)
+        valuation = Valuation(**groups, name=str(case_name).strip() if not _blank(case_name) else Path(path).stem)
+        build_kernel_inputs(valuation.inputs)  # the checks made when projecting, here while cells are known
     except InputError as error:
         raise _locate(error, locations) from None
+    return valuation

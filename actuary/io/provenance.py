@@ -1,0 +1,131 @@
+"""Where an output came from: the "About this run" record written into every output.
+
+:func:`collect` gathers it (package version, input file name and SHA-256, case name, run date and
+time in UTC, the command line or API call, seed and stochastic parameters where used, Python, NumPy
+and Numba versions, a run id unique to the run); :func:`add_about_sheet` writes it as the sheet
+"About this run" of a workbook (every value a literal text cell) and :func:`dataset_attributes` as
+netCDF/zarr attributes (prefixed ``provenance_``); :func:`read_about_sheet` reads it back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+import shlex
+import sys
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+ABOUT_SHEET = "About this run"
+PREFIX = "provenance_"
+
+
+def file_sha256(path) -> str:
+    """SHA-256 of a file, or of a folder's files (relative names and contents, in sorted order)."""
+    path = Path(path)
+    digest = hashlib.sha256()
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    for file in files:
+        if file != path:
+            digest.update(str(file.relative_to(path)).encode() + b"\0")
+        with open(file, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def command_line() -> str:
+    """The command as typed (program name and arguments, shell-quoted)."""
+    program = shlex.quote(Path(sys.argv[0]).name) if sys.argv and sys.argv[0] else "python"
+    if program in ("__main__.py", "cli.py"):
+        program = "python -m actuary.cli"
+    return " ".join([program, shlex.join(sys.argv[1:])]).strip()
+
+
+def api_call(function: str) -> str:
+    """How a library call is recorded: the function and the Python command that made it."""
+    return f"actuary.{function} (Python API) in: python {shlex.join(sys.argv)}"
+
+
+def collect(input_file=None, input_sha256: str | None = None, case_name: str | None = None,
+            command: str | None = None, **extra) -> dict:
+    """The provenance record of a run; ``extra`` adds run parameters (seed, paths, stochastic
+    parameters, scenarios). Values are text or numbers."""
+    import numba
+    import numpy
+
+    from .. import __version__
+
+    record = {
+        "actuary_version": __version__,
+        "input_file": Path(input_file).name if input_file is not None else "",
+        "input_sha256": input_sha256 or (file_sha256(input_file) if input_file is not None else ""),
+        "case_name": case_name or "",
+        "run_utc": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "command": command or command_line(),
+        "run_id": uuid.uuid4().hex,
+        "python_version": platform.python_version(),
+        "numpy_version": numpy.__version__,
+        "numba_version": numba.__version__,
+    }
+    for key, value in extra.items():
+        record[key] = value if isinstance(value, (int, float, str)) else str(value)
+    return record
+
+
+def for_api(valuation, function: str, **extra) -> dict:
+    """The record of an output written from Python without one given: the valuation's source file
+    (when it was read from a workbook) and the API call."""
+    source = (getattr(valuation, "source", None) or {}) if valuation is not None else {}
+    record = collect(None, source.get("input_sha256", ""), getattr(valuation, "name", ""), api_call(function), **extra)
+    record["input_file"] = source.get("input_file", "")
+    return record
+
+
+LABELS = {
+    "actuary_version": "actuary version", "input_file": "input file", "input_sha256": "input SHA-256",
+    "case_name": "case name", "run_utc": "run date and time (UTC)", "command": "command",
+    "run_id": "run id", "python_version": "Python version", "numpy_version": "NumPy version",
+    "numba_version": "Numba version",
+}
+
+
+def add_about_sheet(wb, record: dict) -> None:
+    """Append the sheet "About this run": one row per item (key | description | value), every value
+    a literal text cell (an input file name or command line never becomes a formula)."""
+    from openpyxl.styles import Font
+
+    from .safety import text_cell
+
+    ws = wb.create_sheet(ABOUT_SHEET)
+    ws.cell(row=1, column=1, value="About this run: where these results came from").font = Font(bold=True, size=12)
+    for column, header in enumerate(("item", "description", "value"), start=1):
+        ws.cell(row=2, column=column, value=header).font = Font(bold=True)
+    for row, (key, value) in enumerate(record.items(), start=3):
+        ws.cell(row=row, column=1, value=key)
+        ws.cell(row=row, column=2, value=LABELS.get(key, key.replace("_", " ")))
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            ws.cell(row=row, column=3, value=value)
+        else:
+            text_cell(ws, row, 3, value)
+    ws.column_dimensions["A"].width = 30
+    ws.column_dimensions["B"].width = 30
+    ws.column_dimensions["C"].width = 100
+
+
+def read_about_sheet(path) -> dict:
+    """The provenance record of an output workbook (the "About this run" sheet)."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True)
+    try:
+        rows = list(wb[ABOUT_SHEET].iter_rows(min_row=3, values_only=True))
+    finally:
+        wb.close()
+    return {row[0]: row[2] for row in rows if row and row[0]}
+
+
+def dataset_attributes(record: dict) -> dict:
+    """The record as netCDF/zarr attributes: ``provenance_<item>``."""
+    return {f"{PREFIX}{key}": value for key, value in record.items()}

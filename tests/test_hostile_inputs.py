@@ -1,0 +1,464 @@
+"""Hostile and malformed inputs: workbooks, command-line options and Python calls. Each is refused with
+exit code 2 (or InputError) and one message naming the sheet and cell (or the option or field), the
+value and what was expected; never a traceback; a pre-existing output folder is left byte-identical
+(no output replaced, no partial or temporary file)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+from click.testing import CliRunner
+
+from actuary import InputError, Valuation, load_workbook
+from actuary.cli import main
+from actuary.io.safety import MAX_PARTS
+from actuary.stochastic import StochasticParameters, simulate
+from actuary.valuation import DEMOLAND
+
+from .xlsx_edit import RawNumber, add_sheet, edit, rewrite, set_cells, sheet_parts
+
+DEMO = DEMOLAND / "valuation.xlsx"
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return Valuation.demo()
+
+
+def snapshot(folder: Path) -> dict:
+    """Every path under ``folder`` (itself if a file) with its bytes (None for folders)."""
+    if not folder.exists():
+        return {}
+    if folder.is_file():
+        return {".": folder.read_bytes()}
+    return {str(p.relative_to(folder)): (p.read_bytes() if p.is_file() else None) for p in sorted(folder.rglob("*"))}
+
+
+@pytest.fixture
+def out(tmp_path):
+    """An output folder holding the outputs of an earlier run (which a refused run must not touch)."""
+    folder = tmp_path / "out"
+    folder.mkdir()
+    for name in ("case-results.xlsx", "case-results.nc", "case-sensitivity.xlsx", "case-sensitivity.nc",
+                 "case-stochastic.xlsx", "case-stochastic.nc", "demoland-results.xlsx", "demoland-results.nc"):
+        (folder / name).write_bytes(f"earlier output {name}".encode())
+    (folder / "victim").mkdir()
+    (folder / "victim" / "keep.txt").write_text("the user's own file")
+    return folder
+
+
+def refused(args, pattern, folder: Path, code: int = 2):
+    """Run the CLI in process: exit ``code``, ``pattern`` in the one message, no traceback, ``folder``
+    unchanged."""
+    before = snapshot(folder)
+    result = CliRunner().invoke(main, [str(a) for a in args], terminal_width=400)
+    text = " ".join(result.output.split())
+    assert result.exit_code == code, (result.exit_code, text, result.exception)
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Traceback" not in text
+    assert re.search(pattern, text), text
+    assert snapshot(folder) == before
+    return text
+
+
+def case(tmp_path, cells=None, changes=None) -> Path:
+    """A copy of the Demoland workbook named case.xlsx with ``cells`` set ({sheet: {ref: value}})
+    and ``changes`` applied ({sheet: function(Sheet)})."""
+    folder = tmp_path / "in"
+    folder.mkdir(exist_ok=True)
+    target = folder / "case.xlsx"
+    source = DEMO
+    if cells:
+        source = set_cells(source, target, cells)
+    if changes:
+        staged = folder / "staged.xlsx"
+        shutil.copy(source, staged)
+        edit(staged, target, changes)
+        staged.unlink()
+    if source == DEMO and not changes:
+        shutil.copy(DEMO, target)
+    return target
+
+
+# ------------------------------------------------------------------------------------ workbook cells
+
+CELLS = {
+    # class: (sheet, cell, value, expected message)
+    "text inf in a rate": ("Schedules", "J10", "inf", r"Schedules!J10: value 'inf' is not a number; expected a number"),
+    "text nan in a count": ("Population", "C7", "nan", r"Population!C7: value 'nan' is not a number; expected a number"),
+    "text 1e999 in a table": ("Schedules", "H12", "1e999",
+                              r"Schedules!H12: value '1e999' is not a finite number; expected a number"),
+    "stored number 1e999": ("Population", "C9", RawNumber("1e999"),
+                            r"Population!C9: value inf is not a finite number; expected a number"),
+    "text inf where no maximum is documented": ("Scheme", "B8", "inf",
+                                                r"Scheme!B8: value 'inf' is not a number; expected a number"),
+    "boolean in a number cell": ("Scheme", "B3", True, r"Scheme!B3: value 'True' is not a number; expected a number"),
+    "decimal comma": ("Schedules", "B6", "0,18", r"Schedules!B6: value '0,18' is not a number; expected a number"),
+    "yearly rate above 100%": ("Schedules", "J20", 1.5,
+                               r"Schedules!J20: Input 'economy.nominal_return' at year=2036: value 1.5 is outside "
+                               r"\(-0.5, 1\); expected an annual rate above -0.5 and below 1"),
+    "yearly rate at -50%": ("Schedules", "H20", -0.5,
+                            r"Schedules!H20: Input 'economy.inflation' at year=2036: value -0.5 is outside "
+                            r"\(-0.5, 1\)"),
+    "mortality improvement 20%": ("Demographic rates", "D9", 0.2,
+                                  r"Demographic rates!D9: Input 'demography.mortality_improvement' at year=2020, "
+                                  r"sex=male, age=5: value 0.2 is outside \[-0.1, 0.1\]"),
+    "negative vesting years": ("Scheme", "B3", -1,
+                               r"Scheme!B3: Input 'scheme.vesting_years': value -1.0 is negative; expected a number "
+                               r">= 0"),
+    "negative pension amount": ("Pensioners", "E5", -100,
+                                r"Pensioners!E5: Input 'initial.average_pension' at benefit=old_age, sex=male, "
+                                r"age=61: value -100.0 is negative; expected an amount or share >= 0"),
+    "retirement age beyond the age range": ("Retirement ages", "C4", 200,
+                                            r"Retirement ages!C4: Input 'scheme.normal_retirement_age' at year=2020, "
+                                            r"sex=male: value 200.0 is outside \[0, 120\]; expected an age"),
+    "valuation year 10**9": ("Settings", "B3", 10 ** 9,
+                             r"Settings!B3: Input 'settings.valuation_year': value 1000000000.0 is outside "
+                             r"\[1800, 2500\]"),
+    "max_age of a million": ("Settings", "B6", 10 ** 6,
+                             r"Settings!B6: Input 'settings.max_age': value 1000000.0 is outside \[1, 150\]"),
+    "gap horizons not a list": ("Settings", "B11", "10; 25",
+                                r"Settings!B11: value '10; 25' is not a list of whole numbers"),
+    "unknown option": ("Scheme", "B11", "salaries",
+                       r"Scheme!B11: value 'salaries' is not an option for revaluation; expected one of wages, "
+                       r"prices, none"),
+    "blank required setting": ("Settings", "B3", None, r"Settings!B3: the cell is blank; 'valuation_year' is required"),
+    "duplicate input row": ("Scheme", "A4", "vesting_years",
+                            r"Scheme!A4: 'vesting_years' is listed twice \(also in row 3\)"),
+    "value outside the table": ("Schedules", "Q7", 0.5,
+                                r"Schedules!Q7: value '0.5' is outside the table \(columns A..O, headed in row 2\)"),
+    "data in the units row": ("Fertility", "A3", 0,
+                              r"Fertility!A3: value '0' in the units row; row 3 holds the units and the data start "
+                              r"in row 4"),
+    "rich markup in a cell": ("Scheme", "B11", "[/bold]",
+                              r"Scheme!B11: value '\[/bold\]' is not an option for revaluation"),
+    "formula in a setting without a saved value": ("Settings", "B4", "=100+0",
+                                                   r"Settings!B4: formula =100\+0 has no calculated value saved"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CELLS))
+def test_bad_cell_is_refused_naming_the_cell(name, tmp_path, out):
+    sheet, ref, value, pattern = CELLS[name]
+    if isinstance(value, str) and value.startswith("="):  # a formula cell without a saved value
+        workbook = case(tmp_path, changes={sheet: lambda s: s.formula(ref, value[1:])})
+    else:
+        workbook = case(tmp_path, {sheet: {ref: value}})
+    refused(["valuate", workbook, "--out", out], pattern, out)
+
+
+# ------------------------------------------------------------------------------------ workbook structure
+
+def test_unknown_sheet_suggests_the_closest_name(tmp_path, out):
+    workbook = add_sheet(case(tmp_path), tmp_path / "in" / "case2.xlsx", "Scenario", [[None], ["scenario"]])
+    refused(["valuate", workbook, "--out", out],
+            r"case2.xlsx: sheet 'Scenario' is not part of a valuation workbook. Did you mean 'Scenarios'\?", out)
+
+
+def test_table_longer_than_the_layout_is_refused_after_one_row_too_many(tmp_path, out):
+    """A million rows of Fertility (one age each): refused on the 122nd data row, not after reading all."""
+    parts = sheet_parts(DEMO)
+    with zipfile.ZipFile(DEMO) as z:
+        xml = z.read(parts["Fertility"]).decode()
+    rows = "".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c><c r="B{r}"><v>0</v></c></row>'
+                   for r in range(4, 1_000_004))
+    head, rest = xml.split('<row r="4">', 1)
+    tail = rest.split("</sheetData>", 1)[1]
+    (tmp_path / "in").mkdir()
+    workbook = rewrite(DEMO, tmp_path / "in" / "case.xlsx",
+                       {parts["Fertility"]: (head + rows + "</sheetData>" + tail).encode()})
+    refused(["valuate", workbook, "--out", out],
+            r"Fertility!A4: the table has more than 121 data rows; expected at most 121 \(one per age", out)
+
+
+def test_missing_column_named_by_its_cell(tmp_path, out):
+    workbook = case(tmp_path, changes={"Schedules": lambda s: s.delete_column(8)})
+    refused(["valuate", workbook, "--out", out], r"Schedules!O2: column 'inflation' is missing", out)
+
+
+def test_macro_project_inside_an_xlsx(tmp_path, out):
+    (tmp_path / "in").mkdir()
+    workbook = rewrite(DEMO, tmp_path / "in" / "case.xlsx", {"xl/vbaProject.bin": b"\x00macro"})
+    refused(["valuate", workbook, "--out", out], r"case.xlsx: the workbook contains macros \(vbaProject.bin\)", out)
+
+
+def test_truncated_workbook(tmp_path, out):
+    (tmp_path / "in").mkdir()
+    workbook = tmp_path / "in" / "case.xlsx"
+    workbook.write_bytes(DEMO.read_bytes()[: DEMO.stat().st_size // 2])
+    refused(["valuate", workbook, "--out", out], r"case.xlsx: not an Excel workbook \(.xlsx\)", out)
+
+
+# ------------------------------------------------------------------------------------ hostile containers
+
+def test_zip_bomb_is_refused_before_parsing(zip_bomb, out):
+    assert zip_bomb.stat().st_size < 6 * 1024 ** 2
+    refused(["valuate", zip_bomb, "--out", out],
+            r"case.xlsx: the workbook expands to 1,025 MB; at most 200 MB uncompressed are read", out)
+
+
+def test_part_with_a_ratio_above_100_is_refused(tmp_path, out):
+    (tmp_path / "in").mkdir()
+    workbook = rewrite(DEMO, tmp_path / "in" / "case.xlsx", {"xl/media/zeros.bin": bytes(50 * 1024 ** 2)})
+    refused(["valuate", workbook, "--out", out], r"part xl/media/zeros.bin expands \d[\d,]* times .* at most 100:1", out)
+
+
+def test_too_many_parts(tmp_path, out):
+    (tmp_path / "in").mkdir()
+    workbook = rewrite(DEMO, tmp_path / "in" / "case.xlsx",
+                       {f"customXml/item{i}.bin": b"" for i in range(MAX_PARTS + 1)})
+    refused(["valuate", workbook, "--out", out], r"the workbook has 10,0\d\d parts; at most 10,000 are read", out)
+
+
+BILLION_LAUGHS = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+                  + b"".join(f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10 if i > 1 else "&lol;" * 10}">'
+                             .encode() for i in range(1, 10))
+                  + b']>')
+
+
+def _with_doctype(part_xml: bytes, doctype: bytes, reference: bytes) -> bytes:
+    body = part_xml.split(b"?>", 1)[1] if part_xml.startswith(b"<?xml") else part_xml
+    return doctype + body.replace(b"<t>Settings: one row per input</t>", b"<t>" + reference + b"</t>", 1)
+
+
+def test_billion_laughs_in_a_sheet_is_refused(tmp_path, out):
+    parts = sheet_parts(DEMO)
+    with zipfile.ZipFile(DEMO) as z:
+        xml = z.read(parts["Settings"])
+    (tmp_path / "in").mkdir()
+    workbook = rewrite(DEMO, tmp_path / "in" / "case.xlsx",
+                       {parts["Settings"]: _with_doctype(xml, BILLION_LAUGHS, b"&lol9;")})
+    refused(["valuate", workbook, "--out", out],
+            rf"case.xlsx: part {parts['Settings']} declares a document type or XML entities", out)
+
+
+def test_external_entity_in_the_workbook_part_is_refused(tmp_path, out):
+    with zipfile.ZipFile(DEMO) as z:
+        xml = z.read("xl/workbook.xml")
+    doctype = b'<?xml version="1.0"?><!DOCTYPE workbook [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+    hostile = doctype + xml.replace(b'name="Contents"', b'name="&xxe;"', 1)
+    (tmp_path / "in").mkdir()
+    workbook = rewrite(DEMO, tmp_path / "in" / "case.xlsx", {"xl/workbook.xml": hostile})
+    refused(["valuate", workbook, "--out", out], r"part xl/workbook.xml declares a document type or XML entities", out)
+
+
+def test_entities_hidden_after_a_long_prolog_are_refused_by_the_parser(tmp_path, out):
+    """A DOCTYPE after 64 KB of comments passes the quick scan; defusedxml (used by openpyxl) refuses it."""
+    parts = sheet_parts(DEMO)
+    with zipfile.ZipFile(DEMO) as z:
+        xml = z.read(parts["Settings"])
+    prolog = b'<?xml version="1.0"?><!--' + b" " * 70_000 + b"-->"
+    hostile = _with_doctype(xml, prolog + BILLION_LAUGHS.split(b"?>", 1)[1], b"&lol9;")
+    (tmp_path / "in").mkdir()
+    workbook = rewrite(DEMO, tmp_path / "in" / "case.xlsx", {parts["Settings"]: hostile})
+    refused(["valuate", workbook, "--out", out],
+            r"case.xlsx: the workbook's XML declares entities or a document type .*refused", out)
+
+
+# ------------------------------------------------------------------------------------ Stochastic and Scenarios
+
+STOCHASTIC_HEADER = [["Stochastic parameters"], ["parameter", "value", "notes"]]
+SCENARIO_HEADER = [["Scenarios"], ["scenario", "input", "operation", "value", "from_year", "to_year", "from_age",
+                                   "to_age", "notes"]]
+SHEETS = {
+    "stochastic: unknown parameter": ("Stochastic", [["wage_volatilty", 0.02]], "stochastic",
+                                      r"Stochastic!A3: 'wage_volatilty' is not a stochastic parameter \(did you "
+                                      r"mean wage_volatility\?\)"),
+    "stochastic: text inf": ("Stochastic", [["wage_volatility", "inf"]], "stochastic",
+                             r"Stochastic!B3: value 'inf' is not a number; expected a number \(wage_volatility\)"),
+    "stochastic: negative volatility": ("Stochastic", [["return_volatility", -0.1]], "stochastic",
+                                        r"Stochastic!B3: Stochastic parameter 'return_volatility': value -0.1 is "
+                                        r"outside \[0, 0.5\]"),
+    "stochastic: correlation of 1": ("Stochastic", [["correlation_wage_return", 1]], "stochastic",
+                                     r"Stochastic!B3: Stochastic parameter 'correlation_wage_return': value 1.0 is "
+                                     r"outside \(-1, 1\)"),
+    "scenarios: unknown operation": ("Scenarios", [["reform", "scheme.contribution_rate", "double", 0.2]],
+                                     "sensitivity", r"Scenarios!C3: operation 'double'; expected one of set, scale, "
+                                                    r"shift"),
+    "scenarios: unknown input": ("Scenarios", [["reform", "scheme.contribution", "set", 0.2]], "sensitivity",
+                                 r"Scenarios!B3: 'scheme.contribution' is not an input; expected group.field"),
+    "scenarios: text inf value": ("Scenarios", [["reform", "scheme.contribution_rate", "set", "inf"]],
+                                  "sensitivity", r"Scenarios!D3: value 'inf' is not a number"),
+    "scenarios: a standard scenario's name": ("Scenarios", [["base", "scheme.contribution_rate", "set", 0.2]],
+                                              "sensitivity", r"Scenarios!A3: scenario name 'base' is taken by a "
+                                                             r"standard scenario"),
+    "scenarios: fractional year": ("Scenarios", [["reform", "scheme.contribution_rate", "set", 0.2, 2030.5]],
+                                   "sensitivity", r"Scenarios!E3: value 2030.5 is not a whole number \(year\)"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SHEETS))
+def test_bad_stochastic_or_scenarios_sheet(name, tmp_path, out):
+    sheet, rows, command, pattern = SHEETS[name]
+    header = STOCHASTIC_HEADER if sheet == "Stochastic" else SCENARIO_HEADER
+    workbook = add_sheet(DEMO, (tmp_path / "case.xlsx"), sheet, header + rows)
+    refused([command, workbook, "--out", out, *(["--paths", "5"] if command == "stochastic" else [])], pattern, out)
+
+
+# ------------------------------------------------------------------------------------ command-line options
+
+OPTIONS = {
+    "--workers 0": (["stochastic", "--workers", "0"], r"Invalid value for '--workers': 0 worker processes; expected 1"),
+    "--workers beyond the cores": (["sensitivity", "--workers", "100000"],
+                                   r"Invalid value for '--workers': 100000 worker processes"),
+    "--chunk-size 0": (["stochastic", "--chunk-size", "0"], r"Invalid value for '--chunk-size': 0 is not in the range "
+                                                            r"1<=x<=10000"),
+    "--chunk-size 10**9": (["stochastic", "--chunk-size", str(10 ** 9)], r"Invalid value for '--chunk-size'"),
+    "--seed -1": (["stochastic", "--seed", "-1"], r"Invalid value for '--seed': -1 is not in the range "
+                                                  r"0<=x<=9223372036854775807"),
+    "--seed 2**63": (["stochastic", "--seed", str(2 ** 63)], r"Invalid value for '--seed': 9223372036854775808 is "
+                                                             r"not in the range"),
+    "--paths 0": (["stochastic", "--paths", "0"], r"Invalid value for '--paths': 0 is not in the range x>=1"),
+    "--paths text": (["stochastic", "--paths", "many"], r"Invalid value for '--paths': 'many' is not a valid integer"),
+    "--paths 1.5": (["stochastic", "--paths", "1.5"], r"Invalid value for '--paths': '1.5' is not a valid integer"),
+    "--format unknown": (["stochastic", "--format", "parquet"], r"Invalid value for '--format': 'parquet' is not one "
+                                                                r"of 'netcdf', 'zarr'"),
+    "--name with ..": (["valuate", "--name", "../victim/pwned"], r"Invalid value for '--name': contains '/'"),
+    "--name absolute": (["valuate", "--name", "/tmp/pwned"], r"Invalid value for '--name': contains '/'"),
+    "--name starting with a dot": (["valuate", "--name", ".hidden"], r"Invalid value for '--name': starts with '.'"),
+    "--name with ..  inside": (["valuate", "--name", "a..b"], r"Invalid value for '--name': contains '..'"),
+    "--workers with --scheduler": (["sensitivity", "--workers", "1", "--scheduler", "tcp://127.0.0.1:1"],
+                                   r"--workers and --scheduler: give one of them"),
+    "--scheduler malformed": (["stochastic", "--paths", "5", "--scheduler", "nonsense"],
+                              r"--scheduler nonsense: cannot use this Dask scheduler \(ValueError: missing port"),
+    "--scheduler unknown scheme": (["stochastic", "--paths", "5", "--scheduler", "foo://x:1"],
+                                   r"--scheduler foo://x:1: cannot use this Dask scheduler \(ValueError: unknown "
+                                   r"address scheme"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OPTIONS))
+def test_bad_option_exits_2_with_one_message(name, out):
+    args, pattern = OPTIONS[name]
+    refused(args + ["--out", out], pattern, out)
+
+
+def test_unreachable_scheduler_is_refused_within_the_timeout(out):
+    refused(["stochastic", "--paths", "5", "--scheduler", "tcp://127.0.0.1:1", "--out", out],
+            r"--scheduler tcp://127.0.0.1:1: cannot use this Dask scheduler \(OSError: Timed out trying to connect "
+            r".* after 10 s\); expected the address of a running scheduler .*tried for at most 10 s", out)
+
+
+def test_scenarios_file_missing(out, tmp_path):
+    refused(["sensitivity", "--scenarios", tmp_path / "nowhere.xlsx", "--out", out],
+            r"nowhere.xlsx: no such file", out)
+
+
+def test_scenarios_file_not_a_workbook(out, tmp_path):
+    path = tmp_path / "scenarios.xlsx"
+    path.write_text("scenario,input\nreform,scheme.contribution_rate\n")
+    refused(["sensitivity", "--scenarios", path, "--out", out], r"scenarios.xlsx: not an Excel workbook", out)
+
+
+def test_scenarios_file_without_the_sheet(out, tmp_path):
+    path = tmp_path / "scenarios.xlsx"
+    shutil.copy(DEMO, path)
+    refused(["sensitivity", "--scenarios", path, "--out", out],
+            r"scenarios.xlsx: the workbook has no sheet 'Scenarios'", out)
+
+
+def test_out_is_a_file(tmp_path):
+    target = tmp_path / "results.txt"
+    target.write_text("not a folder")
+    refused(["valuate", "--out", target], r"--out .*results.txt: is a file; expected a folder", target)
+
+
+def test_out_below_a_file(tmp_path):
+    target = tmp_path / "results.txt"
+    target.write_text("not a folder")
+    refused(["valuate", "--out", target / "sub"], r"--out .*results.txt/sub: cannot write there", target)
+
+
+def test_out_not_writable(tmp_path):
+    folder = Path("/proc/actuary-out")  # not writable even for root
+    refused(["valuate", "--out", folder], r"--out /proc/actuary-out: cannot write there", tmp_path)
+
+
+def test_template_refuses_an_existing_file(tmp_path):
+    path = tmp_path / "mine.xlsx"
+    path.write_bytes(b"the user's workbook")
+    refused(["template", path, "--demo"], r"mine.xlsx: exists; the template never replaces a file silently.* "
+                                          r"--force", tmp_path)
+
+
+def test_workbook_argument_missing(out, tmp_path):
+    refused(["valuate", tmp_path / "typo.xlsx", "--out", out], r"typo.xlsx: no such file", out)
+
+
+def test_folder_without_a_case(out, tmp_path):
+    refused(["valuate", tmp_path, "--out", out], r"valuation.json not found", out)
+
+
+def test_keep_paths_that_would_not_fit_are_refused_up_front(out):
+    refused(["stochastic", "--paths", str(10 ** 9), "--keep-paths", "--out", out],
+            r"--keep-paths: 1,000,000,000 paths need [\d,.]+ GB in .*; [\d,.]+ GB are free there|"
+            r"--keep-paths: 1,000,000,000 paths x 21 indicators x 100 years need [\d,.]+ GB of memory", out)
+
+
+# ------------------------------------------------------------------------------------ Python API
+
+API = {
+    "text for a number": ({"scheme": {"vesting_years": "15"}},
+                          r"Input 'scheme.vesting_years': value '15' is not a number; expected years of service"),
+    "None for a field with a default": ({"scheme": {"vesting_years": None}},
+                                        r"Input 'scheme.vesting_years': value None; expected years of service \(or "
+                                        r"leave it out for the default 15.0\)"),
+    "None for a required field": ({"economy": {"inflation": None}},
+                                  r"Input 'economy.inflation': value None; expected a year"),
+    "boolean for a number": ({"scheme": {"vesting_years": True}},
+                             r"Input 'scheme.vesting_years': value True is not a number"),
+    "boolean for a whole number": ({"settings": {"horizon": True}},
+                                   r"Input 'settings.horizon': value True is not a number"),
+    "wrong shape": ({"scheme": {"contribution_rate": np.zeros(7)}},
+                    r"Input 'scheme.contribution_rate' has shape \(7,\); expected a scalar, a labelled DataArray or "
+                    r"an array of shape \(100,\)"),
+    "ragged list": ({"scheme": {"contribution_rate": [[0.1], [0.1, 0.2]]}},
+                    r"Input 'scheme.contribution_rate': value \[\[0.1\], \[0.1, 0.2\]\] is not an array of numbers"),
+    "array of booleans": ({"scheme": {"contribution_rate": np.ones(100, dtype=bool)}},
+                          r"Input 'scheme.contribution_rate': value .* holds booleans \(True/False\); expected numbers"),
+    "labelled text": ({"economy": {"inflation": xr.DataArray(["2%"] * 100, dims="year",
+                                                             coords={"year": np.arange(2020, 2120)})}},
+                      r"Input 'economy.inflation': value '2%' is not a number; expected numbers"),
+    "infinite count": ({"demography": {"population": np.inf}},
+                       r"Input 'demography.population' at sex=male, age=0: value inf is not a finite number"),
+    "text option given a number": ({"scheme": {"revaluation": 1}},
+                                   r"Input 'scheme.revaluation': 1 is not an option; expected one of"),
+    "unknown group": ({"schemes": {"vesting_years": 10}}, r"replace\(\): 'schemes' is not an input group"),
+    "group not a mapping": ({"scheme": 0.2}, r"replace\(\): scheme=0.2 is not a mapping of field names to values"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(API))
+def test_replace_with_a_bad_value_names_the_field(name, demo):
+    groups, pattern = API[name]
+    with pytest.raises(InputError, match=pattern):
+        demo.replace(**groups)
+
+
+def test_stochastic_parameters_and_simulate_arguments(demo):
+    with pytest.raises(InputError, match=r"Stochastic parameter 'wage_volatility': value 'high' is not a finite"):
+        StochasticParameters(wage_volatility="high")
+    with pytest.raises(InputError, match=r"--paths: value 0 is not a whole number in 1..any"):
+        simulate(demo, 0)
+    with pytest.raises(InputError, match=r"--seed: value -1 is not a whole number in 0..9223372036854775807"):
+        simulate(demo, 5, seed=-1)
+
+
+def test_infinity_only_where_documented(demo):
+    """maximum_pension documents 'no maximum' (blank or none in a workbook, inf in Python); a count does not."""
+    assert demo.replace(scheme={"maximum_pension": np.inf}).inputs.scheme["maximum_pension"] == np.inf
+    with pytest.raises(InputError, match=r"'scheme.minimum_pension': value inf is not a finite number"):
+        demo.replace(scheme={"minimum_pension": np.inf})
+    with pytest.raises(InputError, match=r"'scheme.indexation_cap': value -inf is not a finite number"):
+        demo.replace(scheme={"indexation_cap": -np.inf})
+
+
+def test_none_word_gives_no_maximum_in_a_workbook(tmp_path):
+    loaded = load_workbook(set_cells(DEMO, tmp_path / "case.xlsx", {"Scheme": {"B8": "none", "B17": " None "}}))
+    assert loaded.inputs.scheme["maximum_pension"] == np.inf and loaded.inputs.scheme["ceiling_multiple"] == np.inf
