@@ -207,17 +207,18 @@ class _Cases:
         ps, cs = previous.inputs.settings, current.inputs.settings
         for key in SHAPE_SETTINGS:
             if ps[key] != cs[key]:
+                wider = min(ps[key], cs[key]) if key == "min_age" else max(ps[key], cs[key])
                 raise InputError(
                     f"Input 'settings.{key}' differs: {ps[key]} in PREVIOUS ({previous.name}), {cs[key]} in CURRENT "
                     f"({current.name}). The analysis of change mixes the inputs of both cases cell by cell, so the "
                     "ages and the service grid (settings.min_age, max_age, max_service) must be the same: value "
-                    f"both cases with settings.{key} = {max(ps[key], cs[key]) if key != 'min_age' else min(ps[key], cs[key])}.",
+                    f"both cases with settings.{key} = {wider}.",
                     field=f"settings.{key}")
         years = cs["valuation_year"] - ps["valuation_year"]
         if years < 0:
             raise InputError(f"CURRENT ({current.name}) is valued at 1 January {cs['valuation_year']}, before PREVIOUS "
-                             f"({previous.name}) at {ps['valuation_year']}: the valuation period step rolls the previous "
-                             "case forward; give the earlier valuation as PREVIOUS.")
+                             f"({previous.name}) at {ps['valuation_year']}: the valuation period step rolls the "
+                             "previous case forward; give the earlier valuation as PREVIOUS.")
         if years >= ps["horizon"]:
             raise InputError(f"CURRENT ({current.name}) is valued {years} years after PREVIOUS ({previous.name}), "
                              f"beyond its {ps['horizon']}-year horizon: the previous projection does not reach the "

@@ -89,7 +89,8 @@ def change_command(previous: Path, current: Path, steps_path, all_orders: bool, 
     for step in ds.step.values[1:]:
         s = ds.sel(step=step)
         table.add_row(escape(f"  {step}"), f"{100 * float(s.effect_actuarial_balance):+.2f}%",
-                      f"{100 * float(s.effect_gap.sel(horizon=horizon)):+.2f}%", f"{float(s.effect_depletion_year):+.0f}")
+                      f"{100 * float(s.effect_gap.sel(horizon=horizon)):+.2f}%",
+                      f"{float(s.effect_depletion_year):+.0f}")
     last = ds.isel(step=-1)
     table.add_row("current valuation", f"{100 * float(last.actuarial_balance):.2f}%",
                   f"{100 * float(last.gap.sel(horizon=horizon)):.2f}%", _year(last))

@@ -413,8 +413,8 @@ def run_off_kernel_inputs(kin: KernelInputs) -> KernelInputs:
 # the insured kernel's state planes, by the name of the initial-state argument they become when a
 # valuation is rolled forward (see run_kernels' ``years``)
 STATE_PLANES = {"active0": ACTIVE, "inactive0": INACTIVE, "balance_active0": BALANCE,
-                "balance_inactive0": INACTIVE_BALANCE, "service_active0": SERVICE, "service_inactive0": INACTIVE_SERVICE,
-                "units_active0": UNITS, "units_inactive0": INACTIVE_UNITS}
+                "balance_inactive0": INACTIVE_BALANCE, "service_active0": SERVICE,
+                "service_inactive0": INACTIVE_SERVICE, "units_active0": UNITS, "units_inactive0": INACTIVE_UNITS}
 
 
 def run_kernels(kin: KernelInputs, lo: int, engine: str = "kernel", mode: str = "open",

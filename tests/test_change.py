@@ -20,8 +20,6 @@ from actuary.io.provenance import read_about_sheet
 
 from .schemes import random_scheme
 
-MEASURES_SKIPPED = ("depleted",)
-
 
 def measures(ds):
     return [n for n in ds.data_vars if f"effect_{n}" in ds]
@@ -161,7 +159,8 @@ def test_shapley_effects_add_up_and_are_the_mean_over_every_order(small_pair):
     steps: computed here from the sequential analyses of all 6 orders of three steps."""
     previous, current = small_pair
     steps = [("valuation period", ("settings.valuation_year", "initial", "scheme.past_service_credit")),
-             ("assumptions", ("demography", "economy", "behaviour")), ("provisions and methods", ("scheme", "settings"))]
+             ("assumptions", ("demography", "economy", "behaviour")),
+             ("provisions and methods", ("scheme", "settings"))]
     years = [2024, 2030]
     ds = analysis_of_change(previous, current, steps, all_orders=True, reserve_ratio_years=years)
     assert ds.attrs["cases_valued"] == 2 ** 3   # each subset of the steps valued once

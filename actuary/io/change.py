@@ -128,8 +128,10 @@ def write_change(ds: xr.Dataset, path, provenance: dict | None = None) -> None:
                         "highest effect over the orders").font = Font(bold=True, size=12)
         cols = columns(ds)
         r = 3
-        for label, prefix in (("sequential (the order of the steps)", "effect_"), ("mean over all orders", "shapley_effect_"),
-                              ("lowest over the orders", "lowest_effect_"), ("highest over the orders", "highest_effect_")):
+        for label, prefix in (("sequential (the order of the steps)", "effect_"),
+                              ("mean over all orders", "shapley_effect_"),
+                              ("lowest over the orders", "lowest_effect_"),
+                              ("highest over the orders", "highest_effect_")):
             text_cell(ws, r, 1, label).font = Font(bold=True, size=11)
             for c, header in enumerate(["step"] + [c[0] for c in cols], start=1):
                 text_cell(ws, r + 1, c, header).font = BOLD
