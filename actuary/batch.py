@@ -29,6 +29,15 @@ YEARLY = ("insurable_wage_bill", "contributions", "total_expenditure", "reserve"
 NATIONAL_INDICATORS = ("expenditure_pct_gdp",)   # absent from a scheme-only valuation
 # sensitivities that move the national population or GDP (not run for a scheme-only valuation)
 NATIONAL_SENSITIVITIES = ("fertility", "net migration", "coverage")
+NO_SCHEME = ("{what} measure the contributory scheme (GAP, reserve); a floor costing alone (settings.scheme = no) "
+             "has none. Cost the floor beside its scheme, or compare floor-only workbooks with actuary valuate.")
+FLOOR_YEARLY = ("floor_cost_pct_gdp", "fiscal_cost_pct_gdp")   # also, when the case has a floor
+
+
+def yearly_names(base) -> tuple[str, ...]:
+    """YEARLY (without GDP ratios in a scheme-only valuation), and FLOOR_YEARLY when the case has a floor."""
+    return tuple(k for k in YEARLY if base.inputs.national or k not in NATIONAL_INDICATORS) + \
+        (FLOOR_YEARLY if base.inputs.has_floor else ())
 
 
 @dataclass(frozen=True)
@@ -174,7 +183,7 @@ def _run_one(base, scenario: Scenario) -> dict:
         return {"name": scenario.name, "error": f"{type(error).__name__}: {error}"}
     p, s = results.projection, results.summary
     return {"name": scenario.name,
-            "yearly": {k: p[k].values for k in YEARLY if k in p},   # a scheme-only valuation has no GDP
+            "yearly": {k: p[k].values for k in yearly_names(base)},
             "gap": s.gap.values, "horizon": s.horizon.values,
             "depletion_year": float(s.depletion_year), "actuarial_balance": float(s.actuarial_balance)}
 
@@ -188,6 +197,8 @@ def run_scenarios(base, scenarios: list[Scenario], workers: int | None = None, s
     """Run scenarios in process, on a local Dask cluster (``workers``) or an existing Dask scheduler
     (``scheduler`` address), in chunks; results are the same whichever way. Returns a Dataset with a
     ``scenario`` dimension; failed scenarios have ``status`` = their error and NaN results."""
+    if not base.inputs.has_scheme:
+        raise InputError(NO_SCHEME.format(what="Scenario and sensitivity runs"))
     base = base.replace(settings={"balance_sheet": "no"})
     chunks = [scenarios[i:i + chunk_size] for i in range(0, len(scenarios), chunk_size)]
     with _dask_client(workers, scheduler) as client:
@@ -314,7 +325,7 @@ def _scenario_dataset(base, outcomes) -> xr.Dataset:
     names = [o["name"] for o in outcomes]
     ok = [o for o in outcomes if "error" not in o]
     horizons = ok[0]["horizon"] if ok else np.array([years.size])
-    yearly = [k for k in YEARLY if base.inputs.national or k not in NATIONAL_INDICATORS]
+    yearly = yearly_names(base)
     data = {k: np.full((len(outcomes), years.size), np.nan) for k in yearly}
     gap = np.full((len(outcomes), horizons.size), np.nan)
     depletion = np.full(len(outcomes), np.nan)
@@ -337,6 +348,7 @@ def _scenario_dataset(base, outcomes) -> xr.Dataset:
     ds["actuarial_balance"] = ("scenario", balance)
     ds["status"] = ("scenario", np.array(status, dtype=object).astype(str))
     ds.attrs["failed"] = ", ".join(n for n, s in zip(names, status) if s != "ok")
+    ds.attrs.update(case_name=str(base.name), money_unit=base.inputs.settings["money_unit"])
     ds.attrs["national_population"] = base.inputs.settings["national_population"]
     return ds
 
@@ -379,9 +391,11 @@ def _sensitivities_of(ds: xr.Dataset) -> list[tuple[str, Scenario, Scenario]]:
 
 def tornado(ds: xr.Dataset, years_ahead=(25, 50)) -> list[dict]:
     """Rows of the tornado table: for each assumption, the full-horizon GAP, depletion year and reserve
-    ratio at +25/+50 years in the down and up scenarios, sorted by the GAP swing."""
+    ratio at +25/+50 years (those within the horizon; and, with a floor, its cost and the fiscal cost as % of
+    GDP) in the down and up scenarios, sorted by the GAP swing."""
     base = ds.sel(scenario="base")
     t0 = int(ds.year.values[0])
+    years_ahead = [n for n in years_ahead if n <= ds.sizes["year"]]
     rows = []
     for name, down, up in _sensitivities_of(ds):
         row = {"assumption": name}
@@ -391,7 +405,8 @@ def tornado(ds: xr.Dataset, years_ahead=(25, 50)) -> list[dict]:
             row[f"depletion_{side}"] = float(s.depletion_year)
             for n in years_ahead:
                 year = t0 + n - 1   # NaN beyond a shorter horizon
-                row[f"reserve_ratio_{n}_{side}"] = float(s.reserve_ratio.sel(year=year)) if year in ds.year else np.nan
+                for name in ("reserve_ratio",) + tuple(k for k in FLOOR_YEARLY if k in ds):
+                    row[f"{name}_{n}_{side}"] = float(s[name].sel(year=year)) if year in ds.year else np.nan
         row["gap_base"] = float(base.gap.isel(horizon=-1))
         row["swing"] = abs(row["gap_up"] - row["gap_down"])
         rows.append(row)
@@ -481,67 +496,131 @@ def read_scenarios(path, required: bool = False) -> list[Scenario]:
     return [Scenario(name, overrides) for name, overrides in scenarios.items()]
 
 
-def write_sensitivity(ds: xr.Dataset, path, provenance: dict | None = None) -> None:
-    """The sensitivity workbook: the tornado table and chart, every scenario's key results (names
-    and errors as literal text) and the sheet "About this run" (``provenance``)."""
-    from openpyxl import Workbook
-    from openpyxl.chart import BarChart, Reference
-    from openpyxl.styles import Font
+def _describe(scenario: Scenario) -> str:
+    """A scenario's overrides in words: "Nominal investment return +1.00 percentage point"."""
+    from .io.presentation import field_label
 
+    parts = []
+    for key, override in scenario.overrides.items():
+        label = field_label(key.partition(".")[2])
+        if isinstance(override, Shift):
+            parts.append(f"{label} {100 * override.value:+.2f} percentage point")
+        elif isinstance(override, (Scale, ClippedScale)):
+            parts.append(f"{label} x {override.value:g}")
+        else:
+            parts.append(f"{label} set to {override.value:g}" if isinstance(override, Set) else f"{label} {override}")
+    return ", ".join(parts)
+
+
+def write_sensitivity(ds: xr.Dataset, path, provenance: dict | None = None) -> None:
+    """The sensitivity workbook: the tornado table (general average premium, depletion year and
+    reserve ratios in the down and up runs of each assumption), every scenario's key results, the
+    reserve ratio and PAYG cost rate of every scenario year by year, and charts (tornado with its
+    labels clear of the bars, reserve ratio and PAYG cost rate of the base, optimistic and
+    pessimistic scenarios), each on its own page."""
+    from openpyxl import Workbook
+
+    from .io import presentation as pres
     from .io.provenance import add_about_sheet, for_api
-    from .io.safety import text_cell
+    from .io.results import ChartPages, SheetWriter, print_setup
     from .io.workbook import _atomic_save
 
+    case = ds.attrs.get("case_name", "valuation")
     rows = tornado(ds)
+    t0 = int(ds.year.values[0])
+    n_years = ds.sizes["year"]
+    ahead = [n for n in (25, 50) if n <= n_years]
     wb = Workbook()
     ws = wb.active
     ws.title = "Tornado"
-    ws.cell(row=1, column=1, value="Sensitivity of the general average premium (full horizon) and other "
-                                   "indicators to each assumption, down and up").font = Font(bold=True, size=12)
-    t0 = int(ds.year.values[0])
-    headers = ["assumption", "GAP change down", "GAP change up", "GAP down", "GAP base", "GAP up",
-               "depletion year down", "depletion year up", "reserve ratio +25y down", "reserve ratio +25y up",
-               "reserve ratio +50y down", "reserve ratio +50y up"]
-    for c, h in enumerate(headers, start=1):
-        ws.cell(row=2, column=c, value=h).font = Font(bold=True)
-        ws.column_dimensions[ws.cell(row=2, column=c).column_letter].width = max(12, len(h) + 2)
-    for r, row in enumerate(rows, start=3):
-        values = [row["assumption"], row["gap_down"] - row["gap_base"], row["gap_up"] - row["gap_base"],
-                  row["gap_down"], row["gap_base"], row["gap_up"], row["depletion_down"], row["depletion_up"],
-                  row["reserve_ratio_25_down"], row["reserve_ratio_25_up"], row["reserve_ratio_50_down"],
-                  row["reserve_ratio_50_up"]]
-        for c, v in enumerate(values, start=1):
-            if isinstance(v, float) and not np.isfinite(v):
-                v = "none"
-            cell = ws.cell(row=r, column=c, value=v)
-            if 2 <= c <= 6 and isinstance(v, float):
-                cell.number_format = "0.00%"
-    chart = BarChart()
-    chart.type = "bar"
-    chart.grouping = "clustered"
-    chart.overlap = 100
-    chart.title = "Tornado: change in the general average premium"
-    chart.add_data(Reference(ws, min_col=2, max_col=3, min_row=2, max_row=2 + len(rows)), titles_from_data=True)
-    chart.set_categories(Reference(ws, min_col=1, min_row=3, max_row=2 + len(rows)))
-    chart.y_axis.number_format = "0.0%"
-    chart.height, chart.width = 9, 18
-    ws.add_chart(chart, f"A{len(rows) + 5}")
+    writer = SheetWriter(ws)
+    writer.title(1, f"{case}: sensitivity of the general average premium over {n_years} years and other indicators "
+                    "to each assumption, moved down and up")
+    headers = ["Assumption", "GAP, base (% of insurable earnings)", "GAP, assumption down (%)",
+               "GAP, assumption up (%)", "Change down (percentage points)", "Change up (percentage points)",
+               "Depletion year, down", "Depletion year, up"]
+    formats = [None, "0.00%", "0.00%", "0.00%", "+0.00%;-0.00%;0.00%", "+0.00%;-0.00%;0.00%", "0", "0"]
+    for n in ahead:
+        headers += [f"Reserve ratio in {t0 + n - 1}, down (years of expenditure)",
+                    f"Reserve ratio in {t0 + n - 1}, up (years of expenditure)"]
+        formats += ["0.00", "0.00"]
+    floor = [k for k in FLOOR_YEARLY if k in ds]   # a social protection floor beside the scheme
+    for k in floor:
+        for n in ahead:
+            headers += [f"{pres.VARIABLES[k].label} in {t0 + n - 1}, {side} (% of GDP)" for side in ("down", "up")]
+            formats += ["0.00%", "0.00%"]
+    table = []
+    for row in rows:
+        values = [row["assumption"], row["gap_base"], row["gap_down"], row["gap_up"], row["gap_down"] - row["gap_base"],
+                  row["gap_up"] - row["gap_base"]]
+        values += ["none" if np.isnan(row[f"depletion_{side}"]) else int(row[f"depletion_{side}"])
+                   for side in ("down", "up")]
+        for n in ahead:
+            values += [row[f"reserve_ratio_{n}_down"], row[f"reserve_ratio_{n}_up"]]
+        for k in floor:   # percent in the data, a percentage format in the workbook
+            for n in ahead:
+                values += [row[f"{k}_{n}_down"] / 100, row[f"{k}_{n}_up"] / 100]
+        table.append(values)
+    writer.table(2, headers, table, formats)
+    note = 3 + len(table) + 1
+    for k, (name, down, up) in enumerate(_sensitivities_of(ds)):
+        writer.note(note + k, f"{name.capitalize()}: down = {_describe(down)}; up = {_describe(up)}.")
+    writer.fit()
+    ws.freeze_panes = "B3"
+    print_setup(ws, case)
 
     ws = wb.create_sheet("Scenarios")
-    headers = ["scenario", "status", "depletion year", "actuarial balance"] + \
-        [f"GAP {int(h)}y" for h in ds.horizon.values] + [f"reserve ratio {t0 + 24}", f"reserve ratio {t0 + 49}"]
-    for c, h in enumerate(headers, start=1):
-        ws.cell(row=1, column=c, value=h).font = Font(bold=True)
-    for r, name in enumerate(ds.scenario.values, start=2):
+    writer = SheetWriter(ws)
+    writer.title(1, "Key results of every scenario")
+    headers = ["Scenario", "Status", "Depletion year", "Actuarial balance (% of insurable earnings)"] + \
+        [f"GAP over {int(h)} years (% of insurable earnings)" for h in ds.horizon.values] + \
+        [f"Reserve ratio in {t0 + n - 1} (years of expenditure)" for n in ahead] + \
+        [f"{pres.VARIABLES[k].label} in {t0 + n - 1} (% of GDP)" for k in floor for n in ahead]
+    formats = [None, None, "0", "0.00%"] + ["0.00%"] * ds.sizes["horizon"] + ["0.00"] * len(ahead) + \
+        ["0.00%"] * (len(floor) * len(ahead))
+    table = []
+    for name in ds.scenario.values:
         s = ds.sel(scenario=name)
-        values = [str(name), str(s.status.values), float(s.depletion_year), float(s.actuarial_balance)]
-        values += [float(g) for g in s.gap.values]
-        values += [float(s.reserve_ratio.sel(year=t0 + 24)) if t0 + 24 in ds.year else None,
-                   float(s.reserve_ratio.sel(year=t0 + 49)) if t0 + 49 in ds.year else None]
-        for c, v in enumerate(values, start=1):
-            if isinstance(v, str):
-                text_cell(ws, r, c, v)
-            else:
-                ws.cell(row=r, column=c, value=None if isinstance(v, float) and not np.isfinite(v) else v)
-    add_about_sheet(wb, provenance or for_api(None, "batch.write_sensitivity"))
+        depletion = float(s.depletion_year)
+        table.append([str(name), str(s.status.values), "none" if np.isnan(depletion) else int(depletion),
+                      float(s.actuarial_balance)] + [float(g) for g in s.gap.values] +
+                     [float(s.reserve_ratio.sel(year=t0 + n - 1)) for n in ahead] +
+                     [float(s[k].sel(year=t0 + n - 1)) / 100 for k in floor for n in ahead])
+    writer.table(2, headers, table, formats)
+    writer.fit()
+    ws.freeze_panes = "B3"
+    print_setup(ws, case)
+
+    unit = ds.attrs.get("money_unit", "millions")
+    for name in ("reserve_ratio", "paygo_cost_rate", "reserve", "contributions", "total_expenditure", *floor):
+        if name not in ds:
+            continue
+        variable = pres.VARIABLES[name]
+        label = pres.header(variable.label, pres.unit_text(variable, unit))
+        ws = wb.create_sheet(f"{variable.label.split(',')[0][:20]} by scenario")
+        writer = SheetWriter(ws)
+        writer.title(1, f"{label} by year and scenario")
+        names = [str(n) for n in ds.scenario.values]
+        columns = [pres.shown(ds[name].sel(scenario=n).values, variable.kind, unit) for n in ds.scenario.values]
+        table = [[int(y)] + [c[i] for c in columns] for i, y in enumerate(ds.year.values)]
+        writer.table(2, ["Year"] + names, table, ["0"] + [pres.number_format(variable.kind)] * len(names))
+        writer.fit()
+        ws.freeze_panes = "B3"
+        print_setup(ws, case)
+
+    charts = ChartPages(wb, case)
+    charts.bars(f"Tornado: change in the general average premium over {n_years} years",
+                "Change in the GAP (percentage points of insurable earnings)", [r["assumption"] for r in rows],
+                {"Assumption down": np.array([r["gap_down"] - r["gap_base"] for r in rows]),
+                 "Assumption up": np.array([r["gap_up"] - r["gap_base"] for r in rows])}, "+0.0%;-0.0%;0.0%")
+    shown = [n for n in ("base", "optimistic", "pessimistic") if n in ds.scenario.values]
+    charts.line("Reserve ratio: base, optimistic and pessimistic scenarios", "years of expenditure", ds.year.values,
+                {n: ds.reserve_ratio.sel(scenario=n).values for n in shown}, "0.0")
+    charts.line("PAYG cost rate: base, optimistic and pessimistic scenarios", "% of insurable earnings",
+                ds.year.values, {n: ds.paygo_cost_rate.sel(scenario=n).values for n in shown}, "0%")
+    charts.finish()
+    if provenance is None:
+        provenance = for_api(None, "batch.write_sensitivity")
+        provenance["case_name"] = case
+    add_about_sheet(wb, provenance)
     _atomic_save(wb, path)

@@ -13,7 +13,9 @@ groupings and orders, down to single inputs):
     demographic       demography: national population, fertility, mortality, migration
     economic          economy
     behavioural       behaviour: participation, coverage, densities, decrements, family statistics
-    provisions        scheme: the legislation
+    provisions        scheme: the legislation; the social protection floor (group floor) and the economy inputs
+                      only the floor uses (economy.poverty_line, government_expenditure_pct_gdp and
+                      government_revenue_pct_gdp), so that a floor introduced, changed or removed is one step
     methods           settings: horizon, GAP horizons, scaled-premium and depletion rules, ...
 
 A group name in a step covers the fields of that group not named in any other step (so ``scheme`` after a
@@ -23,12 +25,17 @@ been applied, from the previous case (rolled forward if the valuation period has
 dependent inputs are taken by projection year (the current case's first year becomes the case's first year)
 and extended past their end by holding their last values, or cut, to the case's horizon (the methods step
 changes the horizon); an initial refund balance is dropped by a case whose provisions keep none. The ages
-and the service grid (settings.min_age, max_age, max_service) must be the same in both cases.
+and the service grid (settings.min_age, max_age, max_service) must be the same in both cases, and both must
+value the contributory scheme (a floor costing alone, settings.scheme = no, has no GAP or reserve to explain).
 
 Measures at every step, with the names of ``Results.summary``: ``gap`` by horizon (those of either case that
 both project), ``actuarial_balance``, ``scaled_premium`` of the first period, ``depletion_year``, every other
 scalar of the summary (payable shares, terminal funding rate, balance-sheet items and average premiums when
-both cases compute them), and ``reserve_ratio`` at chosen years. ``effect_<measure>`` is the difference from
+both cases compute them), ``reserve_ratio`` at chosen years and, when either case costs a social protection
+floor, the present values and GDP level shares of the floor's cost and of the fiscal cost by horizon
+(``floor_cost_present_value``, ``floor_cost_level_pct_gdp``, ``fiscal_cost_present_value``,
+``fiscal_cost_level_pct_gdp``; a case without a floor costs none and its fiscal cost is the state's flows to
+the scheme). ``effect_<measure>`` is the difference from
 the step before (NaN at ``previous``). Depletion year: a case whose reserve lasts the whole projection counts
 as depleting in the year after its last projection year (a lower bound, flagged by ``depleted`` False), so
 that effects stay finite and add up; an effect involving such a case is the least the depletion moved.
@@ -50,11 +57,15 @@ import numpy as np
 import xarray as xr
 
 from . import indicators
-from .inputs import FIELDS, P, Y
+from .floor import STATE_FLOWS, floor_summary
+from .inputs import FB, FIELDS, P, Y
 from .rollforward import history_ending, roll_forward, scaled_premium_starts, years_from
 from .validation import InputError
 
 VALUATION_DATE = "settings.valuation_year"
+# the floor and the economy inputs only the floor uses: one step, so that a floor can come or go in it
+FLOOR_INPUTS = ("floor", "economy.poverty_line", "economy.government_expenditure_pct_gdp",
+                "economy.government_revenue_pct_gdp")
 # the mapping table of the default steps (step name, inputs: groups or group.field)
 DEFAULT_STEPS = (
     ("valuation period", (VALUATION_DATE,)),
@@ -62,7 +73,7 @@ DEFAULT_STEPS = (
     ("demographic", ("demography",)),
     ("economic", ("economy",)),
     ("behavioural", ("behaviour",)),
-    ("provisions", ("scheme",)),
+    ("provisions", ("scheme",) + FLOOR_INPUTS),
     ("methods", ("settings",)),
 )
 MAX_ALL_ORDERS = 7
@@ -205,6 +216,14 @@ class _Cases:
     def __init__(self, previous, current, steps: list[Step]):
         self.previous, self.current, self.steps = previous, current, steps
         ps, cs = previous.inputs.settings, current.inputs.settings
+        for role, case in (("PREVIOUS", previous), ("CURRENT", current)):
+            if not case.inputs.has_scheme:
+                raise InputError(
+                    f"{role} ({case.name}) is a social protection floor costing alone (settings.scheme = no): the "
+                    "analysis of change explains the change in the scheme's GAP, actuarial balance, depletion year "
+                    "and reserve, which a floor costing alone does not have. Compare the two floor costings' "
+                    "results directly, or give both cases the scheme (the floor's effect is then part of the "
+                    "provisions step).", field="settings.scheme")
         for key in SHAPE_SETTINGS:
             if ps[key] != cs[key]:
                 wider = min(ps[key], cs[key]) if key == "min_age" else max(ps[key], cs[key])
@@ -317,6 +336,7 @@ class _Cases:
 class _MeasureSpec:
     horizons: tuple[int, ...]
     years: tuple[int, ...]       # reserve ratio at the end of these years
+    floor: bool = False          # either case costs a social protection floor
 
 
 def _measures(results, valuation, spec: _MeasureSpec) -> dict:
@@ -333,7 +353,25 @@ def _measures(results, valuation, spec: _MeasureSpec) -> dict:
         if not da.dims and name not in out:
             out[name] = float(da.values)
     out["reserve_ratio"] = p.reserve_ratio.sel(year=list(spec.years)).values.astype(float)
+    if spec.floor and "gdp" in p:
+        out.update(_floor_measures(p, spec.horizons))
     return out
+
+
+def _floor_measures(projection: xr.Dataset, horizons) -> dict:
+    """Present values at the case's valuation date over each horizon, and level shares of GDP, of the social
+    protection floor's cost and of the fiscal cost (:func:`actuary.floor.floor_summary`); a case without a
+    floor costs none, and its fiscal cost is the state's flows to the scheme (:data:`actuary.floor.STATE_FLOWS`)."""
+    keep = ["investment_return", "gdp"]
+    if "floor_cost" in projection:
+        ds = projection[keep + ["floor_cost", "fiscal_cost"]]
+    else:
+        years = projection.sizes["year"]
+        fiscal = sum((projection[name].values for name, _ in STATE_FLOWS if name in projection), np.zeros(years))
+        ds = projection[keep].assign(floor_cost=(("year", FB), np.zeros((years, 1))), fiscal_cost=("year", fiscal))
+    data, computed = floor_summary(ds, horizons)
+    at = [computed.index(h) for h in horizons]
+    return {name: values[at] for name, (_, values, _) in data.items()}
 
 
 def _spec(previous, current, reserve_ratio_years) -> _MeasureSpec:
@@ -351,7 +389,7 @@ def _spec(previous, current, reserve_ratio_years) -> _MeasureSpec:
             raise InputError(f"Reserve ratio year {y}: every case of the analysis of change projects the years "
                              f"{first}..{last} (from the current valuation year to the shorter horizon's end); "
                              "choose years within them.")
-    return _MeasureSpec(horizons, years)
+    return _MeasureSpec(horizons, years, previous.inputs.has_floor or current.inputs.has_floor)
 
 
 MEASURE_NOTES = {
@@ -361,7 +399,16 @@ MEASURE_NOTES = {
     "scaled_premium": "scaled premium of the first period",
     "gap": "general average premium over the next n years (horizons both cases project)",
     "reserve_ratio": "reserve at the end of the year / expenditure of the year",
+    "floor_cost_present_value": "present value of the social protection floor's cost over the next n years",
+    "floor_cost_level_pct_gdp": "constant share of GDP with the present value of the floor's cost over the next n "
+                                "years",
+    "fiscal_cost_present_value": "present value of the fiscal cost (floor, state subsidy, minimum-pension top-up) "
+                                 "over the next n years",
+    "fiscal_cost_level_pct_gdp": "constant share of GDP with the present value of the fiscal cost over the next n "
+                                 "years",
 }
+FLOOR_UNITS = {"floor_cost_present_value": "currency at the valuation date", "floor_cost_level_pct_gdp": "percent",
+               "fiscal_cost_present_value": "currency at the valuation date", "fiscal_cost_level_pct_gdp": "percent"}
 
 
 def analysis_of_change(previous, current, steps=None, all_orders: bool = False,
@@ -391,7 +438,7 @@ def analysis_of_change(previous, current, steps=None, all_orders: bool = False,
     names = [k for k in values[frozenset()] if all(k in v for v in values.values())]
     sequence = [frozenset(range(k)) for k in range(n + 1)]
     step_names = ["previous"] + [s.name for s in resolved]
-    dims = {"gap": ("horizon",), "reserve_ratio": ("year",)}
+    dims = {"gap": ("horizon",), "reserve_ratio": ("year",), **{name: ("horizon",) for name in FLOOR_UNITS}}
     data = {}
     for name in names:
         stacked = np.array([np.asarray(values[subset][name], dtype=float) for subset in sequence])
@@ -401,9 +448,10 @@ def analysis_of_change(previous, current, steps=None, all_orders: bool = False,
             continue
         extra = dims.get(name, ())
         attrs = {"description": MEASURE_NOTES.get(name, "")}
-        summary_attrs = cases.run(frozenset()).summary[name].attrs if name in cases.run(frozenset()).summary else {}
-        if "units" in summary_attrs:
-            attrs["units"] = summary_attrs["units"]
+        summary = cases.run(frozenset()).summary
+        units = summary[name].attrs.get("units") if name in summary else FLOOR_UNITS.get(name)
+        if units:
+            attrs["units"] = units
         effect = np.full_like(stacked, np.nan)
         effect[1:] = stacked[1:] - stacked[:-1]
         data[name] = (("step",) + extra, stacked, attrs)

@@ -206,19 +206,22 @@ def valuate(workbook: Path | None, out: Path, name: str | None):
             dataset.to_netcdf(outputs.path(nc_name))
         xlsx_path, nc_path = outputs.commit()
     print_summary(valuation.name, results)
-    _wrote(xlsx_path, "summary, projection and financing tables, balance sheet, charts")
+    _wrote(xlsx_path, "summary, demography, social protection floor, charts" if not valuation.inputs.has_scheme
+           else "summary, projection and financing tables, balance sheet, charts")
     _wrote(nc_path, "the full results Dataset, summary values prefixed summary_")
 
 
 @main.command()
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--demo", is_flag=True, help="Fill the workbook with the Demoland case instead of leaving it blank.")
+@click.option("--floor-only", "floor_only", is_flag=True,
+              help="A social protection floor costing alone (no contributory scheme), filled for Demoland.")
 @click.option("--force", is_flag=True, help="Replace PATH if it exists (otherwise an existing file is refused).")
 @guarded
-def template(path: Path, demo: bool, force: bool):
-    """Write a valuation workbook: blank (laid out for Demoland's years and ages) or, with --demo,
-    filled with the Demoland case."""
-    from .valuation import Valuation
+def template(path: Path, demo: bool, floor_only: bool, force: bool):
+    """Write a valuation workbook: blank (laid out for Demoland's years and ages), with --demo filled with
+    the Demoland case, or with --floor-only Demoland's social protection floor costed alone."""
+    from .valuation import DEMOLAND_FLOOR_ONLY, Valuation
 
     if path.suffix.lower() != ".xlsx":
         fail(f"{path}: the template is an Excel workbook; give a path ending in .xlsx.")
@@ -228,10 +231,14 @@ def template(path: Path, demo: bool, force: bool):
         fail(f"{path}: exists; the template never replaces a file silently. Give another path, or --force to "
              "replace it.")
     try:
-        Valuation.demo().to_workbook(path, blank=not demo)
+        if floor_only:
+            _load_case(DEMOLAND_FLOOR_ONLY)[1].to_workbook(path)
+        else:
+            Valuation.demo().to_workbook(path, blank=not demo)
     except OSError as error:
         fail(f"{path}: cannot be written ({error.strerror or error}).")
-    _wrote(path, f"{'the Demoland case' if demo else 'blank inputs'}; yellow cells are inputs")
+    _wrote(path, "Demoland's social protection floor costed alone; yellow cells are inputs" if floor_only else
+           f"{'the Demoland case' if demo else 'blank inputs'}; yellow cells are inputs")
 
 
 def _load_case(workbook: Path | None):
@@ -370,6 +377,8 @@ def stochastic_command(workbook, n_paths, seed, chunk_size, out, name, workers, 
 
 def print_summary(name, results) -> None:
     p, s = results.projection, results.summary
+    if "paygo_cost_rate" not in p:
+        return print_floor_summary(name, results)
     table = Table(title=escape(f"{name}: valuation at 1 January {p.attrs['valuation_year']}, "
                                f"{p.attrs['horizon']} years"))
     with_gdp = "expenditure_pct_gdp" in p   # a scheme-only valuation has no GDP
@@ -399,6 +408,29 @@ def print_summary(name, results) -> None:
     console.print("The break-even rate balances each year's income and expenditure on the basis of the contribution "
                   "rate (collection, administration on contributions, state subsidy); the PAYG cost rate is "
                   "expenditure / insurable earnings.")
+    if "floor_cost" in p:
+        console.print(f"Social protection floor: {float(p.floor_cost_pct_gdp[0]):.2f}% of GDP in {int(p.year[0])}, "
+                      f"{float(p.floor_cost_pct_gdp[-1]):.2f}% in {int(p.year[-1])}; fiscal cost (floor + state "
+                      f"subsidy) {float(p.fiscal_cost_pct_gdp[0]):.2f}% and {float(p.fiscal_cost_pct_gdp[-1]):.2f}% "
+                      "of GDP")
+
+
+def print_floor_summary(name, results) -> None:
+    """A floor costing alone: floor cost by benefit as a percentage of GDP every ten years."""
+    p, s = results.projection, results.summary
+    table = Table(title=f"{name}: social protection floor at 1 January {p.attrs['valuation_year']}, "
+                        f"{p.attrs['horizon']} years (% of GDP)")
+    benefits = [str(b) for b in p.floor_benefit.values]
+    for column in ["year", *benefits, "total"]:
+        table.add_column(column, justify="right")
+    years = p.year.values
+    for year in [years[0], *[y for y in years if (y - years[0]) % 10 == 9]]:
+        row = p.sel(year=year)
+        table.add_row(str(year), *(f"{float(v):.2f}%" for v in row.floor_cost_pct_gdp_by_benefit.values),
+                      f"{float(row.floor_cost_pct_gdp):.2f}%")
+    console.print(table)
+    levels = ", ".join(f"{int(h)} years {float(v):.2f}%" for h, v in zip(s.horizon.values, s.floor_cost_level_pct_gdp.values))
+    console.print(f"Level cost (% of GDP with the same present value): {levels}")
 
 
 from .data.cli import data_command, experience_command, synth_command  # noqa: E402  (member-data commands)
@@ -407,9 +439,34 @@ main.add_command(data_command)
 main.add_command(synth_command)
 main.add_command(experience_command)
 
+
+@main.command("report")
+@click.argument("workbook", required=False, type=click.Path(path_type=Path))
+@OUT
+@NAME
+@click.option("--with-sensitivity", is_flag=True,
+              help="Add the sensitivity chapter (standard sensitivities, optimistic and pessimistic scenarios and "
+                   "the workbook's Scenarios sheet).")
+@click.option("--with-stochastic", "paths", type=click.IntRange(min=1), metavar="N",
+              help="Add the stochastic chapter with N paths (parameters from the workbook's Stochastic sheet).")
+@click.option("--seed", type=click.IntRange(0, 2 ** 63 - 1), default=0, show_default=True,
+              help="Random seed of the stochastic paths.")
+@guarded
+def report_command(workbook, out, name, with_sensitivity, paths, seed):
+    """Write the valuation report: NAME-report.html (self-contained, figures embedded) and NAME-report.pdf
+    (printed by headless Chromium, else WeasyPrint), NAME from the workbook's file name (or --name).
+
+    WORKBOOK is a valuation workbook (.xlsx) or a case folder; without it, the embedded Demoland case runs.
+    """
+    from .report.command import run_report
+
+    run_report(workbook, out, name, with_sensitivity, paths, seed)
+
+
 from .cli_change import change_command  # noqa: E402  (analysis of change)
 
 main.add_command(change_command)
+
 
 if __name__ == "__main__":
     main()

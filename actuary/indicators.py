@@ -77,15 +77,21 @@ class Flows:
         self.expenditure = outgo + (a_b * outgo + a_c * self.contributions)
         self.net_cost = (1 + a_b) * outgo - self.subsidy
         self.contribution_base = self.collection * (1 - a_c) * self.wage_bill
-        growth = 1.0 + self.investment_return
-        self.root = np.sqrt(growth)
-        self.v_end = np.cumprod(1.0 / growth)
-        self.v_mid = np.concatenate([[1.0], self.v_end[:-1]]) / self.root
+        self.root = np.sqrt(1.0 + self.investment_return)
+        self.v_mid, self.v_end = discount_by_returns(self.investment_return)
 
     def pv(self, flow: np.ndarray, years: int | None = None) -> float:
         """Present value at the valuation date of a yearly flow (mid-year), over the first ``years`` years."""
         n = flow.size if years is None else years
         return float(np.sum(self.v_mid[:n] * flow[:n]))
+
+
+def discount_by_returns(investment_return: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(v_mid, v_end) from the yearly returns: v_t^mid = prod_{u<t} (1+i_u)^-1 x (1+i_t)^-1/2 for mid-year
+    flows, v_t = prod_{u<=t} (1+i_u)^-1 for end-of-year stocks."""
+    growth = 1.0 + investment_return
+    v_end = np.cumprod(1.0 / growth)
+    return np.concatenate([[1.0], v_end[:-1]]) / np.sqrt(growth), v_end
 
 
 def _held(values: np.ndarray, n: int) -> np.ndarray:
@@ -128,10 +134,15 @@ def general_average_premium(ds, years: int, terminal_reserve: float = 0.0) -> fl
     return cost / base
 
 
+def summary_horizons(n_years: int, horizons) -> list[int]:
+    """The horizons of the summary values: those within the projection, and the full horizon."""
+    return sorted({int(h) for h in horizons if 0 < int(h) <= n_years} | {n_years})
+
+
 def gap_by_horizon(ds, horizons, terminal_reserve: float = 0.0) -> xr.DataArray:
     f = _flows(ds)
     n_years = f.year.size
-    horizons = sorted({int(h) for h in horizons if 0 < int(h) <= n_years} | {n_years})
+    horizons = summary_horizons(n_years, horizons)
     values = [general_average_premium(f, h, terminal_reserve) for h in horizons]
     ending = "a reserve of zero" if not terminal_reserve else \
         f"a reserve of {terminal_reserve:g} times that year's expenditure"
@@ -158,9 +169,10 @@ def depletion_year(ds) -> int | None:
 
 
 def summary(ds: xr.Dataset, settings: dict, parts: dict[str, xr.Dataset] | None = None,
-            following: xr.Dataset | None = None) -> xr.Dataset:
+            following: xr.Dataset | None = None, extra: dict | None = None) -> xr.Dataset:
     """Summary values: GAP by horizon, depletion year and payable shares, scaled premium, actuarial balance,
-    terminal funding and (given the closed-group runs ``parts``) the balance sheet and average premiums.
+    terminal funding and (given the closed-group runs ``parts``) the balance sheet and average premiums;
+    ``extra`` variables (name -> (dims, values, attrs), e.g. the floor's present values by horizon) join them.
 
     ``following``: the projection of the year(s) after the horizon, for an actuarial balance over the
     whole horizon (whose target fund is the next year's expenditure)."""
@@ -175,6 +187,7 @@ def summary(ds: xr.Dataset, settings: dict, parts: dict[str, xr.Dataset] | None 
     terminal = float(ds["terminal_funding_rate"].values[-1])
     out = xr.Dataset(
         {
+            **(extra or {}),
             "gap": gap_by_horizon(f, settings["gap_horizons"], settings["gap_terminal_reserve"]),
             "depletion_year": ((), np.nan if depleted is None else float(f.year[depleted]),
                                {"description": "first year whose benefits the year's income and the reserve left "

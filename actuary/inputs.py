@@ -16,6 +16,11 @@ Coordinates (from the settings):
     service  0 .. max_service               completed years of credited service
     benefit  old_age, invalidity, widow, orphan
     past_year  t0 - M .. t0 - 1             years of economic history (M: the longest history given, 0 without)
+    floor_benefit  the benefits of the social protection floor, named by the user (group ``floor``)
+
+A case may be a social protection floor costing alone (``settings.scheme = "no"``): then only the
+national inputs are given (economy, demography, ``behaviour.participation`` for GDP, the floor) and
+every input of the contributory scheme is absent (giving one is an error). See :mod:`actuary.floor`.
 """
 
 from __future__ import annotations
@@ -117,6 +122,7 @@ class Field:
 
 
 Y, S, A, K, B, P = "year", "sex", "age", "service", "benefit", "past_year"
+FB = "floor_benefit"
 
 FIELDS: dict[str, dict[str, Field]] = {
     "settings": {
@@ -174,6 +180,12 @@ FIELDS: dict[str, dict[str, Field]] = {
                                      "bears the investment return) or payable (the reserve never falls below zero; "
                                      "benefits are paid at the share that the year's income and any remaining "
                                      "reserve can pay)"),
+        "money_unit": Field((), "choice", "millions", choices=("units", "thousands", "millions", "billions"),
+                            doc="unit of money amounts in the results workbooks and the report, stated in every "
+                                "header (the netCDF file keeps currency units)"),
+        "scheme": Field((), "choice", "yes", choices=("yes", "no"),
+                        doc="no: a social protection floor costing alone (population, economy, labour force "
+                            "participation and the Floor sheet; no scheme provisions, insured or pensioners)"),
     },
     "scheme": {
         "contribution_rate": Field((Y,), "amount", units="share of insurable earnings"),
@@ -262,6 +274,14 @@ FIELDS: dict[str, dict[str, Field]] = {
                                        "nominal wage growth (1 + inflation)(1 + real wage growth) - 1 of those years "
                                        "and of t0; years before the first one given take its rate (default: every "
                                        "year before t0 takes the valuation year's real wage growth)"),
+        "poverty_line": Field((Y,), "positive", None, "currency a year per person, in each year's money",
+                              "national poverty line (floor benefits on the poverty_line basis)"),
+        "government_expenditure_pct_gdp": Field((Y,), "positive", None, "percent of GDP (35 = 35%)",
+                                                "general government expenditure (ratios of the floor's cost)",
+                                                bounds=Bounds(1.0, 100.0, open_low=True)),
+        "government_revenue_pct_gdp": Field((Y,), "positive", None, "percent of GDP (35 = 35%)",
+                                            "general government revenue (ratios of the floor's cost)",
+                                            bounds=Bounds(1.0, 100.0, open_low=True)),
     },
     "demography": {
         "population": Field((S, A), "count", None, "persons at 1 January t0", "required with a national population",
@@ -337,6 +357,32 @@ FIELDS: dict[str, dict[str, Field]] = {
                                         "as accrued_units, for the initial inactive insured", fill=0.0),
         "reserve": Field((), "number", 0.0, "currency at 1 January t0"),
     },
+    # the social protection floor: one entry per benefit (the Floor sheet's rows), see actuary.floor
+    "floor": {
+        "kind": Field((FB,), "choice", choices=("old_age", "disability", "child", "maternity", "other"),
+                      doc="maternity counts the year's births by the mother's age; the others the population "
+                          "of eligible sex and age"),
+        "sex": Field((FB,), "choice", "both", choices=("both", "male", "female"), doc="sex of the beneficiaries"),
+        "min_age": Field((FB,), "age", 0, "years", "youngest eligible age (completed age), inclusive"),
+        "max_age": Field((FB,), "age", np.inf, "years", "oldest eligible age, inclusive (blank: no upper limit)"),
+        "amount": Field((FB,), "amount", units="a year per beneficiary: currency at t0, or a share of the basis",
+                        doc="benefit level (see basis)"),
+        "basis": Field((FB,), "choice", "currency", choices=("currency", "gdp_per_capita", "average_wage",
+                                                              "poverty_line"),
+                       doc="currency: an amount at the valuation year indexed by 'indexation'; otherwise a share "
+                           "of GDP per capita, of the national average wage or of economy.poverty_line, each year"),
+        "indexation": Field((FB,), "choice", "prices", choices=("prices", "wages", "none"),
+                            doc="indexation of a currency amount (blank for the other bases)"),
+        "take_up": Field((Y, FB), "probability", 1.0, "share of the eligible",
+                         "share of the eligible who receive it (a phase-in year by year in the Floor take-up sheet)"),
+        "test": Field((FB,), "choice", "universal", choices=("universal", "pension_tested", "top_up"),
+                      doc="universal; pension_tested: only those without a scheme pension; top_up: scheme "
+                          "pensioners receive the difference up to the amount"),
+        "admin_share": Field((FB,), "probability", 0.0, "x benefits", "administration cost of the benefit"),
+        "eligibility": Field((FB, S, A), "probability", 1.0, "share of the population of the cell",
+                             "targeting (e.g. the share below the poverty line) or disability prevalence",
+                             population_ages=True, fill=1.0),
+    },
 }
 # initial-state inputs recording exact service and accrued units per cell (past_service_credit must then be 1)
 EXACT_SERVICE = ("credited_service", "accrued_units", "inactive_credited_service", "inactive_accrued_units")
@@ -350,6 +396,21 @@ NATIONAL_ONLY = {"settings": ("migration_timing",),
                  "demography": ("population", "fertility", "sex_ratio_at_birth", "net_migration"),
                  "economy": ("gdp", "unemployment_rate", "productivity_growth"),
                  "behaviour": ("participation", "coverage")}
+
+# the inputs a floor costing alone (settings.scheme = "no") may have: None = every field of the group
+# (the economic history before t0 serves the scheme's earnings and indexation only)
+WITHOUT_SCHEME = {"economy": tuple(k for k in FIELDS["economy"] if not k.startswith("past_")), "demography": None,
+                  "behaviour": ("participation",), "floor": None}
+SCHEME_SETTINGS = ("max_service", "max_retirement_age", "new_entrant_method", "scaled_premium_period",
+                   "scaled_premium_target", "balance_sheet", "scaled_premium_rule", "scaled_premium_check",
+                   "scaled_premium_periods", "actuarial_balance_period", "gap_terminal_reserve", "after_depletion")
+
+
+def without_scheme(group: str, name: str) -> bool:
+    """Whether input ``group.name`` exists without a contributory scheme (settings.scheme = "no")."""
+    if group == "settings":
+        return name not in SCHEME_SETTINGS
+    return group in WITHOUT_SCHEME and (WITHOUT_SCHEME[group] is None or name in WITHOUT_SCHEME[group])
 
 
 def accrual_schedule(points, max_service: int = 50) -> xr.DataArray:
@@ -595,9 +656,9 @@ class Inputs:
     """All validated inputs of a valuation, by group: ``inputs.scheme['contribution_rate']``."""
 
     def __init__(self, settings: dict, scheme: dict, economy: dict, demography: dict, behaviour: dict,
-                 initial: dict):
+                 initial: dict, floor: dict | None = None):
         raw = {"settings": settings, "scheme": scheme, "economy": economy, "demography": demography,
-               "behaviour": behaviour, "initial": initial}
+               "behaviour": behaviour, "initial": initial, "floor": {} if floor is None else floor}
         for group, values in raw.items():
             if not isinstance(values, dict):
                 raise InputError(f"Input group '{group}' must be a mapping of field names to values.")
@@ -607,9 +668,23 @@ class Inputs:
                                  f"known fields: {', '.join(FIELDS[group])}.")
         self.settings = self.check_settings(raw["settings"])
         self.coords = coordinates(self.settings, history_years(raw["economy"]))
+        if not self.has_scheme:
+            _refuse_scheme_inputs(raw)
         for group in ("scheme", "economy", "demography", "behaviour", "initial"):
             setattr(self, group, self._group(group, raw[group]))
         self._cross_checks(raw)
+        from .floor import validate_floor
+
+        self.floor = validate_floor(raw["floor"], self)
+
+    @property
+    def has_scheme(self) -> bool:
+        """False for a social protection floor costing alone (settings.scheme = "no")."""
+        return self.settings["scheme"] == "yes"
+
+    @property
+    def has_floor(self) -> bool:
+        return bool(self.floor)
 
     @staticmethod
     def check_settings(values: dict) -> dict:
@@ -632,6 +707,9 @@ class Inputs:
         out = {}
         for key, field in FIELDS[group].items():
             name = f"{group}.{key}"
+            if not self.has_scheme and not without_scheme(group, key):
+                out[key] = None
+                continue
             value = _value(name, field, values, key)
             if value is None:
                 out[key] = None
@@ -647,6 +725,14 @@ class Inputs:
 
     def _cross_checks(self, raw: dict) -> None:
         s, sch, beh = self.settings, self.scheme, self.behaviour
+        if self.economy["productivity_growth"] is None:
+            self.economy["productivity_growth"] = self.economy["real_wage_growth"].copy().rename("productivity_growth")
+        if not self.has_scheme:  # a floor costing alone: the national population without the scheme
+            for group, key in NATIONAL_REQUIRED:
+                if without_scheme(group, key) and getattr(self, group)[key] is None:
+                    raise InputError(f"Input '{group}.{key}' is required ({FIELDS[group][key].units}) for a social "
+                                     "protection floor costing alone (settings.scheme 'no').", field=f"{group}.{key}")
+            return
         if sch["early_retirement_age"] is None:
             sch["early_retirement_age"] = sch["normal_retirement_age"].copy().rename("early_retirement_age")
         for key in ("normal_retirement_age", "early_retirement_age"):
@@ -673,8 +759,6 @@ class Inputs:
         if sch["reference_earnings_years"] < 0:
             raise InputError(f"Input 'scheme.reference_earnings_years': value {sch['reference_earnings_years']} "
                              "must be >= 0 (0: whole career).")
-        if self.economy["productivity_growth"] is None:
-            self.economy["productivity_growth"] = self.economy["real_wage_growth"].copy().rename("productivity_growth")
         refund = sch["grant_type"] == "refund" or sch["exit_benefit"] == "refund"
         for key in ("refund_contribution_rate", "refund_interest"):
             if key in raw["scheme"] and not refund:
@@ -811,3 +895,17 @@ class Inputs:
 
     def as_dict(self) -> dict[str, dict]:
         return {g: dict(getattr(self, g)) for g in FIELDS}
+
+
+def _refuse_scheme_inputs(raw: dict) -> None:
+    """A floor costing alone (settings.scheme = "no") has no scheme: any scheme input given is an error."""
+    for group, values in raw.items():
+        for name in values:
+            if not without_scheme(group, name) and not (name == "balance_sheet" and values[name] == "no"):
+                raise InputError(f"Input '{group}.{name}' belongs to the contributory scheme, but settings.scheme is "
+                                 "'no' (a social protection floor costing alone); remove it or set settings.scheme "
+                                 "to 'yes'.", field=f"{group}.{name}")
+    if not raw["floor"]:
+        raise InputError("Input 'settings.scheme' is 'no' (a social protection floor costing alone), but no floor "
+                         "benefit is given; add the Floor sheet (floor.kind, floor.amount, ...) or set "
+                         "settings.scheme to 'yes'.", field="settings.scheme")

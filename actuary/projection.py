@@ -18,7 +18,7 @@ import numpy as np
 import xarray as xr
 
 from . import series
-from .inputs import BENEFITS, Inputs, coordinates
+from .inputs import BENEFITS, FB, Inputs, coordinates
 from .kernels.population import project_population_kernel
 from .kernels.scheme import (ACTIVE, BALANCE, EXIT_CODES, INACTIVE, INACTIVE_BALANCE, INACTIVE_SERVICE,
                              INACTIVE_UNITS, NEXT, SERVICE, UNITS, WORK_PLANES, award_annuity_kernel, finance_kernel,
@@ -62,11 +62,30 @@ def mortality_table(inputs: Inputs) -> xr.DataArray:
                         coords={"year": inputs.coords["year"], "sex": base["sex"].values, "age": base["age"].values})
 
 
+def population_kernel_inputs(inputs: Inputs, q_all: xr.DataArray) -> dict:
+    """Arrays of the population kernel (METHODOLOGY §1) from the inputs and the mortality table."""
+    demo = inputs.demography
+    survival = life_table_from_qx(q_all)["Sx"]
+    srb = demo["sex_ratio_at_birth"].values
+    population = dict(
+        base=_c(demo["population"].values), survival=_c(survival.values), fertility=_c(demo["fertility"].values),
+        male_share=_c(srb / (1 + srb)), migration=_c(demo["net_migration"].values),
+        even=inputs.settings["migration_timing"] == "even")
+    if np.any(population["fertility"][:, 0] > 0):
+        from .validation import InputError
+        raise InputError("Input 'demography.fertility' at age=0: fertility at age 0 must be 0.")
+    return population
+
+
+def employment_share(inputs: Inputs) -> np.ndarray:
+    """Employed / population by (year, sex, insured age): participation x (1 - unemployment)."""
+    return inputs.behaviour["participation"].values * (1 - inputs.economy["unemployment_rate"].values)[:, None, None]
+
+
 def build_kernel_inputs(inputs: Inputs, population: bool = True) -> KernelInputs:
     """The kernels' arrays for ``inputs``; ``population`` False skips the national population projection's
     inputs (the closed-group runs do not need them; a scheme-only valuation has none)."""
-    st, sch, eco, demo, beh, ini = (inputs.settings, inputs.scheme, inputs.economy, inputs.demography,
-                                    inputs.behaviour, inputs.initial)
+    st, sch, eco, beh, ini = inputs.settings, inputs.scheme, inputs.economy, inputs.behaviour, inputs.initial
     national = inputs.national
     years = inputs.coords["year"]
     n_years = years.size
@@ -75,18 +94,7 @@ def build_kernel_inputs(inputs: Inputs, population: bool = True) -> KernelInputs
 
     # 1. population
     q_all = mortality_table(inputs)
-    population_arrays = None
-    if national and population:
-        survival = life_table_from_qx(q_all)["Sx"]
-        srb = demo["sex_ratio_at_birth"].values
-        population_arrays = dict(
-            base=_c(demo["population"].values), survival=_c(survival.values), fertility=_c(demo["fertility"].values),
-            male_share=_c(srb / (1 + srb)), migration=_c(demo["net_migration"].values),
-            even=st["migration_timing"] == "even")
-        fert = population_arrays["fertility"]
-        if np.any(fert[:, 0] > 0):
-            from .validation import InputError
-            raise InputError("Input 'demography.fertility' at age=0: fertility at age 0 must be 0.")
+    population_arrays = population_kernel_inputs(inputs, q_all) if national and population else None
 
     # 2. series
     pi = eco["inflation"].values
@@ -208,8 +216,8 @@ def build_kernel_inputs(inputs: Inputs, population: bool = True) -> KernelInputs
                    annuity=award_annuity_assumptions(inputs, q_pension, factors, pi, wage_growth, pensions, finance,
                                                      history))
     if national:
-        employment_share = beh["participation"].values * (1 - eco["unemployment_rate"].values)[:, None, None]
-        derived.update(employment_share=employment_share, target_share=employment_share * beh["coverage"].values)
+        employed = employment_share(inputs)
+        derived.update(employment_share=employed, target_share=employed * beh["coverage"].values)
     return KernelInputs(population_arrays, insured, pensions, finance, derived, inputs)
 
 
@@ -339,6 +347,8 @@ def held_past_horizon(inputs: Inputs, years: int) -> Inputs:
     extended = copy.copy(inputs)
     extended.settings = dict(inputs.settings, horizon=inputs.settings["horizon"] + years)
     extended.coords = coordinates(extended.settings, inputs.coords["past_year"].size)
+    if FB in inputs.coords:  # the social protection floor's benefits
+        extended.coords[FB] = inputs.coords[FB]
     all_years = extended.coords["year"]
 
     templates: dict = {}  # one labelled array per layout: building coordinates is what costs
@@ -355,7 +365,7 @@ def held_past_horizon(inputs: Inputs, years: int) -> Inputs:
         out.name, out.attrs = da.name, dict(da.attrs)
         return out
 
-    for group in ("scheme", "economy", "demography", "behaviour", "initial"):
+    for group in ("scheme", "economy", "demography", "behaviour", "initial", "floor"):
         setattr(extended, group, {k: held(v) if isinstance(v, xr.DataArray) and "year" in v.dims else v
                                   for k, v in getattr(inputs, group).items()})
     return extended
@@ -448,16 +458,8 @@ def run_kernels(kin: KernelInputs, lo: int, engine: str = "kernel", mode: str = 
     ins["q_active"] = ins["q_active"][:n_years]   # the insured kernel's clock
     if mode == "open" and p is not None:
         p = dict(p, survival=p["survival"][:n_years])  # the population kernel's clock
-        if engine == "kernel":
-            population = np.empty((n_years + 1, 2, n_full))
-            births = np.empty((n_years, 2))
-            deaths = np.empty((n_years, 2))
-            project_population_kernel(p["base"], p["survival"], p["fertility"], p["male_share"], p["migration"],
-                                      p["even"], population, births, deaths)
-        else:
-            population, births, deaths = project_population_reference(**p)
-        out.update(population=population, births=births, deaths=deaths)
-        ins["target"] = _target(population, kin, lo)
+        out.update(run_population(p, engine))
+        ins["target"] = _target(out["population"], kin, lo)
     else:  # no target insured population: entrants by the growth method, or none
         ins["target"] = np.zeros((n_years + 1,) + ins["active0"].shape[:2])
     ins["entrants_allowed"] = entrants_allowed
@@ -522,6 +524,20 @@ def run_kernels(kin: KernelInputs, lo: int, engine: str = "kernel", mode: str = 
     return out
 
 
+def run_population(p: dict, engine: str = "kernel") -> dict:
+    """The population kernel (or its NumPy reference): population [year + 1, sex, age], births and deaths."""
+    if engine != "kernel":
+        population, births, deaths = project_population_reference(**p)
+        return {"population": population, "births": births, "deaths": deaths}
+    n_years, _, n_full = p["survival"].shape
+    population = np.empty((n_years + 1, 2, n_full))
+    births = np.empty((n_years, 2))
+    deaths = np.empty((n_years, 2))
+    project_population_kernel(p["base"], p["survival"], p["fertility"], p["male_share"], p["migration"],
+                              p["even"], population, births, deaths)
+    return {"population": population, "births": births, "deaths": deaths}
+
+
 def cash_flows(inputs: Inputs, out: dict) -> xr.Dataset:
     """The yearly cash flows a closed-group run contributes to the balance sheet (names as in the
     results Dataset): contributions, benefit expenditure, grants, the insurable wage bill and the
@@ -546,7 +562,7 @@ def _full_ages(array: np.ndarray, lo: int) -> np.ndarray:
     return np.pad(array, pad)
 
 
-def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict) -> xr.Dataset:
+def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict, extend=None) -> xr.Dataset:
     """Kernel outputs -> the results Dataset (stable names of ARCHITECTURE.md).
 
     Per-year variables: flows of the year, stocks at the END of the year; the valuation-date stocks
@@ -554,6 +570,10 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict) -> xr.Dataset:
     (insured variables are zero below the minimum insured age). A scheme-only valuation has no
     national population: the variables that need it (population, births, deaths, target insured,
     GDP, expenditure as percent of GDP, demographic dependency ratio) are absent.
+
+    ``extend``: a function of the variables (name -> (dims, values, attrs)) returning more variables and
+    coordinates (the social protection floor, :func:`actuary.floor.floor_extension`), added before the
+    Dataset is built once.
     """
     coords = inputs.coords
     years = coords["year"]
@@ -700,13 +720,12 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict) -> xr.Dataset:
     }
     if "population" in out:  # a national population
         pop = out["population"][1:]
-        gdp = gdp_by_year(inputs, kin, out["population"][:-1])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            demographic = pop[:, :, 65:].sum(axis=(1, 2)) / pop[:, :, 15:65].sum(axis=(1, 2))
+        gdp = gross_domestic_product(inputs, out["population"], kin.series["employment_share"])
         data.update({
             "gdp": ((Y,), gdp, "currency", ""),
             "expenditure_pct_gdp": ((Y,), 100 * out["benefits"] / gdp, "percent", "benefit expenditure / GDP"),
-            "demographic_dependency_ratio": ((Y,), demographic, "ratio", "population 65+ / 15-64, end of the year"),
+            "demographic_dependency_ratio": ((Y,), demographic_dependency_ratio(pop), "ratio",
+                                             "population 65+ / 15-64, end of the year"),
             "population": ((Y, S, A), pop, "persons", "national population, end of the year"),
             "births": ((Y, S), out["births"], "persons", ""),
             "deaths": ((Y, S), out["deaths"], "persons", "national deaths"),
@@ -721,7 +740,12 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict) -> xr.Dataset:
     if "population" in out:
         variables["population_at_valuation"] = ((S, A), out["population"][0], {"units": "persons"})
     variables["reserve_at_valuation"] = ((), out["finance_reserve"][0], {"units": "currency"})
-    ds = xr.Dataset(variables, coords={Y: years, S: list(SEXES), A: coords["population_age"], B: list(BENEFITS)})
+    labels = {Y: years, S: list(SEXES), A: coords["population_age"], B: list(BENEFITS)}
+    if extend is not None:
+        more, more_labels = extend(variables)
+        variables.update(more)
+        labels.update(more_labels)
+    ds = xr.Dataset(variables, coords=labels)
     ds.attrs.update({
         "valuation_year": int(years[0]), "horizon": int(years.size), "min_age": int(lo),
         "national_population": inputs.settings["national_population"],
@@ -730,18 +754,68 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict) -> xr.Dataset:
         "conventions": "flows of each year; stocks at the end of the year (1 January of the next); "
                        "valuation-date stocks in *_at_valuation",
     })
-    return ds
+    return add_report_variables(ds, inputs)
 
 
-def gdp_by_year(inputs: Inputs, kin: KernelInputs, population: np.ndarray) -> np.ndarray:
-    """GDP of each year whose population at 1 January is a row of ``population`` (from t0 on):
-    GDP_t = GDP_{t-1} x (employment_t / employment_{t-1}) x (1 + productivity_t) x (1 + π_t), GDP_{t0} = the
-    input, employment_t = population at 1 January t x participation x (1 - unemployment)."""
+def demographic_dependency_ratio(population: np.ndarray) -> np.ndarray:
+    """Population 65+ / population 15-64 (population [year, sex, age 0..ω])."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return population[:, :, 65:].sum(axis=(1, 2)) / population[:, :, 15:65].sum(axis=(1, 2))
+
+
+def gross_domestic_product(inputs: Inputs, population: np.ndarray, employment_share: np.ndarray) -> np.ndarray:
+    """GDP_t = GDP_{t-1} x (employment_t / employment_{t-1}) x (1 + productivity_t) x (1 + π_t), GDP_{t0} = the
+    input, with employment at 1 January of t (population [year + 1, sex, age] x employment share); the years
+    are those of ``population`` less one (a run of the valuation's first years gives theirs)."""
     eco = inputs.economy
     lo = inputs.settings["min_age"]
-    n = population.shape[0]
-    employment = (population[:, :, lo:] * kin.series["employment_share"][:n]).sum(axis=(1, 2))
+    n = population.shape[0] - 1
+    employment = (population[:-1, :, lo:] * employment_share[:n]).sum(axis=(1, 2))
     growth = np.ones_like(employment)
     growth[1:] = (employment[1:] / employment[:-1]) * (1 + eco["productivity_growth"].values[1:n]) \
         * (1 + eco["inflation"].values[1:n])
     return eco["gdp"] * np.cumprod(growth)
+
+
+def add_report_variables(ds: xr.Dataset, inputs: Inputs) -> xr.Dataset:
+    """The valuation report's derived variables, from the others (each only where its sources exist):
+
+    total_income_t              = C_t + subsidy_t + I_t                          (currency)
+    net_cash_flow_t             = total_income_t - E_t  (= V_t - V_{t-1})        (currency)
+    reserve_real_t              = V_t / P_t, P the price index (P_{t0} = 1)      (currency of t0)
+    average_insurable_earnings_t = S_t / contributors_t                          (currency a year)
+    life_expectancy_65[t, sex]  = e_65 of the period life table of q_x(t)        (years)
+    income_pct_gdp_t            = 100 total_income_t / GDP_t                     (percent)
+    total_expenditure_pct_gdp_t = 100 E_t / GDP_t                                (percent)
+    """
+    have = set(ds.data_vars)
+    value = {name: ds[name].values for name in have if ds[name].dims == ("year",)}
+    data = {}
+    if {"contributions", "state_subsidy", "investment_income", "total_expenditure"} <= have:
+        income = value["contributions"] + value["state_subsidy"] + value["investment_income"]
+        data["total_income"] = (income, "currency", "contributions + state subsidy + investment income")
+        data["net_cash_flow"] = (income - value["total_expenditure"], "currency",
+                                 "total income - total expenditure (the change in the reserve over the year)")
+    if {"reserve", "price_index"} <= have:
+        data["reserve_real"] = (value["reserve"] / value["price_index"],
+                                "currency at constant prices of the valuation year",
+                                "reserve at the end of the year / price index of the year (valuation year = 1)")
+    if {"insurable_wage_bill", "contributors"} <= have:
+        contributors = np.where(value["contributors"] > 0, value["contributors"], np.nan)
+        data["average_insurable_earnings"] = (value["insurable_wage_bill"] / contributors, "currency a year",
+                                              "insurable wage bill / contributors")
+    if "gdp" in have:
+        if "total_income" in data:
+            data["income_pct_gdp"] = (100 * data["total_income"][0] / value["gdp"], "percent",
+                                      "total income (contributions + state subsidy + investment income) / GDP")
+        if "total_expenditure" in have:
+            data["total_expenditure_pct_gdp"] = (100 * value["total_expenditure"] / value["gdp"], "percent",
+                                                 "total expenditure (benefits + grants + administrative expenses) / GDP")
+    variables = {name: ("year", values, {"units": units, "description": description})
+                 for name, (values, units, description) in data.items()}
+    if inputs.demography.get("mortality") is not None and inputs.settings["max_age"] > 65:
+        table = life_table_from_qx(mortality_table(inputs))
+        variables["life_expectancy_65"] = (("year", "sex"), table["ex"].sel(age=65).transpose("year", "sex").values,
+                                           {"units": "years", "description": "period life expectancy at 65 from "
+                                                                             "the year's mortality rates q_x"})
+    return ds.assign(variables)

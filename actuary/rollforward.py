@@ -17,7 +17,8 @@ What the rolled case holds (``roll_forward(valuation, N)``):
 - amounts fixed at t0 rebased to t0 + N by the series the original projects for them (:data:`REBASED`):
   minimum and maximum pensions and the funeral grant by their indexation, the average wage and the salary
   scale by the wage index, GDP by its projection, entrants of the growth method by their growth, base
-  mortality q_x as the table of year t0 + N (the improvement of the later years still to come);
+  mortality q_x as the table of year t0 + N (the improvement of the later years still to come), the social
+  protection floor's currency amounts by their indexation (prices, wages or none);
 - the economic history (``economy.past_inflation``, ``past_real_wage_growth``) extended by the years
   t0 .. t0 + N - 1, so that reference earnings of awards soon after t0 + N (which reach back before the new
   valuation date) and indexation lags see the rates the original projected (before t0, the original's
@@ -37,7 +38,7 @@ import numpy as np
 import xarray as xr
 
 from .inputs import BENEFITS, FIELDS, K, P, Y
-from .projection import build_kernel_inputs, gdp_by_year, mortality_table, run_kernels
+from .projection import build_kernel_inputs, gross_domestic_product, mortality_table, run_kernels
 from .validation import SEXES, InputError
 
 # amounts and tables fixed at t0 and how each moves to t0 + N, as a function of the validated value and the
@@ -53,6 +54,7 @@ REBASED = {
     ("behaviour", "entrants"): lambda value, p: value * p.entrant_growth(),
     ("demography", "mortality"): lambda value, p: value.copy(data=mortality_table(p.inputs).values[p.years]),
     ("demography", "population"): lambda value, p: value.copy(data=p.out["population"][p.years]),
+    ("floor", "amount"): lambda value, p: value.copy(data=value.values * p.floor_indexation()),
 }
 
 
@@ -67,8 +69,19 @@ class _Projected:
         self.series = self.kin.series
 
     def gdp(self) -> float:
-        """GDP of year t0 + N as the original projects it."""
-        return gdp_by_year(self.inputs, self.kin, self.out["population"])[self.years]
+        """GDP of year t0 + N as the original projects it (from the stocks at 1 January t0 .. t0 + N: the run's
+        population with its last stock repeated, since GDP reads every stock but the last)."""
+        population = self.out["population"]
+        stocks = np.concatenate([population, population[-1:]])
+        return gross_domestic_product(self.inputs, stocks, self.series["employment_share"])[self.years]
+
+    def floor_indexation(self) -> np.ndarray:
+        """By floor benefit, the factor from t0 to t0 + N of its amount: a currency amount indexed by prices or
+        wages (the indices of t0 + N), not indexed (1); an amount on another basis is a share of it (1)."""
+        floor = self.inputs.floor
+        index = {"prices": self.series["prices"][self.years], "wages": self.series["wages"][self.years]}
+        return np.array([index.get(str(indexation), 1.0) if basis == "currency" else 1.0
+                         for basis, indexation in zip(floor["basis"].values, floor["indexation"].values)])
 
     def entrant_growth(self) -> float:
         """Growth of the growth method's entrants from t0 to t0 + N: prod over t0 < u <= t0 + N of (1 + g_u)."""
@@ -140,6 +153,11 @@ def roll_forward(valuation, years: int, horizon: int | None = None):
                          f"from 0 to {original_horizon - 1} (the projection of year N becomes the initial state, "
                          f"so N must be within the {original_horizon}-year horizon).")
     years = int(years)
+    if years and not inputs.has_scheme:
+        raise InputError(f"Rolling '{valuation.name}' forward: it is a social protection floor costing alone "
+                         "(settings.scheme = no); rolling forward carries the scheme's projected insured, "
+                         "pensioners and reserve, which it does not have. Value the floor from the later date "
+                         "directly.")
     t1 = t0 + years
     raw = {group: {} for group in FIELDS}
     for group, given in valuation.raw.items():

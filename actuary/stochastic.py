@@ -22,8 +22,9 @@ import numba
 import numpy as np
 import xarray as xr
 
-from .kernels.batch import INDICATORS, histogram_add, simulate_paths
+from .kernels.batch import FLOOR_INDICATORS, INDICATORS, histogram_add, simulate_paths
 from .kernels.series import RULE_CODES
+from .floor import kernel_inputs as floor_kernel_inputs
 from .projection import build_kernel_inputs
 from .series import past_rates
 from .validation import InputError
@@ -205,7 +206,15 @@ def pack(base) -> dict:
                       RULE_CODES[sch["maximum_pension_indexation"]], RULE_CODES[sch["funeral_grant_indexation"]]],
                      dtype=np.int64)
     c = np.ascontiguousarray
+    if inputs.has_floor:
+        floor = floor_kernel_inputs(inputs)
+    else:
+        floor = dict(eligible=np.zeros((0, 2, p["base"].shape[1])), take_up=np.zeros((len(inputs.coords["year"]), 0)),
+                     rules=np.zeros((0, 6)), tested=np.zeros((0, 4)), poverty_line=np.zeros(len(inputs.coords["year"])),
+                     average_wage0=float(eco["average_wage"]))
     return dict(
+        floor_eligible=floor["eligible"], floor_take_up=floor["take_up"], floor_rules=floor["rules"],
+        floor_tested=floor["tested"], poverty_line=floor["poverty_line"], average_wage0=floor["average_wage0"],
         base=p["base"], q_base=c(q_base, dtype=float), improvement=c(improvement, dtype=float),
         fertility=p["fertility"], male_share=p["male_share"], migration=p["migration"], even=p["even"],
         lo=int(st["min_age"]), target_share=c(target_share),
@@ -232,6 +241,11 @@ def pack(base) -> dict:
         inputs=inputs)
 
 
+def indicator_names(packed: dict) -> tuple[str, ...]:
+    """The yearly indicators of each path: INDICATORS, and FLOOR_INDICATORS when the case has a floor."""
+    return INDICATORS + (FLOOR_INDICATORS if packed["floor_rules"].shape[0] else ())
+
+
 def run_chunk(packed: dict, params: StochasticParameters, seed: int, paths,
               threads: int | None = None) -> np.ndarray:
     """Indicators [path, indicator, year] of the paths numbered ``paths``, on ``threads`` Numba threads
@@ -249,7 +263,7 @@ def run_chunk(packed: dict, params: StochasticParameters, seed: int, paths,
     arrays = {k: np.require(v, requirements="CA") if isinstance(v, np.ndarray) else v
               for k, v in packed.items() if k != "inputs"}
     n_years = draws["inflation"].shape[1]
-    indicators = np.empty((len(paths), len(INDICATORS), n_years))
+    indicators = np.empty((len(paths), len(indicator_names(packed)), n_years))
     simulate_paths(draws["inflation"], draws["real_wage"], draws["productivity"], draws["nominal_return"],
                    draws["improvement_shift"], draws["fertility_factor"], indicators=indicators,
                    n_slots=numba.get_num_threads(), **arrays)
@@ -333,8 +347,10 @@ def simulate(base, n_paths: int, seed: int = 0, chunk_size: int = 250, workers: 
 
     Memory does not grow with ``n_paths`` (without ``keep_paths``): chunks are generated as they are
     scheduled and at most a few per worker are in flight."""
-    from .batch import _dask_client, placement
+    from .batch import NO_SCHEME, _dask_client, placement
 
+    if not base.inputs.has_scheme:
+        raise InputError(NO_SCHEME.format(what="Stochastic runs"))
     params = params or StochasticParameters()
     for option, value, low, high in (("--paths", n_paths, 1, None), ("--seed", seed, 0, 2 ** 63 - 1),
                                      ("--chunk-size", chunk_size, 1, MAX_CHUNK_SIZE)):
@@ -403,8 +419,8 @@ def simulate(base, n_paths: int, seed: int = 0, chunk_size: int = 250, workers: 
                     running.add(submit(*following))
     percentiles = reducer.percentiles(PERCENTILES)
     ds = xr.Dataset(coords={"percentile": list(PERCENTILES), "year": years})
-    reported = [(k, name) for k, name in enumerate(INDICATORS)
-                if base.inputs.national or name not in NATIONAL_INDICATORS]
+    names = indicator_names(packed)
+    reported = [(k, name) for k, name in enumerate(names) if base.inputs.national or name not in NATIONAL_INDICATORS]
     for k, name in reported:
         ds[name] = (("percentile", "year"), percentiles[:, k, :])
     ds["probability_of_depletion"] = ("year", depleted / n_paths,
@@ -418,55 +434,75 @@ def simulate(base, n_paths: int, seed: int = 0, chunk_size: int = 250, workers: 
         ds = ds.assign_coords(path=np.arange(n_paths))
     ds.attrs.update({"paths": n_paths, "seed": seed, "chunk_size": chunk_size, "bins": reducer.bins,
                      **{f"parameter_{k}": v for k, v in asdict(params).items()}})
+    ds.attrs.update(case_name=str(base.name), money_unit=base.inputs.settings["money_unit"])
     return ds
 
 
 def write_stochastic(ds: xr.Dataset, path, provenance: dict | None = None) -> None:
-    """Workbook: percentiles of each indicator by year (one sheet each, with a fan chart), the
-    probability of depletion by year and the sheet "About this run" (``provenance``; by default this
-    API call with the run's seed and parameters)."""
+    """Workbook: the probability of depletion by year, the percentiles of each indicator by year (one
+    sheet each, labels in words, money in the chosen unit, rates as percentages), a fan chart of
+    each on its own page and the sheet "About this run" (``provenance``; by default this API call with
+    the run's seed and parameters)."""
     from openpyxl import Workbook
-    from openpyxl.chart import LineChart, Reference
-    from openpyxl.styles import Font
 
+    from .io import presentation as pres
     from .io.provenance import add_about_sheet, for_api
+    from .io.results import ChartPages, SheetWriter, chart_unit, print_setup
     from .io.workbook import _atomic_save
 
+    case = ds.attrs.get("case_name", "valuation")
+    unit = ds.attrs.get("money_unit", "millions")
+    years = ds.year.values
     wb = Workbook()
     ws = wb.active
     ws.title = "Depletion"
-    ws.cell(row=1, column=1, value=f"Probability that the reserve has been depleted, {ds.attrs['paths']:,} paths, "
-                                   f"seed {ds.attrs['seed']}").font = Font(bold=True, size=12)
-    ws.cell(row=2, column=1, value="year").font = Font(bold=True)
-    ws.cell(row=2, column=2, value="probability of depletion").font = Font(bold=True)
-    for r, (year, p) in enumerate(zip(ds.year.values, ds.probability_of_depletion.values), start=3):
-        ws.cell(row=r, column=1, value=int(year))
-        ws.cell(row=r, column=2, value=float(p)).number_format = "0.0%"
-    chart = LineChart()
-    chart.title = "Probability of depletion by year"
-    chart.add_data(Reference(ws, min_col=2, min_row=2, max_row=2 + ds.sizes["year"]), titles_from_data=True)
-    chart.set_categories(Reference(ws, min_col=1, min_row=3, max_row=2 + ds.sizes["year"]))
-    chart.y_axis.number_format = "0%"
-    ws.add_chart(chart, "D3")
-    formats = {"paygo_cost_rate": "0.00%", "reserve_ratio": "0.00", "expenditure_pct_gdp": "0.00",
-               "payable_share": "0.00%"}
-    for name in (n for n in INDICATORS if n in ds):
-        ws = wb.create_sheet(name[:31])
-        ws.cell(row=1, column=1, value=f"{name}: percentiles across paths").font = Font(bold=True, size=12)
-        headers = ["year"] + [f"P{int(p)}" for p in ds.percentile.values]
-        for c, h in enumerate(headers, start=1):
-            ws.cell(row=2, column=c, value=h).font = Font(bold=True)
-        for r, year in enumerate(ds.year.values, start=3):
-            ws.cell(row=r, column=1, value=int(year))
-            for c, value in enumerate(ds[name].sel(year=year).values, start=2):
-                cell = ws.cell(row=r, column=c, value=float(value))
-                cell.number_format = formats.get(name, "#,##0")
-        chart = LineChart()
-        chart.title = f"{name.replace('_', ' ')}: fan chart (P5, P25, median, P75, P95)"
-        chart.add_data(Reference(ws, min_col=2, max_col=1 + ds.sizes["percentile"], min_row=2,
-                                 max_row=2 + ds.sizes["year"]), titles_from_data=True)
-        chart.set_categories(Reference(ws, min_col=1, min_row=3, max_row=2 + ds.sizes["year"]))
-        chart.height, chart.width = 9, 18
-        ws.add_chart(chart, "H3")
-    add_about_sheet(wb, provenance or for_api(None, "stochastic.write_stochastic", **ds.attrs))
+    writer = SheetWriter(ws)
+    writer.title(1, f"{case}: probability that the reserve has been depleted, {ds.attrs['paths']:,} paths, "
+                    f"seed {ds.attrs['seed']}")
+    writer.table(2, ["Year", "Probability of depletion by the end of the year (%)"],
+                 [[int(y), float(p)] for y, p in zip(years, ds.probability_of_depletion.values)], ["0", "0.0%"])
+    writer.fit()
+    ws.freeze_panes = "B3"
+    print_setup(ws, case)
+    percentiles = [f"P{int(q)}" if q != 50 else "Median" for q in ds.percentile.values]
+    fans = []
+    used = set()
+    for name in (n for n in INDICATORS + FLOOR_INDICATORS if n in ds):  # a scheme-only valuation has no GDP
+        variable = pres.VARIABLES[name]
+        label = pres.header(variable.label, pres.unit_text(variable, unit))
+        sheet = variable.label.split(":")[0].split(",")[0][:31]
+        while sheet in used:
+            sheet = sheet[:29] + f" {len(used)}"
+        used.add(sheet)
+        ws = wb.create_sheet(sheet)
+        writer = SheetWriter(ws)
+        writer.title(1, f"{label}: percentiles across paths")
+        values = pres.shown(ds[name].transpose("year", "percentile").values, variable.kind, unit)
+        writer.table(2, ["Year"] + [f"{p} ({pres.unit_text(variable, unit) or 'ratio'})" for p in percentiles],
+                     [[int(y)] + list(values[i]) for i, y in enumerate(years)],
+                     ["0"] + [pres.number_format(variable.kind)] * len(percentiles))
+        writer.fit()
+        ws.freeze_panes = "B3"
+        print_setup(ws, case)
+        fans.append((name, variable, values))
+    charts = ChartPages(wb, case)
+    charts.line("Probability that the reserve has been depleted by the end of the year", "% of paths", years,
+                {"Probability of depletion": ds.probability_of_depletion.values}, "0%")
+    for name, variable, values in fans:
+        fmt = pres.number_format(variable.kind)
+        axis = pres.unit_text(variable, unit) or "ratio"
+        if variable.kind in ("money", "persons"):  # the axis in a unit that keeps its labels short
+            scale, word = chart_unit(ds[name].values)
+            values = ds[name].transpose("year", "percentile").values / scale
+            what = "currency" if variable.kind == "money" else "persons"
+            axis = f"{word} of {what}" if word else what
+        fmt = "0%" if fmt.endswith("%") else ("0.00" if fmt == "0.00" else "#,##0")
+        charts.line(f"{variable.label}: fan chart (P5, P25, median, P75, P95)", axis, years,
+                    {p: values[:, k] for k, p in enumerate(percentiles)}, fmt)
+    charts.finish()
+    if provenance is None:
+        provenance = for_api(None, "stochastic.write_stochastic",
+                             **{k: v for k, v in ds.attrs.items() if k != "case_name"})
+        provenance["case_name"] = case
+    add_about_sheet(wb, provenance)
     _atomic_save(wb, path)

@@ -9,13 +9,14 @@ from pathlib import Path
 
 import xarray as xr
 
-from . import indicators
+from . import floor, indicators
 from .inputs import FIELDS, Inputs
 from .projection import build_kernel_inputs, cash_flows, held_past_horizon, run_kernels, to_dataset
 from .validation import InputError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEMOLAND = PROJECT_ROOT / "valuations" / "demoland"
+DEMOLAND_FLOOR_ONLY = PROJECT_ROOT / "valuations" / "demoland-floor" / "floor-only.xlsx"
 
 
 @dataclass
@@ -26,6 +27,10 @@ class Results:
     summary: xr.Dataset
 
     def __repr__(self):
+        if "gap" not in self.summary:
+            level = float(self.summary.floor_cost_level_pct_gdp[-1])
+            return (f"<Results {self.projection.attrs['valuation_year']}+{self.projection.attrs['horizon']}y: floor "
+                    f"costing alone, level cost {level:.2f}% of GDP>")
         gap = ", ".join(f"{int(h)}y {100 * float(v):.2f}%" for h, v in
                         zip(self.summary.horizon.values, self.summary.gap.values))
         return f"<Results {self.projection.attrs['valuation_year']}+{self.projection.attrs['horizon']}y: GAP {gap}>"
@@ -45,10 +50,11 @@ class Valuation:
     source: dict | None = None
 
     def __init__(self, settings: dict, scheme: dict, economy: dict, demography: dict, behaviour: dict,
-                 initial: dict, name: str = "valuation"):
+                 initial: dict, floor: dict | None = None, name: str = "valuation"):
         self.name = name
         self.raw = {"settings": dict(settings), "scheme": dict(scheme), "economy": dict(economy),
-                    "demography": dict(demography), "behaviour": dict(behaviour), "initial": dict(initial)}
+                    "demography": dict(demography), "behaviour": dict(behaviour), "initial": dict(initial),
+                    "floor": dict(floor or {})}
         self.inputs = Inputs(**self.raw)
 
     @classmethod
@@ -73,11 +79,15 @@ class Valuation:
 
         Anything that cannot be an input (an unknown group or field, text, None, a boolean, a wrong
         shape, a value outside the field's bounds) raises :class:`InputError` naming the field
-        (``scheme.vesting_years``) and the value."""
+        (``scheme.vesting_years``) and the value. A group given as None is emptied (``replace(floor=None)``:
+        no floor)."""
         raw = {g: dict(v) for g, v in self.raw.items()}
         for group, values in groups.items():
             if group not in raw:
                 raise InputError(f"replace(): '{group}' is not an input group; expected one of {', '.join(raw)}.")
+            if values is None:
+                raw[group] = {}
+                continue
             if not isinstance(values, Mapping):
                 raise InputError(f"replace(): {group}={values!r:.60} is not a mapping of field names to values; "
                                  f"expected e.g. {group}={{'{next(iter(FIELDS[group]))}': ...}}.")
@@ -104,12 +114,23 @@ class Valuation:
         if engine not in ("kernel", "reference"):
             raise ValueError(f"engine '{engine}' is not an engine; expected 'kernel' or 'reference'")
         settings = self.inputs.settings
+        if not self.inputs.has_scheme:
+            projection = floor.national_projection(self.inputs, engine)
+            data, horizons = floor.floor_summary(projection, settings["gap_horizons"])
+            return Results(projection, xr.Dataset(data, coords={"horizon": horizons}, attrs={
+                "valuation_year": projection.attrs["valuation_year"], "horizon": projection.attrs["horizon"]}))
         horizon = settings["horizon"]
         extra = 1 if settings["actuarial_balance_period"] >= horizon else 0
         inputs = held_past_horizon(self.inputs, extra) if extra else self.inputs
         kin = build_kernel_inputs(inputs)
         lo = settings["min_age"]
-        projection = to_dataset(inputs, kin, run_kernels(kin, lo, engine))
+        out = run_kernels(kin, lo, engine)
+        extend = None
+        if inputs.has_floor:
+            pensions = {"count": out["pensioner_count"], "amount": out["pensioner_amount"]}
+            extend = floor.floor_extension(inputs, dict(kin.population, **out), pensions, kin.series["prices"],
+                                           kin.series["wages"], kin.series["beta"], engine)
+        projection = to_dataset(inputs, kin, out, extend)
         following = None
         if extra:
             following = projection.isel(year=slice(horizon, None))
@@ -121,7 +142,8 @@ class Valuation:
             for mode in ("closed", "accrued", "pensioners"):
                 # the closed groups run off past the horizon (the actuarial balance's extra year is part of it)
                 parts[mode] = cash_flows(inputs, run_kernels(kin, lo, engine, mode))
-        return Results(projection, indicators.summary(projection, settings, parts, following))
+        floor_summary = floor.floor_summary(projection, settings["gap_horizons"])[0] if inputs.has_floor else None
+        return Results(projection, indicators.summary(projection, settings, parts, following, floor_summary))
 
 
 @lru_cache(maxsize=4)

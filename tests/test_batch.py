@@ -145,7 +145,8 @@ def test_scenarios_sheet_runs_with_the_sensitivity_command(tmp_path, demo):
     written = openpyxl.load_workbook(tmp_path / "out" / "case-sensitivity.xlsx")
     names = [c.value for c in written["Scenarios"]["A"]]
     assert "reform" in names and "optimistic" in names
-    assert len(written["Tornado"]._charts) == 1
+    titles = ["".join(r.t for p in c.title.tx.rich.p for r in (p.r or [])) for c in written["Charts"]._charts]
+    assert titles[0].startswith("Tornado")
 
 
 def test_scenarios_sheet_errors_name_the_cell(tmp_path, demo):
@@ -167,7 +168,11 @@ def test_stochastic_command_writes_fan_charts(tmp_path):
                                        "--format", "zarr"], terminal_width=200)
     assert result.exit_code == 0, result.output
     written = openpyxl.load_workbook(tmp_path / "demoland-stochastic.xlsx")
-    assert len(written["paygo_cost_rate"]._charts) == 1 and "Depletion" in written.sheetnames
+    assert {"Depletion", "PAYG cost rate", "Reserve ratio", "Charts"} <= set(written.sheetnames)
+    titles = ["".join(r.t for p in c.title.tx.rich.p for r in (p.r or [])) for c in written["Charts"]._charts]
+    from actuary.kernels.batch import INDICATORS
+
+    assert "PAYG cost rate: fan chart (P5, P25, median, P75, P95)" in titles and len(titles) == 1 + len(INDICATORS)
     import xarray as xr
 
     stored = xr.open_zarr(tmp_path / "demoland-stochastic.zarr", consolidated=False)

@@ -12,7 +12,7 @@ import pytest
 import xarray as xr
 from click.testing import CliRunner
 
-from actuary import InputError, Valuation, analysis_of_change
+from actuary import InputError, Valuation, analysis_of_change, load_workbook
 from actuary.change import DEFAULT_STEPS, read_steps
 from actuary.cli import main
 from actuary.io.change import stacked_parts, waterfall_bars
@@ -404,3 +404,72 @@ def test_step_names_are_written_as_text_never_as_formulas(small_pair, tmp_path):
     assert ws.cell(row=5, column=1).data_type == "s"
     steps_sheet = openpyxl.load_workbook(tmp_path / "c.xlsx")["Steps"]
     assert steps_sheet.cell(row=4, column=1).value == "=1+1" and steps_sheet.cell(row=4, column=1).data_type == "s"
+
+
+# ------------------------------------------------------------------------------ social protection floor
+
+FLOOR_ROWS = [  # on the small case's ages (max_age 50)
+    {"benefit": "old_age", "kind": "old_age", "min_age": 45, "amount": 3_000.0, "take_up": 0.9,
+     "test": "pension_tested", "admin_share": 0.03},
+    {"benefit": "child", "kind": "child", "max_age": 14, "amount": 800.0, "indexation": "wages", "take_up": 0.6},
+]
+
+
+def present_value(flow, returns):
+    """Sum over t of v_t x flow_t, v_t = prod_{u<t} (1 + i_u)^-1 x (1 + i_t)^-1/2 (mid-year, as the GAP)."""
+    v = np.cumprod(np.r_[1.0, 1 / (1 + returns[:-1])]) / np.sqrt(1 + returns)
+    return float(np.sum(v * flow))
+
+
+def test_a_floor_introduced_shows_up_in_the_provisions_step_alone(small_case):
+    """The floor is a provision: its cost and the fiscal cost move in that step only, the scheme's measures in
+    none (the floor is costed beside the scheme); the present values are those computed here from the yearly
+    cost of each case and the state's subsidy."""
+    from actuary.floor import floor_benefits
+
+    current = small_case.replace(floor=floor_benefits(FLOOR_ROWS))
+    ds = analysis_of_change(small_case, current)
+    assert_effects_add_up(ds)
+    floor_measures = ("floor_cost_present_value", "floor_cost_level_pct_gdp", "fiscal_cost_present_value",
+                      "fiscal_cost_level_pct_gdp")
+    for name in measures(ds):
+        others = ds[f"effect_{name}"].sel(step=[s for s in ds.step.values[1:] if s != "provisions"])
+        assert np.all(others.values == 0.0), name
+        if name not in floor_measures:
+            assert np.all(ds[f"effect_{name}"].sel(step="provisions").values == 0.0), name
+    assert np.all(ds.effect_floor_cost_present_value.sel(step="provisions").values > 0)
+    horizon = int(ds.horizon.values[-1])
+    for case, step in ((small_case, "previous"), (current, "methods")):
+        p = case.run().projection.isel(year=slice(0, horizon))
+        returns = p.investment_return.values
+        floor = p.floor_cost.values.sum(axis=1) if "floor_cost" in p else np.zeros(horizon)
+        expected_floor = present_value(floor, returns)
+        expected_fiscal = present_value(floor + p.state_subsidy.values, returns)
+        at = ds.sel(step=step, horizon=horizon)
+        assert float(at.floor_cost_present_value) == pytest.approx(expected_floor, rel=1e-12, abs=1e-6)
+        assert float(at.fiscal_cost_present_value) == pytest.approx(expected_fiscal, rel=1e-12)
+        assert float(at.floor_cost_level_pct_gdp) == pytest.approx(
+            100 * expected_floor / present_value(p.gdp.values, returns), rel=1e-12, abs=1e-12)
+
+
+def test_a_floor_in_both_cases_a_valuation_period_apart_adds_up(small_case):
+    from actuary.floor import floor_benefits
+
+    previous = small_case.replace(floor=floor_benefits(FLOOR_ROWS))
+    current = modified(previous, years=2)
+    current = current.replace(floor={"amount": current.inputs.floor["amount"] * 1.1})
+    ds = analysis_of_change(previous, current)
+    assert_effects_add_up(ds)
+    for step in ("valuation period", "provisions"):
+        assert np.all(ds.effect_floor_cost_present_value.sel(step=step).values != 0.0), step
+
+
+def test_a_floor_costing_alone_is_refused_naming_the_case():
+    from actuary.valuation import DEMOLAND_FLOOR_ONLY
+
+    alone = load_workbook(DEMOLAND_FLOOR_ONLY)
+    with pytest.raises(InputError, match=r"PREVIOUS \(demoland-floor-only\) is a social protection floor costing "
+                                         r"alone \(settings.scheme = no\)"):
+        analysis_of_change(alone, Valuation.demo())
+    with pytest.raises(InputError, match=r"CURRENT .* floor costing alone"):
+        analysis_of_change(Valuation.demo(), alone)

@@ -585,11 +585,13 @@ def test_results_workbook_compares_the_contribution_rate_with_the_breakeven_rate
 
     path = tmp_path / "results.xlsx"
     write_results(demo_results, demo, path)
-    ws = openpyxl.load_workbook(path)["Financing indicators"]
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Financing indicators"]
     headers = {c.value: c.column_letter for c in ws[2]}
-    chart = next(c for c in ws._charts if "contribution rate" in c.title.tx.rich.p[0].r[0].t)
-    plotted = {s.tx.strRef.f.split("!")[1].rstrip("2") for s in chart.series}
-    assert plotted == {headers["contribution rate"], headers["break-even contribution rate"]}
-    column = headers["break-even contribution rate"]
+    column = headers["Break-even contribution rate (% of insurable earnings)"]
     np.testing.assert_allclose([ws[f"{column}{r}"].value for r in range(3, 3 + demo_results.projection.sizes["year"])],
                                demo_results.projection.breakeven_contribution_rate.values, rtol=1e-15)
+    charts = wb["Charts"]
+    chart = next(c for c in charts._charts if "break-even rate" in c.title.tx.rich.p[0].r[0].t)
+    plotted = {charts[s.tx.strRef.f.split("!")[1].replace("$", "")].value for s in chart.series}
+    assert {"Contribution rate", "Break-even contribution rate"} <= plotted

@@ -23,7 +23,8 @@ REBASED_SERIES = ("wage_index", "price_index", "pension_indexation")
 def assert_same_overlap(original, rolled, rtol=1e-12):
     """Every yearly variable of ``rolled`` equals ``original``'s for the years both project, to ``rtol`` of the
     variable's largest magnitude; the rebased indices are the original's divided by their value at the new
-    valuation year, the indexation the original's after its first year."""
+    valuation year (the real reserve at the prices of that year), the indexation the original's after its first
+    year."""
     years = rolled.year.values[rolled.year.values <= original.year.values[-1]]
     assert years.size > 0
     for name, variable in original.data_vars.items():
@@ -33,6 +34,8 @@ def assert_same_overlap(original, rolled, rtol=1e-12):
         actual = rolled[name].sel(year=years).values
         if name in ("wage_index", "price_index"):
             expected = expected / expected[0]
+        elif name == "reserve_real":   # at the prices of the new valuation year
+            expected = expected * float(original.price_index.sel(year=years[0]))
         elif name == "pension_indexation":
             expected, actual = expected[1:], actual[1:]
         finite = np.isfinite(expected)
@@ -265,3 +268,28 @@ def test_batch_paths_with_a_history_equal_full_valuations():
             reference = expected[name].values
             np.testing.assert_allclose(values[i, k], reference, rtol=1e-9, atol=1e-9 * np.nanmax(np.abs(reference)),
                                        err_msg=name)
+
+
+def test_a_floor_rolled_forward_costs_the_same_for_the_overlapping_years():
+    """Currency amounts indexed by prices, by wages or not at all move to the new date with their index; shares of
+    GDP per capita and of the average wage move with their basis: the floor's yearly cost is the original's."""
+    from actuary.floor import floor_benefits
+
+    rows = [{"benefit": "prices", "kind": "old_age", "min_age": 45, "amount": 3_000.0, "test": "pension_tested"},
+            {"benefit": "wages", "kind": "child", "max_age": 14, "amount": 800.0, "indexation": "wages"},
+            {"benefit": "flat", "kind": "disability", "min_age": 20, "max_age": 44, "amount": 500.0,
+             "indexation": "none", "test": "top_up"},
+            {"benefit": "gdp", "kind": "other", "min_age": 30, "max_age": 35, "amount": 0.1, "basis": "gdp_per_capita"},
+            {"benefit": "wage_share", "kind": "maternity", "amount": 0.2, "basis": "average_wage"}]
+    case = Valuation(**random_scheme(5, horizon=12)).replace(floor=floor_benefits(rows))
+    original = case.run().projection
+    rolled = case.roll_forward(4)
+    np.testing.assert_array_equal(rolled.inputs.floor["amount"].values[3:], case.inputs.floor["amount"].values[3:])
+    assert_same_overlap(original, rolled.run().projection)
+
+
+def test_a_floor_costing_alone_is_not_rolled_forward():
+    from actuary.valuation import DEMOLAND_FLOOR_ONLY
+
+    with pytest.raises(InputError, match="floor costing alone"):
+        load_workbook(DEMOLAND_FLOOR_ONLY).roll_forward(1)

@@ -2,12 +2,9 @@
 no traceback, no output file)."""
 
 import shutil
-import subprocess
-import sys
 
 import numpy as np
 import openpyxl
-import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -226,32 +223,3 @@ def test_macro_enabled_workbook_is_refused(demo_workbook, tmp_path):
     result = CliRunner().invoke(main, ["valuate", str(bad), "--out", str(tmp_path / "out")])
     assert result.exit_code == 2
     assert "never runs macros" in " ".join(result.output.split())
-
-
-def test_results_workbook_rereads_with_pandas(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "actuary.cli", "valuate", "--out", str(tmp_path)],
-                            capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    sheets = pd.read_excel(tmp_path / "demoland-results.xlsx", sheet_name=None, header=1)
-    assert {"Summary", "Demography", "Insured", "Pensioners", "Financial projection", "Financing indicators",
-            "Balance sheet", "Population pyramid"} <= set(sheets)
-    expected = Valuation.demo().run().projection
-    finance = sheets["Financial projection"]
-    np.testing.assert_allclose(finance["reserve (end of year)"].values[:100].astype(float), expected.reserve.values, rtol=1e-12)
-    indicators = sheets["Financing indicators"]
-    np.testing.assert_allclose(indicators["PAYG cost rate"].values[:100].astype(float), expected.paygo_cost_rate.values, rtol=1e-12)
-    charts = openpyxl.load_workbook(tmp_path / "demoland-results.xlsx")
-    assert len(charts["Financing indicators"]._charts) == 2 and len(charts["Financial projection"]._charts) == 1
-    assert len(charts["Population pyramid"]._charts) == 2
-
-
-def test_results_workbook_opens_in_libreoffice(tmp_path):
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    if soffice is None:
-        pytest.skip("LibreOffice is not installed")
-    assert CliRunner().invoke(main, ["valuate", "--out", str(tmp_path)]).exit_code == 0
-    converted = subprocess.run([soffice, "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path),
-                                str(tmp_path / "demoland-results.xlsx")], capture_output=True, text=True, timeout=300)
-    assert converted.returncode == 0, converted.stderr
-    pdf = tmp_path / "demoland-results.pdf"
-    assert pdf.exists() and pdf.stat().st_size > 10_000

@@ -106,12 +106,17 @@ def add_about_sheet(wb, record: dict) -> None:
         ws.cell(row=row, column=1, value=key)
         ws.cell(row=row, column=2, value=LABELS.get(key, key.replace("_", " ")))
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            ws.cell(row=row, column=3, value=value)
+            # the exact value in the cell; shown whole, or with four decimals (stochastic parameters)
+            ws.cell(row=row, column=3, value=value).number_format = "0" if float(value).is_integer() else "0.0000"
         else:
             text_cell(ws, row, 3, value)
     ws.column_dimensions["A"].width = 30
     ws.column_dimensions["B"].width = 30
     ws.column_dimensions["C"].width = 100
+    ws.freeze_panes = "A3"
+    from .results import print_setup   # landscape, one page wide, case name in the header
+
+    print_setup(ws, str(record.get("case_name") or ""))
 
 
 def read_about_sheet(path) -> dict:

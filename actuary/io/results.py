@@ -1,235 +1,634 @@
-"""The results workbook: the standard projection and financing tables of a valuation report, with
-native Excel charts (reserve, PAYG cost rate vs contribution rate, reserve ratio, population pyramid)."""
+"""The results workbook a board can read: labels in words with units in every header, money in the
+unit chosen in Settings (``settings.money_unit``, millions by default), a number format on every
+numeric cell, columns wide enough for their content, header rows frozen, print-ready pages
+(landscape, one page wide, title rows repeated, header and footer with the case name, sheet and
+page) and native charts with titles, axis titles and units, each on its own page of the Charts sheet.
+
+Variables are looked up by name in :mod:`actuary.io.presentation` (labels, kinds, sheets); those a
+results Dataset does not have are skipped. The helpers here (:class:`SheetWriter`,
+:func:`print_setup`, :class:`ChartPages`) also serve the sensitivity and stochastic workbooks.
+Text that comes from the inputs (case name, scenario names, notes) is always written as a text cell
+(:func:`text_cell`), never as a formula.
+"""
 
 from __future__ import annotations
 
+import math
+import re
 from pathlib import Path
 
 import numpy as np
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.pagebreak import Break
 
+from . import presentation as pres
 from .provenance import add_about_sheet, for_api
-from .safety import text_cell
+from .safety import text_cell as safe_text_cell
 from .workbook import _atomic_save
 
+TITLE_FONT = Font(bold=True, size=12)
 BOLD = Font(bold=True)
-PERCENT = "0.00%"
-MONEY = "#,##0"
-RATIO = "0.00"
+WRAP = Alignment(wrap_text=True, vertical="top")
+TOP = Alignment(vertical="top")
+ROW_POINTS = 15.0
+MAX_TEXT_WIDTH = 70
+DATA_FORMATS = {"0%": "0.00%", "0.0%": "0.00%", "0.0": "0.00", "+0.0%;-0.0%;0.0%": "+0.00%;-0.00%;0.00%",
+                "#,##0": "#,##0.00"}   # chart data keep two decimals in the chart's unit
+CHART_UNITS = ((1e12, "trillions"), (1e9, "billions"), (1e6, "millions"), (1e3, "thousands"), (1.0, ""))
 
 
-def _table(ws, title, headers, rows, formats, start_row=1):
-    ws.cell(row=start_row, column=1, value=title).font = Font(bold=True, size=12)
-    for column, header in enumerate(headers, start=1):
-        ws.cell(row=start_row + 1, column=column, value=header).font = BOLD
-        ws.column_dimensions[ws.cell(row=start_row + 1, column=column).column_letter].width = max(14, len(header) + 2)
-    for r, row in enumerate(rows, start=start_row + 2):
-        for column, (value, fmt) in enumerate(zip(row, formats), start=1):
-            if isinstance(value, (np.floating, np.integer)):
-                value = value.item()
-            if isinstance(value, float) and not np.isfinite(value):
-                value = None
-            cell = ws.cell(row=r, column=column, value=value)
-            if fmt:
-                cell.number_format = fmt
-    return start_row + 2, start_row + 1 + len(rows)
+def text_cell(ws, row: int, column: int, value):
+    """Write ``value`` as literal text (never a formula: :func:`actuary.io.safety.text_cell`); a blank for None."""
+    if value is None:
+        return ws.cell(row=row, column=column, value=None)
+    return safe_text_cell(ws, row, column, value)
 
 
-def _yearly(ws, title, p, columns):
-    """One row per year: columns is a list of (header, values, number format)."""
-    headers = ["year"] + [c[0] for c in columns]
-    rows = [[int(y)] + [c[1][i] for c in columns] for i, y in enumerate(p.year.values)]
-    return _table(ws, title, headers, rows, [None] + [c[2] for c in columns])
+def _plain(value):
+    if isinstance(value, (np.floating, np.integer)):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
-def _line_chart(ws, title, y_title, first, last, columns, anchor, number_format=None):
-    chart = LineChart()
-    chart.title = title
-    chart.y_axis.title = y_title
-    chart.x_axis.title = "year"
-    chart.height, chart.width = 8, 16
-    for column in columns:
-        chart.add_data(Reference(ws, min_col=column, min_row=first - 1, max_row=last), titles_from_data=True)
-    chart.set_categories(Reference(ws, min_col=1, min_row=first, max_row=last))
-    if number_format:
+class SheetWriter:
+    """Writes cells and remembers how wide each column's content is, so that :meth:`fit` can size
+    every column to what Excel or LibreOffice will display (no ``###``) and give rows of wrapped text
+    the height of their lines."""
+
+    def __init__(self, ws):
+        self.ws = ws
+        self.widths: dict[int, float] = {}
+        self.header_words: dict[int, tuple[int, int]] = {}
+        self.wrapped: dict[tuple[int, int], int] = {}
+
+    def _note(self, column: int, length: float):
+        self.widths[column] = max(self.widths.get(column, 0), length)
+
+    def title(self, row: int, text: str):
+        text_cell(self.ws, row, 1, text).font = TITLE_FONT
+
+    def note(self, row: int, text: str):
+        """A line of text that runs over the empty cells to its right (sizes no column)."""
+        text_cell(self.ws, row, 1, text)
+
+    def put(self, row: int, column: int, value, fmt: str | None = None, text: bool = False, bold: bool = False):
+        value = _plain(value)
+        if text or isinstance(value, str):
+            cell = text_cell(self.ws, row, column, value)
+            length = len(str(value)) if value is not None else 0
+            cell.alignment = TOP
+            if length > MAX_TEXT_WIDTH:
+                cell.alignment = WRAP
+                self.wrapped[(row, column)] = length
+            self._note(column, min(length, MAX_TEXT_WIDTH))
+        else:
+            cell = self.ws.cell(row=row, column=column, value=value)
+            cell.alignment = TOP
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                cell.number_format = fmt or ("0" if isinstance(value, int) else "#,##0.00")
+                self._note(column, len(pres.display(value, cell.number_format)))
+        if bold:
+            cell.font = BOLD
+        return cell
+
+    def headers(self, row: int, headers, start: int = 1):
+        """A bold header row whose cells wrap (on up to about three lines)."""
+        for column, text in enumerate(headers, start=start):
+            cell = text_cell(self.ws, row, column, text)
+            cell.font = BOLD
+            cell.alignment = WRAP
+            longest = max((len(w) for w in str(text).split()), default=0)
+            before = self.header_words.get(column, (0, 0))
+            self.header_words[column] = (max(before[0], longest), max(before[1], len(str(text))))
+            self.wrapped[(row, column)] = len(str(text))
+
+    def table(self, row: int, headers, rows, formats, start: int = 1) -> tuple[int, int]:
+        """Headers at ``row`` and data below; returns (first, last) data rows."""
+        self.headers(row, headers, start)
+        for r, values in enumerate(rows, start=row + 1):
+            for column, (value, fmt) in enumerate(zip(values, formats), start=start):
+                self.put(r, column, value, fmt)
+        return row + 1, row + len(rows)
+
+    def fit(self, minimum: float = 8.0):
+        """Column widths from the content (digits, separators and a margin); a header needs only its
+        longest word and a third of its length, since it wraps; rows of wrapped text get the height
+        of their lines (counted generously, as fonts differ between Excel and LibreOffice)."""
+        widths = {}
+        for column in set(self.widths) | set(self.header_words):
+            longest, total = self.header_words.get(column, (0, 0))
+            width = max(minimum, self.widths.get(column, 0) + 2.5, longest + 2.5, math.ceil(total / 3) + 2.5)
+            widths[column] = min(width, MAX_TEXT_WIDTH + 2)
+            self.ws.column_dimensions[get_column_letter(column)].width = widths[column]
+        lines: dict[int, int] = {}
+        for (row, column), length in self.wrapped.items():
+            per_line = max(widths.get(column, minimum) - 4, 1)
+            lines[row] = max(lines.get(row, 1), math.ceil(1.15 * length / per_line))
+        for row, n in lines.items():
+            if n > 1:
+                self.ws.row_dimensions[row].height = ROW_POINTS * n
+
+
+def sheet_title(text: str) -> str:
+    """A valid sheet name: at most 31 characters, none of \\ / ? * [ ] :."""
+    return re.sub(r"[\\/?*\[\]:]", "-", str(text))[:31]
+
+
+def _header_footer_text(text: str) -> str:
+    return str(text).replace("&", "&&")[:80]
+
+
+def print_setup(ws, case_name: str, title_rows: str | None = "1:2", landscape: bool = True):
+    """Landscape A4, one page wide, title rows repeated, header with the case name, footer with the
+    sheet name and the page number."""
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    if title_rows:
+        ws.print_title_rows = title_rows
+    ws.oddHeader.left.text = _header_footer_text(case_name)
+    ws.oddHeader.right.text = "&A"
+    ws.oddFooter.left.text = _header_footer_text(case_name)
+    ws.oddFooter.center.text = "&A"
+    ws.oddFooter.right.text = "Page &P of &N"
+
+
+def chart_unit(values) -> tuple[float, str]:
+    """A scale for a money axis that keeps tick labels short: the largest of trillions, billions,
+    millions, thousands that leaves the largest absolute value at 1 or more."""
+    values = np.asarray(values, dtype=float)
+    top = float(np.nanmax(np.abs(values))) if values.size and np.any(np.isfinite(values)) else 0.0
+    for scale, word in CHART_UNITS:
+        if top >= scale:
+            return scale, word
+    return 1.0, ""
+
+
+class ChartPages:
+    """The Charts sheet: each chart on a page of its own (a block of rows followed by a page break),
+    its data in columns to the right of the printed area."""
+
+    BLOCK_ROWS = 30
+    WIDTH_CM, HEIGHT_CM = 24.0, 14.0
+    PRINT_COLUMNS = 14
+    DATA_COLUMN = 17
+
+    def __init__(self, wb, case_name: str, title: str = "Charts"):
+        self.ws = wb.create_sheet(title)
+        self.writer = SheetWriter(self.ws)
+        self.case_name = case_name
+        self.count = 0
+        self.data_column = self.DATA_COLUMN
+
+    def _data(self, headers, columns, formats) -> tuple[int, int, int]:
+        """Write chart data (columns of equal length) to the right; returns (first column, first row, last row)."""
+        first_column = self.data_column
+        n = len(columns[0])
+        self.writer.headers(1, headers, start=first_column)
+        for k, (values, fmt) in enumerate(zip(columns, formats)):
+            for i, value in enumerate(values):
+                self.writer.put(2 + i, first_column + k, value, fmt)
+        self.data_column += len(headers) + 1
+        return first_column, 2, 1 + n
+
+    def _place(self, chart):
+        top = 1 + self.count * self.BLOCK_ROWS
+        chart.width, chart.height = self.WIDTH_CM, self.HEIGHT_CM
+        self.ws.add_chart(chart, f"A{top + 1}")
+        for r in range(top, top + self.BLOCK_ROWS):
+            self.ws.row_dimensions[r].height = ROW_POINTS
+        self.ws.row_breaks.append(Break(id=top + self.BLOCK_ROWS - 1))
+        self.count += 1
+
+    def _draw(self, chart, title: str, x_title: str, y_title: str, number_format: str, data: tuple[int, int, int],
+              n_series: int):
+        """Titles, visible axes with labels at the low edge (clear of bars that cross zero), the series
+        of columns ``data`` = (category column, first row, last row), legend below; then place it."""
+        column, first, last = data
+        chart.title = title
+        chart.x_axis.title = x_title
+        chart.y_axis.title = y_title
         chart.y_axis.number_format = number_format
-    ws.add_chart(chart, anchor)
+        chart.x_axis.delete = False
+        chart.y_axis.delete = False
+        chart.x_axis.tickLblPos = "low"
+        chart.add_data(Reference(self.ws, min_col=column + 1, max_col=column + n_series, min_row=first - 1,
+                                 max_row=last), titles_from_data=True)
+        chart.set_categories(Reference(self.ws, min_col=column, min_row=first, max_row=last))
+        chart.legend.position = "b"
+        self._place(chart)
 
-
-def write_results(results, valuation, path, provenance: dict | None = None) -> None:
-    """The results workbook, ending with the sheet "About this run" (``provenance``, by default the
-    valuation's source and this API call)."""
-    p, s = results.projection, results.summary
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Summary"
-    _summary(ws, p, s, valuation)
-
-    if "population" in p:  # a scheme-only valuation has no national population
-        ws = wb.create_sheet("Demography")
-        population = p.population.sum(["sex", "age"]).values
-        first, last = _yearly(ws, "Population at the end of each year", p, [
-            ("population", population, MONEY),
-            ("births", p.births.sum("sex").values, MONEY),
-            ("deaths", p.deaths.sum("sex").values, MONEY),
-            ("population 65+", p.population.sel(age=slice(65, None)).sum(["sex", "age"]).values, MONEY),
-            ("demographic dependency ratio", p.demographic_dependency_ratio.values, RATIO)])
-        _pyramid(wb, p)
-
-    ws = wb.create_sheet("Insured")
-    _yearly(ws, "Insured population", p, [
-        ("contributors", p.contributors.values, MONEY),
-        ("active (end of year)", p.active.sum(["sex", "age"]).values, MONEY),
-        ("inactive (end of year)", p.inactive.sum(["sex", "age"]).values, MONEY),
-        ("new entrants", p.new_entrants.sum(["sex", "age"]).values, MONEY),
-        ("leaving the scheme on exit (withdrawals)", p.withdrawals.sum(["sex", "age"]).values, MONEY),
-        ("average insurable salary", (p.insurable_wage_bill / p.contributors).values, MONEY)])
-
-    ws = wb.create_sheet("Pensioners")
-    columns = [(f"{b} pensioners", p.pensioners_by_benefit.sel(benefit=b).values, MONEY) for b in p.benefit.values]
-    columns += [(f"{b} new awards", p.new_pensioners.sel(benefit=b).sum(["sex", "age"]).values, MONEY)
-                for b in p.benefit.values]
-    columns += [("system dependency ratio", p.system_dependency_ratio.values, RATIO),
-                ("system dependency ratio (stocks at 31 December)", p.system_dependency_ratio_stock.values, RATIO),
-                ("replacement rate (new old-age awards)", p.replacement_rate.values, PERCENT),
-                ("benefit ratio", p.benefit_ratio.values, PERCENT)]
-    _yearly(ws, "Pensioners at the end of each year and new awards", p, columns)
-
-    ws = wb.create_sheet("Financial projection")
-    columns = [("insurable wage bill", p.insurable_wage_bill.values, MONEY),
-               ("contributions", p.contributions.values, MONEY),
-               ("state subsidy", p.state_subsidy.values, MONEY),
-               ("investment income", p.investment_income.values, MONEY)]
-    columns += [(f"{b} benefits", p.benefit_expenditure_by_benefit.sel(benefit=b).values, MONEY) for b in p.benefit.values]
-    columns += [("grants", p.grants.values, MONEY), ("administrative expenses", p.admin_expenses.values, MONEY),
-                ("total expenditure", p.total_expenditure.values, MONEY), ("reserve (end of year)", p.reserve.values, MONEY)]
-    if "gdp" in p:
-        columns.append(("GDP", p.gdp.values, MONEY))
-    first, last = _yearly(ws, "Financial projection (currency, nominal)", p, columns)
-    reserve_column = 1 + [c[0] for c in columns].index("reserve (end of year)") + 1
-    _line_chart(ws, "Reserve at the end of each year", "currency", first, last, [reserve_column], "R3", MONEY)
-
-    ws = wb.create_sheet("Financing indicators")
-    columns = [("contribution rate", p.contribution_rate.values, PERCENT),
-               ("break-even contribution rate", p.breakeven_contribution_rate.values, PERCENT),
-               ("PAYG cost rate", p.paygo_cost_rate.values, PERCENT),
-               ("reserve ratio", p.reserve_ratio.values, RATIO),
-               ("trust fund ratio", p.trust_fund_ratio.values, RATIO)]
-    if "expenditure_pct_gdp" in p:  # a scheme-only valuation has no GDP
-        columns.append(("expenditure % GDP", p.expenditure_pct_gdp.values / 100, PERCENT))
-    columns += [("terminal funding rate", p.terminal_funding_rate.values, PERCENT),
-                ("payable share of benefits", p.payable_share.values, PERCENT)]
-    first, last = _yearly(ws, "Financing indicators", p, columns)
-    # the contribution rate is compared with the break-even rate: both on the statutory basis (collection
-    # rate, administration charged on contributions, state subsidy)
-    _line_chart(ws, "Break-even contribution rate and contribution rate", "share of insurable earnings", first, last,
-                [2, 3], "K3", PERCENT)
-    _line_chart(ws, "Reserve ratio (years of expenditure)", "years", first, last, [5], "K20", RATIO)
-    row = last + 3
-    _table(ws, "General average premium", ["horizon (years)", "GAP"],
-           [[int(h), float(g)] for h, g in zip(s.horizon.values, s.gap.values)], [None, PERCENT], start_row=row)
-    row += 3 + s.sizes["horizon"] + 1
-    _table(ws, f"Scaled premium ({s.scaled_premium.attrs['description']})", ["period from", "period to", "rate"],
-           [[int(a), int(b), float(r)] for a, b, r in zip(s.period.values, s.period_end.values, s.scaled_premium.values)],
-           [None, None, PERCENT], start_row=row)
-
-    ws = wb.create_sheet("Balance sheet")
-    items = [k for k in s.data_vars if k.startswith(("asset_", "liability_"))]
-    items += ["total_assets", "total_liabilities", "balance", "accrued_liability", "funded_ratio"]
-    items += [k for k in s.data_vars if k.startswith("pv_")]
-    rows = [[k.replace("_", " "), float(s[k])] for k in items if k in s]
-    _table(ws, f"Open-group balance sheet (open-group items over {p.sizes['year']} years, closed-group items over "
-               "their runs) and closed-group accrued liability (present values at the valuation date)",
-           ["item", "value"], rows,
-           [None, MONEY])
-    for r in range(3, 3 + len(rows)):
-        if ws.cell(row=r, column=1).value == "funded ratio":
-            ws.cell(row=r, column=2).number_format = PERCENT
-    ws.column_dimensions["A"].width = 48
-    ws.column_dimensions["B"].width = 24
-    add_about_sheet(wb, provenance or for_api(valuation, "io.results.write_results"))
-    _atomic_save(wb, Path(path))
-
-
-def _summary(ws, p, s, valuation):
-    t0 = p.attrs["valuation_year"]
-    text_cell(ws, 1, 1, f"{valuation.name}: actuarial valuation at 1 January {t0}").font = Font(bold=True, size=14)
-    depletion = float(s.depletion_year)
-    rows = [["horizon (years)", p.sizes["year"], None],
-            ["contribution rate in the first year", float(p.contribution_rate[0]), PERCENT],
-            ["PAYG cost rate in the first year", float(p.paygo_cost_rate[0]), PERCENT],
-            ["PAYG cost rate in the last year", float(p.paygo_cost_rate[-1]), PERCENT],
-            ["reserve at the valuation date", float(p.reserve_at_valuation), MONEY],
-            ["reserve ratio in the first year", float(p.reserve_ratio[0]), RATIO],
-            ["depletion year", "none" if depletion != depletion else int(depletion), None],
-            ["share of benefits payable in the depletion year", float(s.payable_share_at_depletion), PERCENT],
-            ["share of benefits payable in the last year", float(s.payable_share_end), PERCENT],
-            [f"actuarial balance (SSA, {s.actuarial_balance.attrs['period']} years)", float(s.actuarial_balance),
-             PERCENT],
-            ["terminal funding rate at maturity (last year)", float(s.terminal_funding_rate_at_maturity), PERCENT]]
-    rows += [[f"general average premium, {int(h)} years", float(g), PERCENT] for h, g in zip(s.horizon.values, s.gap.values)]
-    if "balance" in s:
-        rows += [["open-group balance (assets - liabilities)", float(s.balance), MONEY],
-                 ["funded ratio (reserve / accrued liability)", float(s.funded_ratio), PERCENT],
-                 ["average premium, current insured and pensioners", float(s.average_premium_current), PERCENT],
-                 ["average premium, future entrants", float(s.average_premium_new_entrants), PERCENT]]
-    _table(ws, "Key indicators", ["indicator", "value"], [r[:2] for r in rows], [None, None])
-    for r, row in enumerate(rows, start=3):
-        if row[2]:
-            ws.cell(row=r, column=2).number_format = row[2]
-    ws.column_dimensions["A"].width = 46
-    ws.column_dimensions["B"].width = 20
-    start = 3 + len(rows) + 2
-    ws.cell(row=start, column=1, value="Assumptions (echo of the inputs)").font = Font(bold=True, size=12)
-    r = start + 1
-    inputs = valuation.inputs
-    for group in ("settings", "scheme", "economy"):
-        for name, value in getattr(inputs, group).items():
-            if value is None:
-                continue
-            if hasattr(value, "dims"):
-                if value.dims != ("year",):
-                    continue
-                text = f"{float(value[0]):.6g} in {int(value.year[0])}, {float(value[-1]):.6g} in {int(value.year[-1])}"
-            elif isinstance(value, tuple):
-                text = ", ".join(map(str, value))
-            else:
-                text = value if not (isinstance(value, float) and not np.isfinite(value)) else "none"
-            ws.cell(row=r, column=1, value=f"{group}.{name}")
-            if isinstance(text, str):
-                text_cell(ws, r, 2, text)
-            else:
-                ws.cell(row=r, column=2, value=text)
-            r += 1
-
-
-def _pyramid(wb, p):
-    ws = wb.create_sheet("Population pyramid")
-    years = [int(p.year.values[0]), int(p.year.values[-1])]
-    ws.cell(row=1, column=1, value="Population by age and sex (males shown as negative)").font = Font(bold=True, size=12)
-    headers = ["age"] + [f"{sex} {y}" for y in years for sex in ("male", "female")]
-    for column, header in enumerate(headers, start=1):
-        ws.cell(row=2, column=column, value=header).font = BOLD
-    ages = p.age.values
-    for i, age in enumerate(ages):
-        ws.cell(row=3 + i, column=1, value=int(age))
-        column = 2
-        for y in years:
-            stock = p.population_at_valuation if y == years[0] else p.population.sel(year=y)
-            ws.cell(row=3 + i, column=column, value=-float(stock.sel(sex="male", age=age)))
-            ws.cell(row=3 + i, column=column + 1, value=float(stock.sel(sex="female", age=age)))
-            column += 2
-    for k, y in enumerate(years):
+    @staticmethod
+    def _bar_chart(gap: int):
         chart = BarChart()
         chart.type = "bar"
         chart.grouping = "clustered"
         chart.overlap = 100
-        chart.gapWidth = 0
-        chart.title = f"Population pyramid, {'1 January ' + str(y) if k == 0 else 'end of ' + str(y)}"
-        chart.height, chart.width = 12, 12
-        data = Reference(ws, min_col=2 + 2 * k, max_col=3 + 2 * k, min_row=2, max_row=2 + len(ages))
-        chart.add_data(data, titles_from_data=True)
-        chart.set_categories(Reference(ws, min_col=1, min_row=3, max_row=2 + len(ages)))
-        ws.add_chart(chart, f"G{3 + 26 * k}")
+        chart.gapWidth = gap
+        return chart
+
+    def line(self, title: str, y_title: str, years, series: dict[str, np.ndarray], number_format: str,
+             x_title: str = "Year"):
+        """A line chart of yearly series (already in the unit of ``y_title``)."""
+        names = list(series)
+        data_format = DATA_FORMATS.get(number_format, number_format)
+        data = self._data(["Year"] + names, [list(map(int, years))] + [series[n] for n in names],
+                          ["0"] + [data_format] * len(names))
+        chart = LineChart()
+        step = max(1, len(years) // 10)
+        chart.x_axis.tickLblSkip = step
+        chart.x_axis.tickMarkSkip = step
+        self._draw(chart, title, x_title, y_title, number_format, data, len(names))
+
+    def pyramid(self, title: str, ages, men, women):
+        """Population pyramid: men to the left (negative values shown without sign), women to the right."""
+        data = self._data(["Age", "Men", "Women"], [list(map(int, ages)), -np.asarray(men), np.asarray(women)],
+                          ["0", "#,##0", "#,##0"])
+        chart = self._bar_chart(gap=0)
+        chart.x_axis.tickLblSkip = 10
+        chart.x_axis.tickMarkSkip = 10
+        self._draw(chart, title, "Age", "Persons (men left, women right)", "#,##0;#,##0", data, 2)
+
+    def bars(self, title: str, x_title: str, labels, series: dict[str, np.ndarray], number_format: str):
+        """Horizontal bars (a tornado): category labels at the left edge, clear of the bars."""
+        names = list(series)
+        data_format = DATA_FORMATS.get(number_format, number_format)
+        data = self._data(["Assumption"] + names, [list(labels)] + [series[n] for n in names],
+                          [None] + [data_format] * len(names))
+        chart = self._bar_chart(gap=40)
+        chart.x_axis.scaling.orientation = "maxMin"
+        self._draw(chart, title, "Assumption", x_title, number_format, data, len(names))
+
+    def stacked(self, title: str, y_title: str, years, series: dict[str, np.ndarray], number_format: str):
+        """Stacked columns of yearly series (already in the unit of ``y_title``), e.g. a cost by benefit."""
+        names = list(series)
+        data_format = DATA_FORMATS.get(number_format, number_format)
+        data = self._data(["Year"] + names, [list(map(int, years))] + [series[n] for n in names],
+                          ["0"] + [data_format] * len(names))
+        chart = BarChart()
+        chart.type = "col"
+        chart.grouping = "stacked"
+        chart.overlap = 100
+        chart.gapWidth = 20
+        step = max(1, len(years) // 10)
+        chart.x_axis.tickLblSkip = step
+        chart.x_axis.tickMarkSkip = step
+        self._draw(chart, title, "Year", y_title, number_format, data, len(names))
+
+    def finish(self):
+        self.writer.title(1, "Charts (one per page; their data are in the columns to the right)")
+        self.writer.fit()
+        for c in range(1, self.PRINT_COLUMNS + 1):
+            self.ws.column_dimensions[get_column_letter(c)].width = 10.0
+        print_setup(self.ws, self.case_name, title_rows=None)
+        last = max(1, self.count * self.BLOCK_ROWS)
+        self.ws.print_area = f"A1:{get_column_letter(self.PRINT_COLUMNS)}{last}"
+
+
+# ----------------------------------------------------------------------------------- the results workbook
+
+def _yearly_sheet(wb, sheet: str, title: str, p, columns: list[pres.Column], case_name: str):
+    ws = wb.create_sheet(sheet[:31])
+    writer = SheetWriter(ws)
+    writer.title(1, title)
+    headers = ["Year"] + [c.header for c in columns]
+    formats = ["0"] + [c.format for c in columns]
+    rows = [[int(y)] + [c.values[i] for c in columns] for i, y in enumerate(p.year.values)]
+    writer.table(2, headers, rows, formats)
+    writer.fit()
+    ws.freeze_panes = "B3"
+    print_setup(ws, case_name)
+    return ws
+
+
+def write_results(results, valuation, path, provenance: dict | None = None) -> None:
+    """The results workbook of one valuation (see the module docstring), ending with the sheet "About
+    this run" (``provenance``, by default the valuation's source and this API call)."""
+    from .floor import floor_charts, floor_sheet, write_floor_only_results
+
+    if not valuation.inputs.has_scheme:   # a social protection floor costing alone
+        return write_floor_only_results(results, valuation, path, provenance)
+    p, s = results.projection, results.summary
+    unit = valuation.inputs.settings["money_unit"]
+    name = valuation.name
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Summary"
+    _summary(ws, results, valuation, unit)
+    _provisions(wb, valuation)
+    for sheet, title in ((pres.DEMOGRAPHY, "Demography: national population"),
+                         (pres.INSURED, "Insured population"),
+                         (pres.PENSIONERS, "Pensioners at the end of each year and new awards"),
+                         (pres.FINANCE, f"Financial projection (nominal, {pres.MONEY_WORDS[unit]})"),
+                         (pres.INDICATORS, "Financing indicators")):
+        _yearly_sheet(wb, sheet, title, p, pres.yearly_columns(p, sheet, unit), name)
+    _population_by_age(wb, p, name)
+    _balance_sheet(wb, p, s, unit, name)
+    floor_sheet(wb, p, s, unit, name)
+    _assumptions(wb, valuation, p, name)
+    charts = ChartPages(wb, name)
+    _charts(charts, p, valuation)
+    floor_charts(charts, p)
+    charts.finish()
+    add_about_sheet(wb, provenance or for_api(valuation, "io.results.write_results"))
+    _atomic_save(wb, Path(path))
+
+
+def _summary(ws, results, valuation, unit):
+    from ..report.findings import level_rate_for_reserve_ratio
+
+    p, s = results.projection, results.summary
+    t0, last = int(p.year.values[0]), int(p.year.values[-1])
+    writer = SheetWriter(ws)
+    writer.title(1, f"{valuation.name}: actuarial valuation at 1 January {t0}")
+    money = pres.MONEY_WORDS[unit]
+    rows = [
+        ("Projection horizon (years)", p.sizes["year"], "0"),
+        (f"Contribution rate in {t0} (% of insurable earnings)", float(p.contribution_rate.values[0]), "0.00%"),
+        (f"PAYG cost rate in {t0} (% of insurable earnings)", float(p.paygo_cost_rate.values[0]), "0.00%"),
+        (f"PAYG cost rate in {last} (% of insurable earnings)", float(p.paygo_cost_rate.values[-1]), "0.00%"),
+        (f"Reserve at the valuation date ({money})", float(pres.shown(p.reserve_at_valuation.values, "money", unit)),
+         "#,##0"),
+        (f"Reserve ratio at the end of {t0} (years of expenditure)", float(p.reserve_ratio.values[0]), "0.00"),
+    ]
+    for key, label, value, fmt in pres.summary_items(s, "Summary", unit):
+        if key == "depletion_year":
+            rows.append((label, "none within the horizon" if math.isnan(value) else int(value), "0"))
+        else:
+            rows.append((label, value, fmt))
+    if "scaled_premium" in s:
+        for start, end, rate in zip(s.period.values, s.period_end.values, s.scaled_premium.values):
+            rows.append((f"Scaled premium {int(start)}-{int(end)} (% of insurable earnings)", float(rate), "0.00%"))
+    level = level_rate_for_reserve_ratio(p)
+    rows.append((f"Level contribution rate from {t0} keeping the reserve ratio at or above 1 for {level.years} "
+                 "years (% of insurable earnings)", "none" if level.rate is None else level.rate, "0.00%"))
+    for key in ("balance", "funded_ratio"):
+        if key in s:
+            variable = pres.SUMMARY[key]
+            rows.append((pres.header(variable.label, pres.unit_text(variable, unit)),
+                         float(pres.shown(s[key].values, variable.kind, unit)), pres.number_format(variable.kind)))
+    writer.headers(2, ["Indicator", "Value"])
+    for r, (label, value, fmt) in enumerate(rows, start=3):
+        writer.put(r, 1, label, text=True)
+        writer.put(r, 2, value, fmt)
+    note = 3 + len(rows) + 1
+    writer.note(note, f"Money amounts in {pres.money_phrase(unit)}; rates as percentages; conventions and definitions in "
+                      "docs/methodology.md and in the report.")
+    writer.fit()
+    ws.freeze_panes = "A3"
+    print_setup(ws, valuation.name)
+
+
+def _provisions(wb, valuation):
+    ws = wb.create_sheet("Provisions")
+    writer = SheetWriter(ws)
+    writer.title(1, "Scheme provisions, valuation settings and economic inputs, in words")
+    groups = {"settings": "Settings", "scheme": "Scheme provisions", "economy": "Economy"}
+    rows = [(groups[g], label, text, note) for g, label, text, note in pres.provisions(valuation.inputs)]
+    writer.headers(2, ["Group", "Provision", "Value", "Notes"])
+    for r, row in enumerate(rows, start=3):
+        for c, value in enumerate(row, start=1):
+            writer.put(r, c, value, text=True)
+    writer.fit()
+    ws.freeze_panes = "A3"
+    print_setup(ws, valuation.name)
+
+
+def _population_by_age(wb, p, case_name):
+    years = pyramid_years(p)
+    if not years:
+        return
+    ws = wb.create_sheet("Population by age")
+    writer = SheetWriter(ws)
+    writer.title(1, "Population by age and sex at the valuation date and at the end of later years (persons)")
+    headers = ["Age"]
+    columns = []
+    for year, stock in years:
+        for sex in ("male", "female"):
+            headers.append(f"{pres.SEX_LABELS[sex].capitalize()}, {year}")
+            columns.append(stock.sel(sex=sex).values)
+    rows = [[int(a)] + [c[i] for c in columns] for i, a in enumerate(p.age.values)]
+    writer.table(2, headers, rows, ["0"] + ["#,##0"] * len(columns))
+    writer.fit()
+    ws.freeze_panes = "B3"
+    print_setup(ws, case_name)
+
+
+def pyramid_years(p) -> list[tuple[str, object]]:
+    """(label, population by sex and age) at the valuation date and after 30 and 80 years (those within
+    the horizon): the stocks at 1 January t0, t0 + 30 and t0 + 80; none for a case without a national
+    population."""
+    if "population" not in p or "population_at_valuation" not in p:
+        return []
+    t0, n = int(p.year.values[0]), p.sizes["year"]
+    out = [(f"1 January {t0}", p.population_at_valuation)]
+    for ahead in (30, 80):
+        if ahead <= n:
+            out.append((f"1 January {t0 + ahead}", p.population.sel(year=t0 + ahead - 1)))
+    return out
+
+
+def _balance_sheet(wb, p, s, unit, case_name):
+    items = pres.summary_items(s, "Balance sheet", unit)
+    if not items:
+        return
+    ws = wb.create_sheet("Balance sheet")
+    writer = SheetWriter(ws)
+    t0 = int(p.year.values[0])
+    writer.title(1, f"Open-group balance sheet over {p.sizes['year']} years and closed-group accrued liability "
+                    f"(present values at 1 January {t0})")
+    writer.headers(2, ["Item", "Value"])
+    row = 3
+    for section, prefix in (("Liabilities", ("liability_", "total_liabilities")),
+                            ("Assets", ("asset_", "total_assets")),
+                            ("Result", ("balance", "accrued_liability", "funded_ratio")),
+                            ("Present values by group (average premiums)", ("pv_",))):
+        chosen = [i for i in items if i[0].startswith(prefix)]
+        if not chosen:
+            continue
+        writer.put(row, 1, section, text=True, bold=True)
+        row += 1
+        for _, label, value, fmt in chosen:
+            writer.put(row, 1, label, text=True)
+            writer.put(row, 2, value, fmt)
+            row += 1
+    writer.fit()
+    ws.freeze_panes = "A3"
+    print_setup(ws, case_name)
+
+
+# ----------------------------------------------------------------------------------- assumptions
+
+DEMOGRAPHIC_BY_AGE = ("mortality", "mortality_improvement", "fertility", "net_migration", "pensioner_mortality_factor",
+                      "invalid_mortality_factor", "survivor_mortality_factor", "remarriage_rate",
+                      "probability_married", "spouse_age_difference", "orphans", "orphan_age")
+
+
+def _field_format(field, by_age: bool = False) -> tuple[str, str]:
+    """(number format, unit text) of an input field in the results workbook; probabilities by age get
+    three decimals (a q_x of 0.0005 reads 0.050%)."""
+    kind = pres.field_kind(field)
+    units = (field.units or "").split(" (")[0]
+    if kind == "percent":
+        of = pres._percent_units(units)
+        return ("0.000%" if by_age and field.kind == "probability" else "0.00%"), ("% " + of).strip()
+    if kind == "money":
+        return "#,##0", units.split(",")[0]
+    if field.kind == "count" or units.startswith("persons"):
+        return "#,##0", "persons"
+    if kind == "age":
+        return "0.0", "years"
+    return "0.0000", units
+
+
+def assumption_columns(valuation, p) -> list[pres.Column]:
+    """Every year-dependent input as yearly columns (one per sex for inputs by sex; totals for net
+    migration and the total fertility rate for inputs by age), then the series derived from them."""
+    from ..inputs import FIELDS
+
+    inputs = valuation.inputs
+    out = []
+    for group in ("scheme", "economy", "demography", "behaviour"):
+        for name, field in FIELDS[group].items():
+            value = getattr(inputs, group).get(name)
+            if not hasattr(value, "dims") or "year" not in value.dims or not pres._applies(name, inputs):
+                continue
+            fmt, unit = _field_format(field)
+            label = pres.field_label(name)
+            if value.dims == ("year",):
+                out.append(pres.Column(name, pres.header(label, unit), value.values, fmt, "input"))
+            elif value.dims == ("year", "sex"):
+                for sex in value.sex.values:
+                    out.append(pres.Column(f"{name}/{sex}", pres.header(f"{label}, {pres.SEX_LABELS[sex]}", unit),
+                                           value.sel(sex=sex).values, fmt, "input"))
+            elif name == "fertility":
+                out.append(pres.Column("total_fertility_rate", "Total fertility rate (births per woman)",
+                                       value.sum("age").values, "0.000", "input"))
+            elif name == "net_migration":
+                for sex in value.sex.values:
+                    out.append(pres.Column(f"{name}/{sex}", f"Net migration, {pres.SEX_LABELS[sex]} (persons)",
+                                           value.sel(sex=sex).sum("age").values, "#,##0", "input"))
+    unit = inputs.settings["money_unit"]
+    out += pres.yearly_columns(p, pres.ASSUMPTIONS, unit)
+    return out
+
+
+def _assumptions(wb, valuation, p, case_name):
+    from ..inputs import FIELDS
+
+    columns = assumption_columns(valuation, p)
+    _yearly_sheet(wb, pres.ASSUMPTIONS, "Assumptions year by year (inputs, then the series derived from them)", p,
+                  columns, case_name)
+    inputs = valuation.inputs
+    t0 = int(inputs.coords["year"][0])
+    by_age = {"Demographic assumptions by age": [], "Labour assumptions by age": []}
+    varying = []
+    for group in ("demography", "behaviour"):
+        for name, field in FIELDS[group].items():
+            value = getattr(inputs, group).get(name)
+            if not hasattr(value, "dims") or "age" not in value.dims or name == "population":
+                continue
+            sheet = "Demographic assumptions by age" if name in DEMOGRAPHIC_BY_AGE else "Labour assumptions by age"
+            if "year" in value.dims:
+                values = value.transpose("year", ...).values
+                if np.any(values != values[:1]):
+                    varying.append((name, field, value))
+                value = value.sel(year=t0, drop=True)
+            by_age[sheet].append((name, field, value, "year" in getattr(inputs, group)[name].dims))
+    ages = inputs.coords["population_age"]
+    for title, fields in by_age.items():
+        if not fields:
+            continue
+        ws = wb.create_sheet(title)
+        writer = SheetWriter(ws)
+        writer.title(1, f"{title} ({t0} values of year-dependent inputs; sex-independent inputs in both columns)")
+        headers, cols, formats = ["Age"], [], ["0"]
+        for name, field, value, by_year in fields:
+            fmt, unit = _field_format(field, by_age=True)
+            for sex in ("male", "female"):
+                da = value.sel(sex=sex) if "sex" in value.dims else value
+                series = da.reindex(age=ages).values
+                label = pres.field_label(name) + (f", {pres.SEX_LABELS[sex]}" if "sex" in value.dims else "") \
+                    + (f", {t0}" if by_year else "")
+                headers.append(pres.header(label, unit))
+                cols.append(series)
+                formats.append(fmt)
+                if "sex" not in value.dims:
+                    break
+        rows = [[int(a)] + [c[i] for c in cols] for i, a in enumerate(ages)]
+        writer.table(2, headers, rows, formats)
+        writer.fit()
+        ws.freeze_panes = "B3"
+        print_setup(ws, case_name)
+    for name, field, value in varying:  # year by year and age, where an age profile changes over the years
+        ws = wb.create_sheet(sheet_title(f"{pres.field_label(name).split(':')[0][:22]} by year"))
+        writer = SheetWriter(ws)
+        fmt, unit = _field_format(field)
+        writer.title(1, f"{pres.header(pres.field_label(name), unit)} by year (rows) and sex and age (columns)")
+        value = value.transpose("year", ...)
+        sexes = list(value.sex.values) if "sex" in value.dims else [None]
+        headers = ["Year"] + [f"{pres.SEX_LABELS[s] + ' ' if s else ''}{int(a)}" for s in sexes for a in value.age.values]
+        rows = []
+        for year in value.year.values:
+            row = [int(year)]
+            for sex in sexes:
+                row += list((value.sel(year=year, sex=sex) if sex else value.sel(year=year)).values)
+            rows.append(row)
+        writer.table(2, headers, rows, ["0"] + [fmt] * (len(headers) - 1))
+        writer.fit()
+        ws.freeze_panes = "B3"
+        print_setup(ws, case_name)
+
+
+# ----------------------------------------------------------------------------------- charts
+
+def _money_series(p, names, unit_scale: float, deflate: bool = False):
+    prices = p.price_index.values if deflate else 1.0
+    return {pres.VARIABLES[n].label: p[n].values / prices / unit_scale for n in names if n in p}
+
+
+def _charts(charts: ChartPages, p, valuation):
+    years = p.year.values
+    t0 = int(years[0])
+    flows = [n for n in ("contributions", "total_income", "total_expenditure") if n in p]
+    if flows and "price_index" in p:
+        scale, word = chart_unit(np.concatenate([p[n].values / p.price_index.values for n in flows]))
+        charts.line(f"Income and expenditure at {t0} prices", f"{word} of currency, {t0} prices".strip(),
+                    years, _money_series(p, flows, scale, deflate=True), "#,##0")
+    if "reserve_real" in p:
+        scale, word = chart_unit(p.reserve_real.values)
+        charts.line(f"Reserve at the end of the year, at {t0} prices", f"{word} of currency, {t0} prices".strip(),
+                    years, {"Reserve in real terms": p.reserve_real.values / scale}, "#,##0")
+    rates = {pres.VARIABLES[n].label: p[n].values for n in ("contribution_rate", "breakeven_contribution_rate",
+                                                             "paygo_cost_rate") if n in p}
+    charts.line("Contribution rate, break-even rate and PAYG cost rate", "% of insurable earnings", years, rates, "0%")
+    charts.line("Reserve ratio (reserve at the end of the year / expenditure of the year)", "years of expenditure",
+                years, {"Reserve ratio": p.reserve_ratio.values}, "0.0")
+    shares = {pres.VARIABLES[n].label: p[n].values / 100 for n in
+              ("expenditure_pct_gdp", "total_expenditure_pct_gdp", "income_pct_gdp") if n in p}
+    if shares:
+        charts.line("Income and expenditure as a share of GDP", "% of GDP", years, shares, "0.0%")
+    people = {"Contributors": p.contributors.values}
+    people.update({f"{pres.BENEFIT_LABELS[b].capitalize()} pensioners": p.pensioners_by_benefit.sel(benefit=b).values
+                   for b in p.benefit.values})
+    scale, word = chart_unit(np.concatenate(list(people.values())))
+    charts.line("Contributors and pensioners by benefit", f"{word} of persons"
+                if word else "persons", years, {k: v / scale for k, v in people.items()}, "#,##0")
+    ratios = {pres.VARIABLES[n].label: p[n].values for n in ("demographic_dependency_ratio", "system_dependency_ratio")
+              if n in p}
+    if ratios:
+        charts.line("Dependency ratios", "ratio", years, ratios, "0.00")
+    eco = valuation.inputs.economy
+    charts.line("Main economic assumptions", "% a year", years,
+                {pres.field_label(n): eco[n].values for n in ("inflation", "real_wage_growth", "nominal_return",
+                                                               "unemployment_rate")}, "0.0%")
+    for label, stock in pyramid_years(p):
+        charts.pyramid(f"Population pyramid, {label}", p.age.values, stock.sel(sex="male").values,
+                       stock.sel(sex="female").values)

@@ -7,6 +7,13 @@ Layout (generated from :data:`actuary.inputs.FIELDS`, so every input has exactly
 - Table sheets: row 1 a title, row 2 the column headers (index columns such as year, sex, age,
   then one column per input, then notes), row 3 the units, data from row 4. A table whose inputs
   change from year to year goes to its ``... by year`` sheet, which has a year column in front.
+- Records sheets (``Floor``): the same layout with one row per named item (a benefit of the social
+  protection floor) and text columns (codes from a list) beside the numbers; a blank cell takes the
+  input's default. Its year-dependent column (take_up) may instead be given year by year, for some
+  benefits, in the ``Floor take-up`` table; ``Floor eligibility`` is a sparse table (cells not listed
+  are 1). All three sheets are optional: without them the case has no floor.
+- A floor costing alone (Settings ``scheme`` = no) has only the sheets and columns without the scheme
+  (economy, population, demographic rates, fertility, labour force participation) and the Floor sheets.
 
 Reading checks every cell and reports the first problem as ``Sheet!Cell: value ... expected ...``
 (an :class:`actuary.InputError`); range checks made later by the input objects are mapped back to
@@ -23,7 +30,7 @@ import re
 import zipfile
 from contextlib import contextmanager
 from difflib import get_close_matches
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +41,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from ..inputs import BENEFITS, FIELDS, NATIONAL_REQUIRED, REQUIRED, Field
+from ..inputs import BENEFITS, FB, FIELDS, NATIONAL_REQUIRED, REQUIRED, Field, without_scheme
 from .files import atomic_path
 from .safety import MAX_FILE_BYTES, check_container, text_cell, xml_refusal
 from ..validation import SEXES, InputError
@@ -54,6 +61,7 @@ class Sheet:
     fields: tuple[str, ...]
     description: str
     population_ages: bool = False
+    records: bool = False           # one row per named item (floor benefit), text and number columns
 
 
 SCALAR_SHEETS = {"settings": "Settings", "scheme": "Scheme", "economy": "Economy", "behaviour": "Behaviour",
@@ -63,7 +71,8 @@ TABLES = [
     Sheet("Schedules", ("year",), ("contribution_rate", "collection_rate", "subsidy_share_of_benefits",
                                    "subsidy_share_of_wages", "refund_contribution_rate", "refund_interest",
                                    "inflation", "real_wage_growth", "nominal_return", "unemployment_rate",
-                                   "productivity_growth", "sex_ratio_at_birth", "entrant_growth"),
+                                   "productivity_growth", "sex_ratio_at_birth", "entrant_growth", "poverty_line",
+                                   "government_expenditure_pct_gdp", "government_revenue_pct_gdp"),
           "Year-dependent provisions and economic assumptions (years in rows)"),
     Sheet("Retirement ages", ("year", "sex"), ("normal_retirement_age", "early_retirement_age"),
           "Normal and early retirement ages by year and sex"),
@@ -91,9 +100,26 @@ TABLES = [
           "Insured at the valuation date by sex, age and completed service (cells not listed are zero)"),
     Sheet("Pensioners", ("benefit", "sex", "age"), ("pensioners", "average_pension"),
           "Pensions in payment at the valuation date by type, sex and age (cells not listed are zero)", True),
+    Sheet("Floor", (FB,), ("kind", "sex", "min_age", "max_age", "amount", "basis", "indexation", "take_up", "test",
+                           "admin_share"),
+          "Social protection floor: one row per non-contributory benefit (optional; blank cells take their "
+          "defaults, see the units row)", records=True),
+    Sheet("Floor take-up", ("year", FB), ("take_up",),
+          "Take-up of floor benefits phased in year by year (optional; for the benefits listed here, leave "
+          "take_up blank in the Floor sheet)"),
+    Sheet("Floor eligibility", (FB, "sex", "age"), ("eligibility",),
+          "Share of each sex and age eligible for a floor benefit: targeting or disability prevalence "
+          "(optional; cells not listed are 1)", True),
 ]
+FLOOR_SHEETS = ("Floor", "Floor take-up", "Floor eligibility")
+MAX_FLOOR_BENEFITS = 100
+SPARSE = ("Insured", "Pensioners", "Floor eligibility")   # cells not listed take the input's fill value
+HEADERS = {FB: "benefit"}                                  # index columns whose header is not the dimension
 
-GROUP_OF = {name: group for group, fields in FIELDS.items() for name in fields}
+GROUP_OF: dict[str, str] = {}
+for _group, _fields in FIELDS.items():  # first group wins: the Floor sheet reads its min_age/max_age by group
+    for _name in _fields:
+        GROUP_OF.setdefault(_name, _group)
 
 
 def _by_year(sheet: Sheet) -> Sheet:
@@ -107,7 +133,7 @@ def layout() -> list[Sheet]:
                     f"{name}: one row per input") for group, name in SCALAR_SHEETS.items()]
     for table in TABLES:
         sheets.append(table)
-        if "year" not in table.index and any("year" in FIELDS[GROUP_OF[f]][f].dims for f in table.fields):
+        if not table.records and "year" not in table.index and any("year" in FIELDS[GROUP_OF[f]][f].dims for f in table.fields):
             sheets.append(_by_year(table))
     return sheets
 
@@ -123,6 +149,10 @@ def _field(name: str) -> Field:
 def _units(name: str) -> str:
     field = _field(name)
     return field.units or field.kind
+
+
+def _header(dim: str) -> str:
+    return HEADERS.get(dim, dim)
 
 
 def _scalar_text(value):
@@ -179,10 +209,10 @@ def _index_labels(dim: str, coords: dict, population_ages: bool):
 
 def _write_table_sheet(ws, sheet: Sheet, columns: dict[str, xr.DataArray], coords: dict, sparse: bool):
     _title(ws, sheet.description)
-    headers = list(sheet.index) + list(sheet.fields) + ["notes"]
+    headers = [_header(d) for d in sheet.index] + list(sheet.fields) + ["notes"]
     for column, header in enumerate(headers, start=1):
         ws.cell(row=2, column=column, value=header).font = HEADER_FONT
-        ws.cell(row=3, column=column, value="" if header in sheet.index or header == "notes" else _units(header))
+        ws.cell(row=3, column=column, value="" if column <= len(sheet.index) or header == "notes" else _units(header))
         ws.column_dimensions[get_column_letter(column)].width = max(12, len(header) + 2)
     ws.cell(row=3, column=len(headers), value="allowed: " + "; ".join(f"{name} {_field(name).allowed()}"
                                                                        for name in sheet.fields))
@@ -197,7 +227,7 @@ def _write_table_sheet(ws, sheet: Sheet, columns: dict[str, xr.DataArray], coord
     n = keys[0].size if keys else 0
     field_columns = {name: len(sheet.index) + 1 + i for i, name in enumerate(sheet.fields)}
     for i in range(n):
-        if sparse and not any(values[name][i] != 0 for name in values):
+        if sparse and not any(values[name][i] != (_field(name).fill or 0.0) for name in values):
             continue
         for column, key in enumerate(keys, start=1):
             label = key[i]
@@ -209,8 +239,8 @@ def _write_table_sheet(ws, sheet: Sheet, columns: dict[str, xr.DataArray], coord
     last = max(row - 1, FIRST_DATA_ROW + 200)
     for dim, column in zip(sheet.index, range(1, len(sheet.index) + 1)):
         letter = get_column_letter(column)
-        choices = {"sex": SEXES, "benefit": BENEFITS}.get(dim)
-        if choices:
+        choices = {"sex": SEXES, "benefit": BENEFITS, FB: tuple(coords.get(FB, ()))}.get(dim)
+        if choices and len(",".join(choices)) < 250:  # Excel's limit on a list written in the rule
             validation = DataValidation(type="list", formula1='"' + ",".join(choices) + '"', allow_blank=False)
             ws.add_data_validation(validation)
             validation.add(f"{letter}{FIRST_DATA_ROW}:{letter}{last}")
@@ -236,8 +266,9 @@ def write_workbook(valuation, path, blank: bool = False) -> None:
     or a blank template laid out for its coordinates when ``blank``."""
     inputs = valuation.inputs
     coords = inputs.coords
+    alone = not inputs.has_scheme  # a floor costing alone: only the sheets and columns it has
     given = set() if blank else {name for group in valuation.raw.values() for name in group}
-    given |= {"valuation_year", "horizon", "min_age", "max_age", "max_service"}  # define the layout
+    given |= {"valuation_year", "horizon", "min_age", "max_age"} | (set() if alone else {"max_service"})
     wb = Workbook()
     contents = wb.active
     contents.title = CONTENTS
@@ -249,8 +280,17 @@ def write_workbook(valuation, path, blank: bool = False) -> None:
     contents.column_dimensions["A"].width = 30
     contents.column_dimensions["B"].width = 110
     row = 4
-    values_by_name = {name: value for group in FIELDS for name, value in getattr(inputs, group).items()}
+    values_by_name = {name: value for group in FIELDS if group != "floor"
+                      for name, value in getattr(inputs, group).items()}
     for sheet in layout():
+        if sheet.name in FLOOR_SHEETS:
+            if sheet.records:
+                row = _write_floor(wb, inputs, blank, contents, row)
+            continue
+        if alone:
+            sheet = _without_scheme(sheet)
+            if not sheet.fields:
+                continue
         if sheet.index:
             columns, by_year = {}, {}
             for name in sheet.fields:
@@ -266,10 +306,10 @@ def write_workbook(valuation, path, blank: bool = False) -> None:
             if sheet.name.endswith(" by year"):
                 continue
             ws = wb.create_sheet(sheet.name)
-            sparse = sheet.name in ("Insured", "Pensioners")
-            _write_table_sheet(ws, sheet, {} if blank else columns, coords, sparse)
+            _write_table_sheet(ws, sheet, {} if blank else columns, coords, sheet.name in SPARSE)
             if by_year:
                 extra = SHEETS[f"{sheet.name} by year"]
+                extra = _without_scheme(extra) if alone else extra
                 _write_table_sheet(wb.create_sheet(extra.name), extra, by_year, coords, False)
         else:
             group = next(g for g, n in SCALAR_SHEETS.items() if n == sheet.name)
@@ -284,6 +324,91 @@ def write_workbook(valuation, path, blank: bool = False) -> None:
         "the scheme's currency at the valuation date. Ages are completed ages at 1 January; the last age is an "
         "open group. Blank optional inputs take their defaults (see notes)."))
     _atomic_save(wb, Path(path))
+
+
+def _without_scheme(sheet: Sheet) -> Sheet:
+    """The sheet with only the inputs a floor costing alone has."""
+    return replace(sheet, fields=tuple(f for f in sheet.fields if without_scheme(GROUP_OF[f], f)))
+
+
+def _record_text(name: str, value):
+    """A validated floor value as its cell: no upper age limit and not-applicable codes are blank."""
+    if isinstance(value, (float, np.floating)):
+        return None if math.isinf(value) else float(value)
+    return str(value) or None
+
+
+def _write_floor(wb, inputs, blank: bool, contents, row: int) -> int:
+    """The Floor sheet (one row per benefit), the Floor take-up table (benefits whose take-up changes
+    from year to year) and the sparse Floor eligibility table; returns the next Contents row."""
+    floor = {} if blank else inputs.floor
+    labels = [str(v) for v in inputs.coords[FB]] if floor else []
+    sheet = SHEETS["Floor"]
+    take_up = floor.get("take_up")
+    varying = [b for b in labels if _varies_by_year(take_up.sel({FB: b}))]
+    records = {}
+    for name in sheet.fields if floor else ():
+        if name == "take_up":
+            records[name] = [None if b in varying else float(take_up.sel({FB: b})[0]) for b in labels]
+        else:
+            records[name] = [_record_text(name, v) for v in floor[name].values.tolist()]
+    _write_records_sheet(wb.create_sheet(sheet.name), sheet, labels, records)
+    coords = dict(inputs.coords, **{FB: np.array(varying if floor else [], dtype=str)})
+    phased = {"take_up": take_up.sel({FB: varying})} if varying else {}
+    _write_table_sheet(wb.create_sheet("Floor take-up"), SHEETS["Floor take-up"], phased, coords, False)
+    coords[FB] = np.array(labels, dtype=str)
+    eligibility = {"eligibility": floor["eligibility"]} if floor else {}
+    _write_table_sheet(wb.create_sheet("Floor eligibility"), SHEETS["Floor eligibility"], eligibility, coords, True)
+    for name in FLOOR_SHEETS:
+        contents.cell(row=row, column=1, value=name)
+        contents.cell(row=row, column=2, value=SHEETS[name].description)
+        row += 1
+    return row
+
+
+def _record_units(field: Field) -> str:
+    if field.choices:
+        return "one of " + ", ".join(field.choices)
+    return field.units or field.kind
+
+
+def _write_records_sheet(ws, sheet: Sheet, labels: list[str], records: dict[str, list]):
+    """A records sheet: title, headers (with the input's note as a comment), units, one row per label."""
+    from openpyxl.comments import Comment
+
+    _title(ws, sheet.description)
+    group = FIELDS["floor"]
+    headers = [_header(sheet.index[0])] + list(sheet.fields) + ["notes"]
+    for column, header in enumerate(headers, start=1):
+        cell = ws.cell(row=2, column=column, value=header)
+        cell.font = HEADER_FONT
+        if header in group:
+            field = group[header]
+            default = "required" if field.default is REQUIRED else \
+                f"blank: {'no limit' if field.default == math.inf else field.default}"
+            cell.comment = Comment(f"{header}: {field.doc} ({default})", "actuary")
+            ws.cell(row=3, column=column, value=_record_units(field))
+        ws.column_dimensions[get_column_letter(column)].width = max(14, len(header) + 2)
+    for i, label in enumerate(labels):
+        text_cell(ws, FIRST_DATA_ROW + i, 1, label)
+        for column, name in enumerate(sheet.fields, start=2):
+            value = records[name][i]
+            cell = text_cell(ws, FIRST_DATA_ROW + i, column, value) if isinstance(value, str) else \
+                ws.cell(row=FIRST_DATA_ROW + i, column=column, value=value)
+            cell.fill = INPUT_FILL
+    last = FIRST_DATA_ROW + max(len(labels), 50)
+    for column, name in enumerate(sheet.fields, start=2):
+        field, letter = group[name], get_column_letter(column)
+        if field.choices:
+            validation = DataValidation(type="list", formula1='"' + ",".join(field.choices) + '"', allow_blank=True)
+        elif field.kind == "probability":
+            validation = DataValidation(type="decimal", operator="between", formula1="0", formula2="1",
+                                        allow_blank=True)
+        else:
+            continue
+        ws.add_data_validation(validation)
+        validation.add(f"{letter}{FIRST_DATA_ROW}:{letter}{last}")
+    ws.freeze_panes = ws.cell(row=FIRST_DATA_ROW, column=2)
 
 
 def _atomic_save(wb, path) -> None:
@@ -457,17 +582,18 @@ def _read_scalars(cells: _Cells, sheet: Sheet, locations: dict) -> dict:
     return out
 
 
-def _coordinate_limits(settings: dict) -> dict:
+def _coordinate_limits(settings: dict, labels=()) -> dict:
     t0, horizon = settings["valuation_year"], settings["horizon"]
     return {"year": horizon, "past_year": MAX_HISTORY_YEARS, "sex": 2, "service": settings["max_service"] + 1,
-            "benefit": len(BENEFITS),
+            "benefit": len(BENEFITS), FB: len(labels),
             "scheme_age": settings["max_age"] - settings["min_age"] + 1, "population_age": settings["max_age"] + 1,
             "t0": t0}
 
 
-def _table_rows(sheet: Sheet, settings: dict) -> int:
-    """The most data rows ``sheet`` can have: one per combination of its index columns."""
-    limits = _coordinate_limits(settings)
+def _table_rows(sheet: Sheet, settings: dict, labels=()) -> int:
+    """The most data rows ``sheet`` can have: one per combination of its index columns (``labels``: the
+    floor benefits named in the Floor sheet)."""
+    limits = _coordinate_limits(settings, labels)
     maximum = 1
     for dim in sheet.index:
         maximum *= limits["population_age" if dim == "age" and sheet.population_ages else
@@ -475,13 +601,15 @@ def _table_rows(sheet: Sheet, settings: dict) -> int:
     return maximum
 
 
-def _read_table(cells: _Cells, sheet: Sheet, settings: dict, locations: dict) -> dict[str, xr.DataArray]:
+def _columns(cells: _Cells, sheet: Sheet) -> tuple[list[str], dict[str, int]]:
+    """The headers of a table or records sheet, checked: index columns first, then inputs of the sheet
+    (and notes), each once. Returns the headers and the column of each input."""
     headers = [str(h).strip() if h is not None else "" for h in _trim(cells.row(2))]
     for column, dim in enumerate(sheet.index, start=1):
-        if column > len(headers) or headers[column - 1] != dim:
+        if column > len(headers) or headers[column - 1] != _header(dim):
             _fail(cells.name, 2, column, f"header '{headers[column - 1] if column <= len(headers) else ''}'; "
-                                         f"expected the index column '{dim}' (the first columns are "
-                                         f"{', '.join(sheet.index)}).")
+                                         f"expected the index column '{_header(dim)}' (the first columns are "
+                                         f"{', '.join(map(_header, sheet.index))}).")
     field_columns = {}
     for column, header in enumerate(headers[len(sheet.index):], start=len(sheet.index) + 1):
         if header == "notes":
@@ -492,6 +620,12 @@ def _read_table(cells: _Cells, sheet: Sheet, settings: dict, locations: dict) ->
         if header in field_columns:
             _fail(cells.name, 2, column, f"column '{header}' appears twice.")
         field_columns[header] = column
+    return headers, field_columns
+
+
+def _read_table(cells: _Cells, sheet: Sheet, settings: dict, locations: dict, labels=()) -> dict[str, xr.DataArray]:
+    """A table sheet's inputs (``labels``: the floor benefits named in the Floor sheet)."""
+    headers, field_columns = _columns(cells, sheet)
     for column in range(1, len(sheet.index) + 1):
         if not _blank(cells.get(FIRST_DATA_ROW - 1, column)):
             _fail(cells.name, FIRST_DATA_ROW - 1, column, f"value '{cells.get(FIRST_DATA_ROW - 1, column)}' in the "
@@ -503,12 +637,13 @@ def _read_table(cells: _Cells, sheet: Sheet, settings: dict, locations: dict) ->
         key = []
         for column, dim in enumerate(sheet.index, start=1):
             value = cells.get(row, column)
-            if dim in ("sex", "benefit"):
-                allowed = SEXES if dim == "sex" else BENEFITS
+            if dim in ("sex", "benefit", FB):
+                allowed = {"sex": SEXES, "benefit": BENEFITS, FB: labels}[dim]
                 text = str(value).strip() if value is not None else ""
                 if text not in allowed:
-                    _fail(cells.name, row, column, f"{dim} '{value if value is not None else ''}' is not a {dim} "
-                                                   f"code; expected one of {', '.join(allowed)}.")
+                    what = "a benefit of the Floor sheet" if dim == FB else f"a {dim} code"
+                    _fail(cells.name, row, column, f"{_header(dim)} '{value if value is not None else ''}' is not "
+                                                   f"{what}; expected one of {', '.join(allowed)}.")
                 key.append(text)
             else:
                 number = _number(cells, row, column, f"a whole number ({dim})", True)
@@ -517,7 +652,8 @@ def _read_table(cells: _Cells, sheet: Sheet, settings: dict, locations: dict) ->
                 key.append(int(number))
         key = tuple(key)
         if key in seen:
-            _fail(cells.name, row, 1, f"duplicate row for {', '.join(f'{d}={k}' for d, k in zip(sheet.index, key))} "
+            _fail(cells.name, row, 1, f"duplicate row for "
+                                      f"{', '.join(f'{_header(d)}={k}' for d, k in zip(sheet.index, key))} "
                                       f"(also row {seen[key]}).")
         seen[key] = row
         keys.append((row, key))
@@ -528,7 +664,7 @@ def _read_table(cells: _Cells, sheet: Sheet, settings: dict, locations: dict) ->
         present = [(k, v, r) for k, v, r in values if v is not None]
         if not present:
             continue
-        sparse = _field(name).fill is not None and sheet.name in ("Insured", "Pensioners")
+        sparse = _field(name).fill is not None and sheet.name in SPARSE
         if len(present) < len(values) and not sparse:
             key, _, row = next((k, v, r) for k, v, r in values if v is None)
             _fail(cells.name, row, column, f"the cell is blank; '{name}' needs a value in every row.")
@@ -561,7 +697,7 @@ def _check_order(cells: _Cells, sheet: Sheet, keys):
         return
     last = numeric[-1]
     dim = sheet.index[last]
-    sparse = sheet.name in ("Insured", "Pensioners")
+    sparse = sheet.name in SPARSE
     for check_gaps in (False, True):  # report rows out of order before gaps
         previous = {}
         for row, key in keys:
@@ -582,27 +718,28 @@ def _locate(error: InputError, locations: dict) -> InputError:
     """Rewrite an input object's error with the Sheet!Cell of the offending value when known."""
     field = error.field or next(iter(re.findall(r"Input '(\w+\.\w+)'", str(error))), "")
     name = field.split(".")[-1]
-    where = locations.get(name)
-    if not where:
+    found = locations.get(field) or locations.get(name)  # floor inputs: "floor.min_age"
+    if not found:
         return error
     message = str(error)
     if not error.where:  # "Input 'group.field' at age=0, sex=male: ..."
         cell = re.match(r"Input '[\w.]+' at ((?:\w+=[^,:]+(?:, )?)+):", message)
         pairs = (p.split("=", 1) for p in cell.group(1).split(", ")) if cell else ()
         error.where = {k: int(v) if v.lstrip("-").isdigit() else v for k, v in pairs}
-    if "rows" not in where:
-        return InputError(f"{_ref(where['sheet'], where['row'], where['column'])}: {message}", error.field, error.where)
-    row = None
-    if error.where:
-        index = where["index"]
-        wanted = {d: v for d, v in error.where.items() if d in index}
-        for key, r in where["rows"].items():
-            if all(key[index.index(d)] == v for d, v in wanted.items()):
-                row = r
-                break
-    if row is None:
-        return InputError(f"{_ref(where['sheet'], 2, where['column'])}: {message}", error.field, error.where)
-    return InputError(f"{_ref(where['sheet'], row, where['column'])}: {message}", error.field, error.where)
+    candidates = found if isinstance(found, list) else [found]  # an input split over two sheets
+    for where in candidates:
+        if "rows" not in where:
+            return InputError(f"{_ref(where['sheet'], where['row'], where['column'])}: {message}", error.field,
+                              error.where)
+        if error.where:
+            index = where["index"]
+            wanted = {d: v for d, v in error.where.items() if d in index}
+            for key, r in where["rows"].items():
+                if all(key[index.index(d)] == v for d, v in wanted.items()):
+                    return InputError(f"{_ref(where['sheet'], r, where['column'])}: {message}", error.field,
+                                      error.where)
+    where = candidates[0]
+    return InputError(f"{_ref(where['sheet'], 2, where['column'])}: {message}", error.field, error.where)
 
 
 NOTES_PREFIX = "Notes"                              # the user's own sheets: accepted and ignored
@@ -711,26 +848,43 @@ def load_workbook(path):
     return valuation
 
 
+def _expected_sheets(alone: bool) -> list[str]:
+    """The sheets a workbook must have (the floor sheets are optional; a floor costing alone needs only
+    its own sheets and Floor)."""
+    sheets = [s for s in layout()
+              if not s.name.endswith(" by year") and s.name not in FLOOR_SHEETS and s.name not in MAY_BE_ABSENT]
+    if alone:
+        sheets = [s for s in sheets if _without_scheme(s).fields] + [SHEETS["Floor"]]
+    return [CONTENTS] + [s.name for s in sheets]
+
+
 def _load(reader: WorkbookReader, Valuation):
     present = reader.sheetnames
     path = reader.path
-    expected = [CONTENTS] + [s.name for s in layout()
-                             if not s.name.endswith(" by year") and s.name not in MAY_BE_ABSENT]
+    expected = _expected_sheets(False)
     for sheet in present:
         known_sheet(path.name, sheet, [CONTENTS, *SHEETS, *OPTIONAL_SHEETS])
     missing = [s for s in expected if s not in present]
     if len(missing) == len(expected):
         raise InputError(f"{path.name}: the workbook has none of the valuation sheets; expected "
                          f"{', '.join(expected)}. Start from 'actuary template'.")
-    if missing:
-        raise InputError(f"{path.name}: sheet '{missing[0]}' is missing; a valuation workbook has the sheets "
-                         f"{', '.join(expected)}.")
+
+    def require(sheets):
+        missing = [s for s in sheets if s not in present]
+        if missing:
+            raise InputError(f"{path.name}: sheet '{missing[0]}' is missing; a valuation workbook has the sheets "
+                             f"{', '.join(sheets)}.")
+
+    require([CONTENTS, "Settings"])
 
     contents = reader.sheet(CONTENTS, first_data_row=4, max_data_rows=0, stop_after=3)
     case_name = contents.get(3, 2) if str(contents.get(3, 1) or "").strip() == "case_name" else None
     locations: dict = {}
     groups = {group: {} for group in FIELDS}
-    for group, sheet_name in SCALAR_SHEETS.items():
+    alone = False
+    for group, sheet_name in SCALAR_SHEETS.items():  # Settings first: they say which sheets there are
+        if sheet_name not in present:  # (a floor costing alone, checked below)
+            continue
         sheet = SHEETS[sheet_name]
         cells = reader.sheet(sheet_name, 3, len(sheet.fields), f" (one per input: {', '.join(sheet.fields)})",
                              width=4)
@@ -742,6 +896,9 @@ def _load(reader: WorkbookReader, Valuation):
                 _fail(sheet_name, row, 1, f"no row for '{field_name}', which is required "
                                           f"({field.units or field.doc}); add it (columns: field, value, units, "
                                           "notes).")
+        if group == "settings":
+            alone = groups["settings"].get("scheme", FIELDS["settings"]["scheme"].default) == "no"
+            require(_expected_sheets(alone))
     settings = dict(groups["settings"])
     for key in ("valuation_year", "horizon", "min_age", "max_age", "max_service"):
         if key not in settings:
@@ -759,7 +916,7 @@ def _load(reader: WorkbookReader, Valuation):
         raise _locate(error, locations) from None
     widths = {}
     for sheet in layout():
-        if not sheet.index or sheet.name not in present:
+        if not sheet.index or sheet.name not in present or sheet.name in FLOOR_SHEETS:
             continue
         maximum = _table_rows(sheet, settings)
         cells = reader.sheet(sheet.name, FIRST_DATA_ROW, maximum,
@@ -772,19 +929,129 @@ def _load(reader: WorkbookReader, Valuation):
                                  "also given in another sheet; give each "
                                  "input once (year-varying inputs only in the '... by year' sheet).")
             groups[group][field_name] = da
+    groups["floor"] = _read_floor(reader, present, settings, locations)
     national = settings.get("national_population", FIELDS["settings"]["national_population"].default) == "yes"
     for group, fields in FIELDS.items():  # a required input whose column is missing: name its sheet
+        if group == "floor":  # (required per benefit: checked cell by cell)
+            continue
         for field_name, field in fields.items():
+            if alone and not without_scheme(group, field_name):
+                continue
             required = field.default is REQUIRED or (national and (group, field_name) in NATIONAL_REQUIRED)
             if required and field_name not in groups[group] and field.dims:
                 sheet = next(t for t in TABLES if field_name in t.fields)
                 raise InputError(f"{_ref(sheet.name, 2, widths.get(sheet.name, 0) + 1)}: column '{field_name}' is "
                                  f"missing; the sheet '{sheet.name}' needs it ({field.units or field.doc}).")
-    from ..projection import build_kernel_inputs
+    from ..projection import build_kernel_inputs, mortality_table, population_kernel_inputs
 
     try:
         valuation = Valuation(**groups, name=str(case_name).strip() if not _blank(case_name) else Path(path).stem)
-        build_kernel_inputs(valuation.inputs)  # the checks made when projecting, here while cells are known
+        # the checks made when projecting, here while cells are known
+        if valuation.inputs.has_scheme:
+            build_kernel_inputs(valuation.inputs)
+        else:
+            population_kernel_inputs(valuation.inputs, mortality_table(valuation.inputs))
     except InputError as error:
         raise _locate(error, locations) from None
     return valuation
+
+
+def _read_floor(reader: WorkbookReader, present: list[str], settings: dict, locations: dict) -> dict:
+    """The floor inputs from the Floor, Floor take-up and Floor eligibility sheets ({} without a floor).
+    take_up comes from the Floor sheet or, for the benefits listed there, year by year from Floor take-up."""
+    if "Floor" not in present:
+        for name in FLOOR_SHEETS[1:]:
+            if name in present:
+                raise InputError(f"sheet '{name}' needs the Floor sheet, which names the benefits; add it or remove "
+                                 f"'{name}'.")
+        return {}
+    labels, values = _read_records(reader.sheet("Floor", FIRST_DATA_ROW, MAX_FLOOR_BENEFITS,
+                                                " (benefits of the floor)"), SHEETS["Floor"], locations)
+
+    def floor_table(name):
+        maximum = _table_rows(SHEETS[name], settings, labels)
+        return reader.sheet(name, FIRST_DATA_ROW, maximum, " (one per " + " x ".join(map(_header, SHEETS[name].index))
+                            + (" for this valuation)" if labels else ": the Floor sheet names no benefit)"))
+
+    if not labels:
+        for name in FLOOR_SHEETS[1:]:
+            if name in present:
+                floor_table(name)  # refuses rows
+        return {}
+    out = {k: v for k, v in values.items() if k != "take_up"}
+    phased = {}
+    if "Floor take-up" in present:
+        phased = _read_table(floor_table("Floor take-up"), SHEETS["Floor take-up"], settings, locations, labels)
+    if phased:
+        by_year = phased["take_up"]
+        listed = [str(b) for b in by_year[FB].values]
+        column = values.get("take_up")
+        where = locations.get("floor.take_up")
+        for b in listed:
+            if column is not None and not _blank(column.sel({FB: b}).item()):
+                _fail("Floor", where["rows"][(b,)], where["column"],
+                      f"take_up of '{b}' is also given year by year in the 'Floor take-up' sheet; give it in one "
+                      "place (leave this cell blank).")
+        constant = [1.0 if column is None or _blank(column.sel({FB: b}).item()) else float(column.sel({FB: b}))
+                    for b in labels]
+        years = by_year["year"].values
+        table = np.broadcast_to(np.array(constant), (years.size, len(labels))).copy()
+        for b in listed:
+            table[:, labels.index(b)] = by_year.sel({FB: b}).values
+        out["take_up"] = xr.DataArray(table, dims=("year", FB), coords={"year": years, FB: labels})
+        locations["floor.take_up"] = [locations.pop("take_up")] + ([where] if where else [])
+    elif "take_up" in values:
+        out["take_up"] = values["take_up"]
+    if "Floor eligibility" in present:
+        out.update(_read_table(floor_table("Floor eligibility"), SHEETS["Floor eligibility"], settings, locations, labels))
+    return out
+
+
+def _read_records(cells: _Cells, sheet: Sheet, locations: dict) -> tuple[list[str], dict]:
+    """A records sheet: the labels (first column) and one DataArray per column given (None for blank cells;
+    numbers parsed, codes checked against their list, required cells filled), each cell located."""
+    from ..floor import NAME
+
+    group = FIELDS["floor"]
+    headers, columns = _columns(cells, sheet)
+    first = _header(sheet.index[0])
+    labels, rows = [], {}
+    for row in cells.data_rows:
+        value = cells.get(row, 1)
+        label = str(value).strip() if value is not None else ""
+        if not label:
+            _fail(cells.name, row, 1, f"the cell is blank; expected the {first}'s name.")
+        if not NAME.fullmatch(label):
+            _fail(cells.name, row, 1, f"name '{label}' is not allowed; expected a name starting with a letter, of "
+                                      "letters, digits, spaces and _ . ( ) -, at most 40 characters.")
+        if label in rows:
+            _fail(cells.name, row, 1, f"{first} '{label}' is listed twice (also in row {rows[label]}).")
+        rows[label] = row
+        labels.append(label)
+    for name in ("kind", "amount"):
+        if labels and name not in columns:
+            _fail(cells.name, 2, len(headers) + 1, f"column '{name}' is missing; every benefit needs it "
+                                                   f"({group[name].units or group[name].doc}).")
+    values = {}
+    for name, column in columns.items():
+        field = group[name]
+        entries = []
+        for label in labels:
+            row = rows[label]
+            value = cells.get(row, column)
+            if _blank(value):
+                if field.default is REQUIRED:
+                    _fail(cells.name, row, column, f"the cell is blank; '{name}' is required for every {first}.")
+                entries.append(None)
+            elif field.choices:
+                text = str(value).strip()
+                if text not in field.choices:
+                    _fail(cells.name, row, column, f"value '{value}' is not an option for {name}; expected one of "
+                                                   f"{', '.join(field.choices)}.")
+                entries.append(text)
+            else:
+                entries.append(_number(cells, row, column, f"a number ({_record_units(field)})", False))
+        values[name] = xr.DataArray(np.array(entries, dtype=object), dims=FB, coords={FB: labels})
+        locations[f"floor.{name}"] = {"sheet": cells.name, "column": column, "rows": {(b,): rows[b] for b in labels},
+                                      "index": (FB,)}
+    return labels, values

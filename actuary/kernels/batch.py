@@ -9,6 +9,7 @@ fertility (a factor by year); everything else is the base valuation's. Paths run
 import numba
 import numpy as np
 
+from .floor import floor_year
 from .population import project_population_kernel
 from .scheme import WORK_PLANES, finance_kernel, insured_kernel, pensions_kernel
 from .series import indexed, reference_earnings_path
@@ -19,6 +20,9 @@ INDICATORS = ("insurable_wage_bill", "contributions", "benefit_expenditure", "to
               "investment_income", "wage_index", "state_subsidy", "grants", "admin_expenses", "trust_fund_ratio",
               "gdp", "system_dependency_ratio", "demographic_dependency_ratio", "replacement_rate", "benefit_ratio",
               "payable_share", "payable_benefits")
+# after INDICATORS when the case has a social protection floor (floor arrays with at least one benefit)
+FLOOR_INDICATORS = ("floor_cost_pct_gdp", "fiscal_cost_pct_gdp")
+FLOOR_ROW = len(INDICATORS)
 
 
 @numba.njit(cache=True)
@@ -84,8 +88,10 @@ def simulate_paths(inflation, real_wage, productivity, nominal_return, improveme
                    credit_density, contribution_density, early_age, normal_age, accrual, refund_rate,
                    refund_interest, refund_interest_is_return, contribution_rate, collection_rate, subsidy_benefits,
                    subsidy_wages, count0, amount0, remarriage, married, difference, orphans, orphan_age, shares,
-                   funeral_base, history, indicators, n_slots):
-    """Run every path; ``indicators[path, k, year]`` receives the INDICATORS. Paths are dealt out to
+                   funeral_base, history, floor_eligible, floor_take_up, floor_rules, floor_tested, poverty_line,
+                   average_wage0, indicators, n_slots):
+    """Run every path; ``indicators[path, k, year]`` receives the INDICATORS (and the FLOOR_INDICATORS
+    when ``floor_rules`` has a benefit: the floor of :mod:`actuary.kernels.floor`). Paths are dealt out to
     ``n_slots`` slots run in parallel (one per thread); each slot allocates its working arrays once (a
     fresh set per path costs page faults, doubly so under allocators tuned to return memory eagerly,
     as on Dask workers).
@@ -111,7 +117,12 @@ def simulate_paths(inflation, real_wage, productivity, nominal_return, improveme
     early_reduction, late_increment, grant_multiple, exit_vesting = (provisions[3], provisions[4], provisions[5],
                                                                      provisions[6])
     n_slots = max(1, min(n_paths, n_slots))
+    n_floor = floor_rules.shape[0]
+    start_share = 0.5 if even else 0.0
     for slot in numba.prange(n_slots):
+        floor_level = np.empty((n_years, n_floor))
+        floor_people = np.empty((n_years, n_floor))
+        floor_cost = np.empty((n_years, n_floor))
         growth = np.empty(n_years)
         wages = np.empty(n_years)
         prices = np.empty(n_years)
@@ -329,6 +340,15 @@ def simulate_paths(inflation, real_wage, productivity, nominal_return, improveme
                 out[14, t] = admin[t]
                 out[15, t] = reserve[t] / due
                 out[16, t] = gdp if national else 0.0
+                if n_floor > 0:
+                    floor_year(t, population, count, amount, beta, fert, migration, start_share, prices, wages, gdp,
+                               average_wage0, poverty_line, floor_eligible, floor_take_up, floor_rules, floor_tested,
+                               floor_level, floor_people, floor_cost)
+                    floor_total = 0.0
+                    for b in range(n_floor):
+                        floor_total += floor_cost[t, b]
+                    out[FLOOR_ROW, t] = 100.0 * floor_total / gdp
+                    out[FLOOR_ROW + 1, t] = 100.0 * (floor_total + subsidy[t]) / gdp
                 out[17, t] = pensioners / contributors[t]
                 working = 0.0
                 old = 0.0

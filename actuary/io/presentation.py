@@ -1,0 +1,633 @@
+"""How results and inputs are shown to people: labels in words, units, number formats and the unit of
+money, in one table for the results workbooks, the command line and the report.
+
+Every variable of a results Dataset that is shown has one line in :data:`VARIABLES` (yearly
+projection variables) or :data:`SUMMARY` (summary values): its label, its kind (which fixes the
+number format and the unit) and the results-workbook sheet it goes to. Writers look variables up
+by name and skip those a Dataset does not have, so a new variable needs only its line here.
+
+Rates convention: rates and ratios are fractions in the data and shown with a percent format; the
+variables whose name says ``_pct_`` hold percent values in the data (units "percent") and are shown
+divided by 100 under the same percent format, so 5.14 in the data reads 5.14% everywhere.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+
+MONEY_UNITS = {"units": 1.0, "thousands": 1e3, "millions": 1e6, "billions": 1e9}
+MONEY_WORDS = {"units": "currency", "thousands": "thousands", "millions": "millions", "billions": "billions"}
+
+# kind: (number format, unit shown in headers when the variable gives none)
+KINDS = {
+    "money": ("#,##0", None),               # currency totals, divided by the money unit
+    "amount": ("#,##0", "currency a year"),  # per person, never scaled
+    "persons": ("#,##0", "persons"),
+    "share": ("0.00%", "%"),                  # fraction in the data
+    "percent": ("0.00%", "%"),                # percent in the data (a _pct_ variable): shown / 100
+    "ratio": ("0.00", ""),
+    "years": ("0.0", "years"),
+    "index": ("0.000", "valuation year = 1"),
+    "year": ("0", ""),
+}
+
+BENEFIT_LABELS = {"old_age": "old-age", "invalidity": "invalidity", "widow": "widows' and widowers'",
+                  "orphan": "orphans'"}
+SEX_LABELS = {"male": "men", "female": "women"}
+
+
+@dataclass(frozen=True)
+class Variable:
+    """How one variable is shown. ``label`` may hold ``{}`` for the label of the ``by`` coordinate
+    (one column per benefit or sex); other dimensions than year are summed (extensive kinds only).
+    ``source``/``ages``: the variable is a selection of another one (e.g. population aged 65+)."""
+
+    label: str
+    kind: str
+    sheet: str | None = None
+    unit: str | None = None
+    by: str | None = None
+    source: str | None = None
+    ages: tuple | None = None
+
+
+DEMOGRAPHY, INSURED, PENSIONERS, FINANCE, INDICATORS, ASSUMPTIONS, FLOOR = (
+    "Demography", "Insured", "Pensioners", "Financial projection", "Financing indicators", "Assumptions",
+    "Social protection floor")
+EARNINGS = "% of insurable earnings"
+
+VARIABLES: dict[str, Variable] = {
+    # demography
+    "population": Variable("Population, end of year", "persons", DEMOGRAPHY),
+    "population_65_plus": Variable("Population aged 65 and over", "persons", DEMOGRAPHY, source="population",
+                                   ages=(65, None)),
+    "births": Variable("Births", "persons", DEMOGRAPHY),
+    "deaths": Variable("Deaths", "persons", DEMOGRAPHY),
+    "demographic_dependency_ratio": Variable("Demographic dependency ratio (65+ / 15-64)", "ratio", DEMOGRAPHY),
+    "life_expectancy_65": Variable("Life expectancy at 65, {}", "years", DEMOGRAPHY, by="sex"),
+    # insured
+    "target_insured": Variable("Target insured population", "persons", INSURED),
+    "contributors": Variable("Contributors, exposed during the year", "persons", INSURED),
+    "active": Variable("Active insured, end of year", "persons", INSURED),
+    "inactive": Variable("Inactive insured, end of year", "persons", INSURED),
+    "new_entrants": Variable("New entrants", "persons", INSURED),
+    "exits": Variable("Exits to inactivity", "persons", INSURED),
+    "withdrawals": Variable("Leavers without deferred rights", "persons", INSURED),
+    "reentries": Variable("Re-entries of inactive insured", "persons", INSURED),
+    "retirements": Variable("Retirements of actives", "persons", INSURED),
+    "invalidity_retirements": Variable("Actives becoming invalid", "persons", INSURED),
+    "active_deaths": Variable("Deaths of actives", "persons", INSURED),
+    "inactive_deaths": Variable("Deaths of inactive insured", "persons", INSURED),
+    "inactive_retirements": Variable("Inactive insured reaching retirement age", "persons", INSURED),
+    "grant_recipients": Variable("Withdrawal grant recipients", "persons", INSURED),
+    "average_insurable_earnings": Variable("Average insurable earnings per contributor", "amount", INSURED),
+    # pensioners
+    "pensioners": Variable("Pensioners, all benefits, end of year", "persons", PENSIONERS),
+    "pensioners_by_benefit": Variable("{} pensioners, end of year", "persons", PENSIONERS, by="benefit"),
+    "new_pensioners": Variable("New {} pensions", "persons", PENSIONERS, by="benefit"),
+    "pensioner_deaths": Variable("Deaths of {} pensioners", "persons", PENSIONERS, by="benefit"),
+    "invalidity_conversions": Variable("Invalidity pensions converted to old age", "persons", PENSIONERS),
+    "system_dependency_ratio": Variable("System dependency ratio (pensioners / contributors)", "ratio", PENSIONERS),
+    "system_dependency_ratio_stock": Variable("System dependency ratio (pensioners / actives at 31 December)",
+                                              "ratio", PENSIONERS),
+    "replacement_rate": Variable("Replacement rate of new old-age pensions", "share", PENSIONERS,
+                                 unit="% of average insurable earnings"),
+    "benefit_ratio": Variable("Benefit ratio", "share", PENSIONERS,
+                              unit="average old-age pension, % of average insurable earnings"),
+    # finance
+    "insurable_wage_bill": Variable("Insurable wage bill", "money", FINANCE),
+    "contributions": Variable("Contributions", "money", FINANCE),
+    "state_subsidy": Variable("State subsidy", "money", FINANCE),
+    "investment_income": Variable("Investment income", "money", FINANCE),
+    "total_income": Variable("Total income", "money", FINANCE),
+    "benefit_expenditure_by_benefit": Variable("{} pensions paid", "money", FINANCE, by="benefit"),
+    "benefit_expenditure": Variable("Pensions paid, all benefits", "money", FINANCE),
+    "withdrawal_grants": Variable("Withdrawal grants", "money", FINANCE),
+    "exit_refunds": Variable("Refunds of contributions to leavers", "money", FINANCE),
+    "funeral_grants": Variable("Funeral grants", "money", FINANCE),
+    "grants": Variable("Grants (withdrawal and funeral)", "money"),
+    "payable_benefits": Variable("Benefits and grants payable", "money", FINANCE),
+    "capital_value_of_awards": Variable("Capital value of the year's new pensions", "money", FINANCE),
+    "admin_expenses": Variable("Administrative expenses", "money", FINANCE),
+    "total_expenditure": Variable("Total expenditure", "money", FINANCE),
+    "net_cash_flow": Variable("Net cash flow: total income - total expenditure", "money", FINANCE),
+    "reserve": Variable("Reserve, end of year", "money", FINANCE),
+    "reserve_real": Variable("Reserve in real terms, end of year", "money", FINANCE),
+    "gdp": Variable("GDP", "money", FINANCE),
+    # financing indicators
+    "contribution_rate": Variable("Contribution rate", "share", INDICATORS, unit=EARNINGS),
+    "breakeven_contribution_rate": Variable("Break-even contribution rate", "share", INDICATORS, unit=EARNINGS),
+    "paygo_cost_rate": Variable("PAYG cost rate", "share", INDICATORS, unit=EARNINGS),
+    "reserve_ratio": Variable("Reserve ratio", "ratio", INDICATORS,
+                              unit="reserve at end of year, years of expenditure"),
+    "trust_fund_ratio": Variable("Trust fund ratio", "ratio", INDICATORS,
+                                 unit="reserve at start of year, years of expenditure"),
+    "expenditure_pct_gdp": Variable("Pension expenditure, benefits only", "percent", INDICATORS, unit="% of GDP"),
+    "total_expenditure_pct_gdp": Variable("Total expenditure: benefits, grants, administration", "percent",
+                                          INDICATORS, unit="% of GDP"),
+    "income_pct_gdp": Variable("Total income: contributions, subsidy, investment income", "percent", INDICATORS,
+                               unit="% of GDP"),
+    "terminal_funding_rate": Variable("Terminal funding rate", "share", INDICATORS, unit=EARNINGS),
+    "payable_share": Variable("Share of benefits payable", "share", INDICATORS),
+    # social protection floor (a floor costing beside the scheme, or alone)
+    "floor_beneficiaries": Variable("{} beneficiaries, mean of the year", "persons", FLOOR, by="floor_benefit"),
+    "floor_benefit_amount": Variable("{} benefit a year per beneficiary", "amount", FLOOR, by="floor_benefit"),
+    "floor_cost": Variable("Cost of the {} benefit, administration included", "money", FLOOR, by="floor_benefit"),
+    "floor_cost_all": Variable("Cost of the floor, all benefits", "money", FLOOR, source="floor_cost"),
+    "floor_cost_pct_gdp_by_benefit": Variable("Cost of the {} benefit", "percent", FLOOR, unit="% of GDP",
+                                              by="floor_benefit"),
+    "floor_cost_pct_gdp": Variable("Cost of the floor", "percent", FLOOR, unit="% of GDP"),
+    "floor_cost_pct_government_expenditure": Variable("Cost of the floor", "percent", FLOOR,
+                                                      unit="% of government expenditure"),
+    "floor_cost_pct_government_revenue": Variable("Cost of the floor", "percent", FLOOR,
+                                                  unit="% of government revenue"),
+    "minimum_pension_top_up": Variable("Minimum-pension top-up paid by the state", "money", FLOOR),
+    "fiscal_cost": Variable("Fiscal cost: floor, state subsidy to the scheme and minimum-pension top-up", "money",
+                            FLOOR),
+    "fiscal_cost_pct_gdp": Variable("Fiscal cost", "percent", FLOOR, unit="% of GDP"),
+    "fiscal_cost_pct_government_expenditure": Variable("Fiscal cost", "percent", FLOOR,
+                                                       unit="% of government expenditure"),
+    "fiscal_cost_pct_government_revenue": Variable("Fiscal cost", "percent", FLOOR, unit="% of government revenue"),
+    # series derived from the assumptions
+    "wage_index": Variable("Average wage index", "index", ASSUMPTIONS),
+    "price_index": Variable("Price index", "index", ASSUMPTIONS),
+    "pension_indexation": Variable("Pension indexation on 1 January", "share", ASSUMPTIONS),
+    "minimum_pension": Variable("Minimum pension", "amount", ASSUMPTIONS),
+    "maximum_pension": Variable("Maximum pension", "amount", ASSUMPTIONS),
+    "investment_return": Variable("Nominal investment return", "share"),
+    "collection_rate": Variable("Collection rate", "share"),
+    "subsidy_share_of_benefits": Variable("State subsidy, share of benefits", "share"),
+    "subsidy_share_of_wages": Variable("State subsidy, share of the wage bill", "share"),
+    # by age (not yearly columns; the report draws them)
+    "average_insurable_salary": Variable("Average insurable salary", "amount"),
+    "reference_earnings": Variable("Reference earnings", "amount"),
+    "pensioners_by_age": Variable("Pensioners", "persons"),
+    "pension_amount_by_age": Variable("Annual amount of pensions in payment", "money"),
+    "average_pension": Variable("Average pension in payment", "amount"),
+    "annuity_factor_at_award": Variable("Capital value at award of a pension of 1 a year", "ratio"),
+    "new_pension_amount": Variable("Annual amount of new pensions", "money"),
+    "pensioner_exits": Variable("Pensions ending other than by death", "persons"),
+    "active_at_valuation": Variable("Active insured at the valuation date", "persons"),
+    "inactive_at_valuation": Variable("Inactive insured at the valuation date", "persons"),
+    "pensioners_at_valuation": Variable("Pensioners at the valuation date", "persons"),
+    "population_at_valuation": Variable("Population at the valuation date", "persons"),
+    "reserve_at_valuation": Variable("Reserve at the valuation date", "money"),
+}
+
+SUMMARY: dict[str, Variable] = {
+    "gap": Variable("General average premium over {} years", "share", "Summary", unit=EARNINGS, by="horizon"),
+    "depletion_year": Variable("Reserve depletion year", "year", "Summary"),
+    "payable_share_after_depletion": Variable("Lowest share of benefits payable after depletion", "share",
+                                              "Summary"),
+    "payable_share_at_depletion": Variable("Share of benefits payable in the depletion year", "share", "Summary"),
+    "payable_share_end": Variable("Share of benefits payable in the last year", "share", "Summary"),
+    "actuarial_balance": Variable("Actuarial balance: summarized income rate - summarized cost rate", "share",
+                                  "Summary", unit=EARNINGS),
+    "scaled_premium": Variable("Scaled premium {}", "share", unit=EARNINGS, by="period"),
+    "terminal_funding_rate_at_maturity": Variable("Terminal funding rate in the last year", "share", "Summary",
+                                                  unit=EARNINGS),
+    "average_premium_current": Variable("Average premium, current insured and pensioners", "share", "Summary",
+                                        unit=EARNINGS),
+    "average_premium_new_entrants": Variable("Average premium, future entrants", "share", "Summary", unit=EARNINGS),
+    "liability_current_pensioners": Variable("Current pensioners", "money", "Balance sheet"),
+    "liability_current_insured_past_service": Variable("Current insured, past service", "money", "Balance sheet"),
+    "liability_current_insured_future_service": Variable("Current insured, future service", "money",
+                                                         "Balance sheet"),
+    "liability_future_entrants": Variable("Future entrants", "money", "Balance sheet"),
+    "liability_administrative_expenses": Variable("Administrative expenses", "money", "Balance sheet"),
+    "total_liabilities": Variable("Total liabilities", "money", "Balance sheet"),
+    "asset_reserve": Variable("Reserve at the valuation date", "money", "Balance sheet"),
+    "asset_contributions_current_insured": Variable("Contributions of current insured", "money", "Balance sheet"),
+    "asset_contributions_future_entrants": Variable("Contributions of future entrants", "money", "Balance sheet"),
+    "asset_state_subsidy": Variable("State subsidy", "money", "Balance sheet"),
+    "total_assets": Variable("Total assets", "money", "Balance sheet"),
+    "balance": Variable("Balance: assets - liabilities", "money", "Balance sheet"),
+    "accrued_liability": Variable("Accrued liability: closed group, valuation date", "money", "Balance sheet"),
+    "accrued_liability_current_pensioners": Variable("of which current pensioners", "money", "Balance sheet"),
+    "funded_ratio": Variable("Funded ratio: reserve / accrued liability", "share", "Balance sheet"),
+    "pv_benefits_current": Variable("Benefits and grants of current insured and pensioners", "money", "Balance sheet"),
+    "pv_benefits_new_entrants": Variable("Benefits and grants of future entrants", "money", "Balance sheet"),
+    "pv_insurable_earnings_current": Variable("Insurable earnings of current insured", "money", "Balance sheet"),
+    "pv_insurable_earnings_new_entrants": Variable("Insurable earnings of future entrants", "money", "Balance sheet"),
+    "floor_cost_present_value": Variable("Cost of the floor over {} years, present value", "money", FLOOR,
+                                         by="horizon"),
+    "floor_cost_level_pct_gdp": Variable("Cost of the floor over {} years, level share of GDP", "percent", FLOOR,
+                                         unit="% of GDP", by="horizon"),
+    "fiscal_cost_present_value": Variable("Fiscal cost over {} years, present value", "money", FLOOR, by="horizon"),
+    "fiscal_cost_level_pct_gdp": Variable("Fiscal cost over {} years, level share of GDP", "percent", FLOOR,
+                                          unit="% of GDP", by="horizon"),
+}
+
+
+# ------------------------------------------------------------------------------------ units and formats
+
+def money_phrase(unit: str) -> str:
+    """"millions of currency units", or "currency units" when amounts are not scaled."""
+    return "currency units" if unit == "units" else f"{MONEY_WORDS[unit]} of currency units"
+
+
+def unit_text(variable: Variable, money_unit: str) -> str:
+    """The unit shown after a label: the money unit for money, else the variable's or its kind's."""
+    if variable.unit is not None:
+        return variable.unit
+    if variable.kind == "money":
+        return MONEY_WORDS[money_unit]
+    return KINDS[variable.kind][1] or ""
+
+
+def header(label: str, unit: str) -> str:
+    return f"{label} ({unit})" if unit else label
+
+
+def number_format(kind: str) -> str:
+    return KINDS[kind][0]
+
+
+def shown(values, kind: str, money_unit: str):
+    """Data values -> the values a workbook cell holds (money divided by the unit, _pct_ by 100)."""
+    values = np.asarray(values, dtype=float)
+    if kind == "money":
+        return values / MONEY_UNITS[money_unit]
+    if kind == "percent":
+        return values / 100.0
+    return values
+
+
+def display(value, fmt: str) -> str:
+    """A cell value as Excel or LibreOffice shows it under ``fmt`` (for the report's tables and to
+    size columns); blank for a missing value."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    value = float(value)
+    if not math.isfinite(value):
+        return ""
+    decimals = fmt.split(".")[1].rstrip("%") if "." in fmt else ""
+    digits = len(decimals)
+    if fmt.endswith("%"):
+        return f"{100 * value:,.{digits}f}%"
+    if fmt.startswith("#,##0") or fmt in ("0.00", "0.0", "0.000"):
+        text = f"{value:,.{digits}f}"
+        return text if fmt.startswith("#,##0") else text.replace(",", "")
+    if fmt == "0":
+        return f"{value:.0f}"
+    return f"{value:g}"
+
+
+def show(value, kind: str, money_unit: str = "millions") -> str:
+    """One data value in words and digits, as every table of the report shows it."""
+    if kind == "year":
+        return "none" if value is None or not math.isfinite(float(value)) else f"{int(value)}"
+    return display(float(shown(value, kind, money_unit)), number_format(kind))
+
+
+# ------------------------------------------------------------------------------------ yearly columns
+
+@dataclass(frozen=True)
+class Column:
+    name: str            # variable name (with the coordinate for ``by`` columns: "pensioners_by_benefit/old_age")
+    header: str          # label (unit)
+    values: np.ndarray   # one value per year, as the cell holds it
+    format: str
+    kind: str
+
+
+def coordinate_label(dim: str, value) -> str:
+    if dim == "benefit":
+        return BENEFIT_LABELS.get(str(value), str(value))
+    if dim == "sex":
+        return SEX_LABELS.get(str(value), str(value))
+    return str(value)
+
+
+def _label(template: str, coordinate: str) -> str:
+    text = template.format(coordinate)
+    return text[:1].upper() + text[1:]
+
+
+def _yearly(ds: xr.Dataset, name: str, variable: Variable) -> list[tuple[str, str, np.ndarray]]:
+    """(name, label, values by year) of one variable, expanded over ``by`` and summed over the rest."""
+    source = ds[variable.source or name]
+    if variable.ages is not None:
+        low, high = variable.ages
+        source = source.sel(age=slice(low, high))
+    if "year" not in source.dims:
+        return []
+    extensive = variable.kind in ("money", "persons")
+    rest = [d for d in source.dims if d not in ("year", variable.by)]
+    if rest and not extensive:
+        return []
+    if rest:
+        source = source.sum(rest)
+    if variable.by and variable.by in source.dims:
+        return [(f"{name}/{c}", _label(variable.label, coordinate_label(variable.by, c)),
+                 source.sel({variable.by: c}).transpose("year").values) for c in source[variable.by].values]
+    return [(name, variable.label.replace("{}", "").strip(), source.transpose("year").values)]
+
+
+def yearly_columns(ds: xr.Dataset, sheet: str, money_unit: str, names=None) -> list[Column]:
+    """The columns of a results sheet (or of ``names``), in table order; absent variables are skipped."""
+    out = []
+    chosen = names if names is not None else [n for n, v in VARIABLES.items() if v.sheet == sheet]
+    for name in chosen:
+        variable = VARIABLES[name]
+        if (variable.source or name) not in ds:
+            continue
+        unit = unit_text(variable, money_unit)
+        if name == "reserve_real":
+            unit = f"{unit}, at prices of {int(ds.year.values[0])}"
+        for key, label, values in _yearly(ds, name, variable):
+            out.append(Column(key, header(label, unit), shown(values, variable.kind, money_unit),
+                              number_format(variable.kind), variable.kind))
+    return out
+
+
+def summary_items(summary: xr.Dataset, sheet: str, money_unit: str) -> list[tuple[str, str, float, str]]:
+    """(name, label with unit, cell value, format) of the summary values of a sheet, expanded by
+    horizon or period; absent values are skipped."""
+    out = []
+    for name, variable in SUMMARY.items():
+        if variable.sheet != sheet or name not in summary:
+            continue
+        da = summary[name]
+        unit = unit_text(variable, money_unit)
+        if variable.by and variable.by in da.dims:
+            for c in da[variable.by].values:
+                out.append((f"{name}/{c}", header(_label(variable.label, str(c)), unit),
+                            float(shown(da.sel({variable.by: c}).values, variable.kind, money_unit)),
+                            number_format(variable.kind)))
+        else:
+            value = float(da.values)
+            out.append((name, header(variable.label, unit), float(shown(value, variable.kind, money_unit)),
+                        number_format(variable.kind)))
+    return out
+
+
+# ------------------------------------------------------------------------------------ inputs in words
+
+FIELD_LABELS = {
+    "valuation_year": "Valuation year (valuation date: 1 January)",
+    "horizon": "Projection horizon",
+    "min_age": "Youngest insured age",
+    "max_age": "Oldest age (open age group)",
+    "max_service": "Highest completed service tracked",
+    "max_retirement_age": "Age at which every insured retires",
+    "new_entrant_method": "New entrants",
+    "migration_timing": "Timing of net migration",
+    "gap_horizons": "Horizons of the general average premium",
+    "scaled_premium_period": "Scaled premium period",
+    "scaled_premium_target": "Scaled premium target reserve ratio",
+    "balance_sheet": "Actuarial balance sheet",
+    "money_unit": "Unit of money amounts in the results",
+    "contribution_rate": "Contribution rate",
+    "collection_rate": "Collection rate",
+    "normal_retirement_age": "Normal retirement age",
+    "early_retirement_age": "Early retirement age",
+    "vesting_years": "Minimum service for an old-age pension",
+    "accrual": "Accrued pension by years of service",
+    "early_retirement_reduction": "Reduction for early retirement",
+    "late_retirement_increment": "Increment for late retirement",
+    "reference_earnings_years": "Reference earnings: years averaged",
+    "revaluation": "Revaluation of past earnings",
+    "indexation_price_weight": "Pension indexation: weight of inflation",
+    "indexation_wage_weight": "Pension indexation: weight of wage growth",
+    "indexation_floor": "Pension indexation: floor",
+    "indexation_cap": "Pension indexation: cap",
+    "indexation_lag": "Pension indexation: lag",
+    "ceiling_multiple": "Insurable earnings ceiling",
+    "floor_multiple": "Insurable earnings floor",
+    "earnings_cv": "Coefficient of variation of earnings within an age group",
+    "grant_type": "Grant to insured without a pension",
+    "grant_multiple": "Grant: multiple of reference earnings per year of service",
+    "refund_contribution_rate": "Refunded contribution rate",
+    "refund_interest": "Interest credited on refunds",
+    "past_service_credit": "Past service credited to the initial insured",
+    "invalidity_vesting_years": "Minimum service for invalidity and survivors' pensions",
+    "invalidity_future_service": "Future service credited on invalidity",
+    "invalidity_conversion": "Invalidity pensions at normal retirement age",
+    "widow_share": "Widow's or widower's pension",
+    "orphan_share": "Orphan's pension",
+    "survivor_share_cap": "Cap on all survivors' pensions",
+    "orphan_age_limit": "Orphans' pensions end at age",
+    "funeral_grant": "Funeral grant",
+    "admin_share_of_benefits": "Administrative expenses, share of benefits",
+    "admin_share_of_contributions": "Administrative expenses, share of contributions",
+    "subsidy_share_of_benefits": "State subsidy, share of benefits",
+    "subsidy_share_of_wages": "State subsidy, share of the wage bill",
+    "inflation": "Inflation",
+    "real_wage_growth": "Real wage growth",
+    "nominal_return": "Nominal investment return",
+    "unemployment_rate": "Unemployment rate",
+    "productivity_growth": "Real labour productivity growth",
+    "gdp": "GDP in the valuation year",
+    "average_wage": "National average wage in the valuation year",
+    "population": "Population at the valuation date",
+    "fertility": "Fertility rates",
+    "sex_ratio_at_birth": "Sex ratio at birth, males per female",
+    "net_migration": "Net migration",
+    "mortality": "Mortality rates q_x in the valuation year",
+    "mortality_improvement": "Mortality improvement",
+    "participation": "Labour force participation",
+    "coverage": "Coverage: insured / employed",
+    "credit_density": "Density of service credits",
+    "contribution_density": "Density of contributions",
+    "salary_scale": "Salary scale",
+    "exit_rate": "Exit rate to inactivity",
+    "retirement_rate": "Retirement rate of eligible actives",
+    "invalidity_rate": "Invalidity rate",
+    "reentry_rate": "Re-entry rate of inactive insured",
+    "active_mortality_factor": "Mortality of actives, multiple of q_x",
+    "pensioner_mortality_factor": "Mortality of old-age pensioners, multiple of q_x",
+    "invalid_mortality_factor": "Mortality of invalidity pensioners, multiple of q_x",
+    "survivor_mortality_factor": "Mortality of widows and widowers, multiple of q_x",
+    "remarriage_rate": "Remarriage rate",
+    "probability_married": "Probability of leaving a spouse",
+    "spouse_age_difference": "Age of the spouse minus age of the deceased",
+    "orphans": "Expected orphans per death",
+    "orphan_age": "Mean age of orphans",
+    "entrants": "New entrants in the valuation year",
+    "entrant_growth": "Growth of new entrants",
+    "entrant_distribution": "Distribution of new entrants by sex and age",
+    "active": "Active insured at the valuation date",
+    "inactive": "Inactive insured at the valuation date",
+    "pensioners": "Pensioners at the valuation date",
+    "average_pension": "Average pension at the valuation date",
+    "refund_balance": "Refund balances of the initial actives",
+    "inactive_refund_balance": "Refund balances of the initial inactive insured",
+    "reserve": "Reserve at the valuation date",
+}
+
+CHOICE_WORDS = {
+    ("new_entrant_method", "residual"): "fill the target insured population (residual method)",
+    ("new_entrant_method", "growth"): "a number of entrants growing at a rate (growth method)",
+    ("migration_timing", "end"): "all migrants at the end of the year",
+    ("migration_timing", "even"): "half at the start and half at the end of the year",
+    ("balance_sheet", "yes"): "computed (open group and closed group)",
+    ("balance_sheet", "no"): "not computed",
+    ("grant_type", "multiple"): "a multiple of reference earnings per year of service",
+    ("grant_type", "refund"): "refund of contributions with interest",
+    ("invalidity_conversion", "convert"): "converted to old-age pensions",
+    ("invalidity_conversion", "keep"): "kept as invalidity pensions",
+    ("revaluation", "none"): "not revalued",
+}
+
+
+def field_label(name: str) -> str:
+    return FIELD_LABELS.get(name) or name.replace("_", " ").capitalize()
+
+
+def _percent(value: float) -> str:
+    return f"{100 * value:.2f}%"
+
+
+def field_kind(field) -> str:
+    """How a field's values read: percent, multiple, money, age, years or number."""
+    units = field.units or ""
+    if field.kind in ("probability", "rate") or units == "rate" or "share" in units \
+            or units.startswith(("per year", "a year")):
+        return "percent"
+    if units.startswith("x the deceased"):
+        return "percent"
+    if units.startswith("x "):
+        return "multiple"
+    if "currency" in units:
+        return "money"
+    if field.kind == "age":
+        return "age"
+    return "number"
+
+
+def value_text(field, value) -> str:
+    """A scalar input in words: 18.00%, 2.5 x average wage, 13,750 currency a year, none."""
+    if value is None:
+        return "the default (see the notes)"
+    if isinstance(value, tuple):
+        return ", ".join(str(v) for v in value) + (f" {field.units}" if field.units else "")
+    if isinstance(value, str):
+        return value
+    value = float(value)
+    if math.isinf(value):
+        return "none"
+    kind = field_kind(field)
+    if kind == "percent":
+        return _percent(value)
+    if kind == "multiple":
+        return f"{value:g} {field.units}"
+    if kind == "money":
+        return f"{value:,.0f}"
+    return f"{value:g}"
+
+
+def schedule_text(values, years, kind_text) -> str:
+    """A yearly schedule in words, every step shown: "18.00% in 2020-2024, 20.00% in 2025-2029 and
+    22.00% from 2030"; a schedule that changes in more than eight steps says so and refers to the
+    year-by-year table."""
+    values = np.asarray(values, dtype=float)
+    years = np.asarray(years)
+    starts = [0] + [i for i in range(1, values.size) if values[i] != values[i - 1]]
+    if len(starts) == 1:
+        return f"{kind_text(values[0])} in every year"
+    if len(starts) > 8:
+        return (f"{kind_text(values[0])} in {years[0]}, changing from year to year to {kind_text(values[-1])} in "
+                f"{years[-1]} (year-by-year table in the assumptions)")
+    parts = []
+    for k, i in enumerate(starts):
+        last = starts[k + 1] - 1 if k + 1 < len(starts) else None
+        if last is None:
+            parts.append(f"{kind_text(values[i])} from {years[i]}")
+        elif last == i:
+            parts.append(f"{kind_text(values[i])} in {years[i]}")
+        else:
+            parts.append(f"{kind_text(values[i])} in {years[i]}-{years[last]}")
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def accrual_text(accrual) -> str:
+    """Piecewise-linear accrual by service in words, from its breakpoints."""
+    values = np.asarray(accrual, dtype=float)
+    slope = np.diff(values)
+    points = [0] + [k for k in range(1, values.size - 1) if not np.isclose(slope[k], slope[k - 1])] + [values.size - 1]
+    parts = [f"{_percent(values[k])} at {k} years" for k in points]
+    steps = [f"{100 * slope[k]:.3g}% a year from {k} years" for k in points[:-1]]
+    return (", ".join(parts) + " of service (linear in between: " + "; ".join(steps) +
+            "; flat beyond the last)")
+
+
+def _percent_units(units: str) -> str:
+    """What a percentage is of, from a field's units: "share of insurable earnings" -> "of insurable
+    earnings", "x the deceased's pension" -> "of the deceased's pension", "per year before ..." kept."""
+    if units.startswith("x "):
+        return "of " + units[2:]
+    if units.startswith("share of "):
+        return units[len("share "):]
+    if units.startswith("share") or units in ("", "rate"):
+        return ""
+    return units
+
+
+def _suffix(field) -> str:
+    units = (field.units or "").split(" (")[0]
+    kind = field_kind(field)
+    if kind == "percent":
+        return _percent_units(units)
+    if kind in ("money", "number") and units != "year":
+        return units
+    return ""
+
+
+def _applies(name: str, inputs) -> bool:
+    """False for an input that the chosen options leave unused (shown nowhere)."""
+    refund = inputs.scheme["grant_type"] == "refund"
+    if name == "grant_multiple":
+        return not refund
+    if name in ("refund_contribution_rate", "refund_interest"):
+        return refund
+    return True
+
+
+def provisions(inputs, groups=("settings", "scheme", "economy")) -> list[tuple[str, str, str, str]]:
+    """Every scalar input and schedule of ``groups`` in words: (group, label, value, note)."""
+    from ..inputs import FIELDS
+
+    out = []
+    years = inputs.coords["year"]
+    for group in groups:
+        values = inputs.settings if group == "settings" else getattr(inputs, group)
+        for name, field in FIELDS[group].items():
+            value = values.get(name)
+            if not _applies(name, inputs):
+                continue
+            suffix = _suffix(field)
+            if hasattr(value, "dims"):
+                fmt = _percent if field_kind(field) == "percent" else (lambda v: f"{v:g}")
+                if value.dims == ("year",):
+                    text = schedule_text(value.values, years, fmt)
+                elif value.dims == ("year", "sex"):
+                    text = "; ".join(f"{SEX_LABELS[s]}: {schedule_text(value.sel(sex=s).values, years, fmt)}"
+                                     for s in value.sex.values)
+                    suffix = ""
+                elif value.dims == ("service",):
+                    text, suffix = accrual_text(value.values), ""
+                else:
+                    continue
+                if suffix:
+                    text = f"{text} ({suffix})"
+            elif isinstance(value, str):
+                text = CHOICE_WORDS.get((name, value), value)
+            else:
+                text = value_text(field, value)
+                if suffix and value is not None and not (isinstance(value, float) and math.isinf(value)) \
+                        and not isinstance(value, tuple):
+                    text = f"{text} {suffix}"
+            if text.startswith("1 years"):
+                text = "1 year" + text[len("1 years"):]
+            year = str(inputs.settings["valuation_year"])
+            text = text.replace(", at t0", f" at {year} levels").replace(", year t0", f" in {year}").replace(
+                ", t0", f" in {year}").replace(" at t0", f" at {year} levels")
+            out.append((group, field_label(name), text, field.doc or ""))
+    return out

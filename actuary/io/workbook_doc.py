@@ -1,0 +1,156 @@
+"""docs/workbook.md, generated from the input field specs (:data:`actuary.inputs.FIELDS`) and the
+workbook layout (:func:`actuary.io.workbook.layout`), so that it cannot drift from the code:
+
+    python -m actuary.io.workbook_doc            # rewrite docs/workbook.md
+    python -m actuary.io.workbook_doc --check    # exit 1 if it is stale (a test does the same)
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import fields as dataclass_fields
+from pathlib import Path
+
+from ..inputs import FIELDS, REQUIRED
+from .presentation import field_label
+from .workbook import CONTENTS, GROUP_OF, SCALAR_SHEETS, layout
+
+PATH = Path(__file__).resolve().parents[2] / "docs" / "workbook.md"
+
+ALLOWED = {
+    "count": "a number of persons >= 0",
+    "amount": "a number >= 0",
+    "probability": "a share from 0 to 1",
+    "rate": "an annual rate above -1 (0.02 = 2%)",
+    "positive": "a number > 0",
+    "number": "a number",
+    "age": "an age in years",
+    "int": "a whole number",
+}
+
+
+def _default(field) -> str:
+    value = field.default
+    if value is REQUIRED:
+        return "required"
+    if value is None:
+        return "none (see notes)"
+    if isinstance(value, tuple):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, float) and math.isinf(value):
+        return "none (no limit)"
+    return str(value)
+
+
+def _allowed(field) -> str:
+    if field.kind == "choice":
+        return "one of " + ", ".join(f"`{c}`" for c in field.choices)
+    text = ALLOWED[field.kind]
+    if field.dims == ("horizon",):
+        text = "whole numbers separated by commas"
+    return text
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _field_rows(names) -> list[str]:
+    rows = ["| input | meaning | units | allowed values | default | notes |", "|---|---|---|---|---|---|"]
+    for name in names:
+        group = GROUP_OF[name]
+        field = FIELDS[group][name]
+        notes = field.doc
+        if field.fill is not None:
+            notes = (notes + "; " if notes else "") + f"cells not listed take {field.fill:g}"
+        dims = ", ".join(field.dims)
+        rows.append(f"| `{name}` | {_cell(field_label(name))} | {_cell(field.units)} | {_cell(_allowed(field))} | "
+                    f"{_cell(_default(field))} | {_cell(notes)}{f' (by {dims})' if dims else ''} |")
+    return rows
+
+
+def markdown() -> str:
+    """The text of docs/workbook.md."""
+    from ..batch import SCENARIO_COLUMNS
+    from ..change import DEFAULT_STEPS
+    from ..stochastic import StochasticParameters
+
+    sheets = layout()
+    out = [
+        "# The valuation workbook",
+        "",
+        "Every sheet and input of a valuation workbook (`actuary template my-scheme.xlsx --demo` writes one filled",
+        "with Demoland), with units and meaning. This file is generated from the input field specs",
+        "(`actuary/inputs.py`) by `python -m actuary.io.workbook_doc`; a test fails when it is out of date.",
+        "The equations that use the inputs are in [methodology.md](methodology.md).",
+        "",
+        "## Conventions",
+        "",
+        "- Yellow cells are inputs. Rates are annual and effective; shares are fractions (0.18 = 18%); money is",
+        "  in the scheme's currency at the valuation date. Ages are completed ages at 1 January; the last age is",
+        "  an open group. Blank optional inputs take their defaults.",
+        "- Scalar sheets have the columns field | value | units | notes, one row per input.",
+        "- Table sheets have a title in row 1, the column headers in row 2 (index columns such as year, sex,",
+        "  age, then one column per input, then notes), the units in row 3 and data from row 4. Sexes are",
+        "  `male` and `female`; benefits `old_age`, `invalidity`, `widow`, `orphan`.",
+        "- A table whose inputs change from year to year goes to its `... by year` sheet, which has a year",
+        "  column in front; an input is given in one sheet only.",
+        "- Anything wrong stops the run with one message naming the sheet and cell, the value and what was",
+        "  expected. Formulas are read through their saved values; macro-enabled workbooks are refused.",
+        "",
+        "## Sheets",
+        "",
+        "| sheet | contents |",
+        "|---|---|",
+        f"| {CONTENTS} | the case name (cell B3) and the list of sheets |",
+    ]
+    out += [f"| {s.name} | {_cell(s.description)} |" for s in sheets]
+    out += ["| Scenarios | optional: scenarios of the sensitivity runs (below) |",
+            "| Stochastic | optional: parameters of the stochastic projections (below) |",
+            "| Analysis of change | optional: the steps of `actuary change` (below) |", ""]
+    scalar_names = set(SCALAR_SHEETS.values())
+    for sheet in sheets:
+        out += [f"## {sheet.name}", "", sheet.description + ("." if not sheet.description.endswith(".") else ""), ""]
+        if sheet.name in scalar_names:
+            out += ["Columns: field | value | units | notes.", ""]
+        else:
+            index = ", ".join(f"`{d}`" for d in sheet.index)
+            ages = "0 .. max_age" if sheet.population_ages else "min_age .. max_age"
+            out += [f"Index columns: {index}" + (f" (ages {ages})" if "age" in sheet.index else "") + ".", ""]
+        out += _field_rows(sheet.fields) + [""]
+    out += ["## Scenarios", "",
+            "Optional, in the valuation workbook or a workbook of its own (`actuary sensitivity --scenarios FILE`):",
+            "one row per change of one input, columns " + " | ".join(f"`{c}`" for c in SCENARIO_COLUMNS) + ".",
+            "`input` is `group.field` (e.g. `economy.nominal_return`); `operation` is `set`, `scale` or `shift`;",
+            "`from_year`/`to_year` and `from_age`/`to_age` limit the change (inclusive, blank: all).", "",
+            "## Stochastic", "",
+            "Optional: parameter | value | notes, one row per parameter (defaults otherwise).", "",
+            "| parameter | default |", "|---|---|"]
+    out += [f"| `{f.name}` | {f.default} |" for f in dataclass_fields(StochasticParameters)]
+    out += ["", "## Analysis of change", "",
+            "Optional, in the current valuation workbook or a file of its own (`actuary change PREVIOUS CURRENT "
+            "--steps FILE`, .xlsx or .csv): the steps of the analysis of change, one row per input, columns `step` | "
+            "`input` | `notes` (headers in row 2 of the sheet, the first line of a CSV). `input` is a group (e.g. "
+            "`economy`: its inputs not named in another step) or `group.field` (e.g. `scheme.contribution_rate`); "
+            "the steps are taken in the order they first appear. Default steps: "
+            + "; ".join(f"{name} ({', '.join(f'`{i}`' for i in inputs)})" for name, inputs in DEFAULT_STEPS) + "."]
+    return "\n".join(out) + "\n"
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    text = markdown()
+    if "--check" in argv:
+        current = PATH.read_text(encoding="utf-8") if PATH.exists() else ""
+        if current != text:
+            print(f"{PATH} is out of date: run python -m actuary.io.workbook_doc")
+            return 1
+        return 0
+    PATH.write_text(text, encoding="utf-8")
+    print(f"Wrote {PATH}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,442 @@
+"""The valuation report: one self-contained HTML file (figures embedded as SVG, no network) and its PDF,
+structured as the ILO-ISSA actuarial guidelines describe the content of a valuation report:
+executive summary, scheme provisions, data, assumptions, demographic projection, insured and
+pensioners, financial projection, financing indicators, balance sheet, sensitivity and stochastic
+results when asked, methodology (rendered from ``docs/methodology.md``) and run provenance.
+
+>>> html, pdf = write_report(valuation, valuation.run(), "out")
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from markupsafe import Markup
+
+from ..io import presentation as pres
+from . import figures
+from .findings import findings, headline, level_rate_for_reserve_ratio
+
+METHODOLOGY = Path(__file__).resolve().parents[2] / "docs" / "methodology.md"
+
+
+@dataclass
+class Table:
+    caption: str
+    headers: list[str]
+    rows: list[list[str]]
+    wrap: bool = False      # text cells that wrap (provisions, notes), left-aligned
+    note: str = ""
+
+
+@dataclass
+class Figure:
+    key: str
+    caption: str
+    svg: Markup
+    number: int = 0
+
+
+@dataclass
+class Chapter:
+    key: str
+    title: str
+    blocks: list = field(default_factory=list)
+    number: int = 0
+
+    def text(self, paragraph: str):
+        self.blocks.append(("p", paragraph))
+
+    def table(self, table: Table, most: int = 9):
+        """A table; one with more than ``most`` columns after the first is split (the first repeated) so
+        that it fits the page."""
+        columns = len(table.headers) - 1
+        parts = max(1, -(-columns // most))
+        size = -(-columns // parts)          # parts of equal width
+        for k in range(1, columns + 1, size):
+            part = [0] + list(range(k, min(k + size, columns + 1)))
+            caption = table.caption + (" (continued)" if k > 1 else "")
+            self.blocks.append(("table", Table(caption, [table.headers[i] for i in part],
+                                               [[row[i] for i in part] for row in table.rows], table.wrap,
+                                               table.note if k + size > columns else "")))
+
+    def figure(self, figure: Figure):
+        self.blocks.append(("figure", figure))
+
+
+def _every(p, step: int = 5) -> list[int]:
+    """Row positions of the yearly tables: the valuation year, every ``step`` years, and the last year."""
+    n = p.sizes["year"]
+    positions = list(range(0, n, step))
+    return positions + ([n - 1] if positions[-1] != n - 1 else [])
+
+
+def yearly_table(p, names, unit: str, caption: str, step: int = 5, note: str = "") -> Table:
+    columns = pres.yearly_columns(p, None, unit, names=names)
+    rows = [[str(int(p.year.values[i]))] + [pres.display(c.values[i], c.format) for c in columns]
+            for i in _every(p, step)]
+    return Table(caption, ["Year"] + [c.header for c in columns], rows, note=note)
+
+
+def _age_groups(ages, width: int = 5, top: int = 70) -> list[tuple[str, np.ndarray]]:
+    groups = []
+    for low in range(int(ages[0]) - int(ages[0]) % width, top, width):
+        groups.append((f"{low}-{low + width - 1}", (ages >= low) & (ages < low + width)))
+    groups.append((f"{top}+", ages >= top))
+    return groups
+
+
+def data_tables(valuation, p) -> list[Table]:
+    """Initial insured and pensioners by age group and sex, with totals; pensioners by benefit."""
+    ages = p.age.values
+    columns = [("Active", "active_at_valuation"), ("Inactive", "inactive_at_valuation")]
+    headers = ["Age at 1 January"]
+    series = []
+    for label, name in columns:
+        for sex in ("male", "female"):
+            headers.append(f"{label} insured, {pres.SEX_LABELS[sex]}")
+            series.append(p[name].sel(sex=sex).values)
+    for sex in ("male", "female"):
+        headers.append(f"Pensioners, {pres.SEX_LABELS[sex]}")
+        series.append(p.pensioners_at_valuation.sum("benefit").sel(sex=sex).values)
+    rows = []
+    for label, mask in _age_groups(ages):
+        values = [float(s[mask].sum()) for s in series]
+        if any(values):
+            rows.append([label] + [f"{v:,.0f}" for v in values])
+    rows.append(["Total"] + [f"{float(s.sum()):,.0f}" for s in series])
+    t0 = int(p.year.values[0])
+    by_age = Table(f"Insured and pensioners at 1 January {t0} by age and sex (persons)", headers, rows)
+    counts = p.pensioners_at_valuation
+    amounts = valuation.inputs.initial["average_pension"].reindex_like(counts).fillna(0.0) * counts
+    rows = []
+    for b in counts.benefit.values:
+        men, women = (float(counts.sel(benefit=b, sex=s).sum()) for s in ("male", "female"))
+        total = men + women
+        average = float(amounts.sel(benefit=b).sum()) / total if total else float("nan")
+        rows.append([pres.BENEFIT_LABELS[b].capitalize(), f"{men:,.0f}", f"{women:,.0f}", f"{total:,.0f}",
+                     "" if total == 0 else f"{average:,.0f}"])
+    total = float(counts.sum())
+    rows.append(["Total", f"{float(counts.sel(sex='male').sum()):,.0f}", f"{float(counts.sel(sex='female').sum()):,.0f}",
+                 f"{total:,.0f}", f"{float(amounts.sum()) / total:,.0f}" if total else ""])
+    by_benefit = Table(f"Pensions in payment at 1 January {t0} by benefit", ["Benefit", "Men", "Women", "Total",
+                                                                               "Average pension (currency a year)"],
+                       rows)
+    return [by_age, by_benefit]
+
+
+def behaviour_table(valuation) -> Table:
+    beh = valuation.inputs.behaviour
+    t0 = int(valuation.inputs.coords["year"][0])
+    names = {"participation": "Participation", "coverage": "Coverage", "exit_rate": "Exit rate",
+             "retirement_rate": "Retirement rate", "salary_scale": "Salary scale"}
+    headers = ["Age"]
+    series = []
+    for name, short in names.items():
+        if beh.get(name) is None:   # participation and coverage: not in a scheme-only valuation
+            continue
+        for sex in ("male", "female"):
+            headers.append(f"{short}, {pres.SEX_LABELS[sex]}")
+            da = beh[name]
+            series.append((name, (da.sel(year=t0) if "year" in da.dims else da).sel(sex=sex)))
+    rows = []
+    for age in range(int(series[0][1].age.values[0]), int(valuation.inputs.settings["max_retirement_age"]) + 1, 5):
+        row = [str(age)]
+        for name, da in series:
+            value = float(da.sel(age=age))
+            row.append(f"{value:,.0f}" if name == "salary_scale" else f"{100 * value:.1f}%")
+        rows.append(row)
+    return Table(f"Behavioural assumptions by age in {t0}, every fifth age", headers, rows,
+                 note="Participation: labour force / population; coverage: insured / employed; exit rate: actives "
+                      "becoming inactive in a year; retirement rate: eligible actives retiring in a year; salary "
+                      f"scale: average salary in {t0} (currency a year).")
+
+
+def economic_table(valuation, p) -> Table:
+    eco = valuation.inputs.economy
+    names = ("inflation", "real_wage_growth", "productivity_growth", "nominal_return", "unemployment_rate")
+    headers = ["Year"] + [f"{pres.field_label(n)} (%)" for n in names] + ["Pension indexation (%)"]
+    rows = []
+    for i in _every(p):
+        rows.append([str(int(p.year.values[i]))] + [f"{100 * float(eco[n].values[i]):.2f}%" for n in names]
+                    + [f"{100 * float(p.pension_indexation.values[i]):.2f}%"])
+    return Table("Economic assumptions (year by year in the results workbook's Assumptions sheet)", headers, rows)
+
+
+def demographic_table(valuation, p) -> Table:
+    """Total fertility rate, net migration and life expectancy at 65 by year (those the case has)."""
+    demo = valuation.inputs.demography
+    headers, columns = ["Year"], []
+    if demo.get("fertility") is not None:
+        headers.append("Total fertility rate (births per woman)")
+        columns.append([f"{v:.3f}" for v in demo["fertility"].sum("age").values])
+    if demo.get("net_migration") is not None:
+        headers.append("Net migration (persons)")
+        columns.append([f"{v:,.0f}" for v in demo["net_migration"].sum(["sex", "age"]).values])
+    if "life_expectancy_65" in p:
+        for k, sex in enumerate(("male", "female")):
+            headers.append(f"Life expectancy at 65, {pres.SEX_LABELS[sex]} (years)")
+            columns.append([f"{v:.1f}" for v in p.life_expectancy_65.values[:, k]])
+    rows = [[str(int(p.year.values[i]))] + [c[i] for c in columns] for i in _every(p)]
+    return Table("Demographic assumptions", headers, rows)
+
+
+def methodology_html(path: Path = METHODOLOGY) -> Markup:
+    """docs/methodology.md as HTML: its title dropped, its headings one level down (the chapter is h2)."""
+    from markdown_it import MarkdownIt
+
+    text = path.read_text(encoding="utf-8")
+    text = re.sub(r"\A# [^\n]*\n", "", text)
+    md = MarkdownIt("commonmark", {"html": False, "typographer": False}).enable("table")
+    tokens = md.parse(text)
+    for token in tokens:
+        if token.type in ("heading_open", "heading_close"):
+            token.tag = f"h{min(int(token.tag[1]) + 1, 6)}"
+        if token.children:  # links to other files of docs/ do not exist beside the report: keep their text
+            token.children = [t for t in token.children if t.type not in ("link_open", "link_close")]
+    return Markup(md.renderer.render(tokens, md.options, {}))
+
+
+def css_string(text: str) -> str:
+    """Text inside a CSS string: every character other than letters, digits and spaces escaped."""
+    return "".join(c if c.isalnum() and c.isascii() or c == " " else f"\\{ord(c):x} " for c in str(text))
+
+
+def build(valuation, results, sensitivity=None, stochastic=None, record: dict | None = None) -> str:
+    """The report's HTML (one self-contained document); ``record`` is the run's provenance
+    (:func:`actuary.io.provenance.collect`; by default the valuation's source and this API call)."""
+    from ..io.provenance import LABELS, for_api
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    from ..batch import tornado as tornado_rows
+    from ..inputs import FIELDS
+
+    p, s = results.projection, results.summary
+    unit = valuation.inputs.settings["money_unit"]
+    money = pres.MONEY_WORDS[unit]
+    t0, last, n = int(p.year.values[0]), int(p.year.values[-1]), p.sizes["year"]
+    chapters: list[Chapter] = []
+    figure_list: list[Figure] = []
+
+    def chapter(key, title):
+        chapters.append(Chapter(key, title, number=len(chapters) + 1))
+        return chapters[-1]
+
+    def figure(key, caption, svg):
+        figure_list.append(Figure(key, caption, Markup(svg), len(figure_list) + 1))
+        return figure_list[-1]
+
+    c = chapter("summary", "Executive summary")
+    c.blocks.append(("findings", findings(results, stochastic, sensitivity)))
+    numbers = headline(results, stochastic)
+    level = level_rate_for_reserve_ratio(p)
+    key_figures = [
+        (f"Contribution rate in {t0}", "contribution_rate_first"),
+        (f"PAYG cost rate in {t0}", "paygo_first"),
+        (f"PAYG cost rate in {last}", "paygo_last"),
+    ] + [(label, key) for label, key in ((f"Break-even contribution rate in {t0}", "breakeven_first"),
+                                         (f"Break-even contribution rate in {last}", "breakeven_last"))
+         if key in numbers] + [
+        (f"Reserve ratio at the end of {t0} (years of expenditure)", "reserve_ratio_first"),
+        ("Reserve depletion year", "depletion_year"),
+    ] + [(f"General average premium over {int(h)} years", f"gap_{int(h)}") for h in s.horizon.values] + [
+        (f"Actuarial balance over {s.actuarial_balance.attrs.get('period', n)} years", "actuarial_balance"),
+        (f"Level contribution rate from {t0} keeping the reserve ratio at or above 1 for {level.years} years",
+         "level_rate"),
+    ]
+    if "funded_ratio" in numbers:
+        key_figures.append(("Funded ratio (reserve / accrued liability)", "funded_ratio"))
+    if "probability_of_depletion" in numbers:
+        year = min(t0 + 49, last)
+        key_figures.append((f"Probability of depletion by the end of {year}", "probability_of_depletion"))
+    c.blocks.append(("keyfigures", [(label, numbers[key], key) for label, key in key_figures]))
+    c.text("Rates are percentages of insurable earnings unless stated otherwise; money amounts are in "
+           f"{pres.money_phrase(unit)}.")
+
+    c = chapter("provisions", "Scheme provisions")
+    c.text("The provisions of the scheme as valued, read from the valuation inputs.")
+    c.table(Table("Scheme provisions", ["Provision", "Value", "Notes"],
+                  [[label, text, note] for group, label, text, note in pres.provisions(valuation.inputs, ("scheme",))], wrap=True))
+    c.table(Table("Valuation settings", ["Setting", "Value", "Notes"],
+                  [[label, text, note] for group, label, text, note in pres.provisions(valuation.inputs,
+                                                                                      ("settings",))], wrap=True))
+
+    c = chapter("data", "Data")
+    c.text(f"The insured population, the pensions in payment and the reserve at the valuation date, 1 January {t0}. "
+           f"The reserve at that date is {pres.show(float(p.reserve_at_valuation), 'money', unit)} {money}.")
+    for table in data_tables(valuation, p):
+        c.table(table)
+    c.figure(figure("initial", f"Active insured and pensioners at 1 January {t0} by age and sex",
+                    figures.initial_data(p)))
+
+    c = chapter("assumptions", "Assumptions")
+    c.text("Demographic assumptions (fertility, mortality and its improvement, migration), economic assumptions "
+           "(inflation, wages, productivity, investment return, unemployment) and behavioural assumptions "
+           "(participation, coverage, exits, retirement, salary scale). Every year-dependent input is listed year "
+           "by year in the results workbook's Assumptions sheet.")
+    c.table(demographic_table(valuation, p))
+    c.figure(figure("demographic", "Total fertility rate and period life expectancy at 65",
+                    figures.demographic_assumptions(valuation, p)))
+    c.table(economic_table(valuation, p))
+    c.figure(figure("economic", "Main economic assumptions", figures.economic_assumptions(valuation)))
+    c.table(behaviour_table(valuation))
+    c.figure(figure("behaviour", f"Participation, coverage and retirement rates by age and sex in {t0}",
+                    figures.behavioural_assumptions(valuation)))
+    scalars = {pres.field_label(k) for k, f in FIELDS["economy"].items() if not f.dims}
+    c.table(Table("Economic inputs of the valuation year", ["Input", "Value", "Notes"],
+                  [[label, text, note] for _, label, text, note in pres.provisions(valuation.inputs, ("economy",))
+                   if label in scalars], wrap=True))
+
+    c = chapter("demography", "Demographic projection")
+    if "population" in p:
+        c.table(yearly_table(p, ["population", "population_65_plus", "births", "deaths",
+                                 "demographic_dependency_ratio", "life_expectancy_65"], unit,
+                             "National population (end of year)"))
+        labels = ", ".join(label for label, _ in figures.pyramid_years(p))
+        c.figure(figure("pyramids", f"Population pyramids at {labels}", figures.pyramids(p)))
+    else:
+        c.text("This valuation projects the scheme's members without a national population.")
+    c.figure(figure("dependency", "Demographic dependency ratio (population 65+ / 15-64) and system dependency ratio "
+                                  "(pensioners / contributors)", figures.dependency_ratios(p)))
+
+    c = chapter("insured", "Projected insured and pensioners")
+    c.table(yearly_table(p, ["contributors", "active", "inactive", "new_entrants", "pensioners_by_benefit",
+                             "system_dependency_ratio"], unit, "Insured and pensioners by benefit"))
+    c.table(yearly_table(p, ["new_pensioners", "replacement_rate", "benefit_ratio", "average_insurable_earnings"],
+                         unit, "New pensions and replacement rates"))
+    c.figure(figure("insured", "Contributors and pensioners by benefit", figures.insured_and_pensioners(p)))
+
+    c = chapter("finance", "Financial projection")
+    c.text(f"Nominal amounts in {money}; the reserve is also shown in real terms, at constant prices of {t0}. "
+           "Total income is contributions, state subsidy and investment income; total expenditure is pensions, "
+           "grants and administrative expenses.")
+    c.table(yearly_table(p, ["contributions", "state_subsidy", "investment_income", "total_income",
+                             "benefit_expenditure", "grants", "admin_expenses", "total_expenditure", "net_cash_flow"],
+                         unit, f"Income and expenditure ({money})"))
+    c.table(yearly_table(p, ["reserve", "reserve_real", "reserve_ratio", "trust_fund_ratio", "payable_share"], unit,
+                         "Reserve"))
+    c.table(yearly_table(p, ["contribution_rate", "breakeven_contribution_rate", "paygo_cost_rate",
+                             "terminal_funding_rate", "expenditure_pct_gdp", "total_expenditure_pct_gdp",
+                             "income_pct_gdp"], unit, "Cost and contribution rates; expenditure and income as a share "
+                                                      "of GDP"))
+    c.figure(figure("income", f"Income and expenditure at constant {t0} prices", figures.income_and_expenditure(p)))
+    c.figure(figure("reserve", f"Reserve at the end of the year at constant {t0} prices", figures.reserve(p)))
+    c.figure(figure("paygo", "Contribution rate, break-even rate, PAYG cost rate and general average premium",
+                    figures.paygo_and_contribution_rate(p, s)))
+    c.figure(figure("ratio", "Reserve ratio (reserve at the end of the year / expenditure of the year)",
+                    figures.reserve_ratio(p)))
+    if "expenditure_pct_gdp" in p:
+        c.figure(figure("gdp", "Expenditure and income as a share of GDP", figures.share_of_gdp(p)))
+
+    c = chapter("indicators", "Financing indicators")
+    c.text("The general average premium (GAP) is the level contribution rate that balances the reserve, the "
+           "contributions and the expenditure over a horizon; the scaled premium is the lowest level rate in each "
+           "period that keeps the reserve from decreasing within it; the actuarial balance is the summarized income "
+           "rate minus the summarized cost rate, with a target reserve of one year's expenditure at the end.")
+    c.table(Table("General average premium by horizon", ["Horizon (years)", "Years", "GAP (% of insurable earnings)"],
+                  [[str(int(h)), f"{t0}-{t0 + int(h) - 1}", f"{100 * float(g):.2f}%"]
+                   for h, g in zip(s.horizon.values, s.gap.values)]))
+    if "scaled_premium" in s:
+        c.table(Table("Scaled premium by period", ["Period", "Scaled premium (% of insurable earnings)"],
+                      [[f"{int(a)}-{int(b)}", f"{100 * float(r):.2f}%"]
+                       for a, b, r in zip(s.period.values, s.period_end.values, s.scaled_premium.values)]))
+    rows = [[label, pres.display(value, fmt)] for _, label, value, fmt in pres.summary_items(s, "Summary", unit)]
+    rows = [[label, "none within the horizon" if "depletion" in label and value == "" else value]
+            for label, value in rows]
+    rows.append([f"Level contribution rate from {t0} keeping the reserve ratio at or above 1 for {level.years} years "
+                 "(% of insurable earnings)", numbers["level_rate"]])
+    c.table(Table("Other financing indicators", ["Indicator", "Value"], rows, wrap=True))
+
+    items = pres.summary_items(s, "Balance sheet", unit)
+    if items:
+        c = chapter("balance", "Actuarial balance sheet")
+        c.text(f"Present values at 1 January {t0} over the {n}-year horizon, in {money}, discounted at the projected "
+               "investment returns. Liabilities of current pensioners, current insured (past and future service) "
+               "and future entrants are found by closed-group projections; the accrued liability is that of the "
+               "closed group without future service.")
+        c.table(Table(f"Open-group balance sheet and accrued liability ({money})", ["Item", "Value"],
+                      [[label, pres.display(value, fmt)] for _, label, value, fmt in items]))
+
+    if sensitivity is not None:
+        rows = tornado_rows(sensitivity)
+        c = chapter("sensitivity", "Sensitivity")
+        c.text("Each assumption is moved down and up while the others keep their values; the optimistic and "
+               "pessimistic scenarios combine the moves that lower or raise the general average premium.")
+        c.figure(figure("tornado", f"Change in the general average premium over {n} years when each assumption "
+                                   "moves down or up", figures.tornado(rows)))
+        c.table(Table(f"General average premium over {n} years by assumption",
+                      ["Assumption", "Down", "Base", "Up", "Depletion year, down", "Depletion year, up"],
+                      [[r["assumption"].capitalize(), f"{100 * r['gap_down']:.2f}%", f"{100 * r['gap_base']:.2f}%",
+                        f"{100 * r['gap_up']:.2f}%", pres.show(r["depletion_down"], "year"),
+                        pres.show(r["depletion_up"], "year")] for r in rows]))
+        c.figure(figure("scenarios", "Reserve ratio in the base, optimistic and pessimistic scenarios",
+                        figures.scenarios_reserve_ratio(sensitivity)))
+
+    if stochastic is not None:
+        c = chapter("stochastic", "Stochastic projections")
+        c.text(f"{stochastic.attrs['paths']:,} paths (seed {stochastic.attrs['seed']}) of the economy (correlated "
+               "autoregressive deviations of wage growth, inflation and the real return), of mortality improvement "
+               "(a random walk) and of fertility (autoregressive); the bands hold the middle 50% and 90% of paths.")
+        c.figure(figure("fan-ratio", "Reserve ratio: median and percentile bands",
+                        figures.fan(stochastic, "reserve_ratio", "Years of expenditure")))
+        c.figure(figure("fan-paygo", "PAYG cost rate: median and percentile bands",
+                        figures.fan(stochastic, "paygo_cost_rate", "% of insurable earnings", percent=True)))
+        c.figure(figure("depletion", "Probability that the reserve has been depleted by the end of each year",
+                        figures.depletion_probability(stochastic)))
+        rows = []
+        for i in _every(p, 10):
+            year = int(stochastic.year.values[i])
+            q = stochastic.sel(year=year)
+            rows.append([str(year)] + [f"{float(q.reserve_ratio.sel(percentile=k)):.2f}" for k in (5, 50, 95)]
+                        + [f"{100 * float(q.paygo_cost_rate.sel(percentile=k)):.2f}%" for k in (5, 50, 95)]
+                        + [f"{100 * float(q.probability_of_depletion):.1f}%"])
+        c.table(Table("Percentiles across paths", ["Year", "Reserve ratio P5", "Reserve ratio median",
+                                                   "Reserve ratio P95", "PAYG cost rate P5", "PAYG cost rate median",
+                                                   "PAYG cost rate P95", "Probability of depletion"], rows))
+
+    c = chapter("methodology", "Methodology and conventions")
+    c.blocks.append(("html", methodology_html()))
+
+    c = chapter("provenance", "Run provenance")
+    record = record or for_api(valuation, "report.build")
+    c.table(Table("What produced this report", ["Item", "Value"],
+                  [[LABELS.get(k, k.replace("_", " ")).capitalize(), str(v)] for k, v in record.items()], wrap=True))
+
+    env = Environment(loader=PackageLoader("actuary.report", "templates"), autoescape=select_autoescape(["j2", "html"]),
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters["css_string"] = css_string
+    return env.get_template("report.html.j2").render(
+        case=valuation.name, t0=t0, chapters=chapters, figures=figure_list,
+        version=record["actuary_version"])
+
+
+def safe_stem(name: str) -> str:
+    """A file-name stem from a case name: letters, digits, '.', '_' and '-' only (never a path)."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", str(name)).strip(".-")
+    return stem or "valuation"
+
+
+def write_report(valuation, results, out, sensitivity=None, stochastic=None, record: dict | None = None,
+                 pdf: bool = True, name: str | None = None) -> tuple[Path, Path | None]:
+    """Write ``<name>-report.html`` and (with a PDF engine) ``<name>-report.pdf`` into ``out`` (``name``:
+    by default a file-name stem of the case name); returns their paths (None for a PDF that could not be
+    printed: see :func:`actuary.report.pdf.engine`). ``record``: the run's provenance."""
+    from ..io.files import atomic_path
+    from .pdf import PdfUnavailable, print_pdf
+
+    out = Path(out)
+    stem = name or safe_stem(valuation.name)
+    html_path, pdf_path = out / f"{stem}-report.html", out / f"{stem}-report.pdf"
+    html = build(valuation, results, sensitivity, stochastic, record)
+    with atomic_path(html_path) as temporary:
+        temporary.write_text(html, encoding="utf-8")
+    if not pdf:
+        return html_path, None
+    try:
+        print_pdf(html_path, pdf_path)
+    except PdfUnavailable:
+        return html_path, None
+    return html_path, pdf_path

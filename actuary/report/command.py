@@ -1,0 +1,72 @@
+"""``actuary report [WORKBOOK] [--out DIR] [--name NAME] [--with-sensitivity] [--with-stochastic N]``: the
+valuation report as one self-contained HTML file and its PDF (the command's options are declared in
+:mod:`actuary.cli`)."""
+
+from __future__ import annotations
+
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+
+
+def run_report(workbook: Path | None, out: Path, name: str | None, with_sensitivity: bool, paths: int | None,
+                   seed: int):
+    """Write the valuation report: NAME-report.html (self-contained, figures embedded) and NAME-report.pdf
+    (printed by headless Chromium, else WeasyPrint), NAME from the workbook's file name (or --name).
+
+    WORKBOOK is a valuation workbook (.xlsx) or a case folder; without it, the embedded Demoland case runs.
+    """
+    from ..cli import _load_case, _provenance, console, output_stem
+    from ..io.files import OutputSet
+    from . import write_report
+    from .pdf import PdfFailed, engine
+
+    stem = output_stem(workbook, name)
+    html_name, pdf_name = f"{stem}-report.html", f"{stem}-report.pdf"
+    chosen = engine()
+    names = [html_name, pdf_name] if chosen else [html_name]
+    with OutputSet(out, names) as outputs:
+        with console.status(f"Reading and validating {workbook or 'Demoland'}..."):
+            source, valuation = _load_case(workbook)
+        with console.status("Projecting..."):
+            results = valuation.run()
+        sensitivity = stochastic = None
+        params = None
+        with ThreadPoolExecutor(max_workers=1) as pool, console.status("Running the requested projections..."):
+            # the stochastic paths (a Numba kernel that releases the GIL) run beside the sensitivity scenarios
+            # (mostly Python): on two cores the two overlap instead of waiting for each other
+            future = None
+            if paths is not None:
+                from ..stochastic import read_parameters, simulate
+
+                params = read_parameters(source) if source.suffix.lower() == ".xlsx" else None
+                future = pool.submit(simulate, valuation, paths, seed=seed, params=params)
+            if with_sensitivity:
+                from ..batch import read_scenarios, sensitivity as run_sensitivity
+
+                extra = read_scenarios(source) if source.suffix.lower() == ".xlsx" else []
+                sensitivity = run_sensitivity(valuation, extra=extra)
+            if future is not None:
+                stochastic = future.result()
+        extra = {"seed": seed, "paths": paths} if paths is not None else {}
+        record = _provenance(source, valuation, **extra)
+        failure = None
+        with console.status("Writing the report..."):
+            try:
+                html, pdf = write_report(valuation, results, outputs.staging, sensitivity=sensitivity,
+                                         stochastic=stochastic, record=record, pdf=bool(chosen), name=stem)
+            except PdfFailed as error:
+                failure = error
+                outputs.names.remove(pdf_name)   # the HTML is still delivered; no partial PDF
+        written = outputs.commit()
+    console.print(f"Wrote {written[0]} (self-contained: figures embedded, no network)", highlight=False)
+    if failure is not None:
+        console.print(f"[bold red]PDF not written:[/] {failure}", highlight=False)
+        sys.exit(1)
+    if chosen:
+        console.print(f"Wrote {written[1]} (printed by {chosen})", highlight=False)
+    else:
+        console.print("[bold yellow]PDF not written:[/] neither Chromium nor WeasyPrint is installed (Debian: "
+                      "apt-get install chromium); print the HTML file from a browser instead.", highlight=False)
+

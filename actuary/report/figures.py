@@ -1,0 +1,279 @@
+"""The report's figures: matplotlib drawings returned as inline SVG (text kept as text, so that it is
+searchable in the HTML and the PDF), each with axis titles and units and readable scales (money in
+thousands, millions, billions or trillions as its size calls for, at constant prices of the valuation
+year where amounts span decades)."""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.ticker import FuncFormatter, PercentFormatter  # noqa: E402
+
+from ..io import presentation as pres  # noqa: E402
+from ..io.results import chart_unit, pyramid_years  # noqa: E402
+
+STYLE = {
+    "svg.fonttype": "none",
+    "font.family": "sans-serif",
+    "font.size": 9,
+    "axes.titlesize": 10,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.color": "#dddddd",
+    "grid.linewidth": 0.6,
+    "legend.frameon": False,
+    "legend.fontsize": 8,
+}
+COLORS = ["#1f4e79", "#c55a11", "#548235", "#7f6000", "#7030a0", "#2e75b6"]
+WIDE = (7.2, 3.4)
+
+
+def _svg(fig, key: str) -> str:
+    """The figure as an SVG element (no XML prologue), with ids made unique by the figure's key."""
+    buffer = io.StringIO()
+    with matplotlib.rc_context({"svg.hashsalt": key}):
+        fig.savefig(buffer, format="svg")
+    plt.close(fig)
+    text = buffer.getvalue()
+    return text[text.index("<svg"):]
+
+
+def _new(key: str, ncols: int = 1, size=WIDE, sharey: bool = False):
+    """A figure with fixed margins (room for axis titles and tick labels of up to about nine
+    characters): one drawing pass when saved, where a layout engine would need several."""
+    with matplotlib.rc_context(STYLE):
+        fig, axes = plt.subplots(1, ncols, figsize=size, sharey=sharey)
+    width, height = size
+    fig.subplots_adjust(left=0.95 / width, right=1 - 0.15 / width, bottom=0.6 / height, top=1 - 0.35 / height,
+                        wspace=0.3 if not sharey else 0.08)
+    return fig, axes
+
+
+def _thousands(ax, axis="y"):
+    formatter = FuncFormatter(lambda v, _: f"{v:,.0f}")
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(formatter)
+
+
+def _percent(ax, decimals=0):
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=decimals))
+
+
+def _lines(key, years, series: dict, y_title: str, percent=False, decimals=0, reference: float | None = None,
+           money=False):
+    with matplotlib.rc_context(STYLE):
+        fig, ax = _new(key)
+        for k, (label, values) in enumerate(series.items()):
+            ax.plot(years, values, label=label, color=COLORS[k % len(COLORS)], linewidth=1.6)
+        if reference is not None:
+            ax.axhline(reference, color="#888888", linewidth=0.8, linestyle="--")
+        ax.set_xlabel("Year")
+        ax.set_ylabel(y_title)
+        if percent:
+            _percent(ax, decimals)
+        elif money:
+            _thousands(ax)
+        if len(series) > 1:
+            ax.legend(loc="best")
+        return _svg(fig, key)
+
+
+# ----------------------------------------------------------------------------------- the figures
+
+def initial_data(p) -> str:
+    """Active insured and pensioners at the valuation date by age and sex."""
+    key = "initial"
+    with matplotlib.rc_context(STYLE):
+        fig, (left, right) = _new(key, ncols=2, size=(7.2, 3.0))
+        ages = p.age.values
+        for k, sex in enumerate(("male", "female")):
+            left.plot(ages, p.active_at_valuation.sel(sex=sex).values, color=COLORS[k],
+                      label=pres.SEX_LABELS[sex].capitalize())
+            right.plot(ages, p.pensioners_at_valuation.sum("benefit").sel(sex=sex).values, color=COLORS[k],
+                       label=pres.SEX_LABELS[sex].capitalize())
+        left.set_title("Active insured")
+        right.set_title("Pensioners, all benefits")
+        for ax in (left, right):
+            ax.set_xlabel("Age at 1 January")
+            ax.set_ylabel("Persons")
+            _thousands(ax)
+            ax.legend()
+        return _svg(fig, key)
+
+
+def economic_assumptions(valuation) -> str:
+    eco = valuation.inputs.economy
+    years = valuation.inputs.coords["year"]
+    series = {pres.field_label(n): eco[n].values for n in ("inflation", "real_wage_growth", "nominal_return",
+                                                           "unemployment_rate", "productivity_growth")}
+    return _lines("economic", years, series, "% a year", percent=True, decimals=1)
+
+
+def demographic_assumptions(valuation, p) -> str:
+    key = "demographic"
+    years = p.year.values
+    with matplotlib.rc_context(STYLE):
+        fig, (left, right) = _new(key, ncols=2, size=(7.2, 3.0))
+        fertility = valuation.inputs.demography.get("fertility")
+        if fertility is not None:
+            left.plot(years, fertility.sum("age").values, color=COLORS[0])
+        left.set_title("Total fertility rate")
+        left.set_ylabel("Births per woman")
+        if "life_expectancy_65" in p:
+            for k, sex in enumerate(("male", "female")):
+                right.plot(years, p.life_expectancy_65.sel(sex=sex).values, color=COLORS[k],
+                           label=pres.SEX_LABELS[sex].capitalize())
+            right.legend()
+        right.set_title("Life expectancy at 65 (period)")
+        right.set_ylabel("Years")
+        for ax in (left, right):
+            ax.set_xlabel("Year")
+        return _svg(fig, key)
+
+
+def behavioural_assumptions(valuation) -> str:
+    key = "behaviour"
+    beh = valuation.inputs.behaviour
+    t0 = int(valuation.inputs.coords["year"][0])
+    names = [n for n in ("participation", "coverage", "retirement_rate") if beh.get(n) is not None]
+    with matplotlib.rc_context(STYLE):
+        fig, axes = _new(key, ncols=len(names), size=(7.2, 2.8), sharey=True)
+        axes = np.atleast_1d(axes)
+        for ax, name in zip(axes, names):
+            da = beh[name].sel(year=t0)
+            for k, sex in enumerate(("male", "female")):
+                ax.plot(da.age.values, da.sel(sex=sex).values, color=COLORS[k], label=pres.SEX_LABELS[sex].capitalize())
+            ax.set_title(pres.field_label(name).split(":")[0], fontsize=9)
+            ax.set_xlabel("Age")
+            _percent(ax)
+        axes[0].set_ylabel(f"Rate in {t0} (%)")
+        axes[0].legend()
+        return _svg(fig, key)
+
+
+def pyramids(p) -> str:
+    stocks = pyramid_years(p)
+    key = "pyramids"
+    with matplotlib.rc_context(STYLE):
+        fig, axes = _new(key, ncols=len(stocks), size=(7.2, 3.6), sharey=True)
+        axes = np.atleast_1d(axes)
+        top = max(float(stock.max()) for _, stock in stocks)
+        scale, word = chart_unit([top])
+        for ax, (label, stock) in zip(axes, stocks):
+            edges = np.append(stock.age.values, stock.age.values[-1] + 1) - 0.5
+            ax.stairs(-stock.sel(sex="male").values / scale, edges, orientation="horizontal", fill=True,
+                      color=COLORS[0], label="Men")
+            ax.stairs(stock.sel(sex="female").values / scale, edges, orientation="horizontal", fill=True,
+                      color=COLORS[1], label="Women")
+            ax.set_title(label)
+            ax.set_xlim(-top / scale * 1.05, top / scale * 1.05)
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{abs(v):,.0f}"))
+            ax.set_xlabel(f"Persons ({word})" if word else "Persons")
+            ax.grid(axis="y", visible=False)
+        axes[0].set_ylabel("Age")
+        axes[0].legend(loc="upper left")
+        return _svg(fig, key)
+
+
+def dependency_ratios(p) -> str:
+    series = {pres.VARIABLES[n].label: p[n].values for n in ("demographic_dependency_ratio", "system_dependency_ratio")
+              if n in p}
+    return _lines("dependency", p.year.values, series, "Ratio")
+
+
+def insured_and_pensioners(p) -> str:
+    series = {"Contributors": p.contributors.values}
+    series.update({f"{pres.BENEFIT_LABELS[b].capitalize()} pensioners": p.pensioners_by_benefit.sel(benefit=b).values
+                   for b in p.benefit.values})
+    top = max(float(np.nanmax(v)) for v in series.values())
+    scale, word = chart_unit([top])
+    return _lines("insured", p.year.values, {k: v / scale for k, v in series.items()},
+                  f"Persons ({word})" if word else "Persons", money=True)
+
+
+def income_and_expenditure(p) -> str:
+    t0 = int(p.year.values[0])
+    names = [n for n in ("contributions", "total_income", "total_expenditure") if n in p]
+    real = {pres.VARIABLES[n].label: p[n].values / p.price_index.values for n in names}
+    scale, word = chart_unit(np.concatenate(list(real.values())))
+    return _lines("income", p.year.values, {k: v / scale for k, v in real.items()},
+                  f"{word.capitalize()}, {t0} prices".strip(", "), money=True, reference=0.0)
+
+
+def reserve(p) -> str:
+    t0 = int(p.year.values[0])
+    scale, word = chart_unit(p.reserve_real.values)
+    return _lines("reserve", p.year.values, {"Reserve at the end of the year, real terms": p.reserve_real.values / scale},
+                  f"{word.capitalize()}, {t0} prices".strip(", "), money=True, reference=0.0)
+
+
+def paygo_and_contribution_rate(p, s) -> str:
+    series = {pres.VARIABLES[n].label: p[n].values for n in ("contribution_rate", "breakeven_contribution_rate",
+                                                              "paygo_cost_rate") if n in p}
+    series[f"General average premium, {int(s.horizon.values[-1])} years"] = np.full(p.sizes["year"],
+                                                                                 float(s.gap.values[-1]))
+    return _lines("paygo", p.year.values, series, "% of insurable earnings", percent=True)
+
+
+def reserve_ratio(p) -> str:
+    return _lines("ratio", p.year.values, {"Reserve ratio": p.reserve_ratio.values}, "Years of expenditure",
+                  reference=1.0)
+
+
+def share_of_gdp(p) -> str:
+    series = {pres.VARIABLES[n].label: p[n].values / 100 for n in
+              ("expenditure_pct_gdp", "total_expenditure_pct_gdp", "income_pct_gdp") if n in p}
+    return _lines("gdp", p.year.values, series, "% of GDP", percent=True, decimals=1)
+
+
+def tornado(rows) -> str:
+    key = "tornado"
+    with matplotlib.rc_context(STYLE):
+        fig, ax = _new(key, size=(7.2, 0.45 * len(rows) + 1.2))
+        labels = [r["assumption"].capitalize() for r in rows]
+        positions = np.arange(len(rows))[::-1]
+        down = np.array([r["gap_down"] - r["gap_base"] for r in rows])
+        up = np.array([r["gap_up"] - r["gap_base"] for r in rows])
+        ax.barh(positions, down, color=COLORS[0], label="Assumption down", height=0.6)
+        ax.barh(positions, up, color=COLORS[1], label="Assumption up", height=0.6)
+        ax.set_yticks(positions, labels)
+        ax.tick_params(axis="y", length=0, pad=8)
+        ax.axvline(0, color="#444444", linewidth=0.8)
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:+.1f}"))
+        ax.set_xlabel("Change in the general average premium (percentage points of insurable earnings)")
+        ax.grid(axis="y", visible=False)
+        ax.legend(loc="lower right")
+        return _svg(fig, key)
+
+
+def scenarios_reserve_ratio(ds) -> str:
+    names = [n for n in ("base", "optimistic", "pessimistic") if n in ds.scenario.values]
+    return _lines("scenarios", ds.year.values, {n.capitalize(): ds.reserve_ratio.sel(scenario=n).values for n in names},
+                  "Years of expenditure", reference=1.0)
+
+
+def fan(ds, name: str, y_title: str, percent=False) -> str:
+    key = f"fan-{name}"
+    years = ds.year.values
+    with matplotlib.rc_context(STYLE):
+        fig, ax = _new(key)
+        q = {int(k): ds[name].sel(percentile=k).values for k in ds.percentile.values}
+        ax.fill_between(years, q[5], q[95], color=COLORS[0], alpha=0.18, linewidth=0, label="P5 to P95")
+        ax.fill_between(years, q[25], q[75], color=COLORS[0], alpha=0.35, linewidth=0, label="P25 to P75")
+        ax.plot(years, q[50], color=COLORS[0], linewidth=1.6, label="Median")
+        ax.set_xlabel("Year")
+        ax.set_ylabel(y_title)
+        if percent:
+            _percent(ax)
+        ax.legend(loc="best")
+        return _svg(fig, key)
+
+
+def depletion_probability(ds) -> str:
+    return _lines("depletion", ds.year.values, {"Probability of depletion": ds.probability_of_depletion.values},
+                  "% of paths", percent=True)

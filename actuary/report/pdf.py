@@ -1,0 +1,83 @@
+"""Print the report's HTML to PDF with a real browser engine: headless Chromium where the system has
+it, else WeasyPrint where it is installed. Neither reaches the network: the HTML is self-contained."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+class PdfUnavailable(RuntimeError):
+    """No engine to print the PDF with."""
+
+
+class PdfFailed(RuntimeError):
+    """The engine ran but produced no PDF (its message says why)."""
+
+
+def find_chromium() -> str | None:
+    """The Chromium executable: $ACTUARY_CHROMIUM, else the first of the usual names on the PATH."""
+    given = os.environ.get("ACTUARY_CHROMIUM")
+    if given:
+        return given if Path(given).exists() else None
+    return next((found for name in CHROMIUM_NAMES if (found := shutil.which(name))), None)
+
+
+def chromium_pdf(chromium: str, html: Path, pdf: Path, timeout: float = 180) -> None:
+    """Headless Chromium prints ``html`` to ``pdf`` (the page's own @page rules set size and margins)."""
+    with tempfile.TemporaryDirectory(prefix="actuary-chromium-") as profile:
+        # a fresh profile, nothing fetched, no sandbox (root in containers), no page header or footer
+        command = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                   "--disable-extensions", "--no-default-browser-check", f"--user-data-dir={profile}",
+                   "--no-pdf-header-footer", f"--print-to-pdf={pdf}", Path(html).resolve().as_uri()]
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
+                                  env={**os.environ, "HOME": profile})
+        except subprocess.TimeoutExpired:
+            raise PdfFailed(f"Chromium did not print the PDF within {timeout:.0f} s") from None
+        except OSError as error:
+            raise PdfFailed(f"Chromium could not be started ({chromium}: {error.strerror})") from None
+    if done.returncode != 0 or not pdf.exists() or pdf.stat().st_size < 1000 or pdf.read_bytes()[:5] != b"%PDF-":
+        raise PdfFailed(f"Chromium could not print the PDF (exit {done.returncode}): {done.stderr.strip()[-400:]}")
+
+
+def weasyprint_pdf(html: Path, pdf: Path) -> None:
+    from weasyprint import HTML
+
+    try:
+        HTML(filename=str(html)).write_pdf(str(pdf))
+    except Exception as error:  # WeasyPrint raises many types (fonts, layout, files)
+        raise PdfFailed(f"WeasyPrint could not print the PDF ({type(error).__name__}: {error})") from None
+
+
+def engine() -> str | None:
+    """"chromium", "weasyprint" or None."""
+    if find_chromium():
+        return "chromium"
+    try:
+        importlib.import_module("weasyprint")
+    except (ImportError, OSError):  # not installed, or its system libraries (Pango) are missing
+        return None
+    return "weasyprint"
+
+
+def print_pdf(html: Path, pdf: Path) -> str:
+    """Print ``html`` to ``pdf`` (written whole or not at all); returns the engine used."""
+    from ..io.files import atomic_path
+
+    chosen = engine()
+    if chosen is None:
+        raise PdfUnavailable("no PDF engine: install Chromium (Debian package 'chromium') or WeasyPrint")
+    with atomic_path(pdf) as temporary:
+        if chosen == "chromium":
+            chromium_pdf(find_chromium(), html, temporary)
+        else:
+            weasyprint_pdf(html, temporary)
+    return chosen

@@ -1,0 +1,62 @@
+"""The project's own documentation: docs/workbook.md is generated from the field specs and current,
+names every input; README and docs link only to files of the repository; every results variable has
+a label in words (the one table of actuary/io/presentation.py)."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from actuary import Valuation
+from actuary.inputs import FIELDS
+from actuary.io import presentation, workbook_doc
+from actuary.io.workbook import layout
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_workbook_md_is_current():
+    assert (ROOT / "docs" / "workbook.md").read_text(encoding="utf-8") == workbook_doc.markdown(), \
+        "docs/workbook.md is out of date: run python -m actuary.io.workbook_doc"
+    assert workbook_doc.main(["--check"]) == 0
+
+
+def test_workbook_md_documents_every_sheet_and_input():
+    text = (ROOT / "docs" / "workbook.md").read_text(encoding="utf-8")
+    for group, fields in FIELDS.items():
+        for name, field in fields.items():
+            row = re.search(rf"^\| `{name}` \| ([^|]+) \| ([^|]*) \|", text, flags=re.M)
+            assert row, f"{group}.{name} is not documented"
+            assert row.group(2).strip() == (field.units or ""), name
+    for sheet in layout():
+        assert f"\n## {sheet.name}\n" in text, sheet.name
+
+
+def _links(path: Path):
+    return re.findall(r"\]\(([^)\s]+)\)", path.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("document", ["README.md", "docs/methodology.md", "docs/workbook.md"])
+def test_links_point_inside_the_repository(document):
+    path = ROOT / document
+    for target in _links(path):
+        assert "://" not in target and not target.startswith("/"), target
+        file = target.split("#")[0]
+        if file:
+            assert (path.parent / file).resolve().is_file(), f"{document} links to missing {target}"
+    assert "METHODOLOGY.md" not in path.read_text() and "ARCHITECTURE.md" not in path.read_text()
+
+
+def test_readme_links_the_documentation():
+    links = _links(ROOT / "README.md")
+    assert "docs/methodology.md" in links and "docs/workbook.md" in links
+
+
+def test_every_results_variable_has_a_label_in_words():
+    results = Valuation.demo().run()
+    for name in results.projection.data_vars:
+        assert name in presentation.VARIABLES, f"add a line for '{name}' to VARIABLES in actuary/io/presentation.py"
+    for name in results.summary.data_vars:
+        assert name in presentation.SUMMARY, f"add a line for '{name}' to SUMMARY in actuary/io/presentation.py"
+    for variable in [*presentation.VARIABLES.values(), *presentation.SUMMARY.values()]:
+        assert variable.kind in presentation.KINDS and "_" not in variable.label

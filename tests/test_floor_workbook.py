@@ -1,0 +1,214 @@
+"""The social protection floor in workbooks: the Floor, Floor take-up and Floor eligibility sheets
+round trip losslessly and refuse bad cells naming Sheet!Cell; a floor costing alone from the template
+runs from the command line and writes only what applies; the results workbook's floor sheet."""
+
+import re
+import shutil
+
+import numpy as np
+import openpyxl
+import pytest
+import xarray as xr
+from click.testing import CliRunner
+
+from actuary import InputError, load_workbook
+from actuary.cli import main
+from actuary.inputs import FIELDS
+from actuary.valuation import PROJECT_ROOT
+from tests.test_workbook import _edit
+
+CASE = PROJECT_ROOT / "valuations" / "demoland-floor" / "valuation.xlsx"
+ALONE = PROJECT_ROOT / "valuations" / "demoland-floor" / "floor-only.xlsx"
+SCHEME_SHEETS = {"Insured", "Pensioners", "Financial projection", "Financing indicators", "Balance sheet"}
+
+
+@pytest.fixture(scope="module")
+def case():
+    return load_workbook(CASE)
+
+
+@pytest.fixture(scope="module")
+def floor_only_template(tmp_path_factory):
+    path = tmp_path_factory.mktemp("floor") / "floor-only.xlsx"
+    result = CliRunner().invoke(main, ["template", str(path), "--floor-only"])
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def assert_same_inputs(first, second):
+    for group in FIELDS:
+        a, b = getattr(first.inputs, group), getattr(second.inputs, group)
+        assert a.keys() == b.keys(), group
+        for key, value in a.items():
+            if hasattr(value, "values"):
+                assert b[key] is not None, (group, key)
+                np.testing.assert_array_equal(value.values, b[key].values, err_msg=f"{group}.{key}")
+                assert list(value.coords) == list(b[key].coords), (group, key)
+            else:
+                assert value == b[key], (group, key)
+
+
+def test_floor_workbook_round_trip_is_lossless(case, tmp_path):
+    assert case.inputs.has_floor and list(case.inputs.coords["floor_benefit"]) == [
+        "social_pension", "disability_benefit", "child_benefit", "maternity_benefit"]
+    take_up = case.inputs.floor["take_up"]
+    assert float(take_up.sel(year=2020, floor_benefit="child_benefit")) == 0.3
+    assert float(take_up.sel(year=2030, floor_benefit="child_benefit")) == 0.8
+    assert float(case.inputs.floor["eligibility"].sel(floor_benefit="child_benefit", sex="female", age=3)) == 0.4
+    path = tmp_path / "copy.xlsx"
+    case.to_workbook(path)
+    again = load_workbook(path)
+    assert_same_inputs(case, again)
+    sheets = openpyxl.load_workbook(path, read_only=True).sheetnames
+    assert {"Floor", "Floor take-up", "Floor eligibility"} <= set(sheets)
+
+
+def test_floor_only_template_runs_from_the_command_line(floor_only_template, tmp_path):
+    alone = load_workbook(floor_only_template)
+    assert_same_inputs(alone, load_workbook(ALONE))
+    sheets = openpyxl.load_workbook(floor_only_template, read_only=True).sheetnames
+    assert sheets == ["Contents", "Settings", "Economy", "Schedules", "Population", "Demographic rates", "Fertility",
+                      "Labour force", "Floor", "Floor take-up", "Floor eligibility"]
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["valuate", str(floor_only_template), "--out", str(out)], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "social protection floor" in result.output and "Level cost" in result.output
+    written = openpyxl.load_workbook(out / f"{floor_only_template.stem}-results.xlsx")  # named after the input
+    assert set(written.sheetnames) == {"Summary", "Demography", "Population by age", "Social protection floor",
+                                       "Charts", "About this run"}
+    expected = alone.run().projection
+    with xr.open_dataset(out / f"{floor_only_template.stem}-results.nc") as stored:
+        assert "reserve" not in stored and "summary_gap" not in stored
+        np.testing.assert_allclose(stored.floor_cost.values, expected.floor_cost.values, rtol=1e-12)
+        np.testing.assert_allclose(stored.summary_floor_cost_level_pct_gdp.values,
+                                   alone.run().summary.floor_cost_level_pct_gdp.values, rtol=1e-12)
+
+
+def test_results_workbook_has_the_floor_sheet_and_its_stacked_chart(case, tmp_path):
+    result = CliRunner().invoke(main, ["valuate", str(CASE), "--out", str(tmp_path)], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "Social protection floor:" in result.output
+    written = openpyxl.load_workbook(tmp_path / f"{CASE.stem}-results.xlsx")
+    assert SCHEME_SHEETS <= set(written.sheetnames)
+    ws = written["Social protection floor"]
+    headers = [c.value for c in ws[2]]
+    p = case.run().projection
+    rows = list(ws.iter_rows(min_row=3, max_row=2 + p.sizes["year"], values_only=True))
+    column = headers.index("Cost of the floor (% of GDP)")
+    np.testing.assert_allclose([r[column] for r in rows], p.floor_cost_pct_gdp.values / 100, rtol=1e-12)
+    column = headers.index("Fiscal cost: floor, state subsidy to the scheme and minimum-pension top-up (millions)")
+    np.testing.assert_allclose([r[column] for r in rows], p.fiscal_cost.values / 1e6, rtol=1e-12)   # in millions
+    stacked = [c for c in written["Charts"]._charts if c.grouping == "stacked"]
+    assert len(stacked) == 1 and len(stacked[0].series) == 4
+
+
+# ------------------------------------------------------------------------------ bad floor sheets
+
+def _cell(sheet, ref, value):
+    def change(wb):
+        wb[sheet][ref].value = value
+    return change
+
+
+def _both(*changes):
+    def change(wb):
+        for c in changes:
+            c(wb)
+    return change
+
+
+BAD = {
+    # Floor: rows 4 social_pension, 5 disability_benefit, 6 child_benefit (take-up phased), 7 maternity_benefit;
+    # columns A benefit, B kind, C sex, D min_age, E max_age, F amount, G basis, H indexation, I take_up, J test,
+    # K admin_share
+    "unknown_kind": (_cell("Floor", "B4", "pension"), r"Floor!B4: value 'pension' is not an option for kind"),
+    "blank_amount": (_cell("Floor", "F5", None), r"Floor!F5: the cell is blank; 'amount' is required for every benefit"),
+    "text_amount": (_cell("Floor", "F6", "a lot"), r"Floor!F6: value 'a lot' is not a number"),
+    "unknown_sex": (_cell("Floor", "C4", "men"), r"Floor!C4: value 'men' is not an option for sex"),
+    "age_beyond_the_table": (_cell("Floor", "D4", 200),
+                             r"Floor!D4: Input 'floor.min_age' at floor_benefit=social_pension: value 200 is not a "
+                             r"whole age in 0..120"),
+    "take_up_above_one": (_cell("Floor", "I7", 1.5),
+                          r"Floor!I7: Input 'floor.take_up' at year=2020, floor_benefit=maternity_benefit: value 1.5 "
+                          r"is outside \[0, 1\]"),
+    "take_up_twice": (_cell("Floor", "I6", 0.5),
+                      r"Floor!I6: take_up of 'child_benefit' is also given year by year in the 'Floor take-up' sheet"),
+    "phased_take_up_above_one": (_cell("Floor take-up", "C10", 1.2),
+                                 r"Floor take-up!C10: Input 'floor.take_up' at year=2026, "
+                                 r"floor_benefit=child_benefit: value 1.2 is outside \[0, 1\]"),
+    "phase_in_of_an_unknown_benefit": (_cell("Floor take-up", "B4", "pension"),
+                                       r"Floor take-up!B4: benefit 'pension' is not a benefit of the Floor sheet"),
+    "benefit_named_twice": (_cell("Floor", "A5", "social_pension"),
+                            r"Floor!A5: benefit 'social_pension' is listed twice \(also in row 4\)"),
+    "formula_as_a_name": (_cell("Floor", "A5", "'=1+1"), r"Floor!A5: name ''=1\+1' is not allowed"),
+    "eligibility_above_one": (_cell("Floor eligibility", "D4", 2),
+                              r"Floor eligibility!D4: Input 'floor.eligibility' at floor_benefit=disability_benefit, "
+                              r"sex=male, age=18: value 2.0 is outside \[0, 1\]"),
+    "unknown_column": (_cell("Floor", "M2", "amount_usd"), r"Floor!M2: column 'amount_usd' is not an input of this sheet"),
+    "indexation_of_a_share": (_cell("Floor", "H4", "wages"),
+                              r"Floor!H4: Input 'floor.indexation' at floor_benefit=social_pension: value 'wages' for "
+                              r"an amount on the poverty_line basis"),
+    "share_given_as_currency": (_cell("Floor", "F7", 5500),
+                                r"Floor!F7: Input 'floor.amount' at floor_benefit=maternity_benefit: value 5500 is a "
+                                r"share of the average_wage"),
+    "phase_in_without_floor": (lambda wb: wb.remove(wb["Floor"]), r"sheet 'Floor take-up' needs the Floor sheet"),
+    "floor_alone_with_scheme_inputs": (_cell("Settings", "B15", "no"),
+                                       r"Settings!B\d+: Input 'settings\.\w+' belongs to the contributory scheme, but "
+                                       r"settings.scheme is 'no'"),
+}
+
+BAD_ALONE = {
+    "pension_test_without_a_scheme": (_cell("Floor", "J4", "pension_tested"),
+                                      r"Floor!J4: Input 'floor.test' at floor_benefit=social_pension: value "
+                                      r"'pension_tested' needs the scheme's pensioners"),
+    "no_floor_sheet": (_both(lambda wb: wb.remove(wb["Floor"]), lambda wb: wb.remove(wb["Floor take-up"]),
+                             lambda wb: wb.remove(wb["Floor eligibility"])), r"sheet 'Floor' is missing"),
+    "poverty_line_missing": (lambda wb: wb["Schedules"].delete_cols(_column(wb["Schedules"], "poverty_line")),
+                             r"Floor!G4: Input 'floor.basis' at floor_benefit=social_pension: value 'poverty_line', "
+                             r"but economy.poverty_line is not given"),
+}
+
+
+def _column(ws, header):
+    return next(c.column for c in ws[2] if c.value == header)
+
+
+@pytest.mark.parametrize("source,case", [(CASE, c) for c in sorted(BAD)] + [(ALONE, c) for c in sorted(BAD_ALONE)])
+def test_bad_floor_sheets_exit_2_naming_the_cell(source, case, tmp_path):
+    change, pattern = {**BAD, **BAD_ALONE}[case]
+    if case == "floor_alone_with_scheme_inputs":
+        ws = openpyxl.load_workbook(source)["Settings"]
+        assert ws["A15"].value == "scheme", "the Settings row of settings.scheme moved"
+    bad = _edit(source, tmp_path / f"{case}.xlsx", change)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["valuate", str(bad), "--out", str(out)], terminal_width=400)
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.output.split())
+    assert "Traceback" not in text
+    assert re.search(pattern, text), text
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_phase_in_without_benefits_is_refused(tmp_path):
+    path = tmp_path / "no-benefits.xlsx"
+    wb = openpyxl.load_workbook(CASE)
+    wb["Floor"].delete_rows(4, 10)
+    wb.save(path)
+    with pytest.raises(InputError, match=r"Floor take-up!A4: the table has more than 0 data rows; expected at most 0 "
+                                         r"\(one per year x benefit: the Floor sheet names no benefit\)"):
+        load_workbook(path)
+
+
+def test_floor_sheets_are_optional_and_empty_ones_mean_no_floor(tmp_path):
+    path = tmp_path / "blank-floor.xlsx"
+    shutil.copy(CASE, path)
+    wb = openpyxl.load_workbook(path)
+    for name in ("Floor", "Floor take-up", "Floor eligibility"):
+        ws = wb[name]
+        ws.delete_rows(4, ws.max_row)
+    for column in ("poverty_line", "government_expenditure_pct_gdp", "government_revenue_pct_gdp"):
+        wb["Schedules"].delete_cols(_column(wb["Schedules"], column))
+    wb.save(path)
+    valuation = load_workbook(path)
+    assert not valuation.inputs.has_floor
+    assert "floor_cost" not in valuation.run().projection

@@ -1,0 +1,253 @@
+"""The results workbooks (valuate, sensitivity, stochastic) a board can read: labels in words with units,
+money in the chosen unit, a number format on every numeric cell, columns wide enough for what they
+show, frozen headers, print setup, charts with titles and axis titles on pages of their own, input
+text written as text, the year-by-year Assumptions sheet; and the same value everywhere for rates."""
+
+import math
+import re
+import shutil
+import subprocess
+
+import numpy as np
+import openpyxl
+import pytest
+
+from actuary import Valuation
+from actuary.batch import Scenario, Shift, sensitivity, write_sensitivity
+from actuary.io.results import write_results
+from actuary.stochastic import simulate, write_stochastic
+
+# number format -> how Excel and LibreOffice print a value with it (written here, independently of the code)
+SHOWN = {
+    "#,##0": lambda v: f"{v:,.0f}",
+    "#,##0.00": lambda v: f"{v:,.2f}",
+    "0.00%": lambda v: f"{100 * v:.2f}%",
+    "0.000%": lambda v: f"{100 * v:.3f}%",
+    "0.0%": lambda v: f"{100 * v:.1f}%",
+    "0.00": lambda v: f"{v:.2f}",
+    "0.0": lambda v: f"{v:.1f}",
+    "0.000": lambda v: f"{v:.3f}",
+    "0.0000": lambda v: f"{v:.4f}",
+    "0": lambda v: f"{v:.0f}",
+    "+0.00%;-0.00%;0.00%": lambda v: f"{100 * v:+.2f}%",
+}
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return Valuation.demo()
+
+
+@pytest.fixture(scope="module")
+def results(demo):
+    return demo.run()
+
+
+@pytest.fixture(scope="module")
+def workbooks(demo, results, tmp_path_factory):
+    """The three workbooks of Demoland (a small sensitivity set and 40 stochastic paths)."""
+    folder = tmp_path_factory.mktemp("results")
+    paths = {"valuate": folder / "demoland-results.xlsx", "sensitivity": folder / "demoland-sensitivity.xlsx",
+             "stochastic": folder / "demoland-stochastic.xlsx"}
+    write_results(results, demo, paths["valuate"])
+    write_sensitivity(_small_sensitivity(demo), paths["sensitivity"])
+    write_stochastic(simulate(demo, 40, seed=3), paths["stochastic"])
+    return paths
+
+
+HOSTILE = "=1+1 (a scenario name that looks like a formula)"
+
+
+def _small_sensitivity(demo):
+    """The standard sensitivity set and one scenario of a Scenarios sheet, on a 30-year horizon (fast)."""
+    short = demo.replace(settings={"horizon": 30, "gap_horizons": (10, 25)})
+    return sensitivity(short, extra=[Scenario(HOSTILE, {"economy.nominal_return": Shift(0.01)})])
+
+
+_LOADED = {}
+
+
+def _sheets(path):
+    """The workbook at ``path``, loaded once (tests only read it)."""
+    if path not in _LOADED:
+        _LOADED[path] = openpyxl.load_workbook(path)
+    return _LOADED[path]
+
+
+def _numeric_cells(ws):
+    for row in ws.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
+                yield cell
+
+
+@pytest.mark.parametrize("which", ["valuate", "sensitivity", "stochastic"])
+def test_every_numeric_cell_has_a_format_and_room_for_it(workbooks, which):
+    wb = _sheets(workbooks[which])
+    checked = 0
+    for ws in wb:
+        for cell in _numeric_cells(ws):
+            assert cell.number_format in SHOWN, (ws.title, cell.coordinate, cell.number_format)
+            text = SHOWN[cell.number_format](cell.value)
+            width = ws.column_dimensions[cell.column_letter].width
+            assert width is not None and len(text) + 1 <= width, (ws.title, cell.coordinate, text, width)
+            checked += 1
+    assert checked > 1000
+
+
+def test_headers_are_words_with_units(workbooks):
+    wb = _sheets(workbooks["valuate"])
+    for name in ("Demography", "Insured", "Pensioners", "Financial projection", "Financing indicators",
+                 "Assumptions"):
+        ws = wb[name]
+        headers = [c.value for c in ws[2] if c.value is not None]
+        assert headers[0] == "Year" and len(headers) > 4
+        for header in headers:
+            assert "_" not in header, (name, header)   # code names only in the netCDF
+    finance = [c.value for c in wb["Financial projection"][2][1:] if c.value]
+    assert all(h.endswith("(millions)") or "(millions," in h for h in finance), finance
+    rates = [c.value for c in wb["Financing indicators"][2][1:] if c.value]
+    assert "PAYG cost rate (% of insurable earnings)" in rates
+    assert any(h.startswith("Pension expenditure, benefits only") and h.endswith("(% of GDP)") for h in rates)
+    assert any(h.startswith("Total income: contributions, subsidy, investment income") for h in rates)
+
+
+def _column(ws, header_start):
+    headers = [c.value or "" for c in ws[2]]
+    k = next(i for i, h in enumerate(headers) if h.startswith(header_start))
+    return [row[k] for row in ws.iter_rows(min_row=3, values_only=True) if row[0] is not None]
+
+
+def test_money_in_the_unit_of_the_settings(demo, results, workbooks, tmp_path):
+    for unit, scale in (("millions", 1e6), ("thousands", 1e3)):
+        if unit == "millions":   # the default: the Demoland workbook of the fixture
+            wb = _sheets(workbooks["valuate"])
+        else:
+            path = tmp_path / f"{unit}.xlsx"
+            write_results(results, demo.replace(settings={"money_unit": unit}), path)
+            wb = _sheets(path)
+        reserve = _column(wb["Financial projection"], f"Reserve, end of year ({unit})")
+        np.testing.assert_allclose(reserve, results.projection.reserve.values / scale, rtol=1e-12)
+        contributions = _column(wb["Financial projection"], f"Contributions ({unit})")
+        np.testing.assert_allclose(contributions, results.projection.contributions.values / scale, rtol=1e-12)
+
+
+def test_one_rate_convention_everywhere(results, workbooks):
+    """Rates are fractions in the data, percent-formatted in the workbook: the cell holds the same value;
+    a _pct_ variable (percent in the data) is shown / 100 under the same format, so both read alike."""
+    p = results.projection
+    ws = _sheets(workbooks["valuate"])["Financing indicators"]
+    headers = [c.value or "" for c in ws[2]]
+    paygo = headers.index("PAYG cost rate (% of insurable earnings)") + 1
+    gdp = next(i for i, h in enumerate(headers) if h.startswith("Pension expenditure")) + 1
+    first = ws.cell(row=3, column=paygo)
+    assert first.value == pytest.approx(float(p.paygo_cost_rate[0]), rel=1e-12) and first.number_format == "0.00%"
+    share = ws.cell(row=3, column=gdp)
+    assert share.value == pytest.approx(float(p.expenditure_pct_gdp[0]) / 100, rel=1e-12)
+    assert share.number_format == "0.00%"
+    assert SHOWN["0.00%"](share.value) == f"{float(p.expenditure_pct_gdp[0]):.2f}%"
+
+
+def test_frozen_headers_and_print_setup(workbooks):
+    for which in ("valuate", "sensitivity", "stochastic"):
+        for ws in _sheets(workbooks[which]):
+            setup = ws.page_setup
+            assert setup.orientation == "landscape", (which, ws.title)
+            assert setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage, (which, ws.title)
+            assert "demoland" in ws.oddHeader.left.text and ws.oddFooter.center.text == "&A"
+            assert ws.oddFooter.right.text == "Page &P of &N"
+            if ws.title != "Charts":
+                assert ws.freeze_panes is not None, (which, ws.title)
+                assert ws.print_title_rows.replace("$", "") == "1:2", (which, ws.title)
+
+
+def test_charts_have_titles_axis_titles_and_a_page_each(workbooks):
+    for which in ("valuate", "sensitivity", "stochastic"):
+        ws = _sheets(workbooks[which])["Charts"]
+        charts = ws._charts
+        assert len(charts) >= 3
+        for chart in charts:
+            assert chart.title is not None and chart.x_axis.title is not None and chart.y_axis.title is not None
+        rows = sorted(chart.anchor._from.row for chart in charts)
+        breaks = sorted(b.id for b in ws.row_breaks.brk)
+        assert len(breaks) == len(charts)
+        for top, brk, following in zip(rows, breaks, rows[1:] + [math.inf]):
+            assert top < brk < following   # a page break between every two charts
+
+
+def _axis_title(chart):
+    return "".join(r.t for p in chart.y_axis.title.tx.rich.p for r in (p.r or []))
+
+
+def test_money_charts_use_a_readable_scale(workbooks):
+    ws = _sheets(workbooks["valuate"])["Charts"]
+    titles = {"".join(r.t for p in c.title.tx.rich.p for r in (p.r or [])): c for c in ws._charts}
+    reserve = next(c for t, c in titles.items() if t.startswith("Reserve at the end of the year"))
+    assert re.match(r"(trillions|billions|millions|thousands) of currency, 2020 prices", _axis_title(reserve))
+    series = reserve.series[0].val.numRef.f          # e.g. 'Charts'!$R$2:$R$101
+    column = re.search(r"\$([A-Z]+)\$", series).group(1)
+    values = [c.value for c in ws[column][1:] if isinstance(c.value, (int, float))]
+    assert 1 <= max(abs(v) for v in values) < 1e4 * 1000
+
+
+def test_text_from_the_inputs_is_never_a_formula(demo, results, workbooks, tmp_path):
+    hostile = Valuation(**demo.raw, name='=HYPERLINK("http://example.invalid","x")')
+    path = tmp_path / "hostile.xlsx"
+    write_results(results, hostile, path)
+    cell = openpyxl.load_workbook(path)["Summary"]["A1"]
+    assert cell.data_type == "s" and cell.value.startswith('=HYPERLINK("http://example.invalid"')
+    ws = openpyxl.load_workbook(workbooks["sensitivity"])["Scenarios"]
+    cells = [c for c in ws["A"] if c.value == HOSTILE]
+    assert len(cells) == 1 and cells[0].data_type == "s"
+
+
+def test_assumptions_sheet_has_every_year_dependent_input_year_by_year(demo, workbooks):
+    ws = _sheets(workbooks["valuate"])["Assumptions"]
+    years = [r[0] for r in ws.iter_rows(min_row=3, values_only=True) if r[0] is not None]
+    assert years == list(range(2020, 2120))
+    rate = _column(ws, "Contribution rate")
+    expected = [0.18] * 5 + [0.20] * 5 + [0.22] * 90   # Demoland's schedule (valuations/demoland/PROVENANCE.md)
+    np.testing.assert_allclose(rate, expected, rtol=1e-12)
+    women = _column(ws, "Normal retirement age, women")
+    np.testing.assert_allclose(women, demo.inputs.scheme["normal_retirement_age"].sel(sex="female").values)
+    for label in ("Inflation", "Real wage growth", "Nominal investment return", "Unemployment rate",
+                  "Total fertility rate", "Net migration, men", "Pension indexation on 1 January"):
+        assert len(_column(ws, label)) == 100, label
+    titles = ["".join(r.t for p in c.title.tx.rich.p for r in (p.r or [])) for c in
+              _sheets(workbooks["valuate"])["Charts"]._charts]
+    assert "Main economic assumptions" in titles
+
+
+def test_a_year_varying_age_profile_gets_its_year_by_year_sheet(demo, tmp_path):
+    coverage = demo.inputs.behaviour["coverage"].copy()
+    coverage.loc[dict(year=slice(2040, None))] *= 0.9
+    changed = demo.replace(behaviour={"coverage": coverage}, settings={"balance_sheet": "no", "horizon": 30,
+                                                                       "gap_horizons": (10,)})
+    path = tmp_path / "varying.xlsx"
+    write_results(changed.run(), changed, path)
+    ws = openpyxl.load_workbook(path)["Coverage by year"]
+    row_2040 = next(r for r in ws.iter_rows(min_row=3, values_only=True) if r[0] == 2040)
+    headers = [c.value for c in ws[2]]
+    k = headers.index("men 40")
+    assert row_2040[k] == pytest.approx(float(coverage.sel(year=2040, sex="male", age=40)), rel=1e-12)
+
+
+def test_workbooks_show_no_hashes_in_libreoffice(workbooks, tmp_path):
+    """LibreOffice prints ### where a column is too narrow for its number: convert each workbook to PDF
+    and read the text."""
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        pytest.skip("LibreOffice is not installed")
+    from pypdf import PdfReader
+
+    files = [str(workbooks[k]) for k in ("valuate", "sensitivity")]
+    converted = subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/profile",
+                                "--convert-to", "pdf", "--outdir", str(tmp_path), *files],
+                               capture_output=True, text=True, timeout=600)
+    assert converted.returncode == 0, converted.stderr
+    for name in ("demoland-results", "demoland-sensitivity"):
+        pdf = tmp_path / f"{name}.pdf"
+        assert pdf.exists() and pdf.stat().st_size > 10_000
+        text = "\n".join(page.extract_text() for page in PdfReader(pdf).pages)
+        assert "###" not in text, name
+        assert "Reserve" in text
