@@ -263,7 +263,7 @@ class _Cases:
     @staticmethod
     def _value(valuation, group, key):
         values = valuation.inputs.settings if group == "settings" else getattr(valuation.inputs, group)
-        return values[key]
+        return values.get(key)   # the floor's inputs are absent from a case without a floor
 
     def describe(self, applied: frozenset) -> str:
         if not applied:
@@ -472,6 +472,7 @@ def analysis_of_change(previous, current, steps=None, all_orders: bool = False,
     return xr.Dataset(data, coords=coords, attrs={
         "previous": previous.name, "current": current.name,
         "previous_valuation_year": ps["valuation_year"], "current_valuation_year": cs["valuation_year"],
+        "money_unit": cs["money_unit"],   # how the current case shows money (the values are in currency)
         "all_orders": int(all_orders), "cases_valued": len(cases.results),
         "conventions": "effect = measure at the step - measure at the step before; effects add up to current - "
                        "previous; money amounts are present values at each case's own valuation date",

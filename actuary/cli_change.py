@@ -1,14 +1,10 @@
-"""``actuary change PREVIOUS CURRENT``: the analysis of change between two valuations (registered on the main
-command group by :mod:`actuary.cli`)."""
+"""``actuary change PREVIOUS CURRENT``: the analysis of change between two valuations (the command's options are
+declared in :mod:`actuary.cli`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import click
-
-from .cli import NAME, OUT, _load_case, _provenance, _wrote, console, guarded, output_stem
-from .io.files import OutputSet
 from .validation import InputError
 
 
@@ -22,33 +18,17 @@ def _years(text: str | None):
             from None
 
 
-@click.command("change")
-@click.argument("previous", type=click.Path(path_type=Path))
-@click.argument("current", type=click.Path(path_type=Path))
-@click.option("--steps", "steps_path", type=click.Path(path_type=Path),
-              help="Steps and their inputs: a workbook with an 'Analysis of change' sheet or a CSV file (columns "
-                   "step, input, notes). Default: CURRENT's own 'Analysis of change' sheet if it has one, otherwise "
-                   "valuation period, data, demographic, economic, behavioural, provisions, methods.")
-@click.option("--all-orders", is_flag=True,
-              help="Also value every order of the steps (at most 7: 128 cases) and report each step's Shapley effect "
-                   "(its mean effect over all orders) with its lowest and highest.")
-@click.option("--years", "years", help="Years of the reserve ratio, e.g. 2033,2048 (default: 10, 25 and 50 years "
-                                       "after CURRENT's valuation year).")
-@OUT
-@NAME
-@guarded
-def change_command(previous: Path, current: Path, steps_path, all_orders: bool, years, out: Path, name):
-    """Analysis of change from the PREVIOUS valuation to the CURRENT one (valuation workbooks or case folders):
-    each step replaces a set of the previous case's inputs by the current one's and values again; the effects
-    add up exactly to the total change. Writes NAME-change.xlsx (reconciliation table, waterfall charts, every
-    measure at every step) and NAME-change.nc, NAME from CURRENT's file name (or --name)."""
+def run_change(previous: Path, current: Path, steps_path, all_orders: bool, years, out: Path, name):
+    """``actuary change`` (:func:`actuary.cli.change_command`): the analysis, NAME-change.xlsx and NAME-change.nc
+    written as one set, the reconciliation printed."""
     from rich.markup import escape
     from rich.table import Table
 
-    from .change import STEPS_SHEET, analysis_of_change, read_steps
+    from .change import analysis_of_change
+    from .cli import _load_case, _provenance, _wrote, console, output_stem
     from .io.change import write_change
-    from .io.provenance import dataset_attributes, file_sha256
-    from .io.workbook import WorkbookReader
+    from .io.files import OutputSet
+    from .io.provenance import dataset_attributes
 
     name = output_stem(current, name)
     xlsx_name, nc_name = f"{name}-change.xlsx", f"{name}-change.nc"
@@ -56,23 +36,10 @@ def change_command(previous: Path, current: Path, steps_path, all_orders: bool, 
         with console.status("Reading and validating the two valuations..."):
             previous_source, before = _load_case(previous)
             source, after = _load_case(current)
-            steps, steps_file = None, None
-            if steps_path is not None:
-                steps, steps_file = read_steps(steps_path), steps_path
-            elif source.is_file():
-                with WorkbookReader(source) as reader:
-                    own = STEPS_SHEET in reader.sheetnames
-                if own:
-                    steps, steps_file = read_steps(source), source
+            steps, steps_file = chosen_steps(source, steps_path)
         with console.status("Valuing each step (rolling the previous valuation forward first)..."):
             ds = analysis_of_change(before, after, steps, all_orders=all_orders, reserve_ratio_years=_years(years))
-        extra = {"previous_file": previous_source.name,
-                 "previous_sha256": (before.source or {}).get("input_sha256") or file_sha256(previous_source),
-                 "previous_case": before.name, "steps": "; ".join(f"{s}: {i}" for s, i in
-                                                                  zip(ds.step.values[1:], ds.inputs.values[1:]))}
-        if steps_file is not None and steps_file != source:
-            extra.update(steps_file=steps_file.name, steps_sha256=file_sha256(steps_file))
-        record = _provenance(source, after, **extra)
+        record = _provenance(source, after, **change_provenance(previous_source, before, ds, steps_file, source))
         with console.status("Writing the analysis-of-change workbook and netCDF file..."):
             write_change(ds, outputs.path(xlsx_name), provenance=record)
             ds.attrs.update(dataset_attributes(record))
@@ -98,6 +65,36 @@ def change_command(previous: Path, current: Path, steps_path, all_orders: bool, 
     _wrote(xlsx_path, "reconciliation table, waterfall charts, every measure at every step"
                       + (", all orders" if all_orders else ""))
     _wrote(nc_path, "the analysis-of-change Dataset")
+
+
+def chosen_steps(source: Path, steps_path: Path | None):
+    """(steps, the file they come from): those of ``--steps`` (a workbook's 'Analysis of change' sheet or a CSV
+    file), else CURRENT's own 'Analysis of change' sheet if it has one, else the default steps (None, None)."""
+    from .change import STEPS_SHEET, read_steps
+    from .io.workbook import WorkbookReader
+
+    if steps_path is not None:
+        return read_steps(steps_path), steps_path
+    if source.is_file():
+        with WorkbookReader(source) as reader:
+            own = STEPS_SHEET in reader.sheetnames
+        if own:
+            return read_steps(source), source
+    return None, None
+
+
+def change_provenance(previous_source: Path, before, ds, steps_file: Path | None, source: Path) -> dict:
+    """What the run's provenance records of an analysis of change beside CURRENT's own: the previous file, its
+    SHA-256 and case, the steps and the file they came from."""
+    from .io.provenance import file_sha256
+
+    extra = {"previous_file": previous_source.name,
+             "previous_sha256": (before.source or {}).get("input_sha256") or file_sha256(previous_source),
+             "previous_case": before.name, "steps": "; ".join(f"{s}: {i}" for s, i in
+                                                              zip(ds.step.values[1:], ds.inputs.values[1:]))}
+    if steps_file is not None and steps_file != source:
+        extra.update(steps_file=steps_file.name, steps_sha256=file_sha256(steps_file))
+    return extra
 
 
 def _year(s) -> str:

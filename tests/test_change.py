@@ -329,7 +329,8 @@ def test_the_command_writes_the_reconciliation_workbook_and_netcdf(workbooks, sm
     wb = openpyxl.load_workbook(out / "current-change.xlsx", data_only=True)
     ws = wb["Reconciliation"]
     header = [c.value for c in ws[3]]
-    column = header.index("actuarial balance") + 1
+    column = next(i for i, h in enumerate(header, start=1) if str(h).startswith("Actuarial balance"))
+    assert "(% of insurable earnings)" in header[column - 1]
     assert ws.cell(row=4, column=1).value == "previous valuation"
     assert ws.cell(row=4, column=column).value == pytest.approx(float(expected.actuarial_balance[0]), rel=1e-12)
     assert ws.cell(row=5, column=1).value == "effect of valuation period"

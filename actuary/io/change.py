@@ -9,6 +9,7 @@ drawn in two parts, so negative measures (an actuarial balance in deficit) chart
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,52 +19,74 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.chart.data_source import AxDataSource, StrRef
 from openpyxl.styles import Font
 
+from . import presentation as pres
 from .provenance import add_about_sheet, for_api
 from .safety import text_cell
 from .workbook import _atomic_save
 
 BOLD = Font(bold=True)
-PERCENT = "0.00%"
-MONEY = "#,##0"
-RATIO = "0.00"
-YEAR = "0"
 HEADLINE_BALANCE_SHEET = ("total_liabilities", "total_assets", "balance", "accrued_liability", "funded_ratio",
                           "average_premium_current", "average_premium_new_entrants")
+HEADLINE_FLOOR = ("floor_cost_level_pct_gdp", "fiscal_cost_level_pct_gdp")
 INCREASE, DECREASE, TOTAL = "70AD47", "C00000", "4472C4"
 
 
-def number_format(name: str) -> str:
-    if name == "depletion_year":
-        return YEAR
+@dataclass(frozen=True)
+class MeasureColumn:
+    """One column of a table of measures: its header in words with its unit, the measure, how it is shown
+    (:mod:`actuary.io.presentation` kinds) and the coordinate it selects (a horizon, a year)."""
+    header: str
+    name: str
+    kind: str
+    selection: dict
+
+    @property
+    def format(self) -> str:
+        return pres.number_format(self.kind)
+
+
+def measure_variable(name: str) -> pres.Variable:
+    """How a measure of the analysis of change is shown (the summary's own labels, units and kinds)."""
     if name == "reserve_ratio":
-        return RATIO
-    if name.startswith(("gap", "actuarial_balance", "scaled_premium", "average_premium", "payable_share",
-                        "terminal_funding", "funded_ratio")):
-        return PERCENT
-    return MONEY
+        return pres.Variable("Reserve ratio at the end of {}", "ratio", unit="years of expenditure", by="year")
+    if name == "scaled_premium":
+        return pres.Variable("Scaled premium of the first period", "share", unit=pres.EARNINGS)
+    return pres.SUMMARY[name]
 
 
-def columns(ds: xr.Dataset, names=None) -> list[tuple[str, str, str, dict]]:
-    """(header, variable, number format, selection) for each measure column, headline measures first."""
+def measure_columns(ds: xr.Dataset, names=None, headline_horizons=None) -> list[MeasureColumn]:
+    """The columns of the measures ``names`` (default: the headline measures, then the balance sheet's and the
+    floor's headline items the analysis has), labelled in words with their units (money in ``ds``'s money
+    unit); a measure by horizon or year gives one column for each of ``ds``'s (``headline_horizons``: only
+    these horizons of the measures other than the GAP, default the longest)."""
+    unit = ds.attrs.get("money_unit", "units")
     if names is None:
-        names = ["gap", "actuarial_balance", "scaled_premium", "depletion_year", "reserve_ratio"]
-        names += [k for k in HEADLINE_BALANCE_SHEET if k in ds]
+        names = ["actuarial_balance", "gap", "scaled_premium", "depletion_year", "reserve_ratio"]
+        names += [k for k in HEADLINE_BALANCE_SHEET + HEADLINE_FLOOR if k in ds]
+    if headline_horizons is None:
+        headline_horizons = ds.horizon.values[-1:]
     out = []
     for name in names:
-        if name == "gap":
-            out += [(f"GAP {int(h)} years", name, PERCENT, {"horizon": h}) for h in ds.horizon.values]
-        elif name == "reserve_ratio":
-            out += [(f"reserve ratio {int(y)}", name, RATIO, {"year": y}) for y in ds.year.values]
-        elif name == "scaled_premium":
-            out.append(("scaled premium, first period", name, PERCENT, {}))
+        variable = measure_variable(name)
+        text = pres.unit_text(variable, unit)
+        if variable.by and variable.by in ds[name].dims:
+            labels = ds[variable.by].values
+            if variable.by == "horizon" and name != "gap":
+                labels = [h for h in labels if h in list(headline_horizons)] or labels
+            out += [MeasureColumn(pres.header(variable.label.format(int(c)), text), name, variable.kind,
+                                  {variable.by: c}) for c in labels]
         else:
-            out.append((name.replace("_", " "), name, number_format(name), {}))
+            out.append(MeasureColumn(pres.header(variable.label, text), name, variable.kind, {}))
     return out
 
 
-def _value(da: xr.DataArray, selection: dict, step) -> float | None:
-    value = float(da.sel(selection).sel(step=step))
-    return value if np.isfinite(value) else None
+def cell_value(ds: xr.Dataset, variable: str, column: MeasureColumn, step) -> float | None:
+    """The value of ``variable`` (a measure or its effect) at ``step`` as a cell holds it (money in the money
+    unit, percent shares as fractions); None when it is not finite."""
+    value = float(ds[variable].sel(column.selection).sel(step=step))
+    if not np.isfinite(value):
+        return None
+    return float(pres.shown(value, column.kind, ds.attrs.get("money_unit", "units")))
 
 
 def write_change(ds: xr.Dataset, path, provenance: dict | None = None) -> None:
@@ -76,8 +99,8 @@ def write_change(ds: xr.Dataset, path, provenance: dict | None = None) -> None:
     first_year, last_year = ds.attrs["previous_valuation_year"], ds.attrs["current_valuation_year"]
     text_cell(ws, 1, 1, f"Analysis of change from the valuation at 1 January {first_year} ({ds.attrs['previous']}) to "
                     f"the valuation at 1 January {last_year} ({ds.attrs['current']})").font = Font(bold=True, size=12)
-    cols = columns(ds)
-    headers = ["", "inputs replaced"] + [c[0] for c in cols]
+    cols = measure_columns(ds)
+    headers = ["", "inputs replaced"] + [c.header for c in cols]
     for c, header in enumerate(headers, start=1):
         text_cell(ws, 3, c, header).font = BOLD
         ws.column_dimensions[ws.cell(row=3, column=c).column_letter].width = max(14, min(len(header) + 2, 40))
@@ -89,20 +112,20 @@ def write_change(ds: xr.Dataset, path, provenance: dict | None = None) -> None:
     for r, (label, inputs, step, kind) in enumerate(rows, start=4):
         text_cell(ws, r, 1, label).font = BOLD if kind != "effect_" else Font()
         text_cell(ws, r, 2, inputs)
-        for c, (_, name, fmt, selection) in enumerate(cols, start=3):
+        for c, column in enumerate(cols, start=3):
             if kind == "total":
-                value = _value(ds[name], selection, steps[-1])
-                start = _value(ds[name], selection, steps[0])
+                value = cell_value(ds, column.name, column, steps[-1])
+                start = cell_value(ds, column.name, column, steps[0])
                 value = None if value is None or start is None else value - start
             else:
-                value = _value(ds[kind + name], selection, step)
-            ws.cell(row=r, column=c, value=value).number_format = fmt
+                value = cell_value(ds, kind + column.name, column, step)
+            ws.cell(row=r, column=c, value=value).number_format = column.format
     note = 4 + len(rows) + 1
     text_cell(ws, note, 1, "Each effect is the change from the step before: the effects add up to the total change. "
                        "Money amounts are present values at each case's own valuation date. A depletion year "
                        "beyond a case's projection counts as the year after its last year (a lower bound).")
     anchor = note + 2
-    for name, selection, title in _waterfall_measures(ds):
+    for name, selection, title in waterfall_measures(ds):
         _waterfall(wb, ws, ds, name, selection, title, f"A{anchor}")
         anchor += 20
 
@@ -110,8 +133,8 @@ def write_change(ds: xr.Dataset, path, provenance: dict | None = None) -> None:
     text_cell(ws, 1, 1, "Every measure at every step (the case after the step)").font = Font(bold=True, size=12)
     every = [n for n in ds.data_vars if not n.startswith(("effect_", "shapley_", "lowest_", "highest_"))
              and n != "depleted"]
-    cols = columns(ds, every)
-    for c, header in enumerate(["step", "inputs replaced", "depleted within the projection"] + [c[0] for c in cols],
+    cols = measure_columns(ds, every, ds.horizon.values)
+    for c, header in enumerate(["step", "inputs replaced", "depleted within the projection"] + [c.header for c in cols],
                                start=1):
         text_cell(ws, 2, c, header).font = BOLD
         ws.column_dimensions[ws.cell(row=2, column=c).column_letter].width = max(14, min(len(header) + 2, 40))
@@ -119,40 +142,61 @@ def write_change(ds: xr.Dataset, path, provenance: dict | None = None) -> None:
         text_cell(ws, r, 1, str(step))
         text_cell(ws, r, 2, str(ds.inputs.sel(step=step).values))
         text_cell(ws, r, 3, "yes" if bool(ds.depleted.sel(step=step)) else "no")
-        for c, (_, name, fmt, selection) in enumerate(cols, start=4):
-            ws.cell(row=r, column=c, value=_value(ds[name], selection, step)).number_format = fmt
+        for c, column in enumerate(cols, start=4):
+            ws.cell(row=r, column=c, value=cell_value(ds, column.name, column, step)).number_format = column.format
 
     if ds.attrs.get("all_orders"):
         ws = wb.create_sheet("All orders")
         text_cell(ws, 1, 1, "Effect of each step averaged over every order of the steps (Shapley), with the lowest and "
                         "highest effect over the orders").font = Font(bold=True, size=12)
-        cols = columns(ds)
+        cols = measure_columns(ds)
         r = 3
         for label, prefix in (("sequential (the order of the steps)", "effect_"),
                               ("mean over all orders", "shapley_effect_"),
                               ("lowest over the orders", "lowest_effect_"),
                               ("highest over the orders", "highest_effect_")):
             text_cell(ws, r, 1, label).font = Font(bold=True, size=11)
-            for c, header in enumerate(["step"] + [c[0] for c in cols], start=1):
+            for c, header in enumerate(["step"] + [c.header for c in cols], start=1):
                 text_cell(ws, r + 1, c, header).font = BOLD
             for i, step in enumerate(steps[1:], start=r + 2):
                 text_cell(ws, i, 1, str(step))
-                for c, (_, name, fmt, selection) in enumerate(cols, start=2):
-                    ws.cell(row=i, column=c, value=_value(ds[prefix + name], selection, step)).number_format = fmt
+                for c, column in enumerate(cols, start=2):
+                    value = cell_value(ds, prefix + column.name, column, step)
+                    ws.cell(row=i, column=c, value=value).number_format = column.format
             r += len(steps) + 3
         ws.column_dimensions["A"].width = 36
     add_about_sheet(wb, provenance or for_api(None, "io.change.write_change"))
     _atomic_save(wb, Path(path))
 
 
-def _waterfall_measures(ds: xr.Dataset):
-    """The measures charted as waterfalls: the actuarial balance, the GAP over the longest horizon both cases
-    project and, with a balance sheet, the open-group balance."""
+def waterfall_measures(ds: xr.Dataset):
+    """The measures charted as waterfalls, (name, selection, title): the actuarial balance, the GAP over the
+    longest horizon both cases project, with a balance sheet the open-group balance and with a floor the fiscal
+    cost's level share of GDP over that horizon."""
     yield "actuarial_balance", {}, "Actuarial balance: previous valuation, effect of each step, current valuation"
     horizon = ds.horizon.values[-1]
     yield "gap", {"horizon": horizon}, f"General average premium over {int(horizon)} years"
     if "balance" in ds:
         yield "balance", {}, "Open-group balance (assets - liabilities), present values"
+    if "fiscal_cost_level_pct_gdp" in ds:
+        yield "fiscal_cost_level_pct_gdp", {"horizon": horizon}, (f"Fiscal cost over {int(horizon)} years, level "
+                                                                   "share of GDP")
+
+
+def waterfall(ds: xr.Dataset, name: str, selection: dict):
+    """(labels, bars, kind, levels) of the waterfall of ``name``: bar labels (previous, the steps, current), the
+    bars of :func:`waterfall_bars` in shown units (money in ``ds``'s money unit, percent shares as fractions), the
+    measure's presentation kind and the running totals (the previous value, then after each step); None when a
+    value is not finite."""
+    kind = measure_variable(name).kind
+    unit = ds.attrs.get("money_unit", "units")
+    values = pres.shown(ds[name].sel(selection).values, kind, unit)
+    effects = pres.shown(ds[f"effect_{name}"].sel(selection).values[1:], kind, unit)
+    if not (np.all(np.isfinite(effects)) and np.all(np.isfinite(values))):
+        return None
+    labels = ["previous"] + [str(step) for step in ds.step.values[1:]] + ["current"]
+    levels = float(values[0]) + np.concatenate([[0.0], np.cumsum(effects)])
+    return labels, waterfall_bars(float(values[0]), [float(e) for e in effects], float(values[-1])), kind, levels
 
 
 def waterfall_bars(start: float, effects: list[float], end: float) -> list[tuple[float, float, str]]:
@@ -180,38 +224,34 @@ def stacked_parts(low: float, high: float) -> tuple[float, float, float]:
 
 def _waterfall(wb, ws, ds, name, selection, title, anchor):
     """A waterfall chart of ``name`` with its data on a hidden helper sheet."""
-    steps = list(ds.step.values)
-    values = ds[name].sel(selection)
-    effects = ds[f"effect_{name}"].sel(selection).values[1:]
-    if not (np.all(np.isfinite(effects)) and np.isfinite(float(values[0]))):
+    drawn = waterfall(ds, name, selection)
+    if drawn is None:
         return
-    bars = waterfall_bars(float(values[0]), [float(e) for e in effects], float(values[-1]))
+    labels, bars, kind, _ = drawn
     sheet = wb.create_sheet(f"Chart data {len([s for s in wb.sheetnames if s.startswith('Chart data')]) + 1}")
     sheet.sheet_state = "hidden"
-    labels = ["previous"] + steps[1:] + ["current"]
     headers = ["bar", "base", "increase", "increase (below zero)", "decrease", "decrease (below zero)", "total",
                "total (below zero)"]
     for c, header in enumerate(headers, start=1):
         text_cell(sheet, 1, c, header)
-    for r, (label, (low, high, kind)) in enumerate(zip(labels, bars), start=2):
+    for r, (label, (low, high, kind_of_bar)) in enumerate(zip(labels, bars), start=2):
         base, above, below = stacked_parts(low, high)
         row = {"increase": (above, below, 0.0, 0.0, 0.0, 0.0), "decrease": (0.0, 0.0, above, below, 0.0, 0.0),
-               "total": (0.0, 0.0, 0.0, 0.0, above, below)}[kind]
-        text_cell(sheet, r, 1, str(label))
+               "total": (0.0, 0.0, 0.0, 0.0, above, below)}[kind_of_bar]
+        text_cell(sheet, r, 1, label)
         for c, v in enumerate((base,) + row, start=2):
             sheet.cell(row=r, column=c, value=float(v))
     chart = BarChart()
     chart.type = "col"
     chart.grouping = "stacked"
     chart.overlap = 100
-    chart.title = title
+    chart.title = pres.header(title, pres.unit_text(measure_variable(name), ds.attrs.get("money_unit", "units")))
     chart.height, chart.width = 9, 22
     chart.legend = None
     chart.x_axis.tickLblPos = "low"     # step names below the bars, whatever their sign
     chart.x_axis.delete = False
     chart.y_axis.delete = False
-    fmt = number_format(name)
-    chart.y_axis.number_format = PERCENT if fmt == PERCENT else "#,##0"
+    chart.y_axis.number_format = pres.number_format(kind)
     chart.add_data(Reference(sheet, min_col=2, max_col=len(headers), min_row=1, max_row=1 + len(bars)),
                    titles_from_data=True)
     labels_ref = f"'{sheet.title}'!$A$2:$A${1 + len(bars)}"
