@@ -24,7 +24,9 @@ belong to a step. A case mixing the two valuations takes each input from the cur
 been applied, from the previous case (rolled forward if the valuation period has been) otherwise; year-
 dependent inputs are taken by projection year (the current case's first year becomes the case's first year)
 and extended past their end by holding their last values, or cut, to the case's horizon (the methods step
-changes the horizon); an initial refund balance is dropped by a case whose provisions keep none. The ages
+changes the horizon); an initial refund balance is dropped by a case whose provisions keep none. When
+settings.national_population (or new_entrant_method) differs, the inputs that exist only under it (the national
+population's; the growth method's entrants) change in its step (:data:`COUPLED`). The ages
 and the service grid (settings.min_age, max_age, max_service) must be the same in both cases, and both must
 value the contributory scheme (a floor costing alone, settings.scheme = no, has no GAP or reserve to explain).
 
@@ -58,7 +60,7 @@ import xarray as xr
 
 from . import indicators
 from .floor import STATE_FLOWS, floor_summary
-from .inputs import FB, FIELDS, P, Y
+from .inputs import FB, FIELDS, GROWTH_ONLY, NATIONAL_ONLY, P, Y
 from .rollforward import history_ending, roll_forward, scaled_premium_starts, years_from
 from .validation import InputError
 
@@ -76,6 +78,11 @@ DEFAULT_STEPS = (
     ("provisions", ("scheme",) + FLOOR_INPUTS),
     ("methods", ("settings",)),
 )
+# inputs that exist only under a setting: when the setting differs between the cases, they change in its step
+COUPLED = {
+    "settings.national_population": frozenset(f"{g}.{k}" for g, keys in NATIONAL_ONLY.items() for k in keys),
+    "settings.new_entrant_method": frozenset(f"behaviour.{k}" for k in GROWTH_ONLY),
+}
 MAX_ALL_ORDERS = 7
 SHAPE_SETTINGS = ("min_age", "max_age", "max_service")
 REFUND_BALANCES = ("refund_balance", "inactive_refund_balance")
@@ -128,6 +135,27 @@ def resolve_steps(steps=None) -> list[Step]:
             else:
                 fields |= {f"{group}.{k}" for k in FIELDS[group] if f"{group}.{k}" not in named}
         out.append(Step(str(name), inputs, frozenset(fields)))
+    return out
+
+
+def with_coupled_inputs(steps: list[Step], previous, current) -> list[Step]:
+    """The steps with the inputs that exist only under a setting (:data:`COUPLED`: the national population's
+    inputs under settings.national_population, the growth method's entrants under settings.new_entrant_method)
+    moved into the step of that setting when the setting differs between the two cases (a scheme-only case
+    has no population to replace in the demographic step); inputs a step names one by one stay where they are."""
+    out = list(steps)
+    for setting, coupled in COUPLED.items():
+        key = setting.split(".")[1]
+        if previous.inputs.settings[key] == current.inputs.settings[key]:
+            continue
+        home = next((i for i, s in enumerate(out) if setting in s.fields), None)
+        if home is None:
+            continue
+        named = {token for s in out for token in s.inputs}
+        moving = {f for f in coupled if f not in named}
+        out = [Step(s.name, s.inputs, s.fields - moving) if i != home else
+               Step(s.name, s.inputs + tuple(sorted(moving - s.fields)), s.fields | moving)
+               for i, s in enumerate(out)]
     return out
 
 
@@ -430,6 +458,7 @@ def analysis_of_change(previous, current, steps=None, all_orders: bool = False,
     if all_orders and n > MAX_ALL_ORDERS:
         raise InputError(f"All orders of {n} steps means {2 ** n} cases and {math.factorial(n):,} orders; the "
                          f"analysis of change values all orders for at most {MAX_ALL_ORDERS} steps.")
+    resolved = with_coupled_inputs(resolved, previous, current)
     cases = _Cases(previous, current, resolved)
     spec = _spec(previous, current, reserve_ratio_years)
     subsets = [frozenset(c) for k in range(n + 1) for c in itertools.combinations(range(n), k)] if all_orders else \

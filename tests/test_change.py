@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from actuary import InputError, Valuation, analysis_of_change, load_workbook
 from actuary.change import DEFAULT_STEPS, read_steps
+from actuary.inputs import FIELDS
 from actuary.cli import main
 from actuary.io.change import stacked_parts, waterfall_bars
 from actuary.io.provenance import read_about_sheet
@@ -262,6 +263,24 @@ def test_different_ages_or_service_grids_are_refused_with_the_input_and_values(s
     expected = f"'settings.{setting}' differs: {groups['settings'][setting]} in PREVIOUS .* {value} in CURRENT"
     with pytest.raises(InputError, match=expected):
         analysis_of_change(previous, current)
+
+
+def test_a_national_population_switched_on_or_off_changes_with_its_setting():
+    """A scheme-only case (growth method) against one with a national population (residual method): the national
+    population's inputs and the growth method's entrants exist only under their settings, so they change in the
+    methods step with them (a mixed case never holds a population without the setting that uses it)."""
+    scheme_only = Valuation(**random_scheme(11, horizon=12, national=False, method="growth"))
+    national = Valuation(**random_scheme(11, horizon=12, national=True, method="residual"))
+    for previous, current in ((scheme_only, national), (national, scheme_only)):
+        ds = analysis_of_change(previous, current)
+        assert_effects_add_up(ds)
+        moved = str(ds.inputs.sel(step="methods").values)
+        for name in ("demography.population", "economy.gdp", "behaviour.coverage", "behaviour.entrants"):
+            assert name in moved
+        assert float(ds.effect_actuarial_balance.sel(step="methods")) != 0.0
+    with pytest.raises(InputError, match="must change in the same step"):   # named apart by the user: refused
+        analysis_of_change(scheme_only, national, [("population", ("demography.population",)),
+                                                   ("rest", tuple(FIELDS))])
 
 
 def test_a_current_valuation_before_the_previous_one_is_refused(small_case):
