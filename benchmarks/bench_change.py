@@ -14,7 +14,7 @@ Results are checked before any time is printed: the effects add up to the total 
 step is PREVIOUS's own summary and the last CURRENT's, the Shapley effects add up to the total and each lies
 between its lowest and highest over the orders, and the command's netCDF equals the in-process analysis.
 
-    python benchmarks/bench_change.py
+    python benchmarks/bench_change.py [--rounds N]    (default 7, 3 and 3 rounds)
 """
 
 import os
@@ -64,8 +64,8 @@ def adds_up(ds, prefix):
 
 
 def timed(function, rounds):
-    """Median wall and CPU seconds per call over ``rounds`` calls (after one warm-up call), with the wall range."""
-    function()
+    """Median wall and CPU seconds per call over ``rounds`` calls, with the wall range (the checks before the
+    timings made the warm-up call)."""
     walls, cpus = [], []
     for _ in range(rounds):
         wall, cpu = time.perf_counter(), time.process_time()
@@ -80,6 +80,7 @@ def load():
 
 
 def main():
+    rounds = int(sys.argv[sys.argv.index("--rounds") + 1]) if "--rounds" in sys.argv else None
     print(f"# bench_change: Demoland 2020 -> modified 2023, 100 years, 7 steps, {os.cpu_count()} cores")
     previous = Valuation.demo()
     current = later_valuation(previous)
@@ -105,20 +106,22 @@ def main():
         command = [sys.executable, "-m", "actuary.cli", "change", os.path.join(folder, "previous.xlsx"),
                    os.path.join(folder, "current.xlsx"), "--out", folder]
         subprocess.run(command, check=True, capture_output=True)
-        with xr.open_dataset(os.path.join(folder, "demoland-to-demoland-2023-change.nc")) as written:
+        with xr.open_dataset(os.path.join(folder, "current-change.nc")) as written:   # named after CURRENT
             scale = float(np.abs(ds.actuarial_balance).max())
             gap = float(np.abs(written.effect_actuarial_balance.values[1:] - ds.effect_actuarial_balance.values[1:])
                         .max()) / scale
         require(gap <= 1e-12, f"the command's netCDF = the in-process analysis (actuarial balance effects {gap:.1e})")
         print(f"load average before: {load()}")
-        wall, low, high, cpu = timed(lambda: analysis_of_change(previous, current), 7)
-        print(f"default 7 steps, in process      {wall:6.2f} s wall (range {low:.2f}-{high:.2f}, 7 rounds), "
+        n = rounds or 7
+        wall, low, high, cpu = timed(lambda: analysis_of_change(previous, current), n)
+        print(f"default 7 steps, in process      {wall:6.2f} s wall (range {low:.2f}-{high:.2f}, {n} rounds), "
               f"{cpu:6.2f} s CPU; target <= 2 s")
-        wall, low, high, cpu = timed(lambda: analysis_of_change(previous, current, all_orders=True), 3)
-        print(f"all 5,040 orders (128 cases)     {wall:6.2f} s wall (range {low:.2f}-{high:.2f}, 3 rounds), "
+        n = rounds or 3
+        wall, low, high, cpu = timed(lambda: analysis_of_change(previous, current, all_orders=True), n)
+        print(f"all 5,040 orders (128 cases)     {wall:6.2f} s wall (range {low:.2f}-{high:.2f}, {n} rounds), "
               f"{cpu:6.2f} s CPU; target <= 60 s")
         walls, cpus = [], []
-        for _ in range(3):
+        for _ in range(rounds or 3):
             start = time.perf_counter()
             before = os.times()
             subprocess.run(command, check=True, capture_output=True)
@@ -126,7 +129,7 @@ def main():
             walls.append(time.perf_counter() - start)
             cpus.append(after.children_user + after.children_system - before.children_user - before.children_system)
         print(f"actuary change, fresh process    {statistics.median(walls):6.2f} s wall (range {min(walls):.2f}-"
-              f"{max(walls):.2f}, 3 runs), {statistics.median(cpus):6.2f} s CPU (two workbooks read, change "
+              f"{max(walls):.2f}, {len(walls)} runs), {statistics.median(cpus):6.2f} s CPU (two workbooks read, change "
               "workbook and netCDF written)")
     print(f"load average after: {load()}")
 

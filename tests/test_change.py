@@ -441,7 +441,7 @@ def present_value(flow, returns):
     return float(np.sum(v * flow))
 
 
-def test_a_floor_introduced_shows_up_in_the_provisions_step_alone(small_case):
+def test_a_floor_introduced_shows_up_in_the_provisions_step_alone(small_case, tmp_path):
     """The floor is a provision: its cost and the fiscal cost move in that step only, the scheme's measures in
     none (the floor is costed beside the scheme); the present values are those computed here from the yearly
     cost of each case and the state's subsidy."""
@@ -470,6 +470,17 @@ def test_a_floor_introduced_shows_up_in_the_provisions_step_alone(small_case):
         assert float(at.fiscal_cost_present_value) == pytest.approx(expected_fiscal, rel=1e-12)
         assert float(at.floor_cost_level_pct_gdp) == pytest.approx(
             100 * expected_floor / present_value(p.gdp.values, returns), rel=1e-12, abs=1e-12)
+    # the workbook shows the level shares in percent, the present values in the money unit
+    from actuary.io.change import write_change
+
+    write_change(ds, tmp_path / "floor-change.xlsx")
+    ws = openpyxl.load_workbook(tmp_path / "floor-change.xlsx")["Reconciliation"]
+    header = [c.value for c in ws[3]]
+    column = header.index(f"Fiscal cost over {horizon} years, level share of GDP (% of GDP)") + 1
+    assert ws.cell(row=10, column=1).value == "effect of provisions"
+    assert ws.cell(row=10, column=column).number_format == "0.00%"
+    assert ws.cell(row=10, column=column).value == pytest.approx(
+        float(ds.effect_fiscal_cost_level_pct_gdp.sel(step="provisions", horizon=horizon)) / 100, rel=1e-12)
 
 
 def test_a_floor_in_both_cases_a_valuation_period_apart_adds_up(small_case):

@@ -51,7 +51,7 @@ def measure_variable(name: str) -> pres.Variable:
         return pres.Variable("Reserve ratio at the end of {}", "ratio", unit="years of expenditure", by="year")
     if name == "scaled_premium":
         return pres.Variable("Scaled premium of the first period", "share", unit=pres.EARNINGS)
-    return pres.SUMMARY[name]
+    return pres.SUMMARY[name]   # every summary value has its line (tests/test_docs.py)
 
 
 def measure_columns(ds: xr.Dataset, names=None, headline_horizons=None) -> list[MeasureColumn]:
