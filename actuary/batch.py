@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import xarray as xr
 
-from .inputs import FIELDS
+from .inputs import FIELDS, LIST_DIMS
 from .validation import InputError
 
 YEARLY = ("insurable_wage_bill", "contributions", "total_expenditure", "reserve", "paygo_cost_rate",
@@ -42,16 +42,18 @@ def yearly_names(base) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class Override:
-    """Base class: an operation on one input, optionally limited to years and ages (inclusive bounds)."""
+    """Base class: an operation on one input, optionally limited to years, ages and cohorts (years of birth;
+    inclusive bounds)."""
 
     value: float
     years: tuple | None = None
     ages: tuple | None = None
+    cohorts: tuple | None = None
 
     def apply(self, current):
         if isinstance(current, xr.DataArray):
             mask = xr.ones_like(current, dtype=bool)
-            for dim, bounds in (("year", self.years), ("age", self.ages)):
+            for dim, bounds in (("year", self.years), ("age", self.ages), ("cohort", self.cohorts)):
                 if bounds is None:
                     continue
                 if dim not in current.dims:
@@ -60,9 +62,9 @@ class Override:
                 high = np.inf if bounds[1] is None else bounds[1]
                 mask = mask & (current[dim] >= low) & (current[dim] <= high)
             return xr.where(mask, self.operate(current), current).transpose(*current.dims)
-        if self.years is not None or self.ages is not None:
-            raise InputError("override limited to years or ages, but the input is a single value")
-        if isinstance(current, str):
+        if self.years is not None or self.ages is not None or self.cohorts is not None:
+            raise InputError("override limited to years, ages or cohorts, but the input is a single value")
+        if isinstance(current, (str, tuple)) or current is None:  # a choice, a list (bend points): set
             return self.value
         return self.operate(current)
 
@@ -107,8 +109,10 @@ class Scenario:
             if not isinstance(override, Override):
                 override = Set(override)
             current = getattr(base.inputs, group)[name] if group != "settings" else base.inputs.settings[name]
-            if current is None:
-                raise InputError(f"scenario '{self.name}': '{key}' has no value in the base valuation to modify")
+            if current is None and not (type(override) is Set and not (override.years or override.ages
+                                                                        or override.cohorts)):
+                raise InputError(f"scenario '{self.name}': '{key}' has no value in the base valuation to modify "
+                                 "(only a 'set' of the whole input can give it one)")
             try:
                 groups[group][name] = override.apply(current)
             except InputError as error:
@@ -273,6 +277,42 @@ def _local_cluster(workers: int):
     return cluster
 
 
+def _connect(Client, address: str):
+    """A Dask client of the scheduler at ``address``, or an InputError within CONNECT_TIMEOUT (+5 s).
+
+    Dask's own timeout covers the connection, not the handshake: a port that accepts the
+    connection but does not speak Dask's protocol (a web server) would hold the client forever, so
+    the client is made in a daemon thread that is abandoned if it does not answer in time."""
+    import threading
+
+    outcome: dict = {}
+
+    def make():
+        try:
+            outcome["client"] = Client(address, timeout=CONNECT_TIMEOUT)
+        except BaseException as error:  # malformed addresses, refusals, timeouts, garbage from a wrong service
+            outcome["error"] = error
+
+    thread = threading.Thread(target=make, name="actuary-connect", daemon=True)
+    thread.start()
+    thread.join(CONNECT_TIMEOUT + 5)
+    expected = ("expected the address of a running Dask scheduler such as tcp://host:8786 (tried for at most "
+                f"{CONNECT_TIMEOUT + 5} s).")
+    if thread.is_alive():
+        raise InputError(f"--scheduler {address}: something accepts connections there but no Dask scheduler "
+                         f"answered; {expected}")
+    error = outcome.get("error")
+    if isinstance(error, KeyboardInterrupt):
+        raise error
+    if isinstance(error, (MemoryError, OverflowError, UnicodeDecodeError)) or "deserializ" in str(error).lower():
+        raise InputError(f"--scheduler {address}: what came back is not Dask's protocol (another service listens "
+                         f"there); {expected}")
+    if error is not None:
+        raise InputError(f"--scheduler {address}: cannot use this Dask scheduler ({type(error).__name__}: "
+                         f"{str(error)[:200]}); {expected}")
+    return outcome["client"]
+
+
 class _dask_client:
     """Context manager: no client (in process), a LocalCluster of ``workers``, or a scheduler address."""
 
@@ -289,12 +329,7 @@ class _dask_client:
         from dask.distributed import Client
 
         if self.scheduler is not None:
-            try:
-                self.client = Client(self.scheduler, timeout=CONNECT_TIMEOUT)
-            except Exception as error:  # malformed addresses, refusals, timeouts, garbage from a wrong service
-                raise InputError(f"--scheduler {self.scheduler}: cannot use this Dask scheduler "
-                                 f"({type(error).__name__}: {str(error)[:200]}); expected the address of a running "
-                                 f"scheduler such as tcp://host:8786 (tried for at most {CONNECT_TIMEOUT} s).") from None
+            self.client = _connect(Client, self.scheduler)
             return self.client
         if isinstance(self.workers, bool) or not isinstance(self.workers, int) or self.workers < 1:
             raise InputError(f"--workers: value {self.workers!r} is not a whole number >= 1.")
@@ -434,33 +469,42 @@ def read_scenarios(path, required: bool = False) -> list[Scenario]:
     only that sheet): one row per override, columns scenario | input (group.field) | operation (set,
     scale, shift) | value | from_year | to_year | from_age | to_age | notes; at most 10,000 rows.
     Errors name Sheet!Cell. A workbook without the sheet has no scenarios (an error if ``required``)."""
+    return read_overrides(path, "Scenarios", SCENARIO_COLUMNS, required, standard_names())
+
+
+def read_overrides(path, sheet: str, columns: tuple, required: bool = False,
+                   reserved: set[str] = frozenset()) -> list[Scenario]:
+    """Named sets of overrides from a sheet laid out as ``columns``: name | input | operation | value |
+    from_year | to_year | from_<age or cohort> | to_<...> | notes (the Scenarios and the Reforms sheets); at
+    most 10,000 rows. A list input (bend points) takes a comma-separated list in the value cell; an option
+    (a choice) the operation set and one of its values. Names in ``reserved`` are refused."""
     from .io.workbook import WorkbookReader, _blank, _number, _ref
 
-    sheet = "Scenarios"
+    kind = columns[0]
     with WorkbookReader(path) as reader:
         if sheet not in reader.sheetnames:
             if required:
                 raise InputError(f"{reader.name}: the workbook has no sheet '{sheet}'; expected one with the "
-                                 f"columns {', '.join(SCENARIO_COLUMNS)}.")
+                                 f"columns {', '.join(columns)}.")
             return []
-        cells = reader.sheet(sheet, 3, MAX_SCENARIO_ROWS, " (one per override)", width=len(SCENARIO_COLUMNS))
+        cells = reader.sheet(sheet, 3, MAX_SCENARIO_ROWS, " (one per override)", width=len(columns))
     headers = [str(h).strip() if h is not None else "" for h in cells.row(2)]
-    for column, expected in enumerate(SCENARIO_COLUMNS, start=1):
+    for column, expected in enumerate(columns, start=1):
         if column > len(headers) or headers[column - 1] != expected:
             raise InputError(f"{_ref(sheet, 2, column)}: header "
                              f"'{headers[column - 1] if column <= len(headers) else ''}'; expected '{expected}' "
-                             f"(columns: {', '.join(SCENARIO_COLUMNS)}).")
-    reserved = standard_names()
-    scenarios: dict[str, dict] = {}
+                             f"(columns: {', '.join(columns)}).")
+    second = columns[6].removeprefix("from_")   # age or cohort
+    named: dict[str, dict] = {}
     for r in cells.data_rows:
         if all(_blank(cells.get(r, c)) for c in range(1, 9)):
             continue  # a note alone
         name, key, operation, value = (cells.get(r, c) for c in range(1, 5))
         if _blank(name):
-            raise InputError(f"{_ref(sheet, r, 1)}: the cell is blank; expected the scenario's name.")
+            raise InputError(f"{_ref(sheet, r, 1)}: the cell is blank; expected the {kind}'s name.")
         name = str(name).strip()
         if name in reserved:
-            raise InputError(f"{_ref(sheet, r, 1)}: scenario name '{name}' is taken by a standard scenario of the "
+            raise InputError(f"{_ref(sheet, r, 1)}: {kind} name '{name}' is taken by a standard scenario of the "
                              "sensitivity run; choose another name.")
         group, _, field_name = str(key or "").strip().partition(".")
         if group not in FIELDS or field_name not in FIELDS[group]:
@@ -477,10 +521,19 @@ def read_scenarios(path, required: bool = False) -> list[Scenario]:
             if operation != "set" or value not in field_spec.choices:
                 raise InputError(f"{_ref(sheet, r, 4 if operation == 'set' else 3)}: {key} is an option; expected "
                                  f"operation set with a value among {', '.join(field_spec.choices)}.")
+        elif field_spec.dims and field_spec.dims[0] in LIST_DIMS:
+            parts = [p.strip() for p in str(value if value is not None else "").split(",") if p.strip()]
+            try:
+                if operation != "set" or not parts or len(parts) > 100:
+                    raise ValueError
+                value = tuple(float(p) for p in parts)
+            except ValueError:
+                raise InputError(f"{_ref(sheet, r, 4)}: {key} is a list: expected operation set with a list of "
+                                 f"numbers (e.g. 12000, 70000); got {operation} '{value}'.") from None
         else:
             value = _number(cells, r, 4, f"a number for {key}", True)
         bounds = []
-        for column, dim in ((5, "year"), (7, "age")):
+        for column, dim in ((5, "year"), (7, second)):
             pair = []
             for offset in (0, 1):
                 bound = _number(cells, r, column + offset, f"a whole number ({dim})", False)
@@ -489,11 +542,11 @@ def read_scenarios(path, required: bool = False) -> list[Scenario]:
                                      f"({dim}).")
                 pair.append(None if bound is None else int(bound))
             bounds.append(None if pair == [None, None] else tuple(pair))
-        overrides = scenarios.setdefault(name, {})
+        overrides = named.setdefault(name, {})
         if key in overrides:
-            raise InputError(f"{_ref(sheet, r, 2)}: scenario '{name}' overrides '{key}' twice.")
-        overrides[key] = OPERATIONS[operation](value, years=bounds[0], ages=bounds[1])
-    return [Scenario(name, overrides) for name, overrides in scenarios.items()]
+            raise InputError(f"{_ref(sheet, r, 2)}: {kind} '{name}' overrides '{key}' twice.")
+        overrides[key] = OPERATIONS[operation](value, years=bounds[0], **{f"{second}s": bounds[1]})
+    return [Scenario(name, overrides) for name, overrides in named.items()]
 
 
 def _describe(scenario: Scenario) -> str:

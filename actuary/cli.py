@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 import shutil
 import sys
 from pathlib import Path
@@ -25,7 +24,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from .io.files import OutputSet
-from .io.safety import output_name
+from .io.safety import output_name, stem_name
 from .validation import InputError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -85,7 +84,7 @@ NAME = click.option("--name", "name", callback=_name_option,
 WORKERS = click.option("--workers", type=int, callback=_workers_option,
                        help="Run on a local Dask cluster of this many worker processes.")
 SCHEDULER = click.option("--scheduler", help="Run on an existing Dask distributed scheduler (address, e.g. "
-                                             "tcp://host:8786); refused after 10 s if it cannot be reached.")
+                                             "tcp://host:8786); refused after 15 s if no scheduler answers there.")
 
 
 def output_stem(source: Path | None, name: str | None) -> str:
@@ -95,9 +94,7 @@ def output_stem(source: Path | None, name: str | None) -> str:
         return output_name(name)
     if source is None:
         return "demoland"
-    stem = source.name if source.is_dir() else source.stem
-    stem = re.sub(r"\.{2,}", ".", re.sub(r"[^\w.-]+", "_", stem)).lstrip("._") or "case"
-    return output_name(stem[:100], f"the name '{stem}' taken from {source.name}")
+    return stem_name(source)
 
 
 def _provenance(source: Path, valuation, **extra) -> dict:
@@ -207,7 +204,9 @@ def valuate(workbook: Path | None, out: Path, name: str | None):
         xlsx_path, nc_path = outputs.commit()
     print_summary(valuation.name, results)
     _wrote(xlsx_path, "summary, demography, social protection floor, charts" if not valuation.inputs.has_scheme
-           else "summary, projection and financing tables, balance sheet, charts")
+           else "summary, projection and financing tables, "
+           + ("balance sheet, " if valuation.inputs.settings["balance_sheet"] == "yes" else "")
+           + ("social protection floor, " if valuation.inputs.has_floor else "") + "charts")
     _wrote(nc_path, "the full results Dataset, summary values prefixed summary_")
 
 
@@ -373,6 +372,107 @@ def stochastic_command(workbook, n_paths, seed, chunk_size, out, name, workers, 
     console.print(table)
     _wrote(xlsx_path, "percentiles and fan charts, probability of depletion")
     _wrote(data_path, f"percentiles{', every path' if keep_paths else ''}")
+
+
+@main.command("compare")
+@click.argument("base", type=click.Path(path_type=Path))
+@click.argument("options", nargs=-1, type=click.Path(path_type=Path))
+@OUT
+@NAME
+@guarded
+def compare_command(base, options, out, name):
+    """Compare reform options with a base valuation: BASE is a valuation workbook, each OPTION a valuation
+    workbook of the same scheme; a Reforms sheet in BASE adds options defined as changes to it. Writes
+    NAME-comparison.xlsx (side by side, differences from the base, charts overlaying the options) and
+    NAME-comparison.nc."""
+    from .compare import comparison, read_reforms, write_comparison
+    from .io.presentation import show
+    from .io.provenance import dataset_attributes, file_sha256
+
+    name = output_stem(base, name)
+    xlsx_name, nc_name = f"{name}-comparison.xlsx", f"{name}-comparison.nc"
+    with OutputSet(out, [xlsx_name, nc_name]) as outputs:
+        with console.status(f"Reading and validating {escape(str(base))} and {len(options)} option workbook(s)..."):
+            source, valuation = _load_case(base)
+            chosen, files = {}, {}
+            for path in options:
+                _, option = _load_case(path)
+                option_name = output_stem(path, None)
+                if option_name in chosen or option_name == "base":
+                    option_name = f"{option_name}-{len(chosen) + 1}"
+                chosen[option_name] = option
+                files[f"option_{option_name}"] = f"{path.name} sha256 {file_sha256(path)}"
+            if source.is_file():
+                for option_name, option in read_reforms(source, valuation).items():
+                    if option_name in chosen:
+                        raise InputError(f"Reforms: option '{option_name}' is also the name of an option workbook; "
+                                         "rename one of them.")
+                    chosen[option_name] = option
+        with console.status(f"Running the base and {len(chosen)} option(s)..."):
+            ds = comparison(valuation, chosen)
+        record = _provenance(source, valuation, options=", ".join(chosen), **files)
+        write_comparison(ds, outputs.path(xlsx_name), provenance=record)
+        ds.attrs.update(dataset_attributes(record))
+        ds.to_netcdf(outputs.path(nc_name))
+        xlsx_path, nc_path = outputs.commit()
+    table = Table(title=escape(f"{valuation.name}: reform options"))
+    for column in ("option", "GAP (full horizon)", "actuarial balance", "depletion year",
+                   "replacement rate 1x (first year)"):
+        table.add_column(column, justify="right")
+    for option in ds.option.values:
+        row = ds.sel(option=option)
+        table.add_row(escape(str(option)), show(float(row.gap[-1]), "share"),
+                      show(float(row.actuarial_balance), "share"), show(float(row.depletion_year), "year"),
+                      show(float(row.replacement_rate.isel(career=1, sex=0, year=0)), "share"))
+    console.print(table)
+    _wrote(xlsx_path, "side by side, differences from the base, charts overlaying the options")
+    _wrote(nc_path, "the comparison Dataset: every measure by option and its difference from the base")
+
+
+@main.command("solve")
+@click.argument("workbook", type=click.Path(path_type=Path))
+@click.option("--lever", required=True,
+              help="contribution_rate, contribution_steps:N, retirement_age_pace, accrual, indexation_price_weight "
+                   "or ceiling_multiple.")
+@click.option("--target", required=True,
+              help="INDICATOR OP VALUE: reserve_ratio>=K, actuarial_balance=0, depletion_year>=YEAR, "
+                   "paygo_cost_rate<=R, gap>=R or gap<=R.")
+@click.option("--from", "start", type=int, help="First year the lever applies (default: the valuation year).")
+@click.option("--until", type=int, help="Last year of the target (default: the last projection year).")
+@OUT
+@NAME
+@guarded
+def solve_command(workbook, lever, target, start, until, out, name):
+    """Solve for the value of a reform lever that meets a financing target; prints it and writes the
+    valuation workbook with the lever set (NAME-solved.xlsx) beside the solved valuation's results
+    (NAME-solved-results.xlsx and .nc)."""
+    from .io.provenance import dataset_attributes
+    from .io.results import write_results
+
+    name = output_stem(workbook, name)
+    names = [f"{name}-solved.xlsx", f"{name}-solved-results.xlsx", f"{name}-solved-results.nc"]
+    with OutputSet(out, names) as outputs:
+        with console.status(f"Reading and validating {escape(str(workbook))}..."):
+            source, valuation = _load_case(workbook)
+        with console.status(f"Solving {escape(lever)} for {escape(target)}..."):
+            solution = valuation.solve(lever, target, start, until)
+            results = solution.valuation.run()
+        record = _provenance(source, valuation, lever=lever, target=target, solved_value=repr(solution.value),
+                             feasible=str(solution.feasible))
+        solution.valuation.to_workbook(outputs.path(names[0]))
+        write_results(results, solution.valuation, outputs.path(names[1]), provenance=record)
+        dataset = results.projection.merge(
+            results.summary.rename({k: f"summary_{k}" for k in results.summary.data_vars}), compat="override")
+        dataset.attrs.update(dataset_attributes(record))
+        dataset.to_netcdf(outputs.path(names[2]))
+        solved_path, results_path, nc_path = outputs.commit()
+    console.print(escape(str(solution)), highlight=False)
+    if not solution.feasible:
+        console.print(f"[bold yellow]The target cannot be met with {escape(lever)}:[/] the value written is the one "
+                      "that comes closest.", highlight=False)
+    _wrote(solved_path, f"the valuation workbook with {solution.lever} = {solution.value:.10g}")
+    _wrote(results_path, "the solved valuation's results")
+    _wrote(nc_path, "the solved valuation's results Dataset")
 
 
 def print_summary(name, results) -> None:

@@ -73,7 +73,11 @@ class Flows:
             self.payable_share = None
         a_b, a_c = self.admin_benefits, self.admin_contributions
         outgo = self.benefits + self.grants
+        # the state's income to the scheme: the subsidy and the minimum-pension top-up when the state pays it
+        self.top_up = get["minimum_pension_top_up"].values if "minimum_pension_top_up" in get else None
         self.subsidy = self.subsidy_benefits * self.benefits + self.subsidy_wages * self.wage_bill
+        if self.top_up is not None:
+            self.subsidy = self.subsidy + self.top_up
         self.expenditure = outgo + (a_b * outgo + a_c * self.contributions)
         self.net_cost = (1 + a_b) * outgo - self.subsidy
         self.contribution_base = self.collection * (1 - a_c) * self.wage_bill
@@ -402,6 +406,13 @@ def balance_sheet(parts: dict) -> xr.Dataset:
         "contributions_future_entrants": paid_in["open"] - paid_in["closed"],
         "state_subsidy": open_.pv(open_.subsidy),
     }
+    if open_.top_up is not None:
+        # the minimum-pension top-ups the state pays, split like the benefits they belong to: the current
+        # group's over its run, the future entrants' over the horizon
+        assets["state_subsidy"] -= open_.pv(open_.top_up)
+        closed = flows["closed"]
+        within = closed.pv(closed.top_up, min(n, closed.year.size))
+        assets["minimum_pension_top_up"] = closed.pv(closed.top_up) + open_.pv(open_.top_up) - within
     total_liabilities = sum(liabilities.values())
     total_assets = sum(assets.values())
     accrued = benefits["accrued"]
@@ -422,6 +433,9 @@ def balance_sheet(parts: dict) -> xr.Dataset:
                     "accrued_liability", "accrued_liability_current_pensioners"}
 
     def note(k):
+        if k == "asset_minimum_pension_top_up":
+            return ("present value at the valuation date of the minimum-pension top-ups paid by the state: the "
+                    "closed group's over its run, the future entrants' over the horizon")
         if k in horizon_items:
             return HORIZON_NOTE
         if k in closed_items:

@@ -16,6 +16,7 @@ Coordinates (from the settings):
     service  0 .. max_service               completed years of credited service
     benefit  old_age, invalidity, widow, orphan
     past_year  t0 - M .. t0 - 1             years of economic history (M: the longest history given, 0 without)
+    cohort   year of birth (retirement ages by cohort: the cohorts listed, each held until the next)
     floor_benefit  the benefits of the social protection floor, named by the user (group ``floor``)
 
 A case may be a social protection floor costing alone (``settings.scheme = "no"``): then only the
@@ -25,6 +26,8 @@ every input of the contributory scheme is absent (giving one is an error). See :
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,14 +124,16 @@ class Field:
         return text
 
 
-Y, S, A, K, B, P = "year", "sex", "age", "service", "benefit", "past_year"
+Y, S, A, K, B, P, C = "year", "sex", "age", "service", "benefit", "past_year", "cohort"
 FB = "floor_benefit"
+# dimensions of list-valued inputs (a short list of numbers, one cell in the workbook: "12000, 70000")
+LIST_DIMS = ("horizon", "period", "bend", "bracket")
 
 FIELDS: dict[str, dict[str, Field]] = {
     "settings": {
         "valuation_year": Field((), "int", units="year", doc="valuation date is 1 January of this year (t0)",
                                 bounds=Bounds(1800, 2500)),
-        "horizon": Field((), "int", 75, "years", "number of projection years (1..300)"),
+        "horizon": Field((), "int", 75, "years", "number of projection years (1..300)", bounds=Bounds(1, 300)),
         "min_age": Field((), "int", 15, "years", "youngest age of the insured population"),
         "max_age": Field((), "int", 120, "years", "oldest age (open group of the population and pensioners)",
                          bounds=Bounds(1, 150)),
@@ -141,11 +146,12 @@ FIELDS: dict[str, dict[str, Field]] = {
                                         "growth: a number of entrants growing at a rate"),
         "migration_timing": Field((), "choice", "end", choices=("end", "even")),
         "gap_horizons": Field(("horizon",), "int", (10, 25, 50, 75), "years",
-                              "horizons of the general average premium (the full horizon is always added)"),
+                              "horizons of the general average premium, each 1..horizon (the full horizon is "
+                              "always added; the default's horizons beyond a shorter projection are left out)"),
         "scaled_premium_period": Field((), "int", 10, "years", "length m of each scaled-premium period"),
         "scaled_premium_target": Field((), "number", None, "years of expenditure",
                                        "reserve ratio K to reach at each period end (default: the lowest rate "
-                                       "with a non-decreasing reserve)"),
+                                       "with a non-decreasing reserve)", bounds=Bounds(0.0, 100.0)),
         "balance_sheet": Field((), "choice", "yes", choices=("yes", "no"),
                                doc="compute the open-group balance sheet and closed-group liability (4 extra runs)"),
         "national_population": Field((), "choice", "yes", choices=("yes", "no"),
@@ -175,6 +181,11 @@ FIELDS: dict[str, dict[str, Field]] = {
         "gap_terminal_reserve": Field((), "amount", 0.0, "years of expenditure",
                                       "reserve the general average premium funds at the end of each horizon, as a "
                                       "multiple K of that last year's expenditure (0: a reserve of zero)"),
+        "adequacy_entry_age": Field((), "int", 25, "years",
+                                    "age at which the stylized workers of the adequacy measures start their career "
+                                    "(actuary.adequacy)"),
+        "adequacy_density": Field((), "probability", 0.6, "share of the year",
+                                  "credit and contribution density of the stylized career with gaps"),
         "after_depletion": Field((), "choice", "borrow", choices=("borrow", "payable"),
                                  doc="once the reserve is exhausted: borrow (the reserve goes negative and the debt "
                                      "bears the investment return) or payable (the reserve never falls below zero; "
@@ -190,33 +201,74 @@ FIELDS: dict[str, dict[str, Field]] = {
     "scheme": {
         "contribution_rate": Field((Y,), "amount", units="share of insurable earnings"),
         "collection_rate": Field((Y,), "probability", 1.0, "share of contributions due"),
-        "normal_retirement_age": Field((Y, S), "age", units="years"),
+        "normal_retirement_age": Field((Y, S), "age", None, "years",
+                                       "by year: the age at which the members retiring in the year become entitled "
+                                       "to a full pension (required unless normal_retirement_age_by_cohort is given)"),
         "early_retirement_age": Field((Y, S), "age", None, "years", "default: the normal retirement age"),
-        "vesting_years": Field((), "number", 15.0, "years of service", "minimum service for a pension",
-                               bounds=Bounds(0.0)),
+        "normal_retirement_age_by_cohort": Field((C, S), "age", None, "years",
+                                                 "by year of birth, instead of normal_retirement_age: each listed "
+                                                 "cohort's age applies to it and to the cohorts after it up to the next "
+                                                 "one listed; cohorts before the first take the first (see "
+                                                 "actuary.inputs.phase_in); a fractional age (e.g. 65 + 1/12) makes "
+                                                 "that share of the year's birthdays wait to the next year"),
+        "early_retirement_age_by_cohort": Field((C, S), "age", None, "years",
+                                                "by year of birth, instead of early_retirement_age (as "
+                                                "normal_retirement_age_by_cohort)"),
+        "vesting_years": Field((Y,), "number", 15.0, "years of service",
+                               "minimum service for a pension (by year of award)", bounds=Bounds(0.0)),
         "accrual": Field((Y, K), "amount", units="share of reference earnings",
                          doc="accrued pension as a share of reference earnings by credited service, linear between "
                              "whole years (see accrual_schedule); by year of accrual: the service credited in year t "
                              "earns accrual_t(s + credit) - accrual_t(s), so a change applies to service earned from "
                              "its year on and service already earned keeps its rate (a schedule without years applies "
                              "to every year; past service at the valuation date is valued at the first year's)"),
-        "early_retirement_reduction": Field((), "probability", 0.0, "per year before normal retirement age"),
-        "late_retirement_increment": Field((), "amount", 0.0, "per year after normal retirement age"),
-        "minimum_pension": Field((), "amount", 0.0, "currency a year, at t0"),
+        "early_retirement_reduction": Field((Y,), "probability", 0.0, "per year before normal retirement age",
+                                            "by year of award"),
+        "late_retirement_increment": Field((Y,), "amount", 0.0, "per year after normal retirement age",
+                                           "by year of award"),
+        "minimum_pension": Field((Y,), "amount", 0.0, "currency a year, at t0",
+                                 "minimum pension at award, in money of t0 indexed by minimum_pension_indexation: "
+                                 "a value by year v_t gives v_t x index_t in year t"),
         "minimum_pension_indexation": Field((), "choice", "prices", choices=("prices", "wages", "pensions", "none")),
-        "maximum_pension": Field((), "amount", np.inf, "currency a year, at t0"),
+        "minimum_pension_financing": Field((), "choice", "scheme", choices=("scheme", "state"),
+                                           doc="who pays the top-up of pensions below the minimum: the scheme, or the "
+                                               "state (a separate financing item, minimum_pension_top_up in the "
+                                               "results, means-free: every pension below the minimum is topped up at "
+                                               "award and the top-up is indexed with the pension)"),
+        "flat_pension": Field((Y,), "amount", 0.0, "currency a year, at t0",
+                              "flat-rate component of every pension (old age, invalidity, deferred), in money of t0 "
+                              "indexed by flat_pension_indexation, prorated over flat_pension_service; added to the "
+                              "earnings-related part before the early/late adjustment and the minimum/maximum"),
+        "flat_pension_indexation": Field((), "choice", "wages", choices=("prices", "wages", "pensions", "none"),
+                                         doc="index of the flat-rate pension at award"),
+        "flat_pension_service": Field((), "number", 0.0, "years of service",
+                                      "service for the full flat-rate pension, prorated below it (0: paid in full to "
+                                      "every pensioner)"),
+        "bend_points": Field(("bend",), "amount", None, "currency a year, at t0",
+                             "progressive benefit formula: the upper limits of the brackets of reference earnings "
+                             "(increasing, e.g. 12000, 70000), indexed by bend_point_indexation; the pension is the "
+                             "accrued units x the progressive earnings sum_i bend_point_rates_i x the part of reference "
+                             "earnings in bracket i (full career: units = 1 gives the bend-point formula's pension)"),
+        "bend_point_rates": Field(("bracket",), "amount", None, "share of reference earnings in the bracket",
+                                  "one rate per bracket, one more than bend_points (e.g. 0.90, 0.32, 0.15)"),
+        "bend_point_indexation": Field((), "choice", "wages", choices=("prices", "wages", "pensions", "none"),
+                                       doc="index of the bend points (money of t0) in the year of award"),
+        "maximum_pension": Field((Y,), "amount", np.inf, "currency a year, at t0",
+                                 "as minimum_pension, indexed by maximum_pension_indexation"),
         "maximum_pension_indexation": Field((), "choice", "wages", choices=("prices", "wages", "pensions", "none")),
-        "reference_earnings_years": Field((), "int", 10, "years",
-                                          "average of the last N years of insurable earnings (0: whole career)"),
+        "reference_earnings_years": Field((Y,), "int", 10, "years",
+                                          "average of the last N years of insurable earnings (0: whole career), "
+                                          "by year of award"),
         "revaluation": Field((), "choice", "wages", choices=("wages", "prices", "none"),
                              doc="index revaluing past earnings in reference earnings"),
-        "indexation_price_weight": Field((), "number", 1.0, "", "beta = w_p inflation + w_w wage growth"),
-        "indexation_wage_weight": Field((), "number", 0.0),
+        "indexation_price_weight": Field((Y,), "number", 1.0, "weight",
+                                         "beta_t = w_p,t inflation + w_w,t wage growth (weights of year t)"),
+        "indexation_wage_weight": Field((Y,), "number", 0.0, "weight", "see indexation_price_weight"),
         "indexation_floor": Field((), "number", -np.inf, "rate"),
         "indexation_cap": Field((), "number", np.inf, "rate"),
         "indexation_lag": Field((), "int", 1, "years", "indexation of year t uses inflation/wage growth of t-lag"),
-        "ceiling_multiple": Field((), "amount", np.inf, "x average wage", "insurable earnings ceiling"),
-        "floor_multiple": Field((), "amount", 0.0, "x average wage", "insurable earnings floor"),
+        "ceiling_multiple": Field((Y,), "amount", np.inf, "x average wage", "insurable earnings ceiling"),
+        "floor_multiple": Field((Y,), "amount", 0.0, "x average wage", "insurable earnings floor"),
         "earnings_cv": Field((), "amount", 0.0, "", "coefficient of variation of earnings within a cell (lognormal)"),
         "grant_type": Field((), "choice", "multiple", choices=("multiple", "refund"),
                             doc="grant to those reaching retirement age without the vesting service: a multiple of "
@@ -236,7 +288,7 @@ FIELDS: dict[str, dict[str, Field]] = {
                                     "keep deferred rights instead (default: no leaver does)"),
         "past_service_credit": Field((), "probability", 1.0, "share",
                                      "share of the initial actives' service credited (new scheme: 0 none, 1 full)"),
-        "invalidity_vesting_years": Field((), "number", 5.0, "years of service",
+        "invalidity_vesting_years": Field((Y,), "number", 5.0, "years of service",
                                           "minimum service for invalidity and survivors' pensions of actives",
                                           bounds=Bounds(0.0)),
         "invalidity_future_service": Field((), "probability", 0.0, "share",
@@ -387,6 +439,15 @@ FIELDS: dict[str, dict[str, Field]] = {
 # initial-state inputs recording exact service and accrued units per cell (past_service_credit must then be 1)
 EXACT_SERVICE = ("credited_service", "accrued_units", "inactive_credited_service", "inactive_accrued_units")
 
+# scheme provisions that may change by year of award or payment but are usually constant: on the Scheme
+# sheet when constant, in the workbook's 'Provisions by year' sheet when they change
+PROVISIONS_BY_YEAR = ("vesting_years", "invalidity_vesting_years", "reference_earnings_years", "ceiling_multiple",
+                      "floor_multiple", "early_retirement_reduction", "late_retirement_increment", "minimum_pension",
+                      "maximum_pension", "indexation_price_weight", "indexation_wage_weight", "flat_pension")
+
+# settings that define the coordinates of every input
+COORDINATE_SETTINGS = ("valuation_year", "horizon", "min_age", "max_age", "max_service")
+
 GROWTH_ONLY = ("entrants", "entrant_growth", "entrant_distribution")
 # inputs of the national population projection: required with a national population (NATIONAL_REQUIRED),
 # refused in a scheme-only valuation (NATIONAL_ONLY)
@@ -421,6 +482,85 @@ def accrual_schedule(points, max_service: int = 50) -> xr.DataArray:
     service = np.arange(max_service + 1)
     values = np.interp(service, [p[0] for p in points], [p[1] for p in points])
     return xr.DataArray(values, dims=K, coords={K: service}, name="accrual")
+
+
+def phase_in(start_age: float, first_cohort: int, months_per_cohort: float, final_age: float,
+             sexes=("male", "female")) -> xr.DataArray:
+    """Retirement ages by year of birth rising from ``start_age`` (cohorts born before ``first_cohort``) by
+    ``months_per_cohort`` months for each later cohort until ``final_age``: e.g. ``phase_in(60, 1966, 1, 65)``
+    is 60 for cohorts born up to 1965, 60 + 1/12 for 1966, ... and 65 from 2025 on (a value for
+    ``scheme.normal_retirement_age_by_cohort`` or ``early_retirement_age_by_cohort``; each age is rounded
+    down to whole months)."""
+    if months_per_cohort <= 0 or final_age <= start_age:
+        steps = 0
+    else:
+        steps = int(math.ceil(round((final_age - start_age) * 12 / months_per_cohort, 9)))
+    cohorts = first_cohort - 1 + np.arange(steps + 1)
+    months = np.minimum(np.arange(steps + 1) * months_per_cohort, (final_age - start_age) * 12)
+    ages = start_age + np.floor(np.round(months, 9)) / 12
+    return xr.DataArray(np.repeat(ages[:, None], len(sexes), axis=1), dims=(C, S),
+                        coords={C: cohorts, S: list(sexes)})
+
+
+def cohort_ages(table: xr.DataArray, born: np.ndarray) -> np.ndarray:
+    """Ages of a by-cohort table (cohort, sex) for birth years ``born`` (any shape): the value of the last
+    listed cohort at or before each birth year (the first listed for earlier cohorts); shape born.shape +
+    (sex,)."""
+    labels = table[C].values
+    index = np.clip(np.searchsorted(labels, born, side="right") - 1, 0, labels.size - 1)
+    return table.transpose(C, S).values[index]
+
+
+def retirement_age_grid(scheme: dict, which: str, years: np.ndarray, ages: np.ndarray) -> np.ndarray:
+    """The ``which`` ("normal" or "early") retirement age of the members aged x at 1 January of year t, by
+    (year, sex, age): from the table by cohort (born in t - (x + 1), the year in which they reach x + 1), or
+    the age of the year; the early age defaults to the normal age."""
+    cohort = scheme[f"{which}_retirement_age_by_cohort"]
+    if cohort is not None:
+        born = years[:, None] - (ages[None, :] + 1)
+        return np.ascontiguousarray(np.moveaxis(cohort_ages(cohort, born), -1, 1))
+    by_year = scheme[f"{which}_retirement_age"]
+    if by_year is None:
+        return retirement_age_grid(scheme, "normal", years, ages)
+    values = by_year.transpose(Y, S).values
+    index = np.clip(years - int(by_year[Y].values[0]), 0, values.shape[0] - 1)  # held past the horizon
+    return np.ascontiguousarray(np.broadcast_to(values[index][:, :, None], (years.size, 2, ages.size)))
+
+
+def _cohort_table(name: str, field: Field, value, settings: dict) -> xr.DataArray:
+    """A by-cohort table: a DataArray with a 'cohort' dimension (whole years of birth, increasing) and
+    optionally 'sex'; both sexes get the same ages when 'sex' is absent."""
+    if not isinstance(value, xr.DataArray) or C not in value.dims:
+        raise InputError(f"Input '{name}' must be a DataArray with a 'cohort' dimension (years of birth), e.g. "
+                         "actuary.inputs.phase_in(60, 1966, 1, 65).", field=name)
+    extra = [d for d in value.dims if d not in field.dims]
+    if extra:
+        raise InputError(f"Input '{name}' has dimension '{extra[0]}', which it cannot depend on; allowed "
+                         f"dimensions are {field.dims}.", field=name)
+    if C not in value.coords:
+        raise InputError(f"Input '{name}' has no labels for dimension 'cohort'.", field=name)
+    da = value.astype(float)
+    labels = np.asarray(da[C].values, dtype=float)
+    if np.any(labels != np.round(labels)) or np.any(np.diff(labels) <= 0):
+        raise InputError(f"Input '{name}': the cohorts (years of birth) must be whole years in increasing order; "
+                         f"got {labels.tolist()[:6]}.", field=name)
+    if labels.size > 1000:
+        raise InputError(f"Input '{name}': {labels.size} cohorts; expected at most 1000.", field=name)
+    da = da.assign_coords({C: labels.astype(int)})
+    if S in da.dims:
+        da = check.sexes(name, da)
+    else:
+        da = da.expand_dims({S: list(SEXES)})
+    da = da.transpose(C, S).copy()
+    check.finite(name, da)
+    low, high = settings["min_age"] + 1, settings["max_retirement_age"]
+    bad = (da < low) | (da > high)
+    if bool(bad.any()):
+        i = int(np.flatnonzero(bad.values)[0])
+        raise check._cell_error(name, da, i, f"value {da.values.flat[i]} is outside {low}..{high} "
+                                             "(settings.min_age + 1 .. max_retirement_age).")
+    da.attrs["units"] = field.units
+    return da.rename(name.split(".")[-1])
 
 
 def coordinates(settings: dict, history_years: int = 0) -> dict[str, np.ndarray]:
@@ -461,15 +601,15 @@ def history_years(values: dict) -> int:
     return longest
 
 
-def _conforming(da: xr.DataArray, field: Field, target: dict) -> bool:
-    """True when ``da`` already has the field's dimensions, in order, with exactly the target labels (a value
-    taken from validated inputs): it then needs no alignment."""
-    if da.dims != field.dims:
+def _labelled_like(da: xr.DataArray, dims: tuple, target: dict) -> bool:
+    """True when ``da`` already has the field's dimensions in order and exactly its labels (a validated input
+    passed again, as scenarios and solvers do): nothing to select or broadcast."""
+    if da.dims != dims or da.dtype.kind not in "fiu":
         return False
-    for dim in field.dims:
+    for dim in dims:
         if dim not in da.coords:
             return False
-        labels = da[dim].values
+        labels = da.coords[dim].values
         if labels.shape != target[dim].shape or not np.array_equal(labels, target[dim]):
             return False
     return True
@@ -493,8 +633,7 @@ def _coerce(name: str, field: Field, value, coords: dict) -> xr.DataArray:
     """Broadcast a user value to the field's dims and coordinates, selecting and checking labels."""
     target = _field_coords(field, coords)
     shape = tuple(len(v) for v in target.values())
-    if isinstance(value, xr.DataArray) and _conforming(value, field, target):
-        _require_numbers(name, value.values)
+    if isinstance(value, xr.DataArray) and _labelled_like(value, field.dims, target):
         return value.copy(deep=False, data=np.array(value.values, dtype=float))
     if isinstance(value, xr.DataArray):
         extra = [d for d in value.dims if d not in field.dims]
@@ -590,6 +729,9 @@ def _check_kind(name: str, field: Field, da: xr.DataArray, coords: dict | None =
         hint = "; leave it out (or blank) for no limit" if field.unbounded is not None else ""
         raise _value_error(name, da, i, f"value {values.flat[i]} is not a finite number; every cell must hold "
                                              f"a number (fill missing cells explicitly){hint}.")
+    if field.kind == "int" and np.any(values != np.round(values)):
+        i = int(np.flatnonzero(values != np.round(values))[0])
+        raise _value_error(name, da, i, f"value {values.flat[i]} is not a whole number.")
     max_age = int(coords["population_age"][-1]) if coords is not None else None
     bounds = field.limits.resolve(max_age)
     outside = bounds.outside(values)
@@ -625,6 +767,16 @@ def _value(name: str, field: Field, values: dict, key: str):
 
 
 def _scalar(name: str, field: Field, value, coords: dict | None = None):
+    if field.dims and field.kind != "int":  # a list of numbers (bend points, rates)
+        try:
+            numbers = np.atleast_1d(np.asarray(value))
+        except (TypeError, ValueError):
+            raise InputError(f"Input '{name}': value {_shown(value)} is not a list of numbers.", field=name) from None
+        _require_numbers(name, numbers)
+        if numbers.ndim != 1 or numbers.size == 0:
+            raise InputError(f"Input '{name}': value {_shown(value)} is not a list of numbers.", field=name)
+        _check_kind(name, field, xr.DataArray(numbers.astype(float), dims=field.dims), coords)
+        return tuple(float(v) for v in numbers)
     if field.kind == "choice":
         if not isinstance(value, str) or value not in field.choices:
             raise InputError(f"Input '{name}': {_shown(value)} is not an option; expected one of {field.choices}.",
@@ -656,7 +808,10 @@ class Inputs:
     """All validated inputs of a valuation, by group: ``inputs.scheme['contribution_rate']``."""
 
     def __init__(self, settings: dict, scheme: dict, economy: dict, demography: dict, behaviour: dict,
-                 initial: dict, floor: dict | None = None):
+                 initial: dict, floor: dict | None = None, reuse: "tuple[Inputs, set[str]] | None" = None):
+        """``reuse`` (previous inputs, names "group.field" changed since): the fields given unchanged keep
+        their validated values when the coordinates are the same (a valuation replaced, as scenarios and
+        solvers do); every cross-check runs again."""
         raw = {"settings": settings, "scheme": scheme, "economy": economy, "demography": demography,
                "behaviour": behaviour, "initial": initial, "floor": {} if floor is None else floor}
         for group, values in raw.items():
@@ -670,8 +825,16 @@ class Inputs:
         self.coords = coordinates(self.settings, history_years(raw["economy"]))
         if not self.has_scheme:
             _refuse_scheme_inputs(raw)
+        kept = {}
+        if reuse is not None:
+            previous, changed = reuse
+            if all(previous.settings[k] == self.settings[k] for k in COORDINATE_SETTINGS) \
+                    and previous.coords[P].size == self.coords[P].size:   # the same years of economic history
+                kept = {(group, key) for group in FIELDS for key in raw[group] if f"{group}.{key}" not in changed}
+                kept = {pair: getattr(previous, pair[0])[pair[1]] for pair in kept
+                        if pair[0] not in ("settings", "floor")}
         for group in ("scheme", "economy", "demography", "behaviour", "initial"):
-            setattr(self, group, self._group(group, raw[group]))
+            setattr(self, group, self._group(group, raw[group], kept))
         self._cross_checks(raw)
         from .floor import validate_floor
 
@@ -699,24 +862,47 @@ class Inputs:
             raise InputError(
                 f"Input 'settings': ages must satisfy 0 <= min_age < max_retirement_age < max_age; got "
                 f"{out['min_age']}, {out['max_retirement_age']}, {out['max_age']}.", field="settings.min_age")
+        if not out["min_age"] <= out["adequacy_entry_age"] < out["max_retirement_age"]:
+            raise InputError(f"Input 'settings.adequacy_entry_age': value {out['adequacy_entry_age']} is outside "
+                             f"{out['min_age']}..{out['max_retirement_age'] - 1} (min_age .. max_retirement_age - 1).",
+                             field="settings.adequacy_entry_age")
         if out["max_service"] < 1:
             raise InputError(f"Input 'settings.max_service': value {out['max_service']} must be at least 1.")
+        horizons = [int(h) for h in np.atleast_1d(out["gap_horizons"])]
+        default = list(FIELDS["settings"]["gap_horizons"].default)
+        for h in horizons:   # the default's horizons beyond a short projection are left out; given ones are not
+            if h < 1 or (h > out["horizon"] and horizons != default):
+                raise InputError(f"Input 'settings.gap_horizons': value {h} is outside 1..{out['horizon']} years "
+                                 "(settings.horizon); expected horizons within the projection (the full horizon is "
+                                 "always added).", field="settings.gap_horizons")
+        if len(set(horizons)) != len(horizons):
+            raise InputError(f"Input 'settings.gap_horizons': {horizons} gives a horizon twice; expected distinct "
+                             "horizons.", field="settings.gap_horizons")
         return out
 
-    def _group(self, group: str, values: dict) -> dict:
+    def _group(self, group: str, values: dict, kept: dict) -> dict:
         out = {}
         for key, field in FIELDS[group].items():
             name = f"{group}.{key}"
             if not self.has_scheme and not without_scheme(group, key):
                 out[key] = None
                 continue
+            if (group, key) in kept and kept[(group, key)] is not None:
+                out[key] = kept[(group, key)]
+                continue
             value = _value(name, field, values, key)
             if value is None:
                 out[key] = None
                 continue
-            if not field.dims or field.kind == "choice":
+            if not field.dims or field.kind == "choice" or field.dims[0] in LIST_DIMS:
                 out[key] = _scalar(name, field, value, self.coords)
                 continue
+            if field.dims[0] == C:
+                out[key] = _cohort_table(name, field, value, self.settings)
+                continue
+            if field.dims == (Y,) and np.isscalar(value):
+                # one value for every year: checked as a single value (its messages name no year)
+                value = _scalar(name, dataclasses.replace(field, dims=()), value, self.coords)
             da = _coerce(name, field, value, self.coords).rename(key)
             _check_kind(name, field, da, self.coords)
             da.attrs["units"] = field.units
@@ -733,32 +919,24 @@ class Inputs:
                     raise InputError(f"Input '{group}.{key}' is required ({FIELDS[group][key].units}) for a social "
                                      "protection floor costing alone (settings.scheme 'no').", field=f"{group}.{key}")
             return
-        if sch["early_retirement_age"] is None:
-            sch["early_retirement_age"] = sch["normal_retirement_age"].copy().rename("early_retirement_age")
-        for key in ("normal_retirement_age", "early_retirement_age"):
-            da = sch[key]
-            bad = (da < s["min_age"] + 1) | (da > s["max_retirement_age"])
+        self._retirement_age_checks()
+        for key, low_key, bad, text in (
+                ("maximum_pension", "minimum_pension", sch["maximum_pension"] < sch["minimum_pension"], "is below"),
+                ("ceiling_multiple", "floor_multiple", sch["ceiling_multiple"] <= sch["floor_multiple"],
+                 "must exceed")):
             if bool(bad.any()):
                 i = int(np.flatnonzero(bad.values)[0])
-                raise check._cell_error(f"scheme.{key}", da, i,
-                                        f"value {da.values.flat[i]} is outside {s['min_age'] + 1}.."
-                                        f"{s['max_retirement_age']} (settings.min_age + 1 .. max_retirement_age).")
-        later = sch["early_retirement_age"] > sch["normal_retirement_age"]
-        if bool(later.any()):
-            i = int(np.flatnonzero(later.values)[0])
-            raise InputError(f"Input 'scheme.early_retirement_age' at {check.cell(later, i)}: value "
-                             f"{sch['early_retirement_age'].values.flat[i]} is above the normal retirement age.")
-        if np.isfinite(sch["maximum_pension"]) and sch["maximum_pension"] < sch["minimum_pension"]:
-            raise InputError(f"Input 'scheme.maximum_pension': value {sch['maximum_pension']} is below "
-                             f"scheme.minimum_pension {sch['minimum_pension']}.")
-        if sch["ceiling_multiple"] <= sch["floor_multiple"]:
-            raise InputError(f"Input 'scheme.ceiling_multiple': value {sch['ceiling_multiple']} must exceed "
-                             f"scheme.floor_multiple {sch['floor_multiple']}.")
+                raise check._cell_error(f"scheme.{key}", sch[key], i,
+                                        f"value {sch[key].values.flat[i]} {text} scheme.{low_key} "
+                                        f"{sch[low_key].values.flat[i]}.")
         if sch["indexation_lag"] < 0:
             raise InputError(f"Input 'scheme.indexation_lag': value {sch['indexation_lag']} must be >= 0.")
-        if sch["reference_earnings_years"] < 0:
-            raise InputError(f"Input 'scheme.reference_earnings_years': value {sch['reference_earnings_years']} "
-                             "must be >= 0 (0: whole career).")
+        negative = sch["reference_earnings_years"] < 0
+        if bool(negative.any()):
+            i = int(np.flatnonzero(negative.values)[0])
+            raise check._cell_error("scheme.reference_earnings_years", sch["reference_earnings_years"], i,
+                                    f"value {sch['reference_earnings_years'].values.flat[i]} must be >= 0 "
+                                    "(0: whole career).")
         refund = sch["grant_type"] == "refund" or sch["exit_benefit"] == "refund"
         for key in ("refund_contribution_rate", "refund_interest"):
             if key in raw["scheme"] and not refund:
@@ -780,6 +958,7 @@ class Inputs:
                              "'none' (with 'deferred' every leaver keeps deferred rights).",
                              field="scheme.exit_vesting_years")
         self._population_checks(raw)
+        self._benefit_formula_checks(raw)
         if sch["orphan_age_limit"] < 1 or sch["orphan_age_limit"] > s["max_age"]:
             raise InputError(f"Input 'scheme.orphan_age_limit': value {sch['orphan_age_limit']} is outside "
                              f"1..{s['max_age']}.")
@@ -831,6 +1010,75 @@ class Inputs:
                              f"(k + 1/2) of the initial actives, but initial.{given[0]} gives their credited service "
                              "and units as recorded; set it to 1 (the service given is the service credited).",
                              field="scheme.past_service_credit")
+
+    def _retirement_age_checks(self) -> None:
+        """Each retirement age by year or by cohort (not both); the normal age is required; the ages lie in
+        min_age + 1 .. max_retirement_age; the early age is not above the normal age in any cell."""
+        s, sch = self.settings, self.scheme
+        for which in ("normal", "early"):
+            if sch[f"{which}_retirement_age"] is not None and sch[f"{which}_retirement_age_by_cohort"] is not None:
+                raise InputError(f"Input 'scheme.{which}_retirement_age_by_cohort' replaces scheme.{which}_"
+                                 "retirement_age (by year); give one or the other.",
+                                 field=f"scheme.{which}_retirement_age_by_cohort")
+        if sch["normal_retirement_age"] is None and sch["normal_retirement_age_by_cohort"] is None:
+            raise InputError("Input 'scheme.normal_retirement_age' is required (years, by year and sex), or "
+                             "scheme.normal_retirement_age_by_cohort (by year of birth).",
+                             field="scheme.normal_retirement_age")
+        if (sch["early_retirement_age"] is None and sch["early_retirement_age_by_cohort"] is None
+                and sch["normal_retirement_age"] is not None):
+            sch["early_retirement_age"] = sch["normal_retirement_age"].copy().rename("early_retirement_age")
+        for key in ("normal_retirement_age", "early_retirement_age"):
+            da = sch[key]
+            if da is None:
+                continue
+            bad = (da < s["min_age"] + 1) | (da > s["max_retirement_age"])
+            if bool(bad.any()):
+                i = int(np.flatnonzero(bad.values)[0])
+                raise check._cell_error(f"scheme.{key}", da, i,
+                                        f"value {da.values.flat[i]} is outside {s['min_age'] + 1}.."
+                                        f"{s['max_retirement_age']} (settings.min_age + 1 .. max_retirement_age).")
+        ages = self.coords["scheme_age"]
+        early = retirement_age_grid(sch, "early", self.coords[Y], ages)
+        normal = retirement_age_grid(sch, "normal", self.coords[Y], ages)
+        later = early > normal
+        if np.any(later):
+            t, sex, a = np.argwhere(later)[0]
+            key = "early_retirement_age" if sch["early_retirement_age"] is not None else \
+                "early_retirement_age_by_cohort"
+            raise InputError(f"Input 'scheme.{key}' at year={self.coords[Y][t]}, sex={SEXES[sex]}, age={ages[a]}: "
+                             f"value {early[t, sex, a]} is above the normal retirement age {normal[t, sex, a]}.",
+                             field=f"scheme.{key}", where={"year": int(self.coords[Y][t]), "sex": SEXES[sex]})
+
+    def _benefit_formula_checks(self, raw: dict) -> None:
+        """Bend points and their rates come together (one rate more than bend points, bend points increasing
+        and positive); options of a formula part that is absent are refused (they would be ignored)."""
+        sch, given = self.scheme, raw["scheme"]
+        bends, rates = sch["bend_points"], sch["bend_point_rates"]
+        if (bends is None) != (rates is None):
+            missing = "bend_point_rates" if rates is None else "bend_points"
+            raise InputError(f"Input 'scheme.{missing}' is required with scheme."
+                             f"{'bend_points' if rates is None else 'bend_point_rates'} (a progressive formula needs "
+                             "both).", field=f"scheme.{missing}")
+        if bends is None:
+            if "bend_point_indexation" in given:
+                raise InputError("Input 'scheme.bend_point_indexation' is only used with scheme.bend_points.",
+                                 field="scheme.bend_point_indexation")
+        else:
+            if len(rates) != len(bends) + 1:
+                raise InputError(f"Input 'scheme.bend_point_rates': {len(rates)} rates for {len(bends)} bend points; "
+                                 f"expected {len(bends) + 1} (one per bracket, the last above the last bend point).",
+                                 field="scheme.bend_point_rates")
+            if bends[0] <= 0 or any(b <= a for a, b in zip(bends, bends[1:])) or not all(map(math.isfinite, bends)):
+                raise InputError(f"Input 'scheme.bend_points': values {list(bends)} must be positive, finite and "
+                                 "increasing.", field="scheme.bend_points")
+        if sch["flat_pension_service"] < 0:
+            raise InputError(f"Input 'scheme.flat_pension_service': value {sch['flat_pension_service']} must be "
+                             ">= 0 years.", field="scheme.flat_pension_service")
+        no_flat = not bool((sch["flat_pension"] > 0).any())
+        for key in ("flat_pension_service", "flat_pension_indexation"):
+            if key in given and no_flat:
+                raise InputError(f"Input 'scheme.{key}' is only used with a flat-rate pension (scheme.flat_pension "
+                                 "> 0).", field=f"scheme.{key}")
 
     def _population_checks(self, raw: dict) -> None:
         """A national valuation needs the population inputs; a scheme-only one refuses them (unused)."""

@@ -18,7 +18,7 @@ import numpy as np
 import xarray as xr
 
 from . import series
-from .inputs import BENEFITS, FB, Inputs, coordinates
+from .inputs import BENEFITS, FB, Inputs, coordinates, retirement_age_grid
 from .kernels.population import project_population_kernel
 from .kernels.scheme import (ACTIVE, BALANCE, EXIT_CODES, INACTIVE, INACTIVE_BALANCE, INACTIVE_SERVICE,
                              INACTIVE_UNITS, NEXT, SERVICE, UNITS, WORK_PLANES, award_annuity_kernel, finance_kernel,
@@ -102,7 +102,8 @@ def build_kernel_inputs(inputs: Inputs, population: bool = True) -> KernelInputs
     wages = series.wage_index(pi, eco["real_wage_growth"].values)
     prices = series.price_index(pi)
     history = economic_history(inputs, max(ages.size, sch["indexation_lag"]) + 1)
-    beta = series.pension_indexation(pi, wage_growth, sch["indexation_price_weight"], sch["indexation_wage_weight"],
+    beta = series.pension_indexation(pi, wage_growth, sch["indexation_price_weight"].values,
+                                     sch["indexation_wage_weight"].values,
                                      sch["indexation_floor"], sch["indexation_cap"], sch["indexation_lag"],
                                      history["inflation"], history["wage_growth"])
     average_wage = eco["average_wage"] * wages
@@ -110,16 +111,25 @@ def build_kernel_inputs(inputs: Inputs, population: bool = True) -> KernelInputs
     if beh["salary_scale_ages"] == "exact":
         scale = series.salary_scale_by_cell(scale)
     mean_salary = scale[None, :, :] * wages[:, None, None]
-    insurable = series.insurable_share(mean_salary, (sch["floor_multiple"] * average_wage)[:, None, None],
-                                       (sch["ceiling_multiple"] * average_wage)[:, None, None], sch["earnings_cv"])
+    insurable = series.insurable_share(mean_salary, (sch["floor_multiple"].values * average_wage)[:, None, None],
+                                       (sch["ceiling_multiple"].values * average_wage)[:, None, None],
+                                       sch["earnings_cv"])
     past_wages = series.past_index(wage_growth[0], history["wage_growth"])
     index, past_revaluation = {"wages": (wages, past_wages),
                                "prices": (prices, series.past_index(pi[0], history["inflation"])),
                                "none": (np.ones(n_years), np.ones(past_wages.size))}[sch["revaluation"]]
-    reference = series.reference_earnings(insurable, index, sch["reference_earnings_years"], past_wages,
+    reference = series.reference_earnings(insurable, index, sch["reference_earnings_years"].values, past_wages,
                                           past_revaluation)
-    minimum = series.indexed_amount(sch["minimum_pension"], sch["minimum_pension_indexation"], prices, wages, beta)
-    maximum = series.indexed_amount(sch["maximum_pension"], sch["maximum_pension_indexation"], prices, wages, beta)
+    minimum = series.indexed_amount(sch["minimum_pension"].values, sch["minimum_pension_indexation"], prices, wages,
+                                    beta)
+    maximum = series.indexed_amount(sch["maximum_pension"].values, sch["maximum_pension_indexation"], prices, wages,
+                                    beta)
+    flat = series.indexed_amount(sch["flat_pension"].values, sch["flat_pension_indexation"], prices, wages, beta)
+    bends, bend_rates = np.zeros((n_years, 0)), np.ones(1)
+    if sch["bend_points"] is not None:
+        bend_index = series.indexed_amount(1.0, sch["bend_point_indexation"], prices, wages, beta)
+        bends = bend_index[:, None] * np.asarray(sch["bend_points"])[None, :]
+        bend_rates = np.asarray(sch["bend_point_rates"], dtype=float)
 
     # 3. insured
     q_scheme = q_all.sel(age=ages).values
@@ -177,14 +187,17 @@ def build_kernel_inputs(inputs: Inputs, population: bool = True) -> KernelInputs
         invalidity_rate=_c(beh["invalidity_rate"].values), reentry_rate=_c(beh["reentry_rate"].values),
         credit_density=_c(beh["credit_density"].values), contribution_density=_c(beh["contribution_density"].values),
         salary=_c(insurable), reference=_c(reference),
-        early_age=_c(sch["early_retirement_age"].values), normal_age=_c(sch["normal_retirement_age"].values),
+        early_age=_c(retirement_age_grid(sch, "early", years, ages)),
+        normal_age=_c(retirement_age_grid(sch, "normal", years, ages)),
         max_retirement_age=float(st["max_retirement_age"]), min_age=float(lo),
-        accrual=accrual, vesting=by_year(sch["vesting_years"]),
-        invalidity_vesting=by_year(sch["invalidity_vesting_years"]),
+        accrual=accrual, vesting=by_year(sch["vesting_years"].values),
+        invalidity_vesting=by_year(sch["invalidity_vesting_years"].values),
         future_service_fraction=by_year(sch["invalidity_future_service"]),
-        early_reduction=by_year(sch["early_retirement_reduction"]),
-        late_increment=by_year(sch["late_retirement_increment"]),
-        minimum=_c(minimum), maximum=_c(maximum), refund=refund, grant_multiple=by_year(sch["grant_multiple"]),
+        early_reduction=by_year(sch["early_retirement_reduction"].values),
+        late_increment=by_year(sch["late_retirement_increment"].values),
+        minimum=_c(minimum), maximum=_c(maximum), flat=_c(flat), flat_service=float(sch["flat_pension_service"]),
+        bends=_c(bends), bend_rates=_c(bend_rates), state_top_up=sch["minimum_pension_financing"] == "state",
+        refund=refund, grant_multiple=by_year(sch["grant_multiple"]),
         refund_rate=_c(refund_rate), refund_interest=_c(refund_interest), exit_benefit=exit_benefit,
         exit_vesting=by_year(exit_vesting), shares=shares, **survivors)
 
@@ -197,7 +210,7 @@ def build_kernel_inputs(inputs: Inputs, population: bool = True) -> KernelInputs
     count0 = ini["pensioners"].values
     pensions = dict(count0=_c(count0), amount0=_c(count0 * ini["average_pension"].values),
                     q_pension=_c(q_pension), beta=_c(beta), remarriage=_c(beh["remarriage_rate"].values),
-                    normal_age=_c(sch["normal_retirement_age"].values),
+                    normal_age=_c(retirement_age_grid(sch, "normal", years, inputs.coords["population_age"])),
                     convert_invalidity=sch["invalidity_conversion"] == "convert", shares=shares, **survivors)
     funeral = series.indexed_amount(sch["funeral_grant"], sch["funeral_grant_indexation"], prices, wages, beta)
 
@@ -212,6 +225,7 @@ def build_kernel_inputs(inputs: Inputs, population: bool = True) -> KernelInputs
     derived = dict(wages=wages, prices=prices, beta=beta, wage_growth=wage_growth, average_wage=average_wage,
                    history=history,
                    funeral=funeral, insurable=insurable, reference=reference, minimum=minimum, maximum=maximum,
+                   flat=flat, bends=bends,
                    mean_salary=mean_salary,
                    annuity=award_annuity_assumptions(inputs, q_pension, factors, pi, wage_growth, pensions, finance,
                                                      history))
@@ -256,11 +270,14 @@ def award_annuity_assumptions(inputs: Inputs, q_pension, mortality_factors, infl
     def held(array):
         return np.concatenate([array, np.repeat(array[-1:], tail, axis=0)])
 
-    beta = series.pension_indexation(held(inflation), held(wage_growth), sch["indexation_price_weight"],
-                                     sch["indexation_wage_weight"], sch["indexation_floor"], sch["indexation_cap"],
-                                     sch["indexation_lag"], history["inflation"], history["wage_growth"])
+    beta = series.pension_indexation(held(inflation), held(wage_growth), held(sch["indexation_price_weight"].values),
+                                     held(sch["indexation_wage_weight"].values), sch["indexation_floor"],
+                                     sch["indexation_cap"], sch["indexation_lag"], history["inflation"],
+                                     history["wage_growth"])
+    t0 = inputs.coords["year"][0]
+    normal_age = retirement_age_grid(sch, "normal", t0 + np.arange(n_years + tail), inputs.coords["population_age"])
     return dict(q_pension=_c(np.concatenate([q_pension, q_tail])), beta=_c(beta),
-                remarriage=_c(held(pensions["remarriage"])), normal_age=_c(held(pensions["normal_age"])),
+                remarriage=_c(held(pensions["remarriage"])), normal_age=_c(normal_age),
                 convert_invalidity=pensions["convert_invalidity"], orphan_limit=float(pensions["shares"][3]),
                 investment_return=_c(held(finance["investment_return"])))
 
@@ -478,8 +495,10 @@ def run_kernels(kin: KernelInputs, lo: int, engine: str = "kernel", mode: str = 
         res["awards_amount"] = np.zeros((n_years, 4, 2, n_full))
         for name in ("wage_bill", "contributors", "grants", "grant_count", "exit_refunds"):
             res[name] = np.zeros(n_years)
+        res["awards_top_up"] = np.zeros((n_years if ins["state_top_up"] else 0, 4, 2, n_full))
+        kernel_args = {k: v for k, v in ins.items() if k != "state_top_up"}
         work = np.empty((WORK_PLANES,) + ins["active0"].shape)
-        insured_kernel(**ins, **res, work=work)
+        insured_kernel(**kernel_args, **res, work=work)
         if years is not None:  # this year's planes after the last year's swap of buffers
             first = NEXT * (n_years % 2)
             res["state"] = {name: work[first + plane].copy() for name, plane in STATE_PLANES.items()}
@@ -500,6 +519,12 @@ def run_kernels(kin: KernelInputs, lo: int, engine: str = "kernel", mode: str = 
     else:
         pres = pensions_reference(awards_count=res["awards_count"], awards_amount=res["awards_amount"], **pen)
     out.update({"pensioner_" + k: v for k, v in pres.items()})
+    top_up = np.zeros(n_years)
+    if ins["state_top_up"]:
+        # the top-ups in payment: the pensions kernel is linear in amounts, so a run with the awards' top-ups
+        # (and none in payment at the valuation date) gives the part of the pensions that the state pays
+        top_up = minimum_top_up_in_payment(pen, res["awards_count"], res["awards_top_up"], engine)
+        out["minimum_pension_top_up"] = top_up
     fin = {k: v[:n_years] if isinstance(v, np.ndarray) else v for k, v in kin.finance.items()}  # all by year
     benefits = pres["expenditure"].sum(axis=1)
     pensioner_deaths = pres["deaths"][:, :3].sum(axis=(1, 2, 3))
@@ -509,9 +534,9 @@ def run_kernels(kin: KernelInputs, lo: int, engine: str = "kernel", mode: str = 
         fres = {"contributions": np.empty(n_years), "subsidy": np.empty(n_years), "admin": np.empty(n_years),
                 "expenditure": np.empty(n_years), "investment_income": np.empty(n_years),
                 "reserve": np.empty(n_years + 1), "payable_share": np.empty(n_years)}
-        finance_kernel(wage_bill=res["wage_bill"], benefits=benefits, grants=grants, **fin, **fres)
+        finance_kernel(wage_bill=res["wage_bill"], benefits=benefits, grants=grants, top_up=top_up, **fin, **fres)
     else:
-        fres = finance_reference(res["wage_bill"], benefits, grants, **fin)
+        fres = finance_reference(res["wage_bill"], benefits, grants, top_up, **fin)
     out.update({"finance_" + k: v for k, v in fres.items()})
     out["benefits"] = benefits
     out["funeral_grants"] = funeral
@@ -524,6 +549,22 @@ def run_kernels(kin: KernelInputs, lo: int, engine: str = "kernel", mode: str = 
     return out
 
 
+def minimum_top_up_in_payment(pen: dict, awards_count, awards_top_up, engine: str = "kernel") -> np.ndarray:
+    """The minimum-pension top-ups paid each year (currency): the pensions in payment of the top-ups awarded
+    (old age, invalidity, deferred, and the survivors' shares of them), with the mortality, exits and
+    indexation of the pensions they belong to; top-ups of the pensions in payment at the valuation date are
+    not known and count as scheme-financed."""
+    pen = dict(pen, amount0=np.zeros_like(pen["count0"]))
+    if engine == "kernel":
+        shape = pen["count0"].shape
+        n_years = awards_count.shape[0]
+        pres = {"count": np.empty((n_years + 1,) + shape), "amount": np.empty((n_years + 1,) + shape),
+                "expenditure": np.empty((n_years, 4)), "deaths": np.empty((n_years,) + shape),
+                "exits": np.zeros((n_years,) + shape), "conversions": np.zeros((n_years, 2, shape[-1]))}
+        pensions_kernel(awards_count=awards_count.copy(), awards_amount=awards_top_up.copy(), **pen, **pres)
+    else:
+        pres = pensions_reference(awards_count=awards_count, awards_amount=awards_top_up, **pen)
+    return pres["expenditure"].sum(axis=1)
 def run_population(p: dict, engine: str = "kernel") -> dict:
     """The population kernel (or its NumPy reference): population [year + 1, sex, age], births and deaths."""
     if engine != "kernel":
@@ -548,6 +589,8 @@ def cash_flows(inputs: Inputs, out: dict) -> xr.Dataset:
     exactly zero, so the result does not depend on how far the run-off was taken."""
     flows = {"contributions": out["finance_contributions"], "benefit_expenditure": out["benefits"],
              "grants": out["all_grants"], "insurable_wage_bill": out["wage_bill"]}
+    if "minimum_pension_top_up" in out:
+        flows["minimum_pension_top_up"] = out["minimum_pension_top_up"]
     horizon = inputs.coords["year"].size
     moving = np.flatnonzero(np.any([v != 0 for v in flows.values()], axis=0))
     n_years = max(horizon, int(moving[-1]) + 1 if moving.size else 0)
@@ -591,8 +634,9 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict, extend=None) -> xr.
     # expenditure due (benefits and grants in full, whatever was payable after depletion) and the
     # break-even rate: the statutory rate at which the year's income equals that expenditure
     due = outgo + (fin["admin_benefits"] * outgo + fin["admin_contributions"] * out["finance_contributions"])
+    top_up = out.get("minimum_pension_top_up", 0.0)
     net_cost = (1 + fin["admin_benefits"]) * outgo - (fin["subsidy_benefits"] * out["benefits"]
-                                                      + fin["subsidy_wages"] * wage_bill)
+                                                      + fin["subsidy_wages"] * wage_bill + top_up)
     contribution_base = fin["collection_rate"] * (1 - fin["admin_contributions"]) * wage_bill
     reserve_end = out["finance_reserve"][1:]
     reserve_start = out["finance_reserve"][:-1]
@@ -703,7 +747,8 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict, extend=None) -> xr.
                              "benefits and grants payable: payable_share x (benefit_expenditure + grants)"),
         "breakeven_contribution_rate": ((Y,), breakeven, "share of insurable earnings",
                                         "statutory contribution rate at which the year's income equals its "
-                                        "expenditure: ((1 + a_b)(benefits + grants) - state subsidy) / "
+                                        "expenditure: ((1 + a_b)(benefits + grants) - state subsidy - minimum "
+                                        "pension top-up) / "
                                         "(collection rate x (1 - a_c) x insurable wage bill), a_b and a_c the "
                                         "administrative expenses charged on benefits and on contributions"),
         "capital_value_of_awards": ((Y,), out["award_capital_value"], "currency",
@@ -718,6 +763,15 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict, extend=None) -> xr.
                                   "capital value of the pensions awarded in the year / insurable wage bill "
                                   "(grants and administration excluded)"),
     }
+    if "minimum_pension_top_up" in out:  # paid by the state (scheme.minimum_pension_financing state)
+        data.update({
+            "minimum_pension_top_up": ((Y,), out["minimum_pension_top_up"], "currency",
+                                       "the part of benefit_expenditure that tops pensions up to the minimum, paid by "
+                                       "the state (a financing item of its own, not in state_subsidy): the top-ups "
+                                       "awarded with pensions since the valuation date, indexed with them"),
+            "scheme_financed_benefits": ((Y,), out["benefits"] - out["minimum_pension_top_up"], "currency",
+                                         "benefit_expenditure - minimum_pension_top_up"),
+        })
     if "population" in out:  # a national population
         pop = out["population"][1:]
         gdp = gross_domestic_product(inputs, out["population"], kin.series["employment_share"])

@@ -52,10 +52,10 @@ def past_index(current_growth: float, past_growth: np.ndarray) -> np.ndarray:
 
 def pension_indexation(inflation, wage_growth, price_weight, wage_weight, floor, cap, lag, past_inflation=None,
                        past_wage_growth=None) -> np.ndarray:
-    """β_t = clip(w_p π_{t-lag} + w_w γ_{t-lag}, floor, cap), applied on 1 January of t > t0
-    (β_{t0} = 0: amounts at the valuation date are those in payment). Rates of years before t0 come from
-    ``past_inflation`` and ``past_wage_growth`` (most recent first, see :func:`past_rates`); without them they
-    are taken equal to those of t0."""
+    """β_t = clip(w_p,t π_{t-lag} + w_w,t γ_{t-lag}, floor, cap), applied on 1 January of t > t0, with the
+    weights of year t (numbers, or arrays by year) (β_{t0} = 0: amounts at the valuation date are those in
+    payment). Rates of years before t0 come from ``past_inflation`` and ``past_wage_growth`` (most recent
+    first, see :func:`past_rates`); without them they are taken equal to those of t0."""
     n = inflation.size
     source = np.arange(n) - lag
     index = np.clip(source, 0, n - 1)
@@ -124,26 +124,29 @@ def insurable_share(mean, floor, ceiling, cv):
     return np.where(positive, below + middle + above, 0.0)
 
 
-def reference_earnings(insurable, index, years: int, past_wages, past_revaluation) -> np.ndarray:
+def reference_earnings(insurable, index, years, past_wages, past_revaluation) -> np.ndarray:
     """Reference earnings for an award in year t at age x (array [year, sex, age]).
 
-    The average over the last ``years`` years (0: the whole career within the age grid) of the
-    cohort's own insurable salary insurable[t-k, s, x-k], revalued by index[t]/index[t-k]. A year
-    t0 - j before the valuation date uses the t0 salary of that age times the wage level W_{t0-j}/W_{t0} =
-    ``past_wages[j - 1]`` and the revaluation index I_{t0-j}/I_{t0} = ``past_revaluation[j - 1]``
-    (see :func:`past_index`: the economic history, or the t0 growth held). Ages below the grid do not
-    count (shorter careers average over fewer years).
+    The average over the last ``years`` years (by award year, or one number for every year; 0: the
+    whole career within the age grid) of the cohort's own insurable salary insurable[t-k, s, x-k], revalued
+    by index[t]/index[t-k]. A year t0 - j before the valuation date uses the t0 salary of that age times the
+    wage level W_{t0-j}/W_{t0} = ``past_wages[j - 1]`` and the revaluation index I_{t0-j}/I_{t0} =
+    ``past_revaluation[j - 1]`` (see :func:`past_index`: the economic history, or the t0 growth held). Ages
+    below the grid do not count (shorter careers average over fewer years).
     """
     out = np.empty_like(insurable, dtype=float)
+    years = np.ascontiguousarray(np.broadcast_to(np.asarray(years, dtype=float), (out.shape[0],)))
     reference_earnings_path(np.ascontiguousarray(insurable, dtype=float), np.ascontiguousarray(index, dtype=float),
-                            int(years), np.ascontiguousarray(past_wages, dtype=float),
+                            years, np.ascontiguousarray(past_wages, dtype=float),
                             np.ascontiguousarray(past_revaluation, dtype=float), out)
     return out
 
 
-def indexed_amount(base: float, rule: str, prices, wages, beta) -> np.ndarray:
-    """An amount fixed at t0 and indexed each year by prices, wages, pension indexation or not at all."""
+def indexed_amount(base, rule: str, prices, wages, beta) -> np.ndarray:
+    """An amount in money of t0 (one number, or one by year) indexed each year by prices, wages, pension
+    indexation or not at all: base_t x index_t."""
     out = np.empty(len(prices))
-    indexed(float(base), RULE_CODES[rule], np.asarray(prices, dtype=float), np.asarray(wages, dtype=float),
+    base = np.ascontiguousarray(np.broadcast_to(np.asarray(base, dtype=float), out.shape))
+    indexed(base, RULE_CODES[rule], np.asarray(prices, dtype=float), np.asarray(wages, dtype=float),
             np.asarray(beta, dtype=float), out)
     return out

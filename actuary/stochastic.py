@@ -184,14 +184,15 @@ def pack(base) -> dict:
     factors = [beh["pensioner_mortality_factor"], beh["invalid_mortality_factor"], beh["survivor_mortality_factor"],
                xr.ones_like(beh["pensioner_mortality_factor"])]
     refund_is_return = sch["refund_interest"] is None
-    scalars = np.array([sch["indexation_price_weight"], sch["indexation_wage_weight"], sch["indexation_floor"],
-                        sch["indexation_cap"], sch["indexation_lag"], sch["reference_earnings_years"],
-                        sch["minimum_pension"], sch["maximum_pension"], st["max_retirement_age"],
+    scalars = np.array([sch["indexation_floor"], sch["indexation_cap"], sch["indexation_lag"], st["max_retirement_age"],
                         fin["admin_benefits"], fin["admin_contributions"], fin["reserve0"], float(ins["refund"]),
                         float(pen["convert_invalidity"]), float(ins["exit_benefit"]), float(inputs.national),
-                        float(fin["payable"])], dtype=float)
+                        float(fin["payable"]), ins["flat_service"], float(ins["state_top_up"])], dtype=float)
     provisions = np.stack([ins[k] for k in ("vesting", "invalidity_vesting", "future_service_fraction",
-                                            "early_reduction", "late_increment", "grant_multiple", "exit_vesting")])
+                                            "early_reduction", "late_increment", "grant_multiple", "exit_vesting")]
+                          + [sch[k].values for k in ("indexation_price_weight", "indexation_wage_weight",
+                                                     "reference_earnings_years", "minimum_pension",
+                                                     "maximum_pension")])
     n_years, n_ages = ins["q_active"].shape[0], ins["q_active"].shape[2]
     n_full = pen["count0"].shape[-1]
     n_past = kin.series["history"]["inflation"].size
@@ -203,7 +204,8 @@ def pack(base) -> dict:
     else:
         target_share, employment_share = kin.series["target_share"], kin.series["employment_share"]
     rules = np.array([RULE_CODES[sch["revaluation"]], RULE_CODES[sch["minimum_pension_indexation"]],
-                      RULE_CODES[sch["maximum_pension_indexation"]], RULE_CODES[sch["funeral_grant_indexation"]]],
+                      RULE_CODES[sch["maximum_pension_indexation"]], RULE_CODES[sch["funeral_grant_indexation"]],
+                      RULE_CODES[sch["flat_pension_indexation"]], RULE_CODES[sch["bend_point_indexation"]]],
                      dtype=np.int64)
     c = np.ascontiguousarray
     if inputs.has_floor:
@@ -218,7 +220,7 @@ def pack(base) -> dict:
         base=p["base"], q_base=c(q_base, dtype=float), improvement=c(improvement, dtype=float),
         fertility=p["fertility"], male_share=p["male_share"], migration=p["migration"], even=p["even"],
         lo=int(st["min_age"]), target_share=c(target_share),
-        employment_share=c(employment_share), insurable0=c(ins["salary"][0] / kin.series["wages"][0]),
+        employment_share=c(employment_share), insurable_real=c(ins["salary"] / kin.series["wages"][:, None, None]),
         rules=rules, scalars=scalars, provisions=c(provisions),
         gdp0=float(eco["gdp"]) if eco["gdp"] is not None else 0.0, active0=ins["active0"], inactive0=ins["inactive0"],
         balance_active0=ins["balance_active0"], balance_inactive0=ins["balance_inactive0"],
@@ -230,12 +232,14 @@ def pack(base) -> dict:
         exit_rate=ins["exit_rate"], retire_rate=ins["retire_rate"], invalidity_rate=ins["invalidity_rate"],
         reentry_rate=ins["reentry_rate"], credit_density=ins["credit_density"],
         contribution_density=ins["contribution_density"], early_age=ins["early_age"], normal_age=ins["normal_age"],
+        pension_normal_age=pen["normal_age"], flat_base=c(sch["flat_pension"].values, dtype=float),
+        bend_base=c(np.asarray(sch["bend_points"] or (), dtype=float)), bend_rates=ins["bend_rates"],
         accrual=ins["accrual"], refund_rate=ins["refund_rate"], refund_interest=ins["refund_interest"],
         refund_interest_is_return=refund_is_return, contribution_rate=fin["contribution_rate"],
         collection_rate=fin["collection_rate"], subsidy_benefits=fin["subsidy_benefits"],
         subsidy_wages=fin["subsidy_wages"], count0=pen["count0"], amount0=pen["amount0"],
         remarriage=pen["remarriage"], married=ins["married"], difference=ins["difference"], orphans=ins["orphans"],
-        orphan_age=ins["orphan_age"], shares=ins["shares"], funeral_base=float(sch["funeral_grant"]),
+        orphan_age=ins["orphan_age"], shares=ins["shares"], funeral_base=np.full(n_years, float(sch["funeral_grant"])),
         history=c(np.stack([past_rates(None if eco[k] is None else eco[k].values, np.nan, n_past)
                             for k in ("past_inflation", "past_real_wage_growth")])),
         inputs=inputs)

@@ -50,12 +50,12 @@ class Valuation:
     source: dict | None = None
 
     def __init__(self, settings: dict, scheme: dict, economy: dict, demography: dict, behaviour: dict,
-                 initial: dict, floor: dict | None = None, name: str = "valuation"):
+                 initial: dict, floor: dict | None = None, name: str = "valuation", _reuse=None):
         self.name = name
         self.raw = {"settings": dict(settings), "scheme": dict(scheme), "economy": dict(economy),
                     "demography": dict(demography), "behaviour": dict(behaviour), "initial": dict(initial),
                     "floor": dict(floor or {})}
-        self.inputs = Inputs(**self.raw)
+        self.inputs = Inputs(**self.raw, reuse=_reuse)
 
     @classmethod
     def demo(cls) -> "Valuation":
@@ -92,7 +92,8 @@ class Valuation:
                 raise InputError(f"replace(): {group}={values!r:.60} is not a mapping of field names to values; "
                                  f"expected e.g. {group}={{'{next(iter(FIELDS[group]))}': ...}}.")
             raw[group].update(values)
-        return Valuation(**raw, name=self.name)
+        changed = {f"{group}.{key}" for group, values in groups.items() for key in (values or {})}
+        return Valuation(**raw, name=self.name, _reuse=(self.inputs, changed))
 
     def roll_forward(self, years: int, horizon: int | None = None) -> "Valuation":
         """The valuation at 1 January t0 + ``years`` with the same assumptions, its initial state the projection's
@@ -111,20 +112,46 @@ class Valuation:
         runs one year more, every year-dependent assumption held at its last value, and the results are
         those of the horizon (the extra year changes none of them: every year's flows depend only on the
         assumptions of that year and the years before it)."""
-        if engine not in ("kernel", "reference"):
-            raise ValueError(f"engine '{engine}' is not an engine; expected 'kernel' or 'reference'")
         settings = self.inputs.settings
+        _check_engine(engine)
         if not self.inputs.has_scheme:
             projection = floor.national_projection(self.inputs, engine)
             data, horizons = floor.floor_summary(projection, settings["gap_horizons"])
             return Results(projection, xr.Dataset(data, coords={"horizon": horizons}, attrs={
                 "valuation_year": projection.attrs["valuation_year"], "horizon": projection.attrs["horizon"]}))
+        projection, following, inputs, kin = self._project(engine)
+        lo = settings["min_age"]
+        parts = None
+        if settings["balance_sheet"] == "yes":
+            parts = {"open": projection}
+            for mode in ("closed", "accrued", "pensioners"):
+                # the closed groups run off past the horizon (the actuarial balance's extra year is part of it)
+                parts[mode] = cash_flows(inputs, run_kernels(kin, lo, engine, mode))
+        floor_summary = floor.floor_summary(projection, settings["gap_horizons"])[0] if inputs.has_floor else None
+        return Results(projection, indicators.summary(projection, settings, parts, following, floor_summary))
+
+    def project(self, engine: str = "kernel") -> tuple[xr.Dataset, xr.Dataset | None]:
+        """The yearly projection over the horizon without the summary, and the projection of the year after
+        the horizon when the actuarial balance needs it (else None)."""
+        projection, following, _, _ = self._project(engine)
+        return projection, following
+
+    def solve(self, lever: str, target, start: int | None = None, until: int | None = None):
+        """The value of a reform ``lever`` that meets a financing ``target`` (e.g. ``solve("contribution_rate",
+        "reserve_ratio>=1", start=2030, until=2080)``): a :class:`actuary.solve.Solution` with the value, the
+        solved Valuation, the runs it took and the binding year (see :mod:`actuary.solve`)."""
+        from .solve import solve
+
+        return solve(self, lever, target, start, until)
+
+    def _project(self, engine: str):
+        _check_engine(engine)
+        settings = self.inputs.settings
         horizon = settings["horizon"]
         extra = 1 if settings["actuarial_balance_period"] >= horizon else 0
         inputs = held_past_horizon(self.inputs, extra) if extra else self.inputs
         kin = build_kernel_inputs(inputs)
-        lo = settings["min_age"]
-        out = run_kernels(kin, lo, engine)
+        out = run_kernels(kin, settings["min_age"], engine)
         extend = None
         if inputs.has_floor:
             pensions = {"count": out["pensioner_count"], "amount": out["pensioner_amount"]}
@@ -136,14 +163,12 @@ class Valuation:
             following = projection.isel(year=slice(horizon, None))
             projection = projection.isel(year=slice(0, horizon))
             projection.attrs = dict(projection.attrs, horizon=horizon)
-        parts = None
-        if settings["balance_sheet"] == "yes":
-            parts = {"open": projection}
-            for mode in ("closed", "accrued", "pensioners"):
-                # the closed groups run off past the horizon (the actuarial balance's extra year is part of it)
-                parts[mode] = cash_flows(inputs, run_kernels(kin, lo, engine, mode))
-        floor_summary = floor.floor_summary(projection, settings["gap_horizons"])[0] if inputs.has_floor else None
-        return Results(projection, indicators.summary(projection, settings, parts, following, floor_summary))
+        return projection, following, inputs, kin
+
+
+def _check_engine(engine: str) -> None:
+    if engine not in ("kernel", "reference"):
+        raise ValueError(f"engine '{engine}' is not an engine; expected 'kernel' or 'reference'")
 
 
 @lru_cache(maxsize=4)

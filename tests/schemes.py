@@ -8,6 +8,7 @@ import xarray as xr
 from hypothesis import strategies as st
 
 from actuary import Valuation, accrual_schedule
+from actuary.inputs import phase_in
 
 SEXES = ["male", "female"]
 
@@ -126,6 +127,7 @@ def random_scheme(seed: int, horizon: int = 12, max_age: int = 50, max_service: 
                    average_pension=_da(amounts, benefit=["old_age", "invalidity", "widow", "orphan"], sex=SEXES,
                                        age=pop_ages),
                    reserve=rng.uniform(0, 1e9))
+    _reform_options(rng, scheme, years, min_age, max_ret)
     if not national:  # scheme-only: no national population, participation, coverage or GDP
         settings["national_population"] = "no"
         del settings["migration_timing"]
@@ -137,6 +139,45 @@ def random_scheme(seed: int, horizon: int = 12, max_age: int = 50, max_service: 
             del behaviour[key]
     return dict(settings=settings, scheme=scheme, economy=economy, demography=demography, behaviour=behaviour,
                 initial=initial)
+
+
+def _reform_options(rng, scheme, years, min_age, max_ret):
+    """The reform laboratory's options, each switched on at random: provisions changing in a random year,
+    retirement ages by cohort (fractional: a phase-in by months), a progressive formula with bend points,
+    a flat-rate pension and the minimum-pension top-up paid by the state."""
+    change = int(rng.integers(1, years.size))
+
+    def stepped(before, after):
+        return _da(np.where(years < years[change], before, after), year=years)
+
+    for key in ("vesting_years", "reference_earnings_years", "ceiling_multiple", "floor_multiple",
+                "early_retirement_reduction", "late_retirement_increment", "minimum_pension", "maximum_pension",
+                "indexation_price_weight", "indexation_wage_weight", "invalidity_vesting_years"):
+        if rng.uniform() < 0.5:
+            value = scheme[key]
+            other = {"vesting_years": float(rng.integers(0, 8)), "reference_earnings_years": int(rng.integers(0, 6)),
+                     "invalidity_vesting_years": float(rng.integers(0, 6)),
+                     "ceiling_multiple": rng.uniform(1.5, 4), "floor_multiple": rng.uniform(0, 0.5)}.get(
+                key, value * rng.uniform(0.5, 1.5))
+            scheme[key] = stepped(value, other)
+    if rng.uniform() < 0.5:  # ages by cohort, rising by whole months per cohort
+        start = float(rng.integers(max_ret - 8, max_ret - 3))
+        first = int(years[0] - start + rng.integers(-5, 5))
+        normal = phase_in(start, first, float(rng.integers(1, 7)), float(max_ret))
+        del scheme["normal_retirement_age"], scheme["early_retirement_age"]
+        scheme["normal_retirement_age_by_cohort"] = normal
+        if rng.uniform() < 0.5:
+            scheme["early_retirement_age_by_cohort"] = np.maximum(normal - float(rng.integers(0, 4)), min_age + 1)
+    if rng.uniform() < 0.5:
+        bends = np.sort(rng.uniform(5000, 60000, int(rng.integers(1, 3))))
+        scheme.update(bend_points=tuple(bends), bend_point_rates=tuple(rng.uniform(0.1, 1.2, bends.size + 1)),
+                      bend_point_indexation=str(rng.choice(["prices", "wages", "pensions", "none"])))
+    if rng.uniform() < 0.5:
+        scheme.update(flat_pension=rng.uniform(0, 6000), flat_pension_service=float(rng.integers(0, 30)),
+                      flat_pension_indexation=str(rng.choice(["prices", "wages", "pensions", "none"])))
+    if rng.uniform() < 0.5:
+        scheme["minimum_pension_financing"] = "state"
+        scheme["minimum_pension"] = scheme["minimum_pension"] * 3   # binds more often
 
 
 def _accrual_by_year(rng, years, max_service):

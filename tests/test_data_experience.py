@@ -94,7 +94,7 @@ def test_experience_recovers_the_generating_assumptions(experience, member_case)
     inputs = member_case.inputs
     sch, eco = inputs.scheme, inputs.economy
     growth = (1 + eco["inflation"].values[0]) * (1 + eco["real_wage_growth"].values[0])
-    floor, ceiling = sch["floor_multiple"] * eco["average_wage"], sch["ceiling_multiple"] * eco["average_wage"]
+    floor, ceiling = (float(sch[k].values[0]) * eco["average_wage"] for k in ("floor_multiple", "ceiling_multiple"))
     scale = inputs.behaviour["salary_scale"]
     for _, row in result.salary.sample(6, random_state=1).iterrows():
         first = int(row["band"].split("-")[0])

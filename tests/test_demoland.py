@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from actuary import Valuation
-from actuary.inputs import FIELDS
+from actuary.inputs import FIELDS, PROVISIONS_BY_YEAR
 
 
 SCHEMA_YEAR = ["insurable_wage_bill", "contributions", "benefit_expenditure", "grants", "admin_expenses",
@@ -77,7 +77,7 @@ def test_features_bind_in_demoland(results):
 
 
 SCALARS = [(group, name) for group in ("scheme", "economy") for name, field in FIELDS[group].items()
-           if not field.dims and field.kind not in ("choice",)]
+           if (not field.dims or name in PROVISIONS_BY_YEAR) and field.kind not in ("choice",)]
 
 
 def _perturbed(name, field, value):
@@ -108,6 +108,8 @@ def test_every_scalar_provision_changes_the_projection(demo, results, group, nam
     raw = {g: dict(v) for g, v in demo.raw.items()}
     field = FIELDS[group][name]
     value = getattr(demo.inputs, group)[name]
+    if name in PROVISIONS_BY_YEAR:  # constant in Demoland
+        value = float(value.values[0])
     base = results.projection
     if name == "grant_multiple":  # Demoland refunds contributions: switch to the multiple-of-earnings grant
         del raw["scheme"]["refund_contribution_rate"]
@@ -117,6 +119,10 @@ def test_every_scalar_provision_changes_the_projection(demo, results, group, nam
         raw["scheme"]["exit_benefit"] = "refund"
         base = Valuation(**raw).run().projection
         value = 10.0
+    if name == "flat_pension_service":  # prorates a flat-rate pension: give Demoland one
+        raw["scheme"]["flat_pension"] = 2000.0
+        base = Valuation(**raw).run().projection
+        value = 40.0
     raw[group][name] = _perturbed(name, field, value)
     changed = Valuation(**raw).run().projection
     difference = max(float(np.nanmax(np.abs(changed[v] - base[v]))) for v in

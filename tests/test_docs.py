@@ -52,8 +52,9 @@ def test_readme_links_the_documentation():
     assert "docs/methodology.md" in links and "docs/workbook.md" in links
 
 
-def test_every_results_variable_has_a_label_in_words():
-    results = Valuation.demo().run()
+@pytest.mark.parametrize("scheme", [{}, {"minimum_pension": 20000.0, "minimum_pension_financing": "state"}])
+def test_every_results_variable_has_a_label_in_words(scheme):
+    results = Valuation.demo().replace(scheme=scheme).run()
     for name in results.projection.data_vars:
         assert name in presentation.VARIABLES, f"add a line for '{name}' to VARIABLES in actuary/io/presentation.py"
     for name in results.summary.data_vars:

@@ -368,7 +368,7 @@ def test_floor_costing_alone_refuses_scheme_inputs(demo, change, pattern):
     ([old_age("=SUM(A1)")], {}, r"benefit name '=SUM\(A1\)' is not allowed"),
     ([old_age("x"), old_age("x")], {}, r"benefit 'x' is named twice"),
     ([old_age("x")], {"economy": {"government_expenditure_pct_gdp": 0.4}},
-     r"'economy.government_expenditure_pct_gdp' at year=2020: value 0.4 is outside \(1, 100\]"),
+     r"'economy.government_expenditure_pct_gdp': value 0.4 is outside \(1, 100\]"),   # one value for every year
     ([old_age("x")], {"floor": {"admin_share": {"y": 0.1}}}, r"benefit 'y' is not a benefit of the floor"),
 ])
 def test_bad_floor_inputs_name_the_field_and_benefit(demo, rows, extra, pattern):

@@ -21,7 +21,11 @@ def case():
     return load_workbook(CASE)
 
 
-def test_batch_paths_carry_the_floor_of_a_full_valuation(case):
+@pytest.mark.parametrize("state_top_up", [False, True])
+def test_batch_paths_carry_the_floor_of_a_full_valuation(case, state_top_up):
+    """(With the minimum pension raised and paid by the state, the fiscal cost carries its top-up.)"""
+    if state_top_up:
+        case = case.replace(scheme={"minimum_pension": 20000.0, "minimum_pension_financing": "state"})
     params = StochasticParameters(wage_volatility=0.02, mortality_volatility=0.004, fertility_volatility=0.1)
     packed = pack(case)
     names = indicator_names(packed)

@@ -10,7 +10,7 @@ from .schemes import schemes, valuation
 
 SETTINGS = settings(max_examples=25, deadline=None)
 CASH_FLOWS = ("insurable_wage_bill", "contributions", "state_subsidy", "benefit_expenditure", "grants",
-              "admin_expenses", "total_expenditure", "investment_income", "reserve", "gdp")
+              "admin_expenses", "total_expenditure", "investment_income", "reserve", "gdp", "minimum_pension_top_up")
 RATIOS = ("paygo_cost_rate", "reserve_ratio", "trust_fund_ratio", "replacement_rate", "benefit_ratio",
           "system_dependency_ratio", "system_dependency_ratio_stock", "expenditure_pct_gdp")
 
@@ -92,7 +92,11 @@ def test_survivors_arise_only_from_deaths_that_carry_them_and_respect_the_limits
 def test_reserve_identity_and_paygo(groups):
     p = valuation(groups).run().projection
     start = np.concatenate([[float(p.reserve_at_valuation)], p.reserve.values[:-1]])
-    _close(p.reserve - start, p.contributions + p.state_subsidy + p.investment_income - p.total_expenditure, 1e-12)
+    top_up = p.minimum_pension_top_up if "minimum_pension_top_up" in p else 0.0   # the state's, income
+    _close(p.reserve - start, p.contributions + p.state_subsidy + top_up + p.investment_income - p.total_expenditure,
+           1e-12)
+    _close(p.benefit_expenditure, (p.scheme_financed_benefits + top_up) if "minimum_pension_top_up" in p
+           else p.benefit_expenditure, 1e-14)
     _close(p.paygo_cost_rate, p.total_expenditure / p.insurable_wage_bill, 1e-14)
     _close(p.total_expenditure, p.benefit_expenditure + p.grants + p.admin_expenses, 1e-14)
     _close(p.benefit_expenditure, p.benefit_expenditure_by_benefit.sum("benefit"), 1e-14)
@@ -102,7 +106,8 @@ def test_reserve_identity_and_paygo(groups):
 @SETTINGS
 @given(schemes())
 def test_zero_contributions_reserve_falls_by_discounted_expenditure(groups):
-    groups["scheme"].update(contribution_rate=0.0, subsidy_share_of_benefits=0.0, subsidy_share_of_wages=0.0)
+    groups["scheme"].update(contribution_rate=0.0, subsidy_share_of_benefits=0.0, subsidy_share_of_wages=0.0,
+                            minimum_pension_financing="scheme")
     p = valuation(groups).run().projection
     v_mid, v_end = discount_factors(p)
     _close(p.reserve.values * v_end,
@@ -113,7 +118,8 @@ def _scaled_groups(groups, k, fields):
     out = {g: dict(v) for g, v in groups.items()}
     for group, name in fields:
         if out[group].get(name) is not None:
-            out[group][name] = out[group][name] * k
+            value = out[group][name]
+            out[group][name] = tuple(v * k for v in value) if isinstance(value, tuple) else value * k
     return out
 
 
@@ -124,7 +130,7 @@ POPULATION_FIELDS = [("demography", "population"), ("demography", "net_migration
 MONEY_FIELDS = [("scheme", "minimum_pension"), ("scheme", "maximum_pension"), ("economy", "gdp"),
                 ("economy", "average_wage"), ("behaviour", "salary_scale"), ("initial", "average_pension"),
                 ("initial", "reserve"), ("scheme", "funeral_grant"), ("initial", "refund_balance"),
-                ("initial", "inactive_refund_balance")]
+                ("initial", "inactive_refund_balance"), ("scheme", "flat_pension"), ("scheme", "bend_points")]
 
 
 @SETTINGS

@@ -97,7 +97,8 @@ def salary_scale(earnings: pd.DataFrame, inputs) -> xr.DataArray:
     sch, eco = inputs.scheme, inputs.economy
     ages = inputs.coords["scheme_age"]
     average_wage = eco["average_wage"]
-    floor, ceiling = sch["floor_multiple"] * average_wage, sch["ceiling_multiple"] * average_wage
+    # the floor and ceiling of the valuation year (provisions by year)
+    floor, ceiling = (float(sch[k].values[0]) * average_wage for k in ("floor_multiple", "ceiling_multiple"))
     out = np.zeros((2, ages.size))
     for s, code in enumerate(("M", "F")):
         observed = earnings[(earnings["sex"] == code) & (earnings["earners"] > 0)]

@@ -192,8 +192,8 @@ class Parameters:
         return cls(valuation_date=valuation_date, min_age=st["min_age"], max_age=st["max_age"],
                    early_retirement_age={"M": float(era.sel(sex="male")), "F": float(era.sel(sex="female"))},
                    orphan_age_limit=int(sch["orphan_age_limit"]),
-                   ceiling=sch["ceiling_multiple"] * eco["average_wage"] * level,
-                   maximum_pension=float(sch["maximum_pension"]), credit_density=density[["sex", "age", "density"]],
+                   ceiling=float(sch["ceiling_multiple"].values[later]) * eco["average_wage"] * level,
+                   maximum_pension=float(sch["maximum_pension"].values[later]), credit_density=density[["sex", "age", "density"]],
                    contribution_rate=float(sch["contribution_rate"].values[later]),
                    collection_rate=float(sch["collection_rate"].values[later]),
                    outlier_factor=outlier_factor, max_excluded=max_excluded, weight=weight)

@@ -42,6 +42,7 @@ import xarray as xr
 from ..validation import SEXES, InputError
 from . import checks as rules
 from .graduation import binomial_interval, graduate, normal_interval
+from ..io.safety import stem_name
 from .intake import check_and_aggregate, connection
 from .sources import Source
 
@@ -103,8 +104,8 @@ def _outcomes(con, inputs, v1: dt.date, v2: dt.date) -> pd.DataFrame:
                a.annualised AS pay1, b.status AS status2, b.months AS months2, b.annualised AS pay2, w.benefit AS award
         FROM i1 a LEFT JOIN (SELECT DISTINCT ON (id) * FROM i2) b USING (id) LEFT JOIN awards w USING (id))
     SELECT *,
-        k >= {float(sch['vesting_years'])} AS vested,
-        k >= {float(sch['invalidity_vesting_years'])} AS inv_vested,
+        k >= {float(sch['vesting_years'].values[0])} AS vested,
+        k >= {float(sch['invalidity_vesting_years'].values[0])} AS inv_vested,
         age + 1 >= {st['max_retirement_age']} AS forced,
         age + 1 >= {_by_sex(era)} AS early,
         age + 1 >= {_by_sex(nra)} AS normal,
@@ -384,6 +385,6 @@ def run_experience(workbook: Path, members: tuple[Source, Source], pensioners: t
             con.register(f"i{k}", tables[k]["insured"])
             con.register(f"p{k}", tables[k]["pensioners"])
         result = analyse(con, inputs, valuation_date, second_date, level)
-    path = Path(out) / f"{workbook.stem}-experience.xlsx"
+    path = Path(out) / f"{stem_name(workbook)}-experience.xlsx"
     write_experience_workbook(path, result, inputs, [("valuation workbook", str(workbook))] + summaries)
     return result, path

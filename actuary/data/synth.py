@@ -93,17 +93,18 @@ class _Case:
         self.kin = build_kernel_inputs(inputs)
         self.growth = float(self.kin.series["wage_growth"][0])
         aw = eco["average_wage"]
-        self.floor, self.ceiling = sch["floor_multiple"] * aw, sch["ceiling_multiple"] * aw
+        # provisions of the valuation year (they may change by year)
+        self.floor, self.ceiling = (float(sch[k].values[0]) * aw for k in ("floor_multiple", "ceiling_multiple"))
         self.cv = sch["earnings_cv"]
         self.scale = beh["salary_scale"].values                    # (sex, scheme age)
         self.density = beh["contribution_density"].values[0]       # (sex, scheme age)
         self.credit = beh["credit_density"].values[0]
         self.era = sch["early_retirement_age"].values[0]           # (sex,)
         self.nra = sch["normal_retirement_age"].values[0]
-        self.vesting = sch["vesting_years"]
-        self.invalidity_vesting = sch["invalidity_vesting_years"]
+        self.vesting = float(sch["vesting_years"].values[0])
+        self.invalidity_vesting = float(sch["invalidity_vesting_years"].values[0])
         self.orphan_limit = sch["orphan_age_limit"]
-        self.maximum_pension = sch["maximum_pension"]
+        self.maximum_pension = float(sch["maximum_pension"].values[0])
 
     def scale_at(self, sex, age) -> np.ndarray:
         return self.scale[sex, np.clip(age - self.lo, 0, self.scale.shape[1] - 1)]
@@ -292,8 +293,10 @@ def _second_year(rng, case: _Case, insured: pd.DataFrame, pensioners: pd.DataFra
     reference = s["reference"][0][sex, a]
     minimum, maximum = s["minimum"][0], s["maximum"][0]
     sch = case.inputs.scheme
-    adjustment = np.where(reached < nra, np.maximum(1 - sch["early_retirement_reduction"] * (nra - reached), 0.0),
-                          1 + sch["late_retirement_increment"] * (reached - nra))
+    reduction, increment = (float(sch[k].values[0]) for k in ("early_retirement_reduction",
+                                                              "late_retirement_increment"))
+    adjustment = np.where(reached < nra, np.maximum(1 - reduction * (nra - reached), 0.0),
+                          1 + increment * (reached - nra))
     # service credited at the award: the exact service at 1 January plus the half year worked before a
     # mid-year award (at the credit density), as the engine credits it; inactive members worked none
     at_award = service + np.where(active, 0.5 * credit, 0.0)

@@ -106,6 +106,8 @@ VARIABLES: dict[str, Variable] = {
     "total_income": Variable("Total income", "money", FINANCE),
     "benefit_expenditure_by_benefit": Variable("{} pensions paid", "money", FINANCE, by="benefit"),
     "benefit_expenditure": Variable("Pensions paid, all benefits", "money", FINANCE),
+    "scheme_financed_benefits": Variable("Pensions paid by the scheme, without the state's minimum-pension top-up",
+                                         "money", FINANCE),
     "withdrawal_grants": Variable("Withdrawal grants", "money", FINANCE),
     "exit_refunds": Variable("Refunds of contributions to leavers", "money", FINANCE),
     "funeral_grants": Variable("Funeral grants", "money", FINANCE),
@@ -204,6 +206,7 @@ SUMMARY: dict[str, Variable] = {
     "asset_contributions_current_insured": Variable("Contributions of current insured", "money", "Balance sheet"),
     "asset_contributions_future_entrants": Variable("Contributions of future entrants", "money", "Balance sheet"),
     "asset_state_subsidy": Variable("State subsidy", "money", "Balance sheet"),
+    "asset_minimum_pension_top_up": Variable("Minimum-pension top-up paid by the state", "money", "Balance sheet"),
     "total_assets": Variable("Total assets", "money", "Balance sheet"),
     "balance": Variable("Balance: assets - liabilities", "money", "Balance sheet"),
     "accrued_liability": Variable("Accrued liability: closed group, valuation date", "money", "Balance sheet"),
@@ -547,6 +550,34 @@ def schedule_text(values, years, kind_text) -> str:
     return ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
+def age_text(age: float) -> str:
+    """An age in years and whole months: 65, 65 years 3 months."""
+    months = int(round(age * 12))
+    years, extra = divmod(months, 12)
+    return f"{years}" if not extra else f"{years} years {extra} month{'s' if extra > 1 else ''}"
+
+
+def cohort_text(ages, cohorts) -> str:
+    """Retirement ages by year of birth in words: "60 for cohorts born up to 1965, rising to 65 for those
+    born from 2025 (60 years 1 month for 1966, ...)" for a phase-in; each step listed when there are few."""
+    ages, cohorts = np.asarray(ages, dtype=float), np.asarray(cohorts)
+    starts = [0] + [i for i in range(1, ages.size) if ages[i] != ages[i - 1]]
+    if len(starts) == 1:
+        return f"{age_text(ages[0])} for every cohort"
+    first, last = starts[1], starts[-1]
+    head = f"{age_text(ages[0])} for cohorts born up to {cohorts[first] - 1}"
+    tail = f"{age_text(ages[last])} for those born from {cohorts[last]}"
+    if len(starts) <= 4:
+        middle = [f"{age_text(ages[i])} for those born in {cohorts[i]}" +
+                  (f"-{cohorts[j] - 1}" if cohorts[j] - 1 > cohorts[i] else "")
+                  for i, j in zip(starts[1:-1], starts[2:])]
+        return ", ".join([head, *middle]) + " and " + tail
+    steps = np.diff(ages[starts])
+    way = "rising" if np.all(steps > 0) else "falling" if np.all(steps < 0) else "changing"
+    return (f"{head}, {way} cohort by cohort to {tail} ({age_text(ages[first])} for those born in "
+            f"{cohorts[first]}; year by year in the workbook's sheet 'Retirement ages by cohort')")
+
+
 def accrual_text(accrual) -> str:
     """Piecewise-linear accrual by service in words, from its breakpoints."""
     values = np.asarray(accrual, dtype=float)
@@ -604,7 +635,8 @@ def provisions(inputs, groups=("settings", "scheme", "economy")) -> list[tuple[s
                 continue
             suffix = _suffix(field)
             if hasattr(value, "dims"):
-                fmt = _percent if field_kind(field) == "percent" else (lambda v: f"{v:g}")
+                fmt = {"percent": _percent, "multiple": lambda v: value_text(field, v)}.get(field_kind(field),
+                                                                                          lambda v: f"{v:g}")
                 if value.dims == ("year",):
                     text = schedule_text(value.values, years, fmt)
                 elif value.dims == ("year", "sex"):
@@ -613,6 +645,10 @@ def provisions(inputs, groups=("settings", "scheme", "economy")) -> list[tuple[s
                     suffix = ""
                 elif value.dims == ("service",):
                     text, suffix = accrual_text(value.values), ""
+                elif value.dims == ("cohort", "sex"):
+                    text = "; ".join(f"{SEX_LABELS[s]}: {cohort_text(value.sel(sex=s).values, value.cohort.values)}"
+                                     for s in value.sex.values)
+                    suffix = ""
                 else:
                     continue
                 if suffix:

@@ -491,7 +491,7 @@ def _field_format(field, by_age: bool = False) -> tuple[str, str]:
 def assumption_columns(valuation, p) -> list[pres.Column]:
     """Every year-dependent input as yearly columns (one per sex for inputs by sex; totals for net
     migration and the total fertility rate for inputs by age), then the series derived from them."""
-    from ..inputs import FIELDS
+    from ..inputs import FIELDS, PROVISIONS_BY_YEAR
 
     inputs = valuation.inputs
     out = []
@@ -500,6 +500,8 @@ def assumption_columns(valuation, p) -> list[pres.Column]:
             value = getattr(inputs, group).get(name)
             if not hasattr(value, "dims") or "year" not in value.dims or not pres._applies(name, inputs):
                 continue
+            if name in PROVISIONS_BY_YEAR and bool(np.all(value.values == value.values[0])):
+                continue   # a provision that could change by year but does not: in the Provisions sheet
             fmt, unit = _field_format(field)
             label = pres.field_label(name)
             if value.dims == ("year",):

@@ -41,7 +41,8 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from ..inputs import BENEFITS, FB, FIELDS, NATIONAL_REQUIRED, REQUIRED, Field, without_scheme
+from ..inputs import (BENEFITS, FB, FIELDS, LIST_DIMS, NATIONAL_REQUIRED, PROVISIONS_BY_YEAR, REQUIRED, Field,
+                      without_scheme)
 from .files import atomic_path
 from .safety import MAX_FILE_BYTES, check_container, text_cell, xml_refusal
 from ..validation import SEXES, InputError
@@ -51,7 +52,6 @@ HEADER_FONT = Font(bold=True)
 TITLE_FONT = Font(bold=True, size=12)
 FIRST_DATA_ROW = 4
 MAX_HISTORY_YEARS = 300   # rows of the Economic history sheet
-MAY_BE_ABSENT = ("Economic history",)   # sheets of optional inputs only, which older workbooks do not have
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,10 @@ TABLES = [
           "Normal and early retirement ages by year and sex"),
     Sheet("Economic history", ("past_year",), ("past_inflation", "past_real_wage_growth"),
           "Inflation and real wage growth of the years before the valuation year (the last row is the year before it)"),
+    Sheet("Retirement ages by cohort", ("cohort", "sex"),
+          ("normal_retirement_age_by_cohort", "early_retirement_age_by_cohort"),
+          "Retirement ages by year of birth, instead of by year (optional sheet): each listed cohort's age applies "
+          "to it and to later cohorts up to the next one listed; earlier cohorts take the first"),
     Sheet("Accrual", ("service",), ("accrual",),
           "Accrued pension as a share of reference earnings by credited service (the schedule in force each year)"),
     Sheet("Population", ("sex", "age"), ("population", "mortality"),
@@ -120,6 +124,11 @@ GROUP_OF: dict[str, str] = {}
 for _group, _fields in FIELDS.items():  # first group wins: the Floor sheet reads its min_age/max_age by group
     for _name in _fields:
         GROUP_OF.setdefault(_name, _group)
+# input sheets that may be absent (and '... by year'): sheets of optional inputs only
+OPTIONAL_INPUT_SHEETS = ("Retirement ages by cohort", "Economic history")
+# provisions that are usually constant: a value on the Scheme sheet, or a column of this sheet when they change
+PROVISIONS_SHEET = Sheet("Provisions by year", ("year",), PROVISIONS_BY_YEAR,
+                         "Scheme provisions that change from year to year (leave them out of the Scheme sheet)")
 
 
 def _by_year(sheet: Sheet) -> Sheet:
@@ -129,8 +138,11 @@ def _by_year(sheet: Sheet) -> Sheet:
 
 def layout() -> list[Sheet]:
     """Every sheet of the workbook, scalar sheets first."""
-    sheets = [Sheet(name, (), tuple(k for k, f in FIELDS[group].items() if not f.dims or group == "settings"),
+    sheets = [Sheet(name, (), tuple(k for k, f in FIELDS[group].items()
+                                    if not f.dims or group == "settings" or k in PROVISIONS_BY_YEAR
+                                    or f.dims[0] in LIST_DIMS),
                     f"{name}: one row per input") for group, name in SCALAR_SHEETS.items()]
+    sheets.append(PROVISIONS_SHEET)
     for table in TABLES:
         sheets.append(table)
         if not table.records and "year" not in table.index and any("year" in FIELDS[GROUP_OF[f]][f].dims for f in table.fields):
@@ -282,6 +294,8 @@ def write_workbook(valuation, path, blank: bool = False) -> None:
     row = 4
     values_by_name = {name: value for group in FIELDS if group != "floor"
                       for name, value in getattr(inputs, group).items()}
+    changing = {name: values_by_name[name] for name in PROVISIONS_BY_YEAR
+                if name in given and values_by_name[name] is not None and _varies_by_year(values_by_name[name])}
     for sheet in layout():
         if sheet.name in FLOOR_SHEETS:
             if sheet.records:
@@ -291,7 +305,11 @@ def write_workbook(valuation, path, blank: bool = False) -> None:
             sheet = _without_scheme(sheet)
             if not sheet.fields:
                 continue
-        if sheet.index:
+        if sheet.name == PROVISIONS_SHEET.name:
+            if not changing or blank:
+                continue
+            _write_table_sheet(wb.create_sheet(sheet.name), sheet, changing, coords, False)
+        elif sheet.index:
             columns, by_year = {}, {}
             for name in sheet.fields:
                 if name not in given or values_by_name.get(name) is None:
@@ -306,15 +324,20 @@ def write_workbook(valuation, path, blank: bool = False) -> None:
             if sheet.name.endswith(" by year"):
                 continue
             ws = wb.create_sheet(sheet.name)
-            _write_table_sheet(ws, sheet, {} if blank else columns, coords, sheet.name in SPARSE)
+            table_coords = coords
+            if "cohort" in sheet.index:
+                columns, table_coords = _cohort_columns(columns, coords)
+            _write_table_sheet(ws, sheet, {} if blank else columns, table_coords, sheet.name in SPARSE)
             if by_year:
                 extra = SHEETS[f"{sheet.name} by year"]
                 extra = _without_scheme(extra) if alone else extra
                 _write_table_sheet(wb.create_sheet(extra.name), extra, by_year, coords, False)
         else:
             group = next(g for g, n in SCALAR_SHEETS.items() if n == sheet.name)
-            _write_scalar_sheet(wb.create_sheet(sheet.name), sheet, getattr(inputs, group) if group != "settings"
-                                else inputs.settings, given)
+            values = getattr(inputs, group) if group != "settings" else inputs.settings
+            values = {k: v.values.flat[0].item() if isinstance(v, xr.DataArray) else v for k, v in values.items()
+                      if k not in changing}
+            _write_scalar_sheet(wb.create_sheet(sheet.name), sheet, values, given - set(changing))
         contents.cell(row=row, column=1, value=sheet.name)
         contents.cell(row=row, column=2, value=sheet.description)
         row += 1
@@ -326,6 +349,15 @@ def write_workbook(valuation, path, blank: bool = False) -> None:
     _atomic_save(wb, Path(path))
 
 
+def _cohort_columns(columns: dict, coords: dict) -> tuple[dict, dict]:
+    """The by-cohort tables on the union of their cohorts (each table's step rule evaluated there)."""
+    from ..inputs import cohort_ages
+
+    labels = sorted({int(c) for da in columns.values() for c in da["cohort"].values})
+    cohorts = np.asarray(labels, dtype=int)
+    out = {name: xr.DataArray(cohort_ages(da, cohorts), dims=("cohort", "sex"),
+                              coords={"cohort": cohorts, "sex": list(SEXES)}) for name, da in columns.items()}
+    return out, dict(coords, cohort=cohorts)
 def _without_scheme(sheet: Sheet) -> Sheet:
     """The sheet with only the inputs a floor costing alone has."""
     return replace(sheet, fields=tuple(f for f in sheet.fields if without_scheme(GROUP_OF[f], f)))
@@ -542,7 +574,16 @@ def _scalar_value(cells: _Cells, row: int, name: str, field: Field):
         return str(value).strip()
     if isinstance(value, str) and value.strip().lower() == "none" and _unbounded(field):
         return field.default
-    if field.dims:  # gap_horizons: a list of whole numbers
+    listed = bool(field.dims) and field.dims[0] in LIST_DIMS
+    if listed and field.kind != "int":  # a list of numbers: bend points, their rates
+        parts = [p.strip() for p in str(value).split(",") if p.strip()]
+        try:
+            if isinstance(value, bool) or not parts or len(parts) > 100:
+                raise ValueError
+            return tuple(float(p) for p in parts)
+        except ValueError:
+            _fail(cells.name, row, 2, f"value '{value}' is not a list of numbers (e.g. 12000, 70000).")
+    if listed:  # gap_horizons: a list of whole numbers
         parts = [p.strip() for p in str(value).split(",") if p.strip()]
         if isinstance(value, bool) or not parts or not all(re.fullmatch(r"\d{1,4}", p) for p in parts):
             _fail(cells.name, row, 2, f"value '{value}' is not a list of whole numbers (e.g. 10, 25, 50, 75).")
@@ -585,7 +626,7 @@ def _read_scalars(cells: _Cells, sheet: Sheet, locations: dict) -> dict:
 def _coordinate_limits(settings: dict, labels=()) -> dict:
     t0, horizon = settings["valuation_year"], settings["horizon"]
     return {"year": horizon, "past_year": MAX_HISTORY_YEARS, "sex": 2, "service": settings["max_service"] + 1,
-            "benefit": len(BENEFITS), FB: len(labels),
+            "benefit": len(BENEFITS), FB: len(labels), "cohort": 1000,
             "scheme_age": settings["max_age"] - settings["min_age"] + 1, "population_age": settings["max_age"] + 1,
             "t0": t0}
 
@@ -692,7 +733,7 @@ def _read_table(cells: _Cells, sheet: Sheet, settings: dict, locations: dict, la
 def _check_order(cells: _Cells, sheet: Sheet, keys):
     """Whole-number index columns (year, age, service) must increase by one within each group of the
     other index columns: no gaps, nothing out of order."""
-    numeric = [i for i, d in enumerate(sheet.index) if d in ("year", "past_year", "age", "service")]
+    numeric = [i for i, d in enumerate(sheet.index) if d in ("year", "past_year", "age", "service", "cohort")]
     if not numeric:
         return
     last = numeric[-1]
@@ -708,7 +749,7 @@ def _check_order(cells: _Cells, sheet: Sheet, keys):
                 if value <= before and not check_gaps:
                     _fail(cells.name, row, last + 1, f"{dim} {value} after {dim} {before} is out of order; {dim}s "
                                                      "must increase down the table.")
-                if check_gaps and value != before + 1 and not sparse:
+                if check_gaps and value != before + 1 and not sparse and dim != "cohort":
                     _fail(cells.name, row, last + 1, f"{dim} {value} after {dim} {before} leaves a gap; {dim}s "
                                                      "must be consecutive.")
             previous[group] = value
@@ -743,8 +784,8 @@ def _locate(error: InputError, locations: dict) -> InputError:
 
 
 NOTES_PREFIX = "Notes"                              # the user's own sheets: accepted and ignored
-OPTIONAL_SHEETS = ("Scenarios", "Stochastic",     # read by the sensitivity and stochastic commands
-                   "Analysis of change")           # and by the change command
+OPTIONAL_SHEETS = ("Scenarios", "Stochastic", "Reforms",  # read by the sensitivity, stochastic, compare commands
+                   "Analysis of change")                    # and by the change command
 
 
 class WorkbookReader:
@@ -851,8 +892,8 @@ def load_workbook(path):
 def _expected_sheets(alone: bool) -> list[str]:
     """The sheets a workbook must have (the floor sheets are optional; a floor costing alone needs only
     its own sheets and Floor)."""
-    sheets = [s for s in layout()
-              if not s.name.endswith(" by year") and s.name not in FLOOR_SHEETS and s.name not in MAY_BE_ABSENT]
+    sheets = [s for s in layout() if not s.name.endswith(" by year") and s.name not in FLOOR_SHEETS
+              and s.name not in OPTIONAL_INPUT_SHEETS]
     if alone:
         sheets = [s for s in sheets if _without_scheme(s).fields] + [SHEETS["Floor"]]
     return [CONTENTS] + [s.name for s in sheets]

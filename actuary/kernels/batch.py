@@ -81,11 +81,12 @@ def survival_from_q(q, survival, lx, Lx):
 def simulate_paths(inflation, real_wage, productivity, nominal_return, improvement_shift, fertility_factor,
                    # base, shared by all paths
                    base, q_base, improvement, fertility, male_share, migration, even, lo, target_share,
-                   employment_share, insurable0, rules, scalars, provisions, gdp0,
+                   employment_share, insurable_real, rules, scalars, provisions, gdp0,
                    active0, inactive0, balance_active0, balance_inactive0, service_active0, service_inactive0,
                    units_active0, units_inactive0, entrants_in, residual_method,
                    active_factor, pension_factors, exit_rate, retire_rate, invalidity_rate, reentry_rate,
-                   credit_density, contribution_density, early_age, normal_age, accrual, refund_rate,
+                   credit_density, contribution_density, early_age, normal_age, pension_normal_age, accrual,
+                   flat_base, bend_base, bend_rates, refund_rate,
                    refund_interest, refund_interest_is_return, contribution_rate, collection_rate, subsidy_benefits,
                    subsidy_wages, count0, amount0, remarriage, married, difference, orphans, orphan_age, shares,
                    funeral_base, history, floor_eligible, floor_take_up, floor_rules, floor_tested, poverty_line,
@@ -96,11 +97,19 @@ def simulate_paths(inflation, real_wage, productivity, nominal_return, improveme
     fresh set per path costs page faults, doubly so under allocators tuned to return memory eagerly,
     as on Dask workers).
 
-    ``provisions[k, year]``: the insured kernel's provisions by year (vesting, invalidity vesting,
-    invalidity future-service fraction, early-retirement reduction, late-retirement increment, grant
-    multiple, exit vesting). ``history[0 | 1, j]``: inflation and real wage growth of the year t0 - 1 - j
-    (the economic history, see :func:`actuary.series.past_rates`), NaN where the path's own t0 rate is held
-    (no history given). Without a national population (``scalars`` national 0) the population
+    ``provisions[k, year]``: the provisions by year (vesting, invalidity vesting, invalidity
+    future-service fraction, early-retirement reduction, late-retirement increment, grant multiple,
+    exit vesting, indexation price weight, indexation wage weight, reference-earnings years, minimum
+    and maximum pensions in money of t0). ``insurable_real[year, sex, age]``: insurable earnings
+    divided by the wage index (the ceiling and floor are multiples of the average wage, so this is the
+    same on every path). ``normal_age``/``early_age[year, sex, insured age]`` and
+    ``pension_normal_age[year, sex, full age]``: retirement ages by cell. ``flat_base[year]`` and
+    ``bend_base[i]``: the flat-rate pension and the bend points in money of t0, indexed on each path by
+    ``rules[4]`` and ``rules[5]``; with ``scalars`` state top-up 1, the minimum-pension top-ups are paid
+    by the state (a second pensions run, as in :func:`actuary.projection.minimum_top_up_in_payment`).
+    ``history[0 | 1, j]``: inflation and real wage growth of the year t0 - 1 - j (the economic history, see
+    :func:`actuary.series.past_rates`), NaN where the path's own t0 rate is held (no history given). Without
+    a national population (``scalars`` national 0) the population
     arrays are not used and GDP, expenditure % GDP and the demographic dependency ratio are 0 (the
     caller drops them)."""
     n_paths = inflation.shape[0]
@@ -108,14 +117,16 @@ def simulate_paths(inflation, real_wage, productivity, nominal_return, improveme
     n_full = q_base.shape[1]
     n_ages = active0.shape[1]
     n_benefits = count0.shape[0]
-    (price_weight, wage_weight, floor, cap, lag, ref_years, minimum0, maximum0, max_retirement_age, admin_b, admin_c,
-     reserve0, refund, convert, exit_benefit, national, payable) = (
-        scalars[0], scalars[1], scalars[2], scalars[3], int(scalars[4]), int(scalars[5]), scalars[6], scalars[7],
-        scalars[8], scalars[9], scalars[10], scalars[11], scalars[12] > 0, scalars[13] > 0, int(scalars[14]),
-        scalars[15] > 0, scalars[16] > 0)
+    (floor, cap, lag, max_retirement_age, admin_b, admin_c, reserve0, refund, convert, exit_benefit, national,
+     payable, flat_service, state_top_up) = (
+        scalars[0], scalars[1], int(scalars[2]), scalars[3], scalars[4], scalars[5], scalars[6], scalars[7] > 0,
+        scalars[8] > 0, int(scalars[9]), scalars[10] > 0, scalars[11] > 0, scalars[12], scalars[13] > 0)
+    n_bends = bend_base.size
     vesting, invalidity_vesting, future_fraction = provisions[0], provisions[1], provisions[2]
     early_reduction, late_increment, grant_multiple, exit_vesting = (provisions[3], provisions[4], provisions[5],
                                                                      provisions[6])
+    price_weight, wage_weight, ref_years, minimum0, maximum0 = (provisions[7], provisions[8], provisions[9],
+                                                                provisions[10], provisions[11])
     n_slots = max(1, min(n_paths, n_slots))
     n_floor = floor_rules.shape[0]
     start_share = 0.5 if even else 0.0
@@ -132,6 +143,13 @@ def simulate_paths(inflation, real_wage, productivity, nominal_return, improveme
         minimum = np.empty(n_years)
         maximum = np.empty(n_years)
         funeral = np.empty(n_years)
+        flat = np.empty(n_years)
+        bend_index = np.empty(n_years)
+        bends = np.empty((n_years, n_bends))
+        awards_top_up = np.empty((n_years if state_top_up else 0, n_benefits, 2, n_full))
+        counts_copy = np.empty(awards_top_up.shape)
+        top_up_paid = np.zeros(n_years)
+        zeros_n = np.zeros(count0.shape)
         q = np.empty((n_years, 2, n_full))
         survival = np.empty((n_years, 2, n_full))
         fert = np.empty((n_years, n_full))
@@ -204,15 +222,15 @@ def simulate_paths(inflation, real_wage, productivity, nominal_return, improveme
                 if source > n_years - 1:
                     source = n_years - 1
                 if source < 0:
-                    b = price_weight * past_pi[-source - 1] + wage_weight * past_growth[-source - 1]
+                    b = price_weight[t] * past_pi[-source - 1] + wage_weight[t] * past_growth[-source - 1]
                 else:
-                    b = price_weight * pi[source] + wage_weight * growth[source]
+                    b = price_weight[t] * pi[source] + wage_weight[t] * growth[source]
                 b = min(max(b, floor), cap)
                 beta[t] = b if t > 0 else 0.0
             for t in range(n_years):
                 for s in range(2):
                     for a in range(n_ages):
-                        insurable[t, s, a] = insurable0[s, a] * wages[t]
+                        insurable[t, s, a] = insurable_real[t, s, a] * wages[t]
             rule_revaluation = rules[0]
             if rule_revaluation == 1:
                 index = wages
@@ -227,6 +245,11 @@ def simulate_paths(inflation, real_wage, productivity, nominal_return, improveme
             indexed(minimum0, rules[1], prices, wages, beta, minimum)
             indexed(maximum0, rules[2], prices, wages, beta, maximum)
             indexed(funeral_base, rules[3], prices, wages, beta, funeral)
+            indexed(flat_base, rules[4], prices, wages, beta, flat)
+            indexed(ones, rules[5], prices, wages, beta, bend_index)
+            for t in range(n_years):
+                for i in range(n_bends):
+                    bends[t, i] = bend_index[t] * bend_base[i]
             # mortality and population
             for s in range(2):
                 for x in range(n_full):
@@ -267,6 +290,7 @@ def simulate_paths(inflation, real_wage, productivity, nominal_return, improveme
             flows[:] = 0.0
             awards_count[:] = 0.0
             awards_amount[:] = 0.0
+            awards_top_up[:] = 0.0
             wage_bill[:] = 0.0
             contributors[:] = 0.0
             grants[:] = 0.0
@@ -277,15 +301,25 @@ def simulate_paths(inflation, real_wage, productivity, nominal_return, improveme
                            True, True, q_active, q_inactive, exit_rate, retire_rate, invalidity_rate, reentry_rate,
                            credit_density, contribution_density, insurable, reference, early_age, normal_age,
                            max_retirement_age, float(lo), accrual, vesting, invalidity_vesting, future_fraction,
-                           early_reduction, late_increment, minimum, maximum, refund, grant_multiple, refund_rate,
+                           early_reduction, late_increment, minimum, maximum, flat, flat_service, bends, bend_rates,
+                           refund, grant_multiple, refund_rate,
                            interest, exit_benefit, exit_vesting, married, difference, orphans, orphan_age, shares,
                            active_out, inactive_out, flows[0], flows[1], flows[2], flows[3], flows[4], flows[5], flows[6],
-                           flows[7], flows[8], awards_count, awards_amount, wage_bill, contributors, grants, grant_count,
-                           exit_refunds, work)
+                           flows[7], flows[8], awards_count, awards_amount, awards_top_up, wage_bill, contributors,
+                           grants, grant_count, exit_refunds, work)
+            if state_top_up:  # the top-ups in payment (the awards' counts are read, not kept)
+                exits[:] = 0.0
+                conversions[:] = 0.0
+                counts_copy[:] = awards_count
+                pensions_kernel(count0, zeros_n, counts_copy, awards_top_up, q_pension, beta, remarriage,
+                                pension_normal_age, convert, married, difference, orphans, orphan_age, shares,
+                                count, amount, expenditure, pension_deaths, exits, conversions)
+                for t in range(n_years):
+                    top_up_paid[t] = expenditure[t].sum()
             exits[:] = 0.0
             conversions[:] = 0.0
-            pensions_kernel(count0, amount0, awards_count, awards_amount, q_pension, beta, remarriage, normal_age,
-                            convert, married, difference, orphans, orphan_age, shares,
+            pensions_kernel(count0, amount0, awards_count, awards_amount, q_pension, beta, remarriage,
+                            pension_normal_age, convert, married, difference, orphans, orphan_age, shares,
                             count, amount, expenditure, pension_deaths, exits, conversions)
             for t in range(n_years):
                 total = 0.0
@@ -300,7 +334,7 @@ def simulate_paths(inflation, real_wage, productivity, nominal_return, improveme
                         for x in range(n_full):
                             dead += pension_deaths[t, b, s, x]
                 all_grants[t] = grants[t] + funeral[t] * dead
-            finance_kernel(wage_bill, benefits, all_grants, contribution_rate, collection_rate, subsidy_benefits,
+            finance_kernel(wage_bill, benefits, all_grants, top_up_paid, contribution_rate, collection_rate, subsidy_benefits,
                            subsidy_wages, admin_b, admin_c, nominal_return[p], reserve0, payable,
                            contributions, subsidy, admin, total_expenditure, income, reserve, payable_share)
             # GDP: employment growth x (1 + productivity) x (1 + inflation)
@@ -348,7 +382,7 @@ def simulate_paths(inflation, real_wage, productivity, nominal_return, improveme
                     for b in range(n_floor):
                         floor_total += floor_cost[t, b]
                     out[FLOOR_ROW, t] = 100.0 * floor_total / gdp
-                    out[FLOOR_ROW + 1, t] = 100.0 * (floor_total + subsidy[t]) / gdp
+                    out[FLOOR_ROW + 1, t] = 100.0 * (floor_total + subsidy[t] + top_up_paid[t]) / gdp
                 out[17, t] = pensioners / contributors[t]
                 working = 0.0
                 old = 0.0

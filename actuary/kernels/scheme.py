@@ -105,13 +105,61 @@ def accrual_gain(slopes, service, credit):
 
 
 @numba.njit(cache=True, inline="always")
-def bounded_pension(share, reference, adjustment, minimum, maximum):
-    pension = share * reference * adjustment
+def progressive_earnings(reference, bends, rates):
+    """The earnings base of the benefit formula: reference earnings R itself without bend points (``bends``
+    empty), otherwise sum_i rates[i] x (the part of R between bends[i-1] and bends[i]), with bends[-1] = 0
+    and bends[n] = infinity (e.g. 90% up to the first bend point, 32% to the second, 15% above)."""
+    n = bends.size
+    if n == 0:
+        return reference
+    total = 0.0
+    low = 0.0
+    for i in range(n):
+        high = bends[i]
+        if reference <= high:
+            return total + rates[i] * (reference - low)
+        total += rates[i] * (high - low)
+        low = high
+    return total + rates[n] * (reference - low)
+
+
+@numba.njit(cache=True, inline="always")
+def award_amount(units, service, reference, adjustment, flat, flat_service, bends, rates, minimum, maximum):
+    """Annual pension at award and the minimum-pension top-up included in it (currency a year):
+
+        formula = adjustment x (flat x min(1, service / flat_service) + units x progressive_earnings(R))
+        pension = min(max(formula, minimum), maximum),   top_up = max(pension - formula, 0)
+
+    ``units``: accrued units (shares of the earnings base), ``service``: exact credited service (years),
+    ``adjustment``: early-retirement reduction or late-retirement increment, ``flat``: the flat-rate pension
+    of the year (prorated over ``flat_service`` years; 0: paid in full). One implementation for the
+    projection's awards and the stylized careers (:mod:`actuary.adequacy`)."""
+    part = 1.0
+    if flat_service > 0.0 and service < flat_service:
+        part = service / flat_service if service > 0.0 else 0.0
+    formula = adjustment * (flat * part + units * progressive_earnings(reference, bends, rates))
+    pension = formula
     if pension < minimum:
         pension = minimum
     if pension > maximum:
         pension = maximum
-    return pension
+    top_up = pension - formula
+    if top_up < 0.0:
+        top_up = 0.0
+    return pension, top_up
+
+
+@numba.njit(cache=True, inline="always")
+def reaching_share(reached, age):
+    """Share of a cell aged x at 1 January (``reached`` = x + 1 during the year, birthdays uniform over the
+    year) who are at least ``age`` by the end of the year: clip(reached + 1 - age, 0, 1) (1 from the year
+    in which they reach a whole age, a twelfth less for each month above it)."""
+    share = reached + 1.0 - age
+    if share < 0.0:
+        return 0.0
+    if share > 1.0:
+        return 1.0
+    return share
 
 
 @numba.njit(cache=True, inline="always")
@@ -202,11 +250,11 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, servi
                    credit_density, contribution_density, salary, reference,
                    early_age, normal_age, max_retirement_age, min_age,
                    accrual, vesting, invalidity_vesting, future_service_fraction,
-                   early_reduction, late_increment, minimum, maximum,
+                   early_reduction, late_increment, minimum, maximum, flat, flat_service, bends, bend_rates,
                    refund, grant_multiple, refund_rate, refund_interest, exit_benefit, exit_vesting,
                    married, difference, orphans, orphan_age, shares,
                    active_out, inactive_out, new_entrants, active_deaths, retirements, exits, withdrawals, invalidity,
-                   inactive_deaths, inactive_retirements, reentries, awards_count, awards_amount,
+                   inactive_deaths, inactive_retirements, reentries, awards_count, awards_amount, awards_top_up,
                    wage_bill, contributors, grants, grant_count, exit_refunds, work):
     """Actives and inactive insured by (sex, age, service); awards (old age, invalidity, survivors of
     active deaths) on the full age grid; grants (a multiple of reference earnings per year of
@@ -217,7 +265,13 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, servi
     (sum over heads, shares of reference earnings) by (sex, age, service). ``accrual[year, service]``:
     the accrual schedule in force each year. Provisions by year: ``vesting``, ``invalidity_vesting``,
     ``future_service_fraction``, ``early_reduction``, ``late_increment``, ``grant_multiple``,
-    ``exit_vesting`` (years of service, shares, currency multiples). ``accrue`` False: the
+    ``exit_vesting`` (years of service, shares, currency multiples). ``early_age[t, s, a]``,
+    ``normal_age[t, s, a]``: the retirement ages of the cell (by year, or by cohort t - (x + 1)); a share
+    :func:`reaching_share` of the cell reaches a fractional age during the year. Benefit formula
+    (:func:`award_amount`): ``flat[t]`` flat-rate pension, prorated over ``flat_service`` years,
+    ``bends[t, i]`` bend points (currency, none: the earnings base is reference earnings) and
+    ``bend_rates[i]``. ``awards_top_up`` (size 0: not tracked): the minimum-pension top-up included in
+    ``awards_amount``, same layout. ``accrue`` False: the
     accrued-to-date run (see the module docstring). ``exit_benefit``: EXIT_DEFERRED, EXIT_REFUND or
     EXIT_NONE. Outputs by year: ``exits`` (every active leaving by exit, including the residual
     method's extra exits), ``withdrawals`` (those of them leaving the scheme with a refund or
@@ -251,8 +305,11 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, servi
     bound = np.empty((2, n_ages), dtype=np.int64)
     bound_next = np.empty((2, n_ages), dtype=np.int64)
     n_full = awards_count.shape[3]
+    top_ups = awards_top_up.size > 0        # the minimum-pension top-up is tracked (paid by the state)
     vested_deaths = np.zeros((2, n_full))   # deaths of actives carrying survivors' benefits, this year
     vested_pensions = np.zeros((2, n_full))
+    vested_top_ups = np.zeros((2, n_full))
+    top_up_counts = np.zeros((n_years if top_ups else 0, 4, 2, n_full))  # survivors' counts, discarded
     share = np.empty((4, 7))   # per class of cell (columns RETIRE ... MOVES)
     total = np.empty(4)        # heads per class of cell, this row
     arrive_act = np.empty((2, n_ages))  # actives / inactive insured at the end of the year, by age
@@ -278,6 +335,7 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, servi
         arrive_ina[:] = 0.0
         vested_deaths[:] = 0.0
         vested_pensions[:] = 0.0
+        vested_top_ups[:] = 0.0
         growth = 1.0 + refund_interest[t]
         half_growth = growth ** 0.5
         schedule = accrual[t]
@@ -288,11 +346,15 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, servi
         exit_vest = exit_vesting[t]
         grant_rate = grant_multiple[t]
         contribution_share = refund_rate[t] if accrue else 0.0
+        flat_t = flat[t]
+        bends_t = bends[t]
+        floor_t = minimum[t]
+        cap_t = maximum[t]
         for s in range(2):
-            era = early_age[t, s]
-            nra = normal_age[t, s]
             for a in range(occupied + 1):
                 x = lo + a
+                era = early_age[t, s, a]
+                nra = normal_age[t, s, a]
                 reached = min_age + a + 1.0
                 q = q_active[t, s, a]
                 i_rate = invalidity_rate[t, s, a]
@@ -306,9 +368,9 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, servi
                     r_vested = 1.0
                     r_other = 1.0
                 else:
-                    r_vested = retire_rate[t, s, a] if reached >= era else 0.0
-                    r_other = 1.0 if reached >= nra else 0.0
-                at_retirement_age = reached >= nra or reached >= max_retirement_age
+                    r_vested = retire_rate[t, s, a] * reaching_share(reached, era)
+                    r_other = reaching_share(reached, nra)
+                at_retirement_age = r_other  # share of the inactive insured reaching the normal retirement age
                 adjustment = retirement_adjustment(reached, nra, early_reduction[t], late_increment[t])
                 future = nra - reached
                 if future < 0.0 or not accrue:
@@ -342,6 +404,9 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, servi
                 disabled_0 = 0.0   # sum of heads x invalidity pension, eligible cells, not vested / vested
                 disabled_1 = 0.0
                 retire_pensions = 0.0  # sum of heads x old-age pension, vested cells (retirement ages)
+                disabled_top_0 = 0.0   # the minimum-pension top-ups in disabled_* and retire_pensions
+                disabled_top_1 = 0.0
+                retire_top = 0.0
                 balances_0 = 0.0       # refund balances, non-vested cells
                 service_0 = 0.0        # heads x service at mid-year, non-vested cells
                 deferred = 0.0         # leavers keeping deferred rights
@@ -352,12 +417,14 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, servi
                 qi = q_inactive[t, s, a]
                 rho = reentry_rate[t, s, a]
                 alive_i = 1.0 - qi
-                stay_out = alive_i * (1.0 - rho)
-                back_in = alive_i * rho
-                moving_i = advance and not at_retirement_age and alive_i > 0.0
+                retiring_i = alive_i * at_retirement_age
+                stay_out = (alive_i - retiring_i) * (1.0 - rho)
+                back_in = (alive_i - retiring_i) * rho
+                moving_i = advance and alive_i - retiring_i > 0.0
                 heads_i = 0.0
                 deferred_n = 0.0   # deferred pensions of inactive insured reaching retirement age
                 deferred_m = 0.0
+                deferred_top = 0.0
                 # One pass over the row's cells, actives and inactive together, writing each cell (a + 1, k)
                 # of next year once (stores, not updates): actives = credited stayers of cell k - 1
                 # (carried from the previous cell) + uncredited stayers and re-entrants of cell k; inactive =
@@ -412,15 +479,21 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, servi
                             if future > 0.0:
                                 units_disabled += (accrued_share(schedule, service + half + future)
                                                    - accrued_share(schedule, service + half))
-                            disability = bounded_pension(units_disabled, ref, 1.0, minimum[t], maximum[t])
+                            disability, extra = award_amount(units_disabled, service + half + future, ref, 1.0,
+                                                             flat_t, flat_service, bends_t, bend_rates, floor_t,
+                                                             cap_t)
                             if c == 3:
                                 disabled_1 += n * disability
+                                disabled_top_1 += n * extra
                             else:
                                 disabled_0 += n * disability
+                                disabled_top_0 += n * extra
                         if retiring:
                             if c >= 2:
-                                retire_pensions += n * bounded_pension(units_mid, ref, adjustment, minimum[t],
-                                                                       maximum[t])
+                                pension, extra = award_amount(units_mid, service + half, ref, adjustment, flat_t,
+                                                              flat_service, bends_t, bend_rates, floor_t, cap_t)
+                                retire_pensions += n * pension
+                                retire_top += n * extra
                             else:
                                 service_0 += served + n * half
                                 if refund:
@@ -461,15 +534,17 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, servi
                                         refunded += leaving * (held * half_growth + n * 0.5 * premium)
                     if m != 0.0:
                         heads_i += m
-                        if at_retirement_age:
+                        if retiring_i > 0.0:
                             if k >= vest:
-                                pension = bounded_pension(m_earned / m, ref, 1.0, minimum[t], maximum[t])
-                                deferred_n += alive_i * m
-                                deferred_m += alive_i * m * pension
+                                pension, extra = award_amount(m_earned / m, m_served / m, ref, 1.0, flat_t,
+                                                              flat_service, bends_t, bend_rates, floor_t, cap_t)
+                                deferred_n += retiring_i * m
+                                deferred_m += retiring_i * m * pension
+                                deferred_top += retiring_i * m * extra
                             else:
-                                lump += alive_i * (m_held * half_growth if refund else grant_rate * ref * m_served)
-                                lump_count += alive_i * m
-                        elif moving_i:
+                                lump += retiring_i * (m_held * half_growth if refund else grant_rate * ref * m_served)
+                                lump_count += retiring_i * m
+                        if moving_i:
                             out_n += m * stay_out
                             out_service += stay_out * m_served
                             out_units += stay_out * m_earned
@@ -512,6 +587,11 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, servi
                 inv_m = share[1, INVALID] * disabled_0 + share[3, INVALID] * disabled_1
                 vested_deaths[s, x] += q * (total[1] + total[3])
                 vested_pensions[s, x] += q * (disabled_0 + disabled_1)
+                if top_ups:
+                    vested_top_ups[s, x] += q * (disabled_top_0 + disabled_top_1)
+                    awards_top_up[t, OLD_AGE, s, x] += share[2, RETIRE] * retire_top + deferred_top
+                    awards_top_up[t, INVALIDITY, s, x] += (share[1, INVALID] * disabled_top_0
+                                                           + share[3, INVALID] * disabled_top_1)
                 award_n = share[2, RETIRE] * heads_1 + deferred_n
                 award_m = share[2, RETIRE] * retire_pensions + deferred_m
                 retired_0 = share[0, RETIRE] * heads_0
@@ -535,8 +615,8 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, servi
                         arrive_act[s, a + 1] += back_in * heads_i
                         arrive_ina[s, a + 1] += stay_out * heads_i
                 inactive_deaths[t, s, a] = qi * heads_i
-                inactive_retirements[t, s, a] = alive_i * heads_i if at_retirement_age else 0.0
-                reentries[t, s, a] = back_in * heads_i if not at_retirement_age and advance else 0.0
+                inactive_retirements[t, s, a] = retiring_i * heads_i
+                reentries[t, s, a] = back_in * heads_i if advance else 0.0
                 if written >= 0 and written > bound_next[s, a + 1]:
                     bound_next[s, a + 1] = written
                 awards_count[t, OLD_AGE, s, x] += award_n
@@ -612,6 +692,9 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, servi
                         bound_next[s, a] = 0
         award_all_survivors(awards_count, awards_amount, t, vested_deaths, vested_pensions, married, difference,
                             orphans, orphan_age, shares)
+        if top_ups:
+            award_all_survivors(top_up_counts, awards_top_up, t, vested_deaths, vested_top_ups, married, difference,
+                                orphans, orphan_age, shares)
         wage_bill[t] = bill
         contributors[t] = heads
         grants[t] = lump + refunded
@@ -646,7 +729,8 @@ def pensions_kernel(count0, amount0, awards_count, awards_amount, q_pension, bet
     payment on 1 January who survive remarry at mid-year (half a year paid; the year's new widow(er)s
     are paid their half year whether they remarry or not); orphans leave on reaching the age limit;
     invalidity pensioners reaching the normal retirement age move to old age (if
-    ``convert_invalidity``); the last age is an open group.
+    ``convert_invalidity``: the share :func:`reaching_share` of ``normal_age[t, s, x]``, by year or cohort);
+    the last age is an open group.
     """
     n_years = beta.shape[0]
     n_benefits, _, n_ages = count0.shape
@@ -689,20 +773,22 @@ def pensions_kernel(count0, amount0, awards_count, awards_amount, q_pension, bet
                     exits[t, b, s, x] = alive_n * leave
                     alive_n *= 1.0 - leave
                     alive_m *= 1.0 - leave
-                    destination = b
-                    if b == INVALIDITY and convert_invalidity and x + 1.0 >= normal_age[t, s]:
-                        destination = OLD_AGE
-                        exits[t, b, s, x] += alive_n
-                        conversions[t, s, x] = alive_n
-                    elif b == INVALIDITY:
-                        conversions[t, s, x] = 0.0
-                    count[t + 1, destination, s, older] += alive_n
-                    amount[t + 1, destination, s, older] += alive_m
+                    converted = 0.0
+                    if b == INVALIDITY and convert_invalidity:
+                        converted = reaching_share(x + 1.0, normal_age[t, s, x])
+                    if b == INVALIDITY:
+                        exits[t, b, s, x] += alive_n * converted
+                        conversions[t, s, x] = alive_n * converted
+                    count[t + 1, b, s, older] += alive_n * (1.0 - converted)
+                    amount[t + 1, b, s, older] += alive_m * (1.0 - converted)
+                    if converted > 0.0:
+                        count[t + 1, OLD_AGE, s, older] += alive_n * converted
+                        amount[t + 1, OLD_AGE, s, older] += alive_m * converted
             expenditure[t, b] = spent
 
 
 @numba.njit(cache=True)
-def finance_kernel(wage_bill, benefits, grants, contribution_rate, collection_rate, subsidy_benefits,
+def finance_kernel(wage_bill, benefits, grants, top_up, contribution_rate, collection_rate, subsidy_benefits,
                    subsidy_wages, admin_benefits, admin_contributions, investment_return, reserve0, payable,
                    contributions, subsidy, admin, expenditure, investment_income, reserve, payable_share):
     """The reserve roll-forward of year t (METHODOLOGY §5), money of the year, flows at mid-year:
@@ -710,11 +796,13 @@ def finance_kernel(wage_bill, benefits, grants, contribution_rate, collection_ra
         C = π c S                                   contributions (rate x collection rate x wage bill)
         subsidy = s_b p B + s_w S                   state subsidy: a share of the pensions paid (not of
                                                     grants) and a share of the wage bill
+        T                                           minimum-pension top-up paid by the state (``top_up``,
+                                                    part of B; p T paid; 0 when the scheme pays it)
         admin = a_b p (B + G) + a_c C               administration: a share of the pensions and grants
                                                     paid and a share of the contributions
         E = p (B + G) + admin
-        I = i V_{t-1} + ((1+i)^(1/2) - 1)(C + subsidy - E)     compound half-year interest on the net flow
-        V_t = V_{t-1} + C + subsidy + I - E
+        I = i V_{t-1} + ((1+i)^(1/2) - 1)(C + subsidy + p T - E)     compound half-year interest on the net flow
+        V_t = V_{t-1} + C + subsidy + p T + I - E
 
     with B the pensions due (paid half a year in the award year, indexed in full the next January: see
     pensions_kernel) and G the grants due. The subsidy is part of the income credited to the reserve.
@@ -722,7 +810,7 @@ def finance_kernel(wage_bill, benefits, grants, contribution_rate, collection_ra
     ``payable_share`` p_t: the share of the year's benefits (pensions and grants) that the year's income
     and the reserve left at its start can pay,
 
-        p_t = min(1, (max(V_{t-1}, 0)(1+i)^(1/2) + (1 - a_c) C + s_w S) / ((1 + a_b)(B + G) - s_b B)),
+        p_t = min(1, (max(V_{t-1}, 0)(1+i)^(1/2) + (1 - a_c) C + s_w S) / ((1 + a_b)(B + G) - s_b B - T)),
 
     which is 1 until the reserve is exhausted (the depletion year is the first with p_t < 1: the year in
     which V_t would turn negative). After depletion (``payable`` False, ``borrow``) benefits are paid in
@@ -735,7 +823,7 @@ def finance_kernel(wage_bill, benefits, grants, contribution_rate, collection_ra
         i = investment_return[t]
         root = (1.0 + i) ** 0.5
         outgo = benefits[t] + grants[t]
-        due = (1.0 + admin_benefits) * outgo - subsidy_benefits[t] * benefits[t]
+        due = (1.0 + admin_benefits) * outgo - subsidy_benefits[t] * benefits[t] - top_up[t]
         available = (1.0 - admin_contributions) * c + subsidy_wages[t] * wage_bill[t]
         if reserve[t] > 0.0:
             available += reserve[t] * root
@@ -746,12 +834,13 @@ def finance_kernel(wage_bill, benefits, grants, contribution_rate, collection_ra
         sub = subsidy_benefits[t] * benefits[t] * paid + subsidy_wages[t] * wage_bill[t]
         adm = admin_benefits * outgo * paid + admin_contributions * c
         e = outgo * paid + adm
-        inc = i * reserve[t] + (root - 1.0) * (c + sub - e)
+        state = sub + top_up[t] * paid
+        inc = i * reserve[t] + (root - 1.0) * (c + state - e)
         if payable and share < 1.0:  # the reserve is exactly used up
-            inc = e - c - sub - reserve[t]
+            inc = e - c - state - reserve[t]
             reserve[t + 1] = 0.0
         else:
-            reserve[t + 1] = reserve[t] + c + sub + inc - e
+            reserve[t + 1] = reserve[t] + c + state + inc - e
         contributions[t] = c
         subsidy[t] = sub
         admin[t] = adm
@@ -799,10 +888,11 @@ def award_annuity_kernel(q_pension, beta, remarriage, normal_age, convert_invali
                         leave = remarriage[u, s, x]
                     if b == ORPHAN and older >= orphan_limit:
                         leave = 1.0
-                    destination = b
-                    if b == INVALIDITY and convert_invalidity and x + 1.0 >= normal_age[u, s]:
-                        destination = OLD_AGE
-                    later = v * (1.0 - leave) * following[destination, s, older]
+                    later = following[b, s, older]
+                    if b == INVALIDITY and convert_invalidity:
+                        converted = reaching_share(x + 1.0, normal_age[u, s, x])
+                        later += converted * (following[OLD_AGE, s, older] - later)
+                    later *= v * (1.0 - leave)
                     paid = 1.0 - 0.5 * q
                     if b == WIDOW:  # remarrying at mid-year: half a year paid
                         paid -= 0.5 * leave * (1.0 - q)

@@ -10,34 +10,35 @@ RULE_CODES = {"prices": 0, "wages": 1, "pensions": 2, "none": 3}
 
 @numba.njit(cache=True)
 def indexed(base, rule, prices, wages, beta, out):
-    """An amount fixed at t0 indexed each year by prices (0), wages (1), pension indexation (2) or not (3)."""
+    """An amount in money of t0, ``base[t]`` by year, indexed each year by prices (0), wages (1), pension
+    indexation (2) or not (3): out[t] = base[t] x index_t (a constant base: an amount fixed at t0 and indexed)."""
     running = 1.0
     for t in range(out.size):
         running *= 1.0 + beta[t]
-        if not math.isfinite(base):
+        if not math.isfinite(base[t]):
             out[t] = math.inf
         elif rule == 0:
-            out[t] = base * prices[t]
+            out[t] = base[t] * prices[t]
         elif rule == 1:
-            out[t] = base * wages[t]
+            out[t] = base[t] * wages[t]
         elif rule == 2:
-            out[t] = base * running
+            out[t] = base[t] * running
         else:
-            out[t] = base
+            out[t] = base[t]
 
 
 @numba.njit(cache=True)
 def reference_earnings_path(insurable, index, years, past_wages, past_index, out):
-    """Reference earnings for an award in year t at age x: the mean over the last ``years`` years (0:
-    the whole career within the age grid) of the cohort's insurable salary insurable[t-k, s, x-k],
-    revalued by index[t] / index[t-k]; a year t0 - j before the valuation date uses the t0 salary times
-    ``past_wages[j - 1]`` (W_{t0-j} / W_{t0}) and the index index[0] x ``past_index[j - 1]``; ages below the
-    grid do not count."""
+    """Reference earnings for an award in year t at age x: the mean over the last ``years[t]`` years (0:
+    the whole career within the age grid; the period of the award year t) of the cohort's insurable salary
+    insurable[t-k, s, x-k], revalued by index[t] / index[t-k]; a year t0 - j before the valuation date uses the
+    t0 salary times ``past_wages[j - 1]`` (W_{t0-j} / W_{t0}) and the index index[0] x ``past_index[j - 1]``;
+    ages below the grid do not count."""
     n_years, _, n_ages = insurable.shape
-    window = years if years > 0 else n_ages
-    if window > n_ages:
-        window = n_ages
     for t in range(n_years):
+        window = int(years[t]) if years[t] > 0 else n_ages
+        if window > n_ages:
+            window = n_ages
         for s in range(2):
             for a in range(n_ages):
                 total = 0.0

@@ -44,15 +44,32 @@ def _survivors(count_target, amount_target, deaths, pensions, married, differenc
                 0.5 * pension * orphans * shares[1] * factor)
 
 
+def _reaching(reached, age):
+    """Share of a cell aged x (reached = x + 1) who are at least ``age`` by the end of the year."""
+    return np.clip(reached + 1.0 - age, 0.0, 1.0)
+
+
+def _award(units, service, reference, adjustment, flat, flat_service, bends, rates, minimum, maximum):
+    """Pension at award and its minimum-pension top-up: adjustment x (flat x prorated share + units x
+    progressive earnings), bounded by the minimum and maximum (NumPy, cell by cell)."""
+    edges = np.concatenate([[0.0], np.asarray(bends, dtype=float), [np.inf]])
+    rates = np.asarray(rates, dtype=float) if len(bends) else np.ones(1)
+    base = sum(r * np.clip(reference - low, 0.0, high - low) for r, low, high in zip(rates, edges[:-1], edges[1:]))
+    share = np.minimum(service / flat_service, 1.0) if flat_service > 0 else 1.0
+    formula = adjustment * (flat * share + units * base)
+    pension = np.minimum(np.maximum(formula, minimum), maximum)
+    return pension, np.maximum(pension - formula, 0.0)
+
+
 def insured_reference(active0, inactive0, balance_active0, balance_inactive0, service_active0, service_inactive0,
                       units_active0, units_inactive0, target, entrants_in, residual_method, entrants_allowed, accrue,
                       q_active, q_inactive, exit_rate, retire_rate, invalidity_rate, reentry_rate,
                       credit_density, contribution_density, salary, reference,
                       early_age, normal_age, max_retirement_age, min_age,
                       accrual, vesting, invalidity_vesting, future_service_fraction,
-                      early_reduction, late_increment, minimum, maximum,
+                      early_reduction, late_increment, minimum, maximum, flat, flat_service, bends, bend_rates,
                       refund, grant_multiple, refund_rate, refund_interest, exit_benefit, exit_vesting,
-                      married, difference, orphans, orphan_age, shares, n_full_ages):
+                      married, difference, orphans, orphan_age, shares, n_full_ages, state_top_up=False):
     n_years = q_active.shape[0]
     _, n_ages, n_service = active0.shape
     lo = int(min_age)
@@ -61,7 +78,9 @@ def insured_reference(active0, inactive0, balance_active0, balance_inactive0, se
         "inactive_out": np.empty((n_years + 1, 2, n_ages)),
         "awards_count": np.zeros((n_years, 4, 2, n_full_ages)),
         "awards_amount": np.zeros((n_years, 4, 2, n_full_ages)),
+        "awards_top_up": np.zeros((n_years if state_top_up else 0, 4, 2, n_full_ages)),
     }
+    top_up_counts = np.zeros((n_years, 4, 2, n_full_ages))
     for name in ("new_entrants", "active_deaths", "retirements", "exits", "withdrawals", "invalidity",
                  "inactive_deaths", "inactive_retirements", "reentries"):
         out[name] = np.zeros((n_years, 2, n_ages))
@@ -82,13 +101,12 @@ def insured_reference(active0, inactive0, balance_active0, balance_inactive0, se
         inv_vested = np.broadcast_to((service >= invalidity_vesting[t])[None, None, :], act.shape)
         keeps_rights = np.broadcast_to(((service >= exit_vesting[t]) | (exit_benefit == EXIT_DEFERRED))[None, None, :],
                                        act.shape)
-        era = early_age[t][:, None, None]
-        nra = normal_age[t][:, None, None]
+        era = early_age[t][:, :, None]
+        nra = normal_age[t][:, :, None]
         growth = 1.0 + refund_interest[t]
         half_growth = growth ** 0.5
         r = np.where(reached >= max_retirement_age, 1.0,
-                     np.where(vested, np.where(reached >= era, retire_rate[t][:, :, None], 0.0),
-                              np.where(reached >= nra, 1.0, 0.0)))
+                     np.where(vested, retire_rate[t][:, :, None] * _reaching(reached, era), _reaching(reached, nra)))
         dead = act * q_active[t][:, :, None]
         alive = act - dead
         retired = alive * r
@@ -114,10 +132,11 @@ def insured_reference(active0, inactive0, balance_active0, balance_inactive0, se
         service_mid = per_service + half
         adjustment = np.where(reached < nra, np.maximum(1 - early_reduction[t] * (nra - reached), 0.0),
                               1 + late_increment[t] * (reached - nra))
-        pension = np.clip(units_mid * ref * adjustment, minimum[t], maximum[t])
+        provisions = (flat[t], flat_service, bends[t], bend_rates, minimum[t], maximum[t])
+        pension, pension_top_up = _award(units_mid, service_mid, ref, adjustment, *provisions)
         future = np.maximum(nra - reached, 0.0) * future_service_fraction[t] * accrue
         disabled_units = units_mid + _accrued(schedule, service_mid + future) - _accrued(schedule, service_mid)
-        disability = np.clip(disabled_units * ref, minimum[t], maximum[t])
+        disability, disability_top_up = _award(disabled_units, service_mid + future, ref, 1.0, *provisions)
         full = slice(lo, lo + n_ages)
         out["awards_count"][t, OLD_AGE, :, full] += np.where(vested, retired, 0.0).sum(-1)
         out["awards_amount"][t, OLD_AGE, :, full] += np.where(vested, retired * pension, 0.0).sum(-1)
@@ -130,6 +149,14 @@ def insured_reference(active0, inactive0, balance_active0, balance_inactive0, se
         pensions_full[:, full] = np.where(inv_vested, dead * disability, 0.0).sum(-1)
         _survivors(out["awards_count"][t], out["awards_amount"][t], deaths_full, pensions_full, married,
                    difference, orphans, orphan_age, shares)
+        if state_top_up:
+            top_ups = out["awards_top_up"][t]
+            top_ups[OLD_AGE, :, full] += np.where(vested, retired * pension_top_up, 0.0).sum(-1)
+            top_ups[INVALIDITY, :, full] += np.where(inv_vested, invalid * disability_top_up, 0.0).sum(-1)
+            top_up_full = np.zeros((2, n_full_ages))
+            top_up_full[:, full] = np.where(inv_vested, dead * disability_top_up, 0.0).sum(-1)
+            _survivors(top_up_counts[t], top_ups, deaths_full, top_up_full, married, difference, orphans,
+                       orphan_age, shares)
         per_balance = np.where(act > 0, bal / np.where(act > 0, act, 1.0), 0.0)
         mid_balance = per_balance * half_growth + 0.5 * premium  # at mid-year
         lump_each = mid_balance if refund else grant_multiple[t] * ref * service_mid
@@ -173,19 +200,21 @@ def insured_reference(active0, inactive0, balance_active0, balance_inactive0, se
         idead = ina * q_inactive[t][:, :, None]
         ialive = ina - idead
         out["inactive_deaths"][t] = idead.sum(-1)
-        at_age = np.broadcast_to((reached >= nra) | (reached >= max_retirement_age), ina.shape)
+        at_age = np.broadcast_to(np.where(reached >= max_retirement_age, 1.0, _reaching(reached, nra)), ina.shape)
         iper_service = np.where(ina > 0, isvc / np.where(ina > 0, ina, 1.0), 0.0)
         iper_units = np.where(ina > 0, iunt / np.where(ina > 0, ina, 1.0), 0.0)
         iper_balance = np.where(ina > 0, ibal / np.where(ina > 0, ina, 1.0), 0.0)
-        deferred_pension = np.clip(iper_units * ref, minimum[t], maximum[t])
-        entitled = at_age & vested
-        out["inactive_retirements"][t] = np.where(at_age, ialive, 0.0).sum(-1)
-        out["awards_count"][t, OLD_AGE, :, full] += np.where(entitled, ialive, 0.0).sum(-1)
-        out["awards_amount"][t, OLD_AGE, :, full] += np.where(entitled, ialive * deferred_pension, 0.0).sum(-1)
+        deferred_pension, deferred_top_up = _award(iper_units, iper_service, ref, 1.0, *provisions)
+        iretiring = ialive * at_age
+        out["inactive_retirements"][t] = iretiring.sum(-1)
+        out["awards_count"][t, OLD_AGE, :, full] += np.where(vested, iretiring, 0.0).sum(-1)
+        out["awards_amount"][t, OLD_AGE, :, full] += np.where(vested, iretiring * deferred_pension, 0.0).sum(-1)
+        if state_top_up:
+            out["awards_top_up"][t, OLD_AGE, :, full] += np.where(vested, iretiring * deferred_top_up, 0.0).sum(-1)
         ilump_each = iper_balance * half_growth if refund else grant_multiple[t] * ref * iper_service
-        lump += np.where(at_age & ~vested, ialive * ilump_each, 0.0).sum()
-        lump_count += np.where(at_age & ~vested, ialive, 0.0).sum()
-        staying = np.where(at_age, 0.0, ialive)
+        lump += np.where(~vested, iretiring * ilump_each, 0.0).sum()
+        lump_count += np.where(~vested, iretiring, 0.0).sum()
+        staying = ialive - iretiring
         back = staying * reentry_rate[t][:, :, None]
         out["reentries"][t] = back.sum(-1)
         out_still = staying - back
@@ -288,24 +317,24 @@ def pensions_reference(count0, amount0, awards_count, awards_amount, q_pension, 
             exits[t, b] = alive_n * leave
             alive_n = alive_n * (1 - leave)
             alive_m = alive_m * (1 - leave)
-            destination = np.full((2, n_ages), b)
+            converting = np.zeros((2, n_ages))
             if b == INVALIDITY and convert_invalidity:
-                converting = (ages[None, :] + 1.0) >= normal_age[t][:, None]
-                destination = np.where(converting, OLD_AGE, b)
-                exits[t, b] += np.where(converting, alive_n, 0.0)
-                conversions[t] = np.where(converting, alive_n, 0.0)
+                converting = _reaching(ages[None, :] + 1.0, normal_age[t])
+                exits[t, b] += alive_n * converting
+                conversions[t] = alive_n * converting
             sexes = np.broadcast_to(np.array([[0], [1]]), (2, n_ages))
-            np.add.at(count[t + 1], (destination, sexes, np.broadcast_to(older, (2, n_ages))), alive_n)
-            np.add.at(amount[t + 1], (destination, sexes, np.broadcast_to(older, (2, n_ages))), alive_m)
+            for destination, part in ((b, 1 - converting), (OLD_AGE, converting)):
+                np.add.at(count[t + 1], (destination, sexes, np.broadcast_to(older, (2, n_ages))), alive_n * part)
+                np.add.at(amount[t + 1], (destination, sexes, np.broadcast_to(older, (2, n_ages))), alive_m * part)
     return {"count": count, "amount": amount, "expenditure": expenditure, "deaths": deaths, "exits": exits,
             "conversions": conversions, "awards_count": awards_count, "awards_amount": awards_amount}
 
 
-def finance_reference(wage_bill, benefits, grants, contribution_rate, collection_rate, subsidy_benefits,
+def finance_reference(wage_bill, benefits, grants, top_up, contribution_rate, collection_rate, subsidy_benefits,
                       subsidy_wages, admin_benefits, admin_contributions, investment_return, reserve0, payable):
     contributions = contribution_rate * collection_rate * wage_bill
     outgo = benefits + grants
-    due = (1 + admin_benefits) * outgo - subsidy_benefits * benefits
+    due = (1 + admin_benefits) * outgo - subsidy_benefits * benefits - top_up
     income = (1 - admin_contributions) * contributions + subsidy_wages * wage_bill
     root = np.sqrt(1 + investment_return)
     n = wage_bill.size
@@ -319,13 +348,14 @@ def finance_reference(wage_bill, benefits, grants, contribution_rate, collection
             share[t] = max(available, 0.0) / due[t]
         if payable:
             paid[t] = share[t]
-        net = (contributions[t] + subsidy_benefits[t] * benefits[t] * paid[t] + subsidy_wages[t] * wage_bill[t]
+        net = (contributions[t] + (subsidy_benefits[t] * benefits[t] + top_up[t]) * paid[t]
+               + subsidy_wages[t] * wage_bill[t]
                - (1 + admin_benefits) * outgo[t] * paid[t] - admin_contributions * contributions[t])
         reserve[t + 1] = 0.0 if payable and share[t] < 1 else reserve[t] * (1 + investment_return[t]) + root[t] * net
     subsidy = subsidy_benefits * benefits * paid + subsidy_wages * wage_bill
     admin = admin_benefits * outgo * paid + admin_contributions * contributions
     expenditure = outgo * paid + admin
-    income_from_investment = reserve[1:] - reserve[:-1] - contributions - subsidy + expenditure
+    income_from_investment = reserve[1:] - reserve[:-1] - contributions - subsidy - top_up * paid + expenditure
     return {"contributions": contributions, "subsidy": subsidy, "admin": admin, "expenditure": expenditure,
             "investment_income": income_from_investment, "reserve": reserve, "payable_share": share}
 
@@ -345,8 +375,8 @@ def award_annuity_reference(q_pension, beta, remarriage, normal_age, convert_inv
         ahead[WIDOW] *= 1 - remarriage[u]
         ahead[ORPHAN] *= np.where(older >= orphan_limit, 0.0, 1.0)
         if convert_invalidity:
-            converting = (np.arange(n_ages)[None, :] + 1.0) >= normal_age[u][:, None]
-            ahead[INVALIDITY] = np.where(converting, following[OLD_AGE][:, older], ahead[INVALIDITY])
+            converting = _reaching(np.arange(n_ages)[None, :] + 1.0, normal_age[u])
+            ahead[INVALIDITY] = converting * following[OLD_AGE][:, older] + (1 - converting) * ahead[INVALIDITY]
         later = v * ahead
         if u < n_awards:
             factors[u] = 0.5 + (1 - 0.5 * q) * later

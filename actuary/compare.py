@@ -1,0 +1,249 @@
+"""Reform options side by side: the base valuation and each option (a whole valuation workbook, or changes to
+the base from a ``Reforms`` sheet), their key results and their differences from the base.
+
+The ``Reforms`` sheet (in the base workbook) has one row per change: option | input (group.field) | operation
+(set, scale, shift) | value | from_year | to_year | from_cohort | to_cohort | notes; the rows of one option
+together make it (the Scenarios machinery of :mod:`actuary.batch`; cohort bounds limit a change to the years
+of birth of a by-cohort input, e.g. scheme.normal_retirement_age_by_cohort).
+
+The comparison Dataset has an ``option`` dimension (the base first) and, for each measure, its value and its
+difference from the base (``<measure>_difference`` = option - base, so the base's differences are 0):
+by year the contribution rate, PAYG cost rate, break-even rate, reserve, reserve ratio, pensioners, average
+old-age pension in payment, benefit expenditure; the depletion year, the GAP by horizon, the actuarial
+balance, the balance-sheet items; and the adequacy measures of :mod:`actuary.adequacy` by career, sex and
+retirement year.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from .adequacy import stylized_careers
+from .batch import read_overrides
+from .io import presentation as pres
+from .validation import InputError
+
+REFORM_COLUMNS = ("option", "input", "operation", "value", "from_year", "to_year", "from_cohort", "to_cohort", "notes")
+YEARLY = ("contribution_rate", "paygo_cost_rate", "breakeven_contribution_rate", "reserve", "reserve_ratio",
+          "pensioners", "average_old_age_pension", "benefit_expenditure")
+ADEQUACY = ("replacement_rate", "benefit_ratio_10", "benefit_ratio_20")
+SUMMARY_ITEMS = ("depletion_year", "actuarial_balance", "total_assets", "total_liabilities", "balance",
+                 "accrued_liability", "funded_ratio")
+
+
+def read_reforms(path, base) -> dict:
+    """The options of the ``Reforms`` sheet of the workbook at ``path``, as validated valuations built on
+    ``base`` (an option that fails names itself and the problem)."""
+    options = {}
+    for scenario in read_overrides(path, "Reforms", REFORM_COLUMNS):
+        valuation = scenario.apply(base)
+        valuation.name = scenario.name
+        options[scenario.name] = valuation
+    return options
+
+
+def _measures(valuation) -> dict:
+    results = valuation.run()
+    p, s = results.projection, results.summary
+    old_age = p.pension_amount_by_age.sel(benefit="old_age").sum(("sex", "age"))
+    count = p.pensioners_by_age.sel(benefit="old_age").sum(("sex", "age"))
+    yearly = {name: p[name].values for name in YEARLY if name in p}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        yearly["average_old_age_pension"] = np.where(count > 0, old_age / count, np.nan)
+    scalars = {k: float(s[k]) for k in s.data_vars if s[k].ndim == 0 and
+               (k in SUMMARY_ITEMS or k.startswith(("asset_", "liability_")))}
+    adequacy = stylized_careers(valuation)
+    return {"yearly": yearly, "scalars": scalars, "gap": s.gap, "adequacy": adequacy}
+
+
+def comparison(base, options: dict) -> xr.Dataset:
+    """The base and each option (name -> Valuation) side by side, with differences from the base."""
+    if not options:
+        raise InputError("compare: no options; give option workbooks or a Reforms sheet in the base workbook.")
+    names = ["base"] + list(options)
+    if len(set(names)) != len(names):
+        raise InputError(f"compare: option names must be distinct and not 'base'; got {', '.join(names[1:])}.")
+    years = base.inputs.coords["year"]
+    runs = [_measures(base)] + [_measures(v) for v in options.values()]
+    for name, valuation in options.items():
+        if not np.array_equal(valuation.inputs.coords["year"], years):
+            raise InputError(f"compare: option '{name}' projects {valuation.inputs.coords['year'][0]}.."
+                             f"{valuation.inputs.coords['year'][-1]}; the base {years[0]}..{years[-1]}: the options "
+                             "must cover the same years.")
+    data = {}
+    for key in YEARLY:
+        if all(key in r["yearly"] for r in runs):
+            data[key] = (("option", "year"), np.stack([r["yearly"][key] for r in runs]))
+    scalars = [k for k in runs[0]["scalars"] if all(k in r["scalars"] for r in runs)]
+    for key in scalars:
+        data[key] = (("option",), np.array([r["scalars"][key] for r in runs]))
+    horizons = runs[0]["gap"]["horizon"].values
+    gaps = [r["gap"].reindex(horizon=horizons).values for r in runs]
+    data["gap"] = (("option", "horizon"), np.stack(gaps))
+    adequacy = [r["adequacy"] for r in runs]
+    for key in ADEQUACY:
+        data[key] = (("option", "career", "sex", "year"), np.stack([a[key].values for a in adequacy]))
+    ds = xr.Dataset(data, coords={"option": names, "year": years, "horizon": horizons,
+                                  "career": adequacy[0]["career"].values, "sex": ["male", "female"]})
+    for key in list(ds.data_vars):
+        ds[f"{key}_difference"] = ds[key] - ds[key].sel(option="base")
+    ds.attrs.update(base=base.name, valuation_year=int(years[0]), money_unit=base.inputs.settings["money_unit"],
+                    entry_age=int(base.inputs.settings["adequacy_entry_age"]),
+                    description="each option and its difference from the base (option - base)")
+    return ds
+
+
+# how each measure of the comparison is shown: the results' own labels, kinds and units where the measure is a
+# results variable (actuary.io.presentation), and the comparison's own measures
+ADEQUACY_VARIABLES = {
+    "replacement_rate": pres.Variable("Gross replacement rate at award", "share",
+                                      unit="pension / the worker's earnings in the year of retirement"),
+    "benefit_ratio_10": pres.Variable("Benefit ratio after 10 years of payment", "share",
+                                      unit="pension / average wage of that year"),
+    "benefit_ratio_20": pres.Variable("Benefit ratio after 20 years of payment", "share",
+                                      unit="pension / average wage of that year"),
+}
+YEARLY_VARIABLES = {name: pres.VARIABLES[name] for name in YEARLY if name in pres.VARIABLES}
+YEARLY_VARIABLES["average_old_age_pension"] = pres.Variable("Average old-age pension in payment, end of year",
+                                                            "amount")
+SHEET_NAMES = {"contribution_rate": "Contribution rate", "paygo_cost_rate": "PAYG cost rate",
+               "breakeven_contribution_rate": "Break-even rate", "reserve": "Reserve", "reserve_ratio": "Reserve ratio",
+               "pensioners": "Pensioners", "average_old_age_pension": "Average old-age pension",
+               "benefit_expenditure": "Pensions paid", "replacement_rate": "Replacement rate at award",
+               "benefit_ratio_10": "Benefit ratio after 10 years", "benefit_ratio_20": "Benefit ratio after 20 years"}
+# the measures drawn overlaying the options (the report's comparison chapter draws the first two)
+OVERLAID = ("reserve_ratio", "paygo_cost_rate", "contribution_rate", "reserve")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One measure of the comparison as shown: label with its unit, number format, kind, the value of each
+    option (base first) and each option's difference from the base, as cells hold them (money in the money
+    unit, rates as fractions under a percent format)."""
+
+    name: str
+    label: str
+    format: str
+    kind: str
+    values: np.ndarray
+    differences: np.ndarray
+
+
+def _row(name: str, variable, label: str, values, differences, money_unit: str) -> Row:
+    unit = pres.unit_text(variable, money_unit)
+    return Row(name, pres.header(label, unit), pres.number_format(variable.kind), variable.kind,
+               pres.shown(values, variable.kind, money_unit), pres.shown(differences, variable.kind, money_unit))
+
+
+def summary_rows(ds: xr.Dataset, money_unit: str) -> list[Row]:
+    """The one-number measures by option: depletion year, actuarial balance, GAP by horizon, then the balance
+    sheet items the runs have (in the results' order and words)."""
+    rows = []
+    for name, variable in pres.SUMMARY.items():
+        if name == "gap":
+            for h in ds.horizon.values:
+                label = variable.label.format(int(h))
+                rows.append(_row(f"gap/{int(h)}", variable, label, ds.gap.sel(horizon=h).values,
+                                 ds.gap_difference.sel(horizon=h).values, money_unit))
+        elif name in ds and ds[name].dims == ("option",):
+            rows.append(_row(name, variable, variable.label, ds[name].values, ds[f"{name}_difference"].values,
+                             money_unit))
+    return rows
+
+
+def yearly_rows(ds: xr.Dataset, name: str, money_unit: str) -> tuple[str, Row]:
+    """(label with unit, a Row per year) of a yearly measure, the options side by side."""
+    variable = YEARLY_VARIABLES[name]
+    label = pres.header(variable.label.replace("{}", "").strip(), pres.unit_text(variable, money_unit))
+    rows = [_row(str(int(y)), variable, str(int(y)), ds[name].isel(year=i).values,
+                 ds[f"{name}_difference"].isel(year=i).values, money_unit) for i, y in enumerate(ds.year.values)]
+    return label, rows
+
+
+def adequacy_rows(ds: xr.Dataset, name: str, years=None) -> tuple[str, list[tuple[str, str, Row]]]:
+    """(label with unit, (career, sex, Row by retirement year)) of an adequacy measure; ``years``: the
+    retirement years shown (default every year)."""
+    variable = ADEQUACY_VARIABLES[name]
+    label = pres.header(variable.label, pres.unit_text(variable, "units"))
+    chosen = ds.year.values if years is None else years
+    out = []
+    for career in ds.career.values:
+        for sex in ds.sex.values:
+            for year in chosen:
+                cell = {"career": career, "sex": sex, "year": year}
+                out.append((str(career), pres.SEX_LABELS[str(sex)],
+                            _row(str(int(year)), variable, str(int(year)), ds[name].sel(cell).values,
+                                 ds[f"{name}_difference"].sel(cell).values, "units")))
+    return label, out
+
+
+def write_comparison(ds: xr.Dataset, path, provenance: dict | None = None) -> None:
+    """The comparison workbook, laid out and formatted as the results workbooks (labels in words, units in the
+    headers, money in the base's money unit): a Summary sheet with the one-number measures (depletion year,
+    actuarial balance, GAP by horizon, balance-sheet items), one sheet per yearly measure and one per adequacy
+    measure (by career, sex and retirement year), each with the options side by side and their differences
+    from the base (option - base); a Charts sheet overlaying the options; and "About this run" (``provenance``).
+    Option names are written as literal text."""
+    from openpyxl import Workbook
+
+    from .io.provenance import add_about_sheet, for_api
+    from .io.results import ChartPages, SheetWriter, print_setup
+    from .io.workbook import _atomic_save
+
+    options = [str(o) for o in ds.option.values]
+    unit = ds.attrs.get("money_unit", "millions")
+    case = str(ds.attrs["base"])
+    wb = Workbook()
+    option_headers = options + [f"{o} - base" for o in options[1:]]
+
+    def table(ws, title: str, index: list[str], rows: list[tuple[list, Row]], freeze: str):
+        writer = SheetWriter(ws)
+        writer.title(1, title)
+        writer.note(2, "Each option side by side with the base, then each option's difference from the base "
+                       "(option - base).")
+        writer.headers(3, index + option_headers)
+        for r, (keys, row) in enumerate(rows, start=4):
+            for c, (key, dim) in enumerate(zip(keys, index), start=1):
+                writer.put(r, c, int(key) if dim == "Year" else key, "0" if dim == "Year" else None,
+                           text=dim != "Year")
+            for c, value in enumerate([*row.values, *row.differences[1:]], start=len(index) + 1):
+                writer.put(r, c, value, row.format)
+        writer.fit()
+        ws.freeze_panes = freeze
+        print_setup(ws, case, title_rows="1:3")
+
+    ws = wb.active
+    ws.title = "Summary"
+    table(ws, f"Reform options compared with the base ({case})", ["Measure"],
+          [([row.label], row) for row in summary_rows(ds, unit)], "B4")
+    for name in YEARLY_VARIABLES:
+        if name in ds:
+            label, rows = yearly_rows(ds, name, unit)
+            table(wb.create_sheet(SHEET_NAMES[name]), label, ["Year"],
+                  [([row.name], row) for row in rows], "B4")
+    for name in ADEQUACY_VARIABLES:
+        label, rows = adequacy_rows(ds, name)
+        title = f"{label}, stylized careers by retirement year (entry at {ds.attrs.get('entry_age', '')})"
+        table(wb.create_sheet(SHEET_NAMES[name]), title,
+              ["Career", "Sex", "Year"], [([career, sex, row.name], row) for career, sex, row in rows], "D4")
+    charts = ChartPages(wb, case)
+    for name in OVERLAID:
+        if name in ds:
+            label, rows = yearly_rows(ds, name, unit)
+            series = {o: np.array([row.values[k] for row in rows]) for k, o in enumerate(options)}
+            charts.line(f"{label.split(' (')[0]}: the options", label[label.find("(") + 1:-1] if "(" in label
+                        else label, ds.year.values, series, rows[0].format)
+    label, rows = adequacy_rows(ds, "replacement_rate")
+    career = str(ds.career.values[1])
+    chosen = [row for c, sex, row in rows if c == career and sex == pres.SEX_LABELS["male"]]
+    charts.line(f"Gross replacement rate at award, {career}, men: the options", "Pension / earnings in the year "
+                "of retirement", ds.year.values, {o: np.array([row.values[k] for row in chosen])
+                                                  for k, o in enumerate(options)}, chosen[0].format,
+                x_title="Year of retirement")
+    charts.finish()
+    add_about_sheet(wb, provenance or for_api(None, "compare.write_comparison"))
+    _atomic_save(wb, Path(path))

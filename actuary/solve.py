@@ -1,0 +1,485 @@
+"""Solvers: the value of one reform lever that meets a financing target.
+
+A *target* is written ``INDICATOR OP VALUE`` with OP one of ``>=``, ``<=``, ``=``:
+
+- ``reserve_ratio>=K``: the reserve ratio (reserve at the end of the year / expenditure due) is at least K in
+  every year from ``start`` to ``until``;
+- ``actuarial_balance=0`` (or any value): the actuarial balance over the years to ``until`` (SSA: income rate
+  minus cost rate with a target fund of the next year's expenditure, :func:`actuary.indicators.actuarial_balance`);
+- ``depletion_year>=YEAR``: the reserve is not depleted before YEAR (the depletion year of
+  :func:`actuary.indicators.depletion_year`: the first year whose benefits the year's income and the reserve left
+  cannot pay in full; the same with ``settings.after_depletion`` borrow or payable). It is met exactly when
+  the reserve the scheme would hold when borrowing, V_t = V_{t-1}(1 + i_t) + (1 + i_t)^(1/2)(C_t + subsidy_t - E_t),
+  is not negative in any year before YEAR: the solvers work on min V_t / E_t over those years;
+- ``paygo_cost_rate<=R``: the PAYG cost rate is at most R in every year from ``start`` to ``until``;
+- ``gap>=R`` / ``gap<=R``: the general average premium over the years to ``until``.
+
+A *lever* (``start``: the first year it applies, default the valuation year):
+
+- ``contribution_rate``: one level contribution rate from ``start`` on (earlier years keep theirs);
+- ``contribution_steps:N``: the rates from ``start`` on rise by equal steps every N years (the lever is the
+  step, added to the schedule: start + k N .. start + (k + 1) N - 1 get k + 1 steps);
+- ``retirement_age_pace``: months added to the normal and early retirement ages per birth cohort (a whole
+  number: ages in months), from the cohort after the one reaching the normal age in ``start``; the ages
+  become by cohort: each sex's ages of ``start`` for the cohorts up to it, then the pace, up to
+  ``settings.max_retirement_age`` for the normal age (the early age keeps its distance below it);
+- ``accrual``: a factor on the accrual schedule for service earned from ``start`` on (accrual by year of
+  accrual: service earned before keeps its rate);
+- ``indexation_price_weight``: the pension indexation from ``start`` on is w inflation + (1 - w) wage growth;
+- ``ceiling_multiple``: the insurable earnings ceiling (x the average wage) from ``start`` on.
+
+The contribution levers are exact: the projection of the insured and the pensions does not depend on the
+contribution rate, and each target is an affine function of it year by year (the reserve is affine in the
+rate, the expenditure through the administration charged on contributions), so one projection gives the
+solution in closed form; the finance roll-forward of the solution is then recomputed by a rerun. The other
+levers move the projection itself: a bracketing root finder (Brent's method) on the target's margin, the
+retirement-age pace a search over whole months for the smallest pace that meets the target. Every solution is
+verified by a full rerun (the target binds within 1e-6 on continuous levers); a target that no lever value in
+the bracket can meet is reported with the best value attainable.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+from scipy.optimize import brentq
+
+from . import indicators
+from .inputs import cohort_ages, phase_in, retirement_age_grid
+from .kernels.scheme import finance_kernel
+from .validation import InputError
+
+INDICATORS = ("reserve_ratio", "actuarial_balance", "depletion_year", "paygo_cost_rate", "gap")
+LEVERS = ("contribution_rate", "contribution_steps:N", "retirement_age_pace", "accrual", "indexation_price_weight",
+          "ceiling_multiple")
+# bracket of the continuous levers searched by the root finder
+BRACKETS = {"accrual": (0.0, 3.0), "indexation_price_weight": (0.0, 1.0), "ceiling_multiple": (0.05, 20.0)}
+MAX_PACE = 60          # months per cohort searched by the retirement-age solver
+TOLERANCE = 1e-6       # the target's margin at a solution of a continuous lever
+# the yearly results the measures read (a contribution-rate solve recomputes them on this small Dataset)
+YEARLY_VARIABLES = ("insurable_wage_bill", "benefit_expenditure", "grants", "contributions", "collection_rate",
+                    "subsidy_share_of_benefits", "subsidy_share_of_wages", "investment_return", "reserve_at_valuation",
+                    "payable_share", "minimum_pension_top_up", "contribution_rate", "reserve", "reserve_ratio",
+                    "paygo_cost_rate")
+
+
+@dataclass(frozen=True)
+class Target:
+    indicator: str
+    op: str
+    value: float
+
+    def __str__(self):
+        value = int(self.value) if self.indicator == "depletion_year" else f"{self.value:g}"
+        return f"{self.indicator}{self.op}{value}"
+
+
+@dataclass
+class Solution:
+    """``value``: the lever's value; ``valuation``: the valuation with the lever set (ready to ``run()`` or
+    ``to_workbook()``); ``runs``: projections run, the verification included; ``binding_year``: the year in
+    which the target binds (None for targets over a period: GAP, actuarial balance); ``attained``: the
+    indicator at the solution (the best attainable value when ``feasible`` is False); ``margin``: how far the
+    target is exceeded (0 when it binds)."""
+
+    lever: str
+    target: Target
+    value: float
+    valuation: object
+    runs: int
+    binding_year: int | None
+    attained: float
+    margin: float
+    feasible: bool = True
+
+    def __str__(self):
+        state = "met" if self.feasible else "NOT attainable"
+        year = f", binding in {self.binding_year}" if self.binding_year is not None else ""
+        return (f"{self.lever} = {self.value:.10g}: target {self.target} {state} ({self.target.indicator} = "
+                f"{self.attained:.10g}{year}; {self.runs} runs)")
+
+
+def parse_target(text: str) -> Target:
+    """``reserve_ratio>=1``, ``actuarial_balance=0``, ``depletion_year>=2070``, ``paygo_cost_rate<=0.2``, ``gap<=0.15``."""
+    match = re.fullmatch(r"\s*([a-z_]+)\s*(>=|<=|=)\s*([-+0-9.eE]+)\s*", str(text))
+    if not match or match.group(1) not in INDICATORS:
+        raise InputError(f"target '{text}' is not INDICATOR OP VALUE with INDICATOR one of {', '.join(INDICATORS)} "
+                         "and OP one of >=, <=, = (e.g. reserve_ratio>=1, actuarial_balance=0).")
+    indicator, op = match.group(1), match.group(2)
+    try:
+        value = float(match.group(3))
+    except ValueError:
+        raise InputError(f"target '{text}': '{match.group(3)}' is not a number.") from None
+    allowed = {"reserve_ratio": (">=",), "actuarial_balance": ("=", ">=", "<="), "depletion_year": (">=",),
+               "paygo_cost_rate": ("<=",), "gap": (">=", "<=")}[indicator]
+    if op not in allowed:
+        raise InputError(f"target '{text}': {indicator} takes {' or '.join(allowed)}.")
+    if indicator == "depletion_year" and value != round(value):
+        raise InputError(f"target '{text}': the depletion year must be a whole year.")
+    return Target(indicator, op, value)
+
+
+def parse_lever(text: str) -> tuple[str, int | None]:
+    """(name, N) of ``contribution_steps:N``; (name, None) for the other levers."""
+    name, _, steps = str(text).partition(":")
+    if name == "contribution_steps":
+        if not steps.isdigit() or int(steps) < 1:
+            raise InputError(f"lever '{text}': expected contribution_steps:N with N a whole number of years >= 1.")
+        return name, int(steps)
+    if name not in LEVERS or steps:
+        raise InputError(f"lever '{text}' is not a lever; expected one of {', '.join(LEVERS)}.")
+    return name, None
+
+
+# ------------------------------------------------------------------------------------------- measures
+
+@dataclass
+class _Run:
+    """What the measures read from one projection: the yearly Dataset over the horizon and the expenditure
+    due of the year after it (the actuarial balance's target fund)."""
+
+    projection: xr.Dataset
+    next_expenditure: float
+    next_base: float = math.nan  # collection rate x wage bill of the year after the horizon
+    terminal_reserve: float = 0.0  # settings.gap_terminal_reserve
+
+
+def _project(valuation) -> _Run:
+    projection, following = valuation.project()
+    terminal = float(valuation.inputs.settings["gap_terminal_reserve"])
+    if following is None:
+        return _Run(projection, math.nan, terminal_reserve=terminal)
+    f = indicators.Flows(following)
+    return _Run(projection, float(f.expenditure[0]), float(f.collection[0] * f.wage_bill[0]), terminal)
+
+
+def _window(years: np.ndarray, start: int, until: int) -> np.ndarray:
+    return (years >= start) & (years <= until)
+
+
+def _borrowing_reserve(f: indicators.Flows) -> np.ndarray:
+    """V_t with every benefit paid in full (the reserve of settings.after_depletion borrow)."""
+    net = f.contributions + f.subsidy - f.expenditure
+    reserve = np.empty(net.size)
+    previous = f.reserve0
+    for t in range(net.size):
+        previous = previous * (1 + f.investment_return[t]) + f.root[t] * net[t]
+        reserve[t] = previous
+    return reserve
+
+
+def margins(target: Target, run: _Run, start: int, until: int) -> tuple[np.ndarray, np.ndarray]:
+    """The target's margins (>= 0 where it is met) and the years they belong to (-1 for a period measure).
+    reserve ratio: ratio_t - K; PAYG cost rate: R - rate_t; depletion: V_t / E_t (borrowing) over the years
+    before the target year; GAP and actuarial balance: one margin over the period to ``until``."""
+    ds = run.projection
+    years = ds["year"].values
+    f = indicators.Flows(ds)
+    sign = -1.0 if target.op == "<=" else 1.0
+    if target.indicator == "reserve_ratio":
+        keep = _window(years, start, until)
+        return ds["reserve_ratio"].values[keep] - target.value, years[keep]
+    if target.indicator == "paygo_cost_rate":
+        keep = _window(years, start, until)
+        return target.value - ds["paygo_cost_rate"].values[keep], years[keep]
+    if target.indicator == "depletion_year":
+        keep = years < target.value
+        return (_borrowing_reserve(f) / f.expenditure)[keep], years[keep]
+    n = until - int(years[0]) + 1
+    if target.indicator == "gap":
+        value = indicators.general_average_premium(f, n, run.terminal_reserve)
+    else:
+        value = indicators.actuarial_balance(f, n, run.next_expenditure if n == years.size else None)
+    return np.array([sign * (value - target.value)]), np.array([-1])
+
+
+def attained(target: Target, run: _Run, start: int, until: int) -> float:
+    """The indicator itself (the lowest reserve ratio or the highest PAYG cost rate over the years, the
+    depletion year (NaN: never), the GAP or the actuarial balance)."""
+    ds = run.projection
+    if target.indicator == "depletion_year":
+        year = indicators.depletion_year(ds)
+        return math.nan if year is None else float(year)
+    values, _ = margins(target, run, start, until)
+    sign = -1.0 if target.op == "<=" else 1.0
+    if target.indicator in ("reserve_ratio", "paygo_cost_rate"):
+        worst = float(values.min()) if values.size else math.nan
+        return target.value + sign * worst
+    return target.value + sign * float(values[0])
+
+
+def _worst(values: np.ndarray, years: np.ndarray, equality: bool) -> tuple[float, int | None]:
+    if equality:
+        return float(values[0]), None
+    if not values.size:
+        return math.inf, None
+    i = int(np.argmin(values))
+    return float(values[i]), (int(years[i]) if years[i] >= 0 else None)
+
+
+# --------------------------------------------------------------------------------------------- levers
+
+def _years(valuation) -> np.ndarray:
+    return valuation.inputs.coords["year"]
+
+
+def _from_start(current: xr.DataArray, start: int, value) -> xr.DataArray:
+    """``current`` (by year) with ``value`` from ``start`` on."""
+    return xr.where(current["year"] >= start, value, current).transpose(*current.dims)
+
+
+def _by_year(valuation, name: str) -> xr.DataArray:
+    return valuation.inputs.scheme[name]
+
+
+def contribution_schedule(valuation, lever: str, steps: int | None, start: int, x: float) -> xr.DataArray:
+    rates = _by_year(valuation, "contribution_rate")
+    if lever == "contribution_rate":
+        return _from_start(rates, start, x)
+    count = np.floor((rates["year"] - start) / steps) + 1
+    return xr.where(rates["year"] >= start, rates + count * x, rates)
+
+
+def retirement_ages_at_pace(valuation, start: int, months: float) -> dict:
+    """The normal and early retirement ages by cohort of ``retirement_age_pace``."""
+    sch = valuation.inputs.scheme
+    settings = valuation.inputs.settings
+    years = _years(valuation)
+    start_index = int(np.clip(start - years[0], 0, years.size - 1))
+    normal = retirement_age_grid(sch, "normal", years, valuation.inputs.coords["scheme_age"])
+    early = retirement_age_grid(sch, "early", years, valuation.inputs.coords["scheme_age"])
+    tables = {"normal": [], "early": []}
+    for s, sex in enumerate(("male", "female")):
+        # the age of the cohort reaching the normal age in the start year
+        lo = valuation.inputs.settings["min_age"]
+        column = normal[start_index, s]
+        reached = lo + np.arange(column.size) + 1.0
+        index = int(np.argmin(np.abs(reached - column)))
+        age_n, age_e = float(column[index]), float(early[start_index, s, index])
+        first = int(start - math.floor(age_n)) + 1
+        top = float(settings["max_retirement_age"])
+        tables["normal"].append(phase_in(age_n, first, months, max(top, age_n), sexes=(sex,)))
+        tables["early"].append(phase_in(age_e, first, months, max(top - (age_n - age_e), age_e), sexes=(sex,)))
+    out = {}
+    for which, parts in tables.items():
+        cohorts = np.union1d(parts[0]["cohort"].values, parts[1]["cohort"].values)
+        values = np.stack([cohort_ages(p, cohorts)[:, 0] for p in parts], axis=1)
+        out[f"{which}_retirement_age_by_cohort"] = xr.DataArray(values, dims=("cohort", "sex"),
+                                                                coords={"cohort": cohorts, "sex": ["male", "female"]})
+        out[f"{which}_retirement_age"] = None
+    return out
+
+
+def with_lever(valuation, lever: str, steps: int | None, start: int, x: float):
+    """The valuation with the lever at ``x`` from ``start`` on."""
+    sch = valuation.inputs.scheme
+    if lever in ("contribution_rate", "contribution_steps"):
+        return valuation.replace(scheme={"contribution_rate": contribution_schedule(valuation, lever, steps, start, x)})
+    if lever == "retirement_age_pace":
+        return valuation.replace(scheme=retirement_ages_at_pace(valuation, start, x))
+    if lever == "accrual":
+        accrual = sch["accrual"]
+        return valuation.replace(scheme={"accrual": xr.where(accrual["year"] >= start, accrual * x, accrual)
+                                         .transpose("year", "service")})
+    if lever == "indexation_price_weight":
+        return valuation.replace(scheme={
+            "indexation_price_weight": _from_start(sch["indexation_price_weight"], start, x),
+            "indexation_wage_weight": _from_start(sch["indexation_wage_weight"], start, 1.0 - x)})
+    return valuation.replace(scheme={"ceiling_multiple": _from_start(sch["ceiling_multiple"], start, x)})
+
+
+# ---------------------------------------------------------------------------------------------- solve
+
+def _finance_at(run: _Run, rates: np.ndarray) -> _Run:
+    """The projection with another contribution-rate schedule: the finance roll-forward recomputed on the
+    projection's flows (which do not depend on the rate), with every benefit paid (borrowing)."""
+    ds = run.projection[[name for name in YEARLY_VARIABLES if name in run.projection]]
+    f = indicators.Flows(ds)
+    n = rates.size
+    out = {k: np.empty(n) for k in ("contributions", "subsidy", "admin", "expenditure", "investment_income",
+                                     "payable_share")}
+    reserve = np.empty(n + 1)
+    top_up = ds["minimum_pension_top_up"].values if "minimum_pension_top_up" in ds else np.zeros(n)
+    finance_kernel(f.wage_bill, f.benefits, f.grants, top_up, np.ascontiguousarray(rates), f.collection,
+                   f.subsidy_benefits, f.subsidy_wages, f.admin_benefits, f.admin_contributions, f.investment_return,
+                   f.reserve0, False, out["contributions"], out["subsidy"], out["admin"], out["expenditure"],
+                   out["investment_income"], reserve, out["payable_share"])
+    outgo = f.benefits + f.grants
+    due = outgo + f.admin_benefits * outgo + f.admin_contributions * out["contributions"]
+    changed = ds.assign(contributions=("year", out["contributions"]), contribution_rate=("year", rates),
+                        reserve=("year", reserve[1:]), reserve_ratio=("year", reserve[1:] / due),
+                        paygo_cost_rate=("year", due / f.wage_bill), payable_share=("year", out["payable_share"]))
+    following = run.next_expenditure + f.admin_contributions * run.next_base * (rates[-1] - f.contributions[-1] /
+                                                                                 (f.collection[-1] * f.wage_bill[-1]))
+    return _Run(changed, following, run.next_base, run.terminal_reserve)
+
+
+def _affine_margins(target: Target, run: _Run, start: int, until: int) -> tuple[np.ndarray, np.ndarray]:
+    """Margins with the signs of :func:`margins` that are affine in the contribution rate: the reserve ratio's
+    V_t - K E_t (E_t moves with the administration charged on contributions), the borrowing reserve V_t for
+    the depletion year; the others are affine as they are."""
+    ds = run.projection
+    years = ds["year"].values
+    if target.indicator == "reserve_ratio":
+        keep = _window(years, start, until)
+        reserve = ds["reserve"].values
+        due = reserve / ds["reserve_ratio"].values
+        return (reserve - target.value * due)[keep], years[keep]
+    if target.indicator == "depletion_year":
+        keep = years < target.value
+        return _borrowing_reserve(indicators.Flows(ds))[keep], years[keep]
+    return margins(target, run, start, until)
+
+
+def _solve_affine(base, run: _Run, target: Target, lever: str, steps, start: int, until: int):
+    """The contribution levers: margins are affine in the lever year by year; each margin m_t(x) = a_t + b_t x
+    is read at x = 0 and x = 1 from the finance roll-forward; the solution is the smallest x with every
+    margin >= 0 (the x where the equality margin is 0)."""
+    def schedule(x):
+        return contribution_schedule(base, lever, steps, start, x).values
+
+    low, years = _affine_margins(target, _finance_at(run, schedule(0.0)), start, until)
+    high, _ = _affine_margins(target, _finance_at(run, schedule(1.0)), start, until)
+    slope = high - low
+    equality = target.op == "=" and target.indicator == "actuarial_balance"
+    if equality:
+        if abs(slope[0]) < 1e-14:
+            return None, math.nan
+        return -low[0] / slope[0], None
+    rising = slope > 1e-14
+    falling = slope < -1e-14
+    bounds_low = np.where(rising, -low / np.where(rising, slope, 1.0), -np.inf)
+    bounds_high = np.where(falling, -low / np.where(falling, slope, 1.0), np.inf)
+    x = float(bounds_low.max()) if rising.any() else -math.inf
+    upper = float(bounds_high.min()) if falling.any() else math.inf
+    flat_bad = ~rising & ~falling & (low < -1e-12)
+    if flat_bad.any() or x > upper or not math.isfinite(x):
+        return None, (x, upper)
+    binding = int(years[int(np.argmax(bounds_low))])
+    x += 1e-12 * max(1.0, abs(x))  # on the side where the target is met (not a rounding error below it)
+    return x, (binding if binding >= 0 else None)
+
+
+def solve(valuation, lever: str, target, start: int | None = None, until: int | None = None) -> Solution:
+    """The value of ``lever`` that meets ``target`` (see the module docstring); ``start`` and ``until``
+    default to the valuation year and the last projection year."""
+    target = parse_target(target) if isinstance(target, str) else target
+    name, steps = parse_lever(lever)
+    years = _years(valuation)
+    start = int(years[0]) if start is None else int(start)
+    until = int(years[-1]) if until is None else int(until)
+    if not years[0] <= start <= until <= years[-1]:
+        raise InputError(f"--from {start} and --until {until} must satisfy {years[0]} <= from <= until <= "
+                         f"{years[-1]} (the projection years).")
+    if target.indicator == "depletion_year" and not years[0] < target.value <= years[-1] + 1:
+        raise InputError(f"target {target}: the year must be within {years[0] + 1}..{years[-1] + 1}.")
+    quick = _quick(valuation, target, until)  # projections only: no balance sheet
+    runs = 0
+
+    def evaluate(x):
+        nonlocal runs
+        runs += 1
+        return _project(with_lever(quick, name, steps, start, x))
+
+    equality = target.op == "="
+    if name in ("contribution_rate", "contribution_steps"):
+        run = _project(quick)
+        runs += 1
+        x, _ = _solve_affine(quick, run, target, name, steps, start, until)
+        if x is None:
+            return _infeasible_affine(valuation, quick, run, target, name, steps, start, until, runs)
+    elif name == "retirement_age_pace":
+        return _solve_grid(valuation, target, start, until, evaluate, lambda: runs)
+    else:
+        low, high = BRACKETS[name]
+        if name == "ceiling_multiple":
+            low = max(low, float(valuation.inputs.scheme["floor_multiple"].max()) + 1e-6)
+
+        def margin(x):
+            return _worst(*margins(target, evaluate(x), start, until), equality)[0]
+
+        bracket = _bracket(margin, low, high, name == "ceiling_multiple")
+        if bracket[0] is None:
+            return _finish(valuation, name, steps, start, until, target, bracket[1], runs, feasible=False)
+        x = brentq(margin, *bracket, xtol=1e-13, rtol=4 * np.finfo(float).eps, maxiter=200)
+        if not equality:  # on the side where the target is met
+            feasible_side = bracket[1] if margin(bracket[0]) < 0 else bracket[0]
+            x += 1e-10 * (feasible_side - x)
+    return _finish(valuation, name, steps, start, until, target, x, runs)
+
+
+def _bracket(margin, low: float, high: float, geometric: bool, points: int = 8):
+    """(a, b) with margins of opposite signs: the ends of the range, else the first change of sign on a grid
+    from the low end (the smallest lever values first); (None, best) when the grid finds none, with the
+    grid value whose margin is highest."""
+    ends = (margin(low), margin(high))
+    if ends[0] * ends[1] <= 0 and not math.isnan(ends[0] * ends[1]):
+        return low, high
+    grid = np.geomspace(low, high, points + 2) if geometric else np.linspace(low, high, points + 2)
+    values = [ends[0]] + [margin(x) for x in grid[1:-1]] + [ends[1]]
+    for i in range(len(grid) - 1):
+        if values[i] * values[i + 1] <= 0:
+            return float(grid[i]), float(grid[i + 1])
+    return None, float(grid[int(np.nanargmax(values))])
+
+
+def _quick(valuation, target: Target, until: int):
+    """The valuation for the solver's runs (projections without the balance sheet's closed-group runs): an
+    actuarial balance to the last year needs the year after the horizon."""
+    horizon = valuation.inputs.settings["horizon"]
+    if target.indicator == "actuarial_balance" and until == _years(valuation)[-1] and \
+            valuation.inputs.settings["actuarial_balance_period"] < horizon:
+        return valuation.replace(settings={"actuarial_balance_period": horizon})
+    return valuation
+
+
+def _finish(valuation, name, steps, start, until, target, x, runs, feasible=True, binding_check=True) -> Solution:
+    """Verify by a full rerun of the solved valuation; the target binds within TOLERANCE on continuous levers."""
+    solved = with_lever(valuation, name, steps, start, x)
+    run = _project(_quick(solved, target, until))
+    runs += 1
+    values, years = margins(target, run, start, until)
+    worst, binding = _worst(values, years, target.op == "=")
+    if feasible and binding_check and abs(worst) > TOLERANCE:
+        raise RuntimeError(f"solver: the rerun of {name} = {x!r} misses the target {target} by {worst:.3g}")
+    if feasible and not binding_check and worst < -TOLERANCE:
+        raise RuntimeError(f"solver: the rerun of {name} = {x!r} does not meet the target {target} ({worst:.3g})")
+    lever_name = name if steps is None else f"{name}:{steps}"
+    return Solution(lever_name, target, float(x), solved, runs, binding, attained(target, run, start, until),
+                    worst, feasible)
+
+
+def _infeasible_affine(valuation, quick, run, target, name, steps, start, until, runs) -> Solution:
+    """No contribution rate meets the target (it does not depend on the rate, or conflicting years): the
+    current schedule's value is reported with the best attainable margin over a wide range of rates."""
+    grid = np.linspace(-1.0, 1.0, 201) if name == "contribution_steps" else np.linspace(0.0, 1.0, 201)
+    scores = [_worst(*margins(target, _finance_at(run, contribution_schedule(quick, name, steps, start, x).values),
+                               start, until), target.op == "=")[0] for x in grid]
+    best = float(grid[int(np.argmax(np.where(target.op == "=", -np.abs(scores), scores)))])
+    return _finish(valuation, name, steps, start, until, target, best, runs, feasible=False)
+
+
+def _solve_grid(valuation, target, start, until, evaluate, count) -> Solution:
+    """The smallest pace (whole months per cohort, 0..MAX_PACE) that meets the target (bisection: the
+    margins rise with the pace)."""
+    equality = target.op == "="
+
+    def meets(months):
+        return _worst(*margins(target, evaluate(months), start, until), equality)[0] >= 0
+
+    low, high = 0, MAX_PACE
+    if meets(low):
+        return _finish(valuation, "retirement_age_pace", None, start, until, target, 0, count(), binding_check=False)
+    if not meets(high):
+        return _finish(valuation, "retirement_age_pace", None, start, until, target, high, count(), feasible=False)
+    while high - low > 1:
+        middle = (low + high) // 2
+        if meets(middle):
+            high = middle
+        else:
+            low = middle
+    return _finish(valuation, "retirement_age_pace", None, start, until, target, high, count(), binding_check=False)

@@ -1,0 +1,158 @@
+"""Solvers on Demoland: each target verified by a rerun of the solved valuation (run(), independent of the
+solver's own runs), the binding year, the lever's value on either side of the solution, an infeasible target,
+the command line."""
+
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from actuary import InputError, Valuation, load_workbook
+from actuary.cli import main
+from actuary.indicators import depletion_year, general_average_premium
+from actuary.solve import parse_target, with_lever
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return Valuation.demo().replace(settings={"balance_sheet": "no"})
+
+
+def _projection(valuation):
+    return valuation.run().projection
+
+
+def _window(p, start, until):
+    return p.sel(year=slice(start, until))
+
+
+def test_level_contribution_rate_for_a_reserve_ratio(demo):
+    """The rate from 2025 on that keeps the reserve at least one year of expenditure to 2070: the lowest ratio
+    over 2025-2070 is 1 (to 1e-6) in the binding year; the rates before 2025 are Demoland's; 0.0001 less
+    misses the target."""
+    solution = demo.solve("contribution_rate", "reserve_ratio>=1", start=2025, until=2070)
+    p = _projection(solution.valuation)
+    ratio = _window(p, 2025, 2070).reserve_ratio
+    assert float(ratio.min()) == pytest.approx(1.0, abs=1e-6)
+    assert int(ratio.idxmin()) == solution.binding_year
+    rates = p.contribution_rate
+    assert np.all(rates.sel(year=slice(2025, None)) == solution.value)
+    np.testing.assert_array_equal(rates.sel(year=slice(None, 2024)), demo.inputs.scheme["contribution_rate"]
+                                  .sel(year=slice(None, 2024)))
+    assert solution.runs == 2   # one projection (the rate moves the finance only) and the verification
+    lower = with_lever(demo, "contribution_rate", None, 2025, solution.value - 1e-4)
+    assert float(_window(_projection(lower), 2025, 2070).reserve_ratio.min()) < 1.0
+
+
+def test_contribution_steps(demo):
+    """Equal steps every 5 years from 2025: the rate of 2025-2029 is the schedule's plus one step, 2030-2034 plus
+    two, ...; the reserve ratio binds at 1."""
+    solution = demo.solve("contribution_steps:5", "reserve_ratio>=1", start=2025, until=2070)
+    p = _projection(solution.valuation)
+    base = demo.inputs.scheme["contribution_rate"]
+    step = solution.value
+    for year, count in ((2024, 0), (2025, 1), (2029, 1), (2030, 2), (2072, 10)):
+        assert float(p.contribution_rate.sel(year=year)) == pytest.approx(float(base.sel(year=year)) + count * step,
+                                                                          rel=1e-14)
+    assert float(_window(p, 2025, 2070).reserve_ratio.min()) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_actuarial_balance_zero(demo):
+    """The level rate from the valuation year with an actuarial balance of 0 over 75 years (to 2094): the
+    results' own summary actuarial balance (75 years in Demoland) is 0."""
+    solution = demo.solve("contribution_rate", "actuarial_balance=0", until=2094)
+    assert float(solution.valuation.run().summary.actuarial_balance) == pytest.approx(0.0, abs=1e-9)
+    assert solution.binding_year is None
+
+
+def test_depletion_year(demo):
+    """The lowest level rate with no depletion before 2080 (the finance engineer's depletion year: the first
+    year with a payable share below 1): depleted in 2080 exactly at the solution's rate less 1e-6."""
+    solution = demo.solve("contribution_rate", "depletion_year>=2080")
+    assert depletion_year(_projection(solution.valuation)) in (None, 2080) or \
+        depletion_year(_projection(solution.valuation)) >= 2080
+    earlier = with_lever(demo, "contribution_rate", None, 2020, solution.value - 1e-6)
+    assert depletion_year(_projection(earlier)) == solution.binding_year < 2080
+    payable = demo.replace(settings={"after_depletion": "payable"}).solve("contribution_rate", "depletion_year>=2080")
+    assert payable.value == pytest.approx(solution.value, rel=1e-12)   # the same depletion year either way
+
+
+def test_accrual_for_future_service_meets_a_gap(demo):
+    """The factor on the accrual of service earned from 2025 that brings the GAP over 2020-2094 to 25%."""
+    solution = demo.solve("accrual", "gap<=0.25", start=2025, until=2094)
+    p = _projection(solution.valuation)
+    assert general_average_premium(p, 75) == pytest.approx(0.25, abs=1e-6)
+    accrual = solution.valuation.inputs.scheme["accrual"]
+    base = demo.inputs.scheme["accrual"]
+    np.testing.assert_array_equal(accrual.sel(year=2024), base.sel(year=2024))
+    np.testing.assert_allclose(accrual.sel(year=2025), solution.value * base.sel(year=2025), rtol=1e-15)
+    assert 0 < solution.value < 1
+
+
+def test_indexation_and_ceiling_levers(demo):
+    """Indexation: w prices + (1 - w) wages from 2021 with a GAP to 2094 of 32%; ceiling: a PAYG cost rate at
+    most 36% in every year 2020-2060 (the highest binds)."""
+    index = demo.solve("indexation_price_weight", "gap<=0.32", start=2021, until=2094)
+    p = _projection(index.valuation)
+    assert general_average_premium(p, 75) == pytest.approx(0.32, abs=1e-6)
+    weights = index.valuation.inputs.scheme
+    assert float(weights["indexation_wage_weight"].sel(year=2030)) == pytest.approx(1 - index.value, rel=1e-14)
+    ceiling = demo.solve("ceiling_multiple", "paygo_cost_rate<=0.36", until=2060)
+    rate = _window(_projection(ceiling.valuation), 2020, 2060).paygo_cost_rate
+    assert float(rate.max()) == pytest.approx(0.36, abs=1e-6)
+    assert int(rate.idxmax()) == ceiling.binding_year
+
+
+def test_retirement_age_pace_is_the_smallest_whole_month(demo):
+    """Months added per cohort to the retirement ages: the solution meets the GAP target and one month less
+    does not."""
+    solution = demo.solve("retirement_age_pace", "gap<=0.3", start=2021, until=2094)
+    assert solution.value == int(solution.value) and solution.value > 0
+    assert general_average_premium(_projection(solution.valuation), 75) <= 0.3
+    slower = with_lever(demo, "retirement_age_pace", None, 2021, solution.value - 1)
+    assert general_average_premium(_projection(slower), 75) > 0.3
+    ages = solution.valuation.inputs.scheme["normal_retirement_age_by_cohort"].sel(sex="male")
+    assert float(ages.diff("cohort").max()) == pytest.approx(solution.value / 12, rel=1e-12)
+
+
+def test_infeasible_target_reports_the_best_attainable(demo):
+    """No accrual factor in 0..3 brings the GAP to 10% (no accrual at all still costs the current insured's
+    past service and the pensions in payment): reported as not attainable, with the best value."""
+    solution = demo.solve("accrual", "gap<=0.1", start=2025, until=2094)
+    assert not solution.feasible
+    assert solution.value == 0.0
+    assert solution.attained == pytest.approx(general_average_premium(_projection(solution.valuation), 75), rel=1e-12)
+    assert solution.attained > 0.1
+    no_effect = demo.solve("contribution_rate", "gap<=0.1")   # the GAP does not depend on the rate
+    assert not no_effect.feasible
+
+
+@pytest.mark.parametrize("text", ["reserve_ratio>1", "gap=0.1x", "solvency>=1", "depletion_year>=2080.5",
+                                  "paygo_cost_rate>=0.2"])
+def test_bad_targets(text):
+    with pytest.raises(InputError):
+        parse_target(text)
+
+
+def test_bad_lever_and_years(demo):
+    with pytest.raises(InputError, match="not a lever"):
+        demo.solve("retirement_age", "gap<=0.3")
+    with pytest.raises(InputError, match="contribution_steps:N"):
+        demo.solve("contribution_steps:0", "gap<=0.3")
+    with pytest.raises(InputError, match="--from 2019"):
+        demo.solve("contribution_rate", "gap<=0.3", start=2019)
+
+
+def test_solve_command_writes_the_solved_workbook(tmp_path):
+    source = tmp_path / "case.xlsx"
+    Valuation.demo().replace(settings={"balance_sheet": "no"}).to_workbook(source)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["solve", str(source), "--lever", "contribution_rate", "--target",
+                                       "reserve_ratio>=1", "--from", "2025", "--until", "2070", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "contribution_rate = 0." in result.output and "binding in" in result.output
+    solved = load_workbook(out / "case-solved.xlsx")
+    assert float(solved.run().projection.reserve_ratio.sel(year=slice(2025, 2070)).min()) == pytest.approx(1, abs=1e-6)
+    assert (out / "case-solved-results.xlsx").exists() and (out / "case-solved-results.nc").exists()
+    bad = CliRunner().invoke(main, ["solve", str(source), "--lever", "contribution_rate", "--target", "solvency"])
+    assert bad.exit_code == 2 and "INDICATOR OP VALUE" in bad.output
