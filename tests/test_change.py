@@ -132,6 +132,27 @@ def test_a_change_in_one_group_shows_up_in_its_step_alone(small_case, step):
     assert moved
 
 
+def test_reform_provisions_by_year_and_cohort_show_up_in_the_provisions_step_alone(small_case):
+    """Provisions by year and by cohort (a retirement-age phase-in, a minimum pension rising in 2025, a
+    progressive formula, the state paying the minimum top-up) are legislation: the provisions step alone."""
+    from actuary.inputs import phase_in
+
+    years = small_case.inputs.coords["year"]
+    minimum = xr.DataArray(np.where(years < 2025, 1000.0, 1500.0), dims="year", coords={"year": years})
+    max_ret = small_case.inputs.settings["max_retirement_age"]
+    current = small_case.replace(scheme={
+        "normal_retirement_age": None, "early_retirement_age": None, "early_retirement_age_by_cohort": None,
+        "normal_retirement_age_by_cohort": phase_in(max_ret - 5, 1975, 3, max_ret),
+        "minimum_pension": minimum, "minimum_pension_financing": "state",
+        "bend_points": (8_000.0, 30_000.0), "bend_point_rates": (0.9, 0.4, 0.2)})
+    ds = analysis_of_change(small_case, current)
+    assert_effects_add_up(ds)
+    for name in measures(ds):
+        others = ds[f"effect_{name}"].sel(step=[s for s in ds.step.values[1:] if s != "provisions"])
+        assert np.all(others.values == 0.0), name
+    assert float(ds.effect_actuarial_balance.sel(step="provisions")) != 0.0
+
+
 def test_rolling_forward_alone_shows_up_in_the_valuation_period(small_case):
     ds = analysis_of_change(small_case, small_case.roll_forward(4))
     for name in measures(ds):
