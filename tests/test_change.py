@@ -52,7 +52,8 @@ def modified(valuation, years=0):
                    "retirement_rate": i.behaviour["retirement_rate"] * 0.9},
         scheme={"contribution_rate": i.scheme["contribution_rate"] + 0.01, "vesting_years": 12.0,
                 "widow_share": 0.55},
-        settings={"gap_horizons": (10, 20, 50), "scaled_premium_period": 15, "actuarial_balance_period": 60})
+        settings={"gap_horizons": tuple(h for h in (4, 10, 20, 50) if h <= i.settings["horizon"]),
+                  "scaled_premium_period": 15, "actuarial_balance_period": 60})
     changed.name = f"{valuation.name} modified"
     return changed
 
