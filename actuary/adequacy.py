@@ -29,6 +29,7 @@ import xarray as xr
 
 from .inputs import retirement_age_grid
 from .kernels.scheme import accrual_gain, award_amount, retirement_adjustment
+from . import series
 from .kernels.series import reference_earnings_path
 from .projection import build_kernel_inputs, held_past_horizon
 
@@ -83,8 +84,11 @@ def stylized_careers(valuation) -> xr.Dataset:
     floor_multiple, ceiling_multiple = (np.concatenate([sch[k].values, np.repeat(sch[k].values[-1:], extra)])
                                         for k in ("floor_multiple", "ceiling_multiple"))
     index = {"wages": wages, "prices": derived["prices"], "none": np.ones(total)}[sch["revaluation"]]
-    index_growth = {"wages": derived["wage_growth"][0], "prices": float(held.economy["inflation"].values[0]),
-                    "none": 0.0}[sch["revaluation"]]
+    history = derived["history"]   # the economic history before t0 (actuary.projection.economic_history)
+    past_wages = series.past_index(derived["wage_growth"][0], history["wage_growth"])
+    past_revaluation = {"wages": past_wages,
+                        "prices": series.past_index(float(held.economy["inflation"].values[0]), history["inflation"]),
+                        "none": np.ones(past_wages.size)}[sch["revaluation"]]
     reference_years = np.concatenate([sch["reference_earnings_years"].values,
                                       np.repeat(sch["reference_earnings_years"].values[-1:], extra)])
     shape = (len(CAREERS), 2, n_years)
@@ -96,7 +100,7 @@ def stylized_careers(valuation) -> xr.Dataset:
         insurable = np.ascontiguousarray(np.broadcast_to(earnings[:, None, None], (total, 2, ages.size)))
         reference = np.empty_like(insurable)
         reference_earnings_path(insurable, np.ascontiguousarray(index), np.ascontiguousarray(reference_years, float),
-                                float(derived["wage_growth"][0]), float(index_growth), reference)
+                                past_wages, np.ascontiguousarray(past_revaluation), reference)
         for s in range(2):
             for t in range(n_years):
                 # the first whole age reached by the end of the year at or above the cohort's normal age

@@ -557,16 +557,50 @@ main.add_command(experience_command)
               help="Add the stochastic chapter with N paths (parameters from the workbook's Stochastic sheet).")
 @click.option("--seed", type=click.IntRange(0, 2 ** 63 - 1), default=0, show_default=True,
               help="Random seed of the stochastic paths.")
+@click.option("--previous", type=click.Path(path_type=Path),
+              help="Add the analysis-of-change chapter from this previous valuation (workbook or case folder).")
+@click.option("--steps", type=click.Path(path_type=Path),
+              help="Steps of the analysis of change (with --previous; as for 'actuary change --steps').")
 @guarded
-def report_command(workbook, out, name, with_sensitivity, paths, seed):
+def report_command(workbook, out, name, with_sensitivity, paths, seed, previous, steps):
     """Write the valuation report: NAME-report.html (self-contained, figures embedded) and NAME-report.pdf
     (printed by headless Chromium, else WeasyPrint), NAME from the workbook's file name (or --name).
 
     WORKBOOK is a valuation workbook (.xlsx) or a case folder; without it, the embedded Demoland case runs.
+    With --previous, the report explains the change from the previous valuation (the steps, the reconciliation
+    table and waterfall charts of 'actuary change').
     """
     from .report.command import run_report
 
-    run_report(workbook, out, name, with_sensitivity, paths, seed)
+    if steps is not None and previous is None:
+        raise InputError("--steps sets the steps of the analysis of change: give the previous valuation with "
+                         "--previous PREVIOUS.xlsx.")
+    run_report(workbook, out, name, with_sensitivity, paths, seed, previous, steps)
+
+
+@main.command("change")
+@click.argument("previous", type=click.Path(path_type=Path))
+@click.argument("current", type=click.Path(path_type=Path))
+@click.option("--steps", "steps_path", type=click.Path(path_type=Path),
+              help="Steps and their inputs: a workbook with an 'Analysis of change' sheet or a CSV file (columns "
+                   "step, input, notes). Default: CURRENT's own 'Analysis of change' sheet if it has one, otherwise "
+                   "valuation period, data, demographic, economic, behavioural, provisions, methods.")
+@click.option("--all-orders", is_flag=True,
+              help="Also value every order of the steps (at most 7: 128 cases) and report each step's Shapley effect "
+                   "(its mean effect over all orders) with its lowest and highest.")
+@click.option("--years", "years", help="Years of the reserve ratio, e.g. 2033,2048 (default: 10, 25 and 50 years "
+                                       "after CURRENT's valuation year).")
+@OUT
+@NAME
+@guarded
+def change_command(previous: Path, current: Path, steps_path, all_orders: bool, years, out: Path, name):
+    """Analysis of change from the PREVIOUS valuation to the CURRENT one (valuation workbooks or case folders):
+    each step replaces a set of the previous case's inputs by the current one's and values again; the effects
+    add up exactly to the total change. Writes NAME-change.xlsx (reconciliation table, waterfall charts, every
+    measure at every step) and NAME-change.nc, NAME from CURRENT's file name (or --name)."""
+    from .cli_change import run_change
+
+    run_change(previous, current, steps_path, all_orders, years, out, name)
 
 
 if __name__ == "__main__":

@@ -67,6 +67,9 @@ PER_BENEFIT = ("kind", "sex", "min_age", "max_age", "amount", "basis", "indexati
 TESTED_PENSIONS = {  # scheme benefits (old_age, invalidity, widow, orphan) a pension test looks at, by kind
     "old_age": (1, 1, 1, 1), "disability": (0, 1, 0, 0), "child": (1, 1, 1, 1), "other": (1, 1, 1, 1),
     "maternity": (0, 0, 0, 0)}
+# the state's flows to the scheme that the fiscal cost adds to the floor's cost (results variables, when present)
+STATE_FLOWS = (("state_subsidy", "state subsidy to the scheme"),
+               ("minimum_pension_top_up", "state-financed minimum-pension top-up"))
 GOVERNMENT = {"expenditure": "government_expenditure_pct_gdp", "revenue": "government_revenue_pct_gdp"}
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_ .()\-]{0,39}")
 
@@ -350,8 +353,7 @@ def floor_variables(inputs, floor: dict[str, np.ndarray], variables: dict) -> tu
     total = floor["cost"].sum(axis=1)
     fiscal = total.copy()
     parts = ["floor cost"]
-    for name, what in (("state_subsidy", "state subsidy to the scheme"),
-                       ("minimum_pension_top_up", "state-financed minimum-pension top-up")):
+    for name, what in STATE_FLOWS:
         if name in variables:
             fiscal = fiscal + variables[name][1]
             parts.append(what)

@@ -15,6 +15,7 @@ Coordinates (from the settings):
     age      min_age .. max_age             scheme ages (insured, pensioners) for scheme fields
     service  0 .. max_service               completed years of credited service
     benefit  old_age, invalidity, widow, orphan
+    past_year  t0 - M .. t0 - 1             years of economic history (M: the longest history given, 0 without)
     cohort   year of birth (retirement ages by cohort: the cohorts listed, each held until the next)
     floor_benefit  the benefits of the social protection floor, named by the user (group ``floor``)
 
@@ -123,7 +124,7 @@ class Field:
         return text
 
 
-Y, S, A, K, B, C = "year", "sex", "age", "service", "benefit", "cohort"
+Y, S, A, K, B, P, C = "year", "sex", "age", "service", "benefit", "past_year", "cohort"
 FB = "floor_benefit"
 # dimensions of list-valued inputs (a short list of numbers, one cell in the workbook: "12000, 70000")
 LIST_DIMS = ("horizon", "period", "bend", "bracket")
@@ -314,6 +315,17 @@ FIELDS: dict[str, dict[str, Field]] = {
         "gdp": Field((), "amount", None, "currency, year t0", "required with a national population",
                      bounds=Bounds(0.0, 1e18, open_low=True)),
         "average_wage": Field((), "positive", units="currency a year, t0", doc="national average wage (ceiling base)"),
+        "past_inflation": Field((P,), "rate", None, "a year",
+                                "inflation of the years before the valuation year (history ending in t0 - 1): past "
+                                "earnings in reference earnings are revalued and deflated with it, and an indexation "
+                                "lag reaching before t0 uses it; years before the first one given take its rate "
+                                "(default: every year before t0 takes the valuation year's inflation)"),
+        "past_real_wage_growth": Field((P,), "rate", None, "a year",
+                                       "real wage growth of the years before the valuation year (history ending in "
+                                       "t0 - 1): the cohort's insurable earnings before t0 are deflated with the "
+                                       "nominal wage growth (1 + inflation)(1 + real wage growth) - 1 of those years "
+                                       "and of t0; years before the first one given take its rate (default: every "
+                                       "year before t0 takes the valuation year's real wage growth)"),
         "poverty_line": Field((Y,), "positive", None, "currency a year per person, in each year's money",
                               "national poverty line (floor benefits on the poverty_line basis)"),
         "government_expenditure_pct_gdp": Field((Y,), "positive", None, "percent of GDP (35 = 35%)",
@@ -382,6 +394,19 @@ FIELDS: dict[str, dict[str, Field]] = {
                                 "default: service x refund rate x insurable salary)", fill=0.0),
         "inactive_refund_balance": Field((S, A, K), "amount", None, "currency at t0, all inactive of the cell",
                                          "as refund_balance, for the initial inactive insured", fill=0.0),
+        "credited_service": Field((S, A, K), "amount", None, "years per member at t0",
+                                  "mean exact credited service of the initial actives of the cell, when the data "
+                                  "record it (default: past_service_credit x (k + 1/2), k the completed service)",
+                                  fill=0.0),
+        "accrued_units": Field((S, A, K), "amount", None, "share of reference earnings per member at t0",
+                               "mean accrued pension of the initial actives of the cell as a share of reference "
+                               "earnings (default: the first year's accrual schedule at the credited service)",
+                               fill=0.0),
+        "inactive_credited_service": Field((S, A, K), "amount", None, "years per member at t0",
+                                           "as credited_service, for the initial inactive insured (default: k + 1/2)",
+                                           fill=0.0),
+        "inactive_accrued_units": Field((S, A, K), "amount", None, "share of reference earnings per member at t0",
+                                        "as accrued_units, for the initial inactive insured", fill=0.0),
         "reserve": Field((), "number", 0.0, "currency at 1 January t0"),
     },
     # the social protection floor: one entry per benefit (the Floor sheet's rows), see actuary.floor
@@ -411,6 +436,8 @@ FIELDS: dict[str, dict[str, Field]] = {
                              population_ages=True, fill=1.0),
     },
 }
+# initial-state inputs recording exact service and accrued units per cell (past_service_credit must then be 1)
+EXACT_SERVICE = ("credited_service", "accrued_units", "inactive_credited_service", "inactive_accrued_units")
 
 # scheme provisions that may change by year of award or payment but are usually constant: on the Scheme
 # sheet when constant, in the workbook's 'Provisions by year' sheet when they change
@@ -432,7 +459,9 @@ NATIONAL_ONLY = {"settings": ("migration_timing",),
                  "behaviour": ("participation", "coverage")}
 
 # the inputs a floor costing alone (settings.scheme = "no") may have: None = every field of the group
-WITHOUT_SCHEME = {"economy": None, "demography": None, "behaviour": ("participation",), "floor": None}
+# (the economic history before t0 serves the scheme's earnings and indexation only)
+WITHOUT_SCHEME = {"economy": tuple(k for k in FIELDS["economy"] if not k.startswith("past_")), "demography": None,
+                  "behaviour": ("participation",), "floor": None}
 SCHEME_SETTINGS = ("max_service", "max_retirement_age", "new_entrant_method", "scaled_premium_period",
                    "scaled_premium_target", "balance_sheet", "scaled_premium_rule", "scaled_premium_check",
                    "scaled_premium_periods", "actuarial_balance_period", "gap_terminal_reserve", "after_depletion")
@@ -534,10 +563,11 @@ def _cohort_table(name: str, field: Field, value, settings: dict) -> xr.DataArra
     return da.rename(name.split(".")[-1])
 
 
-def coordinates(settings: dict) -> dict[str, np.ndarray]:
+def coordinates(settings: dict, history_years: int = 0) -> dict[str, np.ndarray]:
     t0, horizon = settings["valuation_year"], settings["horizon"]
     return {
         Y: np.arange(t0, t0 + horizon),
+        P: np.arange(t0 - history_years, t0),
         S: np.array(SEXES),
         "scheme_age": np.arange(settings["min_age"], settings["max_age"] + 1),
         "population_age": np.arange(0, settings["max_age"] + 1),
@@ -556,6 +586,21 @@ def _field_coords(field: Field, coords: dict) -> dict[str, np.ndarray]:
     return out
 
 
+def history_years(values: dict) -> int:
+    """Number M of years of economic history: the longest of the ``past_year`` inputs given in ``values`` (the
+    economy group; a scalar or a DataArray without ``past_year`` counts as one year, t0 - 1)."""
+    longest = 0
+    for key, field in FIELDS["economy"].items():
+        value = values.get(key)
+        if P not in field.dims or value is None:
+            continue
+        if isinstance(value, xr.DataArray):
+            longest = max(longest, value.sizes.get(P, 1))
+        else:
+            longest = max(longest, max(np.asarray(value).size, 1))
+    return longest
+
+
 def _labelled_like(da: xr.DataArray, dims: tuple, target: dict) -> bool:
     """True when ``da`` already has the field's dimensions in order and exactly its labels (a validated input
     passed again, as scenarios and solvers do): nothing to select or broadcast."""
@@ -570,12 +615,26 @@ def _labelled_like(da: xr.DataArray, dims: tuple, target: dict) -> bool:
     return True
 
 
+def _history(name: str, da: xr.DataArray, wanted: np.ndarray) -> xr.DataArray:
+    """A history by past year, ending in t0 - 1 (the year before the valuation year), extended back to the
+    years ``wanted`` by holding its first (oldest) value."""
+    _require_numbers(name, da.values)
+    labels = check.integer_steps(name, da, P)
+    last = int(wanted[-1]) if wanted.size else None
+    if labels[-1] != last:
+        raise InputError(f"Input '{name}': the history's last year is {labels[-1]}; it must end in {last}, the year "
+                         "before the valuation year.", field=name)
+    older = wanted.size - labels.size
+    values = np.asarray(da.transpose(P).values, dtype=float)
+    return xr.DataArray(np.concatenate([np.full(older, values[0]), values]), dims=(P,), coords={P: wanted})
+
+
 def _coerce(name: str, field: Field, value, coords: dict) -> xr.DataArray:
     """Broadcast a user value to the field's dims and coordinates, selecting and checking labels."""
     target = _field_coords(field, coords)
     shape = tuple(len(v) for v in target.values())
     if isinstance(value, xr.DataArray) and _labelled_like(value, field.dims, target):
-        return xr.DataArray(np.array(value.values, dtype=float), dims=field.dims, coords=target)
+        return value.copy(deep=False, data=np.array(value.values, dtype=float))
     if isinstance(value, xr.DataArray):
         extra = [d for d in value.dims if d not in field.dims]
         if extra:
@@ -587,6 +646,9 @@ def _coerce(name: str, field: Field, value, coords: dict) -> xr.DataArray:
                 raise InputError(f"Input '{name}' has no labels for dimension '{dim}'.")
             wanted = target[dim]
             labels = np.asarray(da[dim].values)
+            if dim == P:
+                da = _history(name, da, wanted)
+                continue
             if dim == Y or (dim in (A, K) and field.fill is None):
                 check.integer_steps(name, da, dim)
             elif dim in (A, K):  # sparse tables (absent cells take the fill value): labels must only increase
@@ -760,7 +822,7 @@ class Inputs:
                 raise InputError(f"Input '{group}.{unknown[0]}' is not a known field of '{group}'; "
                                  f"known fields: {', '.join(FIELDS[group])}.")
         self.settings = self.check_settings(raw["settings"])
-        self.coords = coordinates(self.settings)
+        self.coords = coordinates(self.settings, history_years(raw["economy"]))
         if not self.has_scheme:
             _refuse_scheme_inputs(raw)
         kept = {}
@@ -769,7 +831,8 @@ class Inputs:
         self.by_demography = {}
         if reuse is not None:
             previous, changed = reuse
-            if all(previous.settings[k] == self.settings[k] for k in COORDINATE_SETTINGS):
+            if all(previous.settings[k] == self.settings[k] for k in COORDINATE_SETTINGS) \
+                    and previous.coords[P].size == self.coords[P].size:   # the same years of economic history
                 kept = {(group, key) for group in FIELDS for key in raw[group] if f"{group}.{key}" not in changed}
                 kept = {pair: getattr(previous, pair[0])[pair[1]] for pair in kept
                         if pair[0] not in ("settings", "floor")}
@@ -888,6 +951,7 @@ class Inputs:
             if key in raw["initial"] and not refund:
                 raise InputError(f"Input 'initial.{key}' is only used when scheme.grant_type or scheme.exit_benefit "
                                  "is 'refund'.", field=f"initial.{key}")
+        self._exact_service_checks(raw)
         if "grant_multiple" in raw["scheme"] and sch["grant_type"] == "refund":
             raise InputError("Input 'scheme.grant_multiple' is only used when scheme.grant_type is 'multiple'.",
                              field="scheme.grant_multiple")
@@ -937,6 +1001,20 @@ class Inputs:
             raise check._cell_error("initial.average_pension", bad, i,
                                     f"value 0 for a cell with {pens.values.flat[i]} pensioners; expected their average "
                                     "annual pension > 0.")
+
+    def _exact_service_checks(self, raw: dict) -> None:
+        """Exact credited service and accrued units, when given per cell, are finite; the past-service credit
+        applies to the default service (k + 1/2), so it must be 1 when the actives' service or units are given."""
+        for key in EXACT_SERVICE:
+            if key in raw["initial"]:
+                check.finite(f"initial.{key}", self.initial[key])
+        given = [k for k in ("credited_service", "accrued_units") if k in raw["initial"]]
+        share = self.scheme["past_service_credit"]
+        if given and share != 1.0:
+            raise InputError(f"Input 'scheme.past_service_credit': value {share} scales the default service "
+                             f"(k + 1/2) of the initial actives, but initial.{given[0]} gives their credited service "
+                             "and units as recorded; set it to 1 (the service given is the service credited).",
+                             field="scheme.past_service_credit")
 
     def _retirement_age_checks(self) -> None:
         """Each retirement age by year or by cohort (not both); the normal age is required; the ages lie in

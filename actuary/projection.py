@@ -21,8 +21,9 @@ import xarray as xr
 from . import series
 from .inputs import BENEFITS, FB, Inputs, coordinates, retirement_age_grid
 from .kernels.population import project_population_kernel
-from .kernels.scheme import (EXIT_CODES, WORK_PLANES, award_annuity_kernel, finance_kernel, insured_kernel,
-                             pensions_kernel)
+from .kernels.scheme import (ACTIVE, BALANCE, EXIT_CODES, INACTIVE, INACTIVE_BALANCE, INACTIVE_SERVICE,
+                             INACTIVE_UNITS, NEXT, SERVICE, UNITS, WORK_PLANES, award_annuity_kernel, finance_kernel,
+                             insured_kernel, pensions_kernel)
 from .lifetable import life_expectancy, life_table_columns
 from .reference.population import project_population_reference
 from .reference.scheme import award_annuity_reference, finance_reference, insured_reference, pensions_reference
@@ -120,9 +121,11 @@ def build_kernel_inputs(inputs: Inputs, population: bool = True) -> KernelInputs
     wage_growth = series.nominal_wage_growth(pi, eco["real_wage_growth"].values)
     wages = series.wage_index(pi, eco["real_wage_growth"].values)
     prices = series.price_index(pi)
+    history = economic_history(inputs, max(ages.size, sch["indexation_lag"]) + 1)
     beta = series.pension_indexation(pi, wage_growth, sch["indexation_price_weight"].values,
                                      sch["indexation_wage_weight"].values,
-                                     sch["indexation_floor"], sch["indexation_cap"], sch["indexation_lag"])
+                                     sch["indexation_floor"], sch["indexation_cap"], sch["indexation_lag"],
+                                     history["inflation"], history["wage_growth"])
     average_wage = eco["average_wage"] * wages
     scale = beh["salary_scale"].values
     if beh["salary_scale_ages"] == "exact":
@@ -131,10 +134,12 @@ def build_kernel_inputs(inputs: Inputs, population: bool = True) -> KernelInputs
     insurable = series.insurable_share(mean_salary, (sch["floor_multiple"].values * average_wage)[:, None, None],
                                        (sch["ceiling_multiple"].values * average_wage)[:, None, None],
                                        sch["earnings_cv"])
-    index, index_growth = {"wages": (wages, wage_growth[0]), "prices": (prices, pi[0]),
-                           "none": (np.ones(n_years), 0.0)}[sch["revaluation"]]
-    reference = series.reference_earnings(insurable, index, sch["reference_earnings_years"].values, wage_growth[0],
-                                          index_growth)
+    past_wages = series.past_index(wage_growth[0], history["wage_growth"])
+    index, past_revaluation = {"wages": (wages, past_wages),
+                               "prices": (prices, series.past_index(pi[0], history["inflation"])),
+                               "none": (np.ones(n_years), np.ones(past_wages.size))}[sch["revaluation"]]
+    reference = series.reference_earnings(insurable, index, sch["reference_earnings_years"].values, past_wages,
+                                          past_revaluation)
     minimum = series.indexed_amount(sch["minimum_pension"].values, sch["minimum_pension_indexation"], prices, wages,
                                     beta)
     maximum = series.indexed_amount(sch["maximum_pension"].values, sch["maximum_pension_indexation"], prices, wages,
@@ -160,9 +165,15 @@ def build_kernel_inputs(inputs: Inputs, population: bool = True) -> KernelInputs
     refund_rate = sch["refund_contribution_rate"].values if balances else np.zeros(n_years)
     refund_interest = (sch["refund_interest"] if sch["refund_interest"] is not None else eco["nominal_return"]).values
     accrual = _c(sch["accrual"].transpose("year", "service").values)
+    def recorded(key):
+        return None if ini[key] is None else ini[key].values
+
     active0, service_active0, units_active0 = initial_service(ini["active"].values, sch["past_service_credit"],
-                                                              accrual[0])
-    inactive0, service_inactive0, units_inactive0 = initial_service(ini["inactive"].values, 1.0, accrual[0])
+                                                              accrual[0], recorded("credited_service"),
+                                                              recorded("accrued_units"))
+    inactive0, service_inactive0, units_inactive0 = initial_service(ini["inactive"].values, 1.0, accrual[0],
+                                                                    recorded("inactive_credited_service"),
+                                                                    recorded("inactive_accrued_units"))
 
     def opening_balance(stock, service_sum, given):
         """Refund balances at t0: given, or exact service x refund rate x insurable salary (no interest)."""
@@ -232,18 +243,34 @@ def build_kernel_inputs(inputs: Inputs, population: bool = True) -> KernelInputs
                    investment_return=_c(eco["nominal_return"].values), reserve0=float(ini["reserve"]),
                    payable=st["after_depletion"] == "payable")
     derived = dict(wages=wages, prices=prices, beta=beta, wage_growth=wage_growth, average_wage=average_wage,
+                   history=history,
                    funeral=funeral, insurable=insurable, reference=reference, minimum=minimum, maximum=maximum,
                    flat=flat, bends=bends,
                    mean_salary=mean_salary, mortality=q_all,
-                   annuity=award_annuity_assumptions(inputs, q_pension, factors, pi, wage_growth, pensions, finance))
+                   annuity=award_annuity_assumptions(inputs, q_pension, factors, pi, wage_growth, pensions, finance,
+                                                     history))
     if national:
         employed = employment_share(inputs)
         derived.update(employment_share=employed, target_share=employed * beh["coverage"].values)
     return KernelInputs(population_arrays, insured, pensions, finance, derived, inputs)
 
 
+def economic_history(inputs: Inputs, n: int) -> dict[str, np.ndarray]:
+    """Inflation, real and nominal wage growth of the n years before the valuation year, most recent first
+    (``economy.past_inflation`` and ``past_real_wage_growth``, the years before the first given held at its
+    value; without a history, the valuation year's rates: see :func:`actuary.series.past_rates`)."""
+    eco = inputs.economy
+
+    def given(key):
+        return None if eco[key] is None else eco[key].values
+
+    inflation = series.past_rates(given("past_inflation"), eco["inflation"].values[0], n)
+    real = series.past_rates(given("past_real_wage_growth"), eco["real_wage_growth"].values[0], n)
+    return dict(inflation=inflation, real_wage_growth=real, wage_growth=series.nominal_wage_growth(inflation, real))
+
+
 def award_annuity_assumptions(inputs: Inputs, q_pension, mortality_factors, inflation, wage_growth, pensions,
-                              finance) -> dict:
+                              finance, history) -> dict:
     """Assumptions of the capital values at award (:func:`kernels.scheme.award_annuity_kernel`) over the
     horizon and past it, until a pensioner awarded in the last year at age 0 would reach the last age:
     every assumption held at its value of the last projection year (mortality keeps improving at the
@@ -265,8 +292,8 @@ def award_annuity_assumptions(inputs: Inputs, q_pension, mortality_factors, infl
 
     beta = series.pension_indexation(held(inflation), held(wage_growth), held(sch["indexation_price_weight"].values),
                                      held(sch["indexation_wage_weight"].values), sch["indexation_floor"],
-                                     sch["indexation_cap"],
-                                     sch["indexation_lag"])
+                                     sch["indexation_cap"], sch["indexation_lag"], history["inflation"],
+                                     history["wage_growth"])
     t0 = inputs.coords["year"][0]
     normal_age = retirement_age_grid(sch, "normal", t0 + np.arange(n_years + tail), inputs.coords["population_age"])
     return dict(q_pension=_c(np.concatenate([q_pension, q_tail])), beta=_c(beta),
@@ -292,8 +319,8 @@ def credit_past_service(active: np.ndarray, share: float) -> np.ndarray:
     return initial_service(active, share, np.zeros(active.shape[-1]))[0]
 
 
-def initial_service(stock: np.ndarray, share: float, accrual: np.ndarray) -> tuple[np.ndarray, np.ndarray,
-                                                                                   np.ndarray]:
+def initial_service(stock: np.ndarray, share: float, accrual: np.ndarray, service: np.ndarray | None = None,
+                    units: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Initial insured by completed credited service, with the sums over heads of their exact credited
     service and of their accrued units.
 
@@ -301,9 +328,17 @@ def initial_service(stock: np.ndarray, share: float, accrual: np.ndarray) -> tup
     year); ``share`` of it is credited (past-service credit): share x (k + 1/2) exact years, valued at
     ``accrual`` (the valuation year's schedule) for the units. The completed years that decide
     eligibility, share x k, are split between the neighbouring whole years (people conserved;
-    share = 1 leaves every cell as it is). Returns (heads, service, units) arrays shaped like ``stock``."""
+    share = 1 leaves every cell as it is). ``service`` and ``units``: the cells' mean exact credited
+    service and accrued units when they are known (recorded in the data, or carried by a valuation
+    rolled forward), which replace the k + 1/2 convention and the schedule (``share`` is then 1).
+    Returns (heads, service, units) arrays shaped like ``stock``."""
     stock = np.asarray(stock, dtype=float)
     n_service = stock.shape[-1]
+    if service is not None or units is not None:
+        exact = np.arange(n_service) + 0.5 if service is None else np.asarray(service, dtype=float)
+        if units is None:
+            units = np.interp(exact, np.arange(accrual.size), accrual)
+        return stock.copy(), stock * exact, stock * np.asarray(units, dtype=float)
     service = share * (np.arange(n_service) + 0.5)
     units = np.interp(service, np.arange(accrual.size), accrual)
     if share == 1.0:
@@ -334,9 +369,10 @@ RUN_MODES = {
 
 def _target(population: np.ndarray, kin: KernelInputs, lo: int) -> np.ndarray:
     """Target insured contributors at 1 January of t0..t0+H: population x participation x (1 - u) x coverage
-    (the shares of year t apply at 1 January of t; the last stock uses the last year's shares)."""
+    (the shares of year t apply at 1 January of t; the stock after the last year uses the last year's shares).
+    ``population`` may cover fewer years than the valuation (a run of its first years)."""
     share = kin.series["target_share"]
-    share = np.concatenate([share, share[-1:]], axis=0)
+    share = np.concatenate([share, share[-1:]], axis=0)[:population.shape[0]]
     return _c(population[:, :, lo:] * share)
 
 
@@ -347,7 +383,7 @@ def held_past_horizon(inputs: Inputs, years: int) -> Inputs:
     held rates (mortality keeps improving at the last year's rates)."""
     extended = copy.copy(inputs)
     extended.settings = dict(inputs.settings, horizon=inputs.settings["horizon"] + years)
-    extended.coords = coordinates(extended.settings)
+    extended.coords = coordinates(extended.settings, inputs.coords["past_year"].size)
     if FB in inputs.coords:  # the social protection floor's benefits
         extended.coords[FB] = inputs.coords[FB]
     all_years = tuple(extended.coords["year"].tolist())
@@ -467,7 +503,16 @@ def first_years(kin: KernelInputs, n_years: int, inputs: Inputs) -> KernelInputs
                         head(kin.pensions, total, n_years), head(kin.finance, total, n_years), series, inputs)
 
 
-def run_kernels(kin: KernelInputs, lo: int, engine: str = "kernel", mode: str = "open") -> dict:
+
+# the insured kernel's state planes, by the name of the initial-state argument they become when a
+# valuation is rolled forward (see run_kernels' ``years``)
+STATE_PLANES = {"active0": ACTIVE, "inactive0": INACTIVE, "balance_active0": BALANCE,
+                "balance_inactive0": INACTIVE_BALANCE, "service_active0": SERVICE,
+                "service_inactive0": INACTIVE_SERVICE, "units_active0": UNITS, "units_inactive0": INACTIVE_UNITS}
+
+
+def run_kernels(kin: KernelInputs, lo: int, engine: str = "kernel", mode: str = "open",
+                years: int | None = None) -> dict:
     """Run the four steps; returns a flat dict of arrays (kernel output names) and ``year`` (the years
     projected).
 
@@ -475,20 +520,34 @@ def run_kernels(kin: KernelInputs, lo: int, engine: str = "kernel", mode: str = 
     service after the valuation date: the accrued-to-date run), "pensioners" (current pensioners and
     their survivors only). The closed-group modes serve the balance sheet: they run past the horizon
     until the group has left the scheme (:func:`run_off_kernel_inputs`), without the national
-    population."""
+    population.
+
+    ``years`` (open mode): project only the first ``years`` years (each kernel runs as many years as its
+    clock array has: survival, q_active, beta and the wage bill; the other year arrays are only read up to
+    them) and return the insured kernel's state at 1 January t0 + years in ``out["state"]`` (heads, refund
+    balances, exact service and accrued units of actives and inactive insured by sex, age and service, keyed
+    by the initial-state arguments they become); the pensioners at that date are ``pensioner_count[-1]`` and
+    ``pensioner_amount[-1]`` (before that year's indexation), the reserve ``finance_reserve[-1]``."""
     keep_insured, entrants_allowed, accrue = RUN_MODES[mode]
     if mode != "open" and kin.inputs is not None:
         kin = run_off_kernel_inputs(kin)
+    if years is not None and (mode != "open" or not 0 < years <= kin.pensions["beta"].size):
+        raise ValueError(f"years={years}: an open-group run of 1..{kin.pensions['beta'].size} years")
     p = kin.population
-    n_years = kin.pensions["beta"].size
+    n_years = kin.pensions["beta"].size if years is None else years
     n_full = kin.pensions["count0"].shape[-1]
     t0 = int(kin.inputs.coords["year"][0]) if kin.inputs is not None else 0
     out = {"year": np.arange(t0, t0 + n_years)}
     ins = dict(kin.insured)
+    ins["q_active"] = ins["q_active"][:n_years]   # the insured kernel's clock
     if mode == "open" and p is not None:
-        projected = by_demography(kin.inputs, ("population", engine), lambda: run_population(p, engine)) \
-            if kin.inputs is not None else run_population(p, engine)
-        out.update({k: v.copy() for k, v in projected.items()})
+        if years is None:
+            projected = by_demography(kin.inputs, ("population", engine), lambda: run_population(p, engine)) \
+                if kin.inputs is not None else run_population(p, engine)
+            out.update({k: v.copy() for k, v in projected.items()})
+        else:
+            p = dict(p, survival=p["survival"][:n_years])  # the population kernel's clock
+            out.update(run_population(p, engine))
         ins["target"] = _target(out["population"], kin, lo)
     else:  # no target insured population: entrants by the growth method, or none
         ins["target"] = np.zeros((n_years + 1,) + ins["active0"].shape[:2])
@@ -511,7 +570,11 @@ def run_kernels(kin: KernelInputs, lo: int, engine: str = "kernel", mode: str = 
         res["awards_top_up"] = np.zeros((n_years if ins["state_top_up"] else 0, 4, 2, n_full))
         if keep_insured or entrants_allowed:
             kernel_args = {k: v for k, v in ins.items() if k != "state_top_up"}
-            insured_kernel(**kernel_args, **res, work=np.empty((WORK_PLANES,) + ins["active0"].shape))
+            work = np.empty((WORK_PLANES,) + ins["active0"].shape)
+            insured_kernel(**kernel_args, **res, work=work)
+            if years is not None:  # this year's planes after the last year's swap of buffers
+                first = NEXT * (n_years % 2)
+                res["state"] = {name: work[first + plane].copy() for name, plane in STATE_PLANES.items()}
         else:  # the pensioners-only run: no insured, no entrants, so every insured flow and stock is zero
             res["active_out"][:] = 0.0
             res["inactive_out"][:] = 0.0
@@ -520,6 +583,7 @@ def run_kernels(kin: KernelInputs, lo: int, engine: str = "kernel", mode: str = 
     out.update(res)
     out["target"] = ins["target"]
     pen = dict(kin.pensions)
+    pen["beta"] = pen["beta"][:n_years]   # the pensions kernel's clock
     if engine == "kernel":
         shape = pen["count0"].shape
         pres = {"count": np.empty((n_years + 1,) + shape), "amount": np.empty((n_years + 1,) + shape),
@@ -537,10 +601,10 @@ def run_kernels(kin: KernelInputs, lo: int, engine: str = "kernel", mode: str = 
         # (and none in payment at the valuation date) gives the part of the pensions that the state pays
         top_up = minimum_top_up_in_payment(pen, res["awards_count"], res["awards_top_up"], engine)
         out["minimum_pension_top_up"] = top_up
-    fin = dict(kin.finance)
+    fin = {k: v[:n_years] if isinstance(v, np.ndarray) else v for k, v in kin.finance.items()}  # all by year
     benefits = pres["expenditure"].sum(axis=1)
     pensioner_deaths = pres["deaths"][:, :3].sum(axis=(1, 2, 3))
-    funeral = kin.series["funeral"] * (res["active_deaths"].sum(axis=(1, 2)) + pensioner_deaths)
+    funeral = kin.series["funeral"][:n_years] * (res["active_deaths"].sum(axis=(1, 2)) + pensioner_deaths)
     grants = res["grants"] + funeral
     if engine == "kernel":
         fres = {"contributions": np.empty(n_years), "subsidy": np.empty(n_years), "admin": np.empty(n_years),
@@ -554,8 +618,8 @@ def run_kernels(kin: KernelInputs, lo: int, engine: str = "kernel", mode: str = 
     out["funeral_grants"] = funeral
     out["withdrawal_grants"] = res["grants"]
     out["all_grants"] = grants
-    out["investment_return"] = fin["investment_return"]
-    if mode == "open":
+    out["investment_return"] = fin["investment_return"][:n_years]
+    if mode == "open" and years is None:
         out["award_annuity_factors"] = award_annuity_factors(kin, engine)
         out["award_capital_value"] = (pres["awards_amount"] * out["award_annuity_factors"]).sum(axis=(1, 2, 3))
     return out
@@ -841,14 +905,16 @@ def demographic_dependency_ratio(population: np.ndarray) -> np.ndarray:
 
 
 def gross_domestic_product(inputs: Inputs, population: np.ndarray, employment_share: np.ndarray) -> np.ndarray:
-    """GDP_t = GDP_{t-1} x (employment_t / employment_{t-1}) x (1 + productivity_t) x (1 + π_t), with
-    employment at 1 January of t (population [year + 1, sex, age] x employment share)."""
+    """GDP_t = GDP_{t-1} x (employment_t / employment_{t-1}) x (1 + productivity_t) x (1 + π_t), GDP_{t0} = the
+    input, with employment at 1 January of t (population [year + 1, sex, age] x employment share); the years
+    are those of ``population`` less one (a run of the valuation's first years gives theirs)."""
     eco = inputs.economy
     lo = inputs.settings["min_age"]
-    employment = (population[:-1, :, lo:] * employment_share).sum(axis=(1, 2))
+    n = population.shape[0] - 1
+    employment = (population[:-1, :, lo:] * employment_share[:n]).sum(axis=(1, 2))
     growth = np.ones_like(employment)
-    growth[1:] = (employment[1:] / employment[:-1]) * (1 + eco["productivity_growth"].values[1:]) \
-        * (1 + eco["inflation"].values[1:])
+    growth[1:] = (employment[1:] / employment[:-1]) * (1 + eco["productivity_growth"].values[1:n]) \
+        * (1 + eco["inflation"].values[1:n])
     return eco["gdp"] * np.cumprod(growth)
 
 

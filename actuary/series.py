@@ -30,14 +30,42 @@ def nominal_wage_growth(inflation: np.ndarray, real_wage_growth: np.ndarray) -> 
     return (1 + inflation) * (1 + real_wage_growth) - 1
 
 
-def pension_indexation(inflation, wage_growth, price_weight, wage_weight, floor, cap, lag) -> np.ndarray:
+def past_rates(history, current: float, n: int) -> np.ndarray:
+    """Rates of the n years before t0, the most recent first (t0 - 1, t0 - 2, ...): the ``history`` (oldest
+    first, ending in t0 - 1), the years before its first held at its first value; without a history every
+    past year takes ``current``, the valuation year's rate."""
+    if history is None or np.size(history) == 0:
+        return np.full(n, float(current))
+    recent_first = np.asarray(history, dtype=float)[::-1]
+    if recent_first.size >= n:
+        return recent_first[:n].copy()
+    return np.concatenate([recent_first, np.full(n - recent_first.size, recent_first[-1])])
+
+
+def past_index(current_growth: float, past_growth: np.ndarray) -> np.ndarray:
+    """Level of an index in the years before t0 relative to t0, I_{t0-j} / I_{t0} for j = 1..n:
+    1 / ((1 + g_{t0})(1 + g_{t0-1}) ... (1 + g_{t0-j+1})), g_u the growth of year u (from u - 1 to u);
+    ``past_growth`` holds g_{t0-1}, g_{t0-2}, ... (most recent first, see :func:`past_rates`)."""
+    growth = np.concatenate([[float(current_growth)], np.asarray(past_growth, dtype=float)[:-1]])
+    return 1.0 / np.cumprod(1.0 + growth)
+
+
+def pension_indexation(inflation, wage_growth, price_weight, wage_weight, floor, cap, lag, past_inflation=None,
+                       past_wage_growth=None) -> np.ndarray:
     """β_t = clip(w_p,t π_{t-lag} + w_w,t γ_{t-lag}, floor, cap), applied on 1 January of t > t0, with the
-    weights of year t (numbers, or arrays by year)
-    (β_{t0} = 0: amounts at the valuation date are those in payment). Rates before t0 are taken
-    equal to those of t0."""
+    weights of year t (numbers, or arrays by year) (β_{t0} = 0: amounts at the valuation date are those in
+    payment). Rates of years before t0 come from ``past_inflation`` and ``past_wage_growth`` (most recent
+    first, see :func:`past_rates`); without them they are taken equal to those of t0."""
     n = inflation.size
-    index = np.clip(np.arange(n) - lag, 0, n - 1)
-    beta = np.clip(price_weight * inflation[index] + wage_weight * wage_growth[index], floor, cap)
+    source = np.arange(n) - lag
+    index = np.clip(source, 0, n - 1)
+    pi, gamma = inflation[index], wage_growth[index]   # copies (fancy indexing)
+    if past_inflation is not None:
+        before = source < 0
+        back = -source[before] - 1
+        pi[before] = np.asarray(past_inflation)[back]
+        gamma[before] = np.asarray(past_wage_growth)[back]
+    beta = np.clip(price_weight * pi + wage_weight * gamma, floor, cap)
     beta[0] = 0.0
     return beta
 
@@ -96,20 +124,21 @@ def insurable_share(mean, floor, ceiling, cv):
     return np.where(positive, below + middle + above, 0.0)
 
 
-def reference_earnings(insurable, index, years, salary_growth: float, index_growth: float) -> np.ndarray:
+def reference_earnings(insurable, index, years, past_wages, past_revaluation) -> np.ndarray:
     """Reference earnings for an award in year t at age x (array [year, sex, age]).
 
     The average over the last ``years`` years (by award year, or one number for every year; 0: the
-    whole career within the age grid) of the
-    cohort's own insurable salary insurable[t-k, s, x-k], revalued by index[t]/index[t-k]. Years
-    before t0 use the t0 salary deflated by the t0 nominal wage growth (``salary_growth``) and the
-    revaluation index deflated by its own t0 growth (``index_growth``). Ages below the grid do not
-    count (shorter careers average over fewer years).
+    whole career within the age grid) of the cohort's own insurable salary insurable[t-k, s, x-k], revalued
+    by index[t]/index[t-k]. A year t0 - j before the valuation date uses the t0 salary of that age times the
+    wage level W_{t0-j}/W_{t0} = ``past_wages[j - 1]`` and the revaluation index I_{t0-j}/I_{t0} =
+    ``past_revaluation[j - 1]`` (see :func:`past_index`: the economic history, or the t0 growth held). Ages
+    below the grid do not count (shorter careers average over fewer years).
     """
     out = np.empty_like(insurable, dtype=float)
     years = np.ascontiguousarray(np.broadcast_to(np.asarray(years, dtype=float), (out.shape[0],)))
     reference_earnings_path(np.ascontiguousarray(insurable, dtype=float), np.ascontiguousarray(index, dtype=float),
-                            years, float(salary_growth), float(index_growth), out)
+                            years, np.ascontiguousarray(past_wages, dtype=float),
+                            np.ascontiguousarray(past_revaluation, dtype=float), out)
     return out
 
 

@@ -26,6 +26,7 @@ from .kernels.batch import FLOOR_INDICATORS, INDICATORS, histogram_add, simulate
 from .kernels.series import RULE_CODES
 from .floor import kernel_inputs as floor_kernel_inputs
 from .projection import build_kernel_inputs
+from .series import past_rates
 from .validation import InputError
 
 PERCENTILES = (5, 25, 50, 75, 95)
@@ -199,6 +200,7 @@ def pack(base) -> dict:
                                                      "maximum_pension")])
     n_years, n_ages = ins["q_active"].shape[0], ins["q_active"].shape[2]
     n_full = pen["count0"].shape[-1]
+    n_past = kin.series["history"]["inflation"].size
     if p is None:  # scheme-only: the population arrays are not used (placeholders of the right types)
         p = dict(base=np.zeros((2, n_full)), fertility=np.zeros((n_years, n_full)), male_share=np.zeros(n_years),
                  migration=np.zeros((n_years, 2, n_full)), even=False)
@@ -243,6 +245,8 @@ def pack(base) -> dict:
         subsidy_wages=fin["subsidy_wages"], count0=pen["count0"], amount0=pen["amount0"],
         remarriage=pen["remarriage"], married=ins["married"], difference=ins["difference"], orphans=ins["orphans"],
         orphan_age=ins["orphan_age"], shares=ins["shares"], funeral_base=np.full(n_years, float(sch["funeral_grant"])),
+        history=c(np.stack([past_rates(None if eco[k] is None else eco[k].values, np.nan, n_past)
+                            for k in ("past_inflation", "past_real_wage_growth")])),
         inputs=inputs)
 
 

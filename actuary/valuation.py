@@ -96,6 +96,15 @@ class Valuation:
         changed = {f"{group}.{key}" for group, values in groups.items() for key in (values or {})}
         return Valuation(**raw, name=self.name, _reuse=(self.inputs, changed))
 
+    def roll_forward(self, years: int, horizon: int | None = None) -> "Valuation":
+        """The valuation at 1 January t0 + ``years`` with the same assumptions, its initial state the projection's
+        stocks at that date, amounts fixed at t0 rebased, year-dependent inputs from that year on (held past
+        their end), the economic history carried (see :mod:`actuary.rollforward`); ``horizon``: of the new case
+        (default: the same number of years). Valuing it gives this case's cash flows for the years both project."""
+        from .rollforward import roll_forward
+
+        return roll_forward(self, years, horizon)
+
     def run(self, engine: str = "kernel") -> Results:
         """Project the scheme; ``engine`` "kernel" (Numba) or "reference" (NumPy, same equations).
 

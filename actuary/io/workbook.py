@@ -51,6 +51,7 @@ INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
 HEADER_FONT = Font(bold=True)
 TITLE_FONT = Font(bold=True, size=12)
 FIRST_DATA_ROW = 4
+MAX_HISTORY_YEARS = 300   # rows of the Economic history sheet
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,8 @@ TABLES = [
           "Year-dependent provisions and economic assumptions (years in rows)"),
     Sheet("Retirement ages", ("year", "sex"), ("normal_retirement_age", "early_retirement_age"),
           "Normal and early retirement ages by year and sex"),
+    Sheet("Economic history", ("past_year",), ("past_inflation", "past_real_wage_growth"),
+          "Inflation and real wage growth of the years before the valuation year (the last row is the year before it)"),
     Sheet("Retirement ages by cohort", ("cohort", "sex"),
           ("normal_retirement_age_by_cohort", "early_retirement_age_by_cohort"),
           "Retirement ages by year of birth, instead of by year (optional sheet): each listed cohort's age applies "
@@ -95,7 +98,9 @@ TABLES = [
           "Labour force participation, coverage, densities, salary scale (insured ages)"),
     Sheet("Decrements", ("sex", "age"), ("exit_rate", "retirement_rate", "invalidity_rate", "reentry_rate"),
           "Behavioural decrements of the insured"),
-    Sheet("Insured", ("sex", "age", "service"), ("active", "inactive", "refund_balance", "inactive_refund_balance"),
+    Sheet("Insured", ("sex", "age", "service"), ("active", "inactive", "refund_balance", "inactive_refund_balance",
+                                                  "credited_service", "accrued_units", "inactive_credited_service",
+                                                  "inactive_accrued_units"),
           "Insured at the valuation date by sex, age and completed service (cells not listed are zero)"),
     Sheet("Pensioners", ("benefit", "sex", "age"), ("pensioners", "average_pension"),
           "Pensions in payment at the valuation date by type, sex and age (cells not listed are zero)", True),
@@ -119,7 +124,8 @@ GROUP_OF: dict[str, str] = {}
 for _group, _fields in FIELDS.items():  # first group wins: the Floor sheet reads its min_age/max_age by group
     for _name in _fields:
         GROUP_OF.setdefault(_name, _group)
-OPTIONAL_INPUT_SHEETS = ("Retirement ages by cohort",)   # input sheets that may be absent (and '... by year')
+# input sheets that may be absent (and '... by year'): sheets of optional inputs only
+OPTIONAL_INPUT_SHEETS = ("Retirement ages by cohort", "Economic history")
 # provisions that are usually constant: a value on the Scheme sheet, or a column of this sheet when they change
 PROVISIONS_SHEET = Sheet("Provisions by year", ("year",), PROVISIONS_BY_YEAR,
                          "Scheme provisions that change from year to year (leave them out of the Scheme sheet)")
@@ -619,8 +625,8 @@ def _read_scalars(cells: _Cells, sheet: Sheet, locations: dict) -> dict:
 
 def _coordinate_limits(settings: dict, labels=()) -> dict:
     t0, horizon = settings["valuation_year"], settings["horizon"]
-    return {"year": horizon, "sex": 2, "service": settings["max_service"] + 1, "benefit": len(BENEFITS), FB: len(labels),
-            "cohort": 1000,
+    return {"year": horizon, "past_year": MAX_HISTORY_YEARS, "sex": 2, "service": settings["max_service"] + 1,
+            "benefit": len(BENEFITS), FB: len(labels), "cohort": 1000,
             "scheme_age": settings["max_age"] - settings["min_age"] + 1, "population_age": settings["max_age"] + 1,
             "t0": t0}
 
@@ -727,7 +733,7 @@ def _read_table(cells: _Cells, sheet: Sheet, settings: dict, locations: dict, la
 def _check_order(cells: _Cells, sheet: Sheet, keys):
     """Whole-number index columns (year, age, service) must increase by one within each group of the
     other index columns: no gaps, nothing out of order."""
-    numeric = [i for i, d in enumerate(sheet.index) if d in ("year", "age", "service", "cohort")]
+    numeric = [i for i, d in enumerate(sheet.index) if d in ("year", "past_year", "age", "service", "cohort")]
     if not numeric:
         return
     last = numeric[-1]
@@ -778,7 +784,8 @@ def _locate(error: InputError, locations: dict) -> InputError:
 
 
 NOTES_PREFIX = "Notes"                              # the user's own sheets: accepted and ignored
-OPTIONAL_SHEETS = ("Scenarios", "Stochastic", "Reforms")  # read by the sensitivity, stochastic, compare commands
+OPTIONAL_SHEETS = ("Scenarios", "Stochastic", "Reforms",  # read by the sensitivity, stochastic, compare commands
+                   "Analysis of change")                    # and by the change command
 
 
 class WorkbookReader:

@@ -73,6 +73,7 @@ def _field_rows(names) -> list[str]:
 def markdown() -> str:
     """The text of docs/workbook.md."""
     from ..batch import SCENARIO_COLUMNS
+    from ..change import DEFAULT_STEPS
     from ..stochastic import StochasticParameters
 
     sheets = layout()
@@ -106,7 +107,8 @@ def markdown() -> str:
     ]
     out += [f"| {s.name} | {_cell(s.description)} |" for s in sheets]
     out += ["| Scenarios | optional: scenarios of the sensitivity runs (below) |",
-            "| Stochastic | optional: parameters of the stochastic projections (below) |", ""]
+            "| Stochastic | optional: parameters of the stochastic projections (below) |",
+            "| Analysis of change | optional: the steps of `actuary change` (below) |", ""]
     scalar_names = set(SCALAR_SHEETS.values())
     for sheet in sheets:
         out += [f"## {sheet.name}", "", sheet.description + ("." if not sheet.description.endswith(".") else ""), ""]
@@ -126,6 +128,13 @@ def markdown() -> str:
             "Optional: parameter | value | notes, one row per parameter (defaults otherwise).", "",
             "| parameter | default |", "|---|---|"]
     out += [f"| `{f.name}` | {f.default} |" for f in dataclass_fields(StochasticParameters)]
+    out += ["", "## Analysis of change", "",
+            "Optional, in the current valuation workbook or a file of its own (`actuary change PREVIOUS CURRENT "
+            "--steps FILE`, .xlsx or .csv): the steps of the analysis of change, one row per input, columns `step` | "
+            "`input` | `notes` (headers in row 2 of the sheet, the first line of a CSV). `input` is a group (e.g. "
+            "`economy`: its inputs not named in another step) or `group.field` (e.g. `scheme.contribution_rate`); "
+            "the steps are taken in the order they first appear. Default steps: "
+            + "; ".join(f"{name} ({', '.join(f'`{i}`' for i in inputs)})" for name, inputs in DEFAULT_STEPS) + "."]
     return "\n".join(out) + "\n"
 
 

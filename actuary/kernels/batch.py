@@ -89,8 +89,8 @@ def simulate_paths(inflation, real_wage, productivity, nominal_return, improveme
                    flat_base, bend_base, bend_rates, refund_rate,
                    refund_interest, refund_interest_is_return, contribution_rate, collection_rate, subsidy_benefits,
                    subsidy_wages, count0, amount0, remarriage, married, difference, orphans, orphan_age, shares,
-                   funeral_base, floor_eligible, floor_take_up, floor_rules, floor_tested, poverty_line, average_wage0,
-                   indicators, n_slots):
+                   funeral_base, history, floor_eligible, floor_take_up, floor_rules, floor_tested, poverty_line,
+                   average_wage0, indicators, n_slots):
     """Run every path; ``indicators[path, k, year]`` receives the INDICATORS (and the FLOOR_INDICATORS
     when ``floor_rules`` has a benefit: the floor of :mod:`actuary.kernels.floor`). Paths are dealt out to
     ``n_slots`` slots run in parallel (one per thread); each slot allocates its working arrays once (a
@@ -106,7 +106,10 @@ def simulate_paths(inflation, real_wage, productivity, nominal_return, improveme
     ``pension_normal_age[year, sex, full age]``: retirement ages by cell. ``flat_base[year]`` and
     ``bend_base[i]``: the flat-rate pension and the bend points in money of t0, indexed on each path by
     ``rules[4]`` and ``rules[5]``; with ``scalars`` state top-up 1, the minimum-pension top-ups are paid
-    by the state (a second pensions run, as in :func:`actuary.projection.minimum_top_up_in_payment`). Without a national population (``scalars`` national 0) the population
+    by the state (a second pensions run, as in :func:`actuary.projection.minimum_top_up_in_payment`).
+    ``history[0 | 1, j]``: inflation and real wage growth of the year t0 - 1 - j (the economic history, see
+    :func:`actuary.series.past_rates`), NaN where the path's own t0 rate is held (no history given). Without
+    a national population (``scalars`` national 0) the population
     arrays are not used and GDP, expenditure % GDP and the demographic dependency ratio are 0 (the
     caller drops them)."""
     n_paths = inflation.shape[0]
@@ -186,6 +189,12 @@ def simulate_paths(inflation, real_wage, productivity, nominal_return, improveme
         scratch_l = np.empty(n_full)
         scratch_s = np.empty(n_full)
         work = np.empty((WORK_PLANES,) + active0.shape)
+        n_past = history.shape[1]
+        past_pi = np.empty(n_past)
+        past_growth = np.empty(n_past)
+        past_wages = np.empty(n_past)
+        past_prices = np.empty(n_past)
+        past_ones = np.ones(n_past)
         for p in range(slot, n_paths, n_slots):
             pi = inflation[p]
             # economy
@@ -196,13 +205,26 @@ def simulate_paths(inflation, real_wage, productivity, nominal_return, improveme
             for t in range(1, n_years):
                 wages[t] = wages[t - 1] * (1.0 + growth[t])
                 prices[t] = prices[t - 1] * (1.0 + pi[t])
+            # the years before t0: the history, or the path's t0 rates
+            level_w = 1.0
+            level_p = 1.0
+            for j in range(n_past):
+                rate = pi[0] if np.isnan(history[0, j]) else history[0, j]
+                real = real_wage[p, 0] if np.isnan(history[1, j]) else history[1, j]
+                past_pi[j] = rate
+                past_growth[j] = (1.0 + rate) * (1.0 + real) - 1.0
+                level_w *= 1.0 + (growth[0] if j == 0 else past_growth[j - 1])
+                level_p *= 1.0 + (pi[0] if j == 0 else past_pi[j - 1])
+                past_wages[j] = 1.0 / level_w
+                past_prices[j] = 1.0 / level_p
             for t in range(n_years):
                 source = t - lag
-                if source < 0:
-                    source = 0
                 if source > n_years - 1:
                     source = n_years - 1
-                b = price_weight[t] * pi[source] + wage_weight[t] * growth[source]
+                if source < 0:
+                    b = price_weight[t] * past_pi[-source - 1] + wage_weight[t] * past_growth[-source - 1]
+                else:
+                    b = price_weight[t] * pi[source] + wage_weight[t] * growth[source]
                 b = min(max(b, floor), cap)
                 beta[t] = b if t > 0 else 0.0
             for t in range(n_years):
@@ -212,14 +234,14 @@ def simulate_paths(inflation, real_wage, productivity, nominal_return, improveme
             rule_revaluation = rules[0]
             if rule_revaluation == 1:
                 index = wages
-                index_growth = growth[0]
+                past_index = past_wages
             elif rule_revaluation == 0:
                 index = prices
-                index_growth = pi[0]
+                past_index = past_prices
             else:
                 index = ones
-                index_growth = 0.0
-            reference_earnings_path(insurable, index, ref_years, growth[0], index_growth, reference)
+                past_index = past_ones
+            reference_earnings_path(insurable, index, ref_years, past_wages, past_index, reference)
             indexed(minimum0, rules[1], prices, wages, beta, minimum)
             indexed(maximum0, rules[2], prices, wages, beta, maximum)
             indexed(funeral_base, rules[3], prices, wages, beta, funeral)

@@ -17,7 +17,8 @@ cell's mean units and exact service.
 
 Service and accrual conventions:
 - Initial insured with k completed years at 1 January t0 have k + 1/2 exact years (uniform within
-  the year), times the past-service credit; their units are accrual_t0(service).
+  the year), times the past-service credit; their units are accrual_t0(service) (unless the inputs
+  record each cell's service and units: ``initial.credited_service``, a valuation rolled forward).
 - Service credited in year t earns accrual_t(s + credit) - accrual_t(s) units at the schedule in
   force that year (accrual by year of accrual): a change of the schedule applies to service earned
   from its year on, service already earned keeps its rate. The increment of a cell is taken at the

@@ -28,11 +28,12 @@ def indexed(base, rule, prices, wages, beta, out):
 
 
 @numba.njit(cache=True)
-def reference_earnings_path(insurable, index, years, salary_growth, index_growth, out):
+def reference_earnings_path(insurable, index, years, past_wages, past_index, out):
     """Reference earnings for an award in year t at age x: the mean over the last ``years[t]`` years (0:
-    the whole career within the age grid; the period of the award year t) of the cohort's insurable salary insurable[t-k, s, x-k],
-    revalued by index[t] / index[t-k]; years before t0 use the t0 salary deflated by ``salary_growth``
-    and the index deflated by ``index_growth``; ages below the grid do not count."""
+    the whole career within the age grid; the period of the award year t) of the cohort's insurable salary
+    insurable[t-k, s, x-k], revalued by index[t] / index[t-k]; a year t0 - j before the valuation date uses the
+    t0 salary times ``past_wages[j - 1]`` (W_{t0-j} / W_{t0}) and the index index[0] x ``past_index[j - 1]``;
+    ages below the grid do not count."""
     n_years, _, n_ages = insurable.shape
     for t in range(n_years):
         window = int(years[t]) if years[t] > 0 else n_ages
@@ -50,8 +51,8 @@ def reference_earnings_path(insurable, index, years, salary_growth, index_growth
                         revalue = index[t] / index[t - k]
                     else:
                         back = k - t
-                        past = insurable[0, s, a - k] / (1.0 + salary_growth) ** back
-                        revalue = index[t] * (1.0 + index_growth) ** back / index[0]
+                        past = insurable[0, s, a - k] * past_wages[back - 1]
+                        revalue = index[t] / (index[0] * past_index[back - 1])
                     total += past * revalue
                     count += 1
                 out[t, s, a] = total / count

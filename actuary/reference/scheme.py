@@ -272,6 +272,8 @@ def insured_reference(active0, inactive0, balance_active0, balance_inactive0, se
         svc, isvc, unt, iunt = svc_next, isvc_next, unt_next, iunt_next
         out["active_out"][t + 1] = act.sum(-1)
         out["inactive_out"][t + 1] = ina.sum(-1)
+    out["state"] = {"active0": act, "inactive0": ina, "balance_active0": bal, "balance_inactive0": ibal,
+                    "service_active0": svc, "service_inactive0": isvc, "units_active0": unt, "units_inactive0": iunt}
     return out
 
 

@@ -2,7 +2,7 @@
 structured as the ILO-ISSA actuarial guidelines describe the content of a valuation report:
 executive summary, scheme provisions, data, assumptions, demographic projection, insured and
 pensioners, financial projection, financing indicators, balance sheet, sensitivity and stochastic
-results when asked, methodology (rendered from ``docs/methodology.md``) and run provenance.
+results and the analysis of change from a previous valuation when asked, methodology (rendered from ``docs/methodology.md``) and run provenance.
 
 >>> html, pdf = write_report(valuation, valuation.run(), "out")
 """
@@ -236,9 +236,11 @@ def css_string(text: str) -> str:
     return "".join(c if c.isalnum() and c.isascii() or c == " " else f"\\{ord(c):x} " for c in str(text))
 
 
-def build(valuation, results, sensitivity=None, stochastic=None, record: dict | None = None) -> str:
+def build(valuation, results, sensitivity=None, stochastic=None, record: dict | None = None, change=None) -> str:
     """The report's HTML (one self-contained document); ``record`` is the run's provenance
-    (:func:`actuary.io.provenance.collect`; by default the valuation's source and this API call)."""
+    (:func:`actuary.io.provenance.collect`; by default the valuation's source and this API call); ``change``:
+    an analysis of change from a previous valuation to this one (:func:`actuary.analysis_of_change`), its
+    chapter in :mod:`actuary.report.change_chapter`."""
     from ..batch import tornado as tornado_rows
     from ..inputs import FIELDS
 
@@ -422,6 +424,11 @@ def build(valuation, results, sensitivity=None, stochastic=None, record: dict | 
                                                    "Reserve ratio P95", "PAYG cost rate P5", "PAYG cost rate median",
                                                    "PAYG cost rate P95", "Probability of depletion"], rows))
 
+    if change is not None:
+        from .change_chapter import change_chapter
+
+        change_chapter(change, chapter, figure)
+
     return _render(valuation, chapter, chapters, figure_list, record)
 
 
@@ -455,7 +462,7 @@ def safe_stem(name: str) -> str:
 
 
 def write_report(valuation, results, out, sensitivity=None, stochastic=None, record: dict | None = None,
-                 pdf: bool = True, name: str | None = None) -> tuple[Path, Path | None]:
+                 pdf: bool = True, name: str | None = None, change=None) -> tuple[Path, Path | None]:
     """Write ``<name>-report.html`` and (with a PDF engine) ``<name>-report.pdf`` into ``out`` (``name``:
     by default a file-name stem of the case name); returns their paths (None for a PDF that could not be
     printed: see :func:`actuary.report.pdf.engine`). ``record``: the run's provenance."""
@@ -465,7 +472,7 @@ def write_report(valuation, results, out, sensitivity=None, stochastic=None, rec
     out = Path(out)
     stem = name or safe_stem(valuation.name)
     html_path, pdf_path = out / f"{stem}-report.html", out / f"{stem}-report.pdf"
-    html = build(valuation, results, sensitivity, stochastic, record)
+    html = build(valuation, results, sensitivity, stochastic, record, change=change)
     with atomic_path(html_path) as temporary:
         temporary.write_text(html, encoding="utf-8")
     if not pdf:

@@ -11,11 +11,13 @@ from pathlib import Path
 
 
 def run_report(workbook: Path | None, out: Path, name: str | None, with_sensitivity: bool, paths: int | None,
-                   seed: int):
+                   seed: int, previous: Path | None = None, steps: Path | None = None):
     """Write the valuation report: NAME-report.html (self-contained, figures embedded) and NAME-report.pdf
     (printed by headless Chromium, else WeasyPrint), NAME from the workbook's file name (or --name).
 
     WORKBOOK is a valuation workbook (.xlsx) or a case folder; without it, the embedded Demoland case runs.
+    ``previous``: the previous valuation, for the analysis-of-change chapter (``steps``: its steps file; default
+    the workbook's own 'Analysis of change' sheet, else the default steps).
     """
     from ..cli import _load_case, _provenance, console, output_stem
     from ..io.files import OutputSet
@@ -50,12 +52,17 @@ def run_report(workbook: Path | None, out: Path, name: str | None, with_sensitiv
             if future is not None:
                 stochastic = future.result()
         extra = {"seed": seed, "paths": paths} if paths is not None else {}
+        change = None
+        if previous is not None:
+            change, more = _analysis_of_change(previous, steps, source, valuation)
+            extra.update(more)
         record = _provenance(source, valuation, **extra)
         failure = None
         with console.status("Writing the report..."):
             try:
                 html, pdf = write_report(valuation, results, outputs.staging, sensitivity=sensitivity,
-                                         stochastic=stochastic, record=record, pdf=bool(chosen), name=stem)
+                                         stochastic=stochastic, record=record, pdf=bool(chosen), name=stem,
+                                         change=change)
             except PdfFailed as error:
                 failure = error
                 outputs.names.remove(pdf_name)   # the HTML is still delivered; no partial PDF
@@ -70,3 +77,15 @@ def run_report(workbook: Path | None, out: Path, name: str | None, with_sensitiv
         console.print("[bold yellow]PDF not written:[/] neither Chromium nor WeasyPrint is installed (Debian: "
                       "apt-get install chromium); print the HTML file from a browser instead.", highlight=False)
 
+
+def _analysis_of_change(previous: Path, steps: Path | None, source: Path, valuation):
+    """The analysis of change from ``previous`` to the report's valuation and what provenance records of it."""
+    from ..change import analysis_of_change
+    from ..cli import _load_case, console
+    from ..cli_change import change_provenance, chosen_steps
+
+    with console.status("Valuing each step of the analysis of change from the previous valuation..."):
+        previous_source, before = _load_case(previous)
+        chosen, steps_file = chosen_steps(source, steps)
+        ds = analysis_of_change(before, valuation, chosen)
+    return ds, change_provenance(previous_source, before, ds, steps_file, source)
