@@ -150,3 +150,17 @@ def test_report_command_with_a_reforms_sheet_and_option_workbooks(demo, tmp_path
     assert "Reform options" in html and "Contribution rate + 0.02 in 2022-" not in html
     assert "Contribution rate + 0.02 from 2022" in html and "the valuation workbook ceiling.xlsx" in html
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["base-report.html"]
+
+
+def test_hostile_option_names_stay_text(demo, results):
+    """Option names from a workbook: mathematics markers, a leading underscore and markup are shown as written
+    (escaped in the HTML), never interpreted."""
+    names = ["$x^2$ and a$b", "_hidden", "<script>alert(1)</script>"]
+    ds = comparison(demo, {n: demo for n in names}, base_results=results)
+    html = build(demo, results, comparison=ds)
+    assert "<script>alert" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    for key in ("compare-ratio", "compare-paygo", "compare-replacement"):
+        figure = html[html.index(f'data-figure="{key}"'):]
+        figure = figure[:figure.index("</figure>")]
+        legend = re.findall(r"<text[^>]*>([^<]*)</text>", figure)
+        assert "$x^2$ and a$b" in legend and any(t.strip() == "_hidden" for t in legend), legend
