@@ -118,7 +118,8 @@ class Scenario:
             except InputError as error:
                 raise InputError(f"scenario '{self.name}', {key}: {error}") from None
         try:
-            return type(base)(**groups, name=f"{base.name}:{self.name}")
+            # the inputs not overridden keep their validated values (every cross-check runs again)
+            return type(base)(**groups, name=f"{base.name}:{self.name}", _reuse=(base.inputs, set(self.overrides)))
         except InputError as error:
             raise InputError(f"scenario '{self.name}': {error}", error.field, error.where) from None
 

@@ -197,13 +197,14 @@ def summary_rows(ds: xr.Dataset, money_unit: str) -> list[Row]:
     return rows
 
 
-def yearly_rows(ds: xr.Dataset, name: str, money_unit: str) -> tuple[str, Row]:
+def yearly_rows(ds: xr.Dataset, name: str, money_unit: str) -> tuple[str, list[Row]]:
     """(label with unit, a Row per year) of a yearly measure, the options side by side."""
     variable = YEARLY_VARIABLES[name]
     label = pres.header(variable.label.replace("{}", "").strip(), pres.unit_text(variable, money_unit))
-    rows = [_row(str(int(y)), variable, str(int(y)), ds[name].isel(year=i).values,
-                 ds[f"{name}_difference"].isel(year=i).values, money_unit) for i, y in enumerate(ds.year.values)]
-    return label, rows
+    values = ds[name].transpose("year", "option").values
+    differences = ds[f"{name}_difference"].transpose("year", "option").values
+    return label, [_row(str(int(y)), variable, str(int(y)), values[i], differences[i], money_unit)
+                   for i, y in enumerate(ds.year.values)]
 
 
 def adequacy_rows(ds: xr.Dataset, name: str, years=None) -> tuple[str, list[tuple[str, str, Row]]]:
@@ -211,15 +212,17 @@ def adequacy_rows(ds: xr.Dataset, name: str, years=None) -> tuple[str, list[tupl
     retirement years shown (default every year)."""
     variable = ADEQUACY_VARIABLES[name]
     label = pres.header(variable.label, pres.unit_text(variable, "units"))
-    chosen = ds.year.values if years is None else years
+    chosen = ds.year.values if years is None else np.asarray(years)
+    positions = [int(np.flatnonzero(ds.year.values == y)[0]) for y in chosen]
+    values = ds[name].transpose("career", "sex", "year", "option").values
+    differences = ds[f"{name}_difference"].transpose("career", "sex", "year", "option").values
     out = []
-    for career in ds.career.values:
-        for sex in ds.sex.values:
-            for year in chosen:
-                cell = {"career": career, "sex": sex, "year": year}
+    for c, career in enumerate(ds.career.values):
+        for s, sex in enumerate(ds.sex.values):
+            for year, i in zip(chosen, positions):
                 out.append((str(career), pres.SEX_LABELS[str(sex)],
-                            _row(str(int(year)), variable, str(int(year)), ds[name].sel(cell).values,
-                                 ds[f"{name}_difference"].sel(cell).values, "units")))
+                            _row(str(int(year)), variable, str(int(year)), values[c, s, i], differences[c, s, i],
+                                 "units")))
     return label, out
 
 
