@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import xarray as xr
 from click.testing import CliRunner
 
 from actuary.cli import main
+from actuary.io import files
 from actuary.io.provenance import read_about_sheet
 
 from .test_hostile_inputs import snapshot
@@ -112,3 +114,44 @@ def test_ctrl_c_during_stochastic(extra, after, tmp_path):
     assert lines == ["interrupted: stopped at Ctrl-C; nothing was written (earlier outputs are unchanged)."], stdout
     assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
     assert snapshot(out) == before
+
+
+def _hold_staging(out: Path) -> subprocess.Popen:
+    """A process that opens an output set in ``out`` and waits (as a long run would)."""
+    code = ("import sys, time; from pathlib import Path; from actuary.io.files import OutputSet\n"
+            "o = OutputSet(Path(sys.argv[1]), ['x.nc']).__enter__(); print(o.staging, flush=True); time.sleep(600)")
+    process = subprocess.Popen([sys.executable, "-c", code, str(out)], stdout=subprocess.PIPE, text=True)
+    process.staging = Path(process.stdout.readline().strip())
+    return process
+
+
+def _age(folder: Path, seconds: float):
+    then = time.time() - seconds
+    os.utime(folder, (then, then))
+
+
+def test_staging_of_a_killed_run_is_removed_by_the_next_run(tmp_path):
+    """kill -9 leaves a staging folder; the next run into the folder removes it, but never the
+    staging folder of a run still alive, however old."""
+    out = tmp_path / "out"
+    killed, alive = _hold_staging(out), _hold_staging(out)
+    try:
+        killed.kill()
+        killed.wait()
+        assert killed.staging.is_dir() and alive.staging.is_dir()
+        for process in (killed, alive):
+            _age(process.staging, 2 * files.SETTLE_AGE)
+        young = Path(tempfile.mkdtemp(dir=out, prefix=files.STAGING_PREFIX))   # lockless, just made
+        with files.OutputSet(out, ["y.nc"]) as outputs:
+            outputs.path("y.nc").write_bytes(b"y")
+            outputs.commit()
+        assert not killed.staging.exists()
+        assert alive.staging.is_dir() and young.is_dir()
+        _age(young, 2 * files.ORPHAN_AGE)
+        files.remove_orphan_staging(out)
+        assert not young.exists() and alive.staging.is_dir()
+        assert sorted(p.name for p in out.iterdir() if not p.name.startswith(files.STAGING_PREFIX)) == ["y.nc"]
+    finally:
+        for process in (killed, alive):
+            process.kill()
+            process.wait()

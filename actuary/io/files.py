@@ -7,7 +7,10 @@
   (``.actuary-staging-*``); on success the files are moved into place while the run holds an
   exclusive lock on the output folder, so that concurrent runs into one folder each leave complete
   sets (the outputs of one name all come from one run). A run that fails or is interrupted before
-  the commit leaves the previous outputs byte-identical and removes its staging folder.
+  the commit leaves the previous outputs byte-identical and removes its staging folder. A run that
+  is killed outright (``kill -9``, power loss) cannot clean up: its staging folder is removed by
+  the next run into the same folder, which knows the owner is gone because the owner's lock on
+  the folder's ``.lock`` file (held for the whole run) is free.
 
 The lock is ``flock`` on the output folder itself (POSIX): no lock file is created or left behind.
 Where ``fcntl`` does not exist (Windows) the lock is taken on a file ``.actuary.lock`` in the output
@@ -19,13 +22,72 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
 from ..validation import InputError
 
 STAGING_PREFIX = ".actuary-staging-"
+STAGING_LOCK = ".lock"
 WINDOWS_LOCK = ".actuary.lock"
+ORPHAN_AGE = 3600.0   # seconds: a staging folder without a lock file is an orphan after this
+SETTLE_AGE = 60.0     # seconds: a staging folder younger than this is never swept (its owner may be
+                      # between creating the folder and taking its lock)
+
+
+def _try_lock(path: Path):
+    """An exclusive lock on the file ``path`` without waiting: the open descriptor (closing it
+    releases the lock), or None if another process holds it. Where ``fcntl`` does not exist the
+    lock is not available and None is returned (nothing is ever swept there)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: staging folders of killed runs stay (they hold only partial outputs)
+        return None
+    try:
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(descriptor)
+        return None
+    return descriptor
+
+
+def remove_orphan_staging(folder: Path) -> list[Path]:
+    """Remove the staging folders that runs killed outright left in ``folder``: those whose
+    ``.lock`` is not held by a live run and that are older than a minute (or that have no lock
+    file and are older than an hour, e.g. from a version that did not lock). Returns the folders
+    removed. Where ``fcntl`` does not exist (Windows) nothing is swept: a live run cannot be told
+    from a dead one there."""
+    try:
+        import fcntl  # noqa: F401
+    except ImportError:
+        return []
+    removed = []
+    for staging in folder.glob(STAGING_PREFIX + "*"):
+        if not staging.is_dir() or staging.is_symlink():
+            continue
+        try:
+            age = time.time() - staging.stat().st_mtime
+        except OSError:
+            continue
+        lock = staging / STAGING_LOCK
+        if age < SETTLE_AGE or (not lock.exists() and age < ORPHAN_AGE):
+            continue
+        descriptor = _try_lock(lock) if lock.exists() else None
+        if lock.exists() and descriptor is None:
+            continue   # a live run owns it
+        try:
+            shutil.rmtree(staging, ignore_errors=True)
+        finally:
+            if descriptor is not None:
+                os.close(descriptor)
+        if not staging.exists():
+            removed.append(staging)
+    return removed
 
 
 @contextmanager
@@ -88,6 +150,7 @@ class OutputSet:
         if len(set(self.names)) != len(self.names) or any(Path(n).name != n or n in (".", "..") for n in self.names):
             raise ValueError(f"output names must be distinct plain file names: {self.names}")
         self.staging: Path | None = None
+        self._lock: int | None = None
         self._created: list[Path] = []
         self.committed = False
 
@@ -113,11 +176,13 @@ class OutputSet:
             folder.mkdir(parents=True, exist_ok=True)
             self._created = [p for p in missing if p.is_dir()]
             self.staging = Path(tempfile.mkdtemp(dir=folder, prefix=STAGING_PREFIX))
+            self._lock = _try_lock(self.staging / STAGING_LOCK)   # held until the run ends
         except OSError as error:
             self._remove_created()
             reason = error.strerror or str(error)
             raise InputError(f"--out {folder}: cannot write there ({reason}); expected a folder this user may "
                              "create files in.") from None
+        remove_orphan_staging(folder)
         return self
 
     def path(self, name: str) -> Path:
@@ -146,6 +211,9 @@ class OutputSet:
     def __exit__(self, *exc):
         if self.staging is not None:
             shutil.rmtree(self.staging, ignore_errors=True)
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
         if not self.committed:
             self._remove_created()
         return False
