@@ -278,6 +278,42 @@ def _local_cluster(workers: int):
     return cluster
 
 
+def _connect(Client, address: str):
+    """A Dask client of the scheduler at ``address``, or an InputError within CONNECT_TIMEOUT (+5 s).
+
+    Dask's own timeout covers the connection, not the handshake: a port that accepts the
+    connection but does not speak Dask's protocol (a web server) would hold the client forever, so
+    the client is made in a daemon thread that is abandoned if it does not answer in time."""
+    import threading
+
+    outcome: dict = {}
+
+    def make():
+        try:
+            outcome["client"] = Client(address, timeout=CONNECT_TIMEOUT)
+        except BaseException as error:  # malformed addresses, refusals, timeouts, garbage from a wrong service
+            outcome["error"] = error
+
+    thread = threading.Thread(target=make, name="actuary-connect", daemon=True)
+    thread.start()
+    thread.join(CONNECT_TIMEOUT + 5)
+    expected = ("expected the address of a running Dask scheduler such as tcp://host:8786 (tried for at most "
+                f"{CONNECT_TIMEOUT + 5} s).")
+    if thread.is_alive():
+        raise InputError(f"--scheduler {address}: something accepts connections there but no Dask scheduler "
+                         f"answered; {expected}")
+    error = outcome.get("error")
+    if isinstance(error, KeyboardInterrupt):
+        raise error
+    if isinstance(error, (MemoryError, OverflowError, UnicodeDecodeError)) or "deserializ" in str(error).lower():
+        raise InputError(f"--scheduler {address}: what came back is not Dask's protocol (another service listens "
+                         f"there); {expected}")
+    if error is not None:
+        raise InputError(f"--scheduler {address}: cannot use this Dask scheduler ({type(error).__name__}: "
+                         f"{str(error)[:200]}); {expected}")
+    return outcome["client"]
+
+
 class _dask_client:
     """Context manager: no client (in process), a LocalCluster of ``workers``, or a scheduler address."""
 
@@ -294,12 +330,7 @@ class _dask_client:
         from dask.distributed import Client
 
         if self.scheduler is not None:
-            try:
-                self.client = Client(self.scheduler, timeout=CONNECT_TIMEOUT)
-            except Exception as error:  # malformed addresses, refusals, timeouts, garbage from a wrong service
-                raise InputError(f"--scheduler {self.scheduler}: cannot use this Dask scheduler "
-                                 f"({type(error).__name__}: {str(error)[:200]}); expected the address of a running "
-                                 f"scheduler such as tcp://host:8786 (tried for at most {CONNECT_TIMEOUT} s).") from None
+            self.client = _connect(Client, self.scheduler)
             return self.client
         if isinstance(self.workers, bool) or not isinstance(self.workers, int) or self.workers < 1:
             raise InputError(f"--workers: value {self.workers!r} is not a whole number >= 1.")

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 import shutil
 import sys
 from pathlib import Path
@@ -25,7 +24,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from .io.files import OutputSet
-from .io.safety import output_name
+from .io.safety import output_name, stem_name
 from .validation import InputError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -85,7 +84,7 @@ NAME = click.option("--name", "name", callback=_name_option,
 WORKERS = click.option("--workers", type=int, callback=_workers_option,
                        help="Run on a local Dask cluster of this many worker processes.")
 SCHEDULER = click.option("--scheduler", help="Run on an existing Dask distributed scheduler (address, e.g. "
-                                             "tcp://host:8786); refused after 10 s if it cannot be reached.")
+                                             "tcp://host:8786); refused after 15 s if no scheduler answers there.")
 
 
 def output_stem(source: Path | None, name: str | None) -> str:
@@ -95,9 +94,7 @@ def output_stem(source: Path | None, name: str | None) -> str:
         return output_name(name)
     if source is None:
         return "demoland"
-    stem = source.name if source.is_dir() else source.stem
-    stem = re.sub(r"\.{2,}", ".", re.sub(r"[^\w.-]+", "_", stem)).lstrip("._") or "case"
-    return output_name(stem[:100], f"the name '{stem}' taken from {source.name}")
+    return stem_name(source)
 
 
 def _provenance(source: Path, valuation, **extra) -> dict:
@@ -207,7 +204,9 @@ def valuate(workbook: Path | None, out: Path, name: str | None):
         xlsx_path, nc_path = outputs.commit()
     print_summary(valuation.name, results)
     _wrote(xlsx_path, "summary, demography, social protection floor, charts" if not valuation.inputs.has_scheme
-           else "summary, projection and financing tables, balance sheet, charts")
+           else "summary, projection and financing tables, "
+           + ("balance sheet, " if valuation.inputs.settings["balance_sheet"] == "yes" else "")
+           + ("social protection floor, " if valuation.inputs.has_floor else "") + "charts")
     _wrote(nc_path, "the full results Dataset, summary values prefixed summary_")
 
 

@@ -132,7 +132,7 @@ FIELDS: dict[str, dict[str, Field]] = {
     "settings": {
         "valuation_year": Field((), "int", units="year", doc="valuation date is 1 January of this year (t0)",
                                 bounds=Bounds(1800, 2500)),
-        "horizon": Field((), "int", 75, "years", "number of projection years (1..300)"),
+        "horizon": Field((), "int", 75, "years", "number of projection years (1..300)", bounds=Bounds(1, 300)),
         "min_age": Field((), "int", 15, "years", "youngest age of the insured population"),
         "max_age": Field((), "int", 120, "years", "oldest age (open group of the population and pensioners)",
                          bounds=Bounds(1, 150)),
@@ -145,11 +145,12 @@ FIELDS: dict[str, dict[str, Field]] = {
                                         "growth: a number of entrants growing at a rate"),
         "migration_timing": Field((), "choice", "end", choices=("end", "even")),
         "gap_horizons": Field(("horizon",), "int", (10, 25, 50, 75), "years",
-                              "horizons of the general average premium (the full horizon is always added)"),
+                              "horizons of the general average premium, each 1..horizon (the full horizon is "
+                              "always added; the default's horizons beyond a shorter projection are left out)"),
         "scaled_premium_period": Field((), "int", 10, "years", "length m of each scaled-premium period"),
         "scaled_premium_target": Field((), "number", None, "years of expenditure",
                                        "reserve ratio K to reach at each period end (default: the lowest rate "
-                                       "with a non-decreasing reserve)"),
+                                       "with a non-decreasing reserve)", bounds=Bounds(0.0, 100.0)),
         "balance_sheet": Field((), "choice", "yes", choices=("yes", "no"),
                                doc="compute the open-group balance sheet and closed-group liability (4 extra runs)"),
         "national_population": Field((), "choice", "yes", choices=("yes", "no"),
@@ -804,6 +805,16 @@ class Inputs:
                              field="settings.adequacy_entry_age")
         if out["max_service"] < 1:
             raise InputError(f"Input 'settings.max_service': value {out['max_service']} must be at least 1.")
+        horizons = [int(h) for h in np.atleast_1d(out["gap_horizons"])]
+        default = list(FIELDS["settings"]["gap_horizons"].default)
+        for h in horizons:   # the default's horizons beyond a short projection are left out; given ones are not
+            if h < 1 or (h > out["horizon"] and horizons != default):
+                raise InputError(f"Input 'settings.gap_horizons': value {h} is outside 1..{out['horizon']} years "
+                                 "(settings.horizon); expected horizons within the projection (the full horizon is "
+                                 "always added).", field="settings.gap_horizons")
+        if len(set(horizons)) != len(horizons):
+            raise InputError(f"Input 'settings.gap_horizons': {horizons} gives a horizon twice; expected distinct "
+                             "horizons.", field="settings.gap_horizons")
         return out
 
     def _group(self, group: str, values: dict, kept: dict) -> dict:

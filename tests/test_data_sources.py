@@ -260,7 +260,7 @@ def test_wrong_type_in_parquet_and_xlsx_exit_2(small, tmp_path):
 def test_unreadable_database_url_exits_2(small, tmp_path):
     text = _run(small, tmp_path, "sqlite:///" + str(tmp_path / "missing" / "none.db"), None, "--members-table",
                 "insured")
-    assert "none.db" in text and "the database cannot be read" in text
+    assert "none.db" in text and "no such SQLite database file" in text
     text = _run(small, tmp_path, "nosuchdialect://user:secret@host/db", None, "--members-table", "insured")
     assert "the database URL cannot be used" in text and "secret" not in text
     database = tmp_path / "empty.db"

@@ -342,7 +342,54 @@ def test_bad_option_exits_2_with_one_message(name, out):
 def test_unreachable_scheduler_is_refused_within_the_timeout(out):
     refused(["stochastic", "--paths", "5", "--scheduler", "tcp://127.0.0.1:1", "--out", out],
             r"--scheduler tcp://127.0.0.1:1: cannot use this Dask scheduler \(OSError: Timed out trying to connect "
-            r".* after 10 s\); expected the address of a running scheduler .*tried for at most 10 s", out)
+            r".* after 10 s\); expected the address of a running Dask scheduler .*tried for at most 15 s", out)
+
+
+def _listener(answer: bytes | None):
+    """A TCP server on a free local port that accepts connections and then says ``answer`` (or
+    nothing at all, holding the connection open): a service that is not a Dask scheduler."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    held = []
+
+    def serve():
+        while True:
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                return
+            held.append(connection)
+            if answer is not None:
+                try:
+                    connection.sendall(answer)
+                except OSError:
+                    pass
+
+    threading.Thread(target=serve, daemon=True).start()
+    return server, held
+
+
+@pytest.mark.parametrize("answer,pattern", [
+    (None, "something accepts connections there but no Dask scheduler answered"),
+    (b"\xff" * 64, "(what came back is not Dask's protocol|cannot use this Dask scheduler)"),
+    (b"HTTP/1.0 400 Bad request\r\n\r\n", "(what came back is not Dask's protocol|cannot use this Dask scheduler)"),
+], ids=["silent", "garbage", "web server"])
+def test_a_port_that_is_not_a_scheduler_is_refused_in_time(answer, pattern, out):
+    """A port that accepts connections but does not speak Dask's protocol: refused (exit 2, one
+    message) within the time limit, not a hang and not a misleading memory error."""
+    server, held = _listener(answer)
+    try:
+        address = "tcp://127.0.0.1:%d" % server.getsockname()[1]
+        refused(["stochastic", "--paths", "5", "--scheduler", address, "--out", out],
+                rf"--scheduler {address}: {pattern}.*expected the address of a running Dask scheduler", out)
+    finally:
+        server.close()
+        for connection in held:
+            connection.close()
 
 
 def test_scenarios_file_missing(out, tmp_path):

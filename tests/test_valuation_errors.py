@@ -94,3 +94,20 @@ def test_pensioners_without_amount(demo):
     amount.loc[dict(benefit="old_age", sex="male", age=70)] = 0.0
     with pytest.raises(InputError, match=r"'initial.average_pension' at benefit=old_age, sex=male, age=70: value 0"):
         _replace(demo, initial={"average_pension": amount})
+
+
+@pytest.mark.parametrize("horizons,message", [
+    ((0, 10), r"settings.gap_horizons': value 0 is outside 1..100 years"),
+    ((500,), r"settings.gap_horizons': value 500 is outside 1..100 years"),
+    ((10, 10), r"settings.gap_horizons': \[10, 10\] gives a horizon twice"),
+])
+def test_gap_horizons_outside_the_projection_are_refused(demo, horizons, message):
+    """A horizon the user gives is never dropped silently."""
+    with pytest.raises(InputError, match=message):
+        _replace(demo, settings={"gap_horizons": horizons})
+
+
+def test_default_gap_horizons_fit_a_short_projection(demo):
+    """The default horizons (10, 25, 50, 75) beyond a 40-year projection are left out, as documented."""
+    short = _replace(demo, settings={"horizon": 40})
+    assert list(short.run().summary["gap"].horizon.values) == [10, 25, 40]

@@ -14,6 +14,17 @@ def _fail(message: str):
     fail(message)
 
 
+def _check_out(out) -> None:
+    """Refuse an --out that is a file or cannot be written, before reading anything."""
+    from ..io.files import check_output_folder
+    from ..validation import InputError
+
+    try:
+        check_output_folder(out)
+    except InputError as error:
+        _fail(str(error))
+
+
 def _source(location, table, date_format, encoding):
     from .sources import Source
 
@@ -72,6 +83,7 @@ def data_command(members, pensioners, valuation_date, into, controls, members_ta
                           ("--valuation-date", valuation_date), ("--into", into)):
         if value is None:
             _fail(f"{option} is required (see actuary data --help).")
+    _check_out(out)
     try:
         date = parse_date(valuation_date)
         with console.status("Reading, checking and aggregating the member records..."):
@@ -99,7 +111,8 @@ def data_command(members, pensioners, valuation_date, into, controls, members_ta
 @click.command("synth")
 @click.argument("workbook", type=click.Path(path_type=Path))
 @click.option("--members", "members", type=int, required=True, help="Number of insured persons to draw.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed (same seed, same files).")
+@click.option("--seed", type=click.IntRange(0, 2 ** 32 - 1), default=0, show_default=True,
+              help="Random seed, 0 to 4294967295 (same seed, same files).")
 @click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="Output folder.")
 @click.option("--errors", type=float, default=0.0, show_default=True,
               help="Share of records with a planted error (every rule; listed in errors.csv).")
@@ -116,6 +129,7 @@ def synth_command(workbook, members, seed, out, errors, years, fmt):
     from ..validation import InputError
     from .synth import synthesize
 
+    _check_out(out)
     try:
         with console.status(f"Drawing {members:,} members..."):
             valuation = load_workbook(workbook)
@@ -157,6 +171,7 @@ def experience_command(workbook, members, pensioners, valuation_date, members_ta
     from .experience import run_experience
     from .intake import parse_date
 
+    _check_out(out)
     tables_m = members_table or (None, None)
     tables_p = pensioners_table or (None, None)
     try:

@@ -42,6 +42,7 @@ import xarray as xr
 from ..validation import SEXES, InputError
 from . import checks as rules
 from .graduation import binomial_interval, graduate, normal_interval
+from ..io.safety import stem_name
 from .intake import check_and_aggregate, connection
 from .sources import Source
 
@@ -384,6 +385,6 @@ def run_experience(workbook: Path, members: tuple[Source, Source], pensioners: t
             con.register(f"i{k}", tables[k]["insured"])
             con.register(f"p{k}", tables[k]["pensioners"])
         result = analyse(con, inputs, valuation_date, second_date, level)
-    path = Path(out) / f"{workbook.stem}-experience.xlsx"
+    path = Path(out) / f"{stem_name(workbook)}-experience.xlsx"
     write_experience_workbook(path, result, inputs, [("valuation workbook", str(workbook))] + summaries)
     return result, path

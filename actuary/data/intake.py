@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..io.files import atomic_path
+from ..io.safety import stem_name
 from ..validation import InputError
 from . import checks as rules
 from .aggregate import InitialState, initial_state
@@ -101,7 +102,7 @@ def run_intake(members: Source, pensioners: Source, valuation_date: dt.date, wor
     workbook = Path(workbook)
     valuation = load_workbook(workbook)
     p = rules.Parameters.from_valuation(valuation, valuation_date, outlier_factor, max_excluded, weight)
-    name = workbook.stem
+    name = stem_name(workbook)
     checks_path = Path(out) / f"{name}-data-checks.xlsx"
     with connection() as con:
         result, state = check_and_aggregate(con, members, pensioners, valuation, p, controls)

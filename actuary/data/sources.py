@@ -229,7 +229,13 @@ def _read_database(con, source: Source, name: str):
         _fail(source, "a database source needs a table name or a SELECT query (--members-table / "
                       "--pensioners-table).")
     try:
-        engine = sa.create_engine(source.location)
+        url = sa.engine.make_url(source.location)
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") \
+                and not url.database.startswith("file:") and not Path(url.database).is_file():
+            _fail(source, f"no such SQLite database file '{url.database}' (an extract is read, never created).")
+        engine = sa.create_engine(url)
+    except InputError:
+        raise
     except Exception as error:
         _fail(source, f"the database URL cannot be used ({type(error).__name__}: {error}); expected a "
                       "SQLAlchemy URL such as sqlite:///path/to/file.db or postgresql://user@host/database.")

@@ -134,6 +134,23 @@ def folder_lock(folder: Path):
         os.close(descriptor)  # closing releases the lock
 
 
+def check_output_folder(folder) -> None:
+    """Refuse (InputError) an output folder that is a file, or that this user cannot create files
+    in (the folder, or its nearest existing parent when it does not exist yet); creates nothing.
+    Commands call it before any computation."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"--out {folder}: is a file; expected a folder for the outputs.")
+    existing = folder
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise InputError(f"--out {folder}: {existing} is a file; expected a folder for the outputs.")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise InputError(f"--out {folder}: cannot write there (permission denied); expected a folder this user may "
+                         "create files in.")
+
+
 class OutputSet:
     """The outputs ``names`` (file or folder names, e.g. ``demoland-results.xlsx``) of one run in
     ``folder``: write each to :meth:`path`, then :meth:`commit`.
@@ -156,8 +173,7 @@ class OutputSet:
 
     def __enter__(self) -> "OutputSet":
         folder = self.folder
-        if folder.exists() and not folder.is_dir():
-            raise InputError(f"--out {folder}: is a file; expected a folder for the outputs.")
+        check_output_folder(folder)
         for name in self.names:
             target = folder / name
             if target.is_dir() != (name in self.stores) and target.exists():

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from pathlib import Path
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
@@ -134,3 +135,13 @@ def xml_refusal(error: Exception, name: str) -> InputError | None:
                           "refused (they can expand without bound or read other files). Save it again from Excel "
                           "or LibreOffice.")
     return None
+
+
+def stem_name(source: Path) -> str:
+    """The output name taken from an input file (its stem; a folder's name): characters other than
+    letters, digits, '.', '_', '-' become '_' (so ``=1+1 x.xlsx`` gives ``1_1_x``)."""
+    source = Path(source)
+    stem = source.name if source.is_dir() else source.stem
+    cleaned = re.sub(r"\.{2,}", ".", re.sub(r"[^\w.-]+", "_", stem)).lstrip("._") or "case"
+    return output_name(cleaned[:100], f"the name '{stem}' taken from {source.name}")
+

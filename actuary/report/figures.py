@@ -236,6 +236,9 @@ def tornado(rows) -> str:
     with matplotlib.rc_context(STYLE):
         fig, ax = _new(key, size=(7.2, 0.45 * len(rows) + 1.2))
         labels = [r["assumption"].capitalize() for r in rows]
+        width = fig.get_size_inches()[0]   # room on the left for the longest label (about 0.07 in a character)
+        left, right = min(0.45, (0.25 + 0.07 * max(len(t) for t in labels)) / width), 1 - 0.35 / width
+        fig.subplots_adjust(left=left, right=right)
         positions = np.arange(len(rows))[::-1]
         down = np.array([r["gap_down"] - r["gap_base"] for r in rows])
         up = np.array([r["gap_up"] - r["gap_base"] for r in rows])
@@ -246,8 +249,9 @@ def tornado(rows) -> str:
         ax.axvline(0, color="#444444", linewidth=0.8)
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:+.1f}"))
         ax.set_xlabel("Change in the general average premium (percentage points of insurable earnings)")
+        ax.xaxis.label.set_x((0.5 - left) / (right - left))   # centred on the page, not on the bars
         ax.grid(axis="y", visible=False)
-        ax.legend(loc="lower right")
+        ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2)   # above the bars, never over them
         return _svg(fig, key)
 
 

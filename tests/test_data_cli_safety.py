@@ -1,0 +1,63 @@
+"""The member-data commands treat their options and output folder like the other commands: bad
+values exit 2 with one message before anything is read or written, extracts are only read."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from .test_hostile_inputs import refused
+
+DEMO = Path(__file__).resolve().parents[1] / "valuations" / "demoland" / "valuation.xlsx"
+
+
+@pytest.mark.parametrize("seed", ["-1", str(2 ** 32), "99999999999999999999999"])
+def test_synth_seed_out_of_range(seed, tmp_path):
+    refused(["synth", DEMO, "--members", "10", "--seed", seed, "--out", tmp_path / "x"],
+            r"Invalid value for '--seed': .* is not in the range 0<=x<=4294967295", tmp_path)
+
+
+@pytest.mark.parametrize("command", ["data", "synth", "experience"])
+def test_out_that_is_a_file_is_refused_before_reading(command, tmp_path):
+    """--out a file: exit 2 at once, although the extracts named do not even exist (nothing read)."""
+    afile = tmp_path / "afile"
+    afile.write_text("mine")
+    missing = tmp_path / "missing.csv"
+    args = {"data": ["data", "--members", missing, "--pensioners", missing, "--valuation-date", "2020-01-01",
+                     "--into", DEMO],
+            "synth": ["synth", DEMO, "--members", "10"],
+            "experience": ["experience", DEMO, "--members", missing, missing, "--pensioners", missing, missing,
+                           "--valuation-date", "2020-01-01"]}[command]
+    refused(args + ["--out", afile], rf"--out {afile}: is a file; expected a folder for the outputs", tmp_path)
+    assert afile.read_text() == "mine"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere: a read-only folder cannot be tested as root")
+def test_out_not_writable_is_refused_before_reading(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        refused(["synth", DEMO, "--members", "10", "--out", locked / "sub"], r"cannot write there", tmp_path)
+    finally:
+        locked.chmod(0o700)
+
+
+def test_a_missing_sqlite_database_is_not_created(tmp_path):
+    database = tmp_path / "newdb.db"
+    out = tmp_path / "out"
+    refused(["data", "--members", f"sqlite:///{database}", "--members-table", "insured", "--pensioners",
+             f"sqlite:///{database}", "--pensioners-table", "pensioners", "--valuation-date", "2020-01-01",
+             "--into", DEMO, "--out", out], r"no such SQLite database file", tmp_path)
+    assert not database.exists()
+
+
+def test_output_names_from_the_workbook_are_cleaned(tmp_path):
+    """A workbook named '=1+1 x.xlsx' gives outputs named 1_1_x-..., as valuate does."""
+    from actuary.io.safety import stem_name
+
+    source = tmp_path / "=1+1 x.xlsx"
+    assert stem_name(source) == "1_1_x"
+    assert stem_name(tmp_path / "case.v2.xlsx") == "case.v2"
