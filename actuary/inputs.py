@@ -888,7 +888,7 @@ class Inputs:
                              field="scheme.grant_multiple")
         if refund and sch["refund_contribution_rate"] is None:
             raise InputError("Input 'scheme.refund_contribution_rate' is required when scheme.grant_type or "
-                             "scheme.exit_benefit is 'refund'.")
+                             "scheme.exit_benefit is 'refund'.", field="scheme.refund_contribution_rate")
         if "exit_vesting_years" in raw["scheme"] and sch["exit_benefit"] == "deferred":
             raise InputError("Input 'scheme.exit_vesting_years' is only used when scheme.exit_benefit is 'refund' or "
                              "'none' (with 'deferred' every leaver keeps deferred rights).",

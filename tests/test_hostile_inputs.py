@@ -419,7 +419,7 @@ def test_out_is_a_file(tmp_path):
 def test_out_below_a_file(tmp_path):
     target = tmp_path / "results.txt"
     target.write_text("not a folder")
-    refused(["valuate", "--out", target / "sub"], r"--out .*results.txt/sub: cannot write there", target)
+    refused(["valuate", "--out", target / "sub"], r"--out .*results.txt/sub: .*results.txt is a file; expected a folder", target)
 
 
 def test_out_not_writable(tmp_path):
