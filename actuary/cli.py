@@ -380,6 +380,31 @@ def stochastic_command(workbook, n_paths, seed, chunk_size, out, name, workers, 
     _wrote(data_path, f"percentiles{', every path' if keep_paths else ''}")
 
 
+def gather_options(source: Path, valuation, paths) -> tuple[dict, dict, dict]:
+    """The options of a comparison: each valuation workbook (or case folder) of ``paths``, named after its file,
+    and the options of the base workbook's Reforms sheet. Returns the options (name -> Valuation), their
+    definitions in words and the option files for the provenance (``option_<name>`` -> "file sha256 ...")."""
+    from .compare import read_reforms
+    from .io.provenance import file_sha256
+
+    options, definitions, files = {}, {}, {}
+    for path in paths:
+        _, option = _load_case(path)
+        name = output_stem(path, None)
+        if name in options or name == "base":
+            name = f"{name}-{len(options) + 1}"
+        options[name] = option
+        definitions[name] = f"the valuation workbook {path.name}"
+        files[f"option_{name}"] = f"{path.name} sha256 {file_sha256(path) if path.is_file() else 'folder'}"
+    if source.is_file() and source.suffix.lower() == ".xlsx":
+        for name, option in read_reforms(source, valuation, definitions).items():
+            if name in options:
+                raise InputError(f"Reforms: option '{name}' is also the name of an option workbook; rename one of "
+                                 "them.")
+            options[name] = option
+    return options, definitions, files
+
+
 @main.command("compare")
 @click.argument("base", type=click.Path(path_type=Path))
 @click.argument("options", nargs=-1, type=click.Path(path_type=Path))
@@ -391,31 +416,18 @@ def compare_command(base, options, out, name):
     workbook of the same scheme; a Reforms sheet in BASE adds options defined as changes to it. Writes
     NAME-comparison.xlsx (side by side, differences from the base, charts overlaying the options) and
     NAME-comparison.nc."""
-    from .compare import comparison, read_reforms, write_comparison
+    from .compare import comparison, write_comparison
     from .io.presentation import show
-    from .io.provenance import dataset_attributes, file_sha256
+    from .io.provenance import dataset_attributes
 
     name = output_stem(base, name)
     xlsx_name, nc_name = f"{name}-comparison.xlsx", f"{name}-comparison.nc"
     with OutputSet(out, [xlsx_name, nc_name]) as outputs:
         with console.status(f"Reading and validating {escape(str(base))} and {len(options)} option workbook(s)..."):
             source, valuation = _load_case(base)
-            chosen, files = {}, {}
-            for path in options:
-                _, option = _load_case(path)
-                option_name = output_stem(path, None)
-                if option_name in chosen or option_name == "base":
-                    option_name = f"{option_name}-{len(chosen) + 1}"
-                chosen[option_name] = option
-                files[f"option_{option_name}"] = f"{path.name} sha256 {file_sha256(path)}"
-            if source.is_file():
-                for option_name, option in read_reforms(source, valuation).items():
-                    if option_name in chosen:
-                        raise InputError(f"Reforms: option '{option_name}' is also the name of an option workbook; "
-                                         "rename one of them.")
-                    chosen[option_name] = option
+            chosen, definitions, files = gather_options(source, valuation, options)
         with console.status(f"Running the base and {len(chosen)} option(s)..."):
-            ds = comparison(valuation, chosen)
+            ds = comparison(valuation, chosen, definitions)
         record = _provenance(source, valuation, options=", ".join(chosen), **files)
         write_comparison(ds, outputs.path(xlsx_name), provenance=record)
         ds.attrs.update(dataset_attributes(record))
@@ -561,8 +573,11 @@ main.add_command(experience_command)
               help="Add the analysis-of-change chapter from this previous valuation (workbook or case folder).")
 @click.option("--steps", type=click.Path(path_type=Path),
               help="Steps of the analysis of change (with --previous; as for 'actuary change --steps').")
+@click.option("--compare", "compare", multiple=True, type=click.Path(path_type=Path), metavar="OPTION.xlsx",
+              help="Add the comparison chapter with this reform option (a valuation workbook; repeatable); the "
+                   "options of the workbook's Reforms sheet are added without it.")
 @guarded
-def report_command(workbook, out, name, with_sensitivity, paths, seed, previous, steps):
+def report_command(workbook, out, name, with_sensitivity, paths, seed, previous, steps, compare):
     """Write the valuation report: NAME-report.html (self-contained, figures embedded) and NAME-report.pdf
     (printed by headless Chromium, else WeasyPrint), NAME from the workbook's file name (or --name).
 
@@ -575,7 +590,7 @@ def report_command(workbook, out, name, with_sensitivity, paths, seed, previous,
     if steps is not None and previous is None:
         raise InputError("--steps sets the steps of the analysis of change: give the previous valuation with "
                          "--previous PREVIOUS.xlsx.")
-    run_report(workbook, out, name, with_sensitivity, paths, seed, previous, steps)
+    run_report(workbook, out, name, with_sensitivity, paths, seed, previous, steps, compare)
 
 
 @main.command("change")

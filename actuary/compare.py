@@ -35,19 +35,56 @@ SUMMARY_ITEMS = ("depletion_year", "actuarial_balance", "total_assets", "total_l
                  "accrued_liability", "funded_ratio")
 
 
-def read_reforms(path, base) -> dict:
+def read_reforms(path, base, definitions: dict | None = None) -> dict:
     """The options of the ``Reforms`` sheet of the workbook at ``path``, as validated valuations built on
-    ``base`` (an option that fails names itself and the problem)."""
+    ``base`` (an option that fails names itself and the problem); ``definitions``, when given, receives each
+    option's changes in words (:func:`describe_reform`)."""
     options = {}
     for scenario in read_overrides(path, "Reforms", REFORM_COLUMNS):
         valuation = scenario.apply(base)
         valuation.name = scenario.name
         options[scenario.name] = valuation
+        if definitions is not None:
+            definitions[scenario.name] = describe_reform(scenario.overrides)
     return options
 
 
-def _measures(valuation) -> dict:
-    results = valuation.run()
+def _bounds(bounds, prefix: str, within: str = "in ") -> str:
+    """Inclusive bounds in words: " in 2025", " in 2025-2030", " from 2025", " up to 2030" (after ``prefix``)."""
+    if bounds is None:
+        return ""
+    low, high = bounds
+    if low is not None and high is not None:
+        return f" {prefix}{within}{low}" + ("" if low == high else f"-{high}")
+    return f" {prefix}from {low}" if low is not None else f" {prefix}up to {high}"
+
+
+def describe_reform(overrides: dict) -> str:
+    """An option's changes in words: "Contribution rate + 0.03 in 2025-2030; Normal retirement age by cohort
+    + 1 for cohorts born from 1970" (each operation, value and its year and cohort bounds)."""
+    from .batch import Scale, Set, Shift
+
+    parts = []
+    for key, override in overrides.items():
+        label = pres.field_label(key.partition(".")[2])
+        value = override.value if isinstance(override, (Set, Scale, Shift)) else override
+        shown = ", ".join(f"{v:g}" for v in value) if isinstance(value, tuple) else \
+            value if isinstance(value, str) else f"{float(value):g}"
+        if isinstance(override, Shift):
+            text = f"{label} {'+' if override.value >= 0 else '-'} {abs(override.value):g}"
+        elif isinstance(override, Scale):
+            text = f"{label} x {shown}"
+        else:
+            text = f"{label} set to {shown}"
+        if isinstance(override, (Set, Scale, Shift)):
+            text += _bounds(override.years, "") + _bounds(override.cohorts, "for cohorts born ") + \
+                _bounds(override.ages, "at ages ", "")
+        parts.append(text)
+    return "; ".join(parts)
+
+
+def _measures(valuation, results=None) -> dict:
+    results = results or valuation.run()
     p, s = results.projection, results.summary
     old_age = p.pension_amount_by_age.sel(benefit="old_age").sum(("sex", "age"))
     count = p.pensioners_by_age.sel(benefit="old_age").sum(("sex", "age"))
@@ -60,8 +97,10 @@ def _measures(valuation) -> dict:
     return {"yearly": yearly, "scalars": scalars, "gap": s.gap, "adequacy": adequacy}
 
 
-def comparison(base, options: dict) -> xr.Dataset:
-    """The base and each option (name -> Valuation) side by side, with differences from the base."""
+def comparison(base, options: dict, definitions: dict | None = None, base_results=None) -> xr.Dataset:
+    """The base and each option (name -> Valuation) side by side, with differences from the base;
+    ``definitions`` (name -> text) become the coordinate ``definition``; ``base_results``: the base's results
+    when already run."""
     if not options:
         raise InputError("compare: no options; give option workbooks or a Reforms sheet in the base workbook.")
     names = ["base"] + list(options)
@@ -74,7 +113,7 @@ def comparison(base, options: dict) -> xr.Dataset:
     if len(set(names)) != len(names):
         raise InputError(f"compare: option names must be distinct and not 'base'; got {', '.join(names[1:])}.")
     years = base.inputs.coords["year"]
-    runs = [_measures(base)] + [_measures(v) for v in options.values()]
+    runs = [_measures(base, base_results)] + [_measures(v) for v in options.values()]
     for name, valuation in options.items():
         if not np.array_equal(valuation.inputs.coords["year"], years):
             raise InputError(f"compare: option '{name}' projects {valuation.inputs.coords['year'][0]}.."
@@ -97,8 +136,11 @@ def comparison(base, options: dict) -> xr.Dataset:
                                   "career": adequacy[0]["career"].values, "sex": ["male", "female"]})
     for key in list(ds.data_vars):
         ds[f"{key}_difference"] = ds[key] - ds[key].sel(option="base")
+    definitions = definitions or {}
+    ds.coords["definition"] = ("option", ["the base valuation"] + [definitions.get(o, "") for o in options])
     ds.attrs.update(base=base.name, valuation_year=int(years[0]), money_unit=base.inputs.settings["money_unit"],
                     entry_age=int(base.inputs.settings["adequacy_entry_age"]),
+                    density=float(base.inputs.settings["adequacy_density"]),
                     description="each option and its difference from the base (option - base)")
     return ds
 
@@ -161,13 +203,14 @@ def summary_rows(ds: xr.Dataset, money_unit: str) -> list[Row]:
     return rows
 
 
-def yearly_rows(ds: xr.Dataset, name: str, money_unit: str) -> tuple[str, Row]:
+def yearly_rows(ds: xr.Dataset, name: str, money_unit: str) -> tuple[str, list[Row]]:
     """(label with unit, a Row per year) of a yearly measure, the options side by side."""
     variable = YEARLY_VARIABLES[name]
     label = pres.header(variable.label.replace("{}", "").strip(), pres.unit_text(variable, money_unit))
-    rows = [_row(str(int(y)), variable, str(int(y)), ds[name].isel(year=i).values,
-                 ds[f"{name}_difference"].isel(year=i).values, money_unit) for i, y in enumerate(ds.year.values)]
-    return label, rows
+    values = ds[name].transpose("year", "option").values
+    differences = ds[f"{name}_difference"].transpose("year", "option").values
+    return label, [_row(str(int(y)), variable, str(int(y)), values[i], differences[i], money_unit)
+                   for i, y in enumerate(ds.year.values)]
 
 
 def adequacy_rows(ds: xr.Dataset, name: str, years=None) -> tuple[str, list[tuple[str, str, Row]]]:
@@ -175,15 +218,17 @@ def adequacy_rows(ds: xr.Dataset, name: str, years=None) -> tuple[str, list[tupl
     retirement years shown (default every year)."""
     variable = ADEQUACY_VARIABLES[name]
     label = pres.header(variable.label, pres.unit_text(variable, "units"))
-    chosen = ds.year.values if years is None else years
+    chosen = ds.year.values if years is None else np.asarray(years)
+    positions = [int(np.flatnonzero(ds.year.values == y)[0]) for y in chosen]
+    values = ds[name].transpose("career", "sex", "year", "option").values
+    differences = ds[f"{name}_difference"].transpose("career", "sex", "year", "option").values
     out = []
-    for career in ds.career.values:
-        for sex in ds.sex.values:
-            for year in chosen:
-                cell = {"career": career, "sex": sex, "year": year}
+    for c, career in enumerate(ds.career.values):
+        for s, sex in enumerate(ds.sex.values):
+            for year, i in zip(chosen, positions):
                 out.append((str(career), pres.SEX_LABELS[str(sex)],
-                            _row(str(int(year)), variable, str(int(year)), ds[name].sel(cell).values,
-                                 ds[f"{name}_difference"].sel(cell).values, "units")))
+                            _row(str(int(year)), variable, str(int(year)), values[c, s, i], differences[c, s, i],
+                                 "units")))
     return label, out
 
 
@@ -226,6 +271,15 @@ def write_comparison(ds: xr.Dataset, path, provenance: dict | None = None) -> No
     ws.title = "Summary"
     table(ws, f"Reform options compared with the base ({case})", ["Measure"],
           [([row.label], row) for row in summary_rows(ds, unit)], "B4")
+    if "definition" in ds.coords:
+        writer = SheetWriter(wb.create_sheet("Options"))
+        writer.title(1, "The base and the reform options")
+        writer.headers(2, ["Option", "Definition"])
+        for r, (option, text) in enumerate(zip(options, ds["definition"].values), start=3):
+            writer.put(r, 1, option, text=True)
+            writer.put(r, 2, str(text), text=True)
+        writer.fit()
+        print_setup(writer.ws, case)
     for name in YEARLY_VARIABLES:
         if name in ds:
             label, rows = yearly_rows(ds, name, unit)

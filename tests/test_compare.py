@@ -86,8 +86,12 @@ def test_reforms_sheet_options_equal_the_changes_made_by_hand(demo, tmp_path):
         ["ages", "scheme.normal_retirement_age_by_cohort", "shift", 1, None, None, 1970, None, "one year more"],
         ["progressive", "scheme.bend_points", "set", "30000, 80000", None, None, None, None, None],
         ["progressive", "scheme.bend_point_rates", "set", "1.0, 0.6, 0.3", None, None, None, None, None]])
-    options = read_reforms(path, base)
+    definitions = {}
+    options = read_reforms(path, base, definitions)
     assert list(options) == ["rate", "ages", "progressive"]
+    assert definitions == {"rate": "Contribution rate + 0.03 from 2025",
+                           "ages": "Normal retirement age by cohort + 1 for cohorts born from 1970",
+                           "progressive": "Bend points set to 30000, 80000; Bend point rates set to 1, 0.6, 0.3"}
     ages = options["ages"].inputs.scheme["normal_retirement_age_by_cohort"]
     table = base.inputs.scheme["normal_retirement_age_by_cohort"]
     np.testing.assert_array_equal(ages.sel(cohort=slice(None, 1969)), table.sel(cohort=slice(None, 1969)))
@@ -126,6 +130,8 @@ def test_compare_command_with_option_workbooks(demo, tmp_path):
         assert ws.cell(row=4 + 10, column=column).value == pytest.approx(float(value[10]), rel=1e-12)
     assert ws.cell(row=4, column=2).number_format == "0.00"
     assert len(wb["Charts"]._charts) == 5
+    assert [r for r in wb["Options"].iter_rows(min_row=3, values_only=True)] == [
+        ("base", "the base valuation"), ("prices", "the valuation workbook prices.xlsx")]
     summary = {row[0]: row[1:] for row in wb["Summary"].iter_rows(min_row=4, values_only=True) if row[0]}
     gap = summary[f"General average premium over {int(ds.horizon[-1])} years (% of insurable earnings)"]
     assert gap[2] == pytest.approx(float(ds.gap_difference.sel(option="prices")[-1]), rel=1e-12)

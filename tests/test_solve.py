@@ -89,6 +89,16 @@ def test_accrual_for_future_service_meets_a_gap(demo):
     assert 0 < solution.value < 1
 
 
+def test_gap_at_least_a_rate(demo):
+    """gap>=R: the accrual factor from 2025 with a GAP over 2020-2094 of at least 31% binds at 31% (a factor
+    below 1: Demoland's GAP is above it); 0.001 less misses it."""
+    solution = demo.solve("accrual", "gap>=0.31", start=2025, until=2094)
+    assert general_average_premium(_projection(solution.valuation), 75) == pytest.approx(0.31, abs=1e-6)
+    assert solution.feasible and 0 < solution.value < 1 and solution.binding_year is None
+    less = with_lever(demo, "accrual", None, 2025, solution.value - 1e-3)
+    assert general_average_premium(_projection(less), 75) < 0.31
+
+
 def test_indexation_and_ceiling_levers(demo):
     """Indexation: w prices + (1 - w) wages from 2021 with a GAP to 2094 of 32%; ceiling: a PAYG cost rate at
     most 36% in every year 2020-2060 (the highest binds)."""

@@ -236,11 +236,13 @@ def css_string(text: str) -> str:
     return "".join(c if c.isalnum() and c.isascii() or c == " " else f"\\{ord(c):x} " for c in str(text))
 
 
-def build(valuation, results, sensitivity=None, stochastic=None, record: dict | None = None, change=None) -> str:
+def build(valuation, results, sensitivity=None, stochastic=None, record: dict | None = None, change=None,
+          comparison=None) -> str:
     """The report's HTML (one self-contained document); ``record`` is the run's provenance
     (:func:`actuary.io.provenance.collect`; by default the valuation's source and this API call); ``change``:
     an analysis of change from a previous valuation to this one (:func:`actuary.analysis_of_change`), its
-    chapter in :mod:`actuary.report.change_chapter`."""
+    chapter in :mod:`actuary.report.change_chapter`; ``comparison``: reform options side by side
+    (:func:`actuary.compare.comparison`), a chapter of their own (:mod:`actuary.report.comparison`)."""
     from ..batch import tornado as tornado_rows
     from ..inputs import FIELDS
 
@@ -424,6 +426,11 @@ def build(valuation, results, sensitivity=None, stochastic=None, record: dict | 
                                                    "Reserve ratio P95", "PAYG cost rate P5", "PAYG cost rate median",
                                                    "PAYG cost rate P95", "Probability of depletion"], rows))
 
+    if comparison is not None:
+        from .comparison import comparison_chapter
+
+        comparison_chapter(chapter("comparison", "Reform options"), comparison, figure, unit)
+
     if change is not None:
         from .change_chapter import change_chapter
 
@@ -462,17 +469,19 @@ def safe_stem(name: str) -> str:
 
 
 def write_report(valuation, results, out, sensitivity=None, stochastic=None, record: dict | None = None,
-                 pdf: bool = True, name: str | None = None, change=None) -> tuple[Path, Path | None]:
+                 pdf: bool = True, name: str | None = None, change=None,
+                 comparison=None) -> tuple[Path, Path | None]:
     """Write ``<name>-report.html`` and (with a PDF engine) ``<name>-report.pdf`` into ``out`` (``name``:
     by default a file-name stem of the case name); returns their paths (None for a PDF that could not be
-    printed: see :func:`actuary.report.pdf.engine`). ``record``: the run's provenance."""
+    printed: see :func:`actuary.report.pdf.engine`). ``record``: the run's provenance; ``comparison``: see
+    :func:`build`."""
     from ..io.files import atomic_path
     from .pdf import PdfUnavailable, print_pdf
 
     out = Path(out)
     stem = name or safe_stem(valuation.name)
     html_path, pdf_path = out / f"{stem}-report.html", out / f"{stem}-report.pdf"
-    html = build(valuation, results, sensitivity, stochastic, record, change=change)
+    html = build(valuation, results, sensitivity, stochastic, record, change=change, comparison=comparison)
     with atomic_path(html_path) as temporary:
         temporary.write_text(html, encoding="utf-8")
     if not pdf:

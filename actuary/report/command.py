@@ -9,17 +9,17 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 
-
 def run_report(workbook: Path | None, out: Path, name: str | None, with_sensitivity: bool, paths: int | None,
-                   seed: int, previous: Path | None = None, steps: Path | None = None):
+               seed: int, previous: Path | None = None, steps: Path | None = None, compare: tuple = ()):
     """Write the valuation report: NAME-report.html (self-contained, figures embedded) and NAME-report.pdf
     (printed by headless Chromium, else WeasyPrint), NAME from the workbook's file name (or --name).
 
     WORKBOOK is a valuation workbook (.xlsx) or a case folder; without it, the embedded Demoland case runs.
     ``previous``: the previous valuation, for the analysis-of-change chapter (``steps``: its steps file; default
     the workbook's own 'Analysis of change' sheet, else the default steps).
+    ``compare``: option workbooks; with them or a Reforms sheet, the comparison chapter.
     """
-    from ..cli import _load_case, _provenance, console, output_stem
+    from ..cli import _load_case, _provenance, console, gather_options, output_stem
     from ..io.files import OutputSet
     from . import write_report
     from .pdf import PdfFailed, engine
@@ -56,13 +56,21 @@ def run_report(workbook: Path | None, out: Path, name: str | None, with_sensitiv
         if previous is not None:
             change, more = _analysis_of_change(previous, steps, source, valuation)
             extra.update(more)
+        comparison = None
+        options, definitions, files = gather_options(source, valuation, compare)
+        if options:
+            from ..compare import comparison as compare_options
+
+            with console.status(f"Running {len(options)} reform option(s)..."):
+                comparison = compare_options(valuation, options, definitions, base_results=results)
+            extra.update(options=", ".join(options), **files)
         record = _provenance(source, valuation, **extra)
         failure = None
         with console.status("Writing the report..."):
             try:
                 html, pdf = write_report(valuation, results, outputs.staging, sensitivity=sensitivity,
                                          stochastic=stochastic, record=record, pdf=bool(chosen), name=stem,
-                                         change=change)
+                                         change=change, comparison=comparison)
             except PdfFailed as error:
                 failure = error
                 outputs.names.remove(pdf_name)   # the HTML is still delivered; no partial PDF
