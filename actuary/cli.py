@@ -125,9 +125,10 @@ def population(data: Path, out: Path, name: str | None, migration_timing: str):
 
     if not data.is_dir():
         raise InputError(f"--data {data}: not a folder; expected a folder of WPP-format CSV files.")
+    named_from = data if name is None else None   # outputs named after this file
     name = output_stem(data, name)
     nc_name, csv_name = f"{name}-population.nc", f"{name}-population-totals.csv"
-    with OutputSet(out, [nc_name, csv_name]) as outputs:
+    with OutputSet(out, [nc_name, csv_name], source=named_from) as outputs:
         with console.status("Reading inputs and compiling the kernel (first run only)..."):
             inputs = _read_folder(read_wpp_folder, data)
             result = project_population(inputs["base"], inputs["survival"], inputs["fertility"],
@@ -187,9 +188,10 @@ def valuate(workbook: Path | None, out: Path, name: str | None):
     from .io.provenance import dataset_attributes
     from .io.results import write_results
 
+    named_from = workbook if name is None else None   # outputs named after this file
     name = output_stem(workbook, name)
     xlsx_name, nc_name = f"{name}-results.xlsx", f"{name}-results.nc"
-    with OutputSet(out, [xlsx_name, nc_name]) as outputs:
+    with OutputSet(out, [xlsx_name, nc_name], source=named_from) as outputs:
         with console.status(f"Reading and validating {escape(str(workbook or 'Demoland'))}..."):
             source, valuation = _load_case(workbook)
         with console.status("Projecting (the first run compiles the kernels; later runs use the cache)..."):
@@ -267,9 +269,10 @@ def sensitivity_command(workbook, scenarios_path, out, name, workers, scheduler)
     from .batch import measure, read_scenarios, sensitivity, tornado, write_sensitivity
     from .io.provenance import dataset_attributes, file_sha256
 
+    named_from = workbook if name is None else None   # outputs named after this file
     name = output_stem(workbook, name)
     xlsx_name, nc_name = f"{name}-sensitivity.xlsx", f"{name}-sensitivity.nc"
-    with OutputSet(out, [xlsx_name, nc_name]) as outputs:
+    with OutputSet(out, [xlsx_name, nc_name], source=named_from) as outputs:
         with console.status("Reading and validating..."):
             source, valuation = _load_case(workbook)
             extra = read_scenarios(source) if source.is_file() else []
@@ -333,11 +336,12 @@ def stochastic_command(workbook, n_paths, seed, chunk_size, out, name, workers, 
     from .io.provenance import dataset_attributes
     from .stochastic import StochasticParameters, kept_paths_bytes, read_parameters, simulate, write_stochastic
 
+    named_from = workbook if name is None else None   # outputs named after this file
     name = output_stem(workbook, name)
     xlsx_name = f"{name}-stochastic.xlsx"
     data_name = f"{name}-stochastic.{'nc' if fmt == 'netcdf' else 'zarr'}"
     stores = [data_name] if fmt == "zarr" else []
-    with OutputSet(out, [xlsx_name, data_name], stores=stores) as outputs:
+    with OutputSet(out, [xlsx_name, data_name], stores=stores, source=named_from) as outputs:
         with console.status("Reading and validating..."):
             source, valuation = _load_case(workbook)
             params = read_parameters(source) if source.is_file() else StochasticParameters()
@@ -420,9 +424,10 @@ def compare_command(base, options, out, name):
     from .io.presentation import show
     from .io.provenance import dataset_attributes
 
+    named_from = base if name is None else None   # outputs named after this file
     name = output_stem(base, name)
     xlsx_name, nc_name = f"{name}-comparison.xlsx", f"{name}-comparison.nc"
-    with OutputSet(out, [xlsx_name, nc_name]) as outputs:
+    with OutputSet(out, [xlsx_name, nc_name], source=named_from) as outputs:
         with console.status(f"Reading and validating {escape(str(base))} and {len(options)} option workbook(s)..."):
             source, valuation = _load_case(base)
             chosen, definitions, files = gather_options(source, valuation, options)
@@ -467,9 +472,10 @@ def solve_command(workbook, lever, target, start, until, out, name):
     from .io.provenance import dataset_attributes
     from .io.results import write_results
 
+    named_from = workbook if name is None else None   # outputs named after this file
     name = output_stem(workbook, name)
     names = [f"{name}-solved.xlsx", f"{name}-solved-results.xlsx", f"{name}-solved-results.nc"]
-    with OutputSet(out, names) as outputs:
+    with OutputSet(out, names, source=named_from) as outputs:
         with console.status(f"Reading and validating {escape(str(workbook))}..."):
             source, valuation = _load_case(workbook)
         with console.status(f"Solving {escape(lever)} for {escape(target)}..."):

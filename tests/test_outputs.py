@@ -131,7 +131,8 @@ def test_provenance_in_every_output(tmp_path):
     assert code == 0, text
     expected = {"actuary_version": actuary.__version__, "input_file": "case.xlsx", "input_sha256": digest,
                 "case_name": "demoland", "python_version": sys.version.split()[0], "numpy_version": np.__version__,
-                "numba_version": numba.__version__}
+                "numba_version": numba.__version__,
+                "input_folder_id": hashlib.sha256(str(tmp_path.resolve()).encode()).hexdigest()[:16]}
     with xr.open_dataset(out / "case-results.nc") as results:
         attributes = dict(results.attrs)
     stochastic = dict(xr.open_zarr(out / "case-stochastic.zarr", consolidated=False).attrs)

@@ -160,8 +160,9 @@ class OutputSet:
     ...     outputs.commit()
     """
 
-    def __init__(self, folder, names, stores=()):
+    def __init__(self, folder, names, stores=(), source=None):
         self.folder = Path(folder)
+        self.source = None if source is None else Path(source)   # the input file the names come from
         self.names = list(names)
         self.stores = set(stores)   # outputs that are folders (zarr stores)
         if len(set(self.names)) != len(self.names) or any(Path(n).name != n or n in (".", "..") for n in self.names):
@@ -174,6 +175,8 @@ class OutputSet:
     def __enter__(self) -> "OutputSet":
         folder = self.folder
         check_output_folder(folder)
+        if self.source is not None and folder.is_dir():
+            self._check_same_source()
         for name in self.names:
             target = folder / name
             if target.is_dir() != (name in self.stores) and target.exists():
@@ -200,6 +203,29 @@ class OutputSet:
                              "create files in.") from None
         remove_orphan_staging(folder)
         return self
+
+    def _check_same_source(self) -> None:
+        """Refuse to replace outputs that another input file of the same name (in another folder)
+        produced: their provenance (netCDF attributes) names the file and an id of its folder."""
+        from .provenance import PREFIX, folder_id
+
+        ours = folder_id(self.source)
+        for name in self.names:
+            target = self.folder / name
+            if not name.endswith(".nc") or not target.is_file():
+                continue
+            try:
+                import xarray as xr
+
+                with xr.open_dataset(target) as earlier:
+                    theirs = str(earlier.attrs.get(f"{PREFIX}input_folder_id", ""))
+                    file = str(earlier.attrs.get(f"{PREFIX}input_file", ""))
+            except Exception:   # not readable as netCDF: nothing known of its source
+                continue
+            if theirs and theirs != ours:
+                raise InputError(f"--out {self.folder}: '{name}' there holds the results of another input file "
+                                 f"named '{file}' (from another folder); this run would replace them. Give --name "
+                                 "to keep both, choose another --out, or move the earlier outputs away.")
 
     def path(self, name: str) -> Path:
         """Where to write output ``name`` during the run (inside the staging folder)."""

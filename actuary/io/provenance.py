@@ -48,6 +48,13 @@ def api_call(function: str) -> str:
     return f"actuary.{function} (Python API) in: python {shlex.join(sys.argv)}"
 
 
+def folder_id(input_file) -> str:
+    """An opaque id of the folder holding ``input_file`` (the first 16 hex digits of the SHA-256 of its
+    absolute path): tells two input files of the same name in different folders apart without
+    writing the path into the outputs."""
+    return hashlib.sha256(str(Path(input_file).resolve().parent).encode("utf-8")).hexdigest()[:16]
+
+
 def collect(input_file=None, input_sha256: str | None = None, case_name: str | None = None,
             command: str | None = None, **extra) -> dict:
     """The provenance record of a run; ``extra`` adds run parameters (seed, paths, stochastic
@@ -61,6 +68,7 @@ def collect(input_file=None, input_sha256: str | None = None, case_name: str | N
         "actuary_version": __version__,
         "input_file": Path(input_file).name if input_file is not None else "",
         "input_sha256": input_sha256 or (file_sha256(input_file) if input_file is not None else ""),
+        "input_folder_id": folder_id(input_file) if input_file is not None else "",
         "case_name": case_name or "",
         "run_utc": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "command": command or command_line(),
@@ -85,6 +93,7 @@ def for_api(valuation, function: str, **extra) -> dict:
 
 LABELS = {
     "actuary_version": "actuary version", "input_file": "input file", "input_sha256": "input SHA-256",
+    "input_folder_id": "input folder (id)",
     "case_name": "case name", "run_utc": "run date and time (UTC)", "command": "command",
     "run_id": "run id", "python_version": "Python version", "numpy_version": "NumPy version",
     "numba_version": "Numba version",

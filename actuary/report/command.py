@@ -28,7 +28,7 @@ def run_report(workbook: Path | None, out: Path, name: str | None, with_sensitiv
     html_name, pdf_name = f"{stem}-report.html", f"{stem}-report.pdf"
     chosen = engine()
     names = [html_name, pdf_name] if chosen else [html_name]
-    with OutputSet(out, names) as outputs:
+    with OutputSet(out, names, source=workbook if name is None else None) as outputs:
         with console.status(f"Reading and validating {workbook or 'Demoland'}..."):
             source, valuation = _load_case(workbook)
         with console.status("Projecting..."):
