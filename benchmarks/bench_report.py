@@ -81,7 +81,7 @@ def phases():
         laps.append(f"{name} {now - start:.2f} s")
         start = now
 
-    source, valuation = _load_case(None)
+    _, valuation = _load_case(None)
     lap("read + validate")
     results = valuation.run()
     lap("valuation")
@@ -89,7 +89,7 @@ def phases():
     lap("sensitivity (23 runs)")
     paths = simulate(valuation, 1000)
     lap("stochastic (1,000 paths)")
-    html = build(valuation, results, scenarios, paths, source)
+    html = build(valuation, results, scenarios, paths)
     lap("figures + HTML")
     with tempfile.TemporaryDirectory() as out:
         page = Path(out) / "r.html"
