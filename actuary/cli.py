@@ -97,6 +97,16 @@ def output_stem(source: Path | None, name: str | None) -> str:
     return stem_name(source)
 
 
+def output_set(out: Path, source: Path | None, name: str | None, suffixes, stores=()) -> tuple[OutputSet, list[str]]:
+    """The outputs ``NAME-<suffix>`` of a run as one :class:`OutputSet` in ``out`` and their names; NAME
+    from ``--name`` or the input file (:func:`output_stem`). Outputs named after the input file are
+    refused where another file of that name (from another folder) wrote them."""
+    stem = output_stem(source, name)
+    names = [f"{stem}-{suffix}" for suffix in suffixes]
+    stored = [f"{stem}-{suffix}" for suffix in stores]
+    return OutputSet(out, names, stores=stored, source=source if name is None else None), names
+
+
 def _provenance(source: Path, valuation, **extra) -> dict:
     from .io.provenance import collect, file_sha256
 
@@ -125,10 +135,8 @@ def population(data: Path, out: Path, name: str | None, migration_timing: str):
 
     if not data.is_dir():
         raise InputError(f"--data {data}: not a folder; expected a folder of WPP-format CSV files.")
-    named_from = data if name is None else None   # outputs named after this file
-    name = output_stem(data, name)
-    nc_name, csv_name = f"{name}-population.nc", f"{name}-population-totals.csv"
-    with OutputSet(out, [nc_name, csv_name], source=named_from) as outputs:
+    output, (nc_name, csv_name) = output_set(out, data, name, ["population.nc", "population-totals.csv"])
+    with output as outputs:
         with console.status("Reading inputs and compiling the kernel (first run only)..."):
             inputs = _read_folder(read_wpp_folder, data)
             result = project_population(inputs["base"], inputs["survival"], inputs["fertility"],
@@ -188,10 +196,8 @@ def valuate(workbook: Path | None, out: Path, name: str | None):
     from .io.provenance import dataset_attributes
     from .io.results import write_results
 
-    named_from = workbook if name is None else None   # outputs named after this file
-    name = output_stem(workbook, name)
-    xlsx_name, nc_name = f"{name}-results.xlsx", f"{name}-results.nc"
-    with OutputSet(out, [xlsx_name, nc_name], source=named_from) as outputs:
+    output, (xlsx_name, nc_name) = output_set(out, workbook, name, ["results.xlsx", "results.nc"])
+    with output as outputs:
         with console.status(f"Reading and validating {escape(str(workbook or 'Demoland'))}..."):
             source, valuation = _load_case(workbook)
         with console.status("Projecting (the first run compiles the kernels; later runs use the cache)..."):
@@ -269,10 +275,8 @@ def sensitivity_command(workbook, scenarios_path, out, name, workers, scheduler)
     from .batch import measure, read_scenarios, sensitivity, tornado, write_sensitivity
     from .io.provenance import dataset_attributes, file_sha256
 
-    named_from = workbook if name is None else None   # outputs named after this file
-    name = output_stem(workbook, name)
-    xlsx_name, nc_name = f"{name}-sensitivity.xlsx", f"{name}-sensitivity.nc"
-    with OutputSet(out, [xlsx_name, nc_name], source=named_from) as outputs:
+    output, (xlsx_name, nc_name) = output_set(out, workbook, name, ["sensitivity.xlsx", "sensitivity.nc"])
+    with output as outputs:
         with console.status("Reading and validating..."):
             source, valuation = _load_case(workbook)
             extra = read_scenarios(source) if source.is_file() else []
@@ -336,12 +340,10 @@ def stochastic_command(workbook, n_paths, seed, chunk_size, out, name, workers, 
     from .io.provenance import dataset_attributes
     from .stochastic import StochasticParameters, kept_paths_bytes, read_parameters, simulate, write_stochastic
 
-    named_from = workbook if name is None else None   # outputs named after this file
-    name = output_stem(workbook, name)
-    xlsx_name = f"{name}-stochastic.xlsx"
-    data_name = f"{name}-stochastic.{'nc' if fmt == 'netcdf' else 'zarr'}"
-    stores = [data_name] if fmt == "zarr" else []
-    with OutputSet(out, [xlsx_name, data_name], stores=stores, source=named_from) as outputs:
+    data = f"stochastic.{'nc' if fmt == 'netcdf' else 'zarr'}"
+    output, (xlsx_name, data_name) = output_set(out, workbook, name, ["stochastic.xlsx", data],
+                                                stores=[data] if fmt == "zarr" else [])
+    with output as outputs:
         with console.status("Reading and validating..."):
             source, valuation = _load_case(workbook)
             params = read_parameters(source) if source.is_file() else StochasticParameters()
@@ -424,10 +426,8 @@ def compare_command(base, options, out, name):
     from .io.presentation import show
     from .io.provenance import dataset_attributes
 
-    named_from = base if name is None else None   # outputs named after this file
-    name = output_stem(base, name)
-    xlsx_name, nc_name = f"{name}-comparison.xlsx", f"{name}-comparison.nc"
-    with OutputSet(out, [xlsx_name, nc_name], source=named_from) as outputs:
+    output, (xlsx_name, nc_name) = output_set(out, base, name, ["comparison.xlsx", "comparison.nc"])
+    with output as outputs:
         with console.status(f"Reading and validating {escape(str(base))} and {len(options)} option workbook(s)..."):
             source, valuation = _load_case(base)
             chosen, definitions, files = gather_options(source, valuation, options)
@@ -472,10 +472,8 @@ def solve_command(workbook, lever, target, start, until, out, name):
     from .io.provenance import dataset_attributes
     from .io.results import write_results
 
-    named_from = workbook if name is None else None   # outputs named after this file
-    name = output_stem(workbook, name)
-    names = [f"{name}-solved.xlsx", f"{name}-solved-results.xlsx", f"{name}-solved-results.nc"]
-    with OutputSet(out, names, source=named_from) as outputs:
+    output, names = output_set(out, workbook, name, ["solved.xlsx", "solved-results.xlsx", "solved-results.nc"])
+    with output as outputs:
         with console.status(f"Reading and validating {escape(str(workbook))}..."):
             source, valuation = _load_case(workbook)
         with console.status(f"Solving {escape(lever)} for {escape(target)}..."):

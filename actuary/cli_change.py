@@ -25,15 +25,12 @@ def run_change(previous: Path, current: Path, steps_path, all_orders: bool, year
     from rich.table import Table
 
     from .change import analysis_of_change
-    from .cli import _load_case, _provenance, _wrote, console, output_stem
+    from .cli import _load_case, _provenance, _wrote, console, output_set
     from .io.change import write_change
-    from .io.files import OutputSet
     from .io.provenance import dataset_attributes
 
-    named_from = current if name is None else None   # outputs named after this file
-    name = output_stem(current, name)
-    xlsx_name, nc_name = f"{name}-change.xlsx", f"{name}-change.nc"
-    with OutputSet(out, [xlsx_name, nc_name], source=named_from) as outputs:
+    output, (xlsx_name, nc_name) = output_set(out, current, name, ["change.xlsx", "change.nc"])
+    with output as outputs:
         with console.status("Reading and validating the two valuations..."):
             previous_source, before = _load_case(previous)
             source, after = _load_case(current)

@@ -755,9 +755,14 @@ def _check_order(cells: _Cells, sheet: Sheet, keys):
             previous[group] = value
 
 
+def _field_of(error: InputError) -> str:
+    """The input an error is about: its ``field``, else the first 'group.field' its message names."""
+    return error.field or next(iter(re.findall(r"Input '(\w+\.\w+)'", str(error))), "")
+
+
 def _locate(error: InputError, locations: dict) -> InputError:
     """Rewrite an input object's error with the Sheet!Cell of the offending value when known."""
-    field = error.field or next(iter(re.findall(r"Input '(\w+\.\w+)'", str(error))), "")
+    field = _field_of(error)
     name = field.split(".")[-1]
     found = locations.get(field) or locations.get(name)  # floor inputs: "floor.min_age"
     if not found:
@@ -1005,7 +1010,7 @@ def _load(reader: WorkbookReader, Valuation):
 def _missing_column(error: InputError, widths: dict) -> InputError:
     """An error about an input of a table sheet that the workbook does not have (e.g. a column required
     only with some options), prefixed with the place of its missing column (after the sheet's last)."""
-    field = error.field or next(iter(re.findall(r"Input '(\w+\.\w+)'", str(error))), "")
+    field = _field_of(error)
     name = field.split(".")[-1]
     sheet = next((t for t in TABLES if name in t.fields), None)
     if sheet is None:
@@ -1018,7 +1023,7 @@ def _missing_row(error: InputError, locations: dict) -> InputError:
     """An error about an input of a one-value-per-row sheet (Settings, Scheme, Economy, Behaviour)
     that the workbook does not have, prefixed with the place of its missing row (after the sheet's
     last)."""
-    field = error.field or next(iter(re.findall(r"Input '(\w+\.\w+)'", str(error))), "")
+    field = _field_of(error)
     group, _, name = field.rpartition(".")
     sheet = SCALAR_SHEETS.get(group)
     if sheet is None:
