@@ -32,6 +32,9 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from .datasets import labelled_dataset
+
+
 class Flows:
     """The yearly arrays of one projection that the measures use, read from the Dataset once, with the
     derived statutory-basis arrays (see the module docstring):
@@ -230,8 +233,7 @@ def summary(ds: xr.Dataset, settings: dict, parts: dict[str, xr.Dataset] | None 
         data.update(_average_premium_variables(flows))
     years = f.year
     coords = {"horizon": horizons, "period": years[starts], "period_end": ("period", years[np.array(ends) - 1])}
-    return xr.Dataset(data, coords=coords,
-                      attrs={"valuation_year": ds.attrs["valuation_year"], "horizon": ds.attrs["horizon"]})
+    return labelled_dataset(data, coords, {"valuation_year": ds.attrs["valuation_year"], "horizon": ds.attrs["horizon"]})
 
 
 def _period_starts(f: Flows, settings: dict) -> list[int]:

@@ -35,6 +35,7 @@ import numpy as np
 import xarray as xr
 
 from . import validation as check
+from .datasets import values_in_order
 from .validation import SEXES, InputError
 
 BENEFITS = ("old_age", "invalidity", "widow", "orphan")
@@ -508,7 +509,7 @@ def cohort_ages(table: xr.DataArray, born: np.ndarray) -> np.ndarray:
     (sex,)."""
     labels = table[C].values
     index = np.clip(np.searchsorted(labels, born, side="right") - 1, 0, labels.size - 1)
-    return table.transpose(C, S).values[index]
+    return values_in_order(table, C, S)[index]
 
 
 def retirement_age_grid(scheme: dict, which: str, years: np.ndarray, ages: np.ndarray) -> np.ndarray:
@@ -522,7 +523,7 @@ def retirement_age_grid(scheme: dict, which: str, years: np.ndarray, ages: np.nd
     by_year = scheme[f"{which}_retirement_age"]
     if by_year is None:
         return retirement_age_grid(scheme, "normal", years, ages)
-    values = by_year.transpose(Y, S).values
+    values = values_in_order(by_year, Y, S)
     index = np.clip(years - int(by_year[Y].values[0]), 0, values.shape[0] - 1)  # held past the horizon
     return np.ascontiguousarray(np.broadcast_to(values[index][:, :, None], (years.size, 2, ages.size)))
 

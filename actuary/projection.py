@@ -19,6 +19,7 @@ import numpy as np
 import xarray as xr
 
 from . import series
+from .datasets import labelled_dataset, values_in_order
 from .inputs import BENEFITS, FB, Inputs, coordinates, retirement_age_grid
 from .kernels.population import project_population_kernel
 from .kernels.scheme import (ACTIVE, BALANCE, EXIT_CODES, INACTIVE, INACTIVE_BALANCE, INACTIVE_SERVICE,
@@ -55,8 +56,8 @@ def mortality_table(inputs: Inputs) -> np.ndarray:
     """q_x by (year, sex, age 0..max_age), sexes in the order of the inputs: base table with improvement
     (METHODOLOGY §1)."""
     demo = inputs.demography
-    base = demo["mortality"].transpose("sex", "age").values
-    improvement = demo["mortality_improvement"].transpose("year", "sex", "age").values
+    base = values_in_order(demo["mortality"], "sex", "age")
+    improvement = values_in_order(demo["mortality_improvement"], "year", "sex", "age")
     factor = np.concatenate([np.ones((1,) + improvement.shape[1:]), np.cumprod(1.0 - improvement[1:], axis=0)])
     q = np.clip(base[None] * factor, 0.0, 1.0)
     q[..., -1] = 1.0
@@ -66,7 +67,7 @@ def mortality_table(inputs: Inputs) -> np.ndarray:
 def life_table(inputs: Inputs, q: np.ndarray) -> dict[str, np.ndarray]:
     """The period life tables (:func:`actuary.lifetable.life_table_columns`) of the mortality table ``q``
     (:func:`mortality_table`) by (year, sex, age)."""
-    male = inputs.demography["mortality"].transpose("sex", "age")["sex"].values == "male"
+    male = inputs.demography["mortality"]["sex"].values == "male"
     return life_table_columns(q, np.broadcast_to(male, q.shape[:-1]))
 
 
@@ -164,7 +165,7 @@ def build_kernel_inputs(inputs: Inputs, population: bool = True) -> KernelInputs
     balances = refund or sch["exit_benefit"] == "refund"
     refund_rate = sch["refund_contribution_rate"].values if balances else np.zeros(n_years)
     refund_interest = (sch["refund_interest"] if sch["refund_interest"] is not None else eco["nominal_return"]).values
-    accrual = _c(sch["accrual"].transpose("year", "service").values)
+    accrual = _c(values_in_order(sch["accrual"], "year", "service"))
     def recorded(key):
         return None if ini[key] is None else ini[key].values
 
@@ -278,13 +279,13 @@ def award_annuity_assumptions(inputs: Inputs, q_pension, mortality_factors, infl
     demo, sch = inputs.demography, inputs.scheme
     n_years, _, _, n_ages = q_pension.shape
     tail = n_ages
-    improvement = demo["mortality_improvement"].transpose("year", "sex", "age").values
+    improvement = values_in_order(demo["mortality_improvement"], "year", "sex", "age")
     # the improvement factor of mortality_table, continued year by year in the same order of operations
     steps = np.concatenate([1.0 - improvement[1:], np.repeat(1.0 - improvement[-1:], tail, axis=0)])
     factor = np.cumprod(steps, axis=0)[n_years - 1:]
-    q = np.clip(demo["mortality"].transpose("sex", "age").values * factor, 0.0, 1.0)
+    q = np.clip(values_in_order(demo["mortality"], "sex", "age") * factor, 0.0, 1.0)
     q[..., -1] = 1.0
-    q_tail = np.stack([np.clip(q * f.transpose("sex", "age").values, 0.0, 1.0) for f in mortality_factors], axis=1)
+    q_tail = np.stack([np.clip(q * values_in_order(f, "sex", "age"), 0.0, 1.0) for f in mortality_factors], axis=1)
     q_tail[..., -1] = 1.0
 
     def held(array):
@@ -387,16 +388,23 @@ def held_past_horizon(inputs: Inputs, years: int) -> Inputs:
     if FB in inputs.coords:  # the social protection floor's benefits
         extended.coords[FB] = inputs.coords[FB]
     all_years = tuple(extended.coords["year"].tolist())
+    year_template = _labelled_template(("year",), (all_years,))
+    year_coordinate, year_index = year_template._coords["year"], year_template._indexes["year"]
 
     def held(da: xr.DataArray) -> xr.DataArray:
         axis = da.dims.index("year")
         values = np.repeat(da.values, [1] * (da.shape[axis] - 1) + [years + 1], axis=axis)
+        variable = xr.Variable(da.dims, values, dict(da.attrs))
+        if all(d in da._indexes for d in da.dims):
+            # the array's own coordinates and indexes but the year's, one per dimension: building coordinates
+            # and indexes is what costs
+            return da._replace(variable=variable, name=da.name,
+                               coords={d: year_coordinate if d == "year" else da._coords[d] for d in da.dims},
+                               indexes={d: year_index if d == "year" else da._indexes[d] for d in da.dims})
         template = _labelled_template(da.dims, tuple(all_years if d == "year" else tuple(da.coords[d].values.tolist())
                                                      for d in da.dims))
-        # the template's coordinates and indexes (their mappings copied) with new values: building coordinates
-        # and indexes is what costs
-        return template._replace(variable=xr.Variable(da.dims, values, dict(da.attrs)), name=da.name,
-                                 coords=dict(template._coords), indexes=dict(template._indexes))
+        return template._replace(variable=variable, name=da.name, coords=dict(template._coords),
+                                 indexes=dict(template._indexes))
 
     for group in ("scheme", "economy", "demography", "behaviour", "initial", "floor"):
         setattr(extended, group, {k: held(v) if isinstance(v, xr.DataArray) and "year" in v.dims else v
@@ -691,7 +699,7 @@ def _full_ages(array: np.ndarray, lo: int) -> np.ndarray:
     return full
 
 
-def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict, extend=None) -> xr.Dataset:
+def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict, extend=None, horizon: int | None = None):
     """Kernel outputs -> the results Dataset (stable names of ARCHITECTURE.md).
 
     Per-year variables: flows of the year, stocks at the END of the year; the valuation-date stocks
@@ -703,6 +711,10 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict, extend=None) -> xr.
     ``extend``: a function of the variables (name -> (dims, values, attrs)) returning more variables and
     coordinates (the social protection floor, :func:`actuary.floor.floor_extension`), added before the
     Dataset is built once.
+
+    ``horizon``: fewer years than ``inputs`` project (a projection run one year past the horizon for the
+    actuarial balance): returns (the Dataset of the first ``horizon`` years, its attribute ``horizon`` that
+    number, and the Dataset of the years after them), each built from the same arrays (views).
     """
     coords = inputs.coords
     years = coords["year"]
@@ -886,16 +898,32 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict, extend=None) -> xr.
         variables.update(more)
         labels.update(more_labels)
     variables.update(report_variables(variables, inputs, kin.series.get("mortality")))
-    ds = xr.Dataset(variables, coords=labels)
-    ds.attrs.update({
+    attrs = {
         "valuation_year": int(years[0]), "horizon": int(years.size), "min_age": int(lo),
         "national_population": inputs.settings["national_population"],
         "admin_share_of_benefits": kin.finance["admin_benefits"],
         "admin_share_of_contributions": kin.finance["admin_contributions"],
         "conventions": "flows of each year; stocks at the end of the year (1 January of the next); "
                        "valuation-date stocks in *_at_valuation",
-    })
-    return ds
+    }
+    if horizon is None:
+        return labelled_dataset(variables, labels, attrs)
+    head, tail = slice(0, horizon), slice(horizon, None)
+    return (labelled_dataset(*years_of(variables, labels, head), dict(attrs, horizon=horizon)),
+            labelled_dataset(*years_of(variables, labels, tail), attrs))
+
+
+def years_of(variables: dict, labels: dict, years: slice) -> tuple[dict, dict]:
+    """The variables (name -> (dims, values, attrs)) and labels of ``years`` (a slice of the year axis), as
+    views."""
+    Y = "year"
+
+    def part(dims, values):
+        dims = (dims,) if isinstance(dims, str) else tuple(dims)
+        return values[(slice(None),) * dims.index(Y) + (years,)] if Y in dims else values
+
+    return ({name: (dims, part(dims, values), attrs) for name, (dims, values, attrs) in variables.items()},
+            dict(labels, **{Y: np.asarray(labels[Y])[years]}))
 
 
 def demographic_dependency_ratio(population: np.ndarray) -> np.ndarray:

@@ -168,12 +168,10 @@ class Valuation:
             pensions = {"count": out["pensioner_count"], "amount": out["pensioner_amount"]}
             extend = floor.floor_extension(inputs, dict(kin.population, **out), pensions, kin.series["prices"],
                                            kin.series["wages"], kin.series["beta"], engine)
-        projection = to_dataset(inputs, kin, out, extend)
-        following = None
         if extra:
-            following = projection.isel(year=slice(horizon, None))
-            projection = projection.isel(year=slice(0, horizon))
-            projection.attrs = dict(projection.attrs, horizon=horizon)
+            projection, following = to_dataset(inputs, kin, out, extend, horizon=horizon)
+        else:
+            projection, following = to_dataset(inputs, kin, out, extend), None
         return projection, following, inputs, kin
 
 

@@ -1,0 +1,52 @@
+"""Labelled arrays at the cost of their values. The results Datasets are built as ``xr.Dataset(variables,
+coords, attrs)`` would build them but without xarray's merge of the variables, with the coordinates and
+their indexes built once per set of labels (a valuation builds its Datasets from plain arrays whose
+shapes match by construction; building the indexes and merging cost more than the projection's Python
+code); an input's values in a given order of dimensions are read without transposing it when they are
+already in that order."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import xarray as xr
+
+
+def labelled_dataset(variables: dict, coords: dict, attrs: dict | None = None) -> xr.Dataset:
+    """``xr.Dataset(variables, coords=coords, attrs=attrs)`` (the same variables, in the same order, with the
+    same coordinates, indexes and attributes), built directly.
+
+    ``variables``: name -> (dims, values[, attrs]) or an ``xr.Variable``; ``coords``: dimension -> labels (an
+    indexed coordinate) or name -> (dims, values) (a coordinate without an index). Dimension sizes are
+    checked (a variable whose shape disagrees with another's raises ValueError)."""
+    built = {name: v.copy(deep=False) if isinstance(v, xr.Variable) else xr.Variable(*v)
+             for name, v in variables.items()}
+    indexed = {name: labels for name, labels in coords.items() if not isinstance(labels, tuple)}
+    key = tuple((name, *_labels_key(labels)) for name, labels in indexed.items())
+    template_variables, indexes = _coordinate_template(key)
+    for name, labels in coords.items():
+        if name in built:
+            raise ValueError(f"'{name}' is both a variable and a coordinate")
+        built[name] = xr.Variable(*labels) if isinstance(labels, tuple) else template_variables[name].copy(deep=False)
+    return xr.Dataset._construct_direct(built, set(coords), attrs=dict(attrs) if attrs else None,
+                                        indexes=dict(indexes))
+
+
+def values_in_order(da: xr.DataArray, *dims: str) -> np.ndarray:
+    """``da.transpose(*dims).values``, without building the transposed array when the dimensions are already in
+    that order (validated inputs are in their field's order)."""
+    return da.values if da.dims == dims else da.transpose(*dims).values
+
+
+def _labels_key(labels) -> tuple:
+    array = np.asarray(labels)
+    return array.dtype.str, tuple(array.tolist())
+
+
+@lru_cache(maxsize=64)
+def _coordinate_template(key: tuple) -> tuple[dict, dict]:
+    """The coordinate variables and indexes of a Dataset with these labels (name, dtype, values)."""
+    coords = {name: np.array(values, dtype=dtype) for name, dtype, values in key}
+    template = xr.Dataset(coords=coords)
+    return dict(template._variables), dict(template._indexes)
