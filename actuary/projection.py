@@ -224,9 +224,11 @@ def build_kernel_inputs(inputs: Inputs, population: bool = True) -> KernelInputs
 
     # 4. pensions (full age grid 0..max_age)
     q_full = q_all
-    factors = [beh["pensioner_mortality_factor"], beh["invalid_mortality_factor"], beh["survivor_mortality_factor"],
-               xr.ones_like(beh["pensioner_mortality_factor"])]
-    q_pension = np.stack([np.clip(q_full * f.values[None], 0.0, 1.0) for f in factors], axis=1)
+    factors = [values_in_order(beh[key], "sex", "age") for key in ("pensioner_mortality_factor",
+                                                                    "invalid_mortality_factor",
+                                                                    "survivor_mortality_factor")]
+    factors.append(np.ones_like(factors[0]))   # orphans: the population's mortality
+    q_pension = np.stack([np.clip(q_full * f[None], 0.0, 1.0) for f in factors], axis=1)
     q_pension[..., -1] = 1.0
     count0 = ini["pensioners"].values
     pensions = dict(count0=_c(count0), amount0=_c(count0 * ini["average_pension"].values),
@@ -275,7 +277,8 @@ def award_annuity_assumptions(inputs: Inputs, q_pension, mortality_factors, infl
     """Assumptions of the capital values at award (:func:`kernels.scheme.award_annuity_kernel`) over the
     horizon and past it, until a pensioner awarded in the last year at age 0 would reach the last age:
     every assumption held at its value of the last projection year (mortality keeps improving at the
-    last year's improvement rates; indexation follows the last year's inflation and wage growth)."""
+    last year's improvement rates; indexation follows the last year's inflation and wage growth);
+    ``mortality_factors``: the pensioners' mortality factors by benefit, arrays by (sex, age)."""
     demo, sch = inputs.demography, inputs.scheme
     n_years, _, _, n_ages = q_pension.shape
     tail = n_ages
@@ -285,7 +288,7 @@ def award_annuity_assumptions(inputs: Inputs, q_pension, mortality_factors, infl
     factor = np.cumprod(steps, axis=0)[n_years - 1:]
     q = np.clip(values_in_order(demo["mortality"], "sex", "age") * factor, 0.0, 1.0)
     q[..., -1] = 1.0
-    q_tail = np.stack([np.clip(q * values_in_order(f, "sex", "age"), 0.0, 1.0) for f in mortality_factors], axis=1)
+    q_tail = np.stack([np.clip(q * f, 0.0, 1.0) for f in mortality_factors], axis=1)
     q_tail[..., -1] = 1.0
 
     def held(array):
