@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -121,14 +123,14 @@ class Valuation:
             return Results(projection, xr.Dataset(data, coords={"horizon": horizons}, attrs={
                 "valuation_year": projection.attrs["valuation_year"], "horizon": projection.attrs["horizon"]}))
         if settings["balance_sheet"] == "yes":
-            with ThreadPoolExecutor(max_workers=1) as second:
-                closed = {}
+            closed = {}
 
-                def start(inputs, kin):
-                    closed["flows"] = second.submit(closed_group_flows, inputs, kin, engine)
+            def start(inputs, kin):
+                closed.update({mode: (_second_thread().submit(closed_group_flow, inputs, kin, engine, mode),
+                                      (inputs, kin, engine, mode)) for mode in CLOSED_GROUP_MODES})
 
-                projection, following, inputs, kin = self._project(engine, run_off=True, alongside=start)
-                parts = {"open": projection, **closed["flows"].result()}
+            projection, following, inputs, kin = self._project(engine, run_off=True, alongside=start)
+            parts = {"open": projection, **_collect(closed)}
         else:
             parts = None
             projection, following, inputs, kin = self._project(engine)
@@ -175,12 +177,43 @@ class Valuation:
         return projection, following, inputs, kin
 
 
+CLOSED_GROUP_MODES = ("closed", "accrued", "pensioners")
+
+
 def closed_group_flows(inputs, kin, engine: str) -> dict:
     """The balance sheet's closed-group parts: the cash flows of the closed, accrued-to-date and pensioners-only
     runs, each run off past the horizon (the actuarial balance's extra year is part of it)."""
-    lo = inputs.settings["min_age"]
-    return {mode: cash_flow_arrays(inputs, run_kernels(kin, lo, engine, mode))
-            for mode in ("closed", "accrued", "pensioners")}
+    return {mode: closed_group_flow(inputs, kin, engine, mode) for mode in CLOSED_GROUP_MODES}
+
+
+def closed_group_flow(inputs, kin, engine: str, mode: str) -> dict:
+    """The cash flows of one closed-group run (``mode`` of :func:`actuary.projection.run_kernels`)."""
+    return cash_flow_arrays(inputs, run_kernels(kin, inputs.settings["min_age"], engine, mode))
+
+
+def _collect(started: dict) -> dict:
+    """The results of the closed-group runs started on the second thread (mode -> (future, arguments)): the runs
+    it has not begun yet are taken back and run here, the last queued first, so that both threads stay busy."""
+    flows = {}
+    for mode, (future, arguments) in reversed(started.items()):
+        if future.cancel():
+            flows[mode] = closed_group_flow(*arguments)
+    return {mode: flows[mode] if mode in flows else future.result() for mode, (future, _) in started.items()}
+
+
+_SECOND = {}
+_SECOND_LOCK = threading.Lock()
+
+
+def _second_thread() -> ThreadPoolExecutor:
+    """The thread that runs the closed-group runs beside the valuation's (the kernels release the GIL): one per
+    process, started once (starting and joining a thread per run costs more than a small run's Python code)."""
+    pid = os.getpid()
+    with _SECOND_LOCK:
+        if pid not in _SECOND:   # a forked child has no thread of its parent's executor
+            _SECOND.clear()
+            _SECOND[pid] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="actuary-closed-group")
+        return _SECOND[pid]
 
 
 def _check_engine(engine: str) -> None:
