@@ -20,8 +20,7 @@ def labelled_dataset(variables: dict, coords: dict, attrs: dict | None = None) -
     ``variables``: name -> (dims, values[, attrs]) or an ``xr.Variable``; ``coords``: dimension -> labels (an
     indexed coordinate) or name -> (dims, values) (a coordinate without an index). Dimension sizes are
     checked (a variable whose shape disagrees with another's raises ValueError)."""
-    built = {name: v.copy(deep=False) if isinstance(v, xr.Variable) else xr.Variable(*v)
-             for name, v in variables.items()}
+    built = {name: v.copy(deep=False) if isinstance(v, xr.Variable) else _variable(*v) for name, v in variables.items()}
     indexed = {name: labels for name, labels in coords.items() if not isinstance(labels, tuple)}
     key = tuple((name, *_labels_key(labels)) for name, labels in indexed.items())
     template_variables, indexes = _coordinate_template(key)
@@ -31,6 +30,13 @@ def labelled_dataset(variables: dict, coords: dict, attrs: dict | None = None) -
         built[name] = xr.Variable(*labels) if isinstance(labels, tuple) else template_variables[name].copy(deep=False)
     return xr.Dataset._construct_direct(built, set(coords), attrs=dict(attrs) if attrs else None,
                                         indexes=dict(indexes))
+
+
+def _variable(dims, values, attrs=None) -> xr.Variable:
+    """``xr.Variable(dims, values, attrs)``; numbers in a NumPy array are taken as they are (what xarray's
+    conversion of the data would return for them)."""
+    numeric = isinstance(values, np.ndarray) and type(values) is np.ndarray and values.dtype.kind in "biuf"
+    return xr.Variable(dims, values, attrs, fastpath=numeric)
 
 
 def values_in_order(da: xr.DataArray, *dims: str) -> np.ndarray:

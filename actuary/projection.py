@@ -396,7 +396,12 @@ def held_past_horizon(inputs: Inputs, years: int) -> Inputs:
 
     def held(da: xr.DataArray) -> xr.DataArray:
         axis = da.dims.index("year")
-        values = np.repeat(da.values, [1] * (da.shape[axis] - 1) + [years + 1], axis=axis)
+        given = da.values
+        n = given.shape[axis]
+        values = np.empty(given.shape[:axis] + (n + years,) + given.shape[axis + 1:], dtype=given.dtype)
+        before = (slice(None),) * axis
+        values[before + (slice(0, n),)] = given
+        values[before + (slice(n, None),)] = given[before + (slice(n - 1, n),)]   # the last year's, held
         variable = xr.Variable(da.dims, values, dict(da.attrs))
         if all(d in da._indexes for d in da.dims):
             # the array's own coordinates and indexes but the year's, one per dimension: building coordinates
