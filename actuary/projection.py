@@ -105,6 +105,14 @@ def employment_share(inputs: Inputs) -> np.ndarray:
 def build_kernel_inputs(inputs: Inputs, population: bool = True) -> KernelInputs:
     """The kernels' arrays for ``inputs``; ``population`` False skips the national population projection's
     inputs (the closed-group runs do not need them; a scheme-only valuation has none)."""
+    kin = scheme_kernel_inputs(inputs)
+    add_open_run_inputs(kin, population)
+    return kin
+
+
+def scheme_kernel_inputs(inputs: Inputs) -> KernelInputs:
+    """The kernels' arrays for ``inputs`` that every run needs (:func:`build_kernel_inputs` without those
+    that only the open-group run uses, which :func:`add_open_run_inputs` adds)."""
     st, sch, eco, beh, ini = inputs.settings, inputs.scheme, inputs.economy, inputs.behaviour, inputs.initial
     national = inputs.national
     years = inputs.coords["year"]
@@ -112,10 +120,8 @@ def build_kernel_inputs(inputs: Inputs, population: bool = True) -> KernelInputs
     ages = inputs.coords["scheme_age"]
     lo = st["min_age"]
 
-    # 1. population
+    # 1. mortality (the national population's inputs: add_open_run_inputs)
     q_all = by_demography(inputs, "mortality", lambda: mortality_table(inputs))
-    population_arrays = by_demography(inputs, "population inputs", lambda: population_kernel_inputs(inputs, q_all)) \
-        if national and population else None
 
     # 2. series
     pi = eco["inflation"].values
@@ -224,11 +230,7 @@ def build_kernel_inputs(inputs: Inputs, population: bool = True) -> KernelInputs
 
     # 4. pensions (full age grid 0..max_age)
     q_full = q_all
-    factors = [values_in_order(beh[key], "sex", "age") for key in ("pensioner_mortality_factor",
-                                                                    "invalid_mortality_factor",
-                                                                    "survivor_mortality_factor")]
-    factors.append(np.ones_like(factors[0]))   # orphans: the population's mortality
-    q_pension = np.stack([np.clip(q_full * f[None], 0.0, 1.0) for f in factors], axis=1)
+    q_pension = np.stack([np.clip(q_full * f[None], 0.0, 1.0) for f in pensioner_mortality_factors(inputs)], axis=1)
     q_pension[..., -1] = 1.0
     count0 = ini["pensioners"].values
     pensions = dict(count0=_c(count0), amount0=_c(count0 * ini["average_pension"].values),
@@ -249,13 +251,35 @@ def build_kernel_inputs(inputs: Inputs, population: bool = True) -> KernelInputs
                    history=history,
                    funeral=funeral, insurable=insurable, reference=reference, minimum=minimum, maximum=maximum,
                    flat=flat, bends=bends,
-                   mean_salary=mean_salary, mortality=q_all,
-                   annuity=award_annuity_assumptions(inputs, q_pension, factors, pi, wage_growth, pensions, finance,
-                                                     history))
+                   mean_salary=mean_salary, mortality=q_all)
     if national:
         employed = employment_share(inputs)
         derived.update(employment_share=employed, target_share=employed * beh["coverage"].values)
-    return KernelInputs(population_arrays, insured, pensions, finance, derived, inputs)
+    return KernelInputs(None, insured, pensions, finance, derived, inputs)
+
+
+def add_open_run_inputs(kin: KernelInputs, population: bool = True) -> None:
+    """Add to ``kin`` (:func:`scheme_kernel_inputs`) the arrays that only the open-group run uses: the national
+    population projection's (``population``; none in a scheme-only valuation) and the award annuities'
+    assumptions (``series["annuity"]``)."""
+    inputs, series = kin.inputs, kin.series
+    if inputs.national and population:
+        kin.population = by_demography(inputs, "population inputs",
+                                       lambda: population_kernel_inputs(inputs, series["mortality"]))
+    series["annuity"] = award_annuity_assumptions(inputs, kin.pensions["q_pension"],
+                                                  pensioner_mortality_factors(inputs),
+                                                  inputs.economy["inflation"].values, series["wage_growth"],
+                                                  kin.pensions, kin.finance, series["history"])
+
+
+def pensioner_mortality_factors(inputs: Inputs) -> list[np.ndarray]:
+    """Factors on the population's q_x by (sex, age) of old-age, invalidity, survivors' and orphans' pensioners
+    (orphans: 1, the population's mortality)."""
+    beh = inputs.behaviour
+    factors = [values_in_order(beh[key], "sex", "age") for key in ("pensioner_mortality_factor",
+                                                                    "invalid_mortality_factor",
+                                                                    "survivor_mortality_factor")]
+    return factors + [np.ones_like(factors[0])]
 
 
 def economic_history(inputs: Inputs, n: int) -> dict[str, np.ndarray]:
@@ -477,20 +501,31 @@ def run_off_kernel_inputs(kin: KernelInputs) -> KernelInputs:
     return kin.run_off
 
 
-def valuation_kernel_inputs(inputs: Inputs, run_off: bool = True) -> KernelInputs:
+def valuation_kernel_inputs(inputs: Inputs, run_off: bool = True, alongside=None) -> KernelInputs:
     """The kernel inputs of a valuation and (``run_off``) of its closed-group runs, built once: over the
     horizon and the run-off past it (:func:`run_off_years`, inputs held at their last values), the
     valuation's being the first years of the same arrays (every year's arrays depend only on the inputs of
-    that year and the years before it; the award annuities' assumptions past the horizon are those held)."""
+    that year and the years before it; the award annuities' assumptions past the horizon are those held).
+
+    ``alongside(kin)`` is called as soon as the closed-group runs' inputs (``kin.run_off``) are complete,
+    before the inputs only the open-group run needs are added (:func:`add_open_run_inputs`): it may start
+    the closed-group runs on another thread."""
     horizon = inputs.coords["year"].size
     n_years = run_off_years(inputs) if run_off else horizon
     if n_years == horizon:
-        kin = build_kernel_inputs(inputs)
+        kin = scheme_kernel_inputs(inputs)
         kin.run_off = kin if run_off else None
+        if alongside is not None:
+            alongside(kin)
+        add_open_run_inputs(kin)
         return kin
-    longer = build_kernel_inputs(held_past_horizon(inputs, n_years - horizon))
+    longer = scheme_kernel_inputs(held_past_horizon(inputs, n_years - horizon))
     kin = first_years(longer, horizon, inputs)
     kin.run_off = longer
+    if alongside is not None:
+        alongside(kin)
+    add_open_run_inputs(longer)
+    _open_run_heads(kin, longer, horizon)
     return kin
 
 
@@ -504,19 +539,29 @@ def first_years(kin: KernelInputs, n_years: int, inputs: Inputs) -> KernelInputs
     """The kernel inputs of the first ``n_years`` years of ``kin`` (views, no copies), for ``inputs``; the
     award annuities' assumptions keep their tail of one lifetime past the last year."""
     total = kin.pensions["beta"].size
+    short = KernelInputs(None, _head(kin.insured, total, n_years), _head(kin.pensions, total, n_years),
+                         _head(kin.finance, total, n_years), _head(kin.series, total, n_years), inputs)
+    _open_run_heads(short, kin, n_years)
+    return short
 
-    def head(arrays: dict | None, length: int, keep: int) -> dict | None:
-        if arrays is None:
-            return None
-        return {k: v[:keep] if isinstance(v, np.ndarray) and v.ndim and v.shape[0] == length
-                and k not in AT_VALUATION else v for k, v in arrays.items()}
 
-    series = head(kin.series, total, n_years)
-    annuity = kin.series["annuity"]
-    tail = annuity["q_pension"].shape[0] - total
-    series["annuity"] = head(annuity, total + tail, n_years + tail)
-    return KernelInputs(head(kin.population, total, n_years), head(kin.insured, total, n_years),
-                        head(kin.pensions, total, n_years), head(kin.finance, total, n_years), series, inputs)
+def _head(arrays: dict | None, length: int, keep: int) -> dict | None:
+    """The arrays by year (first axis ``length`` long) cut to their first ``keep`` years (views)."""
+    if arrays is None:
+        return None
+    return {k: v[:keep] if isinstance(v, np.ndarray) and v.ndim and v.shape[0] == length
+            and k not in AT_VALUATION else v for k, v in arrays.items()}
+
+
+def _open_run_heads(short: KernelInputs, kin: KernelInputs, n_years: int) -> None:
+    """Give ``short`` (the first ``n_years`` years of ``kin``) the first years of ``kin``'s open-run inputs
+    (:func:`add_open_run_inputs`), those it has."""
+    total = kin.pensions["beta"].size
+    short.population = _head(kin.population, total, n_years)
+    if "annuity" in kin.series:
+        annuity = kin.series["annuity"]
+        tail = annuity["q_pension"].shape[0] - total
+        short.series["annuity"] = _head(annuity, total + tail, n_years + tail)
 
 
 

@@ -154,16 +154,15 @@ class Valuation:
     def _project(self, engine: str, run_off: bool = False, alongside=None):
         """(projection over the horizon, the year after it or None, the inputs projected, the kernel inputs);
         ``run_off``: the kernel inputs of the closed-group runs built with the valuation's (kin.run_off);
-        ``alongside(inputs, kin)`` is called once they are built, before the valuation's kernels run (it starts
-        the closed-group runs on a second thread: the kernels release the GIL)."""
+        ``alongside(inputs, kin)`` is called once they are built, before the inputs only the valuation's own run
+        needs and its kernels (it starts the closed-group runs on a second thread: the kernels release the GIL)."""
         _check_engine(engine)
         settings = self.inputs.settings
         horizon = settings["horizon"]
         extra = 1 if settings["actuarial_balance_period"] >= horizon else 0
         inputs = held_past_horizon(self.inputs, extra) if extra else self.inputs
-        kin = valuation_kernel_inputs(inputs, run_off=run_off)
-        if alongside is not None:
-            alongside(inputs, kin)
+        kin = valuation_kernel_inputs(inputs, run_off=run_off,
+                                      alongside=None if alongside is None else lambda kin: alongside(inputs, kin))
         out = run_kernels(kin, settings["min_age"], engine)
         extend = None
         if inputs.has_floor:
