@@ -35,6 +35,12 @@ import xarray as xr
 from .datasets import labelled_dataset
 
 
+# the variables of a results Dataset that :class:`Flows` reads
+FLOW_VARIABLES = ("year", "insurable_wage_bill", "benefit_expenditure", "grants", "contributions", "collection_rate",
+                  "subsidy_share_of_benefits", "subsidy_share_of_wages", "investment_return", "reserve_at_valuation",
+                  "payable_share", "minimum_pension_top_up")
+
+
 class Flows:
     """The yearly arrays of one projection that the measures use, read from the Dataset once, with the
     derived statutory-basis arrays (see the module docstring):
@@ -45,7 +51,10 @@ class Flows:
     def __init__(self, ds: xr.Dataset | dict, rates: "Flows | None" = None):
         """``ds``: a results Dataset, or (a closed-group part, with ``rates``) a Dataset or a dict of arrays by
         year with a ``year`` array (:func:`actuary.projection.cash_flow_arrays`)."""
-        get = {k: v.values for k, v in ds.variables.items()} if isinstance(ds, xr.Dataset) else ds
+        if isinstance(ds, xr.Dataset):
+            get = {k: ds.variables[k].values for k in FLOW_VARIABLES if k in ds.variables}
+        else:
+            get = ds
         self.year = get["year"]
         n = self.year.size
         self.wage_bill = get["insurable_wage_bill"]
