@@ -22,8 +22,8 @@ from . import series
 from .inputs import BENEFITS, FB, Inputs, coordinates, retirement_age_grid
 from .kernels.population import project_population_kernel
 from .kernels.scheme import (ACTIVE, BALANCE, EXIT_CODES, INACTIVE, INACTIVE_BALANCE, INACTIVE_SERVICE,
-                             INACTIVE_UNITS, NEXT, SERVICE, UNITS, WORK_PLANES, award_annuity_kernel, finance_kernel,
-                             insured_kernel, pensions_kernel)
+                             INACTIVE_UNITS, SERVICE, UNITS, WORK_PLANES, award_annuity_kernel, finance_kernel,
+                             insured_kernel, insured_stock, pensions_kernel)
 from .lifetable import life_expectancy, life_table_columns
 from .reference.population import project_population_reference
 from .reference.scheme import award_annuity_reference, finance_reference, insured_reference, pensions_reference
@@ -573,8 +573,8 @@ def run_kernels(kin: KernelInputs, lo: int, engine: str = "kernel", mode: str = 
             work = np.empty((WORK_PLANES,) + ins["active0"].shape)
             insured_kernel(**kernel_args, **res, work=work)
             if years is not None:  # this year's planes after the last year's swap of buffers
-                first = NEXT * (n_years % 2)
-                res["state"] = {name: work[first + plane].copy() for name, plane in STATE_PLANES.items()}
+                stock = insured_stock(work, n_years)
+                res["state"] = {name: stock[..., plane].copy() for name, plane in STATE_PLANES.items()}
         else:  # the pensioners-only run: no insured, no entrants, so every insured flow and stock is zero
             res["active_out"][:] = 0.0
             res["inactive_out"][:] = 0.0
