@@ -797,7 +797,7 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, servi
                     occupied = a
 
 
-@numba.njit(cache=True, nogil=True)  # releases the GIL: the closed-group runs go on a second thread
+@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc", "contract", "nsz", "arcp"})  # releases the GIL: the closed-group runs go on a second thread
 def pensions_kernel(count0, amount0, awards_count, awards_amount, q_pension, beta, remarriage, normal_age,
                     convert_invalidity, married, difference, orphans, orphan_age, shares,
                     count, amount, expenditure, deaths, exits, conversions):
@@ -818,6 +818,10 @@ def pensions_kernel(count0, amount0, awards_count, awards_amount, q_pension, bet
     count[0] = count0
     amount[0] = amount0
     carrying = np.zeros((2, 2, n_ages))  # deaths and their pensions, old age + invalidity, by sex and age
+    staying_n = np.empty(n_ages)  # survivors of a row staying in its benefit / converted to old age, by age
+    staying_m = np.empty(n_ages)
+    moving_n = np.empty(n_ages)
+    moving_m = np.empty(n_ages)
     for t in range(n_years):
         count[t + 1] = 0.0
         amount[t + 1] = 0.0
@@ -828,7 +832,14 @@ def pensions_kernel(count0, amount0, awards_count, awards_amount, q_pension, bet
                 award_all_survivors(awards_count, awards_amount, t, carrying[0], carrying[1], married, difference,
                                     orphans, orphan_age, shares)
             spent = 0.0
+            widows = b == WIDOW
+            orphans_b = b == ORPHAN
+            invalid = b == INVALIDITY
+            converting = invalid and convert_invalidity
+            carried = b <= INVALIDITY
+            last = n_ages - 1
             for s in range(2):
+                # ages below the last: each moves to the next age (stores); the last age is an open group
                 for x in range(n_ages):
                     q = q_pension[t, b, s, x]
                     n = count[t, b, s, x]
@@ -838,32 +849,42 @@ def pensions_kernel(count0, amount0, awards_count, awards_amount, q_pension, bet
                     dead_n = n * q + new_n * 0.5 * q
                     spent += m * (1.0 - 0.5 * q) + 0.5 * new_m
                     deaths[t, b, s, x] = dead_n
-                    if b <= INVALIDITY:
+                    if carried:
                         carrying[0, s, x] += dead_n
                         carrying[1, s, x] += m * q + new_m * 0.5 * q
                     alive_n = n * (1.0 - q) + new_n * (1.0 - 0.5 * q)
                     alive_m = m * (1.0 - q) + new_m * (1.0 - 0.5 * q)
                     leave = 0.0
-                    if b == WIDOW:
+                    if widows:
                         leave = remarriage[t, s, x]
                         spent -= 0.5 * leave * m * (1.0 - q)  # remarrying at mid-year: half a year paid
-                    older = x + 1 if x + 1 < n_ages else n_ages - 1
-                    if b == ORPHAN and older >= orphan_limit:
-                        leave = 1.0
+                    older = min(x + 1, last)
+                    if orphans_b:
+                        leave = 1.0 if older >= orphan_limit else 0.0
                     exits[t, b, s, x] = alive_n * leave
                     alive_n *= 1.0 - leave
                     alive_m *= 1.0 - leave
                     converted = 0.0
-                    if b == INVALIDITY and convert_invalidity:
+                    if converting:
                         converted = reaching_share(x + 1.0, normal_age[t, s, x])
-                    if b == INVALIDITY:
+                    if invalid:
                         exits[t, b, s, x] += alive_n * converted
                         conversions[t, s, x] = alive_n * converted
-                    count[t + 1, b, s, older] += alive_n * (1.0 - converted)
-                    amount[t + 1, b, s, older] += alive_m * (1.0 - converted)
-                    if converted > 0.0:
-                        count[t + 1, OLD_AGE, s, older] += alive_n * converted
-                        amount[t + 1, OLD_AGE, s, older] += alive_m * converted
+                    staying_n[x] = alive_n * (1.0 - converted)
+                    staying_m[x] = alive_m * (1.0 - converted)
+                    moving_n[x] = alive_n * converted
+                    moving_m[x] = alive_m * converted
+                # next year's ages: x + 1 (stores), the open group adds its survivors
+                for x in range(last):
+                    count[t + 1, b, s, x + 1] += staying_n[x]
+                    amount[t + 1, b, s, x + 1] += staying_m[x]
+                count[t + 1, b, s, last] += staying_n[last]
+                amount[t + 1, b, s, last] += staying_m[last]
+                if converting:
+                    for x in range(n_ages):
+                        older = min(x + 1, last)
+                        count[t + 1, OLD_AGE, s, older] += moving_n[x]
+                        amount[t + 1, OLD_AGE, s, older] += moving_m[x]
             expenditure[t, b] = spent
 
 
@@ -929,7 +950,7 @@ def finance_kernel(wage_bill, benefits, grants, top_up, contribution_rate, colle
         payable_share[t] = share
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc", "contract", "nsz", "arcp"})
 def award_annuity_kernel(q_pension, beta, remarriage, normal_age, convert_invalidity, orphan_limit,
                          investment_return, factors):
     """Capital value at award of a pension awarded in year t, per unit of annual amount:
@@ -958,25 +979,26 @@ def award_annuity_kernel(q_pension, beta, remarriage, normal_age, convert_invali
         if u + 1 < n_years:
             v = 1.0 / ((1.0 + investment_return[u]) ** 0.5 * (1.0 + investment_return[u + 1]) ** 0.5)
         index = 1.0 + beta[u]
+        award_year = u < n_awards
         for b in range(n_benefits):
+            widows = b == WIDOW
+            converting = b == INVALIDITY and convert_invalidity
             for s in range(2):
-                for x in range(n_ages):
+                for x in range(n_ages):  # x + 1 at the last age: the open group stays there
+                    older = min(x + 1, n_ages - 1)
                     q = q_pension[u, b, s, x]
-                    older = x + 1 if x + 1 < n_ages else n_ages - 1
-                    leave = 0.0
-                    if b == WIDOW:
-                        leave = remarriage[u, s, x]
-                    if b == ORPHAN and older >= orphan_limit:
-                        leave = 1.0
+                    leave = remarriage[u, s, x] if widows else 0.0
+                    if b == ORPHAN:
+                        leave = 1.0 if older >= orphan_limit else 0.0
                     later = following[b, s, older]
-                    if b == INVALIDITY and convert_invalidity:
+                    if converting:
                         converted = reaching_share(x + 1.0, normal_age[u, s, x])
                         later += converted * (following[OLD_AGE, s, older] - later)
                     later *= v * (1.0 - leave)
                     paid = 1.0 - 0.5 * q
-                    if b == WIDOW:  # remarrying at mid-year: half a year paid
+                    if widows:  # remarrying at mid-year: half a year paid
                         paid -= 0.5 * leave * (1.0 - q)
                     current[b, s, x] = index * (paid + (1.0 - q) * later)
-                    if u < n_awards:
+                    if award_year:
                         factors[u, b, s, x] = 0.5 + (1.0 - 0.5 * q) * later
-        following[:] = current
+        following, current = current, following
