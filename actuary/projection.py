@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import copy
 import math
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -23,8 +26,8 @@ from .datasets import labelled_dataset, values_in_order
 from .inputs import BENEFITS, FB, Inputs, coordinates, retirement_age_grid
 from .kernels.population import project_population_kernel
 from .kernels.scheme import (ACTIVE, BALANCE, EXIT_CODES, INACTIVE, INACTIVE_BALANCE, INACTIVE_SERVICE,
-                             INACTIVE_UNITS, NEXT, SERVICE, UNITS, WORK_PLANES, award_annuity_kernel, finance_kernel,
-                             insured_kernel, pensions_kernel)
+                             INACTIVE_UNITS, SERVICE, UNITS, WORK_PLANES, award_annuity_kernel, finance_kernel,
+                             insured_kernel, insured_stock, pensions_kernel)
 from .lifetable import life_expectancy, life_table_columns
 from .reference.population import project_population_reference
 from .reference.scheme import award_annuity_reference, finance_reference, insured_reference, pensions_reference
@@ -565,6 +568,38 @@ def _open_run_heads(short: KernelInputs, kin: KernelInputs, n_years: int) -> Non
 
 
 
+# the insured kernel's outputs that are sums over both sexes (by year) or receive the other sex's survivors
+SUMMED_OVER_SEXES = ("awards_count", "awards_amount", "awards_top_up", "wage_bill", "contributors", "grants",
+                     "grant_count", "exit_refunds")
+_OTHER_SEX = {}
+_OTHER_SEX_LOCK = threading.Lock()
+
+
+def insured_by_sex(kernel_args: dict, res: dict) -> None:
+    """The insured kernel for men on this thread and for women on another, at the same time (the sexes are
+    independent; the kernel releases the GIL): the outputs by sex are written in place into ``res``, the by-year
+    sums and the awards (survivors' awards go to the other sex) added from the two runs."""
+    shape = (WORK_PLANES,) + kernel_args["active0"].shape
+    other = dict(res, **{name: np.zeros_like(res[name]) for name in SUMMED_OVER_SEXES})
+    women = _other_sex_thread().submit(insured_kernel, **kernel_args, **other, work=np.empty(shape), sex_from=1,
+                                       sex_to=2)
+    insured_kernel(**kernel_args, **res, work=np.empty(shape), sex_from=0, sex_to=1)
+    women.result()
+    for name in SUMMED_OVER_SEXES:
+        res[name] += other[name]
+
+
+def _other_sex_thread() -> ThreadPoolExecutor:
+    """The thread of :func:`insured_by_sex`: one per process, started once (a forked child has none of its
+    parent's threads)."""
+    pid = os.getpid()
+    with _OTHER_SEX_LOCK:
+        if pid not in _OTHER_SEX:
+            _OTHER_SEX.clear()
+            _OTHER_SEX[pid] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="actuary-insured-women")
+        return _OTHER_SEX[pid]
+
+
 # the insured kernel's state planes, by the name of the initial-state argument they become when a
 # valuation is rolled forward (see run_kernels' ``years``)
 STATE_PLANES = {"active0": ACTIVE, "inactive0": INACTIVE, "balance_active0": BALANCE,
@@ -631,11 +666,14 @@ def run_kernels(kin: KernelInputs, lo: int, engine: str = "kernel", mode: str = 
         res["awards_top_up"] = np.zeros((n_years if ins["state_top_up"] else 0, 4, 2, n_full))
         if keep_insured or entrants_allowed:
             kernel_args = {k: v for k, v in ins.items() if k != "state_top_up"}
-            work = np.empty((WORK_PLANES,) + ins["active0"].shape)
-            insured_kernel(**kernel_args, **res, work=work)
-            if years is not None:  # this year's planes after the last year's swap of buffers
-                first = NEXT * (n_years % 2)
-                res["state"] = {name: work[first + plane].copy() for name, plane in STATE_PLANES.items()}
+            if mode == "open" and years is None:
+                insured_by_sex(kernel_args, res)
+            else:
+                work = np.empty((WORK_PLANES,) + ins["active0"].shape)
+                insured_kernel(**kernel_args, **res, work=work)
+                if years is not None:  # this year's planes after the last year's swap of buffers
+                    stock = insured_stock(work, n_years)
+                    res["state"] = {name: stock[..., plane].copy() for name, plane in STATE_PLANES.items()}
         else:  # the pensioners-only run: no insured, no entrants, so every insured flow and stock is zero
             res["active_out"][:] = 0.0
             res["inactive_out"][:] = 0.0

@@ -74,9 +74,17 @@ EXIT_CODES = {"deferred": EXIT_DEFERRED, "refund": EXIT_REFUND, "none": EXIT_NON
 # leaving, staying with a year's credit, staying without, exposure (the year's share in service) and
 # whether the class moves anyone to the next age (1.0 or 0.0)
 RETIRE, INVALID, EXIT, STAY_CREDITED, STAY_UNCREDITED, EXPOSED, MOVES = 0, 1, 2, 3, 4, 5, 6
-# planes of the insured kernel's working space: this year's stocks, then next year's (+ NEXT)
+# planes of a cell of the insured kernel's stocks (NEXT planes side by side for each sex, age and service);
+# its working space holds this year's stocks and next year's: WORK_PLANES x (sex, age, service) numbers
 ACTIVE, INACTIVE, BALANCE, INACTIVE_BALANCE, SERVICE, INACTIVE_SERVICE, UNITS, INACTIVE_UNITS, NEXT = range(9)
 WORK_PLANES = 2 * NEXT
+
+
+def insured_stock(work, years):
+    """The insured kernel's stocks at 1 January t0 + ``years`` from its working space ``work`` after a run of
+    ``years`` years: an array (sex, age, service, plane) with the planes ACTIVE ... INACTIVE_UNITS."""
+    n_ages, n_service = work.shape[-2], work.shape[-1]
+    return work.reshape((2, 2, n_ages, n_service, NEXT))[years % 2]
 
 @numba.njit(cache=True, inline="always")
 def accrued_share(accrual, service):
@@ -94,14 +102,10 @@ def accrued_share(accrual, service):
 def accrual_gain(slopes, service, credit):
     """accrual(service + credit) - accrual(service) for 0 <= credit <= 1, with ``slopes[j]`` = accrual(j + 1) -
     accrual(j) (0 from the schedule's last point on, two zeros past it): the units a credit earns."""
-    j = int(service)
-    top = slopes.size - 2
-    if j > top:
-        j = top
+    j = min(int(service), slopes.size - 2)
     f = service - j
-    if f + credit <= 1.0:
-        return credit * slopes[j]
-    return (1.0 - f) * slopes[j] + (f + credit - 1.0) * slopes[j + 1]
+    first = min(credit, 1.0 - f)   # the part of the credit within year j of service, the rest in year j + 1
+    return first * slopes[j] + (credit - first) * slopes[j + 1]
 
 
 @numba.njit(cache=True, inline="always")
@@ -124,6 +128,36 @@ def progressive_earnings(reference, bends, rates):
 
 
 @numba.njit(cache=True, inline="always")
+def first_service_at_least(requirement, cap):
+    """The lowest completed service k >= 0 with k >= ``requirement`` (years, possibly fractional or
+    infinite), at most ``cap``."""
+    if requirement <= 0.0:
+        return 0
+    if requirement >= cap:
+        return cap
+    k = int(requirement)
+    return k if k >= requirement else k + 1
+
+
+@numba.njit(cache=True, inline="always")
+def award_on_base(units, service, earnings_base, adjustment, flat, flat_service, minimum, maximum):
+    """:func:`award_amount` given the earnings base progressive_earnings(R) (the same for a row's cells)."""
+    part = 1.0
+    if flat_service > 0.0 and service < flat_service:
+        part = service / flat_service if service > 0.0 else 0.0
+    formula = adjustment * (flat * part + units * earnings_base)
+    pension = formula
+    if pension < minimum:
+        pension = minimum
+    if pension > maximum:
+        pension = maximum
+    top_up = pension - formula
+    if top_up < 0.0:
+        top_up = 0.0
+    return pension, top_up
+
+
+@numba.njit(cache=True, inline="always")
 def award_amount(units, service, reference, adjustment, flat, flat_service, bends, rates, minimum, maximum):
     """Annual pension at award and the minimum-pension top-up included in it (currency a year):
 
@@ -134,19 +168,8 @@ def award_amount(units, service, reference, adjustment, flat, flat_service, bend
     ``adjustment``: early-retirement reduction or late-retirement increment, ``flat``: the flat-rate pension
     of the year (prorated over ``flat_service`` years; 0: paid in full). One implementation for the
     projection's awards and the stylized careers (:mod:`actuary.adequacy`)."""
-    part = 1.0
-    if flat_service > 0.0 and service < flat_service:
-        part = service / flat_service if service > 0.0 else 0.0
-    formula = adjustment * (flat * part + units * progressive_earnings(reference, bends, rates))
-    pension = formula
-    if pension < minimum:
-        pension = minimum
-    if pension > maximum:
-        pension = maximum
-    top_up = pension - formula
-    if top_up < 0.0:
-        top_up = 0.0
-    return pension, top_up
+    return award_on_base(units, service, progressive_earnings(reference, bends, rates), adjustment, flat,
+                         flat_service, minimum, maximum)
 
 
 @numba.njit(cache=True, inline="always")
@@ -227,15 +250,17 @@ def award_all_survivors(awards_count, awards_amount, t, deaths, pensions, marrie
 
 
 @numba.njit(cache=True)
-def _service_bounds(act, ina, bound):
-    """bound[s, a] = highest service index holding any active or inactive insured (-1 if none);
-    returns the highest occupied age index (-1 if none)."""
+def _service_bounds(stock, bound, sex_from, sex_to):
+    """bound[s, a] = highest service index holding any active or inactive insured of ``stock[s, a, k, plane]``
+    (-1 if none) for the sexes sex_from <= s < sex_to (the others -1); returns the highest occupied age index
+    (-1 if none)."""
     highest = -1
-    for s in range(2):
-        for a in range(act.shape[1]):
+    bound[:] = -1
+    for s in range(sex_from, sex_to):
+        for a in range(stock.shape[1]):
             bound[s, a] = -1
-            for k in range(act.shape[2] - 1, -1, -1):
-                if act[s, a, k] != 0.0 or ina[s, a, k] != 0.0:
+            for k in range(stock.shape[2] - 1, -1, -1):
+                if stock[s, a, k, ACTIVE] != 0.0 or stock[s, a, k, INACTIVE] != 0.0:
                     bound[s, a] = k
                     break
             if bound[s, a] >= 0 and a > highest:
@@ -243,7 +268,7 @@ def _service_bounds(act, ina, bound):
     return highest
 
 
-@numba.njit(cache=True, nogil=True)  # releases the GIL: the closed-group runs go on a second thread
+@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc", "contract", "nsz", "arcp"})
 def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, service_active0, service_inactive0,
                    units_active0, units_inactive0, target, entrants_in, residual_method, entrants_allowed, accrue,
                    q_active, q_inactive, exit_rate, retire_rate, invalidity_rate, reentry_rate,
@@ -255,7 +280,7 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, servi
                    married, difference, orphans, orphan_age, shares,
                    active_out, inactive_out, new_entrants, active_deaths, retirements, exits, withdrawals, invalidity,
                    inactive_deaths, inactive_retirements, reentries, awards_count, awards_amount, awards_top_up,
-                   wage_bill, contributors, grants, grant_count, exit_refunds, work):
+                   wage_bill, contributors, grants, grant_count, exit_refunds, work, sex_from=0, sex_to=2):
     """Actives and inactive insured by (sex, age, service); awards (old age, invalidity, survivors of
     active deaths) on the full age grid; grants (a multiple of reference earnings per year of
     service, or the refund of contributions at ``refund_rate`` accumulated with interest, tracked
@@ -278,27 +303,35 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, servi
     nothing), ``exit_refunds`` (refunds paid to them, also in ``grants``).
 
     ``work``: scratch space (WORK_PLANES, 2, ages, service) for this year's and next year's stocks,
-    passed in so that a batch of runs allocates it once."""
+    passed in so that a batch of runs allocates it once; read the stocks with :func:`insured_stock`.
+
+    ``sex_from``, ``sex_to``: project only the sexes sex_from <= s < sex_to (the sexes are independent: two
+    calls, one for each sex, may run on two threads with their own ``work``, by-year sums and awards arrays,
+    then be added: survivors' awards go to the other sex). The other sexes' outputs are not written.
+
+    Speed: the cells of a row are visited in short passes (means and credits, pensions of invalidity and
+    retirement, flows) over spans of one class; sums may be reassociated (``fastmath`` without the
+    finite-math assumptions: results agree with the NumPy reference to rounding)."""
     n_years = q_active.shape[0]
     n_ages = active0.shape[1]
     n_service = active0.shape[2]
     top = n_service - 1
     lo = int(min_age)
-    act, ina, bal, ibal = work[ACTIVE], work[INACTIVE], work[BALANCE], work[INACTIVE_BALANCE]
-    svc, isvc, unt, iunt = work[SERVICE], work[INACTIVE_SERVICE], work[UNITS], work[INACTIVE_UNITS]
-    act_next, ina_next = work[NEXT + ACTIVE], work[NEXT + INACTIVE]
-    bal_next, ibal_next = work[NEXT + BALANCE], work[NEXT + INACTIVE_BALANCE]
-    svc_next, isvc_next = work[NEXT + SERVICE], work[NEXT + INACTIVE_SERVICE]
-    unt_next, iunt_next = work[NEXT + UNITS], work[NEXT + INACTIVE_UNITS]
-    act[:] = active0
-    ina[:] = inactive0
-    bal[:] = balance_active0
-    ibal[:] = balance_inactive0
-    svc[:] = service_active0
-    isvc[:] = service_inactive0
-    unt[:] = units_active0
-    iunt[:] = units_inactive0
-    work[NEXT:] = 0.0
+    stocks = work.reshape((2, 2, n_ages, n_service, NEXT))  # a cell's eight planes side by side
+    cur = stocks[0]
+    nxt = stocks[1]
+    for s in range(sex_from, sex_to):
+        for a in range(n_ages):
+            for k in range(n_service):
+                cur[s, a, k, ACTIVE] = active0[s, a, k]
+                cur[s, a, k, INACTIVE] = inactive0[s, a, k]
+                cur[s, a, k, BALANCE] = balance_active0[s, a, k]
+                cur[s, a, k, INACTIVE_BALANCE] = balance_inactive0[s, a, k]
+                cur[s, a, k, SERVICE] = service_active0[s, a, k]
+                cur[s, a, k, INACTIVE_SERVICE] = service_inactive0[s, a, k]
+                cur[s, a, k, UNITS] = units_active0[s, a, k]
+                cur[s, a, k, INACTIVE_UNITS] = units_inactive0[s, a, k]
+        nxt[s] = 0.0
     track = refund or exit_benefit == EXIT_REFUND  # refund balances kept
     step = 1.0 if accrue else 0.0                  # exact service of a credited year
     slopes = np.zeros(n_service + 1)               # this year's accrual per year of service (see accrual_gain)
@@ -314,14 +347,18 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, servi
     total = np.empty(4)        # heads per class of cell, this row
     arrive_act = np.empty((2, n_ages))  # actives / inactive insured at the end of the year, by age
     arrive_ina = np.empty((2, n_ages))
-    occupied = _service_bounds(act, ina, bound)
-    for s in range(2):
+    mean_service = np.empty(n_service)  # per head in this row's cells: exact service and units at 1 January,
+    mean_units = np.empty(n_service)    # units earned by mid-year and over the year
+    mid_gain = np.empty(n_service)
+    year_gain = np.empty(n_service)
+    occupied = _service_bounds(cur, bound, sex_from, sex_to)
+    for s in range(sex_from, sex_to):
         for a in range(n_ages):
             tot_a = 0.0
             tot_i = 0.0
             for k in range(n_service):
-                tot_a += act[s, a, k]
-                tot_i += ina[s, a, k]
+                tot_a += cur[s, a, k, ACTIVE]
+                tot_i += cur[s, a, k, INACTIVE]
             active_out[0, s, a] = tot_a
             inactive_out[0, s, a] = tot_i
     for t in range(n_years):
@@ -350,7 +387,7 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, servi
         bends_t = bends[t]
         floor_t = minimum[t]
         cap_t = maximum[t]
-        for s in range(2):
+        for s in range(sex_from, sex_to):
             for a in range(occupied + 1):
                 x = lo + a
                 era = early_age[t, s, a]
@@ -401,12 +438,8 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, servi
                     share[c, EXPOSED] = 1.0 - 0.5 * (q + retired + invalid + left)
                     share[c, MOVES] = 1.0 if advance and (stay > 0.0 or left > 0.0) else 0.0
                     total[c] = 0.0
-                disabled_0 = 0.0   # sum of heads x invalidity pension, eligible cells, not vested / vested
-                disabled_1 = 0.0
                 retire_pensions = 0.0  # sum of heads x old-age pension, vested cells (retirement ages)
-                disabled_top_0 = 0.0   # the minimum-pension top-ups in disabled_* and retire_pensions
-                disabled_top_1 = 0.0
-                retire_top = 0.0
+                retire_top = 0.0       # the minimum-pension top-ups in retire_pensions
                 balances_0 = 0.0       # refund balances, non-vested cells
                 service_0 = 0.0        # heads x service at mid-year, non-vested cells
                 deferred = 0.0         # leavers keeping deferred rights
@@ -425,152 +458,205 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, servi
                 deferred_n = 0.0   # deferred pensions of inactive insured reaching retirement age
                 deferred_m = 0.0
                 deferred_top = 0.0
-                # One pass over the row's cells, actives and inactive together, writing each cell (a + 1, k)
-                # of next year once (stores, not updates): actives = credited stayers of cell k - 1
-                # (carried from the previous cell) + uncredited stayers and re-entrants of cell k; inactive =
-                # leavers of cell k keeping deferred rights + inactive of cell k staying out.
+                # The row's cells in passes with few live values each (the processor overlaps many cells of
+                # a short loop, few of a long one): (1) each cell's mean exact service and units and the units
+                # a credit earns; (2) the pensions of those becoming invalid (eligible cells) and, in rows
+                # reaching a retirement age, of those retiring; (3) the flows, writing each cell (a + 1, k)
+                # of next year once (stores, not updates): actives = credited stayers of cell k - 1 (carried
+                # from the previous cell) + uncredited stayers and re-entrants of cell k; inactive = leavers
+                # of cell k keeping deferred rights + inactive of cell k staying out. The cells fall into at
+                # most three spans of one class each (service below both vesting requirements, between
+                # them, at or above both): within a span the class's shares are scalars and its sums stay
+                # in registers.
+                row = cur[s, a]                        # this row's cells (service, plane)
+                dest = nxt[s, a + 1 if advance else a]  # next year's row of the next age
+                earnings_base = progressive_earnings(ref, bends_t, bend_rates)
+                k_vest = first_service_at_least(vest, last + 1)
+                k_invalidity = first_service_at_least(invalidity_vest, last + 1)
+                k_exit = 0 if exit_benefit == EXIT_DEFERRED else first_service_at_least(exit_vest, last + 1)
+                # (1) per head: exact service and units at 1 January, units earned by mid-year and over the year
+                for k in range(last + 1):
+                    ku = np.uint64(k)  # an unsigned index: no wraparound test for negative indices
+                    n = row[ku, ACTIVE]
+                    per_head = 1.0 / n if n != 0.0 else 0.0
+                    mean_service[ku] = row[ku, SERVICE] * per_head
+                    mean_units[ku] = row[ku, UNITS] * per_head
+                for k in range(last + 1):
+                    ku = np.uint64(k)  # an unsigned index: no wraparound test for negative indices
+                    if accrue:
+                        mid_gain[ku] = accrual_gain(slopes, mean_service[ku], half)
+                        year_gain[ku] = accrual_gain(slopes, mean_service[ku], 1.0)
+                    else:
+                        mid_gain[ku] = 0.0
+                        year_gain[ku] = 0.0
+                # (2) sums of heads x invalidity pension (and its minimum-pension top-up) of eligible cells, not
+                # vested (class 1: disabled_0) and vested (class 3: disabled_1)
+                disabled_0 = 0.0
+                disabled_1 = 0.0
+                disabled_top_0 = 0.0
+                disabled_top_1 = 0.0
+                for part in range(2):
+                    k_from = k_invalidity if part == 0 else max(k_invalidity, k_vest)
+                    k_to = max(k_invalidity, k_vest) if part == 0 else last + 1
+                    pensions = 0.0
+                    top_ups_sum = 0.0
+                    for k in range(k_from, k_to):
+                        ku = np.uint64(k)  # an unsigned index: no wraparound test for negative indices
+                        n = row[ku, ACTIVE]
+                        service_mid = mean_service[ku] + half
+                        units_disabled = mean_units[ku] + mid_gain[ku]
+                        if future > 0.0:
+                            units_disabled += (accrued_share(schedule, service_mid + future)
+                                               - accrued_share(schedule, service_mid))
+                        disability, extra = award_on_base(units_disabled, service_mid + future, earnings_base,
+                                                          1.0, flat_t, flat_service, floor_t, cap_t)
+                        pensions += n * disability
+                        top_ups_sum += n * extra
+                    if part == 0:
+                        disabled_0 = pensions
+                        disabled_top_0 = top_ups_sum
+                    else:
+                        disabled_1 = pensions
+                        disabled_top_1 = top_ups_sum
+                if retiring:  # old-age pensions of vested actives, grants of the others
+                    for k in range(last + 1):
+                        ku = np.uint64(k)  # an unsigned index: no wraparound test for negative indices
+                        n = row[ku, ACTIVE]
+                        if n != 0.0:
+                            if k >= k_vest:
+                                pension, extra = award_on_base(mean_units[ku] + mid_gain[ku], mean_service[ku] + half,
+                                                               earnings_base, adjustment, flat_t, flat_service,
+                                                               floor_t, cap_t)
+                                retire_pensions += n * pension
+                                retire_top += n * extra
+                            else:
+                                service_0 += row[ku, SERVICE] + n * half
+                                if refund:
+                                    balances_0 += row[ku, BALANCE]
+                if retiring_i > 0.0:  # deferred pensions of vested inactive insured, grants of the others
+                    for k in range(last + 1):
+                        ku = np.uint64(k)  # an unsigned index: no wraparound test for negative indices
+                        m = row[ku, INACTIVE]
+                        if m != 0.0:
+                            if k >= k_vest:
+                                pension, extra = award_on_base(row[ku, INACTIVE_UNITS] / m, row[ku, INACTIVE_SERVICE] / m,
+                                                               earnings_base, 1.0, flat_t, flat_service, floor_t, cap_t)
+                                deferred_n += retiring_i * m
+                                deferred_m += retiring_i * m * pension
+                                deferred_top += retiring_i * m * extra
+                            else:
+                                lump += retiring_i * (row[ku, INACTIVE_BALANCE] * half_growth if refund
+                                                      else grant_rate * ref * row[ku, INACTIVE_SERVICE])
+                                lump_count += retiring_i * m
+                # (3) the flows, span by span
                 carry_n = 0.0
                 carry_service = 0.0
                 carry_units = 0.0
                 carry_balance = 0.0
                 written = -1
-                for k in range(last + 1):
-                    n = act[s, a, k]
-                    held = bal[s, a, k]
-                    served = svc[s, a, k]
-                    earned = unt[s, a, k]
-                    m = ina[s, a, k]
-                    m_held = ibal[s, a, k]
-                    m_served = isvc[s, a, k]
-                    m_earned = iunt[s, a, k]
-                    act[s, a, k] = 0.0  # read once: cleared to serve as next year's empty buffer
-                    bal[s, a, k] = 0.0
-                    svc[s, a, k] = 0.0
-                    unt[s, a, k] = 0.0
-                    ina[s, a, k] = 0.0
-                    ibal[s, a, k] = 0.0
-                    isvc[s, a, k] = 0.0
-                    iunt[s, a, k] = 0.0
-                    to_n = carry_n
-                    to_service = carry_service
-                    to_units = carry_units
-                    to_balance = carry_balance
-                    carry_n = 0.0
-                    carry_service = 0.0
-                    carry_units = 0.0
-                    carry_balance = 0.0
-                    out_n = 0.0
-                    out_service = 0.0
-                    out_units = 0.0
-                    out_balance = 0.0
-                    if n != 0.0:
-                        c = 2 * (k >= vest) + (k >= invalidity_vest)
-                        total[c] += n
-                        per_head = 1.0 / n
-                        service = served * per_head   # mean exact credited service at 1 January
-                        gain_half = 0.0               # units earned by mid-year / over the year, per head
-                        gain_year = 0.0
-                        if accrue:
-                            gain_half = accrual_gain(slopes, service, half)
-                            gain_year = accrual_gain(slopes, service, 1.0)
-                        units_mid = earned * per_head + gain_half
-                        if c % 2 == 1:
-                            units_disabled = units_mid
-                            if future > 0.0:
-                                units_disabled += (accrued_share(schedule, service + half + future)
-                                                   - accrued_share(schedule, service + half))
-                            disability, extra = award_amount(units_disabled, service + half + future, ref, 1.0,
-                                                             flat_t, flat_service, bends_t, bend_rates, floor_t,
-                                                             cap_t)
-                            if c == 3:
-                                disabled_1 += n * disability
-                                disabled_top_1 += n * extra
-                            else:
-                                disabled_0 += n * disability
-                                disabled_top_0 += n * extra
-                        if retiring:
-                            if c >= 2:
-                                pension, extra = award_amount(units_mid, service + half, ref, adjustment, flat_t,
-                                                              flat_service, bends_t, bend_rates, floor_t, cap_t)
-                                retire_pensions += n * pension
-                                retire_top += n * extra
-                            else:
-                                service_0 += served + n * half
-                                if refund:
-                                    balances_0 += held
-                        if share[c, MOVES] > 0.0:
-                            credited = share[c, STAY_CREDITED]
-                            uncredited = share[c, STAY_UNCREDITED]
-                            leaving = share[c, EXIT]
-                            carried = held * growth
-                            up_n = n * credited
-                            up_service = credited * (served + n * step)
-                            up_units = credited * (earned + n * gain_year)
-                            up_balance = credited * (carried + n * mid_growth)
-                            if k < top:
-                                carry_n = up_n
-                                carry_service = up_service
-                                carry_units = up_units
-                                carry_balance = up_balance
-                            else:  # the last service index is capped
-                                to_n += up_n
-                                to_service += up_service
-                                to_units += up_units
-                                to_balance += up_balance
-                            to_n += n * uncredited
-                            to_service += uncredited * served
-                            to_units += uncredited * earned
-                            to_balance += uncredited * (carried + n * mid_growth)
-                            if leaving > 0.0:
-                                if exit_benefit == EXIT_DEFERRED or k >= exit_vest:
-                                    out_n += n * leaving
-                                    out_service += leaving * (served + n * half)
-                                    out_units += leaving * (earned + n * gain_half)
-                                    out_balance += leaving * (carried + n * mid_half)
-                                    deferred += n * leaving
-                                else:
-                                    withdrawn += n * leaving
-                                    if exit_benefit == EXIT_REFUND:
-                                        refunded += leaving * (held * half_growth + n * 0.5 * premium)
-                    if m != 0.0:
-                        heads_i += m
-                        if retiring_i > 0.0:
-                            if k >= vest:
-                                pension, extra = award_amount(m_earned / m, m_served / m, ref, 1.0, flat_t,
-                                                              flat_service, bends_t, bend_rates, floor_t, cap_t)
-                                deferred_n += retiring_i * m
-                                deferred_m += retiring_i * m * pension
-                                deferred_top += retiring_i * m * extra
-                            else:
-                                lump += retiring_i * (m_held * half_growth if refund else grant_rate * ref * m_served)
-                                lump_count += retiring_i * m
-                        if moving_i:
-                            out_n += m * stay_out
-                            out_service += stay_out * m_served
-                            out_units += stay_out * m_earned
-                            out_balance += stay_out * m_held * growth
-                            to_n += m * back_in
-                            to_service += back_in * m_served
-                            to_units += back_in * m_earned
-                            to_balance += back_in * m_held * growth
-                    if advance:
-                        act_next[s, a + 1, k] = to_n
-                        svc_next[s, a + 1, k] = to_service
-                        unt_next[s, a + 1, k] = to_units
-                        ina_next[s, a + 1, k] = out_n
-                        isvc_next[s, a + 1, k] = out_service
-                        iunt_next[s, a + 1, k] = out_units
-                        if track:
-                            bal_next[s, a + 1, k] = to_balance
-                            ibal_next[s, a + 1, k] = out_balance
-                        if to_n != 0.0 or out_n != 0.0:
-                            written = k
+                first_split = min(k_vest, k_invalidity)
+                second_split = max(k_vest, k_invalidity)
+                for span in range(3):
+                    if span == 0:
+                        k_from, k_to, c = 0, first_split, 0
+                    elif span == 1:
+                        k_from, k_to, c = first_split, second_split, (1 if k_invalidity < k_vest else 2)
+                    else:
+                        k_from, k_to, c = second_split, last + 1, 3
+                    if k_from >= k_to:
+                        continue
+                    moves = share[c, MOVES] > 0.0
+                    credited = share[c, STAY_CREDITED]
+                    uncredited = share[c, STAY_UNCREDITED]
+                    leaving = share[c, EXIT]
+                    span_heads = 0.0
+                    for k in range(k_from, k_to):
+                        ku = np.uint64(k)  # an unsigned index: no wraparound test for negative indices
+                        n = row[ku, ACTIVE]
+                        held = row[ku, BALANCE]
+                        served = row[ku, SERVICE]
+                        earned = row[ku, UNITS]
+                        m = row[ku, INACTIVE]
+                        m_held = row[ku, INACTIVE_BALANCE]
+                        m_served = row[ku, INACTIVE_SERVICE]
+                        m_earned = row[ku, INACTIVE_UNITS]
+                        for plane in range(NEXT):  # read once: cleared to serve as next year's empty buffer
+                            row[ku, plane] = 0.0
+                        to_n = carry_n
+                        to_service = carry_service
+                        to_units = carry_units
+                        to_balance = carry_balance
+                        carry_n = 0.0
+                        carry_service = 0.0
+                        carry_units = 0.0
+                        carry_balance = 0.0
+                        out_n = 0.0
+                        out_service = 0.0
+                        out_units = 0.0
+                        out_balance = 0.0
+                        if n != 0.0:
+                            span_heads += n
+                            if moves:
+                                carried = held * growth
+                                up_n = n * credited
+                                up_service = credited * (served + n * step)
+                                up_units = credited * (earned + n * year_gain[ku])
+                                up_balance = credited * (carried + n * mid_growth)
+                                if k < top:
+                                    carry_n = up_n
+                                    carry_service = up_service
+                                    carry_units = up_units
+                                    carry_balance = up_balance
+                                else:  # the last service index is capped
+                                    to_n += up_n
+                                    to_service += up_service
+                                    to_units += up_units
+                                    to_balance += up_balance
+                                to_n += n * uncredited
+                                to_service += uncredited * served
+                                to_units += uncredited * earned
+                                to_balance += uncredited * (carried + n * mid_growth)
+                                if leaving > 0.0:
+                                    if k >= k_exit:
+                                        out_n += n * leaving
+                                        out_service += leaving * (served + n * half)
+                                        out_units += leaving * (earned + n * mid_gain[ku])
+                                        out_balance += leaving * (carried + n * mid_half)
+                                        deferred += n * leaving
+                                    else:
+                                        withdrawn += n * leaving
+                                        if exit_benefit == EXIT_REFUND:
+                                            refunded += leaving * (held * half_growth + n * 0.5 * premium)
+                        if m != 0.0:
+                            heads_i += m
+                            if moving_i:
+                                out_n += m * stay_out
+                                out_service += stay_out * m_served
+                                out_units += stay_out * m_earned
+                                out_balance += stay_out * m_held * growth
+                                to_n += m * back_in
+                                to_service += back_in * m_served
+                                to_units += back_in * m_earned
+                                to_balance += back_in * m_held * growth
+                        if advance:
+                            dest[ku, ACTIVE] = to_n
+                            dest[ku, SERVICE] = to_service
+                            dest[ku, UNITS] = to_units
+                            dest[ku, INACTIVE] = out_n
+                            dest[ku, INACTIVE_SERVICE] = out_service
+                            dest[ku, INACTIVE_UNITS] = out_units
+                            if track:
+                                dest[ku, BALANCE] = to_balance
+                                dest[ku, INACTIVE_BALANCE] = out_balance
+                            if to_n != 0.0 or out_n != 0.0:
+                                written = k
+                    total[c] = span_heads
                 if advance and carry_n != 0.0:  # the credited stayers of the row's last cell
-                    act_next[s, a + 1, last + 1] = carry_n
-                    svc_next[s, a + 1, last + 1] = carry_service
-                    unt_next[s, a + 1, last + 1] = carry_units
+                    dest[last + 1, ACTIVE] = carry_n
+                    dest[last + 1, SERVICE] = carry_service
+                    dest[last + 1, UNITS] = carry_units
                     if track:
-                        bal_next[s, a + 1, last + 1] = carry_balance
+                        dest[last + 1, BALANCE] = carry_balance
                     written = last + 1
                 heads_0 = total[0] + total[1]
                 heads_1 = total[2] + total[3]
@@ -645,22 +731,23 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, servi
                         keep = target[t + 1, s, a] / current
                         to_inactive = 0.0
                         forced = 0.0
+                        row = nxt[s, a]
                         for k in range(bound_next[s, a] + 1):
-                            moved = act_next[s, a, k] * (1.0 - keep)
-                            moved_service = svc_next[s, a, k] * (1.0 - keep)
-                            moved_units = unt_next[s, a, k] * (1.0 - keep)
-                            moved_balance = bal_next[s, a, k] * (1.0 - keep)
-                            act_next[s, a, k] -= moved
-                            svc_next[s, a, k] -= moved_service
-                            unt_next[s, a, k] -= moved_units
+                            moved = row[k, ACTIVE] * (1.0 - keep)
+                            moved_service = row[k, SERVICE] * (1.0 - keep)
+                            moved_units = row[k, UNITS] * (1.0 - keep)
+                            moved_balance = row[k, BALANCE] * (1.0 - keep)
+                            row[k, ACTIVE] -= moved
+                            row[k, SERVICE] -= moved_service
+                            row[k, UNITS] -= moved_units
                             if track:
-                                bal_next[s, a, k] -= moved_balance
+                                row[k, BALANCE] -= moved_balance
                             if exit_benefit == EXIT_DEFERRED or k >= exit_vest:
-                                ina_next[s, a, k] += moved
-                                isvc_next[s, a, k] += moved_service
-                                iunt_next[s, a, k] += moved_units
+                                row[k, INACTIVE] += moved
+                                row[k, INACTIVE_SERVICE] += moved_service
+                                row[k, INACTIVE_UNITS] += moved_units
                                 if track:
-                                    ibal_next[s, a, k] += moved_balance
+                                    row[k, INACTIVE_BALANCE] += moved_balance
                                 to_inactive += moved
                             else:
                                 forced += moved
@@ -678,16 +765,16 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, servi
                 active_out[t + 1, s, a] = arrive_act[s, a] + entering
                 inactive_out[t + 1, s, a] = arrive_ina[s, a]
                 if entering > 0.0:
-                    act_next[s, a, 0] += entering
+                    nxt[s, a, 0, ACTIVE] += entering
                     if accrue:
                         credit = 0.5 * credit_density[t, s, a]
-                        svc_next[s, a, 0] += entering * credit
-                        unt_next[s, a, 0] += entering * accrued_share(schedule, credit)
+                        nxt[s, a, 0, SERVICE] += entering * credit
+                        nxt[s, a, 0, UNITS] += entering * accrued_share(schedule, credit)
                     pay = salary[t, s, a] * contribution_density[t, s, a]
                     bill += 0.5 * entering * pay
                     heads += 0.5 * entering
                     if track:
-                        bal_next[s, a, 0] += entering * 0.5 * contribution_share * pay * half_growth
+                        nxt[s, a, 0, BALANCE] += entering * 0.5 * contribution_share * pay * half_growth
                     if bound_next[s, a] < 0:
                         bound_next[s, a] = 0
         award_all_survivors(awards_count, awards_amount, t, vested_deaths, vested_pensions, married, difference,
@@ -701,23 +788,16 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, servi
         grant_count[t] = lump_count
         exit_refunds[t] = refunded
         # swap buffers (the start-of-year stock was cleared as it was read)
-        act, act_next = act_next, act
-        ina, ina_next = ina_next, ina
-        bal, bal_next = bal_next, bal
-        ibal, ibal_next = ibal_next, ibal
-        svc, svc_next = svc_next, svc
-        isvc, isvc_next = isvc_next, isvc
-        unt, unt_next = unt_next, unt
-        iunt, iunt_next = iunt_next, iunt
+        cur, nxt = nxt, cur
         bound, bound_next = bound_next, bound
         occupied = -1
-        for s in range(2):
+        for s in range(sex_from, sex_to):
             for a in range(n_ages):
                 if bound[s, a] >= 0 and a > occupied:
                     occupied = a
 
 
-@numba.njit(cache=True, nogil=True)  # releases the GIL: the closed-group runs go on a second thread
+@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc", "contract", "nsz", "arcp"})  # releases the GIL: the closed-group runs go on a second thread
 def pensions_kernel(count0, amount0, awards_count, awards_amount, q_pension, beta, remarriage, normal_age,
                     convert_invalidity, married, difference, orphans, orphan_age, shares,
                     count, amount, expenditure, deaths, exits, conversions):
@@ -738,6 +818,10 @@ def pensions_kernel(count0, amount0, awards_count, awards_amount, q_pension, bet
     count[0] = count0
     amount[0] = amount0
     carrying = np.zeros((2, 2, n_ages))  # deaths and their pensions, old age + invalidity, by sex and age
+    staying_n = np.empty(n_ages)  # survivors of a row staying in its benefit / converted to old age, by age
+    staying_m = np.empty(n_ages)
+    moving_n = np.empty(n_ages)
+    moving_m = np.empty(n_ages)
     for t in range(n_years):
         count[t + 1] = 0.0
         amount[t + 1] = 0.0
@@ -748,7 +832,14 @@ def pensions_kernel(count0, amount0, awards_count, awards_amount, q_pension, bet
                 award_all_survivors(awards_count, awards_amount, t, carrying[0], carrying[1], married, difference,
                                     orphans, orphan_age, shares)
             spent = 0.0
+            widows = b == WIDOW
+            orphans_b = b == ORPHAN
+            invalid = b == INVALIDITY
+            converting = invalid and convert_invalidity
+            carried = b <= INVALIDITY
+            last = n_ages - 1
             for s in range(2):
+                # ages below the last: each moves to the next age (stores); the last age is an open group
                 for x in range(n_ages):
                     q = q_pension[t, b, s, x]
                     n = count[t, b, s, x]
@@ -758,32 +849,42 @@ def pensions_kernel(count0, amount0, awards_count, awards_amount, q_pension, bet
                     dead_n = n * q + new_n * 0.5 * q
                     spent += m * (1.0 - 0.5 * q) + 0.5 * new_m
                     deaths[t, b, s, x] = dead_n
-                    if b <= INVALIDITY:
+                    if carried:
                         carrying[0, s, x] += dead_n
                         carrying[1, s, x] += m * q + new_m * 0.5 * q
                     alive_n = n * (1.0 - q) + new_n * (1.0 - 0.5 * q)
                     alive_m = m * (1.0 - q) + new_m * (1.0 - 0.5 * q)
                     leave = 0.0
-                    if b == WIDOW:
+                    if widows:
                         leave = remarriage[t, s, x]
                         spent -= 0.5 * leave * m * (1.0 - q)  # remarrying at mid-year: half a year paid
-                    older = x + 1 if x + 1 < n_ages else n_ages - 1
-                    if b == ORPHAN and older >= orphan_limit:
-                        leave = 1.0
+                    older = min(x + 1, last)
+                    if orphans_b:
+                        leave = 1.0 if older >= orphan_limit else 0.0
                     exits[t, b, s, x] = alive_n * leave
                     alive_n *= 1.0 - leave
                     alive_m *= 1.0 - leave
                     converted = 0.0
-                    if b == INVALIDITY and convert_invalidity:
+                    if converting:
                         converted = reaching_share(x + 1.0, normal_age[t, s, x])
-                    if b == INVALIDITY:
+                    if invalid:
                         exits[t, b, s, x] += alive_n * converted
                         conversions[t, s, x] = alive_n * converted
-                    count[t + 1, b, s, older] += alive_n * (1.0 - converted)
-                    amount[t + 1, b, s, older] += alive_m * (1.0 - converted)
-                    if converted > 0.0:
-                        count[t + 1, OLD_AGE, s, older] += alive_n * converted
-                        amount[t + 1, OLD_AGE, s, older] += alive_m * converted
+                    staying_n[x] = alive_n * (1.0 - converted)
+                    staying_m[x] = alive_m * (1.0 - converted)
+                    moving_n[x] = alive_n * converted
+                    moving_m[x] = alive_m * converted
+                # next year's ages: x + 1 (stores), the open group adds its survivors
+                for x in range(last):
+                    count[t + 1, b, s, x + 1] += staying_n[x]
+                    amount[t + 1, b, s, x + 1] += staying_m[x]
+                count[t + 1, b, s, last] += staying_n[last]
+                amount[t + 1, b, s, last] += staying_m[last]
+                if converting:
+                    for x in range(n_ages):
+                        older = min(x + 1, last)
+                        count[t + 1, OLD_AGE, s, older] += moving_n[x]
+                        amount[t + 1, OLD_AGE, s, older] += moving_m[x]
             expenditure[t, b] = spent
 
 
@@ -849,7 +950,7 @@ def finance_kernel(wage_bill, benefits, grants, top_up, contribution_rate, colle
         payable_share[t] = share
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc", "contract", "nsz", "arcp"})
 def award_annuity_kernel(q_pension, beta, remarriage, normal_age, convert_invalidity, orphan_limit,
                          investment_return, factors):
     """Capital value at award of a pension awarded in year t, per unit of annual amount:
@@ -878,25 +979,26 @@ def award_annuity_kernel(q_pension, beta, remarriage, normal_age, convert_invali
         if u + 1 < n_years:
             v = 1.0 / ((1.0 + investment_return[u]) ** 0.5 * (1.0 + investment_return[u + 1]) ** 0.5)
         index = 1.0 + beta[u]
+        award_year = u < n_awards
         for b in range(n_benefits):
+            widows = b == WIDOW
+            converting = b == INVALIDITY and convert_invalidity
             for s in range(2):
-                for x in range(n_ages):
+                for x in range(n_ages):  # x + 1 at the last age: the open group stays there
+                    older = min(x + 1, n_ages - 1)
                     q = q_pension[u, b, s, x]
-                    older = x + 1 if x + 1 < n_ages else n_ages - 1
-                    leave = 0.0
-                    if b == WIDOW:
-                        leave = remarriage[u, s, x]
-                    if b == ORPHAN and older >= orphan_limit:
-                        leave = 1.0
+                    leave = remarriage[u, s, x] if widows else 0.0
+                    if b == ORPHAN:
+                        leave = 1.0 if older >= orphan_limit else 0.0
                     later = following[b, s, older]
-                    if b == INVALIDITY and convert_invalidity:
+                    if converting:
                         converted = reaching_share(x + 1.0, normal_age[u, s, x])
                         later += converted * (following[OLD_AGE, s, older] - later)
                     later *= v * (1.0 - leave)
                     paid = 1.0 - 0.5 * q
-                    if b == WIDOW:  # remarrying at mid-year: half a year paid
+                    if widows:  # remarrying at mid-year: half a year paid
                         paid -= 0.5 * leave * (1.0 - q)
                     current[b, s, x] = index * (paid + (1.0 - q) * later)
-                    if u < n_awards:
+                    if award_year:
                         factors[u, b, s, x] = 0.5 + (1.0 - 0.5 * q) * later
-        following[:] = current
+        following, current = current, following
