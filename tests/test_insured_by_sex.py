@@ -11,7 +11,9 @@ from actuary.kernels.scheme import WORK_PLANES, insured_kernel
 
 
 def _serial(kernel_args, res):
-    insured_kernel(**kernel_args, **res, work=np.empty((WORK_PLANES,) + kernel_args["active0"].shape))
+    work = np.empty((WORK_PLANES,) + kernel_args["active0"].shape)
+    insured_kernel(**kernel_args, **res, work=work)
+    return work, work
 
 
 @pytest.fixture(scope="module")
@@ -30,12 +32,20 @@ def test_two_threads_by_sex_equal_one_run(kernel_inputs, monkeypatch):
         scale = max(np.abs(whole[name]).max(), 1e-300)
         assert np.abs(split[name] - whole[name]).max() <= 1e-13 * scale, name
     assert split["awards_count"][:, 2:].sum() > 0  # survivors' awards crossed from one sex to the other
+    # the stocks after some years: men's from the men's run, women's from the women's
+    monkeypatch.undo()
+    state_split = projection.run_kernels(kin, lo, years=7)["state"]
+    monkeypatch.setattr(projection, "insured_by_sex", _serial)
+    state_whole = projection.run_kernels(kin, lo, years=7)["state"]
+    for name, value in state_whole.items():
+        assert np.abs(state_split[name] - value).max() <= 1e-13 * np.abs(value).max(), name
 
 
 def test_one_sex_leaves_the_other_untouched(kernel_inputs, monkeypatch):
     kin, lo = kernel_inputs
     captured = {}
-    monkeypatch.setattr(projection, "insured_by_sex", lambda kernel_args, res: captured.update(kernel_args))
+    monkeypatch.setattr(projection, "insured_by_sex",
+                        lambda kernel_args, res: captured.update(kernel_args) or (None, None))
     projection.run_kernels(kin, lo)
     n_years = captured["q_active"].shape[0]
     n_ages = captured["active0"].shape[1]
