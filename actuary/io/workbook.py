@@ -30,6 +30,7 @@ import re
 import zipfile
 from contextlib import contextmanager
 from difflib import get_close_matches
+from itertools import repeat
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -476,8 +477,10 @@ class _Cells:
         self.formulas: dict[tuple, str] = {}    # (row, column) -> formula of a cell without a cached value
         self.data_rows: list[int] = []          # non-blank rows from first_data_row, in order
         for ws in (values_ws, formulas_ws):
-            ws.reset_dimensions()  # a stale <dimension> must not hide rows
-        pairs = zip(values_ws.iter_rows(values_only=True), formulas_ws.iter_rows(values_only=True))
+            if ws is not None:
+                ws.reset_dimensions()  # a stale <dimension> must not hide rows
+        formula_rows = formulas_ws.iter_rows(values_only=True) if formulas_ws is not None else repeat(())
+        pairs = zip(values_ws.iter_rows(values_only=True), formula_rows)
         for row, (values, formulas) in enumerate(pairs, start=1):
             if stop_after is not None and row > stop_after:
                 break
@@ -517,6 +520,23 @@ class _Cells:
 
     def row(self, row: int) -> list:
         return list(self.cells.get(row, ()))
+
+
+FORMULA_SCAN_BYTES = 16 * 1024 ** 2          # sheets up to this size are scanned for formulas before reading
+_FORMULA_TAG = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?f[\s/>]")
+_XML_ENCODING = re.compile(rb"""\A(?:\xef\xbb\xbf)?<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._\-]+)["']""")
+
+
+def _may_hold_formulas(xml: bytes | None) -> bool:
+    """False only when a sheet's XML surely has no formula element (``<f>``, with any namespace prefix): it
+    is UTF-8 or ASCII (no NUL byte, no other declared encoding) and no such tag is in it. Anything else
+    (unknown part, UTF-16, a tag in a comment) may, and the sheet is then also read as formulas."""
+    if xml is None or b"\x00" in xml:
+        return True
+    declared = _XML_ENCODING.match(xml)
+    if declared and declared.group(1).lower() not in (b"utf-8", b"utf8", b"us-ascii", b"ascii"):
+        return True
+    return _FORMULA_TAG.search(xml) is not None
 
 
 def _blank(value) -> bool:
@@ -830,9 +850,9 @@ class WorkbookReader:
         if "xl/workbook.xml" not in names:
             raise InputError(f"{path.name}: not an Excel workbook (.xlsx): the archive has no xl/workbook.xml.")
         self.values = self.formulas = None
+        self._data = data
         with self.guard():
             self.values = _open_workbook(io.BytesIO(data), data_only=True, read_only=True)
-            self.formulas = _open_workbook(io.BytesIO(data), data_only=False, read_only=True)
         self.sheetnames = list(self.values.sheetnames)
 
     @contextmanager
@@ -851,8 +871,29 @@ class WorkbookReader:
     def sheet(self, name: str, first_data_row: int, max_data_rows: int, too_many: str = "",
               width: int | None = None, stop_after: int | None = None) -> _Cells:
         with self.guard():
-            return _Cells(name, self.values[name], self.formulas[name], first_data_row, max_data_rows, too_many,
-                          width, stop_after)
+            values = self.values[name]
+            formulas = self._formulas_sheet(name) if _may_hold_formulas(self._part(values)) else None
+            return _Cells(name, values, formulas, first_data_row, max_data_rows, too_many, width, stop_after)
+
+    def _part(self, ws) -> bytes | None:
+        """The XML of a sheet as stored in the archive; None if it cannot be told which part it is or the
+        part is larger than :data:`FORMULA_SCAN_BYTES` (such a sheet is read as before: twice, streaming)."""
+        part = getattr(ws, "_worksheet_path", None)   # openpyxl's read-only sheets know their part
+        if not isinstance(part, str):
+            return None
+        with zipfile.ZipFile(io.BytesIO(self._data)) as archive:
+            try:
+                with archive.open(part) as stream:
+                    xml = stream.read(FORMULA_SCAN_BYTES + 1)
+            except KeyError:
+                return None
+        return xml if len(xml) <= FORMULA_SCAN_BYTES else None
+
+    def _formulas_sheet(self, name: str):
+        """The sheet as formulas (the workbook opened a second time, only when a sheet may have formulas)."""
+        if self.formulas is None:
+            self.formulas = _open_workbook(io.BytesIO(self._data), data_only=False, read_only=True)
+        return self.formulas[name]
 
     def close(self):
         for wb in (self.values, self.formulas):
