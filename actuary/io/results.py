@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import math
 import re
+from copy import copy
 from pathlib import Path
 
 import numpy as np
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Alignment, Font
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.pagebreak import Break
 
@@ -65,6 +67,24 @@ class SheetWriter:
         self.widths: dict[int, float] = {}
         self.header_words: dict[int, tuple[int, int]] = {}
         self.wrapped: dict[tuple[int, int], int] = {}
+        self.styles: dict[tuple, StyleArray] = {}
+
+    def _style(self, cell, alignment: Alignment, number_format: str | None = None, font: Font | None = None):
+        """Give ``cell`` an alignment, and a number format and font when given. Each combination (with the
+        style the cell had) is registered in the workbook's style tables once, by openpyxl; later cells
+        get a copy of the resulting style indices instead of registering the same objects again."""
+        before = cell._style   # None until the cell has a style
+        key = (None if before is None else tuple(before), id(alignment), number_format, id(font))
+        style = self.styles.get(key)
+        if style is not None:
+            cell._style = copy(style)
+            return
+        cell.alignment = alignment
+        if number_format is not None:
+            cell.number_format = number_format
+        if font is not None:
+            cell.font = font
+        self.styles[key] = copy(cell._style)
 
     def _note(self, column: int, length: float):
         self.widths[column] = max(self.widths.get(column, 0), length)
@@ -78,30 +98,31 @@ class SheetWriter:
 
     def put(self, row: int, column: int, value, fmt: str | None = None, text: bool = False, bold: bool = False):
         value = _plain(value)
+        font = BOLD if bold else None
         if text or isinstance(value, str):
             cell = text_cell(self.ws, row, column, value)
             length = len(str(value)) if value is not None else 0
-            cell.alignment = TOP
             if length > MAX_TEXT_WIDTH:
-                cell.alignment = WRAP
+                self._style(cell, WRAP, font=font)
                 self.wrapped[(row, column)] = length
+            else:
+                self._style(cell, TOP, font=font)
             self._note(column, min(length, MAX_TEXT_WIDTH))
         else:
             cell = self.ws.cell(row=row, column=column, value=value)
-            cell.alignment = TOP
             if isinstance(value, (int, float)) and not isinstance(value, bool):
-                cell.number_format = fmt or ("0" if isinstance(value, int) else "#,##0.00")
-                self._note(column, len(pres.display(value, cell.number_format)))
-        if bold:
-            cell.font = BOLD
+                number_format = fmt or ("0" if isinstance(value, int) else "#,##0.00")
+                self._style(cell, TOP, number_format, font)
+                self._note(column, len(pres.display(value, number_format)))
+            else:
+                self._style(cell, TOP, font=font)
         return cell
 
     def headers(self, row: int, headers, start: int = 1):
         """A bold header row whose cells wrap (on up to about three lines)."""
         for column, text in enumerate(headers, start=start):
             cell = text_cell(self.ws, row, column, text)
-            cell.font = BOLD
-            cell.alignment = WRAP
+            self._style(cell, WRAP, font=BOLD)
             longest = max((len(w) for w in str(text).split()), default=0)
             before = self.header_words.get(column, (0, 0))
             self.header_words[column] = (max(before[0], longest), max(before[1], len(str(text))))
