@@ -720,6 +720,7 @@ def _read_table(cells: _Cells, sheet: Sheet, settings: dict, locations: dict, la
         keys.append((row, key))
     # ordering of whole-number index columns within their groups: ages and years must not go backwards
     out = {}
+    grid = None   # row numbers on the table's grid, for the columns that have a value in every row
     for name, column in field_columns.items():
         values = [(key, _number(cells, row, column, f"a number ({_units(name)})", False), row) for row, key in keys]
         present = [(k, v, r) for k, v, r in values if v is not None]
@@ -729,13 +730,12 @@ def _read_table(cells: _Cells, sheet: Sheet, settings: dict, locations: dict, la
         if len(present) < len(values) and not sparse:
             key, _, row = next((k, v, r) for k, v, r in values if v is None)
             _fail(cells.name, row, column, f"the cell is blank; '{name}' needs a value in every row.")
-        coords = {d: [] for d in sheet.index}
-        for key, value, row in present:
-            for d, k in zip(sheet.index, key):
-                coords[d].append(k)
-        frame = pd.DataFrame(coords)
-        frame[name] = [v for _, v, _ in present]
-        da = frame.set_index(list(sheet.index))[name].to_xarray()
+        if len(present) == len(keys):
+            if grid is None:
+                grid = _on_grid(sheet.index, [key for key, _, _ in present], np.arange(len(present), dtype=float))
+            da = _fill_grid(grid, np.array([v for _, v, _ in present]), name)
+        else:
+            da = _on_grid(sheet.index, [key for key, _, _ in present], [v for _, v, _ in present], name)
         if sparse:
             da = da.fillna(_field(name).fill)
         elif bool(da.isnull().any()):
@@ -748,6 +748,24 @@ def _read_table(cells: _Cells, sheet: Sheet, settings: dict, locations: dict, la
                            "index": sheet.index}
     _check_order(cells, sheet, keys)
     return out
+
+
+def _on_grid(index, keys: list[tuple], values, name: str = "row") -> xr.DataArray:
+    """Values of table rows keyed by their index columns as an array on the grid of those columns (the
+    sorted distinct values of each, as pandas lays out an indexed column), NaN where no row."""
+    frame = pd.DataFrame({d: [key[i] for key in keys] for i, d in enumerate(index)})
+    frame[name] = values
+    return frame.set_index(list(index))[name].to_xarray()
+
+
+def _fill_grid(grid: xr.DataArray, values: np.ndarray, name: str) -> xr.DataArray:
+    """The array :func:`_on_grid` gives for ``values`` (one per row), from the grid of row numbers of the
+    same rows: the grid is laid out once per table, not once per column."""
+    rows = grid.values
+    data = np.full(rows.shape, np.nan)
+    held = ~np.isnan(rows)
+    data[held] = values[rows[held].astype(np.intp)]
+    return grid.copy(data=data).rename(name)
 
 
 def _check_order(cells: _Cells, sheet: Sheet, keys):
