@@ -8,6 +8,8 @@ valuation started from Python does not pay for what it does not call.
 import sys as _sys
 from importlib import import_module as _import_module
 
+from .io.bulk import cycle_collection_paused as _cycle_collection_paused
+
 
 def _defer_dask_detection() -> None:
     """Keep xarray from importing dask.array (about 0.2 s) when the process has not imported it.
@@ -47,10 +49,10 @@ def _defer_dask_detection() -> None:
     cache["dask"] = DaskUntilImported()
 
 
-_defer_dask_detection()
-
-from .validation import InputError  # noqa: E402
-from .valuation import Results, Valuation  # noqa: E402
+with _cycle_collection_paused():   # the modules' objects live on: collections while NumPy, pandas, xarray
+    _defer_dask_detection()       # and Numba load would walk them for nothing
+    from .validation import InputError  # noqa: E402
+    from .valuation import Results, Valuation  # noqa: E402
 
 __version__ = "0.1.0"
 

@@ -125,3 +125,23 @@ def test_a_formula_without_a_saved_value_is_refused_in_any_encoding_or_prefix(tm
 def test_a_formula_with_a_saved_value_is_read_as_its_value(tmp_path):
     valuation = load_workbook(_settings_with(tmp_path, '<c r="B8"><f>60+8</f><v>68</v></c>'))
     assert valuation.inputs.settings["max_retirement_age"] == 68
+
+
+def test_the_cycle_collector_is_paused_only_for_the_block_and_restored():
+    import gc
+
+    from actuary.io.bulk import cycle_collection_paused
+
+    was = gc.isenabled()
+    try:
+        gc.enable()
+        with pytest.raises(InputError), cycle_collection_paused():
+            assert not gc.isenabled()
+            raise InputError("refused in the middle")
+        assert gc.isenabled()
+        gc.disable()                      # a caller that had disabled it keeps it disabled
+        with cycle_collection_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        (gc.enable if was else gc.disable)()

@@ -27,6 +27,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.pagebreak import Break
 
 from . import presentation as pres
+from .bulk import cycle_collection_paused
 from .provenance import add_about_sheet, for_api
 from .safety import text_cell as safe_text_cell
 from .workbook import _atomic_save
@@ -332,10 +333,17 @@ def _yearly_sheet(wb, sheet: str, title: str, p, columns: list[pres.Column], cas
 def write_results(results, valuation, path, provenance: dict | None = None) -> None:
     """The results workbook of one valuation (see the module docstring), ending with the sheet "About
     this run" (``provenance``, by default the valuation's source and this API call)."""
-    from .floor import floor_charts, floor_sheet, write_floor_only_results
+    from .floor import write_floor_only_results
 
     if not valuation.inputs.has_scheme:   # a social protection floor costing alone
         return write_floor_only_results(results, valuation, path, provenance)
+    with cycle_collection_paused():
+        _write_results(results, valuation, Path(path), provenance)
+
+
+def _write_results(results, valuation, path: Path, provenance: dict | None) -> None:
+    from .floor import floor_charts, floor_sheet
+
     p, s = results.projection, results.summary
     unit = valuation.inputs.settings["money_unit"]
     name = valuation.name
@@ -359,7 +367,7 @@ def write_results(results, valuation, path, provenance: dict | None = None) -> N
     floor_charts(charts, p)
     charts.finish()
     add_about_sheet(wb, provenance or for_api(valuation, "io.results.write_results"))
-    _atomic_save(wb, Path(path))
+    _atomic_save(wb, path)
 
 
 def _summary(ws, results, valuation, unit):

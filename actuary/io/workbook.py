@@ -44,6 +44,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from ..inputs import (BENEFITS, FB, FIELDS, LIST_DIMS, NATIONAL_REQUIRED, PROVISIONS_BY_YEAR, REQUIRED, Field,
                       without_scheme)
+from .bulk import cycle_collection_paused
 from .files import atomic_path
 from .safety import MAX_FILE_BYTES, check_container, text_cell, xml_refusal
 from ..validation import SEXES, InputError
@@ -947,7 +948,7 @@ def load_workbook(path):
     """
     from ..valuation import Valuation
 
-    with WorkbookReader(path) as reader:
+    with cycle_collection_paused(), WorkbookReader(path) as reader:
         valuation = _load(reader, Valuation)
     valuation.source = {"input_file": reader.name, "input_sha256": reader.sha256}
     return valuation
