@@ -6,6 +6,7 @@ kernels and the NumPy reference.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numba
@@ -91,10 +92,19 @@ def salary_scale_by_cell(scale_at_exact_ages) -> np.ndarray:
     return np.where(scale > 0, (scale + 4 * following + second) / 6, 0.0)
 
 
-@numba.vectorize(["float64(float64)"], cache=True)
-def normal_cdf(z):
-    """Standard normal distribution function Φ(z)."""
+def _normal_cdf(z):
     return 0.5 * math.erfc(-z / math.sqrt(2.0))
+
+
+@functools.cache
+def _normal_cdf_ufunc():
+    """The compiled ufunc of :func:`normal_cdf`, loaded from Numba's cache on first use (not at import)."""
+    return numba.vectorize(["float64(float64)"], cache=True)(_normal_cdf)
+
+
+def normal_cdf(z):
+    """Standard normal distribution function Φ(z) = erfc(-z/√2)/2, elementwise."""
+    return _normal_cdf_ufunc()(z)
 
 
 def insurable_share(mean, floor, ceiling, cv):

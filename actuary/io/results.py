@@ -15,16 +15,19 @@ from __future__ import annotations
 
 import math
 import re
+from copy import copy
 from pathlib import Path
 
 import numpy as np
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Alignment, Font
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.pagebreak import Break
 
 from . import presentation as pres
+from .bulk import cycle_collection_paused
 from .provenance import add_about_sheet, for_api
 from .safety import text_cell as safe_text_cell
 from .workbook import _atomic_save
@@ -65,6 +68,24 @@ class SheetWriter:
         self.widths: dict[int, float] = {}
         self.header_words: dict[int, tuple[int, int]] = {}
         self.wrapped: dict[tuple[int, int], int] = {}
+        self.styles: dict[tuple, StyleArray] = {}
+
+    def _style(self, cell, alignment: Alignment, number_format: str | None = None, font: Font | None = None):
+        """Give ``cell`` an alignment, and a number format and font when given. Each combination (with the
+        style the cell had) is registered in the workbook's style tables once, by openpyxl; later cells
+        get a copy of the resulting style indices instead of registering the same objects again."""
+        before = cell._style   # None until the cell has a style
+        key = (None if before is None else tuple(before), id(alignment), number_format, id(font))
+        style = self.styles.get(key)
+        if style is not None:
+            cell._style = copy(style)
+            return
+        cell.alignment = alignment
+        if number_format is not None:
+            cell.number_format = number_format
+        if font is not None:
+            cell.font = font
+        self.styles[key] = copy(cell._style)
 
     def _note(self, column: int, length: float):
         self.widths[column] = max(self.widths.get(column, 0), length)
@@ -78,30 +99,31 @@ class SheetWriter:
 
     def put(self, row: int, column: int, value, fmt: str | None = None, text: bool = False, bold: bool = False):
         value = _plain(value)
+        font = BOLD if bold else None
         if text or isinstance(value, str):
             cell = text_cell(self.ws, row, column, value)
             length = len(str(value)) if value is not None else 0
-            cell.alignment = TOP
             if length > MAX_TEXT_WIDTH:
-                cell.alignment = WRAP
+                self._style(cell, WRAP, font=font)
                 self.wrapped[(row, column)] = length
+            else:
+                self._style(cell, TOP, font=font)
             self._note(column, min(length, MAX_TEXT_WIDTH))
         else:
             cell = self.ws.cell(row=row, column=column, value=value)
-            cell.alignment = TOP
             if isinstance(value, (int, float)) and not isinstance(value, bool):
-                cell.number_format = fmt or ("0" if isinstance(value, int) else "#,##0.00")
-                self._note(column, len(pres.display(value, cell.number_format)))
-        if bold:
-            cell.font = BOLD
+                number_format = fmt or ("0" if isinstance(value, int) else "#,##0.00")
+                self._style(cell, TOP, number_format, font)
+                self._note(column, len(pres.display(value, number_format)))
+            else:
+                self._style(cell, TOP, font=font)
         return cell
 
     def headers(self, row: int, headers, start: int = 1):
         """A bold header row whose cells wrap (on up to about three lines)."""
         for column, text in enumerate(headers, start=start):
             cell = text_cell(self.ws, row, column, text)
-            cell.font = BOLD
-            cell.alignment = WRAP
+            self._style(cell, WRAP, font=BOLD)
             longest = max((len(w) for w in str(text).split()), default=0)
             before = self.header_words.get(column, (0, 0))
             self.header_words[column] = (max(before[0], longest), max(before[1], len(str(text))))
@@ -311,10 +333,17 @@ def _yearly_sheet(wb, sheet: str, title: str, p, columns: list[pres.Column], cas
 def write_results(results, valuation, path, provenance: dict | None = None) -> None:
     """The results workbook of one valuation (see the module docstring), ending with the sheet "About
     this run" (``provenance``, by default the valuation's source and this API call)."""
-    from .floor import floor_charts, floor_sheet, write_floor_only_results
+    from .floor import write_floor_only_results
 
     if not valuation.inputs.has_scheme:   # a social protection floor costing alone
         return write_floor_only_results(results, valuation, path, provenance)
+    with cycle_collection_paused():
+        _write_results(results, valuation, Path(path), provenance)
+
+
+def _write_results(results, valuation, path: Path, provenance: dict | None) -> None:
+    from .floor import floor_charts, floor_sheet
+
     p, s = results.projection, results.summary
     unit = valuation.inputs.settings["money_unit"]
     name = valuation.name
@@ -338,7 +367,7 @@ def write_results(results, valuation, path, provenance: dict | None = None) -> N
     floor_charts(charts, p)
     charts.finish()
     add_about_sheet(wb, provenance or for_api(valuation, "io.results.write_results"))
-    _atomic_save(wb, Path(path))
+    _atomic_save(wb, path)
 
 
 def _summary(ws, results, valuation, unit):

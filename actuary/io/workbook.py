@@ -30,6 +30,7 @@ import re
 import zipfile
 from contextlib import contextmanager
 from difflib import get_close_matches
+from itertools import repeat
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -43,6 +44,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from ..inputs import (BENEFITS, FB, FIELDS, LIST_DIMS, NATIONAL_REQUIRED, PROVISIONS_BY_YEAR, REQUIRED, Field,
                       without_scheme)
+from .bulk import cycle_collection_paused
 from .files import atomic_path
 from .safety import MAX_FILE_BYTES, check_container, text_cell, xml_refusal
 from ..validation import SEXES, InputError
@@ -476,8 +478,10 @@ class _Cells:
         self.formulas: dict[tuple, str] = {}    # (row, column) -> formula of a cell without a cached value
         self.data_rows: list[int] = []          # non-blank rows from first_data_row, in order
         for ws in (values_ws, formulas_ws):
-            ws.reset_dimensions()  # a stale <dimension> must not hide rows
-        pairs = zip(values_ws.iter_rows(values_only=True), formulas_ws.iter_rows(values_only=True))
+            if ws is not None:
+                ws.reset_dimensions()  # a stale <dimension> must not hide rows
+        formula_rows = formulas_ws.iter_rows(values_only=True) if formulas_ws is not None else repeat(())
+        pairs = zip(values_ws.iter_rows(values_only=True), formula_rows)
         for row, (values, formulas) in enumerate(pairs, start=1):
             if stop_after is not None and row > stop_after:
                 break
@@ -517,6 +521,23 @@ class _Cells:
 
     def row(self, row: int) -> list:
         return list(self.cells.get(row, ()))
+
+
+FORMULA_SCAN_BYTES = 16 * 1024 ** 2          # sheets up to this size are scanned for formulas before reading
+_FORMULA_TAG = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?f[\s/>]")
+_XML_ENCODING = re.compile(rb"""\A(?:\xef\xbb\xbf)?<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._\-]+)["']""")
+
+
+def _may_hold_formulas(xml: bytes | None) -> bool:
+    """False only when a sheet's XML surely has no formula element (``<f>``, with any namespace prefix): it
+    is UTF-8 or ASCII (no NUL byte, no other declared encoding) and no such tag is in it. Anything else
+    (unknown part, UTF-16, a tag in a comment) may, and the sheet is then also read as formulas."""
+    if xml is None or b"\x00" in xml:
+        return True
+    declared = _XML_ENCODING.match(xml)
+    if declared and declared.group(1).lower() not in (b"utf-8", b"utf8", b"us-ascii", b"ascii"):
+        return True
+    return _FORMULA_TAG.search(xml) is not None
 
 
 def _blank(value) -> bool:
@@ -700,6 +721,7 @@ def _read_table(cells: _Cells, sheet: Sheet, settings: dict, locations: dict, la
         keys.append((row, key))
     # ordering of whole-number index columns within their groups: ages and years must not go backwards
     out = {}
+    grid = None   # row numbers on the table's grid, for the columns that have a value in every row
     for name, column in field_columns.items():
         values = [(key, _number(cells, row, column, f"a number ({_units(name)})", False), row) for row, key in keys]
         present = [(k, v, r) for k, v, r in values if v is not None]
@@ -709,13 +731,12 @@ def _read_table(cells: _Cells, sheet: Sheet, settings: dict, locations: dict, la
         if len(present) < len(values) and not sparse:
             key, _, row = next((k, v, r) for k, v, r in values if v is None)
             _fail(cells.name, row, column, f"the cell is blank; '{name}' needs a value in every row.")
-        coords = {d: [] for d in sheet.index}
-        for key, value, row in present:
-            for d, k in zip(sheet.index, key):
-                coords[d].append(k)
-        frame = pd.DataFrame(coords)
-        frame[name] = [v for _, v, _ in present]
-        da = frame.set_index(list(sheet.index))[name].to_xarray()
+        if len(present) == len(keys):
+            if grid is None:
+                grid = _on_grid(sheet.index, [key for key, _, _ in present], np.arange(len(present), dtype=float))
+            da = _fill_grid(grid, np.array([v for _, v, _ in present]), name)
+        else:
+            da = _on_grid(sheet.index, [key for key, _, _ in present], [v for _, v, _ in present], name)
         if sparse:
             da = da.fillna(_field(name).fill)
         elif bool(da.isnull().any()):
@@ -728,6 +749,24 @@ def _read_table(cells: _Cells, sheet: Sheet, settings: dict, locations: dict, la
                            "index": sheet.index}
     _check_order(cells, sheet, keys)
     return out
+
+
+def _on_grid(index, keys: list[tuple], values, name: str = "row") -> xr.DataArray:
+    """Values of table rows keyed by their index columns as an array on the grid of those columns (the
+    sorted distinct values of each, as pandas lays out an indexed column), NaN where no row."""
+    frame = pd.DataFrame({d: [key[i] for key in keys] for i, d in enumerate(index)})
+    frame[name] = values
+    return frame.set_index(list(index))[name].to_xarray()
+
+
+def _fill_grid(grid: xr.DataArray, values: np.ndarray, name: str) -> xr.DataArray:
+    """The array :func:`_on_grid` gives for ``values`` (one per row), from the grid of row numbers of the
+    same rows: the grid is laid out once per table, not once per column."""
+    rows = grid.values
+    data = np.full(rows.shape, np.nan)
+    held = ~np.isnan(rows)
+    data[held] = values[rows[held].astype(np.intp)]
+    return grid.copy(data=data).rename(name)
 
 
 def _check_order(cells: _Cells, sheet: Sheet, keys):
@@ -830,9 +869,9 @@ class WorkbookReader:
         if "xl/workbook.xml" not in names:
             raise InputError(f"{path.name}: not an Excel workbook (.xlsx): the archive has no xl/workbook.xml.")
         self.values = self.formulas = None
+        self._data = data
         with self.guard():
             self.values = _open_workbook(io.BytesIO(data), data_only=True, read_only=True)
-            self.formulas = _open_workbook(io.BytesIO(data), data_only=False, read_only=True)
         self.sheetnames = list(self.values.sheetnames)
 
     @contextmanager
@@ -851,8 +890,29 @@ class WorkbookReader:
     def sheet(self, name: str, first_data_row: int, max_data_rows: int, too_many: str = "",
               width: int | None = None, stop_after: int | None = None) -> _Cells:
         with self.guard():
-            return _Cells(name, self.values[name], self.formulas[name], first_data_row, max_data_rows, too_many,
-                          width, stop_after)
+            values = self.values[name]
+            formulas = self._formulas_sheet(name) if _may_hold_formulas(self._part(values)) else None
+            return _Cells(name, values, formulas, first_data_row, max_data_rows, too_many, width, stop_after)
+
+    def _part(self, ws) -> bytes | None:
+        """The XML of a sheet as stored in the archive; None if it cannot be told which part it is or the
+        part is larger than :data:`FORMULA_SCAN_BYTES` (such a sheet is read as before: twice, streaming)."""
+        part = getattr(ws, "_worksheet_path", None)   # openpyxl's read-only sheets know their part
+        if not isinstance(part, str):
+            return None
+        with zipfile.ZipFile(io.BytesIO(self._data)) as archive:
+            try:
+                with archive.open(part) as stream:
+                    xml = stream.read(FORMULA_SCAN_BYTES + 1)
+            except KeyError:
+                return None
+        return xml if len(xml) <= FORMULA_SCAN_BYTES else None
+
+    def _formulas_sheet(self, name: str):
+        """The sheet as formulas (the workbook opened a second time, only when a sheet may have formulas)."""
+        if self.formulas is None:
+            self.formulas = _open_workbook(io.BytesIO(self._data), data_only=False, read_only=True)
+        return self.formulas[name]
 
     def close(self):
         for wb in (self.values, self.formulas):
@@ -888,7 +948,7 @@ def load_workbook(path):
     """
     from ..valuation import Valuation
 
-    with WorkbookReader(path) as reader:
+    with cycle_collection_paused(), WorkbookReader(path) as reader:
         valuation = _load(reader, Valuation)
     valuation.source = {"input_file": reader.name, "input_sha256": reader.sha256}
     return valuation

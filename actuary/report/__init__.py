@@ -17,7 +17,6 @@ import numpy as np
 from markupsafe import Markup
 
 from ..io import presentation as pres
-from . import figures
 from .findings import findings, headline, level_rate_for_reserve_ratio
 
 METHODOLOGY = Path(__file__).resolve().parents[2] / "docs" / "methodology.md"
@@ -191,6 +190,8 @@ def demographic_table(valuation, p) -> Table:
 
 def demographic_and_economic(c: Chapter, figure, valuation, p) -> None:
     """The demographic and economic assumptions: their tables and figures."""
+    from . import figures   # matplotlib: imported when a report is drawn, not by the results workbook
+
     c.table(demographic_table(valuation, p))
     c.figure(figure("demographic", "Total fertility rate and period life expectancy at 65",
                     figures.demographic_assumptions(valuation, p)))
@@ -200,6 +201,8 @@ def demographic_and_economic(c: Chapter, figure, valuation, p) -> None:
 
 def demography_chapter(chapter, figure, p, unit: str) -> None:
     """The demographic projection: the national population by year, pyramids and dependency ratios."""
+    from . import figures
+
     c = chapter("demography", "Demographic projection")
     if "population" in p:
         c.table(yearly_table(p, ["population", "population_65_plus", "births", "deaths",
@@ -245,6 +248,7 @@ def build(valuation, results, sensitivity=None, stochastic=None, record: dict | 
     (:func:`actuary.compare.comparison`), a chapter of their own (:mod:`actuary.report.comparison`)."""
     from ..batch import tornado as tornado_rows
     from ..inputs import FIELDS
+    from . import figures
 
     p, s = results.projection, results.summary
     unit = valuation.inputs.settings["money_unit"]
