@@ -12,9 +12,6 @@ from __future__ import annotations
 
 import copy
 import math
-import os
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -568,41 +565,6 @@ def _open_run_heads(short: KernelInputs, kin: KernelInputs, n_years: int) -> Non
 
 
 
-# the insured kernel's outputs that are sums over both sexes (by year) or receive the other sex's survivors
-SUMMED_OVER_SEXES = ("awards_count", "awards_amount", "awards_top_up", "wage_bill", "contributors", "grants",
-                     "grant_count", "exit_refunds")
-_OTHER_SEX = {}
-_OTHER_SEX_LOCK = threading.Lock()
-
-
-def insured_by_sex(kernel_args: dict, res: dict) -> tuple[np.ndarray, np.ndarray]:
-    """The insured kernel for men on this thread and for women on another, at the same time (the sexes are
-    independent; the kernel releases the GIL): the outputs by sex are written in place into ``res``, the by-year
-    sums and the awards (survivors' awards go to the other sex) added from the two runs. Returns the two runs'
-    working spaces (men's, women's; read with :func:`actuary.kernels.scheme.insured_stock`)."""
-    shape = (WORK_PLANES,) + kernel_args["active0"].shape
-    men_work, women_work = np.empty(shape), np.empty(shape)
-    other = dict(res, **{name: np.zeros_like(res[name]) for name in SUMMED_OVER_SEXES})
-    women = _other_sex_thread().submit(insured_kernel, **kernel_args, **other, work=women_work, sex_from=1,
-                                       sex_to=2)
-    insured_kernel(**kernel_args, **res, work=men_work, sex_from=0, sex_to=1)
-    women.result()
-    for name in SUMMED_OVER_SEXES:
-        res[name] += other[name]
-    return men_work, women_work
-
-
-def _other_sex_thread() -> ThreadPoolExecutor:
-    """The thread of :func:`insured_by_sex`: one per process, started once (a forked child has none of its
-    parent's threads)."""
-    pid = os.getpid()
-    with _OTHER_SEX_LOCK:
-        if pid not in _OTHER_SEX:
-            _OTHER_SEX.clear()
-            _OTHER_SEX[pid] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="actuary-insured-women")
-        return _OTHER_SEX[pid]
-
-
 # the insured kernel's state planes, by the name of the initial-state argument they become when a
 # valuation is rolled forward (see run_kernels' ``years``)
 STATE_PLANES = {"active0": ACTIVE, "inactive0": INACTIVE, "balance_active0": BALANCE,
@@ -669,14 +631,11 @@ def run_kernels(kin: KernelInputs, lo: int, engine: str = "kernel", mode: str = 
         res["awards_top_up"] = np.zeros((n_years if ins["state_top_up"] else 0, 4, 2, n_full))
         if keep_insured or entrants_allowed:
             kernel_args = {k: v for k, v in ins.items() if k != "state_top_up"}
-            if mode == "open":
-                men, women = insured_by_sex(kernel_args, res)
-                if years is not None:  # this year's stocks, men's from the men's run and women's from the women's
-                    res["state"] = {name: np.stack([insured_stock(men, n_years)[0, ..., plane],
-                                                    insured_stock(women, n_years)[1, ..., plane]])
-                                    for name, plane in STATE_PLANES.items()}
-            else:
-                insured_kernel(**kernel_args, **res, work=np.empty((WORK_PLANES,) + ins["active0"].shape))
+            work = np.empty((WORK_PLANES,) + ins["active0"].shape)
+            insured_kernel(**kernel_args, **res, work=work)
+            if years is not None:  # this year's stocks, after the last year's swap of buffers
+                stock = insured_stock(work, n_years)
+                res["state"] = {name: stock[..., plane].copy() for name, plane in STATE_PLANES.items()}
         else:  # the pensioners-only run: no insured, no entrants, so every insured flow and stock is zero
             res["active_out"][:] = 0.0
             res["inactive_out"][:] = 0.0

@@ -27,7 +27,7 @@ import xarray as xr  # noqa: E402
 
 from actuary import Valuation  # noqa: E402
 from actuary import projection  # noqa: E402
-from actuary.kernels.scheme import WORK_PLANES, insured_kernel  # noqa: E402
+from actuary.kernels.scheme import insured_kernel  # noqa: E402
 from actuary.projection import build_kernel_inputs, run_kernels  # noqa: E402
 
 FRESH = ("import time; t = time.perf_counter(); from actuary import Valuation; v = Valuation.demo(); r = v.run(); "
@@ -109,39 +109,29 @@ def main():
 
 
 def insured_kernel_lines(kin, lo):
-    """The open-group insured kernel alone: time per call, on one thread and by sex on two, and per occupied
-    cell-year (a (sex, age, service) cell holding actives or inactive insured at 1 January of a projection year,
-    counted from the kernel's own stocks year by year)."""
-    captured = {}
+    """The open-group insured kernel alone: time per call and per occupied cell-year (a (sex, age, service) cell
+    holding actives or inactive insured at 1 January of a projection year, counted from the kernel's own stocks
+    year by year)."""
+    calls = []
 
-    def capture(kernel_args, res):
-        captured.update(args=kernel_args, res=res)
+    def capture(**arguments):
+        calls.append({k: v.copy() if isinstance(v, np.ndarray) else v for k, v in arguments.items()})
+        insured_kernel(**arguments)
 
-    real = projection.insured_by_sex
-    projection.insured_by_sex = capture
+    projection.insured_kernel = capture
     try:
         run_kernels(kin, lo, "kernel")
     finally:
-        projection.insured_by_sex = real
-    args, res = captured["args"], captured["res"]
-    n_years = args["q_active"].shape[0]
-    occupied = int(np.count_nonzero((args["active0"] != 0) | (args["inactive0"] != 0)))
+        projection.insured_kernel = insured_kernel
+    arguments = calls[0]
+    n_years = arguments["q_active"].shape[0]
+    occupied = int(np.count_nonzero((arguments["active0"] != 0) | (arguments["inactive0"] != 0)))
     for t in range(1, n_years):
         state = run_kernels(kin, lo, "kernel", years=t)["state"]
         occupied += int(np.count_nonzero((state["active0"] != 0) | (state["inactive0"] != 0)))
-    work = np.empty((WORK_PLANES,) + args["active0"].shape)
-    one = {k: v.copy() for k, v in res.items()}
-    insured_kernel(**args, **one, work=work)
-    two = {k: v.copy() for k, v in res.items()}
-    projection.insured_by_sex(args, two)
-    worst = max(float(np.abs(two[k] - one[k]).max() / max(np.abs(one[k]).max(), 1e-300)) for k in one if one[k].size)
-    require(worst <= 1e-12, f"insured kernel by sex on two threads = one run of both sexes ({worst:.1e} of "
-                            "each array's largest value)")
-    single = measure(lambda: insured_kernel(**args, **{k: v.copy() for k, v in res.items()}, work=work))
-    by_sex = measure(lambda: projection.insured_by_sex(args, {k: v.copy() for k, v in res.items()}))
-    print(f"insured kernel (open group, {n_years} years, {occupied:,} occupied cell-years): one thread {single}  "
+    single = measure(lambda: insured_kernel(**arguments))
+    print(f"insured kernel (open group, {n_years} years, {occupied:,} occupied cell-years): {single}  "
           f"{single.median / occupied * 1e9:5.1f} ns per occupied cell-year (target <= 5 ns)")
-    print(f"                   by sex on two threads {by_sex}   ratio {single.median / by_sex.median:4.2f}x")
 
 
 if __name__ == "__main__":

@@ -250,13 +250,11 @@ def award_all_survivors(awards_count, awards_amount, t, deaths, pensions, marrie
 
 
 @numba.njit(cache=True)
-def _service_bounds(stock, bound, sex_from, sex_to):
+def _service_bounds(stock, bound):
     """bound[s, a] = highest service index holding any active or inactive insured of ``stock[s, a, k, plane]``
-    (-1 if none) for the sexes sex_from <= s < sex_to (the others -1); returns the highest occupied age index
-    (-1 if none)."""
+    (-1 if none); returns the highest occupied age index (-1 if none)."""
     highest = -1
-    bound[:] = -1
-    for s in range(sex_from, sex_to):
+    for s in range(2):
         for a in range(stock.shape[1]):
             bound[s, a] = -1
             for k in range(stock.shape[2] - 1, -1, -1):
@@ -280,7 +278,7 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, servi
                    married, difference, orphans, orphan_age, shares,
                    active_out, inactive_out, new_entrants, active_deaths, retirements, exits, withdrawals, invalidity,
                    inactive_deaths, inactive_retirements, reentries, awards_count, awards_amount, awards_top_up,
-                   wage_bill, contributors, grants, grant_count, exit_refunds, work, sex_from=0, sex_to=2):
+                   wage_bill, contributors, grants, grant_count, exit_refunds, work):
     """Actives and inactive insured by (sex, age, service); awards (old age, invalidity, survivors of
     active deaths) on the full age grid; grants (a multiple of reference earnings per year of
     service, or the refund of contributions at ``refund_rate`` accumulated with interest, tracked
@@ -305,10 +303,6 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, servi
     ``work``: scratch space (WORK_PLANES, 2, ages, service) for this year's and next year's stocks,
     passed in so that a batch of runs allocates it once; read the stocks with :func:`insured_stock`.
 
-    ``sex_from``, ``sex_to``: project only the sexes sex_from <= s < sex_to (the sexes are independent: two
-    calls, one for each sex, may run on two threads with their own ``work``, by-year sums and awards arrays,
-    then be added: survivors' awards go to the other sex). The other sexes' outputs are not written.
-
     Speed: the cells of a row are visited in short passes (means and credits, pensions of invalidity and
     retirement, flows) over spans of one class; sums may be reassociated (``fastmath`` without the
     finite-math assumptions: results agree with the NumPy reference to rounding)."""
@@ -320,7 +314,7 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, servi
     stocks = work.reshape((2, 2, n_ages, n_service, NEXT))  # a cell's eight planes side by side
     cur = stocks[0]
     nxt = stocks[1]
-    for s in range(sex_from, sex_to):
+    for s in range(2):
         for a in range(n_ages):
             for k in range(n_service):
                 cur[s, a, k, ACTIVE] = active0[s, a, k]
@@ -331,7 +325,7 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, servi
                 cur[s, a, k, INACTIVE_SERVICE] = service_inactive0[s, a, k]
                 cur[s, a, k, UNITS] = units_active0[s, a, k]
                 cur[s, a, k, INACTIVE_UNITS] = units_inactive0[s, a, k]
-        nxt[s] = 0.0
+    nxt[:] = 0.0
     track = refund or exit_benefit == EXIT_REFUND  # refund balances kept
     step = 1.0 if accrue else 0.0                  # exact service of a credited year
     slopes = np.zeros(n_service + 1)               # this year's accrual per year of service (see accrual_gain)
@@ -351,8 +345,8 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, servi
     mean_units = np.empty(n_service)    # units earned by mid-year and over the year
     mid_gain = np.empty(n_service)
     year_gain = np.empty(n_service)
-    occupied = _service_bounds(cur, bound, sex_from, sex_to)
-    for s in range(sex_from, sex_to):
+    occupied = _service_bounds(cur, bound)
+    for s in range(2):
         for a in range(n_ages):
             tot_a = 0.0
             tot_i = 0.0
@@ -387,7 +381,7 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, servi
         bends_t = bends[t]
         floor_t = minimum[t]
         cap_t = maximum[t]
-        for s in range(sex_from, sex_to):
+        for s in range(2):
             for a in range(occupied + 1):
                 x = lo + a
                 era = early_age[t, s, a]
@@ -791,7 +785,7 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, servi
         cur, nxt = nxt, cur
         bound, bound_next = bound_next, bound
         occupied = -1
-        for s in range(sex_from, sex_to):
+        for s in range(2):
             for a in range(n_ages):
                 if bound[s, a] >= 0 and a > occupied:
                     occupied = a
