@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import threading
 from collections.abc import Mapping
@@ -62,14 +63,10 @@ class Valuation:
 
     @classmethod
     def demo(cls) -> "Valuation":
-        """The embedded Demoland case (valuations/demoland/valuation.xlsx); the workbook is parsed once
-        per file version and each call gets its own copy."""
+        """The embedded Demoland case (valuations/demoland/valuation.xlsx); the workbook is parsed and
+        validated once per file version and each call gets its own deep copy (inputs and validated inputs)."""
         path = DEMOLAND / "valuation.xlsx"
-        parsed = _parsed_workbook(str(path), path.stat().st_mtime_ns)
-        raw = {g: {k: v.copy() if hasattr(v, "copy") else v for k, v in fields.items()} for g, fields in parsed.raw.items()}
-        valuation = cls(**raw, name=parsed.name)
-        valuation.source = parsed.source
-        return valuation
+        return copy.deepcopy(_parsed_workbook(str(path), path.stat().st_mtime_ns))
 
     def to_workbook(self, path, blank: bool = False) -> None:
         """Write the inputs as a valuation workbook (see :mod:`actuary.io.workbook`)."""

@@ -130,3 +130,18 @@ def test_every_scalar_provision_changes_the_projection(demo, results, group, nam
     difference = max(float(np.nanmax(np.abs(changed[v] - base[v]))) for v in
                      ("total_expenditure", "insurable_wage_bill", "reserve", "gdp"))
     assert difference > 0, f"{group}.{name} = {raw[group][name]} changed nothing"
+
+
+def test_each_demo_is_its_own_copy():
+    """Valuation.demo() parses and validates the workbook once and deep-copies it for each call: changing one
+    copy's inputs or validated inputs in place leaves the next call's untouched."""
+    first = Valuation.demo()
+    expected = float(np.asarray(first.inputs.scheme["contribution_rate"]).ravel()[0])
+    first.inputs.scheme["contribution_rate"].values[...] = expected + 0.5
+    first.raw["scheme"]["contribution_rate"].values[...] = expected + 0.5
+    first.inputs.by_demography["planted"] = None
+    second = Valuation.demo()
+    assert float(np.asarray(second.inputs.scheme["contribution_rate"]).ravel()[0]) == expected
+    assert float(np.asarray(second.raw["scheme"]["contribution_rate"]).ravel()[0]) == expected
+    assert "planted" not in second.inputs.by_demography
+    assert second.source == first.source and second.name == first.name == "demoland"
