@@ -138,9 +138,8 @@ def scheme_kernel_inputs(inputs: Inputs) -> KernelInputs:
     if beh["salary_scale_ages"] == "exact":
         scale = series.salary_scale_by_cell(scale)
     mean_salary = scale[None, :, :] * wages[:, None, None]
-    insurable = series.insurable_share(mean_salary, (sch["floor_multiple"].values * average_wage)[:, None, None],
-                                       (sch["ceiling_multiple"].values * average_wage)[:, None, None],
-                                       sch["earnings_cv"])
+    insurable = series.insurable_salary(scale, wages, sch["floor_multiple"].values * eco["average_wage"],
+                                        sch["ceiling_multiple"].values * eco["average_wage"], sch["earnings_cv"])
     past_wages = series.past_index(wage_growth[0], history["wage_growth"])
     index, past_revaluation = {"wages": (wages, past_wages),
                                "prices": (prices, series.past_index(pi[0], history["inflation"])),
