@@ -41,7 +41,9 @@ class KernelInputs:
 
     ``population`` is None in a scheme-only valuation (no national population). ``inputs`` are the
     validated inputs the arrays come from; ``run_off`` caches the kernel inputs of the closed-group
-    runs, extended past the horizon (see :func:`run_off_kernel_inputs`)."""
+    runs, extended past the horizon (see :func:`run_off_kernel_inputs`); ``lifetime``: the pensioners'
+    mortality and normal retirement ages over the horizon and one lifetime past it, for the award annuities
+    (:func:`add_open_run_inputs`; the pensions' arrays are their first years)."""
 
     population: dict | None
     insured: dict
@@ -50,15 +52,20 @@ class KernelInputs:
     series: dict
     inputs: Inputs | None = None
     run_off: "KernelInputs | None" = field(default=None, repr=False)
+    lifetime: dict | None = field(default=None, repr=False)
 
 
-def mortality_table(inputs: Inputs) -> np.ndarray:
+def mortality_table(inputs: Inputs, tail: int = 0) -> np.ndarray:
     """q_x by (year, sex, age 0..max_age), sexes in the order of the inputs: base table with improvement
-    (METHODOLOGY §1)."""
+    (METHODOLOGY §1); ``tail`` years more after the horizon, mortality improving at the last year's rates
+    (the horizon's years are the same with or without them)."""
     demo = inputs.demography
     base = values_in_order(demo["mortality"], "sex", "age")
     improvement = values_in_order(demo["mortality_improvement"], "year", "sex", "age")
-    factor = np.concatenate([np.ones((1,) + improvement.shape[1:]), np.cumprod(1.0 - improvement[1:], axis=0)])
+    steps = 1.0 - improvement[1:]
+    if tail:
+        steps = np.concatenate([steps, np.repeat(1.0 - improvement[-1:], tail, axis=0)])
+    factor = np.concatenate([np.ones((1,) + improvement.shape[1:]), np.cumprod(steps, axis=0)])
     q = np.clip(base[None] * factor, 0.0, 1.0)
     q[..., -1] = 1.0
     return q
@@ -120,8 +127,11 @@ def scheme_kernel_inputs(inputs: Inputs) -> KernelInputs:
     ages = inputs.coords["scheme_age"]
     lo = st["min_age"]
 
-    # 1. mortality (the national population's inputs: add_open_run_inputs)
-    q_all = by_demography(inputs, "mortality", lambda: mortality_table(inputs))
+    # 1. mortality (the national population's inputs: add_open_run_inputs), over the horizon and one lifetime
+    # past it (the award annuities' years: a pensioner awarded in the last year at age 0 reaches the last age)
+    lifetime = inputs.coords["population_age"].size
+    q_lifetime = by_demography(inputs, "mortality", lambda: mortality_table(inputs, lifetime))
+    q_all = q_lifetime[:n_years]
 
     # 2. series
     pi = eco["inflation"].values
@@ -227,14 +237,14 @@ def scheme_kernel_inputs(inputs: Inputs) -> KernelInputs:
         refund_rate=_c(refund_rate), refund_interest=_c(refund_interest), exit_benefit=exit_benefit,
         exit_vesting=by_year(exit_vesting), shares=shares, **survivors)
 
-    # 4. pensions (full age grid 0..max_age)
-    q_full = q_all
-    q_pension = np.stack([np.clip(q_full * f[None], 0.0, 1.0) for f in pensioner_mortality_factors(inputs)], axis=1)
-    q_pension[..., -1] = 1.0
+    # 4. pensions (full age grid 0..max_age), their mortality and normal ages also one lifetime past the horizon
+    q_pension = pension_mortality(q_lifetime, pensioner_mortality_factors(inputs))
+    normal_age = _c(retirement_age_grid(sch, "normal", years[0] + np.arange(n_years + lifetime),
+                                        inputs.coords["population_age"]))
     count0 = ini["pensioners"].values
     pensions = dict(count0=_c(count0), amount0=_c(count0 * ini["average_pension"].values),
-                    q_pension=_c(q_pension), beta=_c(beta), remarriage=_c(beh["remarriage_rate"].values),
-                    normal_age=_c(retirement_age_grid(sch, "normal", years, inputs.coords["population_age"])),
+                    q_pension=q_pension[:n_years], beta=_c(beta), remarriage=_c(beh["remarriage_rate"].values),
+                    normal_age=normal_age[:n_years],
                     convert_invalidity=sch["invalidity_conversion"] == "convert", shares=shares, **survivors)
     funeral = series.indexed_amount(sch["funeral_grant"], sch["funeral_grant_indexation"], prices, wages, beta)
 
@@ -254,7 +264,18 @@ def scheme_kernel_inputs(inputs: Inputs) -> KernelInputs:
     if national:
         employed = employment_share(inputs)
         derived.update(employment_share=employed, target_share=employed * beh["coverage"].values)
-    return KernelInputs(None, insured, pensions, finance, derived, inputs)
+    return KernelInputs(None, insured, pensions, finance, derived, inputs,
+                        lifetime=dict(q_pension=q_pension, normal_age=normal_age))
+
+
+def pension_mortality(q: np.ndarray, factors: list[np.ndarray]) -> np.ndarray:
+    """q_x of the pensioners by (year, benefit, sex, age): the population's ``q`` by (year, sex, age) times each
+    benefit's factor by (sex, age) (:func:`pensioner_mortality_factors`), at most 1, and 1 at the last age."""
+    q_pension = np.empty((q.shape[0], len(factors)) + q.shape[1:])
+    for b, f in enumerate(factors):
+        np.clip(q * f[None], 0.0, 1.0, out=q_pension[:, b])
+    q_pension[..., -1] = 1.0
+    return q_pension
 
 
 def add_open_run_inputs(kin: KernelInputs, population: bool = True) -> None:
@@ -265,10 +286,8 @@ def add_open_run_inputs(kin: KernelInputs, population: bool = True) -> None:
     if inputs.national and population:
         kin.population = by_demography(inputs, "population inputs",
                                        lambda: population_kernel_inputs(inputs, series["mortality"]))
-    series["annuity"] = award_annuity_assumptions(inputs, kin.pensions["q_pension"],
-                                                  pensioner_mortality_factors(inputs),
-                                                  inputs.economy["inflation"].values, series["wage_growth"],
-                                                  kin.pensions, kin.finance, series["history"])
+    series["annuity"] = award_annuity_assumptions(inputs, kin.lifetime, inputs.economy["inflation"].values,
+                                                  series["wage_growth"], kin.pensions, kin.finance, series["history"])
 
 
 def pensioner_mortality_factors(inputs: Inputs) -> list[np.ndarray]:
@@ -295,24 +314,17 @@ def economic_history(inputs: Inputs, n: int) -> dict[str, np.ndarray]:
     return dict(inflation=inflation, real_wage_growth=real, wage_growth=series.nominal_wage_growth(inflation, real))
 
 
-def award_annuity_assumptions(inputs: Inputs, q_pension, mortality_factors, inflation, wage_growth, pensions,
-                              finance, history) -> dict:
+def award_annuity_assumptions(inputs: Inputs, lifetime: dict, inflation, wage_growth, pensions, finance,
+                              history) -> dict:
     """Assumptions of the capital values at award (:func:`kernels.scheme.award_annuity_kernel`) over the
     horizon and past it, until a pensioner awarded in the last year at age 0 would reach the last age:
     every assumption held at its value of the last projection year (mortality keeps improving at the
     last year's improvement rates; indexation follows the last year's inflation and wage growth);
-    ``mortality_factors``: the pensioners' mortality factors by benefit, arrays by (sex, age)."""
-    demo, sch = inputs.demography, inputs.scheme
-    n_years, _, _, n_ages = q_pension.shape
-    tail = n_ages
-    improvement = values_in_order(demo["mortality_improvement"], "year", "sex", "age")
-    # the improvement factor of mortality_table, continued year by year in the same order of operations
-    steps = np.concatenate([1.0 - improvement[1:], np.repeat(1.0 - improvement[-1:], tail, axis=0)])
-    factor = np.cumprod(steps, axis=0)[n_years - 1:]
-    q = np.clip(values_in_order(demo["mortality"], "sex", "age") * factor, 0.0, 1.0)
-    q[..., -1] = 1.0
-    q_tail = np.stack([np.clip(q * f, 0.0, 1.0) for f in mortality_factors], axis=1)
-    q_tail[..., -1] = 1.0
+    ``lifetime``: the pensioners' mortality and normal retirement ages over those years
+    (:attr:`KernelInputs.lifetime`)."""
+    sch = inputs.scheme
+    n_years = pensions["beta"].size
+    tail = lifetime["q_pension"].shape[0] - n_years
 
     def held(array):
         return np.concatenate([array, np.repeat(array[-1:], tail, axis=0)])
@@ -321,10 +333,8 @@ def award_annuity_assumptions(inputs: Inputs, q_pension, mortality_factors, infl
                                      held(sch["indexation_wage_weight"].values), sch["indexation_floor"],
                                      sch["indexation_cap"], sch["indexation_lag"], history["inflation"],
                                      history["wage_growth"])
-    t0 = inputs.coords["year"][0]
-    normal_age = retirement_age_grid(sch, "normal", t0 + np.arange(n_years + tail), inputs.coords["population_age"])
-    return dict(q_pension=_c(np.concatenate([q_pension, q_tail])), beta=_c(beta),
-                remarriage=_c(held(pensions["remarriage"])), normal_age=_c(normal_age),
+    return dict(q_pension=lifetime["q_pension"], beta=_c(beta),
+                remarriage=_c(held(pensions["remarriage"])), normal_age=lifetime["normal_age"],
                 convert_invalidity=pensions["convert_invalidity"], orphan_limit=float(pensions["shares"][3]),
                 investment_return=_c(held(finance["investment_return"])))
 
