@@ -25,7 +25,7 @@ from .kernels.population import project_population_kernel
 from .kernels.scheme import (ACTIVE, BALANCE, EXIT_CODES, INACTIVE, INACTIVE_BALANCE, INACTIVE_SERVICE,
                              INACTIVE_UNITS, SERVICE, UNITS, WORK_PLANES, award_annuity_kernel, finance_kernel,
                              insured_kernel, insured_stock, pensions_kernel)
-from .lifetable import life_expectancy, life_table_columns
+from .lifetable import life_expectancy, survival_ratios
 from .reference.population import project_population_reference
 from .reference.scheme import award_annuity_reference, finance_reference, insured_reference, pensions_reference
 from .validation import SEXES
@@ -71,17 +71,17 @@ def mortality_table(inputs: Inputs, tail: int = 0) -> np.ndarray:
     return q
 
 
-def life_table(inputs: Inputs, q: np.ndarray) -> dict[str, np.ndarray]:
-    """The period life tables (:func:`actuary.lifetable.life_table_columns`) of the mortality table ``q``
-    (:func:`mortality_table`) by (year, sex, age)."""
+def survival_table(inputs: Inputs, q: np.ndarray) -> np.ndarray:
+    """The survival ratios S_x of the period life tables (:func:`actuary.lifetable.survival_ratios`) of the
+    mortality table ``q`` (:func:`mortality_table`) by (year, sex, age)."""
     male = inputs.demography["mortality"]["sex"].values == "male"
-    return life_table_columns(q, np.broadcast_to(male, q.shape[:-1]))
+    return survival_ratios(q, np.broadcast_to(male, q.shape[:-1]))
 
 
 def population_kernel_inputs(inputs: Inputs, q_all: np.ndarray) -> dict:
     """Arrays of the population kernel (METHODOLOGY §1) from the inputs and the mortality table."""
     demo = inputs.demography
-    survival = life_table(inputs, q_all)["Sx"]
+    survival = survival_table(inputs, q_all)
     srb = demo["sex_ratio_at_birth"].values
     population = dict(
         base=_c(demo["population"].values), survival=_c(survival), fertility=_c(demo["fertility"].values),
