@@ -19,7 +19,7 @@ import numpy as np
 import xarray as xr
 
 from . import series
-from .datasets import labelled_dataset, values_in_order
+from .datasets import labelled_dataset, values_in_order, variable
 from .inputs import BENEFITS, FB, Inputs, coordinates, retirement_age_grid
 from .kernels.population import project_population_kernel
 from .kernels.scheme import (ACTIVE, BALANCE, EXIT_CODES, INACTIVE, INACTIVE_BALANCE, INACTIVE_SERVICE,
@@ -435,16 +435,16 @@ def held_past_horizon(inputs: Inputs, years: int) -> Inputs:
         before = (slice(None),) * axis
         values[before + (slice(0, n),)] = given
         values[before + (slice(n, None),)] = given[before + (slice(n - 1, n),)]   # the last year's, held
-        variable = xr.Variable(da.dims, values, dict(da.attrs))
+        held_variable = variable(da.dims, values, dict(da.attrs))
         if all(d in da._indexes for d in da.dims):
             # the array's own coordinates and indexes but the year's, one per dimension: building coordinates
             # and indexes is what costs
-            return da._replace(variable=variable, name=da.name,
+            return da._replace(variable=held_variable, name=da.name,
                                coords={d: year_coordinate if d == "year" else da._coords[d] for d in da.dims},
                                indexes={d: year_index if d == "year" else da._indexes[d] for d in da.dims})
         template = _labelled_template(da.dims, tuple(all_years if d == "year" else tuple(da.coords[d].values.tolist())
                                                      for d in da.dims))
-        return template._replace(variable=variable, name=da.name, coords=dict(template._coords),
+        return template._replace(variable=held_variable, name=da.name, coords=dict(template._coords),
                                  indexes=dict(template._indexes))
 
     for group in ("scheme", "economy", "demography", "behaviour", "initial", "floor"):
