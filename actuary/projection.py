@@ -62,11 +62,14 @@ def mortality_table(inputs: Inputs, tail: int = 0) -> np.ndarray:
     demo = inputs.demography
     base = values_in_order(demo["mortality"], "sex", "age")
     improvement = values_in_order(demo["mortality_improvement"], "year", "sex", "age")
-    steps = 1.0 - improvement[1:]
-    if tail:
-        steps = np.concatenate([steps, np.repeat(1.0 - improvement[-1:], tail, axis=0)])
-    factor = np.concatenate([np.ones((1,) + improvement.shape[1:]), np.cumprod(steps, axis=0)])
-    q = np.clip(base[None] * factor, 0.0, 1.0)
+    n_years = improvement.shape[0]
+    q = np.empty((n_years + tail,) + improvement.shape[1:])   # the improvement factor, then q in its place
+    np.subtract(1.0, improvement[1:], out=q[1:n_years])
+    q[n_years:] = 1.0 - improvement[-1:]
+    q[0] = 1.0
+    np.cumprod(q[1:], axis=0, out=q[1:])
+    np.multiply(base[None], q, out=q)
+    np.clip(q, 0.0, 1.0, out=q)
     q[..., -1] = 1.0
     return q
 
@@ -271,9 +274,8 @@ def scheme_kernel_inputs(inputs: Inputs) -> KernelInputs:
 def pension_mortality(q: np.ndarray, factors: list[np.ndarray]) -> np.ndarray:
     """q_x of the pensioners by (year, benefit, sex, age): the population's ``q`` by (year, sex, age) times each
     benefit's factor by (sex, age) (:func:`pensioner_mortality_factors`), at most 1, and 1 at the last age."""
-    q_pension = np.empty((q.shape[0], len(factors)) + q.shape[1:])
-    for b, f in enumerate(factors):
-        np.clip(q * f[None], 0.0, 1.0, out=q_pension[:, b])
+    q_pension = np.multiply(q[:, None], np.stack(factors)[None])
+    np.clip(q_pension, 0.0, 1.0, out=q_pension)
     q_pension[..., -1] = 1.0
     return q_pension
 
