@@ -20,7 +20,7 @@ def labelled_dataset(variables: dict, coords: dict, attrs: dict | None = None) -
     ``variables``: name -> (dims, values[, attrs]) or an ``xr.Variable``; ``coords``: dimension -> labels (an
     indexed coordinate) or name -> (dims, values) (a coordinate without an index). Dimension sizes are
     checked (a variable whose shape disagrees with another's raises ValueError)."""
-    built = {name: v.copy(deep=False) if isinstance(v, xr.Variable) else _variable(*v) for name, v in variables.items()}
+    built = {name: v.copy(deep=False) if isinstance(v, xr.Variable) else variable(*v) for name, v in variables.items()}
     indexed = {name: labels for name, labels in coords.items() if not isinstance(labels, tuple)}
     key = tuple((name, *_labels_key(labels)) for name, labels in indexed.items())
     template_variables, indexes = _coordinate_template(key)
@@ -32,7 +32,7 @@ def labelled_dataset(variables: dict, coords: dict, attrs: dict | None = None) -
                                         indexes=dict(indexes))
 
 
-def _variable(dims, values, attrs=None) -> xr.Variable:
+def variable(dims, values, attrs=None) -> xr.Variable:
     """``xr.Variable(dims, values, attrs)``; numbers in a NumPy array are taken as they are (what xarray's
     conversion of the data would return for them)."""
     numeric = isinstance(values, np.ndarray) and type(values) is np.ndarray and values.dtype.kind in "biuf"

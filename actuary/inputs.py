@@ -507,7 +507,7 @@ def cohort_ages(table: xr.DataArray, born: np.ndarray) -> np.ndarray:
     """Ages of a by-cohort table (cohort, sex) for birth years ``born`` (any shape): the value of the last
     listed cohort at or before each birth year (the first listed for earlier cohorts); shape born.shape +
     (sex,)."""
-    labels = table[C].values
+    labels = table.get_index(C).values
     index = np.clip(np.searchsorted(labels, born, side="right") - 1, 0, labels.size - 1)
     return values_in_order(table, C, S)[index]
 
@@ -524,7 +524,7 @@ def retirement_age_grid(scheme: dict, which: str, years: np.ndarray, ages: np.nd
     if by_year is None:
         return retirement_age_grid(scheme, "normal", years, ages)
     values = values_in_order(by_year, Y, S)
-    index = np.clip(years - int(by_year[Y].values[0]), 0, values.shape[0] - 1)  # held past the horizon
+    index = np.clip(years - int(by_year.get_index(Y)[0]), 0, values.shape[0] - 1)  # held past the horizon
     return np.ascontiguousarray(np.broadcast_to(values[index][:, :, None], (years.size, 2, ages.size)))
 
 
@@ -635,7 +635,7 @@ def _coerce(name: str, field: Field, value, coords: dict) -> xr.DataArray:
     target = _field_coords(field, coords)
     shape = tuple(len(v) for v in target.values())
     if isinstance(value, xr.DataArray) and _labelled_like(value, field.dims, target):
-        return value.copy(deep=False, data=np.array(value.values, dtype=float))
+        return value.copy(deep=False, data=np.array(value.values, dtype=float, order="C"))
     if isinstance(value, xr.DataArray):
         extra = [d for d in value.dims if d not in field.dims]
         if extra:
@@ -673,7 +673,7 @@ def _coerce(name: str, field: Field, value, coords: dict) -> xr.DataArray:
             _require_numbers(name, da.values)
             da = da.astype(float)
         da = da.broadcast_like(xr.DataArray(np.empty(shape), dims=field.dims, coords=target)).transpose(*field.dims)
-        return da.copy()
+        return da.copy(data=np.array(da.values, order="C"))   # contiguous: the kernels take its values as they are
     try:
         array = np.asarray(value)
     except (TypeError, ValueError) as error:  # ragged nested lists

@@ -60,22 +60,34 @@ def _age_last(name: str, da: xr.DataArray) -> xr.DataArray:
 
 def _complete(qx: np.ndarray, ax: np.ndarray, radix: float) -> dict[str, np.ndarray]:
     """Columns l, d, L, T, e, S from q (q_ω = 1) and a, along the last axis."""
-    survive = 1.0 - qx
-    lx = np.empty_like(qx)
-    lx[..., 0] = radix
-    lx[..., 1:] = radix * np.cumprod(survive[..., :-1], axis=-1)
-    dx = lx * qx
-    next_l = np.zeros_like(lx)
-    next_l[..., :-1] = lx[..., 1:]
-    Lx = next_l + ax * dx
+    lx, dx, Lx = _lived(qx, ax, radix)
     Tx = np.cumsum(Lx[..., ::-1], axis=-1)[..., ::-1]
     with np.errstate(divide="ignore", invalid="ignore"):
         ex = np.where(lx > 0, Tx / lx, 0.0)
-        Sx = np.empty_like(qx)
+    return {"lx": lx, "dx": dx, "Lx": Lx, "Tx": Tx, "ex": ex, "Sx": _survival(lx, Lx)}
+
+
+def _lived(qx: np.ndarray, ax: np.ndarray, radix: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Columns l, d and L from q (q_ω = 1) and a, along the last axis (L_ω = a_ω d_ω)."""
+    lx = np.empty_like(qx)
+    lx[..., 0] = radix
+    np.multiply(radix, np.cumprod(1.0 - qx[..., :-1], axis=-1), out=lx[..., 1:])
+    dx = lx * qx
+    Lx = ax * dx
+    Lx[..., :-1] += lx[..., 1:]
+    return lx, dx, Lx
+
+
+def _survival(lx: np.ndarray, Lx: np.ndarray) -> np.ndarray:
+    """Column S from l and L: L_0 / l_0, L_x / L_{x-1}, and T_ω / T_{ω-1} = L_ω / (L_ω + L_{ω-1}) (0 where the
+    denominator is 0)."""
+    Sx = np.empty_like(Lx)
+    with np.errstate(divide="ignore", invalid="ignore"):
         Sx[..., 0] = Lx[..., 0] / lx[..., 0]
         Sx[..., 1:-1] = np.where(Lx[..., :-2] > 0, Lx[..., 1:-1] / Lx[..., :-2], 0.0)
-        Sx[..., -1] = np.where(Tx[..., -2] > 0, Tx[..., -1] / Tx[..., -2], 0.0)
-    return {"lx": lx, "dx": dx, "Lx": Lx, "Tx": Tx, "ex": ex, "Sx": Sx}
+        last = Lx[..., -1] + Lx[..., -2]   # T_{ω-1} (T_ω = L_ω)
+        Sx[..., -1] = np.where(last > 0, Lx[..., -1] / last, 0.0)
+    return Sx
 
 
 def _to_dataset(template: xr.DataArray, columns: dict[str, np.ndarray]) -> xr.Dataset:
@@ -107,23 +119,38 @@ def life_table_columns(qx: np.ndarray, male: np.ndarray, radix: float = RADIX) -
     (..., age) (q_ω taken as 1; checked by the caller), ``male`` a boolean array broadcastable to
     ``qx[..., 0]``."""
     q, a = _default_separation(qx)
-    q0 = q[..., 0]
+    a[..., 0] = _infant_separation(q[..., 0], male)
+    return {"qx": q, "ax": a, **_complete(q, a, radix)}
+
+
+def survival_ratios(qx: np.ndarray, male: np.ndarray, radix: float = RADIX) -> np.ndarray:
+    """The column S of :func:`life_table_columns` alone (the cohort-component survival ratios), on plain
+    arrays."""
+    q, a = _default_separation(qx)
+    a[..., 0] = _infant_separation(q[..., 0], male)
+    lx, _, Lx = _lived(q, a, radix)
+    return _survival(lx, Lx)
+
+
+def _infant_separation(q0: np.ndarray, male: np.ndarray) -> np.ndarray:
+    """The Andreev-Kingkade a_0 that goes with q_0: the fixed point a_0 = AK(m_0), m_0 = q_0 / (1 - (1 - a_0) q_0)
+    (a contraction: converges in a few steps)."""
     a0 = np.full_like(q0, 0.1)
-    for _ in range(100):  # fixed point a0 -> m0 -> a0 (a contraction: converges in a few steps)
+    for _ in range(100):
         updated = _a0(q0 / (1.0 - (1.0 - a0) * q0), male)
         converged = np.max(np.abs(updated - a0)) < 1e-15 if a0.size else True
         a0 = updated
         if converged:
             break
-    a[..., 0] = a0
-    return {"qx": q, "ax": a, **_complete(q, a, radix)}
+    return a0
 
 
 def life_expectancy(qx: np.ndarray, age: int) -> np.ndarray:
     """e_x at ``age`` >= 1 of the tables of :func:`life_table_columns` (q by (..., age 0..ω)), from the ages
     x >= ``age`` alone (e_x = T_x / l_x does not depend on the younger ages, nor on a_0)."""
     q, a = _default_separation(qx[..., age:])
-    return _complete(q, a, RADIX)["ex"][..., 0]
+    _, _, Lx = _lived(q, a, RADIX)
+    return np.cumsum(Lx[..., ::-1], axis=-1)[..., -1] / RADIX   # T / l at that age (l = the radix)
 
 
 def _default_separation(qx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -19,13 +19,13 @@ import numpy as np
 import xarray as xr
 
 from . import series
-from .datasets import labelled_dataset, values_in_order
+from .datasets import labelled_dataset, values_in_order, variable
 from .inputs import BENEFITS, FB, Inputs, coordinates, retirement_age_grid
 from .kernels.population import project_population_kernel
 from .kernels.scheme import (ACTIVE, BALANCE, EXIT_CODES, INACTIVE, INACTIVE_BALANCE, INACTIVE_SERVICE,
                              INACTIVE_UNITS, SERVICE, UNITS, WORK_PLANES, award_annuity_kernel, finance_kernel,
                              insured_kernel, insured_stock, pensions_kernel)
-from .lifetable import life_expectancy, life_table_columns
+from .lifetable import life_expectancy, survival_ratios
 from .reference.population import project_population_reference
 from .reference.scheme import award_annuity_reference, finance_reference, insured_reference, pensions_reference
 from .validation import SEXES
@@ -41,7 +41,9 @@ class KernelInputs:
 
     ``population`` is None in a scheme-only valuation (no national population). ``inputs`` are the
     validated inputs the arrays come from; ``run_off`` caches the kernel inputs of the closed-group
-    runs, extended past the horizon (see :func:`run_off_kernel_inputs`)."""
+    runs, extended past the horizon (see :func:`run_off_kernel_inputs`); ``lifetime``: the pensioners'
+    mortality and normal retirement ages over the horizon and one lifetime past it, for the award annuities
+    (:func:`add_open_run_inputs`; the pensions' arrays are their first years)."""
 
     population: dict | None
     insured: dict
@@ -50,31 +52,39 @@ class KernelInputs:
     series: dict
     inputs: Inputs | None = None
     run_off: "KernelInputs | None" = field(default=None, repr=False)
+    lifetime: dict | None = field(default=None, repr=False)
 
 
-def mortality_table(inputs: Inputs) -> np.ndarray:
+def mortality_table(inputs: Inputs, tail: int = 0) -> np.ndarray:
     """q_x by (year, sex, age 0..max_age), sexes in the order of the inputs: base table with improvement
-    (METHODOLOGY §1)."""
+    (METHODOLOGY §1); ``tail`` years more after the horizon, mortality improving at the last year's rates
+    (the horizon's years are the same with or without them)."""
     demo = inputs.demography
     base = values_in_order(demo["mortality"], "sex", "age")
     improvement = values_in_order(demo["mortality_improvement"], "year", "sex", "age")
-    factor = np.concatenate([np.ones((1,) + improvement.shape[1:]), np.cumprod(1.0 - improvement[1:], axis=0)])
-    q = np.clip(base[None] * factor, 0.0, 1.0)
+    n_years = improvement.shape[0]
+    q = np.empty((n_years + tail,) + improvement.shape[1:])   # the improvement factor, then q in its place
+    np.subtract(1.0, improvement[1:], out=q[1:n_years])
+    q[n_years:] = 1.0 - improvement[-1:]
+    q[0] = 1.0
+    np.cumprod(q[1:], axis=0, out=q[1:])
+    np.multiply(base[None], q, out=q)
+    np.clip(q, 0.0, 1.0, out=q)
     q[..., -1] = 1.0
     return q
 
 
-def life_table(inputs: Inputs, q: np.ndarray) -> dict[str, np.ndarray]:
-    """The period life tables (:func:`actuary.lifetable.life_table_columns`) of the mortality table ``q``
-    (:func:`mortality_table`) by (year, sex, age)."""
-    male = inputs.demography["mortality"]["sex"].values == "male"
-    return life_table_columns(q, np.broadcast_to(male, q.shape[:-1]))
+def survival_table(inputs: Inputs, q: np.ndarray) -> np.ndarray:
+    """The survival ratios S_x of the period life tables (:func:`actuary.lifetable.survival_ratios`) of the
+    mortality table ``q`` (:func:`mortality_table`) by (year, sex, age)."""
+    male = inputs.demography["mortality"].get_index("sex").values == "male"
+    return survival_ratios(q, np.broadcast_to(male, q.shape[:-1]))
 
 
 def population_kernel_inputs(inputs: Inputs, q_all: np.ndarray) -> dict:
     """Arrays of the population kernel (METHODOLOGY §1) from the inputs and the mortality table."""
     demo = inputs.demography
-    survival = life_table(inputs, q_all)["Sx"]
+    survival = survival_table(inputs, q_all)
     srb = demo["sex_ratio_at_birth"].values
     population = dict(
         base=_c(demo["population"].values), survival=_c(survival), fertility=_c(demo["fertility"].values),
@@ -120,8 +130,11 @@ def scheme_kernel_inputs(inputs: Inputs) -> KernelInputs:
     ages = inputs.coords["scheme_age"]
     lo = st["min_age"]
 
-    # 1. mortality (the national population's inputs: add_open_run_inputs)
-    q_all = by_demography(inputs, "mortality", lambda: mortality_table(inputs))
+    # 1. mortality (the national population's inputs: add_open_run_inputs), over the horizon and one lifetime
+    # past it (the award annuities' years: a pensioner awarded in the last year at age 0 reaches the last age)
+    lifetime = inputs.coords["population_age"].size
+    q_lifetime = by_demography(inputs, "mortality", lambda: mortality_table(inputs, lifetime))
+    q_all = q_lifetime[:n_years]
 
     # 2. series
     pi = eco["inflation"].values
@@ -138,9 +151,8 @@ def scheme_kernel_inputs(inputs: Inputs) -> KernelInputs:
     if beh["salary_scale_ages"] == "exact":
         scale = series.salary_scale_by_cell(scale)
     mean_salary = scale[None, :, :] * wages[:, None, None]
-    insurable = series.insurable_share(mean_salary, (sch["floor_multiple"].values * average_wage)[:, None, None],
-                                       (sch["ceiling_multiple"].values * average_wage)[:, None, None],
-                                       sch["earnings_cv"])
+    insurable = series.insurable_salary(scale, wages, sch["floor_multiple"].values * eco["average_wage"],
+                                        sch["ceiling_multiple"].values * eco["average_wage"], sch["earnings_cv"])
     past_wages = series.past_index(wage_growth[0], history["wage_growth"])
     index, past_revaluation = {"wages": (wages, past_wages),
                                "prices": (prices, series.past_index(pi[0], history["inflation"])),
@@ -228,14 +240,14 @@ def scheme_kernel_inputs(inputs: Inputs) -> KernelInputs:
         refund_rate=_c(refund_rate), refund_interest=_c(refund_interest), exit_benefit=exit_benefit,
         exit_vesting=by_year(exit_vesting), shares=shares, **survivors)
 
-    # 4. pensions (full age grid 0..max_age)
-    q_full = q_all
-    q_pension = np.stack([np.clip(q_full * f[None], 0.0, 1.0) for f in pensioner_mortality_factors(inputs)], axis=1)
-    q_pension[..., -1] = 1.0
+    # 4. pensions (full age grid 0..max_age), their mortality and normal ages also one lifetime past the horizon
+    q_pension = pension_mortality(q_lifetime, pensioner_mortality_factors(inputs))
+    normal_age = _c(retirement_age_grid(sch, "normal", years[0] + np.arange(n_years + lifetime),
+                                        inputs.coords["population_age"]))
     count0 = ini["pensioners"].values
     pensions = dict(count0=_c(count0), amount0=_c(count0 * ini["average_pension"].values),
-                    q_pension=_c(q_pension), beta=_c(beta), remarriage=_c(beh["remarriage_rate"].values),
-                    normal_age=_c(retirement_age_grid(sch, "normal", years, inputs.coords["population_age"])),
+                    q_pension=q_pension[:n_years], beta=_c(beta), remarriage=_c(beh["remarriage_rate"].values),
+                    normal_age=normal_age[:n_years],
                     convert_invalidity=sch["invalidity_conversion"] == "convert", shares=shares, **survivors)
     funeral = series.indexed_amount(sch["funeral_grant"], sch["funeral_grant_indexation"], prices, wages, beta)
 
@@ -255,7 +267,17 @@ def scheme_kernel_inputs(inputs: Inputs) -> KernelInputs:
     if national:
         employed = employment_share(inputs)
         derived.update(employment_share=employed, target_share=employed * beh["coverage"].values)
-    return KernelInputs(None, insured, pensions, finance, derived, inputs)
+    return KernelInputs(None, insured, pensions, finance, derived, inputs,
+                        lifetime=dict(q_pension=q_pension, normal_age=normal_age))
+
+
+def pension_mortality(q: np.ndarray, factors: list[np.ndarray]) -> np.ndarray:
+    """q_x of the pensioners by (year, benefit, sex, age): the population's ``q`` by (year, sex, age) times each
+    benefit's factor by (sex, age) (:func:`pensioner_mortality_factors`), at most 1, and 1 at the last age."""
+    q_pension = np.multiply(q[:, None], np.stack(factors)[None])
+    np.clip(q_pension, 0.0, 1.0, out=q_pension)
+    q_pension[..., -1] = 1.0
+    return q_pension
 
 
 def add_open_run_inputs(kin: KernelInputs, population: bool = True) -> None:
@@ -266,10 +288,8 @@ def add_open_run_inputs(kin: KernelInputs, population: bool = True) -> None:
     if inputs.national and population:
         kin.population = by_demography(inputs, "population inputs",
                                        lambda: population_kernel_inputs(inputs, series["mortality"]))
-    series["annuity"] = award_annuity_assumptions(inputs, kin.pensions["q_pension"],
-                                                  pensioner_mortality_factors(inputs),
-                                                  inputs.economy["inflation"].values, series["wage_growth"],
-                                                  kin.pensions, kin.finance, series["history"])
+    series["annuity"] = award_annuity_assumptions(inputs, kin.lifetime, inputs.economy["inflation"].values,
+                                                  series["wage_growth"], kin.pensions, kin.finance, series["history"])
 
 
 def pensioner_mortality_factors(inputs: Inputs) -> list[np.ndarray]:
@@ -296,24 +316,17 @@ def economic_history(inputs: Inputs, n: int) -> dict[str, np.ndarray]:
     return dict(inflation=inflation, real_wage_growth=real, wage_growth=series.nominal_wage_growth(inflation, real))
 
 
-def award_annuity_assumptions(inputs: Inputs, q_pension, mortality_factors, inflation, wage_growth, pensions,
-                              finance, history) -> dict:
+def award_annuity_assumptions(inputs: Inputs, lifetime: dict, inflation, wage_growth, pensions, finance,
+                              history) -> dict:
     """Assumptions of the capital values at award (:func:`kernels.scheme.award_annuity_kernel`) over the
     horizon and past it, until a pensioner awarded in the last year at age 0 would reach the last age:
     every assumption held at its value of the last projection year (mortality keeps improving at the
     last year's improvement rates; indexation follows the last year's inflation and wage growth);
-    ``mortality_factors``: the pensioners' mortality factors by benefit, arrays by (sex, age)."""
-    demo, sch = inputs.demography, inputs.scheme
-    n_years, _, _, n_ages = q_pension.shape
-    tail = n_ages
-    improvement = values_in_order(demo["mortality_improvement"], "year", "sex", "age")
-    # the improvement factor of mortality_table, continued year by year in the same order of operations
-    steps = np.concatenate([1.0 - improvement[1:], np.repeat(1.0 - improvement[-1:], tail, axis=0)])
-    factor = np.cumprod(steps, axis=0)[n_years - 1:]
-    q = np.clip(values_in_order(demo["mortality"], "sex", "age") * factor, 0.0, 1.0)
-    q[..., -1] = 1.0
-    q_tail = np.stack([np.clip(q * f, 0.0, 1.0) for f in mortality_factors], axis=1)
-    q_tail[..., -1] = 1.0
+    ``lifetime``: the pensioners' mortality and normal retirement ages over those years
+    (:attr:`KernelInputs.lifetime`)."""
+    sch = inputs.scheme
+    n_years = pensions["beta"].size
+    tail = lifetime["q_pension"].shape[0] - n_years
 
     def held(array):
         return np.concatenate([array, np.repeat(array[-1:], tail, axis=0)])
@@ -322,10 +335,8 @@ def award_annuity_assumptions(inputs: Inputs, q_pension, mortality_factors, infl
                                      held(sch["indexation_wage_weight"].values), sch["indexation_floor"],
                                      sch["indexation_cap"], sch["indexation_lag"], history["inflation"],
                                      history["wage_growth"])
-    t0 = inputs.coords["year"][0]
-    normal_age = retirement_age_grid(sch, "normal", t0 + np.arange(n_years + tail), inputs.coords["population_age"])
-    return dict(q_pension=_c(np.concatenate([q_pension, q_tail])), beta=_c(beta),
-                remarriage=_c(held(pensions["remarriage"])), normal_age=_c(normal_age),
+    return dict(q_pension=lifetime["q_pension"], beta=_c(beta),
+                remarriage=_c(held(pensions["remarriage"])), normal_age=lifetime["normal_age"],
                 convert_invalidity=pensions["convert_invalidity"], orphan_limit=float(pensions["shares"][3]),
                 investment_return=_c(held(finance["investment_return"])))
 
@@ -426,16 +437,16 @@ def held_past_horizon(inputs: Inputs, years: int) -> Inputs:
         before = (slice(None),) * axis
         values[before + (slice(0, n),)] = given
         values[before + (slice(n, None),)] = given[before + (slice(n - 1, n),)]   # the last year's, held
-        variable = xr.Variable(da.dims, values, dict(da.attrs))
+        held_variable = variable(da.dims, values, dict(da.attrs))
         if all(d in da._indexes for d in da.dims):
             # the array's own coordinates and indexes but the year's, one per dimension: building coordinates
             # and indexes is what costs
-            return da._replace(variable=variable, name=da.name,
+            return da._replace(variable=held_variable, name=da.name,
                                coords={d: year_coordinate if d == "year" else da._coords[d] for d in da.dims},
                                indexes={d: year_index if d == "year" else da._indexes[d] for d in da.dims})
         template = _labelled_template(da.dims, tuple(all_years if d == "year" else tuple(da.coords[d].values.tolist())
                                                      for d in da.dims))
-        return template._replace(variable=variable, name=da.name, coords=dict(template._coords),
+        return template._replace(variable=held_variable, name=da.name, coords=dict(template._coords),
                                  indexes=dict(template._indexes))
 
     for group in ("scheme", "economy", "demography", "behaviour", "initial", "floor"):

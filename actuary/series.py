@@ -134,6 +134,25 @@ def insurable_share(mean, floor, ceiling, cv):
     return np.where(positive, below + middle + above, 0.0)
 
 
+def insurable_salary(scale, wages, floor, ceiling, cv) -> np.ndarray:
+    """Expected insurable salary by (year, sex, age): W_t E[min(max(X, F_t), C_t)] for X lognormal with mean
+    scale[sex, age] and coefficient of variation ``cv`` (:func:`insurable_share`), ``floor`` F_t and
+    ``ceiling`` C_t by year in money of t0 (currency a year; W the wage index, W_t0 = 1).
+
+    The partial expectation is homogeneous of degree 1 (E[clip(W X, W F, W C)] = W E[clip(X, F, C)]): the
+    salaries, floor and ceiling of year t are those of t0 scaled by W_t, so the expectation is computed in
+    money of t0, once per run of years with the same floor and ceiling, and scaled by W_t."""
+    wages = np.asarray(wages, dtype=float)
+    bounds = np.stack([np.broadcast_to(np.asarray(floor, dtype=float), wages.shape),
+                       np.broadcast_to(np.asarray(ceiling, dtype=float), wages.shape)], axis=1)
+    run_of_year = np.concatenate([[0], np.cumsum(np.any(bounds[1:] != bounds[:-1], axis=1))])
+    first = np.flatnonzero(np.diff(run_of_year, prepend=-1))   # the first year of each run
+    scale = np.asarray(scale, dtype=float)
+    at_t0 = insurable_share(np.broadcast_to(scale, (first.size,) + scale.shape), bounds[first, 0, None, None],
+                            bounds[first, 1, None, None], cv)
+    return wages[:, None, None] * (at_t0 if first.size == 1 else at_t0[run_of_year])
+
+
 def reference_earnings(insurable, index, years, past_wages, past_revaluation) -> np.ndarray:
     """Reference earnings for an award in year t at age x (array [year, sex, age]).
 

@@ -184,6 +184,34 @@ def test_vesting_and_ceiling_by_year():
     assert float(salary.sel(year=2025, age=45)) == SALARY and float(salary.sel(year=2026, age=46)) == 0.5 * SALARY
 
 
+def test_lognormal_insurable_salary_with_floor_and_ceiling_by_year():
+    """Expected insurable salary W_t E[min(max(X, F_t), C_t)] (X lognormal, mean the scale x W_t), with the floor
+    and ceiling multiples changing by year (no floor then a floor, no ceiling then ceilings, a pair recurring
+    after another): each year's value integrated numerically here in money of that year."""
+    from scipy import stats
+
+    from actuary.series import insurable_salary
+
+    scale = np.array([[0.0, 20_000.0, 45_000.0], [9_000.0, 30_000.0, 80_000.0]])
+    wages = np.array([1.0, 1.03, 1.07, 1.1, 1.12, 1.2])
+    average_wage, cv = 40_000.0, 0.6
+    floor = average_wage * np.array([0.0, 0.0, 0.3, 0.3, 0.0, 0.3])
+    ceiling = average_wage * np.array([np.inf, 2.0, 2.0, 1.5, np.inf, 2.0])
+    got = insurable_salary(scale, wages, floor, ceiling, cv)
+    sigma = np.sqrt(np.log1p(cv * cv))
+    for t, w in enumerate(wages):
+        low, high = floor[t] * w, ceiling[t] * w
+        for (s, x), mean in np.ndenumerate(scale * w):
+            if mean == 0:
+                assert got[t, s, x] == 0
+                continue
+            mu = np.log(mean) - sigma * sigma / 2   # X = exp(mu + sigma Z), Z standard normal
+            kinks = [(np.log(k) - mu) / sigma for k in (low, high) if 0 < k < np.inf]
+            expected = stats.norm.expect(lambda z: min(max(np.exp(mu + sigma * z), low), high), lb=-40, ub=40,
+                                         points=kinks, epsabs=0, epsrel=1e-13, limit=500)
+            assert got[t, s, x] == pytest.approx(expected, rel=1e-10)
+
+
 def test_minimum_pension_by_year_in_money_of_t0():
     """A minimum of 10000 until 2024 and 12000 from 2025, in money of 2020, indexed by prices (2% a year):
     12000 x 1.02^5 in 2025."""
