@@ -176,12 +176,6 @@ class Valuation:
 CLOSED_GROUP_MODES = ("closed", "accrued", "pensioners")
 
 
-def closed_group_flows(inputs, kin, engine: str) -> dict:
-    """The balance sheet's closed-group parts: the cash flows of the closed, accrued-to-date and pensioners-only
-    runs, each run off past the horizon (the actuarial balance's extra year is part of it)."""
-    return {mode: closed_group_flow(inputs, kin, engine, mode) for mode in CLOSED_GROUP_MODES}
-
-
 def closed_group_flow(inputs, kin, engine: str, mode: str) -> dict:
     """The cash flows of one closed-group run (``mode`` of :func:`actuary.projection.run_kernels`)."""
     return cash_flow_arrays(inputs, run_kernels(kin, inputs.settings["min_age"], engine, mode))
@@ -201,15 +195,23 @@ _SECOND = {}
 _SECOND_LOCK = threading.Lock()
 
 
+def _forget_second_thread() -> None:
+    """In a forked child: the parent's thread is not there and its lock may have been held at the fork."""
+    global _SECOND_LOCK
+    _SECOND_LOCK = threading.Lock()
+    _SECOND.clear()
+
+
+os.register_at_fork(after_in_child=_forget_second_thread)
+
+
 def _second_thread() -> ThreadPoolExecutor:
     """The thread that runs the closed-group runs beside the valuation's (the kernels release the GIL): one per
     process, started once (starting and joining a thread per run costs more than a small run's Python code)."""
-    pid = os.getpid()
     with _SECOND_LOCK:
-        if pid not in _SECOND:   # a forked child has no thread of its parent's executor
-            _SECOND.clear()
-            _SECOND[pid] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="actuary-closed-group")
-        return _SECOND[pid]
+        if "executor" not in _SECOND:
+            _SECOND["executor"] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="actuary-closed-group")
+        return _SECOND["executor"]
 
 
 def _check_engine(engine: str) -> None:

@@ -155,3 +155,25 @@ def test_staging_of_a_killed_run_is_removed_by_the_next_run(tmp_path):
         for process in (killed, alive):
             process.kill()
             process.wait()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is not available on this platform")
+def test_a_forked_child_values_with_its_own_closed_group_thread():
+    """The closed-group runs go to a worker thread started once per process; a child forked after the parent
+    used it (as multiprocessing's fork start does) has no such thread, and the thread's lock may have been
+    held at the fork (here held on purpose): the child starts its own and gets the parent's results instead
+    of waiting forever (an alarm ends a child that hangs)."""
+    from actuary import Valuation, valuation
+
+    parent = Valuation.demo().run().summary["actuarial_balance"].values
+    with valuation._SECOND_LOCK:   # another thread of the parent asking for the worker at the fork
+        pid = os.fork()
+        if pid == 0:  # the child: exit status 0 if its balance sheet (closed-group runs) matches the parent's
+            try:
+                signal.alarm(60)
+                child = Valuation.demo().run().summary["actuarial_balance"].values
+                os._exit(0 if (child == parent).all() else 3)
+            except BaseException:
+                os._exit(4)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
