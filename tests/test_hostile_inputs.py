@@ -203,6 +203,22 @@ def test_zip_bomb_is_refused_before_parsing(zip_bomb, out):
             r"case.xlsx: the workbook expands to 1,025 MB; at most 200 MB uncompressed are read", out)
 
 
+def test_a_part_stored_twice_is_refused(tmp_path, out):
+    """Two zip entries of the same name (the first with a formula, the last clean): readers differ in which
+    they show, so the workbook is not read at all."""
+    (tmp_path / "in").mkdir()
+    workbook = tmp_path / "in" / "case.xlsx"
+    part = sheet_parts(DEMO)["Settings"]
+    with zipfile.ZipFile(DEMO) as source, zipfile.ZipFile(workbook, "w", zipfile.ZIP_DEFLATED) as target:
+        for name in source.namelist():
+            data = source.read(name)
+            if name == part:
+                target.writestr(name, re.sub(rb'<c r="B4"[^>]*><v>\d+</v></c>', b'<c r="B4"><f>1</f></c>', data))
+            target.writestr(name, data)
+    refused(["valuate", workbook, "--out", out], rf"case.xlsx: the workbook's zip container holds the part {part} "
+                                                 "twice", out)
+
+
 def test_part_with_a_ratio_above_100_is_refused(tmp_path, out):
     (tmp_path / "in").mkdir()
     workbook = rewrite(DEMO, tmp_path / "in" / "case.xlsx", {"xl/media/zeros.bin": bytes(50 * 1024 ** 2)})

@@ -90,6 +90,9 @@ def test_public_names_resolve_to_their_modules_objects():
     (b'<x:worksheet xmlns:x="m"><x:c r="A1"><x:f>1+1</x:f></x:c></x:worksheet>', True),
     (b'<worksheet><c r="A2"><f t="shared" si="0"/></c></worksheet>', True),
     (b'<worksheet><c r="A2"><f\nt="array" ref="A2">1</f></c></worksheet>', True),
+    ('<é:worksheet xmlns:é="m"><é:c r="A1"><é:f>1+1</é:f></é:c></é:worksheet>'.encode("utf-8"), True),
+    ('<worksheet><c r="A1"><a·b:f xmlns:a·b="m">1+1</a·b:f></c></worksheet>'.encode("utf-8"), True),
+    (b'<worksheet><c r="A1"><x:fill/><v>1</v></c></worksheet>', False),
     (b'<?xml version="1.0" encoding="windows-1252"?><worksheet></worksheet>', True),
     ('<?xml version="1.0" encoding="UTF-16"?><worksheet></worksheet>'.encode("utf-16"), True),
     (None, True),
@@ -116,10 +119,20 @@ def _settings_with(tmp_path, cell: str, encoding: str = "utf-8"):
     ('<c r="B4"><f>100+0</f></c>', "utf-8"),
     ('<c r="B4"><f>100+0</f></c>', "utf-16"),
     ('<c r="B4"><x:f xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main">100+0</x:f></c>', "utf-8"),
+    ('<c r="B4"><é:f xmlns:é="http://schemas.openxmlformats.org/spreadsheetml/2006/main">100+0</é:f></c>', "utf-8"),
 ])
 def test_a_formula_without_a_saved_value_is_refused_in_any_encoding_or_prefix(tmp_path, cell, encoding):
     with pytest.raises(InputError, match=r"Settings!B4: formula =100\+0 has no calculated value saved"):
         load_workbook(_settings_with(tmp_path, cell, encoding))
+
+
+@pytest.mark.parametrize("cell, shown", [
+    ('<c r="B4"><f t="array" ref="B4">100+0</f></c>', r"formula \{=100\+0\} \(an array formula\)"),
+    ('<c r="B4"><f t="dataTable" ref="B4" dt2D="0" dtr="0" r1="A1"/></c>', r"formula \(a data table\)"),
+])
+def test_an_array_or_data_table_formula_without_a_saved_value_is_refused(tmp_path, cell, shown):
+    with pytest.raises(InputError, match=rf"Settings!B4: {shown} has no calculated value saved"):
+        load_workbook(_settings_with(tmp_path, cell))
 
 
 def test_a_formula_with_a_saved_value_is_read_as_its_value(tmp_path):

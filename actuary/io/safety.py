@@ -95,6 +95,12 @@ def check_container(path, data: bytes | None = None) -> None:
         if len(parts) > MAX_PARTS:
             raise InputError(f"{name}: the workbook has {len(parts):,} parts; at most {MAX_PARTS:,} are read. "
                              "It was not saved by Excel or LibreOffice, or is not a valuation workbook.")
+        names = [p.filename for p in parts]
+        if len(set(names)) != len(names):
+            twice = next(n for n in names if names.count(n) > 1)
+            raise InputError(f"{name}: the workbook's zip container holds the part {twice} twice; programs differ "
+                             "in which copy they show, so it is not read. Save the workbook again from Excel or "
+                             "LibreOffice.")
         total = sum(p.file_size for p in parts)
         if total > MAX_UNCOMPRESSED_BYTES:
             raise InputError(f"{name}: the workbook expands to {total / 1024 ** 2:,.0f} MB; at most "

@@ -41,6 +41,7 @@ from openpyxl import Workbook, load_workbook as _open_workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
 from ..inputs import (BENEFITS, FB, FIELDS, LIST_DIMS, NATIONAL_REQUIRED, PROVISIONS_BY_YEAR, REQUIRED, Field,
                       without_scheme)
@@ -506,8 +507,8 @@ class _Cells:
             if any(v is not None for v in values):
                 self.cells[row] = values
             for column, (value, formula) in enumerate(zip(values, formulas), start=1):
-                if value is None and isinstance(formula, str) and formula.startswith("="):
-                    self.formulas[row, column] = formula
+                if value is None and _formula_text(formula) is not None:
+                    self.formulas[row, column] = _formula_text(formula)
 
     def get(self, row: int, column: int):
         """Value at 1-based (row, column); a formula without a cached value is an error."""
@@ -524,8 +525,20 @@ class _Cells:
 
 
 FORMULA_SCAN_BYTES = 16 * 1024 ** 2          # sheets up to this size are scanned for formulas before reading
-_FORMULA_TAG = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?f[\s/>]")
+_FORMULA_TAG = re.compile(rb"<(?:[^\s<>/!?:=\"']+:)?f[\s/>]")   # any prefix XML allows, non-ASCII too
 _XML_ENCODING = re.compile(rb"""\A(?:\xef\xbb\xbf)?<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._\-]+)["']""")
+
+
+def _formula_text(formula) -> str | None:
+    """How a cell's formula (as openpyxl reads it) is named in an error, None for a cell without one: text
+    starting with "=", an array formula (shown in braces, as Excel does) or a data table's formula."""
+    if isinstance(formula, str):
+        return formula if formula.startswith("=") else None
+    if isinstance(formula, ArrayFormula):
+        return f"{{={formula.text.lstrip('=')}}} (an array formula)" if formula.text else "(an array formula)"
+    if isinstance(formula, DataTableFormula):
+        return "(a data table)"
+    return None
 
 
 def _may_hold_formulas(xml: bytes | None) -> bool:
