@@ -7,7 +7,6 @@ import re
 import sys
 
 import numpy as np
-import openpyxl
 import pytest
 import xarray as xr
 from click.testing import CliRunner
@@ -17,6 +16,8 @@ from actuary.cli import main
 from actuary.compare import comparison
 from actuary.report import Chapter, build
 from actuary.report.comparison import adequacy_year, comparison_chapter
+
+from .test_compare import _with_reforms
 
 STEP = 0.03
 
@@ -123,24 +124,12 @@ def test_report_html_has_the_chapter_after_the_valuation_chapters(demo, results,
     assert "Contribution rate + 0.03 from 2025" in html
 
 
-def _with_reforms(valuation, path, rows):
-    valuation.to_workbook(path)
-    wb = openpyxl.load_workbook(path)
-    ws = wb.create_sheet("Reforms")
-    ws.append(["Reform options: changes to the base"])
-    ws.append(["option", "input", "operation", "value", "from_year", "to_year", "from_cohort", "to_cohort", "notes"])
-    for row in rows:
-        ws.append(row)
-    wb.save(path)
-    return path
-
-
 def test_report_command_with_a_reforms_sheet_and_option_workbooks(demo, tmp_path, monkeypatch):
     """The Reforms sheet's option and a --compare workbook both in the chapter; no PDF engine: HTML only."""
     monkeypatch.setenv("ACTUARY_CHROMIUM", str(tmp_path / "no-such-chromium"))
     monkeypatch.setitem(sys.modules, "weasyprint", None)
     small = demo.replace(settings={"horizon": 20, "gap_horizons": (10,)})
-    base = _with_reforms(small, tmp_path / "base.xlsx",
+    base = _with_reforms(small, tmp_path,
                          [["rate up", "scheme.contribution_rate", "shift", 0.02, 2022, None, None, None, None]])
     small.replace(scheme={"ceiling_multiple": 3.0}).to_workbook(tmp_path / "ceiling.xlsx")
     result = CliRunner().invoke(main, ["report", str(base), "--compare", str(tmp_path / "ceiling.xlsx"),
