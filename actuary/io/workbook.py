@@ -507,8 +507,9 @@ class _Cells:
             if any(v is not None for v in values):
                 self.cells[row] = values
             for column, (value, formula) in enumerate(zip(values, formulas), start=1):
-                if value is None and _formula_text(formula) is not None:
-                    self.formulas[row, column] = _formula_text(formula)
+                shown = _formula_text(formula) if value is None and formula is not None else None
+                if shown is not None:
+                    self.formulas[row, column] = shown
 
     def get(self, row: int, column: int):
         """Value at 1-based (row, column); a formula without a cached value is an error."""
