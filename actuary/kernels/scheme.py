@@ -65,6 +65,7 @@ Timing conventions:
 
 import numba
 import numpy as np
+from numba.core.compiler import Compiler
 
 OLD_AGE, INVALIDITY, WIDOW, ORPHAN = 0, 1, 2, 3
 # what leavers keep (scheme.exit_benefit)
@@ -78,6 +79,17 @@ RETIRE, INVALID, EXIT, STAY_CREDITED, STAY_UNCREDITED, EXPOSED, MOVES = 0, 1, 2,
 # its working space holds this year's stocks and next year's: WORK_PLANES x (sex, age, service) numbers
 ACTIVE, INACTIVE, BALANCE, INACTIVE_BALANCE, SERVICE, INACTIVE_SERVICE, UNITS, INACTIVE_UNITS, NEXT = range(9)
 WORK_PLANES = 2 * NEXT
+
+
+class _NoAliasCompiler(Compiler):
+    """Numba's compiler with every array argument of the function marked ``noalias`` (during a call its memory is
+    reached through that argument alone), so that LLVM may run its loops on vectors without checking that the
+    arrays overlap. Only for functions whose callers pass arrays that do not overlap."""
+
+    def __init__(self, typingctx, targetctx, library, args, return_type, flags, locals):
+        flags = flags.copy()
+        flags.noalias = True
+        super().__init__(typingctx, targetctx, library, args, return_type, flags, locals)
 
 
 def insured_stock(work, years):
@@ -816,6 +828,7 @@ def pensions_kernel(count0, amount0, awards_count, awards_amount, q_pension, bet
     staying_m = np.empty(n_ages)
     moving_n = np.empty(n_ages)
     moving_m = np.empty(n_ages)
+    unused = np.empty(n_ages)  # the conversions row of the benefits other than invalidity
     for t in range(n_years):
         count[t + 1] = 0.0
         amount[t + 1] = 0.0
@@ -825,49 +838,20 @@ def pensions_kernel(count0, amount0, awards_count, awards_amount, q_pension, bet
             if b == WIDOW:  # survivors of this year's deaths, before widows and orphans are projected
                 award_all_survivors(awards_count, awards_amount, t, carrying[0], carrying[1], married, difference,
                                     orphans, orphan_age, shares)
-            spent = 0.0
-            widows = b == WIDOW
-            orphans_b = b == ORPHAN
+            widows = 1.0 if b == WIDOW else 0.0
+            orphans_b = 1.0 if b == ORPHAN else 0.0
             invalid = b == INVALIDITY
             converting = invalid and convert_invalidity
-            carried = b <= INVALIDITY
+            carried = 1.0 if b <= INVALIDITY else 0.0
             last = n_ages - 1
+            spent = 0.0
             for s in range(2):
-                # ages below the last: each moves to the next age (stores); the last age is an open group
-                for x in range(n_ages):
-                    q = q_pension[t, b, s, x]
-                    n = count[t, b, s, x]
-                    m = amount[t, b, s, x] * factor
-                    new_n = awards_count[t, b, s, x]
-                    new_m = awards_amount[t, b, s, x]
-                    dead_n = n * q + new_n * 0.5 * q
-                    spent += m * (1.0 - 0.5 * q) + 0.5 * new_m
-                    deaths[t, b, s, x] = dead_n
-                    if carried:
-                        carrying[0, s, x] += dead_n
-                        carrying[1, s, x] += m * q + new_m * 0.5 * q
-                    alive_n = n * (1.0 - q) + new_n * (1.0 - 0.5 * q)
-                    alive_m = m * (1.0 - q) + new_m * (1.0 - 0.5 * q)
-                    leave = 0.0
-                    if widows:
-                        leave = remarriage[t, s, x]
-                        spent -= 0.5 * leave * m * (1.0 - q)  # remarrying at mid-year: half a year paid
-                    older = min(x + 1, last)
-                    if orphans_b:
-                        leave = 1.0 if older >= orphan_limit else 0.0
-                    exits[t, b, s, x] = alive_n * leave
-                    alive_n *= 1.0 - leave
-                    alive_m *= 1.0 - leave
-                    converted = 0.0
-                    if converting:
-                        converted = reaching_share(x + 1.0, normal_age[t, s, x])
-                    if invalid:
-                        exits[t, b, s, x] += alive_n * converted
-                        conversions[t, s, x] = alive_n * converted
-                    staying_n[x] = alive_n * (1.0 - converted)
-                    staying_m[x] = alive_m * (1.0 - converted)
-                    moving_n[x] = alive_n * converted
-                    moving_m[x] = alive_m * converted
+                spent += _pensions_row(q_pension[t, b, s], count[t, b, s], amount[t, b, s], awards_count[t, b, s],
+                                       awards_amount[t, b, s], remarriage[t, s], normal_age[t, s], deaths[t, b, s],
+                                       exits[t, b, s], conversions[t, s] if invalid else unused, carrying[0, s],
+                                       carrying[1, s], staying_n, staying_m, moving_n, moving_m, factor, widows,
+                                       orphans_b, 1.0 if converting else 0.0, 1.0 if invalid else 0.0, carried,
+                                       orphan_limit)
                 # next year's ages: x + 1 (stores), the open group adds its survivors
                 for x in range(last):
                     count[t + 1, b, s, x + 1] += staying_n[x]
@@ -880,6 +864,47 @@ def pensions_kernel(count0, amount0, awards_count, awards_amount, q_pension, bet
                         count[t + 1, OLD_AGE, s, older] += moving_n[x]
                         amount[t + 1, OLD_AGE, s, older] += moving_m[x]
             expenditure[t, b] = spent
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc", "contract", "nsz", "arcp"},
+            pipeline_class=_NoAliasCompiler, forceinline=True)
+def _pensions_row(q_row, n_row, m_row, new_n_row, new_m_row, remarriage_row, normal_age_row, deaths_row, exits_row,
+                  conversions_row, dead_n_row, dead_m_row, staying_n, staying_m, moving_n, moving_m, factor, widows,
+                  orphans, converting, invalid, carried, orphan_limit):
+    """One year, benefit and sex of :func:`pensions_kernel` over the ages, without branches (``widows``,
+    ``orphans``, ``converting``, ``invalid``, ``carried``: 1.0 or 0.0 for the benefit), so that it runs on vectors
+    of ages: deaths, exits, conversions (``conversions_row``, a scratch row for other benefits), the deaths and
+    pensions carrying survivors' benefits (added), and the survivors staying in the benefit or moving to old age by
+    age at 1 January. Returns the year's expenditure on the row."""
+    n_ages = q_row.size
+    last = n_ages - 1
+    spent = 0.0
+    for x in range(np.uint64(n_ages)):
+        q = q_row[x]
+        m = m_row[x] * factor
+        new_n = new_n_row[x]
+        new_m = new_m_row[x]
+        dead_n = n_row[x] * q + new_n * 0.5 * q
+        deaths_row[x] = dead_n
+        dead_n_row[x] += carried * dead_n
+        dead_m_row[x] += carried * (m * q + new_m * 0.5 * q)
+        alive_n = n_row[x] * (1.0 - q) + new_n * (1.0 - 0.5 * q)
+        alive_m = m * (1.0 - q) + new_m * (1.0 - 0.5 * q)
+        older = min(x + np.uint64(1), np.uint64(last))
+        leave = widows * remarriage_row[x] + orphans * (1.0 if older >= orphan_limit else 0.0)
+        # widow(er)s remarrying at mid-year: half a year paid
+        spent += m * (1.0 - 0.5 * q) + 0.5 * new_m - widows * 0.5 * leave * m * (1.0 - q)
+        leaving = alive_n * leave
+        alive_n *= 1.0 - leave
+        alive_m *= 1.0 - leave
+        converted = converting * reaching_share(x + 1.0, normal_age_row[x])
+        exits_row[x] = leaving + invalid * alive_n * converted
+        conversions_row[x] = alive_n * converted
+        staying_n[x] = alive_n * (1.0 - converted)
+        staying_m[x] = alive_m * (1.0 - converted)
+        moving_n[x] = alive_n * converted
+        moving_m[x] = alive_m * converted
+    return spent
 
 
 @numba.njit(cache=True, nogil=True)  # releases the GIL: the closed-group runs go on a second thread
@@ -968,6 +993,7 @@ def award_annuity_kernel(q_pension, beta, remarriage, normal_age, convert_invali
     n_benefits, _, n_ages = q_pension.shape[1], q_pension.shape[2], q_pension.shape[3]
     following = np.zeros((n_benefits, 2, n_ages))  # A_{u+1}
     current = np.zeros((n_benefits, 2, n_ages))
+    unused = np.zeros(n_ages)  # the factors row of the years after the award years
     for u in range(n_years - 1, -1, -1):
         v = 0.0
         if u + 1 < n_years:
@@ -975,24 +1001,31 @@ def award_annuity_kernel(q_pension, beta, remarriage, normal_age, convert_invali
         index = 1.0 + beta[u]
         award_year = u < n_awards
         for b in range(n_benefits):
-            widows = b == WIDOW
-            converting = b == INVALIDITY and convert_invalidity
+            widows = 1.0 if b == WIDOW else 0.0
+            orphans = 1.0 if b == ORPHAN else 0.0
+            converting = 1.0 if b == INVALIDITY and convert_invalidity else 0.0
             for s in range(2):
-                for x in range(n_ages):  # x + 1 at the last age: the open group stays there
-                    older = min(x + 1, n_ages - 1)
-                    q = q_pension[u, b, s, x]
-                    leave = remarriage[u, s, x] if widows else 0.0
-                    if b == ORPHAN:
-                        leave = 1.0 if older >= orphan_limit else 0.0
-                    later = following[b, s, older]
-                    if converting:
-                        converted = reaching_share(x + 1.0, normal_age[u, s, x])
-                        later += converted * (following[OLD_AGE, s, older] - later)
-                    later *= v * (1.0 - leave)
-                    paid = 1.0 - 0.5 * q
-                    if widows:  # remarrying at mid-year: half a year paid
-                        paid -= 0.5 * leave * (1.0 - q)
-                    current[b, s, x] = index * (paid + (1.0 - q) * later)
-                    if award_year:
-                        factors[u, b, s, x] = 0.5 + (1.0 - 0.5 * q) * later
+                _annuity_row(current[b, s], following[b, s], following[OLD_AGE, s], q_pension[u, b, s],
+                             remarriage[u, s], normal_age[u, s], factors[u, b, s] if award_year else unused, index, v,
+                             widows, orphans, converting, orphan_limit)
         following, current = current, following
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc", "contract", "nsz", "arcp"},
+            pipeline_class=_NoAliasCompiler, forceinline=True)
+def _annuity_row(current, following, following_old_age, q_row, remarriage_row, normal_age_row, factors_row, index, v,
+                 widows, orphans, converting, orphan_limit):
+    """One year u and (benefit, sex) of :func:`award_annuity_kernel`'s recursion over the ages, without branches
+    (``widows``, ``orphans``, ``converting``: 1.0 for the benefit they name, else 0.0), so that it runs on vectors of
+    ages. ``factors_row`` is written whatever the year (a scratch row after the award years)."""
+    n_ages = q_row.size
+    for x in range(np.uint64(n_ages)):
+        older = min(x + np.uint64(1), np.uint64(n_ages - 1))  # the open group stays at the last age
+        q = q_row[x]
+        leave = widows * remarriage_row[x] + orphans * (1.0 if older >= orphan_limit else 0.0)
+        later = following[older]
+        later += converting * reaching_share(x + 1.0, normal_age_row[x]) * (following_old_age[older] - later)
+        later *= v * (1.0 - leave)
+        paid = 1.0 - 0.5 * q - widows * 0.5 * leave * (1.0 - q)  # widow(er)s remarrying at mid-year: half a year paid
+        current[x] = index * (paid + (1.0 - q) * later)
+        factors_row[x] = 0.5 + (1.0 - 0.5 * q) * later
