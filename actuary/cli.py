@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from . import cli_interrupt as ctrl_c
 from .io.files import OutputSet
 from .io.safety import output_name, stem_name
 from .validation import InputError
@@ -37,27 +38,69 @@ console = Console(width=None if sys.stdout.isatty() else 120)
 
 
 def fail(message: str, code: int = 2) -> None:
+    """End the run with ``message`` and exit status ``code``; a failure that comes with or after a Ctrl-C (a file
+    that could not be written because the run was stopped) is the interruption instead."""
+    if ctrl_c.pressed(sys.exc_info()[1]):
+        interrupted()
     console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     sys.exit(code)
 
 
+def interrupted() -> None:
+    """End the run as interrupted by Ctrl-C: one line, exit 130. What was being written is dropped with its staging
+    folder on the way out; the messages of Dask's closing (its workers stopped by the same Ctrl-C) are not news."""
+    import logging
+
+    for name in ("distributed", "tornado", "asyncio"):
+        logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+    console.print("[bold red]interrupted:[/] stopped at Ctrl-C; nothing was written (earlier outputs are "
+                  "unchanged).", highlight=False, soft_wrap=True)
+    sys.exit(INTERRUPTED)
+
+
 def guarded(command):
-    """Run a command: InputError -> its message, exit 2; Ctrl-C -> one line, exit 130 (a run's
-    staging folder is removed on the way out, so nothing is written)."""
+    """Run a command: InputError -> its message, exit 2; OSError -> exit 1 (earlier outputs unchanged); any
+    error that comes with or after a Ctrl-C -> :func:`interrupted` (a run's staging folder is removed on the way
+    out, so nothing is written)."""
     @functools.wraps(command)
     def run(*args, **kwargs):
         try:
             return command(*args, **kwargs)
-        except InputError as error:
-            fail(str(error))
-        except OSError as error:  # disk full, permissions changed during the run: the staged set is dropped
-            fail(f"could not write the outputs ({error.strerror or error}); earlier outputs are unchanged.",
-                 WRITE_FAILED)
-        except KeyboardInterrupt:
-            console.print("[bold red]interrupted:[/] stopped at Ctrl-C; nothing was written (earlier outputs are "
-                          "unchanged).", highlight=False, soft_wrap=True)
-            sys.exit(INTERRUPTED)
+        except BaseException as error:
+            if _ended_by_ctrl_c(error):
+                interrupted()
+            if isinstance(error, InputError):
+                fail(str(error))
+            if isinstance(error, OSError):  # disk full, permissions changed during the run: the staged set is dropped
+                fail(f"could not write the outputs ({error.strerror or error}); earlier outputs are unchanged.",
+                     WRITE_FAILED)
+            raise
     return run
+
+
+def _ended_by_ctrl_c(error: BaseException) -> bool:
+    """Whether ``error`` ends the run because of a Ctrl-C: it comes with or after one, and is not an exit with status
+    0 (``--help``, a command done) nor the interruption already reported."""
+    if isinstance(error, (SystemExit, click.exceptions.Exit)):
+        code = error.code if isinstance(error, SystemExit) else error.exit_code
+        if code in (0, None, INTERRUPTED):
+            return False
+    return ctrl_c.pressed(error)
+
+
+class Commands(click.Group):
+    """The ``actuary`` command group: while any command runs (those declared elsewhere too, e.g. ``actuary
+    data``), a Ctrl-C is recorded (:mod:`actuary.cli_interrupt`) and whatever error follows it ends the run as
+    :func:`interrupted`."""
+
+    def invoke(self, ctx):
+        with ctrl_c.watching():
+            try:
+                return super().invoke(ctx)
+            except BaseException as error:
+                if _ended_by_ctrl_c(error):
+                    interrupted()
+                raise
 
 
 def _workers_option(ctx, param, value):
@@ -114,7 +157,7 @@ def _provenance(source: Path, valuation, **extra) -> dict:
     return collect(source, known.get("input_sha256") or file_sha256(source), valuation.name, **extra)
 
 
-@click.group()
+@click.group(cls=Commands)
 @click.version_option(package_name="actuary")
 def main():
     """Actuarial valuation engine for social insurance pension schemes."""

@@ -18,12 +18,15 @@ import xarray as xr
 from click.testing import CliRunner
 
 from actuary.cli import main
+from actuary.validation import InputError
+from actuary.valuation import DEMOLAND
 from actuary.io import files
 from actuary.io.provenance import read_about_sheet
 
 from .test_hostile_inputs import snapshot
 
 CLI = [sys.executable, "-m", "actuary.cli"]
+DEMO_WORKBOOK = DEMOLAND / "valuation.xlsx"
 
 
 def run_id(folder: Path, name: str, data: str = "results.nc") -> tuple[str, str]:
@@ -82,15 +85,31 @@ def test_failure_writing_the_second_file_leaves_earlier_outputs(tmp_path, monkey
     assert snapshot(out) == before
 
 
-def _interrupt(out: Path, extra: list[str], after: float):
-    """Start `actuary stochastic` in its own session, wait until it works, press Ctrl-C (SIGINT to the
-    whole process group, as a terminal does)."""
+INTERRUPTED = "interrupted: stopped at Ctrl-C; nothing was written (earlier outputs are unchanged)."
+
+
+def _worker_started(process: subprocess.Popen) -> bool:
+    """Whether the run has started a process of its own (the first of its local Dask cluster)."""
+    import psutil
+
+    try:
+        return bool(psutil.Process(process.pid).children())
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _interrupt(out: Path, extra: list[str], moment: str, after: float):
+    """Start `actuary stochastic` in its own session, wait for ``moment`` (its staging folder appears, or its first
+    worker process starts) and ``after`` seconds more, press Ctrl-C (SIGINT to the whole process group, as a
+    terminal does)."""
     process = subprocess.Popen(CLI + ["stochastic", "--paths", "10000000", "--out", str(out), *extra],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    reached = {"staging": lambda: glob.glob(str(out / ".actuary-staging-*")),
+               "worker": lambda: _worker_started(process)}[moment]
     try:
         deadline = time.monotonic() + 120
-        while not glob.glob(str(out / ".actuary-staging-*")) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        while not reached() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
         time.sleep(after)
         os.killpg(process.pid, signal.SIGINT)
         stdout, stderr = process.communicate(timeout=120)
@@ -101,19 +120,82 @@ def _interrupt(out: Path, extra: list[str], after: float):
     return process.returncode, stdout, stderr
 
 
-@pytest.mark.parametrize("extra,after", [([], 4.0), (["--workers", "2"], 12.0)], ids=["in process", "two workers"])
-def test_ctrl_c_during_stochastic(extra, after, tmp_path):
-    out = tmp_path / "out"
+def _earlier_outputs(out: Path) -> dict:
     out.mkdir()
     for name in ("demoland-stochastic.xlsx", "demoland-stochastic.nc"):
         (out / name).write_bytes(b"earlier output " + name.encode())
-    before = snapshot(out)
-    code, stdout, stderr = _interrupt(out, extra, after)
+    return snapshot(out)
+
+
+# Ctrl-C at moments that find the run doing different things (which ones depends on the machine's load and on
+# whether Numba's cache is warm): reading the workbook and compiling or loading the kernels, running paths; with
+# two workers, starting the local Dask cluster and running paths on it. Whatever the moment, the run stops with
+# the one line, exit 130, and leaves the earlier outputs as they were.
+@pytest.mark.parametrize("extra,moment,after", [
+    ([], "staging", 0.0), ([], "staging", 0.5), ([], "staging", 4.0),
+    (["--workers", "2"], "worker", 0.3), (["--workers", "2"], "staging", 12.0)],
+    ids=["in process, at once", "in process, 0.5 s", "in process, paths running", "two workers, cluster starting",
+         "two workers, paths running"])
+def test_ctrl_c_during_stochastic(extra, moment, after, tmp_path):
+    out = tmp_path / "out"
+    before = _earlier_outputs(out)
+    code, stdout, stderr = _interrupt(out, extra, moment, after)
     assert code == 130, (stdout, stderr)
     lines = [line for line in stdout.splitlines() if line.strip()]
-    assert lines == ["interrupted: stopped at Ctrl-C; nothing was written (earlier outputs are unchanged)."], stdout
+    assert lines == [INTERRUPTED], stdout
     assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
     assert snapshot(out) == before
+
+
+def _ctrl_c_then(error: BaseException, chained: bool):
+    """A stand-in for a library call that Ctrl-C stops (the SIGINT is real) and that turns the KeyboardInterrupt
+    into ``error``: raised while handling it (``chained``), or later after swallowing it, as Numba does when a
+    Ctrl-C arrives during a compilation (the KeyboardInterrupt is dropped in an LLVM callback and the compilation
+    then fails with a RuntimeError)."""
+    def call(*args, **kwargs):
+        stopped = False
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(5)
+        except KeyboardInterrupt:
+            if chained:
+                raise error from None
+            stopped = True
+        assert stopped, "Ctrl-C did not stop the call"
+        raise error
+    return call
+
+
+@pytest.mark.parametrize("error,chained", [
+    (RuntimeError("no compiled object yet for <Library 'kernel'>"), False),
+    (OSError(5, "Input/output error"), True),
+    (__import__("concurrent.futures").futures.CancelledError("run_chunk-1234"), True),
+    (InputError("a message that is not the reason"), False)],
+    ids=["swallowed, then RuntimeError", "OSError", "CancelledError", "InputError"])
+def test_ctrl_c_reported_whatever_error_follows_it(error, chained, tmp_path, monkeypatch):
+    """A Ctrl-C that a library turns into another error (during the netCDF write here: the results workbook is
+    already staged) ends the run as interrupted: not exit 1 (could not write) or 2 (bad input)."""
+    out = tmp_path / "out"
+    first = CliRunner().invoke(main, ["valuate", "--out", str(out)])
+    assert first.exit_code == 0, first.output
+    before = snapshot(out)
+    monkeypatch.setattr(xr.Dataset, "to_netcdf", _ctrl_c_then(error, chained))
+    result = CliRunner().invoke(main, ["valuate", "--out", str(out)], terminal_width=300)
+    assert result.exit_code == 130, result.output
+    assert result.output.strip() == INTERRUPTED
+    assert snapshot(out) == before
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler   # the command's handler is gone
+
+
+def test_ctrl_c_in_a_command_declared_elsewhere(tmp_path, monkeypatch):
+    """`actuary synth` (a member-data command) interrupted while it writes: exit 130 and the one line, not its
+    own message for an unwritable file (exit 2)."""
+    from actuary.data import synth
+
+    monkeypatch.setattr(synth, "synthesize", _ctrl_c_then(OSError(28, "No space left on device"), True))
+    result = CliRunner().invoke(main, ["synth", str(DEMO_WORKBOOK), "--members", "10", "--out", str(tmp_path / "x")])
+    assert result.exit_code == 130, result.output
+    assert result.output.strip() == INTERRUPTED
 
 
 def _hold_staging(out: Path) -> subprocess.Popen:

@@ -1,0 +1,103 @@
+"""Ctrl-C in the command line: whatever a command is doing when it arrives, the run ends as interrupted (one
+line, exit status 130, nothing written; see :mod:`actuary.cli`).
+
+A terminal sends SIGINT to every process of the run. What Python makes of it depends on the moment: usually a
+KeyboardInterrupt in the main thread, but also another error in its place. Numba compiling a kernel ignores a
+KeyboardInterrupt raised in its LLVM callback and then fails with a RuntimeError; Dask worker processes
+stopped by the same signal surface as FutureCancelledError or a closed connection; a file being written fails
+with an OSError. :func:`watching` records that SIGINT arrived while a command runs, and :func:`pressed` tells
+afterwards whether an error came with (or after) a Ctrl-C: then it is the interruption, whatever its type.
+
+The record does not depend on which Python handler is in place when SIGINT arrives (another part of the
+program may hold a Ctrl-C for a moment, as the start of a local Dask cluster does) nor on that handler having
+run yet: Python's C-level handler writes the signal's number to the wakeup file descriptor this module sets
+(:func:`signal.set_wakeup_fd`) as soon as the signal is delivered, before any Python code of the main thread
+runs again."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from contextlib import contextmanager
+
+_pressed = False
+_wakeup: int | None = None   # read end of the wakeup pipe while a command is watched
+
+
+def _on_ctrl_c(signum, frame):
+    """The SIGINT handler while a command runs: record the Ctrl-C, then stop as Python's default handler does."""
+    global _pressed
+    _pressed = True
+    raise KeyboardInterrupt
+
+
+def _quiet_unraisable(previous):
+    """An unraisable-exception hook that drops a KeyboardInterrupt (raised where Python cannot propagate it, e.g.
+    in a ctypes callback during a Numba compilation: the failure it causes reaches the command instead)."""
+    def hook(unraisable):
+        if isinstance(unraisable.exc_value, KeyboardInterrupt):
+            global _pressed
+            _pressed = True
+            return
+        previous(unraisable)
+    return hook
+
+
+@contextmanager
+def watching():
+    """Record every SIGINT that arrives during the block (outside the main thread, where signal handlers cannot
+    be set, nothing is recorded and a Ctrl-C is Python's default KeyboardInterrupt)."""
+    global _pressed, _wakeup
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    read, write = os.pipe()
+    for end in (read, write):
+        os.set_blocking(end, False)
+    _pressed, _wakeup = False, read
+    previous_fd = signal.set_wakeup_fd(write, warn_on_full_buffer=False)
+    previous_handler = signal.signal(signal.SIGINT, _on_ctrl_c)
+    previous_hook, sys.unraisablehook = sys.unraisablehook, _quiet_unraisable(sys.unraisablehook)
+    try:
+        yield
+    finally:
+        if previous_handler is not None:
+            signal.signal(signal.SIGINT, previous_handler)
+        signal.set_wakeup_fd(previous_fd)
+        sys.unraisablehook = previous_hook
+        _pressed, _wakeup = False, None
+        os.close(read)
+        os.close(write)
+
+
+def _read_wakeup() -> None:
+    """Take the signal numbers written to the wakeup pipe since the last look; record a SIGINT among them."""
+    global _pressed
+    if _wakeup is None:
+        return
+    while True:
+        try:
+            numbers = os.read(_wakeup, 512)
+        except (BlockingIOError, InterruptedError):
+            return
+        if signal.SIGINT in numbers:
+            _pressed = True
+        if len(numbers) < 512:
+            return
+
+
+def _chain(error: BaseException | None):
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        yield error
+        error = error.__cause__ or error.__context__
+
+
+def pressed(error: BaseException | None = None) -> bool:
+    """Whether Ctrl-C was pressed during the watched command, or ``error`` is (or was raised while handling) a
+    KeyboardInterrupt."""
+    _read_wakeup()
+    return _pressed or any(isinstance(e, KeyboardInterrupt) for e in _chain(error))
