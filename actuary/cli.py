@@ -51,6 +51,7 @@ def interrupted() -> None:
     folder on the way out; the messages of Dask's closing (its workers stopped by the same Ctrl-C) are not news."""
     import logging
 
+    ctrl_c.hold()
     for name in ("distributed", "tornado", "asyncio"):
         logging.getLogger(name).setLevel(logging.CRITICAL + 1)
     console.print("[bold red]interrupted:[/] stopped at Ctrl-C; nothing was written (earlier outputs are "

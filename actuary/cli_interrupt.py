@@ -16,6 +16,7 @@ runs again."""
 
 from __future__ import annotations
 
+import _thread
 import os
 import signal
 import sys
@@ -23,40 +24,62 @@ import threading
 from contextlib import contextmanager
 
 _pressed = False
+_held = False                # the interruption is being reported: a SIGINT is recorded, no longer raised
 _wakeup: int | None = None   # read end of the wakeup pipe while a command is watched
 
 
 def _on_ctrl_c(signum, frame):
-    """The SIGINT handler while a command runs: record the Ctrl-C, then stop as Python's default handler does."""
+    """The SIGINT handler while a command runs: record the Ctrl-C, then stop as Python's default handler does
+    (unless the interruption is already being reported)."""
     global _pressed
     _pressed = True
-    raise KeyboardInterrupt
+    if not _held:
+        raise KeyboardInterrupt
+
+
+def hold() -> None:
+    """From now until the end of the watched command, a SIGINT is recorded but raises nothing: the interruption is
+    being reported. (A SIGINT recorded from the wakeup descriptor may not have reached its Python handler yet; it
+    would otherwise raise a KeyboardInterrupt in the middle of the exit, e.g. when the handler is restored.)"""
+    global _held
+    _held = True
 
 
 def _quiet_unraisable(previous):
-    """An unraisable-exception hook that drops a KeyboardInterrupt (raised where Python cannot propagate it, e.g.
-    in a ctypes callback during a Numba compilation: the failure it causes reaches the command instead)."""
+    """An unraisable-exception hook for a KeyboardInterrupt raised where Python cannot propagate it (in a ctypes
+    callback during a Numba compilation, in a ``__del__``): instead of a traceback on standard error, the Ctrl-C is
+    recorded and raised again in the main thread as soon as Python code runs there outside the callback (else the
+    compilation may go on and the run with it, as if Ctrl-C had not been pressed)."""
     def hook(unraisable):
         if isinstance(unraisable.exc_value, KeyboardInterrupt):
             global _pressed
             _pressed = True
+            if not _held:   # raised again from another thread: here it would be dropped once more (in this hook)
+                again = threading.Timer(0.05, _interrupt_again)
+                again.daemon = True
+                again.start()
             return
         previous(unraisable)
     return hook
+
+
+def _interrupt_again() -> None:
+    if _wakeup is not None and not _held:   # the command is still running
+        _thread.interrupt_main()
 
 
 @contextmanager
 def watching():
     """Record every SIGINT that arrives during the block (outside the main thread, where signal handlers cannot
     be set, nothing is recorded and a Ctrl-C is Python's default KeyboardInterrupt)."""
-    global _pressed, _wakeup
+    global _pressed, _held, _wakeup
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     read, write = os.pipe()
     for end in (read, write):
         os.set_blocking(end, False)
-    _pressed, _wakeup = False, read
+    _pressed, _held, _wakeup = False, False, read
     previous_fd = signal.set_wakeup_fd(write, warn_on_full_buffer=False)
     previous_handler = signal.signal(signal.SIGINT, _on_ctrl_c)
     previous_hook, sys.unraisablehook = sys.unraisablehook, _quiet_unraisable(sys.unraisablehook)
@@ -67,7 +90,7 @@ def watching():
             signal.signal(signal.SIGINT, previous_handler)
         signal.set_wakeup_fd(previous_fd)
         sys.unraisablehook = previous_hook
-        _pressed, _wakeup = False, None
+        _pressed, _held, _wakeup = False, False, None
         os.close(read)
         os.close(write)
 
