@@ -94,6 +94,22 @@ class Commands(click.Group):
     data``), a Ctrl-C is recorded (:mod:`actuary.cli_interrupt`) and whatever error follows it ends the run as
     :func:`interrupted`."""
 
+    def main(self, args=None, *rest, **kwargs):
+        """As click's, and a run of the program's own command line (``args`` None) that was interrupted ends here
+        once its line is printed and its staging folder removed: exit 130 without the interpreter's shutdown (where
+        a Ctrl-C that reaches Python late would end the process by SIGINT instead of with status 130)."""
+        try:
+            return super().main(args, *rest, **kwargs)
+        except SystemExit as end:
+            if args is None and end.code == INTERRUPTED:
+                for stream in (sys.stdout, sys.stderr):
+                    try:
+                        stream.flush()
+                    except (OSError, ValueError):   # a closed pipe: nothing more can be said there
+                        pass
+                os._exit(INTERRUPTED)
+            raise
+
     def invoke(self, ctx):
         with ctrl_c.watching():
             try:

@@ -86,6 +86,7 @@ def watching():
     try:
         yield
     finally:
+        hold()   # a SIGINT still pending runs the handler when it is replaced: recorded, not raised out of here
         if previous_handler is not None:
             signal.signal(signal.SIGINT, previous_handler)
         signal.set_wakeup_fd(previous_fd)

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import CancelledError
 from pathlib import Path
 
 import pytest
@@ -18,10 +19,10 @@ import xarray as xr
 from click.testing import CliRunner
 
 from actuary.cli import main
-from actuary.validation import InputError
-from actuary.valuation import DEMOLAND
 from actuary.io import files
 from actuary.io.provenance import read_about_sheet
+from actuary.validation import InputError
+from actuary.valuation import DEMOLAND
 
 from .test_hostile_inputs import snapshot
 
@@ -170,7 +171,7 @@ def _ctrl_c_then(error: BaseException, chained: bool):
 @pytest.mark.parametrize("error,chained", [
     (RuntimeError("no compiled object yet for <Library 'kernel'>"), False),
     (OSError(5, "Input/output error"), True),
-    (__import__("concurrent.futures").futures.CancelledError("run_chunk-1234"), True),
+    (CancelledError("run_chunk-1234"), True),
     (InputError("a message that is not the reason"), False)],
     ids=["swallowed, then RuntimeError", "OSError", "CancelledError", "InputError"])
 def test_ctrl_c_reported_whatever_error_follows_it(error, chained, tmp_path, monkeypatch):
