@@ -16,7 +16,6 @@ runs again."""
 
 from __future__ import annotations
 
-import _thread
 import os
 import signal
 import sys
@@ -46,26 +45,17 @@ def hold() -> None:
 
 
 def _quiet_unraisable(previous):
-    """An unraisable-exception hook for a KeyboardInterrupt raised where Python cannot propagate it (in a ctypes
-    callback during a Numba compilation, in a ``__del__``): instead of a traceback on standard error, the Ctrl-C is
-    recorded and raised again in the main thread as soon as Python code runs there outside the callback (else the
-    compilation may go on and the run with it, as if Ctrl-C had not been pressed)."""
+    """An unraisable-exception hook that records a KeyboardInterrupt raised where Python cannot propagate it (in a
+    ctypes callback during a Numba compilation, in a ``__del__``) instead of printing it: the failure it causes
+    reaches the command, which reports the interruption. (It is not raised again later: raised at a random moment
+    it can leave a lock held, e.g. one of xarray's file locks, and the run would hang on its way out.)"""
     def hook(unraisable):
         if isinstance(unraisable.exc_value, KeyboardInterrupt):
             global _pressed
             _pressed = True
-            if not _held:   # raised again from another thread: here it would be dropped once more (in this hook)
-                again = threading.Timer(0.05, _interrupt_again)
-                again.daemon = True
-                again.start()
             return
         previous(unraisable)
     return hook
-
-
-def _interrupt_again() -> None:
-    if _wakeup is not None and not _held:   # the command is still running
-        _thread.interrupt_main()
 
 
 @contextmanager

@@ -187,35 +187,6 @@ def test_ctrl_c_reported_whatever_error_follows_it(error, chained, tmp_path, mon
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler   # the command's handler is gone
 
 
-def test_ctrl_c_dropped_in_a_callback_still_stops_the_run(tmp_path, monkeypatch):
-    """Numba compiles through LLVM, which calls back into Python (ctypes): a KeyboardInterrupt raised in such a
-    callback is dropped by Python ("Exception ignored on calling ctypes callback function") and the compilation may
-    go on. The run stops all the same (it does not go on as if Ctrl-C had not been pressed) and the dropped
-    KeyboardInterrupt is not printed."""
-    import ctypes
-
-    @ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)
-    def compare(a, b):
-        os.kill(os.getpid(), signal.SIGINT)
-        time.sleep(1)   # the KeyboardInterrupt is raised here, inside the callback
-        return 0
-
-    write = xr.Dataset.to_netcdf
-
-    def write_after_a_callback(self, *args, **kwargs):
-        pair = (ctypes.c_int * 2)(2, 1)
-        ctypes.CDLL(None).qsort(pair, 2, ctypes.sizeof(ctypes.c_int), compare)
-        return write(self, *args, **kwargs)
-
-    out = tmp_path / "out"
-    before = _earlier_outputs(out, "results")
-    monkeypatch.setattr(xr.Dataset, "to_netcdf", write_after_a_callback)
-    result = CliRunner().invoke(main, ["valuate", "--out", str(out)], terminal_width=300)
-    assert result.exit_code == 130, result.output
-    assert result.output.strip() == INTERRUPTED
-    assert snapshot(out) == before
-
-
 def test_ctrl_c_in_a_command_declared_elsewhere(tmp_path, monkeypatch):
     """`actuary synth` (a member-data command) interrupted while it writes: exit 130 and the one line, not its
     own message for an unwritable file (exit 2)."""
