@@ -24,7 +24,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import cli_interrupt as ctrl_c
-from .io.files import OutputSet
+from .io.files import OutputSet, outputs_moved
 from .io.safety import output_name, stem_name
 from .validation import InputError
 
@@ -46,16 +46,25 @@ def fail(message: str, code: int = 2) -> None:
     sys.exit(code)
 
 
+_moved_before = 0   # outputs moved into place before the running command began (see interrupted)
+
+
 def interrupted() -> None:
     """End the run as interrupted by Ctrl-C: one line, exit 130. What was being written is dropped with its staging
-    folder on the way out; the messages of Dask's closing (its workers stopped by the same Ctrl-C) are not news."""
+    folder on the way out (the line names the outputs already moved into place, if the Ctrl-C came after); the
+    messages of Dask's closing (its workers stopped by the same Ctrl-C) are not news."""
     import logging
 
     ctrl_c.hold()
     for name in ("distributed", "tornado", "asyncio"):
         logging.getLogger(name).setLevel(logging.CRITICAL + 1)
-    console.print("[bold red]interrupted:[/] stopped at Ctrl-C; nothing was written (earlier outputs are "
-                  "unchanged).", highlight=False, soft_wrap=True)
+    written = outputs_moved()[_moved_before:]
+    if written:   # Ctrl-C after the outputs were moved into place (whole sets: see OutputSet.commit)
+        console.print(f"[bold red]interrupted:[/] stopped at Ctrl-C after the outputs were written: "
+                      f"{escape(', '.join(str(path) for path in written))}.", highlight=False, soft_wrap=True)
+    else:
+        console.print("[bold red]interrupted:[/] stopped at Ctrl-C; nothing was written (earlier outputs are "
+                      "unchanged).", highlight=False, soft_wrap=True)
     sys.exit(INTERRUPTED)
 
 
@@ -111,6 +120,8 @@ class Commands(click.Group):
             raise
 
     def invoke(self, ctx):
+        global _moved_before
+        _moved_before = len(outputs_moved())   # what this command moves into place comes after
         with ctrl_c.watching():
             try:
                 return super().invoke(ctx)

@@ -187,6 +187,50 @@ def test_ctrl_c_reported_whatever_error_follows_it(error, chained, tmp_path, mon
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler   # the command's handler is gone
 
 
+def _replace_with_ctrl_c(real, folder: Path):
+    """``os.replace`` that gets a real Ctrl-C (SIGINT to this process) as it moves the first file into ``folder``."""
+    moved = []
+
+    def replace(source, target):
+        if not moved and Path(target).parent == folder:
+            os.kill(os.getpid(), signal.SIGINT)
+            moved.append(target)
+        return real(source, target)
+    return replace
+
+
+def test_ctrl_c_while_a_set_is_moved_into_place_moves_it_whole(tmp_path, monkeypatch):
+    """A Ctrl-C as the first output of a set is moved into place: the rest follow, then the KeyboardInterrupt (never
+    half a set, some files new and some old)."""
+    out = tmp_path / "out"
+    out.mkdir()
+    names = ["a.txt", "b.txt", "c.txt"]
+    for name in names:
+        (out / name).write_text("earlier")
+    monkeypatch.setattr(files.os, "replace", _replace_with_ctrl_c(os.replace, out))
+    with pytest.raises(KeyboardInterrupt):
+        with files.OutputSet(out, names) as outputs:
+            for name in names:
+                outputs.path(name).write_text(f"new {name}")
+            outputs.commit()
+    assert snapshot(out) == {name: f"new {name}".encode() for name in names}
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_ctrl_c_once_the_outputs_are_in_place_says_they_were_written(tmp_path, monkeypatch):
+    """`actuary valuate` stopped by a Ctrl-C that arrives as its outputs are moved into place: exit 130, and the
+    line says which outputs were written (all of them), not that nothing was."""
+    out = tmp_path / "out"
+    before = _earlier_outputs(out, "results")
+    monkeypatch.setattr(files.os, "replace", _replace_with_ctrl_c(os.replace, out))
+    result = CliRunner().invoke(main, ["valuate", "--out", str(out)], terminal_width=300)
+    assert result.exit_code == 130, result.output
+    assert result.output.strip() == (f"interrupted: stopped at Ctrl-C after the outputs were written: "
+                                     f"{out / 'demoland-results.xlsx'}, {out / 'demoland-results.nc'}.")
+    after = snapshot(out)
+    assert set(after) == set(before) and all(after[name] != before[name] for name in before)
+
+
 def test_ctrl_c_in_a_command_declared_elsewhere(tmp_path, monkeypatch):
     """`actuary synth` (a member-data command) interrupted while it writes: exit 130 and the one line, not its
     own message for an unwritable file (exit 2)."""

@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import tempfile
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -151,6 +153,39 @@ def check_output_folder(folder) -> None:
                          "create files in.")
 
 
+_moved: list[Path] = []   # the outputs this process has moved into place, in order (see outputs_moved)
+
+
+def outputs_moved() -> list[Path]:
+    """The outputs this process has moved into place so far (an :class:`OutputSet` committed), in order: what a
+    command interrupted after writing them has written."""
+    return list(_moved)
+
+
+@contextmanager
+def _ctrl_c_held():
+    """Within the block a Ctrl-C does not interrupt: SIGINT is held and handed to the handler in place once the
+    block is done (a KeyboardInterrupt then), so that a set of outputs is moved into place whole. Only in the main
+    thread, the one where Python raises KeyboardInterrupt and may set handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held = []
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is None:   # a handler not set from Python: cannot be put back, so left alone
+        yield
+        return
+    signal.signal(signal.SIGINT, lambda signum, frame: held.append(frame))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if held and callable(previous):
+            previous(signal.SIGINT, held[-1])
+        elif held and previous == signal.SIG_DFL:
+            os.kill(os.getpid(), signal.SIGINT)
+
+
 class OutputSet:
     """The outputs ``names`` (file or folder names, e.g. ``demoland-results.xlsx``) of one run in
     ``folder``: write each to :meth:`path`, then :meth:`commit`.
@@ -237,17 +272,19 @@ class OutputSet:
         return self.folder / name
 
     def commit(self) -> list[Path]:
-        """Move every output into place, holding the folder's lock; returns the final paths."""
+        """Move every output into place, holding the folder's lock and any Ctrl-C (raised once all are in place:
+        never half a set); returns the final paths."""
         absent = [n for n in self.names if not os.path.lexists(self.staging / n)]
         if absent:
             raise RuntimeError(f"outputs not written: {absent}")
-        with folder_lock(self.folder):
+        with folder_lock(self.folder), _ctrl_c_held():
             for name in self.names:
                 source, target = self.staging / name, self.folder / name
                 if name in self.stores and os.path.lexists(target):  # move the old store aside, the new in
                     os.replace(target, self.staging / f".previous-{name}")
                 os.replace(source, target)
-        self.committed = True
+            self.committed = True
+            _moved.extend(self.folder / n for n in self.names)
         return [self.folder / n for n in self.names]
 
     def __exit__(self, *exc):
