@@ -17,6 +17,7 @@ Every function accepts DataArrays with an ``age`` dimension and any other dimens
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 import xarray as xr
 
@@ -125,11 +126,75 @@ def life_table_columns(qx: np.ndarray, male: np.ndarray, radix: float = RADIX) -
 
 def survival_ratios(qx: np.ndarray, male: np.ndarray, radix: float = RADIX) -> np.ndarray:
     """The column S of :func:`life_table_columns` alone (the cohort-component survival ratios), on plain
-    arrays."""
+    arrays: the same operations in the same order (:func:`_default_separation`, :func:`_infant_separation`,
+    :func:`_lived`, :func:`_survival`), one table after another without the whole-array temporaries."""
+    q = np.ascontiguousarray(qx, dtype=float)
+    male = np.broadcast_to(male, q.shape[:-1])
+    if q.shape[-1] < 2:
+        return _survival_ratios_arrays(q, male, radix)
+    out = np.empty(q.shape)
+    _survival_ratios_rows(q.reshape(-1, q.shape[-1]), np.ascontiguousarray(male).reshape(-1), radix,
+                          out.reshape(-1, q.shape[-1]))
+    return out
+
+
+def _survival_ratios_arrays(qx: np.ndarray, male: np.ndarray, radix: float) -> np.ndarray:
+    """:func:`survival_ratios` with whole-array operations (tables of fewer than two ages)."""
     q, a = _default_separation(qx)
     a[..., 0] = _infant_separation(q[..., 0], male)
     lx, _, Lx = _lived(q, a, radix)
     return _survival(lx, Lx)
+
+
+@numba.njit(cache=True)
+def _a0_scalar(m0: float, male: bool) -> float:
+    """:func:`_a0` of one table."""
+    if male:
+        return 0.14929 - 1.99545 * m0 if m0 < 0.02300 else (0.02832 + 3.26201 * m0 if m0 < 0.08307 else 0.29915)
+    return 0.14903 - 2.05527 * m0 if m0 < 0.01724 else (0.04667 + 3.88089 * m0 if m0 < 0.06891 else 0.31411)
+
+
+@numba.njit(cache=True)
+def _survival_ratios_rows(qx, male, radix, out):
+    """S_x of the tables q (rows by age, at least two ages) into ``out``: q_ω taken as 1, a_x 1/2, a_ω = 1/m_ω
+    (m_ω = m_{ω-1}), a_0 the Andreev-Kingkade fixed point iterated for every table together until the largest
+    change is below 1e-15 (at most 100 steps, as :func:`_infant_separation`); then l, L and S as
+    :func:`_lived` and :func:`_survival`."""
+    n, w = qx.shape
+    a0 = np.full(n, 0.1)
+    updated = np.empty(n)
+    for _ in range(100):
+        converged = True
+        for r in range(n):
+            q0 = qx[r, 0]
+            updated[r] = _a0_scalar(q0 / (1.0 - (1.0 - a0[r]) * q0), male[r])
+            if not abs(updated[r] - a0[r]) < 1e-15:
+                converged = False
+        a0[:] = updated
+        if converged:
+            break
+    lx = np.empty(w)
+    Lx = np.empty(w)
+    for r in range(n):
+        q_last_closed = qx[r, w - 2]
+        m_last_closed = q_last_closed / (1.0 - 0.5 * q_last_closed)
+        a_last = 1.0 / max(m_last_closed, 1e-300) if m_last_closed > 0 else 0.0
+        survivors = 1.0
+        lx[0] = radix
+        for x in range(1, w):
+            survivors = survivors * (1.0 - qx[r, x - 1]) if x > 1 else 1.0 - qx[r, 0]
+            lx[x] = radix * survivors
+        for x in range(w):
+            q = 1.0 if x == w - 1 else qx[r, x]
+            a = a0[r] if x == 0 else (a_last if x == w - 1 else 0.5)
+            Lx[x] = a * (lx[x] * q)
+            if x < w - 1:
+                Lx[x] += lx[x + 1]
+        out[r, 0] = Lx[0] / lx[0]
+        for x in range(1, w - 1):
+            out[r, x] = Lx[x] / Lx[x - 1] if Lx[x - 1] > 0 else 0.0
+        last = Lx[w - 1] + Lx[w - 2]
+        out[r, w - 1] = Lx[w - 1] / last if last > 0 else 0.0
 
 
 def _infant_separation(q0: np.ndarray, male: np.ndarray) -> np.ndarray:

@@ -77,7 +77,7 @@ def mortality_table(inputs: Inputs, tail: int = 0) -> np.ndarray:
 def survival_table(inputs: Inputs, q: np.ndarray) -> np.ndarray:
     """The survival ratios S_x of the period life tables (:func:`actuary.lifetable.survival_ratios`) of the
     mortality table ``q`` (:func:`mortality_table`) by (year, sex, age)."""
-    male = inputs.demography["mortality"].get_index("sex").values == "male"
+    male = np.array([label == "male" for label in inputs.demography["mortality"].get_index("sex")])
     return survival_ratios(q, np.broadcast_to(male, q.shape[:-1]))
 
 

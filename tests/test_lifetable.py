@@ -3,13 +3,17 @@
 import numpy as np
 import pytest
 import xarray as xr
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from actuary import InputError
 from actuary.lifetable import (
     infant_separation_factor,
     life_table_from_mx,
+    life_table_columns,
     life_table_from_qx,
     project_mortality,
+    survival_ratios,
     survival_ratios_from_qx,
 )
 
@@ -88,3 +92,17 @@ def test_survival_ratios_need_valid_probabilities():
     qx = xr.DataArray([0.1, 1.2, 1.0], dims="age", coords={"age": [0, 1, 2]})
     with pytest.raises(InputError, match=r"'qx' at age=1: value 1.2 is outside \[0, 1\]"):
         survival_ratios_from_qx(qx, xr.full_like(qx, 0.5))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 3), st.integers(2, 40), st.floats(0.3, 8.0))
+def test_survival_ratios_are_the_life_tables_column_exactly(seed, n_years, n_ages, power):
+    """The survival ratios computed table by table are bit for bit the S column of the whole-array life
+    table (same a_x, same fixed point for a_0, same l, L, S), zeros and certain deaths included."""
+    rng = np.random.default_rng(seed)
+    q = rng.uniform(0.0, 1.0, (n_years, 2, n_ages)) ** power
+    q[rng.uniform(size=q.shape) < 0.1] = 0.0
+    q[rng.uniform(size=q.shape) < 0.02] = 1.0
+    male = np.broadcast_to(rng.integers(0, 2, 2).astype(bool), (n_years, 2))
+    expected = life_table_columns(q, male)["Sx"]
+    assert np.array_equal(survival_ratios(q, male), expected, equal_nan=True)
