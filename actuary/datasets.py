@@ -28,15 +28,43 @@ def labelled_dataset(variables: dict, coords: dict, attrs: dict | None = None) -
         if name in built:
             raise ValueError(f"'{name}' is both a variable and a coordinate")
         built[name] = xr.Variable(*labels) if isinstance(labels, tuple) else template_variables[name].copy(deep=False)
-    return xr.Dataset._construct_direct(built, set(coords), attrs=dict(attrs) if attrs else None,
-                                        indexes=dict(indexes))
+    return xr.Dataset._construct_direct(built, set(coords), dims=dimension_sizes(built),
+                                        attrs=dict(attrs) if attrs else None, indexes=dict(indexes))
+
+
+def dimension_sizes(variables: dict) -> dict:
+    """Dimension -> size of the variables (what ``xr.Dataset`` computes; ValueError if two variables disagree
+    on a dimension's size or a dimension is also a scalar variable)."""
+    sizes = {}
+    for name, v in variables.items():
+        for dim, size in zip(v.dims, v.shape):
+            if sizes.setdefault(dim, size) != size:
+                raise ValueError(f"conflicting sizes for dimension {dim!r}: length {size} on {name!r} and length "
+                                 f"{sizes[dim]} on another variable")
+    scalar = [name for name, v in variables.items() if not v.dims and name in sizes]
+    if scalar:
+        raise ValueError(f"dimension {scalar[0]!r} already exists as a scalar variable")
+    return sizes
+
+
+# an xr.Variable is its dimensions, data, attributes and encoding (its slots): a Variable of numbers in a NumPy
+# array is built by setting them, which is what its constructor does for them after converting nothing
+_VARIABLE_SLOTS = {"_dims", "_data", "_attrs", "_encoding"}
+_DIRECT = set(xr.Variable.__slots__) | set(getattr(xr.Variable.__mro__[1], "__slots__", ())) == _VARIABLE_SLOTS
 
 
 def variable(dims, values, attrs=None) -> xr.Variable:
     """``xr.Variable(dims, values, attrs)``; numbers in a NumPy array are taken as they are (what xarray's
     conversion of the data would return for them)."""
     numeric = isinstance(values, np.ndarray) and type(values) is np.ndarray and values.dtype.kind in "biuf"
-    return xr.Variable(dims, values, attrs, fastpath=numeric)
+    if not (numeric and _DIRECT):
+        return xr.Variable(dims, values, attrs, fastpath=numeric)
+    dims = (dims,) if isinstance(dims, str) else tuple(dims)
+    if len(dims) != values.ndim or len(set(dims)) < len(dims):
+        return xr.Variable(dims, values, attrs, fastpath=True)   # its error (or warning) for these dimensions
+    built = object.__new__(xr.Variable)
+    built._dims, built._data, built._attrs, built._encoding = dims, values, dict(attrs) if attrs else None, None
+    return built
 
 
 def values_in_order(da: xr.DataArray, *dims: str) -> np.ndarray:
@@ -46,13 +74,16 @@ def values_in_order(da: xr.DataArray, *dims: str) -> np.ndarray:
 
 
 def _labels_key(labels) -> tuple:
-    array = np.asarray(labels)
-    return array.dtype.str, tuple(array.tolist())
+    """(dtype, the labels' bytes), or for Python objects (dtype, the labels as a tuple)."""
+    array = np.ascontiguousarray(labels)
+    return array.dtype.str, tuple(array.tolist()) if array.dtype.hasobject else array.tobytes()
 
 
 @lru_cache(maxsize=64)
 def _coordinate_template(key: tuple) -> tuple[dict, dict]:
-    """The coordinate variables and indexes of a Dataset with these labels (name, dtype, values)."""
-    coords = {name: np.array(values, dtype=dtype) for name, dtype, values in key}
+    """The coordinate variables and indexes of a Dataset with these labels (name, dtype, values: their bytes or
+    a tuple of them)."""
+    coords = {name: np.array(values, dtype=dtype) if isinstance(values, tuple)
+              else np.frombuffer(values, dtype=dtype).copy() for name, dtype, values in key}
     template = xr.Dataset(coords=coords)
     return dict(template._variables), dict(template._indexes)
