@@ -28,20 +28,20 @@ def labelled_dataset(variables: dict, coords: dict, attrs: dict | None = None) -
         if name in built:
             raise ValueError(f"'{name}' is both a variable and a coordinate")
         built[name] = xr.Variable(*labels) if isinstance(labels, tuple) else template_variables[name].copy(deep=False)
-    return xr.Dataset._construct_direct(built, set(coords), dims=dimension_sizes(built),
+    return xr.Dataset._construct_direct(built, set(coords), dims=dimension_sizes(built) if _DIRECT else None,
                                         attrs=dict(attrs) if attrs else None, indexes=dict(indexes))
 
 
 def dimension_sizes(variables: dict) -> dict:
-    """Dimension -> size of the variables (what ``xr.Dataset`` computes; ValueError if two variables disagree
-    on a dimension's size or a dimension is also a scalar variable)."""
+    """Dimension -> size of the variables (what ``xr.Dataset`` computes, read from their slots; ValueError if
+    two variables disagree on a dimension's size or a dimension is also a scalar variable)."""
     sizes = {}
     for name, v in variables.items():
-        for dim, size in zip(v.dims, v.shape):
+        for dim, size in zip(v._dims, v._data.shape):
             if sizes.setdefault(dim, size) != size:
                 raise ValueError(f"conflicting sizes for dimension {dim!r}: length {size} on {name!r} and length "
                                  f"{sizes[dim]} on another variable")
-    scalar = [name for name, v in variables.items() if not v.dims and name in sizes]
+    scalar = [name for name, v in variables.items() if not v._dims and name in sizes]
     if scalar:
         raise ValueError(f"dimension {scalar[0]!r} already exists as a scalar variable")
     return sizes
@@ -55,7 +55,9 @@ _DIRECT = set(xr.Variable.__slots__) | set(getattr(xr.Variable.__mro__[1], "__sl
 
 def variable(dims, values, attrs=None) -> xr.Variable:
     """``xr.Variable(dims, values, attrs)``; numbers in a NumPy array are taken as they are (what xarray's
-    conversion of the data would return for them)."""
+    conversion of the data would return for them), and so are a number or a list of numbers as an array."""
+    if isinstance(values, (float, int, list, np.generic)):
+        values = np.asarray(values)
     numeric = isinstance(values, np.ndarray) and type(values) is np.ndarray and values.dtype.kind in "biuf"
     if not (numeric and _DIRECT):
         return xr.Variable(dims, values, attrs, fastpath=numeric)

@@ -272,6 +272,58 @@ def survival_ratios_from_mx(mx: xr.DataArray, ax: xr.DataArray | None = None) ->
     return life_table_from_mx(mx, ax)["Sx"].rename("survival")
 
 
+def improved_mortality(base: np.ndarray, improvement: np.ndarray, tail: int = 0) -> np.ndarray:
+    """q_x(t) by (year, sex, age) on plain arrays: q_x(t0) prod_{u=t0+1..t} (1 - AI_x(u)), clipped to [0, 1],
+    q_ω = 1 (``base`` q_x(t0) by (sex, age), ``improvement`` AI by (year, sex, age), the first year's unused);
+    ``tail`` years more improving at the last year's rates. The products are taken year after year as
+    ``np.cumprod`` takes them along the year axis."""
+    improvement = np.ascontiguousarray(improvement, dtype=float)
+    q = np.empty((improvement.shape[0] + tail,) + improvement.shape[1:])
+    _improved_mortality(np.ascontiguousarray(base, dtype=float), improvement, q)
+    return q
+
+
+@numba.njit(cache=True)
+def _improved_mortality(base, improvement, q):
+    n_given = improvement.shape[0]
+    n_years, n_sexes, n_ages = q.shape
+    for s in range(n_sexes):
+        for x in range(n_ages):
+            factor = 1.0
+            for t in range(n_years):
+                if t > 0:
+                    rate = 1.0 - improvement[min(t, n_given - 1), s, x]
+                    factor = rate if t == 1 else factor * rate
+                q[t, s, x] = _clipped(base[s, x] * factor) if x < n_ages - 1 else 1.0
+
+
+@numba.njit(cache=True)
+def _clipped(value: float) -> float:
+    """``np.clip(value, 0, 1)`` (NaN stays NaN)."""
+    return 0.0 if value < 0.0 else (1.0 if value > 1.0 else value)
+
+
+def scaled_mortality(q: np.ndarray, factors: np.ndarray) -> np.ndarray:
+    """q_x by (year, group, sex, age): q by (year, sex, age) times each group's factor by (group, sex, age),
+    clipped to [0, 1], q_ω = 1."""
+    q = np.ascontiguousarray(q, dtype=float)
+    factors = np.ascontiguousarray(factors, dtype=float)
+    out = np.empty((q.shape[0],) + factors.shape)
+    _scaled_mortality(q, factors, out)
+    return out
+
+
+@numba.njit(cache=True)
+def _scaled_mortality(q, factors, out):
+    n_years, n_groups, n_sexes, n_ages = out.shape
+    for t in range(n_years):
+        for g in range(n_groups):
+            for s in range(n_sexes):
+                for x in range(n_ages - 1):
+                    out[t, g, s, x] = _clipped(q[t, s, x] * factors[g, s, x])
+                out[t, g, s, n_ages - 1] = 1.0
+
+
 def project_mortality(qx_base: xr.DataArray, improvement: xr.DataArray, years) -> xr.DataArray:
     """Death probabilities by year with mortality improvement.
 

@@ -25,7 +25,7 @@ from .kernels.population import project_population_kernel
 from .kernels.scheme import (ACTIVE, BALANCE, EXIT_CODES, INACTIVE, INACTIVE_BALANCE, INACTIVE_SERVICE,
                              INACTIVE_UNITS, SERVICE, UNITS, WORK_PLANES, award_annuity_kernel, finance_kernel,
                              insured_kernel, insured_stock, pensions_kernel)
-from .lifetable import life_expectancy, survival_ratios
+from .lifetable import improved_mortality, life_expectancy, scaled_mortality, survival_ratios
 from .reference.population import project_population_reference
 from .reference.scheme import award_annuity_reference, finance_reference, insured_reference, pensions_reference
 from .validation import SEXES
@@ -60,18 +60,8 @@ def mortality_table(inputs: Inputs, tail: int = 0) -> np.ndarray:
     (METHODOLOGY §1); ``tail`` years more after the horizon, mortality improving at the last year's rates
     (the horizon's years are the same with or without them)."""
     demo = inputs.demography
-    base = values_in_order(demo["mortality"], "sex", "age")
-    improvement = values_in_order(demo["mortality_improvement"], "year", "sex", "age")
-    n_years = improvement.shape[0]
-    q = np.empty((n_years + tail,) + improvement.shape[1:])   # the improvement factor, then q in its place
-    np.subtract(1.0, improvement[1:], out=q[1:n_years])
-    q[n_years:] = 1.0 - improvement[-1:]
-    q[0] = 1.0
-    np.cumprod(q[1:], axis=0, out=q[1:])
-    np.multiply(base[None], q, out=q)
-    np.clip(q, 0.0, 1.0, out=q)
-    q[..., -1] = 1.0
-    return q
+    return improved_mortality(values_in_order(demo["mortality"], "sex", "age"),
+                              values_in_order(demo["mortality_improvement"], "year", "sex", "age"), tail)
 
 
 def survival_table(inputs: Inputs, q: np.ndarray) -> np.ndarray:
@@ -274,10 +264,7 @@ def scheme_kernel_inputs(inputs: Inputs) -> KernelInputs:
 def pension_mortality(q: np.ndarray, factors: list[np.ndarray]) -> np.ndarray:
     """q_x of the pensioners by (year, benefit, sex, age): the population's ``q`` by (year, sex, age) times each
     benefit's factor by (sex, age) (:func:`pensioner_mortality_factors`), at most 1, and 1 at the last age."""
-    q_pension = np.multiply(q[:, None], np.stack(factors)[None])
-    np.clip(q_pension, 0.0, 1.0, out=q_pension)
-    q_pension[..., -1] = 1.0
-    return q_pension
+    return scaled_mortality(q, np.stack(factors))
 
 
 def add_open_run_inputs(kin: KernelInputs, population: bool = True) -> None:
@@ -584,7 +571,7 @@ STATE_PLANES = {"active0": ACTIVE, "inactive0": INACTIVE, "balance_active0": BAL
 
 
 def run_kernels(kin: KernelInputs, lo: int, engine: str = "kernel", mode: str = "open",
-                years: int | None = None) -> dict:
+                years: int | None = None, cash_flows_only: bool = False) -> dict:
     """Run the four steps; returns a flat dict of arrays (kernel output names) and ``year`` (the years
     projected).
 
@@ -599,7 +586,11 @@ def run_kernels(kin: KernelInputs, lo: int, engine: str = "kernel", mode: str = 
     them) and return the insured kernel's state at 1 January t0 + years in ``out["state"]`` (heads, refund
     balances, exact service and accrued units of actives and inactive insured by sex, age and service, keyed
     by the initial-state arguments they become); the pensioners at that date are ``pensioner_count[-1]`` and
-    ``pensioner_amount[-1]`` (before that year's indexation), the reserve ``finance_reserve[-1]``."""
+    ``pensioner_amount[-1]`` (before that year's indexation), the reserve ``finance_reserve[-1]``.
+
+    ``cash_flows_only``: the run's cash flows are all that is wanted (:func:`cash_flow_arrays`): the insured
+    kernel's awards go to the pensions kernel without a copy, and ``awards_count`` and ``awards_amount`` (the
+    insured's awards without the survivors' the pensions kernel adds) are not returned."""
     keep_insured, entrants_allowed, accrue = RUN_MODES[mode]
     if mode != "open" and kin.inputs is not None:
         kin = run_off_kernel_inputs(kin)
@@ -661,7 +652,10 @@ def run_kernels(kin: KernelInputs, lo: int, engine: str = "kernel", mode: str = 
         pres = {"count": np.empty((n_years + 1,) + shape), "amount": np.empty((n_years + 1,) + shape),
                 "expenditure": np.empty((n_years, 4)), "deaths": np.empty((n_years,) + shape),
                 "exits": np.zeros((n_years,) + shape), "conversions": np.zeros((n_years, 2, n_full))}
-        awards_count, awards_amount = res["awards_count"].copy(), res["awards_amount"].copy()
+        if cash_flows_only and not ins["state_top_up"]:   # the top-ups in payment need the insured's awards
+            awards_count, awards_amount = out.pop("awards_count"), out.pop("awards_amount")
+        else:
+            awards_count, awards_amount = res["awards_count"].copy(), res["awards_amount"].copy()
         pensions_kernel(awards_count=awards_count, awards_amount=awards_amount, **pen, **pres)
         pres["awards_count"], pres["awards_amount"] = awards_count, awards_amount
     else:
@@ -758,7 +752,8 @@ def cash_flow_arrays(inputs: Inputs, out: dict) -> dict[str, np.ndarray]:
 
 def _full_ages(array: np.ndarray, lo: int) -> np.ndarray:
     """Pad an insured-age array (last axis min_age..max_age) with zeros for ages 0..min_age-1."""
-    full = np.zeros(array.shape[:-1] + (lo + array.shape[-1],))
+    full = np.empty(array.shape[:-1] + (lo + array.shape[-1],))
+    full[..., :lo] = 0.0
     full[..., lo:] = array
     return full
 

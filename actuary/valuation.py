@@ -178,7 +178,7 @@ CLOSED_GROUP_MODES = ("closed", "accrued", "pensioners")
 
 def closed_group_flow(inputs, kin, engine: str, mode: str) -> dict:
     """The cash flows of one closed-group run (``mode`` of :func:`actuary.projection.run_kernels`)."""
-    return cash_flow_arrays(inputs, run_kernels(kin, inputs.settings["min_age"], engine, mode))
+    return cash_flow_arrays(inputs, run_kernels(kin, inputs.settings["min_age"], engine, mode, cash_flows_only=True))
 
 
 def _collect(started: dict) -> dict:

@@ -18,6 +18,11 @@ def _case(n_years=4):
         "flag": (("year",), np.arange(n_years) % 2 == 0),
         "listed": ("year", list(range(n_years))),
         "at_valuation": ((), np.float64(3.5), {"units": "currency"}),
+        "number": ((), 2.5, {"units": "share"}),
+        "whole": ((), 3),
+        "by_year": ("year", [0.5] * n_years),
+        "years_listed": ("year", list(range(2025, 2025 + n_years))),
+        "labels": ("sex", ["m", "f"]),
         "given": xr.Variable(("age",), np.array([0.1, 0.2, 0.3]), {"units": "share"}),
     }
     coords = {"year": years, "sex": ["male", "female"], "age": np.arange(3),

@@ -10,9 +10,11 @@ from actuary import InputError
 from actuary.lifetable import (
     infant_separation_factor,
     life_table_from_mx,
+    improved_mortality,
     life_table_columns,
     life_table_from_qx,
     project_mortality,
+    scaled_mortality,
     survival_ratios,
     survival_ratios_from_qx,
 )
@@ -106,3 +108,25 @@ def test_survival_ratios_are_the_life_tables_column_exactly(seed, n_years, n_age
     male = np.broadcast_to(rng.integers(0, 2, 2).astype(bool), (n_years, 2))
     expected = life_table_columns(q, male)["Sx"]
     assert np.array_equal(survival_ratios(q, male), expected, equal_nan=True)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 6), st.integers(0, 5), st.integers(2, 12))
+def test_improved_and_scaled_mortality_are_the_numpy_products_exactly(seed, n_years, tail, n_ages):
+    """q(t) = clip(q(t0) x cumulative product of (1 - AI) over the years (the last year's rates held for the
+    tail), q_ω = 1, and the benefit groups' q = clip(q x factor), bit for bit as NumPy's cumprod and clip give
+    them (deterioration, negative improvement, and factors taking q past 1 included)."""
+    rng = np.random.default_rng(seed)
+    base = rng.uniform(0.0, 0.6, (2, n_ages))
+    improvement = rng.uniform(-0.3, 0.2, (n_years, 2, n_ages))
+    factor = np.ones((n_years + tail, 2, n_ages))
+    factor[1:n_years] = 1.0 - improvement[1:]
+    factor[n_years:] = 1.0 - improvement[-1]
+    expected = np.clip(base * np.cumprod(factor, axis=0), 0.0, 1.0)
+    expected[..., -1] = 1.0
+    q = improved_mortality(base, improvement, tail)
+    assert np.array_equal(q, expected)
+    factors = rng.uniform(0.5, 3.0, (4, 2, n_ages))
+    scaled = np.clip(q[:, None] * factors[None], 0.0, 1.0)
+    scaled[..., -1] = 1.0
+    assert np.array_equal(scaled_mortality(q, factors), scaled)
