@@ -29,6 +29,7 @@ Conventions every measure shares (those of the reserve roll-forward, see
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 import xarray as xr
 
@@ -310,50 +311,104 @@ def _scaled_premium_variable(f: Flows, starts, rule: str, check: str, target_rat
     due_per_rate = f.admin_contributions * f.collection * f.wage_bill  # and per unit of rate
     growth = np.ones(n_years)                                          # wage-bill growth S_t / S_{t-1}
     growth[1:] = f.wage_bill[1:] / f.wage_bill[:-1]
-    discounted = f.reserve0  # V_{s-1} v_{s-1}
-    values = []
-    for s, e in zip(starts, ends):
-        v_end = f.v_end[s:e]
-        opening = discounted / (f.v_end[s - 1] if s > 0 else 1.0)  # V_{s-1}
-        zero = (discounted - np.cumsum(cost[s:e])) / v_end        # V0_t
-        unit = np.cumsum(base[s:e]) / v_end                       # U_t
-        zero_before = np.concatenate([[opening], zero[:-1]])
-        unit_before = np.concatenate([[0.0], unit[:-1]])
-        i, root = f.investment_return[s:e], f.root[s:e]
-        if rule == "reserve" and check == "every_year":     # V_t - V_{t-1} = i V_{t-1} + root (π K - N)
-            a = i * zero_before - root * f.net_cost[s:e]
-            b = i * unit_before + root * f.contribution_base[s:e]
-        elif rule == "reserve":
-            a, b = zero[-1:] - opening, unit[-1:]
-        elif check == "every_year":
-            if rule == "reserve_to_wages":                  # V_t - V_{t-1} S_t / S_{t-1} >= 0
-                w = growth[s:e] - 1.0
-                a = (i - w) * zero_before - root * f.net_cost[s:e]
-                b = (i - w) * unit_before + root * f.contribution_base[s:e]
-            else:
-                a = zero - target_ratio * due[s:e]
-                b = unit - target_ratio * due_per_rate[s:e]
-        elif rule == "reserve_to_wages":
-            a = zero[-1:] - opening * f.wage_bill[e - 1] / f.wage_bill[s - 1 if s > 0 else 0]
-            b = unit[-1:]
-        else:
-            a = zero[-1:] - target_ratio * due[e - 1:e]
-            b = unit[-1:] - target_ratio * due_per_rate[e - 1:e]
-        rate = _lowest_rate(a, b) if np.isfinite(discounted) else np.nan
-        discounted = discounted - np.sum(cost[s:e]) + rate * np.sum(base[s:e])
-        values.append(rate)
+    sums = np.array([[np.sum(cost[s:e]), np.sum(base[s:e])] for s, e in zip(starts, ends)]).reshape(-1, 2)
+    values = np.empty(len(starts))
+    _scaled_premium_rates(np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64),
+                          SCALED_PREMIUM_CODES[rule], check == "every_year",
+                          np.nan if target_ratio is None else float(target_ratio), float(f.reserve0), cost, base,
+                          _c(f.net_cost), _c(f.contribution_base), _c(f.investment_return), _c(f.root), _c(f.v_end),
+                          _c(f.wage_bill), growth, _c(due), _c(due_per_rate), sums[:, 0].copy(), sums[:, 1].copy(),
+                          values)
+    values = values.tolist()
     description = SCALED_PREMIUM_RULES[(rule, check)].format(K=target_ratio)
     return starts, ends, ("period", values, {"units": "share of insurable earnings", "description": description,
                                              "rule": rule, "check": check})
 
 
-def _lowest_rate(a: np.ndarray, b: np.ndarray) -> float:
-    """The lowest π >= 0 with a + b π >= 0 elementwise (NaN if none)."""
-    rising = b > 0
-    rate = max(0.0, float(np.max(-a[rising] / b[rising]))) if rising.any() else 0.0
-    slack = a + b * rate
-    if np.any(slack < -1e-9 * (np.abs(a) + np.abs(b * rate))):
-        return np.nan
+SCALED_PREMIUM_CODES = {"reserve": 0, "reserve_to_wages": 1, "reserve_ratio": 2}
+
+
+def _c(array) -> np.ndarray:
+    return np.ascontiguousarray(array, dtype=float)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _scaled_premium_rates(starts, ends, rule, every_year, target, reserve0, cost, base, net_cost, contribution_base,
+                          investment_return, root, v_end, wage_bill, growth, due, due_per_rate, cost_sums, base_sums,
+                          out):
+    """The scaled premium of each period into ``out`` (see :func:`scaled_premium`), period after period: the
+    conditions a_t + b_t π >= 0 of the rule (0 reserve, 1 reserve_to_wages, 2 reserve_ratio with ``target``;
+    checked ``every_year`` or at the period's end) from the reserve at a zero rate V0_t and the reserve a rate
+    of 1 builds U_t (discounted cumulative sums of ``cost`` and ``base`` v^mid N and v^mid K), solved by
+    :func:`_lowest_rate`; the discounted reserve carried to the next period with the period's sums of
+    ``cost`` and ``base`` (``cost_sums``, ``base_sums``)."""
+    longest = 1
+    for k in range(starts.size):
+        longest = max(longest, ends[k] - starts[k])
+    zero = np.empty(longest)
+    unit = np.empty(longest)
+    a = np.empty(longest)
+    b = np.empty(longest)
+    discounted = reserve0  # V_{s-1} v_{s-1}
+    for k in range(starts.size):
+        s, e = starts[k], ends[k]
+        m = e - s
+        opening = discounted / (v_end[s - 1] if s > 0 else 1.0)  # V_{s-1}
+        cost_sum = 0.0
+        base_sum = 0.0
+        for j in range(m):
+            cost_sum = cost[s] if j == 0 else cost_sum + cost[s + j]
+            base_sum = base[s] if j == 0 else base_sum + base[s + j]
+            zero[j] = (discounted - cost_sum) / v_end[s + j]     # V0_t
+            unit[j] = base_sum / v_end[s + j]                    # U_t
+        n = m
+        if every_year and rule != 2:      # V_t - V_{t-1} w_t >= 0, w the wage-bill growth (reserve_to_wages) or 1
+            for j in range(m):
+                t = s + j
+                zero_before = opening if j == 0 else zero[j - 1]
+                unit_before = 0.0 if j == 0 else unit[j - 1]
+                i = investment_return[t] - (growth[t] - 1.0) if rule == 1 else investment_return[t]
+                a[j] = i * zero_before - root[t] * net_cost[t]
+                b[j] = i * unit_before + root[t] * contribution_base[t]
+        elif every_year:                  # V_t >= K E_t
+            for j in range(m):
+                a[j] = zero[j] - target * due[s + j]
+                b[j] = unit[j] - target * due_per_rate[s + j]
+        elif m == 0:
+            n = 0
+        else:
+            n = 1
+            if rule == 0:
+                a[0] = zero[m - 1] - opening
+            elif rule == 1:
+                a[0] = zero[m - 1] - opening * wage_bill[e - 1] / wage_bill[s - 1 if s > 0 else 0]
+            else:
+                a[0] = zero[m - 1] - target * due[e - 1]
+            b[0] = unit[m - 1] - target * due_per_rate[e - 1] if rule == 2 else unit[m - 1]
+        rate = _lowest_rate(a[:n], b[:n]) if np.isfinite(discounted) else np.nan
+        discounted = discounted - cost_sums[k] + rate * base_sums[k]
+        out[k] = rate
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _lowest_rate(a, b) -> float:
+    """The lowest π >= 0 with a + b π >= 0 elementwise (NaN if none): max(0, max over b > 0 of -a/b) (a NaN
+    there gives 0), unless a condition is broken by more than 1e-9 of its terms."""
+    highest = -np.inf
+    rising = False
+    undefined = False
+    for j in range(a.size):
+        if b[j] > 0:
+            rising = True
+            bound = -a[j] / b[j]
+            if np.isnan(bound):
+                undefined = True
+            elif bound > highest:
+                highest = bound
+    rate = highest if rising and not undefined and highest > 0.0 else 0.0
+    for j in range(a.size):
+        if a[j] + b[j] * rate < -1e-9 * (abs(a[j]) + abs(b[j] * rate)):
+            return np.nan
     return rate
 
 

@@ -146,7 +146,7 @@ def _survival_ratios_arrays(qx: np.ndarray, male: np.ndarray, radix: float) -> n
     return _survival(lx, Lx)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _a0_scalar(m0: float, male: bool) -> float:
     """:func:`_a0` of one table."""
     if male:
@@ -154,7 +154,7 @@ def _a0_scalar(m0: float, male: bool) -> float:
     return 0.14903 - 2.05527 * m0 if m0 < 0.01724 else (0.04667 + 3.88089 * m0 if m0 < 0.06891 else 0.31411)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _survival_ratios_rows(qx, male, radix, out):
     """S_x of the tables q (rows by age, at least two ages) into ``out``: q_ω taken as 1, a_x 1/2, a_ω = 1/m_ω
     (m_ω = m_{ω-1}), a_0 the Andreev-Kingkade fixed point iterated for every table together until the largest
@@ -283,7 +283,7 @@ def improved_mortality(base: np.ndarray, improvement: np.ndarray, tail: int = 0)
     return q
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _improved_mortality(base, improvement, q):
     n_given = improvement.shape[0]
     n_years, n_sexes, n_ages = q.shape
@@ -297,7 +297,7 @@ def _improved_mortality(base, improvement, q):
                 q[t, s, x] = _clipped(base[s, x] * factor) if x < n_ages - 1 else 1.0
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _clipped(value: float) -> float:
     """``np.clip(value, 0, 1)`` (NaN stays NaN)."""
     return 0.0 if value < 0.0 else (1.0 if value > 1.0 else value)
@@ -313,7 +313,7 @@ def scaled_mortality(q: np.ndarray, factors: np.ndarray) -> np.ndarray:
     return out
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _scaled_mortality(q, factors, out):
     n_years, n_groups, n_sexes, n_ages = out.shape
     for t in range(n_years):
