@@ -176,20 +176,7 @@ def _survival_ratios_rows(qx, male, radix, out):
     lx = np.empty(w)
     Lx = np.empty(w)
     for r in range(n):
-        q_last_closed = qx[r, w - 2]
-        m_last_closed = q_last_closed / (1.0 - 0.5 * q_last_closed)
-        a_last = 1.0 / max(m_last_closed, 1e-300) if m_last_closed > 0 else 0.0
-        survivors = 1.0
-        lx[0] = radix
-        for x in range(1, w):
-            survivors = survivors * (1.0 - qx[r, x - 1]) if x > 1 else 1.0 - qx[r, 0]
-            lx[x] = radix * survivors
-        for x in range(w):
-            q = 1.0 if x == w - 1 else qx[r, x]
-            a = a0[r] if x == 0 else (a_last if x == w - 1 else 0.5)
-            Lx[x] = a * (lx[x] * q)
-            if x < w - 1:
-                Lx[x] += lx[x + 1]
+        _lived_row(qx[r], a0[r], radix, lx, Lx)
         out[r, 0] = Lx[0] / lx[0]
         for x in range(1, w - 1):
             out[r, x] = Lx[x] / Lx[x - 1] if Lx[x - 1] > 0 else 0.0
@@ -212,10 +199,49 @@ def _infant_separation(q0: np.ndarray, male: np.ndarray) -> np.ndarray:
 
 def life_expectancy(qx: np.ndarray, age: int) -> np.ndarray:
     """e_x at ``age`` >= 1 of the tables of :func:`life_table_columns` (q by (..., age 0..ω)), from the ages
-    x >= ``age`` alone (e_x = T_x / l_x does not depend on the younger ages, nor on a_0)."""
-    q, a = _default_separation(qx[..., age:])
-    _, _, Lx = _lived(q, a, RADIX)
-    return np.cumsum(Lx[..., ::-1], axis=-1)[..., -1] / RADIX   # T / l at that age (l = the radix)
+    x >= ``age`` alone (e_x = T_x / l_x does not depend on the younger ages, nor on a_0): T summed from the
+    last age down, l the radix, table by table (the operations of :func:`_lived` and ``np.cumsum``)."""
+    q = np.ascontiguousarray(qx[..., age:], dtype=float)
+    if q.shape[-1] < 2:
+        q, a = _default_separation(q)
+        return np.cumsum(_lived(q, a, RADIX)[2][..., ::-1], axis=-1)[..., -1] / RADIX
+    out = np.empty(q.shape[:-1])
+    _life_expectancy_rows(q.reshape(-1, q.shape[-1]), RADIX, out.reshape(-1))
+    return out
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _life_expectancy_rows(qx, radix, out):
+    n, w = qx.shape
+    lx = np.empty(w)
+    Lx = np.empty(w)
+    for r in range(n):
+        _lived_row(qx[r], 0.5, radix, lx, Lx)
+        total = Lx[w - 1]
+        for x in range(w - 2, -1, -1):
+            total += Lx[x]
+        out[r] = total / radix
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _lived_row(q, a_first, radix, lx, Lx):
+    """l and L of one table q by age (at least two ages; q_ω taken as 1) as :func:`_lived` takes them, with
+    a_x 1/2 but ``a_first`` at the first age and 1/m_ω at the last (m_ω = m_{ω-1}, :func:`_default_separation`)."""
+    w = q.size
+    q_last_closed = q[w - 2]
+    m_last_closed = q_last_closed / (1.0 - 0.5 * q_last_closed)
+    a_last = 1.0 / max(m_last_closed, 1e-300) if m_last_closed > 0 else 0.0
+    survivors = 1.0
+    lx[0] = radix
+    for x in range(1, w):
+        survivors = survivors * (1.0 - q[x - 1]) if x > 1 else 1.0 - q[0]
+        lx[x] = radix * survivors
+    for x in range(w):
+        qx = 1.0 if x == w - 1 else q[x]
+        a = a_first if x == 0 else (a_last if x == w - 1 else 0.5)
+        Lx[x] = a * (lx[x] * qx)
+        if x < w - 1:
+            Lx[x] += lx[x + 1]
 
 
 def _default_separation(qx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

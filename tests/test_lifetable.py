@@ -11,6 +11,7 @@ from actuary.lifetable import (
     infant_separation_factor,
     life_table_from_mx,
     improved_mortality,
+    life_expectancy,
     life_table_columns,
     life_table_from_qx,
     project_mortality,
@@ -106,8 +107,11 @@ def test_survival_ratios_are_the_life_tables_column_exactly(seed, n_years, n_age
     q[rng.uniform(size=q.shape) < 0.1] = 0.0
     q[rng.uniform(size=q.shape) < 0.02] = 1.0
     male = np.broadcast_to(rng.integers(0, 2, 2).astype(bool), (n_years, 2))
-    expected = life_table_columns(q, male)["Sx"]
-    assert np.array_equal(survival_ratios(q, male), expected, equal_nan=True)
+    table = life_table_columns(q, male)
+    assert np.array_equal(survival_ratios(q, male), table["Sx"], equal_nan=True)
+    for age in range(1, n_ages - 1):   # e_x from the ages x and above alone: T_x / l_x of the whole table
+        alive = table["lx"][..., age] > 1e-200
+        np.testing.assert_allclose(life_expectancy(q, age)[alive], table["ex"][..., age][alive], rtol=1e-12)
 
 
 @settings(max_examples=60, deadline=None)
