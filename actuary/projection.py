@@ -417,22 +417,26 @@ def held_past_horizon(inputs: Inputs, years: int) -> Inputs:
     year_coordinate, year_index = year_template._coords["year"], year_template._indexes["year"]
 
     def held(da: xr.DataArray) -> xr.DataArray:
-        axis = da.dims.index("year")
-        given = da.values
+        source = da.variable
+        dims = source.dims
+        axis = dims.index("year")
+        given = source.values
         n = given.shape[axis]
         values = np.empty(given.shape[:axis] + (n + years,) + given.shape[axis + 1:], dtype=given.dtype)
         before = (slice(None),) * axis
         values[before + (slice(0, n),)] = given
         values[before + (slice(n, None),)] = given[before + (slice(n - 1, n),)]   # the last year's, held
-        held_variable = variable(da.dims, values, dict(da.attrs))
-        if all(d in da._indexes for d in da.dims):
+        held_variable = variable(dims, values, source.attrs)
+        own_indexes = da._indexes
+        if all(d in own_indexes for d in dims):
             # the array's own coordinates and indexes but the year's, one per dimension: building coordinates
             # and indexes is what costs
+            own_coords = da._coords
             return da._replace(variable=held_variable, name=da.name,
-                               coords={d: year_coordinate if d == "year" else da._coords[d] for d in da.dims},
-                               indexes={d: year_index if d == "year" else da._indexes[d] for d in da.dims})
-        template = _labelled_template(da.dims, tuple(all_years if d == "year" else tuple(da.coords[d].values.tolist())
-                                                     for d in da.dims))
+                               coords={d: year_coordinate if d == "year" else own_coords[d] for d in dims},
+                               indexes={d: year_index if d == "year" else own_indexes[d] for d in dims})
+        template = _labelled_template(dims, tuple(all_years if d == "year" else tuple(da.coords[d].values.tolist())
+                                                  for d in dims))
         return template._replace(variable=held_variable, name=da.name, coords=dict(template._coords),
                                  indexes=dict(template._indexes))
 
