@@ -15,6 +15,7 @@ import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+import numba
 import numpy as np
 import xarray as xr
 
@@ -754,6 +755,24 @@ def cash_flow_arrays(inputs: Inputs, out: dict) -> dict[str, np.ndarray]:
     return flows
 
 
+def ratio_where_positive(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """numerator / denominator where the denominator is > 0, else 0 (``np.where(d > 0, n / d, 0.0)`` in one
+    pass), elementwise over arrays of the same shape."""
+    numerator = np.ascontiguousarray(numerator, dtype=float)
+    denominator = np.ascontiguousarray(denominator, dtype=float)
+    if numerator.shape != denominator.shape:
+        raise ValueError(f"shapes {numerator.shape} and {denominator.shape} differ")
+    out = np.empty(numerator.shape)
+    _ratio_where_positive(numerator.reshape(-1), denominator.reshape(-1), out.reshape(-1))
+    return out
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _ratio_where_positive(numerator, denominator, out):
+    for i in range(out.size):
+        out[i] = numerator[i] / denominator[i] if denominator[i] > 0 else 0.0
+
+
 def _full_ages(array: np.ndarray, lo: int) -> np.ndarray:
     """Pad an insured-age array (last axis min_age..max_age) with zeros for ages 0..min_age-1."""
     full = np.empty(array.shape[:-1] + (lo + array.shape[-1],))
@@ -805,7 +824,7 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict, extend=None, horizo
     actives_end = out["active_out"][1:].sum(axis=(1, 2))
 
     with np.errstate(divide="ignore", invalid="ignore"):
-        average_pension = np.where(pension_count_end > 0, pension_amount_end / pension_count_end, 0.0)
+        average_pension = ratio_where_positive(pension_amount_end, pension_count_end)
         pensioners_total = pension_count_end.sum(axis=(2, 3))
         paygo = due / wage_bill
         reserve_ratio = reserve_end / due

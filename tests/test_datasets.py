@@ -1,11 +1,15 @@
 """labelled_dataset builds what xr.Dataset(variables, coords, attrs) builds (variables, coordinates, indexes,
-attributes, dimension order), and refuses what it refuses."""
+attributes, dimension order), and refuses what it refuses; the results' small array helpers give NumPy's
+values bit for bit."""
 
 import numpy as np
 import pytest
 import xarray as xr
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from actuary.datasets import labelled_dataset
+from actuary.projection import ratio_where_positive
 
 
 def _case(n_years=4):
@@ -53,3 +57,16 @@ def test_disagreeing_sizes_and_dimensions_are_refused():
         labelled_dataset(dict(variables, wrong=(("year", "sex"), np.zeros(4))), coords, attrs)
     with pytest.raises(ValueError):
         labelled_dataset(variables, dict(coords, year=np.arange(5)), attrs)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 50))
+def test_ratio_where_positive_is_numpys_where_exactly(seed, size):
+    """The average pension's ratio: n / d where d > 0, else 0 (zero, negative and NaN denominators), bit for bit
+    np.where's."""
+    rng = np.random.default_rng(seed)
+    numerator = rng.normal(size=(size, 3)) * 10.0 ** rng.integers(-5, 6, (size, 3))
+    denominator = rng.choice([0.0, -1.0, np.nan, 1e-300, 2.5, 1e6], (size, 3)) * rng.uniform(0.5, 2.0, (size, 3))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        expected = np.where(denominator > 0, numerator / denominator, 0.0)
+    assert np.array_equal(ratio_where_positive(numerator, denominator), expected)
