@@ -313,14 +313,14 @@ def improved_mortality(base: np.ndarray, improvement: np.ndarray, tail: int = 0)
 def _improved_mortality(base, improvement, q):
     n_given = improvement.shape[0]
     n_years, n_sexes, n_ages = q.shape
-    for s in range(n_sexes):
-        for x in range(n_ages):
-            factor = 1.0
-            for t in range(n_years):
+    factor = np.ones((n_sexes, n_ages))
+    for t in range(n_years):
+        for s in range(n_sexes):
+            for x in range(n_ages):
                 if t > 0:
                     rate = 1.0 - improvement[min(t, n_given - 1), s, x]
-                    factor = rate if t == 1 else factor * rate
-                q[t, s, x] = _clipped(base[s, x] * factor) if x < n_ages - 1 else 1.0
+                    factor[s, x] = rate if t == 1 else factor[s, x] * rate
+                q[t, s, x] = _clipped(base[s, x] * factor[s, x]) if x < n_ages - 1 else 1.0
 
 
 @numba.njit(cache=True, error_model="numpy")
