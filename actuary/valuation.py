@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
+import sys
 import threading
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -123,8 +124,15 @@ class Valuation:
             closed = {}
 
             def start(inputs, kin):
-                closed.update({mode: (_second_thread().submit(closed_group_flow, inputs, kin, engine, mode),
+                second = _second_thread()
+                begun = threading.Event()
+                second.submit(begun.set)
+                closed.update({mode: (second.submit(closed_group_flow, inputs, kin, engine, mode),
                                       (inputs, kin, engine, mode)) for mode in CLOSED_GROUP_MODES})
+                # hand the interpreter to the second thread now, not after the switch interval: its first run
+                # reaches its kernels (which release it) while this thread waits, instead of waiting up to
+                # sys.getswitchinterval() for this thread's Python to let it go
+                begun.wait(sys.getswitchinterval())
 
             projection, following, inputs, kin = self._project(engine, run_off=True, alongside=start)
             parts = {"open": projection, **_collect(closed)}
