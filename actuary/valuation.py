@@ -124,15 +124,16 @@ class Valuation:
             closed = {}
 
             def start(inputs, kin):
-                second = _second_thread()
-                begun = threading.Event()
-                second.submit(begun.set)
-                closed.update({mode: (second.submit(closed_group_flow, inputs, kin, engine, mode),
+                # an idle second thread is handed the interpreter now, not after the switch interval: its first
+                # run reaches its kernels (which release it) while this thread waits, instead of waiting up to
+                # sys.getswitchinterval() for this thread's Python to let it go (a busy one is not waited for)
+                begun = threading.Event() if _second_thread_idle() else None
+                if begun is not None:
+                    _on_second_thread(begun.set)
+                closed.update({mode: (_on_second_thread(closed_group_flow, inputs, kin, engine, mode),
                                       (inputs, kin, engine, mode)) for mode in CLOSED_GROUP_MODES})
-                # hand the interpreter to the second thread now, not after the switch interval: its first run
-                # reaches its kernels (which release it) while this thread waits, instead of waiting up to
-                # sys.getswitchinterval() for this thread's Python to let it go
-                begun.wait(sys.getswitchinterval())
+                if begun is not None:
+                    begun.wait(sys.getswitchinterval())
 
             projection, following, inputs, kin = self._project(engine, run_off=True, alongside=start)
             parts = {"open": projection, **_collect(closed)}
@@ -220,6 +221,27 @@ def _second_thread() -> ThreadPoolExecutor:
         if "executor" not in _SECOND:
             _SECOND["executor"] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="actuary-closed-group")
         return _SECOND["executor"]
+
+
+def _on_second_thread(function, *arguments):
+    """``function(*arguments)`` queued on the second thread (a Future), counted among its tasks queued or running
+    until it is done or cancelled."""
+    with _SECOND_LOCK:
+        _SECOND["tasks"] = _SECOND.get("tasks", 0) + 1
+    future = _second_thread().submit(function, *arguments)
+    future.add_done_callback(_task_done)
+    return future
+
+
+def _task_done(_future) -> None:
+    with _SECOND_LOCK:
+        _SECOND["tasks"] -= 1
+
+
+def _second_thread_idle() -> bool:
+    """True when the second thread has no task queued or running (from any thread's valuation)."""
+    with _SECOND_LOCK:
+        return not _SECOND.get("tasks")
 
 
 def _check_engine(engine: str) -> None:
