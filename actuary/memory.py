@@ -11,7 +11,8 @@ process may keep up to 128 MiB per thread heap that it no longer uses.
 
 Not done if the process's own settings say otherwise (``MALLOC_MMAP_THRESHOLD_``, ``MALLOC_TRIM_THRESHOLD_``,
 ``MALLOC_TOP_PAD_`` or ``malloc.*`` in ``GLIBC_TUNABLES``: set one of them to keep the system's choice), nor with a
-C library other than glibc (macOS, Windows, musl).
+C library other than glibc (macOS, Windows, musl). Dask's worker processes keep the setting Dask gives them
+(``MALLOC_TRIM_THRESHOLD_``, so that their memory use is reported as it falls).
 """
 
 from __future__ import annotations
