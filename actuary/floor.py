@@ -299,17 +299,19 @@ def kernel_inputs(inputs) -> dict:
     eligible = floor["eligibility"].values.copy()
     rules = np.zeros((n, 6))
     tested = np.zeros((n, 4))
+    field = {key: floor[key].values for key in ("kind", "sex", "min_age", "max_age", "indexation", "amount", "basis",
+                                                "test", "admin_share")}   # each field's values read once
     for b in range(n):
-        kind, sex = str(floor["kind"].values[b]), str(floor["sex"].values[b])
-        low, high = floor["min_age"].values[b], floor["max_age"].values[b]
+        kind, sex = str(field["kind"][b]), str(field["sex"][b])
+        low, high = field["min_age"][b], field["max_age"][b]
         eligible[b, :, (ages < low) | (ages > high)] = 0.0
         if sex == "female" or kind == "maternity":
             eligible[b, 0] = 0.0
         elif sex == "male":
             eligible[b, 1] = 0.0
-        indexation = str(floor["indexation"].values[b]) or "none"
-        rules[b] = (floor["amount"].values[b], BASIS_CODES[str(floor["basis"].values[b])], RULE_CODES[indexation],
-                    TEST_CODES[str(floor["test"].values[b])], kind == "maternity", floor["admin_share"].values[b])
+        indexation = str(field["indexation"][b]) or "none"
+        rules[b] = (field["amount"][b], BASIS_CODES[str(field["basis"][b])], RULE_CODES[indexation],
+                    TEST_CODES[str(field["test"][b])], kind == "maternity", field["admin_share"][b])
         tested[b] = TESTED_PENSIONS[kind]
     poverty = inputs.economy["poverty_line"]
     return dict(eligible=np.ascontiguousarray(eligible), take_up=np.ascontiguousarray(floor["take_up"].values),
@@ -393,16 +395,17 @@ def floor_summary(ds: xr.Dataset, horizons) -> dict:
     """Summary variables: present values of the floor cost and of the fiscal cost over each horizon
     (mid-year discounting at the projected returns, as the GAP), and the level share of GDP financing
     each: 100 x PV cost / PV GDP. Returns name -> (dims, values, attrs) and the horizons."""
-    horizons = indicators.summary_horizons(ds.sizes["year"], horizons)
-    v_mid, _ = indicators.discount_by_returns(ds["investment_return"].values)
+    values = {name: ds.variables[name].values for name in ("investment_return", "gdp", "floor_cost", "fiscal_cost")}
+    horizons = indicators.summary_horizons(ds.sizes["year"], horizons)   # (the variables read directly: a
+    v_mid, _ = indicators.discount_by_returns(values["investment_return"])  # DataArray each costs more than the sums)
     n = np.array(horizons)
 
     def present_values(flow):
         return np.cumsum(v_mid * flow)[n - 1]
 
-    gdp = present_values(ds["gdp"].values)
+    gdp = present_values(values["gdp"])
     data = {}
-    for name, flow in (("floor_cost", ds["floor_cost"].values.sum(axis=1)), ("fiscal_cost", ds["fiscal_cost"].values)):
+    for name, flow in (("floor_cost", values["floor_cost"].sum(axis=1)), ("fiscal_cost", values["fiscal_cost"])):
         what = name.replace("_", " ")
         pv = present_values(flow)
         data[f"{name}_present_value"] = ("horizon", pv, {"units": "currency at the valuation date",
