@@ -9,9 +9,9 @@ to 128 MiB freed before handing memory back: then a run reuses the pages of the 
 after the first few runs) and Demoland's run() takes about 20% less time. Peak memory is unchanged for a run; a
 process may keep up to 128 MiB per thread heap that it no longer uses.
 
-Not done if the process's own settings say otherwise (``MALLOC_MMAP_THRESHOLD_``, ``MALLOC_TRIM_THRESHOLD_``,
-``MALLOC_TOP_PAD_`` or ``malloc.*`` in ``GLIBC_TUNABLES``: set one of them to keep the system's choice), nor with a
-C library other than glibc (macOS, Windows, musl). Dask's worker processes keep the setting Dask gives them
+Not done if the process sets glibc's allocator itself (any ``MALLOC_*`` environment variable, e.g.
+``MALLOC_ARENA_MAX``, or ``malloc.*`` in ``GLIBC_TUNABLES``: set one to keep the system's choice), nor with a C
+library other than glibc (macOS, Windows, musl). Dask's worker processes keep the setting Dask gives them
 (``MALLOC_TRIM_THRESHOLD_``, so that their memory use is reported as it falls).
 """
 
@@ -24,14 +24,13 @@ import sys
 MMAP_THRESHOLD = 32 * 2**20    # bytes: allocations below this come from the heaps (glibc's largest allowed value)
 TRIM_THRESHOLD = 128 * 2**20   # bytes of free memory a heap keeps before handing memory back
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3   # glibc's mallopt parameters (malloc.h)
-_OWN_SETTINGS = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_")
 
 
 def keep_freed_memory() -> bool:
     """Set glibc's allocator as the module docstring says; returns whether it was set."""
     if not sys.platform.startswith("linux"):
         return False
-    if any(name in os.environ for name in _OWN_SETTINGS) or "malloc." in os.environ.get("GLIBC_TUNABLES", ""):
+    if any(name.startswith("MALLOC_") for name in os.environ) or "malloc." in os.environ.get("GLIBC_TUNABLES", ""):
         return False
     try:
         libc = ctypes.CDLL(None)

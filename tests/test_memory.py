@@ -49,6 +49,14 @@ def test_a_run_reuses_the_pages_of_the_run_before():
 
 
 @pytest.mark.skipif(not GLIBC, reason="glibc's allocator: the setting is made with glibc only")
+@pytest.mark.parametrize("setting", ["MALLOC_ARENA_MAX", "GLIBC_TUNABLES"])
+def test_an_allocator_setting_of_the_process_is_kept(setting):
+    """Any glibc malloc setting of the process (here one that is not a threshold) leaves the allocator alone."""
+    tuned, _ = _probe(**{setting: "glibc.malloc.arena_max=4" if setting == "GLIBC_TUNABLES" else "4"})
+    assert not tuned
+
+
+@pytest.mark.skipif(not GLIBC, reason="glibc's allocator: the setting is made with glibc only")
 def test_the_process_own_allocator_settings_are_kept():
     """With a glibc setting of the user's (here a trim threshold of 128 KiB), import leaves the allocator alone, and
     the runs take new pages again (about 12,800 a run here): the test above is one the setting passes."""
