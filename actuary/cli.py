@@ -15,7 +15,9 @@ from __future__ import annotations
 import functools
 import os
 import shutil
+import signal
 import sys
+import threading
 from pathlib import Path
 
 import click
@@ -117,6 +119,8 @@ class Commands(click.Group):
                     except (OSError, ValueError):   # a closed pipe: nothing more can be said there
                         pass
                 os._exit(INTERRUPTED)
+            if args is None and threading.current_thread() is threading.main_thread():
+                signal.signal(signal.SIGINT, signal.SIG_IGN)   # the command is done: a late Ctrl-C stops nothing
             raise
 
     def invoke(self, ctx):
@@ -124,11 +128,14 @@ class Commands(click.Group):
         _moved_before = len(outputs_moved())   # what this command moves into place comes after
         with ctrl_c.watching():
             try:
-                return super().invoke(ctx)
+                done = super().invoke(ctx)
             except BaseException as error:
                 if _ended_by_ctrl_c(error):
                     interrupted()
                 raise
+            if ctrl_c.pressed():   # a Ctrl-C swallowed on the way (in a __del__) did not stop the command
+                interrupted()
+            return done
 
 
 def _workers_option(ctx, param, value):

@@ -22,6 +22,8 @@ import sys
 import threading
 from contextlib import contextmanager
 
+from .io.files import checked_before_commit
+
 _pressed = False
 _held = False                # the interruption is being reported: a SIGINT is recorded, no longer raised
 _wakeup: int | None = None   # read end of the wakeup pipe while a command is watched
@@ -74,7 +76,8 @@ def watching():
     previous_handler = signal.signal(signal.SIGINT, _on_ctrl_c)
     previous_hook, sys.unraisablehook = sys.unraisablehook, _quiet_unraisable(sys.unraisablehook)
     try:
-        yield
+        with checked_before_commit(_not_pressed):
+            yield
     finally:
         hold()   # a SIGINT still pending runs the handler when it is replaced: recorded, not raised out of here
         if previous_handler is not None:
@@ -84,6 +87,13 @@ def watching():
         _pressed, _held, _wakeup = False, False, None
         os.close(read)
         os.close(write)
+
+
+def _not_pressed() -> None:
+    """Before outputs are moved into place: a Ctrl-C recorded but not raised (swallowed where Python cannot
+    propagate it) stops the run here, so that nothing is written."""
+    if pressed():
+        raise KeyboardInterrupt
 
 
 def _read_wakeup() -> None:

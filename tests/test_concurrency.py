@@ -231,6 +231,60 @@ def test_ctrl_c_once_the_outputs_are_in_place_says_they_were_written(tmp_path, m
     assert set(after) == set(before) and all(after[name] != before[name] for name in before)
 
 
+def _swallowed_ctrl_c(real):
+    """A call that gets a real Ctrl-C and swallows it (as Python does with a KeyboardInterrupt raised in a
+    ``__del__``, e.g. while a zip file is closed), then does its work."""
+    def call(*args, **kwargs):
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(5)
+        except KeyboardInterrupt:
+            pass
+        return real(*args, **kwargs)
+    return call
+
+
+def test_a_swallowed_ctrl_c_still_stops_the_run_before_anything_is_written(tmp_path, monkeypatch):
+    """A Ctrl-C that a library swallows (the run goes on and would write its outputs): the outputs are not moved
+    into place; exit 130 and the one line, earlier outputs unchanged."""
+    out = tmp_path / "out"
+    before = _earlier_outputs(out, "results")
+    monkeypatch.setattr(xr.Dataset, "to_netcdf", _swallowed_ctrl_c(xr.Dataset.to_netcdf))
+    result = CliRunner().invoke(main, ["valuate", "--out", str(out)], terminal_width=300)
+    assert result.exit_code == 130, result.output
+    assert result.output.strip() == INTERRUPTED
+    assert snapshot(out) == before
+
+
+@pytest.mark.parametrize("after", [0.0, 0.05, 0.15])
+def test_ctrl_c_as_the_command_ends(after, tmp_path):
+    """A Ctrl-C as `actuary valuate` prints its last line or a moment later (its outputs in place, the interpreter
+    ending): exit 0 (the command was done) or 130 with the line naming the outputs, never a death by SIGINT
+    without a word; the outputs are the whole set."""
+    out = tmp_path / "out"
+    process = subprocess.Popen(CLI + ["valuate", "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        for line in process.stdout:
+            if line.startswith("Wrote") and ".nc" in line:
+                time.sleep(after)
+                try:
+                    os.killpg(process.pid, signal.SIGINT)
+                except ProcessLookupError:   # already gone: nothing to interrupt
+                    pass
+                break
+        rest, stderr = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert process.returncode in (0, 130), (process.returncode, stderr)
+    if process.returncode == 130:
+        assert "interrupted: stopped at Ctrl-C after the outputs were written" in rest, rest
+    assert "Traceback" not in stderr, stderr
+    assert sorted(path.name for path in out.iterdir()) == ["demoland-results.nc", "demoland-results.xlsx"]
+
+
 def test_ctrl_c_in_a_command_declared_elsewhere(tmp_path, monkeypatch):
     """`actuary synth` (a member-data command) interrupted while it writes: exit 130 and the one line, not its
     own message for an unwritable file (exit 2)."""

@@ -154,6 +154,18 @@ def check_output_folder(folder) -> None:
 
 
 _moved: list[Path] = []   # the outputs this process has moved into place, in order (see outputs_moved)
+_commit_checks: list = []  # callables run before any output set is moved into place (see checked_before_commit)
+
+
+@contextmanager
+def checked_before_commit(check):
+    """Within the block, ``check()`` runs before an :class:`OutputSet` moves its outputs into place; it stops the
+    commit by raising (the command line's: a Ctrl-C recorded but swallowed on the way, e.g. in a ``__del__``)."""
+    _commit_checks.append(check)
+    try:
+        yield
+    finally:
+        _commit_checks.remove(check)
 
 
 def outputs_moved() -> list[Path]:
@@ -277,6 +289,8 @@ class OutputSet:
         absent = [n for n in self.names if not os.path.lexists(self.staging / n)]
         if absent:
             raise RuntimeError(f"outputs not written: {absent}")
+        for check in list(_commit_checks):
+            check()
         with folder_lock(self.folder), _ctrl_c_held():
             for name in self.names:
                 source, target = self.staging / name, self.folder / name
