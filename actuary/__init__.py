@@ -8,6 +8,10 @@ valuation started from Python does not pay for what it does not call.
 import sys as _sys
 from importlib import import_module as _import_module
 
+from .cli_startup import watch_startup as _watch_startup
+
+_watch_startup()   # the command line: a Ctrl-C while modules load ends the run with one line (actuary.cli_startup)
+
 from . import memory as _memory  # noqa: F401  (glibc's allocator set for a valuation's arrays: see actuary.memory)
 from .io.bulk import cycle_collection_paused as _cycle_collection_paused
 

@@ -26,13 +26,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import cli_interrupt as ctrl_c
+from .cli_startup import INTERRUPTED, written_line
 from .io.files import OutputSet, outputs_moved
 from .io.safety import output_name, stem_name
 from .validation import InputError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 WPP_CANADA = PROJECT_ROOT / "assumptions" / "wpp2019_canada"
-INTERRUPTED = 130
 SCENARIOS_FAILED = 3
 WRITE_FAILED = 1
 
@@ -60,13 +60,8 @@ def interrupted() -> None:
     ctrl_c.hold()
     for name in ("distributed", "tornado", "asyncio"):
         logging.getLogger(name).setLevel(logging.CRITICAL + 1)
-    written = outputs_moved()[_moved_before:]
-    if written:   # Ctrl-C after the outputs were moved into place (whole sets: see OutputSet.commit)
-        console.print(f"[bold red]interrupted:[/] stopped at Ctrl-C after the outputs were written: "
-                      f"{escape(', '.join(str(path) for path in written))}.", highlight=False, soft_wrap=True)
-    else:
-        console.print("[bold red]interrupted:[/] stopped at Ctrl-C; nothing was written (earlier outputs are "
-                      "unchanged).", highlight=False, soft_wrap=True)
+    written = outputs_moved()[_moved_before:]   # Ctrl-C after outputs were moved into place (whole sets)
+    console.print(f"[bold red]interrupted:[/] {escape(written_line(written))}", highlight=False, soft_wrap=True)
     sys.exit(INTERRUPTED)
 
 

@@ -231,6 +231,28 @@ def test_ctrl_c_once_the_outputs_are_in_place_says_they_were_written(tmp_path, m
     assert set(after) == set(before) and all(after[name] != before[name] for name in before)
 
 
+@pytest.mark.parametrize("after", [0.05, 0.2, 0.4])
+def test_ctrl_c_while_the_program_starts(after, tmp_path):
+    """A Ctrl-C while the program loads its modules (before any command runs): exit 130 and the one line, no
+    traceback, nothing written."""
+    out = tmp_path / "out"
+    before = _earlier_outputs(out, "results")
+    process = subprocess.Popen(CLI + ["valuate", "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, start_new_session=True)
+    try:
+        time.sleep(after)
+        os.killpg(process.pid, signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert process.returncode == 130, (process.returncode, stdout, stderr)
+    assert [line for line in stdout.splitlines() if line.strip()] == [INTERRUPTED], stdout
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
+    assert snapshot(out) == before
+
+
 def _swallowed_ctrl_c(real):
     """A call that gets a real Ctrl-C and swallows it (as Python does with a KeyboardInterrupt raised in a
     ``__del__``, e.g. while a zip file is closed), then does its work."""

@@ -1,0 +1,47 @@
+"""The command line's first moments: a Ctrl-C while the program loads its modules (before a command's own
+handling, :mod:`actuary.cli_interrupt`, is in place) ends the run at once with the one line and exit status 130
+instead of a traceback. Nothing has been written then; the line names the outputs if some were (the handler is
+put back for the moment between the end of a command and the program's end, see :class:`actuary.cli.Commands`).
+Set when :mod:`actuary` is imported by the ``actuary`` program or ``python -m actuary.cli``, never in a program
+that imports actuary for its own use."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+
+INTERRUPTED = 130
+NOTHING_WRITTEN = "stopped at Ctrl-C; nothing was written (earlier outputs are unchanged)."
+
+
+def written_line(written) -> str:
+    """What the interruption line says after ``interrupted:``, given the outputs already moved into place."""
+    if written:
+        return f"stopped at Ctrl-C after the outputs were written: {', '.join(str(path) for path in written)}."
+    return NOTHING_WRITTEN
+
+
+def _stop(signum, frame):
+    files = sys.modules.get("actuary.io.files")
+    written = files.outputs_moved() if files is not None else []
+    try:
+        os.write(sys.stdout.fileno(), f"interrupted: {written_line(written)}\n".encode())
+    except (OSError, ValueError, AttributeError):   # no stdout to say it on
+        pass
+    os._exit(INTERRUPTED)
+
+
+def _is_command_line() -> bool:
+    argv = getattr(sys, "orig_argv", sys.argv)
+    if os.path.basename(sys.argv[0]) in ("actuary", "actuary.exe"):
+        return True
+    return any(argv[i] == "-m" and argv[i + 1] == "actuary.cli" for i in range(len(argv) - 1))
+
+
+def watch_startup() -> None:
+    """Install the handler when this process is the command line (see the module docstring)."""
+    if _is_command_line() and threading.current_thread() is threading.main_thread() \
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, _stop)
