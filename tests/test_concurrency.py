@@ -99,17 +99,14 @@ def _worker_started(process: subprocess.Popen) -> bool:
         return False
 
 
-def _interrupt(out: Path, extra: list[str], moment: str, after: float):
-    """Start `actuary stochastic` in its own session, wait for ``moment`` (its staging folder appears, or its first
-    worker process starts) and ``after`` seconds more, press Ctrl-C (SIGINT to the whole process group, as a
-    terminal does)."""
-    process = subprocess.Popen(CLI + ["stochastic", "--paths", "10000000", "--out", str(out), *extra],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    reached = {"staging": lambda: glob.glob(str(out / ".actuary-staging-*")),
-               "worker": lambda: _worker_started(process)}[moment]
+def _ctrl_c(args: list[str], after: float, reached=None):
+    """Start `actuary ARGS` in its own session, wait until ``reached(process)`` (if given) and ``after`` seconds
+    more, press Ctrl-C (SIGINT to the whole process group, as a terminal does); (exit status, stdout, stderr)."""
+    process = subprocess.Popen(CLI + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
     try:
         deadline = time.monotonic() + 120
-        while not reached() and process.poll() is None and time.monotonic() < deadline:
+        while reached is not None and not reached(process) and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.02)
         time.sleep(after)
         os.killpg(process.pid, signal.SIGINT)
@@ -119,6 +116,13 @@ def _interrupt(out: Path, extra: list[str], moment: str, after: float):
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
     return process.returncode, stdout, stderr
+
+
+def _interrupt(out: Path, extra: list[str], moment: str, after: float):
+    """`actuary stochastic` stopped by Ctrl-C ``after`` seconds after ``moment``: its staging folder appears, or
+    its first worker process starts."""
+    reached = {"staging": lambda process: glob.glob(str(out / ".actuary-staging-*")), "worker": _worker_started}
+    return _ctrl_c(["stochastic", "--paths", "10000000", "--out", str(out), *extra], after, reached[moment])
 
 
 def _earlier_outputs(out: Path, kind: str = "stochastic") -> dict:
@@ -237,17 +241,8 @@ def test_ctrl_c_while_the_program_starts(after, tmp_path):
     traceback, nothing written."""
     out = tmp_path / "out"
     before = _earlier_outputs(out, "results")
-    process = subprocess.Popen(CLI + ["valuate", "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, start_new_session=True)
-    try:
-        time.sleep(after)
-        os.killpg(process.pid, signal.SIGINT)
-        stdout, stderr = process.communicate(timeout=120)
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-    assert process.returncode == 130, (process.returncode, stdout, stderr)
+    code, stdout, stderr = _ctrl_c(["valuate", "--out", str(out)], after)
+    assert code == 130, (code, stdout, stderr)
     assert [line for line in stdout.splitlines() if line.strip()] == [INTERRUPTED], stdout
     assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
     assert snapshot(out) == before
