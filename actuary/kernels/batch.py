@@ -9,6 +9,7 @@ fertility (a factor by year); everything else is the base valuation's. Paths run
 import numba
 import numpy as np
 
+from ..lifetable import RADIX, _survival_ratios_rows
 from .floor import floor_year
 from .population import project_population_kernel
 from .scheme import WORK_PLANES, finance_kernel, insured_kernel, pensions_kernel
@@ -23,58 +24,6 @@ INDICATORS = ("insurable_wage_bill", "contributions", "benefit_expenditure", "to
 # after INDICATORS when the case has a social protection floor (floor arrays with at least one benefit)
 FLOOR_INDICATORS = ("floor_cost_pct_gdp", "fiscal_cost_pct_gdp")
 FLOOR_ROW = len(INDICATORS)
-
-
-@numba.njit(cache=True)
-def _a0(m0, male):
-    if male:
-        if m0 < 0.02300:
-            return 0.14929 - 1.99545 * m0
-        if m0 < 0.08307:
-            return 0.02832 + 3.26201 * m0
-        return 0.29915
-    if m0 < 0.01724:
-        return 0.14903 - 2.05527 * m0
-    if m0 < 0.06891:
-        return 0.04667 + 3.88089 * m0
-    return 0.31411
-
-
-@numba.njit(cache=True)
-def survival_from_q(q, survival, lx, Lx):
-    """Survival ratios S_x of :func:`actuary.lifetable.life_table_from_qx` with default a_x
-    (Andreev-Kingkade a_0 solved with m_0, 1/2, a_ω = 1/m_{ω-1}); q[year, sex, age]."""
-    n_years, _, n_ages = q.shape
-    for t in range(n_years):
-        for s in range(2):
-            q0 = q[t, s, 0]
-            a0 = 0.1
-            for _ in range(100):
-                updated = _a0(q0 / (1.0 - (1.0 - a0) * q0), s == 0)
-                done = abs(updated - a0) < 1e-15
-                a0 = updated
-                if done:
-                    break
-            m_last = q[t, s, n_ages - 2] / (1.0 - 0.5 * q[t, s, n_ages - 2])
-            a_open = 1.0 / max(m_last, 1e-300) if m_last > 0 else 0.0
-            lx[0] = 100_000.0
-            for x in range(1, n_ages):
-                lx[x] = lx[x - 1] * (1.0 - q[t, s, x - 1])
-            for x in range(n_ages):
-                a = 0.5
-                if x == 0:
-                    a = a0
-                elif x == n_ages - 1:
-                    a = a_open
-                qx = q[t, s, x] if x < n_ages - 1 else 1.0
-                following = lx[x + 1] if x + 1 < n_ages else 0.0
-                Lx[x] = following + a * lx[x] * qx
-            survival[t, s, 0] = Lx[0] / lx[0]
-            for x in range(1, n_ages - 1):
-                survival[t, s, x] = Lx[x] / Lx[x - 1] if Lx[x - 1] > 0 else 0.0
-            top = Lx[n_ages - 1]
-            total = top + Lx[n_ages - 2]
-            survival[t, s, n_ages - 1] = top / total if total > 0 else 0.0
 
 
 @numba.njit(cache=True, parallel=True, nogil=True)
@@ -186,8 +135,9 @@ def simulate_paths(inflation, real_wage, productivity, nominal_return, improveme
         reserve = np.empty(n_years + 1)
         payable_share = np.empty(n_years)
         ones = np.ones(n_years)
-        scratch_l = np.empty(n_full)
-        scratch_s = np.empty(n_full)
+        male_rows = np.empty(n_years * 2, dtype=np.bool_)  # rows (year, sex) of the survival tables
+        for row in range(n_years * 2):
+            male_rows[row] = row % 2 == 0
         work = np.empty((WORK_PLANES,) + active0.shape)
         n_past = history.shape[1]
         past_pi = np.empty(n_past)
@@ -260,7 +210,8 @@ def simulate_paths(inflation, real_wage, productivity, nominal_return, improveme
                         value = q_base[s, x] * factor
                         q[t, s, x] = min(max(value, 0.0), 1.0)
                     q[:, s, n_full - 1] = 1.0
-            survival_from_q(q, survival, scratch_l, scratch_s)
+            _survival_ratios_rows(q.reshape(n_years * 2, n_full), male_rows, RADIX,
+                                  survival.reshape(n_years * 2, n_full))  # the life table's own
             for t in range(n_years):
                 for x in range(n_full):
                     fert[t, x] = fertility[t, x] * fertility_factor[p, t]
