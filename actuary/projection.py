@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -44,7 +45,8 @@ class KernelInputs:
     validated inputs the arrays come from; ``run_off`` caches the kernel inputs of the closed-group
     runs, extended past the horizon (see :func:`run_off_kernel_inputs`); ``lifetime``: the pensioners'
     mortality and normal retirement ages over the horizon and one lifetime past it, for the award annuities
-    (:func:`add_open_run_inputs`; the pensions' arrays are their first years)."""
+    (:func:`add_open_run_inputs`; the pensions' arrays are their first years); ``annuity_factors``: None, or a
+    function returning the award annuity factors worked out elsewhere (:func:`award_annuity_factors`)."""
 
     population: dict | None
     insured: dict
@@ -54,6 +56,7 @@ class KernelInputs:
     inputs: Inputs | None = None
     run_off: "KernelInputs | None" = field(default=None, repr=False)
     lifetime: dict | None = field(default=None, repr=False)
+    annuity_factors: "Callable[[], np.ndarray] | None" = field(default=None, repr=False)
 
 
 def mortality_table(inputs: Inputs, tail: int = 0) -> np.ndarray:
@@ -276,6 +279,13 @@ def add_open_run_inputs(kin: KernelInputs, population: bool = True) -> None:
     if inputs.national and population:
         kin.population = by_demography(inputs, "population inputs",
                                        lambda: population_kernel_inputs(inputs, series["mortality"]))
+    if "annuity" not in series:
+        add_annuity_inputs(kin)
+
+
+def add_annuity_inputs(kin: KernelInputs) -> None:
+    """Add to ``kin`` the award annuities' assumptions (``series["annuity"]``, open-group run only)."""
+    inputs, series = kin.inputs, kin.series
     series["annuity"] = award_annuity_assumptions(inputs, kin.lifetime, inputs.economy["inflation"].values,
                                                   series["wage_growth"], kin.pensions, kin.finance, series["history"])
 
@@ -510,19 +520,22 @@ def valuation_kernel_inputs(inputs: Inputs, run_off: bool = True, alongside=None
     valuation's being the first years of the same arrays (every year's arrays depend only on the inputs of
     that year and the years before it; the award annuities' assumptions past the horizon are those held).
 
-    ``alongside(kin)`` is called as soon as the closed-group runs' inputs (``kin.run_off``) are complete,
-    before the inputs only the open-group run needs are added (:func:`add_open_run_inputs`): it may start
-    the closed-group runs on another thread."""
+    ``alongside(kin)`` is called as soon as the closed-group runs' inputs (``kin.run_off``) and the award
+    annuities' assumptions are complete, before the other inputs only the open-group run needs are added
+    (:func:`add_open_run_inputs`): it may start the closed-group runs and the award annuity factors on another
+    thread (setting ``kin.annuity_factors``)."""
     horizon = inputs.coords["year"].size
     n_years = run_off_years(inputs) if run_off else horizon
     if n_years == horizon:
         kin = scheme_kernel_inputs(inputs)
         kin.run_off = kin if run_off else None
+        add_annuity_inputs(kin)
         if alongside is not None:
             alongside(kin)
         add_open_run_inputs(kin)
         return kin
     longer = scheme_kernel_inputs(held_past_horizon(inputs, n_years - horizon))
+    add_annuity_inputs(longer)
     kin = first_years(longer, horizon, inputs)
     kin.run_off = longer
     if alongside is not None:
@@ -691,7 +704,9 @@ def run_kernels(kin: KernelInputs, lo: int, engine: str = "kernel", mode: str = 
     out["all_grants"] = grants
     out["investment_return"] = fin["investment_return"][:n_years]
     if mode == "open" and years is None:
-        out["award_annuity_factors"] = award_annuity_factors(kin, engine)
+        # worked out elsewhere when kin.annuity_factors is set (see valuation_kernel_inputs)
+        out["award_annuity_factors"] = (award_annuity_factors(kin, engine) if kin.annuity_factors is None
+                                        else kin.annuity_factors())
         out["award_capital_value"] = (pres["awards_amount"] * out["award_annuity_factors"]).sum(axis=(1, 2, 3))
     return out
 

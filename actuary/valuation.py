@@ -9,14 +9,15 @@ import threading
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 
 import xarray as xr
 
 from . import floor, indicators
 from .inputs import FIELDS, Inputs
-from .projection import cash_flow_arrays, held_past_horizon, run_kernels, to_dataset, valuation_kernel_inputs
+from .projection import (award_annuity_factors, cash_flow_arrays, held_past_horizon, run_kernels, to_dataset,
+                         valuation_kernel_inputs)
 from .validation import InputError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -130,6 +131,10 @@ class Valuation:
                 begun = threading.Event() if _second_thread_idle() else None
                 if begun is not None:
                     _on_second_thread(begun.set)
+                # first the award annuity factors, which the valuation's own run needs at its end (the
+                # second thread is done with them before that run is; the closed-group runs are wanted last)
+                kin.annuity_factors = partial(_result, _on_second_thread(award_annuity_factors, kin, engine),
+                                              award_annuity_factors, kin, engine)
                 closed.update({mode: (_on_second_thread(closed_group_flow, inputs, kin, engine, mode),
                                       (inputs, kin, engine, mode)) for mode in CLOSED_GROUP_MODES})
                 if begun is not None:
@@ -193,11 +198,15 @@ def closed_group_flow(inputs, kin, engine: str, mode: str) -> dict:
 def _collect(started: dict) -> dict:
     """The results of the closed-group runs started on the second thread (mode -> (future, arguments)): the runs
     it has not begun yet are taken back and run here, the last queued first, so that both threads stay busy."""
-    flows = {}
-    for mode, (future, arguments) in reversed(started.items()):
-        if future.cancel():
-            flows[mode] = closed_group_flow(*arguments)
-    return {mode: flows[mode] if mode in flows else future.result() for mode, (future, _) in started.items()}
+    flows = {mode: _result(future, closed_group_flow, *arguments)
+             for mode, (future, arguments) in reversed(started.items())}
+    return {mode: flows[mode] for mode in started}
+
+
+def _result(future, function, *arguments):
+    """The result of ``function(*arguments)`` queued on the second thread as ``future``: run here if the thread
+    has not begun it (its tasks run in the order queued: once one has begun, those queued before it are done)."""
+    return function(*arguments) if future.cancel() else future.result()
 
 
 _SECOND = {}

@@ -4,6 +4,7 @@ stochastic batch kernel, so that both use one implementation."""
 import math
 
 import numba
+import numpy as np
 
 RULE_CODES = {"prices": 0, "wages": 1, "pensions": 2, "none": 3}
 
@@ -35,24 +36,24 @@ def reference_earnings_path(insurable, index, years, past_wages, past_index, out
     t0 salary times ``past_wages[j - 1]`` (W_{t0-j} / W_{t0}) and the index index[0] x ``past_index[j - 1]``;
     ages below the grid do not count."""
     n_years, _, n_ages = insurable.shape
+    total = np.empty(n_ages)   # sums over the years of the window so far, by age (ages side by side: on vectors)
     for t in range(n_years):
         window = int(years[t]) if years[t] > 0 else n_ages
         if window > n_ages:
             window = n_ages
         for s in range(2):
+            total[:] = 0.0
+            for k in range(window):  # the year t - k, for the ages with at least k years in the grid before
+                if t - k >= 0:
+                    revalue = index[t] / index[t - k]
+                    past = insurable[t - k, s]
+                    for a in range(k, n_ages):
+                        total[a] += past[a - k] * revalue
+                else:
+                    revalue = index[t] / (index[0] * past_index[k - t - 1])
+                    level = past_wages[k - t - 1]
+                    past = insurable[0, s]
+                    for a in range(k, n_ages):
+                        total[a] += past[a - k] * level * revalue
             for a in range(n_ages):
-                total = 0.0
-                count = 0
-                for k in range(window):
-                    if k > a:
-                        break
-                    if t - k >= 0:
-                        past = insurable[t - k, s, a - k]
-                        revalue = index[t] / index[t - k]
-                    else:
-                        back = k - t
-                        past = insurable[0, s, a - k] * past_wages[back - 1]
-                        revalue = index[t] / (index[0] * past_index[back - 1])
-                    total += past * revalue
-                    count += 1
-                out[t, s, a] = total / count
+                out[t, s, a] = total[a] / min(window, a + 1)
