@@ -288,7 +288,9 @@ def _local_cluster(workers: int):
 
     before = set(SpecCluster._instances)
     interrupted = []
-    main = threading.current_thread() is threading.main_thread()
+    # (nothing to hold in a process that ignores SIGINT, e.g. started in the background of a script)
+    main = threading.current_thread() is threading.main_thread() \
+        and signal.getsignal(signal.SIGINT) is not signal.SIG_IGN
     previous = signal.signal(signal.SIGINT, lambda *_: interrupted.append(True)) if main else None
     try:
         with _quiet_workers():

@@ -63,9 +63,11 @@ def _quiet_unraisable(previous):
 @contextmanager
 def watching():
     """Record every SIGINT that arrives during the block (outside the main thread, where signal handlers cannot
-    be set, nothing is recorded and a Ctrl-C is Python's default KeyboardInterrupt)."""
+    be set, nothing is recorded and a Ctrl-C is Python's default KeyboardInterrupt). A process that ignores
+    SIGINT (a command started in the background of a script, or under ``nohup``) keeps ignoring it: a Ctrl-C
+    meant for the script's foreground does not stop it."""
     global _pressed, _held, _wakeup
-    if threading.current_thread() is not threading.main_thread():
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
         yield
         return
     read, write = os.pipe()

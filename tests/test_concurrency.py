@@ -99,11 +99,18 @@ def _worker_started(process: subprocess.Popen) -> bool:
         return False
 
 
-def _ctrl_c(args: list[str], after: float, reached=None):
-    """Start `actuary ARGS` in its own session, wait until ``reached(process)`` (if given) and ``after`` seconds
-    more, press Ctrl-C (SIGINT to the whole process group, as a terminal does); (exit status, stdout, stderr)."""
+def _ignoring_ctrl_c():
+    """In the child before it runs the program: SIGINT ignored, as a shell without job control (a script) leaves
+    it for the commands it starts in the background."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _ctrl_c(args: list[str], after: float, reached=None, ignored: bool = False):
+    """Start `actuary ARGS` in its own session (``ignored``: with SIGINT ignored), wait until ``reached(process)``
+    (if given) and ``after`` seconds more, press Ctrl-C (SIGINT to the whole process group, as a terminal does);
+    (exit status, stdout, stderr)."""
     process = subprocess.Popen(CLI + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               start_new_session=True)
+                               start_new_session=True, preexec_fn=_ignoring_ctrl_c if ignored else None)
     try:
         deadline = time.monotonic() + 120
         while reached is not None and not reached(process) and process.poll() is None and time.monotonic() < deadline:
@@ -246,6 +253,22 @@ def test_ctrl_c_while_the_program_starts(after, tmp_path):
     assert [line for line in stdout.splitlines() if line.strip()] == [INTERRUPTED], stdout
     assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
     assert snapshot(out) == before
+
+
+@pytest.mark.parametrize("command,after", [(["valuate"], 2.0),
+                                           (["stochastic", "--paths", "2000", "--workers", "2"], 2.0)],
+                         ids=["valuate", "stochastic on two workers"])
+def test_a_command_started_with_ctrl_c_ignored_runs_to_its_end(command, after, tmp_path):
+    """`actuary ... &` in a script: the shell starts it with SIGINT ignored, so that a Ctrl-C meant for the
+    script's foreground leaves it running. It finishes, exit 0, its outputs written (the Dask workers too
+    keep running)."""
+    out = tmp_path / "out"
+    code, stdout, stderr = _ctrl_c(command + ["--out", str(out)], after, ignored=True)
+    assert code == 0, (code, stdout, stderr)
+    assert "interrupted" not in stdout and "Traceback" not in stderr, (stdout, stderr)
+    kind = "results" if command[0] == "valuate" else "stochastic"
+    assert (out / f"demoland-{kind}.xlsx").stat().st_size > 10_000
+    assert xr.open_dataset(out / f"demoland-{kind}.nc").load().sizes
 
 
 def _swallowed_ctrl_c(real):
