@@ -271,6 +271,19 @@ def test_a_command_started_with_ctrl_c_ignored_runs_to_its_end(command, after, t
     assert xr.open_dataset(out / f"demoland-{kind}.nc").load().sizes
 
 
+def test_ctrl_c_stops_a_report_whose_stochastic_paths_are_still_running(tmp_path):
+    """`actuary report --with-stochastic N` runs the paths on a thread beside the sensitivity scenarios; a Ctrl-C
+    while they run ends the run at once (exit 130, the one line, nothing written), not after the paths (here
+    more than the test waits for)."""
+    out = tmp_path / "out"
+    before = _earlier_outputs(out, "report")
+    code, stdout, stderr = _ctrl_c(["report", "--with-stochastic", "100000000", "--with-sensitivity", "--out",
+                                    str(out)], 3.0, lambda process: glob.glob(str(out / ".actuary-staging-*")))
+    assert code == 130, (code, stdout, stderr)
+    assert INTERRUPTED in stdout and "Traceback" not in stderr, (stdout, stderr)
+    assert snapshot(out) == before
+
+
 def _swallowed_ctrl_c(real):
     """A call that gets a real Ctrl-C and swallows it (as Python does with a KeyboardInterrupt raised in a
     ``__del__``, e.g. while a zip file is closed), then does its work."""

@@ -35,22 +35,27 @@ def run_report(workbook: Path | None, out: Path, name: str | None, with_sensitiv
             results = valuation.run()
         sensitivity = stochastic = None
         params = None
-        with ThreadPoolExecutor(max_workers=1) as pool, console.status("Running the requested projections..."):
-            # the stochastic paths (a Numba kernel that releases the GIL) run beside the sensitivity scenarios
-            # (mostly Python): on two cores the two overlap instead of waiting for each other
-            future = None
-            if paths is not None:
-                from ..stochastic import read_parameters, simulate
+        # the stochastic paths (a Numba kernel that releases the GIL) run beside the sensitivity scenarios (mostly
+        # Python): on two cores the two overlap instead of waiting for each other. A run stopped on the way (a
+        # Ctrl-C, a bad Scenarios sheet) does not wait for the paths: the command line's end stops them.
+        pool = ThreadPoolExecutor(max_workers=1)
+        try:
+            with console.status("Running the requested projections..."):
+                future = None
+                if paths is not None:
+                    from ..stochastic import read_parameters, simulate
 
-                params = read_parameters(source) if source.suffix.lower() == ".xlsx" else None
-                future = pool.submit(simulate, valuation, paths, seed=seed, params=params)
-            if with_sensitivity:
-                from ..batch import read_scenarios, sensitivity as run_sensitivity
+                    params = read_parameters(source) if source.suffix.lower() == ".xlsx" else None
+                    future = pool.submit(simulate, valuation, paths, seed=seed, params=params)
+                if with_sensitivity:
+                    from ..batch import read_scenarios, sensitivity as run_sensitivity
 
-                extra = read_scenarios(source) if source.suffix.lower() == ".xlsx" else []
-                sensitivity = run_sensitivity(valuation, extra=extra)
-            if future is not None:
-                stochastic = future.result()
+                    extra = read_scenarios(source) if source.suffix.lower() == ".xlsx" else []
+                    sensitivity = run_sensitivity(valuation, extra=extra)
+                if future is not None:
+                    stochastic = future.result()
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
         extra = {"seed": seed, "paths": paths} if paths is not None else {}
         change = None
         if previous is not None:
