@@ -591,7 +591,8 @@ STATE_PLANES = {"active0": ACTIVE, "inactive0": INACTIVE, "balance_active0": BAL
 def run_kernels(kin: KernelInputs, lo: int, engine: str = "kernel", mode: str = "open",
                 years: int | None = None, cash_flows_only: bool = False) -> dict:
     """Run the four steps; returns a flat dict of arrays (kernel output names) and ``year`` (the years
-    projected).
+    projected); with the kernels, ``full_age`` holds the insured's stocks and flows by age on the full age grid
+    (those arrays are views of them).
 
     ``mode``: "open" (the valuation), "closed" (no new entrants), "accrued" (no new entrants and no
     service after the valuation date: the accrued-to-date run), "pensioners" (current pensioners and
@@ -640,10 +641,15 @@ def run_kernels(kin: KernelInputs, lo: int, engine: str = "kernel", mode: str = 
             ins[key] = np.zeros_like(ins[key])
     n_ages = ins["active0"].shape[1]
     if engine == "kernel":
-        res = {"active_out": np.empty((n_years + 1, 2, n_ages)), "inactive_out": np.empty((n_years + 1, 2, n_ages))}
+        # the insured's stocks and flows by age on the full age grid, zero below the insured ages: the kernel
+        # writes the insured ages (views), the results Dataset takes the whole arrays (out["full_age"])
+        full_age = {"active_out": np.zeros((n_years + 1, 2, lo + n_ages)),
+                    "inactive_out": np.zeros((n_years + 1, 2, lo + n_ages))}
         for name in ("new_entrants", "active_deaths", "retirements", "exits", "withdrawals", "invalidity",
                      "inactive_deaths", "inactive_retirements", "reentries"):
-            res[name] = np.zeros((n_years, 2, n_ages))
+            full_age[name] = np.zeros((n_years, 2, lo + n_ages))
+        res = {name: values[..., lo:] for name, values in full_age.items()}
+        out["full_age"] = full_age
         res["awards_count"] = np.zeros((n_years, 4, 2, n_full))
         res["awards_amount"] = np.zeros((n_years, 4, 2, n_full))
         for name in ("wage_bill", "contributors", "grants", "grant_count", "exit_refunds"):
@@ -857,7 +863,7 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict, extend=None, horizo
         system_dependency_stock = pensioners_total.sum(axis=1) / actives_end
 
     def full(name):
-        return _full_ages(out[name], lo)
+        return out["full_age"][name] if name in out.get("full_age", ()) else _full_ages(out[name], lo)
 
     data = {
         "insurable_wage_bill": ((Y,), wage_bill, "currency", "insurable earnings x contribution density, all actives"),
@@ -983,8 +989,8 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict, extend=None, horizo
         })
     variables = {name: (dims, np.asarray(values), {"units": units, "description": doc})
                  for name, (dims, values, units, doc) in data.items()}
-    variables["active_at_valuation"] = ((S, A), _full_ages(out["active_out"][0], lo), {"units": "persons"})
-    variables["inactive_at_valuation"] = ((S, A), _full_ages(out["inactive_out"][0], lo), {"units": "persons"})
+    variables["active_at_valuation"] = ((S, A), full("active_out")[0], {"units": "persons"})
+    variables["inactive_at_valuation"] = ((S, A), full("inactive_out")[0], {"units": "persons"})
     variables["pensioners_at_valuation"] = ((B, S, A), out["pensioner_count"][0], {"units": "persons"})
     if "population" in out:
         variables["population_at_valuation"] = ((S, A), out["population"][0], {"units": "persons"})
