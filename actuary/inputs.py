@@ -200,7 +200,7 @@ FIELDS: dict[str, dict[str, Field]] = {
                             "participation and the Floor sheet; no scheme provisions, insured or pensioners)"),
     },
     "scheme": {
-        "contribution_rate": Field((Y,), "amount", units="share of insurable earnings"),
+        "contribution_rate": Field((Y,), "amount", units="share of insurable earnings", bounds=Bounds(0.0, 1.0)),
         "collection_rate": Field((Y,), "probability", 1.0, "share of contributions due"),
         "normal_retirement_age": Field((Y, S), "age", None, "years",
                                        "by year: the age at which the members retiring in the year become entitled "
@@ -226,7 +226,7 @@ FIELDS: dict[str, dict[str, Field]] = {
         "early_retirement_reduction": Field((Y,), "probability", 0.0, "per year before normal retirement age",
                                             "by year of award"),
         "late_retirement_increment": Field((Y,), "amount", 0.0, "per year after normal retirement age",
-                                           "by year of award"),
+                                           "by year of award", bounds=Bounds(0.0, 1.0)),
         "minimum_pension": Field((Y,), "amount", 0.0, "currency a year, at t0",
                                  "minimum pension at award, in money of t0 indexed by minimum_pension_indexation: "
                                  "a value by year v_t gives v_t x index_t in year t"),
@@ -251,7 +251,8 @@ FIELDS: dict[str, dict[str, Field]] = {
                              "accrued units x the progressive earnings sum_i bend_point_rates_i x the part of reference "
                              "earnings in bracket i (full career: units = 1 gives the bend-point formula's pension)"),
         "bend_point_rates": Field(("bracket",), "amount", None, "share of reference earnings in the bracket",
-                                  "one rate per bracket, one more than bend_points (e.g. 0.90, 0.32, 0.15)"),
+                                  "one rate per bracket, one more than bend_points (e.g. 0.90, 0.32, 0.15)",
+                                  bounds=Bounds(0.0, 1.0)),
         "bend_point_indexation": Field((), "choice", "wages", choices=("prices", "wages", "pensions", "none"),
                                        doc="index of the bend points (money of t0) in the year of award"),
         "maximum_pension": Field((Y,), "amount", np.inf, "currency a year, at t0",
@@ -263,10 +264,12 @@ FIELDS: dict[str, dict[str, Field]] = {
         "revaluation": Field((), "choice", "wages", choices=("wages", "prices", "none"),
                              doc="index revaluing past earnings in reference earnings"),
         "indexation_price_weight": Field((Y,), "number", 1.0, "weight",
-                                         "beta_t = w_p,t inflation + w_w,t wage growth (weights of year t)"),
-        "indexation_wage_weight": Field((Y,), "number", 0.0, "weight", "see indexation_price_weight"),
-        "indexation_floor": Field((), "number", -np.inf, "rate"),
-        "indexation_cap": Field((), "number", np.inf, "rate"),
+                                         "beta_t = w_p,t inflation + w_w,t wage growth (weights of year t)",
+                                         bounds=Bounds(0.0, 1.0)),
+        "indexation_wage_weight": Field((Y,), "number", 0.0, "weight", "see indexation_price_weight",
+                                        bounds=Bounds(0.0, 1.0)),
+        "indexation_floor": Field((), "rate", -np.inf, "a year"),
+        "indexation_cap": Field((), "rate", np.inf, "a year"),
         "indexation_lag": Field((), "int", 1, "years", "indexation of year t uses inflation/wage growth of t-lag"),
         "ceiling_multiple": Field((Y,), "amount", np.inf, "x average wage", "insurable earnings ceiling"),
         "floor_multiple": Field((Y,), "amount", 0.0, "x average wage", "insurable earnings floor"),
@@ -296,8 +299,8 @@ FIELDS: dict[str, dict[str, Field]] = {
                                            "fraction of the service to normal retirement age credited on invalidity"),
         "invalidity_conversion": Field((), "choice", "convert", choices=("convert", "keep"),
                                        doc="invalidity pensions at normal retirement age: convert to old age or keep"),
-        "widow_share": Field((), "amount", 0.0, "x the deceased's pension"),
-        "orphan_share": Field((), "amount", 0.0, "x the deceased's pension, each orphan"),
+        "widow_share": Field((), "amount", 0.0, "x the deceased's pension", bounds=Bounds(0.0, 1.0)),
+        "orphan_share": Field((), "amount", 0.0, "x the deceased's pension, each orphan", bounds=Bounds(0.0, 1.0)),
         "survivor_share_cap": Field((), "amount", 1.0, "x the deceased's pension", "cap on all survivors' shares"),
         "orphan_age_limit": Field((), "int", 18, "years", "orphans' pensions stop on reaching this age"),
         "funeral_grant": Field((), "amount", 0.0, "currency at t0", "per death of an active or a pensioner"),
@@ -745,7 +748,8 @@ def _check_kind(name: str, field: Field, da: xr.DataArray, coords: dict | None =
         elif bounds.low == 0 and bounds.open_low and value <= 0:
             text = f"value {value} is not positive; expected {what} > 0."
         elif bounds == Bounds(0.0, 1.0):
-            text = f"value {value} is outside [0, 1]; expected {what} between 0 and 1."
+            share = " (a share: 0.18 is 18%)" if 1 < value <= 100 else ""   # a percentage typed as a number
+            text = f"value {value} is outside [0, 1]; expected {what} between 0 and 1{share}."
         else:
             low = "(" if bounds.open_low else "["
             high = ")" if bounds.open_high else "]"
