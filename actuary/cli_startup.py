@@ -34,8 +34,11 @@ def _stop(signum, frame):
 
 
 def _is_command_line() -> bool:
-    argv = getattr(sys, "orig_argv", sys.argv)
-    if os.path.basename(sys.argv[0]) in ("actuary", "actuary.exe"):
+    """Whether this process was started as the ``actuary`` program or ``python -m actuary.cli``, by its own command
+    line (``sys.orig_argv``: a worker process the program starts, Dask's by multiprocessing, is given the program's
+    ``sys.argv`` but has a command line of its own)."""
+    argv = sys.orig_argv
+    if any(os.path.basename(word) in ("actuary", "actuary.exe") for word in argv[:2]):
         return True
     return any(argv[i] == "-m" and argv[i + 1] == "actuary.cli" for i in range(len(argv) - 1))
 

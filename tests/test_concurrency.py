@@ -27,6 +27,7 @@ from actuary.valuation import DEMOLAND
 from .test_hostile_inputs import snapshot
 
 CLI = [sys.executable, "-m", "actuary.cli"]
+PROGRAM = [str(Path(sys.executable).with_name("actuary"))]   # the installed program (pip's console script)
 DEMO_WORKBOOK = DEMOLAND / "valuation.xlsx"
 
 
@@ -105,11 +106,11 @@ def _ignoring_ctrl_c():
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _ctrl_c(args: list[str], after: float, reached=None, ignored: bool = False):
-    """Start `actuary ARGS` in its own session (``ignored``: with SIGINT ignored), wait until ``reached(process)``
-    (if given) and ``after`` seconds more, press Ctrl-C (SIGINT to the whole process group, as a terminal does);
-    (exit status, stdout, stderr)."""
-    process = subprocess.Popen(CLI + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+def _ctrl_c(args: list[str], after: float, reached=None, ignored: bool = False, program: list[str] = CLI):
+    """Start `actuary ARGS` (``program``: python -m actuary.cli, or PROGRAM) in its own session (``ignored``: with
+    SIGINT ignored), wait until ``reached(process)`` (if given) and ``after`` seconds more, press Ctrl-C (SIGINT
+    to the whole process group, as a terminal does); (exit status, stdout, stderr)."""
+    process = subprocess.Popen(program + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                start_new_session=True, preexec_fn=_ignoring_ctrl_c if ignored else None)
     try:
         deadline = time.monotonic() + 120
@@ -125,11 +126,12 @@ def _ctrl_c(args: list[str], after: float, reached=None, ignored: bool = False):
     return process.returncode, stdout, stderr
 
 
-def _interrupt(out: Path, extra: list[str], moment: str, after: float):
+def _interrupt(out: Path, extra: list[str], moment: str, after: float, program: list[str] = CLI):
     """`actuary stochastic` stopped by Ctrl-C ``after`` seconds after ``moment``: its staging folder appears, or
     its first worker process starts."""
     reached = {"staging": lambda process: glob.glob(str(out / ".actuary-staging-*")), "worker": _worker_started}
-    return _ctrl_c(["stochastic", "--paths", "10000000", "--out", str(out), *extra], after, reached[moment])
+    return _ctrl_c(["stochastic", "--paths", "10000000", "--out", str(out), *extra], after, reached[moment],
+                   program=program)
 
 
 def _earlier_outputs(out: Path, kind: str = "stochastic") -> dict:
@@ -144,15 +146,19 @@ def _earlier_outputs(out: Path, kind: str = "stochastic") -> dict:
 # whether Numba's cache is warm): reading the workbook and compiling or loading the kernels, running paths; with
 # two workers, starting the local Dask cluster and running paths on it. Whatever the moment, the run stops with
 # the one line, exit 130, and leaves the earlier outputs as they were.
-@pytest.mark.parametrize("extra,moment,after", [
-    ([], "staging", 0.0), ([], "staging", 0.5), ([], "staging", 4.0),
-    (["--workers", "2"], "worker", 0.3), (["--workers", "2"], "staging", 8.0)],
+@pytest.mark.parametrize("extra,moment,after,program", [
+    ([], "staging", 0.0, CLI), ([], "staging", 0.5, CLI), ([], "staging", 4.0, CLI),
+    (["--workers", "2"], "worker", 0.3, CLI), (["--workers", "2"], "staging", 8.0, PROGRAM)],
     ids=["in process, at once", "in process, 0.5 s", "in process, paths running", "two workers, cluster starting",
-         "two workers, paths running"])
-def test_ctrl_c_during_stochastic(extra, moment, after, tmp_path):
+         "two workers, paths running (the actuary program)"])
+def test_ctrl_c_during_stochastic(extra, moment, after, program, tmp_path):
+    """(The worker processes of the ``actuary`` program are started with its command line, sys.argv: they must not
+    take themselves for it and say the line too.)"""
+    if not Path(program[0]).exists():
+        pytest.skip(f"no {program[0]}: actuary is not installed as a program in this environment")
     out = tmp_path / "out"
     before = _earlier_outputs(out)
-    code, stdout, stderr = _interrupt(out, extra, moment, after)
+    code, stdout, stderr = _interrupt(out, extra, moment, after, program)
     assert code == 130, (stdout, stderr)
     lines = [line for line in stdout.splitlines() if line.strip()]
     assert lines == [INTERRUPTED], stdout
