@@ -196,7 +196,8 @@ def test_phase_in_without_benefits_is_refused(tmp_path):
     wb = openpyxl.load_workbook(CASE)
     wb["Floor"].delete_rows(4, 10)
     wb.save(path)
-    with pytest.raises(InputError, match=r"Floor take-up!A4: the table has more than 0 data rows; expected at most 0 "
+    with pytest.raises(InputError, match=r"Floor take-up!A4: the table has more than 0 data rows \(this is one "
+                                         r"too many: rows from 4\); expected at most 0 "
                                          r"\(one per year x benefit: the Floor sheet names no benefit\)"):
         load_workbook(path)
 

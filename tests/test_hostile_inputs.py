@@ -174,7 +174,8 @@ def test_table_longer_than_the_layout_is_refused_after_one_row_too_many(tmp_path
     workbook = rewrite(DEMO, tmp_path / "in" / "case.xlsx",
                        {parts["Fertility"]: (head + rows + "</sheetData>" + tail).encode()})
     refused(["valuate", workbook, "--out", out],
-            r"Fertility!A4: the table has more than 121 data rows; expected at most 121 \(one per age", out)
+            r"Fertility!A125: the table has more than 121 data rows \(this is one too many: rows from 4\); "
+            r"expected at most 121 \(one per age", out)
 
 
 def test_missing_column_named_by_its_cell(tmp_path, out):

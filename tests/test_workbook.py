@@ -176,7 +176,8 @@ BAD = {
     "unknown_sheet": (lambda wb: wb.create_sheet("My notes"), r"sheet 'My notes' is not part of a valuation workbook"),
     "formula_without_value": (_set("Schedules", "inflation", 8, "=0.01*2"),
                               r"Schedules!\w+8: formula =0.01\*2 has no calculated value saved"),
-    "ten_thousand_rows": (_extra_rows, r"Fertility!A4: the table has more than 121 data rows; expected at most 121"),
+    "ten_thousand_rows": (_extra_rows, r"Fertility!A125: the table has more than 121 data rows \(this is one too "
+                                       r"many: rows from 4\); expected at most 121"),
     "unknown_exit_benefit": (_set_scalar("Scheme", "exit_benefit", "sometimes"),
                              r"Scheme!B\d+: value 'sometimes' is not an option for exit_benefit; expected one of "
                              r"deferred, refund, none"),

@@ -501,9 +501,9 @@ class _Cells:
                 if any(not _blank(v) for v in values):
                     self.data_rows.append(row)
                     if len(self.data_rows) > max_data_rows:
-                        raise InputError(f"{_ref(name, first_data_row, 1)}: the table has more than "
-                                         f"{max_data_rows:,} data rows; expected at most {max_data_rows:,}"
-                                         f"{too_many}.")
+                        raise InputError(f"{_ref(name, row, 1)}: the table has more than {max_data_rows:,} data "
+                                         f"rows (this is one too many: rows from {first_data_row}); expected at "
+                                         f"most {max_data_rows:,}{too_many}.")
             if any(v is not None for v in values):
                 self.cells[row] = values
             for column, (value, formula) in enumerate(zip(values, formulas), start=1):
