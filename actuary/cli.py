@@ -198,7 +198,9 @@ def main():
               help="Folder of WPP-format CSV inputs.")
 @OUT
 @NAME
-@click.option("--migration-timing", type=click.Choice(["end", "even"]), default="end", show_default=True)
+@click.option("--migration-timing", type=click.Choice(["end", "even"]), default="end", show_default=True,
+              help="When the year's net migrants arrive: all at the end of the year, or evenly (half at its "
+                   "start, exposed to its mortality and births, half at its end).")
 @guarded
 def population(data: Path, out: Path, name: str | None, migration_timing: str):
     """Project a national population by sex and single age (cohort-component method)."""

@@ -251,8 +251,7 @@ FIELDS: dict[str, dict[str, Field]] = {
                              "accrued units x the progressive earnings sum_i bend_point_rates_i x the part of reference "
                              "earnings in bracket i (full career: units = 1 gives the bend-point formula's pension)"),
         "bend_point_rates": Field(("bracket",), "amount", None, "share of reference earnings in the bracket",
-                                  "one rate per bracket, one more than bend_points (e.g. 0.90, 0.32, 0.15)",
-                                  bounds=Bounds(0.0, 1.0)),
+                                  "one rate per bracket, one more than bend_points (e.g. 0.90, 0.32, 0.15)"),
         "bend_point_indexation": Field((), "choice", "wages", choices=("prices", "wages", "pensions", "none"),
                                        doc="index of the bend points (money of t0) in the year of award"),
         "maximum_pension": Field((Y,), "amount", np.inf, "currency a year, at t0",

@@ -159,6 +159,8 @@ def _reform_options(rng, scheme, years, min_age, max_ret):
                      "invalidity_vesting_years": float(rng.integers(0, 6)),
                      "ceiling_multiple": rng.uniform(1.5, 4), "floor_multiple": rng.uniform(0, 0.5)}.get(
                 key, value * rng.uniform(0.5, 1.5))
+            if key.startswith("indexation_"):   # weights of [0, 1]
+                other = min(other, 1.0)
             scheme[key] = stepped(value, other)
     if rng.uniform() < 0.5:  # ages by cohort, rising by whole months per cohort
         start = float(rng.integers(max_ret - 8, max_ret - 3))

@@ -157,7 +157,8 @@ def synth_command(workbook, members, seed, out, errors, years, fmt):
 @click.option("--level", type=float, default=0.95, show_default=True, help="Confidence level of the intervals.")
 @click.option("--date-format", default="%Y-%m-%d", show_default=True, help="strptime format of dates written as text.")
 @click.option("--encoding", default="utf-8", show_default=True, help="Encoding of CSV files.")
-@click.option("--out", "out", type=click.Path(path_type=Path), default=Path("out"), show_default=True)
+@click.option("--out", "out", type=click.Path(path_type=Path), default=Path("out"), show_default=True,
+              help="Output folder of the experience workbook (created if needed).")
 def experience_command(workbook, members, pensioners, valuation_date, members_table, pensioners_table, level,
                        date_format, encoding, out):
     """Experience of the year between two extracts against the workbook's assumptions.
