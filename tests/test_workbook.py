@@ -170,6 +170,7 @@ BAD = {
     "years_short": (_delete_rows("Schedules", 94, 10),
                     r"Schedules!\w+2: Input '\w+\.\w+': year 2110 is missing"),
     "unknown_sex": (_set("Population", "sex", 5, "m"), r"Population!A5: sex 'm' is not a sex code"),
+    "negative_age": (_set("Population", "age", 10, -5), r"Population!B10: age -5 is negative; expected a whole number"),
     "unknown_benefit": (_set("Pensioners", "benefit", 4, "retirement"),
                         r"Pensioners!A4: benefit 'retirement' is not a benefit code"),
     "unknown_column": (_add_column, r"Schedules!\w+2: column 'inflation_rate' is not an input of this sheet"),

@@ -725,6 +725,8 @@ def _read_table(cells: _Cells, sheet: Sheet, settings: dict, locations: dict, la
                 number = _number(cells, row, column, f"a whole number ({dim})", True)
                 if number != round(number):
                     _fail(cells.name, row, column, f"{dim} {number} is not a whole number.")
+                if number < 0:
+                    _fail(cells.name, row, column, f"{dim} {number:g} is negative; expected a whole number >= 0.")
                 key.append(int(number))
         key = tuple(key)
         if key in seen:
