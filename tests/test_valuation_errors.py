@@ -48,13 +48,13 @@ def test_rate_outside_unit_interval(demo):
     ("orphan_share", 1.5, r"value 1.5 is outside \[0, 1\]"),
     ("indexation_price_weight", 7.0, r"value 7.0 is outside \[0, 1\]"),
     ("indexation_wage_weight", -0.5, r"value -0.5 is negative"),
-    ("indexation_floor", 5.0, r"value 5.0 is outside \(-0.5, 1\); expected an annual rate"),
-    ("indexation_cap", -0.9, r"value -0.9 is outside \(-0.5, 1\)"),
+    ("indexation_floor", 5.0, r"value 5.0 is outside \[-1, 1\]; expected an annual rate"),
+    ("indexation_cap", -2.0, r"value -2.0 is outside \[-1, 1\]"),
 ])
 def test_a_share_or_rate_typed_as_a_percentage_is_refused(demo, field, value, expected):
-    """Shares of earnings or of a pension, indexation weights and the indexation floor and cap are numbers of [0, 1]
-    (rates: of (-0.5, 1)): 18 for 18% (a projection that would run with nonsense) is refused. (Not the bend-point
-    rates: a formula may credit a bracket above its earnings.)"""
+    """Shares of earnings or of a pension and indexation weights are numbers of [0, 1], the indexation floor and cap
+    rates of [-1, 1]: 18 for 18% (a projection that would run with nonsense) is refused. (Not the bend-point rates:
+    a formula may credit a bracket above its earnings.)"""
     with pytest.raises(InputError, match=rf"'scheme.{field}'.*{expected}"):
         _replace(demo, scheme={field: value})
 
