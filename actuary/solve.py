@@ -395,7 +395,7 @@ def solve(valuation, lever: str, target, start: int | None = None, until: int | 
         run = _project(quick)
         runs += 1
         x, _ = _solve_affine(quick, run, target, name, steps, start, until)
-        if x is None:
+        if x is None or not _rates_allowed(quick, name, steps, start, x):
             return _infeasible_affine(valuation, quick, run, target, name, steps, start, until, runs)
     elif name == "retirement_age_pace":
         return _solve_grid(valuation, target, start, until, evaluate, lambda: runs)
@@ -458,10 +458,18 @@ def _finish(valuation, name, steps, start, until, target, x, runs, feasible=True
                     worst, feasible)
 
 
+def _rates_allowed(valuation, name, steps, start, x) -> bool:
+    """Whether the contribution rates at ``x`` are rates one can give (shares of insurable earnings, 0 to 1)."""
+    rates = contribution_schedule(valuation, name, steps, start, x).values
+    return bool(np.all((rates >= 0.0) & (rates <= 1.0)))
+
+
 def _infeasible_affine(valuation, quick, run, target, name, steps, start, until, runs) -> Solution:
-    """No contribution rate meets the target (it does not depend on the rate, or conflicting years): the
-    current schedule's value is reported with the best attainable margin over a wide range of rates."""
+    """No contribution rate of 0 to 100% meets the target (it does not depend on the rate, conflicting years, or
+    it would take more than all insured earnings): the value with the best attainable margin over a wide range of
+    rates is reported."""
     grid = np.linspace(-1.0, 1.0, 201) if name == "contribution_steps" else np.linspace(0.0, 1.0, 201)
+    grid = [x for x in grid if _rates_allowed(quick, name, steps, start, x)]
     scores = [_worst(*margins(target, _finance_at(run, contribution_schedule(quick, name, steps, start, x).values),
                                start, until), target.op == "=")[0] for x in grid]
     best = float(grid[int(np.argmax(np.where(target.op == "=", -np.abs(scores), scores)))])

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import xarray as xr
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 
 from actuary import Valuation
 from actuary.indicators import present_value
@@ -26,7 +26,10 @@ def _check_scaled_premium(v, target=None):
     if target is not None:
         v = v.replace(settings={"scaled_premium_target": target})
     results = v.run()
-    rerun = v.replace(scheme={"contribution_rate": _schedule(results)}).run().projection
+    schedule = _schedule(results)
+    # a random scheme's premium may be above all its insured earnings: not a contribution rate one can give
+    assume(float(schedule.max()) <= 1.0)
+    rerun = v.replace(scheme={"contribution_rate": schedule}).run().projection
     reserve = np.concatenate([[float(rerun.reserve_at_valuation)], rerun.reserve.values])
     change = np.diff(reserve)
     scale = float(np.abs(rerun.total_expenditure).max())

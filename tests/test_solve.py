@@ -137,6 +137,17 @@ def test_infeasible_target_reports_the_best_attainable(demo):
     assert not no_effect.feasible
 
 
+@pytest.mark.parametrize("lever", ["contribution_rate", "contribution_steps:5"])
+def test_a_target_beyond_all_insured_earnings_is_not_attainable(demo, lever):
+    """A reserve of 60 years' expenditure by 2030 would take a contribution rate above 100% of insurable earnings:
+    not a rate (the inputs refuse it), so the target is reported as not attainable, with rates within 0..1."""
+    solution = demo.solve(lever, "reserve_ratio>=60", until=2030)
+    assert not solution.feasible
+    rates = solution.valuation.inputs.scheme["contribution_rate"].values
+    assert rates.min() >= 0 and rates.max() <= 1
+    assert solution.attained < 60
+
+
 @pytest.mark.parametrize("text", ["reserve_ratio>1", "gap=0.1x", "solvency>=1", "depletion_year>=2080.5",
                                   "paygo_cost_rate>=0.2"])
 def test_bad_targets(text):
