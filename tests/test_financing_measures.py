@@ -464,6 +464,8 @@ def _check_rule(v, rule, check, target=None, periods=None):
     if not finite.all():  # no constant rate meets the rule in some period: NaN from it on
         assert not finite[np.argmin(finite):].any()
         return s
+    if float(s.scaled_premium.max()) > 1.0:  # above all insured earnings: not a contribution rate to rerun with
+        return s
     rerun = v.replace(scheme={"contribution_rate": _schedule(results)}).run().projection
     reserve = _reserves(rerun)
     wages = rerun.insurable_wage_bill.values

@@ -14,8 +14,8 @@ from .schemes import schemes, valuation
 def _check_gap(v):
     results = v.run()
     for horizon, gap in zip(results.summary.horizon.values, results.summary.gap.values):
-        if gap < 0:  # a reserve larger than all future costs: no contribution rate to rerun with
-            continue
+        if not 0 <= gap <= 1:  # a reserve larger than all future costs, or costs above all insured earnings:
+            continue           # no contribution rate to rerun with
         rerun = v.replace(scheme={"contribution_rate": float(gap)}).run().projection
         _, v_end = discount_factors(rerun)
         wage_pv = present_value(rerun, rerun.insurable_wage_bill.values, int(horizon))
