@@ -326,22 +326,32 @@ def project_floor(inputs, population: dict, pensions: dict | None, gdp, prices, 
     ``population``: the population kernel's inputs and outputs (population [year + 1, sex, age],
     fertility, migration, even); ``pensions``: scheme pensions in payment (count, amount [year + 1, k,
     sex, age]) or None without a scheme."""
+    return floor_costs(floor_arguments(inputs, population, pensions, gdp, prices, wages, beta), engine)
+
+
+def floor_arguments(inputs, population: dict, pensions: dict | None, gdp, prices, wages, beta) -> dict:
+    """The arguments of :func:`actuary.kernels.floor.floor_kernel` (in its order) for :func:`project_floor`."""
     arrays = kernel_inputs(inputs)
     stock = population["population"]
     if pensions is None:
         shape = (stock.shape[0], 4) + stock.shape[1:]
         pensions = {"count": np.zeros(shape), "amount": np.zeros(shape)}
     c = np.ascontiguousarray
-    args = dict(population=stock, count=pensions["count"], amount=pensions["amount"], beta=c(beta, dtype=float),
+    return dict(population=stock, count=pensions["count"], amount=pensions["amount"], beta=c(beta, dtype=float),
                 fertility=population["fertility"], migration=population["migration"],
                 start_share=0.5 if population["even"] else 0.0, prices=c(prices, dtype=float),
                 wages=c(wages, dtype=float), gdp=c(gdp, dtype=float), average_wage0=arrays["average_wage0"],
                 poverty_line=arrays["poverty_line"], eligible=arrays["eligible"], take_up=arrays["take_up"],
-                rules=arrays["rules"], tested=arrays["tested"])  # in the kernel's order
+                rules=arrays["rules"], tested=arrays["tested"])
+
+
+def floor_costs(args: dict, engine: str = "kernel") -> dict[str, np.ndarray]:
+    """Level, beneficiaries and cost [year, benefit] from the kernel's arguments (:func:`floor_arguments`); the
+    kernel releases the GIL."""
     if engine != "kernel":
         level, beneficiaries, cost = floor_reference(**args)
     else:
-        shape = (gdp.shape[0], arrays["rules"].shape[0])
+        shape = (args["gdp"].shape[0], args["rules"].shape[0])
         level, beneficiaries, cost = np.empty(shape), np.empty(shape), np.empty(shape)
         floor_kernel(*args.values(), level, beneficiaries, cost)  # (positional: Numba's keyword dispatch is slow)
     return {"level": level, "beneficiaries": beneficiaries, "cost": cost}
@@ -382,9 +392,22 @@ def floor_variables(inputs, floor: dict[str, np.ndarray], variables: dict) -> tu
     return out, {FB: inputs.coords[FB]}
 
 
-def floor_extension(inputs, population: dict, pensions: dict | None, prices, wages, beta, engine: str = "kernel"):
+def floor_extension(inputs, population: dict, pensions: dict | None, prices, wages, beta, engine: str = "kernel",
+                    gdp=None, beside=None):
     """A function of the projection's variables returning the floor's variables and coordinates (the
-    hook of :func:`actuary.projection.to_dataset`, so that the Dataset is built once)."""
+    hook of :func:`actuary.projection.to_dataset`, so that the Dataset is built once).
+
+    ``gdp`` (the projection's, given) and ``beside(function, *arguments)`` (queues the call elsewhere, returns a
+    function that gives its result): the floor's costs are worked out there from now on, while the caller goes on
+    (building the Dataset)."""
+    if gdp is not None and beside is not None:
+        pending = beside(floor_costs, floor_arguments(inputs, population, pensions, gdp, prices, wages, beta),
+                         engine)
+
+        def extend(variables: dict) -> tuple[dict, dict]:
+            return floor_variables(inputs, pending(), variables)
+        return extend
+
     def extend(variables: dict) -> tuple[dict, dict]:
         cost = project_floor(inputs, population, pensions, variables["gdp"][1], prices, wages, beta, engine)
         return floor_variables(inputs, cost, variables)

@@ -16,8 +16,8 @@ import xarray as xr
 
 from . import floor, indicators
 from .inputs import FIELDS, Inputs
-from .projection import (award_annuity_factors, cash_flow_arrays, held_past_horizon, run_kernels, to_dataset,
-                         valuation_kernel_inputs)
+from .projection import (award_annuity_factors, cash_flow_arrays, gross_domestic_product, held_past_horizon,
+                         run_kernels, to_dataset, valuation_kernel_inputs)
 from .validation import InputError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -133,8 +133,7 @@ class Valuation:
                     _on_second_thread(begun.set)
                 # first the award annuity factors, which the valuation's own run needs at its end (the
                 # second thread is done with them before that run is; the closed-group runs are wanted last)
-                kin.annuity_factors = partial(_result, _on_second_thread(award_annuity_factors, kin, engine),
-                                              award_annuity_factors, kin, engine)
+                kin.annuity_factors = _beside(award_annuity_factors, kin, engine)
                 closed.update({mode: (_on_second_thread(closed_group_flow, inputs, kin, engine, mode),
                                       (inputs, kin, engine, mode)) for mode in CLOSED_GROUP_MODES})
                 if begun is not None:
@@ -177,9 +176,12 @@ class Valuation:
         out = run_kernels(kin, settings["min_age"], engine)
         extend = None
         if inputs.has_floor:
+            # the floor's costs on the second thread (its kernel releases the GIL) while this one builds the results
             pensions = {"count": out["pensioner_count"], "amount": out["pensioner_amount"]}
+            gdp = gross_domestic_product(inputs, out["population"], kin.series["employment_share"]) \
+                if "population" in out else None
             extend = floor.floor_extension(inputs, dict(kin.population, **out), pensions, kin.series["prices"],
-                                           kin.series["wages"], kin.series["beta"], engine)
+                                           kin.series["wages"], kin.series["beta"], engine, gdp, _beside)
         if extra:
             projection, following = to_dataset(inputs, kin, out, extend, horizon=horizon)
         else:
@@ -201,6 +203,11 @@ def _collect(started: dict) -> dict:
     flows = {mode: _result(future, closed_group_flow, *arguments)
              for mode, (future, arguments) in reversed(started.items())}
     return {mode: flows[mode] for mode in started}
+
+
+def _beside(function, *arguments):
+    """``function(*arguments)`` queued on the second thread; returns a function giving its result (:func:`_result`)."""
+    return partial(_result, _on_second_thread(function, *arguments), function, *arguments)
 
 
 def _result(future, function, *arguments):

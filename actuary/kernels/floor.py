@@ -33,7 +33,7 @@ AMOUNT, BASIS, INDEXATION, TEST, MATERNITY, ADMIN = range(6)
 PENSION_GROUPS = ((0, 1), (2,), (3,))
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def benefit_level(t, rule, prices, wages, gdp_per_capita, average_wage0, poverty_line):
     """Benefit a year per beneficiary in year t: a currency amount at t0 indexed by prices (0), wages (1)
     or not (3), or a share of GDP per capita, of the average wage or of the poverty line."""
@@ -53,7 +53,7 @@ def benefit_level(t, rule, prices, wages, gdp_per_capita, average_wage0, poverty
     return amount * poverty_line[t]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def floor_year(t, population, count, amount, beta, fertility, migration, start_share, prices, wages, gdp,
                average_wage0, poverty_line, eligible, take_up, rules, tested, level, beneficiaries, cost):
     """Floor of year t (writes level, beneficiaries and cost [t, b] for every benefit b).
@@ -139,7 +139,7 @@ def floor_year(t, population, count, amount, beta, fertility, migration, start_s
         cost[t, b] = paid * take_up[t, b] * (1.0 + rule[ADMIN])
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)  # releases the GIL: run on a second thread beside the results' Python
 def floor_kernel(population, count, amount, beta, fertility, migration, start_share, prices, wages, gdp,
                  average_wage0, poverty_line, eligible, take_up, rules, tested, level, beneficiaries, cost):
     """Every projection year of the floor (gdp[year] given)."""
