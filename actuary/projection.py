@@ -655,16 +655,13 @@ def run_kernels(kin: KernelInputs, lo: int, engine: str = "kernel", mode: str = 
         for name in ("wage_bill", "contributors", "grants", "grant_count", "exit_refunds"):
             res[name] = np.zeros(n_years)
         res["awards_top_up"] = np.zeros((n_years if ins["state_top_up"] else 0, 4, 2, n_full))
-        if keep_insured or entrants_allowed:
+        if keep_insured or entrants_allowed:  # (else the pensioners-only run: every insured flow and stock is zero)
             kernel_args = {k: v for k, v in ins.items() if k != "state_top_up"}
             work = np.empty((WORK_PLANES,) + ins["active0"].shape)
             insured_kernel(**kernel_args, **res, work=work)
             if years is not None:  # this year's stocks, after the last year's swap of buffers
                 stock = insured_stock(work, n_years)
                 res["state"] = {name: stock[..., plane].copy() for name, plane in STATE_PLANES.items()}
-        else:  # the pensioners-only run: no insured, no entrants, so every insured flow and stock is zero
-            res["active_out"][:] = 0.0
-            res["inactive_out"][:] = 0.0
     else:
         res = insured_reference(**ins, n_full_ages=n_full)
     out.update(res)

@@ -395,7 +395,7 @@ def solve(valuation, lever: str, target, start: int | None = None, until: int | 
         run = _project(quick)
         runs += 1
         x, _ = _solve_affine(quick, run, target, name, steps, start, until)
-        if x is None or not _rates_allowed(quick, name, steps, start, x):
+        if x is None or not _rates_allowed(contribution_schedule(quick, name, steps, start, x).values):
             return _infeasible_affine(valuation, quick, run, target, name, steps, start, until, runs)
     elif name == "retirement_age_pace":
         return _solve_grid(valuation, target, start, until, evaluate, lambda: runs)
@@ -458,9 +458,8 @@ def _finish(valuation, name, steps, start, until, target, x, runs, feasible=True
                     worst, feasible)
 
 
-def _rates_allowed(valuation, name, steps, start, x) -> bool:
-    """Whether the contribution rates at ``x`` are rates one can give (shares of insurable earnings, 0 to 1)."""
-    rates = contribution_schedule(valuation, name, steps, start, x).values
+def _rates_allowed(rates: np.ndarray) -> bool:
+    """Whether ``rates`` are contribution rates one can give (shares of insurable earnings, 0 to 1)."""
     return bool(np.all((rates >= 0.0) & (rates <= 1.0)))
 
 
@@ -469,9 +468,10 @@ def _infeasible_affine(valuation, quick, run, target, name, steps, start, until,
     it would take more than all insured earnings): the value with the best attainable margin over a wide range of
     rates is reported."""
     grid = np.linspace(-1.0, 1.0, 201) if name == "contribution_steps" else np.linspace(0.0, 1.0, 201)
-    grid = [x for x in grid if _rates_allowed(quick, name, steps, start, x)]
-    scores = [_worst(*margins(target, _finance_at(run, contribution_schedule(quick, name, steps, start, x).values),
-                               start, until), target.op == "=")[0] for x in grid]
+    schedules = {x: contribution_schedule(quick, name, steps, start, x).values for x in grid}
+    grid = [x for x in grid if _rates_allowed(schedules[x])]
+    scores = [_worst(*margins(target, _finance_at(run, schedules[x]), start, until), target.op == "=")[0]
+              for x in grid]
     best = float(grid[int(np.argmax(np.where(target.op == "=", -np.abs(scores), scores)))])
     return _finish(valuation, name, steps, start, until, target, best, runs, feasible=False)
 

@@ -22,7 +22,6 @@ ALLOWED = {
     "count": "a number of persons >= 0",
     "amount": "a number >= 0",
     "probability": "a share from 0 to 1",
-    "rate": "an annual rate above -0.5 and below 1 (0.02 = 2%)",
     "positive": "a number > 0",
     "number": "a number",
     "age": "an age in years",
@@ -46,9 +45,12 @@ def _default(field) -> str:
 def _allowed(field) -> str:
     if field.kind == "choice":
         return "one of " + ", ".join(f"`{c}`" for c in field.choices)
-    text = ALLOWED[field.kind]
-    if field.bounds is not None and field.kind != "int":   # the field's own plausible values
-        text = f"a number {field.limits.describe()}" + (" (0.02 = 2%)" if field.kind == "rate" else "")
+    if field.kind == "rate":   # the plausible values of the kind, or the field's own
+        text = f"an annual rate {field.limits.describe()} (0.02 = 2%)"
+    elif field.bounds is not None and field.kind != "int":
+        text = f"a number {field.limits.describe()}"
+    else:
+        text = ALLOWED[field.kind]
     if field.dims == ("horizon",):
         text = "whole numbers separated by commas"
     return text
