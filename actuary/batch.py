@@ -283,6 +283,7 @@ def _quiet_workers():
 def _local_cluster(workers: int):
     """A LocalCluster of ``workers`` processes (one thread each). A Ctrl-C while it starts is held
     until it has started (a cluster stopped half-way cannot be closed cleanly), then raised."""
+    import dask
     from dask.distributed import LocalCluster
     from distributed.deploy.spec import SpecCluster
 
@@ -297,7 +298,11 @@ def _local_cluster(workers: int):
             # one task per worker process; each task sets one Numba thread itself (NUMBA_NUM_THREADS in
             # the workers' environment arrives after they have imported Numba, and a later compilation
             # that rereads it fails once the threads are running)
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+            # without the workers' statistical profiler: it samples every thread's stack every 10 ms for a
+            # dashboard this cluster does not have, and costs the paths about 5% of their time
+            with dask.config.set({"distributed.worker.profile.enabled": False}):
+                cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                       dashboard_address=None)
     except Exception:
         for half_started in set(SpecCluster._instances) - before:
             half_started.shutdown_on_close = False  # nothing to close at exit (and no traceback there)

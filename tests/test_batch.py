@@ -52,6 +52,20 @@ def test_local_cluster_gives_identical_results(demo, in_process):
                                    err_msg=name)
 
 
+def test_local_cluster_workers_run_without_the_statistical_profiler():
+    """The workers' profiler samples every thread's stack every 10 ms for a dashboard the cluster does not
+    have (about 5% of the paths' time): it is off on the workers, and the caller's Dask settings are left
+    as they were."""
+    dask = pytest.importorskip("dask")
+    from actuary.batch import _dask_client
+
+    before = dask.config.get("distributed.worker.profile.enabled")
+    with _dask_client(1, None) as client:
+        profiling = client.run(lambda dask_worker: "profile" in dask_worker.periodic_callbacks)
+    assert list(profiling.values()) == [False]
+    assert dask.config.get("distributed.worker.profile.enabled") == before
+
+
 def test_streamed_percentiles_match_exact_ones_and_do_not_grow_with_paths(in_process):
     paths = np.stack([in_process[f"path_{name}"].values for name in INDICATORS], axis=1)
     reducer = StreamedPercentiles(paths[:50])
