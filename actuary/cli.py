@@ -269,7 +269,7 @@ def valuate(workbook: Path | None, out: Path, name: str | None):
     NAME-results.nc, NAME from the file's name (or --name).
     """
     from .io.provenance import dataset_attributes
-    from .io.results import write_results
+    from .io.results import netcdf_dataset, write_results
 
     output, (xlsx_name, nc_name) = output_set(out, workbook, name, ["results.xlsx", "results.nc"])
     with output as outputs:
@@ -280,10 +280,7 @@ def valuate(workbook: Path | None, out: Path, name: str | None):
         record = _provenance(source, valuation)
         with console.status("Writing the results workbook and netCDF file..."):
             write_results(results, valuation, outputs.path(xlsx_name), provenance=record)
-            dataset = results.projection.merge(
-                results.summary.rename({k: f"summary_{k}" for k in results.summary.data_vars}), compat="override")
-            dataset.attrs.update(dataset_attributes(record))
-            dataset.to_netcdf(outputs.path(nc_name))
+            netcdf_dataset(results, dataset_attributes(record)).to_netcdf(outputs.path(nc_name))
         xlsx_path, nc_path = outputs.commit()
     print_summary(valuation.name, results)
     _wrote(xlsx_path, "summary, demography, social protection floor, charts" if not valuation.inputs.has_scheme
@@ -545,7 +542,7 @@ def solve_command(workbook, lever, target, start, until, out, name):
     valuation workbook with the lever set (NAME-solved.xlsx) beside the solved valuation's results
     (NAME-solved-results.xlsx and .nc)."""
     from .io.provenance import dataset_attributes
-    from .io.results import write_results
+    from .io.results import netcdf_dataset, write_results
 
     output, names = output_set(out, workbook, name, ["solved.xlsx", "solved-results.xlsx", "solved-results.nc"])
     with output as outputs:
@@ -558,10 +555,7 @@ def solve_command(workbook, lever, target, start, until, out, name):
                              feasible=str(solution.feasible))
         solution.valuation.to_workbook(outputs.path(names[0]))
         write_results(results, solution.valuation, outputs.path(names[1]), provenance=record)
-        dataset = results.projection.merge(
-            results.summary.rename({k: f"summary_{k}" for k in results.summary.data_vars}), compat="override")
-        dataset.attrs.update(dataset_attributes(record))
-        dataset.to_netcdf(outputs.path(names[2]))
+        netcdf_dataset(results, dataset_attributes(record)).to_netcdf(outputs.path(names[2]))
         solved_path, results_path, nc_path = outputs.commit()
     console.print(escape(str(solution)), highlight=False)
     if not solution.feasible:

@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import numpy as np
+import openpyxl
 import xarray as xr
 
 from actuary import Valuation
@@ -24,6 +25,12 @@ def test_valuate_demoland_writes_results(tmp_path):
         expected = Valuation.demo().run()
         np.testing.assert_allclose(written.reserve.values, expected.projection.reserve.values, rtol=1e-12)
         np.testing.assert_allclose(written.summary_gap.values, expected.summary.gap.values, rtol=1e-12)
+        level = float(written.summary_level_contribution_rate)
+    # the level contribution rate for a reserve ratio of 1 is the results workbook's (and the report's) figure
+    summary = openpyxl.load_workbook(tmp_path / "demoland-results.xlsx", read_only=True)["Summary"]
+    shown = [row[1] for row in summary.iter_rows(values_only=True)
+             if isinstance(row[0], str) and row[0].startswith("Level contribution rate from")]
+    assert len(shown) == 1 and 0 < level < 1 and abs(shown[0] - level) <= 1e-15
     assert sorted(p.name for p in tmp_path.iterdir()) == ["demoland-results.nc", "demoland-results.xlsx"]
 
 

@@ -370,6 +370,26 @@ def _write_results(results, valuation, path: Path, provenance: dict | None) -> N
     _atomic_save(wb, path)
 
 
+def netcdf_dataset(results, attributes: dict) -> xr.Dataset:
+    """The Dataset of a valuation's netCDF file: the yearly projection, the summary's variables prefixed
+    ``summary_`` and, for a scheme, ``summary_level_contribution_rate`` (the level contribution rate from the
+    valuation year keeping the reserve ratio at or above 1 for 50 years, as the results workbook and the
+    report give it; NaN when no rate does), with the provenance ``attributes``."""
+    from ..report.findings import level_rate_for_reserve_ratio
+
+    dataset = results.projection.merge(
+        results.summary.rename({k: f"summary_{k}" for k in results.summary.data_vars}), compat="override")
+    if "contribution_rate" in results.projection:   # not for a floor costing alone
+        level = level_rate_for_reserve_ratio(results.projection)
+        dataset["summary_level_contribution_rate"] = ((), np.nan if level.rate is None else level.rate, {
+            "description": f"lowest level contribution rate from the valuation year keeping the reserve ratio at "
+                           f"or above {level.ratio:g} in each of the first {level.years} years (a share of "
+                           "insurable earnings; NaN: no rate does)",
+            "years": level.years, "reserve_ratio": level.ratio})
+    dataset.attrs.update(attributes)
+    return dataset
+
+
 def _summary(ws, results, valuation, unit):
     from ..report.findings import level_rate_for_reserve_ratio
 
