@@ -281,7 +281,7 @@ def _quiet_workers():
 
 
 def _local_cluster(workers: int):
-    """A LocalCluster of ``workers`` processes (one thread each). A Ctrl-C while it starts is held
+    """A LocalCluster of ``workers`` processes (one thread each). A Ctrl-C (or SIGTERM) while it starts is held
     until it has started (a cluster stopped half-way cannot be closed cleanly), then raised."""
     import dask
     from dask.distributed import LocalCluster
@@ -289,10 +289,11 @@ def _local_cluster(workers: int):
 
     before = set(SpecCluster._instances)
     interrupted = []
-    # (nothing to hold in a process that ignores SIGINT, e.g. started in the background of a script)
-    main = threading.current_thread() is threading.main_thread() \
-        and signal.getsignal(signal.SIGINT) is not signal.SIG_IGN
-    previous = signal.signal(signal.SIGINT, lambda *_: interrupted.append(True)) if main else None
+    # the signals Python handles (nothing to hold in a process that ignores SIGINT, e.g. started in the background of
+    # a script; SIGTERM only where the command line handles it, else it ends the process as the system's default)
+    main = threading.current_thread() is threading.main_thread()
+    held = [s for s in (signal.SIGINT, signal.SIGTERM) if main and callable(signal.getsignal(s))]
+    previous = {s: signal.signal(s, lambda *_: interrupted.append(True)) for s in held}
     try:
         with _quiet_workers():
             # one task per worker process; each task sets one Numba thread itself (NUMBA_NUM_THREADS in
@@ -310,8 +311,8 @@ def _local_cluster(workers: int):
             raise KeyboardInterrupt from None
         raise
     finally:
-        if main:
-            signal.signal(signal.SIGINT, previous)
+        for s, handler in previous.items():
+            signal.signal(s, handler)
     if interrupted:
         logging.getLogger("distributed").setLevel(logging.CRITICAL + 1)
         cluster.close()

@@ -26,7 +26,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import cli_interrupt as ctrl_c
-from .cli_startup import INTERRUPTED, written_line
+from .cli_startup import INTERRUPTED, TERMINATED, written_line
 from .io.files import OutputSet, outputs_moved
 from .io.safety import output_name, stem_name
 from .validation import InputError
@@ -52,17 +52,19 @@ _moved_before = 0   # outputs moved into place before the running command began 
 
 
 def interrupted() -> None:
-    """End the run as interrupted by Ctrl-C: one line, exit 130. What was being written is dropped with its staging
-    folder on the way out (the line names the outputs already moved into place, if the Ctrl-C came after); the
-    messages of Dask's closing (its workers stopped by the same Ctrl-C) are not news."""
+    """End the run as interrupted by Ctrl-C (exit 130) or SIGTERM (exit 143): one line. What was being written is
+    dropped with its staging folder on the way out (the line names the outputs already moved into place, if the
+    signal came after); the messages of Dask's closing (its workers stopped by the same Ctrl-C) are not news."""
     import logging
 
     ctrl_c.hold()
     for name in ("distributed", "tornado", "asyncio"):
         logging.getLogger(name).setLevel(logging.CRITICAL + 1)
-    written = outputs_moved()[_moved_before:]   # Ctrl-C after outputs were moved into place (whole sets)
-    console.print(f"[bold red]interrupted:[/] {escape(written_line(written))}", highlight=False, soft_wrap=True)
-    sys.exit(INTERRUPTED)
+    written = outputs_moved()[_moved_before:]   # stopped after outputs were moved into place (whole sets)
+    signum = ctrl_c.stopped_by()
+    console.print(f"[bold red]interrupted:[/] {escape(written_line(written, signum))}", highlight=False,
+                  soft_wrap=True)
+    sys.exit(TERMINATED if signum == signal.SIGTERM else INTERRUPTED)
 
 
 def guarded(command):
@@ -90,7 +92,7 @@ def _ended_by_ctrl_c(error: BaseException) -> bool:
     0 (``--help``, a command done) nor the interruption already reported."""
     if isinstance(error, (SystemExit, click.exceptions.Exit)):
         code = error.code if isinstance(error, SystemExit) else error.exit_code
-        if code in (0, None, INTERRUPTED):
+        if code in (0, None, INTERRUPTED, TERMINATED):
             return False
     return ctrl_c.pressed(error)
 
@@ -102,18 +104,19 @@ class Commands(click.Group):
 
     def main(self, args=None, *rest, **kwargs):
         """As click's, and a run of the program's own command line (``args`` None) that was interrupted ends here
-        once its line is printed and its staging folder removed: exit 130 without the interpreter's shutdown (where
-        a Ctrl-C that reaches Python late would end the process by SIGINT instead of with status 130)."""
+        once its line is printed and its staging folder removed: exit 130 (143 after SIGTERM) without the
+        interpreter's shutdown (where a Ctrl-C that reaches Python late would end the process by SIGINT instead of
+        with status 130)."""
         try:
             return super().main(args, *rest, **kwargs)
         except SystemExit as end:
-            if args is None and end.code == INTERRUPTED:
+            if args is None and end.code in (INTERRUPTED, TERMINATED):
                 for stream in (sys.stdout, sys.stderr):
                     try:
                         stream.flush()
                     except (OSError, ValueError):   # a closed pipe: nothing more can be said there
                         pass
-                os._exit(INTERRUPTED)
+                os._exit(end.code)
             if args is None and threading.current_thread() is threading.main_thread():
                 signal.signal(signal.SIGINT, signal.SIG_IGN)   # the command is done: a late Ctrl-C stops nothing
             raise

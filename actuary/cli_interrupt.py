@@ -1,5 +1,6 @@
 """Ctrl-C in the command line: whatever a command is doing when it arrives, the run ends as interrupted (one
-line, exit status 130, nothing written; see :mod:`actuary.cli`).
+line, exit status 130, nothing written; see :mod:`actuary.cli`). SIGTERM (``kill``, ``timeout``, a batch
+system ending a job) ends it the same way, with its own line and exit status 143 (128 + 15).
 
 A terminal sends SIGINT to every process of the run. What Python makes of it depends on the moment: usually a
 KeyboardInterrupt in the main thread, but also another error in its place. Numba compiling a kernel ignores a
@@ -25,17 +26,33 @@ from contextlib import contextmanager
 from .io.files import checked_before_commit
 
 _pressed = False
+_stopped_by = signal.SIGINT  # the signal that stopped the run: SIGINT (Ctrl-C) or SIGTERM
 _held = False                # the interruption is being reported: a SIGINT is recorded, no longer raised
 _wakeup: int | None = None   # read end of the wakeup pipe while a command is watched
 
 
-def _on_ctrl_c(signum, frame):
-    """The SIGINT handler while a command runs: record the Ctrl-C, then stop as Python's default handler does
-    (unless the interruption is already being reported)."""
-    global _pressed
+STOPPING = (signal.SIGINT, signal.SIGTERM)   # the signals that end a command as interrupted
+
+
+def _record(signum) -> None:
+    global _pressed, _stopped_by
+    if not _pressed:
+        _stopped_by = signal.Signals(signum)
     _pressed = True
+
+
+def _on_ctrl_c(signum, frame):
+    """The SIGINT and SIGTERM handler while a command runs: record the signal, then stop as Python's default
+    SIGINT handler does (unless the interruption is already being reported)."""
+    _record(signum)
     if not _held:
         raise KeyboardInterrupt
+
+
+def stopped_by() -> signal.Signals:
+    """The signal that stopped the run (the first of them): SIGINT (Ctrl-C) or SIGTERM."""
+    _read_wakeup()
+    return _stopped_by
 
 
 def hold() -> None:
@@ -66,24 +83,27 @@ def watching():
     be set, nothing is recorded and a Ctrl-C is Python's default KeyboardInterrupt). A process that ignores
     SIGINT (a command started in the background of a script, or under ``nohup``) keeps ignoring it: a Ctrl-C
     meant for the script's foreground does not stop it."""
-    global _pressed, _held, _wakeup
+    global _pressed, _held, _wakeup, _stopped_by
     if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
         yield
         return
     read, write = os.pipe()
     for end in (read, write):
         os.set_blocking(end, False)
-    _pressed, _held, _wakeup = False, False, read
+    _pressed, _held, _wakeup, _stopped_by = False, False, read, signal.SIGINT
     previous_fd = signal.set_wakeup_fd(write, warn_on_full_buffer=False)
-    previous_handler = signal.signal(signal.SIGINT, _on_ctrl_c)
+    # SIGTERM too, unless the process ignores it
+    handled = [s for s in STOPPING if s == signal.SIGINT or signal.getsignal(s) is not signal.SIG_IGN]
+    previous_handlers = {s: signal.signal(s, _on_ctrl_c) for s in handled}
     previous_hook, sys.unraisablehook = sys.unraisablehook, _quiet_unraisable(sys.unraisablehook)
     try:
         with checked_before_commit(_not_pressed):
             yield
     finally:
-        hold()   # a SIGINT still pending runs the handler when it is replaced: recorded, not raised out of here
-        if previous_handler is not None:
-            signal.signal(signal.SIGINT, previous_handler)
+        hold()   # a signal still pending runs the handler when it is replaced: recorded, not raised out of here
+        for s, previous_handler in previous_handlers.items():
+            if previous_handler is not None:
+                signal.signal(s, previous_handler)
         signal.set_wakeup_fd(previous_fd)
         sys.unraisablehook = previous_hook
         _pressed, _held, _wakeup = False, False, None
@@ -99,8 +119,8 @@ def _not_pressed() -> None:
 
 
 def _read_wakeup() -> None:
-    """Take the signal numbers written to the wakeup pipe since the last look; record a SIGINT among them."""
-    global _pressed
+    """Take the signal numbers written to the wakeup pipe since the last look; record a SIGINT or SIGTERM among
+    them (the first, if both)."""
     if _wakeup is None:
         return
     while True:
@@ -108,8 +128,9 @@ def _read_wakeup() -> None:
             numbers = os.read(_wakeup, 512)
         except (BlockingIOError, InterruptedError):
             return
-        if signal.SIGINT in numbers:
-            _pressed = True
+        for number in numbers:
+            if number in STOPPING:
+                _record(number)
         if len(numbers) < 512:
             return
 

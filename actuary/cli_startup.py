@@ -12,15 +12,18 @@ import signal
 import sys
 import threading
 
-INTERRUPTED = 130
+INTERRUPTED = 130   # exit status of a run stopped by Ctrl-C (128 + SIGINT)
+TERMINATED = 143    # exit status of a run stopped by SIGTERM (128 + SIGTERM)
 NOTHING_WRITTEN = "stopped at Ctrl-C; nothing was written (earlier outputs are unchanged)."
 
 
-def written_line(written) -> str:
-    """What the interruption line says after ``interrupted:``, given the outputs already moved into place."""
+def written_line(written, signum: int = signal.SIGINT) -> str:
+    """What the interruption line says after ``interrupted:``, given the outputs already moved into place and the
+    signal that stopped the run."""
+    what = "stopped at Ctrl-C" if signum == signal.SIGINT else "stopped by SIGTERM"
     if written:
-        return f"stopped at Ctrl-C after the outputs were written: {', '.join(str(path) for path in written)}."
-    return NOTHING_WRITTEN
+        return f"{what} after the outputs were written: {', '.join(str(path) for path in written)}."
+    return f"{what}; nothing was written (earlier outputs are unchanged)."
 
 
 def _stop(signum, frame):

@@ -106,10 +106,12 @@ def _ignoring_ctrl_c():
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _ctrl_c(args: list[str], after: float, reached=None, ignored: bool = False, program: list[str] = CLI):
+def _ctrl_c(args: list[str], after: float, reached=None, ignored: bool = False, program: list[str] = CLI,
+            terminate: bool = False):
     """Start `actuary ARGS` (``program``: python -m actuary.cli, or PROGRAM) in its own session (``ignored``: with
     SIGINT ignored), wait until ``reached(process)`` (if given) and ``after`` seconds more, press Ctrl-C (SIGINT
-    to the whole process group, as a terminal does); (exit status, stdout, stderr)."""
+    to the whole process group, as a terminal does; ``terminate``: SIGTERM to the program's process alone, as
+    ``kill PID`` or ``timeout`` do); (exit status, stdout, stderr)."""
     process = subprocess.Popen(program + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                start_new_session=True, preexec_fn=_ignoring_ctrl_c if ignored else None)
     try:
@@ -117,8 +119,21 @@ def _ctrl_c(args: list[str], after: float, reached=None, ignored: bool = False, 
         while reached is not None and not reached(process) and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.02)
         time.sleep(after)
-        os.killpg(process.pid, signal.SIGINT)
+        if terminate:
+            os.kill(process.pid, signal.SIGTERM)
+        else:
+            os.killpg(process.pid, signal.SIGINT)
         stdout, stderr = process.communicate(timeout=120)
+        if terminate:   # the program's own processes (its Dask workers) end with it
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                try:
+                    os.killpg(process.pid, 0)
+                except ProcessLookupError:
+                    break
+                time.sleep(0.1)
+            else:
+                raise AssertionError("processes of the stopped run are still alive 30 s after it ended")
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
@@ -126,12 +141,13 @@ def _ctrl_c(args: list[str], after: float, reached=None, ignored: bool = False, 
     return process.returncode, stdout, stderr
 
 
-def _interrupt(out: Path, extra: list[str], moment: str, after: float, program: list[str] = CLI):
-    """`actuary stochastic` stopped by Ctrl-C ``after`` seconds after ``moment``: its staging folder appears, or
-    its first worker process starts."""
+def _interrupt(out: Path, extra: list[str], moment: str, after: float, program: list[str] = CLI,
+               terminate: bool = False):
+    """`actuary stochastic` stopped by Ctrl-C (``terminate``: SIGTERM) ``after`` seconds after ``moment``: its
+    staging folder appears, or its first worker process starts."""
     reached = {"staging": lambda process: glob.glob(str(out / ".actuary-staging-*")), "worker": _worker_started}
     return _ctrl_c(["stochastic", "--paths", "10000000", "--out", str(out), *extra], after, reached[moment],
-                   program=program)
+                   program=program, terminate=terminate)
 
 
 def _earlier_outputs(out: Path, kind: str = "stochastic") -> dict:
@@ -162,6 +178,23 @@ def test_ctrl_c_during_stochastic(extra, moment, after, program, tmp_path):
     assert code == 130, (stdout, stderr)
     lines = [line for line in stdout.splitlines() if line.strip()]
     assert lines == [INTERRUPTED], stdout
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
+    assert snapshot(out) == before
+
+
+@pytest.mark.parametrize("extra,moment,after", [
+    ([], "staging", 4.0), (["--workers", "2"], "worker", 0.3), (["--workers", "2"], "staging", 8.0)],
+    ids=["in process, paths running", "two workers, cluster starting", "two workers, paths running"])
+def test_sigterm_ends_the_run_as_ctrl_c_does(extra, moment, after, tmp_path):
+    """SIGTERM (kill PID, timeout, a batch system ending a job) to the program alone: the one line, exit 143
+    (128 + SIGTERM), no staging folder left behind, the earlier outputs as they were and no process of the run
+    left alive (its Dask workers end with it)."""
+    out = tmp_path / "out"
+    before = _earlier_outputs(out)
+    code, stdout, stderr = _interrupt(out, extra, moment, after, terminate=True)
+    assert code == 143, (stdout, stderr)
+    lines = [line for line in stdout.splitlines() if line.strip()]
+    assert lines == ["interrupted: stopped by SIGTERM; nothing was written (earlier outputs are unchanged)."], stdout
     assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
     assert snapshot(out) == before
 
