@@ -187,6 +187,8 @@ def _provenance(source: Path, valuation, **extra) -> dict:
     from .io.provenance import collect, file_sha256
 
     known = valuation.source or {}
+    if known.get("rows_absent"):
+        extra = {"inputs_without_a_row": "; ".join(known["rows_absent"]), **extra}
     return collect(source, known.get("input_sha256") or file_sha256(source), valuation.name, **extra)
 
 
@@ -330,6 +332,11 @@ def _load_case(workbook: Path | None):
 
     source = workbook or DEMOLAND / "valuation.xlsx"
     valuation = _read_folder(read_valuation_folder, source) if source.is_dir() else load_workbook(source)
+    absent = (valuation.source or {}).get("rows_absent")
+    if absent:   # rows deleted from the workbook (or one written before these inputs existed): said, not silent
+        console.print(f"[bold yellow]note:[/] {escape(source.name)} has no row for {escape('; '.join(absent))}: "
+                      f"{'its default is' if len(absent) == 1 else 'their defaults are'} used (recorded in the "
+                      "outputs' About this run).", highlight=False, soft_wrap=True)
     return source, valuation
 
 

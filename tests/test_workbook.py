@@ -225,3 +225,32 @@ def test_macro_enabled_workbook_is_refused(demo_workbook, tmp_path):
     result = CliRunner().invoke(main, ["valuate", str(bad), "--out", str(tmp_path / "out")])
     assert result.exit_code == 2
     assert "never runs macros" in " ".join(result.output.split())
+
+
+def test_a_deleted_optional_row_is_said_and_recorded_not_silent(demo_workbook, tmp_path):
+    """An optional input whose row was deleted from a scalar sheet takes its default, but the run says so (one
+    note line) and the outputs' About this run records it; the shipped workbooks and the template have a row for
+    every input (no note on the quick start)."""
+    from actuary.io.provenance import read_about_sheet
+    from actuary.valuation import DEMOLAND
+
+    shipped = [DEMOLAND / "valuation.xlsx", DEMOLAND.parent / "demoland-floor" / "valuation.xlsx",
+               DEMOLAND.parent / "demoland-floor" / "floor-only.xlsx", demo_workbook]
+    assert [load_workbook(p).source.get("rows_absent") for p in shipped] == [None] * len(shipped)
+    wb = openpyxl.load_workbook(demo_workbook)
+    ws = wb["Scheme"]
+    row = next(r for r in range(3, ws.max_row + 1) if ws.cell(row=r, column=1).value == "indexation_cap")
+    ws.delete_rows(row)
+    edited = tmp_path / "edited.xlsx"
+    wb.save(edited)
+    loaded = load_workbook(edited)
+    assert loaded.source["rows_absent"] == ["Scheme: indexation_cap"]
+    assert loaded.inputs.scheme["indexation_cap"] == FIELDS["scheme"]["indexation_cap"].default
+    result = CliRunner().invoke(main, ["valuate", str(edited), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "note: edited.xlsx has no row for Scheme: indexation_cap: its default is used" in " ".join(
+        result.output.split())
+    about = read_about_sheet(tmp_path / "out" / "edited-results.xlsx")
+    assert about["inputs_without_a_row"] == "Scheme: indexation_cap"
+    quiet = CliRunner().invoke(main, ["valuate", str(demo_workbook), "--out", str(tmp_path / "out2")])
+    assert quiet.exit_code == 0 and "note:" not in quiet.output and "has no row" not in quiet.output

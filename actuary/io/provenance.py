@@ -97,6 +97,7 @@ LABELS = {
     "case_name": "case name", "run_utc": "run date and time (UTC)", "command": "command",
     "run_id": "run id", "python_version": "Python version", "numpy_version": "NumPy version",
     "numba_version": "Numba version",
+    "inputs_without_a_row": "optional inputs with no row in the input workbook (their defaults were used)",
 }
 
 

@@ -965,8 +965,10 @@ def load_workbook(path):
     from ..valuation import Valuation
 
     with cycle_collection_paused(), WorkbookReader(path) as reader:
-        valuation = _load(reader, Valuation)
+        valuation, absent = _load(reader, Valuation)
     valuation.source = {"input_file": reader.name, "input_sha256": reader.sha256}
+    if absent:
+        valuation.source["rows_absent"] = absent
     return valuation
 
 
@@ -981,6 +983,9 @@ def _expected_sheets(alone: bool) -> list[str]:
 
 
 def _load(reader: WorkbookReader, Valuation):
+    """(the Valuation, the optional inputs of the Settings, Scheme, Economy and Behaviour sheets that have no row
+    in the workbook, as 'Sheet: field': they take their defaults; the template and every workbook actuary writes
+    have a row for each)."""
     present = reader.sheetnames
     path = reader.path
     expected = _expected_sheets(False)
@@ -1004,6 +1009,7 @@ def _load(reader: WorkbookReader, Valuation):
     locations: dict = {}
     groups = {group: {} for group in FIELDS}
     alone = False
+    absent: list = []   # (group, sheet, field) of optional inputs without a row
     for group, sheet_name in SCALAR_SHEETS.items():  # Settings first: they say which sheets there are
         if sheet_name not in present:  # (a floor costing alone, checked below)
             continue
@@ -1013,6 +1019,8 @@ def _load(reader: WorkbookReader, Valuation):
         groups[group].update(_read_scalars(cells, sheet, locations))
         for field_name in sheet.fields:  # a required input whose row is missing: where it belongs
             field = _field(field_name)
+            if field_name not in locations and field.default is not REQUIRED:
+                absent.append((group, sheet_name, field_name))
             if field.default is REQUIRED and not field.dims and field_name not in locations:
                 row = max(cells.data_rows, default=2) + 1
                 _fail(sheet_name, row, 1, f"no row for '{field_name}', which is required "
@@ -1080,7 +1088,8 @@ def _load(reader: WorkbookReader, Valuation):
         if located is error:   # or its row (a row of Settings, Scheme, Economy or Behaviour removed)
             located = _missing_row(error, locations)
         raise located from None
-    return valuation
+    # (a floor costing alone has no use for the scheme's inputs)
+    return valuation, [f"{sheet}: {name}" for group, sheet, name in absent if not alone or without_scheme(group, name)]
 
 
 def _missing_column(error: InputError, widths: dict) -> InputError:
