@@ -34,6 +34,7 @@ from .validation import InputError
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 WPP_CANADA = PROJECT_ROOT / "assumptions" / "wpp2019_canada"
 SCENARIOS_FAILED = 3
+TARGET_NOT_MET = 4   # solve: no value of the lever meets the target (the closest is written)
 WRITE_FAILED = 1
 
 console = Console(width=None if sys.stdout.isatty() else 120)
@@ -550,7 +551,8 @@ def compare_command(base, options, out, name):
 def solve_command(workbook, lever, target, start, until, out, name):
     """Solve for the value of a reform lever that meets a financing target; prints it and writes the
     valuation workbook with the lever set (NAME-solved.xlsx) beside the solved valuation's results
-    (NAME-solved-results.xlsx and .nc)."""
+    (NAME-solved-results.xlsx and .nc). Exits 4 (after writing them for the value that comes closest) when no
+    value of the lever meets the target."""
     from .io.provenance import dataset_attributes
     from .io.results import netcdf_dataset, write_results
 
@@ -574,6 +576,8 @@ def solve_command(workbook, lever, target, start, until, out, name):
     _wrote(solved_path, f"the valuation workbook with {solution.lever} = {solution.value:.10g}")
     _wrote(results_path, "the solved valuation's results")
     _wrote(nc_path, "the solved valuation's results Dataset")
+    if not solution.feasible:   # a script can tell: the outputs are written, the target is not met
+        sys.exit(TARGET_NOT_MET)
 
 
 def print_summary(name, results) -> None:

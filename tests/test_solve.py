@@ -177,3 +177,17 @@ def test_solve_command_writes_the_solved_workbook(tmp_path):
     assert (out / "case-solved-results.xlsx").exists() and (out / "case-solved-results.nc").exists()
     bad = CliRunner().invoke(main, ["solve", str(source), "--lever", "contribution_rate", "--target", "solvency"])
     assert bad.exit_code == 2 and "INDICATOR OP VALUE" in bad.output
+
+
+def test_solve_command_exits_4_when_the_target_cannot_be_met(tmp_path):
+    """No contribution rate in 0..1 gives a reserve of 60 years' expenditure by 2030: the closest rate's workbook
+    and results are written, the run says the target cannot be met and exits 4 (a script can tell)."""
+    source = tmp_path / "case.xlsx"
+    Valuation.demo().replace(settings={"balance_sheet": "no"}).to_workbook(source)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["solve", str(source), "--lever", "contribution_rate", "--target",
+                                       "reserve_ratio>=60", "--until", "2030", "--out", str(out)])
+    assert result.exit_code == 4, result.output
+    assert "The target cannot be met with contribution_rate" in " ".join(result.output.split())
+    assert sorted(p.name for p in out.iterdir()) == ["case-solved-results.nc", "case-solved-results.xlsx",
+                                                      "case-solved.xlsx"]
