@@ -38,6 +38,8 @@ TARGET_NOT_MET = 4   # solve: no value of the lever meets the target (the closes
 WRITE_FAILED = 1
 
 console = Console(width=None if sys.stdout.isatty() else 120)
+# errors, interruptions and notes: on standard error, so that they reach the terminal when the output is redirected
+errors = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
 
 
 def fail(message: str, code: int = 2) -> None:
@@ -45,7 +47,7 @@ def fail(message: str, code: int = 2) -> None:
     that could not be written because the run was stopped) is the interruption instead."""
     if ctrl_c.pressed(sys.exc_info()[1]):
         interrupted()
-    console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     sys.exit(code)
 
 
@@ -63,7 +65,7 @@ def interrupted() -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL + 1)
     written = outputs_moved()[_moved_before:]   # stopped after outputs were moved into place (whole sets)
     signum = ctrl_c.stopped_by()
-    console.print(f"[bold red]interrupted:[/] {escape(written_line(written, signum))}", highlight=False,
+    errors.print(f"[bold red]interrupted:[/] {escape(written_line(written, signum))}", highlight=False,
                   soft_wrap=True)
     sys.exit(TERMINATED if signum == signal.SIGTERM else INTERRUPTED)
 
@@ -335,7 +337,7 @@ def _load_case(workbook: Path | None):
     valuation = _read_folder(read_valuation_folder, source) if source.is_dir() else load_workbook(source)
     absent = (valuation.source or {}).get("rows_absent")
     if absent:   # rows deleted from the workbook (or one written before these inputs existed): said, not silent
-        console.print(f"[bold yellow]note:[/] {escape(source.name)} has no row for {escape('; '.join(absent))}: "
+        errors.print(f"[bold yellow]note:[/] {escape(source.name)} has no row for {escape('; '.join(absent))}: "
                       f"{'its default is' if len(absent) == 1 else 'their defaults are'} used (recorded in the "
                       "outputs' About this run).", highlight=False, soft_wrap=True)
     return source, valuation
@@ -389,7 +391,7 @@ def sensitivity_command(workbook, scenarios_path, out, name, workers, scheduler)
     failed = [(str(n), str(s)) for n, s in zip(ds.scenario.values, ds.status.values) if s != "ok"]
     if failed:
         for scenario, status in failed:
-            console.print(f"[bold red]scenario failed:[/] {escape(scenario)}: {escape(status)}", highlight=False,
+            errors.print(f"[bold red]scenario failed:[/] {escape(scenario)}: {escape(status)}", highlight=False,
                           soft_wrap=True)
         console.print(f"{len(failed)} of {ds.sizes['scenario']} scenarios failed (listed above); the others' results "
                       "are written.", highlight=False)

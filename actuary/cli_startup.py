@@ -30,8 +30,8 @@ def _stop(signum, frame):
     files = sys.modules.get("actuary.io.files")
     written = files.outputs_moved() if files is not None else []
     try:
-        os.write(sys.stdout.fileno(), f"interrupted: {written_line(written)}\n".encode())
-    except (OSError, ValueError, AttributeError):   # no stdout to say it on
+        os.write(sys.stderr.fileno(), f"interrupted: {written_line(written)}\n".encode())
+    except (OSError, ValueError, AttributeError):   # no standard error to say it on
         pass
     os._exit(INTERRUPTED)
 

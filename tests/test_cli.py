@@ -41,13 +41,13 @@ def test_bad_workbook_exits_2_without_traceback_or_output(tmp_path):
     result = run("valuate", str(bad), "--out", str(out))
     assert result.returncode == 2
     assert "Traceback" not in result.stdout + result.stderr
-    assert "not an Excel workbook (.xlsx)" in result.stdout
+    assert "not an Excel workbook (.xlsx)" in result.stderr and "error:" not in result.stdout   # errors: stderr
     assert not out.exists() or not any(out.iterdir())
 
 
 def test_template_needs_an_xlsx_path(tmp_path):
     result = run("template", str(tmp_path / "case.csv"))
-    assert result.returncode == 2 and "give a path ending in .xlsx" in result.stdout
+    assert result.returncode == 2 and "give a path ending in .xlsx" in result.stderr
 
 
 def test_population_command(tmp_path):

@@ -244,7 +244,7 @@ def test_zip_bomb_refused_in_little_memory(zip_bomb, tmp_path):
     path = zip_bomb
     probe = ("import resource, subprocess, sys; r = subprocess.run([sys.executable, '-m', 'actuary.cli', 'valuate', "
              f"{str(path)!r}, '--out', {str(tmp_path / 'out')!r}], capture_output=True, text=True); "
-             "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); print(r.stdout)")
+             "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); print(r.stderr)")
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300)
     code, peak_kb = map(int, result.stdout.split()[:2])
     assert code == 2 and "expands to 1,025 MB" in " ".join(result.stdout.split())

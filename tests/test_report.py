@@ -242,7 +242,7 @@ def test_a_failing_pdf_engine_exits_1_after_writing_the_html(demo, tmp_path):
                           capture_output=True, text=True, timeout=600,
                           env={**os.environ, "ACTUARY_CHROMIUM": str(fake)})
     assert done.returncode == 1 and "Traceback" not in done.stdout + done.stderr
-    assert "PDF not written" in done.stdout and "cannot open display" in done.stdout
+    assert "PDF not written" in done.stderr and "cannot open display" in done.stderr
     assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["case-report.html"]   # named from the file
 
 

@@ -75,7 +75,7 @@ def data_command(members, pensioners, valuation_date, into, controls, members_ta
     rule, every record hit, control totals) and fills the Insured and Pensioners sheets and the salary
     scale of the workbook, keeping the rest of it. Exits 0 (with warnings) or 2 when a fatal check fails.
     """
-    from ..cli import console
+    from ..cli import console, errors
     from ..validation import InputError
     from .intake import parse_date, run_intake
 
@@ -97,7 +97,7 @@ def data_command(members, pensioners, valuation_date, into, controls, members_ta
         _fail(f"{error.filename or ''}: {error.strerror or error}")
     checks = result.checks
     for warning in checks.warnings:
-        console.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
+        errors.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
     console.print(f"Wrote {result.checks_path} (summary by rule, {checks.hits_total:,} record"
                   f"{'s' if checks.hits_total != 1 else ''} hit, controls, totals)")
     if checks.fatal:

@@ -19,7 +19,7 @@ def run_report(workbook: Path | None, out: Path, name: str | None, with_sensitiv
     the workbook's own 'Analysis of change' sheet, else the default steps).
     ``compare``: option workbooks; with them or a Reforms sheet, the comparison chapter.
     """
-    from ..cli import _load_case, _provenance, console, gather_options, output_stem
+    from ..cli import _load_case, _provenance, console, errors, gather_options, output_stem
     from ..io.files import OutputSet
     from . import write_report
     from .pdf import PdfFailed, engine
@@ -82,12 +82,12 @@ def run_report(workbook: Path | None, out: Path, name: str | None, with_sensitiv
         written = outputs.commit()
     console.print(f"Wrote {written[0]} (self-contained: figures embedded, no network)", highlight=False)
     if failure is not None:
-        console.print(f"[bold red]PDF not written:[/] {failure}", highlight=False)
+        errors.print(f"[bold red]PDF not written:[/] {failure}", highlight=False)
         sys.exit(1)
     if chosen:
         console.print(f"Wrote {written[1]} (printed by {chosen})", highlight=False)
     else:
-        console.print("[bold yellow]PDF not written:[/] neither Chromium nor WeasyPrint is installed (Debian: "
+        errors.print("[bold yellow]PDF not written:[/] neither Chromium nor WeasyPrint is installed (Debian: "
                       "apt-get install chromium); print the HTML file from a browser instead.", highlight=False)
 
 
