@@ -42,10 +42,11 @@ GLIBC = platform.libc_ver()[0] == "glibc"
 def test_a_run_reuses_the_pages_of_the_run_before():
     """Demoland with its balance sheet (closed-group runs in a second thread): with the setting, a run after the
     first few takes almost no new pages from the system (median 0 page faults a run here, against about 1,000
-    with glibc's defaults; a run whose closed-group runs first use another thread's heap takes more)."""
+    with glibc's defaults; a run whose closed-group runs first use another thread's heap takes more: up to about
+    60 when other processes load the machine, hence the bound)."""
     tuned, faults = _probe()
     assert tuned
-    assert faults < 50, faults
+    assert faults < 200, faults
 
 
 @pytest.mark.skipif(not GLIBC, reason="glibc's allocator: the setting is made with glibc only")
