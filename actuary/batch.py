@@ -701,7 +701,9 @@ def write_sensitivity(ds: xr.Dataset, path, provenance: dict | None = None) -> N
         values = [str(name), str(s.status.values)]
         if scheme:
             depletion = float(s.depletion_year)
-            values += ["none" if np.isnan(depletion) else int(depletion), float(s.actuarial_balance)] + \
+            failed = str(s.status.values) != "ok"   # no results: blank, not "none" (which reads as never depleted)
+            values += [None if failed else "none" if np.isnan(depletion) else int(depletion),
+                       float(s.actuarial_balance)] + \
                 [float(g) for g in s.gap.values] + [float(s.reserve_ratio.sel(year=t0 + n - 1)) for n in ahead]
         if "floor_cost_level_pct_gdp" in ds:
             values += [float(v) / 100 for v in s.floor_cost_level_pct_gdp.values]

@@ -163,6 +163,26 @@ def test_scenarios_sheet_runs_with_the_sensitivity_command(tmp_path, demo):
     assert titles[0].startswith("Tornado")
 
 
+def test_a_failed_scenario_shows_no_depletion_year(tmp_path, demo):
+    """A scenario that fails has no results: its depletion year is blank, not "none" (which reads as a reserve
+    never depleted); the command exits 3 after writing the others'."""
+    path = tmp_path / "case.xlsx"
+    demo.replace(settings={"balance_sheet": "no"}).to_workbook(path)
+    wb = openpyxl.load_workbook(path)
+    ws = wb.create_sheet("Scenarios")
+    for c, h in enumerate(["scenario", "input", "operation", "value", "from_year", "to_year", "from_age", "to_age",
+                           "notes"], start=1):
+        ws.cell(row=2, column=c, value=h)
+    ws.append(["broken", "behaviour.exit_rate", "set", 1.5])
+    wb.save(path)
+    result = CliRunner().invoke(main, ["sensitivity", str(path), "--out", str(tmp_path / "out")], terminal_width=200)
+    assert result.exit_code == 3, result.output
+    sheet = openpyxl.load_workbook(tmp_path / "out" / "case-sensitivity.xlsx")["Scenarios"]
+    rows = {r[0]: r for r in sheet.iter_rows(min_row=3, values_only=True) if r[0]}
+    assert rows["broken"][1] != "ok" and rows["broken"][2] is None
+    assert rows["optimistic"][1] == "ok" and (rows["optimistic"][2] == "none" or isinstance(rows["optimistic"][2], int))
+
+
 def test_scenarios_sheet_errors_name_the_cell(tmp_path, demo):
     path = tmp_path / "case.xlsx"
     demo.to_workbook(path)
