@@ -475,7 +475,7 @@ def write_stochastic(ds: xr.Dataset, path, provenance: dict | None = None) -> No
 
     from .io import presentation as pres
     from .io.provenance import add_about_sheet, for_api
-    from .io.results import ChartPages, SheetWriter, chart_unit, print_setup
+    from .io.results import ChartPages, SheetWriter, chart_unit, print_setup, short_sheet_title
     from .io.workbook import _atomic_save
 
     case = ds.attrs.get("case_name", "valuation")
@@ -502,7 +502,7 @@ def write_stochastic(ds: xr.Dataset, path, provenance: dict | None = None) -> No
     for name in (n for n in INDICATORS + FLOOR_INDICATORS if n in ds):  # a scheme-only valuation has no GDP
         variable = pres.VARIABLES[name]
         label = pres.header(variable.label, pres.unit_text(variable, unit))
-        sheet = variable.label.split(":")[0].split(",")[0][:31]
+        sheet = short_sheet_title(variable.label.split(":")[0].split(",")[0])
         while sheet in used:
             sheet = sheet[:29] + f" {len(used)}"
         used.add(sheet)

@@ -161,6 +161,18 @@ def sheet_title(text: str) -> str:
     return re.sub(r"[\\/?*\[\]:]", "-", str(text))[:31]
 
 
+def short_sheet_title(label: str) -> str:
+    """A sheet name for a variable's ``label`` (at most 31 characters): the label, without its parenthesis when
+    that is too long (System dependency ratio (pensioners / contributors) -> System dependency ratio), cut at a
+    word's end if still too long."""
+    text = str(label)
+    if len(text) > 31:
+        text = re.sub(r"\s*\([^()]*\)", "", text).strip()
+    if len(text) > 31:
+        text = text[:32].rsplit(" ", 1)[0] if " " in text[:32] else text[:31]
+    return sheet_title(text)
+
+
 def _header_footer_text(text: str) -> str:
     return str(text).replace("&", "&&")[:80]
 
