@@ -121,7 +121,8 @@ class Commands(click.Group):
                         pass
                 os._exit(end.code)
             if args is None and threading.current_thread() is threading.main_thread():
-                signal.signal(signal.SIGINT, signal.SIG_IGN)   # the command is done: a late Ctrl-C stops nothing
+                for late in (signal.SIGINT, signal.SIGTERM):   # the command is done: a late Ctrl-C or SIGTERM
+                    signal.signal(late, signal.SIG_IGN)         # stops nothing (the run ends with its own status)
             raise
 
     def invoke(self, ctx):

@@ -79,12 +79,16 @@ def _quiet_unraisable(previous):
 
 @contextmanager
 def watching():
-    """Record every SIGINT that arrives during the block (outside the main thread, where signal handlers cannot
-    be set, nothing is recorded and a Ctrl-C is Python's default KeyboardInterrupt). A process that ignores
-    SIGINT (a command started in the background of a script, or under ``nohup``) keeps ignoring it: a Ctrl-C
-    meant for the script's foreground does not stop it."""
+    """Record every SIGINT and SIGTERM that arrives during the block (outside the main thread, where signal
+    handlers cannot be set, nothing is recorded and a Ctrl-C is Python's default KeyboardInterrupt). A process
+    that ignores SIGINT (a command started in the background of a script, or under ``nohup``) keeps ignoring it:
+    a Ctrl-C meant for the script's foreground does not stop it; likewise a process that ignores SIGTERM."""
     global _pressed, _held, _wakeup, _stopped_by
-    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    # the signals the process does not ignore (a command started with `&` in a script ignores SIGINT, not SIGTERM:
+    # `kill $!` stops it as interrupted)
+    handled = [s for s in STOPPING if signal.getsignal(s) is not signal.SIG_IGN] \
+        if threading.current_thread() is threading.main_thread() else []
+    if not handled:
         yield
         return
     read, write = os.pipe()
@@ -92,8 +96,6 @@ def watching():
         os.set_blocking(end, False)
     _pressed, _held, _wakeup, _stopped_by = False, False, read, signal.SIGINT
     previous_fd = signal.set_wakeup_fd(write, warn_on_full_buffer=False)
-    # SIGTERM too, unless the process ignores it
-    handled = [s for s in STOPPING if s == signal.SIGINT or signal.getsignal(s) is not signal.SIG_IGN]
     previous_handlers = {s: signal.signal(s, _on_ctrl_c) for s in handled}
     previous_hook, sys.unraisablehook = sys.unraisablehook, _quiet_unraisable(sys.unraisablehook)
     try:

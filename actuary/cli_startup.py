@@ -1,6 +1,6 @@
 """The command line's first moments: a Ctrl-C while the program loads its modules (before a command's own
 handling, :mod:`actuary.cli_interrupt`, is in place) ends the run at once with the one line and exit status 130
-instead of a traceback. Nothing has been written then; the line names the outputs if some were (the handler is
+instead of a traceback (SIGTERM likewise, with its line and 143). Nothing has been written then; the line names the outputs if some were (the handler is
 put back for the moment between the end of a command and the program's end, see :class:`actuary.cli.Commands`).
 Set when :mod:`actuary` is imported by the ``actuary`` program or ``python -m actuary.cli``, never in a program
 that imports actuary for its own use."""
@@ -30,10 +30,10 @@ def _stop(signum, frame):
     files = sys.modules.get("actuary.io.files")
     written = files.outputs_moved() if files is not None else []
     try:
-        os.write(sys.stderr.fileno(), f"interrupted: {written_line(written)}\n".encode())
+        os.write(sys.stderr.fileno(), f"interrupted: {written_line(written, signum)}\n".encode())
     except (OSError, ValueError, AttributeError):   # no standard error to say it on
         pass
-    os._exit(INTERRUPTED)
+    os._exit(TERMINATED if signum == signal.SIGTERM else INTERRUPTED)
 
 
 def _is_command_line() -> bool:
@@ -47,7 +47,10 @@ def _is_command_line() -> bool:
 
 
 def watch_startup() -> None:
-    """Install the handler when this process is the command line (see the module docstring)."""
-    if _is_command_line() and threading.current_thread() is threading.main_thread() \
-            and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-        signal.signal(signal.SIGINT, _stop)
+    """Install the handler when this process is the command line (see the module docstring), for SIGINT and
+    SIGTERM (each unless the process ignores it)."""
+    if _is_command_line() and threading.current_thread() is threading.main_thread():
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            signal.signal(signal.SIGINT, _stop)
+        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, _stop)

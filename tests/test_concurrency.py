@@ -287,15 +287,19 @@ def test_ctrl_c_once_the_outputs_are_in_place_says_they_were_written(tmp_path, m
     assert set(after) == set(before) and all(after[name] != before[name] for name in before)
 
 
-@pytest.mark.parametrize("after", [0.05, 0.2, 0.4])
-def test_ctrl_c_while_the_program_starts(after, tmp_path):
-    """A Ctrl-C while the program loads its modules (before any command runs): exit 130 and the one line, no
-    traceback, nothing written."""
+TERMINATED = "interrupted: stopped by SIGTERM; nothing was written (earlier outputs are unchanged)."
+
+
+@pytest.mark.parametrize("after,terminate", [(0.05, False), (0.2, False), (0.4, False), (0.2, True), (0.4, True)],
+                         ids=["Ctrl-C 0.05 s", "Ctrl-C 0.2 s", "Ctrl-C 0.4 s", "SIGTERM 0.2 s", "SIGTERM 0.4 s"])
+def test_ctrl_c_while_the_program_starts(after, terminate, tmp_path):
+    """A Ctrl-C (or SIGTERM) while the program loads its modules (before any command runs): exit 130 (143) and the
+    one line, no traceback, nothing written."""
     out = tmp_path / "out"
     before = _earlier_outputs(out, "results")
-    code, stdout, stderr = _ctrl_c(["valuate", "--out", str(out)], after)
-    assert code == 130, (code, stdout, stderr)
-    assert _said(stdout, stderr) == [INTERRUPTED], (stdout, stderr)
+    code, stdout, stderr = _ctrl_c(["valuate", "--out", str(out)], after, terminate=terminate)
+    assert code == (143 if terminate else 130), (code, stdout, stderr)
+    assert _said(stdout, stderr) == [TERMINATED if terminate else INTERRUPTED], (stdout, stderr)
     assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
     assert snapshot(out) == before
 
@@ -314,6 +318,20 @@ def test_a_command_started_with_ctrl_c_ignored_runs_to_its_end(command, after, t
     kind = "results" if command[0] == "valuate" else "stochastic"
     assert (out / f"demoland-{kind}.xlsx").stat().st_size > 10_000
     assert xr.open_dataset(out / f"demoland-{kind}.nc").load().sizes
+
+
+@pytest.mark.parametrize("extra", [[], ["--workers", "2"]], ids=["in process", "two workers"])
+def test_sigterm_stops_a_command_started_with_ctrl_c_ignored(extra, tmp_path):
+    """`actuary ... &` in a script then `kill $!`: the shell started it with SIGINT ignored, not SIGTERM, so the
+    SIGTERM ends it as interrupted (the line, exit 143, no staging folder left, earlier outputs unchanged)."""
+    out = tmp_path / "out"
+    before = _earlier_outputs(out)
+    staging = lambda process: glob.glob(str(out / ".actuary-staging-*"))   # noqa: E731
+    code, stdout, stderr = _ctrl_c(["stochastic", "--paths", "10000000", "--out", str(out), *extra], 6.0, staging,
+                                   ignored=True, terminate=True)
+    assert code == 143, (code, stdout, stderr)
+    assert _said(stdout, stderr) == [TERMINATED], (stdout, stderr)
+    assert snapshot(out) == before
 
 
 def test_ctrl_c_stops_a_report_whose_stochastic_paths_are_still_running(tmp_path):
@@ -354,11 +372,13 @@ def test_a_swallowed_ctrl_c_still_stops_the_run_before_anything_is_written(tmp_p
     assert snapshot(out) == before
 
 
-@pytest.mark.parametrize("after", [0.0, 0.05, 0.15])
-def test_ctrl_c_as_the_command_ends(after, tmp_path):
-    """A Ctrl-C as `actuary valuate` prints its last line or a moment later (its outputs in place, the interpreter
-    ending): exit 0 (the command was done) or 130 with the line naming the outputs, never a death by SIGINT
-    without a word; the outputs are the whole set."""
+@pytest.mark.parametrize("after,stop", [(0.0, signal.SIGINT), (0.05, signal.SIGINT), (0.15, signal.SIGINT),
+                                        (0.05, signal.SIGTERM), (0.3, signal.SIGTERM)],
+                         ids=["Ctrl-C 0 s", "Ctrl-C 0.05 s", "Ctrl-C 0.15 s", "SIGTERM 0.05 s", "SIGTERM 0.3 s"])
+def test_ctrl_c_as_the_command_ends(after, stop, tmp_path):
+    """A Ctrl-C (or SIGTERM) as `actuary valuate` prints its last line or a moment later (its outputs in place, the
+    interpreter ending): exit 0 (the command was done) or 130 (143) with the line naming the outputs, never a death
+    by the signal without a word; the outputs are the whole set."""
     out = tmp_path / "out"
     process = subprocess.Popen(CLI + ["valuate", "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True, start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
@@ -367,7 +387,10 @@ def test_ctrl_c_as_the_command_ends(after, tmp_path):
             if line.startswith("Wrote") and ".nc" in line:
                 time.sleep(after)
                 try:
-                    os.killpg(process.pid, signal.SIGINT)
+                    if stop == signal.SIGINT:
+                        os.killpg(process.pid, signal.SIGINT)
+                    else:   # kill PID: the program alone
+                        os.kill(process.pid, signal.SIGTERM)
                 except ProcessLookupError:   # already gone: nothing to interrupt
                     pass
                 break
@@ -376,9 +399,11 @@ def test_ctrl_c_as_the_command_ends(after, tmp_path):
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-    assert process.returncode in (0, 130), (process.returncode, stderr)
-    if process.returncode == 130:
-        assert "interrupted: stopped at Ctrl-C after the outputs were written" in stderr, stderr
+    status = 130 if stop == signal.SIGINT else 143
+    assert process.returncode in (0, status), (process.returncode, stderr)
+    if process.returncode == status:
+        said = "stopped at Ctrl-C" if stop == signal.SIGINT else "stopped by SIGTERM"
+        assert f"interrupted: {said} after the outputs were written" in stderr, stderr
     assert "Traceback" not in stderr, stderr
     assert sorted(path.name for path in out.iterdir()) == ["demoland-results.nc", "demoland-results.xlsx"]
 
