@@ -37,9 +37,23 @@ SCENARIOS_FAILED = 3
 TARGET_NOT_MET = 4   # solve: no value of the lever meets the target (the closest is written)
 WRITE_FAILED = 1
 
-console = Console(width=None if sys.stdout.isatty() else 120)
+# (lines are not wrapped when they go to a file or a pipe: a log keeps one line per message)
+console = Console(width=None if sys.stdout.isatty() else 120, soft_wrap=not sys.stdout.isatty())
 # errors, interruptions and notes: on standard error, so that they reach the terminal when the output is redirected
-errors = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
+errors = Console(stderr=True, width=None if sys.stderr.isatty() else 120, soft_wrap=not sys.stderr.isatty())
+
+
+def note(message: str) -> None:
+    """A note or warning on standard error, with the progress line (a status on standard output, in a terminal)
+    cleared while it is said, not run into."""
+    live = (getattr(console, "_live_stack", None) or [None])[-1]
+    if live is not None:
+        live.stop()
+    try:
+        errors.print(message, highlight=False, soft_wrap=True)
+    finally:
+        if live is not None:
+            live.start()
 
 
 def fail(message: str, code: int = 2) -> None:
@@ -338,9 +352,10 @@ def _load_case(workbook: Path | None):
     valuation = _read_folder(read_valuation_folder, source) if source.is_dir() else load_workbook(source)
     absent = (valuation.source or {}).get("rows_absent")
     if absent:   # rows deleted from the workbook (or one written before these inputs existed): said, not silent
-        errors.print(f"[bold yellow]note:[/] {escape(source.name)} has no row for {escape('; '.join(absent))}: "
-                      f"{'its default is' if len(absent) == 1 else 'their defaults are'} used (recorded in the "
-                      "outputs' About this run).", highlight=False, soft_wrap=True)
+        from .io.workbook import absent_rows_text
+
+        note(f"[bold yellow]note:[/] {escape(source.name)} has no row for {escape(absent_rows_text(absent))}; "
+             f"{'its default is' if len(absent) == 1 else 'the defaults are'} used.")
     return source, valuation
 
 
@@ -391,11 +406,11 @@ def sensitivity_command(workbook, scenarios_path, out, name, workers, scheduler)
     _wrote(nc_path, "results by scenario")
     failed = [(str(n), str(s)) for n, s in zip(ds.scenario.values, ds.status.values) if s != "ok"]
     if failed:
-        for scenario, status in failed:
-            errors.print(f"[bold red]scenario failed:[/] {escape(scenario)}: {escape(status)}", highlight=False,
-                          soft_wrap=True)
-        console.print(f"{len(failed)} of {ds.sizes['scenario']} scenarios failed (listed above); the others' results "
-                      "are written.", highlight=False)
+        for scenario, status in failed:   # (a message that names its scenario is not prefixed with the name again)
+            said = status if status.startswith(f"scenario '{scenario}'") else f"{scenario}: {status}"
+            errors.print(f"[bold red]scenario failed:[/] {escape(said)}", highlight=False, soft_wrap=True)
+        errors.print(f"{len(failed)} of {ds.sizes['scenario']} scenarios failed (listed above); the others' results "
+                     "are written.", highlight=False, soft_wrap=True)
         sys.exit(SCENARIOS_FAILED)
 
 
@@ -574,8 +589,8 @@ def solve_command(workbook, lever, target, start, until, out, name):
         solved_path, results_path, nc_path = outputs.commit()
     console.print(escape(str(solution)), highlight=False)
     if not solution.feasible:
-        console.print(f"[bold yellow]The target cannot be met with {escape(lever)}:[/] the value written is the one "
-                      "that comes closest.", highlight=False)
+        errors.print(f"[bold yellow]The target cannot be met with {escape(lever)}:[/] the value written is the one "
+                     "that comes closest.", highlight=False, soft_wrap=True)
     _wrote(solved_path, f"the valuation workbook with {solution.lever} = {solution.value:.10g}")
     _wrote(results_path, "the solved valuation's results")
     _wrote(nc_path, "the solved valuation's results Dataset")

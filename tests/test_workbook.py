@@ -248,9 +248,22 @@ def test_a_deleted_optional_row_is_said_and_recorded_not_silent(demo_workbook, t
     assert loaded.inputs.scheme["indexation_cap"] == FIELDS["scheme"]["indexation_cap"].default
     result = CliRunner().invoke(main, ["valuate", str(edited), "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
-    assert "note: edited.xlsx has no row for Scheme: indexation_cap: its default is used" in " ".join(
-        result.output.split())
+    assert "note: edited.xlsx has no row for Scheme: indexation_cap (default no limit); its default is used." in \
+        " ".join(result.output.split())
     about = read_about_sheet(tmp_path / "out" / "edited-results.xlsx")
     assert about["inputs_without_a_row"] == "Scheme: indexation_cap"
     quiet = CliRunner().invoke(main, ["valuate", str(demo_workbook), "--out", str(tmp_path / "out2")])
     assert quiet.exit_code == 0 and "note:" not in quiet.output and "has no row" not in quiet.output
+
+
+def test_an_error_after_a_missing_row_names_the_row(demo_workbook, tmp_path):
+    """A missing row whose default makes the read fail (Settings horizon 75 against tables of 100 years): the
+    error says which rows were missing and their defaults."""
+    wb = openpyxl.load_workbook(demo_workbook)
+    ws = wb["Settings"]
+    ws.delete_rows(next(r for r in range(3, ws.max_row + 1) if ws.cell(row=r, column=1).value == "horizon"))
+    edited = tmp_path / "short.xlsx"
+    wb.save(edited)
+    with pytest.raises(InputError, match=r"one too many.*\(Note: the workbook has no row for Settings: horizon "
+                                         r"\(default 75\)\.\)"):
+        load_workbook(edited)

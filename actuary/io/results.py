@@ -395,9 +395,8 @@ def netcdf_dataset(results, attributes: dict) -> xr.Dataset:
         level = level_rate_for_reserve_ratio(results.projection)
         dataset["summary_level_contribution_rate"] = ((), np.nan if level.rate is None else level.rate, {
             "description": f"lowest level contribution rate from the valuation year keeping the reserve ratio at "
-                           f"or above {level.ratio:g} in each of the first {level.years} years (a share of "
-                           "insurable earnings; NaN: no rate does)",
-            "years": level.years, "reserve_ratio": level.ratio})
+                           f"or above {level.ratio:g} in each of the first {level.years} years (NaN: no rate does)",
+            "units": "share of insurable earnings", "years": level.years, "reserve_ratio": level.ratio})
     dataset.attrs.update(attributes)
     return dataset
 

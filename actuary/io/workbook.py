@@ -964,8 +964,17 @@ def load_workbook(path):
     """
     from ..valuation import Valuation
 
-    with cycle_collection_paused(), WorkbookReader(path) as reader:
-        valuation, absent = _load(reader, Valuation)
+    absent: list = []
+    try:
+        with cycle_collection_paused(), WorkbookReader(path) as reader:
+            valuation = _load(reader, Valuation, absent)
+    except InputError as error:
+        if not absent:
+            raise
+        # a default taken for a missing row may be what the error is about (a Settings horizon shorter than the
+        # tables): say which rows were missing
+        raise InputError(f"{error} (Note: the workbook has no row for {absent_rows_text(absent)}.)", error.field,
+                         error.where) from None
     valuation.source = {"input_file": reader.name, "input_sha256": reader.sha256}
     if absent:
         valuation.source["rows_absent"] = absent
@@ -982,10 +991,23 @@ def _expected_sheets(alone: bool) -> list[str]:
     return [CONTENTS] + [s.name for s in sheets]
 
 
-def _load(reader: WorkbookReader, Valuation):
-    """(the Valuation, the optional inputs of the Settings, Scheme, Economy and Behaviour sheets that have no row
-    in the workbook, as 'Sheet: field': they take their defaults; the template and every workbook actuary writes
-    have a row for each)."""
+def absent_rows_text(absent) -> str:
+    """The optional inputs without a row ('Sheet: field' entries), by sheet with their defaults: "Settings:
+    money_unit (default millions); Scheme: indexation_cap (default none), flat_pension (default 0)"."""
+    by_sheet: dict = {}
+    for entry in absent:
+        sheet, name = entry.split(": ", 1)
+        default = _field(name).default
+        shown = "none" if default is None else "no limit" if default == math.inf else \
+            ", ".join(map(str, default)) if isinstance(default, tuple) else default
+        by_sheet.setdefault(sheet, []).append(f"{name} (default {shown})")
+    return "; ".join(f"{sheet}: {', '.join(names)}" for sheet, names in by_sheet.items())
+
+
+def _load(reader: WorkbookReader, Valuation, absent: list):
+    """The Valuation; ``absent`` receives the optional inputs of the Settings, Scheme, Economy and Behaviour sheets
+    that have no row in the workbook, as 'Sheet: field' (they take their defaults; the template and every workbook
+    actuary writes have a row for each)."""
     present = reader.sheetnames
     path = reader.path
     expected = _expected_sheets(False)
@@ -1009,7 +1031,7 @@ def _load(reader: WorkbookReader, Valuation):
     locations: dict = {}
     groups = {group: {} for group in FIELDS}
     alone = False
-    absent: list = []   # (group, sheet, field) of optional inputs without a row
+    missing: list = []   # (group, sheet, field) of optional inputs without a row
     for group, sheet_name in SCALAR_SHEETS.items():  # Settings first: they say which sheets there are
         if sheet_name not in present:  # (a floor costing alone, checked below)
             continue
@@ -1020,7 +1042,8 @@ def _load(reader: WorkbookReader, Valuation):
         for field_name in sheet.fields:  # a required input whose row is missing: where it belongs
             field = _field(field_name)
             if field_name not in locations and field.default is not REQUIRED:
-                absent.append((group, sheet_name, field_name))
+                missing.append((group, sheet_name, field_name))
+                absent.append(f"{sheet_name}: {field_name}")   # (said if the read fails)
             if field.default is REQUIRED and not field.dims and field_name not in locations:
                 row = max(cells.data_rows, default=2) + 1
                 _fail(sheet_name, row, 1, f"no row for '{field_name}', which is required "
@@ -1089,7 +1112,8 @@ def _load(reader: WorkbookReader, Valuation):
             located = _missing_row(error, locations)
         raise located from None
     # (a floor costing alone has no use for the scheme's inputs)
-    return valuation, [f"{sheet}: {name}" for group, sheet, name in absent if not alone or without_scheme(group, name)]
+    absent[:] = [f"{sheet}: {name}" for group, sheet, name in missing if not alone or without_scheme(group, name)]
+    return valuation
 
 
 def _missing_column(error: InputError, widths: dict) -> InputError:
