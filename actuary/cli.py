@@ -581,17 +581,23 @@ def solve_command(workbook, lever, target, start, until, out, name):
         with console.status(f"Solving {escape(lever)} for {escape(target)}..."):
             solution = valuation.solve(lever, target, start, until)
             results = solution.valuation.run()
-        record = _provenance(source, valuation, lever=lever, target=target, solved_value=repr(solution.value),
+        record = _provenance(source, valuation, lever=lever, target=target,
+                             solved_value="unchanged: the target does not depend on the lever" if solution.independent
+                             else repr(solution.value),
                              feasible=str(solution.feasible))
         solution.valuation.to_workbook(outputs.path(names[0]))
         write_results(results, solution.valuation, outputs.path(names[1]), provenance=record)
         netcdf_dataset(results, dataset_attributes(record)).to_netcdf(outputs.path(names[2]))
         solved_path, results_path, nc_path = outputs.commit()
     console.print(escape(str(solution)), highlight=False)
-    if not solution.feasible:
+    if solution.independent:
+        errors.print(f"[bold yellow]The target cannot be met with {escape(lever)}:[/] {solution.target.indicator} "
+                     f"does not depend on it; the valuation is written as it was.", highlight=False, soft_wrap=True)
+    elif not solution.feasible:
         errors.print(f"[bold yellow]The target cannot be met with {escape(lever)}:[/] the value written is the one "
                      "that comes closest.", highlight=False, soft_wrap=True)
-    _wrote(solved_path, f"the valuation workbook with {solution.lever} = {solution.value:.10g}")
+    _wrote(solved_path, f"the valuation workbook as it was: {solution.lever} does not move the target"
+           if solution.independent else f"the valuation workbook with {solution.lever} = {solution.value:.10g}")
     _wrote(results_path, "the solved valuation's results")
     _wrote(nc_path, "the solved valuation's results Dataset")
     if not solution.feasible:   # a script can tell: the outputs are written, the target is not met

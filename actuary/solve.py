@@ -95,8 +95,13 @@ class Solution:
     attained: float
     margin: float
     feasible: bool = True
+    independent: bool = False   # the target does not depend on the lever: the valuation is left as it was
 
     def __str__(self):
+        if self.independent:
+            return (f"{self.lever}: target {self.target} NOT attainable: {self.target.indicator} does not depend on "
+                    f"{self.lever} ({self.target.indicator} = {self.attained:.10g}; {self.runs} runs); the "
+                    "valuation's own values are kept")
         state = "met" if self.feasible else "NOT attainable"
         year = f", binding in {self.binding_year}" if self.binding_year is not None else ""
         return (f"{self.lever} = {self.value:.10g}: target {self.target} {state} ({self.target.indicator} = "
@@ -408,6 +413,8 @@ def solve(valuation, lever: str, target, start: int | None = None, until: int | 
             return _worst(*margins(target, evaluate(x), start, until), equality)[0]
 
         bracket = _bracket(margin, low, high, name == "ceiling_multiple")
+        if bracket == (None, None):
+            return _independent(valuation, name, steps, start, until, target, runs)
         if bracket[0] is None:
             return _finish(valuation, name, steps, start, until, target, bracket[1], runs, feasible=False)
         x = brentq(margin, *bracket, xtol=1e-13, rtol=4 * np.finfo(float).eps, maxiter=200)
@@ -420,7 +427,8 @@ def solve(valuation, lever: str, target, start: int | None = None, until: int | 
 def _bracket(margin, low: float, high: float, geometric: bool, points: int = 8):
     """(a, b) with margins of opposite signs: the ends of the range, else the first change of sign on a grid
     from the low end (the smallest lever values first); (None, best) when the grid finds none, with the
-    grid value whose margin is highest."""
+    grid value whose margin is highest; (None, None) when the margin is the same all over the grid (the target
+    does not depend on the lever)."""
     ends = (margin(low), margin(high))
     if ends[0] * ends[1] <= 0 and not math.isnan(ends[0] * ends[1]):
         return low, high
@@ -429,7 +437,26 @@ def _bracket(margin, low: float, high: float, geometric: bool, points: int = 8):
     for i in range(len(grid) - 1):
         if values[i] * values[i + 1] <= 0:
             return float(grid[i]), float(grid[i + 1])
+    if _unmoved(values):
+        return None, None
     return None, float(grid[int(np.nanargmax(values))])
+
+
+def _unmoved(margins) -> bool:
+    """Whether the margins over a lever's whole range are the same (to rounding): the target does not depend on it."""
+    values = np.asarray(margins, dtype=float)
+    return bool(np.all(np.isfinite(values)) and np.ptp(values) <= 1e-12 * max(1.0, float(np.abs(values).max())))
+
+
+def _independent(valuation, name, steps, start, until, target, runs) -> Solution:
+    """The solution when the target does not depend on the lever: not attainable, and the valuation left as it was
+    (a lever value chosen among equals would be arbitrary, e.g. a contribution rate of 0)."""
+    run = _project(_quick(valuation, target, until))
+    values, years = margins(target, run, start, until)
+    worst, binding = _worst(values, years, target.op == "=")
+    lever_name = name if steps is None else f"{name}:{steps}"
+    return Solution(lever_name, target, math.nan, valuation, runs + 1, binding, attained(target, run, start, until),
+                    worst, feasible=False, independent=True)
 
 
 def _quick(valuation, target: Target, until: int):
@@ -472,6 +499,8 @@ def _infeasible_affine(valuation, quick, run, target, name, steps, start, until,
     grid = [x for x in grid if _rates_allowed(schedules[x])]
     scores = [_worst(*margins(target, _finance_at(run, schedules[x]), start, until), target.op == "=")[0]
               for x in grid]
+    if _unmoved(scores):
+        return _independent(valuation, name, steps, start, until, target, runs)
     best = float(grid[int(np.argmax(np.where(target.op == "=", -np.abs(scores), scores)))])
     return _finish(valuation, name, steps, start, until, target, best, runs, feasible=False)
 

@@ -134,7 +134,13 @@ def test_infeasible_target_reports_the_best_attainable(demo):
     assert solution.attained == pytest.approx(general_average_premium(_projection(solution.valuation), 75), rel=1e-12)
     assert solution.attained > 0.1
     no_effect = demo.solve("contribution_rate", "gap<=0.1")   # the GAP does not depend on the rate
-    assert not no_effect.feasible
+    assert not no_effect.feasible and no_effect.independent
+    # not an arbitrary rate among equals (0%): the valuation as it was
+    assert no_effect.valuation is demo and np.isnan(no_effect.value)
+    assert "gap does not depend on contribution_rate" in str(no_effect)
+    assert no_effect.attained == pytest.approx(float(demo.run().summary.gap.isel(horizon=-1)), rel=1e-9)
+    moved = demo.solve("accrual", "paygo_cost_rate<=0.01", start=2025)   # a lever that moves it, not enough
+    assert not moved.feasible and not moved.independent
 
 
 @pytest.mark.parametrize("lever", ["contribution_rate", "contribution_steps:5"])
