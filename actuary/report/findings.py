@@ -114,7 +114,9 @@ def findings(results, stochastic: xr.Dataset | None = None, sensitivity: xr.Data
                    "contributions.")
     else:
         out.append(f"A level contribution rate of {h['level_rate']} of insurable earnings from {t0} keeps the "
-                   f"reserve at or above one year of expenditure in each of the next {level.years} years.")
+                   f"reserve at or above one year of expenditure in each of the next {level.years} years (where the "
+                   "general average premium balances the period as a whole, this rate holds the reserve up in every "
+                   "year of it).")
     if "funded_ratio" in s:
         out.append(f"The reserve covers {h['funded_ratio']} of the liability accrued at the valuation date.")
     if "floor_cost" in p:
