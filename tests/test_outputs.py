@@ -191,7 +191,8 @@ def test_failed_scenario_exits_3_after_writing_the_others(tmp_path, short_workbo
     out = tmp_path / "out"
     code, text = invoke("sensitivity", workbook, "--out", out)
     assert code == 3, text
-    assert re.search(r"scenario failed: broken: scenario 'broken': Input 'behaviour.exit_rate' at .*: value 1.5 is "
+    # (the message names its scenario: not prefixed with the name again)
+    assert re.search(r"scenario failed: scenario 'broken': Input 'behaviour.exit_rate' at .*: value 1.5 is "
                      r"outside \[0, 1\]", text)
     assert "1 of 21 scenarios failed" in text
     with xr.open_dataset(out / "case-sensitivity.nc") as ds:
