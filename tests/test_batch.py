@@ -142,16 +142,9 @@ def test_combined_scenarios_bracket_every_one_at_a_time_result(sensitivities):
 
 
 def test_scenarios_sheet_runs_with_the_sensitivity_command(tmp_path, demo):
-    path = tmp_path / "case.xlsx"
-    demo.to_workbook(path)
-    wb = openpyxl.load_workbook(path)
-    ws = wb.create_sheet("Scenarios")
-    headers = ["scenario", "input", "operation", "value", "from_year", "to_year", "from_age", "to_age", "notes"]
-    for c, h in enumerate(headers, start=1):
-        ws.cell(row=2, column=c, value=h)
-    ws.append(["reform", "scheme.contribution_rate", "set", 0.25, 2025, None, None, None, "rate to 25%"])
-    ws.append(["reform", "scheme.normal_retirement_age", "shift", 2, 2030, None, None, None, None])
-    wb.save(path)
+    path = _with_scenarios(demo, tmp_path, [
+        ["reform", "scheme.contribution_rate", "set", 0.25, 2025, None, None, None, "rate to 25%"],
+        ["reform", "scheme.normal_retirement_age", "shift", 2, 2030, None, None, None, None]])
     scenarios = read_scenarios(path)
     assert [s.name for s in scenarios] == ["reform"] and len(scenarios[0].overrides) == 2
     result = CliRunner().invoke(main, ["sensitivity", str(path), "--out", str(tmp_path / "out")], terminal_width=200)
@@ -163,18 +156,26 @@ def test_scenarios_sheet_runs_with_the_sensitivity_command(tmp_path, demo):
     assert titles[0].startswith("Tornado")
 
 
-def test_a_failed_scenario_shows_no_depletion_year(tmp_path, demo):
-    """A scenario that fails has no results: its depletion year is blank, not "none" (which reads as a reserve
-    never depleted); the command exits 3 after writing the others'."""
+def _with_scenarios(valuation, tmp_path, rows):
+    """``valuation``'s workbook with a Scenarios sheet of ``rows`` (scenario, input, operation, value, ...)."""
     path = tmp_path / "case.xlsx"
-    demo.replace(settings={"balance_sheet": "no"}).to_workbook(path)
+    valuation.to_workbook(path)
     wb = openpyxl.load_workbook(path)
     ws = wb.create_sheet("Scenarios")
     for c, h in enumerate(["scenario", "input", "operation", "value", "from_year", "to_year", "from_age", "to_age",
                            "notes"], start=1):
         ws.cell(row=2, column=c, value=h)
-    ws.append(["broken", "behaviour.exit_rate", "set", 1.5])
+    for row in rows:
+        ws.append(row)
     wb.save(path)
+    return path
+
+
+def test_a_failed_scenario_shows_no_depletion_year(tmp_path, demo):
+    """A scenario that fails has no results: its depletion year is blank, not "none" (which reads as a reserve
+    never depleted); the command exits 3 after writing the others'."""
+    path = _with_scenarios(demo.replace(settings={"balance_sheet": "no"}), tmp_path,
+                           [["broken", "behaviour.exit_rate", "set", 1.5]])
     result = CliRunner().invoke(main, ["sensitivity", str(path), "--out", str(tmp_path / "out")], terminal_width=200)
     assert result.exit_code == 3, result.output
     sheet = openpyxl.load_workbook(tmp_path / "out" / "case-sensitivity.xlsx")["Scenarios"]
@@ -184,15 +185,7 @@ def test_a_failed_scenario_shows_no_depletion_year(tmp_path, demo):
 
 
 def test_scenarios_sheet_errors_name_the_cell(tmp_path, demo):
-    path = tmp_path / "case.xlsx"
-    demo.to_workbook(path)
-    wb = openpyxl.load_workbook(path)
-    ws = wb.create_sheet("Scenarios")
-    for c, h in enumerate(["scenario", "input", "operation", "value", "from_year", "to_year", "from_age", "to_age",
-                           "notes"], start=1):
-        ws.cell(row=2, column=c, value=h)
-    ws.append(["reform", "scheme.contribution_rate", "double", 0.25])
-    wb.save(path)
+    path = _with_scenarios(demo, tmp_path, [["reform", "scheme.contribution_rate", "double", 0.25]])
     with pytest.raises(InputError, match=r"Scenarios!C3: operation 'double'; expected one of set, scale, shift"):
         read_scenarios(path)
 
