@@ -181,6 +181,13 @@ SCHEDULER = click.option("--scheduler", help="Run on an existing Dask distribute
                                              "tcp://host:8786); refused after 15 s if no scheduler answers there.")
 
 
+def _advance(progress, task, n: int) -> None:
+    """Move a progress bar on by ``n`` and stop the run there if a Ctrl-C was swallowed since (during a Numba
+    compilation, say): a run of millions of paths would otherwise go on to its end before saying it stopped."""
+    ctrl_c.stop_if_pressed()
+    progress.advance(task, n)
+
+
 def output_stem(source: Path | None, name: str | None) -> str:
     """The name of a run's outputs: ``--name``, else the input file's stem (characters other than
     letters, digits, '.', '_', '-' become '_'), else demoland."""
@@ -458,7 +465,7 @@ def stochastic_command(workbook, n_paths, seed, chunk_size, out, name, workers, 
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task(f"Simulating {n_paths:,} paths", total=n_paths)
             ds = simulate(valuation, n_paths, seed=seed, chunk_size=chunk_size, workers=workers, scheduler=scheduler,
-                          params=params, keep_paths=keep_paths, progress=lambda n: progress.advance(task, n))
+                          params=params, keep_paths=keep_paths, progress=lambda n: _advance(progress, task, n))
         parameters = {f"parameter_{k}": v for k, v in asdict(params).items()}
         record = _provenance(source, valuation, seed=seed, paths=n_paths, chunk_size=chunk_size,
                              keep_paths="yes" if keep_paths else "no", **parameters)

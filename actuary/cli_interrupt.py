@@ -113,11 +113,15 @@ def watching():
         os.close(write)
 
 
-def _not_pressed() -> None:
-    """Before outputs are moved into place: a Ctrl-C recorded but not raised (swallowed where Python cannot
-    propagate it) stops the run here, so that nothing is written."""
+def stop_if_pressed() -> None:
+    """Raise the KeyboardInterrupt of a Ctrl-C (or SIGTERM) recorded but not raised (swallowed where Python cannot
+    propagate it, e.g. during a Numba compilation). Called before outputs are moved into place, so that nothing is
+    written, and between the chunks of a long run, so that such a run stops at once rather than at its end."""
     if pressed():
         raise KeyboardInterrupt
+
+
+_not_pressed = stop_if_pressed
 
 
 def _read_wakeup() -> None:

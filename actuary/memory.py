@@ -2,7 +2,7 @@
 
 A run allocates and frees hundreds of arrays of 0.1-10 MB (kernel outputs, results). With glibc's defaults the
 larger ones are mapped afresh from the system each time and the freed top of each thread's heap is handed back
-at once, so the next run touches new pages: about 1,000 page faults a run of Demoland with its balance sheet
+at once, so the next run touches new pages: about 3,000 page faults a run of Demoland with its balance sheet
 (the closed-group runs work in a second thread), 20-25% of its time on this project's reference machine. Importing
 :mod:`actuary` therefore asks glibc (``mallopt``) to serve allocations up to 32 MiB from its heaps and to keep up
 to 128 MiB freed before handing memory back: then a run reuses the pages of the one before (no page faults

@@ -372,6 +372,28 @@ def test_a_swallowed_ctrl_c_still_stops_the_run_before_anything_is_written(tmp_p
     assert snapshot(out) == before
 
 
+def test_a_swallowed_ctrl_c_stops_a_long_run_at_its_next_chunk(tmp_path, monkeypatch):
+    """A Ctrl-C swallowed during the first chunk of paths (as during a Numba compilation of a cold cache): the run
+    stops when that chunk is in, not after all its chunks (millions of paths would take hours); exit 130."""
+    import actuary.stochastic as stochastic
+
+    calls = []
+    real = stochastic.run_chunk
+    swallowing = _swallowed_ctrl_c(real)
+
+    def run_chunk(*args, **kwargs):
+        calls.append(1)
+        return (swallowing if len(calls) == 1 else real)(*args, **kwargs)
+
+    monkeypatch.setattr(stochastic, "run_chunk", run_chunk)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["stochastic", "--paths", "2000", "--chunk-size", "250", "--out", str(out)],
+                                terminal_width=300)
+    assert result.exit_code == 130, result.output
+    assert result.output.strip() == INTERRUPTED
+    assert len(calls) == 1, f"{len(calls)} chunks ran after the Ctrl-C"
+
+
 @pytest.mark.parametrize("after,stop", [(0.0, signal.SIGINT), (0.05, signal.SIGINT), (0.15, signal.SIGINT),
                                         (0.05, signal.SIGTERM), (0.3, signal.SIGTERM)],
                          ids=["Ctrl-C 0 s", "Ctrl-C 0.05 s", "Ctrl-C 0.15 s", "SIGTERM 0.05 s", "SIGTERM 0.3 s"])
