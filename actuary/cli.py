@@ -26,7 +26,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import cli_interrupt as ctrl_c
-from .cli_startup import INTERRUPTED, TERMINATED, written_line
+from .cli_startup import INTERRUPTED, TERMINATED, exit_status, written_line
 from .io.files import OutputSet, outputs_moved
 from .io.safety import output_name, stem_name
 from .validation import InputError
@@ -81,7 +81,7 @@ def interrupted() -> None:
     signum = ctrl_c.stopped_by()
     errors.print(f"[bold red]interrupted:[/] {escape(written_line(written, signum))}", highlight=False,
                   soft_wrap=True)
-    sys.exit(TERMINATED if signum == signal.SIGTERM else INTERRUPTED)
+    sys.exit(exit_status(signum))
 
 
 def guarded(command):

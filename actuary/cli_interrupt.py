@@ -99,7 +99,7 @@ def watching():
     previous_handlers = {s: signal.signal(s, _on_ctrl_c) for s in handled}
     previous_hook, sys.unraisablehook = sys.unraisablehook, _quiet_unraisable(sys.unraisablehook)
     try:
-        with checked_before_commit(_not_pressed):
+        with checked_before_commit(stop_if_pressed):
             yield
     finally:
         hold()   # a signal still pending runs the handler when it is replaced: recorded, not raised out of here
@@ -120,8 +120,6 @@ def stop_if_pressed() -> None:
     if pressed():
         raise KeyboardInterrupt
 
-
-_not_pressed = stop_if_pressed
 
 
 def _read_wakeup() -> None:

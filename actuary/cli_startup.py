@@ -14,7 +14,11 @@ import threading
 
 INTERRUPTED = 130   # exit status of a run stopped by Ctrl-C (128 + SIGINT)
 TERMINATED = 143    # exit status of a run stopped by SIGTERM (128 + SIGTERM)
-NOTHING_WRITTEN = "stopped at Ctrl-C; nothing was written (earlier outputs are unchanged)."
+
+
+def exit_status(signum: int) -> int:
+    """The exit status of a run stopped by ``signum`` (SIGINT or SIGTERM)."""
+    return TERMINATED if signum == signal.SIGTERM else INTERRUPTED
 
 
 def written_line(written, signum: int = signal.SIGINT) -> str:
@@ -33,7 +37,7 @@ def _stop(signum, frame):
         os.write(sys.stderr.fileno(), f"interrupted: {written_line(written, signum)}\n".encode())
     except (OSError, ValueError, AttributeError):   # no standard error to say it on
         pass
-    os._exit(TERMINATED if signum == signal.SIGTERM else INTERRUPTED)
+    os._exit(exit_status(signum))
 
 
 def _is_command_line() -> bool:

@@ -998,8 +998,7 @@ def absent_rows_text(absent) -> str:
     for entry in absent:
         sheet, name = entry.split(": ", 1)
         default = _field(name).default
-        shown = "none" if default is None else "no limit" if default == math.inf else \
-            ", ".join(map(str, default)) if isinstance(default, tuple) else default
+        shown = "none" if default is None else "no limit" if default == math.inf else _scalar_text(default)
         by_sheet.setdefault(sheet, []).append(f"{name} (default {shown})")
     return "; ".join(f"{sheet}: {', '.join(names)}" for sheet, names in by_sheet.items())
 
