@@ -208,12 +208,18 @@ def output_set(out: Path, source: Path | None, name: str | None, suffixes, store
     return OutputSet(out, names, stores=stored, source=source if name is None else None), names
 
 
+def rows_absent(valuation) -> str:
+    """The optional inputs a valuation's workbook had no row for (their defaults were used), as provenance
+    records them ("Sheet: name; ..."), or "" when it had a row for every input."""
+    return "; ".join((valuation.source or {}).get("rows_absent") or ())
+
+
 def _provenance(source: Path, valuation, **extra) -> dict:
     from .io.provenance import collect, file_sha256
 
     known = valuation.source or {}
-    if known.get("rows_absent"):
-        extra = {"inputs_without_a_row": "; ".join(known["rows_absent"]), **extra}
+    if rows_absent(valuation):
+        extra = {"inputs_without_a_row": rows_absent(valuation), **extra}
     return collect(source, known.get("input_sha256") or file_sha256(source), valuation.name, **extra)
 
 
@@ -510,6 +516,8 @@ def gather_options(source: Path, valuation, paths) -> tuple[dict, dict, dict]:
         options[name] = option
         definitions[name] = f"the valuation workbook {path.name}"
         files[f"option_{name}"] = f"{path.name} sha256 {file_sha256(path) if path.is_file() else 'folder'}"
+        if rows_absent(option):
+            files[f"option_{name}_inputs_without_a_row"] = rows_absent(option)
     if source.is_file() and source.suffix.lower() == ".xlsx":
         for name, option in read_reforms(source, valuation, definitions).items():
             if name in options:

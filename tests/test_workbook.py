@@ -227,6 +227,34 @@ def test_macro_enabled_workbook_is_refused(demo_workbook, tmp_path):
     assert "never runs macros" in " ".join(result.output.split())
 
 
+def _without_row(workbook, sheet: str, name: str, path):
+    """A copy of ``workbook`` at ``path`` without the row of input ``name`` on scalar sheet ``sheet``."""
+    wb = openpyxl.load_workbook(workbook)
+    ws = wb[sheet]
+    ws.delete_rows(next(r for r in range(3, ws.max_row + 1) if ws.cell(row=r, column=1).value == name))
+    wb.save(path)
+    return path
+
+
+def test_the_second_workbooks_deleted_rows_are_recorded_too(demo_workbook, tmp_path):
+    """compare's option workbooks and change's previous valuation: their missing rows are said and recorded in
+    the outputs' About this run beside the main workbook's (which has a row for every input here)."""
+    from actuary.io.provenance import read_about_sheet
+
+    option = _without_row(demo_workbook, "Scheme", "indexation_cap", tmp_path / "capless.xlsx")
+    result = CliRunner().invoke(main, ["compare", str(demo_workbook), str(option), "--out", str(tmp_path / "c")])
+    assert result.exit_code == 0, result.output
+    assert "note: capless.xlsx has no row for Scheme: indexation_cap" in " ".join(result.output.split())
+    about = read_about_sheet(tmp_path / "c" / f"{demo_workbook.stem}-comparison.xlsx")
+    assert about["option_capless_inputs_without_a_row"] == "Scheme: indexation_cap"
+    assert "inputs_without_a_row" not in about
+    result = CliRunner().invoke(main, ["change", str(option), str(demo_workbook), "--out", str(tmp_path / "a")])
+    assert result.exit_code == 0, result.output
+    about = read_about_sheet(tmp_path / "a" / f"{demo_workbook.stem}-change.xlsx")
+    assert about["previous_inputs_without_a_row"] == "Scheme: indexation_cap"
+    assert "inputs_without_a_row" not in about
+
+
 def test_a_deleted_optional_row_is_said_and_recorded_not_silent(demo_workbook, tmp_path):
     """An optional input whose row was deleted from a scalar sheet takes its default, but the run says so (one
     note line) and the outputs' About this run records it; the shipped workbooks and the template have a row for
@@ -237,12 +265,7 @@ def test_a_deleted_optional_row_is_said_and_recorded_not_silent(demo_workbook, t
     shipped = [DEMOLAND / "valuation.xlsx", DEMOLAND.parent / "demoland-floor" / "valuation.xlsx",
                DEMOLAND.parent / "demoland-floor" / "floor-only.xlsx", demo_workbook]
     assert [load_workbook(p).source.get("rows_absent") for p in shipped] == [None] * len(shipped)
-    wb = openpyxl.load_workbook(demo_workbook)
-    ws = wb["Scheme"]
-    row = next(r for r in range(3, ws.max_row + 1) if ws.cell(row=r, column=1).value == "indexation_cap")
-    ws.delete_rows(row)
-    edited = tmp_path / "edited.xlsx"
-    wb.save(edited)
+    edited = _without_row(demo_workbook, "Scheme", "indexation_cap", tmp_path / "edited.xlsx")
     loaded = load_workbook(edited)
     assert loaded.source["rows_absent"] == ["Scheme: indexation_cap"]
     assert loaded.inputs.scheme["indexation_cap"] == FIELDS["scheme"]["indexation_cap"].default

@@ -98,6 +98,8 @@ LABELS = {
     "run_id": "run id", "python_version": "Python version", "numpy_version": "NumPy version",
     "numba_version": "Numba version",
     "inputs_without_a_row": "optional inputs with no row in the input workbook (their defaults were used)",
+    "previous_inputs_without_a_row": "optional inputs with no row in the previous valuation's workbook (their "
+                                     "defaults were used)",
 }
 
 
