@@ -208,18 +208,22 @@ def output_set(out: Path, source: Path | None, name: str | None, suffixes, store
     return OutputSet(out, names, stores=stored, source=source if name is None else None), names
 
 
-def rows_absent(valuation) -> str:
-    """The optional inputs a valuation's workbook had no row for (their defaults were used), as provenance
-    records them ("Sheet: name; ..."), or "" when it had a row for every input."""
-    return "; ".join((valuation.source or {}).get("rows_absent") or ())
+def not_read_as_given(valuation, prefix: str = "") -> dict[str, str]:
+    """What provenance records of the parts of a valuation's workbook not used as they stand: the optional inputs
+    it has no row for (their defaults were used: ``inputs_without_a_row``, "Sheet: name; ...") and the by-year rows
+    outside the projection (``table_years_not_used``, "Sheet: 2074-2123; ..."), each key after ``prefix``; {}
+    for a workbook used whole."""
+    known = valuation.source or {}
+    return {prefix + key: "; ".join(known[entry]) for key, entry in (("inputs_without_a_row", "rows_absent"),
+                                                                      ("table_years_not_used", "years_outside"))
+            if known.get(entry)}
 
 
 def _provenance(source: Path, valuation, **extra) -> dict:
     from .io.provenance import collect, file_sha256
 
     known = valuation.source or {}
-    if rows_absent(valuation):
-        extra = {"inputs_without_a_row": rows_absent(valuation), **extra}
+    extra = {**not_read_as_given(valuation), **extra}
     return collect(source, known.get("input_sha256") or file_sha256(source), valuation.name, **extra)
 
 
@@ -363,12 +367,18 @@ def _load_case(workbook: Path | None):
 
     source = workbook or DEMOLAND / "valuation.xlsx"
     valuation = _read_folder(read_valuation_folder, source) if source.is_dir() else load_workbook(source)
-    absent = (valuation.source or {}).get("rows_absent")
+    known = valuation.source or {}
+    absent = known.get("rows_absent")
     if absent:   # rows deleted from the workbook (or one written before these inputs existed): said, not silent
         from .io.workbook import absent_rows_text
 
         note(f"[bold yellow]note:[/] {escape(source.name)} has no row for {escape(absent_rows_text(absent))}; "
              f"{'its default is' if len(absent) == 1 else 'the defaults are'} used.")
+    if known.get("years_outside"):   # a horizon shortened in Settings (or a valuation year moved on)
+        years = valuation.inputs.coords["year"]
+        note(f"[bold yellow]note:[/] {escape(source.name)} has by-year rows for years the projection "
+             f"({years[0]}-{years[-1]}) does not cover: {escape('; '.join(known['years_outside']))}; they are not "
+             "used.")
     return source, valuation
 
 
@@ -516,8 +526,7 @@ def gather_options(source: Path, valuation, paths) -> tuple[dict, dict, dict]:
         options[name] = option
         definitions[name] = f"the valuation workbook {path.name}"
         files[f"option_{name}"] = f"{path.name} sha256 {file_sha256(path) if path.is_file() else 'folder'}"
-        if rows_absent(option):
-            files[f"option_{name}_inputs_without_a_row"] = rows_absent(option)
+        files.update(not_read_as_given(option, f"option_{name}_"))
     if source.is_file() and source.suffix.lower() == ".xlsx":
         for name, option in read_reforms(source, valuation, definitions).items():
             if name in options:

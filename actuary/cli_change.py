@@ -83,16 +83,15 @@ def chosen_steps(source: Path, steps_path: Path | None):
 
 def change_provenance(previous_source: Path, before, ds, steps_file: Path | None, source: Path) -> dict:
     """What the run's provenance records of an analysis of change beside CURRENT's own: the previous file, its
-    SHA-256 and case, the optional inputs it had no row for, the steps and the file they came from."""
-    from .cli import rows_absent
+    SHA-256 and case, what of its workbook was not used as it stands, the steps and the file they came from."""
+    from .cli import not_read_as_given
     from .io.provenance import file_sha256
 
     extra = {"previous_file": previous_source.name,
              "previous_sha256": (before.source or {}).get("input_sha256") or file_sha256(previous_source),
              "previous_case": before.name, "steps": "; ".join(f"{s}: {i}" for s, i in
                                                               zip(ds.step.values[1:], ds.inputs.values[1:]))}
-    if rows_absent(before):
-        extra["previous_inputs_without_a_row"] = rows_absent(before)
+    extra.update(not_read_as_given(before, "previous_"))
     if steps_file is not None and steps_file != source:
         extra.update(steps_file=steps_file.name, steps_sha256=file_sha256(steps_file))
     return extra

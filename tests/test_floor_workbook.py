@@ -12,7 +12,7 @@ import pytest
 import xarray as xr
 from click.testing import CliRunner
 
-from actuary import InputError, load_workbook
+from actuary import InputError, Valuation, load_workbook
 from actuary.cli import main
 from actuary.inputs import FIELDS
 from actuary.io.folder import read_valuation_folder
@@ -261,3 +261,23 @@ def test_a_case_folder_refuses_an_unknown_floor_column(tmp_path):
         tmp_path / "case" / "extra.csv", index=False)
     with pytest.raises(InputError, match=r"extra.csv: column 'floor.amount_typo' is not a known input"):
         read_valuation_folder(tmp_path / "case")
+
+
+def test_a_case_folder_with_a_shortened_horizon_says_which_rows_are_not_used(tmp_path):
+    """valuation.json's horizon 100 -> 40 with tables of 100 years: the rows after 2059 are not used, and the
+    valuation's source says which files have them (the CLI's note and About this run read it); the projection's
+    years are the first 40 of the 100-year projection."""
+    import json
+
+    demo = Valuation.demo()
+    write_case_folder(demo, tmp_path / "case")
+    spec = json.loads((tmp_path / "case" / "valuation.json").read_text())
+    spec["settings"]["horizon"] = 40
+    (tmp_path / "case" / "valuation.json").write_text(json.dumps(spec))
+    short = read_valuation_folder(tmp_path / "case")
+    with_years = sorted(p.name for p in (tmp_path / "case").glob("*.csv") if "year" in pd.read_csv(p, nrows=0).columns)
+    assert with_years and sorted(short.source["years_outside"]) == [f"{name}: 2060-2119" for name in with_years]
+    np.testing.assert_allclose(short.project()[0].reserve.values, demo.project()[0].reserve.values[:40], rtol=1e-12)
+    result = CliRunner().invoke(main, ["valuate", str(tmp_path / "case"), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "does not cover: " in result.output and "they are not used." in " ".join(result.output.split())

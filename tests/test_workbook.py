@@ -279,14 +279,47 @@ def test_a_deleted_optional_row_is_said_and_recorded_not_silent(demo_workbook, t
     assert quiet.exit_code == 0 and "note:" not in quiet.output and "has no row" not in quiet.output
 
 
-def test_an_error_after_a_missing_row_names_the_row(demo_workbook, tmp_path):
-    """A missing row whose default makes the read fail (Settings horizon 75 against tables of 100 years): the
+def test_an_error_after_a_missing_row_names_the_row(demo, tmp_path):
+    """A missing row whose default makes the read fail (Settings horizon 75 against tables of 50 years): the
     error says which rows were missing and their defaults."""
+    demo.replace(settings={"horizon": 50}).to_workbook(tmp_path / "fifty.xlsx")
+    edited = _without_row(tmp_path / "fifty.xlsx", "Settings", "horizon", tmp_path / "short.xlsx")
+    with pytest.raises(InputError, match=r"year 2070 is missing.*\(Note: the workbook has no row for Settings: "
+                                         r"horizon \(default 75\)\.\)"):
+        load_workbook(edited)
+
+
+def test_a_horizon_shortened_in_settings_leaves_the_later_rows_unused_and_says_so(demo, demo_workbook, tmp_path):
+    """Settings horizon 100 -> 40 in a workbook whose by-year tables run 100 years: the valuation projects 40
+    years, every one as the first 40 of the 100-year projection (a year's flows depend only on the assumptions of
+    that year and before), and the run says which rows were not used (note, About this run); a table starting
+    before the valuation year is said the same way."""
+    from actuary.io.provenance import read_about_sheet
+
     wb = openpyxl.load_workbook(demo_workbook)
     ws = wb["Settings"]
-    ws.delete_rows(next(r for r in range(3, ws.max_row + 1) if ws.cell(row=r, column=1).value == "horizon"))
-    edited = tmp_path / "short.xlsx"
+    row = next(r for r in range(3, ws.max_row + 1) if ws.cell(row=r, column=1).value == "horizon")
+    ws.cell(row=row, column=2).value = 40
+    schedules = wb["Schedules"]
+    assert schedules.cell(row=4, column=1).value == 2020
+    schedules.insert_rows(4)   # a row for 2019, the year before the valuation year
+    for column in range(1, schedules.max_column + 1):
+        schedules.cell(row=4, column=column).value = schedules.cell(row=5, column=column).value
+    schedules.cell(row=4, column=1).value = 2019
+    edited = tmp_path / "forty.xlsx"
     wb.save(edited)
-    with pytest.raises(InputError, match=r"one too many.*\(Note: the workbook has no row for Settings: horizon "
-                                         r"\(default 75\)\.\)"):
-        load_workbook(edited)
+    short = load_workbook(edited)
+    assert short.source["years_outside"] == ["Schedules: 2019, 2060-2119", "Retirement ages: 2060-2119"]
+    ds, full = short.project()[0], demo.project()[0]
+    assert ds.sizes["year"] == 40
+    for name in ("reserve", "contributions", "benefit_expenditure", "contributors"):
+        np.testing.assert_allclose(ds[name].values, full[name].values[:40], rtol=1e-12, err_msg=name)
+    result = CliRunner().invoke(main, ["valuate", str(edited), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "note: forty.xlsx has by-year rows for years the projection (2020-2059) does not cover: Schedules: " \
+           "2019, 2060-2119; Retirement ages: 2060-2119; they are not used." in said
+    about = read_about_sheet(tmp_path / "out" / "forty-results.xlsx")
+    assert about["table_years_not_used"] == "Schedules: 2019, 2060-2119; Retirement ages: 2060-2119"
+    assert "years_outside" not in (load_workbook(demo_workbook).source or {})
+

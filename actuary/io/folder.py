@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from ..inputs import FIELDS
+from .workbook import year_spans
 from ..validation import InputError
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ def read_valuation_folder(folder) -> "Valuation":
     if unknown:
         raise InputError(f"{spec_path}: unknown entry '{unknown[0]}'; expected name, description and the groups "
                          f"{', '.join(FIELDS)}.")
+    years_by_file: dict[str, set] = {}   # the years of each file's tables (to tell those outside the projection)
     for path in sorted(folder.glob("*.csv")):
         frame = pd.read_csv(path)
         dims = [c for c in frame.columns if c in DIMENSIONS]
@@ -71,4 +73,12 @@ def read_valuation_folder(folder) -> "Valuation":
             if FIELDS[group][field].fill is not None:  # sparse tables: absent cells take the field's fill
                 da = da.fillna(FIELDS[group][field].fill)
             groups[group][field] = da
-    return Valuation(**groups, name=spec.get("name", folder.name))
+            if "year" in dims:
+                years_by_file.setdefault(path.name, set()).update(int(y) for y in da["year"].values)
+    valuation = Valuation(**groups, name=spec.get("name", folder.name))
+    projected = set(valuation.inputs.coords["year"].tolist())
+    outside = [f"{name}: {year_spans(sorted(years - projected))}" for name, years in years_by_file.items()
+               if years - projected]
+    if outside:   # rows of years the projection does not cover (a horizon shortened in valuation.json): said
+        valuation.source = {**(valuation.source or {}), "years_outside": outside}
+    return valuation

@@ -98,8 +98,11 @@ LABELS = {
     "run_id": "run id", "python_version": "Python version", "numpy_version": "NumPy version",
     "numba_version": "Numba version",
     "inputs_without_a_row": "optional inputs with no row in the input workbook (their defaults were used)",
+    "table_years_not_used": "years of the by-year tables outside the projection (read, not used)",
     "previous_inputs_without_a_row": "optional inputs with no row in the previous valuation's workbook (their "
                                      "defaults were used)",
+    "previous_table_years_not_used": "years of the previous valuation's by-year tables outside its projection (read, "
+                                     "not used)",
 }
 
 

@@ -659,11 +659,40 @@ def _read_scalars(cells: _Cells, sheet: Sheet, locations: dict) -> dict:
 
 
 def _coordinate_limits(settings: dict, labels=()) -> dict:
-    t0, horizon = settings["valuation_year"], settings["horizon"]
-    return {"year": horizon, "past_year": MAX_HISTORY_YEARS, "sex": 2, "service": settings["max_service"] + 1,
+    """The most labels each index column of a table can have. By-year tables may run past the horizon (up to
+    the longest horizon allowed): a horizon shortened in Settings leaves the rows after it unused, and said
+    (:func:`years_outside`)."""
+    t0 = settings["valuation_year"]
+    return {"year": FIELDS["settings"]["horizon"].bounds.high, "past_year": MAX_HISTORY_YEARS, "sex": 2, "service": settings["max_service"] + 1,
             "benefit": len(BENEFITS), FB: len(labels), "cohort": 1000,
             "scheme_age": settings["max_age"] - settings["min_age"] + 1, "population_age": settings["max_age"] + 1,
             "t0": t0}
+
+
+def years_outside(locations: dict, settings: dict) -> list[str]:
+    """The years of by-year table rows outside the projection (before the valuation year or after the horizon's
+    last year), read but not used: 'Sheet: 2074-2123' entries, one per sheet with such rows, in reading order."""
+    t0, horizon = settings["valuation_year"], settings["horizon"]
+    by_sheet: dict = {}
+    for places in locations.values():
+        for where in places if isinstance(places, list) else [places]:
+            if isinstance(where, dict) and "year" in where.get("index", ()):
+                i = where["index"].index("year")
+                outside = {key[i] for key in where["rows"] if not t0 <= key[i] < t0 + horizon}
+                if outside:
+                    by_sheet.setdefault(where["sheet"], set()).update(outside)
+    return [f"{sheet}: {year_spans(sorted(years))}" for sheet, years in by_sheet.items()]
+
+
+def year_spans(years: list[int]) -> str:
+    """Sorted years as spans of consecutive years: [2020, 2074, 2075, 2076] -> '2020, 2074-2076'."""
+    spans = [[years[0], years[0]]]
+    for year in years[1:]:
+        if year == spans[-1][1] + 1:
+            spans[-1][1] = year
+        else:
+            spans.append([year, year])
+    return ", ".join(str(first) if first == last else f"{first}-{last}" for first, last in spans)
 
 
 def _table_rows(sheet: Sheet, settings: dict, labels=()) -> int:
@@ -958,16 +987,18 @@ def known_sheet(path_name: str, sheet: str, known: list[str]) -> None:
 
 def load_workbook(path):
     """Read and validate a valuation workbook; returns a :class:`actuary.Valuation` whose ``source``
-    records the file name and SHA-256 of the bytes read.
+    records the file name and SHA-256 of the bytes read, and where there are any, the optional inputs without a
+    row (``rows_absent``) and the years of by-year rows outside the projection, not used (``years_outside``).
 
     Any problem raises :class:`actuary.InputError` naming ``Sheet!Cell``, the value and what was expected.
     """
     from ..valuation import Valuation
 
     absent: list = []
+    outside: list = []
     try:
         with cycle_collection_paused(), WorkbookReader(path) as reader:
-            valuation = _load(reader, Valuation, absent)
+            valuation = _load(reader, Valuation, absent, outside)
     except InputError as error:
         if not absent:
             raise
@@ -978,6 +1009,8 @@ def load_workbook(path):
     valuation.source = {"input_file": reader.name, "input_sha256": reader.sha256}
     if absent:
         valuation.source["rows_absent"] = absent
+    if outside:
+        valuation.source["years_outside"] = outside
     return valuation
 
 
@@ -1003,10 +1036,11 @@ def absent_rows_text(absent) -> str:
     return "; ".join(f"{sheet}: {', '.join(names)}" for sheet, names in by_sheet.items())
 
 
-def _load(reader: WorkbookReader, Valuation, absent: list):
+def _load(reader: WorkbookReader, Valuation, absent: list, outside: list):
     """The Valuation; ``absent`` receives the optional inputs of the Settings, Scheme, Economy and Behaviour sheets
     that have no row in the workbook, as 'Sheet: field' (they take their defaults; the template and every workbook
-    actuary writes have a row for each)."""
+    actuary writes have a row for each), ``outside`` the years of by-year rows the projection does not cover
+    (:func:`years_outside`)."""
     present = reader.sheetnames
     path = reader.path
     expected = _expected_sheets(False)
@@ -1112,6 +1146,7 @@ def _load(reader: WorkbookReader, Valuation, absent: list):
         raise located from None
     # (a floor costing alone has no use for the scheme's inputs)
     absent[:] = [f"{sheet}: {name}" for group, sheet, name in missing if not alone or without_scheme(group, name)]
+    outside[:] = years_outside(locations, settings)
     return valuation
 
 
