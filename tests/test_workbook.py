@@ -168,7 +168,11 @@ BAD = {
     "ages_out_of_order": (_swap_ages, r"Fertility!A35: age 30 after age 31 is out of order"),
     "duplicate_row": (_duplicate_row, r"Retirement ages!A6: duplicate row for year=2020, sex=male"),
     "years_short": (_delete_rows("Schedules", 94, 10),
-                    r"Schedules!\w+2: Input '\w+\.\w+': year 2110 is missing"),
+                    r"Schedules!A94: the table's years end in 2109; the projection runs to 2119 \(Settings: "
+                    r"valuation_year 2020, horizon 100 years\): add rows for 2110-2119, or shorten the horizon\."),
+    "years_late": (_delete_rows("Schedules", 4, 1),
+                   r"Schedules!A4: the table's years start in 2021; the projection starts in 2020 \(Settings: "
+                   r"valuation_year 2020, horizon 100 years\): add rows for 2020\."),
     "unknown_sex": (_set("Population", "sex", 5, "m"), r"Population!A5: sex 'm' is not a sex code"),
     "negative_age": (_set("Population", "age", 10, -5), r"Population!B10: age -5 is negative; expected a whole number"),
     "unknown_benefit": (_set("Pensioners", "benefit", 4, "retirement"),
@@ -284,8 +288,10 @@ def test_an_error_after_a_missing_row_names_the_row(demo, tmp_path):
     error says which rows were missing and their defaults."""
     demo.replace(settings={"horizon": 50}).to_workbook(tmp_path / "fifty.xlsx")
     edited = _without_row(tmp_path / "fifty.xlsx", "Settings", "horizon", tmp_path / "short.xlsx")
-    with pytest.raises(InputError, match=r"year 2070 is missing.*\(Note: the workbook has no row for Settings: "
-                                         r"horizon \(default 75\)\.\)"):
+    with pytest.raises(InputError, match=r"!A54: the table's years end in 2069; the projection runs to 2094 \(Settings: "
+                                         r"valuation_year 2020, horizon 75 years\): add rows for 2070-2094, or shorten "
+                                         r"the horizon\. \(Note: the workbook has no row for Settings: horizon "
+                                         r"\(default 75\)\.\)"):
         load_workbook(edited)
 
 

@@ -669,18 +669,42 @@ def _coordinate_limits(settings: dict, labels=()) -> dict:
             "t0": t0}
 
 
+def _year_tables(locations: dict):
+    """(sheet, {year: row}) of each column of a by-year table that was read (the Floor take-up's included)."""
+    for places in locations.values():
+        for where in places if isinstance(places, list) else [places]:
+            if isinstance(where, dict) and "year" in where.get("index", ()):
+                i = where["index"].index("year")
+                yield where["sheet"], {key[i]: row for key, row in where["rows"].items()}
+
+
+def _check_years_cover(locations: dict, settings: dict) -> None:
+    """Refuse a by-year table whose rows start after the valuation year or end before the projection's last year,
+    naming the row where the missing years belong and the settings that ask for them."""
+    t0, horizon = settings["valuation_year"], settings["horizon"]
+    end = t0 + horizon - 1
+    asked = f"(Settings: valuation_year {t0}, horizon {horizon} years)"
+    for sheet, rows in _year_tables(locations):
+        first, last = min(rows), max(rows)
+        if last < end:
+            wanted = year_spans(list(range(last + 1, end + 1)))
+            _fail(sheet, max(rows.values()) + 1, 1, f"the table's years end in {last}; the projection runs to {end} "
+                                                    f"{asked}: add rows for {wanted}, or shorten the horizon.")
+        if first > t0:
+            wanted = year_spans(list(range(t0, first)))
+            _fail(sheet, rows[first], 1, f"the table's years start in {first}; the projection starts in {t0} "
+                                         f"{asked}: add rows for {wanted}.")
+
+
 def years_outside(locations: dict, settings: dict) -> list[str]:
     """The years of by-year table rows outside the projection (before the valuation year or after the horizon's
     last year), read but not used: 'Sheet: 2074-2123' entries, one per sheet with such rows, in reading order."""
     t0, horizon = settings["valuation_year"], settings["horizon"]
     by_sheet: dict = {}
-    for places in locations.values():
-        for where in places if isinstance(places, list) else [places]:
-            if isinstance(where, dict) and "year" in where.get("index", ()):
-                i = where["index"].index("year")
-                outside = {key[i] for key in where["rows"] if not t0 <= key[i] < t0 + horizon}
-                if outside:
-                    by_sheet.setdefault(where["sheet"], set()).update(outside)
+    for sheet, rows in _year_tables(locations):
+        outside = {year for year in rows if not t0 <= year < t0 + horizon}
+        if outside:
+            by_sheet.setdefault(sheet, set()).update(outside)
     return [f"{sheet}: {year_spans(sorted(years))}" for sheet, years in by_sheet.items()]
 
 
@@ -1116,6 +1140,7 @@ def _load(reader: WorkbookReader, Valuation, absent: list, outside: list):
                                  "input once (year-varying inputs only in the '... by year' sheet).")
             groups[group][field_name] = da
     groups["floor"] = _read_floor(reader, present, settings, locations)
+    _check_years_cover(locations, settings)
     national = settings.get("national_population", FIELDS["settings"]["national_population"].default) == "yes"
     for group, fields in FIELDS.items():  # a required input whose column is missing: name its sheet
         if group == "floor":  # (required per benefit: checked cell by cell)
