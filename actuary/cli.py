@@ -605,9 +605,9 @@ def solve_command(workbook, lever, target, start, until, out, name):
         with console.status(f"Solving {escape(lever)} for {escape(target)}..."):
             solution = valuation.solve(lever, target, start, until)
             results = solution.valuation.run()
-        record = _provenance(source, valuation, lever=lever, target=target,
-                             solved_value="unchanged: the target does not depend on the lever" if solution.independent
-                             else repr(solution.value),
+        kept = ("unchanged: the target does not depend on the lever" if solution.independent else
+                "unchanged: every value of the lever meets the target" if solution.everywhere else None)
+        record = _provenance(source, valuation, lever=lever, target=target, solved_value=kept or repr(solution.value),
                              feasible=str(solution.feasible))
         solution.valuation.to_workbook(outputs.path(names[0]))
         write_results(results, solution.valuation, outputs.path(names[1]), provenance=record)
@@ -621,7 +621,9 @@ def solve_command(workbook, lever, target, start, until, out, name):
         errors.print(f"[bold yellow]The target cannot be met with {escape(lever)}:[/] the value written is the one "
                      "that comes closest.", highlight=False, soft_wrap=True)
     _wrote(solved_path, f"the valuation workbook as it was: {solution.lever} does not move the target"
-           if solution.independent else f"the valuation workbook with {solution.lever} = {solution.value:.10g}")
+           if solution.independent else f"the valuation workbook as it was: every value of {solution.lever} meets "
+           "the target" if solution.everywhere else f"the valuation workbook with {solution.lever} = "
+           f"{solution.value:.10g}")
     _wrote(results_path, "the solved valuation's results")
     _wrote(nc_path, "the solved valuation's results Dataset")
     if not solution.feasible:   # a script can tell: the outputs are written, the target is not met

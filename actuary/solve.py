@@ -35,7 +35,10 @@ solution in closed form; the finance roll-forward of the solution is then recomp
 levers move the projection itself: a bracketing root finder (Brent's method) on the target's margin, the
 retirement-age pace a search over whole months for the smallest pace that meets the target. Every solution is
 verified by a full rerun (the target binds within 1e-6 on continuous levers); a target that no lever value in
-the bracket can meet is reported with the best value attainable.
+the bracket can meet is reported with the best value attainable. A target that the lowest contribution rates
+allowed (no rate below 0) meet with room gives those rates, not binding (the level rates of
+:mod:`actuary.indicators` are defined the same way: 0 where the condition holds without contributions); one that
+every value of another lever meets, or that does not depend on the lever, leaves the valuation as it was.
 """
 
 from __future__ import annotations
@@ -96,14 +99,22 @@ class Solution:
     margin: float
     feasible: bool = True
     independent: bool = False   # the target does not depend on the lever: the valuation is left as it was
+    everywhere: bool = False    # every value of the lever in its range meets the target: the valuation is left as it was
+    lowest: bool = False        # the lowest contribution rates allowed (no rate below 0) meet the target with room
 
     def __str__(self):
         if self.independent:
             return (f"{self.lever}: target {self.target} NOT attainable: {self.target.indicator} does not depend on "
                     f"{self.lever} ({self.target.indicator} = {self.attained:.10g}; {self.runs} runs); the "
                     "valuation's own values are kept")
+        if self.everywhere:
+            return (f"{self.lever}: target {self.target} met by every value of {self.lever} it can take "
+                    f"({self.target.indicator} = {self.attained:.10g} with the valuation's own values; {self.runs} "
+                    "runs); the valuation's own values are kept")
         state = "met" if self.feasible else "NOT attainable"
         year = f", binding in {self.binding_year}" if self.binding_year is not None else ""
+        if self.lowest:
+            year = ", not binding: it holds with the lowest rates allowed (no rate below 0)"
         return (f"{self.lever} = {self.value:.10g}: target {self.target} {state} ({self.target.indicator} = "
                 f"{self.attained:.10g}{year}; {self.runs} runs)")
 
@@ -362,11 +373,23 @@ def _solve_affine(base, run: _Run, target: Target, lever: str, steps, start: int
     x = float(bounds_low.max()) if rising.any() else -math.inf
     upper = float(bounds_high.min()) if falling.any() else math.inf
     flat_bad = ~rising & ~falling & (low < -1e-12)
+    x = max(x, _lowest_allowed(base, lever, steps, start))   # no contribution rate below 0: met with room there
     if flat_bad.any() or x > upper or not math.isfinite(x):
         return None, (x, upper)
-    binding = int(years[int(np.argmax(bounds_low))])
+    binding = int(years[int(np.argmax(bounds_low))]) if rising.any() and x <= float(bounds_low.max()) else None
+    if binding is None:
+        return x, None
     x += 1e-12 * max(1.0, abs(x))  # on the side where the target is met (not a rounding error below it)
     return x, (binding if binding >= 0 else None)
+
+
+def _lowest_allowed(base, lever: str, steps, start: int) -> float:
+    """The lowest value of a contribution lever that gives no negative contribution rate (0 for
+    ``contribution_rate``; for ``contribution_steps`` the most negative step the schedule allows)."""
+    r0 = contribution_schedule(base, lever, steps, start, 0.0).values
+    slope = contribution_schedule(base, lever, steps, start, 1.0).values - r0
+    moved = slope > 0.0
+    return float((-r0[moved] / slope[moved]).max()) if moved.any() else -math.inf
 
 
 def solve(valuation, lever: str, target, start: int | None = None, until: int | None = None) -> Solution:
@@ -399,9 +422,11 @@ def solve(valuation, lever: str, target, start: int | None = None, until: int | 
     if name in ("contribution_rate", "contribution_steps"):
         run = _project(quick)
         runs += 1
-        x, _ = _solve_affine(quick, run, target, name, steps, start, until)
+        x, binding = _solve_affine(quick, run, target, name, steps, start, until)
         if x is None or not _rates_allowed(contribution_schedule(quick, name, steps, start, x).values):
             return _infeasible_affine(valuation, quick, run, target, name, steps, start, until, runs)
+        if binding is None and target.op != "=":   # the lowest rates allowed meet the target with room
+            return _finish(valuation, name, steps, start, until, target, x, runs, binding_check=False, lowest=True)
     elif name == "retirement_age_pace":
         return _solve_grid(valuation, target, start, until, evaluate, lambda: runs)
     else:
@@ -415,6 +440,8 @@ def solve(valuation, lever: str, target, start: int | None = None, until: int | 
         bracket = _bracket(margin, low, high, name == "ceiling_multiple")
         if bracket == (None, None):
             return _independent(valuation, name, steps, start, until, target, runs)
+        if bracket == (None, math.inf) and not equality:
+            return _independent(valuation, name, steps, start, until, target, runs, everywhere=True)
         if bracket[0] is None:
             return _finish(valuation, name, steps, start, until, target, bracket[1], runs, feasible=False)
         x = brentq(margin, *bracket, xtol=1e-13, rtol=4 * np.finfo(float).eps, maxiter=200)
@@ -428,7 +455,7 @@ def _bracket(margin, low: float, high: float, geometric: bool, points: int = 8):
     """(a, b) with margins of opposite signs: the ends of the range, else the first change of sign on a grid
     from the low end (the smallest lever values first); (None, best) when the grid finds none, with the
     grid value whose margin is highest; (None, None) when the margin is the same all over the grid (the target
-    does not depend on the lever)."""
+    does not depend on the lever); (None, inf) when it is met (margin >= 0) all over the grid."""
     ends = (margin(low), margin(high))
     if ends[0] * ends[1] <= 0 and not math.isnan(ends[0] * ends[1]):
         return low, high
@@ -439,6 +466,8 @@ def _bracket(margin, low: float, high: float, geometric: bool, points: int = 8):
             return float(grid[i]), float(grid[i + 1])
     if _unmoved(values):
         return None, None
+    if np.all(np.asarray(values) >= 0.0):
+        return None, math.inf
     return None, float(grid[int(np.nanargmax(values))])
 
 
@@ -448,15 +477,17 @@ def _unmoved(margins) -> bool:
     return bool(np.all(np.isfinite(values)) and np.ptp(values) <= 1e-12 * max(1.0, float(np.abs(values).max())))
 
 
-def _independent(valuation, name, steps, start, until, target, runs) -> Solution:
-    """The solution when the target does not depend on the lever: not attainable, and the valuation left as it was
-    (a lever value chosen among equals would be arbitrary, e.g. a contribution rate of 0)."""
+def _independent(valuation, name, steps, start, until, target, runs, everywhere: bool = False) -> Solution:
+    """The solution when the target does not depend on the lever (not attainable) or, ``everywhere``, when every value
+    of the lever meets it (met): the valuation left as it was (a lever value chosen among equals would be arbitrary,
+    e.g. a contribution rate of 0 or no accrual)."""
     run = _project(_quick(valuation, target, until))
     values, years = margins(target, run, start, until)
     worst, binding = _worst(values, years, target.op == "=")
     lever_name = name if steps is None else f"{name}:{steps}"
-    return Solution(lever_name, target, math.nan, valuation, runs + 1, binding, attained(target, run, start, until),
-                    worst, feasible=False, independent=True)
+    return Solution(lever_name, target, math.nan, valuation, runs + 1, None if everywhere else binding,
+                    attained(target, run, start, until), worst, feasible=everywhere, independent=not everywhere,
+                    everywhere=everywhere)
 
 
 def _quick(valuation, target: Target, until: int):
@@ -469,7 +500,8 @@ def _quick(valuation, target: Target, until: int):
     return valuation
 
 
-def _finish(valuation, name, steps, start, until, target, x, runs, feasible=True, binding_check=True) -> Solution:
+def _finish(valuation, name, steps, start, until, target, x, runs, feasible=True, binding_check=True,
+            lowest=False) -> Solution:
     """Verify by a full rerun of the solved valuation; the target binds within TOLERANCE on continuous levers."""
     solved = with_lever(valuation, name, steps, start, x)
     run = _project(_quick(solved, target, until))
@@ -481,8 +513,8 @@ def _finish(valuation, name, steps, start, until, target, x, runs, feasible=True
     if feasible and not binding_check and worst < -TOLERANCE:
         raise RuntimeError(f"solver: the rerun of {name} = {x!r} does not meet the target {target} ({worst:.3g})")
     lever_name = name if steps is None else f"{name}:{steps}"
-    return Solution(lever_name, target, float(x), solved, runs, binding, attained(target, run, start, until),
-                    worst, feasible)
+    return Solution(lever_name, target, float(x), solved, runs, None if lowest else binding,
+                    attained(target, run, start, until), worst, feasible, lowest=lowest)
 
 
 def _rates_allowed(rates: np.ndarray) -> bool:

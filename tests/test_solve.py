@@ -144,6 +144,34 @@ def test_infeasible_target_reports_the_best_attainable(demo):
 
 
 @pytest.mark.parametrize("lever", ["contribution_rate", "contribution_steps:5"])
+def test_a_target_met_with_room_gives_the_lowest_rates_allowed(demo, lever):
+    """Demoland's reserve is 3.6 years of expenditure at the valuation date: a reserve ratio of 1 in 2021-2022 holds
+    even without contributions, so the lowest rate allowed meets it (0%; for steps, the most negative step that
+    leaves no rate below 0), met and not binding, as the level rates of the financing measures are defined
+    (0 where the condition holds without contributions). Before, it was reported NOT attainable, with 100%."""
+    solution = demo.solve(lever, "reserve_ratio>=1", start=2021, until=2022)
+    assert solution.feasible and solution.lowest and solution.binding_year is None
+    p = _projection(solution.valuation)
+    rates = p.contribution_rate.sel(year=slice(2021, None)).values
+    assert rates.min() == pytest.approx(0.0, abs=1e-12) and rates.min() >= 0.0
+    assert float(_window(p, 2021, 2022).reserve_ratio.min()) > 1.0   # with room
+    assert "not binding" in str(solution) and "NOT attainable" not in str(solution)
+    costly = demo.solve("contribution_rate", "paygo_cost_rate<=0.5", start=2021, until=2030)
+    assert costly.feasible and costly.lowest and costly.value == 0.0
+
+
+def test_a_target_every_lever_value_meets_keeps_the_valuation(demo):
+    """A PAYG cost rate of at most 500% to 2030 holds for every accrual factor in 0..3: met, and the valuation is
+    kept as it was (not an arbitrary factor among equals, e.g. no accrual at all)."""
+    solution = demo.solve("accrual", "paygo_cost_rate<=5", start=2025, until=2030)
+    assert solution.feasible and solution.everywhere and not solution.independent
+    assert solution.valuation is demo and np.isnan(solution.value)
+    assert "met by every value of accrual" in str(solution)
+    assert solution.attained == pytest.approx(float(_window(_projection(demo), 2025, 2030).paygo_cost_rate.max()),
+                                              rel=1e-12)
+
+
+@pytest.mark.parametrize("lever", ["contribution_rate", "contribution_steps:5"])
 def test_a_target_beyond_all_insured_earnings_is_not_attainable(demo, lever):
     """A reserve of 60 years' expenditure by 2030 would take a contribution rate above 100% of insurable earnings:
     not a rate (the inputs refuse it), so the target is reported as not attainable, with rates within 0..1."""
