@@ -462,7 +462,8 @@ def balance_sheet(parts: dict) -> xr.Dataset:
     their own, over the horizon. Assets: the reserve, contributions of current insured (closed run, all
     its years) and of future entrants (open - closed over the horizon), the state subsidy over the
     horizon. Assets minus liabilities equals V_0 + PV(C + subsidy - E) over the horizon (the GAP identity)
-    plus the closed group's contributions less benefits past the horizon.
+    plus the closed group's contributions less benefits past the horizon: the two parts are
+    ``balance_within_horizon`` and ``balance_after_horizon``.
     """
     return xr.Dataset(_balance_sheet_variables(_part_flows(parts)))
 
@@ -475,6 +476,12 @@ def _balance_sheet_variables(flows: dict) -> dict:
     contributions = {k: f.pv(f.contributions) for k, f in flows.items()}
     within = {k: f.pv(f.benefits + f.grants, min(n, f.year.size)) for k, f in flows.items()}
     paid_in = {k: f.pv(f.contributions, min(n, f.year.size)) for k, f in flows.items()}
+    # the closed group's flows after the horizon (its run may be longer): contributions and the state's
+    # minimum-pension top-ups less benefits and grants; the rest of the balance is the GAP identity's
+    closed = flows["closed"]
+    after = (contributions["closed"] - paid_in["closed"]) - (benefits["closed"] - within["closed"])
+    if closed.top_up is not None:
+        after += closed.pv(closed.top_up) - closed.pv(closed.top_up, min(n, closed.year.size))
     a_b, a_c = open_.admin_benefits, open_.admin_contributions
     liabilities = {
         "current_pensioners": benefits["pensioners"],
@@ -493,9 +500,8 @@ def _balance_sheet_variables(flows: dict) -> dict:
         # the minimum-pension top-ups the state pays, split like the benefits they belong to: the current
         # group's over its run, the future entrants' over the horizon
         assets["state_subsidy"] -= open_.pv(open_.top_up)
-        closed = flows["closed"]
-        within = closed.pv(closed.top_up, min(n, closed.year.size))
-        assets["minimum_pension_top_up"] = closed.pv(closed.top_up) + open_.pv(open_.top_up) - within
+        assets["minimum_pension_top_up"] = (closed.pv(closed.top_up) + open_.pv(open_.top_up)
+                                            - closed.pv(closed.top_up, min(n, closed.year.size)))
     total_liabilities = sum(liabilities.values())
     total_assets = sum(assets.values())
     accrued = benefits["accrued"]
@@ -505,6 +511,8 @@ def _balance_sheet_variables(flows: dict) -> dict:
         "total_liabilities": total_liabilities,
         "total_assets": total_assets,
         "balance": total_assets - total_liabilities,
+        "balance_within_horizon": total_assets - total_liabilities - after,
+        "balance_after_horizon": after,
         "accrued_liability": accrued,
         "accrued_liability_current_pensioners": benefits["pensioners"],
         "funded_ratio": assets["reserve"] / accrued if accrued else np.nan,
@@ -525,6 +533,14 @@ def _balance_sheet_variables(flows: dict) -> dict:
             return CLOSED_NOTE
         if k == "funded_ratio":
             return "reserve at the valuation date / accrued liability"
+        if k == "balance_within_horizon":
+            return ("the part of the balance over the horizon: reserve at the valuation date + present value of "
+                    "contributions and state subsidy less expenditure over the horizon (the GAP identity)")
+        if k == "balance_after_horizon":
+            return ("the part of the balance after the horizon: present value of the current insured and "
+                    "pensioners' contributions (and the state's minimum-pension top-ups) less benefits and grants in "
+                    "the years their closed-group runs project past the horizon (0 when their run-off ends within "
+                    "it)")
         if k == "asset_reserve":
             return "at the valuation date"
         return "sum of the items above (open-group items over the horizon, closed-group items over their runs)"

@@ -502,8 +502,9 @@ def _balance_sheet(wb, p, s, unit, case_name):
     ws = wb.create_sheet("Balance sheet")
     writer = SheetWriter(ws)
     t0 = int(p.year.values[0])
-    writer.title(1, f"Open-group balance sheet over {p.sizes['year']} years and closed-group accrued liability "
-                    f"(present values at 1 January {t0})")
+    writer.title(1, f"Open-group balance sheet and closed-group accrued liability (present values at 1 January {t0}: "
+                    f"current insured and pensioners until the last has left, future entrants, administrative "
+                    f"expenses and subsidy over the {p.sizes['year']}-year horizon)")
     writer.headers(2, ["Item", "Value"])
     row = 3
     for section, prefix in (("Liabilities", ("liability_", "total_liabilities")),

@@ -381,10 +381,14 @@ def build(valuation, results, sensitivity=None, stochastic=None, record: dict | 
     items = pres.summary_items(s, "Balance sheet", unit)
     if items:
         c = chapter("balance", "Actuarial balance sheet")
-        c.text(f"Present values at 1 January {t0} over the {n}-year horizon, in {money}, discounted at the projected "
-               "investment returns. Liabilities of current pensioners, current insured (past and future service) "
-               "and future entrants are found by closed-group projections; the accrued liability is that of the "
-               "closed group without future service.")
+        c.text(f"Present values at 1 January {t0}, in {money}, discounted at the projected investment returns. "
+               "Liabilities of current pensioners, current insured (past and future service) and future entrants "
+               "are found by closed-group projections: the items of current pensioners and current insured cover "
+               "every year until the last of them has left the scheme, those of future entrants, administrative "
+               f"expenses and the state subsidy the {n}-year horizon. The balance is therefore the reserve plus the "
+               "present value of contributions and subsidy less expenditure over the horizon (the identity of the "
+               "general average premium) plus the current group's contributions less benefits after the horizon; "
+               "both parts are shown. The accrued liability is that of the closed group without future service.")
         c.table(Table(f"Open-group balance sheet and accrued liability ({money})", ["Item", "Value"],
                       [[label, pres.display(value, fmt)] for _, label, value, fmt in items]))
 
