@@ -360,13 +360,20 @@ def template(path: Path, demo: bool, floor_only: bool, force: bool):
            f"{'the Demoland case' if demo else 'blank inputs'}; yellow cells are inputs")
 
 
-def _load_case(workbook: Path | None):
+def _load_case(workbook: Path | None, named: bool = False):
+    """(the file read, its Valuation), Demoland's without ``workbook``, saying what of the file took defaults or was
+    not used; ``named``: a command that reads several workbooks, whose errors name the file at fault."""
     from .io.folder import read_valuation_folder
     from .io.workbook import load_workbook
     from .valuation import DEMOLAND
 
     source = workbook or DEMOLAND / "valuation.xlsx"
-    valuation = _read_folder(read_valuation_folder, source) if source.is_dir() else load_workbook(source)
+    try:
+        valuation = _read_folder(read_valuation_folder, source) if source.is_dir() else load_workbook(source)
+    except InputError as error:
+        if not named or str(error).startswith((f"{source.name}:", f"{source}:")):
+            raise
+        raise InputError(f"{source.name}: {error}", error.field, error.where) from None
     known = valuation.source or {}
     absent = known.get("rows_absent")
     if absent:   # rows deleted from the workbook (or one written before these inputs existed): said, not silent
@@ -519,7 +526,7 @@ def gather_options(source: Path, valuation, paths) -> tuple[dict, dict, dict]:
 
     options, definitions, files = {}, {}, {}
     for path in paths:
-        _, option = _load_case(path)
+        _, option = _load_case(path, named=True)
         name = output_stem(path, None)
         if name in options or name == "base":
             name = f"{name}-{len(options) + 1}"
@@ -554,7 +561,7 @@ def compare_command(base, options, out, name):
     output, (xlsx_name, nc_name) = output_set(out, base, name, ["comparison.xlsx", "comparison.nc"])
     with output as outputs:
         with console.status(f"Reading and validating {escape(str(base))} and {len(options)} option workbook(s)..."):
-            source, valuation = _load_case(base)
+            source, valuation = _load_case(base, named=bool(options))
             chosen, definitions, files = gather_options(source, valuation, options)
         with console.status(f"Running the base and {len(chosen)} option(s)..."):
             ds = comparison(valuation, chosen, definitions)

@@ -32,8 +32,8 @@ def run_change(previous: Path, current: Path, steps_path, all_orders: bool, year
     output, (xlsx_name, nc_name) = output_set(out, current, name, ["change.xlsx", "change.nc"])
     with output as outputs:
         with console.status("Reading and validating the two valuations..."):
-            previous_source, before = _load_case(previous)
-            source, after = _load_case(current)
+            previous_source, before = _load_case(previous, named=True)
+            source, after = _load_case(current, named=True)
             steps, steps_file = chosen_steps(source, steps_path)
         with console.status("Valuing each step (rolling the previous valuation forward first)..."):
             ds = analysis_of_change(before, after, steps, all_orders=all_orders, reserve_ratio_years=_years(years))

@@ -259,6 +259,22 @@ def test_the_second_workbooks_deleted_rows_are_recorded_too(demo_workbook, tmp_p
     assert "inputs_without_a_row" not in about
 
 
+def test_an_error_in_one_of_several_workbooks_names_the_file(demo_workbook, tmp_path):
+    """compare, change and report --compare read several workbooks: an error names the file at fault before its
+    cell (a command reading one workbook names only the cell)."""
+    wb = openpyxl.load_workbook(demo_workbook)
+    wb["Schedules"]["B5"] = "18%"
+    wb.save(tmp_path / "typo.xlsx")
+    for command in (["compare", str(demo_workbook), str(tmp_path / "typo.xlsx")],
+                    ["change", str(tmp_path / "typo.xlsx"), str(demo_workbook)],
+                    ["report", str(demo_workbook), "--compare", str(tmp_path / "typo.xlsx")]):
+        result = CliRunner().invoke(main, command + ["--out", str(tmp_path / "out")])
+        assert result.exit_code == 2, result.output
+        assert "error: typo.xlsx: Schedules!B5: value '18%' is not a number" in " ".join(result.output.split())
+    alone = CliRunner().invoke(main, ["valuate", str(tmp_path / "typo.xlsx"), "--out", str(tmp_path / "out")])
+    assert alone.exit_code == 2 and "error: Schedules!B5:" in alone.output
+
+
 def test_a_deleted_optional_row_is_said_and_recorded_not_silent(demo_workbook, tmp_path):
     """An optional input whose row was deleted from a scalar sheet takes its default, but the run says so (one
     note line) and the outputs' About this run records it; the shipped workbooks and the template have a row for

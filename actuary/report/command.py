@@ -30,7 +30,7 @@ def run_report(workbook: Path | None, out: Path, name: str | None, with_sensitiv
     names = [html_name, pdf_name] if chosen else [html_name]
     with OutputSet(out, names, source=workbook if name is None else None) as outputs:
         with console.status(f"Reading and validating {workbook or 'Demoland'}..."):
-            source, valuation = _load_case(workbook)
+            source, valuation = _load_case(workbook, named=bool(previous or compare))
         with console.status("Projecting..."):
             results = valuation.run()
         sensitivity = stochastic = None
@@ -98,7 +98,7 @@ def _analysis_of_change(previous: Path, steps: Path | None, source: Path, valuat
     from ..cli_change import change_provenance, chosen_steps
 
     with console.status("Valuing each step of the analysis of change from the previous valuation..."):
-        previous_source, before = _load_case(previous)
+        previous_source, before = _load_case(previous, named=True)
         chosen, steps_file = chosen_steps(source, steps)
         ds = analysis_of_change(before, valuation, chosen)
     return ds, change_provenance(previous_source, before, ds, steps_file, source)
