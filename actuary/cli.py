@@ -637,6 +637,10 @@ def solve_command(workbook, lever, target, start, until, out, name):
         sys.exit(TARGET_NOT_MET)
 
 
+def _years_text(n) -> str:
+    return f"{int(n)} year{'' if int(n) == 1 else 's'}"
+
+
 def print_summary(name, results) -> None:
     p, s = results.projection, results.summary
     if "paygo_cost_rate" not in p:
@@ -656,9 +660,9 @@ def print_summary(name, results) -> None:
                  f"{100 * float(row.paygo_cost_rate):.2f}%", f"{float(row.reserve_ratio):.2f}"]
         table.add_row(*cells, *([f"{float(row.expenditure_pct_gdp):.2f}%"] if with_gdp else []))
     console.print(table)
-    gaps = ", ".join(f"{int(h)} years {100 * float(g):.2f}%" for h, g in zip(s.horizon.values, s.gap.values))
+    gaps = ", ".join(f"{_years_text(h)} {100 * float(g):.2f}%" for h, g in zip(s.horizon.values, s.gap.values))
     console.print(f"General average premium: {gaps}")
-    console.print(f"Actuarial balance over {s.actuarial_balance.attrs['period']} years: "
+    console.print(f"Actuarial balance over {_years_text(s.actuarial_balance.attrs['period'])}: "
                   f"{100 * float(s.actuarial_balance):.2f}% of insurable earnings")
     depletion = float(s.depletion_year)
     console.print("Reserve depletion year: " + ("none within the horizon" if depletion != depletion

@@ -138,3 +138,11 @@ def test_default_gap_horizons_fit_a_short_projection(demo):
     """The default horizons (10, 25, 50, 75) beyond a 40-year projection are left out, as documented."""
     short = _replace(demo, settings={"horizon": 40})
     assert list(short.run().summary["gap"].horizon.values) == [10, 25, 40]
+    # and the report's settings table says so, as it does for the actuarial balance's period capped at the horizon
+    from actuary.io.presentation import provisions
+
+    words = {label: text for _, label, text, _ in provisions(short.inputs)}
+    assert words["Horizons of the general average premium"] == ("10, 25, 40 years (the full horizon is always "
+                                                                 "included; 50, 75 left out: beyond the 40-year "
+                                                                 "horizon)")
+    assert words["Actuarial balance period"] == "40 years (75 asked for, capped at the horizon)"

@@ -631,6 +631,20 @@ def _applies(name: str, inputs) -> bool:
     return True
 
 
+def _as_used(name: str, value, horizon: int, text: str) -> str:
+    """The words of a setting the projection's horizon changes (the GAP's horizons, the actuarial balance's period)
+    as the valuation used it, with what was asked for."""
+    if name == "gap_horizons" and isinstance(value, tuple):
+        used = [int(h) for h in value if h < horizon] + [int(horizon)]
+        if used != [int(h) for h in value]:
+            beyond = [str(int(h)) for h in value if h > horizon]
+            return (f"{', '.join(map(str, used))} years (the full horizon is always included"
+                    + (f"; {', '.join(beyond)} left out: beyond the {horizon}-year horizon)" if beyond else ")"))
+    if name == "actuarial_balance_period" and isinstance(value, (int, float)) and value > horizon:
+        return f"{horizon} years ({value:g} asked for, capped at the horizon)"
+    return text
+
+
 def provisions(inputs, groups=("settings", "scheme", "economy")) -> list[tuple[str, str, str, str]]:
     """Every scalar input and schedule of ``groups`` in words: (group, label, value, note)."""
     from ..inputs import FIELDS
@@ -670,6 +684,7 @@ def provisions(inputs, groups=("settings", "scheme", "economy")) -> list[tuple[s
                 if suffix and value is not None and not (isinstance(value, float) and math.isinf(value)) \
                         and not isinstance(value, tuple):
                     text = f"{text} {suffix}"
+            text = _as_used(name, value, inputs.settings["horizon"], text)
             if text.startswith("1 years"):
                 text = "1 year" + text[len("1 years"):]
             year = str(inputs.settings["valuation_year"])
