@@ -161,7 +161,7 @@ YEARLY_VARIABLES["average_old_age_pension"] = pres.Variable("Average old-age pen
 SHEET_NAMES = {"contribution_rate": "Contribution rate", "paygo_cost_rate": "PAYG cost rate",
                "breakeven_contribution_rate": "Break-even rate", "reserve": "Reserve", "reserve_ratio": "Reserve ratio",
                "pensioners": "Pensioners", "average_old_age_pension": "Average old-age pension",
-               "benefit_expenditure": "Pensions paid", "replacement_rate": "Replacement rate at award",
+               "benefit_expenditure": "Pensions due", "replacement_rate": "Replacement rate at award",
                "benefit_ratio_10": "Benefit ratio after 10 years", "benefit_ratio_20": "Benefit ratio after 20 years"}
 # the measures drawn overlaying the options (the report's comparison chapter draws the first two)
 OVERLAID = ("reserve_ratio", "paygo_cost_rate", "contribution_rate", "reserve")
