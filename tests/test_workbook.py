@@ -1,6 +1,7 @@
 """The valuation workbook: round trips, and bad workbooks rejected with Sheet!Cell messages (exit 2,
 no traceback, no output file)."""
 
+import re
 import shutil
 
 import numpy as np
@@ -273,6 +274,30 @@ def test_an_error_in_one_of_several_workbooks_names_the_file(demo_workbook, tmp_
         assert "error: typo.xlsx: Schedules!B5: value '18%' is not a number" in " ".join(result.output.split())
     alone = CliRunner().invoke(main, ["valuate", str(tmp_path / "typo.xlsx"), "--out", str(tmp_path / "out")])
     assert alone.exit_code == 2 and "error: Schedules!B5:" in alone.output
+
+
+def test_a_blank_template_names_everything_it_still_needs_at_once(tmp_path):
+    """Filling a blank template: the required cells left blank are named together, then the required columns still
+    empty together (not one error a run); the first place leads the message, as in every error."""
+    blank = tmp_path / "blank.xlsx"
+    assert CliRunner().invoke(main, ["template", str(blank)]).exit_code == 0
+    wb = openpyxl.load_workbook(blank)
+    ws = wb["Settings"]
+    row = next(r for r in range(3, ws.max_row + 1) if ws.cell(row=r, column=1).value == "valuation_year")
+    ws.cell(row=row, column=2).value = None
+    wb.save(tmp_path / "two.xlsx")
+    with pytest.raises(InputError, match=rf"^Settings!B{row}: the cell is blank; 'valuation_year' is required "
+                                         r"\(year\); also blank and required: Economy!B4 'average_wage' "):
+        load_workbook(tmp_path / "two.xlsx")
+    wb["Settings"].cell(row=row, column=2).value = 2020
+    wb["Economy"]["B4"] = 30000
+    wb.save(tmp_path / "columns.xlsx")
+    with pytest.raises(InputError) as error:
+        load_workbook(tmp_path / "columns.xlsx")
+    text = str(error.value)
+    assert re.match(r"^Schedules!\w+2: column 'contribution_rate' is missing; the sheet 'Schedules' needs it", text)
+    for column, sheet in (("accrual", "Accrual"), ("population", "Population"), ("active", "Insured")):
+        assert f"'{column}' in '{sheet}'" in text
 
 
 def test_a_deleted_optional_row_is_said_and_recorded_not_silent(demo_workbook, tmp_path):

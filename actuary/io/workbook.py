@@ -631,7 +631,9 @@ def _scalar_value(cells: _Cells, row: int, name: str, field: Field):
     return number
 
 
-def _read_scalars(cells: _Cells, sheet: Sheet, locations: dict) -> dict:
+def _read_scalars(cells: _Cells, sheet: Sheet, locations: dict, blank: list | None = None) -> dict:
+    """A scalar sheet's inputs; ``blank`` (if given) receives the (cell, name, units) of required inputs left blank,
+    for one message naming them all (a blank template is filled in one pass, not one error a run)."""
     expected = ["field", "value", "units", "notes"]
     for column, header in enumerate(expected, start=1):
         if str(cells.get(2, column) or "").strip() != header:
@@ -651,8 +653,12 @@ def _read_scalars(cells: _Cells, sheet: Sheet, locations: dict) -> dict:
         if name in seen:
             _fail(cells.name, row, 1, f"'{name}' is listed twice (also in row {seen[name]}).")
         seen[name] = row
-        value = _scalar_value(cells, row, name, _field(name))
+        field = _field(name)
         locations[name] = {"sheet": cells.name, "row": row, "column": 2}
+        if blank is not None and field.default is REQUIRED and _blank(cells.get(row, 2)):
+            blank.append((_ref(cells.name, row, 2), name, field.units or field.doc))   # said with the others
+            continue
+        value = _scalar_value(cells, row, name, field)
         if value is not None:
             out[name] = value
     return out
@@ -1089,13 +1095,14 @@ def _load(reader: WorkbookReader, Valuation, absent: list, outside: list):
     groups = {group: {} for group in FIELDS}
     alone = False
     missing: list = []   # (group, sheet, field) of optional inputs without a row
+    blank: list = []     # required scalar inputs left blank, said together
     for group, sheet_name in SCALAR_SHEETS.items():  # Settings first: they say which sheets there are
         if sheet_name not in present:  # (a floor costing alone, checked below)
             continue
         sheet = SHEETS[sheet_name]
         cells = reader.sheet(sheet_name, 3, len(sheet.fields), f" (one per input: {', '.join(sheet.fields)})",
                              width=4)
-        groups[group].update(_read_scalars(cells, sheet, locations))
+        groups[group].update(_read_scalars(cells, sheet, locations, blank))
         for field_name in sheet.fields:  # a required input whose row is missing: where it belongs
             field = _field(field_name)
             if field_name not in locations and field.default is not REQUIRED:
@@ -1109,6 +1116,11 @@ def _load(reader: WorkbookReader, Valuation, absent: list, outside: list):
         if group == "settings":
             alone = groups["settings"].get("scheme", FIELDS["settings"]["scheme"].default) == "no"
             require(_expected_sheets(alone))
+    if blank:
+        (first, name, units), others = blank[0], blank[1:]
+        also = ("; also blank and required: " + ", ".join(f"{ref} '{n}' ({u})" for ref, n, u in others)
+                if others else "")
+        raise InputError(f"{first}: the cell is blank; '{name}' is required ({units}){also}.")
     settings = dict(groups["settings"])
     for key in ("valuation_year", "horizon", "min_age", "max_age", "max_service"):
         if key not in settings:
@@ -1142,7 +1154,8 @@ def _load(reader: WorkbookReader, Valuation, absent: list, outside: list):
     groups["floor"] = _read_floor(reader, present, settings, locations)
     _check_years_cover(locations, settings)
     national = settings.get("national_population", FIELDS["settings"]["national_population"].default) == "yes"
-    for group, fields in FIELDS.items():  # a required input whose column is missing: name its sheet
+    absent_columns = []   # required inputs whose column is missing: named all at once, each with its sheet
+    for group, fields in FIELDS.items():
         if group == "floor":  # (required per benefit: checked cell by cell)
             continue
         for field_name, field in fields.items():
@@ -1151,8 +1164,12 @@ def _load(reader: WorkbookReader, Valuation, absent: list, outside: list):
             required = field.default is REQUIRED or (national and (group, field_name) in NATIONAL_REQUIRED)
             if required and field_name not in groups[group] and field.dims:
                 sheet = next(t for t in TABLES if field_name in t.fields)
-                raise InputError(f"{_ref(sheet.name, 2, widths.get(sheet.name, 0) + 1)}: column '{field_name}' is "
-                                 f"missing; the sheet '{sheet.name}' needs it ({field.units or field.doc}).")
+                absent_columns.append((sheet.name, field_name, field.units or field.doc))
+    if absent_columns:
+        (sheet_name, field_name, units), others = absent_columns[0], absent_columns[1:]
+        also = ("; also missing: " + ", ".join(f"'{n}' in '{t}' ({u})" for t, n, u in others) if others else "")
+        raise InputError(f"{_ref(sheet_name, 2, widths.get(sheet_name, 0) + 1)}: column '{field_name}' is missing; the "
+                         f"sheet '{sheet_name}' needs it ({units}){also}.")
     from ..projection import build_kernel_inputs, mortality_table, population_kernel_inputs
 
     try:
