@@ -61,3 +61,18 @@ def test_output_names_from_the_workbook_are_cleaned(tmp_path):
     source = tmp_path / "=1+1 x.xlsx"
     assert stem_name(source) == "1_1_x"
     assert stem_name(tmp_path / "case.v2.xlsx") == "case.v2"
+
+
+def test_experience_says_when_an_option_of_two_files_took_the_next_option(tmp_path):
+    """`--pensioners FIRST` with SECOND forgotten swallows `--valuation-date`: the error names --pensioners and what
+    it got, not the valuation date as missing (it was given)."""
+    from click.testing import CliRunner
+
+    from actuary.cli import main
+
+    result = CliRunner().invoke(main, ["experience", str(tmp_path / "x.xlsx"), "--members", "a.csv", "b.csv",
+                                       "--pensioners", "a.csv", "--valuation-date", "2020-01-01"])
+    assert result.exit_code == 2
+    said = " ".join(result.output.split())
+    assert "Invalid value for '--pensioners': takes two values" in said and "'--valuation-date'" in said
+    assert "Missing option" not in said

@@ -145,15 +145,27 @@ def synth_command(workbook, members, seed, out, errors, years, fmt):
                   soft_wrap=True)
 
 
+def _first_and_second(ctx, param, value):
+    """An option of two values (FIRST SECOND) that took the next option as its second: said as such (click would
+    report that next option as missing)."""
+    if value and any(str(v).startswith("--") for v in value):
+        raise click.BadParameter(f"takes two values, the first extract and the second (FIRST SECOND); got "
+                                 f"{' and '.join(repr(str(v)) for v in value)}.")
+    return value
+
+
 @click.command("experience")
 @click.argument("workbook", type=click.Path(path_type=Path))
-@click.option("--members", "members", nargs=2, required=True,
+@click.option("--members", "members", nargs=2, required=True, callback=_first_and_second,
               help="Insured persons at the valuation date and one year later: FIRST SECOND (files or database URLs).")
-@click.option("--pensioners", "pensioners", nargs=2, required=True, help="Pensions in payment: FIRST SECOND.")
+@click.option("--pensioners", "pensioners", nargs=2, required=True, callback=_first_and_second,
+              help="Pensions in payment: FIRST SECOND.")
 @click.option("--valuation-date", "valuation_date", required=True,
               help="Date of the first extract: 1 January of the workbook's year (YYYY-MM-DD).")
-@click.option("--members-table", nargs=2, help="For database URLs: table names or SELECT queries, FIRST SECOND.")
-@click.option("--pensioners-table", nargs=2, help="For database URLs: table names or SELECT queries, FIRST SECOND.")
+@click.option("--members-table", nargs=2, callback=_first_and_second,
+              help="For database URLs: table names or SELECT queries, FIRST SECOND.")
+@click.option("--pensioners-table", nargs=2, callback=_first_and_second,
+              help="For database URLs: table names or SELECT queries, FIRST SECOND.")
 @click.option("--level", type=float, default=0.95, show_default=True, help="Confidence level of the intervals.")
 @click.option("--date-format", default="%Y-%m-%d", show_default=True, help="strptime format of dates written as text.")
 @click.option("--encoding", default="utf-8", show_default=True, help="Encoding of CSV files.")
