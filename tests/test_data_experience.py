@@ -30,6 +30,21 @@ def experience(member_extract, tmp_path_factory):
     return result, path
 
 
+def test_extracts_in_the_wrong_order_are_refused(member_extract, tmp_path):
+    """The two years' extracts swapped: credited service goes down for most insured found in both, which it cannot
+    do; refused, naming the files and the order expected (before, a workbook of nonsense rates was written)."""
+    from actuary import InputError
+
+    folder, manifest = member_extract
+    files = manifest["files"]
+    with pytest.raises(InputError, match=r"the extracts seem to be in the wrong order"):
+        run_experience(DEMOLAND / "valuation.xlsx",
+                       (Source(str(folder / files["insured_next"])), Source(str(folder / files["insured"]))),
+                       (Source(str(folder / files["pensioners_next"])), Source(str(folder / files["pensioners"]))),
+                       dt.date(2020, 1, 1), tmp_path)
+    assert not list(tmp_path.iterdir())
+
+
 def _assumed_rates(inputs):
     """Rates of 2020 by measure straight from the inputs: (sex, age 0..max_age) arrays."""
     beh, lo = inputs.behaviour, inputs.settings["min_age"]

@@ -357,6 +357,22 @@ def _frame_sheet(ws, title: str, frame: pd.DataFrame) -> None:
                 cell.data_type = "s"
 
 
+def _check_order(tables: dict, members) -> None:
+    """Refuse extracts given in the wrong order: credited service does not go down from one year to the next, so
+    when it is lower in the second extract for most insured found in both, the second is the earlier one."""
+    first = tables[1]["insured"].to_pandas()[["id", "service"]]
+    second = tables[2]["insured"].to_pandas()[["id", "service"]].drop_duplicates("id")
+    both = first.merge(second, on="id", suffixes=("_1", "_2"))
+    if len(both) < 20:
+        return
+    lower = float((both["service_2"] < both["service_1"] - 1e-9).mean())
+    if lower > 0.5:
+        raise InputError(f"--members {members[0].label} {members[1].label}: the credited service of {100 * lower:.0f}% "
+                         f"of the {len(both):,} insured found in both extracts is lower in the second; the extracts "
+                         "seem to be in the wrong order (FIRST at the valuation date, SECOND one year later; give "
+                         "--pensioners in the same order).")
+
+
 def run_experience(workbook: Path, members: tuple[Source, Source], pensioners: tuple[Source, Source],
                    valuation_date: dt.date, out: Path = Path("out"), level: float = 0.95) -> tuple[Experience, Path]:
     """Check both extracts, match them and write ``<out>/<workbook stem>-experience.xlsx``."""
@@ -381,6 +397,7 @@ def run_experience(workbook: Path, members: tuple[Source, Source], pensioners: t
         summaries.append((f"extract {k} ({date.isoformat()})", f"{m.label}: {result.records['insured']:,} insured "
                           f"({result.excluded['insured']:,} excluded), {p.label}: {result.records['pensioners']:,} "
                           f"pensions ({result.excluded['pensioners']:,} excluded)"))
+    _check_order(tables, members)
     with connection() as con:
         for k in (1, 2):
             con.register(f"i{k}", tables[k]["insured"])
