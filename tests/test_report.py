@@ -221,6 +221,12 @@ def test_a_hostile_case_name_stays_text_and_in_the_folder(demo, tmp_path):
     assert "<" not in page_rule and "}" not in page_rule
 
 
+def test_provenance_labels_keep_their_capitals(html):
+    """"NumPy version" and "(UTC)" as written, not "Numpy version" and "(utc)" (str.capitalize lowers the rest)."""
+    assert ">NumPy version<" in html and ">Run date and time (UTC)<" in html
+    assert "Numpy version" not in html and "(utc)" not in html
+
+
 def test_methodology_chapter_is_docs_methodology(html):
     source = (ROOT / "docs" / "methodology.md").read_text()
     headings = re.findall(r"^## (.+)$", source, flags=re.M)

@@ -491,6 +491,12 @@ CHOICE_WORDS = {
 }
 
 
+def upper_first(text: str) -> str:
+    """``text`` with its first letter in upper case and the rest as written (str.capitalize lowers the rest:
+    "NumPy", "UTC" and names the user gave would lose their capitals)."""
+    return text[:1].upper() + text[1:]
+
+
 def field_label(name: str) -> str:
     return FIELD_LABELS.get(name) or name.replace("_", " ").capitalize()
 

@@ -406,7 +406,7 @@ def build(valuation, results, sensitivity=None, stochastic=None, record: dict | 
                                    "moves down or up", figures.tornado(rows)))
         c.table(Table(f"General average premium over {n} years by assumption",
                       ["Assumption", "Down", "Base", "Up", "Depletion year, down", "Depletion year, up"],
-                      [[r["assumption"].capitalize(), f"{100 * r['gap_down']:.2f}%", f"{100 * r['gap_base']:.2f}%",
+                      [[pres.upper_first(r["assumption"]), f"{100 * r['gap_down']:.2f}%", f"{100 * r['gap_base']:.2f}%",
                         f"{100 * r['gap_up']:.2f}%", pres.show(r["depletion_down"], "year"),
                         pres.show(r["depletion_up"], "year")] for r in rows]))
         c.figure(figure("scenarios", "Reserve ratio in the base, optimistic and pessimistic scenarios",
@@ -459,7 +459,7 @@ def _render(valuation, chapter, chapters: list[Chapter], figure_list: list[Figur
     c = chapter("provenance", "Run provenance")
     record = record or for_api(valuation, "report.build")
     c.table(Table("What produced this report", ["Item", "Value"],
-                  [[LABELS.get(k, k.replace("_", " ")).capitalize(), str(v)] for k, v in record.items()], wrap=True))
+                  [[pres.upper_first(LABELS.get(k, k.replace("_", " "))), str(v)] for k, v in record.items()], wrap=True))
 
     env = Environment(loader=PackageLoader("actuary.report", "templates"), autoescape=select_autoescape(["j2", "html"]),
                       trim_blocks=True, lstrip_blocks=True)

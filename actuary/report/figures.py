@@ -236,7 +236,7 @@ def tornado(rows, change: str = "the general average premium (percentage points 
     key = "tornado"
     with matplotlib.rc_context(STYLE):
         fig, ax = _new(key, size=(7.2, 0.45 * len(rows) + 1.2))
-        labels = [r["assumption"].capitalize() for r in rows]
+        labels = [pres.upper_first(r["assumption"]) for r in rows]
         width = fig.get_size_inches()[0]   # room on the left for the longest label (about 0.07 in a character)
         left, right = min(0.45, (0.25 + 0.07 * max(len(t) for t in labels)) / width), 1 - 0.35 / width
         fig.subplots_adjust(left=left, right=right)
@@ -261,7 +261,7 @@ def tornado(rows, change: str = "the general average premium (percentage points 
 
 def scenarios_reserve_ratio(ds) -> str:
     names = [n for n in ("base", "optimistic", "pessimistic") if n in ds.scenario.values]
-    return _lines("scenarios", ds.year.values, {n.capitalize(): ds.reserve_ratio.sel(scenario=n).values for n in names},
+    return _lines("scenarios", ds.year.values, {pres.upper_first(n): ds.reserve_ratio.sel(scenario=n).values for n in names},
                   "Years of expenditure", reference=1.0)
 
 

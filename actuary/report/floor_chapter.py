@@ -221,7 +221,7 @@ def sensitivity_blocks(c, figure, sensitivity, scheme: bool) -> None:
                                 for side in ("down", "base", "up")]
     headers += [f"{pres.VARIABLES[name].label} in {t0 + k - 1}, {side} (% of GDP)" for name in names for k in ahead
                 for side in ("down", "up")]
-    table = [[row["assumption"].capitalize()] + [_pct(row[f"floor_cost_level_pct_gdp_{side}"])
+    table = [[pres.upper_first(row["assumption"])] + [_pct(row[f"floor_cost_level_pct_gdp_{side}"])
                                                  for side in ("down", "base", "up")]
              + [_pct(row[f"{name}_{k}_{side}"]) for name in names for k in ahead for side in ("down", "up")]
              for row in rows]
