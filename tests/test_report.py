@@ -85,6 +85,21 @@ def test_command_writes_the_html_and_the_pdf(report):
     assert f"Wrote {out / 'demoland-report.html'}" in stdout
 
 
+def test_sensitivity_chapter_says_how_far_each_assumption_moves(report):
+    """The size of each move (not only in the sensitivity workbook) and the combined scenarios' GAPs."""
+    out, _ = report
+    html = (out / "demoland-report.html").read_text()
+    assert "The moves of each assumption" in html
+    assert "Fertility rates x 0.8" in html and "Nominal investment return +1.00 percentage point" in html
+    assert re.search(r"General average premium over 50 years: base \d+\.\d\d%, optimistic \d+\.\d\d%, "
+                     r"pessimistic \d+\.\d\d%\.", html)
+    # and the stochastic chapter its model's parameters (the defaults here)
+    from actuary.stochastic import StochasticParameters
+
+    assert "Parameters of the stochastic model" in html
+    assert f"<td>Wage volatility</td><td>{StochasticParameters().wage_volatility:g}</td>" in html.replace("\n", "")
+
+
 def test_html_is_one_self_contained_file(report):
     html = (report[0] / "demoland-report.html").read_text()
     assert "<script" not in html and "<link" not in html and "<img" not in html

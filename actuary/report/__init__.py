@@ -409,6 +409,17 @@ def build(valuation, results, sensitivity=None, stochastic=None, record: dict | 
                       [[pres.upper_first(r["assumption"]), f"{100 * r['gap_down']:.2f}%", f"{100 * r['gap_base']:.2f}%",
                         f"{100 * r['gap_up']:.2f}%", pres.show(r["depletion_down"], "year"),
                         pres.show(r["depletion_up"], "year")] for r in rows]))
+        from ..batch import _describe, _sensitivities_of
+
+        c.table(Table("The moves of each assumption", ["Assumption", "Down", "Up"],
+                      [[pres.upper_first(name), _describe(down), _describe(up)]
+                       for name, down, up in _sensitivities_of(sensitivity)], wrap=True))
+        combined = [f"{name} {100 * float(sensitivity.gap.sel(scenario=name).isel(horizon=-1)):.2f}%"
+                    for name in ("optimistic", "pessimistic") if name in sensitivity.scenario.values]
+        if combined:
+            base_gap = 100 * float(sensitivity.gap.sel(scenario="base").isel(horizon=-1))
+            c.text(f"General average premium over {int(sensitivity.horizon[-1])} years: base {base_gap:.2f}%, "
+                   + ", ".join(combined) + ".")
         c.figure(figure("scenarios", "Reserve ratio in the base, optimistic and pessimistic scenarios",
                         figures.scenarios_reserve_ratio(sensitivity)))
 
@@ -417,6 +428,12 @@ def build(valuation, results, sensitivity=None, stochastic=None, record: dict | 
         c.text(f"{stochastic.attrs['paths']:,} paths (seed {stochastic.attrs['seed']}) of the economy (correlated "
                "autoregressive deviations of wage growth, inflation and the real return), of mortality improvement "
                "(a random walk) and of fertility (autoregressive); the bands hold the middle 50% and 90% of paths.")
+        parameters = [[pres.upper_first(key[len("parameter_"):].replace("_", " ")), f"{value:g}"]
+                      for key, value in stochastic.attrs.items() if key.startswith("parameter_")]
+        if parameters:
+            c.table(Table("Parameters of the stochastic model (volatilities: standard deviations of the yearly "
+                          "deviations; persistence: their autoregressive coefficients)", ["Parameter", "Value"],
+                          parameters))
         c.figure(figure("fan-ratio", "Reserve ratio: median and percentile bands",
                         figures.fan(stochastic, "reserve_ratio", "Years of expenditure")))
         c.figure(figure("fan-paygo", "PAYG cost rate: median and percentile bands",
