@@ -112,7 +112,8 @@ class Solution:
                     f"({self.target.indicator} = {self.attained:.10g} with the valuation's own values; {self.runs} "
                     "runs); the valuation's own values are kept")
         state = "met" if self.feasible else "NOT attainable"
-        year = f", binding in {self.binding_year}" if self.binding_year is not None else ""
+        year = (f", {'binding' if self.feasible else 'furthest from the target'} in {self.binding_year}"
+                if self.binding_year is not None else "")
         if self.lowest:
             year = ", not binding: it holds with the lowest rates allowed (no rate below 0)"
         return (f"{self.lever} = {self.value:.10g}: target {self.target} {state} ({self.target.indicator} = "

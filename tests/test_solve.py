@@ -141,6 +141,7 @@ def test_infeasible_target_reports_the_best_attainable(demo):
     assert no_effect.attained == pytest.approx(float(demo.run().summary.gap.isel(horizon=-1)), rel=1e-9)
     moved = demo.solve("accrual", "paygo_cost_rate<=0.01", start=2025)   # a lever that moves it, not enough
     assert not moved.feasible and not moved.independent
+    assert f"furthest from the target in {moved.binding_year}" in str(moved) and "binding" not in str(moved)
 
 
 @pytest.mark.parametrize("lever", ["contribution_rate", "contribution_steps:5"])
