@@ -65,11 +65,11 @@ def _percent(ax, decimals=0):
 
 
 def _lines(key, years, series: dict, y_title: str, percent=False, decimals=0, reference: float | None = None,
-           money=False):
+           money=False, colors=COLORS):
     with matplotlib.rc_context(STYLE):
         fig, ax = _new(key)
         for k, (label, values) in enumerate(series.items()):
-            ax.plot(years, values, label=label, color=COLORS[k % len(COLORS)], linewidth=1.6)
+            ax.plot(years, values, label=label, color=colors[k % len(colors)], linewidth=1.6)
         if reference is not None:
             ax.axhline(reference, color="#888888", linewidth=0.8, linestyle="--")
         ax.set_xlabel("Year")
@@ -260,9 +260,10 @@ def tornado(rows, change: str = "the general average premium (percentage points 
 
 
 def scenarios_reserve_ratio(ds) -> str:
-    names = [n for n in ("base", "optimistic", "pessimistic") if n in ds.scenario.values]
+    shades = {"base": COLORS[0], "optimistic": "#548235", "pessimistic": "#c00000"}   # green better, red worse
+    names = [n for n in shades if n in ds.scenario.values]
     return _lines("scenarios", ds.year.values, {pres.upper_first(n): ds.reserve_ratio.sel(scenario=n).values for n in names},
-                  "Years of expenditure", reference=1.0)
+                  "Years of expenditure", reference=1.0, colors=[shades[n] for n in names])
 
 
 def fan(ds, name: str, y_title: str, percent=False) -> str:
