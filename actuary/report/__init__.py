@@ -476,7 +476,8 @@ def _render(valuation, chapter, chapters: list[Chapter], figure_list: list[Figur
     c = chapter("provenance", "Run provenance")
     record = record or for_api(valuation, "report.build")
     c.table(Table("What produced this report", ["Item", "Value"],
-                  [[pres.upper_first(LABELS.get(k, k.replace("_", " "))), str(v)] for k, v in record.items()], wrap=True))
+                  [[pres.upper_first(LABELS.get(k, k.replace("_", " "))), str(v)] for k, v in record.items()],
+                  wrap=True))
 
     env = Environment(loader=PackageLoader("actuary.report", "templates"), autoescape=select_autoescape(["j2", "html"]),
                       trim_blocks=True, lstrip_blocks=True)

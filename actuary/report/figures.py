@@ -262,8 +262,9 @@ def tornado(rows, change: str = "the general average premium (percentage points 
 def scenarios_reserve_ratio(ds) -> str:
     shades = {"base": COLORS[0], "optimistic": "#548235", "pessimistic": "#c00000"}   # green better, red worse
     names = [n for n in shades if n in ds.scenario.values]
-    return _lines("scenarios", ds.year.values, {pres.upper_first(n): ds.reserve_ratio.sel(scenario=n).values for n in names},
-                  "Years of expenditure", reference=1.0, colors=[shades[n] for n in names])
+    series = {pres.upper_first(n): ds.reserve_ratio.sel(scenario=n).values for n in names}
+    return _lines("scenarios", ds.year.values, series, "Years of expenditure", reference=1.0,
+                  colors=[shades[n] for n in names])
 
 
 def fan(ds, name: str, y_title: str, percent=False) -> str:
