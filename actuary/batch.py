@@ -66,33 +66,67 @@ def measure(ds: xr.Dataset) -> Measure:
 @dataclass(frozen=True)
 class Override:
     """Base class: an operation on one input, optionally limited to years, ages and cohorts (years of birth;
-    inclusive bounds)."""
+    inclusive bounds). ``cells``: where a sheet row gave the bounds, (dimension, "Sheet!E7:F7") pairs, named
+    by the errors."""
 
     value: float
     years: tuple | None = None
     ages: tuple | None = None
     cohorts: tuple | None = None
+    cells: tuple = field(default=(), compare=False)
 
     def apply(self, current):
         if isinstance(current, xr.DataArray):
-            mask = xr.ones_like(current, dtype=bool)
-            for dim, bounds in (("year", self.years), ("age", self.ages), ("cohort", self.cohorts)):
-                if bounds is None:
-                    continue
-                if dim not in current.dims:
-                    raise InputError(f"override limited to {dim}s, but the input has no {dim} dimension")
-                low = -np.inf if bounds[0] is None else bounds[0]
-                high = np.inf if bounds[1] is None else bounds[1]
-                mask = mask & (current[dim] >= low) & (current[dim] <= high)
-            return xr.where(mask, self.operate(current), current).transpose(*current.dims)
-        if self.years is not None or self.ages is not None or self.cohorts is not None:
-            raise InputError("override limited to years, ages or cohorts, but the input is a single value")
+            return xr.where(self.chosen(current), self.operate(current), current).transpose(*current.dims)
+        for dim, bounds in (("year", self.years), ("age", self.ages), ("cohort", self.cohorts)):
+            if bounds is not None:
+                raise InputError(f"limited to {dim}s, but the input is a single value", where={dim: bounds})
         if isinstance(current, (str, tuple)) or current is None:  # a choice, a list (bend points): set
             return self.value
         return self.operate(current)
 
+    def chosen(self, current: xr.DataArray) -> xr.DataArray:
+        """The cells of ``current`` within the bounds. Bounds that would change nothing are refused (an override
+        accepted but applied nowhere leaves the results as the base's): a dimension the input does not have, a
+        first bound after the last, a year outside the projection (each year bound given must be one of its
+        years: "from 2070" in a projection ending in 2059 is refused, and so is "2030 .. 2100", which could mean
+        a temporary change ending after the horizon), ages or cohorts of which the input has none."""
+        mask = xr.ones_like(current, dtype=bool)
+        for dim, bounds in (("year", self.years), ("age", self.ages), ("cohort", self.cohorts)):
+            if bounds is None:
+                continue
+            if dim not in current.dims:
+                raise InputError(f"limited to {dim}s, but the input has no {dim} dimension", where={dim: bounds})
+            low = -np.inf if bounds[0] is None else bounds[0]
+            high = np.inf if bounds[1] is None else bounds[1]
+            labels = current[dim].values
+            span = f"{labels[0]}-{labels[-1]}"
+            if low > high:
+                raise InputError(f"{dim}s from {low} to {high}: the first is after the last", where={dim: bounds})
+            inside = (labels >= low) & (labels <= high)
+            if dim == "year" and any(b is not None and not labels[0] <= b <= labels[-1] for b in bounds):
+                to_the_end = inside.any() and bounds[1] is not None and bounds[1] > labels[-1]
+                raise InputError(f"years {_bounds_text(bounds)} lie {'partly ' if inside.any() else ''}outside the "
+                                 f"projection's years {span}; expected years within {span}"
+                                 + (f" (leave to_year blank for a change from {low} to the end of the projection)"
+                                    if to_the_end else ""), where={dim: bounds})
+            if not inside.any():
+                what = "the cohorts the table lists (years of birth)" if dim == "cohort" else f"the input's {dim}s"
+                raise InputError(f"{dim}s {_bounds_text(bounds)} select none of {what}, {span}",
+                                 where={dim: bounds})
+            mask = mask & xr.DataArray(inside, coords={dim: labels}, dims=(dim,))
+        return mask
+
     def operate(self, current):  # pragma: no cover - abstract
         raise NotImplementedError
+
+
+def _bounds_text(bounds) -> str:
+    """Inclusive bounds as given: "2030 .. 2100", "from 2070", "up to 2010"."""
+    low, high = bounds
+    if low is not None and high is not None:
+        return f"{low} .. {high}"
+    return f"from {low}" if low is not None else f"up to {high}"
 
 
 @dataclass(frozen=True)
@@ -120,32 +154,57 @@ OPERATIONS = {"set": Set, "scale": Scale, "shift": Shift}
 class Scenario:
     name: str
     overrides: dict = field(default_factory=dict)   # "group.field" -> Override (or a plain value: Set)
+    kind: str = "scenario"                           # what its messages call it ("option" in the Reforms sheet)
+
+    def _current(self, base, key: str):
+        """The base valuation's validated value of input ``key`` (group.field)."""
+        group, _, name = key.partition(".")
+        if group not in FIELDS or name not in FIELDS[group]:
+            raise InputError(f"{self.kind} '{self.name}': '{key}' is not an input (expected group.field, "
+                             "e.g. economy.nominal_return)")
+        return getattr(base.inputs, group)[name] if group != "settings" else base.inputs.settings[name]
+
+    def _failed(self, key: str, override, error: InputError) -> InputError:
+        """``error`` of ``override`` of input ``key``, naming this scenario and, where a sheet row gave the bounds
+        at fault, its cells."""
+        cells = dict(override.cells) if isinstance(override, Override) else {}
+        cell = next((cells[dim] for dim in error.where if dim in cells), None)
+        said = f"{self.kind} '{self.name}', {key}: {error}"
+        return InputError(f"{cell}: {said}" if cell else said, key)
+
+    def check(self, base) -> None:
+        """Refuse bounds (years, ages, cohorts) that select nothing of the base's inputs, or years outside its
+        projection (:meth:`Override.chosen`), before anything runs."""
+        for key, override in self.overrides.items():
+            current = self._current(base, key)
+            if isinstance(override, Override) and isinstance(current, xr.DataArray):
+                try:
+                    override.chosen(current)
+                except InputError as error:
+                    raise self._failed(key, override, error) from None
 
     def apply(self, base):
         """The scenario as a validated Valuation (raises InputError naming the scenario)."""
         groups = {}
         for key, override in self.overrides.items():
             group, _, name = key.partition(".")
-            if group not in FIELDS or name not in FIELDS[group]:
-                raise InputError(f"scenario '{self.name}': '{key}' is not an input (expected group.field, "
-                                 "e.g. economy.nominal_return)")
+            current = self._current(base, key)
             if not isinstance(override, Override):
                 override = Set(override)
-            current = getattr(base.inputs, group)[name] if group != "settings" else base.inputs.settings[name]
             if current is None and not (type(override) is Set and not (override.years or override.ages
                                                                         or override.cohorts)):
-                raise InputError(f"scenario '{self.name}': '{key}' has no value in the base valuation to modify "
+                raise InputError(f"{self.kind} '{self.name}': '{key}' has no value in the base valuation to modify "
                                  "(only a 'set' of the whole input can give it one)")
             try:
                 groups.setdefault(group, {})[name] = override.apply(current)
             except InputError as error:
-                raise InputError(f"scenario '{self.name}', {key}: {error}") from None
+                raise self._failed(key, override, error) from None
         try:
             valuation = base.replace(**groups)   # validates only the inputs the scenario changes
             valuation.name = f"{base.name}:{self.name}"
             return valuation
         except InputError as error:
-            raise InputError(f"scenario '{self.name}': {error}", error.field, error.where) from None
+            raise InputError(f"{self.kind} '{self.name}': {error}", error.field, error.where) from None
 
 
 @dataclass(frozen=True)
@@ -516,12 +575,18 @@ def standard_names() -> set[str]:
     return names
 
 
-def read_scenarios(path, required: bool = False) -> list[Scenario]:
+def read_scenarios(path, required: bool = False, base=None) -> list[Scenario]:
     """Scenarios from the ``Scenarios`` sheet of a workbook (a valuation workbook or a workbook with
     only that sheet): one row per override, columns scenario | input (group.field) | operation (set,
     scale, shift) | value | from_year | to_year | from_age | to_age | notes; at most 10,000 rows.
-    Errors name Sheet!Cell. A workbook without the sheet has no scenarios (an error if ``required``)."""
-    return read_overrides(path, "Scenarios", SCENARIO_COLUMNS, required, standard_names())
+    Errors name Sheet!Cell. A workbook without the sheet has no scenarios (an error if ``required``).
+    ``base``: the valuation the scenarios will modify; bounds that change nothing of it (years outside its
+    projection, ages it does not have) are refused here, naming their cells (:meth:`Scenario.check`)."""
+    scenarios = read_overrides(path, "Scenarios", SCENARIO_COLUMNS, required, standard_names())
+    if base is not None:
+        for scenario in scenarios:
+            scenario.check(base)
+    return scenarios
 
 
 def read_overrides(path, sheet: str, columns: tuple, required: bool = False,
@@ -584,7 +649,7 @@ def read_overrides(path, sheet: str, columns: tuple, required: bool = False,
                                  f"numbers (e.g. 12000, 70000); got {operation} '{value}'.") from None
         else:
             value = _number(cells, r, 4, f"a number for {key}", True)
-        bounds = []
+        bounds, where = [], []
         for column, dim in ((5, "year"), (7, second)):
             pair = []
             for offset in (0, 1):
@@ -594,11 +659,30 @@ def read_overrides(path, sheet: str, columns: tuple, required: bool = False,
                                      f"({dim}).")
                 pair.append(None if bound is None else int(bound))
             bounds.append(None if pair == [None, None] else tuple(pair))
+            if pair != [None, None]:
+                given = [_ref(sheet, r, column + k) for k in (0, 1) if pair[k] is not None]
+                cell = given[0] if len(given) == 1 else f"{given[0]}:{given[1].partition('!')[2]}"
+                where.append((dim, cell))
+                _bounds_on_its_dimension(cell, kind, name, key, dim, field_spec)
         overrides = named.setdefault(name, {})
         if key in overrides:
             raise InputError(f"{_ref(sheet, r, 2)}: {kind} '{name}' overrides '{key}' twice.")
-        overrides[key] = OPERATIONS[operation](value, years=bounds[0], **{f"{second}s": bounds[1]})
-    return [Scenario(name, overrides) for name, overrides in named.items()]
+        overrides[key] = OPERATIONS[operation](value, years=bounds[0], **{f"{second}s": bounds[1]},
+                                               cells=tuple(where))
+    return [Scenario(name, overrides, kind) for name, overrides in named.items()]
+
+
+def _bounds_on_its_dimension(cell: str, kind: str, name: str, key: str, dim: str, spec) -> None:
+    """Refuse a sheet row's bounds on a dimension that input ``key`` does not have (they would limit nothing),
+    naming the cells."""
+    if dim in spec.dims:
+        return
+    has = f"has no {dim} dimension (its dimensions: {', '.join(spec.dims)})" if spec.dims else "is a single value"
+    group, _, field_name = key.partition(".")
+    other = next((f"{group}.{n}" for n in (f"{field_name}_by_{dim}", field_name.removesuffix("_by_cohort"))
+                  if n != field_name and n in FIELDS[group] and dim in FIELDS[group][n].dims), None)
+    raise InputError(f"{cell}: {kind} '{name}' limits {key} to {dim}s, but {key} {has}; leave these cells blank"
+                     + (f", or change {other}, which is by {dim}." if other else "."))
 
 
 def _describe(scenario: Scenario) -> str:

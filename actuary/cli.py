@@ -410,9 +410,9 @@ def sensitivity_command(workbook, scenarios_path, out, name, workers, scheduler)
     with output as outputs:
         with console.status("Reading and validating..."):
             source, valuation = _load_case(workbook)
-            extra = read_scenarios(source) if source.is_file() else []
+            extra = read_scenarios(source, base=valuation) if source.is_file() else []
             if scenarios_path is not None:
-                extra += read_scenarios(scenarios_path, required=True)
+                extra += read_scenarios(scenarios_path, required=True, base=valuation)
         with console.status(f"Running {19 + len(extra)} scenarios..."):
             ds = sensitivity(valuation, workers=workers, scheduler=scheduler, extra=extra)
         files = {"scenarios_file": scenarios_path.name, "scenarios_sha256": file_sha256(scenarios_path)} \
@@ -520,8 +520,10 @@ def stochastic_command(workbook, n_paths, seed, chunk_size, out, name, workers, 
 def gather_options(source: Path, valuation, paths) -> tuple[dict, dict, dict]:
     """The options of a comparison: each valuation workbook (or case folder) of ``paths``, named after its file,
     and the options of the base workbook's Reforms sheet. Returns the options (name -> Valuation), their
-    definitions in words and the option files for the provenance (``option_<name>`` -> "file sha256 ...")."""
-    from .compare import read_reforms
+    definitions in words (an option workbook: the inputs in which it differs from the base) and the option files
+    for the provenance (``option_<name>`` -> "file sha256 ..."). An option that changes more than provisions
+    (assumptions, data or methods) is said on standard error, naming those inputs."""
+    from .compare import beyond_provisions, describe_differences, input_differences, read_reforms
     from .io.provenance import file_sha256
 
     options, definitions, files = {}, {}, {}
@@ -531,7 +533,8 @@ def gather_options(source: Path, valuation, paths) -> tuple[dict, dict, dict]:
         if name in options or name == "base":
             name = f"{name}-{len(options) + 1}"
         options[name] = option
-        definitions[name] = f"the valuation workbook {path.name}"
+        definitions[name] = f"the valuation workbook {path.name}: " + \
+            describe_differences(input_differences(valuation, option))
         files[f"option_{name}"] = f"{path.name} sha256 {file_sha256(path) if path.is_file() else 'folder'}"
         files.update(not_read_as_given(option, f"option_{name}_"))
     if source.is_file() and source.suffix.lower() == ".xlsx":
@@ -540,6 +543,12 @@ def gather_options(source: Path, valuation, paths) -> tuple[dict, dict, dict]:
                 raise InputError(f"Reforms: option '{name}' is also the name of an option workbook; rename one of "
                                  "them.")
             options[name] = option
+    for name, option in options.items():
+        beyond = beyond_provisions(input_differences(valuation, option))
+        if beyond:
+            note(f"[bold yellow]note:[/] option {escape(repr(name))} also changes assumptions, data or methods, not "
+                 f"only provisions: {escape(', '.join(beyond))}; its differences from the base are not the effect "
+                 "of its provisions alone.")
     return options, definitions, files
 
 

@@ -24,6 +24,7 @@ import xarray as xr
 
 from .adequacy import stylized_careers
 from .batch import read_overrides
+from .inputs import FIELDS
 from .io import presentation as pres
 from .validation import InputError
 
@@ -83,6 +84,147 @@ def describe_reform(overrides: dict) -> str:
     return "; ".join(parts)
 
 
+# the groups of inputs that are provisions (the scheme's legislation, the social protection floor's design); the
+# others are assumptions (economy, demography, behaviour), data (initial) and methods (settings)
+PROVISIONS = ("scheme", "floor")
+# how the locations of the cells in which an input differs are said, by dimension
+WHERE = {"year": " in {}", "past_year": " in the past years {}", "cohort": " for cohorts born {}",
+         "age": " at ages {}", "service": " at service {}"}
+
+
+def _given(valuation, group: str, key: str):
+    """The validated value of input ``group.key`` (None when it has none: an optional input not given)."""
+    values = valuation.inputs.settings if group == "settings" else getattr(valuation.inputs, group)
+    return values.get(key)
+
+
+def _text(value) -> str:
+    """A value as the workbook reads it: 0.07, 15, prices, "12000, 70000", none."""
+    if value is None:
+        return "none"
+    if isinstance(value, tuple):
+        return ", ".join(_text(v) for v in value)
+    if isinstance(value, str):
+        return value
+    value = float(value)
+    return f"{value:,.0f}" if value == round(value) or abs(value) >= 1e6 else f"{value:.6g}"
+
+
+def _runs(chosen, labels) -> str:
+    """Labels as runs of consecutive ones (in the order of ``labels``): "2025-2059", "60, 65-67"."""
+    flags = [bool(c) for c in chosen]
+    out, i = [], 0
+    while i < len(flags):
+        if flags[i]:
+            j = i
+            while j + 1 < len(flags) and flags[j + 1]:
+                j += 1
+            out.append(f"{labels[i]}" if i == j else f"{labels[i]}-{labels[j]}")
+            i = j + 1
+        else:
+            i += 1
+    return ", ".join(out)
+
+
+def _array_difference(key: str, base: xr.DataArray, option: xr.DataArray) -> str | None:
+    """How a by-year (by-age, ...) input differs, or None where it does not: "scheme.contribution_rate 0.18 ->
+    0.2 in 2025-2059" when the cells that differ hold one value in each, "scheme.accrual: differs in 2030-2059"
+    otherwise (the years, cohorts, ages, ... where any cell differs, when not all)."""
+    if base.dims != option.dims or base.shape != option.shape or any(
+            not np.array_equal(base[d].values, option[d].values) for d in base.dims if d in base.coords):
+        return f"{key}: differs (other labels or shape)"
+    a, b = base.values, option.values
+    differs = a != b
+    if a.dtype.kind == "f" and b.dtype.kind == "f":
+        differs &= ~(np.isnan(a) & np.isnan(b))
+    if not differs.any():
+        return None
+    where = ""
+    for axis, dim in enumerate(base.dims):
+        chosen = differs.any(axis=tuple(k for k in range(differs.ndim) if k != axis))
+        if chosen.all() or dim not in base.coords:
+            continue
+        labels = [str(v) for v in base[dim].values]
+        if dim == "sex":
+            where += " for " + " and ".join(pres.SEX_LABELS.get(v, v) for v, c in zip(labels, chosen) if c)
+        else:
+            where += WHERE.get(dim, f" for {dim} {{}}").format(_runs(chosen, labels))
+    was, now = np.unique(a[differs]), np.unique(b[differs])
+    if was.size == 1 and now.size == 1:
+        return f"{key} {_text(was[0].item())} -> {_text(now[0].item())}{where}"
+    if base.ndim == 1 and a.dtype.kind == "f" and b.dtype.kind == "f":   # a schedule: its range in each
+        return f"{key} {_span(was)} -> {_span(now)}{where}"
+    return f"{key}: differs{where}"
+
+
+def _span(values: np.ndarray) -> str:
+    """One value, or the lowest and highest of several: "0.07", "0.045..0.06"."""
+    low, high = float(np.nanmin(values)), float(np.nanmax(values))
+    return _text(low) if low == high else f"{_text(low)}..{_text(high)}"
+
+
+def input_differences(base, option) -> dict[str, str]:
+    """The inputs in which ``option`` differs from ``base`` (both validated valuations), group.field -> the
+    difference in words with the base's and the option's values: "scheme.vesting_years 15 -> 20",
+    "scheme.contribution_rate 0.18 -> 0.2 in 2025-2059", "economy.nominal_return: differs in 2030-2059". Only
+    the inputs that either valuation gives are compared (one derived from another, e.g. the early retirement age
+    from the normal one when not given, differs with it)."""
+    out = {}
+    for group in FIELDS:
+        for name in FIELDS[group]:
+            if name not in base.raw[group] and name not in option.raw[group]:
+                continue
+            key = f"{group}.{name}"
+            was, now = _given(base, group, name), _given(option, group, name)
+            if isinstance(was, xr.DataArray) and isinstance(now, xr.DataArray):
+                text = _array_difference(key, was, now)
+            elif isinstance(was, xr.DataArray) or isinstance(now, xr.DataArray):
+                text = f"{key}: {'given' if was is not None else 'none'} -> {'given' if now is not None else 'none'}"
+            else:
+                text = None if was == now else f"{key} {_text(was)} -> {_text(now)}"
+            if text is not None:
+                out[key] = text
+    return out
+
+
+def beyond_provisions(differences: dict[str, str]) -> list[str]:
+    """The inputs of ``differences`` (group.field) that are not provisions: assumptions, data or methods."""
+    return [key for key in differences if key.partition(".")[0] not in PROVISIONS]
+
+
+def describe_differences(differences: dict[str, str]) -> str:
+    """An option's differences from the base in words: the provisions, then (set apart) the assumptions, data and
+    methods; "identical to the base (no input differs)" when there are none."""
+    if not differences:
+        return "identical to the base (no input differs)"
+    other = beyond_provisions(differences)
+    provisions = "; ".join(text for key, text in differences.items() if key not in other)
+    beyond = "also changes assumptions, data or methods: " + "; ".join(differences[k] for k in other) if other \
+        else ""
+    return "; ".join(part for part in (provisions or "no provision differs", beyond) if part)
+
+
+def other_inputs_sentence(ds: xr.Dataset) -> str:
+    """What the comparison says of its options' assumptions: each option projected with the base's assumptions,
+    data and methods (only provisions differ), or those that also change assumptions, data or methods named with
+    those inputs, so that no sentence claims the same assumptions where they differ."""
+    names = [str(o) for o in ds.option.values[1:]]
+    beyond = dict(zip(names, (str(b) for b in ds["changes_beyond_provisions"].values[1:])))
+    alike = [o for o in names if not beyond[o]]
+    said = []
+    if alike:
+        which = "Each option is" if len(alike) == len(names) else \
+            ("Option " if len(alike) == 1 else "Options ") + ", ".join(f"'{o}'" for o in alike) + \
+            (" is" if len(alike) == 1 else " are")
+        said.append(f"{which} projected with the same assumptions, data and methods as the base; only "
+                    "provisions differ.")
+    for option in names:
+        if beyond[option]:
+            said.append(f"Option '{option}' also changes assumptions, data or methods ({beyond[option]}): its "
+                        "differences from the base are not the effect of its provisions alone.")
+    return " ".join(said)
+
+
 def _measures(valuation, results=None) -> dict:
     results = results or valuation.run()
     p, s = results.projection, results.summary
@@ -99,8 +241,10 @@ def _measures(valuation, results=None) -> dict:
 
 def comparison(base, options: dict, definitions: dict | None = None, base_results=None) -> xr.Dataset:
     """The base and each option (name -> Valuation) side by side, with differences from the base;
-    ``definitions`` (name -> text) become the coordinate ``definition``; ``base_results``: the base's results
-    when already run."""
+    ``definitions`` (name -> text) become the coordinate ``definition`` (an option without one: its
+    :func:`input_differences` in words); ``changes_beyond_provisions``: the inputs other than provisions (assumptions,
+    data, methods) in which each option differs from the base, comma-separated (empty: provisions only);
+    ``base_results``: the base's results when already run."""
     if not options:
         raise InputError("compare: no options; give option workbooks or a Reforms sheet in the base workbook.")
     names = ["base"] + list(options)
@@ -137,7 +281,12 @@ def comparison(base, options: dict, definitions: dict | None = None, base_result
     for key in list(ds.data_vars):
         ds[f"{key}_difference"] = ds[key] - ds[key].sel(option="base")
     definitions = definitions or {}
-    ds.coords["definition"] = ("option", ["the base valuation"] + [definitions.get(o, "") for o in options])
+    differences = {name: input_differences(base, valuation) for name, valuation in options.items()}
+    ds.coords["definition"] = ("option", ["the base valuation"] + [definitions.get(o) or
+                                                                   describe_differences(differences[o])
+                                                                   for o in options])
+    ds.coords["changes_beyond_provisions"] = ("option", [""] + [", ".join(beyond_provisions(differences[o]))
+                                                               for o in options])
     ds.attrs.update(base=base.name, valuation_year=int(years[0]), money_unit=base.inputs.settings["money_unit"],
                     entry_age=int(base.inputs.settings["adequacy_entry_age"]),
                     density=float(base.inputs.settings["adequacy_density"]),
@@ -274,10 +423,16 @@ def write_comparison(ds: xr.Dataset, path, provenance: dict | None = None) -> No
     if "definition" in ds.coords:
         writer = SheetWriter(wb.create_sheet("Options"))
         writer.title(1, "The base and the reform options")
-        writer.headers(2, ["Option", "Definition"])
+        beyond = ds["changes_beyond_provisions"].values if "changes_beyond_provisions" in ds.coords else None
+        writer.headers(2, ["Option", "Definition"] + ([] if beyond is None else
+                                                      ["Also changes assumptions, data or methods"]))
         for r, (option, text) in enumerate(zip(options, ds["definition"].values), start=3):
             writer.put(r, 1, option, text=True)
             writer.put(r, 2, str(text), text=True)
+            if beyond is not None and r > 3:
+                writer.put(r, 3, str(beyond[r - 3]) or "no: provisions only", text=True)
+        if beyond is not None and any(beyond):
+            writer.note(3 + len(options) + 1, other_inputs_sentence(ds))
         writer.fit()
         print_setup(writer.ws, case)
     for name in YEARLY_VARIABLES:

@@ -190,6 +190,28 @@ def test_scenarios_sheet_errors_name_the_cell(tmp_path, demo):
         read_scenarios(path)
 
 
+def test_a_scenarios_row_outside_the_projection_is_refused_before_anything_runs(tmp_path, demo):
+    """A Scenarios row for years a 40-year projection from 2020 does not have, or ages no input has, would leave
+    the scenario's results the base's: the sensitivity command refuses it naming the cells (exit 2, nothing
+    written), before running any scenario."""
+    small = demo.replace(settings={"horizon": 40, "balance_sheet": "no"})
+    path = _with_scenarios(small, tmp_path, [["late", "scheme.contribution_rate", "set", 0.25, 2070, 2080]])
+    result = CliRunner().invoke(main, ["sensitivity", str(path), "--out", str(tmp_path / "out")], terminal_width=200)
+    assert result.exit_code == 2, result.output
+    assert "Scenarios!E3:F3: scenario 'late', scheme.contribution_rate: years 2070 .. 2080 lie outside the " \
+           "projection's years 2020-2059" in result.output
+    assert not (tmp_path / "out").exists()
+    path = _with_scenarios(small, tmp_path, [["old", "behaviour.retirement_rate", "scale", 1.1, None, None, 130, 140]])
+    with pytest.raises(InputError, match=r"^Scenarios!G3:H3: scenario 'old', behaviour.retirement_rate: ages 130 .. "
+                                         r"140 select none of the input's ages"):
+        read_scenarios(path, base=small)
+    path = _with_scenarios(small, tmp_path, [["flat", "economy.nominal_return", "shift", 0.01, None, None, 60, 65]])
+    with pytest.raises(InputError, match=r"^Scenarios!G3:H3: scenario 'flat' limits economy.nominal_return to "
+                                         r"ages, but economy.nominal_return has no age dimension \(its dimensions: "
+                                         r"year\)"):
+        read_scenarios(path)
+
+
 def test_stochastic_command_writes_fan_charts(tmp_path):
     result = CliRunner().invoke(main, ["stochastic", "--paths", "60", "--seed", "3", "--out", str(tmp_path),
                                        "--format", "zarr"], terminal_width=200)

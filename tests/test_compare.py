@@ -7,11 +7,14 @@ import openpyxl
 import pytest
 import xarray as xr
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from actuary import InputError, Valuation, accrual_schedule
 from actuary.adequacy import stylized_careers
 from actuary.cli import main
-from actuary.compare import comparison, read_reforms
+from actuary.batch import Scenario, Set
+from actuary.compare import _array_difference, comparison, other_inputs_sentence, read_reforms
 from actuary.inputs import phase_in
 
 from .cohorts import MAX_SERVICE, T0, cohort_valuation
@@ -130,11 +133,156 @@ def test_compare_command_with_option_workbooks(demo, tmp_path):
         assert ws.cell(row=4 + 10, column=column).value == pytest.approx(float(value[10]), rel=1e-12)
     assert ws.cell(row=4, column=2).number_format == "0.00"
     assert len(wb["Charts"]._charts) == 5
+    ceiling = np.unique(demo.inputs.scheme["ceiling_multiple"].values)   # the base's: one value in every year
+    assert ceiling.size == 1
     assert [r for r in wb["Options"].iter_rows(min_row=3, values_only=True)] == [
-        ("base", "the base valuation"), ("prices", "the valuation workbook prices.xlsx")]
+        ("base", "the base valuation", None),
+        ("prices", f"the valuation workbook prices.xlsx: scheme.ceiling_multiple {ceiling[0]:g} -> 3",
+         "no: provisions only")]
+    assert "also changes" not in result.output
     summary = {row[0]: row[1:] for row in wb["Summary"].iter_rows(min_row=4, values_only=True) if row[0]}
     gap = summary[f"General average premium over {int(ds.horizon[-1])} years (% of insurable earnings)"]
     assert gap[2] == pytest.approx(float(ds.gap_difference.sel(option="prices")[-1]), rel=1e-12)
+
+
+def test_an_option_workbook_that_changes_assumptions_and_data_says_so(demo, tmp_path):
+    """An option workbook with another investment return and initial reserve besides two provisions: its
+    definition lists every input in which it differs, with the base's and the option's values, the assumptions
+    and data set apart (in the definition, the Dataset, the Options sheet's column and note, a note on standard
+    error); nothing claims the base's assumptions for it. A workbook identical to the base is said to be."""
+    small = demo.replace(settings={"balance_sheet": "no", "horizon": 40, "gap_horizons": (10, 25)})
+    years = small.inputs.coords["year"]
+    rates = small.inputs.scheme["contribution_rate"]
+    vesting = np.unique(small.inputs.scheme["vesting_years"].values)
+    returns = small.inputs.economy["nominal_return"].values
+    reserve = float(small.inputs.initial["reserve"])
+    later = np.unique(rates.sel(year=slice(2030, None)).values)
+    assert vesting.size == 1 and later.size == 1 and returns.min() < returns.max()
+    small.to_workbook(tmp_path / "base.xlsx")
+    small.to_workbook(tmp_path / "same.xlsx")
+    small.replace(scheme={"vesting_years": vesting[0] + 5, "contribution_rate": xr.where(rates.year >= 2030,
+                                                                                        rates + 0.02, rates)},
+                  economy={"nominal_return": 0.07}, initial={"reserve": 2 * reserve}).to_workbook(tmp_path / "ret.xlsx")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["compare", str(tmp_path / "base.xlsx"), str(tmp_path / "ret.xlsx"),
+                                       str(tmp_path / "same.xlsx"), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    ds = xr.open_dataset(out / "base-comparison.nc")
+    definition = str(ds.definition.sel(option="ret").values)
+    provisions = [f"scheme.contribution_rate {later[0]:g} -> {later[0] + 0.02:g} in 2030-{years[-1]}",
+                  f"scheme.vesting_years {vesting[0]:g} -> {vesting[0] + 5:g}"]
+    others = [f"economy.nominal_return {returns.min():g}..{returns.max():g} -> 0.07",
+              f"initial.reserve {reserve:,.0f} -> {2 * reserve:,.0f}"]
+    assert definition == ("the valuation workbook ret.xlsx: " + "; ".join(provisions)
+                          + "; also changes assumptions, data or methods: " + "; ".join(others)), definition
+    assert str(ds.definition.sel(option="same").values) == \
+        "the valuation workbook same.xlsx: identical to the base (no input differs)"
+    assert list(ds.changes_beyond_provisions.values) == ["", "economy.nominal_return, initial.reserve", ""]
+    assert "option 'ret' also changes assumptions, data or methods, not only provisions: economy.nominal_return, " \
+           "initial.reserve" in result.output and "option 'same'" not in result.output
+    sheet = openpyxl.load_workbook(out / "base-comparison.xlsx")["Options"]
+    rows = [r for r in sheet.iter_rows(min_row=3, values_only=True) if any(r)]
+    assert rows[1][2] == "economy.nominal_return, initial.reserve" and rows[2][2] == "no: provisions only"
+    sentence = rows[3][0]
+    assert "Option 'same' is projected with the same assumptions, data and methods as the base" in sentence
+    assert "Option 'ret' also changes assumptions, data or methods (economy.nominal_return, initial.reserve)" \
+        in sentence and "Each option" not in sentence
+
+
+def test_a_reforms_option_that_changes_an_assumption_is_set_apart(demo, tmp_path):
+    """A Reforms row may change any input: an option changing the investment return is not said to keep the
+    base's assumptions; one changing a provision only is."""
+    small = demo.replace(settings={"balance_sheet": "no", "horizon": 20, "gap_horizons": (10,)})
+    path = _with_reforms(small, tmp_path, [
+        ["rate", "scheme.contribution_rate", "shift", 0.01, 2025, None, None, None, None],
+        ["return", "economy.nominal_return", "shift", 0.01, None, None, None, None, None]])
+    definitions = {}
+    ds = comparison(small, read_reforms(path, small, definitions), definitions)
+    assert list(ds.changes_beyond_provisions.values) == ["", "", "economy.nominal_return"]
+    assert other_inputs_sentence(ds) == (
+        "Option 'rate' is projected with the same assumptions, data and methods as the base; only provisions "
+        "differ. Option 'return' also changes assumptions, data or methods (economy.nominal_return): its "
+        "differences from the base are not the effect of its provisions alone.")
+
+
+@pytest.mark.parametrize("years, cells, said", [
+    ((2070, None), "Reforms!E3", "years from 2070 lie outside"),
+    ((2070, 2080), "Reforms!E3:F3", "years 2070 .. 2080 lie outside"),
+    ((None, 2010), "Reforms!F3", "years up to 2010 lie outside"),
+    ((2030, 2100), "Reforms!E3:F3", "years 2030 .. 2100 lie partly outside"),
+    ((2040, 2030), "Reforms!E3:F3", "years from 2040 to 2030: the first is after the last")])
+def test_a_reforms_row_outside_the_projection_is_refused(demo, tmp_path, years, cells, said):
+    """A 40-year projection from 2020 (2020-2059): a row for years it does not have would change nothing (the
+    option's results would be the base's) or only part of what it says: refused naming the cells, the years
+    and the projection's years; exit 2, nothing written."""
+    small = demo.replace(settings={"balance_sheet": "no", "horizon": 40})
+    first, last = small.inputs.coords["year"][[0, -1]]
+    assert (first, last) == (2020, 2059)
+    path = _with_reforms(small, tmp_path, [["late", "scheme.contribution_rate", "shift", 0.05, *years, None, None,
+                                            None]])
+    result = CliRunner().invoke(main, ["compare", str(path), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    assert f"{cells}: option 'late', scheme.contribution_rate: {said}" in result.output
+    assert "the first is after the last" in said or "the projection's years 2020-2059" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_reforms_row_limited_to_cohorts_names_the_option_and_its_cells(demo, tmp_path):
+    """Cohort bounds on an input by year are an option's row in the Reforms sheet: the message names the cells
+    and the option (not a "scenario") and points to the input by cohort; cohorts the table does not list are
+    refused too."""
+    path = _with_reforms(demo, tmp_path, [["old cohorts", "scheme.normal_retirement_age", "shift", 1, None, None,
+                                           1950, 1960, None]])
+    with pytest.raises(InputError) as error:
+        read_reforms(path, demo)
+    message = str(error.value)
+    assert message.startswith("Reforms!G3:H3: option 'old cohorts' limits scheme.normal_retirement_age to cohorts, "
+                              "but scheme.normal_retirement_age has no cohort dimension") and "scenario" not in message
+    assert "scheme.normal_retirement_age_by_cohort" in message
+    base = demo.replace(scheme={"normal_retirement_age": None, "early_retirement_age": None,
+                                "normal_retirement_age_by_cohort": phase_in(63, 1962, 2, 67)})
+    listed = base.inputs.scheme["normal_retirement_age_by_cohort"].cohort.values
+    path = _with_reforms(base, tmp_path, [["unborn", "scheme.normal_retirement_age_by_cohort", "shift", 1, None,
+                                           None, int(listed[-1]) + 10, None, None]])
+    with pytest.raises(InputError, match=rf"^Reforms!G3: option 'unborn', scheme.normal_retirement_age_by_cohort: "
+                                         rf"cohorts from {listed[-1] + 10} select none of the cohorts the table lists"):
+        read_reforms(path, base)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.booleans(), min_size=12, max_size=12), st.integers(0, 1), st.booleans())
+def test_the_years_and_values_said_are_those_that_differ(changed, sex, everywhere):
+    """A by-year-and-sex input changed in some years (for one sex or both): the difference names exactly the runs of
+    consecutive years changed (counted here by hand), the sex when only one, and the one value before and after."""
+    years = np.arange(2020, 2032)
+    base = xr.DataArray(np.full((12, 2), 0.2), coords={"year": years, "sex": ["male", "female"]},
+                        dims=("year", "sex"))
+    option = base.copy()
+    rows = np.array(changed)
+    option[rows, :] = 0.25
+    if not everywhere:
+        option[rows, sex] = 0.2
+    said = _array_difference("scheme.x", base, option)
+    if not rows.any():
+        assert said is None
+        return
+    runs, start = [], None
+    for i, flag in enumerate([*changed, False]):
+        if flag and start is None:
+            start = i
+        elif not flag and start is not None:
+            runs.append(f"{years[start]}" if i - 1 == start else f"{years[start]}-{years[i - 1]}")
+            start = None
+    where = "" if rows.all() else " in " + ", ".join(runs)
+    where += "" if everywhere else f" for {['men', 'women'][1 - sex]}"
+    assert said == f"scheme.x 0.2 -> 0.25{where}"
+
+
+def test_an_override_of_years_outside_the_projection_is_refused_in_the_api(demo):
+    small = demo.replace(settings={"horizon": 40})
+    with pytest.raises(InputError, match=r"^scenario 'x', scheme.contribution_rate: years from 2070 lie outside "
+                                         r"the projection's years 2020-2059"):
+        Scenario("x", {"scheme.contribution_rate": Set(0.25, years=(2070, None))}).apply(small)
 
 
 # ----------------------------------------------------------------------------------- adequacy by hand

@@ -115,6 +115,25 @@ def test_figures_overlay_every_option(compared, tables):
         assert svg.count("<path") >= 3   # a line per option at least
 
 
+def test_the_chapter_says_which_options_keep_the_base_assumptions(demo, results, compared, tables):
+    """Options that change provisions only are said to keep the base's assumptions, data and methods; an option
+    that also changes an assumption (the investment return) is named with it, and no sentence claims the same
+    assumptions for it."""
+    def opening(ds):
+        chapter = Chapter("comparison", "Reform options")
+        comparison_chapter(chapter, ds, lambda key, caption, svg: (key, caption, svg), "millions")
+        return chapter.blocks[0][1]
+
+    assert "Each option is projected with the same assumptions, data and methods as the base" in opening(compared)
+    returns = demo.inputs.economy["nominal_return"]
+    ds = comparison(demo, {"higher return": demo.replace(economy={"nominal_return": returns + 0.02}), "same": demo},
+                    base_results=results)
+    text = opening(ds)
+    assert "Each option" not in text and "Option 'same' is projected with the same assumptions" in text
+    assert "Option 'higher return' also changes assumptions, data or methods (economy.nominal_return): its " \
+           "differences from the base are not the effect of its provisions alone." in text
+
+
 def test_report_html_has_the_chapter_after_the_valuation_chapters(demo, results, compared):
     html = build(demo, results, comparison=compared)
     titles = re.findall(r'<h2>\d+\. ([^<]+)</h2>', html)

@@ -50,7 +50,7 @@ def run_report(workbook: Path | None, out: Path, name: str | None, with_sensitiv
                 if with_sensitivity:
                     from ..batch import read_scenarios, sensitivity as run_sensitivity
 
-                    extra = read_scenarios(source) if source.suffix.lower() == ".xlsx" else []
+                    extra = read_scenarios(source, base=valuation) if source.suffix.lower() == ".xlsx" else []
                     sensitivity = run_sensitivity(valuation, extra=extra)
                 if future is not None:
                     stochastic = future.result()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compare import adequacy_rows, summary_rows, yearly_rows
+from ..compare import adequacy_rows, other_inputs_sentence, summary_rows, yearly_rows
 from ..io import presentation as pres
 from . import Table, _every, figures
 
@@ -89,9 +89,9 @@ def comparison_chapter(chapter, ds, figure, unit: str) -> None:
     caption, svg)`` numbers and returns a report figure."""
     options = _options(ds)
     entry = ds.attrs.get("entry_age", "")
-    chapter.text(f"The base valuation and {len(options) - 1} reform option{'s' if len(options) > 2 else ''}, each "
-                 "projected with the same assumptions and methods as the base; only the provisions listed below "
-                 "differ. Differences are the option's value less the base's.")
+    chapter.text(f"The base valuation and {len(options) - 1} reform option{'s' if len(options) > 2 else ''}, "
+                 "defined below. " + other_inputs_sentence(ds) + " Differences are the option's value less the "
+                 "base's.")
     chapter.table(options_table(ds))
     chapter.table(key_measures_table(ds, unit))
     chapter.table(differences_table(ds, unit))
