@@ -129,6 +129,13 @@ def test_the_chapter_says_which_options_keep_the_base_assumptions(demo, results,
     ds = comparison(demo, {"higher return": demo.replace(economy={"nominal_return": returns + 0.02}), "same": demo},
                     base_results=results)
     text = opening(ds)
+    chapter = Chapter("comparison", "Reform options")
+    comparison_chapter(chapter, ds, lambda key, caption, svg: (key, caption, svg), "millions")
+    table = chapter.blocks[1][1]
+    assert table.headers == ["Option", "Definition", "Also changes assumptions, data or methods"]
+    assert [row[2] for row in table.rows] == ["", "economy.nominal_return", "no: provisions only"]
+    assert table.rows[1][1].startswith("no provision differs; also changes assumptions, data or methods: "
+                                       "economy.nominal_return ")
     assert "Each option" not in text and "Option 'same' is projected with the same assumptions" in text
     assert "Option 'higher return' also changes assumptions, data or methods (economy.nominal_return): its " \
            "differences from the base are not the effect of its provisions alone." in text

@@ -26,10 +26,13 @@ def _options(ds) -> list[str]:
 
 
 def options_table(ds) -> Table:
-    """The options and how each differs from the base."""
+    """The options, how each differs from the base and the inputs other than provisions (assumptions, data,
+    methods) each changes (as the comparison workbook's Options sheet)."""
     definitions = ds["definition"].values if "definition" in ds.coords else [""] * ds.sizes["option"]
-    return Table("The base and the reform options", ["Option", "Definition"],
-                 [[o, str(d)] for o, d in zip(_options(ds), definitions)], wrap=True)
+    beyond = [""] + [str(b) or "no: provisions only" for b in ds["changes_beyond_provisions"].values[1:]]
+    return Table("The base and the reform options",
+                 ["Option", "Definition", "Also changes assumptions, data or methods"],
+                 [[o, str(d), b] for o, d, b in zip(_options(ds), definitions, beyond)], wrap=True)
 
 
 def key_measures_table(ds, unit: str) -> Table:
