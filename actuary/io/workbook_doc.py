@@ -133,7 +133,11 @@ def markdown() -> str:
             "Optional, in the valuation workbook or a workbook of its own (`actuary sensitivity --scenarios FILE`):",
             "one row per change of one input, columns " + " | ".join(f"`{c}`" for c in SCENARIO_COLUMNS) + ".",
             "`input` is `group.field` (e.g. `economy.nominal_return`); `operation` is `set`, `scale` or `shift`;",
-            "`from_year`/`to_year` and `from_age`/`to_age` limit the change (inclusive, blank: all).", "",
+            "`from_year`/`to_year` and `from_age`/`to_age` limit the change (inclusive, blank: all). A bound must",
+            "be one of the projection's years (blank `to_year`: to its end) and select some of the input's ages, on",
+            "an input with that dimension; a row that would change nothing, or only part of what it says (e.g.",
+            "`2030` .. `2100` in a projection ending in 2059), is refused naming its cells. The base workbook's",
+            "`Reforms` sheet (`actuary compare`) has the same rules, with `option` and `from_cohort`/`to_cohort`.", "",
             "## Stochastic", "",
             "Optional: parameter | value | notes, one row per parameter (defaults otherwise).", "",
             "| parameter | default |", "|---|---|"]
