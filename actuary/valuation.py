@@ -131,12 +131,11 @@ class Valuation:
                 begun = threading.Event() if _second_thread_idle() else None
                 if begun is not None:
                     _on_second_thread(begun.set)
-                # the closed-group runs first, then the award annuity factors, which the valuation's own run needs
-                # at its end: this thread takes them back if the second has not begun them by then (the closed-group
-                # runs are the longer part of the work, so the second thread starts on them)
+                # first the award annuity factors, which the valuation's own run needs at its end (the
+                # second thread is done with them before that run is; the closed-group runs are wanted last)
+                kin.annuity_factors = _beside(award_annuity_factors, kin, engine)
                 closed.update({mode: (_on_second_thread(closed_group_flow, inputs, kin, engine, mode),
                                       (inputs, kin, engine, mode)) for mode in CLOSED_GROUP_MODES})
-                kin.annuity_factors = _beside(award_annuity_factors, kin, engine)
                 if begun is not None:
                     begun.wait(sys.getswitchinterval())
 
