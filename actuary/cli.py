@@ -624,7 +624,7 @@ def solve_command(workbook, lever, target, start, until, out, name):
         kept = ("unchanged: the target does not depend on the lever" if solution.independent else
                 "unchanged: every value of the lever meets the target" if solution.everywhere else None)
         record = _provenance(source, valuation, lever=lever, target=target, solved_value=kept or repr(solution.value),
-                             feasible=str(solution.feasible))
+                             feasible=str(solution.feasible), solution=str(solution))
         solution.valuation.to_workbook(outputs.path(names[0]))
         write_results(results, solution.valuation, outputs.path(names[1]), provenance=record)
         netcdf_dataset(results, dataset_attributes(record)).to_netcdf(outputs.path(names[2]))

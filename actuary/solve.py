@@ -113,10 +113,12 @@ class Solution:
                     "runs); the valuation's own values are kept")
         state = "met" if self.feasible else "NOT attainable"
         year = (f", {'binding' if self.feasible else 'furthest from the target'} in {self.binding_year}"
-                if self.binding_year is not None else "")
+                if self.binding_year is not None and (self.feasible or self.target.indicator != "depletion_year")
+                else "")
         if self.lowest:
-            year = ", not binding: it holds with the lowest rates allowed (no rate below 0)"
-        return (f"{self.lever} = {self.value:.10g}: target {self.target} {state} ({self.target.indicator} = "
+            year = (", not binding: it holds with the lowest rates allowed (no rate below 0)"
+                    if self.lever.startswith("contribution") else ", not binding: it holds without raising the ages")
+        return (f"{self.lever} = {self.value + 0.0:.10g}: target {self.target} {state} ({self.target.indicator} = "
                 f"{self.attained:.10g}{year}; {self.runs} runs)")
 
 
@@ -371,6 +373,8 @@ def _solve_affine(base, run: _Run, target: Target, lever: str, steps, start: int
     falling = slope < -1e-14
     bounds_low = np.where(rising, -low / np.where(rising, slope, 1.0), -np.inf)
     bounds_high = np.where(falling, -low / np.where(falling, slope, 1.0), np.inf)
+    if not rising.any() and not falling.any():   # the target does not depend on the rate
+        return None, ("independent", bool(np.all(low >= -1e-12)))
     x = float(bounds_low.max()) if rising.any() else -math.inf
     upper = float(bounds_high.min()) if falling.any() else math.inf
     flat_bad = ~rising & ~falling & (low < -1e-12)
@@ -390,7 +394,12 @@ def _lowest_allowed(base, lever: str, steps, start: int) -> float:
     r0 = contribution_schedule(base, lever, steps, start, 0.0).values
     slope = contribution_schedule(base, lever, steps, start, 1.0).values - r0
     moved = slope > 0.0
-    return float((-r0[moved] / slope[moved]).max()) if moved.any() else -math.inf
+    if not moved.any():
+        return -math.inf
+    x = float((-r0[moved] / slope[moved]).max())
+    while not _rates_allowed(contribution_schedule(base, lever, steps, start, x).values):
+        x = float(np.nextafter(x, math.inf))   # -r/c rounded: the schedule's rate r + c x may be -3e-17
+    return x
 
 
 def solve(valuation, lever: str, target, start: int | None = None, until: int | None = None) -> Solution:
@@ -424,6 +433,8 @@ def solve(valuation, lever: str, target, start: int | None = None, until: int | 
         run = _project(quick)
         runs += 1
         x, binding = _solve_affine(quick, run, target, name, steps, start, until)
+        if isinstance(binding, tuple) and binding[0] == "independent":
+            return _independent(valuation, name, steps, start, until, target, runs, everywhere=binding[1])
         if x is None or not _rates_allowed(contribution_schedule(quick, name, steps, start, x).values):
             return _infeasible_affine(valuation, quick, run, target, name, steps, start, until, runs)
         if binding is None and target.op != "=":   # the lowest rates allowed meet the target with room
@@ -465,10 +476,10 @@ def _bracket(margin, low: float, high: float, geometric: bool, points: int = 8):
     for i in range(len(grid) - 1):
         if values[i] * values[i + 1] <= 0:
             return float(grid[i]), float(grid[i + 1])
-    if _unmoved(values):
-        return None, None
     if np.all(np.asarray(values) >= 0.0):
         return None, math.inf
+    if _unmoved(values):
+        return None, None
     return None, float(grid[int(np.nanargmax(values))])
 
 
@@ -504,6 +515,8 @@ def _quick(valuation, target: Target, until: int):
 def _finish(valuation, name, steps, start, until, target, x, runs, feasible=True, binding_check=True,
             lowest=False) -> Solution:
     """Verify by a full rerun of the solved valuation; the target binds within TOLERANCE on continuous levers."""
+    if isinstance(x, float):
+        x += 0.0   # -0.0 (a rate solved at 0 from below) written as 0
     solved = with_lever(valuation, name, steps, start, x)
     run = _project(_quick(solved, target, until))
     runs += 1
@@ -514,7 +527,7 @@ def _finish(valuation, name, steps, start, until, target, x, runs, feasible=True
     if feasible and not binding_check and worst < -TOLERANCE:
         raise RuntimeError(f"solver: the rerun of {name} = {x!r} does not meet the target {target} ({worst:.3g})")
     lever_name = name if steps is None else f"{name}:{steps}"
-    return Solution(lever_name, target, float(x), solved, runs, None if lowest else binding,
+    return Solution(lever_name, target, float(x) + 0.0, solved, runs, None if lowest else binding,
                     attained(target, run, start, until), worst, feasible, lowest=lowest)
 
 
@@ -547,8 +560,9 @@ def _solve_grid(valuation, target, start, until, evaluate, count) -> Solution:
         return _worst(*margins(target, evaluate(months), start, until), equality)[0] >= 0
 
     low, high = 0, MAX_PACE
-    if meets(low):
-        return _finish(valuation, "retirement_age_pace", None, start, until, target, 0, count(), binding_check=False)
+    if meets(low):   # no change of the ages needed
+        return _finish(valuation, "retirement_age_pace", None, start, until, target, 0, count(), binding_check=False,
+                       lowest=True)
     if not meets(high):
         return _finish(valuation, "retirement_age_pace", None, start, until, target, high, count(), feasible=False)
     while high - low > 1:

@@ -226,3 +226,24 @@ def test_solve_command_exits_4_when_the_target_cannot_be_met(tmp_path):
     assert "The target cannot be met with contribution_rate" in " ".join(result.output.split())
     assert sorted(p.name for p in out.iterdir()) == ["case-solved-results.nc", "case-solved-results.xlsx",
                                                       "case-solved.xlsx"]
+
+
+def test_edge_cases_of_targets_met_with_room():
+    """The review's cases on a 40-year Demoland: steps of 3 years whose lowest step leaves a rate at 0 up to
+    rounding (was NOT attainable with a +5-point step); a target the rate does not move (met by every rate: the
+    valuation kept, not a 0% workbook); a continuous lever that does not move a met target (met, not NOT
+    attainable); a pace of 0 that meets it (not binding); no -0 written."""
+    base = Valuation.demo().replace(settings={"horizon": 40, "balance_sheet": "no"})
+    steps = base.solve("contribution_steps:3", "reserve_ratio>=1", until=2021)
+    assert steps.feasible and steps.lowest and steps.value < 0
+    rates = steps.valuation.inputs.scheme["contribution_rate"].values
+    assert rates.min() >= 0.0 and rates.min() == pytest.approx(0.0, abs=1e-12)
+    flat = base.solve("contribution_rate", "gap<=0.5")
+    assert flat.feasible and flat.everywhere and flat.valuation is base
+    weight = base.solve("indexation_price_weight", "reserve_ratio>=1", start=2020, until=2020)
+    assert weight.feasible and weight.everywhere
+    pace = base.solve("retirement_age_pace", "reserve_ratio>=1", start=2021, until=2022)
+    assert pace.feasible and pace.value == 0 and pace.binding_year is None and "not binding" in str(pace)
+    zero = base.solve("contribution_rate", "reserve_ratio>=1", start=2021, until=2022)
+    assert "= 0:" in str(zero) and "-0" not in str(zero)
+    assert not np.signbit(zero.valuation.inputs.scheme["contribution_rate"].sel(year=2021).values)
