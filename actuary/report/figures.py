@@ -241,11 +241,11 @@ def tornado(rows, change: str = "the general average premium (percentage points 
         left, right = min(0.45, (0.25 + 0.07 * max(len(t) for t in labels)) / width), 1 - 0.35 / width
         fig.subplots_adjust(left=left, right=right)
         positions = np.arange(len(rows))[::-1]
-        def change(r, side):   # rows of actuary.batch.tornado ("down", "base", "up"), or GAP rows ("gap_down", ...)
+        def moved(r, side):   # rows of actuary.batch.tornado ("down", "base", "up"), or GAP rows ("gap_down", ...)
             return r[side] - r["base"] if side in r else r[f"gap_{side}"] - r["gap_base"]
 
-        down = np.array([change(r, "down") for r in rows])
-        up = np.array([change(r, "up") for r in rows])
+        down = np.array([moved(r, "down") for r in rows])
+        up = np.array([moved(r, "up") for r in rows])
         ax.barh(positions, down, color=COLORS[0], label="Assumption down", height=0.6)
         ax.barh(positions, up, color=COLORS[1], label="Assumption up", height=0.6)
         ax.set_yticks(positions, labels)
