@@ -43,6 +43,16 @@ def test_extracts_in_the_wrong_order_are_refused(member_extract, tmp_path):
                        (Source(str(folder / files["pensioners_next"])), Source(str(folder / files["pensioners"]))),
                        dt.date(2020, 1, 1), tmp_path)
     assert not list(tmp_path.iterdir())
+    members = (Source(str(folder / files["insured"])), Source(str(folder / files["insured_next"])))
+    with pytest.raises(InputError, match=r"--pensioners .*: the first extract holds [\d,]+ pensions awarded on or "
+                                         r"after the valuation date 2020-01-01"):
+        run_experience(DEMOLAND / "valuation.xlsx", members,
+                       (Source(str(folder / files["pensioners_next"])), Source(str(folder / files["pensioners"]))),
+                       dt.date(2020, 1, 1), tmp_path)
+    with pytest.raises(InputError, match=r"the same extract seems to be given twice"):
+        run_experience(DEMOLAND / "valuation.xlsx", (members[0], members[0]),
+                       (Source(str(folder / files["pensioners"])), Source(str(folder / files["pensioners_next"]))),
+                       dt.date(2020, 1, 1), tmp_path)
 
 
 def _assumed_rates(inputs):

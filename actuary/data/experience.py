@@ -357,20 +357,31 @@ def _frame_sheet(ws, title: str, frame: pd.DataFrame) -> None:
                 cell.data_type = "s"
 
 
-def _check_order(tables: dict, members) -> None:
-    """Refuse extracts given in the wrong order: credited service does not go down from one year to the next, so
-    when it is lower in the second extract for most insured found in both, the second is the earlier one."""
+def _check_order(tables: dict, members, pensioners, valuation_date: dt.date) -> None:
+    """Refuse extracts given in the wrong order or twice: credited service does not go down from one year to the
+    next (lower in the second extract for most insured found in both: the second is the earlier one), nor stays
+    the same for all of them (the same extract twice); the first pensioners' extract holds no pension awarded on
+    or after its date (the second holds the year's awards)."""
     first = tables[1]["insured"].to_pandas()[["id", "service"]]
     second = tables[2]["insured"].to_pandas()[["id", "service"]].drop_duplicates("id")
     both = first.merge(second, on="id", suffixes=("_1", "_2"))
-    if len(both) < 20:
-        return
-    lower = float((both["service_2"] < both["service_1"] - 1e-9).mean())
-    if lower > 0.5:
-        raise InputError(f"--members {members[0].label} {members[1].label}: the credited service of {100 * lower:.0f}% "
-                         f"of the {len(both):,} insured found in both extracts is lower in the second; the extracts "
-                         "seem to be in the wrong order (FIRST at the valuation date, SECOND one year later; give "
-                         "--pensioners in the same order).")
+    order = "FIRST at the valuation date, SECOND one year later"
+    if len(both) >= 20:
+        lower = float((both["service_2"] < both["service_1"] - 1e-9).mean())
+        if lower > 0.5:
+            raise InputError(f"--members {members[0].label} {members[1].label}: the credited service of "
+                             f"{100 * lower:.0f}% of the {len(both):,} insured found in both extracts is lower in the "
+                             f"second; the extracts seem to be in the wrong order ({order}).")
+        if bool((both["service_2"] == both["service_1"]).all()) and len(first) == len(second):
+            raise InputError(f"--members {members[0].label} {members[1].label}: every insured has the same credited "
+                             f"service in both extracts; the same extract seems to be given twice ({order}).")
+    awarded = [int((pd.to_datetime(tables[k]["pensioners"].to_pandas()["award_date"])
+                    >= pd.Timestamp(valuation_date)).sum()) for k in (1, 2)]
+    if awarded[0] > 0 and awarded[0] >= awarded[1]:
+        raise InputError(f"--pensioners {pensioners[0].label} {pensioners[1].label}: the first extract holds "
+                         f"{awarded[0]:,} pensions awarded on or after the valuation date {valuation_date.isoformat()} "
+                         f"(the second {awarded[1]:,}); the extracts seem to be in the wrong order or the same "
+                         f"({order}).")
 
 
 def run_experience(workbook: Path, members: tuple[Source, Source], pensioners: tuple[Source, Source],
@@ -397,7 +408,7 @@ def run_experience(workbook: Path, members: tuple[Source, Source], pensioners: t
         summaries.append((f"extract {k} ({date.isoformat()})", f"{m.label}: {result.records['insured']:,} insured "
                           f"({result.excluded['insured']:,} excluded), {p.label}: {result.records['pensioners']:,} "
                           f"pensions ({result.excluded['pensioners']:,} excluded)"))
-    _check_order(tables, members)
+    _check_order(tables, members, pensioners, valuation_date)
     with connection() as con:
         for k in (1, 2):
             con.register(f"i{k}", tables[k]["insured"])
