@@ -800,7 +800,8 @@ def _read_table(cells: _Cells, sheet: Sheet, settings: dict, locations: dict, la
     for name, column in field_columns.items():
         values = [(key, _number(cells, row, column, f"a number ({_units(name)})", False), row) for row, key in keys]
         present = [(k, v, r) for k, v, r in values if v is not None]
-        if not present:
+        if not present:   # an empty column: where it is, should the input be required
+            locations[name] = {"sheet": cells.name, "column": column, "empty": True}
             continue
         sparse = _field(name).fill is not None and sheet.name in SPARSE
         if len(present) < len(values) and not sparse:
@@ -888,6 +889,9 @@ def _locate(error: InputError, locations: dict) -> InputError:
         error.where = {k: int(v) if v.lstrip("-").isdigit() else v for k, v in pairs}
     candidates = found if isinstance(found, list) else [found]  # an input split over two sheets
     for where in candidates:
+        if where.get("empty"):   # a column left empty: its first cell
+            return InputError(f"{_ref(where['sheet'], FIRST_DATA_ROW, where['column'])}: {message} (the column is "
+                              "empty)", error.field, error.where)
         if "rows" not in where:
             return InputError(f"{_ref(where['sheet'], where['row'], where['column'])}: {message}", error.field,
                               error.where)
@@ -1166,10 +1170,17 @@ def _load(reader: WorkbookReader, Valuation, absent: list, outside: list):
                 sheet = next(t for t in TABLES if field_name in t.fields)
                 absent_columns.append((sheet.name, field_name, field.units or field.doc))
     if absent_columns:
+        def place(sheet_name, field_name):   # an empty column at its cells, a missing one after the sheet's last
+            where = locations.get(field_name)
+            if isinstance(where, dict) and where.get("empty") and where.get("sheet") == sheet_name:
+                return _ref(sheet_name, FIRST_DATA_ROW, where["column"]), "is empty"
+            return _ref(sheet_name, 2, widths.get(sheet_name, 0) + 1), "is missing"
+
         (sheet_name, field_name, units), others = absent_columns[0], absent_columns[1:]
-        also = ("; also missing: " + ", ".join(f"'{n}' in '{t}' ({u})" for t, n, u in others) if others else "")
-        raise InputError(f"{_ref(sheet_name, 2, widths.get(sheet_name, 0) + 1)}: column '{field_name}' is missing; the "
-                         f"sheet '{sheet_name}' needs it ({units}){also}.")
+        also = ("; also: " + ", ".join(f"'{n}' in '{t}' ({place(t, n)[1]}; {u})" for t, n, u in others)
+                if others else "")
+        ref, state = place(sheet_name, field_name)
+        raise InputError(f"{ref}: column '{field_name}' {state}; the sheet '{sheet_name}' needs it ({units}){also}.")
     from ..projection import build_kernel_inputs, mortality_table, population_kernel_inputs
 
     try:
