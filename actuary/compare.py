@@ -33,7 +33,7 @@ YEARLY = ("contribution_rate", "paygo_cost_rate", "breakeven_contribution_rate",
           "pensioners", "average_old_age_pension", "benefit_expenditure")
 ADEQUACY = ("replacement_rate", "benefit_ratio_10", "benefit_ratio_20")
 SUMMARY_ITEMS = ("depletion_year", "actuarial_balance", "total_assets", "total_liabilities", "balance",
-                 "accrued_liability", "funded_ratio")
+                 "balance_within_horizon", "balance_after_horizon", "accrued_liability", "funded_ratio")
 
 
 def read_reforms(path, base, definitions: dict | None = None) -> dict:

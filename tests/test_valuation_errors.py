@@ -145,4 +145,4 @@ def test_default_gap_horizons_fit_a_short_projection(demo):
     assert words["Horizons of the general average premium"] == ("10, 25, 40 years (the full horizon is always "
                                                                  "included; 50, 75 left out: beyond the 40-year "
                                                                  "horizon)")
-    assert words["Actuarial balance period"] == "40 years (75 asked for, capped at the horizon)"
+    assert words["Actuarial balance period"] == "40 years (the period of 75 years capped at the horizon)"

@@ -252,6 +252,10 @@ def test_the_second_workbooks_deleted_rows_are_recorded_too(demo_workbook, tmp_p
     assert "note: capless.xlsx has no row for Scheme: indexation_cap" in " ".join(result.output.split())
     about = read_about_sheet(tmp_path / "c" / f"{demo_workbook.stem}-comparison.xlsx")
     assert about["option_capless_inputs_without_a_row"] == "Scheme: indexation_cap"
+    from actuary.io.provenance import label
+
+    assert label("option_capless_inputs_without_a_row") == ("option capless: optional inputs with no row in its "
+                                                            "workbook (their defaults were used)")
     assert "inputs_without_a_row" not in about
     result = CliRunner().invoke(main, ["change", str(option), str(demo_workbook), "--out", str(tmp_path / "a")])
     assert result.exit_code == 0, result.output

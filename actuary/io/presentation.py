@@ -648,7 +648,7 @@ def _as_used(name: str, value, horizon: int, text: str) -> str:
             return (f"{', '.join(map(str, used))} years (the full horizon is always included"
                     + (f"; {', '.join(beyond)} left out: beyond the {horizon}-year horizon)" if beyond else ")"))
     if name == "actuarial_balance_period" and isinstance(value, (int, float)) and value > horizon:
-        return f"{horizon} years ({value:g} asked for, capped at the horizon)"
+        return f"{horizon} years (the period of {value:g} years capped at the horizon)"
     return text
 
 

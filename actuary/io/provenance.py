@@ -92,7 +92,7 @@ def for_api(valuation, function: str, **extra) -> dict:
 
 
 LABELS = {
-    "actuary_version": "actuary version", "input_file": "input file", "input_sha256": "input SHA-256",
+    "actuary_version": "version of actuary", "input_file": "input file", "input_sha256": "input SHA-256",
     "input_folder_id": "input folder (id)",
     "case_name": "case name", "run_utc": "run date and time (UTC)", "command": "command",
     "run_id": "run id", "python_version": "Python version", "numpy_version": "NumPy version",
@@ -104,6 +104,19 @@ LABELS = {
     "previous_table_years_not_used": "years of the previous valuation's by-year tables outside its projection (read, "
                                      "not used)",
 }
+
+
+def label(key: str) -> str:
+    """A record item in words: its label, the label of an option workbook's item with the option's name
+    ("option optB: years of its by-year tables outside the projection ..."), else the key's words."""
+    if key in LABELS:
+        return LABELS[key]
+    for item in ("inputs_without_a_row", "table_years_not_used"):
+        if key.startswith("option_") and key.endswith(f"_{item}"):
+            name = key[len("option_"):-len(item) - 1]
+            return f"option {name}: " + LABELS[item].replace("the input workbook", "its workbook").replace(
+                "the by-year tables", "its by-year tables")
+    return key.replace("_", " ")
 
 
 def add_about_sheet(wb, record: dict) -> None:
@@ -119,7 +132,7 @@ def add_about_sheet(wb, record: dict) -> None:
         ws.cell(row=2, column=column, value=header).font = Font(bold=True)
     for row, (key, value) in enumerate(record.items(), start=3):
         ws.cell(row=row, column=1, value=key)
-        ws.cell(row=row, column=2, value=LABELS.get(key, key.replace("_", " ")))
+        ws.cell(row=row, column=2, value=label(key))
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             # the exact value in the cell; shown whole, or with four decimals (stochastic parameters)
             ws.cell(row=row, column=3, value=value).number_format = "0" if float(value).is_integer() else "0.0000"

@@ -468,7 +468,7 @@ def _render(valuation, chapter, chapters: list[Chapter], figure_list: list[Figur
     """The closing chapters (methodology, run provenance) added with ``chapter``, and the document rendered."""
     from jinja2 import Environment, PackageLoader, select_autoescape
 
-    from ..io.provenance import LABELS, for_api
+    from ..io.provenance import for_api, label
 
     c = chapter("methodology", "Methodology and conventions")
     c.blocks.append(("html", methodology_html()))
@@ -476,7 +476,7 @@ def _render(valuation, chapter, chapters: list[Chapter], figure_list: list[Figur
     c = chapter("provenance", "Run provenance")
     record = record or for_api(valuation, "report.build")
     c.table(Table("What produced this report", ["Item", "Value"],
-                  [[pres.upper_first(LABELS.get(k, k.replace("_", " "))), str(v)] for k, v in record.items()],
+                  [[pres.upper_first(label(k)), str(v)] for k, v in record.items()],
                   wrap=True))
 
     env = Environment(loader=PackageLoader("actuary.report", "templates"), autoescape=select_autoescape(["j2", "html"]),
