@@ -360,6 +360,13 @@ def template(path: Path, demo: bool, floor_only: bool, force: bool):
            f"{'the Demoland case' if demo else 'blank inputs'}; yellow cells are inputs")
 
 
+def _in_file(error: InputError, path: Path) -> InputError:
+    """``error`` naming the file it is about first (for commands that read several files)."""
+    if str(error).startswith((f"{path.name}:", f"{path}:")):
+        return error
+    return InputError(f"{path.name}: {error}", error.field, error.where)
+
+
 def _load_case(workbook: Path | None, named: bool = False):
     """(the file read, its Valuation), Demoland's without ``workbook``, saying what of the file took defaults or was
     not used; ``named``: a command that reads several workbooks, whose errors name the file at fault."""
@@ -371,9 +378,7 @@ def _load_case(workbook: Path | None, named: bool = False):
     try:
         valuation = _read_folder(read_valuation_folder, source) if source.is_dir() else load_workbook(source)
     except InputError as error:
-        if not named or str(error).startswith((f"{source.name}:", f"{source}:")):
-            raise
-        raise InputError(f"{source.name}: {error}", error.field, error.where) from None
+        raise _in_file(error, source) if named else error from None
     known = valuation.source or {}
     absent = known.get("rows_absent")
     if absent:   # rows deleted from the workbook (or one written before these inputs existed): said, not silent
@@ -410,9 +415,15 @@ def sensitivity_command(workbook, scenarios_path, out, name, workers, scheduler)
     with output as outputs:
         with console.status("Reading and validating..."):
             source, valuation = _load_case(workbook)
-            extra = read_scenarios(source, base=valuation) if source.is_file() else []
+            try:   # with --scenarios two workbooks may have a Scenarios sheet: an error names its file
+                extra = read_scenarios(source, base=valuation) if source.is_file() else []
+            except InputError as error:
+                raise _in_file(error, source) if scenarios_path is not None else error from None
             if scenarios_path is not None:
-                extra += read_scenarios(scenarios_path, required=True, base=valuation)
+                try:
+                    extra += read_scenarios(scenarios_path, required=True, base=valuation)
+                except InputError as error:
+                    raise _in_file(error, scenarios_path) from None
         with console.status(f"Running {19 + len(extra)} scenarios..."):
             ds = sensitivity(valuation, workers=workers, scheduler=scheduler, extra=extra)
         files = {"scenarios_file": scenarios_path.name, "scenarios_sha256": file_sha256(scenarios_path)} \

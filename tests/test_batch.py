@@ -212,6 +212,17 @@ def test_a_scenarios_row_outside_the_projection_is_refused_before_anything_runs(
         read_scenarios(path)
 
 
+def test_an_error_in_a_separate_scenarios_file_names_it(tmp_path, demo):
+    """With --scenarios FILE two workbooks may hold a Scenarios sheet: the error names the file at fault."""
+    small = demo.replace(settings={"horizon": 40, "balance_sheet": "no"})
+    path = _with_scenarios(small, tmp_path, [["late", "scheme.contribution_rate", "set", 0.25, 2070, 2080]])
+    small.to_workbook(tmp_path / "main.xlsx")
+    result = CliRunner().invoke(main, ["sensitivity", str(tmp_path / "main.xlsx"), "--scenarios", str(path), "--out",
+                                       str(tmp_path / "out")], terminal_width=200)
+    assert result.exit_code == 2, result.output
+    assert "error: case.xlsx: Scenarios!E3:F3: scenario 'late'" in " ".join(result.output.split())
+
+
 def test_stochastic_command_writes_fan_charts(tmp_path):
     result = CliRunner().invoke(main, ["stochastic", "--paths", "60", "--seed", "3", "--out", str(tmp_path),
                                        "--format", "zarr"], terminal_width=200)
