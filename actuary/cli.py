@@ -386,6 +386,11 @@ def _load_case(workbook: Path | None, named: bool = False):
 
         note(f"[bold yellow]note:[/] {escape(source.name)} has no row for {escape(absent_rows_text(absent))}; "
              f"{'its default is' if len(absent) == 1 else 'the defaults are'} used.")
+    period = (valuation.raw.get("settings") or {}).get("actuarial_balance_period")
+    horizon = valuation.inputs.settings["horizon"]
+    if period is not None and period > horizon:   # given, beyond the projection: capped, and said
+        note(f"[bold yellow]note:[/] {escape(source.name)}: actuarial_balance_period {period:g} is beyond the "
+             f"{horizon}-year horizon; the actuarial balance is taken over the {horizon} years.")
     if known.get("years_outside"):   # a horizon shortened in Settings (or a valuation year moved on)
         years = valuation.inputs.coords["year"]
         note(f"[bold yellow]note:[/] {escape(source.name)} has by-year rows for years the projection "

@@ -280,6 +280,21 @@ def test_an_error_in_one_of_several_workbooks_names_the_file(demo_workbook, tmp_
     assert alone.exit_code == 2 and "error: Schedules!B5:" in alone.output
 
 
+def test_an_actuarial_balance_period_beyond_the_horizon_is_said(demo, tmp_path):
+    """A period given beyond the horizon is capped at it (documented), and the run says so; a period left to its
+    default says nothing."""
+    demo.replace(settings={"horizon": 40, "actuarial_balance_period": 60, "balance_sheet": "no"}).to_workbook(
+        tmp_path / "long.xlsx")
+    result = CliRunner().invoke(main, ["valuate", str(tmp_path / "long.xlsx"), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "note: long.xlsx: actuarial_balance_period 60 is beyond the 40-year horizon; the actuarial balance is " \
+           "taken over the 40 years." in said and "Actuarial balance over 40 years" in said
+    demo.replace(settings={"horizon": 40, "balance_sheet": "no"}).to_workbook(tmp_path / "default.xlsx")
+    quiet = CliRunner().invoke(main, ["valuate", str(tmp_path / "default.xlsx"), "--out", str(tmp_path / "out2")])
+    assert quiet.exit_code == 0 and "actuarial_balance_period" not in quiet.output
+
+
 def test_a_blank_template_names_everything_it_still_needs_at_once(tmp_path):
     """Filling a blank template: the required cells left blank are named together, then the required columns still
     empty together (not one error a run); the first place leads the message, as in every error."""
