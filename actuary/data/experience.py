@@ -362,8 +362,8 @@ def _check_order(tables: dict, members, pensioners, valuation_date: dt.date) -> 
     next (lower in the second extract for most insured found in both: the second is the earlier one), nor stays
     the same for all of them (the same extract twice); the first pensioners' extract holds no pension awarded on
     or after its date (the second holds the year's awards)."""
-    first = tables[1]["insured"].to_pandas()[["id", "service"]]
-    second = tables[2]["insured"].to_pandas()[["id", "service"]].drop_duplicates("id")
+    first = tables[1]["insured"].select(["id", "service"]).to_pandas()   # the two columns only, not every record's
+    second = tables[2]["insured"].select(["id", "service"]).to_pandas().drop_duplicates("id")
     both = first.merge(second, on="id", suffixes=("_1", "_2"))
     order = "FIRST at the valuation date, SECOND one year later"
     if len(both) >= 20:
@@ -375,7 +375,7 @@ def _check_order(tables: dict, members, pensioners, valuation_date: dt.date) -> 
         if bool((both["service_2"] == both["service_1"]).all()) and len(first) == len(second):
             raise InputError(f"--members {members[0].label} {members[1].label}: every insured has the same credited "
                              f"service in both extracts; the same extract seems to be given twice ({order}).")
-    awarded = [int((pd.to_datetime(tables[k]["pensioners"].to_pandas()["award_date"])
+    awarded = [int((pd.to_datetime(tables[k]["pensioners"].column("award_date").to_pandas())
                     >= pd.Timestamp(valuation_date)).sum()) for k in (1, 2)]
     if awarded[0] > 0 and awarded[0] >= awarded[1]:
         raise InputError(f"--pensioners {pensioners[0].label} {pensioners[1].label}: the first extract holds "
