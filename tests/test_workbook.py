@@ -209,6 +209,39 @@ def test_bad_workbook_exits_2_with_sheet_and_cell(case, demo_workbook, tmp_path)
     assert not out.exists() or not any(out.iterdir())
 
 
+def test_blank_cells_of_a_table_are_named_together(demo_workbook, tmp_path):
+    """Blank cells in a table's columns are named in one error (not one a run): the first, column by column in sheet
+    order and down each column, leads the message with its Sheet!Cell; the others follow. Past ten cells the rest
+    are counted, with their columns: never a message of thousands of cells."""
+    wb = openpyxl.load_workbook(demo_workbook)
+    ws = wb["Schedules"]
+    inflation, nominal = _find(ws, "inflation"), _find(ws, "nominal_return")
+    for row, column in ((20, inflation), (12, inflation), (9, nominal)):
+        ws.cell(row=row, column=column).value = None
+    wb.save(tmp_path / "three.xlsx")
+    i, n = openpyxl.utils.get_column_letter(inflation), openpyxl.utils.get_column_letter(nominal)
+    expected = (f"Schedules!{i}12: the cell is blank; 'inflation' needs a value in every row; also blank: "
+                f"Schedules!{i}20 ('inflation'), Schedules!{n}9 ('nominal_return').")
+    with pytest.raises(InputError) as error:
+        load_workbook(tmp_path / "three.xlsx")
+    assert str(error.value) == expected
+    result = CliRunner().invoke(main, ["valuate", str(tmp_path / "three.xlsx"), "--out", str(tmp_path / "out")],
+                                terminal_width=400)
+    assert result.exit_code == 2 and result.output == f"error: {expected}\n", result.output
+    for row in range(30, 80):   # 50 more in a third column
+        ws.cell(row=row, column=_find(ws, "unemployment_rate")).value = None
+    ws.cell(row=10, column=nominal).value = None
+    wb.save(tmp_path / "many.xlsx")
+    with pytest.raises(InputError) as error:
+        load_workbook(tmp_path / "many.xlsx")
+    text = str(error.value)
+    assert text.startswith(f"Schedules!{i}12: the cell is blank; 'inflation' needs a value in every row; also blank: "
+                           f"Schedules!{i}20 ('inflation'), Schedules!{n}9 ('nominal_return'), Schedules!{n}10 "
+                           "('nominal_return'), "), text
+    assert text.count("Schedules!") == 10 and "\n" not in text
+    assert text.endswith(" and 44 more blank cells (in column 'unemployment_rate'; 54 in all)."), text
+
+
 def test_not_an_xlsx_file(tmp_path):
     bad = tmp_path / "notes.xlsx"
     bad.write_text("year,rate\n2020,0.18\n")

@@ -524,6 +524,12 @@ class _Cells:
     def row(self, row: int) -> list:
         return list(self.cells.get(row, ()))
 
+    def is_blank(self, row: int, column: int) -> bool:
+        """Whether the cell holds nothing: no value and no formula (a formula without a saved value is not blank;
+        :meth:`get` refuses it)."""
+        values = self.cells.get(row, ())
+        return _blank(values[column - 1] if column <= len(values) else None) and (row, column) not in self.formulas
+
 
 FORMULA_SCAN_BYTES = 16 * 1024 ** 2          # sheets up to this size are scanned for formulas before reading
 _FORMULA_TAG = re.compile(rb"<(?:[^\s<>/!?:=\"']+:)?f[\s/>]")   # any prefix XML allows, non-ASCII too
@@ -794,6 +800,7 @@ def _read_table(cells: _Cells, sheet: Sheet, settings: dict, locations: dict, la
                                       f"(also row {seen[key]}).")
         seen[key] = row
         keys.append((row, key))
+    _refuse_blank_cells(cells, sheet, field_columns, [row for row, _ in keys])
     # ordering of whole-number index columns within their groups: ages and years must not go backwards
     out = {}
     grid = None   # row numbers on the table's grid, for the columns that have a value in every row
@@ -804,9 +811,6 @@ def _read_table(cells: _Cells, sheet: Sheet, settings: dict, locations: dict, la
             locations[name] = {"sheet": cells.name, "column": column, "empty": True}
             continue
         sparse = _field(name).fill is not None and sheet.name in SPARSE
-        if len(present) < len(values) and not sparse:
-            key, _, row = next((k, v, r) for k, v, r in values if v is None)
-            _fail(cells.name, row, column, f"the cell is blank; '{name}' needs a value in every row.")
         if len(present) == len(keys):
             if grid is None:
                 grid = _on_grid(sheet.index, [key for key, _, _ in present], np.arange(len(present), dtype=float))
@@ -825,6 +829,35 @@ def _read_table(cells: _Cells, sheet: Sheet, settings: dict, locations: dict, la
                            "index": sheet.index}
     _check_order(cells, sheet, keys)
     return out
+
+
+BLANK_CELLS_NAMED = 10   # the blank cells of a table one error names; the others are counted
+
+
+def _refuse_blank_cells(cells: _Cells, sheet: Sheet, field_columns: dict[str, int], rows: list[int]) -> None:
+    """Refuse the blank cells of the columns that need a value in every row (all but those of a sparse sheet,
+    whose blank cells take the input's fill value, and a column left empty, said later if the input is required)
+    in one message: the first blank cell (column by column in sheet order, down each column) locates it, the next
+    ones follow, up to :data:`BLANK_CELLS_NAMED` cells in all, and the rest are counted with the columns they
+    are in. A template is filled in one pass, not one error a run (as the scalar sheets' blank inputs are said)."""
+    blank = []   # (row, column, name) in sheet order
+    for name, column in field_columns.items():
+        if _field(name).fill is not None and sheet.name in SPARSE:
+            continue
+        empty = [row for row in rows if cells.is_blank(row, column)]
+        if len(empty) < len(rows):
+            blank.extend((row, column, name) for row in empty)
+    if not blank:
+        return
+    (row, column, name), others = blank[0], blank[1:BLANK_CELLS_NAMED]
+    rest = blank[BLANK_CELLS_NAMED:]
+    also = ", ".join(f"{_ref(cells.name, r, c)} ('{n}')" for r, c, n in others)
+    if rest:
+        columns = [f"'{n}'" for n in dict.fromkeys(n for _, _, n in rest)]
+        also += (f" and {len(rest):,} more blank cell{'s' if len(rest) > 1 else ''} (in column"
+                 f"{'s' if len(columns) > 1 else ''} {', '.join(columns)}; {len(blank):,} in all)")
+    _fail(cells.name, row, column, f"the cell is blank; '{name}' needs a value in every row"
+                                   f"{'; also blank: ' + also if also else ''}.")
 
 
 def _on_grid(index, keys: list[tuple], values, name: str = "row") -> xr.DataArray:
