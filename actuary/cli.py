@@ -367,9 +367,10 @@ def _in_file(error: InputError, path: Path) -> InputError:
     return InputError(f"{path.name}: {error}", error.field, error.where)
 
 
-def _load_case(workbook: Path | None, named: bool = False):
+def _load_case(workbook: Path | None, named: bool = False, check=None):
     """(the file read, its Valuation), Demoland's without ``workbook``, saying what of the file took defaults or was
-    not used; ``named``: a command that reads several workbooks, whose errors name the file at fault."""
+    not used; ``named``: a command that reads several workbooks, whose errors name the file at fault; ``check``:
+    called with the file and its Valuation before anything of it is said, to refuse it alone."""
     from .io.folder import read_valuation_folder
     from .io.workbook import load_workbook
     from .valuation import DEMOLAND
@@ -379,6 +380,8 @@ def _load_case(workbook: Path | None, named: bool = False):
         valuation = _read_folder(read_valuation_folder, source) if source.is_dir() else load_workbook(source)
     except InputError as error:
         raise _in_file(error, source) if named else error from None
+    if check is not None:
+        check(source, valuation)
     known = valuation.source or {}
     absent = known.get("rows_absent")
     if absent:   # rows deleted from the workbook (or one written before these inputs existed): said, not silent
@@ -533,6 +536,24 @@ def stochastic_command(workbook, n_paths, seed, chunk_size, out, name, workers, 
     _wrote(data_path, f"percentiles{', every path' if keep_paths else ''}")
 
 
+def _same_years(source: Path, valuation, path: Path, option) -> None:
+    """Refuse an option workbook that does not project the years of the base (``valuation``, read from ``source``):
+    another horizon or valuation year. A comparison is year by year, so this is said first and alone, before the
+    option's differences from the base (its horizon among them) or any note about it."""
+    settings, base = option.inputs.settings, valuation.inputs.settings
+    differ = [key for key in ("valuation_year", "horizon") if settings[key] != base[key]]
+    if not differ:
+        return
+    years, base_years = option.inputs.coords["year"], valuation.inputs.coords["year"]
+    raise InputError(f"{path.name}: the option projects {years[0]}-{years[-1]} (valuation_year "
+                     f"{settings['valuation_year']}, horizon {settings['horizon']} years) and the base {source.name} "
+                     f"{base_years[0]}-{base_years[-1]} (valuation_year {base['valuation_year']}, horizon "
+                     f"{base['horizon']} years); an option is compared with the base year by year: set "
+                     f"{' and '.join(f'{key} {base[key]}' for key in differ)} in the Settings of {path.name} (or "
+                     f"{' and '.join(f'{key} {settings[key]}' for key in differ)} in the base's) so that both project "
+                     "the same years.")
+
+
 def gather_options(source: Path, valuation, paths) -> tuple[dict, dict, dict]:
     """The options of a comparison: each valuation workbook (or case folder) of ``paths``, named after its file,
     and the options of the base workbook's Reforms sheet. Returns the options (name -> Valuation), their
@@ -544,7 +565,7 @@ def gather_options(source: Path, valuation, paths) -> tuple[dict, dict, dict]:
 
     options, definitions, files = {}, {}, {}
     for path in paths:
-        _, option = _load_case(path, named=True)
+        _, option = _load_case(path, named=True, check=lambda read, case: _same_years(source, valuation, read, case))
         name = output_stem(path, None)
         if name in options or name == "base":
             name = f"{name}-{len(options) + 1}"

@@ -257,12 +257,12 @@ def comparison(base, options: dict, definitions: dict | None = None, base_result
     if len(set(names)) != len(names):
         raise InputError(f"compare: option names must be distinct and not 'base'; got {', '.join(names[1:])}.")
     years = base.inputs.coords["year"]
-    runs = [_measures(base, base_results)] + [_measures(v) for v in options.values()]
-    for name, valuation in options.items():
+    for name, valuation in options.items():   # before any projection is run
         if not np.array_equal(valuation.inputs.coords["year"], years):
             raise InputError(f"compare: option '{name}' projects {valuation.inputs.coords['year'][0]}.."
                              f"{valuation.inputs.coords['year'][-1]}; the base {years[0]}..{years[-1]}: the options "
                              "must cover the same years.")
+    runs = [_measures(base, base_results)] + [_measures(v) for v in options.values()]
     data = {}
     for key in YEARLY:
         if all(key in r["yearly"] for r in runs):

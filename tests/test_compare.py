@@ -145,6 +145,44 @@ def test_compare_command_with_option_workbooks(demo, tmp_path):
     assert gap[2] == pytest.approx(float(ds.gap_difference.sel(option="prices")[-1]), rel=1e-12)
 
 
+def test_an_option_workbook_of_another_horizon_is_refused_first(demo, tmp_path):
+    """An option workbook whose horizon (in Settings) is not the base's is refused as soon as it is read, in one
+    paragraph naming the file, both horizons and what to set: nothing is said of it before (neither its differences
+    from the base nor its by-year rows past its horizon) and nothing is run or written."""
+    small = demo.replace(settings={"balance_sheet": "no", "horizon": 40})
+    base, wide, option = tmp_path / "base.xlsx", tmp_path / "wide.xlsx", tmp_path / "short.xlsx"
+    small.to_workbook(base)
+    small.replace(scheme={"ceiling_multiple": 3.0}).to_workbook(wide)
+    wb = openpyxl.load_workbook(wide)
+    ws = wb["Settings"]
+    row = next(r for r in range(3, ws.max_row + 1) if ws.cell(row=r, column=1).value == "horizon")
+    ws.cell(row=row, column=2).value = 30
+    wb.save(option)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["compare", str(base), str(option), "--out", str(out)], terminal_width=400)
+    assert result.exit_code == 2
+    assert result.output == (
+        "error: short.xlsx: the option projects 2020-2049 (valuation_year 2020, horizon 30 years) and the base "
+        "base.xlsx 2020-2059 (valuation_year 2020, horizon 40 years); an option is compared with the base year by "
+        "year: set horizon 40 in the Settings of short.xlsx (or horizon 30 in the base's) so that both project the "
+        "same years.\n"), result.output
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_comparison_refuses_other_years_before_running_anything(demo, monkeypatch):
+    """comparison() itself (the library's entry) refuses an option of other years before projecting the base or any
+    option."""
+    import actuary.compare
+
+    def never(*args):
+        raise AssertionError("a projection was run")
+
+    monkeypatch.setattr(actuary.compare, "_measures", never)
+    with pytest.raises(InputError, match=r"option 'short' projects 2020..2059; the base 2020..2119: the options must "
+                                         "cover the same years"):
+        comparison(demo, {"short": demo.replace(settings={"horizon": 40})})
+
+
 def test_an_option_workbook_that_changes_assumptions_and_data_says_so(demo, tmp_path):
     """An option workbook with another investment return and initial reserve besides two provisions: its
     definition lists every input in which it differs, with the base's and the option's values, the assumptions
