@@ -259,9 +259,14 @@ def comparison(base, options: dict, definitions: dict | None = None, base_result
     years = base.inputs.coords["year"]
     for name, valuation in options.items():   # before any projection is run
         if not np.array_equal(valuation.inputs.coords["year"], years):
+            settings, own = base.inputs.settings, valuation.inputs.settings
+            differ = [key for key in ("valuation_year", "horizon") if own[key] != settings[key]]
             raise InputError(f"compare: option '{name}' projects {valuation.inputs.coords['year'][0]}.."
-                             f"{valuation.inputs.coords['year'][-1]}; the base {years[0]}..{years[-1]}: the options "
-                             "must cover the same years.")
+                             f"{valuation.inputs.coords['year'][-1]} (valuation_year {own['valuation_year']}, horizon "
+                             f"{own['horizon']}); the base {years[0]}..{years[-1]} (valuation_year "
+                             f"{settings['valuation_year']}, horizon {settings['horizon']}): an option is compared with "
+                             f"the base year by year; give it {' and '.join(f'{k} {settings[k]}' for k in differ)} "
+                             "(valuation.replace(settings={...})).")
     runs = [_measures(base, base_results)] + [_measures(v) for v in options.values()]
     data = {}
     for key in YEARLY:

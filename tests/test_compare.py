@@ -178,8 +178,9 @@ def test_comparison_refuses_other_years_before_running_anything(demo, monkeypatc
         raise AssertionError("a projection was run")
 
     monkeypatch.setattr(actuary.compare, "_measures", never)
-    with pytest.raises(InputError, match=r"option 'short' projects 2020..2059; the base 2020..2119: the options must "
-                                         "cover the same years"):
+    with pytest.raises(InputError, match=r"option 'short' projects 2020..2059 \(valuation_year 2020, horizon 40\); "
+                                         r"the base 2020..2119 \(valuation_year 2020, horizon 100\): an option is "
+                                         r"compared with the base year by year; give it horizon 100 "):
         comparison(demo, {"short": demo.replace(settings={"horizon": 40})})
 
 
