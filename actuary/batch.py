@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import xarray as xr
 
+from .floor import poverty_line_at_prices
 from .inputs import FIELDS, LIST_DIMS
 from .validation import InputError
 
@@ -201,6 +202,12 @@ class Scenario:
                 raise self._failed(key, override, error) from None
         try:
             valuation = base.replace(**groups)   # validates only the inputs the scenario changes
+            economy = groups.get("economy", {})
+            if "inflation" in economy and "poverty_line" not in economy \
+                    and base.inputs.economy["poverty_line"] is not None:
+                # the poverty line, given in the valuation's money, moves with the scenario's prices (actuary.floor)
+                valuation = valuation.replace(economy={"poverty_line": poverty_line_at_prices(
+                    base.inputs, valuation.inputs.economy["inflation"].values)})
             valuation.name = f"{base.name}:{self.name}"
             return valuation
         except InputError as error:

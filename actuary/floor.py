@@ -35,7 +35,11 @@ Cost of benefit b in year t (currency, administration included)::
   spread of pensions within a cell is not modelled (each group at its cell average).
 - A: basis currency = amount at the valuation year indexed by prices, wages or not at all;
   gdp_per_capita = amount x GDP_t / mean population_t; average_wage = amount x national average wage_t;
-  poverty_line = amount x economy.poverty_line_t.
+  poverty_line = amount x economy.poverty_line_t. The poverty line is given in each year's money, at the
+  valuation's inflation: runs around the valuation at other prices (sensitivity tests, scenarios and
+  options that change economy.inflation without giving a poverty line of their own, stochastic paths)
+  move it with their price index, P'_t / P_t times the given line (:func:`poverty_line_at_prices`), as a
+  standard of living is; a valuation of its own takes the line as given.
 
 Outputs: ``floor_beneficiaries``, ``floor_benefit_amount``, ``floor_cost`` (year, floor_benefit);
 ``floor_cost_pct_gdp`` = 100 x total cost / GDP (percent, as every ``_pct_`` variable; other rates are
@@ -317,6 +321,18 @@ def kernel_inputs(inputs) -> dict:
     return dict(eligible=np.ascontiguousarray(eligible), take_up=np.ascontiguousarray(floor["take_up"].values),
                 rules=rules, tested=tested, average_wage0=float(inputs.economy["average_wage"]),
                 poverty_line=np.ascontiguousarray(poverty.values if poverty is not None else np.zeros(len(coords["year"]))))
+
+
+def poverty_line_at_prices(inputs, inflation) -> xr.DataArray | None:
+    """``economy.poverty_line`` of ``inputs`` (None if not given) in the money of another inflation path
+    ``inflation`` (by year, the projection's years): times P'_t / P_t, the price index of ``inflation`` over that
+    of the valuation's own (both 1 at the valuation year)."""
+    line = inputs.economy["poverty_line"]
+    if line is None:
+        return None
+    ratio = series.price_index(np.asarray(inflation, dtype=float)) / series.price_index(
+        inputs.economy["inflation"].values)
+    return line * xr.DataArray(ratio, dims="year", coords={"year": line["year"].values})
 
 
 def project_floor(inputs, population: dict, pensions: dict | None, gdp, prices, wages, beta,

@@ -24,7 +24,7 @@ import xarray as xr
 
 from .kernels.batch import FLOOR_INDICATORS, INDICATORS, histogram_add, simulate_paths
 from .kernels.series import RULE_CODES
-from .floor import kernel_inputs as floor_kernel_inputs
+from .floor import kernel_inputs as floor_kernel_inputs, poverty_line_at_prices
 from .projection import build_kernel_inputs
 from .series import past_rates
 from .validation import InputError
@@ -172,6 +172,8 @@ def path_valuation(base, draws: dict, i: int):
     if base.inputs.national:  # productivity and fertility only move GDP and the national population
         economy["productivity_growth"] = series(draws["productivity"][i])
         demography["fertility"] = (demo["fertility"] * factor).transpose("year", "age")
+    if base.inputs.economy["poverty_line"] is not None:  # moves with the path's prices (see actuary.floor)
+        economy["poverty_line"] = poverty_line_at_prices(base.inputs, draws["inflation"][i])
     return base.replace(economy=economy, demography=demography)
 
 
@@ -221,7 +223,8 @@ def pack(base) -> dict:
                      average_wage0=float(eco["average_wage"]))
     return dict(
         floor_eligible=floor["eligible"], floor_take_up=floor["take_up"], floor_rules=floor["rules"],
-        floor_tested=floor["tested"], poverty_line=floor["poverty_line"], average_wage0=floor["average_wage0"],
+        floor_tested=floor["tested"], poverty_line=c(floor["poverty_line"] / kin.series["prices"]),
+        average_wage0=floor["average_wage0"],
         base=p["base"], q_base=c(q_base, dtype=float), improvement=c(improvement, dtype=float),
         fertility=p["fertility"], male_share=p["male_share"], migration=p["migration"], even=p["even"],
         lo=int(st["min_age"]), target_share=c(target_share),

@@ -172,3 +172,46 @@ def test_scheme_commands_refuse_a_floor_costing_alone_in_one_paragraph(alone, tm
     assert result.exit_code == 2 and "Traceback" not in result.output, result.output
     assert "social protection floor costing alone (settings.scheme = no)" in " ".join(result.output.split())
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def _inflation_moves_no_floor_share_of_gdp(case, moved):
+    """Demoland-floor's floor benefits are a share of the poverty line, an amount indexed by prices and a share of
+    the average wage: each moves with the price index as GDP does, so with the poverty line moving with prices
+    another inflation path leaves the floor's cost as a share of GDP unchanged, year by year."""
+    expected = case.run().projection.floor_cost_pct_gdp.values
+    np.testing.assert_allclose(moved, expected, rtol=1e-10)
+
+
+def test_a_scenario_of_other_inflation_moves_the_poverty_line_with_its_prices(case):
+    """The poverty line is given in the valuation's money: a scenario (a sensitivity test, a Scenarios row, an option)
+    of other inflation that gives no poverty line of its own moves it by its price index over the valuation's
+    (before, the line stayed put while GDP, prices and wages moved: inflation ranked first among the floor's
+    sensitivities, its level cost 1.21% of GDP becoming 1.75% and 0.91%)."""
+    up = Scenario("inflation up", {"economy.inflation": Shift(0.01)}).apply(case)
+    pi = case.inputs.economy["inflation"].values
+    ratio = np.ones_like(pi)
+    for t in range(1, pi.size):   # P'_t / P_t, both 1 at the valuation year
+        ratio[t] = ratio[t - 1] * (1 + pi[t] + 0.01) / (1 + pi[t])
+    line = case.inputs.economy["poverty_line"].values
+    np.testing.assert_allclose(up.inputs.economy["poverty_line"].values, line * ratio, rtol=1e-14)
+    _inflation_moves_no_floor_share_of_gdp(case, up.run().projection.floor_cost_pct_gdp.values)
+    # a scenario that sets the poverty line itself keeps it as given
+    given = Scenario("own line", {"economy.inflation": Shift(0.01), "economy.poverty_line": Scale(1.0)}).apply(case)
+    np.testing.assert_array_equal(given.inputs.economy["poverty_line"].values, line)
+
+
+@pytest.mark.parametrize("alone", [False, True], ids=["with the scheme (batch kernel)", "floor costing alone"])
+def test_stochastic_inflation_moves_the_poverty_line_with_each_paths_prices(case, alone):
+    """Paths that differ only in inflation: every path's floor cost as a share of GDP is the valuation's, in the
+    batch kernel (scheme and floor) and in the full valuations of a floor costing alone."""
+    if alone:
+        case = floor_only(case)
+    params = StochasticParameters(wage_volatility=0.0, inflation_volatility=0.02, return_volatility=0.0,
+                                  mortality_volatility=0.0, fertility_volatility=0.0)
+    packed = pack(case)
+    names = list(indicator_names(packed))
+    values = run_chunk(packed, params, 3, [0, 5])
+    draws = draw_paths(case.inputs, params, 3, [0, 5])
+    assert np.ptp(draws["inflation"][:, 1:]) > 0.02   # the paths' prices do differ
+    for i in range(2):
+        _inflation_moves_no_floor_share_of_gdp(case, values[i, names.index("floor_cost_pct_gdp")])

@@ -60,7 +60,8 @@ def simulate_paths(inflation, real_wage, productivity, nominal_return, improveme
     :func:`actuary.series.past_rates`), NaN where the path's own t0 rate is held (no history given). Without
     a national population (``scalars`` national 0) the population
     arrays are not used and GDP, expenditure % GDP and the demographic dependency ratio are 0 (the
-    caller drops them)."""
+    caller drops them). ``poverty_line[year]``: the floor's poverty line over the valuation's price index (a
+    path's line is that times the path's own: the line moves with prices, see :mod:`actuary.floor`)."""
     n_paths = inflation.shape[0]
     n_years = inflation.shape[1]
     n_full = q_base.shape[1]
@@ -83,6 +84,7 @@ def simulate_paths(inflation, real_wage, productivity, nominal_return, improveme
         floor_level = np.empty((n_years, n_floor))
         floor_people = np.empty((n_years, n_floor))
         floor_cost = np.empty((n_years, n_floor))
+        poverty = np.empty(n_years)   # the poverty line at the path's prices
         growth = np.empty(n_years)
         wages = np.empty(n_years)
         prices = np.empty(n_years)
@@ -167,6 +169,8 @@ def simulate_paths(inflation, real_wage, productivity, nominal_return, improveme
                 level_p *= 1.0 + (pi[0] if j == 0 else past_pi[j - 1])
                 past_wages[j] = 1.0 / level_w
                 past_prices[j] = 1.0 / level_p
+            for t in range(n_years):
+                poverty[t] = poverty_line[t] * prices[t]
             for t in range(n_years):
                 source = t - lag
                 if source > n_years - 1:
@@ -327,7 +331,7 @@ def simulate_paths(inflation, real_wage, productivity, nominal_return, improveme
                 out[16, t] = gdp if national else 0.0
                 if n_floor > 0:
                     floor_year(t, population, count, amount, beta, fert, migration, start_share, prices, wages, gdp,
-                               average_wage0, poverty_line, floor_eligible, floor_take_up, floor_rules, floor_tested,
+                               average_wage0, poverty, floor_eligible, floor_take_up, floor_rules, floor_tested,
                                floor_level, floor_people, floor_cost)
                     floor_total = 0.0
                     for b in range(n_floor):
