@@ -281,3 +281,26 @@ def test_a_case_folder_with_a_shortened_horizon_says_which_rows_are_not_used(tmp
     result = CliRunner().invoke(main, ["valuate", str(tmp_path / "case"), "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     assert "does not cover: " in result.output and "they are not used." in " ".join(result.output.split())
+
+
+def test_an_error_in_a_floor_costing_alone_names_no_missing_scheme_rows(floor_only_template, tmp_path):
+    """A floor costing alone has no rows for the scheme's settings (max_service, after_depletion, ...): an error in
+    it is said without a note that lists them as missing (a scheme workbook's error still lists its missing rows)."""
+    def bad_age(wb):
+        wb["Floor"].cell(4, 4).value = "abc"
+
+    with pytest.raises(InputError) as error:
+        load_workbook(_edit(floor_only_template, tmp_path / "bad.xlsx", bad_age))
+    assert str(error.value) == "Floor!D4: value 'abc' is not a number; expected a number (years)."
+
+    def no_row_and_bad_age(wb):
+        ws = wb["Settings"]
+        for row in range(3, ws.max_row + 1):
+            if ws.cell(row, 1).value == "money_unit":   # an optional input the floor costing has
+                ws.delete_rows(row)
+                break
+        bad_age(wb)
+
+    with pytest.raises(InputError) as error:
+        load_workbook(_edit(floor_only_template, tmp_path / "bad2.xlsx", no_row_and_bad_age))
+    assert str(error.value).endswith("(Note: the workbook has no row for Settings: money_unit (default millions).)")

@@ -1144,7 +1144,6 @@ def _load(reader: WorkbookReader, Valuation, absent: list, outside: list):
             field = _field(field_name)
             if field_name not in locations and field.default is not REQUIRED:
                 missing.append((group, sheet_name, field_name))
-                absent.append(f"{sheet_name}: {field_name}")   # (said if the read fails)
             if field.default is REQUIRED and not field.dims and field_name not in locations:
                 row = max(cells.data_rows, default=2) + 1
                 _fail(sheet_name, row, 1, f"no row for '{field_name}', which is required "
@@ -1153,6 +1152,8 @@ def _load(reader: WorkbookReader, Valuation, absent: list, outside: list):
         if group == "settings":
             alone = groups["settings"].get("scheme", FIELDS["settings"]["scheme"].default) == "no"
             require(_expected_sheets(alone))
+        # the rows missing so far, said if the read fails (a floor costing alone has no use for the scheme's inputs)
+        absent[:] = [f"{where}: {name}" for g, where, name in missing if not alone or without_scheme(g, name)]
     if blank:
         (first, name, units), others = blank[0], blank[1:]
         also = ("; also blank and required: " + ", ".join(f"{ref} '{n}' ({u})" for ref, n, u in others)
