@@ -77,7 +77,14 @@ def test_floor_only_template_runs_from_the_command_line(floor_only_template, tmp
     assert "social protection floor" in result.output and "Level cost" in result.output
     written = openpyxl.load_workbook(out / f"{floor_only_template.stem}-results.xlsx")  # named after the input
     assert set(written.sheetnames) == {"Summary", "Demography", "Population by age", "Social protection floor",
+                                       "Assumptions", "Demographic assumptions by age", "Labour assumptions by age",
                                        "Charts", "About this run"}
+    # the assumptions it was costed on, as a valuation's results show them
+    headers = [c.value for c in written["Assumptions"][2]]
+    inflation = [row[headers.index("Inflation (% a year)")] for row in written["Assumptions"].iter_rows(
+        min_row=3, max_row=2 + alone.inputs.coords["year"].size, values_only=True)]
+    np.testing.assert_allclose(inflation, alone.inputs.economy["inflation"].values, rtol=1e-12)
+    assert "Poverty line (currency a year per person)" in headers
     expected = alone.run().projection
     with xr.open_dataset(out / f"{floor_only_template.stem}-results.nc") as stored:
         assert "reserve" not in stored and "summary_gap" not in stored

@@ -13,7 +13,7 @@ from openpyxl import Workbook
 
 from . import presentation as pres
 from .provenance import add_about_sheet, for_api
-from .results import ChartPages, SheetWriter, _population_by_age, _yearly_sheet, print_setup
+from .results import ChartPages, SheetWriter, _assumptions, _population_by_age, _yearly_sheet, print_setup
 from .workbook import _atomic_save
 
 SHEET = pres.FLOOR
@@ -50,8 +50,8 @@ def floor_charts(charts: ChartPages, p) -> None:
 
 
 def write_floor_only_results(results, valuation, path, provenance: dict | None = None) -> None:
-    """Results workbook of a floor costing alone: summary, demography, population by age, the floor,
-    charts and "About this run" (``provenance``, by default the valuation's source and this API call)."""
+    """Results workbook of a floor costing alone: summary, demography, population by age, the floor, the
+    assumptions (year by year and by age, as a valuation's), charts and "About this run" (``provenance``, by default the valuation's source and this API call)."""
     p, s = results.projection, results.summary
     unit = valuation.inputs.settings["money_unit"]
     name = valuation.name
@@ -78,6 +78,7 @@ def write_floor_only_results(results, valuation, path, provenance: dict | None =
                   pres.yearly_columns(p, pres.DEMOGRAPHY, unit), name)
     _population_by_age(wb, p, name)
     floor_sheet(wb, p, s, unit, name)
+    _assumptions(wb, valuation, p, name)
     charts = ChartPages(wb, name)
     floor_charts(charts, p)
     charts.finish()
