@@ -473,9 +473,9 @@ def national_projection(inputs, engine: str = "kernel") -> xr.Dataset:
     pop = out["population"][1:]
     data = {
         "population": ((Y, S, A), pop, "persons", "national population, end of the year"),
-        "births": ((Y, S), out["births"], "persons", ""),
+        "births": ((Y, S), out["births"], "persons", "live births of the year, by sex of the child"),
         "deaths": ((Y, S), out["deaths"], "persons", "national deaths"),
-        "gdp": ((Y,), gdp, "currency", ""),
+        "gdp": ((Y,), gdp, "currency", "gross domestic product: GDP at t0 x employment growth x (1 + productivity growth) x (1 + inflation)"),
         "demographic_dependency_ratio": ((Y,), demographic_dependency_ratio(pop), "ratio",
                                          "population 65+ / 15-64, end of the year"),
         "wage_index": ((Y,), indices["wages"], "index", "average wage, t0 = 1"),
@@ -483,7 +483,8 @@ def national_projection(inputs, engine: str = "kernel") -> xr.Dataset:
         "investment_return": ((Y,), eco["nominal_return"].values, "rate", "discount rate of present values"),
     }
     variables = {k: (d, np.asarray(v), {"units": u, "description": doc}) for k, (d, v, u, doc) in data.items()}
-    variables["population_at_valuation"] = ((S, A), out["population"][0], {"units": "persons"})
+    variables["population_at_valuation"] = ((S, A), out["population"][0], {
+        "units": "persons", "description": "national population at 1 January of the valuation year"})
     coords = {Y: years, S: list(inputs.coords["sex"]), A: inputs.coords["population_age"]}
     extend = floor_extension(inputs, dict(p, **out), None, indices["prices"], indices["wages"], np.zeros(years.size),
                              engine)

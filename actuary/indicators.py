@@ -214,15 +214,18 @@ def summary(ds: xr.Dataset, settings: dict, parts: dict[str, xr.Dataset] | None 
         **(extra or {}),
         "gap": gap,
         "depletion_year": ((), np.nan if depleted is None else float(f.year[depleted]),
-                           {"description": "first year whose benefits the year's income and the reserve left "
+                           {"units": "year", "description": "first year whose benefits the year's income and the reserve left "
                                            "cannot pay in full (NaN: never)"}),
         "payable_share_after_depletion": ((), float(share.min()),
-                                          {"description": f"lowest payable share in any year {no}"}),
+                                          {"units": "share of benefits due",
+                                           "description": f"lowest payable share in any year {no}"}),
         "payable_share_at_depletion": ((), 1.0 if depleted is None else float(share[depleted]),
-                                       {"description": "share of the depletion year's benefits payable from its "
+                                       {"units": "share of benefits due",
+                                        "description": "share of the depletion year's benefits payable from its "
                                                        f"income and the reserve left {no}"}),
         "payable_share_end": ((), float(share[-1]),
-                              {"description": "share of the last projection year's benefits payable from its "
+                              {"units": "share of benefits due",
+                               "description": "share of the last projection year's benefits payable from its "
                                               "income and any reserve left"}),
         "scaled_premium": premium,
         "actuarial_balance": ((), actuarial_balance(f, period, next_cost),

@@ -251,3 +251,23 @@ def test_zip_bomb_refused_in_little_memory(zip_bomb, tmp_path):
     assert code == 2 and "expands to 1,025 MB" in " ".join(result.stdout.split())
     assert peak_kb < 500 * 1024, peak_kb
     assert snapshot(tmp_path / "out") == {}
+
+
+def test_every_results_variable_has_units_and_a_description():
+    """A programmatic user reads the results netCDF without the workbook beside it: every variable of a scheme's,
+    a scheme-and-floor's and a floor costing alone's results (projection and summary) says its units and what it
+    is (gdp, births, the state subsidy, the valuation-date stocks and the depletion measures had none)."""
+    from actuary.floor import floor_only
+    from actuary.valuation import PROJECT_ROOT
+
+    case = load_workbook(PROJECT_ROOT / "valuations" / "demoland-floor" / "valuation.xlsx")
+    short = {"horizon": 30, "gap_horizons": (10, 30), "actuarial_balance_period": 30}
+    lacking = []
+    for valuation in (Valuation.demo(), case, floor_only(case)):
+        results = valuation.replace(settings=short if valuation.inputs.has_scheme else
+                                    {k: v for k, v in short.items() if k != "actuarial_balance_period"}).run()
+        for part in (results.projection, results.summary):
+            for name, variable in part.data_vars.items():
+                if not all(str(variable.attrs.get(key, "")).strip() for key in ("units", "description")):
+                    lacking.append((valuation.inputs.has_scheme, name, variable.attrs))
+    assert not lacking, lacking
