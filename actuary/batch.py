@@ -573,6 +573,18 @@ SCENARIO_COLUMNS = ("scenario", "input", "operation", "value", "from_year", "to_
 
 MAX_SCENARIO_ROWS = 10_000
 
+# Settings a scenario may not change: the scenarios' results are set beside the base's year by year and horizon
+# by horizon (one Dataset), so each must project the base's years, give the GAP over its horizons and have its
+# results (a scheme or a floor costing alone, with or without the national population); what each one changes
+SCENARIO_FIXED_SETTINGS = {
+    "settings.valuation_year": "moves the projection's years",
+    "settings.horizon": "changes the projection's years",
+    "settings.gap_horizons": "changes the horizons of the general average premium",
+    "settings.scheme": "changes what is valued (a scheme, or a floor costing alone) and so which results there are",
+    "settings.national_population": "changes which results there are (a scheme-only valuation has no national "
+                                    "indicators)",
+}
+
 
 def standard_names() -> set[str]:
     """Names the sensitivity run gives its own scenarios (a Scenarios sheet may not reuse them)."""
@@ -588,8 +600,11 @@ def read_scenarios(path, required: bool = False, base=None) -> list[Scenario]:
     scale, shift) | value | from_year | to_year | from_age | to_age | notes; at most 10,000 rows.
     Errors name Sheet!Cell. A workbook without the sheet has no scenarios (an error if ``required``).
     ``base``: the valuation the scenarios will modify; bounds that change nothing of it (years outside its
-    projection, ages it does not have) are refused here, naming their cells (:meth:`Scenario.check`)."""
-    scenarios = read_overrides(path, "Scenarios", SCENARIO_COLUMNS, required, standard_names())
+    projection, ages it does not have) are refused here, naming their cells (:meth:`Scenario.check`).
+    Rows on the settings that every scenario shares with the base (:data:`SCENARIO_FIXED_SETTINGS`: its
+    years, GAP horizons and kind of valuation) are refused, naming their cells."""
+    scenarios = read_overrides(path, "Scenarios", SCENARIO_COLUMNS, required, standard_names(),
+                               SCENARIO_FIXED_SETTINGS)
     if base is not None:
         for scenario in scenarios:
             scenario.check(base)
@@ -597,11 +612,12 @@ def read_scenarios(path, required: bool = False, base=None) -> list[Scenario]:
 
 
 def read_overrides(path, sheet: str, columns: tuple, required: bool = False,
-                   reserved: set[str] = frozenset()) -> list[Scenario]:
+                   reserved: set[str] = frozenset(), fixed: dict[str, str] | None = None) -> list[Scenario]:
     """Named sets of overrides from a sheet laid out as ``columns``: name | input | operation | value |
     from_year | to_year | from_<age or cohort> | to_<...> | notes (the Scenarios and the Reforms sheets); at
     most 10,000 rows. A list input (bend points) takes a comma-separated list in the value cell; an option
-    (a choice) the operation set and one of its values. Names in ``reserved`` are refused."""
+    (a choice) the operation set and one of its values. Names in ``reserved`` are refused, and so are rows on
+    the inputs of ``fixed`` (input -> what changing it changes: :data:`SCENARIO_FIXED_SETTINGS`)."""
     from .io.workbook import WorkbookReader, _blank, _number, _ref
 
     kind = columns[0]
@@ -656,6 +672,9 @@ def read_overrides(path, sheet: str, columns: tuple, required: bool = False,
                                  f"numbers (e.g. 12000, 70000); got {operation} '{value}'.") from None
         else:
             value = _number(cells, r, 4, f"a number for {key}", True)
+        if fixed and key in fixed:
+            _refuse_fixed_setting(f"{_ref(sheet, r, 2)}:{_ref(sheet, r, 4).partition('!')[2]}", kind, name, key,
+                                  operation, value, fixed[key], fixed)
         bounds, where = [], []
         for column, dim in ((5, "year"), (7, second)):
             pair = []
@@ -677,6 +696,21 @@ def read_overrides(path, sheet: str, columns: tuple, required: bool = False,
         overrides[key] = OPERATIONS[operation](value, years=bounds[0], **{f"{second}s": bounds[1]},
                                                cells=tuple(where))
     return [Scenario(name, overrides, kind) for name, overrides in named.items()]
+
+
+def _refuse_fixed_setting(cells: str, kind: str, name: str, key: str, operation: str, value, changes: str,
+                          fixed: dict[str, str]) -> None:
+    """Refuse a sheet row on a setting the scenarios share with the base (``fixed``), naming its cells, the value
+    and what to do instead."""
+    shown = ", ".join(f"{v:g}" for v in value) if isinstance(value, tuple) else \
+        f"{value:g}" if isinstance(value, float) else str(value)
+    settings = [k.partition(".")[2] for k in fixed]
+    also = (" or, for horizons that every scenario and the base share, change settings.gap_horizons in the "
+            "Settings sheet" if key == "settings.gap_horizons" else "")
+    raise InputError(f"{cells}: {kind} '{name}' would {operation} {key} ({shown}), which {changes}; the scenarios "
+                     "are compared with the base valuation year by year and horizon by horizon, so they keep its "
+                     f"{', '.join(settings[:-1])} and {settings[-1]}. Leave this row out and run the change as a "
+                     f"valuation of its own (a copy of the workbook with the new value in its Settings sheet){also}.")
 
 
 def _bounds_on_its_dimension(cell: str, kind: str, name: str, key: str, dim: str, spec) -> None:

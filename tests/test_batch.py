@@ -223,6 +223,37 @@ def test_an_error_in_a_separate_scenarios_file_names_it(tmp_path, demo):
     assert "error: case.xlsx: Scenarios!E3:F3: scenario 'late'" in " ".join(result.output.split())
 
 
+@pytest.mark.parametrize("key, value, shown", [("settings.horizon", 50, "50"), ("settings.valuation_year", 2030, "2030"),
+                                               ("settings.gap_horizons", "20, 30", "20, 30"),
+                                               ("settings.national_population", "no", "no"),
+                                               ("settings.scheme", "no", "no")])
+def test_a_scenarios_row_on_the_projection_s_years_or_horizons_is_refused(tmp_path, demo, key, value, shown):
+    """A scenario is compared with the base year by year and horizon by horizon (one Dataset): a row that
+    changes the projected years, the GAP horizons or the kind of valuation (which results there are) broke the
+    Dataset (a traceback) or failed naming an input the user never typed; it is refused as the sheet is read,
+    naming the cells, the value and what to do."""
+    path = _with_scenarios(demo, tmp_path, [["other", key, "set", value]])
+    with pytest.raises(InputError, match=rf"^Scenarios!B3:D3: scenario 'other' would set {key} \({shown}\), which .*"
+                                         r"compared with the base valuation year by year and horizon by horizon.*"
+                                         r"run the change as a valuation of its own"):
+        read_scenarios(path, base=demo)
+
+
+def test_a_scenarios_file_changing_the_horizon_is_refused_before_anything_runs(tmp_path, demo):
+    """``actuary sensitivity --scenarios FILE`` with a row on settings.horizon: exit 2, the file and cells named,
+    no traceback, nothing written (it was a ValueError from the scenarios' Dataset)."""
+    small = demo.replace(settings={"horizon": 40, "balance_sheet": "no"})
+    path = _with_scenarios(small, tmp_path, [["short", "settings.horizon", "set", 30]])
+    small.to_workbook(tmp_path / "main.xlsx")
+    result = CliRunner().invoke(main, ["sensitivity", str(tmp_path / "main.xlsx"), "--scenarios", str(path), "--out",
+                                       str(tmp_path / "out")], terminal_width=200)
+    assert result.exit_code == 2, result.output
+    said = " ".join(result.output.split())
+    assert "error: case.xlsx: Scenarios!B3:D3: scenario 'short' would set settings.horizon (30), which changes the " \
+           "projection's years" in said and "Traceback" not in said
+    assert not (tmp_path / "out").exists()
+
+
 def test_stochastic_command_writes_fan_charts(tmp_path):
     result = CliRunner().invoke(main, ["stochastic", "--paths", "60", "--seed", "3", "--out", str(tmp_path),
                                        "--format", "zarr"], terminal_width=200)
