@@ -508,8 +508,8 @@ def sensitivity(base, workers=None, scheduler=None, extra: list[Scenario] | None
                          "choose another name.")
     repeated = [n for i, n in enumerate(s.name for s in extra) if n in [s.name for s in extra[:i]]]
     if repeated:
-        raise InputError(f"scenario '{repeated[0]}' is defined twice (in the valuation workbook and in --scenarios?); "
-                         "give each scenario one name.")
+        raise InputError(f"scenario '{repeated[0]}' is given twice among the extra scenarios; give each scenario "
+                         "one name.")
     first = run_scenarios(base, scenarios + extra, workers=workers, scheduler=scheduler)
     failed = [a for a, down, up in standard_sensitivities(base.inputs.national, base.inputs.has_scheme)
               if any(first.status.sel(scenario=s.name).item() != "ok" for s in (down, up))]

@@ -429,9 +429,15 @@ def sensitivity_command(workbook, scenarios_path, out, name, workers, scheduler)
                 raise _in_file(error, source) if scenarios_path is not None else error from None
             if scenarios_path is not None:
                 try:
-                    extra += read_scenarios(scenarios_path, required=True, base=valuation)
+                    more = read_scenarios(scenarios_path, required=True, base=valuation)
                 except InputError as error:
                     raise _in_file(error, scenarios_path) from None
+                both = [s.name for s in more if s.name in {s.name for s in extra}]
+                if both:
+                    raise InputError(f"scenario '{both[0]}' is defined twice: in the Scenarios sheet of the valuation "
+                                     f"workbook {source.name} and in the Scenarios sheet of --scenarios "
+                                     f"{scenarios_path.name}; give each scenario one name (rename one of them).")
+                extra += more
         with console.status(f"Running {19 + len(extra)} scenarios..."):
             ds = sensitivity(valuation, workers=workers, scheduler=scheduler, extra=extra)
         files = {"scenarios_file": scenarios_path.name, "scenarios_sha256": file_sha256(scenarios_path)} \

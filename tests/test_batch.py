@@ -254,6 +254,21 @@ def test_a_scenarios_file_changing_the_horizon_is_refused_before_anything_runs(t
     assert not (tmp_path / "out").exists()
 
 
+def test_a_scenario_in_both_workbooks_is_said_to_be_in_both(tmp_path, demo):
+    """The same scenario name in the valuation workbook's Scenarios sheet and in --scenarios: the error says
+    where each one is (it asked "in the valuation workbook and in --scenarios?")."""
+    small = demo.replace(settings={"horizon": 40, "balance_sheet": "no"})
+    own = _with_scenarios(small, tmp_path, [["reform", "scheme.contribution_rate", "set", 0.25]])
+    own = own.rename(tmp_path / "main.xlsx")
+    other = _with_scenarios(small, tmp_path, [["reform", "scheme.contribution_rate", "set", 0.3]])
+    result = CliRunner().invoke(main, ["sensitivity", str(own), "--scenarios", str(other), "--out",
+                                       str(tmp_path / "out")], terminal_width=200)
+    assert result.exit_code == 2, result.output
+    assert "scenario 'reform' is defined twice: in the Scenarios sheet of the valuation workbook main.xlsx and in " \
+           "the Scenarios sheet of --scenarios case.xlsx; give each scenario one name" in " ".join(result.output.split())
+    assert "?" not in result.output and not (tmp_path / "out").exists()
+
+
 def test_stochastic_command_writes_fan_charts(tmp_path):
     result = CliRunner().invoke(main, ["stochastic", "--paths", "60", "--seed", "3", "--out", str(tmp_path),
                                        "--format", "zarr"], terminal_width=200)
