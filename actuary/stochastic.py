@@ -36,6 +36,14 @@ NATIONAL_INDICATORS = ("gdp", "expenditure_pct_gdp", "demographic_dependency_rat
 FLOOR_ONLY_INDICATORS = ("gdp", "wage_index", "demographic_dependency_ratio") + FLOOR_INDICATORS
 
 
+# The largest mortality_volatility: the random walk u_t = u_{t-1} + σ_m η_t shifts the improvement rates of every
+# age by a sum of t shocks, whose standard deviation is σ_m √t: 10 σ_m after 100 years, 17 σ_m after 300. At 0.005
+# a 100-year walk moves the rates by 5 percentage points (one sd), by more than 10 points on one path in twenty
+# (half the width of the rates' bounds, -10% to 10% a year): beyond it the paths are mostly implausible (0.2 gave
+# absurd results silently). The default 0.002 moves them by 2 points (one sd) in 100 years.
+MAX_MORTALITY_VOLATILITY = 0.005
+
+
 @dataclass(frozen=True)
 class StochasticParameters:
     wage_persistence: float = 0.5
@@ -61,6 +69,14 @@ class StochasticParameters:
             if "volatility" in f.name and not 0 <= value <= 0.5:
                 raise InputError(f"Stochastic parameter '{f.name}': value {value} is outside [0, 0.5]; expected a "
                                  "standard deviation of yearly deviations (0.01 is one percentage point).", f.name)
+            if f.name == "mortality_volatility" and value > MAX_MORTALITY_VOLATILITY:
+                raise InputError(f"Stochastic parameter 'mortality_volatility': value {value} is above "
+                                 f"{MAX_MORTALITY_VOLATILITY}; it is the yearly standard deviation of a random walk "
+                                 "added to every mortality improvement rate, whose standard deviation after 100 years "
+                                 f"is 10 times it ({1000 * MAX_MORTALITY_VOLATILITY:g} percentage points at "
+                                 f"{MAX_MORTALITY_VOLATILITY}; one path in twenty then moves the rates by more than "
+                                 f"{2000 * MAX_MORTALITY_VOLATILITY:g} points, half the width of their bounds, -10% "
+                                 f"to 10% a year); expected 0 to {MAX_MORTALITY_VOLATILITY} (default 0.002).", f.name)
             if ("persistence" in f.name or "correlation" in f.name) and not -1 < value < 1:
                 raise InputError(f"Stochastic parameter '{f.name}': value {value} is outside (-1, 1).", f.name)
         if np.min(np.linalg.eigvalsh(self.correlation())) <= 0:

@@ -292,6 +292,11 @@ SHEETS = {
     "stochastic: negative volatility": ("Stochastic", [["return_volatility", -0.1]], "stochastic",
                                         r"Stochastic!B3: Stochastic parameter 'return_volatility': value -0.1 is "
                                         r"outside \[0, 0.5\]"),
+    "stochastic: mortality volatility above its bound": ("Stochastic", [["mortality_volatility", 0.02]], "stochastic",
+                                                         r"Stochastic!B3: Stochastic parameter 'mortality_volatility': "
+                                                         r"value 0.02 is above 0.005; it is the yearly standard "
+                                                         r"deviation of a random walk .* expected 0 to 0.005 "
+                                                         r"\(default 0.002\)"),
     "stochastic: correlation of 1": ("Stochastic", [["correlation_wage_return", 1]], "stochastic",
                                      r"Stochastic!B3: Stochastic parameter 'correlation_wage_return': value 1.0 is "
                                      r"outside \(-1, 1\)"),
