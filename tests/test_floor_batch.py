@@ -10,14 +10,14 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from actuary import load_workbook
+from actuary import InputError, load_workbook
 from actuary.batch import (FLOOR_YEARLY, Scale, Scenario, Shift, sensitivity, standard_sensitivities, tornado,
                            write_sensitivity)
 from actuary.cli import main
 from actuary.floor import floor_only
 from actuary.kernels.batch import FLOOR_INDICATORS
-from actuary.stochastic import (StochasticParameters, draw_paths, indicator_names, pack, path_valuation, run_chunk,
-                                simulate, write_stochastic)
+from actuary.stochastic import (StochasticParameters, draw_paths, floor_only_paths, indicator_names, pack,
+                                path_valuation, run_chunk, simulate, write_stochastic)
 from actuary.valuation import PROJECT_ROOT
 
 CASE = PROJECT_ROOT / "valuations" / "demoland-floor" / "valuation.xlsx"
@@ -126,6 +126,20 @@ def test_stochastic_floor_costing_alone_without_volatility_is_the_base_run(alone
     for name in ("floor_cost_pct_gdp", "fiscal_cost_pct_gdp", "gdp"):
         for k in ds.percentile.values:
             np.testing.assert_allclose(ds[name].sel(percentile=k).values, base[name].values, rtol=1e-9, err_msg=name)
+
+
+def test_a_floor_costing_alone_path_out_of_the_improvement_bounds_names_mortality_volatility(case):
+    """Each path of a floor costing alone is a full valuation: a random walk that takes the mortality improvement
+    rates out of [-0.1, 0.1] failed naming 'demography.mortality_improvement', an input the user never typed; the
+    error names the Stochastic parameter, its value, the path, the year and the walk's shift, and what to do."""
+    long = floor_only(case)   # 100 years: path 17 of seed 0 walks past +10 points at 0.005 (the largest allowed)
+    params = StochasticParameters(mortality_volatility=0.005)
+    with pytest.raises(InputError, match=r"^Stochastic parameter 'mortality_volatility': value 0.005 takes path 17 "
+                                         r"out of the bounds of demography.mortality_improvement in 2097 \(its random "
+                                         r"walk had shifted every mortality improvement rate by \+9.15 percentage "
+                                         r"points\): .* Lower mortality_volatility; the default is 0.002.$") as caught:
+        floor_only_paths(long, params, 0, [17])
+    assert caught.value.field == "mortality_volatility"
 
 
 def test_stochastic_floor_costing_alone_has_fan_charts(alone, tmp_path):
