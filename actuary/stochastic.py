@@ -79,9 +79,14 @@ class StochasticParameters:
                                  f"to 10% a year); expected 0 to {MAX_MORTALITY_VOLATILITY} (default 0.002).", f.name)
             if ("persistence" in f.name or "correlation" in f.name) and not -1 < value < 1:
                 raise InputError(f"Stochastic parameter '{f.name}': value {value} is outside (-1, 1).", f.name)
-        if np.min(np.linalg.eigvalsh(self.correlation())) <= 0:
-            raise InputError("Stochastic parameters: the three correlations do not form a valid (positive "
-                             "definite) correlation matrix.")
+        if np.min(np.linalg.eigvalsh(self.correlation())) <= 0:   # field: the first correlation (a sheet's cell)
+            raise InputError(f"Stochastic parameters: the three correlations (correlation_wage_inflation "
+                             f"{self.correlation_wage_inflation:g}, correlation_wage_return "
+                             f"{self.correlation_wage_return:g}, correlation_inflation_return "
+                             f"{self.correlation_inflation_return:g}) do not form a valid (positive definite) "
+                             "correlation matrix; expected correlations that three series can have together (e.g. "
+                             "two strongly positive ones cannot go with a strongly negative third).",
+                             "correlation_wage_inflation")
 
     def correlation(self) -> np.ndarray:
         return np.array([[1.0, self.correlation_wage_inflation, self.correlation_wage_return],
@@ -126,7 +131,10 @@ def read_parameters(path) -> StochasticParameters:
     try:
         return StochasticParameters(**values)
     except InputError as error:
-        row = rows.get(error.field, 2)
+        # a parameter's own value cell; the correlations together: the first of them that the sheet gives
+        given = [rows[n] for n in rows if n.startswith("correlation_")] \
+            if str(error.field).startswith("correlation_") else []
+        row = min(given) if given else rows.get(error.field, 2)
         raise InputError(f"{_ref(sheet, row, 2)}: {error}", error.field) from None
 
 

@@ -532,3 +532,31 @@ def test_none_word_gives_no_maximum_in_a_workbook(tmp_path):
     loaded = load_workbook(set_cells(DEMO, tmp_path / "case.xlsx", {"Scheme": {"B8": "none", "B17": " None "}}))
     assert bool((loaded.inputs.scheme["maximum_pension"] == np.inf).all())   # by year (provisions by year)
     assert bool((loaded.inputs.scheme["ceiling_multiple"] == np.inf).all())
+
+
+def _sheet_workbook(path: Path, title: str, rows: list) -> Path:
+    """A workbook of one sheet ``title`` holding ``rows`` from row 1."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.title = title
+    for row in rows:
+        wb.active.append(row)
+    wb.save(path)
+    return path
+
+
+def test_correlations_that_cannot_go_together_name_the_first_correlation_cell(tmp_path):
+    """Three correlations that form no correlation matrix are a fault of the three together: the error points
+    to the first correlation's value cell the sheet gives (it pointed to B2, the header), with their values."""
+    from actuary.stochastic import read_parameters
+
+    path = _sheet_workbook(tmp_path / "s.xlsx", "Stochastic", STOCHASTIC_HEADER + [
+        ["wage_volatility", 0.01], ["correlation_wage_return", 0.9], ["correlation_wage_inflation", 0.9],
+        ["correlation_inflation_return", -0.9]])
+    with pytest.raises(InputError, match=r"^Stochastic!B4: Stochastic parameters: the three correlations "
+                                         r"\(correlation_wage_inflation 0.9, correlation_wage_return 0.9, "
+                                         r"correlation_inflation_return -0.9\) do not form a valid \(positive "
+                                         r"definite\) correlation matrix; expected"):
+        read_parameters(path)
+
