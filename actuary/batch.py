@@ -631,9 +631,12 @@ def read_overrides(path, sheet: str, columns: tuple, required: bool = False,
     headers = [str(h).strip() if h is not None else "" for h in cells.row(2)]
     for column, expected in enumerate(columns, start=1):
         if column > len(headers) or headers[column - 1] != expected:
+            in_row_1 = str(cells.get(1, 1) if cells.get(1, 1) is not None else "").strip() == columns[0]
             raise InputError(f"{_ref(sheet, 2, column)}: header "
                              f"'{headers[column - 1] if column <= len(headers) else ''}'; expected '{expected}' "
-                             f"(columns: {', '.join(columns)}).")
+                             f"(columns: {', '.join(columns)}). Row 1 of the sheet is its title and the headers go "
+                             "in row 2, the rows from row 3"
+                             + ("; here the headers are in row 1: insert a title row above them." if in_row_1 else "."))
     second = columns[6].removeprefix("from_")   # age or cohort
     named: dict[str, dict] = {}
     for r in cells.data_rows:

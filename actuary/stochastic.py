@@ -110,8 +110,12 @@ def read_parameters(path) -> StochasticParameters:
     for column, expected in enumerate(("parameter", "value", "notes"), start=1):
         header = cells.get(2, column)
         if str(header if header is not None else "").strip() != expected:
+            first = str(cells.get(1, 1) if cells.get(1, 1) is not None else "").strip()
             raise InputError(f"{_ref(sheet, 2, column)}: header '{header if header is not None else ''}'; expected "
-                             f"'{expected}' (columns: parameter, value, notes).")
+                             f"'{expected}' (columns: parameter, value, notes). Row 1 of the sheet is its title and "
+                             "the headers go in row 2, the parameters from row 3"
+                             + ("; here the headers are in row 1: insert a title row above them." if first == "parameter"
+                                else "."))
     values, rows = {}, {}
     for r in cells.data_rows:
         name = cells.get(r, 1)

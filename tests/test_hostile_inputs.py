@@ -560,3 +560,19 @@ def test_correlations_that_cannot_go_together_name_the_first_correlation_cell(tm
                                          r"definite\) correlation matrix; expected"):
         read_parameters(path)
 
+
+@pytest.mark.parametrize("title, columns", [("Stochastic", ["parameter", "value", "notes"]),
+                                            ("Scenarios", ["scenario", "input", "operation", "value", "from_year",
+                                                           "to_year", "from_age", "to_age", "notes"])])
+def test_headers_in_row_1_are_said_to_go_in_row_2(tmp_path, title, columns):
+    """A Stochastic or Scenarios sheet with its headers in row 1 (no title row): the error at A2 says that row 1
+    is the title and the headers go in row 2."""
+    from actuary.batch import read_scenarios
+    from actuary.stochastic import read_parameters
+
+    first = ["wage_volatility", 0.02] if title == "Stochastic" else ["reform", "scheme.contribution_rate", "set", 0.2]
+    path = _sheet_workbook(tmp_path / "s.xlsx", title, [columns, first])
+    with pytest.raises(InputError, match=rf"^{title}!A2: header '{first[0]}'; expected '{columns[0]}' \(columns: .*\)\. "
+                                         r"Row 1 of the sheet is its title and the headers go in row 2, .*; here the "
+                                         r"headers are in row 1: insert a title row above them\.$"):
+        read_parameters(path) if title == "Stochastic" else read_scenarios(path)
