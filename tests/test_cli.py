@@ -55,3 +55,24 @@ def test_population_command(tmp_path):
     assert result.returncode == 0, result.stderr
     with xr.open_dataset(tmp_path / "wpp2019_canada-population.nc") as written:
         assert written.population.sel(year=2020).sum() > 37e6
+
+
+def test_population_text_in_a_csv_names_the_file_line_and_value(tmp_path):
+    """Text in a column of numbers of the WPP folder: the error names the file, its line and the value (it said
+    "Input 'fertility' must hold numbers; got values of type object"); exit 2, nothing written."""
+    import shutil
+
+    from actuary.cli import WPP_CANADA
+
+    data = tmp_path / "mydata"
+    shutil.copytree(WPP_CANADA, data)
+    path = data / "input_fertility.csv"
+    lines = path.read_text().splitlines()
+    year, age, _ = lines[4].split(",")
+    lines[4] = f"{year},{age},one"
+    path.write_text("\n".join(lines) + "\n")
+    result = run("population", "--data", str(data), "--out", str(tmp_path / "out"))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "input_fertility.csv, line 5 (column asfr): value 'one' is not a number" in " ".join(result.stderr.split())
+    assert not (tmp_path / "out").exists()
+

@@ -23,7 +23,26 @@ def _read(folder: Path, key: str, pattern: str | None = None) -> pd.DataFrame:
     path = folder / FILES[key] if pattern is None else next(iter(sorted(folder.glob(pattern))), None)
     if path is None or not path.exists():
         raise InputError(f"WPP folder {folder}: file for '{key}' not found (expected {FILES[key]}).")
-    return pd.read_csv(path)
+    frame = pd.read_csv(path)
+    _refuse_text(frame, path, key)
+    return frame
+
+
+def _refuse_text(frame: pd.DataFrame, path: Path, key: str) -> None:
+    """Refuse a cell of text in a column of numbers (every column but ``sex``), naming the file, its line (the
+    header is line 1), the column and the value: the input's own check said only "values of type object"."""
+    for column in frame.columns:
+        if column == "sex" or pd.api.types.is_numeric_dtype(frame[column]):
+            continue
+        values = frame[column]
+        numbers = pd.to_numeric(values, errors="coerce")
+        text = values.notna() & numbers.isna()
+        if text.any():
+            row = int(text.to_numpy().nonzero()[0][0])
+            more = int(text.sum()) - 1
+            raise InputError(f"{path.name}, line {row + 2} (column {column}): value '{str(values.iloc[row])[:60]}' "
+                             f"is not a number; expected a number in every row of column {column} ({key})"
+                             + (f"; {more} more row(s) of it hold text." if more else "."))
 
 
 def _array(frame: pd.DataFrame, dims: list[str], column: str, name: str) -> xr.DataArray:
