@@ -237,7 +237,9 @@ def main():
 @click.option("--data", "data", type=click.Path(path_type=Path), default=WPP_CANADA, show_default=True,
               help="Folder of WPP-format CSV inputs.")
 @OUT
-@NAME
+@click.option("--name", "name", callback=_name_option,
+              help="Name of the outputs (default: the data folder's name, wpp2019_canada without --data): letters, "
+                   "digits, '.', '_', '-'.")
 @click.option("--migration-timing", type=click.Choice(["end", "even"]), default="end", show_default=True,
               help="When the year's net migrants arrive: all at the end of the year, or evenly (half at its "
                    "start, exposed to its mortality and births, half at its end).")

@@ -76,3 +76,9 @@ def test_population_text_in_a_csv_names_the_file_line_and_value(tmp_path):
     assert "input_fertility.csv, line 5 (column asfr): value 'one' is not a number" in " ".join(result.stderr.split())
     assert not (tmp_path / "out").exists()
 
+
+def test_population_help_says_the_outputs_are_named_after_the_data_folder():
+    """--name defaults to the data folder's name (not an input file's, nor demoland)."""
+    result = run("population", "--help")
+    said = " ".join(result.stdout.split())
+    assert "default: the data folder's name, wpp2019_canada without --data" in said and "demoland" not in said
