@@ -76,9 +76,9 @@ def _field_rows(names) -> list[str]:
 
 def markdown() -> str:
     """The text of docs/workbook.md."""
-    from ..batch import SCENARIO_COLUMNS
+    from ..batch import SCENARIO_COLUMNS, SCENARIO_FIXED_SETTINGS
     from ..change import DEFAULT_STEPS
-    from ..stochastic import StochasticParameters
+    from ..stochastic import MAX_MORTALITY_VOLATILITY, StochasticParameters
 
     sheets = layout()
     out = [
@@ -143,11 +143,25 @@ def markdown() -> str:
             "must select some of the input's ages or cohorts (bounds past its oldest age reach it: the last age is an",
             "open group), on an input with that dimension; rows that break these rules are refused naming their",
             "cells. A row setting an input to the value it already has is accepted. The base workbook's",
-            "`Reforms` sheet (`actuary compare`) has the same rules, with `option` and `from_cohort`/`to_cohort`.", "",
+            "`Reforms` sheet (`actuary compare`) has the same rules, with `option` and `from_cohort`/`to_cohort`.",
+            "The scenarios are compared with the base year by year and horizon by horizon, so a Scenarios row on",
+            ", ".join(f"`{key}`" for key in list(SCENARIO_FIXED_SETTINGS)[:-1])
+            + f" or `{list(SCENARIO_FIXED_SETTINGS)[-1]}`",
+            "is refused naming its cells: run such a change as a valuation of its own (GAP horizons that every",
+            "scenario shares are set in the Settings sheet). A scenario name in both the valuation workbook and",
+            "`--scenarios FILE` is refused.", "",
             "## Stochastic", "",
-            "Optional: parameter | value | notes, one row per parameter (defaults otherwise).", "",
+            "Optional: parameter | value | notes (row 1 the title, the headers in row 2), one row per parameter from",
+            "row 3 (defaults otherwise).", "",
             "| parameter | default |", "|---|---|"]
     out += [f"| `{f.name}` | {f.default} |" for f in dataclass_fields(StochasticParameters)]
+    out += ["", "Volatilities are standard deviations of yearly deviations, 0 to 0.5; `mortality_volatility`, the",
+            "yearly standard deviation of a random walk added to every mortality improvement rate, is at most",
+            f"{MAX_MORTALITY_VOLATILITY}: the walk's standard deviation after 100 years is ten times it "
+            f"({1000 * MAX_MORTALITY_VOLATILITY:g} percentage points at {MAX_MORTALITY_VOLATILITY}).",
+            "In a floor costing alone (`settings.scheme` no) each path is a full valuation: a path whose walk takes",
+            "the improvement rates out of -10% .. 10% stops the run, naming `mortality_volatility`, the path and the",
+            "year."]
     out += ["", "## Analysis of change", "",
             "Optional, in the current valuation workbook or a file of its own (`actuary change PREVIOUS CURRENT "
             "--steps FILE`, .xlsx or .csv): the steps of the analysis of change, one row per input, columns `step` | "
