@@ -303,7 +303,16 @@ def run_scenarios(base, scenarios: list[Scenario], workers: int | None = None, s
                   chunk_size: int = 8) -> xr.Dataset:
     """Run scenarios in process, on a local Dask cluster (``workers``) or an existing Dask scheduler
     (``scheduler`` address), in chunks; results are the same whichever way. Returns a Dataset with a
-    ``scenario`` dimension; failed scenarios have ``status`` = their error and NaN results."""
+    ``scenario`` dimension; failed scenarios have ``status`` = their error and NaN results. A scenario that changes
+    a setting of :data:`SCENARIO_FIXED_SETTINGS` (the years, the GAP horizons, which results there are) cannot be
+    set beside the others: it is refused before anything runs."""
+    fixed = [(s.name, key) for s in scenarios for key in s.overrides if key in SCENARIO_FIXED_SETTINGS]
+    if fixed:
+        name, key = fixed[0]
+        raise InputError(f"scenario '{name}' changes {key}, which {SCENARIO_FIXED_SETTINGS[key]}; the scenarios are "
+                         "compared with the base valuation year by year and horizon by horizon, so they keep its "
+                         f"{', '.join(k.partition('.')[2] for k in SCENARIO_FIXED_SETTINGS)}: run the change as a "
+                         "valuation of its own.", key)
     base = base.replace(settings={"balance_sheet": "no"})
     chunks = [scenarios[i:i + chunk_size] for i in range(0, len(scenarios), chunk_size)]
     with _dask_client(workers, scheduler) as client:

@@ -239,6 +239,14 @@ def test_a_scenarios_row_on_the_projection_s_years_or_horizons_is_refused(tmp_pa
         read_scenarios(path, base=demo)
 
 
+def test_run_scenarios_refuses_a_scenario_of_other_years(demo):
+    """From Python too: a scenario changing the horizon broke the scenarios' Dataset with a ValueError (shapes
+    (50,) and (100,)) after running them all; it is refused first, naming the scenario and the setting."""
+    with pytest.raises(InputError, match=r"^scenario 'short' changes settings.horizon, which changes the projection's "
+                                         r"years; the scenarios are compared with the base valuation year by year"):
+        run_scenarios(demo, [Scenario("base"), Scenario("short", {"settings.horizon": Set(50)})])
+
+
 def test_a_scenarios_file_changing_the_horizon_is_refused_before_anything_runs(tmp_path, demo):
     """``actuary sensitivity --scenarios FILE`` with a row on settings.horizon: exit 2, the file and cells named,
     no traceback, nothing written (it was a ValueError from the scenarios' Dataset)."""
