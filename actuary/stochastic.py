@@ -86,7 +86,7 @@ class StochasticParameters:
                              f"{self.correlation_inflation_return:g}) do not form a valid (positive definite) "
                              "correlation matrix; expected correlations that three series can have together (e.g. "
                              "two strongly positive ones cannot go with a strongly negative third).",
-                             "correlation_wage_inflation")
+                             "correlation_wage_inflation", where={"correlations": "together"})
 
     def correlation(self) -> np.ndarray:
         return np.array([[1.0, self.correlation_wage_inflation, self.correlation_wage_return],
@@ -136,8 +136,7 @@ def read_parameters(path) -> StochasticParameters:
         return StochasticParameters(**values)
     except InputError as error:
         # a parameter's own value cell; the correlations together: the first of them that the sheet gives
-        given = [rows[n] for n in rows if n.startswith("correlation_")] \
-            if str(error.field).startswith("correlation_") else []
+        given = [rows[n] for n in rows if n.startswith("correlation_")] if error.where.get("correlations") else []
         row = min(given) if given else rows.get(error.field, 2)
         raise InputError(f"{_ref(sheet, row, 2)}: {error}", error.field) from None
 

@@ -297,9 +297,9 @@ SHEETS = {
                                                          r"value 0.02 is above 0.005; it is the yearly standard "
                                                          r"deviation of a random walk .* expected 0 to 0.005 "
                                                          r"\(default 0.002\)"),
-    "stochastic: correlation of 1": ("Stochastic", [["correlation_wage_return", 1]], "stochastic",
-                                     r"Stochastic!B3: Stochastic parameter 'correlation_wage_return': value 1.0 is "
-                                     r"outside \(-1, 1\)"),
+    "stochastic: correlation of 1": ("Stochastic", [["correlation_wage_inflation", 0.1], ["correlation_wage_return", 1]],
+                                     "stochastic", r"Stochastic!B4: Stochastic parameter 'correlation_wage_return': "
+                                                   r"value 1.0 is outside \(-1, 1\)"),
     "scenarios: unknown operation": ("Scenarios", [["reform", "scheme.contribution_rate", "double", 0.2]],
                                      "sensitivity", r"Scenarios!C3: operation 'double'; expected one of set, scale, "
                                                     r"shift"),
