@@ -114,8 +114,8 @@ def read_parameters(path) -> StochasticParameters:
             raise InputError(f"{_ref(sheet, 2, column)}: header '{header if header is not None else ''}'; expected "
                              f"'{expected}' (columns: parameter, value, notes). Row 1 of the sheet is its title and "
                              "the headers go in row 2, the parameters from row 3"
-                             + ("; here the headers are in row 1: insert a title row above them." if first == "parameter"
-                                else "."))
+                             + ("; here the headers are in row 1: insert a title row above them."
+                                if first == "parameter" else "."))
     values, rows = {}, {}
     for r in cells.data_rows:
         name = cells.get(r, 1)

@@ -223,7 +223,8 @@ def test_an_error_in_a_separate_scenarios_file_names_it(tmp_path, demo):
     assert "error: case.xlsx: Scenarios!E3:F3: scenario 'late'" in " ".join(result.output.split())
 
 
-@pytest.mark.parametrize("key, value, shown", [("settings.horizon", 50, "50"), ("settings.valuation_year", 2030, "2030"),
+@pytest.mark.parametrize("key, value, shown", [("settings.horizon", 50, "50"),
+                                               ("settings.valuation_year", 2030, "2030"),
                                                ("settings.gap_horizons", "20, 30", "20, 30"),
                                                ("settings.national_population", "no", "no"),
                                                ("settings.scheme", "no", "no")])
@@ -272,8 +273,9 @@ def test_a_scenario_in_both_workbooks_is_said_to_be_in_both(tmp_path, demo):
     result = CliRunner().invoke(main, ["sensitivity", str(own), "--scenarios", str(other), "--out",
                                        str(tmp_path / "out")], terminal_width=200)
     assert result.exit_code == 2, result.output
+    said = " ".join(result.output.split())
     assert "scenario 'reform' is defined twice: in the Scenarios sheet of the valuation workbook main.xlsx and in " \
-           "the Scenarios sheet of --scenarios case.xlsx; give each scenario one name" in " ".join(result.output.split())
+           "the Scenarios sheet of --scenarios case.xlsx; give each scenario one name" in said
     assert "?" not in result.output and not (tmp_path / "out").exists()
 
 

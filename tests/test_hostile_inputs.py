@@ -297,9 +297,10 @@ SHEETS = {
                                                          r"value 0.02 is above 0.005; it is the yearly standard "
                                                          r"deviation of a random walk .* expected 0 to 0.005 "
                                                          r"\(default 0.002\)"),
-    "stochastic: correlation of 1": ("Stochastic", [["correlation_wage_inflation", 0.1], ["correlation_wage_return", 1]],
-                                     "stochastic", r"Stochastic!B4: Stochastic parameter 'correlation_wage_return': "
-                                                   r"value 1.0 is outside \(-1, 1\)"),
+    "stochastic: correlation of 1": ("Stochastic", [["correlation_wage_inflation", 0.1],
+                                                    ["correlation_wage_return", 1]], "stochastic",
+                                     r"Stochastic!B4: Stochastic parameter 'correlation_wage_return': value 1.0 is "
+                                     r"outside \(-1, 1\)"),
     "scenarios: unknown operation": ("Scenarios", [["reform", "scheme.contribution_rate", "double", 0.2]],
                                      "sensitivity", r"Scenarios!C3: operation 'double'; expected one of set, scale, "
                                                     r"shift"),
@@ -572,7 +573,7 @@ def test_headers_in_row_1_are_said_to_go_in_row_2(tmp_path, title, columns):
 
     first = ["wage_volatility", 0.02] if title == "Stochastic" else ["reform", "scheme.contribution_rate", "set", 0.2]
     path = _sheet_workbook(tmp_path / "s.xlsx", title, [columns, first])
-    with pytest.raises(InputError, match=rf"^{title}!A2: header '{first[0]}'; expected '{columns[0]}' \(columns: .*\)\. "
-                                         r"Row 1 of the sheet is its title and the headers go in row 2, .*; here the "
-                                         r"headers are in row 1: insert a title row above them\.$"):
+    with pytest.raises(InputError, match=rf"^{title}!A2: header '{first[0]}'; expected '{columns[0]}' "
+                                         r"\(columns: .*\)\. Row 1 of the sheet is its title and the headers go in "
+                                         r"row 2, .*; here the headers are in row 1: insert a title row above them\.$"):
         read_parameters(path) if title == "Stochastic" else read_scenarios(path)
