@@ -473,6 +473,107 @@ class _dask_client:
         return False
 
 
+# ----------------------------------------------------------------------------------- what the Datasets say
+
+MONEY = "currency units (not scaled)"
+# units (those of the same variable in a valuation's netCDF file) and meaning of every variable, and coordinate,
+# the sensitivity and stochastic Datasets may hold; docs/outputs.md lists them (generated from this table)
+OUTPUT_VARIABLES: dict[str, tuple[str, str]] = {
+    # yearly indicators (a scenario's by year; a stochastic run's percentiles, and paths, by year)
+    "insurable_wage_bill": ("currency", "insurable wage bill: insurable earnings x contribution density, all actives"),
+    "contributions": ("currency", "contributions: rate x collection rate x insurable wage bill"),
+    "benefit_expenditure": ("currency", "pensions due, all benefits"),
+    "total_expenditure": ("currency", "total expenditure: benefits, grants and administrative expenses paid"),
+    "reserve": ("currency", "reserve at the end of the year"),
+    "investment_income": ("currency", "investment income on the reserve"),
+    "state_subsidy": ("currency", "state subsidy to the scheme"),
+    "grants": ("currency", "withdrawal and funeral grants"),
+    "admin_expenses": ("currency", "administrative expenses"),
+    "payable_benefits": ("currency", "benefits and grants payable: the share payable x (pensions due + grants)"),
+    "gdp": ("currency", "gross domestic product"),
+    "paygo_cost_rate": ("share", "PAYG cost rate: total expenditure due (benefits, grants, administration) / "
+                                 "insurable wage bill"),
+    "contribution_rate": ("share", "statutory contribution rate, of insurable earnings"),
+    "replacement_rate": ("share", "replacement rate: average new old-age pension of actives / average insurable "
+                                  "salary of contributors"),
+    "benefit_ratio": ("share", "benefit ratio: average old-age pension in payment / average insurable salary of "
+                               "contributors"),
+    "payable_share": ("share", "share of the year's benefits and grants that its income and the reserve left at its "
+                               "start can pay (1 before depletion)"),
+    "reserve_ratio": ("years", "reserve ratio: reserve at the end of the year / expenditure due"),
+    "trust_fund_ratio": ("years", "trust fund ratio: reserve at the start of the year / expenditure due"),
+    "system_dependency_ratio": ("ratio", "system dependency ratio: pensioners at the end of the year / contributors"),
+    "demographic_dependency_ratio": ("ratio", "demographic dependency ratio: population 65+ / 15-64, end of the "
+                                              "year"),
+    "wage_index": ("index", "average wage index, valuation year = 1"),
+    "contributors": ("persons", "contributors: actives exposed during the year (leavers count half)"),
+    "pensioners": ("persons", "pensioners, all benefits, at the end of the year"),
+    "expenditure_pct_gdp": ("percent", "pension expenditure (benefits only) / GDP"),
+    "floor_cost_pct_gdp": ("percent", "cost of the social protection floor, administration included / GDP"),
+    "fiscal_cost_pct_gdp": ("percent", "fiscal cost (floor, state subsidy to the scheme, minimum-pension top-up) / "
+                                       "GDP"),
+    # a scenario's summary
+    "gap": ("share of insurable earnings", "general average premium over the horizon's n years (coordinate "
+                                           "horizon), leaving a reserve of zero at the end of year n"),
+    "depletion_year": ("year", "first year whose benefits the year's income and the reserve left cannot pay in full "
+                               "(NaN: never within the projection, or the scenario failed: see status)"),
+    "actuarial_balance": ("share of insurable earnings", "actuarial balance: summarized income rate - summarized "
+                                                         "cost rate"),
+    "floor_cost_level_pct_gdp": ("percent", "level cost of the floor: the constant share of GDP with the present "
+                                            "value of the floor's cost over the horizon's n years (coordinate "
+                                            "horizon)"),
+    "status": ("text", "ok, or the scenario's error (its results are then NaN)"),
+    # a stochastic run's
+    "probability_of_depletion": ("share", "share of paths depleted by the end of the year: a year whose benefits "
+                                          "the year's income and the reserve left could not pay in full "
+                                          "(payable_share < 1)"),
+    # coordinates
+    "scenario": ("text", "base; '<assumption> down' and '<assumption> up': one assumption moved, the others as in "
+                         "the base; optimistic and pessimistic: every assumption on the side that lowered (raised) "
+                         "the full-horizon GAP (a floor costing alone: the floor's level cost); then the scenarios "
+                         "of a Scenarios sheet"),
+    "year": ("year", "calendar year: flows of the year, stocks at its end"),
+    "horizon": ("years", "number of years from the valuation year over which the summary measure is taken"),
+    "percentile": ("percent", "percentile across paths (50: the median)"),
+    "path": ("number", "path k: its random numbers come from numpy.random.default_rng([seed, k])"),
+}
+# what each unit means, told in every description (fractions and percents told apart)
+UNIT_WORDS = {"currency": MONEY, "share": "a fraction: 0.05 is 5%",
+              "share of insurable earnings": "a fraction of insurable earnings: 0.05 is 5%",
+              "percent": "in percent: 5.0 is 5%", "years": "years of expenditure"}
+COORDINATES = ("scenario", "year", "horizon", "percentile", "path")
+CONVENTIONS = ("money in currency units, not scaled (the workbooks show it in money_unit_in_workbooks); variables "
+               "of units 'share' are fractions (0.05 is 5%), those of units 'percent' (named *_pct_*) percentages "
+               "(5.0 is 5%); flows of each year, stocks at the end of the year")
+
+
+def variable_attributes(name: str) -> dict:
+    """``units`` and ``description`` of a variable (or coordinate) of the sensitivity or stochastic Datasets
+    (:data:`OUTPUT_VARIABLES`); a stochastic run's percentiles and kept paths (``path_<name>``) describe
+    themselves as such. Every description says what its units mean, so that fractions and percents are not
+    confused."""
+    kept = name.startswith("path_") and name.removeprefix("path_") in OUTPUT_VARIABLES
+    units, meaning = OUTPUT_VARIABLES[name.removeprefix("path_") if kept else name]
+    words = None if name in COORDINATES else UNIT_WORDS.get(units)
+    description = f"{meaning} ({words})" if words else meaning
+    if kept:
+        description = f"each path's (coordinate path): {description}"
+    return {"units": units, "description": description}
+
+
+def described(ds: xr.Dataset, percentiles: bool = False) -> xr.Dataset:
+    """``ds`` with ``units`` and ``description`` on every variable and coordinate (:func:`variable_attributes`;
+    ``percentiles``: a stochastic run's indicators by percentile) and the global attributes ``money`` (money is
+    stored in currency units, never scaled: the unit of ``money_unit_in_workbooks`` is the workbooks' alone) and
+    ``conventions`` (how rates are stored), as a valuation's netCDF file gives its variables units."""
+    for name, variable in ds.variables.items():
+        attrs = variable_attributes(str(name))
+        if percentiles and "percentile" in variable.dims and name != "percentile":
+            attrs["description"] = f"percentiles across paths (coordinate percentile) of: {attrs['description']}"
+        variable.attrs.update(attrs)
+    ds.attrs.update(money=MONEY, conventions=CONVENTIONS)
+    return ds
+
 def _scenario_dataset(base, outcomes) -> xr.Dataset:
     years = base.inputs.coords["year"]
     names = [o["name"] for o in outcomes]
@@ -498,10 +599,11 @@ def _scenario_dataset(base, outcomes) -> xr.Dataset:
         ds[k] = (("scenario", "horizon") if k in BY_HORIZON else "scenario", values)
     ds["status"] = ("scenario", np.array(status, dtype=object).astype(str))
     ds.attrs["failed"] = ", ".join(n for n, s in zip(names, status) if s != "ok")
-    ds.attrs.update(case_name=str(base.name), money_unit=base.inputs.settings["money_unit"])
+    # money is stored in currency units (as in a valuation's netCDF file); the workbooks show it in this unit
+    ds.attrs.update(case_name=str(base.name), money_unit_in_workbooks=base.inputs.settings["money_unit"])
     ds.attrs["national_population"] = base.inputs.settings["national_population"]
     ds.attrs["scheme"] = "yes" if base.inputs.has_scheme else "no"
-    return ds
+    return described(ds)
 
 
 def sensitivity(base, workers=None, scheduler=None, extra: list[Scenario] | None = None) -> xr.Dataset:
@@ -850,7 +952,7 @@ def write_sensitivity(ds: xr.Dataset, path, provenance: dict | None = None) -> N
     ws.freeze_panes = "B3"
     print_setup(ws, case)
 
-    unit = ds.attrs.get("money_unit", "millions")
+    unit = ds.attrs.get("money_unit_in_workbooks", ds.attrs.get("money_unit", "millions"))
     for name in ("reserve_ratio", "paygo_cost_rate", "reserve", "contributions", "total_expenditure", *floor):
         if name not in ds:
             continue

@@ -441,7 +441,7 @@ def simulate(base, n_paths: int, seed: int = 0, chunk_size: int = 250, workers: 
 
     Memory does not grow with ``n_paths`` (without ``keep_paths``): chunks are generated as they are
     scheduled and at most a few per worker are in flight."""
-    from .batch import _dask_client, placement
+    from .batch import _dask_client, described, placement
 
     params = params or StochasticParameters()
     for option, value, low, high in (("--paths", n_paths, 1, None), ("--seed", seed, 0, 2 ** 63 - 1),
@@ -517,10 +517,7 @@ def simulate(base, n_paths: int, seed: int = 0, chunk_size: int = 250, workers: 
     for k, name in reported:
         ds[name] = (("percentile", "year"), percentiles[:, k, :])
     if "payable_share" in names:
-        ds["probability_of_depletion"] = ("year", depleted / n_paths,
-                                          {"description": "share of paths depleted by the end of the year: a year "
-                                                          "whose benefits the year's income and the reserve left "
-                                                          "could not pay in full (payable_share < 1)"})
+        ds["probability_of_depletion"] = ("year", depleted / n_paths)
     if keep_paths:
         values = np.concatenate([kept.pop(i) for i in sorted(kept)])
         for k, name in reported:
@@ -528,8 +525,9 @@ def simulate(base, n_paths: int, seed: int = 0, chunk_size: int = 250, workers: 
         ds = ds.assign_coords(path=np.arange(n_paths))
     ds.attrs.update({"paths": n_paths, "seed": seed, "chunk_size": chunk_size, "bins": reducer.bins,
                      **{f"parameter_{k}": v for k, v in asdict(params).items()}})
-    ds.attrs.update(case_name=str(base.name), money_unit=base.inputs.settings["money_unit"])
-    return ds
+    # money is stored in currency units (as in a valuation's netCDF file); the workbooks show it in this unit
+    ds.attrs.update(case_name=str(base.name), money_unit_in_workbooks=base.inputs.settings["money_unit"])
+    return described(ds, percentiles=True)
 
 
 def write_stochastic(ds: xr.Dataset, path, provenance: dict | None = None) -> None:
@@ -545,7 +543,7 @@ def write_stochastic(ds: xr.Dataset, path, provenance: dict | None = None) -> No
     from .io.workbook import _atomic_save
 
     case = ds.attrs.get("case_name", "valuation")
-    unit = ds.attrs.get("money_unit", "millions")
+    unit = ds.attrs.get("money_unit_in_workbooks", ds.attrs.get("money_unit", "millions"))
     years = ds.year.values
     wb = Workbook()
     depletion = "probability_of_depletion" in ds   # a floor costing alone has no reserve

@@ -351,3 +351,51 @@ def test_payable_paths_equal_full_valuations_and_deplete_when_borrowing_paths_do
     np.testing.assert_array_equal(paid.probability_of_depletion.values, borrowed.probability_of_depletion.values)
     short = np.logical_or.accumulate(paid.path_payable_share.values < 1, axis=1).mean(axis=0)
     np.testing.assert_array_equal(paid.probability_of_depletion.values, short)
+
+
+def _attributes_of_written(ds, path):
+    """``ds`` written to netCDF at ``path`` and read back."""
+    import xarray as xr
+
+    ds.to_netcdf(path)
+    with xr.open_dataset(path) as stored:
+        return stored.load()
+
+
+def _check_described(stored, demo_results):
+    """Every variable and coordinate has units and a description; money is said to be in currency units (never
+    the workbooks' millions); fractions and percents are told apart; the units are a valuation netCDF's own."""
+    assert "money_unit" not in stored.attrs
+    assert stored.attrs["money"] == "currency units (not scaled)"
+    assert stored.attrs["money_unit_in_workbooks"] == "millions"
+    for name, variable in stored.variables.items():
+        assert variable.attrs.get("units") and variable.attrs.get("description"), name
+    reserve = stored.reserve.attrs
+    assert reserve["units"] == "currency" and "currency units (not scaled)" in reserve["description"]
+    assert stored.paygo_cost_rate.attrs["units"] == "share" and "0.05 is 5%" in stored.paygo_cost_rate.description
+    assert stored.expenditure_pct_gdp.attrs["units"] == "percent" and "5.0 is 5%" in \
+        stored.expenditure_pct_gdp.description
+    p, s = demo_results.projection, demo_results.summary
+    for name, variable in stored.variables.items():
+        name = str(name).removeprefix("path_")
+        given = (p[name] if name in p.data_vars else s[name] if name in s.data_vars else None)
+        if given is not None and "units" in given.attrs:
+            assert variable.attrs["units"] == given.attrs["units"], name
+
+
+def test_sensitivity_netcdf_says_units_and_money_in_currency_units(sensitivities, demo, tmp_path):
+    stored = _attributes_of_written(sensitivities, tmp_path / "s.nc")
+    _check_described(stored, demo.run())
+    assert float(stored.reserve.sel(scenario="base").isel(year=0)) > 1e9   # currency units, not millions
+    assert stored.gap.attrs["units"] == "share of insurable earnings" and stored.status.attrs["units"] == "text"
+    assert stored.depletion_year.attrs["units"] == "year"
+
+
+def test_stochastic_netcdf_says_units_of_percentiles_and_paths(in_process, demo, tmp_path):
+    stored = _attributes_of_written(in_process, tmp_path / "p.nc")
+    _check_described(stored, demo.run())
+    assert stored.reserve.description.startswith("percentiles across paths")
+    assert stored.path_reserve.description.startswith("each path's") and stored.path_reserve.units == "currency"
+    assert stored.probability_of_depletion.units == "share" and "0.05 is 5%" in \
+        stored.probability_of_depletion.description
+    assert stored.percentile.units == "percent" and stored.path.description.startswith("path k")
