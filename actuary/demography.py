@@ -1,5 +1,5 @@
 """Population projection by single age and sex: the cohort-component method of the UN
-Population Division (METHODOLOGY §1).
+Population Division (docs/methodology.md §2).
 
     P(x+1, t+1) = P(x, t) S_{x+1}(t);   P(ω, t+1) = (P(ω-1, t) + P(ω, t)) S_ω(t)
     B_t = sum_x f_x(t) (F(x, t) + F(x, t+1)) / 2     (F before end-of-year migration)

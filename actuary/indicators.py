@@ -1,4 +1,4 @@
-"""Financing indicators (METHODOLOGY §6): pure functions of the results Dataset.
+"""Financing indicators (docs/methodology.md §7): pure functions of the results Dataset.
 
 Conventions every measure shares (those of the reserve roll-forward, see
 :func:`actuary.kernels.scheme.finance_kernel`):

@@ -1,6 +1,6 @@
 """Complete (single-age) period life tables and mortality projection.
 
-Conventions (METHODOLOGY §1): ages 0..ω with ω the open age group; ``a_x`` is the average
+Conventions (docs/methodology.md §1-2): ages 0..ω with ω the open age group; ``a_x`` is the average
 fraction of the year lived by those dying at age x (1/2 by default except at age 0, where a user
 value or the Andreev-Kingkade formula is used, and at the open age, where ``a_ω = 1/m_ω``).
 

@@ -61,7 +61,7 @@ class KernelInputs:
 
 def mortality_table(inputs: Inputs, tail: int = 0) -> np.ndarray:
     """q_x by (year, sex, age 0..max_age), sexes in the order of the inputs: base table with improvement
-    (METHODOLOGY §1); ``tail`` years more after the horizon, mortality improving at the last year's rates
+    (docs/methodology.md §2); ``tail`` years more after the horizon, mortality improving at the last year's rates
     (the horizon's years are the same with or without them)."""
     demo = inputs.demography
     return improved_mortality(values_in_order(demo["mortality"], "sex", "age"),
@@ -76,7 +76,7 @@ def survival_table(inputs: Inputs, q: np.ndarray) -> np.ndarray:
 
 
 def population_kernel_inputs(inputs: Inputs, q_all: np.ndarray) -> dict:
-    """Arrays of the population kernel (METHODOLOGY §1) from the inputs and the mortality table."""
+    """Arrays of the population kernel (docs/methodology.md §2) from the inputs and the mortality table."""
     demo = inputs.demography
     survival = survival_table(inputs, q_all)
     srb = demo["sex_ratio_at_birth"].values

@@ -9,7 +9,7 @@ must leave with a grant (not vested and reaching the normal retirement age, or t
 retirement age), who are left out of the deaths' exposure. The year's new pensioners who died
 before its end are thus counted as deaths of actives: a small bias, stated in the workbook.
 
-Decrements follow the engine's order and initial exposures (METHODOLOGY §3; README "Conventions"):
+Decrements follow the engine's order and initial exposures (docs/methodology.md §4; README "Conventions"):
 
 - actives: death q (all but the grant leavers); retirement r among the survivors who are vested
   and reach the early retirement age during the year (below the maximum retirement age); invalidity

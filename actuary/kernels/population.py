@@ -1,4 +1,4 @@
-"""Cohort-component population projection (METHODOLOGY §1), one kernel per scenario and a
+"""Cohort-component population projection (docs/methodology.md §2), one kernel per scenario and a
 parallel batch entry point.
 
 Array layout: sex axis 0 = male, 1 = female; ages 0..ω with ω the open group.

@@ -1,4 +1,4 @@
-"""Scheme kernels of the component method (METHODOLOGY §3-5): insured transitions, pensions in
+"""Scheme kernels of the component method (docs/methodology.md §4-6): insured transitions, pensions in
 payment, finance. Plain float64 arrays; index conventions:
 
     t       projection year 0..T-1 (stocks: 0..T, index t = 1 January of year t)
@@ -911,7 +911,7 @@ def _pensions_row(q_row, n_row, m_row, new_n_row, new_m_row, remarriage_row, nor
 def finance_kernel(wage_bill, benefits, grants, top_up, contribution_rate, collection_rate, subsidy_benefits,
                    subsidy_wages, admin_benefits, admin_contributions, investment_return, reserve0, payable,
                    contributions, subsidy, admin, expenditure, investment_income, reserve, payable_share):
-    """The reserve roll-forward of year t (METHODOLOGY §5), money of the year, flows at mid-year:
+    """The reserve roll-forward of year t (docs/methodology.md §6), money of the year, flows at mid-year:
 
         C = π c S                                   contributions (rate x collection rate x wage bill)
         subsidy = s_b p B + s_w S                   state subsidy: a share of the pensions paid (not of
