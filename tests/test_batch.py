@@ -399,3 +399,16 @@ def test_stochastic_netcdf_says_units_of_percentiles_and_paths(in_process, demo,
     assert stored.probability_of_depletion.units == "share" and "0.05 is 5%" in \
         stored.probability_of_depletion.description
     assert stored.percentile.units == "percent" and stored.path.description.startswith("path k")
+
+
+def test_every_variable_the_batch_runs_may_write_has_units_and_a_description():
+    """A yearly indicator added to the stochastic kernel or the sensitivity runs needs its line in
+    OUTPUT_VARIABLES (the runs would fail without it)."""
+    from actuary.batch import BY_HORIZON, FLOOR_YEARLY, OUTPUT_VARIABLES, YEARLY, variable_attributes
+    from actuary.kernels.batch import FLOOR_INDICATORS
+    from actuary.stochastic import FLOOR_ONLY_INDICATORS
+
+    names = {*YEARLY, *FLOOR_YEARLY, *BY_HORIZON, "depletion_year", "actuarial_balance", "status",
+             *INDICATORS, *FLOOR_INDICATORS, *FLOOR_ONLY_INDICATORS, "probability_of_depletion"}
+    assert names <= set(OUTPUT_VARIABLES), names - set(OUTPUT_VARIABLES)
+    assert variable_attributes("path_gdp")["description"].startswith("each path's")
