@@ -1,4 +1,4 @@
-"""Stochastic projections (METHODOLOGY §7): Monte Carlo paths around the valuation's assumptions.
+"""Stochastic projections (docs/methodology.md §8): Monte Carlo paths around the valuation's assumptions.
 
 Per path and year t > t0 (t0 keeps the valuation's values):
 - economic deviations x_t = φ x_{t-1} + σ ε_t for real wage growth (also added to productivity),
@@ -44,8 +44,59 @@ FLOOR_ONLY_INDICATORS = ("gdp", "wage_index", "demographic_dependency_ratio") + 
 MAX_MORTALITY_VOLATILITY = 0.005
 
 
+# meaning (with the symbols of docs/methodology.md §8) and units of each parameter, for docs/workbook.md
+PARAMETER_MEANINGS = {
+    "wage_persistence": ("φ of real wage growth: the share of last year's deviation x_{t-1} kept this year",
+                         "none (0: deviations independent from year to year)"),
+    "wage_volatility": ("σ of real wage growth: standard deviation of the yearly shock of its deviation "
+                        "(the deviation is also added to productivity growth)", "a year, as a rate (0.01 = 1 point)"),
+    "inflation_persistence": ("φ of inflation", "none"),
+    "inflation_volatility": ("σ of inflation", "a year, as a rate (0.01 = 1 point)"),
+    "return_persistence": ("φ of the real investment return", "none"),
+    "return_volatility": ("σ of the real investment return", "a year, as a rate (0.01 = 1 point)"),
+    "correlation_wage_inflation": ("correlation of the shocks ε of real wage growth and inflation", "none"),
+    "correlation_wage_return": ("correlation of the shocks ε of real wage growth and the real return", "none"),
+    "correlation_inflation_return": ("correlation of the shocks ε of inflation and the real return", "none"),
+    "mortality_volatility": ("σ_m: standard deviation of the yearly step of the random walk u_t added to the "
+                             "mortality improvement rates of every age and sex",
+                             "a year, as an improvement rate (0.002 = 0.2 point)"),
+    "fertility_persistence": ("φ_f of the log fertility factor f_t (fertility rates x exp(f_t))", "none"),
+    "fertility_volatility": ("σ_f: standard deviation of the yearly shock of f_t",
+                             "log of the factor (0.05: about 5% of the rates)"),
+}
+
+
 @dataclass(frozen=True)
 class StochasticParameters:
+    """Parameters of the stochastic projections (docs/methodology.md §8), read from a valuation
+    workbook's optional ``Stochastic`` sheet (:func:`read_parameters`); the defaults are below.
+
+    Per path and year t after the valuation year, each of real wage growth, inflation and the real
+    investment return moves by a deviation x_t = φ x_{t-1} + σ ε_t around the valuation's assumption
+    (x = 0 in the valuation year), the shocks ε standard normal and correlated; the nominal return is
+    (1 + inflation)(1 + base real return + deviation) - 1. Mortality improvement rates move by a random
+    walk u_t = u_{t-1} + σ_m η_t; fertility rates are multiplied by exp(f_t), f_t = φ_f f_{t-1} + σ_f ζ_t.
+
+    - ``wage_persistence`` (φ of real wage growth, default 0.5), ``inflation_persistence`` (φ of inflation,
+      0.6), ``return_persistence`` (φ of the real return, 0.2): the share of last year's deviation kept
+      this year, without units (0: independent years; near 1: deviations that last).
+    - ``wage_volatility`` (σ of real wage growth, 0.01; its deviation is also added to productivity
+      growth), ``inflation_volatility`` (σ of inflation, 0.01), ``return_volatility`` (σ of the real
+      return, 0.05): standard deviations of the yearly shocks, in the rate's units (0.01 is one
+      percentage point a year).
+    - ``correlation_wage_inflation`` (0.2), ``correlation_wage_return`` (0.1),
+      ``correlation_inflation_return`` (-0.2): correlations of the shocks ε; the three must form a positive
+      definite correlation matrix (:meth:`correlation`).
+    - ``mortality_volatility`` (σ_m, 0.002): standard deviation of the yearly step of the walk added to
+      the improvement rates of every age and sex (0.002 is 0.2 percentage point of improvement a year).
+    - ``fertility_persistence`` (φ_f, 0.8) and ``fertility_volatility`` (σ_f, 0.05) of the log fertility
+      factor f_t (0.05 moves the rates by about 5%).
+
+    Values that are not finite numbers, and persistences, volatilities or correlations out of their
+    ranges, are refused with an InputError naming the parameter. Without a national population (a
+    scheme-only valuation) fertility is not projected: its two parameters then change nothing.
+    """
+
     wage_persistence: float = 0.5
     wage_volatility: float = 0.01
     inflation_persistence: float = 0.6

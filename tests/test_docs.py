@@ -61,3 +61,20 @@ def test_every_results_variable_has_a_label_in_words(scheme):
         assert name in presentation.SUMMARY, f"add a line for '{name}' to SUMMARY in actuary/io/presentation.py"
     for variable in [*presentation.VARIABLES.values(), *presentation.SUMMARY.values()]:
         assert variable.kind in presentation.KINDS and "_" not in variable.label
+
+
+def test_stochastic_parameters_are_documented_with_meaning_units_and_default():
+    """docs/workbook.md gives each parameter of the Stochastic sheet its meaning, units and default, and says where
+    the headers are; the class's docstring (which the README points to) names each with its default."""
+    from dataclasses import fields
+
+    from actuary.stochastic import PARAMETER_MEANINGS, StochasticParameters
+
+    text = (ROOT / "docs" / "workbook.md").read_text(encoding="utf-8")
+    assert "headers parameter | value | notes in row 2" in text
+    doc = StochasticParameters.__doc__ or ""
+    for f in fields(StochasticParameters):
+        assert all(PARAMETER_MEANINGS[f.name]), f.name
+        assert re.search(rf"^\| `{f.name}` \| [^|]+ \| [^|]+ \| {re.escape(str(f.default))} \|$", text, flags=re.M), \
+            f.name
+        assert re.search(rf"``{f.name}`` \((?:[^)]* )?{re.escape(str(f.default))}[;)]", doc), f.name

@@ -78,7 +78,7 @@ def markdown() -> str:
     """The text of docs/workbook.md."""
     from ..batch import SCENARIO_COLUMNS, SCENARIO_FIXED_SETTINGS
     from ..change import DEFAULT_STEPS
-    from ..stochastic import MAX_MORTALITY_VOLATILITY, StochasticParameters
+    from ..stochastic import MAX_MORTALITY_VOLATILITY, PARAMETER_MEANINGS, StochasticParameters
 
     sheets = layout()
     out = [
@@ -152,16 +152,18 @@ def markdown() -> str:
             "`--scenarios FILE` is refused.", "",
             "## Stochastic", "",
             "Optional: parameter | value | notes (row 1 the title, the headers in row 2), one row per parameter from",
-            "row 3 (defaults otherwise).", "",
-            "| parameter | default |", "|---|---|"]
-    out += [f"| `{f.name}` | {f.default} |" for f in dataclass_fields(StochasticParameters)]
-    out += ["", "Volatilities are standard deviations of yearly deviations, 0 to 0.5; `mortality_volatility`, the",
-            "yearly standard deviation of a random walk added to every mortality improvement rate, is at most",
-            f"{MAX_MORTALITY_VOLATILITY}: the walk's standard deviation after 100 years is ten times it "
-            f"({1000 * MAX_MORTALITY_VOLATILITY:g} percentage points at {MAX_MORTALITY_VOLATILITY}).",
-            "In a floor costing alone (`settings.scheme` no) each path is a full valuation: a path whose walk takes",
-            "the improvement rates out of -10% .. 10% stops the run, naming `mortality_volatility`, the path and the",
-            "year."]
+            "row 3 (those not listed take their defaults). Per path and year, real wage growth, inflation and the real",
+            "return each move by a deviation x_t = φ x_{t−1} + σ ε_t (ε correlated standard normal), mortality",
+            "improvement rates by a random walk u_t = u_{t−1} + σ_m η_t, fertility rates by a factor exp(f_t),",
+            "f_t = φ_f f_{t−1} + σ_f ζ_t ([methodology.md, section 8](methodology.md#8-sensitivities-and-stochastic-"
+            "projections); `actuary.stochastic.StochasticParameters`).", "",
+            "| parameter | meaning | units | default |", "|---|---|---|---|"]
+    out += [f"| `{f.name}` | {_cell(PARAMETER_MEANINGS[f.name][0])} | {_cell(PARAMETER_MEANINGS[f.name][1])} | "
+            f"{f.default} |" for f in dataclass_fields(StochasticParameters)]
+    out += ["", "Volatilities are standard deviations of yearly deviations, 0 to 0.5; `mortality_volatility` is at most",
+            f"{MAX_MORTALITY_VOLATILITY}: the random walk's standard deviation after 100 years is ten times it "
+            f"({1000 * MAX_MORTALITY_VOLATILITY:g} percentage points at {MAX_MORTALITY_VOLATILITY}). A path's",
+            "improvement rates are held within their bounds, -10% .. 10% a year."]
     out += ["", "## Analysis of change", "",
             "Optional, in the current valuation workbook or a file of its own (`actuary change PREVIOUS CURRENT "
             "--steps FILE`, .xlsx or .csv): the steps of the analysis of change, one row per input, columns `step` | "
