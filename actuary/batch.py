@@ -475,7 +475,7 @@ class _dask_client:
 
 # ----------------------------------------------------------------------------------- what the Datasets say
 
-MONEY = "currency units (not scaled)"
+MONEY = "currency units, not scaled"
 # units (those of the same variable in a valuation's netCDF file) and meaning of every variable, and coordinate,
 # the sensitivity and stochastic Datasets may hold; docs/outputs.md lists them (generated from this table)
 OUTPUT_VARIABLES: dict[str, tuple[str, str]] = {
@@ -555,7 +555,7 @@ def variable_attributes(name: str) -> dict:
     kept = name.startswith("path_") and name.removeprefix("path_") in OUTPUT_VARIABLES
     units, meaning = OUTPUT_VARIABLES[name.removeprefix("path_") if kept else name]
     words = None if name in COORDINATES else UNIT_WORDS.get(units)
-    description = f"{meaning} ({words})" if words else meaning
+    description = f"{meaning}; {words}" if words else meaning
     if kept:
         description = f"each path's (coordinate path): {description}"
     return {"units": units, "description": description}

@@ -366,12 +366,12 @@ def _check_described(stored, demo_results):
     """Every variable and coordinate has units and a description; money is said to be in currency units (never
     the workbooks' millions); fractions and percents are told apart; the units are a valuation netCDF's own."""
     assert "money_unit" not in stored.attrs
-    assert stored.attrs["money"] == "currency units (not scaled)"
+    assert stored.attrs["money"] == "currency units, not scaled"
     assert stored.attrs["money_unit_in_workbooks"] == "millions"
     for name, variable in stored.variables.items():
         assert variable.attrs.get("units") and variable.attrs.get("description"), name
     reserve = stored.reserve.attrs
-    assert reserve["units"] == "currency" and "currency units (not scaled)" in reserve["description"]
+    assert reserve["units"] == "currency" and "currency units, not scaled" in reserve["description"]
     assert stored.paygo_cost_rate.attrs["units"] == "share" and "0.05 is 5%" in stored.paygo_cost_rate.description
     assert stored.expenditure_pct_gdp.attrs["units"] == "percent" and "5.0 is 5%" in \
         stored.expenditure_pct_gdp.description

@@ -9,7 +9,7 @@ import pytest
 
 from actuary import Valuation
 from actuary.inputs import FIELDS
-from actuary.io import presentation, workbook_doc
+from actuary.io import outputs_doc, presentation, workbook_doc
 from actuary.io.workbook import layout
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -19,6 +19,19 @@ def test_workbook_md_is_current():
     assert (ROOT / "docs" / "workbook.md").read_text(encoding="utf-8") == workbook_doc.markdown(), \
         "docs/workbook.md is out of date: run python -m actuary.io.workbook_doc"
     assert workbook_doc.main(["--check"]) == 0
+
+
+def test_outputs_md_is_current_and_lists_every_variable_with_its_units():
+    """docs/outputs.md (the files and variables of the sensitivity and stochastic runs) is generated from the
+    table the runs take their netCDF attributes from."""
+    from actuary.batch import OUTPUT_VARIABLES
+
+    text = (ROOT / "docs" / "outputs.md").read_text(encoding="utf-8")
+    assert text == outputs_doc.markdown(), "docs/outputs.md is out of date: run python -m actuary.io.outputs_doc"
+    assert outputs_doc.main(["--check"]) == 0
+    for name, (units, _) in OUTPUT_VARIABLES.items():
+        assert re.search(rf"^\| `{name}` \|( [^|]+ \|)? {re.escape(units)} \|", text, flags=re.M), name
+    assert "docs/outputs.md" in _links(ROOT / "README.md")
 
 
 def test_workbook_md_documents_every_sheet_and_input():
@@ -36,7 +49,7 @@ def _links(path: Path):
     return re.findall(r"\]\(([^)\s]+)\)", path.read_text(encoding="utf-8"))
 
 
-@pytest.mark.parametrize("document", ["README.md", "docs/methodology.md", "docs/workbook.md"])
+@pytest.mark.parametrize("document", ["README.md", "docs/methodology.md", "docs/workbook.md", "docs/outputs.md"])
 def test_links_point_inside_the_repository(document):
     path = ROOT / document
     for target in _links(path):

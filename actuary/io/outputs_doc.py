@@ -1,0 +1,160 @@
+"""docs/outputs.md: the files ``actuary sensitivity`` and ``actuary stochastic`` write and every variable of
+their netCDF (or zarr) Dataset, with its units and meaning, generated from the table the runs take them from
+(:data:`actuary.batch.OUTPUT_VARIABLES`), so that it cannot drift from the code:
+
+    python -m actuary.io.outputs_doc            # rewrite docs/outputs.md
+    python -m actuary.io.outputs_doc --check    # exit 1 if it is stale (a test does the same)
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+PATH = Path(__file__).resolve().parents[2] / "docs" / "outputs.md"
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _present(name: str) -> str:
+    """When a variable is in the Dataset: always, or with a scheme, a national population, a floor."""
+    from ..batch import FLOOR_YEARLY
+    from ..kernels.batch import FLOOR_INDICATORS
+    from ..stochastic import FLOOR_ONLY_INDICATORS, NATIONAL_INDICATORS
+
+    if name in FLOOR_INDICATORS or name in FLOOR_YEARLY or name == "floor_cost_level_pct_gdp":
+        return "with a floor"
+    if name in NATIONAL_INDICATORS:   # GDP and the population's ratios also in a floor costing alone
+        return "with a national population" if name in FLOOR_ONLY_INDICATORS else \
+            "with a scheme and a national population"
+    if name in FLOOR_ONLY_INDICATORS or name == "status":
+        return "always"
+    return "with a scheme"
+
+
+def _rows(names, dims) -> list[str]:
+    from ..batch import variable_attributes
+
+    out = ["| variable | dimensions | units | present | description |", "|---|---|---|---|---|"]
+    for name in names:
+        attrs = variable_attributes(name)
+        out.append(f"| `{name}` | {dims(name)} | {_cell(attrs['units'])} | {_present(name)} | "
+                   f"{_cell(attrs['description'])} |")
+    return out
+
+
+def _coordinates(names) -> list[str]:
+    from ..batch import variable_attributes
+
+    out = ["| coordinate | units | description |", "|---|---|---|"]
+    for name in names:
+        attrs = variable_attributes(name)
+        out.append(f"| `{name}` | {_cell(attrs['units'])} | {_cell(attrs['description'])} |")
+    return out
+
+
+def markdown() -> str:
+    """The text of docs/outputs.md."""
+    from ..batch import (BY_HORIZON, CONVENTIONS, FLOOR_YEARLY, MONEY, NATIONAL_SENSITIVITIES, SCHEME_SENSITIVITIES,
+                         YEARLY, _describe, standard_sensitivities)
+    from ..kernels.batch import FLOOR_INDICATORS, INDICATORS
+    from ..stochastic import FLOOR_ONLY_INDICATORS, PERCENTILES
+
+    summary = ("gap", "depletion_year", "actuarial_balance", "floor_cost_level_pct_gdp", "status")
+
+    def scenario_dims(name):
+        return "scenario, year" if name in YEARLY + FLOOR_YEARLY else \
+            "scenario, horizon" if name in BY_HORIZON else "scenario"
+
+    stochastic = list(dict.fromkeys(INDICATORS + FLOOR_INDICATORS + FLOOR_ONLY_INDICATORS))
+    out = [
+        "# The outputs of sensitivity and stochastic runs",
+        "",
+        "What `actuary sensitivity` and `actuary stochastic` write, and every variable of their netCDF (or zarr)",
+        "files with its units and meaning. This file is generated from the table the runs take the variables'",
+        "attributes from (`OUTPUT_VARIABLES` in `actuary/batch.py`) by `python -m actuary.io.outputs_doc`; a test",
+        "fails when it is out of date. A valuation's own results (`actuary valuate`: `NAME-results.xlsx` and",
+        "`NAME-results.nc`) are described in [methodology.md](methodology.md) and in the workbook's sheets.",
+        "",
+        "## Conventions",
+        "",
+        f"- Money is stored in {MONEY} (the global attribute `money`), as in a valuation's netCDF file.",
+        "  The workbooks show it in the unit of `settings.money_unit` (millions by default), which the Dataset keeps",
+        "  as the global attribute `money_unit_in_workbooks`: 1234567890.0 in the data reads 1,235 in a",
+        "  workbook in millions.",
+        "- Every variable and coordinate has the attributes `units` and `description`. Units `share` (and",
+        "  `share of insurable earnings`) are fractions, 0.05 being 5%; units `percent` (variables named",
+        "  `*_pct_*`) are percentages, 5.0 being 5%; the workbooks show both as percentages. The global",
+        f"  attribute `conventions` says so: \"{CONVENTIONS}\".",
+        "- Flows are those of each year, stocks at its end (1 January of the next year).",
+        "- Global attributes `provenance_*`: where the run came from (the sheet \"About this run\" of the",
+        "  workbook holds the same record).",
+        "- Files are named after the input (`my-scheme.xlsx` gives `my-scheme-sensitivity.xlsx`; `--name`",
+        "  chooses another name) and written in `--out` (default `out`).",
+        "",
+        "## actuary sensitivity",
+        "",
+        "Writes `NAME-sensitivity.xlsx` (sheets Tornado, Scenarios, one sheet per indicator by year and scenario,",
+        "Charts, About this run) and `NAME-sensitivity.nc`, and prints the tornado table. Global attributes",
+        "besides the conventions': `case_name`, `failed` (the scenarios that failed, comma-separated),",
+        "`national_population`, `scheme` (yes, or no for a floor costing alone).",
+        "",
+        "Scenarios: `base`; each assumption moved down and up, the others as in the base:",
+        "",
+        "| assumption | down | up |",
+        "|---|---|---|",
+    ]
+    for name, down, up in standard_sensitivities():
+        out.append(f"| {name} | {_cell(_describe(down))} | {_cell(_describe(up))} |")
+    out += [
+        "",
+        "(without a national population, " + ", ".join(NATIONAL_SENSITIVITIES) + " are not run and real wage",
+        "growth moves alone; a floor costing alone does not run " + " and ".join(SCHEME_SENSITIVITIES) + "). Then `optimistic` and `pessimistic`: the run decides each assumption's side from its",
+        "one-at-a-time results, the side that lowered the full-horizon general average premium (a floor costing",
+        "alone: the floor's level cost) going to the optimistic scenario, the other to the pessimistic one (the",
+        "direction of some assumptions depends on the scheme: retirement rates with a given early-retirement",
+        "reduction, say); the table `actuary sensitivity` prints says which side was the optimistic one. Then",
+        "the scenarios of a Scenarios sheet.",
+        "",
+        "Dimensions: `scenario`, `year`, `horizon` (the GAP horizons of `settings`).",
+        "",
+    ]
+    out += _rows(YEARLY + FLOOR_YEARLY + summary, scenario_dims)
+    out += ["", *_coordinates(("scenario", "year", "horizon")), "",
+            "## actuary stochastic", "",
+            "Writes `NAME-stochastic.xlsx` (the probability of depletion by year, one sheet of percentiles per",
+            "indicator, fan charts, About this run) and `NAME-stochastic.nc` (`--format zarr`: the folder",
+            "`NAME-stochastic.zarr`), and prints a table of percentiles every ten years. Global attributes besides",
+            "the conventions': `case_name`, `paths`, `seed`, `chunk_size`, `bins` (of the streamed histograms that",
+            "give the percentiles), `parameter_*` (the stochastic parameters, docs/workbook.md, sheet Stochastic).",
+            "",
+            f"Dimensions: `percentile` ({', '.join(str(p) for p in PERCENTILES)}), `year`; with `--keep-paths`, "
+            "`path`. Each",
+            "indicator holds its percentiles across paths by year; with `--keep-paths`, `path_<indicator>` holds",
+            "every path's values by year, with the indicator's units. A floor costing alone (no scheme) has",
+            "only " + ", ".join(f"`{n}`" for n in FLOOR_ONLY_INDICATORS) + " and no probability of depletion.",
+            ""]
+    out += _rows(stochastic + ["probability_of_depletion"],
+                 lambda name: "year" if name == "probability_of_depletion" else "percentile, year")
+    out += ["", *_coordinates(("percentile", "year", "path"))]
+    return "\n".join(out) + "\n"
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    text = markdown()
+    if "--check" in argv:
+        current = PATH.read_text(encoding="utf-8") if PATH.exists() else ""
+        if current != text:
+            print(f"{PATH} is out of date: run python -m actuary.io.outputs_doc")
+            return 1
+        return 0
+    PATH.write_text(text, encoding="utf-8")
+    print(f"Wrote {PATH}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
