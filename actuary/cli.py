@@ -485,7 +485,9 @@ def sensitivity_command(workbook, scenarios_path, out, name, workers, scheduler)
 @SCHEDULER
 @click.option("--keep-paths", is_flag=True, help="Also write every path's yearly indicators (refused up front when "
                                                  "they would not fit in memory or on disk).")
-@click.option("--format", "fmt", type=click.Choice(["netcdf", "zarr"]), default="netcdf", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["netcdf", "zarr"]), default="netcdf", show_default=True,
+              help="Format of the Dataset of percentiles (and, with --keep-paths, of every path): netcdf writes the "
+                   "file NAME-stochastic.nc, zarr the folder NAME-stochastic.zarr (variables in docs/outputs.md).")
 @guarded
 def stochastic_command(workbook, n_paths, seed, chunk_size, out, name, workers, scheduler, keep_paths, fmt):
     """Monte Carlo paths of the economy (correlated AR(1)), mortality improvement (random walk) and
