@@ -642,9 +642,13 @@ def write_stochastic(ds: xr.Dataset, path, provenance: dict | None = None) -> No
         if variable.kind in ("money", "persons"):  # the axis in a unit that keeps its labels short
             scale, word = chart_unit(ds[name].values)
             values = ds[name].transpose("year", "percentile").values / scale
-            what = "currency" if variable.kind == "money" else "persons"
+            what = "currency units" if variable.kind == "money" else "persons"
             axis = f"{word} of {what}" if word else what
-        fmt = "0%" if fmt.endswith("%") else ("0.00" if fmt == "0.00" else "#,##0")
+            # the unit leaves the largest value between 1 and 1,000: a decimal, or 0.4 and 1.3 trillions read 0 and 1
+            top = np.nanmax(np.abs(values)) if np.isfinite(values).any() else 0.0
+            fmt = "#,##0.0" if top < 100 else "#,##0"
+        else:   # shares and percents in whole percents; ratios, years and indexes with two decimals
+            fmt = "0%" if fmt.endswith("%") else "0.00"
         charts.line(f"{variable.label}: fan chart (P5, P25, median, P75, P95)", axis, years,
                     {p: values[:, k] for k, p in enumerate(percentiles)}, fmt)
     charts.finish()

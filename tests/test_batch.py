@@ -412,3 +412,36 @@ def test_every_variable_the_batch_runs_may_write_has_units_and_a_description():
              *INDICATORS, *FLOOR_INDICATORS, *FLOOR_ONLY_INDICATORS, "probability_of_depletion"}
     assert names <= set(OUTPUT_VARIABLES), names - set(OUTPUT_VARIABLES)
     assert variable_attributes("path_gdp")["description"].startswith("each path's")
+
+
+def _chart_texts(chart):
+    """(title, y-axis title, y-axis number format) of a chart read back by openpyxl."""
+    def text(title):
+        return "".join(r.t for p in title.tx.rich.p for r in (p.r or [])) if title is not None else ""
+
+    return text(chart.title), text(chart.y_axis.title), chart.y_axis.numFmt.formatCode if chart.y_axis.numFmt else None
+
+
+def test_stochastic_fan_charts_label_their_axes_readably(in_process, tmp_path):
+    """Money and persons on a scaled axis keep a decimal when the largest value is below 100 in that unit (0.4 and
+    1.3 trillions would both read 1 under #,##0), and say "currency units"; an index keeps two decimals."""
+    from actuary.io import presentation as pres
+    from actuary.io.results import chart_unit
+    from actuary.stochastic import write_stochastic
+
+    write_stochastic(in_process, tmp_path / "s.xlsx")
+    charts = {t[0].split(":")[0]: t for t in map(_chart_texts, openpyxl.load_workbook(tmp_path / "s.xlsx")["Charts"]
+                                                 ._charts)}
+    assert charts["Average wage index"][2] == "0.00"
+    checked = 0
+    for name in INDICATORS:
+        variable = pres.VARIABLES[name]
+        if variable.kind not in ("money", "persons") or name not in in_process:
+            continue
+        scale, word = chart_unit(in_process[name].values)
+        _, axis, fmt = charts[variable.label.split(":")[0]]
+        assert fmt == ("#,##0.0" if float(np.abs(in_process[name]).max()) / scale < 100 else "#,##0"), name
+        if variable.kind == "money":
+            assert axis == f"{word} of currency units", name
+        checked += 1
+    assert checked > 5
