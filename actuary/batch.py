@@ -856,6 +856,9 @@ def _describe(scenario: Scenario) -> str:
     return ", ".join(parts)
 
 
+POINTS = "+0.00;-0.00;0.00"   # number format of a change in percentage points (no % sign)
+
+
 def write_sensitivity(ds: xr.Dataset, path, provenance: dict | None = None) -> None:
     """The sensitivity workbook: the tornado table (general average premium, depletion year and
     reserve ratios in the down and up runs of each assumption; a floor costing alone: the floor's level
@@ -885,7 +888,8 @@ def write_sensitivity(ds: xr.Dataset, path, provenance: dict | None = None) -> N
                     "assumption, moved down and up")
     headers = ["Assumption", f"{short}, base ({ranked.unit})", f"{short}, assumption down (%)",
                f"{short}, assumption up (%)", "Change down (percentage points)", "Change up (percentage points)"]
-    formats = [None, "0.00%", "0.00%", "0.00%", "+0.00%;-0.00%;0.00%", "+0.00%;-0.00%;0.00%"]
+    # changes in percentage points: 100 x the difference of the fractions, without a % sign (+3.55, not +3.55%)
+    formats = [None, "0.00%", "0.00%", "0.00%", POINTS, POINTS]
     scheme = "depletion_year" in ds   # a floor costing alone has no reserve
     if scheme:
         headers += ["Depletion year, down", "Depletion year, up"]
@@ -901,8 +905,8 @@ def write_sensitivity(ds: xr.Dataset, path, provenance: dict | None = None) -> N
             formats += ["0.00%", "0.00%"]
     table = []
     for row in rows:
-        values = [row["assumption"], row["base"], row["down"], row["up"], row["down"] - row["base"],
-                  row["up"] - row["base"]]
+        values = [row["assumption"], row["base"], row["down"], row["up"], 100 * (row["down"] - row["base"]),
+                  100 * (row["up"] - row["base"])]
         if scheme:
             values += ["none" if np.isnan(row[f"depletion_{side}"]) else int(row[f"depletion_{side}"])
                        for side in ("down", "up")]
@@ -974,8 +978,8 @@ def write_sensitivity(ds: xr.Dataset, path, provenance: dict | None = None) -> N
         f"the {ranked.label} (percentage points of GDP)"
     charts.bars(f"Tornado: change in the {ranked.label} over {n_years} years", f"Change in {change}",
                 [r["assumption"] for r in rows],
-                {"Assumption down": np.array([r["down"] - r["base"] for r in rows]),
-                 "Assumption up": np.array([r["up"] - r["base"] for r in rows])}, "+0.0%;-0.0%;0.0%")
+                {"Assumption down": 100 * np.array([r["down"] - r["base"] for r in rows]),
+                 "Assumption up": 100 * np.array([r["up"] - r["base"] for r in rows])}, POINTS)
     shown = [n for n in ("base", "optimistic", "pessimistic") if n in ds.scenario.values]
     for name, title, axis, fmt in (("reserve_ratio", "Reserve ratio", "years of expenditure", "0.0"),
                                    ("paygo_cost_rate", "PAYG cost rate", "% of insurable earnings", "0%"),

@@ -418,6 +418,8 @@ def sensitivity_command(workbook, scenarios_path, out, name, workers, scheduler)
     """Standard sensitivity tests (each assumption down and up), combined optimistic and pessimistic
     scenarios and any scenarios of a Scenarios sheet; writes a workbook with the tornado table and chart.
     Exits 3 (after writing the others' results) when some scenarios failed."""
+    import math
+
     from .batch import measure, read_scenarios, sensitivity, tornado, write_sensitivity
     from .io.provenance import dataset_attributes, file_sha256
 
@@ -450,15 +452,25 @@ def sensitivity_command(workbook, scenarios_path, out, name, workers, scheduler)
         ds.to_netcdf(outputs.path(nc_name))
         path, nc_path = outputs.commit()
     ranked = measure(ds)   # the GAP; for a floor costing alone, the floor's level cost (% of GDP)
-    table = Table(title=escape(f"{valuation.name}: {ranked.label} over {ds.sizes['year']} years ({ranked.unit})"))
-    for column in ("assumption", "down", "base", "up"):
+    what = f"{ranked.label} over {ds.sizes['year']} years ({ranked.unit})"
+    table = Table(title=escape(f"{valuation.name}: {what}, each assumption moved down and up"))
+    for column in ("assumption", "down", "base", "up", "optimistic side"):
         table.add_column(column, justify="left" if column == "assumption" else "right")
+
+    def shown(value):
+        return "not run" if math.isnan(value) else f"{100 * value:.2f}%"
+
     for row in tornado(ds):
-        table.add_row(row["assumption"], *(f"{100 * row[side]:.2f}%" for side in ("down", "base", "up")))
-    for scenario in ("optimistic", "pessimistic"):
-        value = ranked.scale * float(ds[ranked.name].sel(scenario=scenario).isel(horizon=-1))
-        table.add_row(scenario, "", "", f"{100 * value:.2f}%")
+        # the side the optimistic scenario takes (batch.combined_scenarios): the one with the lower measure
+        side = "" if math.isnan(row["down"]) or math.isnan(row["up"]) else "up" if row["up"] <= row["down"] else "down"
+        table.add_row(row["assumption"], *(shown(row[s]) for s in ("down", "base", "up")), side)
     console.print(table)
+    combined = Table(title=escape(f"Every assumption on its optimistic (pessimistic) side: {what}"))
+    for column in ("scenario", "value"):
+        combined.add_column(column, justify="left" if column == "scenario" else "right")
+    for scenario in ("optimistic", "pessimistic"):
+        combined.add_row(scenario, shown(ranked.scale * float(ds[ranked.name].sel(scenario=scenario).isel(horizon=-1))))
+    console.print(combined)
     _wrote(path, "tornado table and chart, every scenario")
     _wrote(nc_path, "results by scenario")
     failed = [(str(n), str(s)) for n, s in zip(ds.scenario.values, ds.status.values) if s != "ok"]

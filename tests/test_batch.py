@@ -1,5 +1,7 @@
 """Batch runs: scenarios, sensitivities, stochastic paths, in process and on a real Dask LocalCluster."""
 
+import re
+
 import numpy as np
 import openpyxl
 import pytest
@@ -420,6 +422,46 @@ def _chart_texts(chart):
         return "".join(r.t for p in title.tx.rich.p for r in (p.r or [])) if title is not None else ""
 
     return text(chart.title), text(chart.y_axis.title), chart.y_axis.numFmt.formatCode if chart.y_axis.numFmt else None
+
+
+def test_sensitivity_command_prints_the_optimistic_side_and_shows_changes_in_points(sensitivities, demo, tmp_path,
+                                                                                     monkeypatch):
+    """The printed table names each assumption's optimistic side (the combined scenarios in a table of their own,
+    not under "up"); the Tornado sheet and chart give changes in percentage points without a % sign; the netCDF
+    file the command writes says its money is in currency units."""
+    import xarray as xr
+
+    from actuary.batch import POINTS
+
+    monkeypatch.setattr("actuary.batch.sensitivity", lambda *args, **kwargs: sensitivities.copy(deep=True))
+    path = tmp_path / "case.xlsx"
+    demo.to_workbook(path)
+    result = CliRunner().invoke(main, ["sensitivity", str(path), "--out", str(tmp_path / "out")], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+
+    def cells(start):
+        return [c.strip() for c in re.split("[│┃]", next(line for line in lines if line[2:].startswith(start)))[1:-1]]
+
+    assert cells("assumption ") == ["assumption", "down", "base", "up", "optimistic side"]
+    for assumption, side in (("real return", "up"), ("mortality improvement", "down"), ("fertility", "up")):
+        assert cells(f"{assumption} ")[-1] == side, assumption
+    assert any("Every assumption on its optimistic (pessimistic) side" in line for line in lines)
+    assert cells("scenario ") == ["scenario", "value"] and len(cells("optimistic ")) == 2   # not under "up"
+    rows = {r["assumption"]: r for r in tornado(sensitivities)}
+    wb = openpyxl.load_workbook(tmp_path / "out" / "case-sensitivity.xlsx")
+    ws = wb["Tornado"]
+    headers = [c.value for c in ws[2]]
+    down, up = headers.index("Change down (percentage points)") + 1, headers.index("Change up (percentage points)") + 1
+    for r in range(3, 3 + len(rows)):
+        row = rows[ws.cell(r, 1).value]
+        assert ws.cell(r, up).value == pytest.approx(100 * (row["up"] - row["base"]), rel=1e-12)
+        assert ws.cell(r, down).number_format == ws.cell(r, up).number_format == POINTS
+    title, axis, fmt = _chart_texts(wb["Charts"]._charts[0])
+    assert title.startswith("Tornado") and fmt == POINTS and "%" not in fmt
+    with xr.open_dataset(tmp_path / "out" / "case-sensitivity.nc") as stored:
+        assert stored.attrs["money"] == "currency units, not scaled" and "money_unit" not in stored.attrs
+        assert stored.reserve.units == "currency" and stored.attrs["provenance_case_name"]
 
 
 def test_stochastic_fan_charts_label_their_axes_readably(in_process, tmp_path):
