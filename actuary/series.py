@@ -1,4 +1,4 @@
-"""Deterministic series derived from the inputs before the projection (docs/methodology.md §3-4).
+"""Deterministic series derived from the inputs before the projection (docs/methodology.md §3-5).
 
 Plain NumPy on small arrays (years x sexes x ages): computed once per valuation, shared by the
 kernels and the NumPy reference.

@@ -1,4 +1,4 @@
-"""Demoland's summary, recomputed here from its yearly projection by the plain formulas of METHODOLOGY §6
+"""Demoland's summary, recomputed here from its yearly projection by the plain formulas of docs/methodology.md §7
 (loops over years, the reserve recursion rerun per scaled-premium period, as the engine did before its
 indicators were vectorised): the engine's summary must agree to 1e-12. This pins the results of the
 indicators through any rewrite for speed; it is not a snapshot of the engine's own output."""

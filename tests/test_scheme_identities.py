@@ -1,4 +1,5 @@
-"""METHODOLOGY §8 identities on random valid schemes (hypothesis), through the real Valuation."""
+"""Identities every projection must satisfy (people conserved, the reserve recursion, PAYG cost rate, scaling of
+population and money) on random valid schemes (hypothesis), through the real Valuation."""
 
 import numpy as np
 from hypothesis import given, settings
