@@ -416,8 +416,9 @@ def _load_case(workbook: Path | None, named: bool = False, check=None):
 @guarded
 def sensitivity_command(workbook, scenarios_path, out, name, workers, scheduler):
     """Standard sensitivity tests (each assumption down and up), combined optimistic and pessimistic
-    scenarios and any scenarios of a Scenarios sheet; writes a workbook with the tornado table and chart.
-    Exits 3 (after writing the others' results) when some scenarios failed."""
+    scenarios and any scenarios of a Scenarios sheet; writes a workbook with the tornado table and chart
+    and a netCDF file of every scenario's results (money in currency units; docs/outputs.md lists its
+    variables). Exits 3 (after writing the others' results) when some scenarios failed."""
     import math
 
     from .batch import measure, read_scenarios, sensitivity, tornado, write_sensitivity
@@ -504,7 +505,8 @@ def sensitivity_command(workbook, scenarios_path, out, name, workers, scheduler)
 def stochastic_command(workbook, n_paths, seed, chunk_size, out, name, workers, scheduler, keep_paths, fmt):
     """Monte Carlo paths of the economy (correlated AR(1)), mortality improvement (random walk) and
     fertility (AR(1)): percentiles of every yearly indicator, probability of depletion, fan charts.
-    Parameters come from the workbook's Stochastic sheet when it has one (defaults otherwise)."""
+    Parameters come from the workbook's Stochastic sheet when it has one (defaults otherwise). The
+    Dataset's variables, with their units (money in currency units), are listed in docs/outputs.md."""
     from dataclasses import asdict
 
     from rich.progress import Progress
