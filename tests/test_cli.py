@@ -82,3 +82,21 @@ def test_population_help_says_the_outputs_are_named_after_the_data_folder():
     result = run("population", "--help")
     said = " ".join(result.stdout.split())
     assert "default: the data folder's name, wpp2019_canada without --data" in said and "demoland" not in said
+
+
+def test_every_option_of_every_command_has_a_help_text():
+    """``actuary COMMAND --help`` says what each option does (stochastic --format and synth --format said
+    nothing)."""
+    import click
+
+    from actuary.cli import main
+
+    def options(command, path):
+        if isinstance(command, click.Group):
+            for name, sub in command.commands.items():
+                yield from options(sub, path + [name])
+        else:
+            yield from ((path, p) for p in command.params if isinstance(p, click.Option))
+
+    silent = [(" ".join(path), p.opts[0]) for path, p in options(main, []) if not (p.help or "").strip()]
+    assert not silent, silent

@@ -118,7 +118,8 @@ def data_command(members, pensioners, valuation_date, into, controls, members_ta
               help="Share of records with a planted error (every rule; listed in errors.csv).")
 @click.option("--years", type=int, default=1, show_default=True,
               help="1: extracts at the valuation date; 2: also one year later (for actuary experience).")
-@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True,
+              help="Format of the insured and pensioner extracts (the control totals and errors.csv are CSV).")
 def synth_command(workbook, members, seed, out, errors, years, fmt):
     """Synthetic member records drawn from a valuation case (test data; a way to try actuary data).
 
