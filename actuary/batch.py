@@ -574,6 +574,7 @@ def described(ds: xr.Dataset, percentiles: bool = False) -> xr.Dataset:
     ds.attrs.update(money=MONEY, conventions=CONVENTIONS)
     return ds
 
+
 def _scenario_dataset(base, outcomes) -> xr.Dataset:
     years = base.inputs.coords["year"]
     names = [o["name"] for o in outcomes]
