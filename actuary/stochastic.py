@@ -4,7 +4,8 @@ Per path and year t > t0 (t0 keeps the valuation's values):
 - economic deviations x_t = φ x_{t-1} + σ ε_t for real wage growth (also added to productivity),
   inflation and the real return, with correlated standard normal ε (correlation matrix ``corr``);
   nominal return = (1 + inflation)(1 + base real return + deviation) - 1;
-- mortality: the improvement rates of every age and sex shifted by a random walk u_t = u_{t-1} + σ_m η_t;
+- mortality: the improvement rates of every age and sex shifted by a random walk u_t = u_{t-1} + σ_m η_t,
+  held within the bounds of the input (-10% .. 10% a year);
 - fertility: rates multiplied by exp(f_t), f_t = φ_f f_{t-1} + σ_f ζ_t.
 
 Path k draws its numbers from ``numpy.random.default_rng([seed, k])``, so results do not depend on
@@ -22,7 +23,8 @@ import numba
 import numpy as np
 import xarray as xr
 
-from .kernels.batch import FLOOR_INDICATORS, INDICATORS, histogram_add, simulate_paths
+from .kernels.batch import (FLOOR_INDICATORS, IMPROVEMENT_HIGH, IMPROVEMENT_LOW, INDICATORS, histogram_add,
+                             simulate_paths)
 from .kernels.series import RULE_CODES
 from .floor import kernel_inputs as floor_kernel_inputs, poverty_line_at_prices
 from .projection import build_kernel_inputs
@@ -246,7 +248,8 @@ def path_valuation(base, draws: dict, i: int):
     factor = xr.DataArray(draws["fertility_factor"][i], dims="year", coords={"year": years})
     economy = {"inflation": series(draws["inflation"][i]), "real_wage_growth": series(draws["real_wage"][i]),
                "nominal_return": series(draws["nominal_return"][i])}
-    demography = {"mortality_improvement": (demo["mortality_improvement"] + shift).transpose("year", "sex", "age")}
+    improvement = (demo["mortality_improvement"] + shift).clip(IMPROVEMENT_LOW, IMPROVEMENT_HIGH)  # as the kernel
+    demography = {"mortality_improvement": improvement.transpose("year", "sex", "age")}
     if base.inputs.national:  # productivity and fertility only move GDP and the national population
         economy["productivity_growth"] = series(draws["productivity"][i])
         demography["fertility"] = (demo["fertility"] * factor).transpose("year", "age")

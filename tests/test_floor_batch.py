@@ -10,13 +10,15 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from actuary import InputError, load_workbook
+from actuary import load_workbook
 from actuary.batch import (FLOOR_YEARLY, Scale, Scenario, Shift, sensitivity, standard_sensitivities, tornado,
                            write_sensitivity)
 from actuary.cli import main
 from actuary.floor import floor_only
-from actuary.kernels.batch import FLOOR_INDICATORS
-from actuary.stochastic import (StochasticParameters, draw_paths, floor_only_paths, indicator_names, pack,
+from actuary.inputs import FIELDS
+from actuary.kernels.batch import FLOOR_INDICATORS, IMPROVEMENT_HIGH, IMPROVEMENT_LOW
+from actuary.stochastic import (FLOOR_ONLY_INDICATORS, StochasticParameters, draw_paths, floor_only_paths,
+                                indicator_names, pack,
                                 path_valuation, run_chunk, simulate, write_stochastic)
 from actuary.valuation import PROJECT_ROOT
 
@@ -128,18 +130,32 @@ def test_stochastic_floor_costing_alone_without_volatility_is_the_base_run(alone
             np.testing.assert_allclose(ds[name].sel(percentile=k).values, base[name].values, rtol=1e-9, err_msg=name)
 
 
-def test_a_floor_costing_alone_path_out_of_the_improvement_bounds_names_mortality_volatility(case):
-    """Each path of a floor costing alone is a full valuation: a random walk that takes the mortality improvement
-    rates out of [-0.1, 0.1] failed naming 'demography.mortality_improvement', an input the user never typed; the
-    error names the Stochastic parameter, its value, the path, the year and the walk's shift, and what to do."""
-    long = floor_only(case)   # 100 years: path 17 of seed 0 walks past +10 points at 0.005 (the largest allowed)
+def test_a_path_whose_walk_passes_the_improvement_bounds_is_held_at_them(case):
+    """A path's random walk may take the mortality improvement rates past the input's bounds, -10% .. 10% a year
+    (path 17 of seed 0 at 0.005, the largest mortality_volatility allowed, passes +10% in 2097): the rates are held
+    at the bound, in the batch kernel and in the full valuation of the path alike, and the run goes on (a floor
+    costing alone, whose paths are full valuations, stopped with an error about an input the user never typed)."""
     params = StochasticParameters(mortality_volatility=0.005)
-    with pytest.raises(InputError, match=r"^Stochastic parameter 'mortality_volatility': value 0.005 takes path 17 "
-                                         r"out of the bounds of demography.mortality_improvement in 2097 \(its random "
-                                         r"walk had shifted every mortality improvement rate by \+9.15 percentage "
-                                         r"points\): .* Lower mortality_volatility; the default is 0.002.$") as caught:
-        floor_only_paths(long, params, 0, [17])
-    assert caught.value.field == "mortality_volatility"
+    draws = draw_paths(case.inputs, params, 0, [17])
+    shifted = case.inputs.demography["mortality_improvement"].values + draws["improvement_shift"][0][:, None, None]
+    assert shifted.max() > 0.1   # the walk does pass the bound
+    held = path_valuation(case, draws, 0).inputs.demography["mortality_improvement"].values
+    np.testing.assert_array_equal(held, np.clip(shifted, -0.1, 0.1))
+    bounds = FIELDS["demography"]["mortality_improvement"].bounds
+    assert (bounds.low, bounds.high) == (IMPROVEMENT_LOW, IMPROVEMENT_HIGH)
+    packed = pack(case)
+    names = indicator_names(packed)
+    values = run_chunk(packed, params, 0, [17])
+    expected = path_valuation(case, draws, 0).run().projection
+    for k, name in enumerate(names):
+        reference = expected[name].values
+        np.testing.assert_allclose(values[0, k], reference, rtol=1e-9, atol=1e-9 * np.abs(reference).max(),
+                                   err_msg=name)
+    alone = floor_only(case)
+    kept = floor_only_paths(alone, params, 0, [17])[0]
+    projection = path_valuation(alone, draws, 0).run().projection
+    np.testing.assert_allclose(kept[list(FLOOR_ONLY_INDICATORS).index("floor_cost_pct_gdp")],
+                               projection.floor_cost_pct_gdp.values, rtol=1e-12)
 
 
 def test_stochastic_floor_costing_alone_has_fan_charts(alone, tmp_path):

@@ -24,6 +24,9 @@ INDICATORS = ("insurable_wage_bill", "contributions", "benefit_expenditure", "to
 # after INDICATORS when the case has a social protection floor (floor arrays with at least one benefit)
 FLOOR_INDICATORS = ("floor_cost_pct_gdp", "fiscal_cost_pct_gdp")
 FLOOR_ROW = len(INDICATORS)
+# a path's mortality improvement rates (the valuation's plus the path's random walk) are held within the bounds of
+# the input demography.mortality_improvement (a test checks they are the same)
+IMPROVEMENT_LOW, IMPROVEMENT_HIGH = -0.1, 0.1
 
 
 @numba.njit(cache=True, parallel=True, nogil=True)
@@ -210,7 +213,8 @@ def simulate_paths(inflation, real_wage, productivity, nominal_return, improveme
                     factor = 1.0
                     for t in range(n_years):
                         if t > 0:
-                            factor *= 1.0 - (improvement[t, s, x] + improvement_shift[p, t])
+                            rate = improvement[t, s, x] + improvement_shift[p, t]
+                            factor *= 1.0 - min(max(rate, IMPROVEMENT_LOW), IMPROVEMENT_HIGH)
                         value = q_base[s, x] * factor
                         q[t, s, x] = min(max(value, 0.0), 1.0)
                     q[:, s, n_full - 1] = 1.0
