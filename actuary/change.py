@@ -502,6 +502,7 @@ def analysis_of_change(previous, current, steps=None, all_orders: bool = False,
         "previous": previous.name, "current": current.name,
         "previous_valuation_year": ps["valuation_year"], "current_valuation_year": cs["valuation_year"],
         "money_unit": cs["money_unit"],   # how the current case shows money (the values are in currency)
+        "money": "currency units, not scaled (money_unit is the unit the workbooks and the report show)",
         "all_orders": int(all_orders), "cases_valued": len(cases.results),
         "conventions": "effect = measure at the step - measure at the step before; effects add up to current - "
                        "previous; money amounts are present values at each case's own valuation date",

@@ -512,7 +512,8 @@ def stochastic_command(workbook, n_paths, seed, chunk_size, out, name, workers, 
     from rich.progress import Progress
 
     from .io.provenance import dataset_attributes
-    from .stochastic import StochasticParameters, kept_paths_bytes, read_parameters, simulate, write_stochastic
+    from .stochastic import (StochasticParameters, kept_paths_bytes, path_indicator_count, read_parameters,
+                             simulate, write_stochastic)
 
     data = f"stochastic.{'nc' if fmt == 'netcdf' else 'zarr'}"
     output, (xlsx_name, data_name) = output_set(out, workbook, name, ["stochastic.xlsx", data],
@@ -522,7 +523,8 @@ def stochastic_command(workbook, n_paths, seed, chunk_size, out, name, workers, 
             source, valuation = _load_case(workbook)
             params = read_parameters(source) if source.is_file() else StochasticParameters()
         if keep_paths:
-            need = kept_paths_bytes(n_paths, valuation.inputs.coords["year"].size)
+            need = kept_paths_bytes(n_paths, valuation.inputs.coords["year"].size,
+                                    path_indicator_count(valuation.inputs))
             free = shutil.disk_usage(outputs.staging).free
             if need > free:
                 raise InputError(f"--keep-paths: {n_paths:,} paths need {need / 1024 ** 3:,.1f} GB in {out}; "

@@ -293,6 +293,7 @@ def comparison(base, options: dict, definitions: dict | None = None, base_result
     ds.coords["changes_beyond_provisions"] = ("option", [""] + [", ".join(beyond_provisions(differences[o]))
                                                                for o in options])
     ds.attrs.update(base=base.name, valuation_year=int(years[0]), money_unit=base.inputs.settings["money_unit"],
+                    money="currency units, not scaled (money_unit is the unit the workbooks and the report show)",
                     entry_age=int(base.inputs.settings["adequacy_entry_age"]),
                     density=float(base.inputs.settings["adequacy_density"]),
                     description="each option and its difference from the base (option - base)")

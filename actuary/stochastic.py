@@ -463,20 +463,28 @@ class StreamedPercentiles:
 MAX_CHUNK_SIZE = 10_000
 
 
-def kept_paths_bytes(n_paths: int, n_years: int) -> int:
+def path_indicator_count(inputs) -> int:
+    """How many yearly indicators each path of a case has (:func:`indicator_names`): a floor costing alone's, or a
+    scheme's with the floor's when it has one."""
+    if not inputs.has_scheme:
+        return len(FLOOR_ONLY_INDICATORS)
+    return len(INDICATORS) + (len(FLOOR_INDICATORS) if inputs.has_floor else 0)
+
+
+def kept_paths_bytes(n_paths: int, n_years: int, n_indicators: int = len(INDICATORS)) -> int:
     """Bytes of every path's yearly indicators (``keep_paths``): paths x indicators x years x 8."""
-    return n_paths * len(INDICATORS) * n_years * 8
+    return n_paths * n_indicators * n_years * 8
 
 
-def check_kept_paths_fit(n_paths: int, n_years: int) -> None:
+def check_kept_paths_fit(n_paths: int, n_years: int, n_indicators: int = len(INDICATORS)) -> None:
     """Refuse ``keep_paths`` up front when the paths would not fit in the memory available now (they
     are held twice while the Dataset is assembled)."""
     import psutil
 
-    need = 2 * kept_paths_bytes(n_paths, n_years)
+    need = 2 * kept_paths_bytes(n_paths, n_years, n_indicators)
     available = psutil.virtual_memory().available
     if need > available:
-        raise InputError(f"--keep-paths: {n_paths:,} paths x {len(INDICATORS)} indicators x {n_years} years need "
+        raise InputError(f"--keep-paths: {n_paths:,} paths x {n_indicators} indicators x {n_years} years need "
                          f"{need / 1024 ** 3:,.1f} GB of memory; {available / 1024 ** 3:,.1f} GB are available. "
                          "Run fewer paths, or without --keep-paths (percentiles need no memory per path).")
 
@@ -505,7 +513,7 @@ def simulate(base, n_paths: int, seed: int = 0, chunk_size: int = 250, workers: 
             raise InputError(f"{option}: value {value!r} is not a whole number in {low}..{high or 'any'}.")
     years = base.inputs.coords["year"]
     if keep_paths:
-        check_kept_paths_fit(n_paths, years.size)
+        check_kept_paths_fit(n_paths, years.size, path_indicator_count(base.inputs))
     packed = pack(base)
     names = indicator_names(packed)
     chunks = path_chunks(n_paths, chunk_size)

@@ -380,6 +380,7 @@ def test_the_command_writes_the_reconciliation_workbook_and_netcdf(workbooks, sm
     about = read_about_sheet(out / "current-change.xlsx")
     assert about["previous_file"] == "previous.xlsx" and about["input_file"] == "current.xlsx"
     assert ds.attrs["provenance_previous_case"] == "small"
+    assert ds.attrs["money"].startswith("currency units, not scaled")
     with zipfile.ZipFile(out / "current-change.xlsx") as archive:
         charts = [archive.read(n).decode() for n in archive.namelist() if n.startswith("xl/charts/chart")]
     assert len(charts) >= 2

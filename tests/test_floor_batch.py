@@ -245,3 +245,14 @@ def test_stochastic_inflation_moves_the_poverty_line_with_each_paths_prices(case
     assert np.ptp(draws["inflation"][:, 1:]) > 0.02   # the paths' prices do differ
     for i in range(2):
         _inflation_moves_no_floor_share_of_gdp(case, values[i, names.index("floor_cost_pct_gdp")])
+
+
+def test_the_memory_of_kept_paths_counts_the_floors_indicators(case):
+    """--keep-paths is refused up front by the memory every path's indicators need: 25 a path with a floor (23 of the
+    scheme and 2 of the floor), as many as a floor costing alone has (the check counted 23 whatever the case)."""
+    from actuary.stochastic import kept_paths_bytes, path_indicator_count
+
+    assert path_indicator_count(case.inputs) == len(indicator_names(pack(case))) == 25
+    alone = floor_only(case)
+    assert path_indicator_count(alone.inputs) == len(indicator_names(pack(alone))) == len(FLOOR_ONLY_INDICATORS)
+    assert kept_paths_bytes(1000, 100, path_indicator_count(case.inputs)) == 1000 * 25 * 100 * 8
