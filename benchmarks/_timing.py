@@ -121,3 +121,34 @@ def peak_rss(code: str) -> float:
 
 def fmt(seconds):
     return f"{seconds * 1e3:9.3f} ms" if seconds < 10 else f"{seconds:9.2f} s"
+
+
+def _loop_time(n: int = 1_000_000) -> float:
+    start = time.perf_counter()
+    total = 0
+    for i in range(n):
+        total += i
+    return time.perf_counter() - start
+
+
+def core_speeds() -> str:
+    """A line saying how fast each core of the machine runs pure Python now: a fixed loop (a million additions,
+    median of 5) timed with this process pinned to each core in turn. On a shared virtual machine the cores need
+    not run at one speed, nor keep it: a figure measured on two threads goes at the pace of the slower. The loop
+    is a probe of the interpreter's speed only (seen here: the insured kernel ran 1.7 times slower on one core
+    than on the other for minutes, then the other way round, while this loop ran at one speed on both; see
+    bench_projection's kernel timed on each core)."""
+    import os
+
+    if not hasattr(os, "sched_setaffinity"):
+        return "# cores: (this platform cannot pin a process to a core)"
+    allowed = os.sched_getaffinity(0)
+    speeds = []
+    try:
+        for core in sorted(allowed):
+            os.sched_setaffinity(0, {core})
+            speeds.append((core, statistics.median(_loop_time() for _ in range(5))))
+    finally:
+        os.sched_setaffinity(0, allowed)
+    return ("# cores now (a fixed Python loop pinned to each): "
+            + ", ".join(f"core {core} {1e3 * seconds:.0f} ms" for core, seconds in speeds))

@@ -22,7 +22,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _timing import max_relative_difference, peak_rss, require  # noqa: E402
+from _timing import core_speeds, max_relative_difference, peak_rss, require  # noqa: E402
 
 import numba  # noqa: E402
 import numpy as np  # noqa: E402
@@ -63,6 +63,7 @@ def main():
     threads = numba.config.NUMBA_NUM_THREADS
     print(f"# bench_batch: Demoland, {base.inputs.settings['horizon']} years, {n:,} stochastic paths, "
           f"{os.cpu_count()} cores, numba {numba.__version__}")
+    print(core_speeds())
     simulate(base, 50, seed=1)  # compile / load the cache
 
     # checks first: batch kernel paths = full valuations, and the three executions agree

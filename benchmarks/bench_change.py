@@ -25,7 +25,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _timing import require  # noqa: E402
+from _timing import core_speeds, require  # noqa: E402
 
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
@@ -82,6 +82,7 @@ def load():
 def main():
     rounds = int(sys.argv[sys.argv.index("--rounds") + 1]) if "--rounds" in sys.argv else None
     print(f"# bench_change: Demoland 2020 -> modified 2023, 100 years, 7 steps, {os.cpu_count()} cores")
+    print(core_speeds())
     previous = Valuation.demo()
     current = later_valuation(previous)
     ds = analysis_of_change(previous, current)

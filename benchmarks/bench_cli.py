@@ -15,7 +15,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _timing import max_relative_difference, require  # noqa: E402
+from _timing import core_speeds, max_relative_difference, require  # noqa: E402
 
 import xarray as xr  # noqa: E402
 
@@ -26,6 +26,7 @@ from actuary.valuation import DEMOLAND  # noqa: E402
 
 def main():
     print("# bench_cli: actuary valuate (Demoland workbook -> results workbook + netCDF), fresh process, warm cache")
+    print(core_speeds())
     expected = Valuation.demo().run()  # also warms the Numba cache
     times = []
     with tempfile.TemporaryDirectory() as out:

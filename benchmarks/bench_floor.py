@@ -18,7 +18,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _timing import _quartiles, fmt, max_relative_difference, require  # noqa: E402
+from _timing import core_speeds, _quartiles, fmt, max_relative_difference, require  # noqa: E402
 
 import numba  # noqa: E402
 import numpy as np  # noqa: E402
@@ -66,6 +66,7 @@ def main():
     print(f"# bench_floor: Demoland {base.inputs.settings['horizon']} years, floor of {CASE.parent.name} "
           f"({floored.inputs.coords['floor_benefit'].size} benefits); numba {numba.__version__}, numpy "
           f"{np.__version__}, {os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f}")
+    print(core_speeds())
     without, with_floor = base.run(), floored.run()
     same = all(np.array_equal(without.projection[k].values, with_floor.projection[k].values, equal_nan=True)
                for k in without.projection.data_vars)

@@ -16,7 +16,7 @@ import numba
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _timing import fmt, max_relative_difference, measure, require  # noqa: E402
+from _timing import core_speeds, fmt, max_relative_difference, measure, require  # noqa: E402
 
 from actuary.kernels.population import project_population_batch, project_population_kernel  # noqa: E402
 from actuary.reference.population import project_population_reference  # noqa: E402
@@ -47,6 +47,7 @@ def main():
     print(f"# bench_population: {YEARS} years x 2 sexes x {AGES} ages; numba {numba.__version__}, "
           f"numpy {np.__version__}, {platform.processor() or platform.machine()}, "
           f"{numba.config.NUMBA_NUM_THREADS} threads")
+    print(core_speeds())
 
     base, survival, fertility, male_share, migration = inputs(1)
     pop = np.empty((YEARS + 1, 2, AGES)); births = np.empty((YEARS, 2)); deaths = np.empty((YEARS, 2))

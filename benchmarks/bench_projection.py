@@ -19,7 +19,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _timing import cold_call, fmt, max_relative_difference, measure, require  # noqa: E402
+from _timing import core_speeds, cold_call, fmt, max_relative_difference, measure, require  # noqa: E402
 
 import numba  # noqa: E402
 import numpy as np  # noqa: E402
@@ -66,6 +66,7 @@ def main():
     s = valuation.inputs.settings
     print(f"# bench_projection: Demoland, {s['horizon']} years, ages {s['min_age']}-{s['max_age']}, service "
           f"0-{s['max_service']}; numba {numba.__version__}, numpy {np.__version__}, {os.cpu_count()} cores")
+    print(core_speeds())
     kin = build_kernel_inputs(valuation.inputs)
     lo = s["min_age"]
     a, b = run_kernels(kin, lo, "kernel"), run_kernels(kin, lo, "reference")
@@ -132,6 +133,16 @@ def insured_kernel_lines(kin, lo):
     single = measure(lambda: insured_kernel(**arguments))
     print(f"insured kernel (open group, {n_years} years, {occupied:,} occupied cell-years): {single}  "
           f"{single.median / occupied * 1e9:5.1f} ns per occupied cell-year (target <= 5 ns)")
+    if hasattr(os, "sched_setaffinity"):   # the same on each core: the cores of a shared machine differ
+        allowed = os.sched_getaffinity(0)
+        try:
+            for core in sorted(allowed):
+                os.sched_setaffinity(0, {core})
+                pinned = measure(lambda: insured_kernel(**arguments))
+                print(f"    pinned to core {core}: {pinned}  {pinned.median / occupied * 1e9:5.1f} ns per occupied "
+                      "cell-year")
+        finally:
+            os.sched_setaffinity(0, allowed)
 
 
 if __name__ == "__main__":

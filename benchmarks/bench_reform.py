@@ -21,7 +21,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _timing import measure, require  # noqa: E402
+from _timing import core_speeds, measure, require  # noqa: E402
 
 import openpyxl  # noqa: E402
 import xarray as xr  # noqa: E402
@@ -91,6 +91,7 @@ def _children_cpu() -> float:
 
 def main():
     print(f"# bench_reform (load average {load()})")
+    print(core_speeds())
     solves()
     compare_end_to_end()
     print(f"# load average after: {load()}")

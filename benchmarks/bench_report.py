@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _timing import require  # noqa: E402
+from _timing import core_speeds, require  # noqa: E402
 
 from actuary import Valuation  # noqa: E402
 from actuary.report.findings import headline  # noqa: E402
@@ -39,6 +39,7 @@ def load() -> str:
 def main():
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 3
     print(f"# bench_report: actuary {' '.join(COMMAND)} (Demoland), fresh process, warm cache; PDF by {engine()}")
+    print(core_speeds())
     expected = headline(Valuation.demo().run())   # also warms the Numba cache
     times, cpu, loads = [], [], [load()]
     with tempfile.TemporaryDirectory() as out:

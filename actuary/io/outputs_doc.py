@@ -8,7 +8,6 @@ their netCDF (or zarr) Dataset, with its units and meaning, generated from the t
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 PATH = Path(__file__).resolve().parents[2] / "docs" / "outputs.md"
@@ -143,17 +142,9 @@ def markdown() -> str:
 
 
 def main(argv=None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    text = markdown()
-    if "--check" in argv:
-        current = PATH.read_text(encoding="utf-8") if PATH.exists() else ""
-        if current != text:
-            print(f"{PATH} is out of date: run python -m actuary.io.outputs_doc")
-            return 1
-        return 0
-    PATH.write_text(text, encoding="utf-8")
-    print(f"Wrote {PATH}")
-    return 0
+    from .workbook_doc import write_or_check
+
+    return write_or_check(PATH, markdown(), "actuary.io.outputs_doc", argv)
 
 
 if __name__ == "__main__":

@@ -174,18 +174,23 @@ def markdown() -> str:
     return "\n".join(out) + "\n"
 
 
-def main(argv=None) -> int:
+def write_or_check(path, text: str, module: str, argv=None) -> int:
+    """The command of a generated document: write ``text`` to ``path``, or with ``--check`` in ``argv`` (default:
+    the command line) say whether the file is up to date (exit status 1 if not, naming ``module`` to run)."""
     argv = sys.argv[1:] if argv is None else argv
-    text = markdown()
     if "--check" in argv:
-        current = PATH.read_text(encoding="utf-8") if PATH.exists() else ""
+        current = path.read_text(encoding="utf-8") if path.exists() else ""
         if current != text:
-            print(f"{PATH} is out of date: run python -m actuary.io.workbook_doc")
+            print(f"{path} is out of date: run python -m {module}")
             return 1
         return 0
-    PATH.write_text(text, encoding="utf-8")
-    print(f"Wrote {PATH}")
+    path.write_text(text, encoding="utf-8")
+    print(f"Wrote {path}")
     return 0
+
+
+def main(argv=None) -> int:
+    return write_or_check(PATH, markdown(), "actuary.io.workbook_doc", argv)
 
 
 if __name__ == "__main__":
