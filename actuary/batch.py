@@ -820,9 +820,9 @@ def _refuse_fixed_setting(cells: str, kind: str, name: str, key: str, operation:
     shown = ", ".join(f"{v:g}" for v in value) if isinstance(value, tuple) else \
         f"{value:g}" if isinstance(value, float) else str(value)
     settings = [k.partition(".")[2] for k in fixed]
-    also = (" or, for horizons that every scenario and the base share, change settings.gap_horizons in the "
+    also = (f" or, for horizons that every {kind} and the base share, change settings.gap_horizons in the "
             "Settings sheet" if key == "settings.gap_horizons" else "")
-    raise InputError(f"{cells}: {kind} '{name}' would {operation} {key} ({shown}), which {changes}; the scenarios "
+    raise InputError(f"{cells}: {kind} '{name}' would {operation} {key} ({shown}), which {changes}; the {kind}s "
                      "are compared with the base valuation year by year and horizon by horizon, so they keep its "
                      f"{', '.join(settings[:-1])} and {settings[-1]}. Leave this row out and run the change as a "
                      f"valuation of its own (a copy of the workbook with the new value in its Settings sheet){also}.")

@@ -23,7 +23,7 @@ import numpy as np
 import xarray as xr
 
 from .adequacy import stylized_careers
-from .batch import read_overrides
+from .batch import SCENARIO_FIXED_SETTINGS, read_overrides
 from .inputs import FIELDS
 from .io import presentation as pres
 from .validation import InputError
@@ -41,7 +41,8 @@ def read_reforms(path, base, definitions: dict | None = None) -> dict:
     ``base`` (an option that fails names itself and the problem); ``definitions``, when given, receives each
     option's changes in words (:func:`describe_reform`)."""
     options = {}
-    for scenario in read_overrides(path, "Reforms", REFORM_COLUMNS):
+    # an option projects the base's years, over its GAP horizons, with its results: rows on those settings are refused
+    for scenario in read_overrides(path, "Reforms", REFORM_COLUMNS, fixed=SCENARIO_FIXED_SETTINGS):
         valuation = scenario.apply(base)
         valuation.name = scenario.name
         options[scenario.name] = valuation

@@ -114,6 +114,21 @@ def test_bad_reforms_row_names_the_cell(demo, tmp_path):
         comparison(demo, {})
 
 
+@pytest.mark.parametrize("key,value", [("settings.horizon", 50), ("settings.gap_horizons", "10, 20"),
+                                       ("settings.national_population", "no")])
+def test_a_reforms_row_on_a_setting_the_options_share_is_refused_at_its_cells(demo, tmp_path, key, value):
+    """An option is set beside the base year by year and over its GAP horizons, with its results: a Reforms row on
+    the horizon, the GAP horizons or the national population is refused naming its cells, as a Scenarios row is
+    (the horizon was refused with advice for Python users and no cell, gap_horizons ran with NaN GAPs, the
+    national population failed on an input the user never typed)."""
+    path = _with_reforms(demo, tmp_path, [["x", key, "set", value, None, None, None, None, None]])
+    result = CliRunner().invoke(main, ["compare", str(path), "--out", str(tmp_path / "out")], terminal_width=400)
+    said = " ".join(result.output.split())
+    assert result.exit_code == 2, result.output
+    assert f"Reforms!B3:D3: option 'x' would set {key}" in said and "the options are compared with the base" in said
+    assert "valuation.replace" not in said and not (tmp_path / "out").exists()
+
+
 def test_compare_command_with_option_workbooks(demo, tmp_path):
     base, option = tmp_path / "base.xlsx", tmp_path / "prices.xlsx"
     demo.replace(settings={"balance_sheet": "no"}).to_workbook(base)

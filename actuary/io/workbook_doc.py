@@ -144,7 +144,8 @@ def markdown() -> str:
             "open group), on an input with that dimension; rows that break these rules are refused naming their",
             "cells. A row setting an input to the value it already has is accepted. The base workbook's",
             "`Reforms` sheet (`actuary compare`) has the same rules, with `option` and `from_cohort`/`to_cohort`.",
-            "The scenarios are compared with the base year by year and horizon by horizon, so a Scenarios row on",
+            "The scenarios (and options) are compared with the base year by year and horizon by horizon, so a",
+            "Scenarios (or Reforms) row on",
             ", ".join(f"`{key}`" for key in list(SCENARIO_FIXED_SETTINGS)[:-1])
             + f" or `{list(SCENARIO_FIXED_SETTINGS)[-1]}`",
             "is refused naming its cells: run such a change as a valuation of its own (GAP horizons that every",
