@@ -469,16 +469,19 @@ def analysis_of_change(previous, current, steps=None, all_orders: bool = False,
     step_names = ["previous"] + [s.name for s in resolved]
     dims = {"gap": ("horizon",), "reserve_ratio": ("year",), **{name: ("horizon",) for name in FLOOR_UNITS}}
     data = {}
+    first = cases.run(frozenset())   # the previous valuation's results: where each measure's units and meaning are
     for name in names:
         stacked = np.array([np.asarray(values[subset][name], dtype=float) for subset in sequence])
         if name == "depleted":
-            data[name] = (("step",), stacked.astype(bool), {"description": "the reserve runs out within the case's "
-                                                                          "projection"})
+            data[name] = (("step",), stacked.astype(bool), {"units": "true or false", "description": "the reserve "
+                                                            "runs out within the case's projection"})
             continue
         extra = dims.get(name, ())
-        attrs = {"description": MEASURE_NOTES.get(name, "")}
-        summary = cases.run(frozenset()).summary
-        units = summary[name].attrs.get("units") if name in summary else FLOOR_UNITS.get(name)
+        source = first.summary[name] if name in first.summary else first.projection[name] \
+            if name in first.projection else None
+        attrs = {"description": MEASURE_NOTES.get(name) or (source.attrs.get("description", "") if source is not None
+                                                            else "")}
+        units = source.attrs.get("units") if source is not None else FLOOR_UNITS.get(name)
         if units:
             attrs["units"] = units
         effect = np.full_like(stacked, np.nan)
@@ -498,7 +501,7 @@ def analysis_of_change(previous, current, steps=None, all_orders: bool = False,
     coords = {"step": step_names, "horizon": list(spec.horizons), "year": list(spec.years),
               "inputs": ("step", ["previous valuation"] + [", ".join(s.inputs) for s in resolved])}
     ps, cs = previous.inputs.settings, current.inputs.settings
-    return xr.Dataset(data, coords=coords, attrs={
+    ds = xr.Dataset(data, coords=coords, attrs={
         "previous": previous.name, "current": current.name,
         "previous_valuation_year": ps["valuation_year"], "current_valuation_year": cs["valuation_year"],
         "money_unit": cs["money_unit"],   # how the current case shows money (the values are in currency)
@@ -507,6 +510,14 @@ def analysis_of_change(previous, current, steps=None, all_orders: bool = False,
         "conventions": "effect = measure at the step - measure at the step before; effects add up to current - "
                        "previous; money amounts are present values at each case's own valuation date",
     })
+    for name, units, description in (
+            ("step", "text", "previous (the previous valuation), then each step of the analysis in order, the last "
+                             "giving the current valuation"),
+            ("inputs", "text", "the inputs each step takes from the current valuation"),
+            ("horizon", "years", "years from the valuation year over which a measure by horizon is taken"),
+            ("year", "year", "calendar year of the reserve ratio")):
+        ds[name].attrs.update(units=units, description=description)
+    return ds
 
 
 def _order_effects(values: dict, n: int):

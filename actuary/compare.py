@@ -237,7 +237,14 @@ def _measures(valuation, results=None) -> dict:
     scalars = {k: float(s[k]) for k in s.data_vars if s[k].ndim == 0 and
                (k in SUMMARY_ITEMS or k.startswith(("asset_", "liability_")))}
     adequacy = stylized_careers(valuation)
-    return {"yearly": yearly, "scalars": scalars, "gap": s.gap, "adequacy": adequacy}
+    # units and meaning of each measure, from the valuation's own results
+    attrs = {name: dict(p[name].attrs) for name in yearly if name in p}
+    attrs.update({k: dict(s[k].attrs) for k in scalars})
+    attrs["gap"] = dict(s.gap.attrs)
+    attrs["average_old_age_pension"] = {"units": "currency a year",
+                                        "description": "average old-age pension in payment at the start of the year"}
+    attrs.update({k: dict(adequacy[k].attrs) for k in ADEQUACY})
+    return {"yearly": yearly, "scalars": scalars, "gap": s.gap, "adequacy": adequacy, "attrs": attrs}
 
 
 def comparison(base, options: dict, definitions: dict | None = None, base_results=None) -> xr.Dataset:
@@ -285,7 +292,10 @@ def comparison(base, options: dict, definitions: dict | None = None, base_result
     ds = xr.Dataset(data, coords={"option": names, "year": years, "horizon": horizons,
                                   "career": adequacy[0]["career"].values, "sex": ["male", "female"]})
     for key in list(ds.data_vars):
+        ds[key].attrs.update(runs[0]["attrs"].get(key, {}))
         ds[f"{key}_difference"] = ds[key] - ds[key].sel(option="base")
+        ds[f"{key}_difference"].attrs.update(ds[key].attrs, description=f"option - base of: "
+                                                                       f"{ds[key].attrs.get('description', key)}")
     definitions = definitions or {}
     differences = {name: input_differences(base, valuation) for name, valuation in options.items()}
     ds.coords["definition"] = ("option", ["the base valuation"] + [definitions.get(o) or
@@ -293,6 +303,16 @@ def comparison(base, options: dict, definitions: dict | None = None, base_result
                                                                    for o in options])
     ds.coords["changes_beyond_provisions"] = ("option", [""] + [", ".join(beyond_provisions(differences[o]))
                                                                for o in options])
+    for name, units, description in (
+            ("option", "text", "base (the base valuation), then each option"),
+            ("year", "year", "calendar year"),
+            ("horizon", "years", "years from the valuation year over which the GAP is taken"),
+            ("career", "text", "stylized career of the adequacy measures"),
+            ("sex", "text", "sex"),
+            ("definition", "text", "what each option changes, in words"),
+            ("changes_beyond_provisions", "text", "the inputs other than provisions (assumptions, data, methods) in "
+                                                  "which the option differs from the base")):
+        ds[name].attrs.update(units=units, description=description)
     ds.attrs.update(base=base.name, valuation_year=int(years[0]), money_unit=base.inputs.settings["money_unit"],
                     money="currency units, not scaled (money_unit is the unit the workbooks and the report show)",
                     entry_age=int(base.inputs.settings["adequacy_entry_age"]),
