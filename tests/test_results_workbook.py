@@ -21,6 +21,8 @@ from actuary.stochastic import simulate, write_stochastic
 SHOWN = {
     "#,##0": lambda v: f"{v:,.0f}",
     "#,##0.00": lambda v: f"{v:,.2f}",
+    "#,##0.0": lambda v: f"{v:,.1f}",
+    "+0.00;-0.00;0.00": lambda v: f"{v:+.2f}",
     "0.00%": lambda v: f"{100 * v:.2f}%",
     "0.000%": lambda v: f"{100 * v:.3f}%",
     "0.0%": lambda v: f"{100 * v:.1f}%",
