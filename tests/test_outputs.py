@@ -258,6 +258,7 @@ def test_every_results_variable_has_units_and_a_description():
     a scheme-and-floor's and a floor costing alone's results (projection and summary) says its units and what it
     is (gdp, births, the state subsidy, the valuation-date stocks and the depletion measures had none)."""
     from actuary.floor import floor_only
+    from actuary.io.results import netcdf_dataset
     from actuary.valuation import PROJECT_ROOT
 
     case = load_workbook(PROJECT_ROOT / "valuations" / "demoland-floor" / "valuation.xlsx")
@@ -270,6 +271,10 @@ def test_every_results_variable_has_units_and_a_description():
             for name, variable in part.data_vars.items():
                 if not all(str(variable.attrs.get(key, "")).strip() for key in ("units", "description")):
                     lacking.append((valuation.inputs.has_scheme, name, variable.attrs))
+        stored = netcdf_dataset(results, {})   # the netCDF file's Dataset: its coordinates and where money is
+        lacking += [(valuation.inputs.has_scheme, name, stored[name].attrs) for name in stored.coords
+                    if not all(str(stored[name].attrs.get(key, "")).strip() for key in ("units", "description"))]
+        assert stored.attrs["money"].startswith("currency units, not scaled")
     assert not lacking, lacking
 
 

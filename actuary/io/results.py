@@ -397,8 +397,25 @@ def netcdf_dataset(results, attributes: dict) -> xr.Dataset:
             "description": f"lowest level contribution rate from the valuation year keeping the reserve ratio at "
                            f"or above {level.ratio:g} in each of the first {level.years} years (NaN: no rate does)",
             "units": "share of insurable earnings", "years": level.years, "reserve_ratio": level.ratio})
+    for name, (units, description) in COORDINATES.items():
+        if name in dataset.coords:
+            dataset[name].attrs.update(units=units, description=description)
     dataset.attrs.update(attributes)
+    dataset.attrs["money"] = "currency units, not scaled (settings.money_unit is the unit the workbooks show)"
     return dataset
+
+
+# units and meaning of the coordinates of a valuation's netCDF file
+COORDINATES = {
+    "year": ("year", "calendar year: flows of the year, stocks at its end (1 January of the next year)"),
+    "sex": ("text", "male or female"),
+    "age": ("years", "age in completed years at 1 January of the year (the last an open group)"),
+    "benefit": ("text", "pension in payment: old_age, invalidity, widow (widow(er)s), orphan"),
+    "floor_benefit": ("text", "benefit of the social protection floor (the rows of the Floor sheet)"),
+    "horizon": ("years", "years from the valuation year over which a summary measure is taken"),
+    "period": ("year", "first year of a period of the scaled premium"),
+    "period_end": ("year", "last year of a period of the scaled premium"),
+}
 
 
 def _summary(ws, results, valuation, unit):
