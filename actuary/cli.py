@@ -325,7 +325,8 @@ def valuate(workbook: Path | None, out: Path, name: str | None):
             netcdf_dataset(results, dataset_attributes(record)).to_netcdf(outputs.path(nc_name))
         xlsx_path, nc_path = outputs.commit()
     print_summary(valuation.name, results)
-    _wrote(xlsx_path, "summary, demography, social protection floor, assumptions, charts" if not valuation.inputs.has_scheme
+    _wrote(xlsx_path, "summary, demography, social protection floor, assumptions, charts"
+           if not valuation.inputs.has_scheme
            else "summary, projection and financing tables, "
            + ("balance sheet, " if valuation.inputs.settings["balance_sheet"] == "yes" else "")
            + ("social protection floor, " if valuation.inputs.has_floor else "") + "charts")

@@ -272,8 +272,8 @@ def comparison(base, options: dict, definitions: dict | None = None, base_result
             raise InputError(f"compare: option '{name}' projects {valuation.inputs.coords['year'][0]}.."
                              f"{valuation.inputs.coords['year'][-1]} (valuation_year {own['valuation_year']}, horizon "
                              f"{own['horizon']}); the base {years[0]}..{years[-1]} (valuation_year "
-                             f"{settings['valuation_year']}, horizon {settings['horizon']}): an option is compared with "
-                             f"the base year by year; give it {' and '.join(f'{k} {settings[k]}' for k in differ)} "
+                             f"{settings['valuation_year']}, horizon {settings['horizon']}): an option is compared "
+                             f"with the base year by year; give it {' and '.join(f'{k} {settings[k]}' for k in differ)} "
                              "(valuation.replace(settings={...})).")
     runs = [_measures(base, base_results)] + [_measures(v) for v in options.values()]
     data = {}

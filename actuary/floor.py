@@ -459,7 +459,7 @@ def floor_summary(ds: xr.Dataset, horizons) -> dict:
 def national_projection(inputs, engine: str = "kernel") -> xr.Dataset:
     """The projection of a floor costing alone: population, GDP, life expectancy at 65 and the floor (no
     scheme)."""
-    from .projection import (add_report_variables, demographic_dependency_ratio, employment_share,
+    from .projection import (GDP_DESCRIPTION, add_report_variables, demographic_dependency_ratio, employment_share,
                              gross_domestic_product, mortality_table, population_kernel_inputs, run_population)
 
     eco = inputs.economy
@@ -475,7 +475,7 @@ def national_projection(inputs, engine: str = "kernel") -> xr.Dataset:
         "population": ((Y, S, A), pop, "persons", "national population, end of the year"),
         "births": ((Y, S), out["births"], "persons", "live births of the year, by sex of the child"),
         "deaths": ((Y, S), out["deaths"], "persons", "national deaths"),
-        "gdp": ((Y,), gdp, "currency", "gross domestic product: GDP at t0 x employment growth x (1 + productivity growth) x (1 + inflation)"),
+        "gdp": ((Y,), gdp, "currency", GDP_DESCRIPTION),
         "demographic_dependency_ratio": ((Y,), demographic_dependency_ratio(pop), "ratio",
                                          "population 65+ / 15-64, end of the year"),
         "wage_index": ((Y,), indices["wages"], "index", "average wage, t0 = 1"),

@@ -214,7 +214,8 @@ def summary(ds: xr.Dataset, settings: dict, parts: dict[str, xr.Dataset] | None 
         **(extra or {}),
         "gap": gap,
         "depletion_year": ((), np.nan if depleted is None else float(f.year[depleted]),
-                           {"units": "year", "description": "first year whose benefits the year's income and the reserve left "
+                           {"units": "year",
+                            "description": "first year whose benefits the year's income and the reserve left "
                                            "cannot pay in full (NaN: never)"}),
         "payable_share_after_depletion": ((), float(share.min()),
                                           {"units": "share of benefits due",

@@ -413,6 +413,10 @@ def _target(population: np.ndarray, kin: KernelInputs, lo: int) -> np.ndarray:
     return _c(population[:, :, lo:] * share)
 
 
+GDP_DESCRIPTION = ("gross domestic product: GDP at t0 x employment growth x (1 + productivity growth) x "
+                   "(1 + inflation)")
+
+
 def held_past_horizon(inputs: Inputs, years: int) -> Inputs:
     """The inputs of a projection ``years`` longer than ``inputs``' horizon, every year-dependent input held
     at its value of the last year (rates, improvement rates, economic rates, provisions); the series
@@ -865,7 +869,8 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict, extend=None, horizo
     data = {
         "insurable_wage_bill": ((Y,), wage_bill, "currency", "insurable earnings x contribution density, all actives"),
         "contributions": ((Y,), out["finance_contributions"], "currency", "rate x collection rate x wage bill"),
-        "state_subsidy": ((Y,), out["finance_subsidy"], "currency", "state subsidy: subsidy_share_of_benefits x benefits + subsidy_share_of_wages x wage bill"),
+        "state_subsidy": ((Y,), out["finance_subsidy"], "currency",
+                          "state subsidy: subsidy_share_of_benefits x benefits + subsidy_share_of_wages x wage bill"),
         "benefit_expenditure": ((Y,), out["benefits"], "currency", "pensions paid, all benefits"),
         "benefit_expenditure_by_benefit": ((Y, B), out["pensioner_expenditure"], "currency", "pensions paid"),
         "grants": ((Y,), out["all_grants"], "currency", "withdrawal grants + funeral grants"),
@@ -875,7 +880,9 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict, extend=None, horizo
         "exit_refunds": ((Y,), out["exit_refunds"], "currency",
                          "refunds of contributions to leavers without deferred rights (scheme.exit_benefit refund)"),
         "funeral_grants": ((Y,), out["funeral_grants"], "currency", "per death of an active or a pensioner"),
-        "admin_expenses": ((Y,), out["finance_admin"], "currency", "administrative expenses: scheme.admin_share_of_benefits x benefits and grants + admin_share_of_contributions x contributions"),
+        "admin_expenses": ((Y,), out["finance_admin"], "currency",
+                           "administrative expenses: scheme.admin_share_of_benefits x benefits and grants + "
+                           "admin_share_of_contributions x contributions"),
         "total_expenditure": ((Y,), total_expenditure, "currency",
                               "benefits + grants + administrative expenses paid (after depletion with "
                               "settings.after_depletion 'payable': payable_benefits + administrative expenses)"),
@@ -911,7 +918,8 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict, extend=None, horizo
         "withdrawals": ((Y, S, A), full("withdrawals"), "persons",
                         "leavers without deferred rights, leaving the scheme with a refund or nothing "
                         "(scheme.exit_benefit)"),
-        "inactive_deaths": ((Y, S, A), full("inactive_deaths"), "persons", "deaths of inactive insured, by age at 1 January"),
+        "inactive_deaths": ((Y, S, A), full("inactive_deaths"), "persons",
+                            "deaths of inactive insured, by age at 1 January"),
         "inactive_retirements": ((Y, S, A), full("inactive_retirements"), "persons",
                                  "inactive insured reaching retirement age (deferred pension or grant)"),
         "reentries": ((Y, S, A), full("reentries"), "persons", "inactive insured returning to active service"),
@@ -924,7 +932,8 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict, extend=None, horizo
         "average_pension": ((Y, B, S, A), average_pension, "currency a year", "in payment at the end of the year"),
         "new_pensioners": ((Y, B, S, A), awards_count, "persons", "awards in the year, by age at the start"),
         "new_pension_amount": ((Y, B, S, A), awards_amount, "currency a year", "annual amount of the awards"),
-        "pensioner_deaths": ((Y, B, S, A), out["pensioner_deaths"], "persons", "deaths of pensioners, by benefit and age at 1 January"),
+        "pensioner_deaths": ((Y, B, S, A), out["pensioner_deaths"], "persons",
+                             "deaths of pensioners, by benefit and age at 1 January"),
         "pensioner_exits": ((Y, B, S, A), out["pensioner_exits"], "persons",
                             "remarriage (widow), age limit (orphan), conversion to old age (invalidity)"),
         "invalidity_conversions": ((Y, S, A), out["pensioner_conversions"], "persons",
@@ -932,12 +941,18 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict, extend=None, horizo
         "wage_index": ((Y,), kin.series["wages"], "index", "average wage, t0 = 1"),
         "price_index": ((Y,), kin.series["prices"], "index", "t0 = 1"),
         "pension_indexation": ((Y,), kin.series["beta"], "rate", "applied on 1 January"),
-        "minimum_pension": ((Y,), kin.series["minimum"], "currency a year", "minimum pension of the year, indexed as scheme.minimum_pension_indexation says"),
-        "maximum_pension": ((Y,), kin.series["maximum"], "currency a year", "maximum pension of the year, indexed as scheme.maximum_pension_indexation says"),
-        "investment_return": ((Y,), kin.finance["investment_return"], "rate", "nominal return on the reserve (economy.nominal_return)"),
-        "collection_rate": ((Y,), kin.finance["collection_rate"], "share", "share of contributions due that are collected"),
-        "subsidy_share_of_benefits": ((Y,), kin.finance["subsidy_benefits"], "share", "state subsidy as a share of benefit expenditure"),
-        "subsidy_share_of_wages": ((Y,), kin.finance["subsidy_wages"], "share", "state subsidy as a share of the insurable wage bill"),
+        "minimum_pension": ((Y,), kin.series["minimum"], "currency a year",
+                            "minimum pension of the year, indexed as scheme.minimum_pension_indexation says"),
+        "maximum_pension": ((Y,), kin.series["maximum"], "currency a year",
+                            "maximum pension of the year, indexed as scheme.maximum_pension_indexation says"),
+        "investment_return": ((Y,), kin.finance["investment_return"], "rate",
+                              "nominal return on the reserve (economy.nominal_return)"),
+        "collection_rate": ((Y,), kin.finance["collection_rate"], "share",
+                            "share of contributions due that are collected"),
+        "subsidy_share_of_benefits": ((Y,), kin.finance["subsidy_benefits"], "share",
+                                      "state subsidy as a share of benefit expenditure"),
+        "subsidy_share_of_wages": ((Y,), kin.finance["subsidy_wages"], "share",
+                                   "state subsidy as a share of the insurable wage bill"),
         "payable_share": ((Y,), out["finance_payable_share"], "share",
                           "share of the year's benefits and grants that its income and the reserve left at its start "
                           "can pay (1 before depletion)"),
@@ -974,7 +989,7 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict, extend=None, horizo
         pop = out["population"][1:]
         gdp = gross_domestic_product(inputs, out["population"], kin.series["employment_share"])
         data.update({
-            "gdp": ((Y,), gdp, "currency", "gross domestic product: GDP at t0 x employment growth x (1 + productivity growth) x (1 + inflation)"),
+            "gdp": ((Y,), gdp, "currency", GDP_DESCRIPTION),
             "expenditure_pct_gdp": ((Y,), 100 * out["benefits"] / gdp, "percent", "benefit expenditure / GDP"),
             "demographic_dependency_ratio": ((Y,), demographic_dependency_ratio(pop), "ratio",
                                              "population 65+ / 15-64, end of the year"),

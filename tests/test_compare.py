@@ -141,8 +141,8 @@ def test_compare_command_with_option_workbooks(demo, tmp_path):
     assert float(ds.reserve_difference.sel(option="base").max()) == 0
     # money in currency units whatever money_unit (millions) says the workbooks show
     assert ds.attrs["money_unit"] == "millions" and ds.attrs["money"].startswith("currency units, not scaled")
-    np.testing.assert_allclose(ds.reserve.sel(option="base").values,
-                               demo.replace(settings={"balance_sheet": "no"}).run().projection.reserve.values, rtol=1e-12)
+    expected = demo.replace(settings={"balance_sheet": "no"}).run().projection.reserve.values
+    np.testing.assert_allclose(ds.reserve.sel(option="base").values, expected, rtol=1e-12)
     wb = openpyxl.load_workbook(out / "base-comparison.xlsx")
     ws = wb["Reserve ratio"]
     assert [c.value for c in ws[3]] == ["Year", "base", "prices", "prices - base"]

@@ -51,7 +51,8 @@ def floor_charts(charts: ChartPages, p) -> None:
 
 def write_floor_only_results(results, valuation, path, provenance: dict | None = None) -> None:
     """Results workbook of a floor costing alone: summary, demography, population by age, the floor, the
-    assumptions (year by year and by age, as a valuation's), charts and "About this run" (``provenance``, by default the valuation's source and this API call)."""
+    assumptions (year by year and by age, as a valuation's), charts and "About this run" (``provenance``, by
+    default the valuation's source and this API call)."""
     p, s = results.projection, results.summary
     unit = valuation.inputs.settings["money_unit"]
     name = valuation.name
