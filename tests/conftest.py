@@ -60,3 +60,15 @@ def zip_bomb(tmp_path_factory):
             for _ in range(64):
                 part.write(block)
     return path
+
+
+@pytest.fixture(scope="session")
+def stochastic_kernel_cached():
+    """The stochastic batch kernel compiled (or loaded) in this process, so that its Numba cache is on disk before a
+    test starts the program: with an empty cache (a fresh clone in CI) each of the program's Dask workers would
+    compile it, over a minute each on a busy 2-core machine, and a run expected to finish would outlast its test's
+    deadline."""
+    from actuary import Valuation
+    from actuary.stochastic import StochasticParameters, pack, run_chunk
+
+    run_chunk(pack(Valuation.demo()), StochasticParameters(), 0, [0])

@@ -322,7 +322,7 @@ def test_ctrl_c_while_the_program_starts(after, terminate, tmp_path):
 @pytest.mark.parametrize("command,after", [(["valuate"], 2.0),
                                            (["stochastic", "--paths", "2000", "--workers", "2"], 2.0)],
                          ids=["valuate", "stochastic on two workers"])
-def test_a_command_started_with_ctrl_c_ignored_runs_to_its_end(command, after, tmp_path):
+def test_a_command_started_with_ctrl_c_ignored_runs_to_its_end(command, after, tmp_path, stochastic_kernel_cached):
     """`actuary ... &` in a script: the shell starts it with SIGINT ignored, so that a Ctrl-C meant for the
     script's foreground leaves it running. It finishes, exit 0, its outputs written (the Dask workers too
     keep running)."""
