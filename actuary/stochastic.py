@@ -352,8 +352,7 @@ def floor_only_paths(base, params: StochasticParameters, seed: int, paths) -> np
         try:
             valuation = path_valuation(base, draws, i)
         except InputError as error:   # a path's inputs out of their bounds: said of the parameter that moved them
-            raise _path_out_of_bounds(error, params, draws, i, int(paths[i]),
-                                      base.inputs.coords["year"]) from None
+            raise _path_out_of_bounds(error, params, int(paths[i])) from None
         projection = valuation.run().projection
         for k, name in enumerate(FLOOR_ONLY_INDICATORS):
             out[i, k] = projection[name].values
@@ -361,17 +360,16 @@ def floor_only_paths(base, params: StochasticParameters, seed: int, paths) -> np
 
 
 # the Stochastic parameter whose deviations move each input of a path (the first is named with its value)
-_MOVED_BY = {"demography.mortality_improvement": ("mortality_volatility",),
-             "demography.fertility": ("fertility_volatility", "fertility_persistence"),
+# (not the mortality improvement rates: a path's are held within their bounds)
+_MOVED_BY = {"demography.fertility": ("fertility_volatility", "fertility_persistence"),
              "economy.inflation": ("inflation_volatility", "inflation_persistence"),
              "economy.real_wage_growth": ("wage_volatility", "wage_persistence"),
              "economy.productivity_growth": ("wage_volatility", "wage_persistence"),
              "economy.nominal_return": ("return_volatility", "inflation_volatility")}
 
 
-def _path_out_of_bounds(error: InputError, params: StochasticParameters, draws: dict, i: int, path: int,
-                        years) -> InputError:
-    """``error`` of a path's input (row ``i`` of ``draws``, path number ``path``) that its random deviations took
+def _path_out_of_bounds(error: InputError, params: StochasticParameters, path: int) -> InputError:
+    """``error`` of a path's input (path number ``path``) that its random deviations took
     out of its bounds, said of the Stochastic parameter that moved it: its value, the path, the year and what to
     do (the input's own message names an input the user never typed)."""
     moved = _MOVED_BY.get(error.field)
@@ -379,14 +377,9 @@ def _path_out_of_bounds(error: InputError, params: StochasticParameters, draws: 
         return InputError(f"stochastic path {path}: {error}", error.field, error.where)
     name = moved[0]
     year = error.where.get("year")
-    walk = ""
-    if name == "mortality_volatility" and year is not None:
-        shift = float(draws["improvement_shift"][i][list(years).index(year)])
-        walk = (f" (its random walk had shifted every mortality improvement rate by {100 * shift:+.2f} percentage "
-                "points)")
     others = f" (or {', '.join(moved[1:])})" if moved[1:] else ""
     return InputError(f"Stochastic parameter '{name}': value {getattr(params, name):g} takes path {path} out of the "
-                      f"bounds of {error.field}{f' in {year}' if year is not None else ''}{walk}: {error} Lower "
+                      f"bounds of {error.field}{f' in {year}' if year is not None else ''}: {error} Lower "
                       f"{name}{others}; the default is {StochasticParameters.__dataclass_fields__[name].default:g}.",
                       name)
 
