@@ -24,7 +24,9 @@ belong to a step. A case mixing the two valuations takes each input from the cur
 been applied, from the previous case (rolled forward if the valuation period has been) otherwise; year-
 dependent inputs are taken by projection year (the current case's first year becomes the case's first year)
 and extended past their end by holding their last values, or cut, to the case's horizon (the methods step
-changes the horizon); an initial refund balance is dropped by a case whose provisions keep none. When
+changes the horizon); an initial refund balance is dropped by a case whose provisions keep none; a poverty line
+(given in its case's money) taken with the other case's inflation moves with prices, line x P'_t / P_t (as in any
+run at other prices: :func:`actuary.floor.poverty_line_at_prices`). When
 settings.national_population (or new_entrant_method) differs, the inputs that exist only under it (the national
 population's; the growth method's entrants) change in its step (:data:`COUPLED`). The ages
 and the service grid (settings.min_age, max_age, max_service) must be the same in both cases, and both must
@@ -62,6 +64,7 @@ from . import indicators
 from .floor import STATE_FLOWS, floor_summary
 from .inputs import FB, FIELDS, GROWTH_ONLY, NATIONAL_ONLY, P, Y
 from .rollforward import history_ending, roll_forward, scaled_premium_starts, years_from
+from .series import price_index
 from .validation import InputError
 
 VALUATION_DATE = "settings.valuation_year"
@@ -336,6 +339,16 @@ class _Cases:
                     value = scaled_premium_starts([s + shift for s in value], t0, horizon)
                 raw[group][key] = value
         raw["settings"].update(valuation_year=t0, horizon=horizon)
+        line = raw["economy"].get("poverty_line")
+        if line is not None and source("economy", "poverty_line") is not source("economy", "inflation"):
+            # the line is given in its own case's money: at the mixed case's inflation it moves with prices, as in
+            # any run around a valuation at other prices (methodology §9), so that the step changing the inflation
+            # moves a floor's cost with prices and the step changing the line shows the change in its real value
+            line_origin = source("economy", "poverty_line")
+            own = years_from(self._value(line_origin, "economy", "inflation"), 0, t0, horizon).values
+            raw["economy"]["poverty_line"] = line * xr.DataArray(
+                price_index(np.asarray(raw["economy"]["inflation"].values, dtype=float))
+                / price_index(np.asarray(own, dtype=float)), dims=Y, coords={Y: line[Y].values})
         scheme = {k: raw["scheme"].get(k, FIELDS["scheme"][k].default) for k in ("grant_type", "exit_benefit")}
         if "refund" not in scheme.values():   # provisions without refunds keep no balances
             for key in REFUND_BALANCES:

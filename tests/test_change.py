@@ -13,7 +13,7 @@ import xarray as xr
 from click.testing import CliRunner
 
 from actuary import InputError, Valuation, analysis_of_change, load_workbook
-from actuary.change import DEFAULT_STEPS, read_steps
+from actuary.change import DEFAULT_STEPS, _Cases, read_steps, resolve_steps
 from actuary.inputs import FIELDS
 from actuary.cli import main
 from actuary.io.change import stacked_parts, waterfall_bars
@@ -516,6 +516,34 @@ def test_a_floor_in_both_cases_a_valuation_period_apart_adds_up(small_case):
     assert_effects_add_up(ds)
     for step in ("valuation period", "provisions"):
         assert np.all(ds.effect_floor_cost_present_value.sel(step=step).values != 0.0), step
+
+
+def test_other_inflation_moves_the_previous_poverty_line_with_prices():
+    """The poverty line is given in each case's money: a mixed case with one case's inflation and the other's line
+    takes the line at its own inflation's prices (as a scenario does, methodology §9). CURRENT is Demoland-floor
+    at 1 point more inflation with its line moved with prices: the economic step leaves the floor's cost as a share
+    of GDP where it was (every floor benefit moves with prices as GDP does), and the provisions step, which gives
+    the line of CURRENT, changes nothing. Before, the economic step kept the previous line in nominal money (a
+    real cut in the floor: level cost down) and the provisions step took it back."""
+    from actuary.batch import Scenario, Shift
+    from actuary.valuation import PROJECT_ROOT
+
+    previous = load_workbook(PROJECT_ROOT / "valuations" / "demoland-floor" / "valuation.xlsx")
+    previous = previous.replace(settings={"horizon": 60, "gap_horizons": (20, 60), "actuarial_balance_period": 60})
+    current = Scenario("inflation up", {"economy.inflation": Shift(0.01)}).apply(previous)
+    pi = previous.inputs.economy["inflation"].values
+    ratio = np.cumprod(np.r_[1.0, (1 + pi[1:] + 0.01) / (1 + pi[1:])])   # P'_t / P_t, 1 at the valuation year
+    np.testing.assert_allclose(current.inputs.economy["poverty_line"].values,
+                               previous.inputs.economy["poverty_line"].values * ratio, rtol=1e-14)
+    ds = analysis_of_change(previous, current)
+    assert_effects_add_up(ds)
+    assert float(ds.floor_cost_level_pct_gdp.sel(step="previous", horizon=60)) > 0.1
+    economic = _Cases(previous, current, resolve_steps()).valuation(frozenset({3}))   # PREVIOUS + economic step
+    assert economic.name == "PREVIOUS with the economic step of CURRENT"
+    np.testing.assert_allclose(economic.run().projection.floor_cost_pct_gdp.values,
+                               previous.run().projection.floor_cost_pct_gdp.values, rtol=1e-10)
+    for name in ("floor_cost_level_pct_gdp", "floor_cost_present_value", "gap"):
+        np.testing.assert_allclose(ds[f"effect_{name}"].sel(step="provisions").values, 0.0, atol=1e-9)
 
 
 def test_a_floor_costing_alone_is_refused_naming_the_case():
