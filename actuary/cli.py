@@ -658,7 +658,7 @@ def compare_command(base, options, out, name):
 
 
 @main.command("solve")
-@click.argument("workbook", type=click.Path(path_type=Path))
+@click.argument("workbook", required=False, type=click.Path(path_type=Path))
 @click.option("--lever", required=True,
               help="contribution_rate, contribution_steps:N, retirement_age_pace, accrual, indexation_price_weight "
                    "or ceiling_multiple.")
@@ -673,14 +673,15 @@ def compare_command(base, options, out, name):
 def solve_command(workbook, lever, target, start, until, out, name):
     """Solve for the value of a reform lever that meets a financing target; prints it and writes the
     valuation workbook with the lever set (NAME-solved.xlsx) beside the solved valuation's results
-    (NAME-solved-results.xlsx and .nc). Exits 4 (after writing them for the value that comes closest) when no
-    value of the lever meets the target."""
+    (NAME-solved-results.xlsx and .nc). WORKBOOK is a valuation workbook or case folder; without it, the embedded
+    Demoland case. Exits 4 (after writing them for the value that comes closest) when no value of the lever meets
+    the target."""
     from .io.provenance import dataset_attributes
     from .io.results import netcdf_dataset, write_results
 
     output, names = output_set(out, workbook, name, ["solved.xlsx", "solved-results.xlsx", "solved-results.nc"])
     with output as outputs:
-        with console.status(f"Reading and validating {escape(str(workbook))}..."):
+        with console.status(f"Reading and validating {escape(str(workbook or 'Demoland'))}..."):
             source, valuation = _load_case(workbook)
         with console.status(f"Solving {escape(lever)} for {escape(target)}..."):
             solution = valuation.solve(lever, target, start, until)

@@ -228,6 +228,20 @@ def test_solve_command_exits_4_when_the_target_cannot_be_met(tmp_path):
                                                       "case-solved.xlsx"]
 
 
+def test_solve_command_without_a_workbook_solves_demoland(tmp_path):
+    """As valuate, sensitivity, stochastic and report do, solve without a WORKBOOK takes the embedded Demoland case
+    (it required one, alone among the commands that take a valuation): its outputs are named demoland-*."""
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["solve", "--lever", "contribution_rate", "--target", "reserve_ratio>=1",
+                                       "--until", "2060", "--out", str(out)], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["demoland-solved-results.nc", "demoland-solved-results.xlsx",
+                                                      "demoland-solved.xlsx"]
+    solved = load_workbook(out / "demoland-solved.xlsx")
+    lowest = float(solved.run().projection.reserve_ratio.sel(year=slice(None, 2060)).min())
+    assert lowest == pytest.approx(1, abs=1e-6)
+
+
 def test_edge_cases_of_targets_met_with_room():
     """The review's cases on a 40-year Demoland: steps of 3 years whose lowest step leaves a rate at 0 up to
     rounding (was NOT attainable with a +5-point step); a target the rate does not move (met by every rate: the
