@@ -847,7 +847,8 @@ def _describe(scenario: Scenario) -> str:
 
     parts = []
     for key, override in scenario.overrides.items():
-        label = field_label(key.partition(".")[2])
+        group, _, name = key.partition(".")
+        label = field_label(name, group)
         if isinstance(override, Shift):
             parts.append(f"{label} {100 * override.value:+.2f} percentage point")
         elif isinstance(override, (Scale, ClippedScale)):

@@ -45,6 +45,32 @@ def test_workbook_md_documents_every_sheet_and_input():
         assert f"\n## {sheet.name}\n" in text, sheet.name
 
 
+def _section(text: str, sheet: str) -> str:
+    return text.split(f"\n## {sheet}\n", 1)[1].split("\n## ", 1)[0]
+
+
+@pytest.mark.parametrize("sheet, group", [("Settings", "settings"), ("Floor", "floor")])
+def test_workbook_md_documents_a_shared_field_name_from_its_own_sheets_group(sheet, group):
+    """min_age and max_age are inputs of two groups: in the Settings sheet the insured ages (15, 120), in the Floor
+    sheet a benefit's eligible ages (0, no upper limit). Each sheet's table documents its own group's field."""
+    from actuary.inputs import REQUIRED
+
+    shared = [n for n in FIELDS["floor"] if any(n in FIELDS[g] for g in FIELDS if g != "floor")]
+    assert {"min_age", "max_age"} <= set(shared)
+    section = _section((ROOT / "docs" / "workbook.md").read_text(encoding="utf-8"), sheet)
+    for name in shared:
+        field = FIELDS[group][name]
+        row = re.search(rf"^\| `{name}` \| ([^|]+) \| ([^|]*) \| ([^|]+) \| ([^|]+) \| ([^|]+) \|$", section,
+                        flags=re.M)
+        assert row, f"{sheet}: {name} is not documented"
+        label, _, _, default, notes = (g.strip() for g in row.groups())
+        assert label == presentation.field_label(name, group)
+        assert notes.startswith(field.doc), (sheet, name, notes)
+        assert default == ("none (no limit)" if field.default == float("inf") else
+                           "required" if field.default is REQUIRED else str(field.default)), (sheet, name, default)
+    assert presentation.field_label("min_age", "floor") != presentation.field_label("min_age", "settings")
+
+
 def _links(path: Path):
     return re.findall(r"\]\(([^)\s]+)\)", path.read_text(encoding="utf-8"))
 

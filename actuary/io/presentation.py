@@ -497,8 +497,17 @@ def upper_first(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def field_label(name: str) -> str:
-    return FIELD_LABELS.get(name) or name.replace("_", " ").capitalize()
+# labels of a name that two groups share, by group (FIELD_LABELS has the first group's)
+GROUP_FIELD_LABELS = {
+    ("floor", "min_age"): "Youngest eligible age",
+    ("floor", "max_age"): "Oldest eligible age",
+}
+
+
+def field_label(name: str, group: str | None = None) -> str:
+    """The label of input ``name`` (of ``group``, where a name is in two groups: floor.min_age is not
+    settings.min_age)."""
+    return GROUP_FIELD_LABELS.get((group, name)) or FIELD_LABELS.get(name) or name.replace("_", " ").capitalize()
 
 
 def _percent(value: float) -> str:
@@ -697,5 +706,5 @@ def provisions(inputs, groups=("settings", "scheme", "economy")) -> list[tuple[s
             year = str(inputs.settings["valuation_year"])
             text = text.replace(", at t0", f" at {year} levels").replace(", year t0", f" in {year}").replace(
                 ", t0", f" in {year}").replace(" at t0", f" at {year} levels")
-            out.append((group, field_label(name), text, field.doc or ""))
+            out.append((group, field_label(name, group), text, field.doc or ""))
     return out
