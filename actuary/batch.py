@@ -31,6 +31,9 @@ NATIONAL_INDICATORS = ("expenditure_pct_gdp",)   # absent from a scheme-only val
 # sensitivities that move the national population or GDP (not run for a scheme-only valuation)
 NATIONAL_SENSITIVITIES = ("fertility", "net migration", "coverage")
 FLOOR_YEARLY = ("floor_cost_pct_gdp", "fiscal_cost_pct_gdp")   # also, when the case has a floor
+# the yearly variables of a sensitivity run that its workbook shows, a sheet each by year and scenario (those the case
+# has); the other yearly variables (YEARLY) are in its netCDF file only
+SENSITIVITY_SHEETS = ("reserve_ratio", "paygo_cost_rate", "reserve", "contributions", "total_expenditure", *FLOOR_YEARLY)
 # sensitivities of the contributory scheme's behaviour (not run for a floor costing alone)
 SCHEME_SENSITIVITIES = ("coverage", "retirement rates")
 
@@ -861,6 +864,14 @@ def _describe(scenario: Scenario) -> str:
 POINTS = "+0.00;-0.00;0.00"   # number format of a change in percentage points (no % sign)
 
 
+def sensitivity_sheet_name(name: str) -> str:
+    """The sheet of the sensitivity workbook that holds variable ``name`` (of SENSITIVITY_SHEETS) by year and
+    scenario: "Reserve ratio by scenario"."""
+    from .io import presentation as pres
+
+    return f"{pres.VARIABLES[name].label.split(',')[0][:20]} by scenario"
+
+
 def write_sensitivity(ds: xr.Dataset, path, provenance: dict | None = None) -> None:
     """The sensitivity workbook: the tornado table (general average premium, depletion year and
     reserve ratios in the down and up runs of each assumption; a floor costing alone: the floor's level
@@ -959,12 +970,12 @@ def write_sensitivity(ds: xr.Dataset, path, provenance: dict | None = None) -> N
     print_setup(ws, case)
 
     unit = ds.attrs.get("money_unit_in_workbooks", ds.attrs.get("money_unit", "millions"))
-    for name in ("reserve_ratio", "paygo_cost_rate", "reserve", "contributions", "total_expenditure", *floor):
+    for name in SENSITIVITY_SHEETS:
         if name not in ds:
             continue
         variable = pres.VARIABLES[name]
         label = pres.header(variable.label, pres.unit_text(variable, unit))
-        ws = wb.create_sheet(f"{variable.label.split(',')[0][:20]} by scenario")
+        ws = wb.create_sheet(sensitivity_sheet_name(name))
         writer = SheetWriter(ws)
         writer.title(1, f"{label} by year and scenario")
         names = [str(n) for n in ds.scenario.values]

@@ -34,6 +34,28 @@ def test_outputs_md_is_current_and_lists_every_variable_with_its_units():
     assert "docs/outputs.md" in _links(ROOT / "README.md")
 
 
+def test_outputs_md_names_the_sheets_of_the_sensitivity_workbook_and_what_only_the_netcdf_has(tmp_path):
+    """The sensitivity workbook shows a few yearly variables by year and scenario, a sheet each; docs/outputs.md
+    names exactly those sheets (not 'one sheet per indicator') and the yearly variables only the netCDF file has."""
+    import openpyxl
+
+    from actuary.batch import sensitivity, write_sensitivity
+
+    short = Valuation.demo().replace(settings={"horizon": 5, "gap_horizons": (5,), "balance_sheet": "no"})
+    ds = sensitivity(short)
+    write_sensitivity(ds, tmp_path / "sensitivity.xlsx")
+    sheets = {n for n in openpyxl.load_workbook(tmp_path / "sensitivity.xlsx", read_only=True).sheetnames
+              if n.endswith(" by scenario")}
+    text = (ROOT / "docs" / "outputs.md").read_text(encoding="utf-8")
+    section = _section(text, "actuary sensitivity").split("\n\n")[0]
+    named = dict(re.findall(r"`(\w+)` \(([^()]+ by scenario)\)", section))
+    assert sheets and sheets == {s for n, s in named.items() if n in ds.data_vars}, (sheets, named)
+    only_netcdf = [n for n in ds.data_vars if ds[n].dims == ("scenario", "year") and n not in named]
+    assert only_netcdf and "netCDF" in section
+    for name in only_netcdf:
+        assert f"`{name}`" in section, name
+
+
 def test_workbook_md_documents_every_sheet_and_input():
     text = (ROOT / "docs" / "workbook.md").read_text(encoding="utf-8")
     for group, fields in FIELDS.items():
