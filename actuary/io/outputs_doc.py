@@ -60,6 +60,7 @@ def markdown() -> str:
                          SENSITIVITY_SHEETS, YEARLY, _describe, sensitivity_sheet_name, standard_sensitivities)
     from ..kernels.batch import FLOOR_INDICATORS, INDICATORS
     from ..stochastic import FLOOR_ONLY_INDICATORS, PERCENTILES
+    from .workbook_doc import VENV_NOTE
 
     summary = ("gap", "depletion_year", "actuarial_balance", "floor_cost_level_pct_gdp", "status")
 
@@ -70,6 +71,8 @@ def markdown() -> str:
     stochastic = list(dict.fromkeys(INDICATORS + FLOOR_INDICATORS + FLOOR_ONLY_INDICATORS))
     out = [
         "# The outputs of sensitivity and stochastic runs",
+        "",
+        VENV_NOTE,
         "",
         "What `actuary sensitivity` and `actuary stochastic` write, and every variable of their netCDF (or zarr)",
         "files with its units and meaning. This file is generated from the table the runs take the variables'",

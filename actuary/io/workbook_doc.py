@@ -17,6 +17,10 @@ from .presentation import field_label
 from .workbook import CONTENTS, FLOOR_SHEETS, GROUP_OF, SCALAR_SHEETS, layout
 
 PATH = Path(__file__).resolve().parents[2] / "docs" / "workbook.md"
+# how the commands of a page in docs/ are reached (the README's quick start installs into .venv, unactivated)
+VENV_NOTE = ("> Commands on this page are written as they run with the project's virtual environment active "
+             "(`source .venv/bin/activate` in the project folder, after the [README](../README.md)'s quick start); "
+             "without activating it, type `.venv/bin/actuary` for `actuary` and `.venv/bin/python` for `python`.")
 
 ALLOWED = {
     "count": "a number of persons >= 0",
@@ -93,6 +97,8 @@ def markdown() -> str:
     sheets = layout()
     out = [
         "# The valuation workbook",
+        "",
+        VENV_NOTE,
         "",
         "Every sheet and input of a valuation workbook (`actuary template my-scheme.xlsx --demo` writes one filled",
         "with Demoland), with units and meaning. This file is generated from the input field specs",
