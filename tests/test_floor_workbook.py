@@ -85,6 +85,9 @@ def test_floor_only_template_runs_from_the_command_line(floor_only_template, tmp
         min_row=3, max_row=2 + alone.inputs.coords["year"].size, values_only=True)]
     np.testing.assert_allclose(inflation, alone.inputs.economy["inflation"].values, rtol=1e-12)
     assert "Poverty line (currency a year per person)" in headers
+    # no reserve without a scheme: the nominal return only discounts the floor's cost, and is named so
+    assert "Nominal discount rate (% a year, of the floor's present values)" in headers
+    assert not [h for h in headers if "reserve" in h or "investment" in h], headers
     expected = alone.run().projection
     with xr.open_dataset(out / f"{floor_only_template.stem}-results.nc") as stored:
         assert "reserve" not in stored and "summary_gap" not in stored

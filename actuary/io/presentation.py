@@ -13,6 +13,7 @@ divided by 100 under the same percent format, so 5.14 in the data reads 5.14% ev
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -497,8 +498,24 @@ def upper_first(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def field_label(name: str) -> str:
+# A floor costing alone (settings.scheme "no") has no reserve: the nominal return only discounts the floor's and the
+# fiscal cost's present values (and so the level costs), as the GAP discounts, and is named for what it does there.
+FLOOR_ALONE_FIELDS = {"nominal_return": ("Nominal discount rate", "a year, of the floor's present values")}
+
+
+def field_label(name: str, inputs=None) -> str:
+    """The label of input ``name``; given the case's ``inputs``, as that case uses it (a floor costing
+    alone names its nominal return a discount rate)."""
+    if inputs is not None and not inputs.has_scheme and name in FLOOR_ALONE_FIELDS:
+        return FLOOR_ALONE_FIELDS[name][0]
     return FIELD_LABELS.get(name) or name.replace("_", " ").capitalize()
+
+
+def field_as_used(name: str, field, inputs):
+    """``field`` with the units it has in this case (a floor costing alone: no reserve, see FLOOR_ALONE_FIELDS)."""
+    if not inputs.has_scheme and name in FLOOR_ALONE_FIELDS:
+        return dataclasses.replace(field, units=FLOOR_ALONE_FIELDS[name][1])
+    return field
 
 
 def _percent(value: float) -> str:
@@ -664,6 +681,7 @@ def provisions(inputs, groups=("settings", "scheme", "economy")) -> list[tuple[s
             value = values.get(name)
             if not _applies(name, inputs):
                 continue
+            field = field_as_used(name, field, inputs)
             suffix = _suffix(field)
             if hasattr(value, "dims"):
                 fmt = {"percent": _percent, "multiple": lambda v: value_text(field, v)}.get(field_kind(field),
@@ -697,5 +715,5 @@ def provisions(inputs, groups=("settings", "scheme", "economy")) -> list[tuple[s
             year = str(inputs.settings["valuation_year"])
             text = text.replace(", at t0", f" at {year} levels").replace(", year t0", f" in {year}").replace(
                 ", t0", f" in {year}").replace(" at t0", f" at {year} levels")
-            out.append((group, field_label(name), text, field.doc or ""))
+            out.append((group, field_label(name, inputs), text, field.doc or ""))
     return out

@@ -580,8 +580,8 @@ def assumption_columns(valuation, p) -> list[pres.Column]:
                 continue
             if name in PROVISIONS_BY_YEAR and bool(np.all(value.values == value.values[0])):
                 continue   # a provision that could change by year but does not: in the Provisions sheet
-            fmt, unit = _field_format(field)
-            label = pres.field_label(name)
+            fmt, unit = _field_format(pres.field_as_used(name, field, inputs))
+            label = pres.field_label(name, inputs)
             if value.dims == ("year",):
                 out.append(pres.Column(name, pres.header(label, unit), value.values, fmt, "input"))
             elif value.dims == ("year", "sex"):
