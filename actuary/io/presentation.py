@@ -522,9 +522,16 @@ def _percent(value: float) -> str:
     return f"{100 * value:.2f}%"
 
 
+def _percent_points(value: float) -> str:
+    return f"{value:.2f}%"
+
+
 def field_kind(field) -> str:
-    """How a field's values read: percent, multiple, money, age, years or number."""
+    """How a field's values read: percent (a fraction: 0.35 reads 35.00%), percent_points (given in percent:
+    35 reads 35.00%, e.g. government expenditure in percent of GDP), multiple, money, age, years or number."""
     units = field.units or ""
+    if units.startswith("percent of "):
+        return "percent_points"
     if field.kind in ("probability", "rate") or units == "rate" or "share" in units \
             or units.startswith(("per year", "a year")):
         return "percent"
@@ -553,6 +560,8 @@ def value_text(field, value) -> str:
     kind = field_kind(field)
     if kind == "percent":
         return _percent(value)
+    if kind == "percent_points":
+        return _percent_points(value)
     if kind == "multiple":
         return f"{value:g} {field.units}"
     if kind == "money":
@@ -640,6 +649,8 @@ def _suffix(field) -> str:
     kind = field_kind(field)
     if kind == "percent":
         return _percent_units(units)
+    if kind == "percent_points":
+        return units[len("percent "):]
     if kind in ("money", "number") and units != "year":
         return units
     return ""
@@ -684,8 +695,8 @@ def provisions(inputs, groups=("settings", "scheme", "economy")) -> list[tuple[s
             field = field_as_used(name, field, inputs)
             suffix = _suffix(field)
             if hasattr(value, "dims"):
-                fmt = {"percent": _percent, "multiple": lambda v: value_text(field, v)}.get(field_kind(field),
-                                                                                          lambda v: f"{v:g}")
+                fmt = {"percent": _percent, "percent_points": _percent_points,
+                       "multiple": lambda v: value_text(field, v)}.get(field_kind(field), lambda v: f"{v:g}")
                 if value.dims == ("year",):
                     text = schedule_text(value.values, years, fmt)
                 elif value.dims == ("year", "sex"):
