@@ -203,14 +203,15 @@ class Scenario:
                 groups.setdefault(group, {})[name] = override.apply(current)
             except InputError as error:
                 raise self._failed(key, override, error) from None
+        economy = groups.get("economy", {})
+        if "inflation" in economy and "poverty_line" not in economy and base.inputs.economy["poverty_line"] is not None:
+            # the poverty line, given in the valuation's money, moves with the scenario's prices (actuary.floor);
+            # validated with the rest, after the inflation it is computed from (a bad inflation is said as such)
+            with np.errstate(all="ignore"):   # an inflation out of bounds is refused below, not warned of here
+                economy["poverty_line"] = poverty_line_at_prices(base.inputs, np.asarray(economy["inflation"],
+                                                                                         dtype=float))
         try:
-            valuation = base.replace(**groups)   # validates only the inputs the scenario changes
-            economy = groups.get("economy", {})
-            if "inflation" in economy and "poverty_line" not in economy \
-                    and base.inputs.economy["poverty_line"] is not None:
-                # the poverty line, given in the valuation's money, moves with the scenario's prices (actuary.floor)
-                valuation = valuation.replace(economy={"poverty_line": poverty_line_at_prices(
-                    base.inputs, valuation.inputs.economy["inflation"].values)})
+            valuation = base.replace(**groups)   # validates once, only the inputs the scenario changes
             valuation.name = f"{base.name}:{self.name}"
             return valuation
         except InputError as error:
@@ -851,7 +852,7 @@ def _describe(scenario: Scenario) -> str:
     parts = []
     for key, override in scenario.overrides.items():
         group, _, name = key.partition(".")
-        label = field_label(name, group)
+        label = field_label(name, group=group)
         if isinstance(override, Shift):
             parts.append(f"{label} {100 * override.value:+.2f} percentage point")
         elif isinstance(override, (Scale, ClippedScale)):

@@ -543,7 +543,7 @@ def stochastic_command(workbook, n_paths, seed, chunk_size, out, name, workers, 
         if fmt == "netcdf":
             ds.to_netcdf(outputs.path(data_name))
         else:
-            ds.to_zarr(outputs.path(data_name), mode="w", consolidated=False)
+            write_zarr(ds, outputs.path(data_name))
         xlsx_path, data_path = outputs.commit()
     years = ds.year.values
     scheme = "paygo_cost_rate" in ds   # else a floor costing alone: the floor's cost
@@ -561,6 +561,17 @@ def stochastic_command(workbook, n_paths, seed, chunk_size, out, name, workers, 
     console.print(table)
     _wrote(xlsx_path, "percentiles and fan charts" + (", probability of depletion" if scheme else ""))
     _wrote(data_path, f"percentiles{', every path' if keep_paths else ''}")
+
+
+def write_zarr(ds, path: Path) -> None:
+    """Write ``ds`` as a zarr store with consolidated metadata, so that ``xr.open_zarr(path)`` opens it in one
+    read and without a warning. With zarr-python 3 the store is in Zarr format 2: consolidated metadata is
+    not part of the format 3 specification (zarr warns on writing it) and format 2 stores are read by every
+    zarr implementation. ``path`` is in the output set's staging folder: the store is moved into place whole."""
+    import zarr
+
+    version = int(zarr.__version__.split(".")[0])
+    ds.to_zarr(path, mode="w", consolidated=True, **({"zarr_format": 2} if version >= 3 else {}))
 
 
 def _same_years(source: Path, valuation, path: Path, option) -> None:

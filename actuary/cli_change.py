@@ -48,13 +48,15 @@ def run_change(previous: Path, current: Path, steps_path, all_orders: bool, year
                                f"{after.name} ({ds.attrs['current_valuation_year']})"))
     for column in ("", "actuarial balance", f"GAP {horizon} years", "depletion year"):
         table.add_column(column, justify="left" if not column else "right")
+    # levels in percent of insurable earnings, the steps' effects in percentage points of them (pp)
+    table.caption = "Levels in % of insurable earnings; effects of the steps in percentage points (pp) and years."
     first = ds.isel(step=0)
     table.add_row("previous valuation", f"{100 * float(first.actuarial_balance):.2f}%",
                   f"{100 * float(first.gap.sel(horizon=horizon)):.2f}%", _year(first))
     for step in ds.step.values[1:]:
         s = ds.sel(step=step)
-        table.add_row(escape(f"  {step}"), f"{100 * float(s.effect_actuarial_balance):+.2f}%",
-                      f"{100 * float(s.effect_gap.sel(horizon=horizon)):+.2f}%",
+        table.add_row(escape(f"  {step}"), f"{100 * float(s.effect_actuarial_balance):+.2f} pp",
+                      f"{100 * float(s.effect_gap.sel(horizon=horizon)):+.2f} pp",
                       f"{float(s.effect_depletion_year):+.0f}")
     last = ds.isel(step=-1)
     table.add_row("current valuation", f"{100 * float(last.actuarial_balance):.2f}%",

@@ -24,6 +24,7 @@ import xarray as xr
 
 from .adequacy import stylized_careers
 from .batch import SCENARIO_FIXED_SETTINGS, read_overrides
+from .floor import poverty_line_at_prices
 from .inputs import FIELDS
 from .io import presentation as pres
 from .validation import InputError
@@ -47,7 +48,8 @@ def read_reforms(path, base, definitions: dict | None = None) -> dict:
         valuation.name = scenario.name
         options[scenario.name] = valuation
         if definitions is not None:
-            definitions[scenario.name] = describe_reform(scenario.overrides)
+            definitions[scenario.name] = describe_reform(scenario.overrides) + \
+                (f" {MOVED_WITH_PRICES}" if poverty_line_moved_with_prices(base, valuation) else "")
     return options
 
 
@@ -69,7 +71,7 @@ def describe_reform(overrides: dict) -> str:
     parts = []
     for key, override in overrides.items():
         group, _, name = key.partition(".")
-        label = pres.field_label(name, group)
+        label = pres.field_label(name, group=group)
         value = override.value if isinstance(override, (Set, Scale, Shift)) else override
         shown = ", ".join(f"{v:g}" for v in value) if isinstance(value, tuple) else \
             value if isinstance(value, str) else f"{float(value):g}"
@@ -92,6 +94,21 @@ PROVISIONS = ("scheme", "floor")
 # how the locations of the cells in which an input differs are said, by dimension
 WHERE = {"year": " in {}", "past_year": " in the past years {}", "cohort": " for cohorts born {}",
          "age": " at ages {}", "service": " at service {}"}
+
+
+# what an option's inputs say of its poverty line when the engine moved it with the option's prices (the user did
+# not change it: actuary.batch.Scenario.apply, actuary.floor.poverty_line_at_prices)
+MOVED_WITH_PRICES = "(the poverty line moved with prices)"
+
+
+def poverty_line_moved_with_prices(base, option) -> bool:
+    """Whether ``option``'s poverty line differs from ``base``'s only as the base's line moved with the option's
+    price index (a scenario or Reforms row of other inflation that gives no poverty line of its own)."""
+    was, now = base.inputs.economy["poverty_line"], option.inputs.economy["poverty_line"]
+    if was is None or now is None or was.shape != now.shape or np.array_equal(was.values, now.values):
+        return False
+    moved = poverty_line_at_prices(base.inputs, option.inputs.economy["inflation"].values)
+    return bool(np.allclose(now.values, moved.values, rtol=1e-12, atol=0.0))
 
 
 def _given(valuation, group: str, key: str):
@@ -170,7 +187,9 @@ def input_differences(base, option) -> dict[str, str]:
     difference in words with the base's and the option's values: "scheme.vesting_years 15 -> 20",
     "scheme.contribution_rate 0.18 -> 0.2 in 2025-2059", "economy.nominal_return: differs in 2030-2059". Only
     the inputs that either valuation gives are compared (one derived from another, e.g. the early retirement age
-    from the normal one when not given, differs with it)."""
+    from the normal one when not given, differs with it). A poverty line that the option's other inflation moved
+    with its prices is no input changed: the inflation's difference says so, "(the poverty line moved with
+    prices)"."""
     out = {}
     for group in FIELDS:
         for name in FIELDS[group]:
@@ -186,6 +205,9 @@ def input_differences(base, option) -> dict[str, str]:
                 text = None if was == now else f"{key} {_text(was)} -> {_text(now)}"
             if text is not None:
                 out[key] = text
+    if "economy.inflation" in out and poverty_line_moved_with_prices(base, option):   # not an input the user changed
+        out.pop("economy.poverty_line", None)
+        out["economy.inflation"] += f" {MOVED_WITH_PRICES}"
     return out
 
 

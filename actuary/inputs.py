@@ -312,7 +312,9 @@ FIELDS: dict[str, dict[str, Field]] = {
     "economy": {
         "inflation": Field((Y,), "rate", units="a year"),
         "real_wage_growth": Field((Y,), "rate", units="a year"),
-        "nominal_return": Field((Y,), "rate", units="a year, on the reserve"),
+        "nominal_return": Field((Y,), "rate", units="a year, on the reserve",
+                                doc="also the discount rate of present values; a floor costing alone (no reserve): "
+                                    "the discount rate of the floor's present values"),
         "unemployment_rate": Field((Y,), "probability", 0.0),
         "productivity_growth": Field((Y,), "rate", None, "a year", "real labour productivity (default: real wage growth)"),
         "gdp": Field((), "amount", None, "currency, year t0", "required with a national population",

@@ -1,6 +1,7 @@
 """Batch runs: scenarios, sensitivities, stochastic paths, in process and on a real Dask LocalCluster."""
 
 import re
+import warnings
 
 import numpy as np
 import openpyxl
@@ -282,9 +283,12 @@ def test_a_scenario_in_both_workbooks_is_said_to_be_in_both(tmp_path, demo):
 
 
 def test_stochastic_command_writes_fan_charts(tmp_path):
-    result = CliRunner().invoke(main, ["stochastic", "--paths", "60", "--seed", "3", "--out", str(tmp_path),
-                                       "--format", "zarr"], terminal_width=200)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = CliRunner().invoke(main, ["stochastic", "--paths", "60", "--seed", "3", "--out", str(tmp_path),
+                                           "--format", "zarr"], terminal_width=200)
     assert result.exit_code == 0, result.output
+    assert not [w for w in caught if "zarr" in str(w.message).lower()]   # nor on writing the store
     written = openpyxl.load_workbook(tmp_path / "demoland-stochastic.xlsx")
     assert {"Depletion", "PAYG cost rate", "Reserve ratio", "Charts"} <= set(written.sheetnames)
     # long labels make sheet names of whole words (Excel allows 31 characters), not cut mid-word
@@ -296,7 +300,9 @@ def test_stochastic_command_writes_fan_charts(tmp_path):
     assert "PAYG cost rate: fan chart (P5, P25, median, P75, P95)" in titles and len(titles) == 1 + len(INDICATORS)
     import xarray as xr
 
-    stored = xr.open_zarr(tmp_path / "demoland-stochastic.zarr", consolidated=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")   # consolidated metadata: opened as it is, without a warning
+        stored = xr.open_zarr(tmp_path / "demoland-stochastic.zarr")
     assert stored.attrs["paths"] == 60 and stored.reserve.sizes["percentile"] == 5
 
 

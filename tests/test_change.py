@@ -361,7 +361,10 @@ def test_the_command_writes_the_reconciliation_workbook_and_netcdf(workbooks, sm
                                        "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "valuation period" in result.output
+    # effects in percentage points, not percent (the levels are percent of insurable earnings)
     ds = xr.load_dataset(out / "current-change.nc")
+    period = 100 * float(ds.effect_actuarial_balance.sel(step="valuation period"))
+    assert f"{period:+.2f} pp" in result.output and "percentage points (pp)" in " ".join(result.output.split())
     assert_effects_add_up(ds)
     expected = analysis_of_change(*small_pair)
     scale = np.abs(expected.actuarial_balance.values).max()   # the workbooks round floats to 16 digits

@@ -10,14 +10,18 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from actuary import InputError, Valuation, accrual_schedule
+from actuary import InputError, Valuation, accrual_schedule, load_workbook
 from actuary.adequacy import stylized_careers
 from actuary.cli import main
 from actuary.batch import Scenario, Set
-from actuary.compare import _array_difference, comparison, other_inputs_sentence, read_reforms
+from actuary.compare import _array_difference, comparison, input_differences, other_inputs_sentence, read_reforms
 from actuary.inputs import phase_in
+from actuary.valuation import PROJECT_ROOT
 
 from .cohorts import MAX_SERVICE, T0, cohort_valuation
+
+
+FLOOR_CASE = PROJECT_ROOT / "valuations" / "demoland-floor" / "valuation.xlsx"
 
 
 @pytest.fixture(scope="module")
@@ -261,6 +265,29 @@ def test_a_reforms_option_that_changes_an_assumption_is_set_apart(demo, tmp_path
         "Option 'rate' is projected with the same assumptions, data and methods as the base; only provisions "
         "differ. Option 'return' also changes assumptions, data or methods (economy.nominal_return): its "
         "differences from the base are not the effect of its provisions alone.")
+
+
+def test_a_reforms_option_of_other_inflation_lists_no_poverty_line_change_of_its_own(tmp_path):
+    """Under a poverty line, a Reforms row of other inflation moves the line with its prices (the engine does, the
+    user did not): the option's changes are the inflation, which says so; an option that gives its own line
+    changes both."""
+    case = load_workbook(FLOOR_CASE)
+    small = case.replace(settings={"balance_sheet": "no", "horizon": 20, "gap_horizons": (10,)})
+    path = _with_reforms(small, tmp_path, [
+        ["prices", "economy.inflation", "shift", 0.01, None, None, None, None, None],
+        ["own line", "economy.inflation", "shift", 0.01, None, None, None, None, None],
+        ["own line", "economy.poverty_line", "scale", 1.1, None, None, None, None, None]])
+    definitions = {}
+    options = read_reforms(path, small, definitions)
+    assert definitions == {"prices": "Inflation + 0.01 (the poverty line moved with prices)",
+                           "own line": "Inflation + 0.01; Poverty line x 1.1"}
+    moved = input_differences(small, options["prices"])
+    assert list(moved) == ["economy.inflation"] and moved["economy.inflation"].endswith(
+        " -> 0.03..0.035 (the poverty line moved with prices)")
+    assert list(input_differences(small, options["own line"])) == ["economy.inflation", "economy.poverty_line"]
+    ds = comparison(small, options, definitions)
+    assert list(ds.changes_beyond_provisions.values) == ["", "economy.inflation",
+                                                         "economy.inflation, economy.poverty_line"]
 
 
 @pytest.mark.parametrize("years, cells, said", [

@@ -76,3 +76,29 @@ def test_experience_says_when_an_option_of_two_files_took_the_next_option(tmp_pa
     said = " ".join(result.output.split())
     assert "Invalid value for '--pensioners': takes two values" in said and "'--valuation-date'" in said
     assert "Missing option" not in said
+
+
+def test_the_data_command_synth_prints_runs_as_pasted(tmp_path):
+    """synth ends with 'Try: actuary data ...': that line, pasted into a shell, fills the workbook the records were
+    drawn from (it said --into WORKBOOK, which a pasted command took for a file name: 'WORKBOOK: no such file');
+    a folder and a workbook with spaces in their names are quoted."""
+    import shlex
+    import shutil
+
+    from click.testing import CliRunner
+
+    from actuary.cli import main
+
+    folder = tmp_path / "my cases"
+    folder.mkdir()
+    workbook = folder / "my scheme.xlsx"
+    shutil.copy(DEMO, workbook)
+    runner = CliRunner()
+    drawn = runner.invoke(main, ["synth", str(workbook), "--members", "2000", "--seed", "3", "--out",
+                                 str(folder / "extract")], terminal_width=400)
+    assert drawn.exit_code == 0, drawn.output
+    line = " ".join(drawn.output.split("Try:", 1)[1].split())
+    words = shlex.split(line)
+    assert words[:2] == ["actuary", "data"] and words[words.index("--into") + 1] == str(workbook)
+    filled = runner.invoke(main, words[1:] + ["--out", str(tmp_path / "checks")], terminal_width=400)
+    assert filled.exit_code == 0, filled.output

@@ -172,6 +172,33 @@ def test_experience_workbook_has_pasteable_tables(experience, member_case):
                 "Demographic rates (proposed)"]) <= set(wb.sheetnames)
 
 
+def test_experience_tables_read_as_a_board_reads_them(experience):
+    """Headings in words with the intervals' confidence level (they were the frame's column names: ci_low,
+    ae_ci_low, within), yes / no for the assumption within its interval (was TRUE / FALSE), the confidence level
+    as 95% (was 0.95) and number formats on the figures."""
+    from openpyxl import load_workbook
+
+    result, path = experience
+    wb = load_workbook(path)
+    ws = wb["Actual vs expected"]
+    header = [c.value for c in ws[2]]
+    assert header[header.index("observed rate") + 1:header.index("observed rate") + 3] == [
+        "lower bound (95%)", "upper bound (95%)"]
+    assert {"A/E lower bound (95%)", "A/E upper bound (95%)", "assumption within the interval",
+            "exposure (person-years)"} <= set(header)
+    assert not any("_" in str(h) for h in header)
+    within = header.index("assumption within the interval") + 1
+    shown = [ws.cell(row=r, column=within).value for r in range(3, ws.max_row + 1)]
+    assert set(shown) <= {"yes", "no"} and shown.count("yes") == int(result.bands["within"].sum())
+    rate = header.index("lower bound (95%)") + 1
+    assert ws.cell(row=3, column=rate).number_format == "0.00000"
+    salary = wb["Salary increases"]
+    heads = [c.value for c in salary[2]]
+    assert salary.cell(row=3, column=heads.index("lower bound (95%)") + 1).number_format == "0.00%"
+    summary = {row[0]: row[1] for row in wb["Summary"].iter_rows(min_row=2, values_only=True)}
+    assert summary["confidence level of the intervals"] == "95%"
+
+
 @settings(max_examples=30, deadline=None)
 @given(st.floats(-5, 5), st.floats(-1, 1), st.floats(0, 1e4), st.integers(5, 40))
 def test_whittaker_henderson_keeps_straight_lines(a, b, lam, n):

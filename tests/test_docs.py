@@ -86,11 +86,11 @@ def test_workbook_md_documents_a_shared_field_name_from_its_own_sheets_group(she
                         flags=re.M)
         assert row, f"{sheet}: {name} is not documented"
         label, _, _, default, notes = (g.strip() for g in row.groups())
-        assert label == presentation.field_label(name, group)
+        assert label == presentation.field_label(name, group=group)
         assert notes.startswith(field.doc), (sheet, name, notes)
         assert default == ("none (no limit)" if field.default == float("inf") else
                            "required" if field.default is REQUIRED else str(field.default)), (sheet, name, default)
-    assert presentation.field_label("min_age", "floor") != presentation.field_label("min_age", "settings")
+    assert presentation.field_label("min_age", group="floor") != presentation.field_label("min_age", group="settings")
 
 
 def _links(path: Path):

@@ -10,12 +10,12 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from actuary import load_workbook
+from actuary import InputError, load_workbook
 from actuary.batch import (FLOOR_YEARLY, Scale, Scenario, Shift, sensitivity, standard_sensitivities, tornado,
                            write_sensitivity)
 from actuary.cli import main
 from actuary.floor import floor_only
-from actuary.inputs import FIELDS
+from actuary.inputs import FIELDS, Inputs
 from actuary.kernels.batch import FLOOR_INDICATORS, IMPROVEMENT_HIGH, IMPROVEMENT_LOW
 from actuary.stochastic import (FLOOR_ONLY_INDICATORS, StochasticParameters, draw_paths, floor_only_paths,
                                 indicator_names, pack,
@@ -228,6 +228,24 @@ def test_a_scenario_of_other_inflation_moves_the_poverty_line_with_its_prices(ca
     # a scenario that sets the poverty line itself keeps it as given
     given = Scenario("own line", {"economy.inflation": Shift(0.01), "economy.poverty_line": Scale(1.0)}).apply(case)
     np.testing.assert_array_equal(given.inputs.economy["poverty_line"].values, line)
+
+
+def test_a_scenario_moving_the_poverty_line_validates_its_inputs_once(case, monkeypatch):
+    """The moved poverty line is validated with the scenario's other inputs (before, a second validation of the
+    whole case re-checked it alone); bad input is said as it was: the inflation first, then the line it moves."""
+    validations = []
+    cross_checks = Inputs._cross_checks
+    monkeypatch.setattr(Inputs, "_cross_checks", lambda self, raw: validations.append(1) or cross_checks(self, raw))
+    up = Scenario("inflation up", {"economy.inflation": Shift(0.01)}).apply(case)
+    assert len(validations) == 1 and up.inputs.economy["poverty_line"] is not None
+    for shift, said in ((0.97, "option 'hot': Input 'economy.poverty_line' at year=2067: value 1.341082602079477e+18 "
+                               "is outside (0, 1e+18]; expected a positive number above 0 and at most 1e+18."),
+                        (-0.6, "option 'hot': Input 'economy.inflation' at year=2020: value -0.575 is outside "
+                               "(-0.5, 1); expected an annual rate above -0.5 and below 1 (a share: 0.05 is 5%).")):
+        with pytest.raises(InputError) as raised:
+            Scenario("hot", {"economy.inflation": Shift(shift)}, kind="option").apply(case)
+        assert str(raised.value) == said
+        assert raised.value.field == said.split("'")[3] and raised.value.where == {"year": int(said.split("=")[1][:4])}
 
 
 @pytest.mark.parametrize("alone", [False, True], ids=["with the scheme (batch kernel)", "floor costing alone"])

@@ -163,9 +163,10 @@ def test_floor_only_report_from_the_command_line_has_no_scheme_chapter(floor_onl
     assert not set(SCHEME_CHAPTERS) & set(tables.chapters)
     text = " ".join(re.sub(r"<[^>]+>", " ", html[:html.index('id="methodology"')]).split()).lower()
     for words in ("contribution rate", "insurable earnings", "reserve", "pensioners", "general average premium",
-                  "coverage"):
+                  "coverage", "investment return"):
         assert words not in text, words
     assert "Social protection floor costing as at 1 January 2020" in html
+    assert "Nominal discount rate (%)" in html   # the economic assumptions' table: it discounts the floor's cost
 
 
 def test_floor_only_report_numbers_from_python(floor_only_report):

@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from actuary import InputError, Valuation, load_workbook
 from actuary.cli import main
 from actuary.inputs import FIELDS
+from actuary.io import presentation as pres
 from actuary.io.folder import read_valuation_folder
 from actuary.valuation import PROJECT_ROOT
 from tests.test_workbook import _edit
@@ -85,6 +86,17 @@ def test_floor_only_template_runs_from_the_command_line(floor_only_template, tmp
         min_row=3, max_row=2 + alone.inputs.coords["year"].size, values_only=True)]
     np.testing.assert_allclose(inflation, alone.inputs.economy["inflation"].values, rtol=1e-12)
     assert "Poverty line (currency a year per person)" in headers
+    # no reserve without a scheme: the nominal return only discounts the floor's cost, and is named so
+    assert "Nominal discount rate (% a year, of the floor's present values)" in headers
+    assert not [h for h in headers if "reserve" in h or "investment" in h], headers
+    # government expenditure and revenue are shares of GDP: in % as every share is, not four decimals of 40
+    for name, label in (("government_expenditure_pct_gdp", "Government expenditure (% of GDP)"),
+                        ("government_revenue_pct_gdp", "Government revenue (% of GDP)")):
+        cells = [row[headers.index(label)] for row in written["Assumptions"].iter_rows(min_row=3, max_row=4)]
+        assert {c.number_format for c in cells} == {"0.00%"}, label
+        np.testing.assert_allclose([c.value for c in cells], alone.inputs.economy[name].values[:2] / 100, rtol=1e-12)
+    provisions = {label: text for _, label, text, _ in pres.provisions(alone.inputs, ("economy",))}
+    assert provisions["Government expenditure"] == "40.00% in every year (of GDP)"
     expected = alone.run().projection
     with xr.open_dataset(out / f"{floor_only_template.stem}-results.nc") as stored:
         assert "reserve" not in stored and "summary_gap" not in stored

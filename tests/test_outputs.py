@@ -253,17 +253,19 @@ def test_zip_bomb_refused_in_little_memory(zip_bomb, tmp_path):
     assert snapshot(tmp_path / "out") == {}
 
 
-def test_every_results_variable_has_units_and_a_description():
+def test_every_results_variable_has_units_and_a_description(tmp_path):
     """A programmatic user reads the results netCDF without the workbook beside it: every variable of a scheme's,
     a scheme-and-floor's and a floor costing alone's results (projection and summary) says its units and what it
-    is (gdp, births, the state subsidy, the valuation-date stocks and the depletion measures had none)."""
+    is (gdp, births, the state subsidy, the valuation-date stocks and the depletion measures had none), and so
+    does every coordinate of the file as written: each dimension has one (year, sex, age, benefit, floor_benefit,
+    horizon, period), none left a bare dimension."""
     from actuary.floor import floor_only
     from actuary.io.results import netcdf_dataset
     from actuary.valuation import PROJECT_ROOT
 
     case = load_workbook(PROJECT_ROOT / "valuations" / "demoland-floor" / "valuation.xlsx")
     short = {"horizon": 30, "gap_horizons": (10, 30), "actuarial_balance_period": 30}
-    lacking = []
+    lacking, coordinates = [], set()
     for valuation in (Valuation.demo(), case, floor_only(case)):
         results = valuation.replace(settings=short if valuation.inputs.has_scheme else
                                     {k: v for k, v in short.items() if k != "actuarial_balance_period"}).run()
@@ -271,11 +273,17 @@ def test_every_results_variable_has_units_and_a_description():
             for name, variable in part.data_vars.items():
                 if not all(str(variable.attrs.get(key, "")).strip() for key in ("units", "description")):
                     lacking.append((valuation.inputs.has_scheme, name, variable.attrs))
-        stored = netcdf_dataset(results, {})   # the netCDF file's Dataset: its coordinates and where money is
-        lacking += [(valuation.inputs.has_scheme, name, stored[name].attrs) for name in stored.coords
-                    if not all(str(stored[name].attrs.get(key, "")).strip() for key in ("units", "description"))]
-        assert stored.attrs["money"].startswith("currency units, not scaled")
+        path = tmp_path / f"{valuation.name}-{valuation.inputs.has_scheme}.nc"
+        netcdf_dataset(results, {}).to_netcdf(path)   # the netCDF file: its coordinates and where money is
+        with xr.open_dataset(path) as stored:
+            lacking += [(valuation.inputs.has_scheme, name, "no coordinate") for name in stored.dims
+                        if name not in stored.coords]
+            lacking += [(valuation.inputs.has_scheme, name, stored[name].attrs) for name in stored.coords
+                        if not all(str(stored[name].attrs.get(key, "")).strip() for key in ("units", "description"))]
+            assert stored.attrs["money"].startswith("currency units, not scaled")
+            coordinates.update(stored.coords)
     assert not lacking, lacking
+    assert {"year", "sex", "age", "benefit", "floor_benefit", "horizon", "period"} <= coordinates
 
 
 def test_every_variable_of_a_comparison_and_an_analysis_of_change_has_units_and_a_description():

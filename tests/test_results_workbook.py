@@ -150,17 +150,45 @@ def test_one_rate_convention_everywhere(results, workbooks):
     assert SHOWN["0.00%"](share.value) == f"{float(p.expenditure_pct_gdp[0]):.2f}%"
 
 
+def _printed_scale(ws) -> float:
+    """The scale at which a sheet fitted to its pages wide prints on A4 landscape within the default margins (986
+    pixels; a column of width w characters is 7 w + 5 pixels, Excel's default width 8.43 where the file gives
+    none; the file gives widths by ranges of columns)."""
+    widths = {}
+    for dimension in ws.column_dimensions.values():
+        for column in range(dimension.min or 1, (dimension.max or dimension.min or 1) + 1):
+            widths[column] = dimension.width
+    pixels = sum(7 * (widths.get(c) or 8.43) + 5 for c in range(1, ws.max_column + 1))
+    return 986 * ws.page_setup.fitToWidth / pixels   # above 1: the pages have room to spare
+
+
 def test_frozen_headers_and_print_setup(workbooks):
+    """Every sheet prints landscape, as many pages tall as it needs; a table of six columns or more prints on as
+    many pages wide as keep it at 75% or more, its first column repeated (one page wide, the Financial projection's
+    22 columns printed at about 40%: 4-point figures); sheets of a few text columns and of charts stay one page
+    wide."""
+    wide = 0
     for which in ("valuate", "sensitivity", "stochastic"):
         for ws in _sheets(workbooks[which]):
             setup = ws.page_setup
             assert setup.orientation == "landscape", (which, ws.title)
-            assert setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage, (which, ws.title)
+            assert ws.sheet_properties.pageSetUpPr.fitToPage and setup.fitToHeight == 0, (which, ws.title)
+            if ws.max_column >= 6 and not ws._charts:
+                assert _printed_scale(ws) >= 0.75 - 1e-9, (which, ws.title, setup.fitToWidth)
+                # no more pages than needed: one fewer would print below 75%
+                fewer = _printed_scale(ws) * (setup.fitToWidth - 1) / setup.fitToWidth
+                assert setup.fitToWidth == 1 or fewer < 0.75, (which, ws.title, setup.fitToWidth)
+            else:
+                assert setup.fitToWidth == 1, (which, ws.title)
+            if setup.fitToWidth > 1:
+                wide += 1
+                assert ws.print_title_cols.replace("$", "") == "A:A", (which, ws.title)
             assert "demoland" in ws.oddHeader.left.text and ws.oddFooter.center.text == "&A"
             assert ws.oddFooter.right.text == "Page &P of &N"
             if ws.title != "Charts":
                 assert ws.freeze_panes is not None, (which, ws.title)
                 assert ws.print_title_rows.replace("$", "") == "1:2", (which, ws.title)
+    assert wide >= 5   # the projection tables, assumptions by age
 
 
 def test_charts_have_titles_axis_titles_and_a_page_each(workbooks):

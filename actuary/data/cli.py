@@ -200,14 +200,21 @@ def experience_command(workbook, members, pensioners, valuation_date, members_ta
         _fail(f"{error.filename or ''}: {error.strerror or error}")
     from rich.table import Table
 
-    table = Table(title=f"Actual / expected, {int(100 * level)}% intervals (all ages)")
-    for column in ("measure", "exposure", "observed", "expected", "A/E"):
+    from .graduation import binomial_interval
+
+    shown_level = f"{100 * level:g}%"
+    table = Table(title=f"Actual / expected, all ages, with {shown_level} intervals")
+    for column in ("measure", "exposure", "observed", "expected", "A/E", f"A/E {shown_level} interval"):
         table.add_column(column, justify="left" if column == "measure" else "right")
     totals = result.bands.groupby("measure")[["exposure", "observed", "expected"]].sum()
     for measure, row in totals.iterrows():
         ratio = row["observed"] / row["expected"] if row["expected"] > 0 else float("nan")
+        # the exact interval of the observed rate over all ages, over the expected rate
+        low, high = binomial_interval(row["observed"], row["exposure"], level)
+        interval = (f"{float(low) * row['exposure'] / row['expected']:.3f} - "
+                    f"{float(high) * row['exposure'] / row['expected']:.3f}") if row["expected"] > 0 else ""
         table.add_row(measure, f"{row['exposure']:,.0f}", f"{row['observed']:,.0f}", f"{row['expected']:,.1f}",
-                      f"{ratio:.3f}")
+                      f"{ratio:.3f}", interval)
     console.print(table)
     console.print(f"{100 * result.coverage:.1f}% of the age bands have the workbook's assumption within their "
                   "interval")

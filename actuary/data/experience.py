@@ -308,7 +308,7 @@ def write_experience_workbook(path, result: Experience, inputs, run: list) -> No
     wb.remove(wb.active)
     ws = wb.create_sheet("Summary")
     ws.append(["Experience analysis"])
-    for key, value in run + [("confidence level", result.level),
+    for key, value in run + [("confidence level of the intervals", f"{100 * result.level:g}%"),
                              ("bands whose interval contains the assumption", f"{100 * result.coverage:.1f}%"),
                              ("note", "Pensions awarded and ended within the year are not in the second extract: "
                                       "such members count as deaths of actives (a small bias).")]:
@@ -320,12 +320,13 @@ def write_experience_workbook(path, result: Experience, inputs, run: list) -> No
             cell.data_type = "s"
     bands = result.bands.copy()
     bands.insert(1, "what", bands["measure"].map({k: v[1] for k, v in RATES.items()}))
-    _frame_sheet(wb.create_sheet("Actual vs expected"), "Actual / expected by sex and age band", bands)
+    level = f"{100 * result.level:g}%"
+    _frame_sheet(wb.create_sheet("Actual vs expected"), "Actual / expected by sex and age band", bands, level)
     _frame_sheet(wb.create_sheet("Salary increases"), "Salary increases of members active at both dates",
-                 result.salary)
+                 result.salary, level)
     _frame_sheet(wb.create_sheet("Contribution density"), "Contribution density of members active at both dates",
-                 result.density)
-    _frame_sheet(wb.create_sheet("By age"), "Single ages: exposure, observed and expected events", result.ages)
+                 result.density, level)
+    _frame_sheet(wb.create_sheet("By age"), "Single ages: exposure, observed and expected events", result.ages, level)
     coords = inputs.coords
     for name, fields, population in (("Decrements (proposed)", ("exit_rate", "retirement_rate", "invalidity_rate",
                                                                 "reentry_rate"), False),
@@ -340,21 +341,51 @@ def write_experience_workbook(path, result: Experience, inputs, run: list) -> No
     save(wb, path)
 
 
-def _frame_sheet(ws, title: str, frame: pd.DataFrame) -> None:
+# the experience tables' columns as a reader sees them: heading ({level}: the intervals' confidence level) and number
+# format; "within" is written yes / no
+COLUMNS = {
+    "measure": ("measure", None), "what": ("what", None), "sex": ("sex", None), "band": ("age band", None),
+    "age": ("age", None), "exposure": ("exposure (person-years)", "#,##0.0"),
+    "observed": ("observed events", "#,##0"), "expected": ("expected events", "#,##0.0"),
+    "observed_rate": ("observed rate", "0.00000"), "ci_low": ("lower bound ({level})", None),
+    "ci_high": ("upper bound ({level})", None), "expected_rate": ("expected rate (the workbook's)", "0.00000"),
+    "actual_to_expected": ("actual / expected", "0.000"), "ae_ci_low": ("A/E lower bound ({level})", "0.000"),
+    "ae_ci_high": ("A/E upper bound ({level})", "0.000"), "within": ("assumption within the interval", None),
+    "members": ("members", "#,##0"), "observed_increase": ("observed salary increase", "0.00%"),
+    "expected_increase": ("expected salary increase (the workbook's)", "0.00%"),
+    "observed_density": ("observed density", "0.000"), "expected_density": ("expected density (the workbook's)",
+                                                                             "0.000"),
+}
+# the format of a bound: that of the value it bounds (the first of these columns in the table)
+BOUNDED = ("observed_rate", "observed_increase", "observed_density")
+
+
+def _frame_sheet(ws, title: str, frame: pd.DataFrame, level: str) -> None:
     from openpyxl.styles import Font
 
     ws.cell(row=1, column=1, value=title).font = Font(bold=True, size=12)
+    bound_format = next((COLUMNS[c][1] for c in BOUNDED if c in frame.columns), None)
+    formats = []
     for c, name in enumerate(frame.columns, start=1):
-        ws.cell(row=2, column=c, value=str(name)).font = Font(bold=True)
+        heading, number_format = COLUMNS.get(name, (str(name), None))
+        if name in ("ci_low", "ci_high"):
+            number_format = bound_format
+        formats.append(number_format)
+        ws.cell(row=2, column=c, value=heading.format(level=level)).font = Font(bold=True)
+        ws.column_dimensions[ws.cell(row=2, column=c).column_letter].width = max(10, min(len(heading) + 2, 40))
     for r, row in enumerate(frame.itertuples(index=False), start=3):
-        for c, value in enumerate(row, start=1):
+        for c, (name, value) in enumerate(zip(frame.columns, row), start=1):
             if isinstance(value, np.generic):
                 value = value.item()
             if isinstance(value, float) and not np.isfinite(value):
                 value = None
+            if name == "within" and isinstance(value, bool):
+                value = "yes" if value else "no"
             cell = ws.cell(row=r, column=c, value=value)
             if isinstance(value, str):
                 cell.data_type = "s"
+            elif formats[c - 1] is not None and value is not None:
+                cell.number_format = formats[c - 1]
 
 
 def _check_order(tables: dict, members, pensioners, valuation_date: dt.date) -> None:

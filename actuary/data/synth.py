@@ -30,6 +30,7 @@ the year's survivors' pensions are not generated.
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 import numpy as np
@@ -599,9 +600,12 @@ def synthesize(valuation, members: int, seed: int, out, errors: float = 0.0, yea
         "workbook": source, "valuation_date": f"{t0}-01-01", "seed": seed, "members": int(len(insured)),
         "pensioners": int(len(pensioners)), "weight": weight, "sampling_fraction": 1 / weight,
         "error_rate": errors, "years": years, "files": files, "planted_errors": {k: int(v) for k, v in counts.items()},
-        "data_command": (f"actuary data --members {out / files['insured']} --pensioners {out / files['pensioners']} "
-                         f"--controls {out / files['controls']} --valuation-date {t0}-01-01 --weight {weight!r} "
-                         f"--into WORKBOOK"),
+        # the command that fills the initial state of the workbook the records were drawn from (WORKBOOK when
+        # that is not known), ready to paste into a shell
+        "data_command": shlex.join(["actuary", "data", "--members", str(out / files["insured"]), "--pensioners",
+                                    str(out / files["pensioners"]), "--controls", str(out / files["controls"]),
+                                    "--valuation-date", f"{t0}-01-01", "--weight", repr(weight), "--into",
+                                    source or "WORKBOOK"]),
     }
     with atomic_path(out / "manifest.json") as temporary:
         temporary.write_text(json.dumps(manifest, indent=2), encoding="utf-8")

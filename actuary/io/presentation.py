@@ -13,6 +13,7 @@ divided by 100 under the same percent format, so 5.14 in the data reads 5.14% ev
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -502,21 +503,41 @@ GROUP_FIELD_LABELS = {
     ("floor", "min_age"): "Youngest eligible age",
     ("floor", "max_age"): "Oldest eligible age",
 }
+# A floor costing alone (settings.scheme "no") has no reserve: the nominal return only discounts the floor's and the
+# fiscal cost's present values (and so the level costs), as the GAP discounts, and is named for what it does there.
+FLOOR_ALONE_FIELDS = {"nominal_return": ("Nominal discount rate", "a year, of the floor's present values")}
 
 
-def field_label(name: str, group: str | None = None) -> str:
-    """The label of input ``name`` (of ``group``, where a name is in two groups: floor.min_age is not
-    settings.min_age)."""
+def field_label(name: str, inputs=None, group: str | None = None) -> str:
+    """The label of input ``name``; given the case's ``inputs``, as that case uses it (a floor costing
+    alone names its nominal return a discount rate); given its ``group``, that group's (a name in two groups:
+    floor.min_age is a benefit's youngest eligible age, not settings.min_age)."""
+    if inputs is not None and not inputs.has_scheme and name in FLOOR_ALONE_FIELDS:
+        return FLOOR_ALONE_FIELDS[name][0]
     return GROUP_FIELD_LABELS.get((group, name)) or FIELD_LABELS.get(name) or name.replace("_", " ").capitalize()
+
+
+def field_as_used(name: str, field, inputs):
+    """``field`` with the units it has in this case (a floor costing alone: no reserve, see FLOOR_ALONE_FIELDS)."""
+    if not inputs.has_scheme and name in FLOOR_ALONE_FIELDS:
+        return dataclasses.replace(field, units=FLOOR_ALONE_FIELDS[name][1])
+    return field
 
 
 def _percent(value: float) -> str:
     return f"{100 * value:.2f}%"
 
 
+def _percent_points(value: float) -> str:
+    return f"{value:.2f}%"
+
+
 def field_kind(field) -> str:
-    """How a field's values read: percent, multiple, money, age, years or number."""
+    """How a field's values read: percent (a fraction: 0.35 reads 35.00%), percent_points (given in percent:
+    35 reads 35.00%, e.g. government expenditure in percent of GDP), multiple, money, age, years or number."""
     units = field.units or ""
+    if units.startswith("percent of "):
+        return "percent_points"
     if field.kind in ("probability", "rate") or units == "rate" or "share" in units \
             or units.startswith(("per year", "a year")):
         return "percent"
@@ -545,6 +566,8 @@ def value_text(field, value) -> str:
     kind = field_kind(field)
     if kind == "percent":
         return _percent(value)
+    if kind == "percent_points":
+        return _percent_points(value)
     if kind == "multiple":
         return f"{value:g} {field.units}"
     if kind == "money":
@@ -632,6 +655,8 @@ def _suffix(field) -> str:
     kind = field_kind(field)
     if kind == "percent":
         return _percent_units(units)
+    if kind == "percent_points":
+        return units[len("percent "):]
     if kind in ("money", "number") and units != "year":
         return units
     return ""
@@ -673,10 +698,11 @@ def provisions(inputs, groups=("settings", "scheme", "economy")) -> list[tuple[s
             value = values.get(name)
             if not _applies(name, inputs):
                 continue
+            field = field_as_used(name, field, inputs)
             suffix = _suffix(field)
             if hasattr(value, "dims"):
-                fmt = {"percent": _percent, "multiple": lambda v: value_text(field, v)}.get(field_kind(field),
-                                                                                          lambda v: f"{v:g}")
+                fmt = {"percent": _percent, "percent_points": _percent_points,
+                       "multiple": lambda v: value_text(field, v)}.get(field_kind(field), lambda v: f"{v:g}")
                 if value.dims == ("year",):
                     text = schedule_text(value.values, years, fmt)
                 elif value.dims == ("year", "sex"):
@@ -706,5 +732,5 @@ def provisions(inputs, groups=("settings", "scheme", "economy")) -> list[tuple[s
             year = str(inputs.settings["valuation_year"])
             text = text.replace(", at t0", f" at {year} levels").replace(", year t0", f" in {year}").replace(
                 ", t0", f" in {year}").replace(" at t0", f" at {year} levels")
-            out.append((group, field_label(name, group), text, field.doc or ""))
+            out.append((group, field_label(name, inputs, group), text, field.doc or ""))
     return out

@@ -551,9 +551,12 @@ DEMOGRAPHIC_BY_AGE = ("mortality", "mortality_improvement", "fertility", "net_mi
 
 def _field_format(field, by_age: bool = False) -> tuple[str, str]:
     """(number format, unit text) of an input field in the results workbook; probabilities by age get
-    three decimals (a q_x of 0.0005 reads 0.050%)."""
+    three decimals (a q_x of 0.0005 reads 0.050%); an input given in percent (35 = 35%) is written as a
+    fraction (``_field_values``) under a percent format."""
     kind = pres.field_kind(field)
     units = (field.units or "").split(" (")[0]
+    if kind == "percent_points":
+        return "0.00%", "% " + units[len("percent "):]
     if kind == "percent":
         of = pres._percent_units(units)
         return ("0.000%" if by_age and field.kind == "probability" else "0.00%"), ("% " + of).strip()
@@ -564,6 +567,12 @@ def _field_format(field, by_age: bool = False) -> tuple[str, str]:
     if kind == "age":
         return "0.0", "years"
     return "0.0000", units
+
+
+def _field_values(field, values) -> np.ndarray:
+    """The values of an input field as the results workbook's cells hold them (under ``_field_format``)."""
+    values = np.asarray(values)
+    return values / 100.0 if pres.field_kind(field) == "percent_points" else values
 
 
 def assumption_columns(valuation, p) -> list[pres.Column]:
@@ -580,14 +589,15 @@ def assumption_columns(valuation, p) -> list[pres.Column]:
                 continue
             if name in PROVISIONS_BY_YEAR and bool(np.all(value.values == value.values[0])):
                 continue   # a provision that could change by year but does not: in the Provisions sheet
-            fmt, unit = _field_format(field)
-            label = pres.field_label(name)
+            fmt, unit = _field_format(pres.field_as_used(name, field, inputs))
+            label = pres.field_label(name, inputs)
             if value.dims == ("year",):
-                out.append(pres.Column(name, pres.header(label, unit), value.values, fmt, "input"))
+                out.append(pres.Column(name, pres.header(label, unit), _field_values(field, value.values), fmt,
+                                       "input"))
             elif value.dims == ("year", "sex"):
                 for sex in value.sex.values:
                     out.append(pres.Column(f"{name}/{sex}", pres.header(f"{label}, {pres.SEX_LABELS[sex]}", unit),
-                                           value.sel(sex=sex).values, fmt, "input"))
+                                           _field_values(field, value.sel(sex=sex).values), fmt, "input"))
             elif name == "fertility":
                 out.append(pres.Column("total_fertility_rate", "Total fertility rate (births per woman)",
                                        value.sum("age").values, "0.000", "input"))

@@ -446,7 +446,45 @@ def _write_records_sheet(ws, sheet: Sheet, labels: list[str], records: dict[str,
     ws.freeze_panes = ws.cell(row=FIRST_DATA_ROW, column=2)
 
 
+# Printing a sheet one page wide shrinks a wide table until its text cannot be read (22 columns on A4 landscape: about
+# 40%, 4-point figures). A page of A4 landscape within the default margins is about 986 pixels at 100% (a column of
+# width w, in characters of the default font, is 7 w + 5 pixels); a sheet wider than this many pixels is printed on
+# as many pages wide as keep it at 75% or more, its first column (years, ages, labels) repeated on each. Sheets of
+# a few columns (text wrapped in cells: provisions, notes) and sheets of charts stay one page wide.
+PRINTABLE_PIXELS = 986 / 0.75
+DEFAULT_COLUMN_WIDTH = 8.43
+MIN_TABLE_COLUMNS = 6
+
+
+def fit_pages_wide(ws) -> int:
+    """Set a sheet that prints one page wide (``fitToPage`` with ``fitToWidth`` 1) to as many pages wide as its
+    columns need at 75% or more, repeating its first column; returns its pages wide (0: not fitted to pages)."""
+    fitted = ws.sheet_properties.pageSetUpPr
+    if fitted is None or not fitted.fitToPage:
+        return 0
+    if ws.page_setup.fitToWidth != 1:   # set otherwise on purpose
+        return int(ws.page_setup.fitToWidth or 0)
+    if ws.max_column < MIN_TABLE_COLUMNS or ws._charts:
+        return 1
+    pixels = 0.0
+    for column in range(1, ws.max_column + 1):
+        dimension = ws.column_dimensions.get(get_column_letter(column))
+        if dimension is not None and dimension.hidden:
+            continue
+        width = dimension.width if dimension is not None and dimension.width else DEFAULT_COLUMN_WIDTH
+        pixels += 7 * width + 5
+    pages = max(1, math.ceil(pixels / PRINTABLE_PIXELS))
+    if pages > 1:
+        ws.page_setup.fitToWidth = pages
+        if not ws.print_title_cols:
+            ws.print_title_cols = "A:A"
+    return pages
+
+
 def _atomic_save(wb, path) -> None:
+    if not wb.write_only:
+        for ws in wb.worksheets:   # every workbook written prints readably (see fit_pages_wide)
+            fit_pages_wide(ws)
     with atomic_path(path) as temporary:
         wb.save(temporary)
 

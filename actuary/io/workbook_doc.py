@@ -83,7 +83,7 @@ def _field_rows(sheet) -> list[str]:
         if field.fill is not None:
             notes = (notes + "; " if notes else "") + f"cells not listed take {field.fill:g}"
         dims = ", ".join(field.dims)
-        rows.append(f"| `{name}` | {_cell(field_label(name, group))} | {_cell(field.units)} | {_cell(_allowed(field))} | "
+        rows.append(f"| `{name}` | {_cell(field_label(name, group=group))} | {_cell(field.units)} | {_cell(_allowed(field))} | "
                     f"{_cell(_default(field))} | {_cell(notes)}{f' (by {dims})' if dims else ''} |")
     return rows
 

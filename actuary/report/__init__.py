@@ -161,7 +161,8 @@ def economic_table(valuation, p) -> Table:
     eco = valuation.inputs.economy
     names = ("inflation", "real_wage_growth", "productivity_growth", "nominal_return", "unemployment_rate")
     indexation = "pension_indexation" in p   # not in a floor costing alone
-    headers = ["Year"] + [f"{pres.field_label(n)} (%)" for n in names] + ["Pension indexation (%)"] * indexation
+    headers = ["Year"] + [f"{pres.field_label(n, valuation.inputs)} (%)" for n in names] \
+        + ["Pension indexation (%)"] * indexation
     rows = []
     for i in _every(p):
         rows.append([str(int(p.year.values[i]))] + [f"{100 * float(eco[n].values[i]):.2f}%" for n in names]

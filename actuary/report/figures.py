@@ -109,8 +109,8 @@ def initial_data(p) -> str:
 def economic_assumptions(valuation) -> str:
     eco = valuation.inputs.economy
     years = valuation.inputs.coords["year"]
-    series = {pres.field_label(n): eco[n].values for n in ("inflation", "real_wage_growth", "nominal_return",
-                                                           "unemployment_rate", "productivity_growth")}
+    series = {pres.field_label(n, valuation.inputs): eco[n].values
+              for n in ("inflation", "real_wage_growth", "nominal_return", "unemployment_rate", "productivity_growth")}
     return _lines("economic", years, series, "% a year", percent=True, decimals=1)
 
 
