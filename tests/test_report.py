@@ -185,6 +185,28 @@ def test_headline_numbers_and_findings_follow_the_results(results, html):
     assert "Sensitivity" not in re.findall(r"<h2>[^<]*</h2>", html)
 
 
+def test_the_findings_say_the_schedule_what_it_takes_and_the_scenarios_range(demo, results):
+    """A board reads in the summary the legislated schedule (it gave only the first year's rate), what level rate
+    would finance the scheme beside the rate scheduled last, and the depletion years with every assumption on its
+    unfavourable and favourable side (computed here from the results and the sensitivity Dataset)."""
+    from actuary.batch import sensitivity
+
+    p, s = results.projection, results.summary
+    rates, years = p.contribution_rate.values, p.year.values
+    changes = [f"{100 * rates[i]:.2f}% in {years[i]}" for i in range(1, years.size) if rates[i] != rates[i - 1]]
+    assert changes == ["20.00% in 2025", "22.00% in 2030"]
+    level = level_rate_for_reserve_ratio(p)
+    ds = sensitivity(demo.replace(settings={"balance_sheet": "no"}))
+    text = " ".join(findings(results, sensitivity=ds))
+    assert f"(scheduled to change to {changes[0]} and {changes[1]})" in text
+    assert (f"a level rate of about {100 * float(s.gap.values[-1]):.2f}% of insurable earnings from 2020 would balance "
+            f"the {years.size}-year period as a whole, and {100 * level.rate:.2f}% would keep a reserve") in text
+    low, high = (int(ds.depletion_year.sel(scenario=k)) for k in ("pessimistic", "optimistic"))
+    assert low < int(s.depletion_year) < high
+    assert f"unfavourable side at once the reserve is depleted in {low}, with every one on its favourable side in " \
+           f"{high}" in text
+
+
 def test_the_findings_say_benefits_are_paid_from_borrowing_after_depletion(demo, results):
     """Under settings.after_depletion = borrow (the default) the reserve turns into a debt and total income goes
     negative: the summary says so (it spoke only of the share payable); under payable the reserve stays at zero and

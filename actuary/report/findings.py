@@ -84,8 +84,15 @@ def findings(results, stochastic: xr.Dataset | None = None, sensitivity: xr.Data
     n = p.sizes["year"]
     h = headline(results, stochastic)
     out = []
-    out.append(f"The contribution rate is {h['contribution_rate_first']} of insurable earnings in {t0}; the "
-               f"pay-as-you-go cost rate is {h['paygo_first']} in {t0} and {h['paygo_last']} in {last}.")
+    rates = p.contribution_rate.values
+    steps = [(int(p.year.values[i]), float(rates[i])) for i in range(1, n) if abs(rates[i] - rates[i - 1]) > 1e-12]
+    schedule = ""
+    if steps:
+        shown = [f"{_pct(rate)} in {year}" for year, rate in steps[:4]]
+        schedule = (f" (scheduled to change to {', '.join(shown[:-1])}{' and ' if len(shown) > 1 else ''}{shown[-1]}"
+                    f"{' and later' if len(steps) > 4 else ''})")
+    out.append(f"The contribution rate is {h['contribution_rate_first']} of insurable earnings in {t0}{schedule}; "
+               f"the pay-as-you-go cost rate is {h['paygo_first']} in {t0} and {h['paygo_last']} in {last}.")
     if "breakeven_first" in h:
         out.append(f"On the basis of the contribution rate (collection, administration charged on contributions, "
                    f"state subsidy), the break-even rate that balances each year's income and expenditure is "
@@ -122,6 +129,11 @@ def findings(results, stochastic: xr.Dataset | None = None, sensitivity: xr.Data
                    f"reserve at or above one year of expenditure in each of the next {level.years} years (where the "
                    "general average premium balances the period as a whole, this rate holds the reserve up in every "
                    "year of it).")
+    if level.rate is not None and level.rate > 0 and float(s.gap.values[-1]) > float(rates[-1]) + 1e-9:
+        out.append(f"In short, the scheduled contributions do not finance the scheme: a level rate of about "
+                   f"{h['gap_full']} of insurable earnings from {t0} would balance the {n}-year period as a whole, "
+                   f"and {h['level_rate']} would keep a reserve of at least one year's expenditure for "
+                   f"{level.years} years, against {_pct(float(rates[-1]))} scheduled for {last}.")
     if "funded_ratio" in s:
         out.append(f"The reserve covers {h['funded_ratio']} of the liability accrued at the valuation date.")
     if "floor_cost" in p:
@@ -133,6 +145,13 @@ def findings(results, stochastic: xr.Dataset | None = None, sensitivity: xr.Data
     if sensitivity is not None:
         from ..batch import tornado
 
+        if {"optimistic", "pessimistic"} <= set(sensitivity.scenario.values) and "depletion_year" in sensitivity:
+            years = {k: float(sensitivity.depletion_year.sel(scenario=k)) for k in ("pessimistic", "optimistic")}
+            said = {k: (str(int(v)) if not math.isnan(v) else f"after {last}") for k, v in years.items()}
+            out.append(f"With every assumption tested on its unfavourable side at once the reserve is depleted "
+                       f"{'in ' if not math.isnan(years['pessimistic']) else ''}{said['pessimistic']}, with every "
+                       f"one on its favourable side {'in ' if not math.isnan(years['optimistic']) else ''}"
+                       f"{said['optimistic']}.")
         rows = tornado(sensitivity)
         if rows:
             top = rows[0]
