@@ -20,31 +20,19 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 from _timing import max_relative_difference, require  # noqa: E402
 
-import numpy as np  # noqa: E402
-
-from actuary import Valuation, projection  # noqa: E402
+from actuary import Valuation  # noqa: E402
 from actuary.kernels.scheme import insured_kernel  # noqa: E402
-from actuary.projection import build_kernel_inputs, run_kernels  # noqa: E402
+from actuary.projection import build_kernel_inputs  # noqa: E402
+from bench_projection import open_group_insured_call  # noqa: E402
 
 
 def captured_arguments() -> dict:
-    """The open-group insured kernel's arguments in Demoland's run (copies: the kernel writes its outputs)."""
+    """The open-group insured kernel's arguments in Demoland's run, checked to give that run's actives."""
     valuation = Valuation.demo()
     kin = build_kernel_inputs(valuation.inputs)
-    calls = []
-
-    def capture(**arguments):
-        calls.append({k: v.copy() if isinstance(v, np.ndarray) else v for k, v in arguments.items()})
-        insured_kernel(**arguments)
-
-    projection.insured_kernel = capture
-    try:
-        out = run_kernels(kin, valuation.inputs.settings["min_age"], "kernel")
-    finally:
-        projection.insured_kernel = insured_kernel
-    arguments = calls[0]
+    arguments = open_group_insured_call(kin, valuation.inputs.settings["min_age"])
     insured_kernel(**arguments)
-    difference = max_relative_difference(arguments["active_out"], out["active_out"])
+    difference = max_relative_difference(arguments["active_out"], open_group_insured_call.outputs["active_out"])
     require(difference == 0.0, f"the captured kernel call gives the run's actives (max relative difference "
                                f"{difference:.1e})")
     return arguments

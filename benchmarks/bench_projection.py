@@ -109,10 +109,9 @@ def main():
           f"{statistics.median(f[0] for f in fresh):.2f} s, {len(fresh)} processes; target <= 2 s)")
 
 
-def insured_kernel_lines(kin, lo):
-    """The open-group insured kernel alone: time per call and per occupied cell-year (a (sex, age, service) cell
-    holding actives or inactive insured at 1 January of a projection year, counted from the kernel's own stocks
-    year by year)."""
+def open_group_insured_call(kin, lo) -> dict:
+    """The arguments of the open-group run's insured kernel call (copies, taken before the kernel writes its
+    outputs), and that run's outputs."""
     calls = []
 
     def capture(**arguments):
@@ -121,10 +120,18 @@ def insured_kernel_lines(kin, lo):
 
     projection.insured_kernel = capture
     try:
-        run_kernels(kin, lo, "kernel")
+        out = run_kernels(kin, lo, "kernel")
     finally:
         projection.insured_kernel = insured_kernel
-    arguments = calls[0]
+    open_group_insured_call.outputs = out
+    return calls[0]
+
+
+def insured_kernel_lines(kin, lo):
+    """The open-group insured kernel alone: time per call and per occupied cell-year (a (sex, age, service) cell
+    holding actives or inactive insured at 1 January of a projection year, counted from the kernel's own stocks
+    year by year)."""
+    arguments = open_group_insured_call(kin, lo)
     n_years = arguments["q_active"].shape[0]
     occupied = int(np.count_nonzero((arguments["active0"] != 0) | (arguments["inactive0"] != 0)))
     for t in range(1, n_years):
