@@ -281,3 +281,21 @@ def test_workbooks_show_no_hashes_in_libreoffice(workbooks, tmp_path):
         text = "\n".join(page.extract_text() for page in PdfReader(pdf).pages)
         assert "###" not in text, name
         assert "Reserve" in text
+
+
+def test_money_amounts_in_the_provisions_read_with_thousands_separators(demo, workbooks):
+    """The Provisions sheet puts money in words as the money cells read: 13,750 and 82,500 (not 13750), and a
+    poverty line growing with prices from 12,000 to a whole amount (not 86068.8)."""
+    rows = {r[1]: r[2] for r in _sheets(workbooks["valuate"])["Provisions"].iter_rows(min_row=3, values_only=True)}
+    assert rows["Minimum pension"] == "13,750 in every year (currency a year at 2020 levels)"
+    assert rows["Maximum pension"] == "82,500 in every year (currency a year at 2020 levels)"
+    from actuary import load_workbook
+    from actuary.io import presentation as pres
+    from actuary.valuation import PROJECT_ROOT
+
+    floor = load_workbook(PROJECT_ROOT / "valuations" / "demoland-floor" / "valuation.xlsx")
+    text = {label: text for _, label, text, _ in pres.provisions(floor.inputs, ("economy",))}["Poverty line"]
+    line = floor.inputs.economy["poverty_line"].values
+    assert text.startswith(f"{line[0]:,.0f} in {floor.inputs.coords['year'][0]}") and f"{line[-1]:,.0f} in " in text
+    assert not re.search(r"\d{4}\.\d|\d{5}", text.replace(str(floor.inputs.coords["year"][0]), "").replace(
+        str(floor.inputs.coords["year"][-1]), "")), text

@@ -565,8 +565,14 @@ def value_text(field, value) -> str:
     if kind == "multiple":
         return f"{value:g} {field.units}"
     if kind == "money":
-        return f"{value:,.0f}"
+        return money_text(value)
     return f"{value:g}"
+
+
+def money_text(value: float) -> str:
+    """A money amount in words: thousands separated, whole currency units (12,000; 86,069), as the workbooks'
+    money cells read."""
+    return f"{float(value):,.0f}"
 
 
 def schedule_text(values, years, kind_text) -> str:
@@ -695,7 +701,7 @@ def provisions(inputs, groups=("settings", "scheme", "economy")) -> list[tuple[s
             field = field_as_used(name, field, inputs)
             suffix = _suffix(field)
             if hasattr(value, "dims"):
-                fmt = {"percent": _percent, "percent_points": _percent_points,
+                fmt = {"percent": _percent, "percent_points": _percent_points, "money": money_text,
                        "multiple": lambda v: value_text(field, v)}.get(field_kind(field), lambda v: f"{v:g}")
                 if value.dims == ("year",):
                     text = schedule_text(value.values, years, fmt)
