@@ -872,7 +872,7 @@ def write_sensitivity(ds: xr.Dataset, path, provenance: dict | None = None) -> N
 
     from .io import presentation as pres
     from .io.provenance import add_about_sheet, for_api
-    from .io.results import ChartPages, SheetWriter, print_setup
+    from .io.results import ChartPages, SheetWriter, print_setup, sheet_title
     from .io.workbook import _atomic_save
 
     case = ds.attrs.get("case_name", "valuation")
@@ -964,7 +964,8 @@ def write_sensitivity(ds: xr.Dataset, path, provenance: dict | None = None) -> N
             continue
         variable = pres.VARIABLES[name]
         label = pres.header(variable.label, pres.unit_text(variable, unit))
-        ws = wb.create_sheet(f"{variable.label.split(',')[0][:20]} by scenario")
+        short = pres.sheet_name(name)
+        ws = wb.create_sheet(f"{short} by scenario" if len(short) <= 19 else sheet_title(short))
         writer = SheetWriter(ws)
         writer.title(1, f"{label} by year and scenario")
         names = [str(n) for n in ds.scenario.values]

@@ -299,3 +299,16 @@ def test_money_amounts_in_the_provisions_read_with_thousands_separators(demo, wo
     assert text.startswith(f"{line[0]:,.0f} in {floor.inputs.coords['year'][0]}") and f"{line[-1]:,.0f} in " in text
     assert not re.search(r"\d{4}\.\d|\d{5}", text.replace(str(floor.inputs.coords["year"][0]), "").replace(
         str(floor.inputs.coords["year"][-1]), "")), text
+
+
+def test_life_expectancy_says_period_and_sheet_names_read_whole(workbooks):
+    """The Demography sheet's life expectancy is the period life expectancy (as the methodology says); the
+    stochastic workbook's sheet of the replacement rate has a short name that reads whole, not the label cut at
+    31 characters ("Replacement rate of new old-age")."""
+    headers = [c.value for c in _sheets(workbooks["valuate"])["Demography"][2]]
+    assert "Period life expectancy at 65, men (years)" in headers
+    assert not [h for h in headers if h and h.startswith("Life expectancy")]
+    names = _sheets(workbooks["stochastic"]).sheetnames
+    assert "Replacement rate, new pensions" in names and "Replacement rate of new old-age" not in names
+    sensitivity = _sheets(workbooks["sensitivity"]).sheetnames
+    assert all(len(n) <= 31 and not n.endswith(" ") for n in sensitivity) and "Reserve ratio by scenario" in sensitivity

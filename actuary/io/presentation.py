@@ -69,7 +69,7 @@ VARIABLES: dict[str, Variable] = {
     "births": Variable("Births", "persons", DEMOGRAPHY),
     "deaths": Variable("Deaths", "persons", DEMOGRAPHY),
     "demographic_dependency_ratio": Variable("Demographic dependency ratio (65+ / 15-64)", "ratio", DEMOGRAPHY),
-    "life_expectancy_65": Variable("Life expectancy at 65, {}", "years", DEMOGRAPHY, by="sex"),
+    "life_expectancy_65": Variable("Period life expectancy at 65, {}", "years", DEMOGRAPHY, by="sex"),
     # insured
     "target_insured": Variable("Target insured population", "persons", INSURED),
     "contributors": Variable("Contributors, exposed during the year", "persons", INSURED),
@@ -234,6 +234,22 @@ SUMMARY: dict[str, Variable] = {
     "fiscal_cost_level_pct_gdp": Variable("Fiscal cost over {} years, level share of GDP", "percent", FLOOR,
                                           unit="% of GDP", by="horizon"),
 }
+
+
+# sheet names of their own for variables whose label, cut at Excel's 31 characters, would not read whole
+SHEET_NAMES = {
+    "replacement_rate": "Replacement rate, new pensions",
+}
+
+
+def sheet_name(name: str) -> str:
+    """A short name of variable ``name`` for a sheet of its own (stochastic percentiles, sensitivity by scenario):
+    :data:`SHEET_NAMES`, else its label before any colon or comma (Total expenditure; Period life expectancy at
+    65)."""
+    if name in SHEET_NAMES:
+        return SHEET_NAMES[name]
+    label = (VARIABLES.get(name) or SUMMARY[name]).label
+    return label.split(":")[0].split(",")[0].replace("{}", "").strip()
 
 
 # ------------------------------------------------------------------------------------ units and formats
