@@ -312,3 +312,23 @@ def test_life_expectancy_says_period_and_sheet_names_read_whole(workbooks):
     assert "Replacement rate, new pensions" in names and "Replacement rate of new old-age" not in names
     sensitivity = _sheets(workbooks["sensitivity"]).sheetnames
     assert all(len(n) <= 31 and not n.endswith(" ") for n in sensitivity) and "Reserve ratio by scenario" in sensitivity
+
+
+def test_the_insured_sheet_says_what_its_retirements_count(results, workbooks):
+    """"Retirements of actives" counts those leaving at retirement age with a grant as well as the new pensioners,
+    and the heading says so; the first year's inactive insured reaching retirement age include every initial
+    inactive insured already past it (why 2020's number is several times 2021's): the sheet's notes and the
+    variables' descriptions say both."""
+    ws = _sheets(workbooks["valuate"])["Insured"]
+    headers = [c.value for c in ws[2]]
+    assert "Retirements of actives (pensions and grants) (persons)" in headers
+    notes = [r[0] for r in ws.iter_rows(min_row=3 + results.projection.sizes["year"], values_only=True) if r[0]]
+    assert notes[0] == "Notes"
+    assert any("with the grant" in n for n in notes if n.startswith("Retirements of actives"))
+    first = [n for n in notes if n.startswith("Inactive insured reaching retirement age")]
+    assert first and "in 2020 also every inactive insured of the valuation date already at or past" in first[0]
+    p = results.projection
+    assert "with the grant" in p.retirements.attrs["description"]
+    assert "first year also every initial inactive insured" in p.inactive_retirements.attrs["description"]
+    ages = p.inactive_at_valuation.sel(sex="male").sel(age=slice(64, None)).sum().item()
+    assert p.inactive_retirements.sel(year=2020, sex="male").sum().item() > 0.9 * ages

@@ -79,7 +79,7 @@ VARIABLES: dict[str, Variable] = {
     "exits": Variable("Exits to inactivity", "persons", INSURED),
     "withdrawals": Variable("Leavers without deferred rights", "persons", INSURED),
     "reentries": Variable("Re-entries of inactive insured", "persons", INSURED),
-    "retirements": Variable("Retirements of actives", "persons", INSURED),
+    "retirements": Variable("Retirements of actives (pensions and grants)", "persons", INSURED),
     "invalidity_retirements": Variable("Actives becoming invalid", "persons", INSURED),
     "active_deaths": Variable("Deaths of actives", "persons", INSURED),
     "inactive_deaths": Variable("Deaths of inactive insured", "persons", INSURED),
@@ -234,6 +234,20 @@ SUMMARY: dict[str, Variable] = {
     "fiscal_cost_level_pct_gdp": Variable("Fiscal cost over {} years, level share of GDP", "percent", FLOOR,
                                           unit="% of GDP", by="horizon"),
 }
+
+
+def sheet_notes(sheet: str, p: xr.Dataset, inputs) -> list[str]:
+    """Notes in words below a yearly results sheet's table: what a column counts that its heading cannot say."""
+    notes = []
+    if sheet == INSURED and "retirements" in p:
+        notes.append("Retirements of actives: actives retiring with an old-age pension, and those reaching "
+                     "retirement age without the service for one, who leave with the grant "
+                     "(withdrawal grant recipients count them too).")
+    if sheet == INSURED and "inactive_retirements" in p:
+        notes.append(f"Inactive insured reaching retirement age: a deferred pension if vested, else the grant; "
+                     f"in {int(p.year.values[0])} also every inactive insured of the valuation date already at or "
+                     "past the normal retirement age, hence the first year's larger number.")
+    return notes
 
 
 # sheet names of their own for variables whose label, cut at Excel's 31 characters, would not read whole

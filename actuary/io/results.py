@@ -328,14 +328,19 @@ class ChartPages:
 
 # ----------------------------------------------------------------------------------- the results workbook
 
-def _yearly_sheet(wb, sheet: str, title: str, p, columns: list[pres.Column], case_name: str):
+def _yearly_sheet(wb, sheet: str, title: str, p, columns: list[pres.Column], case_name: str, notes=()):
+    """A sheet of yearly columns under ``title``, with ``notes`` (lines of text) below the table."""
     ws = wb.create_sheet(sheet[:31])
     writer = SheetWriter(ws)
     writer.title(1, title)
     headers = ["Year"] + [c.header for c in columns]
     formats = ["0"] + [c.format for c in columns]
     rows = [[int(y)] + [c.values[i] for c in columns] for i, y in enumerate(p.year.values)]
-    writer.table(2, headers, rows, formats)
+    first, last = writer.table(2, headers, rows, formats)
+    if notes:
+        writer.put(last + 2, 1, "Notes", text=True, bold=True)
+        for r, text in enumerate(notes, start=last + 3):
+            writer.note(r, text)
     writer.fit()
     ws.freeze_panes = "B3"
     print_setup(ws, case_name)
@@ -369,7 +374,8 @@ def _write_results(results, valuation, path: Path, provenance: dict | None) -> N
                          (pres.PENSIONERS, "Pensioners at the end of each year and new awards"),
                          (pres.FINANCE, f"Financial projection (nominal, {pres.MONEY_WORDS[unit]})"),
                          (pres.INDICATORS, "Financing indicators")):
-        _yearly_sheet(wb, sheet, title, p, pres.yearly_columns(p, sheet, unit), name)
+        _yearly_sheet(wb, sheet, title, p, pres.yearly_columns(p, sheet, unit), name,
+                      notes=pres.sheet_notes(sheet, p, valuation.inputs))
     _population_by_age(wb, p, name)
     _balance_sheet(wb, p, s, unit, name)
     floor_sheet(wb, p, s, unit, name)
