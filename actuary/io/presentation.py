@@ -340,16 +340,28 @@ class Column:
     kind: str
 
 
+def benefit_name(identifier) -> str:
+    """A floor benefit's name as people write it, from its identifier (the label of the netCDF's floor_benefit
+    coordinate, unchanged): underscores to spaces, the first letter a capital (social_pension -> Social pension)."""
+    return upper_first(str(identifier).replace("_", " ").strip())
+
+
 def coordinate_label(dim: str, value) -> str:
     if dim == "benefit":
         return BENEFIT_LABELS.get(str(value), str(value))
     if dim == "sex":
         return SEX_LABELS.get(str(value), str(value))
+    if dim == "floor_benefit":   # in the middle of a label: "Cost of the child benefit", first letter as written
+        return str(value).replace("_", " ").strip()
     return str(value)
 
 
 def _label(template: str, coordinate: str) -> str:
+    """``template`` with ``coordinate`` in it, the first letter a capital; a benefit named "... benefit" in "the {}
+    benefit" is not named twice (Cost of the child benefit, not "child benefit benefit")."""
     text = template.format(coordinate)
+    if coordinate.lower().endswith(" benefit"):
+        text = text.replace(f"{coordinate} benefit", coordinate)
     return text[:1].upper() + text[1:]
 
 
@@ -763,4 +775,53 @@ def provisions(inputs, groups=("settings", "scheme", "economy")) -> list[tuple[s
             text = text.replace(", at t0", f" at {year} levels").replace(", year t0", f" in {year}").replace(
                 ", t0", f" in {year}").replace(" at t0", f" at {year} levels")
             out.append((group, field_label(name, inputs), text, field.doc or ""))
+    return out
+
+
+# ------------------------------------------------------------------------------------ the floor's benefits in words
+
+FLOOR_KIND_WORDS = {"old_age": "old age", "disability": "disability", "child": "children", "maternity": "maternity",
+                    "other": "other"}
+FLOOR_TEST_WORDS = {"universal": "universal",
+                    "pension_tested": "pension-tested: only persons without a scheme pension",
+                    "top_up": "top-up: scheme pensioners receive the difference up to the floor amount"}
+FLOOR_BASIS_WORDS = {"gdp_per_capita": "GDP per capita", "average_wage": "the national average wage",
+                     "poverty_line": "the poverty line"}
+FLOOR_INDEXATION_WORDS = {"prices": "indexed to prices", "wages": "indexed to wages", "none": "not indexed"}
+
+
+def floor_amount_text(floor, b: str, t0: int) -> str:
+    """Benefit ``b``'s amount and basis in words: "1,200 a year at 2020 levels, indexed to prices", "80.0% of
+    the poverty line a year"."""
+    amount = float(floor["amount"].sel(floor_benefit=b))
+    basis = str(floor["basis"].sel(floor_benefit=b).values)
+    if basis == "currency":
+        moves = FLOOR_INDEXATION_WORDS[str(floor["indexation"].sel(floor_benefit=b).values)]
+        return f"{money_text(amount)} a year at {t0} levels, {moves}"
+    return f"{100 * amount:.1f}% of {FLOOR_BASIS_WORDS[basis]} a year"
+
+
+def floor_benefits_in_words(inputs) -> list[dict]:
+    """Each benefit of the floor as costed, in words (and its administration share as a fraction): identifier,
+    kind, who is eligible (sex and ages), the share eligible, amount and basis, indexation, test, take-up."""
+    floor, years = inputs.floor, inputs.coords["year"]
+    t0 = int(years[0])
+    out = []
+    for b in (str(v) for v in floor["kind"].floor_benefit.values):
+        kind, sex, basis = (str(floor[k].sel(floor_benefit=b).values) for k in ("kind", "sex", "basis"))
+        low, high = (float(floor[k].sel(floor_benefit=b)) for k in ("min_age", "max_age"))
+        ages = f"{low:.0f} and over" if math.isinf(high) else f"{low:.0f}-{high:.0f}"
+        who = (f"births to mothers aged {ages}" if kind == "maternity" else
+               f"{'everyone' if sex == 'both' else SEX_LABELS[sex]} aged {ages}")
+        eligibility = floor["eligibility"].sel(floor_benefit=b)
+        share = "all" if bool((eligibility == 1).all()) else "by sex and age (Floor eligibility sheet)"
+        indexation = (FLOOR_INDEXATION_WORDS[str(floor["indexation"].sel(floor_benefit=b).values)]
+                      if basis == "currency" else f"moves with {FLOOR_BASIS_WORDS[basis]} each year")
+        out.append({"identifier": b, "name": benefit_name(b), "kind": FLOOR_KIND_WORDS[kind], "who": who,
+                    "share": share, "amount": floor_amount_text(floor, b, t0), "indexation": indexation,
+                    "test": FLOOR_TEST_WORDS[str(floor["test"].sel(floor_benefit=b).values)],
+                    "take_up": schedule_text(floor["take_up"].sel(floor_benefit=b).values, years,
+                                             lambda v: f"{100 * v:.0f}%"),
+                    "take_up_values": floor["take_up"].sel(floor_benefit=b).values,
+                    "admin_share": float(floor["admin_share"].sel(floor_benefit=b))})
     return out

@@ -359,7 +359,7 @@ def write_results(results, valuation, path, provenance: dict | None = None) -> N
 
 
 def _write_results(results, valuation, path: Path, provenance: dict | None) -> None:
-    from .floor import floor_charts, floor_sheet
+    from .floor import floor_benefits_sheet, floor_charts, floor_sheet
 
     p, s = results.projection, results.summary
     unit = valuation.inputs.settings["money_unit"]
@@ -379,6 +379,7 @@ def _write_results(results, valuation, path: Path, provenance: dict | None) -> N
     _population_by_age(wb, p, name)
     _balance_sheet(wb, p, s, unit, name)
     floor_sheet(wb, p, s, unit, name)
+    floor_benefits_sheet(wb, p, valuation.inputs, name)
     _assumptions(wb, valuation, p, name)
     charts = ChartPages(wb, name)
     _charts(charts, p, valuation)
