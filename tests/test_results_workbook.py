@@ -322,13 +322,37 @@ def test_the_insured_sheet_says_what_its_retirements_count(results, workbooks):
     ws = _sheets(workbooks["valuate"])["Insured"]
     headers = [c.value for c in ws[2]]
     assert "Retirements of actives (pensions and grants) (persons)" in headers
-    notes = [r[0] for r in ws.iter_rows(min_row=3 + results.projection.sizes["year"], values_only=True) if r[0]]
-    assert notes[0] == "Notes"
-    assert any("with the grant" in n for n in notes if n.startswith("Retirements of actives"))
-    first = [n for n in notes if n.startswith("Inactive insured reaching retirement age")]
-    assert first and "in 2020 also every inactive insured of the valuation date already at or past" in first[0]
+    notes = _notes(ws, results.projection.sizes["year"])
+    assert "Retirements of actives: actives retiring with an old-age pension, and those reaching retirement age " \
+           "without the service for one, who leave with the grant" in notes
+    assert "Inactive insured reaching retirement age: a deferred pension if vested, else the grant; in 2020 also " \
+           "every inactive insured of the valuation date already at or past the normal retirement age" in notes
     p = results.projection
     assert "with the grant" in p.retirements.attrs["description"]
     assert "first year also every initial inactive insured" in p.inactive_retirements.attrs["description"]
     ages = p.inactive_at_valuation.sel(sex="male").sel(age=slice(64, None)).sum().item()
     assert p.inactive_retirements.sel(year=2020, sex="male").sum().item() > 0.9 * ages
+
+
+def _notes(ws, years: int) -> str:
+    """The notes below a yearly sheet's table (after the heading "Notes"), their lines joined."""
+    cells = [r[0] for r in ws.iter_rows(min_row=3 + years, values_only=True) if r[0]]
+    assert cells[0] == "Notes"
+    return " ".join(cells[1:])
+
+
+def test_notes_say_how_benefits_are_paid_after_depletion_under_borrow(results, workbooks):
+    """Demoland's reserve is exhausted in 2032 under settings.after_depletion "borrow" (the default): the Financial
+    projection's, Financing indicators' and Summary's notes say that benefits are then paid in full from debt (a
+    negative reserve bearing the return) and what "payable" means."""
+    p = results.projection
+    first = int(p.year.values[int(np.argmax(p.reserve.values < 0))])
+    borrowed = (f"The reserve is exhausted in {first}: under settings.after_depletion \"borrow\" benefits and grants "
+                "are paid in full from then on by borrowing, the debt shown as a negative reserve that bears the "
+                "investment return")
+    payable = "Payable: what the year's income and the reserve left at its start could pay"
+    for sheet in ("Financial projection", "Financing indicators"):
+        notes = _notes(_sheets(workbooks["valuate"])[sheet], p.sizes["year"])
+        assert borrowed in notes and payable in notes and "this measures the shortfall, not what is paid" in notes
+    summary = " ".join(r[0] for r in _sheets(workbooks["valuate"])["Summary"].iter_rows(values_only=True) if r[0])
+    assert borrowed in summary and payable in summary

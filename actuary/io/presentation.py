@@ -247,6 +247,29 @@ def sheet_notes(sheet: str, p: xr.Dataset, inputs) -> list[str]:
         notes.append(f"Inactive insured reaching retirement age: a deferred pension if vested, else the grant; "
                      f"in {int(p.year.values[0])} also every inactive insured of the valuation date already at or "
                      "past the normal retirement age, hence the first year's larger number.")
+    if sheet in (FINANCE, INDICATORS):
+        notes += depletion_notes(p, inputs)
+    return notes
+
+
+def depletion_notes(p: xr.Dataset, inputs) -> list[str]:
+    """What "payable" means, and, when the reserve is exhausted under settings.after_depletion "borrow", how
+    benefits are then paid (the Financial projection's, Financing indicators' and Summary's notes)."""
+    if "payable_share" not in p:
+        return []
+    notes = []
+    borrow = inputs.settings["after_depletion"] == "borrow"
+    if borrow and "reserve" in p and bool((p.reserve.values < 0).any()):
+        first = int(p.year.values[int(np.argmax(p.reserve.values < 0))])
+        notes.append(f"The reserve is exhausted in {first}: under settings.after_depletion \"borrow\" benefits and "
+                     "grants are paid in full from then on by borrowing, the debt shown as a negative reserve that "
+                     "bears the investment return (negative investment income, which can make total income "
+                     "negative).")
+    notes.append("Payable: what the year's income and the reserve left at its start could pay (share of benefits "
+                 "payable, 100% before depletion; benefits and grants payable = due x that share)"
+                 + ("; under \"borrow\" benefits are paid in full, so this measures the shortfall, not what is paid."
+                    if borrow else "; under \"payable\" benefits are paid at that share and the reserve never falls "
+                                   "below zero."))
     return notes
 
 

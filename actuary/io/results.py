@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import re
+import textwrap
 from copy import copy
 from pathlib import Path
 
@@ -96,6 +97,15 @@ class SheetWriter:
     def note(self, row: int, text: str):
         """A line of text that runs over the empty cells to its right (sizes no column)."""
         text_cell(self.ws, row, 1, text)
+
+    def notes(self, row: int, texts, width: int = 110) -> int:
+        """Paragraphs of text from ``row`` down, each on lines of at most ``width`` characters (notes that run
+        over the empty cells to their right and still print whole); returns the row after the last line."""
+        for text in texts:
+            for line in textwrap.wrap(text, width):
+                self.note(row, line)
+                row += 1
+        return row
 
     def put(self, row: int, column: int, value, fmt: str | None = None, text: bool = False, bold: bool = False):
         value = _plain(value)
@@ -339,8 +349,7 @@ def _yearly_sheet(wb, sheet: str, title: str, p, columns: list[pres.Column], cas
     first, last = writer.table(2, headers, rows, formats)
     if notes:
         writer.put(last + 2, 1, "Notes", text=True, bold=True)
-        for r, text in enumerate(notes, start=last + 3):
-            writer.note(r, text)
+        writer.notes(last + 3, notes)
     writer.fit()
     ws.freeze_panes = "B3"
     print_setup(ws, case_name)
@@ -465,6 +474,7 @@ def _summary(ws, results, valuation, unit):
     note = 3 + len(rows) + 1
     writer.note(note, f"Money amounts in {pres.money_phrase(unit)}; rates as percentages; conventions and definitions in "
                       "docs/methodology.md and in the report.")
+    writer.notes(note + 1, pres.depletion_notes(p, valuation.inputs), width=100)
     writer.fit()
     ws.freeze_panes = "A3"
     print_setup(ws, valuation.name)
