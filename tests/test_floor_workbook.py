@@ -78,7 +78,7 @@ def test_floor_only_template_runs_from_the_command_line(floor_only_template, tmp
     assert "social protection floor" in result.output and "Level cost" in result.output
     written = openpyxl.load_workbook(out / f"{floor_only_template.stem}-results.xlsx")  # named after the input
     assert set(written.sheetnames) == {"Summary", "Demography", "Population by age", "Social protection floor",
-                                       "Assumptions", "Demographic assumptions by age", "Labour assumptions by age",
+                                       "Floor benefits", "Assumptions", "Demographic assumptions by age", "Labour assumptions by age",
                                        "Charts", "About this run"}
     # the assumptions it was costed on, as a valuation's results show them
     headers = [c.value for c in written["Assumptions"][2]]
