@@ -356,3 +356,32 @@ def test_notes_say_how_benefits_are_paid_after_depletion_under_borrow(results, w
         assert borrowed in notes and payable in notes and "this measures the shortfall, not what is paid" in notes
     summary = " ".join(r[0] for r in _sheets(workbooks["valuate"])["Summary"].iter_rows(values_only=True) if r[0])
     assert borrowed in summary and payable in summary
+
+
+def test_provisions_an_option_leaves_unused_say_so(demo, workbooks):
+    """Demoland's grants are refunds of contributions (grant_type refund), so its refunded contribution rate
+    applies and reads as a rate, while the grant multiple, the exit vesting years (leavers keep deferred rights)
+    and the other unused provisions say "not used: ..." and why, instead of looking like they apply. Under a grant
+    multiple with refunds to leavers (exit_benefit refund) the refund rate applies again."""
+    rows = {r[1]: r[2] for r in _sheets(workbooks["valuate"])["Provisions"].iter_rows(min_row=3, values_only=True)}
+    assert rows["Refunded contribution rate"] == "7.00% in every year (of insurable earnings)"
+    assert rows["Interest credited on refunds"] == "the nominal investment return (the default)"
+    assert rows["Grant: multiple of reference earnings per year of service"].startswith(
+        "not used: grants are refunds of contributions")
+    assert rows["Exit vesting years"] == "not used: every leaver keeps deferred rights (exit benefit deferred)"
+    assert rows["Exit benefit"].startswith("deferred rights")
+    assert rows["Flat pension service"] == "not used: no flat pension"
+    assert rows["Poverty line"] == "not used: no floor benefit on the poverty-line basis"
+    from actuary.io import presentation as pres
+
+    raw = {group: dict(values) for group, values in demo.raw.items()}
+    raw["scheme"].pop("refund_contribution_rate")
+    raw["scheme"].update(grant_type="multiple", grant_multiple=0.1)
+    multiple = Valuation(**raw, name="multiple")
+    words = {label: text for _, label, text, _ in pres.provisions(multiple.inputs)}
+    assert words["Refunded contribution rate"].startswith("not used: grants are a multiple of reference earnings")
+    assert words["Grant: multiple of reference earnings per year of service"] == \
+        "0.1 x reference earnings per year of service"
+    leavers = multiple.replace(scheme={"exit_benefit": "refund", "refund_contribution_rate": 0.08})
+    words = {label: text for _, label, text, _ in pres.provisions(leavers.inputs)}
+    assert words["Refunded contribution rate"] == "8.00% in every year (of insurable earnings)"

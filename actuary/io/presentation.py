@@ -554,6 +554,12 @@ CHOICE_WORDS = {
     ("invalidity_conversion", "convert"): "converted to old-age pensions",
     ("invalidity_conversion", "keep"): "kept as invalidity pensions",
     ("revaluation", "none"): "not revalued",
+    ("exit_benefit", "deferred"): "deferred rights: leavers stay insured with their credits",
+    ("exit_benefit", "refund"): "refund of contributions with interest on leaving (credits cancelled)",
+    ("exit_benefit", "none"): "nothing: leavers forfeit their rights",
+    ("after_depletion", "borrow"): "borrow: benefits paid in full, the reserve going negative (a debt bearing the "
+                                   "investment return)",
+    ("after_depletion", "payable"): "payable: benefits paid at the share that income and any reserve left can pay",
 }
 
 
@@ -611,10 +617,13 @@ def field_kind(field) -> str:
     return "number"
 
 
-def value_text(field, value) -> str:
+DEFAULT_WORDS = {"refund_interest": "the nominal investment return (the default)"}
+
+
+def value_text(field, value, name: str | None = None) -> str:
     """A scalar input in words: 18.00%, 2.5 x average wage, 13,750 currency a year, none."""
     if value is None:
-        return "the default (see the notes)"
+        return DEFAULT_WORDS.get(name, "the default (see the notes)")
     if isinstance(value, tuple):
         return ", ".join(str(v) for v in value) + (f" {field.units}" if field.units else "")
     if isinstance(value, str):
@@ -727,14 +736,49 @@ def _suffix(field) -> str:
     return ""
 
 
+def _zero(inputs, group: str, name: str) -> bool:
+    value = getattr(inputs, group).get(name)
+    return value is None or bool(np.all(np.asarray(getattr(value, "values", value), dtype=float) == 0))
+
+
+def _floor_bases(inputs) -> set[str]:
+    return {str(b) for b in inputs.floor["basis"].values} if inputs.has_floor else set()
+
+
+def not_used(name: str, inputs) -> str | None:
+    """Why input ``name`` does not apply under the case's options ("not used: grants are a multiple of reference
+    earnings ..."), or None when it does: the Provisions sheet says so where it shows the input, and the
+    Assumptions sheet leaves its year-by-year column out."""
+    if not inputs.has_scheme:
+        return None
+    sch = inputs.scheme
+    refund = sch["grant_type"] == "refund" or sch["exit_benefit"] == "refund"
+    if name == "grant_multiple" and sch["grant_type"] == "refund":
+        return "not used: grants are refunds of contributions with interest (grant type refund)"
+    if name in ("refund_contribution_rate", "refund_interest") and not refund:
+        return ("not used: grants are a multiple of reference earnings and leavers keep deferred rights or nothing "
+                "(no refund under the grant type or the exit benefit)")
+    if name == "exit_vesting_years" and sch["exit_benefit"] == "deferred":
+        return "not used: every leaver keeps deferred rights (exit benefit deferred)"
+    if name in ("minimum_pension_indexation", "minimum_pension_financing") and _zero(inputs, "scheme",
+                                                                                     "minimum_pension"):
+        return "not used: no minimum pension"
+    if name in ("flat_pension_indexation", "flat_pension_service") and _zero(inputs, "scheme", "flat_pension"):
+        return "not used: no flat pension"
+    if name in ("bend_point_indexation", "bend_point_rates") and sch.get("bend_points") is None:
+        return "not used: no bend points"
+    if name == "funeral_grant_indexation" and _zero(inputs, "scheme", "funeral_grant"):
+        return "not used: no funeral grant"
+    if name == "poverty_line" and "poverty_line" not in _floor_bases(inputs):
+        return "not used: no floor benefit on the poverty-line basis"
+    if name in ("government_expenditure_pct_gdp", "government_revenue_pct_gdp") and not inputs.has_floor:
+        return "not used: no social protection floor (its cost as a share of government spending)"
+    return None
+
+
 def _applies(name: str, inputs) -> bool:
-    """False for an input that the chosen options leave unused (shown nowhere)."""
-    refund = inputs.scheme["grant_type"] == "refund"
-    if name == "grant_multiple":
-        return not refund
-    if name in ("refund_contribution_rate", "refund_interest"):
-        return refund
-    return True
+    """False for an input that the chosen options leave unused (:func:`not_used`)."""
+    return not_used(name, inputs) is None
 
 
 def _as_used(name: str, value, horizon: int, text: str) -> str:
@@ -761,7 +805,9 @@ def provisions(inputs, groups=("settings", "scheme", "economy")) -> list[tuple[s
         values = inputs.settings if group == "settings" else getattr(inputs, group)
         for name, field in FIELDS[group].items():
             value = values.get(name)
-            if not _applies(name, inputs):
+            unused = not_used(name, inputs)
+            if unused is not None:
+                out.append((group, field_label(name, inputs), unused, field.doc or ""))
                 continue
             field = field_as_used(name, field, inputs)
             suffix = _suffix(field)
@@ -787,7 +833,7 @@ def provisions(inputs, groups=("settings", "scheme", "economy")) -> list[tuple[s
             elif isinstance(value, str):
                 text = CHOICE_WORDS.get((name, value), value)
             else:
-                text = value_text(field, value)
+                text = value_text(field, value, name)
                 if suffix and value is not None and not (isinstance(value, float) and math.isinf(value)) \
                         and not isinstance(value, tuple):
                     text = f"{text} {suffix}"
