@@ -78,7 +78,7 @@ def test_floor_only_template_runs_from_the_command_line(floor_only_template, tmp
     assert "social protection floor" in result.output and "Level cost" in result.output
     written = openpyxl.load_workbook(out / f"{floor_only_template.stem}-results.xlsx")  # named after the input
     assert set(written.sheetnames) == {"Summary", "Demography", "Population by age", "Social protection floor",
-                                       "Floor benefits", "Assumptions", "Demographic assumptions by age", "Labour assumptions by age",
+                                       "Floor benefits", "Assumptions", "Definitions", "Demographic assumptions by age", "Labour assumptions by age",
                                        "Charts", "About this run"}
     # the assumptions it was costed on, as a valuation's results show them
     headers = [c.value for c in written["Assumptions"][2]]
@@ -377,3 +377,15 @@ def test_floor_benefit_names_read_as_people_write_them(floor_results):
     titles = [written["Charts"].cell(1, c).value for c in range(1, written["Charts"].max_column + 1)]
     assert "Social pension" in titles and "social_pension" not in titles and len(stacked.series) == 4
     assert list(results.projection.floor_benefit.values)[0] == "social_pension"
+
+
+def test_the_definitions_sheet_defines_the_floor_sheets(floor_results):
+    """The floor's yearly columns, its present values and the Floor benefits columns are in the Definitions sheet."""
+    results, written = floor_results
+    defined = {(r[0], r[1]): r[3] for r in written["Definitions"].iter_rows(min_row=3, values_only=True)}
+    description = results.projection.floor_cost.attrs["description"]
+    assert defined[("Social protection floor", "Cost of the child benefit, administration included (millions)")] \
+        == f"{description} (results variable floor_cost)"
+    assert defined[("Social protection floor", "Cost of the floor over 10 years, level share of GDP (% of GDP)")]
+    for heading in (c.value for c in written["Floor benefits"][2]):
+        assert defined[("Floor benefits", heading)] not in (None, "see the sheet's title"), heading

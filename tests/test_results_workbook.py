@@ -117,7 +117,7 @@ def test_headers_are_words_with_units(workbooks):
 def _column(ws, header_start):
     headers = [c.value or "" for c in ws[2]]
     k = next(i for i, h in enumerate(headers) if h.startswith(header_start))
-    return [row[k] for row in ws.iter_rows(min_row=3, values_only=True) if row[0] is not None]
+    return [row[k] for row in ws.iter_rows(min_row=3, values_only=True) if isinstance(row[0], int)]   # not the notes
 
 
 def test_money_in_the_unit_of_the_settings(demo, results, workbooks, tmp_path):
@@ -385,3 +385,33 @@ def test_provisions_an_option_leaves_unused_say_so(demo, workbooks):
     leavers = multiple.replace(scheme={"exit_benefit": "refund", "refund_contribution_rate": 0.08})
     words = {label: text for _, label, text, _ in pres.provisions(leavers.inputs)}
     assert words["Refunded contribution rate"] == "8.00% in every year (of insurable earnings)"
+
+
+def test_definitions_sheet_defines_every_heading_of_every_table(results, workbooks):
+    """The Definitions sheet lists, for every column of every table sheet (and every item of the Summary and the
+    Balance sheet), its heading, units and definition, from the results variables' descriptions and the inputs'
+    documentation; the Summary's footer points to it before docs/methodology.md."""
+    written = _sheets(workbooks["valuate"])
+    assert written.sheetnames[-2:] == ["Definitions", "About this run"]
+    ws = written["Definitions"]
+    assert [c.value for c in ws[2]] == ["Sheet", "Heading", "Units", "Definition"]
+    defined = {(r[0], r[1]): (r[2], r[3]) for r in ws.iter_rows(min_row=3, values_only=True)}
+    assert all(text and text != "see the sheet's title" for _, text in defined.values())
+    for sheet in written.sheetnames:
+        if sheet in ("Charts", "About this run", "Definitions"):
+            continue
+        for heading in (c.value for c in written[sheet][2] if isinstance(c.value, str)):
+            if heading not in ("Indicator", "Item", "Value") or sheet == "Provisions":
+                assert (sheet, heading) in defined, (sheet, heading)
+    p, s = results.projection, results.summary
+    assert defined[("Financial projection", "Contributions (millions)")] == (
+        "millions of currency units", f"{p.contributions.attrs['description']} (results variable contributions)")
+    assert defined[("Summary", "General average premium over 10 years (% of insurable earnings)")] == (
+        "% of insurable earnings", f"{s.gap.attrs['description']} (results variable gap)")
+    for item in ("Actuarial balance", "Scaled premium 2020-2029", "Reserve depletion year", "Funded ratio"):
+        assert [k for k in defined if k[0] == "Summary" and k[1].startswith(item)], item
+    assert defined[("Balance sheet", "Total liabilities (millions)")][1].endswith("(results variable total_liabilities)")
+    assert defined[("Insured", "Retirements of actives (pensions and grants) (persons)")][1].startswith(
+        p.retirements.attrs["description"])
+    footer = [r[0] for r in written["Summary"].iter_rows(values_only=True) if r[0] and r[0].startswith("Money")][0]
+    assert footer.index("Definitions sheet") < footer.index("docs/methodology.md")

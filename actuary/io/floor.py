@@ -12,6 +12,7 @@ from pathlib import Path
 from openpyxl import Workbook
 
 from . import presentation as pres
+from .definitions import add_definitions_sheet
 from .provenance import add_about_sheet, for_api
 from .results import ChartPages, SheetWriter, _assumptions, _population_by_age, _yearly_sheet, print_setup
 from .workbook import _atomic_save
@@ -105,8 +106,9 @@ def write_floor_only_results(results, valuation, path, provenance: dict | None =
     for r, (label, value, fmt) in enumerate(rows, start=3):
         writer.put(r, 1, label, text=True)
         writer.put(r, 2, None if isinstance(value, float) and math.isnan(value) else value, fmt)
-    writer.note(3 + len(rows) + 1, f"Money amounts in {pres.money_phrase(unit)}; rates as percentages; conventions "
-                                   "and definitions in docs/methodology.md.")
+    writer.note(3 + len(rows) + 1, f"Money amounts in {pres.money_phrase(unit)}; rates as percentages; every "
+                                   "heading's units and definition in the Definitions sheet; conventions also in "
+                                   "docs/methodology.md.")
     writer.fit()
     ws.freeze_panes = "A3"
     print_setup(ws, name)
@@ -119,5 +121,6 @@ def write_floor_only_results(results, valuation, path, provenance: dict | None =
     charts = ChartPages(wb, name)
     floor_charts(charts, p)
     charts.finish()
+    add_definitions_sheet(wb, results, valuation)
     add_about_sheet(wb, provenance or for_api(valuation, "io.results.write_results"))
     _atomic_save(wb, Path(path))

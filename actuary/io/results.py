@@ -368,6 +368,7 @@ def write_results(results, valuation, path, provenance: dict | None = None) -> N
 
 
 def _write_results(results, valuation, path: Path, provenance: dict | None) -> None:
+    from .definitions import add_definitions_sheet
     from .floor import floor_benefits_sheet, floor_charts, floor_sheet
 
     p, s = results.projection, results.summary
@@ -394,6 +395,7 @@ def _write_results(results, valuation, path: Path, provenance: dict | None) -> N
     _charts(charts, p, valuation)
     floor_charts(charts, p)
     charts.finish()
+    add_definitions_sheet(wb, results, valuation)
     add_about_sheet(wb, provenance or for_api(valuation, "io.results.write_results"))
     _atomic_save(wb, path)
 
@@ -472,8 +474,8 @@ def _summary(ws, results, valuation, unit):
         writer.put(r, 1, label, text=True)
         writer.put(r, 2, value, fmt)
     note = 3 + len(rows) + 1
-    writer.note(note, f"Money amounts in {pres.money_phrase(unit)}; rates as percentages; conventions and definitions in "
-                      "docs/methodology.md and in the report.")
+    writer.note(note, f"Money amounts in {pres.money_phrase(unit)}; rates as percentages; every heading's units and "
+                      "definition in the Definitions sheet; conventions also in docs/methodology.md and the report.")
     writer.notes(note + 1, pres.depletion_notes(p, valuation.inputs), width=100)
     writer.fit()
     ws.freeze_panes = "A3"
