@@ -356,6 +356,12 @@ def test_notes_say_how_benefits_are_paid_after_depletion_under_borrow(results, w
         assert borrowed in notes and payable in notes and "this measures the shortfall, not what is paid" in notes
     summary = " ".join(r[0] for r in _sheets(workbooks["valuate"])["Summary"].iter_rows(values_only=True) if r[0])
     assert borrowed in summary and payable in summary
+    titles = ["".join(r.t for p in c.title.tx.rich.p for r in (p.r or []))
+              for c in _sheets(workbooks["valuate"])["Charts"]._charts]
+    assert "Income and expenditure as a share of GDP (after depletion, income net of the interest on the debt)" \
+        in titles
+    assert "Reserve at the end of the year, at 2020 prices (below zero: debt, borrowing to pay benefits in full)" \
+        in titles
 
 
 def test_provisions_an_option_leaves_unused_say_so(demo, workbooks):

@@ -711,9 +711,12 @@ def _charts(charts: ChartPages, p, valuation):
         scale, word = chart_unit(np.concatenate([p[n].values / p.price_index.values for n in flows]))
         charts.line(f"Income and expenditure at {t0} prices", f"{word} of currency, {t0} prices".strip(),
                     years, _money_series(p, flows, scale, deflate=True), "#,##0")
+    debt = valuation.inputs.settings["after_depletion"] == "borrow" and "reserve" in p and bool((p.reserve < 0).any())
     if "reserve_real" in p:
         scale, word = chart_unit(p.reserve_real.values)
-        charts.line(f"Reserve at the end of the year, at {t0} prices", f"{word} of currency, {t0} prices".strip(),
+        charts.line(f"Reserve at the end of the year, at {t0} prices" + (" (below zero: debt, borrowing to pay "
+                                                                           "benefits in full)" if debt else ""),
+                    f"{word} of currency, {t0} prices".strip(),
                     years, {"Reserve in real terms": p.reserve_real.values / scale}, "#,##0")
     rates = {pres.VARIABLES[n].label: p[n].values for n in ("contribution_rate", "breakeven_contribution_rate",
                                                              "paygo_cost_rate") if n in p}
@@ -723,7 +726,9 @@ def _charts(charts: ChartPages, p, valuation):
     shares = {pres.VARIABLES[n].label: p[n].values / 100 for n in
               ("expenditure_pct_gdp", "total_expenditure_pct_gdp", "income_pct_gdp") if n in p}
     if shares:
-        charts.line("Income and expenditure as a share of GDP", "% of GDP", years, shares, "0.0%")
+        charts.line("Income and expenditure as a share of GDP" + (" (after depletion, income net of the interest "
+                                                                  "on the debt)" if debt else ""),
+                    "% of GDP", years, shares, "0.0%")
     people = {"Contributors": p.contributors.values}
     people.update({f"{pres.BENEFIT_LABELS[b].capitalize()} pensioners": p.pensioners_by_benefit.sel(benefit=b).values
                    for b in p.benefit.values})
