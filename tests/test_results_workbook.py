@@ -421,3 +421,23 @@ def test_definitions_sheet_defines_every_heading_of_every_table(results, workboo
         p.retirements.attrs["description"])
     footer = [r[0] for r in written["Summary"].iter_rows(values_only=True) if r[0] and r[0].startswith("Money")][0]
     assert footer.index("Definitions sheet") < footer.index("docs/methodology.md")
+
+
+def test_the_financial_projection_says_what_its_grants_are(demo, results, workbooks, tmp_path):
+    """Demoland's grants are refunds of contributions at retirement age and its leavers keep deferred rights: the
+    Financial projection's notes say so, and it has no column of refunds to leavers (zero in every year under
+    exit_benefit deferred, it looked like refunds were not paid); with refunds on leaving the column is there."""
+    ws = _sheets(workbooks["valuate"])["Financial projection"]
+    headers = [c.value for c in ws[2]]
+    assert not [h for h in headers if h and "refunds of contributions to leavers" in h]
+    notes = _notes(ws, results.projection.sizes["year"])
+    assert ("Withdrawal grants: paid to insured reaching retirement age without the service for a pension, as a "
+            "refund of their contributions with interest (grant type refund); leavers keep deferred rights or "
+            "nothing, so no refund is paid on leaving.") in notes
+    leavers = demo.replace(settings={"horizon": 20, "gap_horizons": (10,), "balance_sheet": "no"},
+                           scheme={"exit_benefit": "refund"})
+    path = tmp_path / "leavers.xlsx"
+    write_results(leavers.run(), leavers, path)
+    ws = openpyxl.load_workbook(path)["Financial projection"]
+    assert "of which refunds of contributions to leavers (millions)" in [c.value for c in ws[2]]
+    assert "they include the refunds to actives leaving before retirement age" in _notes(ws, 20)

@@ -247,9 +247,28 @@ def sheet_notes(sheet: str, p: xr.Dataset, inputs) -> list[str]:
         notes.append(f"Inactive insured reaching retirement age: a deferred pension if vested, else the grant; "
                      f"in {int(p.year.values[0])} also every inactive insured of the valuation date already at or "
                      "past the normal retirement age, hence the first year's larger number.")
+    if sheet == FINANCE and "withdrawal_grants" in p and inputs.has_scheme:
+        scheme = inputs.scheme
+        grant = ("a refund of their contributions with interest (grant type refund)"
+                 if scheme["grant_type"] == "refund" else
+                 "a multiple of their reference earnings per year of service (grant type multiple)")
+        leavers = ("; they include the refunds to actives leaving before retirement age (exit benefit refund), "
+                   "shown on their own" if scheme["exit_benefit"] == "refund" else
+                   "; leavers keep deferred rights or nothing, so no refund is paid on leaving" if
+                   scheme["exit_benefit"] == "deferred" else "; leavers forfeit their rights (exit benefit none)")
+        notes.append(f"Withdrawal grants: paid to insured reaching retirement age without the service for a pension, "
+                     f"as {grant}{leavers}.")
     if sheet in (FINANCE, INDICATORS):
         notes += depletion_notes(p, inputs)
     return notes
+
+
+def unused_outputs(inputs) -> set[str]:
+    """Results variables the case's options leave at zero in every year, left out of the results sheets: the refunds
+    to leavers without a refund on leaving (scheme.exit_benefit not refund)."""
+    if inputs.has_scheme and inputs.scheme["exit_benefit"] != "refund":
+        return {"exit_refunds"}
+    return set()
 
 
 def depletion_notes(p: xr.Dataset, inputs) -> list[str]:
@@ -408,11 +427,14 @@ def _yearly(ds: xr.Dataset, name: str, variable: Variable) -> list[tuple[str, st
     return [(name, variable.label.replace("{}", "").strip(), source.transpose("year").values)]
 
 
-def yearly_columns(ds: xr.Dataset, sheet: str, money_unit: str, names=None) -> list[Column]:
-    """The columns of a results sheet (or of ``names``), in table order; absent variables are skipped."""
+def yearly_columns(ds: xr.Dataset, sheet: str, money_unit: str, names=None, leave_out=()) -> list[Column]:
+    """The columns of a results sheet (or of ``names``), in table order; absent variables and those of
+    ``leave_out`` are skipped."""
     out = []
     chosen = names if names is not None else [n for n, v in VARIABLES.items() if v.sheet == sheet]
     for name in chosen:
+        if name in leave_out:
+            continue
         variable = VARIABLES[name]
         if (variable.source or name) not in ds:
             continue

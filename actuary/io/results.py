@@ -384,8 +384,9 @@ def _write_results(results, valuation, path: Path, provenance: dict | None) -> N
                          (pres.PENSIONERS, "Pensioners at the end of each year and new awards"),
                          (pres.FINANCE, f"Financial projection (nominal, {pres.MONEY_WORDS[unit]})"),
                          (pres.INDICATORS, "Financing indicators")):
-        _yearly_sheet(wb, sheet, title, p, pres.yearly_columns(p, sheet, unit), name,
-                      notes=pres.sheet_notes(sheet, p, valuation.inputs))
+        _yearly_sheet(wb, sheet, title, p, pres.yearly_columns(p, sheet, unit,
+                                                               leave_out=pres.unused_outputs(valuation.inputs)),
+                      name, notes=pres.sheet_notes(sheet, p, valuation.inputs))
     _population_by_age(wb, p, name)
     _balance_sheet(wb, p, s, unit, name)
     floor_sheet(wb, p, s, unit, name)
