@@ -78,7 +78,8 @@ def test_floor_only_template_runs_from_the_command_line(floor_only_template, tmp
     assert "social protection floor" in result.output and "Level cost" in result.output
     written = openpyxl.load_workbook(out / f"{floor_only_template.stem}-results.xlsx")  # named after the input
     assert set(written.sheetnames) == {"Summary", "Demography", "Population by age", "Social protection floor",
-                                       "Floor benefits", "Assumptions", "Definitions", "Demographic assumptions by age", "Labour assumptions by age",
+                                       "Floor benefits", "Assumptions", "Definitions",
+                                       "Demographic assumptions by age", "Labour assumptions by age",
                                        "Charts", "About this run"}
     # the assumptions it was costed on, as a valuation's results show them
     headers = [c.value for c in written["Assumptions"][2]]
@@ -352,7 +353,8 @@ def test_the_floor_benefits_sheet_describes_each_benefit_in_words_and_figures(ca
     assert pension["Identifier (inputs and netCDF file)"] == "social_pension"
     assert pension["Risk"] == "old age" and pension["Eligible (sex and age)"] == "everyone aged 65 and over"
     assert pension["Amount and basis"] == "100.0% of the poverty line a year"
-    assert pension["Test"].startswith("pension-tested") and pension["Indexation"] == "moves with the poverty line each year"
+    assert pension["Test"].startswith("pension-tested")
+    assert pension["Indexation"] == "moves with the poverty line each year"
     assert pension["Take-up in 2020 (% of the eligible)"] == pytest.approx(0.9)
     assert pension["Administration (% of benefits)"] == pytest.approx(0.03)
     assert child["Amount and basis"] == "1,200 a year at 2020 levels, indexed to prices"

@@ -416,7 +416,8 @@ def test_definitions_sheet_defines_every_heading_of_every_table(results, workboo
         "% of insurable earnings", f"{s.gap.attrs['description']} (results variable gap)")
     for item in ("Actuarial balance", "Scaled premium 2020-2029", "Reserve depletion year", "Funded ratio"):
         assert [k for k in defined if k[0] == "Summary" and k[1].startswith(item)], item
-    assert defined[("Balance sheet", "Total liabilities (millions)")][1].endswith("(results variable total_liabilities)")
+    assert defined[("Balance sheet", "Total liabilities (millions)")][1].endswith(
+        "(results variable total_liabilities)")
     assert defined[("Insured", "Retirements of actives (pensions and grants) (persons)")][1].startswith(
         p.retirements.attrs["description"])
     footer = [r[0] for r in written["Summary"].iter_rows(values_only=True) if r[0] and r[0].startswith("Money")][0]

@@ -93,7 +93,8 @@ class Definitions:
             for name, field in fields.items():
                 label = pres.field_label(name, self.inputs)
                 doc = field.doc or ""
-                self.prefixes.append((label, (field.units or "", f"input {group}.{name}" + (f": {doc}" if doc else ""))))
+                text = f"input {group}.{name}" + (f": {doc}" if doc else "")
+                self.prefixes.append((label, (field.units or "", text)))
         self.prefixes.sort(key=lambda item: -len(item[0]))
 
     def _variable(self, name):
@@ -138,7 +139,8 @@ class Definitions:
         for key, heading, _, _ in items:
             name = key.split("/")[0]
             if name in self.s:
-                self.exact[heading] = (self.units(heading, pres.SUMMARY[name].kind), self._described(name, self.s[name]))
+                self.exact[heading] = (self.units(heading, pres.SUMMARY[name].kind),
+                                       self._described(name, self.s[name]))
 
     def find(self, heading: str) -> tuple[str, str] | None:
         """(units, definition) of a heading, or None."""
