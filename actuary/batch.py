@@ -31,6 +31,9 @@ NATIONAL_INDICATORS = ("expenditure_pct_gdp",)   # absent from a scheme-only val
 # sensitivities that move the national population or GDP (not run for a scheme-only valuation)
 NATIONAL_SENSITIVITIES = ("fertility", "net migration", "coverage")
 FLOOR_YEARLY = ("floor_cost_pct_gdp", "fiscal_cost_pct_gdp")   # also, when the case has a floor
+# the yearly variables of a sensitivity run that its workbook shows, a sheet each by year and scenario (those the case
+# has); the other yearly variables (YEARLY) are in its netCDF file only
+SENSITIVITY_SHEETS = ("reserve_ratio", "paygo_cost_rate", "reserve", "contributions", "total_expenditure", *FLOOR_YEARLY)
 # sensitivities of the contributory scheme's behaviour (not run for a floor costing alone)
 SCHEME_SENSITIVITIES = ("coverage", "retirement rates")
 
@@ -848,7 +851,8 @@ def _describe(scenario: Scenario) -> str:
 
     parts = []
     for key, override in scenario.overrides.items():
-        label = field_label(key.partition(".")[2])
+        group, _, name = key.partition(".")
+        label = field_label(name, group=group)
         if isinstance(override, Shift):
             parts.append(f"{label} {100 * override.value:+.2f} percentage point")
         elif isinstance(override, (Scale, ClippedScale)):
@@ -859,6 +863,16 @@ def _describe(scenario: Scenario) -> str:
 
 
 POINTS = "+0.00;-0.00;0.00"   # number format of a change in percentage points (no % sign)
+
+
+def sensitivity_sheet_name(name: str) -> str:
+    """The sheet of the sensitivity workbook that holds variable ``name`` (of SENSITIVITY_SHEETS) by year and
+    scenario: "Reserve ratio by scenario"."""
+    from .io import presentation as pres
+    from .io.results import sheet_title
+
+    short = pres.sheet_name(name)   # "Reserve ratio"; a name that reads whole (at most 31 characters)
+    return f"{short} by scenario" if len(short) <= 19 else sheet_title(short)
 
 
 def write_sensitivity(ds: xr.Dataset, path, provenance: dict | None = None) -> None:
@@ -872,7 +886,7 @@ def write_sensitivity(ds: xr.Dataset, path, provenance: dict | None = None) -> N
 
     from .io import presentation as pres
     from .io.provenance import add_about_sheet, for_api
-    from .io.results import ChartPages, SheetWriter, print_setup, sheet_title
+    from .io.results import ChartPages, SheetWriter, print_setup
     from .io.workbook import _atomic_save
 
     case = ds.attrs.get("case_name", "valuation")
@@ -959,13 +973,12 @@ def write_sensitivity(ds: xr.Dataset, path, provenance: dict | None = None) -> N
     print_setup(ws, case)
 
     unit = ds.attrs.get("money_unit_in_workbooks", ds.attrs.get("money_unit", "millions"))
-    for name in ("reserve_ratio", "paygo_cost_rate", "reserve", "contributions", "total_expenditure", *floor):
+    for name in SENSITIVITY_SHEETS:
         if name not in ds:
             continue
         variable = pres.VARIABLES[name]
         label = pres.header(variable.label, pres.unit_text(variable, unit))
-        short = pres.sheet_name(name)
-        ws = wb.create_sheet(f"{short} by scenario" if len(short) <= 19 else sheet_title(short))
+        ws = wb.create_sheet(sensitivity_sheet_name(name))
         writer = SheetWriter(ws)
         writer.title(1, f"{label} by year and scenario")
         names = [str(n) for n in ds.scenario.values]

@@ -70,7 +70,8 @@ def describe_reform(overrides: dict) -> str:
 
     parts = []
     for key, override in overrides.items():
-        label = pres.field_label(key.partition(".")[2])
+        group, _, name = key.partition(".")
+        label = pres.field_label(name, group=group)
         value = override.value if isinstance(override, (Set, Scale, Shift)) else override
         shown = ", ".join(f"{v:g}" for v in value) if isinstance(value, tuple) else \
             value if isinstance(value, str) else f"{float(value):g}"

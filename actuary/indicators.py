@@ -314,7 +314,8 @@ def _scaled_premium_variable(f: Flows, starts, rule: str, check: str, target_rat
     due = (1 + f.admin_benefits) * (f.benefits + f.grants)           # expenditure at a zero rate
     due_per_rate = f.admin_contributions * f.collection * f.wage_bill  # and per unit of rate
     growth = np.ones(n_years)                                          # wage-bill growth S_t / S_{t-1}
-    growth[1:] = f.wage_bill[1:] / f.wage_bill[:-1]
+    with np.errstate(divide="ignore", invalid="ignore"):   # a year without insurable earnings: no growth (NaN)
+        growth[1:] = f.wage_bill[1:] / f.wage_bill[:-1]
     sums = np.array([[np.sum(cost[s:e]), np.sum(base[s:e])] for s, e in zip(starts, ends)]).reshape(-1, 2)
     values = np.empty(len(starts))
     _scaled_premium_rates(np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64),

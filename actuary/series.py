@@ -130,7 +130,8 @@ def insurable_share(mean, floor, ceiling, cv):
                              np.inf)
     below = np.where(floor > 0, floor * normal_cdf(z_floor), 0.0)
     middle = safe * (normal_cdf(z_ceiling - sigma) - np.where(floor > 0, normal_cdf(z_floor - sigma), 0.0))
-    above = np.where(np.isfinite(ceiling), ceiling * (1 - normal_cdf(z_ceiling)), 0.0)
+    with np.errstate(invalid="ignore"):   # no ceiling: infinity x 0 in the branch np.where does not take
+        above = np.where(np.isfinite(ceiling), ceiling * (1 - normal_cdf(z_ceiling)), 0.0)
     return np.where(positive, below + middle + above, 0.0)
 
 

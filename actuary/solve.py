@@ -126,8 +126,12 @@ def parse_target(text: str) -> Target:
     """``reserve_ratio>=1``, ``actuarial_balance=0``, ``depletion_year>=2070``, ``paygo_cost_rate<=0.2``, ``gap<=0.15``."""
     match = re.fullmatch(r"\s*([a-z_]+)\s*(>=|<=|=)\s*([-+0-9.eE]+)\s*", str(text))
     if not match or match.group(1) not in INDICATORS:
+        # an indicator alone is what a shell passes on when the target was typed without quotes: > and < redirect
+        unquoted = (" A shell took the rest of an unquoted target as a redirection (and may have written a file "
+                    "named after it): put the target in quotes, e.g. --target 'reserve_ratio>=1'."
+                    if str(text).strip() in INDICATORS else "")
         raise InputError(f"target '{text}' is not INDICATOR OP VALUE with INDICATOR one of {', '.join(INDICATORS)} "
-                         "and OP one of >=, <=, = (e.g. reserve_ratio>=1, actuarial_balance=0).")
+                         f"and OP one of >=, <=, = (e.g. reserve_ratio>=1, actuarial_balance=0).{unquoted}")
     indicator, op = match.group(1), match.group(2)
     try:
         value = float(match.group(3))

@@ -34,6 +34,28 @@ def test_outputs_md_is_current_and_lists_every_variable_with_its_units():
     assert "docs/outputs.md" in _links(ROOT / "README.md")
 
 
+def test_outputs_md_names_the_sheets_of_the_sensitivity_workbook_and_what_only_the_netcdf_has(tmp_path):
+    """The sensitivity workbook shows a few yearly variables by year and scenario, a sheet each; docs/outputs.md
+    names exactly those sheets (not 'one sheet per indicator') and the yearly variables only the netCDF file has."""
+    import openpyxl
+
+    from actuary.batch import sensitivity, write_sensitivity
+
+    short = Valuation.demo().replace(settings={"horizon": 5, "gap_horizons": (5,), "balance_sheet": "no"})
+    ds = sensitivity(short)
+    write_sensitivity(ds, tmp_path / "sensitivity.xlsx")
+    sheets = {n for n in openpyxl.load_workbook(tmp_path / "sensitivity.xlsx", read_only=True).sheetnames
+              if n.endswith(" by scenario")}
+    text = (ROOT / "docs" / "outputs.md").read_text(encoding="utf-8")
+    section = _section(text, "actuary sensitivity").split("\n\n")[0]
+    named = dict(re.findall(r"`(\w+)` \(([^()]+ by scenario)\)", section))
+    assert sheets and sheets == {s for n, s in named.items() if n in ds.data_vars}, (sheets, named)
+    only_netcdf = [n for n in ds.data_vars if ds[n].dims == ("scenario", "year") and n not in named]
+    assert only_netcdf and "netCDF" in section
+    for name in only_netcdf:
+        assert f"`{name}`" in section, name
+
+
 def test_workbook_md_documents_every_sheet_and_input():
     text = (ROOT / "docs" / "workbook.md").read_text(encoding="utf-8")
     for group, fields in FIELDS.items():
@@ -43,6 +65,32 @@ def test_workbook_md_documents_every_sheet_and_input():
             assert row.group(2).strip() == (field.units or ""), name
     for sheet in layout():
         assert f"\n## {sheet.name}\n" in text, sheet.name
+
+
+def _section(text: str, sheet: str) -> str:
+    return text.split(f"\n## {sheet}\n", 1)[1].split("\n## ", 1)[0]
+
+
+@pytest.mark.parametrize("sheet, group", [("Settings", "settings"), ("Floor", "floor")])
+def test_workbook_md_documents_a_shared_field_name_from_its_own_sheets_group(sheet, group):
+    """min_age and max_age are inputs of two groups: in the Settings sheet the insured ages (15, 120), in the Floor
+    sheet a benefit's eligible ages (0, no upper limit). Each sheet's table documents its own group's field."""
+    from actuary.inputs import REQUIRED
+
+    shared = [n for n in FIELDS["floor"] if any(n in FIELDS[g] for g in FIELDS if g != "floor")]
+    assert {"min_age", "max_age"} <= set(shared)
+    section = _section((ROOT / "docs" / "workbook.md").read_text(encoding="utf-8"), sheet)
+    for name in shared:
+        field = FIELDS[group][name]
+        row = re.search(rf"^\| `{name}` \| ([^|]+) \| ([^|]*) \| ([^|]+) \| ([^|]+) \| ([^|]+) \|$", section,
+                        flags=re.M)
+        assert row, f"{sheet}: {name} is not documented"
+        label, _, _, default, notes = (g.strip() for g in row.groups())
+        assert label == presentation.field_label(name, group=group)
+        assert notes.startswith(field.doc), (sheet, name, notes)
+        assert default == ("none (no limit)" if field.default == float("inf") else
+                           "required" if field.default is REQUIRED else str(field.default)), (sheet, name, default)
+    assert presentation.field_label("min_age", group="floor") != presentation.field_label("min_age", group="settings")
 
 
 def _links(path: Path):

@@ -185,6 +185,16 @@ def test_headline_numbers_and_findings_follow_the_results(results, html):
     assert "Sensitivity" not in re.findall(r"<h2>[^<]*</h2>", html)
 
 
+def test_the_findings_say_benefits_are_paid_from_borrowing_after_depletion(demo, results):
+    """Under settings.after_depletion = borrow (the default) the reserve turns into a debt and total income goes
+    negative: the summary says so (it spoke only of the share payable); under payable the reserve stays at zero and
+    the sentence is not there."""
+    borrowing = "paid in full after depletion, from borrowing"
+    assert float(results.projection.reserve.min()) < 0 and borrowing in " ".join(findings(results))
+    payable = demo.replace(settings={"after_depletion": "payable", "balance_sheet": "no"}).run()
+    assert float(payable.projection.reserve.min()) >= 0 and borrowing not in " ".join(findings(payable))
+
+
 def test_level_rate_keeps_the_reserve_ratio_at_one_in_full_valuations(demo, results):
     """The closed form against full projections: at the rate the lowest reserve ratio of the first 50
     years is 1 (the condition binds), and a slightly lower rate falls short."""

@@ -43,3 +43,45 @@ def test_tornado_labels_fit(drawn):
              "salary scale and career progression"]
     figures.tornado([{"assumption": n, "gap_down": 0.30, "gap_up": 0.36, "gap_base": 0.33} for n in names])
     assert _outside(drawn[0]) == []
+
+
+def _tick_texts(ax):
+    ax.figure.canvas.draw()
+    (y0, y1) = sorted(ax.get_ylim())
+    return [t.get_text() for t in ax.get_yticklabels() if y0 <= t.get_position()[1] <= y1 and t.get_text()]
+
+
+def test_tick_labels_are_distinct_and_never_negative_zero(drawn):
+    """The reviewer read '1, 0, 0, 0, -0, -0, -1, -1' on a trillions axis and '2, 8, 12, 18' for ticks at 2.5 ...
+    17.5: the labels took no decimals whatever the ticks' spacing. Every money and percent axis of Demoland's
+    figures now labels each tick differently, with no '-0'."""
+    from actuary import Valuation
+
+    valuation = Valuation.demo()
+    p = valuation.run().projection
+    figures.income_and_expenditure(p)
+    figures.reserve(p)
+    figures.insured_and_pensioners(p)
+    figures.economic_assumptions(valuation)
+    figures.reserve(p.assign(reserve_real=p.reserve_real * 1e-6))   # a small range: ticks at fractions
+    for fig in drawn:
+        for ax in fig.axes:
+            texts = _tick_texts(ax)
+            assert len(texts) == len(set(texts)), texts
+            assert not any(t.lstrip("−-").strip("0.,%") == "" and t.startswith(("-", "−")) for t in texts), texts
+
+
+def test_lines_that_coincide_stay_visible_and_the_legend_covers_none(drawn):
+    """Real wage growth equals productivity growth in Demoland: drawn in one style, one hid the other; the legend sat
+    over the lines. Each series now has its own colour and line style, and the legend is above the drawing."""
+    from actuary import Valuation
+
+    figures.economic_assumptions(Valuation.demo())
+    (ax,) = drawn[0].axes
+    styles = [(line.get_color(), str(line.get_linestyle())) for line in ax.get_lines()]
+    assert len(styles) == 5 and len(set(styles)) == 5
+    assert len({str(line._dash_pattern) for line in ax.get_lines()}) == 5   # five dash patterns
+    drawn[0].canvas.draw()
+    legend = ax.get_legend().get_window_extent()
+    assert legend.y0 >= ax.get_window_extent().y1 - 1   # above the axes
+    assert _outside(drawn[0]) == []

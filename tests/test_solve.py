@@ -212,6 +212,12 @@ def test_solve_command_writes_the_solved_workbook(tmp_path):
     assert (out / "case-solved-results.xlsx").exists() and (out / "case-solved-results.nc").exists()
     bad = CliRunner().invoke(main, ["solve", str(source), "--lever", "contribution_rate", "--target", "solvency"])
     assert bad.exit_code == 2 and "INDICATOR OP VALUE" in bad.output
+    # what a shell passes for an unquoted --target reserve_ratio>=1: the indicator alone; the error says to quote it
+    unquoted = CliRunner().invoke(main, ["solve", str(source), "--lever", "contribution_rate", "--target",
+                                         "reserve_ratio"], terminal_width=200)
+    assert unquoted.exit_code == 2 and "put the target in quotes, e.g. --target 'reserve_ratio>=1'" in " ".join(
+        unquoted.output.split())
+    assert "in quotes" in CliRunner().invoke(main, ["solve", "--help"]).output
 
 
 def test_solve_command_exits_4_when_the_target_cannot_be_met(tmp_path):

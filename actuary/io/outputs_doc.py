@@ -57,9 +57,10 @@ def _coordinates(names) -> list[str]:
 def markdown() -> str:
     """The text of docs/outputs.md."""
     from ..batch import (BY_HORIZON, CONVENTIONS, FLOOR_YEARLY, MONEY, NATIONAL_SENSITIVITIES, SCHEME_SENSITIVITIES,
-                         YEARLY, _describe, standard_sensitivities)
+                         SENSITIVITY_SHEETS, YEARLY, _describe, sensitivity_sheet_name, standard_sensitivities)
     from ..kernels.batch import FLOOR_INDICATORS, INDICATORS
     from ..stochastic import FLOOR_ONLY_INDICATORS, PERCENTILES
+    from .workbook_doc import VENV_NOTE
 
     summary = ("gap", "depletion_year", "actuarial_balance", "floor_cost_level_pct_gdp", "status")
 
@@ -70,6 +71,8 @@ def markdown() -> str:
     stochastic = list(dict.fromkeys(INDICATORS + FLOOR_INDICATORS + FLOOR_ONLY_INDICATORS))
     out = [
         "# The outputs of sensitivity and stochastic runs",
+        "",
+        VENV_NOTE,
         "",
         "What `actuary sensitivity` and `actuary stochastic` write, and every variable of their netCDF (or zarr)",
         "files with its units and meaning. This file is generated from the table the runs take the variables'",
@@ -95,8 +98,13 @@ def markdown() -> str:
         "",
         "## actuary sensitivity",
         "",
-        "Writes `NAME-sensitivity.xlsx` (sheets Tornado, Scenarios, one sheet per indicator by year and scenario,",
-        "Charts, About this run) and `NAME-sensitivity.nc`, and prints the tornado table. Global attributes",
+        "Writes `NAME-sensitivity.xlsx` and `NAME-sensitivity.nc`, and prints the tornado table. The workbook has",
+        "the sheets Tornado, Scenarios (the key results of every scenario), one sheet by year and scenario for each of",
+        ", ".join(f"`{n}` ({sensitivity_sheet_name(n)})" for n in SENSITIVITY_SHEETS if n not in FLOOR_YEARLY)
+        + " and, with a floor, " + " and ".join(f"`{n}` ({sensitivity_sheet_name(n)})" for n in FLOOR_YEARLY)
+        + ", then Charts and About this run. The netCDF file has every variable below, by year and scenario also "
+        + ", ".join(f"`{n}`" for n in YEARLY if n not in SENSITIVITY_SHEETS) + ", which the workbook does not show.",
+        "Global attributes",
         "besides the conventions': `case_name`, `failed` (the scenarios that failed, comma-separated),",
         "`national_population`, `scheme` (yes, or no for a floor costing alone).",
         "",

@@ -591,17 +591,23 @@ def upper_first(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+# labels of a name that two groups share, by group (FIELD_LABELS has the first group's)
+GROUP_FIELD_LABELS = {
+    ("floor", "min_age"): "Youngest eligible age",
+    ("floor", "max_age"): "Oldest eligible age",
+}
 # A floor costing alone (settings.scheme "no") has no reserve: the nominal return only discounts the floor's and the
 # fiscal cost's present values (and so the level costs), as the GAP discounts, and is named for what it does there.
 FLOOR_ALONE_FIELDS = {"nominal_return": ("Nominal discount rate", "a year, of the floor's present values")}
 
 
-def field_label(name: str, inputs=None) -> str:
+def field_label(name: str, inputs=None, group: str | None = None) -> str:
     """The label of input ``name``; given the case's ``inputs``, as that case uses it (a floor costing
-    alone names its nominal return a discount rate)."""
+    alone names its nominal return a discount rate); given its ``group``, that group's (a name in two groups:
+    floor.min_age is a benefit's youngest eligible age, not settings.min_age)."""
     if inputs is not None and not inputs.has_scheme and name in FLOOR_ALONE_FIELDS:
         return FLOOR_ALONE_FIELDS[name][0]
-    return FIELD_LABELS.get(name) or name.replace("_", " ").capitalize()
+    return GROUP_FIELD_LABELS.get((group, name)) or FIELD_LABELS.get(name) or name.replace("_", " ").capitalize()
 
 
 def field_as_used(name: str, field, inputs):
@@ -865,7 +871,7 @@ def provisions(inputs, groups=("settings", "scheme", "economy")) -> list[tuple[s
             year = str(inputs.settings["valuation_year"])
             text = text.replace(", at t0", f" at {year} levels").replace(", year t0", f" in {year}").replace(
                 ", t0", f" in {year}").replace(" at t0", f" at {year} levels")
-            out.append((group, field_label(name, inputs), text, field.doc or ""))
+            out.append((group, field_label(name, inputs, group), text, field.doc or ""))
     return out
 
 

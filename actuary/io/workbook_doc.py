@@ -14,9 +14,13 @@ from pathlib import Path
 
 from ..inputs import FIELDS, REQUIRED
 from .presentation import field_label
-from .workbook import CONTENTS, GROUP_OF, SCALAR_SHEETS, layout
+from .workbook import CONTENTS, FLOOR_SHEETS, GROUP_OF, SCALAR_SHEETS, layout
 
 PATH = Path(__file__).resolve().parents[2] / "docs" / "workbook.md"
+# how the commands of a page in docs/ are reached (the README's quick start installs into .venv, unactivated)
+VENV_NOTE = ("> Commands on this page are written as they run with the project's virtual environment active "
+             "(`source .venv/bin/activate` in the project folder, after the [README](../README.md)'s quick start); "
+             "without activating it, type `.venv/bin/actuary` for `actuary` and `.venv/bin/python` for `python`.")
 
 ALLOWED = {
     "count": "a number of persons >= 0",
@@ -60,16 +64,26 @@ def _cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def _field_rows(names) -> list[str]:
+def _group(sheet, name: str) -> str:
+    """The group whose field ``name`` a sheet holds: a scalar sheet's own group, ``floor`` for the Floor sheets,
+    else the field's group. Not GROUP_OF alone: a name may be in two groups (the Floor sheet's ``min_age`` and
+    ``max_age`` are the eligible ages of a benefit, not the Settings' insured ages)."""
+    if sheet.name in FLOOR_SHEETS:
+        return "floor"
+    scalar = {sheet_name: group for group, sheet_name in SCALAR_SHEETS.items()}
+    return scalar.get(sheet.name) or GROUP_OF[name]
+
+
+def _field_rows(sheet) -> list[str]:
     rows = ["| input | meaning | units | allowed values | default | notes |", "|---|---|---|---|---|---|"]
-    for name in names:
-        group = GROUP_OF[name]
+    for name in sheet.fields:
+        group = _group(sheet, name)
         field = FIELDS[group][name]
         notes = field.doc
         if field.fill is not None:
             notes = (notes + "; " if notes else "") + f"cells not listed take {field.fill:g}"
         dims = ", ".join(field.dims)
-        rows.append(f"| `{name}` | {_cell(field_label(name))} | {_cell(field.units)} | {_cell(_allowed(field))} | "
+        rows.append(f"| `{name}` | {_cell(field_label(name, group=group))} | {_cell(field.units)} | {_cell(_allowed(field))} | "
                     f"{_cell(_default(field))} | {_cell(notes)}{f' (by {dims})' if dims else ''} |")
     return rows
 
@@ -83,6 +97,8 @@ def markdown() -> str:
     sheets = layout()
     out = [
         "# The valuation workbook",
+        "",
+        VENV_NOTE,
         "",
         "Every sheet and input of a valuation workbook (`actuary template my-scheme.xlsx --demo` writes one filled",
         "with Demoland), with units and meaning. This file is generated from the input field specs",
@@ -132,7 +148,7 @@ def markdown() -> str:
             index = ", ".join(f"`{d}`" for d in sheet.index)
             ages = "0 .. max_age" if sheet.population_ages else "min_age .. max_age"
             out += [f"Index columns: {index}" + (f" (ages {ages})" if "age" in sheet.index else "") + ".", ""]
-        out += _field_rows(sheet.fields) + [""]
+        out += _field_rows(sheet) + [""]
     out += ["## Scenarios", "",
             "Optional, in the valuation workbook or a workbook of its own (`actuary sensitivity --scenarios FILE`):",
             "one row per change of one input, columns " + " | ".join(f"`{c}`" for c in SCENARIO_COLUMNS) + ".",

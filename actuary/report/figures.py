@@ -12,7 +12,9 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from matplotlib.ticker import FuncFormatter, PercentFormatter  # noqa: E402
+import math  # noqa: E402
+
+from matplotlib.ticker import Formatter, FuncFormatter, PercentFormatter  # noqa: E402
 
 from ..io import presentation as pres  # noqa: E402
 from ..io.results import chart_unit, pyramid_years  # noqa: E402
@@ -30,7 +32,10 @@ STYLE = {
     "legend.frameon": False,
     "legend.fontsize": 8,
 }
-COLORS = ["#1f4e79", "#c55a11", "#548235", "#7f6000", "#7030a0", "#2e75b6"]
+# distinct hues (blue, orange, green, purple, red-brown, light blue: no two greens), and a line style per series so
+# that lines which coincide (real wage growth = productivity growth) stay visible
+COLORS = ["#1f4e79", "#c55a11", "#548235", "#7030a0", "#a50021", "#2e75b6"]
+LINE_STYLES = ["-", "--", "-.", ":", (0, (5, 1, 1, 1)), (0, (1, 2))]
 WIDE = (7.2, 3.4)
 
 
@@ -55,12 +60,33 @@ def _new(key: str, ncols: int = 1, size=WIDE, sharey: bool = False):
     return fig, axes
 
 
+class Grouped(Formatter):
+    """Tick labels with thousands separators and as many decimals as the ticks' spacing needs (2.5, 7.5 ... not
+    2, 8; 0.5 trillion, not 0 or 1), and no negative zero."""
+
+    ticks: tuple = ()
+
+    def set_locs(self, locs):
+        self.ticks = tuple(locs)
+
+    def __call__(self, value, pos=None):
+        steps = np.diff(np.sort(np.asarray(self.ticks, dtype=float)))
+        step = float(np.min(steps[steps > 0])) if np.any(steps > 0) else 1.0
+        decimals = 0 if step >= 1 - 1e-9 else min(6, math.ceil(-math.log10(step) - 1e-9))
+        # a step of 0.25 needs two decimals, of 0.5 one
+        while decimals < 6 and abs(round(step, decimals) - step) > 1e-9 * max(1.0, step):
+            decimals += 1
+        text = f"{value:,.{decimals}f}"
+        return text[1:] if text.startswith("-") and float(text[1:].replace(",", "")) == 0 else text
+
+
 def _thousands(ax, axis="y"):
-    formatter = FuncFormatter(lambda v, _: f"{v:,.0f}")
-    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(formatter)
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(Grouped())
 
 
-def _percent(ax, decimals=0):
+def _percent(ax, decimals=None):
+    """Percent tick labels of fractions; ``decimals`` None: as many as the axis's range needs (61.0, 60.5 ... not
+    61, 60, 60)."""
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=decimals))
 
 
@@ -69,7 +95,8 @@ def _lines(key, years, series: dict, y_title: str, percent=False, decimals=0, re
     with matplotlib.rc_context(STYLE):
         fig, ax = _new(key)
         for k, (label, values) in enumerate(series.items()):
-            ax.plot(years, values, label=label, color=colors[k % len(colors)], linewidth=1.6)
+            ax.plot(years, values, label=label, color=colors[k % len(colors)], linewidth=1.6,
+                    linestyle=LINE_STYLES[k % len(LINE_STYLES)])
         if reference is not None:
             ax.axhline(reference, color="#888888", linewidth=0.8, linestyle="--")
         ax.set_xlabel("Year")
@@ -78,8 +105,11 @@ def _lines(key, years, series: dict, y_title: str, percent=False, decimals=0, re
             _percent(ax, decimals)
         elif money:
             _thousands(ax)
-        if len(series) > 1:
-            ax.legend(loc="best")
+        if len(series) > 1:   # above the drawing, never over a line
+            rows = math.ceil(len(series) / 3)
+            width, height = fig.get_size_inches()
+            fig.subplots_adjust(top=1 - (0.2 + 0.2 * rows) / height)
+            ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.01), ncol=min(3, len(series)), borderaxespad=0.2)
         return _svg(fig, key)
 
 
@@ -111,7 +141,7 @@ def economic_assumptions(valuation) -> str:
     years = valuation.inputs.coords["year"]
     series = {pres.field_label(n, valuation.inputs): eco[n].values
               for n in ("inflation", "real_wage_growth", "nominal_return", "unemployment_rate", "productivity_growth")}
-    return _lines("economic", years, series, "% a year", percent=True, decimals=1)
+    return _lines("economic", years, series, "% (a year; unemployment: of the labour force)", percent=True, decimals=1)
 
 
 def demographic_assumptions(valuation, p) -> str:

@@ -97,6 +97,11 @@ def findings(results, stochastic: xr.Dataset | None = None, sensitivity: xr.Data
         share = float(s.payable_share_after_depletion)
         out.append(f"Under the current contribution schedule the reserve is depleted in {int(depletion)}; "
                    f"afterwards at least {100 * share:.0f}% of the benefits due can be paid from income.")
+        if float(np.nanmin(p.reserve.values)) < 0:   # settings.after_depletion = borrow (payable keeps it at 0)
+            out.append("The projection assumes that benefits are paid in full after depletion, from borrowing: the "
+                       "reserve becomes a debt that bears the investment return, so the reserve, the investment "
+                       "income and the total income shown after that year are negative. They measure the financing "
+                       "gap, not a course the scheme can follow without a reform.")
     out.append(f"The general average premium, the level contribution rate that balances income and expenditure "
                f"over the whole {n}-year period, is {h['gap_full']} of insurable earnings.")
     balance = float(s.actuarial_balance)
