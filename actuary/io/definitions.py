@@ -91,7 +91,7 @@ class Definitions:
                 self.prefixes.append((start, (None, self._described(variable.source or name, source))))
         for group, fields in FIELDS.items():
             for name, field in fields.items():
-                label = pres.field_label(name, self.inputs)
+                label = pres.field_label(name, self.inputs, group)
                 doc = field.doc or ""
                 text = f"input {group}.{name}" + (f": {doc}" if doc else "")
                 self.prefixes.append((label, (field.units or "", text)))
