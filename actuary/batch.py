@@ -869,8 +869,10 @@ def sensitivity_sheet_name(name: str) -> str:
     """The sheet of the sensitivity workbook that holds variable ``name`` (of SENSITIVITY_SHEETS) by year and
     scenario: "Reserve ratio by scenario"."""
     from .io import presentation as pres
+    from .io.results import sheet_title
 
-    return f"{pres.VARIABLES[name].label.split(',')[0][:20]} by scenario"
+    short = pres.sheet_name(name)   # "Reserve ratio"; a name that reads whole (at most 31 characters)
+    return f"{short} by scenario" if len(short) <= 19 else sheet_title(short)
 
 
 def write_sensitivity(ds: xr.Dataset, path, provenance: dict | None = None) -> None:

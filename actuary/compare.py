@@ -118,7 +118,8 @@ def _given(valuation, group: str, key: str):
 
 
 def _text(value) -> str:
-    """A value as the workbook reads it: 0.07, 15, prices, "12000, 70000", none."""
+    """A value as the workbook reads it: 0.07, 15, prices, "12,000, 70,000", none; amounts of 1,000 or more
+    (money, as a rule) with thousands separators and whole units: 86068.8 reads 86,069."""
     if value is None:
         return "none"
     if isinstance(value, tuple):
@@ -126,7 +127,7 @@ def _text(value) -> str:
     if isinstance(value, str):
         return value
     value = float(value)
-    return f"{value:,.0f}" if value == round(value) or abs(value) >= 1e6 else f"{value:.6g}"
+    return f"{value:,.0f}" if value == round(value) or abs(value) >= 1e3 else f"{value:.6g}"
 
 
 def _runs(chosen, labels) -> str:

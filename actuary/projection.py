@@ -911,7 +911,9 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict, extend=None, horizo
         "inactive": ((Y, S, A), full("inactive_out")[1:], "persons", "inactive insured at the end of the year"),
         "new_entrants": ((Y, S, A), full("new_entrants"), "persons", "by age at the end of the year"),
         "active_deaths": ((Y, S, A), full("active_deaths"), "persons", "by age at the start of the year"),
-        "retirements": ((Y, S, A), full("retirements"), "persons", "actives retiring or leaving at retirement age"),
+        "retirements": ((Y, S, A), full("retirements"), "persons",
+                        "actives retiring with an old-age pension, or leaving at retirement age with the grant "
+                        "(without the service for a pension)"),
         "invalidity_retirements": ((Y, S, A), full("invalidity"), "persons", "actives becoming invalid"),
         "exits": ((Y, S, A), full("exits"), "persons",
                   "actives leaving active service by exit (becoming inactive, or leaving the scheme: withdrawals)"),
@@ -921,7 +923,9 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict, extend=None, horizo
         "inactive_deaths": ((Y, S, A), full("inactive_deaths"), "persons",
                             "deaths of inactive insured, by age at 1 January"),
         "inactive_retirements": ((Y, S, A), full("inactive_retirements"), "persons",
-                                 "inactive insured reaching retirement age (deferred pension or grant)"),
+                                 "inactive insured reaching normal retirement age (deferred pension if vested, "
+                                 "else the grant); in the first year also every initial inactive insured already "
+                                 "at or past it"),
         "reentries": ((Y, S, A), full("reentries"), "persons", "inactive insured returning to active service"),
         "average_insurable_salary": ((Y, S, A), _full_ages(kin.insured["salary"], lo), "currency a year",
                                      "expected insurable earnings per active (ceiling/floor, lognormal)"),

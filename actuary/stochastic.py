@@ -621,7 +621,7 @@ def write_stochastic(ds: xr.Dataset, path, provenance: dict | None = None) -> No
     for name in (n for n in INDICATORS + FLOOR_INDICATORS if n in ds):  # a scheme-only valuation has no GDP
         variable = pres.VARIABLES[name]
         label = pres.header(variable.label, pres.unit_text(variable, unit))
-        sheet = short_sheet_title(variable.label.split(":")[0].split(",")[0])
+        sheet = short_sheet_title(pres.sheet_name(name))
         while sheet in used:
             sheet = sheet[:29] + f" {len(used)}"
         used.add(sheet)

@@ -292,7 +292,7 @@ def test_stochastic_command_writes_fan_charts(tmp_path):
     written = openpyxl.load_workbook(tmp_path / "demoland-stochastic.xlsx")
     assert {"Depletion", "PAYG cost rate", "Reserve ratio", "Charts"} <= set(written.sheetnames)
     # long labels make sheet names of whole words (Excel allows 31 characters), not cut mid-word
-    assert {"System dependency ratio", "Demographic dependency ratio", "Replacement rate of new old-age",
+    assert {"System dependency ratio", "Demographic dependency ratio", "Replacement rate, new pensions",
             "Grants (withdrawal and funeral)"} <= set(written.sheetnames)
     titles = ["".join(r.t for p in c.title.tx.rich.p for r in (p.r or [])) for c in written["Charts"]._charts]
     from actuary.kernels.batch import INDICATORS

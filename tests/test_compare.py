@@ -426,3 +426,15 @@ def test_bend_points_in_the_careers():
     pension = a.pension_at_award.sel(sex="male", year=T0)
     assert float(pension[1]) == pytest.approx(12230.0, rel=1e-12)
     assert float(pension[0]) == pytest.approx(8280.0, rel=1e-12)
+
+
+def test_a_difference_in_money_amounts_reads_with_thousands_separators():
+    """A schedule of money (a poverty line of 12,000 growing with prices) reads 12,000..13,524 in an option's
+    difference, as the workbooks' money cells do, not 12000..13523.7; rates keep their digits."""
+    case = load_workbook(FLOOR_CASE).replace(settings={"balance_sheet": "no", "horizon": 20, "gap_horizons": (10,)})
+    line = case.inputs.economy["poverty_line"]
+    option = case.replace(economy={"poverty_line": line * 1.1})
+    text = input_differences(case, option)["economy.poverty_line"]
+    low, high = float(line.min()), float(line.max())
+    assert text == (f"economy.poverty_line {low:,.0f}..{high:,.0f} -> {1.1 * low:,.0f}..{1.1 * high:,.0f}")
+    assert "," in f"{high:,.0f}" and f"{high:.6g}" not in text

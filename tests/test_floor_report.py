@@ -99,9 +99,10 @@ def test_floor_chapter_shows_the_floor_variables_of_the_results(case, results, h
     top_up = p.minimum_pension_top_up.values if "minimum_pension_top_up" in p else 0.0   # state-financed, if any
     fiscal = cost.sum(axis=1) + p.state_subsidy.values + top_up
     for b, name in enumerate(p.floor_benefit.values):
-        label = str(name)[:1].upper() + str(name)[1:]
+        words = str(name).replace("_", " ")   # social_pension: Social pension; child_benefit: the child benefit
+        label, the = words[:1].upper() + words[1:], words if words.endswith(" benefit") else f"{words} benefit"
         people = column(tables, "Beneficiaries of the floor", f"{label} beneficiaries, mean of the year (persons)")
-        money = column(tables, "Cost of the floor by benefit", f"Cost of the {name} benefit, administration "
+        money = column(tables, "Cost of the floor by benefit", f"Cost of the {the}, administration "
                                                                 "included (millions)")
         assert list(people) == years
         for year in years:

@@ -78,7 +78,8 @@ def test_floor_only_template_runs_from_the_command_line(floor_only_template, tmp
     assert "social protection floor" in result.output and "Level cost" in result.output
     written = openpyxl.load_workbook(out / f"{floor_only_template.stem}-results.xlsx")  # named after the input
     assert set(written.sheetnames) == {"Summary", "Demography", "Population by age", "Social protection floor",
-                                       "Assumptions", "Demographic assumptions by age", "Labour assumptions by age",
+                                       "Floor benefits", "Assumptions", "Definitions",
+                                       "Demographic assumptions by age", "Labour assumptions by age",
                                        "Charts", "About this run"}
     # the assumptions it was costed on, as a valuation's results show them
     headers = [c.value for c in written["Assumptions"][2]]
@@ -323,3 +324,70 @@ def test_an_error_in_a_floor_costing_alone_names_no_missing_scheme_rows(floor_on
     with pytest.raises(InputError) as error:
         load_workbook(_edit(floor_only_template, tmp_path / "bad2.xlsx", no_row_and_bad_age))
     assert str(error.value).endswith("(Note: the workbook has no row for Settings: money_unit (default millions).)")
+
+
+# ------------------------------------------------------------------------------ the results workbook's floor sheets
+
+@pytest.fixture(scope="module")
+def floor_results(case, tmp_path_factory):
+    """The floor case's results and its results workbook (written once for the tests below)."""
+    from actuary.io.results import write_results
+
+    results = case.run()
+    path = tmp_path_factory.mktemp("floor-results") / "valuation-results.xlsx"
+    write_results(results, case, path)
+    return results, openpyxl.load_workbook(path)
+
+
+def test_the_floor_benefits_sheet_describes_each_benefit_in_words_and_figures(case, floor_results):
+    """A "Floor benefits" sheet beside the floor's sheet: one row per benefit, from the floor inputs, with kind,
+    ages, sex, amount and basis, test, take-up, indexation and administration share in words and figures."""
+    results, written = floor_results
+    names = written.sheetnames
+    assert names.index("Floor benefits") == names.index("Social protection floor") + 1
+    ws = written["Floor benefits"]
+    headers = [c.value for c in ws[2]]
+    rows = {r[0]: dict(zip(headers, r)) for r in ws.iter_rows(min_row=3, max_row=6, values_only=True)}
+    assert list(rows) == ["Social pension", "Disability benefit", "Child benefit", "Maternity benefit"]
+    pension, child, maternity = rows["Social pension"], rows["Child benefit"], rows["Maternity benefit"]
+    assert pension["Identifier (inputs and netCDF file)"] == "social_pension"
+    assert pension["Risk"] == "old age" and pension["Eligible (sex and age)"] == "everyone aged 65 and over"
+    assert pension["Amount and basis"] == "100.0% of the poverty line a year"
+    assert pension["Test"].startswith("pension-tested")
+    assert pension["Indexation"] == "moves with the poverty line each year"
+    assert pension["Take-up in 2020 (% of the eligible)"] == pytest.approx(0.9)
+    assert pension["Administration (% of benefits)"] == pytest.approx(0.03)
+    assert child["Amount and basis"] == "1,200 a year at 2020 levels, indexed to prices"
+    assert child["Take-up"].startswith("30% in 2020") and child["Test"] == "universal"
+    assert maternity["Eligible (sex and age)"] == "births to mothers aged 15-49"
+    amounts = results.projection.floor_benefit_amount.sel(year=2020)
+    for name, row in rows.items():
+        assert row["Benefit a year per beneficiary in 2020 (currency a year)"] == pytest.approx(
+            float(amounts.sel(floor_benefit=row["Identifier (inputs and netCDF file)"])))
+
+
+def test_floor_benefit_names_read_as_people_write_them(floor_results):
+    """Headers name benefits as people write them ("Social pension beneficiaries", "Cost of the child benefit"),
+    never the identifier with underscores; the netCDF's floor_benefit labels are the identifiers, unchanged."""
+    results, written = floor_results
+    headers = [c.value for c in written["Social protection floor"][2]]
+    assert "Social pension beneficiaries, mean of the year (persons)" in headers
+    assert "Cost of the child benefit (% of GDP)" in headers
+    assert "Cost of the child benefit, administration included (millions)" in headers
+    assert not [h for h in headers if h and "_" in h] and not [h for h in headers if h and "benefit benefit" in h]
+    stacked = [c for c in written["Charts"]._charts if c.grouping == "stacked"][0]
+    titles = [written["Charts"].cell(1, c).value for c in range(1, written["Charts"].max_column + 1)]
+    assert "Social pension" in titles and "social_pension" not in titles and len(stacked.series) == 4
+    assert list(results.projection.floor_benefit.values)[0] == "social_pension"
+
+
+def test_the_definitions_sheet_defines_the_floor_sheets(floor_results):
+    """The floor's yearly columns, its present values and the Floor benefits columns are in the Definitions sheet."""
+    results, written = floor_results
+    defined = {(r[0], r[1]): r[3] for r in written["Definitions"].iter_rows(min_row=3, values_only=True)}
+    description = results.projection.floor_cost.attrs["description"]
+    assert defined[("Social protection floor", "Cost of the child benefit, administration included (millions)")] \
+        == f"{description} (results variable floor_cost)"
+    assert defined[("Social protection floor", "Cost of the floor over 10 years, level share of GDP (% of GDP)")]
+    for heading in (c.value for c in written["Floor benefits"][2]):
+        assert defined[("Floor benefits", heading)] not in (None, "see the sheet's title"), heading

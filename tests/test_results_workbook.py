@@ -117,7 +117,7 @@ def test_headers_are_words_with_units(workbooks):
 def _column(ws, header_start):
     headers = [c.value or "" for c in ws[2]]
     k = next(i for i, h in enumerate(headers) if h.startswith(header_start))
-    return [row[k] for row in ws.iter_rows(min_row=3, values_only=True) if row[0] is not None]
+    return [row[k] for row in ws.iter_rows(min_row=3, values_only=True) if isinstance(row[0], int)]   # not the notes
 
 
 def test_money_in_the_unit_of_the_settings(demo, results, workbooks, tmp_path):
@@ -281,3 +281,164 @@ def test_workbooks_show_no_hashes_in_libreoffice(workbooks, tmp_path):
         text = "\n".join(page.extract_text() for page in PdfReader(pdf).pages)
         assert "###" not in text, name
         assert "Reserve" in text
+
+
+def test_money_amounts_in_the_provisions_read_with_thousands_separators(demo, workbooks):
+    """The Provisions sheet puts money in words as the money cells read: 13,750 and 82,500 (not 13750), and a
+    poverty line growing with prices from 12,000 to a whole amount (not 86068.8)."""
+    rows = {r[1]: r[2] for r in _sheets(workbooks["valuate"])["Provisions"].iter_rows(min_row=3, values_only=True)}
+    assert rows["Minimum pension"] == "13,750 in every year (currency a year at 2020 levels)"
+    assert rows["Maximum pension"] == "82,500 in every year (currency a year at 2020 levels)"
+    from actuary import load_workbook
+    from actuary.io import presentation as pres
+    from actuary.valuation import PROJECT_ROOT
+
+    floor = load_workbook(PROJECT_ROOT / "valuations" / "demoland-floor" / "valuation.xlsx")
+    text = {label: text for _, label, text, _ in pres.provisions(floor.inputs, ("economy",))}["Poverty line"]
+    line = floor.inputs.economy["poverty_line"].values
+    assert text.startswith(f"{line[0]:,.0f} in {floor.inputs.coords['year'][0]}") and f"{line[-1]:,.0f} in " in text
+    assert not re.search(r"\d{4}\.\d|\d{5}", text.replace(str(floor.inputs.coords["year"][0]), "").replace(
+        str(floor.inputs.coords["year"][-1]), "")), text
+
+
+def test_life_expectancy_says_period_and_sheet_names_read_whole(workbooks):
+    """The Demography sheet's life expectancy is the period life expectancy (as the methodology says); the
+    stochastic workbook's sheet of the replacement rate has a short name that reads whole, not the label cut at
+    31 characters ("Replacement rate of new old-age")."""
+    headers = [c.value for c in _sheets(workbooks["valuate"])["Demography"][2]]
+    assert "Period life expectancy at 65, men (years)" in headers
+    assert not [h for h in headers if h and h.startswith("Life expectancy")]
+    names = _sheets(workbooks["stochastic"]).sheetnames
+    assert "Replacement rate, new pensions" in names and "Replacement rate of new old-age" not in names
+    sensitivity = _sheets(workbooks["sensitivity"]).sheetnames
+    assert all(len(n) <= 31 and not n.endswith(" ") for n in sensitivity) and "Reserve ratio by scenario" in sensitivity
+
+
+def test_the_insured_sheet_says_what_its_retirements_count(results, workbooks):
+    """"Retirements of actives" counts those leaving at retirement age with a grant as well as the new pensioners,
+    and the heading says so; the first year's inactive insured reaching retirement age include every initial
+    inactive insured already past it (why 2020's number is several times 2021's): the sheet's notes and the
+    variables' descriptions say both."""
+    ws = _sheets(workbooks["valuate"])["Insured"]
+    headers = [c.value for c in ws[2]]
+    assert "Retirements of actives (pensions and grants) (persons)" in headers
+    notes = _notes(ws, results.projection.sizes["year"])
+    assert "Retirements of actives: actives retiring with an old-age pension, and those reaching retirement age " \
+           "without the service for one, who leave with the grant" in notes
+    assert "Inactive insured reaching retirement age: a deferred pension if vested, else the grant; in 2020 also " \
+           "every inactive insured of the valuation date already at or past the normal retirement age" in notes
+    p = results.projection
+    assert "with the grant" in p.retirements.attrs["description"]
+    assert "first year also every initial inactive insured" in p.inactive_retirements.attrs["description"]
+    ages = p.inactive_at_valuation.sel(sex="male").sel(age=slice(64, None)).sum().item()
+    assert p.inactive_retirements.sel(year=2020, sex="male").sum().item() > 0.9 * ages
+
+
+def _notes(ws, years: int) -> str:
+    """The notes below a yearly sheet's table (after the heading "Notes"), their lines joined."""
+    cells = [r[0] for r in ws.iter_rows(min_row=3 + years, values_only=True) if r[0]]
+    assert cells[0] == "Notes"
+    return " ".join(cells[1:])
+
+
+def test_notes_say_how_benefits_are_paid_after_depletion_under_borrow(results, workbooks):
+    """Demoland's reserve is exhausted in 2032 under settings.after_depletion "borrow" (the default): the Financial
+    projection's, Financing indicators' and Summary's notes say that benefits are then paid in full from debt (a
+    negative reserve bearing the return) and what "payable" means."""
+    p = results.projection
+    first = int(p.year.values[int(np.argmax(p.reserve.values < 0))])
+    borrowed = (f"The reserve is exhausted in {first}: under settings.after_depletion \"borrow\" benefits and grants "
+                "are paid in full from then on by borrowing, the debt shown as a negative reserve that bears the "
+                "investment return")
+    payable = "Payable: what the year's income and the reserve left at its start could pay"
+    for sheet in ("Financial projection", "Financing indicators"):
+        notes = _notes(_sheets(workbooks["valuate"])[sheet], p.sizes["year"])
+        assert borrowed in notes and payable in notes and "this measures the shortfall, not what is paid" in notes
+    summary = " ".join(r[0] for r in _sheets(workbooks["valuate"])["Summary"].iter_rows(values_only=True) if r[0])
+    assert borrowed in summary and payable in summary
+    titles = ["".join(r.t for p in c.title.tx.rich.p for r in (p.r or []))
+              for c in _sheets(workbooks["valuate"])["Charts"]._charts]
+    assert "Income and expenditure as a share of GDP (after depletion, income net of the interest on the debt)" \
+        in titles
+    assert "Reserve at the end of the year, at 2020 prices (below zero: debt, borrowing to pay benefits in full)" \
+        in titles
+
+
+def test_provisions_an_option_leaves_unused_say_so(demo, workbooks):
+    """Demoland's grants are refunds of contributions (grant_type refund), so its refunded contribution rate
+    applies and reads as a rate, while the grant multiple, the exit vesting years (leavers keep deferred rights)
+    and the other unused provisions say "not used: ..." and why, instead of looking like they apply. Under a grant
+    multiple with refunds to leavers (exit_benefit refund) the refund rate applies again."""
+    rows = {r[1]: r[2] for r in _sheets(workbooks["valuate"])["Provisions"].iter_rows(min_row=3, values_only=True)}
+    assert rows["Refunded contribution rate"] == "7.00% in every year (of insurable earnings)"
+    assert rows["Interest credited on refunds"] == "the nominal investment return (the default)"
+    assert rows["Grant: multiple of reference earnings per year of service"].startswith(
+        "not used: grants are refunds of contributions")
+    assert rows["Exit vesting years"] == "not used: every leaver keeps deferred rights (exit benefit deferred)"
+    assert rows["Exit benefit"].startswith("deferred rights")
+    assert rows["Flat pension service"] == "not used: no flat pension"
+    assert rows["Poverty line"] == "not used: no floor benefit on the poverty-line basis"
+    from actuary.io import presentation as pres
+
+    raw = {group: dict(values) for group, values in demo.raw.items()}
+    raw["scheme"].pop("refund_contribution_rate")
+    raw["scheme"].update(grant_type="multiple", grant_multiple=0.1)
+    multiple = Valuation(**raw, name="multiple")
+    words = {label: text for _, label, text, _ in pres.provisions(multiple.inputs)}
+    assert words["Refunded contribution rate"].startswith("not used: grants are a multiple of reference earnings")
+    assert words["Grant: multiple of reference earnings per year of service"] == \
+        "0.1 x reference earnings per year of service"
+    leavers = multiple.replace(scheme={"exit_benefit": "refund", "refund_contribution_rate": 0.08})
+    words = {label: text for _, label, text, _ in pres.provisions(leavers.inputs)}
+    assert words["Refunded contribution rate"] == "8.00% in every year (of insurable earnings)"
+
+
+def test_definitions_sheet_defines_every_heading_of_every_table(results, workbooks):
+    """The Definitions sheet lists, for every column of every table sheet (and every item of the Summary and the
+    Balance sheet), its heading, units and definition, from the results variables' descriptions and the inputs'
+    documentation; the Summary's footer points to it before docs/methodology.md."""
+    written = _sheets(workbooks["valuate"])
+    assert written.sheetnames[-2:] == ["Definitions", "About this run"]
+    ws = written["Definitions"]
+    assert [c.value for c in ws[2]] == ["Sheet", "Heading", "Units", "Definition"]
+    defined = {(r[0], r[1]): (r[2], r[3]) for r in ws.iter_rows(min_row=3, values_only=True)}
+    assert all(text and text != "see the sheet's title" for _, text in defined.values())
+    for sheet in written.sheetnames:
+        if sheet in ("Charts", "About this run", "Definitions"):
+            continue
+        for heading in (c.value for c in written[sheet][2] if isinstance(c.value, str)):
+            if heading not in ("Indicator", "Item", "Value") or sheet == "Provisions":
+                assert (sheet, heading) in defined, (sheet, heading)
+    p, s = results.projection, results.summary
+    assert defined[("Financial projection", "Contributions (millions)")] == (
+        "millions of currency units", f"{p.contributions.attrs['description']} (results variable contributions)")
+    assert defined[("Summary", "General average premium over 10 years (% of insurable earnings)")] == (
+        "% of insurable earnings", f"{s.gap.attrs['description']} (results variable gap)")
+    for item in ("Actuarial balance", "Scaled premium 2020-2029", "Reserve depletion year", "Funded ratio"):
+        assert [k for k in defined if k[0] == "Summary" and k[1].startswith(item)], item
+    assert defined[("Balance sheet", "Total liabilities (millions)")][1].endswith(
+        "(results variable total_liabilities)")
+    assert defined[("Insured", "Retirements of actives (pensions and grants) (persons)")][1].startswith(
+        p.retirements.attrs["description"])
+    footer = [r[0] for r in written["Summary"].iter_rows(values_only=True) if r[0] and r[0].startswith("Money")][0]
+    assert footer.index("Definitions sheet") < footer.index("docs/methodology.md")
+
+
+def test_the_financial_projection_says_what_its_grants_are(demo, results, workbooks, tmp_path):
+    """Demoland's grants are refunds of contributions at retirement age and its leavers keep deferred rights: the
+    Financial projection's notes say so, and it has no column of refunds to leavers (zero in every year under
+    exit_benefit deferred, it looked like refunds were not paid); with refunds on leaving the column is there."""
+    ws = _sheets(workbooks["valuate"])["Financial projection"]
+    headers = [c.value for c in ws[2]]
+    assert not [h for h in headers if h and "refunds of contributions to leavers" in h]
+    notes = _notes(ws, results.projection.sizes["year"])
+    assert ("Withdrawal grants: paid to insured reaching retirement age without the service for a pension, as a "
+            "refund of their contributions with interest (grant type refund); leavers keep deferred rights or "
+            "nothing, so no refund is paid on leaving.") in notes
+    leavers = demo.replace(settings={"horizon": 20, "gap_horizons": (10,), "balance_sheet": "no"},
+                           scheme={"exit_benefit": "refund"})
+    path = tmp_path / "leavers.xlsx"
+    write_results(leavers.run(), leavers, path)
+    ws = openpyxl.load_workbook(path)["Financial projection"]
+    assert "of which refunds of contributions to leavers (millions)" in [c.value for c in ws[2]]
+    assert "they include the refunds to actives leaving before retirement age" in _notes(ws, 20)

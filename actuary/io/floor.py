@@ -12,6 +12,7 @@ from pathlib import Path
 from openpyxl import Workbook
 
 from . import presentation as pres
+from .definitions import add_definitions_sheet
 from .provenance import add_about_sheet, for_api
 from .results import ChartPages, SheetWriter, _assumptions, _population_by_age, _yearly_sheet, print_setup
 from .workbook import _atomic_save
@@ -40,13 +41,48 @@ def floor_sheet(wb, p, s, unit: str, case_name: str) -> None:
     print_setup(ws, case_name)
 
 
+BENEFITS_SHEET = "Floor benefits"
+
+
+def floor_benefits_sheet(wb, p, inputs, case_name: str) -> None:
+    """The "Floor benefits" sheet: one row per benefit of the floor, from the valuation's floor inputs, in words
+    (who, amount and basis, test, take-up, indexation) and figures (the benefit a year per beneficiary in the
+    valuation year, take-up and administration share), with how the cost follows from them."""
+    if "floor_cost" not in p or not inputs.has_floor:
+        return
+    t0 = int(p.year.values[0])
+    ws = wb.create_sheet(BENEFITS_SHEET)
+    writer = SheetWriter(ws)
+    writer.title(1, "Benefits of the social protection floor as costed (the valuation's Floor, Floor take-up and "
+                    "Floor eligibility inputs)")
+    headers = ["Benefit", "Identifier (inputs and netCDF file)", "Risk", "Eligible (sex and age)", "Share eligible",
+               "Amount and basis", pres.header(f"Benefit a year per beneficiary in {t0}", "currency a year"),
+               "Indexation", "Test", "Take-up", pres.header(f"Take-up in {t0}", "% of the eligible"),
+               pres.header("Administration", "% of benefits")]
+    formats = [None] * 6 + ["#,##0", None, None, None, "0.00%", "0.00%"]
+    rows = []
+    for b in pres.floor_benefits_in_words(inputs):
+        amount = float(p.floor_benefit_amount.sel(floor_benefit=b["identifier"]).values[0])
+        rows.append([b["name"], b["identifier"], b["kind"], b["who"], b["share"], b["amount"], amount,
+                     b["indexation"], b["test"], b["take_up"], float(b["take_up_values"][0]), b["admin_share"]])
+    _, last = writer.table(2, headers, rows, formats)
+    writer.note(last + 2, "Cost of a benefit in a year = take-up x (1 + administration share) x the benefit a year x "
+                          "the eligible persons (mean of the year; a share of the population of each sex and age")
+    writer.note(last + 3, "where the share eligible is by sex and age; pension-tested: only those without a scheme "
+                          "pension; top-up: scheme pensioners receive the difference up to the amount).")
+    writer.fit()
+    ws.freeze_panes = "B3"
+    print_setup(ws, case_name)
+
+
 def floor_charts(charts: ChartPages, p) -> None:
     """The stacked chart of the floor's cost as a percentage of GDP by benefit."""
     if "floor_cost_pct_gdp_by_benefit" not in p:
         return
     by = p.floor_cost_pct_gdp_by_benefit
     charts.stacked("Cost of the social protection floor by benefit (% of GDP)", "% of GDP", p.year.values,
-                   {str(b): by.sel(floor_benefit=b).values / 100 for b in by.floor_benefit.values}, "0.0%")
+                   {pres.benefit_name(b): by.sel(floor_benefit=b).values / 100 for b in by.floor_benefit.values},
+                   "0.0%")
 
 
 def write_floor_only_results(results, valuation, path, provenance: dict | None = None) -> None:
@@ -70,8 +106,9 @@ def write_floor_only_results(results, valuation, path, provenance: dict | None =
     for r, (label, value, fmt) in enumerate(rows, start=3):
         writer.put(r, 1, label, text=True)
         writer.put(r, 2, None if isinstance(value, float) and math.isnan(value) else value, fmt)
-    writer.note(3 + len(rows) + 1, f"Money amounts in {pres.money_phrase(unit)}; rates as percentages; conventions "
-                                   "and definitions in docs/methodology.md.")
+    writer.note(3 + len(rows) + 1, f"Money amounts in {pres.money_phrase(unit)}; rates as percentages; every "
+                                   "heading's units and definition in the Definitions sheet; conventions also in "
+                                   "docs/methodology.md.")
     writer.fit()
     ws.freeze_panes = "A3"
     print_setup(ws, name)
@@ -79,9 +116,11 @@ def write_floor_only_results(results, valuation, path, provenance: dict | None =
                   pres.yearly_columns(p, pres.DEMOGRAPHY, unit), name)
     _population_by_age(wb, p, name)
     floor_sheet(wb, p, s, unit, name)
+    floor_benefits_sheet(wb, p, valuation.inputs, name)
     _assumptions(wb, valuation, p, name)
     charts = ChartPages(wb, name)
     floor_charts(charts, p)
     charts.finish()
+    add_definitions_sheet(wb, results, valuation)
     add_about_sheet(wb, provenance or for_api(valuation, "io.results.write_results"))
     _atomic_save(wb, Path(path))

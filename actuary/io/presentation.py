@@ -69,7 +69,7 @@ VARIABLES: dict[str, Variable] = {
     "births": Variable("Births", "persons", DEMOGRAPHY),
     "deaths": Variable("Deaths", "persons", DEMOGRAPHY),
     "demographic_dependency_ratio": Variable("Demographic dependency ratio (65+ / 15-64)", "ratio", DEMOGRAPHY),
-    "life_expectancy_65": Variable("Life expectancy at 65, {}", "years", DEMOGRAPHY, by="sex"),
+    "life_expectancy_65": Variable("Period life expectancy at 65, {}", "years", DEMOGRAPHY, by="sex"),
     # insured
     "target_insured": Variable("Target insured population", "persons", INSURED),
     "contributors": Variable("Contributors, exposed during the year", "persons", INSURED),
@@ -79,7 +79,7 @@ VARIABLES: dict[str, Variable] = {
     "exits": Variable("Exits to inactivity", "persons", INSURED),
     "withdrawals": Variable("Leavers without deferred rights", "persons", INSURED),
     "reentries": Variable("Re-entries of inactive insured", "persons", INSURED),
-    "retirements": Variable("Retirements of actives", "persons", INSURED),
+    "retirements": Variable("Retirements of actives (pensions and grants)", "persons", INSURED),
     "invalidity_retirements": Variable("Actives becoming invalid", "persons", INSURED),
     "active_deaths": Variable("Deaths of actives", "persons", INSURED),
     "inactive_deaths": Variable("Deaths of inactive insured", "persons", INSURED),
@@ -236,6 +236,78 @@ SUMMARY: dict[str, Variable] = {
 }
 
 
+def sheet_notes(sheet: str, p: xr.Dataset, inputs) -> list[str]:
+    """Notes in words below a yearly results sheet's table: what a column counts that its heading cannot say."""
+    notes = []
+    if sheet == INSURED and "retirements" in p:
+        notes.append("Retirements of actives: actives retiring with an old-age pension, and those reaching "
+                     "retirement age without the service for one, who leave with the grant "
+                     "(withdrawal grant recipients count them too).")
+    if sheet == INSURED and "inactive_retirements" in p:
+        notes.append(f"Inactive insured reaching retirement age: a deferred pension if vested, else the grant; "
+                     f"in {int(p.year.values[0])} also every inactive insured of the valuation date already at or "
+                     "past the normal retirement age, hence the first year's larger number.")
+    if sheet == FINANCE and "withdrawal_grants" in p and inputs.has_scheme:
+        scheme = inputs.scheme
+        grant = ("a refund of their contributions with interest (grant type refund)"
+                 if scheme["grant_type"] == "refund" else
+                 "a multiple of their reference earnings per year of service (grant type multiple)")
+        leavers = ("; they include the refunds to actives leaving before retirement age (exit benefit refund), "
+                   "shown on their own" if scheme["exit_benefit"] == "refund" else
+                   "; leavers keep deferred rights or nothing, so no refund is paid on leaving" if
+                   scheme["exit_benefit"] == "deferred" else "; leavers forfeit their rights (exit benefit none)")
+        notes.append(f"Withdrawal grants: paid to insured reaching retirement age without the service for a pension, "
+                     f"as {grant}{leavers}.")
+    if sheet in (FINANCE, INDICATORS):
+        notes += depletion_notes(p, inputs)
+    return notes
+
+
+def unused_outputs(inputs) -> set[str]:
+    """Results variables the case's options leave at zero in every year, left out of the results sheets: the refunds
+    to leavers without a refund on leaving (scheme.exit_benefit not refund)."""
+    if inputs.has_scheme and inputs.scheme["exit_benefit"] != "refund":
+        return {"exit_refunds"}
+    return set()
+
+
+def depletion_notes(p: xr.Dataset, inputs) -> list[str]:
+    """What "payable" means, and, when the reserve is exhausted under settings.after_depletion "borrow", how
+    benefits are then paid (the Financial projection's, Financing indicators' and Summary's notes)."""
+    if "payable_share" not in p:
+        return []
+    notes = []
+    borrow = inputs.settings["after_depletion"] == "borrow"
+    if borrow and "reserve" in p and bool((p.reserve.values < 0).any()):
+        first = int(p.year.values[int(np.argmax(p.reserve.values < 0))])
+        notes.append(f"The reserve is exhausted in {first}: under settings.after_depletion \"borrow\" benefits and "
+                     "grants are paid in full from then on by borrowing, the debt shown as a negative reserve that "
+                     "bears the investment return (negative investment income, which can make total income "
+                     "negative).")
+    notes.append("Payable: what the year's income and the reserve left at its start could pay (share of benefits "
+                 "payable, 100% before depletion; benefits and grants payable = due x that share)"
+                 + ("; under \"borrow\" benefits are paid in full, so this measures the shortfall, not what is paid."
+                    if borrow else "; under \"payable\" benefits are paid at that share and the reserve never falls "
+                                   "below zero."))
+    return notes
+
+
+# sheet names of their own for variables whose label, cut at Excel's 31 characters, would not read whole
+SHEET_NAMES = {
+    "replacement_rate": "Replacement rate, new pensions",
+}
+
+
+def sheet_name(name: str) -> str:
+    """A short name of variable ``name`` for a sheet of its own (stochastic percentiles, sensitivity by scenario):
+    :data:`SHEET_NAMES`, else its label before any colon or comma (Total expenditure; Period life expectancy at
+    65)."""
+    if name in SHEET_NAMES:
+        return SHEET_NAMES[name]
+    label = (VARIABLES.get(name) or SUMMARY[name]).label
+    return label.split(":")[0].split(",")[0].replace("{}", "").strip()
+
+
 # ------------------------------------------------------------------------------------ units and formats
 
 def money_phrase(unit: str) -> str:
@@ -310,16 +382,28 @@ class Column:
     kind: str
 
 
+def benefit_name(identifier) -> str:
+    """A floor benefit's name as people write it, from its identifier (the label of the netCDF's floor_benefit
+    coordinate, unchanged): underscores to spaces, the first letter a capital (social_pension -> Social pension)."""
+    return upper_first(str(identifier).replace("_", " ").strip())
+
+
 def coordinate_label(dim: str, value) -> str:
     if dim == "benefit":
         return BENEFIT_LABELS.get(str(value), str(value))
     if dim == "sex":
         return SEX_LABELS.get(str(value), str(value))
+    if dim == "floor_benefit":   # in the middle of a label: "Cost of the child benefit", first letter as written
+        return str(value).replace("_", " ").strip()
     return str(value)
 
 
 def _label(template: str, coordinate: str) -> str:
+    """``template`` with ``coordinate`` in it, the first letter a capital; a benefit named "... benefit" in "the {}
+    benefit" is not named twice (Cost of the child benefit, not "child benefit benefit")."""
     text = template.format(coordinate)
+    if coordinate.lower().endswith(" benefit"):
+        text = text.replace(f"{coordinate} benefit", coordinate)
     return text[:1].upper() + text[1:]
 
 
@@ -343,11 +427,14 @@ def _yearly(ds: xr.Dataset, name: str, variable: Variable) -> list[tuple[str, st
     return [(name, variable.label.replace("{}", "").strip(), source.transpose("year").values)]
 
 
-def yearly_columns(ds: xr.Dataset, sheet: str, money_unit: str, names=None) -> list[Column]:
-    """The columns of a results sheet (or of ``names``), in table order; absent variables are skipped."""
+def yearly_columns(ds: xr.Dataset, sheet: str, money_unit: str, names=None, leave_out=()) -> list[Column]:
+    """The columns of a results sheet (or of ``names``), in table order; absent variables and those of
+    ``leave_out`` are skipped."""
     out = []
     chosen = names if names is not None else [n for n, v in VARIABLES.items() if v.sheet == sheet]
     for name in chosen:
+        if name in leave_out:
+            continue
         variable = VARIABLES[name]
         if (variable.source or name) not in ds:
             continue
@@ -489,6 +576,12 @@ CHOICE_WORDS = {
     ("invalidity_conversion", "convert"): "converted to old-age pensions",
     ("invalidity_conversion", "keep"): "kept as invalidity pensions",
     ("revaluation", "none"): "not revalued",
+    ("exit_benefit", "deferred"): "deferred rights: leavers stay insured with their credits",
+    ("exit_benefit", "refund"): "refund of contributions with interest on leaving (credits cancelled)",
+    ("exit_benefit", "none"): "nothing: leavers forfeit their rights",
+    ("after_depletion", "borrow"): "borrow: benefits paid in full, the reserve going negative (a debt bearing the "
+                                   "investment return)",
+    ("after_depletion", "payable"): "payable: benefits paid at the share that income and any reserve left can pay",
 }
 
 
@@ -552,10 +645,13 @@ def field_kind(field) -> str:
     return "number"
 
 
-def value_text(field, value) -> str:
+DEFAULT_WORDS = {"refund_interest": "the nominal investment return (the default)"}
+
+
+def value_text(field, value, name: str | None = None) -> str:
     """A scalar input in words: 18.00%, 2.5 x average wage, 13,750 currency a year, none."""
     if value is None:
-        return "the default (see the notes)"
+        return DEFAULT_WORDS.get(name, "the default (see the notes)")
     if isinstance(value, tuple):
         return ", ".join(str(v) for v in value) + (f" {field.units}" if field.units else "")
     if isinstance(value, str):
@@ -571,8 +667,14 @@ def value_text(field, value) -> str:
     if kind == "multiple":
         return f"{value:g} {field.units}"
     if kind == "money":
-        return f"{value:,.0f}"
+        return money_text(value)
     return f"{value:g}"
+
+
+def money_text(value: float) -> str:
+    """A money amount in words: thousands separated, whole currency units (12,000; 86,069), as the workbooks'
+    money cells read."""
+    return f"{float(value):,.0f}"
 
 
 def schedule_text(values, years, kind_text) -> str:
@@ -662,14 +764,49 @@ def _suffix(field) -> str:
     return ""
 
 
+def _zero(inputs, group: str, name: str) -> bool:
+    value = getattr(inputs, group).get(name)
+    return value is None or bool(np.all(np.asarray(getattr(value, "values", value), dtype=float) == 0))
+
+
+def _floor_bases(inputs) -> set[str]:
+    return {str(b) for b in inputs.floor["basis"].values} if inputs.has_floor else set()
+
+
+def not_used(name: str, inputs) -> str | None:
+    """Why input ``name`` does not apply under the case's options ("not used: grants are a multiple of reference
+    earnings ..."), or None when it does: the Provisions sheet says so where it shows the input, and the
+    Assumptions sheet leaves its year-by-year column out."""
+    if not inputs.has_scheme:
+        return None
+    sch = inputs.scheme
+    refund = sch["grant_type"] == "refund" or sch["exit_benefit"] == "refund"
+    if name == "grant_multiple" and sch["grant_type"] == "refund":
+        return "not used: grants are refunds of contributions with interest (grant type refund)"
+    if name in ("refund_contribution_rate", "refund_interest") and not refund:
+        return ("not used: grants are a multiple of reference earnings and leavers keep deferred rights or nothing "
+                "(no refund under the grant type or the exit benefit)")
+    if name == "exit_vesting_years" and sch["exit_benefit"] == "deferred":
+        return "not used: every leaver keeps deferred rights (exit benefit deferred)"
+    if name in ("minimum_pension_indexation", "minimum_pension_financing") and _zero(inputs, "scheme",
+                                                                                     "minimum_pension"):
+        return "not used: no minimum pension"
+    if name in ("flat_pension_indexation", "flat_pension_service") and _zero(inputs, "scheme", "flat_pension"):
+        return "not used: no flat pension"
+    if name in ("bend_point_indexation", "bend_point_rates") and sch.get("bend_points") is None:
+        return "not used: no bend points"
+    if name == "funeral_grant_indexation" and _zero(inputs, "scheme", "funeral_grant"):
+        return "not used: no funeral grant"
+    if name == "poverty_line" and "poverty_line" not in _floor_bases(inputs):
+        return "not used: no floor benefit on the poverty-line basis"
+    if name in ("government_expenditure_pct_gdp", "government_revenue_pct_gdp") and not inputs.has_floor:
+        return "not used: no social protection floor (its cost as a share of government spending)"
+    return None
+
+
 def _applies(name: str, inputs) -> bool:
-    """False for an input that the chosen options leave unused (shown nowhere)."""
-    refund = inputs.scheme["grant_type"] == "refund"
-    if name == "grant_multiple":
-        return not refund
-    if name in ("refund_contribution_rate", "refund_interest"):
-        return refund
-    return True
+    """False for an input that the chosen options leave unused (:func:`not_used`)."""
+    return not_used(name, inputs) is None
 
 
 def _as_used(name: str, value, horizon: int, text: str) -> str:
@@ -696,12 +833,14 @@ def provisions(inputs, groups=("settings", "scheme", "economy")) -> list[tuple[s
         values = inputs.settings if group == "settings" else getattr(inputs, group)
         for name, field in FIELDS[group].items():
             value = values.get(name)
-            if not _applies(name, inputs):
+            unused = not_used(name, inputs)
+            if unused is not None:
+                out.append((group, field_label(name, inputs), unused, field.doc or ""))
                 continue
             field = field_as_used(name, field, inputs)
             suffix = _suffix(field)
             if hasattr(value, "dims"):
-                fmt = {"percent": _percent, "percent_points": _percent_points,
+                fmt = {"percent": _percent, "percent_points": _percent_points, "money": money_text,
                        "multiple": lambda v: value_text(field, v)}.get(field_kind(field), lambda v: f"{v:g}")
                 if value.dims == ("year",):
                     text = schedule_text(value.values, years, fmt)
@@ -722,7 +861,7 @@ def provisions(inputs, groups=("settings", "scheme", "economy")) -> list[tuple[s
             elif isinstance(value, str):
                 text = CHOICE_WORDS.get((name, value), value)
             else:
-                text = value_text(field, value)
+                text = value_text(field, value, name)
                 if suffix and value is not None and not (isinstance(value, float) and math.isinf(value)) \
                         and not isinstance(value, tuple):
                     text = f"{text} {suffix}"
@@ -733,4 +872,53 @@ def provisions(inputs, groups=("settings", "scheme", "economy")) -> list[tuple[s
             text = text.replace(", at t0", f" at {year} levels").replace(", year t0", f" in {year}").replace(
                 ", t0", f" in {year}").replace(" at t0", f" at {year} levels")
             out.append((group, field_label(name, inputs, group), text, field.doc or ""))
+    return out
+
+
+# ------------------------------------------------------------------------------------ the floor's benefits in words
+
+FLOOR_KIND_WORDS = {"old_age": "old age", "disability": "disability", "child": "children", "maternity": "maternity",
+                    "other": "other"}
+FLOOR_TEST_WORDS = {"universal": "universal",
+                    "pension_tested": "pension-tested: only persons without a scheme pension",
+                    "top_up": "top-up: scheme pensioners receive the difference up to the floor amount"}
+FLOOR_BASIS_WORDS = {"gdp_per_capita": "GDP per capita", "average_wage": "the national average wage",
+                     "poverty_line": "the poverty line"}
+FLOOR_INDEXATION_WORDS = {"prices": "indexed to prices", "wages": "indexed to wages", "none": "not indexed"}
+
+
+def floor_amount_text(floor, b: str, t0: int) -> str:
+    """Benefit ``b``'s amount and basis in words: "1,200 a year at 2020 levels, indexed to prices", "80.0% of
+    the poverty line a year"."""
+    amount = float(floor["amount"].sel(floor_benefit=b))
+    basis = str(floor["basis"].sel(floor_benefit=b).values)
+    if basis == "currency":
+        moves = FLOOR_INDEXATION_WORDS[str(floor["indexation"].sel(floor_benefit=b).values)]
+        return f"{money_text(amount)} a year at {t0} levels, {moves}"
+    return f"{100 * amount:.1f}% of {FLOOR_BASIS_WORDS[basis]} a year"
+
+
+def floor_benefits_in_words(inputs) -> list[dict]:
+    """Each benefit of the floor as costed, in words (and its administration share as a fraction): identifier,
+    kind, who is eligible (sex and ages), the share eligible, amount and basis, indexation, test, take-up."""
+    floor, years = inputs.floor, inputs.coords["year"]
+    t0 = int(years[0])
+    out = []
+    for b in (str(v) for v in floor["kind"].floor_benefit.values):
+        kind, sex, basis = (str(floor[k].sel(floor_benefit=b).values) for k in ("kind", "sex", "basis"))
+        low, high = (float(floor[k].sel(floor_benefit=b)) for k in ("min_age", "max_age"))
+        ages = f"{low:.0f} and over" if math.isinf(high) else f"{low:.0f}-{high:.0f}"
+        who = (f"births to mothers aged {ages}" if kind == "maternity" else
+               f"{'everyone' if sex == 'both' else SEX_LABELS[sex]} aged {ages}")
+        eligibility = floor["eligibility"].sel(floor_benefit=b)
+        share = "all" if bool((eligibility == 1).all()) else "by sex and age (Floor eligibility sheet)"
+        indexation = (FLOOR_INDEXATION_WORDS[str(floor["indexation"].sel(floor_benefit=b).values)]
+                      if basis == "currency" else f"moves with {FLOOR_BASIS_WORDS[basis]} each year")
+        out.append({"identifier": b, "name": benefit_name(b), "kind": FLOOR_KIND_WORDS[kind], "who": who,
+                    "share": share, "amount": floor_amount_text(floor, b, t0), "indexation": indexation,
+                    "test": FLOOR_TEST_WORDS[str(floor["test"].sel(floor_benefit=b).values)],
+                    "take_up": schedule_text(floor["take_up"].sel(floor_benefit=b).values, years,
+                                             lambda v: f"{100 * v:.0f}%"),
+                    "take_up_values": floor["take_up"].sel(floor_benefit=b).values,
+                    "admin_share": float(floor["admin_share"].sel(floor_benefit=b))})
     return out

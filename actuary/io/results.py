@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import re
+import textwrap
 from copy import copy
 from pathlib import Path
 
@@ -96,6 +97,15 @@ class SheetWriter:
     def note(self, row: int, text: str):
         """A line of text that runs over the empty cells to its right (sizes no column)."""
         text_cell(self.ws, row, 1, text)
+
+    def notes(self, row: int, texts, width: int = 110) -> int:
+        """Paragraphs of text from ``row`` down, each on lines of at most ``width`` characters (notes that run
+        over the empty cells to their right and still print whole); returns the row after the last line."""
+        for text in texts:
+            for line in textwrap.wrap(text, width):
+                self.note(row, line)
+                row += 1
+        return row
 
     def put(self, row: int, column: int, value, fmt: str | None = None, text: bool = False, bold: bool = False):
         value = _plain(value)
@@ -328,14 +338,18 @@ class ChartPages:
 
 # ----------------------------------------------------------------------------------- the results workbook
 
-def _yearly_sheet(wb, sheet: str, title: str, p, columns: list[pres.Column], case_name: str):
+def _yearly_sheet(wb, sheet: str, title: str, p, columns: list[pres.Column], case_name: str, notes=()):
+    """A sheet of yearly columns under ``title``, with ``notes`` (lines of text) below the table."""
     ws = wb.create_sheet(sheet[:31])
     writer = SheetWriter(ws)
     writer.title(1, title)
     headers = ["Year"] + [c.header for c in columns]
     formats = ["0"] + [c.format for c in columns]
     rows = [[int(y)] + [c.values[i] for c in columns] for i, y in enumerate(p.year.values)]
-    writer.table(2, headers, rows, formats)
+    first, last = writer.table(2, headers, rows, formats)
+    if notes:
+        writer.put(last + 2, 1, "Notes", text=True, bold=True)
+        writer.notes(last + 3, notes)
     writer.fit()
     ws.freeze_panes = "B3"
     print_setup(ws, case_name)
@@ -354,7 +368,8 @@ def write_results(results, valuation, path, provenance: dict | None = None) -> N
 
 
 def _write_results(results, valuation, path: Path, provenance: dict | None) -> None:
-    from .floor import floor_charts, floor_sheet
+    from .definitions import add_definitions_sheet
+    from .floor import floor_benefits_sheet, floor_charts, floor_sheet
 
     p, s = results.projection, results.summary
     unit = valuation.inputs.settings["money_unit"]
@@ -369,15 +384,19 @@ def _write_results(results, valuation, path: Path, provenance: dict | None) -> N
                          (pres.PENSIONERS, "Pensioners at the end of each year and new awards"),
                          (pres.FINANCE, f"Financial projection (nominal, {pres.MONEY_WORDS[unit]})"),
                          (pres.INDICATORS, "Financing indicators")):
-        _yearly_sheet(wb, sheet, title, p, pres.yearly_columns(p, sheet, unit), name)
+        _yearly_sheet(wb, sheet, title, p, pres.yearly_columns(p, sheet, unit,
+                                                               leave_out=pres.unused_outputs(valuation.inputs)),
+                      name, notes=pres.sheet_notes(sheet, p, valuation.inputs))
     _population_by_age(wb, p, name)
     _balance_sheet(wb, p, s, unit, name)
     floor_sheet(wb, p, s, unit, name)
+    floor_benefits_sheet(wb, p, valuation.inputs, name)
     _assumptions(wb, valuation, p, name)
     charts = ChartPages(wb, name)
     _charts(charts, p, valuation)
     floor_charts(charts, p)
     charts.finish()
+    add_definitions_sheet(wb, results, valuation)
     add_about_sheet(wb, provenance or for_api(valuation, "io.results.write_results"))
     _atomic_save(wb, path)
 
@@ -456,8 +475,9 @@ def _summary(ws, results, valuation, unit):
         writer.put(r, 1, label, text=True)
         writer.put(r, 2, value, fmt)
     note = 3 + len(rows) + 1
-    writer.note(note, f"Money amounts in {pres.money_phrase(unit)}; rates as percentages; conventions and definitions in "
-                      "docs/methodology.md and in the report.")
+    writer.note(note, f"Money amounts in {pres.money_phrase(unit)}; rates as percentages; every heading's units and "
+                      "definition in the Definitions sheet; conventions also in docs/methodology.md and the report.")
+    writer.notes(note + 1, pres.depletion_notes(p, valuation.inputs), width=100)
     writer.fit()
     ws.freeze_panes = "A3"
     print_setup(ws, valuation.name)
@@ -692,9 +712,12 @@ def _charts(charts: ChartPages, p, valuation):
         scale, word = chart_unit(np.concatenate([p[n].values / p.price_index.values for n in flows]))
         charts.line(f"Income and expenditure at {t0} prices", f"{word} of currency, {t0} prices".strip(),
                     years, _money_series(p, flows, scale, deflate=True), "#,##0")
+    debt = valuation.inputs.settings["after_depletion"] == "borrow" and "reserve" in p and bool((p.reserve < 0).any())
     if "reserve_real" in p:
         scale, word = chart_unit(p.reserve_real.values)
-        charts.line(f"Reserve at the end of the year, at {t0} prices", f"{word} of currency, {t0} prices".strip(),
+        charts.line(f"Reserve at the end of the year, at {t0} prices" + (" (below zero: debt, borrowing to pay "
+                                                                           "benefits in full)" if debt else ""),
+                    f"{word} of currency, {t0} prices".strip(),
                     years, {"Reserve in real terms": p.reserve_real.values / scale}, "#,##0")
     rates = {pres.VARIABLES[n].label: p[n].values for n in ("contribution_rate", "breakeven_contribution_rate",
                                                              "paygo_cost_rate") if n in p}
@@ -704,7 +727,9 @@ def _charts(charts: ChartPages, p, valuation):
     shares = {pres.VARIABLES[n].label: p[n].values / 100 for n in
               ("expenditure_pct_gdp", "total_expenditure_pct_gdp", "income_pct_gdp") if n in p}
     if shares:
-        charts.line("Income and expenditure as a share of GDP", "% of GDP", years, shares, "0.0%")
+        charts.line("Income and expenditure as a share of GDP" + (" (after depletion, income net of the interest "
+                                                                  "on the debt)" if debt else ""),
+                    "% of GDP", years, shares, "0.0%")
     people = {"Contributors": p.contributors.values}
     people.update({f"{pres.BENEFIT_LABELS[b].capitalize()} pensioners": p.pensioners_by_benefit.sel(benefit=b).values
                    for b in p.benefit.values})

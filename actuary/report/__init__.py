@@ -183,7 +183,7 @@ def demographic_table(valuation, p) -> Table:
         columns.append([f"{v:,.0f}" for v in demo["net_migration"].sum(["sex", "age"]).values])
     if "life_expectancy_65" in p:
         for k, sex in enumerate(("male", "female")):
-            headers.append(f"Life expectancy at 65, {pres.SEX_LABELS[sex]} (years)")
+            headers.append(f"Period life expectancy at 65, {pres.SEX_LABELS[sex]} (years)")
             columns.append([f"{v:.1f}" for v in p.life_expectancy_65.values[:, k]])
     rows = [[str(int(p.year.values[i]))] + [c[i] for c in columns] for i in _every(p)]
     return Table("Demographic assumptions", headers, rows)

@@ -12,7 +12,6 @@ summary's present values and level costs), labelled and formatted by the one pre
 
 from __future__ import annotations
 
-import math
 
 import matplotlib
 import numpy as np
@@ -21,12 +20,7 @@ from ..io import presentation as pres
 from . import figures
 
 TITLE = "Social protection floor and the state's fiscal cost"
-KIND_WORDS = {"old_age": "old age", "disability": "disability", "child": "children", "maternity": "maternity",
-              "other": "other"}
-TEST_WORDS = {"universal": "universal", "pension_tested": "pension-tested: only persons without a scheme pension",
-              "top_up": "top-up: scheme pensioners receive the difference up to the floor amount"}
-BASIS_WORDS = {"gdp_per_capita": "GDP per capita", "average_wage": "the national average wage",
-               "poverty_line": "the poverty line"}
+KIND_WORDS, TEST_WORDS, BASIS_WORDS = pres.FLOOR_KIND_WORDS, pres.FLOOR_TEST_WORDS, pres.FLOOR_BASIS_WORDS
 YEARLY = {   # the chapter's yearly tables: caption, variables (those a projection has)
     "beneficiaries": ("Beneficiaries of the floor by benefit (persons, mean of the year)", ["floor_beneficiaries"]),
     "cost": ("Cost of the floor by benefit, administration included ({money})", ["floor_cost", "floor_cost_all"]),
@@ -92,35 +86,13 @@ def floor_findings(results) -> list[str]:
     return out
 
 
-def _amount_text(floor, b: str, t0: int) -> str:
-    amount = float(floor["amount"].sel(floor_benefit=b))
-    basis = str(floor["basis"].sel(floor_benefit=b).values)
-    if basis == "currency":
-        indexation = str(floor["indexation"].sel(floor_benefit=b).values)
-        moves = {"prices": "indexed to prices", "wages": "indexed to wages", "none": "not indexed"}[indexation]
-        return f"{amount:,.0f} a year at {t0} levels, {moves}"
-    return f"{100 * amount:.1f}% of {BASIS_WORDS[basis]} a year"
-
-
 def benefits_table(valuation):
-    """The floor's benefits as costed: who is eligible, the amount, take-up, test and administration."""
+    """The floor's benefits as costed: who is eligible, the amount, take-up, test and administration
+    (:func:`actuary.io.presentation.floor_benefits_in_words`, as the results workbook's Floor benefits sheet)."""
     from . import Table
 
-    floor, years = valuation.inputs.floor, valuation.inputs.coords["year"]
-    t0 = int(years[0])
-    rows = []
-    for b in (str(v) for v in floor["kind"].floor_benefit.values):
-        kind, sex = (str(floor[k].sel(floor_benefit=b).values) for k in ("kind", "sex"))
-        low, high = (float(floor[k].sel(floor_benefit=b)) for k in ("min_age", "max_age"))
-        ages = f"{low:.0f} and over" if math.isinf(high) else f"{low:.0f}-{high:.0f}"
-        who = (f"births to mothers aged {ages}" if kind == "maternity" else
-               f"{'everyone' if sex == 'both' else pres.SEX_LABELS[sex]} aged {ages}")
-        eligibility = floor["eligibility"].sel(floor_benefit=b)
-        share = "all" if bool((eligibility == 1).all()) else "by sex and age (Floor eligibility sheet)"
-        take_up = pres.schedule_text(floor["take_up"].sel(floor_benefit=b).values, years, lambda v: f"{100 * v:.0f}%")
-        rows.append([b, KIND_WORDS[kind], who, share, _amount_text(floor, b, t0), take_up,
-                     TEST_WORDS[str(floor["test"].sel(floor_benefit=b).values)],
-                     f"{100 * float(floor['admin_share'].sel(floor_benefit=b)):.1f}% of benefits"])
+    rows = [[b["identifier"], b["kind"], b["who"], b["share"], b["amount"], b["take_up"], b["test"],
+             f"{100 * b['admin_share']:.1f}% of benefits"] for b in pres.floor_benefits_in_words(valuation.inputs)]
     return Table("Benefits of the floor", ["Benefit", "Risk", "Eligible", "Share eligible", "Amount",
                                            "Take-up", "Test", "Administration"], rows, wrap=True)
 
