@@ -160,7 +160,7 @@ def test_floor_only_report_from_the_command_line_has_no_scheme_chapter(floor_onl
     html = (out / "national_floor-report.html").read_text()
     tables = Tables(html)
     assert tables.chapters == ["Executive summary", "Assumptions", "Demographic projection", FLOOR_TITLE,
-                               "Methodology and conventions", "Run provenance"]
+                               "Run provenance", "Appendix A. Methodology and conventions"]
     assert not set(SCHEME_CHAPTERS) & set(tables.chapters)
     text = " ".join(re.sub(r"<[^>]+>", " ", html[:html.index('id="methodology"')]).split()).lower()
     for words in ("contribution rate", "insurable earnings", "reserve", "pensioners", "general average premium",

@@ -144,7 +144,7 @@ def test_the_chapter_says_which_options_keep_the_base_assumptions(demo, results,
 def test_report_html_has_the_chapter_after_the_valuation_chapters(demo, results, compared):
     html = build(demo, results, comparison=compared)
     titles = re.findall(r'<h2>\d+\. ([^<]+)</h2>', html)
-    assert "Reform options" in titles and titles.index("Reform options") < titles.index("Methodology and conventions")
+    assert "Reform options" in titles and titles.index("Reform options") < titles.index("Run provenance")
     for key in ("compare-ratio", "compare-paygo", "compare-replacement"):
         assert f'data-figure="{key}"' in html
     assert "Contribution rate + 0.03 from 2025" in html

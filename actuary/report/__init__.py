@@ -2,7 +2,8 @@
 structured as the ILO-ISSA actuarial guidelines describe the content of a valuation report:
 executive summary, scheme provisions, data, assumptions, demographic projection, insured and
 pensioners, financial projection, financing indicators, balance sheet, sensitivity and stochastic
-results and the analysis of change from a previous valuation when asked, methodology (rendered from ``docs/methodology.md``) and run provenance.
+results and the analysis of change from a previous valuation when asked, run provenance, and the methodology
+as an appendix (rendered from ``docs/methodology.md``: :func:`methodology_markdown`).
 
 >>> html, pdf = write_report(valuation, valuation.run(), "out")
 """
@@ -44,7 +45,7 @@ class Chapter:
     key: str
     title: str
     blocks: list = field(default_factory=list)
-    number: int = 0
+    number: int | str = 0       # a letter for an appendix
 
     def text(self, paragraph: str):
         self.blocks.append(("p", paragraph))
@@ -219,12 +220,94 @@ def demography_chapter(chapter, figure, p, unit: str) -> None:
     c.figure(figure("dependency", caption[:1].upper() + caption[1:], figures.dependency_ratios(p)))
 
 
-def methodology_html(path: Path = METHODOLOGY) -> Markup:
-    """docs/methodology.md as HTML: its title dropped, its headings one level down (the chapter is h2)."""
+# the sections of docs/methodology.md shown only with a chapter of the report (heading text -> chapter key)
+CONDITIONAL_SECTIONS = {"Social protection floor": "floor", "Rolling forward": "change", "Reform options": "comparison"}
+# a parenthesis, with at most one level of parentheses inside it
+_PARENTHESIS = r"\((?:[^()]|\([^()]*\))*\)"
+# text about the repository rather than the valuation: a sentence that says it is dropped
+_REPOSITORY = re.compile(r"this file|\.md\b|README|`actuary[/.]|from the code|\bimplementation\b")
+_SENTENCE_END = re.compile(r"((?<=\.)\s+(?=[A-Z*-]))")
+
+
+def _code_only(parenthesis: str) -> bool:
+    """Whether a parenthesis names code only: code paths, functions, a README, e.g. "(`actuary/floor.py`, kernel
+    `actuary/kernels/floor.py`)" or "(see the README)", and no input of the workbook."""
+    inner = parenthesis[1:-1]
+    if "README" in inner or re.search(r"`(actuary[/.]|Valuation\.)", inner):
+        return True
+    rest = re.sub(r"`[^`]*`|\bkernel\b|\bNumPy reference\b|,", "", inner)
+    return "`" in inner and not rest.strip() and not re.search(r"`[a-z]+\.[a-z_]+`", inner)
+
+
+def _input_label(match) -> str:
+    """`group.field` of a workbook input as the input's label, as the report's tables name it."""
+    from ..inputs import FIELDS
+
+    group, name = match.group(1), match.group(2)
+    if name not in FIELDS.get(group, {}):
+        return match.group(0)
+    return f"*{pres.field_label(name, None, group)}*"
+
+
+def _drop_sentences(paragraph: str, drop) -> str:
+    """``paragraph`` without its sentences for which ``drop(sentence)`` is true (kept as it is when none is)."""
+    pieces = _SENTENCE_END.split(paragraph)    # sentence, space, sentence ...: a list keeps its lines
+    out = ""
+    for k in range(0, len(pieces), 2):
+        if not drop(pieces[k]):
+            out += (pieces[k - 1] if out else "") + pieces[k]
+    return out
+
+
+def methodology_markdown(text: str, chapters=(), letter: str = "A") -> str:
+    """docs/methodology.md rewritten as the report's appendix ``letter``: the sections that do not apply to
+    this report left out (the social protection floor without a floor chapter, rolling forward and the
+    analysis of change without the analysis-of-change chapter, reform options and solvers without the options
+    chapter: :data:`CONDITIONAL_SECTIONS`), the others numbered A.1, A.2 ... and references to them ("§9",
+    "section 9") renumbered, a sentence that refers to a section left out dropped, and what is written for a
+    reader of the repository (its title, code paths, files, the README) left out, workbook inputs named by
+    their labels. ``chapters``: the keys of the report's chapters."""
+    text = re.sub(r"\A# [^\n]*\n", "", text)
+    parts = re.split(r"^## (\d+)\. ([^\n]*)\n", text, flags=re.M)
+    preamble, sections = parts[0], [(int(parts[i]), parts[i + 1], parts[i + 2]) for i in range(1, len(parts), 3)]
+    kept = [(n, title, body) for n, title, body in sections
+            if all(key in chapters for start, key in CONDITIONAL_SECTIONS.items() if title.startswith(start))]
+    number = {n: f"{letter}.{k}" for k, (n, _, _) in enumerate(kept, 1)}
+    reference = re.compile(r"(§|\bsections? )(\d+)((?: and |, )(\d+))?\b")
+    dropped_reference = lambda sentence: any(  # noqa: E731
+        int(m.group(2)) not in number or m.group(4) and int(m.group(4)) not in number
+        for m in reference.finditer(sentence))
+
+    def renumber(m):
+        word = "section" if m.group(1) == "§" else m.group(1).rstrip()
+        return f"{word} {number[int(m.group(2))]}" + (m.group(3).replace(m.group(4), number[int(m.group(4))])
+                                                         if m.group(3) else "")
+
+    left_out = tuple(f"- {start}" for start, key in CONDITIONAL_SECTIONS.items() if key not in chapters)
+    out = []
+    for paragraph in re.split(r"\n{2,}", preamble.strip() + "".join(
+            f"\n\n## {number[n]} {title}\n\n{body}" for n, title, body in kept)):
+        if paragraph.startswith("    "):        # equations: as written
+            out.append(paragraph)
+            continue
+        if not paragraph.startswith("|"):       # a table's rows are not sentences
+            paragraph = re.sub(r"\s*" + _PARENTHESIS,
+                               lambda m: "" if _code_only(m.group(0).strip()) else m.group(0), paragraph)
+            paragraph = _drop_sentences(paragraph, lambda s: bool(_REPOSITORY.search(s)) or dropped_reference(s)
+                                        or s.startswith(left_out))   # a simplification of a section left out
+        paragraph = reference.sub(renumber, paragraph)
+        paragraph = re.sub(r"`([a-z]+)\.([a-z_]+)`", _input_label, paragraph)
+        if paragraph.strip():
+            out.append(paragraph)
+    return "\n\n".join(out) + "\n"
+
+
+def methodology_html(path: Path = METHODOLOGY, chapters=(), letter: str = "A") -> Markup:
+    """docs/methodology.md as the report's appendix (:func:`methodology_markdown`) in HTML: its headings one
+    level down (the appendix is h2)."""
     from markdown_it import MarkdownIt
 
-    text = path.read_text(encoding="utf-8")
-    text = re.sub(r"\A# [^\n]*\n", "", text)
+    text = methodology_markdown(path.read_text(encoding="utf-8"), chapters, letter)
     md = MarkdownIt("commonmark", {"html": False, "typographer": False}).enable("table")
     tokens = md.parse(text)
     for token in tokens:
@@ -466,26 +549,29 @@ def build(valuation, results, sensitivity=None, stochastic=None, record: dict | 
 
 
 def _render(valuation, chapter, chapters: list[Chapter], figure_list: list[Figure], record: dict | None) -> str:
-    """The closing chapters (methodology, run provenance) added with ``chapter``, and the document rendered."""
+    """The closing chapter (run provenance) added with ``chapter``, the methodology as appendix A after it, and
+    the document rendered."""
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     from ..io.provenance import for_api, label
-
-    c = chapter("methodology", "Methodology and conventions")
-    c.blocks.append(("html", methodology_html()))
 
     c = chapter("provenance", "Run provenance")
     record = record or for_api(valuation, "report.build")
     c.table(Table("What produced this report", ["Item", "Value"],
                   [[pres.upper_first(label(k)), str(v)] for k, v in record.items()],
                   wrap=True))
+    provenance = c.number
+
+    c = Chapter("methodology", "Methodology and conventions", number="A")   # an appendix: lettered
+    c.blocks.append(("html", methodology_html(chapters={other.key for other in chapters})))
+    chapters.append(c)
 
     env = Environment(loader=PackageLoader("actuary.report", "templates"), autoescape=select_autoescape(["j2", "html"]),
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["css_string"] = css_string
     return env.get_template("report.html.j2").render(
         case=valuation.name, t0=int(valuation.inputs.coords["year"][0]), chapters=chapters,
-        figures=figure_list, version=record["actuary_version"],
+        figures=figure_list, version=record["actuary_version"], provenance=provenance,
         subject="actuarial valuation" if valuation.inputs.has_scheme else "social protection floor costing")
 
 
