@@ -11,7 +11,11 @@ the options, and the adequacy of the stylized careers (replacement rate at award
 
 from __future__ import annotations
 
+import math
+import re
+
 import numpy as np
+from markupsafe import Markup, escape
 
 from ..compare import adequacy_rows, other_inputs_sentence, summary_rows, yearly_rows
 from ..io import presentation as pres
@@ -25,38 +29,147 @@ def _options(ds) -> list[str]:
     return [str(o) for o in ds.option.values]
 
 
+def header(option: str, suffix: str = "") -> Markup:
+    """An option's name heading a column: a long name without spaces (a file name: option_a_higher_rate) may break
+    after its underscores and dots (<wbr>) rather than anywhere or not at all; the name itself escaped."""
+    text = str(escape(str(option) + suffix))
+    return Markup(re.sub(r"(?<=[_.])(?=[^_.\s])", "<wbr>", text) if len(str(option)) > 12 else text)
+
+
+def _headers(ds) -> list[Markup]:
+    """Headers of the options' columns then of their differences from the base."""
+    options = _options(ds)
+    return [header(o) for o in options] + [header(o, " - base") for o in options[1:]]
+
+
+def difference_text(value, row) -> str:
+    """An option's difference from the base as a board reads it: a difference of percentages in percentage
+    points ("+6.00 pp", not "6.00%", which would read as a relative change), a difference of years with its
+    unit ("+6 years"), others signed in the format of their measure; blank where either has no value."""
+    if value is None or not math.isfinite(float(value)):
+        return ""
+    value = float(value)
+    if row.format.endswith("%"):
+        digits = len(row.format.split(".")[1].rstrip("%")) if "." in row.format else 0
+        text = f"{100 * value:+,.{digits}f}"
+        return ("0" + text[2:] if float(text.replace(",", "")) == 0 else text) + " pp"
+    if row.kind == "year":
+        return "0 years" if value == 0 else f"{value:+,.0f} year{'' if abs(value) == 1 else 's'}"
+    text = pres.display(value, row.format)
+    return text if value <= 0 or float(text.replace(",", "") or 0) == 0 else "+" + text
+
+
+# an input as the comparison names it: group.field
+_INPUT = re.compile(r"\b([a-z]+)\.([a-z][a-z_0-9]*)\b")
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e-?\d+)?")
+
+
+def _field(group: str, name: str):
+    from ..inputs import FIELDS
+
+    return FIELDS.get(group, {}).get(name)
+
+
+def _values_in_words(text: str, kind: str) -> str:
+    """Values of an input as the comparison writes them (fractions: "0.18..0.22") in the input's units:
+    "18%..22%" for a rate; other values as they are."""
+    if kind == "percent":
+        return _NUMBER.sub(lambda m: f"{100 * float(m.group(0)):.4g}%", text)
+    if kind == "percent_points":
+        return _NUMBER.sub(lambda m: f"{float(m.group(0)):.4g}%", text)
+    return text
+
+
+def _difference_in_words(part: str) -> str:
+    """One input's difference as :func:`actuary.compare.input_differences` writes it ("scheme.contribution_rate
+    0.18..0.22 -> 0.24 in 2025-2059") with the input's label and its values in its units ("Contribution rate:
+    18%..22% -> 24% in 2025-2059")."""
+    m = _INPUT.search(part)
+    field = m and _field(m.group(1), m.group(2))
+    if field is None:
+        return part
+    label = pres.field_label(m.group(2), None, m.group(1))
+    rest = part[m.end():]
+    change = re.match(r" (?P<was>.+?) -> (?P<now>.+?)(?P<where>(?: (?:in|for|at) .*| \(.*)?)$", rest)
+    if change and "," not in change["was"] + change["now"]:   # one value or a range each (not a list)
+        kind = pres.field_kind(field)
+        rest = f": {_values_in_words(change['was'], kind)} -> {_values_in_words(change['now'], kind)}" \
+            + change["where"]
+    elif change:
+        rest = ":" + rest
+    return part[:m.start()] + label + rest
+
+
+def _labels() -> dict:
+    """Input label -> (group, field), to read the definitions of a Reforms sheet's options (which name inputs by
+    label: :func:`actuary.compare.describe_reform`)."""
+    from ..inputs import FIELDS
+
+    out = {}
+    for group, fields in FIELDS.items():
+        for name in fields:
+            out.setdefault(pres.field_label(name, None, group), (group, name))
+    return out
+
+
+def _reform_in_words(part: str) -> str:
+    """One change of a Reforms sheet's option ("Contribution rate + 0.03 from 2025", "... set to 0.2") with a
+    rate's value in its units: "Contribution rate + 3 pp from 2025", "... set to 20%"; a factor ("x 1.1") and
+    other inputs as written."""
+    m = re.match(r"(?P<label>.+?) (?P<op>[+-]|set to) (?P<value>-?\d+(?:\.\d+)?(?:e-?\d+)?)(?P<rest>(?: .*)?)$", part)
+    key = m and _labels().get(m["label"])
+    if key is None:
+        return part
+    kind = pres.field_kind(_field(*key))
+    value = float(m["value"])
+    if kind not in ("percent", "percent_points"):
+        return part
+    value = 100 * value if kind == "percent" else value
+    shown = f"{value:.4g} pp" if m["op"] in "+-" else f"{value:.4g}%"
+    return f"{m['label']} {m['op']} {shown}{m['rest']}"
+
+
+def in_words(text: str) -> str:
+    """An option's definition, or a list of inputs, with every input (group.field) named by its label, as the
+    provisions and assumptions chapters name it; the values of a changed input in its units."""
+    parts = re.split(r"(; |: (?=[a-z]+\.))", str(text))   # the differences, and "also changes ...: " before some
+    text = "".join(_reform_in_words(_difference_in_words(part)) if k % 2 == 0 else part
+                   for k, part in enumerate(parts))
+    return _INPUT.sub(lambda m: pres.field_label(m.group(2), None, m.group(1)) if _field(*m.groups()) else m.group(0),
+                      text)
+
+
 def options_table(ds) -> Table:
     """The options, how each differs from the base and the inputs other than provisions (assumptions, data,
     methods) each changes (as the comparison workbook's Options sheet)."""
     definitions = ds["definition"].values if "definition" in ds.coords else [""] * ds.sizes["option"]
-    beyond = [""] + [str(b) or "no: provisions only" for b in ds["changes_beyond_provisions"].values[1:]]
+    beyond = [""] + [in_words(b) if str(b) else "no: provisions only"
+                     for b in ds["changes_beyond_provisions"].values[1:]]
     return Table("The base and the reform options",
                  ["Option", "Definition", "Also changes assumptions, data or methods"],
-                 [[o, str(d), b] for o, d, b in zip(_options(ds), definitions, beyond)], wrap=True)
+                 [[o, in_words(d), b] for o, d, b in zip(_options(ds), definitions, beyond)], wrap=True)
 
 
 def key_measures_table(ds, unit: str) -> Table:
     """The one-number measures of every option (the base first)."""
     rows = [[row.label] + [pres.display(v, row.format) for v in row.values] for row in summary_rows(ds, unit)]
-    return Table("Key measures of the base and each option", ["Measure"] + _options(ds), rows)
+    return Table("Key measures of the base and each option", ["Measure"] + [header(o) for o in _options(ds)], rows)
 
 
 def differences_table(ds, unit: str) -> Table:
     """The one-number measures of each option less those of the base."""
-    rows = [[row.label] + [pres.display(v, row.format) for v in row.differences[1:]]
-            for row in summary_rows(ds, unit)]
-    return Table("Differences from the base (option - base)", ["Measure"] + [f"{o} - base" for o in _options(ds)[1:]],
-                 rows)
+    rows = [[row.label] + [difference_text(v, row) for v in row.differences[1:]] for row in summary_rows(ds, unit)]
+    return Table("Differences from the base (option - base)",
+                 ["Measure"] + [header(o, " - base") for o in _options(ds)[1:]], rows)
 
 
 def yearly_table(ds, name: str, unit: str, step: int = 10) -> Table:
     """A yearly measure every ``step`` years: each option, then each option's difference from the base."""
     label, rows = yearly_rows(ds, name, unit)
-    options = _options(ds)
     shown = [rows[i] for i in _every(ds, step)]
-    return Table(label, ["Year"] + options + [f"{o} - base" for o in options[1:]],
-                 [[row.name] + [pres.display(v, row.format) for v in [*row.values, *row.differences[1:]]]
-                  for row in shown])
+    return Table(label, ["Year"] + _headers(ds),
+                 [[row.name] + [pres.display(v, row.format) for v in row.values]
+                  + [difference_text(v, row) for v in row.differences[1:]] for row in shown])
 
 
 def adequacy_year(ds) -> int:
@@ -68,11 +181,10 @@ def adequacy_table(ds, name: str) -> Table:
     """An adequacy measure of every stylized career and sex, retiring in :func:`adequacy_year`."""
     year = adequacy_year(ds)
     label, rows = adequacy_rows(ds, name, [year])
-    options = _options(ds)
     return Table(f"{label}: stylized careers retiring in {year}",
-                 ["Career", "Sex"] + options + [f"{o} - base" for o in options[1:]],
-                 [[career, sex] + [pres.display(v, row.format) for v in [*row.values, *row.differences[1:]]]
-                  for career, sex, row in rows])
+                 ["Career", "Sex"] + _headers(ds),
+                 [[career, sex] + [pres.display(v, row.format) for v in row.values]
+                  + [difference_text(v, row) for v in row.differences[1:]] for career, sex, row in rows])
 
 
 def legend_label(option) -> str:
@@ -93,8 +205,8 @@ def comparison_chapter(chapter, ds, figure, unit: str) -> None:
     options = _options(ds)
     entry = ds.attrs.get("entry_age", "")
     chapter.text(f"The base valuation and {len(options) - 1} reform option{'s' if len(options) > 2 else ''}, "
-                 "defined below. " + other_inputs_sentence(ds) + " Differences are the option's value less the "
-                 "base's.")
+                 "defined below. " + in_words(other_inputs_sentence(ds)) + " Differences are the option's value "
+                 "less the base's; differences of percentages are in percentage points (pp).")
     chapter.table(options_table(ds))
     chapter.table(key_measures_table(ds, unit))
     chapter.table(differences_table(ds, unit))
