@@ -275,6 +275,15 @@ def test_provenance_labels_keep_their_capitals(html):
     assert "Numpy version" not in html and "(utc)" not in html
 
 
+def test_provisions_chapter_gives_the_accrual_rate_and_defaults(html):
+    """The benefit formula can be read: the accrual rate is a provision; no input is "the default (see the
+    notes)" without its value."""
+    provisions = html[html.index('id="provisions"'):html.index('id="data"')]
+    assert "<td>Accrual rate (benefit formula)</td><td>1.333% of reference earnings per year of service up to 15 " \
+           "years, then 1.5%" in provisions
+    assert "see the notes" not in provisions and "normal_retirement_age_by_cohort" not in provisions
+
+
 def test_methodology_appendix_is_docs_methodology(html):
     """Every section of docs/methodology.md that applies to this report (no floor, no analysis of change, no
     options: those three left out), numbered as the appendix's, with its subsections."""

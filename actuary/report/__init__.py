@@ -333,6 +333,7 @@ def build(valuation, results, sensitivity=None, stochastic=None, record: dict | 
     from ..batch import tornado as tornado_rows
     from ..inputs import FIELDS
     from . import figures
+    from .provisions import provision_rows
 
     p, s = results.projection, results.summary
     unit = valuation.inputs.settings["money_unit"]
@@ -384,11 +385,10 @@ def build(valuation, results, sensitivity=None, stochastic=None, record: dict | 
 
     c = chapter("provisions", "Scheme provisions")
     c.text("The provisions of the scheme as valued, read from the valuation inputs.")
-    c.table(Table("Scheme provisions", ["Provision", "Value", "Notes"],
-                  [[label, text, note] for group, label, text, note in pres.provisions(valuation.inputs, ("scheme",))], wrap=True))
-    c.table(Table("Valuation settings", ["Setting", "Value", "Notes"],
-                  [[label, text, note] for group, label, text, note in pres.provisions(valuation.inputs,
-                                                                                      ("settings",))], wrap=True))
+    c.table(Table("Scheme provisions", ["Provision", "Value", "Notes"], provision_rows(valuation.inputs, ("scheme",)),
+                  wrap=True))
+    c.table(Table("Valuation settings", ["Setting", "Value", "Notes"], provision_rows(valuation.inputs, ("settings",)),
+                  wrap=True))
 
     c = chapter("data", "Data")
     c.text(f"The insured population, the pensions in payment and the reserve at the valuation date, 1 January {t0}. "
@@ -409,8 +409,7 @@ def build(valuation, results, sensitivity=None, stochastic=None, record: dict | 
                     figures.behavioural_assumptions(valuation)))
     scalars = {pres.field_label(k) for k, f in FIELDS["economy"].items() if not f.dims}
     c.table(Table("Economic inputs of the valuation year", ["Input", "Value", "Notes"],
-                  [[label, text, note] for _, label, text, note in pres.provisions(valuation.inputs, ("economy",))
-                   if label in scalars], wrap=True))
+                  [row for row in provision_rows(valuation.inputs, ("economy",)) if row[0] in scalars], wrap=True))
 
     demography_chapter(chapter, figure, p, unit)
 
