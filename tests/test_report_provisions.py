@@ -57,5 +57,5 @@ def test_values_and_notes_for_a_reader(demo, groups):
     rows = {label: value for label, value, note in provision_rows(demo.inputs, groups)}
     if groups == ("scheme",):
         assert rows["Bend points"].startswith("none")
-        assert rows["Interest credited on refunds"] == "the investment return"
+        assert rows["Interest credited on refunds"] == "the nominal investment return (the default)"
         assert rows["Normal retirement age by cohort"] == "not given: the normal retirement age by year applies"

@@ -71,7 +71,7 @@ DEFAULTS = {
     ("scheme", "early_retirement_age_by_cohort"): "not given: the early retirement age by year applies",
     ("scheme", "bend_points"): "none: reference earnings are the base of the pension, without brackets",
     ("scheme", "bend_point_rates"): "none (no bend points)",
-    ("scheme", "refund_interest"): "the investment return",
+    ("scheme", "refund_interest"): pres.DEFAULT_WORDS["refund_interest"],   # as the results workbook says it
     ("scheme", "exit_vesting_years"): "none: no leaver keeps deferred rights",
     ("settings", "scaled_premium_target"): "none: the lowest rate that keeps the reserve from falling",
     ("settings", "scaled_premium_periods"): "none: periods of equal length",
