@@ -418,6 +418,9 @@ def build(valuation, results, sensitivity=None, stochastic=None, record: dict | 
                              "system_dependency_ratio"], unit, "Insured and pensioners by benefit"))
     c.table(yearly_table(p, ["new_pensioners", "replacement_rate", "benefit_ratio", "average_insurable_earnings"],
                          unit, "New pensions and replacement rates"))
+    c.text("The replacement rate here is that of the new old-age pensions of each year as projected, whatever the "
+           "pensioners' careers (gaps in contributions, early retirement, earnings above or below the average); it "
+           "differs from that of a stylized worker with a full career at the average wage, which has none of these.")
     c.figure(figure("insured", "Contributors and pensioners by benefit", figures.insured_and_pensioners(p)))
 
     c = chapter("finance", "Financial projection")

@@ -224,7 +224,9 @@ def comparison_chapter(chapter, ds, figure, unit: str) -> None:
                  "years (a career with gaps), retiring at the normal retirement age of their cohort. The "
                  "replacement rate is the pension at award over the worker's earnings in the year of retirement; "
                  "the benefit ratios, the pension after 10 and 20 years of payment over the average wage of "
-                 "that year.")
+                 "that year. These are careers by construction: the projection's replacement rate of new old-age "
+                 "pensions (chapter on the insured and pensioners) differs from them, as it averages the careers "
+                 "actually projected, with their gaps, early retirements and earnings.")
     for name in ("replacement_rate", "benefit_ratio_10", "benefit_ratio_20"):
         chapter.table(adequacy_table(ds, name))
     career = str(ds.career.values[1])
