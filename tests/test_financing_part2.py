@@ -22,13 +22,17 @@ def _schedule(results):
     return xr.DataArray(rates, dims="year", coords={"year": p.year.values})
 
 
-def _check_scaled_premium(v, target=None):
+def _check_scaled_premium(v, target=None, drawn=False):
     if target is not None:
         v = v.replace(settings={"scaled_premium_target": target})
     results = v.run()
     schedule = _schedule(results)
-    # a random scheme's premium may be above all its insured earnings: not a contribution rate one can give
-    assume(float(schedule.max()) <= 1.0)
+    # a random scheme's premium may be above all its insured earnings: not a contribution rate one can give (a drawn
+    # scheme is then skipped; Demoland's must be below)
+    if drawn:
+        assume(float(schedule.max()) <= 1.0)
+    else:
+        assert float(schedule.max()) <= 1.0
     rerun = v.replace(scheme={"contribution_rate": schedule}).run().projection
     reserve = np.concatenate([[float(rerun.reserve_at_valuation)], rerun.reserve.values])
     change = np.diff(reserve)
@@ -61,8 +65,8 @@ def test_scaled_premium_demoland_target_reserve_ratio():
 @given(schemes())
 def test_scaled_premium_random_schemes(groups):
     groups["settings"]["scaled_premium_period"] = 4
-    _check_scaled_premium(valuation(groups))
-    _check_scaled_premium(valuation(groups), target=1.5)
+    _check_scaled_premium(valuation(groups), drawn=True)
+    _check_scaled_premium(valuation(groups), target=1.5, drawn=True)
 
 
 def closed_group_tail(v, flow):
