@@ -548,6 +548,14 @@ def _balance_sheet_variables(flows: dict) -> dict:
                     "it)")
         if k == "asset_reserve":
             return "at the valuation date"
+        if k == "balance":
+            return "total assets - total liabilities (a deficit when negative)"
+        if k == "total_assets":
+            return ("sum of the assets (present values at the valuation date; open-group items over the horizon, "
+                    "closed-group items over their runs) and the reserve")
+        if k == "total_liabilities":
+            return ("sum of the liabilities (present values at the valuation date; open-group items over the "
+                    "horizon, closed-group items over their runs)")
         return "sum of the items above (open-group items over the horizon, closed-group items over their runs)"
 
     return {k: ((), float(v), {"units": "currency" if k != "funded_ratio" else "ratio", "description": note(k)})

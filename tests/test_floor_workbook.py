@@ -387,7 +387,8 @@ def test_the_definitions_sheet_defines_the_floor_sheets(floor_results):
     defined = {(r[0], r[1]): r[3] for r in written["Definitions"].iter_rows(min_row=3, values_only=True)}
     description = results.projection.floor_cost.attrs["description"]
     assert defined[("Social protection floor", "Cost of the child benefit, administration included (millions)")] \
-        == f"{description} (results variable floor_cost)"
+        == f"{description} (results variable floor_cost); this column: Cost of the child benefit, administration " \
+           "included"
     assert defined[("Social protection floor", "Cost of the floor over 10 years, level share of GDP (% of GDP)")]
     for heading in (c.value for c in written["Floor benefits"][2]):
         assert defined[("Floor benefits", heading)] not in (None, "see the sheet's title"), heading

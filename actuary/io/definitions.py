@@ -78,7 +78,7 @@ class Definitions:
         self.p, self.s = results.projection, results.summary
         self.inputs = valuation.inputs
         self.money_unit = self.inputs.settings["money_unit"]
-        self.exact: dict[str, tuple[str, str]] = {}
+        self.exact: dict[tuple[str, str], tuple[str, str]] = {}   # (sheet, heading) -> (units, definition)
         self.prefixes: list[tuple[str, tuple[str, str]]] = []
         for label, (units, text) in FIXED.items():
             self.prefixes.append((label, (units, text)))
@@ -113,8 +113,9 @@ class Definitions:
         """The units of a heading as shown: money in the workbook's unit of currency, else its parenthesis."""
         return pres.money_phrase(self.money_unit) if kind == "money" else _units(heading)
 
-    def add_columns(self, columns: list[pres.Column]) -> None:
-        """The yearly columns of a sheet: each heading gets its variable's description."""
+    def add_columns(self, sheet: str, columns: list[pres.Column]) -> None:
+        """The yearly columns of a sheet: each heading gets its variable's description (a heading is defined for its
+        sheet: the Financial projection's yearly state subsidy is not the Balance sheet's present value of it)."""
         from ..inputs import FIELDS
 
         for column in columns:
@@ -125,27 +126,35 @@ class Definitions:
                 if field is None:   # the totals made of inputs by age (total fertility rate)
                     continue
                 doc = field.doc or ""
-                self.exact[column.header] = (_units(column.header),
-                                             f"input {group}.{name}" + (f": {doc}" if doc else ""))
+                self.exact[sheet, column.header] = (_units(column.header),
+                                                    f"input {group}.{name}" + (f": {doc}" if doc else ""))
                 continue
             variable = pres.VARIABLES.get(name)
             da = self._variable((variable.source if variable else None) or name)
             if da is not None:
-                self.exact[column.header] = (self.units(column.header, column.kind),
-                                             self._described(variable.source or name, da))
+                text = self._described(variable.source or name, da)
+                if "/" in column.name or (variable is not None and variable.source):
+                    # a part of the variable (an age group, a benefit): the column says which
+                    part = re.sub(r"\s*\([^()]*\)\s*$", "", column.header)
+                    text = f"{text}; this column: {part}"
+                self.exact[sheet, column.header] = (self.units(column.header, column.kind), text)
 
-    def add_items(self, items) -> None:
+    def add_items(self, sheet: str, items) -> None:
         """Summary items (name, heading, value, format): each heading gets its summary variable's description."""
         for key, heading, _, _ in items:
             name = key.split("/")[0]
             if name in self.s:
-                self.exact[heading] = (self.units(heading, pres.SUMMARY[name].kind),
-                                       self._described(name, self.s[name]))
+                self.exact[sheet, heading] = (self.units(heading, pres.SUMMARY[name].kind),
+                                              self._described(name, self.s[name]))
 
-    def find(self, heading: str) -> tuple[str, str] | None:
-        """(units, definition) of a heading, or None."""
-        if heading in self.exact:
-            return self.exact[heading]
+    def find(self, sheet: str, heading: str) -> tuple[str, str] | None:
+        """(units, definition) of a heading of a sheet, or None: the sheet's own, else the same heading's on another
+        sheet (the first defined), else the longest label it starts with."""
+        if (sheet, heading) in self.exact:
+            return self.exact[sheet, heading]
+        elsewhere = next((v for (_, h), v in self.exact.items() if h == heading), None)
+        if elsewhere is not None:
+            return elsewhere
         for start, (units, text) in self.prefixes:
             if heading.startswith(start):
                 return _units(heading) or units or "", text
@@ -177,10 +186,10 @@ def add_definitions_sheet(wb, results, valuation) -> None:
     unit = valuation.inputs.settings["money_unit"]
     definitions = Definitions(results, valuation)
     for sheet in (pres.DEMOGRAPHY, pres.INSURED, pres.PENSIONERS, pres.FINANCE, pres.INDICATORS, pres.FLOOR):
-        definitions.add_columns(pres.yearly_columns(p, sheet, unit))
-    definitions.add_columns(assumption_columns(valuation, p))
+        definitions.add_columns(sheet, pres.yearly_columns(p, sheet, unit))
+    definitions.add_columns("Assumptions", assumption_columns(valuation, p))
     for sheet in ("Summary", "Balance sheet", pres.FLOOR):
-        definitions.add_items(pres.summary_items(s, sheet, unit))
+        definitions.add_items(sheet, pres.summary_items(s, sheet, unit))
     rows = []
     for ws in wb.worksheets:
         if ws.title in SKIPPED:
@@ -192,7 +201,7 @@ def add_definitions_sheet(wb, results, valuation) -> None:
             seen.add(heading)
             if re.fullmatch(r"(men |women )?\d+", heading):   # an age column of a sheet by year and age
                 continue
-            found = definitions.find(heading)
+            found = definitions.find(ws.title, heading)
             units, text = found if found else (_units(heading), "see the sheet's title")
             rows.append((ws.title, heading, units, text))
     ws = wb.create_sheet(SHEET)
