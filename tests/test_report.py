@@ -191,7 +191,7 @@ def test_headline_numbers_and_findings_follow_the_results(results, html):
 def test_the_findings_say_the_schedule_what_it_takes_and_the_scenarios_range(demo, results):
     """A board reads in the summary the legislated schedule (it gave only the first year's rate), what level rate
     would finance the scheme beside the rate scheduled last, and the depletion years with every assumption on its
-    unfavourable and favourable side (computed here from the results and the sensitivity Dataset)."""
+    side that raises the general average premium and on the other (the pessimistic and optimistic scenarios) (computed here from the results and the sensitivity Dataset)."""
     from actuary.batch import sensitivity
 
     p, s = results.projection, results.summary
@@ -206,8 +206,8 @@ def test_the_findings_say_the_schedule_what_it_takes_and_the_scenarios_range(dem
             f"the {years.size}-year period as a whole, and {100 * level.rate:.2f}% would keep a reserve") in text
     low, high = (int(ds.depletion_year.sel(scenario=k)) for k in ("pessimistic", "optimistic"))
     assert low < int(s.depletion_year) < high
-    assert f"unfavourable side at once the reserve is depleted in {low}, with every one on its favourable side in " \
-           f"{high}" in text
+    assert f"(the pessimistic scenario) the reserve is depleted in {low}; with every one on the other side (the " \
+           f"optimistic scenario), in {high}" in text
 
 
 def test_the_findings_say_benefits_are_paid_from_borrowing_after_depletion(demo, results):

@@ -148,10 +148,11 @@ def findings(results, stochastic: xr.Dataset | None = None, sensitivity: xr.Data
         if {"optimistic", "pessimistic"} <= set(sensitivity.scenario.values) and "depletion_year" in sensitivity:
             years = {k: float(sensitivity.depletion_year.sel(scenario=k)) for k in ("pessimistic", "optimistic")}
             said = {k: (str(int(v)) if not math.isnan(v) else f"after {last}") for k, v in years.items()}
-            out.append(f"With every assumption tested on its unfavourable side at once the reserve is depleted "
-                       f"{'in ' if not math.isnan(years['pessimistic']) else ''}{said['pessimistic']}, with every "
-                       f"one on its favourable side {'in ' if not math.isnan(years['optimistic']) else ''}"
-                       f"{said['optimistic']}.")
+            out.append(f"With every assumption tested moved at once to the side that raises the general average "
+                       f"premium (the pessimistic scenario) the reserve is depleted "
+                       f"{'in ' if not math.isnan(years['pessimistic']) else ''}{said['pessimistic']}; with every one "
+                       f"on the other side (the optimistic scenario), "
+                       f"{'in ' if not math.isnan(years['optimistic']) else ''}{said['optimistic']}.")
         rows = tornado(sensitivity)
         if rows:
             top = rows[0]
