@@ -190,8 +190,9 @@ def test_headline_numbers_and_findings_follow_the_results(results, html):
 
 def test_the_findings_say_the_schedule_what_it_takes_and_the_scenarios_range(demo, results):
     """A board reads in the summary the legislated schedule (it gave only the first year's rate), what level rate
-    would finance the scheme beside the rate scheduled last, and the depletion years with every assumption on its
-    side that raises the general average premium and on the other (the pessimistic and optimistic scenarios) (computed here from the results and the sensitivity Dataset)."""
+    would finance the scheme beside the rate scheduled last, and the depletion years with every assumption on the
+    side that raises the general average premium and on the other (the pessimistic and optimistic scenarios),
+    computed here from the results and the sensitivity Dataset."""
     from actuary.batch import sensitivity
 
     p, s = results.projection, results.summary
