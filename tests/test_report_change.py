@@ -49,10 +49,11 @@ def tables(page: str) -> list[tuple[str, list[list[str]]]]:
 
 
 def number(text: str) -> tuple[float, float]:
-    """A shown number and half a unit of its last digit (percentages as fractions)."""
+    """A shown number and half a unit of its last digit (percentages and percentage points as fractions; an effect
+    on a year in years)."""
     cleaned = text.replace(",", "").replace("+", "")
-    percent = cleaned.endswith("%")
-    cleaned = cleaned.rstrip("%")
+    percent = cleaned.endswith(("%", " pp"))
+    cleaned = cleaned.removesuffix(" pp").removesuffix(" years").removesuffix(" year").rstrip("%")
     decimals = len(cleaned.split(".")[1]) if "." in cleaned else 0
     scale = 0.01 if percent else 1.0
     return float(cleaned) * scale, 0.5 * 10.0 ** -decimals * scale
@@ -84,6 +85,9 @@ def test_the_reconciliation_table_shows_the_measures_and_effects(page, change):
         values = change[name].sel(selection).values
         effects = change[f"effect_{name}"].sel(selection).values
         wanted = [values[0]] + list(effects[1:]) + [values[-1], values[-1] - values[0]]
+        for row in rows[1:-2] + rows[-1:]:   # effects: in percentage points of a rate, in years of a year
+            assert row[k].endswith(" years" if name == "depletion_year" else " pp") or row[k].endswith(" year"), \
+                (title, row[0], row[k])
         for row, value in zip(rows, wanted):
             shown, half = number(row[k])
             assert abs(shown - value) <= half * (1 + 1e-9), (title, row[0], row[k], value)

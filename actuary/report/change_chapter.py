@@ -36,9 +36,10 @@ def reconciliation_rows(ds: xr.Dataset) -> tuple[list[str], list[tuple[str, list
 
 def reconciliation_table(ds: xr.Dataset) -> Table:
     headers, rows = reconciliation_rows(ds)
-    formats = [c.format for c in measure_columns(ds)]
-    text = [[label] + [_signed(v, f) if label.startswith(("Effect", "Total")) else pres.display(v, f)
-                       for v, f in zip(values, formats)] for label, values in rows]
+    columns = measure_columns(ds)
+    formats = [c.format for c in columns]
+    text = [[label] + [_signed(v, f, c.kind) if label.startswith(("Effect", "Total")) else pres.display(v, f)
+                       for v, f, c in zip(values, formats, columns)] for label, values in rows]
     return Table(f"Reconciliation from the valuation at 1 January {ds.attrs['previous_valuation_year']} to the "
                  f"valuation at 1 January {ds.attrs['current_valuation_year']}", [""] + headers, text,
                  note="Each effect is the change from the step before, so the effects add up to the total change "
@@ -47,9 +48,19 @@ def reconciliation_table(ds: xr.Dataset) -> Table:
                       "bound).")
 
 
-def _signed(value, fmt: str) -> str:
+def _signed(value, fmt: str, kind: str = "") -> str:
+    """An effect with its sign: of a rate in percentage points ("+0.72 pp", the levels being percentages), of a
+    year in years ("+3 years"), no "-0.00"."""
     text = pres.display(value, fmt)
-    return text if not text or text.startswith("-") else f"+{text}"
+    if not text:
+        return text
+    if fmt.endswith("%"):
+        text = text[:-1] + " pp"
+    elif kind == "year":
+        text += " year" if abs(float(value)) == 1 else " years"
+    if text.startswith("-") and float(text.lstrip("-").split()[0].replace(",", "")) == 0:
+        text = text[1:]
+    return text if text.startswith("-") else f"+{text}"
 
 
 def steps_table(ds: xr.Dataset) -> Table:
