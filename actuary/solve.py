@@ -118,8 +118,14 @@ class Solution:
         if self.lowest:
             year = (", not binding: it holds with the lowest rates allowed (no rate below 0)"
                     if self.lever.startswith("contribution") else ", not binding: it holds without raising the ages")
-        return (f"{self.lever} = {self.value + 0.0:.10g}: target {self.target} {state} ({self.target.indicator} = "
-                f"{self.attained:.10g}{year}; {self.runs} runs)")
+        # a contribution rate (or a step of the rate schedule) also in percent of insurable earnings, as every
+        # other rate is shown
+        shown = (f" ({100 * (self.value + 0.0):+.2f} percentage points every {self.lever.split(':')[1]} years)"
+                 if self.lever.startswith("contribution_steps")
+                 else f" ({100 * (self.value + 0.0):.2f}% of insurable earnings)" if self.lever == "contribution_rate"
+                 else "")
+        return (f"{self.lever} = {self.value + 0.0:.10g}{shown}: target {self.target} {state} "
+                f"({self.target.indicator} = {self.attained:.10g}{year}; {self.runs} runs)")
 
 
 def parse_target(text: str) -> Target:

@@ -443,8 +443,8 @@ def test_the_financial_projection_says_what_its_grants_are(demo, results, workbo
     assert not [h for h in headers if h and "refunds of contributions to leavers" in h]
     notes = _notes(ws, results.projection.sizes["year"])
     assert ("Withdrawal grants: paid to insured reaching retirement age without the service for a pension, as a "
-            "refund of their contributions with interest (grant type refund); leavers keep deferred rights or "
-            "nothing, so no refund is paid on leaving.") in notes
+            "refund of their contributions with interest (grant type refund); leavers keep deferred rights (exit "
+            "benefit deferred), so no refund is paid on leaving.") in notes
     leavers = demo.replace(settings={"horizon": 20, "gap_horizons": (10,), "balance_sheet": "no"},
                            scheme={"exit_benefit": "refund"})
     path = tmp_path / "leavers.xlsx"

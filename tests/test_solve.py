@@ -207,6 +207,8 @@ def test_solve_command_writes_the_solved_workbook(tmp_path):
                                        "reserve_ratio>=1", "--from", "2025", "--until", "2070", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "contribution_rate = 0." in result.output and "binding in" in result.output
+    solved = load_workbook(out / "case-solved.xlsx").inputs.scheme["contribution_rate"].sel(year=2025).item()
+    assert f"({100 * solved:.2f}% of insurable earnings)" in result.output   # also in percent, as rates are shown
     solved = load_workbook(out / "case-solved.xlsx")
     assert float(solved.run().projection.reserve_ratio.sel(year=slice(2025, 2070)).min()) == pytest.approx(1, abs=1e-6)
     assert (out / "case-solved-results.xlsx").exists() and (out / "case-solved-results.nc").exists()

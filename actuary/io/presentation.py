@@ -254,7 +254,7 @@ def sheet_notes(sheet: str, p: xr.Dataset, inputs) -> list[str]:
                  "a multiple of their reference earnings per year of service (grant type multiple)")
         leavers = ("; they include the refunds to actives leaving before retirement age (exit benefit refund), "
                    "shown on their own" if scheme["exit_benefit"] == "refund" else
-                   "; leavers keep deferred rights or nothing, so no refund is paid on leaving" if
+                   "; leavers keep deferred rights (exit benefit deferred), so no refund is paid on leaving" if
                    scheme["exit_benefit"] == "deferred" else "; leavers forfeit their rights (exit benefit none)")
         notes.append(f"Withdrawal grants: paid to insured reaching retirement age without the service for a pension, "
                      f"as {grant}{leavers}.")
@@ -784,8 +784,9 @@ def not_used(name: str, inputs) -> str | None:
     if name == "grant_multiple" and sch["grant_type"] == "refund":
         return "not used: grants are refunds of contributions with interest (grant type refund)"
     if name in ("refund_contribution_rate", "refund_interest") and not refund:
-        return ("not used: grants are a multiple of reference earnings and leavers keep deferred rights or nothing "
-                "(no refund under the grant type or the exit benefit)")
+        leavers = "keep deferred rights" if sch["exit_benefit"] == "deferred" else "forfeit their rights"
+        return (f"not used: grants are a multiple of reference earnings and leavers {leavers} (no refund under the "
+                "grant type or the exit benefit)")
     if name == "exit_vesting_years" and sch["exit_benefit"] == "deferred":
         return "not used: every leaver keeps deferred rights (exit benefit deferred)"
     if name in ("minimum_pension_indexation", "minimum_pension_financing") and _zero(inputs, "scheme",
