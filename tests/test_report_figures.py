@@ -85,3 +85,24 @@ def test_lines_that_coincide_stay_visible_and_the_legend_covers_none(drawn):
     legend = ax.get_legend().get_window_extent()
     assert legend.y0 >= ax.get_window_extent().y1 - 1   # above the axes
     assert _outside(drawn[0]) == []
+
+
+def test_percent_ticks_take_the_decimals_their_spacing_needs_and_fan_legends_sit_above(drawn):
+    """'55.0%, 50.0%' at 5-point spacing read as 55%, 50%; half-point spacing keeps its decimal. The fan chart's
+    legend sits above the drawing (it sat over the bands)."""
+    import numpy as np
+    import xarray as xr
+
+    years = np.arange(2020, 2070)
+    base = 0.2 + 0.004 * (years - 2020)
+    ds = xr.Dataset({"paygo_cost_rate": (("percentile", "year"), np.array([base * f for f in (0.8, 0.9, 1, 1.1, 1.2)]))},
+                    coords={"percentile": [5, 25, 50, 75, 95], "year": years})
+    figures.fan(ds, "paygo_cost_rate", "% of insurable earnings", percent=True)
+    (ax,) = drawn[0].axes
+    texts = _tick_texts(ax)
+    assert texts and all(t.endswith("%") and not t.endswith(".0%") for t in texts), texts
+    legend = ax.get_legend().get_window_extent()
+    assert legend.y0 >= ax.get_window_extent().y1 - 1
+    formatter = figures.GroupedPercent()
+    formatter.set_locs([0.605, 0.61, 0.615])
+    assert [formatter(v) for v in (0.605, 0.61)] == ["60.5%", "61.0%"]

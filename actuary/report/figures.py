@@ -84,10 +84,20 @@ def _thousands(ax, axis="y"):
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(Grouped())
 
 
+class GroupedPercent(Grouped):
+    """Percent tick labels of fractions with as many decimals as the ticks' spacing needs (55%, 50% at 5 points;
+    60.5%, 61.0% at half a point)."""
+
+    def set_locs(self, locs):
+        self.ticks = tuple(100 * v for v in locs)
+
+    def __call__(self, value, pos=None):
+        return super().__call__(100 * value, pos) + "%"
+
+
 def _percent(ax, decimals=None):
-    """Percent tick labels of fractions; ``decimals`` None: as many as the axis's range needs (61.0, 60.5 ... not
-    61, 60, 60)."""
-    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=decimals))
+    """Percent tick labels of fractions; ``decimals`` None: as many as the ticks' spacing needs."""
+    ax.yaxis.set_major_formatter(GroupedPercent() if decimals is None else PercentFormatter(1.0, decimals=decimals))
 
 
 def _lines(key, years, series: dict, y_title: str, percent=False, decimals=0, reference: float | None = None,
@@ -141,7 +151,7 @@ def economic_assumptions(valuation) -> str:
     years = valuation.inputs.coords["year"]
     series = {pres.field_label(n, valuation.inputs): eco[n].values
               for n in ("inflation", "real_wage_growth", "nominal_return", "unemployment_rate", "productivity_growth")}
-    return _lines("economic", years, series, "% (a year; unemployment: of the labour force)", percent=True, decimals=1)
+    return _lines("economic", years, series, "% (a year; unemployment: of the labour force)", percent=True)
 
 
 def demographic_assumptions(valuation, p) -> str:
@@ -251,14 +261,15 @@ def paygo_and_contribution_rate(p, s) -> str:
 
 
 def reserve_ratio(p) -> str:
-    return _lines("ratio", p.year.values, {"Reserve ratio": p.reserve_ratio.values}, "Years of expenditure",
+    below = " (below 0: debt)" if float(np.nanmin(p.reserve_ratio.values)) < 0 else ""
+    return _lines("ratio", p.year.values, {"Reserve ratio": p.reserve_ratio.values}, f"Years of expenditure{below}",
                   reference=1.0)
 
 
 def share_of_gdp(p) -> str:
     series = {pres.VARIABLES[n].label: p[n].values / 100 for n in
               ("expenditure_pct_gdp", "total_expenditure_pct_gdp", "income_pct_gdp") if n in p}
-    return _lines("gdp", p.year.values, series, "% of GDP", percent=True, decimals=1)
+    return _lines("gdp", p.year.values, series, "% of GDP", percent=True)
 
 
 def tornado(rows, change: str = "the general average premium (percentage points of insurable earnings)") -> str:
@@ -310,7 +321,8 @@ def fan(ds, name: str, y_title: str, percent=False) -> str:
         ax.set_ylabel(y_title)
         if percent:
             _percent(ax)
-        ax.legend(loc="best")
+        fig.subplots_adjust(top=1 - 0.4 / fig.get_size_inches()[1])   # the legend above the drawing, not over it
+        ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.01), ncol=3, borderaxespad=0.2)
         return _svg(fig, key)
 
 
