@@ -246,7 +246,7 @@ def _input_label(match) -> str:
     group, name = match.group(1), match.group(2)
     if name not in FIELDS.get(group, {}):
         return match.group(0)
-    return f"*{pres.field_label(name, None, group)}*"
+    return f"the input *{pres.field_label(name, None, group)}*"   # "H = the input *Projection horizon*"
 
 
 def _drop_sentences(paragraph: str, drop) -> str:
