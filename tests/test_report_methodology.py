@@ -66,7 +66,7 @@ def test_nothing_about_the_repository():
 def test_inputs_named_by_their_labels():
     text = methodology_markdown(SOURCE, set())
     assert "H = the input *Projection horizon*." in text   # read as an input ("the unit of the input *Unit of ...*")
-    assert "show money in the unit of the input *" in text
+    assert "show money in the unit of the input *" in " ".join(text.split())
     assert "`settings." not in text and "`scheme." not in text
     assert "UN World Population Prospects.\n" in text       # its code path in brackets gone, the sentence kept
 
