@@ -9,7 +9,8 @@ import pytest
 import xarray as xr
 
 from actuary import Valuation
-from actuary.report.provisions import accrual_in_words, accrual_row, provision_rows
+from actuary.io.presentation import accrual_in_words, accrual_row
+from actuary.report.provisions import provision_rows
 
 
 @pytest.fixture(scope="module")

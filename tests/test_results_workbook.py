@@ -452,3 +452,15 @@ def test_the_financial_projection_says_what_its_grants_are(demo, results, workbo
     ws = openpyxl.load_workbook(path)["Financial projection"]
     assert "of which refunds of contributions to leavers (millions)" in [c.value for c in ws[2]]
     assert "they include the refunds to actives leaving before retirement age" in _notes(ws, 20)
+
+
+def test_the_provisions_sheet_gives_the_accrual_rate_and_every_default_in_words(workbooks):
+    """The results workbook's Provisions say what the report's provisions chapter says: the benefit formula's
+    accrual rate (Demoland: 1.333% a year of service up to 15 years, then 1.5%; the sheet had no such row) and an
+    input left to its default in words ('none: ...', 'not given: ...'; it said 'the default (see the notes)')."""
+    ws = _sheets(workbooks["valuate"])["Provisions"]
+    rows = {r[1]: r[2] for r in ws.iter_rows(min_row=3, values_only=True) if r[1]}
+    assert rows["Accrual rate (benefit formula)"].startswith(
+        "1.333% of reference earnings per year of service up to 15 years, then 1.5%")
+    assert not [label for label, value in rows.items() if "see the notes" in str(value)]
+    assert rows["Bend points"].startswith("none")

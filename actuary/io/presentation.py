@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -645,13 +646,26 @@ def field_kind(field) -> str:
     return "number"
 
 
-DEFAULT_WORDS = {"refund_interest": "the nominal investment return (the default)"}
+# the value of an input left to its default, in words (the Provisions sheet and the report's provisions chapter)
+DEFAULT_WORDS = {
+    "refund_interest": "the nominal investment return (the default)",
+    "normal_retirement_age_by_cohort": "not given: the normal retirement age by year applies",
+    "early_retirement_age_by_cohort": "not given: the early retirement age by year applies",
+    "bend_points": "none: reference earnings are the base of the pension, without brackets",
+    "bend_point_rates": "none (no bend points)",
+    "exit_vesting_years": "none: no leaver keeps deferred rights",
+    "scaled_premium_target": "none: the lowest rate that keeps the reserve from falling",
+    "scaled_premium_periods": "none: periods of equal length",
+}
 
 
 def value_text(field, value, name: str | None = None) -> str:
     """A scalar input in words: 18.00%, 2.5 x average wage, 13,750 currency a year, none."""
     if value is None:
-        return DEFAULT_WORDS.get(name, "the default (see the notes)")
+        if name in DEFAULT_WORDS:
+            return DEFAULT_WORDS[name]
+        stated = re.search(r"default: ([^;)]*)", getattr(field, "doc", None) or "")
+        return f"{stated.group(1).strip()} (the default)" if stated else "the default (see the notes)"
     if isinstance(value, tuple):
         return ", ".join(str(v) for v in value) + (f" {field.units}" if field.units else "")
     if isinstance(value, str):
@@ -851,6 +865,9 @@ def provisions(inputs, groups=("settings", "scheme", "economy")) -> list[tuple[s
                     suffix = ""
                 elif value.dims == ("service",):
                     text, suffix = accrual_text(value.values), ""
+                elif name == "accrual" and set(value.dims) == {"year", "service"}:
+                    out.append(accrual_row(inputs))   # by year of accrual: each schedule from its first year
+                    continue
                 elif value.dims == ("cohort", "sex"):
                     text = "; ".join(f"{SEX_LABELS[s]}: {cohort_text(value.sel(sex=s).values, value.cohort.values)}"
                                      for s in value.sex.values)
@@ -871,9 +888,50 @@ def provisions(inputs, groups=("settings", "scheme", "economy")) -> list[tuple[s
                 text = "1 year" + text[len("1 years"):]
             year = str(inputs.settings["valuation_year"])
             text = text.replace(", at t0", f" at {year} levels").replace(", year t0", f" in {year}").replace(
-                ", t0", f" in {year}").replace(" at t0", f" at {year} levels")
+                ", t0", f" in {year}").replace(" at t0", f" at {year} levels").replace(" before t0", f" before {year}")
             out.append((group, field_label(name, inputs, group), text, field.doc or ""))
     return out
+
+
+ACCRUAL_LABEL = "Accrual rate (benefit formula)"
+
+
+def accrual_in_words(accrual) -> str:
+    """The accrual schedule by completed service (the pension's share of reference earnings) as its rates per
+    year of service: "1.333% of reference earnings per year of service up to 15 years, then 1.5% (20% after 15
+    years, 72.5% after 50)"."""
+    values = np.asarray(accrual, dtype=float)
+    slope = np.diff(values)
+    if not slope.size:
+        return f"{100 * values[0]:.4g}% of reference earnings"
+    breaks = [k for k in range(1, slope.size) if not np.isclose(slope[k], slope[k - 1], rtol=1e-6, atol=1e-12)]
+    pieces, ends = [], breaks + [values.size - 1]
+    for start, end in zip([0] + breaks, ends):
+        rate = "no accrual" if np.isclose(slope[start], 0) else f"{100 * slope[start]:.4g}%" + \
+            (" of reference earnings per year of service" if start == 0 else "")
+        pieces.append(rate + (f" up to {end} years" if end != ends[-1] else ""))
+    text = ", then ".join(pieces)
+    points = ", ".join(f"{100 * values[k]:.4g}% after {k} years" for k in ends)
+    return f"{text} ({points} of service)"
+
+
+def accrual_row(inputs) -> tuple[str, str, str, str] | None:
+    """The benefit formula's accrual as a provisions row; an accrual that changes over the years: each
+    schedule from the year it applies (to the service earned from then)."""
+    accrual = inputs.scheme.get("accrual")
+    if accrual is None or "service" not in accrual.dims:
+        return None
+    if "year" not in accrual.dims:
+        text = accrual_in_words(accrual.values)
+    else:
+        years, rows = accrual.year.values, accrual.transpose("year", "service").values
+        starts = [0] + [i for i in range(1, len(years)) if not np.allclose(rows[i], rows[i - 1])]
+        text = accrual_in_words(rows[0]) if len(starts) == 1 else "; ".join(
+            f"from {int(years[i])}: {accrual_in_words(rows[i])}" for i in starts)
+    return ("scheme", ACCRUAL_LABEL, text,
+            "the pension at award is this share of reference earnings for the years of credited service, before "
+            "the early or late retirement adjustment and the minimum and maximum pension; a change of the rates "
+            "applies to the service earned from the year it is made")
 
 
 # ------------------------------------------------------------------------------------ the floor's benefits in words

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 
-import numpy as np
 
 from ..io import presentation as pres
 
@@ -65,17 +64,10 @@ NOTES = {
     ("settings", "gap_horizons"): "horizons of the general average premium (the full horizon is always added)",
 }
 
-# the value of an input left to its default, in words (the default of the others is read from their note)
-DEFAULTS = {
-    ("scheme", "normal_retirement_age_by_cohort"): "not given: the normal retirement age by year applies",
-    ("scheme", "early_retirement_age_by_cohort"): "not given: the early retirement age by year applies",
-    ("scheme", "bend_points"): "none: reference earnings are the base of the pension, without brackets",
-    ("scheme", "bend_point_rates"): "none (no bend points)",
-    ("scheme", "refund_interest"): pres.DEFAULT_WORDS["refund_interest"],   # as the results workbook says it
-    ("scheme", "exit_vesting_years"): "none: no leaver keeps deferred rights",
-    ("settings", "scaled_premium_target"): "none: the lowest rate that keeps the reserve from falling",
-    ("settings", "scaled_premium_periods"): "none: periods of equal length",
-}
+# the value of an input left to its default, in words: actuary.io.presentation.DEFAULT_WORDS (the results workbook's
+# Provisions sheet says the same)
+DEFAULTS = {("scheme" if name not in ("scaled_premium_target", "scaled_premium_periods") else "settings", name): text
+            for name, text in pres.DEFAULT_WORDS.items()}
 
 # values of settings that are code words, in words
 VALUES = {
@@ -88,44 +80,6 @@ VALUES = {
 
 # a note written for the author of a workbook: it names a field (snake_case), a module, or a formula in code
 _CODE = re.compile(r"\b[a-z]+_[a-z_0-9]+\b|\bactuary\.|\bt0\b|\bbeta_t\b|\b[a-z]_t\b")
-
-
-def accrual_in_words(accrual) -> str:
-    """The accrual schedule by completed service (the pension's share of reference earnings) as its rates per
-    year of service: "1.333% of reference earnings per year of service up to 15 years, then 1.5% (20% after 15
-    years, 72.5% after 50)"."""
-    values = np.asarray(accrual, dtype=float)
-    slope = np.diff(values)
-    if not slope.size:
-        return f"{100 * values[0]:.4g}% of reference earnings"
-    breaks = [k for k in range(1, slope.size) if not np.isclose(slope[k], slope[k - 1], rtol=1e-6, atol=1e-12)]
-    pieces, ends = [], breaks + [values.size - 1]
-    for start, end in zip([0] + breaks, ends):
-        rate = "no accrual" if np.isclose(slope[start], 0) else f"{100 * slope[start]:.4g}%" + \
-            (" of reference earnings per year of service" if start == 0 else "")
-        pieces.append(rate + (f" up to {end} years" if end != ends[-1] else ""))
-    text = ", then ".join(pieces)
-    points = ", ".join(f"{100 * values[k]:.4g}% after {k} years" for k in ends)
-    return f"{text} ({points} of service)"
-
-
-def accrual_row(inputs) -> tuple[str, str, str, str] | None:
-    """The benefit formula's accrual as a provisions row; an accrual that changes over the years: each
-    schedule from the year it applies (to the service earned from then)."""
-    accrual = inputs.scheme.get("accrual")
-    if accrual is None or "service" not in accrual.dims:
-        return None
-    if "year" not in accrual.dims:
-        text = accrual_in_words(accrual.values)
-    else:
-        years, rows = accrual.year.values, accrual.transpose("year", "service").values
-        starts = [0] + [i for i in range(1, len(years)) if not np.allclose(rows[i], rows[i - 1])]
-        text = accrual_in_words(rows[0]) if len(starts) == 1 else "; ".join(
-            f"from {int(years[i])}: {accrual_in_words(rows[i])}" for i in starts)
-    return ("scheme", "Accrual rate (benefit formula)", text,
-            "the pension at award is this share of reference earnings for the years of credited service, before "
-            "the early or late retirement adjustment and the minimum and maximum pension; a change of the rates "
-            "applies to the service earned from the year it is made")
 
 
 def _names(inputs, groups) -> dict:
@@ -141,6 +95,8 @@ def provision_rows(inputs, groups) -> list[list[str]]:
     year = str(inputs.settings["valuation_year"])
     rows = []
     for group, label, text, note in pres.provisions(inputs, groups):
+        if label == pres.ACCRUAL_LABEL:   # placed below, before the reference earnings it applies to
+            continue
         name = names.get((group, label), "")
         if text == pres.value_text(None, None):   # "the default (see the notes)": say what the default is
             default = re.search(r"default: ([^;)]*)", note)
@@ -152,7 +108,7 @@ def provision_rows(inputs, groups) -> list[list[str]]:
             note = ""
         rows.append([label, text, note])
     if "scheme" in groups:
-        row = accrual_row(inputs)
+        row = pres.accrual_row(inputs)
         if row is not None:   # the benefit formula before the reference earnings it applies to
             at = next((i for i, r in enumerate(rows) if r[0] == pres.field_label("reference_earnings_years",
                                                                                  inputs, "scheme")), len(rows))
