@@ -180,7 +180,7 @@ def _headings(ws, sheet: str) -> list[str]:
 def add_definitions_sheet(wb, results, valuation) -> None:
     """Append the Definitions sheet: one row per heading of every table sheet already in ``wb`` (sheet, heading,
     units, definition)."""
-    from .results import SheetWriter, assumption_columns, print_setup
+    from .results import assumption_columns, text_sheet
 
     p, s = results.projection, results.summary
     unit = valuation.inputs.settings["money_unit"]
@@ -204,14 +204,6 @@ def add_definitions_sheet(wb, results, valuation) -> None:
             found = definitions.find(ws.title, heading)
             units, text = found if found else (_units(heading), "see the sheet's title")
             rows.append((ws.title, heading, units, text))
-    ws = wb.create_sheet(SHEET)
-    writer = SheetWriter(ws)
-    writer.title(1, "Definitions: every column of the table sheets (and every item of the Summary, Balance sheet "
-                    "and floor tables), its units and what it is")
-    writer.headers(2, ["Sheet", "Heading", "Units", "Definition"])
-    for r, row in enumerate(rows, start=3):
-        for c, value in enumerate(row, start=1):
-            writer.put(r, c, value, text=True)
-    writer.fit()
-    ws.freeze_panes = "A3"
-    print_setup(ws, valuation.name)
+    text_sheet(wb.create_sheet(SHEET), "Definitions: every column of the table sheets (and every item of the Summary, "
+               "Balance sheet and floor tables), its units and what it is", ["Sheet", "Heading", "Units", "Definition"],
+               rows, valuation.name)

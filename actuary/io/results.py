@@ -485,17 +485,24 @@ def _summary(ws, results, valuation, unit):
 
 def _provisions(wb, valuation):
     ws = wb.create_sheet("Provisions")
-    writer = SheetWriter(ws)
-    writer.title(1, "Scheme provisions, valuation settings and economic inputs, in words")
     groups = {"settings": "Settings", "scheme": "Scheme provisions", "economy": "Economy"}
     rows = [(groups[g], label, text, note) for g, label, text, note in pres.provisions(valuation.inputs)]
-    writer.headers(2, ["Group", "Provision", "Value", "Notes"])
+    text_sheet(ws, "Scheme provisions, valuation settings and economic inputs, in words",
+               ["Group", "Provision", "Value", "Notes"], rows, valuation.name)
+
+
+def text_sheet(ws, title: str, headers: list[str], rows, case_name: str) -> None:
+    """A sheet of text: title, headers, the rows as literal text (no cell read as a formula), columns fitted,
+    headers frozen, printed as every sheet is."""
+    writer = SheetWriter(ws)
+    writer.title(1, title)
+    writer.headers(2, headers)
     for r, row in enumerate(rows, start=3):
         for c, value in enumerate(row, start=1):
             writer.put(r, c, value, text=True)
     writer.fit()
     ws.freeze_panes = "A3"
-    print_setup(ws, valuation.name)
+    print_setup(ws, case_name)
 
 
 def _population_by_age(wb, p, case_name):
