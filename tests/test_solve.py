@@ -267,5 +267,5 @@ def test_edge_cases_of_targets_met_with_room():
     pace = base.solve("retirement_age_pace", "reserve_ratio>=1", start=2021, until=2022)
     assert pace.feasible and pace.value == 0 and pace.binding_year is None and "not binding" in str(pace)
     zero = base.solve("contribution_rate", "reserve_ratio>=1", start=2021, until=2022)
-    assert "= 0:" in str(zero) and "-0" not in str(zero)
+    assert "= 0 (0.00% of insurable earnings):" in str(zero) and "-0" not in str(zero)
     assert not np.signbit(zero.valuation.inputs.scheme["contribution_rate"].sel(year=2021).values)
