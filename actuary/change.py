@@ -61,10 +61,9 @@ import numpy as np
 import xarray as xr
 
 from . import indicators
-from .floor import STATE_FLOWS, floor_summary
+from .floor import STATE_FLOWS, floor_summary, line_at_prices
 from .inputs import FB, FIELDS, GROWTH_ONLY, NATIONAL_ONLY, P, Y
 from .rollforward import history_ending, roll_forward, scaled_premium_starts, years_from
-from .series import price_index
 from .validation import InputError
 
 VALUATION_DATE = "settings.valuation_year"
@@ -344,11 +343,8 @@ class _Cases:
             # the line is given in its own case's money: at the mixed case's inflation it moves with prices, as in
             # any run around a valuation at other prices (methodology §9), so that the step changing the inflation
             # moves a floor's cost with prices and the step changing the line shows the change in its real value
-            line_origin = source("economy", "poverty_line")
-            own = years_from(self._value(line_origin, "economy", "inflation"), 0, t0, horizon).values
-            raw["economy"]["poverty_line"] = line * xr.DataArray(
-                price_index(np.asarray(raw["economy"]["inflation"].values, dtype=float))
-                / price_index(np.asarray(own, dtype=float)), dims=Y, coords={Y: line[Y].values})
+            own = years_from(self._value(source("economy", "poverty_line"), "economy", "inflation"), 0, t0, horizon)
+            raw["economy"]["poverty_line"] = line_at_prices(line, own.values, raw["economy"]["inflation"].values)
         scheme = {k: raw["scheme"].get(k, FIELDS["scheme"][k].default) for k in ("grant_type", "exit_benefit")}
         if "refund" not in scheme.values():   # provisions without refunds keep no balances
             for key in REFUND_BALANCES:

@@ -330,8 +330,14 @@ def poverty_line_at_prices(inputs, inflation) -> xr.DataArray | None:
     line = inputs.economy["poverty_line"]
     if line is None:
         return None
+    return line_at_prices(line, inputs.economy["inflation"].values, inflation)
+
+
+def line_at_prices(line: xr.DataArray, own_inflation, inflation) -> xr.DataArray:
+    """A poverty line by year given at ``own_inflation`` in the money of ``inflation`` (both by the line's years):
+    times P'_t / P_t, both price indices 1 at the first year."""
     ratio = series.price_index(np.asarray(inflation, dtype=float)) / series.price_index(
-        inputs.economy["inflation"].values)
+        np.asarray(own_inflation, dtype=float))
     return line * xr.DataArray(ratio, dims="year", coords={"year": line["year"].values})
 
 

@@ -64,11 +64,6 @@ NOTES = {
     ("settings", "gap_horizons"): "horizons of the general average premium (the full horizon is always added)",
 }
 
-# the value of an input left to its default, in words: actuary.io.presentation.DEFAULT_WORDS (the results workbook's
-# Provisions sheet says the same)
-DEFAULTS = {("scheme" if name not in ("scaled_premium_target", "scaled_premium_periods") else "settings", name): text
-            for name, text in pres.DEFAULT_WORDS.items()}
-
 # values of settings that are code words, in words
 VALUES = {
     ("settings", "scaled_premium_check"): {"every_year": "in every year of the period",
@@ -98,9 +93,8 @@ def provision_rows(inputs, groups) -> list[list[str]]:
         if label == pres.ACCRUAL_LABEL:   # placed below, before the reference earnings it applies to
             continue
         name = names.get((group, label), "")
-        if text == pres.value_text(None, None):   # "the default (see the notes)": say what the default is
-            default = re.search(r"default: ([^;)]*)", note)
-            text = DEFAULTS.get((group, name)) or (default.group(1) if default else "not given")
+        if text == pres.value_text(None, None):   # a default neither DEFAULT_WORDS nor the field's doc states
+            text = "not given"
         text = VALUES.get((group, name), {}).get(text, text).replace(" before t0", f" before {year}")
         if (group, name) in NOTES:
             note = NOTES[group, name].format(year=year)
