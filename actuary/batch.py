@@ -34,8 +34,8 @@ FLOOR_YEARLY = ("floor_cost_pct_gdp", "fiscal_cost_pct_gdp")   # also, when the 
 # the yearly variables of a sensitivity run that its workbook shows, a sheet each by year and scenario (those the case
 # has); the other yearly variables (YEARLY) are in its netCDF file only
 SENSITIVITY_SHEETS = ("reserve_ratio", "paygo_cost_rate", "reserve", "contributions", "total_expenditure", *FLOOR_YEARLY)
-# sensitivities of the contributory scheme's behaviour (not run for a floor costing alone)
-SCHEME_SENSITIVITIES = ("coverage", "retirement rates")
+# sensitivities of the contributory scheme's behaviour and collection (not run for a floor costing alone)
+SCHEME_SENSITIVITIES = ("coverage", "contribution density", "collection rate", "retirement rates")
 
 
 def yearly_names(base) -> tuple[str, ...]:
@@ -226,6 +226,14 @@ class ClippedScale(Override):
         return (current * self.value).clip(0.0, 1.0)
 
 
+@dataclass(frozen=True)
+class ClippedShift(Override):
+    """Shift a probability without leaving [0, 1] (a collection rate of 98% moved up 5 points is 100%)."""
+
+    def operate(self, current):
+        return (current + self.value).clip(0.0, 1.0)
+
+
 def clipped(scale: float, *keys) -> dict:
     return {key: ClippedScale(scale) for key in keys}
 
@@ -235,7 +243,13 @@ def standard_sensitivities(national: bool = True, scheme: bool = True) -> list[t
     assumption (more births, faster mortality improvement, higher wages, ...). Without a national
     population (``national`` False) those that move the population or GDP are left out and real wage
     growth moves alone; without a scheme (a floor costing alone, ``scheme`` False) those of the
-    scheme's behaviour (coverage, retirement rates) are left out."""
+    scheme's behaviour and collection (coverage, contribution density, collection rate, retirement rates)
+    are left out.
+
+    Contribution density moves the density of contributions and that of service credits together (a career
+    with more gaps pays less and is credited less: fewer contributions now, smaller or fewer pensions later);
+    the collection rate moves the share of contributions due that is collected (compliance: income only,
+    the members' credits unchanged). Both stay within [0, 1]: a rate already at 100% moves no further up."""
     pairs = [
         ("fertility", {"demography.fertility": Scale(0.8)}, {"demography.fertility": Scale(1.2)}),
         ("mortality improvement", {"demography.mortality_improvement": Scale(0.5)},
@@ -247,6 +261,10 @@ def standard_sensitivities(national: bool = True, scheme: bool = True) -> list[t
         ("inflation", {"economy.inflation": Shift(-0.01), "economy.nominal_return": Shift(-0.01)},
          {"economy.inflation": Shift(0.01), "economy.nominal_return": Shift(0.01)}),
         ("coverage", clipped(0.9, "behaviour.coverage"), clipped(1.1, "behaviour.coverage")),
+        ("contribution density", clipped(0.9, "behaviour.contribution_density", "behaviour.credit_density"),
+         clipped(1.1, "behaviour.contribution_density", "behaviour.credit_density")),
+        ("collection rate", {"scheme.collection_rate": ClippedShift(-0.05)},
+         {"scheme.collection_rate": ClippedShift(0.05)}),
         ("retirement rates", clipped(0.75, "behaviour.retirement_rate"), clipped(1.25, "behaviour.retirement_rate")),
     ]
     if not national:
@@ -845,6 +863,14 @@ def _bounds_on_its_dimension(cell: str, kind: str, name: str, key: str, dim: str
                      + (f", or change {other}, which is by {dim}." if other else "."))
 
 
+def _bound(override) -> str:
+    """" (at most 100%)" for a clipped move up, which meets that bound where a rate is near it (a collection rate of
+    98% moved up 5 points); a clipped move down (which would need a rate below its size to meet 0) says nothing."""
+    clipped_up = isinstance(override, ClippedShift) and override.value > 0 or \
+        isinstance(override, ClippedScale) and override.value > 1
+    return " (at most 100%)" if clipped_up else ""
+
+
 def _describe(scenario: Scenario) -> str:
     """A scenario's overrides in words: "Nominal investment return +1.00 percentage point"."""
     from .io.presentation import field_label
@@ -853,10 +879,10 @@ def _describe(scenario: Scenario) -> str:
     for key, override in scenario.overrides.items():
         group, _, name = key.partition(".")
         label = field_label(name, group=group)
-        if isinstance(override, Shift):
-            parts.append(f"{label} {100 * override.value:+.2f} percentage point")
+        if isinstance(override, (Shift, ClippedShift)):
+            parts.append(f"{label} {100 * override.value:+.2f} percentage point" + _bound(override))
         elif isinstance(override, (Scale, ClippedScale)):
-            parts.append(f"{label} x {override.value:g}")
+            parts.append(f"{label} x {override.value:g}" + _bound(override))
         else:
             parts.append(f"{label} set to {override.value:g}" if isinstance(override, Set) else f"{label} {override}")
     return ", ".join(parts)

@@ -129,6 +129,7 @@ def sensitivities(demo):
     ("fertility", -1),               # more future contributors
     ("net migration", -1),
     ("coverage", -1),
+    ("collection rate", -1),         # more of the contributions due collected: the same cost on more income
 ])
 def test_sensitivity_directions(sensitivities, assumption, direction):
     row = next(r for r in tornado(sensitivities) if r["assumption"] == assumption)
@@ -420,6 +421,63 @@ def test_every_variable_the_batch_runs_may_write_has_units_and_a_description():
              *INDICATORS, *FLOOR_INDICATORS, *FLOOR_ONLY_INDICATORS, "probability_of_depletion"}
     assert names <= set(OUTPUT_VARIABLES), names - set(OUTPUT_VARIABLES)
     assert variable_attributes("path_gdp")["description"].startswith("each path's")
+
+
+def test_collection_rate_scenarios_move_contributions_by_the_ratio_of_collection_rates(sensitivities, demo):
+    """The collection rate moves income alone: each year's contributions (rate x collection rate x wage bill) move by
+    the ratio of the collection rates, the wage bill does not move, and the GAP (the cost over the present value of
+    the collected share of the wage bill) moves by the inverse ratio over every horizon; the reserve is lower in
+    every year of the pessimistic side, the actuarial balance lower and the depletion no later. Up is capped at 100%
+    (demoland collects 96%: +4 points, not +5), and the pessimistic combined scenario takes the side down."""
+    from actuary.batch import ClippedShift, combined_scenarios
+
+    collection = demo.inputs.scheme["collection_rate"].values
+    assert np.ptp(collection) == 0 and 0.95 < collection[0] < 1   # one rate, which +5 points would take past 100%
+    c0 = collection[0]
+    base = sensitivities.sel(scenario="base")
+    for side, c1 in (("down", c0 - 0.05), ("up", 1.0)):
+        s = sensitivities.sel(scenario=f"collection rate {side}")
+        assert str(s.status.values) == "ok"
+        np.testing.assert_allclose(s.contributions / base.contributions, c1 / c0, rtol=1e-12, err_msg=side)
+        np.testing.assert_array_equal(s.insurable_wage_bill, base.insurable_wage_bill)
+        np.testing.assert_allclose(s.gap / base.gap, c0 / c1, rtol=1e-10, err_msg=side)
+    down = sensitivities.sel(scenario="collection rate down")
+    assert (down.reserve < base.reserve).all()
+    assert float(down.actuarial_balance) < float(base.actuarial_balance)
+    assert float(down.depletion_year) <= float(base.depletion_year)
+    optimistic, pessimistic = combined_scenarios(sensitivities)
+    assert pessimistic.overrides["scheme.collection_rate"] == ClippedShift(-0.05)
+    assert optimistic.overrides["scheme.collection_rate"] == ClippedShift(0.05)
+
+
+def test_contribution_density_scenarios_move_contributions_and_credits(sensitivities, demo):
+    """Contribution density moves the densities of contributions and of service credits, each kept at most 1
+    (demoland credits 93% of the year, contributes for 90%: x 1.1 credits 100%, not 102.3%). In the valuation year
+    the wage bill, and so contributions, move by the density's ratio (the actives are those of the base; credits
+    earned in the year pay no pension yet); decades on, fewer credits mean less pension expenditure (down) and more
+    (up); and with less income in the first year and the same pensions, the reserve at its end is lower (down)."""
+    from actuary.batch import standard_sensitivities
+
+    beh = demo.inputs.behaviour
+    contributed, credited = beh["contribution_density"].values, beh["credit_density"].values
+    assert np.ptp(contributed) == 0 and np.ptp(credited) == 0 and credited.flat[0] * 1.1 > 1
+    _, down, up = next(pair for pair in standard_sensitivities() if pair[0] == "contribution density")
+    for scenario, factor in ((down, 0.9), (up, 1.1)):
+        applied = scenario.apply(demo).inputs.behaviour
+        np.testing.assert_allclose(applied["contribution_density"], np.minimum(contributed * factor, 1.0), rtol=1e-15)
+        np.testing.assert_allclose(applied["credit_density"], np.minimum(credited * factor, 1.0), rtol=1e-15)
+    base = sensitivities.sel(scenario="base")
+    moved = {side: sensitivities.sel(scenario=f"contribution density {side}") for side in ("down", "up")}
+    first = base.year.values[0]
+    for side, factor in (("down", 0.9), ("up", 1.1)):
+        s = moved[side]
+        assert float(s.contributions.sel(year=first) / base.contributions.sel(year=first)) == \
+            pytest.approx(factor, rel=1e-12), side
+    later = first + 40
+    expenditure = float(base.total_expenditure.sel(year=later))
+    assert float(moved["down"].total_expenditure.sel(year=later)) < 0.97 * expenditure
+    assert float(moved["up"].total_expenditure.sel(year=later)) > 1.03 * expenditure
+    assert float(moved["down"].reserve.sel(year=first)) < float(base.reserve.sel(year=first))
 
 
 def _chart_texts(chart):

@@ -190,7 +190,8 @@ def test_write_results_and_sensitivities_without_population(stationary, stationa
     assert "fertility down" not in ds.scenario.values and "expenditure_pct_gdp" not in ds
     rows = tornado(ds)
     assert {r["assumption"] for r in rows} == {"mortality improvement", "real wage growth", "real return",
-                                               "inflation", "retirement rates"}
+                                               "inflation", "contribution density", "collection rate",
+                                               "retirement rates"}
 
 
 def test_batch_paths_equal_full_valuations_without_population(stationary):

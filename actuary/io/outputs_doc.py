@@ -118,7 +118,8 @@ def markdown() -> str:
     out += [
         "",
         "(without a national population, " + ", ".join(NATIONAL_SENSITIVITIES) + " are not run and real wage",
-        "growth moves alone; a floor costing alone does not run " + " and ".join(SCHEME_SENSITIVITIES)
+        "growth moves alone; a floor costing alone does not run " + ", ".join(SCHEME_SENSITIVITIES[:-1])
+        + " and " + SCHEME_SENSITIVITIES[-1]
         + "). Then `optimistic` and `pessimistic`: the run decides each assumption's side from its",
         "one-at-a-time results, the side that lowered the full-horizon general average premium (a floor costing",
         "alone: the floor's level cost) going to the optimistic scenario, the other to the pessimistic one (the",
