@@ -22,7 +22,7 @@ from click.testing import CliRunner
 
 import actuary
 from actuary import Valuation, load_workbook
-from actuary.batch import Scenario, Set, sensitivity, write_sensitivity
+from actuary.batch import Scenario, Set, sensitivity, standard_sensitivities, write_sensitivity
 from actuary.cli import main
 from actuary.io.provenance import ABOUT_SHEET, read_about_sheet
 from actuary.stochastic import simulate
@@ -194,7 +194,8 @@ def test_failed_scenario_exits_3_after_writing_the_others(tmp_path, short_workbo
     # (the message names its scenario: not prefixed with the name again)
     assert re.search(r"scenario failed: scenario 'broken': Input 'behaviour.exit_rate' at .*: value 1.5 is "
                      r"outside \[0, 1\]", text)
-    assert "1 of 21 scenarios failed" in text
+    run = 1 + 2 * len(standard_sensitivities()) + 2 + 2   # base, down and up, optimistic and pessimistic, the sheet's
+    assert f"1 of {run} scenarios failed" in text
     with xr.open_dataset(out / "case-sensitivity.nc") as ds:
         status = dict(zip(ds.scenario.values, ds.status.values))
         assert status["reform"] == "ok" and status["broken"] != "ok"
