@@ -366,6 +366,25 @@ def test_the_floor_benefits_sheet_describes_each_benefit_in_words_and_figures(ca
             float(amounts.sel(floor_benefit=row["Identifier (inputs and netCDF file)"])))
 
 
+def test_the_floor_benefits_sheet_prints_whole_on_one_page_wide(floor_results):
+    """The Floor benefits sheet, a short table of twelve columns (four benefits), prints landscape on one page wide
+    at 60% or more, its rows whole on that page (its long text wrapped in narrower columns, the rows taller), not
+    three pages wide with each benefit's row cut into three: the page setup read back from the file, the scale
+    from its column widths and row heights (a column of w characters is 7 w + 5 pixels; A4 landscape within the
+    default margins 986 pixels wide and 451 points tall)."""
+    from tests.test_results_workbook import _printed_scale, _rows_points
+
+    ws = floor_results[1]["Floor benefits"]
+    setup = ws.page_setup
+    assert (setup.orientation, setup.fitToWidth, setup.fitToHeight) == ("landscape", 1, 0)
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and not ws.print_title_cols
+    scale = _printed_scale(ws)
+    assert 0.6 <= scale and scale * _rows_points(ws) <= 451, (scale, _rows_points(ws))
+    test = [c.value for c in ws[2]].index("Test") + 1
+    assert ws.cell(3, test).alignment.wrap_text   # "pension-tested: only persons without a scheme pension"
+    assert ws.row_dimensions[3].height >= 45
+
+
 def test_floor_benefit_names_read_as_people_write_them(floor_results):
     """Headers name benefits as people write them ("Social pension beneficiaries", "Cost of the child benefit"),
     never the identifier with underscores; the netCDF's floor_benefit labels are the identifiers, unchanged."""

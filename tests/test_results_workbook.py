@@ -162,10 +162,39 @@ def _printed_scale(ws) -> float:
     return 986 * ws.page_setup.fitToWidth / pixels   # above 1: the pages have room to spare
 
 
+def _rows_points(ws) -> float:
+    """The height of a sheet's rows in points at 100% (15 where the file gives none)."""
+    return sum((ws.row_dimensions[r].height if r in ws.row_dimensions else None) or 15.0
+               for r in range(1, ws.max_row + 1))
+
+
+def _whole_on_one_page(ws, scale: float) -> bool:
+    """A short table: printed one page wide at ``scale`` (60% or more), its rows fit on one page of A4 landscape
+    (451 points tall within the default margins)."""
+    return scale >= 0.6 - 1e-9 and min(scale, 1.0) * _rows_points(ws) <= 451
+
+
+def _check_pages_wide(ws, where) -> bool:
+    """A table of six columns or more: a short one (its rows on one page tall when printed one page wide at 60% or
+    more) prints one page wide; another on as many pages wide as keep it at 75% or more, and no more. Returns
+    whether it prints on pages wide."""
+    setup = ws.page_setup
+    one_page_scale = _printed_scale(ws) / setup.fitToWidth
+    if _whole_on_one_page(ws, one_page_scale):
+        assert setup.fitToWidth == 1, where
+        return False
+    assert _printed_scale(ws) >= 0.75 - 1e-9, (where, setup.fitToWidth)
+    # no more pages than needed: one fewer would print below 75%
+    fewer = _printed_scale(ws) * (setup.fitToWidth - 1) / setup.fitToWidth
+    assert setup.fitToWidth == 1 or fewer < 0.75, (where, setup.fitToWidth)
+    return setup.fitToWidth > 1
+
+
 def test_frozen_headers_and_print_setup(workbooks):
     """Every sheet prints landscape, as many pages tall as it needs; a table of six columns or more prints on as
     many pages wide as keep it at 75% or more, its first column repeated (one page wide, the Financial projection's
-    22 columns printed at about 40%: 4-point figures); sheets of a few text columns and of charts stay one page
+    22 columns printed at about 40%: 4-point figures), unless it is short (its rows fit on one page tall printed one
+    page wide at 60% or more: it prints whole on that page); sheets of a few text columns and of charts stay one page
     wide."""
     wide = 0
     for which in ("valuate", "sensitivity", "stochastic"):
@@ -174,10 +203,7 @@ def test_frozen_headers_and_print_setup(workbooks):
             assert setup.orientation == "landscape", (which, ws.title)
             assert ws.sheet_properties.pageSetUpPr.fitToPage and setup.fitToHeight == 0, (which, ws.title)
             if ws.max_column >= 6 and not ws._charts:
-                assert _printed_scale(ws) >= 0.75 - 1e-9, (which, ws.title, setup.fitToWidth)
-                # no more pages than needed: one fewer would print below 75%
-                fewer = _printed_scale(ws) * (setup.fitToWidth - 1) / setup.fitToWidth
-                assert setup.fitToWidth == 1 or fewer < 0.75, (which, ws.title, setup.fitToWidth)
+                _check_pages_wide(ws, (which, ws.title))
             else:
                 assert setup.fitToWidth == 1, (which, ws.title)
             if setup.fitToWidth > 1:
@@ -189,6 +215,40 @@ def test_frozen_headers_and_print_setup(workbooks):
                 assert ws.freeze_panes is not None, (which, ws.title)
                 assert ws.print_title_rows.replace("$", "") == "1:2", (which, ws.title)
     assert wide >= 5   # the projection tables, assumptions by age
+
+
+@pytest.mark.parametrize("rows,width,pages", [
+    (6, 17, 1),     # 12 columns of 17 characters, 1,488 pixels: 66% one page wide, its 6 rows (90 points) whole on it
+    (44, 17, 1),    # 44 rows: 660 points, 438 at 66%: still whole on one page
+    (60, 17, 2),    # 60 rows: 900 points, 596 at 66%: a long table, 2 pages wide at 75% or more
+    (6, 20, 2),     # 12 columns of 20 characters, 1,740 pixels: 57% one page wide, too small: 2 pages wide
+    (6, 12, 1),     # 1,068 pixels: 92% on one page, as for any table that fits at 75%
+])
+def test_a_short_wide_table_prints_one_page_wide_a_long_one_on_pages_wide(rows, width, pages, tmp_path):
+    """The sheet's shape decides its pages wide: a short table whose rows, printed one page wide at 60% or more,
+    fit on one page prints so (landscape, fitted to width); a long one, or one that would print below 60%, on as
+    many pages wide as keep it at 75% or more, its first column repeated (read back from the file openpyxl
+    writes)."""
+    from openpyxl.utils import get_column_letter
+
+    from actuary.io.results import print_setup
+    from actuary.io.workbook import _atomic_save
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for column in range(1, 13):
+        ws.column_dimensions[get_column_letter(column)].width = width
+        for row in range(1, rows + 1):
+            ws.cell(row, column, row * column)
+    ws.freeze_panes = "B3"
+    print_setup(ws, "case")
+    _atomic_save(wb, tmp_path / "t.xlsx")
+    written = openpyxl.load_workbook(tmp_path / "t.xlsx").active
+    setup = written.page_setup
+    assert (setup.orientation, setup.fitToWidth, setup.fitToHeight) == ("landscape", pages, 0)
+    assert written.sheet_properties.pageSetUpPr.fitToPage
+    assert (written.print_title_cols or "").replace("$", "") == ("A:A" if pages > 1 else "")
+    assert _check_pages_wide(written, (rows, width)) == (pages > 1)
 
 
 def test_charts_have_titles_axis_titles_and_a_page_each(workbooks):

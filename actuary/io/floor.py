@@ -42,6 +42,10 @@ def floor_sheet(wb, p, s, unit: str, case_name: str) -> None:
 
 
 BENEFITS_SHEET = "Floor benefits"
+# the Floor benefits sheet is a short table of twelve columns, mostly text (who, amount and basis, test, take-up): its
+# text wraps at this many characters a line, so that it prints whole on one page wide, landscape, at about 60%
+# (actuary.io.workbook.fit_pages_wide), its few rows taller; at the 70 of a long table it is three times a page wide
+BENEFITS_TEXT_WIDTH = 16
 
 
 def floor_benefits_sheet(wb, p, inputs, case_name: str) -> None:
@@ -52,7 +56,7 @@ def floor_benefits_sheet(wb, p, inputs, case_name: str) -> None:
         return
     t0 = int(p.year.values[0])
     ws = wb.create_sheet(BENEFITS_SHEET)
-    writer = SheetWriter(ws)
+    writer = SheetWriter(ws, text_width=BENEFITS_TEXT_WIDTH)
     writer.title(1, "Benefits of the social protection floor as costed (the valuation's Floor, Floor take-up and "
                     "Floor eligibility inputs)")
     headers = ["Benefit", "Identifier (inputs and netCDF file)", "Risk", "Eligible (sex and age)", "Share eligible",

@@ -64,8 +64,12 @@ class SheetWriter:
     every column to what Excel or LibreOffice will display (no ``###``) and give rows of wrapped text
     the height of their lines."""
 
-    def __init__(self, ws):
+    def __init__(self, ws, text_width: int = MAX_TEXT_WIDTH):
+        """``text_width``: the characters of text a column shows on a line, longer text wrapping in its cell (a long
+        table keeps its rows one line; a short one, whose rows can grow taller, may wrap narrower to print whole on
+        one page wide, :func:`actuary.io.workbook.fit_pages_wide`)."""
         self.ws = ws
+        self.text_width = text_width
         self.widths: dict[int, float] = {}
         self.header_words: dict[int, tuple[int, int]] = {}
         self.wrapped: dict[tuple[int, int], int] = {}
@@ -113,12 +117,14 @@ class SheetWriter:
         if text or isinstance(value, str):
             cell = text_cell(self.ws, row, column, value)
             length = len(str(value)) if value is not None else 0
-            if length > MAX_TEXT_WIDTH:
+            # a line of at most text_width characters, but no narrower than its longest word (which cannot wrap)
+            line = max(self.text_width, min(MAX_TEXT_WIDTH, max(map(len, str(value).split()), default=0)))
+            if length > line:
                 self._style(cell, WRAP, font=font)
                 self.wrapped[(row, column)] = length
             else:
                 self._style(cell, TOP, font=font)
-            self._note(column, min(length, MAX_TEXT_WIDTH))
+            self._note(column, min(length, line))
         else:
             cell = self.ws.cell(row=row, column=column, value=value)
             if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -155,7 +161,7 @@ class SheetWriter:
         for column in set(self.widths) | set(self.header_words):
             longest, total = self.header_words.get(column, (0, 0))
             width = max(minimum, self.widths.get(column, 0) + 2.5, longest + 2.5, math.ceil(total / 3) + 2.5)
-            widths[column] = min(width, MAX_TEXT_WIDTH + 2)
+            widths[column] = min(width, max(self.text_width, self.widths.get(column, 0)) + 2)
             self.ws.column_dimensions[get_column_letter(column)].width = widths[column]
         lines: dict[int, int] = {}
         for (row, column), length in self.wrapped.items():

@@ -447,25 +447,27 @@ def _write_records_sheet(ws, sheet: Sheet, labels: list[str], records: dict[str,
 
 
 # Printing a sheet one page wide shrinks a wide table until its text cannot be read (22 columns on A4 landscape: about
-# 40%, 4-point figures). A page of A4 landscape within the default margins is about 986 pixels at 100% (a column of
-# width w, in characters of the default font, is 7 w + 5 pixels); a sheet wider than this many pixels is printed on
-# as many pages wide as keep it at 75% or more, its first column (years, ages, labels) repeated on each. Sheets of
-# a few columns (text wrapped in cells: provisions, notes) and sheets of charts stay one page wide.
-PRINTABLE_PIXELS = 986 / 0.75
+# 40%, 4-point figures). A page of A4 landscape within the default margins is about 986 pixels wide at 100% (a column
+# of width w, in characters of the default font, is 7 w + 5 pixels) and 451 points tall (595 less the top and bottom
+# margins of an inch each). The sheet's shape decides how it prints:
+# - a long table (years or ages down its rows) wider than a page at 75% is printed on as many pages wide as keep it at
+#   75% or more, its first column (years, ages, labels) repeated on each: the reader follows a column down the pages;
+# - a short table (a few rows: benefits, scenarios), whose rows all fit on one page tall when it is printed one page
+#   wide, stays one page wide while that keeps it at 60% or more: split over pages wide, each of its few rows would be
+#   cut into pieces on separate sheets of paper, worse to read than a smaller print of whole rows;
+# - sheets of a few columns (text wrapped in cells: provisions, notes) and sheets of charts stay one page wide.
+PAGE_PIXELS = 986
+PAGE_POINTS = 451
+MIN_SCALE = 0.75
+MIN_SHORT_TABLE_SCALE = 0.6
+PRINTABLE_PIXELS = PAGE_PIXELS / MIN_SCALE
 DEFAULT_COLUMN_WIDTH = 8.43
+DEFAULT_ROW_POINTS = 15.0
 MIN_TABLE_COLUMNS = 6
 
 
-def fit_pages_wide(ws) -> int:
-    """Set a sheet that prints one page wide (``fitToPage`` with ``fitToWidth`` 1) to as many pages wide as its
-    columns need at 75% or more, repeating its first column; returns its pages wide (0: not fitted to pages)."""
-    fitted = ws.sheet_properties.pageSetUpPr
-    if fitted is None or not fitted.fitToPage:
-        return 0
-    if ws.page_setup.fitToWidth != 1:   # set otherwise on purpose
-        return int(ws.page_setup.fitToWidth or 0)
-    if ws.max_column < MIN_TABLE_COLUMNS or ws._charts:
-        return 1
+def table_pixels(ws) -> float:
+    """The width of a sheet's columns (up to its last used one, hidden ones left out) in pixels at 100%."""
     pixels = 0.0
     for column in range(1, ws.max_column + 1):
         dimension = ws.column_dimensions.get(get_column_letter(column))
@@ -473,6 +475,36 @@ def fit_pages_wide(ws) -> int:
             continue
         width = dimension.width if dimension is not None and dimension.width else DEFAULT_COLUMN_WIDTH
         pixels += 7 * width + 5
+    return pixels
+
+
+def table_points(ws) -> float:
+    """The height of a sheet's rows (up to its last used one, hidden ones left out) in points at 100%."""
+    points = 0.0
+    for row in range(1, ws.max_row + 1):
+        dimension = ws.row_dimensions.get(row)
+        if dimension is not None and dimension.hidden:
+            continue
+        points += dimension.height if dimension is not None and dimension.height else DEFAULT_ROW_POINTS
+    return points
+
+
+def fit_pages_wide(ws) -> int:
+    """Set a sheet that prints one page wide (``fitToPage`` with ``fitToWidth`` 1) to the pages wide its shape
+    calls for (see above): one for a short table that then prints whole on one page at 60% or more, else as many
+    as its columns need at 75% or more, repeating its first column; returns its pages wide (0: not fitted to
+    pages)."""
+    fitted = ws.sheet_properties.pageSetUpPr
+    if fitted is None or not fitted.fitToPage:
+        return 0
+    if ws.page_setup.fitToWidth != 1:   # set otherwise on purpose
+        return int(ws.page_setup.fitToWidth or 0)
+    if ws.max_column < MIN_TABLE_COLUMNS or ws._charts:
+        return 1
+    pixels = table_pixels(ws)
+    scale = min(1.0, PAGE_PIXELS / pixels)   # printed one page wide
+    if scale >= MIN_SHORT_TABLE_SCALE and scale * table_points(ws) <= PAGE_POINTS:
+        return 1
     pages = max(1, math.ceil(pixels / PRINTABLE_PIXELS))
     if pages > 1:
         ws.page_setup.fitToWidth = pages
