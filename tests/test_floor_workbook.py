@@ -71,7 +71,7 @@ def test_floor_only_template_runs_from_the_command_line(floor_only_template, tmp
     assert_same_inputs(alone, load_workbook(ALONE))
     sheets = openpyxl.load_workbook(floor_only_template, read_only=True).sheetnames
     assert sheets == ["Contents", "Settings", "Economy", "Schedules", "Population", "Demographic rates", "Fertility",
-                      "Labour force", "Floor", "Floor take-up", "Floor eligibility"]
+                      "Labour force", "Floor", "Floor take-up", "Floor eligibility", "Report text"]
     out = tmp_path / "out"
     result = CliRunner().invoke(main, ["valuate", str(floor_only_template), "--out", str(out)], terminal_width=200)
     assert result.exit_code == 0, result.output

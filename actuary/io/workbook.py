@@ -344,6 +344,11 @@ def write_workbook(valuation, path, blank: bool = False) -> None:
         contents.cell(row=row, column=1, value=sheet.name)
         contents.cell(row=row, column=2, value=sheet.description)
         row += 1
+    from .report_text import DESCRIPTION, write_report_text_sheet
+
+    contents.cell(row=row, column=1, value=write_report_text_sheet(wb).title)
+    contents.cell(row=row, column=2, value=DESCRIPTION)
+    row += 1
     contents.cell(row=row + 1, column=1, value="conventions")
     contents.cell(row=row + 1, column=2, value=(
         "Yellow cells are inputs. Rates are annual and effective, shares are fractions (0.18 = 18%), money in "
@@ -1011,7 +1016,8 @@ def _locate(error: InputError, locations: dict) -> InputError:
 
 NOTES_PREFIX = "Notes"                              # the user's own sheets: accepted and ignored
 OPTIONAL_SHEETS = ("Scenarios", "Stochastic", "Reforms",  # read by the sensitivity, stochastic, compare commands
-                   "Analysis of change")                    # and by the change command
+                   "Analysis of change",                    # and by the change command
+                   "Report text")                           # and by the report command (actuary.io.report_text)
 
 
 class WorkbookReader:

@@ -93,6 +93,7 @@ def markdown() -> str:
     from ..batch import SCENARIO_COLUMNS, SCENARIO_FIXED_SETTINGS
     from ..change import DEFAULT_STEPS
     from ..stochastic import MAX_MORTALITY_VOLATILITY, PARAMETER_MEANINGS, StochasticParameters
+    from . import report_text
 
     sheets = layout()
     out = [
@@ -138,7 +139,8 @@ def markdown() -> str:
     out += [f"| {s.name} | {_cell(s.description)} |" for s in sheets]
     out += ["| Scenarios | optional: scenarios of the sensitivity runs (below) |",
             "| Stochastic | optional: parameters of the stochastic projections (below) |",
-            "| Analysis of change | optional: the steps of `actuary change` (below) |", ""]
+            "| Analysis of change | optional: the steps of `actuary change` (below) |",
+            f"| {report_text.SHEET} | optional: the actuary's own text in the report (below) |", ""]
     scalar_names = set(SCALAR_SHEETS.values())
     for sheet in sheets:
         out += [f"## {sheet.name}", "", sheet.description + ("." if not sheet.description.endswith(".") else ""), ""]
@@ -188,6 +190,31 @@ def markdown() -> str:
             "`economy`: its inputs not named in another step) or `group.field` (e.g. `scheme.contribution_rate`); "
             "the steps are taken in the order they first appear. Default steps: "
             + "; ".join(f"{name} ({', '.join(f'`{i}`' for i in inputs)})" for name, inputs in DEFAULT_STEPS) + "."]
+    out += ["", f"## {report_text.SHEET}", "",
+            "Optional: what only the actuary can write, which `actuary report` places in the report's chapters (the",
+            "content the ILO-ISSA Actuarial Guidelines expect of a valuation report beside the numbers). Columns",
+            " | ".join(f"`{h}`" for h in report_text.HEADERS) + " (row 1 the title, the headers in row 2, one row per",
+            "section from row 3; `actuary template` writes every section's row, blank). Column A is the section's key,",
+            "column B the text: plain text, each line of the cell a paragraph (Alt+Enter in Excel), lines starting with",
+            "`- ` or `• ` the items of a list; it is shown as written (never read as HTML or Markdown). Columns C and D",
+            f"say where the text goes and what to write; they are not read. A section's text has at most "
+            f"{report_text.MAX_TEXT:,}",
+            f"characters, a line of the signature block one line of at most {report_text.MAX_LINE}; `signature_date` "
+            "may be a date cell.",
+            "A formula (even with a saved value), a number, an unknown or repeated key or a control character is",
+            "refused, naming the cell.", "",
+            "A section left blank (or the sheet left out) makes the report a draft: the section is marked \"[To be",
+            "written by the actuary: ...]\", the first page says how many sections are still to be written and",
+            "every page's top says DRAFT; the command names them. A report with every section written has no such",
+            "marks. A floor costing alone has no chapters of scheme provisions and data: its report places the",
+            "data sections in its Assumptions chapter and the provisions in the floor's chapter, and does not ask",
+            "for `behavioural_assumptions` (shown if written). Demoland's workbooks have the sheet with every",
+            "section blank: Demoland is fictional, and text written as if by its actuary would make its report",
+            "look like a signed opinion and could be carried, unnoticed, into a real case started from it; its",
+            "report is a draft that shows every gap.", "",
+            "| section | chapter | what to write |", "|---|---|---|"]
+    out += [f"| `{s.key}` | {_cell(s.chapter)}: {_cell(s.title)} | {_cell(s.asks[:1].upper() + s.asks[1:])}" + " |"
+            for s in report_text.SECTIONS]
     return "\n".join(out) + "\n"
 
 

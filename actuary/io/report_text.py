@@ -1,0 +1,255 @@
+"""The actuary's own text for the valuation report: the optional ``Report text`` sheet of the input workbook.
+
+The numbers of a report come from the valuation; what only the actuary can write does not: the purpose, scope and
+legal basis of the valuation, the previous valuation, a summary of the legal provisions and their changes, the data's
+sources and checks, why each assumption was chosen, the conclusions and recommendations, the limitations and
+reliances, the actuarial opinion and the signature block (the content the ILO-ISSA Actuarial Guidelines expect of a
+valuation report). The sheet has one row per section (:data:`SECTIONS`): the section's key in column A, the
+actuary's text in column B (plain text; each line of the cell a paragraph, lines starting with "- " or "• " items
+of a list), the chapter and what to write in columns C and D (guidance, not read). Row 1 is a title, row 2 the
+headers, sections from row 3. The report places each text in its chapter; a section left blank is marked as a gap
+of a draft report (:meth:`ReportText.missing`).
+
+The text is read as hostile like every input: text only (a number, a date outside ``signature_date`` or a formula,
+even one with a saved value, is refused), at most :data:`MAX_TEXT` characters a section (:data:`MAX_LINE` and one
+line for the signature block), no control characters, an unknown or repeated section key refused, each error naming
+``Sheet!Cell``, the value and what was expected. The report escapes it (it never becomes HTML or markup).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from difflib import get_close_matches
+from pathlib import Path
+
+from ..validation import InputError
+
+SHEET = "Report text"
+HEADERS = ("section", "text", "chapter", "what to write")
+MAX_TEXT = 20_000        # characters of one section (some 3,000 words: a chapter's worth)
+MAX_LINE = 200           # characters of a line of the signature block
+MAX_ROWS = 100           # data rows of the sheet (each section once; blank rows and notes aside)
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    title: str
+    chapter: str          # the report chapter it is placed in (its title)
+    asks: str             # what the actuary is to write: the guidance and the draft's gap mark
+    line: bool = False    # a line of the signature block (one line, at most MAX_LINE characters)
+    scheme_only: bool = False   # not asked of a social protection floor costing alone
+
+
+SECTIONS = (
+    Section("purpose_and_scope", "Purpose and scope", "Introduction",
+            "purpose and scope of the valuation: who asked for it and why, what it covers (the scheme, its branches, "
+            "the period projected)"),
+    Section("legal_basis", "Legal basis", "Introduction",
+            "legal basis of the valuation: the law or regulation that requires it (or the mandate under which it is "
+            "made) and how often"),
+    Section("previous_valuation", "Previous valuation", "Introduction",
+            "the previous actuarial valuation: its date, who made it, its main results and recommendations and what "
+            "followed from them (or that this is the first valuation)"),
+    Section("provisions_summary", "Summary of the legal provisions", "Scheme provisions",
+            "summary of the legal provisions: who is covered, how it is financed, the benefits and their conditions, "
+            "adjustment of amounts; the law and its amendments"),
+    Section("provision_changes", "Changes since the previous valuation", "Scheme provisions",
+            "changes to the provisions since the previous valuation and reforms in preparation (or that there were "
+            "none)"),
+    Section("data_sources", "Data sources", "Data",
+            "sources of the data: where each comes from (the institution's records, national statistics, ...), at "
+            "what date and how it was extracted"),
+    Section("data_checks", "Data checks and reconciliation", "Data",
+            "checks made on the data and their reconciliation with the accounts and the previous valuation; how "
+            "missing or doubtful data were treated"),
+    Section("demographic_assumptions", "Demographic assumptions", "Assumptions",
+            "justification of the demographic assumptions: why this mortality table and its improvement, this "
+            "fertility and this migration (sources, experience, comparisons)"),
+    Section("economic_assumptions", "Economic assumptions", "Assumptions",
+            "justification of the economic assumptions: why this inflation, wage and productivity growth, return on "
+            "investments (the discount rate) and unemployment (sources, history, consistency between them)"),
+    Section("behavioural_assumptions", "Behavioural assumptions", "Assumptions",
+            "justification of the behavioural assumptions: why these rates of participation, coverage, exit and "
+            "retirement, these densities and this salary scale (the experience they come from)", scheme_only=True),
+    Section("conclusions", "Conclusions", "Conclusions and recommendations",
+            "conclusions: what the results say about the financial position and sustainability and how much they "
+            "depend on the assumptions"),
+    Section("recommendations", "Recommendations", "Conclusions and recommendations",
+            "recommendations: on financing, provisions, data and the next valuation"),
+    Section("limitations", "Limitations and reliances", "Actuarial opinion",
+            "limitations and reliances: the limits of the data, model and assumptions, and the information relied "
+            "upon and who provided it"),
+    Section("opinion", "Statement of actuarial opinion", "Actuarial opinion",
+            "statement of actuarial opinion: whether the data are sufficient and reliable, the assumptions "
+            "reasonable and the methods appropriate, and the standards followed"),
+    Section("actuary_name", "Name", "Actuarial opinion", "the actuary's name (and organisation)", line=True),
+    Section("qualification", "Qualification", "Actuarial opinion",
+            "the actuary's professional qualification (e.g. Fellow of an actuarial association)", line=True),
+    Section("signature_date", "Date", "Actuarial opinion", "date of signature", line=True),
+)
+BY_KEY = {s.key: s for s in SECTIONS}
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+@dataclass
+class ReportText:
+    """The actuary's texts by section key (only those given); ``source``: the file they were read from."""
+
+    texts: dict[str, str] = field(default_factory=dict)
+    source: str | None = None
+
+    def __post_init__(self):
+        for key, text in self.texts.items():   # the same rules for text given from Python
+            if key not in BY_KEY:
+                raise InputError(f"report text: '{key}' is not a section; expected one of {', '.join(BY_KEY)}.")
+            self.texts[key] = _checked(BY_KEY[key], text, f"report text '{key}'")
+
+    def get(self, key: str) -> str | None:
+        return self.texts.get(key)
+
+    def asked(self, has_scheme: bool) -> list[Section]:
+        """The sections a report of this kind asks for (a floor costing alone: not the scheme's behaviour)."""
+        return [s for s in SECTIONS if has_scheme or not s.scheme_only]
+
+    def missing(self, has_scheme: bool) -> list[Section]:
+        """The sections asked for and not written: the gaps of a draft report (none: the report is not a draft)."""
+        return [s for s in self.asked(has_scheme) if s.key not in self.texts]
+
+
+def _checked(section: Section, value: str, where: str) -> str:
+    """``value`` as a section's text: line ends made "\\n", trailing spaces of lines and blank lines at either end
+    removed (and spaces at either end); an error naming ``where`` for control characters, a text too long, a signature line of several lines."""
+    text = "\n".join(line.rstrip() for line in str(value).replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+    text = text.strip()
+    bad = _CONTROL.search(text)
+    if bad:
+        raise InputError(f"{where}: the text contains the control character U+{ord(bad.group()):04X} (at character "
+                         f"{bad.start() + 1:,}); expected plain text (letters, punctuation, line breaks).")
+    limit = MAX_LINE if section.line else MAX_TEXT
+    if len(text) > limit:
+        raise InputError(f"{where}: the text has {len(text):,} characters; at most {limit:,} are read for "
+                         f"'{section.key}' ({section.title}).")
+    if section.line and "\n" in text:
+        raise InputError(f"{where}: '{section.key}' ({section.title}) is one line of the signature block; expected "
+                         "text without line breaks.")
+    return text
+
+
+def _suggestion(given: str) -> list[str]:
+    """The section key meant by ``given``: a title or a key with other case or spaces, a key beginning with it, else
+    the closest key ([] for none)."""
+    typed = re.sub(r"[\s-]+", "_", given.strip().lower())
+    by_title = {re.sub(r"\s+", "_", s.title.lower()): s.key for s in SECTIONS}
+    if typed in BY_KEY or typed in by_title:
+        return [BY_KEY[typed].key if typed in BY_KEY else by_title[typed]]
+    return [k for k in BY_KEY if typed and k.startswith(typed)][:1] or get_close_matches(typed, list(BY_KEY), n=1)
+
+
+def read_report_text(path) -> ReportText:
+    """The ``Report text`` sheet of a valuation workbook (an empty :class:`ReportText` without it); errors name
+    ``Sheet!Cell``, the value and what was expected (see the module's docstring)."""
+    from .workbook import WorkbookReader, _blank, _formula_text, _may_hold_formulas, _ref
+
+    path = Path(path)
+    with WorkbookReader(path) as reader:
+        if SHEET not in reader.sheetnames:
+            return ReportText(source=reader.name)
+        cells = reader.sheet(SHEET, 3, MAX_ROWS, " (one per section)", width=len(HEADERS))
+        last = max(cells.cells, default=0)
+        formula = None
+        with reader.guard():   # a formula is refused even with a saved value: the text is the actuary's own
+            ws = reader.values[SHEET]
+            if last and _may_hold_formulas(reader._part(ws)):
+                formulas = reader._formulas_sheet(SHEET)
+                formulas.reset_dimensions()
+                for row, values in enumerate(formulas.iter_rows(max_row=last, values_only=True), start=1):
+                    column = next((c for c, v in enumerate(values[:2], start=1) if _formula_text(v)), None)
+                    if column is not None:
+                        formula = (row, column, _formula_text(values[column - 1]))
+                        break
+    if formula is not None:
+        row, column, text = formula
+        raise InputError(f"{_ref(SHEET, row, column)}: formula {text}; expected the text itself (the report text is "
+                         "typed, never computed: replace the formula with its text).")
+    for column, expected in enumerate(HEADERS[:2], start=1):
+        header = cells.get(2, column)
+        if str(header if header is not None else "").strip().lower() != expected:
+            raise InputError(f"{_ref(SHEET, 2, column)}: header '{header if header is not None else ''}'; expected "
+                             f"'{expected}' (columns: {', '.join(HEADERS)}). Row 1 of the sheet is its title, the "
+                             "headers go in row 2 and the sections from row 3 ('actuary template' writes the sheet).")
+    texts, rows = {}, {}
+    for r in cells.data_rows:
+        key, value = cells.get(r, 1), cells.get(r, 2)
+        if _blank(key):
+            if not _blank(value):
+                raise InputError(f"{_ref(SHEET, r, 1)}: the cell is blank beside a text; expected the section's key "
+                                 f"(one of {', '.join(BY_KEY)}).")
+            continue
+        if not isinstance(key, str) or key.strip() not in BY_KEY:
+            close = _suggestion(str(key))
+            raise InputError(f"{_ref(SHEET, r, 1)}: '{key}' is not a section of the report text"
+                             f"{f' (did you mean {close[0]}?)' if close else ''}; expected one of "
+                             f"{', '.join(BY_KEY)}.")
+        section = BY_KEY[key.strip()]
+        if section.key in rows:
+            raise InputError(f"{_ref(SHEET, r, 1)}: section '{section.key}' is listed twice (also in row "
+                             f"{rows[section.key]}); give each section once.")
+        rows[section.key] = r
+        if _blank(value):
+            continue
+        if isinstance(value, (dt.datetime, dt.date)) and section.key == "signature_date":
+            value = f"{value.day} {value:%B %Y}"
+        elif not isinstance(value, str):
+            kind = "a date" if isinstance(value, (dt.datetime, dt.date, dt.time)) else \
+                "TRUE/FALSE" if isinstance(value, bool) else "a number" if isinstance(value, (int, float)) else \
+                type(value).__name__
+            raise InputError(f"{_ref(SHEET, r, 2)}: value {value!r} is {kind}; expected text for '{section.key}' "
+                             f"({section.title})" + (" or a date" if section.key == "signature_date" else "")
+                             + " (format the cell as text if the program turned it into something else).")
+        texts[section.key] = _checked(section, value, _ref(SHEET, r, 2))
+        if not texts[section.key]:
+            del texts[section.key]
+    return ReportText(texts, source=path.name)
+
+
+def write_report_text_sheet(wb, text: ReportText | None = None):
+    """The ``Report text`` sheet of the workbook ``wb``: one row per section, the texts of ``text`` (blank without),
+    the chapter and what to write beside them. Returns the sheet."""
+    from openpyxl.styles import Alignment
+
+    from .safety import text_cell
+    from .workbook import HEADER_FONT, INPUT_FILL, TITLE_FONT
+
+    ws = wb.create_sheet(SHEET)
+    ws.cell(row=1, column=1, value=DESCRIPTION).font = TITLE_FONT
+    for column, header in enumerate(HEADERS, start=1):
+        ws.cell(row=2, column=column, value=header).font = HEADER_FONT
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for row, section in enumerate(SECTIONS, start=3):
+        ws.cell(row=row, column=1, value=section.key).alignment = wrap
+        given = text.get(section.key) if text else None
+        cell = text_cell(ws, row, 2, given) if given else ws.cell(row=row, column=2)
+        cell.fill, cell.alignment = INPUT_FILL, wrap
+        ws.cell(row=row, column=3, value=f"{section.chapter}: {section.title}").alignment = wrap
+        guidance = section.asks[:1].upper() + section.asks[1:] + "." \
+            + (" Not asked of a floor costing alone." if section.scheme_only else "")
+        ws.cell(row=row, column=4, value=guidance).alignment = wrap
+        # rows tall enough for the guidance and for a few lines of text (programs do not fit them when opening)
+        lines = max(2 if section.line else 4, -(-len(guidance) // 45), (given or "").count("\n") + 1)
+        ws.row_dimensions[row].height = 15 * min(lines, 20)
+    for letter, width in zip("ABCD", (24, 80, 30, 50)):
+        ws.column_dimensions[letter].width = width
+    ws.freeze_panes = "B3"
+    ws.page_setup.orientation, ws.page_setup.paperSize = "landscape", ws.PAPERSIZE_A4   # printed one page wide
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "1:2"
+    return ws
+
+
+DESCRIPTION = ("Report text (optional): what only the actuary can write, placed in the report's chapters; each line "
+               "of a cell a paragraph, lines starting with '- ' items of a list. A blank section is marked as a gap "
+               "of a draft report")
