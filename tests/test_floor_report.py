@@ -159,8 +159,9 @@ def test_floor_only_report_from_the_command_line_has_no_scheme_chapter(floor_onl
     assert done.returncode == 0 and "Traceback" not in done.stdout + done.stderr, done.stdout + done.stderr
     html = (out / "national_floor-report.html").read_text()
     tables = Tables(html)
-    assert tables.chapters == ["Executive summary", "Assumptions", "Demographic projection", FLOOR_TITLE,
-                               "Run provenance", "Appendix A. Methodology and conventions"]
+    assert tables.chapters == ["Executive summary", "Introduction", "Assumptions", "Demographic projection",
+                               FLOOR_TITLE, "Conclusions and recommendations", "Actuarial opinion", "Run provenance",
+                               "Appendix A. Methodology and conventions"]
     assert not set(SCHEME_CHAPTERS) & set(tables.chapters)
     text = " ".join(re.sub(r"<[^>]+>", " ", html[:html.index('id="methodology"')]).split()).lower()
     for words in ("contribution rate", "insurable earnings", "reserve", "pensioners", "general average premium",

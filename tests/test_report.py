@@ -20,9 +20,10 @@ from actuary.report.findings import findings, level_rate_for_reserve_ratio
 from actuary.report.pdf import find_chromium
 
 ROOT = Path(__file__).resolve().parents[1]
-CHAPTERS = ["Executive summary", "Scheme provisions", "Data", "Assumptions", "Demographic projection",
+CHAPTERS = ["Executive summary", "Introduction", "Scheme provisions", "Data", "Assumptions", "Demographic projection",
             "Projected insured and pensioners", "Financial projection", "Financing indicators",
-            "Actuarial balance sheet", "Sensitivity", "Stochastic projections", "Run provenance"]
+            "Actuarial balance sheet", "Sensitivity", "Stochastic projections", "Conclusions and recommendations",
+            "Actuarial opinion", "Run provenance"]
 APPENDIX = "Appendix A. Methodology and conventions"   # after the numbered chapters
 # figure key -> the title of its horizontal axis (at the bottom of the drawing)
 FIGURES = {"initial": "Age at 1 January", "demographic": "Year", "economic": "Year", "behaviour": "Age",
@@ -83,6 +84,9 @@ def test_command_writes_the_html_and_the_pdf(report):
     assert sorted(p.name for p in out.iterdir()) == ["demoland-report.html", "demoland-report.pdf"] \
         or find_chromium() is None
     assert f"Wrote {out / 'demoland-report.html'}" in stdout
+    # the workbook's Report text sheet is blank: the command says the report is a draft, and which sections to write
+    assert "Draft: 17 sections of the actuary's text are not written (purpose_and_scope, legal_basis," in stdout
+    assert "Give them in the 'Report text' sheet of demoland-50.xlsx." in stdout
 
 
 def test_sensitivity_chapter_says_how_far_each_assumption_moves(report):

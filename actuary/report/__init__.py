@@ -66,6 +66,10 @@ class Chapter:
     def figure(self, figure: Figure):
         self.blocks.append(("figure", figure))
 
+    def heading(self, text: str):
+        """A heading within the chapter (h3)."""
+        self.blocks.append(("heading", text))
+
 
 def _every(p, step: int = 5) -> list[int]:
     """Row positions of the yearly tables: the valuation year, every ``step`` years, and the last year."""
@@ -190,15 +194,28 @@ def demographic_table(valuation, p) -> Table:
     return Table("Demographic assumptions", headers, rows)
 
 
-def demographic_and_economic(c: Chapter, figure, valuation, p) -> None:
-    """The demographic and economic assumptions: their tables and figures."""
+def demographic_and_economic(c: Chapter, figure, valuation, p, writer, economic_inputs=None) -> None:
+    """The demographic and economic assumptions: each under its heading with the actuary's justification
+    (``writer``: :class:`actuary.report.narrative.ReportWriter`), then their tables and figures
+    (``economic_inputs``: a table of the economic inputs added after them)."""
     from . import figures   # matplotlib: imported when a report is drawn, not by the results workbook
 
+    writer.place(c, "demographic_assumptions")
     c.table(demographic_table(valuation, p))
     c.figure(figure("demographic", "Total fertility rate and period life expectancy at 65",
                     figures.demographic_assumptions(valuation, p)))
+    writer.place(c, "economic_assumptions")
     c.table(economic_table(valuation, p))
     c.figure(figure("economic", "Main economic assumptions", figures.economic_assumptions(valuation)))
+    if economic_inputs is not None:
+        c.table(economic_inputs)
+
+
+def introduction(chapter, writer) -> None:
+    """The introduction: purpose and scope, legal basis and the previous valuation, as the actuary wrote them."""
+    c = chapter("introduction", "Introduction")
+    for key in ("purpose_and_scope", "legal_basis", "previous_valuation"):
+        writer.place(c, key)
 
 
 def demography_chapter(chapter, figure, p, unit: str) -> None:
@@ -324,15 +341,18 @@ def css_string(text: str) -> str:
 
 
 def build(valuation, results, sensitivity=None, stochastic=None, record: dict | None = None, change=None,
-          comparison=None) -> str:
+          comparison=None, text=None) -> str:
     """The report's HTML (one self-contained document); ``record`` is the run's provenance
     (:func:`actuary.io.provenance.collect`; by default the valuation's source and this API call); ``change``:
     an analysis of change from a previous valuation to this one (:func:`actuary.analysis_of_change`), its
     chapter in :mod:`actuary.report.change_chapter`; ``comparison``: reform options side by side
-    (:func:`actuary.compare.comparison`), a chapter of their own (:mod:`actuary.report.comparison`)."""
+    (:func:`actuary.compare.comparison`), a chapter of their own (:mod:`actuary.report.comparison`); ``text``: the
+    actuary's own text (:class:`actuary.io.report_text.ReportText`, :func:`actuary.io.report_text.read_report_text`),
+    placed in its chapters; without it, or with sections left blank, the report is a draft that marks each gap."""
     from ..batch import tornado as tornado_rows
     from ..inputs import FIELDS
     from . import figures
+    from .narrative import ReportWriter
     from .provisions import provision_rows
 
     p, s = results.projection, results.summary
@@ -341,6 +361,7 @@ def build(valuation, results, sensitivity=None, stochastic=None, record: dict | 
     t0, last, n = int(p.year.values[0]), int(p.year.values[-1]), p.sizes["year"]
     chapters: list[Chapter] = []
     figure_list: list[Figure] = []
+    writer = ReportWriter(text, valuation.inputs.has_scheme)
 
     def chapter(key, title):
         chapters.append(Chapter(key, title, number=len(chapters) + 1))
@@ -353,8 +374,8 @@ def build(valuation, results, sensitivity=None, stochastic=None, record: dict | 
     if not valuation.inputs.has_scheme:   # a floor costing alone: no scheme chapters
         from .floor_chapter import floor_only_chapters
 
-        floor_only_chapters(valuation, results, chapter, figure, sensitivity, stochastic)
-        return _render(valuation, chapter, chapters, figure_list, record)
+        floor_only_chapters(valuation, results, chapter, figure, writer, sensitivity, stochastic)
+        return _render(valuation, chapter, chapters, figure_list, record, writer)
 
     c = chapter("summary", "Executive summary")
     c.blocks.append(("findings", findings(results, stochastic, sensitivity)))
@@ -383,7 +404,12 @@ def build(valuation, results, sensitivity=None, stochastic=None, record: dict | 
     c.text("Rates are percentages of insurable earnings unless stated otherwise; money amounts are in "
            f"{pres.money_phrase(unit)}.")
 
+    introduction(chapter, writer)
+
     c = chapter("provisions", "Scheme provisions")
+    writer.place(c, "provisions_summary")
+    writer.place(c, "provision_changes")
+    c.heading("Provisions as valued")
     c.text("The provisions of the scheme as valued, read from the valuation inputs.")
     c.table(Table("Scheme provisions", ["Provision", "Value", "Notes"], provision_rows(valuation.inputs, ("scheme",)),
                   wrap=True))
@@ -391,6 +417,9 @@ def build(valuation, results, sensitivity=None, stochastic=None, record: dict | 
                   wrap=True))
 
     c = chapter("data", "Data")
+    writer.place(c, "data_sources")
+    writer.place(c, "data_checks")
+    c.heading("Data at the valuation date")
     c.text(f"The insured population, the pensions in payment and the reserve at the valuation date, 1 January {t0}. "
            f"The reserve at that date is {pres.show(float(p.reserve_at_valuation), 'money', unit)} {money}.")
     for table in data_tables(valuation, p):
@@ -403,13 +432,14 @@ def build(valuation, results, sensitivity=None, stochastic=None, record: dict | 
            "(inflation, wages, productivity, investment return, unemployment) and behavioural assumptions "
            "(participation, coverage, exits, retirement, salary scale). Every year-dependent input is listed year "
            "by year in the results workbook's Assumptions sheet.")
-    demographic_and_economic(c, figure, valuation, p)
+    scalars = {pres.field_label(k) for k, f in FIELDS["economy"].items() if not f.dims}
+    demographic_and_economic(c, figure, valuation, p, writer, Table(
+        "Economic inputs of the valuation year", ["Input", "Value", "Notes"],
+        [row for row in provision_rows(valuation.inputs, ("economy",)) if row[0] in scalars], wrap=True))
+    writer.place(c, "behavioural_assumptions")
     c.table(behaviour_table(valuation))
     c.figure(figure("behaviour", f"Participation, coverage and retirement rates by age and sex in {t0}",
                     figures.behavioural_assumptions(valuation)))
-    scalars = {pres.field_label(k) for k, f in FIELDS["economy"].items() if not f.dims}
-    c.table(Table("Economic inputs of the valuation year", ["Input", "Value", "Notes"],
-                  [row for row in provision_rows(valuation.inputs, ("economy",)) if row[0] in scalars], wrap=True))
 
     demography_chapter(chapter, figure, p, unit)
 
@@ -547,15 +577,26 @@ def build(valuation, results, sensitivity=None, stochastic=None, record: dict | 
 
         change_chapter(change, chapter, figure)
 
-    return _render(valuation, chapter, chapters, figure_list, record)
+    return _render(valuation, chapter, chapters, figure_list, record, writer)
 
 
-def _render(valuation, chapter, chapters: list[Chapter], figure_list: list[Figure], record: dict | None) -> str:
-    """The closing chapter (run provenance) added with ``chapter``, the methodology as appendix A after it, and
-    the document rendered."""
+def _render(valuation, chapter, chapters: list[Chapter], figure_list: list[Figure], record: dict | None,
+            writer) -> str:
+    """The closing chapters added with ``chapter`` (conclusions and recommendations, the actuarial opinion with the
+    signature block, as the actuary wrote them: ``writer``; then run provenance), the methodology as appendix A
+    after them, and the document rendered: a draft, saying so on its first page and every page's foot, when a
+    section of the actuary's is not written."""
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     from ..io.provenance import for_api, label
+
+    c = chapter("conclusions", "Conclusions and recommendations")
+    writer.place(c, "conclusions")
+    writer.place(c, "recommendations")
+    c = chapter("statement", "Actuarial opinion")
+    writer.place(c, "limitations")
+    writer.place(c, "opinion")
+    writer.statement(c)
 
     c = chapter("provenance", "Run provenance")
     record = record or for_api(valuation, "report.build")
@@ -573,7 +614,7 @@ def _render(valuation, chapter, chapters: list[Chapter], figure_list: list[Figur
     env.filters["css_string"] = css_string
     return env.get_template("report.html.j2").render(
         case=valuation.name, t0=int(valuation.inputs.coords["year"][0]), chapters=chapters,
-        figures=figure_list, version=record["actuary_version"], provenance=provenance,
+        figures=figure_list, version=record["actuary_version"], provenance=provenance, gaps=writer.gaps,
         subject="actuarial valuation" if valuation.inputs.has_scheme else "social protection floor costing")
 
 
@@ -585,18 +626,18 @@ def safe_stem(name: str) -> str:
 
 def write_report(valuation, results, out, sensitivity=None, stochastic=None, record: dict | None = None,
                  pdf: bool = True, name: str | None = None, change=None,
-                 comparison=None) -> tuple[Path, Path | None]:
+                 comparison=None, text=None) -> tuple[Path, Path | None]:
     """Write ``<name>-report.html`` and (with a PDF engine) ``<name>-report.pdf`` into ``out`` (``name``:
     by default a file-name stem of the case name); returns their paths (None for a PDF that could not be
     printed: see :func:`actuary.report.pdf.engine`). ``record``: the run's provenance; ``comparison``: see
-    :func:`build`."""
+    :func:`build`; ``text``: the actuary's own text (see :func:`build`)."""
     from ..io.files import atomic_path
     from .pdf import PdfUnavailable, print_pdf
 
     out = Path(out)
     stem = name or safe_stem(valuation.name)
     html_path, pdf_path = out / f"{stem}-report.html", out / f"{stem}-report.pdf"
-    html = build(valuation, results, sensitivity, stochastic, record, change=change, comparison=comparison)
+    html = build(valuation, results, sensitivity, stochastic, record, change=change, comparison=comparison, text=text)
     with atomic_path(html_path) as temporary:
         temporary.write_text(html, encoding="utf-8")
     if not pdf:

@@ -18,9 +18,12 @@ def run_report(workbook: Path | None, out: Path, name: str | None, with_sensitiv
     ``previous``: the previous valuation, for the analysis-of-change chapter (``steps``: its steps file; default
     the workbook's own 'Analysis of change' sheet, else the default steps).
     ``compare``: option workbooks; with them or a Reforms sheet, the comparison chapter.
+    The actuary's own text comes from the workbook's 'Report text' sheet (:mod:`actuary.io.report_text`); without
+    it, or with sections left blank, the report is a draft that marks each gap, and the command says so.
     """
     from ..cli import _load_case, _provenance, console, errors, gather_options, output_stem
     from ..io.files import OutputSet
+    from ..io.report_text import read_report_text
     from . import write_report
     from .pdf import PdfFailed, engine
 
@@ -31,6 +34,7 @@ def run_report(workbook: Path | None, out: Path, name: str | None, with_sensitiv
     with OutputSet(out, names, source=workbook if name is None else None) as outputs:
         with console.status(f"Reading and validating {workbook or 'Demoland'}..."):
             source, valuation = _load_case(workbook, named=bool(previous or compare))
+            text = read_report_text(source) if source.suffix.lower() == ".xlsx" else None
         with console.status("Projecting..."):
             results = valuation.run()
         sensitivity = stochastic = None
@@ -75,7 +79,7 @@ def run_report(workbook: Path | None, out: Path, name: str | None, with_sensitiv
             try:
                 html, pdf = write_report(valuation, results, outputs.staging, sensitivity=sensitivity,
                                          stochastic=stochastic, record=record, pdf=bool(chosen), name=stem,
-                                         change=change, comparison=comparison)
+                                         change=change, comparison=comparison, text=text)
             except PdfFailed as error:
                 failure = error
                 outputs.names.remove(pdf_name)   # the HTML is still delivered; no partial PDF
@@ -83,12 +87,31 @@ def run_report(workbook: Path | None, out: Path, name: str | None, with_sensitiv
     console.print(f"Wrote {written[0]} (self-contained: figures embedded, no network)", highlight=False)
     if failure is not None:
         errors.print(f"[bold red]PDF not written:[/] {failure}", highlight=False)
+        _say_draft(text, valuation, source)
         sys.exit(1)
     if chosen:
         console.print(f"Wrote {written[1]} (printed by {chosen})", highlight=False)
     else:
         errors.print("[bold yellow]PDF not written:[/] neither Chromium nor WeasyPrint is installed (Debian: "
                       "apt-get install chromium); print the HTML file from a browser instead.", highlight=False)
+    _say_draft(text, valuation, source)
+
+
+def _say_draft(text, valuation, source: Path) -> None:
+    """Say which sections of the actuary's text the report marks as to be written (nothing when none is)."""
+    from rich.markup import escape
+
+    from ..cli import console
+    from ..io.report_text import SHEET, ReportText
+
+    gaps = (text or ReportText()).missing(valuation.inputs.has_scheme)
+    if gaps:
+        where = f"the '{SHEET}' sheet of {source.name}" if text is not None else \
+            f"a valuation workbook's '{SHEET}' sheet (a case folder has none)"
+        console.print(f"[bold yellow]Draft:[/] {len(gaps)} section{'s' if len(gaps) > 1 else ''} of the actuary's "
+                      f"text {'are' if len(gaps) > 1 else 'is'} not written ({', '.join(s.key for s in gaps)}); the "
+                      f"report marks {'them' if len(gaps) > 1 else 'it'} as to be written. Give "
+                      f"{'them' if len(gaps) > 1 else 'it'} in {escape(where)}.", highlight=False)
 
 
 def _analysis_of_change(previous: Path, steps: Path | None, source: Path, valuation):

@@ -118,9 +118,11 @@ def cost_by_benefit(p) -> str:
         return figures._svg(fig, key)
 
 
-def floor_chapter(valuation, results, chapter, figure, sensitivity=None, stochastic=None) -> None:
+def floor_chapter(valuation, results, chapter, figure, sensitivity=None, stochastic=None, writer=None) -> None:
     """Add the chapter on the floor and the state's fiscal cost (``chapter``, ``figure``: the report's
-    constructors); with sensitivity or stochastic results that carry the floor, its rows and fan charts."""
+    constructors); with sensitivity or stochastic results that carry the floor, its rows and fan charts. ``writer``
+    (a floor costing alone, which has no chapter of scheme provisions): the actuary's summary of the legal
+    provisions and their changes first."""
     from . import Table, _every, yearly_table
 
     p, s = results.projection, results.summary
@@ -129,6 +131,10 @@ def floor_chapter(valuation, results, chapter, figure, sensitivity=None, stochas
     t0 = int(p.year.values[0])
     scheme = _has_scheme(p)
     c = chapter("floor", TITLE)
+    if writer is not None:
+        writer.place(c, "provisions_summary")
+        writer.place(c, "provision_changes")
+        c.heading("The floor as costed")
     c.text("The non-contributory benefits of the social protection floor (ILO Recommendation No. 202), costed as "
            "the ILO's Rapid Assessment Protocol does: the persons eligible, times the benefit, times take-up, plus "
            "administration, on the same projection of the population and the economy"
@@ -200,10 +206,12 @@ def sensitivity_blocks(c, figure, sensitivity, scheme: bool) -> None:
     c.table(Table("Cost of the floor when each assumption moves down or up", headers, table))
 
 
-def floor_only_chapters(valuation, results, chapter, figure, sensitivity=None, stochastic=None) -> None:
+def floor_only_chapters(valuation, results, chapter, figure, writer, sensitivity=None, stochastic=None) -> None:
     """The chapters of a floor costing alone, before the closing ones (methodology, provenance); the
-    sensitivity and stochastic results, when given, in the floor's chapter."""
-    from . import behaviour_table, demographic_and_economic, demography_chapter
+    sensitivity and stochastic results, when given, in the floor's chapter; the actuary's text (``writer``) in its
+    places: the data's sources and checks with the assumptions (there is no chapter of scheme data), the legal
+    provisions in the floor's chapter."""
+    from . import behaviour_table, demographic_and_economic, demography_chapter, introduction
 
     p, s = results.projection, results.summary
     unit = valuation.inputs.settings["money_unit"]
@@ -238,14 +246,18 @@ def floor_only_chapters(valuation, results, chapter, figure, sensitivity=None, s
     c.text("A costing of the social protection floor alone: there is no contributory scheme in this case, so the "
            "state's fiscal cost is the cost of the floor. Percentages are of GDP unless stated otherwise; money "
            f"amounts are in {pres.money_phrase(unit)}.")
+    introduction(chapter, writer)
 
     c = chapter("assumptions", "Assumptions")
     c.text("Demographic assumptions (fertility, mortality and its improvement, migration) project the population "
            "eligible for each benefit; economic assumptions (inflation, wages, productivity, labour force "
            "participation, unemployment) project GDP and the benefit amounts; the nominal return discounts the "
            "present values. Every year-dependent input is listed year by year in the input workbook.")
-    demographic_and_economic(c, figure, valuation, p)
+    writer.place(c, "data_sources")
+    writer.place(c, "data_checks")
+    demographic_and_economic(c, figure, valuation, p, writer)
+    writer.place(c, "behavioural_assumptions")   # not asked of a floor costing: shown when written
     if valuation.inputs.behaviour.get("participation") is not None:
         c.table(behaviour_table(valuation))
     demography_chapter(chapter, figure, p, unit)
-    floor_chapter(valuation, results, chapter, figure, sensitivity, stochastic)
+    floor_chapter(valuation, results, chapter, figure, sensitivity, stochastic, writer)
