@@ -193,7 +193,8 @@ def test_a_draft_marks_each_gap_and_says_so_on_its_first_page(short, short_resul
     html = build(short, short_results)                     # no text at all
     assert html.count(GAP) == len(SECTIONS)
     first = html[:html.index("<section")]
-    assert f"This report is a draft: {len(SECTIONS)} sections that only the actuary can write" in " ".join(first.split())
+    assert f"This report is a draft: {len(SECTIONS)} sections that only the actuary can write" \
+        in " ".join(first.split())
     assert "<title>DRAFT: " in first and f'content: "DRAFT: {len(SECTIONS)} sections to be written' in first
     for section in SECTIONS:   # each gap linked from the first page, and marked where the text belongs
         assert f'href="#text-{section.key}"' in first
@@ -243,3 +244,26 @@ def test_hostile_text_is_shown_as_text_in_the_html_and_the_pdf(short, short_resu
     pdf = re.sub(r"\s", "", "".join(page.extract_text() or "" for page in PdfReader(pdf_path).pages))
     for typed in (HOSTILE, '"; } body { display: none } /*', "</td></tr><script>x()"):
         assert re.sub(r"\s", "", typed) in pdf, typed
+
+
+def test_the_command_reads_the_sheet_and_refuses_a_bad_one(short, tmp_path):
+    """actuary report on a workbook whose Report text sheet is written: the texts in the report, no draft and no
+    note of one; a formula in the sheet stops the command (exit 2) naming its cell, before anything is written."""
+    from .xlsx_edit import set_cells
+
+    base = tmp_path / "base.xlsx"
+    short.to_workbook(base)
+    written = set_cells(base, tmp_path / "case.xlsx",
+                        {SHEET: {f"B{_row(key)}": text for key, text in FULL.items()}})
+    done = subprocess.run([sys.executable, "-m", "actuary.cli", "report", str(written), "--out", str(tmp_path / "out")],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Draft" not in done.stdout + done.stderr
+    html = (tmp_path / "out" / "case-report.html").read_text()
+    assert all(html.count(text) == 1 for text in FULL.values()) and GAP not in html and "DRAFT" not in html
+    bad = _with_formula(written, tmp_path / "formula.xlsx", f"B{_row('opinion')}", "1+1", "2")
+    done = subprocess.run([sys.executable, "-m", "actuary.cli", "report", str(bad), "--out", str(tmp_path / "bad")],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"{SHEET}!B{_row('opinion')}: formula =1+1; expected the text itself" in " ".join(done.stderr.split())
+    assert not (tmp_path / "bad").exists() or not any((tmp_path / "bad").iterdir())

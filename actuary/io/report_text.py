@@ -120,8 +120,9 @@ class ReportText:
 
 
 def _checked(section: Section, value: str, where: str) -> str:
-    """``value`` as a section's text: line ends made "\\n", trailing spaces of lines and blank lines at either end
-    removed (and spaces at either end); an error naming ``where`` for control characters, a text too long, a signature line of several lines."""
+    """``value`` as a section's text: line ends made "\\n", spaces at the end of lines and blank lines and spaces at
+    either end removed; an error naming ``where`` for control characters, a text too long, a signature line of several
+    lines."""
     text = "\n".join(line.rstrip() for line in str(value).replace("\r\n", "\n").replace("\r", "\n").split("\n"))
     text = text.strip()
     bad = _CONTROL.search(text)

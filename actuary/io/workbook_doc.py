@@ -195,12 +195,12 @@ def markdown() -> str:
             "content the ILO-ISSA Actuarial Guidelines expect of a valuation report beside the numbers). Columns",
             " | ".join(f"`{h}`" for h in report_text.HEADERS) + " (row 1 the title, the headers in row 2, one row per",
             "section from row 3; `actuary template` writes every section's row, blank). Column A is the section's key,",
-            "column B the text: plain text, each line of the cell a paragraph (Alt+Enter in Excel), lines starting with",
-            "`- ` or `• ` the items of a list; it is shown as written (never read as HTML or Markdown). Columns C and D",
-            f"say where the text goes and what to write; they are not read. A section's text has at most "
-            f"{report_text.MAX_TEXT:,}",
-            f"characters, a line of the signature block one line of at most {report_text.MAX_LINE}; `signature_date` "
-            "may be a date cell.",
+            "column B the text: plain text, each line of the cell a paragraph (Alt+Enter in Excel), lines",
+            "starting with `- ` or `• ` the items of a list; it is shown as written (never read as HTML or",
+            "Markdown). Columns C and D say where the text goes and what to write; they are not read. A section's",
+            f"text has at most {report_text.MAX_TEXT:,} characters, a line of the signature block one line of at most "
+            f"{report_text.MAX_LINE};",
+            "`signature_date` may be a date cell.",
             "A formula (even with a saved value), a number, an unknown or repeated key or a control character is",
             "refused, naming the cell.", "",
             "A section left blank (or the sheet left out) makes the report a draft: the section is marked \"[To be",

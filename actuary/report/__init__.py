@@ -1,9 +1,12 @@
 """The valuation report: one self-contained HTML file (figures embedded as SVG, no network) and its PDF,
 structured as the ILO-ISSA actuarial guidelines describe the content of a valuation report:
-executive summary, scheme provisions, data, assumptions, demographic projection, insured and
+executive summary, introduction, scheme provisions, data, assumptions, demographic projection, insured and
 pensioners, financial projection, financing indicators, balance sheet, sensitivity and stochastic
-results and the analysis of change from a previous valuation when asked, run provenance, and the methodology
-as an appendix (rendered from ``docs/methodology.md``: :func:`methodology_markdown`).
+results and the analysis of change from a previous valuation when asked, conclusions and recommendations, the
+actuarial opinion, run provenance, and the methodology as an appendix (rendered from ``docs/methodology.md``:
+:func:`methodology_markdown`). What only the actuary can write (the workbook's Report text sheet,
+:mod:`actuary.io.report_text`) is placed in its chapters by :mod:`actuary.report.narrative`; a section not written
+is marked and makes the report a draft.
 
 >>> html, pdf = write_report(valuation, valuation.run(), "out")
 """
