@@ -240,8 +240,13 @@ def test_hostile_text_is_shown_as_text_in_the_html_and_the_pdf(short, short_resu
         pytest.skip("Chromium is not installed: no PDF to check")
     from pypdf import PdfReader
 
+    pages = [" ".join((page.extract_text() or "").split()) for page in PdfReader(pdf_path).pages]
+    # a draft: its first page says so, and every page's top
+    left = len(SECTIONS) - 3
+    assert "DRAFT" in pages[0] and f"This report is a draft: {left} sections that only the actuary can write" in pages[0]
+    assert all(f"DRAFT: {left} sections to be written by the actuary" in page for page in pages)
     # (the words as printed: lines may wrap anywhere)
-    pdf = re.sub(r"\s", "", "".join(page.extract_text() or "" for page in PdfReader(pdf_path).pages))
+    pdf = re.sub(r"\s", "", "".join(pages))
     for typed in (HOSTILE, '"; } body { display: none } /*', "</td></tr><script>x()"):
         assert re.sub(r"\s", "", typed) in pdf, typed
 
