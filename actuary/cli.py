@@ -504,8 +504,8 @@ def sensitivity_command(workbook, scenarios_path, out, name, workers, scheduler)
                    "file NAME-stochastic.nc, zarr the folder NAME-stochastic.zarr (variables in docs/outputs.md).")
 @guarded
 def stochastic_command(workbook, n_paths, seed, chunk_size, out, name, workers, scheduler, keep_paths, fmt):
-    """Monte Carlo paths of the economy (correlated AR(1)), mortality improvement (random walk) and
-    fertility (AR(1)): percentiles of every yearly indicator, probability of depletion, fan charts.
+    """Monte Carlo paths of the economy (correlated AR(1)), mortality (a random walk on its level, by
+    default) and fertility (AR(1)): percentiles of every yearly indicator, probability of depletion, fan charts.
     Parameters come from the workbook's Stochastic sheet when it has one (defaults otherwise). The
     Dataset's variables, with their units (money in currency units), are listed in docs/outputs.md."""
     from dataclasses import asdict

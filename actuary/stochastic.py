@@ -4,8 +4,10 @@ Per path and year t > t0 (t0 keeps the valuation's values):
 - economic deviations x_t = φ x_{t-1} + σ ε_t for real wage growth (also added to productivity),
   inflation and the real return, with correlated standard normal ε (correlation matrix ``corr``);
   nominal return = (1 + inflation)(1 + base real return + deviation) - 1;
-- mortality: the improvement rates of every age and sex shifted by a random walk u_t = u_{t-1} + σ_m η_t,
-  held within the bounds of the input (-10% .. 10% a year);
+- mortality: the improvement rates of every age and sex shifted by u_t, held within the bounds of the input
+  (-10% .. 10% a year). The ``level`` model (the default, Lee-Carter type): u_t = δ + σ_m η_t, i.i.d. deviations
+  whose sum is a random walk on the level of log mortality, plus a drift error δ ~ N(0, σ_d²) drawn once per path;
+  the ``improvement`` model (earlier versions'): a random walk on the improvement rates, u_t = u_{t-1} + σ_m η_t;
 - fertility: rates multiplied by exp(f_t), f_t = φ_f f_{t-1} + σ_f ζ_t.
 
 Path k draws its numbers from ``numpy.random.default_rng([seed, k])``, so results do not depend on
@@ -38,12 +40,45 @@ NATIONAL_INDICATORS = ("gdp", "expenditure_pct_gdp", "demographic_dependency_rat
 FLOOR_ONLY_INDICATORS = ("gdp", "wage_index", "demographic_dependency_ratio") + FLOOR_INDICATORS
 
 
-# The largest mortality_volatility: the random walk u_t = u_{t-1} + σ_m η_t shifts the improvement rates of every
-# age by a sum of t shocks, whose standard deviation is σ_m √t: 10 σ_m after 100 years, 17 σ_m after 300. At 0.005
-# a 100-year walk moves the rates by 5 percentage points (one sd), by more than 10 points on one path in twenty
-# (half the width of the rates' bounds, -10% to 10% a year): beyond it the paths are mostly implausible (0.2 gave
-# absurd results silently). The default 0.002 moves them by 2 points (one sd) in 100 years.
-MAX_MORTALITY_VOLATILITY = 0.005
+# The mortality models of the stochastic paths (docs/methodology.md §8). Each shifts the improvement rates of every
+# age and sex by u_t; the kernel multiplies mortality by 1 - (improvement + u_t) each year, so log mortality moves by
+# about -u_t a year (to first order: -u_t / (1 - improvement), within 1% to 2% for improvement rates of 1% to 2%)
+# and by about -S_t = -(u_1 + ... + u_t) after t years.
+# - "level" (the default): u_t = δ + σ_m η_t, η_t i.i.d. standard normal and δ ~ N(0, σ_d²) drawn once per path.
+#   S_t is a random walk on the level of log mortality, as k_t of Lee and Carter (1992) times b_x, plus the
+#   error of its drift: Var S_t = σ_m² t + σ_d² t² (sd 0.36 after 100 years at the defaults).
+# - "improvement" (earlier versions' model, kept for comparability): a random walk on the improvement rates,
+#   u_t = u_{t-1} + σ_m η_t, so S_t is an integrated random walk: Var S_t = σ_m² t(t+1)(2t+1)/6, about
+#   σ_m² t³/3 (sd 1.15 after 100 years at its default 0.002: mortality multiplied or divided by 3 on one path in
+#   six). It has no drift error (σ_d must be 0).
+MORTALITY_MODELS = ("level", "improvement")
+# Defaults by model. Level: Lee and Carter (1992), US 1900-1989: k_t a random walk with drift -0.365 a year and
+# innovations of standard deviation 0.651, which b_x (a few hundredths at pension ages, b_x summing to 1 over 19 age
+# groups) turns into roughly 0.01 to 0.03 a year in log mortality; the same model fitted to US males aged 60 to 90,
+# 1933-1989 (S. Richards, "Volatility v. trend risk", Longevitas, 2010): a drift of -0.008 a year (the 0.8% a year
+# by which their mortality fell) with a standard error of 0.003, so yearly changes of standard deviation about
+# 0.003 x √56 ≈ 0.022. σ_m = 0.02 is the middle of the 0.01 to 0.03 a year of national data at pension ages;
+# σ_d = 0.003 is the standard error of a drift estimated from 45 to 55 years of such data (σ_m / √n, as in
+# Richards's fit).
+MORTALITY_DEFAULTS = {"level": {"mortality_volatility": 0.02, "mortality_drift_volatility": 0.003},
+                      "improvement": {"mortality_volatility": 0.002, "mortality_drift_volatility": 0.0}}
+
+# The largest mortality_volatility of each model.
+# - level: σ_m is the standard deviation of a year's change in log mortality about the valuation's improvement. At
+#   0.04, twice the default and above the 0.01 to 0.03 of national data at pension ages, a path's improvement rate
+#   passes the bounds of the rates (-10% to 10% a year), where it is held, in about one year in fifty (one in 40 to
+#   80 for valuation rates of 2% to 0%): beyond it the held rates would visibly narrow the walk it describes.
+# - improvement: the walk u_t = u_{t-1} + σ_m η_t shifts the improvement rates of every age by a sum of t shocks,
+#   whose standard deviation is σ_m √t: 10 σ_m after 100 years, 17 σ_m after 300. At 0.005 a 100-year walk moves
+#   the rates by 5 percentage points (one sd), by more than 10 points on one path in twenty (half the width of the
+#   rates' bounds, -10% to 10% a year): beyond it the paths are mostly implausible (0.2 gave absurd results
+#   silently). The default 0.002 moves them by 2 points (one sd) in 100 years.
+MAX_MORTALITY_VOLATILITY = {"level": 0.04, "improvement": 0.005}
+# The largest mortality_drift_volatility (level model): the drift error δ moves log mortality by δ t after t years.
+# At 0.01, three times the standard error of a drift estimated from 50 years of national data (about 0.003), one
+# path in six has mortality improving a point a year more (or less) than the valuation's for the whole projection:
+# log mortality moved by 1 after 100 years (mortality multiplied or divided by e, about 2.7).
+MAX_MORTALITY_DRIFT_VOLATILITY = 0.01
 
 
 # meaning (with the symbols of docs/methodology.md §8) and units of each parameter, for docs/workbook.md
@@ -59,9 +94,20 @@ PARAMETER_MEANINGS = {
     "correlation_wage_inflation": ("correlation of the shocks ε of real wage growth and inflation", "none"),
     "correlation_wage_return": ("correlation of the shocks ε of real wage growth and the real return", "none"),
     "correlation_inflation_return": ("correlation of the shocks ε of inflation and the real return", "none"),
-    "mortality_volatility": ("σ_m: standard deviation of the yearly step of the random walk u_t added to the "
-                             "mortality improvement rates of every age and sex",
-                             "a year, as an improvement rate (0.002 = 0.2 point)"),
+    "mortality_model": ("how mortality moves: 'level' (a Lee-Carter random walk on the level of log mortality: "
+                        "the improvement rates of every age and sex shifted by u_t = δ + σ_m η_t, deviations "
+                        "independent from year to year, plus a drift error δ drawn once per path) or 'improvement' "
+                        "(earlier versions' model: a random walk on the improvement rates, u_t = u_{t-1} + σ_m η_t, "
+                        "no drift error)", "text: level or improvement"),
+    "mortality_volatility": ("σ_m: with the level model, standard deviation of the yearly deviation u_t of the "
+                             "improvement rates of every age and sex, about that of a year's change in log "
+                             "mortality (at most 0.04); with the improvement model, of the yearly step of their "
+                             "random walk (at most 0.005)",
+                             "a year, as an improvement rate (0.02 = 2 points, about 2% of mortality)"),
+    "mortality_drift_volatility": ("σ_d (level model only; 0 with the improvement model): standard deviation of the "
+                                   "drift error δ, drawn once per path and added to every year's improvement rates "
+                                   "(the uncertainty of the trend; at most 0.01)",
+                                   "a year, as an improvement rate (0.003 = 0.3 point)"),
     "fertility_persistence": ("φ_f of the log fertility factor f_t (fertility rates x exp(f_t))", "none"),
     "fertility_volatility": ("σ_f: standard deviation of the yearly shock of f_t",
                              "log of the factor (0.05: about 5% of the rates)"),
@@ -76,8 +122,11 @@ class StochasticParameters:
     Per path and year t after the valuation year, each of real wage growth, inflation and the real
     investment return moves by a deviation x_t = φ x_{t-1} + σ ε_t around the valuation's assumption
     (x = 0 in the valuation year), the shocks ε standard normal and correlated; the nominal return is
-    (1 + inflation)(1 + base real return + deviation) - 1. Mortality improvement rates move by a random
-    walk u_t = u_{t-1} + σ_m η_t; fertility rates are multiplied by exp(f_t), f_t = φ_f f_{t-1} + σ_f ζ_t.
+    (1 + inflation)(1 + base real return + deviation) - 1. The mortality improvement rates of every age and
+    sex move by u_t: with the ``level`` model u_t = δ + σ_m η_t (a random walk on the level of log mortality,
+    as Lee and Carter's, plus a drift error δ ~ N(0, σ_d²) drawn once per path), with the ``improvement``
+    model u_t = u_{t-1} + σ_m η_t (a random walk on the improvement rates). Fertility rates are multiplied by
+    exp(f_t), f_t = φ_f f_{t-1} + σ_f ζ_t.
 
     - ``wage_persistence`` (φ of real wage growth, default 0.5), ``inflation_persistence`` (φ of inflation,
       0.6), ``return_persistence`` (φ of the real return, 0.2): the share of last year's deviation kept
@@ -89,14 +138,24 @@ class StochasticParameters:
     - ``correlation_wage_inflation`` (0.2), ``correlation_wage_return`` (0.1),
       ``correlation_inflation_return`` (-0.2): correlations of the shocks ε; the three must form a positive
       definite correlation matrix (:meth:`correlation`).
-    - ``mortality_volatility`` (σ_m, 0.002): standard deviation of the yearly step of the walk added to
-      the improvement rates of every age and sex (0.002 is 0.2 percentage point of improvement a year).
+    - ``mortality_model`` (level): ``"level"`` or ``"improvement"`` (the model of earlier versions, for
+      comparison with their runs).
+    - ``mortality_volatility`` (σ_m, level model 0.02, at most 0.04; improvement model 0.002, at most 0.005):
+      with the level model, the standard deviation of the yearly deviation of the improvement rates of every
+      age and sex, about that of a year's change in log mortality (0.02: 2% of mortality); with the
+      improvement model, of the yearly step of their walk (0.002 is 0.2 percentage point of improvement a
+      year).
+    - ``mortality_drift_volatility`` (σ_d, level model 0.003, at most 0.01; improvement model 0, the only value
+      it accepts: that model has no drift error): the standard deviation of the drift error δ, drawn once per
+      path and added to every year's improvement rates of the path.
     - ``fertility_persistence`` (φ_f, 0.8) and ``fertility_volatility`` (σ_f, 0.05) of the log fertility
       factor f_t (0.05 moves the rates by about 5%).
 
-    Values that are not finite numbers, and persistences, volatilities or correlations out of their
-    ranges, are refused with an InputError naming the parameter. Without a national population (a
-    scheme-only valuation) fertility is not projected: its two parameters then change nothing.
+    The two mortality volatilities left out (None) take their model's defaults (:data:`MORTALITY_DEFAULTS`,
+    with the literature they come from). Values that are not finite numbers, an unknown model, and
+    persistences, volatilities or correlations out of their ranges, are refused with an InputError naming
+    the parameter. Without a national population (a scheme-only valuation) fertility is not projected: its
+    two parameters then change nothing.
     """
 
     wage_persistence: float = 0.5
@@ -108,12 +167,27 @@ class StochasticParameters:
     correlation_wage_inflation: float = 0.2
     correlation_wage_return: float = 0.1
     correlation_inflation_return: float = -0.2
-    mortality_volatility: float = 0.002
+    mortality_model: str = "level"
+    mortality_volatility: float | None = None         # the model's default (MORTALITY_DEFAULTS)
+    mortality_drift_volatility: float | None = None   # the model's default (MORTALITY_DEFAULTS)
     fertility_persistence: float = 0.8
     fertility_volatility: float = 0.05
 
     def __post_init__(self):
+        model = self.mortality_model
+        if not isinstance(model, str) or model.strip().lower() not in MORTALITY_MODELS:
+            raise InputError(f"Stochastic parameter 'mortality_model': value {model!r:.60} is not a mortality model; "
+                             "expected 'level' (the default: a random walk on the level of log mortality, as "
+                             "Lee and Carter's) or 'improvement' (a random walk on the improvement rates, the model "
+                             "of earlier versions).", "mortality_model")
+        model = model.strip().lower()
+        object.__setattr__(self, "mortality_model", model)
+        for name, default in MORTALITY_DEFAULTS[model].items():
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, default)
         for f in fields(self):
+            if f.name == "mortality_model":
+                continue
             value = getattr(self, f.name)
             if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)) \
                     or not np.isfinite(value):
@@ -122,14 +196,10 @@ class StochasticParameters:
             if "volatility" in f.name and not 0 <= value <= 0.5:
                 raise InputError(f"Stochastic parameter '{f.name}': value {value} is outside [0, 0.5]; expected a "
                                  "standard deviation of yearly deviations (0.01 is one percentage point).", f.name)
-            if f.name == "mortality_volatility" and value > MAX_MORTALITY_VOLATILITY:
-                raise InputError(f"Stochastic parameter 'mortality_volatility': value {value} is above "
-                                 f"{MAX_MORTALITY_VOLATILITY}; it is the yearly standard deviation of a random walk "
-                                 "added to every mortality improvement rate, whose standard deviation after 100 years "
-                                 f"is 10 times it ({1000 * MAX_MORTALITY_VOLATILITY:g} percentage points at "
-                                 f"{MAX_MORTALITY_VOLATILITY}; one path in twenty then moves the rates by more than "
-                                 f"{2000 * MAX_MORTALITY_VOLATILITY:g} points, half the width of their bounds, -10% "
-                                 f"to 10% a year); expected 0 to {MAX_MORTALITY_VOLATILITY} (default 0.002).", f.name)
+            if f.name == "mortality_volatility":
+                _check_mortality_volatility(model, value)
+            if f.name == "mortality_drift_volatility":
+                _check_mortality_drift_volatility(model, value)
             if ("persistence" in f.name or "correlation" in f.name) and not -1 < value < 1:
                 raise InputError(f"Stochastic parameter '{f.name}': value {value} is outside (-1, 1).", f.name)
         if np.min(np.linalg.eigvalsh(self.correlation())) <= 0:   # field: the first correlation (a sheet's cell)
@@ -145,6 +215,48 @@ class StochasticParameters:
         return np.array([[1.0, self.correlation_wage_inflation, self.correlation_wage_return],
                          [self.correlation_wage_inflation, 1.0, self.correlation_inflation_return],
                          [self.correlation_wage_return, self.correlation_inflation_return, 1.0]])
+
+
+def _check_mortality_volatility(model: str, value: float) -> None:
+    """Refuse a ``mortality_volatility`` above its model's bound (:data:`MAX_MORTALITY_VOLATILITY`), saying
+    the bound in words."""
+    bound = MAX_MORTALITY_VOLATILITY[model]
+    if value <= bound:
+        return
+    default = MORTALITY_DEFAULTS[model]["mortality_volatility"]
+    if model == "level":
+        meaning = ("with mortality_model 'level' it is the yearly standard deviation of the change in log mortality "
+                   "of every age and sex about the valuation's improvement (the deviations of the improvement rates); "
+                   f"national data show 0.01 to 0.03 at pension ages, and at {bound:g} a path's improvement rate "
+                   "already passes the bounds of the rates (-10% to 10% a year), where it is held, in about one year "
+                   "in fifty: more often, and the paths would no longer move as the parameter says")
+    else:
+        meaning = ("with mortality_model 'improvement' it is the yearly standard deviation of a random walk added to "
+                   "every mortality improvement rate, whose standard deviation after 100 years is 10 times it "
+                   f"({1000 * bound:g} percentage points at {bound:g}; one path in twenty then moves the rates by more "
+                   f"than {2000 * bound:g} points, half the width of their bounds, -10% to 10% a year)")
+    raise InputError(f"Stochastic parameter 'mortality_volatility': value {value} is above {bound:g}; {meaning}; "
+                     f"expected 0 to {bound:g} (default {default:g}).", "mortality_volatility")
+
+
+def _check_mortality_drift_volatility(model: str, value: float) -> None:
+    """Refuse a ``mortality_drift_volatility`` that the model would not use (any but 0 with the improvement model)
+    or above :data:`MAX_MORTALITY_DRIFT_VOLATILITY`, saying why."""
+    if model == "improvement" and value != 0:
+        raise InputError(f"Stochastic parameter 'mortality_drift_volatility': value {value} is given with "
+                         "mortality_model 'improvement', whose random walk on the improvement rates has no drift "
+                         "error; expected 0 (or no row), or mortality_model 'level', the model that uses it.",
+                         "mortality_drift_volatility")
+    bound = MAX_MORTALITY_DRIFT_VOLATILITY
+    if value > bound:
+        raise InputError(f"Stochastic parameter 'mortality_drift_volatility': value {value} is above {bound:g}; it is "
+                         "the standard deviation of the error in the trend of mortality, drawn once per path and added "
+                         "to every year's improvement rates, so log mortality moves by 100 times it in 100 years "
+                         f"(mortality multiplied or divided by {np.exp(100 * bound):.1f} on one path in six at "
+                         f"{bound:g}), more than three times the standard error of a trend estimated from 50 years of "
+                         f"national data (about 0.003); expected 0 to {bound:g} (default "
+                         f"{MORTALITY_DEFAULTS['level']['mortality_drift_volatility']:g}).",
+                         "mortality_drift_volatility")
 
 
 def read_parameters(path) -> StochasticParameters:
@@ -184,7 +296,14 @@ def read_parameters(path) -> StochasticParameters:
         if name in rows:
             raise InputError(f"{_ref(sheet, r, 1)}: '{name}' is listed twice (also in row {rows[name]}).")
         rows[name] = r
-        values[name] = _number(cells, r, 2, f"a number ({name})", True)
+        if name == "mortality_model":   # the one text parameter (checked by StochasticParameters)
+            value = cells.get(r, 2)
+            if _blank(value):
+                raise InputError(f"{_ref(sheet, r, 2)}: the cell is blank; expected the mortality model, level or "
+                                 "improvement.")
+            values[name] = value.strip() if isinstance(value, str) else value
+        else:
+            values[name] = _number(cells, r, 2, f"a number ({name})", True)
     try:
         return StochasticParameters(**values)
     except InputError as error:
@@ -195,7 +314,11 @@ def read_parameters(path) -> StochasticParameters:
 
 
 def draw_paths(inputs, params: StochasticParameters, seed: int, paths) -> dict[str, np.ndarray]:
-    """Per-path series (arrays [path, year]) for the paths numbered ``paths``."""
+    """Per-path series (arrays [path, year]) for the paths numbered ``paths``: the economic rates, the shift
+    ``improvement_shift`` u_t of the mortality improvement rates (0 in the valuation year; the kernel holds the
+    shifted rates within their bounds) and the fertility factor. Path k draws from ``default_rng([seed, k])``,
+    in the order of earlier versions (the economic shocks, the mortality shocks η, the fertility shocks, then the
+    drift error δ), so the improvement model gives their paths again."""
     eco = inputs.economy
     inflation0 = eco["inflation"].values
     wage0 = eco["real_wage_growth"].values
@@ -211,24 +334,32 @@ def draw_paths(inputs, params: StochasticParameters, seed: int, paths) -> dict[s
     shocks = np.empty((n, n_years, 3))
     mortality = np.empty((n, n_years))
     fertility = np.empty((n, n_years))
+    drift = np.empty(n)
     for i, k in enumerate(paths):  # one generator per path: results independent of chunking
         rng = np.random.default_rng([seed, int(k)])
         shocks[i] = rng.standard_normal((n_years, 3)) @ chol.T
         mortality[i] = rng.standard_normal(n_years)
         fertility[i] = rng.standard_normal(n_years)
+        drift[i] = rng.standard_normal()   # drawn last: the draws before it are those of earlier versions
     deviation = np.zeros((n, n_years, 3))
-    walk = np.zeros((n, n_years))
     log_fertility = np.zeros((n, n_years))
     for t in range(1, n_years):  # recursions vectorised over the paths
         deviation[:, t] = phi * deviation[:, t - 1] + sigma * shocks[:, t]
-        walk[:, t] = walk[:, t - 1] + params.mortality_volatility * mortality[:, t]
         log_fertility[:, t] = params.fertility_persistence * log_fertility[:, t - 1] \
             + params.fertility_volatility * fertility[:, t]
+    # the shift u_t of the improvement rates (none in the valuation year, t = 0)
+    steps = params.mortality_volatility * mortality
+    steps[:, 0] = 0.0
+    if params.mortality_model == "level":   # u_t = δ + σ_m η_t: a random walk on the level of log mortality
+        shift = steps + params.mortality_drift_volatility * drift[:, None]
+        shift[:, 0] = 0.0
+    else:                                   # u_t = u_{t-1} + σ_m η_t: a random walk on the improvement rates
+        shift = np.cumsum(steps, axis=1)
     out["real_wage"][:] = wage0 + deviation[:, :, 0]
     out["productivity"][:] = productivity0 + deviation[:, :, 0]
     out["inflation"][:] = inflation0 + deviation[:, :, 1]
     out["nominal_return"][:] = (1 + out["inflation"]) * (1 + real_return0 + deviation[:, :, 2]) - 1
-    out["improvement_shift"][:] = walk
+    out["improvement_shift"][:] = shift
     out["fertility_factor"][:] = np.exp(log_fertility)
     for name in ("inflation", "real_wage", "nominal_return"):
         if np.any(out[name] <= -1):

@@ -129,13 +129,21 @@ def test_stochastic_parameters_are_documented_with_meaning_units_and_default():
     the headers are; the class's docstring (which the README points to) names each with its default."""
     from dataclasses import fields
 
-    from actuary.stochastic import PARAMETER_MEANINGS, StochasticParameters
+    from actuary.stochastic import MORTALITY_DEFAULTS, PARAMETER_MEANINGS, StochasticParameters
 
     text = (ROOT / "docs" / "workbook.md").read_text(encoding="utf-8")
     assert "parameter | value | notes (row 1 the title, the headers in row 2)" in text
     doc = StochasticParameters.__doc__ or ""
     for f in fields(StochasticParameters):
         assert all(PARAMETER_MEANINGS[f.name]), f.name
+        if f.name in MORTALITY_DEFAULTS["level"]:   # a default by mortality model, each said
+            level, improvement = (f"{MORTALITY_DEFAULTS[m][f.name]:g}" for m in ("level", "improvement"))
+            assert re.search(rf"^\| `{f.name}` \| [^|]+ \| [^|]+ \| {level} \(level\) / {improvement} "
+                             rf"\(improvement\) \|$", text, flags=re.M), f.name
+            assert re.search(rf"``{f.name}`` \([^)]*level model {level}\b[^)]*improvement model {improvement}\b",
+                             doc), f.name
+            assert getattr(StochasticParameters(), f.name) == MORTALITY_DEFAULTS["level"][f.name]
+            continue
         assert re.search(rf"^\| `{f.name}` \| [^|]+ \| [^|]+ \| {re.escape(str(f.default))} \|$", text, flags=re.M), \
             f.name
         assert re.search(rf"``{f.name}`` \((?:[^)]* )?{re.escape(str(f.default))}[;)]", doc), f.name

@@ -132,10 +132,12 @@ def test_stochastic_floor_costing_alone_without_volatility_is_the_base_run(alone
 
 def test_a_path_whose_walk_passes_the_improvement_bounds_is_held_at_them(case):
     """A path's random walk may take the mortality improvement rates past the input's bounds, -10% .. 10% a year
-    (path 17 of seed 0 at 0.005, the largest mortality_volatility allowed, passes +10% in 2097): the rates are held
-    at the bound, in the batch kernel and in the full valuation of the path alike, and the run goes on (a floor
-    costing alone, whose paths are full valuations, stopped with an error about an input the user never typed)."""
-    params = StochasticParameters(mortality_volatility=0.005)
+    (path 17 of seed 0 with the improvement model at 0.005, the largest mortality_volatility it allows, passes +10%
+    in 2097): the rates are held at the bound, in the batch kernel and in the full valuation of the path alike, and
+    the run goes on (a floor costing alone, whose paths are full valuations, stopped with an error about an input
+    the user never typed). (The improvement model's walk is what takes a path past the bounds for decades; the
+    level model's deviations pass them in single years: test_stochastic_mortality.py.)"""
+    params = StochasticParameters(mortality_model="improvement", mortality_volatility=0.005)
     draws = draw_paths(case.inputs, params, 0, [17])
     shifted = case.inputs.demography["mortality_improvement"].values + draws["improvement_shift"][0][:, None, None]
     assert shifted.max() > 0.1   # the walk does pass the bound
@@ -255,7 +257,8 @@ def test_stochastic_inflation_moves_the_poverty_line_with_each_paths_prices(case
     if alone:
         case = floor_only(case)
     params = StochasticParameters(wage_volatility=0.0, inflation_volatility=0.02, return_volatility=0.0,
-                                  mortality_volatility=0.0, fertility_volatility=0.0)
+                                  mortality_volatility=0.0, mortality_drift_volatility=0.0,
+                                  fertility_volatility=0.0)
     packed = pack(case)
     names = list(indicator_names(packed))
     values = run_chunk(packed, params, 3, [0, 5])

@@ -292,11 +292,31 @@ SHEETS = {
     "stochastic: negative volatility": ("Stochastic", [["return_volatility", -0.1]], "stochastic",
                                         r"Stochastic!B3: Stochastic parameter 'return_volatility': value -0.1 is "
                                         r"outside \[0, 0.5\]"),
-    "stochastic: mortality volatility above its bound": ("Stochastic", [["mortality_volatility", 0.02]], "stochastic",
+    "stochastic: mortality volatility above its bound": ("Stochastic", [["mortality_volatility", 0.05]], "stochastic",
                                                          r"Stochastic!B3: Stochastic parameter 'mortality_volatility': "
-                                                         r"value 0.02 is above 0.005; it is the yearly standard "
-                                                         r"deviation of a random walk .* expected 0 to 0.005 "
-                                                         r"\(default 0.002\)"),
+                                                         r"value 0.05 is above 0.04; with mortality_model 'level' it "
+                                                         r"is the yearly standard deviation of the change in log "
+                                                         r"mortality .* expected 0 to 0.04 \(default 0.02\)"),
+    "stochastic: improvement model's volatility above its bound": (
+        "Stochastic", [["mortality_model", "improvement"], ["mortality_volatility", 0.02]], "stochastic",
+        r"Stochastic!B4: Stochastic parameter 'mortality_volatility': value 0.02 is above 0.005; with mortality_model "
+        r"'improvement' it is the yearly standard deviation of a random walk .* expected 0 to 0.005 "
+        r"\(default 0.002\)"),
+    "stochastic: a drift error with the improvement model": (
+        "Stochastic", [["mortality_drift_volatility", 0.003], ["mortality_model", " improvement "]], "stochastic",
+        r"Stochastic!B3: Stochastic parameter 'mortality_drift_volatility': value 0.003 is given with mortality_model "
+        r"'improvement', whose random walk on the improvement rates has no drift error; expected 0"),
+    "stochastic: drift error above its bound": (
+        "Stochastic", [["mortality_drift_volatility", 0.02]], "stochastic",
+        r"Stochastic!B3: Stochastic parameter 'mortality_drift_volatility': value 0.02 is above 0.01; it is the "
+        r"standard deviation of the error in the trend of mortality.* expected 0 to 0.01 \(default 0.003\)"),
+    "stochastic: unknown mortality model": (
+        "Stochastic", [["mortality_model", "lee-carter"]], "stochastic",
+        r"Stochastic!B3: Stochastic parameter 'mortality_model': value 'lee-carter' is not a mortality model; "
+        r"expected 'level' \(the default"),
+    "stochastic: mortality model left blank": (
+        "Stochastic", [["mortality_model", None, "which one?"]], "stochastic",
+        r"Stochastic!B3: the cell is blank; expected the mortality model, level or improvement"),
     "stochastic: correlation of 1": ("Stochastic", [["correlation_wage_inflation", 0.1],
                                                     ["correlation_wage_return", 1]], "stochastic",
                                      r"Stochastic!B4: Stochastic parameter 'correlation_wage_return': value 1.0 is "

@@ -92,7 +92,8 @@ def markdown() -> str:
     """The text of docs/workbook.md."""
     from ..batch import SCENARIO_COLUMNS, SCENARIO_FIXED_SETTINGS
     from ..change import DEFAULT_STEPS
-    from ..stochastic import MAX_MORTALITY_VOLATILITY, PARAMETER_MEANINGS, StochasticParameters
+    from ..stochastic import (MAX_MORTALITY_DRIFT_VOLATILITY, MAX_MORTALITY_VOLATILITY, MORTALITY_DEFAULTS,
+                              PARAMETER_MEANINGS, StochasticParameters)
     from . import report_text
 
     sheets = layout()
@@ -172,17 +173,35 @@ def markdown() -> str:
             "## Stochastic", "",
             "Optional: parameter | value | notes (row 1 the title, the headers in row 2), one row per parameter from",
             "row 3 (those not listed take their defaults). Per path and year, real wage growth, inflation and the real",
-            "return each move by a deviation x_t = φ x_{t−1} + σ ε_t (ε correlated standard normal), mortality",
-            "improvement rates by a random walk u_t = u_{t−1} + σ_m η_t, fertility rates by a factor exp(f_t),",
-            "f_t = φ_f f_{t−1} + σ_f ζ_t ([methodology.md, section 8](methodology.md#8-sensitivities-and-stochastic-"
-            "projections); `actuary.stochastic.StochasticParameters`).", "",
+            "return each move by a deviation x_t = φ x_{t−1} + σ ε_t (ε correlated standard normal), the mortality",
+            "improvement rates of every age and sex by u_t, fertility rates by a factor exp(f_t), f_t = φ_f f_{t−1} +",
+            "σ_f ζ_t. With `mortality_model` `level` (the default) u_t = δ + σ_m η_t: deviations independent",
+            "from year to year, whose sum is a random walk on the level of log mortality as in the Lee-Carter model,",
+            "plus a drift error δ ~ N(0, σ_d²) drawn once per path; with `improvement` (the model of earlier",
+            "versions, for comparison with their runs) u_t = u_{t−1} + σ_m η_t, a random walk on the improvement rates",
+            "([methodology.md, section 8](methodology.md#8-sensitivities-and-stochastic-projections);",
+            "`actuary.stochastic.StochasticParameters`).", "",
             "| parameter | meaning | units | default |", "|---|---|---|---|"]
+
+    def default(name, value):
+        if name in MORTALITY_DEFAULTS["level"]:   # by model
+            return " / ".join(f"{MORTALITY_DEFAULTS[model][name]:g} ({model})" for model in MORTALITY_DEFAULTS)
+        return value
+
     out += [f"| `{f.name}` | {_cell(PARAMETER_MEANINGS[f.name][0])} | {_cell(PARAMETER_MEANINGS[f.name][1])} | "
-            f"{f.default} |" for f in dataclass_fields(StochasticParameters)]
-    out += ["", "Volatilities are standard deviations of yearly deviations, 0 to 0.5; `mortality_volatility` is at most",
-            f"{MAX_MORTALITY_VOLATILITY}: the random walk's standard deviation after 100 years is ten times it "
-            f"({1000 * MAX_MORTALITY_VOLATILITY:g} percentage points at {MAX_MORTALITY_VOLATILITY}). A path's",
-            "improvement rates are held within their bounds, -10% .. 10% a year."]
+            f"{default(f.name, f.default)} |" for f in dataclass_fields(StochasticParameters)]
+    level, improvement = MAX_MORTALITY_VOLATILITY["level"], MAX_MORTALITY_VOLATILITY["improvement"]
+    out += ["", "Volatilities are standard deviations of yearly deviations, 0 to 0.5. `mortality_volatility` is at most",
+            f"{level:g} with the level model (a year's change in log mortality of standard deviation {level:g}, "
+            "above the 0.01 to 0.03",
+            "of national data at pension ages, already takes a path's improvement rate past its bounds in about one",
+            f"year in fifty) and at most {improvement:g} with the improvement model (its random walk's standard "
+            "deviation after 100",
+            f"years is ten times it: {1000 * improvement:g} percentage points at {improvement:g}). "
+            f"`mortality_drift_volatility` is at most {MAX_MORTALITY_DRIFT_VOLATILITY:g} (log",
+            f"mortality moved by {100 * MAX_MORTALITY_DRIFT_VOLATILITY:g} in 100 years on one path in six) and must "
+            "be 0 with the improvement model, which has no",
+            "drift error. A path's improvement rates are held within their bounds, -10% .. 10% a year."]
     out += ["", "## Analysis of change", "",
             "Optional, in the current valuation workbook or a file of its own (`actuary change PREVIOUS CURRENT "
             "--steps FILE`, .xlsx or .csv): the steps of the analysis of change, one row per input, columns `step` | "

@@ -544,10 +544,16 @@ def build(valuation, results, sensitivity=None, stochastic=None, record: dict | 
 
     if stochastic is not None:
         c = chapter("stochastic", "Stochastic projections")
+        # runs from before the mortality model was a parameter had the improvement model
+        level = stochastic.attrs.get("parameter_mortality_model", "improvement") == "level"
+        trend = ", with an uncertain trend" if stochastic.attrs.get("parameter_mortality_drift_volatility", 0) else ""
+        mortality = (f"of mortality (a random walk on its level, as in the Lee-Carter model{trend})" if level
+                     else "of mortality improvement (a random walk on the improvement rates)")
         c.text(f"{stochastic.attrs['paths']:,} paths (seed {stochastic.attrs['seed']}) of the economy (correlated "
-               "autoregressive deviations of wage growth, inflation and the real return), of mortality improvement "
-               "(a random walk) and of fertility (autoregressive); the bands hold the middle 50% and 90% of paths.")
-        parameters = [[pres.upper_first(key[len("parameter_"):].replace("_", " ")), f"{value:g}"]
+               f"autoregressive deviations of wage growth, inflation and the real return), {mortality} and of "
+               "fertility (autoregressive); the bands hold the middle 50% and 90% of paths.")
+        parameters = [[pres.upper_first(key[len("parameter_"):].replace("_", " ")),
+                       value if isinstance(value, str) else f"{value:g}"]
                       for key, value in stochastic.attrs.items() if key.startswith("parameter_")]
         if parameters:
             c.table(Table("Parameters of the stochastic model (volatilities: standard deviations of the yearly "
