@@ -24,7 +24,7 @@ INDICATORS = ("insurable_wage_bill", "contributions", "benefit_expenditure", "to
 # after INDICATORS when the case has a social protection floor (floor arrays with at least one benefit)
 FLOOR_INDICATORS = ("floor_cost_pct_gdp", "fiscal_cost_pct_gdp")
 FLOOR_ROW = len(INDICATORS)
-# a path's mortality improvement rates (the valuation's plus the path's random walk) are held within the bounds of
+# a path's mortality improvement rates (the valuation's plus the path's shift, stochastic.draw_paths) are held within the bounds of
 # the input demography.mortality_improvement (a test checks they are the same)
 IMPROVEMENT_LOW, IMPROVEMENT_HIGH = -0.1, 0.1
 
