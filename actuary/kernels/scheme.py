@@ -395,6 +395,17 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, servi
         cap_t = maximum[t]
         for s in range(2):
             for a in range(occupied + 1):
+                last = bound[s, a]
+                if last < 0:  # no actives or inactive insured: no flows, and next year's row gets nothing from it
+                    active_deaths[t, s, a] = 0.0
+                    retirements[t, s, a] = 0.0
+                    invalidity[t, s, a] = 0.0
+                    exits[t, s, a] = 0.0
+                    withdrawals[t, s, a] = 0.0
+                    inactive_deaths[t, s, a] = 0.0
+                    inactive_retirements[t, s, a] = 0.0
+                    reentries[t, s, a] = 0.0
+                    continue
                 x = lo + a
                 era = early_age[t, s, a]
                 nra = normal_age[t, s, a]
@@ -419,7 +430,6 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, servi
                 if future < 0.0 or not accrue:
                     future = 0.0
                 future *= future_service_fraction[t]
-                last = bound[s, a]
                 advance = a + 1 < n_ages
                 retiring = r_vested > 0.0 or r_other > 0.0
                 # Each decrement takes a fixed share of a cell's actives, by class c = 2 vested +
