@@ -358,6 +358,8 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, servi
     mid_gain = np.empty(n_service)
     year_gain = np.empty(n_service)
     occupied = _service_bounds(cur, bound)
+    here, there = 0, 1  # stocks[here]: this year's, stocks[there]: next year's (indices, not views: a view made in
+    # the loops costs two atomic reference-count updates)
     for s in range(2):
         for a in range(n_ages):
             tot_a = 0.0
@@ -484,8 +486,7 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, servi
                 # most three spans of one class each (service below both vesting requirements, between
                 # them, at or above both): within a span the class's shares are scalars and its sums stay
                 # in registers.
-                row = cur[s, a]                        # this row's cells (service, plane)
-                dest = nxt[s, a + 1 if advance else a]  # next year's row of the next age
+                to_age = a + 1 if advance else a  # this row's cells: stocks[here, s, a]; next year's: stocks[there, s, to_age]
                 earnings_base = progressive_earnings(ref, bends_t, bend_rates)
                 k_vest = first_service_at_least(vest, last + 1)
                 k_invalidity = first_service_at_least(invalidity_vest, last + 1)
@@ -493,10 +494,10 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, servi
                 # (1) per head: exact service and units at 1 January, units earned by mid-year and over the year
                 for k in range(last + 1):
                     ku = np.uint64(k)  # an unsigned index: no wraparound test for negative indices
-                    n = row[ku, ACTIVE]
+                    n = stocks[here, s, a, ku, ACTIVE]
                     per_head = 1.0 / n if n != 0.0 else 0.0
-                    mean_service[ku] = row[ku, SERVICE] * per_head
-                    mean_units[ku] = row[ku, UNITS] * per_head
+                    mean_service[ku] = stocks[here, s, a, ku, SERVICE] * per_head
+                    mean_units[ku] = stocks[here, s, a, ku, UNITS] * per_head
                 for k in range(last + 1):
                     ku = np.uint64(k)  # an unsigned index: no wraparound test for negative indices
                     if accrue:
@@ -518,7 +519,7 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, servi
                     top_ups_sum = 0.0
                     for k in range(k_from, k_to):
                         ku = np.uint64(k)  # an unsigned index: no wraparound test for negative indices
-                        n = row[ku, ACTIVE]
+                        n = stocks[here, s, a, ku, ACTIVE]
                         service_mid = mean_service[ku] + half
                         units_disabled = mean_units[ku] + mid_gain[ku]
                         if future > 0.0:
@@ -537,7 +538,7 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, servi
                 if retiring:  # old-age pensions of vested actives, grants of the others
                     for k in range(last + 1):
                         ku = np.uint64(k)  # an unsigned index: no wraparound test for negative indices
-                        n = row[ku, ACTIVE]
+                        n = stocks[here, s, a, ku, ACTIVE]
                         if n != 0.0:
                             if k >= k_vest:
                                 pension, extra = award_on_base(mean_units[ku] + mid_gain[ku], mean_service[ku] + half,
@@ -546,23 +547,23 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, servi
                                 retire_pensions += n * pension
                                 retire_top += n * extra
                             else:
-                                service_0 += row[ku, SERVICE] + n * half
+                                service_0 += stocks[here, s, a, ku, SERVICE] + n * half
                                 if refund:
-                                    balances_0 += row[ku, BALANCE]
+                                    balances_0 += stocks[here, s, a, ku, BALANCE]
                 if retiring_i > 0.0:  # deferred pensions of vested inactive insured, grants of the others
                     for k in range(last + 1):
                         ku = np.uint64(k)  # an unsigned index: no wraparound test for negative indices
-                        m = row[ku, INACTIVE]
+                        m = stocks[here, s, a, ku, INACTIVE]
                         if m != 0.0:
                             if k >= k_vest:
-                                pension, extra = award_on_base(row[ku, INACTIVE_UNITS] / m, row[ku, INACTIVE_SERVICE] / m,
+                                pension, extra = award_on_base(stocks[here, s, a, ku, INACTIVE_UNITS] / m, stocks[here, s, a, ku, INACTIVE_SERVICE] / m,
                                                                earnings_base, 1.0, flat_t, flat_service, floor_t, cap_t)
                                 deferred_n += retiring_i * m
                                 deferred_m += retiring_i * m * pension
                                 deferred_top += retiring_i * m * extra
                             else:
-                                lump += retiring_i * (row[ku, INACTIVE_BALANCE] * half_growth if refund
-                                                      else grant_rate * ref * row[ku, INACTIVE_SERVICE])
+                                lump += retiring_i * (stocks[here, s, a, ku, INACTIVE_BALANCE] * half_growth if refund
+                                                      else grant_rate * ref * stocks[here, s, a, ku, INACTIVE_SERVICE])
                                 lump_count += retiring_i * m
                 # (3) the flows, span by span
                 carry_n = 0.0
@@ -588,16 +589,16 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, servi
                     span_heads = 0.0
                     for k in range(k_from, k_to):
                         ku = np.uint64(k)  # an unsigned index: no wraparound test for negative indices
-                        n = row[ku, ACTIVE]
-                        held = row[ku, BALANCE]
-                        served = row[ku, SERVICE]
-                        earned = row[ku, UNITS]
-                        m = row[ku, INACTIVE]
-                        m_held = row[ku, INACTIVE_BALANCE]
-                        m_served = row[ku, INACTIVE_SERVICE]
-                        m_earned = row[ku, INACTIVE_UNITS]
+                        n = stocks[here, s, a, ku, ACTIVE]
+                        held = stocks[here, s, a, ku, BALANCE]
+                        served = stocks[here, s, a, ku, SERVICE]
+                        earned = stocks[here, s, a, ku, UNITS]
+                        m = stocks[here, s, a, ku, INACTIVE]
+                        m_held = stocks[here, s, a, ku, INACTIVE_BALANCE]
+                        m_served = stocks[here, s, a, ku, INACTIVE_SERVICE]
+                        m_earned = stocks[here, s, a, ku, INACTIVE_UNITS]
                         for plane in range(NEXT):  # read once: cleared to serve as next year's empty buffer
-                            row[ku, plane] = 0.0
+                            stocks[here, s, a, ku, plane] = 0.0
                         to_n = carry_n
                         to_service = carry_service
                         to_units = carry_units
@@ -655,24 +656,24 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, servi
                                 to_units += back_in * m_earned
                                 to_balance += back_in * m_held * growth
                         if advance:
-                            dest[ku, ACTIVE] = to_n
-                            dest[ku, SERVICE] = to_service
-                            dest[ku, UNITS] = to_units
-                            dest[ku, INACTIVE] = out_n
-                            dest[ku, INACTIVE_SERVICE] = out_service
-                            dest[ku, INACTIVE_UNITS] = out_units
+                            stocks[there, s, to_age, ku, ACTIVE] = to_n
+                            stocks[there, s, to_age, ku, SERVICE] = to_service
+                            stocks[there, s, to_age, ku, UNITS] = to_units
+                            stocks[there, s, to_age, ku, INACTIVE] = out_n
+                            stocks[there, s, to_age, ku, INACTIVE_SERVICE] = out_service
+                            stocks[there, s, to_age, ku, INACTIVE_UNITS] = out_units
                             if track:
-                                dest[ku, BALANCE] = to_balance
-                                dest[ku, INACTIVE_BALANCE] = out_balance
+                                stocks[there, s, to_age, ku, BALANCE] = to_balance
+                                stocks[there, s, to_age, ku, INACTIVE_BALANCE] = out_balance
                             if to_n != 0.0 or out_n != 0.0:
                                 written = k
                     total[c] = span_heads
                 if advance and carry_n != 0.0:  # the credited stayers of the row's last cell
-                    dest[last + 1, ACTIVE] = carry_n
-                    dest[last + 1, SERVICE] = carry_service
-                    dest[last + 1, UNITS] = carry_units
+                    stocks[there, s, to_age, last + 1, ACTIVE] = carry_n
+                    stocks[there, s, to_age, last + 1, SERVICE] = carry_service
+                    stocks[there, s, to_age, last + 1, UNITS] = carry_units
                     if track:
-                        dest[last + 1, BALANCE] = carry_balance
+                        stocks[there, s, to_age, last + 1, BALANCE] = carry_balance
                     written = last + 1
                 heads_0 = total[0] + total[1]
                 heads_1 = total[2] + total[3]
@@ -747,23 +748,22 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, servi
                         keep = target[t + 1, s, a] / current
                         to_inactive = 0.0
                         forced = 0.0
-                        row = nxt[s, a]
                         for k in range(bound_next[s, a] + 1):
-                            moved = row[k, ACTIVE] * (1.0 - keep)
-                            moved_service = row[k, SERVICE] * (1.0 - keep)
-                            moved_units = row[k, UNITS] * (1.0 - keep)
-                            moved_balance = row[k, BALANCE] * (1.0 - keep)
-                            row[k, ACTIVE] -= moved
-                            row[k, SERVICE] -= moved_service
-                            row[k, UNITS] -= moved_units
+                            moved = stocks[there, s, a, k, ACTIVE] * (1.0 - keep)
+                            moved_service = stocks[there, s, a, k, SERVICE] * (1.0 - keep)
+                            moved_units = stocks[there, s, a, k, UNITS] * (1.0 - keep)
+                            moved_balance = stocks[there, s, a, k, BALANCE] * (1.0 - keep)
+                            stocks[there, s, a, k, ACTIVE] -= moved
+                            stocks[there, s, a, k, SERVICE] -= moved_service
+                            stocks[there, s, a, k, UNITS] -= moved_units
                             if track:
-                                row[k, BALANCE] -= moved_balance
+                                stocks[there, s, a, k, BALANCE] -= moved_balance
                             if exit_benefit == EXIT_DEFERRED or k >= exit_vest:
-                                row[k, INACTIVE] += moved
-                                row[k, INACTIVE_SERVICE] += moved_service
-                                row[k, INACTIVE_UNITS] += moved_units
+                                stocks[there, s, a, k, INACTIVE] += moved
+                                stocks[there, s, a, k, INACTIVE_SERVICE] += moved_service
+                                stocks[there, s, a, k, INACTIVE_UNITS] += moved_units
                                 if track:
-                                    row[k, INACTIVE_BALANCE] += moved_balance
+                                    stocks[there, s, a, k, INACTIVE_BALANCE] += moved_balance
                                 to_inactive += moved
                             else:
                                 forced += moved
@@ -781,16 +781,16 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, servi
                 active_out[t + 1, s, a] = arrive_act[s, a] + entering
                 inactive_out[t + 1, s, a] = arrive_ina[s, a]
                 if entering > 0.0:
-                    nxt[s, a, 0, ACTIVE] += entering
+                    stocks[there, s, a, 0, ACTIVE] += entering
                     if accrue:
                         credit = 0.5 * credit_density[t, s, a]
-                        nxt[s, a, 0, SERVICE] += entering * credit
-                        nxt[s, a, 0, UNITS] += entering * accrued_share(schedule, credit)
+                        stocks[there, s, a, 0, SERVICE] += entering * credit
+                        stocks[there, s, a, 0, UNITS] += entering * accrued_share(schedule, credit)
                     pay = salary[t, s, a] * contribution_density[t, s, a]
                     bill += 0.5 * entering * pay
                     heads += 0.5 * entering
                     if track:
-                        nxt[s, a, 0, BALANCE] += entering * 0.5 * contribution_share * pay * half_growth
+                        stocks[there, s, a, 0, BALANCE] += entering * 0.5 * contribution_share * pay * half_growth
                     if bound_next[s, a] < 0:
                         bound_next[s, a] = 0
         award_all_survivors(awards_count, awards_amount, t, vested_deaths, vested_pensions, married, difference,
@@ -804,7 +804,7 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, servi
         grant_count[t] = lump_count
         exit_refunds[t] = refunded
         # swap buffers (the start-of-year stock was cleared as it was read)
-        cur, nxt = nxt, cur
+        here, there = there, here
         bound, bound_next = bound_next, bound
         occupied = -1
         for s in range(2):
