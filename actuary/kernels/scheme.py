@@ -486,7 +486,7 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, servi
                 # most three spans of one class each (service below both vesting requirements, between
                 # them, at or above both): within a span the class's shares are scalars and its sums stay
                 # in registers.
-                to_age = a + 1 if advance else a  # this row's cells: stocks[here, s, a]; next year's: stocks[there, s, to_age]
+                to_age = a + 1 if advance else a  # cells: stocks[here, s, a]; next year's: stocks[there, s, to_age]
                 earnings_base = progressive_earnings(ref, bends_t, bend_rates)
                 k_vest = first_service_at_least(vest, last + 1)
                 k_invalidity = first_service_at_least(invalidity_vest, last + 1)
@@ -556,7 +556,8 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, servi
                         m = stocks[here, s, a, ku, INACTIVE]
                         if m != 0.0:
                             if k >= k_vest:
-                                pension, extra = award_on_base(stocks[here, s, a, ku, INACTIVE_UNITS] / m, stocks[here, s, a, ku, INACTIVE_SERVICE] / m,
+                                pension, extra = award_on_base(stocks[here, s, a, ku, INACTIVE_UNITS] / m,
+                                                               stocks[here, s, a, ku, INACTIVE_SERVICE] / m,
                                                                earnings_base, 1.0, flat_t, flat_service, floor_t, cap_t)
                                 deferred_n += retiring_i * m
                                 deferred_m += retiring_i * m * pension
