@@ -6,6 +6,7 @@ draft, none of it when every section is written."""
 import datetime as dt
 import re
 import subprocess
+from pathlib import Path
 import sys
 import zipfile
 
@@ -272,3 +273,22 @@ def test_the_command_reads_the_sheet_and_refuses_a_bad_one(short, tmp_path):
     assert done.returncode == 2, done.stdout + done.stderr
     assert f"{SHEET}!B{_row('opinion')}: formula =1+1; expected the text itself" in " ".join(done.stderr.split())
     assert not (tmp_path / "bad").exists() or not any((tmp_path / "bad").iterdir())
+
+
+def test_the_embedded_demoland_draft_says_how_to_get_a_workbook_to_write_in(monkeypatch):
+    """The embedded Demoland's workbook is inside the package: the draft message says how to get a copy to write
+    the text in, not 'the sheet of valuation.xlsx' (which the user has no copy of)."""
+    from types import SimpleNamespace
+
+    from actuary import cli
+    from actuary.report.command import _say_draft
+    from actuary.valuation import DEMOLAND
+
+    said = []
+    monkeypatch.setattr(cli.console, "print", lambda text, **kw: said.append(text))
+    valuation = SimpleNamespace(inputs=SimpleNamespace(has_scheme=True))
+    _say_draft(None, valuation, DEMOLAND / "valuation.xlsx")
+    assert "actuary template --demo valuation.xlsx" in said[0] and "sheet of valuation.xlsx" not in said[0]
+    said.clear()
+    _say_draft(None, valuation, Path("/somewhere/mine.xlsx"))
+    assert "a valuation workbook's 'Report text' sheet" in said[0]

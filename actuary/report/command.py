@@ -106,8 +106,15 @@ def _say_draft(text, valuation, source: Path) -> None:
 
     gaps = (text or ReportText()).missing(valuation.inputs.has_scheme)
     if gaps:
-        where = f"the '{SHEET}' sheet of {source.name}" if text is not None else \
-            f"a valuation workbook's '{SHEET}' sheet (a case folder has none)"
+        from ..valuation import DEMOLAND
+
+        if source.resolve().parent == DEMOLAND.resolve():
+            where = (f"the '{SHEET}' sheet of your own copy of the case (actuary template --demo valuation.xlsx "
+                     "writes one; then actuary report valuation.xlsx)")
+        elif text is not None:
+            where = f"the '{SHEET}' sheet of {source.name}"
+        else:
+            where = f"a valuation workbook's '{SHEET}' sheet (a case folder has none)"
         console.print(f"[bold yellow]Draft:[/] {len(gaps)} section{'s' if len(gaps) > 1 else ''} of the actuary's "
                       f"text {'are' if len(gaps) > 1 else 'is'} not written ({', '.join(s.key for s in gaps)}); the "
                       f"report marks {'them' if len(gaps) > 1 else 'it'} as to be written. Give "
