@@ -175,6 +175,10 @@ OUT = click.option("--out", "out", type=click.Path(path_type=Path), default=Path
 NAME = click.option("--name", "name", callback=_name_option,
                     help="Name of the outputs (default: the input file's name; demoland without one): letters, "
                          "digits, '.', '_', '-'.")
+FORCE = click.option("--force", is_flag=True,
+                     help="Replace files in --out of the outputs' names that actuary did not write there or that "
+                          "were changed since it wrote them (without it such files are refused before anything is "
+                          "computed; actuary's own unchanged outputs are always replaced).")
 WORKERS = click.option("--workers", type=int, callback=_workers_option,
                        help="Run on a local Dask cluster of this many worker processes.")
 SCHEDULER = click.option("--scheduler", help="Run on an existing Dask distributed scheduler (address, e.g. "
@@ -198,14 +202,16 @@ def output_stem(source: Path | None, name: str | None) -> str:
     return stem_name(source)
 
 
-def output_set(out: Path, source: Path | None, name: str | None, suffixes, stores=()) -> tuple[OutputSet, list[str]]:
+def output_set(out: Path, source: Path | None, name: str | None, suffixes, stores=(),
+               force: bool = False) -> tuple[OutputSet, list[str]]:
     """The outputs ``NAME-<suffix>`` of a run as one :class:`OutputSet` in ``out`` and their names; NAME
-    from ``--name`` or the input file (:func:`output_stem`). Outputs named after the input file are
-    refused where another file of that name (from another folder) wrote them."""
+    from ``--name`` or the input file (:func:`output_stem`). Unless ``force`` (``--force``), a file there of an
+    output's name that actuary did not write, or that changed since, is refused, and so are outputs named after
+    the input file that another file of that name (from another folder) wrote."""
     stem = output_stem(source, name)
     names = [f"{stem}-{suffix}" for suffix in suffixes]
     stored = [f"{stem}-{suffix}" for suffix in stores]
-    return OutputSet(out, names, stores=stored, source=source if name is None else None), names
+    return OutputSet(out, names, stores=stored, source=source if name is None else None, force=force), names
 
 
 def not_read_as_given(valuation, prefix: str = "") -> dict[str, str]:
@@ -240,11 +246,12 @@ def main():
 @click.option("--name", "name", callback=_name_option,
               help="Name of the outputs (default: the data folder's name, wpp2019_canada without --data): letters, "
                    "digits, '.', '_', '-'.")
+@FORCE
 @click.option("--migration-timing", type=click.Choice(["end", "even"]), default="end", show_default=True,
               help="When the year's net migrants arrive: all at the end of the year, or evenly (half at its "
                    "start, exposed to its mortality and births, half at its end).")
 @guarded
-def population(data: Path, out: Path, name: str | None, migration_timing: str):
+def population(data: Path, out: Path, name: str | None, migration_timing: str, force: bool):
     """Project a national population by sex and single age (cohort-component method)."""
     from .demography import project_population
     from .io.provenance import collect, dataset_attributes, file_sha256
@@ -252,7 +259,8 @@ def population(data: Path, out: Path, name: str | None, migration_timing: str):
 
     if not data.is_dir():
         raise InputError(f"--data {data}: not a folder; expected a folder of WPP-format CSV files.")
-    output, (nc_name, csv_name) = output_set(out, data, name, ["population.nc", "population-totals.csv"])
+    output, (nc_name, csv_name) = output_set(out, data, name, ["population.nc", "population-totals.csv"],
+                                               force=force)
     with output as outputs:
         with console.status("Reading inputs and compiling the kernel (first run only)..."):
             inputs = _read_folder(read_wpp_folder, data)
@@ -302,8 +310,9 @@ def _read_folder(reader, folder: Path):
 @click.argument("workbook", required=False, type=click.Path(path_type=Path))
 @OUT
 @NAME
+@FORCE
 @guarded
-def valuate(workbook: Path | None, out: Path, name: str | None):
+def valuate(workbook: Path | None, out: Path, name: str | None, force: bool):
     """Run a valuation and write its results workbook and netCDF file.
 
     WORKBOOK is a valuation workbook (.xlsx, see 'actuary template') or a case folder of CSV tables;
@@ -313,7 +322,7 @@ def valuate(workbook: Path | None, out: Path, name: str | None):
     from .io.provenance import dataset_attributes
     from .io.results import netcdf_dataset, write_results
 
-    output, (xlsx_name, nc_name) = output_set(out, workbook, name, ["results.xlsx", "results.nc"])
+    output, (xlsx_name, nc_name) = output_set(out, workbook, name, ["results.xlsx", "results.nc"], force=force)
     with output as outputs:
         with console.status(f"Reading and validating {escape(str(workbook or 'Demoland'))}..."):
             source, valuation = _load_case(workbook)
@@ -412,10 +421,11 @@ def _load_case(workbook: Path | None, named: bool = False, check=None):
                    "Scenarios sheet).")
 @OUT
 @NAME
+@FORCE
 @WORKERS
 @SCHEDULER
 @guarded
-def sensitivity_command(workbook, scenarios_path, out, name, workers, scheduler):
+def sensitivity_command(workbook, scenarios_path, out, name, force, workers, scheduler):
     """Standard sensitivity tests (each assumption down and up), combined optimistic and pessimistic
     scenarios and any scenarios of a Scenarios sheet; writes a workbook with the tornado table and chart
     and a netCDF file of every scenario's results (money in currency units; docs/outputs.md lists its
@@ -425,7 +435,8 @@ def sensitivity_command(workbook, scenarios_path, out, name, workers, scheduler)
     from .batch import measure, read_scenarios, sensitivity, tornado, write_sensitivity
     from .io.provenance import dataset_attributes, file_sha256
 
-    output, (xlsx_name, nc_name) = output_set(out, workbook, name, ["sensitivity.xlsx", "sensitivity.nc"])
+    output, (xlsx_name, nc_name) = output_set(out, workbook, name, ["sensitivity.xlsx", "sensitivity.nc"],
+                                                force=force)
     with output as outputs:
         with console.status("Reading and validating..."):
             source, valuation = _load_case(workbook)
@@ -495,6 +506,7 @@ def sensitivity_command(workbook, scenarios_path, out, name, workers, scheduler)
               help="Paths per chunk sent to a worker (1..10,000).")
 @OUT
 @NAME
+@FORCE
 @WORKERS
 @SCHEDULER
 @click.option("--keep-paths", is_flag=True, help="Also write every path's yearly indicators (refused up front when "
@@ -503,7 +515,8 @@ def sensitivity_command(workbook, scenarios_path, out, name, workers, scheduler)
               help="Format of the Dataset of percentiles (and, with --keep-paths, of every path): netcdf writes the "
                    "file NAME-stochastic.nc, zarr the folder NAME-stochastic.zarr (variables in docs/outputs.md).")
 @guarded
-def stochastic_command(workbook, n_paths, seed, chunk_size, out, name, workers, scheduler, keep_paths, fmt):
+def stochastic_command(workbook, n_paths, seed, chunk_size, out, name, force, workers, scheduler, keep_paths,
+                       fmt):
     """Monte Carlo paths of the economy (correlated AR(1)), mortality (a random walk on its level, by
     default) and fertility (AR(1)): percentiles of every yearly indicator, probability of depletion, fan charts.
     Parameters come from the workbook's Stochastic sheet when it has one (defaults otherwise). The
@@ -518,7 +531,7 @@ def stochastic_command(workbook, n_paths, seed, chunk_size, out, name, workers, 
 
     data = f"stochastic.{'nc' if fmt == 'netcdf' else 'zarr'}"
     output, (xlsx_name, data_name) = output_set(out, workbook, name, ["stochastic.xlsx", data],
-                                                stores=[data] if fmt == "zarr" else [])
+                                                stores=[data] if fmt == "zarr" else [], force=force)
     with output as outputs:
         with console.status("Reading and validating..."):
             source, valuation = _load_case(workbook)
@@ -632,8 +645,9 @@ def gather_options(source: Path, valuation, paths) -> tuple[dict, dict, dict]:
 @click.argument("options", nargs=-1, type=click.Path(path_type=Path))
 @OUT
 @NAME
+@FORCE
 @guarded
-def compare_command(base, options, out, name):
+def compare_command(base, options, out, name, force):
     """Compare reform options with a base valuation: BASE is a valuation workbook, each OPTION a valuation
     workbook of the same scheme; a Reforms sheet in BASE adds options defined as changes to it. Writes
     NAME-comparison.xlsx (side by side, differences from the base, charts overlaying the options) and
@@ -642,7 +656,7 @@ def compare_command(base, options, out, name):
     from .io.presentation import show
     from .io.provenance import dataset_attributes
 
-    output, (xlsx_name, nc_name) = output_set(out, base, name, ["comparison.xlsx", "comparison.nc"])
+    output, (xlsx_name, nc_name) = output_set(out, base, name, ["comparison.xlsx", "comparison.nc"], force=force)
     with output as outputs:
         with console.status(f"Reading and validating {escape(str(base))} and {len(options)} option workbook(s)..."):
             source, valuation = _load_case(base, named=bool(options))
@@ -681,8 +695,9 @@ def compare_command(base, options, out, name):
 @click.option("--until", type=int, help="Last year of the target (default: the last projection year).")
 @OUT
 @NAME
+@FORCE
 @guarded
-def solve_command(workbook, lever, target, start, until, out, name):
+def solve_command(workbook, lever, target, start, until, out, name, force):
     """Solve for the value of a reform lever that meets a financing target; prints it and writes the
     valuation workbook with the lever set (NAME-solved.xlsx) beside the solved valuation's results
     (NAME-solved-results.xlsx and .nc). WORKBOOK is a valuation workbook or case folder; without it, the embedded
@@ -691,7 +706,8 @@ def solve_command(workbook, lever, target, start, until, out, name):
     from .io.provenance import dataset_attributes
     from .io.results import netcdf_dataset, write_results
 
-    output, names = output_set(out, workbook, name, ["solved.xlsx", "solved-results.xlsx", "solved-results.nc"])
+    output, names = output_set(out, workbook, name, ["solved.xlsx", "solved-results.xlsx", "solved-results.nc"],
+                                force=force)
     with output as outputs:
         with console.status(f"Reading and validating {escape(str(workbook or 'Demoland'))}..."):
             source, valuation = _load_case(workbook)
@@ -796,6 +812,7 @@ main.add_command(experience_command)
 @click.argument("workbook", required=False, type=click.Path(path_type=Path))
 @OUT
 @NAME
+@FORCE
 @click.option("--with-sensitivity", is_flag=True,
               help="Add the sensitivity chapter (standard sensitivities, optimistic and pessimistic scenarios and "
                    "the workbook's Scenarios sheet).")
@@ -811,7 +828,7 @@ main.add_command(experience_command)
               help="Add the comparison chapter with this reform option (a valuation workbook; repeatable); the "
                    "options of the workbook's Reforms sheet are added without it.")
 @guarded
-def report_command(workbook, out, name, with_sensitivity, paths, seed, previous, steps, compare):
+def report_command(workbook, out, name, force, with_sensitivity, paths, seed, previous, steps, compare):
     """Write the valuation report: NAME-report.html (self-contained, figures embedded) and NAME-report.pdf
     (printed by headless Chromium, else WeasyPrint), NAME from the workbook's file name (or --name).
 
@@ -824,7 +841,7 @@ def report_command(workbook, out, name, with_sensitivity, paths, seed, previous,
     if steps is not None and previous is None:
         raise InputError("--steps sets the steps of the analysis of change: give the previous valuation with "
                          "--previous PREVIOUS.xlsx.")
-    run_report(workbook, out, name, with_sensitivity, paths, seed, previous, steps, compare)
+    run_report(workbook, out, name, with_sensitivity, paths, seed, previous, steps, compare, force=force)
 
 
 @main.command("change")
@@ -841,15 +858,17 @@ def report_command(workbook, out, name, with_sensitivity, paths, seed, previous,
                                        "after CURRENT's valuation year).")
 @OUT
 @NAME
+@FORCE
 @guarded
-def change_command(previous: Path, current: Path, steps_path, all_orders: bool, years, out: Path, name):
+def change_command(previous: Path, current: Path, steps_path, all_orders: bool, years, out: Path, name,
+                   force: bool):
     """Analysis of change from the PREVIOUS valuation to the CURRENT one (valuation workbooks or case folders):
     each step replaces a set of the previous case's inputs by the current one's and values again; the effects
     add up exactly to the total change. Writes NAME-change.xlsx (reconciliation table, waterfall charts, every
     measure at every step) and NAME-change.nc, NAME from CURRENT's file name (or --name)."""
     from .cli_change import run_change
 
-    run_change(previous, current, steps_path, all_orders, years, out, name)
+    run_change(previous, current, steps_path, all_orders, years, out, name, force)
 
 
 if __name__ == "__main__":

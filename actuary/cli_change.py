@@ -18,7 +18,8 @@ def _years(text: str | None):
             from None
 
 
-def run_change(previous: Path, current: Path, steps_path, all_orders: bool, years, out: Path, name):
+def run_change(previous: Path, current: Path, steps_path, all_orders: bool, years, out: Path, name,
+               force: bool = False):
     """``actuary change`` (:func:`actuary.cli.change_command`): the analysis, NAME-change.xlsx and NAME-change.nc
     written as one set, the reconciliation printed."""
     from rich.markup import escape
@@ -29,7 +30,7 @@ def run_change(previous: Path, current: Path, steps_path, all_orders: bool, year
     from .io.change import write_change
     from .io.provenance import dataset_attributes
 
-    output, (xlsx_name, nc_name) = output_set(out, current, name, ["change.xlsx", "change.nc"])
+    output, (xlsx_name, nc_name) = output_set(out, current, name, ["change.xlsx", "change.nc"], force=force)
     with output as outputs:
         with console.status("Reading and validating the two valuations..."):
             previous_source, before = _load_case(previous, named=True)

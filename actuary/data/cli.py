@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -14,15 +16,54 @@ def _fail(message: str):
     fail(message)
 
 
-def _check_out(out) -> None:
-    """Refuse an --out that is a file or cannot be written, before reading anything."""
-    from ..io.files import check_output_folder
+def _check_out(out, names=(), force: bool = False) -> None:
+    """Refuse an --out that is a file or cannot be written, before reading anything, and (unless ``force``) one
+    where a file of the outputs' ``names`` is not actuary's or changed since actuary wrote it."""
+    from ..io.files import check_output_folder, check_replaceable
     from ..validation import InputError
 
     try:
         check_output_folder(out)
+        check_replaceable(out, names, force)
     except InputError as error:
         _fail(str(error))
+
+
+def _stem(path) -> str:
+    """The name of the outputs taken from the workbook ``path`` (a name that cannot be one is the error)."""
+    from ..io.safety import stem_name
+    from ..validation import InputError
+
+    try:
+        return stem_name(Path(path))
+    except InputError as error:
+        _fail(str(error))
+
+
+@contextmanager
+def _recorded(out, names):
+    """Within the block the command writes its outputs ``names`` into ``out`` one by one; on the way out, however
+    it ends, those it wrote are recorded in the folder's manifest (actuary.io.files), so that the next run may
+    replace them."""
+    from ..io.files import record_outputs
+
+    since = time.time_ns() - 2_000_000_000   # (file times may lag the clock by a tick)
+    try:
+        yield
+    finally:
+        written = [n for n in names if (Path(out) / n).is_file() and not (Path(out) / n).is_symlink()
+                   and (Path(out) / n).stat().st_mtime_ns >= since]
+        if written:
+            try:
+                record_outputs(Path(out), written)
+            except OSError:   # not recorded: the next run refuses them (safe), saying --force replaces them
+                pass
+
+
+FORCE = click.option("--force", is_flag=True,
+                     help="Replace files in --out of the outputs' names that actuary did not write there or that "
+                          "were changed since it wrote them (without it such files are refused before anything is "
+                          "read; actuary's own unchanged outputs are always replaced).")
 
 
 def _source(location, table, date_format, encoding):
@@ -65,10 +106,11 @@ def _templates(ctx, _param, folder):
 @click.option("--encoding", default="utf-8", show_default=True, help="Encoding of CSV files (utf-8, latin-1, utf-16).")
 @click.option("--out", "out", type=click.Path(path_type=Path), default=Path("out"), show_default=True,
               help="Folder of the checks workbook.")
+@FORCE
 @click.option("--templates", type=click.Path(path_type=Path), callback=_templates, expose_value=False, is_eager=True,
               help="Write the template CSV of each record layout into this folder and stop.")
 def data_command(members, pensioners, valuation_date, into, controls, members_table, pensioners_table,
-                 controls_table, weight, max_excluded, outlier_factor, date_format, encoding, out):
+                 controls_table, weight, max_excluded, outlier_factor, date_format, encoding, out, force):
     """Check member records and build the initial state of a valuation workbook.
 
     Runs the data checks (rule codes in docs/data.md), writes OUT/<workbook>-data-checks.xlsx (summary by
@@ -83,10 +125,12 @@ def data_command(members, pensioners, valuation_date, into, controls, members_ta
                           ("--valuation-date", valuation_date), ("--into", into)):
         if value is None:
             _fail(f"{option} is required (see actuary data --help).")
-    _check_out(out)
+    stem = _stem(into)
+    names = [f"{stem}-data-checks.xlsx", f"{stem}-data-checks-records.csv"]
+    _check_out(out, names, force)
     try:
         date = parse_date(valuation_date)
-        with console.status("Reading, checking and aggregating the member records..."):
+        with console.status("Reading, checking and aggregating the member records..."), _recorded(out, names):
             result = run_intake(_source(members, members_table, date_format, encoding),
                                 _source(pensioners, pensioners_table, date_format, encoding), date, into,
                                 _source(controls, controls_table, date_format, encoding) if controls else None,
@@ -120,21 +164,27 @@ def data_command(members, pensioners, valuation_date, into, controls, members_ta
               help="1: extracts at the valuation date; 2: also one year later (for actuary experience).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True,
               help="Format of the insured and pensioner extracts (the control totals and errors.csv are CSV).")
-def synth_command(workbook, members, seed, out, errors, years, fmt):
+@FORCE
+def synth_command(workbook, members, seed, out, errors, years, fmt, force):
     """Synthetic member records drawn from a valuation case (test data; a way to try actuary data).
 
     Writes insured and pensioner extracts, control totals, errors.csv (planted errors) and
     manifest.json (sampling fraction, the weight to give actuary data, the files)."""
     from ..cli import console
+    from ..io.files import check_replaceable
     from ..io.workbook import load_workbook
     from ..validation import InputError
-    from .synth import synthesize
+    from .synth import extract_files, synthesize
 
     _check_out(out)
     try:
         with console.status(f"Drawing {members:,} members..."):
             valuation = load_workbook(workbook)
-            manifest = synthesize(valuation, members, seed, out, errors, years, fmt, str(workbook))
+            names = [*extract_files(valuation.inputs.settings["valuation_year"], years, fmt).values(), "errors.csv",
+                     "manifest.json"]
+            check_replaceable(out, names, force)   # (the names depend on the workbook's valuation year)
+            with _recorded(out, names):
+                manifest = synthesize(valuation, members, seed, out, errors, years, fmt, str(workbook))
     except InputError as error:
         _fail(str(error))
     except OSError as error:
@@ -172,8 +222,9 @@ def _first_and_second(ctx, param, value):
 @click.option("--encoding", default="utf-8", show_default=True, help="Encoding of CSV files.")
 @click.option("--out", "out", type=click.Path(path_type=Path), default=Path("out"), show_default=True,
               help="Output folder of the experience workbook (created if needed).")
+@FORCE
 def experience_command(workbook, members, pensioners, valuation_date, members_table, pensioners_table, level,
-                       date_format, encoding, out):
+                       date_format, encoding, out, force):
     """Experience of the year between two extracts against the workbook's assumptions.
 
     Matches members by id and measures, by sex and age band, deaths, exits, re-entries, retirements
@@ -185,12 +236,13 @@ def experience_command(workbook, members, pensioners, valuation_date, members_ta
     from .experience import run_experience
     from .intake import parse_date
 
-    _check_out(out)
+    names = [f"{_stem(workbook)}-experience.xlsx"]
+    _check_out(out, names, force)
     tables_m = members_table or (None, None)
     tables_p = pensioners_table or (None, None)
     try:
         date = parse_date(valuation_date)
-        with console.status("Checking and matching the two extracts..."):
+        with console.status("Checking and matching the two extracts..."), _recorded(out, names):
             result, path = run_experience(
                 workbook, tuple(_source(m, t, date_format, encoding) for m, t in zip(members, tables_m)),
                 tuple(_source(p, t, date_format, encoding) for p, t in zip(pensioners, tables_p)), date, out, level)

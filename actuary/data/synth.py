@@ -534,6 +534,16 @@ def _write(frame: pd.DataFrame, path: Path, fmt: str, layout) -> None:
             frame.to_csv(temporary, index=False, date_format="%Y-%m-%d")
 
 
+def extract_files(t0: int, years: int, fmt: str) -> dict:
+    """The files of the extracts :func:`synthesize` writes (besides errors.csv and manifest.json), by role: the
+    insured and pensioner extracts at 1 January ``t0`` (with ``years`` 2 also a year later) and the controls."""
+    ext = "parquet" if fmt == "parquet" else "csv"
+    files = {"insured": f"insured-{t0}.{ext}", "pensioners": f"pensioners-{t0}.{ext}", "controls": "controls.csv"}
+    if years == 2:
+        files.update(insured_next=f"insured-{t0 + 1}.{ext}", pensioners_next=f"pensioners-{t0 + 1}.{ext}")
+    return files
+
+
 def synthesize(valuation, members: int, seed: int, out, errors: float = 0.0, years: int = 1,
                fmt: str = "csv", source: str = "") -> dict:
     """Write synthetic extracts of ``valuation`` into ``out`` and return the manifest (also written
@@ -564,9 +574,8 @@ def synthesize(valuation, members: int, seed: int, out, errors: float = 0.0, yea
     insured.insert(0, "id", (1_000_001 + rng.permutation(len(insured))).astype(str))
     pensioners.insert(0, "id", (1_000_001 + len(insured) + rng.permutation(len(pensioners))).astype(str))
     next_id = 1_000_001 + len(insured) + len(pensioners)
-    ext = "parquet" if fmt == "parquet" else "csv"
     t0 = case.t0
-    files = {"insured": f"insured-{t0}.{ext}", "pensioners": f"pensioners-{t0}.{ext}", "controls": "controls.csv"}
+    files = extract_files(t0, 1, fmt)
     planted = []
     controls = controls_of(case, weight)
     if errors > 0:
@@ -587,8 +596,7 @@ def synthesize(valuation, members: int, seed: int, out, errors: float = 0.0, yea
         controls.to_csv(temporary, index=False)
     if years == 2:
         second, second_pensioners = _second_year(rng, case, insured, pensioners, weight, next_id)
-        files["insured_next"] = f"insured-{t0 + 1}.{ext}"
-        files["pensioners_next"] = f"pensioners-{t0 + 1}.{ext}"
+        files = extract_files(t0, 2, fmt)
         _write(second, out / files["insured_next"], fmt, INSURED)
         _write(second_pensioners, out / files["pensioners_next"], fmt, PENSIONERS)
     errors_frame = pd.DataFrame(planted, columns=["file", "rule", "row", "field", "value"])

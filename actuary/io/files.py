@@ -15,17 +15,32 @@
 The lock is ``flock`` on the output folder itself (POSIX): no lock file is created or left behind.
 Where ``fcntl`` does not exist (Windows) the lock is taken on a file ``.actuary.lock`` in the output
 folder, which stays there (it holds nothing; deleting it is harmless).
+
+A run replaces a file in the output folder only if actuary wrote it and it is unchanged since, or when
+told to (``force``, the commands' ``--force``): the user's own file under an output's name, or an output
+edited after the run, is refused before any computation. What actuary wrote is recorded in the folder's
+manifest ``.actuary-outputs.json`` (:data:`MANIFEST`), rewritten at each commit under the folder's lock:
+for each output name, its kind (file or folder), size, SHA-256 of its content and the modification time
+and inode it had once in place. A file whose size, modification time and inode are those recorded is
+unchanged; one of the recorded size but other times is read to compare its SHA-256 (a copy of the
+folder, a file touched); any other is changed. Nothing else of an existing file is read (never more
+than the recorded size), so a hostile file costs at most that. A folder without a manifest (written by
+a version of actuary that kept none, or by hand) has no file actuary may replace without ``force``.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 import signal
+import stat
 import tempfile
 import threading
 import time
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 
 from ..validation import InputError
@@ -36,6 +51,11 @@ WINDOWS_LOCK = ".actuary.lock"
 ORPHAN_AGE = 3600.0   # seconds: a staging folder without a lock file is an orphan after this
 SETTLE_AGE = 60.0     # seconds: a staging folder younger than this is never swept (its owner may be
                       # between creating the folder and taking its lock)
+MANIFEST = ".actuary-outputs.json"   # what actuary wrote in an output folder (see the module's docstring)
+MANIFEST_LIMIT = 8 * 1024 * 1024     # bytes: a larger manifest is not read (as if unreadable)
+MANIFEST_FORMAT = 1
+NOT_OURS = "not written by actuary"
+CHANGED = "changed since actuary wrote it"
 
 
 def _try_lock(path: Path):
@@ -153,6 +173,232 @@ def check_output_folder(folder) -> None:
                          "create files in.")
 
 
+def _entries(folder: Path, limit: int):
+    """The entries under ``folder`` (links not followed) as sorted (relative path, lstat) pairs, or None when
+    there are more than ``limit`` (a folder that is not the one recorded; its walk stops there)."""
+    found = []
+    pending = [folder]
+    while pending:
+        current = pending.pop()
+        with os.scandir(current) as listing:
+            for entry in listing:
+                info = entry.stat(follow_symlinks=False)
+                found.append((Path(entry.path).relative_to(folder).as_posix(), info))
+                if len(found) > limit:
+                    return None
+                if stat.S_ISDIR(info.st_mode):
+                    pending.append(Path(entry.path))
+    return sorted(found, key=lambda item: item[0])
+
+
+def _kind(info) -> str:
+    return "file" if stat.S_ISREG(info.st_mode) else "folder" if stat.S_ISDIR(info.st_mode) else "other"
+
+
+def _stamp(path: Path, limit: int = 1_000_000) -> dict | None:
+    """What the file system says of the output ``path`` without reading it: its kind, size (a folder: the bytes of
+    its files), number of entries (a folder) and stamp (a file: size, modification time and inode; a folder: the
+    SHA-256 of the same of each entry). None for anything else (a link, a device, a folder of more than
+    ``limit`` entries)."""
+    info = os.lstat(path)
+    if stat.S_ISREG(info.st_mode):
+        return {"kind": "file", "size": info.st_size, "stamp": f"{info.st_size}:{info.st_mtime_ns}:{info.st_ino}"}
+    if not stat.S_ISDIR(info.st_mode):
+        return None
+    entries = _entries(path, limit)
+    if entries is None:
+        return None
+    listing = hashlib.sha256()
+    for name, entry in entries:
+        listing.update(f"{name}\0{_kind(entry)}\0{entry.st_size}:{entry.st_mtime_ns}:{entry.st_ino}\n".encode())
+    return {"kind": "folder", "size": sum(e.st_size for _, e in entries if stat.S_ISREG(e.st_mode)),
+            "entries": len(entries), "stamp": listing.hexdigest()}
+
+
+def _file_sha256(path: Path, limit: int) -> str | None:
+    """The SHA-256 of the file ``path``, or None if it holds more than ``limit`` bytes (read no further)."""
+    digest, read = hashlib.sha256(), 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            read += len(chunk)
+            if read > limit:
+                return None
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _content_sha256(path: Path, kind: str, size: int, limit: int = 1_000_000) -> str | None:
+    """The SHA-256 of the content of the output ``path``: a file's bytes; a folder's entries in order, each its
+    relative path, kind and (a file) the SHA-256 of its bytes. Reads at most ``size`` bytes (None beyond)."""
+    if kind == "file":
+        return _file_sha256(path, size)
+    entries = _entries(path, limit)
+    if entries is None:
+        return None
+    digest, left = hashlib.sha256(), size
+    for name, entry in entries:
+        kind_of = _kind(entry)
+        content = ""
+        if kind_of == "file":
+            content = _file_sha256(path / name, left)
+            if content is None:
+                return None
+            left -= entry.st_size
+        digest.update(f"{name}\0{kind_of}\0{content}\n".encode())
+    return digest.hexdigest()
+
+
+def output_record(path: Path) -> dict:
+    """The manifest's record of the output ``path`` (a file or a folder of files, e.g. a zarr store), taken in the
+    staging folder before it is moved into place (a move keeps the modification times and inodes)."""
+    record = _stamp(path)
+    if record is None:
+        raise ValueError(f"{path}: an output is a file or a folder of files")
+    record["sha256"] = _content_sha256(path, record["kind"], record["size"], record.get("entries", 0))
+    record["written"] = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return record
+
+
+def _valid_record(name, record) -> bool:
+    def count(value):
+        return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+    return (isinstance(name, str) and Path(name).name == name and name not in ("", ".", "..")
+            and isinstance(record, dict) and record.get("kind") in ("file", "folder") and count(record.get("size"))
+            and isinstance(record.get("stamp"), str) and len(record["stamp"]) <= 200
+            and isinstance(record.get("sha256"), str) and len(record["sha256"]) == 64
+            and (record["kind"] == "file" or count(record.get("entries")))
+            and isinstance(record.get("written", ""), str))
+
+
+def read_manifest(folder: Path) -> tuple[str, dict]:
+    """(state, records) of the manifest of ``folder`` (:data:`MANIFEST`): state "absent", "unreadable" (not a
+    file, larger than :data:`MANIFEST_LIMIT`, not the manifest's JSON) or "ok"; records, output name -> record,
+    keep only well-formed entries. The manifest is read as hostile: nothing of it is trusted but its records."""
+    path = Path(folder) / MANIFEST
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return "absent", {}
+    except OSError:
+        return "unreadable", {}
+    if not stat.S_ISREG(info.st_mode) or info.st_size > MANIFEST_LIMIT:
+        return "unreadable", {}
+    try:
+        with open(path, "rb") as handle:
+            document = json.loads(handle.read(MANIFEST_LIMIT + 1).decode("utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return "unreadable", {}
+    if not isinstance(document, dict) or document.get("format") != MANIFEST_FORMAT \
+            or not isinstance(document.get("outputs"), dict):
+        return "unreadable", {}
+    return "ok", {name: record for name, record in document["outputs"].items() if _valid_record(name, record)}
+
+
+def standing(target: Path, record: dict | None) -> str | None:
+    """Why a run may not replace ``target`` (:data:`NOT_OURS` or :data:`CHANGED`), or None if it may: it does not
+    exist, or it is what actuary wrote there (``record``, from the manifest) and unchanged since."""
+    if not os.path.lexists(target):
+        return None
+    if record is None:
+        return NOT_OURS
+    try:
+        now = _stamp(target, record.get("entries", 0))
+        if now is None or now["kind"] != record["kind"] or now["size"] != record["size"] \
+                or now.get("entries") != record.get("entries"):
+            return CHANGED
+        if now["stamp"] == record["stamp"]:
+            return None
+        same = _content_sha256(target, record["kind"], record["size"], record.get("entries", 0)) == record["sha256"]
+    except OSError:   # unreadable (permissions), or gone while it was read
+        return CHANGED
+    return None if same else CHANGED
+
+
+def replace_refusal(folder: Path, names, during: bool = False) -> str | None:
+    """The one-paragraph refusal of a run that would replace, among ``names`` in ``folder``, a file actuary did not
+    write or that changed since it wrote it (see :func:`standing`); None when every name may be replaced.
+    ``during``: said at the commit, of files that appeared or changed while the run computed."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return None
+    state, records = read_manifest(folder)
+    refused = []
+    for name in names:
+        reason = standing(folder / name, records.get(name))
+        if reason is not None:
+            written = records.get(name, {}).get("written")
+            refused.append(f"'{name}' ({reason}{f' on {written}' if reason == CHANGED and written else ''})")
+    if not refused:
+        return None
+    listed = refused[0] if len(refused) == 1 else ", ".join(refused[:-1]) + " and " + refused[-1]
+    them = "it" if len(refused) == 1 else "them"
+    if during:
+        text = (f"--out {folder}: while this run was computing, {listed} appeared or changed there; the run's "
+                "outputs were not written and the files there are unchanged.")
+    else:
+        text = f"--out {folder}: this run would replace {listed}; nothing was computed or written."
+    if state == "absent" and any(NOT_OURS in r for r in refused):
+        these = "this file is an output" if len(refused) == 1 else "these files are outputs"
+        text += (f" The folder has no record of the outputs actuary wrote there ({MANIFEST}; earlier versions of "
+                 f"actuary kept none): if {these} of actuary that you have not changed, --force replaces {them} once "
+                 "and later runs need no --force.")
+    elif state == "unreadable":
+        text += f" The folder's record of the outputs actuary wrote there ({MANIFEST}) cannot be read."
+    return text + f" Choose another --out, or give --force to replace {them}."
+
+
+def check_replaceable(folder, names, force: bool = False) -> None:
+    """Refuse (InputError, :func:`replace_refusal`) a run whose outputs ``names`` would replace in ``folder`` a
+    file actuary did not write or that changed since it wrote it, unless ``force``. Commands call it before any
+    computation (an :class:`OutputSet` does so itself)."""
+    if force:
+        return
+    refusal = replace_refusal(Path(folder), names)
+    if refusal is not None:
+        raise InputError(refusal)
+
+
+def _manifest_text(folder: Path, records: dict) -> str:
+    """The manifest of ``folder`` once ``records`` (name -> record) are written: the records already there whose
+    output still exists, and these."""
+    _, kept = read_manifest(folder)
+    kept = {name: record for name, record in kept.items() if os.path.lexists(folder / name)}
+    kept.update(records)
+    document = {"format": MANIFEST_FORMAT,
+                "about": "The outputs actuary wrote in this folder, as it wrote them. A run replaces a file here only "
+                         "if it is listed and unchanged (or with --force). Without this file actuary replaces none of "
+                         "them unless given --force.",
+                "outputs": dict(sorted(kept.items()))}
+    return json.dumps(document, indent=1) + "\n"
+
+
+@contextmanager
+def _manifest_staged(folder: Path, records: dict):
+    """Write the manifest of ``folder`` with ``records`` to a temporary file beside it (a full disk fails here,
+    before any output is moved); yields the function that moves it into place."""
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f"{MANIFEST}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(_manifest_text(folder, records))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
+        yield lambda: os.replace(temporary, folder / MANIFEST)
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+
+
+def record_outputs(folder, names) -> None:
+    """Record in the manifest of ``folder`` the outputs ``names`` written there (for commands that write their
+    files one by one, not as an :class:`OutputSet`), holding the folder's lock."""
+    folder = Path(folder)
+    records = {name: output_record(folder / name) for name in names}
+    with folder_lock(folder), _manifest_staged(folder, records) as place:
+        place()
+
+
 _moved: list[Path] = []   # the outputs this process has moved into place, in order (see outputs_moved)
 _commit_checks: list = []  # callables run before any output set is moved into place (see checked_before_commit)
 
@@ -207,9 +453,10 @@ class OutputSet:
     ...     outputs.commit()
     """
 
-    def __init__(self, folder, names, stores=(), source=None):
+    def __init__(self, folder, names, stores=(), source=None, force=False):
         self.folder = Path(folder)
         self.source = None if source is None else Path(source)   # the input file the names come from
+        self.force = force   # replace files of the outputs' names actuary did not write, or that changed since
         self.names = list(names)
         self.stores = set(stores)   # outputs that are folders (zarr stores)
         if len(set(self.names)) != len(self.names) or any(Path(n).name != n or n in (".", "..") for n in self.names):
@@ -222,7 +469,7 @@ class OutputSet:
     def __enter__(self) -> "OutputSet":
         folder = self.folder
         check_output_folder(folder)
-        if self.source is not None and folder.is_dir():
+        if self.source is not None and folder.is_dir() and not self.force:
             self._check_same_source()
         for name in self.names:
             target = folder / name
@@ -231,6 +478,7 @@ class OutputSet:
                                  "this run would replace it with a "
                                  f"{'folder' if name in self.stores else 'file'}. Move it away or choose another "
                                  "--out or --name.")
+        check_replaceable(folder, self.names, self.force)
         missing = []
         parent = folder
         while not parent.exists():
@@ -253,13 +501,15 @@ class OutputSet:
 
     def _check_same_source(self) -> None:
         """Refuse to replace outputs that another input file of the same name (in another folder)
-        produced: their provenance (netCDF attributes) names the file and an id of its folder."""
+        produced: their provenance (netCDF attributes) names the file and an id of its folder. Only an
+        output actuary wrote and that is unchanged is opened (the others are refused anyway, unread)."""
         from .provenance import PREFIX, folder_id
 
         ours = folder_id(self.source)
+        _, records = read_manifest(self.folder)
         for name in self.names:
             target = self.folder / name
-            if not name.endswith(".nc") or not target.is_file():
+            if not name.endswith(".nc") or not target.is_file() or standing(target, records.get(name)) is not None:
                 continue
             try:
                 import xarray as xr
@@ -272,7 +522,8 @@ class OutputSet:
             if theirs and theirs != ours:
                 raise InputError(f"--out {self.folder}: '{name}' there holds the results of another input file "
                                  f"named '{file}' (from another folder); this run would replace them. Give --name "
-                                 "to keep both, choose another --out, or move the earlier outputs away.")
+                                 "to keep both, choose another --out, move the earlier outputs away, or give "
+                                 "--force to replace them.")
 
     def path(self, name: str) -> Path:
         """Where to write output ``name`` during the run (inside the staging folder)."""
@@ -285,18 +536,26 @@ class OutputSet:
 
     def commit(self) -> list[Path]:
         """Move every output into place, holding the folder's lock and any Ctrl-C (raised once all are in place:
-        never half a set); returns the final paths."""
+        never half a set), and record them in the folder's manifest; returns the final paths. A file of an output's
+        name that appeared or changed there while the run computed is refused (InputError, nothing moved) unless
+        ``force``."""
         absent = [n for n in self.names if not os.path.lexists(self.staging / n)]
         if absent:
             raise RuntimeError(f"outputs not written: {absent}")
         for check in list(_commit_checks):
             check()
+        records = {name: output_record(self.staging / name) for name in self.names}   # read before the lock
         with folder_lock(self.folder), _ctrl_c_held():
-            for name in self.names:
-                source, target = self.staging / name, self.folder / name
-                if name in self.stores and os.path.lexists(target):  # move the old store aside, the new in
-                    os.replace(target, self.staging / f".previous-{name}")
-                os.replace(source, target)
+            refusal = None if self.force else replace_refusal(self.folder, self.names, during=True)
+            if refusal is not None:
+                raise InputError(refusal)
+            with _manifest_staged(self.folder, records) as place_manifest:
+                for name in self.names:
+                    source, target = self.staging / name, self.folder / name
+                    if name in self.stores and os.path.lexists(target):  # move the old store aside, the new in
+                        os.replace(target, self.staging / f".previous-{name}")
+                    os.replace(source, target)
+                place_manifest()
             self.committed = True
             _moved.extend(self.folder / n for n in self.names)
         return [self.folder / n for n in self.names]

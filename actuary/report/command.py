@@ -10,7 +10,8 @@ from pathlib import Path
 
 
 def run_report(workbook: Path | None, out: Path, name: str | None, with_sensitivity: bool, paths: int | None,
-               seed: int, previous: Path | None = None, steps: Path | None = None, compare: tuple = ()):
+               seed: int, previous: Path | None = None, steps: Path | None = None, compare: tuple = (),
+               force: bool = False):
     """Write the valuation report: NAME-report.html (self-contained, figures embedded) and NAME-report.pdf
     (printed by headless Chromium, else WeasyPrint), NAME from the workbook's file name (or --name).
 
@@ -20,6 +21,7 @@ def run_report(workbook: Path | None, out: Path, name: str | None, with_sensitiv
     ``compare``: option workbooks; with them or a Reforms sheet, the comparison chapter.
     The actuary's own text comes from the workbook's 'Report text' sheet (:mod:`actuary.io.report_text`); without
     it, or with sections left blank, the report is a draft that marks each gap, and the command says so.
+    ``force``: replace files of the outputs' names that actuary did not write or that changed since (--force).
     """
     from ..cli import _load_case, _provenance, console, errors, gather_options, output_stem
     from ..io.files import OutputSet
@@ -31,7 +33,7 @@ def run_report(workbook: Path | None, out: Path, name: str | None, with_sensitiv
     html_name, pdf_name = f"{stem}-report.html", f"{stem}-report.pdf"
     chosen = engine()
     names = [html_name, pdf_name] if chosen else [html_name]
-    with OutputSet(out, names, source=workbook if name is None else None) as outputs:
+    with OutputSet(out, names, source=workbook if name is None else None, force=force) as outputs:
         with console.status(f"Reading and validating {workbook or 'Demoland'}..."):
             source, valuation = _load_case(workbook, named=bool(previous or compare))
             text = read_report_text(source) if source.suffix.lower() == ".xlsx" else None
