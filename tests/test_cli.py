@@ -31,7 +31,8 @@ def test_valuate_demoland_writes_results(tmp_path):
     shown = [row[1] for row in summary.iter_rows(values_only=True)
              if isinstance(row[0], str) and row[0].startswith("Level contribution rate from")]
     assert len(shown) == 1 and 0 < level < 1 and abs(shown[0] - level) <= 1e-15
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["demoland-results.nc", "demoland-results.xlsx"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".actuary-outputs.json", "demoland-results.nc",
+                                                           "demoland-results.xlsx"]
 
 
 def test_bad_workbook_exits_2_without_traceback_or_output(tmp_path):

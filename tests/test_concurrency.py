@@ -54,8 +54,8 @@ def concurrent_runs(tmp_path_factory):
 def test_eight_concurrent_runs_leave_one_run_per_output_name(concurrent_runs):
     out, results = concurrent_runs
     assert all(code == 0 for code, _, _ in results), [(c, e[-500:]) for c, _, e in results]
-    assert sorted(p.name for p in out.iterdir()) == ["case0-results.nc", "case0-results.xlsx", "case1-results.nc",
-                                                       "case1-results.xlsx"]
+    assert sorted(p.name for p in out.iterdir()) == [".actuary-outputs.json", "case0-results.nc", "case0-results.xlsx",
+                                                       "case1-results.nc", "case1-results.xlsx"]
     for name in ("case0", "case1"):
         in_workbook, in_data = run_id(out, name)
         assert in_workbook == in_data, name
@@ -170,11 +170,20 @@ def _interrupt(out: Path, extra: list[str], moment: str, after: float, program: 
                    program=program, terminate=terminate)
 
 
+def _written_by_actuary(out: Path, outputs: dict) -> None:
+    """Files ``outputs`` (name -> bytes) in ``out`` as a run writes them (recorded in the folder's manifest, so that
+    the next run may replace them)."""
+    with files.OutputSet(out, list(outputs)) as written:
+        for name, content in outputs.items():
+            written.path(name).write_bytes(content)
+        written.commit()
+
+
 def _earlier_outputs(out: Path, kind: str = "stochastic") -> dict:
     """Outputs of an earlier run in ``out`` (their bytes stand for them) and a snapshot of the folder."""
     out.mkdir()
-    for name in (f"demoland-{kind}.xlsx", f"demoland-{kind}.nc"):
-        (out / name).write_bytes(b"earlier output " + name.encode())
+    _written_by_actuary(out, {name: b"earlier output " + name.encode()
+                              for name in (f"demoland-{kind}.xlsx", f"demoland-{kind}.nc")})
     return snapshot(out)
 
 
@@ -274,15 +283,16 @@ def test_ctrl_c_while_a_set_is_moved_into_place_moves_it_whole(tmp_path, monkeyp
     out = tmp_path / "out"
     out.mkdir()
     names = ["a.txt", "b.txt", "c.txt"]
-    for name in names:
-        (out / name).write_text("earlier")
+    _written_by_actuary(out, {name: b"earlier" for name in names})
     monkeypatch.setattr(files.os, "replace", _replace_with_ctrl_c(os.replace, out))
     with pytest.raises(KeyboardInterrupt):
         with files.OutputSet(out, names) as outputs:
             for name in names:
                 outputs.path(name).write_text(f"new {name}")
             outputs.commit()
-    assert snapshot(out) == {name: f"new {name}".encode() for name in names}
+    after = snapshot(out)
+    assert sorted(files.read_manifest(out)[1]) == names   # the set is recorded whole too
+    assert {n: c for n, c in after.items() if n != files.MANIFEST} == {name: f"new {name}".encode() for name in names}
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
@@ -442,7 +452,8 @@ def test_ctrl_c_as_the_command_ends(after, stop, tmp_path):
         said = "stopped at Ctrl-C" if stop == signal.SIGINT else "stopped by SIGTERM"
         assert f"interrupted: {said} after the outputs were written" in stderr, stderr
     assert "Traceback" not in stderr, stderr
-    assert sorted(path.name for path in out.iterdir()) == ["demoland-results.nc", "demoland-results.xlsx"]
+    assert sorted(path.name for path in out.iterdir()) == [".actuary-outputs.json", "demoland-results.nc",
+                                                             "demoland-results.xlsx"]
 
 
 def test_ctrl_c_in_a_command_declared_elsewhere(tmp_path, monkeypatch):
@@ -490,7 +501,8 @@ def test_staging_of_a_killed_run_is_removed_by_the_next_run(tmp_path):
         _age(young, 2 * files.ORPHAN_AGE)
         files.remove_orphan_staging(out)
         assert not young.exists() and alive.staging.is_dir()
-        assert sorted(p.name for p in out.iterdir() if not p.name.startswith(files.STAGING_PREFIX)) == ["y.nc"]
+        assert sorted(p.name for p in out.iterdir() if not p.name.startswith(files.STAGING_PREFIX)) == [files.MANIFEST,
+                                                                                                    "y.nc"]
     finally:
         for process in (killed, alive):
             process.kill()

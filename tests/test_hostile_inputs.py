@@ -43,11 +43,16 @@ def snapshot(folder: Path) -> dict:
 @pytest.fixture
 def out(tmp_path):
     """An output folder holding the outputs of an earlier run (which a refused run must not touch)."""
+    from actuary.io.files import OutputSet
+
     folder = tmp_path / "out"
     folder.mkdir()
-    for name in ("case-results.xlsx", "case-results.nc", "case-sensitivity.xlsx", "case-sensitivity.nc",
-                 "case-stochastic.xlsx", "case-stochastic.nc", "demoland-results.xlsx", "demoland-results.nc"):
-        (folder / name).write_bytes(f"earlier output {name}".encode())
+    names = ["case-results.xlsx", "case-results.nc", "case-sensitivity.xlsx", "case-sensitivity.nc",
+             "case-stochastic.xlsx", "case-stochastic.nc", "demoland-results.xlsx", "demoland-results.nc"]
+    with OutputSet(folder, names) as outputs:   # actuary's own outputs (in the folder's manifest): replaceable
+        for name in names:
+            outputs.path(name).write_bytes(f"earlier output {name}".encode())
+        outputs.commit()
     (folder / "victim").mkdir()
     (folder / "victim" / "keep.txt").write_text("the user's own file")
     return folder

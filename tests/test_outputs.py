@@ -47,7 +47,8 @@ def test_case_name_with_a_path_stays_metadata(tmp_path):
     code, text = invoke("valuate", workbook, "--out", out)
     assert code == 0, text
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "scheme.xlsx"]
-    assert sorted(p.name for p in out.iterdir()) == ["scheme-results.nc", "scheme-results.xlsx"]
+    assert sorted(p.name for p in out.iterdir()) == [".actuary-outputs.json", "scheme-results.nc",
+                                                      "scheme-results.xlsx"]
     assert read_about_sheet(out / "scheme-results.xlsx")["case_name"] == "../victim/pwned"
 
 
@@ -59,8 +60,8 @@ def test_two_workbooks_with_one_case_name_do_not_collide(tmp_path):
     for stem in ("north", "south"):
         code, text = invoke("valuate", tmp_path / f"{stem}.xlsx", "--out", out)
         assert code == 0, text
-    assert sorted(p.name for p in out.iterdir()) == ["north-results.nc", "north-results.xlsx", "south-results.nc",
-                                                      "south-results.xlsx"]
+    assert sorted(p.name for p in out.iterdir()) == [".actuary-outputs.json", "north-results.nc", "north-results.xlsx",
+                                                      "south-results.nc", "south-results.xlsx"]
     assert read_about_sheet(out / "north-results.xlsx")["input_file"] == "north.xlsx"
 
 
@@ -70,8 +71,9 @@ def test_name_option_and_file_names_with_spaces(tmp_path):
     out = tmp_path / "out"
     assert invoke("valuate", workbook, "--out", out, "--name", "plan-2024.v1")[0] == 0
     assert invoke("valuate", workbook, "--out", out)[0] == 0
-    assert sorted(p.name for p in out.iterdir()) == ["Plan_2024_draft_-results.nc", "Plan_2024_draft_-results.xlsx",
-                                                      "plan-2024.v1-results.nc", "plan-2024.v1-results.xlsx"]
+    assert sorted(p.name for p in out.iterdir()) == [".actuary-outputs.json", "Plan_2024_draft_-results.nc",
+                                                      "Plan_2024_draft_-results.xlsx", "plan-2024.v1-results.nc",
+                                                      "plan-2024.v1-results.xlsx"]
 
 
 def test_template_force_replaces(tmp_path):

@@ -81,7 +81,8 @@ def _expected_headline(results):
 
 def test_command_writes_the_html_and_the_pdf(report):
     out, stdout = report
-    assert sorted(p.name for p in out.iterdir()) == ["demoland-report.html", "demoland-report.pdf"] \
+    assert sorted(p.name for p in out.iterdir()) == [".actuary-outputs.json", "demoland-report.html",
+                                                     "demoland-report.pdf"] \
         or find_chromium() is None
     assert f"Wrote {out / 'demoland-report.html'}" in stdout
     # the workbook's Report text sheet is blank: the command says the report is a draft, and which sections to write
@@ -321,7 +322,8 @@ def test_a_failing_pdf_engine_exits_1_after_writing_the_html(demo, tmp_path):
                           env={**os.environ, "ACTUARY_CHROMIUM": str(fake)})
     assert done.returncode == 1 and "Traceback" not in done.stdout + done.stderr
     assert "PDF not written" in done.stderr and "cannot open display" in done.stderr
-    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["case-report.html"]   # named from the file
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == [".actuary-outputs.json",
+                                                                   "case-report.html"]   # named from the file
 
 
 def test_scheme_only_valuation_gets_its_workbook_and_report(tmp_path):

@@ -178,7 +178,7 @@ def test_report_command_with_a_reforms_sheet_and_option_workbooks(demo, tmp_path
     assert "Reform options" in html and "Contribution rate + 2 pp in 2022-" not in html
     assert "Contribution rate + 2 pp from 2022" in html and "the valuation workbook ceiling.xlsx" in html
     assert "scheme.ceiling_multiple" not in html and "Insurable earnings ceiling: " in html   # by its label
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["base-report.html"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [".actuary-outputs.json", "base-report.html"]
 
 
 def test_hostile_option_names_stay_text(demo, results):

@@ -35,5 +35,5 @@ def test_same_file_name_from_another_folder_is_refused(tmp_path):
     _valuate(first, "--out", out)            # the same file again: its own results are replaced
     assert set(snapshot(out)) == set(before)
     _valuate(second, "--out", out, "--name", "case-d2")   # --name keeps both
-    assert {p.name for p in out.iterdir()} == {"case-results.xlsx", "case-results.nc", "case-d2-results.xlsx",
-                                                "case-d2-results.nc"}
+    assert {p.name for p in out.iterdir()} == {".actuary-outputs.json", "case-results.xlsx", "case-results.nc",
+                                                "case-d2-results.xlsx", "case-d2-results.nc"}

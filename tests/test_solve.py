@@ -232,8 +232,8 @@ def test_solve_command_exits_4_when_the_target_cannot_be_met(tmp_path):
                                        "reserve_ratio>=60", "--until", "2030", "--out", str(out)])
     assert result.exit_code == 4, result.output
     assert "The target cannot be met with contribution_rate" in " ".join(result.output.split())
-    assert sorted(p.name for p in out.iterdir()) == ["case-solved-results.nc", "case-solved-results.xlsx",
-                                                      "case-solved.xlsx"]
+    assert sorted(p.name for p in out.iterdir()) == [".actuary-outputs.json", "case-solved-results.nc",
+                                                      "case-solved-results.xlsx", "case-solved.xlsx"]
 
 
 def test_solve_command_without_a_workbook_solves_demoland(tmp_path):
@@ -243,8 +243,8 @@ def test_solve_command_without_a_workbook_solves_demoland(tmp_path):
     result = CliRunner().invoke(main, ["solve", "--lever", "contribution_rate", "--target", "reserve_ratio>=1",
                                        "--until", "2060", "--out", str(out)], terminal_width=200)
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["demoland-solved-results.nc", "demoland-solved-results.xlsx",
-                                                      "demoland-solved.xlsx"]
+    assert sorted(p.name for p in out.iterdir()) == [".actuary-outputs.json", "demoland-solved-results.nc",
+                                                      "demoland-solved-results.xlsx", "demoland-solved.xlsx"]
     solved = load_workbook(out / "demoland-solved.xlsx")
     lowest = float(solved.run().projection.reserve_ratio.sel(year=slice(None, 2060)).min())
     assert lowest == pytest.approx(1, abs=1e-6)

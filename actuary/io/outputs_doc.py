@@ -60,6 +60,7 @@ def markdown() -> str:
                          SENSITIVITY_SHEETS, YEARLY, _describe, sensitivity_sheet_name, standard_sensitivities)
     from ..kernels.batch import FLOOR_INDICATORS, INDICATORS
     from ..stochastic import FLOOR_ONLY_INDICATORS, PERCENTILES
+    from .files import MANIFEST, MANIFEST_LIMIT
     from .workbook_doc import VENV_NOTE
 
     summary = ("gap", "depletion_year", "actuarial_balance", "floor_cost_level_pct_gdp", "status")
@@ -95,6 +96,29 @@ def markdown() -> str:
         "  workbook holds the same record).",
         "- Files are named after the input (`my-scheme.xlsx` gives `my-scheme-sensitivity.xlsx`; `--name`",
         "  chooses another name) and written in `--out` (default `out`).",
+        "",
+        "## The output folder",
+        "",
+        "Every command that writes into `--out` (valuate, solve, compare, sensitivity, stochastic, report, change,",
+        "population, data, experience, synth) replaces a file there only if actuary wrote it and it is unchanged",
+        "since, or with `--force`. Running a command again into the same folder replaces its earlier outputs; a",
+        "file under an output's name that actuary did not write (your own), or an output changed since actuary",
+        "wrote it (a results workbook you edited), is refused before anything is read or computed: exit 2, one",
+        "message naming each such file and why, nothing written. The ways out: another `--out` (or `--name`), or",
+        "`--force` to replace them.",
+        "",
+        f"What actuary wrote is recorded in the folder's manifest `{MANIFEST}`, a JSON file each run updates as",
+        "it moves its outputs into place, under the folder's lock: for each output name its kind (`file`, or",
+        "`folder` for a zarr store), `size` (bytes), `sha256` (of the file's bytes; of a store, of its files' paths",
+        "and SHA-256s), `stamp` (size, modification time and inode once in place) and `written` (UTC). A file",
+        "whose stamp is the recorded one is unchanged; one of the recorded size but another stamp (touched,",
+        "the folder copied) is read to compare its SHA-256; any other is changed. Nothing else of an existing",
+        "file is read, and never more than the recorded size. The manifest itself is read as hostile: a link,",
+        f"a file larger than {MANIFEST_LIMIT // 1024 ** 2} MB or one that is not its JSON counts as no record",
+        "(nothing is replaced without `--force`; the next run that writes rewrites it). Records of outputs",
+        "deleted since are dropped. A folder written by an earlier version of actuary has no manifest: its",
+        "outputs are refused once, the message says so, and `--force` replaces and records them. Deleting the",
+        "manifest is harmless but makes the next run into the folder refuse the outputs there.",
         "",
         "## actuary sensitivity",
         "",
