@@ -56,6 +56,9 @@ def test_eight_concurrent_runs_leave_one_run_per_output_name(concurrent_runs):
     assert all(code == 0 for code, _, _ in results), [(c, e[-500:]) for c, _, e in results]
     assert sorted(p.name for p in out.iterdir()) == [".actuary-outputs.json", "case0-results.nc", "case0-results.xlsx",
                                                        "case1-results.nc", "case1-results.xlsx"]
+    written = ["case0-results.nc", "case0-results.xlsx", "case1-results.nc", "case1-results.xlsx"]
+    assert sorted(files.read_manifest(out)[1]) == written   # each run's record kept (updated under the lock)
+    assert files.replace_refusal(out, written) is None       # and each the record of the files in place
     for name in ("case0", "case1"):
         in_workbook, in_data = run_id(out, name)
         assert in_workbook == in_data, name
