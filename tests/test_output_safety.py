@@ -105,6 +105,9 @@ def test_every_command_that_writes_into_out_has_force():
         assert "did not write" in force[0].help and "changed since" in force[0].help, name
         help_text = CliRunner().invoke(main, [name, "--help"], terminal_width=200).output
         assert "--force" in help_text, name
+    documented = (Path(__file__).resolve().parents[1] / "docs" / "outputs.md").read_text(encoding="utf-8")
+    section = documented.split("\n## The output folder\n", 1)[1].split("\n## ", 1)[0]
+    assert all(re.search(rf"\b{name}\b", section.split(")")[0]) for name in writing), section
 
 
 def test_rerun_replaces_its_own_outputs_refuses_an_edited_one_and_force_replaces_it(short_case, tmp_path):
