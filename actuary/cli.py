@@ -3,8 +3,9 @@ progress and say where the outputs went.
 
 Exit codes: 0 done; 1 the outputs could not be written (disk full, ...; earlier outputs unchanged);
 2 bad input or option (one message naming the sheet and cell, the field or the option, never a
-traceback; nothing written), or a file in --out that actuary did not write or that changed since (see --force); 3 a batch in which some scenarios failed (the others'
-results are written, the failures listed); 130 interrupted (Ctrl-C; nothing written).
+traceback; nothing written), or a file in --out that actuary did not write or that changed since (see
+--force); 3 a batch in which some scenarios failed (the others' results are written, the failures listed);
+130 interrupted (Ctrl-C; nothing written).
 
 Output names come from the input file's name (or ``--name``), never from the case name inside the
 workbook; the outputs of one run are written as a set (:class:`actuary.io.files.OutputSet`) and
