@@ -209,6 +209,7 @@ def test_zip_bomb_is_refused_before_parsing(zip_bomb, out):
             r"case.xlsx: the workbook expands to 1,025 MB; at most 200 MB uncompressed are read", out)
 
 
+@pytest.mark.filterwarnings("ignore:Duplicate name:UserWarning")  # the test writes the duplicate on purpose
 def test_a_part_stored_twice_is_refused(tmp_path, out):
     """Two zip entries of the same name (the first with a formula, the last clean): readers differ in which
     they show, so the workbook is not read at all."""
