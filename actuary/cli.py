@@ -561,7 +561,9 @@ def stochastic_command(workbook, n_paths, seed, chunk_size, out, name, force, wo
         xlsx_path, data_path = outputs.commit()
     years = ds.year.values
     scheme = "paygo_cost_rate" in ds   # else a floor costing alone: the floor's cost
-    table = Table(title=escape(f"{valuation.name}: {n_paths:,} paths, seed {seed}"))
+    table = Table(title=escape(f"{valuation.name}: {n_paths:,} paths, seed {seed}"),
+                  caption=f"mortality model {params.mortality_model} (σ_m {params.mortality_volatility:g}, "
+                          f"σ_d {params.mortality_drift_volatility:g}; docs/methodology.md §8)")
     for column in ("year", "PAYG P5", "PAYG median", "PAYG P95", "reserve ratio median", "P(depleted)") if scheme \
             else ("year", "floor % GDP P5", "floor % GDP median", "floor % GDP P95"):
         table.add_column(column, justify="right")

@@ -304,6 +304,15 @@ def read_parameters(path) -> StochasticParameters:
             values[name] = value.strip() if isinstance(value, str) else value
         else:
             values[name] = _number(cells, r, 2, f"a number ({name})", True)
+    if "mortality_volatility" in values and "mortality_model" not in values:
+        # its meaning depends on the model, and workbooks written before the level model meant the improvement model
+        # (mortality_drift_volatility alone is unambiguous: it exists only in the level model)
+        name = "mortality_volatility"
+        raise InputError(f"{_ref(sheet, rows[name], 2)}: '{name}' is given ({values[name]:g}) but not "
+                         "'mortality_model', and what the value means depends on the model: with 'level' (the default "
+                         "model) the yearly deviation of log mortality, with 'improvement' (the only model of versions "
+                         "before December 2026, whose workbooks meant it) the yearly step of a random walk on the "
+                         "improvement rates. Add a row 'mortality_model' with level or improvement.", name)
     try:
         return StochasticParameters(**values)
     except InputError as error:

@@ -298,8 +298,9 @@ SHEETS = {
     "stochastic: negative volatility": ("Stochastic", [["return_volatility", -0.1]], "stochastic",
                                         r"Stochastic!B3: Stochastic parameter 'return_volatility': value -0.1 is "
                                         r"outside \[0, 0.5\]"),
-    "stochastic: mortality volatility above its bound": ("Stochastic", [["mortality_volatility", 0.05]], "stochastic",
-                                                         r"Stochastic!B3: Stochastic parameter 'mortality_volatility': "
+    "stochastic: mortality volatility above its bound": ("Stochastic", [["mortality_model", "level"],
+                                                                        ["mortality_volatility", 0.05]], "stochastic",
+                                                         r"Stochastic!B4: Stochastic parameter 'mortality_volatility': "
                                                          r"value 0.05 is above 0.04; with mortality_model 'level' it "
                                                          r"is the yearly standard deviation of the change in log "
                                                          r"mortality .* expected 0 to 0.04 \(default 0.02\)"),
@@ -308,6 +309,10 @@ SHEETS = {
         r"Stochastic!B4: Stochastic parameter 'mortality_volatility': value 0.02 is above 0.005; with mortality_model "
         r"'improvement' it is the yearly standard deviation of a random walk .* expected 0 to 0.005 "
         r"\(default 0.002\)"),
+    "stochastic: a mortality volatility without its model": (
+        "Stochastic", [["wage_volatility", 0.02], ["mortality_volatility", 0.002]], "stochastic",
+        r"Stochastic!B4: 'mortality_volatility' is given \(0.002\) but not 'mortality_model', and what the value means "
+        r"depends on the model: .* Add a row 'mortality_model' with level or improvement."),
     "stochastic: a drift error with the improvement model": (
         "Stochastic", [["mortality_drift_volatility", 0.003], ["mortality_model", " improvement "]], "stochastic",
         r"Stochastic!B3: Stochastic parameter 'mortality_drift_volatility': value 0.003 is given with mortality_model "

@@ -174,12 +174,14 @@ def test_documented_sheets_are_accepted_by_every_command(tmp_path, short_workboo
     stochastic; the Stochastic sheet's parameters are the ones used."""
     workbook = add_sheet(short_workbook, tmp_path / "staged.xlsx", "Stochastic",
                          [["Stochastic parameters"], ["parameter", "value", "notes"],
+                          ["mortality_model", "improvement", "earlier versions' model"],
                           ["mortality_volatility", 0.004, "doubled"]])
     workbook = add_sheet(workbook, tmp_path / "case.xlsx", "Notes on sources", [["anything", "=1+1", None, 5]])
     out = tmp_path / "out"
     for args in (["valuate"], ["sensitivity"], ["stochastic", "--paths", "10"]):
         code, text = invoke(*args, workbook, "--out", out)
         assert code == 0, (args, text)
+    assert "mortality model improvement (σ_m 0.004, σ_d 0;" in " ".join(text.split())   # the model the paths used
     with xr.open_dataset(out / "case-stochastic.nc") as ds:
         assert ds.attrs["parameter_mortality_volatility"] == 0.004
 

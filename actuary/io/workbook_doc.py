@@ -201,7 +201,10 @@ def markdown() -> str:
             f"`mortality_drift_volatility` is at most {MAX_MORTALITY_DRIFT_VOLATILITY:g} (log",
             f"mortality moved by {100 * MAX_MORTALITY_DRIFT_VOLATILITY:g} in 100 years on one path in six) and must "
             "be 0 with the improvement model, which has no",
-            "drift error. A path's improvement rates are held within their bounds, -10% .. 10% a year."]
+            "drift error. A path's improvement rates are held within their bounds, -10% .. 10% a year.",
+            "A sheet that gives `mortality_volatility` must give `mortality_model` too (what the value means depends",
+            "on the model, and workbooks written before the level model became the default, in December 2026, meant",
+            "the improvement model)."]
     out += ["", "## Analysis of change", "",
             "Optional, in the current valuation workbook or a file of its own (`actuary change PREVIOUS CURRENT "
             "--steps FILE`, .xlsx or .csv): the steps of the analysis of change, one row per input, columns `step` | "
