@@ -872,7 +872,7 @@ def _bound(override) -> str:
 
 
 def _describe(scenario: Scenario) -> str:
-    """A scenario's overrides in words: "Nominal investment return +1.00 percentage point"."""
+    """A scenario's overrides in words: "Nominal investment return +1.00 percentage points"."""
     from .io.presentation import field_label
 
     parts = []
@@ -880,7 +880,7 @@ def _describe(scenario: Scenario) -> str:
         group, _, name = key.partition(".")
         label = field_label(name, group=group)
         if isinstance(override, (Shift, ClippedShift)):
-            parts.append(f"{label} {100 * override.value:+.2f} percentage point" + _bound(override))
+            parts.append(f"{label} {100 * override.value:+.2f} percentage points" + _bound(override))
         elif isinstance(override, (Scale, ClippedScale)):
             parts.append(f"{label} x {override.value:g}" + _bound(override))
         else:

@@ -96,7 +96,7 @@ def test_sensitivity_chapter_says_how_far_each_assumption_moves(report):
     html = (out / "demoland-report.html").read_text()
     assert "The moves of each assumption" in html
     assert "Change in the general average premium (percentage points" in html and "<function" not in html
-    assert "Fertility rates x 0.8" in html and "Nominal investment return +1.00 percentage point" in html
+    assert "Fertility rates x 0.8" in html and "Nominal investment return +1.00 percentage points" in html
     assert re.search(r"General average premium over 50 years: base \d+\.\d\d%, optimistic \d+\.\d\d%, "
                      r"pessimistic \d+\.\d\d%\.", html)
     # and the stochastic chapter its model's parameters (the defaults here)
