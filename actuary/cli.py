@@ -1,7 +1,8 @@
 """The ``actuary`` command line: thin wrappers that parse arguments, call the library, show
 progress and say where the outputs went.
 
-Exit codes: 0 done; 1 the outputs could not be written (disk full, ...; earlier outputs unchanged);
+Exit codes: 0 done; 1 the outputs could not be written (disk full, ...; earlier outputs unchanged), or they were
+written but their record in --out (``.actuary-outputs.json``) could not be updated (the message says so);
 2 bad input or option (one message naming the sheet and cell, the field or the option, never a
 traceback; nothing written), or a file in --out that actuary did not write or that changed since (see
 --force); 3 a batch in which some scenarios failed (the others' results are written, the failures listed);
@@ -28,7 +29,7 @@ from rich.table import Table
 
 from . import cli_interrupt as ctrl_c
 from .cli_startup import INTERRUPTED, TERMINATED, exit_status, written_line
-from .io.files import OutputSet, outputs_moved
+from .io.files import OutputSet, RecordNotUpdated, outputs_moved
 from .io.safety import output_name, stem_name
 from .validation import InputError
 
@@ -86,7 +87,8 @@ def interrupted() -> None:
 
 
 def guarded(command):
-    """Run a command: InputError -> its message, exit 2; OSError -> exit 1 (earlier outputs unchanged); any
+    """Run a command: InputError -> its message, exit 2; OSError -> exit 1 (earlier outputs unchanged);
+    RecordNotUpdated (outputs in place, their record not) -> its message, exit 1; any
     error that comes with or after a Ctrl-C -> :func:`interrupted` (a run's staging folder is removed on the way
     out, so nothing is written)."""
     @functools.wraps(command)
@@ -98,6 +100,8 @@ def guarded(command):
                 interrupted()
             if isinstance(error, InputError):
                 fail(str(error))
+            if isinstance(error, RecordNotUpdated):   # the outputs are in place, their record is not
+                fail(str(error), WRITE_FAILED)
             if isinstance(error, OSError):  # disk full, permissions changed during the run: the staged set is dropped
                 fail(f"could not write the outputs ({error.strerror or error}); earlier outputs are unchanged.",
                      WRITE_FAILED)

@@ -251,6 +251,36 @@ def test_a_hostile_manifest_is_read_safely_and_replaces_nothing(manifest, tmp_pa
         assert set(files.read_manifest(out)[1]) == {"a.nc"} and not path.is_symlink()
 
 
+def test_a_manifest_that_cannot_be_updated_is_said_with_the_outputs_in_place(tmp_path):
+    """The outputs are moved into place before the manifest: when it cannot be replaced (here a folder of its name;
+    also a file made immutable) the error says the outputs were written, names them and the record, and that the
+    next run will need --force; it does not say the earlier outputs are unchanged (they are not)."""
+    out = tmp_path / "out"
+    (out / MANIFEST).mkdir(parents=True)
+    with pytest.raises(files.RecordNotUpdated) as error:
+        _write(out, {"a.nc": b"new a", "b.nc": b"new b"})
+    text = str(error.value)
+    assert not isinstance(error.value, OSError)
+    assert (out / "a.nc").read_bytes() == b"new a" and (out / "b.nc").read_bytes() == b"new b"
+    assert f"the outputs were written ({out / 'a.nc'}, {out / 'b.nc'};" in text
+    assert f"the folder's record of them ({out / MANIFEST}) could not be updated (" in text
+    assert "will refuse to replace them unless given --force" in text and "unchanged" not in text
+    assert not list(out.glob(files.STAGING_PREFIX + "*")) and not list(out.glob(MANIFEST + ".*"))
+    assert [p.name for p in files.outputs_moved()[-2:]] == ["a.nc", "b.nc"]
+
+
+def test_the_command_line_says_the_outputs_are_written_when_their_record_is_not(short_case, tmp_path):
+    out = tmp_path / "out"
+    (out / MANIFEST).mkdir(parents=True)
+    result = CliRunner().invoke(main, ["valuate", str(short_case), "--out", str(out)], terminal_width=400)
+    text = " ".join(result.output.split())
+    assert result.exit_code == 1, (text, result.exception)
+    assert f"error: --out {out}: the outputs were written ({out / 'short-results.xlsx'}" in text
+    assert "earlier outputs are unchanged" not in text and "Traceback" not in text
+    assert "Wrote" not in text   # the error names what was written, once
+    assert (out / "short-results.xlsx").is_file()
+
+
 def test_the_manifest_forgets_outputs_that_are_gone_and_keeps_the_others(tmp_path):
     out = tmp_path / "out"
     _write(out, {"a.nc": b"a"})

@@ -58,6 +58,23 @@ NOT_OURS = "not written by actuary"
 CHANGED = "changed since actuary wrote it"
 
 
+class RecordNotUpdated(Exception):
+    """The outputs of a run are in place in ``folder`` but its manifest (:data:`MANIFEST`) could not be updated (made
+    immutable, replaced by a folder, ...): the earlier outputs are replaced, yet the next run will not know these
+    as actuary's and will refuse them until --force. Not an OSError, so that nothing takes it for a failed write
+    that left the earlier outputs unchanged. Its message is the one paragraph the user is told."""
+
+    def __init__(self, folder: Path, names, error: OSError):
+        self.folder, self.names = Path(folder), list(names)
+        written = ", ".join(str(self.folder / name) for name in self.names)
+        super().__init__(
+            f"--out {self.folder}: the outputs were written ({written}; any earlier ones of these names are "
+            f"replaced), but the folder's record of them ({self.folder / MANIFEST}) could not be updated "
+            f"({error.strerror or error}). The next run into this folder will not know them as actuary's and will "
+            f"refuse to replace them unless given --force; first make {MANIFEST} a file this user may replace (or "
+            f"delete it), so that the run records them again.")
+
+
 def _try_lock(path: Path):
     """An exclusive lock on the file ``path`` without waiting: the open descriptor (closing it
     releases the lock), or None if another process holds it. Where ``fcntl`` does not exist the
@@ -555,9 +572,12 @@ class OutputSet:
                     if name in self.stores and os.path.lexists(target):  # move the old store aside, the new in
                         os.replace(target, self.staging / f".previous-{name}")
                     os.replace(source, target)
-                place_manifest()
-            self.committed = True
-            _moved.extend(self.folder / n for n in self.names)
+                self.committed = True
+                _moved.extend(self.folder / n for n in self.names)
+                try:
+                    place_manifest()
+                except OSError as error:   # the outputs are in place: say so, and what the next run will need
+                    raise RecordNotUpdated(self.folder, self.names, error) from None
         return [self.folder / n for n in self.names]
 
     def __exit__(self, *exc):
