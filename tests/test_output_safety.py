@@ -87,8 +87,8 @@ def test_the_users_own_file_is_refused_before_anything_is_computed(command, tmp_
     out.mkdir()
     (out / name).write_bytes(b"the user's own file")
     (out / "notes.txt").write_text("theirs too")
-    text = refused([*args, "--out", out], rf"--out {out}: this run would replace '{re.escape(name)}' \(not written "
-                   rf"by actuary\); nothing was computed or written\. {NO_RECORD} Choose another --out, or give "
+    text = refused([*args, "--out", out], rf"--out {out}: this run would replace '{re.escape(name)}' \(no record "
+                   rf"that actuary wrote it\); nothing was computed or written\. {NO_RECORD} Choose another --out, or give "
                    r"--force to replace it\.", out)
     assert "Traceback" not in text
     assert (out / name).read_bytes() == b"the user's own file"
@@ -213,7 +213,7 @@ def test_a_link_under_an_output_name_is_not_actuarys_and_force_replaces_the_link
     target = tmp_path / "precious.txt"
     target.write_bytes(b"precious")
     (out / "b.nc").symlink_to(target)
-    assert "'b.nc' (not written by actuary)" in _refusal(out, ["b.nc"])
+    assert "'b.nc' (not written by actuary)" in _refusal(out, ["b.nc"])   # the folder's manifest does not list it
     _write(out, {"b.nc": b"new"}, force=True)
     assert not (out / "b.nc").is_symlink() and target.read_bytes() == b"precious"
 
@@ -243,7 +243,10 @@ def test_a_hostile_manifest_is_read_safely_and_replaces_nothing(manifest, tmp_pa
         document["outputs"] = {"a.nc": {**record, "size": "9"}, "../x": record, "b.nc": [1]}
         path.write_text(json.dumps(document))
     text = _refusal(out, ["a.nc"])
-    assert "'a.nc' (not written by actuary)" in text
+    if manifest in ("not json", "folder", "link", "too large", "wrong format"):   # no record of what actuary wrote
+        assert "'a.nc' (no record that actuary wrote it)" in text and "not written by actuary" not in text
+    else:   # a record that does not list it (its entry is not well-formed)
+        assert "'a.nc' (not written by actuary)" in text
     if manifest in ("not json", "folder", "link", "too large", "wrong format"):
         assert f"The folder's record of the outputs actuary wrote there ({MANIFEST}) cannot be read." in text
     if manifest != "folder":

@@ -55,6 +55,7 @@ MANIFEST = ".actuary-outputs.json"   # what actuary wrote in an output folder (s
 MANIFEST_LIMIT = 8 * 1024 * 1024     # bytes: a larger manifest is not read (as if unreadable)
 MANIFEST_FORMAT = 1
 NOT_OURS = "not written by actuary"
+NO_RECORD = "no record that actuary wrote it"   # said instead of NOT_OURS when the folder's manifest is absent/unreadable
 CHANGED = "changed since actuary wrote it"
 
 
@@ -343,6 +344,8 @@ def replace_refusal(folder: Path, names, during: bool = False) -> str | None:
     refused = []
     for name in names:
         reason = standing(folder / name, records.get(name))
+        if reason == NOT_OURS and state != "ok":   # without a manifest, actuary may well have written it
+            reason = NO_RECORD
         if reason is not None:
             written = records.get(name, {}).get("written")
             refused.append(f"'{name}' ({reason}{f' on {written}' if reason == CHANGED and written else ''})")
@@ -355,7 +358,7 @@ def replace_refusal(folder: Path, names, during: bool = False) -> str | None:
                 "outputs were not written and the files there are unchanged.")
     else:
         text = f"--out {folder}: this run would replace {listed}; nothing was computed or written."
-    if state == "absent" and any(NOT_OURS in r for r in refused):
+    if state == "absent" and any(NO_RECORD in r for r in refused):
         these = "this file is an output" if len(refused) == 1 else "these files are outputs"
         text += (f" The folder has no record of the outputs actuary wrote there ({MANIFEST}; earlier versions of "
                  f"actuary kept none): if {these} of actuary that you have not changed, --force replaces {them} once "
