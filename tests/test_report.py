@@ -58,7 +58,7 @@ def report(demo, tmp_path_factory):
                            "--with-sensitivity", "--with-stochastic", "60", "--seed", "2", "--name", "demoland"],
                           capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout + done.stderr
-    return out, " ".join(done.stdout.split())
+    return out, " ".join(done.stdout.split()), " ".join(done.stderr.split())
 
 
 def _pct(value):
@@ -80,19 +80,20 @@ def _expected_headline(results):
 
 
 def test_command_writes_the_html_and_the_pdf(report):
-    out, stdout = report
+    out, stdout, stderr = report
     assert sorted(p.name for p in out.iterdir()) == [".actuary-outputs.json", "demoland-report.html",
                                                      "demoland-report.pdf"] \
         or find_chromium() is None
     assert f"Wrote {out / 'demoland-report.html'}" in stdout
     # the workbook's Report text sheet is blank: the command says the report is a draft, and which sections to write
-    assert "Draft: 17 sections of the actuary's text are not written (purpose_and_scope, legal_basis," in stdout
-    assert "Give them in the 'Report text' sheet of demoland-50.xlsx." in stdout
+    # (a note, on standard error as the others)
+    assert "Draft: 17 sections of the actuary's text are not written (purpose_and_scope, legal_basis," in stderr
+    assert "Give them in the 'Report text' sheet of demoland-50.xlsx." in stderr and "Draft" not in stdout
 
 
 def test_sensitivity_chapter_says_how_far_each_assumption_moves(report):
     """The size of each move (not only in the sensitivity workbook) and the combined scenarios' GAPs."""
-    out, _ = report
+    out, _, _ = report
     html = (out / "demoland-report.html").read_text()
     assert "The moves of each assumption" in html
     assert "Change in the general average premium (percentage points" in html and "<function" not in html

@@ -135,13 +135,15 @@ def test_a_formula_is_refused_even_with_a_saved_value(tmp_path, cached):
     ({"A5": "purpose"}, "A5", ["'purpose' is not a section", "did you mean purpose_and_scope?", "expected one of"]),
     ({"A6": "purpose_and_scope"}, "A6", ["'purpose_and_scope' is listed twice (also in row 3)"]),
     ({f"B{_row('opinion')}": "x" * (MAX_TEXT + 1)}, f"B{_row('opinion')}",
-     [f"the text has {MAX_TEXT + 1:,} characters; at most {MAX_TEXT:,} are read for 'opinion'"]),
+     [f"the text has {MAX_TEXT + 1:,} characters; at most {MAX_TEXT:,} are read for 'opinion'",
+      "Shorten it, or move the detail to an annex of the report and refer to it here."]),
     ({f"B{_row('actuary_name')}": "y" * (MAX_LINE + 1)}, f"B{_row('actuary_name')}",
      [f"at most {MAX_LINE:,} are read for 'actuary_name'"]),
     ({f"B{_row('qualification')}": "Fellow\nof the Institute"}, f"B{_row('qualification')}",
      ["one line of the signature block; expected text without line breaks"]),
     ({f"B{_row('conclusions')}": 2024}, f"B{_row('conclusions')}", ["value 2024 is a number; expected text"]),
-    ({f"B{_row('conclusions')}": dt.datetime(2027, 1, 1)}, f"B{_row('conclusions')}", ["is a date; expected text"]),
+    ({f"B{_row('conclusions')}": dt.datetime(2027, 1, 1)}, f"B{_row('conclusions')}",
+     ["value 2027-01-01 is a date; expected text"]),
     ({"A40": None, "B40": "orphan text"}, "A40", ["the cell is blank beside a text"]),
     ({"A2": "key"}, "A2", ["header 'key'; expected 'section'"]),
     ({"E4": "beyond"}, "E4", ["outside the table"]),
@@ -162,6 +164,16 @@ def test_text_given_from_python_follows_the_same_rules():
     with pytest.raises(InputError, match="control character U\\+0007"):
         ReportText({"opinion": "bell \x07"})
     assert ReportText({"opinion": "a\r\nb  \n"}).texts == {"opinion": "a\nb"}
+
+
+@pytest.mark.parametrize("markers", ["-", "- ", "•", "• \n-\n  ", "  \n"])
+def test_a_section_holding_only_list_markers_is_not_written(tmp_path, markers):
+    """A list begun and left empty ("- " typed, nothing after) is a gap of the draft, not a written section."""
+    given = ReportText({"conclusions": markers})
+    assert "conclusions" not in given.texts and BY_KEY["conclusions"] in given.missing(True)
+    read = read_report_text(_workbook(tmp_path / "markers.xlsx", {f"B{_row('conclusions')}": markers}))
+    assert "conclusions" not in read.texts
+    assert ReportText({"conclusions": "- one item"}).texts == {"conclusions": "- one item"}   # a list is written
 
 
 # ------------------------------------------------------------------------------------------------ the report
@@ -207,6 +219,26 @@ def test_a_draft_marks_each_gap_and_says_so_on_its_first_page(short, short_resul
     assert one.count(GAP) == 1 and 'id="text-data_checks"' in _chapter(one, "data")
     assert "This report is a draft: 1 section that only the actuary can write is still" in " ".join(one.split())
     assert 'content: "DRAFT: 1 section to be written' in one
+
+
+def test_the_draft_says_where_the_text_is_given_and_that_a_case_folder_cannot_hold_it(short, short_results):
+    """The first page's note names the workbook the text comes from; for a case folder (no workbook: its valuation
+    has no source file) it says a case folder cannot hold the text and how to make a workbook of it. The signature
+    block's gaps are titled like the others (capitalised)."""
+    import copy
+
+    text = ReportText({k: v for k, v in FULL.items() if k not in ("conclusions", "actuary_name")}, source="mine.xlsx")
+    first = " ".join(build(short, short_results, text=text).split())
+    first = first[:first.index("<section")]
+    assert "They are given in the &#39;Report text&#39; sheet of mine.xlsx." in first
+    assert ">Conclusions</a>" in first and ">Signature: name</a>" in first and "signature: " not in first
+    folder = copy.copy(short)
+    folder.source = None   # as read from a case folder
+    first = " ".join(build(folder, short_results).split())
+    first = first[:first.index("<section")]
+    assert "sheet of the input workbook" not in first
+    assert "They are given in the &#39;Report text&#39; sheet of a valuation workbook (a case folder cannot hold it:" \
+        in first and "to_workbook" in first
 
 
 def test_the_floor_costing_alone_places_the_text_in_its_chapters():
@@ -285,10 +317,13 @@ def test_the_embedded_demoland_draft_says_how_to_get_a_workbook_to_write_in(monk
     from actuary.valuation import DEMOLAND
 
     said = []
-    monkeypatch.setattr(cli.console, "print", lambda text, **kw: said.append(text))
-    valuation = SimpleNamespace(inputs=SimpleNamespace(has_scheme=True))
+    monkeypatch.setattr(cli.errors, "print", lambda text, **kw: said.append(text))   # a note: on standard error
+    monkeypatch.setattr(cli.console, "print", lambda text, **kw: said.append(f"on standard output: {text}"))
+    valuation = SimpleNamespace(inputs=SimpleNamespace(has_scheme=True), source=None)
     _say_draft(None, valuation, DEMOLAND / "valuation.xlsx")
     assert "actuary template --demo valuation.xlsx" in said[0] and "sheet of valuation.xlsx" not in said[0]
     said.clear()
-    _say_draft(None, valuation, Path("/somewhere/mine.xlsx"))
-    assert "a valuation workbook's 'Report text' sheet" in said[0]
+    _say_draft(None, valuation, Path("/somewhere/case"))   # a case folder
+    assert "the 'Report text' sheet of a valuation workbook (a case folder cannot hold it: write the case as a " \
+        "valuation workbook" in said[0]
+    assert len(said) == 1

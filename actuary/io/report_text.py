@@ -92,6 +92,7 @@ SECTIONS = (
 )
 BY_KEY = {s.key: s for s in SECTIONS}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_LIST_MARKER = re.compile(r"\s*[-•]?\s*")   # a line that is blank or a list marker alone ("-", "- ", "•")
 
 
 @dataclass
@@ -102,10 +103,12 @@ class ReportText:
     source: str | None = None
 
     def __post_init__(self):
+        checked = {}
         for key, text in self.texts.items():   # the same rules for text given from Python
             if key not in BY_KEY:
                 raise InputError(f"report text: '{key}' is not a section; expected one of {', '.join(BY_KEY)}.")
-            self.texts[key] = _checked(BY_KEY[key], text, f"report text '{key}'")
+            checked[key] = _checked(BY_KEY[key], text, f"report text '{key}'")
+        self.texts = {key: text for key, text in checked.items() if text}   # a blank section is not written
 
     def get(self, key: str) -> str | None:
         return self.texts.get(key)
@@ -125,6 +128,8 @@ def _checked(section: Section, value: str, where: str) -> str:
     lines."""
     text = "\n".join(line.rstrip() for line in str(value).replace("\r\n", "\n").replace("\r", "\n").split("\n"))
     text = text.strip()
+    if all(_LIST_MARKER.fullmatch(line) for line in text.split("\n")):   # nothing but list markers: left blank
+        return ""
     bad = _CONTROL.search(text)
     if bad:
         raise InputError(f"{where}: the text contains the control character U+{ord(bad.group()):04X} (at character "
@@ -132,11 +137,39 @@ def _checked(section: Section, value: str, where: str) -> str:
     limit = MAX_LINE if section.line else MAX_TEXT
     if len(text) > limit:
         raise InputError(f"{where}: the text has {len(text):,} characters; at most {limit:,} are read for "
-                         f"'{section.key}' ({section.title}).")
+                         f"'{section.key}' ({section.title}). "
+                         + ("Shorten it to one line of the signature block." if section.line else
+                            "Shorten it, or move the detail to an annex of the report and refer to it here."))
     if section.line and "\n" in text:
         raise InputError(f"{where}: '{section.key}' ({section.title}) is one line of the signature block; expected "
                          "text without line breaks.")
     return text
+
+
+# how to give the text for a case folder, which cannot hold it (its reader takes only valuation.json and tables)
+FROM_FOLDER = ("a case folder cannot hold it: write the case as a valuation workbook (python -c \"from "
+               "actuary.io.folder import read_valuation_folder as r; r('CASE').to_workbook('CASE.xlsx')\", CASE the "
+               "folder), give the text in its 'Report text' sheet and run actuary report on the workbook")
+
+
+def where_given(text: "ReportText | None", source: dict | None) -> str:
+    """Where the actuary's text of a report is given, for a draft's note: the ``Report text`` sheet of the workbook
+    it was read from (``text.source``, else the valuation's ``source`` record), else of a valuation workbook, a case
+    folder or a valuation built in Python having none."""
+    name = (text.source if text is not None else None) or (source or {}).get("input_file")
+    if name and str(name).lower().endswith(".xlsx"):
+        return f"the '{SHEET}' sheet of {name}"
+    return f"the '{SHEET}' sheet of a valuation workbook ({FROM_FOLDER})"
+
+
+def _shown(value) -> str:
+    """A cell's value as the user sees it in an error: a date as 2017-01-01 (with its time when it has one), text
+    quoted, anything else as Python writes it."""
+    if isinstance(value, dt.datetime):
+        return f"{value:%Y-%m-%d}" if value.time() == dt.time() else f"{value:%Y-%m-%d %H:%M}"
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    return repr(value)
 
 
 def _suggestion(given: str) -> list[str]:
@@ -207,7 +240,7 @@ def read_report_text(path) -> ReportText:
             kind = "a date" if isinstance(value, (dt.datetime, dt.date, dt.time)) else \
                 "TRUE/FALSE" if isinstance(value, bool) else "a number" if isinstance(value, (int, float)) else \
                 type(value).__name__
-            raise InputError(f"{_ref(SHEET, r, 2)}: value {value!r} is {kind}; expected text for '{section.key}' "
+            raise InputError(f"{_ref(SHEET, r, 2)}: value {_shown(value)} is {kind}; expected text for '{section.key}' "
                              f"({section.title})" + (" or a date" if section.key == "signature_date" else "")
                              + " (format the cell as text if the program turned it into something else).")
         texts[section.key] = _checked(section, value, _ref(SHEET, r, 2))

@@ -225,7 +225,8 @@ def markdown() -> str:
             "`signature_date` may be a date cell.",
             "A formula (even with a saved value), a number, an unknown or repeated key or a control character is",
             "refused, naming the cell.", "",
-            "A section left blank (or the sheet left out) makes the report a draft: the section is marked \"[To be",
+            "A section left blank, or holding only list markers (`-`, `•`), or the sheet left out, makes the report a",
+            "draft: the section is marked \"[To be",
             "written by the actuary: ...]\", the first page says how many sections are still to be written and",
             "every page's top says DRAFT; the command names them. A report with every section written has no such",
             "marks. A floor costing alone has no chapters of scheme provisions and data: its report places the",
@@ -234,6 +235,12 @@ def markdown() -> str:
             "section blank: Demoland is fictional, and text written as if by its actuary would make its report",
             "look like a signed opinion and could be carried, unnoticed, into a real case started from it; its",
             "report is a draft that shows every gap.", "",
+            "A case folder cannot hold the report text (it holds only `valuation.json` and tables): its report is",
+            "a draft, and the draft says so. To write the text, make a valuation workbook of the case (CASE the",
+            "folder), fill its Report text sheet and run `actuary report` on the workbook:", "",
+            "```bash",
+            "python -c \"from actuary.io.folder import read_valuation_folder as r; r('CASE').to_workbook('CASE.xlsx')\"",
+            "```", "",
             "| section | chapter | what to write |", "|---|---|---|"]
     out += [f"| `{s.key}` | {_cell(s.chapter)}: {_cell(s.title)} | {_cell(s.asks[:1].upper() + s.asks[1:])}" + " |"
             for s in report_text.SECTIONS]

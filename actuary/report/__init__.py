@@ -598,6 +598,7 @@ def _render(valuation, chapter, chapters: list[Chapter], figure_list: list[Figur
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     from ..io.provenance import for_api, label
+    from ..io.report_text import where_given
 
     c = chapter("conclusions", "Conclusions and recommendations")
     writer.place(c, "conclusions")
@@ -624,6 +625,7 @@ def _render(valuation, chapter, chapters: list[Chapter], figure_list: list[Figur
     return env.get_template("report.html.j2").render(
         case=valuation.name, t0=int(valuation.inputs.coords["year"][0]), chapters=chapters,
         figures=figure_list, version=record["actuary_version"], provenance=provenance, gaps=writer.gaps,
+        given_in=where_given(writer.text, getattr(valuation, "source", None)),
         subject="actuarial valuation" if valuation.inputs.has_scheme else "social protection floor costing")
 
 

@@ -103,8 +103,8 @@ def _say_draft(text, valuation, source: Path) -> None:
     """Say which sections of the actuary's text the report marks as to be written (nothing when none is)."""
     from rich.markup import escape
 
-    from ..cli import console
-    from ..io.report_text import SHEET, ReportText
+    from ..cli import errors
+    from ..io.report_text import SHEET, ReportText, where_given
 
     gaps = (text or ReportText()).missing(valuation.inputs.has_scheme)
     if gaps:
@@ -116,8 +116,8 @@ def _say_draft(text, valuation, source: Path) -> None:
         elif text is not None:
             where = f"the '{SHEET}' sheet of {source.name}"
         else:
-            where = f"a valuation workbook's '{SHEET}' sheet (a case folder has none)"
-        console.print(f"[bold yellow]Draft:[/] {len(gaps)} section{'s' if len(gaps) > 1 else ''} of the actuary's "
+            where = where_given(text, getattr(valuation, "source", None))
+        errors.print(f"[bold yellow]Draft:[/] {len(gaps)} section{'s' if len(gaps) > 1 else ''} of the actuary's "
                       f"text {'are' if len(gaps) > 1 else 'is'} not written ({', '.join(s.key for s in gaps)}); the "
                       f"report marks {'them' if len(gaps) > 1 else 'it'} as to be written. Give "
                       f"{'them' if len(gaps) > 1 else 'it'} in {escape(where)}.", highlight=False)
