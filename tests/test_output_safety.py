@@ -160,6 +160,21 @@ def test_member_data_outputs_are_recorded_and_replaced_on_a_rerun(tmp_path):
     _ok("synth", DEMO, "--members", "50", "--out", out, "--force")
 
 
+def test_member_data_outputs_whose_record_cannot_be_updated_are_said(tmp_path):
+    """synth's files are written, but the record of them cannot be (the manifest is a folder): the command says so
+    and that the next run will need --force, instead of saying nothing."""
+    out = tmp_path / "extract"
+    (out / MANIFEST).mkdir(parents=True)
+    result = CliRunner().invoke(main, ["synth", str(DEMO), "--members", "50", "--out", str(out)],
+                           terminal_width=400)
+    text = " ".join(result.output.split())
+    assert result.exit_code == 0, (text, result.exception)
+    assert (out / "controls.csv").is_file()
+    assert re.search(rf"warning: .*controls\.csv.* written in {re.escape(str(out))}, but the record of actuary's "
+                     rf"outputs there \({re.escape(MANIFEST)}\) could not be updated \(.*\): the next run into "
+                     r"that folder will refuse them unless given --force\.", text), text
+
+
 # The output set and its manifest, directly.
 
 def _write(folder: Path, outputs: dict, stores=(), force=False) -> None:

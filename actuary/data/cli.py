@@ -56,8 +56,16 @@ def _recorded(out, names):
         if written:
             try:
                 record_outputs(Path(out), written)
-            except OSError:   # not recorded: the next run refuses them (safe), saying --force replaces them
-                pass
+            except OSError as error:   # not recorded: the next run refuses them (safe) unless --force
+                from rich.markup import escape
+
+                from ..cli import errors
+                from ..io.files import MANIFEST
+
+                errors.print(f"[yellow]warning:[/] {escape(', '.join(written))} written in {escape(str(out))}, but "
+                             f"the record of actuary's outputs there ({MANIFEST}) could not be updated "
+                             f"({escape(error.strerror or str(error))}): the next run into that folder will refuse "
+                             "them unless given --force.", highlight=False, soft_wrap=True)
 
 
 FORCE = click.option("--force", is_flag=True,
