@@ -534,6 +534,10 @@ OUTPUT_VARIABLES: dict[str, tuple[str, str]] = {
     "floor_cost_pct_gdp": ("percent", "cost of the social protection floor, administration included / GDP"),
     "fiscal_cost_pct_gdp": ("percent", "fiscal cost (floor, state subsidy to the scheme, minimum-pension top-up) / "
                                        "GDP"),
+    "life_expectancy_65_male": ("years of life", "period life expectancy at 65 of men, from the year's mortality "
+                                                 "rates q_x of the path"),
+    "life_expectancy_65_female": ("years of life", "period life expectancy at 65 of women, from the year's "
+                                                   "mortality rates q_x of the path"),
     # a scenario's summary
     "gap": ("share of insurable earnings", "general average premium over the horizon's n years (coordinate "
                                            "horizon), leaving a reserve of zero at the end of year n"),

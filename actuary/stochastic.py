@@ -29,6 +29,7 @@ from .kernels.batch import (FLOOR_INDICATORS, IMPROVEMENT_HIGH, IMPROVEMENT_LOW,
                              simulate_paths)
 from .kernels.series import RULE_CODES
 from .floor import kernel_inputs as floor_kernel_inputs, poverty_line_at_prices
+from .lifetable import improved_mortality, life_expectancy
 from .projection import build_kernel_inputs
 from .series import past_rates
 from .validation import InputError
@@ -38,6 +39,12 @@ PERCENTILES = (5, 25, 50, 75, 95)
 NATIONAL_INDICATORS = ("gdp", "expenditure_pct_gdp", "demographic_dependency_ratio")
 # the yearly indicators of a floor costing alone (no scheme)
 FLOOR_ONLY_INDICATORS = ("gdp", "wage_index", "demographic_dependency_ratio") + FLOOR_INDICATORS
+# the period life expectancy at 65 of each path by sex, after the others (a case whose ages go beyond 65): what the
+# mortality model does, in the measure a board reads. It is taken from the path's mortality beside the batch kernel
+# (:func:`life_expectancy_paths`: a life table of the ages 65 and over a year, a small fraction of a path's time),
+# not in it
+LIFE_EXPECTANCY_AGE = 65
+LIFE_EXPECTANCY_INDICATORS = ("life_expectancy_65_male", "life_expectancy_65_female")
 
 
 # The mortality models of the stochastic paths (docs/methodology.md §8). Each shifts the improvement rates of every
@@ -474,12 +481,38 @@ def pack(base) -> dict:
         inputs=inputs)
 
 
+def has_life_expectancy(inputs) -> bool:
+    """Whether the paths carry the life expectancy at 65 (LIFE_EXPECTANCY_INDICATORS): a case with mortality rates
+    beyond that age, as a valuation's results have it (:func:`actuary.projection.report_variables`)."""
+    return inputs.demography.get("mortality") is not None and inputs.settings["max_age"] > LIFE_EXPECTANCY_AGE
+
+
 def indicator_names(packed: dict) -> tuple[str, ...]:
     """The yearly indicators of each path: INDICATORS, and FLOOR_INDICATORS when the case has a floor;
-    FLOOR_ONLY_INDICATORS for a floor costing alone."""
+    FLOOR_ONLY_INDICATORS for a floor costing alone; then LIFE_EXPECTANCY_INDICATORS (:func:`has_life_expectancy`)."""
+    expectancy = LIFE_EXPECTANCY_INDICATORS if has_life_expectancy(packed["inputs"]) else ()
     if "valuation" in packed:
-        return FLOOR_ONLY_INDICATORS
-    return INDICATORS + (FLOOR_INDICATORS if packed["floor_rules"].shape[0] else ())
+        return FLOOR_ONLY_INDICATORS + expectancy
+    return INDICATORS + (FLOOR_INDICATORS if packed["floor_rules"].shape[0] else ()) + expectancy
+
+
+def life_expectancy_paths(inputs, improvement_shift: np.ndarray, age: int = LIFE_EXPECTANCY_AGE) -> np.ndarray:
+    """Period life expectancy at ``age`` [path, sex (male, female), year] of paths whose mortality improvement rates
+    are shifted by ``improvement_shift`` [path, year] (:func:`draw_paths`): e_age of the life table of each year's
+    q_x(t) = q_x(t0) prod_{u <= t} (1 - AI_x(u) - u_u), the shifted rates held within their bounds as the batch
+    kernel and :func:`path_valuation` hold them. As a valuation's ``life_expectancy_65``
+    (:func:`actuary.projection.report_variables`), from the ages ``age`` and over alone (e_x does not depend on the
+    younger ages): the same to round-off for a path without shift."""
+    demo = inputs.demography
+    order = list(demo["mortality"].get_index("sex"))
+    sexes = [order.index(sex) for sex in ("male", "female")]
+    base = np.ascontiguousarray(demo["mortality"].transpose("sex", "age").values[sexes, age:], dtype=float)
+    improvement = demo["mortality_improvement"].transpose("year", "sex", "age").values[:, sexes, age:]
+    out = np.empty((improvement_shift.shape[0], 2, improvement_shift.shape[1]))
+    for i, shift in enumerate(improvement_shift):   # one path at a time: memory of one path's tables
+        rates = np.clip(improvement + shift[:, None, None], IMPROVEMENT_LOW, IMPROVEMENT_HIGH)
+        out[i] = life_expectancy(improved_mortality(base, rates), 0).T   # the table's first age is ``age``
+    return out
 
 
 def floor_only_paths(base, params: StochasticParameters, seed: int, paths) -> np.ndarray:
@@ -487,7 +520,8 @@ def floor_only_paths(base, params: StochasticParameters, seed: int, paths) -> np
     valuation of each path (:func:`path_valuation`; a projection of the population, GDP and the floor
     takes a few hundredths of a second, so no batch kernel is needed)."""
     draws = draw_paths(base.inputs, params, seed, paths)
-    out = np.empty((len(paths), len(FLOOR_ONLY_INDICATORS), base.inputs.coords["year"].size))
+    expectancy = has_life_expectancy(base.inputs)
+    out = np.empty((len(paths), len(FLOOR_ONLY_INDICATORS) + 2 * expectancy, base.inputs.coords["year"].size))
     for i in range(len(paths)):
         try:
             valuation = path_valuation(base, draws, i)
@@ -496,6 +530,8 @@ def floor_only_paths(base, params: StochasticParameters, seed: int, paths) -> np
         projection = valuation.run().projection
         for k, name in enumerate(FLOOR_ONLY_INDICATORS):
             out[i, k] = projection[name].values
+    if expectancy:
+        out[:, len(FLOOR_ONLY_INDICATORS):] = life_expectancy_paths(base.inputs, draws["improvement_shift"])
     return out
 
 
@@ -543,10 +579,13 @@ def run_chunk(packed: dict, params: StochasticParameters, seed: int, paths,
     arrays = {k: np.require(v, requirements="CA") if isinstance(v, np.ndarray) else v
               for k, v in packed.items() if k != "inputs"}
     n_years = draws["inflation"].shape[1]
-    indicators = np.empty((len(paths), len(indicator_names(packed)), n_years))
+    names = indicator_names(packed)
+    indicators = np.empty((len(paths), len(names), n_years))
     simulate_paths(draws["inflation"], draws["real_wage"], draws["productivity"], draws["nominal_return"],
                    draws["improvement_shift"], draws["fertility_factor"], indicators=indicators,
-                   n_slots=numba.get_num_threads(), **arrays)
+                   n_slots=numba.get_num_threads(), **arrays)   # the kernel fills the rows of INDICATORS (and floor)
+    if names[-1] == LIFE_EXPECTANCY_INDICATORS[-1]:
+        indicators[:, -2:] = life_expectancy_paths(packed["inputs"], draws["improvement_shift"])
     return indicators
 
 
@@ -598,10 +637,11 @@ MAX_CHUNK_SIZE = 10_000
 
 def path_indicator_count(inputs) -> int:
     """How many yearly indicators each path of a case has (:func:`indicator_names`): a floor costing alone's, or a
-    scheme's with the floor's when it has one."""
+    scheme's with the floor's when it has one; and the life expectancy at 65 by sex (:func:`has_life_expectancy`)."""
+    expectancy = len(LIFE_EXPECTANCY_INDICATORS) if has_life_expectancy(inputs) else 0
     if not inputs.has_scheme:
-        return len(FLOOR_ONLY_INDICATORS)
-    return len(INDICATORS) + (len(FLOOR_INDICATORS) if inputs.has_floor else 0)
+        return len(FLOOR_ONLY_INDICATORS) + expectancy
+    return len(INDICATORS) + (len(FLOOR_INDICATORS) if inputs.has_floor else 0) + expectancy
 
 
 def kept_paths_bytes(n_paths: int, n_years: int, n_indicators: int = len(INDICATORS)) -> int:
@@ -758,7 +798,7 @@ def write_stochastic(ds: xr.Dataset, path, provenance: dict | None = None) -> No
     percentiles = [f"P{int(q)}" if q != 50 else "Median" for q in ds.percentile.values]
     fans = []
     used = set()
-    for name in (n for n in INDICATORS + FLOOR_INDICATORS if n in ds):  # a scheme-only valuation has no GDP
+    for name in (n for n in INDICATORS + FLOOR_INDICATORS + LIFE_EXPECTANCY_INDICATORS if n in ds):  # not all in all
         variable = pres.VARIABLES[name]
         label = pres.header(variable.label, pres.unit_text(variable, unit))
         sheet = short_sheet_title(pres.sheet_name(name))

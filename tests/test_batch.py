@@ -415,9 +415,10 @@ def test_every_variable_the_batch_runs_may_write_has_units_and_a_description():
     OUTPUT_VARIABLES (the runs would fail without it)."""
     from actuary.batch import BY_HORIZON, FLOOR_YEARLY, OUTPUT_VARIABLES, YEARLY, variable_attributes
     from actuary.kernels.batch import FLOOR_INDICATORS
-    from actuary.stochastic import FLOOR_ONLY_INDICATORS
+    from actuary.stochastic import FLOOR_ONLY_INDICATORS, LIFE_EXPECTANCY_INDICATORS
 
     names = {*YEARLY, *FLOOR_YEARLY, *BY_HORIZON, "depletion_year", "actuarial_balance", "status",
+             *LIFE_EXPECTANCY_INDICATORS,
              *INDICATORS, *FLOOR_INDICATORS, *FLOOR_ONLY_INDICATORS, "probability_of_depletion"}
     assert names <= set(OUTPUT_VARIABLES), names - set(OUTPUT_VARIABLES)
     assert variable_attributes("path_gdp")["description"].startswith("each path's")
@@ -551,3 +552,25 @@ def test_stochastic_fan_charts_label_their_axes_readably(in_process, tmp_path):
             assert axis == f"{word} of currency units", name
         checked += 1
     assert checked > 5
+
+
+def test_stochastic_workbook_has_the_life_expectancy_at_65_by_sex(in_process, demo, tmp_path):
+    """What the mortality model does, in the measure a board reads: the period life expectancy at 65 of men and of
+    women, percentiles by year (starting from the valuation's own in the valuation year) on a sheet each, with a fan
+    chart; the paths kept have it too."""
+    from actuary.stochastic import write_stochastic
+
+    base = demo.run().projection.life_expectancy_65
+    for sex in ("male", "female"):
+        values = in_process[f"life_expectancy_65_{sex}"]
+        assert values.units == "years of life" and values.description.startswith("percentiles across paths")
+        np.testing.assert_allclose(values.isel(year=0), float(base.sel(sex=sex).isel(year=0)), rtol=1e-12)
+        assert float(values.sel(percentile=95).isel(year=-1) - values.sel(percentile=5).isel(year=-1)) > 1
+        assert in_process[f"path_life_expectancy_65_{sex}"].shape == (200, in_process.sizes["year"])
+    write_stochastic(in_process, tmp_path / "s.xlsx")
+    wb = openpyxl.load_workbook(tmp_path / "s.xlsx")
+    ws = wb["Life expectancy at 65, women"]
+    assert ws.cell(2, 3).value == "P25 (years)"
+    assert ws.cell(3, 4).value == pytest.approx(float(base.sel(sex="female").isel(year=0)))
+    assert "Period life expectancy at 65, men: fan chart (P5, P25, median, P75, P95)" in \
+        [_chart_texts(chart)[0] for chart in wb["Charts"]._charts]

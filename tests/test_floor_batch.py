@@ -128,6 +128,10 @@ def test_stochastic_floor_costing_alone_without_volatility_is_the_base_run(alone
     for name in ("floor_cost_pct_gdp", "fiscal_cost_pct_gdp", "gdp"):
         for k in ds.percentile.values:
             np.testing.assert_allclose(ds[name].sel(percentile=k).values, base[name].values, rtol=1e-9, err_msg=name)
+    for sex in ("male", "female"):   # the life expectancy at 65 too (from each path's mortality)
+        np.testing.assert_allclose(ds[f"life_expectancy_65_{sex}"].values,
+                                   np.broadcast_to(base.life_expectancy_65.sel(sex=sex).values, (5, base.sizes["year"])),
+                                   rtol=1e-9, err_msg=sex)
 
 
 def test_a_path_whose_walk_passes_the_improvement_bounds_is_held_at_them(case):
@@ -149,8 +153,9 @@ def test_a_path_whose_walk_passes_the_improvement_bounds_is_held_at_them(case):
     names = indicator_names(packed)
     values = run_chunk(packed, params, 0, [17])
     expected = path_valuation(case, draws, 0).run().projection
-    for k, name in enumerate(names):
-        reference = expected[name].values
+    for k, name in enumerate(names):   # the life expectancy at 65 by sex: one variable a sex in the paths
+        reference = expected[name].values if name in expected else \
+            expected.life_expectancy_65.sel(sex=name.removeprefix("life_expectancy_65_")).values
         np.testing.assert_allclose(values[0, k], reference, rtol=1e-9, atol=1e-9 * np.abs(reference).max(),
                                    err_msg=name)
     alone = floor_only(case)

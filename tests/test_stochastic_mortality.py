@@ -12,8 +12,8 @@ import pytest
 from actuary import InputError, Valuation
 from actuary.kernels.batch import INDICATORS
 from actuary.projection import mortality_table, values_in_order
-from actuary.stochastic import (MORTALITY_DEFAULTS, StochasticParameters, draw_paths, pack, path_valuation,
-                                read_parameters, run_chunk)
+from actuary.stochastic import (LIFE_EXPECTANCY_INDICATORS, MORTALITY_DEFAULTS, StochasticParameters, draw_paths,
+                                indicator_names, pack, path_valuation, read_parameters, run_chunk)
 
 N_PATHS = 4000
 # the sample standard deviation of N normal values is off by a relative 1 / sqrt(2 (N - 1)) (one standard error):
@@ -192,3 +192,22 @@ def test_the_stochastic_sheet_sets_the_mortality_model(tmp_path):
     params = read_parameters(path)
     assert (params.mortality_model, params.mortality_volatility, params.mortality_drift_volatility) == \
         ("improvement", 0.002, 0.0)
+
+
+def test_a_paths_life_expectancy_at_65_is_that_of_its_full_valuation(demo):
+    """Each path carries the period life expectancy at 65 by sex, taken beside the batch kernel from the path's
+    mortality (shifted rates held within their bounds): the full valuation of the path gives the same; the paths
+    differ from each other."""
+    params = StochasticParameters(mortality_volatility=0.04, mortality_drift_volatility=0.01)
+    packed = pack(demo)
+    names = indicator_names(packed)
+    assert names[-2:] == LIFE_EXPECTANCY_INDICATORS
+    draws = draw_paths(demo.inputs, params, 6, range(3))
+    values = run_chunk(packed, params, 6, range(3))
+    for i in range(3):
+        reference = path_valuation(demo, draws, i).run().projection.life_expectancy_65
+        for sex in ("male", "female"):
+            np.testing.assert_allclose(values[i, names.index(f"life_expectancy_65_{sex}")],
+                                       reference.sel(sex=sex).values, rtol=1e-12, err_msg=f"path {i}, {sex}")
+    last = values[:, names.index("life_expectancy_65_female"), -1]
+    assert np.ptp(last) > 0.5   # years: the paths' mortality differs

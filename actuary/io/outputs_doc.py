@@ -21,8 +21,10 @@ def _present(name: str) -> str:
     """When a variable is in the Dataset: always, or with a scheme, a national population, a floor."""
     from ..batch import FLOOR_YEARLY
     from ..kernels.batch import FLOOR_INDICATORS
-    from ..stochastic import FLOOR_ONLY_INDICATORS, NATIONAL_INDICATORS
+    from ..stochastic import FLOOR_ONLY_INDICATORS, LIFE_EXPECTANCY_INDICATORS, NATIONAL_INDICATORS
 
+    if name in LIFE_EXPECTANCY_INDICATORS:
+        return "with ages beyond 65"
     if name in FLOOR_INDICATORS or name in FLOOR_YEARLY or name == "floor_cost_level_pct_gdp":
         return "with a floor"
     if name in NATIONAL_INDICATORS:   # GDP and the population's ratios also in a floor costing alone
@@ -59,7 +61,7 @@ def markdown() -> str:
     from ..batch import (BY_HORIZON, CONVENTIONS, FLOOR_YEARLY, MONEY, NATIONAL_SENSITIVITIES, SCHEME_SENSITIVITIES,
                          SENSITIVITY_SHEETS, YEARLY, _describe, sensitivity_sheet_name, standard_sensitivities)
     from ..kernels.batch import FLOOR_INDICATORS, INDICATORS
-    from ..stochastic import FLOOR_ONLY_INDICATORS, PERCENTILES
+    from ..stochastic import FLOOR_ONLY_INDICATORS, LIFE_EXPECTANCY_INDICATORS, PERCENTILES
     from .files import MANIFEST, MANIFEST_LIMIT
     from .workbook_doc import VENV_NOTE
 
@@ -69,7 +71,8 @@ def markdown() -> str:
         return "scenario, year" if name in YEARLY + FLOOR_YEARLY else \
             "scenario, horizon" if name in BY_HORIZON else "scenario"
 
-    stochastic = list(dict.fromkeys(INDICATORS + FLOOR_INDICATORS + FLOOR_ONLY_INDICATORS))
+    stochastic = list(dict.fromkeys(INDICATORS + FLOOR_INDICATORS + FLOOR_ONLY_INDICATORS
+                                    + LIFE_EXPECTANCY_INDICATORS))
     out = [
         "# The outputs of sensitivity and stochastic runs",
         "",
@@ -173,7 +176,8 @@ def markdown() -> str:
             "`path`. Each",
             "indicator holds its percentiles across paths by year; with `--keep-paths`, `path_<indicator>` holds",
             "every path's values by year, with the indicator's units. A floor costing alone (no scheme) has",
-            "only " + ", ".join(f"`{n}`" for n in FLOOR_ONLY_INDICATORS) + " and no probability of depletion.",
+            "only " + ", ".join(f"`{n}`" for n in FLOOR_ONLY_INDICATORS) + " (and the life expectancy at 65)",
+            "and no probability of depletion.",
             ""]
     out += _rows(stochastic + ["probability_of_depletion"],
                  lambda name: "year" if name == "probability_of_depletion" else "percentile, year")

@@ -71,6 +71,9 @@ VARIABLES: dict[str, Variable] = {
     "deaths": Variable("Deaths", "persons", DEMOGRAPHY),
     "demographic_dependency_ratio": Variable("Demographic dependency ratio (65+ / 15-64)", "ratio", DEMOGRAPHY),
     "life_expectancy_65": Variable("Period life expectancy at 65, {}", "years", DEMOGRAPHY, by="sex"),
+    # a stochastic run's, one variable per sex (its percentiles by year)
+    "life_expectancy_65_male": Variable("Period life expectancy at 65, men", "years"),
+    "life_expectancy_65_female": Variable("Period life expectancy at 65, women", "years"),
     # insured
     "target_insured": Variable("Target insured population", "persons", INSURED),
     "contributors": Variable("Contributors, exposed during the year", "persons", INSURED),
@@ -296,6 +299,8 @@ def depletion_notes(p: xr.Dataset, inputs) -> list[str]:
 # sheet names of their own for variables whose label, cut at Excel's 31 characters, would not read whole
 SHEET_NAMES = {
     "replacement_rate": "Replacement rate, new pensions",
+    "life_expectancy_65_male": "Life expectancy at 65, men",
+    "life_expectancy_65_female": "Life expectancy at 65, women",
 }
 
 
