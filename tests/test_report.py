@@ -29,7 +29,8 @@ APPENDIX = "Appendix A. Methodology and conventions"   # after the numbered chap
 FIGURES = {"initial": "Age at 1 January", "demographic": "Year", "economic": "Year", "behaviour": "Age",
            "pyramids": "Persons", "dependency": "Year", "insured": "Year", "income": "Year", "reserve": "Year",
            "paygo": "Year", "ratio": "Year", "gdp": "Year", "tornado": "Change in the general average premium",
-           "scenarios": "Year", "fan-ratio": "Year", "fan-paygo": "Year", "depletion": "Year"}
+           "scenarios": "Year", "fan-ratio": "Year", "fan-paygo": "Year", "depletion": "Year",
+           "fan-pensioners": "Year", "fan-life-expectancy": "Year"}
 
 
 @pytest.fixture(scope="module")
@@ -108,6 +109,40 @@ def test_sensitivity_chapter_says_how_far_each_assumption_moves(report):
     # the mortality model by name (a text parameter) and in words
     assert "<td>Mortality model</td><td>level</td>" in html.replace("\n", "")
     assert "of mortality (a random walk on its level, as in the Lee-Carter model" in " ".join(html.split())
+
+
+def test_stochastic_chapter_shows_what_the_mortality_model_does(report, results):
+    """Fan charts of the pensioners and of the period life expectancy at 65 by sex, with the spread in words and in
+    a table in 2050 and the last year (the 50-year case ends in 2069), the valuation's projection beside."""
+    import html as markup
+
+    page = markup.unescape(" ".join((report[0] / "demoland-report.html").read_text().split()))
+    chapter = page[page.index("Stochastic projections</h2>"):]
+    p = results.projection
+    assert ("The number of pensioners moves with how long pensioners live (mortality) and, once the births of the "
+            "projection reach pension age, fertility; the economic paths do not move it. On nine paths in ten it "
+            "lies between ") in chapter
+    assert f"in 2050 (median " in chapter and f"the valuation projects {float(p.pensioners.sel(year=2069)) / 1e6:.2f} " \
+                                             "million)." in chapter
+    assert "The period life expectancy at 65 (from each year's mortality rates) shows what the mortality model does" \
+        in chapter and re.search(r"in 2069 it is, on nine paths in ten, men \d\d\.\d to \d\d\.\d years \(median "
+                                 r"\d\d\.\d\) and women", chapter)
+    table = re.search(r"<caption>Pensioners and period life expectancy at 65 of men and women across paths</caption>"
+                      r"(.*?)</table>", chapter).group(1)
+    assert re.findall(r"<tr><td>(\d+)</td>", table) == ["2050", "2069"]
+    assert "<th scope=\"col\">Women at 65, P95 (years)</th>" in table
+
+
+def test_short_tables_are_kept_whole_on_a_page(report):
+    """A table of at most 16 rows moves whole to the next page (the stochastic chapter's percentiles every ten years
+    left their last row alone under a repeated header); a longer one keeps its first and last two rows together."""
+    page = (report[0] / "demoland-report.html").read_text()
+    assert "table.whole { break-inside: avoid;" in page
+    assert re.search(r'<table class="whole">\s*<caption>Percentiles across paths</caption>', page)
+    assert "tbody tr:first-child, tbody tr:nth-last-child(2) { break-after: avoid;" in page
+    tables = re.findall(r"<table([^>]*)>\s*<caption>.*?</caption>(.*?)</table>", page, flags=re.S)
+    tables = [(attributes, body) for attributes, body in tables if "keyfigures" not in attributes]   # the tables
+    assert tables and all(("whole" in attributes) == (body.count("<tr>") - 1 <= 16) for attributes, body in tables)
 
 
 def test_html_is_one_self_contained_file(report):

@@ -214,6 +214,76 @@ def demographic_and_economic(c: Chapter, figure, valuation, p, writer, economic_
         c.table(economic_inputs)
 
 
+def _spread_years(stochastic) -> list[int]:
+    """The years whose spread across paths the report states: 2050, 2070 and the last year (those after the
+    valuation year and within the projection)."""
+    years = [int(y) for y in stochastic.year.values]
+    return sorted({y for y in (2050, 2070, years[-1]) if years[0] < y <= years[-1]})
+
+
+def _persons(value: float) -> str:
+    """A number of persons as a board reads it: 1.24 million, 385,000."""
+    return f"{value / 1e6:,.2f} million" if value >= 1e6 else f"{value:,.0f}" if value < 1e4 else \
+        f"{round(value, -3):,.0f}"
+
+
+def demographic_fans(c: Chapter, figure, stochastic, p) -> None:
+    """What the mortality model (and fertility) do to the paths: fan charts of the pensioners and of the period
+    life expectancy at 65 (a stochastic run that carries it, :data:`actuary.stochastic.LIFE_EXPECTANCY_INDICATORS`),
+    the valuation's projection beside them, with their spread in 2050, 2070 and the last year in words and in a
+    table (``p``: the valuation's projection)."""
+    from . import figures
+
+    years = _spread_years(stochastic)
+    if "pensioners" not in stochastic or not years:
+        return
+    expectancy = [(sex, f"life_expectancy_65_{sex}") for sex in ("male", "female")
+                  if f"life_expectancy_65_{sex}" in stochastic]
+
+    def band(name, year, show):
+        """The median and the P5 and P95 of ``name`` in ``year``, shown."""
+        q = stochastic[name].sel(year=year)
+        return tuple(show(float(q.sel(percentile=k))) for k in (50, 5, 95))
+
+    national = "population" in p
+    moved = ("how long pensioners live (mortality) and, once the births of the projection reach pension age, "
+             "fertility" if national else "how long pensioners live (mortality)")
+    spread = ["between {3} and {4} in {1} (median {2}; the valuation projects {0})".format(
+        _persons(float(p.pensioners.sel(year=y))), y, *band("pensioners", y, _persons)) for y in years]
+    c.text(f"The number of pensioners moves with {moved}; the economic paths do not move it. On nine paths in ten "
+           "it lies " + (", ".join(spread[:-1]) + " and " if len(spread) > 1 else "") + spread[-1] + ".")
+    top = float(stochastic.pensioners.sel(percentile=95).max())
+    scale, word = (1e6, "millions") if top >= 1e6 else (1e3, "thousands")
+    c.figure(figure("fan-pensioners", "Pensioners, all benefits, at the end of the year: median and percentile "
+                                      "bands, and the valuation's projection",
+                    figures.fans(stochastic, "pensioners", {"Pensioners": "pensioners"}, f"Persons ({word})", scale,
+                                 {"Valuation's projection": p.pensioners.values})))
+    if expectancy:
+        last = years[-1]
+        said = ["{0} {2} to {3} years (median {1})".format(pres.SEX_LABELS[sex], *band(name, last, "{:.1f}".format))
+                for sex, name in expectancy]
+        c.text("The period life expectancy at 65 (from each year's mortality rates) shows what the mortality model "
+               f"does, free of the other assumptions: in {last} it is, on nine paths in ten, "
+               + " and ".join(said) + "; the wider the band, the more a longer life than assumed can raise the cost "
+               "of pensions.")
+        reference = {}
+        if "life_expectancy_65" in p:
+            reference = {f"Valuation's projection, {pres.SEX_LABELS[sex]}": p.life_expectancy_65.sel(sex=sex).values
+                         for sex, _ in expectancy}
+        c.figure(figure("fan-life-expectancy", "Period life expectancy at 65 by sex: median and percentile bands, "
+                                               "and the valuation's projection",
+                        figures.fans(stochastic, "life-expectancy",
+                                     {pres.upper_first(pres.SEX_LABELS[sex]): name for sex, name in expectancy},
+                                     "Years", projection=reference)))
+    headers = ["Year", "Pensioners, median", "Pensioners, P5", "Pensioners, P95"]
+    for sex, _ in expectancy:
+        headers += [f"{pres.upper_first(pres.SEX_LABELS[sex])} at 65, {k} (years)" for k in ("median", "P5", "P95")]
+    rows = [[str(y), *band("pensioners", y, "{:,.0f}".format)]
+            + [v for _, name in expectancy for v in band(name, y, "{:.1f}".format)] for y in years]
+    c.table(Table("Pensioners" + (" and period life expectancy at 65 of men and women" if expectancy else "")
+                  + " across paths", headers, rows))
+
+
 def introduction(chapter, writer) -> None:
     """The introduction: purpose and scope, legal basis and the previous valuation, as the actuary wrote them."""
     c = chapter("introduction", "Introduction")
@@ -575,6 +645,7 @@ def build(valuation, results, sensitivity=None, stochastic=None, record: dict | 
         c.table(Table("Percentiles across paths", ["Year", "Reserve ratio P5", "Reserve ratio median",
                                                    "Reserve ratio P95", "PAYG cost rate P5", "PAYG cost rate median",
                                                    "PAYG cost rate P95", "Probability of depletion"], rows))
+        demographic_fans(c, figure, stochastic, p)
 
     if comparison is not None:
         from .comparison import comparison_chapter

@@ -326,6 +326,32 @@ def fan(ds, name: str, y_title: str, percent=False) -> str:
         return _svg(fig, key)
 
 
+def fans(ds, key: str, series: dict, y_title: str, scale: float = 1.0, projection: dict | None = None) -> str:
+    """Fan charts of several indicators of a stochastic run on one drawing, each in its colour: ``series`` label ->
+    variable (percentiles by year), values divided by ``scale``; the bands hold the middle 90% and 50% of paths,
+    the line is the median; ``projection``: label -> the valuation's own values by year (dashed: where the
+    median departs from them)."""
+    years = ds.year.values
+    with matplotlib.rc_context(STYLE):
+        fig, ax = _new(f"fan-{key}")
+        for k, (label, name) in enumerate(series.items()):
+            q = {int(p): ds[name].sel(percentile=p).values / scale for p in ds.percentile.values}
+            prefix = f"{label}: " if len(series) > 1 else ""
+            ax.fill_between(years, q[5], q[95], color=COLORS[k], alpha=0.15, linewidth=0, label=f"{prefix}P5 to P95")
+            ax.fill_between(years, q[25], q[75], color=COLORS[k], alpha=0.3, linewidth=0, label=f"{prefix}P25 to P75")
+            ax.plot(years, q[50], color=COLORS[k], linewidth=1.6, label=f"{prefix}median")
+        for k, (label, values) in enumerate((projection or {}).items()):
+            ax.plot(years, np.asarray(values) / scale, color="#111111", linewidth=0.9, linestyle=LINE_STYLES[1 + k],
+                    label=label)
+        ax.set_xlabel("Year")
+        ax.set_ylabel(y_title)
+        ax.yaxis.set_major_formatter(Grouped())
+        rows = -(-(3 * len(series) + len(projection or {})) // 3)
+        fig.subplots_adjust(top=1 - (0.25 + 0.17 * rows) / fig.get_size_inches()[1])   # the legend above the drawing
+        ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.01), ncol=3, borderaxespad=0.2)
+        return _svg(fig, f"fan-{key}")
+
+
 def depletion_probability(ds) -> str:
     return _lines("depletion", ds.year.values, {"Probability of depletion": ds.probability_of_depletion.values},
                   "% of paths", percent=True)
