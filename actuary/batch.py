@@ -549,6 +549,9 @@ OUTPUT_VARIABLES: dict[str, tuple[str, str]] = {
                                             "value of the floor's cost over the horizon's n years (coordinate "
                                             "horizon)"),
     "status": ("text", "ok, or the scenario's error (its results are then NaN)"),
+    "move": ("text", "the scenario's changes to the base valuation's inputs in words, with the values that a move "
+                     "held within 0% to 100% gives (collection rate +5.00 percentage points (at most 100%): "
+                     "96.0% -> 100.0%)"),
     # a stochastic run's
     "probability_of_depletion": ("share", "share of paths depleted by the end of the year: a year whose benefits "
                                           "the year's income and the reserve left could not pay in full "
@@ -656,8 +659,15 @@ def sensitivity(base, workers=None, scheduler=None, extra: list[Scenario] | None
         second = _scenario_dataset(base.replace(settings={"balance_sheet": "no"}),
                                    [{"name": n, "error": reason} for n in ("optimistic", "pessimistic")])
     else:
-        second = run_scenarios(base, combined_scenarios(first), workers=workers, scheduler=scheduler)
+        combined = combined_scenarios(first)
+        second = run_scenarios(base, combined, workers=workers, scheduler=scheduler)
+        scenarios += combined
     out = xr.concat([first, second], "scenario", data_vars="all", join="outer")
+    # each scenario's moves in words with the values they give where held within [0, 1] (the Tornado sheet and the
+    # report say them from here, so that they agree)
+    moves = {s.name: _describe(s, base) for s in scenarios + extra}
+    out["move"] = ("scenario", np.array([moves.get(str(n), "") for n in out.scenario.values], dtype=object).astype(str))
+    out["move"].attrs.update(variable_attributes("move"))
     out.attrs["failed"] = ", ".join(x for x in (first.attrs["failed"], second.attrs["failed"]) if x)
     return out
 
@@ -668,6 +678,18 @@ def _sensitivities_of(ds: xr.Dataset) -> list[tuple[str, Scenario, Scenario]]:
     scheme = ds.attrs.get("scheme", "yes") == "yes"
     return [(name, down, up) for name, down, up in standard_sensitivities(national, scheme)
             if down.name in ds.scenario.values and up.name in ds.scenario.values]
+
+
+def moves_of(ds: xr.Dataset) -> list[tuple[str, str, str]]:
+    """(assumption, down, up) in words for each standard sensitivity that was run: the run's own words with the
+    values it used (the variable ``move``, :func:`sensitivity`), or for a Dataset written before it had them, the
+    moves' words alone."""
+    def said(scenario):
+        if "move" in ds and str(ds.move.sel(scenario=scenario.name).item()):
+            return str(ds.move.sel(scenario=scenario.name).item())
+        return _describe(scenario)
+
+    return [(name, said(down), said(up)) for name, down, up in _sensitivities_of(ds)]
 
 
 def tornado(ds: xr.Dataset, years_ahead=(25, 50)) -> list[dict]:
@@ -875,8 +897,32 @@ def _bound(override) -> str:
     return " (at most 100%)" if clipped_up else ""
 
 
-def _describe(scenario: Scenario) -> str:
-    """A scenario's overrides in words: "Nominal investment return +1.00 percentage points"."""
+def _values_used(base, scenario: Scenario, key: str, override) -> str:
+    """The values a move held within [0, 1] (:class:`ClippedShift`, :class:`ClippedScale`) gives the base valuation's
+    input ``key``, which the move's words alone do not tell (a collection rate of 96% moved up 5 points is 100%):
+    ": 96.0% -> 100.0%" for an input of one value (over the years), ": 40.0% to 96.0% -> 44.0% to 100.0%" (lowest
+    to highest) for one that varies by year, sex or age; "" for other moves and inputs without a value."""
+    if base is None or not isinstance(override, (ClippedShift, ClippedScale)):
+        return ""
+    try:
+        current = scenario._current(base, key)
+        if current is None:
+            return ""
+        before, after = np.asarray(current, dtype=float), np.asarray(override.apply(current), dtype=float)
+    except (InputError, TypeError, ValueError):   # a move that cannot apply: said by the scenario's own run
+        return ""
+
+    def shown(values):
+        low, high = float(np.nanmin(values)), float(np.nanmax(values))
+        return f"{100 * low:.1f}%" if abs(high - low) < 5e-4 else f"{100 * low:.1f}% to {100 * high:.1f}%"
+
+    return f": {shown(before)} -> {shown(after)}"
+
+
+def _describe(scenario: Scenario, base=None) -> str:
+    """A scenario's overrides in words: "Nominal investment return +1.00 percentage points"; with the ``base``
+    valuation, a move held within [0, 1] also says the values it gives (:func:`_values_used`): "Collection rate
+    +5.00 percentage points (at most 100%): 96.0% -> 100.0%"."""
     from .io.presentation import field_label
 
     parts = []
@@ -884,9 +930,11 @@ def _describe(scenario: Scenario) -> str:
         group, _, name = key.partition(".")
         label = field_label(name, group=group)
         if isinstance(override, (Shift, ClippedShift)):
-            parts.append(f"{label} {100 * override.value:+.2f} percentage points" + _bound(override))
+            parts.append(f"{label} {100 * override.value:+.2f} percentage points" + _bound(override)
+                         + _values_used(base, scenario, key, override))
         elif isinstance(override, (Scale, ClippedScale)):
-            parts.append(f"{label} x {override.value:g}" + _bound(override))
+            parts.append(f"{label} x {override.value:g}" + _bound(override)
+                         + _values_used(base, scenario, key, override))
         else:
             parts.append(f"{label} set to {override.value:g}" if isinstance(override, Set) else f"{label} {override}")
     return ", ".join(parts)
@@ -964,8 +1012,8 @@ def write_sensitivity(ds: xr.Dataset, path, provenance: dict | None = None) -> N
         table.append(values)
     writer.table(2, headers, table, formats)
     note = 3 + len(table) + 1
-    for k, (name, down, up) in enumerate(_sensitivities_of(ds)):
-        writer.note(note + k, f"{name.capitalize()}: down = {_describe(down)}; up = {_describe(up)}.")
+    for k, (name, down, up) in enumerate(moves_of(ds)):
+        writer.note(note + k, f"{name.capitalize()}: down = {down}; up = {up}.")
     writer.fit()
     ws.freeze_panes = "B3"
     print_setup(ws, case)

@@ -417,7 +417,7 @@ def test_every_variable_the_batch_runs_may_write_has_units_and_a_description():
     from actuary.kernels.batch import FLOOR_INDICATORS
     from actuary.stochastic import FLOOR_ONLY_INDICATORS, LIFE_EXPECTANCY_INDICATORS
 
-    names = {*YEARLY, *FLOOR_YEARLY, *BY_HORIZON, "depletion_year", "actuarial_balance", "status",
+    names = {*YEARLY, *FLOOR_YEARLY, *BY_HORIZON, "depletion_year", "actuarial_balance", "status", "move",
              *LIFE_EXPECTANCY_INDICATORS,
              *INDICATORS, *FLOOR_INDICATORS, *FLOOR_ONLY_INDICATORS, "probability_of_depletion"}
     assert names <= set(OUTPUT_VARIABLES), names - set(OUTPUT_VARIABLES)
@@ -446,6 +446,13 @@ def test_collection_rate_scenarios_move_contributions_by_the_ratio_of_collection
     assert (down.reserve < base.reserve).all()
     assert float(down.actuarial_balance) < float(base.actuarial_balance)
     assert float(down.depletion_year) <= float(base.depletion_year)
+    # the values the moves gave, which their words alone do not tell (up: at most 100%), said by the run itself
+    move = {str(n): str(m) for n, m in zip(sensitivities.scenario.values, sensitivities.move.values)}
+    assert move["collection rate down"] == f"Collection rate -5.00 percentage points: {100 * c0:.1f}% -> " \
+                                           f"{100 * c0 - 5:.1f}%"
+    assert move["collection rate up"] == f"Collection rate +5.00 percentage points (at most 100%): {100 * c0:.1f}% " \
+                                         "-> 100.0%"
+    assert move["fertility down"] == "Fertility rates x 0.8" and move["base"] == ""
     optimistic, pessimistic = combined_scenarios(sensitivities)
     assert pessimistic.overrides["scheme.collection_rate"] == ClippedShift(-0.05)
     assert optimistic.overrides["scheme.collection_rate"] == ClippedShift(0.05)
@@ -524,6 +531,11 @@ def test_sensitivity_command_prints_the_optimistic_side_and_shows_changes_in_poi
         assert ws.cell(r, down).number_format == ws.cell(r, up).number_format == POINTS
     title, axis, fmt = _chart_texts(wb["Charts"]._charts[0])
     assert title.startswith("Tornado") and fmt == POINTS and "%" not in fmt
+    # the notes under the table say the values a move held within 0% to 100% gave, as the report does (moves_of)
+    notes = [c.value for c in ws["A"] if isinstance(c.value, str) and c.value.startswith("Collection rate:")]
+    c0 = 100 * float(demo.inputs.scheme["collection_rate"][0])
+    assert notes == [f"Collection rate: down = Collection rate -5.00 percentage points: {c0:.1f}% -> {c0 - 5:.1f}%; up "
+                     f"= Collection rate +5.00 percentage points (at most 100%): {c0:.1f}% -> 100.0%."]
     with xr.open_dataset(tmp_path / "out" / "case-sensitivity.nc") as stored:
         assert stored.attrs["money"] == "currency units, not scaled" and "money_unit" not in stored.attrs
         assert stored.reserve.units == "currency" and stored.attrs["provenance_case_name"]

@@ -30,7 +30,7 @@ def _present(name: str) -> str:
     if name in NATIONAL_INDICATORS:   # GDP and the population's ratios also in a floor costing alone
         return "with a national population" if name in FLOOR_ONLY_INDICATORS else \
             "with a scheme and a national population"
-    if name in FLOOR_ONLY_INDICATORS or name == "status":
+    if name in FLOOR_ONLY_INDICATORS or name in ("status", "move"):
         return "always"
     return "with a scheme"
 
@@ -65,7 +65,7 @@ def markdown() -> str:
     from .files import MANIFEST, MANIFEST_LIMIT
     from .workbook_doc import VENV_NOTE
 
-    summary = ("gap", "depletion_year", "actuarial_balance", "floor_cost_level_pct_gdp", "status")
+    summary = ("gap", "depletion_year", "actuarial_balance", "floor_cost_level_pct_gdp", "status", "move")
 
     def scenario_dims(name):
         return "scenario, year" if name in YEARLY + FLOOR_YEARLY else \

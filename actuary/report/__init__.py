@@ -598,11 +598,11 @@ def build(valuation, results, sensitivity=None, stochastic=None, record: dict | 
                       [[pres.upper_first(r["assumption"]), f"{100 * r['gap_down']:.2f}%", f"{100 * r['gap_base']:.2f}%",
                         f"{100 * r['gap_up']:.2f}%", pres.show(r["depletion_down"], "year"),
                         pres.show(r["depletion_up"], "year")] for r in rows]))
-        from ..batch import _describe, _sensitivities_of
+        from ..batch import moves_of
 
-        c.table(Table("The moves of each assumption", ["Assumption", "Down", "Up"],
-                      [[pres.upper_first(name), _describe(down), _describe(up)]
-                       for name, down, up in _sensitivities_of(sensitivity)], wrap=True))
+        c.table(Table("The moves of each assumption (a move held within 0% to 100% with the values it gave)",
+                      ["Assumption", "Down", "Up"],
+                      [[pres.upper_first(name), down, up] for name, down, up in moves_of(sensitivity)], wrap=True))
         combined = [f"{name} {100 * float(sensitivity.gap.sel(scenario=name).isel(horizon=-1)):.2f}%"
                     for name in ("optimistic", "pessimistic") if name in sensitivity.scenario.values]
         if combined:
