@@ -38,13 +38,14 @@ def test_batch_paths_carry_the_floor_of_a_full_valuation(case, state_top_up):
     params = StochasticParameters(wage_volatility=0.02, mortality_volatility=0.004, fertility_volatility=0.1)
     packed = pack(case)
     names = indicator_names(packed)
-    assert names[-2:] == FLOOR_INDICATORS
+    assert names[-4:-2] == FLOOR_INDICATORS   # then the life expectancy at 65 of men and women
     values = run_chunk(packed, params, 7, [2, 11])
     draws = draw_paths(case.inputs, params, 7, [2, 11])
     for i in range(2):
         expected = path_valuation(case, draws, i).run().projection
         for k, name in enumerate(names):
-            reference = expected[name].values
+            reference = expected[name].values if name in expected else \
+                expected.life_expectancy_65.sel(sex=name.removeprefix("life_expectancy_65_")).values
             np.testing.assert_allclose(values[i, k], reference, rtol=1e-9, atol=1e-9 * np.abs(reference).max(),
                                        err_msg=name)
 
@@ -274,11 +275,13 @@ def test_stochastic_inflation_moves_the_poverty_line_with_each_paths_prices(case
 
 
 def test_the_memory_of_kept_paths_counts_the_floors_indicators(case):
-    """--keep-paths is refused up front by the memory every path's indicators need: 25 a path with a floor (23 of the
-    scheme and 2 of the floor), as many as a floor costing alone has (the check counted 23 whatever the case)."""
-    from actuary.stochastic import kept_paths_bytes, path_indicator_count
+    """--keep-paths is refused up front by the memory every path's indicators need: 27 a path with a floor (23 of the
+    scheme, 2 of the floor and the life expectancy at 65 of men and women), as many as a floor costing alone has
+    (the check counted 23 whatever the case)."""
+    from actuary.stochastic import LIFE_EXPECTANCY_INDICATORS, kept_paths_bytes, path_indicator_count
 
-    assert path_indicator_count(case.inputs) == len(indicator_names(pack(case))) == 25
+    assert path_indicator_count(case.inputs) == len(indicator_names(pack(case))) == 27
     alone = floor_only(case)
-    assert path_indicator_count(alone.inputs) == len(indicator_names(pack(alone))) == len(FLOOR_ONLY_INDICATORS)
-    assert kept_paths_bytes(1000, 100, path_indicator_count(case.inputs)) == 1000 * 25 * 100 * 8
+    assert path_indicator_count(alone.inputs) == len(indicator_names(pack(alone))) == \
+        len(FLOOR_ONLY_INDICATORS + LIFE_EXPECTANCY_INDICATORS)
+    assert kept_paths_bytes(1000, 100, path_indicator_count(case.inputs)) == 1000 * 27 * 100 * 8
