@@ -499,7 +499,7 @@ def test_folder_without_a_case(out, tmp_path):
 def test_keep_paths_that_would_not_fit_are_refused_up_front(out):
     refused(["stochastic", "--paths", str(10 ** 9), "--keep-paths", "--out", out],
             r"--keep-paths: 1,000,000,000 paths need [\d,.]+ GB in .*; [\d,.]+ GB are free there|"
-            r"--keep-paths: 1,000,000,000 paths x 23 indicators x 100 years need [\d,.]+ GB of memory", out)
+            r"--keep-paths: 1,000,000,000 paths x 25 indicators x 100 years need [\d,.]+ GB of memory", out)
 
 
 # ------------------------------------------------------------------------------------ Python API
