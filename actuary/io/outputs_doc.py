@@ -159,6 +159,11 @@ def markdown() -> str:
         "reduction, say); the table `actuary sensitivity` prints says which side was the optimistic one. Then",
         "the scenarios of a Scenarios sheet.",
         "",
+        "A move held within 0% to 100% (\"at most 100%\") moves the case's values by less where they are near",
+        "the bound: the run says each scenario's moves with the values they gave (`move`: \"Collection rate +5.00",
+        "percentage points (at most 100%): 96.0% -> 100.0%\"), and the Tornado sheet's notes and the report's",
+        "table of moves say them from there.",
+        "",
         "Dimensions: `scenario`, `year`, `horizon` (the GAP horizons of `settings`).",
         "",
     ]
