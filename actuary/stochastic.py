@@ -19,6 +19,7 @@ not grow with the number of paths; the exact minimum and maximum are kept beside
 from __future__ import annotations
 
 import itertools
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, fields
 
 import numba
@@ -562,8 +563,10 @@ def _path_out_of_bounds(error: InputError, params: StochasticParameters, path: i
 
 def run_chunk(packed: dict, params: StochasticParameters, seed: int, paths,
               threads: int | None = None) -> np.ndarray:
-    """Indicators [path, indicator, year] of the paths numbered ``paths``, on ``threads`` Numba threads
-    (all by default).
+    """Indicators [path, indicator, year] of the paths numbered ``paths``, on ``threads`` threads (Numba's
+    thread count by default, ``numba.get_num_threads()``: all cores unless NUMBA_NUM_THREADS says
+    otherwise). The batch kernel runs one slot of paths per thread (it releases the GIL); with one thread it
+    runs in the calling thread.
 
     On a Dask worker the task passes ``threads=1``: each Dask thread is one core's worth of work. Setting
     it here, in the thread that runs the kernel, is what counts: a worker process may have imported
@@ -581,9 +584,18 @@ def run_chunk(packed: dict, params: StochasticParameters, seed: int, paths,
     n_years = draws["inflation"].shape[1]
     names = indicator_names(packed)
     indicators = np.empty((len(paths), len(names), n_years))
-    simulate_paths(draws["inflation"], draws["real_wage"], draws["productivity"], draws["nominal_return"],
-                   draws["improvement_shift"], draws["fertility_factor"], indicators=indicators,
-                   n_slots=numba.get_num_threads(), **arrays)   # the kernel fills the rows of INDICATORS (and floor)
+    n_slots = max(1, min(len(paths), numba.get_num_threads()))
+
+    def run_slot(slot):   # the kernel fills the rows of INDICATORS (and floor)
+        simulate_paths(draws["inflation"], draws["real_wage"], draws["productivity"], draws["nominal_return"],
+                       draws["improvement_shift"], draws["fertility_factor"], indicators=indicators,
+                       n_slots=n_slots, slot=slot, **arrays)
+
+    if n_slots == 1:
+        run_slot(0)
+    else:
+        with ThreadPoolExecutor(n_slots) as pool:
+            list(pool.map(run_slot, range(n_slots)))
     if names[-1] == LIFE_EXPECTANCY_INDICATORS[-1]:
         indicators[:, -2:] = life_expectancy_paths(packed["inputs"], draws["improvement_shift"])
     return indicators

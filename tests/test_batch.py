@@ -39,6 +39,20 @@ def test_batch_paths_equal_full_valuations_of_the_same_inputs(demo):
                                        err_msg=name)
 
 
+
+def test_batch_kernel_runs_its_slots_on_threads(demo):
+    """The batch kernel is a plain nogil kernel whose slots run_chunk runs on threads, not parallel=True: Numba's
+    parallel lowering compiles and optimises the kernel (with the scheme kernels linked in) once more, about a
+    minute of a first run's compilation; the paths are the same on two threads as on one."""
+    from actuary.kernels.batch import simulate_paths
+
+    assert not simulate_paths.targetoptions.get("parallel")
+    params = StochasticParameters(wage_volatility=0.02)
+    packed = pack(demo)
+    np.testing.assert_array_equal(run_chunk(packed, params, 3, [0, 1, 2], threads=2),
+                                  run_chunk(packed, params, 3, [0, 1, 2], threads=1))
+
+
 def test_same_seed_same_results_whatever_the_chunking(demo, in_process):
     other = simulate(demo, 200, seed=11, chunk_size=37, keep_paths=True)
     for name in in_process.data_vars:
