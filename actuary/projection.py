@@ -205,8 +205,10 @@ def scheme_kernel_inputs(inputs: Inputs) -> KernelInputs:
     shares = _c([sch["widow_share"], sch["orphan_share"], sch["survivor_share_cap"], sch["orphan_age_limit"]])
 
     def by_year(value):
-        """A provision as an array by year (scalars repeated: the kernels take provisions by year)."""
-        return _c(np.broadcast_to(np.asarray(value, dtype=float), (n_years,)))
+        """A provision as an array by year (scalars repeated: the kernels take provisions by year), a writeable copy
+        whether ``value`` is one number or an array by year (a read-only view of an array would be another type to
+        Numba, the insured kernel compiled once more: the stochastic batch kernel passes writeable rows)."""
+        return np.array(np.broadcast_to(np.asarray(value, dtype=float), (n_years,)))
 
     exit_vesting = sch["exit_vesting_years"] if sch["exit_vesting_years"] is not None else math.inf
     insured = dict(

@@ -165,7 +165,8 @@ def reference_earnings(insurable, index, years, past_wages, past_revaluation) ->
     below the grid do not count (shorter careers average over fewer years).
     """
     out = np.empty_like(insurable, dtype=float)
-    years = np.ascontiguousarray(np.broadcast_to(np.asarray(years, dtype=float), (out.shape[0],)))
+    # writeable copies (not read-only views, another type to Numba: the batch kernel passes writeable arrays)
+    years = np.array(np.broadcast_to(np.asarray(years, dtype=float), (out.shape[0],)))
     reference_earnings_path(np.ascontiguousarray(insurable, dtype=float), np.ascontiguousarray(index, dtype=float),
                             years, np.ascontiguousarray(past_wages, dtype=float),
                             np.ascontiguousarray(past_revaluation, dtype=float), out)
@@ -176,7 +177,7 @@ def indexed_amount(base, rule: str, prices, wages, beta) -> np.ndarray:
     """An amount in money of t0 (one number, or one by year) indexed each year by prices, wages, pension
     indexation or not at all: base_t x index_t."""
     out = np.empty(len(prices))
-    base = np.ascontiguousarray(np.broadcast_to(np.asarray(base, dtype=float), out.shape))
+    base = np.array(np.broadcast_to(np.asarray(base, dtype=float), out.shape))  # writeable, as reference_earnings
     indexed(base, RULE_CODES[rule], np.asarray(prices, dtype=float), np.asarray(wages, dtype=float),
             np.asarray(beta, dtype=float), out)
     return out

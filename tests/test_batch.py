@@ -39,7 +39,6 @@ def test_batch_paths_equal_full_valuations_of_the_same_inputs(demo):
                                        err_msg=name)
 
 
-
 def test_batch_kernel_runs_its_slots_on_threads(demo):
     """The batch kernel is a plain nogil kernel whose slots run_chunk runs on threads, not parallel=True: Numba's
     parallel lowering compiles and optimises the kernel (with the scheme kernels linked in) once more, about a
@@ -51,6 +50,73 @@ def test_batch_kernel_runs_its_slots_on_threads(demo):
     packed = pack(demo)
     np.testing.assert_array_equal(run_chunk(packed, params, 3, [0, 1, 2], threads=2),
                                   run_chunk(packed, params, 3, [0, 1, 2], threads=1))
+
+
+def _types_of_calls(kernel, arguments: dict, callee) -> set:
+    """The argument types with which Numba's type inference has the dispatcher ``kernel``, called with
+    ``arguments``, call the dispatcher ``callee`` (type inference alone: nothing of ``kernel`` is compiled)."""
+    import inspect
+
+    import numba
+    from numba.core import compiler, ir, typed_passes
+    from numba.core.registry import cpu_target
+
+    class TypeInferenceOnly(compiler.CompilerBase):
+        def define_pipelines(self):
+            passes = compiler.DefaultPassBuilder.define_untyped_pipeline(self.state)
+            passes.add_pass(typed_passes.NopythonTypeInference, "nopython frontend")
+            passes.finalize()
+            return [passes]
+
+    bound = inspect.signature(kernel.py_func).bind(**arguments)
+    flags = compiler.Flags()
+    flags.nrt = True
+    inference = TypeInferenceOnly(cpu_target.typing_context, cpu_target.target_context, None,
+                                  tuple(numba.typeof(value) for value in bound.arguments.values()), None, flags, {})
+    try:
+        inference.compile_extra(kernel.py_func)
+    except Exception:  # no lowering: what comes after type inference fails, the types are known
+        if inference.state.calltypes is None:
+            raise
+    typemap, calltypes = inference.state.typemap, inference.state.calltypes
+    return {tuple(signature.args) for expr, signature in calltypes.items()
+            if isinstance(expr, ir.Expr) and expr.op == "call"
+            and getattr(typemap[expr.func.name], "dispatcher", None) is callee}
+
+
+def test_batch_kernel_and_a_valuation_share_the_compiled_scheme_kernels(demo, monkeypatch):
+    """The batch kernel calls the insured kernel and the series kernels with the argument types Valuation.run()
+    does, so a process running both (actuary stochastic, the tests) compiles each once: a second signature is a
+    second compilation (the insured kernel's takes a quarter of a minute with an empty Numba cache, as in CI)."""
+    import inspect
+
+    import numba
+
+    from actuary import projection, series, stochastic
+    from actuary.kernels import batch, scheme
+    from actuary.kernels import series as series_kernels
+
+    def capturing(module, name, kernel, seen):
+        def capture(*args, **kwargs):
+            bound = inspect.signature(kernel.py_func).bind(*args, **kwargs)
+            seen.add(tuple(numba.typeof(value) for value in bound.arguments.values()))
+            return kernel(*args, **kwargs)
+        monkeypatch.setattr(module, name, capture)
+
+    in_run = {"insured_kernel": set(), "indexed": set(), "reference_earnings_path": set()}
+    capturing(projection, "insured_kernel", scheme.insured_kernel, in_run["insured_kernel"])
+    capturing(series, "indexed", series_kernels.indexed, in_run["indexed"])
+    capturing(series, "reference_earnings_path", series_kernels.reference_earnings_path,
+              in_run["reference_earnings_path"])
+    demo.replace().run()
+    batch_arguments = {}
+    monkeypatch.setattr(stochastic, "simulate_paths", lambda *args, **kwargs: batch_arguments.update(
+        inspect.signature(batch.simulate_paths.py_func).bind(*args, **kwargs).arguments))
+    run_chunk(pack(demo), StochasticParameters(), 0, [0], threads=1)
+    for name, callee in (("insured_kernel", scheme.insured_kernel), ("indexed", series_kernels.indexed),
+                         ("reference_earnings_path", series_kernels.reference_earnings_path)):
+        assert len(in_run[name]) == 1, name
+        assert _types_of_calls(batch.simulate_paths, batch_arguments, callee) == in_run[name], name
 
 
 def test_same_seed_same_results_whatever_the_chunking(demo, in_process):
