@@ -571,7 +571,7 @@ def run_chunk(packed: dict, params: StochasticParameters, seed: int, paths,
     On a Dask worker the task passes ``threads=1``: each Dask thread is one core's worth of work. Setting
     it here, in the thread that runs the kernel, is what counts: a worker process may have imported
     Numba before the cluster's environment (NUMBA_NUM_THREADS) reached it, and two workers each
-    running a full team of spinning OpenMP threads on the same cores run at half speed."""
+    running a thread per core on the same cores run at half speed."""
     if threads is not None:
         numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
     if "valuation" in packed:
