@@ -265,8 +265,8 @@ def simulate_paths(inflation, real_wage, productivity, nominal_return, improveme
         grant_count[:] = 0.0
         exit_refunds[:] = 0.0
         insured_kernel(active0, inactive0, balance_active0, balance_inactive0, service_active0, service_inactive0,
-                       units_active0, units_inactive0, target, entrants_in, residual_method,
-                       open_group, open_group, q_active, q_inactive, exit_rate, retire_rate, invalidity_rate, reentry_rate,
+                       units_active0, units_inactive0, target, entrants_in, residual_method, open_group, open_group,
+                       q_active, q_inactive, exit_rate, retire_rate, invalidity_rate, reentry_rate,
                        credit_density, contribution_density, insurable, reference, early_age, normal_age,
                        max_retirement_age, float(lo), accrual, vesting, invalidity_vesting, future_fraction,
                        early_reduction, late_increment, minimum, maximum, flat, flat_service, bends, bend_rates,
@@ -274,8 +274,8 @@ def simulate_paths(inflation, real_wage, productivity, nominal_return, improveme
                        interest, exit_benefit, exit_vesting, married, difference, orphans, orphan_age, shares,
                        active_out[:, :, :], inactive_out[:, :, :], flows[0, :, :, :], flows[1, :, :, :],
                        flows[2, :, :, :], flows[3, :, :, :], flows[4, :, :, :], flows[5, :, :, :], flows[6, :, :, :],
-                       flows[7, :, :, :], flows[8, :, :, :], awards_count, awards_amount, awards_top_up, wage_bill, contributors,
-                       grants, grant_count, exit_refunds, work)
+                       flows[7, :, :, :], flows[8, :, :, :], awards_count, awards_amount, awards_top_up, wage_bill,
+                       contributors, grants, grant_count, exit_refunds, work)
         if state_top_up:  # the top-ups in payment (the awards' counts are read, not kept)
             exits[:] = 0.0
             conversions[:] = 0.0
