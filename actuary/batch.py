@@ -685,9 +685,8 @@ def moves_of(ds: xr.Dataset) -> list[tuple[str, str, str]]:
     values it used (the variable ``move``, :func:`sensitivity`), or for a Dataset written before it had them, the
     moves' words alone."""
     def said(scenario):
-        if "move" in ds and str(ds.move.sel(scenario=scenario.name).item()):
-            return str(ds.move.sel(scenario=scenario.name).item())
-        return _describe(scenario)
+        words = str(ds.move.sel(scenario=scenario.name).item()) if "move" in ds else ""
+        return words or _describe(scenario)
 
     return [(name, said(down), said(up)) for name, down, up in _sensitivities_of(ds)]
 

@@ -531,8 +531,9 @@ def floor_only_paths(base, params: StochasticParameters, seed: int, paths) -> np
         projection = valuation.run().projection
         for k, name in enumerate(FLOOR_ONLY_INDICATORS):
             out[i, k] = projection[name].values
-    if expectancy:
-        out[:, len(FLOOR_ONLY_INDICATORS):] = life_expectancy_paths(base.inputs, draws["improvement_shift"])
+        if expectancy:   # the path's own valuation has it (report_variables)
+            out[i, len(FLOOR_ONLY_INDICATORS):] = \
+                projection["life_expectancy_65"].sel(sex=["male", "female"]).transpose("sex", "year").values
     return out
 
 
