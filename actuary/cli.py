@@ -384,6 +384,37 @@ def _in_file(error: InputError, path: Path) -> InputError:
     return InputError(f"{path.name}: {error}", error.field, error.where)
 
 
+_COMPILE_SAID: list = []   # the first-compile note is said once a process
+
+
+def first_compile_note(stochastic: bool = False) -> None:
+    """Say, before a command starts, that this process compiles the kernels (the first run on a machine or after an
+    update: a minute or so, with nothing else on screen) and that later runs start in seconds; nothing when their
+    compiled code is in Numba's cache. ``stochastic``: the command also runs the stochastic paths kernel."""
+    if _COMPILE_SAID:
+        return
+    from .kernels import cache_folder, uncompiled
+    from .kernels.scheme import insured_kernel
+
+    kernels = [insured_kernel]
+    if stochastic:
+        from .kernels.batch import simulate_paths
+
+        kernels.append(simulate_paths)
+    pending = uncompiled(*kernels)
+    if not pending:
+        return
+    _COMPILE_SAID.append(True)
+    what = []
+    if insured_kernel in pending:
+        what.append("the projection kernels (about a minute)")
+    if len(pending) > (insured_kernel in pending):
+        what.append("the stochastic paths kernel (about half a minute)")
+    folder = cache_folder(pending[0])
+    note(f"[bold]note:[/] first run on this machine (or of this version): compiling {' and '.join(what)}; later "
+         f"runs start in seconds{f' (the compiled code is kept in {escape(folder)})' if folder else ''}.")
+
+
 def _load_case(workbook: Path | None, named: bool = False, check=None):
     """(the file read, its Valuation), Demoland's without ``workbook``, saying what of the file took defaults or was
     not used; ``named``: a command that reads several workbooks, whose errors name the file at fault; ``check``:
@@ -393,6 +424,7 @@ def _load_case(workbook: Path | None, named: bool = False, check=None):
     from .valuation import DEMOLAND
 
     source = workbook or DEMOLAND / "valuation.xlsx"
+    first_compile_note()   # reading a case validates it with the kernels' inputs: compiled from here on
     try:
         valuation = _read_folder(read_valuation_folder, source) if source.is_dir() else load_workbook(source)
     except InputError as error:
@@ -538,6 +570,7 @@ def stochastic_command(workbook, n_paths, seed, chunk_size, out, name, force, wo
     output, (xlsx_name, data_name) = output_set(out, workbook, name, ["stochastic.xlsx", data],
                                                 stores=[data] if fmt == "zarr" else [], force=force)
     with output as outputs:
+        first_compile_note(stochastic=True)
         with console.status("Reading and validating..."):
             source, valuation = _load_case(workbook)
             params = read_parameters(source) if source.is_file() else StochasticParameters()

@@ -23,7 +23,7 @@ def run_report(workbook: Path | None, out: Path, name: str | None, with_sensitiv
     it, or with sections left blank, the report is a draft that marks each gap, and the command says so.
     ``force``: replace files of the outputs' names that actuary did not write or that changed since (--force).
     """
-    from ..cli import _load_case, _provenance, console, errors, gather_options, output_stem
+    from ..cli import _load_case, _provenance, console, errors, first_compile_note, gather_options, output_stem
     from ..io.files import OutputSet
     from ..io.report_text import read_report_text
     from . import write_report
@@ -34,6 +34,7 @@ def run_report(workbook: Path | None, out: Path, name: str | None, with_sensitiv
     chosen = engine()
     names = [html_name, pdf_name] if chosen else [html_name]
     with OutputSet(out, names, source=workbook if name is None else None, force=force) as outputs:
+        first_compile_note(stochastic=bool(paths))
         with console.status(f"Reading and validating {workbook or 'Demoland'}..."):
             source, valuation = _load_case(workbook, named=bool(previous or compare))
             text = read_report_text(source) if source.suffix.lower() == ".xlsx" else None
