@@ -94,10 +94,29 @@ def run_report(workbook: Path | None, out: Path, name: str | None, with_sensitiv
         sys.exit(1)
     if chosen:
         console.print(f"Wrote {written[1]} (printed by {chosen})", highlight=False)
+        _say_missing_fonts(written[0])
     else:
         errors.print("[bold yellow]PDF not written:[/] neither Chromium nor WeasyPrint is installed (Debian: "
                       "apt-get install chromium); print the HTML file from a browser instead.", highlight=False)
     _say_draft(text, valuation, source)
+
+
+def _say_missing_fonts(html: Path) -> None:
+    """Say which characters of the report no installed font has (the PDF shows them as empty boxes): text in a
+    script the machine has no font for (the actuary's text, names of options or benefits)."""
+    from rich.markup import escape
+
+    from ..cli import errors
+    from .pdf import characters_without_font
+
+    missing = characters_without_font(html.read_text(encoding="utf-8", errors="replace"))
+    if missing:
+        sample = " ".join(missing[:8])
+        errors.print(f"[bold yellow]note:[/] no font on this machine has {len(missing)} of the report's characters "
+                     f"({escape(sample)}{' ...' if len(missing) > 8 else ''}): the PDF shows them as empty boxes. "
+                     "Install a font that has them (Debian: fonts-noto-cjk for Chinese, Japanese and Korean, "
+                     "fonts-noto-core for most other scripts) and run the report again; the HTML file shows them on "
+                     "any computer with such a font.", highlight=False, soft_wrap=True)
 
 
 def _say_draft(text, valuation, source: Path) -> None:

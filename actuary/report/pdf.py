@@ -81,3 +81,52 @@ def print_pdf(html: Path, pdf: Path) -> str:
         else:
             weasyprint_pdf(html, temporary)
     return chosen
+
+
+def installed_characters() -> list[tuple[int, int]] | None:
+    """The code points some installed font has, as sorted (first, last) ranges: the union of every font's
+    character set as fontconfig (``fc-list``, which Chromium's font fallback uses too) lists them. None when
+    fontconfig is not there to ask."""
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        return None
+    try:
+        listed = subprocess.run([fc_list, "--format=%{charset}\\n"], capture_output=True, text=True, timeout=30,
+                                check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    ranges = []
+    for word in listed.split():
+        first, _, last = word.partition("-")
+        try:
+            ranges.append((int(first, 16), int(last or first, 16)))
+        except ValueError:
+            continue
+    ranges.sort()
+    merged: list[tuple[int, int]] = []
+    for first, last in ranges:
+        if merged and first <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], last))
+        else:
+            merged.append((first, last))
+    return merged
+
+
+def characters_without_font(text: str, ranges: list[tuple[int, int]] | None = None) -> list[str]:
+    """The distinct characters of ``text`` (in their order of first appearance) that no installed font has, which a
+    PDF printed here shows as empty boxes; [] when fontconfig cannot be asked. Spaces and controls aside."""
+    ranges = installed_characters() if ranges is None else ranges
+    if not ranges:
+        return []
+    from bisect import bisect_right
+
+    starts = [first for first, _ in ranges]
+    missing = []
+    for character in dict.fromkeys(text):
+        code = ord(character)
+        if code < 0x80 or character.isspace() or not character.isprintable():
+            continue
+        at = bisect_right(starts, code) - 1
+        if at < 0 or code > ranges[at][1]:
+            missing.append(character)
+    return missing
