@@ -31,6 +31,8 @@ HEADERS = ("section", "text", "chapter", "what to write")
 MAX_TEXT = 20_000        # characters of one section (some 3,000 words: a chapter's worth)
 MAX_LINE = 200           # characters of a line of the signature block
 MAX_ROWS = 100           # data rows of the sheet (each section once; blank rows and notes aside)
+CSV_NAME = "report_text.csv"   # the report text in a case folder
+_ISO_DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
 
 
 @dataclass(frozen=True)
@@ -146,20 +148,16 @@ def _checked(section: Section, value: str, where: str) -> str:
     return text
 
 
-# how to give the text for a case folder, which cannot hold it (its reader takes only valuation.json and tables)
-FROM_FOLDER = ("a case folder cannot hold it: write the case as a valuation workbook (python -c \"from "
-               "actuary.io.folder import read_valuation_folder as r; r('CASE').to_workbook('CASE.xlsx')\", CASE the "
-               "folder), give the text in its 'Report text' sheet and run actuary report on the workbook")
-
-
 def where_given(text: "ReportText | None", source: dict | None) -> str:
     """Where the actuary's text of a report is given, for a draft's note: the ``Report text`` sheet of the workbook
-    it was read from (``text.source``, else the valuation's ``source`` record), else of a valuation workbook, a case
-    folder or a valuation built in Python having none."""
+    it was read from (``text.source``, else the valuation's ``source`` record), the ``report_text.csv`` of the case
+    folder it was read from, else (a valuation built in Python) either."""
     name = (text.source if text is not None else None) or (source or {}).get("input_file")
     if name and str(name).lower().endswith(".xlsx"):
         return f"the '{SHEET}' sheet of {name}"
-    return f"the '{SHEET}' sheet of a valuation workbook ({FROM_FOLDER})"
+    if name and str(name).lower().endswith(CSV_NAME):
+        return f"{name} (columns section,text: one line per section)"
+    return f"the '{SHEET}' sheet of a valuation workbook, or {CSV_NAME} in a case folder"
 
 
 def _shown(value) -> str:
@@ -214,39 +212,97 @@ def read_report_text(path) -> ReportText:
             raise InputError(f"{_ref(SHEET, 2, column)}: header '{header if header is not None else ''}'; expected "
                              f"'{expected}' (columns: {', '.join(HEADERS)}). Row 1 of the sheet is its title, the "
                              "headers go in row 2 and the sections from row 3 ('actuary template' writes the sheet).")
-    texts, rows = {}, {}
-    for r in cells.data_rows:
-        key, value = cells.get(r, 1), cells.get(r, 2)
+    rows = ((r, cells.get(r, 1), cells.get(r, 2)) for r in cells.data_rows)
+    texts = _texts(rows, lambda r, c: _ref(SHEET, r, c), "row")
+    return ReportText(texts, source=path.name)
+
+
+def _texts(rows, ref, unit: str, iso_dates: bool = False) -> dict[str, str]:
+    """The texts by section key of ``rows`` ((row, key, value): a sheet's rows or a CSV file's lines), checked (see the
+    module); ``ref(row, column)`` names a cell in an error, ``unit`` what a row is called ("row", "line");
+    ``iso_dates``: a ``signature_date`` written 2026-12-07 is a date (a CSV file has no date cells)."""
+    from .workbook import _blank
+
+    texts, seen = {}, {}
+    for r, key, value in rows:
         if _blank(key):
             if not _blank(value):
-                raise InputError(f"{_ref(SHEET, r, 1)}: the cell is blank beside a text; expected the section's key "
+                raise InputError(f"{ref(r, 1)}: the cell is blank beside a text; expected the section's key "
                                  f"(one of {', '.join(BY_KEY)}).")
             continue
         if not isinstance(key, str) or key.strip() not in BY_KEY:
             close = _suggestion(str(key))
-            raise InputError(f"{_ref(SHEET, r, 1)}: '{key}' is not a section of the report text"
+            raise InputError(f"{ref(r, 1)}: '{str(key)[:60]}' is not a section of the report text"
                              f"{f' (did you mean {close[0]}?)' if close else ''}; expected one of "
                              f"{', '.join(BY_KEY)}.")
         section = BY_KEY[key.strip()]
-        if section.key in rows:
-            raise InputError(f"{_ref(SHEET, r, 1)}: section '{section.key}' is listed twice (also in row "
-                             f"{rows[section.key]}); give each section once.")
-        rows[section.key] = r
+        if section.key in seen:
+            raise InputError(f"{ref(r, 1)}: section '{section.key}' is listed twice (also in {unit} "
+                             f"{seen[section.key]}); give each section once.")
+        seen[section.key] = r
         if _blank(value):
             continue
+        if iso_dates and isinstance(value, str) and section.key == "signature_date" and _ISO_DATE.fullmatch(value.strip()):
+            try:   # a date written as in a CSV file (2026-12-07): shown as a date cell of the sheet is
+                value = dt.date.fromisoformat("-".join(p.zfill(2) for p in value.strip().split("-")))
+            except ValueError:
+                raise InputError(f"{ref(r, 2)}: value '{value.strip()}' is not a date; expected the date of "
+                                 "signature as year-month-day (2026-12-07) or as text.") from None
         if isinstance(value, (dt.datetime, dt.date)) and section.key == "signature_date":
             value = f"{value.day} {value:%B %Y}"
         elif not isinstance(value, str):
             kind = "a date" if isinstance(value, (dt.datetime, dt.date, dt.time)) else \
                 "TRUE/FALSE" if isinstance(value, bool) else "a number" if isinstance(value, (int, float)) else \
                 type(value).__name__
-            raise InputError(f"{_ref(SHEET, r, 2)}: value {_shown(value)} is {kind}; expected text for '{section.key}' "
+            raise InputError(f"{ref(r, 2)}: value {_shown(value)} is {kind}; expected text for '{section.key}' "
                              f"({section.title})" + (" or a date" if section.key == "signature_date" else "")
                              + " (format the cell as text if the program turned it into something else).")
-        texts[section.key] = _checked(section, value, _ref(SHEET, r, 2))
+        texts[section.key] = _checked(section, value, ref(r, 2))
         if not texts[section.key]:
             del texts[section.key]
-    return ReportText(texts, source=path.name)
+    return texts
+
+
+def read_report_text_csv(data: bytes, name: str = CSV_NAME, source: str | None = None) -> ReportText:
+    """The report text of a case folder's ``report_text.csv`` (its bytes ``data``): a header line ``section,text``
+    (the sheet's columns ``chapter`` and ``what to write`` may follow; they are not read), then one line per section,
+    its key and its text (in double quotes when it holds commas, quotes or line breaks: each line a paragraph).
+    Checked as the sheet is (see the module); ``signature_date`` may be written as a date, 2026-12-07. Errors name
+    ``name``, the line (the header is line 1) and the column."""
+    from openpyxl.utils import get_column_letter
+
+    from .folder import read_csv_text
+
+    header, frame, lines = read_csv_text(data, name)
+    wanted = [h.lower() for h in header]
+    for column, title in enumerate(wanted, start=1):
+        if column > len(HEADERS) or title != HEADERS[column - 1]:
+            expected = f"'{HEADERS[column - 1]}'" if column <= len(HEADERS) else "no further column"
+            raise InputError(f"{name}, line 1, column {get_column_letter(column)}: header '{header[column - 1][:60]}'; "
+                             f"expected {expected} (columns: section, text, and optionally the sheet's chapter and "
+                             "what to write, which are not read).")
+    if len(header) < 2:
+        raise InputError(f"{name}, line 1: the header has {len(header)} column(s); expected section,text (one line "
+                         "per section: its key and its text).")
+    if len(frame) > MAX_ROWS:
+        raise InputError(f"{name}, line {lines[MAX_ROWS]}: more than {MAX_ROWS} sections; expected one line per "
+                         f"section ({len(SECTIONS)} sections).")
+    rows = zip(lines, frame.iloc[:, 0], frame.iloc[:, 1])
+    texts = _texts(rows, lambda r, c: f"{name}, line {r}, column {get_column_letter(c)} ({HEADERS[c - 1]})", "line",
+                   iso_dates=True)
+    return ReportText(texts, source=source or name)
+
+
+def write_report_text_csv(path, text: ReportText | None = None) -> None:
+    """Write ``report_text.csv`` for a case folder: the header ``section,text``, one line per section (the texts of
+    ``text``, blank without), so that the actuary fills it and keeps it with the case."""
+    import csv
+
+    with open(path, "w", encoding="utf-8", newline="") as stream:
+        writer = csv.writer(stream, lineterminator="\n")
+        writer.writerow(HEADERS[:2])
+        for section in SECTIONS:
+            writer.writerow([section.key, (text.get(section.key) if text else None) or ""])
 
 
 def write_report_text_sheet(wb, text: ReportText | None = None):

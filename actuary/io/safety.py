@@ -16,7 +16,9 @@ inside them; Demoland's is 0.3 MB, 1.3 MB uncompressed, at most 10:1):
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 import zipfile
 from pathlib import Path
 
@@ -77,6 +79,49 @@ def text_cell(ws, row: int, column: int, value):
     if cell.value[:1] in ("=", "+", "-", "@"):
         cell.quotePrefix = True
     return cell
+
+
+def file_kind(mode: int) -> str | None:
+    """What a file that is not a regular file is ("a symbolic link", "a FIFO (named pipe)", ...); None for a
+    regular file."""
+    for test, kind in ((stat.S_ISREG, None), (stat.S_ISLNK, "a symbolic link"), (stat.S_ISDIR, "a folder"),
+                       (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return kind
+    return "not a regular file"
+
+
+def regular_file_bytes(path, limit: int, name: str | None = None, why: str = "") -> bytes:
+    """The bytes of ``path``, a regular file of at most ``limit`` bytes: a symbolic link (it can point anywhere:
+    /dev/zero, another user's files), a FIFO (reading it waits for a writer), a device or a folder is refused
+    before it is opened, and the file is opened without following links and without waiting, checked again once
+    open (it may have been swapped) and read no further than ``limit`` + 1 bytes (it may grow). Errors are
+    :class:`InputError` naming ``name`` (default: the file's name); ``why`` says what the limit is for."""
+    path = Path(path)
+    name = name or path.name
+    try:
+        kind = file_kind(os.lstat(path).st_mode)
+    except OSError as error:
+        raise InputError(f"{name}: cannot be read ({error.strerror or error}).") from None
+    if kind is not None:
+        raise InputError(f"{name}: is {kind}; expected a regular file (files are read only from the folder itself: "
+                         "copy the file in instead of linking to it).")
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as error:
+        raise InputError(f"{name}: cannot be read ({error.strerror or error}).") from None
+    with os.fdopen(fd, "rb") as stream:
+        info = os.fstat(stream.fileno())
+        kind = file_kind(info.st_mode)
+        if kind is not None:   # replaced between the check and the opening
+            raise InputError(f"{name}: is {kind}; expected a regular file.")
+        data = stream.read(limit + 1) if info.st_size <= limit else None
+    if data is None or len(data) > limit:
+        size = f"{info.st_size / 1024 ** 2:,.1f} MB" if data is None else f"more than {limit / 1024 ** 2:,.0f} MB"
+        raise InputError(f"{name}: the file has {size}; at most {limit / 1024 ** 2:,.0f} MB are read{why}.")
+    return data
 
 
 def check_container(path, data: bytes | None = None) -> None:

@@ -19,12 +19,13 @@ def run_report(workbook: Path | None, out: Path, name: str | None, with_sensitiv
     ``previous``: the previous valuation, for the analysis-of-change chapter (``steps``: its steps file; default
     the workbook's own 'Analysis of change' sheet, else the default steps).
     ``compare``: option workbooks; with them or a Reforms sheet, the comparison chapter.
-    The actuary's own text comes from the workbook's 'Report text' sheet (:mod:`actuary.io.report_text`); without
-    it, or with sections left blank, the report is a draft that marks each gap, and the command says so.
+    The actuary's own text comes from the workbook's 'Report text' sheet (:mod:`actuary.io.report_text`), or a case
+    folder's report_text.csv; without it, or with sections left blank, the report is a draft that marks each gap, and the command says so.
     ``force``: replace files of the outputs' names that actuary did not write or that changed since (--force).
     """
     from ..cli import _load_case, _provenance, console, errors, first_compile_note, gather_options, output_stem
     from ..io.files import OutputSet
+    from ..io.folder import read_folder_report_text
     from ..io.report_text import read_report_text
     from . import write_report
     from .pdf import PdfFailed, engine
@@ -37,7 +38,8 @@ def run_report(workbook: Path | None, out: Path, name: str | None, with_sensitiv
         first_compile_note(stochastic=bool(paths))
         with console.status(f"Reading and validating {workbook or 'Demoland'}..."):
             source, valuation = _load_case(workbook, named=bool(previous or compare))
-            text = read_report_text(source) if source.suffix.lower() == ".xlsx" else None
+            text = read_folder_report_text(source) if source.is_dir() else \
+                read_report_text(source) if source.suffix.lower() == ".xlsx" else None
         with console.status("Projecting..."):
             results = valuation.run()
         sensitivity = stochastic = None
@@ -133,6 +135,8 @@ def _say_draft(text, valuation, source: Path) -> None:
         if source.resolve().parent == DEMOLAND.resolve():
             where = (f"the '{SHEET}' sheet of your own copy of the case (actuary template --demo valuation.xlsx "
                      "writes one; then actuary report valuation.xlsx)")
+        elif source.is_dir():
+            where = f"{source.name}/report_text.csv (columns section,text: one line per section)"
         elif text is not None:
             where = f"the '{SHEET}' sheet of {source.name}"
         else:
