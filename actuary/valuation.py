@@ -70,11 +70,13 @@ class Valuation:
         path = DEMOLAND / "valuation.xlsx"
         return copy.deepcopy(_parsed_workbook(str(path), path.stat().st_mtime_ns))
 
-    def to_workbook(self, path, blank: bool = False) -> None:
-        """Write the inputs as a valuation workbook (see :mod:`actuary.io.workbook`)."""
+    def to_workbook(self, path, blank: bool = False, text=None) -> None:
+        """Write the inputs as a valuation workbook (see :mod:`actuary.io.workbook`); ``text``: the actuary's report
+        text (:class:`actuary.io.report_text.ReportText`, e.g. of a case folder's report_text.csv) written in its
+        Report text sheet (blank without)."""
         from .io.workbook import write_workbook
 
-        write_workbook(self, path, blank=blank)
+        write_workbook(self, path, blank=blank, text=text)
 
     def replace(self, **groups) -> "Valuation":
         """A new valuation with some fields replaced, e.g. ``replace(scheme={"contribution_rate": 0.2})``.

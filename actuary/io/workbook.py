@@ -276,9 +276,10 @@ def _varies_by_year(da: xr.DataArray) -> bool:
     return bool(np.any(values != values[:1]))
 
 
-def write_workbook(valuation, path, blank: bool = False) -> None:
+def write_workbook(valuation, path, blank: bool = False, text=None) -> None:
     """Write the inputs of ``valuation`` (only the fields it was given; others keep their defaults),
-    or a blank template laid out for its coordinates when ``blank``."""
+    or a blank template laid out for its coordinates when ``blank``; ``text``: the report text of the Report text
+    sheet (:class:`actuary.io.report_text.ReportText`; its sections blank without)."""
     inputs = valuation.inputs
     coords = inputs.coords
     alone = not inputs.has_scheme  # a floor costing alone: only the sheets and columns it has
@@ -346,7 +347,7 @@ def write_workbook(valuation, path, blank: bool = False) -> None:
         row += 1
     from .report_text import DESCRIPTION, write_report_text_sheet
 
-    contents.cell(row=row, column=1, value=write_report_text_sheet(wb).title)
+    contents.cell(row=row, column=1, value=write_report_text_sheet(wb, None if blank else text).title)
     contents.cell(row=row, column=2, value=DESCRIPTION)
     row += 1
     contents.cell(row=row + 1, column=1, value="conventions")
