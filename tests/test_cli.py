@@ -74,7 +74,7 @@ def test_population_text_in_a_csv_names_the_file_line_and_value(tmp_path):
     path.write_text("\n".join(lines) + "\n")
     result = run("population", "--data", str(data), "--out", str(tmp_path / "out"))
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert "input_fertility.csv, line 5 (column asfr): value 'one' is not a number" in " ".join(result.stderr.split())
+    assert "input_fertility.csv, line 5, column C (asfr): value 'one' is not a number" in " ".join(result.stderr.split())
     assert not (tmp_path / "out").exists()
 
 

@@ -3,12 +3,16 @@ labelled inputs of :func:`actuary.demography.project_population`."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import xarray as xr
 
 from ..validation import SEXES, InputError
+from .folder import csv_numbers, read_csv_text
+from .safety import regular_file_bytes
 
 FILES = {
     "population": "input_population_1950.csv",
@@ -19,30 +23,28 @@ FILES = {
 }
 
 
+MAX_FILE_BYTES = 100 * 1024 ** 2   # one WPP file of one country (Canada's life table 1950-2100: 1.7 MB)
+LABELS = ("year", "age")            # whole numbers
+
+
 def _read(folder: Path, key: str, pattern: str | None = None) -> pd.DataFrame:
+    """One WPP file read as hostile (:func:`actuary.io.folder.read_csv_text`: a regular file of at most
+    :data:`MAX_FILE_BYTES`, UTF-8, every line as many fields as the header); every column but ``sex`` numbers
+    (``year`` and ``age`` whole), an error naming the file, its line (the header is line 1), column and value."""
     path = folder / FILES[key] if pattern is None else next(iter(sorted(folder.glob(pattern))), None)
-    if path is None or not path.exists():
+    if path is None or not os.path.lexists(path):
         raise InputError(f"WPP folder {folder}: file for '{key}' not found (expected {FILES[key]}).")
-    frame = pd.read_csv(path)
-    _refuse_text(frame, path, key)
-    return frame
-
-
-def _refuse_text(frame: pd.DataFrame, path: Path, key: str) -> None:
-    """Refuse a cell of text in a column of numbers (every column but ``sex``), naming the file, its line (the
-    header is line 1), the column and the value: the input's own check said only "values of type object"."""
-    for column in frame.columns:
-        if column == "sex" or pd.api.types.is_numeric_dtype(frame[column]):
+    data = regular_file_bytes(path, MAX_FILE_BYTES, path.name, " (the WPP files of one country are a few MB)")
+    header, text, lines = read_csv_text(data, path.name)
+    columns = {}
+    for column in header:
+        if column == "sex":
+            columns[column] = text[column]
             continue
-        values = frame[column]
-        numbers = pd.to_numeric(values, errors="coerce")
-        text = values.notna() & numbers.isna()
-        if text.any():
-            row = int(text.to_numpy().nonzero()[0][0])
-            more = int(text.sum()) - 1
-            raise InputError(f"{path.name}, line {row + 2} (column {column}): value '{str(values.iloc[row])[:60]}' "
-                             f"is not a number; expected a number in every row of column {column} ({key})"
-                             + (f"; {more} more row(s) of it hold text." if more else "."))
+        numbers = csv_numbers(text, lines, column, path.name, f"a number in every row of column {column} ({key})",
+                              whole=column in LABELS, blank_ok=False)
+        columns[column] = numbers.astype(np.int64) if column in LABELS else numbers
+    return pd.DataFrame(columns, index=text.index)
 
 
 def _array(frame: pd.DataFrame, dims: list[str], column: str, name: str) -> xr.DataArray:
