@@ -221,10 +221,10 @@ def test_a_draft_marks_each_gap_and_says_so_on_its_first_page(short, short_resul
     assert 'content: "DRAFT: 1 section to be written' in one
 
 
-def test_the_draft_says_where_the_text_is_given_and_that_a_case_folder_cannot_hold_it(short, short_results):
-    """The first page's note names the workbook the text comes from; for a case folder (no workbook: its valuation
-    has no source file) it says a case folder cannot hold the text and how to make a workbook of it. The signature
-    block's gaps are titled like the others (capitalised)."""
+def test_the_draft_says_where_the_text_is_given(short, short_results):
+    """The first page's note names the workbook the text comes from, or the case folder's report_text.csv; for a
+    valuation built in Python (no source file) it says either. The signature block's gaps are titled like the others
+    (capitalised)."""
     import copy
 
     text = ReportText({k: v for k, v in FULL.items() if k not in ("conclusions", "actuary_name")}, source="mine.xlsx")
@@ -233,12 +233,15 @@ def test_the_draft_says_where_the_text_is_given_and_that_a_case_folder_cannot_ho
     assert "They are given in the &#39;Report text&#39; sheet of mine.xlsx." in first
     assert ">Conclusions</a>" in first and ">Signature: name</a>" in first and "signature: " not in first
     folder = copy.copy(short)
-    folder.source = None   # as read from a case folder
+    folder.source = None   # as read from a case folder or built in Python
+    first = " ".join(build(folder, short_results, text=ReportText(source="case/report_text.csv")).split())
+    first = first[:first.index("<section")]
+    assert "sheet of the input workbook" not in first and "They are given in case/report_text.csv (columns " \
+        "section,text: one line per section)." in first
     first = " ".join(build(folder, short_results).split())
     first = first[:first.index("<section")]
-    assert "sheet of the input workbook" not in first
-    assert "They are given in the &#39;Report text&#39; sheet of a valuation workbook (a case folder cannot hold it:" \
-        in first and "to_workbook" in first
+    assert "They are given in the &#39;Report text&#39; sheet of a valuation workbook, or report_text.csv in a case " \
+        "folder." in first
 
 
 def test_the_floor_costing_alone_places_the_text_in_its_chapters():
@@ -323,7 +326,6 @@ def test_the_embedded_demoland_draft_says_how_to_get_a_workbook_to_write_in(monk
     _say_draft(None, valuation, DEMOLAND / "valuation.xlsx")
     assert "actuary template --demo valuation.xlsx" in said[0] and "sheet of valuation.xlsx" not in said[0]
     said.clear()
-    _say_draft(None, valuation, Path("/somewhere/case"))   # a case folder
-    assert "the 'Report text' sheet of a valuation workbook (a case folder cannot hold it: write the case as a " \
-        "valuation workbook" in said[0]
+    _say_draft(None, valuation, Path("/somewhere/case.xlsx"))   # a valuation without a source record
+    assert "the 'Report text' sheet of a valuation workbook, or report_text.csv in a case folder" in said[0]
     assert len(said) == 1

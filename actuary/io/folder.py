@@ -225,8 +225,8 @@ def csv_numbers(frame: pd.DataFrame, lines: list[int], column: str, name: str, e
 
 def _expected(group: str, field_name: str) -> str:
     field = FIELDS[group][field_name]
-    what = field.units or KIND_WHAT[field.kind]
-    return f"{what} for {group}.{field_name} ({field.allowed()})"
+    units = f"; {field.units}" if field.units else ""
+    return f"{KIND_WHAT[field.kind]} for {group}.{field_name} ({field.allowed()}{units})"
 
 
 def _typed_table(name: str, frame: pd.DataFrame, lines: list[int], dims: list[str]) -> pd.DataFrame:
@@ -359,10 +359,10 @@ def read_valuation_folder(folder) -> "Valuation":
             values = frame[dims + [column]].dropna()
             twice = values[values.duplicated(dims, keep=False)]
             if len(twice):
-                row = twice.iloc[0]
-                rows = line_of[twice.index[(twice[dims] == row[dims]).all(axis=1)]].tolist()
+                first = {d: twice[d].iloc[0] for d in dims}
+                rows = line_of[twice.index[(twice[dims] == pd.Series(first)).all(axis=1)]].tolist()
                 raise InputError(f"{name}, lines {rows[0]} and {rows[1]}: two rows for "
-                                 f"{', '.join(f'{d}={row[d]}' for d in dims)} ({column}); give each once.")
+                                 f"{', '.join(f'{d}={v}' for d, v in first.items())} ({column}); give each once.")
             da = values.set_index(dims)[column].to_xarray()
             if "floor_benefit" in dims:   # the benefits in the order of the rows, as in the Floor sheet
                 da = da.reindex(floor_benefit=pd.unique(values["floor_benefit"]))
