@@ -14,6 +14,10 @@ The text is read as hostile like every input: text only (a number, a date outsid
 even one with a saved value, is refused), at most :data:`MAX_TEXT` characters a section (:data:`MAX_LINE` and one
 line for the signature block), no control characters, an unknown or repeated section key refused, each error naming
 ``Sheet!Cell``, the value and what was expected. The report escapes it (it never becomes HTML or markup).
+
+A case folder gives the same sections in ``report_text.csv`` (:func:`read_report_text_csv`: columns ``section,text``,
+one line per section, the same checks, errors naming the file, line and column); :func:`write_report_text_csv` writes
+one, ``Valuation.to_workbook(path, text=...)`` a workbook's sheet from it.
 """
 
 from __future__ import annotations

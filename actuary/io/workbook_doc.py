@@ -235,16 +235,71 @@ def markdown() -> str:
             "section blank: Demoland is fictional, and text written as if by its actuary would make its report",
             "look like a signed opinion and could be carried, unnoticed, into a real case started from it; its",
             "report is a draft that shows every gap.", "",
-            "A case folder cannot hold the report text (it holds only `valuation.json` and tables): its report is",
-            "a draft, and the draft says so. To write the text, make a valuation workbook of the case (CASE the",
-            "folder), fill its Report text sheet and run `actuary report` on the workbook:", "",
-            "```bash",
-            "python -c \"from actuary.io.folder import read_valuation_folder as r; r('CASE').to_workbook('CASE.xlsx')\"",
-            "```", "",
+            "In a case folder the text goes in `report_text.csv` ([below](#a-case-folder-instead-of-a-workbook)).", "",
             "| section | chapter | what to write |", "|---|---|---|"]
     out += [f"| `{s.key}` | {_cell(s.chapter)}: {_cell(s.title)} | {_cell(s.asks[:1].upper() + s.asks[1:])}" + " |"
             for s in report_text.SECTIONS]
+    out += _case_folder()
     return "\n".join(out) + "\n"
+
+
+def _case_folder() -> list[str]:
+    """The section on case folders: what is read, the limits, what is refused, the report text."""
+    from . import folder
+
+    mb = 1024 ** 2
+    return [
+        "", "## A case folder instead of a workbook", "",
+        "Every command that takes a valuation workbook also takes a *case folder* (inputs kept under version control",
+        "or written by a program). It holds:", "",
+        "- `valuation.json`: the case's `name` (and an optional `description`) and its scalar inputs by group, with",
+        "  the field names of this page: `{\"name\": \"mycase\", \"settings\": {\"valuation_year\": 2020, \"horizon\": 75},",
+        "  \"scheme\": {\"vesting_years\": 15}}`; a list input (`gap_horizons`) as a JSON list of numbers.",
+        "- CSV tables (`*.csv`, the ending in any case: `Population.CSV` is read): index columns named after their",
+        "  dimensions (`year`, `sex`, `age`, `service`, `benefit`, `floor_benefit`) and value columns named",
+        "  `group.field` (`demography.population`). A table may depend on fewer dimensions than its input (it is",
+        "  broadcast); a blank value cell is left out (a sparse table's absent cells take the input's fill). The",
+        "  floor's per-benefit inputs are one table indexed by `floor_benefit` (columns `floor.kind`, `floor.amount`,",
+        "  ...; the benefits in the order of its rows), as in the Floor sheet; blank `floor.max_age` is no upper",
+        "  limit (or the word `none`).",
+        "- Optionally `report_text.csv`: the actuary's text of the report, as the Report text sheet: a header line",
+        "  `section,text` (the sheet's columns `chapter` and `what to write` may follow and are not read; any other",
+        "  column is refused), then one line per section, its key and its text; a text holding commas, quotes or",
+        "  line breaks in double quotes (each line a paragraph, `- ` items of a list), `signature_date` as text or",
+        "  as a date, `2026-12-07`. It is checked as the sheet is (unknown or repeated keys, control characters,",
+        "  lengths) and `actuary report CASE` places it in the same chapters, a draft marking what is left.",
+        "  `from actuary.io.report_text import write_report_text_csv` writes one with every section's line.",
+        "- Anything else (README.md, notes, `.git`, files whose names start with `.`) is not read.", "",
+        "The folder is read as hostile, like a workbook:", "",
+        "- only the folder's own regular files: a symbolic link, a FIFO, a device or a subfolder named like a",
+        "  table or `valuation.json` is refused, never followed or opened;",
+        f"- limits: `valuation.json` at most {folder.MAX_SPEC_BYTES / mb:g} MB, each CSV at most "
+        f"{folder.MAX_TABLE_BYTES / mb:g} MB, all files together at most {folder.MAX_FOLDER_BYTES / mb:g} MB, at most",
+        f"  {folder.MAX_TABLES} CSV files (Demoland's folder is 0.4 MB in 42 files);",
+        "- a file that looks like a table in another format (" + ", ".join(f"`{s}`" for s in folder.OTHER_TABLES)
+        + ")",
+        "  is refused, not skipped, so that a case is never read without it: save it as CSV or move it out;",
+        "  `Valuation.json` in other capitals is refused naming the expected name;",
+        "- `valuation.json`: UTF-8 JSON; a key given twice in one object, `NaN` or `Infinity`, a group that is not",
+        "  an object, or a value of the wrong type (text where a number is expected) is refused naming the key",
+        "  (`scheme.vesting_years`);",
+        "- CSV: UTF-8 (a byte-order mark, as Excel's \"CSV UTF-8\" writes, is accepted), comma separated, lines",
+        "  ending in LF or CRLF; every line as many fields as the header (a blank line skipped), a column named",
+        "  once; numbers written plainly as in a workbook's text cell (`0.05`, `-1.5e3`, `1,234,567` in quotes): a",
+        "  decimal comma (`1,5`), a percent sign (`12%`), a formula (`=1+1`), `inf` or `nan` is refused; years,",
+        "  ages and service whole numbers; two rows for the same labels refused;",
+        "- each error is one paragraph naming the file, the line (the header is line 1) and the column (A, B, ...",
+        "  as a spreadsheet shows the file), the value and what was expected: `economy.csv, line 18, column B",
+        "  (economy.inflation): value '2%' is not a number; expected an annual rate ...`. A value outside its",
+        "  input's bounds is named by its file and line too.", "",
+        "To turn a case folder into a workbook (with its report text), or to start a case folder's report text from a",
+        "workbook's sheet:", "",
+        "```bash",
+        "python -c \"from actuary.io.folder import read_valuation_folder as r, read_folder_report_text as t; "
+        "r('CASE').to_workbook('CASE.xlsx', text=t('CASE'))\"",
+        "python -c \"from actuary.io.report_text import read_report_text as r, write_report_text_csv as w; "
+        "w('CASE/report_text.csv', r('CASE.xlsx'))\"",
+        "```"]
 
 
 def write_or_check(path, text: str, module: str, argv=None) -> int:
