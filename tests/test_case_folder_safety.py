@@ -221,8 +221,8 @@ def test_a_bad_header_is_refused(case, out):
     _edit_line(case / INFLATION, 1, "year,year")
     valuate_refused(case, out, r"economy.inflation.csv, line 1, column B: the column 'year' is named twice")
     _edit_line(case / INFLATION, 1, "year,economy.inflation_rate")
-    valuate_refused(case, out, r"economy.inflation.csv: column 'economy.inflation_rate' \(line 1, column B\) is not a "
-                               r"known input")
+    valuate_refused(case, out, r"economy.inflation.csv: column 'economy.inflation_rate' is not a known input \(line 1, "
+                               r"column B;")
     (case / INFLATION).write_text("")
     valuate_refused(case, out, r"economy.inflation.csv: the file is empty; expected a header line")
 

@@ -345,8 +345,8 @@ def read_valuation_folder(folder) -> "Valuation":
                 continue
             group, _, field = column.partition(".")
             if group not in FIELDS or field not in FIELDS[group]:
-                raise InputError(f"{name}: column '{column[:60]}' (line 1, column {get_column_letter(position)}) is "
-                                 "not a known input (expected group.field, e.g. demography.population).")
+                raise InputError(f"{name}: column '{column[:60]}' is not a known input (line 1, column "
+                                 f"{get_column_letter(position)}; expected group.field, e.g. demography.population).")
             if column in given_in:
                 raise InputError(f"{_where(name, 1, position)}: column '{column}' is also given in "
                                  f"{given_in[column][0]}; give each input once.")
