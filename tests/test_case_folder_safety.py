@@ -343,3 +343,15 @@ def test_a_case_folder_report_text_gives_the_report_of_the_same_text_in_a_workbo
         in said
     draft = (tmp_path / "draft" / "case-report.html").read_text()
     assert "They are given in case/report_text.csv" in " ".join(draft.split())
+
+
+def test_text_of_a_case_folder_never_becomes_a_formula_in_the_results_workbook(case, tmp_path):
+    """The case's name from valuation.json is written in the results workbook as literal text."""
+    name = "=HYPERLINK(\"http://example.invalid\",\"click\")"
+    _spec(case, lambda spec: spec.update(name=name))
+    result = CliRunner().invoke(main, ["valuate", str(case), "--out", str(tmp_path / "out")], terminal_width=400)
+    assert result.exit_code == 0, result.output
+    wb = openpyxl.load_workbook(tmp_path / "out" / "case-results.xlsx")
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    assert any(name in c.value for c in cells)
+    assert not [c.coordinate for c in cells if c.data_type == "f" or (c.value.startswith("=") and not c.quotePrefix)]
