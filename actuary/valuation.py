@@ -78,6 +78,13 @@ class Valuation:
 
         write_workbook(self, path, blank=blank, text=text)
 
+    def to_folder(self, path, text=None) -> None:
+        """Write the inputs as a case folder (valuation.json, CSV tables and report_text.csv with the sections of
+        ``text``; see :func:`actuary.io.folder.write_valuation_folder`) in a new or empty folder ``path``."""
+        from .io.folder import write_valuation_folder
+
+        write_valuation_folder(self, path, text=text)
+
     def replace(self, **groups) -> "Valuation":
         """A new valuation with some fields replaced, e.g. ``replace(scheme={"contribution_rate": 0.2})``.
 

@@ -355,3 +355,27 @@ def test_text_of_a_case_folder_never_becomes_a_formula_in_the_results_workbook(c
     cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
     assert any(name in c.value for c in cells)
     assert not [c.coordinate for c in cells if c.data_type == "f" or (c.value.startswith("=") and not c.quotePrefix)]
+
+
+def test_to_folder_writes_a_case_folder_that_reads_back_the_same_inputs_and_text(short, tmp_path):
+    """Valuation.to_folder: the same inputs read back (the floor's per-benefit inputs in one floor.csv, in the case's
+    order of benefits; a "no limit" written as none), report_text.csv with the text; never into a folder with files."""
+    from actuary import load_workbook
+    from actuary.valuation import DEMOLAND_FLOOR_ONLY
+
+    from .test_floor_workbook import assert_same_inputs
+
+    short.to_folder(tmp_path / "scheme", text=ReportText(dict(FULL)))
+    assert_same_inputs(short, read_valuation_folder(tmp_path / "scheme"))
+    assert read_folder_report_text(tmp_path / "scheme").texts == ReportText(dict(FULL)).texts
+    alone = load_workbook(DEMOLAND_FLOOR_ONLY)
+    alone = alone.replace(floor={"max_age": alone.raw["floor"]["max_age"].fillna(np.inf)})
+    alone.to_folder(tmp_path / "floor")
+    assert _lines(tmp_path / "floor" / "floor.csv")[1].startswith("social_pension,old_age,both,65.0,none,")
+    read = read_valuation_folder(tmp_path / "floor")
+    assert_same_inputs(alone, read)
+    assert list(read.inputs.coords["floor_benefit"]) == list(alone.inputs.coords["floor_benefit"])
+    assert read_folder_report_text(tmp_path / "floor").texts == {}
+    with pytest.raises(InputError, match=r"floor: exists and is not an empty folder; a case folder is written only "
+                                         r"into a new or empty folder"):
+        alone.to_folder(tmp_path / "floor")

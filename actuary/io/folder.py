@@ -413,3 +413,61 @@ def read_folder_report_text(folder) -> "ReportText":
         return ReportText(source=source)
     data = regular_file_bytes(path, MAX_TABLE_BYTES, path.name, f" ({LIMITS})")
     return read_report_text_csv(data, path.name, source)
+
+
+def write_valuation_folder(valuation, folder, text: "ReportText | None" = None) -> list[Path]:
+    """Write ``valuation``'s inputs as a case folder (the fields it was given; others keep their defaults): scalars in
+    valuation.json, each table in a CSV file ``group.field.csv`` (the floor's per-benefit inputs in one ``floor.csv``,
+    as the Floor sheet has them; an infinite "no limit" as ``none``) and ``report_text.csv`` with the sections of
+    ``text`` (blank without). ``folder`` must not exist or be empty: nothing is replaced. Returns the files written.
+    Reading the folder back gives the same inputs."""
+    import xarray as xr
+
+    from .report_text import write_report_text_csv
+
+    folder = Path(folder)
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise InputError(f"{folder}: exists and is not an empty folder; a case folder is written only into a new or "
+                         "empty folder (nothing is replaced).")
+    spec: dict = {"name": valuation.name}
+    tables: dict[str, pd.DataFrame] = {}
+    per_benefit: list[pd.DataFrame] = []   # the Floor sheet's columns: one table
+    for group, values in valuation.raw.items():
+        for key, value in values.items():
+            column = f"{group}.{key}"
+            if not isinstance(value, xr.DataArray):
+                if isinstance(value, float) and not math.isfinite(value):
+                    continue   # only an input whose default is this "no limit" takes it: left out, it is the default
+                spec.setdefault(group, {})[key] = list(value) if isinstance(value, tuple) else \
+                    value.item() if isinstance(value, np.generic) else value
+                continue
+            odd = [d for d in value.dims if d not in DIMENSIONS]
+            if odd:
+                raise InputError(f"Input '{column}' is by {', '.join(odd)}; a case folder's tables have only the "
+                                 f"dimensions {', '.join(DIMENSIONS)}. Keep this case as a workbook.", field=column)
+            frame = value.rename(column).to_dataframe().reset_index()[list(value.dims) + [column]]
+            infinite = frame[column].map(lambda x: isinstance(x, (float, np.floating)) and math.isinf(x)).astype(bool)
+            if infinite.any():   # "no limit" (only an input whose default it is takes it)
+                frame[column] = frame[column].astype(object).where(~infinite, "none")
+            if "floor_benefit" in value.dims:   # the benefits in the case's order (the reader keeps the rows' order)
+                order = {str(b): i for i, b in enumerate(valuation.inputs.coords["floor_benefit"])}
+                frame = frame.iloc[np.argsort([order.get(str(b), len(order)) for b in frame["floor_benefit"]],
+                                              kind="stable")]
+            if value.dims == ("floor_benefit",):
+                per_benefit.append(frame.set_index("floor_benefit"))
+            else:
+                tables[f"{column}.csv"] = frame
+    if per_benefit:
+        table = pd.concat(per_benefit, axis=1)
+        order = [str(b) for b in valuation.inputs.coords["floor_benefit"]]
+        table = table.iloc[np.argsort([order.index(str(b)) if str(b) in order else len(order) for b in table.index],
+                                      kind="stable")]
+        tables["floor.csv"] = table.rename_axis("floor_benefit").reset_index()
+    folder.mkdir(parents=True, exist_ok=True)
+    written = [folder / SPEC]
+    (folder / SPEC).write_text(json.dumps(spec, indent=1, allow_nan=False) + "\n", encoding="utf-8")
+    for name, frame in tables.items():
+        frame.to_csv(folder / name, index=False, lineterminator="\n")
+        written.append(folder / name)
+    write_report_text_csv(folder / REPORT_TEXT, text)
+    return written + [folder / REPORT_TEXT]

@@ -268,14 +268,14 @@ def _case_folder() -> list[str]:
         "  line breaks in double quotes (each line a paragraph, `- ` items of a list), `signature_date` as text or",
         "  as a date, `2026-12-07`. It is checked as the sheet is (unknown or repeated keys, control characters,",
         "  lengths) and `actuary report CASE` places it in the same chapters, a draft marking what is left.",
-        "  `from actuary.io.report_text import write_report_text_csv` writes one with every section's line.",
+        "  `Valuation.to_folder` writes one with every section's line (below).",
         "- Anything else (README.md, notes, `.git`, files whose names start with `.`) is not read.", "",
         "The folder is read as hostile, like a workbook:", "",
         "- only the folder's own regular files: a symbolic link, a FIFO, a device or a subfolder named like a",
         "  table or `valuation.json` is refused, never followed or opened;",
         f"- limits: `valuation.json` at most {folder.MAX_SPEC_BYTES / mb:g} MB, each CSV at most "
         f"{folder.MAX_TABLE_BYTES / mb:g} MB, all files together at most {folder.MAX_FOLDER_BYTES / mb:g} MB, at most",
-        f"  {folder.MAX_TABLES} CSV files (Demoland's folder is 0.4 MB in 42 files);",
+        f"  {folder.MAX_TABLES} CSV files (Demoland's, written by `to_folder`, is 0.4 MB in 43 files);",
         "- a file that looks like a table in another format (" + ", ".join(f"`{s}`" for s in folder.OTHER_TABLES)
         + ")",
         "  is refused, not skipped, so that a case is never read without it: save it as CSV or move it out;",
@@ -292,13 +292,13 @@ def _case_folder() -> list[str]:
         "  as a spreadsheet shows the file), the value and what was expected: `economy.csv, line 18, column B",
         "  (economy.inflation): value '2%' is not a number; expected an annual rate ...`. A value outside its",
         "  input's bounds is named by its file and line too.", "",
-        "To turn a case folder into a workbook (with its report text), or to start a case folder's report text from a",
-        "workbook's sheet:", "",
+        "To turn a workbook into a case folder (a new or empty folder; the floor's per-benefit inputs in one",
+        "`floor.csv`, its report text in `report_text.csv`) and back:", "",
         "```bash",
+        "python -c \"from actuary import load_workbook; from actuary.io.report_text import read_report_text as t; "
+        "load_workbook('CASE.xlsx').to_folder('CASE', text=t('CASE.xlsx'))\"",
         "python -c \"from actuary.io.folder import read_valuation_folder as r, read_folder_report_text as t; "
         "r('CASE').to_workbook('CASE.xlsx', text=t('CASE'))\"",
-        "python -c \"from actuary.io.report_text import read_report_text as r, write_report_text_csv as w; "
-        "w('CASE/report_text.csv', r('CASE.xlsx'))\"",
         "```"]
 
 
