@@ -301,7 +301,8 @@ def _wrote(path: Path, what: str) -> None:
 
 
 def _read_folder(reader, folder: Path):
-    """A folder of CSV tables: what pandas cannot parse becomes an InputError naming the folder."""
+    """A folder of CSV tables: an error its reader did not already turn into an InputError (naming the file, line and
+    column: :mod:`actuary.io.folder`) becomes one naming the folder."""
     try:
         return reader(folder)
     except InputError:

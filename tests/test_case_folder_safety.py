@@ -162,6 +162,7 @@ def _spec(case: Path, change) -> None:
      r"valuation.json: the key 'horizon' is given twice in one object"),
     ('{"scheme": {"vesting_years": NaN}}', r"valuation.json: NaN is not a number JSON allows; expected a finite number"),
     ('{"scheme": {"vesting_years": -Infinity}}', r"valuation.json: -Infinity is not a number JSON allows"),
+    ('{"scheme": {"vesting_years": 1e999}}', r"valuation.json: the number 1e999 is too large to be a finite number"),
     ('[1, 2]', r"valuation.json: the file holds list; expected an object"),
     ('{"scheme": [1, 2]}', r"valuation.json: 'scheme' is a list; expected an object of its inputs"),
     ('{"name": 12}', r"valuation.json: 'name' is a number \(12\); expected text"),

@@ -276,9 +276,15 @@ def _spec(data: bytes, folder: Path) -> dict:
         raise _Refused(f"{word} is not a number JSON allows; expected a finite number (leave an input out for its "
                        "default)")
 
+    def number(literal):
+        value = float(literal)
+        if not math.isfinite(value):
+            raise _Refused(f"the number {literal[:60]} is too large to be a finite number; expected a finite number")
+        return value
+
     text = _text(data, SPEC)
     try:
-        spec = json.loads(text, object_pairs_hook=pairs, parse_constant=constant)
+        spec = json.loads(text, object_pairs_hook=pairs, parse_constant=constant, parse_float=number)
     except json.JSONDecodeError as error:
         raise InputError(f"{SPEC}: not valid JSON ({error.msg} at line {error.lineno}, column {error.colno}).") \
             from None
