@@ -380,3 +380,17 @@ def test_to_folder_writes_a_case_folder_that_reads_back_the_same_inputs_and_text
     with pytest.raises(InputError, match=r"floor: exists and is not an empty folder; a case folder is written only "
                                          r"into a new or empty folder"):
         alone.to_folder(tmp_path / "floor")
+
+
+def test_a_bad_value_of_the_floor_table_is_named_by_its_line(tmp_path, out):
+    """The inputs' own checks (bounds, options) name the file and line of the row at fault."""
+    from actuary import load_workbook
+    from actuary.valuation import DEMOLAND_FLOOR_ONLY
+
+    case = tmp_path / "case"
+    load_workbook(DEMOLAND_FLOOR_ONLY).to_folder(case)
+    lines = _lines(case / "floor.csv")
+    row = next(i for i, line in enumerate(lines, start=1) if line.startswith("disability_benefit,"))
+    _edit_line(case / "floor.csv", row, lines[row - 1].replace(",universal,", ",sometimes,"))
+    valuate_refused(case, out, rf"floor.csv, line {row}: Input 'floor.test' at floor_benefit=disability_benefit: "
+                               r"value 'sometimes' is not an option; expected one of universal, pension_tested, top_up")
