@@ -102,3 +102,34 @@ def test_the_data_command_synth_prints_runs_as_pasted(tmp_path):
     assert words[:2] == ["actuary", "data"] and words[words.index("--into") + 1] == str(workbook)
     filled = runner.invoke(main, words[1:] + ["--out", str(tmp_path / "checks")], terminal_width=400)
     assert filled.exit_code == 0, filled.output
+
+
+def test_templates_never_replace_the_users_own_files(tmp_path):
+    """`actuary data --templates FOLDER` writes its three CSVs as one set of outputs, like every command: the user's
+    own insured.csv there is refused (exit 2, nothing written, the file as it was) unless --force; what it wrote is
+    recorded, so that it replaces its own unchanged templates later, but not one edited since."""
+    import json
+
+    from click.testing import CliRunner
+
+    from actuary.cli import main
+    from actuary.data.layouts import INSURED, template_csv
+    from actuary.io.files import MANIFEST
+
+    folder = tmp_path / "tpl"
+    folder.mkdir()
+    (folder / "insured.csv").write_text("MY DATA\n")
+    text = refused(["data", "--templates", folder], r"--templates .*'insured\.csv' \(.*\).* --force", tmp_path)
+    assert "--out" not in text
+    assert sorted(p.name for p in folder.iterdir()) == ["insured.csv"]
+    runner = CliRunner()
+    forced = runner.invoke(main, ["data", "--templates", str(folder), "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert (folder / "insured.csv").read_text() == template_csv(INSURED)
+    recorded = json.loads((folder / MANIFEST).read_text())["outputs"]
+    assert sorted(recorded) == ["controls.csv", "insured.csv", "pensioners.csv"]
+    again = runner.invoke(main, ["data", "--templates", str(folder)])   # its own unchanged files: replaced
+    assert again.exit_code == 0, again.output
+    (folder / "pensioners.csv").write_text("id,sex\n1,M\n")   # edited since
+    refused(["data", "--templates", folder], r"'pensioners\.csv' \(changed since actuary wrote it", tmp_path)
+    assert (folder / "pensioners.csv").read_text() == "id,sex\n1,M\n"

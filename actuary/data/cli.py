@@ -80,15 +80,32 @@ def _source(location, table, date_format, encoding):
     return Source(str(location), table=table, date_format=date_format, encoding=encoding)
 
 
-def _templates(ctx, _param, folder):
-    if folder is None or ctx.resilient_parsing:
-        return
+def _templates(folder: Path, force: bool) -> None:
+    """``actuary data --templates FOLDER``: the template CSVs written into FOLDER as one set of outputs (refused, with
+    nothing written, where a file of their names is not actuary's or changed since, unless ``force``)."""
     from ..cli import console
+    from ..io.files import RecordNotUpdated
+    from ..validation import InputError
     from .layouts import write_templates
 
-    for path in write_templates(Path(folder)):
+    def named(error) -> str:   # the output folder's messages call it --out: here it is --templates
+        return str(error).replace("another --out", "another --templates folder").replace("--out", "--templates")
+
+    try:
+        written = write_templates(folder, force)
+    except InputError as error:
+        _fail(named(error))
+    except RecordNotUpdated as error:   # the templates are in place, their record is not
+        from ..cli import WRITE_FAILED, fail
+
+        fail(named(error), WRITE_FAILED)
+    except OSError as error:
+        from ..cli import WRITE_FAILED, fail
+
+        fail(f"--templates {folder}: could not write the templates ({error.strerror or error}); files there are "
+             "unchanged.", WRITE_FAILED)
+    for path in written:
         console.print(f"Wrote {path}")
-    ctx.exit(0)
 
 
 @click.command("data")
@@ -115,10 +132,11 @@ def _templates(ctx, _param, folder):
 @click.option("--out", "out", type=click.Path(path_type=Path), default=Path("out"), show_default=True,
               help="Folder of the checks workbook.")
 @FORCE
-@click.option("--templates", type=click.Path(path_type=Path), callback=_templates, expose_value=False, is_eager=True,
-              help="Write the template CSV of each record layout into this folder and stop.")
+@click.option("--templates", type=click.Path(path_type=Path),
+              help="Write the template CSV of each record layout into this folder and stop (files of their names "
+                   "there that actuary did not write, or that changed since, are refused unless --force).")
 def data_command(members, pensioners, valuation_date, into, controls, members_table, pensioners_table,
-                 controls_table, weight, max_excluded, outlier_factor, date_format, encoding, out, force):
+                 controls_table, weight, max_excluded, outlier_factor, date_format, encoding, out, force, templates):
     """Check member records and build the initial state of a valuation workbook.
 
     Runs the data checks (rule codes in docs/data.md), writes OUT/<workbook>-data-checks.xlsx (summary by
@@ -129,6 +147,9 @@ def data_command(members, pensioners, valuation_date, into, controls, members_ta
     from ..validation import InputError
     from .intake import parse_date, run_intake
 
+    if templates is not None:
+        _templates(templates, force)
+        return
     for option, value in (("--members", members), ("--pensioners", pensioners),
                           ("--valuation-date", valuation_date), ("--into", into)):
         if value is None:

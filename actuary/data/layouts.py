@@ -101,15 +101,15 @@ def template_csv(layout: Layout) -> str:
     return buffer.getvalue()
 
 
-def write_templates(folder) -> list[Path]:
-    """Write ``insured.csv``, ``pensioners.csv`` and ``controls.csv`` templates into ``folder``."""
-    from ..io.files import atomic_path
+def write_templates(folder, force: bool = False) -> list[Path]:
+    """Write the templates ``insured.csv``, ``pensioners.csv`` and ``controls.csv`` into ``folder`` as one set of
+    outputs (:class:`actuary.io.files.OutputSet`), like every command's: a file of those names there that actuary
+    did not write, or that changed since it wrote it (the user's own records), is refused before anything is
+    written (InputError) unless ``force``; the folder's manifest records the templates written."""
+    from ..io.files import OutputSet
 
-    folder = Path(folder)
-    written = []
-    for layout in LAYOUTS.values():
-        path = folder / f"{layout.name}.csv"
-        with atomic_path(path) as temporary:
-            temporary.write_text(template_csv(layout), encoding="utf-8")
-        written.append(path)
-    return written
+    names = {layout.name: f"{layout.name}.csv" for layout in LAYOUTS.values()}
+    with OutputSet(folder, list(names.values()), force=force) as outputs:
+        for layout in LAYOUTS.values():
+            outputs.path(names[layout.name]).write_text(template_csv(layout), encoding="utf-8")
+        return outputs.commit()
