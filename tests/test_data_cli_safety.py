@@ -133,3 +133,74 @@ def test_templates_never_replace_the_users_own_files(tmp_path):
     (folder / "pensioners.csv").write_text("id,sex\n1,M\n")   # edited since
     refused(["data", "--templates", folder], r"'pensioners\.csv' \(changed since actuary wrote it", tmp_path)
     assert (folder / "pensioners.csv").read_text() == "id,sex\n1,M\n"
+
+
+HOSTILE_IDS = ['=HYPERLINK("http://evil.example/?{n}","click")', "@SUM(1+1)*cmd|x{n}", "+1+{n}", "-1+{n}",
+               "\t=1+{n}"]
+
+
+@pytest.fixture(scope="module")
+def injected(tmp_path_factory):
+    """`actuary data` on 2,000 synthetic members plus 5 records with hostile ids and the sex '=1+1' (rule M203),
+    into --out "d_o'q" (an apostrophe), the sheet's limit of records hit lowered to 3 so that all of them go to
+    <name>-data-checks-records.csv as beyond 100,000 (the path of DuckDB's COPY, without writing 100,001
+    records): (the CLI's result, the output folder)."""
+    import csv
+    import shutil
+
+    from click.testing import CliRunner
+
+    from actuary import Valuation
+    from actuary.cli import main
+    from actuary.data import intake
+    from actuary.data.synth import synthesize
+
+    folder = tmp_path_factory.mktemp("injected")
+    manifest = synthesize(Valuation.demo(), 2000, 1, folder)
+    with open(folder / "insured-2020.csv", "a", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        for n, hostile in enumerate(HOSTILE_IDS):
+            writer.writerow([hostile.format(n=n), "=1+1", "1970-01-01", "1990-01-01", "active", "10", "12", "1000"])
+    shutil.copy(DEMO, folder / "case.xlsx")
+    out = folder / "d_o'q"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(intake, "MAX_SHEET_ROWS", 3)
+        result = CliRunner().invoke(main, ["data", "--members", str(folder / "insured-2020.csv"), "--pensioners",
+                                           str(folder / "pensioners-2020.csv"), "--valuation-date", "2020-01-01",
+                                           "--weight", str(manifest["weight"]), "--into", str(folder / "case.xlsx"),
+                                           "--out", str(out)], terminal_width=400)
+    return result, out
+
+
+def test_records_csv_under_an_out_with_an_apostrophe(injected):
+    """More records hit than the sheet holds, --out "d_o'q": the CSV of all of them is written there (the path was
+    put into DuckDB's COPY by an f-string: a ParserException, exit 1), nothing else left in the folder."""
+    result, out = injected
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert sorted(p.name for p in out.iterdir()) == [".actuary-outputs.json", "case-data-checks-records.csv",
+                                                     "case-data-checks.xlsx"]
+
+
+def test_records_csv_holds_no_live_formula(injected):
+    """No field of the records CSV starts with what a spreadsheet evaluates (=, +, -, @, tab, CR) unless it is a
+    plain number; the hostile ids and values are there with a leading apostrophe, the rest as read; rows are
+    numbers."""
+    import csv
+    import re
+
+    from actuary.data.csvout import FORMULA_START, PLAIN_NUMBER
+
+    _, out = injected
+    with open(out / "case-data-checks-records.csv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows and list(rows[0]) == ["rule", "file", "row", "id", "field", "value", "detail"]
+    for row in rows:
+        assert row["row"].isdigit()
+        for field in row.values():
+            assert field[:1] not in FORMULA_START or re.fullmatch(PLAIN_NUMBER, field), row
+    hit = {row["id"]: row for row in rows if row["rule"] == "M203"}
+    for n, hostile in enumerate(HOSTILE_IDS):
+        assert "'" + hostile.format(n=n) in hit, sorted(hit)
+        assert hit["'" + hostile.format(n=n)]["value"] == "'=1+1"
+    assert {(row["rule"], row["file"], row["field"]) for row in rows} >= {("M203", "insured", "sex")}   # as written
+

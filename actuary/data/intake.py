@@ -24,6 +24,7 @@ from ..io.safety import stem_name
 from ..validation import InputError
 from . import checks as rules
 from .aggregate import InitialState, initial_state
+from .csvout import copy_csv
 from .layouts import CONTROLS, INSURED, PENSIONERS
 from .report import MAX_SHEET_ROWS, write_checks_workbook
 from .sources import Source, load
@@ -119,8 +120,7 @@ def run_intake(members: Source, pensioners: Source, valuation_date: dt.date, wor
         overflow = None
         if total > MAX_SHEET_ROWS:
             overflow = Path(out) / f"{name}-data-checks-records.csv"
-            with atomic_path(overflow) as temporary:
-                con.execute(f"COPY ({rules.HIT_RECORDS}) TO '{temporary}' (HEADER)")
+            copy_csv(con, rules.HIT_RECORDS, overflow)   # record text never a live formula, the path any name
         records = rules.hit_records(con, MAX_SHEET_ROWS)
     run = [("valuation workbook", str(workbook)), ("valuation date", valuation_date.isoformat()),
            ("insured records", f"{members.label}: {result.records['insured']:,} "
