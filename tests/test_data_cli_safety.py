@@ -204,3 +204,18 @@ def test_records_csv_holds_no_live_formula(injected):
         assert hit["'" + hostile.format(n=n)]["value"] == "'=1+1"
     assert {(row["rule"], row["file"], row["field"]) for row in rows} >= {("M203", "insured", "sex")}   # as written
 
+
+def test_checks_workbook_text_stays_text_on_edit(injected):
+    """Every text cell of the checks workbook that starts like a formula is a text cell with the quote prefix (as
+    Excel sets for typed-in text), so that editing it (F2, Enter) keeps it text; numbers stay numbers."""
+    from openpyxl import load_workbook
+
+    _, out = injected
+    wb = load_workbook(out / "case-data-checks.xlsx")
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None]
+    formula_like = [c for c in cells if isinstance(c.value, str) and c.value[:1] in "=+-@"]
+    assert any(c.value.startswith("=HYPERLINK") for c in formula_like)
+    assert not [c.coordinate for c in formula_like if c.data_type != "s" or not c.quotePrefix]
+    records = wb["Records"]
+    header = next(r for r in range(1, 10) if records.cell(r, 1).value == "rule")
+    assert isinstance(records.cell(header + 1, 3).value, int)   # the row of the record, a number

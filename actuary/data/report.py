@@ -13,22 +13,32 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from ..io.files import atomic_path
+from ..io.safety import literal_text
 
 HEADER_FONT = Font(bold=True)
 TITLE_FONT = Font(bold=True, size=12)
 MAX_SHEET_ROWS = 100_000
+FORMULA_START = ("=", "+", "-", "@")   # text starting so gets the quote prefix (as safety.text_cell)
 
 
 def _cell(ws, value, font=None):
+    """A cell of a write-only sheet: numbers as numbers; text (a member's id, a value as read) as
+    :func:`actuary.io.safety.text_cell` writes it: characters XML cannot hold removed, cut to Excel's limit, a
+    text cell, with the quote prefix Excel sets for typed-in text when it starts like a formula (``=``, ``+``,
+    ``-``, ``@``), so that ``=HYPERLINK(...)`` stays text even once the cell is edited (F2, Enter)."""
     if isinstance(value, (np.generic,)):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
         value = None if math.isnan(value) else ("inf" if value > 0 else "-inf")
     if value is pd.NA or value is pd.NaT:
         value = None
+    if isinstance(value, str):
+        value = literal_text(value)
     cell = WriteOnlyCell(ws, value=value)
     if isinstance(value, str):
         cell.data_type = "s"
+        if value[:1] in FORMULA_START:
+            cell.quotePrefix = True
     if font is not None:
         cell.font = font
     return cell
