@@ -219,3 +219,29 @@ def test_checks_workbook_text_stays_text_on_edit(injected):
     records = wb["Records"]
     header = next(r for r in range(1, 10) if records.cell(r, 1).value == "rule")
     assert isinstance(records.cell(header + 1, 3).value, int)   # the row of the record, a number
+
+
+def test_the_records_csv_path_is_any_folder_name(tmp_path):
+    """copy_csv puts the path into DuckDB's COPY (which takes no parameter for it) through sources._literal: every
+    character a file name may hold comes back from a literal as itself, and a folder named with quotes, a
+    backslash, glob characters, '~', a newline or SQL of its own gets the file, nothing else happening."""
+    import csv
+
+    import duckdb
+
+    from actuary.data.csvout import copy_csv
+    from actuary.data.sources import _literal
+
+    con = duckdb.connect()
+    every = "".join(chr(c) for c in range(1, 0x110000) if not 0xD800 <= c <= 0xDFFF)
+    assert con.execute(f"SELECT {_literal(every)}").fetchone()[0] == every
+    con.execute("CREATE TABLE t AS SELECT 1 AS row, '=1+1' AS value")
+    for name in ["d_o'q", 'a"b', "b\\c", "s*[ab]?{x}", "~", "$HOME", "new\nline", "数", "x'; DROP TABLE t; --"]:
+        folder = tmp_path / name
+        copy_csv(con, "SELECT * FROM t", folder / "r.csv")
+        assert [p.name for p in folder.iterdir()] == ["r.csv"]
+        with open(folder / "r.csv", newline="", encoding="utf-8") as handle:
+            assert list(csv.reader(handle)) == [["row", "value"], ["1", "'=1+1"]]
+    assert con.execute("SELECT count(*) FROM t").fetchone()[0] == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["d_o'q", 'a"b', "b\\c", "s*[ab]?{x}", "~", "$HOME",
+                                                                 "new\nline", "数", "x'; DROP TABLE t; --"])
