@@ -245,3 +245,32 @@ def test_the_records_csv_path_is_any_folder_name(tmp_path):
     assert con.execute("SELECT count(*) FROM t").fetchone()[0] == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["d_o'q", 'a"b', "b\\c", "s*[ab]?{x}", "~", "$HOME",
                                                                  "new\nline", "数", "x'; DROP TABLE t; --"])
+
+
+def test_experience_summary_keeps_file_names_as_text(tmp_path):
+    """The experience workbook's Summary names the extracts as given: a file named '=1+1 x.csv' is a text cell with
+    the quote prefix (it stays text once edited), one holding a control character is written without it (it was
+    IllegalCharacterError, a traceback)."""
+    import datetime as dt
+
+    from openpyxl import load_workbook
+
+    from actuary import Valuation
+    from actuary.data.experience import run_experience
+    from actuary.data.sources import Source
+    from actuary.data.synth import synthesize
+
+    manifest = synthesize(Valuation.demo(), 2000, 5, tmp_path, years=2)
+    files = manifest["files"]
+    first = tmp_path / files["insured"]
+    hostile = first.rename(tmp_path / "=1+1 x.csv")
+    odd = (tmp_path / files["pensioners"]).rename(tmp_path / "@p\x01.csv")
+    _, path = run_experience(DEMO, (Source(str(hostile)), Source(str(tmp_path / files["insured_next"]))),
+                             (Source(str(odd)), Source(str(tmp_path / files["pensioners_next"]))),
+                             dt.date(2020, 1, 1), tmp_path / "out")
+    ws = load_workbook(path)["Summary"]
+    cell = next(c for c in ws["B"] if isinstance(c.value, str) and "1+1 x.csv" in c.value)
+    assert cell.value.startswith("=1+1 x.csv: ") and cell.data_type == "s" and cell.quotePrefix
+    assert "@p.csv: " in cell.value
+    assert isinstance(next(c for c in ws["A"] if str(c.value).startswith("members of extract 1")).offset(0, 1).value,
+                      int)

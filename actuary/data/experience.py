@@ -302,22 +302,25 @@ def write_experience_workbook(path, result: Experience, inputs, run: list) -> No
     from openpyxl import Workbook
 
     from ..io import workbook as layout
+    from ..io.safety import text_cell
     from .report import save
 
     wb = Workbook()
     wb.remove(wb.active)
     ws = wb.create_sheet("Summary")
     ws.append(["Experience analysis"])
-    for key, value in run + [("confidence level of the intervals", f"{100 * result.level:g}%"),
-                             ("bands whose interval contains the assumption", f"{100 * result.coverage:.1f}%"),
-                             ("note", "Pensions awarded and ended within the year are not in the second extract: "
-                                      "such members count as deaths of actives (a small bias).")]:
-        ws.append([key, value])
-    for key, value in result.matched.items():
-        ws.append([f"members of extract 1: {key}", value])
-    for cell in ws["B"]:
-        if isinstance(cell.value, str):
-            cell.data_type = "s"
+    rows = run + [("confidence level of the intervals", f"{100 * result.level:g}%"),
+                  ("bands whose interval contains the assumption", f"{100 * result.coverage:.1f}%"),
+                  ("note", "Pensions awarded and ended within the year are not in the second extract: such members "
+                           "count as deaths of actives (a small bias).")]
+    rows += [(f"members of extract 1: {key}", value) for key, value in result.matched.items()]
+    for row, (key, value) in enumerate(rows, start=2):
+        # the files and tables as given (an extract named '=1+1.csv') stay text, even once edited
+        text_cell(ws, row, 1, key)
+        if isinstance(value, str):
+            text_cell(ws, row, 2, value)
+        else:
+            ws.cell(row=row, column=2, value=value)
     bands = result.bands.copy()
     bands.insert(1, "what", bands["measure"].map({k: v[1] for k, v in RATES.items()}))
     level = f"{100 * result.level:g}%"
