@@ -277,3 +277,18 @@ def test_experience_summary_keeps_file_names_as_text(tmp_path):
     assert "@p.csv: " in cell.value
     assert isinstance(next(c for c in ws["A"] if str(c.value).startswith("members of extract 1")).offset(0, 1).value,
                       int)
+
+
+@pytest.mark.parametrize("value", ["=1+1", "+1+1", "-1+1", "@SUM(A1)", "\t=1", "\r=1", "-2.5", "+1e3", "-.5e-3", "12",
+                                   "-", "+", "-1,000", "-inf", "- 1", "'=1", " =1", "ok", "", "=", "１００", "－1"])
+def test_csv_neutralising_in_sql_is_the_documented_rule(value):
+    """DuckDB's expression (the records CSV) and neutral_text say the same of every value: a leading apostrophe
+    before =, +, -, @, tab or CR unless the field is a plain number."""
+    import duckdb
+
+    from actuary.data.csvout import neutral_sql, neutral_text
+
+    written = duckdb.connect().execute(f"SELECT {neutral_sql('v')} FROM (SELECT ? AS v)", [value]).fetchone()[0]
+    assert written == neutral_text(value)
+    assert written == (value if value[:1] not in "=+-@\t\r" or value in ("-2.5", "+1e3", "-.5e-3") or not value
+                       else "'" + value)
