@@ -14,6 +14,7 @@ that cannot be opened.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 from contextlib import contextmanager
@@ -94,22 +95,80 @@ def _literal(text: str) -> str:
 
 # ------------------------------------------------------------------------------------------ raw
 
+HEADER_BYTES = 1024 ** 2     # the header line is read from at most this many bytes of the file
+ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "latin-1": "latin-1", "latin1": "latin-1", "iso-8859-1": "latin-1",
+             "utf-16": "utf-16"}
+_GLOB = re.compile(r"([\[*?])")
+
+
+def _literal_path(path: Path) -> str:
+    """``path`` as DuckDB's readers take it literally: absolute, each glob character (``[``, ``*``, ``?``) as the
+    one-character class matching only itself, so that ``m[ab].csv`` is that file and never ``ma.csv`` + ``mb.csv``."""
+    return _literal(_GLOB.sub(r"[\1]", str(path.absolute())))
+
+
 def _csv_header(source: Source, path: Path) -> tuple[list[str], str]:
-    """Header names and delimiter (comma, semicolon or tab, whichever the header line uses most)."""
+    """Header names and delimiter (comma, semicolon or tab, whichever the header line uses most): the first line
+    of the file in its encoding, ended by LF, CR LF or CR alone; a column named twice (case and spaces aside)
+    is refused here, before the file is read."""
     with open(path, "rb") as handle:
-        first = handle.readline()
-    if not first.strip():
+        head = handle.read(HEADER_BYTES)
+    if not head.strip():
         _fail(source, "the file is empty (no header line); expected a header with the columns "
                       "of the layout and one line per record.")
     try:
-        text = first.decode(source.encoding)
+        text = codecs.getincrementaldecoder(source.encoding)(errors="strict").decode(head, final=False)
     except (UnicodeDecodeError, LookupError) as error:
-        _fail(source, f"line 1 (the header) is not {source.encoding} text ({error}); save the file as UTF-8 "
-                      "or give its encoding.")
-    text = text.lstrip("\ufeff").rstrip("\r\n")
+        text = None
+        problem = error
+    if text is not None:
+        ends = [i for i in (text.find("\r"), text.find("\n")) if i >= 0]
+        if not ends and len(head) >= HEADER_BYTES:
+            _fail(source, f"line 1 (the header) is longer than {HEADER_BYTES // 1024 ** 2} MB; expected the column "
+                          "names of the layout on the first line.")
+        text = text[:min(ends)] if ends else text
+    else:
+        line = head.split(b"\n")[0]
+        try:   # the header itself may be fine and only a later line not (reported by the reader with its line)
+            text = line.decode(source.encoding).rstrip("\r")
+        except (UnicodeDecodeError, LookupError):
+            _fail(source, f"line 1 (the header) is not {source.encoding} text ({problem}); save the file as UTF-8 "
+                          "or give its encoding.")
+    text = text.lstrip("\ufeff")
     delimiter = max((",", ";", "\t"), key=text.count)
-    names = next(csv.reader([text], delimiter=delimiter))
+    names = next(csv.reader([text], delimiter=delimiter), [])
+    seen = {}
+    for index, original in enumerate(names, start=1):
+        key = original.strip().lower()
+        if key in seen:
+            _fail(source, f"header line 1: column '{original.strip()}' (column {index}) appears twice (also column "
+                          f"{seen[key]}, the same name apart from case and spaces); expected each column once.")
+        seen[key] = index
     return names, delimiter
+
+
+def _csv_text_lines(source: Source, path: Path):
+    """The file as text records (Python's csv reader, line endings LF, CR LF or CR): yields (first line, last
+    line, fields) of each record, blank lines skipped as DuckDB does; used only to explain an error."""
+    with open(path, newline="", encoding=source.encoding, errors="replace") as handle:
+        reader = csv.reader(handle, delimiter=_csv_header(source, path)[1], quotechar='"', doublequote=True,
+                            strict=False)
+        previous = 0
+        try:
+            for fields in reader:
+                if fields:
+                    yield previous + 1, reader.line_num, fields
+                previous = reader.line_num
+        except csv.Error:
+            return
+
+
+def _csv_record_lines(source: Source, path: Path, record: int) -> tuple[int, int, list[str]] | None:
+    """(first line, last line, fields) of record ``record`` (1 = the header) as an editor shows the file."""
+    for number, found in enumerate(_csv_text_lines(source, path), start=1):
+        if number == record:
+            return found
+    return None
 
 
 def _csv_bad_line(source: Source, path: Path, line: int, delimiter: str, names: list[str]) -> tuple[str, str]:
@@ -131,17 +190,16 @@ def _csv_bad_line(source: Source, path: Path, line: int, delimiter: str, names: 
 
 
 def _read_csv(con, source: Source, path: Path, name: str) -> tuple[list[str], str, dict]:
-    names, delimiter = _csv_header(source, path)
-    columns = "{" + ", ".join(f"{_literal(n)}: 'VARCHAR'" for n in names) + "}"
-    encoding = {"utf-8": "utf-8", "utf8": "utf-8", "latin-1": "latin-1", "latin1": "latin-1",
-                "iso-8859-1": "latin-1", "utf-16": "utf-16"}.get(source.encoding.lower())
+    encoding = ENCODINGS.get(source.encoding.lower())
     if encoding is None:
         _fail(source, f"encoding '{source.encoding}' is not supported; expected utf-8, latin-1 or utf-16.")
-    sql = (f"SELECT row_number() OVER () AS _row, * FROM read_csv({_literal(str(path))}, header = true, "
+    names, delimiter = _csv_header(source, path)
+    columns = "{" + ", ".join(f"{_literal(n)}: 'VARCHAR'" for n in names) + "}"
+    sql = (f"SELECT row_number() OVER () AS _row, * FROM read_csv({_literal_path(path)}, header = true, "
            f"auto_detect = false, delim = {_literal(delimiter)}, quote = '\"', escape = '\"', columns = {columns}, "
            f"strict_mode = true, encoding = {_literal(encoding)})")
     con.execute(f"CREATE VIEW {name} AS {sql}")
-    return names, "line", {"delimiter": delimiter, "offset": 1, "header": "header line 1"}
+    return names, "line", {"delimiter": delimiter, "offset": 1, "header": "header line 1", "linebreaks": True}
 
 
 def _read_parquet(con, source: Source, path: Path, name: str):
@@ -152,7 +210,7 @@ def _read_parquet(con, source: Source, path: Path, name: str):
     except Exception as error:
         _fail(source, f"not a readable Parquet file ({type(error).__name__}: {error}).")
     con.execute(f"CREATE VIEW {name} AS SELECT file_row_number + 1 AS _row, * EXCLUDE (file_row_number) "
-                f"FROM read_parquet({_literal(str(path))}, file_row_number = true)")
+                f"FROM read_parquet({_literal_path(path)}, file_row_number = true)")
     return list(schema.names), "row", {"offset": 0, "header": "the file's schema"}
 
 
@@ -364,6 +422,9 @@ def load(con: duckdb.DuckDBPyConnection, source: Source, layout: Layout, table: 
     for column in layout.columns:
         original = by_name[column.name]
         select += _expression(source, layout, column, original, str(types[original]).upper())
+    if info.get("linebreaks"):   # a value holding a line break: a stray quote swallowing records (verify)
+        tests = " OR ".join(f"contains({_quote(n)}, chr(10)) OR contains({_quote(n)}, chr(13))" for n in names)
+        select.append(f"coalesce({tests}, false) AS _linebreak")
     loaded.read_info = (names, info, by_name, raw, required)
     if not materialise:
         con.execute(f"CREATE VIEW {table} AS SELECT {', '.join(select)} FROM {raw}")
@@ -390,10 +451,14 @@ def verify(con, loaded: Loaded, table: str) -> None:
     column holding text: the file, the column, the row and the value."""
     names, info, by_name, raw, required = loaded.read_info
     numbers = [c for c in loaded.layout.columns if c.kind == "number"]
-    counts = con.execute("SELECT count(*), " + ", ".join(f"min(_row) FILTER (WHERE {c.name}_typebad)"
-                                                          for c in numbers) + f" FROM {table}").fetchall()[0]
+    linebreak = ", min(_row) FILTER (WHERE _linebreak)" if info.get("linebreaks") else ", NULL"
+    counts = con.execute("SELECT count(*)" + linebreak + "".join(f", min(_row) FILTER (WHERE {c.name}_typebad)"
+                                                                  for c in numbers) + f" FROM {table}").fetchall()[0]
     loaded.records = counts[0]
     source = loaded.source
+    if counts[1] is not None:
+        _linebreak_error(con, loaded, int(counts[1]), names, raw)
+    counts = counts[:1] + counts[2:]
     if loaded.records == 0 and required:
         _fail(source, "the file has a header but no records; expected one record per line.")
     bad = [(row, i) for i, row in enumerate(counts[1:]) if row is not None]
@@ -407,19 +472,49 @@ def verify(con, loaded: Loaded, table: str) -> None:
                       "separator.")
 
 
+def _linebreak_error(con, loaded: Loaded, row: int, names: list[str], raw: str):
+    """Refuse record ``row`` of a CSV file, which holds a line break inside a value: in member records (no
+    free-text column) that is a stray double quote that made the reader take the following lines, up to the next
+    quote, as part of one value: those records would be lost without a word."""
+    source = loaded.source
+    values = con.execute(f"SELECT * EXCLUDE (_row) FROM {raw} WHERE _row = {row}").fetchall()[0]
+    index = next(i for i, v in enumerate(values) if v is not None and ("\n" in v or "\r" in v))
+    found = _csv_record_lines(source, Path(source.location), row + 1)
+    first, last = (found[0], found[1]) if found else (row + 1, row + 1 + values[index].count("\n"))
+    _fail(source, f"column '{names[index]}', line {first}: a double quote opened in this value closes only on line "
+                  f"{last}, so lines {first} to {last} would be read as one record (the lines between lost); expected "
+                  "one record per line, without line breaks inside a value (the layout has no free-text column). "
+                  "Remove the stray quote, or write a quote inside a value as two (\"\").")
+
+
 def _raise_read_error(source: Source, loaded: Loaded, error: Exception, names: list[str], info: dict):
     message = str(error)
     match = re.search(r"CSV Error on Line: (\d+)", message)
     if match and "delimiter" in info:
-        line = int(match.group(1))
+        record = int(match.group(1))           # DuckDB counts records (the header is 1), not lines
         path = Path(source.location)
+        found = _csv_record_lines(source, path, record)
+        line = found[0] if found else record
+        if "unterminated quote" in message.lower():
+            column = ""
+            if found and found[2]:
+                column = names[min(len(found[2]), len(names)) - 1]
+            _fail(source, f"{('column ' + repr(column) + ', ') if column else ''}line {line}: a double quote opened "
+                          "on this line is never closed, so the rest of the file would be read as one value; "
+                          "expected each quoted value to end with a quote on the same line. Remove the stray quote, "
+                          "or write a quote inside a value as two (\"\").")
         if "unicode" in message.lower() or "utf" in message.lower():
             column, text = _csv_bad_line(source, path, line, info["delimiter"], names)
             _fail(source, f"column '{column}', line {line}: the text '{text}' is not {source.encoding}; save the "
                           f"file as UTF-8 (or give its encoding).")
         found = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", message)
+        size = re.search(r"Maximum line size of (\d+) bytes exceeded. Actual Size:\s*(\d+)", message)
+        blocks = message.split("\n\n")     # "CSV Error on Line: N\nOriginal Line: ...\n<what is wrong>", ...
         detail = (f"it has {found.group(2)} fields where the header has {found.group(1)}" if found
-                  else message.split("\n")[2] if message.count("\n") > 2 else message)
+                  else f"the record has {int(size.group(2)):,} bytes; at most {int(size.group(1)):,} are read (member "
+                       "records are a few hundred)" if size
+                  else blocks[0].split("\n")[-1].strip().rstrip(".") if blocks[0].count("\n") >= 2
+                  else message.split("\n")[0])
         column = names[min(int(found.group(2)), len(names) - 1)] if found else ""
         _fail(source, f"{('column ' + repr(column) + ', ') if column else ''}line {line}: {detail}.")
     _fail(source, f"the records cannot be read ({message.splitlines()[0]}).")

@@ -1,0 +1,130 @@
+"""Member-data sources read as hostile: a file is read whole or refused with one paragraph naming the file, the
+line (as an editor shows it), the column, the value and what was expected; a database is only read."""
+
+import duckdb
+import pytest
+
+from actuary.data.layouts import INSURED
+from actuary.data.sources import Source, load
+from actuary.validation import InputError
+
+HEADER = ",".join(INSURED.names)
+
+
+def _record(i: int) -> str:
+    return f"{100000 + i},F,1980-01-01,2005-01-01,active,10.5,12,30000"
+
+
+def _lines(n: int = 300) -> list[str]:
+    return [HEADER] + [_record(i) for i in range(n)]
+
+
+def _load(location, **kw):
+    with duckdb.connect() as con:
+        return load(con, Source(str(location), **kw), INSURED, "insured").records
+
+
+def _refused(location, **kw) -> str:
+    with pytest.raises(InputError) as error:
+        _load(location, **kw)
+    text = str(error.value)
+    assert "\n" not in text.strip() and "Traceback" not in text
+    return text
+
+
+# ------------------------------------------------------------------------------------------ CSV
+
+def test_a_stray_quote_that_swallows_records_is_refused_naming_its_line(tmp_path):
+    """Finding 8: a quote before an id on line 11, closed on line 202: 191 records would merge into one id."""
+    lines = _lines(400)
+    lines[10] = '"' + lines[10]
+    first, rest = lines[201].split(",", 1)
+    lines[201] = first + '",' + rest
+    path = tmp_path / "members.csv"
+    path.write_text("\n".join(lines) + "\n")
+    text = _refused(path)
+    assert "members.csv: column 'id', line 11: a double quote opened in this value closes only on line 202" in text
+    assert "lines 11 to 202" in text
+
+
+def test_a_quoted_line_break_is_refused_and_later_lines_are_counted_as_the_file_shows_them(tmp_path):
+    """Finding 18: after a quoted line break the reported line was one too low."""
+    lines = _lines(50)
+    lines[5] = lines[5].replace(",F,", ',"F\n",', 1)          # a value over lines 6-7
+    path = tmp_path / "members.csv"
+    path.write_text("\n".join(lines) + "\n")
+    assert "column 'sex', line 6: a double quote opened in this value closes only on line 7" in _refused(path)
+    lines = _lines(50)
+    lines[5] = lines[5].replace(",F,", ',"F\n",', 1)
+    lines[20] = lines[20].rsplit(",", 2)[0]                     # file line 22: a ragged line after it
+    path.write_text("\n".join(lines) + "\n")
+    assert "column 'contribution_months', line 22: it has 6 fields where the header has 8" in _refused(path)
+
+
+def test_an_unclosed_quote_names_its_line_and_what_is_wrong(tmp_path):
+    """Finding 18: an unbalanced quote gave 'line 2002: .' and no detail."""
+    lines = _lines(100)
+    lines[60] = '"' + lines[60]
+    path = tmp_path / "members.csv"
+    path.write_text("\n".join(lines) + "\n")
+    text = _refused(path)
+    assert "members.csv: column 'id', line 61: a double quote opened on this line is never closed" in text
+
+
+def test_a_path_is_read_literally_never_as_a_pattern(tmp_path):
+    """Finding 9: DuckDB globbed m[ab].csv into ma.csv + mb.csv; also '*' and '?'."""
+    (tmp_path / "m[ab].csv").write_text("\n".join(_lines(30)) + "\n")
+    (tmp_path / "ma.csv").write_text("\n".join(_lines(5)) + "\n")
+    (tmp_path / "mb.csv").write_text("\n".join(_lines(7)) + "\n")
+    assert _load(tmp_path / "m[ab].csv") == 30
+    (tmp_path / "m*.csv").write_text("\n".join(_lines(11)) + "\n")
+    assert _load(tmp_path / "m*.csv") == 11
+    (tmp_path / "m?.csv").write_text("\n".join(_lines(13)) + "\n")
+    assert _load(tmp_path / "m?.csv") == 13
+
+
+def test_a_parquet_path_is_read_literally(tmp_path):
+    import pandas as pd
+
+    frame = pd.read_csv(__import__("io").StringIO("\n".join(_lines(30))), dtype=str)
+    frame.to_parquet(tmp_path / "m[ab].parquet", index=False)
+    frame.head(4).to_parquet(tmp_path / "ma.parquet", index=False)
+    assert _load(tmp_path / "m[ab].parquet") == 30
+
+
+def test_cr_only_line_endings_are_read(tmp_path):
+    """Finding 12: CR-only line endings (old Mac) gave a _csv.Error traceback."""
+    path = tmp_path / "members.csv"
+    path.write_bytes(("\r".join(_lines(40)) + "\r").encode())
+    assert _load(path) == 40
+    lines = _lines(40)
+    lines[9] = lines[9].replace("30000", "abc")
+    path.write_bytes(("\r".join(lines) + "\r").encode())
+    assert "column 'earnings', line 10: value 'abc' is not a number" in _refused(path)
+
+
+def test_utf16_files_are_read(tmp_path):
+    """Finding 17: the header was read with readline() on raw bytes, cutting UTF-16's newline in half."""
+    path = tmp_path / "members.csv"
+    for ending in ("\n", "\r\n"):
+        path.write_bytes((ending.join(_lines(40)) + ending).encode("utf-16"))
+        assert _load(path, encoding="utf-16") == 40
+
+
+def test_a_column_named_twice_is_refused_before_reading(tmp_path):
+    """Finding 13: a repeated column (exactly or in another case) gave DuckDB's BinderException."""
+    for extra in ("id", "ID", " Id "):
+        lines = [HEADER + "," + extra] + [line + ",x" for line in _lines(5)[1:]]
+        path = tmp_path / "members.csv"
+        path.write_text("\n".join(lines) + "\n")
+        text = _refused(path)
+        assert f"members.csv: header line 1: column '{extra.strip()}' (column 9) appears twice (also column 1" in text
+
+
+def test_an_overlong_record_is_said_in_words(tmp_path):
+    lines = _lines(10)
+    lines[5] = "9" * 3_000_000 + lines[5]
+    path = tmp_path / "members.csv"
+    path.write_text("\n".join(lines) + "\n")
+    text = _refused(path)
+    assert "line 6: the record has 3,000,0" in text and "bytes; at most 2,000,000 are read" in text
