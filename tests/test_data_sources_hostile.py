@@ -8,6 +8,8 @@ from actuary.data.layouts import INSURED
 from actuary.data.sources import Source, load
 from actuary.validation import InputError
 
+from .test_data_sources import postgres_url  # noqa: F401  (a PostgreSQL server for the session, or a skip)
+
 HEADER = ",".join(INSURED.names)
 
 
@@ -128,3 +130,94 @@ def test_an_overlong_record_is_said_in_words(tmp_path):
     path.write_text("\n".join(lines) + "\n")
     text = _refused(path)
     assert "line 6: the record has 3,000,0" in text and "bytes; at most 2,000,000 are read" in text
+
+
+# ------------------------------------------------------------------------------------------ databases
+
+def _database(tmp_path, n: int = 40):
+    import sqlite3
+
+    path = tmp_path / "m.db"
+    with sqlite3.connect(path) as db:
+        db.execute(f"CREATE TABLE members ({', '.join(n + ' TEXT' for n in INSURED.names)})")
+        db.executemany(f"INSERT INTO members VALUES ({', '.join('?' * len(INSURED.names))})",
+                       [line.split(",") for line in _lines(n)[1:]])
+    db.close()
+    return path
+
+
+def _rows(path) -> int:
+    import sqlite3
+
+    db = sqlite3.connect(path)
+    try:
+        return db.execute("SELECT count(*) FROM members").fetchone()[0]
+    finally:
+        db.close()
+
+
+def test_a_query_that_writes_is_refused_and_the_database_kept(tmp_path):
+    """Finding 2: 'WITH x AS (SELECT 1) DELETE FROM members RETURNING *' read 40 records and deleted them all."""
+    path = _database(tmp_path)
+    url = f"sqlite:///{path}"
+    for query, word in (("WITH x AS (SELECT 1) DELETE FROM members RETURNING *", "DELETE"),
+                        ("with x as (select 1) update members set earnings = '0' returning *", "UPDATE"),
+                        ("SELECT * FROM members /* ; */ WHERE id <> ';'; DROP TABLE members", None),
+                        ("SELECT * INTO copy FROM members", "INTO")):
+        text = _refused(url, table=query)
+        assert (f"the query uses '{word}', which writes" in text) if word else "more than one statement" in text
+        assert _rows(path) == 40
+    assert _load(url, table="SELECT * FROM members WHERE status = 'active' -- delete") == 40
+    assert _load(url, table="WITH m AS (SELECT * FROM members) SELECT * FROM m WHERE id <> 'drop'") == 40
+    assert _load(url, table="members") == 40 and _rows(path) == 40
+
+
+def test_sqlite_is_opened_read_only(tmp_path, monkeypatch):
+    """Finding 2: the database itself refuses a write even when the statement passes the parse."""
+    from actuary.data import sources
+
+    path = _database(tmp_path)
+    monkeypatch.setattr(sources, "_read_only_query", lambda source, query: None)
+    text = _refused(f"sqlite:///{path}", table="WITH x AS (SELECT 1) DELETE FROM members RETURNING *")
+    assert "the database cannot be read" in text and "readonly" in text.replace(" ", "").lower()
+    assert _rows(path) == 40
+
+
+def test_a_sqlite_url_asking_to_create_or_write_is_refused(tmp_path):
+    """Finding 2: sqlite:///file:/tmp/x.db?mode=rwc&uri=true created a database file."""
+    created = tmp_path / "x.db"
+    text = _refused(f"sqlite:///file:{created}?mode=rwc&uri=true", table="members")
+    assert "the URL asks for mode=rwc" in text and not created.exists()
+    path = _database(tmp_path)
+    assert "asks for mode=rw" in _refused(f"sqlite:///file:{path}?mode=rw&uri=true", table="members")
+    assert _load(f"sqlite:///file:{path}?mode=ro&uri=true", table="members") == 40
+    assert _load(f"sqlite:///file:{path}?immutable=1&uri=true", table="members") == 40
+    assert "names no SQLite database file" in _refused("sqlite://", table="members")
+
+
+def test_postgresql_is_read_in_a_read_only_transaction(postgres_url):
+    """Finding 2 on PostgreSQL: a data-modifying WITH is refused by the parse; a SELECT calling a function that
+    deletes (which no parse can see) fails in the READ ONLY transaction; the rows are all still there."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(postgres_url)
+    with engine.begin() as db:
+        db.exec_driver_sql("DROP TABLE IF EXISTS hostile_members")
+        db.exec_driver_sql(f"CREATE TABLE hostile_members ({', '.join(n + ' TEXT' for n in INSURED.names)})")
+        db.exec_driver_sql("CREATE OR REPLACE FUNCTION wipe() RETURNS int AS "
+                           "'DELETE FROM hostile_members; SELECT 1' LANGUAGE sql")
+        for line in _lines(25)[1:]:
+            db.execute(sa.text(f"INSERT INTO hostile_members VALUES ({', '.join(f':v{i}' for i in range(8))})"),
+                       {f"v{i}": v for i, v in enumerate(line.split(","))})
+
+    def rows():
+        with engine.connect() as db:
+            return db.exec_driver_sql("SELECT count(*) FROM hostile_members").scalar()
+
+    query = "WITH x AS (DELETE FROM hostile_members RETURNING *) SELECT * FROM x"
+    assert "the query uses 'DELETE', which writes" in _refused(postgres_url, table=query)
+    assert rows() == 25
+    assert "read-only transaction" in _refused(postgres_url, table="SELECT *, wipe() FROM hostile_members")
+    assert rows() == 25
+    assert _load(postgres_url, table="hostile_members") == 25
+    engine.dispose()

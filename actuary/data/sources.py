@@ -279,28 +279,107 @@ def _sql_column(values: list):
         return pa.array([None if v is None else _cell_text(v) for v in values], type=pa.string())
 
 
+# words that make a statement write (or lock) rather than read: a query using one is refused with a clear message;
+# the database's own read-only mode (SQLite mode=ro, a PostgreSQL READ ONLY transaction) is the guarantee
+SQL_WRITES = ("insert", "update", "delete", "merge", "upsert", "create", "drop", "alter", "truncate",
+              "grant", "revoke", "attach", "detach", "pragma", "vacuum", "reindex", "copy", "call", "into", "lock",
+              "set", "do", "execute", "begin", "commit", "rollback")
+_SQL_SKIPPED = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|`[^`]*`|--[^\n]*|/\*.*?\*/|\$(\w*)\$.*?\$\1\$", re.S)
+
+
+def _read_only_query(source: Source, query: str) -> None:
+    """Refuse anything but one SELECT (or WITH ... SELECT) statement: a second statement, or a word that writes
+    (a data-modifying WITH such as ``WITH x AS (SELECT 1) DELETE FROM members``), naming the word."""
+    bare = _SQL_SKIPPED.sub(" ", query).strip()      # string literals, quoted names and comments aside
+    if ";" in bare.rstrip("; \t\r\n"):
+        _fail(source, "the query holds more than one statement (a ';' before its end); expected one SELECT "
+                      "statement (or WITH ... SELECT): the database is only read.")
+    words = re.findall(r"[a-z_][a-z0-9_$]*", bare.lower())
+    if not words or words[0] not in ("select", "with"):
+        _fail(source, f"the query starts with '{words[0] if words else bare[:20]}'; expected a table name or one "
+                      "SELECT statement (or WITH ... SELECT): the database is only read.")
+    writes = [w for w in words if w in SQL_WRITES]
+    if writes:
+        _fail(source, f"the query uses '{writes[0].upper()}', which writes to or locks the database; expected one "
+                      "SELECT statement (or WITH ... SELECT) that only reads: the database is only read, never "
+                      "changed.")
+
+
+def _sqlite_engine(source: Source, url):
+    """An engine on the SQLite file of ``url`` opened read-only (URI ``mode=ro``, and ``query_only``): a URL that
+    asks for anything else (``mode=rwc``, other parameters) or names no file is refused; ``immutable=1`` may be
+    asked for (a file that nothing changes while it is read, e.g. on read-only media)."""
+    import sqlite3
+    from urllib.parse import parse_qsl, quote, unquote
+
+    import sqlalchemy as sa
+
+    database = url.database or ""
+    params = {k: v for k, v in url.query.items() if k != "uri"}
+    if database.startswith("file:"):
+        database, _, asked = database[5:].partition("?")
+        database = unquote(database)
+        params.update(parse_qsl(asked))
+    if database in ("", ":memory:"):
+        _fail(source, "the URL names no SQLite database file; expected sqlite:///path/to/file.db (an extract is "
+                      "read, never created).")
+    for key, value in params.items():
+        value = value[-1] if isinstance(value, tuple) else value
+        if not ((key == "mode" and value == "ro") or (key == "immutable" and value in ("0", "1"))):
+            _fail(source, f"the URL asks for {key}={value}; a member database is opened read-only (mode=ro) and "
+                          "the URL may ask for nothing else (immutable=1 aside): an extract is read, never created "
+                          "or changed.")
+    path = Path(database)
+    if not path.is_file():
+        _fail(source, f"no such SQLite database file '{database}' (an extract is read, never created).")
+    uri = f"file:{quote(str(path.absolute()))}?mode=ro"
+    if str(params.get("immutable", "0")) == "1":
+        uri += "&immutable=1"
+
+    def connect():
+        connection = sqlite3.connect(uri, uri=True)
+        connection.execute("PRAGMA query_only = ON")
+        return connection
+
+    return sa.create_engine("sqlite://", creator=connect)
+
+
 def _read_database(con, source: Source, name: str):
-    """A table or query of a SQL database (SQLAlchemy URL), fetched in batches into DuckDB."""
+    """A table or query of a SQL database (SQLAlchemy URL), fetched in batches into DuckDB. The database is only
+    read: SQLite opened with ``mode=ro``, PostgreSQL in a READ ONLY transaction (checked before the query), other
+    databases refused; a query must be one SELECT (or WITH ... SELECT) statement."""
     import sqlalchemy as sa
 
     if not source.table:
         _fail(source, "a database source needs a table name or a SELECT query (--members-table / "
                       "--pensioners-table).")
+    query = source.table.strip()
+    is_query = re.match(r"(?is)^\s*(select|with)\b", query) is not None   # otherwise a table name (quoted)
     try:
         url = sa.engine.make_url(source.location)
-        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") \
-                and not url.database.startswith("file:") and not Path(url.database).is_file():
-            _fail(source, f"no such SQLite database file '{url.database}' (an extract is read, never created).")
-        engine = sa.create_engine(url)
+        backend = url.get_backend_name()
+        if backend == "sqlite":
+            engine = _sqlite_engine(source, url)
+        else:
+            engine = sa.create_engine(url)
     except InputError:
         raise
     except Exception as error:
         _fail(source, f"the database URL cannot be used ({type(error).__name__}: {error}); expected a "
                       "SQLAlchemy URL such as sqlite:///path/to/file.db or postgresql://user@host/database.")
-    query = source.table.strip()
-    is_query = re.match(r"(?is)^\s*(select|with)\b", query) is not None
+    if backend not in ("sqlite", "postgresql"):
+        engine.dispose()
+        _fail(source, f"a {backend} database is not read: only SQLite and PostgreSQL databases, which actuary opens "
+                      "read-only; export the records to CSV or Parquet.")
+    if is_query:
+        _read_only_query(source, query)
     try:
         with engine.connect() as connection:
+            if backend == "postgresql":
+                connection.exec_driver_sql("SET TRANSACTION READ ONLY")
+                if connection.exec_driver_sql("SHOW transaction_read_only").scalar() != "on":
+                    _fail(source, "the PostgreSQL transaction could not be made read-only; the database is not "
+                                  "read.")
             if is_query:
                 statement = sa.text(query)
             else:
