@@ -221,3 +221,97 @@ def test_postgresql_is_read_in_a_read_only_transaction(postgres_url):
     assert rows() == 25
     assert _load(postgres_url, table="hostile_members") == 25
     engine.dispose()
+
+
+# ------------------------------------------------------------------------------------------ xlsx
+
+def _workbook(path, sheets, hidden=()):
+    """Sheets {title: rows} (the first is the workbook's first sheet); ``hidden``: titles hidden."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    for title, rows in sheets.items():
+        ws = wb.create_sheet(title)
+        for row in rows:
+            ws.append(row)
+        if title in hidden:
+            ws.sheet_state = "hidden"
+    wb.save(path)
+    return path
+
+
+def _table(n: int) -> list[list]:
+    return [line.split(",") for line in _lines(n)]
+
+
+def test_xlsx_with_a_hidden_first_sheet_or_several_sheets_is_refused_unless_one_is_named(tmp_path):
+    """Finding 10: a hidden first sheet of 100 rows was read instead of the visible 'Members' of 2000."""
+    path = _workbook(tmp_path / "m.xlsx", {"old": _table(10), "Members": _table(30)}, hidden=("old",))
+    text = _refused(path)
+    assert "m.xlsx: the first sheet is hidden ('old' (hidden), 'Members'); name the sheet of the records" in text
+    assert _load(path, table="Members") == 30
+    assert "the workbook has no sheet 'Nope'; its sheets are 'old' (hidden), 'Members'" in _refused(path, table="Nope")
+    path = _workbook(tmp_path / "two.xlsx", {"A": _table(10), "B": _table(20)})
+    assert "it has several sheets ('A', 'B')" in _refused(path)
+    assert _load(path, table="B") == 20
+    assert _load(_workbook(tmp_path / "one.xlsx", {"Only": _table(7)})) == 7
+
+
+def test_xlsx_values_right_of_the_table_are_refused_naming_the_cell(tmp_path):
+    """Finding 10: values right of the header were skipped without a word (also a row holding only them)."""
+    rows = _table(20)
+    rows[12] = rows[12] + [None, "surprise"]
+    text = _refused(_workbook(tmp_path / "m.xlsx", {"Members": rows}))
+    assert "sheet 'Members', cell J13: value 'surprise' is right of the table (the header in row 1 has columns A " \
+           "to H)" in text
+    rows = _table(20)
+    rows[5] = [None] * 8 + ["100999"]
+    assert "cell I6: value '100999' is right of the table" in _refused(_workbook(tmp_path / "n.xlsx", {"M": rows}))
+
+
+def test_xlsx_rows_are_counted_as_the_sheet_shows_them_after_a_gap(tmp_path):
+    rows = _table(20)
+    rows[15][7] = "n/a"
+    rows = rows[:10] + [[None] * 8, [None] * 8] + rows[10:]           # two blank rows: the bad value in row 18
+    path = _workbook(tmp_path / "m.xlsx", {"Members": rows})
+    assert "column 'earnings', row 18 of sheet 'Members': value 'n/a' is not a number" in _refused(path)
+
+
+def test_xlsx_container_is_checked_and_a_cell_text_bounded(tmp_path):
+    """Finding 5: the member xlsx reader had no container limits (a 0.4 MB file held 300 MB of one string)."""
+    import zipfile
+
+    rows = _table(5)
+    rows[2][0] = "BIGSTRING"
+    plain = _workbook(tmp_path / "plain.xlsx", {"Members": rows})
+    bomb = tmp_path / "bomb.xlsx"
+
+    def rewritten(path, text: bytes):
+        with zipfile.ZipFile(plain) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+            for item in zin.infolist():
+                zout.writestr(item, zin.read(item.filename).replace(b"BIGSTRING", text),
+                              compress_type=zipfile.ZIP_DEFLATED)
+        return path
+
+    text = _refused(rewritten(bomb, b"A" * (20 * 1024 ** 2)))
+    assert "bomb.xlsx: part xl/" in text and "at most 100:1 is accepted" in text
+    text = _refused(rewritten(tmp_path / "long.xlsx", b"A" * 40_000))   # (openpyxl cuts what it writes)
+    assert "sheet 'Members', cell A3: the value has 40,000 characters; at most 32,767" in text
+
+
+def test_xlsx_broken_partway_through_is_refused_in_words(tmp_path):
+    """Finding 15: malformed XML partway through the sheet gave an ElementTree.ParseError traceback."""
+    import zipfile
+
+    plain = _workbook(tmp_path / "plain.xlsx", {"Members": _table(200)})
+    broken = tmp_path / "broken.xlsx"
+    with zipfile.ZipFile(plain) as zin, zipfile.ZipFile(broken, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename.startswith("xl/worksheets/"):
+                at = data.index(b'<row r="150"')
+                data = data[:at] + b"<row><c></row>" + data[at:]
+            zout.writestr(item, data, compress_type=zipfile.ZIP_DEFLATED)
+    text = _refused(broken)
+    assert "broken.xlsx: sheet 'Members' cannot be read after row 149 (ParseError" in text and "damaged" in text

@@ -116,9 +116,14 @@ def _templates(folder: Path, force: bool) -> None:
 @click.option("--into", "into", type=click.Path(path_type=Path),
               help="Valuation workbook whose initial state (Insured, Pensioners, salary scale) is filled or replaced.")
 @click.option("--controls", "controls", help="Control totals from the financial statements (file or database URL).")
-@click.option("--members-table", help="For a database URL: table name or SELECT query of the insured persons.")
-@click.option("--pensioners-table", help="For a database URL: table name or SELECT query of the pensions.")
-@click.option("--controls-table", help="For a database URL: table name or SELECT query of the control totals.")
+@click.option("--members-table",
+              help="For a database URL: table name or SELECT query of the insured persons; for an .xlsx file: the "
+                   "sheet (needed when the workbook has several).")
+@click.option("--pensioners-table",
+              help="For a database URL: table name or SELECT query of the pensions; for an .xlsx file: the sheet.")
+@click.option("--controls-table",
+              help="For a database URL: table name or SELECT query of the control totals; for an .xlsx file: the "
+                   "sheet.")
 @click.option("--weight", type=float, default=1.0, show_default=True,
               help="Persons each record stands for (a sample extract: 1 / sampling fraction; synth's manifest "
                    "gives it).")
@@ -243,9 +248,11 @@ def _first_and_second(ctx, param, value):
 @click.option("--valuation-date", "valuation_date", required=True,
               help="Date of the first extract: 1 January of the workbook's year (YYYY-MM-DD).")
 @click.option("--members-table", nargs=2, callback=_first_and_second,
-              help="For database URLs: table names or SELECT queries, FIRST SECOND.")
+              help="For database URLs: table names or SELECT queries (for .xlsx files: the sheets), FIRST "
+                   "SECOND.")
 @click.option("--pensioners-table", nargs=2, callback=_first_and_second,
-              help="For database URLs: table names or SELECT queries, FIRST SECOND.")
+              help="For database URLs: table names or SELECT queries (for .xlsx files: the sheets), FIRST "
+                   "SECOND.")
 @click.option("--level", type=float, default=0.95, show_default=True, help="Confidence level of the intervals.")
 @click.option("--date-format", default="%Y-%m-%d", show_default=True, help="strptime format of dates written as text.")
 @click.option("--encoding", default="utf-8", show_default=True, help="Encoding of CSV files.")

@@ -230,42 +230,111 @@ def _cell_text(value):
     return str(value)
 
 
+def _column_letter(index: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(index)
+
+
+def _xlsx_sheet(source: Source, wb):
+    """The worksheet to read: the one ``source.table`` names, else the only sheet if it is visible; several
+    visible sheets, or a hidden first one, are refused naming them (reading one of them silently could read the
+    wrong records)."""
+    sheets = wb.worksheets
+    shown = [f"'{ws.title}'" + ("" if ws.sheet_state == "visible" else f" ({ws.sheet_state})") for ws in sheets]
+    if source.table:
+        found = [ws for ws in sheets if ws.title == source.table] or \
+                [ws for ws in sheets if ws.title.strip().lower() == source.table.strip().lower()]
+        if len(found) != 1:
+            _fail(source, f"the workbook has no sheet '{source.table}'; its sheets are {', '.join(shown)}.")
+        return found[0]
+    visible = [ws for ws in sheets if ws.sheet_state == "visible"]
+    if len(sheets) == 1 and visible:
+        return sheets[0]
+    if not visible:
+        _fail(source, "the workbook has no visible sheet; expected one sheet of records.")
+    why = "the first sheet is hidden" if sheets[0].sheet_state != "visible" else "it has several sheets"
+    _fail(source, f"{why} ({', '.join(shown)}); name the sheet of the records (--members-table / "
+                  "--pensioners-table SHEET), or keep only that sheet in the workbook.")
+
+
 def _read_xlsx(con, source: Source, path: Path, name: str):
-    """First sheet of an .xlsx workbook, header in row 1: every cell as text (dates as ISO text)."""
+    """One sheet of an .xlsx workbook (see :func:`_xlsx_sheet`), header in row 1: every cell as text (dates as
+    ISO text). The container is checked first (:func:`actuary.io.safety.check_container`: size, zip bombs,
+    entities); a cell right of the header's last column, a cell of more than 32,767 characters (Excel's limit)
+    or XML that breaks partway through is refused naming the sheet and the cell or row."""
     import zipfile
 
     from openpyxl import load_workbook
 
+    from ..io.safety import MAX_CELL_TEXT, MAX_FILE_BYTES, check_container, xml_refusal
+
     if not zipfile.is_zipfile(path):
         _fail(source, "not an Excel workbook (.xlsx).")
+    if path.stat().st_size > MAX_FILE_BYTES:
+        _fail(source, f"the file has {path.stat().st_size / 1024 ** 2:,.0f} MB; at most "
+                      f"{MAX_FILE_BYTES / 1024 ** 2:,.0f} MB of .xlsx are read (a larger extract as CSV or Parquet).")
+    try:
+        check_container(path)
+    except InputError as error:
+        _fail(source, str(error).split(": ", 1)[-1])
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as error:
+        refused = xml_refusal(error, source.label)
+        if refused is not None:
+            raise refused from None
         _fail(source, f"the workbook cannot be read ({type(error).__name__}: {error}).")
+    row_number, sheet = 1, "?"
     try:
-        ws = wb.worksheets[0]
+        ws = _xlsx_sheet(source, wb)
+        sheet = ws.title
+        ws.reset_dimensions()          # never trust the stated used range: it could cut rows or columns
         rows = ws.iter_rows(values_only=True)
         header = next(rows, None)
         if header is None or all(v is None for v in header):
-            _fail(source, f"sheet '{ws.title}' is empty (no header in row 1).")
+            _fail(source, f"sheet '{sheet}' is empty (no header in row 1).")
         names = [str(v).strip() if v is not None else "" for v in header]
         while names and names[-1] == "":
             names.pop()
         data = [[] for _ in names]
-        count = 0
-        for row in rows:
-            if row is None or all(v is None for v in row[:len(names)]):
+        numbers = []
+        width = len(names)
+        for row_number, row in enumerate(rows, start=2):
+            if row is None:
                 continue
-            count += 1
-            if count > XLSX_MAX_ROWS:
-                _fail(source, f"sheet '{ws.title}' has more than {XLSX_MAX_ROWS:,} rows.")
-            for i in range(len(names)):
-                data[i].append(_cell_text(row[i]) if i < len(row) else None)
-        sheet = ws.title
+            if len(row) > width:
+                extra = next((i for i, v in enumerate(row[width:], start=width) if v is not None), None)
+                if extra is not None:
+                    _fail(source, f"sheet '{sheet}', cell {_column_letter(extra + 1)}{row_number}: value "
+                                  f"'{_cell_text(row[extra])[:40]}' is right of the table (the header in row 1 has "
+                                  f"columns A to {_column_letter(width)}); expected nothing right of the header's last "
+                                  "column: name the column in row 1 or clear the cell.")
+            if all(v is None for v in row[:width]):
+                continue
+            if len(numbers) >= XLSX_MAX_ROWS:
+                _fail(source, f"sheet '{sheet}' has more than {XLSX_MAX_ROWS:,} rows.")
+            numbers.append(row_number - 1)
+            for i in range(width):
+                text = _cell_text(row[i]) if i < len(row) else None
+                if text is not None and len(text) > MAX_CELL_TEXT:
+                    _fail(source, f"sheet '{sheet}', cell {_column_letter(i + 1)}{row_number}: the value has "
+                                  f"{len(text):,} characters; at most {MAX_CELL_TEXT:,} (Excel's limit; a member "
+                                  "record's values are short).")
+                data[i].append(text)
+    except InputError:
+        raise
+    except Exception as error:   # XML that breaks partway through the sheet, a damaged part
+        refused = xml_refusal(error, source.label)
+        if refused is not None:
+            raise refused from None
+        _fail(source, f"sheet '{sheet}' cannot be read after row {row_number} ({type(error).__name__}: "
+                      f"{str(error).splitlines()[0] if str(error) else ''}); the file is damaged: save it again "
+                      "from Excel or LibreOffice.")
     finally:
         wb.close()
     table = pa.table({f"c{i}": pa.array(values, type=pa.string()) for i, values in enumerate(data)})
-    table = table.append_column("_row", pa.array(range(1, count + 1), type=pa.int64()))
+    table = table.append_column("_row", pa.array(numbers, type=pa.int64()))   # the sheet's row - 1
     con.register(f"{name}_arrow", table)
     select = ", ".join(f"c{i} AS {_quote(n or f'column {i + 1}')}" for i, n in enumerate(names))
     con.execute(f"CREATE VIEW {name} AS SELECT _row{', ' + select if select else ''} FROM {name}_arrow")
