@@ -315,3 +315,19 @@ def test_xlsx_broken_partway_through_is_refused_in_words(tmp_path):
             zout.writestr(item, data, compress_type=zipfile.ZIP_DEFLATED)
     text = _refused(broken)
     assert "broken.xlsx: sheet 'Members' cannot be read after row 149 (ParseError" in text and "damaged" in text
+
+
+def test_a_blank_line_between_records_is_refused(tmp_path):
+    """DuckDB skips a blank line: every line number after it would be one too low. Blank lines at the end are
+    harmless."""
+    lines = _lines(30)
+    lines.insert(12, "")
+    lines[20] = lines[20].replace("30000", "abc")
+    path = tmp_path / "members.csv"
+    for ending in ("\n", "\r\n", "\r"):
+        path.write_bytes((ending.join(lines) + ending).encode())
+        assert "members.csv: line 13 is blank; expected one record per line and no blank line" in _refused(path)
+    path.write_text("\n".join(_lines(30)) + "\n\n\n")
+    assert _load(path) == 30
+    path.write_text("\n".join(_lines(30)))
+    assert _load(path) == 30

@@ -606,6 +606,8 @@ def verify(con, loaded: Loaded, table: str) -> None:
     source = loaded.source
     if counts[1] is not None:
         _linebreak_error(con, loaded, int(counts[1]), names, raw)
+    if info.get("linebreaks"):
+        _blank_line_error(loaded)
     counts = counts[:1] + counts[2:]
     if loaded.records == 0 and required:
         _fail(source, "the file has a header but no records; expected one record per line.")
@@ -633,6 +635,41 @@ def _linebreak_error(con, loaded: Loaded, row: int, names: list[str], raw: str):
                   f"{last}, so lines {first} to {last} would be read as one record (the lines between lost); expected "
                   "one record per line, without line breaks inside a value (the layout has no free-text column). "
                   "Remove the stray quote, or write a quote inside a value as two (\"\").")
+
+
+def _csv_line_count(path: Path, encoding: str) -> int | None:
+    """Lines of a UTF-8 or Latin-1 file as an editor counts them (LF, CR LF or CR alone; a last line without an
+    end counted); None for UTF-16 (not counted)."""
+    if ENCODINGS.get(encoding.lower()) not in ("utf-8", "latin-1"):
+        return None
+    lf = cr = 0
+    last = b""
+    with open(path, "rb") as handle:
+        while chunk := handle.read(16 * 1024 ** 2):
+            lf += chunk.count(b"\n")
+            cr += chunk.count(b"\r")
+            last = chunk[-1:]
+    ends = lf if lf else cr
+    return ends + (1 if last not in (b"\n", b"\r", b"") else 0)
+
+
+def _blank_line_error(loaded: Loaded) -> None:
+    """Refuse a CSV file with a blank line between records: DuckDB skips it, so that every line number after it
+    (in messages and in the checks workbook) would be one too low. Blank lines at the end are harmless."""
+    source = loaded.source
+    path = Path(source.location)
+    lines = _csv_line_count(path, source.encoding)
+    if lines is None or lines <= loaded.records + 1:
+        return
+    blank = None
+    with open(path, "r", encoding=source.encoding, errors="replace", newline=None) as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                blank = blank or number
+            elif blank is not None:
+                _fail(source, f"line {blank} is blank; expected one record per line and no blank line between "
+                              "records (the line numbers of every message and of the checks workbook after it would "
+                              "be wrong). Remove the blank lines.")
 
 
 def _raise_read_error(source: Source, loaded: Loaded, error: Exception, names: list[str], info: dict):
