@@ -331,3 +331,10 @@ def test_a_blank_line_between_records_is_refused(tmp_path):
     assert _load(path) == 30
     path.write_text("\n".join(_lines(30)))
     assert _load(path) == 30
+
+
+def test_a_file_not_in_utf16_read_as_utf16_is_refused_in_words(tmp_path):
+    """--encoding utf-16 applies to every file: a UTF-8 one gave a UnicodeError traceback (no byte-order mark)."""
+    path = tmp_path / "members.csv"
+    path.write_text("\n".join(_lines(10)) + "\n")
+    assert "members.csv: line 1 (the header) is not utf-16 text" in _refused(path, encoding="utf-16")

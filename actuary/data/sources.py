@@ -118,7 +118,7 @@ def _csv_header(source: Source, path: Path) -> tuple[list[str], str]:
                       "of the layout and one line per record.")
     try:
         text = codecs.getincrementaldecoder(source.encoding)(errors="strict").decode(head, final=False)
-    except (UnicodeDecodeError, LookupError) as error:
+    except (UnicodeError, LookupError) as error:    # (UnicodeError: a UTF-16 file without its byte-order mark)
         text = None
         problem = error
     if text is not None:
@@ -131,7 +131,7 @@ def _csv_header(source: Source, path: Path) -> tuple[list[str], str]:
         line = head.split(b"\n")[0]
         try:   # the header itself may be fine and only a later line not (reported by the reader with its line)
             text = line.decode(source.encoding).rstrip("\r")
-        except (UnicodeDecodeError, LookupError):
+        except (UnicodeError, LookupError):
             _fail(source, f"line 1 (the header) is not {source.encoding} text ({problem}); save the file as UTF-8 "
                           "or give its encoding.")
     text = text.lstrip("\ufeff")
@@ -159,7 +159,7 @@ def _csv_text_lines(source: Source, path: Path):
                 if fields:
                     yield previous + 1, reader.line_num, fields
                 previous = reader.line_num
-        except csv.Error:
+        except (csv.Error, UnicodeError):
             return
 
 
