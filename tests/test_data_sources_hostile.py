@@ -338,3 +338,17 @@ def test_a_file_not_in_utf16_read_as_utf16_is_refused_in_words(tmp_path):
     path = tmp_path / "members.csv"
     path.write_text("\n".join(_lines(10)) + "\n")
     assert "members.csv: line 1 (the header) is not utf-16 text" in _refused(path, encoding="utf-16")
+
+
+def test_columns_without_a_name_are_read_as_unused(tmp_path):
+    """A trailing comma on every line (spreadsheet exports) gave DuckDB's BinderException; a header name with a
+    quote in it as well."""
+    path = tmp_path / "members.csv"
+    path.write_text("\n".join(line + ",," for line in _lines(12)) + "\n")
+    with duckdb.connect() as con:
+        loaded = load(con, Source(str(path)), INSURED, "insured")
+    assert loaded.records == 12 and loaded.unused_columns == ["column 9", "column 10"]
+    path.write_text("\n".join([HEADER + ",note's \"x\""] + [line + ",y" for line in _lines(12)[1:]]) + "\n")
+    with duckdb.connect() as con:
+        loaded = load(con, Source(str(path)), INSURED, "insured")
+    assert loaded.records == 12 and loaded.unused_columns == ["note's \"x\""]

@@ -136,7 +136,8 @@ def _csv_header(source: Source, path: Path) -> tuple[list[str], str]:
                           "or give its encoding.")
     text = text.lstrip("\ufeff")
     delimiter = max((",", ";", "\t"), key=text.count)
-    names = next(csv.reader([text], delimiter=delimiter), [])
+    names = [name if name.strip() else f"column {index}"          # a column without a name (a trailing comma)
+             for index, name in enumerate(next(csv.reader([text], delimiter=delimiter), []), start=1)]
     seen = {}
     for index, original in enumerate(names, start=1):
         key = original.strip().lower()
@@ -194,8 +195,9 @@ def _read_csv(con, source: Source, path: Path, name: str) -> tuple[list[str], st
     if encoding is None:
         _fail(source, f"encoding '{source.encoding}' is not supported; expected utf-8, latin-1 or utf-16.")
     names, delimiter = _csv_header(source, path)
-    columns = "{" + ", ".join(f"{_literal(n)}: 'VARCHAR'" for n in names) + "}"
-    sql = (f"SELECT row_number() OVER () AS _row, * FROM read_csv({_literal_path(path)}, header = true, "
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(names))) + "}"   # (names as DuckDB takes any)
+    named = ", ".join(f"c{i} AS {_quote(n)}" for i, n in enumerate(names))
+    sql = (f"SELECT row_number() OVER () AS _row, {named} FROM read_csv({_literal_path(path)}, header = true, "
            f"auto_detect = false, delim = {_literal(delimiter)}, quote = '\"', escape = '\"', columns = {columns}, "
            f"strict_mode = true, encoding = {_literal(encoding)})")
     con.execute(f"CREATE VIEW {name} AS {sql}")
