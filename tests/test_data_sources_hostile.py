@@ -352,3 +352,15 @@ def test_columns_without_a_name_are_read_as_unused(tmp_path):
     with duckdb.connect() as con:
         loaded = load(con, Source(str(path)), INSURED, "insured")
     assert loaded.records == 12 and loaded.unused_columns == ["note's \"x\""]
+
+
+def test_a_fifo_or_a_device_is_refused_before_it_is_read(tmp_path):
+    """A FIFO named members.csv would wait for a writer; a link to /dev/zero is endless."""
+    import os
+
+    fifo = tmp_path / "members.csv"
+    os.mkfifo(fifo)
+    assert "members.csv is a FIFO (named pipe); expected a regular file" in _refused(fifo)
+    zero = tmp_path / "zero.csv"
+    zero.symlink_to("/dev/zero")
+    assert "zero.csv is a character device; expected a regular file" in _refused(zero)

@@ -26,6 +26,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from ..io.safety import file_kind
 from ..validation import InputError
 from .layouts import Layout
 
@@ -279,7 +280,8 @@ def _read_xlsx(con, source: Source, path: Path, name: str):
     try:
         check_container(path)
     except InputError as error:
-        _fail(source, str(error).split(": ", 1)[-1])
+        _fail(source, str(error).split(": ", 1)[-1].replace("(a valuation workbook is a few MB)",
+                                                            "(give a larger extract as CSV or Parquet)"))
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as error:
@@ -541,6 +543,9 @@ def load(con: duckdb.DuckDBPyConnection, source: Source, layout: Layout, table: 
             _fail(source, f"no such file ({path}).")
         if path.is_dir():
             _fail(source, f"{path} is a folder; expected a file.")
+        kind = file_kind(path.stat().st_mode)
+        if kind is not None:   # a FIFO (reading waits for a writer), /dev/zero (endless), a device
+            _fail(source, f"{path} is {kind}; expected a regular file of member records.")
         suffix = path.suffix.lower()
         if path.stat().st_size == 0:
             _fail(source, "the file is empty; expected a header with the columns of the layout and one record "
