@@ -912,5 +912,21 @@ def change_command(previous: Path, current: Path, steps_path, all_orders: bool, 
     run_change(previous, current, steps_path, all_orders, years, out, name, force)
 
 
+
+@main.command("convert")
+@click.argument("source", type=click.Path(path_type=Path))
+@click.argument("target", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Replace TARGET if it is an existing workbook (otherwise it is refused; a "
+                                            "folder is never replaced).")
+@guarded
+def convert_command(source: Path, target: Path, force: bool):
+    """Write a case as a valuation workbook or as a case folder, with the actuary's report text: SOURCE a
+    valuation workbook (.xlsx) or a case folder, TARGET a workbook (a name ending in .xlsx) or a new or empty
+    folder. SOURCE is checked as every command checks it first. A folder is never replaced; a workbook only with
+    --force."""
+    from .cli_convert import run_convert
+
+    run_convert(source, target, force)
+
 if __name__ == "__main__":
     main()

@@ -292,14 +292,16 @@ def _case_folder() -> list[str]:
         "  as a spreadsheet shows the file), the value and what was expected: `economy.csv, line 18, column B",
         "  (economy.inflation): value '2%' is not a number; expected an annual rate ...`. A value outside its",
         "  input's bounds is named by its file and line too.", "",
-        "To turn a workbook into a case folder (a new or empty folder; the floor's per-benefit inputs in one",
-        "`floor.csv`, its report text in `report_text.csv`) and back:", "",
+        "To turn a workbook into a case folder (a new or empty folder, written whole or not at all; the floor's",
+        "per-benefit inputs in one `floor.csv`, its report text in `report_text.csv`) and back:", "",
         "```bash",
-        "python -c \"from actuary import load_workbook; from actuary.io.report_text import read_report_text as t; "
-        "load_workbook('CASE.xlsx').to_folder('CASE', text=t('CASE.xlsx'))\"",
-        "python -c \"from actuary.io.folder import read_valuation_folder as r, read_folder_report_text as t; "
-        "r('CASE').to_workbook('CASE.xlsx', text=t('CASE'))\"",
-        "```"]
+        "actuary convert CASE.xlsx CASE            # the workbook's case as the folder CASE",
+        "actuary convert CASE CASE.xlsx            # and back (an existing workbook replaced only with --force)",
+        "```", "",
+        "The case is checked first as every command checks it (a case that would not run is not converted). From",
+        "Python: `Valuation.to_folder(path, text=...)` and `Valuation.to_workbook(path, text=...)`, the text read",
+        "by `actuary.io.report_text.read_report_text` (a workbook) or `actuary.io.folder.read_folder_report_text`",
+        "(a folder)."]
 
 
 def write_or_check(path, text: str, module: str, argv=None) -> int:

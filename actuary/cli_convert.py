@@ -1,0 +1,79 @@
+"""``actuary convert SOURCE TARGET``: a valuation workbook as a case folder and back, the actuary's report text with
+it (the command's options are declared in :mod:`actuary.cli`).
+
+SOURCE is read as every command reads a case (checked whole: a case that would not run is not converted). TARGET is
+a workbook when its name ends in .xlsx, otherwise a case folder. A folder is written whole or not at all: into a
+hidden staging folder beside it, renamed into place at the end; it must not exist or be empty (nothing of a folder
+is ever replaced). A workbook is written to a temporary file and renamed; an existing file is replaced only with
+``--force``, as ``actuary template`` does."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from .validation import InputError
+
+
+def _text_of(source: Path):
+    """The report text SOURCE holds (an empty one when it has none)."""
+    if source.is_dir():
+        from .io.folder import read_folder_report_text
+
+        return read_folder_report_text(source)
+    from .io.report_text import read_report_text
+
+    return read_report_text(source)
+
+
+def _write_folder(valuation, text, target: Path) -> int:
+    """``valuation`` and ``text`` as the case folder ``target`` (new or empty), written whole or not at all; returns
+    the number of files."""
+    if target.exists() and (not target.is_dir() or target.is_symlink() or any(target.iterdir())):
+        raise InputError(f"{target}: exists and is not an empty folder; a case folder is written only as a new or "
+                         "empty folder (nothing of a folder is replaced). Give another path, or empty it first.")
+    parent = target.parent
+    if not parent.is_dir():
+        raise InputError(f"{target}: its folder {parent} does not exist.")
+    staging = Path(tempfile.mkdtemp(prefix=".actuary-convert-", dir=parent))
+    try:
+        from .io.folder import write_valuation_folder
+
+        written = write_valuation_folder(valuation, staging / "case", text=text)
+        if target.exists():
+            target.rmdir()   # empty (checked above): replaced by the staged folder
+        os.replace(staging / "case", target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return len(written)
+
+
+def run_convert(source: Path, target: Path, force: bool) -> None:
+    """``actuary convert`` (:func:`actuary.cli.convert_command`)."""
+    from .cli import _load_case, _wrote
+
+    to_workbook = target.suffix.lower() == ".xlsx"
+    if to_workbook:
+        if target.is_dir():
+            raise InputError(f"{target}: is a folder; give the path of the workbook to write (ending in .xlsx).")
+        if os.path.lexists(target) and not force:
+            raise InputError(f"{target}: exists; convert never replaces a file silently. Give another path, or "
+                             "--force to replace it.")
+    elif target.suffix:
+        raise InputError(f"{target}: expected a workbook (a name ending in .xlsx) or a case folder (a name without "
+                         f"an extension); '{target.suffix}' is neither.")
+    if target.resolve() == source.resolve():
+        raise InputError(f"{target}: is SOURCE itself; give another path.")
+    _, valuation = _load_case(source)
+    text = _text_of(source)
+    try:
+        if to_workbook:
+            valuation.to_workbook(target, text=text)
+            _wrote(target, "the case as a valuation workbook, its report text in the Report text sheet")
+        else:
+            files = _write_folder(valuation, text, target)
+            _wrote(target, f"the case as a case folder: valuation.json, {files - 2} CSV tables and report_text.csv")
+    except OSError as error:
+        raise InputError(f"{target}: cannot be written ({error.strerror or error}).") from None
