@@ -69,3 +69,26 @@ def test_the_command_says_it_in_one_paragraph_and_writes_nothing(data, tmp_path)
     assert result.exit_code == 2 and "Traceback" not in result.output + result.stderr
     assert "2 files for 'population'" in result.stderr and "cannot be read" not in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("file, line, value, words", [
+    ("input_sex_ratio_at_birth.csv", 3, "105.8", "input_sex_ratio_at_birth.csv, line 3, column srb: value 105.8; "
+     "expected between 0.5 and 2: boys per girl born (WPP's per 100 girls divided by 100)."),
+    ("input_fertility.csv", 30, "95.3", "input_fertility.csv, line 30, column asfr: value 95.3; expected between 0 "
+     "and 1: births per woman in a year (WPP's per 1,000 women divided by 1,000)."),
+    ("input_population_1950.csv", 5, "-3", "input_population_1950.csv, line 5, column population: value -3; "
+     "expected between 0 and 1e+10: persons."),
+    ("input_life_table.csv", 7, "1.2", "input_life_table.csv, line 7, column qx: value 1.2; expected between 0 and 1"),
+])
+def test_a_value_in_other_units_is_refused_not_projected(data, file, line, value, words):
+    """WPP publishes some series per 1,000 or per 100: read as they are, they project a wrong population without a
+    word (a sex ratio at birth of 105.8 made 378,070 boys and 3,573 girls in 1951)."""
+    column = {"input_sex_ratio_at_birth.csv": 1, "input_fertility.csv": 2, "input_population_1950.csv": 3,
+              "input_life_table.csv": 4}[file]
+
+    def change(lines):
+        fields = lines[line - 1].split(",")
+        fields[column] = value
+        lines[line - 1] = ",".join(fields)
+    _edit(data / file, change)
+    _refused(data, words)

@@ -31,6 +31,16 @@ COLUMNS = {
 }
 
 
+# the values each column may hold (low, high, what a value outside says): as a case's inputs are bounded (a WPP
+# habit of other units, births per 1,000 women or boys per 100 girls, would otherwise project silently wrong)
+VALUE_BOUNDS = {
+    "population": (0.0, 1e10, "persons"),
+    "asfr": (0.0, 1.0, "births per woman in a year (WPP's per 1,000 women divided by 1,000)"),
+    "srb": (0.5, 2.0, "boys per girl born (WPP's per 100 girls divided by 100)"),
+    "qx": (0.0, 1.0, "a probability of dying within the year"),
+    "Sx": (0.0, 1.0, "a survival ratio"),
+    **{column: (0.0, np.inf, "a number >= 0") for column in ("mx", "ax", "lx", "dx", "Lx", "Tx", "ex")},
+}
 MAX_FILE_BYTES = 100 * 1024 ** 2   # one WPP file of one country (Canada's life table 1950-2100: 1.7 MB)
 LABELS = ("year", "age")            # whole numbers
 
@@ -79,6 +89,14 @@ def _read(folder: Path, key: str, pattern: str | None = None) -> pd.DataFrame:
             continue
         numbers = csv_numbers(text, lines, column, path.name, f"a number in every row of column {column} ({key})",
                               whole=column in LABELS, blank_ok=False)
+        if column in VALUE_BOUNDS:
+            low, high, what = VALUE_BOUNDS[column]
+            outside = ((numbers < low) | (numbers > high)).to_numpy()
+            if outside.any():
+                row = int(np.argmax(outside))
+                limits = f"between {low:g} and {high:g}" if np.isfinite(high) else f">= {low:g}"
+                raise InputError(f"{path.name}, line {lines[row]}, column {column}: value {text[column].iloc[row]}; "
+                                 f"expected {limits}: {what}.")
         columns[column] = numbers.astype(np.int64) if column in LABELS else numbers
     frame = pd.DataFrame(columns, index=text.index)
     twice = frame.duplicated(list(labels), keep=False).to_numpy()
