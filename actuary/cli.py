@@ -575,6 +575,9 @@ def stochastic_command(workbook, n_paths, seed, chunk_size, out, name, force, wo
         with console.status("Reading and validating..."):
             source, valuation = _load_case(workbook)
             params = read_parameters(source) if source.is_file() else StochasticParameters()
+        if not source.is_file():
+            note("[bold yellow]note:[/] a case folder has no Stochastic sheet: the default parameters are used "
+                 "(docs/workbook.md, sheet Stochastic; to set them, run on a workbook: actuary convert).")
         if keep_paths:
             need = kept_paths_bytes(n_paths, valuation.inputs.coords["year"].size,
                                     path_indicator_count(valuation.inputs))

@@ -28,6 +28,22 @@ def _text_of(source: Path):
     return read_report_text(source)
 
 
+NOT_IN_A_FOLDER = {"Scenarios": "actuary sensitivity runs without its scenarios",
+                   "Stochastic": "actuary stochastic runs on the default parameters",
+                   "Reforms": "actuary compare and report run without its options",
+                   "Analysis of change": "actuary change runs its default steps"}
+
+
+def sheets_left_behind(source: Path) -> list[str]:
+    """The sheets of the workbook ``source`` that a case folder does not hold: those of :data:`NOT_IN_A_FOLDER`
+    (read by other commands) and the user's own Notes sheets."""
+    from .io.workbook import NOTES_PREFIX, WorkbookReader
+
+    with WorkbookReader(source) as reader:
+        present = list(reader.sheetnames)
+    return [s for s in present if s in NOT_IN_A_FOLDER or s.startswith(NOTES_PREFIX)]
+
+
 def _write_folder(valuation, text, target: Path) -> int:
     """``valuation`` and ``text`` as the case folder ``target`` (new or empty), written whole or not at all; returns
     the number of files."""
@@ -73,7 +89,17 @@ def run_convert(source: Path, target: Path, force: bool) -> None:
             valuation.to_workbook(target, text=text)
             _wrote(target, "the case as a valuation workbook, its report text in the Report text sheet")
         else:
+            behind = [] if source.is_dir() else sheets_left_behind(source)
             files = _write_folder(valuation, text, target)
             _wrote(target, f"the case as a case folder: valuation.json, {files - 2} CSV tables and report_text.csv")
+            if behind:
+                from rich.markup import escape
+
+                from .cli import note
+
+                said = "; ".join(f"{sheet} ({NOT_IN_A_FOLDER[sheet]} on the folder)" if sheet in NOT_IN_A_FOLDER
+                                 else sheet for sheet in behind)
+                note(f"[bold yellow]note:[/] a case folder holds the valuation's inputs and the report text, not the "
+                     f"sheets {escape(said)} of {escape(source.name)}: keep the workbook for them.")
     except OSError as error:
         raise InputError(f"{target}: cannot be written ({error.strerror or error}).") from None

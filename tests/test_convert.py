@@ -90,3 +90,24 @@ def test_a_case_that_would_not_run_is_not_converted(workbook, tmp_path):
     done = _convert(bad, tmp_path / "case")
     assert done.exit_code == 2 and "Traceback" not in done.output + done.stderr
     assert not (tmp_path / "case").exists()
+
+
+def test_the_sheets_a_folder_cannot_hold_are_named_and_a_folder_stochastic_run_says_its_parameters(workbook, tmp_path):
+    """The Stochastic, Scenarios, Reforms and Analysis of change sheets (read by other commands) and the user's
+    Notes sheets stay in the workbook: convert names them, and what running on the folder then means."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(workbook)
+    book.create_sheet("Stochastic")
+    book.create_sheet("Notes mine")
+    book.save(tmp_path / "extra.xlsx")
+    done = _convert(tmp_path / "extra.xlsx", tmp_path / "case")
+    assert done.exit_code == 0, done.output + done.stderr
+    said = " ".join(done.stderr.split())
+    assert ("not the sheets Stochastic (actuary stochastic runs on the default parameters on the folder); Notes mine "
+            "of extra.xlsx: keep the workbook for them.") in said
+    assert "note" not in _convert(workbook, tmp_path / "plain").stderr
+    done = CliRunner().invoke(main, ["stochastic", str(tmp_path / "case"), "--paths", "2", "--out",
+                                     str(tmp_path / "out")], terminal_width=400)
+    assert done.exit_code == 0, done.output + done.stderr
+    assert "a case folder has no Stochastic sheet: the default parameters are used" in " ".join(done.stderr.split())
