@@ -210,6 +210,8 @@ INFLATION = "economy.inflation.csv"   # year,economy.inflation: the header, then
     ("2020,0.02", r"economy.inflation.csv, lines 2 and 3: two rows for year=2020 \(economy.inflation\)"),
     ('2021,"0.02', r"economy.inflation.csv, line \d+: the (line cannot be read as CSV|row has 1 fields)"),
     ("2021,1.5", r"economy.inflation.csv, line 3: Input 'economy.inflation' at year=2021: value 1.5 is outside"),
+    # a quoted decimal comma is not a thousands separator (it was read as 25)
+    ('2021,"0,025"', r"line 3, column B \(economy.inflation\): value '0,025' is not a number"),
 ])
 def test_a_bad_row_is_refused_naming_file_line_and_column(case, out, line, pattern):
     _edit_line(case / INFLATION, 3, line)
@@ -394,3 +396,25 @@ def test_a_bad_value_of_the_floor_table_is_named_by_its_line(tmp_path, out):
     _edit_line(case / "floor.csv", row, lines[row - 1].replace(",universal,", ",sometimes,"))
     valuate_refused(case, out, rf"floor.csv, line {row}: Input 'floor.test' at floor_benefit=disability_benefit: "
                                r"value 'sometimes' is not an option; expected one of universal, pension_tested, top_up")
+
+
+
+def test_a_semicolon_separated_or_capitalised_header_is_shown_with_what_to_do(case, out):
+    """Saved by a European-locale spreadsheet (semicolons) or with capitalised names: the message quotes the header
+    read and says what a case folder expects (it said only "no dimension column")."""
+    path = case / INFLATION
+    path.write_text("\n".join(line.replace(",", ";") for line in _lines(path)) + "\n", encoding="utf-8")
+    valuate_refused(case, out, r"economy.inflation.csv: no dimension column in its header 'year;economy.inflation'; "
+                               r".* The file seems separated by semicolons: a case folder's CSV files are comma "
+                               r"separated")
+    path.write_text("\n".join(line.replace(";", ",") for line in _lines(path)) + "\n", encoding="utf-8")
+    _edit_line(case / INFLATION, 1, "Year,economy.inflation")
+    valuate_refused(case, out, r"no dimension column in its header 'Year,economy.inflation'.* Dimension names are "
+                               r"lower case")
+
+
+def test_the_owner_file_excel_keeps_beside_an_open_file_is_not_read(case, out, tmp_path):
+    (case / "~$economy.inflation.csv").write_bytes(b"\x00owner")
+    (case / "~$notes.xlsx").write_bytes(b"\x00owner")
+    result = CliRunner().invoke(main, ["valuate", str(case), "--out", str(tmp_path / "ok")], terminal_width=400)
+    assert result.exit_code == 0, result.output + result.stderr

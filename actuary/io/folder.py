@@ -64,7 +64,7 @@ LIMITS = (f"a case folder is read only within limits: valuation.json at most {MA
           f"each CSV file at most {MAX_TABLE_BYTES / 1024 ** 2:g} MB, all files at most "
           f"{MAX_FOLDER_BYTES / 1024 ** 2:g} MB, at most {MAX_TABLES} CSV files (a real case is a few MB)")
 _PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")       # as a workbook's text cell
-_GROUPED_NUMBER = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
+_GROUPED_NUMBER = re.compile(r"[+-]?[1-9]\d{0,2}(,\d{3})+(\.\d*)?")   # 1,234,567 (never 0,025: a decimal comma)
 _WHOLE_NUMBER = re.compile(r"[+-]?\d+(\.0*)?")
 
 
@@ -82,7 +82,7 @@ def _case_files(folder: Path) -> tuple[list[str], int]:
     tables, total, spec = [], 0, False
     for entry in entries:
         name, lower = entry.name, entry.name.lower()
-        if name.startswith("."):
+        if name.startswith((".", "~$")):   # hidden files; the owner files Excel keeps beside an open file
             continue
         if lower == SPEC and name != SPEC:
             raise InputError(f"{name}: expected the name {SPEC} (lower case): the case's file of scalar inputs is "
@@ -344,8 +344,17 @@ def read_valuation_folder(folder) -> "Valuation":
         header, text, lines = read_csv_text(data, name)
         dims = [c for c in header if c in DIMENSIONS]
         if not dims:
-            raise InputError(f"{name}: no dimension column; expected some of {', '.join(DIMENSIONS)} (and value "
-                             "columns named group.field, e.g. demography.population).")
+            shown = ",".join(header)
+            hint = ""
+            if len(header) == 1 and (";" in header[0] or "\t" in header[0]):
+                hint = (" The file seems separated by " + ("semicolons" if ";" in header[0] else "tabs") + ": a case "
+                        "folder's CSV files are comma separated (in LibreOffice: Save As, Text CSV, field delimiter ','; "
+                        "in Excel: CSV UTF-8).")
+            elif any(c.strip().lower() in DIMENSIONS for c in header):
+                hint = " Dimension names are lower case (year, sex, age ...)."
+            raise InputError(f"{name}: no dimension column in its header '{shown[:120]}'; expected some of "
+                             f"{', '.join(DIMENSIONS)} (and value columns named group.field, e.g. "
+                             f"demography.population).{hint}")
         for position, column in enumerate(header, start=1):
             if column in dims:
                 continue
