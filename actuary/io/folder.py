@@ -20,7 +20,7 @@ opened); valuation.json at most :data:`MAX_SPEC_BYTES`, each CSV at most :data:`
 most :data:`MAX_FOLDER_BYTES`, at most :data:`MAX_TABLES` CSV files. A file is a table when its name ends in
 ``.csv`` in any case (``Population.CSV`` is read, not skipped); a file that looks like a table in another format
 (``.tsv``, ``.xlsx``, ...: :data:`OTHER_TABLES`) is refused rather than left unread, so that a case is never half
-read; files whose names start with "." and other files (README.md, notes) are not read. valuation.json: UTF-8
+read; files whose names start with "." or "~$" and other files (README.md, notes) are not read. valuation.json: UTF-8
 JSON, an object of objects, a key given twice or NaN/Infinity refused. CSV: UTF-8 (a byte-order mark accepted),
 comma separated, every line as many fields as the header, numbers written plainly (``0.05``, ``-1.5e3``,
 ``1,234,567``: a decimal comma, a percent sign or a formula refused); each error names the file, its line (the

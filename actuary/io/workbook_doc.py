@@ -269,7 +269,7 @@ def _case_folder() -> list[str]:
         "  as a date, `2026-12-07`. It is checked as the sheet is (unknown or repeated keys, control characters,",
         "  lengths) and `actuary report CASE` places it in the same chapters, a draft marking what is left.",
         "  `Valuation.to_folder` writes one with every section's line (below).",
-        "- Anything else (README.md, notes, `.git`, files whose names start with `.`) is not read.", "",
+        "- Anything else (README.md, notes, `.git`, files whose names start with `.`, the owner files `~$...` Excel keeps beside an open file) is not read.", "",
         "The folder is read as hostile, like a workbook:", "",
         "- only the folder's own regular files: a symbolic link, a FIFO, a device or a subfolder named like a",
         "  table or `valuation.json` is refused, never followed or opened;",
