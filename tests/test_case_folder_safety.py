@@ -418,3 +418,21 @@ def test_the_owner_file_excel_keeps_beside_an_open_file_is_not_read(case, out, t
     (case / "~$notes.xlsx").write_bytes(b"\x00owner")
     result = CliRunner().invoke(main, ["valuate", str(case), "--out", str(tmp_path / "ok")], terminal_width=400)
     assert result.exit_code == 0, result.output + result.stderr
+
+
+def test_a_blank_or_missing_cell_is_said_as_such_with_its_line(case, out):
+    """A blank value is left out of the table: the validation's error (a gap of years, a value 'nan') named the next
+    year's line or no line at all; it names the blank cell's line, or says the file has no row for the cell."""
+    _edit_line(case / INFLATION, 3, "2021,")
+    valuate_refused(case, out, r"economy.inflation.csv.*gap.*\(economy.inflation.csv, line 3: the cell of "
+                               r"economy.inflation for year=2021 is blank, and a blank cell is left out.\)")
+    population = case / "demography.population.csv"
+    lines = _lines(population)
+    number = next(i for i, line in enumerate(lines, start=1) if line.startswith("female,40,"))
+    _edit_line(case / INFLATION, 3, "2021,0.02")
+    _edit_line(population, number, "female,40,")
+    valuate_refused(case, out, rf"demography.population.csv, line {number}: the cell of demography.population for "
+                               r"sex=female, age=40 is blank; expected a value \(this input has no default")
+    population.write_text("\n".join(lines[:number - 1] + lines[number:]) + "\n", encoding="utf-8")
+    valuate_refused(case, out, r"demography.population.csv: no row for sex=female, age=40 \(demography.population\); "
+                               r"expected a value for every sex, age the valuation uses")

@@ -384,7 +384,9 @@ def read_valuation_folder(folder) -> "Valuation":
             if FIELDS[group][field].fill is not None:  # sparse tables: absent cells take the field's fill
                 da = da.fillna(FIELDS[group][field].fill)
             groups[group][field] = da
-            given_in[column] = (name, values.assign(_line=line_of[values.index])[dims + ["_line"]])
+            blank = frame.index[frame[column].isna()]   # rows of the file whose cell of this column is blank
+            given_in[column] = (name, values.assign(_line=line_of[values.index])[dims + ["_line"]],
+                                frame.loc[blank, dims].assign(_line=line_of[blank]))
             if "year" in dims:
                 years_by_file.setdefault(name, set()).update(int(y) for y in da["year"].values)
     try:
@@ -401,19 +403,40 @@ def read_valuation_folder(folder) -> "Valuation":
 
 def _located(error: InputError, given_in: dict) -> InputError:
     """``error`` of the inputs' validation prefixed with the file that gave its field (and the line, when the error
-    names a cell of a table whose row says so)."""
-    name, rows = given_in.get(error.field or "", (None, None))
+    names a cell of a table whose row says so). A cell without a value (the validation's "nan") is said as such: the
+    line whose cell is blank, or that the file has no row for it; an error of a column with blank cells (left out of
+    the table: a gap of years, a missing age) names the first of them."""
+    name, rows, blank = (given_in.get(error.field or "", (None, None, None)) + (None,))[:3]
     if name is None:
         return error
     where = name
+    message = str(error)
     dims = [] if rows is None else [c for c in rows.columns if c != "_line"]
-    if dims and all(d in error.where for d in dims):   # the error's cell is one row of the file
-        match = pd.Series(True, index=rows.index)
-        for dim in dims:
-            match &= rows[dim].astype(str) == str(error.where[dim])
+    cell = dims and all(d in error.where for d in dims)
+    if cell:   # the error's cell: one row of the file (given, blank or absent)
+        def matching(frame):
+            match = pd.Series(True, index=frame.index)
+            for dim in dims:
+                match &= frame[dim].astype(str) == str(error.where[dim])
+            return match
+        match = matching(rows)
+        labels = ", ".join(f"{d}={error.where[d]}" for d in dims)
         if match.sum() == 1:
             where = f"{name}, line {int(rows['_line'][match].iloc[0])}"
-    return InputError(f"{where}: {error}", error.field, error.where)
+        elif match.sum() == 0 and re.search(r"\bnan\b", message):
+            empty = matching(blank) if blank is not None and len(blank) else None
+            if empty is not None and empty.any():
+                return InputError(f"{name}, line {int(blank['_line'][empty].iloc[0])}: the cell of {error.field} for "
+                                  f"{labels} is blank; expected a value (this input has no default for a missing "
+                                  "cell).", error.field, error.where)
+            return InputError(f"{name}: no row for {labels} ({error.field}); expected a value for every "
+                              f"{', '.join(dims)} the valuation uses (this input has no default for a missing cell).",
+                              error.field, error.where)
+    if blank is not None and len(blank):
+        first = blank.iloc[0]
+        message += (f" ({name}, line {int(first['_line'])}: the cell of {error.field} for "
+                    f"{', '.join(f'{d}={first[d]}' for d in dims)} is blank, and a blank cell is left out.)")
+    return InputError(f"{where}: {message}", error.field, error.where)
 
 
 def read_folder_report_text(folder) -> "ReportText":
