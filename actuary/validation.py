@@ -152,7 +152,8 @@ def sexes(name: str, da: xr.DataArray) -> xr.DataArray:
     labels = [str(s) for s in da["sex"].values]
     unknown = [s for s in labels if s not in SEXES]
     if unknown:
-        raise InputError(f"Input '{name}': unknown sex '{unknown[0]}'; expected one of {SEXES}.", field=name,
+        raise InputError(f"Input '{name}': unknown sex '{unknown[0]}'; expected {' or '.join(SEXES)} (lower case).",
+                         field=name,
                          where={"sex": unknown[0]})
     if sorted(labels) != sorted(SEXES):
         raise InputError(f"Input '{name}': sexes {labels}; expected exactly {list(SEXES)}, once each.")

@@ -436,3 +436,12 @@ def test_a_blank_or_missing_cell_is_said_as_such_with_its_line(case, out):
     population.write_text("\n".join(lines[:number - 1] + lines[number:]) + "\n", encoding="utf-8")
     valuate_refused(case, out, r"demography.population.csv: no row for sex=female, age=40 \(demography.population\); "
                                r"expected a value for every sex, age the valuation uses")
+
+
+def test_a_sex_written_otherwise_names_its_first_line(case, out):
+    population = case / "demography.population.csv"
+    lines = _lines(population)
+    number = next(i for i, line in enumerate(lines, start=1) if line.startswith("female,"))
+    population.write_text("\n".join(line.replace("female,", "Female,") for line in lines) + "\n", encoding="utf-8")
+    valuate_refused(case, out, rf"demography.population.csv, line {number}: Input 'demography.population': unknown "
+                               r"sex 'Female'; expected male or female \(lower case\).")

@@ -432,6 +432,12 @@ def _located(error: InputError, given_in: dict) -> InputError:
             return InputError(f"{name}: no row for {labels} ({error.field}); expected a value for every "
                               f"{', '.join(dims)} the valuation uses (this input has no default for a missing cell).",
                               error.field, error.where)
+    elif dims and error.where and all(d in dims for d in error.where):   # a label of some rows: the first of them
+        match = pd.Series(True, index=rows.index)
+        for dim in error.where:
+            match &= rows[dim].astype(str) == str(error.where[dim])
+        if match.any():
+            where = f"{name}, line {int(rows['_line'][match].iloc[0])}"
     if blank is not None and len(blank):
         first = blank.iloc[0]
         message += (f" ({name}, line {int(first['_line'])}: the cell of {error.field} for "
