@@ -25,6 +25,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+from openpyxl.utils import get_column_letter
 
 from ..io.safety import file_kind
 from ..validation import InputError
@@ -143,8 +144,10 @@ def _csv_header(source: Source, path: Path) -> tuple[list[str], str]:
     for index, original in enumerate(names, start=1):
         key = original.strip().lower()
         if key in seen:
-            _fail(source, f"header line 1: column '{original.strip()}' (column {index}) appears twice (also column "
-                          f"{seen[key]}, the same name apart from case and spaces); expected each column once.")
+            first = names[seen[key] - 1]
+            how = "" if first == original else ", the same name apart from case and spaces"
+            _fail(source, f"header line 1: column '{original.strip()}' (column {get_column_letter(index)}) appears "
+                          f"twice (also column {get_column_letter(seen[key])}{how}); expected each column once.")
         seen[key] = index
     return names, delimiter
 
