@@ -258,7 +258,7 @@ def test_billion_laughs_in_a_sheet_is_refused(tmp_path, out):
     workbook = rewrite(DEMO, tmp_path / "in" / "case.xlsx",
                        {parts["Settings"]: _with_doctype(xml, BILLION_LAUGHS, b"&lol9;")})
     refused(["valuate", workbook, "--out", out],
-            rf"case.xlsx: part {parts['Settings']} declares a document type or XML entities", out)
+            rf"case.xlsx: part {parts['Settings']} \(sheet Settings\) declares a document type or XML entities", out)
 
 
 def test_external_entity_in_the_workbook_part_is_refused(tmp_path, out):
@@ -271,8 +271,9 @@ def test_external_entity_in_the_workbook_part_is_refused(tmp_path, out):
     refused(["valuate", workbook, "--out", out], r"part xl/workbook.xml declares a document type or XML entities", out)
 
 
-def test_entities_hidden_after_a_long_prolog_are_refused_by_the_parser(tmp_path, out):
-    """A DOCTYPE after 64 KB of comments passes the quick scan; defusedxml (used by openpyxl) refuses it."""
+def test_entities_hidden_after_a_long_prolog_are_refused_by_the_container_check(tmp_path, out):
+    """A DOCTYPE after 64 KB of comments: the container check reads every part through (streamed), not only its
+    first 64 KB, and refuses it before openpyxl parses anything (defusedxml would refuse it a second time)."""
     parts = sheet_parts(DEMO)
     with zipfile.ZipFile(DEMO) as z:
         xml = z.read(parts["Settings"])
@@ -281,7 +282,7 @@ def test_entities_hidden_after_a_long_prolog_are_refused_by_the_parser(tmp_path,
     (tmp_path / "in").mkdir()
     workbook = rewrite(DEMO, tmp_path / "in" / "case.xlsx", {parts["Settings"]: hostile})
     refused(["valuate", workbook, "--out", out],
-            r"case.xlsx: the workbook's XML declares entities or a document type .*refused", out)
+            rf"case.xlsx: part {parts['Settings']} \(sheet Settings\) declares a document type or XML entities", out)
 
 
 # ------------------------------------------------------------------------------------ Stochastic and Scenarios
@@ -608,3 +609,130 @@ def test_headers_in_row_1_are_said_to_go_in_row_2(tmp_path, title, columns):
                                          r"\(columns: .*\)\. Row 1 of the sheet is its title and the headers go in "
                                          r"row 2, .*; here the headers are in row 1: insert a title row above them\.$"):
         read_parameters(path) if title == "Stochastic" else read_scenarios(path)
+
+
+# ------------------------------------------------------------------- bounds while reading, damaged parts
+
+def _settings_xml(change) -> dict:
+    """The parts of Demoland with its Settings sheet's XML passed through ``change`` (bytes -> bytes)."""
+    part = sheet_parts(DEMO)["Settings"]
+    with zipfile.ZipFile(DEMO) as z:
+        return {part: change(z.read(part))}
+
+
+def _row_one(extra: bytes):
+    return lambda xml: re.sub(rb'(<row r="1"[^>]*>.*?)(</row>)', lambda m: m.group(1) + extra + m.group(2), xml,
+                              count=1, flags=re.S)
+
+
+def test_a_row_of_more_cells_than_excel_has_columns_is_refused_before_parsing(tmp_path, out):
+    cells = b"".join(b"<c><v>%d</v></c>" % i for i in range(16_385))   # no r: the parser would keep them all
+    workbook = rewrite(DEMO, tmp_path / "case.xlsx", _settings_xml(_row_one(cells)))
+    refused(["valuate", workbook, "--out", out], r"case.xlsx: part xl/worksheets/sheet\d+.xml \(sheet Settings\): "
+                                                 r"row 1 has more than 16,384 cells", out)
+
+
+def test_a_sheet_of_more_cells_than_the_limit_is_refused(tmp_path, monkeypatch):
+    import actuary.io.workbook as workbook_module
+
+    monkeypatch.setattr(workbook_module, "MAX_SHEET_CELLS", 1000)
+    with pytest.raises(InputError, match=r"part xl/worksheets/sheet\d+.xml holds [\d,]+ cells; at most 1,000"):
+        load_workbook(DEMO)
+
+
+def test_a_row_beyond_the_last_row_of_a_sheet_is_refused(tmp_path):
+    far = lambda xml: xml.replace(b"</sheetData>", b'<row r="2000000000"><c><v>1</v></c></row></sheetData>')
+    workbook = rewrite(DEMO, tmp_path / "case.xlsx", _settings_xml(far))
+    with pytest.raises(InputError, match=r"row 2,000,000,000 is beyond the last row of a sheet \(1,048,576\)"):
+        load_workbook(workbook)
+
+
+@pytest.mark.parametrize("ref", ["E1", "E2", "XFD1"])
+def test_a_value_beside_the_title_or_headers_is_refused(tmp_path, ref):
+    workbook = set_cells(DEMO, tmp_path / "case.xlsx", {"Settings": {ref: 123456789}})
+    with pytest.raises(InputError, match=rf"Settings!{ref}: value '123456789' is outside the table"):
+        load_workbook(workbook)
+
+
+@pytest.mark.parametrize("sheet, ref", [("Population", "Z3"), ("Settings", "F1")])
+def test_a_value_right_of_a_table_above_its_data_is_refused(tmp_path, sheet, ref):
+    workbook = set_cells(DEMO, tmp_path / "case.xlsx", {sheet: {ref: 7}})
+    with pytest.raises(InputError, match=rf"{sheet}!{ref}: value '7' is outside the table"):
+        load_workbook(workbook)
+
+
+def test_a_note_in_the_notes_column_is_read_as_before(tmp_path):
+    workbook = set_cells(DEMO, tmp_path / "case.xlsx", {"Settings": {"D4": "checked with the ministry"},
+                                                       "Population": {"E5": "census 2020"}})
+    assert load_workbook(workbook).inputs.settings["horizon"] == 100
+
+
+def test_a_merged_range_hiding_an_input_cell_is_refused_naming_it(tmp_path, out):
+    def merge(xml):
+        xml = re.sub(rb'(<c r="B4"[^>]*>)<v>[^<]*</v>', rb"\g<1><v>40</v>", xml, count=1)
+        return xml.replace(b"</sheetData>", b'</sheetData><mergeCells count="1"><mergeCell ref="A4:B4"/>'
+                                            b"</mergeCells>", 1)
+    workbook = rewrite(DEMO, tmp_path / "in.xlsx", _settings_xml(merge))
+    refused(["valuate", workbook, "--out", out], r"Settings!A4: the cells A4:B4 are merged \(B4 holds '40', which "
+                                                 r"Excel does not show\)", out)
+
+
+def test_merged_title_and_notes_cells_are_accepted(tmp_path):
+    def merge(xml):
+        return xml.replace(b"</sheetData>", b'</sheetData><mergeCells count="2"><mergeCell ref="A1:D1"/>'
+                                            b'<mergeCell ref="D4:D6"/></mergeCells>', 1)
+    workbook = rewrite(DEMO, tmp_path / "case.xlsx", _settings_xml(merge))
+    assert load_workbook(workbook).inputs.settings["horizon"] == 100
+
+
+def test_a_damaged_deflate_stream_is_named_by_its_part_and_sheet(tmp_path, out):
+    workbook = tmp_path / "case.xlsx"
+    shutil.copy(DEMO, workbook)
+    part = sheet_parts(DEMO)["Settings"]
+    with zipfile.ZipFile(workbook) as z:
+        info = z.getinfo(part)
+    data = bytearray(workbook.read_bytes())
+    data[info.header_offset + 30 + len(info.filename) + len(info.extra) + 200] ^= 0xFF
+    workbook.write_bytes(bytes(data))
+    refused(["valuate", workbook, "--out", out], rf"case.xlsx: the workbook is damaged: part {part} \(sheet "
+                                                 r"Settings\) cannot be decompressed", out)
+
+
+@pytest.mark.parametrize("cell, shown, expected", [
+    ('<c r="B4" t="s"><v>99999</v></c>', "99999", "the index of a shared string"),
+    ('<c r="B4" t="n"><v>abc</v></c>', "abc", "a number"),
+])
+def test_a_bad_stored_value_is_named_by_its_cell(tmp_path, cell, shown, expected):
+    bad = lambda xml: re.sub(rb'<c r="B4"[^>]*>.*?</c>', cell.encode(), xml, count=1)
+    workbook = rewrite(DEMO, tmp_path / "case.xlsx", _settings_xml(bad))
+    with pytest.raises(InputError, match=rf"Settings!B4: the stored value '{shown}' cannot be read; expected "
+                                         f"{expected}"):
+        load_workbook(workbook)
+
+
+@pytest.mark.parametrize("text, named", [("١٠٠", "arabic-indic digit one"), ("１００", "fullwidth digit one"),
+                                         ("100\u00a0", "no-break space")])
+def test_number_text_with_other_digits_or_a_no_break_space_is_refused(tmp_path, text, named):
+    workbook = set_cells(DEMO, tmp_path / "case.xlsx", {"Settings": {"B4": text}})
+    with pytest.raises(InputError, match=rf"Settings!B4: value '{text}' is not a number \(it holds {named}"):
+        load_workbook(workbook)
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero link"])
+def test_a_workbook_path_that_is_not_a_regular_file_is_refused(tmp_path, out, kind):
+    import os
+
+    path = tmp_path / "case.xlsx"
+    if kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.symlink_to("/dev/zero")
+    what = {"fifo": r"a FIFO \(named pipe\)", "dev-zero link": "a character device"}[kind]
+    refused(["valuate", path, "--out", out], rf"case.xlsx: is {what}; expected a regular file", out)
+
+
+def test_a_workbook_path_linking_to_a_workbook_is_read(tmp_path):
+    path = tmp_path / "case.xlsx"
+    path.symlink_to(DEMO)
+    assert load_workbook(path).inputs.settings["horizon"] == 100
+

@@ -187,7 +187,7 @@ def _suggestion(given: str) -> list[str]:
 def read_report_text(path) -> ReportText:
     """The ``Report text`` sheet of a valuation workbook (an empty :class:`ReportText` without it); errors name
     ``Sheet!Cell``, the value and what was expected (see the module's docstring)."""
-    from .workbook import WorkbookReader, _blank, _formula_text, _may_hold_formulas, _ref
+    from .workbook import WorkbookReader, _blank, _formula_text, _ref
 
     path = Path(path)
     with WorkbookReader(path) as reader:
@@ -198,7 +198,7 @@ def read_report_text(path) -> ReportText:
         formula = None
         with reader.guard():   # a formula is refused even with a saved value: the text is the actuary's own
             ws = reader.values[SHEET]
-            if last and _may_hold_formulas(reader._part(ws)):
+            if last and getattr(reader._scan(ws), "formulas", True):
                 formulas = reader._formulas_sheet(SHEET)
                 formulas.reset_dimensions()
                 for row, values in enumerate(formulas.iter_rows(max_row=last, values_only=True), start=1):

@@ -9,9 +9,14 @@ inside them; Demoland's is 0.3 MB, 1.3 MB uncompressed, at most 10:1):
 - all parts together at most :data:`MAX_UNCOMPRESSED_BYTES` (200 MB) uncompressed;
 - every part larger than :data:`RATIO_FLOOR_BYTES` (1 MB) uncompressed at most :data:`MAX_RATIO`
   (100) times its compressed size (zip bombs);
-- no XML part declares a document type (``<!DOCTYPE``): Excel and LibreOffice never write one, and
+- no XML part declares a document type (``<!DOCTYPE``) anywhere in it (every XML part is read through once,
+  streamed, before any is parsed for its content): Excel and LibreOffice never write one, and
   entity declarations are how "billion laughs" expansions and external entities (XXE) work. The
-  parser (openpyxl with ``defusedxml``) refuses entities as a second line.
+  parser (openpyxl with ``defusedxml``) refuses entities as a second line;
+- no row holds more than :data:`MAX_ROW_CELLS` (16,384, Excel's columns) cells and no row is numbered
+  beyond :data:`MAX_ROWS` (1,048,576, Excel's rows): a sheet is read a row at a time, so this bounds the
+  memory one row takes whatever the file's size;
+- every part decompresses (a damaged deflate stream or checksum is named by its part).
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ import os
 import re
 import stat
 import zipfile
+import zlib
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -33,6 +40,10 @@ RATIO_FLOOR_BYTES = 1024 ** 2
 MAX_PARTS = 10_000
 PROLOG_BYTES = 64 * 1024
 MAX_CELL_TEXT = 32_767                      # Excel's limit on the characters of one cell
+MAX_ROW_CELLS = 16_384                      # Excel's columns (A..XFD): the most cells a row it writes has
+MAX_ROWS = 1_048_576                        # Excel's rows
+MAX_MERGED = 10_000                         # merged ranges kept per part (a valuation workbook has a few)
+SCAN_CHUNK = 256 * 1024
 
 NAME_CHARACTERS = "letters, digits, '.', '_' and '-'"
 _DOCTYPE = re.compile(rb"<!DOCTYPE|<!ENTITY|<\x00!\x00D\x00O\x00C\x00|\x00<\x00!\x00D\x00O\x00C", re.IGNORECASE)
@@ -92,22 +103,27 @@ def file_kind(mode: int) -> str | None:
     return "not a regular file"
 
 
-def regular_file_bytes(path, limit: int, name: str | None = None, why: str = "") -> bytes:
+def regular_file_bytes(path, limit: int, name: str | None = None, why: str = "", follow_links: bool = False) -> bytes:
     """The bytes of ``path``, a regular file of at most ``limit`` bytes: a symbolic link (it can point anywhere:
     /dev/zero, another user's files), a FIFO (reading it waits for a writer), a device or a folder is refused
     before it is opened, and the file is opened without following links and without waiting, checked again once
     open (it may have been swapped) and read no further than ``limit`` + 1 bytes (it may grow). Errors are
-    :class:`InputError` naming ``name`` (default: the file's name); ``why`` says what the limit is for."""
+    :class:`InputError` naming ``name`` (default: the file's name); ``why`` says what the limit is for.
+    ``follow_links``: a path the user gave on the command line may be a link (their choice), but what it
+    points at must be a regular file (a link to /dev/zero or to a FIFO is refused all the same)."""
     path = Path(path)
     name = name or path.name
     try:
-        kind = file_kind(os.lstat(path).st_mode)
+        kind = file_kind((os.stat if follow_links else os.lstat)(path).st_mode)
     except OSError as error:
         raise InputError(f"{name}: cannot be read ({error.strerror or error}).") from None
     if kind is not None:
-        raise InputError(f"{name}: is {kind}; expected a regular file (files are read only from the folder itself: "
-                         "copy the file in instead of linking to it).")
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+        raise InputError(f"{name}: is {kind}; expected a regular file" + (
+            f"{' (it is a symbolic link to ' + repr(os.path.realpath(path)) + ')' if path.is_symlink() else ''}."
+            if follow_links else " (files are read only from the folder itself: copy the file in instead of linking "
+                                 "to it)."))
+    flags = os.O_RDONLY | (0 if follow_links else getattr(os, "O_NOFOLLOW", 0)) | getattr(os, "O_NONBLOCK", 0) \
+        | getattr(os, "O_BINARY", 0)
     try:
         fd = os.open(path, flags)
     except OSError as error:
@@ -124,9 +140,12 @@ def regular_file_bytes(path, limit: int, name: str | None = None, why: str = "")
     return data
 
 
-def check_container(path, data: bytes | None = None) -> None:
-    """Refuse a workbook whose zip container breaks the limits above (before any XML is parsed)."""
+def check_container(path, data: bytes | None = None) -> dict:
+    """Refuse a workbook whose zip container breaks the limits above (before any XML is parsed); returns what
+    the read through each part found (part name -> :class:`PartScan`)."""
     import io
+
+    scans = {}
 
     name = getattr(path, "name", str(path))
     source = io.BytesIO(data) if data is not None else path
@@ -156,21 +175,123 @@ def check_container(path, data: bytes | None = None) -> None:
                 raise InputError(f"{name}: part {part.filename} expands {part.file_size / max(part.compress_size, 1):,.0f} "
                                  f"times ({part.compress_size:,} -> {part.file_size:,} bytes); at most {MAX_RATIO}:1 "
                                  "is accepted (a zip bomb?).")
+        labels = _sheet_labels(archive)
         for part in parts:
             if part.is_dir():
                 continue
+            scans[part.filename] = _scan_part(archive, part, name, labels.get(part.filename))
+    return scans
+
+
+@dataclass
+class PartScan:
+    """What the streamed read of one XML part found: its cells (children of rows, as openpyxl reads them),
+    whether it may hold a formula (an element named f), its merged ranges (at most :data:`MAX_MERGED` + 1 kept)."""
+    cells: int = 0
+    formulas: bool = False
+    merged: list = field(default_factory=list)
+    malformed: str | None = None     # the XML error where reading stopped (the parser names it later)
+
+
+class _Refusal(Exception):
+    pass
+
+
+def _sheet_labels(archive) -> dict:
+    """Part name -> "sheet NAME" for the worksheets of a workbook, as far as its small workbook and relationship
+    parts tell (for messages only; {} when they cannot be read)."""
+    try:
+        book = archive.read("xl/workbook.xml")[:1024 ** 2].decode("utf-8", "replace")
+        rels = archive.read("xl/_rels/workbook.xml.rels")[:1024 ** 2].decode("utf-8", "replace")
+    except Exception:
+        return {}
+    targets = {}
+    for tag in re.findall(r"<(?:\w+:)?Relationship\b[^>]*>", rels):
+        rid, target = re.search(r'\bId="([^"]*)"', tag), re.search(r'\bTarget="([^"]*)"', tag)
+        if rid and target:
+            path = target.group(1).lstrip("/")
+            targets[rid.group(1)] = path if path.startswith("xl/") else "xl/" + path
+    labels = {}
+    for tag in re.findall(r"<(?:\w+:)?sheet\b[^>]*>", book):
+        sheet, rid = re.search(r'\bname="([^"]*)"', tag), re.search(r'\b(?:\w+:)?id="([^"]*)"', tag)
+        if sheet and rid and rid.group(1) in targets:
+            labels[targets[rid.group(1)]] = f"sheet {sheet.group(1)}"
+    return labels
+
+
+def _scan_part(archive, part, name: str, label: str | None) -> PartScan:
+    """Read one part through (streamed: memory is a chunk's whatever its size): a part that does not decompress
+    is the workbook damaged; an XML part is scanned with expat for a document type anywhere in it, rows of more
+    than :data:`MAX_ROW_CELLS` cells or numbered beyond :data:`MAX_ROWS`, and what :class:`PartScan` keeps."""
+    from xml.parsers import expat
+
+    where = f"part {part.filename}" + (f" ({label})" if label else "")
+    scan = PartScan()
+    state = {"depth": 0, "row_depth": None, "row_cells": 0, "row": 0}
+
+    def start(tag, attrs):
+        state["depth"] += 1
+        depth = state["depth"]
+        local = tag.rpartition(" ")[2]
+        if state["row_depth"] is not None and depth == state["row_depth"] + 1:   # a cell: any child of a row
+            state["row_cells"] += 1
+            scan.cells += 1
+            if state["row_cells"] > MAX_ROW_CELLS:
+                raise _Refusal(f"{name}: {where}: row {state['row']:,} has more than {MAX_ROW_CELLS:,} cells (the "
+                               "columns A..XFD of Excel); the workbook was not saved by Excel or LibreOffice.")
+        elif local == "row":
+            state["row_depth"], state["row_cells"] = depth, 0
+            number = attrs.get("r")
             try:
-                with archive.open(part) as stream:
-                    head = stream.read(PROLOG_BYTES)
-            except (zipfile.BadZipFile, OSError, NotImplementedError, RuntimeError, EOFError) as error:
-                raise InputError(f"{name}: part {part.filename} cannot be read ({error}); the file is damaged.") \
-                    from None
-            xml = part.filename.lower().endswith(_XML_SUFFIXES) or head.lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \r\n\t") \
-                .startswith((b"<?xml", b"<\x00?\x00x"))
-            if xml and _DOCTYPE.search(head):
-                raise InputError(f"{name}: part {part.filename} declares a document type or XML entities "
-                                 "(<!DOCTYPE/<!ENTITY); workbooks saved by Excel or LibreOffice never do, and "
-                                 "entities are refused (they can expand without bound or read other files).")
+                state["row"] = int(float(number)) if number is not None else state["row"] + 1
+            except (ValueError, OverflowError):
+                state["row"] += 1   # (the parser names the bad row number)
+            if state["row"] > MAX_ROWS:
+                raise _Refusal(f"{name}: {where}: row {state['row']:,} is beyond the last row of a sheet "
+                               f"({MAX_ROWS:,}); the workbook was not saved by Excel or LibreOffice.")
+        elif local == "f":
+            scan.formulas = True
+        elif local == "mergeCell" and len(scan.merged) <= MAX_MERGED:
+            scan.merged.append(str(attrs.get("ref", "")))
+
+    def end(tag):
+        if state["depth"] == state["row_depth"]:
+            state["row_depth"] = None
+        state["depth"] -= 1
+
+    def doctype(*args):
+        raise _Refusal(f"{name}: {where} declares a document type or XML entities (<!DOCTYPE/<!ENTITY); workbooks "
+                       "saved by Excel or LibreOffice never do, and entities are refused (they can expand without "
+                       "bound or read other files).")
+
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.StartElementHandler, parser.EndElementHandler = start, end
+    parser.StartDoctypeDeclHandler = parser.EntityDeclHandler = doctype
+    xml = part.filename.lower().endswith(_XML_SUFFIXES)
+    first = True
+    try:
+        with archive.open(part) as stream:
+            while True:
+                chunk = stream.read(SCAN_CHUNK)
+                if first:
+                    first = False
+                    xml = xml or chunk.lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \r\n\t").startswith((b"<?xml", b"<\x00?\x00x"))
+                    if xml and _DOCTYPE.search(chunk[:PROLOG_BYTES]):
+                        doctype()
+                if xml and scan.malformed is None:
+                    try:
+                        parser.Parse(chunk, not chunk)
+                    except expat.ExpatError as error:
+                        scan.malformed = str(error)
+                if not chunk:
+                    break
+    except _Refusal as refusal:
+        raise InputError(str(refusal)) from None
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError, ValueError) \
+            as error:
+        raise InputError(f"{name}: the workbook is damaged: {where} cannot be decompressed ({error}). Save it again "
+                         "from Excel or LibreOffice, or take an earlier copy.") from None
+    return scan
 
 
 def xml_refusal(error: Exception, name: str) -> InputError | None:

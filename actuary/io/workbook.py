@@ -47,7 +47,7 @@ from ..inputs import (BENEFITS, FB, FIELDS, LIST_DIMS, NATIONAL_REQUIRED, PROVIS
                       without_scheme)
 from .bulk import cycle_collection_paused
 from .files import atomic_path
-from .safety import MAX_FILE_BYTES, check_container, text_cell, xml_refusal
+from .safety import MAX_FILE_BYTES, MAX_MERGED, MAX_ROWS, check_container, regular_file_bytes, text_cell, xml_refusal
 from ..validation import SEXES, InputError
 
 INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
@@ -545,10 +545,13 @@ class _Cells:
     table's ``width`` (the header row's, unless given) and a value beyond it is an error (nothing in a
     sheet is silently skipped). Reading stops with an error as soon as more than ``max_data_rows``
     non-blank data rows have been seen (``too_many`` says what the limit is), so a sheet of a million
-    rows costs no more than one of the largest allowed size. ``stop_after`` ends reading at that row."""
+    rows costs no more than one of the largest allowed size. ``stop_after`` ends reading at that row.
+    A value to the right of the table in the rows above the data (title, headers, units) is refused too, and so
+    is a range of ``merged`` cells (as the container check found them) that hides a cell of the table: Excel
+    shows only the first cell of a merged range, so a value in another one would be read unseen."""
 
     def __init__(self, name, values_ws, formulas_ws, first_data_row: int, max_data_rows: int, too_many: str = "",
-                 width: int | None = None, stop_after: int | None = None):
+                 width: int | None = None, stop_after: int | None = None, merged=None):
         self.name = name
         self.width = width
         self.cells: dict[int, list] = {}        # row -> values (rows with a non-blank value only)
@@ -586,6 +589,42 @@ class _Cells:
                 shown = _formula_text(formula) if value is None and formula is not None else None
                 if shown is not None:
                     self.formulas[row, column] = shown
+        width = self.width or 0
+        for row in range(1, first_data_row):   # the rows above the data: nothing to the right of the table
+            values = self.cells.get(row, ())
+            outside = next((c for c, v in enumerate(values[width:], start=width + 1) if not _blank(v)), None)
+            if width and outside is not None:
+                _fail(name, row, outside, f"value '{values[outside - 1]}' is outside the table (columns "
+                                          f"A..{get_column_letter(width)}, headed in row 2); put comments in the "
+                                          "notes column or in a sheet named Notes.")
+        self._check_merged(merged or (), stop_after)
+
+    def _check_merged(self, merged, stop_after: int | None) -> None:
+        """Refuse a merged range whose hidden cells (all but its first) are in the table (from the header row
+        down, columns A to the table's width, the notes column aside)."""
+        from openpyxl.utils.cell import range_boundaries
+
+        if len(merged) > MAX_MERGED:
+            raise InputError(f"sheet '{self.name}': more than {MAX_MERGED:,} merged cell ranges; a valuation sheet has "
+                             "a few. Unmerge them (the values of merged cells but the first are not shown).")
+        width = self.width or 0
+        notes = {c for c, v in enumerate(self.cells.get(2, ()), start=1) if str(v).strip().lower() == "notes"}
+        last = stop_after or MAX_ROWS
+        for ref in merged:
+            try:
+                min_col, min_row, max_col, max_row = range_boundaries(ref)
+            except (ValueError, TypeError):
+                raise InputError(f"sheet '{self.name}': merged cell range '{ref}' is not a range of cells; the "
+                                 "workbook is damaged.") from None
+            rows = range(max(min_row, 2), min(max_row, last) + 1)
+            columns = [c for c in range(min_col, min(max_col, width) + 1) if c not in notes]
+            if len(rows) * len(columns) > 1 or (rows and columns and (rows[0], columns[0]) != (min_row, min_col)):
+                held = next(((r, c) for r in sorted(set(self.cells) | {r for r, _ in self.formulas}) if r in rows
+                             for c in columns if (r, c) != (min_row, min_col) and not self.is_blank(r, c)), None)
+                what = (f"{_ref(self.name, *held).split('!')[1]} holds '{self.get(*held)}', which Excel does not show"
+                        if held else "Excel shows only the first cell's value, over all of them")
+                _fail(self.name, min_row, min_col, f"the cells {ref} are merged ({what}); the table's cells are read "
+                                                   "one by one: unmerge them and give each cell its value.")
 
     def get(self, row: int, column: int):
         """Value at 1-based (row, column); a formula without a cached value is an error."""
@@ -646,8 +685,21 @@ def _trim(values: list) -> list:
     return values
 
 
-_PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
-_GROUPED_NUMBER = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", re.ASCII)   # digits 0-9 only
+_GROUPED_NUMBER = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?", re.ASCII)
+_ASCII_SPACE = " \t\r\n"
+
+
+def _foreign_character(text: str) -> str:
+    """How an error names the first character of number text that is not ASCII ("" if none): a no-break space,
+    Arabic-Indic or full-width digits look like a number in Excel but are text there, and are not read as one."""
+    import unicodedata
+
+    character = next((c for c in text if not c.isascii()), None)
+    if character is None:
+        return ""
+    return f" (it holds {unicodedata.name(character, 'the character').lower()} U+{ord(character):04X}; numbers are " \
+           "written with the digits 0-9, without spaces)"
 
 
 def _number(cells: _Cells, row: int, column: int, what: str, required: bool):
@@ -660,11 +712,12 @@ def _number(cells: _Cells, row: int, column: int, what: str, required: bool):
             _fail(cells.name, row, column, f"the cell is blank; expected {what}.")
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        text = str(value).strip()
+        text = str(value).strip(_ASCII_SPACE)
         if _GROUPED_NUMBER.fullmatch(text):
             text = text.replace(",", "")
         if isinstance(value, bool) or not _PLAIN_NUMBER.fullmatch(text):
-            _fail(cells.name, row, column, f"value '{value}' is not a number; expected {what}.")
+            _fail(cells.name, row, column, f"value '{value}' is not a number{_foreign_character(str(value))}; "
+                                           f"expected {what}.")
         value = float(text)
     value = float(value)
     if not math.isfinite(value):
@@ -693,17 +746,20 @@ def _scalar_value(cells: _Cells, row: int, name: str, field: Field):
         return field.default
     listed = bool(field.dims) and field.dims[0] in LIST_DIMS
     if listed and field.kind != "int":  # a list of numbers: bend points, their rates
-        parts = [p.strip() for p in str(value).split(",") if p.strip()]
+        parts = [p.strip(_ASCII_SPACE) for p in str(value).split(",") if p.strip(_ASCII_SPACE)]
         try:
-            if isinstance(value, bool) or not parts or len(parts) > 100:
+            if isinstance(value, bool) or not parts or len(parts) > 100 or \
+                    not all(_PLAIN_NUMBER.fullmatch(p) for p in parts):
                 raise ValueError
             return tuple(float(p) for p in parts)
         except ValueError:
-            _fail(cells.name, row, 2, f"value '{value}' is not a list of numbers (e.g. 12000, 70000).")
+            _fail(cells.name, row, 2, f"value '{value}' is not a list of numbers{_foreign_character(str(value))} (e.g. "
+                                      "12000, 70000).")
     if listed:  # gap_horizons: a list of whole numbers
-        parts = [p.strip() for p in str(value).split(",") if p.strip()]
-        if isinstance(value, bool) or not parts or not all(re.fullmatch(r"\d{1,4}", p) for p in parts):
-            _fail(cells.name, row, 2, f"value '{value}' is not a list of whole numbers (e.g. 10, 25, 50, 75).")
+        parts = [p.strip(_ASCII_SPACE) for p in str(value).split(",") if p.strip(_ASCII_SPACE)]
+        if isinstance(value, bool) or not parts or not all(re.fullmatch(r"\d{1,4}", p, re.ASCII) for p in parts):
+            _fail(cells.name, row, 2, f"value '{value}' is not a list of whole numbers{_foreign_character(str(value))} "
+                                      "(e.g. 10, 25, 50, 75).")
         return tuple(int(p) for p in parts)
     number = _number(cells, row, 2, f"a number ({field.units or field.kind})", True)
     if field.kind == "int":
@@ -1021,6 +1077,9 @@ OPTIONAL_SHEETS = ("Scenarios", "Stochastic", "Reforms",  # read by the sensitiv
                    "Report text")                           # and by the report command (actuary.io.report_text)
 
 
+MAX_SHEET_CELLS = 5_000_000   # cells of one sheet: above the largest table a valuation can have (see WorkbookReader)
+
+
 class WorkbookReader:
     """An input workbook opened for reading after its container has passed the checks of
     :mod:`actuary.io.safety` (size, compression ratio, parts, no XML entities); macro-enabled
@@ -1037,19 +1096,18 @@ class WorkbookReader:
         if path.suffix.lower() in (".xlsm", ".xltm", ".xlsb", ".xls"):
             raise InputError(f"{path.name}: a {path.suffix} workbook is refused; actuary reads .xlsx workbooks only "
                              "and never runs macros. Save the workbook as 'Excel Workbook (.xlsx)'.")
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise InputError(f"{path.name}: the file has {size / 1024 ** 2:,.0f} MB; at most "
-                             f"{MAX_FILE_BYTES / 1024 ** 2:,.0f} MB are read (a valuation workbook is a few MB).")
-        try:
-            data = path.read_bytes()
-        except OSError as error:
-            raise InputError(f"{path}: cannot be read ({error.strerror or error}).") from None
+        data = regular_file_bytes(path, MAX_FILE_BYTES, path.name, " (a valuation workbook is a few MB)",
+                                  follow_links=True)
         self.sha256 = hashlib.sha256(data).hexdigest()
         if not zipfile.is_zipfile(io.BytesIO(data)):
             raise InputError(f"{path.name}: not an Excel workbook (.xlsx); expected a file saved by Excel or "
                              "LibreOffice as .xlsx.")
-        check_container(path, data)
+        self.scans = check_container(path, data)
+        for part, scan in self.scans.items():
+            if scan.cells > MAX_SHEET_CELLS:
+                raise InputError(f"{path.name}: part {part} holds {scan.cells:,} cells; at most {MAX_SHEET_CELLS:,} "
+                                 "are read in a sheet (the largest table a valuation can have holds about "
+                                 "1,300,000; Demoland's about 30,000).")
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = archive.namelist()
         if any(n.lower().endswith("vbaproject.bin") for n in names):
@@ -1080,22 +1138,93 @@ class WorkbookReader:
               width: int | None = None, stop_after: int | None = None) -> _Cells:
         with self.guard():
             values = self.values[name]
-            formulas = self._formulas_sheet(name) if _may_hold_formulas(self._part(values)) else None
-            return _Cells(name, values, formulas, first_data_row, max_data_rows, too_many, width, stop_after)
+            scan = self._scan(values)
+            formulas = self._formulas_sheet(name) if scan is None or scan.formulas else None
+            try:
+                return _Cells(name, values, formulas, first_data_row, max_data_rows, too_many, width, stop_after,
+                              merged=None if scan is None else scan.merged)
+            except InputError:
+                raise
+            except (IndexError, ValueError, KeyError, TypeError, OverflowError):
+                bad = self._bad_cell(values)
+                if bad is None:
+                    raise
+                ref, value, expected = bad
+                raise InputError(f"{name}!{ref}: the stored value '{value}' cannot be read; expected {expected}. "
+                                 "The workbook was not saved by Excel or LibreOffice, or is damaged: type the "
+                                 "value again and save it.") from None
 
-    def _part(self, ws) -> bytes | None:
-        """The XML of a sheet as stored in the archive; None if it cannot be told which part it is or the
-        part is larger than :data:`FORMULA_SCAN_BYTES` (such a sheet is read as before: twice, streaming)."""
+    def _scan(self, ws):
+        """What the container check found in a sheet's part (:class:`actuary.io.safety.PartScan`); None if it
+        cannot be told which part it is."""
         part = getattr(ws, "_worksheet_path", None)   # openpyxl's read-only sheets know their part
+        return self.scans.get(part.lstrip("/")) if isinstance(part, str) else None
+
+    def _bad_cell(self, ws):
+        """(cell, stored text, what was expected) of the first cell of a sheet whose stored value openpyxl cannot
+        read (a shared-string index out of range, a number or TRUE/FALSE that is not one); None if none is found.
+        Read streamed, as the container check reads."""
+        from xml.parsers import expat
+
+        from openpyxl.utils import column_index_from_string as column_index
+
+        part = getattr(ws, "_worksheet_path", None)
         if not isinstance(part, str):
             return None
+        strings = len(getattr(ws, "_shared_strings", ()) or ())
+        found, state = [], {"row": 0, "column": 0, "cell": None, "text": None}
+
+        def start(tag, attrs):
+            local = tag.rpartition(" ")[2]
+            if local == "row":
+                try:
+                    state["row"] = int(float(attrs["r"])) if "r" in attrs else state["row"] + 1
+                except ValueError:
+                    state["row"] += 1
+                state["column"] = 0
+            elif local == "c":
+                ref = attrs.get("r")
+                match = re.fullmatch(r"([A-Z]{1,3})(\d+)", ref or "")
+                state["column"] = column_index(match.group(1)) if match else state["column"] + 1
+                state["cell"] = ref if match else f"{get_column_letter(min(state['column'], 18278))}{state['row']}"
+                state["type"] = attrs.get("t", "n")
+            elif local == "v" and state["cell"] is not None:
+                state["text"] = []
+
+        def text(data):
+            if state["text"] is not None:
+                state["text"].append(data)
+
+        def end(tag):
+            if tag.rpartition(" ")[2] != "v" or state["text"] is None:
+                return
+            value, state["text"] = "".join(state["text"]), None
+            kind = state["type"]
+            if kind == "s":
+                ok = re.fullmatch(r"\d{1,9}", value.strip()) and int(value) < strings
+                expected = f"the index of a shared string (0..{strings - 1})" if strings else \
+                    "the index of a shared string (the workbook has none)"
+            elif kind == "b":
+                ok, expected = value.strip() in ("0", "1"), "0 or 1 (FALSE or TRUE)"
+            elif kind == "n":
+                ok, expected = _PLAIN_NUMBER.fullmatch(value.strip()) is not None, "a number"
+            else:
+                ok = True
+            if not ok:
+                found.append((state["cell"], value[:100], expected))
+                raise StopIteration
+
+        parser = expat.ParserCreate(namespace_separator=" ")
+        parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = start, end, text
+
         with zipfile.ZipFile(io.BytesIO(self._data)) as archive:
             try:
-                with archive.open(part) as stream:
-                    xml = stream.read(FORMULA_SCAN_BYTES + 1)
-            except KeyError:
-                return None
-        return xml if len(xml) <= FORMULA_SCAN_BYTES else None
+                with archive.open(part.lstrip("/")) as stream:
+                    while chunk := stream.read(256 * 1024):
+                        parser.Parse(chunk, False)
+            except (StopIteration, expat.ExpatError, KeyError):
+                pass
+        return found[0] if found else None
 
     def _formulas_sheet(self, name: str):
         """The sheet as formulas (the workbook opened a second time, only when a sheet may have formulas)."""
