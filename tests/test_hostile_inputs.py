@@ -736,3 +736,8 @@ def test_a_workbook_path_linking_to_a_workbook_is_read(tmp_path):
     path.symlink_to(DEMO)
     assert load_workbook(path).inputs.settings["horizon"] == 100
 
+
+def test_an_output_name_too_long_for_a_file_name_is_refused_before_anything_is_computed(out):
+    refused(["valuate", "--name", "数" * 80, "--out", out],
+            r"the output name is too long: the file '数+-results.xlsx' would have a name of 253 bytes \(UTF-8\), and "
+            r"this file system takes at most 255 bytes", out)

@@ -130,6 +130,30 @@ def remove_orphan_staging(folder: Path) -> list[Path]:
     return removed
 
 
+NAME_MAX_BYTES = 255      # the longest file name most file systems take (bytes of UTF-8)
+TEMPORARY_NAME_BYTES = 14  # what a temporary file adds to an output's name while it is written (see atomic_path)
+
+
+def check_name_lengths(folder: Path, names) -> None:
+    """Refuse, before anything is computed, output names whose files could not be written: the longest file
+    name a file system takes is counted in bytes (255 on most; a character of Chinese or Arabic is 2-3 bytes of
+    UTF-8), and a file is written under a temporary name a few bytes longer before it takes its own."""
+    limit = NAME_MAX_BYTES
+    try:
+        probe = next((p for p in (Path(folder), *Path(folder).parents) if p.exists()), None)
+        if probe is not None and hasattr(os, "pathconf"):
+            limit = min(limit, os.pathconf(probe, "PC_NAME_MAX"))
+    except (OSError, ValueError):
+        pass
+    longest = max(names, key=lambda n: len(n.encode("utf-8", "surrogateescape")), default="")
+    size = len(longest.encode("utf-8", "surrogateescape"))
+    if size + TEMPORARY_NAME_BYTES > limit:
+        raise InputError(f"the output name is too long: the file '{longest}' would have a name of {size} "
+                         f"bytes (UTF-8), and this file system takes at most {limit} bytes in a file's name, "
+                         f"{TEMPORARY_NAME_BYTES} of them for the temporary name it is written under; give a "
+                         "shorter --name (or rename the input file).")
+
+
 @contextmanager
 def atomic_path(path):
     """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block succeeds
@@ -481,6 +505,7 @@ class OutputSet:
         self.stores = set(stores)   # outputs that are folders (zarr stores)
         if len(set(self.names)) != len(self.names) or any(Path(n).name != n or n in (".", "..") for n in self.names):
             raise ValueError(f"output names must be distinct plain file names: {self.names}")
+        check_name_lengths(self.folder, self.names)
         self.staging: Path | None = None
         self._lock: int | None = None
         self._created: list[Path] = []
