@@ -198,7 +198,8 @@ def read_report_text(path) -> ReportText:
         formula = None
         with reader.guard():   # a formula is refused even with a saved value: the text is the actuary's own
             ws = reader.values[SHEET]
-            if last and getattr(reader._scan(ws), "formulas", True):
+            scan = reader._scan(ws)
+            if last and (scan is None or scan.formulas or scan.malformed):
                 formulas = reader._formulas_sheet(SHEET)
                 formulas.reset_dimensions()
                 for row, values in enumerate(formulas.iter_rows(max_row=last, values_only=True), start=1):

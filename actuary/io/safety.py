@@ -227,37 +227,39 @@ def _scan_part(archive, part, name: str, label: str | None) -> PartScan:
 
     where = f"part {part.filename}" + (f" ({label})" if label else "")
     scan = PartScan()
-    state = {"depth": 0, "row_depth": None, "row_cells": 0, "row": 0}
+    depth, row_depth, row_cells, row = 0, -1, 0, 0   # row_depth: the depth of the open row element (-1: none)
 
     def start(tag, attrs):
-        state["depth"] += 1
-        depth = state["depth"]
-        local = tag.rpartition(" ")[2]
-        if state["row_depth"] is not None and depth == state["row_depth"] + 1:   # a cell: any child of a row
-            state["row_cells"] += 1
-            scan.cells += 1
-            if state["row_cells"] > MAX_ROW_CELLS:
-                raise _Refusal(f"{name}: {where}: row {state['row']:,} has more than {MAX_ROW_CELLS:,} cells (the "
-                               "columns A..XFD of Excel); the workbook was not saved by Excel or LibreOffice.")
-        elif local == "row":
-            state["row_depth"], state["row_cells"] = depth, 0
+        nonlocal depth, row_depth, row_cells, row
+        depth += 1
+        if depth == row_depth + 1:   # a cell: any child of a row (openpyxl reads each as one)
+            row_cells += 1
+            if row_cells > MAX_ROW_CELLS:
+                raise _Refusal(f"{name}: {where}: row {row:,} has more than {MAX_ROW_CELLS:,} cells (the columns "
+                               "A..XFD of Excel); the workbook was not saved by Excel or LibreOffice.")
+            return
+        local = tag[tag.rfind(" ") + 1:]
+        if local == "row":
+            scan.cells += row_cells
+            row_depth, row_cells = depth, 0
             number = attrs.get("r")
             try:
-                state["row"] = int(float(number)) if number is not None else state["row"] + 1
+                row = int(float(number)) if number is not None else row + 1
             except (ValueError, OverflowError):
-                state["row"] += 1   # (the parser names the bad row number)
-            if state["row"] > MAX_ROWS:
-                raise _Refusal(f"{name}: {where}: row {state['row']:,} is beyond the last row of a sheet "
-                               f"({MAX_ROWS:,}); the workbook was not saved by Excel or LibreOffice.")
+                row += 1   # (the parser names the bad row number)
+            if row > MAX_ROWS:
+                raise _Refusal(f"{name}: {where}: row {row:,} is beyond the last row of a sheet ({MAX_ROWS:,}); the "
+                               "workbook was not saved by Excel or LibreOffice.")
         elif local == "f":
             scan.formulas = True
         elif local == "mergeCell" and len(scan.merged) <= MAX_MERGED:
             scan.merged.append(str(attrs.get("ref", "")))
 
     def end(tag):
-        if state["depth"] == state["row_depth"]:
-            state["row_depth"] = None
-        state["depth"] -= 1
+        nonlocal depth, row_depth
+        if depth == row_depth:
+            row_depth = -1
+        depth -= 1
 
     def doctype(*args):
         raise _Refusal(f"{name}: {where} declares a document type or XML entities (<!DOCTYPE/<!ENTITY); workbooks "
@@ -285,6 +287,7 @@ def _scan_part(archive, part, name: str, label: str | None) -> PartScan:
                         scan.malformed = str(error)
                 if not chunk:
                     break
+        scan.cells += row_cells
     except _Refusal as refusal:
         raise InputError(str(refusal)) from None
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError, ValueError) \

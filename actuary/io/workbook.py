@@ -646,11 +646,6 @@ class _Cells:
         return _blank(values[column - 1] if column <= len(values) else None) and (row, column) not in self.formulas
 
 
-FORMULA_SCAN_BYTES = 16 * 1024 ** 2          # sheets up to this size are scanned for formulas before reading
-_FORMULA_TAG = re.compile(rb"<(?:[^\s<>/!?:=\"']+:)?f[\s/>]")   # any prefix XML allows, non-ASCII too
-_XML_ENCODING = re.compile(rb"""\A(?:\xef\xbb\xbf)?<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._\-]+)["']""")
-
-
 def _formula_text(formula) -> str | None:
     """How a cell's formula (as openpyxl reads it) is named in an error, None for a cell without one: text
     starting with "=", an array formula (shown in braces, as Excel does) or a data table's formula."""
@@ -661,18 +656,6 @@ def _formula_text(formula) -> str | None:
     if isinstance(formula, DataTableFormula):
         return "(a data table)"
     return None
-
-
-def _may_hold_formulas(xml: bytes | None) -> bool:
-    """False only when a sheet's XML surely has no formula element (``<f>``, with any namespace prefix): it
-    is UTF-8 or ASCII (no NUL byte, no other declared encoding) and no such tag is in it. Anything else
-    (unknown part, UTF-16, a tag in a comment) may, and the sheet is then also read as formulas."""
-    if xml is None or b"\x00" in xml:
-        return True
-    declared = _XML_ENCODING.match(xml)
-    if declared and declared.group(1).lower() not in (b"utf-8", b"utf8", b"us-ascii", b"ascii"):
-        return True
-    return _FORMULA_TAG.search(xml) is not None
 
 
 def _blank(value) -> bool:
@@ -1139,7 +1122,7 @@ class WorkbookReader:
         with self.guard():
             values = self.values[name]
             scan = self._scan(values)
-            formulas = self._formulas_sheet(name) if scan is None or scan.formulas else None
+            formulas = self._formulas_sheet(name) if scan is None or scan.formulas or scan.malformed else None
             try:
                 return _Cells(name, values, formulas, first_data_row, max_data_rows, too_many, width, stop_after,
                               merged=None if scan is None else scan.merged)
