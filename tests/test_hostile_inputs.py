@@ -741,3 +741,13 @@ def test_an_output_name_too_long_for_a_file_name_is_refused_before_anything_is_c
     refused(["valuate", "--name", "数" * 80, "--out", out],
             r"the output name is too long: the file '数+-results.xlsx' would have a name of 253 bytes \(UTF-8\), and "
             r"this file system takes at most 255 bytes", out)
+
+
+@pytest.mark.parametrize("ref, said", [("B4:B5", r"B5 holds '\d+', which Excel does not show"),
+                                       ("A4:XFD1048576", r"B4 holds '\d+', which Excel does not show")])
+def test_a_merged_range_down_or_over_the_whole_sheet_is_refused_at_once(tmp_path, ref, said):
+    merge = lambda xml: xml.replace(b"</sheetData>", b'</sheetData><mergeCells count="1"><mergeCell ref="'
+                                    + ref.encode() + b'"/></mergeCells>', 1)
+    workbook = rewrite(DEMO, tmp_path / "case.xlsx", _settings_xml(merge))
+    with pytest.raises(InputError, match=rf"Settings!{ref.split(':')[0]}: the cells {ref} are merged \({said}\)"):
+        load_workbook(workbook)
