@@ -207,12 +207,28 @@ def output_stem(source: Path | None, name: str | None) -> str:
     return stem_name(source)
 
 
+def not_into_the_case(out: Path, source: Path | None) -> None:
+    """Refuse an output folder that is the case folder read (or inside it): the outputs would become files of the
+    case, which its next reading refuses (a results workbook among its tables)."""
+    if source is None or not source.is_dir() or not (source / "valuation.json").is_file():
+        return   # not a case folder: its reading says why
+    try:
+        inside = out.resolve() == source.resolve() or source.resolve() in out.resolve().parents
+    except OSError:
+        return
+    if inside:
+        raise InputError(f"--out {out}: is the case folder {source} (or inside it); the outputs would become files of "
+                         "the case, which is then no longer read (a results workbook is not one of its tables). Give "
+                         "another --out.")
+
+
 def output_set(out: Path, source: Path | None, name: str | None, suffixes, stores=(),
                force: bool = False) -> tuple[OutputSet, list[str]]:
     """The outputs ``NAME-<suffix>`` of a run as one :class:`OutputSet` in ``out`` and their names; NAME
     from ``--name`` or the input file (:func:`output_stem`). Unless ``force`` (``--force``), a file there of an
     output's name that actuary did not write, or that changed since, is refused, and so are outputs named after
     the input file that another file of that name (from another folder) wrote."""
+    not_into_the_case(out, source)
     stem = output_stem(source, name)
     names = [f"{stem}-{suffix}" for suffix in suffixes]
     stored = [f"{stem}-{suffix}" for suffix in stores]

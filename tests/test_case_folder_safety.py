@@ -445,3 +445,25 @@ def test_a_sex_written_otherwise_names_its_first_line(case, out):
     population.write_text("\n".join(line.replace("female,", "Female,") for line in lines) + "\n", encoding="utf-8")
     valuate_refused(case, out, rf"demography.population.csv, line {number}: Input 'demography.population': unknown "
                                r"sex 'Female'; expected male or female \(lower case\).")
+
+
+@pytest.mark.parametrize("command", ["valuate", "report"])
+def test_the_outputs_are_not_written_into_the_case_folder(case, command):
+    """--out the case folder itself (or a folder inside it): the outputs would become files of the case, refused as
+    tables at its next reading; refused before anything is written."""
+    before = sorted(p.name for p in case.iterdir())
+    for out in (case, case / "results"):
+        result = CliRunner().invoke(main, [command, str(case), "--out", str(out)], terminal_width=400)
+        assert result.exit_code == 2, result.output + result.stderr
+        assert "is the case folder" in " ".join(result.stderr.split()) and "Give another --out" in result.stderr
+        assert sorted(p.name for p in case.iterdir()) == before
+
+
+def test_a_folder_given_where_a_workbook_is_expected_points_to_convert(case):
+    """Where only a workbook will do (actuary data --into fills one), a case folder is refused pointing to convert."""
+    from actuary import load_workbook
+
+    with pytest.raises(InputError) as caught:
+        load_workbook(case)
+    assert f"is a folder; expected a workbook (.xlsx). (A case folder is read by the valuation commands; a workbook of " \
+           f"one: actuary convert {case} {case}.xlsx.)" in str(caught.value)

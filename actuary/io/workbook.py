@@ -1075,7 +1075,8 @@ class WorkbookReader:
         if not path.exists():
             raise InputError(f"{path}: no such file.")
         if path.is_dir():
-            raise InputError(f"{path}: is a folder; expected a workbook (.xlsx).")
+            raise InputError(f"{path}: is a folder; expected a workbook (.xlsx). (A case folder is read by the "
+                             f"valuation commands; a workbook of one: actuary convert {path} {path}.xlsx.)")
         if path.suffix.lower() in (".xlsm", ".xltm", ".xlsb", ".xls"):
             raise InputError(f"{path.name}: a {path.suffix} workbook is refused; actuary reads .xlsx workbooks only "
                              "and never runs macros. Save the workbook as 'Excel Workbook (.xlsx)'.")

@@ -23,13 +23,16 @@ def run_report(workbook: Path | None, out: Path, name: str | None, with_sensitiv
     folder's report_text.csv; without it, or with sections left blank, the report is a draft that marks each gap, and the command says so.
     ``force``: replace files of the outputs' names that actuary did not write or that changed since (--force).
     """
-    from ..cli import _load_case, _provenance, console, errors, first_compile_note, gather_options, output_stem
+    from ..cli import (_load_case, _provenance, console, errors, first_compile_note, gather_options, not_into_the_case,
+                       output_stem)
     from ..io.files import OutputSet
     from ..io.folder import read_folder_report_text
     from ..io.report_text import read_report_text
     from . import write_report
     from .pdf import PdfFailed, engine
 
+    if workbook is not None:
+        not_into_the_case(out, workbook)
     stem = output_stem(workbook, name)
     html_name, pdf_name = f"{stem}-report.html", f"{stem}-report.pdf"
     chosen = engine()
