@@ -751,3 +751,17 @@ def test_a_merged_range_down_or_over_the_whole_sheet_is_refused_at_once(tmp_path
     workbook = rewrite(DEMO, tmp_path / "case.xlsx", _settings_xml(merge))
     with pytest.raises(InputError, match=rf"Settings!{ref.split(':')[0]}: the cells {ref} are merged \({said}\)"):
         load_workbook(workbook)
+
+
+@pytest.mark.parametrize("copy, said", [
+    (lambda xml: re.sub(rb'(<c r="B4"[^>]*>.*?</c>)', lambda m: m.group(1) + m.group(1).replace(b"<v>", b"<v>4", 1),
+                        xml, count=1, flags=re.S), "cell B4 appears twice"),
+    (lambda xml: re.sub(rb'(<row r="4"[^>]*>.*?</row>)', lambda m: m.group(1) * 2, xml, count=1, flags=re.S),
+     "row 4 appears twice"),
+])
+def test_a_cell_or_row_given_twice_is_refused(tmp_path, out, copy, said):
+    """Two cells with one reference (or two rows with one number): Excel shows one, the reader could take the
+    other, an input read unseen."""
+    workbook = rewrite(DEMO, tmp_path / "in.xlsx", _settings_xml(copy))
+    refused(["valuate", workbook, "--out", out], rf"part xl/worksheets/sheet\d+.xml \(sheet Settings\): {said}; "
+                                                 r"Excel shows one of the two", out)

@@ -228,6 +228,12 @@ def _scan_part(archive, part, name: str, label: str | None) -> PartScan:
     where = f"part {part.filename}" + (f" ({label})" if label else "")
     scan = PartScan()
     depth, row_depth, row_cells, row = 0, -1, 0, 0   # row_depth: the depth of the open row element (-1: none)
+    row_refs: set = set()     # the cell references of the open row
+    rows_seen: set = set()    # the row numbers given (a sheet has at most MAX_ROWS)
+
+    def twice(what: str):
+        raise _Refusal(f"{name}: {where}: {what} appears twice; Excel shows one of the two and actuary could read the "
+                       "other: the workbook was not saved by Excel or LibreOffice.")
 
     def start(tag, attrs):
         nonlocal depth, row_depth, row_cells, row
@@ -237,16 +243,26 @@ def _scan_part(archive, part, name: str, label: str | None) -> PartScan:
             if row_cells > MAX_ROW_CELLS:
                 raise _Refusal(f"{name}: {where}: row {row:,} has more than {MAX_ROW_CELLS:,} cells (the columns "
                                "A..XFD of Excel); the workbook was not saved by Excel or LibreOffice.")
+            ref = attrs.get("r")
+            if ref is not None:
+                if ref in row_refs:
+                    twice(f"cell {ref[:20]}")
+                row_refs.add(ref)
             return
         local = tag[tag.rfind(" ") + 1:]
         if local == "row":
             scan.cells += row_cells
             row_depth, row_cells = depth, 0
             number = attrs.get("r")
+            row_refs.clear()
             try:
                 row = int(float(number)) if number is not None else row + 1
             except (ValueError, OverflowError):
                 row += 1   # (the parser names the bad row number)
+            if number is not None and row <= MAX_ROWS:
+                if row in rows_seen:
+                    twice(f"row {row:,}")
+                rows_seen.add(row)
             if row > MAX_ROWS:
                 raise _Refusal(f"{name}: {where}: row {row:,} is beyond the last row of a sheet ({MAX_ROWS:,}); the "
                                "workbook was not saved by Excel or LibreOffice.")
