@@ -401,7 +401,7 @@ def _in_file(error: InputError, path: Path) -> InputError:
     return InputError(f"{path.name}: {error}", error.field, error.where)
 
 
-_COMPILE_SAID: list = []   # the first-compile note is said once a process
+_COMPILE_SAID: list = []   # the kernels' cache is asked once a process (the first command's question decides)
 
 
 def first_compile_note(stochastic: bool = False) -> None:
@@ -410,6 +410,7 @@ def first_compile_note(stochastic: bool = False) -> None:
     compiled code is in Numba's cache. ``stochastic``: the command also runs the stochastic paths kernel."""
     if _COMPILE_SAID:
         return
+    _COMPILE_SAID.append(True)
     from .kernels import cache_folder, uncompiled
     from .kernels.scheme import insured_kernel
 
@@ -421,7 +422,6 @@ def first_compile_note(stochastic: bool = False) -> None:
     pending = uncompiled(*kernels)
     if not pending:
         return
-    _COMPILE_SAID.append(True)
     what = []
     if insured_kernel in pending:
         what.append("the projection kernels (about a minute)")

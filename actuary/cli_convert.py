@@ -34,13 +34,12 @@ NOT_IN_A_FOLDER = {"Scenarios": "actuary sensitivity runs without its scenarios"
                    "Analysis of change": "actuary change runs its default steps"}
 
 
-def sheets_left_behind(source: Path) -> list[str]:
-    """The sheets of the workbook ``source`` that a case folder does not hold: those of :data:`NOT_IN_A_FOLDER`
-    (read by other commands) and the user's own Notes sheets."""
-    from .io.workbook import NOTES_PREFIX, WorkbookReader
+def sheets_left_behind(valuation) -> list[str]:
+    """The sheets of the workbook ``valuation`` was read from (as the reader recorded them) that a case folder does
+    not hold: those of :data:`NOT_IN_A_FOLDER` (read by other commands) and the user's own Notes sheets."""
+    from .io.workbook import NOTES_PREFIX
 
-    with WorkbookReader(source) as reader:
-        present = list(reader.sheetnames)
+    present = (valuation.source or {}).get("sheets", [])
     return [s for s in present if s in NOT_IN_A_FOLDER or s.startswith(NOTES_PREFIX)]
 
 
@@ -89,7 +88,7 @@ def run_convert(source: Path, target: Path, force: bool) -> None:
             valuation.to_workbook(target, text=text)
             _wrote(target, "the case as a valuation workbook, its report text in the Report text sheet")
         else:
-            behind = [] if source.is_dir() else sheets_left_behind(source)
+            behind = [] if source.is_dir() else sheets_left_behind(valuation)
             files = _write_folder(valuation, text, target)
             _wrote(target, f"the case as a case folder: valuation.json, {files - 2} CSV tables and report_text.csv")
             if behind:

@@ -1263,7 +1263,7 @@ def load_workbook(path):
         # tables): say which rows were missing
         raise InputError(f"{error} (Note: the workbook has no row for {absent_rows_text(absent)}.)", error.field,
                          error.where) from None
-    valuation.source = {"input_file": reader.name, "input_sha256": reader.sha256}
+    valuation.source = {"input_file": reader.name, "input_sha256": reader.sha256, "sheets": list(reader.sheetnames)}
     if absent:
         valuation.source["rows_absent"] = absent
     if outside:
