@@ -17,7 +17,10 @@ from actuary.io.report_text import SECTIONS, SHEET, read_report_text
 from .xlsx_edit import set_cells
 
 TEXT = {"purpose_and_scope": "Valuation at 31 December 2019, asked by the board.\n- item one\n- item, two",
-        "opinion": '=1+1 is "not" a formula here', "signature_date": "2026-12-07"}
+        "opinion": '=1+1 is "not" a formula here', "signature_date": "2026-12-07",
+        "limitations": "- a list whose first item would be a formula to a spreadsheet",
+        "conclusions": "@SUM(1) and '=HYPERLINK(\"x\")' as written by a hostile sender",
+        "recommendations": "'- a text the actuary began with an apostrophe"}
 
 
 def _convert(*args):
@@ -44,6 +47,12 @@ def test_a_workbook_to_a_folder_and_back_keeps_the_inputs_and_the_text(workbook,
     written = read_report_text(workbook).texts
     same_date = {**written, "signature_date": "7 December 2026"}   # an ISO date in a CSV is read as a date
     assert set(written) == set(TEXT) and text.texts == same_date
+    import csv
+    with open(tmp_path / "case" / "report_text.csv", encoding="utf-8", newline="") as stream:
+        fields = [row[1] for row in csv.reader(stream)]
+    # no field a spreadsheet opening the CSV would evaluate (the texts beginning "=", "-", "@" carry an apostrophe)
+    assert fields and not any(f[:1] in ("=", "+", "-", "@", "\t", "\r") for f in fields)
+    assert "'@SUM(1) and '=HYPERLINK(\"x\")' as written by a hostile sender" in fields
     done = _convert(tmp_path / "case", tmp_path / "back.xlsx")
     assert done.exit_code == 0, done.output + done.stderr
     back = load_workbook(tmp_path / "back.xlsx")

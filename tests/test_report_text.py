@@ -12,6 +12,7 @@ import zipfile
 
 import openpyxl
 import pytest
+from hypothesis import given, strategies as st
 from markupsafe import escape
 
 from actuary import InputError, Valuation, load_workbook
@@ -329,3 +330,15 @@ def test_the_embedded_demoland_draft_says_how_to_get_a_workbook_to_write_in(monk
     _say_draft(None, valuation, Path("/somewhere/case.xlsx"))   # a valuation without a source record
     assert "the 'Report text' sheet of a valuation workbook, or report_text.csv in a case folder" in said[0]
     assert len(said) == 1
+
+
+@given(st.text(alphabet=st.sampled_from("'=+-@\t\r 0123456789.eE,aZ\n\""), max_size=12))
+def test_a_report_text_field_reads_back_as_written_and_is_never_a_formula(text):
+    """report_text.csv fields (written by convert and Valuation.to_folder): a text a spreadsheet would evaluate
+    gets an apostrophe, which reading takes off, so every text reads back unchanged."""
+    from actuary.io.report_text import from_csv_field, to_csv_field
+
+    field = to_csv_field(text)
+    assert from_csv_field(field) == text
+    number = re.fullmatch(r"[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?", field)
+    assert field[:1] not in ("=", "+", "-", "@", "\t", "\r") or number

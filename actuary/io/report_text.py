@@ -272,7 +272,8 @@ def read_report_text_csv(data: bytes, name: str = CSV_NAME, source: str | None =
     """The report text of a case folder's ``report_text.csv`` (its bytes ``data``): a header line ``section,text``
     (the sheet's columns ``chapter`` and ``what to write`` may follow; they are not read), then one line per section,
     its key and its text (in double quotes when it holds commas, quotes or line breaks: each line a paragraph).
-    Checked as the sheet is (see the module); ``signature_date`` may be written as a date, 2026-12-07. Errors name
+    Checked as the sheet is (see the module); ``signature_date`` may be written as a date, 2026-12-07; the apostrophe
+    :func:`to_csv_field` puts before a text a spreadsheet would evaluate is taken off. Errors name
     ``name``, the line (the header is line 1) and the column."""
     from openpyxl.utils import get_column_letter
 
@@ -292,7 +293,7 @@ def read_report_text_csv(data: bytes, name: str = CSV_NAME, source: str | None =
     if len(frame) > MAX_ROWS:
         raise InputError(f"{name}, line {lines[MAX_ROWS]}: more than {MAX_ROWS} sections; expected one line per "
                          f"section ({len(SECTIONS)} sections).")
-    rows = zip(lines, frame.iloc[:, 0], frame.iloc[:, 1])
+    rows = zip(lines, frame.iloc[:, 0], (from_csv_field(v) if isinstance(v, str) else v for v in frame.iloc[:, 1]))
     texts = _texts(rows, lambda r, c: f"{name}, line {r}, column {get_column_letter(c)} ({HEADERS[c - 1]})", "line",
                    iso_dates=True)
     return ReportText(texts, source=source or name)
@@ -307,7 +308,34 @@ def write_report_text_csv(path, text: ReportText | None = None) -> None:
         writer = csv.writer(stream, lineterminator="\n")
         writer.writerow(HEADERS[:2])
         for section in SECTIONS:
-            writer.writerow([section.key, (text.get(section.key) if text else None) or ""])
+            writer.writerow([section.key, to_csv_field((text.get(section.key) if text else None) or "")])
+
+
+# A text starting with one of these (after any apostrophes) is one a spreadsheet opening the CSV file would evaluate
+# as a formula (=, +, -, @; Excel also a tab or a carriage return): "=HYPERLINK(...)" planted in a workbook's
+# report text, or a list's first "- " item, would become a live formula or #NAME? in report_text.csv
+_FORMULA_LIKE = re.compile(r"'*[=+\-@\t\r]")
+_CSV_NUMBER = re.compile(r"[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?")   # a number, never a formula
+
+
+def to_csv_field(text: str) -> str:
+    """``text`` as a field of report_text.csv no spreadsheet evaluates: with a leading apostrophe when it starts (after
+    any apostrophes) with =, +, -, @, a tab or a carriage return and is not a plain number, as OWASP's advice on CSV
+    injection and :mod:`actuary.data.csvout` do (``- the reserve ...`` is written ``'- the reserve ...``; the
+    spreadsheet shows it as text). :func:`from_csv_field` reads it back: from_csv_field(to_csv_field(t)) == t for
+    every text."""
+    if _FORMULA_LIKE.match(text) and not _CSV_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
+def from_csv_field(text: str) -> str:
+    """A field of report_text.csv as its text: the apostrophe :func:`to_csv_field` put before a text starting with
+    =, +, -, @, a tab or a carriage return taken off (as Excel shows '=1+1 typed in a cell: =1+1); any other text as
+    it is."""
+    if text.startswith("'") and _FORMULA_LIKE.match(text):
+        return text[1:]
+    return text
 
 
 def write_report_text_sheet(wb, text: ReportText | None = None):
