@@ -4,6 +4,7 @@ install, instead of a PDF whose text in that script silently reads as boxes."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 
@@ -26,6 +27,20 @@ def test_the_characters_outside_every_font_in_order_of_appearance():
     assert characters_without_font(text, LATIN) == ["日", "本", "年", "金", "ไ", "ท", "ย"]   # not the spaces
     assert characters_without_font("plain ASCII, é and — only", LATIN) == []
     assert characters_without_font("日本", []) == []          # nothing known of the fonts: nothing said
+
+
+def test_the_missing_characters_are_named_by_script_and_chapter():
+    """A board member's PDF with boxes: the note says which script needs a font and where in the report it is."""
+    from actuary.report.pdf import characters_without_font_by_script, script_of
+
+    assert [script_of(c) for c in "本はไاक가😀。"] == ["CJK", "Hiragana", "Thai", "Arabic", "Devanagari", "Hangul",
+                                                        "symbols", "CJK"]
+    html = ("<title>Régime 本</title><h1>Case</h1><h2>1. Introduction</h2><p>本報 ok</p>"
+            "<h2>2. <em>Scheme</em> &amp; rules</h2><p>ไทย 本 は</p>")
+    assert characters_without_font_by_script(html, LATIN) == [("CJK", ["本", "報"], None),
+                                                              ("Thai", ["ไ", "ท", "ย"], "2. Scheme & rules"),
+                                                              ("Hiragana", ["は"], "2. Scheme & rules")]
+    assert characters_without_font_by_script(html, [(0x20, 0x10FFFF)]) == []
 
 
 @pytest.mark.skipif(shutil.which("fc-list") is None, reason="fontconfig (fc-list) is not installed")
@@ -51,8 +66,13 @@ def test_the_report_command_names_the_characters_and_the_font_to_install(tmp_pat
     result = CliRunner().invoke(main, ["report", str(case), "--out", str(tmp_path / "out")], terminal_width=400)
     assert result.exit_code == 0, result.output
     said = " ".join(result.stderr.split())
-    assert "note: no font on this machine has 20 of the report's characters (本 報 告 は 年 金 制 度 ...): the PDF " \
-           "shows them as empty boxes. Install a font that has them (Debian: fonts-noto-cjk" in said
+    found = re.search(r"CJK: .*?, first in chapter '([^']*)'", said)
+    assert found, said
+    chapter = found.group(1)   # the chapter where purpose_and_scope is placed
+    assert chapter[:1].isdigit(), said
+    assert (f"note: no font on this machine has 20 of the report's characters (CJK: 本 報 告 年 金 制 度 保 ..., "
+            f"first in chapter '{chapter}'; Hiragana: は の で あ る, first in chapter '{chapter}'): the PDF shows "
+            "them as empty boxes. Install a font that has them (Debian: fonts-noto-cjk") in said
     assert (tmp_path / "out" / "case-report.pdf").exists()
     monkeypatch.setattr(pdf, "installed_characters", lambda: [(0x20, 0x10FFFF)])
     result = CliRunner().invoke(main, ["report", str(case), "--out", str(tmp_path / "out")], terminal_width=400)

@@ -112,13 +112,17 @@ def _say_missing_fonts(html: Path) -> None:
     from rich.markup import escape
 
     from ..cli import errors
-    from .pdf import characters_without_font
+    from .pdf import characters_without_font_by_script
 
-    missing = characters_without_font(html.read_text(encoding="utf-8", errors="replace"))
-    if missing:
-        sample = " ".join(missing[:8])
-        errors.print(f"[bold yellow]note:[/] no font on this machine has {len(missing)} of the report's characters "
-                     f"({escape(sample)}{' ...' if len(missing) > 8 else ''}): the PDF shows them as empty boxes. "
+    groups = characters_without_font_by_script(html.read_text(encoding="utf-8", errors="replace"))
+    if groups:
+        count = sum(len(characters) for _, characters, _ in groups)
+        parts = [f"{script}: {' '.join(characters[:8])}{' ...' if len(characters) > 8 else ''}"
+                 + (f", first in chapter '{chapter}'" if chapter else ", first on the title page")
+                 for script, characters, chapter in groups[:4]]
+        more = f"; and {len(groups) - 4} other scripts" if len(groups) > 4 else ""
+        errors.print(f"[bold yellow]note:[/] no font on this machine has {count} of the report's characters "
+                     f"({escape('; '.join(parts) + more)}): the PDF shows them as empty boxes. "
                      "Install a font that has them (Debian: fonts-noto-cjk for Chinese, Japanese and Korean, "
                      "fonts-noto-core for most other scripts) and run the report again; the HTML file shows them on "
                      "any computer with such a font.", highlight=False, soft_wrap=True)

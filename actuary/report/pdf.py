@@ -130,3 +130,44 @@ def characters_without_font(text: str, ranges: list[tuple[int, int]] | None = No
         if at < 0 or code > ranges[at][1]:
             missing.append(character)
     return missing
+
+
+# words of a character's Unicode name that follow its script's name (ARABIC LETTER ALEF, CJK UNIFIED IDEOGRAPH-65E5)
+_AFTER_SCRIPT = ("LETTER", "SYLLABLE", "CHARACTER", "UNIFIED", "COMPATIBILITY", "IDEOGRAPH", "DIGIT", "SIGN", "VOWEL",
+                 "LIGATURE", "MARK", "NUMBER", "FRACTION", "CONSONANT", "SYMBOL", "PUNCTUATION", "ITERATION", "SMALL",
+                 "CAPITAL", "TONE", "STOP", "COMMA", "FULL", "RADICAL", "STROKE", "INDEPENDENT")
+
+
+def script_of(character: str) -> str:
+    """The script a character belongs to, as its Unicode name says it (Arabic, CJK, Devanagari, Hangul, Thai, ...);
+    "symbols" for a character whose name names no script (an emoji, an arrow)."""
+    import unicodedata
+
+    words = unicodedata.name(character, "").split()
+    cut = next((i for i, w in enumerate(words) if w.split("-")[0] in _AFTER_SCRIPT), None)
+    if not cut:
+        return "symbols"
+    script = " ".join(words[:cut])
+    return "CJK" if script in ("CJK", "IDEOGRAPHIC") else script.title()   # 。 IDEOGRAPHIC FULL STOP: CJK text
+
+
+def characters_without_font_by_script(html: str, ranges: list[tuple[int, int]] | None = None) -> list[tuple]:
+    """(script, its characters no installed font has, the chapter where the first of them is) for the report's HTML
+    ``html``, scripts in their order of first appearance; the chapter is the text of the last ``<h2>`` heading before
+    it (None before the first chapter: the title page). [] when every character has a font or fontconfig cannot be
+    asked."""
+    import re
+    from html import unescape
+
+    missing = characters_without_font(html, ranges)
+    headings = [(m.start(), re.sub(r"<[^>]+>", "", unescape(m.group(1))).strip())
+                for m in re.finditer(r"<h2[^>]*>(.*?)</h2>", html, flags=re.S)]
+    groups: dict[str, tuple[list[str], str | None]] = {}
+    for character in missing:
+        script = script_of(character)
+        if script not in groups:
+            at = html.find(character)
+            chapter = next((text for start, text in reversed(headings) if start < at), None)
+            groups[script] = ([], chapter)
+        groups[script][0].append(character)
+    return [(script, characters, chapter) for script, (characters, chapter) in groups.items()]
