@@ -145,8 +145,8 @@ def test_force_also_replaces_the_outputs_of_another_file_of_the_same_name(short_
 
 
 def test_member_data_outputs_are_recorded_and_replaced_on_a_rerun(tmp_path):
-    """synth writes its files one by one (no output set): they are recorded too, so that the same command run
-    again replaces them without --force, and an edited one is refused."""
+    """synth writes its files as one set: they are recorded, so that the same command run again replaces them
+    without --force, and an edited one is refused."""
     out = tmp_path / "extract"
     _ok("synth", DEMO, "--members", "50", "--out", out)
     recorded = files.read_manifest(out)[1]
@@ -162,17 +162,19 @@ def test_member_data_outputs_are_recorded_and_replaced_on_a_rerun(tmp_path):
 
 def test_member_data_outputs_whose_record_cannot_be_updated_are_said(tmp_path):
     """synth's files are written, but the record of them cannot be (the manifest is a folder): the command says so
-    and that the next run will need --force, instead of saying nothing."""
+    and that the next run will need --force (exit 1, as every command), instead of saying nothing."""
     out = tmp_path / "extract"
     (out / MANIFEST).mkdir(parents=True)
     result = CliRunner().invoke(main, ["synth", str(DEMO), "--members", "50", "--out", str(out)],
-                           terminal_width=400)
+                                terminal_width=400)
     text = " ".join(result.output.split())
-    assert result.exit_code == 0, (text, result.exception)
+    assert result.exit_code == 1, (text, result.exception)
     assert (out / "controls.csv").is_file()
-    assert re.search(rf"warning: .*controls\.csv.* written in {re.escape(str(out))}, but the record of actuary's "
-                     rf"outputs there \({re.escape(MANIFEST)}\) could not be updated \(.*\): the next run into "
-                     r"that folder will refuse them unless given --force\.", text), text
+    assert re.search(rf"error: --out {re.escape(str(out))}: the outputs were written \(.*controls\.csv.*; any earlier "
+                     rf"ones of these names are replaced\), but the folder's record of them "
+                     rf"\({re.escape(str(out / MANIFEST))}\) could not be updated \(.*\)\. The next run into this "
+                     r"folder will not know them as actuary's and will refuse to replace them unless given --force",
+                     text), text
 
 
 # The output set and its manifest, directly.

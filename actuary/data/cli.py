@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -40,32 +38,12 @@ def _stem(path) -> str:
         _fail(str(error))
 
 
-@contextmanager
-def _recorded(out, names):
-    """Within the block the command writes its outputs ``names`` into ``out`` one by one; on the way out, however
-    it ends, those it wrote are recorded in the folder's manifest (actuary.io.files), so that the next run may
-    replace them."""
-    from ..io.files import record_outputs
+def _written_unrecorded(error) -> None:
+    """End a run whose outputs are in place but not recorded in the folder's manifest (RecordNotUpdated): its
+    message, exit 1 (as every command's)."""
+    from ..cli import WRITE_FAILED, fail
 
-    since = time.time_ns() - 2_000_000_000   # (file times may lag the clock by a tick)
-    try:
-        yield
-    finally:
-        written = [n for n in names if (Path(out) / n).is_file() and not (Path(out) / n).is_symlink()
-                   and (Path(out) / n).stat().st_mtime_ns >= since]
-        if written:
-            try:
-                record_outputs(Path(out), written)
-            except OSError as error:   # not recorded: the next run refuses them (safe) unless --force
-                from rich.markup import escape
-
-                from ..cli import errors
-                from ..io.files import MANIFEST
-
-                errors.print(f"[yellow]warning:[/] {escape(', '.join(written))} written in {escape(str(out))}, but "
-                             f"the record of actuary's outputs there ({MANIFEST}) could not be updated "
-                             f"({escape(error.strerror or str(error))}): the next run into that folder will refuse "
-                             "them unless given --force.", highlight=False, soft_wrap=True)
+    fail(str(error), WRITE_FAILED)
 
 
 FORCE = click.option("--force", is_flag=True,
@@ -149,6 +127,7 @@ def data_command(members, pensioners, valuation_date, into, controls, members_ta
     scale of the workbook, keeping the rest of it. Exits 0 (with warnings) or 2 when a fatal check fails.
     """
     from ..cli import console, errors
+    from ..io.files import RecordNotUpdated
     from ..validation import InputError
     from .intake import parse_date, run_intake
 
@@ -164,13 +143,15 @@ def data_command(members, pensioners, valuation_date, into, controls, members_ta
     _check_out(out, names, force)
     try:
         date = parse_date(valuation_date)
-        with console.status("Reading, checking and aggregating the member records..."), _recorded(out, names):
+        with console.status("Reading, checking and aggregating the member records..."):
             result = run_intake(_source(members, members_table, date_format, encoding),
                                 _source(pensioners, pensioners_table, date_format, encoding), date, into,
                                 _source(controls, controls_table, date_format, encoding) if controls else None,
-                                out, weight, max_excluded, outlier_factor)
+                                out, weight, max_excluded, outlier_factor, force)
     except InputError as error:
         _fail(str(error))
+    except RecordNotUpdated as error:
+        _written_unrecorded(error)
     except OSError as error:
         _fail(f"{error.filename or ''}: {error.strerror or error}")
     checks = result.checks
@@ -205,7 +186,7 @@ def synth_command(workbook, members, seed, out, errors, years, fmt, force):
     Writes insured and pensioner extracts, control totals, errors.csv (planted errors) and
     manifest.json (sampling fraction, the weight to give actuary data, the files)."""
     from ..cli import console
-    from ..io.files import check_replaceable
+    from ..io.files import RecordNotUpdated, check_replaceable
     from ..io.workbook import load_workbook
     from ..validation import InputError
     from .synth import extract_files, synthesize
@@ -217,10 +198,11 @@ def synth_command(workbook, members, seed, out, errors, years, fmt, force):
             names = [*extract_files(valuation.inputs.settings["valuation_year"], years, fmt).values(), "errors.csv",
                      "manifest.json"]
             check_replaceable(out, names, force)   # (the names depend on the workbook's valuation year)
-            with _recorded(out, names):
-                manifest = synthesize(valuation, members, seed, out, errors, years, fmt, str(workbook))
+            manifest = synthesize(valuation, members, seed, out, errors, years, fmt, str(workbook), force)
     except InputError as error:
         _fail(str(error))
+    except RecordNotUpdated as error:
+        _written_unrecorded(error)
     except OSError as error:
         _fail(f"{error.filename or ''}: {error.strerror or error}")
     console.print(f"Wrote {out}: {manifest['members']:,} insured and {manifest['pensioners']:,} pensioner records "
@@ -268,6 +250,7 @@ def experience_command(workbook, members, pensioners, valuation_date, members_ta
     expected with confidence intervals, and graduated rates (Whittaker-Henderson) in sheets laid out
     like the valuation workbook's, written to OUT/<workbook>-experience.xlsx."""
     from ..cli import console
+    from ..io.files import RecordNotUpdated
     from ..validation import InputError
     from .experience import run_experience
     from .intake import parse_date
@@ -278,12 +261,15 @@ def experience_command(workbook, members, pensioners, valuation_date, members_ta
     tables_p = pensioners_table or (None, None)
     try:
         date = parse_date(valuation_date)
-        with console.status("Checking and matching the two extracts..."), _recorded(out, names):
+        with console.status("Checking and matching the two extracts..."):
             result, path = run_experience(
                 workbook, tuple(_source(m, t, date_format, encoding) for m, t in zip(members, tables_m)),
-                tuple(_source(p, t, date_format, encoding) for p, t in zip(pensioners, tables_p)), date, out, level)
+                tuple(_source(p, t, date_format, encoding) for p, t in zip(pensioners, tables_p)), date, out, level,
+                force)
     except InputError as error:
         _fail(str(error))
+    except RecordNotUpdated as error:
+        _written_unrecorded(error)
     except OSError as error:
         _fail(f"{error.filename or ''}: {error.strerror or error}")
     from rich.table import Table

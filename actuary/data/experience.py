@@ -419,35 +419,44 @@ def _check_order(tables: dict, members, pensioners, valuation_date: dt.date) -> 
 
 
 def run_experience(workbook: Path, members: tuple[Source, Source], pensioners: tuple[Source, Source],
-                   valuation_date: dt.date, out: Path = Path("out"), level: float = 0.95) -> tuple[Experience, Path]:
-    """Check both extracts, match them and write ``<out>/<workbook stem>-experience.xlsx``."""
+                   valuation_date: dt.date, out: Path = Path("out"), level: float = 0.95,
+                   force: bool = False) -> tuple[Experience, Path]:
+    """Check both extracts, match them and write ``<out>/<workbook stem>-experience.xlsx``, as a set of outputs
+    (:class:`actuary.io.files.OutputSet`): a file of its name in ``out`` that actuary did not write, or that
+    changed since, is refused before anything is read unless ``force``; it is written in the staging folder and
+    moved into place only once complete."""
+    from ..io.files import OutputSet
     from ..io.workbook import load_workbook
 
     if not 0 < level < 1:
         raise InputError(f"--level {level}: expected a confidence level between 0 and 1 (e.g. 0.95).")
     workbook = Path(workbook)
-    valuation = load_workbook(workbook)
-    require_scheme(valuation, "actuary experience")
-    inputs = valuation.inputs
-    if inputs.settings["horizon"] < 2:
-        raise InputError("settings.horizon: the experience analysis needs at least 2 projection years.")
-    second_date = dt.date(valuation_date.year + 1, 1, 1)
-    tables, summaries = {}, []
-    for k, (m, p, date) in enumerate(((members[0], pensioners[0], valuation_date),
-                                      (members[1], pensioners[1], second_date)), start=1):
-        params = rules.Parameters.from_valuation(valuation, date, later=k - 1)
+    name = f"{stem_name(workbook)}-experience.xlsx"
+    with OutputSet(out, [name], force=force) as outputs:
+        valuation = load_workbook(workbook)
+        require_scheme(valuation, "actuary experience")
+        inputs = valuation.inputs
+        if inputs.settings["horizon"] < 2:
+            raise InputError("settings.horizon: the experience analysis needs at least 2 projection years.")
+        second_date = dt.date(valuation_date.year + 1, 1, 1)
+        tables, summaries = {}, []
+        for k, (m, p, date) in enumerate(((members[0], pensioners[0], valuation_date),
+                                          (members[1], pensioners[1], second_date)), start=1):
+            params = rules.Parameters.from_valuation(valuation, date, later=k - 1)
+            with connection() as con:
+                result, _ = check_and_aggregate(con, m, p, valuation, params)
+                tables[k] = _clean(con)
+            summaries.append((f"extract {k} ({date.isoformat()})", f"{m.label}: {result.records['insured']:,} "
+                              f"insured ({result.excluded['insured']:,} excluded), {p.label}: "
+                              f"{result.records['pensioners']:,} pensions ({result.excluded['pensioners']:,} "
+                              "excluded)"))
+        _check_order(tables, members, pensioners, valuation_date)
         with connection() as con:
-            result, _ = check_and_aggregate(con, m, p, valuation, params)
-            tables[k] = _clean(con)
-        summaries.append((f"extract {k} ({date.isoformat()})", f"{m.label}: {result.records['insured']:,} insured "
-                          f"({result.excluded['insured']:,} excluded), {p.label}: {result.records['pensioners']:,} "
-                          f"pensions ({result.excluded['pensioners']:,} excluded)"))
-    _check_order(tables, members, pensioners, valuation_date)
-    with connection() as con:
-        for k in (1, 2):
-            con.register(f"i{k}", tables[k]["insured"])
-            con.register(f"p{k}", tables[k]["pensioners"])
-        result = analyse(con, inputs, valuation_date, second_date, level)
-    path = Path(out) / f"{stem_name(workbook)}-experience.xlsx"
-    write_experience_workbook(path, result, inputs, [("valuation workbook", str(workbook))] + summaries)
+            for k in (1, 2):
+                con.register(f"i{k}", tables[k]["insured"])
+                con.register(f"p{k}", tables[k]["pensioners"])
+            result = analyse(con, inputs, valuation_date, second_date, level)
+        write_experience_workbook(outputs.path(name), result, inputs,
+                                  [("valuation workbook", str(workbook))] + summaries)
+        (path,) = outputs.commit()
     return result, path

@@ -9,6 +9,7 @@ is refilled; the result must load with :func:`actuary.load_workbook` before it r
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 import tempfile
 from contextlib import contextmanager
@@ -19,7 +20,6 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from ..io.files import atomic_path
 from ..io.safety import stem_name
 from ..validation import InputError
 from . import checks as rules
@@ -103,44 +103,66 @@ def require_scheme(valuation, command: str) -> None:
 
 def run_intake(members: Source, pensioners: Source, valuation_date: dt.date, workbook: Path,
                controls: Source | None = None, out: Path = Path("out"), weight: float = 1.0,
-               max_excluded: float = 0.05, outlier_factor: float = 1.5) -> IntakeResult:
-    """Check the extracts, write ``<out>/<workbook stem>-data-checks.xlsx`` and, unless a fatal check
-    failed, fill the initial state of ``workbook``."""
+               max_excluded: float = 0.05, outlier_factor: float = 1.5, force: bool = False) -> IntakeResult:
+    """Check the extracts, write ``<out>/<workbook stem>-data-checks.xlsx`` (and, beyond the sheet's limit of
+    records hit, ``<out>/<workbook stem>-data-checks-records.csv``) and, unless a fatal check failed, fill the
+    initial state of ``workbook``.
+
+    The outputs are one set (:class:`actuary.io.files.OutputSet`): a file of their names in ``out`` that actuary
+    did not write, or that changed since, is refused before anything is read unless ``force``; they are written
+    into the staging folder and moved into place together once all are complete, the workbook replaced at the same
+    moment (from a copy prepared and checked beside it), so that a run that fails or is interrupted on the way
+    leaves ``out`` and the workbook as they were."""
+    from ..io.files import OutputSet
     from ..io.workbook import load_workbook
 
     workbook = Path(workbook)
-    valuation = load_workbook(workbook)
-    require_scheme(valuation, "actuary data --into")
-    p = rules.Parameters.from_valuation(valuation, valuation_date, outlier_factor, max_excluded, weight)
     name = stem_name(workbook)
-    checks_path = Path(out) / f"{name}-data-checks.xlsx"
-    with connection() as con:
-        result, state = check_and_aggregate(con, members, pensioners, valuation, p, controls)
-        total = result.hits_total
-        overflow = None
-        if total > MAX_SHEET_ROWS:
-            overflow = Path(out) / f"{name}-data-checks-records.csv"
-            copy_csv(con, rules.HIT_RECORDS, overflow)   # record text never a live formula, the path any name
-        records = rules.hit_records(con, MAX_SHEET_ROWS)
-    run = [("valuation workbook", str(workbook)), ("valuation date", valuation_date.isoformat()),
-           ("insured records", f"{members.label}: {result.records['insured']:,} "
-                               f"({result.excluded['insured']:,} excluded)"),
-           ("pensioner records", f"{pensioners.label}: {result.records['pensioners']:,} "
-                                 f"({result.excluded['pensioners']:,} excluded)"),
-           ("controls", controls.label if controls else "none"),
-           ("weight", f"{weight:g} persons per record"),
-           ("outcome", "stopped by a fatal check: " + "; ".join(result.fatal) if result.fatal
-            else "initial state written to the workbook")]
-    write_checks_workbook(checks_path, result.summary, records, total, run, result.controls, totals(state), overflow)
-    if result.fatal:
-        return IntakeResult(result, state, checks_path, None)
-    fill_workbook(workbook, state, valuation)
-    return IntakeResult(result, state, checks_path, workbook)
+    checks_name, records_name = f"{name}-data-checks.xlsx", f"{name}-data-checks-records.csv"
+    with OutputSet(out, [checks_name, records_name], optional=[records_name], force=force) as outputs:
+        valuation = load_workbook(workbook)
+        require_scheme(valuation, "actuary data --into")
+        p = rules.Parameters.from_valuation(valuation, valuation_date, outlier_factor, max_excluded, weight)
+        with connection() as con:
+            result, state = check_and_aggregate(con, members, pensioners, valuation, p, controls)
+            total = result.hits_total
+            overflow = None
+            if total > MAX_SHEET_ROWS:
+                overflow = outputs.path(records_name)
+                copy_csv(con, rules.HIT_RECORDS, overflow)   # record text never a live formula, the path any name
+            records = rules.hit_records(con, MAX_SHEET_ROWS)
+        run = [("valuation workbook", str(workbook)), ("valuation date", valuation_date.isoformat()),
+               ("insured records", f"{members.label}: {result.records['insured']:,} "
+                                   f"({result.excluded['insured']:,} excluded)"),
+               ("pensioner records", f"{pensioners.label}: {result.records['pensioners']:,} "
+                                     f"({result.excluded['pensioners']:,} excluded)"),
+               ("controls", controls.label if controls else "none"),
+               ("weight", f"{weight:g} persons per record"),
+               ("outcome", "stopped by a fatal check: " + "; ".join(result.fatal) if result.fatal
+                else "initial state written to the workbook")]
+        write_checks_workbook(outputs.path(checks_name), result.summary, records, total, run, result.controls,
+                              totals(state), overflow)
+        if result.fatal:
+            outputs.commit()
+            return IntakeResult(result, state, outputs.target(checks_name), None)
+        with filled_workbook(workbook, state, valuation) as replace_workbook:
+            outputs.commit(also=replace_workbook)
+    return IntakeResult(result, state, outputs.target(checks_name), workbook)
 
 
 def fill_workbook(path: Path, state: InitialState, valuation) -> None:
     """Replace the Insured and Pensioners sheets and the salary_scale column of Labour force, keep
     the rest; the edited workbook must load before it replaces ``path``."""
+    with filled_workbook(path, state, valuation) as replace:
+        replace()
+
+
+@contextmanager
+def filled_workbook(path: Path, state: InitialState, valuation):
+    """The workbook ``path`` with the initial state ``state`` (the Insured and Pensioners sheets and the
+    salary_scale column of Labour force replaced, the rest kept), saved and checked (it must load) into a temporary
+    file beside ``path``: yields the function that replaces ``path`` with it (a rename: it does not fail half-way).
+    Not called, the workbook is left unchanged and the temporary file removed."""
     from openpyxl import load_workbook as open_workbook
 
     from ..io import workbook as layout
@@ -166,8 +188,21 @@ def fill_workbook(path: Path, state: InitialState, valuation) -> None:
         except InputError as error:
             raise InputError(f"{path.name}: the workbook with the new initial state does not load, so it was left "
                              f"unchanged: {error}") from None
-        with atomic_path(path) as temporary:
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        os.close(handle)
+        try:
             shutil.copyfile(candidate, temporary)
+
+            def replace() -> None:
+                umask = os.umask(0)
+                os.umask(umask)
+                os.chmod(temporary, 0o666 & ~umask)
+                os.replace(temporary, path)
+
+            yield replace
+        finally:
+            if os.path.exists(temporary):
+                os.remove(temporary)
 
 
 def _fill_salary_scale(wb, state: InitialState) -> None:

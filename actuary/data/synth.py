@@ -38,7 +38,6 @@ import pandas as pd
 
 from .. import series
 from ..inputs import BENEFITS
-from ..io.files import atomic_path
 from ..validation import InputError
 from .checks import MIN_AFFILIATION_AGE, PLAUSIBLE_SERVICE, RULES
 from .intake import require_scheme
@@ -526,12 +525,11 @@ def controls_of(case: _Case, weight: float) -> pd.DataFrame:
 
 def _write(frame: pd.DataFrame, path: Path, fmt: str, layout) -> None:
     frame = frame[list(layout.names)]
-    with atomic_path(path) as temporary:
-        if fmt == "parquet":
-            dates = [c.name for c in layout.columns if c.kind == "date" and frame[c.name].dtype.kind == "M"]
-            frame.assign(**{c: frame[c].dt.date for c in dates}).to_parquet(temporary, index=False)
-        else:
-            frame.to_csv(temporary, index=False, date_format="%Y-%m-%d")
+    if fmt == "parquet":
+        dates = [c.name for c in layout.columns if c.kind == "date" and frame[c.name].dtype.kind == "M"]
+        frame.assign(**{c: frame[c].dt.date for c in dates}).to_parquet(path, index=False)
+    else:
+        frame.to_csv(path, index=False, date_format="%Y-%m-%d")
 
 
 def extract_files(t0: int, years: int, fmt: str) -> dict:
@@ -545,9 +543,16 @@ def extract_files(t0: int, years: int, fmt: str) -> dict:
 
 
 def synthesize(valuation, members: int, seed: int, out, errors: float = 0.0, years: int = 1,
-               fmt: str = "csv", source: str = "") -> dict:
+               fmt: str = "csv", source: str = "", force: bool = False) -> dict:
     """Write synthetic extracts of ``valuation`` into ``out`` and return the manifest (also written
-    as ``manifest.json``)."""
+    as ``manifest.json``).
+
+    The files are one set of outputs (:class:`actuary.io.files.OutputSet`): a file of their names in ``out`` that
+    actuary did not write, or that changed since, is refused before anything is drawn unless ``force``; they are
+    moved into place together once all are written, so that a run that fails or is interrupted on the way leaves
+    ``out`` as it was."""
+    from ..io.files import OutputSet
+
     require_scheme(valuation, "actuary synth")
     if members < 1:
         raise InputError(f"--members {members}: expected at least 1 member.")
@@ -558,6 +563,18 @@ def synthesize(valuation, members: int, seed: int, out, errors: float = 0.0, yea
     if fmt not in ("csv", "parquet"):
         raise InputError(f"--format {fmt}: expected csv or parquet.")
     out = Path(out)
+    names = [*extract_files(valuation.inputs.settings["valuation_year"], years, fmt).values(), "errors.csv",
+             "manifest.json"]
+    with OutputSet(out, names, force=force) as outputs:
+        manifest = _draw_into(outputs, valuation, members, seed, out, errors, years, fmt, source)
+        outputs.commit()
+    return manifest
+
+
+def _draw_into(outputs, valuation, members: int, seed: int, out: Path, errors: float, years: int, fmt: str,
+               source: str) -> dict:
+    """Draw the records and write each file of :func:`synthesize` to its path in the output set ``outputs`` (the
+    staging folder); the manifest returned names the files where they will be once in place (in ``out``)."""
     case = _Case(valuation)
     rng = np.random.default_rng(seed)
     ini = case.inputs.initial
@@ -590,19 +607,17 @@ def synthesize(valuation, members: int, seed: int, out, errors: float = 0.0, yea
         planted.append(("controls", "R03", int(target), "value", str(controls.loc[target, "value"])))
     else:
         insured_out, pensioners_out = insured, pensioners
-    _write(insured_out, out / files["insured"], fmt, INSURED)
-    _write(pensioners_out, out / files["pensioners"], fmt, PENSIONERS)
-    with atomic_path(out / files["controls"]) as temporary:
-        controls.to_csv(temporary, index=False)
+    _write(insured_out, outputs.path(files["insured"]), fmt, INSURED)
+    _write(pensioners_out, outputs.path(files["pensioners"]), fmt, PENSIONERS)
+    controls.to_csv(outputs.path(files["controls"]), index=False)
     if years == 2:
         second, second_pensioners = _second_year(rng, case, insured, pensioners, weight, next_id)
         files = extract_files(t0, 2, fmt)
-        _write(second, out / files["insured_next"], fmt, INSURED)
-        _write(second_pensioners, out / files["pensioners_next"], fmt, PENSIONERS)
+        _write(second, outputs.path(files["insured_next"]), fmt, INSURED)
+        _write(second_pensioners, outputs.path(files["pensioners_next"]), fmt, PENSIONERS)
     errors_frame = pd.DataFrame(planted, columns=["file", "rule", "row", "field", "value"])
     errors_frame["row"] = errors_frame["row"] + 1          # 1 = first record, as the checks count rows
-    with atomic_path(out / "errors.csv") as temporary:
-        errors_frame.to_csv(temporary, index=False)
+    errors_frame.to_csv(outputs.path("errors.csv"), index=False)
     counts = errors_frame.groupby("rule").size().to_dict() if len(errors_frame) else {}
     manifest = {
         "workbook": source, "valuation_date": f"{t0}-01-01", "seed": seed, "members": int(len(insured)),
@@ -615,6 +630,5 @@ def synthesize(valuation, members: int, seed: int, out, errors: float = 0.0, yea
                                     "--valuation-date", f"{t0}-01-01", "--weight", repr(weight), "--into",
                                     source or "WORKBOOK"]),
     }
-    with atomic_path(out / "manifest.json") as temporary:
-        temporary.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    outputs.path("manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     return manifest

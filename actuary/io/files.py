@@ -403,11 +403,11 @@ def check_replaceable(folder, names, force: bool = False) -> None:
         raise InputError(refusal)
 
 
-def _manifest_text(folder: Path, records: dict) -> str:
+def _manifest_text(folder: Path, records: dict, dropped=()) -> str:
     """The manifest of ``folder`` once ``records`` (name -> record) are written: the records already there whose
-    output still exists, and these."""
+    output still exists (and is not among the outputs ``dropped``, being removed), and these."""
     _, kept = read_manifest(folder)
-    kept = {name: record for name, record in kept.items() if os.path.lexists(folder / name)}
+    kept = {name: record for name, record in kept.items() if os.path.lexists(folder / name) and name not in dropped}
     kept.update(records)
     document = {"format": MANIFEST_FORMAT,
                 "about": "The outputs actuary wrote in this folder, as it wrote them. A run replaces a file here only "
@@ -418,13 +418,13 @@ def _manifest_text(folder: Path, records: dict) -> str:
 
 
 @contextmanager
-def _manifest_staged(folder: Path, records: dict):
-    """Write the manifest of ``folder`` with ``records`` to a temporary file beside it (a full disk fails here,
-    before any output is moved); yields the function that moves it into place."""
+def _manifest_staged(folder: Path, records: dict, dropped=()):
+    """Write the manifest of ``folder`` with ``records`` (and without the outputs ``dropped``) to a temporary file
+    beside it (a full disk fails here, before any output is moved); yields the function that moves it into place."""
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=f"{MANIFEST}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(_manifest_text(folder, records))
+            stream.write(_manifest_text(folder, records, dropped))
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(temporary, 0o666 & ~umask)
@@ -432,15 +432,6 @@ def _manifest_staged(folder: Path, records: dict):
     finally:
         if os.path.exists(temporary):
             os.remove(temporary)
-
-
-def record_outputs(folder, names) -> None:
-    """Record in the manifest of ``folder`` the outputs ``names`` written there (for commands that write their
-    files one by one, not as an :class:`OutputSet`), holding the folder's lock."""
-    folder = Path(folder)
-    records = {name: output_record(folder / name) for name in names}
-    with folder_lock(folder), _manifest_staged(folder, records) as place:
-        place()
 
 
 _moved: list[Path] = []   # the outputs this process has moved into place, in order (see outputs_moved)
@@ -495,14 +486,22 @@ class OutputSet:
     >>> with OutputSet(Path("out"), ["case-results.xlsx", "case-results.nc"]) as outputs:
     ...     write(outputs.path("case-results.xlsx")); ...
     ...     outputs.commit()
+
+    ``optional``: outputs among ``names`` that a run may leave unwritten (``actuary data`` writes its records CSV
+    only beyond the sheet's limit). They are checked like the others before the run; at the commit, an earlier file
+    of such a name that this run did not write is removed if actuary wrote it and it is unchanged (it belongs to an
+    earlier run's set), and left as it is otherwise.
     """
 
-    def __init__(self, folder, names, stores=(), source=None, force=False):
+    def __init__(self, folder, names, stores=(), source=None, force=False, optional=()):
         self.folder = Path(folder)
         self.source = None if source is None else Path(source)   # the input file the names come from
         self.force = force   # replace files of the outputs' names actuary did not write, or that changed since
         self.names = list(names)
         self.stores = set(stores)   # outputs that are folders (zarr stores)
+        self.optional = set(optional)   # outputs a run may leave unwritten
+        if not self.optional <= set(self.names):
+            raise ValueError(f"optional outputs {sorted(self.optional)} must be among the names {self.names}")
         if len(set(self.names)) != len(self.names) or any(Path(n).name != n or n in (".", "..") for n in self.names):
             raise ValueError(f"output names must be distinct plain file names: {self.names}")
         check_name_lengths(self.folder, self.names)
@@ -579,34 +578,56 @@ class OutputSet:
     def target(self, name: str) -> Path:
         return self.folder / name
 
-    def commit(self) -> list[Path]:
-        """Move every output into place, holding the folder's lock and any Ctrl-C (raised once all are in place:
-        never half a set), and record them in the folder's manifest; returns the final paths. A file of an output's
-        name that appeared or changed there while the run computed is refused (InputError, nothing moved) unless
-        ``force``."""
-        absent = [n for n in self.names if not os.path.lexists(self.staging / n)]
+    def written(self, name: str) -> bool:
+        """Whether output ``name`` has been written in the staging folder (an optional one may not be)."""
+        return self.staging is not None and os.path.lexists(self.staging / name)
+
+    def commit(self, also=None) -> list[Path]:
+        """Move every output written into place, holding the folder's lock and any Ctrl-C (raised once all are in
+        place: never half a set), and record them in the folder's manifest; returns the final paths (of the outputs
+        written: an optional one left unwritten is not among them). A file of an output's name that appeared or
+        changed there while the run computed is refused (InputError, nothing moved) unless ``force``.
+
+        ``also``: what completes the run outside the folder (``actuary data`` replacing the workbook it fills, from
+        a file it prepared beside it), called under the lock with any Ctrl-C held, after the refusal above and
+        before any output is moved: if it fails, nothing is moved."""
+        absent = [n for n in self.names if n not in self.optional and not self.written(n)]
         if absent:
             raise RuntimeError(f"outputs not written: {absent}")
+        names = [n for n in self.names if self.written(n)]
+        left = [n for n in self.names if n not in names]   # optional outputs this run did not write
         for check in list(_commit_checks):
             check()
-        records = {name: output_record(self.staging / name) for name in self.names}   # read before the lock
+        records = {name: output_record(self.staging / name) for name in names}   # read before the lock
         with folder_lock(self.folder), _ctrl_c_held():
-            refusal = None if self.force else replace_refusal(self.folder, self.names, during=True)
+            refusal = None if self.force else replace_refusal(self.folder, names, during=True)
             if refusal is not None:
                 raise InputError(refusal)
-            with _manifest_staged(self.folder, records) as place_manifest:
-                for name in self.names:
+            earlier = self._earlier_of(left)
+            if also is not None:
+                also()
+            with _manifest_staged(self.folder, records, dropped=earlier) as place_manifest:
+                for name in earlier:   # an earlier run's optional output, actuary's and unchanged: not of this set
+                    os.replace(self.folder / name, self.staging / f".previous-{name}")
+                for name in names:
                     source, target = self.staging / name, self.folder / name
                     if name in self.stores and os.path.lexists(target):  # move the old store aside, the new in
                         os.replace(target, self.staging / f".previous-{name}")
                     os.replace(source, target)
                 self.committed = True
-                _moved.extend(self.folder / n for n in self.names)
+                _moved.extend(self.folder / n for n in names)
                 try:
                     place_manifest()
                 except OSError as error:   # the outputs are in place: say so, and what the next run will need
-                    raise RecordNotUpdated(self.folder, self.names, error) from None
-        return [self.folder / n for n in self.names]
+                    raise RecordNotUpdated(self.folder, names, error) from None
+        return [self.folder / n for n in names]
+
+    def _earlier_of(self, left) -> list[str]:
+        """Among the optional outputs ``left`` unwritten, those in the folder that actuary wrote and that are unchanged
+        since (an earlier run's, to be removed); the others (the user's own, one changed) stay."""
+        _, records = read_manifest(self.folder)
+        return [name for name in left if os.path.lexists(self.folder / name) and name in records
+                and standing(self.folder / name, records[name]) is None]
 
     def __exit__(self, *exc):
         if self.staging is not None:
