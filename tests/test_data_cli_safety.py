@@ -292,3 +292,29 @@ def test_csv_neutralising_in_sql_is_the_documented_rule(value):
     assert written == neutral_text(value)
     assert written == (value if value[:1] not in "=+-@\t\r" or value in ("-2.5", "+1e3", "-.5e-3") or not value
                        else "'" + value)
+
+
+@pytest.mark.parametrize("seed, errors", [(0, 0.0), (6, 0.0), (1, 0.02), (1, 0.05)])
+def test_the_data_command_synth_prints_passes_with_a_small_sample(seed, errors, tmp_path):
+    """2,000 members: the command synth prints runs through (exit 0). The contributors' and contributions' controls
+    had a fixed 2% tolerance, 1.5 and less than one sampling standard error: R02 stopped seed 0, R01 seed 1 with 2%
+    errors; with 5% errors the planted exclusions passed --max-excluded (X02); seed 6 has an age whose earners all
+    earn the insurable floor, whose weight made the salary scale's graduation singular (a LinAlgError traceback)."""
+    import shlex
+    import shutil
+
+    from click.testing import CliRunner
+
+    from actuary.cli import main
+
+    workbook = tmp_path / "case.xlsx"
+    shutil.copy(DEMO, workbook)
+    runner = CliRunner()
+    drawn = runner.invoke(main, ["synth", str(workbook), "--members", "2000", "--seed", str(seed), "--errors",
+                                 str(errors), "--out", str(tmp_path / "extract")], terminal_width=400)
+    assert drawn.exit_code == 0, drawn.output
+    words = shlex.split(" ".join(drawn.output.split("Try:", 1)[1].split()))
+    assert ("--max-excluded" in words) == (errors == 0.05)
+    filled = runner.invoke(main, words[1:] + ["--out", str(tmp_path / "checks")], terminal_width=400)
+    assert filled.exit_code == 0, (filled.output, filled.exception)
+    assert "Filled" in filled.output

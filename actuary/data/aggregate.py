@@ -13,7 +13,7 @@
   1 January t0 - 1 (age at the valuation date - 1, the age the engine tabulates year t0 - 1 by),
   revalued to t0 by the workbook's nominal wage growth of t0, (1 + inflation)(1 + real wage
   growth); graduated across ages (Whittaker-Henderson, weights 1 / squared standard error of each
-  age's mean, lambda by GCV); and converted from the mean insurable earnings to the mean salary by
+  age's mean, at most 100 times the weight the typical spread of earnings gives its earners, lambda by GCV); and converted from the mean insurable earnings to the mean salary by
   inverting the engine's lognormal partial expectation (scheme.earnings_cv, floor and ceiling), so
   that the engine's insurable salary at t0 reproduces the observed one. Ages outside the observed
   range take the nearest graduated value (never zero).
@@ -33,6 +33,7 @@ from ..validation import SEXES
 from .graduation import graduate
 
 SEX_OF_CODE = {"M": "male", "F": "female"}
+SPREAD_WEIGHT_LIMIT = 100.0   # most weight an age's mean salary gets, over that of the typical spread (salary_scale)
 
 
 @dataclass
@@ -110,9 +111,13 @@ def salary_scale(earnings: pd.DataFrame, inputs) -> xr.DataArray:
         y = frame["mean"].fillna(0.0).to_numpy()
         se = frame["se"].to_numpy()
         n = frame["earners"].fillna(0).to_numpy()
-        # weight 1/se^2; a single earner (no spread) gets the weight of the typical spread
+        # weight 1/se^2; a single earner (no spread) gets the weight of the typical spread, and an age whose few
+        # earners earn (nearly) the same, all at the insurable floor or ceiling, at most SPREAD_WEIGHT_LIMIT times
+        # it: its standard error says nothing of the spread of earnings there, and a weight a million times the
+        # others' made the graduation's system singular (2,000 records: LinAlgError)
         typical = np.nanmedian(np.where(n > 1, se * np.sqrt(n), np.nan)) if np.any(n > 1) else max(y.max(), 1.0)
-        spread = np.where((n > 1) & (se > 0), se, typical / np.sqrt(np.maximum(n, 1)))
+        expected = typical / np.sqrt(np.maximum(n, 1))
+        spread = np.where((n > 1) & (se > 0), np.maximum(se, expected / np.sqrt(SPREAD_WEIGHT_LIMIT)), expected)
         weight = np.where(n > 0, 1.0 / spread ** 2, 0.0)
         smooth, _ = graduate(y, weight)
         smooth = np.maximum(smooth, 1e-6 * np.max(y))

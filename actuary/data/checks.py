@@ -22,6 +22,7 @@ from .sources import Loaded, reading, verify
 
 MIN_AFFILIATION_AGE = 14
 PLAUSIBLE_SERVICE = 50.0
+MAX_EXCLUDED = 0.05       # share of records the checks may exclude before the intake stops (--max-excluded)
 SERVICE_TOLERANCE = 0.01   # years (about 4 days) of rounding allowed between credited service and dates
 
 
@@ -160,12 +161,12 @@ class Parameters:
     contribution_rate: float
     collection_rate: float
     outlier_factor: float = 1.5
-    max_excluded: float = 0.05
+    max_excluded: float = MAX_EXCLUDED
     weight: float = 1.0
 
     @classmethod
     def from_valuation(cls, valuation, valuation_date: dt.date, outlier_factor: float = 1.5,
-                       max_excluded: float = 0.05, weight: float = 1.0, later: int = 0) -> "Parameters":
+                       max_excluded: float = MAX_EXCLUDED, weight: float = 1.0, later: int = 0) -> "Parameters":
         """Rules of the extract at 1 January of the valuation year + ``later`` (the experience analysis
         checks its second extract with the provisions and wage level of that year)."""
         from ..series import wage_index

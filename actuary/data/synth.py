@@ -39,12 +39,13 @@ import pandas as pd
 from .. import series
 from ..inputs import BENEFITS
 from ..validation import InputError
-from .checks import MIN_AFFILIATION_AGE, PLAUSIBLE_SERVICE, RULES
+from .checks import MAX_EXCLUDED, MIN_AFFILIATION_AGE, PLAUSIBLE_SERVICE, RULES
 from .intake import require_scheme
 from .layouts import INSURED, PENSIONERS
 
 DAY = np.timedelta64(1, "D")
 PENSION_CV = 0.2
+SAMPLING_ERRORS = 4.5   # sampling standard errors of a sample total that a synthetic control's tolerance covers
 YEAR_DAYS = 365.25
 
 
@@ -489,9 +490,11 @@ def _plant_pensioners(rng, case: _Case, frame: pd.DataFrame, per_rule: int) -> t
 # ----------------------------------------------------------------------------------- main
 
 def controls_of(case: _Case, weight: float) -> pd.DataFrame:
-    """Control totals of the case itself (what a full extract would show on average), 2% tolerance:
-    contributors (actives with months > 0 and the quarter of inactive with some), contributions
-    (rate x collection x expected insurable earnings), pensions and their annual amount by benefit."""
+    """Control totals of the case itself (what a full extract would show on average): contributors (actives with
+    months > 0 and the quarter of inactive with some), contributions (rate x collection x expected insurable
+    earnings), pensions and their annual amount by benefit. Tolerance 2%, for the pensions
+    :data:`SAMPLING_ERRORS` sampling standard errors of a sample total when wider; :func:`_sample_tolerances` sets
+    the contributors' and contributions' from the records drawn."""
     ini = case.inputs.initial
     active, inactive = ini["active"].values.sum(-1), ini["inactive"].values.sum(-1)   # (sex, age)
     density = case.density
@@ -515,12 +518,72 @@ def controls_of(case: _Case, weight: float) -> pd.DataFrame:
     amount = count * ini["average_pension"].values
     for b, name in enumerate(BENEFITS):
         # 2%, or 4.5 sampling standard errors of a sample total when wider: sqrt(weight (1 + cv^2) / count)
-        tolerance = round(max(0.02, 4.5 * np.sqrt(weight * (1 + PENSION_CV ** 2) / max(count[b].sum(), 1.0))), 4)
+        tolerance = round(max(0.02, SAMPLING_ERRORS * np.sqrt(weight * (1 + PENSION_CV ** 2)
+                                                         / max(count[b].sum(), 1.0))), 4)
         rows.append(dict(item="pensioners", benefit=name, value=round(float(count[b].sum())), tolerance=tolerance,
                          fatal="yes"))
         rows.append(dict(item="benefits_paid", benefit=name, value=round(float(amount[b].sum())),
                          tolerance=tolerance, fatal="yes"))
     return pd.DataFrame(rows)
+
+
+def _sample_tolerance(values, planted_records: int, most: float) -> float:
+    """The tolerance of a control total that the drawn records (x weight) are compared with: 2%, or when wider
+    :data:`SAMPLING_ERRORS` sampling standard errors of the sample total, estimated from the records' ``values``
+    (relative standard error sd / (mean sqrt(n))), plus the most the planted errors can move it (the
+    ``planted_records`` records with one, each adding or taking at most ``most``), over the sample total; rounded up
+    to 4 decimals."""
+    values = np.asarray(values, dtype=float)
+    total = float(values.sum())
+    if values.size < 2 or total <= 0:
+        return 0.02
+    sampling = SAMPLING_ERRORS * float(values.std(ddof=1)) * np.sqrt(values.size) / total
+    return max(0.02, float(np.ceil((sampling + planted_records * most / total) * 1e4)) / 1e4)
+
+
+def _sample_tolerances(controls: pd.DataFrame, case: _Case, insured: pd.DataFrame, pensioners: pd.DataFrame,
+                       planted: list) -> None:
+    """Set the tolerances of the contributors and contributions controls (R01, R02) for the sample drawn
+    (:func:`_sample_tolerance`): a contributor counts 1 (a record with a planted error turns at most one into a
+    non-contributor, or adds one as a duplicate), earnings their amount (a planted error takes a record's earnings out,
+    adds a duplicate's or an outlier's capped at the earnings ceiling). With 2,000 members 2% is about 1.5 standard
+    errors of the contributors and less than one of the contributions: the suggested ``actuary data`` would stop on
+    chance alone. The fatal pension controls (R03, R04; their sampling error is in :func:`controls_of`) are widened
+    by what the planted errors among the pensions of their benefit can take out of the count and the amount."""
+    months = insured["contribution_months"].to_numpy(dtype=float)
+    earnings = insured["earnings"].to_numpy(dtype=float)
+    ceiling = case.ceiling / (1 + case.growth)   # the earnings ceiling of the year before t0 (outliers capped there)
+    most = max(float(earnings.max(initial=0.0)), ceiling if np.isfinite(ceiling) else 0.0)
+    hit = len({row for file, _, row, *_ in planted if file == "insured"})
+    for item, values, each in (("contributors", months > 0, 1.0), ("contributions", earnings, most)):
+        controls.loc[controls["item"] == item, "tolerance"] = _sample_tolerance(values, hit, each)
+    rows = sorted({row for file, _, row, *_ in planted if file == "pensioners" and row < len(pensioners)})
+    benefit, amount = pensioners["benefit"].to_numpy(), pensioners["annual_amount"].to_numpy(dtype=float)
+    hit_benefit = benefit[rows] if rows else benefit[:0]
+    for index, control in controls.iterrows():
+        if control["item"] not in ("pensioners", "benefits_paid") or control["fatal"] != "yes":
+            continue
+        mine = benefit == control["benefit"] if control["benefit"] else np.ones(len(benefit), dtype=bool)
+        count = int(mine.sum())
+        if not count:
+            continue
+        planted_here = int((hit_benefit == control["benefit"]).sum() if control["benefit"] else len(rows))
+        share = (planted_here / count if control["item"] == "pensioners"
+                 else planted_here * float(amount[mine].max()) / float(amount[mine].sum()))
+        controls.loc[index, "tolerance"] = float(np.ceil((control["tolerance"] + share) * 1e4)) / 1e4
+
+
+def _max_excluded(planted: list, insured: int, pensioners: int) -> list[str]:
+    """The ``--max-excluded`` option of the suggested ``actuary data`` (none when its default does): the largest
+    share of records of either extract excluded by the planted errors (rounded up to a percent), so that the
+    suggested command runs through (the checks still list every exclusion)."""
+    excluding = {code for code, rule in RULES.items() if rule.treatment == "exclude"}
+    shares = [sum(1 for file, code, *_ in planted if file == name and code in excluding) / records
+              for name, records in (("insured", insured), ("pensioners", pensioners)) if records]
+    needed = max(shares, default=0.0)
+    if needed <= MAX_EXCLUDED:
+        return []
+    return ["--max-excluded", f"{np.ceil(needed * 100 + 1e-6) / 100:g}"]
 
 
 def _write(frame: pd.DataFrame, path: Path, fmt: str, layout) -> None:
@@ -607,6 +670,7 @@ def _draw_into(outputs, valuation, members: int, seed: int, out: Path, errors: f
         planted.append(("controls", "R03", int(target), "value", str(controls.loc[target, "value"])))
     else:
         insured_out, pensioners_out = insured, pensioners
+    _sample_tolerances(controls, case, insured, pensioners, planted)
     _write(insured_out, outputs.path(files["insured"]), fmt, INSURED)
     _write(pensioners_out, outputs.path(files["pensioners"]), fmt, PENSIONERS)
     controls.to_csv(outputs.path(files["controls"]), index=False)
@@ -627,7 +691,8 @@ def _draw_into(outputs, valuation, members: int, seed: int, out: Path, errors: f
         # that is not known), ready to paste into a shell
         "data_command": shlex.join(["actuary", "data", "--members", str(out / files["insured"]), "--pensioners",
                                     str(out / files["pensioners"]), "--controls", str(out / files["controls"]),
-                                    "--valuation-date", f"{t0}-01-01", "--weight", repr(weight), "--into",
+                                    "--valuation-date", f"{t0}-01-01", "--weight", repr(weight),
+                                    *_max_excluded(planted, len(insured_out), len(pensioners_out)), "--into",
                                     source or "WORKBOOK"]),
     }
     outputs.path("manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
