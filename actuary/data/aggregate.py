@@ -13,10 +13,11 @@
   1 January t0 - 1 (age at the valuation date - 1, the age the engine tabulates year t0 - 1 by),
   revalued to t0 by the workbook's nominal wage growth of t0, (1 + inflation)(1 + real wage
   growth); graduated across ages (Whittaker-Henderson, weights 1 / squared standard error of each
-  age's mean, at most 100 times the weight the typical spread of earnings gives its earners, lambda by GCV); and converted from the mean insurable earnings to the mean salary by
-  inverting the engine's lognormal partial expectation (scheme.earnings_cv, floor and ceiling), so
-  that the engine's insurable salary at t0 reproduces the observed one. Ages outside the observed
-  range take the nearest graduated value (never zero).
+  age's mean, at most 100 times the weight the typical spread of earnings gives its earners, lambda
+  by GCV); and converted from the mean insurable earnings to the mean salary by inverting the
+  engine's lognormal partial expectation (scheme.earnings_cv, floor and ceiling), so that the
+  engine's insurable salary at t0 reproduces the observed one. Ages outside the observed range
+  take the nearest graduated value (never zero).
 """
 
 from __future__ import annotations
