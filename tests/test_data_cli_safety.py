@@ -193,9 +193,9 @@ def test_records_csv_holds_no_live_formula(injected):
     _, out = injected
     with open(out / "case-data-checks-records.csv", newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    assert rows and list(rows[0]) == ["rule", "file", "row", "id", "field", "value", "detail"]
+    assert rows and list(rows[0]) == ["rule", "file", "line", "id", "field", "value", "detail"]
     for row in rows:
-        assert row["row"].isdigit()
+        assert row["line"].isdigit()
         for field in row.values():
             assert field[:1] not in FORMULA_START or re.fullmatch(PLAIN_NUMBER, field), row
     hit = {row["id"]: row for row in rows if row["rule"] == "M203"}

@@ -286,7 +286,9 @@ def test_fatal_control_stops_and_keeps_the_workbook(small, tmp_path):
     controls.to_csv(tmp_path / "controls.csv", index=False)
     text = _run(small, tmp_path, folder / "insured-2020.csv", None, "--controls", str(tmp_path / "controls.csv"))
     assert "R01: contributors in the year before the valuation date" in text
-    assert "(record 1 of the controls), a difference of -3" in text and "beyond the tolerance of 2%" in text
+    assert "(line 2 of the controls), a difference of -3" in text   # the line as an editor shows it
+    tolerance = controls.loc[controls["item"] == "contributors", "tolerance"].item()   # (synth's, for 3,000 members)
+    assert f"beyond the tolerance of {100 * tolerance:g}%" in text
     report = pd.read_excel(tmp_path / "out" / "case-data-checks.xlsx", sheet_name="Controls", header=1)
     assert report.loc[report["item"] == "contributors", "status"].item() == "outside (fatal)"
 
@@ -329,3 +331,68 @@ def test_docs_describe_every_rule_and_column():
     for layout in LAYOUTS.values():
         for column in layout.columns:
             assert f"| {column.name} | {column.kind}" in text and column.doc in text, column.name
+
+
+def _records_sheet(path) -> tuple[list[str], list[dict]]:
+    """The notes above the Records sheet's table and its rows (dicts by heading)."""
+    ws = open_workbook(path)["Records"]
+    rows = [[c.value for c in row] for row in ws.iter_rows()]
+    header = next(i for i, row in enumerate(rows) if row[0] == "rule")
+    return [row[0] for row in rows[1:header]], [dict(zip(rows[header], row)) for row in rows[header + 1:]]
+
+
+def _intake(small, tmp_path, members, pensioners):
+    folder, manifest = small
+    workbook = tmp_path / "case.xlsx"
+    shutil.copy(folder / "case.xlsx", workbook)
+    result = CliRunner().invoke(main, ["data", "--members", str(members), "--pensioners", str(pensioners),
+                                       "--valuation-date", "2020-01-01", "--into", str(workbook), "--out",
+                                       str(tmp_path / "out"), "--weight", str(manifest["weight"])])
+    assert result.exit_code == 0, result.output
+    return _records_sheet(tmp_path / "out" / "case-data-checks.xlsx")
+
+
+def test_the_checks_workbook_gives_a_csv_records_line_as_an_editor_shows_it(small, tmp_path):
+    """CR-only line ends (as the reader counts them), an unknown sex on record 40 = line 41 and a copy of record 7 (line
+    8) as record 61 (line 62): the Records sheet gives the lines, under the heading 'line', as the error messages do
+    (it gave the record numbers 40 and 61 under 'row', and 'first record at row 7')."""
+    lines = _lines(small)[:80]
+    fields = lines[40].split(",")
+    fields[1] = "Q"                                        # M203 on line 41
+    lines[40] = ",".join(fields)
+    lines.insert(61, lines[7])                             # M401 on line 62, first at line 8
+    path = tmp_path / "members.csv"
+    path.write_bytes(("\r".join(lines) + "\r").encode())
+    notes, rows = _intake(small, tmp_path, path, small[0] / "pensioners-2020.csv")
+    hit = {row["rule"]: row for row in rows}
+    assert hit["M203"]["line"] == 41 and hit["M203"]["value"] == "Q"
+    assert hit["M401"]["line"] == 62 and hit["M401"]["detail"] == "first record at line 8"
+    assert "line: where the record is in its source: insured (members.csv): the line of the file as an editor shows " \
+           "it (the header is line 1)" in notes[0]
+
+
+def test_the_checks_workbook_gives_an_xlsx_records_sheet_row(small, tmp_path):
+    """Pensioners in an xlsx sheet with a blank row (row 6) before a pension of sex 'Q' in row 13 (record 11): the
+    Records sheet gives row 13 of the sheet (it gave 12: the sheet's row - 1); with the insured in a CSV file the heading says both
+    ('line / sheet row') and the note which is which."""
+    from openpyxl import Workbook
+
+    frame = pd.read_csv(small[0] / "pensioners-2020.csv", dtype=str).head(400)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Pensions"
+    ws.append(list(frame.columns))
+    for i, record in enumerate(frame.itertuples(index=False)):
+        if i == 4:
+            ws.append([])                                  # row 6 blank
+        values = list(record)
+        if i == 10:
+            values[list(frame.columns).index("sex")] = "Q"   # row 13
+        ws.append(values)
+    path = tmp_path / "pensions.xlsx"
+    wb.save(path)
+    notes, rows = _intake(small, tmp_path, small[0] / "insured-2020.csv", path)
+    hit = {row["rule"]: row for row in rows}
+    assert hit["P203"]["line / sheet row"] == 13
+    assert ("pensioners (pensions.xlsx): the row of sheet 'Pensions' (the header is row 1)" in notes[0]
+            and "insured (insured-2020.csv): the line of the file" in notes[0])

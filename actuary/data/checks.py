@@ -214,6 +214,7 @@ class CheckResult:
     excluded: dict = field(default_factory=dict)
     unused_columns: dict = field(default_factory=dict)
     controls: pd.DataFrame | None = None
+    positions: dict = field(default_factory=dict)   # file -> where its records are: see :func:`record_positions`
 
 
 def _date(value: dt.date) -> str:
@@ -367,12 +368,13 @@ def _text_or_value(column: str) -> str:
 
 
 def run_checks(con, insured: Loaded, pensioners: Loaded, p: Parameters, controls: pd.DataFrame | None = None,
-               aggregate=None) -> CheckResult:
+               aggregate=None, controls_source: Loaded | None = None) -> CheckResult:
     """Run every rule on the loaded tables ``insured`` and ``pensioners``; leave the views
     ``insured_clean`` (sex, age, status, service, annualised earnings for the salary scale) and
     ``pensioners_clean`` (benefit, sex, age, annual_amount, amount_ok) for the aggregation.
 
-    ``aggregate``: a function(con, p) -> initial state, used to reconcile with ``controls``.
+    ``aggregate``: a function(con, p) -> initial state, used to reconcile with ``controls`` (read from
+    ``controls_source``).
     """
     with reading(insured):
         threshold, cap = _outlier_threshold(con, p.ceiling, p.outlier_factor,
@@ -393,7 +395,8 @@ def run_checks(con, insured: Loaded, pensioners: Loaded, p: Parameters, controls
     # pass that keeps the records any rule hit
     _duplicate_groups(con, "dup_insured", "insured_x", "hash(id)", "id", "excluded IS NULL")
     hits.add("M401", "(SELECT x.*, d.first_row FROM insured_x x JOIN dup_insured d USING (id))",
-             "excluded IS NULL AND _row > first_row", detail="'first record at row ' || first_row")
+             "excluded IS NULL AND _row > first_row",
+             detail="'first record at ' || " + _where_sql(insured, "first_row"))
     if con.execute("SELECT count(*) FROM dup_insured").fetchall()[0][0]:
         con.execute("UPDATE insured_x SET excluded = 'M401' WHERE _row IN "
                     "(SELECT _row FROM hits WHERE rule = 'M401')")
@@ -404,7 +407,7 @@ def run_checks(con, insured: Loaded, pensioners: Loaded, p: Parameters, controls
                      "JOIN dup_person d USING (sex, birth_date, affiliation_date))",
              "excluded IS NULL AND _row > first_row",
              value="CAST(birth_date AS VARCHAR) || ' / ' || CAST(affiliation_date AS VARCHAR)",
-             detail="'same person as id ' || first_id || ' (row ' || first_row || ')'")
+             detail="'same person as id ' || first_id || ' (' || " + _where_sql(insured, "first_row") + " || ')'")
     flags = {"M104": ("f_m104", None), "M107": ("f_m107", None), "M108": ("f_m108", None),
              "M202": ("f_m202", _text_or_value("affiliation_date")), "M206": ("f_m206", None),
              "M207": ("f_m207", None), "M301": ("f_m301x", None), "M305": ("f_m305x", None),
@@ -422,7 +425,8 @@ def run_checks(con, insured: Loaded, pensioners: Loaded, p: Parameters, controls
     # pensioners
     _duplicate_groups(con, "dup_pension", "pensioners_x", "hash(id, benefit)", "id, benefit", "excluded IS NULL")
     hits.add("P401", "(SELECT x.*, d.first_row FROM pensioners_x x JOIN dup_pension d USING (id, benefit))",
-             "excluded IS NULL AND _row > first_row", detail="'first record at row ' || first_row")
+             "excluded IS NULL AND _row > first_row",
+             detail="'first record at ' || " + _where_sql(pensioners, "first_row"))
     if con.execute("SELECT count(*) FROM dup_pension").fetchall()[0][0]:
         con.execute("UPDATE pensioners_x SET excluded = 'P401' WHERE _row IN "
                     "(SELECT _row FROM hits WHERE rule = 'P401')")
@@ -457,7 +461,7 @@ def run_checks(con, insured: Loaded, pensioners: Loaded, p: Parameters, controls
                                    value=f"{100 * share:.2f}%", detail=f"limit {100 * p.max_excluded:g}%"))
     control_rows = []
     if controls is not None and aggregate is not None:
-        for row in reconcile(con, p, controls, aggregate):
+        for row in reconcile(con, p, controls, aggregate, controls_source):
             control_rows.append({k: row[k] for k in ("item", "benefit", "target", "observed", "difference",
                                                      "tolerance", "status")})
             if not row["outside"]:
@@ -498,7 +502,8 @@ def run_checks(con, insured: Loaded, pensioners: Loaded, p: Parameters, controls
         warnings.append(f"{name}: column{'s' if len(columns) > 1 else ''} {', '.join(columns)} not in the layout "
                         "(not read)")
     return CheckResult(pd.DataFrame(summary), total, fatal, warnings, records, excluded, unused,
-                       pd.DataFrame(control_rows) if control_rows else None)
+                       pd.DataFrame(control_rows) if control_rows else None,
+                       record_positions(insured=insured, pensioners=pensioners, controls=controls_source))
 
 
 def _treatment_count(treated: dict) -> str:
@@ -532,8 +537,9 @@ def _clean_views(con, p: Parameters, earnings_cap: float) -> None:
     """)
 
 
-def reconcile(con, p: Parameters, controls: pd.DataFrame, aggregate) -> list[dict]:
-    """Compare the records (x weight) with each control total (``outside``: beyond its tolerance)."""
+def reconcile(con, p: Parameters, controls: pd.DataFrame, aggregate, source: Loaded | None = None) -> list[dict]:
+    """Compare the records (x weight) with each control total (``outside``: beyond its tolerance); each control
+    named where it is in its ``source`` (its line, or row of its sheet)."""
     state = aggregate(con, p)
     contributors = p.weight * state.contributors
     earnings = p.weight * state.recorded_earnings
@@ -554,13 +560,14 @@ def reconcile(con, p: Parameters, controls: pd.DataFrame, aggregate) -> list[dic
             code, what = "R04", f"annual amount of pensions in payment{' (' + benefit + ')' if benefit else ''}"
             observed = float(amounts.sel(benefit=benefit) if benefit else amounts.sum())
         target, tolerance = float(control["value"]), float(control["tolerance"])
+        where = source.where(int(control["_row"])) if source else f"record {int(control['_row'])}"
         difference = observed / target - 1 if target else (math.inf if observed else 0.0)
         outside = abs(difference) > tolerance
         fatal = control["fatal"] != "no"
         out.append(dict(rule=code, file="controls", row=int(control["_row"]), id=None, field=item,
                         value=f"{observed:,.0f}",
                         detail=f"{what}: {observed:,.0f} in the records vs {target:,.0f} in the control total "
-                               f"(record {int(control['_row'])} of the controls), a difference of {100 * difference:+.2f}% beyond "
+                               f"({where} of the controls), a difference of {100 * difference:+.2f}% beyond "
                                f"the tolerance of {100 * tolerance:g}%",
                         fatal=fatal, outside=outside, item=item, benefit=benefit or "all", target=target,
                         observed=observed, difference=difference, tolerance=tolerance,
@@ -596,12 +603,50 @@ def read_controls(con, loaded: Loaded) -> pd.DataFrame:
     return frame
 
 
-HIT_RECORDS = "SELECT rule, file, _row AS row, id, field, value, detail FROM hits ORDER BY rule, file, _row"
+def _where_sql(loaded: Loaded, column: str) -> str:
+    """SQL of where the record numbered ``column`` is in the ``loaded`` source, as its messages say it (``line 12``,
+    ``row 12 of sheet 'Members'``)."""
+    def text(value: str) -> str:
+        return "'" + value.replace("'", "''") + "'"
+
+    suffix = f" || {text(loaded.row_suffix)}" if loaded.row_suffix else ""
+    return f"{text(loaded.row_label + ' ')} || ({column} + {int(loaded.row_offset)}){suffix}"
 
 
-def hit_records(con, limit: int | None = None) -> pd.DataFrame:
-    """The records hit, by rule and row (at most ``limit``)."""
-    sql = HIT_RECORDS
+def record_positions(**sources) -> dict:
+    """Where the records hit are, by file (insured, pensioners, controls: the :class:`Loaded` source or None):
+    {file: (heading, what it means, offset from the record number, the source's label)}; a CSV file's records are
+    given by the line an editor shows (the messages' line), an xlsx file's by the sheet's row, a Parquet file's
+    and a database's by their position (see :attr:`actuary.data.sources.Loaded.position`)."""
+    return {name: (loaded.position[0], loaded.position[1], int(loaded.row_offset), loaded.source.label)
+            for name, loaded in sources.items() if loaded is not None}
+
+
+def position_heading(positions: dict) -> str:
+    """The heading of the column of the records' positions: ``line`` when every source is a CSV file, ``sheet
+    row`` when every one is an xlsx sheet, ..., else the kinds in the files' order (``line / sheet row``)."""
+    kinds = list(dict.fromkeys(heading for heading, *_ in positions.values()))
+    return " / ".join(kinds) or "row"
+
+
+def position_note(positions: dict) -> str:
+    """What the column of the records' positions means, source by source."""
+    return (f"{position_heading(positions)}: where the record is in its source: "
+            + "; ".join(f"{name} ({label}): {meaning}" for name, (_, meaning, _, label) in positions.items())
+            + ". Fields and values as read.")
+
+
+def hit_records_sql(positions: dict) -> str:
+    """The records hit, by rule, file and position (the record's line, sheet row, ...: :func:`record_positions`)."""
+    offset = " ".join(f"WHEN '{name}' THEN {shift}" for name, (_, _, shift, _) in positions.items())
+    where = f"_row + CASE file {offset} ELSE 0 END" if offset else "_row"
+    heading = '"' + position_heading(positions).replace('"', '""') + '"'
+    return f"SELECT rule, file, {where} AS {heading}, id, field, value, detail FROM hits ORDER BY rule, file, _row"
+
+
+def hit_records(con, limit: int | None = None, positions: dict | None = None) -> pd.DataFrame:
+    """The records hit, by rule and position (at most ``limit``)."""
+    sql = hit_records_sql(positions or {})
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
     return con.execute(sql).df()

@@ -66,9 +66,10 @@ def check_and_aggregate(con, members: Source, pensioners: Source, valuation, p: 
     and aggregate the initial state."""
     insured = load(con, members, INSURED, "insured", materialise=False)
     pension = load(con, pensioners, PENSIONERS, "pensioners", required=False, materialise=False)
-    control_frame = None
+    control_frame = control_source = None
     if controls is not None:
-        control_frame = rules.read_controls(con, load(con, controls, CONTROLS, "controls"))
+        control_source = load(con, controls, CONTROLS, "controls")
+        control_frame = rules.read_controls(con, control_source)
     cache = {}
 
     def aggregate(con_, p_):
@@ -76,7 +77,7 @@ def check_and_aggregate(con, members: Source, pensioners: Source, valuation, p: 
             cache["state"] = initial_state(con_, p_, valuation.inputs)
         return cache["state"]
 
-    result = rules.run_checks(con, insured, pension, p, control_frame, aggregate)
+    result = rules.run_checks(con, insured, pension, p, control_frame, aggregate, control_source)
     return result, aggregate(con, p)
 
 
@@ -129,8 +130,9 @@ def run_intake(members: Source, pensioners: Source, valuation_date: dt.date, wor
             overflow = None
             if total > MAX_SHEET_ROWS:
                 overflow = outputs.path(records_name)
-                copy_csv(con, rules.HIT_RECORDS, overflow)   # record text never a live formula, the path any name
-            records = rules.hit_records(con, MAX_SHEET_ROWS)
+                # record text never a live formula, the path any name
+                copy_csv(con, rules.hit_records_sql(result.positions), overflow)
+            records = rules.hit_records(con, MAX_SHEET_ROWS, result.positions)
         run = [("valuation workbook", str(workbook)), ("valuation date", valuation_date.isoformat()),
                ("insured records", f"{members.label}: {result.records['insured']:,} "
                                    f"({result.excluded['insured']:,} excluded)"),
@@ -141,7 +143,7 @@ def run_intake(members: Source, pensioners: Source, valuation_date: dt.date, wor
                ("outcome", "stopped by a fatal check: " + "; ".join(result.fatal) if result.fatal
                 else "initial state written to the workbook")]
         write_checks_workbook(outputs.path(checks_name), result.summary, records, total, run, result.controls,
-                              totals(state), overflow)
+                              totals(state), overflow, rules.position_note(result.positions))
         if result.fatal:
             outputs.commit()
             return IntakeResult(result, state, outputs.target(checks_name), None)

@@ -70,9 +70,10 @@ def save(wb: Workbook, path) -> None:
 
 def write_checks_workbook(path, summary: pd.DataFrame, records: pd.DataFrame, total_records: int,
                           run: list[tuple[str, object]], controls: pd.DataFrame | None, totals: pd.DataFrame,
-                          overflow_csv: Path | None = None) -> None:
+                          overflow_csv: Path | None = None, position_note: str | None = None) -> None:
     """``<name>-data-checks.xlsx``: Summary (the run, then one row per rule), Records (every record a
-    rule hit, with its row in the source), Controls (each control total against the records) and
+    rule hit, with where it is in its source: the line of a CSV file as an editor shows it, the row of an xlsx
+    sheet, ...; ``position_note`` says which), Controls (each control total against the records) and
     Initial state (totals of what went into the workbook)."""
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("Summary")
@@ -85,7 +86,8 @@ def write_checks_workbook(path, summary: pd.DataFrame, records: pd.DataFrame, to
     for row in summary.itertuples(index=False):
         ws.append([_cell(ws, v) for v in row])
     ws = wb.create_sheet("Records")
-    notes = ["row: the record's position in its source (1 = first record); fields and values as read."]
+    notes = [position_note or "row: the record's position in its source (1 = first record); fields and values as "
+                              "read."]
     if len(records) < total_records:
         notes.append(f"The first {len(records):,} of {total_records:,} records hit are listed here; all of them are in "
                      f"{overflow_csv.name if overflow_csv else 'the CSV beside this workbook'}.")

@@ -78,6 +78,8 @@ class Loaded:
     row_suffix: str = ""           # e.g. " of sheet 'Members'"
     header: str = "the header"     # where the column names are
     read_info: tuple = ()          # what verify() and reading() need
+    # where a record is, as the checks workbook gives it (row + row_offset): its column heading and what it means
+    position: tuple[str, str] = ("row", "the record's position in the source (1 = first record)")
 
     def where(self, row: int) -> str:
         return f"{self.row_label} {row + self.row_offset}{self.row_suffix}"
@@ -205,7 +207,10 @@ def _read_csv(con, source: Source, path: Path, name: str) -> tuple[list[str], st
            f"auto_detect = false, delim = {_literal(delimiter)}, quote = '\"', escape = '\"', columns = {columns}, "
            f"strict_mode = true, encoding = {_literal(encoding)})")
     con.execute(f"CREATE VIEW {name} AS {sql}")
-    return names, "line", {"delimiter": delimiter, "offset": 1, "header": "header line 1", "linebreaks": True}
+    return names, "line", {"delimiter": delimiter, "offset": 1, "header": "header line 1", "linebreaks": True,
+                           # (a record is one line: a blank line between records and a line break inside a value
+                           # are refused, see verify; CR-only, LF and CR LF ends counted alike)
+                           "position": ("line", "the line of the file as an editor shows it (the header is line 1)")}
 
 
 def _read_parquet(con, source: Source, path: Path, name: str):
@@ -217,7 +222,8 @@ def _read_parquet(con, source: Source, path: Path, name: str):
         _fail(source, f"not a readable Parquet file ({type(error).__name__}: {error}).")
     con.execute(f"CREATE VIEW {name} AS SELECT file_row_number + 1 AS _row, * EXCLUDE (file_row_number) "
                 f"FROM read_parquet({_literal_path(path)}, file_row_number = true)")
-    return list(schema.names), "row", {"offset": 0, "header": "the file's schema"}
+    return list(schema.names), "row", {"offset": 0, "header": "the file's schema",
+                                       "position": ("record", "the record's position in the file (1 = first record)")}
 
 
 def _cell_text(value):
@@ -345,7 +351,8 @@ def _read_xlsx(con, source: Source, path: Path, name: str):
     con.register(f"{name}_arrow", table)
     select = ", ".join(f"c{i} AS {_quote(n or f'column {i + 1}')}" for i, n in enumerate(names))
     con.execute(f"CREATE VIEW {name} AS SELECT _row{', ' + select if select else ''} FROM {name}_arrow")
-    return names, "row", {"offset": 1, "suffix": f" of sheet '{sheet}'", "header": f"header row 1 of sheet '{sheet}'"}
+    return names, "row", {"offset": 1, "suffix": f" of sheet '{sheet}'", "header": f"header row 1 of sheet '{sheet}'",
+                          "position": ("sheet row", f"the row of sheet '{sheet}' (the header is row 1)")}
 
 
 def _sql_column(values: list):
@@ -489,7 +496,10 @@ def _read_database(con, source: Source, name: str):
     con.register(f"{name}_arrow", table)
     select = ", ".join(f"c{i} AS {_quote(n)}" for i, n in enumerate(names))
     con.execute(f"CREATE VIEW {name} AS SELECT _row, {select} FROM {name}_arrow")
-    return names, "row", {"offset": 0, "suffix": " of the query result", "header": "the query's columns"}
+    return names, "row", {"offset": 0, "suffix": " of the query result", "header": "the query's columns",
+                          "position": ("query row", "the row's position in the result of the table or query (1 = "
+                                                    "first row; a query without ORDER BY may return them in another "
+                                                    "order next time)")}
 
 
 # ------------------------------------------------------------------------------------------ typed
@@ -563,7 +573,7 @@ def load(con: duckdb.DuckDBPyConnection, source: Source, layout: Layout, table: 
             _fail(source, f"files of type '{suffix}' are not read; expected .csv, .parquet, .xlsx or a database "
                           "URL.")
     loaded = Loaded(source, layout, table, 0, row_label=label, row_offset=info["offset"],
-                    row_suffix=info.get("suffix", ""), header=info["header"])
+                    row_suffix=info.get("suffix", ""), header=info["header"], position=info["position"])
     by_name: dict[str, str] = {}
     for index, original in enumerate(names):
         key = str(original).strip().lower().lstrip("\ufeff")

@@ -680,7 +680,10 @@ def _draw_into(outputs, valuation, members: int, seed: int, out: Path, errors: f
         _write(second, outputs.path(files["insured_next"]), fmt, INSURED)
         _write(second_pensioners, outputs.path(files["pensioners_next"]), fmt, PENSIONERS)
     errors_frame = pd.DataFrame(planted, columns=["file", "rule", "row", "field", "value"])
-    errors_frame["row"] = errors_frame["row"] + 1          # 1 = first record, as the checks count rows
+    # where the checks workbook gives each record: the line of a CSV file (the header is line 1), the position in a
+    # Parquet file (1 = first record); the controls are a CSV file
+    first = {"insured": 2 if fmt == "csv" else 1, "pensioners": 2 if fmt == "csv" else 1, "controls": 2}
+    errors_frame["row"] = errors_frame["row"] + errors_frame["file"].map(first).astype(int)
     errors_frame.to_csv(outputs.path("errors.csv"), index=False)
     counts = errors_frame.groupby("rule").size().to_dict() if len(errors_frame) else {}
     manifest = {
