@@ -5,6 +5,7 @@ that actuary did not write is refused naming it unless --force; a rerun over its
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -211,3 +212,28 @@ def test_an_earlier_records_csv_goes_with_its_set(extract, tmp_path, monkeypatch
     (out / "case-data-checks-records.csv").write_text("my notes\n")
     _ok(*_data_args(extract, workbook, out, "--force"))
     assert (out / "case-data-checks-records.csv").read_text() == "my notes\n"
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (a device that is always full)")
+def test_a_full_disk_under_duckdbs_copy_is_said_and_leaves_the_folder_as_it_was(extract, tmp_path, monkeypatch):
+    """DuckDB's COPY of the records CSV meets a full disk: the message names the output where it was going (not the
+    staging folder) and says that --out is unchanged (DuckDB's IOException was a traceback), exit 2."""
+    import contextlib
+
+    from actuary.data import csvout, intake
+
+    workbook = tmp_path / "case.xlsx"
+    shutil.copy(DEMO, workbook)
+    out = tmp_path / "out"
+    _ok(*_data_args(extract, workbook, out))
+
+    @contextlib.contextmanager
+    def full(path):
+        yield Path("/dev/full")
+
+    monkeypatch.setattr(intake, "MAX_SHEET_ROWS", 3)
+    monkeypatch.setattr(csvout, "atomic_path", full)
+    refused(_data_args(extract, workbook, out), rf"error: {re.escape(str(out / 'case-data-checks-records.csv'))}: No "
+                                                r"space left on device; the outputs were not written and the files in "
+                                                r"--out are unchanged\.", tmp_path)
+    _no_staging_left(out)

@@ -38,6 +38,23 @@ def _stem(path) -> str:
         _fail(str(error))
 
 
+def _os_failure(error: OSError, out) -> str:
+    """The message of a file that could not be read or written: its name and why. An output being written in the
+    run's staging folder inside ``out`` is named where it was going (``out/<name>``), and the message says that
+    nothing in ``out`` changed (the set was dropped)."""
+    from ..io.files import STAGING_PREFIX
+
+    name = str(error.filename or "")
+    staged = Path(name).parent.name.startswith(STAGING_PREFIX)
+    if staged:
+        output = Path(name).name
+        if output.startswith(".") and output.endswith(".tmp"):   # the temporary file an output is written to
+            output = output[1:].rsplit(".", 2)[0]
+        name = str(Path(out) / output)
+    text = f"{name}: {error.strerror or error}"
+    return text + ("; the outputs were not written and the files in --out are unchanged." if staged else "")
+
+
 def _written_unrecorded(error) -> None:
     """End a run whose outputs are in place but not recorded in the folder's manifest (RecordNotUpdated): its
     message, exit 1 (as every command's)."""
@@ -153,7 +170,7 @@ def data_command(members, pensioners, valuation_date, into, controls, members_ta
     except RecordNotUpdated as error:
         _written_unrecorded(error)
     except OSError as error:
-        _fail(f"{error.filename or ''}: {error.strerror or error}")
+        _fail(_os_failure(error, out))
     checks = result.checks
     for warning in checks.warnings:
         errors.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
@@ -204,7 +221,7 @@ def synth_command(workbook, members, seed, out, errors, years, fmt, force):
     except RecordNotUpdated as error:
         _written_unrecorded(error)
     except OSError as error:
-        _fail(f"{error.filename or ''}: {error.strerror or error}")
+        _fail(_os_failure(error, out))
     console.print(f"Wrote {out}: {manifest['members']:,} insured and {manifest['pensioners']:,} pensioner records "
                   f"({', '.join(manifest['files'].values())}), errors.csv, manifest.json")
     console.print(f"Each record stands for {manifest['weight']:.4f} persons (sampling fraction "
@@ -271,7 +288,7 @@ def experience_command(workbook, members, pensioners, valuation_date, members_ta
     except RecordNotUpdated as error:
         _written_unrecorded(error)
     except OSError as error:
-        _fail(f"{error.filename or ''}: {error.strerror or error}")
+        _fail(_os_failure(error, out))
     from rich.table import Table
 
     from .graduation import binomial_interval

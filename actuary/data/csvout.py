@@ -12,9 +12,12 @@ columns (the record's row) are numbers. The neutralising is a SQL expression per
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 from pathlib import Path
+
+import duckdb
 
 from ..io.files import atomic_path
 
@@ -56,6 +59,11 @@ def copy_csv(con, query: str, path) -> None:
     for name, kind, *_ in described:
         quoted = _identifier(name)
         columns.append(f"{neutral_sql(quoted)} AS {quoted}" if kind == "VARCHAR" else quoted)
-    with atomic_path(Path(path)) as temporary:
-        target = _literal(os.path.abspath(temporary))
-        con.execute(f"COPY (SELECT {', '.join(columns)} FROM ({query})) TO {target} (FORMAT CSV, HEADER)")
+    try:
+        with atomic_path(Path(path)) as temporary:
+            target = _literal(os.path.abspath(temporary))
+            con.execute(f"COPY (SELECT {', '.join(columns)} FROM ({query})) TO {target} (FORMAT CSV, HEADER)")
+    except duckdb.IOException as error:   # a full disk: an OSError, as any other file that could not be written
+        number = re.search(r'"errno":\s*"?(\d+)', str(error))   # DuckDB says the system's error number, if any
+        code = int(number.group(1)) if number else errno.EIO
+        raise OSError(code, os.strerror(code) if number else str(error).split("\n")[0], str(path)) from None

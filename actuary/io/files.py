@@ -589,8 +589,8 @@ class OutputSet:
         changed there while the run computed is refused (InputError, nothing moved) unless ``force``.
 
         ``also``: what completes the run outside the folder (``actuary data`` replacing the workbook it fills, from
-        a file it prepared beside it), called under the lock with any Ctrl-C held, after the refusal above and
-        before any output is moved: if it fails, nothing is moved."""
+        a file it prepared beside it), called under the lock with any Ctrl-C held, after the refusal above and the
+        manifest's staging (where a full disk fails), before any output is moved: if it fails, nothing is moved."""
         absent = [n for n in self.names if n not in self.optional and not self.written(n)]
         if absent:
             raise RuntimeError(f"outputs not written: {absent}")
@@ -604,9 +604,9 @@ class OutputSet:
             if refusal is not None:
                 raise InputError(refusal)
             earlier = self._earlier_of(left)
-            if also is not None:
-                also()
             with _manifest_staged(self.folder, records, dropped=earlier) as place_manifest:
+                if also is not None:
+                    also()
                 for name in earlier:   # an earlier run's optional output, actuary's and unchanged: not of this set
                     os.replace(self.folder / name, self.staging / f".previous-{name}")
                 for name in names:
