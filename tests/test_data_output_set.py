@@ -237,3 +237,16 @@ def test_a_full_disk_under_duckdbs_copy_is_said_and_leaves_the_folder_as_it_was(
                                                 r"space left on device; the outputs were not written and the files in "
                                                 r"--out are unchanged\.", tmp_path)
     _no_staging_left(out)
+
+
+def test_ctrl_c_after_synths_first_file_leaves_the_folder_as_it_was(tmp_path, monkeypatch):
+    """Ctrl-C once the insured extract is written: exit 130, the earlier set byte-identical, no staging folder."""
+    from actuary.data import synth
+
+    out = tmp_path / "extract"
+    _ok("synth", DEMO, "--members", "300", "--seed", "1", "--out", out)
+    before = snapshot(tmp_path)
+    monkeypatch.setattr(synth, "_write", _failing_after(synth._write, KeyboardInterrupt()))
+    result = _run("synth", DEMO, "--members", "300", "--seed", "2", "--out", out)
+    assert result.exit_code == 130, (result.output, result.exception)
+    assert snapshot(tmp_path) == before
