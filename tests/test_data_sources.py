@@ -367,8 +367,8 @@ def test_the_checks_workbook_gives_a_csv_records_line_as_an_editor_shows_it(smal
     hit = {row["rule"]: row for row in rows}
     assert hit["M203"]["line"] == 41 and hit["M203"]["value"] == "Q"
     assert hit["M401"]["line"] == 62 and hit["M401"]["detail"] == "first record at line 8"
-    assert "line: where the record is in its source: insured (members.csv): the line of the file as an editor shows " \
-           "it (the header is line 1)" in notes[0]
+    assert notes[0].startswith("line: where the record is in its source: in members.csv and pensioners-2020.csv, "
+                               "the line of the file as an editor shows it (the header is line 1).")
 
 
 def test_the_checks_workbook_gives_an_xlsx_records_sheet_row(small, tmp_path):
@@ -394,5 +394,6 @@ def test_the_checks_workbook_gives_an_xlsx_records_sheet_row(small, tmp_path):
     notes, rows = _intake(small, tmp_path, small[0] / "insured-2020.csv", path)
     hit = {row["rule"]: row for row in rows}
     assert hit["P203"]["line / sheet row"] == 13
-    assert ("pensioners (pensions.xlsx): the row of sheet 'Pensions' (the header is row 1)" in notes[0]
-            and "insured (insured-2020.csv): the line of the file" in notes[0])
+    assert notes[0].startswith("line / sheet row: where the record is in its source: in insured-2020.csv, the line "
+                               "of the file as an editor shows it (the header is line 1); in pensions.xlsx, the row "
+                               "of sheet 'Pensions' (the header is row 1).")

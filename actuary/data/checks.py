@@ -630,10 +630,14 @@ def position_heading(positions: dict) -> str:
 
 
 def position_note(positions: dict) -> str:
-    """What the column of the records' positions means, source by source."""
-    return (f"{position_heading(positions)}: where the record is in its source: "
-            + "; ".join(f"{name} ({label}): {meaning}" for name, (_, meaning, _, label) in positions.items())
-            + ". Fields and values as read.")
+    """What the column of the records' positions means, for each kind of source (``line: where the record is in
+    its source: in a.csv and b.csv, the line of the file as an editor shows it ...``)."""
+    sources: dict[str, list[str]] = {}
+    for _, meaning, _, label in positions.values():
+        sources.setdefault(meaning, []).append(label)
+    said = "; ".join(f"in {', '.join(labels[:-1]) + ' and ' + labels[-1] if len(labels) > 1 else labels[0]}, "
+                     f"{meaning}" for meaning, labels in sources.items())
+    return f"{position_heading(positions)}: where the record is in its source: {said}. Fields and values as read."
 
 
 def hit_records_sql(positions: dict) -> str:
