@@ -338,3 +338,28 @@ def test_outputs_are_hashed_no_further_than_the_recorded_size(tmp_path, monkeypa
 
     monkeypatch.setattr(files, "_file_sha256", never)
     assert "'a.nc' (changed since actuary wrote it" in _refusal(out, ["a.nc"])
+
+
+def test_an_optional_output_left_unwritten_takes_an_earlier_one_of_actuarys_away_only(tmp_path):
+    """An optional output (actuary data's records CSV) that a run does not write: the earlier run's, actuary's and
+    unchanged, goes with its set (and its record); one changed since, or the user's own, stays; a required output
+    left unwritten is a programming error, nothing moved."""
+    out = tmp_path / "out"
+
+    def run(outputs: dict, force=False):
+        with OutputSet(out, ["a.xlsx", "b.csv"], optional=["b.csv"], force=force) as written:
+            for name, content in outputs.items():
+                written.path(name).write_bytes(content)
+            return written.commit()
+
+    assert run({"a.xlsx": b"1", "b.csv": b"1"}) == [out / "a.xlsx", out / "b.csv"]
+    assert run({"a.xlsx": b"2"}) == [out / "a.xlsx"]
+    assert sorted(p.name for p in out.iterdir()) == [MANIFEST, "a.xlsx"]
+    assert set(files.read_manifest(out)[1]) == {"a.xlsx"}
+    run({"a.xlsx": b"3", "b.csv": b"3"})
+    (out / "b.csv").write_bytes(b"edited")
+    run({"a.xlsx": b"4"}, force=True)
+    assert (out / "b.csv").read_bytes() == b"edited" and (out / "a.xlsx").read_bytes() == b"4"
+    with pytest.raises(RuntimeError, match="outputs not written"):
+        run({"b.csv": b"5"}, force=True)
+    assert (out / "a.xlsx").read_bytes() == b"4"
