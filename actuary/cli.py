@@ -745,14 +745,16 @@ def compare_command(base, options, out, name, force):
 @main.command("solve")
 @click.argument("workbook", required=False, type=click.Path(path_type=Path))
 @click.option("--lever", required=True,
-              help="contribution_rate, contribution_steps:N, retirement_age_pace, accrual, indexation_price_weight "
-                   "or ceiling_multiple.")
+              help="contribution_rate, contribution_steps:N (a step added to the rates every N years from --from "
+                   "to --until, the last step held after --until), retirement_age_pace, accrual, "
+                   "indexation_price_weight or ceiling_multiple.")
 @click.option("--target", required=True,
               help="INDICATOR OP VALUE, in quotes on a shell's command line (> and < redirect): "
                    "'reserve_ratio>=K', 'actuarial_balance=0', 'depletion_year>=YEAR', 'paygo_cost_rate<=R', "
                    "'gap>=R' or 'gap<=R'.")
 @click.option("--from", "start", type=int, help="First year the lever applies (default: the valuation year).")
-@click.option("--until", type=int, help="Last year of the target (default: the last projection year).")
+@click.option("--until", type=int, help="Last year of the target and of the steps of contribution_steps:N "
+                                        "(default: the last projection year).")
 @OUT
 @NAME
 @FORCE

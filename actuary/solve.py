@@ -17,8 +17,11 @@ A *target* is written ``INDICATOR OP VALUE`` with OP one of ``>=``, ``<=``, ``=`
 A *lever* (``start``: the first year it applies, default the valuation year):
 
 - ``contribution_rate``: one level contribution rate from ``start`` on (earlier years keep theirs);
-- ``contribution_steps:N``: the rates from ``start`` on rise by equal steps every N years (the lever is the
-  step, added to the schedule: start + k N .. start + (k + 1) N - 1 get k + 1 steps);
+- ``contribution_steps:N``: the rates from ``start`` to ``until`` rise by equal steps every N years (the lever
+  is the step, added to the schedule: start + k N .. start + (k + 1) N - 1 get k + 1 steps) and the years after
+  ``until`` keep the steps of ``until`` (the last step held): a schedule of steps over the target's window, so
+  a year after it, of which the target asks nothing, neither adds a step nor caps the step by its rate staying
+  within 100%;
 - ``retirement_age_pace``: months added to the normal and early retirement ages per birth cohort (a whole
   number: ages in months), from the cohort after the one reaching the normal age in ``start``; the ages
   become by cohort: each sex's ages of ``start`` for the cohorts up to it, then the pace, up to
@@ -101,6 +104,16 @@ class Solution:
     independent: bool = False   # the target does not depend on the lever: the valuation is left as it was
     everywhere: bool = False    # every value of the lever in its range meets the target: the valuation is left as it was
     lowest: bool = False        # the lowest contribution rates allowed (no rate below 0) meet the target with room
+    steps_years: tuple[int, int] | None = None   # contribution_steps: the years of the steps (start, until)
+
+    def _steps_span(self) -> str:
+        """Where the steps of ``contribution_steps`` are added: from ``start`` to ``until``, the rate of ``until``'s
+        step held after it."""
+        if self.steps_years is None:
+            return ""
+        first, last = self.steps_years
+        held = f", held after {last}" if last < int(self.valuation.inputs.coords["year"][-1]) else ""
+        return f" from {first} to {last}{held}"
 
     def __str__(self):
         if self.independent:
@@ -120,8 +133,8 @@ class Solution:
                     if self.lever.startswith("contribution") else ", not binding: it holds without raising the ages")
         # a contribution rate (or a step of the rate schedule) also in percent of insurable earnings, as every
         # other rate is shown
-        shown = (f" ({100 * (self.value + 0.0):+.2f} percentage points every {self.lever.split(':')[1]} years)"
-                 if self.lever.startswith("contribution_steps")
+        shown = (f" ({100 * (self.value + 0.0):+.2f} percentage points every {self.lever.split(':')[1]} years"
+                 f"{self._steps_span()})" if self.lever.startswith("contribution_steps")
                  else f" ({100 * (self.value + 0.0):.2f}% of insurable earnings)" if self.lever == "contribution_rate"
                  else "")
         return (f"{self.lever} = {self.value + 0.0:.10g}{shown}: target {self.target} {state} "
@@ -265,11 +278,18 @@ def _by_year(valuation, name: str) -> xr.DataArray:
     return valuation.inputs.scheme[name]
 
 
-def contribution_schedule(valuation, lever: str, steps: int | None, start: int, x: float) -> xr.DataArray:
+def contribution_schedule(valuation, lever: str, steps: int | None, start: int, x: float,
+                          until: int | None = None) -> xr.DataArray:
+    """The contribution rates by year with the lever at ``x``: ``contribution_rate`` the level rate ``x`` from
+    ``start`` on; ``contribution_steps`` the schedule's rates plus k + 1 steps ``x`` in the years start + k N ..
+    start + (k + 1) N - 1 up to ``until`` (default: the last projection year), and the steps of ``until`` in the
+    years after it: the steps are a schedule over the target's window, so no year after it (where nothing is
+    asked of the rate) adds a step or bounds the step by the rate staying within 100%."""
     rates = _by_year(valuation, "contribution_rate")
     if lever == "contribution_rate":
         return _from_start(rates, start, x)
-    count = np.floor((rates["year"] - start) / steps) + 1
+    last = int(rates["year"][-1]) if until is None else int(until)
+    count = np.floor((np.minimum(rates["year"], last) - start) / steps) + 1
     return xr.where(rates["year"] >= start, rates + count * x, rates)
 
 
@@ -303,11 +323,13 @@ def retirement_ages_at_pace(valuation, start: int, months: float) -> dict:
     return out
 
 
-def with_lever(valuation, lever: str, steps: int | None, start: int, x: float):
-    """The valuation with the lever at ``x`` from ``start`` on."""
+def with_lever(valuation, lever: str, steps: int | None, start: int, x: float, until: int | None = None):
+    """The valuation with the lever at ``x`` from ``start`` on (the steps of ``contribution_steps`` up to ``until``,
+    default the last projection year, then held)."""
     sch = valuation.inputs.scheme
     if lever in ("contribution_rate", "contribution_steps"):
-        return valuation.replace(scheme={"contribution_rate": contribution_schedule(valuation, lever, steps, start, x)})
+        return valuation.replace(scheme={"contribution_rate": contribution_schedule(valuation, lever, steps, start, x,
+                                                                                    until)})
     if lever == "retirement_age_pace":
         return valuation.replace(scheme=retirement_ages_at_pace(valuation, start, x))
     if lever == "accrual":
@@ -369,7 +391,7 @@ def _solve_affine(base, run: _Run, target: Target, lever: str, steps, start: int
     is read at x = 0 and x = 1 from the finance roll-forward; the solution is the smallest x with every
     margin >= 0 (the x where the equality margin is 0)."""
     def schedule(x):
-        return contribution_schedule(base, lever, steps, start, x).values
+        return contribution_schedule(base, lever, steps, start, x, until).values
 
     low, years = _affine_margins(target, _finance_at(run, schedule(0.0)), start, until)
     high, _ = _affine_margins(target, _finance_at(run, schedule(1.0)), start, until)
@@ -388,7 +410,7 @@ def _solve_affine(base, run: _Run, target: Target, lever: str, steps, start: int
     x = float(bounds_low.max()) if rising.any() else -math.inf
     upper = float(bounds_high.min()) if falling.any() else math.inf
     flat_bad = ~rising & ~falling & (low < -1e-12)
-    x = max(x, _lowest_allowed(base, lever, steps, start))   # no contribution rate below 0: met with room there
+    x = max(x, _lowest_allowed(base, lever, steps, start, until))   # no contribution rate below 0: met with room there
     if flat_bad.any() or x > upper or not math.isfinite(x):
         return None, (x, upper)
     binding = int(years[int(np.argmax(bounds_low))]) if rising.any() and x <= float(bounds_low.max()) else None
@@ -398,16 +420,16 @@ def _solve_affine(base, run: _Run, target: Target, lever: str, steps, start: int
     return x, (binding if binding >= 0 else None)
 
 
-def _lowest_allowed(base, lever: str, steps, start: int) -> float:
+def _lowest_allowed(base, lever: str, steps, start: int, until: int) -> float:
     """The lowest value of a contribution lever that gives no negative contribution rate (0 for
     ``contribution_rate``; for ``contribution_steps`` the most negative step the schedule allows)."""
-    r0 = contribution_schedule(base, lever, steps, start, 0.0).values
-    slope = contribution_schedule(base, lever, steps, start, 1.0).values - r0
+    r0 = contribution_schedule(base, lever, steps, start, 0.0, until).values
+    slope = contribution_schedule(base, lever, steps, start, 1.0, until).values - r0
     moved = slope > 0.0
     if not moved.any():
         return -math.inf
     x = float((-r0[moved] / slope[moved]).max())
-    while not _rates_allowed(contribution_schedule(base, lever, steps, start, x).values):
+    while not _rates_allowed(contribution_schedule(base, lever, steps, start, x, until).values):
         x = float(np.nextafter(x, math.inf))   # -r/c rounded: the schedule's rate r + c x may be -3e-17
     return x
 
@@ -436,7 +458,7 @@ def solve(valuation, lever: str, target, start: int | None = None, until: int | 
     def evaluate(x):
         nonlocal runs
         runs += 1
-        return _project(with_lever(quick, name, steps, start, x))
+        return _project(with_lever(quick, name, steps, start, x, until))
 
     equality = target.op == "="
     if name in ("contribution_rate", "contribution_steps"):
@@ -445,7 +467,7 @@ def solve(valuation, lever: str, target, start: int | None = None, until: int | 
         x, binding = _solve_affine(quick, run, target, name, steps, start, until)
         if isinstance(binding, tuple) and binding[0] == "independent":
             return _independent(valuation, name, steps, start, until, target, runs, everywhere=binding[1])
-        if x is None or not _rates_allowed(contribution_schedule(quick, name, steps, start, x).values):
+        if x is None or not _rates_allowed(contribution_schedule(quick, name, steps, start, x, until).values):
             return _infeasible_affine(valuation, quick, run, target, name, steps, start, until, runs)
         if binding is None and target.op != "=":   # the lowest rates allowed meet the target with room
             return _finish(valuation, name, steps, start, until, target, x, runs, binding_check=False, lowest=True)
@@ -527,7 +549,7 @@ def _finish(valuation, name, steps, start, until, target, x, runs, feasible=True
     """Verify by a full rerun of the solved valuation; the target binds within TOLERANCE on continuous levers."""
     if isinstance(x, float):
         x += 0.0   # -0.0 (a rate solved at 0 from below) written as 0
-    solved = with_lever(valuation, name, steps, start, x)
+    solved = with_lever(valuation, name, steps, start, x, until)
     run = _project(_quick(solved, target, until))
     runs += 1
     values, years = margins(target, run, start, until)
@@ -538,7 +560,8 @@ def _finish(valuation, name, steps, start, until, target, x, runs, feasible=True
         raise RuntimeError(f"solver: the rerun of {name} = {x!r} does not meet the target {target} ({worst:.3g})")
     lever_name = name if steps is None else f"{name}:{steps}"
     return Solution(lever_name, target, float(x) + 0.0, solved, runs, None if lowest else binding,
-                    attained(target, run, start, until), worst, feasible, lowest=lowest)
+                    attained(target, run, start, until), worst, feasible, lowest=lowest,
+                    steps_years=None if steps is None else (start, until))
 
 
 def _rates_allowed(rates: np.ndarray) -> bool:
@@ -551,7 +574,7 @@ def _infeasible_affine(valuation, quick, run, target, name, steps, start, until,
     it would take more than all insured earnings): the value with the best attainable margin over a wide range of
     rates is reported."""
     grid = np.linspace(-1.0, 1.0, 201) if name == "contribution_steps" else np.linspace(0.0, 1.0, 201)
-    schedules = {x: contribution_schedule(quick, name, steps, start, x).values for x in grid}
+    schedules = {x: contribution_schedule(quick, name, steps, start, x, until).values for x in grid}
     grid = [x for x in grid if _rates_allowed(schedules[x])]
     scores = [_worst(*margins(target, _finance_at(run, schedules[x]), start, until), target.op == "=")[0]
               for x in grid]

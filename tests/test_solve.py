@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from actuary import InputError, Valuation, load_workbook
 from actuary.cli import main
 from actuary.indicators import depletion_year, general_average_premium
-from actuary.solve import parse_target, with_lever
+from actuary.solve import TOLERANCE, parse_target, with_lever
 
 
 @pytest.fixture(scope="module")
@@ -269,3 +269,69 @@ def test_edge_cases_of_targets_met_with_room():
     zero = base.solve("contribution_rate", "reserve_ratio>=1", start=2021, until=2022)
     assert "= 0 (0.00% of insurable earnings):" in str(zero) and "-0" not in str(zero)
     assert not np.signbit(zero.valuation.inputs.scheme["contribution_rate"].sel(year=2021).values)
+
+
+@pytest.fixture(scope="module")
+def short_demo():
+    return Valuation.demo().replace(settings={"horizon": 40, "balance_sheet": "no"})
+
+
+def test_contribution_steps_stop_at_until(short_demo):
+    """The review's case in miniature: steps every 3 years from 2025 for a reserve ratio of at least 2 in
+    2025-2040 on a 40-year Demoland (to 2059). Carried on to 2059 the steps would reach 12 and the rate would pass
+    100% there, a year the target asks nothing of; the solver capped the step by it and reported the target NOT
+    attainable. The steps stop at --until: 6 steps in 2040, held after it; the target is met, binding inside the
+    window, as a full rerun of the solved valuation shows."""
+    solution = short_demo.solve("contribution_steps:3", "reserve_ratio>=2", start=2025, until=2040)
+    assert solution.feasible and not solution.lowest and 2025 <= solution.binding_year <= 2040
+    base = short_demo.inputs.scheme["contribution_rate"]
+    assert float(base.sel(year=2059)) + 12 * solution.value > 1   # the steps carried on to 2059 would pass 100%
+    rates = solution.valuation.inputs.scheme["contribution_rate"]
+    for year, count in ((2024, 0), (2025, 1), (2027, 1), (2028, 2), (2040, 6), (2041, 6), (2059, 6)):
+        assert float(rates.sel(year=year)) == pytest.approx(float(base.sel(year=year)) + count * solution.value,
+                                                            rel=1e-14)
+    after = rates.sel(year=slice(2040, None)).values
+    assert np.all(after == after[0]) and after[0] <= 1   # constant after --until: the last step held
+    p = _projection(solution.valuation)   # a full rerun, not the solver's roll-forward
+    np.testing.assert_array_equal(p.contribution_rate.values, rates.values)
+    assert float(_window(p, 2025, 2040).reserve_ratio.min()) == pytest.approx(2.0, abs=1e-6)
+    assert "every 3 years from 2025 to 2040, held after 2040" in str(solution)
+    assert "held after" not in str(short_demo.solve("contribution_steps:3", "reserve_ratio>=2", start=2025))
+
+
+@pytest.mark.parametrize("lever, start, until, level", [("contribution_steps:3", 2025, 2040, 2.0),
+                                                         ("contribution_steps:5", 2021, 2030, 3.8),
+                                                         ("contribution_steps:1", 2022, 2035, 1.0)])
+def test_solved_step_binds_in_its_binding_year(short_demo, lever, start, until, level):
+    """An independent check of the solved step: the reserve ratio of the binding year computed from the solved
+    valuation's own run (reserve at the end of the year / total expenditure, not the solver's margins nor the
+    results' reserve_ratio) is the target within the module's TOLERANCE, no year of the window is below it, and
+    a step 1e-4 smaller misses the target."""
+    solution = short_demo.solve(lever, f"reserve_ratio>={level}", start=start, until=until)
+    assert solution.feasible and start <= solution.binding_year <= until
+    p = _window(_projection(solution.valuation), start, until)
+    ratio = p.reserve / p.total_expenditure
+    assert float(ratio.sel(year=solution.binding_year)) == pytest.approx(level, abs=TOLERANCE)
+    assert float(ratio.min()) >= level - TOLERANCE
+    smaller = with_lever(short_demo, "contribution_steps", int(lever.split(":")[1]), start, solution.value - 1e-4,
+                         until)
+    assert float(_window(_projection(smaller), start, until).reserve_ratio.min()) < level
+
+
+def test_solve_command_steps_stop_at_until(tmp_path, short_demo):
+    """The review's command line in miniature: actuary solve --lever contribution_steps:3 --from 2025 --until 2040
+    exits 0 (was 4, NOT attainable), says where the steps are, and its solved workbook holds the rate of 2040 after
+    it and meets the target when read back and run; the help says the steps stop at --until."""
+    source = tmp_path / "case.xlsx"
+    short_demo.to_workbook(source)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["solve", str(source), "--lever", "contribution_steps:3", "--target",
+                                       "reserve_ratio>=2", "--from", "2025", "--until", "2040", "--out", str(out)],
+                                terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "from 2025 to 2040, held after 2040): target reserve_ratio>=2 met" in " ".join(result.output.split())
+    solved = load_workbook(out / "case-solved.xlsx")
+    rates = solved.inputs.scheme["contribution_rate"].sel(year=slice(2040, None)).values
+    assert np.all(rates == rates[0]) and rates[0] < 1
+    assert float(solved.run().projection.reserve_ratio.sel(year=slice(2025, 2040)).min()) == pytest.approx(2, abs=1e-6)
+    assert "held after --until" in " ".join(CliRunner().invoke(main, ["solve", "--help"]).output.split())
