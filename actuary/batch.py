@@ -514,7 +514,8 @@ OUTPUT_VARIABLES: dict[str, tuple[str, str]] = {
     "payable_benefits": ("currency", "benefits and grants payable: the share payable x (pensions due + grants)"),
     "gdp": ("currency", "gross domestic product"),
     "paygo_cost_rate": ("share", "PAYG cost rate: total expenditure due (benefits, grants, administration) / "
-                                 "insurable wage bill"),
+                                 "insurable wage bill (gross basis: before collection losses and the state "
+                                 "subsidy)"),
     "contribution_rate": ("share", "statutory contribution rate, of insurable earnings"),
     "replacement_rate": ("share", "replacement rate: average new old-age pension of actives / average insurable "
                                   "salary of contributors"),
@@ -539,12 +540,15 @@ OUTPUT_VARIABLES: dict[str, tuple[str, str]] = {
     "life_expectancy_65_female": ("years of life", "period life expectancy at 65 of women, from the year's "
                                                    "mortality rates q_x of the path"),
     # a scenario's summary
-    "gap": ("share of insurable earnings", "general average premium over the horizon's n years (coordinate "
-                                           "horizon), leaving a reserve of zero at the end of year n"),
+    "gap": ("share of insurable earnings", "general average premium: the level statutory contribution rate over "
+                                           "the horizon's n years (coordinate horizon), leaving a reserve of zero "
+                                           "at the end of year n (net of collection losses, of the administration "
+                                           "charged on contributions and of the state subsidy)"),
     "depletion_year": ("year", "first year whose benefits the year's income and the reserve left cannot pay in full "
                                "(NaN: never within the projection, or the scenario failed: see status)"),
     "actuarial_balance": ("share of insurable earnings", "actuarial balance: summarized income rate - summarized "
-                                                         "cost rate"),
+                                                         "cost rate, shares of the present value of the insurable "
+                                                         "wage bill (gross basis)"),
     "floor_cost_level_pct_gdp": ("percent", "level cost of the floor: the constant share of GDP with the present "
                                             "value of the floor's cost over the horizon's n years (coordinate "
                                             "horizon)"),

@@ -152,6 +152,21 @@ def general_average_premium(ds, years: int, terminal_reserve: float = 0.0) -> fl
     return cost / base
 
 
+def gap_on_both_bases(ds, years: int) -> dict[str, float]:
+    """The GAP over ``years`` years (no terminal reserve) from its gross counterpart, for a hand check: ``gross`` the
+    textbook (PV(E) - V_0) / PV(S), E the expenditure due with all administration; ``admin_contributions`` and
+    ``subsidy`` the administration charged on contributions and the state's income to the scheme, each / PV(S);
+    ``base`` = PV(K) / PV(S), the contribution base's share of the wage bill; then exactly
+    ``statutory`` = (gross - admin_contributions - subsidy) / base (fractions of insurable earnings)."""
+    f = _flows(ds)
+    wages = f.pv(f.wage_bill, years)
+    out = {"gross": (f.pv(f.expenditure, years) - f.reserve0) / wages,
+           "admin_contributions": f.admin_contributions * f.pv(f.contributions, years) / wages,
+           "subsidy": f.pv(f.subsidy, years) / wages, "base": f.pv(f.contribution_base, years) / wages}
+    out["statutory"] = (out["gross"] - out["admin_contributions"] - out["subsidy"]) / out["base"]
+    return out
+
+
 def summary_horizons(n_years: int, horizons) -> list[int]:
     """The horizons of the summary values: those within the projection, and the full horizon."""
     return sorted({int(h) for h in horizons if 0 < int(h) <= n_years} | {n_years})
@@ -169,8 +184,10 @@ def _gap_variable(f: Flows, horizons, terminal_reserve: float) -> tuple[list[int
     ending = "a reserve of zero" if not terminal_reserve else \
         f"a reserve of {terminal_reserve:g} times that year's expenditure"
     return horizons, ("horizon", values, {"units": "share of insurable earnings",
-                                          "description": f"general average premium over the next n years, leaving "
-                                                         f"{ending} at the end of year n"})
+                                          "description": f"general average premium: the level statutory contribution "
+                                                         f"rate over the next n years leaving {ending} at the end of "
+                                                         "year n (net of collection losses, of the administration "
+                                                         "charged on contributions and of the state subsidy)"})
 
 
 def _depletion_index(f: Flows) -> int | None:
@@ -233,7 +250,9 @@ def summary(ds: xr.Dataset, settings: dict, parts: dict[str, xr.Dataset] | None 
                               {"units": "share of insurable earnings",
                                "description": f"summarized income rate - summarized cost rate over {period} "
                                               "years (SSA), target fund at the end of the period of the "
-                                              "following year's expenditure",
+                                              "following year's expenditure; gross basis: both rates are shares "
+                                              "of the present value of the insurable wage bill, income as "
+                                              "collected with the state subsidy, cost with all administration",
                                "period": period}),
         "terminal_funding_rate_at_maturity": ((), terminal,
                                               {"units": "share of insurable earnings",
@@ -258,15 +277,15 @@ def _period_starts(f: Flows, settings: dict) -> list[int]:
 
 
 SCALED_PREMIUM_RULES = {
-    ("reserve", "every_year"): "lowest constant rate per period keeping the reserve from falling in any year",
-    ("reserve", "period_end"): "lowest constant rate per period with a reserve at its end at least that at its start",
-    ("reserve_to_wages", "every_year"): "lowest constant rate per period keeping the reserve from falling relative "
+    ("reserve", "every_year"): "lowest constant statutory rate per period keeping the reserve from falling in any year",
+    ("reserve", "period_end"): "lowest constant statutory rate per period with a reserve at its end at least that at its start",
+    ("reserve_to_wages", "every_year"): "lowest constant statutory rate per period keeping the reserve from falling relative "
                                         "to the insurable wage bill in any year",
-    ("reserve_to_wages", "period_end"): "lowest constant rate per period with a ratio of reserve to insurable wage "
+    ("reserve_to_wages", "period_end"): "lowest constant statutory rate per period with a ratio of reserve to insurable wage "
                                         "bill at its end at least that at its start",
-    ("reserve_ratio", "every_year"): "lowest constant rate per period keeping the reserve at least {K} times the "
+    ("reserve_ratio", "every_year"): "lowest constant statutory rate per period keeping the reserve at least {K} times the "
                                      "year's expenditure in every year",
-    ("reserve_ratio", "period_end"): "lowest constant rate per period reaching a reserve of {K} times the year's "
+    ("reserve_ratio", "period_end"): "lowest constant statutory rate per period reaching a reserve of {K} times the year's "
                                      "expenditure at its end",
 }
 

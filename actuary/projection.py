@@ -892,7 +892,8 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict, extend=None, horizo
                               "i V_{t-1} + ((1+i)^0.5-1)(C+subsidy-E)"),
         "reserve": ((Y,), reserve_end, "currency", "at the end of the year"),
         "paygo_cost_rate": ((Y,), paygo, "share",
-                            "total expenditure due (benefits, grants, administration) / insurable wage bill"),
+                            "total expenditure due (benefits, grants, administration) / insurable wage bill "
+                            "(gross basis: before collection losses and the state subsidy)"),
         "reserve_ratio": ((Y,), reserve_ratio, "years", "reserve at the end of the year / expenditure due"),
         "trust_fund_ratio": ((Y,), trust_fund_ratio, "years", "reserve at the start of the year / expenditure due"),
         "contributors": ((Y,), contributors, "persons", "actives exposed during the year (leavers count half)"),

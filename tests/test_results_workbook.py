@@ -14,6 +14,7 @@ import pytest
 
 from actuary import Valuation
 from actuary.batch import Scenario, Shift, sensitivity, write_sensitivity
+from actuary.io import presentation as pres
 from actuary.io.results import write_results
 from actuary.stochastic import simulate, write_stochastic
 
@@ -473,7 +474,7 @@ def test_definitions_sheet_defines_every_heading_of_every_table(results, workboo
     assert defined[("Financial projection", "Contributions (millions)")] == (
         "millions of currency units", f"{p.contributions.attrs['description']} (results variable contributions)")
     assert defined[("Summary", "General average premium over 10 years (% of insurable earnings)")] == (
-        "% of insurable earnings", f"{s.gap.attrs['description']} (results variable gap)")
+        "% of insurable earnings", f"{s.gap.attrs['description']} (results variable gap); {pres.basis_text('gap')}")
     for item in ("Actuarial balance", "Scaled premium 2020-2029", "Reserve depletion year", "Funded ratio"):
         assert [k for k in defined if k[0] == "Summary" and k[1].startswith(item)], item
     assert defined[("Balance sheet", "Total liabilities (millions)")][1].endswith(

@@ -34,7 +34,8 @@ FIXED = {
     "Level contribution rate from": ("% of insurable earnings",
                                      "lowest constant contribution rate from the valuation year keeping the reserve "
                                      "ratio (reserve at the end of the year / expenditure of the year) at or above 1 "
-                                     "in each year of the period said ('none': no rate does)"),
+                                     "in each year of the period said ('none': no rate does); "
+                                     + pres.basis_text("summary_level_contribution_rate")),
     "Benefit": ("", "the benefit of the social protection floor, named as in the inputs (underscores as spaces)"),
     "Identifier (inputs and netCDF file)": ("", "the benefit's name in the inputs and the floor_benefit "
                                                 "coordinate of the netCDF file"),
@@ -106,8 +107,11 @@ class Definitions:
 
     @staticmethod
     def _described(name: str, da) -> str:
+        """The variable's description, its name and, for a rate of insurable earnings, its basis (statutory or
+        gross) with the relation between the two (:func:`actuary.io.presentation.basis_text`)."""
         text = da.attrs.get("description") or pres.VARIABLES.get(name, pres.SUMMARY.get(name)).label
-        return f"{text} (results variable {name})"
+        basis = pres.basis_text(name)
+        return f"{text} (results variable {name})" + (f"; {basis}" if basis else "")
 
     def units(self, heading: str, kind: str) -> str:
         """The units of a heading as shown: money in the workbook's unit of currency, else its parenthesis."""

@@ -240,6 +240,47 @@ SUMMARY: dict[str, Variable] = {
 }
 
 
+# The two bases of the rates of insurable earnings (docs/methodology.md §7, "Statutory basis"). A reader who checks
+# the GAP by hand as (PV of expenditure - reserve) / PV of the wage bill finds the gross figure, not the statutory
+# one the results give: every rate says its basis where it is defined or shown, with the relation between them.
+STATUTORY = "statutory"
+GROSS = "gross"
+BASIS_MEANING = {
+    STATUTORY: "a rate of contributions due on insurable earnings, each point of which brings the scheme the "
+               "collection rate x (1 - the administration charged on contributions) of a point, set against the cost "
+               "of benefits, grants and their administration net of the state subsidy (and of any minimum-pension "
+               "top-up the state pays)",
+    GROSS: "a share of the insurable wage bill, the expenditure counted in full (administration included), before "
+           "collection losses and without the state subsidy",
+}
+BASIS_WORDS = {basis: f"{basis} basis: {meaning}" for basis, meaning in BASIS_MEANING.items()}
+# statutory rate from gross (yearly for the break-even and PAYG cost rates, in present values for the GAP and the
+# textbook (PV of expenditure - reserve) / PV of the wage bill)
+BASIS_RELATION = ("statutory rate = (gross rate - (administration charged on contributions + state subsidy) / "
+                  "insurable wage bill) / (collection rate x (1 - administration share of contributions))")
+# the actuarial balance, on the gross basis, from the GAP (statutory) over its period
+BALANCE_RELATION = ("with level contribution and collection rates, actuarial balance = (contribution rate - GAP over "
+                    "the same period) x collection rate x (1 - administration share of contributions) - the target "
+                    "fund's present value / PV of the insurable wage bill")
+BASIS = {   # results variable -> the basis of its rate
+    "contribution_rate": STATUTORY, "breakeven_contribution_rate": STATUTORY, "gap": STATUTORY,
+    "scaled_premium": STATUTORY, "average_premium_current": STATUTORY, "average_premium_new_entrants": STATUTORY,
+    "summary_level_contribution_rate": STATUTORY,
+    "paygo_cost_rate": GROSS, "actuarial_balance": GROSS, "terminal_funding_rate": GROSS,
+    "terminal_funding_rate_at_maturity": GROSS,
+}
+
+
+def basis_text(name: str) -> str:
+    """The basis of variable ``name``'s rate in words with the relation between the bases ('' for a variable that
+    is not a rate of insurable earnings): what the Definitions sheet adds to its definition."""
+    basis = BASIS.get(name)
+    if basis is None:
+        return ""
+    relation = BALANCE_RELATION if name == "actuarial_balance" else BASIS_RELATION
+    return f"{BASIS_WORDS[basis]}; {relation}"
+
+
 def sheet_notes(sheet: str, p: xr.Dataset, inputs) -> list[str]:
     """Notes in words below a yearly results sheet's table: what a column counts that its heading cannot say."""
     notes = []

@@ -413,6 +413,52 @@ def css_string(text: str) -> str:
     return "".join(c if c.isalnum() and c.isascii() or c == " " else f"\\{ord(c):x} " for c in str(text))
 
 
+def bases_in_words(p) -> str:
+    """Which rates of the report are statutory and which gross, in a sentence a board member reads (the executive
+    summary's note on its key figures)."""
+    t0 = int(p.year.values[0])
+    collected = float(p.collection_rate.values[0])
+    charged = float(p.attrs.get("admin_share_of_contributions", 0.0))
+    return ("The contribution rate, the break-even rate, the general average premium and the level contribution "
+            f"rate are statutory rates: rates of contributions due, of which {100 * collected:.1f}% is collected "
+            f"and {100 * charged:.1f}% of that goes to administration in {t0} (a point of rate brings the scheme "
+            f"{collected * (1 - charged):.3f} of a point of insurable earnings), set against the cost of benefits net "
+            "of the state subsidy. The PAYG cost rate and the actuarial balance are gross: shares of the insurable "
+            "wage bill, the expenditure in full, without the subsidy.")
+
+
+def indicators_in_words(valuation, p, s) -> list[str]:
+    """The financing indicators chapter's text: what each measure is and its basis, the relation between the
+    bases, and the GAP over the full horizon from its gross (textbook) counterpart, so that a reader checking the
+    GAP by hand as (PV of expenditure - reserve) / PV of the wage bill finds where the difference comes from."""
+    from ..indicators import gap_on_both_bases
+
+    settings = valuation.inputs.settings
+    terminal = float(settings["gap_terminal_reserve"])
+    ending = "a reserve of zero" if not terminal else f"a reserve of {terminal:g} times that year's expenditure"
+    scaled = f" The scaled premium is the {s.scaled_premium.attrs['description']}." if "scaled_premium" in s else ""
+    out = [f"The general average premium (GAP) is the level contribution rate that balances the reserve, the "
+           f"contributions and the expenditure over a horizon, leaving {ending} at its end.{scaled} "
+           + ("Both are statutory rates" if scaled else "It is a statutory rate") + ", like the contribution rate "
+           f"and the break-even rate: {pres.BASIS_MEANING[pres.STATUTORY]}.",
+           "The actuarial balance is the summarized income rate minus the summarized cost rate, with a target reserve "
+           "of one year's expenditure at the end. Like the PAYG cost rate it is on the gross basis: "
+           f"{pres.BASIS_MEANING[pres.GROSS]}.",
+           f"Between the two bases, {pres.BASIS_RELATION}: the textbook (PV of expenditure - reserve) / PV of the "
+           f"insurable wage bill is the GAP on the gross basis; and, {pres.BALANCE_RELATION}."]
+    if not terminal:
+        n = int(s.horizon.values[-1])
+        both = gap_on_both_bases(p, n)
+        out.append(f"Over {n} years the gross (textbook) rate is {100 * both['gross']:.2f}% of insurable earnings; "
+                   f"less the administration charged on contributions ({100 * both['admin_contributions']:.2f}%) and "
+                   f"the state subsidy{' and top-up' if 'minimum_pension_top_up' in p else ''} "
+                   f"({100 * both['subsidy']:.2f}%), each a share of the PV of the wage bill, divided by the contribution "
+                   f"base's share of the insurable wage bill ({both['base']:.4f}: collection rate x (1 - "
+                   "administration share of contributions), in present values), it gives the statutory GAP of "
+                   f"{100 * both['statutory']:.2f}%.")
+    return out
+
+
 def build(valuation, results, sensitivity=None, stochastic=None, record: dict | None = None, change=None,
           comparison=None, text=None) -> str:
     """The report's HTML (one self-contained document); ``record`` is the run's provenance
@@ -455,18 +501,19 @@ def build(valuation, results, sensitivity=None, stochastic=None, record: dict | 
     numbers = headline(results, stochastic)
     level = level_rate_for_reserve_ratio(p)
     key_figures = [
-        (f"Contribution rate in {t0}", "contribution_rate_first"),
-        (f"PAYG cost rate in {t0}", "paygo_first"),
-        (f"PAYG cost rate in {last}", "paygo_last"),
-    ] + [(label, key) for label, key in ((f"Break-even contribution rate in {t0}", "breakeven_first"),
-                                         (f"Break-even contribution rate in {last}", "breakeven_last"))
+        (f"Contribution rate in {t0} (statutory)", "contribution_rate_first"),
+        (f"PAYG cost rate in {t0} (gross)", "paygo_first"),
+        (f"PAYG cost rate in {last} (gross)", "paygo_last"),
+    ] + [(label, key) for label, key in ((f"Break-even contribution rate in {t0} (statutory)", "breakeven_first"),
+                                         (f"Break-even contribution rate in {last} (statutory)", "breakeven_last"))
          if key in numbers] + [
         (f"Reserve ratio at the end of {t0} (years of expenditure)", "reserve_ratio_first"),
         ("Reserve depletion year", "depletion_year"),
-    ] + [(f"General average premium over {int(h)} years", f"gap_{int(h)}") for h in s.horizon.values] + [
-        (f"Actuarial balance over {s.actuarial_balance.attrs.get('period', n)} years", "actuarial_balance"),
-        (f"Level contribution rate from {t0} keeping the reserve ratio at or above 1 for {level.years} years",
-         "level_rate"),
+    ] + [(f"General average premium over {int(h)} years (statutory)", f"gap_{int(h)}")
+         for h in s.horizon.values] + [
+        (f"Actuarial balance over {s.actuarial_balance.attrs.get('period', n)} years (gross)", "actuarial_balance"),
+        (f"Level contribution rate from {t0} keeping the reserve ratio at or above 1 for {level.years} years "
+         "(statutory)", "level_rate"),
     ]
     if "funded_ratio" in numbers:
         key_figures.append(("Funded ratio (reserve / accrued liability)", "funded_ratio"))
@@ -475,7 +522,7 @@ def build(valuation, results, sensitivity=None, stochastic=None, record: dict | 
         key_figures.append((f"Probability of depletion by the end of {year}", "probability_of_depletion"))
     c.blocks.append(("keyfigures", [(label, numbers[key], key) for label, key in key_figures]))
     c.text("Rates are percentages of insurable earnings unless stated otherwise; money amounts are in "
-           f"{pres.money_phrase(unit)}.")
+           f"{pres.money_phrase(unit)}. " + bases_in_words(p))
 
     introduction(chapter, writer)
 
@@ -538,26 +585,31 @@ def build(valuation, results, sensitivity=None, stochastic=None, record: dict | 
     c.table(yearly_table(p, ["contribution_rate", "breakeven_contribution_rate", "paygo_cost_rate",
                              "terminal_funding_rate", "expenditure_pct_gdp", "total_expenditure_pct_gdp",
                              "income_pct_gdp"], unit, "Cost and contribution rates; expenditure and income as a share "
-                                                      "of GDP"))
+                                                      "of GDP",
+                         note="The contribution rate and the break-even rate are statutory rates; the PAYG cost rate "
+                              "and the terminal funding rate are gross (shares of the insurable wage bill). "
+                              f"{pres.upper_first(pres.BASIS_RELATION)}."))
     c.figure(figure("income", f"Income and expenditure at constant {t0} prices", figures.income_and_expenditure(p)))
     c.figure(figure("reserve", f"Reserve at the end of the year at constant {t0} prices", figures.reserve(p)))
-    c.figure(figure("paygo", "Contribution rate, break-even rate, PAYG cost rate and general average premium",
-                    figures.paygo_and_contribution_rate(p, s)))
+    c.figure(figure("paygo", "Contribution rate, break-even rate and general average premium (statutory basis: "
+                             "contributions due, before collection losses and the administration charged on them, "
+                             "against the cost net of the state subsidy) and PAYG cost rate (gross basis: expenditure "
+                             "/ insurable wage bill)", figures.paygo_and_contribution_rate(p, s)))
     c.figure(figure("ratio", "Reserve ratio (reserve at the end of the year / expenditure of the year)",
                     figures.reserve_ratio(p)))
     if "expenditure_pct_gdp" in p:
         c.figure(figure("gdp", "Expenditure and income as a share of GDP", figures.share_of_gdp(p)))
 
     c = chapter("indicators", "Financing indicators")
-    c.text("The general average premium (GAP) is the level contribution rate that balances the reserve, the "
-           "contributions and the expenditure over a horizon; the scaled premium is the lowest level rate in each "
-           "period that keeps the reserve from decreasing within it; the actuarial balance is the summarized income "
-           "rate minus the summarized cost rate, with a target reserve of one year's expenditure at the end.")
-    c.table(Table("General average premium by horizon", ["Horizon (years)", "Years", "GAP (% of insurable earnings)"],
+    for paragraph in indicators_in_words(valuation, p, s):
+        c.text(paragraph)
+    c.table(Table("General average premium by horizon (statutory basis)",
+                  ["Horizon (years)", "Years", "GAP, statutory (% of insurable earnings)"],
                   [[str(int(h)), f"{t0}-{t0 + int(h) - 1}", f"{100 * float(g):.2f}%"]
                    for h, g in zip(s.horizon.values, s.gap.values)]))
     if "scaled_premium" in s:
-        c.table(Table("Scaled premium by period", ["Period", "Scaled premium (% of insurable earnings)"],
+        c.table(Table("Scaled premium by period (statutory basis)",
+                      ["Period", "Scaled premium, statutory (% of insurable earnings)"],
                       [[f"{int(a)}-{int(b)}", f"{100 * float(r):.2f}%"]
                        for a, b, r in zip(s.period.values, s.period_end.values, s.scaled_premium.values)]))
     rows = [[label, pres.display(value, fmt)] for _, label, value, fmt in pres.summary_items(s, "Summary", unit)]
@@ -565,7 +617,10 @@ def build(valuation, results, sensitivity=None, stochastic=None, record: dict | 
             for label, value in rows]
     rows.append([f"Level contribution rate from {t0} keeping the reserve ratio at or above 1 for {level.years} years "
                  "(% of insurable earnings)", numbers["level_rate"]])
-    c.table(Table("Other financing indicators", ["Indicator", "Value"], rows, wrap=True))
+    c.table(Table("Other financing indicators", ["Indicator", "Value"], rows, wrap=True,
+                  note="Basis of each rate: the general average premium, the average premiums and the level "
+                       "contribution rate are statutory; the actuarial balance and the terminal funding rate are "
+                       "gross (shares of the insurable wage bill)."))
 
     items = pres.summary_items(s, "Balance sheet", unit)
     if items:
@@ -593,7 +648,7 @@ def build(valuation, results, sensitivity=None, stochastic=None, record: dict | 
                "pessimistic scenarios combine the moves that lower or raise the general average premium.")
         c.figure(figure("tornado", f"Change in the general average premium over {n} years when each assumption "
                                    "moves down or up", figures.tornado(rows)))
-        c.table(Table(f"General average premium over {n} years by assumption",
+        c.table(Table(f"General average premium over {n} years by assumption (statutory basis)",
                       ["Assumption", "Down", "Base", "Up", "Depletion year, down", "Depletion year, up"],
                       [[pres.upper_first(r["assumption"]), f"{100 * r['gap_down']:.2f}%", f"{100 * r['gap_base']:.2f}%",
                         f"{100 * r['gap_up']:.2f}%", pres.show(r["depletion_down"], "year"),
@@ -631,7 +686,8 @@ def build(valuation, results, sensitivity=None, stochastic=None, record: dict | 
                           parameters))
         c.figure(figure("fan-ratio", "Reserve ratio: median and percentile bands",
                         figures.fan(stochastic, "reserve_ratio", "Years of expenditure")))
-        c.figure(figure("fan-paygo", "PAYG cost rate: median and percentile bands",
+        c.figure(figure("fan-paygo", "PAYG cost rate (gross basis: expenditure / insurable wage bill): median and "
+                                     "percentile bands",
                         figures.fan(stochastic, "paygo_cost_rate", "% of insurable earnings", percent=True)))
         c.figure(figure("depletion", "Probability that the reserve has been depleted by the end of each year",
                         figures.depletion_probability(stochastic)))

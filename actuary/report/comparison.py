@@ -153,7 +153,10 @@ def options_table(ds) -> Table:
 def key_measures_table(ds, unit: str) -> Table:
     """The one-number measures of every option (the base first)."""
     rows = [[row.label] + [pres.display(v, row.format) for v in row.values] for row in summary_rows(ds, unit)]
-    return Table("Key measures of the base and each option", ["Measure"] + [header(o) for o in _options(ds)], rows)
+    return Table("Key measures of the base and each option", ["Measure"] + [header(o) for o in _options(ds)], rows,
+                 note="The general average premium is a statutory rate (of contributions due, net of collection "
+                      "losses, of the administration charged on contributions and of the state subsidy); the "
+                      "actuarial balance is gross (a share of the insurable wage bill).")
 
 
 def differences_table(ds, unit: str) -> Table:
@@ -215,7 +218,8 @@ def comparison_chapter(chapter, ds, figure, unit: str) -> None:
                                            "year / expenditure of the year)",
                           _overlay(ds, "compare-ratio", "reserve_ratio", "Years of expenditure", reference=1.0)))
     chapter.table(yearly_table(ds, "paygo_cost_rate", unit))
-    chapter.figure(figure("compare-paygo", "PAYG cost rate of the base and each option",
+    chapter.figure(figure("compare-paygo", "PAYG cost rate of the base and each option (gross basis: expenditure / "
+                                           "insurable wage bill)",
                           _overlay(ds, "compare-paygo", "paygo_cost_rate", "% of insurable earnings", percent=True)))
     chapter.table(yearly_table(ds, "contribution_rate", unit))
     chapter.text(f"Adequacy for typical workers, computed with each option's own benefit rules: workers entering "

@@ -253,10 +253,12 @@ def reserve(p) -> str:
 
 
 def paygo_and_contribution_rate(p, s) -> str:
-    series = {pres.VARIABLES[n].label: p[n].values for n in ("contribution_rate", "breakeven_contribution_rate",
-                                                              "paygo_cost_rate") if n in p}
-    series[f"General average premium, {int(s.horizon.values[-1])} years"] = np.full(p.sizes["year"],
-                                                                                 float(s.gap.values[-1]))
+    """The contribution, break-even and PAYG cost rates by year and the full-horizon GAP, each legend entry saying
+    its basis (the PAYG cost rate is gross, the others statutory: docs/methodology.md §7)."""
+    series = {f"{pres.VARIABLES[n].label} ({pres.BASIS[n]})": p[n].values
+              for n in ("contribution_rate", "breakeven_contribution_rate", "paygo_cost_rate") if n in p}
+    series[f"General average premium, {int(s.horizon.values[-1])} years ({pres.BASIS['gap']})"] = \
+        np.full(p.sizes["year"], float(s.gap.values[-1]))
     return _lines("paygo", p.year.values, series, "% of insurable earnings", percent=True)
 
 

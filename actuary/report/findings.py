@@ -92,7 +92,8 @@ def findings(results, stochastic: xr.Dataset | None = None, sensitivity: xr.Data
         schedule = (f" (scheduled to change to {', '.join(shown[:-1])}{' and ' if len(shown) > 1 else ''}{shown[-1]}"
                     f"{' and later' if len(steps) > 4 else ''})")
     out.append(f"The contribution rate is {h['contribution_rate_first']} of insurable earnings in {t0}{schedule}; "
-               f"the pay-as-you-go cost rate is {h['paygo_first']} in {t0} and {h['paygo_last']} in {last}.")
+               f"the pay-as-you-go cost rate (gross: expenditure / insurable wage bill) is {h['paygo_first']} in "
+               f"{t0} and {h['paygo_last']} in {last}.")
     if "breakeven_first" in h:
         out.append(f"On the basis of the contribution rate (collection, administration charged on contributions, "
                    f"state subsidy), the break-even rate that balances each year's income and expenditure is "
@@ -109,11 +110,13 @@ def findings(results, stochastic: xr.Dataset | None = None, sensitivity: xr.Data
                        "reserve becomes a debt that bears the investment return, so the reserve, the investment "
                        "income and the total income shown after that year are negative. They measure the financing "
                        "gap, not a course the scheme can follow without a reform.")
-    out.append(f"The general average premium, the level contribution rate that balances income and expenditure "
-               f"over the whole {n}-year period, is {h['gap_full']} of insurable earnings.")
+    out.append(f"The general average premium, the level statutory contribution rate (on the basis of the "
+               f"contribution rate, as the break-even rate) that balances income and expenditure over the whole "
+               f"{n}-year period, is {h['gap_full']} of insurable earnings.")
     balance = float(s.actuarial_balance)
     period = s.actuarial_balance.attrs.get("period", n)
-    out.append(f"The actuarial balance over {period} years is {h['actuarial_balance']} of insurable earnings: "
+    out.append(f"The actuarial balance over {period} years is {h['actuarial_balance']} of insurable earnings "
+               "(gross: a share of the insurable wage bill, not of contributions due): "
                + ("the scheme is in actuarial surplus." if balance >= 0 else
                   "the scheduled income falls short of the cost, including a target reserve of one year's "
                   "expenditure at the end."))
