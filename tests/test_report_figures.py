@@ -106,3 +106,67 @@ def test_percent_ticks_take_the_decimals_their_spacing_needs_and_fan_legends_sit
     formatter = figures.GroupedPercent()
     formatter.set_locs([0.605, 0.61, 0.615])
     assert [formatter(v) for v in (0.605, 0.61)] == ["60.5%", "61.0%"]
+
+
+def _legend_problems(fig) -> list[str]:
+    """What is wrong with the legends of a figure: a legend whose drawn box leaves the figure (its text cut in the
+    SVG, the HTML and the PDF), or a legend text that is not its line's label (words lost), read without line
+    breaks."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    box = fig.bbox
+    problems = []
+    legends = [(ax.get_legend(), ax.get_legend_handles_labels()[1]) for ax in fig.axes if ax.get_legend()]
+    assert not fig.legends   # the report's figures have legends of their axes only
+    for legend, labels in legends:
+        extent = legend.get_window_extent(renderer)
+        texts = [" ".join(t.get_text().split()) for t in legend.get_texts()]
+        if extent.x0 < box.x0 or extent.x1 > box.x1 or extent.y0 < box.y0 or extent.y1 > box.y1:
+            problems.append(f"legend {texts} leaves the figure: {extent} outside {box}")
+        # the browser or the PDF engine may draw the text in a wider font than matplotlib measured: room for 10% more
+        if extent.x0 + 1.1 * extent.width > box.x1:
+            problems.append(f"legend {texts} has no room for a wider font: {extent} in {box}")
+        for text in legend.get_texts():
+            t = text.get_window_extent(renderer)
+            if t.x0 < box.x0 or t.x1 > box.x1 or t.y0 < box.y0 or t.y1 > box.y1:
+                problems.append(f"legend text {text.get_text()!r} cut at the figure's edge")
+        if texts != [" ".join(str(label).split()) for label in labels]:
+            problems.append(f"legend texts {texts} are not the labels {labels}")
+    return problems
+
+
+def test_every_legend_of_the_demoland_report_is_drawn_in_full(monkeypatch):
+    """Figure 12's third entry 'Total income: contributions, subsidy, investment income' showed as 'To' and Figure
+    6's legend ended '...pensioners / contributo': three columns of long labels ran past the figure's right edge.
+    Every figure of Demoland's report (with its sensitivity, stochastic, reform-option and floor chapters, an option
+    with a long name) now draws each legend inside the figure, every text its label whole."""
+    from actuary import Valuation
+    from actuary.batch import sensitivity
+    from actuary.compare import comparison
+    from actuary.report import build
+    from actuary.stochastic import simulate
+
+    found = {}
+
+    def check(fig, key):   # each figure checked as it is saved, then closed
+        found[key] = _legend_problems(fig) + _outside(fig)
+        figures.plt.close(fig)
+        return ""
+
+    monkeypatch.setattr(figures, "_svg", check)
+    demo = Valuation.demo().replace(settings={"horizon": 40, "gap_horizons": (10, 25)})
+    results = demo.run()
+    options = {"later retirement for every cohort born after 1975, phased in over twenty years":
+               demo.replace(scheme={"contribution_rate": 0.2})}
+    compared = comparison(demo, options, {name: "a long option" for name in options})
+    build(demo, results, sensitivity(demo.replace(settings={"horizon": 20, "gap_horizons": (10,)})),
+          simulate(demo, 20, seed=1), comparison=compared)
+    from pathlib import Path
+
+    from actuary.io.workbook import load_workbook
+
+    floor = load_workbook(Path(__file__).resolve().parents[1] / "valuations" / "demoland-floor" / "valuation.xlsx")
+    floor = floor.replace(settings={"horizon": 20, "gap_horizons": (10,), "balance_sheet": "no"})
+    build(floor, floor.run())   # Demoland with its social protection floor: the floor's figure
+    assert {"dependency", "paygo", "gdp", "fan-pensioners", "compare-paygo", "tornado", "floor"} <= set(found)
+    assert {key: problems for key, problems in found.items() if problems} == {}

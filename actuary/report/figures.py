@@ -100,6 +100,54 @@ def _percent(ax, decimals=None):
     ax.yaxis.set_major_formatter(GroupedPercent() if decimals is None else PercentFormatter(1.0, decimals=decimals))
 
 
+EDGE = 0.08   # inches kept free between a legend and the figure's edges (the SVG's text is cut at its edge)
+# the SVG keeps its text as text: the browser or the PDF engine draws it in the font it has, which may be wider than
+# the one matplotlib measured with; a legend leaves room for a font this much wider
+FONT_SLACK = 1.12
+
+
+def _wrapped(label: str, width: int) -> str:
+    """``label`` on lines of at most about ``width`` characters (its words kept whole)."""
+    import textwrap
+
+    return "\n".join(textwrap.wrap(label, width=max(8, width), break_long_words=False)) or label
+
+
+def legend_above(fig, ax, columns: int = 3):
+    """The legend of ``ax`` above its drawing, never cut at the figure's edge nor over a line: in ``columns``
+    columns when they fit the figure's width, fewer when they do not, and a label too long for the width alone
+    wrapped over lines; the axes' top is lowered to make room for it. Returns the legend."""
+    handles, labels = ax.get_legend_handles_labels()
+    if not handles:
+        return None
+    renderer = fig.canvas.get_renderer()
+    width, height = fig.get_size_inches()
+    dpi = fig.dpi
+    room = (width - 2 * EDGE) * dpi / FONT_SLACK
+
+    def place(shown, ncol):
+        legend = ax.legend(handles, shown, loc="upper left", ncol=ncol, borderaxespad=0.0,
+                           bbox_to_anchor=(EDGE / width, 1 - EDGE / height), bbox_transform=fig.transFigure)
+        return legend, legend.get_window_extent(renderer)
+
+    shown = list(labels)
+    for ncol in range(min(columns, len(labels)), 0, -1):
+        legend, box = place(shown, ncol)
+        if box.width <= room:
+            break
+    characters = max(len(label) for label in labels)
+    while box.width > room and characters > 8:   # one column and still too wide: wrap the long labels
+        characters = int(characters * 0.85)
+        shown = [_wrapped(label, characters) for label in labels]
+        legend, box = place(shown, 1)
+    # aligned with the drawing when the legend fits there, else from the figure's left edge
+    left = ax.get_position().x0
+    if left * width * dpi + box.width * FONT_SLACK <= (width - EDGE) * dpi:
+        legend.set_bbox_to_anchor((left, 1 - EDGE / height), transform=fig.transFigure)
+    fig.subplots_adjust(top=1 - (EDGE + 0.1) / height - box.height / (height * dpi))
+    return legend
+
+
 def _lines(key, years, series: dict, y_title: str, percent=False, decimals=0, reference: float | None = None,
            money=False, colors=COLORS):
     with matplotlib.rc_context(STYLE):
@@ -116,10 +164,7 @@ def _lines(key, years, series: dict, y_title: str, percent=False, decimals=0, re
         elif money:
             _thousands(ax)
         if len(series) > 1:   # above the drawing, never over a line
-            rows = math.ceil(len(series) / 3)
-            width, height = fig.get_size_inches()
-            fig.subplots_adjust(top=1 - (0.2 + 0.2 * rows) / height)
-            ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.01), ncol=min(3, len(series)), borderaxespad=0.2)
+            legend_above(fig, ax)
         return _svg(fig, key)
 
 
@@ -323,8 +368,7 @@ def fan(ds, name: str, y_title: str, percent=False) -> str:
         ax.set_ylabel(y_title)
         if percent:
             _percent(ax)
-        fig.subplots_adjust(top=1 - 0.4 / fig.get_size_inches()[1])   # the legend above the drawing, not over it
-        ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.01), ncol=3, borderaxespad=0.2)
+        legend_above(fig, ax)   # above the drawing, not over it
         return _svg(fig, key)
 
 
@@ -348,9 +392,7 @@ def fans(ds, key: str, series: dict, y_title: str, scale: float = 1.0, projectio
         ax.set_xlabel("Year")
         ax.set_ylabel(y_title)
         ax.yaxis.set_major_formatter(Grouped())
-        rows = -(-(3 * len(series) + len(projection or {})) // 3)
-        fig.subplots_adjust(top=1 - (0.25 + 0.17 * rows) / fig.get_size_inches()[1])   # the legend above the drawing
-        ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.01), ncol=3, borderaxespad=0.2)
+        legend_above(fig, ax)   # above the drawing
         return _svg(fig, f"fan-{key}")
 
 

@@ -113,8 +113,8 @@ def cost_by_benefit(p) -> str:
         ax.set_xlabel("Year")
         ax.set_ylabel("% of GDP")
         figures._percent(ax, 1)
-        ax.set_ylim(0, 1.35 * ax.get_ylim()[1])   # room for the legend above the areas
-        ax.legend(loc="upper right", ncols=2)
+        ax.set_ylim(0, ax.get_ylim()[1])
+        figures.legend_above(fig, ax)   # above the areas, never cut at the figure's edge
         return figures._svg(fig, key)
 
 
