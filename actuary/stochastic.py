@@ -122,6 +122,21 @@ PARAMETER_MEANINGS = {
 }
 
 
+def parameter_shown(name: str, value) -> tuple[str, str]:
+    """(value, units) of a stochastic parameter as the report shows it, from its units in
+    :data:`PARAMETER_MEANINGS`: a volatility in a rate's units (0.01 = 1 point) as a percentage (1.00%), as the
+    report shows every rate; persistences and correlations (no units) and the log factor of fertility as numbers
+    (0.5, 0.05); the mortality model as its word."""
+    units = PARAMETER_MEANINGS.get(name, ("", ""))[1]
+    if isinstance(value, str):
+        return value, ""
+    if units.startswith("a year, as an improvement rate"):
+        return f"{100 * value:.2f}%", "percentage points of the improvement rates, a year"
+    if units.startswith("a year, as a rate"):
+        return f"{100 * value:.2f}%", "percentage points of the rate, a year"
+    return f"{value:g}", "" if units.startswith("none") else units
+
+
 @dataclass(frozen=True)
 class StochasticParameters:
     """Parameters of the stochastic projections (docs/methodology.md §8), read from a valuation

@@ -2,7 +2,8 @@
 as (PV of expenditure - reserve) / PV of the wage bill (44.90% at 100 years) against the workbook's 46.40%: the GAP
 is a statutory rate (net of collection losses, of the administration charged on contributions and of the state
 subsidy), the PAYG cost rate and the actuarial balance gross, and neither the Definitions sheet nor chapter 9 said
-so; Figure 10 drew the gross PAYG rate beside the statutory GAP without a word."""
+so; Figure 10 drew the gross PAYG rate beside the statutory GAP without a word. Rates read as percentages everywhere,
+the stochastic parameters too."""
 
 from __future__ import annotations
 
@@ -109,3 +110,24 @@ def test_the_definitions_sheet_says_the_basis_of_every_rate(demo, results, tmp_p
     balance = definition("Summary", "Actuarial balance")
     assert gross in balance and pres.BALANCE_RELATION in balance
     assert "level statutory contribution rate" in definition("Summary", "General average premium over 10 years")
+
+
+def test_the_stochastic_parameters_show_rates_as_percentages(demo, results):
+    """The report's table of stochastic parameters showed 0.01 and 0.05 where every other rate of the report is a
+    percentage: volatilities in a rate's units (the field specs' 'a year, as a rate (0.01 = 1 point)') now read
+    1.00% and 5.00% with their units; persistences and correlations (no units) stay numbers."""
+    from actuary.stochastic import simulate
+
+    html = unescape(build(demo, results, stochastic=simulate(demo, 12, seed=4)))
+    table = html[html.index("Parameters of the stochastic model"):]
+    table = table[:table.index("</table>")]
+    rows = {cells[0]: cells[1:] for cells in (re.findall(r"<td[^>]*>([^<]*)</td>", row)
+                                               for row in re.findall(r"<tr>(.*?)</tr>", table, flags=re.S)) if cells}
+    assert rows["Wage volatility"] == ["1.00%", "percentage points of the rate, a year"]
+    assert rows["Inflation volatility"][0] == "1.00%" and rows["Return volatility"][0] == "5.00%"
+    assert rows["Mortality volatility"] == ["2.00%", "percentage points of the improvement rates, a year"]
+    assert rows["Mortality drift volatility"][0] == "0.30%"
+    assert rows["Wage persistence"] == ["0.5", ""] and rows["Correlation inflation return"] == ["-0.2", ""]
+    assert rows["Mortality model"][0] == "level"
+    assert rows["Fertility volatility"][0] == "0.05"   # a log factor, not a rate: its units say so
+    assert "log of the factor" in rows["Fertility volatility"][1]

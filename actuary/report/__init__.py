@@ -677,12 +677,14 @@ def build(valuation, results, sensitivity=None, stochastic=None, record: dict | 
         c.text(f"{stochastic.attrs['paths']:,} paths (seed {stochastic.attrs['seed']}) of the economy (correlated "
                f"autoregressive deviations of wage growth, inflation and the real return), {mortality} and of "
                "fertility (autoregressive); the bands hold the middle 50% and 90% of paths.")
+        from ..stochastic import parameter_shown
+
         parameters = [[pres.upper_first(key[len("parameter_"):].replace("_", " ")),
-                       value if isinstance(value, str) else f"{value:g}"]
+                       *parameter_shown(key[len("parameter_"):], value)]
                       for key, value in stochastic.attrs.items() if key.startswith("parameter_")]
         if parameters:
             c.table(Table("Parameters of the stochastic model (volatilities: standard deviations of the yearly "
-                          "deviations; persistence: their autoregressive coefficients)", ["Parameter", "Value"],
+                          "deviations; persistence: their autoregressive coefficients)", ["Parameter", "Value", "Units"],
                           parameters))
         c.figure(figure("fan-ratio", "Reserve ratio: median and percentile bands",
                         figures.fan(stochastic, "reserve_ratio", "Years of expenditure")))
