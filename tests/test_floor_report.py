@@ -192,3 +192,22 @@ def test_floor_only_report_numbers_from_python(floor_only_report):
     assert findings(results)[0].startswith("The social protection floor (4 benefits: ")
     assert int(p.year[-1]) == 2119 and np.allclose(float(s.fiscal_cost_level_pct_gdp[-1]),
                                                    float(s.floor_cost_level_pct_gdp[-1]))
+
+
+def test_the_shares_tables_are_titled_for_what_they_hold(case, html):
+    """'Cost of the floor as a share of GDP and of government spending' had no government column when the case gave
+    no government expenditure or revenue: each title now names the shares its table holds."""
+    captions = [c for c in Tables(html).tables if c.startswith(("Cost of the floor as a share", "The state's fiscal"))]
+    revenue = case.inputs.economy.get("government_revenue_pct_gdp") is not None
+    said = "GDP, of government expenditure and of government revenue" if revenue else \
+        "GDP and of government expenditure"
+    assert captions == [f"Cost of the floor as a share of {said}",
+                        f"The state's fiscal cost (millions; shares of {said})"]
+    bare = case.replace(economy={"government_expenditure_pct_gdp": None, "government_revenue_pct_gdp": None})
+    p = bare.run().projection
+    assert not [name for name in p.data_vars if "government" in name]
+    tables = Tables(build(bare, bare.run()))
+    captions = [c for c in tables.tables if c.startswith(("Cost of the floor as a share", "The state's fiscal"))]
+    assert captions == ["Cost of the floor as a share of GDP", "The state's fiscal cost (millions; shares of GDP)"]
+    for caption in captions:
+        assert not [h for h in tables.tables[caption][0] if "government" in h]

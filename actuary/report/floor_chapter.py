@@ -21,16 +21,30 @@ from . import figures
 
 TITLE = "Social protection floor and the state's fiscal cost"
 KIND_WORDS, TEST_WORDS, BASIS_WORDS = pres.FLOOR_KIND_WORDS, pres.FLOOR_TEST_WORDS, pres.FLOOR_BASIS_WORDS
-YEARLY = {   # the chapter's yearly tables: caption, variables (those a projection has)
+YEARLY = {   # the chapter's yearly tables: caption ({shares}: the shares the table holds), variables (those a
+    # projection has)
     "beneficiaries": ("Beneficiaries of the floor by benefit (persons, mean of the year)", ["floor_beneficiaries"]),
     "cost": ("Cost of the floor by benefit, administration included ({money})", ["floor_cost", "floor_cost_all"]),
-    "shares": ("Cost of the floor as a share of GDP and of government spending",
+    "shares": ("Cost of the floor as a share of {shares}",
                ["floor_cost_pct_gdp_by_benefit", "floor_cost_pct_gdp", "floor_cost_pct_government_expenditure",
                 "floor_cost_pct_government_revenue"]),
-    "fiscal": ("The state's fiscal cost ({money}; shares of GDP and of government spending)",
+    "fiscal": ("The state's fiscal cost ({money}; shares of {shares})",
                ["floor_cost_all", "state_subsidy", "minimum_pension_top_up", "fiscal_cost", "fiscal_cost_pct_gdp",
                 "fiscal_cost_pct_government_expenditure", "fiscal_cost_pct_government_revenue"]),
 }
+SHARE_OF = {"_pct_gdp": "GDP", "_pct_government_expenditure": "government expenditure",
+            "_pct_government_revenue": "government revenue"}
+
+
+def shares_held(p, names) -> str:
+    """What the shares among ``names`` that the projection has are shares of, in words: "GDP", "GDP and of
+    government expenditure", "GDP, of government expenditure and of government revenue" (a table's title says
+    what it holds: without the inputs of government expenditure and revenue it has no such columns)."""
+    held = [what for end, what in SHARE_OF.items() if any(n.endswith(end) or f"{end}_" in n for n in names if n in p)]
+    if not held:
+        return ""
+    held = [held[0]] + [f"of {what}" for what in held[1:]]
+    return held[0] if len(held) == 1 else ", ".join(held[:-1]) + " and " + held[-1]
 ECONOMY_INPUTS = ("gdp", "average_wage", "poverty_line", "government_expenditure_pct_gdp", "government_revenue_pct_gdp")
 
 
@@ -149,7 +163,7 @@ def floor_chapter(valuation, results, chapter, figure, sensitivity=None, stochas
                   [[label, text, note] for _, label, text, note in pres.provisions(valuation.inputs, ("economy",))
                    if label in inputs], wrap=True))
     for caption, names in YEARLY.values():
-        c.table(yearly_table(p, names, unit, caption.format(money=money)))
+        c.table(yearly_table(p, names, unit, caption.format(money=money, shares=shares_held(p, names))))
     c.figure(figure("floor", "Cost of the floor by benefit (% of GDP)" + (" and the state's fiscal cost" if scheme
                                                                            else ""), cost_by_benefit(p)))
     c.table(Table(f"Present values at 1 January {t0} and level costs (the constant share of GDP with the same "
