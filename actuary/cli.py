@@ -712,7 +712,7 @@ def compare_command(base, options, out, name, force):
     workbook of the same scheme; a Reforms sheet in BASE adds options defined as changes to it. Writes
     NAME-comparison.xlsx (side by side, differences from the base, charts overlaying the options) and
     NAME-comparison.nc."""
-    from .compare import comparison, write_comparison
+    from .compare import adequacy_year, comparison, write_comparison
     from .io.presentation import show
     from .io.provenance import dataset_attributes
 
@@ -728,15 +728,18 @@ def compare_command(base, options, out, name, force):
         ds.attrs.update(dataset_attributes(record))
         ds.to_netcdf(outputs.path(nc_name))
         xlsx_path, nc_path = outputs.commit()
+    # the adequacy measure the report compares: a stylized career retiring in the report's year (the first year's
+    # retirees hardly feel a reform phased in over cohorts)
+    year, career = adequacy_year(ds), str(ds.career.values[1])
     table = Table(title=escape(f"{valuation.name}: reform options"))
-    for column in ("option", "GAP (full horizon)", "actuarial balance", "depletion year",
-                   "replacement rate 1x (first year)"):
-        table.add_column(column, justify="right")
+    for column in ("option", "GAP (full horizon, statutory)", "actuarial balance (gross)", "depletion year",
+                   f"replacement rate at award, {career}, men retiring in {year}"):
+        table.add_column(escape(column), justify="right")
     for option in ds.option.values:
         row = ds.sel(option=option)
         table.add_row(escape(str(option)), show(float(row.gap[-1]), "share"),
                       show(float(row.actuarial_balance), "share"), show(float(row.depletion_year), "year"),
-                      show(float(row.replacement_rate.isel(career=1, sex=0, year=0)), "share"))
+                      show(float(row.replacement_rate.sel(career=career, sex="male", year=year)), "share"))
     console.print(table)
     _wrote(xlsx_path, "side by side, differences from the base, charts overlaying the options")
     _wrote(nc_path, "the comparison Dataset: every measure by option and its difference from the base")

@@ -33,6 +33,9 @@ REFORM_COLUMNS = ("option", "input", "operation", "value", "from_year", "to_year
 YEARLY = ("contribution_rate", "paygo_cost_rate", "breakeven_contribution_rate", "reserve", "reserve_ratio",
           "pensioners", "average_old_age_pension", "benefit_expenditure")
 ADEQUACY = ("replacement_rate", "benefit_ratio_10", "benefit_ratio_20")
+# the retirement year in which the report (and the command line's summary) compares the options' adequacy: this many
+# years after the valuation year (or the last year), late enough for a phased reform to show
+ADEQUACY_AFTER = 20
 SUMMARY_ITEMS = ("depletion_year", "actuarial_balance", "total_assets", "total_liabilities", "balance",
                  "balance_within_horizon", "balance_after_horizon", "accrued_liability", "funded_ratio")
 
@@ -411,6 +414,13 @@ def yearly_rows(ds: xr.Dataset, name: str, money_unit: str) -> tuple[str, list[R
     differences = ds[f"{name}_difference"].transpose("year", "option").values
     return label, [_row(str(int(y)), variable, str(int(y)), values[i], differences[i], money_unit)
                    for i, y in enumerate(ds.year.values)]
+
+
+def adequacy_year(ds) -> int:
+    """The retirement year of the options' adequacy as the report and the command line show it
+    (:data:`ADEQUACY_AFTER` years after the valuation year, or the last year)."""
+    years = ds.year.values
+    return int(years[min(ADEQUACY_AFTER, years.size - 1)])
 
 
 def adequacy_rows(ds: xr.Dataset, name: str, years=None) -> tuple[str, list[tuple[str, str, Row]]]:

@@ -438,3 +438,38 @@ def test_a_difference_in_money_amounts_reads_with_thousands_separators():
     low, high = float(line.min()), float(line.max())
     assert text == (f"economy.poverty_line {low:,.0f}..{high:,.0f} -> {1.1 * low:,.0f}..{1.1 * high:,.0f}")
     assert "," in f"{high:,.0f}" and f"{high:.6g}" not in text
+
+
+def test_the_compare_command_prints_the_replacement_rate_the_report_compares(demo, tmp_path):
+    """The printed summary's replacement rate was the first year's (66.60% for every option, a reform phased in over
+    cohorts included): it is now the report's, a 1x career of men retiring in the report's year (20 years on), where
+    an accrual cut from 2025 shows."""
+    from actuary.compare import adequacy_year
+    from actuary.io.presentation import show
+
+    small = demo.replace(settings={"balance_sheet": "no", "horizon": 30, "gap_horizons": (10,)})
+    accrual = small.inputs.scheme["accrual"]
+    base, option = tmp_path / "base.xlsx", tmp_path / "cut.xlsx"
+    small.to_workbook(base)
+    small.replace(scheme={"accrual": xr.where(accrual.year >= 2025, 0.8 * accrual, accrual)
+                          .transpose("year", "service")}).to_workbook(option)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["compare", str(base), str(option), "--out", str(out)], terminal_width=400)
+    assert result.exit_code == 0, result.output
+    ds = xr.open_dataset(out / "base-comparison.nc")
+    year, career = adequacy_year(ds), str(ds.career.values[1])
+    assert year == 2040 and career.startswith("1x")
+    lines = result.output.splitlines()
+    header = lines[lines.index(next(line for line in lines if line.startswith("┏"))) + 1:
+                   lines.index(next(line for line in lines if line.startswith("┡")))]
+    columns = [" ".join(" ".join(cells).split()) for cells in zip(*(line.strip("┃").split("┃") for line in header))]
+    assert columns == ["option", "GAP (full horizon, statutory)", "actuarial balance (gross)", "depletion year",
+                       f"replacement rate at award, {career}, men retiring in {year}"]
+    rates = {o: show(float(ds.replacement_rate.sel(option=o, career=career, sex="male", year=year)), "share")
+             for o in ("base", "cut")}
+    assert rates["base"] != rates["cut"]   # the options differ where the report compares them
+    first = {o: float(ds.replacement_rate.sel(option=o, career=career, sex="male").isel(year=0)) for o in ("base", "cut")}
+    assert first["base"] == first["cut"]   # and not in the first year
+    for option, rate in rates.items():
+        row = next(line for line in result.output.splitlines() if f" {option} " in line)
+        assert rate in row, (option, row)

@@ -17,12 +17,9 @@ import re
 import numpy as np
 from markupsafe import Markup, escape
 
-from ..compare import adequacy_rows, other_inputs_sentence, summary_rows, yearly_rows
+from ..compare import adequacy_rows, adequacy_year, other_inputs_sentence, summary_rows, yearly_rows
 from ..io import presentation as pres
 from . import Table, _every, figures
-
-# the retirement year of the adequacy tables: this many years after the valuation year (or the last year)
-ADEQUACY_AFTER = 20
 
 
 def _options(ds) -> list[str]:
@@ -173,11 +170,6 @@ def yearly_table(ds, name: str, unit: str, step: int = 10) -> Table:
     return Table(label, ["Year"] + _headers(ds),
                  [[row.name] + [pres.display(v, row.format) for v in row.values]
                   + [difference_text(v, row) for v in row.differences[1:]] for row in shown])
-
-
-def adequacy_year(ds) -> int:
-    years = ds.year.values
-    return int(years[min(ADEQUACY_AFTER, years.size - 1)])
 
 
 def adequacy_table(ds, name: str) -> Table:
