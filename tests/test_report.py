@@ -105,7 +105,9 @@ def test_sensitivity_chapter_says_how_far_each_assumption_moves(report):
     from actuary.stochastic import StochasticParameters
 
     assert "Parameters of the stochastic model" in html
-    assert f"<td>Wage volatility</td><td>{StochasticParameters().wage_volatility:g}</td>" in html.replace("\n", "")
+    # a volatility in a rate's units as a percentage, as every rate of the report
+    assert f"<td>Wage volatility</td><td>{100 * StochasticParameters().wage_volatility:.2f}%</td>" in \
+        html.replace("\n", "")
     # the mortality model by name (a text parameter) and in words
     assert "<td>Mortality model</td><td>level</td>" in html.replace("\n", "")
     assert "of mortality (a random walk on its level, as in the Lee-Carter model" in " ".join(html.split())
