@@ -277,16 +277,18 @@ def _period_starts(f: Flows, settings: dict) -> list[int]:
 
 
 SCALED_PREMIUM_RULES = {
-    ("reserve", "every_year"): "lowest constant statutory rate per period keeping the reserve from falling in any year",
-    ("reserve", "period_end"): "lowest constant statutory rate per period with a reserve at its end at least that at its start",
-    ("reserve_to_wages", "every_year"): "lowest constant statutory rate per period keeping the reserve from falling relative "
-                                        "to the insurable wage bill in any year",
-    ("reserve_to_wages", "period_end"): "lowest constant statutory rate per period with a ratio of reserve to insurable wage "
-                                        "bill at its end at least that at its start",
-    ("reserve_ratio", "every_year"): "lowest constant statutory rate per period keeping the reserve at least {K} times the "
-                                     "year's expenditure in every year",
-    ("reserve_ratio", "period_end"): "lowest constant statutory rate per period reaching a reserve of {K} times the year's "
-                                     "expenditure at its end",
+    ("reserve", "every_year"): "lowest constant statutory rate per period keeping the reserve from falling in any "
+                               "year",
+    ("reserve", "period_end"): "lowest constant statutory rate per period with a reserve at its end at least that at "
+                               "its start",
+    ("reserve_to_wages", "every_year"): "lowest constant statutory rate per period keeping the reserve from falling "
+                                        "relative to the insurable wage bill in any year",
+    ("reserve_to_wages", "period_end"): "lowest constant statutory rate per period with a ratio of reserve to "
+                                        "insurable wage bill at its end at least that at its start",
+    ("reserve_ratio", "every_year"): "lowest constant statutory rate per period keeping the reserve at least {K} "
+                                     "times the year's expenditure in every year",
+    ("reserve_ratio", "period_end"): "lowest constant statutory rate per period reaching a reserve of {K} times the "
+                                     "year's expenditure at its end",
 }
 
 

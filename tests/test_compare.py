@@ -468,7 +468,8 @@ def test_the_compare_command_prints_the_replacement_rate_the_report_compares(dem
     rates = {o: show(float(ds.replacement_rate.sel(option=o, career=career, sex="male", year=year)), "share")
              for o in ("base", "cut")}
     assert rates["base"] != rates["cut"]   # the options differ where the report compares them
-    first = {o: float(ds.replacement_rate.sel(option=o, career=career, sex="male").isel(year=0)) for o in ("base", "cut")}
+    first = {o: float(ds.replacement_rate.sel(option=o, career=career, sex="male").isel(year=0))
+             for o in ("base", "cut")}
     assert first["base"] == first["cut"]   # and not in the first year
     for option, rate in rates.items():
         row = next(line for line in result.output.splitlines() if f" {option} " in line)

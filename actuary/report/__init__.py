@@ -452,8 +452,8 @@ def indicators_in_words(valuation, p, s) -> list[str]:
         out.append(f"Over {n} years the gross (textbook) rate is {100 * both['gross']:.2f}% of insurable earnings; "
                    f"less the administration charged on contributions ({100 * both['admin_contributions']:.2f}%) and "
                    f"the state subsidy{' and top-up' if 'minimum_pension_top_up' in p else ''} "
-                   f"({100 * both['subsidy']:.2f}%), each a share of the PV of the wage bill, divided by the contribution "
-                   f"base's share of the insurable wage bill ({both['base']:.4f}: collection rate x (1 - "
+                   f"({100 * both['subsidy']:.2f}%), each a share of the PV of the wage bill, divided by the "
+                   f"contribution base's share of the insurable wage bill ({both['base']:.4f}: collection rate x (1 - "
                    "administration share of contributions), in present values), it gives the statutory GAP of "
                    f"{100 * both['statutory']:.2f}%.")
     return out
@@ -684,8 +684,8 @@ def build(valuation, results, sensitivity=None, stochastic=None, record: dict | 
                       for key, value in stochastic.attrs.items() if key.startswith("parameter_")]
         if parameters:
             c.table(Table("Parameters of the stochastic model (volatilities: standard deviations of the yearly "
-                          "deviations; persistence: their autoregressive coefficients)", ["Parameter", "Value", "Units"],
-                          parameters))
+                          "deviations; persistence: their autoregressive coefficients)",
+                          ["Parameter", "Value", "Units"], parameters))
         c.figure(figure("fan-ratio", "Reserve ratio: median and percentile bands",
                         figures.fan(stochastic, "reserve_ratio", "Years of expenditure")))
         c.figure(figure("fan-paygo", "PAYG cost rate (gross basis: expenditure / insurable wage bill): median and "
