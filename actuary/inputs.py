@@ -145,6 +145,12 @@ FIELDS: dict[str, dict[str, Field]] = {
         "new_entrant_method": Field((), "choice", "residual", choices=("residual", "growth"),
                                     doc="residual: entrants fill the target insured population; "
                                         "growth: a number of entrants growing at a rate"),
+        "max_entry_age": Field((), "int", None, "years",
+                               "oldest age of a new entrant, as completed age at the end of the year of entry (the "
+                               "age at which new_entrants and entrant_distribution count them), min_age..max_age; "
+                               "blank: no limit. Residual method: no entrants above it (a positive gap between the "
+                               "target and the actives at those ages is left unfilled; a negative gap still gives "
+                               "the extra exits); growth method: entrant_distribution may have no weight above it"),
         "migration_timing": Field((), "choice", "end", choices=("end", "even")),
         "gap_horizons": Field(("horizon",), "int", (10, 25, 50, 75), "years",
                               "horizons of the general average premium, each 1..horizon (the full horizon is "
@@ -467,9 +473,10 @@ NATIONAL_ONLY = {"settings": ("migration_timing",),
 # (the economic history before t0 serves the scheme's earnings and indexation only)
 WITHOUT_SCHEME = {"economy": tuple(k for k in FIELDS["economy"] if not k.startswith("past_")), "demography": None,
                   "behaviour": ("participation",), "floor": None}
-SCHEME_SETTINGS = ("max_service", "max_retirement_age", "new_entrant_method", "scaled_premium_period",
-                   "scaled_premium_target", "balance_sheet", "scaled_premium_rule", "scaled_premium_check",
-                   "scaled_premium_periods", "actuarial_balance_period", "gap_terminal_reserve", "after_depletion")
+SCHEME_SETTINGS = ("max_service", "max_retirement_age", "new_entrant_method", "max_entry_age",
+                   "scaled_premium_period", "scaled_premium_target", "balance_sheet", "scaled_premium_rule",
+                   "scaled_premium_check", "scaled_premium_periods", "actuarial_balance_period",
+                   "gap_terminal_reserve", "after_depletion")
 
 
 def without_scheme(group: str, name: str) -> bool:
@@ -877,6 +884,11 @@ class Inputs:
             raise InputError(f"Input 'settings.adequacy_entry_age': value {out['adequacy_entry_age']} is outside "
                              f"{out['min_age']}..{out['max_retirement_age'] - 1} (min_age .. max_retirement_age - 1).",
                              field="settings.adequacy_entry_age")
+        limit = out["max_entry_age"]
+        if limit is not None and not out["min_age"] <= limit <= out["max_age"]:
+            raise InputError(f"Input 'settings.max_entry_age': value {limit} is outside {out['min_age']}.."
+                             f"{out['max_age']} (settings.min_age .. max_age); expected the oldest completed age of "
+                             "a new entrant, or blank for no limit.", field="settings.max_entry_age")
         if out["max_service"] < 1:
             raise InputError(f"Input 'settings.max_service': value {out['max_service']} must be at least 1.")
         horizons = [int(h) for h in np.atleast_1d(out["gap_horizons"])]
@@ -999,6 +1011,7 @@ class Inputs:
             if abs(total - 1.0) > 1e-6:
                 raise InputError(f"Input 'behaviour.entrant_distribution' sums to {total:.6g}; the shares of "
                                  "entrants by sex and age must sum to 1.")
+            self._entry_age_check()
         pens = self.initial["pensioners"]
         amount = self.initial["average_pension"]
         if np.any((pens.values > 0) & (amount.values <= 0)):   # the same dims
@@ -1021,6 +1034,25 @@ class Inputs:
                              f"(k + 1/2) of the initial actives, but initial.{given[0]} gives their credited service "
                              "and units as recorded; set it to 1 (the service given is the service credited).",
                              field="scheme.past_service_credit")
+
+    def _entry_age_check(self) -> None:
+        """Growth method with settings.max_entry_age: behaviour.entrant_distribution has no weight above it. The
+        growth method's entrants are the input's shares, so the limit is a check on that input, not a cut of it
+        (entrants silently dropped would no longer number behaviour.entrants)."""
+        limit = self.settings["max_entry_age"]
+        if limit is None:
+            return
+        shares = self.behaviour["entrant_distribution"].transpose(S, A)
+        older = np.broadcast_to(shares[A].values[None, :] > limit, shares.shape)
+        above = older & (shares.values > 0)
+        if above.any():
+            i = int(np.flatnonzero(above)[0])
+            total = float(shares.values[older].sum())
+            raise check._cell_error("behaviour.entrant_distribution", shares, i,
+                                    f"value {shares.values.flat[i]:g} is a share of new entrants above "
+                                    f"settings.max_entry_age {limit} ({total:.6g} of the entrants in all are "
+                                    "above it); expected 0 at every age above the oldest entry age: move those "
+                                    "shares to younger ages, or raise or blank settings.max_entry_age.")
 
     def _retirement_age_checks(self) -> None:
         """Each retirement age by year or by cohort (not both); the normal age is required; the ages lie in

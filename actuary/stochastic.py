@@ -438,7 +438,8 @@ def pack(base) -> dict:
     scalars = np.array([sch["indexation_floor"], sch["indexation_cap"], sch["indexation_lag"], st["max_retirement_age"],
                         fin["admin_benefits"], fin["admin_contributions"], fin["reserve0"], float(ins["refund"]),
                         float(pen["convert_invalidity"]), float(ins["exit_benefit"]), float(inputs.national),
-                        float(fin["payable"]), ins["flat_service"], float(ins["state_top_up"])], dtype=float)
+                        float(fin["payable"]), ins["flat_service"], float(ins["state_top_up"]),
+                        ins["max_entry_age"]], dtype=float)
     provisions = np.stack([ins[k] for k in ("vesting", "invalidity_vesting", "future_service_fraction",
                                             "early_reduction", "late_increment", "grant_multiple", "exit_vesting")]
                           + [sch[k].values for k in ("indexation_price_weight", "indexation_wage_weight",

@@ -525,6 +525,7 @@ FIELD_LABELS = {
     "max_service": "Highest completed service tracked",
     "max_retirement_age": "Age at which every insured retires",
     "new_entrant_method": "New entrants",
+    "max_entry_age": "Oldest age of a new entrant",
     "migration_timing": "Timing of net migration",
     "gap_horizons": "Horizons of the general average premium",
     "scaled_premium_period": "Scaled premium period",
@@ -702,6 +703,7 @@ DEFAULT_WORDS = {
     "exit_vesting_years": "none: no leaver keeps deferred rights",
     "scaled_premium_target": "none: the lowest rate that keeps the reserve from falling",
     "scaled_premium_periods": "none: periods of equal length",
+    "max_entry_age": "none: new entrants at every age",
 }
 
 

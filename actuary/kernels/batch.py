@@ -64,7 +64,8 @@ def simulate_paths(inflation, real_wage, productivity, nominal_return, improveme
     ``pension_normal_age[year, sex, full age]``: retirement ages by cell. ``flat_base[year]`` and
     ``bend_base[i]``: the flat-rate pension and the bend points in money of t0, indexed on each path by
     ``rules[4]`` and ``rules[5]``; with ``scalars`` state top-up 1, the minimum-pension top-ups are paid
-    by the state (a second pensions run, as in :func:`actuary.projection.minimum_top_up_in_payment`).
+    by the state (a second pensions run, as in :func:`actuary.projection.minimum_top_up_in_payment`); ``scalars``
+    max entry age: the residual method's oldest entrant (inf: no limit; see the insured kernel).
     ``history[0 | 1, j]``: inflation and real wage growth of the year t0 - 1 - j (the economic history, see
     :func:`actuary.series.past_rates`), NaN where the path's own t0 rate is held (no history given). Without
     a national population (``scalars`` national 0) the population
@@ -77,9 +78,10 @@ def simulate_paths(inflation, real_wage, productivity, nominal_return, improveme
     n_ages = active0.shape[1]
     n_benefits = count0.shape[0]
     (floor, cap, lag, max_retirement_age, admin_b, admin_c, reserve0, refund, convert, exit_benefit, national,
-     payable, flat_service, state_top_up) = (
+     payable, flat_service, state_top_up, max_entry_age) = (
         scalars[0], scalars[1], int(scalars[2]), scalars[3], scalars[4], scalars[5], scalars[6], scalars[7] > 0,
-        scalars[8] > 0, int(scalars[9]), scalars[10] > 0, scalars[11] > 0, scalars[12], scalars[13] > 0)
+        scalars[8] > 0, int(scalars[9]), scalars[10] > 0, scalars[11] > 0, scalars[12], scalars[13] > 0,
+        scalars[14])
     n_bends = bend_base.size
     vesting, invalidity_vesting, future_fraction = provisions[0], provisions[1], provisions[2]
     early_reduction, late_increment, grant_multiple, exit_vesting = (provisions[3], provisions[4], provisions[5],
@@ -265,7 +267,8 @@ def simulate_paths(inflation, real_wage, productivity, nominal_return, improveme
         grant_count[:] = 0.0
         exit_refunds[:] = 0.0
         insured_kernel(active0, inactive0, balance_active0, balance_inactive0, service_active0, service_inactive0,
-                       units_active0, units_inactive0, target, entrants_in, residual_method, open_group, open_group,
+                       units_active0, units_inactive0, target, entrants_in, residual_method, max_entry_age,
+                       open_group, open_group,
                        q_active, q_inactive, exit_rate, retire_rate, invalidity_rate, reentry_rate,
                        credit_density, contribution_density, insurable, reference, early_age, normal_age,
                        max_retirement_age, float(lo), accrual, vesting, invalidity_vesting, future_fraction,

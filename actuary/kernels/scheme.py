@@ -280,9 +280,9 @@ def _service_bounds(stock, bound):
 
 @numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc", "contract", "nsz", "arcp"})
 def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, service_active0, service_inactive0,
-                   units_active0, units_inactive0, target, entrants_in, residual_method, entrants_allowed, accrue,
-                   q_active, q_inactive, exit_rate, retire_rate, invalidity_rate, reentry_rate,
-                   credit_density, contribution_density, salary, reference,
+                   units_active0, units_inactive0, target, entrants_in, residual_method, max_entry_age,
+                   entrants_allowed, accrue, q_active, q_inactive, exit_rate, retire_rate, invalidity_rate,
+                   reentry_rate, credit_density, contribution_density, salary, reference,
                    early_age, normal_age, max_retirement_age, min_age,
                    accrual, vesting, invalidity_vesting, future_service_fraction,
                    early_reduction, late_increment, minimum, maximum, flat, flat_service, bends, bend_rates,
@@ -306,7 +306,9 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, servi
     (:func:`award_amount`): ``flat[t]`` flat-rate pension, prorated over ``flat_service`` years,
     ``bends[t, i]`` bend points (currency, none: the earnings base is reference earnings) and
     ``bend_rates[i]``. ``awards_top_up`` (size 0: not tracked): the minimum-pension top-up included in
-    ``awards_amount``, same layout. ``accrue`` False: the
+    ``awards_amount``, same layout. ``max_entry_age``: the residual method's oldest entrant, by age at the end of the
+    year (min_age + a; inf: no limit): the gap of an older cell is left (no entrants), a negative gap still gives the
+    extra exits (the growth method's ``entrants_in`` are checked against it with the inputs). ``accrue`` False: the
     accrued-to-date run (see the module docstring). ``exit_benefit``: EXIT_DEFERRED, EXIT_REFUND or
     EXIT_NONE. Outputs by year: ``exits`` (every active leaving by exit, including the residual
     method's extra exits), ``withdrawals`` (those of them leaving the scheme with a refund or
@@ -745,7 +747,8 @@ def insured_kernel(active0, inactive0, balance_active0, balance_inactive0, servi
                 if entrants_allowed and residual_method:
                     gap = target[t + 1, s, a] - current
                     if gap > 0.0:
-                        entering = gap
+                        if min_age + a <= max_entry_age:  # above the oldest entry age the gap is left
+                            entering = gap
                     elif current > 0.0 and gap < 0.0:
                         # extra exits at the end of the year, under the exit rule
                         keep = target[t + 1, s, a] / current

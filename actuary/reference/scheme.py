@@ -62,8 +62,9 @@ def _award(units, service, reference, adjustment, flat, flat_service, bends, rat
 
 
 def insured_reference(active0, inactive0, balance_active0, balance_inactive0, service_active0, service_inactive0,
-                      units_active0, units_inactive0, target, entrants_in, residual_method, entrants_allowed, accrue,
-                      q_active, q_inactive, exit_rate, retire_rate, invalidity_rate, reentry_rate,
+                      units_active0, units_inactive0, target, entrants_in, residual_method, max_entry_age,
+                      entrants_allowed, accrue, q_active, q_inactive, exit_rate, retire_rate, invalidity_rate,
+                      reentry_rate,
                       credit_density, contribution_density, salary, reference,
                       early_age, normal_age, max_retirement_age, min_age,
                       accrual, vesting, invalidity_vesting, future_service_fraction,
@@ -232,7 +233,7 @@ def insured_reference(active0, inactive0, balance_active0, balance_inactive0, se
         if entrants_allowed and residual_method:
             current = act_next.sum(-1)
             gap = target[t + 1] - current
-            entering = np.maximum(gap, 0.0)
+            entering = np.where(min_age + np.arange(n_ages) <= max_entry_age, np.maximum(gap, 0.0), 0.0)
             shrink = (gap < 0) & (current > 0)
             keep = np.where(shrink, target[t + 1] / np.where(current > 0, current, 1.0), 1.0)[:, :, None]
             rights = keeps_rights.astype(float)

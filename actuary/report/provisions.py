@@ -61,6 +61,9 @@ NOTES = {
                                             "periods of equal length",
     ("settings", "adequacy_entry_age"): "age at which the stylized workers of the adequacy measures start their "
                                         "careers",
+    ("settings", "max_entry_age"): "new entrants are at most this age at the end of their year of entry; with the "
+                                   "residual method a shortfall of actives below the target insured population at "
+                                   "older ages is left unfilled",
     ("settings", "gap_horizons"): "horizons of the general average premium (the full horizon is always added)",
 }
 
