@@ -13,8 +13,10 @@
   1 January t0 - 1 (age at the valuation date - 1, the age the engine tabulates year t0 - 1 by),
   revalued to t0 by the workbook's nominal wage growth of t0, (1 + inflation)(1 + real wage
   growth); graduated across ages (Whittaker-Henderson, weights 1 / squared standard error of each
-  age's mean, at most 100 times the weight the typical spread of earnings gives its earners, lambda
-  by GCV); and converted from the mean insurable earnings to the mean salary by inverting the
+  age's mean, at most 100 times the weight the typical spread of earnings gives its earners; lambda
+  the largest whose chi-square of the deviations is within its 95% quantile on n - trace H degrees of
+  freedom: the smoothest graduation the data do not reject, so that its age-to-age ratios, the
+  salary increases the engine projects, are not sampling noise); and converted from the mean insurable earnings to the mean salary by inverting the
   engine's lognormal partial expectation (scheme.earnings_cv, floor and ceiling), so that the
   engine's insurable salary at t0 reproduces the observed one. Ages outside the observed range
   take the nearest graduated value (never zero).
@@ -34,6 +36,7 @@ from ..validation import SEXES
 from .graduation import graduate
 
 SEX_OF_CODE = {"M": "male", "F": "female"}
+SCALE_FIT_LEVEL = 0.95         # the salary scale: the smoothest graduation whose chi-square is below this quantile
 SPREAD_WEIGHT_LIMIT = 100.0   # most weight an age's mean salary gets, over that of the typical spread (salary_scale)
 
 
@@ -94,6 +97,30 @@ def mean_salary_from_insurable(insurable, floor, ceiling, cv) -> np.ndarray:
     return np.where(invertible & (target > 0), out, target)
 
 
+def scale_observations(earnings: pd.DataFrame, code: str):
+    """The ages, mean insurable earnings and graduation weights of one sex (``code`` M or F) that
+    :func:`salary_scale` graduates, or None without earners: (span of ages, means, weights), ages
+    without earners inside the span with weight 0."""
+    observed = earnings[(earnings["sex"] == code) & (earnings["earners"] > 0)]
+    if observed.empty:
+        return None
+    lo, hi = int(observed["age"].min()), int(observed["age"].max())
+    span = np.arange(lo, hi + 1)
+    frame = observed.set_index("age").reindex(span)
+    y = frame["mean"].fillna(0.0).to_numpy()
+    se = frame["se"].to_numpy()
+    n = frame["earners"].fillna(0).to_numpy()
+    # weight 1/se^2; a single earner (no spread) gets the weight of the typical spread, and an age whose few
+    # earners earn (nearly) the same, all at the insurable floor or ceiling, at most SPREAD_WEIGHT_LIMIT times
+    # it: its standard error says nothing of the spread of earnings there, and a weight a million times the
+    # others' made the graduation's system singular (2,000 records: LinAlgError)
+    typical = np.nanmedian(np.where(n > 1, se * np.sqrt(n), np.nan)) if np.any(n > 1) else max(y.max(), 1.0)
+    expected = typical / np.sqrt(np.maximum(n, 1))
+    spread = np.where((n > 1) & (se > 0), np.maximum(se, expected / np.sqrt(SPREAD_WEIGHT_LIMIT)), expected)
+    weight = np.where(n > 0, 1.0 / spread ** 2, 0.0)
+    return span, y, weight
+
+
 def salary_scale(earnings: pd.DataFrame, inputs) -> xr.DataArray:
     """Graduated mean salary by sex and scheme age (see the module docstring)."""
     sch, eco = inputs.scheme, inputs.economy
@@ -103,24 +130,11 @@ def salary_scale(earnings: pd.DataFrame, inputs) -> xr.DataArray:
     floor, ceiling = (float(sch[k].values[0]) * average_wage for k in ("floor_multiple", "ceiling_multiple"))
     out = np.zeros((2, ages.size))
     for s, code in enumerate(("M", "F")):
-        observed = earnings[(earnings["sex"] == code) & (earnings["earners"] > 0)]
-        if observed.empty:
+        prepared = scale_observations(earnings, code)
+        if prepared is None:
             continue
-        lo, hi = int(observed["age"].min()), int(observed["age"].max())
-        span = np.arange(lo, hi + 1)
-        frame = observed.set_index("age").reindex(span)
-        y = frame["mean"].fillna(0.0).to_numpy()
-        se = frame["se"].to_numpy()
-        n = frame["earners"].fillna(0).to_numpy()
-        # weight 1/se^2; a single earner (no spread) gets the weight of the typical spread, and an age whose few
-        # earners earn (nearly) the same, all at the insurable floor or ceiling, at most SPREAD_WEIGHT_LIMIT times
-        # it: its standard error says nothing of the spread of earnings there, and a weight a million times the
-        # others' made the graduation's system singular (2,000 records: LinAlgError)
-        typical = np.nanmedian(np.where(n > 1, se * np.sqrt(n), np.nan)) if np.any(n > 1) else max(y.max(), 1.0)
-        expected = typical / np.sqrt(np.maximum(n, 1))
-        spread = np.where((n > 1) & (se > 0), np.maximum(se, expected / np.sqrt(SPREAD_WEIGHT_LIMIT)), expected)
-        weight = np.where(n > 0, 1.0 / spread ** 2, 0.0)
-        smooth, _ = graduate(y, weight)
+        span, y, weight = prepared
+        smooth, _ = graduate(y, weight, fit_level=SCALE_FIT_LEVEL)
         smooth = np.maximum(smooth, 1e-6 * np.max(y))
         values = np.interp(ages, span, smooth)           # flat beyond the observed ages
         out[s] = mean_salary_from_insurable(values, floor, ceiling, sch["earnings_cv"])

@@ -7,7 +7,9 @@ Whittaker-Henderson: the graduated values z minimise
 i.e. z = (W + lambda D'D)^-1 W y, with D the d-th difference matrix (d = 2: straight lines are
 kept exactly). Ages without data have weight 0 and are interpolated. lambda is chosen by
 generalised cross-validation, GCV(lambda) = n * sum w (y - z)^2 / (n - trace H)^2 with
-H = (W + lambda D'D)^-1 W, over a grid of lambdas (the data choose how smooth; nothing to tune).
+H = (W + lambda D'D)^-1 W, over a grid of lambdas (the data choose how smooth; nothing to tune); or (the salary scale) as the
+largest lambda whose chi-square of the deviations sum w (y - z)^2 is not significant against its
+n - trace H degrees of freedom (see :func:`graduate`).
 """
 
 from __future__ import annotations
@@ -32,9 +34,17 @@ def whittaker_henderson(y, w, lam: float, order: int = 2) -> np.ndarray:
     return np.linalg.solve(system, w * np.where(w > 0, y, 0.0))
 
 
-def graduate(y, w, order: int = 2) -> tuple[np.ndarray, float]:
-    """Whittaker-Henderson graduation with lambda chosen by GCV; the weights are rescaled to mean 1
-    over the observed points so that the lambda grid is scale-free. Returns (z, lambda)."""
+def graduate(y, w, order: int = 2, fit_level: float | None = None) -> tuple[np.ndarray, float]:
+    """Whittaker-Henderson graduation; returns (z, lambda). The weights are rescaled to mean 1 over the
+    observed points so that the lambda grid is scale-free.
+
+    lambda is chosen by GCV, or, with ``fit_level`` (e.g. 0.95) and weights that are inverse sampling
+    variances, as the smoothest graduation the data do not reject: the largest lambda of the grid whose
+    chi-square of the deviations, sum w (y - z)^2, is at most the ``fit_level`` quantile of the chi-square
+    with n - trace H degrees of freedom (the actuary's chi-square test of adherence to data). GCV can pick
+    a near-interpolation now and then (its curve is flat near its minimum): the graduated values then
+    follow the sampling noise and their differences are noise; the chi-square criterion smooths as much
+    as the data allow, and never less than they require."""
     y = np.asarray(y, dtype=float)
     w = np.asarray(w, dtype=float)
     observed = w > 0
@@ -42,11 +52,13 @@ def graduate(y, w, order: int = 2) -> tuple[np.ndarray, float]:
     if n <= order + 1:
         fill = np.average(y[observed], weights=w[observed]) if n else 0.0
         return np.where(observed, y, fill), math.nan
+    raw = w
     w = w / w[observed].mean()
     size = y.size
     d = np.diff(np.eye(size), order, axis=0)
     penalty = d.T @ d
     best = (math.inf, None, None)
+    fitting = None
     for lam in LAMBDAS:
         inverse = np.linalg.inv(np.diag(w) + lam * penalty)
         z = inverse @ (w * np.where(observed, y, 0.0))
@@ -55,7 +67,29 @@ def graduate(y, w, order: int = 2) -> tuple[np.ndarray, float]:
         score = n * residual / max(n - trace, 1e-9) ** 2
         if score < best[0]:
             best = (score, z, lam)
+        if fit_level is not None:
+            chi_square = float(np.sum(raw * (np.where(observed, y, z) - z) ** 2))
+            if chi_square <= stats.chi2.ppf(fit_level, max(n - trace, 1.0)):
+                fitting = (z, lam)
+    if fitting is not None:
+        return fitting[0], float(fitting[1])
     return best[1], float(best[2])
+
+
+def graduated_covariance(w, lam: float, order: int = 2) -> np.ndarray:
+    """Covariance of the graduated values of :func:`graduate` with weights ``w`` that are inverse sampling
+    variances and its ``lam``: Whittaker's own (Bayesian) reading of the graduation, z the posterior mean of a
+    smooth curve whose d-th differences have prior variance 1 / lam', given the observations, whose posterior
+    covariance is (W + lam' D'D)^-1 (lam' = lam x the mean observed weight, :func:`graduate` rescaling the
+    weights to mean 1). Wider than the sampling covariance H W^-1 H' of z alone, it also covers the smoothing's
+    bias on average over the ages (Wahba 1983; Nychka 1988): an interval from it holds the true curve at about
+    its level across the ages, where one from H W^-1 H' misses it wherever the graduation flattens a bend."""
+    w = np.asarray(w, dtype=float)
+    observed = w > 0
+    if not np.isfinite(lam):
+        return np.diag(np.divide(1.0, w, out=np.zeros_like(w), where=observed))
+    d = np.diff(np.eye(w.size), order, axis=0)
+    return np.linalg.inv(np.diag(w) + lam * w[observed].mean() * d.T @ d)
 
 
 def binomial_interval(successes, trials, level: float = 0.95):
