@@ -19,8 +19,10 @@ Decrements follow the engine's order and initial exposures (docs/methodology.md 
   retirement age;
 - pensioners (old age, invalidity): death (absent from extract 2 under any benefit);
 - salary increase of the members active at both dates with earnings in both years: the ratio of
-  their mean annualised earnings of year t0 to year t0 - 1, expected (1 + nominal wage growth of t0)
-  x insurable salary(age) / insurable salary(age - 1) of the engine;
+  their mean annualised earnings of year t0 to year t0 - 1 (longitudinal), expected (1 + nominal wage
+  growth of t0) x insurable salary(age) / insurable salary(age - 1) of the engine (cross-sectional: a
+  ratio of the scale at two ages), each with its own standard error, the expected one's that of a
+  scale graduated from extract 1's cross-section (see :func:`_ratio_bands`);
 - contribution density of year t0 of the members active at both dates: mean contribution months / 12.
 
 Ages are completed ages at 1 January t0 (the age the assumptions are tabulated by). Each rate is
@@ -41,7 +43,8 @@ import xarray as xr
 
 from ..validation import SEXES, InputError
 from . import checks as rules
-from .graduation import binomial_interval, graduate, normal_interval
+from .aggregate import SCALE_FIT_LEVEL, _earnings_by_age, scale_observations
+from .graduation import binomial_interval, graduate, graduated_covariance, normal_interval
 from ..io.safety import stem_name
 from .intake import check_and_aggregate, connection, require_scheme
 from .sources import Source
@@ -64,7 +67,7 @@ RATES = {
 class Experience:
     bands: pd.DataFrame        # measure, sex, band, exposure, observed, expected, rates, CI, A/E, within
     ages: pd.DataFrame         # measure, sex, age, exposure, observed, expected (single ages)
-    salary: pd.DataFrame       # sex, band, members, observed ratio, CI, expected ratio, within
+    salary: pd.DataFrame       # sex, band, members, observed increase, CI, expected increase, its CI, within
     density: pd.DataFrame      # sex, band, members, observed mean, CI, expected, within
     proposed: dict             # field -> DataArray (sex, age) of graduated proposals
     matched: dict
@@ -206,7 +209,7 @@ def analyse(con, inputs, v1: dt.date, v2: dt.date, level: float = 0.95) -> Exper
     insurable = expected["insurable"]
     si = _sex_index(pay["sex"])
     pay["ratio_expected"] = (1 + expected["wage_growth"]) * insurable[si, pay["age"]] / insurable[si, pay["age"] - 1]
-    salary = _ratio_bands(pay, lo, level)
+    salary = _ratio_bands(pay, lo, level, _cross_section_covariance(con))
     months = con.execute("""
         SELECT sex, age, count(*) AS members, sum(months2 / 12) AS s1, sum((months2 / 12) ^ 2) AS s2
         FROM moves WHERE outcome = 'active' AND status1 = 'active' AND months2 BETWEEN 0 AND 12
@@ -220,7 +223,39 @@ def analyse(con, inputs, v1: dt.date, v2: dt.date, level: float = 0.95) -> Exper
     return Experience(bands, ages, salary, density, proposed, {k: int(v) for k, v in matched.items()}, level)
 
 
-def _ratio_bands(pay: pd.DataFrame, lo: int, level: float) -> pd.DataFrame:
+def _cross_section_covariance(con) -> dict:
+    """By sex (M, F): (ages, covariance of the log of the graduated mean insurable earnings by age) of a salary
+    scale built from extract 1 as ``actuary data`` builds it (:func:`actuary.data.aggregate.salary_scale`: the
+    earnings of the year before the valuation date of its active earners, by age at 1 January of that year,
+    graduated with the same weights and lambda), the graduation's posterior covariance
+    (:func:`actuary.data.graduation.graduated_covariance`): how well a cross-sectional scale of these records
+    knows the mean salary by age, and so its age-to-age ratios."""
+    cells = con.execute("""
+        SELECT sex, age, count(annualised) AS earners, sum(annualised) AS s1, sum(annualised * annualised) AS s2
+        FROM i1 WHERE status = 'active' AND annualised IS NOT NULL GROUP BY sex, age""").df()
+    earnings = _earnings_by_age(cells)
+    out = {}
+    for code in ("M", "F"):
+        prepared = scale_observations(earnings, code)
+        if prepared is None:
+            continue
+        span, y, weight = prepared
+        smooth, lam = graduate(y, weight, fit_level=SCALE_FIT_LEVEL)
+        smooth = np.maximum(smooth, 1e-6 * np.max(y))
+        covariance = graduated_covariance(weight, lam)
+        out[code] = (span, covariance / np.outer(smooth, smooth))
+    return out
+
+
+def _ratio_bands(pay: pd.DataFrame, lo: int, level: float, cross_section: dict | None = None) -> pd.DataFrame:
+    """Salary increases of the members active at both dates by five-year band: observed (their mean pay of year
+    t0 over that of t0 - 1, a longitudinal ratio: each member against himself) with its interval, and expected,
+    the pay-weighted (1 + wage growth) x insurable salary(age) / insurable salary(age - 1) of the scale, a ratio of
+    the scale at two ages, i.e. of two different groups of members (cross-sectional). Like is compared with like:
+    the expected increase's own sampling error as a cross-sectional estimate (``cross_section``, from
+    :func:`_cross_section_covariance`: the covariance of the log scale by age a scale built from extract 1 has)
+    is added to the observed one's; the assumption is within when observed - expected is within z x the
+    combined standard error."""
     frame = pay.copy()
     frame["band"], frame["start"] = _band(frame["age"], lo)
     frame["weighted_expected"] = frame["x"] * frame["ratio_expected"]
@@ -231,9 +266,27 @@ def _ratio_bands(pay: pd.DataFrame, lo: int, level: float) -> pd.DataFrame:
     residual = np.maximum(g["yy"] - 2 * ratio * g["xy"] + ratio ** 2 * g["xx"], 0.0)
     se = np.sqrt(residual / np.maximum(n * (n - 1), 1)) / (x / n)
     low, high = normal_interval(ratio, se, level)
+    # the expected increase e = sum_a x_a r_a / X with r_a = (1 + g) s(a) / s(a - 1): de = sum_a (x_a r_a / X)
+    # (dlog s(a) - dlog s(a - 1)); ages beyond those observed take the nearest one's value (the scale is flat there)
+    scale_se = np.zeros(len(g))
+    for i, (code, start) in enumerate(zip(g["sex"], g["start"])):
+        if not cross_section or code not in cross_section:
+            continue
+        span, covariance = cross_section[code]
+        rows = frame[(frame["sex"] == code) & (frame["start"] == start)]
+        gradient = np.zeros(span.size)
+        weight = (rows["x"] * rows["ratio_expected"]).to_numpy(float) / x[i]
+        for a, c in zip(rows["age"].to_numpy(int), weight):
+            gradient[np.clip(a - span[0], 0, span.size - 1)] += c
+            gradient[np.clip(a - 1 - span[0], 0, span.size - 1)] -= c
+        scale_se[i] = np.sqrt(max(float(gradient @ covariance @ gradient), 0.0))
+    expected = g["weighted_expected"].to_numpy(float) / x - 1
+    e_low, e_high = normal_interval(expected, scale_se, level)
+    _, half = normal_interval(0.0, np.sqrt(se ** 2 + scale_se ** 2), level)   # of observed - expected
     out = pd.DataFrame(dict(sex=g["sex"], band=g["band"], members=n.astype(int), observed_increase=ratio - 1,
-                            ci_low=low - 1, ci_high=high - 1, expected_increase=g["weighted_expected"] / x - 1))
-    out["within"] = (out["expected_increase"] >= out["ci_low"]) & (out["expected_increase"] <= out["ci_high"])
+                            ci_low=low - 1, ci_high=high - 1, expected_increase=expected,
+                            expected_ci_low=e_low, expected_ci_high=e_high))
+    out["within"] = np.abs((ratio - 1) - expected) <= half + 1e-12
     return out[n > 1].reset_index(drop=True)
 
 
@@ -356,6 +409,8 @@ COLUMNS = {
     "ae_ci_high": ("A/E upper bound ({level})", "0.000"), "within": ("assumption within the interval", None),
     "members": ("members", "#,##0"), "observed_increase": ("observed salary increase", "0.00%"),
     "expected_increase": ("expected salary increase (the workbook's)", "0.00%"),
+    "expected_ci_low": ("expected: lower bound ({level}) of a scale from extract 1", "0.00%"),
+    "expected_ci_high": ("expected: upper bound ({level}) of a scale from extract 1", "0.00%"),
     "observed_density": ("observed density", "0.000"), "expected_density": ("expected density (the workbook's)",
                                                                              "0.000"),
 }
