@@ -294,17 +294,19 @@ def smooth_scale_round_trip(tmp_path_factory):
                         weight=manifest["weight"])
     result, _ = run_experience(built, (Source(str(folder / files["insured"])),
                                        Source(str(folder / files["insured_next"]))),
-                               (Source(str(folder / files["pensioners"])), Source(str(folder / files["pensioners_next"]))),
+                               (Source(str(folder / files["pensioners"])),
+                                Source(str(folder / files["pensioners_next"]))),
                                dt.date(2020, 1, 1), work / "experience")
     return intake, result, case.inputs.behaviour["salary_scale"]
 
 
 def test_salary_scale_from_a_small_sample_is_smooth_and_close(smooth_scale_round_trip):
     """The salary scale `actuary data` builds from a 0.4% sample of a known smooth scale: within 3 standard errors
-    of each age's mean earnings at ages 20-64, and within half their root mean square error over those ages (the
-    graduation smooths the sampling noise away instead of following it: lambda by GCV left the men's scale here
-    2.4% off in root mean square, wiggling by -5% to +5% from one age to the next, the raw means being 2.2% off;
-    the smoothest graduation whose chi-square is not significant at 5% leaves 0.9%)."""
+    of each age's mean earnings at ages 20-64, and within three quarters of their root mean square error over those
+    ages (the graduation smooths the sampling noise away instead of following it: lambda by GCV left the men's
+    scale here 2.4% off in root mean square, wiggling by -5% to +5% from one age to the next, the raw means being
+    2.2% off; the smoothest graduation whose chi-square is not significant at 5% leaves 0.9%; over seeds 8-13 it
+    left 0.20-0.61 of the raw means' error, at most 1.45 standard errors at any age)."""
     intake, _, truth = smooth_scale_round_trip
     earnings = intake.state.earnings
     ages = np.arange(20, 65)
@@ -314,15 +316,17 @@ def test_salary_scale_from_a_small_sample_is_smooth_and_close(smooth_scale_round
         ratio = intake.state.salary_scale.sel(sex=sex, age=ages).values / truth.sel(sex=sex, age=ages).values
         assert np.all(np.abs(ratio - 1) < 3 * relative_se), np.round(ratio - 1, 4)
         rms = float(np.sqrt(np.mean((ratio - 1) ** 2)))
-        assert rms < 0.5 * np.sqrt(np.mean(relative_se ** 2)), (sex, rms, np.round(ratio - 1, 4))
+        assert rms < 0.75 * np.sqrt(np.mean(relative_se ** 2)), (sex, rms, np.round(ratio - 1, 4))
 
 
 def test_data_and_experience_agree_on_the_same_records(smooth_scale_round_trip):
     """`actuary experience` on the records `actuary data` built the salary scale from finds the salary increases
-    within their 95% intervals in at least 80% of the bands. Before, the expected increase (the scale's age-to-age
-    ratio: a cross-sectional estimate from the sample, off by some 0.2-0.5% a year) was held against the interval
-    of the members' own increases alone (longitudinal: each member against himself, known to 0.003-0.3%), and 21
-    of 22 bands were rejected here (19 of 22 in the reviewer's 0.5% sample of Demoland)."""
+    within their 95% intervals in at least 80% of the bands (20 of 22 here; 18-20 of 22 over seeds 7-11: the
+    interval does not carry the choice of lambda from the same data, nor all of the smoothing's bias). Before,
+    the expected increase (the scale's age-to-age ratio: a cross-sectional estimate from the sample, off by some
+    0.2-0.5% a year) was held against the interval of the members' own increases alone (longitudinal: each member
+    against himself, known to 0.003-0.3%), and 21 of 22 bands were rejected here (19 of 22 in the reviewer's
+    0.5% sample of Demoland)."""
     _, result, _ = smooth_scale_round_trip
     salary = result.salary
     assert len(salary) == 22

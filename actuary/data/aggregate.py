@@ -16,9 +16,10 @@
   age's mean, at most 100 times the weight the typical spread of earnings gives its earners; lambda
   the largest whose chi-square of the deviations is within its 95% quantile on n - trace H degrees of
   freedom: the smoothest graduation the data do not reject, so that its age-to-age ratios, the
-  salary increases the engine projects, are not sampling noise); and converted from the mean insurable earnings to the mean salary by inverting the
-  engine's lognormal partial expectation (scheme.earnings_cv, floor and ceiling), so that the
-  engine's insurable salary at t0 reproduces the observed one. Ages outside the observed range
+  salary increases the engine projects, are not sampling noise); and converted from the mean
+  insurable earnings to the mean salary by inverting the engine's lognormal partial expectation
+  (scheme.earnings_cv, floor and ceiling), so that the engine's insurable salary at t0 reproduces
+  the observed one. Ages outside the observed range
   take the nearest graduated value (never zero).
 """
 

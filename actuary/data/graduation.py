@@ -7,9 +7,9 @@ Whittaker-Henderson: the graduated values z minimise
 i.e. z = (W + lambda D'D)^-1 W y, with D the d-th difference matrix (d = 2: straight lines are
 kept exactly). Ages without data have weight 0 and are interpolated. lambda is chosen by
 generalised cross-validation, GCV(lambda) = n * sum w (y - z)^2 / (n - trace H)^2 with
-H = (W + lambda D'D)^-1 W, over a grid of lambdas (the data choose how smooth; nothing to tune); or (the salary scale) as the
-largest lambda whose chi-square of the deviations sum w (y - z)^2 is not significant against its
-n - trace H degrees of freedom (see :func:`graduate`).
+H = (W + lambda D'D)^-1 W, over a grid of lambdas (the data choose how smooth; nothing to tune);
+or (the salary scale) as the largest lambda whose chi-square of the deviations sum w (y - z)^2 is
+not significant against its n - trace H degrees of freedom (see :func:`graduate`).
 """
 
 from __future__ import annotations
