@@ -17,17 +17,6 @@ from pathlib import Path
 from .validation import InputError
 
 
-def _text_of(source: Path):
-    """The report text SOURCE holds (an empty one when it has none)."""
-    if source.is_dir():
-        from .io.folder import read_folder_report_text
-
-        return read_folder_report_text(source)
-    from .io.report_text import read_report_text
-
-    return read_report_text(source)
-
-
 NOT_IN_A_FOLDER = {"Scenarios": "actuary sensitivity runs without its scenarios",
                    "Stochastic": "actuary stochastic runs on the default parameters",
                    "Reforms": "actuary compare and report run without its options",
@@ -82,7 +71,7 @@ def run_convert(source: Path, target: Path, force: bool) -> None:
     if target.resolve() == source.resolve():
         raise InputError(f"{target}: is SOURCE itself; give another path.")
     _, valuation = _load_case(source)
-    text = _text_of(source)
+    text = valuation.report_text   # read with the case (the workbook's Report text sheet, the folder's CSV)
     try:
         if to_workbook:
             valuation.to_workbook(target, text=text)

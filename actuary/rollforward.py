@@ -189,7 +189,9 @@ def roll_forward(valuation, years: int, horizon: int | None = None):
                                                                          horizon)
     if years:
         _carry_state(valuation, years, raw)
-    return Valuation(**raw, name=valuation.name)
+    rolled = Valuation(**raw, name=valuation.name)
+    rolled.report_text = valuation.report_text   # the actuary's text, to be brought up to date with the case
+    return rolled
 
 
 def _carry_state(valuation, years: int, raw: dict) -> None:

@@ -50,10 +50,14 @@ class Valuation:
     >>> results.projection["paygo_cost_rate"]
 
     ``source``: the input file name and SHA-256 of a valuation read from a workbook (None otherwise),
-    recorded in the provenance of its outputs.
+    recorded in the provenance of its outputs. ``report_text``: the actuary's text of the report it was read with
+    (:class:`actuary.io.report_text.ReportText`: the workbook's Report text sheet, a case folder's report_text.csv;
+    None for a valuation built in Python), carried by :meth:`replace`, :meth:`solve` and :meth:`roll_forward` and
+    written by :meth:`to_workbook` and :meth:`to_folder`, so that a case written from it keeps the actuary's text.
     """
 
     source: dict | None = None
+    report_text = None
 
     def __init__(self, settings: dict, scheme: dict, economy: dict, demography: dict, behaviour: dict,
                  initial: dict, floor: dict | None = None, name: str = "valuation", _reuse=None):
@@ -72,18 +76,19 @@ class Valuation:
 
     def to_workbook(self, path, blank: bool = False, text=None) -> None:
         """Write the inputs as a valuation workbook (see :mod:`actuary.io.workbook`); ``text``: the actuary's report
-        text (:class:`actuary.io.report_text.ReportText`, e.g. of a case folder's report_text.csv) written in its
-        Report text sheet (blank without)."""
+        text (:class:`actuary.io.report_text.ReportText`) written in its Report text sheet, by default the one the
+        valuation was read with (``report_text``; blank sections without one, or with ``ReportText()``)."""
         from .io.workbook import write_workbook
 
-        write_workbook(self, path, blank=blank, text=text)
+        write_workbook(self, path, blank=blank, text=self.report_text if text is None else text)
 
     def to_folder(self, path, text=None) -> None:
         """Write the inputs as a case folder (valuation.json, CSV tables and report_text.csv with the sections of
-        ``text``; see :func:`actuary.io.folder.write_valuation_folder`) in a new or empty folder ``path``."""
+        ``text``, by default the valuation's own ``report_text``; see :func:`actuary.io.folder.write_valuation_folder`)
+        in a new or empty folder ``path``."""
         from .io.folder import write_valuation_folder
 
-        write_valuation_folder(self, path, text=text)
+        write_valuation_folder(self, path, text=self.report_text if text is None else text)
 
     def replace(self, **groups) -> "Valuation":
         """A new valuation with some fields replaced, e.g. ``replace(scheme={"contribution_rate": 0.2})``.
@@ -104,7 +109,9 @@ class Valuation:
                                  f"expected e.g. {group}={{'{next(iter(FIELDS[group]))}': ...}}.")
             raw[group].update(values)
         changed = {f"{group}.{key}" for group, values in groups.items() for key in (values or {})}
-        return Valuation(**raw, name=self.name, _reuse=(self.inputs, changed))
+        replaced = Valuation(**raw, name=self.name, _reuse=(self.inputs, changed))
+        replaced.report_text = self.report_text   # the actuary's text goes with the case (a solved, reformed one)
+        return replaced
 
     def roll_forward(self, years: int, horizon: int | None = None) -> "Valuation":
         """The valuation at 1 January t0 + ``years`` with the same assumptions, its initial state the projection's

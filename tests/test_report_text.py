@@ -234,7 +234,7 @@ def test_the_draft_says_where_the_text_is_given(short, short_results):
     assert "They are given in the &#39;Report text&#39; sheet of mine.xlsx." in first
     assert ">Conclusions</a>" in first and ">Signature: name</a>" in first and "signature: " not in first
     folder = copy.copy(short)
-    folder.source = None   # as read from a case folder or built in Python
+    folder.source = folder.report_text = None   # as built in Python: no file, no text read with it
     first = " ".join(build(folder, short_results, text=ReportText(source="case/report_text.csv")).split())
     first = first[:first.index("<section")]
     assert "sheet of the input workbook" not in first and "They are given in case/report_text.csv (columns " \

@@ -330,7 +330,8 @@ def _json_kind(value) -> str:
 
 def read_valuation_folder(folder) -> "Valuation":
     """The case of ``folder``: valuation.json and its CSV tables, read as the module's docstring says (errors name
-    the file, line, column, value and what was expected)."""
+    the file, line, column, value and what was expected); its ``report_text`` that of report_text.csv
+    (:func:`read_folder_report_text`)."""
     from ..valuation import Valuation
 
     folder = Path(folder)
@@ -398,6 +399,7 @@ def read_valuation_folder(folder) -> "Valuation":
                if years - projected]
     if outside:   # rows of years the projection does not cover (a horizon shortened in valuation.json): said
         valuation.source = {**(valuation.source or {}), "years_outside": outside}
+    valuation.report_text = read_folder_report_text(folder)   # report_text.csv, carried with the case
     return valuation
 
 

@@ -187,26 +187,33 @@ def _suggestion(given: str) -> list[str]:
 def read_report_text(path) -> ReportText:
     """The ``Report text`` sheet of a valuation workbook (an empty :class:`ReportText` without it); errors name
     ``Sheet!Cell``, the value and what was expected (see the module's docstring)."""
-    from .workbook import WorkbookReader, _blank, _formula_text, _ref
+    from .workbook import WorkbookReader
 
-    path = Path(path)
-    with WorkbookReader(path) as reader:
-        if SHEET not in reader.sheetnames:
-            return ReportText(source=reader.name)
-        cells = reader.sheet(SHEET, 3, MAX_ROWS, " (one per section)", width=len(HEADERS))
-        last = max(cells.cells, default=0)
-        formula = None
-        with reader.guard():   # a formula is refused even with a saved value: the text is the actuary's own
-            ws = reader.values[SHEET]
-            scan = reader._scan(ws)
-            if last and (scan is None or scan.formulas or scan.malformed):
-                formulas = reader._formulas_sheet(SHEET)
-                formulas.reset_dimensions()
-                for row, values in enumerate(formulas.iter_rows(max_row=last, values_only=True), start=1):
-                    column = next((c for c, v in enumerate(values[:2], start=1) if _formula_text(v)), None)
-                    if column is not None:
-                        formula = (row, column, _formula_text(values[column - 1]))
-                        break
+    with WorkbookReader(Path(path)) as reader:
+        return report_text_of(reader)
+
+
+def report_text_of(reader) -> ReportText:
+    """The ``Report text`` sheet of the workbook open in ``reader`` (a :class:`actuary.io.workbook.WorkbookReader`):
+    the workbook's reading takes it with the inputs (``Valuation.report_text``)."""
+    from .workbook import _formula_text, _ref
+
+    if SHEET not in reader.sheetnames:
+        return ReportText(source=reader.name)
+    cells = reader.sheet(SHEET, 3, MAX_ROWS, " (one per section)", width=len(HEADERS))
+    last = max(cells.cells, default=0)
+    formula = None
+    with reader.guard():   # a formula is refused even with a saved value: the text is the actuary's own
+        ws = reader.values[SHEET]
+        scan = reader._scan(ws)
+        if last and (scan is None or scan.formulas or scan.malformed):
+            formulas = reader._formulas_sheet(SHEET)
+            formulas.reset_dimensions()
+            for row, values in enumerate(formulas.iter_rows(max_row=last, values_only=True), start=1):
+                column = next((c for c, v in enumerate(values[:2], start=1) if _formula_text(v)), None)
+                if column is not None:
+                    formula = (row, column, _formula_text(values[column - 1]))
+                    break
     if formula is not None:
         row, column, text = formula
         raise InputError(f"{_ref(SHEET, row, column)}: formula {text}; expected the text itself (the report text is "
@@ -219,7 +226,7 @@ def read_report_text(path) -> ReportText:
                              "headers go in row 2 and the sections from row 3 ('actuary template' writes the sheet).")
     rows = ((r, cells.get(r, 1), cells.get(r, 2)) for r in cells.data_rows)
     texts = _texts(rows, lambda r, c: _ref(SHEET, r, c), "row")
-    return ReportText(texts, source=path.name)
+    return ReportText(texts, source=reader.name)
 
 
 def _texts(rows, ref, unit: str, iso_dates: bool = False) -> dict[str, str]:

@@ -1245,24 +1245,27 @@ def known_sheet(path_name: str, sheet: str, known: list[str]) -> None:
 def load_workbook(path):
     """Read and validate a valuation workbook; returns a :class:`actuary.Valuation` whose ``source``
     records the file name and SHA-256 of the bytes read, and where there are any, the optional inputs without a
-    row (``rows_absent``) and the years of by-year rows outside the projection, not used (``years_outside``).
+    row (``rows_absent``) and the years of by-year rows outside the projection, not used (``years_outside``); its
+    ``report_text`` is the Report text sheet (:func:`actuary.io.report_text.report_text_of`, checked as the inputs are).
 
     Any problem raises :class:`actuary.InputError` naming ``Sheet!Cell``, the value and what was expected.
     """
     from ..valuation import Valuation
+    from .report_text import report_text_of
 
     absent: list = []
     outside: list = []
-    try:
-        with cycle_collection_paused(), WorkbookReader(path) as reader:
+    with cycle_collection_paused(), WorkbookReader(path) as reader:
+        try:
             valuation = _load(reader, Valuation, absent, outside)
-    except InputError as error:
-        if not absent:
-            raise
-        # a default taken for a missing row may be what the error is about (a Settings horizon shorter than the
-        # tables): say which rows were missing
-        raise InputError(f"{error} (Note: the workbook has no row for {absent_rows_text(absent)}.)", error.field,
-                         error.where) from None
+        except InputError as error:
+            if not absent:
+                raise
+            # a default taken for a missing row may be what the error is about (a Settings horizon shorter than the
+            # tables): say which rows were missing
+            raise InputError(f"{error} (Note: the workbook has no row for {absent_rows_text(absent)}.)", error.field,
+                             error.where) from None
+        valuation.report_text = report_text_of(reader)   # the Report text sheet, carried with the case
     valuation.source = {"input_file": reader.name, "input_sha256": reader.sha256, "sheets": list(reader.sheetnames)}
     if absent:
         valuation.source["rows_absent"] = absent

@@ -302,9 +302,10 @@ def _case_folder() -> list[str]:
         "actuary convert CASE CASE.xlsx            # and back (an existing workbook replaced only with --force)",
         "```", "",
         "The case is checked first as every command checks it (a case that would not run is not converted). From",
-        "Python: `Valuation.to_folder(path, text=...)` and `Valuation.to_workbook(path, text=...)`, the text read",
-        "by `actuary.io.report_text.read_report_text` (a workbook) or `actuary.io.folder.read_folder_report_text`",
-        "(a folder)."]
+        "Python: `Valuation.to_folder(path)` and `Valuation.to_workbook(path)`. A case read from a workbook or a",
+        "folder carries its report text (`valuation.report_text`) through `replace()`, `solve()` and",
+        "`roll_forward()`, and every workbook or folder written from it keeps the text (`actuary solve`'s",
+        "`NAME-solved.xlsx` too); `text=...` writes another (`ReportText()`: the sections blank)."]
 
 
 def write_or_check(path, text: str, module: str, argv=None) -> int:

@@ -467,7 +467,8 @@ def build(valuation, results, sensitivity=None, stochastic=None, record: dict | 
     chapter in :mod:`actuary.report.change_chapter`; ``comparison``: reform options side by side
     (:func:`actuary.compare.comparison`), a chapter of their own (:mod:`actuary.report.comparison`); ``text``: the
     actuary's own text (:class:`actuary.io.report_text.ReportText`, :func:`actuary.io.report_text.read_report_text`),
-    placed in its chapters; without it, or with sections left blank, the report is a draft that marks each gap."""
+    by default the one the valuation was read with (``valuation.report_text``), placed in its chapters; without it,
+    or with sections left blank, the report is a draft that marks each gap."""
     from ..batch import tornado as tornado_rows
     from ..inputs import FIELDS
     from . import figures
@@ -480,7 +481,7 @@ def build(valuation, results, sensitivity=None, stochastic=None, record: dict | 
     t0, last, n = int(p.year.values[0]), int(p.year.values[-1]), p.sizes["year"]
     chapters: list[Chapter] = []
     figure_list: list[Figure] = []
-    writer = ReportWriter(text, valuation.inputs.has_scheme)
+    writer = ReportWriter(valuation.report_text if text is None else text, valuation.inputs.has_scheme)
 
     def chapter(key, title):
         chapters.append(Chapter(key, title, number=len(chapters) + 1))

@@ -26,8 +26,6 @@ def run_report(workbook: Path | None, out: Path, name: str | None, with_sensitiv
     from ..cli import (_load_case, _provenance, console, errors, first_compile_note, gather_options, not_into_the_case,
                        output_stem)
     from ..io.files import OutputSet
-    from ..io.folder import read_folder_report_text
-    from ..io.report_text import read_report_text
     from . import write_report
     from .pdf import PdfFailed, engine
 
@@ -41,8 +39,7 @@ def run_report(workbook: Path | None, out: Path, name: str | None, with_sensitiv
         first_compile_note(stochastic=bool(paths))
         with console.status(f"Reading and validating {workbook or 'Demoland'}..."):
             source, valuation = _load_case(workbook, named=bool(previous or compare))
-            text = read_folder_report_text(source) if source.is_dir() else \
-                read_report_text(source) if source.suffix.lower() == ".xlsx" else None
+            text = valuation.report_text   # read with the case: the Report text sheet, or report_text.csv
         with console.status("Projecting..."):
             results = valuation.run()
         sensitivity = stochastic = None
