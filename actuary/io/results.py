@@ -286,7 +286,8 @@ class ChartPages:
 
     def line(self, title: str, y_title: str, years, series: dict[str, np.ndarray], number_format: str,
              x_title: str = "Year"):
-        """A line chart of yearly series (already in the unit of ``y_title``)."""
+        """A line chart of yearly series (already in the unit of ``y_title``), drawn in straight segments between
+        the years (smoothing off)."""
         names = list(series)
         data_format = DATA_FORMATS.get(number_format, number_format)
         data = self._data(["Year"] + names, [list(map(int, years))] + [series[n] for n in names],
@@ -296,6 +297,8 @@ class ChartPages:
         chart.x_axis.tickLblSkip = step
         chart.x_axis.tickMarkSkip = step
         self._draw(chart, title, x_title, y_title, number_format, data, len(names))
+        for series in chart.series:   # straight segments: a program that smooths a series without <c:smooth val="0"/>
+            series.smooth = False     # (LibreOffice) draws a step schedule dipping and overshooting between years
 
     def pyramid(self, title: str, ages, men, women):
         """Population pyramid: men to the left (negative values shown without sign), women to the right."""
