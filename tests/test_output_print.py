@@ -75,3 +75,39 @@ def test_every_line_series_is_drawn_in_straight_segments(workbooks):
         for ser in series:
             smooth = ser.find(f"{CHART}smooth")
             assert smooth is not None and smooth.get("val") == "0", (which, ElementTree.tostring(ser)[:200])
+
+
+def test_the_change_workbook_prints_as_the_results_workbook(change_workbook):
+    """Every sheet landscape, fitted to pages wide (a table wider than a page at 75% on several, its first column
+    repeated), as many pages tall as it needs, the case name in the header and the page in the footer; the tables'
+    title and header rows repeated and frozen with the first column; the waterfalls on the Charts sheet, a page
+    each (LibreOffice printed the workbook on 55 portrait pages, the columns and charts cut)."""
+    wb = openpyxl.load_workbook(change_workbook)
+    visible = [ws for ws in wb.worksheets if ws.sheet_state == "visible"]
+    assert [ws.title for ws in visible] == ["Reconciliation", "Charts", "Steps", "About this run"]
+    for ws in visible:
+        setup = ws.page_setup
+        assert setup.orientation == "landscape" and str(setup.paperSize) == ws.PAPERSIZE_A4, ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and setup.fitToHeight == 0, ws.title
+        assert ws.oddFooter.right.text == "Page &P of &N", ws.title
+        if ws.title != "About this run":   # (as in every workbook: the run's record)
+            assert ws.oddFooter.center.text == "&A" and "demoland" in ws.oddHeader.left.text.lower(), ws.title
+        if setup.fitToWidth > 1:
+            assert ws.print_title_cols.replace("$", "") == "A:A", ws.title
+    titles = {"Reconciliation": ("1:3", "B4"), "Steps": ("1:2", "B3")}
+    for name, (rows, frozen) in titles.items():
+        ws = wb[name]
+        assert ws.print_title_rows.replace("$", "") == rows and ws.freeze_panes == frozen, name
+        header = 3 if name == "Reconciliation" else 2
+        assert all(c.alignment.wrap_text for c in ws[header] if c.value), name   # headers wrap: narrow columns
+    assert not wb["Reconciliation"]._charts
+    charts = wb["Charts"]
+    assert len(charts._charts) >= 3
+    rows = sorted(chart.anchor._from.row for chart in charts._charts)
+    breaks = sorted(b.id for b in charts.row_breaks.brk)
+    assert len(breaks) == len(rows)
+    for top, brk, following in zip(rows, breaks, rows[1:] + [math.inf]):
+        assert top < brk < following   # a page break between every two charts
+    # the notes under the reconciliation table in lines no longer than a page is wide
+    notes = [c.value for c in wb["Reconciliation"]["A"][3:] if isinstance(c.value, str) and len(c.value) > 60]
+    assert notes and all(len(line) <= 110 for line in notes)

@@ -1,6 +1,8 @@
 """The analysis-of-change workbook: the reconciliation table (previous valuation, the effect of each step,
-current valuation) with waterfall charts, every measure at every step, and the Shapley effects when all
-orders were valued.
+current valuation), its waterfall charts (each on a page of the Charts sheet), every measure at every step, and the
+Shapley effects when all orders were valued. Its sheets print as the results workbook's do
+(:func:`actuary.io.results.print_setup`): landscape A4, as many pages wide as keep a table readable, title and header
+rows repeated on every page and frozen on screen with the first column.
 
 Waterfall charts are native stacked-bar charts: each bar is drawn from its start to its end over an
 invisible base (openpyxl has no waterfall type). Bars below zero stack downwards and a bar crossing zero is
@@ -24,11 +26,11 @@ from .provenance import add_about_sheet, for_api
 from .safety import text_cell
 from .workbook import _atomic_save
 
-BOLD = Font(bold=True)
 HEADLINE_BALANCE_SHEET = ("total_liabilities", "total_assets", "balance", "accrued_liability", "funded_ratio",
                           "average_premium_current", "average_premium_new_entrants")
 HEADLINE_FLOOR = ("floor_cost_level_pct_gdp", "fiscal_cost_level_pct_gdp")
 INCREASE, DECREASE, TOTAL = "70AD47", "C00000", "4472C4"
+INPUTS_WIDTH = 40   # characters of a line of text in a table (the inputs a step replaces wrap: it prints narrower)
 
 
 @dataclass(frozen=True)
@@ -91,27 +93,27 @@ def cell_value(ds: xr.Dataset, variable: str, column: MeasureColumn, step) -> fl
 
 def write_change(ds: xr.Dataset, path, provenance: dict | None = None) -> None:
     """Write the analysis-of-change workbook of ``ds`` (from :func:`actuary.analysis_of_change`), with the sheet
-    "About this run" (``provenance``)."""
+    "About this run" (``provenance``). Headers wrap and columns are sized to their content
+    (:class:`actuary.io.results.SheetWriter`), so that a table prints as narrow as it can."""
+    from .results import ChartPages, SheetWriter, print_setup
+
     wb = Workbook()
     ws = wb.active
     ws.title = "Reconciliation"
+    case = str(ds.attrs.get("current", ""))
     steps = list(ds.step.values)
     first_year, last_year = ds.attrs["previous_valuation_year"], ds.attrs["current_valuation_year"]
-    text_cell(ws, 1, 1, f"Analysis of change from the valuation at 1 January {first_year} ({ds.attrs['previous']}) to "
-                    f"the valuation at 1 January {last_year} ({ds.attrs['current']})").font = Font(bold=True, size=12)
+    writer = SheetWriter(ws, text_width=INPUTS_WIDTH)
+    writer.title(1, f"Analysis of change from the valuation at 1 January {first_year} ({ds.attrs['previous']}) to "
+                    f"the valuation at 1 January {last_year} ({ds.attrs['current']})")
     cols = measure_columns(ds)
-    headers = ["", "inputs replaced"] + [c.header for c in cols]
-    for c, header in enumerate(headers, start=1):
-        text_cell(ws, 3, c, header).font = BOLD
-        ws.column_dimensions[ws.cell(row=3, column=c).column_letter].width = max(14, min(len(header) + 2, 40))
-    ws.column_dimensions["A"].width = 28
-    ws.column_dimensions["B"].width = 40
+    writer.headers(3, ["", "inputs replaced"] + [c.header for c in cols])
     rows = [("previous valuation", str(ds.inputs.values[0]), steps[0], "")]
     rows += [(f"effect of {step}", str(ds.inputs.values[i]), step, "effect_") for i, step in enumerate(steps) if i]
     rows += [("current valuation", "", steps[-1], ""), ("total change", "", None, "total")]
     for r, (label, inputs, step, kind) in enumerate(rows, start=4):
-        text_cell(ws, r, 1, label).font = BOLD if kind != "effect_" else Font()
-        text_cell(ws, r, 2, inputs)
+        writer.put(r, 1, label, text=True, bold=kind != "effect_")
+        writer.put(r, 2, inputs, text=True)
         for c, column in enumerate(cols, start=3):
             if kind == "total":
                 value = cell_value(ds, column.name, column, steps[-1])
@@ -119,36 +121,45 @@ def write_change(ds: xr.Dataset, path, provenance: dict | None = None) -> None:
                 value = None if value is None or start is None else value - start
             else:
                 value = cell_value(ds, kind + column.name, column, step)
-            ws.cell(row=r, column=c, value=value).number_format = column.format
-    note = 4 + len(rows) + 1
-    text_cell(ws, note, 1, "Each effect is the change from the step before: the effects add up to the total change. "
-                       "Money amounts are present values at each case's own valuation date. A depletion year "
-                       "beyond a case's projection counts as the year after its last year (a lower bound).")
-    anchor = note + 2
+            writer.put(r, c, value, column.format).number_format = column.format
+    # the notes on lines no wider than a page: a long line running over the cells to its right widens the print
+    writer.notes(4 + len(rows) + 1, ["Each effect is the change from the step before: the effects add up to the total "
+                                     "change. Money amounts are present values at each case's own valuation date. A "
+                                     "depletion year beyond a case's projection counts as the year after its last "
+                                     "year (a lower bound). The waterfall charts are on the sheet Charts."])
+    writer.fit(minimum=12)
+    ws.freeze_panes = "B4"
+    print_setup(ws, case, title_rows="1:3")
+
+    charts = ChartPages(wb, case)   # each waterfall on a page of its own, as the results workbook's charts
     for name, selection, title in waterfall_measures(ds):
-        _waterfall(wb, ws, ds, name, selection, title, f"A{anchor}")
-        anchor += 20
+        chart = _waterfall(wb, ds, name, selection, title)
+        if chart is not None:
+            charts.add(chart)
+    charts.finish("Waterfall charts of the reconciliation (one per page; their data on hidden sheets)")
 
     ws = wb.create_sheet("Steps")
-    text_cell(ws, 1, 1, "Every measure at every step (the case after the step)").font = Font(bold=True, size=12)
+    writer = SheetWriter(ws, text_width=INPUTS_WIDTH)
+    writer.title(1, "Every measure at every step (the case after the step)")
     every = [n for n in ds.data_vars if not n.startswith(("effect_", "shapley_", "lowest_", "highest_"))
              and n != "depleted"]
     cols = measure_columns(ds, every, ds.horizon.values)
-    for c, header in enumerate(["step", "inputs replaced", "depleted within the projection"] + [c.header for c in cols],
-                               start=1):
-        text_cell(ws, 2, c, header).font = BOLD
-        ws.column_dimensions[ws.cell(row=2, column=c).column_letter].width = max(14, min(len(header) + 2, 40))
+    writer.headers(2, ["step", "inputs replaced", "depleted within the projection"] + [c.header for c in cols])
     for r, step in enumerate(steps, start=3):
-        text_cell(ws, r, 1, str(step))
-        text_cell(ws, r, 2, str(ds.inputs.sel(step=step).values))
-        text_cell(ws, r, 3, "yes" if bool(ds.depleted.sel(step=step)) else "no")
+        writer.put(r, 1, str(step), text=True)
+        writer.put(r, 2, str(ds.inputs.sel(step=step).values), text=True)
+        writer.put(r, 3, "yes" if bool(ds.depleted.sel(step=step)) else "no", text=True)
         for c, column in enumerate(cols, start=4):
-            ws.cell(row=r, column=c, value=cell_value(ds, column.name, column, step)).number_format = column.format
+            writer.put(r, c, cell_value(ds, column.name, column, step), column.format).number_format = column.format
+    writer.fit(minimum=12)
+    ws.freeze_panes = "B3"
+    print_setup(ws, case)
 
     if ds.attrs.get("all_orders"):
         ws = wb.create_sheet("All orders")
-        text_cell(ws, 1, 1, "Effect of each step averaged over every order of the steps (Shapley), with the lowest and "
-                        "highest effect over the orders").font = Font(bold=True, size=12)
+        writer = SheetWriter(ws, text_width=INPUTS_WIDTH)
+        writer.title(1, "Effect of each step averaged over every order of the steps (Shapley), with the lowest and "
+                        "highest effect over the orders")
         cols = measure_columns(ds)
         r = 3
         for label, prefix in (("sequential (the order of the steps)", "effect_"),
@@ -156,15 +167,16 @@ def write_change(ds: xr.Dataset, path, provenance: dict | None = None) -> None:
                               ("lowest over the orders", "lowest_effect_"),
                               ("highest over the orders", "highest_effect_")):
             text_cell(ws, r, 1, label).font = Font(bold=True, size=11)
-            for c, header in enumerate(["step"] + [c.header for c in cols], start=1):
-                text_cell(ws, r + 1, c, header).font = BOLD
+            writer.headers(r + 1, ["step"] + [c.header for c in cols])
             for i, step in enumerate(steps[1:], start=r + 2):
-                text_cell(ws, i, 1, str(step))
+                writer.put(i, 1, str(step), text=True)
                 for c, column in enumerate(cols, start=2):
                     value = cell_value(ds, prefix + column.name, column, step)
-                    ws.cell(row=i, column=c, value=value).number_format = column.format
+                    writer.put(i, c, value, column.format).number_format = column.format
             r += len(steps) + 3
-        ws.column_dimensions["A"].width = 36
+        writer.fit(minimum=12)
+        ws.freeze_panes = "B2"
+        print_setup(ws, case, title_rows="1:1")
     add_about_sheet(wb, provenance or for_api(None, "io.change.write_change"))
     _atomic_save(wb, Path(path))
 
@@ -222,11 +234,11 @@ def stacked_parts(low: float, high: float) -> tuple[float, float, float]:
     return 0.0, high, low
 
 
-def _waterfall(wb, ws, ds, name, selection, title, anchor):
-    """A waterfall chart of ``name`` with its data on a hidden helper sheet."""
+def _waterfall(wb, ds, name, selection, title):
+    """A waterfall chart of ``name`` with its data on a hidden helper sheet (None when a value is not finite)."""
     drawn = waterfall(ds, name, selection)
     if drawn is None:
-        return
+        return None
     labels, bars, kind, _ = drawn
     sheet = wb.create_sheet(f"Chart data {len([s for s in wb.sheetnames if s.startswith('Chart data')]) + 1}")
     sheet.sheet_state = "hidden"
@@ -246,7 +258,6 @@ def _waterfall(wb, ws, ds, name, selection, title, anchor):
     chart.grouping = "stacked"
     chart.overlap = 100
     chart.title = pres.header(title, pres.unit_text(measure_variable(name), ds.attrs.get("money_unit", "units")))
-    chart.height, chart.width = 9, 22
     chart.legend = None
     chart.x_axis.tickLblPos = "low"     # step names below the bars, whatever their sign
     chart.x_axis.delete = False
@@ -265,4 +276,4 @@ def _waterfall(wb, ws, ds, name, selection, title, anchor):
         else:
             series.graphicalProperties.solidFill = color
             series.graphicalProperties.line.solidFill = color
-    ws.add_chart(chart, anchor)
+    return chart

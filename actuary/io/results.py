@@ -248,6 +248,10 @@ class ChartPages:
         self.data_column += len(headers) + 1
         return first_column, 2, 1 + n
 
+    def add(self, chart):
+        """Place a chart drawn elsewhere (its data on a sheet of their own) on a page of its own."""
+        self._place(chart)
+
     def _place(self, chart):
         top = 1 + self.count * self.BLOCK_ROWS
         chart.width, chart.height = self.WIDTH_CM, self.HEIGHT_CM
@@ -335,8 +339,8 @@ class ChartPages:
         chart.x_axis.tickMarkSkip = step
         self._draw(chart, title, "Year", y_title, number_format, data, len(names))
 
-    def finish(self):
-        self.writer.title(1, "Charts (one per page; their data are in the columns to the right)")
+    def finish(self, title: str = "Charts (one per page; their data are in the columns to the right)"):
+        self.writer.title(1, title)
         self.writer.fit()
         for c in range(1, self.PRINT_COLUMNS + 1):
             self.ws.column_dimensions[get_column_letter(c)].width = 10.0
