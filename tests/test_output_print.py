@@ -111,3 +111,47 @@ def test_the_change_workbook_prints_as_the_results_workbook(change_workbook):
     # the notes under the reconciliation table in lines no longer than a page is wide
     notes = [c.value for c in wb["Reconciliation"]["A"][3:] if isinstance(c.value, str) and len(c.value) > 60]
     assert notes and all(len(line) <= 110 for line in notes)
+
+
+def _word_heights(pdf) -> list[float]:
+    """The heights (points) of the words printed on the first page of ``pdf`` (pdftotext's bounding boxes)."""
+    import re
+    import subprocess
+
+    boxes = subprocess.run(["pdftotext", "-bbox", "-f", "1", "-l", "1", str(pdf), "-"], capture_output=True,
+                           text=True, timeout=60, check=True).stdout
+    return [float(y1) - float(y0) for y0, y1 in re.findall(r'<word [^>]*yMin="([\d.]+)"[^>]*yMax="([\d.]+)"', boxes)]
+
+
+def test_a_long_title_is_wrapped_over_the_table_and_the_balance_sheet_prints_readably(tmp_path):
+    """The Balance sheet's title (some 230 characters) ran over the empty cells to the right of its two columns, and
+    LibreOffice, printing the sheet one page wide, fitted the whole line: the table came out at a third of its size.
+    The title now wraps over the table's columns (merged, its row as tall as its lines); printed by LibreOffice, the
+    figures are in a readable font."""
+    import shutil
+    import subprocess
+
+    from actuary.io.results import write_results
+
+    case = Valuation.demo().replace(settings={"horizon": 20, "gap_horizons": (10, 20), "actuarial_balance_period": 20})
+    path = tmp_path / "results.xlsx"
+    write_results(case.run(), case, path)
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Balance sheet"]
+    assert len(ws["A1"].value) > 150 and [str(r) for r in ws.merged_cells.ranges] == ["A1:B1"]
+    assert ws["A1"].alignment.wrap_text and ws.row_dimensions[1].height >= 2 * 15
+    for sheet in wb.worksheets:   # a short title stays one line, unmerged
+        if sheet.title in ("Summary", "Financial projection"):
+            assert not sheet.merged_cells.ranges and not sheet["A1"].alignment.wrap_text, sheet.title
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if not soffice or not shutil.which("pdftotext"):
+        pytest.skip("LibreOffice and pdftotext print the sheet")
+    for sheet in wb.sheetnames:
+        if sheet != "Balance sheet":
+            del wb[sheet]
+    wb.save(tmp_path / "balance.xlsx")
+    subprocess.run([soffice, f"-env:UserInstallation=file://{tmp_path / 'profile'}", "--headless", "--convert-to",
+                    "pdf", "--outdir", str(tmp_path), str(tmp_path / "balance.xlsx")], capture_output=True,
+                   timeout=300, check=True)
+    heights = sorted(_word_heights(tmp_path / "balance.pdf"))
+    assert heights and heights[len(heights) // 2] >= 9, heights   # 11-point text at 100% (a third: 4 points)

@@ -31,13 +31,15 @@ from . import presentation as pres
 from .bulk import cycle_collection_paused
 from .provenance import add_about_sheet, for_api
 from .safety import text_cell as safe_text_cell
-from .workbook import _atomic_save
+from .workbook import _atomic_save, table_pixels
 
 TITLE_FONT = Font(bold=True, size=12)
 BOLD = Font(bold=True)
 WRAP = Alignment(wrap_text=True, vertical="top")
 TOP = Alignment(vertical="top")
 ROW_POINTS = 15.0
+TITLE_POINTS = 16.5      # a line of the title font
+TITLE_PIXELS = 9.0       # the width of a character of the title font (bold, 12 points) at 100%, generously
 MAX_TEXT_WIDTH = 70
 DATA_FORMATS = {"0%": "0.00%", "0.0%": "0.00%", "0.0": "0.00", "+0.0%;-0.0%;0.0%": "+0.00%;-0.00%;0.00%",
                 "#,##0": "#,##0.00"}   # chart data keep two decimals in the chart's unit
@@ -74,6 +76,7 @@ class SheetWriter:
         self.header_words: dict[int, tuple[int, int]] = {}
         self.wrapped: dict[tuple[int, int], int] = {}
         self.styles: dict[tuple, StyleArray] = {}
+        self.titles: list[int] = []
 
     def _style(self, cell, alignment: Alignment, number_format: str | None = None, font: Font | None = None):
         """Give ``cell`` an alignment, and a number format and font when given. Each combination (with the
@@ -96,7 +99,9 @@ class SheetWriter:
         self.widths[column] = max(self.widths.get(column, 0), length)
 
     def title(self, row: int, text: str):
+        """A sheet's title: one line, or wrapped over the table's columns when longer than they are wide (:meth:`fit`)."""
         text_cell(self.ws, row, 1, text).font = TITLE_FONT
+        self.titles.append(row)
 
     def note(self, row: int, text: str):
         """A line of text that runs over the empty cells to its right (sizes no column)."""
@@ -170,6 +175,25 @@ class SheetWriter:
         for row, n in lines.items():
             if n > 1:
                 self.ws.row_dimensions[row].height = ROW_POINTS * n
+        for row in self.titles:
+            self._wrap_title(row)
+
+    def _wrap_title(self, row: int):
+        """A title longer than the table is wide, alone in its row, wrapped over the table's columns (merged): a
+        line running over the empty cells to its right widens what a page printed one page wide must hold, and the
+        whole sheet prints in a smaller font (the Balance sheet's title printed its two columns at a third)."""
+        ws = self.ws
+        text = str(ws.cell(row=row, column=1).value or "")
+        last = ws.max_column
+        if any(ws.cell(row=row, column=c).value is not None for c in range(2, last + 1)):
+            return   # not alone in its row (a Charts sheet's data headers)
+        lines = math.ceil(TITLE_PIXELS * len(text) / max(table_pixels(ws) - 10, 1))
+        if lines <= 1:
+            return
+        if last > 1:
+            ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last)
+        ws.cell(row=row, column=1).alignment = WRAP
+        ws.row_dimensions[row].height = TITLE_POINTS * lines
 
 
 def sheet_title(text: str) -> str:
