@@ -312,8 +312,10 @@ FIELDS: dict[str, dict[str, Field]] = {
         "funeral_grant_indexation": Field((), "choice", "wages", choices=("prices", "wages", "pensions", "none")),
         "admin_share_of_benefits": Field((), "probability", 0.0),
         "admin_share_of_contributions": Field((), "probability", 0.0),
-        "subsidy_share_of_benefits": Field((Y,), "probability", 0.0, "", "state subsidy as a share of benefits"),
-        "subsidy_share_of_wages": Field((Y,), "probability", 0.0, "", "state subsidy as a share of the wage bill"),
+        "subsidy_share_of_benefits": Field((Y,), "probability", 0.0, "share of benefit expenditure",
+                                           "state subsidy as a share of benefits"),
+        "subsidy_share_of_wages": Field((Y,), "probability", 0.0, "share of the insurable wage bill",
+                                        "state subsidy as a share of the wage bill"),
     },
     "economy": {
         "inflation": Field((Y,), "rate", units="a year"),
@@ -321,7 +323,9 @@ FIELDS: dict[str, dict[str, Field]] = {
         "nominal_return": Field((Y,), "rate", units="a year, on the reserve",
                                 doc="also the discount rate of present values; a floor costing alone (no reserve): "
                                     "the discount rate of the floor's present values"),
-        "unemployment_rate": Field((Y,), "probability", 0.0),
+        "unemployment_rate": Field((Y,), "probability", 0.0, "share of the labour force",
+                                   "the unemployed as a share of the labour force: the employed are participation x (1 - "
+                                   "unemployment_rate)"),
         "productivity_growth": Field((Y,), "rate", None, "a year", "real labour productivity (default: real wage growth)"),
         "gdp": Field((), "amount", None, "currency, year t0", "required with a national population",
                      bounds=Bounds(0.0, 1e18, open_low=True)),
