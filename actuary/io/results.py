@@ -190,8 +190,8 @@ class SheetWriter:
         lines = math.ceil(TITLE_PIXELS * len(text) / max(table_pixels(ws) - 10, 1))
         if lines <= 1:
             return
-        if last > 1:
-            ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last)
+        if last > 1 and not any(r.min_row == row and r.min_col == 1 for r in ws.merged_cells.ranges):
+            ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last)   # (fit() may run twice)
         ws.cell(row=row, column=1).alignment = WRAP
         ws.row_dimensions[row].height = TITLE_POINTS * lines
 
