@@ -47,6 +47,7 @@ from ..inputs import (BENEFITS, FB, FIELDS, LIST_DIMS, NATIONAL_REQUIRED, PROVIS
                       without_scheme)
 from .bulk import cycle_collection_paused
 from .files import atomic_path
+from .sheet_rows import Unsupported, sheet_rows
 from .safety import MAX_FILE_BYTES, MAX_MERGED, MAX_ROWS, check_container, regular_file_bytes, text_cell, xml_refusal
 from ..validation import SEXES, InputError
 
@@ -539,7 +540,8 @@ def _fail(sheet: str, row: int, column: int, text: str):
 
 class _Cells:
     """Cell values (cached for formulas) of one sheet, read in one stream whatever its ``<dimension>``
-    tag says, with formula checks.
+    tag says, with formula checks; ``rows`` gives each row's (values, formulas) as :func:`_openpyxl_rows` does
+    (or :func:`actuary.io.sheet_rows.sheet_rows`, which reads the same in a fraction of the time).
 
     Rows before ``first_data_row`` (title, headers, units) are kept whole; data rows are cut to the
     table's ``width`` (the header row's, unless given) and a value beyond it is an error (nothing in a
@@ -550,19 +552,14 @@ class _Cells:
     is a range of ``merged`` cells (as the container check found them) that hides a cell of the table: Excel
     shows only the first cell of a merged range, so a value in another one would be read unseen."""
 
-    def __init__(self, name, values_ws, formulas_ws, first_data_row: int, max_data_rows: int, too_many: str = "",
+    def __init__(self, name, rows, first_data_row: int, max_data_rows: int, too_many: str = "",
                  width: int | None = None, stop_after: int | None = None, merged=None):
         self.name = name
         self.width = width
         self.cells: dict[int, list] = {}        # row -> values (rows with a non-blank value only)
         self.formulas: dict[tuple, str] = {}    # (row, column) -> formula of a cell without a cached value
         self.data_rows: list[int] = []          # non-blank rows from first_data_row, in order
-        for ws in (values_ws, formulas_ws):
-            if ws is not None:
-                ws.reset_dimensions()  # a stale <dimension> must not hide rows
-        formula_rows = formulas_ws.iter_rows(values_only=True) if formulas_ws is not None else repeat(())
-        pairs = zip(values_ws.iter_rows(values_only=True), formula_rows)
-        for row, (values, formulas) in enumerate(pairs, start=1):
+        for row, (values, formulas) in enumerate(rows, start=1):
             if stop_after is not None and row > stop_after:
                 break
             if row < first_data_row:
@@ -644,6 +641,17 @@ class _Cells:
         :meth:`get` refuses it)."""
         values = self.cells.get(row, ())
         return _blank(values[column - 1] if column <= len(values) else None) and (row, column) not in self.formulas
+
+
+def _openpyxl_rows(values_ws, formulas_ws):
+    """(values, formulas) of each row of a sheet read by openpyxl (opened read-only with ``data_only`` for
+    ``values_ws``, without for ``formulas_ws``, None when the sheet has no formula: ``()``), from row 1 to its last
+    row whatever its ``<dimension>`` tag says."""
+    for ws in (values_ws, formulas_ws):
+        if ws is not None:
+            ws.reset_dimensions()  # a stale <dimension> must not hide rows
+    formula_rows = formulas_ws.iter_rows(values_only=True) if formulas_ws is not None else repeat(())
+    return zip(values_ws.iter_rows(values_only=True), formula_rows)
 
 
 def _formula_text(formula) -> str | None:
@@ -1123,10 +1131,15 @@ class WorkbookReader:
         with self.guard():
             values = self.values[name]
             scan = self._scan(values)
-            formulas = self._formulas_sheet(name) if scan is None or scan.formulas or scan.malformed else None
+            merged = None if scan is None else scan.merged
             try:
-                return _Cells(name, values, formulas, first_data_row, max_data_rows, too_many, width, stop_after,
-                              merged=None if scan is None else scan.merged)
+                try:
+                    return _Cells(name, self._rows(values, scan), first_data_row, max_data_rows, too_many, width,
+                                  stop_after, merged)
+                except Unsupported:   # something the streamed reader does not read as openpyxl does
+                    formulas = self._formulas_sheet(name) if scan is None or scan.formulas or scan.malformed else None
+                    return _Cells(name, _openpyxl_rows(values, formulas), first_data_row, max_data_rows, too_many,
+                                  width, stop_after, merged)
             except InputError:
                 raise
             except (IndexError, ValueError, KeyError, TypeError, OverflowError):
@@ -1137,6 +1150,18 @@ class WorkbookReader:
                 raise InputError(f"{name}!{ref}: the stored value '{value}' cannot be read; expected {expected}. "
                                  "The workbook was not saved by Excel or LibreOffice, or is damaged: type the "
                                  "value again and save it.") from None
+
+    def _rows(self, ws, scan):
+        """The sheet's rows read by :func:`actuary.io.sheet_rows.sheet_rows` (values and formulas in one streamed
+        pass); raises :class:`Unsupported` where openpyxl must read it (a part the container check could not
+        place or parse)."""
+        part = getattr(ws, "_worksheet_path", None)
+        if scan is None or scan.malformed or not isinstance(part, str):
+            raise Unsupported("the part was not scanned, or does not parse")
+        book = self.values
+        with zipfile.ZipFile(io.BytesIO(self._data)) as archive, archive.open(part.lstrip("/")) as stream:
+            yield from sheet_rows(stream, ws._shared_strings, book.epoch, book._date_formats, book._timedelta_formats,
+                                  scan.formulas)
 
     def _scan(self, ws):
         """What the container check found in a sheet's part (:class:`actuary.io.safety.PartScan`); None if it
