@@ -34,7 +34,7 @@ from xml.etree.ElementTree import Element, SubElement, TreeBuilder
 from xml.parsers import expat
 
 from openpyxl.cell.text import Text
-from openpyxl.utils.cell import column_index_from_string, coordinate_to_tuple
+from openpyxl.utils.cell import coordinate_to_tuple
 from openpyxl.utils.datetime import from_excel, from_ISO8601
 from openpyxl.worksheet._reader import WorkSheetParser
 from openpyxl.xml.constants import SHEET_MAIN_NS
@@ -52,7 +52,8 @@ _DISPATCHED = {_NS + local for local in (
     "customSheetViews", "printOptions", "pageMargins", "pageSetup", "headerFooter", "autoFilter", "dataValidations",
     "sheetPr", "sheetViews", "sheetFormatPr", "scenarios", "tableParts", "hyperlinks", "mergeCells", "row",
     "sheetData")}
-_REFERENCE = re.compile(r"([A-Z]{1,3})[0-9]+")
+_REFERENCE = re.compile(r"[A-Z]{1,3}[0-9]+")
+_DIGITS = "0123456789"
 _ENCODING = re.compile(rb"""^<\?xml[^>]*?\bencoding\s*=\s*["']([^"']*)["']""")
 MAX_HEAD_BYTES = 16 * 1024 ** 2     # what comes before the rows is kept to be given to openpyxl (a few kB)
 KEPT_BYTES = 4096                   # kept while reading the rows (the end of the rows is in them)
@@ -132,6 +133,7 @@ def _rows(stream, shared_strings, epoch, date_formats, timedelta_formats, formul
     cells_columns: list = []
     cells_values: list = []
     cells_formulas: list = []  # (position in the row, the cell as an element) of cells with a formula
+    add_column, add_value = cells_columns.append, cells_values.append
     dense = True              # the open row's cells are columns 1, 2, ... in order
     cell_attrs = None
     value_text = None
@@ -265,14 +267,12 @@ def _rows(stream, shared_strings, epoch, date_formats, timedelta_formats, formul
                 value = None if data_type == "inlineStr" else value_text or None
                 reference = attrs.get("r")
                 if reference:
-                    match = _REFERENCE.fullmatch(reference)
-                    if match is None:
-                        column = coordinate_to_tuple(reference)[1]
-                    else:
-                        letters = match.group(1)
-                        column = columns.get(letters)
-                        if column is None:
-                            column = columns[letters] = column_index_from_string(letters)
+                    letters = reference.rstrip(_DIGITS)   # (columns holds only letters A..ZZZ seen before)
+                    column = columns.get(letters)
+                    if column is None or len(letters) == len(reference):
+                        column = coordinate_to_tuple(reference)[1]   # openpyxl's errors for what is not a reference
+                        if _REFERENCE.fullmatch(reference):
+                            columns[letters] = column
                     column_counter = column
                 else:
                     column_counter += 1
@@ -300,8 +300,8 @@ def _rows(stream, shared_strings, epoch, date_formats, timedelta_formats, formul
                 return
             if dense and column != len(cells_columns) + 1:
                 dense = False
-            cells_columns.append(column)
-            cells_values.append(value)
+            add_column(column)
+            add_value(value)
             if seen & 2 and formula_reader is not None:
                 cell = Element(_ET + "c", _element_attributes(attrs))
                 formula = SubElement(cell, _ET + "f", _element_attributes(formula_attrs))
