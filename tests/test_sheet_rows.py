@@ -135,8 +135,9 @@ def _cell(draw):
                                  "formula", "array", "formatted"]))
     if kind == "number":
         return draw(_NUMBER), None
-    if kind == "text":
-        return draw(_TEXT.map(lambda t: t if not t.startswith("=") else " " + t)), None
+    if kind == "text":   # (text starting with "=" is a formula)
+        text = draw(_TEXT.map(lambda t: t if not t.startswith("=") else " " + t))
+        return (f"  {text} " if draw(st.booleans()) else text), None
     if kind == "rich":
         return CellRichText([draw(_TEXT) or "a", TextBlock(InlineFont(b=draw(st.booleans())), draw(_TEXT) or "b")]), \
             None
@@ -280,6 +281,9 @@ CASES = {
     "no rows": '<sheetData/><pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>',
     "no rows, spelt out": '<sheetData >  </sheetData  ><pageMargins left="1" right="1" top="1" bottom="1" '
                           'header="0.3" footer="0.3"/>',
+    "an inline string with attributes": '<sheetData><row r="1"><c r="A1" t="inlineStr"><is xml:space="preserve">'
+                                        '<t>kept</t></is></c><c r="B1" t="inlineStr"><is><t o:x="1" xmlns:o="urn:o">'
+                                        'a</t></is></c></row></sheetData>',
     "whitespace and comments": '<sheetData>\n  <row r="1">\n    <c r="A1"><!-- c --><v>1</v></c>\n  </row>\n<?pi x?>'
                                '</sheetData>',
 }
@@ -368,6 +372,8 @@ DAMAGED = {
     "a bad data table": '<sheetData><row r="1"><c r="A1"><f t="dataTable" odd="1"/></c></row></sheetData>',
     "a bad rich text": '<sheetData><row r="1"><c r="A1" t="inlineStr"><is><r><rPr><sz val="big"/></rPr><t>x</t></r>'
                        '</is></c></row></sheetData>',
+    "an inline string with an unknown attribute": '<sheetData><row r="1"><c r="A1" t="inlineStr"><is odd="1"><t>x</t>'
+                                                  '</is></c></row></sheetData>',
     "a bad value after an error in the data": '<sheetData><row r="4"><c r="A4"><v>1</v></c><c r="Z4"><v>2</v></c>'
                                               '</row><row r="5"><c r="A5"><v>x</v></c></row></sheetData>',
 }
