@@ -284,7 +284,8 @@ CASES = {
     "an inline string with attributes": '<sheetData><row r="1"><c r="A1" t="inlineStr"><is xml:space="preserve">'
                                         '<t>kept</t></is></c><c r="B1" t="inlineStr"><is><t o:x="1" xmlns:o="urn:o">'
                                         'a</t></is></c></row></sheetData>',
-    "whitespace and comments": '<sheetData>\n  <row r="1">\n    <c r="A1"><!-- c --><v>1</v></c>\n  </row>\n<?pi x?>'
+    "whitespace and comments": '<sheetData>\n  <row r="1">\n    <c r="A1"><!-- c --><v>1</v></c><c r="B1"><v>1<!-- c -->2<?pi x?>3</v></c>'
+                               '<c r="C1"><v><![CDATA[4]]>&#53;</v></c>\n  </row>\n<?pi x?>'
                                '</sheetData>',
 }
 
