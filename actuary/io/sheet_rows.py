@@ -196,7 +196,7 @@ def _rows(stream, shared_strings, epoch, date_formats, timedelta_formats, formul
                 state, seen, formula_attrs, text = _IN_FORMULA, seen | 2, attrs, []
             elif tag == _INLINE and not seen & 4:
                 seen |= 4
-                if attrs:   # (openpyxl's rich text parser refuses them)
+                if attrs:   # read by openpyxl's parser (which refuses most)
                     state, builder, rich_depth = _IN_RICH, TreeBuilder(), 0
                     builder.start(_ET + "is", _element_attributes(attrs))
                     text = _BuilderText(builder)
