@@ -122,6 +122,18 @@ def scale_observations(earnings: pd.DataFrame, code: str):
     return span, y, weight
 
 
+def graduated_scale(earnings: pd.DataFrame, code: str):
+    """The graduated mean insurable earnings of one sex (``code`` M or F) over the ages observed, as
+    :func:`salary_scale` takes them, or None without earners: (span of ages, weights, graduated means, the
+    graduation's lambda). Floored at a millionth of the largest mean (never zero)."""
+    prepared = scale_observations(earnings, code)
+    if prepared is None:
+        return None
+    span, y, weight = prepared
+    smooth, lam = graduate(y, weight, fit_level=SCALE_FIT_LEVEL)
+    return span, weight, np.maximum(smooth, 1e-6 * np.max(y)), lam
+
+
 def salary_scale(earnings: pd.DataFrame, inputs) -> xr.DataArray:
     """Graduated mean salary by sex and scheme age (see the module docstring)."""
     sch, eco = inputs.scheme, inputs.economy
@@ -131,12 +143,10 @@ def salary_scale(earnings: pd.DataFrame, inputs) -> xr.DataArray:
     floor, ceiling = (float(sch[k].values[0]) * average_wage for k in ("floor_multiple", "ceiling_multiple"))
     out = np.zeros((2, ages.size))
     for s, code in enumerate(("M", "F")):
-        prepared = scale_observations(earnings, code)
-        if prepared is None:
+        graduated = graduated_scale(earnings, code)
+        if graduated is None:
             continue
-        span, y, weight = prepared
-        smooth, _ = graduate(y, weight, fit_level=SCALE_FIT_LEVEL)
-        smooth = np.maximum(smooth, 1e-6 * np.max(y))
+        span, _, smooth, _ = graduated
         values = np.interp(ages, span, smooth)           # flat beyond the observed ages
         out[s] = mean_salary_from_insurable(values, floor, ceiling, sch["earnings_cv"])
     return xr.DataArray(out, dims=("sex", "age"), coords={"sex": list(SEXES), "age": ages}, name="salary_scale")

@@ -43,7 +43,7 @@ import xarray as xr
 
 from ..validation import SEXES, InputError
 from . import checks as rules
-from .aggregate import SCALE_FIT_LEVEL, _earnings_by_age, scale_observations
+from .aggregate import _earnings_by_age, graduated_scale
 from .graduation import binomial_interval, graduate, graduated_covariance, normal_interval
 from ..io.safety import stem_name
 from .intake import check_and_aggregate, connection, require_scheme
@@ -236,12 +236,10 @@ def _cross_section_covariance(con) -> dict:
     earnings = _earnings_by_age(cells)
     out = {}
     for code in ("M", "F"):
-        prepared = scale_observations(earnings, code)
-        if prepared is None:
+        graduated = graduated_scale(earnings, code)
+        if graduated is None:
             continue
-        span, y, weight = prepared
-        smooth, lam = graduate(y, weight, fit_level=SCALE_FIT_LEVEL)
-        smooth = np.maximum(smooth, 1e-6 * np.max(y))
+        span, weight, smooth, lam = graduated
         covariance = graduated_covariance(weight, lam)
         out[code] = (span, covariance / np.outer(smooth, smooth))
     return out
