@@ -123,8 +123,8 @@ def _settings_with(tmp_path, cell: str, encoding: str = "utf-8"):
         xml = z.read(part).decode("utf-8")
     xml, n = re.subn(rf'<c r="{ref}"[^>]*><v>\d+</v></c>', cell, xml)
     assert n == 1
-    if encoding != "utf-8":
-        xml = f'<?xml version="1.0" encoding="{encoding.upper()}"?>' + xml
+    if encoding != "utf-8":   # the declaration says the encoding (any the part had, dropped)
+        xml = f'<?xml version="1.0" encoding="{encoding.upper()}"?>' + re.sub(r"^<\?xml[^>]*\?>\s*", "", xml)
     return rewrite(DEMO, tmp_path / "case.xlsx", {part: xml.encode(encoding)})
 
 

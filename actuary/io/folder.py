@@ -482,6 +482,8 @@ def write_valuation_folder(valuation, folder, text: "ReportText | None" = None) 
         for key, value in values.items():
             column = f"{group}.{key}"
             if not isinstance(value, xr.DataArray):
+                if value is None:
+                    continue   # a blank given (replace(settings={...: None})): left out, as a blank cell, the default
                 if isinstance(value, float) and not math.isfinite(value):
                     continue   # only an input whose default is this "no limit" takes it: left out, it is the default
                 spec.setdefault(group, {})[key] = list(value) if isinstance(value, tuple) else \

@@ -211,7 +211,9 @@ def build_tables():
                        "Canada (WPP 2019). See PROVENANCE.md.",
         "settings": {"valuation_year": T0, "horizon": HORIZON, "min_age": MIN_AGE, "max_age": MAX_AGE,
                      "max_service": MAX_SERVICE, "max_retirement_age": 70, "new_entrant_method": "residual",
-                     "migration_timing": "end", "gap_horizons": [10, 25, 50, 75]},
+                     # no new entrants from the earliest retirement age (60) on: the residual method would refill
+                     # the target insured population of ages 60-69 as actives retire, with entrants without service
+                     "max_entry_age": 59, "migration_timing": "end", "gap_horizons": [10, 25, 50, 75]},
         "scheme": {"vesting_years": 15, "early_retirement_reduction": 0.06, "late_retirement_increment": 0.04,
                    "minimum_pension": round(0.25 * AVERAGE_WAGE, 2), "minimum_pension_indexation": "prices",
                    "maximum_pension": round(1.5 * AVERAGE_WAGE, 2), "maximum_pension_indexation": "wages",
