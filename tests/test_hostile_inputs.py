@@ -765,3 +765,27 @@ def test_a_cell_or_row_given_twice_is_refused(tmp_path, out, copy, said):
     workbook = rewrite(DEMO, tmp_path / "in.xlsx", _settings_xml(copy))
     refused(["valuate", workbook, "--out", out], rf"part xl/worksheets/sheet\d+.xml \(sheet Settings\): {said}; "
                                                  r"Excel shows one of the two", out)
+
+
+@pytest.mark.parametrize("state", ["hidden", "veryHidden"])
+def test_a_very_hidden_input_sheet_is_refused_a_hidden_one_read(tmp_path, state):
+    """A sheet Excel's menus cannot show (state veryHidden: set by a macro or in the XML) would have its inputs read
+    unseen by whoever reviews the workbook: refused, naming the sheet. A plain hidden sheet is one the user hid and
+    can unhide from the sheet tabs: read as it is."""
+    from actuary.valuation import DEMOLAND
+
+    with zipfile.ZipFile(DEMOLAND / "valuation.xlsx") as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    book = parts["xl/workbook.xml"].decode("utf-8")
+    book, n = re.subn(r'(<sheet\b[^>]*\bname="Settings"[^>]*\bstate=")visible"', rf'\1{state}"', book)
+    assert n == 1
+    parts["xl/workbook.xml"] = book.encode("utf-8")
+    with zipfile.ZipFile(tmp_path / "case.xlsx", "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    if state == "hidden":
+        assert load_workbook(tmp_path / "case.xlsx").inputs.settings["horizon"] == 100
+        return
+    with pytest.raises(InputError, match=r"case.xlsx: sheet 'Settings' is very hidden \(Excel's menus cannot show "
+                                         r"it.*read unseen"):
+        load_workbook(tmp_path / "case.xlsx")

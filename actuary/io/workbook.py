@@ -1130,6 +1130,10 @@ class WorkbookReader:
               width: int | None = None, stop_after: int | None = None) -> _Cells:
         with self.guard():
             values = self.values[name]
+            if getattr(values, "sheet_state", "visible") == "veryHidden":
+                raise InputError(f"{self.name}: sheet '{name}' is very hidden (Excel's menus cannot show it; only a "
+                                 "macro or an edit of the file's XML can): its inputs would be read unseen. Save the "
+                                 "workbook with the sheet visible, or type its values into a visible copy.")
             scan = self._scan(values)
             merged = None if scan is None else scan.merged
             try:
