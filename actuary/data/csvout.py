@@ -20,9 +20,8 @@ from pathlib import Path
 import duckdb
 
 from ..io.files import atomic_path
+from ..io.safety import FORMULA_START, PLAIN_NUMBER
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")   # first characters a spreadsheet may evaluate
-PLAIN_NUMBER = r"[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?"   # a number, never a formula
 _PLAIN_NUMBER = re.compile(PLAIN_NUMBER)
 
 

@@ -29,6 +29,7 @@ from difflib import get_close_matches
 from pathlib import Path
 
 from ..validation import InputError
+from .safety import FORMULA_START, PLAIN_NUMBER
 
 SHEET = "Report text"
 HEADERS = ("section", "text", "chapter", "what to write")
@@ -321,8 +322,8 @@ def write_report_text_csv(path, text: ReportText | None = None) -> None:
 # A text starting with one of these (after any apostrophes) is one a spreadsheet opening the CSV file would evaluate
 # as a formula (=, +, -, @; Excel also a tab or a carriage return): "=HYPERLINK(...)" planted in a workbook's
 # report text, or a list's first "- " item, would become a live formula or #NAME? in report_text.csv
-_FORMULA_LIKE = re.compile(r"'*[=+\-@\t\r]")
-_CSV_NUMBER = re.compile(r"[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?")   # a number, never a formula
+_FORMULA_LIKE = re.compile("'*[" + re.escape("".join(FORMULA_START)) + "]")
+_CSV_NUMBER = re.compile(PLAIN_NUMBER)   # a number, never a formula
 
 
 def to_csv_field(text: str) -> str:

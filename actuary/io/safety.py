@@ -80,6 +80,13 @@ def literal_text(value) -> str:
     return text if len(text) <= MAX_CELL_TEXT else text[:MAX_CELL_TEXT - 1] + "…"
 
 
+# The first characters of a text a spreadsheet opening a CSV file may evaluate as a formula (Excel also a tab or a
+# carriage return), and a plain number, which a spreadsheet reads as a number, never a formula (CSV injection: the
+# records CSV of the data commands, a case folder's report_text.csv)
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = r"[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?"
+
+
 def text_cell(ws, row: int, column: int, value):
     """Write ``value`` (text from an input: a case name, scenario name, note, file name, command line)
     as a literal text cell: ``=HYPERLINK(...)``, ``+1+1`` or ``@SUM(A1)`` stay the same characters and
