@@ -427,6 +427,31 @@ def test_a_swallowed_ctrl_c_stops_a_long_run_at_its_next_chunk(tmp_path, monkeyp
     assert len(calls) == 1, f"{len(calls)} chunks ran after the Ctrl-C"
 
 
+def test_a_swallowed_ctrl_c_stops_a_report_while_its_paths_run(tmp_path, monkeypatch):
+    """`actuary report --with-stochastic N --with-sensitivity`: a Ctrl-C swallowed during the sensitivity scenarios
+    (as during a Numba compilation) stops the run at the stochastic paths' next chunk, not after the last of them
+    (the report waited for them all: the CI run where a Ctrl-C fell in a compilation outlasted its test's wait)."""
+    import actuary.batch as batch
+    import actuary.stochastic as stochastic
+
+    calls = []
+    real = stochastic.run_chunk
+
+    def run_chunk(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(stochastic, "run_chunk", run_chunk)
+    monkeypatch.setattr(batch, "sensitivity", _swallowed_ctrl_c(batch.sensitivity))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["report", "--with-stochastic", "25000", "--with-sensitivity", "--out",
+                                       str(out)], terminal_width=300)
+    assert result.exit_code == 130, result.output
+    assert result.output.strip() == INTERRUPTED
+    assert len(calls) < 100, f"all {len(calls)} chunks of paths ran after the Ctrl-C"
+    assert not out.exists() or not list(out.iterdir())
+
+
 @pytest.mark.parametrize("after,stop", [(0.0, signal.SIGINT), (0.05, signal.SIGINT), (0.15, signal.SIGINT),
                                         (0.05, signal.SIGTERM), (0.3, signal.SIGTERM)],
                          ids=["Ctrl-C 0 s", "Ctrl-C 0.05 s", "Ctrl-C 0.15 s", "SIGTERM 0.05 s", "SIGTERM 0.3 s"])

@@ -4,6 +4,7 @@ valuation report as one self-contained HTML file and its PDF (the command's opti
 
 from __future__ import annotations
 
+import signal
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -23,6 +24,7 @@ def run_report(workbook: Path | None, out: Path, name: str | None, with_sensitiv
     folder's report_text.csv; without it, or with sections left blank, the report is a draft that marks each gap, and the command says so.
     ``force``: replace files of the outputs' names that actuary did not write or that changed since (--force).
     """
+    from .. import cli_interrupt as ctrl_c
     from ..cli import (_load_case, _provenance, console, errors, first_compile_note, gather_options, not_into_the_case,
                        output_stem)
     from ..io.files import OutputSet
@@ -47,7 +49,7 @@ def run_report(workbook: Path | None, out: Path, name: str | None, with_sensitiv
         # the stochastic paths (a Numba kernel that releases the GIL) run beside the sensitivity scenarios (mostly
         # Python): on two cores the two overlap instead of waiting for each other. A run stopped on the way (a
         # Ctrl-C, a bad Scenarios sheet) does not wait for the paths: the command line's end stops them.
-        pool = ThreadPoolExecutor(max_workers=1)
+        pool = ThreadPoolExecutor(max_workers=1, initializer=_signals_to_the_main_thread)
         try:
             with console.status("Running the requested projections..."):
                 future = None
@@ -55,14 +57,15 @@ def run_report(workbook: Path | None, out: Path, name: str | None, with_sensitiv
                     from ..stochastic import read_parameters, simulate
 
                     params = read_parameters(source) if source.suffix.lower() == ".xlsx" else None
-                    future = pool.submit(simulate, valuation, paths, seed=seed, params=params)
+                    future = pool.submit(simulate, valuation, paths, seed=seed, params=params,
+                                         progress=lambda _: ctrl_c.stop_if_pressed())
                 if with_sensitivity:
                     from ..batch import read_scenarios, sensitivity as run_sensitivity
 
                     extra = read_scenarios(source, base=valuation) if source.suffix.lower() == ".xlsx" else []
                     sensitivity = run_sensitivity(valuation, extra=extra)
                 if future is not None:
-                    stochastic = future.result()
+                    stochastic = _result(future)
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
         extra = {"seed": seed, "paths": paths} if paths is not None else {}
@@ -101,6 +104,29 @@ def run_report(workbook: Path | None, out: Path, name: str | None, with_sensitiv
         errors.print("[bold yellow]PDF not written:[/] neither Chromium nor WeasyPrint is installed (Debian: "
                       "apt-get install chromium); print the HTML file from a browser instead.", highlight=False)
     _say_draft(text, valuation, source)
+
+
+def _signals_to_the_main_thread() -> None:
+    """In the thread that runs the stochastic paths: block SIGINT and SIGTERM, so that the system delivers a Ctrl-C
+    to the main thread (whose wait it then interrupts) and never to this one, where Python would only note it."""
+    from ..cli_interrupt import STOPPING
+
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOPPING)
+
+
+def _result(future):
+    """The stochastic paths' result, waited for in short steps: a Ctrl-C recorded but swallowed on the way (during a
+    Numba compilation of the sensitivity scenarios, say) stops the run here, not after the last of the paths."""
+    from concurrent.futures import TimeoutError as NotYet
+
+    from ..cli_interrupt import stop_if_pressed
+
+    while True:
+        stop_if_pressed()
+        try:
+            return future.result(timeout=0.2)
+        except NotYet:
+            continue
 
 
 def _say_missing_fonts(html: Path) -> None:
