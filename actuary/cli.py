@@ -764,7 +764,8 @@ def compare_command(base, options, out, name, force):
 @guarded
 def solve_command(workbook, lever, target, start, until, out, name, force):
     """Solve for the value of a reform lever that meets a financing target; prints it and writes the
-    valuation workbook with the lever set (NAME-solved.xlsx) beside the solved valuation's results
+    valuation workbook with the lever set (NAME-solved.xlsx, which keeps WORKBOOK's Scenarios, Stochastic, Reforms,
+    Analysis of change, Report text and Notes sheets) beside the solved valuation's results
     (NAME-solved-results.xlsx and .nc). WORKBOOK is a valuation workbook or case folder; without it, the embedded
     Demoland case. Exits 4 (after writing them for the value that comes closest) when no value of the lever meets
     the target."""

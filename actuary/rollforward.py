@@ -24,7 +24,11 @@ What the rolled case holds (``roll_forward(valuation, N)``):
   valuation date) and indexation lags see the rates the original projected (before t0, the original's
   history or its convention: the rates of t0);
 - the scaled-premium periods starting at t0 + N (periods of the original starting later are kept);
-  ``scheme.past_service_credit`` 1 (the state's service is the service credited).
+  ``scheme.past_service_credit`` 1 (the state's service is the service credited);
+- the actuary's report text and the sheets carried from the workbook the case was read from (Scenarios,
+  Stochastic, Reforms, Analysis of change, Notes: ``Valuation.carried_sheets``) as they were, to be brought up to
+  date with the case: the year bounds of Scenarios and Reforms rows are kept as written (a bound before the new
+  valuation year is refused, naming its cell, by the command that reads the sheet).
 
 Rolling forward and valuing gives the original's cash flows and stocks for the overlapping years t0 + N ..
 t0 + H - 1 to round-off (``tests/test_roll_forward.py``: 1e-12 relative). What a rolled case does not
@@ -191,6 +195,7 @@ def roll_forward(valuation, years: int, horizon: int | None = None):
         _carry_state(valuation, years, raw)
     rolled = Valuation(**raw, name=valuation.name)
     rolled.report_text = valuation.report_text   # the actuary's text, to be brought up to date with the case
+    rolled.carried_sheets = valuation.carried_sheets   # its scenarios, parameters, options, steps and notes
     return rolled
 
 

@@ -54,10 +54,16 @@ class Valuation:
     (:class:`actuary.io.report_text.ReportText`: the workbook's Report text sheet, a case folder's report_text.csv;
     None for a valuation built in Python), carried by :meth:`replace`, :meth:`solve` and :meth:`roll_forward` and
     written by :meth:`to_workbook` and :meth:`to_folder`, so that a case written from it keeps the actuary's text.
+    ``carried_sheets``: the sheets of the workbook it was read from that other commands read (Scenarios, Stochastic,
+    Reforms, Analysis of change) and the user's Notes sheets, as their saved values (:mod:`actuary.io.carried`; none
+    for a case built in Python or read from a case folder), carried as ``report_text`` is and written by
+    :meth:`to_workbook`, so that a workbook written from the case runs the same scenarios, stochastic parameters,
+    reform options and steps.
     """
 
     source: dict | None = None
     report_text = None
+    carried_sheets: tuple = ()
 
     def __init__(self, settings: dict, scheme: dict, economy: dict, demography: dict, behaviour: dict,
                  initial: dict, floor: dict | None = None, name: str = "valuation", _reuse=None):
@@ -77,7 +83,8 @@ class Valuation:
     def to_workbook(self, path, blank: bool = False, text=None) -> None:
         """Write the inputs as a valuation workbook (see :mod:`actuary.io.workbook`); ``text``: the actuary's report
         text (:class:`actuary.io.report_text.ReportText`) written in its Report text sheet, by default the one the
-        valuation was read with (``report_text``; blank sections without one, or with ``ReportText()``)."""
+        valuation was read with (``report_text``; blank sections without one, or with ``ReportText()``). The sheets
+        the valuation carries (``carried_sheets``) follow, except in a ``blank`` template."""
         from .io.workbook import write_workbook
 
         write_workbook(self, path, blank=blank, text=self.report_text if text is None else text)
@@ -111,6 +118,7 @@ class Valuation:
         changed = {f"{group}.{key}" for group, values in groups.items() for key in (values or {})}
         replaced = Valuation(**raw, name=self.name, _reuse=(self.inputs, changed))
         replaced.report_text = self.report_text   # the actuary's text goes with the case (a solved, reformed one)
+        replaced.carried_sheets = self.carried_sheets   # and its scenarios, parameters, options, steps, notes
         return replaced
 
     def roll_forward(self, years: int, horizon: int | None = None) -> "Valuation":

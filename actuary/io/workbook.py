@@ -280,7 +280,9 @@ def _varies_by_year(da: xr.DataArray) -> bool:
 def write_workbook(valuation, path, blank: bool = False, text=None) -> None:
     """Write the inputs of ``valuation`` (only the fields it was given; others keep their defaults),
     or a blank template laid out for its coordinates when ``blank``; ``text``: the report text of the Report text
-    sheet (:class:`actuary.io.report_text.ReportText`; its sections blank without)."""
+    sheet (:class:`actuary.io.report_text.ReportText`; its sections blank without). The sheets the case carries from
+    the workbook it was read from (``valuation.carried_sheets``: Scenarios, Stochastic, Reforms, Analysis of change,
+    Notes...; :mod:`actuary.io.carried`) follow, except in a blank template."""
     inputs = valuation.inputs
     coords = inputs.coords
     alone = not inputs.has_scheme  # a floor costing alone: only the sheets and columns it has
@@ -346,11 +348,14 @@ def write_workbook(valuation, path, blank: bool = False, text=None) -> None:
         contents.cell(row=row, column=1, value=sheet.name)
         contents.cell(row=row, column=2, value=sheet.description)
         row += 1
+    from .carried import write_carried_sheets
     from .report_text import DESCRIPTION, write_report_text_sheet
 
     contents.cell(row=row, column=1, value=write_report_text_sheet(wb, None if blank else text).title)
     contents.cell(row=row, column=2, value=DESCRIPTION)
     row += 1
+    if not blank:   # the case's sheets other commands read and its Notes sheets, as read (actuary.io.carried)
+        row = write_carried_sheets(wb, valuation.carried_sheets, contents, row)
     contents.cell(row=row + 1, column=1, value="conventions")
     contents.cell(row=row + 1, column=2, value=(
         "Yellow cells are inputs. Rates are annual and effective, shares are fractions (0.18 = 18%), money in "
@@ -1129,21 +1134,29 @@ class WorkbookReader:
     def sheet(self, name: str, first_data_row: int, max_data_rows: int, too_many: str = "",
               width: int | None = None, stop_after: int | None = None) -> _Cells:
         with self.guard():
-            values = self.values[name]
-            if getattr(values, "sheet_state", "visible") == "veryHidden":
+            if getattr(self.values[name], "sheet_state", "visible") == "veryHidden":
                 raise InputError(f"{self.name}: sheet '{name}' is very hidden (Excel's menus cannot show it; only a "
                                  "macro or an edit of the file's XML can): its inputs would be read unseen. Save the "
                                  "workbook with the sheet visible, or type its values into a visible copy.")
+        return self.read_rows(name, lambda rows, merged: _Cells(name, rows, first_data_row, max_data_rows, too_many,
+                                                                width, stop_after, merged))
+
+    def read_rows(self, name: str, consume):
+        """``consume(rows, merged)`` of sheet ``name``: its rows as (values, formulas) pairs, from row 1 (saved values;
+        formulas as openpyxl reads them, for the cells that have one), and its merged ranges (as the container check
+        found them; None if unknown). ``consume`` is called again from the start if the streamed reader cannot read
+        the part as openpyxl does (it stops before any row that could differ). A stored value that cannot be read
+        is an :class:`InputError` naming its cell."""
+        with self.guard():
+            values = self.values[name]
             scan = self._scan(values)
             merged = None if scan is None else scan.merged
             try:
                 try:
-                    return _Cells(name, self._rows(values, scan), first_data_row, max_data_rows, too_many, width,
-                                  stop_after, merged)
+                    return consume(self._rows(values, scan), merged)
                 except Unsupported:   # something the streamed reader does not read as openpyxl does
                     formulas = self._formulas_sheet(name) if scan is None or scan.formulas or scan.malformed else None
-                    return _Cells(name, _openpyxl_rows(values, formulas), first_data_row, max_data_rows, too_many,
-                                  width, stop_after, merged)
+                    return consume(_openpyxl_rows(values, formulas), merged)
             except InputError:
                 raise
             except (IndexError, ValueError, KeyError, TypeError, OverflowError):
@@ -1275,11 +1288,14 @@ def load_workbook(path):
     """Read and validate a valuation workbook; returns a :class:`actuary.Valuation` whose ``source``
     records the file name and SHA-256 of the bytes read, and where there are any, the optional inputs without a
     row (``rows_absent``) and the years of by-year rows outside the projection, not used (``years_outside``); its
-    ``report_text`` is the Report text sheet (:func:`actuary.io.report_text.report_text_of`, checked as the inputs are).
+    ``report_text`` is the Report text sheet (:func:`actuary.io.report_text.report_text_of`, checked as the inputs are),
+    its ``carried_sheets`` the saved values of the sheets other commands read and of the Notes sheets
+    (:func:`actuary.io.carried.carried_sheets_of`), written again by ``to_workbook``.
 
     Any problem raises :class:`actuary.InputError` naming ``Sheet!Cell``, the value and what was expected.
     """
     from ..valuation import Valuation
+    from .carried import carried_sheets_of
     from .report_text import report_text_of
 
     absent: list = []
@@ -1295,6 +1311,7 @@ def load_workbook(path):
             raise InputError(f"{error} (Note: the workbook has no row for {absent_rows_text(absent)}.)", error.field,
                              error.where) from None
         valuation.report_text = report_text_of(reader)   # the Report text sheet, carried with the case
+        valuation.carried_sheets = carried_sheets_of(reader)   # and the sheets other commands read, the Notes
     valuation.source = {"input_file": reader.name, "input_sha256": reader.sha256, "sheets": list(reader.sheetnames)}
     if absent:
         valuation.source["rows_absent"] = absent

@@ -140,8 +140,21 @@ def markdown() -> str:
     out += [f"| {s.name} | {_cell(s.description)} |" for s in sheets]
     out += ["| Scenarios | optional: scenarios of the sensitivity runs (below) |",
             "| Stochastic | optional: parameters of the stochastic projections (below) |",
+            "| Reforms | optional: reform options as changes to the case, for `actuary compare` and `actuary report` "
+            "(below, with Scenarios) |",
             "| Analysis of change | optional: the steps of `actuary change` (below) |",
-            f"| {report_text.SHEET} | optional: the actuary's own text in the report (below) |", ""]
+            f"| {report_text.SHEET} | optional: the actuary's own text in the report (below) |",
+            "| Notes... | optional: sheets of your own, any name starting with `Notes` (not read) |", "",
+            "The optional sheets go with the case into the workbooks written from it (`actuary solve`'s",
+            "`NAME-solved.xlsx`, `actuary convert` to a workbook, `Valuation.to_workbook` after `replace()`,",
+            "`solve()` or `roll_forward()`), so that the commands run on such a workbook use the same scenarios,",
+            "stochastic parameters, reform options and steps: Scenarios, Stochastic, Reforms, Analysis of change",
+            "and the Notes sheets as their values at the same cells (a formula as its saved value; text always",
+            "as text, never a live formula; formats, formulas and comments are not copied), Report text as read",
+            "(below). A formula without a saved value in Scenarios, Stochastic, Reforms or Analysis of change",
+            "stops the writing, naming its cell (its value is unknown: open and save the workbook in Excel or",
+            "LibreOffice); in a Notes sheet its text is written as text. A case folder holds none of these",
+            "sheets but the report text (`actuary convert` to a folder names those it leaves behind).", ""]
     scalar_names = set(SCALAR_SHEETS.values())
     for sheet in sheets:
         out += [f"## {sheet.name}", "", sheet.description + ("." if not sheet.description.endswith(".") else ""), ""]
@@ -307,7 +320,9 @@ def _case_folder() -> list[str]:
         "Python: `Valuation.to_folder(path)` and `Valuation.to_workbook(path)`. A case read from a workbook or a",
         "folder carries its report text (`valuation.report_text`) through `replace()`, `solve()` and",
         "`roll_forward()`, and every workbook or folder written from it keeps the text (`actuary solve`'s",
-        "`NAME-solved.xlsx` too); `text=...` writes another (`ReportText()`: the sections blank)."]
+        "`NAME-solved.xlsx` too); `text=...` writes another (`ReportText()`: the sections blank). A case read",
+        "from a workbook carries its Scenarios, Stochastic, Reforms, Analysis of change and Notes sheets",
+        "(`valuation.carried_sheets`) the same way into the workbooks written from it ([Sheets](#sheets))."]
 
 
 def write_or_check(path, text: str, module: str, argv=None) -> int:

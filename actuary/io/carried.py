@@ -1,0 +1,126 @@
+"""The sheets of a valuation workbook that the valuation's inputs do not hold, carried with the case into the workbooks
+written from it.
+
+A valuation workbook may hold, beside its inputs and its Report text (:mod:`actuary.io.report_text`), the sheets other
+commands read from it: ``Scenarios`` (``actuary sensitivity``, ``report --with-sensitivity``), ``Stochastic``
+(``actuary stochastic``, ``report --with-stochastic``), ``Reforms`` (``actuary compare``, ``report``) and ``Analysis of
+change`` (``actuary change``, ``report --previous``), and the user's own sheets named ``Notes...``. A workbook written
+from the case (``actuary solve``'s NAME-solved.xlsx, ``actuary convert`` to a workbook, ``Valuation.to_workbook`` after
+``replace`` or ``roll_forward``) must keep them: without them the next command on it would quietly run the default
+parameters, steps and no scenarios or options.
+
+They are carried as data, never as the input's cells: :func:`carried_sheets_of` reads each one's saved values (as
+every input is read: a formula through its saved value) with the workbook (``Valuation.carried_sheets``), and
+:func:`write_carried_sheets` writes them into a new workbook, cell by cell at the same places (the readers then name
+the same cells in their errors), text as literal text (:func:`actuary.io.safety.text_cell`: ``=HYPERLINK(...)`` typed
+as text stays text), numbers, TRUE/FALSE and dates as such; nothing else of the input (formulas, styles, links,
+comments, merged ranges) is copied. The sheets are not checked here: the commands that read them check them, naming
+the cell, as they check the input's.
+
+A formula without a saved value (a workbook written by a program, not saved by Excel or LibreOffice) has no value to
+carry: in a sheet a command reads, writing it blank or as its text would change what the sheet says (a blank
+``to_year`` means to the projection's end), so the workbook is refused naming the cell (:func:`write_carried_sheets`);
+in a Notes sheet, which nothing reads, its text is written as literal text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from ..validation import InputError
+
+READ_BY_COMMANDS = ("Scenarios", "Stochastic", "Reforms", "Analysis of change")   # sheets other commands read
+DESCRIPTIONS = {"Scenarios": "optional: scenarios of the sensitivity runs (actuary sensitivity, report "
+                             "--with-sensitivity)",
+                "Stochastic": "optional: parameters of the stochastic projections (actuary stochastic, report "
+                              "--with-stochastic)",
+                "Reforms": "optional: reform options as changes to this case (actuary compare, report)",
+                "Analysis of change": "optional: the steps of the analysis of change (actuary change, report "
+                                      "--previous)"}
+NOTES_DESCRIPTION = "your own notes (carried as their values; not read)"
+VALUE_TYPES = (str, bool, int, float, dt.datetime, dt.date, dt.time, dt.timedelta)
+
+
+@dataclass(frozen=True)
+class CarriedSheet:
+    """One sheet's saved values: ``cells`` (row, column) -> value (non-blank cells only, rows and columns from 1);
+    ``unsaved``: (row, column) -> the formula of each cell that has one and no saved value; ``state``: visible, hidden
+    or veryHidden, as in the input."""
+
+    name: str
+    cells: dict = field(default_factory=dict)
+    unsaved: dict = field(default_factory=dict)
+    state: str = "visible"
+
+
+def carried_sheets_of(reader) -> tuple[CarriedSheet, ...]:
+    """The sheets of the workbook open in ``reader`` (:class:`actuary.io.workbook.WorkbookReader`) that are carried
+    (:data:`READ_BY_COMMANDS` and those named Notes...), in the workbook's order, as their saved values."""
+    from .workbook import NOTES_PREFIX
+
+    return tuple(_sheet(reader, name) for name in reader.sheetnames
+                 if name in READ_BY_COMMANDS or name.startswith(NOTES_PREFIX))
+
+
+def _sheet(reader, name: str) -> CarriedSheet:
+    from .workbook import _formula_text
+
+    def consume(rows, merged):
+        cells, unsaved = {}, {}
+        for row, (values, formulas) in enumerate(rows, start=1):
+            for column, value in enumerate(values, start=1):
+                if value is not None and not (isinstance(value, str) and value == ""):
+                    if not isinstance(value, VALUE_TYPES):   # what a reader gives for a cell is one of these
+                        value = str(value)
+                    cells[row, column] = value
+            for column, formula in enumerate(formulas, start=1):
+                shown = _formula_text(formula)
+                if shown is not None and (row, column) not in cells:
+                    unsaved[row, column] = shown
+        return cells, unsaved
+
+    cells, unsaved = reader.read_rows(name, consume)
+    with reader.guard():
+        state = getattr(reader.values[name], "sheet_state", "visible") or "visible"
+    return CarriedSheet(name, cells, unsaved, state if state in ("visible", "hidden", "veryHidden") else "visible")
+
+
+def check_carried_sheets(sheets) -> None:
+    """Refuse a formula without a saved value in a sheet a command reads (see the module), naming its cell."""
+    from .workbook import _ref
+
+    for sheet in sheets:
+        if sheet.name in READ_BY_COMMANDS and sheet.unsaved:
+            (row, column), formula = min(sheet.unsaved.items())
+            raise InputError(f"{_ref(sheet.name, row, column)}: formula {formula} has no calculated value saved; the "
+                             f"'{sheet.name}' sheet goes into the workbook written from the case as its values (a "
+                             "formula of an input is never written live), and this cell has none. Open the input "
+                             "workbook in Excel or LibreOffice and save it so that the value is stored, or type the "
+                             "value.")
+
+
+def write_carried_sheets(wb, sheets, contents, row: int) -> int:
+    """Write ``sheets`` (:class:`CarriedSheet`) into the new workbook ``wb`` (see the module), each listed in the
+    Contents sheet ``contents`` from ``row``; returns the next Contents row. A formula without a saved value in a
+    sheet a command reads is refused first (:func:`check_carried_sheets`): nothing is written."""
+    from .safety import text_cell
+    from .workbook import HEADER_FONT, TITLE_FONT
+
+    check_carried_sheets(sheets)
+    for sheet in sheets:
+        ws = wb.create_sheet(sheet.name)
+        for (r, c), value in sorted(sheet.cells.items()):
+            cell = text_cell(ws, r, c, value) if isinstance(value, str) else ws.cell(row=r, column=c, value=value)
+            if sheet.name in READ_BY_COMMANDS and r <= 2:
+                cell.font = TITLE_FONT if r == 1 else HEADER_FONT
+        for (r, c), formula in sorted(sheet.unsaved.items()):   # a Notes sheet's: its text (checked above)
+            text_cell(ws, r, c, formula)
+        if sheet.name in READ_BY_COMMANDS:
+            for letter in "ABCDEFGHI":
+                ws.column_dimensions[letter].width = 18
+        ws.sheet_state = sheet.state
+        text_cell(contents, row, 1, sheet.name)
+        contents.cell(row=row, column=2, value=DESCRIPTIONS.get(sheet.name, NOTES_DESCRIPTION))
+        row += 1
+    return row
