@@ -769,6 +769,7 @@ def solve_command(workbook, lever, target, start, until, out, name, force):
     (NAME-solved-results.xlsx and .nc). WORKBOOK is a valuation workbook or case folder; without it, the embedded
     Demoland case. Exits 4 (after writing them for the value that comes closest) when no value of the lever meets
     the target."""
+    from .io.carried import kept_text
     from .io.provenance import dataset_attributes
     from .io.results import netcdf_dataset, write_results
 
@@ -798,7 +799,7 @@ def solve_command(workbook, lever, target, start, until, out, name, force):
     _wrote(solved_path, f"the valuation workbook as it was: {solution.lever} does not move the target"
            if solution.independent else f"the valuation workbook as it was: every value of {solution.lever} meets "
            "the target" if solution.everywhere else f"the valuation workbook with {solution.lever} = "
-           f"{solution.value:.10g}")
+           f"{solution.value:.10g}" + escape(kept_text(solution.valuation.carried_sheets)))
     _wrote(results_path, "the solved valuation's results")
     _wrote(nc_path, "the solved valuation's results Dataset")
     if not solution.feasible:   # a script can tell: the outputs are written, the target is not met

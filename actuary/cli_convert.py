@@ -74,8 +74,13 @@ def run_convert(source: Path, target: Path, force: bool) -> None:
     text = valuation.report_text   # read with the case (the workbook's Report text sheet, the folder's CSV)
     try:
         if to_workbook:
+            from rich.markup import escape
+
+            from .io.carried import kept_text
+
             valuation.to_workbook(target, text=text)
-            _wrote(target, "the case as a valuation workbook, its report text in the Report text sheet")
+            _wrote(target, "the case as a valuation workbook, its report text in the Report text sheet"
+                   + escape(kept_text(valuation.carried_sheets)))
         else:
             behind = [] if source.is_dir() else sheets_left_behind(valuation)
             files = _write_folder(valuation, text, target)

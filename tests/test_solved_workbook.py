@@ -83,6 +83,8 @@ def solved(case, tmp_path_factory):
     result = CliRunner().invoke(main, ["solve", str(case), "--lever", "contribution_rate", "--target",
                                        "reserve_ratio>=1", "--until", "2035", "--out", str(out)])
     assert result.exit_code == 0, result.output
+    assert ("its sheets Scenarios, Stochastic, Reforms, Analysis of change, Notes on the solve kept"
+            in " ".join(result.output.split()))
     return out / "case-solved.xlsx"
 
 

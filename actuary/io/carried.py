@@ -86,6 +86,11 @@ def _sheet(reader, name: str) -> CarriedSheet:
     return CarriedSheet(name, cells, unsaved, state if state in ("visible", "hidden", "veryHidden") else "visible")
 
 
+def kept_text(sheets) -> str:
+    """How a command says the carried ``sheets`` it wrote: "; its sheets Scenarios, Notes mine kept" ("" without)."""
+    return f"; its sheets {', '.join(s.name for s in sheets)} kept" if sheets else ""
+
+
 def check_carried_sheets(sheets) -> None:
     """Refuse a formula without a saved value in a sheet a command reads (see the module), naming its cell."""
     from .workbook import _ref
