@@ -168,3 +168,24 @@ def test_a_formula_without_a_saved_value_in_a_sheet_read_by_a_command_is_refused
     with pytest.raises(InputError, match=r"^Scenarios!F3: formula =E3\+5 has no calculated value saved"):
         read.to_workbook(tmp_path / "out.xlsx")
     assert not (tmp_path / "out.xlsx").exists()
+
+
+def test_a_hidden_sheet_stays_hidden_and_a_very_hidden_one_very_hidden(small, tmp_path):
+    """A very hidden Scenarios sheet is refused by the command that reads it (its rows would be read unseen): written
+    visible, the output would run what the input refuses."""
+    path = tmp_path / "case.xlsx"
+    small.to_workbook(path)
+    wb = openpyxl.load_workbook(path)
+    scenarios = wb.create_sheet("Scenarios")
+    _rows(scenarios, "Scenarios", list(SCENARIO_COLUMNS), SCENARIOS[:1])
+    scenarios.sheet_state = "veryHidden"
+    notes = wb.create_sheet("Notes kept out of sight")
+    notes["A1"] = "kept"
+    notes.sheet_state = "hidden"
+    wb.save(path)
+    load_workbook(path).to_workbook(tmp_path / "out.xlsx")
+    book = openpyxl.load_workbook(tmp_path / "out.xlsx")
+    assert book["Scenarios"].sheet_state == "veryHidden" and book["Notes kept out of sight"].sheet_state == "hidden"
+    for workbook in (path, tmp_path / "out.xlsx"):
+        with pytest.raises(InputError, match="sheet 'Scenarios' is very hidden"):
+            read_scenarios(workbook)
