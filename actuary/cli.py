@@ -769,7 +769,7 @@ def solve_command(workbook, lever, target, start, until, out, name, force):
     (NAME-solved-results.xlsx and .nc). WORKBOOK is a valuation workbook or case folder; without it, the embedded
     Demoland case. Exits 4 (after writing them for the value that comes closest) when no value of the lever meets
     the target."""
-    from .io.carried import kept_text
+    from .io.carried import check_carried_sheets, kept_text
     from .io.provenance import dataset_attributes
     from .io.results import netcdf_dataset, write_results
 
@@ -778,6 +778,7 @@ def solve_command(workbook, lever, target, start, until, out, name, force):
     with output as outputs:
         with console.status(f"Reading and validating {escape(str(workbook or 'Demoland'))}..."):
             source, valuation = _load_case(workbook)
+            check_carried_sheets(valuation.carried_sheets)   # what would stop the solved workbook's writing: first
         with console.status(f"Solving {escape(lever)} for {escape(target)}..."):
             solution = valuation.solve(lever, target, start, until)
             results = solution.valuation.run()

@@ -154,7 +154,8 @@ def test_convert_replace_and_roll_forward_keep_the_sheets(case, small, tmp_path)
     assert "Scenarios" not in openpyxl.load_workbook(tmp_path / "template.xlsx").sheetnames
 
 
-def test_a_formula_without_a_saved_value_in_a_sheet_read_by_a_command_is_refused_naming_it(small, tmp_path):
+def test_a_formula_without_a_saved_value_in_a_sheet_read_by_a_command_is_refused_naming_it(small, tmp_path,
+                                                                                           monkeypatch):
     """Its value is unknown: written blank it would change the sheet's meaning (a blank to_year: to the end), as
     its text a scenario's name; the workbook is not written."""
     path = tmp_path / "case.xlsx"
@@ -168,6 +169,12 @@ def test_a_formula_without_a_saved_value_in_a_sheet_read_by_a_command_is_refused
     with pytest.raises(InputError, match=r"^Scenarios!F3: formula =E3\+5 has no calculated value saved"):
         read.to_workbook(tmp_path / "out.xlsx")
     assert not (tmp_path / "out.xlsx").exists()
+    # actuary solve says it before solving (the solved workbook could not be written), and writes nothing
+    monkeypatch.setattr(Valuation, "solve", lambda *a, **k: pytest.fail("solved a case whose workbook is refused"))
+    result = CliRunner().invoke(main, ["solve", str(path), "--lever", "contribution_rate", "--target",
+                                       "reserve_ratio>=1", "--out", str(tmp_path / "solved")], terminal_width=400)
+    assert result.exit_code == 2 and "Scenarios!F3: formula =E3+5 has no calculated value saved" in result.output
+    assert not (tmp_path / "solved").exists()
 
 
 def test_a_hidden_sheet_stays_hidden_and_a_very_hidden_one_very_hidden(small, tmp_path):
