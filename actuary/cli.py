@@ -939,6 +939,31 @@ def change_command(previous: Path, current: Path, steps_path, all_orders: bool, 
     run_change(previous, current, steps_path, all_orders, years, out, name, force)
 
 
+@main.command("roll-forward")
+@click.argument("workbook", required=False, type=click.Path(path_type=Path))
+@click.option("--to", "year", required=True, type=int, metavar="YEAR",
+              help="The new valuation date, 1 January YEAR: from the valuation year to the last projection year.")
+@click.option("--horizon", type=click.IntRange(min=1), metavar="YEARS",
+              help="Projection years of the rolled valuation (default: the same number as WORKBOOK's, so it projects "
+                   "YEAR - valuation year years beyond WORKBOOK's last year on its last assumptions).")
+@OUT
+@NAME
+@FORCE
+@guarded
+def roll_forward_command(workbook, year, horizon, out, name, force):
+    """Roll a valuation forward to 1 January YEAR: writes NAME-rolled-YEAR.xlsx, the valuation workbook at that date
+    with the same assumptions, its initial state (insured by age and service, pensioners, reserve) the projection's
+    at that date, amounts fixed at the valuation date rebased and by-year inputs from YEAR on (README, "Rolling
+    forward"). WORKBOOK is a valuation workbook or case folder; without it, the embedded Demoland case; NAME from
+    its file name (or --name). The rolled case is the start of the current valuation: replace its initial state by
+    the actual data (actuary data --into) and its assumptions by the current ones, then 'actuary change WORKBOOK
+    CURRENT.xlsx' explains the change. Actual experience is not an option here: the rolled state is the projected
+    one, the data step brings the actual."""
+    from .cli_rollforward import run_roll_forward
+
+    run_roll_forward(workbook, year, horizon, out, name, force)
+
+
 
 @main.command("convert")
 @click.argument("source", type=click.Path(path_type=Path))

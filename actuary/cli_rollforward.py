@@ -1,0 +1,106 @@
+"""``actuary roll-forward WORKBOOK --to YEAR``: the valuation rolled forward to 1 January YEAR, written as a valuation
+workbook (the command's options are declared in :mod:`actuary.cli`; the rolling is
+:func:`actuary.rollforward.roll_forward`, which the command calls with ``years`` = YEAR - the valuation year and
+``horizon`` = ``--horizon``, its only options).
+
+The rolled workbook is the input of the current valuation: the actuary replaces its projected state by the data
+(``actuary data --into``) and its assumptions by the current ones, and ``actuary change PREVIOUS CURRENT`` explains
+the change (its valuation-period step rolls PREVIOUS forward the same way). Its sheet ``Notes - roll-forward``
+records where it came from (the "About this run" record of every output; a sheet named Notes... is the user's and is
+not read as input)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .validation import InputError
+
+NOTES_SHEET = "Notes - roll-forward"   # a Notes... sheet: kept in the workbook, ignored by its reading
+
+
+def check_year(source: Path, valuation, year: int) -> int:
+    """The number of years from ``valuation``'s valuation year to ``year`` (``--to``), or an InputError saying which
+    years it can be rolled to: from its valuation year to the last year of its projection (the stocks at the end of
+    year N - 1 are the state at 1 January N)."""
+    settings = valuation.inputs.settings
+    t0, horizon = settings["valuation_year"], settings["horizon"]
+    last = t0 + horizon - 1
+    expected = (f"expected a year from {t0} to {last} (the state at 1 January YEAR is the projection's stocks at the "
+                f"end of year YEAR - 1, within its {horizon}-year horizon {t0}-{last})")
+    if year < t0:
+        raise InputError(f"--to {year}: is before the valuation year of {source.name} (1 January {t0}); a valuation "
+                         f"is rolled forward, not back: {expected}. To roll a valuation back, roll the earlier one "
+                         "forward.")
+    if year > last:
+        raise InputError(f"--to {year}: is beyond the projection of {source.name} ({t0}-{last}); its state at 1 "
+                         f"January {year} is not projected: {expected}. For a later date, lengthen the horizon in "
+                         "its Settings sheet first.")
+    return year - t0
+
+
+def state_line(valuation) -> str:
+    """The initial state of ``valuation`` in one line (insured, pensioners, reserve), for the command's output."""
+    initial = valuation.inputs.initial
+    if not valuation.inputs.has_scheme:
+        return "a social protection floor costing alone"
+    parts = [f"{float(initial['active'].sum()):,.0f} active and {float(initial['inactive'].sum()):,.0f} inactive "
+             f"insured", f"{float(initial['pensioners'].sum()):,.0f} pensioners",
+             f"reserve {float(initial.get('reserve') or 0.0):,.0f} (currency units)"]
+    return ", ".join(parts)
+
+
+def add_notes_sheet(path: Path, record: dict) -> None:
+    """Add the run's provenance record to the workbook ``path`` as the sheet :data:`NOTES_SHEET` (the "About this
+    run" layout: item | description | value, every text a literal cell), the last sheet."""
+    import openpyxl
+
+    from .io.provenance import add_about_sheet
+
+    wb = openpyxl.load_workbook(path)
+    try:
+        add_about_sheet(wb, record)
+        sheet = wb.worksheets[-1]
+        sheet.title = NOTES_SHEET
+        sheet["A1"] = "Notes - roll-forward: where this valuation workbook came from (not read as input)"
+        wb.save(path)
+    finally:
+        wb.close()
+
+
+def run_roll_forward(workbook: Path | None, year: int, horizon: int | None, out: Path, name, force: bool) -> None:
+    """``actuary roll-forward`` (:func:`actuary.cli.roll_forward_command`): NAME-rolled-YEAR.xlsx written as an
+    output set, the original and rolled states said."""
+    from rich.markup import escape
+
+    from .cli import _load_case, _provenance, _wrote, console, output_set
+
+    output, (xlsx_name,) = output_set(out, workbook, name, [f"rolled-{year}.xlsx"], force=force)
+    with output as outputs:
+        with console.status(f"Reading and validating {escape(str(workbook or 'Demoland'))}..."):
+            source, valuation = _load_case(workbook)
+            years = check_year(source, valuation, year)
+        with console.status(f"Projecting {years} year{'' if years == 1 else 's'} and rolling forward to 1 January "
+                            f"{year}..."):
+            try:
+                rolled = valuation.roll_forward(years, horizon)
+            except InputError as error:   # a setting the new horizon does not fit: said as the option given
+                if horizon is None or not (error.field or "").startswith("settings."):
+                    raise
+                if error.field == "settings.horizon":
+                    raise InputError(f"--horizon {horizon}: {str(error).split(': ', 1)[-1]}", error.field) from None
+                raise InputError(f"--horizon {horizon}: the rolled case does not fit this horizon: {error} Give "
+                                 f"another --horizon, or change {error.field.split('.')[1]} in the Settings of "
+                                 f"{source.name}.", error.field) from None
+        settings = rolled.inputs.settings
+        record = _provenance(source, valuation, rolled_to=f"1 January {year}", rolled_years=years,
+                             rolled_horizon=settings["horizon"])
+        rolled.to_workbook(outputs.path(xlsx_name))
+        add_notes_sheet(outputs.path(xlsx_name), record)
+        (xlsx_path,) = outputs.commit()
+    t0 = valuation.inputs.settings["valuation_year"]
+    first, last = settings["valuation_year"], settings["valuation_year"] + settings["horizon"] - 1
+    console.print(escape(f"{valuation.name} at 1 January {t0}: {state_line(valuation)}"), highlight=False)
+    console.print(escape(f"rolled forward to 1 January {year} (the same assumptions; projection {first}-{last}): "
+                         f"{state_line(rolled)}"), highlight=False)
+    _wrote(xlsx_path, f"the valuation workbook at 1 January {year}, its initial state projected; replace it by the "
+                      "data and update the assumptions for the current valuation")
