@@ -183,6 +183,20 @@ def test_table_longer_than_the_layout_is_refused_after_one_row_too_many(tmp_path
             r"expected at most 121 \(one per age", out)
 
 
+@pytest.mark.parametrize("cell, value, pattern", [
+    ("A1000000", "x", r"Settings!A1000000: a cell below the table holds a value \('x'\), after 999,973 blank rows: "
+                      r"its 24 data rows end at row 26, .* Clear A1000000 \(comments go in the notes column"),
+    ("C5000", "oops", r"Settings!C5000: a cell below the table holds a value \('oops'\), after 4,973 blank rows: "
+                      r".* Clear C5000 "),
+])
+def test_a_stray_cell_far_below_a_full_table_is_named_to_clear(tmp_path, out, cell, value, pattern):
+    """A value typed far down a sheet whose table is full is not "one too many" data row of the table: the cell
+    with the value is named (its column too), with the blank rows before it, and is to be cleared."""
+    workbook = case(tmp_path, cells={"Settings": {cell: value}})
+    text = refused(["valuate", workbook, "--out", out], pattern, out)
+    assert "one too many" not in text
+
+
 def test_missing_column_named_by_its_cell(tmp_path, out):
     workbook = case(tmp_path, changes={"Schedules": lambda s: s.delete_column(8)})
     refused(["valuate", workbook, "--out", out], r"Schedules!O2: column 'inflation' is missing", out)

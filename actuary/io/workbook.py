@@ -582,9 +582,7 @@ class _Cells:
                 if any(not _blank(v) for v in values):
                     self.data_rows.append(row)
                     if len(self.data_rows) > max_data_rows:
-                        raise InputError(f"{_ref(name, row, 1)}: the table has more than {max_data_rows:,} data "
-                                         f"rows (this is one too many: rows from {first_data_row}); expected at "
-                                         f"most {max_data_rows:,}{too_many}.")
+                        raise self._too_many(row, values, first_data_row, max_data_rows, too_many)
             if any(v is not None for v in values):
                 self.cells[row] = values
             for column, (value, formula) in enumerate(zip(values, formulas), start=1):
@@ -600,6 +598,23 @@ class _Cells:
                                           f"A..{get_column_letter(width)}, headed in row 2); put comments in the "
                                           "notes column or in a sheet named Notes.")
         self._check_merged(merged or (), stop_after)
+
+    def _too_many(self, row: int, values: list, first_data_row: int, max_data_rows: int, too_many: str):
+        """The error of a data row beyond ``max_data_rows`` (``row``, holding ``values``), naming its first cell with a
+        value: a row right after the others is one too many; one after blank rows is a stray value below the table
+        (a cell typed far down the sheet), to clear."""
+        column = next(c for c, v in enumerate(values, start=1) if not _blank(v))
+        ref = _ref(self.name, row, column)
+        last = self.data_rows[-2] if len(self.data_rows) > 1 else first_data_row - 1
+        if row == last + 1:
+            return InputError(f"{ref}: the table has more than {max_data_rows:,} data rows (this is one too many: rows "
+                              f"from {first_data_row}); expected at most {max_data_rows:,}{too_many}.")
+        ends = (f"its {len(self.data_rows) - 1:,} data row{'' if len(self.data_rows) == 2 else 's'} end at row {last}"
+                if last >= first_data_row else f"it has no data row (they start at row {first_data_row})")
+        return InputError(f"{ref}: a cell below the table holds a value ('{values[column - 1]}'), after "
+                          f"{row - last - 1:,} blank row{'' if row - last == 2 else 's'}: {ends}, and a value "
+                          f"below would be one data row more than the {max_data_rows:,} expected{too_many}. Clear "
+                          f"{ref.split('!')[1]} (comments go in the notes column or in a sheet named Notes).")
 
     def _check_merged(self, merged, stop_after: int | None) -> None:
         """Refuse a merged range whose hidden cells (all but its first) are in the table (from the header row
