@@ -13,6 +13,9 @@ from click.testing import CliRunner
 from actuary import Valuation, load_workbook
 from actuary.cli import main
 from actuary.cli_rollforward import NOTES_SHEET
+from actuary.io.report_text import SECTIONS, SHEET, read_report_text
+
+from .xlsx_edit import set_cells
 
 
 def _run(*args):
@@ -21,10 +24,11 @@ def _run(*args):
 
 @pytest.fixture(scope="module")
 def previous(tmp_path_factory):
-    """Demoland over 30 years as the workbook previous.xlsx (valued at 1 January 2020)."""
-    path = tmp_path_factory.mktemp("rollfwd") / "previous.xlsx"
-    Valuation.demo().replace(settings={"horizon": 30, "gap_horizons": (10, 25)}).to_workbook(path)
-    return path
+    """Demoland over 30 years as the workbook previous.xlsx (valued at 1 January 2020), with a report text."""
+    folder = tmp_path_factory.mktemp("rollfwd")
+    Valuation.demo().replace(settings={"horizon": 30, "gap_horizons": (10, 25)}).to_workbook(folder / "base.xlsx")
+    row = 3 + [s.key for s in SECTIONS].index("opinion")
+    return set_cells(folder / "base.xlsx", folder / "previous.xlsx", {SHEET: {f"B{row}": "The scheme is sound."}})
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +61,7 @@ def test_the_rolled_workbook_is_roll_forward_in_python(previous, rolled):
         np.testing.assert_allclose(np.asarray(written.inputs.initial[key]), np.asarray(value), rtol=1e-12, atol=0,
                                    err_msg=key)
     _same_results(written.run(), expected.run())
+    assert read_report_text(path).texts == read_report_text(previous).texts == {"opinion": "The scheme is sound."}
     # where it came from: a Notes sheet (not read as input) with the run's record
     record = read_about_sheet_named(path)
     assert record["input_file"] == "previous.xlsx" and record["rolled_to"] == "1 January 2023"

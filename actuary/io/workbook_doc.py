@@ -239,7 +239,7 @@ def markdown() -> str:
             "A formula (even with a saved value), a number, an unknown or repeated key or a control character is",
             "refused, naming the cell. The sheet is read with the case by every command, as the inputs are: the",
             "text goes with it into the workbooks written from it (`actuary solve`'s `NAME-solved.xlsx`, `actuary",
-            "convert`).", "",
+            "roll-forward`'s `NAME-rolled-YEAR.xlsx`, `actuary convert`).", "",
             "A section left blank, or holding only list markers (`-`, `•`), or the sheet left out, makes the report a",
             "draft: the section is marked \"[To be",
             "written by the actuary: ...]\", the first page says how many sections are still to be written and",
@@ -320,9 +320,10 @@ def _case_folder() -> list[str]:
         "Python: `Valuation.to_folder(path)` and `Valuation.to_workbook(path)`. A case read from a workbook or a",
         "folder carries its report text (`valuation.report_text`) through `replace()`, `solve()` and",
         "`roll_forward()`, and every workbook or folder written from it keeps the text (`actuary solve`'s",
-        "`NAME-solved.xlsx` too); `text=...` writes another (`ReportText()`: the sections blank). A case read",
-        "from a workbook carries its Scenarios, Stochastic, Reforms, Analysis of change and Notes sheets",
-        "(`valuation.carried_sheets`) the same way into the workbooks written from it ([Sheets](#sheets))."]
+        "`NAME-solved.xlsx` and `actuary roll-forward`'s `NAME-rolled-YEAR.xlsx` too); `text=...` writes another",
+        "(`ReportText()`: the sections blank). A case read from a workbook carries its Scenarios, Stochastic, Reforms,",
+        "Analysis of change and Notes sheets (`valuation.carried_sheets`) the same way into the workbooks written from",
+        "it ([Sheets](#sheets))."]
 
 
 def write_or_check(path, text: str, module: str, argv=None) -> int:
