@@ -100,7 +100,9 @@ def run_roll_forward(workbook: Path | None, year: int, horizon: int | None, out:
     t0 = valuation.inputs.settings["valuation_year"]
     first, last = settings["valuation_year"], settings["valuation_year"] + settings["horizon"] - 1
     console.print(escape(f"{valuation.name} at 1 January {t0}: {state_line(valuation)}"), highlight=False)
-    console.print(escape(f"rolled forward to 1 January {year} (the same assumptions; projection {first}-{last}): "
-                         f"{state_line(rolled)}"), highlight=False)
+    if years:
+        console.print(escape(f"rolled forward to 1 January {year} (the same assumptions; projection {first}-{last}): "
+                             f"{state_line(rolled)}"), highlight=False)
     _wrote(xlsx_path, f"the valuation workbook at 1 January {year}, its initial state projected; replace it by the "
-                      "data and update the assumptions for the current valuation")
+                      "data and update the assumptions for the current valuation" if years else
+           f"the valuation workbook as it was, at 1 January {year}, projected over {settings['horizon']} years")
