@@ -65,6 +65,7 @@ COMMANDS = {
     "sensitivity": (["sensitivity"], "demoland-sensitivity.nc"),
     "stochastic": (["stochastic", "--paths", "10"], "demoland-stochastic.xlsx"),
     "solve": (["solve", "--lever", "contribution_rate", "--target", "reserve_ratio>=1"], "demoland-solved.xlsx"),
+    "roll-forward": (["roll-forward", "--to", "2023"], "demoland-rolled-2023.xlsx"),
     "compare": (["compare", DEMO], "valuation-comparison.xlsx"),
     "change": (["change", DEMO, DEMO], "valuation-change.nc"),
     "report": (["report"], "demoland-report.html"),
