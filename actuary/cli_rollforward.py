@@ -58,6 +58,8 @@ def add_notes_sheet(path: Path, record: dict) -> None:
 
     wb = openpyxl.load_workbook(path)
     try:
+        if NOTES_SHEET in wb.sheetnames:   # the record of an earlier roll (were the input's Notes sheets copied)
+            del wb[NOTES_SHEET]
         add_about_sheet(wb, record)
         sheet = wb.worksheets[-1]
         sheet.title = NOTES_SHEET
