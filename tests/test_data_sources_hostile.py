@@ -366,3 +366,44 @@ def test_a_fifo_or_a_device_is_refused_before_it_is_read(tmp_path):
     zero = tmp_path / "zero.csv"
     zero.symlink_to("/dev/zero")
     assert "zero.csv is a character device; expected a regular file" in _refused(zero)
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n", "\r"])
+def test_a_utf16_file_is_refused_as_the_same_file_in_utf8_with_the_same_line_numbers(tmp_path, ending):
+    """The same file written in UTF-8 and in UTF-16 gives the same message: a blank line between records (UTF-16
+    was not checked: DuckDB skipped the line and every line number after it was one too low), text in a number
+    column, a ragged line, a stray quote, each named at the line an editor shows."""
+    def variants():
+        lines = _lines(30)
+        lines.insert(12, "")
+        lines[20] = lines[20].replace("30000", "abc")
+        yield lines                                                  # blank line 13 (before the bad value)
+        lines = _lines(30)
+        lines[20] = lines[20].replace("30000", "abc")
+        yield lines                                                  # text in a number column, line 21
+        lines = _lines(30)
+        lines[17] = lines[17].rsplit(",", 2)[0]
+        yield lines                                                  # a ragged line 18
+        lines = _lines(60)
+        lines[10] = '"' + lines[10]
+        first, rest = lines[41].split(",", 1)
+        lines[41] = first + '",' + rest
+        yield lines                                                  # a quote from line 11 to line 42
+
+    expected = ["line 13 is blank; expected one record per line and no blank line",
+                "column 'earnings', line 21: value 'abc' is not a number",
+                "column 'contribution_months', line 18: it has 6 fields where the header has 8",
+                "column 'id', line 11: a double quote opened in this value closes only on line 42"]
+    for lines, words in zip(variants(), expected):
+        text = ending.join(lines) + ending
+        (tmp_path / "utf8").mkdir(exist_ok=True)
+        (tmp_path / "utf16").mkdir(exist_ok=True)
+        (tmp_path / "utf8" / "members.csv").write_bytes(text.encode("utf-8"))
+        (tmp_path / "utf16" / "members.csv").write_bytes(text.encode("utf-16"))
+        in_utf8 = _refused(tmp_path / "utf8" / "members.csv")
+        in_utf16 = _refused(tmp_path / "utf16" / "members.csv", encoding="utf-16")
+        assert words in in_utf8, in_utf8
+        assert in_utf16 == in_utf8
+    text = ending.join(_lines(30)) + ending * 3                   # blank lines at the end: harmless in both
+    (tmp_path / "utf16" / "members.csv").write_bytes(text.encode("utf-16"))
+    assert _load(tmp_path / "utf16" / "members.csv", encoding="utf-16") == 30

@@ -657,20 +657,27 @@ def _linebreak_error(con, loaded: Loaded, row: int, names: list[str], raw: str):
                   "Remove the stray quote, or write a quote inside a value as two (\"\").")
 
 
-def _csv_line_count(path: Path, encoding: str) -> int | None:
-    """Lines of a UTF-8 or Latin-1 file as an editor counts them (LF, CR LF or CR alone; a last line without an
-    end counted); None for UTF-16 (not counted)."""
-    if ENCODINGS.get(encoding.lower()) not in ("utf-8", "latin-1"):
-        return None
+def _csv_line_count(path: Path, encoding: str) -> int:
+    """Lines of the file as an editor counts them (LF, CR LF or CR alone; a last line without an end counted). A
+    UTF-8 or Latin-1 file is counted on its bytes (a line end is the same byte in both); a UTF-16 file on its text,
+    decoded a chunk at a time (a byte 0x0A there may be half of another character)."""
     lf = cr = 0
-    last = b""
-    with open(path, "rb") as handle:
-        while chunk := handle.read(16 * 1024 ** 2):
-            lf += chunk.count(b"\n")
-            cr += chunk.count(b"\r")
-            last = chunk[-1:]
+    last = ""
+    if ENCODINGS.get(encoding.lower()) in ("utf-8", "latin-1"):
+        with open(path, "rb") as handle:
+            while chunk := handle.read(16 * 1024 ** 2):
+                lf += chunk.count(b"\n")
+                cr += chunk.count(b"\r")
+                last = chunk[-1:].decode("latin-1")
+    else:
+        with open(path, "r", encoding=ENCODINGS.get(encoding.lower(), encoding), errors="replace",
+                  newline="") as handle:
+            while chunk := handle.read(8 * 1024 ** 2):
+                lf += chunk.count("\n")
+                cr += chunk.count("\r")
+                last = chunk[-1:]
     ends = lf if lf else cr
-    return ends + (1 if last not in (b"\n", b"\r", b"") else 0)
+    return ends + (1 if last not in ("\n", "\r", "") else 0)
 
 
 def _blank_line_error(loaded: Loaded) -> None:
@@ -679,7 +686,7 @@ def _blank_line_error(loaded: Loaded) -> None:
     source = loaded.source
     path = Path(source.location)
     lines = _csv_line_count(path, source.encoding)
-    if lines is None or lines <= loaded.records + 1:
+    if lines <= loaded.records + 1:
         return
     blank = None
     with open(path, "r", encoding=source.encoding, errors="replace", newline=None) as handle:
@@ -708,7 +715,8 @@ def _raise_read_error(source: Source, loaded: Loaded, error: Exception, names: l
                           "on this line is never closed, so the rest of the file would be read as one value; "
                           "expected each quoted value to end with a quote on the same line. Remove the stray quote, "
                           "or write a quote inside a value as two (\"\").")
-        if "unicode" in message.lower() or "utf" in message.lower():
+        said = message.split("\n\n")[0].lower()     # (what is wrong: not the options after it, the file's path)
+        if "unicode" in said or "utf" in said:
             column, text = _csv_bad_line(source, path, line, info["delimiter"], names)
             _fail(source, f"column '{column}', line {line}: the text '{text}' is not {source.encoding}; save the "
                           f"file as UTF-8 (or give its encoding).")
