@@ -407,3 +407,99 @@ def test_a_utf16_file_is_refused_as_the_same_file_in_utf8_with_the_same_line_num
     text = ending.join(_lines(30)) + ending * 3                   # blank lines at the end: harmless in both
     (tmp_path / "utf16" / "members.csv").write_bytes(text.encode("utf-16"))
     assert _load(tmp_path / "utf16" / "members.csv", encoding="utf-16") == 30
+
+
+def _members_workbook(path, n: int):
+    """A member workbook of ``n`` records, written as Excel writes one (ids and amounts as numbers, the codes and
+    dates as shared strings)."""
+    rows = [INSURED.names] + [[100000 + i, "F" if i % 2 else "M", "1980-01-01", "2005-01-01", "active", 10.5, 12,
+                               30000 + i] for i in range(n)]
+    return _workbook(path, {"Members": rows})
+
+
+def test_a_member_workbook_beyond_the_workbook_limit_is_read_streamed(tmp_path, monkeypatch):
+    """A member sheet is read a row at a time, its records kept as text in chunks: the limit on what a workbook
+    expands to (200 MB, lowered here to 1 MB) bounds only the parts read whole, so that a scheme of a million
+    members in .xlsx is read; the worksheets have their own, larger limit (lowered here too)."""
+    from actuary.data import sources
+    from actuary.io import safety
+
+    path = _members_workbook(tmp_path / "members.xlsx", 20_000)
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        sheet = archive.getinfo("xl/worksheets/sheet1.xml").file_size
+    assert sheet > 1024 ** 2
+    monkeypatch.setattr(safety, "MAX_UNCOMPRESSED_BYTES", 1024 ** 2)
+    monkeypatch.setattr(sources, "XLSX_CHUNK_ROWS", 3_000, raising=False)
+    with duckdb.connect() as con:
+        loaded = load(con, Source(str(path)), INSURED, "insured")
+        assert loaded.records == 20_000
+        assert con.execute("SELECT min(_row), max(_row), sum(earnings), count(DISTINCT id), "
+                           "count(*) FILTER (WHERE sex = 'M') FROM insured").fetchall()[0] == \
+            (1, 20_000, 20_000 * 30000 + 20_000 * 19_999 / 2, 20_000, 10_000)
+        assert con.execute("SELECT id, birth_date FROM insured WHERE _row = 4567").fetchall()[0] == \
+            ("104566", __import__("datetime").date(1980, 1, 1))
+    monkeypatch.setattr(safety, "MEMBER_SHEETS_BYTES", sheet - 1)
+    text = _refused(path)
+    assert (f"members.xlsx: the workbook's worksheets expand to {sheet / 1024 ** 2:,.0f} MB; at most "
+            f"{(sheet - 1) / 1024 ** 2:,.0f} MB uncompressed are read (give a larger extract as CSV or Parquet)"
+            in text), text
+
+
+def test_a_member_workbook_read_by_openpyxl_where_the_streamed_reader_cannot(tmp_path, monkeypatch):
+    """The streamed reader gives up (before any row that could differ): the sheet is read again by openpyxl, from
+    its first row, with the same records."""
+    from actuary.data import sources
+    from actuary.io.sheet_rows import Unsupported
+
+    path = _members_workbook(tmp_path / "members.xlsx", 500)
+    streamed = sources._xlsx_streamed_rows
+
+    def gives_up(*args):
+        rows = streamed(*args)
+        yield next(rows)
+        yield next(rows)
+        raise Unsupported("something else")
+
+    monkeypatch.setattr(sources, "_xlsx_streamed_rows", gives_up)
+    assert _load(path) == 500
+
+
+def test_a_zip_bomb_in_a_member_sheet_or_in_the_parts_read_whole_is_still_refused(tmp_path, monkeypatch):
+    """The worksheets' own limit does not open the door to zip bombs: a sheet part that expands more than 100 times
+    is refused, and so are shared strings (read whole) beyond the workbook limit, even in a part named and
+    related as a worksheet."""
+    import zipfile
+
+    from actuary.io import safety
+
+    plain = _members_workbook(tmp_path / "plain.xlsx", 50)
+
+    def rewritten(target, change):
+        with zipfile.ZipFile(plain) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout:
+            for item in zin.infolist():
+                zout.writestr(item.filename, change(item.filename, zin.read(item.filename)),
+                              compress_type=zipfile.ZIP_DEFLATED)
+        return target
+
+    bomb = rewritten(tmp_path / "bomb.xlsx", lambda name, data: data.replace(
+        b"</sheetData>", b"</sheetData>" + b" " * (30 * 1024 ** 2)) if name == "xl/worksheets/sheet1.xml" else data)
+    text = _refused(bomb)
+    assert "bomb.xlsx: part xl/worksheets/sheet1.xml expands" in text and "at most 100:1 is accepted (a zip bomb?)" \
+        in text, text
+    # the parts read whole beyond their limit (lowered to what the plain workbook's take), also the worksheet where
+    # it is declared as shared strings too (openpyxl would read it whole as the shared strings)
+    posed = rewritten(tmp_path / "posed.xlsx", lambda name, data: data.replace(b"</Types>", (
+        '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+        'spreadsheetml.sharedStrings+xml"/></Types>').encode()) if name == "[Content_Types].xml" else data)
+    with zipfile.ZipFile(plain) as archive:
+        assert safety._worksheet_parts(archive) == {"xl/worksheets/sheet1.xml"}
+        whole = sum(p.file_size for p in archive.infolist() if p.filename != "xl/worksheets/sheet1.xml")
+    with zipfile.ZipFile(posed) as archive:
+        assert safety._worksheet_parts(archive) == set()
+    monkeypatch.setattr(safety, "MAX_UNCOMPRESSED_BYTES", whole + 200)
+    assert _load(plain) == 50
+    text = _refused(posed)
+    assert "posed.xlsx: the workbook's parts other than its worksheets (shared strings, styles: parts read whole) " \
+           "expand to 0 MB; at most 0 MB uncompressed are read (give a larger extract as CSV or Parquet)" in text, text

@@ -272,25 +272,31 @@ def _xlsx_sheet(source: Source, wb):
 
 def _read_xlsx(con, source: Source, path: Path, name: str):
     """One sheet of an .xlsx workbook (see :func:`_xlsx_sheet`), header in row 1: every cell as text (dates as
-    ISO text). The container is checked first (:func:`actuary.io.safety.check_container`: size, zip bombs,
-    entities); a cell right of the header's last column, a cell of more than 32,767 characters (Excel's limit)
-    or XML that breaks partway through is refused naming the sheet and the cell or row."""
+    ISO text). The container is checked first (:func:`actuary.io.safety.check_container` with a member workbook's
+    limits: the file at most :data:`~actuary.io.safety.MEMBER_FILE_BYTES`, its worksheets, read streamed, at most
+    :data:`~actuary.io.safety.MEMBER_SHEETS_BYTES` uncompressed; zip bombs, entities); the sheet is read a row at
+    a time (:func:`actuary.io.sheet_rows.sheet_rows`, else openpyxl's read-only sheet) and kept as Arrow text
+    :data:`XLSX_CHUNK_ROWS` rows at a time, so that memory follows the records' text, not the sheet's XML. A cell
+    right of the header's last column, a cell of more than 32,767 characters (Excel's limit) or XML that breaks
+    partway through is refused naming the sheet and the cell or row."""
     import zipfile
 
     from openpyxl import load_workbook
 
-    from ..io.safety import MAX_CELL_TEXT, MAX_FILE_BYTES, check_container, xml_refusal
+    from ..io.safety import MEMBER_FILE_BYTES, MEMBER_SHEETS_BYTES, check_container, xml_refusal
+    from ..io.sheet_rows import Unsupported
 
     if not zipfile.is_zipfile(path):
         _fail(source, "not an Excel workbook (.xlsx).")
-    if path.stat().st_size > MAX_FILE_BYTES:
+    if path.stat().st_size > MEMBER_FILE_BYTES:
         _fail(source, f"the file has {path.stat().st_size / 1024 ** 2:,.0f} MB; at most "
-                      f"{MAX_FILE_BYTES / 1024 ** 2:,.0f} MB of .xlsx are read (a larger extract as CSV or Parquet).")
+                      f"{MEMBER_FILE_BYTES / 1024 ** 2:,.0f} MB of .xlsx are read (a larger extract as CSV or "
+                      "Parquet).")
     try:
-        check_container(path)
+        scans = check_container(path, streamed_sheets_bytes=MEMBER_SHEETS_BYTES,
+                                why="(give a larger extract as CSV or Parquet)")
     except InputError as error:
-        _fail(source, str(error).split(": ", 1)[-1].replace("(a valuation workbook is a few MB)",
-                                                            "(give a larger extract as CSV or Parquet)"))
+        _fail(source, str(error).split(": ", 1)[-1])
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as error:
@@ -298,61 +304,108 @@ def _read_xlsx(con, source: Source, path: Path, name: str):
         if refused is not None:
             raise refused from None
         _fail(source, f"the workbook cannot be read ({type(error).__name__}: {error}).")
-    row_number, sheet = 1, "?"
+    progress = {"row": 1}
+    sheet = "?"
     try:
         ws = _xlsx_sheet(source, wb)
         sheet = ws.title
-        ws.reset_dimensions()          # never trust the stated used range: it could cut rows or columns
-        rows = ws.iter_rows(values_only=True)
-        header = next(rows, None)
-        if header is None or all(v is None for v in header):
-            _fail(source, f"sheet '{sheet}' is empty (no header in row 1).")
-        names = [str(v).strip() if v is not None else "" for v in header]
-        while names and names[-1] == "":
-            names.pop()
-        data = [[] for _ in names]
-        numbers = []
-        width = len(names)
-        for row_number, row in enumerate(rows, start=2):
-            if row is None:
-                continue
-            if len(row) > width:
-                extra = next((i for i, v in enumerate(row[width:], start=width) if v is not None), None)
-                if extra is not None:
-                    _fail(source, f"sheet '{sheet}', cell {_column_letter(extra + 1)}{row_number}: value "
-                                  f"'{_cell_text(row[extra])[:40]}' is right of the table (the header in row 1 has "
-                                  f"columns A to {_column_letter(width)}); expected nothing right of the header's last "
-                                  "column: name the column in row 1 or clear the cell.")
-            if all(v is None for v in row[:width]):
-                continue
-            if len(numbers) >= XLSX_MAX_ROWS:
-                _fail(source, f"sheet '{sheet}' has more than {XLSX_MAX_ROWS:,} rows.")
-            numbers.append(row_number - 1)
-            for i in range(width):
-                text = _cell_text(row[i]) if i < len(row) else None
-                if text is not None and len(text) > MAX_CELL_TEXT:
-                    _fail(source, f"sheet '{sheet}', cell {_column_letter(i + 1)}{row_number}: the value has "
-                                  f"{len(text):,} characters; at most {MAX_CELL_TEXT:,} (Excel's limit; a member "
-                                  "record's values are short).")
-                data[i].append(text)
+        try:
+            names, table = _xlsx_records(source, sheet, _xlsx_streamed_rows(path, wb, ws, scans), progress)
+        except Unsupported:   # something the streamed reader does not read as openpyxl does: openpyxl reads it
+            ws.reset_dimensions()          # never trust the stated used range: it could cut rows or columns
+            progress["row"] = 1
+            names, table = _xlsx_records(source, sheet, ws.iter_rows(values_only=True), progress)
     except InputError:
         raise
     except Exception as error:   # XML that breaks partway through the sheet, a damaged part
         refused = xml_refusal(error, source.label)
         if refused is not None:
             raise refused from None
-        _fail(source, f"sheet '{sheet}' cannot be read after row {row_number} ({type(error).__name__}: "
+        _fail(source, f"sheet '{sheet}' cannot be read after row {progress['row']} ({type(error).__name__}: "
                       f"{str(error).splitlines()[0] if str(error) else ''}); the file is damaged: save it again "
                       "from Excel or LibreOffice.")
     finally:
         wb.close()
-    table = pa.table({f"c{i}": pa.array(values, type=pa.string()) for i, values in enumerate(data)})
-    table = table.append_column("_row", pa.array(numbers, type=pa.int64()))   # the sheet's row - 1
     con.register(f"{name}_arrow", table)
     select = ", ".join(f"c{i} AS {_quote(n or f'column {i + 1}')}" for i, n in enumerate(names))
     con.execute(f"CREATE VIEW {name} AS SELECT _row{', ' + select if select else ''} FROM {name}_arrow")
     return names, "row", {"offset": 1, "suffix": f" of sheet '{sheet}'", "header": f"header row 1 of sheet '{sheet}'",
                           "position": ("sheet row", f"the row of sheet '{sheet}' (the header is row 1)")}
+
+
+XLSX_CHUNK_ROWS = 50_000     # rows of a member sheet held as Python values before they become Arrow text
+
+
+def _xlsx_streamed_rows(path: Path, wb, ws, scans: dict):
+    """The sheet's rows as openpyxl's read-only ``iter_rows(values_only=True)`` gives them after
+    ``reset_dimensions()``, read by :func:`actuary.io.sheet_rows.sheet_rows` from the part the container check
+    scanned (raises :class:`~actuary.io.sheet_rows.Unsupported`, before any row that could differ, where openpyxl
+    must read it)."""
+    import zipfile
+
+    from ..io.sheet_rows import Unsupported, sheet_rows
+
+    part = getattr(ws, "_worksheet_path", None)
+    scan = scans.get(part.lstrip("/")) if isinstance(part, str) else None
+    if scan is None or scan.malformed:
+        raise Unsupported("the part was not scanned, or does not parse")
+    with zipfile.ZipFile(path) as archive, archive.open(part.lstrip("/")) as stream:
+        for values, _ in sheet_rows(stream, ws._shared_strings, wb.epoch, wb._date_formats, wb._timedelta_formats,
+                                    False):
+            yield values
+
+
+def _xlsx_records(source: Source, sheet: str, rows, progress: dict) -> tuple[list[str], pa.Table]:
+    """(header names, records as an Arrow table of text columns c0, c1, ... and ``_row``, the sheet's row - 1) of
+    the rows of a sheet (the first is the header); ``progress["row"]``: the sheet row reached (for a message)."""
+    from ..io.safety import MAX_CELL_TEXT
+
+    header = next(rows, None)
+    if header is None or all(v is None for v in header):
+        _fail(source, f"sheet '{sheet}' is empty (no header in row 1).")
+    names = [str(v).strip() if v is not None else "" for v in header]
+    while names and names[-1] == "":
+        names.pop()
+    width = len(names)
+    schema = pa.schema([*(pa.field(f"c{i}", pa.string()) for i in range(width)), pa.field("_row", pa.int64())])
+    batches, data, numbers, count = [], [[] for _ in names], [], 0
+
+    def kept():   # the rows read so far as Arrow text (memory: their text, not Python objects)
+        if numbers:
+            batches.append(pa.record_batch([*(pa.array(values, type=pa.string()) for values in data),
+                                            pa.array(numbers, type=pa.int64())], schema=schema))
+            for values in data:
+                values.clear()
+            numbers.clear()
+
+    for row_number, row in enumerate(rows, start=2):
+        progress["row"] = row_number
+        if row is None:
+            continue
+        if len(row) > width:
+            extra = next((i for i, v in enumerate(row[width:], start=width) if v is not None), None)
+            if extra is not None:
+                _fail(source, f"sheet '{sheet}', cell {_column_letter(extra + 1)}{row_number}: value "
+                              f"'{_cell_text(row[extra])[:40]}' is right of the table (the header in row 1 has "
+                              f"columns A to {_column_letter(width)}); expected nothing right of the header's last "
+                              "column: name the column in row 1 or clear the cell.")
+        if all(v is None for v in row[:width]):
+            continue
+        if count >= XLSX_MAX_ROWS:
+            _fail(source, f"sheet '{sheet}' has more than {XLSX_MAX_ROWS:,} rows.")
+        count += 1
+        numbers.append(row_number - 1)
+        for i in range(width):
+            text = _cell_text(row[i]) if i < len(row) else None
+            if text is not None and len(text) > MAX_CELL_TEXT:
+                _fail(source, f"sheet '{sheet}', cell {_column_letter(i + 1)}{row_number}: the value has "
+                              f"{len(text):,} characters; at most {MAX_CELL_TEXT:,} (Excel's limit; a member "
+                              "record's values are short).")
+            data[i].append(text)
+        if len(numbers) >= XLSX_CHUNK_ROWS:
+            kept()
+    kept()
+    return names, pa.Table.from_batches(batches, schema=schema)
 
 
 def _sql_column(values: list):

@@ -17,6 +17,13 @@ inside them; Demoland's is 0.3 MB, 1.3 MB uncompressed, at most 10:1):
   beyond :data:`MAX_ROWS` (1,048,576, Excel's rows): a sheet is read a row at a time, so this bounds the
   memory one row takes whatever the file's size;
 - every part decompresses (a damaged deflate stream or checksum is named by its part).
+
+A member workbook of ``actuary data`` (records, read a row at a time: see :mod:`actuary.data.sources`) has its own
+limits on the file and its sheets, :data:`MEMBER_FILE_BYTES` (1 GB) and :data:`MEMBER_SHEETS_BYTES` (4 GB
+uncompressed, all its worksheets together): a worksheet part is never held whole (it is read streamed, its rows
+kept as the records' text), so its size bounds the time a read takes, not the memory. Every other part (shared
+strings, styles, the workbook: read whole) stays within :data:`MAX_UNCOMPRESSED_BYTES` together, and the ratio,
+parts, document-type and row limits above apply to every part as they do to a valuation workbook.
 """
 
 from __future__ import annotations
@@ -38,6 +45,9 @@ MAX_UNCOMPRESSED_BYTES = 200 * 1024 ** 2
 MAX_RATIO = 100
 RATIO_FLOOR_BYTES = 1024 ** 2
 MAX_PARTS = 10_000
+MEMBER_FILE_BYTES = 1024 ** 3               # a member workbook (actuary data): the file
+MEMBER_SHEETS_BYTES = 4 * 1024 ** 3         # ... its worksheets together, uncompressed (read streamed)
+WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 PROLOG_BYTES = 64 * 1024
 MAX_CELL_TEXT = 32_767                      # Excel's limit on the characters of one cell
 MAX_ROW_CELLS = 16_384                      # Excel's columns (A..XFD): the most cells a row it writes has
@@ -147,9 +157,13 @@ def regular_file_bytes(path, limit: int, name: str | None = None, why: str = "",
     return data
 
 
-def check_container(path, data: bytes | None = None) -> dict:
+def check_container(path, data: bytes | None = None, streamed_sheets_bytes: int | None = None,
+                    why: str = "(a valuation workbook is a few MB)") -> dict:
     """Refuse a workbook whose zip container breaks the limits above (before any XML is parsed); returns what
-    the read through each part found (part name -> :class:`PartScan`)."""
+    the read through each part found (part name -> :class:`PartScan`). ``streamed_sheets_bytes``: the workbook's
+    worksheets are read streamed (a member workbook): together they may expand to this many bytes, outside
+    :data:`MAX_UNCOMPRESSED_BYTES`, which then bounds the other parts (those read whole); ``why`` is said when the
+    total is too large."""
     import io
 
     scans = {}
@@ -172,11 +186,18 @@ def check_container(path, data: bytes | None = None) -> dict:
             raise InputError(f"{name}: the workbook's zip container holds the part {twice} twice; programs differ "
                              "in which copy they show, so it is not read. Save the workbook again from Excel or "
                              "LibreOffice.")
-        total = sum(p.file_size for p in parts)
+        streamed = _worksheet_parts(archive) if streamed_sheets_bytes is not None else set()
+        sheets = sum(p.file_size for p in parts if p.filename in streamed)
+        total = sum(p.file_size for p in parts if p.filename not in streamed)
         if total > MAX_UNCOMPRESSED_BYTES:
-            raise InputError(f"{name}: the workbook expands to {total / 1024 ** 2:,.0f} MB; at most "
-                             f"{MAX_UNCOMPRESSED_BYTES / 1024 ** 2:,.0f} MB uncompressed are read (a "
-                             "valuation workbook is a few MB).")
+            whole = ("'s parts other than its worksheets (shared strings, styles: parts read whole)"
+                     if streamed_sheets_bytes is not None else "")
+            raise InputError(f"{name}: the workbook{whole} expand{'' if whole else 's'} to "
+                             f"{total / 1024 ** 2:,.0f} MB; at most {MAX_UNCOMPRESSED_BYTES / 1024 ** 2:,.0f} MB "
+                             f"uncompressed are read {why}.")
+        if streamed_sheets_bytes is not None and sheets > streamed_sheets_bytes:
+            raise InputError(f"{name}: the workbook's worksheets expand to {sheets / 1024 ** 2:,.0f} MB; at most "
+                             f"{streamed_sheets_bytes / 1024 ** 2:,.0f} MB uncompressed are read {why}.")
         for part in parts:
             if part.file_size > RATIO_FLOOR_BYTES and part.file_size > MAX_RATIO * max(part.compress_size, 1):
                 raise InputError(f"{name}: part {part.filename} expands {part.file_size / max(part.compress_size, 1):,.0f} "
@@ -202,6 +223,22 @@ class PartScan:
 
 class _Refusal(Exception):
     pass
+
+
+def _worksheet_parts(archive) -> set:
+    """The parts that are worksheets of the workbook (the targets of its sheets, as its relationship part gives
+    them) and declared as such in ``[Content_Types].xml``: the parts read streamed. A part declared as anything else
+    (shared strings, which are read whole, named like a sheet) is not one of them."""
+    try:
+        types = archive.read("[Content_Types].xml")[:1024 ** 2].decode("utf-8", "replace")
+    except Exception:
+        return set()
+    declared, other = set(), set()
+    for tag in re.findall(r"<(?:\w+:)?Override\b[^>]*>", types):
+        part, kind = re.search(r'\bPartName="([^"]*)"', tag), re.search(r'\bContentType="([^"]*)"', tag)
+        if part:
+            (declared if kind and kind.group(1).strip() == WORKSHEET_TYPE else other).add(part.group(1).lstrip("/"))
+    return {part for part in _sheet_labels(archive) if part in declared and part not in other}
 
 
 def _sheet_labels(archive) -> dict:
