@@ -1,12 +1,15 @@
 """The ``actuary`` command line: thin wrappers that parse arguments, call the library, show
 progress and say where the outputs went.
 
-Exit codes: 0 done; 1 the outputs could not be written (disk full, ...; earlier outputs unchanged), or they were
-written but their record in --out (``.actuary-outputs.json``) could not be updated (the message says so);
-2 bad input or option (one message naming the sheet and cell, the field or the option, never a
-traceback; nothing written), or a file in --out that actuary did not write or that changed since (see
---force); 3 a batch in which some scenarios failed (the others' results are written, the failures listed);
-130 interrupted (Ctrl-C; nothing written).
+Exit codes, the same for every command (those of ``actuary data``, ``synth`` and ``experience`` too): 0 done;
+1 the outputs could not be written (disk full, ...; earlier outputs unchanged), or they were written but their
+record in --out (``.actuary-outputs.json``) could not be updated (the message says so); 2 bad or unreadable input
+or option (one message naming the file, sheet and cell, the field or the option, never a traceback; nothing
+written; an input that cannot be read, a disk error say, is said as such, never as an output not written), or a
+file in --out that actuary did not write or that changed since (see --force), or an --out that cannot be written
+to (checked before anything is read); 3 a batch in which some scenarios failed (the others' results are written,
+the failures listed); 4 solve: the target cannot be met; 130 interrupted (Ctrl-C; nothing written), 143 stopped by
+SIGTERM.
 
 Output names come from the input file's name (or ``--name``), never from the case name inside the
 workbook; the outputs of one run are written as a set (:class:`actuary.io.files.OutputSet`) and
@@ -87,7 +90,8 @@ def interrupted() -> None:
 
 
 def guarded(command):
-    """Run a command: InputError -> its message, exit 2; OSError -> exit 1 (earlier outputs unchanged);
+    """Run a command: InputError -> its message, exit 2 (the readers of inputs turn a file that cannot be read into
+    one); OSError -> an output could not be written, exit 1 (earlier outputs unchanged);
     RecordNotUpdated (outputs in place, their record not) -> its message, exit 1; any
     error that comes with or after a Ctrl-C -> :func:`interrupted` (a run's staging folder is removed on the way
     out, so nothing is written)."""
@@ -388,8 +392,8 @@ def template(path: Path, demo: bool, floor_only: bool, force: bool):
             _load_case(DEMOLAND_FLOOR_ONLY)[1].to_workbook(path)
         else:
             Valuation.demo().to_workbook(path, blank=not demo)
-    except OSError as error:
-        fail(f"{path}: cannot be written ({error.strerror or error}).")
+    except OSError as error:   # (an output not written: exit 1, as every command's)
+        fail(f"{path}: cannot be written ({error.strerror or error}).", WRITE_FAILED)
     _wrote(path, "Demoland's social protection floor costed alone; yellow cells are inputs" if floor_only else
            f"{'the Demoland case' if demo else 'blank inputs'}; yellow cells are inputs")
 

@@ -94,5 +94,7 @@ def run_convert(source: Path, target: Path, force: bool) -> None:
                                  else sheet for sheet in behind)
                 note(f"[bold yellow]note:[/] a case folder holds the valuation's inputs and the report text, not the "
                      f"sheets {escape(said)} of {escape(source.name)}: keep the workbook for them.")
-    except OSError as error:
-        raise InputError(f"{target}: cannot be written ({error.strerror or error}).") from None
+    except OSError as error:   # an output not written: exit 1, as every command's (2 is for bad input)
+        from .cli import WRITE_FAILED, fail
+
+        fail(f"{target}: cannot be written ({error.strerror or error}).", WRITE_FAILED)

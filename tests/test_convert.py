@@ -90,7 +90,7 @@ def test_a_folder_is_written_whole_or_not_at_all(workbook, tmp_path, monkeypatch
         raise OSError(28, "No space left on device")
     monkeypatch.setattr(folder_io, "write_valuation_folder", failing)
     done = _convert(workbook, tmp_path / "case")
-    assert done.exit_code == 2 and "case: cannot be written (No space left on device)" in done.stderr
+    assert done.exit_code == 1 and "case: cannot be written (No space left on device)" in done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == []   # no folder, no staging folder left
 
 

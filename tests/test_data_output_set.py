@@ -91,7 +91,7 @@ def test_synth_failing_after_its_first_file_leaves_the_folder_as_it_was(tmp_path
     out = tmp_path / "extract"
     _ok("synth", DEMO, "--members", "300", "--seed", "1", "--out", out)
     monkeypatch.setattr(synth, "_write", _failing_after(synth._write))
-    refused(["synth", DEMO, "--members", "300", "--seed", "2", "--out", out], r"No space left on device", tmp_path)
+    refused(["synth", DEMO, "--members", "300", "--seed", "2", "--out", out], r"could not write the outputs \(No space left on device\); the files in --out are unchanged\.", tmp_path, code=1)
     _no_staging_left(out)
 
 
@@ -116,7 +116,7 @@ def test_data_failing_after_its_records_csv_leaves_the_folder_and_workbook_as_th
         copied.append(Path(path))
 
     monkeypatch.setattr(intake, "copy_csv", copy)
-    refused(_data_args(extract, workbook, out), r"No space left on device", tmp_path)
+    refused(_data_args(extract, workbook, out), r"could not write the outputs \(No space left on device\); the files in --out are unchanged\.", tmp_path, code=1)
     assert [p.name for p in copied] == ["case-data-checks-records.csv"]   # it was written (in the staging folder)
     _no_staging_left(out)
 
@@ -131,7 +131,7 @@ def test_data_failing_as_it_fills_the_workbook_leaves_the_checks_unwritten(extra
     out = tmp_path / "out"
     _ok(*_data_args(extract, workbook, out))
     monkeypatch.setattr(intake, "_fill_salary_scale", _failing_after(intake._fill_salary_scale, calls=0))
-    refused(_data_args(extract, workbook, out), r"No space left on device", tmp_path)
+    refused(_data_args(extract, workbook, out), r"could not write the outputs \(No space left on device\); the files in --out are unchanged\.", tmp_path, code=1)
     _no_staging_left(out)
 
 
@@ -143,7 +143,7 @@ def test_experience_failing_once_its_workbook_is_written_leaves_the_folder_as_it
     _ok(*_experience_args(extract, out))
     monkeypatch.setattr(experience, "write_experience_workbook",
                         _failing_once_written(experience.write_experience_workbook))
-    refused(_experience_args(extract, out), r"No space left on device", tmp_path)
+    refused(_experience_args(extract, out), r"could not write the outputs \(No space left on device\); the files in --out are unchanged\.", tmp_path, code=1)
     _no_staging_left(out)
 
 
@@ -235,7 +235,7 @@ def test_a_full_disk_under_duckdbs_copy_is_said_and_leaves_the_folder_as_it_was(
     monkeypatch.setattr(csvout, "atomic_path", full)
     refused(_data_args(extract, workbook, out), rf"error: {re.escape(str(out / 'case-data-checks-records.csv'))}: No "
                                                 r"space left on device; the outputs were not written and the files in "
-                                                r"--out are unchanged\.", tmp_path)
+                                                r"--out are unchanged\.", tmp_path, code=1)
     _no_staging_left(out)
 
 

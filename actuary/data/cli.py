@@ -38,8 +38,16 @@ def _stem(path) -> str:
         _fail(str(error))
 
 
+def _write_failed(error: OSError, out) -> None:
+    """End a run whose outputs could not be written (an OSError once the inputs are read: their readers turn a file
+    that cannot be read into an InputError): :func:`_os_failure`'s message, exit 1 (as every command's)."""
+    from ..cli import WRITE_FAILED, fail
+
+    fail(_os_failure(error, out), WRITE_FAILED)
+
+
 def _os_failure(error: OSError, out) -> str:
-    """The message of a file that could not be read or written: its name and why. An output being written in the
+    """The message of an output that could not be written: its name and why. An output being written in the
     run's staging folder inside ``out`` is named where it was going (``out/<name>``), and the message says that
     nothing in ``out`` changed (the set was dropped)."""
     from ..io.files import STAGING_PREFIX
@@ -51,8 +59,10 @@ def _os_failure(error: OSError, out) -> str:
         if output.startswith(".") and output.endswith(".tmp"):   # the temporary file an output is written to
             output = output[1:].rsplit(".", 2)[0]
         name = str(Path(out) / output)
-    text = f"{name}: {error.strerror or error}"
-    return text + ("; the outputs were not written and the files in --out are unchanged." if staged else "")
+    if staged:
+        return f"{name}: {error.strerror or error}; the outputs were not written and the files in --out are unchanged."
+    return (f"could not write the outputs ({(name + ': ') if name else ''}{error.strerror or error}); the files in "
+            "--out are unchanged.")
 
 
 def _written_unrecorded(error) -> None:
@@ -170,7 +180,7 @@ def data_command(members, pensioners, valuation_date, into, controls, members_ta
     except RecordNotUpdated as error:
         _written_unrecorded(error)
     except OSError as error:
-        _fail(_os_failure(error, out))
+        _write_failed(error, out)
     checks = result.checks
     for warning in checks.warnings:
         errors.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
@@ -221,7 +231,7 @@ def synth_command(workbook, members, seed, out, errors, years, fmt, force):
     except RecordNotUpdated as error:
         _written_unrecorded(error)
     except OSError as error:
-        _fail(_os_failure(error, out))
+        _write_failed(error, out)
     console.print(f"Wrote {out}: {manifest['members']:,} insured and {manifest['pensioners']:,} pensioner records "
                   f"({', '.join(manifest['files'].values())}), errors.csv, manifest.json")
     console.print(f"Each record stands for {manifest['weight']:.4f} persons (sampling fraction "
@@ -288,7 +298,7 @@ def experience_command(workbook, members, pensioners, valuation_date, members_ta
     except RecordNotUpdated as error:
         _written_unrecorded(error)
     except OSError as error:
-        _fail(_os_failure(error, out))
+        _write_failed(error, out)
     from rich.table import Table
 
     from .graduation import binomial_interval

@@ -170,7 +170,11 @@ def filled_workbook(path: Path, state: InitialState, valuation):
     from ..io import workbook as layout
     from ..io.workbook import load_workbook
 
-    wb = open_workbook(path)
+    try:   # (read again to be filled: a file that cannot be read now is the input's error, not an output's)
+        wb = open_workbook(path)
+    except OSError as error:
+        raise InputError(f"{path.name}: cannot be read ({error.strerror or error}); the workbook is unchanged.") \
+            from None
     coords = valuation.inputs.coords
     for sheet_name, columns in (("Insured", {"active": state.active, "inactive": state.inactive}),
                                 ("Pensioners", {"pensioners": state.pensioners,

@@ -593,6 +593,17 @@ def _expression(source: Source, layout: Layout, column, raw: str, kind: str) -> 
             f"CASE WHEN {bad} THEN {text} END AS {column.name}_text"]
 
 
+@contextmanager
+def _read_as_input(source: Source):
+    """An OSError while ``source`` is read (a file that cannot be opened or read: permissions, a disk error) is
+    the input's error, an InputError naming the file (exit 2), never taken for an output that could not be
+    written."""
+    try:
+        yield
+    except OSError as error:
+        raise InputError(f"{source.label}: cannot be read ({error.strerror or error}).") from None
+
+
 def load(con: duckdb.DuckDBPyConnection, source: Source, layout: Layout, table: str, required: bool = True,
          materialise: bool = True) -> Loaded:
     """Read ``source`` into the DuckDB table ``table`` with the layout's typed columns and ``_row``.
@@ -600,6 +611,11 @@ def load(con: duckdb.DuckDBPyConnection, source: Source, layout: Layout, table: 
     ``required``: a source without any record is an error (otherwise it is allowed, e.g. a scheme
     without pensioners). ``materialise=False`` makes ``table`` a view over the source, to be read
     once by the caller's own table, which must then be passed to :func:`verify`."""
+    with _read_as_input(source):
+        return _load(con, source, layout, table, required, materialise)
+
+
+def _load(con, source: Source, layout: Layout, table: str, required: bool, materialise: bool) -> Loaded:
     raw = f"{table}_raw"
     if source.is_database:
         names, label, info = _read_database(con, source, raw)
@@ -661,7 +677,8 @@ def reading(loaded: Loaded):
     """Turn DuckDB's errors while reading the source (a ragged CSV line, bad encoding) into the
     InputError naming the file, the column and the line."""
     try:
-        yield
+        with _read_as_input(loaded.source):
+            yield
     except duckdb.Error as error:
         names, info, *_ = loaded.read_info
         _raise_read_error(loaded.source, loaded, error, names, info)
@@ -670,6 +687,11 @@ def reading(loaded: Loaded):
 def verify(con, loaded: Loaded, table: str) -> None:
     """Count the records of ``table`` (read from the loaded source) and stop at the first number
     column holding text: the file, the column, the row and the value."""
+    with _read_as_input(loaded.source):
+        _verify(con, loaded, table)
+
+
+def _verify(con, loaded: Loaded, table: str) -> None:
     names, info, by_name, raw, required = loaded.read_info
     numbers = [c for c in loaded.layout.columns if c.kind == "number"]
     linebreak = ", min(_row) FILTER (WHERE _linebreak)" if info.get("linebreaks") else ", NULL"

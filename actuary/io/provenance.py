@@ -22,16 +22,23 @@ PREFIX = "provenance_"
 
 
 def file_sha256(path) -> str:
-    """SHA-256 of a file, or of a folder's files (relative names and contents, in sorted order)."""
+    """SHA-256 of a file, or of a folder's files (relative names and contents, in sorted order). An input that
+    cannot be read raises :class:`actuary.InputError` naming it (exit 2), never an OSError (an output not written)."""
+    from ..validation import InputError
+
     path = Path(path)
     digest = hashlib.sha256()
-    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
-    for file in files:
-        if file != path:
-            digest.update(str(file.relative_to(path)).encode() + b"\0")
-        with open(file, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
+    file = path
+    try:
+        files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+        for file in files:
+            if file != path:
+                digest.update(str(file.relative_to(path)).encode() + b"\0")
+            with open(file, "rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+    except OSError as error:
+        raise InputError(f"{file}: cannot be read ({error.strerror or error}).") from None
     return digest.hexdigest()
 
 

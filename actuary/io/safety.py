@@ -150,7 +150,10 @@ def regular_file_bytes(path, limit: int, name: str | None = None, why: str = "",
         kind = file_kind(info.st_mode)
         if kind is not None:   # replaced between the check and the opening
             raise InputError(f"{name}: is {kind}; expected a regular file.")
-        data = stream.read(limit + 1) if info.st_size <= limit else None
+        try:   # (a read that fails, a disk error say, is the input's: never taken for an output not written)
+            data = stream.read(limit + 1) if info.st_size <= limit else None
+        except OSError as error:
+            raise InputError(f"{name}: cannot be read ({error.strerror or error}).") from None
     if data is None or len(data) > limit:
         size = f"{info.st_size / 1024 ** 2:,.1f} MB" if data is None else f"more than {limit / 1024 ** 2:,.0f} MB"
         raise InputError(f"{name}: the file has {size}; at most {limit / 1024 ** 2:,.0f} MB are read{why}.")
