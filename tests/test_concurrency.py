@@ -491,7 +491,7 @@ def test_ctrl_c_as_the_command_ends(after, stop, tmp_path):
 
 def test_ctrl_c_in_a_command_declared_elsewhere(tmp_path, monkeypatch):
     """`actuary synth` (a member-data command) interrupted while it writes: exit 130 and the one line, not its
-    own message for an unwritable file (exit 2)."""
+    own message for an unwritable file (exit 1)."""
     from actuary.data import synth
 
     monkeypatch.setattr(synth, "synthesize", _ctrl_c_then(OSError(28, "No space left on device"), True))
