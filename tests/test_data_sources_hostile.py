@@ -503,3 +503,17 @@ def test_a_zip_bomb_in_a_member_sheet_or_in_the_parts_read_whole_is_still_refuse
     text = _refused(posed)
     assert "posed.xlsx: the workbook's parts other than its worksheets (shared strings, styles: parts read whole) " \
            "expand to 0 MB; at most 0 MB uncompressed are read (give a larger extract as CSV or Parquet)" in text, text
+
+
+def test_text_not_in_utf16_is_named_at_its_line_as_in_utf8(tmp_path):
+    """A UTF-16 file holding a broken character (a lone surrogate) on line 11: named at its line and column as a
+    UTF-8 file's byte that is not UTF-8 is (DuckDB's UTF-16 reader says only "File is not utf-16 encoded")."""
+    lines = _lines(30)
+    lines[10] = lines[10].replace("100009", "Jos@", 1)
+    text = "\n".join(lines) + "\n"
+    (tmp_path / "members.csv").write_bytes(text.encode("utf-8").replace(b"@", b"\xe9"))
+    in_utf8 = _refused(tmp_path / "members.csv")
+    (tmp_path / "members.csv").write_bytes(text.encode("utf-16").replace("@".encode("utf-16-le"), b"\x00\xd8"))
+    in_utf16 = _refused(tmp_path / "members.csv", encoding="utf-16")
+    assert "members.csv: column 'id', line 11: the text 'Jos\ufffd' is not utf-8" in in_utf8, in_utf8
+    assert in_utf16 == in_utf8.replace("not utf-8", "not utf-16"), in_utf16

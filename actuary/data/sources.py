@@ -774,9 +774,28 @@ def _blank_line_error(loaded: Loaded) -> None:
                               "be wrong). Remove the blank lines.")
 
 
+def _csv_undecodable(source: Source, path: Path, delimiter: str, names: list[str]) -> tuple[int, str, str] | None:
+    """(line, column, text) of the first value that is not text in the file's encoding, found on the decoded text
+    (lines as an editor counts them: LF, CR LF or CR); for a file whose reader does not say the line (DuckDB's
+    UTF-16: "File is not utf-16 encoded")."""
+    with open(path, "r", encoding=ENCODINGS.get(source.encoding.lower(), source.encoding), errors="replace",
+              newline="") as handle:
+        for number, line in enumerate(handle, start=1):
+            if "\ufffd" in line:
+                fields = line.rstrip("\r\n").split(delimiter)
+                index = next(i for i, value in enumerate(fields) if "\ufffd" in value)
+                return number, names[index] if index < len(names) else f"field {index + 1}", fields[index]
+    return None
+
+
 def _raise_read_error(source: Source, loaded: Loaded, error: Exception, names: list[str], info: dict):
     message = str(error)
     match = re.search(r"CSV Error on Line: (\d+)", message)
+    if not match and "delimiter" in info and re.search(r"not utf-?16", message, re.IGNORECASE):
+        found = _csv_undecodable(source, Path(source.location), info["delimiter"], names)
+        if found is not None:   # said as a UTF-8 file's text that is not UTF-8 is said, with its line
+            _fail(source, f"column '{found[1]}', line {found[0]}: the text '{found[2]}' is not {source.encoding}; "
+                          "save the file as UTF-8 (or give its encoding).")
     if match and "delimiter" in info:
         record = int(match.group(1))           # DuckDB counts records (the header is 1), not lines
         path = Path(source.location)
