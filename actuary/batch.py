@@ -534,7 +534,8 @@ OUTPUT_VARIABLES: dict[str, tuple[str, str]] = {
     "expenditure_pct_gdp": ("percent", "pension expenditure (benefits only) / GDP"),
     "floor_cost_pct_gdp": ("percent", "cost of the social protection floor, administration included / GDP"),
     "fiscal_cost_pct_gdp": ("percent", "fiscal cost (floor, state subsidy to the scheme, minimum-pension top-up) / "
-                                       "GDP"),
+                                       "GDP; it leaves out the scheme's borrowing after depletion, which a "
+                                       "valuation's results give (scheme_borrowing_pct_gdp)"),
     "life_expectancy_65_male": ("years of life", "period life expectancy at 65 of men, from the year's mortality "
                                                  "rates q_x of the path"),
     "life_expectancy_65_female": ("years of life", "period life expectancy at 65 of women, from the year's "

@@ -852,7 +852,9 @@ def print_summary(name, results) -> None:
         console.print(f"Social protection floor: {float(p.floor_cost_pct_gdp[0]):.2f}% of GDP in {int(p.year[0])}, "
                       f"{float(p.floor_cost_pct_gdp[-1]):.2f}% in {int(p.year[-1])}; fiscal cost (floor + state "
                       f"subsidy) {float(p.fiscal_cost_pct_gdp[0]):.2f}% and {float(p.fiscal_cost_pct_gdp[-1]):.2f}% "
-                      "of GDP")
+                      "of GDP" + (f"; with the scheme's borrowing after depletion "
+                                  f"{float(p.fiscal_cost_with_borrowing_pct_gdp[-1]):.2f}% in {int(p.year[-1])}"
+                                  if "fiscal_cost_with_borrowing" in p and float(p.scheme_debt[-1]) > 0 else ""))
 
 
 def print_floor_summary(name, results) -> None:

@@ -45,10 +45,14 @@ Outputs: ``floor_beneficiaries``, ``floor_benefit_amount``, ``floor_cost`` (year
 ``floor_cost_pct_gdp`` = 100 x total cost / GDP (percent, as every ``_pct_`` variable; other rates are
 fractions) and by benefit; ``floor_cost_pct_government_expenditure`` / ``_revenue`` when those economy
 inputs are given; ``fiscal_cost`` = floor cost + the state subsidy to the scheme + the state-financed
-minimum-pension top-up (``minimum_pension_top_up`` when the projection has it), with its ratios. The
+minimum-pension top-up (``minimum_pension_top_up`` when the projection has it), with its ratios; it leaves
+out the scheme's own deficit after depletion, given beside it: ``scheme_borrowing`` (the year's increase in the
+scheme's debt ``scheme_debt`` = max(-reserve, 0), interest included; 0 under settings.after_depletion payable) and,
+under borrow, ``fiscal_cost_with_borrowing`` = fiscal cost + scheme borrowing, with their ratios. The
 summary holds the floor's and the fiscal cost's present values over the GAP horizons (discounted as
 the GAP discounts: mid-year, at the projected returns) and the level share of GDP that finances each
-(100 x PV cost / PV GDP). A floor costing alone (settings.scheme = "no") projects the population and
+(100 x PV cost / PV GDP); those of the scheme's borrowing value each deficit once, without the interest on the
+debt (which bears the discount rate), and the total's are the sum. A floor costing alone (settings.scheme = "no") projects the population and
 GDP only; its tests must be universal (there are no scheme pensioners).
 """
 
@@ -402,6 +406,23 @@ def floor_variables(inputs, floor: dict[str, np.ndarray], variables: dict) -> tu
         "fiscal_cost": ((Y,), fiscal, "currency", " + ".join(parts)),
         "fiscal_cost_pct_gdp": ((Y,), 100 * fiscal / gdp, "percent", "fiscal cost / GDP"),
     }
+    with_borrowing = None
+    if "reserve" in variables:   # a scheme beside the floor: its borrowing after depletion, beside the fiscal cost
+        borrowing, debt = scheme_borrowing(variables["reserve"][1], float(variables["reserve_at_valuation"][1]))
+        data.update({
+            "scheme_borrowing": ((Y,), borrowing, "currency", BORROWING_DESCRIPTION),
+            "scheme_borrowing_pct_gdp": ((Y,), 100 * borrowing / gdp, "percent", "scheme borrowing / GDP"),
+            "scheme_debt": ((Y,), debt, "currency", "the scheme's debt at the end of the year: minus the reserve "
+                                                    "when it is negative (settings.after_depletion borrow), else 0"),
+            "scheme_debt_pct_gdp": ((Y,), 100 * debt / gdp, "percent", "scheme debt / GDP"),
+        })
+        if inputs.settings["after_depletion"] == "borrow":
+            with_borrowing = fiscal + borrowing
+            data["fiscal_cost_with_borrowing"] = ((Y,), with_borrowing, "currency",
+                                                  "fiscal cost + scheme borrowing: " + " + ".join(parts)
+                                                  + " + the scheme's deficit financed by borrowing")
+            data["fiscal_cost_with_borrowing_pct_gdp"] = ((Y,), 100 * with_borrowing / gdp, "percent",
+                                                          "fiscal cost including the scheme's borrowing / GDP")
     for aggregate, key in GOVERNMENT.items():
         share = inputs.economy[key]
         if share is not None:
@@ -410,8 +431,31 @@ def floor_variables(inputs, floor: dict[str, np.ndarray], variables: dict) -> tu
                                                              f"total floor cost / government {aggregate}")
             data[f"fiscal_cost_pct_government_{aggregate}"] = ((Y,), 100 * fiscal / spending, "percent",
                                                               f"fiscal cost / government {aggregate}")
+            if with_borrowing is not None:
+                data[f"fiscal_cost_with_borrowing_pct_government_{aggregate}"] = (
+                    (Y,), 100 * with_borrowing / spending, "percent",
+                    f"fiscal cost including the scheme's borrowing / government {aggregate}")
     out = {name: (dims, values, {"units": units, "description": doc}) for name, (dims, values, units, doc) in data.items()}
     return out, {FB: inputs.coords[FB]}
+
+
+BORROWING_DESCRIPTION = ("the scheme's deficit financed by borrowing once its reserve is exhausted (settings."
+                         "after_depletion borrow): the year's increase in its debt, max(D_t - D_t-1, 0) with D = "
+                         "max(-reserve, 0), the interest on the debt included; 0 under payable, where benefits are "
+                         "cut to what income and the reserve left pay")
+
+
+def scheme_borrowing(reserve, reserve_at_valuation: float) -> tuple[np.ndarray, np.ndarray]:
+    """(borrowing, debt) by year from the scheme's end-of-year reserve V_t and the reserve at the valuation date:
+    the debt D_t = max(-V_t, 0) and the borrowing of year t, the part of the year's deficit that neither income nor
+    the reserve left at its start pays, max(D_t - D_t-1, 0). Before depletion both are 0; in the depletion year the
+    borrowing is D_t (the deficit less the reserve left); after it, minus the year's net cash flow V_t - V_t-1 (the
+    deficit, the interest on the debt included, since a negative reserve bears the investment return). A year whose
+    surplus repays debt borrows nothing (repayments are not netted). Under settings.after_depletion payable the
+    reserve never falls below zero and both are 0."""
+    debt = np.maximum(-np.asarray(reserve, dtype=float), 0.0)
+    before = np.concatenate([[max(-reserve_at_valuation, 0.0)], debt[:-1]])
+    return np.maximum(debt - before, 0.0), debt
 
 
 def floor_extension(inputs, population: dict, pensions: dict | None, prices, wages, beta, engine: str = "kernel",
@@ -450,8 +494,22 @@ def floor_summary(ds: xr.Dataset, horizons) -> dict:
 
     gdp = present_values(values["gdp"])
     data = {}
-    for name, flow in (("floor_cost", values["floor_cost"].sum(axis=1)), ("fiscal_cost", values["fiscal_cost"])):
-        what = name.replace("_", " ")
+    flows = [("floor_cost", values["floor_cost"].sum(axis=1), None), ("fiscal_cost", values["fiscal_cost"], None)]
+    if "scheme_borrowing" in ds.variables:
+        # the deficits financed by borrowing, each valued once: without the interest on the debt, which bears the
+        # discount rate (counting it too would value each deficit again every year it stays unpaid)
+        debt = ds.variables["scheme_debt"].values
+        before = np.concatenate([[max(-float(ds.variables["reserve_at_valuation"].values), 0.0)], debt[:-1]])
+        _, v_end = indicators.discount_by_returns(values["investment_return"])
+        deficits = np.maximum(debt - (1.0 + values["investment_return"]) * before, 0.0) * v_end / v_mid
+        flows.append(("scheme_borrowing", deficits, "the scheme's deficits financed by borrowing (without the "
+                                                    "interest on its debt)"))
+        if "fiscal_cost_with_borrowing" in ds.variables:
+            flows.append(("fiscal_cost_with_borrowing", values["fiscal_cost"] + deficits,
+                          "fiscal cost including the scheme's deficits financed by borrowing (without the interest "
+                          "on its debt)"))
+    for name, flow, words in flows:
+        what = words or name.replace("_", " ")
         pv = present_values(flow)
         data[f"{name}_present_value"] = ("horizon", pv, {"units": "currency at the valuation date",
                                                          "description": f"present value of the {what} over the "

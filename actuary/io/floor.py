@@ -7,6 +7,7 @@ and formats come from :mod:`actuary.io.presentation` like every other results sh
 from __future__ import annotations
 
 import math
+import textwrap
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -20,16 +21,19 @@ from .workbook import _atomic_save
 SHEET = pres.FLOOR
 
 
-def floor_sheet(wb, p, s, unit: str, case_name: str) -> None:
-    """Add the floor's sheet to a results workbook (nothing when the projection has no floor)."""
+def floor_sheet(wb, p, s, unit: str, case_name: str, inputs=None) -> None:
+    """Add the floor's sheet to a results workbook (nothing when the projection has no floor), with the notes of
+    what the fiscal cost includes and leaves out (``inputs``: the valuation's; :func:`presentation.fiscal_cost_notes`)."""
     if "floor_cost" not in p:
         return
     t0 = int(p.year.values[0])
+    notes = pres.fiscal_cost_notes(p, inputs) if inputs is not None else []
     ws = _yearly_sheet(wb, SHEET, "Social protection floor: beneficiaries (mean of the year) and cost by benefit "
                                   f"(nominal, administration included) and the fiscal cost to the state",
-                       p, pres.yearly_columns(p, SHEET, unit), case_name)
+                       p, pres.yearly_columns(p, SHEET, unit), case_name, notes=notes)
     writer = SheetWriter(ws)
-    row = p.sizes["year"] + 5
+    # below the table (rows 3 to years + 2) and its notes ("Notes" and their lines, 110 characters a line)
+    row = p.sizes["year"] + 5 + (1 + sum(len(textwrap.wrap(n, 110)) for n in notes) + 1 if notes else 0)
     writer.title(row, f"Present values at 1 January {t0} and level cost (the constant share of GDP with the same "
                       "present value)")
     items = pres.summary_items(s, SHEET, unit)
@@ -119,7 +123,7 @@ def write_floor_only_results(results, valuation, path, provenance: dict | None =
     _yearly_sheet(wb, pres.DEMOGRAPHY, "Demography: national population", p,
                   pres.yearly_columns(p, pres.DEMOGRAPHY, unit), name)
     _population_by_age(wb, p, name)
-    floor_sheet(wb, p, s, unit, name)
+    floor_sheet(wb, p, s, unit, name, valuation.inputs)
     floor_benefits_sheet(wb, p, valuation.inputs, name)
     _assumptions(wb, valuation, p, name)
     charts = ChartPages(wb, name)

@@ -160,6 +160,19 @@ VARIABLES: dict[str, Variable] = {
     "fiscal_cost_pct_government_expenditure": Variable("Fiscal cost", "percent", FLOOR,
                                                        unit="% of government expenditure"),
     "fiscal_cost_pct_government_revenue": Variable("Fiscal cost", "percent", FLOOR, unit="% of government revenue"),
+    # the scheme's borrowing after depletion (settings.after_depletion borrow), which the fiscal cost leaves out
+    "scheme_borrowing": Variable("Scheme borrowing: deficit financed by borrowing after depletion, interest "
+                                 "included", "money", FLOOR),
+    "scheme_borrowing_pct_gdp": Variable("Scheme borrowing", "percent", FLOOR, unit="% of GDP"),
+    "scheme_debt": Variable("Scheme debt, end of year", "money", FLOOR),
+    "scheme_debt_pct_gdp": Variable("Scheme debt, end of year", "percent", FLOOR, unit="% of GDP"),
+    "fiscal_cost_with_borrowing": Variable("Fiscal cost including the scheme's borrowing", "money", FLOOR),
+    "fiscal_cost_with_borrowing_pct_gdp": Variable("Fiscal cost including the scheme's borrowing", "percent", FLOOR,
+                                                   unit="% of GDP"),
+    "fiscal_cost_with_borrowing_pct_government_expenditure": Variable(
+        "Fiscal cost including the scheme's borrowing", "percent", FLOOR, unit="% of government expenditure"),
+    "fiscal_cost_with_borrowing_pct_government_revenue": Variable(
+        "Fiscal cost including the scheme's borrowing", "percent", FLOOR, unit="% of government revenue"),
     # series derived from the assumptions
     "wage_index": Variable("Average wage index", "index", ASSUMPTIONS),
     "price_index": Variable("Price index", "index", ASSUMPTIONS),
@@ -237,6 +250,15 @@ SUMMARY: dict[str, Variable] = {
     "fiscal_cost_present_value": Variable("Fiscal cost over {} years, present value", "money", FLOOR, by="horizon"),
     "fiscal_cost_level_pct_gdp": Variable("Fiscal cost over {} years, level share of GDP", "percent", FLOOR,
                                           unit="% of GDP", by="horizon"),
+    "scheme_borrowing_present_value": Variable("Scheme's deficits financed by borrowing over {} years, present "
+                                               "value", "money", FLOOR, by="horizon"),
+    "scheme_borrowing_level_pct_gdp": Variable("Scheme's deficits financed by borrowing over {} years, level share "
+                                               "of GDP", "percent", FLOOR, unit="% of GDP", by="horizon"),
+    "fiscal_cost_with_borrowing_present_value": Variable("Fiscal cost including the scheme's borrowing over {} "
+                                                         "years, present value", "money", FLOOR, by="horizon"),
+    "fiscal_cost_with_borrowing_level_pct_gdp": Variable("Fiscal cost including the scheme's borrowing over {} "
+                                                         "years, level share of GDP", "percent", FLOOR,
+                                                         unit="% of GDP", by="horizon"),
 }
 
 
@@ -305,6 +327,44 @@ def sheet_notes(sheet: str, p: xr.Dataset, inputs) -> list[str]:
                      f"as {grant}{leavers}.")
     if sheet in (FINANCE, INDICATORS):
         notes += depletion_notes(p, inputs)
+    if sheet == FLOOR:
+        notes += fiscal_cost_notes(p, inputs)
+    return notes
+
+
+def fiscal_cost_notes(p: xr.Dataset, inputs) -> list[str]:
+    """What the fiscal cost includes and leaves out, and what the state stands behind once the scheme's reserve is
+    exhausted: the borrowing (settings.after_depletion borrow) or the cut benefits (payable), in sentences (the
+    Social protection floor sheet's notes and the report's floor chapter)."""
+    if "fiscal_cost" not in p or not inputs.has_scheme:
+        return []
+    parts = ("the floor, the state subsidy to the scheme and the minimum-pension top-up the state finances"
+             if "minimum_pension_top_up" in p else "the floor and the state subsidy to the scheme")
+    notes = [f"The fiscal cost counts the state's payments: {parts}. It leaves out the scheme's own deficit once its "
+             "reserve is exhausted."]
+    if "scheme_borrowing" not in p:
+        return notes
+    debt = p.scheme_debt.values
+    if inputs.settings["after_depletion"] == "borrow":
+        if bool((debt > 0).any()):
+            first = int(p.year.values[int(np.argmax(debt > 0))])
+            notes.append(f"The reserve is exhausted in {first} and the scheme then borrows to pay benefits in full "
+                         "(settings.after_depletion borrow): its deficit financed by borrowing, the interest on the "
+                         "debt included, is a cost the state stands behind whoever lends. Scheme borrowing shows it "
+                         "each year, scheme debt what is owed at the end of the year, and the fiscal cost including "
+                         "the scheme's borrowing the sum; the present values count each deficit once, without the "
+                         "interest on the debt (which bears the discount rate).")
+        else:
+            notes.append("The reserve is not exhausted within the projection: the scheme borrows nothing, and the "
+                         "fiscal cost including the scheme's borrowing equals the fiscal cost.")
+    elif "payable_share" in p and bool((p.payable_share.values < 1).any()):
+        first = int(p.year.values[int(np.argmax(p.payable_share.values < 1))])
+        notes.append(f"The reserve is exhausted in {first}; the scheme does not borrow (settings.after_depletion "
+                     "payable): benefits are cut to what its income and the reserve left can pay, so scheme "
+                     "borrowing is 0 and the cost falls on the pensioners instead of the state.")
+    else:
+        notes.append("The reserve is not exhausted within the projection, and the scheme would not borrow if it "
+                     "were (settings.after_depletion payable: benefits would be cut): scheme borrowing is 0.")
     return notes
 
 

@@ -426,7 +426,7 @@ def _write_results(results, valuation, path: Path, provenance: dict | None) -> N
                       name, notes=pres.sheet_notes(sheet, p, valuation.inputs))
     _population_by_age(wb, p, name)
     _balance_sheet(wb, p, s, unit, name)
-    floor_sheet(wb, p, s, unit, name)
+    floor_sheet(wb, p, s, unit, name, valuation.inputs)
     floor_benefits_sheet(wb, p, valuation.inputs, name)
     _assumptions(wb, valuation, p, name)
     charts = ChartPages(wb, name)

@@ -21,6 +21,11 @@ from . import figures
 
 TITLE = "Social protection floor and the state's fiscal cost"
 KIND_WORDS, TEST_WORDS, BASIS_WORDS = pres.FLOOR_KIND_WORDS, pres.FLOOR_TEST_WORDS, pres.FLOOR_BASIS_WORDS
+# the scheme's borrowing after depletion beside the fiscal cost (settings.after_depletion borrow): the table's columns
+BORROWING = ("fiscal_cost", "scheme_borrowing", "fiscal_cost_with_borrowing", "fiscal_cost_pct_gdp",
+             "scheme_borrowing_pct_gdp", "fiscal_cost_with_borrowing_pct_gdp",
+             "fiscal_cost_with_borrowing_pct_government_expenditure",
+             "fiscal_cost_with_borrowing_pct_government_revenue", "scheme_debt_pct_gdp")
 YEARLY = {   # the chapter's yearly tables: caption ({shares}: the shares the table holds), variables (those a
     # projection has)
     "beneficiaries": ("Beneficiaries of the floor by benefit (persons, mean of the year)", ["floor_beneficiaries"]),
@@ -31,6 +36,8 @@ YEARLY = {   # the chapter's yearly tables: caption ({shares}: the shares the ta
     "fiscal": ("The state's fiscal cost ({money}; shares of {shares})",
                ["floor_cost_all", "state_subsidy", "minimum_pension_top_up", "fiscal_cost", "fiscal_cost_pct_gdp",
                 "fiscal_cost_pct_government_expenditure", "fiscal_cost_pct_government_revenue"]),
+    "borrowing": ("The scheme's borrowing after depletion and the fiscal cost including it ({money}; shares of "
+                  "{shares})", list(BORROWING)),
 }
 SHARE_OF = {"_pct_gdp": "GDP", "_pct_government_expenditure": "government expenditure",
             "_pct_government_revenue": "government revenue"}
@@ -57,6 +64,12 @@ def _has_scheme(p) -> bool:
     return "contribution_rate" in p
 
 
+def borrows(p) -> bool:
+    """Whether the scheme borrows within the projection: its reserve is exhausted under settings.after_depletion
+    borrow (the projection then has ``fiscal_cost_with_borrowing``) and some year's borrowing is positive."""
+    return "fiscal_cost_with_borrowing" in p and bool((p.scheme_borrowing.values > 0).any())
+
+
 def floor_headline(results) -> dict[str, str]:
     """The floor's headline numbers as the report shows them (keys stable: marked ``data-headline``):
     cost and fiscal cost as % of GDP (and of government expenditure) in the first and last years, and
@@ -67,9 +80,15 @@ def floor_headline(results) -> dict[str, str]:
                  "fiscal_cost_pct_government_expenditure"):
         if name in p:
             out[f"{name}_first"], out[f"{name}_last"] = _pct(p[name].values[0]), _pct(p[name].values[-1])
-    for name, key in (("floor_cost_level_pct_gdp", "floor_level"), ("fiscal_cost_level_pct_gdp", "fiscal_level")):
-        for h, value in zip(s.horizon.values, s[name].values):
-            out[f"{key}_{int(h)}"] = _pct(value)
+    if borrows(p):
+        for name in ("scheme_borrowing_pct_gdp", "fiscal_cost_with_borrowing_pct_gdp", "scheme_debt_pct_gdp"):
+            out[f"{name}_last"] = _pct(p[name].values[-1])
+    for name, key in (("floor_cost_level_pct_gdp", "floor_level"), ("fiscal_cost_level_pct_gdp", "fiscal_level"),
+                      ("scheme_borrowing_level_pct_gdp", "borrowing_level"),
+                      ("fiscal_cost_with_borrowing_level_pct_gdp", "with_borrowing_level")):
+        if name in s and (key in ("floor_level", "fiscal_level") or borrows(p)):
+            for h, value in zip(s.horizon.values, s[name].values):
+                out[f"{key}_{int(h)}"] = _pct(value)
     return out
 
 
@@ -96,8 +115,36 @@ def floor_findings(results) -> list[str]:
     if _has_scheme(p):
         out.append(f"The state's fiscal cost ({p.fiscal_cost.attrs.get('description', 'floor and scheme')}) is "
                    f"{h['fiscal_cost_pct_gdp_first']} of GDP in {t0} and {h['fiscal_cost_pct_gdp_last']} in {last}; "
-                   f"its level cost over {full} years is {h[f'fiscal_level_{full}']} of GDP.")
+                   f"its level cost over {full} years is {h[f'fiscal_level_{full}']} of GDP. It leaves out the "
+                   "scheme's own deficit once its reserve is exhausted.")
+        out += borrowing_findings(results)
     return out
+
+
+def borrowing_findings(results) -> list[str]:
+    """What the state stands behind once the scheme's reserve is exhausted, in sentences: the borrowing beside the
+    fiscal cost (settings.after_depletion borrow) or the benefits cut (payable); none when it is never exhausted."""
+    p, s = results.projection, results.summary
+    if "scheme_borrowing" not in p:
+        return []
+    h = floor_headline(results)
+    last, full = int(p.year.values[-1]), int(s.horizon.values[-1])
+    if borrows(p):
+        first = int(p.year.values[int(np.argmax(p.scheme_debt.values > 0))])
+        return [f"The reserve is exhausted in {first} and the scheme then borrows to pay benefits in full: in {last} "
+                f"its deficit financed by borrowing, the interest on its debt included, is "
+                f"{h['scheme_borrowing_pct_gdp_last']} of GDP and its debt {h['scheme_debt_pct_gdp_last']} of GDP. "
+                f"The state stands behind that borrowing: with it the fiscal cost is "
+                f"{h['fiscal_cost_with_borrowing_pct_gdp_last']} of GDP in {last}, and its level cost over {full} "
+                f"years is {h[f'with_borrowing_level_{full}']} of GDP (the deficits financed by borrowing, valued "
+                f"once without the interest on the debt: {h[f'borrowing_level_{full}']})."]
+    short = p.payable_share.values < 1 if "payable_share" in p else np.zeros(p.sizes["year"], bool)
+    if short.any() and "fiscal_cost_with_borrowing" not in p:   # settings.after_depletion payable
+        first = int(p.year.values[int(np.argmax(short))])
+        return [f"The reserve is exhausted in {first}; the scheme does not borrow: benefits are then cut to what its "
+                f"income can pay (at least {100 * float(np.min(p.payable_share.values)):.0f}% of the benefits due), "
+                "a cost that falls on the pensioners, not on the state."]
+    return []
 
 
 def benefits_table(valuation):
@@ -132,6 +179,27 @@ def cost_by_benefit(p) -> str:
         return figures._svg(fig, key)
 
 
+def fiscal_cost_and_borrowing(p) -> str:
+    """Stacked areas of the fiscal cost and the scheme's borrowing (% of GDP): the fiscal cost including the
+    scheme's borrowing on top (a figure of its own: the borrowing, interest included, can dwarf the floor)."""
+    key = "fiscal-borrowing"
+    years = p.year.values
+    with matplotlib.rc_context(figures.STYLE):
+        fig, ax = figures._new(key)
+        ax.stackplot(years, p.fiscal_cost_pct_gdp.values / 100, p.scheme_borrowing_pct_gdp.values / 100,
+                     labels=["Fiscal cost: floor, state subsidy and top-up",
+                             "Scheme borrowing after depletion, interest included"],
+                     colors=figures.COLORS[:2], alpha=0.85)
+        ax.plot(years, p.fiscal_cost_with_borrowing_pct_gdp.values / 100, color="#111111", linewidth=1.6,
+                label="Fiscal cost including the scheme's borrowing")
+        ax.set_xlabel("Year")
+        ax.set_ylabel("% of GDP")
+        figures._percent(ax)
+        ax.set_ylim(0, ax.get_ylim()[1])
+        figures.legend_above(fig, ax, columns=2)
+        return figures._svg(fig, key)
+
+
 def floor_chapter(valuation, results, chapter, figure, sensitivity=None, stochastic=None, writer=None) -> None:
     """Add the chapter on the floor and the state's fiscal cost (``chapter``, ``figure``: the report's
     constructors); with sensitivity or stochastic results that carry the floor, its rows and fan charts. ``writer``
@@ -154,18 +222,25 @@ def floor_chapter(valuation, results, chapter, figure, sensitivity=None, stochas
            "administration, on the same projection of the population and the economy"
            + (" and of the scheme's pensioners (for pension-tested and top-up benefits)." if scheme else ".")
            + f" Money amounts in {pres.money_phrase(unit)}, nominal.")
-    c.text("The fiscal cost is the state's whole cost: the floor, the state subsidy to the contributory scheme and "
-           "any minimum-pension top-up the state finances." if scheme else
-           "Without a contributory scheme the state's fiscal cost is the cost of the floor.")
+    if scheme:
+        for sentence in pres.fiscal_cost_notes(p, valuation.inputs):
+            c.text(sentence)
+    else:
+        c.text("Without a contributory scheme the state's fiscal cost is the cost of the floor.")
     c.table(benefits_table(valuation))
     inputs = {pres.field_label(k) for k in ECONOMY_INPUTS if valuation.inputs.economy.get(k) is not None}
     c.table(Table("Economic inputs of the costing", ["Input", "Value", "Notes"],
                   [[label, text, note] for _, label, text, note in pres.provisions(valuation.inputs, ("economy",))
                    if label in inputs], wrap=True))
-    for caption, names in YEARLY.values():
+    for key, (caption, names) in YEARLY.items():
+        if key == "borrowing" and not borrows(p):   # no borrowing: the scheme never depletes, or cuts benefits
+            continue
         c.table(yearly_table(p, names, unit, caption.format(money=money, shares=shares_held(p, names))))
     c.figure(figure("floor", "Cost of the floor by benefit (% of GDP)" + (" and the state's fiscal cost" if scheme
                                                                            else ""), cost_by_benefit(p)))
+    if borrows(p):
+        c.figure(figure("fiscal-borrowing", "The state's fiscal cost and the scheme's borrowing after depletion (% of "
+                                            "GDP)", fiscal_cost_and_borrowing(p)))
     c.table(Table(f"Present values at 1 January {t0} and level costs (the constant share of GDP with the same "
                   "present value)", ["Item", "Value"],
                   [[label, pres.display(value, fmt)] for _, label, value, fmt in pres.summary_items(s, pres.FLOOR, unit)],
