@@ -7,6 +7,7 @@ and from Python, and the command never shows a traceback."""
 import re
 import subprocess
 import sys
+from html import unescape
 from html.parser import HTMLParser
 
 import numpy as np
@@ -211,3 +212,113 @@ def test_the_shares_tables_are_titled_for_what_they_hold(case, html):
     assert captions == ["Cost of the floor as a share of GDP", "The state's fiscal cost (millions; shares of GDP)"]
     for caption in captions:
         assert not [h for h in tables.tables[caption][0] if "government" in h]
+
+
+# ------------------------------------------------------------------ the scheme's borrowing beside the fiscal cost
+
+def borrowing_from_the_finance_table(p, s) -> np.ndarray:
+    """The scheme's borrowing derived from the yearly finance table alone: 0 before the depletion year; in it, the
+    part of the deficit the reserve left at its start does not pay, -min(0, net cash flow + reserve at its start);
+    after it, -min(0, net cash flow) (the reserve's flow of the year, V_t - V_t-1, interest included)."""
+    flow = p.net_cash_flow.values
+    start = np.concatenate([[float(p.reserve_at_valuation)], p.reserve.values[:-1]])
+    years = p.year.values
+    depletion = float(s.depletion_year)
+    out = np.zeros(years.size)
+    if depletion == depletion:
+        at = years == int(depletion)
+        out[at] = -np.minimum(0.0, flow[at] + start[at])
+        out[years > depletion] = -np.minimum(0.0, flow[years > depletion])
+    return out
+
+
+def test_the_fiscal_cost_including_borrowing_adds_the_deficit_financed_by_borrowing(results):
+    p, s = results.projection, results.summary
+    assert float(s.depletion_year) == 2031 and case_borrows(p)
+    expected = borrowing_from_the_finance_table(p, s)
+    assert expected[p.year.values < 2031].sum() == 0 and (expected[p.year.values >= 2031] > 0).all()
+    np.testing.assert_allclose(p.scheme_borrowing.values, expected, rtol=1e-10, atol=1e-3)   # currency
+    np.testing.assert_allclose(p.fiscal_cost_with_borrowing.values, p.fiscal_cost.values + p.scheme_borrowing.values,
+                               rtol=1e-12, atol=0)
+    gdp = p.gdp.values
+    np.testing.assert_allclose(p.scheme_borrowing_pct_gdp.values, 100 * expected / gdp, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(p.fiscal_cost_with_borrowing_pct_gdp.values,
+                               p.fiscal_cost_pct_gdp.values + p.scheme_borrowing_pct_gdp.values, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(p.scheme_debt.values, np.maximum(-p.reserve.values, 0), rtol=0, atol=0)
+    # present values: each deficit once, without the debt's interest: the debt at the horizon's end, discounted
+    v_end = np.cumprod(1 / (1 + p.investment_return.values))
+    for h in s.horizon.values:
+        n = int(h)
+        assert float(s.scheme_borrowing_present_value.sel(horizon=h)) == pytest.approx(
+            v_end[n - 1] * max(-float(p.reserve.values[n - 1]), 0.0), rel=1e-10, abs=1e-3)
+        np.testing.assert_allclose(float(s.fiscal_cost_with_borrowing_present_value.sel(horizon=h)),
+                                   float(s.fiscal_cost_present_value.sel(horizon=h))
+                                   + float(s.scheme_borrowing_present_value.sel(horizon=h)), rtol=1e-12)
+    for name in ("scheme_borrowing", "scheme_debt", "fiscal_cost_with_borrowing"):
+        assert p[name].attrs["units"] == "currency" and p[name].attrs["description"]
+
+
+def case_borrows(p) -> bool:
+    return bool((p.reserve.values < 0).any())
+
+
+def test_a_case_that_never_depletes_borrows_nothing(case):
+    """Over 10 years the Demoland floor case's reserve lasts (it runs out in 2031): no borrowing, no debt, the total
+    equals the fiscal cost, and the chapter shows no borrowing table nor figure."""
+    short = case.replace(settings={"horizon": 10, "gap_horizons": (10,)})
+    results = short.run()
+    p, s = results.projection, results.summary
+    assert float(s.depletion_year) != float(s.depletion_year)   # NaN: never depleted
+    assert (p.scheme_borrowing.values == 0).all() and (p.scheme_debt.values == 0).all()
+    np.testing.assert_array_equal(p.fiscal_cost_with_borrowing.values, p.fiscal_cost.values)
+    assert (s.scheme_borrowing_present_value.values == 0).all()
+    html = build(short, results)
+    assert 'data-figure="fiscal-borrowing"' not in html
+    assert not [c for c in Tables(html).tables if c.startswith("The scheme's borrowing")]
+    assert "The reserve is not exhausted within the projection: the scheme borrows nothing" in html
+
+
+def test_benefits_cut_after_depletion_borrow_nothing_and_the_report_says_so(case):
+    payable = case.replace(settings={"after_depletion": "payable"})
+    results = payable.run()
+    p = results.projection
+    assert (p.payable_share.values < 1).any()
+    assert (p.scheme_borrowing.values == 0).all() and "fiscal_cost_with_borrowing" not in p
+    said = " ".join(findings(results))
+    assert "the scheme does not borrow: benefits are then cut to what its income can pay" in said
+    html = build(payable, results)
+    assert "benefits are cut to what its income and the reserve left can pay" in html
+    assert 'data-figure="fiscal-borrowing"' not in html
+
+
+def test_the_report_names_the_borrowing_with_the_workbooks_figure(case, results, html, tmp_path):
+    """Chapter 11 says what the fiscal cost leaves out and shows the borrowing beside it, with the results
+    workbook's figures; it never calls the fiscal cost the state's whole cost."""
+    import openpyxl
+
+    from actuary.io.results import write_results
+
+    write_results(results, case, tmp_path / "results.xlsx")
+    ws = openpyxl.load_workbook(tmp_path / "results.xlsx")["Social protection floor"]
+    headers = [c.value for c in ws[2]]
+    t0 = int(results.projection.year[0])
+    rows = {int(r[0]): r for r in ws.iter_rows(min_row=3, max_row=2 + results.projection.sizes["year"],
+                                                values_only=True)}
+    tables = Tables(html)
+    caption = "The scheme's borrowing after depletion and the fiscal cost including it"
+    for header in ("Scheme borrowing (% of GDP)", "Fiscal cost including the scheme's borrowing (% of GDP)",
+                   "Scheme debt, end of year (% of GDP)"):
+        shown = column(tables, caption, header)
+        for year in (2035, t0 + 29):
+            assert shown[year] == f"{100 * rows[year][headers.index(header)]:.2f}%", (header, year)
+    assert 'data-figure="fiscal-borrowing"' in html
+    last = t0 + 29
+    borrowing = f"{100 * rows[last][headers.index('Scheme borrowing (% of GDP)')]:.2f}%"
+    text = " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+    assert f"in {last} its deficit financed by borrowing, the interest on its debt included, is {borrowing} of GDP" \
+        in text
+    assert "It leaves out the scheme's own deficit once its reserve is exhausted." in text
+    assert "fiscal cost is the state's whole cost" not in text   # (the appendix: whole = fiscal cost + borrowing)
+    notes = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    assert "leaves out the scheme's own deficit" in " ".join(notes)   # the notes' lines wrap at 110 characters
+    assert any(n.startswith("Present values at 1 January") for n in notes)   # below the notes, not over them
