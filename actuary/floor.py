@@ -408,10 +408,17 @@ def floor_variables(inputs, floor: dict[str, np.ndarray], variables: dict) -> tu
     }
     with_borrowing = None
     if "reserve" in variables:   # a scheme beside the floor: its borrowing after depletion, beside the fiscal cost
-        borrowing, debt = scheme_borrowing(variables["reserve"][1], float(variables["reserve_at_valuation"][1]))
+        borrowing, debt, interest = scheme_borrowing(variables["reserve"][1],
+                                                     float(variables["reserve_at_valuation"][1]),
+                                                     variables["investment_return"][1])
         data.update({
             "scheme_borrowing": ((Y,), borrowing, "currency", BORROWING_DESCRIPTION),
             "scheme_borrowing_pct_gdp": ((Y,), 100 * borrowing / gdp, "percent", "scheme borrowing / GDP"),
+            "scheme_debt_interest": ((Y,), interest, "currency", "of the scheme's borrowing, the part that pays the "
+                                                                 "interest on its debt: min(i_t D_t-1, borrowing), "
+                                                                 "i the investment return"),
+            "scheme_debt_interest_pct_gdp": ((Y,), 100 * interest / gdp, "percent",
+                                             "interest on the scheme's debt financed by borrowing / GDP"),
             "scheme_debt": ((Y,), debt, "currency", "the scheme's debt at the end of the year: minus the reserve "
                                                     "when it is negative (settings.after_depletion borrow), else 0"),
             "scheme_debt_pct_gdp": ((Y,), 100 * debt / gdp, "percent", "scheme debt / GDP"),
@@ -445,17 +452,22 @@ BORROWING_DESCRIPTION = ("the scheme's deficit financed by borrowing once its re
                          "cut to what income and the reserve left pay")
 
 
-def scheme_borrowing(reserve, reserve_at_valuation: float) -> tuple[np.ndarray, np.ndarray]:
-    """(borrowing, debt) by year from the scheme's end-of-year reserve V_t and the reserve at the valuation date:
+def scheme_borrowing(reserve, reserve_at_valuation: float, investment_return) -> tuple[np.ndarray, np.ndarray,
+                                                                                       np.ndarray]:
+    """(borrowing, debt, interest) by year from the scheme's end-of-year reserve V_t, the reserve at the valuation
+    date and the investment return i_t (the rate the debt bears):
     the debt D_t = max(-V_t, 0) and the borrowing of year t, the part of the year's deficit that neither income nor
     the reserve left at its start pays, max(D_t - D_t-1, 0). Before depletion both are 0; in the depletion year the
     borrowing is D_t (the deficit less the reserve left); after it, minus the year's net cash flow V_t - V_t-1 (the
     deficit, the interest on the debt included, since a negative reserve bears the investment return). A year whose
     surplus repays debt borrows nothing (repayments are not netted). Under settings.after_depletion payable the
-    reserve never falls below zero and both are 0."""
+    reserve never falls below zero and all are 0. The interest is the part of the borrowing that pays the interest
+    on the debt carried in, min(i_t D_t-1, borrowing_t); the rest, max(D_t - (1 + i_t) D_t-1, 0), is the year's own
+    deficit financed by borrowing (at its end-of-year value), which the present values count."""
     debt = np.maximum(-np.asarray(reserve, dtype=float), 0.0)
     before = np.concatenate([[max(-reserve_at_valuation, 0.0)], debt[:-1]])
-    return np.maximum(debt - before, 0.0), debt
+    borrowing = np.maximum(debt - before, 0.0)
+    return borrowing, debt, np.minimum(np.asarray(investment_return, dtype=float) * before, borrowing)
 
 
 def floor_extension(inputs, population: dict, pensions: dict | None, prices, wages, beta, engine: str = "kernel",
@@ -498,11 +510,10 @@ def floor_summary(ds: xr.Dataset, horizons) -> dict:
     if "scheme_borrowing" in ds.variables:
         # the deficits financed by borrowing, each valued once: without the interest on the debt, which bears the
         # discount rate (counting it too would value each deficit again every year it stays unpaid)
-        debt = ds.variables["scheme_debt"].values
-        before = np.concatenate([[max(-float(ds.variables["reserve_at_valuation"].values), 0.0)], debt[:-1]])
         _, v_end = indicators.discount_by_returns(values["investment_return"])
-        deficits = np.maximum(debt - (1.0 + values["investment_return"]) * before, 0.0) * v_end / v_mid
-        flows.append(("scheme_borrowing", deficits, "the scheme's deficits financed by borrowing (without the "
+        deficits = (ds.variables["scheme_borrowing"].values - ds.variables["scheme_debt_interest"].values) \
+            * v_end / v_mid   # at the end of the year: so the present value is that of the debt, discounted
+        flows.append(("scheme_borrowing", deficits, "scheme's deficits financed by borrowing (without the "
                                                     "interest on its debt)"))
         if "fiscal_cost_with_borrowing" in ds.variables:
             flows.append(("fiscal_cost_with_borrowing", values["fiscal_cost"] + deficits,

@@ -245,6 +245,11 @@ def test_the_fiscal_cost_including_borrowing_adds_the_deficit_financed_by_borrow
     np.testing.assert_allclose(p.fiscal_cost_with_borrowing_pct_gdp.values,
                                p.fiscal_cost_pct_gdp.values + p.scheme_borrowing_pct_gdp.values, rtol=1e-12, atol=0)
     np.testing.assert_allclose(p.scheme_debt.values, np.maximum(-p.reserve.values, 0), rtol=0, atol=0)
+    # of it, the interest on the debt carried in (i x the negative reserve at the start of the year)
+    carried = np.maximum(-np.concatenate([[float(p.reserve_at_valuation)], p.reserve.values[:-1]]), 0.0)
+    interest = np.minimum(p.investment_return.values * carried, expected)
+    assert interest[p.year.values <= 2031].sum() == 0 and (interest[p.year.values > 2031] > 0).all()
+    np.testing.assert_allclose(p.scheme_debt_interest.values, interest, rtol=1e-10, atol=1e-3)
     # present values: each deficit once, without the debt's interest: the debt at the horizon's end, discounted
     v_end = np.cumprod(1 / (1 + p.investment_return.values))
     for h in s.horizon.values:
@@ -305,9 +310,12 @@ def test_the_report_names_the_borrowing_with_the_workbooks_figure(case, results,
     rows = {int(r[0]): r for r in ws.iter_rows(min_row=3, max_row=2 + results.projection.sizes["year"],
                                                 values_only=True)}
     tables = Tables(html)
-    caption = "The scheme's borrowing after depletion and the fiscal cost including it"
-    for header in ("Scheme borrowing (% of GDP)", "Fiscal cost including the scheme's borrowing (% of GDP)",
-                   "Scheme debt, end of year (% of GDP)"):
+    caption = "Fiscal cost including the scheme's borrowing as a share of"
+    label = "Scheme borrowing: deficit financed by borrowing after depletion, interest included (millions)"
+    money = column(tables, "The scheme's borrowing after depletion and the fiscal cost including it (millions)", label)
+    assert money[2035] == f"{rows[2035][headers.index(label)]:,.0f}"
+    for header in ("Scheme borrowing (% of GDP)", "of which interest on the scheme's debt (% of GDP)",
+                   "Fiscal cost including the scheme's borrowing (% of GDP)", "Scheme debt, end of year (% of GDP)"):
         shown = column(tables, caption, header)
         for year in (2035, t0 + 29):
             assert shown[year] == f"{100 * rows[year][headers.index(header)]:.2f}%", (header, year)
@@ -315,8 +323,10 @@ def test_the_report_names_the_borrowing_with_the_workbooks_figure(case, results,
     last = t0 + 29
     borrowing = f"{100 * rows[last][headers.index('Scheme borrowing (% of GDP)')]:.2f}%"
     text = " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
-    assert f"in {last} its deficit financed by borrowing, the interest on its debt included, is {borrowing} of GDP" \
-        in text
+    of_which = headers.index("of which interest on the scheme's debt (% of GDP)")
+    interest = f"{100 * rows[last][of_which]:.2f}%"
+    assert f"in {last} its deficit financed by borrowing, the interest on its debt included, is {borrowing} of GDP " \
+           f"(of which interest {interest})" in text
     assert "It leaves out the scheme's own deficit once its reserve is exhausted." in text
     assert "fiscal cost is the state's whole cost" not in text   # (the appendix: whole = fiscal cost + borrowing)
     notes = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]

@@ -164,6 +164,9 @@ VARIABLES: dict[str, Variable] = {
     "scheme_borrowing": Variable("Scheme borrowing: deficit financed by borrowing after depletion, interest "
                                  "included", "money", FLOOR),
     "scheme_borrowing_pct_gdp": Variable("Scheme borrowing", "percent", FLOOR, unit="% of GDP"),
+    "scheme_debt_interest": Variable("of which interest on the scheme's debt", "money", FLOOR),
+    "scheme_debt_interest_pct_gdp": Variable("of which interest on the scheme's debt", "percent", FLOOR,
+                                             unit="% of GDP"),
     "scheme_debt": Variable("Scheme debt, end of year", "money", FLOOR),
     "scheme_debt_pct_gdp": Variable("Scheme debt, end of year", "percent", FLOOR, unit="% of GDP"),
     "fiscal_cost_with_borrowing": Variable("Fiscal cost including the scheme's borrowing", "money", FLOOR),

@@ -21,11 +21,12 @@ from . import figures
 
 TITLE = "Social protection floor and the state's fiscal cost"
 KIND_WORDS, TEST_WORDS, BASIS_WORDS = pres.FLOOR_KIND_WORDS, pres.FLOOR_TEST_WORDS, pres.FLOOR_BASIS_WORDS
-# the scheme's borrowing after depletion beside the fiscal cost (settings.after_depletion borrow): the table's columns
-BORROWING = ("fiscal_cost", "scheme_borrowing", "fiscal_cost_with_borrowing", "fiscal_cost_pct_gdp",
-             "scheme_borrowing_pct_gdp", "fiscal_cost_with_borrowing_pct_gdp",
-             "fiscal_cost_with_borrowing_pct_government_expenditure",
-             "fiscal_cost_with_borrowing_pct_government_revenue", "scheme_debt_pct_gdp")
+# the scheme's borrowing after depletion beside the fiscal cost (settings.after_depletion borrow): the tables' columns,
+# in money and in shares (each within the nine columns a table holds before it is split)
+BORROWING = ("fiscal_cost", "scheme_borrowing", "scheme_debt_interest", "fiscal_cost_with_borrowing", "scheme_debt")
+BORROWING_SHARES = ("fiscal_cost_pct_gdp", "scheme_borrowing_pct_gdp", "scheme_debt_interest_pct_gdp",
+                    "fiscal_cost_with_borrowing_pct_gdp", "fiscal_cost_with_borrowing_pct_government_expenditure",
+                    "fiscal_cost_with_borrowing_pct_government_revenue", "scheme_debt_pct_gdp")
 YEARLY = {   # the chapter's yearly tables: caption ({shares}: the shares the table holds), variables (those a
     # projection has)
     "beneficiaries": ("Beneficiaries of the floor by benefit (persons, mean of the year)", ["floor_beneficiaries"]),
@@ -36,8 +37,8 @@ YEARLY = {   # the chapter's yearly tables: caption ({shares}: the shares the ta
     "fiscal": ("The state's fiscal cost ({money}; shares of {shares})",
                ["floor_cost_all", "state_subsidy", "minimum_pension_top_up", "fiscal_cost", "fiscal_cost_pct_gdp",
                 "fiscal_cost_pct_government_expenditure", "fiscal_cost_pct_government_revenue"]),
-    "borrowing": ("The scheme's borrowing after depletion and the fiscal cost including it ({money}; shares of "
-                  "{shares})", list(BORROWING)),
+    "borrowing": ("The scheme's borrowing after depletion and the fiscal cost including it ({money})", list(BORROWING)),
+    "borrowing_shares": ("Fiscal cost including the scheme's borrowing as a share of {shares}", list(BORROWING_SHARES)),
 }
 SHARE_OF = {"_pct_gdp": "GDP", "_pct_government_expenditure": "government expenditure",
             "_pct_government_revenue": "government revenue"}
@@ -81,7 +82,8 @@ def floor_headline(results) -> dict[str, str]:
         if name in p:
             out[f"{name}_first"], out[f"{name}_last"] = _pct(p[name].values[0]), _pct(p[name].values[-1])
     if borrows(p):
-        for name in ("scheme_borrowing_pct_gdp", "fiscal_cost_with_borrowing_pct_gdp", "scheme_debt_pct_gdp"):
+        for name in ("scheme_borrowing_pct_gdp", "scheme_debt_interest_pct_gdp", "fiscal_cost_with_borrowing_pct_gdp",
+                     "scheme_debt_pct_gdp"):
             out[f"{name}_last"] = _pct(p[name].values[-1])
     for name, key in (("floor_cost_level_pct_gdp", "floor_level"), ("fiscal_cost_level_pct_gdp", "fiscal_level"),
                       ("scheme_borrowing_level_pct_gdp", "borrowing_level"),
@@ -133,7 +135,8 @@ def borrowing_findings(results) -> list[str]:
         first = int(p.year.values[int(np.argmax(p.scheme_debt.values > 0))])
         return [f"The reserve is exhausted in {first} and the scheme then borrows to pay benefits in full: in {last} "
                 f"its deficit financed by borrowing, the interest on its debt included, is "
-                f"{h['scheme_borrowing_pct_gdp_last']} of GDP and its debt {h['scheme_debt_pct_gdp_last']} of GDP. "
+                f"{h['scheme_borrowing_pct_gdp_last']} of GDP (of which interest "
+                f"{h['scheme_debt_interest_pct_gdp_last']}) and its debt {h['scheme_debt_pct_gdp_last']} of GDP. "
                 f"The state stands behind that borrowing: with it the fiscal cost is "
                 f"{h['fiscal_cost_with_borrowing_pct_gdp_last']} of GDP in {last}, and its level cost over {full} "
                 f"years is {h[f'with_borrowing_level_{full}']} of GDP (the deficits financed by borrowing, valued "
@@ -233,7 +236,7 @@ def floor_chapter(valuation, results, chapter, figure, sensitivity=None, stochas
                   [[label, text, note] for _, label, text, note in pres.provisions(valuation.inputs, ("economy",))
                    if label in inputs], wrap=True))
     for key, (caption, names) in YEARLY.items():
-        if key == "borrowing" and not borrows(p):   # no borrowing: the scheme never depletes, or cuts benefits
+        if key.startswith("borrowing") and not borrows(p):   # no borrowing: the scheme never depletes, or cuts benefits
             continue
         c.table(yearly_table(p, names, unit, caption.format(money=money, shares=shares_held(p, names))))
     c.figure(figure("floor", "Cost of the floor by benefit (% of GDP)" + (" and the state's fiscal cost" if scheme
