@@ -190,7 +190,8 @@ def fiscal_cost_and_borrowing(p) -> str:
     with matplotlib.rc_context(figures.STYLE):
         fig, ax = figures._new(key)
         ax.stackplot(years, p.fiscal_cost_pct_gdp.values / 100, p.scheme_borrowing_pct_gdp.values / 100,
-                     labels=["Fiscal cost: floor, state subsidy and top-up",
+                     labels=["Fiscal cost: floor, state subsidy" + (" and top-up" if "minimum_pension_top_up" in p
+                                                                      else ""),
                              "Scheme borrowing after depletion, interest included"],
                      colors=figures.COLORS[:2], alpha=0.85)
         ax.plot(years, p.fiscal_cost_with_borrowing_pct_gdp.values / 100, color="#111111", linewidth=1.6,
