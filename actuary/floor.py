@@ -52,8 +52,8 @@ under borrow, ``fiscal_cost_with_borrowing`` = fiscal cost + scheme borrowing, w
 summary holds the floor's and the fiscal cost's present values over the GAP horizons (discounted as
 the GAP discounts: mid-year, at the projected returns) and the level share of GDP that finances each
 (100 x PV cost / PV GDP); those of the scheme's borrowing value each deficit once, without the interest on the
-debt (which bears the discount rate), and the total's are the sum. A floor costing alone (settings.scheme = "no") projects the population and
-GDP only; its tests must be universal (there are no scheme pensioners).
+debt (which bears the discount rate), and the total's are the sum. A floor costing alone (settings.scheme = "no")
+projects the population and GDP only; its tests must be universal (there are no scheme pensioners).
 """
 
 from __future__ import annotations

@@ -23,7 +23,8 @@ SHEET = pres.FLOOR
 
 def floor_sheet(wb, p, s, unit: str, case_name: str, inputs=None) -> None:
     """Add the floor's sheet to a results workbook (nothing when the projection has no floor), with the notes of
-    what the fiscal cost includes and leaves out (``inputs``: the valuation's; :func:`presentation.fiscal_cost_notes`)."""
+    what the fiscal cost includes and leaves out (``inputs``: the valuation's;
+    :func:`actuary.io.presentation.fiscal_cost_notes`)."""
     if "floor_cost" not in p:
         return
     t0 = int(p.year.values[0])
