@@ -321,8 +321,9 @@ def test_salary_scale_from_a_small_sample_is_smooth_and_close(smooth_scale_round
 
 def test_data_and_experience_agree_on_the_same_records(smooth_scale_round_trip):
     """`actuary experience` on the records `actuary data` built the salary scale from finds the salary increases
-    within their 95% intervals in at least 80% of the bands (20 of 22 here; 18-20 of 22 over seeds 7-11: the
-    interval does not carry the choice of lambda from the same data, nor all of the smoothing's bias). Before,
+    within their 95% intervals in at least 90% of the bands (21 of 22 here, the youngest men's band out, where the
+    scale bends most; it was 20 of 22, and 18-20 of 22 over seeds 7-11, while the expected increase's interval left
+    out the smoothing's bias: tests/test_experience_coverage.py measures how often it holds the truth). Before,
     the expected increase (the scale's age-to-age ratio: a cross-sectional estimate from the sample, off by some
     0.2-0.5% a year) was held against the interval of the members' own increases alone (longitudinal: each member
     against himself, known to 0.003-0.3%), and 21 of 22 bands were rejected here (19 of 22 in the reviewer's
@@ -330,16 +331,17 @@ def test_data_and_experience_agree_on_the_same_records(smooth_scale_round_trip):
     _, result, _ = smooth_scale_round_trip
     salary = result.salary
     assert len(salary) == 22
-    assert salary["within"].mean() >= 0.8, salary
+    assert salary["within"].mean() >= 0.9, salary
     # "within": observed - expected inside the interval of both standard errors (each bound's half-width
     # combined in quadrature), the expected one's from a scale graduated from extract 1's cross-section
     observed_half = (salary["ci_high"] - salary["ci_low"]) / 2
     expected_half = (salary["expected_ci_high"] - salary["expected_ci_low"]) / 2
-    assert np.all(expected_half > 0) and np.all(expected_half < 0.01)
+    big = salary["members"] >= 2000
+    assert np.all(expected_half > 0) and np.all(expected_half[big] < 0.01)
     combined = np.sqrt(observed_half ** 2 + expected_half ** 2)
     gap = (salary["observed_increase"] - salary["expected_increase"]).abs()
     assert np.array_equal(salary["within"].to_numpy(), (gap <= combined + 1e-12).to_numpy())
-    # still a test: an expected increase 1 percentage point off (either way) is rejected in every band of 2,000
-    # members or more (the intervals there are +-0.2-0.4%)
-    big = salary["members"] >= 2000
-    assert big.sum() >= 12 and ((gap - 0.01).abs()[big] > combined[big]).all()
+    # still a test: an expected increase 1 percentage point off (either way) is rejected in at least 90% of the bands
+    # of 2,000 members or more (13 of 14 here; the intervals there are +-0.5-1.0%, +-0.2-0.4% before they carried
+    # the smoothing's bias, when every one of them rejected it)
+    assert big.sum() >= 12 and ((gap - 0.01).abs()[big] > combined[big]).mean() >= 0.9
