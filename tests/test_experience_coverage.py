@@ -149,7 +149,8 @@ def test_expected_salary_increase_of_a_graduated_scale_covers_its_level():
     true_ratio = 1.03 * _smooth_scale(at_t0) / _smooth_scale(at_t0 - 1)
     within, rejected, big = [], [], []
     for _ in range(SCALE_REPLICATIONS):
-        pay = np.concatenate([_smooth_scale(a) * rng.lognormal(-sigma ** 2 / 2, sigma, k) for a, k in zip(ages, counts)])
+        pay = np.concatenate([_smooth_scale(a) * rng.lognormal(-sigma ** 2 / 2, sigma, k)
+                              for a, k in zip(ages, counts)])
         extract = pd.DataFrame(dict(status="active", sex="M", age=np.repeat(ages + 1, counts), annualised=pay))
         con = duckdb.connect()
         con.register("i1", extract)
