@@ -175,3 +175,22 @@ def test_expected_salary_increase_of_a_graduated_scale_covers_its_level():
     coverage = _coverage(within)
     assert LOW <= coverage <= 0.995, (coverage, within.mean(axis=0).round(2))
     assert big.any() and _coverage(rejected[big]) > 0.8, _coverage(rejected[big])
+
+
+def test_marginal_likelihood_graduation_smooths_what_is_smooth_and_follows_what_bends():
+    """The pilot graduation of the expected increase's interval: observations on a straight line (any noise-free
+    line) get the grid's largest lambda and are kept; a curve that bends, observed with small variances, gets a small
+    lambda and is followed closely; noise around a straight line is smoothed away (the graduation is nearer the line
+    than the observations)."""
+    from actuary.data.graduation import LAMBDAS, marginal_likelihood_graduation
+
+    ages = np.arange(20, 60, dtype=float)
+    line = 1000 + 25 * ages
+    z, lam = marginal_likelihood_graduation(line, np.full(ages.size, 1.0))
+    assert lam == LAMBDAS[-1] and np.allclose(z, line)
+    bend = 1000 * np.sin(ages / 4)
+    z, lam = marginal_likelihood_graduation(bend, np.full(ages.size, 1e4))
+    assert lam < 1 and np.max(np.abs(z - bend)) < 1
+    noisy = line + np.random.default_rng(1).normal(0, 10, ages.size)
+    z, _ = marginal_likelihood_graduation(noisy, np.full(ages.size, 1 / 100))
+    assert np.sqrt(np.mean((z - line) ** 2)) < 0.5 * np.sqrt(np.mean((noisy - line) ** 2))
