@@ -78,7 +78,7 @@ def stylized_careers(valuation) -> xr.Dataset:
     ages = inputs.coords["scheme_age"]
     entry_age = settings["adequacy_entry_age"]
     densities = np.array([1.0, 1.0, 1.0, settings["adequacy_density"]])
-    normal = retirement_age_grid(sch, "normal", years, ages)
+    normal = retirement_age_grid(sch, "normal", years, ages, settings["max_retirement_age"])
     accrual = ins["accrual"]
     total = n_years + extra
     floor_multiple, ceiling_multiple = (np.concatenate([sch[k].values, np.repeat(sch[k].values[-1:], extra)])

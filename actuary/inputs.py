@@ -221,6 +221,15 @@ FIELDS: dict[str, dict[str, Field]] = {
         "early_retirement_age_by_cohort": Field((C, S), "age", None, "years",
                                                 "by year of birth, instead of early_retirement_age (as "
                                                 "normal_retirement_age_by_cohort)"),
+        "retirement_age_increase_by_cohort": Field((C, S), "number", None, "years",
+                                                   "a reform of the retirement ages in force: years added to the "
+                                                   "normal and the early retirement age (by year or by cohort) of "
+                                                   "the members born in each cohort, each age at most "
+                                                   "max_retirement_age; each listed cohort's increase applies to it "
+                                                   "and to the cohorts after it up to the next one listed; cohorts "
+                                                   "before the first take the first (list a 0 before the reform's "
+                                                   "first cohort, as actuary.inputs.phase_in(0, ...) does); 0 or "
+                                                   "more (the lever retirement_age_pace of actuary solve)"),
         "vesting_years": Field((Y,), "number", 15.0, "years of service",
                                "minimum service for a pension (by year of award)", bounds=Bounds(0.0)),
         "accrual": Field((Y, K), "amount", units="share of reference earnings",
@@ -527,17 +536,32 @@ def cohort_ages(table: xr.DataArray, born: np.ndarray) -> np.ndarray:
     return values_in_order(table, C, S)[index]
 
 
-def retirement_age_grid(scheme: dict, which: str, years: np.ndarray, ages: np.ndarray) -> np.ndarray:
+def retirement_age_grid(scheme: dict, which: str, years: np.ndarray, ages: np.ndarray,
+                        max_retirement_age: float | None = None) -> np.ndarray:
     """The ``which`` ("normal" or "early") retirement age of the members aged x at 1 January of year t, by
     (year, sex, age): from the table by cohort (born in t - (x + 1), the year in which they reach x + 1), or
-    the age of the year; the early age defaults to the normal age."""
+    the age of the year; the early age defaults to the normal age. With ``scheme.retirement_age_increase_by_cohort``
+    (a reform of the ages in force) each cell's age is min(age + the increase of its cohort, ``max_retirement_age``)."""
+    law = _retirement_age_in_force(scheme, which, years, ages)
+    increase = scheme.get("retirement_age_increase_by_cohort")
+    if increase is None:
+        return law
+    if max_retirement_age is None:
+        raise ValueError("retirement_age_grid: a retirement age increase by cohort needs max_retirement_age")
+    born = years[:, None] - (ages[None, :] + 1)
+    added = np.moveaxis(cohort_ages(increase, born), -1, 1)
+    return np.ascontiguousarray(np.minimum(law + added, float(max_retirement_age)))
+
+
+def _retirement_age_in_force(scheme: dict, which: str, years: np.ndarray, ages: np.ndarray) -> np.ndarray:
+    """:func:`retirement_age_grid` without the increase by cohort: the ages by cohort or by year."""
     cohort = scheme[f"{which}_retirement_age_by_cohort"]
     if cohort is not None:
         born = years[:, None] - (ages[None, :] + 1)
         return np.ascontiguousarray(np.moveaxis(cohort_ages(cohort, born), -1, 1))
     by_year = scheme[f"{which}_retirement_age"]
     if by_year is None:
-        return retirement_age_grid(scheme, "normal", years, ages)
+        return _retirement_age_in_force(scheme, "normal", years, ages)
     values = values_in_order(by_year, Y, S)
     index = np.clip(years - int(by_year.get_index(Y)[0]), 0, values.shape[0] - 1)  # held past the horizon
     return np.ascontiguousarray(np.broadcast_to(values[index][:, :, None], (years.size, 2, ages.size)))
@@ -570,11 +594,14 @@ def _cohort_table(name: str, field: Field, value, settings: dict) -> xr.DataArra
     da = da.transpose(C, S).copy()
     check.finite(name, da)
     low, high = settings["min_age"] + 1, settings["max_retirement_age"]
+    if name.endswith("retirement_age_increase_by_cohort"):   # years added to the ages, which stay within them
+        low, high, what = 0, high - low, "0 .. max_retirement_age - min_age - 1"
+    else:
+        what = "settings.min_age + 1 .. max_retirement_age"
     bad = (da < low) | (da > high)
     if bool(bad.any()):
         i = int(np.flatnonzero(bad.values)[0])
-        raise check._cell_error(name, da, i, f"value {da.values.flat[i]} is outside {low}..{high} "
-                                             "(settings.min_age + 1 .. max_retirement_age).")
+        raise check._cell_error(name, da, i, f"value {da.values.flat[i]} is outside {low}..{high} ({what}).")
     da.attrs["units"] = field.units
     return da.rename(name.split(".")[-1])
 
@@ -1085,8 +1112,8 @@ class Inputs:
                                         f"value {da.values.flat[i]} is outside {s['min_age'] + 1}.."
                                         f"{s['max_retirement_age']} (settings.min_age + 1 .. max_retirement_age).")
         ages = self.coords["scheme_age"]
-        early = retirement_age_grid(sch, "early", self.coords[Y], ages)
-        normal = retirement_age_grid(sch, "normal", self.coords[Y], ages)
+        early = retirement_age_grid(sch, "early", self.coords[Y], ages, s["max_retirement_age"])
+        normal = retirement_age_grid(sch, "normal", self.coords[Y], ages, s["max_retirement_age"])
         later = early > normal
         if np.any(later):
             t, sex, a = np.argwhere(later)[0]

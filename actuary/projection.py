@@ -224,8 +224,8 @@ def scheme_kernel_inputs(inputs: Inputs) -> KernelInputs:
         invalidity_rate=_c(beh["invalidity_rate"].values), reentry_rate=_c(beh["reentry_rate"].values),
         credit_density=_c(beh["credit_density"].values), contribution_density=_c(beh["contribution_density"].values),
         salary=_c(insurable), reference=_c(reference),
-        early_age=_c(retirement_age_grid(sch, "early", years, ages)),
-        normal_age=_c(retirement_age_grid(sch, "normal", years, ages)),
+        early_age=_c(retirement_age_grid(sch, "early", years, ages, st["max_retirement_age"])),
+        normal_age=_c(retirement_age_grid(sch, "normal", years, ages, st["max_retirement_age"])),
         max_retirement_age=float(st["max_retirement_age"]), min_age=float(lo),
         accrual=accrual, vesting=by_year(sch["vesting_years"].values),
         invalidity_vesting=by_year(sch["invalidity_vesting_years"].values),
@@ -241,7 +241,7 @@ def scheme_kernel_inputs(inputs: Inputs) -> KernelInputs:
     # 4. pensions (full age grid 0..max_age), their mortality and normal ages also one lifetime past the horizon
     q_pension = pension_mortality(q_lifetime, pensioner_mortality_factors(inputs))
     normal_age = _c(retirement_age_grid(sch, "normal", years[0] + np.arange(n_years + lifetime),
-                                        inputs.coords["population_age"]))
+                                        inputs.coords["population_age"], st["max_retirement_age"]))
     count0 = ini["pensioners"].values
     pensions = dict(count0=_c(count0), amount0=_c(count0 * ini["average_pension"].values),
                     q_pension=q_pension[:n_years], beta=_c(beta), remarriage=_c(beh["remarriage_rate"].values),

@@ -22,10 +22,11 @@ A *lever* (``start``: the first year it applies, default the valuation year):
   ``until`` keep the steps of ``until`` (the last step held): a schedule of steps over the target's window, so
   a year after it, of which the target asks nothing, neither adds a step nor caps the step by its rate staying
   within 100%;
-- ``retirement_age_pace``: months added to the normal and early retirement ages per birth cohort (a whole
-  number: ages in months), from the cohort after the one reaching the normal age in ``start``; the ages
-  become by cohort: each sex's ages of ``start`` for the cohorts up to it, then the pace, up to
-  ``settings.max_retirement_age`` for the normal age (the early age keeps its distance below it);
+- ``retirement_age_pace``: a reform of the retirement ages in force (by year or by cohort): months added per
+  birth cohort (a whole number) to the normal and the early retirement age, from the cohort after the one reaching
+  the normal age in force in ``start`` (each sex): that cohort's ages are the law's + N months, the next cohort's
+  the law's + 2 N, ... (``scheme.retirement_age_increase_by_cohort``), each age at most
+  ``settings.max_retirement_age``. At 0 the valuation is the law's; an age is never below the law's;
 - ``accrual``: a factor on the accrual schedule for service earned from ``start`` on (accrual by year of
   accrual: service earned before keeps its rate);
 - ``indexation_price_weight``: the pension indexation from ``start`` on is w inflation + (1 - w) wage growth;
@@ -293,34 +294,35 @@ def contribution_schedule(valuation, lever: str, steps: int | None, start: int, 
     return xr.where(rates["year"] >= start, rates + count * x, rates)
 
 
-def retirement_ages_at_pace(valuation, start: int, months: float) -> dict:
-    """The normal and early retirement ages by cohort of ``retirement_age_pace``."""
-    sch = valuation.inputs.scheme
+def retirement_age_increase_at_pace(valuation, start: int, months: float) -> xr.DataArray:
+    """The ``scheme.retirement_age_increase_by_cohort`` of ``retirement_age_pace`` at ``months`` per cohort: a reform
+    of the ages in force (by year or by cohort, with any increase the valuation already has). For each sex, the
+    first cohort affected is the one after the cohort reaching the normal age in force in ``start`` (born in
+    ``start`` - floor(that age)); it gets ``months``, the next 2 x ``months``, ... (whole months, as
+    :func:`actuary.inputs.phase_in`), and the cohorts before it nothing. Each cell's normal and early age is then
+    the age in force + its cohort's increase, at most ``settings.max_retirement_age``
+    (:func:`actuary.inputs.retirement_age_grid`): at 0 months the ages in force, and never below them."""
     settings = valuation.inputs.settings
     years = _years(valuation)
+    ages = valuation.inputs.coords["scheme_age"]
     start_index = int(np.clip(start - years[0], 0, years.size - 1))
-    normal = retirement_age_grid(sch, "normal", years, valuation.inputs.coords["scheme_age"])
-    early = retirement_age_grid(sch, "early", years, valuation.inputs.coords["scheme_age"])
-    tables = {"normal": [], "early": []}
+    normal = retirement_age_grid(valuation.inputs.scheme, "normal", years, ages, settings["max_retirement_age"])
+    top = float(settings["max_retirement_age"] - settings["min_age"] - 1)   # the largest increase allowed
+    parts = []
     for s, sex in enumerate(("male", "female")):
-        # the age of the cohort reaching the normal age in the start year
-        lo = valuation.inputs.settings["min_age"]
         column = normal[start_index, s]
-        reached = lo + np.arange(column.size) + 1.0
-        index = int(np.argmin(np.abs(reached - column)))
-        age_n, age_e = float(column[index]), float(early[start_index, s, index])
+        reached = ages + 1.0     # the age reached during the start year by the members aged x at its 1 January
+        age_n = float(column[int(np.argmin(np.abs(reached - column)))])
         first = int(start - math.floor(age_n)) + 1
-        top = float(settings["max_retirement_age"])
-        tables["normal"].append(phase_in(age_n, first, months, max(top, age_n), sexes=(sex,)))
-        tables["early"].append(phase_in(age_e, first, months, max(top - (age_n - age_e), age_e), sexes=(sex,)))
-    out = {}
-    for which, parts in tables.items():
-        cohorts = np.union1d(parts[0]["cohort"].values, parts[1]["cohort"].values)
-        values = np.stack([cohort_ages(p, cohorts)[:, 0] for p in parts], axis=1)
-        out[f"{which}_retirement_age_by_cohort"] = xr.DataArray(values, dims=("cohort", "sex"),
-                                                                coords={"cohort": cohorts, "sex": ["male", "female"]})
-        out[f"{which}_retirement_age"] = None
-    return out
+        parts.append(phase_in(0.0, first, months, top, sexes=(sex,)))
+    existing = valuation.inputs.scheme.get("retirement_age_increase_by_cohort")
+    labels = [p["cohort"].values for p in parts] + ([] if existing is None else [existing["cohort"].values])
+    cohorts = np.unique(np.concatenate(labels))
+    values = np.stack([cohort_ages(p, cohorts)[:, 0] for p in parts], axis=1)
+    if existing is not None:   # the lever adds to a reform the valuation already has
+        values = np.minimum(values + cohort_ages(existing, cohorts), top)
+    return xr.DataArray(values, dims=("cohort", "sex"), coords={"cohort": cohorts, "sex": ["male", "female"]},
+                        name="retirement_age_increase_by_cohort")
 
 
 def with_lever(valuation, lever: str, steps: int | None, start: int, x: float, until: int | None = None):
@@ -331,7 +333,8 @@ def with_lever(valuation, lever: str, steps: int | None, start: int, x: float, u
         return valuation.replace(scheme={"contribution_rate": contribution_schedule(valuation, lever, steps, start, x,
                                                                                     until)})
     if lever == "retirement_age_pace":
-        return valuation.replace(scheme=retirement_ages_at_pace(valuation, start, x))
+        return valuation.replace(scheme={"retirement_age_increase_by_cohort":
+                                         retirement_age_increase_at_pace(valuation, start, x)})
     if lever == "accrual":
         accrual = sch["accrual"]
         return valuation.replace(scheme={"accrual": xr.where(accrual["year"] >= start, accrual * x, accrual)

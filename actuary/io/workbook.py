@@ -83,9 +83,10 @@ TABLES = [
     Sheet("Economic history", ("past_year",), ("past_inflation", "past_real_wage_growth"),
           "Inflation and real wage growth of the years before the valuation year (the last row is the year before it)"),
     Sheet("Retirement ages by cohort", ("cohort", "sex"),
-          ("normal_retirement_age_by_cohort", "early_retirement_age_by_cohort"),
-          "Retirement ages by year of birth, instead of by year (optional sheet): each listed cohort's age applies "
-          "to it and to later cohorts up to the next one listed; earlier cohorts take the first"),
+          ("normal_retirement_age_by_cohort", "early_retirement_age_by_cohort", "retirement_age_increase_by_cohort"),
+          "Retirement ages by year of birth, instead of by year, and a reform's increase of the ages in force by year "
+          "of birth (optional sheet): each listed cohort's value applies to it and to later cohorts up to the next "
+          "one listed; earlier cohorts take the first"),
     Sheet("Accrual", ("service",), ("accrual",),
           "Accrued pension as a share of reference earnings by credited service (the schedule in force each year)"),
     Sheet("Population", ("sex", "age"), ("population", "mortality"),

@@ -22,6 +22,11 @@ NOTES = {
                                                    "up to the next one listed; a fractional age (65 years 1 month) "
                                                    "delays that share of the year's birthdays to the next year",
     ("scheme", "early_retirement_age_by_cohort"): "by year of birth, instead of the early retirement age by year",
+    ("scheme", "retirement_age_increase_by_cohort"): "a reform of the ages in force: the years added to the normal "
+                                                     "and the early retirement age of the members born in each "
+                                                     "cohort (each listed cohort's increase applies to it and to the "
+                                                     "cohorts after it), each age at most the age at which every "
+                                                     "insured retires",
     ("scheme", "minimum_pension"): "minimum pension at award, in money of {year}, indexed as the next line says",
     ("scheme", "minimum_pension_financing"): "who pays the top-up of pensions below the minimum: the scheme, or the "
                                              "state (then a separate financing item in the results: every pension "
