@@ -763,7 +763,9 @@ def compare_command(base, options, out, name, force):
                    "'gap>=R' or 'gap<=R'.")
 @click.option("--from", "start", type=int, help="First year the lever applies (default: the valuation year).")
 @click.option("--until", type=int, help="Last year of the target and of the steps of contribution_steps:N "
-                                        "(default: the last projection year).")
+                                        "(default: the last projection year; for actuarial_balance and gap, "
+                                        "measures over a period, the valuation's own period as its results "
+                                        "show them: settings.actuarial_balance_period; the horizon).")
 @OUT
 @NAME
 @FORCE

@@ -4,7 +4,8 @@ A *target* is written ``INDICATOR OP VALUE`` with OP one of ``>=``, ``<=``, ``=`
 
 - ``reserve_ratio>=K``: the reserve ratio (reserve at the end of the year / expenditure due) is at least K in
   every year from ``start`` to ``until``;
-- ``actuarial_balance=0`` (or any value): the actuarial balance over the years to ``until`` (SSA: income rate
+- ``actuarial_balance=0`` (or any value): the actuarial balance over the years to ``until``, default the
+  valuation's period (settings.actuarial_balance_period: the balance its results show) (SSA: income rate
   minus cost rate with a target fund of the next year's expenditure, :func:`actuary.indicators.actuarial_balance`);
 - ``depletion_year>=YEAR``: the reserve is not depleted before YEAR (the depletion year of
   :func:`actuary.indicators.depletion_year`: the first year whose benefits the year's income and the reserve left
@@ -12,7 +13,8 @@ A *target* is written ``INDICATOR OP VALUE`` with OP one of ``>=``, ``<=``, ``=`
   the reserve the scheme would hold when borrowing, V_t = V_{t-1}(1 + i_t) + (1 + i_t)^(1/2)(C_t + subsidy_t - E_t),
   is not negative in any year before YEAR: the solvers work on min V_t / E_t over those years;
 - ``paygo_cost_rate<=R``: the PAYG cost rate is at most R in every year from ``start`` to ``until``;
-- ``gap>=R`` / ``gap<=R``: the general average premium over the years to ``until``.
+- ``gap>=R`` / ``gap<=R``: the general average premium over the years to ``until``, default the longest of
+  the horizon (the longest GAP of the results).
 
 A *lever* (``start``: the first year it applies, default the valuation year):
 
@@ -106,6 +108,8 @@ class Solution:
     everywhere: bool = False    # every value of the lever in its range meets the target: the valuation is left as it was
     lowest: bool = False        # the lowest contribution rates allowed (no rate below 0) meet the target with room
     steps_years: tuple[int, int] | None = None   # contribution_steps: the years of the steps (start, until)
+    period: tuple[str, str] | None = None   # a measure over a period: ("actuarial balance over 2020-2094",
+                                            # "75 years, the valuation's period")
 
     def _steps_span(self) -> str:
         """Where the steps of ``contribution_steps`` are added: from ``start`` to ``until``, the rate of ``until``'s
@@ -138,8 +142,9 @@ class Solution:
                  f"{self._steps_span()})" if self.lever.startswith("contribution_steps")
                  else f" ({100 * (self.value + 0.0):.2f}% of insurable earnings)" if self.lever == "contribution_rate"
                  else "")
+        measured, over = (self.period[0], f"; {self.period[1]}") if self.period else (self.target.indicator, "")
         return (f"{self.lever} = {self.value + 0.0:.10g}{shown}: target {self.target} {state} "
-                f"({self.target.indicator} = {self.attained:.10g}{year}; {self.runs} runs)")
+                f"({measured} = {self.attained:.10g}{year}{over}; {self.runs} runs)")
 
 
 def parse_target(text: str) -> Target:
@@ -437,9 +442,45 @@ def _lowest_allowed(base, lever: str, steps, start: int, until: int) -> float:
     return x
 
 
+def measure_period(valuation, target: Target, until: int | None) -> tuple[int, tuple[str, str] | None]:
+    """The last year of the target's window and, for a measure over a period, the measure's name with its years
+    and where they come from (("actuarial balance over 2020-2094", "75 years, the valuation's period")). A measure over a period (the actuarial balance,
+    the GAP) is taken over the valuation's own period (settings.actuarial_balance_period; the horizon, the
+    longest GAP of the results) unless ``until`` is given: the value solved is then the one its results show. A target
+    year by year (reserve ratio, PAYG cost rate) runs to ``until``, default the last projection year."""
+    years = _years(valuation)
+    first, last = int(years[0]), int(years[-1])
+    settings = valuation.inputs.settings
+    own = None
+    if target.indicator == "actuarial_balance":
+        own = int(settings["actuarial_balance_period"])
+    elif target.indicator == "gap":   # the longest GAP of the results: the full horizon (always among them)
+        own = last - first + 1
+    if own is None:
+        return (last if until is None else int(until)), None
+    end = min(first + own - 1, last) if until is None else int(until)
+    whose = ("to --until" if until is not None else "the valuation's period" if target.indicator ==
+             "actuarial_balance" else "the horizon")
+    name = "actuarial balance" if target.indicator == "actuarial_balance" else "GAP"
+    return end, (f"{name} over {first}-{end}", f"{_plural(end - first + 1)}, {whose}")
+
+
+def _plural(n: int) -> str:
+    return f"{n} year{'' if n == 1 else 's'}"
+
+
 def solve(valuation, lever: str, target, start: int | None = None, until: int | None = None) -> Solution:
-    """The value of ``lever`` that meets ``target`` (see the module docstring); ``start`` and ``until``
-    default to the valuation year and the last projection year."""
+    """The value of ``lever`` that meets ``target`` (see the module docstring); ``start`` defaults to the valuation
+    year, ``until`` to the valuation's own period for a measure over a period (actuarial balance, GAP: see
+    :func:`measure_period`) and to the last projection year for a target year by year."""
+    target = parse_target(target) if isinstance(target, str) else target
+    until, period = measure_period(valuation, target, until)
+    solution = _solve(valuation, lever, target, start, until)
+    solution.period = period
+    return solution
+
+
+def _solve(valuation, lever: str, target, start: int | None, until: int) -> Solution:
     if not valuation.inputs.has_scheme:
         raise InputError(f"solve: '{valuation.name}' is a social protection floor costing alone (settings.scheme = "
                          "no); the levers and targets of solve are those of a contributory scheme (contribution "
@@ -449,7 +490,6 @@ def solve(valuation, lever: str, target, start: int | None = None, until: int | 
     name, steps = parse_lever(lever)
     years = _years(valuation)
     start = int(years[0]) if start is None else int(start)
-    until = int(years[-1]) if until is None else int(until)
     if not years[0] <= start <= until <= years[-1]:
         raise InputError(f"--from {start} and --until {until} must satisfy {years[0]} <= from <= until <= "
                          f"{years[-1]} (the projection years).")

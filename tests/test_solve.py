@@ -68,6 +68,28 @@ def test_actuarial_balance_zero(demo):
     assert solution.binding_year is None
 
 
+def test_actuarial_balance_without_until_is_the_valuations_period(demo, tmp_path):
+    """The review's case: --target 'actuarial_balance=0' --from 2025 without --until solved the balance over the
+    whole horizon (100 years: 36.45%) while the results show the 75-year balance of Settings (+0.87% there). The
+    target is taken over the valuation's period: 35.43% by hand, the results' balance 0, and the message names the
+    years; --until still chooses them."""
+    solution = demo.solve("contribution_rate", "actuarial_balance=0", start=2025)
+    assert solution.value == pytest.approx(0.3543, abs=5e-5)
+    assert float(solution.valuation.run().summary.actuarial_balance) == pytest.approx(0.0, abs=1e-9)
+    assert "actuarial balance over 2020-2094 = " in str(solution)
+    assert "75 years, the valuation's period" in str(solution)
+    whole = demo.solve("contribution_rate", "actuarial_balance=0", start=2025, until=2119)
+    assert whole.value == pytest.approx(0.3645, abs=5e-5) and "100 years, to --until" in str(whole)
+    source = tmp_path / "case.xlsx"
+    demo.to_workbook(source)
+    result = CliRunner().invoke(main, ["solve", str(source), "--lever", "contribution_rate", "--target",
+                                       "actuarial_balance=0", "--from", "2025", "--out", str(tmp_path / "out")],
+                                terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "(35.43% of insurable earnings)" in result.output
+    assert "actuarial balance over 2020-2094" in result.output and "the valuation's period" in result.output
+
+
 def test_depletion_year(demo):
     """The lowest level rate with no depletion before 2080 (the finance engineer's depletion year: the first
     year with a payable share below 1): depleted in 2080 exactly at the solution's rate less 1e-6."""
