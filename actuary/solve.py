@@ -23,7 +23,8 @@ A *lever* (``start``: the first year it applies, default the valuation year):
   is the step, added to the schedule: start + k N .. start + (k + 1) N - 1 get k + 1 steps) and the years after
   ``until`` keep the steps of ``until`` (the last step held): a schedule of steps over the target's window, so
   a year after it, of which the target asks nothing, neither adds a step nor caps the step by its rate staying
-  within 100%;
+  within 100%. The solution lists the rate of each step's first year and notes when the steps overshoot (the
+  last rate above 1.25 x the PAYG cost rate of the window's last 5 years: the target binds earlier);
 - ``retirement_age_pace``: a reform of the retirement ages in force (by year or by cohort): months added per
   birth cohort (a whole number) to the normal and the early retirement age, from the cohort after the one reaching
   the normal age in force in ``start`` (each sex): that cohort's ages are the law's + N months, the next cohort's
@@ -108,6 +109,8 @@ class Solution:
     everywhere: bool = False    # every value of the lever in its range meets the target: the valuation is left as it was
     lowest: bool = False        # the lowest contribution rates allowed (no rate below 0) meet the target with room
     steps_years: tuple[int, int] | None = None   # contribution_steps: the years of the steps (start, until)
+    schedule: tuple[tuple[int, float], ...] = ()   # contribution_steps: (year, rate) of each step, from start
+    note: str = ""              # contribution_steps: the steps overshoot (see :func:`_overshoot`)
     period: tuple[str, str] | None = None   # a measure over a period: ("actuarial balance over 2020-2094",
                                             # "75 years, the valuation's period")
 
@@ -143,8 +146,14 @@ class Solution:
                  else f" ({100 * (self.value + 0.0):.2f}% of insurable earnings)" if self.lever == "contribution_rate"
                  else "")
         measured, over = (self.period[0], f"; {self.period[1]}") if self.period else (self.target.indicator, "")
-        return (f"{self.lever} = {self.value + 0.0:.10g}{shown}: target {self.target} {state} "
+        text = (f"{self.lever} = {self.value + 0.0:.10g}{shown}: target {self.target} {state} "
                 f"({measured} = {self.attained:.10g}{year}{over}; {self.runs} runs)")
+        if self.schedule:
+            held = self.steps_years is not None and self.steps_years[1] < int(self.valuation.inputs.coords["year"][-1])
+            rates = ", ".join(f"{y} {100 * r:.2f}%" for y, r in self.schedule)
+            text += (f"\nrates from each step's first year: {rates}"
+                     f"{f' (the last held after {self.steps_years[1]})' if held else ''}")
+        return text + (f"\n{self.note}" if self.note else "")
 
 
 def parse_target(text: str) -> Target:
@@ -602,9 +611,37 @@ def _finish(valuation, name, steps, start, until, target, x, runs, feasible=True
     if feasible and not binding_check and worst < -TOLERANCE:
         raise RuntimeError(f"solver: the rerun of {name} = {x!r} does not meet the target {target} ({worst:.3g})")
     lever_name = name if steps is None else f"{name}:{steps}"
-    return Solution(lever_name, target, float(x) + 0.0, solved, runs, None if lowest else binding,
-                    attained(target, run, start, until), worst, feasible, lowest=lowest,
-                    steps_years=None if steps is None else (start, until))
+    solution = Solution(lever_name, target, float(x) + 0.0, solved, runs, None if lowest else binding,
+                        attained(target, run, start, until), worst, feasible, lowest=lowest,
+                        steps_years=None if steps is None else (start, until))
+    if steps is not None:
+        rates = run.projection["contribution_rate"]
+        solution.schedule = tuple((int(y), float(rates.sel(year=y))) for y in range(start, until + 1, steps))
+        solution.note = _overshoot(solution, run.projection, until)
+    return solution
+
+
+OVERSHOOT = 1.25   # contribution_steps: a last rate above this multiple of the PAYG cost rate of the window's end
+
+
+def _overshoot(solution: Solution, projection: xr.Dataset, until: int) -> str:
+    """A note when the steps of ``contribution_steps`` overshoot: the smallest step meeting the target in every year
+    of the window binds in one year (often early: the reserve is lowest before the first steps have built it up) and
+    keeps rising after it, to a last rate above OVERSHOOT x the highest PAYG cost rate of the window's last 5 years:
+    a shorter --until (to the binding year) or a level rate (contribution_rate) meets the target with lower rates."""
+    if not solution.feasible or solution.lowest or not solution.schedule:
+        return ""
+    last = solution.schedule[-1][1]
+    years = projection["year"].values
+    end = projection["paygo_cost_rate"].values[(years > until - 5) & (years <= until)]
+    cost = float(end.max())
+    if last <= OVERSHOOT * cost:
+        return ""
+    binds = f"the target binds in {solution.binding_year}, " if solution.binding_year is not None else ""
+    return (f"Note: the steps overshoot: {binds}the steps after it raise the rate to {100 * last:.2f}% by "
+            f"{solution.schedule[-1][0]}, {100 * (last - cost):.1f} points above the PAYG cost rate of "
+            f"{max(int(years[0]), until - 4)}-{until} (at most {100 * cost:.2f}%); a shorter --until (e.g. "
+            f"{solution.binding_year}) or the contribution_rate lever meets the target with lower rates.")
 
 
 def _rates_allowed(rates: np.ndarray) -> bool:

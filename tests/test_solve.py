@@ -60,6 +60,35 @@ def test_contribution_steps(demo):
     assert float(_window(p, 2025, 2070).reserve_ratio.min()) == pytest.approx(1.0, abs=1e-6)
 
 
+def test_contribution_steps_show_their_schedule_and_overshoot(demo, tmp_path):
+    """The review's case: steps every 5 years from 2025 to 2070 for a reserve ratio of at least 1 give +4.75 points a
+    step; the target binds in 2034 and the steps go on to 69.50% in 2070 against a PAYG cost rate of 37.8%. The
+    message shows the rate of each step's first year, the last held after --until, and a note that the steps
+    overshoot naming the binding year; ended at the binding year the steps make no such note. The step solved is
+    unchanged (the smallest meeting the target in every year of the window)."""
+    solution = demo.solve("contribution_steps:5", "reserve_ratio>=1", start=2025, until=2070)
+    assert solution.value == pytest.approx(0.0475, abs=5e-5) and solution.binding_year == 2034
+    rates = solution.valuation.inputs.scheme["contribution_rate"]
+    assert [y for y, _ in solution.schedule] == list(range(2025, 2071, 5))
+    for year, rate in solution.schedule:
+        assert rate == pytest.approx(float(rates.sel(year=year)), rel=1e-14)
+    text = str(solution)
+    assert "2025 24.75%, 2030 31.50%" in text and "2070 69.50% (the last held after 2070)" in text
+    assert "overshoot" in solution.note and "binds in 2034" in solution.note and "37.8" in solution.note
+    assert solution.note in text
+    short = demo.solve("contribution_steps:5", "reserve_ratio>=1", start=2025, until=2034)
+    assert short.value == pytest.approx(solution.value, rel=1e-9) and short.note == ""
+    assert "2030 31.50% (the last held after 2034)" in str(short)
+    source = tmp_path / "case.xlsx"
+    demo.to_workbook(source)
+    result = CliRunner().invoke(main, ["solve", str(source), "--lever", "contribution_steps:5", "--target",
+                                       "reserve_ratio>=1", "--from", "2025", "--until", "2070", "--out",
+                                       str(tmp_path / "out")], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    output = " ".join(result.output.split())
+    assert "2070 69.50% (the last held after 2070)" in output and "the steps overshoot" in output
+
+
 def test_actuarial_balance_zero(demo):
     """The level rate from the valuation year with an actuarial balance of 0 over 75 years (to 2094): the
     results' own summary actuarial balance (75 years in Demoland) is 0."""
