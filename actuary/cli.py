@@ -753,9 +753,9 @@ def compare_command(base, options, out, name, force):
 @click.argument("workbook", required=False, type=click.Path(path_type=Path))
 @click.option("--lever", required=True,
               help="contribution_rate, contribution_steps:N (a step added to the rates every N years from --from "
-                   "to --until, the last step held after --until), retirement_age_pace (N months per cohort added to the "
-                   "ages in force, by year or by cohort, from the first cohort not at the normal age in --from: "
-                   "N, 2N, ... months, up to max_retirement_age; 0 is the law), accrual, "
+                   "to --until, the last step held after --until), retirement_age_pace (N months per cohort "
+                   "added to the normal and early ages in force, by year or by cohort, from the first cohort not "
+                   "at the normal age in --from: N, 2N, ... months, up to max_retirement_age; 0 is the law), accrual, "
                    "indexation_price_weight or ceiling_multiple.")
 @click.option("--target", required=True,
               help="INDICATOR OP VALUE, in quotes on a shell's command line (> and < redirect): "

@@ -453,10 +453,11 @@ def _lowest_allowed(base, lever: str, steps, start: int, until: int) -> float:
 
 def measure_period(valuation, target: Target, until: int | None) -> tuple[int, tuple[str, str] | None]:
     """The last year of the target's window and, for a measure over a period, the measure's name with its years
-    and where they come from (("actuarial balance over 2020-2094", "75 years, the valuation's period")). A measure over a period (the actuarial balance,
-    the GAP) is taken over the valuation's own period (settings.actuarial_balance_period; the horizon, the
-    longest GAP of the results) unless ``until`` is given: the value solved is then the one its results show. A target
-    year by year (reserve ratio, PAYG cost rate) runs to ``until``, default the last projection year."""
+    and where they come from (("actuarial balance over 2020-2094", "75 years, the valuation's period")). A measure
+    over a period (the actuarial balance, the GAP) is taken over the valuation's own period
+    (settings.actuarial_balance_period; the horizon, the longest GAP of the results) unless ``until`` is given: the
+    value solved is then the one its results show. A target year by year (reserve ratio, PAYG cost rate) runs to
+    ``until``, default the last projection year."""
     years = _years(valuation)
     first, last = int(years[0]), int(years[-1])
     settings = valuation.inputs.settings

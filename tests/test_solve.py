@@ -214,6 +214,8 @@ def test_retirement_age_pace_adds_months_per_cohort_to_the_law(demo):
     normal = _grids(solved)[0]
     at = (list(years).index(2036), 0, list(ages).index(65))   # men born 1970, reaching 66 in 2036
     assert normal[at] == pytest.approx(67 + 10 / 12, abs=1e-12)
+    helped = " ".join(CliRunner().invoke(main, ["solve", "--help"]).output.split())
+    assert "normal and early ages in force, by year or by cohort" in helped and "0 is the law" in helped
 
 
 @settings(max_examples=6, deadline=None)
