@@ -758,6 +758,13 @@ def standard_names() -> set[str]:
     return names
 
 
+def own_scenarios(ds: xr.Dataset) -> list[str]:
+    """The scenarios of a sensitivity run (:func:`sensitivity`) that are not its own: those of a Scenarios sheet or
+    given as ``extra``, in the order they were given."""
+    standard = standard_names()
+    return [str(n) for n in ds.scenario.values if str(n) not in standard]
+
+
 def read_scenarios(path, required: bool = False, base=None) -> list[Scenario]:
     """Scenarios from the ``Scenarios`` sheet of a workbook (a valuation workbook or a workbook with
     only that sheet): one row per override, columns scenario | input (group.field) | operation (set,
@@ -923,24 +930,66 @@ def _values_used(base, scenario: Scenario, key: str, override) -> str:
     return f": {shown(before)} -> {shown(after)}"
 
 
-def _describe(scenario: Scenario, base=None) -> str:
-    """A scenario's overrides in words: "Nominal investment return +1.00 percentage points"; with the ``base``
-    valuation, a move held within [0, 1] also says the values it gives (:func:`_values_used`): "Collection rate
-    +5.00 percentage points (at most 100%): 96.0% -> 100.0%"."""
-    from .io.presentation import field_label
+def _bounds_in_words(override) -> str:
+    """The years, ages and cohorts an override is limited to, in words: " from 2030", " in 2025-2029", " at ages
+    60-64", " for those born up to 1970"; "" for an override of the whole input."""
+    if not isinstance(override, Override):
+        return ""
+    words = {"year": ("in", "from", "until"), "age": ("at ages", "from age", "up to age"),
+             "cohort": ("for those born in", "for those born from", "for those born up to")}
+    parts = []
+    for dim, bounds in (("year", override.years), ("age", override.ages), ("cohort", override.cohorts)):
+        if bounds is None:
+            continue
+        within, start, end = words[dim]
+        low, high = bounds
+        if low is not None and high is not None:
+            parts.append(f"{within.replace('ages', 'age') if low == high else within} {low}"
+                         + (f"-{high}" if high != low else ""))
+        elif low is not None:
+            parts.append(f"{start} {low}")
+        elif high is not None:
+            parts.append(f"{end} {high}")
+    return "".join(f" {part}" for part in parts)
 
+
+def _move_in_words(key: str, override) -> str:
+    """One override in words, as its input's values read (:func:`actuary.io.presentation.value_text`): a shift of
+    a rate in percentage points ("Nominal investment return +1.00 percentage points"), of another input in its
+    units ("Normal retirement age +2 years"); a scale as "x 0.8"; a set as the value ("Contribution rate set to
+    25.00%", a choice or a list as given); then the years, ages or cohorts it is limited to."""
+    from .io import presentation as pres
+
+    group, _, name = key.partition(".")
+    label = pres.field_label(name, group=group)
+    spec = FIELDS.get(group, {}).get(name)
+    kind = pres.field_kind(spec) if spec is not None else "percent"
+    value = override.value if isinstance(override, Override) else override
+    if isinstance(override, (Shift, ClippedShift)):
+        if kind == "percent":
+            said = f"{label} {100 * value:+.2f} percentage points"
+        elif kind == "percent_points":
+            said = f"{label} {value:+.2f} percentage points"
+        else:
+            units = (spec.units or "").split(" (")[0] if spec is not None else ""
+            said = f"{label} {value:+g}" + (f" {units}" if units and kind != "money" else "")
+    elif isinstance(override, (Scale, ClippedScale)):
+        said = f"{label} x {value:g}"
+    elif spec is not None:
+        said = f"{label} set to {pres.value_text(spec, value, name)}"
+    else:
+        said = f"{label} set to {value}"
+    return said + _bounds_in_words(override)
+
+
+def _describe(scenario: Scenario, base=None) -> str:
+    """A scenario's overrides in words (:func:`_move_in_words`): "Nominal investment return +1.00 percentage
+    points, Contribution rate set to 25.00% from 2030"; with the ``base`` valuation, a move held within [0, 1] also
+    says the values it gives (:func:`_values_used`): "Collection rate +5.00 percentage points (at most 100%): 96.0%
+    -> 100.0%"."""
     parts = []
     for key, override in scenario.overrides.items():
-        group, _, name = key.partition(".")
-        label = field_label(name, group=group)
-        if isinstance(override, (Shift, ClippedShift)):
-            parts.append(f"{label} {100 * override.value:+.2f} percentage points" + _bound(override)
-                         + _values_used(base, scenario, key, override))
-        elif isinstance(override, (Scale, ClippedScale)):
-            parts.append(f"{label} x {override.value:g}" + _bound(override)
-                         + _values_used(base, scenario, key, override))
-        else:
-            parts.append(f"{label} set to {override.value:g}" if isinstance(override, Set) else f"{label} {override}")
+        parts.append(_move_in_words(key, override) + _bound(override) + _values_used(base, scenario, key, override))
     return ", ".join(parts)
 
 
@@ -963,7 +1012,8 @@ def write_sensitivity(ds: xr.Dataset, path, provenance: dict | None = None) -> N
     cost; with a floor, its cost and the fiscal cost as % of GDP), every scenario's key results, the
     yearly indicators of every scenario year by year, and charts (tornado with its labels clear of the
     bars, reserve ratio, PAYG cost rate and the floor's cost of the base, optimistic and pessimistic
-    scenarios, those the case has), each on its own page."""
+    scenarios, those the case has, and of the base and the scenarios of a Scenarios sheet), each on its own page.
+    The Scenarios sheet says what each scenario changes of the base valuation (the variable ``move``)."""
     from openpyxl import Workbook
 
     from .io import presentation as pres
@@ -1036,6 +1086,9 @@ def write_sensitivity(ds: xr.Dataset, path, provenance: dict | None = None) -> N
         formats += ["0.00%"] * ds.sizes["horizon"]
     headers += [f"{pres.VARIABLES[k].label} in {t0 + n - 1} (% of GDP)" for k in floor for n in ahead]
     formats += ["0.00%"] * (len(floor) * len(ahead))
+    headers.append("What the scenario changes of the base valuation")
+    formats.append(None)
+    moves = {str(n): str(m) for n, m in zip(ds.scenario.values, ds.move.values)} if "move" in ds else {}
     table = []
     for name in ds.scenario.values:
         s = ds.sel(scenario=name)
@@ -1048,7 +1101,8 @@ def write_sensitivity(ds: xr.Dataset, path, provenance: dict | None = None) -> N
                 [float(g) for g in s.gap.values] + [float(s.reserve_ratio.sel(year=t0 + n - 1)) for n in ahead]
         if "floor_cost_level_pct_gdp" in ds:
             values += [float(v) / 100 for v in s.floor_cost_level_pct_gdp.values]
-        table.append(values + [float(s[k].sel(year=t0 + n - 1)) / 100 for k in floor for n in ahead])
+        table.append(values + [float(s[k].sel(year=t0 + n - 1)) / 100 for k in floor for n in ahead]
+                     + ["nothing: the valuation as given" if str(name) == "base" else moves.get(str(name), "")])
     writer.table(2, headers, table, formats)
     writer.fit()
     ws.freeze_panes = "B3"
@@ -1086,6 +1140,14 @@ def write_sensitivity(ds: xr.Dataset, path, provenance: dict | None = None) -> N
             scale = 0.01 if pres.VARIABLES[name].kind == "percent" else 1.0
             charts.line(f"{title}: base, optimistic and pessimistic scenarios", axis, ds.year.values,
                         {n: scale * ds[name].sel(scenario=n).values for n in shown}, fmt)
+    own = [n for n in own_scenarios(ds) if str(ds.status.sel(scenario=n).values) == "ok"]
+    for name, title, axis, fmt in (("reserve_ratio", "Reserve ratio", "years of expenditure", "0.0"),
+                                   ("paygo_cost_rate", "PAYG cost rate", "% of insurable earnings", "0%"),
+                                   ("floor_cost_pct_gdp", "Cost of the floor", "% of GDP", "0.0%")):
+        if name in ds and own:   # the scenarios of a Scenarios sheet (or extra) beside the base
+            scale = 0.01 if pres.VARIABLES[name].kind == "percent" else 1.0
+            charts.line(f"{title}: base and the scenarios of the Scenarios sheet", axis, ds.year.values,
+                        {n: scale * ds[name].sel(scenario=n).values for n in ["base"] + own}, fmt)
     charts.finish()
     if provenance is None:
         provenance = for_api(None, "batch.write_sensitivity")

@@ -668,3 +668,25 @@ def test_stochastic_workbook_has_the_life_expectancy_at_65_by_sex(in_process, de
     assert ws.cell(3, 4).value == pytest.approx(float(base.sel(sex="female").isel(year=0)))
     assert "Period life expectancy at 65, men: fan chart (P5, P25, median, P75, P95)" in \
         [_chart_texts(chart)[0] for chart in wb["Charts"]._charts]
+
+
+def test_scenario_moves_in_words_say_their_years_ages_and_values():
+    """What a Scenarios row changes, in words (the report and the sensitivity workbook show it): the years, ages or
+    cohorts it is limited to, a rate set as a percentage, a shift of an age in years, an option or a list as given
+    (an option's value, text, failed the number format and stopped the whole sensitivity run)."""
+    from actuary.batch import _describe
+
+    said = _describe(Scenario("board", {
+        "scheme.contribution_rate": Set(0.25, years=(2030, None)),
+        "economy.nominal_return": Shift(-0.01, years=(2025, 2034)),
+        "scheme.normal_retirement_age": Shift(2, years=(None, 2040)),
+        "behaviour.retirement_rate": Scale(1.1, ages=(60, 64)),
+        "scheme.normal_retirement_age_by_cohort": Set(67, cohorts=(1970, None)),
+        "settings.after_depletion": Set("borrow"),
+        "scheme.bend_points": Set((12000.0, 70000.0))}))
+    assert said.split(", ")[:5] == ["Contribution rate set to 25.00% from 2030",
+                                    "Nominal investment return -1.00 percentage points in 2025-2034",
+                                    "Normal retirement age +2 years until 2040",
+                                    "Retirement rate of eligible actives x 1.1 at ages 60-64",
+                                    "Normal retirement age by cohort set to 67 for those born from 1970"]
+    assert "After depletion set to borrow" in said and "Bend points set to 12000.0, 70000.0" in said
