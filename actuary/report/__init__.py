@@ -495,6 +495,10 @@ def build(valuation, results, sensitivity=None, stochastic=None, record: dict | 
         from .floor_chapter import floor_only_chapters
 
         floor_only_chapters(valuation, results, chapter, figure, writer, sensitivity, stochastic)
+        if sensitivity is not None:   # the Scenarios sheet's scenarios after the floor's sensitivities
+            from .own_scenarios import own_scenarios_blocks
+
+            own_scenarios_blocks(next(c for c in chapters if c.key == "floor"), figure, sensitivity)
         return _render(valuation, chapter, chapters, figure_list, record, writer)
 
     c = chapter("summary", "Executive summary")
@@ -645,8 +649,12 @@ def build(valuation, results, sensitivity=None, stochastic=None, record: dict | 
     if sensitivity is not None:
         rows = tornado_rows(sensitivity)
         c = chapter("sensitivity", "Sensitivity")
+        from ..batch import own_scenarios
+
         c.text("Each assumption is moved down and up while the others keep their values; the optimistic and "
-               "pessimistic scenarios combine the moves that lower or raise the general average premium.")
+               "pessimistic scenarios combine the moves that lower or raise the general average premium."
+               + (" The scenarios of the workbook's Scenarios sheet follow them." if own_scenarios(sensitivity)
+                  else ""))
         c.figure(figure("tornado", f"Change in the general average premium over {n} years when each assumption "
                                    "moves down or up", figures.tornado(rows)))
         c.table(Table(f"General average premium over {n} years by assumption (statutory basis)",
@@ -667,6 +675,9 @@ def build(valuation, results, sensitivity=None, stochastic=None, record: dict | 
                    + ", ".join(combined) + ".")
         c.figure(figure("scenarios", "Reserve ratio in the base, optimistic and pessimistic scenarios",
                         figures.scenarios_reserve_ratio(sensitivity)))
+        from .own_scenarios import own_scenarios_blocks
+
+        own_scenarios_blocks(c, figure, sensitivity)
 
     if stochastic is not None:
         c = chapter("stochastic", "Stochastic projections")
