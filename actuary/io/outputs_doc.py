@@ -131,10 +131,12 @@ def markdown() -> str:
         "## actuary sensitivity",
         "",
         "Writes `NAME-sensitivity.xlsx` and `NAME-sensitivity.nc`, and prints the tornado table. The workbook has",
-        "the sheets Tornado, Scenarios (the key results of every scenario), one sheet by year and scenario for each of",
+        "the sheets Tornado, Scenarios (the key results of every scenario and what it changes of the base valuation),",
+        "one sheet by year and scenario for each of",
         ", ".join(f"`{n}` ({sensitivity_sheet_name(n)})" for n in SENSITIVITY_SHEETS if n not in FLOOR_YEARLY)
         + " and, with a floor, " + " and ".join(f"`{n}` ({sensitivity_sheet_name(n)})" for n in FLOOR_YEARLY)
-        + ", then Charts and About this run. The netCDF file has every variable below, by year and scenario also "
+        + ", then Charts (with the scenarios of a Scenarios sheet beside the base, when there are any) and About this "
+        "run. The netCDF file has every variable below, by year and scenario also "
         + ", ".join(f"`{n}`" for n in YEARLY if n not in SENSITIVITY_SHEETS) + ", which the workbook does not show.",
         "Global attributes",
         "besides the conventions': `case_name`, `failed` (the scenarios that failed, comma-separated),",
