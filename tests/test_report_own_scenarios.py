@@ -124,3 +124,27 @@ def test_sensitivity_workbook_says_what_each_scenario_changes_and_charts_them(re
     assert changes["base"] == "nothing: the valuation as given"
     titles = [" ".join(r.t for p in c.title.tx.rich.p for r in (p.r or [])) for c in written["Charts"]._charts]
     assert "Reserve ratio: base and the scenarios of the Scenarios sheet" in titles
+
+
+def test_report_of_a_floor_costing_alone_shows_its_sensitivity_scenarios_in_the_floor_chapter():
+    """A floor costing alone has no sensitivity chapter: the Scenarios sheet's scenarios follow the floor's
+    sensitivities in its chapter, with the floor's level cost and its cost in 25 years."""
+    from actuary import load_workbook
+    from actuary.batch import Scale, Scenario, sensitivity
+    from actuary.floor import floor_only
+    from actuary.valuation import PROJECT_ROOT
+
+    case = load_workbook(PROJECT_ROOT / "valuations" / "demoland-floor" / "valuation.xlsx")
+    alone = floor_only(case).replace(settings={"horizon": 25, "gap_horizons": (25,)})
+    ds = sensitivity(alone, extra=[Scenario("<b>fewer births</b>", {"demography.fertility": Scale(0.7)})])
+    html = build(alone, alone.run(), ds)
+    start = html.index('id="floor"')
+    chapter = re.sub(r"<svg.*?</svg>", "", html[start:html.index("</section>", start)], flags=re.S)
+    assert "<b>fewer" not in html and "<td>&lt;b&gt;fewer births&lt;/b&gt;</td><td>Fertility rates x 0.7</td>" in chapter
+    s, base = (ds.sel(scenario=n) for n in ("<b>fewer births</b>", "base"))
+    level, base_level = (float(x.floor_cost_level_pct_gdp.isel(horizon=-1)) for x in (s, base))
+    cost, base_cost = (float(x.floor_cost_pct_gdp.sel(year=int(ds.year[0]) + 24)) for x in (s, base))
+    assert (f"<td>&lt;b&gt;fewer births&lt;/b&gt;</td><td>{level:.2f}% ({level - base_level:+.2f})</td>"
+            f"<td>{cost:.2f}% ({cost - base_cost:+.2f})</td>") in chapter
+    assert 'data-figure="own-scenarios"' in chapter
+    assert "In brackets: the difference from the base, in percentage points of GDP for costs." in chapter

@@ -66,6 +66,16 @@ def difference(value: float, base: float, kind: str) -> str:
     return f"{(100 if kind == 'rate' else 1) * (value - base):+.2f}"
 
 
+def _note(kinds: set[str]) -> str:
+    """The note under the table of measures: the units of the differences it shows."""
+    units = [words for kind, words in (("rate", "percentage points for rates"),
+                                       ("percent", "percentage points of GDP for costs"),
+                                       ("year", "years for the depletion year"),
+                                       ("ratio", "years of expenditure for the reserve ratio")) if kind in kinds]
+    said = ", ".join(units[:-1]) + " and " + units[-1] if len(units) > 1 else "".join(units)
+    return f"In brackets: the difference from the base, in {said}."
+
+
 def legend_label(name: str) -> str:
     """A scenario's name as a legend label: plain text (matplotlib would read $...$ as mathematics and hide a label
     that starts with an underscore)."""
@@ -111,8 +121,7 @@ def own_scenarios_blocks(c, figure, ds) -> None:
         rows.append(row)
     c.table(Table("Key measures of the scenarios of the Scenarios sheet and their differences from the base",
                   ["Scenario"] + [header for header, _, _ in chosen], rows,
-                  note="In brackets: the difference from the base, in percentage points for rates and costs, in years "
-                       "for the depletion year and in years of expenditure for the reserve ratio."))
+                  note=_note({kind for _, _, kind in chosen})))
     for name, error in failed:   # the error without the scenario's name it begins with
         c.text(f"Scenario '{name}' was not run: {error.removeprefix(f'scenario {name!r}: ')}")
     drawn = [n for n in names if n not in dict(failed)][:MOST_IN_A_FIGURE]
