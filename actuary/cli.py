@@ -490,7 +490,7 @@ def sensitivity_command(workbook, scenarios_path, out, name, force, workers, sch
     variables). Exits 3 (after writing the others' results) when some scenarios failed."""
     import math
 
-    from .batch import measure, read_scenarios, sensitivity, tornado, write_sensitivity
+    from .batch import measure, own_scenarios, read_scenarios, sensitivity, tornado, write_sensitivity
     from .io.provenance import dataset_attributes, file_sha256
 
     output, (xlsx_name, nc_name) = output_set(out, workbook, name, ["sensitivity.xlsx", "sensitivity.nc"],
@@ -542,6 +542,16 @@ def sensitivity_command(workbook, scenarios_path, out, name, force, workers, sch
     for scenario in ("optimistic", "pessimistic"):
         combined.add_row(scenario, shown(ranked.scale * float(ds[ranked.name].sel(scenario=scenario).isel(horizon=-1))))
     console.print(combined)
+    own = own_scenarios(ds)
+    if own:   # the scenarios of a Scenarios sheet (or --scenarios): the measure and its change from the base
+        base = ranked.scale * float(ds[ranked.name].sel(scenario="base").isel(horizon=-1))
+        sheet = Table(title=escape(f"The scenarios of the Scenarios sheet: {what}"))
+        for column in ("scenario", "value", "change from the base (percentage points)"):
+            sheet.add_column(column, justify="left" if column == "scenario" else "right")
+        for scenario in own:
+            value = ranked.scale * float(ds[ranked.name].sel(scenario=scenario).isel(horizon=-1))
+            sheet.add_row(escape(scenario), shown(value), "" if math.isnan(value) else f"{100 * (value - base):+.2f}")
+        console.print(sheet)
     _wrote(path, "tornado table and chart, every scenario")
     _wrote(nc_path, "results by scenario")
     failed = [(str(n), str(s)) for n, s in zip(ds.scenario.values, ds.status.values) if s != "ok"]

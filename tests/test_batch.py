@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import openpyxl
 import pytest
+import xarray as xr
 from click.testing import CliRunner
 
 from actuary import InputError, Valuation
@@ -236,6 +237,10 @@ def test_scenarios_sheet_runs_with_the_sensitivity_command(tmp_path, demo):
     written = openpyxl.load_workbook(tmp_path / "out" / "case-sensitivity.xlsx")
     names = [c.value for c in written["Scenarios"]["A"]]
     assert "reform" in names and "optimistic" in names
+    # the command's own table says the scenario's GAP and its change from the base (it printed only the standard's)
+    with xr.open_dataset(tmp_path / "out" / "case-sensitivity.nc") as ds:
+        gap, base = (100 * float(ds.gap.sel(scenario=n).isel(horizon=-1)) for n in ("reform", "base"))
+    assert re.search(rf"reform\s*│\s*{gap:.2f}%\s*│\s*{gap - base:+.2f}", result.output), result.output
     titles = ["".join(r.t for p in c.title.tx.rich.p for r in (p.r or [])) for c in written["Charts"]._charts]
     assert titles[0].startswith("Tornado")
 
