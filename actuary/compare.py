@@ -9,9 +9,12 @@ of birth of a by-cohort input, e.g. scheme.normal_retirement_age_by_cohort).
 The comparison Dataset has an ``option`` dimension (the base first) and, for each measure, its value and its
 difference from the base (``<measure>_difference`` = option - base, so the base's differences are 0):
 by year the contribution rate, PAYG cost rate, break-even rate, reserve, reserve ratio, pensioners, average
-old-age pension in payment, benefit expenditure; the depletion year, the GAP by horizon, the actuarial
-balance, the balance-sheet items; and the adequacy measures of :mod:`actuary.adequacy` by career, sex and
-retirement year.
+old-age pension in payment at the end of the year, benefit expenditure; the depletion year, the GAP by horizon,
+the actuarial balance, the balance-sheet items; and the adequacy measures of :mod:`actuary.adequacy` by career, sex
+and retirement year. With a social protection floor beside the scheme (:mod:`actuary.floor`), also the state's
+cost: the floor's cost and the fiscal cost (floor + state subsidy to the scheme + state-financed minimum-pension
+top-up) in % of GDP by year, and their present values and level shares of GDP by horizon, each the option's own
+valuation result.
 """
 
 from __future__ import annotations
@@ -36,6 +39,11 @@ ADEQUACY = ("replacement_rate", "benefit_ratio_10", "benefit_ratio_20")
 # the retirement year in which the report (and the command line's summary) compares the options' adequacy: this many
 # years after the valuation year (or the last year), late enough for a phased reform to show
 ADEQUACY_AFTER = 20
+# the state's cost with a floor beside the scheme (results variables of actuary.floor): by year in % of GDP, and by
+# horizon (the GAP's horizons) the present values and level shares of GDP
+FISCAL_YEARLY = ("floor_cost_pct_gdp", "fiscal_cost_pct_gdp")
+FISCAL_HORIZONS = ("floor_cost_level_pct_gdp", "fiscal_cost_level_pct_gdp", "floor_cost_present_value",
+                   "fiscal_cost_present_value")
 SUMMARY_ITEMS = ("depletion_year", "actuarial_balance", "total_assets", "total_liabilities", "balance",
                  "balance_within_horizon", "balance_after_horizon", "accrued_liability", "funded_ratio")
 
@@ -258,7 +266,7 @@ def _measures(valuation, results=None) -> dict:
     p, s = results.projection, results.summary
     old_age = p.pension_amount_by_age.sel(benefit="old_age").sum(("sex", "age"))
     count = p.pensioners_by_age.sel(benefit="old_age").sum(("sex", "age"))
-    yearly = {name: p[name].values for name in YEARLY if name in p}
+    yearly = {name: p[name].values for name in YEARLY + FISCAL_YEARLY if name in p}
     with np.errstate(divide="ignore", invalid="ignore"):
         yearly["average_old_age_pension"] = np.where(count > 0, old_age / count, np.nan)
     scalars = {k: float(s[k]) for k in s.data_vars if s[k].ndim == 0 and
@@ -267,11 +275,18 @@ def _measures(valuation, results=None) -> dict:
     # units and meaning of each measure, from the valuation's own results
     attrs = {name: dict(p[name].attrs) for name in yearly if name in p}
     attrs.update({k: dict(s[k].attrs) for k in scalars})
+    horizons = {k: s[k] for k in FISCAL_HORIZONS if k in s}
+    attrs.update({k: dict(v.attrs) for k, v in horizons.items()})
     attrs["gap"] = dict(s.gap.attrs)
+    # the pensions and pensioners at the end of the year (31 December), as pension_amount_by_age and
+    # pensioners_by_age: a change to the award formula moves the first year's value through that year's awards
     attrs["average_old_age_pension"] = {"units": "currency a year",
-                                        "description": "average old-age pension in payment at the start of the year"}
+                                        "description": "average old-age pension in payment at the end of the year: "
+                                                       "annual amount of the old-age pensions in payment / their "
+                                                       "number"}
     attrs.update({k: dict(adequacy[k].attrs) for k in ADEQUACY})
-    return {"yearly": yearly, "scalars": scalars, "gap": s.gap, "adequacy": adequacy, "attrs": attrs}
+    return {"yearly": yearly, "scalars": scalars, "gap": s.gap, "horizons": horizons, "adequacy": adequacy,
+            "attrs": attrs}
 
 
 def comparison(base, options: dict, definitions: dict | None = None, base_results=None) -> xr.Dataset:
@@ -304,7 +319,7 @@ def comparison(base, options: dict, definitions: dict | None = None, base_result
                              "(valuation.replace(settings={...})).")
     runs = [_measures(base, base_results)] + [_measures(v) for v in options.values()]
     data = {}
-    for key in YEARLY:
+    for key in YEARLY + FISCAL_YEARLY:
         if all(key in r["yearly"] for r in runs):
             data[key] = (("option", "year"), np.stack([r["yearly"][key] for r in runs]))
     scalars = [k for k in runs[0]["scalars"] if all(k in r["scalars"] for r in runs)]
@@ -313,6 +328,10 @@ def comparison(base, options: dict, definitions: dict | None = None, base_result
     horizons = runs[0]["gap"]["horizon"].values
     gaps = [r["gap"].reindex(horizon=horizons).values for r in runs]
     data["gap"] = (("option", "horizon"), np.stack(gaps))
+    for key in FISCAL_HORIZONS:
+        if all(key in r["horizons"] for r in runs):
+            data[key] = (("option", "horizon"), np.stack([r["horizons"][key].reindex(horizon=horizons).values
+                                                          for r in runs]))
     adequacy = [r["adequacy"] for r in runs]
     for key in ADEQUACY:
         data[key] = (("option", "career", "sex", "year"), np.stack([a[key].values for a in adequacy]))
@@ -323,6 +342,11 @@ def comparison(base, options: dict, definitions: dict | None = None, base_result
         ds[f"{key}_difference"] = ds[key] - ds[key].sel(option="base")
         ds[f"{key}_difference"].attrs.update(ds[key].attrs, description=f"option - base of: "
                                                                        f"{ds[key].attrs.get('description', key)}")
+        units = str(ds[key].attrs.get("units", ""))
+        if units == "percent":   # a difference of percentages is in percentage points: 0.5 is 0.5 pp
+            ds[f"{key}_difference"].attrs["units"] = "percentage points"
+        elif units.startswith("share"):   # of fractions: 0.01 is 1 percentage point (the workbook's 1.00 pp)
+            ds[f"{key}_difference"].attrs["description"] += "; a difference of fractions: 0.01 is 1 percentage point"
     definitions = definitions or {}
     differences = {name: input_differences(base, valuation) for name, valuation in options.items()}
     ds.coords["definition"] = ("option", ["the base valuation"] + [definitions.get(o) or
@@ -361,11 +385,13 @@ ADEQUACY_VARIABLES = {
 YEARLY_VARIABLES = {name: pres.VARIABLES[name] for name in YEARLY if name in pres.VARIABLES}
 YEARLY_VARIABLES["average_old_age_pension"] = pres.Variable("Average old-age pension in payment, end of year",
                                                             "amount")
+YEARLY_VARIABLES.update({name: pres.VARIABLES[name] for name in FISCAL_YEARLY})   # with a floor
 SHEET_NAMES = {"contribution_rate": "Contribution rate", "paygo_cost_rate": "PAYG cost rate",
                "breakeven_contribution_rate": "Break-even rate", "reserve": "Reserve", "reserve_ratio": "Reserve ratio",
                "pensioners": "Pensioners", "average_old_age_pension": "Average old-age pension",
                "benefit_expenditure": "Pensions due", "replacement_rate": "Replacement rate at award",
-               "benefit_ratio_10": "Benefit ratio after 10 years", "benefit_ratio_20": "Benefit ratio after 20 years"}
+               "benefit_ratio_10": "Benefit ratio after 10 years", "benefit_ratio_20": "Benefit ratio after 20 years",
+               "floor_cost_pct_gdp": "Floor cost", "fiscal_cost_pct_gdp": "Fiscal cost"}
 # the measures drawn overlaying the options (the report's comparison chapter draws the first two)
 OVERLAID = ("reserve_ratio", "paygo_cost_rate", "contribution_rate", "reserve")
 
@@ -390,16 +416,26 @@ def _row(name: str, variable, label: str, values, differences, money_unit: str) 
                pres.shown(values, variable.kind, money_unit), pres.shown(differences, variable.kind, money_unit))
 
 
+def difference_cells(row: Row) -> tuple[np.ndarray, str]:
+    """The cells of a row's differences from the base and their number format: a difference of rates in percentage
+    points (100 x the difference of the fractions under :data:`actuary.io.presentation.POINTS_FORMAT`: -0.0156
+    reads "-1.56 pp", as the report says it), others as the row's values."""
+    if row.format.endswith("%"):
+        return 100 * np.asarray(row.differences, dtype=float), pres.POINTS_FORMAT
+    return row.differences, row.format
+
+
 def summary_rows(ds: xr.Dataset, money_unit: str) -> list[Row]:
     """The one-number measures by option: depletion year, actuarial balance, GAP by horizon, then the balance
-    sheet items the runs have (in the results' order and words)."""
+    sheet items the runs have and, with a floor, the floor's and the fiscal cost by horizon (present value, level
+    share of GDP), in the results' order and words."""
     rows = []
     for name, variable in pres.SUMMARY.items():
-        if name == "gap":
+        if name in ds and ds[name].dims == ("option", "horizon"):   # the GAP, the floor's and the fiscal cost
             for h in ds.horizon.values:
                 label = variable.label.format(int(h))
-                rows.append(_row(f"gap/{int(h)}", variable, label, ds.gap.sel(horizon=h).values,
-                                 ds.gap_difference.sel(horizon=h).values, money_unit))
+                rows.append(_row(f"{name}/{int(h)}", variable, label, ds[name].sel(horizon=h).values,
+                                 ds[f"{name}_difference"].sel(horizon=h).values, money_unit))
         elif name in ds and ds[name].dims == ("option",):
             rows.append(_row(name, variable, variable.label, ds[name].values, ds[f"{name}_difference"].values,
                              money_unit))
@@ -465,14 +501,17 @@ def write_comparison(ds: xr.Dataset, path, provenance: dict | None = None) -> No
         writer = SheetWriter(ws)
         writer.title(1, title)
         writer.note(2, "Each option side by side with the base, then each option's difference from the base "
-                       "(option - base).")
+                       "(option - base; a difference of rates in percentage points, pp).")
         writer.headers(3, index + option_headers)
         for r, (keys, row) in enumerate(rows, start=4):
             for c, (key, dim) in enumerate(zip(keys, index), start=1):
                 writer.put(r, c, int(key) if dim == "Year" else key, "0" if dim == "Year" else None,
                            text=dim != "Year")
-            for c, value in enumerate([*row.values, *row.differences[1:]], start=len(index) + 1):
+            for c, value in enumerate(row.values, start=len(index) + 1):
                 writer.put(r, c, value, row.format)
+            differences, fmt = difference_cells(row)
+            for c, value in enumerate(differences[1:], start=len(index) + len(row.values) + 1):
+                writer.put(r, c, value, fmt)
         writer.fit()
         ws.freeze_panes = freeze
         print_setup(ws, case, title_rows="1:3")

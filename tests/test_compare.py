@@ -14,7 +14,8 @@ from actuary import InputError, Valuation, accrual_schedule, load_workbook
 from actuary.adequacy import stylized_careers
 from actuary.cli import main
 from actuary.batch import Scenario, Set
-from actuary.compare import _array_difference, comparison, input_differences, other_inputs_sentence, read_reforms
+from actuary.compare import (_array_difference, comparison, input_differences, other_inputs_sentence, read_reforms,
+                             write_comparison)
 from actuary.inputs import phase_in
 from actuary.valuation import PROJECT_ROOT
 
@@ -165,7 +166,16 @@ def test_compare_command_with_option_workbooks(demo, tmp_path):
     assert "also changes" not in result.output
     summary = {row[0]: row[1:] for row in wb["Summary"].iter_rows(min_row=4, values_only=True) if row[0]}
     gap = summary[f"General average premium over {int(ds.horizon[-1])} years (% of insurable earnings)"]
-    assert gap[2] == pytest.approx(float(ds.gap_difference.sel(option="prices")[-1]), rel=1e-12)
+    # a difference of two rates in percentage points: the cell holds 100 x the difference of the fractions the
+    # netCDF keeps (units share), under a "pp" format, not a percent format that would read as a relative change
+    assert gap[2] == pytest.approx(100 * float(ds.gap_difference.sel(option="prices")[-1]), rel=1e-12)
+    cells = {row[0].value: row for row in wb["Summary"].iter_rows(min_row=4) if row[0].value}
+    gap_cells = cells[f"General average premium over {int(ds.horizon[-1])} years (% of insurable earnings)"]
+    assert gap_cells[1].number_format == "0.00%" and gap_cells[3].number_format == '+0.00" pp";-0.00" pp";0.00" pp"'
+    assert ds.gap_difference.attrs["units"] == ds.gap.attrs["units"]
+    assert "0.01 is 1 percentage point" in ds.gap_difference.attrs["description"]
+    ratio = wb["Reserve ratio"]   # a difference of ratios (years of expenditure) keeps the ratio's format
+    assert ratio.cell(row=4, column=4).number_format == "0.00"
 
 
 def test_an_option_workbook_of_another_horizon_is_refused_first(demo, tmp_path):
@@ -474,3 +484,77 @@ def test_the_compare_command_prints_the_replacement_rate_the_report_compares(dem
     for option, rate in rates.items():
         row = next(line for line in result.output.splitlines() if f" {option} " in line)
         assert rate in row, (option, row)
+
+
+@pytest.fixture(scope="module")
+def floor_compared(tmp_path_factory):
+    """The floor case (a floor beside the scheme: a pension-tested social pension, a state-financed minimum-pension
+    top-up) compared with an option of bend points; each valuation's own results beside."""
+    case = load_workbook(FLOOR_CASE).replace(settings={"balance_sheet": "no", "horizon": 50,
+                                                       "gap_horizons": (10, 25, 50)})
+    option = case.replace(scheme={"bend_points": (30000.0, 80000.0), "bend_point_rates": (1.0, 0.6, 0.3)})
+    ds = comparison(case, {"progressive": option})
+    path = tmp_path_factory.mktemp("floor") / "floor-comparison.xlsx"
+    write_comparison(ds, path)
+    return ds, {"base": case.run(), "progressive": option.run()}, openpyxl.load_workbook(path)
+
+
+def test_a_comparison_with_a_floor_carries_the_floor_and_the_fiscal_cost(floor_compared):
+    """With a floor beside the scheme the comparison holds the floor's and the fiscal cost, by year in % of GDP and by
+    horizon (present value, level share of GDP), each equal to the option's own valuation result, and their
+    differences (option - base) in percentage points; the workbook's Summary and the yearly sheets show them."""
+    ds, own, wb = floor_compared
+    base, option = own["base"], own["progressive"]
+    for name in ("floor_cost_pct_gdp", "fiscal_cost_pct_gdp"):
+        for key, results in own.items():
+            np.testing.assert_array_equal(ds[name].sel(option=key).values, results.projection[name].values)
+        assert ds[f"{name}_difference"].attrs["units"] == "percentage points"
+    for name in ("floor_cost_level_pct_gdp", "fiscal_cost_level_pct_gdp", "floor_cost_present_value",
+                 "fiscal_cost_present_value"):
+        for key, results in own.items():
+            np.testing.assert_array_equal(ds[name].sel(option=key).values, results.summary[name].values)
+    level = ds.fiscal_cost_level_pct_gdp_difference.sel(option="progressive", horizon=50)
+    assert float(level) == float(option.summary.fiscal_cost_level_pct_gdp.sel(horizon=50)
+                                 - base.summary.fiscal_cost_level_pct_gdp.sel(horizon=50))
+    assert float(level) < 0   # as the reviewer found: the option lowers the fiscal cost
+    summary = {row[0]: row[1:] for row in wb["Summary"].iter_rows(min_row=4, values_only=True) if row[0]}
+    cells = summary["Fiscal cost over 50 years, level share of GDP (% of GDP)"]
+    assert cells[0] == pytest.approx(float(base.summary.fiscal_cost_level_pct_gdp.sel(horizon=50)) / 100, rel=1e-12)
+    assert cells[1] == pytest.approx(float(option.summary.fiscal_cost_level_pct_gdp.sel(horizon=50)) / 100,
+                                     rel=1e-12)
+    assert cells[2] == pytest.approx(float(level), rel=1e-12)   # percentage points
+    assert "Cost of the floor over 10 years, level share of GDP (% of GDP)" in summary
+    sheet = wb["Fiscal cost"]
+    assert sheet.cell(row=4 + 10, column=1).value == 2030
+    assert sheet.cell(row=4 + 10, column=3).value == pytest.approx(
+        float(option.projection.fiscal_cost_pct_gdp.sel(year=2030)) / 100, rel=1e-12)
+
+
+def test_a_comparison_without_a_floor_has_no_floor_measures(compared):
+    assert not [name for name in compared.data_vars if "floor" in name or "fiscal" in name]
+
+
+def test_the_report_chapter_shows_the_floor_and_the_fiscal_cost(floor_compared):
+    """The report's comparison chapter, with a floor: the fiscal cost's level over the longest horizon for the base
+    and the option with its difference in pp (formatted here with plain f-strings), the yearly tables of the floor's
+    and the fiscal cost in % of GDP, and the key measures' rows by horizon."""
+    from actuary.report import Chapter
+    from actuary.report.comparison import comparison_chapter
+
+    ds, own, _ = floor_compared
+    chapter = Chapter("comparison", "Reform options")
+    comparison_chapter(chapter, ds, lambda key, caption, svg: (key, caption, svg), "millions")
+    base, option = (float(own[k].summary.fiscal_cost_level_pct_gdp.sel(horizon=50)) for k in ("base", "progressive"))
+    said = " ".join(block for kind, block in chapter.blocks if kind == "p")
+    assert (f"Over 50 years the fiscal cost's level share of GDP is {base:.2f}% in the base and {option:.2f}% in "
+            f"'progressive' ({option - base:+.2f} pp)") in said
+    tables = {block.caption: block for kind, block in chapter.blocks if kind == "table"}
+    fiscal = tables["Fiscal cost (% of GDP)"]
+    row = next(r for r in fiscal.rows if r[0] == "2030")
+    value = float(own["progressive"].projection.fiscal_cost_pct_gdp.sel(year=2030))
+    difference = value - float(own["base"].projection.fiscal_cost_pct_gdp.sel(year=2030))
+    assert row[2] == f"{value:.2f}%" and row[3] == f"{difference:+.2f} pp"
+    assert "Cost of the floor (% of GDP)" in tables
+    differences = tables["Differences from the base (option - base)"]
+    level = next(r for r in differences.rows if r[0] == "Fiscal cost over 50 years, level share of GDP (% of GDP)")
+    assert level[1] == f"{option - base:+.2f} pp"

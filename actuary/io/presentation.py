@@ -37,6 +37,11 @@ KINDS = {
     "year": ("0", ""),
 }
 
+# a difference of two rates, in percentage points: a cell holds 100 x the difference of two fractions (the
+# difference of two percentages as it is) and reads "-1.56 pp" in Excel and LibreOffice alike; a percent format
+# would show "-1.56%", a relative change to a reader
+POINTS_FORMAT = '+0.00" pp";-0.00" pp";0.00" pp"'
+
 BENEFIT_LABELS = {"old_age": "old-age", "invalidity": "invalidity", "widow": "widows' and widowers'",
                   "orphan": "orphans'"}
 SEX_LABELS = {"male": "men", "female": "women"}
@@ -462,6 +467,8 @@ def display(value, fmt: str) -> str:
     value = float(value)
     if not math.isfinite(value):
         return ""
+    if fmt == POINTS_FORMAT:
+        return ("+" if value > 0 else "-" if value < 0 else "") + f"{abs(value):,.2f} pp"   # its three sections
     decimals = fmt.split(".")[1].rstrip("%") if "." in fmt else ""
     digits = len(decimals)
     if fmt.endswith("%"):

@@ -4,7 +4,8 @@ Shown when the report is given a comparison Dataset (:func:`actuary.compare.comp
 Reforms sheet, or ``actuary report BASE.xlsx --compare OPTION.xlsx ...``): the options and their definitions,
 the key measures of every option (GAP by horizon, depletion year, actuarial balance, balance-sheet items), their
 differences from the base (option - base), the reserve ratio and PAYG cost rate by year with figures overlaying
-the options, and the adequacy of the stylized careers (replacement rate at award, benefit ratios after 10 and
+the options, with a social protection floor the floor's cost and the fiscal cost (by year in % of GDP, by horizon
+in the key measures), and the adequacy of the stylized careers (replacement rate at award, benefit ratios after 10 and
 20 years). Every number is a value of the comparison Dataset in the format of the results workbooks
 (:mod:`actuary.io.presentation`), the same rows as the comparison workbook (:mod:`actuary.compare`).
 """
@@ -17,7 +18,8 @@ import re
 import numpy as np
 from markupsafe import Markup, escape
 
-from ..compare import adequacy_rows, adequacy_year, other_inputs_sentence, summary_rows, yearly_rows
+from ..compare import FISCAL_YEARLY, Row, adequacy_rows, adequacy_year, other_inputs_sentence, summary_rows, \
+    yearly_rows
 from ..io import presentation as pres
 from . import Table, _every, figures
 
@@ -55,6 +57,9 @@ def difference_text(value, row) -> str:
     text = pres.display(value, row.format)
     return text if value <= 0 or float(text.replace(",", "") or 0) == 0 else "+" + text
 
+
+# a row of rates (to say a difference of percentages in words)
+_PERCENT = Row("", "", pres.number_format("percent"), "percent", np.array([]), np.array([]))
 
 # an input as the comparison names it: group.field
 _INPUT = re.compile(r"\b([a-z]+)\.([a-z][a-z_0-9]*)\b")
@@ -214,6 +219,18 @@ def comparison_chapter(chapter, ds, figure, unit: str) -> None:
                                            "insurable wage bill)",
                           _overlay(ds, "compare-paygo", "paygo_cost_rate", "% of insurable earnings", percent=True)))
     chapter.table(yearly_table(ds, "contribution_rate", unit))
+    if all(name in ds for name in FISCAL_YEARLY):   # a social protection floor beside the scheme
+        last = int(ds.horizon.values[-1])
+        level = ds.fiscal_cost_level_pct_gdp.sel(horizon=last).values
+        chapter.text("The state's cost beside the scheme, each option's own valuation result: the cost of the social "
+                     "protection floor, and the fiscal cost (the floor, the state subsidy to the scheme and the "
+                     "minimum-pension top-up the state pays), in % of GDP; the key measures above give their present "
+                     f"values and level shares of GDP by horizon. Over {last} years the fiscal cost's level share of "
+                     f"GDP is {level[0]:.2f}% in the base and "
+                     + ", ".join(f"{v:.2f}% in '{o}' ({difference_text((v - level[0]) / 100, _PERCENT)})"
+                                 for o, v in zip(options[1:], level[1:])) + ".")
+        for name in FISCAL_YEARLY:
+            chapter.table(yearly_table(ds, name, unit))
     chapter.text(f"Adequacy for typical workers, computed with each option's own benefit rules: workers entering "
                  f"at {entry} and earning 0.5, 1 and 2 times the average wage every year (full careers), and 1 times "
                  f"the average wage with credits in {100 * float(ds.attrs.get('density', np.nan)):.0f}% of the "
