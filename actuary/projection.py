@@ -875,8 +875,10 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict, extend=None, horizo
         "contributions": ((Y,), out["finance_contributions"], "currency", "rate x collection rate x wage bill"),
         "state_subsidy": ((Y,), out["finance_subsidy"], "currency",
                           "state subsidy: subsidy_share_of_benefits x benefits + subsidy_share_of_wages x wage bill"),
-        "benefit_expenditure": ((Y,), out["benefits"], "currency", "pensions paid, all benefits"),
-        "benefit_expenditure_by_benefit": ((Y, B), out["pensioner_expenditure"], "currency", "pensions paid"),
+        "benefit_expenditure": ((Y,), out["benefits"], "currency",
+                                "pensions due, all benefits (paid in full unless the reserve is depleted and "
+                                "benefits are cut: payable_benefits)"),
+        "benefit_expenditure_by_benefit": ((Y, B), out["pensioner_expenditure"], "currency", "pensions due"),
         "grants": ((Y,), out["all_grants"], "currency", "withdrawal grants + funeral grants"),
         "withdrawal_grants": ((Y,), out["withdrawal_grants"], "currency",
                               "lump sums to insured reaching retirement age without the vesting service, and "

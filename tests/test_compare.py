@@ -558,3 +558,18 @@ def test_the_report_chapter_shows_the_floor_and_the_fiscal_cost(floor_compared):
     differences = tables["Differences from the base (option - base)"]
     level = next(r for r in differences.rows if r[0] == "Fiscal cost over 50 years, level share of GDP (% of GDP)")
     assert level[1] == f"{option - base:+.2f} pp"
+
+
+def test_the_comparisons_descriptions_say_what_the_data_are(floor_compared):
+    """The average old-age pension is the end of the year's (the amount of the old-age pensions in payment at 31
+    December over their number, as the pensioners counted then), not the start's; the pensions are those due (the
+    methodology's B_t), not those paid after a cut."""
+    ds, own, _ = floor_compared
+    p = own["progressive"].projection
+    amount = p.pension_amount_by_age.sel(benefit="old_age").sum(("sex", "age"))
+    count = p.pensioners_by_age.sel(benefit="old_age").sum(("sex", "age"))
+    np.testing.assert_allclose(ds.average_old_age_pension.sel(option="progressive"), amount / count, rtol=1e-12)
+    assert "at the end of the year" in ds.average_old_age_pension.attrs["description"]
+    assert "start" not in ds.average_old_age_pension.attrs["description"]
+    assert ds.pensioners.attrs["description"] == "at the end of the year"
+    assert ds.benefit_expenditure.attrs["description"].startswith("pensions due")
