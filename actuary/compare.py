@@ -194,6 +194,58 @@ def _span(values: np.ndarray) -> str:
     return _text(low) if low == high else f"{_text(low)}..{_text(high)}"
 
 
+def _table_in_words(group: str, name: str, value) -> str:
+    """A by-year or by-cohort input (by sex or not) in words, as the provisions chapter says it: "by year, men: 65
+    in 2020-2029 and 67 from 2030 / women: 63 in 2020-2025 ...", "by cohort, men and women: 65 for cohorts born up
+    to 1959, rising cohort by cohort to 67 for those born from 1971 (...)" (the same for both sexes said once);
+    "none" when not given, "given" for a table of other dimensions."""
+    if value is None:
+        return "none"
+    dims = [d for d in value.dims if d != "sex"]
+    if len(dims) != 1 or dims[0] not in ("year", "cohort"):
+        return "given"
+    kind = pres.field_kind(FIELDS[group][name])
+    labels = value[dims[0]].values
+
+    def one(values) -> str:
+        if dims[0] == "cohort" and kind == "age":
+            return pres.cohort_text(values, labels).replace("; ", ", ")
+        shown = pres.age_text if kind == "age" else _text
+        return pres.schedule_text(values, labels, shown)
+
+    if "sex" not in value.dims:
+        return f"by {dims[0]}: {one(value.values)}"
+    texts = {sex: one(value.sel(sex=sex).values) for sex in value.sex.values}
+    if len(set(texts.values())) == 1:
+        return f"by {dims[0]}, men and women: {next(iter(texts.values()))}"
+    return f"by {dims[0]}, " + " / ".join(f"{pres.SEX_LABELS.get(str(sex), str(sex))}: {text}"
+                                          for sex, text in texts.items())
+
+
+def _form(valuation, group: str, name: str):
+    """(field, value) of the form of input ``group.name`` that ``valuation`` gives: by year (``name``) or by cohort
+    (``name``_by_cohort); (None, None) when neither."""
+    for field in (name, f"{name}_by_cohort"):
+        value = _given(valuation, group, field)
+        if value is not None:
+            return field, value
+    return None, None
+
+
+def _by_cohort_instead(out: dict, base, option) -> None:
+    """An input that moves from its by-year form to its by-cohort form (or back), e.g. the normal retirement age,
+    said once in values under the by-year input: "scheme.normal_retirement_age: by year: ... -> by cohort: ..."
+    (rather than "given -> none" and "none -> given")."""
+    for key in [k for k in out if k.endswith("_by_cohort")]:
+        plain = key[:-len("_by_cohort")]
+        group, _, name = plain.partition(".")
+        (was_field, was), (now_field, now) = _form(base, group, name), _form(option, group, name)
+        if plain in out and was is not None and now is not None and was_field != now_field:
+            out[plain] = f"{plain}: {_table_in_words(group, was_field, was)} -> " \
+                         f"{_table_in_words(group, now_field, now)}"
+            del out[key]
+
+
 def input_differences(base, option) -> dict[str, str]:
     """The inputs in which ``option`` differs from ``base`` (both validated valuations), group.field -> the
     difference in words with the base's and the option's values: "scheme.vesting_years 15 -> 20",
@@ -211,12 +263,13 @@ def input_differences(base, option) -> dict[str, str]:
             was, now = _given(base, group, name), _given(option, group, name)
             if isinstance(was, xr.DataArray) and isinstance(now, xr.DataArray):
                 text = _array_difference(key, was, now)
-            elif isinstance(was, xr.DataArray) or isinstance(now, xr.DataArray):
-                text = f"{key}: {'given' if was is not None else 'none'} -> {'given' if now is not None else 'none'}"
+            elif isinstance(was, xr.DataArray) or isinstance(now, xr.DataArray):   # a table given in one only
+                text = f"{key}: {_table_in_words(group, name, was)} -> {_table_in_words(group, name, now)}"
             else:
                 text = None if was == now else f"{key} {_text(was)} -> {_text(now)}"
             if text is not None:
                 out[key] = text
+    _by_cohort_instead(out, base, option)
     if "economy.inflation" in out and poverty_line_moved_with_prices(base, option):   # not an input the user changed
         out.pop("economy.poverty_line", None)
         out["economy.inflation"] += f" {MOVED_WITH_PRICES}"

@@ -573,3 +573,28 @@ def test_the_comparisons_descriptions_say_what_the_data_are(floor_compared):
     assert "start" not in ds.average_old_age_pension.attrs["description"]
     assert ds.pensioners.attrs["description"] == "at the end of the year"
     assert ds.benefit_expenditure.attrs["description"].startswith("pensions due")
+
+
+def test_an_option_whose_ages_move_to_by_cohort_is_described_in_values(demo):
+    """An option workbook that gives the normal retirement age by cohort instead of by year says both schedules in
+    values under one input (not "given -> none" and "none -> given"); an input given in one valuation only says
+    its values; the report names the input by its label."""
+    from actuary.compare import describe_differences
+    from actuary.report.comparison import in_words
+
+    option = demo.replace(scheme={"normal_retirement_age": None, "early_retirement_age": None,
+                                  "normal_retirement_age_by_cohort": phase_in(65, 1970, 12, 67)})
+    ages = demo.inputs.scheme["normal_retirement_age"]
+    assert float(ages.sel(year=2020, sex="male")) == 65 and float(ages.sel(year=2020, sex="female")) == 63
+    assert float(ages.sel(year=2036, sex="female")) == 67 and float(ages.sel(year=2035, sex="female")) == 65
+    differences = input_differences(demo, option)
+    assert "scheme.normal_retirement_age_by_cohort" not in differences
+    text = differences["scheme.normal_retirement_age"]
+    assert text.startswith("scheme.normal_retirement_age: by year, men: 65 in 2020-2029, 66 in 2030-2035 and 67 "
+                           "from 2036 / women: 63 in 2020-2025, ")
+    assert text.endswith("-> by cohort, men and women: 65 for cohorts born up to 1969, 66 for those born in 1970 "
+                         "and 67 for those born from 1971")
+    assert differences["scheme.early_retirement_age"] == \
+        "scheme.early_retirement_age: by year, men and women: 60 in every year -> none"
+    assert "given" not in describe_differences(differences)
+    assert in_words(describe_differences(differences)).startswith("Normal retirement age: by year, men: 65 in ")
