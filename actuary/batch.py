@@ -154,6 +154,39 @@ class Shift(Override):
 OPERATIONS = {"set": Set, "scale": Scale, "shift": Shift}
 
 
+@dataclass(frozen=True)
+class Schedule(Override):
+    """Sheet rows of one input in one scenario (option) whose cells do not overlap (other years, or other ages or
+    cohorts), applied in turn: a phased reform, e.g. the normal retirement age set to 66 in 2030-2034 and to 67
+    from 2035. ``parts``: the rows' overrides in the sheet's order (``value`` is unused)."""
+
+    parts: tuple = ()
+
+    def apply(self, current):
+        for part in self.parts:
+            current = part.apply(current)
+        return current
+
+
+def override_parts(override) -> tuple:
+    """The overrides an override applies: those of a :class:`Schedule`, else the override itself."""
+    return override.parts if isinstance(override, Schedule) else (override,)
+
+
+def _table(spec) -> bool:
+    """Whether an input is a table (by year, age, cohort, ...), not a single value or a list (bend points)."""
+    return bool(spec.dims) and spec.dims[0] not in LIST_DIMS
+
+
+def _overlap(first, second) -> bool:
+    """Whether two inclusive bounds (None: every label) share a label."""
+    if first is None or second is None:
+        return True
+    low = max(-np.inf if first[0] is None else first[0], -np.inf if second[0] is None else second[0])
+    high = min(np.inf if first[1] is None else first[1], np.inf if second[1] is None else second[1])
+    return low <= high
+
+
 @dataclass
 class Scenario:
     name: str
@@ -181,11 +214,12 @@ class Scenario:
         projection (:meth:`Override.chosen`), before anything runs."""
         for key, override in self.overrides.items():
             current = self._current(base, key)
-            if isinstance(override, Override) and isinstance(current, xr.DataArray):
-                try:
-                    override.chosen(current)
-                except InputError as error:
-                    raise self._failed(key, override, error) from None
+            for part in override_parts(override):
+                if isinstance(part, Override) and isinstance(current, xr.DataArray):
+                    try:
+                        part.chosen(current)
+                    except InputError as error:
+                        raise self._failed(key, part, error) from None
 
     def apply(self, base):
         """The scenario as a validated Valuation (raises InputError naming the scenario)."""
@@ -195,14 +229,17 @@ class Scenario:
             current = self._current(base, key)
             if not isinstance(override, Override):
                 override = Set(override)
-            if current is None and not (type(override) is Set and not (override.years or override.ages
-                                                                        or override.cohorts)):
-                raise InputError(f"{self.kind} '{self.name}': '{key}' has no value in the base valuation to modify "
-                                 "(only a 'set' of the whole input can give it one)")
-            try:
-                groups.setdefault(group, {})[name] = override.apply(current)
-            except InputError as error:
-                raise self._failed(key, override, error) from None
+            whole = type(override) is Set and not (override.years or override.ages or override.cohorts) and \
+                (not _table(FIELDS[group][name]) or isinstance(override.value, xr.DataArray))   # (from Python)
+            if current is None and not whole:
+                raise self._not_in_base(base, key, override)
+            value = current
+            for part in override_parts(override):
+                try:
+                    value = part.apply(value)
+                except InputError as error:
+                    raise self._failed(key, part, error) from None
+            groups.setdefault(group, {})[name] = value
         economy = groups.get("economy", {})
         if "inflation" in economy and "poverty_line" not in economy and base.inputs.economy["poverty_line"] is not None:
             # the poverty line, given in the valuation's money, moves with the scenario's prices (actuary.floor);
@@ -215,7 +252,46 @@ class Scenario:
             valuation.name = f"{base.name}:{self.name}"
             return valuation
         except InputError as error:
-            raise InputError(f"{self.kind} '{self.name}': {error}", error.field, error.where) from None
+            cell = self._value_cell(error)
+            raise InputError(f"{cell + ': ' if cell else ''}{self.kind} '{self.name}': {error}", error.field,
+                             error.where) from None
+
+    def _value_cell(self, error: InputError) -> str | None:
+        """The value cell of the sheet row whose value the validation refused (``error``: its input and the year,
+        age or cohort at fault), when a row gave it: the row whose bounds hold that cell."""
+        override = self.overrides.get(error.field or "")
+        if override is None:
+            return None
+        for part in override_parts(override):
+            cells = dict(part.cells) if isinstance(part, Override) else {}
+            inside = all(bounds is None or label is None or (bounds[0] is None or bounds[0] <= label) and
+                         (bounds[1] is None or label <= bounds[1])
+                         for dim, bounds in (("year", part.years), ("age", part.ages), ("cohort", part.cohorts))
+                         for label in [error.where.get(dim)])
+            if "value" in cells and inside:
+                return cells["value"]
+        return None
+
+    def _not_in_base(self, base, key: str, override) -> InputError:
+        """The error of a change to input ``key`` that the base does not give: a table (by year, cohort, ...) the
+        base gives in its other form (a retirement age by year, not by cohort) or not at all, or a part of one."""
+        group, _, name = key.partition(".")
+        cell = next((c for part in override_parts(override) if isinstance(part, Override)
+                     for dim, c in part.cells if dim == "input"), None)
+        other = next((f"{group}.{n}" for n in (f"{name}_by_cohort", name.removesuffix("_by_cohort"))
+                      if n != name and n in FIELDS[group] and getattr(base.inputs, group, {}).get(n) is not None),
+                     None)
+        said = f"{self.kind} '{self.name}' changes {key}, which the base valuation does not give" + \
+            (f" (it gives {other} instead)" if other else "")
+        if _table(FIELDS[group][name]):
+            todo = (f"; {'an' if self.kind[0] in 'aeiou' else 'a'} {self.kind} changes the inputs the base gives: change {other} (with from_year/to_year "
+                    f"limits for a phased change), or give the {self.kind} as a valuation workbook of its own with "
+                    f"{key} (actuary compare BASE.xlsx OPTION.xlsx)" if other else
+                    f"; a row cannot give a table: give the {self.kind} as a valuation workbook of its own with {key} "
+                    "(actuary compare BASE.xlsx OPTION.xlsx)")
+        else:
+            todo = "; only a 'set' row without year, age or cohort limits can give it a value"
+        return InputError(f"{cell + ': ' if cell else ''}{said}{todo}.", key)
 
 
 @dataclass(frozen=True)
@@ -865,10 +941,21 @@ def read_overrides(path, sheet: str, columns: tuple, required: bool = False,
                 where.append((dim, cell))
                 _bounds_on_its_dimension(cell, kind, name, key, dim, field_spec)
         overrides = named.setdefault(name, {})
-        if key in overrides:
-            raise InputError(f"{_ref(sheet, r, 2)}: {kind} '{name}' overrides '{key}' twice.")
-        overrides[key] = OPERATIONS[operation](value, years=bounds[0], **{f"{second}s": bounds[1]},
-                                               cells=tuple(where))
+        where += [("input", _ref(sheet, r, 2)), ("value", _ref(sheet, r, 4))]
+        override = OPERATIONS[operation](value, years=bounds[0], **{f"{second}s": bounds[1]}, cells=tuple(where))
+        if key in overrides:   # a schedule: rows whose cells do not overlap (other years, or other ages or cohorts)
+            earlier = override_parts(overrides[key])
+            clash = next((p for p in earlier if _overlap(p.years, override.years) and
+                          _overlap(getattr(p, f"{second}s"), bounds[1])), None)
+            if clash is not None:
+                first = dict(clash.cells)["input"]
+                raise InputError(
+                    f"{_ref(sheet, r, 2)}: {kind} '{name}' changes {key} where its row at {first} does too (their "
+                    f"from_year/to_year and from_{second}/to_{second} overlap); rows of one input in one {kind} form a schedule when each gives its "
+                    f"from_year/to_year (or {second}s) and they do not overlap, e.g. 66 from 2030 to 2034 and 67 "
+                    "from 2035: give each row its years (or make them one row).")
+            override = Schedule(None, parts=earlier + (override,))
+        overrides[key] = override
     return [Scenario(name, overrides, kind) for name, overrides in named.items()]
 
 
@@ -988,7 +1075,8 @@ def _describe(scenario: Scenario, base=None) -> str:
     says the values it gives (:func:`_values_used`): "Collection rate +5.00 percentage points (at most 100%): 96.0%
     -> 100.0%"."""
     parts = []
-    for key, override in scenario.overrides.items():
+    for key, override in [(key, part) for key, override in scenario.overrides.items()
+                          for part in override_parts(override)]:   # a schedule: each of its rows
         parts.append(_move_in_words(key, override) + _bound(override) + _values_used(base, scenario, key, override))
     return ", ".join(parts)
 

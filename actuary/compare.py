@@ -79,8 +79,10 @@ def describe_reform(overrides: dict) -> str:
     + 1 for cohorts born from 1970" (each operation, value and its year and cohort bounds)."""
     from .batch import Scale, Set, Shift
 
+    from .batch import override_parts as rows
+
     parts = []
-    for key, override in overrides.items():
+    for key, override in [(key, row) for key, override in overrides.items() for row in rows(override)]:
         group, _, name = key.partition(".")
         label = pres.field_label(name, group=group)
         value = override.value if isinstance(override, (Set, Scale, Shift)) else override

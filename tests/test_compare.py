@@ -598,3 +598,45 @@ def test_an_option_whose_ages_move_to_by_cohort_is_described_in_values(demo):
         "scheme.early_retirement_age: by year, men and women: 60 in every year -> none"
     assert "given" not in describe_differences(differences)
     assert in_words(describe_differences(differences)).startswith("Normal retirement age: by year, men: 65 in ")
+
+
+def test_rows_of_one_input_in_other_years_form_a_phased_reform(demo, tmp_path):
+    """Two Reforms rows on one input of one option, in years that do not overlap, are a schedule (each row applied
+    to its years); rows whose years overlap are refused naming both rows' cells and what to do."""
+    path = _with_reforms(demo, tmp_path, [
+        ["age67", "scheme.normal_retirement_age", "set", 66, 2030, 2034, None, None, None],
+        ["age67", "scheme.normal_retirement_age", "set", 67, 2035, None, None, None, None]])
+    definitions = {}
+    ages = read_reforms(path, demo, definitions)["age67"].inputs.scheme["normal_retirement_age"]
+    was = demo.inputs.scheme["normal_retirement_age"]
+    assert (ages.sel(year=slice(None, 2029)) == was.sel(year=slice(None, 2029))).all()
+    assert (ages.sel(year=slice(2030, 2034)) == 66).all() and (ages.sel(year=slice(2035, None)) == 67).all()
+    assert definitions["age67"] == "Normal retirement age set to 66 in 2030-2034; Normal retirement age set to 67 " \
+                                   "from 2035"
+    path = _with_reforms(demo, tmp_path, [
+        ["age67", "scheme.normal_retirement_age", "set", 66, 2030, 2036, None, None, None],
+        ["age67", "scheme.normal_retirement_age", "set", 67, 2035, None, None, None, None]])
+    with pytest.raises(InputError, match=r"^Reforms!B4: option 'age67' changes scheme.normal_retirement_age where its "
+                                         r"row at Reforms!B3 does too .*give each row its years"):
+        read_reforms(path, demo)
+
+
+def test_a_by_cohort_row_on_a_base_of_ages_by_year_names_its_cell_and_what_to_do(demo, tmp_path):
+    for bounds in ((1970, None), (None, None)):
+        path = _with_reforms(demo, tmp_path, [
+            ["c", "scheme.normal_retirement_age_by_cohort", "set", 67, None, None, *bounds, None]])
+        with pytest.raises(InputError) as error:
+            read_reforms(path, demo)
+        said = str(error.value)
+        assert said.startswith("Reforms!B3: option 'c' changes scheme.normal_retirement_age_by_cohort, which the base "
+                               "valuation does not give (it gives scheme.normal_retirement_age instead)")
+        assert "change scheme.normal_retirement_age" in said and "valuation workbook of its own" in said
+        assert "only a 'set'" not in said
+
+
+def test_a_reforms_value_out_of_bounds_names_its_value_cell(demo, tmp_path):
+    path = _with_reforms(demo, tmp_path, [
+        ["r", "scheme.contribution_rate", "shift", 0.01, 2025, 2029, None, None, None],
+        ["r", "scheme.contribution_rate", "set", 25, 2030, None, None, None, None]])
+    with pytest.raises(InputError, match=r"^Reforms!D4: option 'r': .*scheme.contribution_rate.*2030.*25"):
+        read_reforms(path, demo)
