@@ -283,12 +283,15 @@ class Scenario:
                      None)
         said = f"{self.kind} '{self.name}' changes {key}, which the base valuation does not give" + \
             (f" (it gives {other} instead)" if other else "")
-        if _table(FIELDS[group][name]):
-            todo = (f"; {'an' if self.kind[0] in 'aeiou' else 'a'} {self.kind} changes the inputs the base gives: change {other} (with from_year/to_year "
-                    f"limits for a phased change), or give the {self.kind} as a valuation workbook of its own with "
-                    f"{key} (actuary compare BASE.xlsx OPTION.xlsx)" if other else
-                    f"; a row cannot give a table: give the {self.kind} as a valuation workbook of its own with {key} "
-                    "(actuary compare BASE.xlsx OPTION.xlsx)")
+        own = "(actuary compare BASE.xlsx OPTION.xlsx)" if self.kind == "option" else \
+            "(a copy of the workbook with the table)"
+        if _table(FIELDS[group][name]) and other:
+            dim = FIELDS[group][other.partition(".")[2]].dims[0]
+            article = "an" if self.kind[0] in "aeiou" else "a"
+            todo = (f"; {article} {self.kind} changes the inputs the base gives: change {other} (from_{dim}/to_{dim} "
+                    f"limit a phased change), or give the {self.kind} as a valuation of its own with {key} {own}")
+        elif _table(FIELDS[group][name]):
+            todo = f"; a row cannot give a table: give the {self.kind} as a valuation of its own with {key} {own}"
         else:
             todo = "; only a 'set' row without year, age or cohort limits can give it a value"
         return InputError(f"{cell + ': ' if cell else ''}{said}{todo}.", key)
@@ -951,7 +954,8 @@ def read_overrides(path, sheet: str, columns: tuple, required: bool = False,
                 first = dict(clash.cells)["input"]
                 raise InputError(
                     f"{_ref(sheet, r, 2)}: {kind} '{name}' changes {key} where its row at {first} does too (their "
-                    f"from_year/to_year and from_{second}/to_{second} overlap); rows of one input in one {kind} form a schedule when each gives its "
+                    f"from_year/to_year and from_{second}/to_{second} overlap); rows of one input in one {kind} form "
+                    "a schedule when each gives its "
                     f"from_year/to_year (or {second}s) and they do not overlap, e.g. 66 from 2030 to 2034 and 67 "
                     "from 2035: give each row its years (or make them one row).")
             override = Schedule(None, parts=earlier + (override,))

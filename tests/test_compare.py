@@ -630,7 +630,7 @@ def test_a_by_cohort_row_on_a_base_of_ages_by_year_names_its_cell_and_what_to_do
         said = str(error.value)
         assert said.startswith("Reforms!B3: option 'c' changes scheme.normal_retirement_age_by_cohort, which the base "
                                "valuation does not give (it gives scheme.normal_retirement_age instead)")
-        assert "change scheme.normal_retirement_age" in said and "valuation workbook of its own" in said
+        assert "change scheme.normal_retirement_age" in said and "as a valuation of its own" in said
         assert "only a 'set'" not in said
 
 
