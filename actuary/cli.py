@@ -746,14 +746,18 @@ def compare_command(base, options, out, name, force):
     # retirees hardly feel a reform phased in over cohorts)
     year, career = adequacy_year(ds), str(ds.career.values[1])
     table = Table(title=escape(f"{valuation.name}: reform options"))
+    # with a floor beside the scheme, the state's cost: the fiscal cost's level share of GDP over the longest horizon
+    fiscal = "fiscal_cost_level_pct_gdp" in ds
     for column in ("option", "GAP (full horizon, statutory)", "actuarial balance (gross)", "depletion year",
-                   f"replacement rate at award, {career}, men retiring in {year}"):
+                   f"replacement rate at award, {career}, men retiring in {year}") + \
+            ((f"fiscal cost, level over {int(ds.horizon[-1])} years (% of GDP)",) if fiscal else ()):
         table.add_column(escape(column), justify="right")
     for option in ds.option.values:
         row = ds.sel(option=option)
         table.add_row(escape(str(option)), show(float(row.gap[-1]), "share"),
                       show(float(row.actuarial_balance), "share"), show(float(row.depletion_year), "year"),
-                      show(float(row.replacement_rate.sel(career=career, sex="male", year=year)), "share"))
+                      show(float(row.replacement_rate.sel(career=career, sex="male", year=year)), "share"),
+                      *((show(float(row.fiscal_cost_level_pct_gdp[-1]), "percent"),) if fiscal else ()))
     console.print(table)
     _wrote(xlsx_path, "side by side, differences from the base, charts overlaying the options")
     _wrote(nc_path, "the comparison Dataset: every measure by option and its difference from the base")

@@ -2,6 +2,8 @@
 Reforms sheet (with year and cohort bounds) equal the changes made by hand, the command line; adequacy of
 stylized careers against hand calculations."""
 
+import re
+
 import numpy as np
 import openpyxl
 import pytest
@@ -640,3 +642,21 @@ def test_a_reforms_value_out_of_bounds_names_its_value_cell(demo, tmp_path):
         ["r", "scheme.contribution_rate", "set", 25, 2030, None, None, None, None]])
     with pytest.raises(InputError, match=r"^Reforms!D4: option 'r': .*scheme.contribution_rate.*2030.*25"):
         read_reforms(path, demo)
+
+
+def test_the_compare_command_prints_the_fiscal_cost_with_a_floor(tmp_path):
+    """With a floor beside the scheme the printed summary has the fiscal cost's level share of GDP over the longest
+    horizon for each option, as the comparison Dataset holds it."""
+    case = load_workbook(FLOOR_CASE).replace(settings={"balance_sheet": "no", "horizon": 20, "gap_horizons": (10,)})
+    base, option = tmp_path / "base.xlsx", tmp_path / "progressive.xlsx"
+    case.to_workbook(base)
+    case.replace(scheme={"bend_points": (30000.0, 80000.0), "bend_point_rates": (1.0, 0.6, 0.3)}).to_workbook(option)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["compare", str(base), str(option), "--out", str(out)], terminal_width=400)
+    assert result.exit_code == 0, result.output
+    ds = xr.open_dataset(out / "base-comparison.nc")
+    header = " ".join(re.sub(r"[┃│]", " ", result.output).split())   # the headers wrap over lines
+    assert "fiscal cost, level" in header and "over 20 years (% of" in header
+    for name in ("base", "progressive"):
+        level = float(ds.fiscal_cost_level_pct_gdp.sel(option=name, horizon=20))
+        assert re.search(rf"│ +{name} │.* {level:.2f}% │$", result.output, re.M), result.output
