@@ -412,7 +412,8 @@ def comparison(base, options: dict, definitions: dict | None = None, base_result
     for name, units, description in (
             ("option", "text", "base (the base valuation), then each option"),
             ("year", "year", "calendar year"),
-            ("horizon", "years", "years from the valuation year over which the GAP is taken"),
+            ("horizon", "years", "years from the valuation year over which the GAP (with a floor, also the floor's "
+                                 "and the fiscal cost's present values and level shares of GDP) is taken"),
             ("career", "text", "stylized career of the adequacy measures"),
             ("sex", "text", "sex"),
             ("definition", "text", "what each option changes, in words"),

@@ -575,6 +575,7 @@ def test_the_comparisons_descriptions_say_what_the_data_are(floor_compared):
     assert "start" not in ds.average_old_age_pension.attrs["description"]
     assert ds.pensioners.attrs["description"] == "at the end of the year"
     assert ds.benefit_expenditure.attrs["description"].startswith("pensions due")
+    assert "fiscal cost" in ds.horizon.attrs["description"]   # its measures by horizon: the GAP's and the floor's
 
 
 def test_an_option_whose_ages_move_to_by_cohort_is_described_in_values(demo):
