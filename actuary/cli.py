@@ -556,8 +556,9 @@ def sensitivity_command(workbook, scenarios_path, out, name, force, workers, sch
     _wrote(nc_path, "results by scenario")
     failed = [(str(n), str(s)) for n, s in zip(ds.scenario.values, ds.status.values) if s != "ok"]
     if failed:
-        for scenario, status in failed:   # (a message that names its scenario is not prefixed with the name again)
-            said = status if status.startswith(f"scenario '{scenario}'") else f"{scenario}: {status}"
+        for scenario, status in failed:   # (a message that names its scenario, after the cell at fault if it names
+            # one, is not prefixed with the name again)
+            said = status if f"scenario '{scenario}'" in status else f"{scenario}: {status}"
             errors.print(f"[bold red]scenario failed:[/] {escape(said)}", highlight=False, soft_wrap=True)
         errors.print(f"{len(failed)} of {ds.sizes['scenario']} scenarios failed (listed above); the others' results "
                      "are written.", highlight=False, soft_wrap=True)

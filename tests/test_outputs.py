@@ -195,8 +195,8 @@ def test_failed_scenario_exits_3_after_writing_the_others(tmp_path, short_workbo
     out = tmp_path / "out"
     code, text = invoke("sensitivity", workbook, "--out", out)
     assert code == 3, text
-    # (the message names its scenario: not prefixed with the name again)
-    assert re.search(r"scenario failed: scenario 'broken': Input 'behaviour.exit_rate' at .*: value 1.5 is "
+    # (the message names the value's cell and its scenario: not prefixed with the name again)
+    assert re.search(r"scenario failed: Scenarios!D3: scenario 'broken': Input 'behaviour.exit_rate' at .*: value 1.5 is "
                      r"outside \[0, 1\]", text)
     run = 1 + 2 * len(standard_sensitivities()) + 2 + 2   # base, down and up, optimistic and pessimistic, the sheet's
     assert f"1 of {run} scenarios failed" in text
