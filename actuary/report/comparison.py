@@ -187,15 +187,8 @@ def adequacy_table(ds, name: str) -> Table:
                   + [difference_text(v, row) for v in row.differences[1:]] for career, sex, row in rows])
 
 
-def legend_label(option) -> str:
-    """An option's name as a legend label: plain text (matplotlib would read $...$ as mathematics and hide a
-    label that starts with an underscore)."""
-    text = str(option).replace("$", r"\$")
-    return " " + text if text.startswith("_") else text
-
-
 def _overlay(ds, key: str, name: str, y_title: str, **style) -> str:
-    return figures._lines(key, ds.year.values, {legend_label(o): ds[name].sel(option=o).values
+    return figures._lines(key, ds.year.values, {figures.legend_label(o): ds[name].sel(option=o).values
                                                 for o in ds.option.values}, y_title, **style)
 
 
@@ -246,7 +239,7 @@ def comparison_chapter(chapter, ds, figure, unit: str) -> None:
     chapter.figure(figure("compare-replacement", f"Gross replacement rate at award, {career}, men, by year of "
                                                  "retirement",
                           figures._lines("compare-replacement", ds.year.values,
-                                         {legend_label(o): ds.replacement_rate.sel(option=o, career=career,
+                                         {figures.legend_label(o): ds.replacement_rate.sel(option=o, career=career,
                                                                                    sex="male").values
                                           for o in ds.option.values},
                                          "Pension / earnings in the year of retirement", percent=True)))

@@ -39,6 +39,13 @@ LINE_STYLES = ["-", "--", "-.", ":", (0, (5, 1, 1, 1)), (0, (1, 2))]
 WIDE = (7.2, 3.4)
 
 
+def legend_label(name) -> str:
+    """A name the user gave (an option's, a scenario's) as a legend label: plain text (matplotlib would read $...$ as
+    mathematics and hide a label that starts with an underscore)."""
+    text = str(name).replace("$", r"\$")
+    return " " + text if text.startswith("_") else text
+
+
 def _svg(fig, key: str) -> str:
     """The figure as an SVG element (no XML prologue), with ids made unique by the figure's key."""
     buffer = io.StringIO()

@@ -76,13 +76,6 @@ def _note(kinds: set[str]) -> str:
     return f"In brackets: the difference from the base, in {said}."
 
 
-def legend_label(name: str) -> str:
-    """A scenario's name as a legend label: plain text (matplotlib would read $...$ as mathematics and hide a label
-    that starts with an underscore)."""
-    text = name.replace("$", r"\$")
-    return " " + text if text.startswith("_") else text
-
-
 def own_scenarios_blocks(c, figure, ds) -> None:
     """Add the user's scenarios of the sensitivity run ``ds`` to chapter ``c`` (``figure``: the report's figure
     constructor): what each changes, its key measures and their differences from the base, the scenarios that
@@ -131,13 +124,13 @@ def own_scenarios_blocks(c, figure, ds) -> None:
     also = f" (the first {len(drawn)} of {more})" if more > len(drawn) else ""
     if "reserve_ratio" in ds:
         series = {"Base": ds.reserve_ratio.sel(scenario="base").values}
-        series.update({legend_label(n): ds.reserve_ratio.sel(scenario=n).values for n in drawn})
+        series.update({figures.legend_label(n): ds.reserve_ratio.sel(scenario=n).values for n in drawn})
         svg = figures._lines("own-scenarios", ds.year.values, series, "Years of expenditure", reference=1.0)
         c.figure(figure("own-scenarios", f"Reserve ratio in the base and the scenarios of the Scenarios sheet{also}",
                         svg))
     elif "floor_cost_pct_gdp" in ds:
         series = {"Base": ds.floor_cost_pct_gdp.sel(scenario="base").values / 100}
-        series.update({legend_label(n): ds.floor_cost_pct_gdp.sel(scenario=n).values / 100 for n in drawn})
+        series.update({figures.legend_label(n): ds.floor_cost_pct_gdp.sel(scenario=n).values / 100 for n in drawn})
         svg = figures._lines("own-scenarios", ds.year.values, series, "% of GDP", percent=True)
         c.figure(figure("own-scenarios", f"Cost of the floor (% of GDP) in the base and the scenarios of the "
                                          f"Scenarios sheet{also}", svg))
