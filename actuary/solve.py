@@ -144,10 +144,13 @@ class Solution:
         shown = (f" ({100 * (self.value + 0.0):+.2f} percentage points every {self.lever.split(':')[1]} years"
                  f"{self._steps_span()})" if self.lever.startswith("contribution_steps")
                  else f" ({100 * (self.value + 0.0):.2f}% of insurable earnings)" if self.lever == "contribution_rate"
+                 else f" ({self.value + 0.0:g} months added per cohort)" if self.lever == "retirement_age_pace"
                  else "")
         measured, over = (self.period[0], f"; {self.period[1]}") if self.period else (self.target.indicator, "")
+        # an equality met to rounding (1e-16 of a share) is said as the 0 it is
+        attained = 0.0 if abs(self.attained) < 1e-12 else self.attained
         text = (f"{self.lever} = {self.value + 0.0:.10g}{shown}: target {self.target} {state} "
-                f"({measured} = {self.attained:.10g}{year}{over}; {self.runs} runs)")
+                f"({measured} = {attained:.10g}{year}{over}; {self.runs} runs)")
         if self.schedule:
             held = self.steps_years is not None and self.steps_years[1] < int(self.valuation.inputs.coords["year"][-1])
             rates = ", ".join(f"{y} {100 * r:.2f}%" for y, r in self.schedule)

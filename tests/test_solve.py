@@ -483,3 +483,18 @@ def test_readme_later_reform_raises_the_ages_in_force():
         raised = raised or bool(np.any(reform > law))
     assert raised
     assert float(later.run().summary.gap[-1]) < float(demo.run().summary.gap[-1])
+
+
+def test_the_message_gives_the_pace_its_unit_and_an_equality_met_to_rounding_as_0(demo):
+    """`actuary solve` as a user read it: "retirement_age_pace = 40: ..." said no unit (months per cohort), and an
+    actuarial balance solved to 0 was printed as -1.544942293e-16."""
+    from actuary.solve import Solution
+
+    pace = Solution("retirement_age_pace", parse_target("depletion_year>=2036"), 40.0, demo, 9, 2035, 2036.0, 0.0)
+    assert str(pace).startswith("retirement_age_pace = 40 (40 months added per cohort): target depletion_year>=2036 "
+                                "met (depletion_year = 2036, binding in 2035; 9 runs)"), str(pace)
+    rate = Solution("contribution_rate", parse_target("actuarial_balance=0"), 0.3543061677, demo, 2, None,
+                    -1.544942293e-16, 0.0)
+    assert "(actuarial_balance = 0; 2 runs)" in str(rate), str(rate)
+    off = Solution("contribution_rate", parse_target("actuarial_balance=0"), 0.3543061677, demo, 2, None, 2e-9, 0.0)
+    assert "(actuarial_balance = 2e-09; 2 runs)" in str(off), str(off)   # a real difference is still said
