@@ -12,8 +12,12 @@ not read as input)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .validation import InputError
+
+if TYPE_CHECKING:
+    from .io.provenance import RecordSheet
 
 NOTES_SHEET = "Notes - roll-forward"   # a Notes... sheet: kept in the workbook, ignored by its reading
 
@@ -49,24 +53,22 @@ def state_line(valuation) -> str:
     return ", ".join(parts)
 
 
-def add_notes_sheet(path: Path, record: dict) -> None:
-    """Add the run's provenance record to the workbook ``path`` as the sheet :data:`NOTES_SHEET` (the "About this
-    run" layout: item | description | value, every text a literal cell), the last sheet."""
-    import openpyxl
+def notes_sheet(record: dict) -> "RecordSheet":
+    """The run's provenance record as the sheet :data:`NOTES_SHEET` of the rolled workbook (the "About this run"
+    layout: item | description | value, every text a literal cell), its last sheet, written with it
+    (``Valuation.to_workbook(record=...)``: the file is written once)."""
+    from .io.provenance import RecordSheet
 
-    from .io.provenance import add_about_sheet
+    return RecordSheet(NOTES_SHEET, "Notes - roll-forward: where this valuation workbook came from (not read as "
+                       "input)", record, "where this workbook came from: actuary roll-forward's record (not read)")
 
-    wb = openpyxl.load_workbook(path)
-    try:
-        if NOTES_SHEET in wb.sheetnames:   # the record of an earlier roll (were the input's Notes sheets copied)
-            del wb[NOTES_SHEET]
-        add_about_sheet(wb, record)
-        sheet = wb.worksheets[-1]
-        sheet.title = NOTES_SHEET
-        sheet["A1"] = "Notes - roll-forward: where this valuation workbook came from (not read as input)"
-        wb.save(path)
-    finally:
-        wb.close()
+
+def changes_line(changes, year: int) -> str:
+    """The rows of the Scenarios and Reforms sheets brought to 1 January ``year`` (``Valuation.carried_changes``)
+    in one line: the first two, and how many more (all of them are in the Notes - roll-forward sheet)."""
+    shown = "; ".join(changes[:2]) + (f"; and {len(changes) - 2} more" if len(changes) > 2 else "")
+    return (f"{len(changes)} change{'' if len(changes) == 1 else 's'} to the rows of the carried sheets whose years "
+            f"were before {year} (listed in the sheet {NOTES_SHEET}): {shown}")
 
 
 def run_roll_forward(workbook: Path | None, year: int, horizon: int | None, out: Path, name, force: bool) -> None:
@@ -94,10 +96,10 @@ def run_roll_forward(workbook: Path | None, year: int, horizon: int | None, out:
                                  f"another --horizon, or change {error.field.split('.')[1]} in the Settings of "
                                  f"{source.name}.", error.field) from None
         settings = rolled.inputs.settings
+        changes = {f"carried_change_{i}": change for i, change in enumerate(rolled.carried_changes, start=1)}
         record = _provenance(source, valuation, rolled_to=f"1 January {year}", rolled_years=years,
-                             rolled_horizon=settings["horizon"])
-        rolled.to_workbook(outputs.path(xlsx_name))
-        add_notes_sheet(outputs.path(xlsx_name), record)
+                             rolled_horizon=settings["horizon"], **changes)
+        rolled.to_workbook(outputs.path(xlsx_name), record=notes_sheet(record))
         (xlsx_path,) = outputs.commit()
     t0 = valuation.inputs.settings["valuation_year"]
     first, last = settings["valuation_year"], settings["valuation_year"] + settings["horizon"] - 1
@@ -105,6 +107,8 @@ def run_roll_forward(workbook: Path | None, year: int, horizon: int | None, out:
     if years:
         console.print(escape(f"rolled forward to 1 January {year} (the same assumptions; projection {first}-{last}): "
                              f"{state_line(rolled)}"), highlight=False)
+    if rolled.carried_changes:
+        console.print(escape(changes_line(rolled.carried_changes, year)), highlight=False)
     _wrote(xlsx_path, f"the valuation workbook at 1 January {year}, its initial state projected; replace it by the "
                       "data and update the assumptions for the current valuation" if years else
            f"the valuation workbook as it was, at 1 January {year}, projected over {settings['horizon']} years")

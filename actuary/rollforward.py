@@ -26,9 +26,13 @@ What the rolled case holds (``roll_forward(valuation, N)``):
 - the scaled-premium periods starting at t0 + N (periods of the original starting later are kept);
   ``scheme.past_service_credit`` 1 (the state's service is the service credited);
 - the actuary's report text and the sheets carried from the workbook the case was read from (Scenarios,
-  Stochastic, Reforms, Analysis of change, Notes: ``Valuation.carried_sheets``) as they were, to be brought up to
-  date with the case: the year bounds of Scenarios and Reforms rows are kept as written (a bound before the new
-  valuation year is refused, naming its cell, by the command that reads the sheet).
+  Stochastic, Reforms, Analysis of change, Notes: ``Valuation.carried_sheets``), to be brought up to date with the
+  case. Calendar years are absolute, so the year bounds of the Scenarios and Reforms rows are kept, except those
+  now before t0 + N (:func:`actuary.io.carried.from_valuation_year`): a row whose years ended before t0 + N is
+  dropped (its years have passed and what it changed is in the rolled state), one that started before it starts
+  in t0 + N; each change is said in ``Valuation.carried_changes`` (``actuary roll-forward`` lists them in its
+  Notes - roll-forward sheet and on screen). Their age and cohort bounds (cohorts are years of birth) and the other
+  sheets, whose values do not depend on the valuation date, stay as they were.
 
 Rolling forward and valuing gives the original's cash flows and stocks for the overlapping years t0 + N ..
 t0 + H - 1 to round-off (``tests/test_roll_forward.py``: 1e-12 relative). What a rolled case does not
@@ -49,6 +53,7 @@ import xarray as xr
 
 from . import series
 from .inputs import BENEFITS, FIELDS, K, P, Y
+from .io.carried import from_valuation_year
 from .projection import build_kernel_inputs, gross_domestic_product, mortality_table, run_kernels
 from .validation import SEXES, InputError
 
@@ -195,7 +200,9 @@ def roll_forward(valuation, years: int, horizon: int | None = None):
         _carry_state(valuation, years, raw)
     rolled = Valuation(**raw, name=valuation.name)
     rolled.report_text = valuation.report_text   # the actuary's text, to be brought up to date with the case
-    rolled.carried_sheets = valuation.carried_sheets   # its scenarios, parameters, options, steps and notes
+    # its scenarios, parameters, options, steps and notes, the rows whose years have passed brought to t0 + N
+    rolled.carried_sheets, rolled.carried_changes = from_valuation_year(valuation.carried_sheets, t0,
+                                                                        t0 + original_horizon - 1, t1)
     return rolled
 
 

@@ -58,12 +58,14 @@ class Valuation:
     Reforms, Analysis of change) and the user's Notes sheets, as their saved values (:mod:`actuary.io.carried`; none
     for a case built in Python or read from a case folder), carried as ``report_text`` is and written by
     :meth:`to_workbook`, so that a workbook written from the case runs the same scenarios, stochastic parameters,
-    reform options and steps.
+    reform options and steps; :meth:`roll_forward` brings their rows whose years have passed to the new valuation
+    year and says each change in ``carried_changes``.
     """
 
     source: dict | None = None
     report_text = None
     carried_sheets: tuple = ()
+    carried_changes: tuple = ()   # what roll_forward changed in the carried sheets, in words (one item a change)
 
     def __init__(self, settings: dict, scheme: dict, economy: dict, demography: dict, behaviour: dict,
                  initial: dict, floor: dict | None = None, name: str = "valuation", _reuse=None):
@@ -80,14 +82,16 @@ class Valuation:
         path = DEMOLAND / "valuation.xlsx"
         return copy.deepcopy(_parsed_workbook(str(path), path.stat().st_mtime_ns))
 
-    def to_workbook(self, path, blank: bool = False, text=None) -> None:
+    def to_workbook(self, path, blank: bool = False, text=None, record=None) -> None:
         """Write the inputs as a valuation workbook (see :mod:`actuary.io.workbook`); ``text``: the actuary's report
         text (:class:`actuary.io.report_text.ReportText`) written in its Report text sheet, by default the one the
         valuation was read with (``report_text``; blank sections without one, or with ``ReportText()``). The sheets
-        the valuation carries (``carried_sheets``) follow, except in a ``blank`` template."""
+        the valuation carries (``carried_sheets``) follow, except in a ``blank`` template, and last ``record``, a
+        run's record sheet (:class:`actuary.io.provenance.RecordSheet`: ``actuary roll-forward``'s Notes -
+        roll-forward), written with the rest: the file is written once."""
         from .io.workbook import write_workbook
 
-        write_workbook(self, path, blank=blank, text=self.report_text if text is None else text)
+        write_workbook(self, path, blank=blank, text=self.report_text if text is None else text, record=record)
 
     def to_folder(self, path, text=None) -> None:
         """Write the inputs as a case folder (valuation.json, CSV tables and report_text.csv with the sections of

@@ -130,3 +130,117 @@ def test_a_bad_date_or_horizon_is_one_paragraph_exit_2_nothing_written(previous,
 def test_help_names_the_output_and_the_python_options():
     said = " ".join(_run("roll-forward", "--help").output.split())
     assert "NAME-rolled-YEAR.xlsx" in said and "--to YEAR" in said and "--horizon YEARS" in said
+
+
+def test_the_rolled_workbook_is_written_once(previous, tmp_path, monkeypatch):
+    """The Notes - roll-forward sheet is written with the workbook (to_workbook's record), not added by opening the
+    written file again and saving it a second time."""
+    from openpyxl.workbook.workbook import Workbook
+
+    saved = []
+    save = Workbook.save
+    monkeypatch.setattr(Workbook, "save", lambda self, filename: (saved.append(filename), save(self, filename))[1])
+    done = _run("roll-forward", previous, "--to", 2021, "--out", tmp_path)
+    assert done.exit_code == 0, done.output
+    assert len(saved) == 1, saved
+    record = read_about_sheet_named(tmp_path / "previous-rolled-2021.xlsx")
+    assert record["rolled_to"] == "1 January 2021" and not any(k.startswith("carried_change") for k in record)
+    import openpyxl
+
+    wb = openpyxl.load_workbook(tmp_path / "previous-rolled-2021.xlsx", read_only=True)
+    try:
+        assert wb[NOTES_SHEET]["A1"].value == ("Notes - roll-forward: where this valuation workbook came from (not "
+                                               "read as input)")
+        contents = {row[0]: row[1] for row in wb["Contents"].iter_rows(values_only=True) if row and row[0]}
+        assert "actuary roll-forward's record" in contents[NOTES_SHEET]
+    finally:
+        wb.close()
+
+
+REFORMS = [  # option | input | operation | value | from_year | to_year | from_cohort | to_cohort | notes
+    ["temporary", "scheme.contribution_rate", "shift", 0.01, 2020, 2022, None, None, "over by 2023"],
+    ["phased", "scheme.contribution_rate", "shift", 0.02, 2021, 2030, None, None, "started in 2021"],
+    ["phased", "scheme.contribution_rate", "shift", 0.03, 2031, None, None, None, None],
+    ["later", "scheme.contribution_rate", "shift", 0.01, 2025, None, None, None, None],
+    ["past", "scheme.contribution_rate", "shift", 0.01, None, 2021, None, None, None]]
+SCENARIOS = [  # scenario | input | operation | value | from_year | to_year | from_age | to_age | notes
+    ["early shock", "economy.nominal_return", "shift", -0.01, 2020, 2024, None, None, None],
+    ["early shock", "behaviour.exit_rate", "scale", 1.1, None, 2022, 30, 49, None],
+    ["all years", "economy.nominal_return", "shift", 0.01, None, None, None, None, None]]
+
+
+@pytest.fixture(scope="module")
+def with_sheets(previous):
+    """previous.xlsx with a Reforms and a Scenarios sheet whose rows begin (or end) before 2023, rolled to 2023."""
+    import openpyxl
+
+    from actuary.batch import SCENARIO_COLUMNS
+    from actuary.compare import REFORM_COLUMNS
+
+    path = previous.parent / "sheets.xlsx"
+    wb = openpyxl.load_workbook(previous)
+    for name, columns, rows in (("Reforms", REFORM_COLUMNS, REFORMS), ("Scenarios", SCENARIO_COLUMNS, SCENARIOS)):
+        ws = wb.create_sheet(name)
+        for row in [[name], list(columns), *rows]:
+            ws.append(row)
+    wb.save(path)
+    out = previous.parent / "out-sheets"
+    return path, out, _run("roll-forward", path, "--to", 2023, "--out", out)
+
+
+def test_rows_whose_years_have_passed_are_dropped_or_start_at_the_new_valuation_year(with_sheets, tmp_path):
+    """Rolled 2020 -> 2023, a Reforms or Scenarios row from 2021 starts in 2023 (calendar years are absolute: the
+    others keep theirs), one that ended by 2022 is dropped, an option left without rows is no longer in the sheet;
+    each change is in the Notes - roll-forward sheet and said on screen in one line; actuary compare runs on the
+    rolled workbook (it refused Reforms!E3, a year before its projection) and the clipped option applies from
+    2023."""
+    import xarray as xr
+
+    from actuary.batch import read_scenarios
+
+    path, out, done = with_sheets
+    assert done.exit_code == 0, done.output
+    rolled = out / "sheets-rolled-2023.xlsx"
+    said = [line for line in done.output.splitlines() if "changes to the rows of the carried sheets" in line]
+    assert len(said) == 1 and said[0].startswith("7 changes to the rows of the carried sheets whose years were before "
+                                                 "2023 (listed in the sheet Notes - roll-forward): Reforms row 3 "
+                                                 "(option 'temporary', scheme.contribution_rate, years 2020 to "
+                                                 "2022) dropped"), said
+    record = read_about_sheet_named(rolled)
+    changes = [v for k, v in record.items() if k.startswith("carried_change_")]
+    assert changes == [
+        "Reforms row 3 (option 'temporary', scheme.contribution_rate, years 2020 to 2022) dropped: its years ended "
+        "before 2023, they have passed",
+        "Reforms!E4 (option 'phased', scheme.contribution_rate, years 2021 to 2030) now from 2023: its years before "
+        "2023 have passed",
+        "Reforms row 7 (option 'past', scheme.contribution_rate, years the start to 2021) dropped: its years ended "
+        "before 2023, they have passed",
+        "Reforms: option 'temporary' has no row left (every row of it ended before 2023): it is no longer in the "
+        "sheet",
+        "Reforms: option 'past' has no row left (every row of it ended before 2023): it is no longer in the sheet",
+        "Scenarios!E3 (scenario 'early shock', economy.nominal_return, years 2020 to 2024) now from 2023: its years "
+        "before 2023 have passed",
+        "Scenarios row 4 (scenario 'early shock', behaviour.exit_rate, years the start to 2022) dropped: its years "
+        "ended before 2023, they have passed"]
+    base = load_workbook(rolled)
+    scenarios = read_scenarios(rolled, base=base)   # as actuary sensitivity reads them: accepted
+    assert [s.name for s in scenarios] == ["early shock", "all years"]
+    assert scenarios[0].overrides["economy.nominal_return"].years == (2023, 2024)
+    assert set(scenarios[0].overrides) == {"economy.nominal_return"}   # the ages 30-49 row ended in 2022
+    compare = _run("compare", rolled, "--out", tmp_path)
+    assert compare.exit_code == 0, compare.output
+    (nc,) = tmp_path.glob("*.nc")
+    with xr.open_dataset(nc) as ds:
+        assert [str(o) for o in ds.option.values] == ["base", "phased", "later"]
+        rate = ds.contribution_rate_difference.sel(option="phased")
+        np.testing.assert_allclose(rate.sel(year=slice(2023, 2030)), 0.02, rtol=1e-12)
+        np.testing.assert_allclose(rate.sel(year=slice(2031, None)), 0.03, rtol=1e-12)
+        assert float(ds.contribution_rate_difference.sel(option="later", year=2024)) == 0
+
+
+def test_a_roll_by_no_years_changes_no_row(with_sheets, tmp_path):
+    path, _, _ = with_sheets
+    done = _run("roll-forward", path, "--to", 2020, "--out", tmp_path)
+    assert done.exit_code == 0, done.output
+    assert "changes to the rows" not in done.output
+    assert not [k for k in read_about_sheet_named(tmp_path / "sheets-rolled-2020.xlsx") if k.startswith("carried")]

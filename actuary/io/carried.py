@@ -26,6 +26,7 @@ in a Notes sheet, which nothing reads, its text is written as literal text.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 
 from ..validation import InputError
@@ -129,3 +130,81 @@ def write_carried_sheets(wb, sheets, contents, row: int) -> int:
         contents.cell(row=row, column=2, value=DESCRIPTIONS.get(sheet.name, NOTES_DESCRIPTION))
         row += 1
     return row
+
+
+# the sheets whose rows are bounded by calendar years (from_year | to_year), the kind of thing a row belongs to
+YEAR_BOUNDED = {"Scenarios": "scenario", "Reforms": "option"}
+
+
+def _year_bound(value):
+    """A year bound of a carried cell as a whole number, None when blank, or False when it is not a whole number (the
+    command that reads the sheet refuses it, naming the cell: the roll leaves it as it is)."""
+    if value is None or isinstance(value, str) and not value.strip():
+        return None
+    if isinstance(value, str):
+        try:
+            value = float(value.strip().replace(",", ""))
+        except ValueError:
+            return False
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or \
+            value != round(value):
+        return False
+    return int(value)
+
+
+def from_valuation_year(sheets, first_year: int, last_year: int, valuation_year: int) -> tuple[tuple, tuple]:
+    """The carried ``sheets`` of a case valued from ``first_year`` to ``last_year``, rolled forward to
+    ``valuation_year``: (the sheets, the changes in words). Calendar years are absolute, so the rows of the Scenarios
+    and Reforms sheets keep their years, except those now before the new valuation year: a row whose years end before
+    it is dropped (its years have passed: what it changed is in the rolled state), its cells left blank (the other
+    rows keep their cells); a row that starts before it and ends in or after it (or runs to the projection's end)
+    starts in ``valuation_year``. A scenario or option left without a row is said so (it is no longer in the sheet).
+    Age and cohort bounds (cohorts are years of birth) stay; so do the Stochastic, Analysis of change and Notes sheets,
+    whose values do not depend on the valuation date. A row whose year bounds the original case refused (not whole
+    numbers, outside ``first_year`` .. ``last_year``, the first after the last) is left as it is: the command that
+    reads the sheet refuses it, naming its cells, as it did."""
+    from dataclasses import replace
+
+    from .workbook import _ref
+
+    out, changes = [], []
+    for sheet in sheets:
+        kind = YEAR_BOUNDED.get(sheet.name)
+        headers = [str(sheet.cells.get((2, c), "")).strip() for c in (5, 6)]
+        if kind is None or headers != ["from_year", "to_year"] or valuation_year <= first_year:
+            out.append(sheet)
+            continue
+        cells = dict(sheet.cells)
+        rows = sorted({r for r, _ in cells if r >= 3})
+        kept, dropped = set(), {}
+        for r in rows:
+            name = cells.get((r, 1))
+            name = str(name).strip() if name is not None else ""
+            low, high = (_year_bound(cells.get((r, c))) for c in (5, 6))
+            given = [b for b in (low, high) if b is not None]
+            if (r, 5) in sheet.unsaved or (r, 6) in sheet.unsaved or False in (low, high) or not given or \
+                    not all(first_year <= b <= last_year for b in given) or \
+                    (low is not None and high is not None and low > high):
+                if any(cells.get((r, c)) is not None for c in range(1, 9)):
+                    kept.add(name)
+                continue
+            what = f"{kind} '{name}', {str(cells.get((r, 2), '')).strip()}"
+            years = f"{low if low is not None else 'the start'} to {high if high is not None else 'the end'}"
+            if high is not None and high < valuation_year:
+                for c in [c for rr, c in cells if rr == r]:
+                    del cells[r, c]
+                dropped.setdefault(name, []).append(r)
+                changes.append(f"{sheet.name} row {r} ({what}, years {years}) dropped: its years ended before "
+                               f"{valuation_year}, they have passed")
+                continue
+            kept.add(name)
+            if low is not None and low < valuation_year:
+                cells[r, 5] = valuation_year
+                changes.append(f"{_ref(sheet.name, r, 5)} ({what}, years {years}) now from {valuation_year}: its "
+                               f"years before {valuation_year} have passed")
+        for name in dropped:
+            if name not in kept:
+                changes.append(f"{sheet.name}: {kind} '{name}' has no row left (every row of it ended before "
+                               f"{valuation_year}): it is no longer in the sheet")
+        out.append(replace(sheet, cells=cells))
+    return tuple(out), tuple(changes)

@@ -14,6 +14,7 @@ import platform
 import shlex
 import sys
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -118,6 +119,8 @@ def label(key: str) -> str:
     ("option optB: years of its by-year tables outside the projection ..."), else the key's words."""
     if key in LABELS:
         return LABELS[key]
+    if key.startswith("carried_change_"):   # actuary roll-forward: a row whose years have passed
+        return "a row of the Scenarios or Reforms sheet whose years began or ended before the new valuation year"
     for item in ("inputs_without_a_row", "table_years_not_used"):
         if key.startswith("option_") and key.endswith(f"_{item}"):
             name = key[len("option_"):-len(item) - 1]
@@ -126,15 +129,35 @@ def label(key: str) -> str:
     return key.replace("_", " ")
 
 
-def add_about_sheet(wb, record: dict) -> None:
-    """Append the sheet "About this run": one row per item (key | description | value), every value
-    a literal text cell (an input file name or command line never becomes a formula)."""
+@dataclass(frozen=True)
+class RecordSheet:
+    """A run's record written as a sheet of a workbook written from a case (``Valuation.to_workbook(record=...)``):
+    ``name`` of the sheet, ``title`` its first row, ``record`` the items (:func:`collect`), ``description`` its line
+    in the workbook's Contents sheet."""
+
+    name: str
+    title: str
+    record: dict
+    description: str = ""
+
+
+def add_record_sheet(wb, sheet: RecordSheet) -> None:
+    """Append ``sheet`` to ``wb`` in the "About this run" layout (:func:`add_about_sheet`) under its own name and
+    title."""
+    add_about_sheet(wb, sheet.record, sheet.name, sheet.title)
+
+
+def add_about_sheet(wb, record: dict, name: str = ABOUT_SHEET,
+                    title: str = "About this run: where these results came from") -> None:
+    """Append the sheet "About this run" (or ``name``, with ``title`` in its first row): one row per item (key |
+    description | value), every value a literal text cell (an input file name or command line never becomes a
+    formula)."""
     from openpyxl.styles import Font
 
     from .safety import text_cell
 
-    ws = wb.create_sheet(ABOUT_SHEET)
-    ws.cell(row=1, column=1, value="About this run: where these results came from").font = Font(bold=True, size=12)
+    ws = wb.create_sheet(name)
+    text_cell(ws, 1, 1, title).font = Font(bold=True, size=12)
     for column, header in enumerate(("item", "description", "value"), start=1):
         ws.cell(row=2, column=column, value=header).font = Font(bold=True)
     for row, (key, value) in enumerate(record.items(), start=3):

@@ -278,12 +278,14 @@ def _varies_by_year(da: xr.DataArray) -> bool:
     return bool(np.any(values != values[:1]))
 
 
-def write_workbook(valuation, path, blank: bool = False, text=None) -> None:
+def write_workbook(valuation, path, blank: bool = False, text=None, record=None) -> None:
     """Write the inputs of ``valuation`` (only the fields it was given; others keep their defaults),
     or a blank template laid out for its coordinates when ``blank``; ``text``: the report text of the Report text
     sheet (:class:`actuary.io.report_text.ReportText`; its sections blank without). The sheets the case carries from
     the workbook it was read from (``valuation.carried_sheets``: Scenarios, Stochastic, Reforms, Analysis of change,
-    Notes...; :mod:`actuary.io.carried`) follow, except in a blank template."""
+    Notes...; :mod:`actuary.io.carried`) follow, except in a blank template, then ``record``
+    (:class:`actuary.io.provenance.RecordSheet`), the last sheet, in place of a carried sheet of its name (the
+    record of an earlier run of the same command)."""
     inputs = valuation.inputs
     coords = inputs.coords
     alone = not inputs.has_scheme  # a floor costing alone: only the sheets and columns it has
@@ -356,7 +358,15 @@ def write_workbook(valuation, path, blank: bool = False, text=None) -> None:
     contents.cell(row=row, column=2, value=DESCRIPTION)
     row += 1
     if not blank:   # the case's sheets other commands read and its Notes sheets, as read (actuary.io.carried)
-        row = write_carried_sheets(wb, valuation.carried_sheets, contents, row)
+        carried = valuation.carried_sheets
+        row = write_carried_sheets(wb, [s for s in carried if record is None or s.name != record.name], contents, row)
+    if record is not None:
+        from .provenance import add_record_sheet
+
+        add_record_sheet(wb, record)
+        contents.cell(row=row, column=1, value=record.name)
+        contents.cell(row=row, column=2, value=record.description)
+        row += 1
     contents.cell(row=row + 1, column=1, value="conventions")
     contents.cell(row=row + 1, column=2, value=(
         "Yellow cells are inputs. Rates are annual and effective, shares are fractions (0.18 = 18%), money in "
