@@ -69,6 +69,7 @@ LEVERS = ("contribution_rate", "contribution_steps:N", "retirement_age_pace", "a
 # bracket of the continuous levers searched by the root finder
 BRACKETS = {"accrual": (0.0, 3.0), "indexation_price_weight": (0.0, 1.0), "ceiling_multiple": (0.05, 20.0)}
 MAX_PACE = 60          # months per cohort searched by the retirement-age solver
+PACE_SCAN = 5          # months per cohort between the paces it tries first (see _solve_grid)
 TOLERANCE = 1e-6       # the target's margin at a solution of a continuous lever
 # the yearly results the measures read (a contribution-rate solve recomputes them on this small Dataset)
 YEARLY_VARIABLES = ("insurable_wage_bill", "benefit_expenditure", "grants", "contributions", "collection_rate",
@@ -144,7 +145,8 @@ class Solution:
         shown = (f" ({100 * (self.value + 0.0):+.2f} percentage points every {self.lever.split(':')[1]} years"
                  f"{self._steps_span()})" if self.lever.startswith("contribution_steps")
                  else f" ({100 * (self.value + 0.0):.2f}% of insurable earnings)" if self.lever == "contribution_rate"
-                 else f" ({self.value + 0.0:g} months added per cohort)" if self.lever == "retirement_age_pace"
+                 else f" ({self.value + 0.0:g} month{'' if self.value == 1 else 's'} added per cohort)"
+                 if self.lever == "retirement_age_pace"
                  else "")
         measured, over = (self.period[0], f"; {self.period[1]}") if self.period else (self.target.indicator, "")
         # an equality met to rounding (1e-16 of a share) is said as the 0 it is
@@ -669,23 +671,82 @@ def _infeasible_affine(valuation, quick, run, target, name, steps, start, until,
 
 
 def _solve_grid(valuation, target, start, until, evaluate, count) -> Solution:
-    """The smallest pace (whole months per cohort, 0..MAX_PACE) that meets the target (bisection: the
-    margins rise with the pace)."""
+    """The smallest pace (whole months per cohort, 0..MAX_PACE) that meets the target. The margin rises with the pace
+    while the ages rise, but not once they reach ``settings.max_retirement_age``: a faster pace then only brings the
+    cap forward to earlier cohorts, whose longer careers raise their pensions, and the margin may fall (Demoland from
+    2040: a GAP of 32.43% at 2 months, 32.44% at 3, 32.46% at 60). A bisection over 0..MAX_PACE, which assumes it
+    rises throughout, could then miss the paces that meet the target (those of a window below MAX_PACE, which does
+    not meet it) or return one that is not the smallest. So the paces every :data:`PACE_SCAN` months are tried from
+    0 up to the first that meets the target, and the whole months between it and the one before it from the low
+    end; when none of them meets it, the whole months around the best of them (where the margin turns, when it rises
+    then falls). The margin is assumed to turn at most once (to rise to the cap and fall after it); a scan whose
+    margins fall somewhere is said in the solution's note (:func:`_pace_note`), with the cohorts the cap stops."""
     equality = target.op == "="
+    tried: dict[int, float] = {}
 
-    def meets(months):
-        return _worst(*margins(target, evaluate(months), start, until), equality)[0] >= 0
+    def margin(months: int) -> float:
+        if months not in tried:
+            tried[months] = _worst(*margins(target, evaluate(months), start, until), equality)[0]
+        return tried[months]
 
-    low, high = 0, MAX_PACE
-    if meets(low):   # no change of the ages needed
-        return _finish(valuation, "retirement_age_pace", None, start, until, target, 0, count(), binding_check=False,
-                       lowest=True)
-    if not meets(high):
-        return _finish(valuation, "retirement_age_pace", None, start, until, target, high, count(), feasible=False)
-    while high - low > 1:
-        middle = (low + high) // 2
-        if meets(middle):
-            high = middle
-        else:
-            low = middle
-    return _finish(valuation, "retirement_age_pace", None, start, until, target, high, count(), binding_check=False)
+    def finish(months, **options):
+        solution = _finish(valuation, "retirement_age_pace", None, start, until, target, months, count(),
+                           **options)
+        solution.note = _pace_note(solution, start, tried)
+        return solution
+
+    if margin(0) >= 0:   # no change of the ages needed
+        return finish(0, binding_check=False, lowest=True)
+    scan = list(range(0, MAX_PACE + 1, PACE_SCAN))
+    scan += [MAX_PACE] if scan[-1] != MAX_PACE else []
+    first = next((i for i, months in enumerate(scan) if margin(months) >= 0), None)
+    if first is not None:   # the first pace that meets it is after the one before
+        candidates = range(scan[first - 1] + 1, scan[first] + 1)
+    else:                   # none meets it: where the margin is highest (it turns there)
+        best = max(scan, key=margin)
+        candidates = range(max(best - PACE_SCAN + 1, 0), min(best + PACE_SCAN, MAX_PACE + 1))
+    found = next((months for months in candidates if margin(months) >= 0), None)
+    if found is None:
+        best = max(tried, key=lambda months: (tried[months], -months))
+        return finish(best, feasible=False)
+    return finish(found, binding_check=False)
+
+
+def _pace_note(solution: Solution, start: int, tried: dict[int, float]) -> str:
+    """What the solved pace does at ``settings.max_retirement_age``: from which cohort of each sex the normal
+    retirement age is at that cap (within the projection: cohorts reaching it by its last year), which the pace
+    would take higher; and that the target's margin fell with the pace somewhere among the paces ``tried`` (months
+    -> margin), so that it does not improve steadily with the pace."""
+    valuation = solution.valuation
+    inputs = valuation.inputs
+    increase = inputs.scheme.get("retirement_age_increase_by_cohort")
+    if increase is None or not solution.value:
+        return ""
+    cap = float(inputs.settings["max_retirement_age"])
+    years, ages = _years(valuation), inputs.coords["scheme_age"]
+    born = years[:, None] - (ages[None, :] + 1)
+    law = retirement_age_grid({**inputs.scheme, "retirement_age_increase_by_cohort": None}, "normal", years, ages)
+    added = np.moveaxis(cohort_ages(increase, born), -1, 1)   # (year, sex, age)
+    capped = (law + added >= cap - 1e-9) & (added > 0) & (law < cap) & \
+        (born[:, None, :] + math.ceil(cap) <= years[-1])
+    parts = []
+    for s, sex in enumerate(("men", "women")):
+        if capped[:, s].any():
+            first = int(born[capped[:, s]].min())
+            parts.append(f"{sex} born from {first} ({cap:g} in {first + math.ceil(cap)})")
+    text = ""
+    if parts:
+        text = (f"Note: at {solution.value:g} month{'' if solution.value == 1 else 's'} per cohort the normal retirement ages reach the cap, "
+                f"settings.max_retirement_age = {cap:g}, within the projection: {' and '.join(parts)} have the cap as their normal "
+                f"retirement age (the early age at most the same), where the pace would take them higher. A faster pace "
+                "only brings the cap forward to earlier cohorts, whose longer careers raise their pensions, so the "
+                "measure need not improve with it; a higher cap (Settings) lets the ages rise further.")
+    paces = sorted(tried)
+    fell = [b for a, b in zip(paces, paces[1:]) if tried[b] < tried[a] - 1e-12 * max(1.0, abs(tried[a]))]
+    if fell:
+        text += ((" " if text else "Note: ") +
+                 f"The target's margin is not monotone in the pace: it fell from {paces[paces.index(fell[0]) - 1]} to "
+                 f"{fell[0]} months among the paces tried ({', '.join(str(p) for p in paces)}); "
+                 + ("the pace given is the smallest of them that meets the target." if solution.feasible else
+                    "none of them meets the target: the pace given is the best of them."))
+    return text

@@ -498,3 +498,57 @@ def test_the_message_gives_the_pace_its_unit_and_an_equality_met_to_rounding_as_
     assert "(actuarial_balance = 0; 2 runs)" in str(rate), str(rate)
     off = Solution("contribution_rate", parse_target("actuarial_balance=0"), 0.3543061677, demo, 2, None, 2e-9, 0.0)
     assert "(actuarial_balance = 2e-09; 2 runs)" in str(off), str(off)   # a real difference is still said
+
+
+def _pace_margins(valuation, target, start):
+    """The target's margin (>= 0: met) at every whole month of the retirement-age pace, 0..MAX_PACE."""
+    from actuary.solve import MAX_PACE, _project, margins, measure_period
+
+    target = parse_target(target)
+    until, _ = measure_period(valuation, target, None)
+    return {months: float(margins(target, _project(with_lever(valuation, "retirement_age_pace", None, start,
+                                                              float(months))), start, until)[0].min())
+            for months in range(MAX_PACE + 1)}
+
+
+def test_the_pace_is_the_smallest_on_the_whole_month_grid_where_the_measure_turns_at_the_cap(demo):
+    """From 2040, Demoland's ages reach max_retirement_age (70) within a few cohorts at 2 months a cohort, and faster
+    paces, which stop there, add longer careers' pensions: the GAP falls to 32.429% at 2 months and rises after
+    (32.435% at 3, 32.465% at 60). A GAP of at most 32.44% is met at 2 and 3 months only: the bisection over 0..60,
+    which assumed the margin rises with the pace, tried 60, found it not met and said NOT attainable. The pace is
+    the smallest whole month that meets the target, and the message says that the margin turns."""
+    target = "gap<=0.3244"
+    solution = demo.solve("retirement_age_pace", target, start=2040)
+    grid = _pace_margins(demo, target, 2040)
+    met = [months for months, margin in grid.items() if margin >= 0]
+    assert met and met[-1] < 60   # a window below the top of the range: the case the bisection missed
+    assert solution.feasible and solution.value == min(met) == 2
+    assert "The target's margin is not monotone in the pace: it fell from 2 to " in str(solution)
+    below = demo.solve("retirement_age_pace", "gap<=0.3242", start=2040)   # below the lowest GAP: the best pace
+    assert not below.feasible and below.value == max(grid, key=lambda months: (grid[months], -months)) == 2
+
+
+def test_the_message_says_which_cohorts_the_pace_puts_at_the_age_cap(demo):
+    """A pace that puts some cohorts' retirement ages at max_retirement_age (70) within the projection (at 40 months
+    a cohort, at once) was said without it: the message says from which cohort of each sex (the first whose normal
+    age the pace puts at 70 within the projection, and when it reaches it) and what that means; without such
+    cohorts it says nothing of the cap."""
+    solution = demo.solve("retirement_age_pace", "depletion_year>=2036", start=2020)
+    assert solution.feasible and solution.value > 1
+    years, ages = demo.inputs.coords["year"], demo.inputs.coords["scheme_age"]
+    born = years[:, None] - ages[None, :] - 1
+    normal, law = _grids(solution.valuation)[0], _grids(demo)[0]
+    said = " ".join(str(solution).split())
+    for s, sex in enumerate(("men", "women")):
+        capped = (normal[:, s] == 70) & (law[:, s] < 70) & (born + 70 <= years[-1])
+        first = int(born[capped].min())
+        assert f"{sex} born from {first} (70 in {first + 70})" in said, said
+    assert (f"at {solution.value:g} months per cohort the normal retirement ages reach the cap, "
+            "settings.max_retirement_age = 70, within the projection") in said
+    assert "A faster pace only brings the cap forward to earlier cohorts" in said
+    short = demo.replace(settings={"horizon": 30, "gap_horizons": (10, 25)})   # 2020-2049: 1 month reaches 70 later
+    gaps = [float(with_lever(short, "retirement_age_pace", None, 2025, months).run().summary.gap[-1])
+            for months in (0.0, 1.0)]
+    slow = short.solve("retirement_age_pace", f"gap<={(gaps[0] + gaps[1]) / 2}", start=2025)
+    assert slow.feasible and slow.value == 1 and "cap" not in str(slow), str(slow)
+    assert "(1 month added per cohort)" in str(slow)

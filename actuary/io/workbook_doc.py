@@ -154,7 +154,11 @@ def markdown() -> str:
             "(below). A formula without a saved value in Scenarios, Stochastic, Reforms or Analysis of change",
             "stops the writing, naming its cell (its value is unknown: open and save the workbook in Excel or",
             "LibreOffice); in a Notes sheet its text is written as text. A case folder holds none of these",
-            "sheets but the report text (`actuary convert` to a folder names those it leaves behind).", ""]
+            "sheets but the report text (`actuary convert` to a folder names those it leaves behind).",
+            "Rolled forward (`actuary roll-forward`, `roll_forward()`), the Scenarios and Reforms rows keep their",
+            "calendar years, except those now before the new valuation year: a row whose years ended before it is",
+            "dropped (its cells left blank), one that started before it starts in it; each change is listed in the",
+            "rolled workbook's sheet \"Notes - roll-forward\".", ""]
     scalar_names = set(SCALAR_SHEETS.values())
     for sheet in sheets:
         out += [f"## {sheet.name}", "", sheet.description + ("." if not sheet.description.endswith(".") else ""), ""]
