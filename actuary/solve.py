@@ -736,11 +736,12 @@ def _pace_note(solution: Solution, start: int, tried: dict[int, float]) -> str:
             parts.append(f"{sex} born from {first} ({cap:g} in {first + math.ceil(cap)})")
     text = ""
     if parts:
-        text = (f"Note: at {solution.value:g} month{'' if solution.value == 1 else 's'} per cohort the normal retirement ages reach the cap, "
-                f"settings.max_retirement_age = {cap:g}, within the projection: {' and '.join(parts)} have the cap as their normal "
-                f"retirement age (the early age at most the same), where the pace would take them higher. A faster pace "
-                "only brings the cap forward to earlier cohorts, whose longer careers raise their pensions, so the "
-                "measure need not improve with it; a higher cap (Settings) lets the ages rise further.")
+        months = f"{solution.value:g} month{'' if solution.value == 1 else 's'}"
+        text = (f"Note: at {months} per cohort the normal retirement ages reach the cap, settings.max_retirement_age = "
+                f"{cap:g}, within the projection: {' and '.join(parts)} have the cap as their normal retirement age "
+                "(the early age at most the same), where the pace would take them higher. A faster pace only brings "
+                "the cap forward to earlier cohorts, whose longer careers raise their pensions, so the measure need "
+                "not improve with it; a higher cap (Settings) lets the ages rise further.")
     paces = sorted(tried)
     fell = [b for a, b in zip(paces, paces[1:]) if tried[b] < tried[a] - 1e-12 * max(1.0, abs(tried[a]))]
     if fell:

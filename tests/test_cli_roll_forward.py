@@ -202,26 +202,26 @@ def test_rows_whose_years_have_passed_are_dropped_or_start_at_the_new_valuation_
     assert done.exit_code == 0, done.output
     rolled = out / "sheets-rolled-2023.xlsx"
     said = [line for line in done.output.splitlines() if "changes to the rows of the carried sheets" in line]
-    assert len(said) == 1 and said[0].startswith("7 changes to the rows of the carried sheets whose years were before "
-                                                 "2023 (listed in the sheet Notes - roll-forward): Reforms row 3 "
-                                                 "(option 'temporary', scheme.contribution_rate, years 2020 to "
-                                                 "2022) dropped"), said
+    assert len(said) == 1 and said[0].startswith(
+        "7 changes to the rows of the carried sheets whose years were before 2023 (listed in the sheet Notes - "
+        "roll-forward): Reforms row 3 (option 'temporary', scheme.contribution_rate shift 0.01, years 2020 to 2022) "
+        "dropped"), said
     record = read_about_sheet_named(rolled)
     changes = [v for k, v in record.items() if k.startswith("carried_change_")]
     assert changes == [
-        "Reforms row 3 (option 'temporary', scheme.contribution_rate, years 2020 to 2022) dropped: its years ended "
-        "before 2023, they have passed",
-        "Reforms!E4 (option 'phased', scheme.contribution_rate, years 2021 to 2030) now from 2023: its years before "
-        "2023 have passed",
-        "Reforms row 7 (option 'past', scheme.contribution_rate, years the start to 2021) dropped: its years ended "
-        "before 2023, they have passed",
+        "Reforms row 3 (option 'temporary', scheme.contribution_rate shift 0.01, years 2020 to 2022) dropped: its "
+        "years ended before 2023, they have passed",
+        "Reforms!E4 (option 'phased', scheme.contribution_rate shift 0.02, years 2021 to 2030) now from 2023: its "
+        "years before 2023 have passed",
+        "Reforms row 7 (option 'past', scheme.contribution_rate shift 0.01, years the start to 2021) dropped: its "
+        "years ended before 2023, they have passed",
         "Reforms: option 'temporary' has no row left (every row of it ended before 2023): it is no longer in the "
         "sheet",
         "Reforms: option 'past' has no row left (every row of it ended before 2023): it is no longer in the sheet",
-        "Scenarios!E3 (scenario 'early shock', economy.nominal_return, years 2020 to 2024) now from 2023: its years "
-        "before 2023 have passed",
-        "Scenarios row 4 (scenario 'early shock', behaviour.exit_rate, years the start to 2022) dropped: its years "
-        "ended before 2023, they have passed"]
+        "Scenarios!E3 (scenario 'early shock', economy.nominal_return shift -0.01, years 2020 to 2024) now from "
+        "2023: its years before 2023 have passed",
+        "Scenarios row 4 (scenario 'early shock', behaviour.exit_rate scale 1.1, years the start to 2022) dropped: "
+        "its years ended before 2023, they have passed"]
     base = load_workbook(rolled)
     scenarios = read_scenarios(rolled, base=base)   # as actuary sensitivity reads them: accepted
     assert [s.name for s in scenarios] == ["early shock", "all years"]

@@ -188,7 +188,8 @@ def from_valuation_year(sheets, first_year: int, last_year: int, valuation_year:
                 if any(cells.get((r, c)) is not None for c in range(1, 9)):
                     kept.add(name)
                 continue
-            what = f"{kind} '{name}', {str(cells.get((r, 2), '')).strip()}"
+            change = " ".join(str(cells[r, c]).strip() for c in (2, 3, 4) if cells.get((r, c)) is not None)
+            what = f"{kind} '{name}', {change}"
             years = f"{low if low is not None else 'the start'} to {high if high is not None else 'the end'}"
             if high is not None and high < valuation_year:
                 for c in [c for rr, c in cells if rr == r]:
