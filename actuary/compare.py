@@ -14,7 +14,13 @@ the actuarial balance, the balance-sheet items; and the adequacy measures of :mo
 and retirement year. With a social protection floor beside the scheme (:mod:`actuary.floor`), also the state's
 cost: the floor's cost and the fiscal cost (floor + state subsidy to the scheme + state-financed minimum-pension
 top-up) in % of GDP by year, and their present values and level shares of GDP by horizon, each the option's own
-valuation result.
+valuation result. The scheme's borrowing once its reserve is exhausted (settings.after_depletion borrow) and, with a
+floor, the fiscal cost including it, likewise (:data:`BORROWING_YEARLY`, :data:`BORROWING_HORIZONS`): with a floor
+always (each option's valuation results); without one whenever some option's reserve runs out within the projection
+(an option that delays depletion cuts the borrowing), worked out from each option's own projection as a valuation
+with a floor does (:func:`scheme_borrowing_measures`), for a case with GDP (not a scheme-only valuation). The fiscal
+cost including the borrowing is shown when every option has it (settings.after_depletion borrow: under payable the
+scheme borrows nothing and its valuation does not give it).
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ import xarray as xr
 
 from .adequacy import stylized_careers
 from .batch import SCENARIO_FIXED_SETTINGS, read_overrides
-from .floor import poverty_line_at_prices
+from .floor import borrowing_data, poverty_line_at_prices, state_cost_summary
 from .inputs import FIELDS
 from .io import presentation as pres
 from .validation import InputError
@@ -44,6 +50,13 @@ ADEQUACY_AFTER = 20
 FISCAL_YEARLY = ("floor_cost_pct_gdp", "fiscal_cost_pct_gdp")
 FISCAL_HORIZONS = ("floor_cost_level_pct_gdp", "fiscal_cost_level_pct_gdp", "floor_cost_present_value",
                    "fiscal_cost_present_value")
+# the scheme's borrowing once its reserve is exhausted (settings.after_depletion borrow) and, with a floor, the fiscal
+# cost including it: by year in % of GDP and by horizon. With a floor, each option's valuation results; without one,
+# the same measures of the scheme's borrowing worked out from the option's own projection (actuary.floor.borrowing_data,
+# state_cost_summary), shown when some option's reserve runs out within the projection
+BORROWING_YEARLY = ("scheme_borrowing_pct_gdp", "fiscal_cost_with_borrowing_pct_gdp")
+BORROWING_HORIZONS = ("scheme_borrowing_level_pct_gdp", "fiscal_cost_with_borrowing_level_pct_gdp",
+                      "scheme_borrowing_present_value", "fiscal_cost_with_borrowing_present_value")
 SUMMARY_ITEMS = ("depletion_year", "actuarial_balance", "total_assets", "total_liabilities", "balance",
                  "balance_within_horizon", "balance_after_horizon", "accrued_liability", "funded_ratio")
 
@@ -321,7 +334,7 @@ def _measures(valuation, results=None) -> dict:
     p, s = results.projection, results.summary
     old_age = p.pension_amount_by_age.sel(benefit="old_age").sum(("sex", "age"))
     count = p.pensioners_by_age.sel(benefit="old_age").sum(("sex", "age"))
-    yearly = {name: p[name].values for name in YEARLY + FISCAL_YEARLY if name in p}
+    yearly = {name: p[name].values for name in YEARLY + FISCAL_YEARLY + BORROWING_YEARLY if name in p}
     with np.errstate(divide="ignore", invalid="ignore"):
         yearly["average_old_age_pension"] = np.where(count > 0, old_age / count, np.nan)
     scalars = {k: float(s[k]) for k in s.data_vars if s[k].ndim == 0 and
@@ -330,7 +343,12 @@ def _measures(valuation, results=None) -> dict:
     # units and meaning of each measure, from the valuation's own results
     attrs = {name: dict(p[name].attrs) for name in yearly if name in p}
     attrs.update({k: dict(s[k].attrs) for k in scalars})
-    horizons = {k: s[k] for k in FISCAL_HORIZONS if k in s}
+    horizons = {k: s[k] for k in FISCAL_HORIZONS + BORROWING_HORIZONS if k in s}
+    if "scheme_borrowing" not in p and "reserve" in p and "gdp" in p:   # no floor: the scheme's borrowing all the same
+        yearly_borrowing, horizon_borrowing = scheme_borrowing_measures(p, s.horizon.values)
+        yearly.update({k: v.values for k, v in yearly_borrowing.items()})
+        attrs.update({k: dict(v.attrs) for k, v in yearly_borrowing.items()})
+        horizons.update(horizon_borrowing)
     attrs.update({k: dict(v.attrs) for k, v in horizons.items()})
     attrs["gap"] = dict(s.gap.attrs)
     # the pensions and pensioners at the end of the year (31 December), as pension_amount_by_age and
@@ -341,7 +359,25 @@ def _measures(valuation, results=None) -> dict:
                                                        "number"}
     attrs.update({k: dict(adequacy[k].attrs) for k in ADEQUACY})
     return {"yearly": yearly, "scalars": scalars, "gap": s.gap, "horizons": horizons, "adequacy": adequacy,
-            "attrs": attrs}
+            "attrs": attrs, "borrows": bool((p.reserve.values < 0).any())}
+
+
+def scheme_borrowing_measures(p: xr.Dataset, horizons) -> tuple[dict, dict]:
+    """The scheme's borrowing of a projection without a floor (whose results do not give it), as a valuation with a
+    floor gives it: ``scheme_borrowing_pct_gdp`` by year (DataArrays by name), and ``scheme_borrowing_present_value``
+    and ``scheme_borrowing_level_pct_gdp`` by horizon (:func:`actuary.floor.borrowing_data`,
+    :func:`actuary.floor.state_cost_summary`); 0 while the reserve lasts and under settings.after_depletion payable."""
+    name = "scheme_borrowing_pct_gdp"
+    dims, values, units, description = borrowing_data(p.reserve.values, float(p.reserve_at_valuation),
+                                                      p.investment_return.values, p.gdp.values)[name]
+    yearly = {name: xr.DataArray(values, dims=dims, coords={"year": p.year.values},
+                                 attrs={"units": units, "description": description})}
+    data, computed = state_cost_summary(p, horizons)
+    by_horizon = {}
+    for key in ("scheme_borrowing_level_pct_gdp", "scheme_borrowing_present_value"):
+        dims, values, attrs = data[key]
+        by_horizon[key] = xr.DataArray(values, dims=dims, coords={"horizon": computed}, attrs=attrs)
+    return yearly, by_horizon
 
 
 def comparison(base, options: dict, definitions: dict | None = None, base_results=None) -> xr.Dataset:
@@ -374,7 +410,11 @@ def comparison(base, options: dict, definitions: dict | None = None, base_result
                              "(valuation.replace(settings={...})).")
     runs = [_measures(base, base_results)] + [_measures(v) for v in options.values()]
     data = {}
-    for key in YEARLY + FISCAL_YEARLY:
+    # without a floor the scheme's borrowing is shown when some option's reserve runs out (with one, always: the
+    # valuations' own results)
+    floor = base.inputs.has_floor or any(v.inputs.has_floor for v in options.values())
+    borrowing = floor or any(r["borrows"] for r in runs)
+    for key in YEARLY + FISCAL_YEARLY + (BORROWING_YEARLY if borrowing else ()):
         if all(key in r["yearly"] for r in runs):
             data[key] = (("option", "year"), np.stack([r["yearly"][key] for r in runs]))
     scalars = [k for k in runs[0]["scalars"] if all(k in r["scalars"] for r in runs)]
@@ -383,7 +423,7 @@ def comparison(base, options: dict, definitions: dict | None = None, base_result
     horizons = runs[0]["gap"]["horizon"].values
     gaps = [r["gap"].reindex(horizon=horizons).values for r in runs]
     data["gap"] = (("option", "horizon"), np.stack(gaps))
-    for key in FISCAL_HORIZONS:
+    for key in FISCAL_HORIZONS + (BORROWING_HORIZONS if borrowing else ()):
         if all(key in r["horizons"] for r in runs):
             data[key] = (("option", "horizon"), np.stack([r["horizons"][key].reindex(horizon=horizons).values
                                                           for r in runs]))
@@ -412,8 +452,10 @@ def comparison(base, options: dict, definitions: dict | None = None, base_result
     for name, units, description in (
             ("option", "text", "base (the base valuation), then each option"),
             ("year", "year", "calendar year"),
-            ("horizon", "years", "years from the valuation year over which the GAP (with a floor, also the floor's "
-                                 "and the fiscal cost's present values and level shares of GDP) is taken"),
+            ("horizon", "years", "years from the valuation year over which the GAP (and the present values and level "
+                                 "shares of GDP of the scheme's borrowing after depletion; with a floor, also of the "
+                                 "floor's cost, the fiscal cost and the fiscal cost including the scheme's borrowing) "
+                                 "is taken"),
             ("career", "text", "stylized career of the adequacy measures"),
             ("sex", "text", "sex"),
             ("definition", "text", "what each option changes, in words"),
@@ -441,13 +483,15 @@ ADEQUACY_VARIABLES = {
 YEARLY_VARIABLES = {name: pres.VARIABLES[name] for name in YEARLY if name in pres.VARIABLES}
 YEARLY_VARIABLES["average_old_age_pension"] = pres.Variable("Average old-age pension in payment, end of year",
                                                             "amount")
-YEARLY_VARIABLES.update({name: pres.VARIABLES[name] for name in FISCAL_YEARLY})   # with a floor
+YEARLY_VARIABLES.update({name: pres.VARIABLES[name] for name in FISCAL_YEARLY + BORROWING_YEARLY})   # with a floor
 SHEET_NAMES = {"contribution_rate": "Contribution rate", "paygo_cost_rate": "PAYG cost rate",
                "breakeven_contribution_rate": "Break-even rate", "reserve": "Reserve", "reserve_ratio": "Reserve ratio",
                "pensioners": "Pensioners", "average_old_age_pension": "Average old-age pension",
                "benefit_expenditure": "Pensions due", "replacement_rate": "Replacement rate at award",
                "benefit_ratio_10": "Benefit ratio after 10 years", "benefit_ratio_20": "Benefit ratio after 20 years",
-               "floor_cost_pct_gdp": "Floor cost", "fiscal_cost_pct_gdp": "Fiscal cost"}
+               "floor_cost_pct_gdp": "Floor cost", "fiscal_cost_pct_gdp": "Fiscal cost",
+               "scheme_borrowing_pct_gdp": "Scheme borrowing",
+               "fiscal_cost_with_borrowing_pct_gdp": "Fiscal cost with borrowing"}
 # the measures drawn overlaying the options (the report's comparison chapter draws the first two)
 OVERLAID = ("reserve_ratio", "paygo_cost_rate", "contribution_rate", "reserve")
 

@@ -408,21 +408,10 @@ def floor_variables(inputs, floor: dict[str, np.ndarray], variables: dict) -> tu
     }
     with_borrowing = None
     if "reserve" in variables:   # a scheme beside the floor: its borrowing after depletion, beside the fiscal cost
-        borrowing, debt, interest = scheme_borrowing(variables["reserve"][1],
-                                                     float(variables["reserve_at_valuation"][1]),
-                                                     variables["investment_return"][1])
-        data.update({
-            "scheme_borrowing": ((Y,), borrowing, "currency", BORROWING_DESCRIPTION),
-            "scheme_borrowing_pct_gdp": ((Y,), 100 * borrowing / gdp, "percent", "scheme borrowing / GDP"),
-            "scheme_debt_interest": ((Y,), interest, "currency", "of the scheme's borrowing, the part that pays the "
-                                                                 "interest on its debt: min(i_t D_t-1, borrowing), "
-                                                                 "i the investment return"),
-            "scheme_debt_interest_pct_gdp": ((Y,), 100 * interest / gdp, "percent",
-                                             "interest on the scheme's debt financed by borrowing / GDP"),
-            "scheme_debt": ((Y,), debt, "currency", "the scheme's debt at the end of the year: minus the reserve "
-                                                    "when it is negative (settings.after_depletion borrow), else 0"),
-            "scheme_debt_pct_gdp": ((Y,), 100 * debt / gdp, "percent", "scheme debt / GDP"),
-        })
+        borrowed = borrowing_data(variables["reserve"][1], float(variables["reserve_at_valuation"][1]),
+                                  variables["investment_return"][1], gdp)
+        data.update(borrowed)
+        borrowing = borrowed["scheme_borrowing"][1]
         if inputs.settings["after_depletion"] == "borrow":
             with_borrowing = fiscal + borrowing
             data["fiscal_cost_with_borrowing"] = ((Y,), with_borrowing, "currency",
@@ -450,6 +439,27 @@ BORROWING_DESCRIPTION = ("the scheme's deficit financed by borrowing once its re
                          "after_depletion borrow): the year's increase in its debt, max(D_t - D_t-1, 0) with D = "
                          "max(-reserve, 0), the interest on the debt included; 0 under payable, where benefits are "
                          "cut to what income and the reserve left pay")
+
+
+def borrowing_data(reserve, reserve_at_valuation: float, investment_return, gdp) -> dict:
+    """The scheme's borrowing, debt and the interest on it by year, and their shares of GDP, from its end-of-year
+    reserve, the reserve at the valuation date, the investment return and GDP (:func:`scheme_borrowing`): name ->
+    (dims, values, units, description), as :func:`floor_variables` builds them; also the borrowing of a scheme
+    without a floor that :mod:`actuary.compare` sets beside its options."""
+    Y = "year"
+    borrowing, debt, interest = scheme_borrowing(reserve, reserve_at_valuation, investment_return)
+    return {
+        "scheme_borrowing": ((Y,), borrowing, "currency", BORROWING_DESCRIPTION),
+        "scheme_borrowing_pct_gdp": ((Y,), 100 * borrowing / gdp, "percent", "scheme borrowing / GDP"),
+        "scheme_debt_interest": ((Y,), interest, "currency", "of the scheme's borrowing, the part that pays the "
+                                                             "interest on its debt: min(i_t D_t-1, borrowing), "
+                                                             "i the investment return"),
+        "scheme_debt_interest_pct_gdp": ((Y,), 100 * interest / gdp, "percent",
+                                         "interest on the scheme's debt financed by borrowing / GDP"),
+        "scheme_debt": ((Y,), debt, "currency", "the scheme's debt at the end of the year: minus the reserve "
+                                                "when it is negative (settings.after_depletion borrow), else 0"),
+        "scheme_debt_pct_gdp": ((Y,), 100 * debt / gdp, "percent", "scheme debt / GDP"),
+    }
 
 
 def scheme_borrowing(reserve, reserve_at_valuation: float, investment_return) -> tuple[np.ndarray, np.ndarray,
@@ -529,6 +539,33 @@ def floor_summary(ds: xr.Dataset, horizons) -> dict:
             "units": "percent", "description": f"constant share of GDP with the present value of the {what} over "
                                                "the next n years"})
     return data, horizons
+
+
+def state_cost_summary(projection: xr.Dataset, horizons) -> tuple[dict, list]:
+    """:func:`floor_summary` of any projection with GDP, whether or not it costs a floor, with the scheme's
+    borrowing and the fiscal cost including it whenever it has a scheme: where runs are set beside each other (the
+    analysis of change, the comparison of options) each has the same measures. A projection without a floor costs
+    none and its fiscal cost is the state's flows to the scheme (:data:`STATE_FLOWS`); one without the borrowing
+    variables (no floor) has them from its reserve (:func:`borrowing_data`). Under settings.after_depletion payable
+    the reserve never falls below zero: the borrowing is 0 and the fiscal cost including it is the fiscal cost
+    (which a valuation's results then leave out)."""
+    keep = ["investment_return", "gdp"]
+    if "floor_cost" in projection:
+        ds = projection[keep + ["floor_cost", "fiscal_cost"]]
+    else:
+        years = projection.sizes["year"]
+        fiscal = sum((projection[name].values for name, _ in STATE_FLOWS if name in projection), np.zeros(years))
+        ds = projection[keep].assign(floor_cost=(("year", FB), np.zeros((years, 1))), fiscal_cost=("year", fiscal))
+    if "reserve" in projection:
+        if "scheme_borrowing" in projection:
+            borrowing, interest = projection.scheme_borrowing.values, projection.scheme_debt_interest.values
+        else:
+            data = borrowing_data(projection.reserve.values, float(projection.reserve_at_valuation),
+                                  projection.investment_return.values, projection.gdp.values)
+            borrowing, interest = data["scheme_borrowing"][1], data["scheme_debt_interest"][1]
+        ds = ds.assign(scheme_borrowing=("year", borrowing), scheme_debt_interest=("year", interest),
+                       fiscal_cost_with_borrowing=("year", ds.fiscal_cost.values + borrowing))
+    return floor_summary(ds, horizons)
 
 
 def national_projection(inputs, engine: str = "kernel") -> xr.Dataset:

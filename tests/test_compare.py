@@ -661,3 +661,158 @@ def test_the_compare_command_prints_the_fiscal_cost_with_a_floor(tmp_path):
     for name in ("base", "progressive"):
         level = float(ds.fiscal_cost_level_pct_gdp.sel(option=name, horizon=20))
         assert re.search(rf"│ +{name} │.* {level:.2f}% │$", result.output, re.M), result.output
+
+
+# ------------------------------------------------------------------ the scheme's borrowing beside the fiscal cost
+
+def borrowing_from_the_finance_table(p, s) -> np.ndarray:
+    """The scheme's borrowing of one run derived from its yearly finance table alone (as tests/test_floor_report.py
+    derives the valuation's): 0 before the depletion year; in it, the part of the deficit the reserve left at its
+    start does not pay, -min(0, net cash flow + reserve at its start); after it, -min(0, net cash flow)."""
+    flow = p.net_cash_flow.values
+    start = np.concatenate([[float(p.reserve_at_valuation)], p.reserve.values[:-1]])
+    years = p.year.values
+    depletion = float(s.depletion_year)
+    out = np.zeros(years.size)
+    if depletion == depletion:
+        at = years == int(depletion)
+        out[at] = -np.minimum(0.0, flow[at] + start[at])
+        out[years > depletion] = -np.minimum(0.0, flow[years > depletion])
+    return out
+
+
+def deficits_present_value(p, n: int) -> float:
+    """The present value over n years of the deficits financed by borrowing, each once: with a debt never repaid,
+    the debt at the end of year n discounted at the investment returns (methodology §9)."""
+    debt = np.maximum(-p.reserve.values, 0.0)
+    assert np.all(np.diff(debt) >= 0)   # never repaid: the formula holds
+    return float(np.cumprod(1 / (1 + p.investment_return.values))[n - 1] * debt[n - 1])
+
+
+def gdp_present_value(p, n: int) -> float:
+    returns = p.investment_return.values[:n]
+    v = np.cumprod(np.r_[1.0, 1 / (1 + returns[:-1])]) / np.sqrt(1 + returns)   # mid-year, as the GAP
+    return float(np.sum(v * p.gdp.values[:n]))
+
+
+def test_a_comparison_with_a_floor_carries_the_scheme_borrowing_and_the_fiscal_cost_with_it(floor_compared):
+    """The floor case borrows once its reserve runs out (2031); the option of bend points delays that (2035) and so
+    cuts the borrowing. Each option's scheme borrowing and fiscal cost including it, by year in % of GDP and by
+    horizon (present value, level share of GDP), are those derived from its own finance table; the differences are
+    option - base (percentage points); the workbook has a sheet for each and their rows in the Summary."""
+    ds, own, wb = floor_compared
+    for key, results in own.items():
+        p, s = results.projection, results.summary
+        expected = 100 * borrowing_from_the_finance_table(p, s) / p.gdp.values
+        assert expected.sum() > 0, key
+        np.testing.assert_allclose(ds.scheme_borrowing_pct_gdp.sel(option=key).values, expected, rtol=1e-9,
+                                   atol=1e-12, err_msg=key)
+        np.testing.assert_allclose(ds.fiscal_cost_with_borrowing_pct_gdp.sel(option=key).values,
+                                   p.fiscal_cost_pct_gdp.values + expected, rtol=1e-9, atol=1e-12, err_msg=key)
+        for h in ds.horizon.values:
+            n = int(h)
+            deficits = deficits_present_value(p, n)
+            with_borrowing = float(s.fiscal_cost_present_value.sel(horizon=h)) + deficits
+            at = ds.sel(option=key, horizon=h)
+            assert float(at.scheme_borrowing_present_value) == pytest.approx(deficits, rel=1e-9, abs=1e-3)
+            assert float(at.fiscal_cost_with_borrowing_present_value) == pytest.approx(with_borrowing, rel=1e-9)
+            assert float(at.fiscal_cost_with_borrowing_level_pct_gdp) == pytest.approx(
+                100 * with_borrowing / gdp_present_value(p, n), rel=1e-9)
+            assert float(at.scheme_borrowing_level_pct_gdp) == pytest.approx(
+                100 * deficits / gdp_present_value(p, n), rel=1e-9, abs=1e-12)
+    assert list(ds.depletion_year.values) == [2031, 2035]
+    level = ds.fiscal_cost_with_borrowing_level_pct_gdp
+    difference = float(ds.fiscal_cost_with_borrowing_level_pct_gdp_difference.sel(option="progressive", horizon=50))
+    assert difference == float(level.sel(option="progressive", horizon=50) - level.sel(option="base", horizon=50))
+    assert difference < 0   # an option that delays depletion cuts the borrowing
+    for name in ("scheme_borrowing_pct_gdp", "fiscal_cost_with_borrowing_pct_gdp", "scheme_borrowing_level_pct_gdp"):
+        assert ds[f"{name}_difference"].attrs["units"] == "percentage points"
+    summary = {row[0]: row[1:] for row in wb["Summary"].iter_rows(min_row=4, values_only=True) if row[0]}
+    cells = summary["Fiscal cost including the scheme's borrowing over 50 years, level share of GDP (% of GDP)"]
+    assert cells[:3] == pytest.approx([float(level.sel(option="base", horizon=50)) / 100,
+                                       float(level.sel(option="progressive", horizon=50)) / 100, difference], rel=1e-12)
+    assert "Scheme's deficits financed by borrowing over 10 years, level share of GDP (% of GDP)" in summary
+    for sheet, name in (("Scheme borrowing", "scheme_borrowing_pct_gdp"),
+                        ("Fiscal cost with borrowing", "fiscal_cost_with_borrowing_pct_gdp")):
+        ws = wb[sheet]
+        assert ws.cell(row=4 + 20, column=1).value == 2040
+        assert ws.cell(row=4 + 20, column=3).value == pytest.approx(
+            float(ds[name].sel(option="progressive", year=2040)) / 100, rel=1e-12)
+
+
+@pytest.fixture(scope="module")
+def borrowing_compared(demo):
+    """Demoland (no floor; its reserve runs out in 2031) over 50 years, and an option of 3 points more contributions,
+    with each one's own results."""
+    base = demo.replace(settings={"balance_sheet": "no", "horizon": 50, "gap_horizons": (25,)})
+    option = base.replace(scheme={"contribution_rate": base.inputs.scheme["contribution_rate"] + 0.03})
+    return comparison(base, {"higher rate": option}), {"base": base.run(), "higher rate": option.run()}
+
+
+def test_a_comparison_without_a_floor_shows_the_borrowing_of_a_reserve_that_runs_out(borrowing_compared):
+    """Without a floor the valuation's results give no borrowing, but the scheme borrows all the same once its reserve
+    runs out: the comparison shows each option's scheme borrowing (by year in % of GDP, by horizon) as derived from
+    its own finance table, and no fiscal cost (there is no floor)."""
+    ds, own = borrowing_compared
+    assert not [name for name in ds.data_vars if "floor" in name or "fiscal" in name]
+    for key, results in own.items():
+        p, s = results.projection, results.summary
+        assert "scheme_borrowing" not in p
+        expected = 100 * borrowing_from_the_finance_table(p, s) / p.gdp.values
+        assert expected.sum() > 0, key
+        np.testing.assert_allclose(ds.scheme_borrowing_pct_gdp.sel(option=key).values, expected, rtol=1e-9,
+                                   atol=1e-12, err_msg=key)
+        for h in ds.horizon.values:
+            deficits = deficits_present_value(p, int(h))
+            at = ds.sel(option=key, horizon=h)
+            assert float(at.scheme_borrowing_present_value) == pytest.approx(deficits, rel=1e-9, abs=1e-3)
+            assert float(at.scheme_borrowing_level_pct_gdp) == pytest.approx(
+                100 * deficits / gdp_present_value(p, int(h)), rel=1e-9, abs=1e-12)
+    assert list(ds.depletion_year.values) == [2031, 2035]
+    assert float(ds.scheme_borrowing_level_pct_gdp_difference.sel(option="higher rate", horizon=50)) < 0
+    assert ds.scheme_borrowing_pct_gdp.attrs["units"] == "percent"
+    assert ds.scheme_borrowing_present_value.attrs["units"] == "currency at the valuation date"
+
+
+def test_a_comparison_whose_reserves_last_or_cut_benefits_shows_no_borrowing(demo):
+    """Without a floor the borrowing is shown only when some option's reserve runs out while the scheme borrows: not
+    when the reserves last the projection, nor when benefits are cut instead (settings.after_depletion payable)."""
+    short = demo.replace(settings={"balance_sheet": "no", "horizon": 5, "gap_horizons": (5,)})
+    assert not [name for name in comparison(short, {"same": short}).data_vars if "borrowing" in name]
+    payable = demo.replace(settings={"balance_sheet": "no", "horizon": 50, "gap_horizons": (25,),
+                                     "after_depletion": "payable"})
+    ds = comparison(payable, {"same": payable})
+    assert float(ds.depletion_year.sel(option="base")) == 2031
+    assert not [name for name in ds.data_vars if "borrowing" in name]
+
+
+def test_the_report_chapter_shows_the_borrowing_of_each_option(floor_compared, borrowing_compared):
+    """The comparison chapter says the level share of GDP of the fiscal cost including the scheme's borrowing over the
+    longest horizon (with a floor; without one, of the scheme's deficits financed by borrowing) for the base and each
+    option, with the difference in pp (formatted here with plain f-strings), and shows the yearly tables."""
+    from actuary.report import Chapter
+    from actuary.report.comparison import comparison_chapter
+
+    for (ds, own), name, words in (
+            (floor_compared[:2], "fiscal_cost_with_borrowing_level_pct_gdp",
+             "the fiscal cost including the scheme's borrowing"),
+            (borrowing_compared, "scheme_borrowing_level_pct_gdp",
+             "the scheme's deficits financed by borrowing")):
+        chapter = Chapter("comparison", "Reform options")
+        comparison_chapter(chapter, ds, lambda key, caption, svg: (key, caption, svg), "millions")
+        option = str(ds.option.values[1])
+        base, other = (100 * deficits_present_value(own[k].projection, 50) / gdp_present_value(own[k].projection, 50)
+                       + (float(own[k].summary.fiscal_cost_level_pct_gdp.sel(horizon=50)) if "fiscal" in name else 0)
+                       for k in ("base", option))
+        said = " ".join(block for kind, block in chapter.blocks if kind == "p")
+        assert (f"Over 50 years the level share of GDP of {words} is {base:.2f}% in the base and {other:.2f}% in "
+                f"'{option}' ({other - base:+.2f} pp)") in said
+        assert "the reserve runs out the base in 2031, 'progressive' in 2035" in said or option != "progressive"
+        tables = {block.caption: block for kind, block in chapter.blocks if kind == "table"}
+        borrowing = tables["Scheme borrowing (% of GDP)"]
+        row = next(r for r in borrowing.rows if r[0] == "2040")
+        value = float(ds.scheme_borrowing_pct_gdp.sel(option=option, year=2040))
+        assert row[2] == f"{value:.2f}%"
+        assert ("Fiscal cost including the scheme's borrowing (% of GDP)" in tables) == ("fiscal" in name)
+        levels = {r[0]: r for r in tables["Key measures of the base and each option"].rows}
+        assert "Scheme's deficits financed by borrowing over 50 years, level share of GDP (% of GDP)" in levels

@@ -5,8 +5,9 @@ Reforms sheet, or ``actuary report BASE.xlsx --compare OPTION.xlsx ...``): the o
 the key measures of every option (GAP by horizon, depletion year, actuarial balance, balance-sheet items), their
 differences from the base (option - base), the reserve ratio and PAYG cost rate by year with figures overlaying
 the options, with a social protection floor the floor's cost and the fiscal cost (by year in % of GDP, by horizon
-in the key measures), and the adequacy of the stylized careers (replacement rate at award, benefit ratios after 10 and
-20 years). Every number is a value of the comparison Dataset in the format of the results workbooks
+in the key measures), the scheme's borrowing once its reserve is exhausted and with a floor the fiscal cost including
+it (:func:`borrowing_section`), and the adequacy of the stylized careers (replacement rate at award, benefit ratios
+after 10 and 20 years). Every number is a value of the comparison Dataset in the format of the results workbooks
 (:mod:`actuary.io.presentation`), the same rows as the comparison workbook (:mod:`actuary.compare`).
 """
 
@@ -18,8 +19,8 @@ import re
 import numpy as np
 from markupsafe import Markup, escape
 
-from ..compare import FISCAL_YEARLY, Row, adequacy_rows, adequacy_year, other_inputs_sentence, summary_rows, \
-    yearly_rows
+from ..compare import BORROWING_YEARLY, FISCAL_YEARLY, Row, adequacy_rows, adequacy_year, other_inputs_sentence, \
+    summary_rows, yearly_rows
 from ..io import presentation as pres
 from . import Table, _every, figures
 
@@ -192,6 +193,53 @@ def _overlay(ds, key: str, name: str, y_title: str, **style) -> str:
                                                 for o in ds.option.values}, y_title, **style)
 
 
+def _levels_in_words(ds, name: str, horizon: int) -> str:
+    """A measure by horizon of the base and each option over ``horizon`` years, with each option's difference in pp:
+    "1.23% in the base and 0.98% in 'later' (-0.25 pp)"."""
+    options = _options(ds)
+    level = ds[name].sel(horizon=horizon).values
+    return f"{level[0]:.2f}% in the base and " + ", ".join(
+        f"{v:.2f}% in '{o}' ({difference_text((v - level[0]) / 100, _PERCENT)})"
+        for o, v in zip(options[1:], level[1:]))
+
+
+def borrowing_section(chapter, ds, unit: str) -> None:
+    """The scheme's borrowing once its reserve is exhausted, and with a floor the fiscal cost including it (each
+    option's own; :data:`actuary.compare.BORROWING_YEARLY`): what it is, its level share of GDP over the longest
+    horizon for every option, and the yearly tables, when some option borrows; a sentence when, with a floor, none
+    does. Nothing when the comparison has no borrowing (the reserves last, or benefits are cut instead)."""
+    if "scheme_borrowing_pct_gdp" not in ds:
+        return
+    if not bool((ds.scheme_borrowing_pct_gdp.values > 0).any()):
+        chapter.text("No option's reserve runs out within the projection while the scheme borrows to pay benefits "
+                     "in full: none borrows, and the fiscal cost including the scheme's borrowing is the fiscal cost.")
+        return
+    last = int(ds.horizon.values[-1])
+    floor = "fiscal_cost_with_borrowing_pct_gdp" in ds
+    depleted = [f"{'the base' if o == 'base' else repr(o)} in {int(y)}"
+                for o, y in zip(_options(ds), ds.depletion_year.values) if y == y] if "depletion_year" in ds else []
+    said = ("Once its reserve is exhausted the scheme borrows to pay benefits in full (settings.after_depletion "
+            "borrow), a debt the state stands behind whoever lends" + (f"; the reserve runs out {', '.join(depleted)}"
+                                                                      if depleted else "") + ". ")
+    said += ("Scheme borrowing is the year's deficit financed by borrowing, the interest on the debt included, in % "
+             "of GDP, each option's own" + ("; the fiscal cost including it adds it to the fiscal cost above, the "
+                                            "state's whole cost" if floor else
+                                            " (worked out from each option's reserve as a valuation with a social "
+                                            "protection floor gives it)") + ". ")
+    said += ("The key measures give their present values and level shares of GDP by horizon, which count each "
+             "deficit once, without the interest on the debt. ")
+    if floor:
+        said += (f"Over {last} years the level share of GDP of the fiscal cost including the scheme's borrowing is "
+                 f"{_levels_in_words(ds, 'fiscal_cost_with_borrowing_level_pct_gdp', last)}.")
+    else:
+        said += (f"Over {last} years the level share of GDP of the scheme's deficits financed by borrowing is "
+                 f"{_levels_in_words(ds, 'scheme_borrowing_level_pct_gdp', last)}.")
+    chapter.text(said)
+    for name in BORROWING_YEARLY:
+        if name in ds:
+            chapter.table(yearly_table(ds, name, unit))
+
+
 def comparison_chapter(chapter, ds, figure, unit: str) -> None:
     """Fill ``chapter`` (a :class:`actuary.report.Chapter`) with the comparison of ``ds``; ``figure(key,
     caption, svg)`` numbers and returns a report figure."""
@@ -224,6 +272,7 @@ def comparison_chapter(chapter, ds, figure, unit: str) -> None:
                                  for o, v in zip(options[1:], level[1:])) + ".")
         for name in FISCAL_YEARLY:
             chapter.table(yearly_table(ds, name, unit))
+    borrowing_section(chapter, ds, unit)
     chapter.text(f"Adequacy for typical workers, computed with each option's own benefit rules: workers entering "
                  f"at {entry} and earning 0.5, 1 and 2 times the average wage every year (full careers), and 1 times "
                  f"the average wage with credits in {100 * float(ds.attrs.get('density', np.nan)):.0f}% of the "
