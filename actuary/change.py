@@ -36,10 +36,14 @@ Measures at every step, with the names of ``Results.summary``: ``gap`` by horizo
 both project), ``actuarial_balance``, ``scaled_premium`` of the first period, ``depletion_year``, every other
 scalar of the summary (payable shares, terminal funding rate, balance-sheet items and average premiums when
 both cases compute them), ``reserve_ratio`` at chosen years and, when either case costs a social protection
-floor, the present values and GDP level shares of the floor's cost and of the fiscal cost by horizon
-(``floor_cost_present_value``, ``floor_cost_level_pct_gdp``, ``fiscal_cost_present_value``,
-``fiscal_cost_level_pct_gdp``; a case without a floor costs none and its fiscal cost is the state's flows to
-the scheme). ``effect_<measure>`` is the difference from
+floor, the present values and GDP level shares of the floor's cost, of the fiscal cost, of the scheme's borrowing
+after depletion and of the fiscal cost including it by horizon (``floor_cost_present_value``,
+``floor_cost_level_pct_gdp``, ``fiscal_cost_present_value``, ``fiscal_cost_level_pct_gdp``,
+``scheme_borrowing_present_value``, ``scheme_borrowing_level_pct_gdp``,
+``fiscal_cost_with_borrowing_present_value``, ``fiscal_cost_with_borrowing_level_pct_gdp``: the valuation's own
+measures, :func:`actuary.floor.floor_summary`; a case without a floor costs none and its fiscal cost is the
+state's flows to the scheme; a case under settings.after_depletion payable borrows nothing, so its fiscal cost
+including the borrowing is its fiscal cost). ``effect_<measure>`` is the difference from
 the step before (NaN at ``previous``). Depletion year: a case whose reserve lasts the whole projection counts
 as depleting in the year after its last projection year (a lower bound, flagged by ``depleted`` False), so
 that effects stay finite and add up; an effect involving such a case is the least the depletion moved.
@@ -61,8 +65,8 @@ import numpy as np
 import xarray as xr
 
 from . import indicators
-from .floor import STATE_FLOWS, floor_summary, line_at_prices
-from .inputs import FB, FIELDS, GROWTH_ONLY, NATIONAL_ONLY, P, Y
+from .floor import line_at_prices, state_cost_summary
+from .inputs import FIELDS, GROWTH_ONLY, NATIONAL_ONLY, P, Y
 from .rollforward import history_ending, roll_forward, scaled_premium_starts, years_from
 from .validation import InputError
 
@@ -397,16 +401,10 @@ def _measures(results, valuation, spec: _MeasureSpec) -> dict:
 
 def _floor_measures(projection: xr.Dataset, horizons) -> dict:
     """Present values at the case's valuation date over each horizon, and level shares of GDP, of the social
-    protection floor's cost and of the fiscal cost (:func:`actuary.floor.floor_summary`); a case without a
-    floor costs none, and its fiscal cost is the state's flows to the scheme (:data:`actuary.floor.STATE_FLOWS`)."""
-    keep = ["investment_return", "gdp"]
-    if "floor_cost" in projection:
-        ds = projection[keep + ["floor_cost", "fiscal_cost"]]
-    else:
-        years = projection.sizes["year"]
-        fiscal = sum((projection[name].values for name, _ in STATE_FLOWS if name in projection), np.zeros(years))
-        ds = projection[keep].assign(floor_cost=(("year", FB), np.zeros((years, 1))), fiscal_cost=("year", fiscal))
-    data, computed = floor_summary(ds, horizons)
+    protection floor's cost, of the fiscal cost, of the scheme's borrowing after depletion and of the fiscal cost
+    including it (:func:`actuary.floor.state_cost_summary`); a case without a floor costs none, and its fiscal cost
+    is the state's flows to the scheme (:data:`actuary.floor.STATE_FLOWS`)."""
+    data, computed = state_cost_summary(projection, horizons)
     at = [computed.index(h) for h in horizons]
     return {name: values[at] for name, (_, values, _) in data.items()}
 
@@ -443,9 +441,20 @@ MEASURE_NOTES = {
                                  "over the next n years",
     "fiscal_cost_level_pct_gdp": "constant share of GDP with the present value of the fiscal cost over the next n "
                                  "years",
+    "scheme_borrowing_present_value": "present value of the scheme's deficits financed by borrowing once its reserve "
+                                      "is exhausted (each deficit once, without the interest on its debt) over the "
+                                      "next n years; 0 under settings.after_depletion payable",
+    "scheme_borrowing_level_pct_gdp": "constant share of GDP with the present value of the scheme's deficits "
+                                      "financed by borrowing over the next n years",
+    "fiscal_cost_with_borrowing_present_value": "present value of the fiscal cost including the scheme's deficits "
+                                                "financed by borrowing over the next n years",
+    "fiscal_cost_with_borrowing_level_pct_gdp": "constant share of GDP with the present value of the fiscal cost "
+                                                "including the scheme's deficits financed by borrowing over the next "
+                                                "n years",
 }
-FLOOR_UNITS = {"floor_cost_present_value": "currency at the valuation date", "floor_cost_level_pct_gdp": "percent",
-               "fiscal_cost_present_value": "currency at the valuation date", "fiscal_cost_level_pct_gdp": "percent"}
+FLOOR_UNITS = {f"{cost}_{kind}": units for cost in ("floor_cost", "fiscal_cost", "scheme_borrowing",
+                                                    "fiscal_cost_with_borrowing")
+               for kind, units in (("present_value", "currency at the valuation date"), ("level_pct_gdp", "percent"))}
 
 
 def analysis_of_change(previous, current, steps=None, all_orders: bool = False,

@@ -477,7 +477,8 @@ def test_a_floor_introduced_shows_up_in_the_provisions_step_alone(small_case, tm
     ds = analysis_of_change(small_case, current)
     assert_effects_add_up(ds)
     floor_measures = ("floor_cost_present_value", "floor_cost_level_pct_gdp", "fiscal_cost_present_value",
-                      "fiscal_cost_level_pct_gdp")
+                      "fiscal_cost_level_pct_gdp", "fiscal_cost_with_borrowing_present_value",
+                      "fiscal_cost_with_borrowing_level_pct_gdp")
     for name in measures(ds):
         others = ds[f"effect_{name}"].sel(step=[s for s in ds.step.values[1:] if s != "provisions"])
         assert np.all(others.values == 0.0), name
@@ -519,6 +520,50 @@ def test_a_floor_in_both_cases_a_valuation_period_apart_adds_up(small_case):
     assert_effects_add_up(ds)
     for step in ("valuation period", "provisions"):
         assert np.all(ds.effect_floor_cost_present_value.sel(step=step).values != 0.0), step
+
+
+def test_the_fiscal_cost_including_the_scheme_borrowing_is_measured_at_every_step(small_case, tmp_path):
+    """With a floor, the analysis measures the scheme's borrowing after depletion and the fiscal cost including it
+    (present values, level shares of GDP) at every step: a current case of lower contributions and a smaller
+    reserve runs out and borrows, the previous one does not. At each end the values are those derived from the
+    case's own finance table (the deficits financed by borrowing, each once: the debt at the horizon's end
+    discounted), the provisions and data steps move them, and the effects add up."""
+    from actuary.floor import floor_benefits
+
+    previous = small_case.replace(floor=floor_benefits(FLOOR_ROWS))
+    i = previous.inputs
+    current = previous.replace(scheme={"contribution_rate": i.scheme["contribution_rate"] * 0.3},
+                               initial={"reserve": i.initial["reserve"] * 0.2})
+    ds = analysis_of_change(previous, current)
+    assert_effects_add_up(ds)
+    horizon = int(ds.horizon.values[-1])
+    for case, step in ((previous, "previous"), (current, "methods")):
+        p = case.run().projection.isel(year=slice(0, horizon))
+        returns = p.investment_return.values
+        debt = np.maximum(-p.reserve.values, 0.0)
+        assert np.all(np.diff(debt) >= 0)   # never repaid: each deficit once is the last debt discounted
+        deficits = float(np.prod(1 / (1 + returns)) * debt[-1])
+        fiscal = present_value(p.floor_cost.values.sum(axis=1) + p.state_subsidy.values, returns)
+        at = ds.sel(step=step, horizon=horizon)
+        assert float(at.scheme_borrowing_present_value) == pytest.approx(deficits, rel=1e-10, abs=1e-6)
+        assert float(at.fiscal_cost_with_borrowing_present_value) == pytest.approx(fiscal + deficits, rel=1e-10)
+        assert float(at.fiscal_cost_with_borrowing_level_pct_gdp) == pytest.approx(
+            100 * (fiscal + deficits) / present_value(p.gdp.values, returns), rel=1e-10)
+        assert (deficits > 0) == (step == "methods")
+    effect = ds.effect_fiscal_cost_with_borrowing_present_value.sel(horizon=horizon)
+    assert float(effect.sel(step="provisions")) > 0
+    assert ds.fiscal_cost_with_borrowing_present_value.attrs["units"] == "currency at the valuation date"
+    from actuary.io.change import write_change
+
+    write_change(ds, tmp_path / "borrowing-change.xlsx")
+    ws = openpyxl.load_workbook(tmp_path / "borrowing-change.xlsx")["Reconciliation"]
+    header = [c.value for c in ws[3]]
+    column = header.index(f"Fiscal cost including the scheme's borrowing over {horizon} years, level share of GDP "
+                          "(% of GDP)") + 1
+    assert ws.cell(row=10, column=1).value == "effect of provisions"
+    assert ws.cell(row=10, column=column).value == pytest.approx(
+        float(ds.effect_fiscal_cost_with_borrowing_level_pct_gdp.sel(step="provisions", horizon=horizon)) / 100,
+        rel=1e-12)
 
 
 def test_other_inflation_moves_the_previous_poverty_line_with_prices():

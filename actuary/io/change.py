@@ -28,7 +28,7 @@ from .workbook import _atomic_save
 
 HEADLINE_BALANCE_SHEET = ("total_liabilities", "total_assets", "balance", "accrued_liability", "funded_ratio",
                           "average_premium_current", "average_premium_new_entrants")
-HEADLINE_FLOOR = ("floor_cost_level_pct_gdp", "fiscal_cost_level_pct_gdp")
+HEADLINE_FLOOR = ("floor_cost_level_pct_gdp", "fiscal_cost_level_pct_gdp", "fiscal_cost_with_borrowing_level_pct_gdp")
 INCREASE, DECREASE, TOTAL = "70AD47", "C00000", "4472C4"
 INPUTS_WIDTH = 40   # characters of a line of text in a table (the inputs a step replaces wrap: it prints narrower)
 
@@ -184,7 +184,7 @@ def write_change(ds: xr.Dataset, path, provenance: dict | None = None) -> None:
 def waterfall_measures(ds: xr.Dataset):
     """The measures charted as waterfalls, (name, selection, title): the actuarial balance, the GAP over the
     longest horizon both cases project, with a balance sheet the open-group balance and with a floor the fiscal
-    cost's level share of GDP over that horizon."""
+    cost's level share of GDP over that horizon, without and with the scheme's borrowing after depletion."""
     yield "actuarial_balance", {}, "Actuarial balance: previous valuation, effect of each step, current valuation"
     horizon = ds.horizon.values[-1]
     yield "gap", {"horizon": horizon}, f"General average premium over {int(horizon)} years"
@@ -193,6 +193,9 @@ def waterfall_measures(ds: xr.Dataset):
     if "fiscal_cost_level_pct_gdp" in ds:
         yield "fiscal_cost_level_pct_gdp", {"horizon": horizon}, (f"Fiscal cost over {int(horizon)} years, level "
                                                                    "share of GDP")
+    if "fiscal_cost_with_borrowing_level_pct_gdp" in ds:
+        yield "fiscal_cost_with_borrowing_level_pct_gdp", {"horizon": horizon}, (
+            f"Fiscal cost including the scheme's borrowing over {int(horizon)} years, level share of GDP")
 
 
 def waterfall(ds: xr.Dataset, name: str, selection: dict):
