@@ -30,7 +30,10 @@ YEARLY = ("insurable_wage_bill", "contributions", "total_expenditure", "reserve"
 NATIONAL_INDICATORS = ("expenditure_pct_gdp",)   # absent from a scheme-only valuation
 # sensitivities that move the national population or GDP (not run for a scheme-only valuation)
 NATIONAL_SENSITIVITIES = ("fertility", "net migration", "coverage")
-FLOOR_YEARLY = ("floor_cost_pct_gdp", "fiscal_cost_pct_gdp")   # also, when the case has a floor
+# also, when the case has a floor; the last (the fiscal cost including the scheme's borrowing once its reserve is
+# exhausted) when the floor is beside a scheme
+FLOOR_YEARLY = ("floor_cost_pct_gdp", "fiscal_cost_pct_gdp", "fiscal_cost_with_borrowing_pct_gdp")
+WITH_BORROWING = "fiscal_cost_with_borrowing_pct_gdp"
 # the yearly variables of a sensitivity run that its workbook shows, a sheet each by year and scenario (those the case
 # has); the other yearly variables (YEARLY) are in its netCDF file only
 SENSITIVITY_SHEETS = ("reserve_ratio", "paygo_cost_rate", "reserve", "contributions", "total_expenditure", *FLOOR_YEARLY)
@@ -40,10 +43,20 @@ SCHEME_SENSITIVITIES = ("coverage", "contribution density", "collection rate", "
 
 def yearly_names(base) -> tuple[str, ...]:
     """YEARLY (without GDP ratios in a scheme-only valuation, none for a floor costing alone), and
-    FLOOR_YEARLY when the case has a floor."""
+    FLOOR_YEARLY when the case has a floor (the fiscal cost including the scheme's borrowing when the floor is
+    beside a scheme)."""
     scheme = YEARLY if base.inputs.has_scheme else ()
     return tuple(k for k in scheme if base.inputs.national or k not in NATIONAL_INDICATORS) + \
-        (FLOOR_YEARLY if base.inputs.has_floor else ())
+        (tuple(k for k in FLOOR_YEARLY if base.inputs.has_scheme or k != WITH_BORROWING) if base.inputs.has_floor
+         else ())
+
+
+def _yearly_value(p: xr.Dataset, name: str) -> np.ndarray:
+    """A yearly indicator of a scenario's projection; the fiscal cost including the scheme's borrowing of a scenario
+    under settings.after_depletion payable (whose results leave it out) is its fiscal cost plus a borrowing of 0."""
+    if name == WITH_BORROWING and name not in p:
+        return p.fiscal_cost_pct_gdp.values + p.scheme_borrowing_pct_gdp.values
+    return p[name].values
 
 
 @dataclass(frozen=True)
@@ -382,7 +395,7 @@ def _run_one(base, scenario: Scenario) -> dict:
     except Exception as error:  # a scenario the engine cannot project: reported, the others go on
         return {"name": scenario.name, "error": f"{type(error).__name__}: {error}"}
     p, s = results.projection, results.summary
-    return {"name": scenario.name, "yearly": {k: p[k].values for k in yearly_names(base)},
+    return {"name": scenario.name, "yearly": {k: _yearly_value(p, k) for k in yearly_names(base)},
             "horizon": s.horizon.values, "summary": {k: s[k].values for k in summary_names(base)}}
 
 
@@ -613,8 +626,13 @@ OUTPUT_VARIABLES: dict[str, tuple[str, str]] = {
     "expenditure_pct_gdp": ("percent", "pension expenditure (benefits only) / GDP"),
     "floor_cost_pct_gdp": ("percent", "cost of the social protection floor, administration included / GDP"),
     "fiscal_cost_pct_gdp": ("percent", "fiscal cost (floor, state subsidy to the scheme, minimum-pension top-up) / "
-                                       "GDP; it leaves out the scheme's borrowing after depletion, which a "
-                                       "valuation's results give (scheme_borrowing_pct_gdp)"),
+                                       "GDP; it leaves out the scheme's borrowing after depletion (see "
+                                       "fiscal_cost_with_borrowing_pct_gdp)"),
+    "fiscal_cost_with_borrowing_pct_gdp": ("percent", "fiscal cost including the scheme's borrowing / GDP: the fiscal "
+                                                      "cost plus the scheme's deficit financed by borrowing once its "
+                                                      "reserve is exhausted, the interest on its debt included "
+                                                      "(settings.after_depletion borrow; under payable the scheme "
+                                                      "borrows nothing and this is the fiscal cost)"),
     "life_expectancy_65_male": ("years of life", "period life expectancy at 65 of men, from the year's mortality "
                                                  "rates q_x of the path"),
     "life_expectancy_65_female": ("years of life", "period life expectancy at 65 of women, from the year's "

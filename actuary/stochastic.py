@@ -38,8 +38,8 @@ from .validation import InputError
 PERCENTILES = (5, 25, 50, 75, 95)
 # indicators that need the national population: absent from a scheme-only valuation's results
 NATIONAL_INDICATORS = ("gdp", "expenditure_pct_gdp", "demographic_dependency_ratio")
-# the yearly indicators of a floor costing alone (no scheme)
-FLOOR_ONLY_INDICATORS = ("gdp", "wage_index", "demographic_dependency_ratio") + FLOOR_INDICATORS
+# the yearly indicators of a floor costing alone (no scheme: no borrowing, so not the fiscal cost including it)
+FLOOR_ONLY_INDICATORS = ("gdp", "wage_index", "demographic_dependency_ratio") + FLOOR_INDICATORS[:2]
 # the period life expectancy at 65 of each path by sex, after the others (a case whose ages go beyond 65): what the
 # mortality model does, in the measure a board reads. It is taken from the path's mortality beside the batch kernel
 # (:func:`life_expectancy_paths`: a life table of the ages 65 and over a year, a small fraction of a path's time),

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from actuary import InputError, load_workbook
-from actuary.batch import (FLOOR_YEARLY, Scale, Scenario, Shift, sensitivity, standard_sensitivities, tornado,
+from actuary.batch import (FLOOR_YEARLY, Scale, Scenario, Set, Shift, sensitivity, standard_sensitivities, tornado,
                            write_sensitivity)
 from actuary.cli import main
 from actuary.floor import floor_only
@@ -38,16 +38,40 @@ def test_batch_paths_carry_the_floor_of_a_full_valuation(case, state_top_up):
     params = StochasticParameters(wage_volatility=0.02, mortality_volatility=0.004, fertility_volatility=0.1)
     packed = pack(case)
     names = indicator_names(packed)
-    assert names[-4:-2] == FLOOR_INDICATORS   # then the life expectancy at 65 of men and women
+    assert names[-5:-2] == FLOOR_INDICATORS   # then the life expectancy at 65 of men and women
     values = run_chunk(packed, params, 7, [2, 11])
     draws = draw_paths(case.inputs, params, 7, [2, 11])
     for i in range(2):
-        expected = path_valuation(case, draws, i).run().projection
+        results = path_valuation(case, draws, i).run()
+        expected = results.projection
         for k, name in enumerate(names):
             reference = expected[name].values if name in expected else \
                 expected.life_expectancy_65.sel(sex=name.removeprefix("life_expectancy_65_")).values
             np.testing.assert_allclose(values[i, k], reference, rtol=1e-9, atol=1e-9 * np.abs(reference).max(),
                                        err_msg=name)
+        # the fiscal cost including the scheme's borrowing, from the path's own finance table: the path borrows
+        borrowing = borrowing_from_the_finance_table(expected, float(results.summary.depletion_year))
+        assert borrowing.sum() > 0
+        np.testing.assert_allclose(values[i, names.index("fiscal_cost_with_borrowing_pct_gdp")],
+                                   expected.fiscal_cost_pct_gdp.values + 100 * borrowing / expected.gdp.values,
+                                   rtol=1e-9, atol=1e-12)
+
+
+def borrowing_from_the_finance_table(p, depletion: float) -> np.ndarray:
+    """The scheme's borrowing of a run derived from its yearly finance table alone (as tests/test_floor_report.py
+    derives the valuation's): 0 before the depletion year; in it, the part of the deficit the reserve left at its
+    start does not pay, -min(0, net flow + reserve at its start); after it, -min(0, net flow). The net flow is the
+    net cash flow plus a state-financed minimum-pension top-up, which the state pays (the finance table's total
+    income leaves it out while its expenditure counts the pensions topped up)."""
+    flow = p.net_cash_flow.values + (p.minimum_pension_top_up.values if "minimum_pension_top_up" in p else 0.0)
+    start = np.concatenate([[float(p.reserve_at_valuation)], p.reserve.values[:-1]])
+    years = p.year.values
+    out = np.zeros(years.size)
+    if depletion == depletion:
+        at = years == int(depletion)
+        out[at] = -np.minimum(0.0, flow[at] + start[at])
+        out[years > depletion] = -np.minimum(0.0, flow[years > depletion])
+    return out
 
 
 def test_stochastic_run_has_floor_fan_charts(case, tmp_path):
@@ -64,10 +88,20 @@ def test_stochastic_run_has_floor_fan_charts(case, tmp_path):
 
 
 def test_sensitivity_carries_the_floor(case, tmp_path):
-    ds = sensitivity(case)
-    direct = Scenario("real return up", {"economy.nominal_return": Shift(0.01)}).apply(case).run().projection
+    """(The fiscal cost including the scheme's borrowing of each scenario is the fiscal cost plus the borrowing derived
+    from the scenario's own finance table; a scenario whose benefits are cut after depletion borrows nothing.)"""
+    cut = Scenario("benefits cut", {"settings.after_depletion": Set("payable")})
+    ds = sensitivity(case, extra=[cut])
+    direct = Scenario("real return up", {"economy.nominal_return": Shift(0.01)}).apply(case).run()
     np.testing.assert_allclose(ds.floor_cost_pct_gdp.sel(scenario="real return up").values,
-                               direct.floor_cost_pct_gdp.values, rtol=1e-12)
+                               direct.projection.floor_cost_pct_gdp.values, rtol=1e-12)
+    for scenario, results in (("real return up", direct), ("benefits cut", cut.apply(case).run())):
+        p = results.projection
+        borrowing = borrowing_from_the_finance_table(p, float(results.summary.depletion_year))
+        assert (borrowing.max() > 1.0) == (scenario == "real return up")   # (rounding under payable)
+        np.testing.assert_allclose(ds.fiscal_cost_with_borrowing_pct_gdp.sel(scenario=scenario).values,
+                                   p.fiscal_cost_pct_gdp.values + 100 * borrowing / p.gdp.values, rtol=1e-9,
+                                   atol=1e-12, err_msg=scenario)
     rows = {r["assumption"]: r for r in tornado(ds)}
     t0 = int(ds.year[0])
     fertility = rows["fertility"]
@@ -80,6 +114,8 @@ def test_sensitivity_carries_the_floor(case, tmp_path):
     headers = [c.value for c in openpyxl.load_workbook(path)["Tornado"][2]]
     assert f"Cost of the floor in {t0 + 24}, up (% of GDP)" in headers
     assert f"Fiscal cost in {t0 + 49}, down (% of GDP)" in headers
+    assert f"Fiscal cost including the scheme's borrowing in {t0 + 49}, up (% of GDP)" in headers
+    assert "Fiscal cost with borrowing" in openpyxl.load_workbook(path).sheetnames
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +126,8 @@ def alone(case):
 
 def test_sensitivity_of_a_floor_costing_alone_ranks_by_the_floor_level_cost(alone, tmp_path):
     ds = sensitivity(alone)
-    assert "gap" not in ds and "reserve_ratio" not in ds and set(FLOOR_YEARLY) <= set(ds.data_vars)
+    assert "gap" not in ds and "reserve_ratio" not in ds and set(FLOOR_YEARLY) - set(ds.data_vars) == \
+        {"fiscal_cost_with_borrowing_pct_gdp"}   # no scheme, no borrowing
     one_at_a_time = [s for _, down, up in standard_sensitivities(True, False) for s in (down, up)]
     assert list(ds.scenario.values) == ["base"] + [s.name for s in one_at_a_time] + ["optimistic", "pessimistic"]
     assert not any(s.startswith(("coverage", "retirement")) for s in ds.scenario.values)   # no scheme behaviour
@@ -275,13 +312,13 @@ def test_stochastic_inflation_moves_the_poverty_line_with_each_paths_prices(case
 
 
 def test_the_memory_of_kept_paths_counts_the_floors_indicators(case):
-    """--keep-paths is refused up front by the memory every path's indicators need: 27 a path with a floor (23 of the
-    scheme, 2 of the floor and the life expectancy at 65 of men and women), as many as a floor costing alone has
+    """--keep-paths is refused up front by the memory every path's indicators need: 28 a path with a floor (23 of the
+    scheme, 3 of the floor and the life expectancy at 65 of men and women), as many as a floor costing alone has
     (the check counted 23 whatever the case)."""
     from actuary.stochastic import LIFE_EXPECTANCY_INDICATORS, kept_paths_bytes, path_indicator_count
 
-    assert path_indicator_count(case.inputs) == len(indicator_names(pack(case))) == 27
+    assert path_indicator_count(case.inputs) == len(indicator_names(pack(case))) == 28
     alone = floor_only(case)
     assert path_indicator_count(alone.inputs) == len(indicator_names(pack(alone))) == \
         len(FLOOR_ONLY_INDICATORS + LIFE_EXPECTANCY_INDICATORS)
-    assert kept_paths_bytes(1000, 100, path_indicator_count(case.inputs)) == 1000 * 27 * 100 * 8
+    assert kept_paths_bytes(1000, 100, path_indicator_count(case.inputs)) == 1000 * 28 * 100 * 8

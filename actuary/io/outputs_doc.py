@@ -19,12 +19,14 @@ def _cell(text: str) -> str:
 
 def _present(name: str) -> str:
     """When a variable is in the Dataset: always, or with a scheme, a national population, a floor."""
-    from ..batch import FLOOR_YEARLY
+    from ..batch import FLOOR_YEARLY, WITH_BORROWING
     from ..kernels.batch import FLOOR_INDICATORS
     from ..stochastic import FLOOR_ONLY_INDICATORS, LIFE_EXPECTANCY_INDICATORS, NATIONAL_INDICATORS
 
     if name in LIFE_EXPECTANCY_INDICATORS:
         return "with ages beyond 65"
+    if name == WITH_BORROWING:
+        return "with a floor beside a scheme"
     if name in FLOOR_INDICATORS or name in FLOOR_YEARLY or name == "floor_cost_level_pct_gdp":
         return "with a floor"
     if name in NATIONAL_INDICATORS:   # GDP and the population's ratios also in a floor costing alone
@@ -59,7 +61,8 @@ def _coordinates(names) -> list[str]:
 def markdown() -> str:
     """The text of docs/outputs.md."""
     from ..batch import (BY_HORIZON, CONVENTIONS, FLOOR_YEARLY, MONEY, NATIONAL_SENSITIVITIES, SCHEME_SENSITIVITIES,
-                         SENSITIVITY_SHEETS, YEARLY, _describe, sensitivity_sheet_name, standard_sensitivities)
+                         SENSITIVITY_SHEETS, WITH_BORROWING, YEARLY, _describe, sensitivity_sheet_name,
+                         standard_sensitivities)
     from ..kernels.batch import FLOOR_INDICATORS, INDICATORS
     from ..stochastic import FLOOR_ONLY_INDICATORS, LIFE_EXPECTANCY_INDICATORS, PERCENTILES
     from .files import MANIFEST, MANIFEST_LIMIT
@@ -134,7 +137,10 @@ def markdown() -> str:
         "the sheets Tornado, Scenarios (the key results of every scenario and what it changes of the base valuation),",
         "one sheet by year and scenario for each of",
         ", ".join(f"`{n}` ({sensitivity_sheet_name(n)})" for n in SENSITIVITY_SHEETS if n not in FLOOR_YEARLY)
-        + " and, with a floor, " + " and ".join(f"`{n}` ({sensitivity_sheet_name(n)})" for n in FLOOR_YEARLY)
+        + ", with a floor, " + ", ".join(f"`{n}` ({sensitivity_sheet_name(n)})" for n in FLOOR_YEARLY
+                                         if n != WITH_BORROWING)
+        + f" and, beside a scheme, `{WITH_BORROWING}` "
+        f"({sensitivity_sheet_name(WITH_BORROWING)})"
         + ", then Charts (with the scenarios of a Scenarios sheet beside the base, when there are any) and About this "
         "run. The netCDF file has every variable below, by year and scenario also "
         + ", ".join(f"`{n}`" for n in YEARLY if n not in SENSITIVITY_SHEETS) + ", which the workbook does not show.",

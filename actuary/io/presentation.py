@@ -410,6 +410,7 @@ SHEET_NAMES = {
     "replacement_rate": "Replacement rate, new pensions",
     "life_expectancy_65_male": "Life expectancy at 65, men",
     "life_expectancy_65_female": "Life expectancy at 65, women",
+    "fiscal_cost_with_borrowing_pct_gdp": "Fiscal cost with borrowing",
 }
 
 

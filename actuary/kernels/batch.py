@@ -27,8 +27,10 @@ INDICATORS = ("insurable_wage_bill", "contributions", "benefit_expenditure", "to
               "investment_income", "wage_index", "state_subsidy", "grants", "admin_expenses", "trust_fund_ratio",
               "gdp", "system_dependency_ratio", "demographic_dependency_ratio", "replacement_rate", "benefit_ratio",
               "payable_share", "payable_benefits")
-# after INDICATORS when the case has a social protection floor (floor arrays with at least one benefit)
-FLOOR_INDICATORS = ("floor_cost_pct_gdp", "fiscal_cost_pct_gdp")
+# after INDICATORS when the case has a social protection floor (floor arrays with at least one benefit); the last,
+# the fiscal cost including the scheme's borrowing once its reserve is exhausted (actuary.floor.scheme_borrowing: the
+# year's increase in the debt max(-reserve, 0), from the finance recursion's reserve; 0 under payable)
+FLOOR_INDICATORS = ("floor_cost_pct_gdp", "fiscal_cost_pct_gdp", "fiscal_cost_with_borrowing_pct_gdp")
 FLOOR_ROW = len(INDICATORS)
 # a path's mortality improvement rates (the valuation's plus the path's shift, stochastic.draw_paths) are held within the bounds of
 # the input demography.mortality_improvement (a test checks they are the same)
@@ -355,6 +357,8 @@ def simulate_paths(inflation, real_wage, productivity, nominal_return, improveme
                     floor_total += floor_cost[t, b]
                 out[FLOOR_ROW, t] = 100.0 * floor_total / gdp
                 out[FLOOR_ROW + 1, t] = 100.0 * (floor_total + subsidy[t] + top_up_paid[t]) / gdp
+                borrowing = max(max(-reserve[t + 1], 0.0) - max(-reserve[t], 0.0), 0.0)
+                out[FLOOR_ROW + 2, t] = 100.0 * (floor_total + subsidy[t] + top_up_paid[t] + borrowing) / gdp
             out[17, t] = pensioners / contributors[t]
             working = 0.0
             old = 0.0
