@@ -749,16 +749,23 @@ def compare_command(base, options, out, name, force):
     table = Table(title=escape(f"{valuation.name}: reform options"))
     # with a floor beside the scheme, the state's cost: the fiscal cost's level share of GDP over the longest horizon
     fiscal = "fiscal_cost_level_pct_gdp" in ds
+    # and the state's cost including the scheme's borrowing once a reserve runs out (without a floor, the borrowing)
+    borrowing = next((name for name in ("fiscal_cost_with_borrowing_level_pct_gdp", "scheme_borrowing_level_pct_gdp")
+                      if name in ds), None)
+    last = int(ds.horizon[-1])
     for column in ("option", "GAP (full horizon, statutory)", "actuarial balance (gross)", "depletion year",
                    f"replacement rate at award, {career}, men retiring in {year}") + \
-            ((f"fiscal cost, level over {int(ds.horizon[-1])} years (% of GDP)",) if fiscal else ()):
+            ((f"fiscal cost, level over {last} years (% of GDP)",) if fiscal else ()) + \
+            ((f"{'fiscal cost with borrowing' if fiscal else 'scheme borrowing'}, level over {last} years "
+              "(% of GDP)",) if borrowing else ()):
         table.add_column(escape(column), justify="right")
     for option in ds.option.values:
         row = ds.sel(option=option)
         table.add_row(escape(str(option)), show(float(row.gap[-1]), "share"),
                       show(float(row.actuarial_balance), "share"), show(float(row.depletion_year), "year"),
                       show(float(row.replacement_rate.sel(career=career, sex="male", year=year)), "share"),
-                      *((show(float(row.fiscal_cost_level_pct_gdp[-1]), "percent"),) if fiscal else ()))
+                      *((show(float(row.fiscal_cost_level_pct_gdp[-1]), "percent"),) if fiscal else ()),
+                      *((show(float(row[borrowing][-1]), "percent"),) if borrowing else ()))
     console.print(table)
     _wrote(xlsx_path, "side by side, differences from the base, charts overlaying the options")
     _wrote(nc_path, "the comparison Dataset: every measure by option and its difference from the base")

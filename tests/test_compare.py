@@ -657,10 +657,13 @@ def test_the_compare_command_prints_the_fiscal_cost_with_a_floor(tmp_path):
     assert result.exit_code == 0, result.output
     ds = xr.open_dataset(out / "base-comparison.nc")
     header = " ".join(re.sub(r"[┃│]", " ", result.output).split())   # the headers wrap over lines
-    assert "fiscal cost, level" in header and "over 20 years (% of" in header
+    assert "fiscal cost," in header and "level over 20" in header and "years (% of" in header
+    assert "borrowing," in header   # the fiscal cost with borrowing: the reserve runs out in 2031
     for name in ("base", "progressive"):
         level = float(ds.fiscal_cost_level_pct_gdp.sel(option=name, horizon=20))
-        assert re.search(rf"│ +{name} │.* {level:.2f}% │$", result.output, re.M), result.output
+        total = float(ds.fiscal_cost_with_borrowing_level_pct_gdp.sel(option=name, horizon=20))
+        assert total > level
+        assert re.search(rf"│ +{name} │.* {level:.2f}% │ +{total:.2f}% │$", result.output, re.M), result.output
 
 
 # ------------------------------------------------------------------ the scheme's borrowing beside the fiscal cost
@@ -668,8 +671,10 @@ def test_the_compare_command_prints_the_fiscal_cost_with_a_floor(tmp_path):
 def borrowing_from_the_finance_table(p, s) -> np.ndarray:
     """The scheme's borrowing of one run derived from its yearly finance table alone (as tests/test_floor_report.py
     derives the valuation's): 0 before the depletion year; in it, the part of the deficit the reserve left at its
-    start does not pay, -min(0, net cash flow + reserve at its start); after it, -min(0, net cash flow)."""
-    flow = p.net_cash_flow.values
+    start does not pay, -min(0, net flow + reserve at its start); after it, -min(0, net flow). The net flow is the
+    net cash flow plus a state-financed minimum-pension top-up, which the state pays (the finance table's total
+    income leaves it out while its expenditure counts the pensions topped up)."""
+    flow = p.net_cash_flow.values + (p.minimum_pension_top_up.values if "minimum_pension_top_up" in p else 0.0)
     start = np.concatenate([[float(p.reserve_at_valuation)], p.reserve.values[:-1]])
     years = p.year.values
     depletion = float(s.depletion_year)
@@ -816,3 +821,21 @@ def test_the_report_chapter_shows_the_borrowing_of_each_option(floor_compared, b
         assert ("Fiscal cost including the scheme's borrowing (% of GDP)" in tables) == ("fiscal" in name)
         levels = {r[0]: r for r in tables["Key measures of the base and each option"].rows}
         assert "Scheme's deficits financed by borrowing over 50 years, level share of GDP (% of GDP)" in levels
+
+
+def test_with_a_floor_and_reserves_that_last_the_chapter_says_none_borrows():
+    """With a floor the comparison carries the borrowing (the valuations' own results) even when no reserve runs out
+    (the floor case over 10 years: it runs out in 2031): all 0, the fiscal cost including it equals the fiscal
+    cost, and the chapter says so in a sentence instead of tables."""
+    from actuary.report import Chapter
+    from actuary.report.comparison import comparison_chapter
+
+    case = load_workbook(FLOOR_CASE).replace(settings={"balance_sheet": "no", "horizon": 10, "gap_horizons": (10,)})
+    ds = comparison(case, {"same": case})
+    assert (ds.scheme_borrowing_pct_gdp.values == 0).all()
+    np.testing.assert_array_equal(ds.fiscal_cost_with_borrowing_pct_gdp.values, ds.fiscal_cost_pct_gdp.values)
+    chapter = Chapter("comparison", "Reform options")
+    comparison_chapter(chapter, ds, lambda key, caption, svg: (key, caption, svg), "millions")
+    said = " ".join(block for kind, block in chapter.blocks if kind == "p")
+    assert "No option's reserve runs out within the projection while the scheme borrows" in said
+    assert "Scheme borrowing (% of GDP)" not in {block.caption for kind, block in chapter.blocks if kind == "table"}
