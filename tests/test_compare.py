@@ -475,8 +475,10 @@ def test_the_compare_command_prints_the_replacement_rate_the_report_compares(dem
     header = lines[lines.index(next(line for line in lines if line.startswith("┏"))) + 1:
                    lines.index(next(line for line in lines if line.startswith("┡")))]
     columns = [" ".join(" ".join(cells).split()) for cells in zip(*(line.strip("┃").split("┃") for line in header))]
+    # (and, the reserve running out in 2031, the scheme's borrowing: there is no floor)
     assert columns == ["option", "GAP (full horizon, statutory)", "actuarial balance (gross)", "depletion year",
-                       f"replacement rate at award, {career}, men retiring in {year}"]
+                       f"replacement rate at award, {career}, men retiring in {year}",
+                       "scheme borrowing, level over 30 years (% of GDP)"]
     rates = {o: show(float(ds.replacement_rate.sel(option=o, career=career, sex="male", year=year)), "share")
              for o in ("base", "cut")}
     assert rates["base"] != rates["cut"]   # the options differ where the report compares them
@@ -486,6 +488,8 @@ def test_the_compare_command_prints_the_replacement_rate_the_report_compares(dem
     for option, rate in rates.items():
         row = next(line for line in result.output.splitlines() if f" {option} " in line)
         assert rate in row, (option, row)
+        level = float(ds.scheme_borrowing_level_pct_gdp.sel(option=option, horizon=30))
+        assert level > 0 and row.endswith(f" {level:.2f}% │"), (option, row)
 
 
 @pytest.fixture(scope="module")
