@@ -275,8 +275,8 @@ def _ratio_bands(pay: pd.DataFrame, lo: int, level: float, cross_section: dict |
     scale flattens the bend of the young ages its increases are too low, and the interval reaches above them).
     Its half-width is added to the observed one's in quadrature; the assumption is within when observed -
     expected is within that combined half-width. (The bias added in quadrature instead, expected -/+ z sqrt(se^2 +
-    bias^2) from the posterior of the maximum-marginal-likelihood graduation, held the true increase in 85% of the
-    simulated youngest bands and 100% of the middle ones, too wide there: tests/test_experience_coverage.py.)
+    bias^2) from the posterior of the maximum-marginal-likelihood graduation, held the true increase in 87% of the
+    simulated youngest bands and 99.7-100% of the others, too wide there: tests/test_experience_coverage.py.)
 
     The observed increase's interval uses Student's t with Kish's effective number of members less one degrees
     of freedom (X^2 / sum x^2 - 1: the increase is their pay-weighted mean, and the standard error is estimated
