@@ -803,3 +803,110 @@ def test_a_very_hidden_input_sheet_is_refused_a_hidden_one_read(tmp_path, state)
     with pytest.raises(InputError, match=r"case.xlsx: sheet 'Settings' is very hidden \(Excel's menus cannot show "
                                          r"it.*read unseen"):
         load_workbook(tmp_path / "case.xlsx")
+
+
+def _book_xml(change) -> dict:
+    """The parts of Demoland with its workbook part (xl/workbook.xml) passed through ``change`` (bytes -> bytes)."""
+    with zipfile.ZipFile(DEMO) as z:
+        return {"xl/workbook.xml": change(z.read("xl/workbook.xml"))}
+
+
+def _cell_b4(ref: bytes):
+    return lambda xml: xml.replace(b'<c r="B4"', b'<c r="' + ref + b'"', 1)
+
+
+def _merged(ref: bytes):
+    return lambda xml: xml.replace(b"</sheetData>", b'</sheetData><mergeCells count="1"><mergeCell ref="' + ref
+                                   + b'"/></mergeCells>', 1)
+
+
+def _dimension(ref: bytes):
+    return lambda xml: re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="' + ref + b'"', xml, count=1)
+
+
+def _defined_name(element: bytes):
+    return lambda xml: xml.replace(b"<definedNames>", b"<definedNames>" + element, 1)
+
+
+SETTINGS_PART = r"case.xlsx: part xl/worksheets/sheet\d+.xml \(sheet Settings\): "
+DAMAGED = r"The workbook was not saved by Excel or LibreOffice, or is damaged: save it again from Excel or LibreOffice\."
+
+REFERENCES = {
+    # class: (parts, the one message). Before, openpyxl raised on most (the generic "the workbook cannot be read
+    # (ValueError: ...)") and read two without a word: a cell in column XFE and a row numbered 0 were dropped, the
+    # horizon of Settings!B4 silently taken at its default (75 years instead of 100).
+    "a cell beyond column XFD": (_settings_xml(_cell_b4(b"XFE4")),
+                                 SETTINGS_PART + r"the cell reference 'XFE4' \(<c r> in row 4\) has the column XFE, "
+                                 r"beyond the last column of a sheet \(XFD\); expected a cell of row 4 in columns "
+                                 r"A\.\.XFD, such as B4\. " + DAMAGED),
+    "a column of four letters": (_settings_xml(_cell_b4(b"AAAA4")),
+                                 SETTINGS_PART + r"the cell reference 'AAAA4' .* has the column AAAA, beyond the last "
+                                                 r"column"),
+    "a reference that is not one": (_settings_xml(_cell_b4(b"4B")),
+                                    SETTINGS_PART + r"the cell reference '4B' \(<c r> in row 4\) is not a cell "
+                                                    r"reference"),
+    "a cell in row 0": (_settings_xml(_cell_b4(b"B0")),
+                        SETTINGS_PART + r"the cell reference 'B0' \(<c r> in row 4\) has the row 0, not a row of a "
+                                        r"sheet \(1 to 1,048,576\)"),
+    "a cell of another row": (_settings_xml(_cell_b4(b"B9")),
+                              SETTINGS_PART + r"the cell reference 'B9' is inside row 4 \(<row r=\"4\">\); expected a "
+                                              r"cell of that row, such as B4"),
+    "a row numbered 0": (_settings_xml(lambda xml: xml.replace(b'<row r="4"', b'<row r="0"', 1)),
+                         SETTINGS_PART + r"the row number '0' \(<row r>, after row 3\) is not a row of a sheet; "
+                                         r"expected a whole number from 1 to 1,048,576"),
+    "a row number that is not a number": (_settings_xml(lambda xml: xml.replace(b'<row r="4"', b'<row r="x4"', 1)),
+                                          SETTINGS_PART + r"the row number 'x4' \(<row r>, after row 3\) is not a "
+                                                          r"number; expected a whole number from 1 to 1,048,576"),
+    "a dimension that is not a range": (_settings_xml(_dimension(b"junk")),
+                                        SETTINGS_PART + r"the sheet's dimension 'junk' \(<dimension ref>, the range "
+                                        r"its cells are recorded in\) is not a range of cells .*; expected a range of "
+                                        r"cells within A1:XFD1048576, such as A1:D26\. " + DAMAGED),
+    "a dimension beyond column XFD": (_settings_xml(_dimension(b"A1:XFE26")),
+                                      SETTINGS_PART + r"the sheet's dimension 'A1:XFE26' .* holds the cell 'XFE26', "
+                                                      r"which has the column XFE, beyond the last column"),
+    "a merged range that is not a range": (_settings_xml(_merged(b"junk")),
+                                           SETTINGS_PART + r"the merged range 'junk' \(<mergeCell ref>\) is not a "
+                                                           r"range of cells"),
+    "a merged range bottom-right first": (_settings_xml(_merged(b"D1:A1")),
+                                          SETTINGS_PART + r"the merged range 'D1:A1' \(<mergeCell ref>\) has its first "
+                                          r"cell D1 right of or below its last, A1; expected a range of cells within "
+                                          r"A1:XFD1048576, its top-left cell first, such as A1:D1"),
+    "a merged range in row 0": (_settings_xml(_merged(b"A0:B0")),
+                                SETTINGS_PART + r"the merged range 'A0:B0' .* holds the cell 'A0', which has the row 0"),
+    "a sheet state Excel does not have": (
+        _book_xml(lambda xml: re.sub(rb'(<sheet\b[^>]*\bname="Settings"[^>]*\bstate=")visible"', rb'\1shown"', xml)),
+        r"case.xlsx: sheet 'Settings' has the state 'shown' \(<sheet state> in xl/workbook.xml\); expected visible, "
+        r"hidden or veryHidden\. " + DAMAGED),
+    "a defined name without a name": (
+        _book_xml(_defined_name(b"<definedName>Settings!$A$1</definedName>")),
+        r"case.xlsx: the defined name \(<definedName> in xl/workbook.xml, referring to 'Settings!\$A\$1'\) has no "
+        r"name; expected a name such as _xlnm.Print_Area"),
+    "a defined name of a sheet the workbook does not have": (
+        _book_xml(_defined_name(b'<definedName name="rates" localSheetId="99">Settings!$B$4</definedName>')),
+        r"case.xlsx: the defined name 'rates' \(<definedName> in xl/workbook.xml, referring to 'Settings!\$B\$4'\) "
+        r"belongs to the sheet numbered '99' \(localSheetId, counted from 0\); expected the number of one of the "
+        r"workbook's \d+ sheets, 0 to \d+"),
+}
+
+
+@pytest.mark.parametrize("name", REFERENCES)
+def test_a_reference_excel_could_not_have_written_is_refused_naming_it(name, tmp_path, out):
+    """A bad row number, cell reference, merged range, dimension, sheet state or defined name in the workbook's XML
+    (a workbook from another program, or damaged): exit 2, one message naming the sheet and the reference, never
+    openpyxl's generic error nor a value silently dropped; nothing written."""
+    parts, pattern = REFERENCES[name]
+    workbook = rewrite(DEMO, tmp_path / "case.xlsx", parts)
+    text = refused(["valuate", workbook, "--out", out], pattern, out)
+    assert "cannot be read" not in text and "Warning" not in text
+
+
+@pytest.mark.parametrize("parts", [
+    _settings_xml(_cell_b4(b"b4")),                   # lower case: openpyxl reads it as B4
+    _settings_xml(_dimension(b"A1:B2")),              # a dimension too small: a hint, every row is read
+    _settings_xml(_dimension(b"A1")),
+    _settings_xml(_merged(b"A1")),                    # a range of one cell
+    _book_xml(_defined_name(b'<definedName name="rates">Settings!$XFE$1</definedName>')),   # a formula not read
+], ids=["lower-case reference", "small dimension", "one-cell dimension", "one-cell merge", "defined name's formula"])
+def test_references_excel_tolerates_are_read_as_before(tmp_path, parts):
+    workbook = rewrite(DEMO, tmp_path / "case.xlsx", parts)
+    assert load_workbook(workbook).inputs.settings["horizon"] == 100

@@ -16,7 +16,14 @@ inside them; Demoland's is 0.3 MB, 1.3 MB uncompressed, at most 10:1):
 - no row holds more than :data:`MAX_ROW_CELLS` (16,384, Excel's columns) cells and no row is numbered
   beyond :data:`MAX_ROWS` (1,048,576, Excel's rows): a sheet is read a row at a time, so this bounds the
   memory one row takes whatever the file's size;
-- every part decompresses (a damaged deflate stream or checksum is named by its part).
+- every part decompresses (a damaged deflate stream or checksum is named by its part);
+- in a worksheet, every row number (``<row r>``), cell reference (``<c r>``), merged range (``<mergeCell ref>``)
+  and the sheet's dimension (``<dimension ref>``) that is given is one Excel could have written: a row from 1 to
+  :data:`MAX_ROWS`, a column from A to XFD, a cell in the row that holds it, a range whose first cell is its top
+  left; in the workbook part, every sheet's state is visible, hidden or veryHidden and every defined name has a
+  name and, if it belongs to a sheet, the number of one (see :func:`_check_reference`). A reference openpyxl
+  reads otherwise (or not at all) is refused naming its sheet and text, never left to a generic error or to a
+  value silently dropped (a cell in column XFE, a row numbered 0).
 
 A member workbook of ``actuary data`` (records, read a row at a time: see :mod:`actuary.data.sources`) has its own
 limits on the file and its sheets, :data:`MEMBER_FILE_BYTES` (1 GB) and :data:`MEMBER_SHEETS_BYTES` (4 GB
@@ -53,6 +60,8 @@ MAX_CELL_TEXT = 32_767                      # Excel's limit on the characters of
 MAX_ROW_CELLS = 16_384                      # Excel's columns (A..XFD): the most cells a row it writes has
 MAX_ROWS = 1_048_576                        # Excel's rows
 MAX_MERGED = 10_000                         # merged ranges kept per part (a valuation workbook has a few)
+MAX_COLUMNS = 16_384                        # Excel's columns, A..XFD
+SHEET_STATES = ("visible", "hidden", "veryHidden")   # the states a sheet can have (ECMA-376 ST_SheetState)
 SCAN_CHUNK = 256 * 1024
 
 NAME_CHARACTERS = "letters, digits, '.', '_' and '-'"
@@ -266,6 +275,52 @@ def _sheet_labels(archive) -> dict:
     return labels
 
 
+DAMAGED = "The workbook was not saved by Excel or LibreOffice, or is damaged: save it again from Excel or LibreOffice."
+_REFERENCE = re.compile(r"([A-Za-z]+)([0-9]+)")
+
+
+def _check_reference(text: str) -> tuple[int, int]:
+    """(row, column) of a cell reference as a worksheet's XML gives it ('B4'; no '$'): raises ValueError saying
+    what is wrong with it when it is not a cell Excel could have written (a column beyond XFD, row 0)."""
+    match = _REFERENCE.fullmatch(text)
+    if match is None:
+        raise ValueError("is not a cell reference (a column's letters, then the row's number)")
+    letters, digits = match.groups()
+    column = 0
+    for letter in letters[:4].upper():
+        column = column * 26 + ord(letter) - 64
+    if column > MAX_COLUMNS:
+        raise ValueError(f"has the column {letters[:10]}, beyond the last column of a sheet (XFD)")
+    row = int(digits[:8])
+    if not 1 <= row <= MAX_ROWS:
+        raise ValueError(f"has the row {digits[:10]}, not a row of a sheet (1 to {MAX_ROWS:,})")
+    return row, column
+
+
+def _valid(reference: str) -> bool:
+    try:
+        _check_reference(reference)
+    except ValueError:
+        return False
+    return True
+
+
+def _check_range(text: str, merged: bool) -> None:
+    """A range of cells as a worksheet's XML gives it ('A1:D26' or 'A1'): raises ValueError saying what is wrong
+    with it; a merged range also has its top-left cell first (openpyxl refuses one that does not)."""
+    first, colon, last = text.partition(":")
+    if not all(_REFERENCE.fullmatch(cell) for cell in ((first, last) if colon else (first,))):
+        raise ValueError("is not a range of cells (two cell references joined by ':', or one)")
+    try:
+        top, left = _check_reference(first)
+        bottom, right = _check_reference(last) if colon else (top, left)
+    except ValueError as error:
+        cell = first if not _valid(first) else last
+        raise ValueError(f"holds the cell '{cell[:20]}', which {error}") from None
+    if merged and (bottom < top or right < left):
+        raise ValueError(f"has its first cell {first} right of or below its last, {last}")
+
+
 def _scan_part(archive, part, name: str, label: str | None) -> PartScan:
     """Read one part through (streamed: memory is a chunk's whatever its size): a part that does not decompress
     is the workbook damaged; an XML part is scanned with expat for a document type anywhere in it, rows of more
@@ -275,6 +330,11 @@ def _scan_part(archive, part, name: str, label: str | None) -> PartScan:
     where = f"part {part.filename}" + (f" ({label})" if label else "")
     scan = PartScan()
     depth, row_depth, row_cells, row = 0, -1, 0, 0   # row_depth: the depth of the open row element (-1: none)
+    worksheet = label is not None             # a sheet of the workbook: its references are checked
+    row_given = False                         # the open row has its number (r)
+    book = part.filename == "xl/workbook.xml"
+    sheets: list = []                         # the workbook part's sheet names, in order
+    defined: dict | None = None               # the open definedName's attributes and text
     row_refs: set = set()     # the cell references of the open row
     rows_seen: set = set()    # the row numbers given (a sheet has at most MAX_ROWS)
 
@@ -283,7 +343,7 @@ def _scan_part(archive, part, name: str, label: str | None) -> PartScan:
                        "other: the workbook was not saved by Excel or LibreOffice.")
 
     def start(tag, attrs):
-        nonlocal depth, row_depth, row_cells, row
+        nonlocal depth, row_depth, row_cells, row, row_given, defined
         depth += 1
         if depth == row_depth + 1:   # a cell: any child of a row (openpyxl reads each as one)
             row_cells += 1
@@ -295,6 +355,17 @@ def _scan_part(archive, part, name: str, label: str | None) -> PartScan:
                 if ref in row_refs:
                     twice(f"cell {ref[:20]}")
                 row_refs.add(ref)
+                if worksheet and ref:   # (an empty r is read as no r: the next column)
+                    try:
+                        cell_row = _check_reference(ref)[0]
+                    except ValueError as error:
+                        raise _Refusal(f"{name}: {where}: the cell reference '{ref[:30]}' (<c r> in row {row:,}) "
+                                       f"{error}; expected a cell of row {row:,} in columns A..XFD, such as "
+                                       f"B{row}. {DAMAGED}") from None
+                    if row_given and cell_row != row:
+                        raise _Refusal(f"{name}: {where}: the cell reference '{ref[:30]}' is inside row {row:,} "
+                                       f"(<row r=\"{row}\">); expected a cell of that row, such as B{row}: programs "
+                                       f"differ in the row they read its value in. {DAMAGED}")
             return
         local = tag[tag.rfind(" ") + 1:]
         if local == "row":
@@ -302,10 +373,19 @@ def _scan_part(archive, part, name: str, label: str | None) -> PartScan:
             row_depth, row_cells = depth, 0
             number = attrs.get("r")
             row_refs.clear()
+            previous, row_given = row, number is not None
             try:
                 row = int(float(number)) if number is not None else row + 1
             except (ValueError, OverflowError):
+                if worksheet:
+                    raise _Refusal(f"{name}: {where}: the row number '{number[:30]}' (<row r>, after row "
+                                   f"{previous:,}) is not a number; expected a whole number from 1 to {MAX_ROWS:,}. "
+                                   f"{DAMAGED}") from None
                 row += 1   # (the parser names the bad row number)
+            if worksheet and number is not None and (row < 1 or row != float(number)):
+                raise _Refusal(f"{name}: {where}: the row number '{number[:30]}' (<row r>, after row {previous:,}) "
+                               f"is not a row of a sheet; expected a whole number from 1 to {MAX_ROWS:,} (a row "
+                               f"numbered below 1 is not read at all). {DAMAGED}")
             if number is not None and row <= MAX_ROWS:
                 if row in rows_seen:
                     twice(f"row {row:,}")
@@ -316,13 +396,58 @@ def _scan_part(archive, part, name: str, label: str | None) -> PartScan:
         elif local == "f":
             scan.formulas = True
         elif local == "mergeCell" and len(scan.merged) <= MAX_MERGED:
-            scan.merged.append(str(attrs.get("ref", "")))
+            ref = str(attrs.get("ref", ""))
+            if worksheet:
+                try:
+                    _check_range(ref, merged=True)
+                except ValueError as error:
+                    raise _Refusal(f"{name}: {where}: the merged range '{ref[:40]}' (<mergeCell ref>) {error}; "
+                                   "expected a range of cells within A1:XFD1048576, its top-left cell first, such as "
+                                   f"A1:D1. {DAMAGED}") from None
+            scan.merged.append(ref)
+        elif local == "dimension" and worksheet and depth == 2 and attrs.get("ref"):   # (none or empty: unknown)
+            ref = str(attrs.get("ref", ""))
+            try:
+                _check_range(ref, merged=False)
+            except ValueError as error:
+                raise _Refusal(f"{name}: {where}: the sheet's dimension '{ref[:40]}' (<dimension ref>, the range its "
+                               f"cells are recorded in) {error}; expected a range of cells within A1:XFD1048576, "
+                               f"such as A1:D26. {DAMAGED}") from None
+        elif book and local == "sheet":
+            sheets.append(str(attrs.get("name", ""))[:40])
+            state = attrs.get("state")
+            if state is not None and state not in SHEET_STATES:
+                raise _Refusal(f"{name}: sheet '{sheets[-1]}' has the state '{state[:30]}' (<sheet state> in "
+                               f"{part.filename}); expected visible, hidden or veryHidden. {DAMAGED}")
+        elif book and local == "definedName":
+            defined = {"attrs": attrs, "text": []}
 
     def end(tag):
-        nonlocal depth, row_depth
+        nonlocal depth, row_depth, defined
         if depth == row_depth:
             row_depth = -1
         depth -= 1
+        if defined is not None and tag[tag.rfind(" ") + 1:] == "definedName":
+            check_defined_name(defined["attrs"], "".join(defined["text"]))
+            defined = None
+
+    def text(data):
+        if defined is not None and len(defined["text"]) < 100:
+            defined["text"].append(data)
+
+    def check_defined_name(attrs, formula: str):
+        """A defined name (a print area, print titles, a name the user gave): it has a name, and the sheet it
+        belongs to (localSheetId, counted from 0) is one of the workbook's. Its formula is not read by actuary."""
+        label = f"the defined name '{str(attrs.get('name', ''))[:40]}' (<definedName> in {part.filename}, " \
+                f"referring to '{formula[:60]}')"
+        if not str(attrs.get("name", "")).strip():
+            raise _Refusal(f"{name}: {label.replace(' ' + repr(''), '', 1)} has no name; expected a name such as "
+                           f"_xlnm.Print_Area or one the user gave. {DAMAGED}")
+        sheet = attrs.get("localSheetId")
+        if sheet is not None and not (sheet.strip().isdigit() and int(sheet) < len(sheets)):
+            raise _Refusal(f"{name}: {label} belongs to the sheet numbered '{sheet[:20]}' (localSheetId, counted "
+                           f"from 0); expected the number of one of the workbook's {len(sheets)} sheets, 0 to "
+                           f"{len(sheets) - 1}. {DAMAGED}")
 
     def doctype(*args):
         raise _Refusal(f"{name}: {where} declares a document type or XML entities (<!DOCTYPE/<!ENTITY); workbooks "
@@ -331,6 +456,8 @@ def _scan_part(archive, part, name: str, label: str | None) -> PartScan:
 
     parser = expat.ParserCreate(namespace_separator=" ")
     parser.StartElementHandler, parser.EndElementHandler = start, end
+    if book:
+        parser.CharacterDataHandler = text
     parser.StartDoctypeDeclHandler = parser.EntityDeclHandler = doctype
     xml = part.filename.lower().endswith(_XML_SUFFIXES)
     first = True
