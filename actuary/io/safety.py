@@ -277,18 +277,30 @@ def _sheet_labels(archive) -> dict:
 
 DAMAGED = "The workbook was not saved by Excel or LibreOffice, or is damaged: save it again from Excel or LibreOffice."
 _REFERENCE = re.compile(r"([A-Za-z]+)([0-9]+)")
+_COLUMNS: dict = {}   # column letters (A..XFD) -> number, as computed
+_DIGITS = "0123456789"
 
 
 def _check_reference(text: str) -> tuple[int, int]:
     """(row, column) of a cell reference as a worksheet's XML gives it ('B4'; no '$'): raises ValueError saying
     what is wrong with it when it is not a cell Excel could have written (a column beyond XFD, row 0)."""
+    letters = text.rstrip(_DIGITS)
+    column = _COLUMNS.get(letters)   # (the quick way, for the columns seen before)
+    if column is not None and len(letters) < len(text) < len(letters) + 8:
+        row = int(text[len(letters):])
+        if 1 <= row <= MAX_ROWS:
+            return row, column
     match = _REFERENCE.fullmatch(text)
     if match is None:
         raise ValueError("is not a cell reference (a column's letters, then the row's number)")
     letters, digits = match.groups()
-    column = 0
-    for letter in letters[:4].upper():
-        column = column * 26 + ord(letter) - 64
+    column = _COLUMNS.get(letters)
+    if column is None:
+        column = 0
+        for letter in letters[:4].upper():
+            column = column * 26 + ord(letter) - 64
+        if len(_COLUMNS) < 20_000 and column <= MAX_COLUMNS:   # (a sheet names a few columns, on every row)
+            _COLUMNS[letters] = column
     if column > MAX_COLUMNS:
         raise ValueError(f"has the column {letters[:10]}, beyond the last column of a sheet (XFD)")
     row = int(digits[:8])
