@@ -284,7 +284,10 @@ FIELDS: dict[str, dict[str, Field]] = {
                                         bounds=Bounds(0.0, 1.0)),
         "indexation_floor": Field((), "rate", -np.inf, "a year", bounds=Bounds(-1.0, 1.0)),
         "indexation_cap": Field((), "rate", np.inf, "a year", bounds=Bounds(-1.0, 1.0)),
-        "indexation_lag": Field((), "int", 1, "years", "indexation of year t uses inflation/wage growth of t-lag"),
+        # at most 100 years: the projection keeps lag + 1 years of economic history (a lag of 1.3e10, typed by
+        # mistake, asked for 100 GiB)
+        "indexation_lag": Field((), "int", 1, "years", "indexation of year t uses inflation/wage growth of t-lag",
+                                bounds=Bounds(0.0, 100.0)),
         "ceiling_multiple": Field((Y,), "amount", np.inf, "x average wage", "insurable earnings ceiling"),
         "floor_multiple": Field((Y,), "amount", 0.0, "x average wage", "insurable earnings floor"),
         "earnings_cv": Field((), "amount", 0.0, "", "coefficient of variation of earnings within a cell (lognormal)"),
