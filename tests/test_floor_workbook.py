@@ -174,7 +174,7 @@ BAD = {
                                 r"Floor!F7: Input 'floor.amount' at floor_benefit=maternity_benefit: value 5500 is a "
                                 r"share of the average_wage"),
     "phase_in_without_floor": (lambda wb: wb.remove(wb["Floor"]), r"sheet 'Floor take-up' needs the Floor sheet"),
-    "floor_alone_with_scheme_inputs": (_cell("Settings", "B15", "no"),
+    "floor_alone_with_scheme_inputs": (_cell("Settings", "B26", "no"),
                                        r"Settings!B\d+: Input 'settings\.\w+' belongs to the contributory scheme, but "
                                        r"settings.scheme is 'no'"),
 }
@@ -200,7 +200,7 @@ def test_bad_floor_sheets_exit_2_naming_the_cell(source, case, tmp_path):
     change, pattern = {**BAD, **BAD_ALONE}[case]
     if case == "floor_alone_with_scheme_inputs":
         ws = openpyxl.load_workbook(source)["Settings"]
-        assert ws["A15"].value == "scheme", "the Settings row of settings.scheme moved"
+        assert ws["A26"].value == "scheme", "the Settings row of settings.scheme moved"
     bad = _edit(source, tmp_path / f"{case}.xlsx", change)
     out = tmp_path / "out"
     result = CliRunner().invoke(main, ["valuate", str(bad), "--out", str(out)], terminal_width=400)
