@@ -832,7 +832,8 @@ def _defined_name(element: bytes):
 
 
 SETTINGS_PART = r"case.xlsx: part xl/worksheets/sheet\d+.xml \(sheet Settings\): "
-DAMAGED = r"The workbook was not saved by Excel or LibreOffice, or is damaged: save it again from Excel or LibreOffice\."
+DAMAGED = (r"The workbook was not saved by Excel or LibreOffice, or is damaged: save it again from Excel or "
+           r"LibreOffice\.")
 
 REFERENCES = {
     # class: (parts, the one message). Before, openpyxl raised on most (the generic "the workbook cannot be read
@@ -856,7 +857,11 @@ REFERENCES = {
                                               r"cell of that row, such as B4"),
     "a row numbered 0": (_settings_xml(lambda xml: xml.replace(b'<row r="4"', b'<row r="0"', 1)),
                          SETTINGS_PART + r"the row number '0' \(<row r>, after row 3\) is not a row of a sheet; "
-                                         r"expected a whole number from 1 to 1,048,576"),
+                                         r"expected a whole number from 1 to 1,048,576 \(a row numbered below 1 is "
+                                         r"not read at all\)\. " + DAMAGED),
+    "a row numbered 4.5": (_settings_xml(lambda xml: xml.replace(b'<row r="4"', b'<row r="4.5"', 1)),
+                           SETTINGS_PART + r"the row number '4.5' \(<row r>, after row 3\) is not a row of a sheet; "
+                                           r"expected a whole number from 1 to 1,048,576\. " + DAMAGED),
     "a row number that is not a number": (_settings_xml(lambda xml: xml.replace(b'<row r="4"', b'<row r="x4"', 1)),
                                           SETTINGS_PART + r"the row number 'x4' \(<row r>, after row 3\) is not a "
                                                           r"number; expected a whole number from 1 to 1,048,576"),
@@ -875,7 +880,8 @@ REFERENCES = {
                                           r"cell D1 right of or below its last, A1; expected a range of cells within "
                                           r"A1:XFD1048576, its top-left cell first, such as A1:D1"),
     "a merged range in row 0": (_settings_xml(_merged(b"A0:B0")),
-                                SETTINGS_PART + r"the merged range 'A0:B0' .* holds the cell 'A0', which has the row 0"),
+                                SETTINGS_PART + r"the merged range 'A0:B0' .* holds the cell 'A0', which has the "
+                                                r"row 0"),
     "a sheet state Excel does not have": (
         _book_xml(lambda xml: re.sub(rb'(<sheet\b[^>]*\bname="Settings"[^>]*\bstate=")visible"', rb'\1shown"', xml)),
         r"case.xlsx: sheet 'Settings' has the state 'shown' \(<sheet state> in xl/workbook.xml\); expected visible, "

@@ -396,8 +396,8 @@ def _scan_part(archive, part, name: str, label: str | None) -> PartScan:
                 row += 1   # (the parser names the bad row number)
             if worksheet and number is not None and (row < 1 or row != float(number)):
                 raise _Refusal(f"{name}: {where}: the row number '{number[:30]}' (<row r>, after row {previous:,}) "
-                               f"is not a row of a sheet; expected a whole number from 1 to {MAX_ROWS:,} (a row "
-                               f"numbered below 1 is not read at all). {DAMAGED}")
+                               f"is not a row of a sheet; expected a whole number from 1 to {MAX_ROWS:,}"
+                               + (" (a row numbered below 1 is not read at all)" if row < 1 else "") + f". {DAMAGED}")
             if number is not None and row <= MAX_ROWS:
                 if row in rows_seen:
                     twice(f"row {row:,}")
