@@ -1,5 +1,11 @@
 """Identities every projection must satisfy (people conserved, the reserve recursion, PAYG cost rate, scaling of
-population and money) on random valid schemes (hypothesis), through the real Valuation."""
+population and money) on random valid schemes (hypothesis), through the real Valuation.
+
+The schemes are valued without the balance sheet (settings.balance_sheet "no"): every identity here is one of the
+projection (and the GAP, worked out from it), which is the same with or without it, while the balance sheet's three
+closed-group runs and award annuities past the horizon cost some ten times the projection itself (the reference
+engine's: 0.33 s against 0.03 s an example). Valuations derived from an example's (scaled, mortality removed) are
+its ``replace``: only the inputs changed are validated again."""
 
 import numpy as np
 from hypothesis import given, settings
@@ -16,6 +22,16 @@ RATIOS = ("paygo_cost_rate", "reserve_ratio", "trust_fund_ratio", "replacement_r
           "system_dependency_ratio", "system_dependency_ratio_stock", "expenditure_pct_gdp")
 
 
+def _projection_only(groups: dict) -> dict:
+    """The random scheme's inputs valued without the balance sheet (the projection is the same)."""
+    groups["settings"]["balance_sheet"] = "no"
+    return groups
+
+
+def projected_schemes():
+    return schemes().map(_projection_only)
+
+
 def _close(a, b, rtol=1e-9):
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     scale = max(np.nanmax(np.abs(b)), 1.0) if b.size else 1.0
@@ -23,7 +39,7 @@ def _close(a, b, rtol=1e-9):
 
 
 @SETTINGS
-@given(schemes())
+@given(projected_schemes())
 def test_kernel_matches_reference(groups):
     v = valuation(groups)
     kernel, reference = v.run().projection, v.run("reference").projection
@@ -33,7 +49,7 @@ def test_kernel_matches_reference(groups):
 
 
 @SETTINGS
-@given(schemes())
+@given(projected_schemes())
 def test_people_are_conserved(groups):
     p = valuation(groups).run().projection
     start_active = np.concatenate([p.active_at_valuation.values[None], p.active.values[:-1]])
@@ -64,7 +80,7 @@ def test_people_are_conserved(groups):
 
 
 @SETTINGS
-@given(schemes())
+@given(projected_schemes())
 def test_survivors_arise_only_from_deaths_that_carry_them_and_respect_the_limits(groups):
     v = valuation(groups)
     p = v.run().projection
@@ -89,7 +105,7 @@ def test_survivors_arise_only_from_deaths_that_carry_them_and_respect_the_limits
 
 
 @SETTINGS
-@given(schemes())
+@given(projected_schemes())
 def test_reserve_identity_and_paygo(groups):
     p = valuation(groups).run().projection
     start = np.concatenate([[float(p.reserve_at_valuation)], p.reserve.values[:-1]])
@@ -105,7 +121,7 @@ def test_reserve_identity_and_paygo(groups):
 
 
 @SETTINGS
-@given(schemes())
+@given(projected_schemes())
 def test_zero_contributions_reserve_falls_by_discounted_expenditure(groups):
     groups["scheme"].update(contribution_rate=0.0, subsidy_share_of_benefits=0.0, subsidy_share_of_wages=0.0,
                             minimum_pension_financing="scheme")
@@ -135,7 +151,7 @@ MONEY_FIELDS = [("scheme", "minimum_pension"), ("scheme", "maximum_pension"), ("
 
 
 @SETTINGS
-@given(schemes(), st.floats(0.1, 10.0))
+@given(projected_schemes(), st.floats(0.1, 10.0))
 def test_population_scaling(groups, k):
     base = valuation(groups).run()
     scaled = valuation(_scaled_groups(groups, k, POPULATION_FIELDS)).run()
@@ -152,7 +168,7 @@ def _present(results, names):
 
 
 @SETTINGS
-@given(schemes(), st.floats(0.1, 10.0))
+@given(projected_schemes(), st.floats(0.1, 10.0))
 def test_money_scaling(groups, k):
     base = valuation(groups).run()
     scaled = valuation(_scaled_groups(groups, k, MONEY_FIELDS)).run()
