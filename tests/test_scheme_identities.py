@@ -90,10 +90,8 @@ def test_survivors_arise_only_from_deaths_that_carry_them_and_respect_the_limits
     assert float(np.abs(p.new_pensioners.sel(benefit="orphan", age=slice(limit, None))).max()) <= 1e-9
     # with (almost) no mortality except the open age group's q = 1, every survivors' award comes from the
     # old-age and invalidity pensioners dying at the open age: (P(married) + orphans) per death
-    groups = {g: dict(x) for g, x in groups.items()}
-    for factor in ("pensioner_mortality_factor", "invalid_mortality_factor", "active_mortality_factor"):
-        groups["behaviour"][factor] = 1e-12
-    quiet_valuation = valuation(groups)
+    quiet_valuation = v.replace(behaviour={factor: 1e-12 for factor in (
+        "pensioner_mortality_factor", "invalid_mortality_factor", "active_mortality_factor")})
     quiet = quiet_valuation.run().projection
     behaviour = quiet_valuation.inputs.behaviour
     top = quiet.age.values[-1]
@@ -131,13 +129,15 @@ def test_zero_contributions_reserve_falls_by_discounted_expenditure(groups):
            float(p.reserve_at_valuation) - np.cumsum(v_mid * p.total_expenditure.values), 1e-10)
 
 
-def _scaled_groups(groups, k, fields):
-    out = {g: dict(v) for g, v in groups.items()}
+def _scaled(v, k, fields):
+    """``v`` with the given fields (those it has) multiplied by ``k``."""
+    changes = {}
     for group, name in fields:
-        if out[group].get(name) is not None:
-            value = out[group][name]
-            out[group][name] = tuple(v * k for v in value) if isinstance(value, tuple) else value * k
-    return out
+        if v.raw[group].get(name) is not None:
+            value = v.raw[group][name]
+            changes.setdefault(group, {})[name] = tuple(x * k for x in value) if isinstance(value, tuple) \
+                else value * k
+    return v.replace(**changes)
 
 
 POPULATION_FIELDS = [("demography", "population"), ("demography", "net_migration"), ("initial", "active"),
@@ -153,8 +153,8 @@ MONEY_FIELDS = [("scheme", "minimum_pension"), ("scheme", "maximum_pension"), ("
 @SETTINGS
 @given(projected_schemes(), st.floats(0.1, 10.0))
 def test_population_scaling(groups, k):
-    base = valuation(groups).run()
-    scaled = valuation(_scaled_groups(groups, k, POPULATION_FIELDS)).run()
+    v = valuation(groups)
+    base, scaled = v.run(), _scaled(v, k, POPULATION_FIELDS).run()
     for name in _present(base, CASH_FLOWS + ("contributors", "pensioners")):
         _close(scaled.projection[name], k * base.projection[name], 1e-9)
     for name in _present(base, RATIOS):
@@ -170,8 +170,8 @@ def _present(results, names):
 @SETTINGS
 @given(projected_schemes(), st.floats(0.1, 10.0))
 def test_money_scaling(groups, k):
-    base = valuation(groups).run()
-    scaled = valuation(_scaled_groups(groups, k, MONEY_FIELDS)).run()
+    v = valuation(groups)
+    base, scaled = v.run(), _scaled(v, k, MONEY_FIELDS).run()
     for name in _present(base, CASH_FLOWS):
         _close(scaled.projection[name], k * base.projection[name], 1e-9)
     for name in _present(base, RATIOS + ("contributors", "pensioners")):
