@@ -17,6 +17,8 @@ from actuary.data.sources import Source
 from actuary.valuation import DEMOLAND
 from actuary.series import insurable_share
 
+from .xlsx_edit import set_cells
+
 
 @pytest.fixture(scope="session")
 def experience(member_extract, tmp_path_factory):
@@ -264,6 +266,7 @@ def smooth_scale_round_trip(tmp_path_factory):
     import shutil
 
     from openpyxl import load_workbook as open_workbook
+    from openpyxl.utils import get_column_letter
 
     from actuary import load_workbook
     from actuary.data.intake import run_intake
@@ -272,16 +275,17 @@ def smooth_scale_round_trip(tmp_path_factory):
 
     work = tmp_path_factory.mktemp("smooth")
     truth_path = work / "truth.xlsx"
-    shutil.copy(DEMOLAND / "valuation.xlsx", truth_path)
-    wb = open_workbook(truth_path)
-    ws = wb["Labour force"]
-    column = [c.value for c in ws[2]].index("salary_scale") + 1
+    # the scale written into the sheet's XML (an openpyxl load and save of the whole workbook cost more than that)
+    wb = open_workbook(DEMOLAND / "valuation.xlsx", read_only=True)
+    rows = list(wb["Labour force"].iter_rows(min_row=1, values_only=True))
+    wb.close()
+    column = get_column_letter(rows[1].index("salary_scale") + 1)
     first = {"male": 19250.0, "female": 16555.0}
-    for row in range(FIRST_DATA_ROW, ws.max_row + 1):
-        sex, age = ws.cell(row=row, column=1).value, ws.cell(row=row, column=2).value
+    scale = {}
+    for row, (sex, age, *_) in enumerate(rows[FIRST_DATA_ROW - 1:], start=FIRST_DATA_ROW):
         if sex in first and isinstance(age, (int, float)):
-            ws.cell(row=row, column=column, value=round(_smooth_scale(age, first[sex]), 2))
-    wb.save(truth_path)
+            scale[f"{column}{row}"] = round(_smooth_scale(age, first[sex]), 2)
+    set_cells(DEMOLAND / "valuation.xlsx", truth_path, {"Labour force": scale})
     case = load_workbook(truth_path)
     folder = work / "extract"
     manifest = synthesize(case, 60_000, 7, folder, years=2, fmt="parquet")
