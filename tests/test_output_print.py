@@ -22,18 +22,23 @@ def base():
 
 
 @pytest.fixture(scope="module")
-def change_workbook(base, tmp_path_factory):
+def floor():
+    """Demoland with its floor, short (read once for the change and the results workbooks)."""
+    return load_workbook(PROJECT_ROOT / "valuations" / "demoland-floor" / "valuation.xlsx").replace(settings=SHORT)
+
+
+@pytest.fixture(scope="module")
+def change_workbook(base, floor, tmp_path_factory):
     from actuary.change import analysis_of_change
     from actuary.io.change import write_change
 
-    floor = load_workbook(PROJECT_ROOT / "valuations" / "demoland-floor" / "valuation.xlsx").replace(settings=SHORT)
     path = tmp_path_factory.mktemp("change") / "change.xlsx"
     write_change(analysis_of_change(base, floor), path)   # the floor arrives in the provisions step
     return path
 
 
 @pytest.fixture(scope="module")
-def workbooks(base, change_workbook, tmp_path_factory):
+def workbooks(base, floor, change_workbook, tmp_path_factory):
     """The results (a case with a floor: its charts too), comparison, sensitivity, stochastic and change
     workbooks of short cases."""
     from actuary.batch import sensitivity, write_sensitivity
@@ -42,7 +47,6 @@ def workbooks(base, change_workbook, tmp_path_factory):
     from actuary.stochastic import simulate, write_stochastic
 
     folder = tmp_path_factory.mktemp("outputs")
-    floor = load_workbook(PROJECT_ROOT / "valuations" / "demoland-floor" / "valuation.xlsx").replace(settings=SHORT)
     write_results(floor.run(), floor, folder / "results.xlsx")
     write_comparison(comparison(base, {"higher ceiling": base.replace(scheme={"ceiling_multiple": 3.0})}),
                      folder / "comparison.xlsx")
