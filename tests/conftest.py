@@ -72,3 +72,24 @@ def stochastic_kernel_cached():
     from actuary.stochastic import StochasticParameters, pack, run_chunk
 
     run_chunk(pack(Valuation.demo()), StochasticParameters(), 0, [0])
+
+
+@pytest.fixture(scope="module")
+def workbook_copy(tmp_path_factory):
+    """``workbook_copy(valuation, path)``: ``valuation``'s workbook at ``path`` (as ``valuation.to_workbook(path)``),
+    a copy of the one written for the same valuation object the first time a test of the module asked for it:
+    writing Demoland's workbook takes seconds, and many tests write the same one to add a sheet to it or to run a
+    command on it. The valuations are kept with their workbooks, so that an id is never another valuation's."""
+    import shutil
+
+    folder = tmp_path_factory.mktemp("workbooks")
+    written = {}   # id(valuation) -> (valuation, its workbook)
+
+    def copy(valuation, path):
+        if id(valuation) not in written:
+            written[id(valuation)] = (valuation, folder / f"{len(written)}.xlsx")
+            valuation.to_workbook(written[id(valuation)][1])
+        shutil.copyfile(written[id(valuation)][1], path)
+        return path
+
+    return copy

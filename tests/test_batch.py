@@ -226,8 +226,8 @@ def test_combined_scenarios_bracket_every_one_at_a_time_result(sensitivities):
     assert float(gap.sel(scenario="pessimistic")) > float(singles.max())
 
 
-def test_scenarios_sheet_runs_with_the_sensitivity_command(tmp_path, demo):
-    path = _with_scenarios(demo, tmp_path, [
+def test_scenarios_sheet_runs_with_the_sensitivity_command(tmp_path, demo, workbook_copy):
+    path = _with_scenarios(workbook_copy, demo, tmp_path, [
         ["reform", "scheme.contribution_rate", "set", 0.25, 2025, None, None, None, "rate to 25%"],
         ["reform", "scheme.normal_retirement_age", "shift", 2, 2030, None, None, None, None]])
     scenarios = read_scenarios(path)
@@ -245,10 +245,16 @@ def test_scenarios_sheet_runs_with_the_sensitivity_command(tmp_path, demo):
     assert titles[0].startswith("Tornado")
 
 
-def _with_scenarios(valuation, tmp_path, rows):
-    """``valuation``'s workbook with a Scenarios sheet of ``rows`` (scenario, input, operation, value, ...)."""
-    path = tmp_path / "case.xlsx"
-    valuation.to_workbook(path)
+@pytest.fixture(scope="module")
+def small(demo):
+    """Demoland over 40 years without its balance sheet."""
+    return demo.replace(settings={"horizon": 40, "balance_sheet": "no"})
+
+
+def _with_scenarios(workbook_copy, valuation, tmp_path, rows):
+    """``valuation``'s workbook (through the ``workbook_copy`` fixture) with a Scenarios sheet of ``rows`` (scenario,
+    input, operation, value, ...)."""
+    path = workbook_copy(valuation, tmp_path / "case.xlsx")
     wb = openpyxl.load_workbook(path)
     ws = wb.create_sheet("Scenarios")
     for c, h in enumerate(["scenario", "input", "operation", "value", "from_year", "to_year", "from_age", "to_age",
@@ -260,10 +266,10 @@ def _with_scenarios(valuation, tmp_path, rows):
     return path
 
 
-def test_a_failed_scenario_shows_no_depletion_year(tmp_path, demo):
+def test_a_failed_scenario_shows_no_depletion_year(tmp_path, demo, workbook_copy):
     """A scenario that fails has no results: its depletion year is blank, not "none" (which reads as a reserve
     never depleted); the command exits 3 after writing the others'."""
-    path = _with_scenarios(demo.replace(settings={"balance_sheet": "no"}), tmp_path,
+    path = _with_scenarios(workbook_copy, demo.replace(settings={"balance_sheet": "no"}), tmp_path,
                            [["broken", "behaviour.exit_rate", "set", 1.5]])
     result = CliRunner().invoke(main, ["sensitivity", str(path), "--out", str(tmp_path / "out")], terminal_width=200)
     assert result.exit_code == 3, result.output
@@ -273,39 +279,41 @@ def test_a_failed_scenario_shows_no_depletion_year(tmp_path, demo):
     assert rows["optimistic"][1] == "ok" and (rows["optimistic"][2] == "none" or isinstance(rows["optimistic"][2], int))
 
 
-def test_scenarios_sheet_errors_name_the_cell(tmp_path, demo):
-    path = _with_scenarios(demo, tmp_path, [["reform", "scheme.contribution_rate", "double", 0.25]])
+def test_scenarios_sheet_errors_name_the_cell(tmp_path, demo, workbook_copy):
+    path = _with_scenarios(workbook_copy, demo, tmp_path, [["reform", "scheme.contribution_rate", "double", 0.25]])
     with pytest.raises(InputError, match=r"Scenarios!C3: operation 'double'; expected one of set, scale, shift"):
         read_scenarios(path)
 
 
-def test_a_scenarios_row_outside_the_projection_is_refused_before_anything_runs(tmp_path, demo):
+def test_a_scenarios_row_outside_the_projection_is_refused_before_anything_runs(tmp_path, demo, workbook_copy, small):
     """A Scenarios row for years a 40-year projection from 2020 does not have, or ages no input has, would leave
     the scenario's results the base's: the sensitivity command refuses it naming the cells (exit 2, nothing
     written), before running any scenario."""
-    small = demo.replace(settings={"horizon": 40, "balance_sheet": "no"})
-    path = _with_scenarios(small, tmp_path, [["late", "scheme.contribution_rate", "set", 0.25, 2070, 2080]])
+    path = _with_scenarios(workbook_copy, small, tmp_path,
+                           [["late", "scheme.contribution_rate", "set", 0.25, 2070, 2080]])
     result = CliRunner().invoke(main, ["sensitivity", str(path), "--out", str(tmp_path / "out")], terminal_width=200)
     assert result.exit_code == 2, result.output
     assert "Scenarios!E3:F3: scenario 'late', scheme.contribution_rate: years 2070 .. 2080 lie outside the " \
            "projection's years 2020-2059" in result.output
     assert not (tmp_path / "out").exists()
-    path = _with_scenarios(small, tmp_path, [["old", "behaviour.retirement_rate", "scale", 1.1, None, None, 130, 140]])
+    path = _with_scenarios(workbook_copy, small, tmp_path,
+                           [["old", "behaviour.retirement_rate", "scale", 1.1, None, None, 130, 140]])
     with pytest.raises(InputError, match=r"^Scenarios!G3:H3: scenario 'old', behaviour.retirement_rate: ages 130 .. "
                                          r"140 select none of the input's ages"):
         read_scenarios(path, base=small)
-    path = _with_scenarios(small, tmp_path, [["flat", "economy.nominal_return", "shift", 0.01, None, None, 60, 65]])
+    path = _with_scenarios(workbook_copy, small, tmp_path,
+                           [["flat", "economy.nominal_return", "shift", 0.01, None, None, 60, 65]])
     with pytest.raises(InputError, match=r"^Scenarios!G3:H3: scenario 'flat' limits economy.nominal_return to "
                                          r"ages, but economy.nominal_return has no age dimension \(its dimensions: "
                                          r"year\)"):
         read_scenarios(path)
 
 
-def test_an_error_in_a_separate_scenarios_file_names_it(tmp_path, demo):
+def test_an_error_in_a_separate_scenarios_file_names_it(tmp_path, demo, workbook_copy, small):
     """With --scenarios FILE two workbooks may hold a Scenarios sheet: the error names the file at fault."""
-    small = demo.replace(settings={"horizon": 40, "balance_sheet": "no"})
-    path = _with_scenarios(small, tmp_path, [["late", "scheme.contribution_rate", "set", 0.25, 2070, 2080]])
-    small.to_workbook(tmp_path / "main.xlsx")
+    path = _with_scenarios(workbook_copy, small, tmp_path,
+                           [["late", "scheme.contribution_rate", "set", 0.25, 2070, 2080]])
+    workbook_copy(small, tmp_path / "main.xlsx")
     result = CliRunner().invoke(main, ["sensitivity", str(tmp_path / "main.xlsx"), "--scenarios", str(path), "--out",
                                        str(tmp_path / "out")], terminal_width=200)
     assert result.exit_code == 2, result.output
@@ -317,12 +325,13 @@ def test_an_error_in_a_separate_scenarios_file_names_it(tmp_path, demo):
                                                ("settings.gap_horizons", "20, 30", "20, 30"),
                                                ("settings.national_population", "no", "no"),
                                                ("settings.scheme", "no", "no")])
-def test_a_scenarios_row_on_the_projection_s_years_or_horizons_is_refused(tmp_path, demo, key, value, shown):
+def test_a_scenarios_row_on_the_projection_s_years_or_horizons_is_refused(tmp_path, demo, workbook_copy, key, value,
+                                                                           shown):
     """A scenario is compared with the base year by year and horizon by horizon (one Dataset): a row that
     changes the projected years, the GAP horizons or the kind of valuation (which results there are) broke the
     Dataset (a traceback) or failed naming an input the user never typed; it is refused as the sheet is read,
     naming the cells, the value and what to do."""
-    path = _with_scenarios(demo, tmp_path, [["other", key, "set", value]])
+    path = _with_scenarios(workbook_copy, demo, tmp_path, [["other", key, "set", value]])
     with pytest.raises(InputError, match=rf"^Scenarios!B3:D3: scenario 'other' would set {key} \({shown}\), which .*"
                                          r"compared with the base valuation year by year and horizon by horizon.*"
                                          r"run the change as a valuation of its own"):
@@ -337,12 +346,11 @@ def test_run_scenarios_refuses_a_scenario_of_other_years(demo):
         run_scenarios(demo, [Scenario("base"), Scenario("short", {"settings.horizon": Set(50)})])
 
 
-def test_a_scenarios_file_changing_the_horizon_is_refused_before_anything_runs(tmp_path, demo):
+def test_a_scenarios_file_changing_the_horizon_is_refused_before_anything_runs(tmp_path, demo, workbook_copy, small):
     """``actuary sensitivity --scenarios FILE`` with a row on settings.horizon: exit 2, the file and cells named,
     no traceback, nothing written (it was a ValueError from the scenarios' Dataset)."""
-    small = demo.replace(settings={"horizon": 40, "balance_sheet": "no"})
-    path = _with_scenarios(small, tmp_path, [["short", "settings.horizon", "set", 30]])
-    small.to_workbook(tmp_path / "main.xlsx")
+    path = _with_scenarios(workbook_copy, small, tmp_path, [["short", "settings.horizon", "set", 30]])
+    workbook_copy(small, tmp_path / "main.xlsx")
     result = CliRunner().invoke(main, ["sensitivity", str(tmp_path / "main.xlsx"), "--scenarios", str(path), "--out",
                                        str(tmp_path / "out")], terminal_width=200)
     assert result.exit_code == 2, result.output
@@ -352,13 +360,12 @@ def test_a_scenarios_file_changing_the_horizon_is_refused_before_anything_runs(t
     assert not (tmp_path / "out").exists()
 
 
-def test_a_scenario_in_both_workbooks_is_said_to_be_in_both(tmp_path, demo):
+def test_a_scenario_in_both_workbooks_is_said_to_be_in_both(tmp_path, demo, workbook_copy, small):
     """The same scenario name in the valuation workbook's Scenarios sheet and in --scenarios: the error says
     where each one is (it asked "in the valuation workbook and in --scenarios?")."""
-    small = demo.replace(settings={"horizon": 40, "balance_sheet": "no"})
-    own = _with_scenarios(small, tmp_path, [["reform", "scheme.contribution_rate", "set", 0.25]])
+    own = _with_scenarios(workbook_copy, small, tmp_path, [["reform", "scheme.contribution_rate", "set", 0.25]])
     own = own.rename(tmp_path / "main.xlsx")
-    other = _with_scenarios(small, tmp_path, [["reform", "scheme.contribution_rate", "set", 0.3]])
+    other = _with_scenarios(workbook_copy, small, tmp_path, [["reform", "scheme.contribution_rate", "set", 0.3]])
     result = CliRunner().invoke(main, ["sensitivity", str(own), "--scenarios", str(other), "--out",
                                        str(tmp_path / "out")], terminal_width=200)
     assert result.exit_code == 2, result.output
@@ -584,7 +591,7 @@ def _chart_texts(chart):
 
 
 def test_sensitivity_command_prints_the_optimistic_side_and_shows_changes_in_points(sensitivities, demo, tmp_path,
-                                                                                     monkeypatch):
+                                                                                     monkeypatch, workbook_copy):
     """The printed table names each assumption's optimistic side (the combined scenarios in a table of their own,
     not under "up"); the Tornado sheet and chart give changes in percentage points without a % sign; the netCDF
     file the command writes says its money is in currency units."""
@@ -593,8 +600,7 @@ def test_sensitivity_command_prints_the_optimistic_side_and_shows_changes_in_poi
     from actuary.batch import POINTS
 
     monkeypatch.setattr("actuary.batch.sensitivity", lambda *args, **kwargs: sensitivities.copy(deep=True))
-    path = tmp_path / "case.xlsx"
-    demo.to_workbook(path)
+    path = workbook_copy(demo, tmp_path / "case.xlsx")
     result = CliRunner().invoke(main, ["sensitivity", str(path), "--out", str(tmp_path / "out")], terminal_width=200)
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()

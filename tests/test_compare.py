@@ -74,24 +74,34 @@ def test_differences_add_up(compared):
     assert float(lower.replacement_rate_difference.isel(career=1, sex=0).sel(year=2060)) < -0.05
 
 
-def _with_reforms(valuation, folder, rows):
-    """The valuation's workbook with a Reforms sheet of ``rows``."""
-    path = folder / "base.xlsx"
-    valuation.to_workbook(path)
-    wb = openpyxl.load_workbook(path)
-    ws = wb.create_sheet("Reforms")
-    ws.append(["Reform options: changes to the base"])
-    ws.append(["option", "input", "operation", "value", "from_year", "to_year", "from_cohort", "to_cohort", "notes"])
-    for row in rows:
-        ws.append(row)
-    wb.save(path)
-    return path
+@pytest.fixture(scope="module")
+def with_reforms(workbook_copy):
+    """``with_reforms(valuation, folder, rows)``: the valuation's workbook, folder/base.xlsx, with a Reforms sheet of
+    ``rows`` (the workbook a copy of the one written for the valuation once in the module: see workbook_copy)."""
+    def write(valuation, folder, rows):
+        path = workbook_copy(valuation, folder / "base.xlsx")
+        wb = openpyxl.load_workbook(path)
+        ws = wb.create_sheet("Reforms")
+        ws.append(["Reform options: changes to the base"])
+        ws.append(["option", "input", "operation", "value", "from_year", "to_year", "from_cohort", "to_cohort",
+                   "notes"])
+        for row in rows:
+            ws.append(row)
+        wb.save(path)
+        return path
+    return write
 
 
-def test_reforms_sheet_options_equal_the_changes_made_by_hand(demo, tmp_path):
+@pytest.fixture(scope="module")
+def small40(demo):
+    """Demoland over 40 years (2020-2059) without its balance sheet."""
+    return demo.replace(settings={"balance_sheet": "no", "horizon": 40})
+
+
+def test_reforms_sheet_options_equal_the_changes_made_by_hand(demo, tmp_path, with_reforms):
     base = demo.replace(scheme={"normal_retirement_age": None, "early_retirement_age": None,
                                 "normal_retirement_age_by_cohort": phase_in(63, 1962, 2, 67)})
-    path = _with_reforms(base, tmp_path, [
+    path = with_reforms(base, tmp_path, [
         ["rate", "scheme.contribution_rate", "shift", 0.03, 2025, None, None, None, None],
         ["ages", "scheme.normal_retirement_age_by_cohort", "shift", 1, None, None, 1970, None, "one year more"],
         ["progressive", "scheme.bend_points", "set", "30000, 80000", None, None, None, None, None],
@@ -111,8 +121,8 @@ def test_reforms_sheet_options_equal_the_changes_made_by_hand(demo, tmp_path):
     assert float(rates.sel(year=2024)) == 0 and float(rates.sel(year=2025)) == pytest.approx(0.03)
 
 
-def test_bad_reforms_row_names_the_cell(demo, tmp_path):
-    path = _with_reforms(demo, tmp_path, [["x", "scheme.contribution_rate", "double", 2, None, None, None, None,
+def test_bad_reforms_row_names_the_cell(demo, tmp_path, with_reforms):
+    path = with_reforms(demo, tmp_path, [["x", "scheme.contribution_rate", "double", 2, None, None, None, None,
                                            None]])
     result = CliRunner().invoke(main, ["compare", str(path), "--out", str(tmp_path / "out")])
     assert result.exit_code == 2 and "Reforms!C3: operation 'double'" in result.output
@@ -123,12 +133,12 @@ def test_bad_reforms_row_names_the_cell(demo, tmp_path):
 
 @pytest.mark.parametrize("key,value", [("settings.horizon", 50), ("settings.gap_horizons", "10, 20"),
                                        ("settings.national_population", "no")])
-def test_a_reforms_row_on_a_setting_the_options_share_is_refused_at_its_cells(demo, tmp_path, key, value):
+def test_a_reforms_row_on_a_setting_the_options_share_is_refused_at_its_cells(demo, tmp_path, key, value, with_reforms):
     """An option is set beside the base year by year and over its GAP horizons, with its results: a Reforms row on
     the horizon, the GAP horizons or the national population is refused naming its cells, as a Scenarios row is
     (the horizon was refused with advice for Python users and no cell, gap_horizons ran with NaN GAPs, the
     national population failed on an input the user never typed)."""
-    path = _with_reforms(demo, tmp_path, [["x", key, "set", value, None, None, None, None, None]])
+    path = with_reforms(demo, tmp_path, [["x", key, "set", value, None, None, None, None, None]])
     result = CliRunner().invoke(main, ["compare", str(path), "--out", str(tmp_path / "out")], terminal_width=400)
     said = " ".join(result.output.split())
     assert result.exit_code == 2, result.output
@@ -263,11 +273,11 @@ def test_an_option_workbook_that_changes_assumptions_and_data_says_so(demo, tmp_
         in sentence and "Each option" not in sentence
 
 
-def test_a_reforms_option_that_changes_an_assumption_is_set_apart(demo, tmp_path):
+def test_a_reforms_option_that_changes_an_assumption_is_set_apart(demo, tmp_path, with_reforms):
     """A Reforms row may change any input: an option changing the investment return is not said to keep the
     base's assumptions; one changing a provision only is."""
     small = demo.replace(settings={"balance_sheet": "no", "horizon": 20, "gap_horizons": (10,)})
-    path = _with_reforms(small, tmp_path, [
+    path = with_reforms(small, tmp_path, [
         ["rate", "scheme.contribution_rate", "shift", 0.01, 2025, None, None, None, None],
         ["return", "economy.nominal_return", "shift", 0.01, None, None, None, None, None]])
     definitions = {}
@@ -279,13 +289,13 @@ def test_a_reforms_option_that_changes_an_assumption_is_set_apart(demo, tmp_path
         "differences from the base are not the effect of its provisions alone.")
 
 
-def test_a_reforms_option_of_other_inflation_lists_no_poverty_line_change_of_its_own(tmp_path):
+def test_a_reforms_option_of_other_inflation_lists_no_poverty_line_change_of_its_own(tmp_path, with_reforms):
     """Under a poverty line, a Reforms row of other inflation moves the line with its prices (the engine does, the
     user did not): the option's changes are the inflation, which says so; an option that gives its own line
     changes both."""
     case = load_workbook(FLOOR_CASE)
     small = case.replace(settings={"balance_sheet": "no", "horizon": 20, "gap_horizons": (10,)})
-    path = _with_reforms(small, tmp_path, [
+    path = with_reforms(small, tmp_path, [
         ["prices", "economy.inflation", "shift", 0.01, None, None, None, None, None],
         ["own line", "economy.inflation", "shift", 0.01, None, None, None, None, None],
         ["own line", "economy.poverty_line", "scale", 1.1, None, None, None, None, None]])
@@ -308,14 +318,14 @@ def test_a_reforms_option_of_other_inflation_lists_no_poverty_line_change_of_its
     ((None, 2010), "Reforms!F3", "years up to 2010 lie outside"),
     ((2030, 2100), "Reforms!E3:F3", "years 2030 .. 2100 lie partly outside"),
     ((2040, 2030), "Reforms!E3:F3", "years from 2040 to 2030: the first is after the last")])
-def test_a_reforms_row_outside_the_projection_is_refused(demo, tmp_path, years, cells, said):
+def test_a_reforms_row_outside_the_projection_is_refused(small40, with_reforms, tmp_path, years, cells, said):
     """A 40-year projection from 2020 (2020-2059): a row for years it does not have would change nothing (the
     option's results would be the base's) or only part of what it says: refused naming the cells, the years
     and the projection's years; exit 2, nothing written."""
-    small = demo.replace(settings={"balance_sheet": "no", "horizon": 40})
+    small = small40
     first, last = small.inputs.coords["year"][[0, -1]]
     assert (first, last) == (2020, 2059)
-    path = _with_reforms(small, tmp_path, [["late", "scheme.contribution_rate", "shift", 0.05, *years, None, None,
+    path = with_reforms(small, tmp_path, [["late", "scheme.contribution_rate", "shift", 0.05, *years, None, None,
                                             None]])
     result = CliRunner().invoke(main, ["compare", str(path), "--out", str(tmp_path / "out")])
     assert result.exit_code == 2, result.output
@@ -324,11 +334,11 @@ def test_a_reforms_row_outside_the_projection_is_refused(demo, tmp_path, years, 
     assert not (tmp_path / "out").exists()
 
 
-def test_a_reforms_row_limited_to_cohorts_names_the_option_and_its_cells(demo, tmp_path):
+def test_a_reforms_row_limited_to_cohorts_names_the_option_and_its_cells(demo, tmp_path, with_reforms):
     """Cohort bounds on an input by year are an option's row in the Reforms sheet: the message names the cells
     and the option (not a "scenario") and points to the input by cohort; cohorts the table does not list are
     refused too."""
-    path = _with_reforms(demo, tmp_path, [["old cohorts", "scheme.normal_retirement_age", "shift", 1, None, None,
+    path = with_reforms(demo, tmp_path, [["old cohorts", "scheme.normal_retirement_age", "shift", 1, None, None,
                                            1950, 1960, None]])
     with pytest.raises(InputError) as error:
         read_reforms(path, demo)
@@ -339,7 +349,7 @@ def test_a_reforms_row_limited_to_cohorts_names_the_option_and_its_cells(demo, t
     base = demo.replace(scheme={"normal_retirement_age": None, "early_retirement_age": None,
                                 "normal_retirement_age_by_cohort": phase_in(63, 1962, 2, 67)})
     listed = base.inputs.scheme["normal_retirement_age_by_cohort"].cohort.values
-    path = _with_reforms(base, tmp_path, [["unborn", "scheme.normal_retirement_age_by_cohort", "shift", 1, None,
+    path = with_reforms(base, tmp_path, [["unborn", "scheme.normal_retirement_age_by_cohort", "shift", 1, None,
                                            None, int(listed[-1]) + 10, None, None]])
     with pytest.raises(InputError, match=rf"^Reforms!G3: option 'unborn', scheme.normal_retirement_age_by_cohort: "
                                          rf"cohorts from {listed[-1] + 10} select none of the cohorts the table lists"):
@@ -607,10 +617,10 @@ def test_an_option_whose_ages_move_to_by_cohort_is_described_in_values(demo):
     assert in_words(describe_differences(differences)).startswith("Normal retirement age: by year, men: 65 in ")
 
 
-def test_rows_of_one_input_in_other_years_form_a_phased_reform(demo, tmp_path):
+def test_rows_of_one_input_in_other_years_form_a_phased_reform(demo, tmp_path, with_reforms):
     """Two Reforms rows on one input of one option, in years that do not overlap, are a schedule (each row applied
     to its years); rows whose years overlap are refused naming both rows' cells and what to do."""
-    path = _with_reforms(demo, tmp_path, [
+    path = with_reforms(demo, tmp_path, [
         ["age67", "scheme.normal_retirement_age", "set", 66, 2030, 2034, None, None, None],
         ["age67", "scheme.normal_retirement_age", "set", 67, 2035, None, None, None, None]])
     definitions = {}
@@ -620,7 +630,7 @@ def test_rows_of_one_input_in_other_years_form_a_phased_reform(demo, tmp_path):
     assert (ages.sel(year=slice(2030, 2034)) == 66).all() and (ages.sel(year=slice(2035, None)) == 67).all()
     assert definitions["age67"] == "Normal retirement age set to 66 in 2030-2034; Normal retirement age set to 67 " \
                                    "from 2035"
-    path = _with_reforms(demo, tmp_path, [
+    path = with_reforms(demo, tmp_path, [
         ["age67", "scheme.normal_retirement_age", "set", 66, 2030, 2036, None, None, None],
         ["age67", "scheme.normal_retirement_age", "set", 67, 2035, None, None, None, None]])
     with pytest.raises(InputError, match=r"^Reforms!B4: option 'age67' changes scheme.normal_retirement_age where its "
@@ -628,9 +638,9 @@ def test_rows_of_one_input_in_other_years_form_a_phased_reform(demo, tmp_path):
         read_reforms(path, demo)
 
 
-def test_a_by_cohort_row_on_a_base_of_ages_by_year_names_its_cell_and_what_to_do(demo, tmp_path):
+def test_a_by_cohort_row_on_a_base_of_ages_by_year_names_its_cell_and_what_to_do(demo, tmp_path, with_reforms):
     for bounds in ((1970, None), (None, None)):
-        path = _with_reforms(demo, tmp_path, [
+        path = with_reforms(demo, tmp_path, [
             ["c", "scheme.normal_retirement_age_by_cohort", "set", 67, None, None, *bounds, None]])
         with pytest.raises(InputError) as error:
             read_reforms(path, demo)
@@ -641,8 +651,8 @@ def test_a_by_cohort_row_on_a_base_of_ages_by_year_names_its_cell_and_what_to_do
         assert "only a 'set'" not in said
 
 
-def test_a_reforms_value_out_of_bounds_names_its_value_cell(demo, tmp_path):
-    path = _with_reforms(demo, tmp_path, [
+def test_a_reforms_value_out_of_bounds_names_its_value_cell(demo, tmp_path, with_reforms):
+    path = with_reforms(demo, tmp_path, [
         ["r", "scheme.contribution_rate", "shift", 0.01, 2025, 2029, None, None, None],
         ["r", "scheme.contribution_rate", "set", 25, 2030, None, None, None, None]])
     with pytest.raises(InputError, match=r"^Reforms!D4: option 'r': .*scheme.contribution_rate.*2030.*25"):

@@ -2,6 +2,9 @@
 carries it (``report_text``) through replace(), solve and roll_forward, and every workbook or folder written from it
 (to_workbook, to_folder, actuary solve's solved workbook, actuary convert) keeps it; the report takes it by default."""
 
+import shutil
+
+import pytest
 from click.testing import CliRunner
 
 from actuary import Valuation, load_workbook
@@ -15,16 +18,23 @@ TEXT = {"purpose_and_scope": "Purpose of this valuation.\n- a first item\n- a se
         "signature_date": "7 December 2026"}
 
 
-def _case(tmp_path, name="case.xlsx"):
-    """A short Demoland case written as a workbook with :data:`TEXT` in its Report text sheet."""
-    path = tmp_path / name
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    """A short Demoland case written as a workbook with :data:`TEXT` in its Report text sheet, once for the module
+    (writing it takes seconds); each test takes a copy (:func:`_case`)."""
+    path = tmp_path_factory.mktemp("case") / "case.xlsx"
     Valuation.demo().replace(settings={"horizon": 20, "gap_horizons": (20,), "balance_sheet": "no"}).to_workbook(
         path, text=ReportText(TEXT))
     return path
 
 
-def test_the_text_is_read_with_the_case_and_kept_through_replace_roll_forward_and_the_workbook(tmp_path):
-    source = _case(tmp_path)
+def _case(written, tmp_path):
+    """A copy of the ``written`` case in ``tmp_path``, named case.xlsx as it was written."""
+    return shutil.copyfile(written, tmp_path / "case.xlsx")
+
+
+def test_the_text_is_read_with_the_case_and_kept_through_replace_roll_forward_and_the_workbook(written, tmp_path):
+    source = _case(written, tmp_path)
     valuation = load_workbook(source)
     assert valuation.report_text.texts == TEXT and valuation.report_text.source == "case.xlsx"
     derived = {"replaced": valuation.replace(scheme={"contribution_rate": 0.2}),
@@ -55,10 +65,10 @@ def test_a_valuation_built_in_python_has_no_text_and_writes_the_sections_blank(t
     assert read_report_text(tmp_path / "built.xlsx").texts == {}
 
 
-def test_the_solved_workbook_keeps_the_report_text(tmp_path):
+def test_the_solved_workbook_keeps_the_report_text(written, tmp_path):
     """actuary solve writes NAME-solved.xlsx from the solved valuation: the Report text sheet of the workbook read
     (and of a case folder read) is in it, section for section."""
-    source = _case(tmp_path)
+    source = _case(written, tmp_path)
     for case, stem in ((source, "case"), (tmp_path / "folder", "folder")):
         if case.suffix != ".xlsx":
             load_workbook(source).to_folder(case)
@@ -69,8 +79,8 @@ def test_the_solved_workbook_keeps_the_report_text(tmp_path):
         assert read_report_text(out / f"{stem}-solved.xlsx").texts == TEXT, stem
 
 
-def test_the_report_takes_the_valuations_text_by_default(tmp_path):
-    valuation = load_workbook(_case(tmp_path)).replace(settings={"horizon": 10, "gap_horizons": (10,)})
+def test_the_report_takes_the_valuations_text_by_default(written, tmp_path):
+    valuation = load_workbook(_case(written, tmp_path)).replace(settings={"horizon": 10, "gap_horizons": (10,)})
     valuation.report_text = ReportText({s.key: f"Text of {s.key}." if not s.line else f"Line of {s.key}"
                                         for s in SECTIONS})
     html = build(valuation, valuation.run())

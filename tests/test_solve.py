@@ -60,7 +60,7 @@ def test_contribution_steps(demo):
     assert float(_window(p, 2025, 2070).reserve_ratio.min()) == pytest.approx(1.0, abs=1e-6)
 
 
-def test_contribution_steps_show_their_schedule_and_overshoot(demo, tmp_path):
+def test_contribution_steps_show_their_schedule_and_overshoot(demo, workbook_copy, tmp_path):
     """The review's case: steps every 5 years from 2025 to 2070 for a reserve ratio of at least 1 give +4.75 points a
     step; the target binds in 2034 and the steps go on to 69.50% in 2070 against a PAYG cost rate of 37.8%. The
     message shows the rate of each step's first year, the last held after --until, and a note that the steps
@@ -79,8 +79,7 @@ def test_contribution_steps_show_their_schedule_and_overshoot(demo, tmp_path):
     short = demo.solve("contribution_steps:5", "reserve_ratio>=1", start=2025, until=2034)
     assert short.value == pytest.approx(solution.value, rel=1e-9) and short.note == ""
     assert "2030 31.50% (the last held after 2034)" in str(short)
-    source = tmp_path / "case.xlsx"
-    demo.to_workbook(source)
+    source = workbook_copy(demo, tmp_path / "case.xlsx")
     result = CliRunner().invoke(main, ["solve", str(source), "--lever", "contribution_steps:5", "--target",
                                        "reserve_ratio>=1", "--from", "2025", "--until", "2070", "--out",
                                        str(tmp_path / "out")], terminal_width=200)
@@ -97,7 +96,7 @@ def test_actuarial_balance_zero(demo):
     assert solution.binding_year is None
 
 
-def test_actuarial_balance_without_until_is_the_valuations_period(demo, tmp_path):
+def test_actuarial_balance_without_until_is_the_valuations_period(demo, workbook_copy, tmp_path):
     """The review's case: --target 'actuarial_balance=0' --from 2025 without --until solved the balance over the
     whole horizon (100 years: 36.45%) while the results show the 75-year balance of Settings (+0.87% there). The
     target is taken over the valuation's period: 35.43% by hand, the results' balance 0, and the message names the
@@ -109,8 +108,7 @@ def test_actuarial_balance_without_until_is_the_valuations_period(demo, tmp_path
     assert "75 years, the valuation's period" in str(solution)
     whole = demo.solve("contribution_rate", "actuarial_balance=0", start=2025, until=2119)
     assert whole.value == pytest.approx(0.3645, abs=5e-5) and "100 years, to --until" in str(whole)
-    source = tmp_path / "case.xlsx"
-    demo.to_workbook(source)
+    source = workbook_copy(demo, tmp_path / "case.xlsx")
     result = CliRunner().invoke(main, ["solve", str(source), "--lever", "contribution_rate", "--target",
                                        "actuarial_balance=0", "--from", "2025", "--out", str(tmp_path / "out")],
                                 terminal_width=200)
@@ -318,17 +316,16 @@ def test_bad_lever_and_years(demo):
         demo.solve("contribution_rate", "gap<=0.3", start=2019)
 
 
-def test_solve_command_writes_the_solved_workbook(tmp_path):
-    source = tmp_path / "case.xlsx"
-    Valuation.demo().replace(settings={"balance_sheet": "no"}).to_workbook(source)
+def test_solve_command_writes_the_solved_workbook(demo, workbook_copy, tmp_path):
+    source = workbook_copy(demo, tmp_path / "case.xlsx")
     out = tmp_path / "out"
     result = CliRunner().invoke(main, ["solve", str(source), "--lever", "contribution_rate", "--target",
                                        "reserve_ratio>=1", "--from", "2025", "--until", "2070", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "contribution_rate = 0." in result.output and "binding in" in result.output
-    solved = load_workbook(out / "case-solved.xlsx").inputs.scheme["contribution_rate"].sel(year=2025).item()
-    assert f"({100 * solved:.2f}% of insurable earnings)" in result.output   # also in percent, as rates are shown
     solved = load_workbook(out / "case-solved.xlsx")
+    rate = solved.inputs.scheme["contribution_rate"].sel(year=2025).item()
+    assert f"({100 * rate:.2f}% of insurable earnings)" in result.output   # also in percent, as rates are shown
     assert float(solved.run().projection.reserve_ratio.sel(year=slice(2025, 2070)).min()) == pytest.approx(1, abs=1e-6)
     assert (out / "case-solved-results.xlsx").exists() and (out / "case-solved-results.nc").exists()
     bad = CliRunner().invoke(main, ["solve", str(source), "--lever", "contribution_rate", "--target", "solvency"])
@@ -341,11 +338,10 @@ def test_solve_command_writes_the_solved_workbook(tmp_path):
     assert "in quotes" in CliRunner().invoke(main, ["solve", "--help"]).output
 
 
-def test_solve_command_exits_4_when_the_target_cannot_be_met(tmp_path):
+def test_solve_command_exits_4_when_the_target_cannot_be_met(demo, workbook_copy, tmp_path):
     """No contribution rate in 0..1 gives a reserve of 60 years' expenditure by 2030: the closest rate's workbook
     and results are written, the run says the target cannot be met and exits 4 (a script can tell)."""
-    source = tmp_path / "case.xlsx"
-    Valuation.demo().replace(settings={"balance_sheet": "no"}).to_workbook(source)
+    source = workbook_copy(demo, tmp_path / "case.xlsx")
     out = tmp_path / "out"
     result = CliRunner().invoke(main, ["solve", str(source), "--lever", "contribution_rate", "--target",
                                        "reserve_ratio>=60", "--until", "2030", "--out", str(out)])

@@ -425,15 +425,24 @@ def test_a_horizon_shortened_in_settings_leaves_the_later_rows_unused_and_says_s
 
 
 
+@pytest.fixture(scope="module")
+def templates(demo, tmp_path_factory):
+    """Demoland's workbook written blank (a template) and with its inputs: blank -> path, written once for the
+    parametrized test below (each writing takes seconds)."""
+    folder = tmp_path_factory.mktemp("templates")
+    paths = {blank: folder / f"template-{blank}.xlsx" for blank in (True, False)}
+    for blank, path in paths.items():
+        demo.to_workbook(path, blank=blank)
+    return paths
+
+
 @pytest.mark.parametrize("name,units", [("subsidy_share_of_benefits", "share of benefit expenditure"),
                                         ("subsidy_share_of_wages", "share of the insurable wage bill"),
                                         ("unemployment_rate", "share of the labour force")])
-def test_the_units_row_says_what_a_share_or_rate_is_of(tmp_path, name, units):
+def test_the_units_row_says_what_a_share_or_rate_is_of(templates, name, units):
     """The Schedules sheet's units row (row 3) said "probability" for the state subsidy's shares and the unemployment
     rate: the template and every workbook written from a case say what each is a share of."""
     for blank in (True, False):
-        path = tmp_path / f"template-{blank}.xlsx"
-        Valuation.demo().to_workbook(path, blank=blank)
-        ws = openpyxl.load_workbook(path, read_only=True)["Schedules"]
+        ws = openpyxl.load_workbook(templates[blank], read_only=True)["Schedules"]
         headers, row3 = list(ws.iter_rows(min_row=2, max_row=3, values_only=True))
         assert row3[headers.index(name)] == units, blank
