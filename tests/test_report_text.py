@@ -5,17 +5,17 @@ draft, none of it when every section is written."""
 
 import datetime as dt
 import re
-import subprocess
 from pathlib import Path
-import sys
 import zipfile
 
 import openpyxl
 import pytest
+from click.testing import CliRunner
 from hypothesis import given, strategies as st
 from markupsafe import escape
 
 from actuary import InputError, Valuation, load_workbook
+from actuary.cli import main
 from actuary.io.report_text import BY_KEY, MAX_LINE, MAX_TEXT, SECTIONS, SHEET, ReportText, read_report_text, \
     write_report_text_sheet
 from actuary.report import build, write_report
@@ -73,15 +73,15 @@ def test_template_and_demoland_ship_the_sheet_with_every_section_blank(tmp_path)
     its chapter and what to write, the text blank (Demoland is fictional: no text written as if by its actuary)."""
     for flag in ([], ["--demo"]):
         path = tmp_path / f"template{len(flag)}.xlsx"
-        done = subprocess.run([sys.executable, "-m", "actuary.cli", "template", str(path), *flag],
-                              capture_output=True, text=True, timeout=300)
-        assert done.returncode == 0, done.stderr
-        ws = openpyxl.load_workbook(path)[SHEET]
+        done = CliRunner().invoke(main, ["template", str(path), *flag])
+        assert done.exit_code == 0, done.output
+        book = openpyxl.load_workbook(path)
+        ws = book[SHEET]
         assert [ws.cell(2, c).value for c in (1, 2)] == ["section", "text"]
         assert [ws.cell(r, 1).value for r in range(3, 3 + len(SECTIONS))] == [s.key for s in SECTIONS]
         assert all(ws.cell(r, 2).value is None for r in range(3, 3 + len(SECTIONS)))
         assert ws.cell(_row("opinion"), 3).value == "Actuarial opinion: Statement of actuarial opinion"
-        assert SHEET in [c.value for c in openpyxl.load_workbook(path)["Contents"]["A"]]
+        assert SHEET in [c.value for c in book["Contents"]["A"]]
     for case in (DEMOLAND / "valuation.xlsx", PROJECT_ROOT / "valuations" / "demoland-floor" / "valuation.xlsx",
                  DEMOLAND_FLOOR_ONLY):
         assert SHEET in openpyxl.load_workbook(case, read_only=True).sheetnames, case
@@ -297,16 +297,14 @@ def test_the_command_reads_the_sheet_and_refuses_a_bad_one(short, tmp_path):
     short.to_workbook(base)
     written = set_cells(base, tmp_path / "case.xlsx",
                         {SHEET: {f"B{_row(key)}": text for key, text in FULL.items()}})
-    done = subprocess.run([sys.executable, "-m", "actuary.cli", "report", str(written), "--out", str(tmp_path / "out")],
-                          capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "Draft" not in done.stdout + done.stderr
+    done = CliRunner().invoke(main, ["report", str(written), "--out", str(tmp_path / "out")])
+    assert done.exit_code == 0, done.output
+    assert "Draft" not in done.output   # standard output and standard error
     html = (tmp_path / "out" / "case-report.html").read_text()
     assert all(html.count(text) == 1 for text in FULL.values()) and GAP not in html and "DRAFT" not in html
     bad = _with_formula(written, tmp_path / "formula.xlsx", f"B{_row('opinion')}", "1+1", "2")
-    done = subprocess.run([sys.executable, "-m", "actuary.cli", "report", str(bad), "--out", str(tmp_path / "bad")],
-                          capture_output=True, text=True, timeout=600)
-    assert done.returncode == 2, done.stdout + done.stderr
+    done = CliRunner().invoke(main, ["report", str(bad), "--out", str(tmp_path / "bad")], terminal_width=200)
+    assert done.exit_code == 2 and isinstance(done.exception, SystemExit), done.output
     assert f"{SHEET}!B{_row('opinion')}: formula =1+1; expected the text itself" in " ".join(done.stderr.split())
     assert not (tmp_path / "bad").exists() or not any((tmp_path / "bad").iterdir())
 
