@@ -362,15 +362,13 @@ def test_sigterm_stops_a_command_started_with_ctrl_c_ignored(extra, tmp_path):
     assert snapshot(out) == before
 
 
-def test_ctrl_c_stops_a_report_whose_stochastic_paths_are_still_running(tmp_path):
+def test_ctrl_c_stops_a_report_whose_stochastic_paths_are_still_running(tmp_path, stochastic_kernel_cached):
     """`actuary report --with-stochastic N` runs the paths on a thread beside the sensitivity scenarios; a Ctrl-C
     while they run ends the run at once (exit 130, the one line, nothing written), not after the paths (here
-    more than the test waits for). The kernels are compiled first (a short stochastic run): on a cold Numba cache the
-    Ctrl-C would otherwise fall in the stochastic kernel's first compilation, which swallows it (that case is
+    more than the test waits for). The kernels are compiled first (stochastic_kernel_cached: what a short
+    stochastic run compiles, in this process): on a cold Numba cache the Ctrl-C would otherwise fall in the
+    stochastic kernel's first compilation, which swallows it (that case is
     test_a_swallowed_ctrl_c_stops_a_long_run_at_its_next_chunk's) and can outlast the test's wait on a busy machine."""
-    warm = subprocess.run(CLI + ["stochastic", "--paths", "2", "--out", str(tmp_path / "warm")], capture_output=True,
-                          text=True, timeout=900)
-    assert warm.returncode == 0, warm.stderr
     out = tmp_path / "out"
     before = _earlier_outputs(out, "report")
     code, stdout, stderr = _ctrl_c(["report", "--with-stochastic", "100000000", "--with-sensitivity", "--out",
