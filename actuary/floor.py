@@ -45,7 +45,8 @@ Outputs: ``floor_beneficiaries``, ``floor_benefit_amount``, ``floor_cost`` (year
 ``floor_cost_pct_gdp`` = 100 x total cost / GDP (percent, as every ``_pct_`` variable; other rates are
 fractions) and by benefit; ``floor_cost_pct_government_expenditure`` / ``_revenue`` when those economy
 inputs are given; ``fiscal_cost`` = floor cost + the state subsidy to the scheme + the state-financed
-minimum-pension top-up (``minimum_pension_top_up`` when the projection has it), with its ratios; it leaves
+minimum-pension top-up it pays (``minimum_pension_top_up_paid`` when the projection has it: under
+settings.after_depletion payable, the top-up of the share of the pensions paid), with its ratios; it leaves
 out the scheme's own deficit after depletion, given beside it: ``scheme_borrowing`` (the year's increase in the
 scheme's debt ``scheme_debt`` = max(-reserve, 0), interest included; 0 under settings.after_depletion payable) and,
 under borrow, ``fiscal_cost_with_borrowing`` = fiscal cost + scheme borrowing, with their ratios. The
@@ -77,7 +78,7 @@ TESTED_PENSIONS = {  # scheme benefits (old_age, invalidity, widow, orphan) a pe
     "maternity": (0, 0, 0, 0)}
 # the state's flows to the scheme that the fiscal cost adds to the floor's cost (results variables, when present)
 STATE_FLOWS = (("state_subsidy", "state subsidy to the scheme"),
-               ("minimum_pension_top_up", "state-financed minimum-pension top-up"))
+               ("minimum_pension_top_up_paid", "state-financed minimum-pension top-up paid"))
 GOVERNMENT = {"expenditure": "government_expenditure_pct_gdp", "revenue": "government_revenue_pct_gdp"}
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_ .()\-]{0,39}")
 

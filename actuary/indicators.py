@@ -551,8 +551,10 @@ def _balance_sheet_variables(flows: dict) -> dict:
 
     def note(k):
         if k == "asset_minimum_pension_top_up":
-            return ("present value at the valuation date of the minimum-pension top-ups paid by the state: the "
-                    "closed group's over its run, the future entrants' over the horizon")
+            return ("present value at the valuation date of the minimum-pension top-ups due that the state "
+                    "finances (minimum_pension_top_up: part of the benefits valued in full in the liabilities, "
+                    "whatever is payable after depletion): the closed group's over its run, the future entrants' "
+                    "over the horizon")
         if k in horizon_items:
             return HORIZON_NOTE
         if k in closed_items:

@@ -722,6 +722,13 @@ def run_kernels(kin: KernelInputs, lo: int, engine: str = "kernel", mode: str = 
     return out
 
 
+def top_up_paid(top_up: np.ndarray, payable_share: np.ndarray, payable: bool) -> np.ndarray:
+    """The minimum-pension top-up the state pays to the scheme each year (currency), as the finance kernel
+    credits it to the reserve: p_t T_t under settings.after_depletion payable (the state tops up the share p_t of
+    the pensions that the scheme pays after depletion), T_t under borrow (benefits paid in full)."""
+    return top_up * payable_share if payable else np.asarray(top_up, dtype=float).copy()
+
+
 def minimum_top_up_in_payment(pen: dict, awards_count, awards_top_up, engine: str = "kernel") -> np.ndarray:
     """The minimum-pension top-ups paid each year (currency): the pensions in payment of the top-ups awarded
     (old age, invalidity, deferred, and the survivors' shares of them), with the mortality, exits and
@@ -995,6 +1002,14 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict, extend=None, horizo
                                        "awarded with pensions since the valuation date, indexed with them"),
             "scheme_financed_benefits": ((Y,), out["benefits"] - out["minimum_pension_top_up"], "currency",
                                          "benefit_expenditure - minimum_pension_top_up"),
+            "minimum_pension_top_up_paid": ((Y,), top_up_paid(out["minimum_pension_top_up"],
+                                                              out["finance_payable_share"], fin["payable"]),
+                                            "currency",
+                                            "the minimum-pension top-up the state pays to the scheme: "
+                                            "minimum_pension_top_up x payable_share under settings.after_depletion "
+                                            "payable (the state tops up the pensions the scheme pays), in full under "
+                                            "borrow; income of the scheme (in total_income) and the state's flow in "
+                                            "fiscal_cost"),
         })
     if "population" in out:  # a national population
         pop = out["population"][1:]
@@ -1086,13 +1101,16 @@ def add_report_variables(ds: xr.Dataset, inputs: Inputs) -> xr.Dataset:
 def report_variables(variables: dict, inputs: Inputs, mortality: np.ndarray | None = None) -> dict:
     """The valuation report's derived variables, from the others (each only where its sources exist):
 
-    total_income_t              = C_t + subsidy_t + I_t                          (currency)
+    total_income_t              = C_t + subsidy_t + p T_t + I_t                  (currency)
     net_cash_flow_t             = total_income_t - E_t  (= V_t - V_{t-1})        (currency)
     reserve_real_t              = V_t / P_t, P the price index (P_{t0} = 1)      (currency of t0)
     average_insurable_earnings_t = S_t / contributors_t                          (currency a year)
     life_expectancy_65[t, sex]  = e_65 of the period life table of q_x(t)        (years)
     income_pct_gdp_t            = 100 total_income_t / GDP_t                     (percent)
     total_expenditure_pct_gdp_t = 100 E_t / GDP_t                                (percent)
+
+    with p T_t the minimum-pension top-up the state pays to the scheme (``minimum_pension_top_up_paid``, when
+    scheme.minimum_pension_financing is state; 0 otherwise), which the finance kernel credits to the reserve.
 
     ``variables``: name -> an object with ``dims`` and ``values`` (an xarray Variable) or a tuple (dims,
     values, attrs); ``mortality``: the mortality table q_x (:func:`mortality_table`) if already computed.
@@ -1109,7 +1127,11 @@ def report_variables(variables: dict, inputs: Inputs, mortality: np.ndarray | No
     data = {}
     if {"contributions", "state_subsidy", "investment_income", "total_expenditure"} <= have:
         income = value["contributions"] + value["state_subsidy"] + value["investment_income"]
-        data["total_income"] = (income, "currency", "contributions + state subsidy + investment income")
+        sources = "contributions + state subsidy + investment income"
+        if "minimum_pension_top_up_paid" in value:  # the state's top-up is income of the scheme, as in the kernel
+            income = income + value["minimum_pension_top_up_paid"]
+            sources = "contributions + state subsidy + minimum-pension top-up paid by the state + investment income"
+        data["total_income"] = (income, "currency", sources)
         data["net_cash_flow"] = (income - value["total_expenditure"], "currency",
                                  "total income - total expenditure (the change in the reserve over the year)")
     if {"reserve", "price_index"} <= have:
@@ -1123,7 +1145,7 @@ def report_variables(variables: dict, inputs: Inputs, mortality: np.ndarray | No
     if "gdp" in have:
         if "total_income" in data:
             data["income_pct_gdp"] = (100 * data["total_income"][0] / value["gdp"], "percent",
-                                      "total income (contributions + state subsidy + investment income) / GDP")
+                                      f"total income ({data['total_income'][2]}) / GDP")
         if "total_expenditure" in have:
             data["total_expenditure_pct_gdp"] = (100 * value["total_expenditure"] / value["gdp"], "percent",
                                                  "total expenditure (benefits + grants + administrative expenses) / GDP")

@@ -686,9 +686,8 @@ def borrowing_from_the_finance_table(p, s) -> np.ndarray:
     """The scheme's borrowing of one run derived from its yearly finance table alone (as tests/test_floor_report.py
     derives the valuation's): 0 before the depletion year; in it, the part of the deficit the reserve left at its
     start does not pay, -min(0, net flow + reserve at its start); after it, -min(0, net flow). The net flow is the
-    net cash flow plus a state-financed minimum-pension top-up, which the state pays (the finance table's total
-    income leaves it out while its expenditure counts the pensions topped up)."""
-    flow = p.net_cash_flow.values + (p.minimum_pension_top_up.values if "minimum_pension_top_up" in p else 0.0)
+    net cash flow (whose total income counts a minimum-pension top-up the state pays to the scheme)."""
+    flow = p.net_cash_flow.values
     start = np.concatenate([[float(p.reserve_at_valuation)], p.reserve.values[:-1]])
     years = p.year.values
     depletion = float(s.depletion_year)

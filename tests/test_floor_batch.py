@@ -30,9 +30,11 @@ def case():
     return load_workbook(CASE)
 
 
-@pytest.mark.parametrize("state_top_up", [False, True])
-def test_batch_paths_carry_the_floor_of_a_full_valuation(case, state_top_up):
-    """(With the minimum pension raised and paid by the state, the fiscal cost carries its top-up.)"""
+@pytest.mark.parametrize("state_top_up, after_depletion", [(False, "borrow"), (True, "borrow"), (True, "payable")])
+def test_batch_paths_carry_the_floor_of_a_full_valuation(case, state_top_up, after_depletion):
+    """(With the minimum pension raised and paid by the state, the fiscal cost carries the top-up the state pays:
+    under settings.after_depletion payable, that of the share of the pensions paid after depletion.)"""
+    case = case.replace(settings={"after_depletion": after_depletion})
     if state_top_up:
         case = case.replace(scheme={"minimum_pension": 20000.0, "minimum_pension_financing": "state"})
     params = StochasticParameters(wage_volatility=0.02, mortality_volatility=0.004, fertility_volatility=0.1)
@@ -45,13 +47,21 @@ def test_batch_paths_carry_the_floor_of_a_full_valuation(case, state_top_up):
         results = path_valuation(case, draws, i).run()
         expected = results.projection
         for k, name in enumerate(names):
-            reference = expected[name].values if name in expected else \
-                expected.life_expectancy_65.sel(sex=name.removeprefix("life_expectancy_65_")).values
+            if name.startswith("life_expectancy_65_"):
+                reference = expected.life_expectancy_65.sel(sex=name.removeprefix("life_expectancy_65_")).values
+            elif name == "fiscal_cost_with_borrowing_pct_gdp" and name not in expected:   # payable: no borrowing
+                reference = expected.fiscal_cost_pct_gdp.values
+            else:
+                reference = expected[name].values
             np.testing.assert_allclose(values[i, k], reference, rtol=1e-9, atol=1e-9 * np.abs(reference).max(),
                                        err_msg=name)
         # the fiscal cost including the scheme's borrowing, from the path's own finance table: the path borrows
         borrowing = borrowing_from_the_finance_table(expected, float(results.summary.depletion_year))
-        assert borrowing.sum() > 0
+        if after_depletion == "borrow":
+            assert borrowing.sum() > 0
+        else:   # the path depletes (the top-up paid is p T) and the reserve stays at 0: no borrowing
+            assert float(expected.payable_share.min()) < 1
+            np.testing.assert_allclose(borrowing, 0.0, atol=1e-9 * float(expected.total_expenditure.max()))
         np.testing.assert_allclose(values[i, names.index("fiscal_cost_with_borrowing_pct_gdp")],
                                    expected.fiscal_cost_pct_gdp.values + 100 * borrowing / expected.gdp.values,
                                    rtol=1e-9, atol=1e-12)
@@ -61,9 +71,8 @@ def borrowing_from_the_finance_table(p, depletion: float) -> np.ndarray:
     """The scheme's borrowing of a run derived from its yearly finance table alone (as tests/test_floor_report.py
     derives the valuation's): 0 before the depletion year; in it, the part of the deficit the reserve left at its
     start does not pay, -min(0, net flow + reserve at its start); after it, -min(0, net flow). The net flow is the
-    net cash flow plus a state-financed minimum-pension top-up, which the state pays (the finance table's total
-    income leaves it out while its expenditure counts the pensions topped up)."""
-    flow = p.net_cash_flow.values + (p.minimum_pension_top_up.values if "minimum_pension_top_up" in p else 0.0)
+    net cash flow (whose total income counts a minimum-pension top-up the state pays to the scheme)."""
+    flow = p.net_cash_flow.values
     start = np.concatenate([[float(p.reserve_at_valuation)], p.reserve.values[:-1]])
     years = p.year.values
     out = np.zeros(years.size)

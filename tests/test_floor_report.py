@@ -97,7 +97,7 @@ def test_floor_chapter_shows_the_floor_variables_of_the_results(case, results, h
     cost = p.floor_cost.values                        # currency [year, benefit]
     gdp = p.gdp.values
     spending = case.inputs.economy["government_expenditure_pct_gdp"].values / 100 * gdp
-    top_up = p.minimum_pension_top_up.values if "minimum_pension_top_up" in p else 0.0   # state-financed, if any
+    top_up = p.minimum_pension_top_up_paid.values if "minimum_pension_top_up_paid" in p else 0.0   # the state's, if any
     fiscal = cost.sum(axis=1) + p.state_subsidy.values + top_up
     for b, name in enumerate(p.floor_benefit.values):
         words = str(name).replace("_", " ")   # social_pension: Social pension; child_benefit: the child benefit

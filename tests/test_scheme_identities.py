@@ -107,11 +107,13 @@ def test_survivors_arise_only_from_deaths_that_carry_them_and_respect_the_limits
 def test_reserve_identity_and_paygo(groups):
     p = valuation(groups).run().projection
     start = np.concatenate([[float(p.reserve_at_valuation)], p.reserve.values[:-1]])
-    top_up = p.minimum_pension_top_up if "minimum_pension_top_up" in p else 0.0   # the state's, income
-    _close(p.reserve - start, p.contributions + p.state_subsidy + top_up + p.investment_income - p.total_expenditure,
+    paid = p.minimum_pension_top_up_paid if "minimum_pension_top_up_paid" in p else 0.0   # the state's, income
+    _close(p.reserve - start, p.contributions + p.state_subsidy + paid + p.investment_income - p.total_expenditure,
            1e-12)
-    _close(p.benefit_expenditure, (p.scheme_financed_benefits + top_up) if "minimum_pension_top_up" in p
-           else p.benefit_expenditure, 1e-14)
+    _close(p.net_cash_flow, p.reserve - start, 1e-12)
+    _close(p.total_income, p.contributions + p.state_subsidy + paid + p.investment_income, 1e-14)
+    _close(p.benefit_expenditure, (p.scheme_financed_benefits + p.minimum_pension_top_up)
+           if "minimum_pension_top_up" in p else p.benefit_expenditure, 1e-14)
     _close(p.paygo_cost_rate, p.total_expenditure / p.insurable_wage_bill, 1e-14)
     _close(p.total_expenditure, p.benefit_expenditure + p.grants + p.admin_expenses, 1e-14)
     _close(p.benefit_expenditure, p.benefit_expenditure_by_benefit.sum("benefit"), 1e-14)

@@ -115,7 +115,7 @@ def simulate_paths(inflation, real_wage, productivity, nominal_return, improveme
     bends = np.empty((n_years, n_bends))
     awards_top_up = np.empty((n_years if state_top_up else 0, n_benefits, 2, n_full))
     counts_copy = np.empty(awards_top_up.shape)
-    top_up_paid = np.zeros(n_years)
+    top_up = np.zeros(n_years)   # the minimum-pension top-ups due (part of the benefits)
     zeros_n = np.zeros(count0.shape)
     q = np.empty((n_years, 2, n_full))
     survival = np.empty((n_years, 2, n_full))
@@ -289,7 +289,7 @@ def simulate_paths(inflation, real_wage, productivity, nominal_return, improveme
                             pension_normal_age, convert, married, difference, orphans, orphan_age, shares,
                             count, amount, expenditure, pension_deaths, exits, conversions)
             for t in range(n_years):
-                top_up_paid[t] = expenditure[t].sum()
+                top_up[t] = expenditure[t].sum()
         exits[:] = 0.0
         conversions[:] = 0.0
         pensions_kernel(count0, amount0, awards_count, awards_amount, q_pension, beta, remarriage,
@@ -308,7 +308,7 @@ def simulate_paths(inflation, real_wage, productivity, nominal_return, improveme
                     for x in range(n_full):
                         dead += pension_deaths[t, b, s, x]
             all_grants[t] = grants[t] + funeral[t] * dead
-        finance_kernel(wage_bill, benefits, all_grants, top_up_paid, contribution_rate, collection_rate, subsidy_benefits,
+        finance_kernel(wage_bill, benefits, all_grants, top_up, contribution_rate, collection_rate, subsidy_benefits,
                        subsidy_wages, admin_b, admin_c, nominal_return[p], reserve0, payable,
                        contributions, subsidy, admin, total_expenditure, income, reserve, payable_share)
         # GDP: employment growth x (1 + productivity) x (1 + inflation)
@@ -355,10 +355,12 @@ def simulate_paths(inflation, real_wage, productivity, nominal_return, improveme
                 floor_total = 0.0
                 for b in range(n_floor):
                     floor_total += floor_cost[t, b]
+                # the top-up the state pays: p T under settings payable, T under borrow (as the finance kernel's)
+                top_up_paid = top_up[t] * (payable_share[t] if payable else 1.0)
                 out[FLOOR_ROW, t] = 100.0 * floor_total / gdp
-                out[FLOOR_ROW + 1, t] = 100.0 * (floor_total + subsidy[t] + top_up_paid[t]) / gdp
+                out[FLOOR_ROW + 1, t] = 100.0 * (floor_total + subsidy[t] + top_up_paid) / gdp
                 borrowing = max(max(-reserve[t + 1], 0.0) - max(-reserve[t], 0.0), 0.0)
-                out[FLOOR_ROW + 2, t] = 100.0 * (floor_total + subsidy[t] + top_up_paid[t] + borrowing) / gdp
+                out[FLOOR_ROW + 2, t] = 100.0 * (floor_total + subsidy[t] + top_up_paid + borrowing) / gdp
             out[17, t] = pensioners / contributors[t]
             working = 0.0
             old = 0.0

@@ -579,12 +579,15 @@ def build(valuation, results, sensitivity=None, stochastic=None, record: dict | 
     c.figure(figure("insured", "Contributors and pensioners by benefit", figures.insured_and_pensioners(p)))
 
     c = chapter("finance", "Financial projection")
+    top_up = "minimum_pension_top_up_paid" in p   # the state pays the minimum-pension top-up to the scheme
     c.text(f"Nominal amounts in {money}; the reserve is also shown in real terms, at constant prices of {t0}. "
-           "Total income is contributions, state subsidy and investment income; total expenditure is pensions, "
-           "grants and administrative expenses.")
-    c.table(yearly_table(p, ["contributions", "state_subsidy", "investment_income", "total_income",
-                             "benefit_expenditure", "grants", "admin_expenses", "total_expenditure", "net_cash_flow"],
-                         unit, f"Income and expenditure ({money})"))
+           "Total income is contributions, state subsidy"
+           + (", the minimum-pension top-up the state pays to the scheme" if top_up else "")
+           + " and investment income; total expenditure is pensions" + (" (with their top-up)" if top_up else "")
+           + ", grants and administrative expenses.")
+    c.table(yearly_table(p, ["contributions", "state_subsidy", "minimum_pension_top_up_paid", "investment_income",
+                             "total_income", "benefit_expenditure", "grants", "admin_expenses", "total_expenditure",
+                             "net_cash_flow"], unit, f"Income and expenditure ({money})"))
     c.table(yearly_table(p, ["reserve", "reserve_real", "reserve_ratio", "trust_fund_ratio", "payable_share"], unit,
                          "Reserve"))
     c.table(yearly_table(p, ["contribution_rate", "breakeven_contribution_rate", "paygo_cost_rate",

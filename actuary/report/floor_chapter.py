@@ -35,7 +35,7 @@ YEARLY = {   # the chapter's yearly tables: caption ({shares}: the shares the ta
                ["floor_cost_pct_gdp_by_benefit", "floor_cost_pct_gdp", "floor_cost_pct_government_expenditure",
                 "floor_cost_pct_government_revenue"]),
     "fiscal": ("The state's fiscal cost ({money}; shares of {shares})",
-               ["floor_cost_all", "state_subsidy", "minimum_pension_top_up", "fiscal_cost", "fiscal_cost_pct_gdp",
+               ["floor_cost_all", "state_subsidy", "minimum_pension_top_up_paid", "fiscal_cost", "fiscal_cost_pct_gdp",
                 "fiscal_cost_pct_government_expenditure", "fiscal_cost_pct_government_revenue"]),
     "borrowing": ("The scheme's borrowing after depletion and the fiscal cost including it ({money})", list(BORROWING)),
     "borrowing_shares": ("Fiscal cost including the scheme's borrowing as a share of {shares}", list(BORROWING_SHARES)),
