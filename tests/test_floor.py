@@ -206,14 +206,17 @@ def test_eligibility_sex_and_the_poverty_line(demo):
 
 
 def test_fiscal_cost_includes_a_state_financed_minimum_pension_top_up_when_projected(demo):
+    """The top-up the state pays (4: under settings payable, that of the share of the pensions paid), not the top-up
+    due (5)."""
     valuation = with_floor(demo, [{"benefit": "b", "kind": "other", "amount": 10.0}])
     years = valuation.inputs.coords["year"].size
     cost = {k: np.full((years, 1), 2.0) for k in ("level", "beneficiaries", "cost")}
     variables = {"gdp": (("year",), np.full(years, 100.0), {}), "state_subsidy": (("year",), np.full(years, 3.0), {}),
-                 "minimum_pension_top_up": (("year",), np.full(years, 5.0), {})}
+                 "minimum_pension_top_up": (("year",), np.full(years, 5.0), {}),
+                 "minimum_pension_top_up_paid": (("year",), np.full(years, 4.0), {})}
     data, _ = floor_variables(valuation.inputs, cost, variables)
-    np.testing.assert_array_equal(data["fiscal_cost"][1], 10.0)
-    np.testing.assert_array_equal(data["fiscal_cost_pct_gdp"][1], 10.0)
+    np.testing.assert_array_equal(data["fiscal_cost"][1], 9.0)
+    np.testing.assert_array_equal(data["fiscal_cost_pct_gdp"][1], 9.0)
 
 
 def test_present_values_and_level_cost_discounted_as_the_gap(tested):
