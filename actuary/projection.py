@@ -997,9 +997,10 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict, extend=None, horizo
     if "minimum_pension_top_up" in out:  # paid by the state (scheme.minimum_pension_financing state)
         data.update({
             "minimum_pension_top_up": ((Y,), out["minimum_pension_top_up"], "currency",
-                                       "the part of benefit_expenditure that tops pensions up to the minimum, paid by "
-                                       "the state (a financing item of its own, not in state_subsidy): the top-ups "
-                                       "awarded with pensions since the valuation date, indexed with them"),
+                                       "the part of benefit_expenditure (due) that tops pensions up to the minimum, "
+                                       "financed by the state (a financing item of its own, not in state_subsidy; "
+                                       "what it pays is minimum_pension_top_up_paid): the top-ups awarded with "
+                                       "pensions since the valuation date, indexed with them"),
             "scheme_financed_benefits": ((Y,), out["benefits"] - out["minimum_pension_top_up"], "currency",
                                          "benefit_expenditure - minimum_pension_top_up"),
             "minimum_pension_top_up_paid": ((Y,), top_up_paid(out["minimum_pension_top_up"],
