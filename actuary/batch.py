@@ -629,8 +629,9 @@ OUTPUT_VARIABLES: dict[str, tuple[str, str]] = {
                                        "GDP; it leaves out the scheme's borrowing after depletion (see "
                                        "fiscal_cost_with_borrowing_pct_gdp)"),
     "fiscal_cost_with_borrowing_pct_gdp": ("percent", "fiscal cost including the scheme's borrowing / GDP: the fiscal "
-                                                      "cost plus the scheme's deficit financed by borrowing once its "
-                                                      "reserve is exhausted, the interest on its debt included "
+                                                      "cost plus the scheme's own deficit of the year financed by "
+                                                      "borrowing once its reserve is exhausted, at mid-year and "
+                                                      "without the interest on its debt "
                                                       "(settings.after_depletion borrow; under payable the scheme "
                                                       "borrows nothing and this is the fiscal cost)"),
     "life_expectancy_65_male": ("years of life", "period life expectancy at 65 of men, from the year's mortality "

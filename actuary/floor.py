@@ -412,12 +412,12 @@ def floor_variables(inputs, floor: dict[str, np.ndarray], variables: dict) -> tu
         borrowed = borrowing_data(variables["reserve"][1], float(variables["reserve_at_valuation"][1]),
                                   variables["investment_return"][1], gdp)
         data.update(borrowed)
-        borrowing = borrowed["scheme_borrowing"][1]
         if inputs.settings["after_depletion"] == "borrow":
-            with_borrowing = fiscal + borrowing
+            with_borrowing = fiscal + own_deficit(borrowed["scheme_borrowing"][1], borrowed["scheme_debt_interest"][1],
+                                                  variables["investment_return"][1])
             data["fiscal_cost_with_borrowing"] = ((Y,), with_borrowing, "currency",
-                                                  "fiscal cost + scheme borrowing: " + " + ".join(parts)
-                                                  + " + the scheme's deficit financed by borrowing")
+                                                  "fiscal cost + the scheme's own deficit of the year: "
+                                                  + " + ".join(parts) + " + " + OWN_DEFICIT)
             data["fiscal_cost_with_borrowing_pct_gdp"] = ((Y,), 100 * with_borrowing / gdp, "percent",
                                                           "fiscal cost including the scheme's borrowing / GDP")
     for aggregate, key in GOVERNMENT.items():
@@ -440,6 +440,19 @@ BORROWING_DESCRIPTION = ("the scheme's deficit financed by borrowing once its re
                          "after_depletion borrow): the year's increase in its debt, max(D_t - D_t-1, 0) with D = "
                          "max(-reserve, 0), the interest on the debt included; 0 under payable, where benefits are "
                          "cut to what income and the reserve left pay")
+
+
+OWN_DEFICIT = ("the year's deficit of the scheme financed by borrowing, without the interest on the debt carried in "
+               "((scheme_borrowing - scheme_debt_interest) / (1 + i)^(1/2), at mid-year as the other flows): what the "
+               "state would pay were it to cover each deficit as it arises; the interest is scheme_debt_interest")
+
+
+def own_deficit(borrowing, interest, investment_return) -> np.ndarray:
+    """The year's own deficit of the scheme financed by borrowing, at mid-year: (borrowing - interest on the debt
+    carried in) / (1 + i_t)^(1/2) (:func:`scheme_borrowing`'s max(D_t - (1 + i_t) D_t-1, 0) is its end-of-year
+    value). The fiscal cost including the scheme's borrowing adds it, by year as in its present values: the interest
+    on the debt would count each deficit again every year it stays unpaid."""
+    return (np.asarray(borrowing) - np.asarray(interest)) / np.sqrt(1.0 + np.asarray(investment_return, dtype=float))
 
 
 def borrowing_data(reserve, reserve_at_valuation: float, investment_return, gdp) -> dict:
@@ -521,9 +534,8 @@ def floor_summary(ds: xr.Dataset, horizons) -> dict:
     if "scheme_borrowing" in ds.variables:
         # the deficits financed by borrowing, each valued once: without the interest on the debt, which bears the
         # discount rate (counting it too would value each deficit again every year it stays unpaid)
-        _, v_end = indicators.discount_by_returns(values["investment_return"])
-        deficits = (ds.variables["scheme_borrowing"].values - ds.variables["scheme_debt_interest"].values) \
-            * v_end / v_mid   # at the end of the year: so the present value is that of the debt, discounted
+        deficits = own_deficit(ds.variables["scheme_borrowing"].values, ds.variables["scheme_debt_interest"].values,
+                               values["investment_return"])   # so the present value is that of the debt, discounted
         flows.append(("scheme_borrowing", deficits, "scheme's deficits financed by borrowing (without the "
                                                     "interest on its debt)"))
         if "fiscal_cost_with_borrowing" in ds.variables:
@@ -564,8 +576,9 @@ def state_cost_summary(projection: xr.Dataset, horizons) -> tuple[dict, list]:
             data = borrowing_data(projection.reserve.values, float(projection.reserve_at_valuation),
                                   projection.investment_return.values, projection.gdp.values)
             borrowing, interest = data["scheme_borrowing"][1], data["scheme_debt_interest"][1]
+        deficit = own_deficit(borrowing, interest, ds.investment_return.values)
         ds = ds.assign(scheme_borrowing=("year", borrowing), scheme_debt_interest=("year", interest),
-                       fiscal_cost_with_borrowing=("year", ds.fiscal_cost.values + borrowing))
+                       fiscal_cost_with_borrowing=("year", ds.fiscal_cost.values + deficit))
     return floor_summary(ds, horizons)
 
 

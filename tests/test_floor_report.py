@@ -230,24 +230,37 @@ def borrowing_from_the_finance_table(p, s) -> np.ndarray:
     return out
 
 
+def own_deficit_from_the_finance_table(p, borrowing) -> np.ndarray:
+    """Of the borrowing of each year, the year's own deficit at mid-year: without the interest on the debt carried
+    in (i x the negative reserve at the start of the year), / (1 + i)^1/2."""
+    rate = p.investment_return.values
+    carried = np.maximum(-np.concatenate([[float(p.reserve_at_valuation)], p.reserve.values[:-1]]), 0.0)
+    return (borrowing - np.minimum(rate * carried, borrowing)) / np.sqrt(1 + rate)
+
+
 def test_the_fiscal_cost_including_borrowing_adds_the_deficit_financed_by_borrowing(results):
     p, s = results.projection, results.summary
     assert float(s.depletion_year) == 2031 and case_borrows(p)
     expected = borrowing_from_the_finance_table(p, s)
     assert expected[p.year.values < 2031].sum() == 0 and (expected[p.year.values >= 2031] > 0).all()
     np.testing.assert_allclose(p.scheme_borrowing.values, expected, rtol=1e-10, atol=1e-3)   # currency
-    np.testing.assert_allclose(p.fiscal_cost_with_borrowing.values, p.fiscal_cost.values + p.scheme_borrowing.values,
-                               rtol=1e-12, atol=0)
     gdp = p.gdp.values
     np.testing.assert_allclose(p.scheme_borrowing_pct_gdp.values, 100 * expected / gdp, rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(p.fiscal_cost_with_borrowing_pct_gdp.values,
-                               p.fiscal_cost_pct_gdp.values + p.scheme_borrowing_pct_gdp.values, rtol=1e-12, atol=0)
     np.testing.assert_allclose(p.scheme_debt.values, np.maximum(-p.reserve.values, 0), rtol=0, atol=0)
     # of it, the interest on the debt carried in (i x the negative reserve at the start of the year)
+    i = p.investment_return.values
     carried = np.maximum(-np.concatenate([[float(p.reserve_at_valuation)], p.reserve.values[:-1]]), 0.0)
-    interest = np.minimum(p.investment_return.values * carried, expected)
+    interest = np.minimum(i * carried, expected)
     assert interest[p.year.values <= 2031].sum() == 0 and (interest[p.year.values > 2031] > 0).all()
     np.testing.assert_allclose(p.scheme_debt_interest.values, interest, rtol=1e-10, atol=1e-3)
+    # the fiscal cost including the borrowing adds the year's own deficit, without the interest on the debt (which
+    # would count each deficit again every year it stays unpaid), at mid-year: max(D_t - (1+i) D_t-1, 0) / (1+i)^1/2
+    own = np.maximum(np.maximum(-p.reserve.values, 0.0) - (1 + i) * carried, 0.0) / np.sqrt(1 + i)
+    np.testing.assert_allclose(p.fiscal_cost_with_borrowing.values, p.fiscal_cost.values + own, rtol=1e-9,
+                               atol=1e-3)
+    np.testing.assert_allclose(p.fiscal_cost_with_borrowing_pct_gdp.values, 100 * (p.fiscal_cost.values + own) / gdp,
+                               rtol=1e-9, atol=1e-12)
+    v_mid = np.concatenate([[1.0], np.cumprod(1 / (1 + i))[:-1]]) / np.sqrt(1 + i)
     # present values: each deficit once, without the debt's interest: the debt at the horizon's end, discounted
     v_end = np.cumprod(1 / (1 + p.investment_return.values))
     for h in s.horizon.values:
@@ -257,6 +270,9 @@ def test_the_fiscal_cost_including_borrowing_adds_the_deficit_financed_by_borrow
         np.testing.assert_allclose(float(s.fiscal_cost_with_borrowing_present_value.sel(horizon=h)),
                                    float(s.fiscal_cost_present_value.sel(horizon=h))
                                    + float(s.scheme_borrowing_present_value.sel(horizon=h)), rtol=1e-12)
+        # the yearly figures are those the present value sums
+        np.testing.assert_allclose(float(s.fiscal_cost_with_borrowing_present_value.sel(horizon=h)),
+                                   (v_mid * p.fiscal_cost_with_borrowing.values)[:n].sum(), rtol=1e-10)
     for name in ("scheme_borrowing", "scheme_debt", "fiscal_cost_with_borrowing"):
         assert p[name].attrs["units"] == "currency" and p[name].attrs["description"]
 

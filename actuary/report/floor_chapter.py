@@ -137,7 +137,8 @@ def borrowing_findings(results) -> list[str]:
                 f"its deficit financed by borrowing, the interest on its debt included, is "
                 f"{h['scheme_borrowing_pct_gdp_last']} of GDP (of which interest "
                 f"{h['scheme_debt_interest_pct_gdp_last']}) and its debt {h['scheme_debt_pct_gdp_last']} of GDP. "
-                f"The state stands behind that borrowing: with it the fiscal cost is "
+                f"The state stands behind that borrowing: with the scheme's own deficit of the year (without the "
+                f"interest on its debt, as were each deficit covered as it arises) the fiscal cost is "
                 f"{h['fiscal_cost_with_borrowing_pct_gdp_last']} of GDP in {last}, and its level cost over {full} "
                 f"years is {h[f'with_borrowing_level_{full}']} of GDP (the deficits financed by borrowing, valued "
                 f"once without the interest on the debt: {h[f'borrowing_level_{full}']})."]
@@ -183,19 +184,22 @@ def cost_by_benefit(p) -> str:
 
 
 def fiscal_cost_and_borrowing(p) -> str:
-    """Stacked areas of the fiscal cost and the scheme's borrowing (% of GDP): the fiscal cost including the
-    scheme's borrowing on top (a figure of its own: the borrowing, interest included, can dwarf the floor)."""
+    """Stacked areas of the fiscal cost and the scheme's own deficit financed by borrowing (% of GDP), their sum the
+    fiscal cost including the scheme's borrowing; a dashed line adds the interest on the scheme's debt instead (the
+    yearly borrowing, interest included, which can dwarf the floor: a figure of its own)."""
     key = "fiscal-borrowing"
     years = p.year.values
     with matplotlib.rc_context(figures.STYLE):
         fig, ax = figures._new(key)
-        ax.stackplot(years, p.fiscal_cost_pct_gdp.values / 100, p.scheme_borrowing_pct_gdp.values / 100,
+        fiscal, total = p.fiscal_cost_pct_gdp.values / 100, p.fiscal_cost_with_borrowing_pct_gdp.values / 100
+        ax.stackplot(years, fiscal, total - fiscal,
                      labels=["Fiscal cost: floor, state subsidy" + (" and top-up" if "minimum_pension_top_up" in p
                                                                       else ""),
-                             "Scheme borrowing after depletion, interest included"],
+                             "Scheme's own deficit after depletion"],
                      colors=figures.COLORS[:2], alpha=0.85)
-        ax.plot(years, p.fiscal_cost_with_borrowing_pct_gdp.values / 100, color="#111111", linewidth=1.6,
-                label="Fiscal cost including the scheme's borrowing")
+        ax.plot(years, total, color="#111111", linewidth=1.6, label="Fiscal cost including the scheme's borrowing")
+        ax.plot(years, fiscal + p.scheme_borrowing_pct_gdp.values / 100, color="#111111", linewidth=1.0,
+                linestyle="--", label="Fiscal cost + scheme borrowing, interest on its debt included")
         ax.set_xlabel("Year")
         ax.set_ylabel("% of GDP")
         figures._percent(ax)
