@@ -29,7 +29,8 @@ What the rolled case holds (``roll_forward(valuation, N)``):
   Stochastic, Reforms, Analysis of change, Notes: ``Valuation.carried_sheets``), to be brought up to date with the
   case. Calendar years are absolute, so the year bounds of the Scenarios and Reforms rows are kept, except those
   now before t0 + N (:func:`actuary.io.carried.from_valuation_year`): a row whose years ended before t0 + N is
-  dropped (its years have passed and what it changed is in the rolled state), one that started before it starts
+  dropped (its years have passed and it changes nothing from t0 + N on; the rolled state is the base's
+  projection, without what the row changed in those years), one that started before it starts
   in t0 + N; each change is said in ``Valuation.carried_changes`` (``actuary roll-forward`` lists them in its
   Notes - roll-forward sheet and on screen). Their age and cohort bounds (cohorts are years of birth) and the other
   sheets, whose values do not depend on the valuation date, stay as they were.

@@ -156,7 +156,8 @@ def from_valuation_year(sheets, first_year: int, last_year: int, valuation_year:
     """The carried ``sheets`` of a case valued from ``first_year`` to ``last_year``, rolled forward to
     ``valuation_year``: (the sheets, the changes in words). Calendar years are absolute, so the rows of the Scenarios
     and Reforms sheets keep their years, except those now before the new valuation year: a row whose years end before
-    it is dropped (its years have passed: what it changed is in the rolled state), its cells left blank (the other
+    it is dropped (its years have passed and it changes nothing from then on; the rolled state is the base's
+    projection, without what the row changed in those years), its cells left blank (the other
     rows keep their cells); a row that starts before it and ends in or after it (or runs to the projection's end)
     starts in ``valuation_year``. A scenario or option left without a row is said so (it is no longer in the sheet).
     Age and cohort bounds (cohorts are years of birth) stay; so do the Stochastic, Analysis of change and Notes sheets,
