@@ -749,15 +749,17 @@ def compare_command(base, options, out, name, force):
     table = Table(title=escape(f"{valuation.name}: reform options"))
     # with a floor beside the scheme, the state's cost: the fiscal cost's level share of GDP over the longest horizon
     fiscal = "fiscal_cost_level_pct_gdp" in ds
-    # and the state's cost including the scheme's borrowing once a reserve runs out (without a floor, the borrowing)
+    # and the state's cost including the scheme's borrowing once a reserve runs out (without a floor, the borrowing),
+    # named as the workbook's Summary names these levels: they count each deficit once, without the interest on the
+    # debt that the yearly scheme borrowing includes
     borrowing = next((name for name in ("fiscal_cost_with_borrowing_level_pct_gdp", "scheme_borrowing_level_pct_gdp")
                       if name in ds), None)
+    what = "fiscal cost including the scheme's borrowing" if fiscal else "scheme's deficits financed by borrowing"
     last = int(ds.horizon[-1])
     for column in ("option", "GAP (full horizon, statutory)", "actuarial balance (gross)", "depletion year",
                    f"replacement rate at award, {career}, men retiring in {year}") + \
             ((f"fiscal cost, level over {last} years (% of GDP)",) if fiscal else ()) + \
-            ((f"{'fiscal cost with borrowing' if fiscal else 'scheme borrowing'}, level over {last} years "
-              "(% of GDP)",) if borrowing else ()):
+            ((f"{what}, level over {last} years (% of GDP)",) if borrowing else ()):
         table.add_column(escape(column), justify="right")
     for option in ds.option.values:
         row = ds.sel(option=option)

@@ -489,7 +489,7 @@ def test_the_compare_command_prints_the_replacement_rate_the_report_compares(dem
     # (and, the reserve running out in 2031, the scheme's borrowing: there is no floor)
     assert columns == ["option", "GAP (full horizon, statutory)", "actuarial balance (gross)", "depletion year",
                        f"replacement rate at award, {career}, men retiring in {year}",
-                       "scheme borrowing, level over 30 years (% of GDP)"]
+                       "scheme's deficits financed by borrowing, level over 30 years (% of GDP)"]
     rates = {o: show(float(ds.replacement_rate.sel(option=o, career=career, sex="male", year=year)), "share")
              for o in ("base", "cut")}
     assert rates["base"] != rates["cut"]   # the options differ where the report compares them
