@@ -828,7 +828,7 @@ def test_the_report_chapter_shows_the_borrowing_of_each_option(floor_compared, b
         said = " ".join(block for kind, block in chapter.blocks if kind == "p")
         assert (f"Over 50 years the level share of GDP of {words} is {base:.2f}% in the base and {other:.2f}% in "
                 f"'{option}' ({other - base:+.2f} pp)") in said
-        assert "the reserve runs out the base in 2031, 'progressive' in 2035" in said or option != "progressive"
+        assert "the reserve runs out in 2031 in the base, in 2035 in 'progressive'" in said or option != "progressive"
         tables = {block.caption: block for kind, block in chapter.blocks if kind == "table"}
         borrowing = tables["Scheme borrowing (% of GDP)"]
         row = next(r for r in borrowing.rows if r[0] == "2040")

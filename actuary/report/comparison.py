@@ -216,7 +216,7 @@ def borrowing_section(chapter, ds, unit: str) -> None:
         return
     last = int(ds.horizon.values[-1])
     floor = "fiscal_cost_with_borrowing_pct_gdp" in ds
-    depleted = [f"{'the base' if o == 'base' else repr(o)} in {int(y)}"
+    depleted = [f"in {int(y)} in {'the base' if o == 'base' else repr(o)}"
                 for o, y in zip(_options(ds), ds.depletion_year.values) if y == y] if "depletion_year" in ds else []
     said = ("Once its reserve is exhausted the scheme borrows to pay benefits in full (settings.after_depletion "
             "borrow), a debt the state stands behind whoever lends" + (f"; the reserve runs out {', '.join(depleted)}"
