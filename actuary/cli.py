@@ -989,9 +989,10 @@ def roll_forward_command(workbook, year, horizon, out, name, force):
     with the same assumptions, its initial state (insured by age and service, pensioners, reserve) the projection's
     at that date, amounts fixed at the valuation date rebased and by-year inputs from YEAR on (README, "Rolling
     forward"); the rows of its Scenarios and Reforms sheets whose years ended before YEAR are dropped and those
-    that started before it start in YEAR (each change said, and listed in its sheet Notes - roll-forward). WORKBOOK
-    is a valuation workbook or case folder; without it, the embedded Demoland case; NAME from
-    its file name (or --name). The rolled case is the start of the current valuation: replace its initial state by
+    that started before it start in YEAR (over a shorter --horizon, those that start after its last year are
+    dropped and those that end after it end in it; each change said, and listed in its sheet Notes - roll-forward).
+    WORKBOOK is a valuation workbook or case folder; without it, the embedded Demoland case; NAME from its file name
+    (or --name). The rolled case is the start of the current valuation: replace its initial state by
     the actual data (actuary data --into) and its assumptions by the current ones, then 'actuary change WORKBOOK
     CURRENT.xlsx' explains the change. Actual experience is not an option here: the rolled state is the projected
     one, the data step brings the actual."""

@@ -63,12 +63,14 @@ def notes_sheet(record: dict) -> "RecordSheet":
                        "input)", record, "where this workbook came from: actuary roll-forward's record (not read)")
 
 
-def changes_line(changes, year: int) -> str:
+def changes_line(changes, year: int, last: int | None = None) -> str:
     """The rows of the Scenarios and Reforms sheets brought to 1 January ``year`` (``Valuation.carried_changes``)
-    in one line: the first two, and how many more (all of them are in the Notes - roll-forward sheet)."""
+    in one line: the first two, and how many more (all of them are in the Notes - roll-forward sheet); ``last``: the
+    rolled projection's last year when it ends before the original's (rows after it were brought to it too)."""
     shown = "; ".join(changes[:2]) + (f"; and {len(changes) - 2} more" if len(changes) > 2 else "")
     return (f"{len(changes)} change{'' if len(changes) == 1 else 's'} to the rows of the carried sheets whose years "
-            f"were before {year} (listed in the sheet {NOTES_SHEET}): {shown}")
+            f"were before {year}{'' if last is None else f' or after {last}'} (listed in the sheet {NOTES_SHEET}): "
+            f"{shown}")
 
 
 def run_roll_forward(workbook: Path | None, year: int, horizon: int | None, out: Path, name, force: bool) -> None:
@@ -108,7 +110,8 @@ def run_roll_forward(workbook: Path | None, year: int, horizon: int | None, out:
         console.print(escape(f"rolled forward to 1 January {year} (the same assumptions; projection {first}-{last}): "
                              f"{state_line(rolled)}"), highlight=False)
     if rolled.carried_changes:
-        console.print(escape(changes_line(rolled.carried_changes, year)), highlight=False)
+        shorter = last < t0 + valuation.inputs.settings["horizon"] - 1
+        console.print(escape(changes_line(rolled.carried_changes, year, last if shorter else None)), highlight=False)
     _wrote(xlsx_path, f"the valuation workbook at 1 January {year}, its initial state projected; replace it by the "
                       "data and update the assumptions for the current valuation" if years else
            f"the valuation workbook as it was, at 1 January {year}, projected over {settings['horizon']} years")

@@ -203,7 +203,8 @@ def roll_forward(valuation, years: int, horizon: int | None = None):
     rolled.report_text = valuation.report_text   # the actuary's text, to be brought up to date with the case
     # its scenarios, parameters, options, steps and notes, the rows whose years have passed brought to t0 + N
     rolled.carried_sheets, rolled.carried_changes = from_valuation_year(valuation.carried_sheets, t0,
-                                                                        t0 + original_horizon - 1, t1)
+                                                                        t0 + original_horizon - 1, t1,
+                                                                        t1 + horizon - 1)
     return rolled
 
 

@@ -244,3 +244,44 @@ def test_a_roll_by_no_years_changes_no_row(with_sheets, tmp_path):
     assert done.exit_code == 0, done.output
     assert "changes to the rows" not in done.output
     assert not [k for k in read_about_sheet_named(tmp_path / "sheets-rolled-2020.xlsx") if k.startswith("carried")]
+
+
+
+def test_rolled_over_a_shorter_projection_rows_after_its_end_are_dropped_or_end_in_it(previous, tmp_path):
+    """Rolled 2020 -> 2023 over 25 years (2023-2047), a Reforms row of 2021-2049 runs 2023-2047 and one from 2048 is
+    dropped, each said in the Notes - roll-forward sheet and on screen; actuary compare runs on the rolled workbook
+    (it refused Reforms!F3 and E4, years outside the projection's 2023-2047)."""
+    import openpyxl
+    import xarray as xr
+
+    from actuary.compare import REFORM_COLUMNS
+
+    path = tmp_path / "long.xlsx"
+    wb = openpyxl.load_workbook(previous)
+    ws = wb.create_sheet("Reforms")
+    for row in [["Reforms"], list(REFORM_COLUMNS),
+                ["phased", "scheme.contribution_rate", "shift", 0.02, 2021, 2049, None, None, None],
+                ["late", "scheme.contribution_rate", "shift", 0.01, 2048, None, None, None, None]]:
+        ws.append(row)
+    wb.save(path)
+    out = tmp_path / "out"
+    done = _run("roll-forward", path, "--to", 2023, "--horizon", 25, "--out", out)
+    assert done.exit_code == 0, done.output
+    assert "carried sheets whose years were before 2023 or after 2047 (listed" in " ".join(done.output.split())
+    rolled = out / "long-rolled-2023.xlsx"
+    changes = [v for k, v in read_about_sheet_named(rolled).items() if k.startswith("carried_change_")]
+    assert changes == [
+        "Reforms!E3 (option 'phased', scheme.contribution_rate shift 0.02, years 2021 to 2049) now from 2023: its "
+        "years before 2023 have passed",
+        "Reforms!F3 (option 'phased', scheme.contribution_rate shift 0.02, years 2021 to 2049) now to 2047: the "
+        "rolled projection ends in 2047",
+        "Reforms row 4 (option 'late', scheme.contribution_rate shift 0.01, years 2048 to the end) dropped: its years "
+        "begin after 2047, the rolled projection's last year",
+        "Reforms: option 'late' has no row left (every row of it ended before 2023 or began after 2047): it is no "
+        "longer in the sheet"]
+    compare = _run("compare", rolled, "--out", tmp_path / "compared")
+    assert compare.exit_code == 0, compare.output
+    (nc,) = (tmp_path / "compared").glob("*.nc")
+    with xr.open_dataset(nc) as ds:
+        assert [str(o) for o in ds.option.values] == ["base", "phased"]
+        np.testing.assert_allclose(ds.contribution_rate_difference.sel(option="phased"), 0.02, rtol=1e-12)

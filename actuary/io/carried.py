@@ -152,14 +152,17 @@ def _year_bound(value):
     return int(value)
 
 
-def from_valuation_year(sheets, first_year: int, last_year: int, valuation_year: int) -> tuple[tuple, tuple]:
+def from_valuation_year(sheets, first_year: int, last_year: int, valuation_year: int,
+                        new_last_year: int | None = None) -> tuple[tuple, tuple]:
     """The carried ``sheets`` of a case valued from ``first_year`` to ``last_year``, rolled forward to
     ``valuation_year``: (the sheets, the changes in words). Calendar years are absolute, so the rows of the Scenarios
     and Reforms sheets keep their years, except those now before the new valuation year: a row whose years end before
     it is dropped (its years have passed and it changes nothing from then on; the rolled state is the base's
     projection, without what the row changed in those years), its cells left blank (the other
     rows keep their cells); a row that starts before it and ends in or after it (or runs to the projection's end)
-    starts in ``valuation_year``. A scenario or option left without a row is said so (it is no longer in the sheet).
+    starts in ``valuation_year``. Rolled over a shorter projection (its last year ``new_last_year``, before
+    ``last_year``), a row that starts after it is dropped and one that ends after it ends in it (the commands refuse a
+    year outside the projection). A scenario or option left without a row is said so (it is no longer in the sheet).
     Age and cohort bounds (cohorts are years of birth) stay; so do the Stochastic, Analysis of change and Notes sheets,
     whose values do not depend on the valuation date. A row whose year bounds the original case refused (not whole
     numbers, outside ``first_year`` .. ``last_year``, the first after the last) is left as it is: the command that
@@ -172,7 +175,8 @@ def from_valuation_year(sheets, first_year: int, last_year: int, valuation_year:
     for sheet in sheets:
         kind = YEAR_BOUNDED.get(sheet.name)
         headers = [str(sheet.cells.get((2, c), "")).strip() for c in (5, 6)]
-        if kind is None or headers != ["from_year", "to_year"] or valuation_year <= first_year:
+        shorter = new_last_year is not None and new_last_year < last_year
+        if kind is None or headers != ["from_year", "to_year"] or valuation_year <= first_year and not shorter:
             out.append(sheet)
             continue
         cells = dict(sheet.cells)
@@ -199,14 +203,26 @@ def from_valuation_year(sheets, first_year: int, last_year: int, valuation_year:
                 changes.append(f"{sheet.name} row {r} ({what}, years {years}) dropped: its years ended before "
                                f"{valuation_year}, they have passed")
                 continue
+            if shorter and low is not None and low > new_last_year:
+                for c in [c for rr, c in cells if rr == r]:
+                    del cells[r, c]
+                dropped.setdefault(name, []).append(r)
+                changes.append(f"{sheet.name} row {r} ({what}, years {years}) dropped: its years begin after "
+                               f"{new_last_year}, the rolled projection's last year")
+                continue
             kept.add(name)
             if low is not None and low < valuation_year:
                 cells[r, 5] = valuation_year
                 changes.append(f"{_ref(sheet.name, r, 5)} ({what}, years {years}) now from {valuation_year}: its "
                                f"years before {valuation_year} have passed")
+            if shorter and high is not None and high > new_last_year:
+                cells[r, 6] = new_last_year
+                changes.append(f"{_ref(sheet.name, r, 6)} ({what}, years {years}) now to {new_last_year}: the rolled "
+                               f"projection ends in {new_last_year}")
         for name in dropped:
             if name not in kept:
+                after = f" or began after {new_last_year}" if shorter else ""
                 changes.append(f"{sheet.name}: {kind} '{name}' has no row left (every row of it ended before "
-                               f"{valuation_year}): it is no longer in the sheet")
+                               f"{valuation_year}{after}): it is no longer in the sheet")
         out.append(replace(sheet, cells=cells))
     return tuple(out), tuple(changes)

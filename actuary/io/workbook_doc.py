@@ -169,8 +169,9 @@ def markdown() -> str:
             "sheets but the report text (`actuary convert` to a folder names those it leaves behind).",
             "Rolled forward (`actuary roll-forward`, `roll_forward()`), the Scenarios and Reforms rows keep their",
             "calendar years, except those now before the new valuation year: a row whose years ended before it is",
-            "dropped (its cells left blank), one that started before it starts in it; each change is listed in the",
-            "rolled workbook's sheet \"Notes - roll-forward\".", ""]
+            "dropped (its cells left blank), one that started before it starts in it (over a shorter --horizon, a",
+            "row that starts after the projection's last year is dropped, one that ends after it ends in it); each",
+            "change is listed in the rolled workbook's sheet \"Notes - roll-forward\".", ""]
     scalar_names = set(SCALAR_SHEETS.values())
     for sheet in sheets:
         out += [f"## {sheet.name}", "", sheet.description + ("." if not sheet.description.endswith(".") else ""), ""]
