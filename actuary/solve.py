@@ -505,9 +505,13 @@ def _solve(valuation, lever: str, target, start: int | None, until: int) -> Solu
     name, steps = parse_lever(lever)
     years = _years(valuation)
     start = int(years[0]) if start is None else int(start)
-    if not years[0] <= start <= until <= years[-1]:
-        raise InputError(f"--from {start} and --until {until} must satisfy {years[0]} <= from <= until <= "
-                         f"{years[-1]} (the projection years).")
+    if not years[0] <= start <= years[-1]:
+        raise InputError(f"--from {start}: expected a year of the projection, {years[0]}..{years[-1]}.")
+    if not years[0] <= until <= years[-1]:
+        raise InputError(f"--until {until}: expected a year of the projection, {years[0]}..{years[-1]}.")
+    if start > until:
+        raise InputError(f"--from {start} is after {until}, the last year the target is measured in (--until, or "
+                         f"the end of the target's own period); expected --from at most {until}.")
     if target.indicator == "depletion_year" and not years[0] < target.value <= years[-1] + 1:
         raise InputError(f"target {target}: the year must be within {years[0] + 1}..{years[-1] + 1}.")
     quick = _quick(valuation, target, until)  # projections only: no balance sheet

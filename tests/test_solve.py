@@ -548,3 +548,18 @@ def test_the_message_says_which_cohorts_the_pace_puts_at_the_age_cap(demo):
     slow = short.solve("retirement_age_pace", f"gap<={(gaps[0] + gaps[1]) / 2}", start=2025)
     assert slow.feasible and slow.value == 1 and "cap" not in str(slow), str(slow)
     assert "(1 month added per cohort)" in str(slow)
+
+
+@pytest.mark.parametrize("target, start, until, said, not_said", [
+    ("reserve_ratio>=1", 2010, None, "--from 2010: expected a year of the projection, 2020..2119", "--until"),
+    ("reserve_ratio>=1", 2020, 2200, "--until 2200: expected a year of the projection, 2020..2119", "--from"),
+    ("actuarial_balance=0", 2100, None, "--from 2100 is after 2094, the last year the target is measured in",
+     "must satisfy"),
+])
+def test_a_window_out_of_the_projection_names_the_option_given(demo, target, start, until, said, not_said):
+    """Seen by a reviewer: --from 2010 without --until was said as '--from 2010 and --until 2119 must satisfy ...',
+    naming an --until the user had not given."""
+    from actuary.solve import solve
+    with pytest.raises(InputError) as caught:
+        solve(demo, "contribution_rate", target, start=start, until=until)
+    assert said in str(caught.value) and not_said not in str(caught.value)
