@@ -22,7 +22,7 @@ from actuary.inputs import phase_in
 from actuary.valuation import PROJECT_ROOT
 
 from .cohorts import MAX_SERVICE, T0, cohort_valuation
-from .test_floor_report import own_deficit_from_the_finance_table
+from .test_floor_report import borrowing_from_the_finance_table, own_deficit_from_the_finance_table
 
 
 FLOOR_CASE = PROJECT_ROOT / "valuations" / "demoland-floor" / "valuation.xlsx"
@@ -683,23 +683,6 @@ def test_the_compare_command_prints_the_fiscal_cost_with_a_floor(tmp_path):
 
 # ------------------------------------------------------------------ the scheme's borrowing beside the fiscal cost
 
-def borrowing_from_the_finance_table(p, s) -> np.ndarray:
-    """The scheme's borrowing of one run derived from its yearly finance table alone (as tests/test_floor_report.py
-    derives the valuation's): 0 before the depletion year; in it, the part of the deficit the reserve left at its
-    start does not pay, -min(0, net flow + reserve at its start); after it, -min(0, net flow). The net flow is the
-    net cash flow (whose total income counts a minimum-pension top-up the state pays to the scheme)."""
-    flow = p.net_cash_flow.values
-    start = np.concatenate([[float(p.reserve_at_valuation)], p.reserve.values[:-1]])
-    years = p.year.values
-    depletion = float(s.depletion_year)
-    out = np.zeros(years.size)
-    if depletion == depletion:
-        at = years == int(depletion)
-        out[at] = -np.minimum(0.0, flow[at] + start[at])
-        out[years > depletion] = -np.minimum(0.0, flow[years > depletion])
-    return out
-
-
 def deficits_present_value(p, n: int) -> float:
     """The present value over n years of the deficits financed by borrowing, each once: with a debt never repaid,
     the debt at the end of year n discounted at the investment returns (methodology §9)."""
@@ -722,7 +705,7 @@ def test_a_comparison_with_a_floor_carries_the_scheme_borrowing_and_the_fiscal_c
     ds, own, wb = floor_compared
     for key, results in own.items():
         p, s = results.projection, results.summary
-        borrowing = borrowing_from_the_finance_table(p, s)
+        borrowing = borrowing_from_the_finance_table(p, float(s.depletion_year))
         expected = 100 * borrowing / p.gdp.values
         assert expected.sum() > 0, key
         np.testing.assert_allclose(ds.scheme_borrowing_pct_gdp.sel(option=key).values, expected, rtol=1e-9,
@@ -779,7 +762,7 @@ def test_a_comparison_without_a_floor_shows_the_borrowing_of_a_reserve_that_runs
     for key, results in own.items():
         p, s = results.projection, results.summary
         assert "scheme_borrowing" not in p
-        expected = 100 * borrowing_from_the_finance_table(p, s) / p.gdp.values
+        expected = 100 * borrowing_from_the_finance_table(p, float(s.depletion_year)) / p.gdp.values
         assert expected.sum() > 0, key
         np.testing.assert_allclose(ds.scheme_borrowing_pct_gdp.sel(option=key).values, expected, rtol=1e-9,
                                    atol=1e-12, err_msg=key)

@@ -22,7 +22,7 @@ from actuary.stochastic import (FLOOR_ONLY_INDICATORS, StochasticParameters, dra
                                 path_valuation, run_chunk, simulate, write_stochastic)
 from actuary.valuation import PROJECT_ROOT
 
-from .test_floor_report import own_deficit_from_the_finance_table
+from .test_floor_report import borrowing_from_the_finance_table, own_deficit_from_the_finance_table
 
 CASE = PROJECT_ROOT / "valuations" / "demoland-floor" / "valuation.xlsx"
 
@@ -70,22 +70,6 @@ def test_batch_paths_carry_the_floor_of_a_full_valuation(case, state_top_up, aft
         np.testing.assert_allclose(values[i, names.index("fiscal_cost_with_borrowing_pct_gdp")],
                                    expected.fiscal_cost_pct_gdp.values + 100 * own / expected.gdp.values,
                                    rtol=1e-9, atol=1e-12)
-
-
-def borrowing_from_the_finance_table(p, depletion: float) -> np.ndarray:
-    """The scheme's borrowing of a run derived from its yearly finance table alone (as tests/test_floor_report.py
-    derives the valuation's): 0 before the depletion year; in it, the part of the deficit the reserve left at its
-    start does not pay, -min(0, net flow + reserve at its start); after it, -min(0, net flow). The net flow is the
-    net cash flow (whose total income counts a minimum-pension top-up the state pays to the scheme)."""
-    flow = p.net_cash_flow.values
-    start = np.concatenate([[float(p.reserve_at_valuation)], p.reserve.values[:-1]])
-    years = p.year.values
-    out = np.zeros(years.size)
-    if depletion == depletion:
-        at = years == int(depletion)
-        out[at] = -np.minimum(0.0, flow[at] + start[at])
-        out[years > depletion] = -np.minimum(0.0, flow[years > depletion])
-    return out
 
 
 def test_stochastic_run_has_floor_fan_charts(case, tmp_path):

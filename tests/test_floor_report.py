@@ -214,14 +214,14 @@ def test_the_shares_tables_are_titled_for_what_they_hold(case, html):
 
 # ------------------------------------------------------------------ the scheme's borrowing beside the fiscal cost
 
-def borrowing_from_the_finance_table(p, s) -> np.ndarray:
-    """The scheme's borrowing derived from the yearly finance table alone: 0 before the depletion year; in it, the
-    part of the deficit the reserve left at its start does not pay, -min(0, net cash flow + reserve at its start);
-    after it, -min(0, net cash flow) (the reserve's flow of the year, V_t - V_t-1, interest included)."""
+def borrowing_from_the_finance_table(p, depletion: float) -> np.ndarray:
+    """The scheme's borrowing of a run derived from its yearly finance table alone: 0 before the depletion year
+    (``depletion``, nan: never); in it, the part of the deficit the reserve left at its start does not pay,
+    -min(0, net cash flow + reserve at its start); after it, -min(0, net cash flow) (the reserve's flow of the year,
+    V_t - V_t-1, interest included; its total income counts a minimum-pension top-up the state pays the scheme)."""
     flow = p.net_cash_flow.values
     start = np.concatenate([[float(p.reserve_at_valuation)], p.reserve.values[:-1]])
     years = p.year.values
-    depletion = float(s.depletion_year)
     out = np.zeros(years.size)
     if depletion == depletion:
         at = years == int(depletion)
@@ -241,7 +241,7 @@ def own_deficit_from_the_finance_table(p, borrowing) -> np.ndarray:
 def test_the_fiscal_cost_including_borrowing_adds_the_deficit_financed_by_borrowing(results):
     p, s = results.projection, results.summary
     assert float(s.depletion_year) == 2031 and case_borrows(p)
-    expected = borrowing_from_the_finance_table(p, s)
+    expected = borrowing_from_the_finance_table(p, float(s.depletion_year))
     assert expected[p.year.values < 2031].sum() == 0 and (expected[p.year.values >= 2031] > 0).all()
     np.testing.assert_allclose(p.scheme_borrowing.values, expected, rtol=1e-10, atol=1e-3)   # currency
     gdp = p.gdp.values
