@@ -20,7 +20,7 @@ from actuary.compare import Row
 from actuary.report import Chapter, Figure, build, css_string
 from actuary.report.comparison import adequacy_year, comparison_chapter, difference_text, header, in_words
 
-from .test_compare import _with_reforms
+from .test_compare import with_reforms  # noqa: F401 (a fixture: the workbook with a Reforms sheet)
 
 STEP = 0.03
 
@@ -163,13 +163,13 @@ def test_report_html_has_the_chapter_after_the_valuation_chapters(demo, results,
     assert "Contribution rate + 3 pp from 2025" in html
 
 
-def test_report_command_with_a_reforms_sheet_and_option_workbooks(demo, tmp_path, monkeypatch):
+def test_report_command_with_a_reforms_sheet_and_option_workbooks(demo, tmp_path, monkeypatch, with_reforms):
     """The Reforms sheet's option and a --compare workbook both in the chapter; no PDF engine: HTML only."""
     monkeypatch.setenv("ACTUARY_CHROMIUM", str(tmp_path / "no-such-chromium"))
     monkeypatch.setitem(sys.modules, "weasyprint", None)
     small = demo.replace(settings={"horizon": 20, "gap_horizons": (10,)})
-    base = _with_reforms(small, tmp_path,
-                         [["rate up", "scheme.contribution_rate", "shift", 0.02, 2022, None, None, None, None]])
+    base = with_reforms(small, tmp_path,
+                        [["rate up", "scheme.contribution_rate", "shift", 0.02, 2022, None, None, None, None]])
     small.replace(scheme={"ceiling_multiple": 3.0}).to_workbook(tmp_path / "ceiling.xlsx")
     result = CliRunner().invoke(main, ["report", str(base), "--compare", str(tmp_path / "ceiling.xlsx"),
                                        "--out", str(tmp_path / "out")])

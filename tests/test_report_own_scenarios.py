@@ -28,11 +28,11 @@ def demo():
 
 
 @pytest.fixture(scope="module")
-def reported(demo, tmp_path_factory):
+def reported(demo, tmp_path_factory, workbook_copy):
     """`actuary report --with-sensitivity` on a workbook whose Scenarios sheet has two scenarios: the report's HTML
     and the sensitivity Dataset the command ran (caught on its way to the report)."""
     tmp_path = tmp_path_factory.mktemp("own")
-    path = _with_scenarios(demo, tmp_path, [
+    path = _with_scenarios(workbook_copy, demo, tmp_path, [
         [HOSTILE, "economy.real_wage_growth", "shift", -0.01],
         [HOSTILE, "economy.nominal_return", "shift", -0.01],
         [LATER, "scheme.contribution_rate", "set", 0.25, 2030, None, None, None, "from 2030"]])
