@@ -364,3 +364,23 @@ def test_an_optional_output_left_unwritten_takes_an_earlier_one_of_actuarys_away
     with pytest.raises(RuntimeError, match="outputs not written"):
         run({"b.csv": b"5"}, force=True)
     assert (out / "a.xlsx").read_bytes() == b"4"
+
+
+@pytest.mark.parametrize("where", ["_try_lock", "remove_orphan_staging"])
+def test_a_ctrl_c_while_the_output_set_opens_leaves_no_staging_folder(tmp_path, monkeypatch, where):
+    """A Ctrl-C after the staging folder is made but before the output set is open (its lock being taken, the
+    orphans of killed runs being swept): the with statement does not call __exit__ then, so the opening cleans up
+    itself. Seen on a clean run: `actuary stochastic` interrupted at once left .actuary-staging-*/.lock behind."""
+    original = getattr(files, where)
+
+    def interrupted(*args, **kwargs):
+        original(*args, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(files, where, interrupted)
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        with OutputSet(out, ["a.txt"]):
+            pass
+    # no staging folder; and the folder the run created, left empty, is removed too
+    assert not out.exists(), sorted(str(p.relative_to(out)) for p in out.rglob("*"))

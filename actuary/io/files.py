@@ -36,6 +36,7 @@ import os
 import shutil
 import signal
 import stat
+import sys
 import tempfile
 import threading
 import time
@@ -530,17 +531,22 @@ class OutputSet:
             if parent.parent == parent:
                 break
             parent = parent.parent
+        # from here __exit__ cleans up, but the with statement calls it only once __enter__ has returned: a Ctrl-C
+        # (or any error) before that would leave the staging folder behind, so it is called here too
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            self._created = [p for p in missing if p.is_dir()]
-            self.staging = Path(tempfile.mkdtemp(dir=folder, prefix=STAGING_PREFIX))
-            self._lock = _try_lock(self.staging / STAGING_LOCK)   # held until the run ends
-        except OSError as error:
-            self._remove_created()
-            reason = error.strerror or str(error)
-            raise InputError(f"--out {folder}: cannot write there ({reason}); expected a folder this user may "
-                             "create files in.") from None
-        remove_orphan_staging(folder)
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                self._created = [p for p in missing if p.is_dir()]
+                self.staging = Path(tempfile.mkdtemp(dir=folder, prefix=STAGING_PREFIX))
+                self._lock = _try_lock(self.staging / STAGING_LOCK)   # held until the run ends
+            except OSError as error:
+                reason = error.strerror or str(error)
+                raise InputError(f"--out {folder}: cannot write there ({reason}); expected a folder this user may "
+                                 "create files in.") from None
+            remove_orphan_staging(folder)
+        except BaseException:
+            self.__exit__(*sys.exc_info())
+            raise
         return self
 
     def _check_same_source(self) -> None:
