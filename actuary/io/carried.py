@@ -196,19 +196,15 @@ def from_valuation_year(sheets, first_year: int, last_year: int, valuation_year:
             change = " ".join(str(cells[r, c]).strip() for c in (2, 3, 4) if cells.get((r, c)) is not None)
             what = f"{kind} '{name}', {change}"
             years = f"{low if low is not None else 'the start'} to {high if high is not None else 'the end'}"
-            if high is not None and high < valuation_year:
+            reason = (f"its years ended before {valuation_year}, they have passed"
+                      if high is not None and high < valuation_year else
+                      f"its years begin after {new_last_year}, the rolled projection's last year"
+                      if shorter and low is not None and low > new_last_year else None)
+            if reason is not None:   # dropped: its cells left blank
                 for c in [c for rr, c in cells if rr == r]:
                     del cells[r, c]
                 dropped.setdefault(name, []).append(r)
-                changes.append(f"{sheet.name} row {r} ({what}, years {years}) dropped: its years ended before "
-                               f"{valuation_year}, they have passed")
-                continue
-            if shorter and low is not None and low > new_last_year:
-                for c in [c for rr, c in cells if rr == r]:
-                    del cells[r, c]
-                dropped.setdefault(name, []).append(r)
-                changes.append(f"{sheet.name} row {r} ({what}, years {years}) dropped: its years begin after "
-                               f"{new_last_year}, the rolled projection's last year")
+                changes.append(f"{sheet.name} row {r} ({what}, years {years}) dropped: {reason}")
                 continue
             kept.add(name)
             if low is not None and low < valuation_year:
