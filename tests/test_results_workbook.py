@@ -112,7 +112,7 @@ def test_headers_are_words_with_units(workbooks):
     rates = [c.value for c in wb["Financing indicators"][2][1:] if c.value]
     assert "PAYG cost rate (% of insurable earnings)" in rates
     assert any(h.startswith("Pension expenditure, benefits only") and h.endswith("(% of GDP)") for h in rates)
-    assert any(h.startswith("Total income: contributions, subsidy, investment income") for h in rates)
+    assert any(h.startswith("Total income: contributions, subsidy, state top-up, investment income") for h in rates)
 
 
 def _column(ws, header_start):

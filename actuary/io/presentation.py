@@ -143,7 +143,7 @@ VARIABLES: dict[str, Variable] = {
     "expenditure_pct_gdp": Variable("Pension expenditure, benefits only", "percent", INDICATORS, unit="% of GDP"),
     "total_expenditure_pct_gdp": Variable("Total expenditure: benefits, grants, administration", "percent",
                                           INDICATORS, unit="% of GDP"),
-    "income_pct_gdp": Variable("Total income: contributions, subsidy, investment income", "percent", INDICATORS,
+    "income_pct_gdp": Variable("Total income: contributions, subsidy, state top-up, investment income", "percent", INDICATORS,
                                unit="% of GDP"),
     "terminal_funding_rate": Variable("Terminal funding rate", "share", INDICATORS, unit=EARNINGS),
     "payable_share": Variable("Share of benefits payable", "share", INDICATORS),
