@@ -609,8 +609,8 @@ OUTPUT_VARIABLES: dict[str, tuple[str, str]] = {
                                  "insurable wage bill (gross basis: before collection losses and the state "
                                  "subsidy)"),
     "contribution_rate": ("share", "statutory contribution rate, of insurable earnings"),
-    "replacement_rate": ("share", "replacement rate: average new old-age pension of actives / average insurable "
-                                  "salary of contributors"),
+    "replacement_rate": ("share", "replacement rate: average new old-age pension (awards to actives and to "
+                                  "deferred members) / average insurable salary of contributors"),
     "benefit_ratio": ("share", "benefit ratio: average old-age pension in payment / average insurable salary of "
                                "contributors"),
     "payable_share": ("share", "share of the year's benefits and grants that its income and the reserve left at its "

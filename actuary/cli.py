@@ -779,7 +779,8 @@ def compare_command(base, options, out, name, force):
               help="contribution_rate, contribution_steps:N (a step added to the rates every N years from --from "
                    "to --until, the last step held after --until), retirement_age_pace (N months per cohort "
                    "added to the normal and early ages in force, by year or by cohort, from the first cohort not "
-                   "at the normal age in --from: N, 2N, ... months, up to max_retirement_age; 0 is the law), accrual, "
+                   "at the normal age in --from: N, 2N, ... months, up to max_retirement_age; 0 is the law), accrual (a "
+                   "factor on the accrual schedule for service earned from --from on: 0.9 is a tenth less), "
                    "indexation_price_weight or ceiling_multiple.")
 @click.option("--target", required=True,
               help="INDICATOR OP VALUE, in quotes on a shell's command line (> and < redirect): "

@@ -1122,8 +1122,16 @@ class Inputs:
             t, sex, a = np.argwhere(later)[0]
             key = "early_retirement_age" if sch["early_retirement_age"] is not None else \
                 "early_retirement_age_by_cohort"
-            raise InputError(f"Input 'scheme.{key}' at year={self.coords[Y][t]}, sex={SEXES[sex]}, age={ages[a]}: "
-                             f"value {early[t, sex, a]} is above the normal retirement age {normal[t, sex, a]}.",
+            normal_key = "normal_retirement_age" if sch["normal_retirement_age"] is not None else \
+                "normal_retirement_age_by_cohort"
+            by_cohort = (key.endswith("_by_cohort") or normal_key.endswith("_by_cohort")
+                         or sch.get("retirement_age_increase_by_cohort") is not None)
+            # ages by year alone are the same at every age: an age in the message would only mislead
+            at = f", age={ages[a]} (born {int(self.coords[Y][t]) - int(ages[a]) - 1})" if by_cohort else ""
+            raise InputError(f"Input 'scheme.{key}' at year={self.coords[Y][t]}, sex={SEXES[sex]}{at}: "
+                             f"value {early[t, sex, a]} is above the normal retirement age {normal[t, sex, a]} "
+                             f"(scheme.{normal_key}{' of that cohort' if by_cohort else ', same year and sex'}); "
+                             "expected an early retirement age at most the normal one.",
                              field=f"scheme.{key}", where={"year": int(self.coords[Y][t]), "sex": SEXES[sex]})
 
     def _benefit_formula_checks(self, raw: dict) -> None:

@@ -916,7 +916,8 @@ def to_dataset(inputs: Inputs, kin: KernelInputs, out: dict, extend=None, horizo
         "system_dependency_ratio_stock": ((Y,), system_dependency_stock, "ratio",
                                           "pensioners / active insured, both at the end of the year (31 December)"),
         "replacement_rate": ((Y,), replacement, "share",
-                             "average new old-age pension of actives / average insurable salary of contributors"),
+                             "average new old-age pension (awards to actives and to deferred members) / average "
+                             "insurable salary of contributors"),
         "benefit_ratio": ((Y,), benefit_ratio, "share",
                           "average old-age pension in payment / average insurable salary of contributors"),
         "contribution_rate": ((Y,), kin.finance["contribution_rate"], "share", "statutory contribution rate"),
