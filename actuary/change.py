@@ -48,9 +48,14 @@ the step before (NaN at ``previous``). Depletion year: a case whose reserve last
 as depleting in the year after its last projection year (a lower bound, flagged by ``depleted`` False), so
 that effects stay finite and add up; an effect involving such a case is the least the depletion moved.
 
-``all_orders``: every one of the 2**n subsets of the n steps is valued once (n <= 7: 128 cases) and each
-step's Shapley effect (the mean of its effect over all n! orders) is reported beside the sequential one,
-with its lowest and highest effect over the orders; the Shapley effects add up to the total too.
+``all_orders``: each step's Shapley effect (the mean of its effect over every order of the steps) is reported
+beside the sequential one, with its lowest and highest effect over the orders; the Shapley effects add up to the
+total too. When the cases are valued at different dates, the valuation period step (the roll-forward of the
+previous case to the current date) comes first in every order: the other steps take inputs of the current case
+as at its own date (its initial data above all), which applied to the previous date would value a case that
+exists nowhere. Its effect is then the same in every order, and the other n - 1 steps are taken in all
+(n - 1)! orders after it: 1 + 2**(n-1) cases valued (n <= 7: 65). Valued at the same date, all n! orders
+(2**n cases: 128).
 """
 
 from __future__ import annotations
@@ -479,11 +484,13 @@ def analysis_of_change(previous, current, steps=None, all_orders: bool = False,
     resolved = with_coupled_inputs(resolved, previous, current)
     cases = _Cases(previous, current, resolved)
     spec = _spec(previous, current, reserve_ratio_years)
-    subsets = [frozenset(c) for k in range(n + 1) for c in itertools.combinations(range(n), k)] if all_orders else \
-        [frozenset(range(k)) for k in range(n + 1)]
+    sequence = [frozenset(range(k)) for k in range(n + 1)]
+    # the roll-forward first in every order when the dates differ (see the module docstring)
+    leading = cases.period_step if previous.inputs.settings["valuation_year"] != \
+        current.inputs.settings["valuation_year"] else None
+    subsets = list(dict.fromkeys(sequence + (_order_subsets(n, leading) if all_orders else [])))
     values = {subset: _measures(cases.run(subset), cases.valuation(subset), spec) for subset in subsets}
     names = [k for k in values[frozenset()] if all(k in v for v in values.values())]
-    sequence = [frozenset(range(k)) for k in range(n + 1)]
     step_names = ["previous"] + [s.name for s in resolved]
     dims = {"gap": ("horizon",), "reserve_ratio": ("year",), **{name: ("horizon",) for name in FLOOR_UNITS}}
     data = {}
@@ -509,10 +516,12 @@ def analysis_of_change(previous, current, steps=None, all_orders: bool = False,
                                   dict(attrs, description=f"change in {name} from the step before"))
         if all_orders:
             shapley, lowest, highest = _order_effects({s: np.asarray(values[s][name], dtype=float) for s in subsets},
-                                                      n)
-            for label, array, text in (("shapley", shapley, "mean over every order of the steps (Shapley)"),
-                                        ("lowest", lowest, "lowest over every order of the steps"),
-                                        ("highest", highest, "highest over every order of the steps")):
+                                                      n, leading)
+            orders = "every order of the steps" + ("" if leading is None else
+                                                   f" after the {resolved[leading].name} step, which comes first")
+            for label, array, text in (("shapley", shapley, f"mean over {orders} (Shapley)"),
+                                        ("lowest", lowest, f"lowest over {orders}"),
+                                        ("highest", highest, f"highest over {orders}")):
                 padded = np.concatenate([np.full((1,) + array.shape[1:], np.nan), array])
                 data[f"{label}_effect_{name}"] = (("step",) + extra, padded,
                                                   dict(attrs, description=f"effect of the step on {name}, {text}"))
@@ -525,6 +534,10 @@ def analysis_of_change(previous, current, steps=None, all_orders: bool = False,
         "money_unit": cs["money_unit"],   # how the current case shows money (the values are in currency)
         "money": "currency units, not scaled (money_unit is the unit the workbooks and the report show)",
         "all_orders": int(all_orders), "cases_valued": len(cases.results),
+        "orders": "" if not all_orders else "every order of the steps" + (
+            "" if leading is None else f" that begins with the {resolved[leading].name} step (the cases are valued "
+                                       "at different dates: the other steps take the current case's inputs as at "
+                                       "its own date)"),
         "conventions": "effect = measure at the step - measure at the step before; effects add up to current - "
                        "previous; money amounts are present values at each case's own valuation date",
     })
@@ -538,23 +551,39 @@ def analysis_of_change(previous, current, steps=None, all_orders: bool = False,
     return ds
 
 
-def _order_effects(values: dict, n: int):
+def _order_subsets(n: int, first: int | None) -> list[frozenset]:
+    """The sets of steps applied that the orders of :func:`_order_effects` pass through: every subset of the n
+    steps, or (``first`` the step that comes first in every order) the empty set and every subset holding it."""
+    if first is None:
+        return [frozenset(c) for k in range(n + 1) for c in itertools.combinations(range(n), k)]
+    others = [j for j in range(n) if j != first]
+    return [frozenset()] + [frozenset(c) | {first} for k in range(n) for c in itertools.combinations(others, k)]
+
+
+def _order_effects(values: dict, n: int, first: int | None = None):
     """Each step's effect averaged over every order of the n steps (the Shapley value), with its lowest and
     highest over the orders: in an order, the effect of step i is v(S + i) - v(S), S the steps before it.
+    ``first``: a step that comes first in every order (its effect v({first}) - v({}) in each), the other n - 1
+    steps in every order after it.
 
-    The mean is taken exactly by the subset form, sum over S not holding i of |S|! (n - |S| - 1)! / n! x
-    (v(S + i) - v(S)); the lowest and highest over the n! orders are the lowest and highest over the subsets
-    S (every S is the set before i in some order)."""
+    The mean is taken exactly by the subset form, sum over S not holding i of |S|! (m - |S| - 1)! / m! x
+    (v(S + i) - v(S)) over the m steps ordered; the lowest and highest over the m! orders are the lowest and
+    highest over the subsets S (every S is the set before i in some order)."""
     shape = next(iter(values.values())).shape
     shapley = np.zeros((n,) + shape)
     lowest = np.full((n,) + shape, np.inf)
     highest = np.full((n,) + shape, -np.inf)
-    for i in range(n):
-        others = [j for j in range(n) if j != i]
-        for k in range(n):
-            weight = math.factorial(k) * math.factorial(n - k - 1) / math.factorial(n)
+    base = frozenset() if first is None else frozenset({first})
+    if first is not None:
+        shapley[first] = lowest[first] = highest[first] = values[base] - values[frozenset()]
+    ordered = [j for j in range(n) if j != first]
+    m = len(ordered)
+    for i in ordered:
+        others = [j for j in ordered if j != i]
+        for k in range(m):
+            weight = math.factorial(k) * math.factorial(m - k - 1) / math.factorial(m)
             for before in itertools.combinations(others, k):
-                s = frozenset(before)
+                s = frozenset(before) | base
                 effect = values[s | {i}] - values[s]
                 shapley[i] += weight * effect
                 lowest[i] = np.minimum(lowest[i], effect)

@@ -955,8 +955,10 @@ def report_command(workbook, out, name, force, with_sensitivity, paths, seed, pr
                    "step, input, notes). Default: CURRENT's own 'Analysis of change' sheet if it has one, otherwise "
                    "valuation period, data, demographic, economic, behavioural, provisions, methods.")
 @click.option("--all-orders", is_flag=True,
-              help="Also value every order of the steps (at most 7: 128 cases) and report each step's Shapley effect "
-                   "(its mean effect over all orders) with its lowest and highest.")
+              help="Also value every order of the steps (at most 7) and report each step's Shapley effect (its mean "
+                   "effect over all orders) with its lowest and highest. Cases valued at different dates: the "
+                   "valuation period step comes first in every order (the other steps take the current case's "
+                   "inputs as at its own date), 1 + 2^(n-1) cases; at the same date all orders, 2^n cases.")
 @click.option("--years", "years", help="Years of the reserve ratio, e.g. 2033,2048 (default: 10, 25 and 50 years "
                                        "after CURRENT's valuation year).")
 @OUT

@@ -158,8 +158,9 @@ def write_change(ds: xr.Dataset, path, provenance: dict | None = None) -> None:
     if ds.attrs.get("all_orders"):
         ws = wb.create_sheet("All orders")
         writer = SheetWriter(ws, text_width=INPUTS_WIDTH)
-        writer.title(1, "Effect of each step averaged over every order of the steps (Shapley), with the lowest and "
-                        "highest effect over the orders")
+        orders = ds.attrs.get("orders") or "every order of the steps"
+        writer.title(1, f"Effect of each step averaged over {orders} (Shapley), with the lowest and highest effect "
+                        "over those orders")
         cols = measure_columns(ds)
         r = 3
         for label, prefix in (("sequential (the order of the steps)", "effect_"),
