@@ -40,9 +40,11 @@ contribution rate, and each target is an affine function of it year by year (the
 rate, the expenditure through the administration charged on contributions), so one projection gives the
 solution in closed form; the finance roll-forward of the solution is then recomputed by a rerun. The other
 levers move the projection itself: a bracketing root finder (Brent's method) on the target's margin, the
-retirement-age pace a search over whole months for the smallest pace that meets the target. Every solution is
-verified by a full rerun (the target binds within 1e-6 on continuous levers); a target that no lever value in
-the bracket can meet is reported with the best value attainable. A target that the lowest contribution rates
+retirement-age pace every whole month from 0 in turn up to the first that meets the target (its margin turns
+several times with the pace: nothing is assumed of its shape), pace + 1 runs, 61 when no month meets it. Every
+solution is verified by a full rerun (the target binds within 1e-6 on continuous levers; the pace's own run,
+made as the solved valuation's, is its verification); a target that no lever value in the bracket can meet is
+reported with the best value attainable. A target that the lowest contribution rates
 allowed (no rate below 0) meet with room gives those rates, not binding (the level rates of
 :mod:`actuary.indicators` are defined the same way: 0 where the condition holds without contributions); one that
 every value of another lever meets, or that does not depend on the lever, leaves the valuation as it was.
@@ -69,7 +71,6 @@ LEVERS = ("contribution_rate", "contribution_steps:N", "retirement_age_pace", "a
 # bracket of the continuous levers searched by the root finder
 BRACKETS = {"accrual": (0.0, 3.0), "indexation_price_weight": (0.0, 1.0), "ceiling_multiple": (0.05, 20.0)}
 MAX_PACE = 60          # months per cohort searched by the retirement-age solver
-PACE_SCAN = 5          # months per cohort between the paces it tries first (see _solve_grid)
 TOLERANCE = 1e-6       # the target's margin at a solution of a continuous lever
 # the yearly results the measures read (a contribution-rate solve recomputes them on this small Dataset)
 YEARLY_VARIABLES = ("insurable_wage_bill", "benefit_expenditure", "grants", "contributions", "collection_rate",
@@ -534,7 +535,7 @@ def _solve(valuation, lever: str, target, start: int | None, until: int) -> Solu
         if binding is None and target.op != "=":   # the lowest rates allowed meet the target with room
             return _finish(valuation, name, steps, start, until, target, x, runs, binding_check=False, lowest=True)
     elif name == "retirement_age_pace":
-        return _solve_grid(valuation, target, start, until, evaluate, lambda: runs)
+        return _solve_grid(valuation, target, start, until)
     else:
         low, high = BRACKETS[name]
         if name == "ceiling_multiple":
@@ -607,13 +608,19 @@ def _quick(valuation, target: Target, until: int):
 
 
 def _finish(valuation, name, steps, start, until, target, x, runs, feasible=True, binding_check=True,
-            lowest=False) -> Solution:
-    """Verify by a full rerun of the solved valuation; the target binds within TOLERANCE on continuous levers."""
+            lowest=False, projected: tuple | None = None) -> Solution:
+    """Verify by a full rerun of the solved valuation; the target binds within TOLERANCE on continuous levers.
+    ``projected``: (the solved valuation, its run) when the solver has already run exactly that projection
+    (``_project(_quick(with_lever(valuation, ...)))``: the retirement-age pace, whose whole months are run as they
+    are given): that run is the verification, not run again."""
     if isinstance(x, float):
         x += 0.0   # -0.0 (a rate solved at 0 from below) written as 0
-    solved = with_lever(valuation, name, steps, start, x, until)
-    run = _project(_quick(solved, target, until))
-    runs += 1
+    if projected is None:
+        solved = with_lever(valuation, name, steps, start, x, until)
+        run = _project(_quick(solved, target, until))
+        runs += 1
+    else:
+        solved, run = projected
     values, years = margins(target, run, start, until)
     worst, binding = _worst(values, years, target.op == "=")
     if feasible and binding_check and abs(worst) > TOLERANCE:
@@ -674,84 +681,121 @@ def _infeasible_affine(valuation, quick, run, target, name, steps, start, until,
     return _finish(valuation, name, steps, start, until, target, best, runs, feasible=False)
 
 
-def _solve_grid(valuation, target, start, until, evaluate, count) -> Solution:
-    """The smallest pace (whole months per cohort, 0..MAX_PACE) that meets the target. The margin rises with the pace
-    while the ages rise, but not once they reach ``settings.max_retirement_age``: a faster pace then only brings the
-    cap forward to earlier cohorts, whose longer careers raise their pensions, and the margin may fall (Demoland from
-    2040: a GAP of 32.43% at 2 months, 32.44% at 3, 32.46% at 60). A bisection over 0..MAX_PACE, which assumes it
-    rises throughout, could then miss the paces that meet the target (those of a window below MAX_PACE, which does
-    not meet it) or return one that is not the smallest. So the paces every :data:`PACE_SCAN` months are tried from
-    0 up to the first that meets the target, and the whole months between it and the one before it from the low
-    end; when none of them meets it, the whole months around the best of them (where the margin turns, when it rises
-    then falls). The margin is assumed to turn at most once (to rise to the cap and fall after it); a scan whose
-    margins fall somewhere is said in the solution's note (:func:`_pace_note`), with the cohorts the cap stops."""
+def _smallest_pace(margin) -> tuple[int, bool]:
+    """(the smallest whole month 0..MAX_PACE whose ``margin(months)`` is >= 0, True), else (the month whose margin is
+    highest, the smallest of equals, False). Every whole month from 0 is run in turn up to the first that meets the
+    target, each once: nothing is assumed of the margin's shape (it turns several times: see :func:`_solve_grid`),
+    so no month below the answer can be skipped, and a target none meets takes all MAX_PACE + 1."""
+    best = 0
+    for months in range(MAX_PACE + 1):
+        value = margin(months)
+        if value >= 0:
+            return months, True
+        if value > margin(best):
+            best = months
+    return best, False
+
+
+def _solve_grid(valuation, target, start, until) -> Solution:
+    """The smallest pace (whole months per cohort, 0..MAX_PACE) that meets the target, else the pace whose margin is
+    highest (not attainable). The margin need not rise with the pace: once the ages reach
+    ``settings.max_retirement_age`` a faster pace only brings the cap forward to earlier cohorts, whose longer careers
+    raise their pensions, and whole years per cohort (12, 24, 36 months) meet the yearly age grid differently from the
+    months between them, so it turns several times (Demoland from 2040, the GAP over 2020-2079: lows at 12, 18 and 36
+    months between rises; gap<=0.30062 is met at 12, 18, 35 and 36 months only, and the scan every 5 months this
+    replaced, which assumed one turn, gave 35). A scan, a bisection or a search around the best of a coarse grid can
+    each miss a window of paces that meet the target, so every whole month is run from 0 up to the first that meets
+    it (:func:`_smallest_pace`): the answer is exact whatever the shape, and no exact search of a margin of unknown
+    shape can run fewer (each month below the answer might meet the target). Each month is projected once, as the
+    solved valuation itself (``_quick(with_lever(valuation, ...))``), and the run of the pace given is its
+    verification: ``Solution.runs`` is the pace + 1 (all MAX_PACE + 1 when none meets the target). The solution's
+    note (:func:`_pace_note`) says which cohorts the cap stops, where the margin fell with the pace and, when no
+    month meets the target, the best month's margin."""
     equality = target.op == "="
     tried: dict[int, float] = {}
+    kept: dict[int, tuple] = {}   # (solved valuation, run) of the month last run and of the best one so far
+    best = 0
 
     def margin(months: int) -> float:
+        nonlocal best
         if months not in tried:
-            tried[months] = _worst(*margins(target, evaluate(months), start, until), equality)[0]
+            solved = with_lever(valuation, "retirement_age_pace", None, start, float(months), until)
+            run = _project(_quick(solved, target, until))
+            tried[months] = _worst(*margins(target, run, start, until), equality)[0]
+            kept[months] = (solved, run)
+            if tried[months] > tried.get(best, math.nan):   # the rule of _smallest_pace: the smallest of equals
+                best = months
+            for other in [m for m in kept if m not in (months, best)]:
+                del kept[other]
         return tried[months]
 
-    def finish(months, **options):
-        solution = _finish(valuation, "retirement_age_pace", None, start, until, target, months, count(),
-                           **options)
-        solution.note = _pace_note(solution, start, tried)
-        return solution
-
-    if margin(0) >= 0:   # no change of the ages needed
-        return finish(0, binding_check=False, lowest=True)
-    scan = list(range(0, MAX_PACE + 1, PACE_SCAN))
-    scan += [MAX_PACE] if scan[-1] != MAX_PACE else []
-    first = next((i for i, months in enumerate(scan) if margin(months) >= 0), None)
-    if first is not None:   # the first pace that meets it is after the one before
-        candidates = range(scan[first - 1] + 1, scan[first] + 1)
-    else:                   # none meets it: where the margin is highest (it turns there)
-        best = max(scan, key=margin)
-        candidates = range(max(best - PACE_SCAN + 1, 0), min(best + PACE_SCAN, MAX_PACE + 1))
-    found = next((months for months in candidates if margin(months) >= 0), None)
-    if found is None:
-        best = max(tried, key=lambda months: (tried[months], -months))
-        return finish(best, feasible=False)
-    return finish(found, binding_check=False)
+    months, feasible = _smallest_pace(margin)
+    options = {"feasible": False} if not feasible else \
+        {"binding_check": False, "lowest": True} if months == 0 else {"binding_check": False}
+    solution = _finish(valuation, "retirement_age_pace", None, start, until, target, months, len(tried),
+                       projected=kept[months], **options)
+    solution.note = _pace_note(solution, start, tried)
+    return solution
 
 
 def _pace_note(solution: Solution, start: int, tried: dict[int, float]) -> str:
     """What the solved pace does at ``settings.max_retirement_age``: from which cohort of each sex the normal
     retirement age is at that cap (within the projection: cohorts reaching it by its last year), which the pace
-    would take higher; and that the target's margin fell with the pace somewhere among the paces ``tried`` (months
-    -> margin), so that it does not improve steadily with the pace."""
+    would take higher; that the target's margin fell with the pace somewhere among the whole months ``tried``
+    (months -> margin: every month from 0 to the last run), so that it does not improve steadily with the pace; and,
+    when no month meets the target, how far the best one misses it."""
     valuation = solution.valuation
     inputs = valuation.inputs
     increase = inputs.scheme.get("retirement_age_increase_by_cohort")
-    if increase is None or not solution.value:
-        return ""
-    cap = float(inputs.settings["max_retirement_age"])
-    years, ages = _years(valuation), inputs.coords["scheme_age"]
-    born = years[:, None] - (ages[None, :] + 1)
-    law = retirement_age_grid({**inputs.scheme, "retirement_age_increase_by_cohort": None}, "normal", years, ages)
-    added = np.moveaxis(cohort_ages(increase, born), -1, 1)   # (year, sex, age)
-    capped = (law + added >= cap - 1e-9) & (added > 0) & (law < cap) & \
-        (born[:, None, :] + math.ceil(cap) <= years[-1])
     parts = []
-    for s, sex in enumerate(("men", "women")):
-        if capped[:, s].any():
-            first = int(born[capped[:, s]].min())
-            parts.append(f"{sex} born from {first} ({cap:g} in {first + math.ceil(cap)})")
-    text = ""
+    if increase is not None and solution.value:
+        cap = float(inputs.settings["max_retirement_age"])
+        years, ages = _years(valuation), inputs.coords["scheme_age"]
+        born = years[:, None] - (ages[None, :] + 1)
+        law = retirement_age_grid({**inputs.scheme, "retirement_age_increase_by_cohort": None}, "normal", years, ages)
+        added = np.moveaxis(cohort_ages(increase, born), -1, 1)   # (year, sex, age)
+        capped = (law + added >= cap - 1e-9) & (added > 0) & (law < cap) & \
+            (born[:, None, :] + math.ceil(cap) <= years[-1])
+        for s, sex in enumerate(("men", "women")):
+            if capped[:, s].any():
+                first = int(born[capped[:, s]].min())
+                parts.append(f"{sex} born from {first} ({cap:g} in {first + math.ceil(cap)})")
+    sentences = []
     if parts:
         months = f"{solution.value:g} month{'' if solution.value == 1 else 's'}"
-        text = (f"Note: at {months} per cohort the normal retirement ages reach the cap, settings.max_retirement_age = "
-                f"{cap:g}, within the projection: {' and '.join(parts)} have the cap as their normal retirement age "
-                "(the early age at most the same), where the pace would take them higher. A faster pace only brings "
-                "the cap forward to earlier cohorts, whose longer careers raise their pensions, so the measure need "
-                "not improve with it; a higher cap (Settings) lets the ages rise further.")
-    paces = sorted(tried)
+        sentences.append(
+            f"at {months} per cohort the normal retirement ages reach the cap, settings.max_retirement_age = "
+            f"{cap:g}, within the projection: {' and '.join(parts)} have the cap as their normal retirement age "
+            "(the early age at most the same), where the pace would take them higher. A faster pace only brings "
+            "the cap forward to earlier cohorts, whose longer careers raise their pensions, so the measure need "
+            "not improve with it; a higher cap (Settings) lets the ages rise further.")
+    paces = sorted(tried)   # every whole month from 0 to the last one run
     fell = [b for a, b in zip(paces, paces[1:]) if tried[b] < tried[a] - 1e-12 * max(1.0, abs(tried[a]))]
     if fell:
-        text += ((" " if text else "Note: ") +
-                 f"The target's margin is not monotone in the pace: it fell from {paces[paces.index(fell[0]) - 1]} to "
-                 f"{fell[0]} months among the paces tried ({', '.join(str(p) for p in paces)}); "
-                 + ("the pace given is the smallest of them that meets the target." if solution.feasible else
-                    "none of them meets the target: the pace given is the best of them."))
-    return text
+        more = (f" (and from one month to the next {len(fell) - 1} more time{'' if len(fell) == 2 else 's'})"
+                if len(fell) > 1 else "")
+        sentences.append(
+            f"The target's margin is not monotone in the pace: it fell from {fell[0] - 1} to {fell[0]} months{more} "
+            f"among the whole months run (0 to {paces[-1]})"
+            + ("; the pace given is still the smallest that meets the target: every whole month below it was run."
+               if solution.feasible else "."))
+    if not solution.feasible:
+        sentences.append(
+            f"No whole month from 0 to {MAX_PACE} meets the target (each was run): the pace given comes closest, "
+            f"its margin {solution.margin:.4g} ({_margin_meaning(solution.target)}; >= 0 would meet it).")
+    if not sentences:
+        return ""
+    return "Note: " + " ".join(sentences)
+
+
+def _margin_meaning(target: Target) -> str:
+    """What the margin of :func:`margins` is for ``target``, in words (the worst over the years)."""
+    value = str(Target(target.indicator, "=", target.value)).partition("=")[2]
+    if target.indicator == "reserve_ratio":
+        return f"the lowest reserve ratio minus {value}"
+    if target.indicator == "paygo_cost_rate":
+        return f"{value} minus the highest PAYG cost rate"
+    if target.indicator == "depletion_year":
+        return (f"the lowest reserve before {value}, every benefit paid, in years of the year's expenditure")
+    measure = "the GAP" if target.indicator == "gap" else "the actuarial balance"
+    return f"{value} minus {measure}" if target.op == "<=" else f"{measure} minus {value}"

@@ -496,12 +496,12 @@ def test_the_message_gives_the_pace_its_unit_and_an_equality_met_to_rounding_as_
     assert "(actuarial_balance = 2e-09; 2 runs)" in str(off), str(off)   # a real difference is still said
 
 
-def _pace_margins(valuation, target, start):
+def _pace_margins(valuation, target, start, until=None):
     """The target's margin (>= 0: met) at every whole month of the retirement-age pace, 0..MAX_PACE."""
     from actuary.solve import MAX_PACE, _project, margins, measure_period
 
     target = parse_target(target)
-    until, _ = measure_period(valuation, target, None)
+    until, _ = measure_period(valuation, target, until)
     return {months: float(margins(target, _project(with_lever(valuation, "retirement_age_pace", None, start,
                                                               float(months))), start, until)[0].min())
             for months in range(MAX_PACE + 1)}
@@ -519,9 +519,11 @@ def test_the_pace_is_the_smallest_on_the_whole_month_grid_where_the_measure_turn
     met = [months for months, margin in grid.items() if margin >= 0]
     assert met and met[-1] < 60   # a window below the top of the range: the case the bisection missed
     assert solution.feasible and solution.value == min(met) == 2
-    assert "The target's margin is not monotone in the pace: it fell from 2 to " in str(solution)
+    assert solution.runs == 3   # 0, 1 and 2 months; the run of 2 is the verification
     below = demo.solve("retirement_age_pace", "gap<=0.3242", start=2040)   # below the lowest GAP: the best pace
     assert not below.feasible and below.value == max(grid, key=lambda months: (grid[months], -months)) == 2
+    assert below.runs == 61   # every whole month 0..60
+    assert "The target's margin is not monotone in the pace: it fell from 2 to 3 months" in str(below)
 
 
 def test_the_message_says_which_cohorts_the_pace_puts_at_the_age_cap(demo):
@@ -563,3 +565,118 @@ def test_a_window_out_of_the_projection_names_the_option_given(demo, target, sta
     with pytest.raises(InputError) as caught:
         solve(demo, "contribution_rate", target, start=start, until=until)
     assert said in str(caught.value) and not_said not in str(caught.value)
+
+
+# Margins over the whole months 0..60 with two turns. MET_TWICE rises to meet the target at 3 and 4 months, falls
+# below it from 5 to 11 and rises again to meet it from 12 on: the scan every 5 months to the first that met it (15)
+# and the months before it (11..15) gave 12. MISSED rises to its best at 3 months (-0.01), falls to 8 and rises
+# again to -0.02 at 60: the scan's best (60) and the months around it gave 60.
+MET_TWICE = [-1.0, -0.6, -0.2, 0.1, 0.05, -0.1, -0.2, -0.3, -0.25, -0.2, -0.1, -0.05] + [0.02 * k for k in range(1, 50)]
+MISSED = [-1.0, -0.6, -0.2, -0.01, -0.1, -0.2, -0.3, -0.4, -0.5] + [-0.5 + (m - 8) * 0.48 / 52 for m in range(9, 61)]
+
+
+def _with_margins_by_month(monkeypatch, demo, values):
+    """Valuation.solve's pace search on a margin of known shape: every projection of the solver is the base's, the
+    pace it was made at read back from the valuation's increase by cohort (the first cohort's, N / 12 years) and the
+    target's margin at it ``values[N]`` (one margin over a period: no binding year). Returns the list of the paces
+    projected, in order (the verification's included)."""
+    import dataclasses
+
+    from actuary import solve as solver
+
+    @dataclasses.dataclass
+    class Tagged(solver._Run):
+        months: int = 0
+
+    base = solver._project(demo)
+    projected = []
+
+    def project(valuation):
+        increase = valuation.inputs.scheme["retirement_age_increase_by_cohort"]
+        added = increase.sel(sex="male").values if increase is not None else np.zeros(1)
+        months = int(round(12 * added[added > 0].min())) if np.any(added > 0) else 0
+        projected.append(months)
+        return Tagged(base.projection, base.next_expenditure, base.next_base, base.terminal_reserve, months)
+
+    monkeypatch.setattr(solver, "_project", project)
+    monkeypatch.setattr(solver, "margins", lambda target, run, start, until: (np.array([values[run.months]]),
+                                                                             np.array([-1])))
+    return projected
+
+
+def test_the_pace_is_the_smallest_whole_month_on_a_margin_with_two_turns(demo, monkeypatch):
+    """The target is met at 3 and 4 months, not from 5 to 11, and again from 12 on (MET_TWICE): the pace is 3, the
+    months 0 to 3 each projected once (the run of 3 its verification: 4 runs)."""
+    assert len(MET_TWICE) == 61
+    projected = _with_margins_by_month(monkeypatch, demo, MET_TWICE)
+    solution = demo.solve("retirement_age_pace", "gap<=0.3", start=2025)
+    assert solution.feasible and solution.value == 3 and solution.margin == pytest.approx(0.1, abs=1e-15)
+    assert projected == [0, 1, 2, 3] and solution.runs == 4 and "(3 months added per cohort)" in str(solution)
+    # the solved valuation is the one at 3 months
+    increase = solution.valuation.inputs.scheme["retirement_age_increase_by_cohort"].sel(sex="male").values
+    assert increase[increase > 0].min() == pytest.approx(3 / 12, rel=1e-12)
+
+
+def test_a_pace_none_meets_is_the_best_whole_month_on_a_margin_with_two_turns(demo, monkeypatch):
+    """No month meets the target; the margin is highest at 3 months (MISSED), a low between it and the rise to 60:
+    the best pace is 3, every month 0..60 projected once (61 runs), the message says not attainable, that the margin
+    fell with the pace and by how much the best month misses."""
+    assert len(MISSED) == 61 and max(MISSED) == MISSED[3] < 0
+    projected = _with_margins_by_month(monkeypatch, demo, MISSED)
+    solution = demo.solve("retirement_age_pace", "gap<=0.3", start=2025)
+    assert not solution.feasible and solution.value == 3 and solution.margin == MISSED[3]
+    assert projected == list(range(61)) and solution.runs == 61
+    said = " ".join(str(solution).split())
+    assert "target gap<=0.3 NOT attainable" in said and "61 runs" in said
+    assert "The target's margin is not monotone in the pace: it fell from 3 to 4 months" in said
+    assert ("No whole month from 0 to 60 meets the target (each was run): the pace given comes closest, its margin "
+            "-0.01 (0.3 minus the GAP; >= 0 would meet it).") in said
+
+
+@settings(max_examples=200, deadline=None)
+@given(values=st.lists(st.one_of(st.floats(-1.0, 1.0), st.sampled_from([0.0, -0.5])), min_size=61, max_size=61))
+def test_the_pace_search_runs_every_month_up_to_the_first_that_meets_the_target(values):
+    """Whatever the margin's shape (any number of turns, ties): the smallest whole month whose margin is >= 0, each
+    month below it run once and none above it; with none, the month with the highest margin (the smallest of
+    equals), each of 0..60 run once."""
+    from actuary.solve import MAX_PACE, _smallest_pace
+
+    asked = []
+
+    def margin(months):
+        asked.append(months)
+        return values[months]
+
+    months, met = _smallest_pace(margin)
+    if any(v >= 0 for v in values):
+        first = next(m for m, v in enumerate(values) if v >= 0)
+        assert met and months == first and set(asked) == set(range(first + 1))
+    else:
+        assert not met and months == values.index(max(values)) and set(asked) == set(range(MAX_PACE + 1))
+    distinct = list(dict.fromkeys(asked))
+    assert distinct == sorted(distinct)   # in turn from 0
+
+
+def test_the_pace_is_the_smallest_whole_month_where_demolands_margin_turns_several_times(demo):
+    """Demoland from 2040, the GAP over 2020-2079 (60 years): it falls with the pace to lows at 12, 18 and 36 months,
+    rising between them (whole years per cohort meet the yearly age grid differently from the months between them,
+    and the ages reach max_retirement_age). gap<=0.30062 is met at 12, 18, 35 and 36 months only: the scan every 5
+    months to the first that met it (35) and the months before it gave 35. gap<=0.3006, which no month meets, is
+    closest at 18 months: that scan gave 36 (the months around the best of its grid). Each solved valuation's GAP is
+    recomputed by run() independently of the solver."""
+    grid = _pace_margins(demo, "gap<=0.30062", 2040, until=2079)
+    values = np.array([grid[months] for months in range(61)])
+    rises = np.sign(np.diff(values))
+    assert np.sum(rises[1:] != rises[:-1]) >= 2   # two or more turns
+    met = [months for months in grid if grid[months] >= 0]
+    assert met and np.any(np.diff(met) > 1)   # windows apart
+    solution = demo.solve("retirement_age_pace", "gap<=0.30062", start=2040, until=2079)
+    assert solution.feasible and solution.value == min(met) == 12 and solution.runs == 13
+    assert general_average_premium(_projection(solution.valuation), 60) <= 0.30062
+    slower = with_lever(demo, "retirement_age_pace", None, 2040, 11.0)
+    assert general_average_premium(_projection(slower), 60) > 0.30062
+    below = demo.solve("retirement_age_pace", "gap<=0.3006", start=2040, until=2079)
+    best = max(grid, key=lambda months: (grid[months], -months))   # gap<=0.3006: the same margins less 0.00002
+    assert not below.feasible and below.value == best == 18 and below.runs == 61
+    assert below.margin == pytest.approx(grid[18] - 0.00002, abs=1e-12)
+    assert general_average_premium(_projection(below.valuation), 60) == pytest.approx(0.3006 - below.margin, abs=1e-12)
