@@ -708,9 +708,10 @@ def _solve_grid(valuation, target, start, until) -> Solution:
     it (:func:`_smallest_pace`): the answer is exact whatever the shape, and no exact search of a margin of unknown
     shape can run fewer (each month below the answer might meet the target). Each month is projected once, as the
     solved valuation itself (``_quick(with_lever(valuation, ...))``), and the run of the pace given is its
-    verification: ``Solution.runs`` is the pace + 1 (all MAX_PACE + 1 when none meets the target). The solution's
-    note (:func:`_pace_note`) says which cohorts the cap stops, where the margin fell with the pace and, when no
-    month meets the target, the best month's margin."""
+    verification: ``Solution.runs`` is the pace + 1 (all MAX_PACE + 1 when none meets the target; a margin the same
+    at every month, a target that does not depend on the pace, is said as for the other levers: :func:`_independent`).
+    The solution's note (:func:`_pace_note`) says which cohorts the cap stops, where the margin fell with the pace
+    and, when no month meets the target, the best month's margin."""
     equality = target.op == "="
     tried: dict[int, float] = {}
     kept: dict[int, tuple] = {}   # (solved valuation, run) of the month last run and of the best one so far
@@ -730,6 +731,8 @@ def _solve_grid(valuation, target, start, until) -> Solution:
         return tried[months]
 
     months, feasible = _smallest_pace(margin)
+    if not feasible and _unmoved(list(tried.values())):   # the same margin at every month: as the other levers
+        return _independent(valuation, "retirement_age_pace", None, start, until, target, len(tried))
     options = {"feasible": False} if not feasible else \
         {"binding_check": False, "lowest": True} if months == 0 else {"binding_check": False}
     solution = _finish(valuation, "retirement_age_pace", None, start, until, target, months, len(tried),
@@ -772,7 +775,7 @@ def _pace_note(solution: Solution, start: int, tried: dict[int, float]) -> str:
     paces = sorted(tried)   # every whole month from 0 to the last one run
     fell = [b for a, b in zip(paces, paces[1:]) if tried[b] < tried[a] - 1e-12 * max(1.0, abs(tried[a]))]
     if fell:
-        more = (f" (and from one month to the next {len(fell) - 1} more time{'' if len(fell) == 2 else 's'})"
+        more = (f" (and at {len(fell) - 1} other one-month step{'' if len(fell) == 2 else 's'})"
                 if len(fell) > 1 else "")
         sentences.append(
             f"The target's margin is not monotone in the pace: it fell from {fell[0] - 1} to {fell[0]} months{more} "

@@ -680,3 +680,14 @@ def test_the_pace_is_the_smallest_whole_month_where_demolands_margin_turns_sever
     assert not below.feasible and below.value == best == 18 and below.runs == 61
     assert below.margin == pytest.approx(grid[18] - 0.00002, abs=1e-12)
     assert general_average_premium(_projection(below.valuation), 60) == pytest.approx(0.3006 - below.margin, abs=1e-12)
+
+
+def test_a_target_the_pace_does_not_move_is_said_as_for_the_other_levers(demo, monkeypatch):
+    """The same margin at every whole month (not met): the target does not depend on the pace, said as for the other
+    levers (the valuation's own values kept, no pace given), not a pace of 0 'closest to it'."""
+    projected = _with_margins_by_month(monkeypatch, demo, [-0.25] * 61)
+    solution = demo.solve("retirement_age_pace", "gap<=0.3", start=2025)
+    assert solution.independent and not solution.feasible and np.isnan(solution.value)
+    assert solution.valuation is demo and solution.margin == -0.25
+    assert projected[:61] == list(range(61)) and solution.runs == len(projected) == 62   # and the valuation's own
+    assert "gap does not depend on retirement_age_pace" in str(solution)
