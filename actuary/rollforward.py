@@ -30,7 +30,8 @@ What the rolled case holds (``roll_forward(valuation, N)``):
   case. Calendar years are absolute, so the year bounds of the Scenarios and Reforms rows are kept, except those
   now before t0 + N (:func:`actuary.io.carried.from_valuation_year`): a row whose years ended before t0 + N is
   dropped (its years have passed and it changes nothing from t0 + N on; the rolled state is the base's
-  projection, without what the row changed in those years), one that started before it starts
+  projection, without what the row changed in those years; the rows below it move up, the kept rows contiguous
+  and in their order), one that started before it starts
   in t0 + N; each change is said in ``Valuation.carried_changes`` (``actuary roll-forward`` lists them in its
   Notes - roll-forward sheet and on screen). Their age and cohort bounds (cohorts are years of birth) and the other
   sheets, whose values do not depend on the valuation date, stay as they were.

@@ -203,7 +203,7 @@ def test_rows_whose_years_have_passed_are_dropped_or_start_at_the_new_valuation_
     rolled = out / "sheets-rolled-2023.xlsx"
     said = [line for line in done.output.splitlines() if "changes to the rows of the carried sheets" in line]
     assert len(said) == 1 and said[0].startswith(
-        "7 changes to the rows of the carried sheets whose years were before 2023 (listed in the sheet Notes - "
+        "9 changes to the rows of the carried sheets whose years were before 2023 (listed in the sheet Notes - "
         "roll-forward): Reforms row 3 (option 'temporary', scheme.contribution_rate shift 0.01, years 2020 to 2022) "
         "dropped"), said
     record = read_about_sheet_named(rolled)
@@ -211,17 +211,33 @@ def test_rows_whose_years_have_passed_are_dropped_or_start_at_the_new_valuation_
     assert changes == [
         "Reforms row 3 (option 'temporary', scheme.contribution_rate shift 0.01, years 2020 to 2022) dropped: its "
         "years ended before 2023, they have passed",
-        "Reforms!E4 (option 'phased', scheme.contribution_rate shift 0.02, years 2021 to 2030) now from 2023: its "
-        "years before 2023 have passed",
+        "Reforms!E3 (option 'phased', scheme.contribution_rate shift 0.02, years 2021 to 2030; row 4 before the "
+        "roll) now from 2023: its years before 2023 have passed",
         "Reforms row 7 (option 'past', scheme.contribution_rate shift 0.01, years the start to 2021) dropped: its "
         "years ended before 2023, they have passed",
         "Reforms: option 'temporary' has no row left (every row of it ended before 2023): it is no longer in the "
         "sheet",
         "Reforms: option 'past' has no row left (every row of it ended before 2023): it is no longer in the sheet",
+        "Reforms: the rows below the dropped rows moved up, the kept rows contiguous and in their order: rows 4-6 "
+        "are now rows 3-5 (the title and the headers did not move)",
         "Scenarios!E3 (scenario 'early shock', economy.nominal_return shift -0.01, years 2020 to 2024) now from "
         "2023: its years before 2023 have passed",
         "Scenarios row 4 (scenario 'early shock', behaviour.exit_rate scale 1.1, years the start to 2022) dropped: "
-        "its years ended before 2023, they have passed"]
+        "its years ended before 2023, they have passed",
+        "Scenarios: the rows below the dropped row moved up, the kept rows contiguous and in their order: row 5 is "
+        "now row 4 (the title and the headers did not move)"]
+    # the kept rows, contiguous from row 3 in their order (the dropped ones left no blank row)
+    import openpyxl
+
+    wb = openpyxl.load_workbook(rolled, read_only=True)
+    try:
+        sheets = {name: [list(row) for row in wb[name].iter_rows(min_row=3, max_col=9, values_only=True)]
+                  for name in ("Reforms", "Scenarios")}
+    finally:
+        wb.close()
+    assert sheets["Reforms"] == [["phased", "scheme.contribution_rate", "shift", 0.02, 2023, 2030, None, None,
+                                  "started in 2021"], REFORMS[2], REFORMS[3]]
+    assert sheets["Scenarios"] == [SCENARIOS[0][:4] + [2023] + SCENARIOS[0][5:], SCENARIOS[2]]
     base = load_workbook(rolled)
     scenarios = read_scenarios(rolled, base=base)   # as actuary sensitivity reads them: accepted
     assert [s.name for s in scenarios] == ["early shock", "all years"]
@@ -285,3 +301,62 @@ def test_rolled_over_a_shorter_projection_rows_after_its_end_are_dropped_or_end_
     with xr.open_dataset(nc) as ds:
         assert [str(o) for o in ds.option.values] == ["base", "phased"]
         np.testing.assert_allclose(ds.contribution_rate_difference.sel(option="phased"), 0.02, rtol=1e-12)
+
+
+def _with_sheet(source, target, name, rows, extra=None):
+    """``source`` saved as ``target`` with a sheet ``name`` of ``rows`` (from row 1) and the cells ``extra``."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(source)
+    ws = wb.create_sheet(name)
+    for row in rows:
+        ws.append(row)
+    for ref, value in (extra or {}).items():
+        ws[ref] = value
+    wb.save(target)
+    return target
+
+
+def test_a_row_dropped_in_the_middle_leaves_no_hole_and_the_rolled_workbook_values_as_in_process(previous, tmp_path):
+    """Rolled 2020 -> 2023, the Reforms row of 2020-2022 between two kept rows is dropped: the rows below it move up
+    one row (a note alone and a blank row of the input with them, in their order), the title and the headers stay
+    where they were; the options read from the rolled workbook are those of the sheet
+    written by hand as it should be, on the case rolled in process, and value the same."""
+    import openpyxl
+
+    from actuary.compare import REFORM_COLUMNS, read_reforms
+
+    phased = ["phased", "scheme.contribution_rate", "shift", 0.02, 2021, 2030, None, None, "started in 2021"]
+    temporary = ["temporary", "scheme.contribution_rate", "shift", 0.01, 2020, 2022, None, None, "over by 2023"]
+    note = [None] * 8 + ["a note alone"]
+    later = ["later", "scheme.contribution_rate", "shift", 0.01, 2025, None, None, None, None]
+    path = _with_sheet(previous, tmp_path / "middle.xlsx", "Reforms",
+                       [["Reforms"], list(REFORM_COLUMNS), phased, temporary, note, [], later])
+    out = tmp_path / "out"
+    done = _run("roll-forward", path, "--to", 2023, "--out", out)
+    assert done.exit_code == 0, done.output
+    rolled = out / "middle-rolled-2023.xlsx"
+    wb = openpyxl.load_workbook(rolled)
+    try:
+        ws = wb["Reforms"]
+        cells = {c.coordinate: c.value for row in ws.iter_rows() for c in row if c.value is not None}
+    finally:
+        wb.close()
+    expected = {}
+    for r, row in enumerate([["Reforms"], list(REFORM_COLUMNS), phased[:4] + [2023] + phased[5:], note, [], later],
+                            start=1):
+        expected.update({f"{'ABCDEFGHI'[c]}{r}": v for c, v in enumerate(row) if v is not None})
+    assert cells == expected
+    changes = [v for k, v in read_about_sheet_named(rolled).items() if k.startswith("carried_change_")]
+    assert changes[-1] == ("Reforms: the rows below the dropped row moved up, the kept rows contiguous and in their "
+                           "order: rows 5-7 are now rows 4-6 (the title and the headers did not move)")
+    # read and valued as the sheet written by hand as it should be, on the case rolled in process
+    by_hand = _with_sheet(previous, tmp_path / "by-hand.xlsx", "Reforms",
+                          [["Reforms"], list(REFORM_COLUMNS), phased[:4] + [2023] + phased[5:], later])
+    in_process = load_workbook(previous).roll_forward(3)
+    said, said_by_hand = {}, {}
+    options = read_reforms(rolled, load_workbook(rolled), said)
+    expected_options = read_reforms(by_hand, in_process, said_by_hand)
+    assert list(options) == list(expected_options) == ["phased", "later"] and said == said_by_hand
+    for name, option in options.items():
+        _same_results(option.run(), expected_options[name].run())

@@ -309,3 +309,52 @@ def test_a_floor_costing_alone_is_not_rolled_forward():
 
     with pytest.raises(InputError, match="floor costing alone"):
         load_workbook(DEMOLAND_FLOOR_ONLY).roll_forward(1)
+
+
+# ------------------------------------------------------------------ the carried sheets' rows rolled forward
+
+BOUND = st.one_of(st.none(), st.integers(2016, 2053))
+ROW = st.one_of(st.none(), st.tuples(st.sampled_from(["a", "b", "c"]), BOUND, BOUND, st.booleans()))
+
+
+@settings(max_examples=200, deadline=None)
+@given(rows=st.lists(ROW, max_size=12), year=st.integers(2021, 2030))
+def test_rolled_rows_stay_in_order_with_no_hole_where_a_row_was_dropped(rows, year):
+    """A Reforms sheet of a case valued 2020-2049 rolled to ``year``: its rows (a blank one: None) are the input's in
+    their order without those whose years ended before ``year`` (blank rows of the input kept), from row 3 on with no
+    gap where a dropped row was; a kept row starting before ``year`` starts in it; a row whose bounds the command
+    refuses (outside 2020-2049, or the first after the last, or none) is left as it is; the title, the headers and
+    the cells right of the table (column K: here beside some rows) stay at their cells."""
+    from actuary.compare import REFORM_COLUMNS
+    from actuary.io.carried import TABLE_WIDTH, CarriedSheet, from_valuation_year
+
+    assert TABLE_WIDTH == len(REFORM_COLUMNS)
+    fixed = {(1, 1): "Reforms", (1, 5): "a title note", **{(2, c): h for c, h in enumerate(REFORM_COLUMNS, start=1)}}
+
+    def table(rows):
+        cells = {}
+        for r, row in enumerate(rows, start=3):
+            if row is not None:
+                name, low, high, _ = row
+                cells.update({(r, c): v for c, v in enumerate((name, "scheme.contribution_rate", "shift", 0.01,
+                                                               low, high), start=1) if v is not None})
+        return cells
+
+    beside = {(r, 11): f"beside row {r}" for r, row in enumerate(rows, start=3) if row is not None and row[3]}
+    sheet = CarriedSheet("Reforms", {**fixed, **table(rows), **beside})
+    (rolled,), changes = from_valuation_year([sheet], 2020, 2049, year)
+
+    def refused(low, high):
+        given = [b for b in (low, high) if b is not None]
+        return not given or not all(2020 <= b <= 2049 for b in given) or None not in (low, high) and low > high
+
+    expected_rows = []
+    for row in rows:
+        if row is not None and not refused(row[1], row[2]):
+            name, low, high, side = row
+            if high is not None and high < year:
+                continue   # dropped
+            row = (name, low if low is None else max(low, year), high, side)
+        expected_rows.append(row)
+    assert rolled.cells == {**fixed, **table(expected_rows), **beside}
+    assert len([c for c in changes if " dropped: " in c]) == len(rows) - len(expected_rows)

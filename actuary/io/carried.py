@@ -134,6 +134,7 @@ def write_carried_sheets(wb, sheets, contents, row: int) -> int:
 
 # the sheets whose rows are bounded by calendar years (from_year | to_year), the kind of thing a row belongs to
 YEAR_BOUNDED = {"Scenarios": "scenario", "Reforms": "option"}
+TABLE_WIDTH = 9   # their columns, what their readers read (actuary.batch.SCENARIO_COLUMNS, compare.REFORM_COLUMNS)
 
 
 def _year_bound(value):
@@ -156,69 +157,114 @@ def from_valuation_year(sheets, first_year: int, last_year: int, valuation_year:
                         new_last_year: int | None = None) -> tuple[tuple, tuple]:
     """The carried ``sheets`` of a case valued from ``first_year`` to ``last_year``, rolled forward to
     ``valuation_year``: (the sheets, the changes in words). Calendar years are absolute, so the rows of the Scenarios
-    and Reforms sheets keep their years, except those now before the new valuation year: a row whose years end before
-    it is dropped (its years have passed and it changes nothing from then on; the rolled state is the base's
-    projection, without what the row changed in those years), its cells left blank (the other
-    rows keep their cells); a row that starts before it and ends in or after it (or runs to the projection's end)
-    starts in ``valuation_year``. Rolled over a shorter projection (its last year ``new_last_year``, before
-    ``last_year``), a row that starts after it is dropped and one that ends after it ends in it (the commands refuse a
-    year outside the projection). A scenario or option left without a row is said so (it is no longer in the sheet).
-    Age and cohort bounds (cohorts are years of birth) stay; so do the Stochastic, Analysis of change and Notes sheets,
-    whose values do not depend on the valuation date. A row whose year bounds the original case refused (not whole
-    numbers, outside ``first_year`` .. ``last_year``, the first after the last) is left as it is: the command that
-    reads the sheet refuses it, naming its cells, as it did."""
+    and Reforms sheets keep their years, except those now before the new valuation year: a row whose years end before it
+    is dropped (its years have passed and it changes nothing from then on; the rolled state is the base's projection,
+    without what the row changed in those years) and the rows below it move up, so that the kept rows stay contiguous
+    and in their order (:func:`_closed_up`: the table's columns, :data:`TABLE_WIDTH`, move; the title and the headers
+    stay, a blank row of the input stays between the rows it was between, and a cell right of the table, which the
+    commands refuse naming it, stays where it was); a row that starts before it and ends in or after it (or runs to the
+    projection's end) starts in ``valuation_year``. Rolled over a shorter projection (its last year ``new_last_year``,
+    before ``last_year``), a row that starts after it is dropped and one that ends after it ends in it (the commands
+    refuse a year outside the projection). A scenario or option left without a row is said so (it is no longer in the
+    sheet). Age and cohort bounds (cohorts are years of birth) stay; so do the Stochastic, Analysis of change and Notes
+    sheets, whose values do not depend on the valuation date. A row whose year bounds the original case refused (not
+    whole numbers, outside ``first_year`` .. ``last_year``, the first after the last) is left as it is: the command that
+    reads the sheet refuses it, naming its cells, as it did (a cell it names is then the rolled sheet's). A change names
+    the rolled sheet's cell, and the row it was in before when the row moved up; a dropped row is named by its row
+    before the roll. ``unsaved`` stays keyed by the input's cells: a formula without a saved value in these sheets stops
+    the writing (:func:`check_carried_sheets`), naming the input's cell, which is the one to fix."""
     from dataclasses import replace
 
     from .workbook import _ref
 
     out, changes = [], []
+    shorter = new_last_year is not None and new_last_year < last_year
     for sheet in sheets:
         kind = YEAR_BOUNDED.get(sheet.name)
         headers = [str(sheet.cells.get((2, c), "")).strip() for c in (5, 6)]
-        shorter = new_last_year is not None and new_last_year < last_year
         if kind is None or headers != ["from_year", "to_year"] or valuation_year <= first_year and not shorter:
             out.append(sheet)
             continue
         cells = dict(sheet.cells)
-        rows = sorted({r for r, _ in cells if r >= 3})
-        kept, dropped = set(), {}
-        for r in rows:
-            name = cells.get((r, 1))
-            name = str(name).strip() if name is not None else ""
+        rows = {}   # the table's rows (a cell in its columns, from row 3) whose years the roll looks at: their bounds
+        for r in sorted({r for r, c in cells if r >= 3 and c <= TABLE_WIDTH}):
             low, high = (_year_bound(cells.get((r, c))) for c in (5, 6))
             given = [b for b in (low, high) if b is not None]
             if (r, 5) in sheet.unsaved or (r, 6) in sheet.unsaved or False in (low, high) or not given or \
                     not all(first_year <= b <= last_year for b in given) or \
                     (low is not None and high is not None and low > high):
-                if any(cells.get((r, c)) is not None for c in range(1, 9)):
-                    kept.add(name)
-                continue
-            change = " ".join(str(cells[r, c]).strip() for c in (2, 3, 4) if cells.get((r, c)) is not None)
-            what = f"{kind} '{name}', {change}"
-            years = f"{low if low is not None else 'the start'} to {high if high is not None else 'the end'}"
+                continue   # left as it is (a note alone, or bounds the command refuses)
             reason = (f"its years ended before {valuation_year}, they have passed"
                       if high is not None and high < valuation_year else
                       f"its years begin after {new_last_year}, the rolled projection's last year"
                       if shorter and low is not None and low > new_last_year else None)
-            if reason is not None:   # dropped: its cells left blank
-                for c in [c for rr, c in cells if rr == r]:
-                    del cells[r, c]
+            rows[r] = low, high, reason
+        gone = sorted(r for r, (_, _, reason) in rows.items() if reason is not None)
+        moved_to = _closed_up({r for r, c in cells if r >= 3 and c <= TABLE_WIDTH}, gone)
+        kept, dropped = set(), {}
+        for r in sorted({r for r, c in cells if r >= 3 and c <= TABLE_WIDTH}):
+            name = cells.get((r, 1))
+            name = str(name).strip() if name is not None else ""
+            if r not in rows:
+                if any(cells.get((r, c)) is not None for c in range(1, 9)):
+                    kept.add(name)
+                continue
+            low, high, reason = rows[r]
+            change = " ".join(str(cells[r, c]).strip() for c in (2, 3, 4) if cells.get((r, c)) is not None)
+            what = f"{kind} '{name}', {change}"
+            years = f"{low if low is not None else 'the start'} to {high if high is not None else 'the end'}"
+            if reason is not None:   # dropped: the rows below it move up (_closed_up)
                 dropped.setdefault(name, []).append(r)
                 changes.append(f"{sheet.name} row {r} ({what}, years {years}) dropped: {reason}")
                 continue
             kept.add(name)
+            now = moved_to.get(r, r)
+            was = "" if now == r else f"; row {r} before the roll"
             if low is not None and low < valuation_year:
                 cells[r, 5] = valuation_year
-                changes.append(f"{_ref(sheet.name, r, 5)} ({what}, years {years}) now from {valuation_year}: its "
-                               f"years before {valuation_year} have passed")
+                changes.append(f"{_ref(sheet.name, now, 5)} ({what}, years {years}{was}) now from {valuation_year}: "
+                               f"its years before {valuation_year} have passed")
             if shorter and high is not None and high > new_last_year:
                 cells[r, 6] = new_last_year
-                changes.append(f"{_ref(sheet.name, r, 6)} ({what}, years {years}) now to {new_last_year}: the rolled "
-                               f"projection ends in {new_last_year}")
+                changes.append(f"{_ref(sheet.name, now, 6)} ({what}, years {years}{was}) now to {new_last_year}: the "
+                               f"rolled projection ends in {new_last_year}")
         for name in dropped:
             if name not in kept:
                 after = f" or began after {new_last_year}" if shorter else ""
                 changes.append(f"{sheet.name}: {kind} '{name}' has no row left (every row of it ended before "
                                f"{valuation_year}{after}): it is no longer in the sheet")
-        out.append(replace(sheet, cells=cells))
+        if moved_to:
+            changes.append(f"{sheet.name}: the rows below the dropped row{'s' if len(gone) > 1 else ''} moved up, "
+                           f"the kept rows contiguous and in their order: {_rows_moved(sorted(moved_to.items()))} "
+                           "(the title and the headers did not move)")
+        closed = {(r, c): v for (r, c), v in cells.items() if r < 3 or c > TABLE_WIDTH}
+        closed.update({(moved_to.get(r, r), c): v for (r, c), v in cells.items()
+                       if r >= 3 and c <= TABLE_WIDTH and r not in gone})
+        out.append(replace(sheet, cells=closed))
     return tuple(out), tuple(changes)
+
+
+def _closed_up(rows, dropped) -> dict:
+    """Where the rows of a table (``rows``: those with a cell in its columns) go when the ``dropped`` ones are taken
+    out: each kept row moves up by the number of dropped rows above it (so a blank row of the input stays between the
+    rows it was between). Only the rows that move: {row before: row after}."""
+    dropped = sorted(dropped)
+    moved = {}
+    for r in sorted(set(rows) - set(dropped)):
+        above = sum(1 for d in dropped if d < r)
+        if above:
+            moved[r] = r - above
+    return moved
+
+
+def _rows_moved(pairs) -> str:
+    """``pairs`` (row before, row after), in order, in words by runs of rows moved by as many rows (the blank rows
+    between them moved with them): "rows 4-6 are now rows 3-5, row 9 is now row 7"."""
+    runs = []
+    for before, after in pairs:
+        if runs and before - after == runs[-1][1] - runs[-1][3]:
+            runs[-1][1], runs[-1][3] = before, after
+        else:
+            runs.append([before, before, after, after])
+    return ", ".join(f"row {b0} is now row {a0}" if b0 == b1 else f"rows {b0}-{b1} are now rows {a0}-{a1}"
+                     for b0, b1, a0, a1 in runs)
