@@ -7,7 +7,8 @@ The rolled workbook is the input of the current valuation: the actuary replaces 
 (``actuary data --into``) and its assumptions by the current ones, and ``actuary change PREVIOUS CURRENT`` explains
 the change (its valuation-period step rolls PREVIOUS forward the same way). Its sheet ``Notes - roll-forward``
 records where it came from (the "About this run" record of every output; a sheet named Notes... is the user's and is
-not read as input)."""
+not read as input); rolling a workbook that was itself rolled adds the new record above those of the earlier rolls,
+which it keeps: a section per roll, headed by its years and run date, the latest first (:func:`notes_sheet`)."""
 
 from __future__ import annotations
 
@@ -53,14 +54,68 @@ def state_line(valuation) -> str:
     return ", ".join(parts)
 
 
-def notes_sheet(record: dict) -> "RecordSheet":
+NOTES_TITLE = "Notes - roll-forward: where this valuation workbook came from (not read as input)"
+RECORD_HEADERS = ("item", "description", "value")
+
+
+def roll_heading(first: int, year: int, run_utc: str) -> str:
+    """The heading of one roll's section of :data:`NOTES_SHEET`: from-year -> to-year and when it was run."""
+    return f"Roll-forward {first} -> {year}: from 1 January {first} to 1 January {year}, run {run_utc} (UTC)"
+
+
+def notes_sheet(record: dict, first: int | None = None, year: int | None = None, earlier=None) -> "RecordSheet":
     """The run's provenance record as the sheet :data:`NOTES_SHEET` of the rolled workbook (the "About this run"
     layout: item | description | value, every text a literal cell), its last sheet, written with it
-    (``Valuation.to_workbook(record=...)``: the file is written once)."""
+    (``Valuation.to_workbook(record=...)``: the file is written once). With ``first`` and ``year`` the record is
+    headed by the roll (:func:`roll_heading`); ``earlier`` (:class:`actuary.io.carried.CarriedSheet`): the sheet of
+    that name in the workbook rolled, the record of its own roll (and of the rolls before it), kept below this one
+    (:func:`earlier_rolls`): one section per roll, the latest first."""
     from .io.provenance import RecordSheet
 
-    return RecordSheet(NOTES_SHEET, "Notes - roll-forward: where this valuation workbook came from (not read as "
-                       "input)", record, "where this workbook came from: actuary roll-forward's record (not read)")
+    heading = roll_heading(first, year, record.get("run_utc", "")) if first is not None and year is not None else ""
+    return RecordSheet(NOTES_SHEET, NOTES_TITLE, record,
+                       "where this workbook came from: actuary roll-forward's record, a section per roll, the latest "
+                       "first (not read)", heading, earlier_rolls(earlier) if earlier is not None else ())
+
+
+def earlier_rolls(sheet) -> tuple:
+    """The cells of an earlier :data:`NOTES_SHEET` (its saved values, :class:`actuary.io.carried.CarriedSheet`) to be
+    written below the new roll's record, as ((row, column), value, bold), row 1 the first row there: its rows but the
+    title and headers of the sheet as this command writes it (every row when it does not begin with them: a sheet of
+    the user's under that name), each cell where it was relative to the others (a note the actuary added stays beside
+    the item it was beside), a formula without a saved value as its text, the roll headings bold. A record written
+    before the sheet had headings (one roll, its items from row 3) is given its heading, from its items rolled_to,
+    rolled_years and run_utc."""
+    cells = dict(sheet.cells)
+    for where, formula in sheet.unsaved.items():
+        cells.setdefault(where, formula)
+    ours = {(1, 1): NOTES_TITLE, **{(2, c): h for c, h in enumerate(RECORD_HEADERS, start=1)}}
+    skip = 2 if {k: v for k, v in cells.items() if k[0] <= 2} == ours else 0   # its title and headers: not repeated
+    rows = sorted({r for r, _ in cells if r > skip})
+    if not rows:
+        return ()
+    out, shift = [], skip   # a cell of row r goes to row r - shift
+    if skip and any((rows[0], c) in cells for c in (2, 3)):   # items without a heading: the record of one roll
+        items = {cells.get((r, 1)): cells.get((r, 3)) for r in rows}
+        out.append(((1, 1), _old_heading(items), True))
+        shift -= 1
+    for (r, c), value in sorted(cells.items()):
+        if r > skip:
+            heading = c == 1 and isinstance(value, str) and value.startswith("Roll-forward ") and \
+                not any((r, other) in cells for other in (2, 3))
+            out.append(((r - shift, c), value, heading))
+    return tuple(out)
+
+
+def _old_heading(items: dict) -> str:
+    """The heading of a roll recorded without one (``items``: its record), or of a sheet that is not a record."""
+    to, years, run = items.get("rolled_to"), items.get("rolled_years"), items.get("run_utc")
+    try:
+        year = int(str(to).removeprefix("1 January ").strip())
+        first = year - int(years)
+    except (TypeError, ValueError):
+        return "Roll-forward: an earlier record of this sheet (without its years)"
+    return roll_heading(first, year, str(run or "at a date not recorded"))
 
 
 def changes_line(changes, year: int, last: int | None = None) -> str:
@@ -101,9 +156,10 @@ def run_roll_forward(workbook: Path | None, year: int, horizon: int | None, out:
         changes = {f"carried_change_{i}": change for i, change in enumerate(rolled.carried_changes, start=1)}
         record = _provenance(source, valuation, rolled_to=f"1 January {year}", rolled_years=years,
                              rolled_horizon=settings["horizon"], **changes)
-        rolled.to_workbook(outputs.path(xlsx_name), record=notes_sheet(record))
+        t0 = valuation.inputs.settings["valuation_year"]
+        earlier = next((s for s in rolled.carried_sheets if s.name == NOTES_SHEET), None)   # an earlier roll's record
+        rolled.to_workbook(outputs.path(xlsx_name), record=notes_sheet(record, t0, year, earlier))
         (xlsx_path,) = outputs.commit()
-    t0 = valuation.inputs.settings["valuation_year"]
     first, last = settings["valuation_year"], settings["valuation_year"] + settings["horizon"] - 1
     console.print(escape(f"{valuation.name} at 1 January {t0}: {state_line(valuation)}"), highlight=False)
     if years:

@@ -69,15 +69,33 @@ def test_the_rolled_workbook_is_roll_forward_in_python(previous, rolled):
 
 
 def read_about_sheet_named(path):
+    """The record of the latest roll in the rolled workbook's last sheet, Notes - roll-forward (its first section)."""
+    return roll_sections(path)[0][1]
+
+
+def roll_sections(path):
+    """The sections of the Notes - roll-forward sheet, the workbook's last sheet, after its title and headers: [(the
+    heading, {item: value})], in the sheet's order (a section: a heading alone in column A, its items below, a blank
+    row after)."""
     import openpyxl
 
     wb = openpyxl.load_workbook(path, read_only=True)
     try:
         assert wb.sheetnames[-1] == NOTES_SHEET
-        rows = list(wb[NOTES_SHEET].iter_rows(min_row=3, values_only=True))
+        rows = [tuple(row) + (None,) * 3 for row in wb[NOTES_SHEET].iter_rows(min_row=3, values_only=True)]
     finally:
         wb.close()
-    return {row[0]: row[2] for row in rows if row and row[0]}
+    sections = []
+    for row in rows:
+        if not any(v is not None for v in row):
+            continue
+        if row[1] is None and row[2] is None:   # a heading
+            sections.append((row[0], {}))
+        else:
+            if not sections:   # items without a heading
+                sections.append((None, {}))
+            sections[-1][1][row[0]] = row[2]
+    return sections
 
 
 def test_actuary_change_runs_from_the_previous_to_the_rolled_workbook(previous, rolled, tmp_path):
@@ -360,3 +378,71 @@ def test_a_row_dropped_in_the_middle_leaves_no_hole_and_the_rolled_workbook_valu
     assert list(options) == list(expected_options) == ["phased", "later"] and said == said_by_hand
     for name, option in options.items():
         _same_results(option.run(), expected_options[name].run())
+
+
+def test_rolling_a_rolled_workbook_keeps_the_earlier_roll_in_its_notes(previous, tmp_path):
+    """Rolled 2020 -> 2021, then the rolled workbook 2021 -> 2023: its sheet Notes - roll-forward holds both rolls, the
+    latest first, each headed by its years and its run date, the earlier one's record as the first roll wrote it; a
+    note the actuary typed in the sheet between the rolls is kept beside the item it was beside, and a formula in it
+    (no value saved: a workbook written by a program) is written as its text, never as a live formula."""
+    import openpyxl
+
+    first = _run("roll-forward", previous, "--to", 2021, "--out", tmp_path / "first")
+    assert first.exit_code == 0, first.output
+    once = tmp_path / "first" / "previous-rolled-2021.xlsx"
+    (heading, record), = roll_sections(once)
+    assert heading == f"Roll-forward 2020 -> 2021: from 1 January 2020 to 1 January 2021, run {record['run_utc']} (UTC)"
+    wb = openpyxl.load_workbook(once)
+    ws = wb[NOTES_SHEET]
+    row = next(r for r in range(3, ws.max_row + 1) if ws.cell(r, 1).value == "input_file")
+    ws.cell(row, 4).value = "=1+1"
+    ws.cell(row, 5).value = "checked by A. Actuary"
+    wb.save(once)
+    second = _run("roll-forward", once, "--to", 2023, "--out", tmp_path / "second")
+    assert second.exit_code == 0, second.output
+    twice = tmp_path / "second" / "previous-rolled-2021-rolled-2023.xlsx"
+    sections = roll_sections(twice)
+    assert [h.split(": from")[0] for h, _ in sections] == ["Roll-forward 2021 -> 2023", "Roll-forward 2020 -> 2021"]
+    assert sections[0][0] == (f"Roll-forward 2021 -> 2023: from 1 January 2021 to 1 January 2023, run "
+                              f"{sections[0][1]['run_utc']} (UTC)")
+    assert sections[0][1]["input_file"] == "previous-rolled-2021.xlsx" and sections[0][1]["rolled_years"] == 2
+    assert sections[1] == (heading, record)
+    wb = openpyxl.load_workbook(twice)
+    try:
+        ws = wb[NOTES_SHEET]
+        assert not [c.coordinate for row in ws.iter_rows() for c in row if c.data_type == "f"]
+        latest, kept = [r for r in range(3, ws.max_row + 1) if ws.cell(r, 1).value == "input_file"]
+        assert ws.cell(latest, 3).value == "previous-rolled-2021.xlsx" and ws.cell(latest, 4).value is None
+        assert ws.cell(kept, 3).value == "previous.xlsx"
+        assert ws.cell(kept, 4).value == "=1+1" and ws.cell(kept, 4).data_type == "s"
+        assert ws.cell(kept, 5).value == "checked by A. Actuary"
+        headings = [r for r in range(3, ws.max_row + 1) if str(ws.cell(r, 1).value).startswith("Roll-forward ")]
+        assert headings[0] == 3 and len(headings) == 2 and all(ws.cell(r, 1).font.bold for r in headings)
+    finally:
+        wb.close()
+    # and a third roll keeps both
+    third = _run("roll-forward", twice, "--to", 2024, "--out", tmp_path / "third")
+    assert third.exit_code == 0, third.output
+    sections3 = roll_sections(tmp_path / "third" / "previous-rolled-2021-rolled-2023-rolled-2024.xlsx")
+    assert [h.split(": from")[0] for h, _ in sections3] == ["Roll-forward 2023 -> 2024", "Roll-forward 2021 -> 2023",
+                                                            "Roll-forward 2020 -> 2021"]
+    assert sections3[1:] == sections
+
+
+def test_a_record_written_before_the_headings_is_kept_under_one():
+    """The sheet an earlier version wrote (title, headers, the items from row 3) goes below the new record under its
+    heading, read from its items; a sheet of that name that is not such a record is kept whole."""
+    from actuary.cli_rollforward import NOTES_TITLE, earlier_rolls
+    from actuary.io.carried import CarriedSheet
+
+    cells = {(1, 1): NOTES_TITLE, (2, 1): "item", (2, 2): "description", (2, 3): "value",
+             (3, 1): "input_file", (3, 2): "input file", (3, 3): "previous.xlsx",
+             (4, 1): "run_utc", (4, 2): "run date and time (UTC)", (4, 3): "2024-03-01T10:00:00Z",
+             (5, 1): "rolled_to", (5, 3): "1 January 2023", (6, 1): "rolled_years", (6, 3): 3}
+    below = earlier_rolls(CarriedSheet(NOTES_SHEET, cells))
+    assert below[0] == ((1, 1), "Roll-forward 2020 -> 2023: from 1 January 2020 to 1 January 2023, run "
+                                "2024-03-01T10:00:00Z (UTC)", True)
+    assert below[1:] == tuple(((r - 1, c), v, False) for (r, c), v in sorted(cells.items()) if r >= 3)
+    mine = {(1, 1): "my own notes", (2, 2): "=SUM(A1)"}
+    assert earlier_rolls(CarriedSheet(NOTES_SHEET, mine, {(3, 1): "=A1"})) == (
+        ((1, 1), "my own notes", False), ((2, 2), "=SUM(A1)", False), ((3, 1), "=A1", False))

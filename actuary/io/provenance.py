@@ -133,25 +133,39 @@ def label(key: str) -> str:
 class RecordSheet:
     """A run's record written as a sheet of a workbook written from a case (``Valuation.to_workbook(record=...)``):
     ``name`` of the sheet, ``title`` its first row, ``record`` the items (:func:`collect`), ``description`` its line
-    in the workbook's Contents sheet."""
+    in the workbook's Contents sheet; ``heading``: a bold row above the items (which run); ``below``: cells
+    ((row, column), value, bold) written after the items and one blank row (row 1 the first row there: ``actuary
+    roll-forward``'s earlier rolls), text as literal text."""
 
     name: str
     title: str
     record: dict
     description: str = ""
+    heading: str = ""
+    below: tuple = ()
 
 
 def add_record_sheet(wb, sheet: RecordSheet) -> None:
     """Append ``sheet`` to ``wb`` in the "About this run" layout (:func:`add_about_sheet`) under its own name and
-    title."""
-    add_about_sheet(wb, sheet.record, sheet.name, sheet.title)
+    title, its heading above the items and the cells ``below`` after them."""
+    from openpyxl.styles import Font
+
+    from .safety import text_cell
+
+    ws = add_about_sheet(wb, sheet.record, sheet.name, sheet.title, sheet.heading)
+    first = ws.max_row + 2
+    for (row, column), value, bold in sheet.below:
+        cell = (text_cell(ws, first + row - 1, column, value) if isinstance(value, str) else
+                ws.cell(row=first + row - 1, column=column, value=value))
+        if bold:
+            cell.font = Font(bold=True)
 
 
 def add_about_sheet(wb, record: dict, name: str = ABOUT_SHEET,
-                    title: str = "About this run: where these results came from") -> None:
+                    title: str = "About this run: where these results came from", heading: str = ""):
     """Append the sheet "About this run" (or ``name``, with ``title`` in its first row): one row per item (key |
     description | value), every value a literal text cell (an input file name or command line never becomes a
-    formula)."""
+    formula); ``heading``, when given, a bold row above the items. Returns the sheet."""
     from openpyxl.styles import Font
 
     from .safety import text_cell
@@ -160,7 +174,9 @@ def add_about_sheet(wb, record: dict, name: str = ABOUT_SHEET,
     text_cell(ws, 1, 1, title).font = Font(bold=True, size=12)
     for column, header in enumerate(("item", "description", "value"), start=1):
         ws.cell(row=2, column=column, value=header).font = Font(bold=True)
-    for row, (key, value) in enumerate(record.items(), start=3):
+    if heading:
+        text_cell(ws, 3, 1, heading).font = Font(bold=True)
+    for row, (key, value) in enumerate(record.items(), start=4 if heading else 3):
         ws.cell(row=row, column=1, value=key)
         ws.cell(row=row, column=2, value=label(key))
         if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -171,6 +187,7 @@ def add_about_sheet(wb, record: dict, name: str = ABOUT_SHEET,
     ws.column_dimensions["A"].width = 30
     ws.column_dimensions["B"].width = 30
     ws.column_dimensions["C"].width = 100
+    return ws
     ws.freeze_panes = "A3"
     from .results import print_setup   # landscape, one page wide, case name in the header
 

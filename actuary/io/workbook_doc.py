@@ -169,9 +169,12 @@ def markdown() -> str:
             "sheets but the report text (`actuary convert` to a folder names those it leaves behind).",
             "Rolled forward (`actuary roll-forward`, `roll_forward()`), the Scenarios and Reforms rows keep their",
             "calendar years, except those now before the new valuation year: a row whose years ended before it is",
-            "dropped (its cells left blank), one that started before it starts in it (over a shorter --horizon, a",
-            "row that starts after the projection's last year is dropped, one that ends after it ends in it); each",
-            "change is listed in the rolled workbook's sheet \"Notes - roll-forward\".", ""]
+            "dropped (the rows below it move up: the kept rows stay contiguous and in their order; the title and",
+            "the headers stay where they were), one that started before it starts in",
+            "it (over a shorter --horizon, a row that starts after the projection's last year is dropped, one that",
+            "ends after it ends in it); each change is listed in the rolled workbook's sheet \"Notes -",
+            "roll-forward\", a section per roll (its years and run date), the latest first: a rolled workbook",
+            "rolled again keeps the earlier rolls' records there.", ""]
     scalar_names = set(SCALAR_SHEETS.values())
     for sheet in sheets:
         out += [f"## {sheet.name}", "", sheet.description + ("." if not sheet.description.endswith(".") else ""), ""]
