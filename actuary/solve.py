@@ -115,6 +115,7 @@ class Solution:
     note: str = ""              # contribution_steps: the steps overshoot (see :func:`_overshoot`)
     period: tuple[str, str] | None = None   # a measure over a period: ("actuarial balance over 2020-2094",
                                             # "75 years, the valuation's period")
+    start: int | None = None    # the first year the lever applies (--from)
 
     def _steps_span(self) -> str:
         """Where the steps of ``contribution_steps`` are added: from ``start`` to ``until``, the rate of ``until``'s
@@ -124,6 +125,10 @@ class Solution:
         first, last = self.steps_years
         held = f", held after {last}" if last < int(self.valuation.inputs.coords["year"][-1]) else ""
         return f" from {first} to {last}{held}"
+
+    def _from_year(self) -> int:
+        """The first year the lever applies (the valuation year unless --from gave another)."""
+        return self.start if self.start is not None else int(self.valuation.inputs.coords["year"][0])
 
     def __str__(self):
         if self.independent:
@@ -148,6 +153,8 @@ class Solution:
                  else f" ({100 * (self.value + 0.0):.2f}% of insurable earnings)" if self.lever == "contribution_rate"
                  else f" ({self.value + 0.0:g} month{'' if self.value == 1 else 's'} added per cohort)"
                  if self.lever == "retirement_age_pace"
+                 else f" (a factor on the accrual schedule for service earned from {self._from_year()} on: "
+                      f"{100 * (self.value - 1.0):+.2f}%)" if self.lever == "accrual"
                  else "")
         measured, over = (self.period[0], f"; {self.period[1]}") if self.period else (self.target.indicator, "")
         # an equality met to rounding (1e-16 of a share) is said as the 0 it is
@@ -630,7 +637,7 @@ def _finish(valuation, name, steps, start, until, target, x, runs, feasible=True
     lever_name = name if steps is None else f"{name}:{steps}"
     solution = Solution(lever_name, target, float(x) + 0.0, solved, runs, None if lowest else binding,
                         attained(target, run, start, until), worst, feasible, lowest=lowest,
-                        steps_years=None if steps is None else (start, until))
+                        steps_years=None if steps is None else (start, until), start=start)
     if steps is not None:
         rates = run.projection["contribution_rate"]
         solution.schedule = tuple((int(y), float(rates.sel(year=y))) for y in range(start, until + 1, steps))

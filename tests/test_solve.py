@@ -139,6 +139,9 @@ def test_accrual_for_future_service_meets_a_gap(demo):
     np.testing.assert_array_equal(accrual.sel(year=2024), base.sel(year=2024))
     np.testing.assert_allclose(accrual.sel(year=2025), solution.value * base.sel(year=2025), rtol=1e-15)
     assert 0 < solution.value < 1
+    # said as the factor it is, from the year given (it read "accrual = 0.84...", like a rate)
+    assert (f"(a factor on the accrual schedule for service earned from 2025 on: {100 * (solution.value - 1):+.2f}%)"
+            in str(solution))
 
 
 def test_gap_at_least_a_rate(demo):
