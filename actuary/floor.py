@@ -49,7 +49,9 @@ minimum-pension top-up it pays (``minimum_pension_top_up_paid`` when the project
 settings.after_depletion payable, the top-up of the share of the pensions paid), with its ratios; it leaves
 out the scheme's own deficit after depletion, given beside it: ``scheme_borrowing`` (the year's increase in the
 scheme's debt ``scheme_debt`` = max(-reserve, 0), interest included; 0 under settings.after_depletion payable) and,
-under borrow, ``fiscal_cost_with_borrowing`` = fiscal cost + scheme borrowing, with their ratios. The
+under borrow, ``fiscal_cost_with_borrowing`` = fiscal cost + the scheme's own deficit of the year financed by
+borrowing, max(D_t - (1 + i_t) D_t-1, 0) at mid-year (:func:`own_deficit`: not the scheme borrowing, which includes
+the interest on the debt carried in), with their ratios. The
 summary holds the floor's and the fiscal cost's present values over the GAP horizons (discounted as
 the GAP discounts: mid-year, at the projected returns) and the level share of GDP that finances each
 (100 x PV cost / PV GDP); those of the scheme's borrowing value each deficit once, without the interest on the
@@ -413,7 +415,8 @@ def floor_variables(inputs, floor: dict[str, np.ndarray], variables: dict) -> tu
                                   variables["investment_return"][1], gdp)
         data.update(borrowed)
         if inputs.settings["after_depletion"] == "borrow":
-            with_borrowing = fiscal + own_deficit(borrowed["scheme_borrowing"][1], borrowed["scheme_debt_interest"][1],
+            with_borrowing = fiscal + own_deficit(borrowed["scheme_debt"][1],
+                                                  float(variables["reserve_at_valuation"][1]),
                                                   variables["investment_return"][1])
             data["fiscal_cost_with_borrowing"] = ((Y,), with_borrowing, "currency",
                                                   "fiscal cost + the scheme's own deficit of the year: "
@@ -442,17 +445,37 @@ BORROWING_DESCRIPTION = ("the scheme's deficit financed by borrowing once its re
                          "cut to what income and the reserve left pay")
 
 
-OWN_DEFICIT = ("the year's deficit of the scheme financed by borrowing, without the interest on the debt carried in "
-               "((scheme_borrowing - scheme_debt_interest) / (1 + i)^(1/2), at mid-year as the other flows): what the "
-               "state would pay were it to cover each deficit as it arises; the interest is scheme_debt_interest")
+OWN_DEFICIT = ("the year's deficit of the scheme financed by borrowing, without the interest on the debt carried in: "
+               "max(D_t - (1 + i_t) D_t-1, 0) / (1 + i_t)^(1/2), D = scheme_debt and i the investment return, at "
+               "mid-year as the other flows; what the state would pay were it to cover each deficit as it arises. It "
+               "is scheme_borrowing less scheme_debt_interest while the return is not negative; in a year of negative "
+               "return the debt carried in shrinks by itself, by -i_t D_t-1, and the own deficit is the change in the "
+               "debt plus that shrinkage, when positive")
 
 
-def own_deficit(borrowing, interest, investment_return) -> np.ndarray:
-    """The year's own deficit of the scheme financed by borrowing, at mid-year: (borrowing - interest on the debt
-    carried in) / (1 + i_t)^(1/2) (:func:`scheme_borrowing`'s max(D_t - (1 + i_t) D_t-1, 0) is its end-of-year
-    value). The fiscal cost including the scheme's borrowing adds it, by year as in its present values: the interest
-    on the debt would count each deficit again every year it stays unpaid."""
-    return (np.asarray(borrowing) - np.asarray(interest)) / np.sqrt(1.0 + np.asarray(investment_return, dtype=float))
+def own_deficit(debt, reserve_at_valuation: float, investment_return) -> np.ndarray:
+    """The year's own deficit of the scheme financed by borrowing, at mid-year, from the scheme's debt D_t =
+    max(-V_t, 0) by year (D_t-1 of the first year from the reserve at the valuation date) and the investment return
+    i_t the debt bears: max(D_t - (1 + i_t) D_t-1, 0) / (1 + i_t)^(1/2), the change in the debt less what the debt
+    carried in would have become by itself (:func:`scheme_borrowing`'s end-of-year value, discounted half a year).
+    The fiscal cost including the scheme's borrowing adds it, by year as in its present values: the interest on the
+    debt would count each deficit again every year it stays unpaid.
+
+    While i_t >= 0 it is (scheme_borrowing - scheme_debt_interest) / (1 + i_t)^(1/2), to the last bit (the same
+    subtraction, (D_t - D_t-1) - i_t D_t-1, whenever it is positive). In a year of negative return it is not: the
+    debt carried in falls by -i_t D_t-1 without any repayment, so a year whose debt falls by less than that still
+    has a deficit of its own, and one whose debt rises has a deficit larger than its borrowing (the difference of
+    borrowing and a negative interest would instead count the debt's fall as a deficit, even in a year of
+    surplus). The batch kernel (:mod:`actuary.kernels.batch`) works it out the same way for each path."""
+    debt = np.asarray(debt, dtype=float)
+    rate = np.asarray(investment_return, dtype=float)
+    before = debt_carried_in(debt, reserve_at_valuation)
+    return np.maximum((debt - before) - rate * before, 0.0) / np.sqrt(1.0 + rate)
+
+
+def debt_carried_in(debt, reserve_at_valuation: float) -> np.ndarray:
+    """D_t-1 by year: the debt at the end of the year before, max(-reserve at the valuation date, 0) for the first."""
+    return np.concatenate([[max(-float(reserve_at_valuation), 0.0)], np.asarray(debt, dtype=float)[:-1]])
 
 
 def borrowing_data(reserve, reserve_at_valuation: float, investment_return, gdp) -> dict:
@@ -466,8 +489,10 @@ def borrowing_data(reserve, reserve_at_valuation: float, investment_return, gdp)
         "scheme_borrowing": ((Y,), borrowing, "currency", BORROWING_DESCRIPTION),
         "scheme_borrowing_pct_gdp": ((Y,), 100 * borrowing / gdp, "percent", "scheme borrowing / GDP"),
         "scheme_debt_interest": ((Y,), interest, "currency", "of the scheme's borrowing, the part that pays the "
-                                                             "interest on its debt: min(i_t D_t-1, borrowing), "
-                                                             "i the investment return"),
+                                                             "interest on its debt carried in: i_t D_t-1 held "
+                                                             "within [0, scheme_borrowing], i the investment return "
+                                                             "(0 in a year of negative return, when the debt "
+                                                             "shrinks by itself: the part cannot be negative)"),
         "scheme_debt_interest_pct_gdp": ((Y,), 100 * interest / gdp, "percent",
                                          "interest on the scheme's debt financed by borrowing / GDP"),
         "scheme_debt": ((Y,), debt, "currency", "the scheme's debt at the end of the year: minus the reserve "
@@ -486,12 +511,15 @@ def scheme_borrowing(reserve, reserve_at_valuation: float, investment_return) ->
     deficit, the interest on the debt included, since a negative reserve bears the investment return). A year whose
     surplus repays debt borrows nothing (repayments are not netted). Under settings.after_depletion payable the
     reserve never falls below zero and all are 0. The interest is the part of the borrowing that pays the interest
-    on the debt carried in, min(i_t D_t-1, borrowing_t); the rest, max(D_t - (1 + i_t) D_t-1, 0), is the year's own
-    deficit financed by borrowing (at its end-of-year value), which the present values count."""
+    on the debt carried in, i_t D_t-1 held within [0, borrowing_t]: a part of the borrowing is neither negative nor
+    more than all of it, so in a year of negative return (the debt carried in shrinks by itself) it is 0. The year's
+    own deficit financed by borrowing, at its end-of-year value, is max(D_t - (1 + i_t) D_t-1, 0) (:func:`own_deficit`
+    gives it at mid-year), which the present values count: the borrowing less the interest while i_t >= 0."""
     debt = np.maximum(-np.asarray(reserve, dtype=float), 0.0)
-    before = np.concatenate([[max(-reserve_at_valuation, 0.0)], debt[:-1]])
+    before = debt_carried_in(debt, reserve_at_valuation)
     borrowing = np.maximum(debt - before, 0.0)
-    return borrowing, debt, np.minimum(np.asarray(investment_return, dtype=float) * before, borrowing)
+    interest = np.minimum(np.maximum(np.asarray(investment_return, dtype=float) * before, 0.0), borrowing)
+    return borrowing, debt, interest
 
 
 def floor_extension(inputs, population: dict, pensions: dict | None, prices, wages, beta, engine: str = "kernel",
@@ -534,7 +562,7 @@ def floor_summary(ds: xr.Dataset, horizons) -> dict:
     if "scheme_borrowing" in ds.variables:
         # the deficits financed by borrowing, each valued once: without the interest on the debt, which bears the
         # discount rate (counting it too would value each deficit again every year it stays unpaid)
-        deficits = own_deficit(ds.variables["scheme_borrowing"].values, ds.variables["scheme_debt_interest"].values,
+        deficits = own_deficit(ds.variables["scheme_debt"].values, float(ds.variables["reserve_at_valuation"].values),
                                values["investment_return"])   # so the present value is that of the debt, discounted
         flows.append(("scheme_borrowing", deficits, "scheme's deficits financed by borrowing (without the "
                                                     "interest on its debt)"))
@@ -570,14 +598,15 @@ def state_cost_summary(projection: xr.Dataset, horizons) -> tuple[dict, list]:
         fiscal = sum((projection[name].values for name, _ in STATE_FLOWS if name in projection), np.zeros(years))
         ds = projection[keep].assign(floor_cost=(("year", FB), np.zeros((years, 1))), fiscal_cost=("year", fiscal))
     if "reserve" in projection:
+        at_valuation = float(projection.reserve_at_valuation)
         if "scheme_borrowing" in projection:
-            borrowing, interest = projection.scheme_borrowing.values, projection.scheme_debt_interest.values
+            borrowing, debt = projection.scheme_borrowing.values, projection.scheme_debt.values
         else:
-            data = borrowing_data(projection.reserve.values, float(projection.reserve_at_valuation),
-                                  projection.investment_return.values, projection.gdp.values)
-            borrowing, interest = data["scheme_borrowing"][1], data["scheme_debt_interest"][1]
-        deficit = own_deficit(borrowing, interest, ds.investment_return.values)
-        ds = ds.assign(scheme_borrowing=("year", borrowing), scheme_debt_interest=("year", interest),
+            borrowing, debt, _ = scheme_borrowing(projection.reserve.values, at_valuation,
+                                                  projection.investment_return.values)
+        deficit = own_deficit(debt, at_valuation, ds.investment_return.values)
+        ds = ds.assign(scheme_borrowing=("year", borrowing), scheme_debt=("year", debt),
+                       reserve_at_valuation=at_valuation,
                        fiscal_cost_with_borrowing=("year", ds.fiscal_cost.values + deficit))
     return floor_summary(ds, horizons)
 

@@ -29,8 +29,8 @@ INDICATORS = ("insurable_wage_bill", "contributions", "benefit_expenditure", "to
               "payable_share", "payable_benefits")
 # after INDICATORS when the case has a social protection floor (floor arrays with at least one benefit); the last,
 # the fiscal cost including the scheme's borrowing once its reserve is exhausted (actuary.floor.own_deficit: the
-# year's own deficit financed by borrowing, from the finance recursion's reserve, without the interest on the debt; 0
-# under payable)
+# year's own deficit financed by borrowing, max(D_t - (1 + i_t) D_t-1, 0) at mid-year with D = max(-reserve, 0) of the
+# path's finance recursion, without the interest on the debt; 0 under payable)
 FLOOR_INDICATORS = ("floor_cost_pct_gdp", "fiscal_cost_pct_gdp", "fiscal_cost_with_borrowing_pct_gdp")
 FLOOR_ROW = len(INDICATORS)
 # a path's mortality improvement rates (the valuation's plus the path's shift, stochastic.draw_paths) are held within the bounds of
@@ -360,11 +360,12 @@ def simulate_paths(inflation, real_wage, productivity, nominal_return, improveme
                 top_up_paid = top_up[t] * (payable_share[t] if payable else 1.0)
                 out[FLOOR_ROW, t] = 100.0 * floor_total / gdp
                 out[FLOOR_ROW + 1, t] = 100.0 * (floor_total + subsidy[t] + top_up_paid) / gdp
-                # the year's own deficit financed by borrowing, at mid-year (actuary.floor.own_deficit)
+                # the year's own deficit financed by borrowing, at mid-year (actuary.floor.own_deficit):
+                # max(D_t - (1 + i_t) D_t-1, 0) / (1 + i_t)^1/2, right in a year of negative return too
                 debt_before = max(-reserve[t], 0.0)
-                borrowing = max(max(-reserve[t + 1], 0.0) - debt_before, 0.0)
                 debt_rate = nominal_return[p, t]
-                deficit = (borrowing - min(debt_rate * debt_before, borrowing)) / (1.0 + debt_rate) ** 0.5
+                deficit = max((max(-reserve[t + 1], 0.0) - debt_before) - debt_rate * debt_before, 0.0) \
+                    / (1.0 + debt_rate) ** 0.5
                 out[FLOOR_ROW + 2, t] = 100.0 * (floor_total + subsidy[t] + top_up_paid + deficit) / gdp
             out[17, t] = pensioners / contributors[t]
             working = 0.0
