@@ -232,10 +232,13 @@ def borrowing_from_the_finance_table(p, depletion: float) -> np.ndarray:
 
 def own_deficit_from_the_finance_table(p, borrowing) -> np.ndarray:
     """Of the borrowing of each year, the year's own deficit at mid-year: without the interest on the debt carried
-    in (i x the negative reserve at the start of the year), / (1 + i)^1/2."""
+    in (i x the negative reserve at the start of the year), / (1 + i)^1/2. In a year of negative return the debt
+    carried in shrinks by itself: a year whose debt falls (borrowing 0) by less than that has a deficit of its own,
+    the fall of the debt less its shrinkage (a path's own return may be negative)."""
     rate = p.investment_return.values
     carried = np.maximum(-np.concatenate([[float(p.reserve_at_valuation)], p.reserve.values[:-1]]), 0.0)
-    return (borrowing - np.minimum(rate * carried, borrowing)) / np.sqrt(1 + rate)
+    change = np.where(borrowing > 0, borrowing, np.maximum(-p.reserve.values, 0.0) - carried)   # of the debt
+    return np.maximum(change - rate * carried, 0.0) / np.sqrt(1 + rate)
 
 
 def test_the_fiscal_cost_including_borrowing_adds_the_deficit_financed_by_borrowing(results):
