@@ -362,9 +362,13 @@ def fiscal_cost_notes(p: xr.Dataset, inputs) -> list[str]:
             notes.append(f"The reserve is exhausted in {first} and the scheme then borrows to pay benefits in full "
                          "(settings.after_depletion borrow): its deficit financed by borrowing, the interest on the "
                          "debt included, is a cost the state stands behind whoever lends. Scheme borrowing shows it "
-                         "each year, scheme debt what is owed at the end of the year, and the fiscal cost including "
-                         "the scheme's borrowing the sum; the present values count each deficit once, without the "
-                         "interest on the debt (which bears the discount rate).")
+                         "each year (of which the interest on the debt carried in) and scheme debt what is owed at "
+                         "the end of the year. The fiscal cost including the scheme's borrowing is not the fiscal "
+                         "cost plus scheme borrowing: it adds only the scheme's own deficit of the year, without the "
+                         "interest on the debt carried in, at mid-year (what the state would pay were it to cover "
+                         "each deficit as it arises; while the return is not negative, scheme borrowing less its "
+                         "interest). The present values likewise count each deficit once, without the interest on "
+                         "the debt (which bears the discount rate).")
         else:
             notes.append("The reserve is not exhausted within the projection: the scheme borrows nothing, and the "
                          "fiscal cost including the scheme's borrowing equals the fiscal cost.")

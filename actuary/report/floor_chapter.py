@@ -137,8 +137,9 @@ def borrowing_findings(results) -> list[str]:
                 f"its deficit financed by borrowing, the interest on its debt included, is "
                 f"{h['scheme_borrowing_pct_gdp_last']} of GDP (of which interest "
                 f"{h['scheme_debt_interest_pct_gdp_last']}) and its debt {h['scheme_debt_pct_gdp_last']} of GDP. "
-                f"The state stands behind that borrowing: with the scheme's own deficit of the year (without the "
-                f"interest on its debt, as were each deficit covered as it arises) the fiscal cost is "
+                f"The state stands behind that borrowing. The fiscal cost including the scheme's borrowing adds to "
+                f"the fiscal cost only the scheme's own deficit of the year, not the whole borrowing (without the "
+                f"interest on the debt carried in, as were each deficit covered as it arises): it is "
                 f"{h['fiscal_cost_with_borrowing_pct_gdp_last']} of GDP in {last}, and its level cost over {full} "
                 f"years is {h[f'with_borrowing_level_{full}']} of GDP (the deficits financed by borrowing, valued "
                 f"once without the interest on the debt: {h[f'borrowing_level_{full}']})."]
@@ -185,8 +186,9 @@ def cost_by_benefit(p) -> str:
 
 def fiscal_cost_and_borrowing(p) -> str:
     """Stacked areas of the fiscal cost and the scheme's own deficit financed by borrowing (% of GDP), their sum the
-    fiscal cost including the scheme's borrowing; a dashed line adds the interest on the scheme's debt instead (the
-    yearly borrowing, interest included, which can dwarf the floor: a figure of its own)."""
+    fiscal cost including the scheme's borrowing; a dashed line adds the yearly scheme borrowing instead (interest on
+    the debt carried in included, which can dwarf the floor: a figure of its own; in a year of negative return the
+    debt shrinks by itself and the line may fall below the total)."""
     key = "fiscal-borrowing"
     years = p.year.values
     with matplotlib.rc_context(figures.STYLE):
