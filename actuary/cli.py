@@ -881,11 +881,11 @@ def print_summary(name, results) -> None:
         console.print(f"Social protection floor: {float(p.floor_cost_pct_gdp[0]):.2f}% of GDP in {int(p.year[0])}, "
                       f"{float(p.floor_cost_pct_gdp[-1]):.2f}% in {int(p.year[-1])}; fiscal cost (floor + state "
                       f"subsidy) {float(p.fiscal_cost_pct_gdp[0]):.2f}% and {float(p.fiscal_cost_pct_gdp[-1]):.2f}% "
-                      "of GDP" + (f"; with the scheme's own deficit of the year after depletion (without the "
-                                  "interest on its debt carried in) "
-                                  f"{float(p.fiscal_cost_with_borrowing_pct_gdp[-1]):.2f}% in {int(p.year[-1])}, "
-                                  f"the scheme borrowing that year, interest included, being "
-                                  f"{float(p.scheme_borrowing_pct_gdp[-1]):.2f}% of GDP"
+                      "of GDP" + (f"; including the scheme's borrowing after depletion "
+                                  f"{float(p.fiscal_cost_with_borrowing_pct_gdp[-1]):.2f}% in {int(p.year[-1])}: it "
+                                  "adds the scheme's own deficit of the year, not its borrowing of "
+                                  f"{float(p.scheme_borrowing_pct_gdp[-1]):.2f}% of GDP, which includes the interest "
+                                  "on its debt carried in"
                                   if "fiscal_cost_with_borrowing" in p and float(p.scheme_debt[-1]) > 0 else ""))
 
 
