@@ -880,7 +880,7 @@ def print_summary(name, results) -> None:
     if "floor_cost" in p:
         console.print(f"Social protection floor: {float(p.floor_cost_pct_gdp[0]):.2f}% of GDP in {int(p.year[0])}, "
                       f"{float(p.floor_cost_pct_gdp[-1]):.2f}% in {int(p.year[-1])}; fiscal cost (floor + state "
-                      f"subsidy) {float(p.fiscal_cost_pct_gdp[0]):.2f}% and {float(p.fiscal_cost_pct_gdp[-1]):.2f}% "
+                      f"subsidy{' + minimum-pension top-up' if 'minimum_pension_top_up_paid' in p else ''}) {float(p.fiscal_cost_pct_gdp[0]):.2f}% and {float(p.fiscal_cost_pct_gdp[-1]):.2f}% "
                       "of GDP" + (f"; including the scheme's borrowing after depletion "
                                   f"{float(p.fiscal_cost_with_borrowing_pct_gdp[-1]):.2f}% in {int(p.year[-1])}: it "
                                   "adds the scheme's own deficit of the year, not its borrowing of "
