@@ -61,6 +61,7 @@ exists nowhere. Its effect is then the same in every order, and the other n - 1 
 from __future__ import annotations
 
 import csv
+import io
 import itertools
 import math
 from dataclasses import dataclass
@@ -113,11 +114,14 @@ def resolve_steps(steps=None) -> list[Step]:
     if not pairs:
         raise InputError("The analysis of change needs at least one step.")
     named, seen_steps, listed = {}, set(), set()
-    for name, inputs in pairs:
+    for number, (name, inputs) in enumerate(pairs, start=1):
         if isinstance(inputs, str):
             inputs = (inputs,)
         if not str(name).strip():
             raise InputError("A step of the analysis of change has no name.")
+        problem = step_name_problem(str(name))
+        if problem:
+            raise InputError(f"Step {number} of the analysis of change: {problem}")
         if name in seen_steps or name == "previous":
             raise InputError(f"Step '{name}' is listed twice (or is named 'previous', the name of the starting "
                              "point); give each step one name.")
@@ -127,12 +131,12 @@ def resolve_steps(steps=None) -> list[Step]:
                              "scheme.contribution_rate).")
         for token in inputs:
             if token in listed:
-                raise InputError(f"Input '{token}' is in two steps; each input belongs to one step.")
+                raise InputError(f"Input {_shown(str(token))} is in two steps; each input belongs to one step.")
             listed.add(token)
             group, _, key = token.partition(".")
             if group not in FIELDS or (key and key not in FIELDS[group]):
-                raise InputError(f"Step '{name}': '{token}' is not an input group or input; expected one of "
-                                 f"{', '.join(FIELDS)} or group.field (e.g. economy.inflation).")
+                raise InputError(f"Step '{name}': {_shown(str(token))} is not an input group or input; expected one "
+                                 f"of {', '.join(FIELDS)} or group.field (e.g. economy.inflation).")
             if key:
                 named[token] = name
     out = []
@@ -171,21 +175,60 @@ def with_coupled_inputs(steps: list[Step], previous, current) -> list[Step]:
 
 
 MAX_STEP_ROWS = 10_000
+MAX_STEPS_BYTES = 1024 ** 2   # a steps CSV file: a row per input, a few kB (as valuation.json, at most 1 MB)
+# the characters of a step's name: it labels a row of the reconciliation tables, a bar of the waterfall charts and a
+# cell of the change workbook (which holds at most 32,767): a longer name is cut in them, and two steps could then
+# read the same
+MAX_STEP_NAME = 80
+
+
+def _shown(name: str, most: int = 40) -> str:
+    """A step's name as an error message shows it: quoted, control characters escaped, cut to ``most`` characters."""
+    return repr(name[:most]) + (f"... ({len(name):,} characters)" if len(name) > most else "")
+
+
+def step_name_problem(name: str) -> str | None:
+    """What is wrong with ``name`` as a step's name (None: nothing): more than :data:`MAX_STEP_NAME` characters, or
+    a control character or line break (a name is one line of plain text)."""
+    import unicodedata
+
+    kinds = {"Cc": "a control character", "Cs": "an unpaired surrogate", "Zl": "a line break", "Zp": "a line break"}
+    bad = next((c for c in name if unicodedata.category(c) in kinds), None)
+    if bad is not None:
+        return (f"the step's name {_shown(name)} holds U+{ord(bad):04X}, {kinds[unicodedata.category(bad)]} (at "
+                f"character {name.index(bad) + 1:,}); expected a name on one line of plain text (letters, digits, "
+                "spaces, punctuation).")
+    if len(name) > MAX_STEP_NAME:
+        return (f"the step's name {_shown(name)} has {len(name):,} characters; at most {MAX_STEP_NAME} are taken (a "
+                "step's name labels a row of the reconciliation table, a bar of the waterfall charts and a cell of "
+                "the change workbook: a longer one would be cut there, and two steps could read the same).")
+    return None
 
 
 def read_steps(path) -> list[tuple[str, tuple[str, ...]]]:
     """Steps from the ``Analysis of change`` sheet of a workbook (.xlsx) or from a CSV file: one row per input,
     columns step | input | notes (row 2 of the sheet, the first line of the CSV, holds the headers; a step's rows
-    may be apart; steps are taken in the order they first appear). Errors name the sheet (or file) and cell."""
+    may be apart; steps are taken in the order they first appear). Errors name the sheet (or file) and cell. A CSV
+    file is read only if it is a regular file (a link to one) of at most :data:`MAX_STEPS_BYTES`; a step's name is
+    at most :data:`MAX_STEP_NAME` characters on one line (:func:`step_name_problem`)."""
+    from .io.safety import regular_file_bytes
+
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such steps file.")
     if path.suffix.lower() == ".csv":
+        data = regular_file_bytes(path, MAX_STEPS_BYTES, path.name, " (a steps file lists each input once: a few kB)",
+                                  follow_links=True)
+        lines = {}   # record -> the line of the file it starts on (a quoted cell may hold line breaks)
         try:
-            with open(path, newline="", encoding="utf-8-sig") as handle:
-                rows = list(itertools.islice(csv.reader(handle), MAX_STEP_ROWS + 2))
-        except (OSError, UnicodeDecodeError, csv.Error) as error:
-            raise InputError(f"{path.name}: the steps file cannot be read ({type(error).__name__}); expected a "
+            reader = csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""))
+            rows = []
+            for row in itertools.islice(reader, MAX_STEP_ROWS + 2):
+                rows.append(row)
+                lines[len(rows) + 1] = reader.line_num + 1
+        except (UnicodeDecodeError, csv.Error) as error:
+            said = type(error).__name__ + (f": {error}" if isinstance(error, csv.Error) else "")
+            raise InputError(f"{path.name}: the steps file cannot be read ({said}); expected a "
                              "CSV file in UTF-8 with the columns step, input, notes.") from None
         if len(rows) > MAX_STEP_ROWS + 1:
             raise InputError(f"{path.name}: more than {MAX_STEP_ROWS:,} rows; a steps table lists each input once.")
@@ -193,7 +236,7 @@ def read_steps(path) -> list[tuple[str, tuple[str, ...]]]:
         header_row, data_rows = 1, list(range(2, len(rows) + 1))
 
         def cell(row, column):
-            return f"{path.name} line {row}, column {column}"
+            return f"{path.name} line {lines.get(row, row)}, column {column}"
 
         def get(row, column):
             values = table.get(row, [])
@@ -213,8 +256,8 @@ def read_steps(path) -> list[tuple[str, tuple[str, ...]]]:
     for column, expected in enumerate(("step", "input"), start=1):
         header = str(get(header_row, column) or "").strip()
         if header.lower() != expected:
-            raise InputError(f"{cell(header_row, column)}: header '{header}'; expected '{expected}' (columns: step, "
-                             "input, notes).")
+            raise InputError(f"{cell(header_row, column)}: header {_shown(header)}; expected '{expected}' (columns: "
+                             "step, input, notes).")
     steps: dict[str, list[str]] = {}
     for r in data_rows:
         name, token = (str(v).strip() if v is not None else "" for v in (get(r, 1), get(r, 2)))
@@ -222,12 +265,15 @@ def read_steps(path) -> list[tuple[str, tuple[str, ...]]]:
             continue
         if not name:
             raise InputError(f"{cell(r, 1)}: the cell is blank; expected the step's name.")
+        problem = step_name_problem(name)
+        if problem:
+            raise InputError(f"{cell(r, 1)}: {problem}")
         if not token:
             raise InputError(f"{cell(r, 2)}: the cell is blank; expected an input group (e.g. economy) or an input "
                              "(e.g. scheme.contribution_rate).")
         group, _, key = token.partition(".")
         if group not in FIELDS or (key and key not in FIELDS[group]):
-            raise InputError(f"{cell(r, 2)}: '{token}' is not an input group or input; expected one of "
+            raise InputError(f"{cell(r, 2)}: {_shown(token)} is not an input group or input; expected one of "
                              f"{', '.join(FIELDS)} or group.field (e.g. economy.inflation).")
         steps.setdefault(name, []).append(token)
     if not steps:

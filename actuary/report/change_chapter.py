@@ -15,7 +15,7 @@ from matplotlib.ticker import FuncFormatter, PercentFormatter
 from ..io import presentation as pres
 from ..io.change import cell_value, measure_columns, measure_variable, waterfall, waterfall_measures
 from . import Table
-from .figures import STYLE, _new, _svg
+from .figures import STYLE, _new, _svg, legend_label
 
 BAR_COLORS = {"increase": "#548235", "decrease": "#c00000", "total": "#1f4e79"}
 
@@ -89,7 +89,8 @@ def waterfall_svg(ds: xr.Dataset, name: str, selection: dict, key: str) -> str |
             ax.plot([positions[k] + 0.3, positions[k + 1] - 0.3], [level, level], color="#888888", linewidth=0.7,
                     linestyle="--")
         ax.axhline(0, color="#444444", linewidth=0.8)
-        ax.set_xticks(positions, labels, rotation=30, ha="right")
+        # the steps' names as given, drawn as plain text (never read as mathematics: 'ceiling $50000 to $60000')
+        ax.set_xticks(positions, [legend_label(label) for label in labels], rotation=30, ha="right")
         ax.grid(axis="x", visible=False)
         ax.set_ylabel(y_title)
         if kind in ("share", "percent"):
