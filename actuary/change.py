@@ -184,7 +184,7 @@ MAX_STEP_NAME = 80
 
 def _shown(name: str, most: int = 40) -> str:
     """A step's name as an error message shows it: quoted, control characters escaped, cut to ``most`` characters."""
-    return repr(name[:most]) + (f"... ({len(name):,} characters)" if len(name) > most else "")
+    return repr(name[:most]) + ("..." if len(name) > most else "")
 
 
 def step_name_problem(name: str) -> str | None:

@@ -91,7 +91,7 @@ def _field_rows(sheet) -> list[str]:
 def markdown() -> str:
     """The text of docs/workbook.md."""
     from ..batch import SCENARIO_COLUMNS, SCENARIO_FIXED_SETTINGS
-    from ..change import DEFAULT_STEPS
+    from ..change import DEFAULT_STEPS, MAX_STEP_NAME, MAX_STEPS_BYTES
     from ..stochastic import (MAX_MORTALITY_DRIFT_VOLATILITY, MAX_MORTALITY_VOLATILITY, MORTALITY_DEFAULTS,
                               PARAMETER_MEANINGS, StochasticParameters)
     from . import report_text
@@ -251,7 +251,10 @@ def markdown() -> str:
             "--steps FILE`, .xlsx or .csv): the steps of the analysis of change, one row per input, columns `step` | "
             "`input` | `notes` (headers in row 2 of the sheet, the first line of a CSV). `input` is a group (e.g. "
             "`economy`: its inputs not named in another step) or `group.field` (e.g. `scheme.contribution_rate`); "
-            "the steps are taken in the order they first appear. Default steps: "
+            "the steps are taken in the order they first appear. A step's name is one line of at most "
+            f"{MAX_STEP_NAME} characters, without control characters (it labels a row of the reconciliation table, a "
+            "bar of the waterfall charts and a cell of the change workbook); a .csv steps file is read only if it is "
+            f"a regular file (or a link to one) of at most {MAX_STEPS_BYTES // 1024 ** 2} MB. Default steps: "
             + "; ".join(f"{name} ({', '.join(f'`{i}`' for i in inputs)})" for name, inputs in DEFAULT_STEPS) + "."]
     out += ["", f"## {report_text.SHEET}", "",
             "Optional: what only the actuary can write, which `actuary report` places in the report's chapters (the",
