@@ -279,6 +279,8 @@ DAMAGED = "The workbook was not saved by Excel or LibreOffice, or is damaged: sa
 _REFERENCE = re.compile(r"([A-Za-z]+)([0-9]+)")
 _COLUMNS: dict = {}   # column letters (A..XFD) -> number, as computed
 _DIGITS = "0123456789"
+_WATCHED = frozenset(("row", "f", "mergeCell", "dimension"))   # the elements _scan_part looks at, cells aside
+_WATCHED_BOOK = _WATCHED | {"sheet", "definedName"}             # ... in the workbook part
 
 
 def _check_reference(text: str) -> tuple[int, int]:
@@ -349,13 +351,15 @@ def _scan_part(archive, part, name: str, label: str | None) -> PartScan:
     defined: dict | None = None               # the open definedName's attributes and text
     row_refs: set = set()     # the cell references of the open row
     rows_seen: set = set()    # the row numbers given (a sheet has at most MAX_ROWS)
+    row_text, row_digits = "", 0   # the open row's number (r) as text and its length, when given
+    watched = _WATCHED_BOOK if book else _WATCHED   # the elements other than cells that are looked at
 
     def twice(what: str):
         raise _Refusal(f"{name}: {where}: {what} appears twice; Excel shows one of the two and actuary could read the "
                        "other: the workbook was not saved by Excel or LibreOffice.")
 
     def start(tag, attrs):
-        nonlocal depth, row_depth, row_cells, row, row_given, defined
+        nonlocal depth, row_depth, row_cells, row, row_given, defined, row_text, row_digits
         depth += 1
         if depth == row_depth + 1:   # a cell: any child of a row (openpyxl reads each as one)
             row_cells += 1
@@ -368,6 +372,10 @@ def _scan_part(archive, part, name: str, label: str | None) -> PartScan:
                     twice(f"cell {ref[:20]}")
                 row_refs.add(ref)
                 if worksheet and ref:   # (an empty r is read as no r: the next column)
+                    # the quick way, for nearly every cell: the open row's own number after the letters of a column
+                    # seen before (_COLUMNS holds only letters A..XFD), what _check_reference accepts in this row
+                    if row_given and ref.endswith(row_text) and ref[:-row_digits] in _COLUMNS:
+                        return
                     try:
                         cell_row = _check_reference(ref)[0]
                     except ValueError as error:
@@ -380,12 +388,14 @@ def _scan_part(archive, part, name: str, label: str | None) -> PartScan:
                                        f"differ in the row they read its value in. {DAMAGED}")
             return
         local = tag[tag.rfind(" ") + 1:]
+        if local not in watched:   # (a cell's value, an inline string's text, ...)
+            return
         if local == "row":
             scan.cells += row_cells
             row_depth, row_cells = depth, 0
             number = attrs.get("r")
             row_refs.clear()
-            previous, row_given = row, number is not None
+            previous, row_given, row_digits = row, number is not None, 0
             try:
                 row = int(float(number)) if number is not None else row + 1
             except (ValueError, OverflowError):
@@ -402,6 +412,9 @@ def _scan_part(archive, part, name: str, label: str | None) -> PartScan:
                 if row in rows_seen:
                     twice(f"row {row:,}")
                 rows_seen.add(row)
+                if worksheet and row >= 1:   # (a whole number from 1 to MAX_ROWS: checked above)
+                    row_text = str(row)
+                    row_digits = len(row_text)
             if row > MAX_ROWS:
                 raise _Refusal(f"{name}: {where}: row {row:,} is beyond the last row of a sheet ({MAX_ROWS:,}); the "
                                "workbook was not saved by Excel or LibreOffice.")
