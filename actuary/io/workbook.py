@@ -584,17 +584,21 @@ class _Cells:
                     self.width = len(_trim(values))
             else:
                 width = self.width or 0
-                outside = next((c for c, v in enumerate(values[width:], start=width + 1) if not _blank(v)), None)
+                outside = next((c for c, v in enumerate(values[width:], start=width + 1) if not _blank(v)),
+                               None) if len(values) > width else None
                 if outside is not None:
                     _fail(name, row, outside, f"value '{values[outside - 1]}' is outside the table (columns "
                                               f"A..{get_column_letter(max(width, 1))}, headed in row 2); put "
                                               "comments in the notes column or in a sheet named Notes.")
                 values = list(values[:width])
-                if any(not _blank(v) for v in values):
-                    self.data_rows.append(row)
-                    if len(self.data_rows) > max_data_rows:
-                        raise self._too_many(row, values, first_data_row, max_data_rows, too_many)
-            if any(v is not None for v in values):
+                for value in values:   # (any(not _blank(v) for v in values), without a generator for each row)
+                    if value is not None and (not isinstance(value, str) or value.strip()):
+                        self.data_rows.append(row)
+                        if len(self.data_rows) > max_data_rows:
+                            raise self._too_many(row, values, first_data_row, max_data_rows, too_many)
+                        self.cells[row] = values
+                        break
+            if row not in self.cells and any(v is not None for v in values):
                 self.cells[row] = values
             for column, (value, formula) in enumerate(zip(values, formulas), start=1):
                 shown = _formula_text(formula) if value is None and formula is not None else None
@@ -729,6 +733,10 @@ def _number(cells: _Cells, row: int, column: int, what: str, required: bool):
     (commas only between groups of three digits: ``0,05`` is refused, not read as 5). ``inf``, ``nan``,
     ``1e999``, TRUE/FALSE and anything else are refused naming the cell."""
     value = cells.get(row, column)
+    if type(value) is float or type(value) is int:   # (a number cell, nearly every one: the quick way)
+        number = float(value)
+        if math.isfinite(number):
+            return number
     if _blank(value):
         if required:
             _fail(cells.name, row, column, f"the cell is blank; expected {what}.")
@@ -928,12 +936,14 @@ def _read_table(cells: _Cells, sheet: Sheet, settings: dict, locations: dict, la
                                                           f"the data start in row {FIRST_DATA_ROW} (was a row "
                                                           "deleted above?).")
     keys, seen = [], {}
+    allowed_of = {"sex": SEXES, "benefit": BENEFITS, FB: labels}
+    whole = {dim: f"a whole number ({dim})" for dim in sheet.index}   # (said when a cell is not one)
     for row in cells.data_rows:
         key = []
         for column, dim in enumerate(sheet.index, start=1):
             value = cells.get(row, column)
             if dim in ("sex", "benefit", FB):
-                allowed = {"sex": SEXES, "benefit": BENEFITS, FB: labels}[dim]
+                allowed = allowed_of[dim]
                 text = str(value).strip() if value is not None else ""
                 if text not in allowed:
                     what = "a benefit of the Floor sheet" if dim == FB else f"a {dim} code"
@@ -941,7 +951,7 @@ def _read_table(cells: _Cells, sheet: Sheet, settings: dict, locations: dict, la
                                                    f"{what}; expected one of {', '.join(allowed)}.")
                 key.append(text)
             else:
-                number = _number(cells, row, column, f"a whole number ({dim})", True)
+                number = _number(cells, row, column, whole[dim], True)
                 if number != round(number):
                     _fail(cells.name, row, column, f"{dim} {number} is not a whole number.")
                 if number < 0:
@@ -959,7 +969,8 @@ def _read_table(cells: _Cells, sheet: Sheet, settings: dict, locations: dict, la
     out = {}
     grid = None   # row numbers on the table's grid, for the columns that have a value in every row
     for name, column in field_columns.items():
-        values = [(key, _number(cells, row, column, f"a number ({_units(name)})", False), row) for row, key in keys]
+        what = f"a number ({_units(name)})"
+        values = [(key, _number(cells, row, column, what, False), row) for row, key in keys]
         present = [(k, v, r) for k, v, r in values if v is not None]
         if not present:   # an empty column: where it is, should the input be required
             locations[name] = {"sheet": cells.name, "column": column, "empty": True}
