@@ -712,11 +712,17 @@ def _coerce(name: str, field: Field, value, coords: dict) -> xr.DataArray:
                 raise InputError(
                     f"Input '{name}': {dim} {missing[0]} is missing; it must cover {dim}s "
                     f"{wanted[0]}..{wanted[-1]} (it covers {labels[0]}..{labels[-1]}).", field=name)
-            da = da.reindex({dim: wanted}, fill_value=field.fill if field.fill is not None else 0.0) \
-                if missing.size else da.sel({dim: wanted})
+            if missing.size:
+                da = da.reindex({dim: wanted}, fill_value=field.fill if field.fill is not None else 0.0)
+            elif labels.shape != wanted.shape or not np.array_equal(labels, wanted):   # (equal: nothing to select)
+                da = da.sel({dim: wanted})
         if field.kind != "choice":
             _require_numbers(name, da.values)
             da = da.astype(float)
+            if _labelled_like(da, field.dims, target):   # (a table read whole: nothing to broadcast, its labels
+                # taken as the broadcast takes them, the field's: the workbook's text labels are objects)
+                da = da.assign_coords({d: target[d] for d in field.dims if da.coords[d].dtype != target[d].dtype})
+                return da.copy(data=np.array(da.values, order="C"))
         da = da.broadcast_like(xr.DataArray(np.empty(shape), dims=field.dims, coords=target)).transpose(*field.dims)
         return da.copy(data=np.array(da.values, order="C"))   # contiguous: the kernels take its values as they are
     try:

@@ -157,7 +157,8 @@ def sexes(name: str, da: xr.DataArray) -> xr.DataArray:
                          where={"sex": unknown[0]})
     if sorted(labels) != sorted(SEXES):
         raise InputError(f"Input '{name}': sexes {labels}; expected exactly {list(SEXES)}, once each.")
-    return da.sel(sex=list(SEXES))
+    # (positions rather than labels: what sel would look up, without its index query)
+    return da.copy() if labels == list(SEXES) else da.isel(sex=[labels.index(s) for s in SEXES])
 
 
 def same_labels(name: str, da: xr.DataArray, dim: str, expected: np.ndarray, reference: str) -> None:
