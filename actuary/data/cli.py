@@ -85,6 +85,18 @@ def _source(location, table, date_format, encoding):
     return Source(str(location), table=table, date_format=date_format, encoding=encoding)
 
 
+def _check_date_format(date_format: str) -> None:
+    """Refuse a --date-format that is not one (an unknown strptime code, a lone '%', empty, no year) before anything
+    is read or written."""
+    from ..validation import InputError
+    from .sources import check_date_format
+
+    try:
+        check_date_format(date_format)
+    except InputError as error:
+        _fail(str(error))
+
+
 def _templates(folder: Path, force: bool) -> None:
     """``actuary data --templates FOLDER``: the template CSVs written into FOLDER as one set of outputs (refused, with
     nothing written, where a file of their names is not actuary's or changed since, unless ``force``)."""
@@ -137,7 +149,8 @@ def _templates(folder: Path, force: bool) -> None:
 @click.option("--outlier-factor", type=float, default=1.5, show_default=True,
               help="k of the outlier rules M501 (k x earnings ceiling) and P501 (k x maximum pension).")
 @click.option("--date-format", default="%Y-%m-%d", show_default=True,
-              help="strptime format of dates written as text.")
+              help="strptime format of dates written as text, e.g. %d/%m/%Y (%d day, %m month, %Y year; "
+                   "checked before anything is read).")
 @click.option("--encoding", default="utf-8", show_default=True, help="Encoding of CSV files (utf-8, latin-1, utf-16).")
 @click.option("--out", "out", type=click.Path(path_type=Path), default=Path("out"), show_default=True,
               help="Folder of the checks workbook.")
@@ -165,6 +178,7 @@ def data_command(members, pensioners, valuation_date, into, controls, members_ta
                           ("--valuation-date", valuation_date), ("--into", into)):
         if value is None:
             _fail(f"{option} is required (see actuary data --help).")
+    _check_date_format(date_format)
     stem = _stem(into)
     names = [f"{stem}-data-checks.xlsx", f"{stem}-data-checks-records.csv"]
     _check_out(out, names, force)
@@ -263,7 +277,9 @@ def _first_and_second(ctx, param, value):
               help="For database URLs: table names or SELECT queries (for .xlsx files: the sheets), FIRST "
                    "SECOND.")
 @click.option("--level", type=float, default=0.95, show_default=True, help="Confidence level of the intervals.")
-@click.option("--date-format", default="%Y-%m-%d", show_default=True, help="strptime format of dates written as text.")
+@click.option("--date-format", default="%Y-%m-%d", show_default=True,
+              help="strptime format of dates written as text, e.g. %d/%m/%Y (%d day, %m month, %Y year; checked "
+                   "before anything is read).")
 @click.option("--encoding", default="utf-8", show_default=True, help="Encoding of CSV files.")
 @click.option("--out", "out", type=click.Path(path_type=Path), default=Path("out"), show_default=True,
               help="Output folder of the experience workbook (created if needed).")
@@ -282,6 +298,7 @@ def experience_command(workbook, members, pensioners, valuation_date, members_ta
     from .experience import run_experience
     from .intake import parse_date
 
+    _check_date_format(date_format)
     names = [f"{_stem(workbook)}-experience.xlsx"]
     _check_out(out, names, force)
     tables_m = members_table or (None, None)

@@ -27,7 +27,7 @@ import duckdb
 import pyarrow as pa
 from openpyxl.utils import get_column_letter
 
-from ..io.safety import file_kind
+from ..io.safety import PLAIN_NUMBER, file_kind
 from ..validation import InputError
 from .layouts import Layout
 
@@ -62,6 +62,34 @@ class Source:
                 shown = re.sub(r"//[^@/]*@", "//***@", self.location)
             return f"{shown} ({self.table})" if self.table else shown
         return Path(self.location).name
+
+
+DATE_FORMAT_EXPECTED = ("expected strptime codes for the dates written as text, such as %d/%m/%Y (day/month/year), "
+                        "%m/%d/%Y or %Y-%m-%d (the default): %d day, %m month, %Y year (%y two digits), %b month "
+                        "name, %% a literal %")
+_YEAR_CODES = {"%Y", "%y", "%-y", "%G", "%c", "%x"}     # (%c and %x: the locale's date, with its year)
+
+
+def check_date_format(text: str, what: str = "--date-format") -> None:
+    """Refuse a date format that DuckDB's strptime does not take (an unknown code such as ``%Q``, a ``%`` at the
+    end, an empty format: DuckDB would stop with its own exception once the records are read) or that has no year
+    code (``dd/mm/yyyy``: every date would be unreadable or in 1900): an InputError naming ``what`` and the value.
+    Cheap (no file read): the commands call it before anything else."""
+    reason = None
+    try:
+        with duckdb.connect() as con:
+            con.execute(f"SELECT try_strptime(NULL::VARCHAR, {_literal(text)})")
+    except duckdb.Error as error:
+        said = str(error).splitlines()[0] if str(error) else ""
+        unknown = re.search(r"Unrecognized format for strftime/strptime: (\S+)", said)
+        reason = (f"{unknown.group(1)} is not a strptime code" if unknown
+                  else "the format is empty" if "Empty format" in said
+                  else "a '%' with no letter after it" if "Trailing format character" in said
+                  else said.split(": ", 1)[-1] or type(error).__name__)
+    if reason is None and not _YEAR_CODES & set(re.findall(r"%-?.", text, re.S)):
+        reason = "it has no year code (%Y or %y)"
+    if reason is not None:
+        raise InputError(f"{what} '{text}': not a date format: {reason}; {DATE_FORMAT_EXPECTED}.")
 
 
 @dataclass
@@ -557,6 +585,12 @@ def _read_database(con, source: Source, name: str):
 
 # ------------------------------------------------------------------------------------------ typed
 
+# a number written as text (a CSV, an xlsx text cell, a text column of Parquet or a database): ASCII digits with at
+# most one decimal point and an optional exponent, as a case folder reads them (PLAIN_NUMBER), around it only the
+# whitespace DuckDB's cast skips (spaces are trimmed before); no separator of any kind: DuckDB's cast also takes
+# digits grouped by underscores ('1_000' as 1000, '4_8210.5_5' as 48210.55), which a member file never means
+NUMBER_TEXT = r"[\t\n\v\f\r ]*" + PLAIN_NUMBER + r"[\t\n\v\f\r ]*"
+
 def _expression(source: Source, layout: Layout, column, raw: str, kind: str) -> list[str]:
     """SQL select expressions of one layout column from the raw column (of DuckDB type ``kind``)."""
     q = _quote(raw)
@@ -570,9 +604,10 @@ def _expression(source: Source, layout: Layout, column, raw: str, kind: str) -> 
         if kind in NUMERIC_TYPES or kind.startswith("DECIMAL"):
             value = f"CAST({q} AS DOUBLE)"
             bad = f"({q} IS NOT NULL AND NOT isfinite(CAST({q} AS DOUBLE)))"
-        elif kind == "VARCHAR":
+        elif kind == "VARCHAR":   # a plain number only: DuckDB's cast alone also takes '1_000' (1000), '1_2' (12)
             value = f"TRY_CAST({text} AS DOUBLE)"
-            bad = f"({text} IS NOT NULL AND (TRY_CAST({text} AS DOUBLE) IS NULL OR NOT isfinite(TRY_CAST({text} AS DOUBLE))))"
+            bad = (f"({text} IS NOT NULL AND (NOT regexp_full_match({text}, {_literal(NUMBER_TEXT)}) OR "
+                   f"NOT coalesce(isfinite({value}), false)))")
         else:
             _fail(source, f"column '{raw}' has type {kind}; expected numbers ({column.doc}).")
         return [f"CASE WHEN {bad} THEN NULL ELSE {value} END AS {column.name}", f"{bad} AS {column.name}_typebad"]
@@ -616,6 +651,8 @@ def load(con: duckdb.DuckDBPyConnection, source: Source, layout: Layout, table: 
 
 
 def _load(con, source: Source, layout: Layout, table: str, required: bool, materialise: bool) -> Loaded:
+    if any(c.kind == "date" for c in layout.columns):
+        check_date_format(source.date_format, f"{source.label}: date format")
     raw = f"{table}_raw"
     if source.is_database:
         names, label, info = _read_database(con, source, raw)
@@ -712,9 +749,10 @@ def _verify(con, loaded: Loaded, table: str) -> None:
         column = numbers[i]
         value = con.execute(f"SELECT CAST({_quote(by_name[column.name])} AS VARCHAR) FROM {raw} "
                             f"WHERE _row = {int(first)}").fetchall()[0][0]
+        underscore = " (an underscore is not a digit separator)" if "_" in str(value) else ""
         _fail(source, f"column '{column.name}', {loaded.where(first)}: value '{value}' is not a number; expected "
                       f"{column.doc} ({column.units}). Numbers are written with a decimal point and no thousands "
-                      "separator.")
+                      f"separator{underscore}.")
 
 
 def _linebreak_error(con, loaded: Loaded, row: int, names: list[str], raw: str):
