@@ -591,6 +591,7 @@ def _read_database(con, source: Source, name: str):
 # digits grouped by underscores ('1_000' as 1000, '4_8210.5_5' as 48210.55), which a member file never means
 NUMBER_TEXT = r"[\t\n\v\f\r ]*" + PLAIN_NUMBER + r"[\t\n\v\f\r ]*"
 
+
 def _expression(source: Source, layout: Layout, column, raw: str, kind: str) -> list[str]:
     """SQL select expressions of one layout column from the raw column (of DuckDB type ``kind``)."""
     q = _quote(raw)
