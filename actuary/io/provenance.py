@@ -187,11 +187,11 @@ def add_about_sheet(wb, record: dict, name: str = ABOUT_SHEET,
     ws.column_dimensions["A"].width = 30
     ws.column_dimensions["B"].width = 30
     ws.column_dimensions["C"].width = 100
-    return ws
     ws.freeze_panes = "A3"
     from .results import print_setup   # landscape, one page wide, case name in the header
 
     print_setup(ws, str(record.get("case_name") or ""))
+    return ws
 
 
 def read_about_sheet(path) -> dict:
