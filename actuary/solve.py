@@ -169,27 +169,39 @@ class Solution:
         return text + (f"\n{self.note}" if self.note else "")
 
 
+MAX_YEAR = 9999   # the last calendar year a depletion-year target may name
+
+
 def parse_target(text: str) -> Target:
-    """``reserve_ratio>=1``, ``actuarial_balance=0``, ``depletion_year>=2070``, ``paygo_cost_rate<=0.2``, ``gap<=0.15``."""
+    """``reserve_ratio>=1``, ``actuarial_balance=0``, ``depletion_year>=2070``, ``paygo_cost_rate<=0.2``, ``gap<=0.15``.
+    The value is a finite number (``1e309`` is not: it reads as infinity), a depletion year a whole calendar year
+    1..9999."""
     match = re.fullmatch(r"\s*([a-z_]+)\s*(>=|<=|=)\s*([-+0-9.eE]+)\s*", str(text))
     if not match or match.group(1) not in INDICATORS:
         # an indicator alone is what a shell passes on when the target was typed without quotes: > and < redirect
         unquoted = (" A shell took the rest of an unquoted target as a redirection (and may have written a file "
                     "named after it): put the target in quotes, e.g. --target 'reserve_ratio>=1'."
                     if str(text).strip() in INDICATORS else "")
-        raise InputError(f"target '{text}' is not INDICATOR OP VALUE with INDICATOR one of {', '.join(INDICATORS)} "
+        raise InputError(f"--target '{text}' is not INDICATOR OP VALUE with INDICATOR one of {', '.join(INDICATORS)} "
                          f"and OP one of >=, <=, = (e.g. reserve_ratio>=1, actuarial_balance=0).{unquoted}")
-    indicator, op = match.group(1), match.group(2)
+    indicator, op, given = match.group(1), match.group(2), match.group(3)
     try:
-        value = float(match.group(3))
+        value = float(given)
     except ValueError:
-        raise InputError(f"target '{text}': '{match.group(3)}' is not a number.") from None
+        raise InputError(f"--target '{text}': '{given}' is not a number.") from None
+    if not math.isfinite(value):   # beyond the largest float (1e309): infinity, which no lever meets nor misses
+        raise InputError(f"--target '{text}': the value '{given}' is beyond the range of numbers (it reads as "
+                         f"{'-' if value < 0 else ''}infinity); expected a finite number.")
     allowed = {"reserve_ratio": (">=",), "actuarial_balance": ("=", ">=", "<="), "depletion_year": (">=",),
                "paygo_cost_rate": ("<=",), "gap": (">=", "<=")}[indicator]
     if op not in allowed:
-        raise InputError(f"target '{text}': {indicator} takes {' or '.join(allowed)}.")
-    if indicator == "depletion_year" and value != round(value):
-        raise InputError(f"target '{text}': the depletion year must be a whole year.")
+        raise InputError(f"--target '{text}': {indicator} takes {' or '.join(allowed)}.")
+    if indicator == "depletion_year":
+        if value != round(value):
+            raise InputError(f"--target '{text}': the depletion year must be a whole year.")
+        if not 1 <= value <= MAX_YEAR:
+            raise InputError(f"--target '{text}': depletion year {given} is not a calendar year; expected a whole "
+                             f"year from 1 to {MAX_YEAR}.")
     return Target(indicator, op, value)
 
 
