@@ -6,8 +6,9 @@ Exit codes, the same for every command (those of ``actuary data``, ``synth`` and
 record in --out (``.actuary-outputs.json``) could not be updated (the message says so); 2 bad or unreadable input
 or option (one message naming the file, sheet and cell, the field or the option, never a traceback; nothing
 written; an input that cannot be read, a disk error say, is said as such, never as an output not written), or a
-file in --out that actuary did not write or that changed since (see --force), or an --out that cannot be written
-to (checked before anything is read); 3 a batch in which some scenarios failed (the others' results are written,
+file in --out that actuary did not write or that changed since (see --force), an output that is one of the run's
+input files (under any name: a hard link too; --force or not), or an --out that cannot be written to (checked before
+anything is read); 3 a batch in which some scenarios failed (the others' results are written,
 the failures listed); 4 solve: the target cannot be met; 130 interrupted (Ctrl-C; nothing written), 143 stopped by
 SIGTERM.
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import shutil
 import signal
 import sys
@@ -42,10 +44,41 @@ SCENARIOS_FAILED = 3
 TARGET_NOT_MET = 4   # solve: no value of the lever meets the target (the closest is written)
 WRITE_FAILED = 1
 
+# control characters that a terminal acts on: C0 but tab and newline (ESC starts cursor moves, screen clears, hidden
+# text), DEL and C1 (CSI, OSC, NEL, ...)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def visible(text: str) -> str:
+    """``text`` with each control character a terminal would act on shown as its escape (``\\x1b``): text from an
+    input file (a value quoted in a message, a name in a table) then cannot move the cursor, clear the screen, fake
+    a line or hide what follows."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+class _Console(Console):
+    """A rich console through which everything the command line prints passes: the text it prints (messages, table
+    cells and titles, progress lines) has its control characters made visible (:func:`visible`); only the console's
+    own control sequences (colours, the progress line's cursor moves) reach the terminal as such."""
+
+    def render_str(self, text: str, **kwargs):
+        # before the markup is parsed and the text measured: a table's columns fit the text as it is shown
+        return super().render_str(visible(text), **kwargs)
+
+    def _render_buffer(self, buffer) -> str:
+        # what did not come as a string (a Text built elsewhere, a spinner's text): made visible on the way out;
+        # a segment that is one of the console's own control sequences is left as it is
+        from rich.segment import Segment
+
+        return super()._render_buffer(segment if segment.control or not _CONTROL.search(segment.text)
+                                      else Segment(visible(segment.text), segment.style, segment.control)
+                                      for segment in buffer)
+
+
 # (lines are not wrapped when they go to a file or a pipe: a log keeps one line per message)
-console = Console(width=None if sys.stdout.isatty() else 120, soft_wrap=not sys.stdout.isatty())
+console = _Console(width=None if sys.stdout.isatty() else 120, soft_wrap=not sys.stdout.isatty())
 # errors, interruptions and notes: on standard error, so that they reach the terminal when the output is redirected
-errors = Console(stderr=True, width=None if sys.stderr.isatty() else 120, soft_wrap=not sys.stderr.isatty())
+errors = _Console(stderr=True, width=None if sys.stderr.isatty() else 120, soft_wrap=not sys.stderr.isatty())
 
 
 def note(message: str) -> None:
@@ -227,16 +260,18 @@ def not_into_the_case(out: Path, source: Path | None) -> None:
 
 
 def output_set(out: Path, source: Path | None, name: str | None, suffixes, stores=(),
-               force: bool = False) -> tuple[OutputSet, list[str]]:
+               force: bool = False, inputs=()) -> tuple[OutputSet, list[str]]:
     """The outputs ``NAME-<suffix>`` of a run as one :class:`OutputSet` in ``out`` and their names; NAME
     from ``--name`` or the input file (:func:`output_stem`). Unless ``force`` (``--force``), a file there of an
     output's name that actuary did not write, or that changed since, is refused, and so are outputs named after
-    the input file that another file of that name (from another folder) wrote."""
+    the input file that another file of that name (from another folder) wrote. An output that is one of the files
+    the run reads (``source`` and the other ``inputs``: None for one not given) is refused, ``force`` or not."""
     not_into_the_case(out, source)
     stem = output_stem(source, name)
     names = [f"{stem}-{suffix}" for suffix in suffixes]
     stored = [f"{stem}-{suffix}" for suffix in stores]
-    return OutputSet(out, names, stores=stored, source=source if name is None else None, force=force), names
+    return OutputSet(out, names, stores=stored, source=source if name is None else None, force=force,
+                     inputs=[source, *inputs]), names
 
 
 def not_read_as_given(valuation, prefix: str = "") -> dict[str, str]:
@@ -494,7 +529,7 @@ def sensitivity_command(workbook, scenarios_path, out, name, force, workers, sch
     from .io.provenance import dataset_attributes, file_sha256
 
     output, (xlsx_name, nc_name) = output_set(out, workbook, name, ["sensitivity.xlsx", "sensitivity.nc"],
-                                                force=force)
+                                                force=force, inputs=[scenarios_path])
     with output as outputs:
         with console.status("Reading and validating..."):
             source, valuation = _load_case(workbook)
@@ -731,7 +766,8 @@ def compare_command(base, options, out, name, force):
     from .io.presentation import show
     from .io.provenance import dataset_attributes
 
-    output, (xlsx_name, nc_name) = output_set(out, base, name, ["comparison.xlsx", "comparison.nc"], force=force)
+    output, (xlsx_name, nc_name) = output_set(out, base, name, ["comparison.xlsx", "comparison.nc"], force=force,
+                                              inputs=options)
     with output as outputs:
         with console.status(f"Reading and validating {escape(str(base))} and {len(options)} option workbook(s)..."):
             source, valuation = _load_case(base, named=bool(options))
@@ -805,7 +841,9 @@ def solve_command(workbook, lever, target, start, until, out, name, force):
     from .io.carried import check_carried_sheets, kept_text
     from .io.provenance import dataset_attributes
     from .io.results import netcdf_dataset, write_results
+    from .solve import parse_lever, parse_target
 
+    parse_target(target), parse_lever(lever)   # a bad --target or --lever is refused before anything is read
     output, names = output_set(out, workbook, name, ["solved.xlsx", "solved-results.xlsx", "solved-results.nc"],
                                 force=force)
     with output as outputs:
