@@ -30,7 +30,8 @@ def run_change(previous: Path, current: Path, steps_path, all_orders: bool, year
     from .io.change import write_change
     from .io.provenance import dataset_attributes
 
-    output, (xlsx_name, nc_name) = output_set(out, current, name, ["change.xlsx", "change.nc"], force=force)
+    output, (xlsx_name, nc_name) = output_set(out, current, name, ["change.xlsx", "change.nc"], force=force,
+                                              inputs=[previous, steps_path])
     with output as outputs:
         with console.status("Reading and validating the two valuations..."):
             previous_source, before = _load_case(previous, named=True)

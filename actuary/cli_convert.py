@@ -58,7 +58,13 @@ def run_convert(source: Path, target: Path, force: bool) -> None:
     """``actuary convert`` (:func:`actuary.cli.convert_command`)."""
     from .cli import _load_case, _wrote
 
+    from .io.files import same_file
+
     to_workbook = target.suffix.lower() == ".xlsx"
+    if same_file(target, source):   # the same file under another name too (a hard link): it would be replaced
+        alias = "" if os.path.abspath(target) == os.path.abspath(source) else " (the same file under another name)"
+        raise InputError(f"{target}: is SOURCE {source} itself{alias}; convert would replace the case it reads. "
+                         "Give another TARGET.")
     if to_workbook:
         if target.is_dir():
             raise InputError(f"{target}: is a folder; give the path of the workbook to write (ending in .xlsx).")
@@ -68,8 +74,6 @@ def run_convert(source: Path, target: Path, force: bool) -> None:
     elif target.suffix:
         raise InputError(f"{target}: expected a workbook (a name ending in .xlsx) or a case folder (a name without "
                          f"an extension); '{target.suffix}' is neither.")
-    if target.resolve() == source.resolve():
-        raise InputError(f"{target}: is SOURCE itself; give another path.")
     _, valuation = _load_case(source)
     text = valuation.report_text   # read with the case (the workbook's Report text sheet, the folder's CSV)
     try:

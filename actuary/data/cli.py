@@ -14,17 +14,40 @@ def _fail(message: str):
     fail(message)
 
 
-def _check_out(out, names=(), force: bool = False) -> None:
-    """Refuse an --out that is a file or cannot be written, before reading anything, and (unless ``force``) one
-    where a file of the outputs' ``names`` is not actuary's or changed since actuary wrote it."""
-    from ..io.files import check_output_folder, check_replaceable
+def _check_out(out, names=(), force: bool = False, inputs=()) -> None:
+    """Refuse an --out that is a file or cannot be written, before reading anything, one where an output of
+    ``names`` would be one of the run's ``inputs`` (files or database URLs; ``force`` or not), and (unless ``force``)
+    one where a file of the outputs' ``names`` is not actuary's or changed since actuary wrote it."""
+    from ..io.files import check_not_inputs, check_output_folder, check_replaceable
     from ..validation import InputError
 
     try:
+        check_not_inputs(out, names, [file for given in inputs for file in _files(given)],
+                         "Give another --out (the outputs are named after the workbook).")
         check_output_folder(out)
         check_replaceable(out, names, force)
     except InputError as error:
         _fail(str(error))
+
+
+def _files(location) -> list[Path]:
+    """The file an input ``location`` reads: a path, or the file of a SQLite URL (sqlite:///path.db); none for
+    another database URL or an option not given."""
+    if location is None:
+        return []
+    location = str(location)
+    if "://" not in location:
+        return [Path(location)]
+    if location.lower().startswith("sqlite"):
+        try:
+            from sqlalchemy.engine import make_url
+
+            database = make_url(location).database
+        except Exception:   # not a URL its reader accepts: it says so
+            return []
+        if database and database != ":memory:" and not database.startswith("file:"):
+            return [Path(database)]
+    return []
 
 
 def _stem(path) -> str:
@@ -181,7 +204,7 @@ def data_command(members, pensioners, valuation_date, into, controls, members_ta
     _check_date_format(date_format)
     stem = _stem(into)
     names = [f"{stem}-data-checks.xlsx", f"{stem}-data-checks-records.csv"]
-    _check_out(out, names, force)
+    _check_out(out, names, force, inputs=[members, pensioners, controls, into])
     try:
         date = parse_date(valuation_date)
         with console.status("Reading, checking and aggregating the member records..."):
@@ -300,7 +323,7 @@ def experience_command(workbook, members, pensioners, valuation_date, members_ta
 
     _check_date_format(date_format)
     names = [f"{_stem(workbook)}-experience.xlsx"]
-    _check_out(out, names, force)
+    _check_out(out, names, force, inputs=[workbook, *members, *pensioners])
     tables_m = members_table or (None, None)
     tables_p = pensioners_table or (None, None)
     try:

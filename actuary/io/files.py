@@ -199,6 +199,39 @@ def folder_lock(folder: Path):
         os.close(descriptor)  # closing releases the lock
 
 
+def same_file(one, other) -> bool:
+    """Whether the paths ``one`` and ``other`` are one file: the same file under another name too (a hard link, a
+    symbolic link, ``./x`` for ``x``); paths of which one does not exist are the same when they resolve alike."""
+    try:
+        return os.path.samefile(one, other)
+    except (OSError, ValueError):
+        try:
+            return Path(one).resolve() == Path(other).resolve()
+        except (OSError, RuntimeError, ValueError):
+            return False
+
+
+NOT_AN_INPUT = "Give --name for other names of the outputs, or another --out."
+
+
+def check_not_inputs(folder, names, inputs, remedy: str = NOT_AN_INPUT) -> None:
+    """Refuse (InputError) outputs ``names`` in ``folder`` of which one is a file the run reads (``inputs``: its
+    input files and folders; None for one not given): the run would replace its own input (``--name x`` and the
+    input ``out/x-solved.xlsx``, or a hard link to it) and the earlier file would be gone. Commands call it (through
+    :class:`OutputSet`) before anything is read; ``--force`` does not lift it. ``remedy``: what the message
+    suggests (a command without --name: another --out)."""
+    folder = Path(folder)
+    for name in names:
+        target = folder / name
+        for given in inputs:
+            if given is None or not same_file(target, given):
+                continue
+            alias = "" if Path(os.path.abspath(target)) == Path(os.path.abspath(given)) else \
+                " (the same file under another name: a link to it)"
+            raise InputError(f"--out {folder}: the output {target} is the input {given} of this run{alias}; the run "
+                             f"would replace the file it reads. {remedy}")
+
+
 def check_output_folder(folder) -> None:
     """Refuse (InputError) an output folder that is a file, or that this user cannot create files
     in (the folder, or its nearest existing parent when it does not exist yet); creates nothing.
@@ -488,15 +521,19 @@ class OutputSet:
     ...     write(outputs.path("case-results.xlsx")); ...
     ...     outputs.commit()
 
+    ``inputs``: the files (and folders) the run reads; an output that is one of them is refused before the run
+    (:func:`check_not_inputs`), ``force`` or not.
+
     ``optional``: outputs among ``names`` that a run may leave unwritten (``actuary data`` writes its records CSV
     only beyond the sheet's limit). They are checked like the others before the run; at the commit, an earlier file
     of such a name that this run did not write is removed if actuary wrote it and it is unchanged (it belongs to an
     earlier run's set), and left as it is otherwise.
     """
 
-    def __init__(self, folder, names, stores=(), source=None, force=False, optional=()):
+    def __init__(self, folder, names, stores=(), source=None, force=False, optional=(), inputs=()):
         self.folder = Path(folder)
         self.source = None if source is None else Path(source)   # the input file the names come from
+        self.inputs = [Path(p) for p in inputs if p is not None]   # the files the run reads: no output may be one
         self.force = force   # replace files of the outputs' names actuary did not write, or that changed since
         self.names = list(names)
         self.stores = set(stores)   # outputs that are folders (zarr stores)
@@ -513,6 +550,7 @@ class OutputSet:
 
     def __enter__(self) -> "OutputSet":
         folder = self.folder
+        check_not_inputs(folder, self.names, self.inputs)
         check_output_folder(folder)
         if self.source is not None and folder.is_dir() and not self.force:
             self._check_same_source()

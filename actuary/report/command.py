@@ -37,7 +37,8 @@ def run_report(workbook: Path | None, out: Path, name: str | None, with_sensitiv
     html_name, pdf_name = f"{stem}-report.html", f"{stem}-report.pdf"
     chosen = engine()
     names = [html_name, pdf_name] if chosen else [html_name]
-    with OutputSet(out, names, source=workbook if name is None else None, force=force) as outputs:
+    with OutputSet(out, names, source=workbook if name is None else None, force=force,
+                   inputs=[workbook, previous, steps, *compare]) as outputs:
         first_compile_note(stochastic=bool(paths))
         with console.status(f"Reading and validating {workbook or 'Demoland'}..."):
             source, valuation = _load_case(workbook, named=bool(previous or compare))
