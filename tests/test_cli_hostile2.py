@@ -277,3 +277,24 @@ def test_convert_refuses_a_target_that_is_the_source_under_another_name(demo_boo
     result = _invoke("convert", source, target, "--force")
     assert result.exit_code == 2
     assert f"{target}: is SOURCE {source} itself (the same file under another name)" in _said(result)
+
+
+def test_a_column_name_in_a_data_warning_is_text_not_markup(demo_book, tmp_path):
+    """A column of the members extract named '[conceal]extra': the warning names it as it is (as markup it was
+    swallowed, and on a terminal hid the rest of the line)."""
+    into = _copy(demo_book, tmp_path / "into.xlsx")
+    extract = tmp_path / "extract"
+    assert _invoke("synth", into, "--members", "300", "--seed", "1", "--out", extract).exit_code == 0
+    insured = next(extract.glob("insured-*.csv"))
+    lines = insured.read_text(encoding="utf-8").splitlines()
+    members = tmp_path / "members.csv"
+    members.write_text("\n".join(line + (",[conceal]extra" if i == 0 else ",1") for i, line in enumerate(lines))
+                       + "\n", encoding="utf-8")
+    import json
+
+    manifest = json.loads((extract / "manifest.json").read_text())
+    result = _invoke("data", "--members", members, "--pensioners", next(extract.glob("pensioners-*.csv")),
+                     "--valuation-date", manifest["valuation_date"], "--weight", manifest["weight"], "--into", into,
+                     "--out", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    assert "column [conceal]extra not in the layout" in _said(result)

@@ -219,8 +219,10 @@ def data_command(members, pensioners, valuation_date, into, controls, members_ta
     except OSError as error:
         _write_failed(error, out)
     checks = result.checks
-    for warning in checks.warnings:
-        errors.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
+    from rich.markup import escape
+
+    for warning in checks.warnings:   # (values from the extracts are text, not markup: '[conceal]' hides nothing)
+        errors.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
     console.print(f"Wrote {result.checks_path} (summary by rule, {checks.hits_total:,} record"
                   f"{'s' if checks.hits_total != 1 else ''} hit, controls, totals)")
     if checks.fatal:
