@@ -170,12 +170,13 @@ class Solution:
 
 
 MAX_YEAR = 9999   # the last calendar year a depletion-year target may name
+MAX_RATIO = 1_000_000   # the largest size of the other targets (years of expenditure, fractions of earnings)
 
 
 def parse_target(text: str) -> Target:
     """``reserve_ratio>=1``, ``actuarial_balance=0``, ``depletion_year>=2070``, ``paygo_cost_rate<=0.2``, ``gap<=0.15``.
-    The value is a finite number (``1e309`` is not: it reads as infinity), a depletion year a whole calendar year
-    1..9999."""
+    The value is a finite number (``1e309`` is not: it reads as infinity) of size at most :data:`MAX_RATIO` (beyond,
+    the margins overflow), a depletion year a whole calendar year 1..9999."""
     match = re.fullmatch(r"\s*([a-z_]+)\s*(>=|<=|=)\s*([-+0-9.eE]+)\s*", str(text))
     if not match or match.group(1) not in INDICATORS:
         # an indicator alone is what a shell passes on when the target was typed without quotes: > and < redirect
@@ -202,6 +203,9 @@ def parse_target(text: str) -> Target:
         if not 1 <= value <= MAX_YEAR:
             raise InputError(f"--target '{text}': depletion year {given} is not a calendar year; expected a whole "
                              f"year from 1 to {MAX_YEAR}.")
+    elif abs(value) > MAX_RATIO:   # a ratio to expenditure or earnings: beyond it, the margins overflow to nan
+        raise InputError(f"--target '{text}': {given} is beyond any {indicator} a scheme can have; expected a number "
+                         f"from -{MAX_RATIO:,} to {MAX_RATIO:,}.")
     return Target(indicator, op, value)
 
 
