@@ -181,9 +181,58 @@ class Schedule(Override):
         return current
 
 
+@dataclass(frozen=True)
+class Sequence(Schedule):
+    """Overrides of one input applied one after the other, whose cells may overlap: the moves of one input that a
+    combined scenario takes from several one-at-a-time sensitivities (the nominal return, which the real return
+    and inflation both move), when they do not reduce to one (:func:`compose`): e.g. a shift then a scale,
+    (x + a) x s. ``parts``: the overrides in the order they apply (``value`` is unused)."""
+
+
 def override_parts(override) -> tuple:
-    """The overrides an override applies: those of a :class:`Schedule`, else the override itself."""
+    """The overrides an override applies: those of a :class:`Schedule` (or :class:`Sequence`), else the override
+    itself."""
     return override.parts if isinstance(override, Schedule) else (override,)
+
+
+def _same_cells(first, second) -> bool:
+    """Whether two overrides are limited to the same years, ages and cohorts."""
+    return (first.years, first.ages, first.cohorts) == (second.years, second.ages, second.cohorts)
+
+
+def _merged(first, second):
+    """The one override that applying ``first`` then ``second`` (of the same cells of one input) comes to, when
+    there is one: two shifts add, two scales multiply, a set followed by a shift or a scale is the set of the moved
+    value, anything followed by a set is that set; None otherwise (a shift then a scale, (x + a) x s, is no single
+    operation; a move held within [0, 1] is not merged: held twice is not held once)."""
+    if type(first) not in (Set, Scale, Shift) or type(second) not in (Set, Scale, Shift) or \
+            not _same_cells(first, second):
+        return None
+    if type(second) is Set:
+        return second
+    if type(first) is type(second):
+        value = first.value + second.value if type(first) is Shift else first.value * second.value
+        return type(first)(value, first.years, first.ages, first.cohorts, first.cells)
+    if type(first) is Set and isinstance(first.value, (int, float)) and not isinstance(first.value, bool):
+        value = first.value + second.value if type(second) is Shift else first.value * second.value
+        return Set(value, first.years, first.ages, first.cohorts, first.cells)
+    return None
+
+
+def compose(first, second):
+    """The override of one input that applies ``first``, then ``second`` (each an :class:`Override`, a
+    :class:`Schedule` or a plain value: a set), so that moves of the same input add up instead of the second
+    replacing the first: two shifts of the nominal return, +1 point and -1 point, come to a shift of 0; a shift of
+    +1 point then a scale of 0.8 to a :class:`Sequence`, (x + 0.01) x 0.8. Neighbouring moves of the same cells
+    that come to one operation are merged (:func:`_merged`), so that a scenario's words say the net move."""
+    parts = []
+    for part in (p if isinstance(p, Override) else Set(p) for o in (first, second) for p in override_parts(o)):
+        merged = _merged(parts[-1], part) if parts else None
+        if merged is None:
+            parts.append(part)
+        else:
+            parts[-1] = merged
+    return parts[0] if len(parts) == 1 else Sequence(None, parts=tuple(parts))
 
 
 def _table(spec) -> bool:
@@ -371,15 +420,19 @@ def combined_scenarios(one_at_a_time: xr.Dataset) -> list[Scenario]:
     """Optimistic and pessimistic scenarios: every assumption moved to the side that lowered
     (optimistic) or raised (pessimistic) the full-horizon GAP (a floor costing alone: the floor's level
     cost, :func:`measure`) in its one-at-a-time run; the sides are read from the results because some
-    directions depend on the scheme (e.g. retirement rates with a given early-retirement reduction)."""
+    directions depend on the scheme (e.g. retirement rates with a given early-retirement reduction). An input that
+    several sensitivities move takes each of their moves in turn (:func:`compose`): the real return and inflation
+    both shift the nominal return, so a scenario with the real return up and inflation down shifts it by +1 - 1 = 0
+    points and inflation by -1 (the real return up by about a point, inflation down a point)."""
     optimistic, pessimistic = {}, {}
     ranked = one_at_a_time[measure(one_at_a_time).name]
     for name, down, up in _sensitivities_of(one_at_a_time):
         value_down = float(ranked.sel(scenario=down.name).isel(horizon=-1))
         value_up = float(ranked.sel(scenario=up.name).isel(horizon=-1))
         good, bad = (up, down) if value_up <= value_down else (down, up)
-        optimistic.update(good.overrides)
-        pessimistic.update(bad.overrides)
+        for combined, side in ((optimistic, good), (pessimistic, bad)):
+            for key, override in side.overrides.items():   # an input two sensitivities move: both moves, in turn
+                combined[key] = compose(combined[key], override) if key in combined else override
     return [Scenario("optimistic", optimistic), Scenario("pessimistic", pessimistic)]
 
 
@@ -1022,8 +1075,9 @@ def _values_used(base, scenario: Scenario, key: str, override) -> str:
     """The values a move held within [0, 1] (:class:`ClippedShift`, :class:`ClippedScale`) gives the base valuation's
     input ``key``, which the move's words alone do not tell (a collection rate of 96% moved up 5 points is 100%):
     ": 96.0% -> 100.0%" for an input of one value (over the years), ": 40.0% to 96.0% -> 44.0% to 100.0%" (lowest
-    to highest) for one that varies by year, sex or age; "" for other moves and inputs without a value."""
-    if base is None or not isinstance(override, (ClippedShift, ClippedScale)):
+    to highest) for one that varies by year, sex or age (of a :class:`Sequence` holding such a move, the values the
+    whole sequence gives); "" for other moves and inputs without a value."""
+    if base is None or not any(isinstance(part, (ClippedShift, ClippedScale)) for part in override_parts(override)):
         return ""
     try:
         current = scenario._current(base, key)
@@ -1063,6 +1117,14 @@ def _bounds_in_words(override) -> str:
     return "".join(f" {part}" for part in parts)
 
 
+def _label(key: str) -> str:
+    """An input's label in words ("Nominal investment return")."""
+    from .io import presentation as pres
+
+    group, _, name = key.partition(".")
+    return pres.field_label(name, group=group)
+
+
 def _move_in_words(key: str, override) -> str:
     """One override in words, as its input's values read (:func:`actuary.io.presentation.value_text`): a shift of
     a rate in percentage points ("Nominal investment return +1.00 percentage points"), of another input in its
@@ -1071,11 +1133,13 @@ def _move_in_words(key: str, override) -> str:
     from .io import presentation as pres
 
     group, _, name = key.partition(".")
-    label = pres.field_label(name, group=group)
+    label = _label(key)
     spec = FIELDS.get(group, {}).get(name)
     kind = pres.field_kind(spec) if spec is not None else "percent"
     value = override.value if isinstance(override, Override) else override
-    if isinstance(override, (Shift, ClippedShift)):
+    if type(override) is Shift and value == 0:   # moves that cancel (compose): nothing left of them
+        said = f"{label} unchanged"
+    elif isinstance(override, (Shift, ClippedShift)):
         if kind == "percent":
             said = f"{label} {100 * value:+.2f} percentage points"
         elif kind == "percent_points":
@@ -1096,11 +1160,20 @@ def _describe(scenario: Scenario, base=None) -> str:
     """A scenario's overrides in words (:func:`_move_in_words`): "Nominal investment return +1.00 percentage
     points, Contribution rate set to 25.00% from 2030"; with the ``base`` valuation, a move held within [0, 1] also
     says the values it gives (:func:`_values_used`): "Collection rate +5.00 percentage points (at most 100%): 96.0%
-    -> 100.0%"."""
+    -> 100.0%"; an input that a combined scenario moves more than once (:func:`compose`), its net move ("Nominal
+    investment return unchanged" for moves that cancel), or its moves in turn ("... +1.00 percentage points then x
+    0.8")."""
     parts = []
-    for key, override in [(key, part) for key, override in scenario.overrides.items()
-                          for part in override_parts(override)]:   # a schedule: each of its rows
-        parts.append(_move_in_words(key, override) + _bound(override) + _values_used(base, scenario, key, override))
+    for key, override in scenario.overrides.items():
+        if isinstance(override, Sequence):   # moves of one input in turn, with the values the whole sequence
+            # gives where a move is held within [0, 1]: "Nominal investment return +1.00 percentage points then x 0.8"
+            label = _label(key)
+            words = [_move_in_words(key, part) + _bound(part) for part in override.parts]
+            parts.append(" then ".join([words[0]] + [w.removeprefix(label).lstrip() for w in words[1:]]) +
+                         _values_used(base, scenario, key, override))
+            continue
+        for part in override_parts(override):   # a schedule: each of its rows
+            parts.append(_move_in_words(key, part) + _bound(part) + _values_used(base, scenario, key, part))
     return ", ".join(parts)
 
 
