@@ -191,6 +191,11 @@ def markdown() -> str:
             "and prints a table of percentiles every ten years. Global attributes besides",
             "the conventions': `case_name`, `paths`, `seed`, `chunk_size`, `bins` (of the streamed histograms that",
             "give the percentiles), `parameter_*` (the stochastic parameters, docs/workbook.md, sheet Stochastic).",
+            "The percentile q of n paths is the k-th smallest value, k = ceil(q n / 100)",
+            "(`np.percentile(path_values, q, axis=0, method=\"inverted_cdf\")` of a `--keep-paths` run), within one",
+            "of the `bins` histogram bins of it and exact at a point mass at the least or the greatest value of the",
+            "paths (the payable share of 1 of the paths not depleted, a reserve of 0 under `after_depletion`",
+            "payable) or alone in its bin (docs/methodology.md §8).",
             "",
             f"Dimensions: `percentile` ({', '.join(str(p) for p in PERCENTILES)}), `year`; with `--keep-paths`, "
             "`path`. Each",

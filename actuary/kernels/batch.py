@@ -396,14 +396,16 @@ def simulate_paths(inflation, real_wage, productivity, nominal_return, improveme
 
 
 @numba.njit(cache=True)
-def histogram_add(values, low, high, counts):
+def histogram_add(values, low, high, counts, lowest, highest):
     """Histogram of values[path, cell] per cell: ``bins = counts.shape[1] - 2`` equal bins between
     low[cell] and high[cell] in columns 1..bins, below the range (and non-finite values) in column 0,
-    at or above it in column bins + 1."""
+    at or above it in column bins + 1; ``lowest`` and ``highest`` (the shape of ``counts``) keep the least and
+    the greatest finite value each column has received (+inf and -inf while it has none)."""
     bins = counts.shape[1] - 2
     for p in range(values.shape[0]):
         for cell in range(values.shape[1]):
-            scaled = (values[p, cell] - low[cell]) / (high[cell] - low[cell]) * bins
+            value = values[p, cell]
+            scaled = (value - low[cell]) / (high[cell] - low[cell]) * bins
             column = 0
             if np.isfinite(scaled):
                 position = np.floor(scaled)
@@ -413,3 +415,8 @@ def histogram_add(values, low, high, counts):
                     position = float(bins)
                 column = int(position) + 1
             counts[cell, column] += 1
+            if np.isfinite(value):
+                if value < lowest[cell, column]:
+                    lowest[cell, column] = value
+                if value > highest[cell, column]:
+                    highest[cell, column] = value
