@@ -12,8 +12,8 @@ Per path and year t > t0 (t0 keeps the valuation's values):
 
 Path k draws its numbers from ``numpy.random.default_rng([seed, k])``, so results do not depend on
 how paths are chunked or which worker runs them. Percentiles are reduced in a stream: a histogram
-per indicator and year (ranges fixed from the first ``pilot`` paths, widened) with the least and the greatest
-value in each bin, so their memory does not grow with the number of paths; the exact minimum and maximum, and how
+per indicator and year (ranges fixed from the first ``pilot`` paths, widened) with the value of each bin that
+holds a single one, so their memory does not grow with the number of paths; the exact minimum and maximum, and how
 many paths take each, are kept beside them. A percentile is the k-th smallest value of the paths (NumPy's
 ``inverted_cdf``), exact at a point mass (:class:`StreamedPercentiles`).
 """
@@ -621,17 +621,16 @@ def run_chunk(packed: dict, params: StochasticParameters, seed: int, paths,
 
 
 class StreamedPercentiles:
-    """Histogram per (indicator, year) over fixed ranges, with the least and the greatest value in each bin, plus
-    the exact minimum and maximum and how many paths take each; memory independent of the number of paths; adding
-    chunks in any order gives the same state.
+    """Histogram per (indicator, year) over fixed ranges, with the value of each bin that holds a single one, plus
+    the exact minimum and maximum and how many paths take each; memory independent of the number of paths (twice
+    the counts'); adding chunks in any order gives the same state.
 
     The percentile q of n paths is the k-th smallest value, k = ceil(q / 100 x n) (at least 1, in floating point as
-    NumPy computes it): NumPy's ``np.percentile(..., method="inverted_cdf")``. It is found in the bin that holds it and interpolated linearly,
-    by its rank among the bin's values, between the least and the greatest value the paths took in that bin: a
-    bin that holds one value (a point mass: the payable share of 1 of every path not depleted, a reserve of 0)
-    gives that value exactly, and so does a rank among the paths that take the minimum or the maximum; any other
-    lies within the bin's values, so within a bin's width of the exact k-th value. Non-finite values rank
-    first (in the bin below the range)."""
+    NumPy computes it): NumPy's ``np.percentile(..., method="inverted_cdf")``. It is found in the bin that holds it:
+    a bin that holds a single value (a point mass: the payable share of 1 of every path not depleted, a reserve of 0)
+    gives that value, and so does a rank among the paths that take the minimum or the maximum of all; otherwise the
+    value is interpolated linearly by its rank within the bin's range (held within the minimum and maximum), so
+    within a bin's width of the exact k-th value. Non-finite values rank first (in the bin below the range)."""
 
     def __init__(self, pilot: np.ndarray, bins: int = 2000, margin: float = 0.5):
         low = np.nanmin(pilot, axis=0)
@@ -642,8 +641,7 @@ class StreamedPercentiles:
         self.bins = bins
         shape = pilot.shape[1:]
         self.counts = np.zeros(shape + (bins + 2,), dtype=np.int64)  # [under, bins..., over]
-        self.lowest = np.full(shape + (bins + 2,), np.inf)      # the least finite value in each bin
-        self.highest = np.full(shape + (bins + 2,), -np.inf)    # the greatest
+        self.only = np.full(shape + (bins + 2,), np.nan)   # a bin's value while it holds one value (histogram_add)
         self.minimum = np.full(shape, np.inf)
         self.maximum = np.full(shape, -np.inf)
         self.at_minimum = np.zeros(shape, dtype=np.int64)   # paths whose value is the minimum (a point mass at it)
@@ -653,9 +651,9 @@ class StreamedPercentiles:
 
     def add(self, values: np.ndarray) -> None:
         n = values.shape[0]
-        cells = self.counts.shape[-1]
+        columns = self.counts.shape[-1]
         histogram_add(np.ascontiguousarray(values).reshape(n, -1), self.low.reshape(-1), self.high.reshape(-1),
-                      self.counts.reshape(-1, cells), self.lowest.reshape(-1, cells), self.highest.reshape(-1, cells))
+                      self.counts.reshape(-1, columns), self.only.reshape(-1, columns))
         with np.errstate(invalid="ignore"):
             for extreme, ties, reduce in (("minimum", "at_minimum", np.fmin), ("maximum", "at_maximum", np.fmax)):
                 before = getattr(self, extreme)
@@ -668,17 +666,21 @@ class StreamedPercentiles:
 
     def percentiles(self, qs) -> np.ndarray:
         cumulative = np.cumsum(self.counts, axis=-1)
+        width = (self.high - self.low) / self.bins
         out = np.empty((len(qs),) + self.low.shape)
         for i, q in enumerate(qs):
             rank = q / 100 * self.n   # (as NumPy computes it: 0.28 x 25 is 7.000000000000001, so k = 8)
             k = min(max(np.ceil(rank), 1), self.n)   # the k-th smallest value
-            position = np.argmax(cumulative >= max(rank, 1e-12), axis=-1)[..., None]  # bucket holding the rank
-            before = np.where(position == 0, 0, np.take_along_axis(cumulative, np.maximum(position - 1, 0), -1))
-            inside = np.take_along_axis(self.counts, position, -1)
-            fraction = (rank - before) / np.maximum(inside, 1)   # in (0, 1]: the rank among the bucket's values
-            lowest, highest = (np.take_along_axis(a, position, -1)[..., 0] for a in (self.lowest, self.highest))
-            with np.errstate(invalid="ignore"):   # (a bucket of NaN alone, below the range: inf - inf, not used)
-                value = np.where(lowest <= highest, lowest + fraction[..., 0] * (highest - lowest), self.minimum)
+            position = np.argmax(cumulative >= max(rank, 1e-12), axis=-1)  # bucket holding the rank
+            before = np.take_along_axis(cumulative, np.maximum(position - 1, 0)[..., None], -1)[..., 0]
+            before = np.where(position == 0, 0, before)
+            inside = np.take_along_axis(self.counts, position[..., None], -1)[..., 0]
+            fraction = np.where(inside > 0, (rank - before) / np.maximum(inside, 1), 0.5)
+            value = self.low + (position - 1 + fraction) * width
+            value = np.where(position == 0, self.minimum, value)               # below the range: the minimum
+            value = np.where(position == self.bins + 1, self.maximum, value)   # above: the maximum
+            only = np.take_along_axis(self.only, position[..., None], -1)[..., 0]
+            value = np.where(np.isnan(only), value, only)   # a bin of one value: that value
             # a rank among the paths at the minimum or the maximum: that value (a point mass at a bound)
             value = np.where((k > self.unordered) & (k <= self.unordered + self.at_minimum), self.minimum, value)
             value = np.where(k > self.n - self.at_maximum, self.maximum, value)

@@ -396,11 +396,12 @@ def simulate_paths(inflation, real_wage, productivity, nominal_return, improveme
 
 
 @numba.njit(cache=True)
-def histogram_add(values, low, high, counts, lowest, highest):
+def histogram_add(values, low, high, counts, only):
     """Histogram of values[path, cell] per cell: ``bins = counts.shape[1] - 2`` equal bins between
     low[cell] and high[cell] in columns 1..bins, below the range (and non-finite values) in column 0,
-    at or above it in column bins + 1; ``lowest`` and ``highest`` (the shape of ``counts``) keep the least and
-    the greatest finite value each column has received (+inf and -inf while it has none)."""
+    at or above it in column bins + 1; ``only`` (the shape of ``counts``) keeps the value of each column while
+    every value it has received is that one (a point mass), NaN once it has received two different values or a
+    NaN (read only where the column has a count)."""
     bins = counts.shape[1] - 2
     for p in range(values.shape[0]):
         for cell in range(values.shape[1]):
@@ -414,9 +415,8 @@ def histogram_add(values, low, high, counts, lowest, highest):
                 if position > bins:
                     position = float(bins)
                 column = int(position) + 1
+            if counts[cell, column] == 0:
+                only[cell, column] = value
+            elif only[cell, column] != value:   # (NaN differs from every value, itself included)
+                only[cell, column] = np.nan
             counts[cell, column] += 1
-            if np.isfinite(value):
-                if value < lowest[cell, column]:
-                    lowest[cell, column] = value
-                if value > highest[cell, column]:
-                    highest[cell, column] = value
