@@ -3,6 +3,7 @@ Reforms sheet (with year and cohort bounds) equal the changes made by hand, the 
 stylized careers against hand calculations."""
 
 import re
+import shutil
 
 import numpy as np
 import openpyxl
@@ -23,6 +24,7 @@ from actuary.valuation import PROJECT_ROOT
 
 from .cohorts import MAX_SERVICE, T0, cohort_valuation
 from .test_floor_report import borrowing_from_the_finance_table, own_deficit_from_the_finance_table
+from .xlsx_edit import add_sheet, edit
 
 
 FLOOR_CASE = PROJECT_ROOT / "valuations" / "demoland-floor" / "valuation.xlsx"
@@ -80,15 +82,12 @@ def with_reforms(workbook_copy):
     """``with_reforms(valuation, folder, rows)``: the valuation's workbook, folder/base.xlsx, with a Reforms sheet of
     ``rows`` (the workbook a copy of the one written for the valuation once in the module: see workbook_copy)."""
     def write(valuation, folder, rows):
-        path = workbook_copy(valuation, folder / "base.xlsx")
-        wb = openpyxl.load_workbook(path)
-        ws = wb.create_sheet("Reforms")
-        ws.append(["Reform options: changes to the base"])
-        ws.append(["option", "input", "operation", "value", "from_year", "to_year", "from_cohort", "to_cohort",
-                   "notes"])
-        for row in rows:
-            ws.append(row)
-        wb.save(path)
+        plain = workbook_copy(valuation, folder / "plain-base.xlsx")
+        header = ["option", "input", "operation", "value", "from_year", "to_year", "from_cohort", "to_cohort", "notes"]
+        # the sheet added in the workbook's XML (an openpyxl load and save of Demoland's workbook takes seconds)
+        path = add_sheet(plain, folder / "base.xlsx", "Reforms",
+                         [["Reform options: changes to the base"], header, *rows])
+        plain.unlink()
         return path
     return write
 
@@ -191,19 +190,18 @@ def test_compare_command_with_option_workbooks(demo, tmp_path):
     assert ratio.cell(row=4, column=4).number_format == "0.00"
 
 
-def test_an_option_workbook_of_another_horizon_is_refused_first(demo, tmp_path):
+def test_an_option_workbook_of_another_horizon_is_refused_first(small40, workbook_copy, tmp_path):
     """An option workbook whose horizon (in Settings) is not the base's is refused as soon as it is read, in one
     paragraph naming the file, both horizons and what to set: nothing is said of it before (neither its differences
     from the base nor its by-year rows past its horizon) and nothing is run or written."""
-    small = demo.replace(settings={"balance_sheet": "no", "horizon": 40})
+    small = small40   # Demoland over 40 years without its balance sheet
     base, wide, option = tmp_path / "base.xlsx", tmp_path / "wide.xlsx", tmp_path / "short.xlsx"
-    small.to_workbook(base)
+    workbook_copy(small, base)
     small.replace(scheme={"ceiling_multiple": 3.0}).to_workbook(wide)
-    wb = openpyxl.load_workbook(wide)
-    ws = wb["Settings"]
-    row = next(r for r in range(3, ws.max_row + 1) if ws.cell(row=r, column=1).value == "horizon")
-    ws.cell(row=row, column=2).value = 30
-    wb.save(option)
+
+    def horizon_30(sheet):   # in the workbook's XML (an openpyxl load and save of it takes seconds)
+        sheet.set(f"B{next(r for r in range(3, sheet.last_row() + 1) if sheet.get(f'A{r}') == 'horizon')}", 30)
+    edit(wide, option, {"Settings": horizon_30})
     out = tmp_path / "out"
     result = CliRunner().invoke(main, ["compare", str(base), str(option), "--out", str(out)], terminal_width=400)
     assert result.exit_code == 2
@@ -244,7 +242,7 @@ def test_an_option_workbook_that_changes_assumptions_and_data_says_so(demo, tmp_
     later = np.unique(rates.sel(year=slice(2030, None)).values)
     assert vesting.size == 1 and later.size == 1 and returns.min() < returns.max()
     small.to_workbook(tmp_path / "base.xlsx")
-    small.to_workbook(tmp_path / "same.xlsx")
+    shutil.copyfile(tmp_path / "base.xlsx", tmp_path / "same.xlsx")   # the same workbook (writing it takes seconds)
     small.replace(scheme={"vesting_years": vesting[0] + 5, "contribution_rate": xr.where(rates.year >= 2030,
                                                                                         rates + 0.02, rates)},
                   economy={"nominal_return": 0.07}, initial={"reserve": 2 * reserve}).to_workbook(tmp_path / "ret.xlsx")
