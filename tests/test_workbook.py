@@ -3,15 +3,19 @@ no traceback, no output file)."""
 
 import re
 import shutil
+from xml.etree import ElementTree as ET
 
 import numpy as np
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from openpyxl.utils import get_column_letter
 
 from actuary import InputError, Valuation, load_workbook
 from actuary.cli import main
 from actuary.inputs import FIELDS
+
+from .xlsx_edit import _cell_xml, edit, q
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +91,17 @@ def test_blank_template_names_the_first_missing_input(tmp_path):
 
 # ------------------------------------------------------------------------------ bad workbooks
 
+class _InXml:
+    """A change of one sheet made in the workbook's XML (``change(xlsx_edit.Sheet)``), not through openpyxl: a load
+    and save of Demoland's workbook by openpyxl takes seconds, and the bad workbooks are many."""
+
+    def __init__(self, sheet, change):
+        self.sheet, self.change = sheet, change
+
+
 def _edit(source, target, change):
+    if isinstance(change, _InXml):
+        return edit(source, target, {change.sheet: change.change})
     wb = openpyxl.load_workbook(source)
     change(wb)
     wb.save(target)
@@ -101,55 +115,81 @@ def _find(ws, header):
     raise KeyError(header)
 
 
+def _column_in_xml(sheet, header):
+    """The column number of ``header`` in row 2 of a sheet's XML."""
+    for column in range(1, sheet.last_column() + 1):
+        if sheet.get(f"{get_column_letter(column)}2") == header:
+            return column
+    raise KeyError(header)
+
+
 def _set(sheet, header, row, value):
-    def change(wb):
-        ws = wb[sheet]
-        ws.cell(row=row, column=_find(ws, header)).value = value  # (cell(..., value=None) would not clear it)
-    return change
+    def change(s):
+        ref = f"{get_column_letter(_column_in_xml(s, header))}{row}"
+        if isinstance(value, str) and value.startswith("="):
+            s.formula(ref, value[1:])   # a formula without a saved value (as openpyxl writes it)
+        else:
+            s.set(ref, value)           # None: the cell blank
+    return _InXml(sheet, change)
+
+
+def _fit_dimension(s):
+    """The sheet's <dimension> after rows or columns were deleted or added (as openpyxl writes it)."""
+    s.dimension(f"A1:{get_column_letter(s.last_column())}{s.last_row()}")
 
 
 def _delete_rows(sheet, first, count):
-    return lambda wb: wb[sheet].delete_rows(first, count)
+    def change(s):
+        for _ in range(count):
+            s.delete_row(first)
+        _fit_dimension(s)
+    return _InXml(sheet, change)
 
 
-def _extra_rows(wb):
-    ws = wb["Fertility"]
-    for row in range(ws.max_row + 1, 10_004 + 1):
-        ws.cell(row=row, column=1, value=row)
-        ws.cell(row=row, column=2, value=0.0)
+def _whole(value):
+    """A number read from the XML (a float) as openpyxl gives a whole number: an int."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
-def _swap_ages(wb):
-    ws = wb["Fertility"]
-    ws.cell(row=34, column=1, value=31)
-    ws.cell(row=35, column=1, value=30)
+def _extra_rows(s):
+    for row in range(s.last_row() + 1, 10_004 + 1):   # appended in order (Sheet.set looks for each row)
+        element = ET.SubElement(s.data, q("row"), {"r": str(row)})
+        element.append(_cell_xml(f"A{row}", row))
+        element.append(_cell_xml(f"B{row}", 0.0))
+    _fit_dimension(s)
 
 
-def _duplicate_row(wb):
-    ws = wb["Retirement ages"]
-    ws.cell(row=6, column=1, value=ws.cell(row=4, column=1).value)
-    ws.cell(row=6, column=2, value=ws.cell(row=4, column=2).value)
+def _swap_ages(s):
+    s.set("A34", 31)
+    s.set("A35", 30)
+
+
+def _duplicate_row(s):
+    s.set("A6", _whole(s.get("A4")))
+    s.set("B6", _whole(s.get("B4")))
 
 
 def _remove_column(sheet, header):
-    return lambda wb: wb[sheet].delete_cols(_find(wb[sheet], header))
+    def change(s):
+        s.delete_column(_column_in_xml(s, header))
+        _fit_dimension(s)
+    return _InXml(sheet, change)
 
 
-def _add_column(wb):
-    ws = wb["Schedules"]
-    column = ws.max_column + 1
-    ws.cell(row=2, column=column, value="inflation_rate")
+def _add_column(s):
+    column = get_column_letter(s.last_column() + 1)
+    s.set(f"{column}2", "inflation_rate")
     for row in range(4, 104):
-        ws.cell(row=row, column=column, value=0.02)
+        s.set(f"{column}{row}", 0.02)
+    _fit_dimension(s)
 
 
 def _set_scalar(sheet, name, value):
     """Set the value of the input ``name`` in a scalar sheet (field | value | units | notes)."""
-    def change(wb):
-        ws = wb[sheet]
-        row = next(r for r in range(3, ws.max_row + 1) if ws.cell(row=r, column=1).value == name)
-        ws.cell(row=row, column=2, value=value)
-    return change
+    def change(s):
+        row = next(r for r in range(3, s.last_row() + 1) if s.get(f"A{r}") == name)
+        s.set(f"B{row}", value)
+    return _InXml(sheet, change)
 
 
 BAD = {
@@ -166,8 +206,8 @@ BAD = {
                        r"Decrements!C9: Input 'behaviour.exit_rate' at year=2020, sex=male, age=20: value 1.5 is "
                        r"outside \[0, 1\]"),
     "age_gap": (_delete_rows("Fertility", 30, 1), r"Fertility!A30: age 27 after age 25 leaves a gap"),
-    "ages_out_of_order": (_swap_ages, r"Fertility!A35: age 30 after age 31 is out of order"),
-    "duplicate_row": (_duplicate_row, r"Retirement ages!A6: duplicate row for year=2020, sex=male"),
+    "ages_out_of_order": (_InXml("Fertility", _swap_ages), r"Fertility!A35: age 30 after age 31 is out of order"),
+    "duplicate_row": (_InXml("Retirement ages", _duplicate_row), r"Retirement ages!A6: duplicate row for year=2020, sex=male"),
     "years_short": (_delete_rows("Schedules", 94, 10),
                     r"Schedules!A94: the table's years end in 2109; the projection runs to 2119 \(Settings: "
                     r"valuation_year 2020, horizon 100 years\): add rows for 2110-2119, or shorten the horizon\."),
@@ -178,12 +218,13 @@ BAD = {
     "negative_age": (_set("Population", "age", 10, -5), r"Population!B10: age -5 is negative; expected a whole number"),
     "unknown_benefit": (_set("Pensioners", "benefit", 4, "retirement"),
                         r"Pensioners!A4: benefit 'retirement' is not a benefit code"),
-    "unknown_column": (_add_column, r"Schedules!\w+2: column 'inflation_rate' is not an input of this sheet"),
+    "unknown_column": (_InXml("Schedules", _add_column), r"Schedules!\w+2: column 'inflation_rate' is not an input of this sheet"),
     "unknown_sheet": (lambda wb: wb.create_sheet("My notes"), r"sheet 'My notes' is not part of a valuation workbook"),
     "formula_without_value": (_set("Schedules", "inflation", 8, "=0.01*2"),
                               r"Schedules!\w+8: formula =0.01\*2 has no calculated value saved"),
-    "ten_thousand_rows": (_extra_rows, r"Fertility!A125: the table has more than 121 data rows \(this is one too "
-                                       r"many: rows from 4\); expected at most 121"),
+    "ten_thousand_rows": (_InXml("Fertility", _extra_rows),
+                          r"Fertility!A125: the table has more than 121 data rows \(this is one too many: rows from 4\); "
+                          r"expected at most 121"),
     "unknown_exit_benefit": (_set_scalar("Scheme", "exit_benefit", "sometimes"),
                              r"Scheme!B\d+: value 'sometimes' is not an option for exit_benefit; expected one of "
                              r"deferred, refund, none"),

@@ -170,6 +170,9 @@ class Sheet:
     def last_row(self) -> int:
         return max(int(r.get("r")) for r in self.rows())
 
+    def last_column(self) -> int:
+        return max(_split(c.get("r"))[1] for r in self.rows() for c in r.findall(q("c")))
+
     def tobytes(self) -> bytes:
         return ET.tostring(self.root, xml_declaration=True, encoding="UTF-8")
 
