@@ -3,6 +3,7 @@ no traceback, no output file)."""
 
 import re
 import shutil
+import zipfile
 from xml.etree import ElementTree as ET
 
 import numpy as np
@@ -15,7 +16,7 @@ from actuary import InputError, Valuation, load_workbook
 from actuary.cli import main
 from actuary.inputs import FIELDS
 
-from .xlsx_edit import _cell_xml, edit, q
+from .xlsx_edit import Sheet, _cell_xml, edit, q, set_cells, sheet_parts
 
 
 @pytest.fixture(scope="module")
@@ -254,13 +255,11 @@ def test_blank_cells_of_a_table_are_named_together(demo_workbook, tmp_path):
     """Blank cells in a table's columns are named in one error (not one a run): the first, column by column in sheet
     order and down each column, leads the message with its Sheet!Cell; the others follow. Past ten cells the rest
     are counted, with their columns: never a message of thousands of cells."""
-    wb = openpyxl.load_workbook(demo_workbook)
-    ws = wb["Schedules"]
-    inflation, nominal = _find(ws, "inflation"), _find(ws, "nominal_return")
-    for row, column in ((20, inflation), (12, inflation), (9, nominal)):
-        ws.cell(row=row, column=column).value = None
-    wb.save(tmp_path / "three.xlsx")
-    i, n = openpyxl.utils.get_column_letter(inflation), openpyxl.utils.get_column_letter(nominal)
+    with zipfile.ZipFile(demo_workbook) as z:   # the cells cleared in the workbook's XML (no openpyxl load and save)
+        schedules = Sheet(z.read(sheet_parts(demo_workbook)["Schedules"]))
+    i, n, u = (get_column_letter(_column_in_xml(schedules, h)) for h in ("inflation", "nominal_return",
+                                                                          "unemployment_rate"))
+    set_cells(demo_workbook, tmp_path / "three.xlsx", {"Schedules": {f"{i}20": None, f"{i}12": None, f"{n}9": None}})
     expected = (f"Schedules!{i}12: the cell is blank; 'inflation' needs a value in every row; also blank: "
                 f"Schedules!{i}20 ('inflation'), Schedules!{n}9 ('nominal_return').")
     with pytest.raises(InputError) as error:
@@ -269,10 +268,9 @@ def test_blank_cells_of_a_table_are_named_together(demo_workbook, tmp_path):
     result = CliRunner().invoke(main, ["valuate", str(tmp_path / "three.xlsx"), "--out", str(tmp_path / "out")],
                                 terminal_width=400)
     assert result.exit_code == 2 and result.output == f"error: {expected}\n", result.output
-    for row in range(30, 80):   # 50 more in a third column
-        ws.cell(row=row, column=_find(ws, "unemployment_rate")).value = None
-    ws.cell(row=10, column=nominal).value = None
-    wb.save(tmp_path / "many.xlsx")
+    # 50 more in a third column
+    set_cells(tmp_path / "three.xlsx", tmp_path / "many.xlsx",
+              {"Schedules": {f"{n}10": None, **{f"{u}{row}": None for row in range(30, 80)}}})
     with pytest.raises(InputError) as error:
         load_workbook(tmp_path / "many.xlsx")
     text = str(error.value)
@@ -308,11 +306,10 @@ def test_macro_enabled_workbook_is_refused(demo_workbook, tmp_path):
 
 def _without_row(workbook, sheet: str, name: str, path):
     """A copy of ``workbook`` at ``path`` without the row of input ``name`` on scalar sheet ``sheet``."""
-    wb = openpyxl.load_workbook(workbook)
-    ws = wb[sheet]
-    ws.delete_rows(next(r for r in range(3, ws.max_row + 1) if ws.cell(row=r, column=1).value == name))
-    wb.save(path)
-    return path
+    def change(s):   # in the workbook's XML (an openpyxl load and save takes seconds)
+        s.delete_row(next(r for r in range(3, s.last_row() + 1) if s.get(f"A{r}") == name))
+        _fit_dimension(s)
+    return edit(workbook, path, {sheet: change})
 
 
 def test_the_second_workbooks_deleted_rows_are_recorded_too(demo_workbook, tmp_path):
