@@ -405,3 +405,15 @@ def test_damaged_sheets_fail_as_before(case, tmp_path, monkeypatch):
     assert fast == error()
     if case == "a shared string out of range":
         assert "S!A1: the stored value '3' cannot be read; expected the index of a shared string (0..2)" in fast
+
+
+@pytest.mark.parametrize("after", [b"", b'<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" '
+                                        b'footer="0.3"/>'])
+@pytest.mark.parametrize("empty", [b"<sheetData/>", b"<sheetData></sheetData>", b"<x:sheetData/>"])
+def test_a_sheet_without_rows_reads_as_no_rows(empty, after):
+    """A sheet whose data is an empty element with nothing after it but the root's end tag (a minimal sheet another
+    program writes) was refused: the root's </worksheet> was taken for the end of its sheetData."""
+    ns = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    root = b'<x:worksheet xmlns:x="' + ns + b'">' if empty.startswith(b"<x:") else b'<worksheet xmlns="' + ns + b'">'
+    end = b"</x:worksheet>" if empty.startswith(b"<x:") else b"</worksheet>"
+    assert list(sheet_rows(io.BytesIO(root + empty + after + end), [], None, set(), set(), False)) == []

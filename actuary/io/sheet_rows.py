@@ -368,9 +368,13 @@ def _rows(stream, shared_strings, epoch, date_formats, timedelta_formats, formul
         start = positions["tail"] - first   # expat: where </sheetData> starts, or where <sheetData/> ends
         if start < 0:
             raise Unsupported("the end of the sheet's data was not kept")
-        if data.startswith(b"</", start):
+        opened = positions["sheet_data"] - first   # where <sheetData starts, if still kept
+        closed = _tag_end(data, opened) if opened >= 0 else -1
+        if closed + 1 == start and data[closed - 1:closed] == b"/":
+            pass   # <sheetData/>: the sheet goes on right after it (perhaps with the root's own end tag)
+        elif data.startswith(b"</", start):
             start = data.index(b">", start) + 1
-        elif positions["sheet_data"] < first or _tag_end(data, positions["sheet_data"] - first) + 1 != start:
+        else:
             raise Unsupported("the end of the sheet's data cannot be found")
         _read_with_openpyxl(positions["root_tag"] + data[start:])
 
