@@ -105,6 +105,20 @@ def _assert_same_inputs(first, second):
                                            rtol=1e-14, atol=1e-16, err_msg=f"{group}.{key}")
 
 
+def _assert_moves_in_turn(base, scenario, sides, k):
+    """``scenario`` (side k of each sensitivity: 0 optimistic, 1 pessimistic) has the inputs of the one-at-a-time
+    moves applied in turn; its nominal return moves by the real return's and inflation's shifts (+-1 point each,
+    from the sides' names alone), its inflation by its own."""
+    economy = base.inputs.economy
+    applied = scenario.apply(base)
+    _assert_same_inputs(applied, _in_sequence(base, [pair[k] for pair in sides.values()]))
+    real, inflation = (+0.01 if sides[a][k].name.endswith(" up") else -0.01 for a in ("real return", "inflation"))
+    np.testing.assert_allclose(applied.inputs.economy["nominal_return"], economy["nominal_return"] + real + inflation,
+                               rtol=0, atol=1e-15)
+    np.testing.assert_allclose(applied.inputs.economy["inflation"], economy["inflation"] + inflation, rtol=0,
+                               atol=1e-15)
+
+
 @pytest.fixture(scope="module")
 def demo():
     return load_workbook(DEMOLAND)
@@ -121,15 +135,8 @@ def test_each_combined_scenario_is_its_moves_applied_in_turn(demo, demo_sensitiv
     both shifts (derived here from the sides alone: +-1 point each), inflation by its own."""
     sides = _sides(demo_sensitivities)
     combined = dict(zip(("optimistic", "pessimistic"), combined_scenarios(demo_sensitivities)))
-    economy = demo.inputs.economy
     for k, name in enumerate(("optimistic", "pessimistic")):
-        scenario = combined[name].apply(demo)
-        _assert_same_inputs(scenario, _in_sequence(demo, [pair[k] for pair in sides.values()]))
-        real, inflation = (+0.01 if sides[a][k].name.endswith(" up") else -0.01 for a in ("real return", "inflation"))
-        np.testing.assert_allclose(scenario.inputs.economy["nominal_return"], economy["nominal_return"] + real + inflation,
-                                   rtol=0, atol=1e-15)
-        np.testing.assert_allclose(scenario.inputs.economy["inflation"], economy["inflation"] + inflation,
-                                   rtol=0, atol=1e-15)
+        _assert_moves_in_turn(demo, combined[name], sides, k)
     # in Demoland a higher real return and a lower inflation lower the GAP: the optimistic scenario leaves the nominal
     # return as it is and lowers inflation, so that the real return rises by about a point
     assert [s.name for s in sides["real return"]] == ["real return up", "real return down"]
@@ -165,15 +172,8 @@ def test_a_floor_costing_alone_keeps_its_real_return_move():
     sides = _sides(ds)
     assert sides["real return"][0].name == "real return down"
     combined = combined_scenarios(ds)
-    economy = alone.inputs.economy
     for k, scenario in enumerate(combined):
-        applied = scenario.apply(alone)
-        _assert_same_inputs(applied, _in_sequence(alone, [pair[k] for pair in sides.values()]))
-        real, inflation = (+0.01 if sides[a][k].name.endswith(" up") else -0.01 for a in ("real return", "inflation"))
-        np.testing.assert_allclose(applied.inputs.economy["nominal_return"], economy["nominal_return"] + real + inflation,
-                                   rtol=0, atol=1e-15)
-        np.testing.assert_allclose(applied.inputs.economy["inflation"], economy["inflation"] + inflation,
-                                   rtol=0, atol=1e-15)
+        _assert_moves_in_turn(alone, scenario, sides, k)
         level = float(ds.floor_cost_level_pct_gdp.sel(scenario=scenario.name).isel(horizon=-1))
         direct = _in_sequence(alone, [pair[k] for pair in sides.values()]).run()
         assert float(direct.summary.floor_cost_level_pct_gdp.isel(horizon=-1)) == pytest.approx(level, rel=1e-9)
