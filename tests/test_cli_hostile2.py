@@ -92,13 +92,15 @@ def test_a_case_folder_cell_quoted_by_convert_is_shown_not_acted_on(demo_book, t
 
 
 def test_a_step_name_in_the_change_table_cannot_clear_the_screen(demo_book, tmp_path):
-    """A step of a --steps CSV named with ESC [2J (clear the screen): the reconciliation table shows it as text."""
+    """A step of a --steps CSV named with ESC [2J (clear the screen): refused (a step's name is plain text on one
+    line), the message showing the name as text, never acting on the terminal."""
     steps = tmp_path / "steps.csv"
     steps.write_text("step,input,notes\n\033[2Jeconomic\033[8m,economy,\n", encoding="utf-8")
     result = _invoke("change", demo_book, demo_book, "--steps", steps, "--out", tmp_path / "out")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 2, result.output
     assert "\033" not in result.output + result.stderr
-    assert r"\x1b[2Jeconomic\x1b[8m" in result.output
+    assert r"\x1b[2Jeconomic\x1b[8m" in _said(result)
+    assert not (tmp_path / "out").exists()
 
 
 def test_the_consoles_keep_their_own_styles_and_a_table_fits_the_text_as_shown():

@@ -28,6 +28,8 @@ def _column(letters: str) -> int:
 
 
 def _excel_could_write(ref: str, row: int) -> bool:
+    if ref == "":   # an empty r is read as no r (r is optional: the cell is the row's next column)
+        return True
     match = re.fullmatch(r"([A-Za-z]+)([0-9]+)", ref)
     return bool(match) and _column(match.group(1)) <= 16_384 and int(match.group(2)) == row
 
