@@ -216,11 +216,20 @@ def check_container(path, data: bytes | None = None, streamed_sheets_bytes: int 
                                  f"times ({part.compress_size:,} -> {part.file_size:,} bytes); at most {MAX_RATIO}:1 "
                                  "is accepted (a zip bomb?).")
         labels = _sheet_labels(archive)
+        # a shared string is shown only by a cell that names it, and a cell takes at least CELL_BYTES of a worksheet's
+        # XML: a table of more strings than the worksheets have room for holds strings no cell shows (a bomb of
+        # millions of them inside the size limits costs gigabytes of memory once read)
+        room = sum(p.file_size for p in parts if p.filename in labels) if labels else sum(p.file_size for p in parts)
+        max_strings = room // CELL_BYTES + SPARE_STRINGS
         for part in parts:
             if part.is_dir():
                 continue
-            scans[part.filename] = _scan_part(archive, part, name, labels.get(part.filename))
+            scans[part.filename] = _scan_part(archive, part, name, labels.get(part.filename), max_strings)
     return scans
+
+
+CELL_BYTES = 20          # the least XML a cell naming a shared string takes: <c t="s"><v>0</v></c>
+SPARE_STRINGS = 1_000    # shared strings beyond the worksheets' room that are still read
 
 
 @dataclass
@@ -335,7 +344,7 @@ def _check_range(text: str, merged: bool) -> None:
         raise ValueError(f"has its first cell {first} right of or below its last, {last}")
 
 
-def _scan_part(archive, part, name: str, label: str | None) -> PartScan:
+def _scan_part(archive, part, name: str, label: str | None, max_strings: int | None = None) -> PartScan:
     """Read one part through (streamed: memory is a chunk's whatever its size): a part that does not decompress
     is the workbook damaged; an XML part is scanned with expat for a document type anywhere in it, rows of more
     than :data:`MAX_ROW_CELLS` cells or numbered beyond :data:`MAX_ROWS`, and what :class:`PartScan` keeps."""
@@ -353,13 +362,14 @@ def _scan_part(archive, part, name: str, label: str | None) -> PartScan:
     rows_seen: set = set()    # the row numbers given (a sheet has at most MAX_ROWS)
     row_text, row_digits = "", 0   # the open row's number (r) as text and its length, when given
     watched = _WATCHED_BOOK if book else _WATCHED   # the elements other than cells that are looked at
+    strings = -1              # the shared strings (<si> of a root <sst>) counted so far (-1: not a shared strings part)
 
     def twice(what: str):
         raise _Refusal(f"{name}: {where}: {what} appears twice; Excel shows one of the two and actuary could read the "
                        "other: the workbook was not saved by Excel or LibreOffice.")
 
     def start(tag, attrs):
-        nonlocal depth, row_depth, row_cells, row, row_given, defined, row_text, row_digits
+        nonlocal depth, row_depth, row_cells, row, row_given, defined, row_text, row_digits, strings
         depth += 1
         if depth == row_depth + 1:   # a cell: any child of a row (openpyxl reads each as one)
             row_cells += 1
@@ -388,6 +398,17 @@ def _scan_part(archive, part, name: str, label: str | None) -> PartScan:
                                        f"differ in the row they read its value in. {DAMAGED}")
             return
         local = tag[tag.rfind(" ") + 1:]
+        if depth <= 2 and max_strings is not None:
+            if depth == 1 and local == "sst":
+                strings = 0
+            elif depth == 2 and strings >= 0 and local == "si":
+                strings += 1
+                if strings > max_strings:
+                    raise _Refusal(f"{name}: {where}: the shared strings table holds more than {max_strings:,} "
+                                   f"strings, more than the workbook's worksheets have cells to show "
+                                   f"({max_strings - SPARE_STRINGS:,} at most in their "
+                                   f"{(max_strings - SPARE_STRINGS) * CELL_BYTES / 1024 ** 2:,.1f} MB, with "
+                                   f"{SPARE_STRINGS:,} to spare): strings no cell shows are not read. {DAMAGED}")
         if local not in watched:   # (a cell's value, an inline string's text, ...)
             return
         if local == "row":
