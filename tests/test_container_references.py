@@ -5,9 +5,7 @@ takes a quick way for the references of a row it has seen the letters of; these 
 
 from __future__ import annotations
 
-import io
 import re
-import zipfile
 
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -15,8 +13,9 @@ from hypothesis import given, settings, strategies as st
 from actuary import InputError
 from actuary.io import safety
 
+from .xlsx_edit import one_sheet_workbook
+
 SHEET = "xl/worksheets/sheet1.xml"
-MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
 
 def _column(letters: str) -> int:
@@ -38,20 +37,7 @@ def _scan(rows: list[tuple[int, list[str]]]):
     """check_container of a one-sheet workbook holding ``rows`` (row number, its cells' references)."""
     sheet = "".join(f'<row r="{number}">' + "".join(f'<c r="{ref}"><v>1</v></c>' for ref in refs) + "</row>"
                     for number, refs in rows)
-    parts = {
-        "[Content_Types].xml": '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>',
-        "xl/workbook.xml": f'<workbook xmlns="{MAIN}" xmlns:r="http://schemas.openxmlformats.org/officeDocument/'
-                           '2006/relationships"><sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>',
-        "xl/_rels/workbook.xml.rels": '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
-                                      'relationships"><Relationship Id="rId1" Target="worksheets/sheet1.xml"/>'
-                                      '</Relationships>',
-        SHEET: f'<worksheet xmlns="{MAIN}"><sheetData>{sheet}</sheetData></worksheet>',
-    }
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, text in parts.items():
-            archive.writestr(name, text)
-    return safety.check_container("case.xlsx", buffer.getvalue())
+    return safety.check_container("case.xlsx", one_sheet_workbook(sheet))
 
 
 LETTERS = st.sampled_from(["A", "B", "Z", "AA", "XFD", "XFE", "ZZZ", "AAAA", "b", "xfd", "Xfd", "B1", ""])

@@ -14,6 +14,8 @@ import pytest
 from actuary import InputError
 from actuary.io import safety
 
+from .xlsx_edit import one_sheet_workbook
+
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
 
@@ -36,21 +38,8 @@ def _book(cells: int) -> bytes:
                                                   for c in range(min(10, cells - 10 * r))) + "</row>"
                    for r in range((cells + 9) // 10))
     strings = "".join(f"<si><t>text {i}</t></si>" for i in range(cells))
-    parts = {
-        "[Content_Types].xml": '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>',
-        "xl/workbook.xml": f'<workbook xmlns="{MAIN}" xmlns:r="http://schemas.openxmlformats.org/officeDocument/'
-                           '2006/relationships"><sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>',
-        "xl/_rels/workbook.xml.rels": '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
-                                      'relationships"><Relationship Id="rId1" Target="worksheets/sheet1.xml"/>'
-                                      '</Relationships>',
-        "xl/worksheets/sheet1.xml": f'<worksheet xmlns="{MAIN}"><sheetData>{rows}</sheetData></worksheet>',
-        "xl/sharedStrings.xml": f'<sst xmlns="{MAIN}" count="{cells}" uniqueCount="{cells}">{strings}</sst>',
-    }
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, text in parts.items():
-            archive.writestr(name, text)
-    return buffer.getvalue()
+    table = f'<sst xmlns="{MAIN}" count="{cells}" uniqueCount="{cells}">{strings}</sst>'
+    return one_sheet_workbook(rows, {"xl/sharedStrings.xml": table})
 
 
 def _room(book: bytes) -> int:

@@ -222,3 +222,24 @@ def add_sheet(source, target, name: str, rows: list[list]) -> Path:
                 sheet.set(f"{get_column_letter(c)}{r}", value)
     return rewrite(source, target, {"xl/workbook.xml": workbook.encode(), "xl/_rels/workbook.xml.rels": rels.encode(),
                                     "[Content_Types].xml": types.encode(), part: sheet.tobytes()})
+
+
+def one_sheet_workbook(sheet_data: str, parts: dict | None = None) -> bytes:
+    """The bytes of the least workbook the container check reads: one sheet S (xl/worksheets/sheet1.xml) whose
+    <sheetData> holds ``sheet_data``, and the other ``parts`` (name -> XML text) beside it."""
+    import io
+
+    book = {
+        "[Content_Types].xml": '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>',
+        "xl/workbook.xml": f'<workbook xmlns="{MAIN}" xmlns:r="{REL}"><sheets><sheet name="S" sheetId="1" '
+                           'r:id="rId1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": f'<Relationships xmlns="{PACKAGE_REL}"><Relationship Id="rId1" '
+                                      'Target="worksheets/sheet1.xml"/></Relationships>',
+        "xl/worksheets/sheet1.xml": f'<worksheet xmlns="{MAIN}"><sheetData>{sheet_data}</sheetData></worksheet>',
+        **(parts or {}),
+    }
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in book.items():
+            archive.writestr(name, text)
+    return buffer.getvalue()
